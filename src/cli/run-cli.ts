@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { ConfigError, loadDatabaseConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { createLogger } from '../log.js';
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a command-line tool against the configured database (migrating it first, so the tools
+ * work on a fresh checkout) and turns errors into messages and exit codes.
+ */
+export async function runCli(
+  usage: string,
+  command: (dataSource: DataSource, out: (line: string) => void) => Promise<void>,
+  isInputError: (error: unknown) => boolean = () => false,
+): Promise<void> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  let dataSource: DataSource | undefined;
+  try {
+    dataSource = await openDatabase(loadDatabaseConfig(), createLogger('warn'));
+    await command(dataSource, out);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError || isInputError(error)) {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await dataSource?.destroy();
+  }
+}

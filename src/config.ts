@@ -1,0 +1,125 @@
+import path from 'node:path';
+
+/**
+ * The service's configuration. This module is the only reader of `process.env`: everything else
+ * receives a validated {@link Config}.
+ */
+export interface Config {
+  /** HTTP port for webhooks, GraphQL and health checks. `PORT`. @default 4000 */
+  readonly port: number;
+  /** Interface to listen on. `HOST`. @default "0.0.0.0" */
+  readonly host: string;
+  /**
+   * Where records live. `DATABASE_URL`: unset means the embedded SQLite file
+   * `data/gymgraph.sqlite`; `sqlite:<path>` a SQLite file elsewhere; `postgres://...` PostgreSQL.
+   */
+  readonly database: DatabaseConfig;
+  /** `REDIS_URL`: pub/sub fan-out between instances. Unset: in-process pub/sub. */
+  readonly redisUrl: string | undefined;
+  /** `ADMIN_TOKEN`: bootstrap admin bearer token for the API. */
+  readonly adminToken: string | undefined;
+  /** `NODE_ENV`. @default "development" */
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  /** `LOG_LEVEL` (pino level). @default "info" ("silent" under test) */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `WEBHOOK_MAX_BODY_BYTES`: larger webhook bodies are refused with 413. @default 1048576 (1 MB) */
+  readonly webhookMaxBodyBytes: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight work before closing anyway. @default 10000 */
+  readonly shutdownTimeoutMs: number;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+/** The default embedded database file, relative to the working directory. */
+export const DEFAULT_SQLITE_FILE = path.join('data', 'gymgraph.sqlite');
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+    return fallback;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const config: Config = {
+    port: int('PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    database: parseDatabaseUrl(env.DATABASE_URL, problems),
+    redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+    adminToken: parseAdminToken(env.ADMIN_TOKEN, problems),
+    nodeEnv,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Only the database part, for tools (CLI, migrations) that need nothing else. */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const problems: string[] = [];
+  const database = parseDatabaseUrl(env.DATABASE_URL, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return database;
+}
+
+function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {
+  if (raw === undefined || raw === '') return { kind: 'sqlite', file: DEFAULT_SQLITE_FILE };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:data/gymgraph.sqlite');
+    return { kind: 'sqlite', file };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  problems.push(
+    `DATABASE_URL must start with postgres://, postgresql:// or sqlite:, got ${JSON.stringify(raw.split(':')[0] + ':...')}`,
+  );
+  return { kind: 'sqlite', file: DEFAULT_SQLITE_FILE };
+}
+
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  return raw;
+}
+
+function parseAdminToken(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) problems.push('ADMIN_TOKEN must be at least 16 characters long');
+  return raw;
+}

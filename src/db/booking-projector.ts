@@ -1,0 +1,50 @@
+import type { KnownEvent } from '../ingest/event-types.js';
+import type { BookingStatus } from './booking-record.js';
+import { RecordBatch, type RecordSpec } from './record-batch.js';
+import { TENANT_RECORD_RULES, tenantRecordRow } from './tenant-record.js';
+
+type BookingRow = ReturnType<typeof row>;
+export type BookingChange = 'created' | 'updated' | 'cancelled';
+
+function row(event: KnownEvent, change: BookingChange) {
+  const at = (when: BookingChange) => (change === when ? event.occurredAt : null);
+  return {
+    ...tenantRecordRow(event),
+    bookingId: event.entityId,
+    status: (change === 'cancelled' ? 'CANCELLED' : 'BOOKED') as BookingStatus,
+    statusAt: event.occurredAt,
+    createdAt: at('created'),
+    updatedAt: at('updated'),
+    cancelledAt: at('cancelled'),
+  };
+}
+
+/**
+ * Class and appointment bookings: entityId is the booking id; the latest event decides the status
+ * and a cancellation wins a tie.
+ */
+export class BookingProjector {
+  private readonly batch: RecordBatch<BookingRow>;
+
+  constructor(table: 'class_bookings' | 'appointment_bookings') {
+    const spec: RecordSpec<BookingRow> = {
+      table,
+      columns: {
+        ...TENANT_RECORD_RULES,
+        bookingId: { kind: 'key' },
+        status: { kind: 'follows', column: 'statusAt', order: 'max', prefer: 'CANCELLED' },
+        statusAt: { kind: 'max' },
+        createdAt: { kind: 'min' },
+        updatedAt: { kind: 'max' },
+        cancelledAt: { kind: 'max' },
+      },
+    };
+    this.batch = new RecordBatch(spec);
+  }
+
+  apply(event: KnownEvent, change: BookingChange): void {
+    this.batch.add(row(event, change));
+  }
+
+  write = (...args: Parameters<RecordBatch<BookingRow>['write']>) => this.batch.write(...args);
+}

@@ -1,0 +1,30 @@
+import { AggregatorMembership } from '../domains/aggregators/aggregator-membership.entity.js';
+import { AppointmentBooking } from '../domains/appointments/appointment-booking.entity.js';
+import { ClassBooking } from '../domains/classes/class-booking.entity.js';
+import { ClassSlot } from '../domains/classes/class-slot.entity.js';
+import { Contract } from '../domains/contracts/contract.entity.js';
+import { Customer } from '../domains/customers/customer.entity.js';
+import { Device } from '../domains/devices/device.entity.js';
+import { EventRecord } from '../domains/events/event-record.entity.js';
+import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
+import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
+import { Studio } from '../domains/studios/studio.entity.js';
+import { Tenant } from '../domains/studios/tenant.entity.js';
+import { Visit } from '../domains/visits/visit.entity.js';
+
+/** Every TypeORM entity of the product. */
+export const ENTITIES = [
+  Tenant,
+  Studio,
+  EventRecord,
+  Customer,
+  Visit,
+  Contract,
+  ClassSlot,
+  ClassBooking,
+  AppointmentBooking,
+  AggregatorMembership,
+  Device,
+  DebtCollectionRun,
+  TaxAdvisorExport,
+];

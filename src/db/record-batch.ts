@@ -1,0 +1,122 @@
+import type { Param, SqlTx } from './sql-writer.js';
+
+/**
+ * How a column of a projected record combines two observations of it. Every rule is commutative
+ * and idempotent, which is what makes projections safe under duplicates and out-of-order delivery:
+ * applying events in any order, any number of times, gives the same record.
+ */
+export type MergeRule =
+  /** Part of the record's natural key (the ON CONFLICT target). */
+  | { readonly kind: 'key' }
+  /** The earliest non-null value. */
+  | { readonly kind: 'min' }
+  /** The latest non-null value. */
+  | { readonly kind: 'max' }
+  /**
+   * The value observed together with the smallest (`min`) or greatest (`max`) non-null `column`.
+   * On a tie, `prefer` (if given) wins, otherwise the stored value stays.
+   */
+  | { readonly kind: 'follows'; readonly column: string; readonly order: 'min' | 'max'; readonly prefer?: string };
+
+export type RecordRow = Record<string, Param>;
+
+/** A table of projected records: its name and one merge rule per column. */
+export interface RecordSpec<R extends RecordRow> {
+  readonly table: string;
+  readonly columns: { readonly [K in keyof R]: MergeRule };
+}
+
+const quote = (name: string) => `"${name}"`;
+
+function wins(order: 'min' | 'max', candidate: Param, current: Param): boolean {
+  if (candidate === null) return false;
+  if (current === null) return true;
+  return order === 'max' ? candidate > current : candidate < current;
+}
+
+/**
+ * Collects partial rows for one table during a batch, merges rows with the same key in memory with
+ * the spec's rules, then writes them with one upsert whose ON CONFLICT clause applies the same rules
+ * against the stored row.
+ */
+export class RecordBatch<R extends RecordRow> {
+  private readonly rows = new Map<string, R>();
+  private readonly columnNames: readonly (keyof R & string)[];
+  private readonly keyNames: readonly (keyof R & string)[];
+
+  constructor(private readonly spec: RecordSpec<R>) {
+    this.columnNames = Object.keys(spec.columns) as (keyof R & string)[];
+    this.keyNames = this.columnNames.filter((name) => spec.columns[name].kind === 'key');
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  add(row: R): void {
+    const key = this.keyNames.map((name) => String(row[name])).join('\u0000');
+    const existing = this.rows.get(key);
+    this.rows.set(key, existing ? this.merge(existing, row) : row);
+  }
+
+  private merge(current: R, incoming: R): R {
+    const merged = { ...current };
+    for (const name of this.columnNames) {
+      const rule: MergeRule = this.spec.columns[name];
+      const a = current[name] as Param;
+      const b = incoming[name] as Param;
+      switch (rule.kind) {
+        case 'key':
+          break;
+        case 'min':
+        case 'max':
+          merged[name] = (wins(rule.kind, b, a) ? b : a) as R[typeof name];
+          break;
+        case 'follows': {
+          const ca = current[rule.column] as Param;
+          const cb = incoming[rule.column] as Param;
+          const tie = cb !== null && cb === ca && rule.prefer !== undefined && b === rule.prefer;
+          if (wins(rule.order, cb, ca) || tie) merged[name] = b as R[typeof name];
+          break;
+        }
+      }
+    }
+    return merged;
+  }
+
+  /** The ON CONFLICT assignment for one column, mirroring {@link merge}. */
+  private assignment(name: string, rule: MergeRule): string | undefined {
+    const stored = `${quote(this.spec.table)}.${quote(name)}`;
+    const incoming = `excluded.${quote(name)}`;
+    switch (rule.kind) {
+      case 'key':
+        return undefined;
+      case 'min':
+      case 'max': {
+        const op = rule.kind === 'max' ? '>' : '<';
+        return `${quote(name)} = CASE WHEN ${incoming} IS NULL THEN ${stored} WHEN ${stored} IS NULL THEN ${incoming} WHEN ${incoming} ${op} ${stored} THEN ${incoming} ELSE ${stored} END`;
+      }
+      case 'follows': {
+        const op = rule.order === 'max' ? '>' : '<';
+        const storedBy = `${quote(this.spec.table)}.${quote(rule.column)}`;
+        const incomingBy = `excluded.${quote(rule.column)}`;
+        const tie = rule.prefer === undefined ? '' : ` OR (${incomingBy} = ${storedBy} AND ${incoming} = '${rule.prefer.replace(/'/g, "''")}')`;
+        return `${quote(name)} = CASE WHEN ${incomingBy} IS NOT NULL AND (${storedBy} IS NULL OR ${incomingBy} ${op} ${storedBy}${tie}) THEN ${incoming} ELSE ${stored} END`;
+      }
+    }
+  }
+
+  /** Writes every collected row (one upsert statement, or one per row on SQLite) and clears the batch. */
+  async write(tx: SqlTx): Promise<void> {
+    if (this.rows.size === 0) return;
+    const names = this.columnNames;
+    const head = `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
+    const updates = names
+      .map((name) => this.assignment(name, this.spec.columns[name]))
+      .filter((sql): sql is string => sql !== undefined);
+    const tail = `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
+    const values = [...this.rows.values()].map((row) => names.map((name) => row[name] as Param));
+    this.rows.clear();
+    await tx.insertMany(head, values, tail);
+  }
+}

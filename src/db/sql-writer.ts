@@ -1,0 +1,204 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { SQLITE_PRAGMAS } from '../../ormconfig.js';
+import type { DatabaseConfig } from '../config.js';
+
+/** Parameters are written `?` in SQL text; the PostgreSQL writer renumbers them. */
+export type Param = string | number | boolean | null;
+
+/** Statements inside one write transaction. */
+export interface SqlTx {
+  all<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  run(sql: string, params?: readonly Param[]): Promise<number>;
+  /**
+   * `${head} VALUES (?, ...), ... ${tail}` for many rows: one prepared statement per row on
+   * SQLite (cheap, in-process), multi-row statements on PostgreSQL (one round trip per chunk).
+   * Returns the RETURNING rows, if `tail` has a RETURNING clause.
+   */
+  insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]>;
+}
+
+/**
+ * The ingest path's own connection. It bypasses TypeORM's query runner on purpose: the webhook
+ * path is the hot path, and statement caching plus multi-row statements are what make group
+ * commit pay (see bench/ingest). TypeORM still owns the schema (migrations) and the read side.
+ */
+export interface SqlWriter {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `work` in one transaction. Callers serialise their transactions (the ingestor does). */
+  transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /** A read outside any transaction (small lookups on the request path). */
+  read<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openSqlWriter(database: DatabaseConfig): SqlWriter {
+  return database.kind === 'sqlite' ? new SqliteWriter(database.file) : new PostgresWriter(database.url);
+}
+
+class SqliteWriter implements SqlWriter, SqlTx {
+  readonly dialect = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    // IMMEDIATE takes the write lock up front, so a concurrent writer (the CLI) waits on
+    // busy_timeout instead of failing half-way through the batch.
+    this.statement('BEGIN IMMEDIATE').run();
+    try {
+      const result = await work(this);
+      this.statement('COMMIT').run();
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.statement('ROLLBACK').run();
+      throw error;
+    }
+  }
+
+  async all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return this.statement(sql).all(...params.map(sqliteValue)) as T[];
+  }
+
+  async run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return this.statement(sql).run(...params.map(sqliteValue)).changes;
+  }
+
+  async insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
+    if (rows.length === 0) return [];
+    const statement = this.statement(`${head} VALUES (${placeholders(rows[0]!.length)}) ${tail}`);
+    const out: T[] = [];
+    for (const row of rows) {
+      const values = row.map(sqliteValue);
+      if (statement.reader) {
+        const returned = statement.get(...values) as T | undefined;
+        if (returned !== undefined) out.push(returned);
+      } else {
+        statement.run(...values);
+      }
+    }
+    return out;
+  }
+
+  read<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return this.all<T>(sql, params);
+  }
+
+  async ping(): Promise<void> {
+    this.statement('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.db.close();
+  }
+}
+
+const sqliteValue = (value: Param): string | number | null => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
+
+/** Any constant works; it only has to be the same for every instance sharing the database. */
+const INGEST_LOCK_KEY = 0x6779_6d67; // "gymg"
+/** PostgreSQL accepts at most 65535 bind parameters per statement. */
+const MAX_PG_PARAMS = 65_535;
+const INT8_OID = 20;
+
+class PostgresWriter implements SqlWriter {
+  readonly dialect = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly renumbered = new Map<string, string>();
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 3,
+      application_name: 'gymgraph-ingest',
+      // Our BIGINTs are epoch ms and upstream ids, all within the safe integer range
+      // (validated at the webhook boundary), so they are read as numbers.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its connection must not crash the process; the next checkout reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  private sql(text: string): string {
+    let out = this.renumbered.get(text);
+    if (out === undefined) {
+      let n = 0;
+      out = text.replace(/\?/g, () => `$${++n}`);
+      this.renumbered.set(text, out);
+    }
+    return out;
+  }
+
+  async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: SqlTx = {
+      all: async <R>(text: string, params: readonly Param[] = []) =>
+        (await client.query(this.sql(text), params as Param[])).rows as R[],
+      run: async (text, params = []) => (await client.query(this.sql(text), params as Param[])).rowCount ?? 0,
+      insertMany: async <R>(head: string, rows: readonly (readonly Param[])[], tail: string) => {
+        const out: R[] = [];
+        if (rows.length === 0) return out;
+        const width = rows[0]!.length;
+        const chunk = Math.floor(MAX_PG_PARAMS / width);
+        for (let start = 0; start < rows.length; start += chunk) {
+          const slice = rows.slice(start, start + chunk);
+          let n = 0;
+          const values = slice.map(() => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`).join(', ');
+          const result = await client.query(`${head} VALUES ${values} ${tail}`, slice.flat() as Param[]);
+          out.push(...(result.rows as R[]));
+        }
+        return out;
+      },
+    };
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      // One ingest transaction at a time across every instance: sequence numbers are then handed
+      // out in commit order, so a reader resuming "after seq N" can never skip an event that
+      // commits later with a smaller number.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_KEY]);
+      const result = await work(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A client whose transaction failed may be in a broken state: drop it rather than reuse it.
+      client.release(failed);
+    }
+  }
+
+  async read<T>(text: string, params: readonly Param[] = []): Promise<T[]> {
+    return (await this.pool.query(this.sql(text), params as Param[])).rows as T[];
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

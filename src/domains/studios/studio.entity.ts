@@ -1,0 +1,45 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { TimeColumn } from '../../db/columns.js';
+import { Tenant } from './tenant.entity.js';
+
+export const STUDIO_STATUSES = ['active', 'disabled'] as const;
+export type StudioStatus = (typeof STUDIO_STATUSES)[number];
+
+/** One gym location whose integration is active; webhooks are matched to it by their `X-API-KEY`. */
+@Entity('studios')
+export class Studio {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'integer' })
+  tenantId!: number;
+
+  @ManyToOne(() => Tenant, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'tenantId', foreignKeyConstraintName: 'studios_tenant' })
+  tenant?: Tenant;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  /**
+   * SHA-256 (hex) of the webhook key the upstream sends. The key itself is never stored, so it
+   * cannot be read back; upstream keys are long random strings, so an unsalted hash is safe and
+   * lets us find the studio with an index.
+   */
+  @Index('studios_webhook_key', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  webhookKeyHash!: string;
+
+  /** Open API key for hydration (later): must be sent upstream, so it is kept, never exposed. */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  apiKey!: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status!: StudioStatus;
+
+  @TimeColumn()
+  createdAt!: Date;
+
+  @TimeColumn()
+  updatedAt!: Date;
+}

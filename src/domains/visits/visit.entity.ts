@@ -1,0 +1,45 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
+
+/**
+ * A check-in paired with the check-out that closed it. Pairing is a function of the set of a
+ * customer's check-ins and check-outs (see visit.projector.ts), so it comes out the same whatever
+ * order the events arrive in. A check-out with no open check-in before it is kept as a visit with
+ * no check-in.
+ */
+@Entity('visits')
+@Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
+@Index('visits_studio_checkin', ['studioId', 'checkinAt'])
+export class Visit {
+  /** The event-log `seq` of the check-in (or of the check-out, for a check-out without check-in): stable. */
+  @PrimaryColumn({ type: 'bigint', transformer: int64 })
+  id!: number;
+
+  @Column({ type: 'integer' })
+  tenantId!: number;
+
+  @IdColumn()
+  customerId!: number;
+
+  /** The studio that delivered the check-in (or the check-out, when there is no check-in). */
+  @Column({ type: 'integer' })
+  studioId!: number;
+
+  @TimeColumn({ nullable: true })
+  checkinAt!: Date | null;
+
+  @TimeColumn({ nullable: true })
+  checkoutAt!: Date | null;
+
+  /** The studio that delivered the check-out. */
+  @Column({ type: 'integer', nullable: true })
+  checkoutStudioId!: number | null;
+
+  /** Event-log `seq` of the check-out. */
+  @Column({ type: 'bigint', transformer: int64, nullable: true })
+  checkoutSeq!: number | null;
+
+  /** Upstream time of the latest event applied to this visit. */
+  @TimeColumn()
+  lastEventAt!: Date;
+}

@@ -1,0 +1,115 @@
+import type { Param, SqlTx } from '../../db/sql-writer.js';
+import type { KnownEvent } from '../../ingest/event-types.js';
+
+type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
+
+interface PresenceRow {
+  tenantId: number;
+  entityId: number;
+  seq: number;
+  studioId: number;
+  type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT';
+  occurredAt: number;
+}
+
+/** How a visit row is written: every column recomputed from the pairing. */
+type VisitRow = [id: number, tenantId: number, customerId: number, studioId: number, checkinAt: number | null,
+  checkoutAt: number | null, checkoutStudioId: number | null, checkoutSeq: number | null, lastEventAt: number];
+
+const PRESENCE = `"type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')`;
+/** Customers per window query; keeps statements well under parameter limits. */
+const CHUNK = 300;
+
+/**
+ * Visits are pairs of a check-in and the check-out that closed it.
+ *
+ * The pairing rule: order a customer's check-ins and check-outs by upstream time (a check-in before
+ * a check-out at the same millisecond, then by sequence); a check-out closes the event right before
+ * it if that is a check-in, and otherwise stands alone as a check-out without a visit to close.
+ * That makes the visits a function of the *set* of events, so duplicates and late arrivals give the
+ * same result as in-order delivery.
+ *
+ * A new event only changes the pairing of its neighbours, so each batch recomputes, per customer,
+ * the window from the last event before the earliest new one (the anchor) to the end.
+ */
+export class VisitProjector {
+  /** Earliest new presence time per customer key. */
+  private readonly since = new Map<string, { tenantId: number; customerId: number; since: number }>();
+
+  apply(event: PresenceEvent): void {
+    const key = `${event.tenantId}:${event.entityId}`;
+    const current = this.since.get(key);
+    if (!current || event.occurredAt < current.since) {
+      this.since.set(key, { tenantId: event.tenantId, customerId: event.entityId, since: event.occurredAt });
+    }
+  }
+
+  async write(tx: SqlTx): Promise<void> {
+    const affected = [...this.since.values()];
+    this.since.clear();
+    for (let start = 0; start < affected.length; start += CHUNK) {
+      await this.writeChunk(tx, affected.slice(start, start + CHUNK));
+    }
+  }
+
+  private async writeChunk(tx: SqlTx, affected: { tenantId: number; customerId: number; since: number }[]): Promise<void> {
+    const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
+    const params: Param[] = affected.flatMap((a) => [a.tenantId, a.customerId, a.since]);
+    const rows = await tx.all<PresenceRow>(
+      `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
+       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
+       FROM affected a JOIN events e ON e."tenantId" = a."tenantId" AND e."entityId" = a."entityId" AND e.${PRESENCE}
+        AND e."occurredAt" >= COALESCE((SELECT MAX(p."occurredAt") FROM events p
+              WHERE p."tenantId" = a."tenantId" AND p."entityId" = a."entityId" AND p.${PRESENCE} AND p."occurredAt" < a."since"), a."since")
+       ORDER BY e."tenantId", e."entityId", e."occurredAt", CASE e."type" WHEN 'CUSTOMER_CHECKIN' THEN 0 ELSE 1 END, e."seq"`,
+      params,
+    );
+
+    const sinceByKey = new Map(affected.map((a) => [`${a.tenantId}:${a.customerId}`, a.since]));
+    const upserts: VisitRow[] = [];
+    const pairedCheckouts: number[] = [];
+    let window: PresenceRow[] = [];
+    const flush = () => {
+      if (window.length > 0) pair(window, sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!, upserts, pairedCheckouts);
+      window = [];
+    };
+    for (const row of rows) {
+      const last = window[window.length - 1];
+      if (last && (last.tenantId !== row.tenantId || last.entityId !== row.entityId)) flush();
+      window.push({ ...row, seq: Number(row.seq), occurredAt: Number(row.occurredAt), entityId: Number(row.entityId) });
+    }
+    flush();
+
+    await tx.insertMany(
+      `INSERT INTO visits ("id", "tenantId", "customerId", "studioId", "checkinAt", "checkoutAt", "checkoutStudioId", "checkoutSeq", "lastEventAt")`,
+      upserts,
+      `ON CONFLICT ("id") DO UPDATE SET "studioId" = excluded."studioId", "checkinAt" = excluded."checkinAt",
+        "checkoutAt" = excluded."checkoutAt", "checkoutStudioId" = excluded."checkoutStudioId",
+        "checkoutSeq" = excluded."checkoutSeq", "lastEventAt" = excluded."lastEventAt"`,
+    );
+    if (pairedCheckouts.length > 0) {
+      await tx.run(`DELETE FROM visits WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
+    }
+  }
+}
+
+/** Applies the pairing rule to one customer's window (see {@link VisitProjector}). */
+function pair(window: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[]): void {
+  const anchored = window[0]!.occurredAt < since;
+  window.forEach((event, index) => {
+    if (event.type === 'CUSTOMER_CHECKIN') {
+      const next = window[index + 1];
+      const out = next?.type === 'CUSTOMER_CHECKOUT' ? next : undefined;
+      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
+        out?.occurredAt ?? null, out?.studioId ?? null, out?.seq ?? null, out?.occurredAt ?? event.occurredAt]);
+      return;
+    }
+    // The anchor check-out's partner lies before the window and cannot have changed.
+    if (index === 0 && anchored) return;
+    if (window[index - 1]?.type === 'CUSTOMER_CHECKIN') {
+      pairedCheckouts.push(event.seq);
+    } else {
+      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
+    }
+  });
+}

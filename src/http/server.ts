@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import { sendError, sendJson } from './respond.js';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void> | void;
+
+export interface Routes {
+  readonly webhooks: Handler;
+  readonly ready: () => Promise<boolean>;
+}
+
+/**
+ * The HTTP entry point: a plain `node:http` server (the webhook path is hot, and needs no framework).
+ * Every request gets a request id (taken from `X-Request-Id` when the caller sends one) that is
+ * echoed back and bound to its log lines.
+ */
+export function createHttpServer(routes: Routes, logger: Logger): http.Server {
+  return http.createServer((req, res) => {
+    const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ requestId });
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.debug({ method: req.method, path, status: res.statusCode, ms }, 'request');
+    });
+
+    const handle = async () => {
+      switch (path) {
+        case '/webhooks':
+          if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+          return routes.webhooks(req, res, log);
+        case '/healthz':
+          if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
+          return sendJson(res, 200, { status: 'ok' });
+        case '/readyz': {
+          if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
+          const ready = await routes.ready().catch(() => false);
+          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+        }
+        default:
+          return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+      }
+    };
+    Promise.resolve()
+      .then(handle)
+      .catch((error: unknown) => {
+        log.error({ err: error, method: req.method, path }, 'request failed');
+        if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request could not be completed; it was not stored, retry');
+        else res.destroy();
+      });
+  });
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  sendError(res, 405, 'method_not_allowed', `use ${allow}`, {}, { allow });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && first.length <= 200 ? first : undefined;
+}

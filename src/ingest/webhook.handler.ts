@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
+import { sendError, sendJson } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import { validateDelivery } from './delivery.js';
+import { IngestOverloadedError, type Ingestor } from './ingestor.js';
+import type { StudioKeys } from './studio-keys.js';
+
+export interface WebhookHandlerDeps {
+  readonly keys: StudioKeys;
+  readonly ingestor: Ingestor;
+  readonly maxBodyBytes: number;
+  /** False once shutdown has begun: new deliveries are turned away with 503 so the sender retries elsewhere. */
+  readonly accepting: () => boolean;
+}
+
+/**
+ * `POST /webhooks`: authenticate by `X-API-KEY`, check the media type and size, validate, then hand
+ * the delivery to the ingestor and answer 200 only once it is committed. Never calls anything remote.
+ */
+export function createWebhookHandler(deps: WebhookHandlerDeps) {
+  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+    if (!deps.accepting()) {
+      return sendError(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, { connection: 'close', 'retry-after': '1' });
+    }
+    const key = req.headers['x-api-key'];
+    if (typeof key !== 'string' || key.length === 0) {
+      return sendError(res, 401, 'unauthorized', 'missing X-API-KEY header');
+    }
+    const studio = await deps.keys.lookup(key);
+    if (!studio) return sendError(res, 401, 'unauthorized', 'unknown webhook key');
+    if (!studio.active) return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+
+    if (!isJsonContentType(req.headers['content-type'])) {
+      return sendError(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
+    }
+
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, deps.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return sendError(res, 413, 'payload_too_large', `body exceeds the limit of ${error.limit} bytes`, {}, { connection: 'close' });
+      }
+      throw error;
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (error) {
+      return sendError(res, 400, 'invalid_json', `body is not valid JSON: ${(error as Error).message}`);
+    }
+    const result = validateDelivery(body);
+    if (!result.ok) {
+      const [first] = result.problems;
+      return sendError(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { problems: result.problems });
+    }
+
+    try {
+      const outcome = await deps.ingestor.submit({
+        studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
+      });
+      if (outcome.status === 'studio-disabled') return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+      log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
+      return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
+    } catch (error) {
+      if (error instanceof IngestOverloadedError) {
+        return sendError(res, 503, 'overloaded', 'too many deliveries are waiting to be stored; retry', {}, { 'retry-after': '1' });
+      }
+      throw error;
+    }
+  };
+}

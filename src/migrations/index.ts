@@ -1,0 +1,4 @@
+import { Initial1764000000000 } from './1764000000000-initial.js';
+
+/** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
+export const MIGRATIONS = [Initial1764000000000];
