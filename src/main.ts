@@ -5,6 +5,8 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
+import { createGraphQLHandler } from './graphql/http.js';
+import { buildGraphQLSchema } from './graphql/schema.js';
 import { createHttpServer } from './http/server.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
@@ -24,8 +26,14 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Starts the service: config -> database (migrations) -> ingest -> HTTP. */
+/** Starts the service: config -> GraphQL schema -> database (migrations) -> ingest -> HTTP. */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
+  // First: building the schema touches nothing outside the process, so a failure leaves nothing to close.
+  const graphql = await createGraphQLHandler(await buildGraphQLSchema(), {
+    introspection: true,
+    development: config.nodeEnv === 'development',
+    logger,
+  });
   const dataSource = await openDatabase(config.database, logger);
   let writer: SqlWriter;
   try {
@@ -52,6 +60,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
         inFlight.add(work);
         return work.finally(() => inFlight.delete(work));
       },
+      graphql: (req, res, log) => graphql.handle(req, res, log),
       ready: async () => {
         await Promise.all([writer.ping(), dataSource.query('SELECT 1')]);
         return accepting;
@@ -86,6 +95,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       if ((await Promise.race([finished, timeout])) === 'timeout') logger.warn('shutdown timeout: closing with work in flight');
       server.closeAllConnections();
       await closed;
+      await graphql.stop();
       await writer.close();
       await dataSource.destroy();
       logger.info('stopped');

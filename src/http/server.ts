@@ -7,6 +7,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) =
 
 export interface Routes {
   readonly webhooks: Handler;
+  /** `/graphql`; absent: 404. */
+  readonly graphql?: Handler;
   readonly ready: () => Promise<boolean>;
 }
 
@@ -32,6 +34,9 @@ export function createHttpServer(routes: Routes, logger: Logger): http.Server {
         case '/webhooks':
           if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
           return routes.webhooks(req, res, log);
+        case '/graphql':
+          if (!routes.graphql) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+          return routes.graphql(req, res, log);
         case '/healthz':
           if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
           return sendJson(res, 200, { status: 'ok' });

@@ -1,0 +1,51 @@
+import type { GraphQLFormattedError } from 'graphql';
+
+/**
+ * The codes a client may see in `errors[].extensions.code`. Apollo's own client-error codes are
+ * listed so that one enum names everything a partner can rely on; an error with any other code
+ * (or none) is an internal failure and is masked outside development.
+ */
+export enum ErrorCode {
+  /** Something failed on our side; the message is hidden outside development. */
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+  /** The request was not valid GraphQL-over-HTTP (bad JSON body, missing query, CSRF guard, ...). */
+  BAD_REQUEST = 'BAD_REQUEST',
+  /** The request body is larger than the limit. */
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** The query is not syntactically valid GraphQL. */
+  GRAPHQL_PARSE_FAILED = 'GRAPHQL_PARSE_FAILED',
+  /** The query does not fit the schema. */
+  GRAPHQL_VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED',
+  /** A variable or argument has the wrong type or fails validation. */
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** `operationName` names no operation in the document, or several operations and no name. */
+  OPERATION_RESOLUTION_FAILURE = 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED = 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /** Introspection was asked for where it is turned off. */
+  INTROSPECTION_DISABLED = 'INTROSPECTION_DISABLED',
+  /** The query nests selections too deeply. */
+  MAX_RECURSIVE_SELECTIONS_EXCEEDED = 'MAX_RECURSIVE_SELECTIONS_EXCEEDED',
+}
+
+const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));
+
+/** True when the error is the client's to fix, and its message is safe to show. */
+export function isClientError(error: { readonly extensions?: Readonly<Record<string, unknown>> | undefined }): boolean {
+  const code = error.extensions?.['code'];
+  return typeof code === 'string' && CLIENT_ERROR_CODES.has(code);
+}
+
+/**
+ * Apollo `formatError` for production: client errors pass as they are; anything else becomes
+ * `Internal server error` with code INTERNAL_SERVER_ERROR, keeping only where it happened.
+ */
+export function maskInternalError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (isClientError(formatted)) return formatted;
+  return {
+    message: 'Internal server error',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}

@@ -1,0 +1,177 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
+import type { Logger } from '../log.js';
+import type { GraphQLContext } from './context.js';
+import { ErrorCode, isClientError, maskInternalError } from './errors.js';
+import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
+
+export interface GraphQLHandlerOptions {
+  /** Answer introspection queries (`__schema`, `__type`). @default false */
+  readonly introspection?: boolean;
+  /**
+   * Show internal error messages and stack traces to clients. Only for local development:
+   * otherwise internal errors are masked as `Internal server error`. @default false
+   */
+  readonly development?: boolean;
+  /** Largest request body accepted, in bytes; larger ones are refused with 413. @default 1048576 (1 MB) */
+  readonly maxBodyBytes?: number;
+  /** Server-level log lines (startup, internal errors without a request). */
+  readonly logger: Logger;
+}
+
+/** `GET` / `POST /graphql`, backed by Apollo Server. */
+export interface GraphQLHandler {
+  /** Answers one request on `/graphql`. */
+  handle(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void>;
+  /** Stops Apollo Server; call once the HTTP server no longer sends requests here. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
+
+/**
+ * Starts Apollo Server on the schema and returns the `/graphql` handler for the plain `node:http`
+ * server. Browsers (a GET that prefers `text/html`) get the offline query page from `ide.ts`
+ * instead of Apollo's CDN-hosted landing page.
+ */
+export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger } = options;
+  const server = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection,
+    includeStacktraceInErrorResponses: development,
+    ...(development ? {} : { formatError: maskInternalError }),
+    logger: logger.child({ component: 'graphql' }),
+    // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginLandingPageDisabled(), logInternalErrors],
+  });
+  await server.start();
+
+  return {
+    async handle(req, res, log) {
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method === 'GET' && prefersHtml(req.headers.accept)) return sendIde(res);
+
+      let body: unknown;
+      if (method === 'POST') {
+        let raw: Buffer;
+        try {
+          raw = await readBody(req, maxBodyBytes);
+        } catch (error) {
+          if (error instanceof BodyTooLargeError) {
+            return sendGraphQLError(req, res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `request body exceeds the limit of ${error.limit} bytes`, {
+              connection: 'close',
+            });
+          }
+          throw error;
+        }
+        // Other media types reach Apollo without a body: it refuses them with a 400 that says so.
+        if (isJsonContentType(req.headers['content-type']) && raw.length > 0) {
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch (error) {
+            return sendGraphQLError(req, res, 400, ErrorCode.BAD_REQUEST, `request body is not valid JSON: ${(error as Error).message}`);
+          }
+        }
+      }
+
+      const headers = new HeaderMap();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const url = req.url ?? '';
+      const query = url.indexOf('?');
+      const response = await server.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
+        context: async () => ({ log }),
+      });
+
+      for (const [name, value] of response.headers) res.setHeader(name, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) {
+        if (res.destroyed) break;
+        res.write(chunk);
+      }
+      res.end();
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** Internal errors reach the log with the request id; the client sees them masked. */
+const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          if (!isClientError(error)) contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
+        }
+      },
+    };
+  },
+};
+
+function sendIde(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(IDE_HTML),
+    'content-security-policy': IDE_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-cache',
+    vary: 'accept',
+  });
+  res.end(IDE_HTML);
+}
+
+/** An error answered before Apollo is involved, in the GraphQL response shape. */
+function sendGraphQLError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const mediaType = req.headers.accept?.toLowerCase().includes(GRAPHQL_RESPONSE_JSON) ? GRAPHQL_RESPONSE_JSON : 'application/json';
+  res.writeHead(status, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * True when the Accept header ranks `text/html` above every JSON type, as a browser's does. A
+ * plain `*` `/` `*`, or a tie between HTML and JSON, gets JSON: only an explicit preference gets the page.
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const html = preference(accept, 'text', 'html');
+  const json = [preference(accept, 'application', 'json'), preference(accept, 'application', 'graphql-response+json')].reduce((a, b) =>
+    b.q > a.q || (b.q === a.q && b.specificity > a.specificity) ? b : a,
+  );
+  return html.q > 0 && (html.q > json.q || (html.q === json.q && html.specificity > json.specificity));
+}
+
+/** The quality the Accept header gives a media type: that of its most specific matching range (RFC 9110 §12.5.1). */
+function preference(accept: string, type: string, subtype: string): { q: number; specificity: number } {
+  let best = { q: 0, specificity: -1 };
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    const [rangeType, rangeSubtype] = range.split('/');
+    const specificity =
+      rangeType === type && rangeSubtype === subtype ? 2 : rangeType === type && rangeSubtype === '*' ? 1 : rangeType === '*' && rangeSubtype === '*' ? 0 : -1;
+    if (specificity <= best.specificity) continue;
+    const qParam = params.find((param) => param.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    best = { q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0, specificity };
+  }
+  return best;
+}
