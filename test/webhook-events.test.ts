@@ -751,3 +751,31 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     });
   });
 });
+
+describe.each(databaseKinds())('POST /webhooks deduplication across studios (%s)', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+  });
+  afterAll(() => server.stop());
+
+  it('when two studios of one tenant deliver the same uuid, then it is one event, applied once', async () => {
+    const tenantUrl = 'https://dedup.open-api.perfectgym.com/v1';
+    const a = await server.addStudio({ tenantUrl });
+    const b = await server.addStudio({ tenantUrl });
+    const body = delivery(77, { type: 'CUSTOMER_CHECKIN', timestamp: 1_764_000_000_000 });
+    expect((await server.post(a.webhookKey, body)).body).toMatchObject({ stored: 1, duplicates: 0 });
+    expect((await server.post(b.webhookKey, body)).body).toMatchObject({ stored: 0, duplicates: 1 });
+    const events = await server.sql(`SELECT "studioId" FROM events WHERE "uuid" = $1`, [body.uuid]);
+    expect(events.map((e) => Number(e.studioId))).toEqual([a.id]);
+    expect(await server.sql(`SELECT "id" FROM visits WHERE "customerId" = $1 AND "tenantId" = $2`, [77, a.tenantId])).toHaveLength(1);
+  });
+
+  it('when studios of different tenants deliver the same uuid, then each tenant logs its own event', async () => {
+    const a = await server.addStudio();
+    const b = await server.addStudio();
+    const body = delivery(78, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 });
+    expect((await server.post(a.webhookKey, body)).body).toMatchObject({ stored: 1 });
+    expect((await server.post(b.webhookKey, body)).body).toMatchObject({ stored: 1 });
+  });
+});

@@ -151,7 +151,7 @@ export class Ingestor {
 }
 
 const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt")`;
-const ON_DUPLICATE = `ON CONFLICT ("studioId", "uuid", "position") DO NOTHING RETURNING "seq", "studioId", "uuid", "position"`;
+const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RETURNING "seq", "tenantId", "uuid", "position"`;
 
 /** Logs the batch's events (skipping ones already logged) and applies the new ones, in one transaction. */
 async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<IngestOutcome[]> {
@@ -165,8 +165,8 @@ async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<Ing
         element.content === null ? null : JSON.stringify(element.content), element.timestamp, receivedAt]);
     });
   }
-  const inserted = await tx.insertMany<{ seq: number; studioId: number; uuid: string; position: number }>(INSERT_EVENTS, rows, ON_DUPLICATE);
-  const seqByKey = new Map(inserted.map((r) => [`${r.studioId}|${r.uuid}|${r.position}`, Number(r.seq)]));
+  const inserted = await tx.insertMany<{ seq: number; tenantId: number; uuid: string; position: number }>(INSERT_EVENTS, rows, ON_DUPLICATE);
+  const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
   const known: KnownEvent[] = [];
   const outcomes = submissions.map((submission): IngestOutcome => {
@@ -174,7 +174,7 @@ async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<Ing
     const { studioId, tenantId, delivery, receivedAt } = submission;
     const events: LoggedEvent[] = [];
     delivery.elements.forEach((element, position) => {
-      const key = `${studioId}|${delivery.uuid}|${position}`;
+      const key = `${tenantId}|${delivery.uuid}|${position}`;
       const seq = seqByKey.get(key);
       if (seq === undefined) return; // already in the log: a re-delivery changes nothing
       seqByKey.delete(key); // the same delivery twice in one batch: only the first one is new

@@ -7,7 +7,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * serves as a stream cursor.
  */
 @Entity('events')
-@Index('events_delivery_key', ['studioId', 'uuid', 'position'], { unique: true })
+@Index('events_delivery_key', ['tenantId', 'uuid', 'position'], { unique: true })
 @Index('events_entity', ['tenantId', 'entityId', 'occurredAt'])
 @Index('events_studio_seq', ['studioId', 'seq'])
 @Index('events_type_seq', ['type', 'seq'])
@@ -17,7 +17,10 @@ export class EventRecord {
   @Column({ type: 'integer', primary: true, generated: 'increment', transformer: int64 })
   seq!: number;
 
-  /** The delivery's `uuid` (lower case): the upstream idempotency key. */
+  /**
+   * The delivery's `uuid` (lower case): the upstream idempotency key, unique per tenant. The same
+   * event delivered to two studios of one operator is one event, logged once.
+   */
   @Column({ type: 'varchar', length: 36 })
   uuid!: string;
 
