@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { ConfigError, DEFAULT_SQLITE_FILE, loadConfig, loadDatabaseConfig } from '../src/config.js';
+import { SERVICE_ENTRY, killChildren, spawnNode, withTimeout } from './support/child.js';
+
+/** The ConfigError that `loadConfig(env)` throws (fails the test when it does not throw one). */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe('loadConfig', () => {
+  it('when nothing is set, then port 4000 on every interface, the SQLite file data/gymgraph.sqlite and documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '0.0.0.0',
+      database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
+      redisUrl: undefined,
+      adminToken: undefined,
+      nodeEnv: 'development',
+      logLevel: 'info',
+      webhookMaxBodyBytes: 1024 * 1024,
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
+  });
+
+  it('when NODE_ENV is test and LOG_LEVEL unset, then the logs are silent', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
+  });
+
+  it('when DATABASE_URL is a postgres:// or postgresql:// URL, then PostgreSQL at that URL', () => {
+    for (const url of ['postgres://gym:secret@db.internal:5432/gymgraph', 'postgresql://127.0.0.1/gymgraph']) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    }
+  });
+
+  it('when DATABASE_URL is sqlite:<path> (or sqlite://<path>), then that SQLite file', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/gym/records.sqlite' }).database).toEqual({ kind: 'sqlite', file: '/var/lib/gym/records.sqlite' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:data/other.sqlite' }).database).toEqual({ kind: 'sqlite', file: 'data/other.sqlite' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite://data/other.sqlite' }).database).toEqual({ kind: 'sqlite', file: 'data/other.sqlite' });
+    expect(loadDatabaseConfig({ DATABASE_URL: 'sqlite:x.sqlite' })).toEqual({ kind: 'sqlite', file: 'x.sqlite' });
+  });
+
+  it('when every variable is set validly, then each is taken', () => {
+    const config = loadConfig({
+      PORT: '8080', HOST: '127.0.0.1', ADMIN_TOKEN: 'a-long-enough-admin-token', LOG_LEVEL: 'debug', NODE_ENV: 'production',
+      REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_MAX_BODY_BYTES: '2048', SHUTDOWN_TIMEOUT_MS: '0',
+    });
+    expect(config).toMatchObject({
+      port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
+      redisUrl: 'redis://127.0.0.1:6379', webhookMaxBodyBytes: 2048, shutdownTimeoutMs: 0,
+    });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'abc' }, /^PORT must be an integer from 0 to 65535, got "abc"$/],
+    ['PORT', { PORT: '70000' }, /^PORT must be an integer from 0 to 65535, got "70000"$/],
+    ['PORT', { PORT: '80.5' }, /^PORT must be an integer/],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://db/gym' }, /^DATABASE_URL must start with postgres:\/\/, postgresql:\/\/ or sqlite:, got "mysql:\.\.\."$/],
+    ['DATABASE_URL', { DATABASE_URL: 'sqlite:' }, /^DATABASE_URL "sqlite:" needs a file path/],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters long$/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
+  ])('when %s is invalid (%j), then a ConfigError naming it', (_name, env, message) => {
+    const error = configError(env);
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(message);
+    expect(error.message).toContain(error.problems[0]);
+  });
+
+  it('when several variables are invalid, then one ConfigError lists every problem, each naming its variable', () => {
+    const error = configError({ PORT: 'abc', DATABASE_URL: 'mysql://db/gym', ADMIN_TOKEN: 'short', LOG_LEVEL: 'verbose' });
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toHaveLength(4);
+    for (const variable of ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL']) {
+      expect(error.problems.filter((p) => p.startsWith(`${variable} `))).toHaveLength(1);
+      expect(error.message).toContain(`- ${variable} `);
+    }
+  });
+
+  it('when the invalid DATABASE_URL carries a password, then the message does not repeat it', () => {
+    const error = configError({ DATABASE_URL: 'mysql://gym:hunter2-secret@db/gym' });
+    expect(error.message).not.toContain('hunter2-secret');
+  });
+});
+
+describe('node dist/src/main.js with an invalid configuration', () => {
+  afterEach(() => killChildren());
+
+  it('when PORT=abc, then it exits with code 2 and names the problem on stderr', async () => {
+    const child = spawnNode(SERVICE_ENTRY, [], { PORT: 'abc', ADMIN_TOKEN: 'short', DATABASE_URL: 'sqlite:/nonexistent-dir/never-created.sqlite' });
+    const exit = await withTimeout(child.exited, 10_000, 'the service to exit');
+    expect(exit).toEqual({ code: 2, signal: null });
+    expect(child.stderr()).toContain('gymgraph: invalid configuration');
+    expect(child.stderr()).toContain('PORT must be an integer from 0 to 65535, got "abc"');
+    expect(child.stderr()).toContain('ADMIN_TOKEN must be at least 16 characters long');
+    expect(child.stdout()).toBe('');
+  });
+});

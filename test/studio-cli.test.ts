@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../ormconfig.js';
+import { loadConfig } from '../src/config.js';
+import { hashWebhookKey } from '../src/domains/studios/webhook-key.js';
+import { start, type App } from '../src/main.js';
+import { killChildren, postWebhook, runStudioCli, type CliResult } from './support/child.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+
+const newKey = () => `whk_${randomUUID().replace(/-/g, '')}`;
+const ADDED = /^added studio (\d+) "([^"]*)" \(tenant (\d+)\)/;
+
+/** The ids printed by a successful `add`. */
+function added(result: CliResult): { id: number; tenantId: number } {
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  const match = ADDED.exec(result.stdout);
+  if (!match) throw new Error(`add printed no studio id: ${result.stdout}`);
+  return { id: Number(match[1]), tenantId: Number(match[3]) };
+}
+
+describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  const cli = (...args: string[]) => runStudioCli(db.url, args);
+  const sql = <T = any>(query: string, params: unknown[] = []): Promise<T[]> =>
+    dataSource.query(kind === 'postgres' ? query : query.replace(/\$\d+/g, '?'), params);
+  const studioCount = async () => Number((await sql('SELECT COUNT(*) AS n FROM studios'))[0].n);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    // The first command meets an empty database and migrates it.
+    const first = await cli('list');
+    expect(first).toEqual({ code: 0, stdout: 'no studios yet: npm run studio -- add --name <name> --webhook-key <key>\n', stderr: '' });
+    dataSource = createDataSource(db.config);
+    await dataSource.initialize();
+  });
+  afterEach(() => killChildren());
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('when a studio is added, then its id is printed, and list and list --json show it without its keys', async () => {
+    const webhookKey = newKey();
+    const apiKey = `api_${randomUUID()}`;
+    const { id, tenantId } = added(await cli('add', '--name', 'Acme Downtown', '--webhook-key', webhookKey, '--api-key', apiKey));
+    const hash = hashWebhookKey(webhookKey);
+
+    const list = await cli('list');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toContain(`studio ${id} "Acme Downtown" (active) tenant ${tenantId}\n`);
+
+    const json = await cli('list', '--json');
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    const studios = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(studios.find((s) => s.id === id)).toEqual({
+      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl: null, hasApiKey: true, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+
+    for (const output of [list.stdout, json.stdout]) {
+      expect(output).not.toContain(webhookKey);
+      expect(output).not.toContain(hash);
+      expect(output).not.toContain(apiKey);
+    }
+  });
+
+  it('when a second studio is added with the same webhook key, then exit 2 with a message naming the first, and nothing is added', async () => {
+    const webhookKey = newKey();
+    const { id } = added(await cli('add', '--name', 'First', '--webhook-key', webhookKey));
+    const before = await studioCount();
+
+    const second = await cli('add', '--name', 'Second', '--webhook-key', webhookKey);
+    expect(second.code).toBe(2);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toBe(`error: studio ${id} ("First") already uses this webhook key; two studios may not share one\n`);
+    expect(await studioCount()).toBe(before);
+  });
+
+  it.each([
+    ['the webhook key is too short', ['--name', 'Short', '--webhook-key', 'fifteen-chars-x'], '--webhook-key must be at least 16 characters'],
+    ['the webhook key has spaces', ['--name', 'Spaces', '--webhook-key', 'a key with spaces in it'], '--webhook-key must be at least 16 characters with no spaces'],
+    ['--name is missing', ['--webhook-key', newKey()], 'add needs --name'],
+    ['--webhook-key is missing', ['--name', 'No key'], 'add needs --webhook-key'],
+    ['--tenant-url is not a URL', ['--name', 'Bad URL', '--webhook-key', newKey(), '--tenant-url', 'acme.example'], '--tenant-url must be an absolute URL'],
+    ['--tenant-url is not http(s)', ['--name', 'FTP', '--webhook-key', newKey(), '--tenant-url', 'ftp://acme.example/v1'], '--tenant-url must be an http(s) URL'],
+    ['an option is unknown', ['--name', 'Typo', '--webhook-key', newKey(), '--tennant-url', 'https://acme.example'], '--tennant-url'],
+  ])('when %s, then add exits 2 with a message naming the option, and nothing is added', async (_case, args, message) => {
+    const before = await studioCount();
+    const result = await cli('add', ...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: /);
+    expect(result.stderr).toContain(message);
+    expect(await studioCount()).toBe(before);
+  });
+
+  it.each([
+    ['the command is unknown', ['frobnicate'], 'error: unknown command "frobnicate"'],
+    ['no command is given', [], 'error: no command given'],
+    ['disable gets no number', ['disable', 'abc'], 'error: expected a studio id, got "abc"'],
+    ['enable gets no id', ['enable'], 'error: expected a studio id, got null'],
+  ])('when %s, then exit 2 with the usage', async (_case, args, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.startsWith(`${message}\n\nusage: npm run studio -- <command>`)).toBe(true);
+    expect(result.stderr).toContain('disable <id>');
+  });
+
+  it('when disable names no existing studio, then exit 2 with a message', async () => {
+    const result = await cli('disable', '987654');
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'error: no studio with id 987654\n' });
+  });
+
+  describe('against a running server on the same database', () => {
+    let app: App;
+    beforeAll(async () => {
+      app = await start(loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test' }));
+    });
+    afterAll(() => app?.stop());
+
+    const body = () => ({ uuid: randomUUID(), entityId: 42, payload: [{ type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 }] });
+    const stored = async (uuid: string) => Number((await sql('SELECT COUNT(*) AS n FROM events WHERE "uuid" = $1', [uuid]))[0].n);
+
+    it('when a studio is disabled, then the server answers 401 for its key at once; enabled again, then 200', async () => {
+      const webhookKey = newKey();
+      const { id } = added(await cli('add', '--name', 'Toggled', '--webhook-key', webhookKey));
+      expect((await postWebhook(app.url, webhookKey, body())).status).toBe(200); // the key is now cached as active
+
+      const disabled = await cli('disable', String(id));
+      expect(disabled.code).toBe(0);
+      expect(disabled.stdout).toMatch(new RegExp(`^studio ${id} "Toggled" \\(disabled\\)`));
+      const refusedBody = body();
+      const refused = await postWebhook(app.url, webhookKey, refusedBody);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual({ error: 'unauthorized', message: 'the studio for this webhook key is disabled' });
+      expect(await stored(refusedBody.uuid)).toBe(0);
+
+      const enabled = await cli('enable', String(id));
+      expect(enabled.code).toBe(0);
+      expect(enabled.stdout).toMatch(new RegExp(`^studio ${id} "Toggled" \\(active\\)`));
+      const acceptedBody = body();
+      const accepted = await postWebhook(app.url, webhookKey, acceptedBody);
+      expect(accepted.status).toBe(200);
+      expect(await stored(acceptedBody.uuid)).toBe(1);
+    });
+  });
+
+  it('when two studios name the same tenant URL, differently cased or with a trailing slash, then they share one tenant', async () => {
+    const host = `acme-${randomUUID().slice(0, 8)}`;
+    const a = added(await cli('add', '--name', 'Acme North', '--webhook-key', newKey(), '--tenant-url', `https://${host.toUpperCase()}.open-api.perfectgym.com/v1/`));
+    const b = added(await cli('add', '--name', 'Acme South', '--webhook-key', newKey(), '--tenant-url', `https://${host}.open-api.perfectgym.com/v1`));
+    const other = added(await cli('add', '--name', 'Solo Gym', '--webhook-key', newKey()));
+    expect(b.tenantId).toBe(a.tenantId);
+    expect(other.tenantId).not.toBe(a.tenantId);
+
+    const tenants = await sql('SELECT "id", "baseUrl" FROM tenants WHERE "id" = $1', [a.tenantId]);
+    expect(tenants).toEqual([{ id: a.tenantId, baseUrl: `https://${host}.open-api.perfectgym.com/v1` }]);
+    const listed = JSON.parse((await cli('list', '--json')).stdout) as { id: number; tenantUrl: string | null }[];
+    expect(listed.filter((s) => s.id === a.id || s.id === b.id).map((s) => s.tenantUrl)).toEqual([
+      `https://${host}.open-api.perfectgym.com/v1`, `https://${host}.open-api.perfectgym.com/v1`,
+    ]);
+  });
+
+  it('when a studio is added, then only a SHA-256 digest of its webhook key is stored, and the key appears nowhere in the studios table', async () => {
+    const webhookKey = newKey();
+    const { id } = added(await cli('add', '--name', 'Hashed', '--webhook-key', webhookKey));
+    const rows = await sql('SELECT * FROM studios');
+    const row = rows.find((r) => Number(r.id) === id);
+    expect(row.webhookKeyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.webhookKeyHash).not.toBe(webhookKey);
+    expect(row.webhookKeyHash).toBe(hashWebhookKey(webhookKey));
+    expect(JSON.stringify(rows)).not.toContain(webhookKey);
+  });
+});
