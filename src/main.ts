@@ -53,7 +53,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     maxBodyBytes: config.webhookMaxBodyBytes,
     accepting: () => accepting,
   });
-  const server = createHttpServer(
+  const { server, drain } = createHttpServer(
     {
       webhooks: (req, res, log) => {
         const work = webhooks(req, res, log);
@@ -85,6 +85,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     (stopping ??= (async () => {
       logger.info('shutting down: no new webhooks, finishing those in flight');
       accepting = false;
+      drain();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const finished = (async () => {

@@ -17,8 +17,22 @@ export interface Routes {
  * Every request gets a request id (taken from `X-Request-Id` when the caller sends one) that is
  * echoed back and bound to its log lines.
  */
-export function createHttpServer(routes: Routes, logger: Logger): http.Server {
-  return http.createServer((req, res) => {
+export interface HttpServer {
+  readonly server: http.Server;
+  /**
+   * Begins shutdown at the HTTP level: every response from now on — including those of requests
+   * already in flight — says `Connection: close`, so no client reuses a socket about to be closed.
+   */
+  drain(): void;
+}
+
+export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
+  const open = new Set<ServerResponse>();
+  let draining = false;
+  const server = http.createServer((req, res) => {
+    if (draining) res.shouldKeepAlive = false;
+    open.add(res);
+    res.on('close', () => open.delete(res));
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
     const log = logger.child({ requestId });
@@ -57,6 +71,13 @@ export function createHttpServer(routes: Routes, logger: Logger): http.Server {
         else res.destroy();
       });
   });
+  return {
+    server,
+    drain() {
+      draining = true;
+      for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    },
+  };
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {
