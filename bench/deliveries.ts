@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-types.js';
+
+/**
+ * Share of each known type in the generated traffic, in percent (sums to 100). A `Record` over
+ * every known type, so adding a type to src/ingest/event-types.ts without giving it a share here
+ * fails to compile. Check-ins and check-outs dominate, as at a real gym.
+ */
+export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
+  CUSTOMER_CHECKIN: 30,
+  CUSTOMER_CHECKOUT: 28,
+  CLASS_BOOKING_CREATED: 10,
+  CUSTOMER_UPDATED: 8,
+  CONTRACT_UPDATED: 4,
+  CLASS_BOOKING_CANCELLED: 3,
+  CLASS_SLOT_UPDATED: 3,
+  CLASS_BOOKING_UPDATED: 2.5,
+  APPOINTMENT_BOOKING_CREATED: 2.5,
+  CUSTOMER_CREATED: 2,
+  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 2,
+  APPOINTMENT_BOOKING_UPDATED: 1,
+  APPOINTMENT_BOOKING_CANCELLED: 1,
+  CONTRACT_CREATED: 1,
+  AGGREGATOR_MEMBER_CREATED: 1,
+  CLASS_SLOT_CANCELLED: 0.5,
+  CUSTOMER_DELETED: 0.3,
+  DEVICE_CREATED: 0.1,
+  FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
+  TAX_ADVISOR_EXPORT_CREATED: 0.05,
+};
+
+/** One webhook body, as the upstream sends it. */
+export interface WebhookBody {
+  readonly entityId: number;
+  readonly uuid: string;
+  readonly payload: readonly [{ readonly timestamp: number; readonly type: KnownEventType; readonly content?: Record<string, unknown> }];
+}
+
+/** A small deterministic PRNG (mulberry32), so the mix is the same from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A set of numbers with O(1) add, delete and uniform random pick. */
+class PickSet {
+  private readonly items: number[] = [];
+  private readonly index = new Map<number, number>();
+
+  get size(): number {
+    return this.items.length;
+  }
+  has(value: number): boolean {
+    return this.index.has(value);
+  }
+  add(value: number): void {
+    if (this.index.has(value)) return;
+    this.index.set(value, this.items.length);
+    this.items.push(value);
+  }
+  delete(value: number): void {
+    const at = this.index.get(value);
+    if (at === undefined) return;
+    const last = this.items.pop()!;
+    this.index.delete(value);
+    if (last !== value) {
+      this.items[at] = last;
+      this.index.set(last, at);
+    }
+  }
+  pick(random: () => number): number | undefined {
+    return this.items.length === 0 ? undefined : this.items[Math.floor(random() * this.items.length)];
+  }
+}
+
+export interface GeneratorOptions {
+  /** Customers of the tenant at the start. @default 20000 */
+  readonly customers?: number;
+  /** Seed of the choices (uuids are always fresh). @default 1 */
+  readonly seed?: number;
+}
+
+const FIRST_CUSTOMER_ID = 1_000_001;
+const CLASS_SLOTS = 2_000;
+const CLASSES = 60;
+/** Bookings kept open for later updates/cancellations (older ones are forgotten). */
+const MAX_OPEN_BOOKINGS = 50_000;
+
+/**
+ * Generates a realistic stream of deliveries for one tenant: a customer checks out only after
+ * checking in (later timestamp), bookings are updated or cancelled only after being created,
+ * contracts and class slots carry their required content ids, deleted customers get no more
+ * events. Every delivery has a fresh uuid v4 and a single payload element, timestamped just
+ * before "now" (upstream delay of 0-2 s).
+ */
+export class DeliveryGenerator {
+  private readonly random: () => number;
+  private readonly cumulative: { readonly type: KnownEventType; readonly upTo: number }[] = [];
+  private readonly customers = new PickSet();
+  /** customerId -> check-in time, for those inside a studio now. */
+  private readonly checkedIn = new Map<number, number>();
+  private readonly inside = new PickSet();
+  private readonly contracts = new Map<number, number>();
+  private readonly classBookings = new PickSet();
+  private readonly appointmentBookings = new PickSet();
+  private nextCustomerId: number;
+  private nextContractId = 7_000_001;
+  private nextClassBookingId = 20_000_001;
+  private nextAppointmentBookingId = 40_000_001;
+  private nextDeviceId = 501;
+  private nextRunId = 9_001;
+  private nextExportId = 3_001;
+  /** Generated deliveries by type. */
+  readonly counts = new Map<KnownEventType, number>();
+
+  constructor(options: GeneratorOptions = {}) {
+    this.random = mulberry32(options.seed ?? 1);
+    const customers = options.customers ?? 20_000;
+    for (let i = 0; i < customers; i++) this.customers.add(FIRST_CUSTOMER_ID + i);
+    this.nextCustomerId = FIRST_CUSTOMER_ID + customers;
+    let total = 0;
+    for (const type of KNOWN_EVENT_TYPES) total += EVENT_MIX[type];
+    let upTo = 0;
+    for (const type of KNOWN_EVENT_TYPES) {
+      upTo += EVENT_MIX[type] / total;
+      this.cumulative.push({ type, upTo });
+    }
+  }
+
+  /** The next delivery's JSON body. */
+  nextBody(now = Date.now()): string {
+    return JSON.stringify(this.next(now));
+  }
+
+  next(now = Date.now()): WebhookBody {
+    const r = this.random();
+    let type: KnownEventType = this.cumulative[this.cumulative.length - 1]!.type;
+    for (const entry of this.cumulative) {
+      if (r < entry.upTo) {
+        type = entry.type;
+        break;
+      }
+    }
+    const body = this.make(type, now - Math.floor(this.random() * 2_000));
+    this.counts.set(body.payload[0].type, (this.counts.get(body.payload[0].type) ?? 0) + 1);
+    return body;
+  }
+
+  private customer(): number {
+    return this.customers.pick(this.random) ?? this.createCustomer();
+  }
+
+  private createCustomer(): number {
+    const id = this.nextCustomerId++;
+    this.customers.add(id);
+    return id;
+  }
+
+  private body(type: KnownEventType, entityId: number, timestamp: number, content?: Record<string, unknown>): WebhookBody {
+    const element = content === undefined ? { timestamp, type } : { timestamp, type, content };
+    return { entityId, uuid: randomUUID(), payload: [element] };
+  }
+
+  private make(type: KnownEventType, timestamp: number): WebhookBody {
+    switch (type) {
+      case 'CUSTOMER_CHECKIN': {
+        let customer = this.customer();
+        for (let tries = 0; tries < 5 && this.inside.has(customer); tries++) customer = this.customer();
+        this.checkedIn.set(customer, timestamp);
+        this.inside.add(customer);
+        return this.body(type, customer, timestamp);
+      }
+      case 'CUSTOMER_CHECKOUT': {
+        const customer = this.inside.pick(this.random);
+        if (customer === undefined) return this.make('CUSTOMER_CHECKIN', timestamp);
+        const checkinAt = this.checkedIn.get(customer) ?? timestamp;
+        this.checkedIn.delete(customer);
+        this.inside.delete(customer);
+        return this.body(type, customer, Math.max(timestamp, checkinAt + 1));
+      }
+      case 'CUSTOMER_CREATED':
+        return this.body(type, this.createCustomer(), timestamp);
+      case 'CUSTOMER_UPDATED':
+      case 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED':
+        return this.body(type, this.customer(), timestamp);
+      case 'CUSTOMER_DELETED': {
+        const customer = this.customer();
+        if (this.inside.has(customer)) return this.make('CUSTOMER_UPDATED', timestamp);
+        this.customers.delete(customer);
+        this.contracts.delete(customer);
+        return this.body(type, customer, timestamp);
+      }
+      case 'CONTRACT_CREATED': {
+        const customer = this.customer();
+        const contractId = this.nextContractId++;
+        this.contracts.set(customer, contractId);
+        return this.body(type, customer, timestamp, { contractId });
+      }
+      case 'CONTRACT_UPDATED': {
+        const customer = this.customer();
+        // Customers from before the bench have a contract the upstream created earlier.
+        const contractId = this.contracts.get(customer) ?? 5_000_000 + customer;
+        return this.body(type, customer, timestamp, { contractId });
+      }
+      case 'AGGREGATOR_MEMBER_CREATED': {
+        const aggregatorId = `usc-${Math.floor(this.random() * 0xffffffff).toString(16).padStart(8, '0')}`;
+        return this.body(type, this.customer(), timestamp, { aggregatorId });
+      }
+      case 'CLASS_BOOKING_CREATED':
+        return this.body(type, this.open(this.classBookings, this.nextClassBookingId++), timestamp);
+      case 'CLASS_BOOKING_UPDATED':
+      case 'CLASS_BOOKING_CANCELLED': {
+        const booking = this.classBookings.pick(this.random);
+        if (booking === undefined) return this.make('CLASS_BOOKING_CREATED', timestamp);
+        if (type === 'CLASS_BOOKING_CANCELLED') this.classBookings.delete(booking);
+        return this.body(type, booking, timestamp);
+      }
+      case 'APPOINTMENT_BOOKING_CREATED':
+        return this.body(type, this.open(this.appointmentBookings, this.nextAppointmentBookingId++), timestamp);
+      case 'APPOINTMENT_BOOKING_UPDATED':
+      case 'APPOINTMENT_BOOKING_CANCELLED': {
+        const booking = this.appointmentBookings.pick(this.random);
+        if (booking === undefined) return this.make('APPOINTMENT_BOOKING_CREATED', timestamp);
+        if (type === 'APPOINTMENT_BOOKING_CANCELLED') this.appointmentBookings.delete(booking);
+        return this.body(type, booking, timestamp);
+      }
+      case 'CLASS_SLOT_UPDATED':
+      case 'CLASS_SLOT_CANCELLED': {
+        const slot = Math.floor(this.random() * CLASS_SLOTS);
+        return this.body(type, 3_000_001 + slot, timestamp, { classId: 801 + (slot % CLASSES) });
+      }
+      case 'DEVICE_CREATED':
+        return this.body(type, this.nextDeviceId++, timestamp);
+      case 'FINANCE_DEBT_COLLECTION_RUN_CREATED':
+        return this.body(type, this.nextRunId++, timestamp);
+      case 'TAX_ADVISOR_EXPORT_CREATED':
+        return this.body(type, this.nextExportId++, timestamp);
+    }
+  }
+
+  private open(bookings: PickSet, id: number): number {
+    if (bookings.size >= MAX_OPEN_BOOKINGS) {
+      const oldest = bookings.pick(this.random);
+      if (oldest !== undefined) bookings.delete(oldest);
+    }
+    bookings.add(id);
+    return id;
+  }
+}

@@ -1,0 +1,524 @@
+/**
+ * Ingest benchmark: `npm run bench:ingest -- [--db sqlite|postgres|both] [--seconds N] [--rate N]
+ * [--concurrency N] [--only ours|baseline] [--warmup N] [--studios N] [--customers N] [--cpu-prof]`.
+ *
+ * For each database it starts, as child processes on 127.0.0.1, our server (`node dist/src/main.js`)
+ * and the bare-insert baseline (`node dist/bench/baseline-server.js`), each against a fresh
+ * database, and drives them from this process with realistic deliveries (bench/deliveries.ts):
+ * first at a fixed rate (open loop), then at full speed (closed loop, N requests in flight).
+ * Prints events/s and ack latency per phase, then a markdown table. See bench/README.md.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
+import { DeliveryGenerator } from './deliveries.js';
+import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
+
+type DbKind = 'sqlite' | 'postgres';
+type ServerKind = 'ours' | 'baseline';
+
+interface Options {
+  readonly dbs: readonly DbKind[];
+  readonly servers: readonly ServerKind[];
+  readonly seconds: number;
+  readonly rate: number;
+  readonly concurrency: number;
+  readonly warmup: number;
+  readonly studios: number;
+  readonly customers: number;
+  readonly cpuProf: boolean;
+  readonly pgAdminUrl: string;
+}
+
+interface Row {
+  readonly db: DbKind;
+  readonly server: ServerKind;
+  readonly result: PhaseResult;
+}
+
+/** The repository root (this file runs as dist/bench/ingest.js). */
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
+const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
+const BASELINE_JS = path.join(__dirname, 'baseline-server.js');
+const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+const TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
+/** Full-speed targets from the issue, events/s. */
+const TARGETS: Record<DbKind, number> = { sqlite: 6_500, postgres: 4_000 };
+const FIXED_P99_TARGET_MS = 50;
+
+const USAGE = `usage: npm run bench:ingest -- [options]
+
+  --db sqlite|postgres|both   databases to run (default both)
+  --only ours|baseline        run only our server or only the bare-insert baseline (default both)
+  --seconds N                 length of each measured phase (default 10)
+  --rate N                    fixed-rate phase, deliveries per second (default 500)
+  --concurrency N             full-speed phase, requests in flight (default 64)
+  --warmup N                  unmeasured seconds at the fixed rate before measuring (default 2)
+  --studios N                 studios (of one tenant) the deliveries are spread over (default 3)
+  --customers N               customers of the tenant (default 20000)
+  --cpu-prof                  run our server under node --cpu-prof and summarise the profile
+
+PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
+gymgraph_bench_<random> is created and dropped afterwards; unreachable means skipped.`;
+
+class UsageError extends Error {}
+
+function parseOptions(argv: readonly string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      db: { type: 'string', default: 'both' },
+      only: { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '64' },
+      warmup: { type: 'string', default: '2' },
+      studios: { type: 'string', default: '3' },
+      customers: { type: 'string', default: '20000' },
+      'cpu-prof': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const number = (name: string, raw: string | undefined, min: number, max: number): number => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const dbs: Record<string, DbKind[]> = { sqlite: ['sqlite'], postgres: ['postgres'], both: ['sqlite', 'postgres'] };
+  const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
+  const db = dbs[values.db ?? 'both'];
+  if (!db) throw new UsageError(`--db must be sqlite, postgres or both, got ${JSON.stringify(values.db)}`);
+  const only = values.only === undefined ? ['ours', 'baseline'] as ServerKind[] : servers[values.only];
+  if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
+  return {
+    dbs: db,
+    servers: only,
+    seconds: number('seconds', values.seconds, 1, 600),
+    rate: number('rate', values.rate, 1, 100_000),
+    concurrency: Math.floor(number('concurrency', values.concurrency, 1, 4096)),
+    warmup: number('warmup', values.warmup, 0, 600),
+    studios: Math.floor(number('studios', values.studios, 1, 50)),
+    customers: Math.floor(number('customers', values.customers, 1, 10_000_000)),
+    cpuProf: values['cpu-prof'] ?? false,
+    pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: every child process and database we create is registered here, and released on
+// normal completion, on error, and on SIGINT / SIGTERM.
+
+const children = new Set<ChildProcess>();
+const pendingDrops = new Set<() => Promise<void>>();
+
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.log(`\n${signal}: stopping child processes and dropping bench databases`);
+    for (const child of children) child.kill('SIGKILL');
+    const drops = [...pendingDrops].map((drop) => drop().catch(() => undefined));
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+    void Promise.race([Promise.all(drops), timeout]).then(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+interface BenchDatabase {
+  readonly kind: DbKind;
+  /** DATABASE_URL for the child processes. */
+  readonly url: string;
+  /** Rows in a table, read after the server has stopped. */
+  count(table: string): Promise<number>;
+  /**
+   * PostgreSQL: the next transaction id, so the difference over a phase counts the writing
+   * transactions started (cluster-wide, so other activity on the server counts too). The
+   * statistics views are no use here: idle backends publish them only after 10 s. SQLite: undefined.
+   */
+  commits(): Promise<number | undefined>;
+  drop(): Promise<void>;
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Why PostgreSQL cannot be used, or undefined when it can. */
+async function probePostgres(adminUrl: string): Promise<string | undefined> {
+  try {
+    await withClient(adminUrl, (client) => client.query('SELECT 1'));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message || String(error);
+  }
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1@');
+
+async function freshDatabase(kind: DbKind, options: Options): Promise<BenchDatabase> {
+  if (kind === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-'));
+    const file = path.join(dir, 'x.sqlite');
+    const drop = async () => {
+      pendingDrops.delete(drop);
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    pendingDrops.add(drop);
+    return {
+      kind, url: `sqlite:${file}`, drop, commits: async () => undefined,
+      count: async (table) => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+        } finally {
+          db.close();
+        }
+      },
+    };
+  }
+  const name = `gymgraph_bench_${randomBytes(6).toString('hex')}`;
+  await withClient(options.pgAdminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(options.pgAdminUrl);
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    pendingDrops.delete(drop);
+    await withClient(options.pgAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  };
+  pendingDrops.add(drop);
+  return {
+    kind, url: url.toString(), drop,
+    count: (table) => withClient(url.toString(), async (client) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
+    commits: () => withClient(options.pgAdminUrl, async (client) =>
+      Number((await client.query('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid')).rows[0]?.xid)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forwards a child's output, each line prefixed with its label. */
+function forward(stream: NodeJS.ReadableStream | null, label: string): void {
+  if (!stream) return;
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) console.log(`  [${label}] ${line}`);
+  });
+  stream.on('end', () => {
+    if (buffered.trim()) console.log(`  [${label}] ${buffered}`);
+  });
+}
+
+function startChild(label: string, nodeArgs: readonly string[], script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  forward(child.stdout, label);
+  forward(child.stderr, label);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** SIGTERM (the server drains and exits), SIGKILL after 20 s. */
+async function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    return await exited(child);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function getStatus(port: number, urlPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+async function waitReady(child: ChildProcess, port: number, label: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    if ((await getStatus(port, '/readyz')) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${label} was not ready on port ${port} within 60 s`);
+}
+
+interface ResourceSample {
+  /** Bytes the child caused to be written to storage, and its write syscalls (/proc/<pid>/io). */
+  readonly writeBytes: number;
+  readonly writeCalls: number;
+  /** CPU seconds of the child (/proc/<pid>/stat utime + stime). */
+  readonly childCpu: number;
+  /** Busy CPU seconds of the whole machine, all cores (/proc/stat): server + database + load generator. */
+  readonly machineCpu: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The child's and the machine's cumulative counters (Linux only), or undefined where unavailable. */
+function sampleResources(child: ChildProcess): ResourceSample | undefined {
+  try {
+    const io = fs.readFileSync(`/proc/${child.pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const childCpu = (Number(after[11]) + Number(after[12])) / CLOCK_TICKS_PER_SECOND;
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait.
+    const machineCpu = (cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / CLOCK_TICKS_PER_SECOND;
+    const sample = { writeBytes: field('write_bytes'), writeCalls: field('syscw'), childCpu, machineCpu };
+    return Object.values(sample).every(Number.isFinite) ? sample : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeResources(before: ResourceSample | undefined, after: ResourceSample | undefined, events: number): string {
+  if (!before || !after || events === 0) return '';
+  const bytes = after.writeBytes - before.writeBytes;
+  const calls = after.writeCalls - before.writeCalls;
+  const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(0)} µs/event`;
+  return `    server CPU ${perEvent(after.childCpu - before.childCpu)}, whole machine CPU ${perEvent(after.machineCpu - before.machineCpu)}; ` +
+    `server wrote ${(bytes / 1e6).toFixed(1)} MB to storage (${(bytes / events / 1024).toFixed(1)} KiB/event), ${(calls / events).toFixed(2)} write syscalls/event`;
+}
+
+function execNode(script: string, args: readonly string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${path.basename(script)} ${args[0] ?? ''} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Registers `count` studios of one tenant with the studio CLI; returns their webhook keys. */
+async function registerStudios(databaseUrl: string, count: number): Promise<string[]> {
+  const keys: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const key = `bench-webhook-key-${i}-${randomBytes(12).toString('hex')}`;
+    await execNode(STUDIO_CLI_JS, ['add', '--name', `Bench ${i}`, '--webhook-key', key, '--tenant-url', TENANT_URL], { DATABASE_URL: databaseUrl });
+    keys.push(key);
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One server against one fresh database: warm-up, fixed rate, full speed.
+
+const fmtMs = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const fmtRate = (x: number) => Math.round(x).toLocaleString('en-US');
+const fmtErrors = (r: PhaseResult) =>
+  r.errors === 0 ? '0' : `${r.errors} (${Object.entries(r.errorKinds).map(([kind, n]) => `${kind}×${n}`).join(', ')})`;
+const modeLabel = (r: PhaseResult, options: Options) => (r.mode === 'fixed' ? `fixed ${options.rate}/s` : `full c=${options.concurrency}`);
+
+function describePhase(label: string, r: PhaseResult, options: Options): string {
+  return `  ${label} ${modeLabel(r, options)}: ${fmtRate(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
+    `ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`;
+}
+
+async function runServer(kind: DbKind, server: ServerKind, options: Options, mix: Map<string, number>): Promise<Row[]> {
+  const label = `${server} ${kind}`;
+  console.log(`\n== ${label}`);
+  const db = await freshDatabase(kind, options);
+  let child: ChildProcess | undefined;
+  try {
+    const keys = server === 'ours' ? await registerStudios(db.url, options.studios) : ['bench-baseline-key-0000'];
+    if (server === 'ours') console.log(`  registered ${keys.length} studio(s) of one tenant (${TENANT_URL})`);
+    const port = await freePort();
+    let profileDir: string | undefined;
+    const nodeArgs: string[] = [];
+    if (server === 'ours' && options.cpuProf) {
+      profileDir = fs.mkdtempSync(path.join(os.tmpdir(), `gymgraph-bench-prof-${kind}-`));
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+    }
+    child = startChild(label, nodeArgs, server === 'ours' ? MAIN_JS : BASELINE_JS, {
+      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+    });
+    await waitReady(child, port, label);
+
+    const generator = new DeliveryGenerator({ customers: options.customers });
+    const target: Target = { port, keys, nextBody: () => generator.nextBody() };
+    let acked = 0;
+    if (options.warmup > 0) {
+      const warm = await fixedRate(target, { rate: options.rate, seconds: options.warmup, concurrency: options.concurrency });
+      acked += warm.ok;
+      console.log(`  warm-up: ${warm.ok}/${warm.sent} acknowledged${warm.errors ? `, errors ${fmtErrors(warm)}` : ''}`);
+    }
+    const rows: Row[] = [];
+    const fixed = await fixedRate(target, { rate: options.rate, seconds: options.seconds, concurrency: options.concurrency });
+    console.log(describePhase(label, fixed, options));
+    rows.push({ db: kind, server, result: fixed });
+    const commitsBefore = await db.commits();
+    const ioBefore = sampleResources(child);
+    const full = await fullSpeed(target, { seconds: options.seconds, concurrency: options.concurrency });
+    const ioAfter = sampleResources(child);
+    console.log(describePhase(label, full, options));
+    const io = describeResources(ioBefore, ioAfter, full.ok);
+    if (io) console.log(io);
+    if (commitsBefore !== undefined) {
+      const commits = ((await db.commits()) ?? commitsBefore) - commitsBefore;
+      if (commits > 0) console.log(`    PostgreSQL: ${commits} writing transactions during the phase (${(full.ok / commits).toFixed(1)} deliveries per transaction)`);
+    }
+    rows.push({ db: kind, server, result: full });
+    acked += fixed.ok + full.ok;
+    console.log(`    events/s by second: ${full.perSecond.map(fmtRate).join(' ')}`);
+    for (const r of [fixed, full]) for (const sample of r.errorSamples) console.log(`    error sample: ${sample}`);
+
+    const code = await stopChild(child);
+    if (code !== 0) console.log(`  ${label} exited with code ${code}`);
+    const stored = await db.count(server === 'ours' ? 'events' : 'bench_events');
+    console.log(`  check: ${stored} rows in the ${server === 'ours' ? 'event log' : 'table'}, ${acked} deliveries acknowledged` +
+      (stored === acked ? ' (match)' : ' (MISMATCH)'));
+    for (const [type, n] of generator.counts) mix.set(type, (mix.get(type) ?? 0) + n);
+
+    if (profileDir) {
+      const profiles = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+      for (const file of profiles) {
+        console.log(`\n  CPU profile of ${label}: ${path.join(profileDir, file)}\n`);
+        console.log(formatProfileSummary(summariseProfile(path.join(profileDir, file), 20)));
+      }
+    }
+    return rows;
+  } finally {
+    if (child) await stopChild(child);
+    await db.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function table(rows: readonly Row[], options: Options): string {
+  const lines = [
+    '| db | server | mode | events/s | p50 ms | p99 ms | max ms | errors |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map(({ db, server, result: r }) =>
+      `| ${db} | ${server === 'ours' ? 'ours' : 'bare insert'} | ${modeLabel(r, options)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
+  ];
+  return lines.join('\n');
+}
+
+function verdicts(rows: readonly Row[]): string[] {
+  const out: string[] = [];
+  for (const db of ['sqlite', 'postgres'] as const) {
+    const find = (server: ServerKind, mode: 'fixed' | 'full') => rows.find((r) => r.db === db && r.server === server && r.result.mode === mode)?.result;
+    const ours = find('ours', 'full');
+    const bare = find('baseline', 'full');
+    const fixed = find('ours', 'fixed');
+    if (!ours && !bare) continue;
+    const parts: string[] = [];
+    if (ours) {
+      parts.push(`full speed ${fmtRate(ours.eventsPerSecond)} events/s (target >= ${fmtRate(TARGETS[db])}: ${ours.eventsPerSecond >= TARGETS[db] ? 'met' : 'NOT met'})`);
+    }
+    if (ours && bare) parts.push(`${((ours.eventsPerSecond / bare.eventsPerSecond) * 100).toFixed(0)}% of bare insert (${fmtRate(bare.eventsPerSecond)})`);
+    if (fixed) parts.push(`ack p99 at the fixed rate ${fmtMs(fixed.p99)} ms (target < ${FIXED_P99_TARGET_MS}: ${fixed.p99 < FIXED_P99_TARGET_MS ? 'met' : 'NOT met'})`);
+    out.push(`- ${db}: ${parts.length > 0 ? parts.join('; ') : `bare insert ${fmtRate(bare!.eventsPerSecond)} events/s`}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+      console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+  if (!options) {
+    console.log(USAGE);
+    return;
+  }
+  for (const file of [MAIN_JS, STUDIO_CLI_JS, BASELINE_JS]) {
+    if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
+  }
+  const cpus = os.cpus();
+  console.log(`gymgraph ingest bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
+  console.log(`phases: ${options.warmup} s warm-up, ${options.seconds} s at ${options.rate} deliveries/s, ${options.seconds} s full speed with ` +
+    `${options.concurrency} in flight; ${options.studios} studio(s), ${options.customers} customers; one event per delivery`);
+
+  const rows: Row[] = [];
+  const mix = new Map<string, number>();
+  for (const kind of options.dbs) {
+    if (kind === 'postgres') {
+      const problem = await probePostgres(options.pgAdminUrl);
+      if (problem) {
+        console.log(`\n== PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${problem}): PostgreSQL SKIPPED (set BENCH_PG_URL)`);
+        continue;
+      }
+    }
+    for (const server of options.servers) rows.push(...(await runServer(kind, server, options, mix)));
+  }
+
+  const total = [...mix.values()].reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    console.log(`\ndelivery mix (${total} generated): ` +
+      [...mix.entries()].sort((a, b) => b[1] - a[1]).map(([type, n]) => `${type} ${((n / total) * 100).toFixed(1)}%`).join(', '));
+  }
+  console.log(`\n## Results\n\n${table(rows, options)}\n`);
+  const lines = verdicts(rows);
+  if (lines.length > 0) console.log(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});
