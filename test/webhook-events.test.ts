@@ -779,3 +779,21 @@ describe.each(databaseKinds())('POST /webhooks deduplication across studios (%s)
     expect((await server.post(b.webhookKey, body)).body).toMatchObject({ stored: 1 });
   });
 });
+
+describe.each(databaseKinds())('POST /webhooks string values (%s)', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+  });
+  afterAll(() => server.stop());
+
+  it('when an id string carries quotes, backslashes and SQL, then it is stored exactly as sent', async () => {
+    const studio = await server.addStudio();
+    const hostile = `O'Brien\\'); DROP TABLE customers; -- \\x27 ''`;
+    const body = delivery(901, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: 1_764_000_000_000, content: { aggregatorId: hostile } });
+    expect((await server.post(studio.webhookKey, body)).status).toBe(200);
+    const rows = await server.sql(`SELECT "aggregatorId" FROM aggregator_memberships WHERE "customerId" = $1`, [901]);
+    expect(rows.map((r) => r.aggregatorId)).toEqual([hostile]);
+    expect(await server.sql(`SELECT "customerId" FROM customers WHERE "customerId" = $1`, [901])).toHaveLength(1);
+  });
+});

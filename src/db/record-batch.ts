@@ -107,7 +107,7 @@ export class RecordBatch<R extends RecordRow> {
   }
 
   /** Writes every collected row (one upsert statement, or one per row on SQLite) and clears the batch. */
-  async write(tx: SqlTx): Promise<void> {
+  write(tx: SqlTx): void {
     if (this.rows.size === 0) return;
     const names = this.columnNames;
     const head = `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
@@ -117,6 +117,6 @@ export class RecordBatch<R extends RecordRow> {
     const tail = `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
     const values = [...this.rows.values()].map((row) => names.map((name) => row[name] as Param));
     this.rows.clear();
-    await tx.insertMany(head, values, tail);
+    tx.insertLater(head, values, tail);
   }
 }

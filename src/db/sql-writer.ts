@@ -8,6 +8,8 @@ export type Param = string | number | boolean | null;
 
 /** Statements inside one write transaction. */
 export interface SqlTx {
+  /** For the few statements whose best plan needs dialect-specific SQL. */
+  readonly dialect: 'sqlite' | 'postgres';
   all<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
   run(sql: string, params?: readonly Param[]): Promise<number>;
   /**
@@ -16,6 +18,15 @@ export interface SqlTx {
    * Returns the RETURNING rows, if `tail` has a RETURNING clause.
    */
   insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]>;
+  /**
+   * Like {@link insertMany}, for a write whose result is not needed. SQLite runs it at once;
+   * PostgreSQL queues it and sends the queue in one message with the next statement or with COMMIT,
+   * so a batch's record upserts cost one round trip in all (on a busy machine each round trip, even
+   * a trivial one, costs more than the statement itself: bench/README.md).
+   */
+  insertLater(head: string, rows: readonly (readonly Param[])[], tail: string): void;
+  /** Like {@link run}, queued the same way as {@link insertLater}. */
+  runLater(sql: string, params?: readonly Param[]): void;
 }
 
 /**
@@ -77,6 +88,15 @@ class SqliteWriter implements SqlWriter, SqlTx {
 
   async run(sql: string, params: readonly Param[] = []): Promise<number> {
     return this.statement(sql).run(...params.map(sqliteValue)).changes;
+  }
+
+  insertLater(head: string, rows: readonly (readonly Param[])[], tail: string): void {
+    const statement = rows.length === 0 ? undefined : this.statement(`${head} VALUES (${placeholders(rows[0]!.length)}) ${tail}`);
+    for (const row of rows) statement!.run(...row.map(sqliteValue));
+  }
+
+  runLater(sql: string, params: readonly Param[] = []): void {
+    this.statement(sql).run(...params.map(sqliteValue));
   }
 
   async insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
@@ -151,34 +171,15 @@ class PostgresWriter implements SqlWriter {
 
   async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx: SqlTx = {
-      all: async <R>(text: string, params: readonly Param[] = []) =>
-        (await client.query(this.sql(text), params as Param[])).rows as R[],
-      run: async (text, params = []) => (await client.query(this.sql(text), params as Param[])).rowCount ?? 0,
-      insertMany: async <R>(head: string, rows: readonly (readonly Param[])[], tail: string) => {
-        const out: R[] = [];
-        if (rows.length === 0) return out;
-        const width = rows[0]!.length;
-        const chunk = Math.floor(MAX_PG_PARAMS / width);
-        for (let start = 0; start < rows.length; start += chunk) {
-          const slice = rows.slice(start, start + chunk);
-          let n = 0;
-          const values = slice.map(() => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`).join(', ');
-          const result = await client.query(`${head} VALUES ${values} ${tail}`, slice.flat() as Param[]);
-          out.push(...(result.rows as R[]));
-        }
-        return out;
-      },
-    };
+    const tx = new PostgresTx(client, (text) => this.sql(text));
+    // One ingest transaction at a time across every instance: sequence numbers are then handed out
+    // in commit order, so a reader resuming "after seq N" can never skip an event that commits
+    // later with a smaller number. Queued: it travels with the transaction's first statement.
+    tx.runLater(`BEGIN; SELECT pg_advisory_xact_lock(${INGEST_LOCK_KEY})`);
     let failed = false;
     try {
-      await client.query('BEGIN');
-      // One ingest transaction at a time across every instance: sequence numbers are then handed
-      // out in commit order, so a reader resuming "after seq N" can never skip an event that
-      // commits later with a smaller number.
-      await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_KEY]);
       const result = await work(tx);
-      await client.query('COMMIT');
+      await tx.commit();
       return result;
     } catch (error) {
       failed = true;
@@ -201,4 +202,90 @@ class PostgresWriter implements SqlWriter {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+class PostgresTx implements SqlTx {
+  readonly dialect = 'postgres';
+  /** Queued writes, as literal SQL (see {@link SqlTx.insertLater}). */
+  private pending: string[] = [];
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly numbered: (text: string) => string,
+  ) {}
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending.join(';\n');
+    this.pending = [];
+    await this.client.query(batch);
+  }
+
+  async commit(): Promise<void> {
+    this.pending.push('COMMIT');
+    await this.flush();
+  }
+
+  /**
+   * A statement whose result is needed. With writes queued, it goes in the same message as them
+   * (its values as literals) and its result is the message's last; otherwise it is parameterised.
+   */
+  private async query(text: string, params: readonly Param[]): Promise<pg.QueryResult> {
+    if (this.pending.length === 0) return this.client.query(this.numbered(text), params as Param[]);
+    this.runLater(text, params);
+    const batch = this.pending.join(';\n');
+    this.pending = [];
+    const results = (await this.client.query(batch)) as unknown as pg.QueryResult[];
+    return results[results.length - 1]!;
+  }
+
+  async all<R>(text: string, params: readonly Param[] = []): Promise<R[]> {
+    return (await this.query(text, params)).rows as R[];
+  }
+
+  async run(text: string, params: readonly Param[] = []): Promise<number> {
+    return (await this.query(text, params)).rowCount ?? 0;
+  }
+
+  async insertMany<R>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<R[]> {
+    await this.flush();
+    const out: R[] = [];
+    if (rows.length === 0) return out;
+    const width = rows[0]!.length;
+    const chunk = Math.floor(MAX_PG_PARAMS / width);
+    for (let start = 0; start < rows.length; start += chunk) {
+      const slice = rows.slice(start, start + chunk);
+      let n = 0;
+      const values = slice.map(() => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`).join(', ');
+      const result = await this.client.query(`${head} VALUES ${values} ${tail}`, slice.flat() as Param[]);
+      out.push(...(result.rows as R[]));
+    }
+    return out;
+  }
+
+  insertLater(head: string, rows: readonly (readonly Param[])[], tail: string): void {
+    if (rows.length === 0) return;
+    this.pending.push(`${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`);
+  }
+
+  runLater(sql: string, params: readonly Param[] = []): void {
+    let index = 0;
+    this.pending.push(sql.replace(/\?/g, () => literal(params[index++] ?? null)));
+  }
+}
+
+/**
+ * A value as a PostgreSQL literal. Strings are escape strings (`E'...'`), whose meaning does not
+ * depend on the server's standard_conforming_strings setting: backslashes and quotes are escaped.
+ */
+function literal(value: Param): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot write ${value} to PostgreSQL`);
+    return String(value);
+  }
+  // PostgreSQL text cannot hold NUL; the parameterised path would reject it too.
+  if (value.includes('\u0000')) throw new Error('a string value contains a NUL character');
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }

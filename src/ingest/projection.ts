@@ -92,7 +92,9 @@ export async function project(events: readonly KnownEvent[], tx: SqlTx): Promise
     }
   }
 
-  for (const projector of [customers, visits, contracts, classSlots, classBookings, appointmentBookings, memberships, devices, debtRuns, taxExports]) {
-    await projector.write(tx);
+  // Visits first: they read the event log, the others only queue writes (see SqlTx.insertLater).
+  await visits.write(tx);
+  for (const projector of [customers, contracts, classSlots, classBookings, appointmentBookings, memberships, devices, debtRuns, taxExports]) {
+    projector.write(tx);
   }
 }
