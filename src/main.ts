@@ -5,7 +5,8 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
-import { createGraphQLHandler } from './graphql/http.js';
+import { TokenService } from './domains/access/token.service.js';
+import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createHttpServer } from './http/server.js';
 import { Ingestor } from './ingest/ingestor.js';
@@ -26,18 +27,22 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Starts the service: config -> GraphQL schema -> database (migrations) -> ingest -> HTTP. */
+/** Starts the service: config -> schema -> database (migrations) -> ingest and GraphQL -> HTTP. */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  // First: building the schema touches nothing outside the process, so a failure leaves nothing to close.
-  const graphql = await createGraphQLHandler(await buildGraphQLSchema(), {
-    introspection: true,
-    development: config.nodeEnv === 'development',
-    logger,
-  });
+  const schema = await buildGraphQLSchema();
   const dataSource = await openDatabase(config.database, logger);
   let writer: SqlWriter;
+  let graphql: GraphQLHandler;
   try {
     writer = openSqlWriter(config.database);
+    const tokens = new TokenService(dataSource);
+    graphql = await createGraphQLHandler(schema, {
+      introspection: true,
+      development: config.nodeEnv === 'development',
+      logger,
+      authenticate: (token) => tokens.authenticate(token, config.adminToken),
+      dataSource,
+    });
   } catch (error) {
     await dataSource.destroy();
     throw error;

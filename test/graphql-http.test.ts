@@ -5,24 +5,28 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import type { DataSource } from 'typeorm';
 import { createGraphQLHandler } from '../src/graphql/http.js';
 import { KNOWN_EVENT_TYPES } from '../src/ingest/event-types.js';
 import { createLogger } from '../src/log.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const EVENT_TYPES_QUERY = '{ eventTypes { name entity description } }';
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const ROOT = path.resolve(__dirname, '..');
 
 describe('/graphql over HTTP (sqlite)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer('sqlite');
+    server = await startTestServer('sqlite', { ADMIN_TOKEN });
   });
   afterAll(() => server.stop());
 
-  const request = async (init: RequestInit & { search?: string } = {}) => {
-    const { search = '', ...rest } = init;
-    const response = await fetch(`${server.app.url}/graphql${search}`, rest);
+  const request = async (init: RequestInit & { search?: string; token?: string | null } = {}) => {
+    const { search = '', token = ADMIN_TOKEN, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (token !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    const response = await fetch(`${server.app.url}/graphql${search}`, { ...rest, headers });
     const text = await response.text();
     return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
   };
@@ -122,6 +126,18 @@ describe('/graphql over HTTP (sqlite)', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
   });
 
+  it('when no bearer token is sent, then 401 with code UNAUTHENTICATED and no data', async () => {
+    const response = await request({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: EVENT_TYPES_QUERY }), token: null });
+    expect(response.status).toBe(401);
+    expect(response.json()).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })] });
+  });
+
+  it('when an unknown token is sent, then 401 with code UNAUTHENTICATED', async () => {
+    const response = await request({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: EVENT_TYPES_QUERY }), token: 'ggt_not-a-real-token' });
+    expect(response.status).toBe(401);
+    expect(response.json().errors[0]).toMatchObject({ message: 'unknown or revoked token', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
   it('when the method is neither GET nor POST, then 405', async () => {
     const response = await request({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(response.status).toBe(405);
@@ -136,13 +152,18 @@ describe('GraphQL error masking', () => {
     }),
   });
   const run = async (development: boolean) => {
-    const handler = await createGraphQLHandler(schema, { development, logger: createLogger('silent') });
+    const handler = await createGraphQLHandler(schema, {
+      development,
+      logger: createLogger('silent'),
+      authenticate: async () => ({ role: 'admin', tokenId: null, studioIds: null }),
+      dataSource: {} as DataSource, // this schema never touches the database
+    });
     const server = http.createServer((req, res) => void handler.handle(req, res, createLogger('silent')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ boom }' }),
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer any' }, body: JSON.stringify({ query: '{ boom }' }),
       });
       return (await response.json()) as { errors: { message: string; path?: string[]; extensions: Record<string, unknown> }[] };
     } finally {

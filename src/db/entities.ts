@@ -1,8 +1,10 @@
+import { ApiToken } from '../domains/access/api-token.entity.js';
 import { AggregatorMembership } from '../domains/aggregators/aggregator-membership.entity.js';
 import { AppointmentBooking } from '../domains/appointments/appointment-booking.entity.js';
 import { ClassBooking } from '../domains/classes/class-booking.entity.js';
 import { ClassSlot } from '../domains/classes/class-slot.entity.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
+import { CustomerStudio } from '../domains/customers/customer-studio.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
@@ -18,6 +20,7 @@ export const ENTITIES = [
   Studio,
   EventRecord,
   Customer,
+  CustomerStudio,
   Visit,
   Contract,
   ClassSlot,
@@ -27,4 +30,5 @@ export const ENTITIES = [
   Device,
   DebtCollectionRun,
   TaxAdvisorExport,
+  ApiToken,
 ];

@@ -1,7 +1,21 @@
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../domains/access/token.service.js';
 import type { Logger } from '../log.js';
+import { Loaders } from './loaders.js';
+import { Scope } from './scope.js';
 
 /** What every resolver receives as its context. */
 export interface GraphQLContext {
   /** The request's logger, bound to its request id. */
   readonly log: Logger;
+  readonly viewer: Viewer;
+  /** The viewer's studios, applied inside every query (never filtered afterwards). */
+  readonly scope: Scope;
+  readonly dataSource: DataSource;
+  /** Per-request batching of nested lists and lookups. */
+  readonly loaders: Loaders;
+}
+
+export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource): GraphQLContext {
+  return { log, viewer, scope: new Scope(viewer.studioIds), dataSource, loaders: new Loaders() };
 }

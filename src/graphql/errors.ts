@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /**
  * The codes a client may see in `errors[].extensions.code`. Apollo's own client-error codes are
@@ -26,6 +26,19 @@ export enum ErrorCode {
   INTROSPECTION_DISABLED = 'INTROSPECTION_DISABLED',
   /** The query nests selections too deeply. */
   MAX_RECURSIVE_SELECTIONS_EXCEEDED = 'MAX_RECURSIVE_SELECTIONS_EXCEEDED',
+  /** No bearer token, or one that is unknown or revoked (HTTP 401). */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** The token is valid but may not see what was asked for. */
+  FORBIDDEN = 'FORBIDDEN',
+  /** The query nests deeper than the depth limit; rejected before it runs. */
+  QUERY_TOO_DEEP = 'QUERY_TOO_DEEP',
+  /** The query's estimated cost exceeds the limit; rejected before it runs. */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+}
+
+/** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */
+export function clientError(code: ErrorCode, message: string, httpStatus?: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
 }
 
 const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));

@@ -4,8 +4,10 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import type { Logger } from '../log.js';
-import type { GraphQLContext } from './context.js';
-import { ErrorCode, isClientError, maskInternalError } from './errors.js';
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../domains/access/token.service.js';
+import { createContext, type GraphQLContext } from './context.js';
+import { ErrorCode, clientError, isClientError, maskInternalError } from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
 
 export interface GraphQLHandlerOptions {
@@ -20,6 +22,9 @@ export interface GraphQLHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Server-level log lines (startup, internal errors without a request). */
   readonly logger: Logger;
+  /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
+  readonly authenticate: (token: string) => Promise<Viewer | undefined>;
+  readonly dataSource: DataSource;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -39,7 +44,7 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * instead of Apollo's CDN-hosted landing page.
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger } = options;
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource } = options;
   const server = new ApolloServer<GraphQLContext>({
     schema,
     introspection,
@@ -88,7 +93,13 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const query = url.indexOf('?');
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => ({ log }),
+        context: async () => {
+          const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+          if (!match) throw clientError(ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', 401);
+          const viewer = await authenticate(match[1]!);
+          if (!viewer) throw clientError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', 401);
+          return createContext(log, viewer, dataSource);
+        },
       });
 
       for (const [name, value] of response.headers) res.setHeader(name, value);

@@ -1,4 +1,5 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
+import type { SqlTx } from '../../db/sql-writer.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../ingest/event-types.js';
 
@@ -33,9 +34,29 @@ function emptyRow(event: KnownEvent, customerId: number) {
   };
 }
 
+const CUSTOMER_STUDIOS: RecordSpec<ReturnType<typeof linkRow>> = {
+  table: 'customer_studios',
+  columns: {
+    tenantId: { kind: 'key' }, customerId: { kind: 'key' }, studioId: { kind: 'key' },
+    firstEventAt: { kind: 'min' }, lastEventAt: { kind: 'max' },
+  },
+};
+
+function linkRow(row: CustomerRow) {
+  return { tenantId: row.tenantId, customerId: row.customerId, studioId: row.studioId, firstEventAt: row.firstEventAt, lastEventAt: row.lastEventAt };
+}
+
 /** Facts about customers gathered from one batch of events. */
 export class CustomerProjector {
-  private readonly batch = new RecordBatch(CUSTOMERS);
+  private readonly customers = new RecordBatch(CUSTOMERS);
+  /** Which studios delivered events about each customer: how the API scopes customers. */
+  private readonly links = new RecordBatch(CUSTOMER_STUDIOS);
+  private readonly batch = {
+    add: (row: CustomerRow) => {
+      this.customers.add(row);
+      this.links.add(linkRow(row));
+    },
+  };
 
   /** Any customer-keyed event makes sure the customer exists. */
   touch(event: KnownEvent, customerId: number): void {
@@ -66,5 +87,8 @@ export class CustomerProjector {
     this.batch.add({ ...emptyRow(event, event.entityId), lastCheckoutAt: event.occurredAt });
   }
 
-  write = this.batch.write.bind(this.batch);
+  write(tx: SqlTx): void {
+    this.customers.write(tx);
+    this.links.write(tx);
+  }
 }
