@@ -1,3 +1,4 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, PrimaryGeneratedColumn } from 'typeorm';
 import { TimeColumn } from './columns.js';
 
@@ -5,22 +6,28 @@ import { TimeColumn } from './columns.js';
  * Columns every record projected from events shares. Records are keyed by (tenantId, upstream id)
  * through a unique index on each entity; `id` is our own surrogate key.
  */
+@ObjectType()
 export abstract class TenantRecord {
+  @Field(() => ID, { description: 'Our id for this record (stable; use it with the single-record lookups).' })
   @PrimaryGeneratedColumn()
   id!: number;
 
+  @Field(() => Int, { description: 'The operator (tenant) the record belongs to; upstream ids are unique within one operator.' })
   @Column({ type: 'integer' })
   tenantId!: number;
 
   /** The studio that delivered the earliest event about this record (by upstream time). */
+  @Field(() => Int, { description: 'The studio that delivered the earliest event about this record.' })
   @Column({ type: 'integer' })
   studioId!: number;
 
   /** Upstream time of the earliest event applied to this record. */
+  @Field({ description: 'When the earliest event about this record happened upstream.' })
   @TimeColumn()
   firstEventAt!: Date;
 
   /** Upstream time of the latest event applied to this record. */
+  @Field({ description: 'When the latest event about this record happened upstream.' })
   @TimeColumn()
   lastEventAt!: Date;
 }

@@ -1,3 +1,4 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { TimeColumn } from '../../db/columns.js';
 import { Tenant } from './tenant.entity.js';
@@ -6,11 +7,14 @@ export const STUDIO_STATUSES = ['active', 'disabled'] as const;
 export type StudioStatus = (typeof STUDIO_STATUSES)[number];
 
 /** One gym location whose integration is active; webhooks are matched to it by their `X-API-KEY`. */
+@ObjectType({ description: 'A gym location whose webhooks this service receives. Its keys are never exposed.' })
 @Entity('studios')
 export class Studio {
+  @Field(() => ID, { description: 'Our studio id (what tokens are scoped to).' })
   @PrimaryGeneratedColumn()
   id!: number;
 
+  @Field(() => Int, { description: 'The operator (tenant) the studio belongs to.' })
   @Column({ type: 'integer' })
   tenantId!: number;
 
@@ -18,6 +22,7 @@ export class Studio {
   @JoinColumn({ name: 'tenantId', foreignKeyConstraintName: 'studios_tenant' })
   tenant?: Tenant;
 
+  @Field({ description: 'The name the operator registered.' })
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
@@ -34,9 +39,11 @@ export class Studio {
   @Column({ type: 'varchar', length: 500, nullable: true })
   apiKey!: string | null;
 
+  @Field(() => String, { description: '`active`, or `disabled` (its webhooks are refused).' })
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status!: StudioStatus;
 
+  @Field({ description: 'When the studio was registered here.' })
   @TimeColumn()
   createdAt!: Date;
 

@@ -1,3 +1,4 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
 
@@ -7,31 +8,39 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * order the events arrive in. A check-out with no open check-in before it is kept as a visit with
  * no check-in.
  */
+@ObjectType({ description: 'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.' })
 @Entity('visits')
 @Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
 @Index('visits_studio_checkin', ['studioId', 'checkinAt'])
 export class Visit {
   /** The event-log `seq` of the check-in (or of the check-out, for a check-out without check-in): stable. */
+  @Field(() => ID, { description: 'Our id for the visit (stable).' })
   @PrimaryColumn({ type: 'bigint', transformer: int64 })
   id!: number;
 
+  @Field(() => Int, { description: 'The operator (tenant).' })
   @Column({ type: 'integer' })
   tenantId!: number;
 
+  @Field(() => ID, { description: 'The upstream customer id.' })
   @IdColumn()
   customerId!: number;
 
   /** The studio that delivered the check-in (or the check-out, when there is no check-in). */
+  @Field(() => Int, { description: 'The studio that delivered the check-in (or the check-out, when there is no check-in).' })
   @Column({ type: 'integer' })
   studioId!: number;
 
+  @Field(() => Date, { nullable: true, description: 'When the customer checked in; null for a check-out without a check-in.' })
   @TimeColumn({ nullable: true })
   checkinAt!: Date | null;
 
+  @Field(() => Date, { nullable: true, description: 'When the customer checked out; null while the visit is open.' })
   @TimeColumn({ nullable: true })
   checkoutAt!: Date | null;
 
   /** The studio that delivered the check-out. */
+  @Field(() => Int, { nullable: true, description: 'The studio that delivered the check-out.' })
   @Column({ type: 'integer', nullable: true })
   checkoutStudioId!: number | null;
 
@@ -40,6 +49,7 @@ export class Visit {
   checkoutSeq!: number | null;
 
   /** Upstream time of the latest event applied to this visit. */
+  @Field({ description: 'When the latest event about this visit happened upstream.' })
   @TimeColumn()
   lastEventAt!: Date;
 }

@@ -1,0 +1,150 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { In } from 'typeorm';
+import { loadChildren } from '../../graphql/children.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
+import { ConnectionArgs, ConnectionType, MAX_PAGE_SIZE, OrderDirection, paginate, type Connection } from '../../graphql/pagination.js';
+import { Studio } from '../studios/studio.entity.js';
+import { Visit } from '../visits/visit.entity.js';
+import { CustomerStudio } from './customer-studio.entity.js';
+import { Customer } from './customer.entity.js';
+
+export enum CustomerOrderField {
+  ID = 'id',
+  CUSTOMER_ID = 'customerId',
+  FIRST_EVENT_AT = 'firstEventAt',
+  LAST_EVENT_AT = 'lastEventAt',
+}
+registerEnumType(CustomerOrderField, { name: 'CustomerOrderField', description: 'What to order customers by.' });
+
+@InputType({ description: 'How to order customers.' })
+export class CustomerOrder {
+  @Field(() => CustomerOrderField, { defaultValue: CustomerOrderField.ID })
+  field!: CustomerOrderField;
+
+  @Field(() => OrderDirection, { defaultValue: OrderDirection.ASC })
+  direction!: OrderDirection;
+}
+
+@InputType({ description: 'Which customers to list. Every condition given must hold.' })
+export class CustomerFilter {
+  @Field(() => [Int], { nullable: true, description: 'Customers that these studios delivered events about.' })
+  studioIds?: number[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Upstream customer ids.' })
+  customerIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only deleted customers (tombstones); false: only customers not deleted.' })
+  deleted?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only customers checked in now; false: only those who are not.' })
+  checkedIn?: boolean | null;
+
+  @Field(() => TimeRangeInput, { nullable: true, description: 'Created upstream (CUSTOMER_CREATED) within this range.' })
+  createdAt?: TimeRangeInput | null;
+
+  @Field(() => TimeRangeInput, { nullable: true, description: 'Latest event within this range.' })
+  lastEventAt?: TimeRangeInput | null;
+}
+
+export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
+
+const DEFAULT_NESTED = 10;
+function nestedSize(first: number, field: string): number {
+  if (first < 0 || first > MAX_PAGE_SIZE) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(first): must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`);
+  return first;
+}
+
+/** Visible customers by (tenantId, customerId), batched per request. */
+export function customerLoader(context: GraphQLContext) {
+  return context.loaders.get<readonly [number, number], Customer | null>(
+    'customerByKey',
+    async (keys) => {
+      const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer')
+        .where('(customer.tenantId, customer.customerId) IN (VALUES ' + keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:c${i} AS BIGINT))`).join(', ') + ')',
+          Object.fromEntries(keys.flatMap(([t, c], i) => [[`t${i}`, t], [`c${i}`, c]])));
+      context.scope.whereCustomer(qb, 'customer');
+      const found = new Map((await qb.getMany()).map((c) => [`${c.tenantId}:${c.customerId}`, c]));
+      return keys.map(([t, c]) => found.get(`${t}:${c}`) ?? null);
+    },
+    ([t, c]) => `${t}:${c}`,
+  );
+}
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Query(() => Customer, { nullable: true, description: 'One customer by our id; null when it does not exist or this token may not see it.' })
+  async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Customer | null> {
+    if (!/^\d{1,16}$/.test(id)) return null;
+    const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer').where('customer.id = :id', { id: Number(id) });
+    context.scope.whereCustomer(qb, 'customer');
+    return qb.getOne();
+  }
+
+  @Query(() => CustomerConnection, { description: 'Customers this token may see, filtered and ordered, one page at a time.' })
+  customers(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => CustomerFilter, { nullable: true }) filter: CustomerFilter | null,
+    @Arg('orderBy', () => CustomerOrder, { nullable: true }) orderBy: CustomerOrder | null,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Connection<Customer>> {
+    const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer');
+    context.scope.whereCustomer(qb, 'customer');
+    if (filter?.studioIds) {
+      if (filter.studioIds.length === 0) qb.andWhere('1 = 0');
+      else qb.andWhere(`EXISTS (SELECT 1 FROM customer_studios fs WHERE fs."tenantId" = customer."tenantId" AND fs."customerId" = customer."customerId" AND fs."studioId" IN (:...filterStudios))`, { filterStudios: filter.studioIds });
+    }
+    whereIn(qb, 'customer.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
+    if (filter?.deleted != null) qb.andWhere(filter.deleted ? 'customer.deletedAt IS NOT NULL' : 'customer.deletedAt IS NULL');
+    if (filter?.checkedIn != null) {
+      const checkedIn = 'customer.lastCheckinAt IS NOT NULL AND (customer.lastCheckoutAt IS NULL OR customer.lastCheckinAt > customer.lastCheckoutAt)';
+      qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
+    }
+    whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
+    whereTimeRange(qb, 'customer.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
+    const field = orderBy?.field ?? CustomerOrderField.ID;
+    return paginate(qb, page, {
+      column: `customer.${field}`,
+      value: (c) => (field === CustomerOrderField.ID ? c.id : field === CustomerOrderField.CUSTOMER_ID ? c.customerId : c[field].getTime()),
+      direction: orderBy?.direction ?? OrderDirection.ASC,
+      idColumn: 'customer.id',
+      id: (c) => c.id,
+    });
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True while the latest check-in is later than the latest check-out.' })
+  checkedIn(@Root() customer: Customer): boolean {
+    return customer.lastCheckinAt !== null && (customer.lastCheckoutAt === null || customer.lastCheckinAt > customer.lastCheckoutAt);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True once CUSTOMER_DELETED arrived; the record stays as a tombstone.' })
+  deleted(@Root() customer: Customer): boolean {
+    return customer.deletedAt !== null;
+  }
+
+  @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
+  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
+    const size = nestedSize(first, 'visits');
+    return context.loaders
+      .get<readonly [number, number], Visit[]>(`visitsOfCustomer:${size}`, (keys) =>
+        loadChildren(context.dataSource, {
+          entity: Visit, table: 'visits', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: '"id" DESC', compare: (a, b) => b.id - a.id, parentKey: (v) => `${v.tenantId}:${v.customerId}`,
+        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
+      .load([customer.tenantId, customer.customerId]);
+  }
+
+  @FieldResolver(() => [Studio], { description: 'The studios (that this token may see) which delivered events about this customer.' })
+  studios(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<Studio[]> {
+    return context.loaders
+      .get<readonly [number, number], Studio[]>('studiosOfCustomer', async (keys) => {
+        const links = await context.dataSource.getRepository(CustomerStudio).findBy(keys.map(([tenantId, customerId]) => ({ tenantId, customerId })));
+        const visible = links.filter((l) => context.scope.allows(l.studioId));
+        const studios = visible.length === 0 ? [] : await context.dataSource.getRepository(Studio).findBy({ id: In([...new Set(visible.map((l) => l.studioId))]) });
+        const byId = new Map(studios.map((s) => [s.id, s]));
+        return keys.map(([t, c]) => visible.filter((l) => l.tenantId === t && l.customerId === c).map((l) => byId.get(l.studioId)!).sort((a, b) => a.id - b.id));
+      }, ([t, c]) => `${t}:${c}`)
+      .load([customer.tenantId, customer.customerId]);
+  }
+}

@@ -1,0 +1,28 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { Studio } from './studio.entity.js';
+
+/** Loads visible studios by id, batched per request. */
+export function studioLoader(context: GraphQLContext) {
+  return context.loaders.get<number, Studio | null>('studioById', async (ids) => {
+    const qb = context.dataSource.getRepository(Studio).createQueryBuilder('studio').where('studio.id IN (:...ids)', { ids: [...ids] });
+    context.scope.where(qb, 'studio.id');
+    const found = new Map((await qb.getMany()).map((s) => [s.id, s]));
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+@Resolver(() => Studio)
+export class StudioResolver {
+  @Query(() => [Studio], { description: 'The studios this token may see, by id.' })
+  async studios(@Ctx() context: GraphQLContext): Promise<Studio[]> {
+    const qb = context.dataSource.getRepository(Studio).createQueryBuilder('studio').orderBy('studio.id', 'ASC');
+    context.scope.where(qb, 'studio.id');
+    return qb.getMany();
+  }
+
+  @Query(() => Studio, { nullable: true, description: 'One studio by id; null when it does not exist or this token may not see it.' })
+  studio(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Studio | null> {
+    return /^\d+$/.test(id) ? studioLoader(context).load(Number(id)) : Promise.resolve(null);
+  }
+}
