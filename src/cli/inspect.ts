@@ -56,4 +56,4 @@ void runCli(USAGE, async (dataSource, out) => {
     default:
       throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
   }
-}, (error) => error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+});

@@ -4,6 +4,11 @@ import { ConfigError, loadDatabaseConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../log.js';
 
+/** node:util parseArgs refusing an unknown or malformed option: the user's mistake, not ours. */
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+}
+
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
 
@@ -25,7 +30,7 @@ export async function runCli(
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || isInputError(error)) {
+    } else if (error instanceof ConfigError || isParseArgsError(error) || isInputError(error)) {
       process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = 2;
     } else {

@@ -67,5 +67,5 @@ void runCli(
         throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
     }
   },
-  (error) => error instanceof StudioInputError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')),
+  (error) => error instanceof StudioInputError,
 );

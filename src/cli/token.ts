@@ -57,5 +57,5 @@ void runCli(
         throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
     }
   },
-  (error) => error instanceof TokenInputError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')),
+  (error) => error instanceof TokenInputError,
 );
