@@ -422,13 +422,15 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     ['APPOINTMENT_BOOKING', 'appointment_bookings'],
   ])('%s_*', (prefix, table) => {
     const booking = (studio: Studio, id: number) => record(studio, table, 'bookingId', id);
+    /** Booking webhooks name neither customer nor slot: those columns wait for hydration from the Open API. */
+    const notHydrated = table === 'class_bookings' ? { customerId: null, classSlotId: null, classId: null } : { customerId: null };
 
     it(`when ${prefix}_CREATED, _CANCELLED and a later _UPDATED arrive, then the latest event decides BOOKED / CANCELLED`, async () => {
       const studio = await server.addStudio();
       await send(studio, 5001, { type: `${prefix}_CREATED`, timestamp: at(1) });
       expect(await booking(studio, 5001)).toEqual({
         id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, bookingId: 5001, status: 'BOOKED', statusAt: at(1),
-        createdAt: at(1), updatedAt: null, cancelledAt: null, firstEventAt: at(1), lastEventAt: at(1),
+        createdAt: at(1), updatedAt: null, cancelledAt: null, firstEventAt: at(1), lastEventAt: at(1), ...notHydrated,
       });
       await send(studio, 5001, { type: `${prefix}_CANCELLED`, timestamp: at(2) });
       expect(await booking(studio, 5001)).toMatchObject({ status: 'CANCELLED', statusAt: at(2), cancelledAt: at(2), lastEventAt: at(2) });
@@ -447,6 +449,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       );
       expect(forward).toEqual({
         bookingId: 5002, status: 'CANCELLED', statusAt: at(2), createdAt: at(1), updatedAt: null, cancelledAt: at(2), firstEventAt: at(1), lastEventAt: at(2),
+        ...notHydrated,
       });
       expect(backward).toEqual(forward);
     });
@@ -501,6 +504,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
           bookingId: 15_001, status: cancelledLast ? 'CANCELLED' : 'BOOKED', statusAt: last,
           createdAt: orNull(times('CREATED'), Math.min), updatedAt: orNull(times('UPDATED'), Math.max),
           cancelledAt: orNull(times('CANCELLED'), Math.max), firstEventAt: events[0]!.timestamp, lastEventAt: last,
+          customerId: null, classSlotId: null, classId: null,
         };
         const read = async (studio: Studio) => omit(await record(studio, 'class_bookings', 'bookingId', 15_001), 'id', 'tenantId', 'studioId');
         expect(await read(ordered)).toEqual(expected);

@@ -1,3 +1,4 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column } from 'typeorm';
 import { IdColumn, TimeColumn } from './columns.js';
 import { TenantRecord } from './tenant-record.js';
@@ -5,31 +6,60 @@ import { TenantRecord } from './tenant-record.js';
 export const BOOKING_STATUSES = ['BOOKED', 'CANCELLED'] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
+/** The statuses as a GraphQL enum (values as stored). */
+export const BookingStatusEnum = Object.fromEntries(BOOKING_STATUSES.map((s) => [s, s])) as { readonly [S in BookingStatus]: S };
+registerEnumType(BookingStatusEnum, {
+  name: 'BookingStatus',
+  description: 'Where a booking stands after the latest event about it.',
+  valuesConfig: {
+    BOOKED: { description: 'Booked: the latest event created or changed the booking.' },
+    CANCELLED: { description: 'Cancelled: the latest event cancelled the booking (a cancellation wins a tie).' },
+  },
+});
+
 /**
  * Shared shape of class and appointment bookings: the status is decided by the latest event
  * (`statusAt`); on equal upstream times a cancellation wins, so the outcome does not depend on
  * arrival order.
  */
+@ObjectType()
 export abstract class BookingRecord extends TenantRecord {
+  @Field(() => ID, { description: 'The upstream booking id (unique within the operator): the `entityId` of the booking events.' })
   @IdColumn()
   bookingId!: number;
 
+  @Field(() => BookingStatusEnum, { description: 'BOOKED or CANCELLED, decided by the latest event about the booking.' })
   @Column({ type: 'varchar', length: 16 })
   status!: BookingStatus;
 
   /** Upstream time of the event that decided `status`. */
+  @Field({ description: 'When the event that decided `status` happened upstream.' })
   @TimeColumn()
   statusAt!: Date;
 
   /** Upstream time of the *_CREATED event, if it arrived. */
+  @Field(() => Date, { nullable: true, description: 'When the booking was made upstream (the *_BOOKING_CREATED event), if that event arrived.' })
   @TimeColumn({ nullable: true })
   createdAt!: Date | null;
 
   /** Upstream time of the latest *_UPDATED event. */
+  @Field(() => Date, { nullable: true, description: 'When the booking last changed upstream (the latest *_BOOKING_UPDATED event).' })
   @TimeColumn({ nullable: true })
   updatedAt!: Date | null;
 
   /** Upstream time of the latest *_CANCELLED event. */
+  @Field(() => Date, { nullable: true, description: 'When the booking was cancelled upstream (the latest *_BOOKING_CANCELLED event); null if it never was.' })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
+
+  /**
+   * The booking customer's upstream id. Booking events do not name the customer (entityId is the
+   * booking), so this is filled by hydration from the Open API; null until then.
+   */
+  @Field(() => ID, {
+    nullable: true,
+    description: "The upstream id of the customer who booked. Filled once the booking is hydrated from the upstream Open API; null until then (booking webhooks do not name the customer).",
+  })
+  @IdColumn({ nullable: true })
+  customerId!: number | null;
 }

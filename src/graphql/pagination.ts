@@ -5,6 +5,22 @@ import { ErrorCode, clientError } from './errors.js';
 /** The most rows one page may hold; asking for more is an error, not a silent cut. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+/** Default length of nested lists such as `customer.visits(first)`. */
+export const DEFAULT_NESTED_SIZE = 10;
+
+/** Checks a nested list's `first` against the page-size maximum. */
+export function nestedSize(first: number, field: string): number {
+  if (first < 0 || first > MAX_PAGE_SIZE) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(first): must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`);
+  return first;
+}
+
+/**
+ * Our record ids are 32-bit serials: any other string cannot name a row, and must not reach
+ * PostgreSQL as an integer parameter (it would fail there rather than match nothing).
+ */
+export function isOwnId(id: string): boolean {
+  return /^\d{1,10}$/.test(id) && Number(id) <= 2_147_483_647;
+}
 
 export enum OrderDirection {
   ASC = 'ASC',

@@ -1,7 +1,36 @@
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Entity, Index } from 'typeorm';
 import { BookingRecord } from '../../db/booking-record.js';
+import { IdColumn } from '../../db/columns.js';
 
-/** A customer's booking of a class slot (CLASS_BOOKING_*; entityId is the booking id). */
+/**
+ * A customer's booking of a class slot (CLASS_BOOKING_*; entityId is the booking id). The events
+ * name neither the customer nor the slot: `customerId`, `classSlotId` and `classId` are filled by
+ * hydration from the Open API (`GET /v1/classes/booking/{bookingId}`).
+ */
+@ObjectType({
+  description:
+    'A place booked in one class slot, as the class-booking webhooks (CLASS_BOOKING_CREATED / _UPDATED / _CANCELLED) have told us. ' +
+    'The webhooks carry only the booking id: who booked and which slot are filled once the booking is hydrated from the upstream Open API.',
+})
 @Entity('class_bookings')
 @Index('class_bookings_key', ['tenantId', 'bookingId'], { unique: true })
-export class ClassBooking extends BookingRecord {}
+@Index('class_bookings_customer', ['tenantId', 'customerId'])
+@Index('class_bookings_slot', ['tenantId', 'classSlotId'])
+export class ClassBooking extends BookingRecord {
+  /** The upstream id of the booked slot (`class_slots.slotId`); null until hydrated. */
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The upstream id of the booked class slot (`ClassSlot.slotId`). Filled once the booking is hydrated from the upstream Open API; null until then.',
+  })
+  @IdColumn({ nullable: true })
+  classSlotId!: number | null;
+
+  /** The upstream id of the slot's class; null until hydrated. */
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The upstream id of the class the booked slot belongs to. Filled once the booking is hydrated from the upstream Open API; null until then.',
+  })
+  @IdColumn({ nullable: true })
+  classId!: number | null;
+}

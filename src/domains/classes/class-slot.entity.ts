@@ -1,3 +1,4 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
@@ -5,30 +6,52 @@ import { TenantRecord } from '../../db/tenant-record.js';
 export const CLASS_SLOT_STATUSES = ['SCHEDULED', 'CANCELLED'] as const;
 export type ClassSlotStatus = (typeof CLASS_SLOT_STATUSES)[number];
 
+/** The statuses as a GraphQL enum (values as stored). */
+export const ClassSlotStatusEnum = Object.fromEntries(CLASS_SLOT_STATUSES.map((s) => [s, s])) as { readonly [S in ClassSlotStatus]: S };
+registerEnumType(ClassSlotStatusEnum, {
+  name: 'ClassSlotStatus',
+  description: 'Whether a class slot still takes place, after the latest event about it.',
+  valuesConfig: {
+    SCHEDULED: { description: 'Takes place: the latest event was CLASS_SLOT_UPDATED.' },
+    CANCELLED: { description: 'Cancelled: the latest event was CLASS_SLOT_CANCELLED (a cancellation wins a tie).' },
+  },
+});
+
 /** One scheduled occurrence of a class (CLASS_SLOT_*; entityId is the slot id, content.classId its class). */
+@ObjectType({
+  description:
+    'One scheduled occurrence of a class (for example "Yoga, Tuesday 18:00"), as the class-slot webhooks (CLASS_SLOT_UPDATED / _CANCELLED) have told us. ' +
+    'Times, instructors and capacity are not in the webhooks; they come with hydration from the upstream Open API.',
+})
 @Entity('class_slots')
 @Index('class_slots_key', ['tenantId', 'slotId'], { unique: true })
 @Index('class_slots_class', ['tenantId', 'classId'])
 export class ClassSlot extends TenantRecord {
+  @Field(() => ID, { description: 'The upstream class slot id (unique within the operator): the `entityId` of the slot events.' })
   @IdColumn()
   slotId!: number;
 
   /** The class named by the latest event about this slot. */
+  @Field(() => ID, { description: 'The upstream id of the class this slot belongs to (`content.classId` of the latest slot event).' })
   @IdColumn()
   classId!: number;
 
   /** Decided by the latest event; on equal upstream times a cancellation wins. */
+  @Field(() => ClassSlotStatusEnum, { description: 'SCHEDULED or CANCELLED, decided by the latest event about the slot.' })
   @Column({ type: 'varchar', length: 16 })
   status!: ClassSlotStatus;
 
+  @Field({ description: 'When the event that decided `status` happened upstream.' })
   @TimeColumn()
   statusAt!: Date;
 
   /** Upstream time of the latest CLASS_SLOT_UPDATED. */
+  @Field(() => Date, { nullable: true, description: 'When the slot last changed upstream (the latest CLASS_SLOT_UPDATED).' })
   @TimeColumn({ nullable: true })
   updatedAt!: Date | null;
 
   /** Upstream time of the latest CLASS_SLOT_CANCELLED. */
+  @Field(() => Date, { nullable: true, description: 'When the slot was cancelled upstream (the latest CLASS_SLOT_CANCELLED); null if it never was.' })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
 }

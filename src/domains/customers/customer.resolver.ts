@@ -2,9 +2,8 @@ import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolv
 import { In } from 'typeorm';
 import { loadChildren } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { ConnectionArgs, ConnectionType, MAX_PAGE_SIZE, OrderDirection, paginate, type Connection } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
 import { CustomerStudio } from './customer-studio.entity.js';
@@ -50,11 +49,6 @@ export class CustomerFilter {
 
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
-const DEFAULT_NESTED = 10;
-function nestedSize(first: number, field: string): number {
-  if (first < 0 || first > MAX_PAGE_SIZE) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(first): must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`);
-  return first;
-}
 
 /** Visible customers by (tenantId, customerId), batched per request. */
 export function customerLoader(context: GraphQLContext) {
@@ -76,7 +70,7 @@ export function customerLoader(context: GraphQLContext) {
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'One customer by our id; null when it does not exist or this token may not see it.' })
   async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Customer | null> {
-    if (!/^\d{1,16}$/.test(id)) return null;
+    if (!isOwnId(id)) return null;
     const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer').where('customer.id = :id', { id: Number(id) });
     context.scope.whereCustomer(qb, 'customer');
     return qb.getOne();
@@ -124,7 +118,7 @@ export class CustomerResolver {
   }
 
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
-  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
+  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
     const size = nestedSize(first, 'visits');
     return context.loaders
       .get<readonly [number, number], Visit[]>(`visitsOfCustomer:${size}`, (keys) =>

@@ -1,0 +1,33 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { loadChildren } from '../../graphql/children.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
+import { Customer } from '../customers/customer.entity.js';
+import { AppointmentBooking } from './appointment-booking.entity.js';
+
+
+/** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
+@Resolver(() => Customer)
+export class CustomerAppointmentBookingsResolver {
+  @FieldResolver(() => [AppointmentBooking], {
+    description:
+      "The customer's appointment bookings (those this token may see), the newest first. " +
+      'A booking is linked to its customer once it is hydrated from the upstream Open API; empty until then.',
+  })
+  appointmentBookings(
+    @Root() customer: Customer,
+    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
+    @Ctx() context: GraphQLContext,
+  ): Promise<AppointmentBooking[]> {
+    const size = nestedSize(first, 'appointmentBookings');
+    return context.loaders
+      .get<readonly [number, number], AppointmentBooking[]>(`appointmentBookingsOfCustomer:${size}`, (keys) =>
+        loadChildren(context.dataSource, {
+          entity: AppointmentBooking, table: 'appointment_bookings', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: '"firstEventAt" DESC, "id" DESC',
+          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
+          parentKey: (b) => `${b.tenantId}:${b.customerId}`,
+        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
+      .load([customer.tenantId, customer.customerId]);
+  }
+}

@@ -1,0 +1,29 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { loadChildren } from '../../graphql/children.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
+import { Customer } from '../customers/customer.entity.js';
+import { ClassBooking } from './class-booking.entity.js';
+
+
+/** `Customer.classBookings`: kept with the classes domain; type-graphql merges it into the Customer type. */
+@Resolver(() => Customer)
+export class CustomerClassBookingsResolver {
+  @FieldResolver(() => [ClassBooking], {
+    description:
+      "The customer's class bookings (those this token may see), the newest first. " +
+      'A booking is linked to its customer once it is hydrated from the upstream Open API; empty until then.',
+  })
+  classBookings(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<ClassBooking[]> {
+    const size = nestedSize(first, 'classBookings');
+    return context.loaders
+      .get<readonly [number, number], ClassBooking[]>(`classBookingsOfCustomer:${size}`, (keys) =>
+        loadChildren(context.dataSource, {
+          entity: ClassBooking, table: 'class_bookings', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: '"firstEventAt" DESC, "id" DESC',
+          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
+          parentKey: (b) => `${b.tenantId}:${b.customerId}`,
+        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
+      .load([customer.tenantId, customer.customerId]);
+  }
+}

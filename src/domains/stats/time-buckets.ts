@@ -1,0 +1,249 @@
+/**
+ * Calendar buckets (local hours, days, ISO weeks) in an IANA time zone, computed in JS from `Intl`
+ * because SQLite knows no time zones. The database then groups rows by an integer key — the local
+ * time of the row's instant divided by the bucket length — with the zone's UTC offsets for the range
+ * given to it as a CASE over the offset changes, so the same SQL runs on SQLite and PostgreSQL.
+ */
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+const WEEK_MS = 7 * DAY_MS;
+/** 1970-01-01 was a Thursday: Monday-based weeks start 4 days after a multiple of 7 days. */
+const MONDAY_SHIFT_MS = 4 * DAY_MS;
+/**
+ * Added before the integer division so that its operand is positive for any time after 3800 BC:
+ * SQL integer division truncates toward zero, and truncation equals floor only for positive numbers.
+ */
+const KEY_SHIFT_MS = 300_000 * WEEK_MS;
+
+/** `11/24/2026, 13:05:09`: en-US with numeric fields and a 24-hour clock. */
+const EN_US = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+
+export type CalendarUnit = 'HOUR' | 'DAY' | 'WEEK';
+
+/** The most calendar buckets one statistics query may ask for (2000 days is five and a half years). */
+export const MAX_BUCKETS = 2000;
+
+/** A mistake in what the caller asked for; the message names the argument and is safe to show. */
+export class TimeBucketError extends Error {
+  override name = 'TimeBucketError';
+}
+
+/** One calendar bucket. When the clocks change, a local day lasts 23 or 25 hours and its week 167 or 169. */
+export interface CalendarBucket {
+  /** First instant of the bucket, epoch ms. */
+  readonly start: number;
+  /** First instant after the bucket, epoch ms. */
+  readonly end: number;
+  /** ISO local date `2026-11-24`, local date-time `2026-11-24T13:00`, or ISO week `2026-W48`. */
+  readonly label: string;
+  /** The bucket's grouping key, as the SQL of {@link CalendarPlan.keySql} computes it for rows. */
+  readonly key: string;
+}
+
+/** Everything needed to bucket a time column in SQL, for one range, unit and zone. */
+export interface CalendarPlan {
+  readonly unit: CalendarUnit;
+  readonly buckets: readonly CalendarBucket[];
+  /**
+   * SQL expressions that, for a time column (epoch ms), give the key of its bucket; group by all of
+   * them. `${column}` must be a trusted SQL expression: only integers we computed are added.
+   */
+  keySql(column: string): readonly string[];
+}
+
+/**
+ * The wall clock of one IANA time zone. A wall time is encoded as the epoch ms at which a UTC clock
+ * shows the same date and time, so that wall-time arithmetic is plain integer arithmetic.
+ */
+export class WallClock {
+  private readonly format: Intl.DateTimeFormat;
+  /** The zone's canonical name, e.g. `Europe/Berlin` for `europe/berlin`. */
+  readonly timeZone: string;
+
+  /** @throws TimeBucketError when `timeZone` is not a zone this runtime knows. */
+  constructor(timeZone: string) {
+    try {
+      this.format = new Intl.DateTimeFormat('en-US', {
+        timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      });
+    } catch {
+      throw new TimeBucketError(`timeZone: expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(timeZone)}`);
+    }
+    this.timeZone = this.format.resolvedOptions().timeZone;
+  }
+
+  /** Instants already converted: walking buckets asks for each boundary several times. */
+  private readonly walls = new Map<number, number>();
+
+  /** The wall time at `instant`. */
+  wall(instant: number): number {
+    let wall = this.walls.get(instant);
+    if (wall === undefined) {
+      wall = this.convert(instant);
+      this.walls.set(instant, wall);
+    }
+    return wall;
+  }
+
+  private convert(instant: number): number {
+    // `format` and a pattern are three times faster than `formatToParts`; the parts are the fallback
+    // for what the pattern does not cover (years before 1000, eras).
+    const fast = EN_US.exec(this.format.format(instant));
+    const [year, month, day, hour, minute, second] = fast && Number(fast[3]) >= 1000
+      ? [Number(fast[3]), Number(fast[1]), Number(fast[2]), Number(fast[4]), Number(fast[5]), Number(fast[6])]
+      : this.parts(instant);
+    const date = new Date(0);
+    // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
+    date.setUTCFullYear(year, month - 1, day);
+    date.setUTCHours(hour, minute, second, mod(instant, 1000));
+    return date.getTime();
+  }
+
+  private parts(instant: number): [number, number, number, number, number, number] {
+    const field: Record<string, number> = {};
+    for (const part of this.format.formatToParts(instant)) field[part.type] = Number(part.value);
+    return [field['year'] ?? 1970, field['month'] ?? 1, field['day'] ?? 1, field['hour'] ?? 0, field['minute'] ?? 0, field['second'] ?? 0];
+  }
+
+  /** The zone's UTC offset at `instant`, in ms (positive east of Greenwich). */
+  offset(instant: number): number {
+    return this.wall(instant) - instant;
+  }
+
+  /**
+   * The earliest instant at which the clock shows `wall` (the first of the two, when the clock is
+   * turned back over it); when the clock skips `wall` (turned forward over it), the instant of the jump.
+   */
+  instant(wall: number): number {
+    // The true instant lies within 14 hours of `wall`: the offsets a day either side bracket it.
+    const offsets = [...new Set([this.offset(wall - DAY_MS), this.offset(wall), this.offset(wall + DAY_MS)])];
+    const matches = offsets.map((o) => wall - o).filter((t) => this.wall(t) === wall);
+    if (matches.length > 0) return Math.min(...matches);
+    // A gap: before the jump the clock shows less than `wall`, from the jump on at least `wall`.
+    let lo = wall - Math.max(...offsets);
+    let hi = wall - Math.min(...offsets);
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.wall(mid) >= wall) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  /** The first instant in (a, b] whose offset differs from `a`'s, given that `b`'s does. */
+  change(a: number, b: number): number {
+    const before = this.offset(a);
+    let lo = a;
+    let hi = b;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.offset(mid) === before) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+}
+
+/**
+ * The buckets of `unit` that overlap [from, to) in the clock's zone, in order. The first and last
+ * may extend beyond the range (a day starts at local midnight even when `from` is at noon).
+ * @throws TimeBucketError when there would be more than `max` buckets.
+ */
+export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number, to: number, max: number): CalendarPlan {
+  const size = unit === 'HOUR' ? HOUR_MS : unit === 'DAY' ? DAY_MS : WEEK_MS;
+  const tooMany = () => new TimeBucketError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
+  // Local periods are at least half their nominal length, so this refuses hopeless ranges before walking them.
+  if ((to - from) / size > 2 * max + 2) throw tooMany();
+
+  const starts: { start: number; label: string }[] = [];
+  let end: number;
+  if (unit === 'HOUR') {
+    // Walk instants, not wall times: the hour repeated when the clock is turned back is two buckets.
+    let start = hourStart(clock, from);
+    for (;;) {
+      const wall = clock.wall(start);
+      const next = start + HOUR_MS - mod(wall, HOUR_MS);
+      const stop = clock.offset(next) === clock.offset(start) ? next : clock.change(start, next);
+      starts.push({ start, label: new Date(wall).toISOString().slice(0, 16) });
+      if (starts.length > max) throw tooMany();
+      start = stop;
+      if (start >= to) break;
+    }
+    end = start;
+  } else {
+    let wall = clock.wall(from);
+    wall -= mod(wall, DAY_MS);
+    if (unit === 'WEEK') wall -= mod(wall - MONDAY_SHIFT_MS, WEEK_MS);
+    let start = clock.instant(wall);
+    for (;;) {
+      const stop = clock.instant(wall + size);
+      // A day the zone skipped entirely (Pacific/Apia, 2011-12-30) has no instant: no bucket.
+      if (stop > start) starts.push({ start, label: unit === 'DAY' ? new Date(wall).toISOString().slice(0, 10) : isoWeek(wall) });
+      if (starts.length > max) throw tooMany();
+      wall += size;
+      start = stop;
+      if (start >= to) break;
+    }
+    end = start;
+  }
+
+  // The offset changes within the buckets: rows are bucketed by their local time under these offsets.
+  const changes: number[] = [];
+  const offsets = [clock.offset(starts[0]!.start)];
+  let cursor = starts[0]!.start;
+  for (let i = 0; i < starts.length; i++) {
+    const next = starts[i + 1]?.start ?? end;
+    while (clock.offset(next) !== offsets[offsets.length - 1]) {
+      cursor = clock.change(cursor, next);
+      changes.push(cursor);
+      offsets.push(clock.offset(cursor));
+    }
+  }
+  const shift = KEY_SHIFT_MS - (unit === 'WEEK' ? MONDAY_SHIFT_MS : 0);
+  const buckets = starts.map(({ start, label }, i) => {
+    const segment = changes.filter((c) => c <= start).length;
+    const local = Math.floor((start + offsets[segment]! + shift) / size);
+    // An hour is also split by an offset change (the repeated hour); a day or week is not.
+    return { start, end: starts[i + 1]?.start ?? end, label, key: unit === 'HOUR' ? `${local}:${segment}` : `${local}` };
+  });
+
+  return {
+    unit,
+    buckets,
+    keySql(column) {
+      const cases = (values: readonly number[]) =>
+        changes.length === 0 ? sqlInt(values[0]!) : `CASE ${changes.map((c, i) => `WHEN ${column} < ${sqlInt(c)} THEN ${sqlInt(values[i]!)}`).join(' ')} ELSE ${sqlInt(values[changes.length]!)} END`;
+      // Integer division of a positive BIGINT: floor, on SQLite and PostgreSQL alike.
+      const local = `(${column} + ${cases(offsets.map((o) => o + shift))}) / ${sqlInt(size)}`;
+      return unit === 'HOUR' ? [local, cases(offsets.map((_, i) => i))] : [local];
+    },
+  };
+}
+
+/** The start of the local hour containing `instant` (or of the offset change within it, if later). */
+function hourStart(clock: WallClock, instant: number): number {
+  const candidate = instant - mod(clock.wall(instant), HOUR_MS);
+  return clock.offset(candidate) === clock.offset(instant) ? candidate : clock.change(candidate, instant);
+}
+
+/** `2026-W48`: the ISO 8601 week of the Monday `monday` (a wall time), numbered in its ISO week-year. */
+function isoWeek(monday: number): string {
+  const thursday = new Date(monday + 3 * DAY_MS);
+  const year = thursday.getUTCFullYear();
+  const january1 = new Date(0);
+  january1.setUTCFullYear(year, 0, 1);
+  const week = 1 + Math.floor((thursday.getTime() - january1.getTime()) / WEEK_MS);
+  return `${String(year).padStart(4, '0')}-W${String(week).padStart(2, '0')}`;
+}
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}
+
+/** An integer as a SQL literal; anything else is a bug, never user input reaching the SQL. */
+export function sqlInt(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not a safe integer for SQL: ${value}`);
+  return String(value);
+}
