@@ -9,6 +9,7 @@ import type { Viewer } from '../domains/access/token.service.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { ErrorCode, clientError, isClientError, maskInternalError } from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
+import { queryLimitsPlugin, type QueryLimits } from './limits.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */
@@ -25,6 +26,11 @@ export interface GraphQLHandlerOptions {
   /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
   readonly dataSource: DataSource;
+  /**
+   * Depth and cost limits, checked on every operation before it runs (QUERY_TOO_DEEP,
+   * QUERY_TOO_COMPLEX). @default depth 10, cost 10000 (see limits.ts)
+   */
+  readonly limits?: QueryLimits;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -44,16 +50,18 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * instead of Apollo's CDN-hosted landing page.
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource } = options;
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {} } = options;
   const server = new ApolloServer<GraphQLContext>({
     schema,
+    // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
+    persistedQueries: false,
     introspection,
     includeStacktraceInErrorResponses: development,
     ...(development ? {} : { formatError: maskInternalError }),
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), logInternalErrors],
+    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
   });
   await server.start();
 

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A tiny query page served to browsers at `GET /graphql`: a query box, a variables box and a Run
- * button that POSTs to this same path and pretty-prints the JSON answer. Self-contained (inline
- * style and script, no external URL), so it works offline and leaks nothing to a CDN.
+ * A tiny query page served to browsers at `GET /graphql`: a token box, a query box, a variables box
+ * and a Run button that POSTs to this same path (with `Authorization: Bearer <token>`) and
+ * pretty-prints the JSON answer. Self-contained (inline style and script, no external URL), so it
+ * works offline and leaks nothing to a CDN. The token is kept in `sessionStorage`: it survives a
+ * reload but not the closing of the tab, and is never written into the page or the URL.
  */
 
 const STYLE = `
@@ -11,9 +13,10 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 1rem; backgroun
 h1 { font-size: 1.1rem; margin: 0 0 .75rem; }
 main { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
-textarea, pre { box-sizing: border-box; width: 100%; font: 13px/1.4 ui-monospace, monospace; border: 1px solid #ccc; border-radius: 4px; padding: .5rem; background: #fff; }
+textarea, pre, input { box-sizing: border-box; width: 100%; font: 13px/1.4 ui-monospace, monospace; border: 1px solid #ccc; border-radius: 4px; padding: .5rem; background: #fff; }
 #query { height: 45vh; }
 #variables { height: 15vh; }
+#token { padding: .4rem .5rem; }
 pre { min-height: 65vh; margin: 0; overflow: auto; white-space: pre-wrap; }
 button { margin-top: .5rem; padding: .4rem 1.2rem; font-weight: 600; cursor: pointer; }
 #status { margin-left: .75rem; color: #666; }
@@ -27,6 +30,12 @@ const SCRIPT = `
   var result = document.getElementById('result');
   var status = document.getElementById('status');
   var run = document.getElementById('run');
+  var token = document.getElementById('token');
+  var TOKEN_KEY = 'gymgraph.token';
+  try { token.value = window.sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { /* storage disabled: type it each time */ }
+  token.addEventListener('input', function () {
+    try { window.sessionStorage.setItem(TOKEN_KEY, token.value.trim()); } catch (e) { /* storage disabled */ }
+  });
   function show(text, isError) {
     result.textContent = text;
     result.className = isError ? 'error' : '';
@@ -39,9 +48,12 @@ const SCRIPT = `
     run.disabled = true;
     status.textContent = 'running...';
     var started = Date.now();
+    var headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+    var bearer = token.value.trim();
+    if (bearer !== '') headers.authorization = 'Bearer ' + bearer;
     fetch(window.location.pathname, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      headers: headers,
       body: JSON.stringify({ query: query.value, variables: vars })
     }).then(function (response) {
       return response.text().then(function (text) {
@@ -73,6 +85,8 @@ export const IDE_HTML = `<!doctype html>
 <h1>gymgraph GraphQL</h1>
 <main>
 <section>
+<label for="token">Token (sent as Authorization: Bearer; kept for this tab only)</label>
+<input id="token" type="password" autocomplete="off" spellcheck="false" placeholder="ggt_...">
 <label for="query">Query</label>
 <textarea id="query" spellcheck="false">{
   eventTypes {

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
@@ -37,16 +37,16 @@ export class Customer extends TenantRecord {
   @TimeColumn({ nullable: true })
   deletedAt!: Date | null;
 
-  /** Latest check-in and the studio it happened at. Checked in now: lastCheckinAt > lastCheckoutAt. */
-  @Field(() => Date, { nullable: true, description: 'Time of the latest check-in.' })
+  /**
+   * Latest check-in and the studio it happened at. Checked in now: lastCheckinAt > lastCheckoutAt.
+   * Exposed through customer.resolver.ts, which hides them from tokens that may not see that studio.
+   */
   @TimeColumn({ nullable: true })
   lastCheckinAt!: Date | null;
 
-  @Field(() => Int, { nullable: true, description: 'Studio of the latest check-in.' })
   @Column({ type: 'integer', nullable: true })
   lastCheckinStudioId!: number | null;
 
-  @Field(() => Date, { nullable: true, description: 'Time of the latest check-out.' })
   @TimeColumn({ nullable: true })
   lastCheckoutAt!: Date | null;
 }

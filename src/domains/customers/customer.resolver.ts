@@ -66,6 +66,14 @@ export function customerLoader(context: GraphQLContext) {
   );
 }
 
+/**
+ * A customer may visit several studios of the operator; where and when they were last is the
+ * studio's business. Tokens see presence only when the latest check-in was at one of their studios.
+ */
+function presenceVisible(customer: Customer, context: GraphQLContext): boolean {
+  return customer.lastCheckinAt !== null && customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId);
+}
+
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'One customer by our id; null when it does not exist or this token may not see it.' })
@@ -92,7 +100,10 @@ export class CustomerResolver {
     whereIn(qb, 'customer.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
     if (filter?.deleted != null) qb.andWhere(filter.deleted ? 'customer.deletedAt IS NOT NULL' : 'customer.deletedAt IS NULL');
     if (filter?.checkedIn != null) {
-      const checkedIn = 'customer.lastCheckinAt IS NOT NULL AND (customer.lastCheckoutAt IS NULL OR customer.lastCheckinAt > customer.lastCheckoutAt)';
+      // Checked in at a studio this token may see (see presenceVisible).
+      const visible = context.scope.studioIds === null ? '' : context.scope.studioIds.length === 0 ? ' AND 1 = 0'
+        : ` AND customer.lastCheckinStudioId IN (${context.scope.studioIds.map(Number).join(', ')})`;
+      const checkedIn = `customer.lastCheckinAt IS NOT NULL AND (customer.lastCheckoutAt IS NULL OR customer.lastCheckinAt > customer.lastCheckoutAt)${visible}`;
       qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
     }
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
@@ -107,9 +118,24 @@ export class CustomerResolver {
     });
   }
 
-  @FieldResolver(() => Boolean, { description: 'True while the latest check-in is later than the latest check-out.' })
-  checkedIn(@Root() customer: Customer): boolean {
-    return customer.lastCheckinAt !== null && (customer.lastCheckoutAt === null || customer.lastCheckinAt > customer.lastCheckoutAt);
+  @FieldResolver(() => Boolean, { description: 'True while the latest check-in (at a studio this token may see) is later than the latest check-out.' })
+  checkedIn(@Root() customer: Customer, @Ctx() context: GraphQLContext): boolean {
+    return presenceVisible(customer, context) && (customer.lastCheckoutAt === null || customer.lastCheckinAt! > customer.lastCheckoutAt);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in; null when there is none, or it was at a studio this token may not see.' })
+  lastCheckinAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null {
+    return presenceVisible(customer, context) ? customer.lastCheckinAt : null;
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'Studio of the latest check-in; null as for lastCheckinAt.' })
+  lastCheckinStudioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | null {
+    return presenceVisible(customer, context) ? customer.lastCheckinStudioId : null;
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-out; null as for lastCheckinAt.' })
+  lastCheckoutAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null {
+    return presenceVisible(customer, context) ? customer.lastCheckoutAt : null;
   }
 
   @FieldResolver(() => Boolean, { description: 'True once CUSTOMER_DELETED arrived; the record stays as a tombstone.' })

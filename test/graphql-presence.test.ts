@@ -1,0 +1,39 @@
+import { TokenService } from '../src/domains/access/token.service.js';
+import { databaseKinds } from './support/databases.js';
+import { delivery, startTestServer, type TestServer } from './support/server.js';
+
+const ADMIN_TOKEN = 'test-admin-token-presence-0001';
+
+describe.each(databaseKinds())('Customer presence across studios of one operator (%s)', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind, { ADMIN_TOKEN });
+  });
+  afterAll(() => server.stop());
+
+  const query = async (token: string, text: string) => {
+    const response = await fetch(`${server.app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: text }),
+    });
+    return (await response.json()) as { data: any; errors?: unknown };
+  };
+
+  it('when a shared customer last checked in at a studio the token may not see, then its presence is hidden from that token', async () => {
+    const tenantUrl = 'https://presence.open-api.perfectgym.com/v1';
+    const a = await server.addStudio({ tenantUrl });
+    const c = await server.addStudio({ tenantUrl });
+    await server.post(a.webhookKey, delivery(5, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 }));
+    await server.post(c.webhookKey, delivery(5, { type: 'CUSTOMER_CHECKIN', timestamp: 1_764_000_100_000 }));
+    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id] });
+    const text = '{ customers(filter: {customerIds: ["5"]}) { nodes { checkedIn lastCheckinAt lastCheckinStudioId lastCheckoutAt } } checkedIn: customers(filter: {checkedIn: true}) { totalCount } }';
+
+    const asA = await query(token, text);
+    expect(asA.errors).toBeUndefined();
+    expect(asA.data.customers.nodes).toEqual([{ checkedIn: false, lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null }]);
+    expect(asA.data.checkedIn.totalCount).toBe(0);
+
+    const asAdmin = await query(ADMIN_TOKEN, text);
+    expect(asAdmin.data.customers.nodes).toEqual([{ checkedIn: true, lastCheckinAt: new Date(1_764_000_100_000).toISOString(), lastCheckinStudioId: c.id, lastCheckoutAt: null }]);
+    expect(asAdmin.data.checkedIn.totalCount).toBe(1);
+  });
+});

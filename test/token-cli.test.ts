@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../ormconfig.js';
+import { loadConfig } from '../src/config.js';
+import { StudioService } from '../src/domains/studios/studio.service.js';
+import { start, type App } from '../src/main.js';
+import { createLogger } from '../src/log.js';
+import { killChildren, spawnNode, withTimeout, type CliResult } from './support/child.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+
+const TOKEN_CLI = path.resolve(__dirname, '..', 'dist', 'src', 'cli', 'token.js');
+const CREATED = /^created token (\d+) "([^"]*)" \((partner|app), studios ([\d,]+|all)\)\nstore it now, it is not shown again:\n(ggt_[A-Za-z0-9_-]{43})\n$/;
+
+/** Runs `node dist/src/cli/token.js ...args` against `databaseUrl` and waits for it to exit. */
+async function runTokenCli(databaseUrl: string, args: readonly string[]): Promise<CliResult> {
+  const child = spawnNode(TOKEN_CLI, args, { DATABASE_URL: databaseUrl });
+  const { code } = await withTimeout(child.exited, 15_000, `token ${args.join(' ')}`);
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+/** What a successful `create` printed. */
+function created(result: CliResult): { id: number; name: string; role: string; studios: string; token: string } {
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  const match = CREATED.exec(result.stdout);
+  if (!match) throw new Error(`create printed something unexpected: ${JSON.stringify(result.stdout)}`);
+  return { id: Number(match[1]), name: match[2]!, role: match[3]!, studios: match[4]!, token: match[5]! };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+describe.each(databaseKinds())('token CLI (%s)', (kind) => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let studioA: number;
+  let studioB: number;
+  const cli = (...args: string[]) => runTokenCli(db.url, args);
+  const tokenCount = async () => Number((await dataSource.query('SELECT COUNT(*) AS n FROM api_tokens'))[0].n);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    // The first command meets an empty database and migrates it.
+    expect(await cli('list')).toEqual({ code: 0, stdout: 'no tokens yet: npm run token -- create --role partner --studios all\n', stderr: '' });
+    dataSource = createDataSource(db.config);
+    await dataSource.initialize();
+    const studios = new StudioService(dataSource);
+    studioA = (await studios.add({ name: 'Token Studio A', webhookKey: 'token-cli-webhook-key-a-0001' })).id;
+    studioB = (await studios.add({ name: 'Token Studio B', webhookKey: 'token-cli-webhook-key-b-0002' })).id;
+  });
+  afterEach(() => killChildren());
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('when a token is created, then it is printed once, with its id; only its SHA-256 digest is stored', async () => {
+    const result = created(await cli('create', '--role', 'partner', '--studios', `${studioB},${studioA}`, '--name', 'Dashboard'));
+    expect(result).toMatchObject({ name: 'Dashboard', role: 'partner', studios: `${studioA},${studioB}` });
+
+    const rows: Record<string, unknown>[] = await dataSource.query('SELECT * FROM api_tokens');
+    const row = rows.find((r) => Number(r.id) === result.id)!;
+    expect(row.tokenHash).toBe(sha256(result.token));
+    expect(JSON.stringify(rows)).not.toContain(result.token);
+  });
+
+  it('when tokens are listed, as text or --json, then neither the token nor its digest is shown', async () => {
+    const { id, token } = created(await cli('create', '--role', 'app', '--studios', 'all'));
+    const list = await cli('list');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toContain(`token ${id} "app token" app studios all\n`);
+
+    const json = await cli('list', '--json');
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    const listed = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(listed.find((t) => t.id === id)).toEqual({
+      id, name: 'app token', role: 'app', studios: 'all', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), revokedAt: null,
+    });
+    for (const output of [list.stdout, json.stdout]) {
+      expect(output).not.toContain(token);
+      expect(output).not.toContain(sha256(token));
+      expect(output).not.toMatch(/ggt_/);
+    }
+  });
+
+  describe('against a running server on the same database', () => {
+    let app: App;
+    beforeAll(async () => {
+      app = await start(loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test' }), createLogger('silent'));
+    });
+    afterAll(() => app?.stop());
+
+    const studios = async (token: string) => {
+      const response = await fetch(`${app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ studios { id name } }' }),
+      });
+      return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] } };
+    };
+
+    it('when a created token is used, then it sees its studios; once revoked, then /graphql answers 401 at once', async () => {
+      const { id, token } = created(await cli('create', '--role', 'partner', '--studios', String(studioA), '--name', 'Kiosk'));
+      expect(await studios(token)).toEqual({ status: 200, body: { data: { studios: [{ id: String(studioA), name: 'Token Studio A' }] } } });
+
+      const revoked = await cli('revoke', String(id));
+      expect(revoked).toEqual({ code: 0, stdout: `token ${id} "Kiosk" revoked\n`, stderr: '' });
+      const refused = await studios(token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+
+      const list = await cli('list');
+      expect(list.stdout).toMatch(new RegExp(`token ${id} "Kiosk" partner studios ${studioA} revoked \\d{4}-\\d\\d-\\d\\dT`));
+    });
+  });
+
+  it.each([
+    ['the role is unknown', ['--role', 'admin', '--studios', '1'], 'error: --role must be one of partner, app, got "admin"\n'],
+    ['--role is missing', ['--studios', 'all'], 'error: create needs --role partner|app\n'],
+    ['--studios is missing', ['--role', 'partner'], 'error: create needs --studios <id,id,...|all>\n'],
+    ['--studios is not a list of ids', ['--role', 'partner', '--studios', '1,two'], 'error: --studios expects studio ids separated by commas, or "all"; got "1,two"\n'],
+    ['--studios has a zero', ['--role', 'partner', '--studios', '0'], 'error: --studios expects studio ids separated by commas, or "all"; got "0"\n'],
+    ['--studios is empty', ['--role', 'partner', '--studios', ''], 'error: --studios expects studio ids separated by commas, or "all"; got ""\n'],
+    ['--studios names an unknown studio', ['--role', 'partner', '--studios', '987654'], 'error: --studios names a studio that does not exist (known: see npm run studio -- list)\n'],
+    ['an option is unknown', ['--role', 'partner', '--studios', 'all', '--studio', '1'], "--studio'"],
+  ])('when %s, then create exits 2 with a message and no token is created', async (_case, args, message) => {
+    const before = await tokenCount();
+    const result = await cli('create', ...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: /);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(await tokenCount()).toBe(before);
+  });
+
+  it.each([
+    ['revoke names no token', ['revoke', '987654'], 'error: no token with id 987654\n'],
+    ['revoke gets no number', ['revoke', 'abc'], 'error: expected a token id, got "abc"\n'],
+    ['the command is unknown', ['mint'], 'error: unknown command "mint"\n'],
+  ])('when %s, then exit 2 with a message', async (_case, args, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.startsWith(message)).toBe(true);
+  });
+});
