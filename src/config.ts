@@ -16,6 +16,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** `REDIS_URL`: pub/sub fan-out between instances. Unset: in-process pub/sub. */
   readonly redisUrl: string | undefined;
+  /** Subscriptions over WebSocket (`/graphql`, protocol `graphql-transport-ws`). */
+  readonly realtime: RealtimeConfig;
   /** `ADMIN_TOKEN`: bootstrap admin bearer token for the API. */
   readonly adminToken: string | undefined;
   /** `NODE_ENV`. @default "development" */
@@ -26,6 +28,36 @@ export interface Config {
   readonly webhookMaxBodyBytes: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight work before closing anyway. @default 10000 */
   readonly shutdownTimeoutMs: number;
+}
+
+/** Settings of the subscription server and of the fan-out of committed events. */
+export interface RealtimeConfig {
+  /**
+   * `REDIS_CHANNEL`: the Redis pub/sub channel committed events cross between instances (only with
+   * `REDIS_URL`). Instances that share a database must share the channel; anything else must not.
+   * @default "gymgraph:events"
+   */
+  readonly redisChannel: string;
+  /**
+   * `SUBSCRIPTION_MAX_QUEUE`: events one subscription may have waiting for its client. A client
+   * that falls further behind is closed with 4008 ("slow consumer"). @default 1000
+   */
+  readonly maxQueuedEvents: number;
+  /**
+   * `SUBSCRIPTION_MAX_BUFFERED_BYTES`: bytes a connection may have waiting in its socket's send
+   * buffer when a new event arrives; more closes it with 4008 too. @default 1048576 (1 MB)
+   */
+  readonly maxBufferedBytes: number;
+  /**
+   * `WS_TOKEN_RECHECK_MS`: how often the tokens of open WebSocket connections are checked again
+   * (one query for all); a revoked token's connections are closed with 4403. @default 5000
+   */
+  readonly tokenRecheckMs: number;
+  /**
+   * `WS_CONNECTION_INIT_TIMEOUT_MS`: how long a new WebSocket may wait before sending
+   * `connection_init`; later, it is closed with 4408. @default 3000
+   */
+  readonly connectionInitTimeoutMs: number;
 }
 
 export type DatabaseConfig =
@@ -73,6 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '0.0.0.0',
     database: parseDatabaseUrl(env.DATABASE_URL, problems),
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+    realtime: {
+      redisChannel: parseRedisChannel(env.REDIS_CHANNEL, problems),
+      maxQueuedEvents: int('SUBSCRIPTION_MAX_QUEUE', 1000, 1, 1_000_000),
+      maxBufferedBytes: int('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      tokenRecheckMs: int('WS_TOKEN_RECHECK_MS', 5000, 50, 3_600_000),
+      connectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 50, 600_000),
+    },
     adminToken: parseAdminToken(env.ADMIN_TOKEN, problems),
     nodeEnv,
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
@@ -115,6 +154,19 @@ function parseDatabaseUrl(raw: string | undefined, problems: string[]): Database
 function parseRedisUrl(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  return raw;
+}
+
+/** The default Redis channel of committed events. */
+export const DEFAULT_REDIS_CHANNEL = 'gymgraph:events';
+
+function parseRedisChannel(raw: string | undefined, problems: string[]): string {
+  if (raw === undefined || raw === '') return DEFAULT_REDIS_CHANNEL;
+  // Glob characters would matter to PSUBSCRIBE users sharing the Redis; whitespace is a typo.
+  if (raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw) || /[*?[\]]/.test(raw)) {
+    problems.push(`REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or * ? [ ], got ${JSON.stringify(raw.slice(0, 50))}`);
+    return DEFAULT_REDIS_CHANNEL;
+  }
   return raw;
 }
 

@@ -8,12 +8,17 @@ import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
+import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
 import { createHttpServer } from './http/server.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
 import { createLogger, type Logger } from './log.js';
 import { EventBus } from './realtime/event-bus.js';
+import type { EventFeed } from './realtime/event-feed.js';
+import { EventLog } from './realtime/event-log.js';
+import { openRedisEventFeed } from './realtime/redis-event-feed.js';
+import { SharedLoads } from './realtime/shared-loads.js';
 
 /** A running service. */
 export interface App {
@@ -22,33 +27,68 @@ export interface App {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly dataSource: DataSource;
-  readonly bus: EventBus;
-  /** Stops taking webhooks, finishes those in flight, closes the database. Idempotent. */
+  /** Where committed events go out: in-process, or through Redis with `REDIS_URL`. */
+  readonly bus: EventFeed;
+  /** GraphQL over WebSocket on `/graphql`. */
+  readonly subscriptions: SubscriptionServer;
+  /**
+   * Closes the WebSockets (1001), stops taking webhooks, finishes those in flight (and announces
+   * their events), then closes the event feed and the database. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
-/** Starts the service: config -> schema -> database (migrations) -> ingest and GraphQL -> HTTP. */
+/** Longest wait for WebSocket clients to answer the closing handshake at shutdown, in ms. */
+const WEBSOCKET_CLOSE_WAIT_MS = 2000;
+
+/**
+ * Starts the service: config -> schema -> database (migrations) -> event feed -> ingest, GraphQL
+ * over HTTP and WebSocket -> HTTP. `stop()` undoes it in reverse.
+ */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const schema = await buildGraphQLSchema();
   const dataSource = await openDatabase(config.database, logger);
+  /** What is open so far, closed in reverse if a later step fails. */
+  const opened: (() => Promise<void>)[] = [() => dataSource.destroy()];
   let writer: SqlWriter;
   let graphql: GraphQLHandler;
+  let feed: EventFeed;
+  let tokens: TokenService;
+  const log = new EventLog(dataSource);
   try {
-    writer = openSqlWriter(config.database);
-    const tokens = new TokenService(dataSource);
-    graphql = await createGraphQLHandler(schema, {
+    const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
+    opened.push(() => sqlWriter.close());
+    tokens = new TokenService(dataSource);
+    const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,
       development: config.nodeEnv === 'development',
       logger,
       authenticate: (token) => tokens.authenticate(token, config.adminToken),
       dataSource,
-    });
+    }));
+    opened.push(() => handler.stop());
+    feed = config.redisUrl
+      ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, logger, log })
+      : new EventBus();
   } catch (error) {
-    await dataSource.destroy();
+    for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
   }
-  const bus = new EventBus();
-  const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => bus.publish(events) });
+  const subscriptions = createSubscriptionServer({
+    schema,
+    logger,
+    authenticate: (token) => tokens.authenticate(token, config.adminToken),
+    validTokenIds: (ids) => tokens.validIds(ids),
+    dataSource,
+    realtime: {
+      feed, log, shared: new SharedLoads(),
+      maxQueued: config.realtime.maxQueuedEvents, maxBufferedBytes: config.realtime.maxBufferedBytes,
+    },
+    development: config.nodeEnv === 'development',
+    connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
+    tokenRecheckMs: config.realtime.tokenRecheckMs,
+  });
+  const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => feed.publish(events) });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
 
@@ -66,6 +106,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
         return work.finally(() => inFlight.delete(work));
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
+      graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
       ready: async () => {
         await Promise.all([writer.ping(), dataSource.query('SELECT 1')]);
         return accepting;
@@ -75,22 +116,31 @@ export async function start(config: Config, logger: Logger = createLogger(config
   );
   server.keepAliveTimeout = 65_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await subscriptions.close(0);
+    await feed.close().catch(() => undefined);
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, database: config.database.kind }, 'gymgraph listening');
+  logger.info({ port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' }, 'gymgraph listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      logger.info('shutting down: no new webhooks, finishing those in flight');
+      logger.info('shutting down: closing WebSockets, no new webhooks, finishing those in flight');
       accepting = false;
       drain();
+      // Subscribers first: they are told to go (1001) and resume elsewhere with `after`.
+      await subscriptions.close(Math.min(config.shutdownTimeoutMs, WEBSOCKET_CLOSE_WAIT_MS));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const finished = (async () => {
@@ -102,12 +152,13 @@ export async function start(config: Config, logger: Logger = createLogger(config
       server.closeAllConnections();
       await closed;
       await graphql.stop();
+      await feed.close();
       await writer.close();
       await dataSource.destroy();
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, stop };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

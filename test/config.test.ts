@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
       redisUrl: undefined,
+      realtime: { redisChannel: 'gymgraph:events', maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
       adminToken: undefined,
       nodeEnv: 'development',
       logLevel: 'info',
@@ -50,10 +51,13 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '8080', HOST: '127.0.0.1', ADMIN_TOKEN: 'a-long-enough-admin-token', LOG_LEVEL: 'debug', NODE_ENV: 'production',
       REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_MAX_BODY_BYTES: '2048', SHUTDOWN_TIMEOUT_MS: '0',
+      REDIS_CHANNEL: 'acme-prod:events', SUBSCRIPTION_MAX_QUEUE: '50', SUBSCRIPTION_MAX_BUFFERED_BYTES: '65536',
+      WS_TOKEN_RECHECK_MS: '1000', WS_CONNECTION_INIT_TIMEOUT_MS: '10000',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
       redisUrl: 'redis://127.0.0.1:6379', webhookMaxBodyBytes: 2048, shutdownTimeoutMs: 0,
+      realtime: { redisChannel: 'acme-prod:events', maxQueuedEvents: 50, maxBufferedBytes: 65536, tokenRecheckMs: 1000, connectionInitTimeoutMs: 10_000 },
     });
   });
 
@@ -65,6 +69,13 @@ describe('loadConfig', () => {
     ['DATABASE_URL', { DATABASE_URL: 'sqlite:' }, /^DATABASE_URL "sqlite:" needs a file path/],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters long$/],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
+    ['REDIS_URL', { REDIS_URL: 'http://cache:6379' }, /^REDIS_URL must start with redis:\/\/ or rediss:\/\/$/],
+    ['REDIS_CHANNEL', { REDIS_CHANNEL: 'gym events' }, /^REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or \* \? \[ \], got "gym events"$/],
+    ['REDIS_CHANNEL', { REDIS_CHANNEL: 'gymgraph:*' }, /^REDIS_CHANNEL must be/],
+    ['SUBSCRIPTION_MAX_QUEUE', { SUBSCRIPTION_MAX_QUEUE: '0' }, /^SUBSCRIPTION_MAX_QUEUE must be an integer from 1 to 1000000, got "0"$/],
+    ['SUBSCRIPTION_MAX_BUFFERED_BYTES', { SUBSCRIPTION_MAX_BUFFERED_BYTES: '10' }, /^SUBSCRIPTION_MAX_BUFFERED_BYTES must be an integer from 1024/],
+    ['WS_TOKEN_RECHECK_MS', { WS_TOKEN_RECHECK_MS: 'often' }, /^WS_TOKEN_RECHECK_MS must be an integer from 50 to 3600000, got "often"$/],
+    ['WS_CONNECTION_INIT_TIMEOUT_MS', { WS_CONNECTION_INIT_TIMEOUT_MS: '-1' }, /^WS_CONNECTION_INIT_TIMEOUT_MS must be an integer from 50 to 600000/],
   ])('when %s is invalid (%j), then a ConfigError naming it', (_name, env, message) => {
     const error = configError(env);
     expect(error.problems).toHaveLength(1);

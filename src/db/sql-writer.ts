@@ -36,8 +36,15 @@ export interface SqlTx {
  */
 export interface SqlWriter {
   readonly dialect: 'sqlite' | 'postgres';
-  /** Runs `work` in one transaction. Callers serialise their transactions (the ingestor does). */
-  transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction. Callers serialise their transactions (the ingestor does).
+   *
+   * `afterCommit` runs once the transaction has committed and before the next ingest transaction of
+   * any instance may begin (on PostgreSQL the ingest lock is held until it returns), so whatever it
+   * does — announcing the committed events — happens in commit order across instances. It must not
+   * throw; if it does, its error propagates after the lock is released (the data stays committed).
+   */
+  transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T>;
   /** A read outside any transaction (small lookups on the request path). */
   read<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
   /** Cheap liveness probe for /readyz. */
@@ -45,8 +52,20 @@ export interface SqlWriter {
   close(): Promise<void>;
 }
 
-export function openSqlWriter(database: DatabaseConfig): SqlWriter {
-  return database.kind === 'sqlite' ? new SqliteWriter(database.file) : new PostgresWriter(database.url);
+export interface SqlWriterOptions {
+  /**
+   * Hold PostgreSQL's ingest lock until `afterCommit` has finished, so that announcements of
+   * committed events leave every instance in commit order. Needed only when instances share one
+   * announcement feed (Redis); otherwise each instance announces its own, already serialised,
+   * transactions and the lock ends with COMMIT, saving a round trip per batch. @default true
+   */
+  readonly orderedAnnouncements?: boolean;
+}
+
+export function openSqlWriter(database: DatabaseConfig, options: SqlWriterOptions = {}): SqlWriter {
+  return database.kind === 'sqlite'
+    ? new SqliteWriter(database.file)
+    : new PostgresWriter(database.url, options.orderedAnnouncements ?? true);
 }
 
 class SqliteWriter implements SqlWriter, SqlTx {
@@ -68,18 +87,21 @@ class SqliteWriter implements SqlWriter, SqlTx {
     return statement;
   }
 
-  async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     // IMMEDIATE takes the write lock up front, so a concurrent writer (the CLI) waits on
     // busy_timeout instead of failing half-way through the batch.
     this.statement('BEGIN IMMEDIATE').run();
+    let result: T;
     try {
-      const result = await work(this);
+      result = await work(this);
       this.statement('COMMIT').run();
-      return result;
     } catch (error) {
       if (this.db.inTransaction) this.statement('ROLLBACK').run();
       throw error;
     }
+    // One process writes the log (the ingestor serialises its transactions): nothing to lock.
+    if (afterCommit) await afterCommit(result);
+    return result;
   }
 
   async all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
@@ -143,7 +165,10 @@ class PostgresWriter implements SqlWriter {
   private readonly pool: pg.Pool;
   private readonly renumbered = new Map<string, string>();
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly orderedAnnouncements: boolean,
+  ) {
     this.pool = new pg.Pool({
       connectionString: url,
       max: 3,
@@ -169,26 +194,40 @@ class PostgresWriter implements SqlWriter {
     return out;
   }
 
-  async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     const client = await this.pool.connect();
     const tx = new PostgresTx(client, (text) => this.sql(text));
     // One ingest transaction at a time across every instance: sequence numbers are then handed out
     // in commit order, so a reader resuming "after seq N" can never skip an event that commits
-    // later with a smaller number. Queued: it travels with the transaction's first statement.
-    tx.runLater(`BEGIN; SELECT pg_advisory_xact_lock(${INGEST_LOCK_KEY})`);
-    let failed = false;
+    // later with a smaller number. With ordered announcements it is a session lock, held past COMMIT
+    // until `afterCommit` has announced the events, so that announcements go out in commit order too
+    // (see realtime/redis-event-feed.ts); otherwise COMMIT ends it. Queued: it travels with the first
+    // statement.
+    tx.runLater(`BEGIN; SELECT ${this.orderedAnnouncements ? 'pg_advisory_lock' : 'pg_advisory_xact_lock'}(${INGEST_LOCK_KEY})`);
+    let result: T;
     try {
-      const result = await work(tx);
+      result = await work(tx);
       await tx.commit();
-      return result;
     } catch (error) {
-      failed = true;
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A session lock survives ROLLBACK: closing the connection is what releases it for sure.
+      client.release(true);
       throw error;
-    } finally {
-      // A client whose transaction failed may be in a broken state: drop it rather than reuse it.
-      client.release(failed);
     }
+    let afterCommitError: { error: unknown } | undefined;
+    try {
+      if (afterCommit) await afterCommit(result);
+    } catch (error) {
+      afterCommitError = { error };
+    }
+    try {
+      if (this.orderedAnnouncements) await client.query(`SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`);
+      client.release();
+    } catch {
+      // The data is committed; dropping the connection releases the lock on the server.
+      client.release(true);
+    }
+    if (afterCommitError) throw afterCommitError.error;
+    return result;
   }
 
   async read<T>(text: string, params: readonly Param[] = []): Promise<T[]> {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
 import type { Logger } from '../log.js';
+import type { RealtimeContext } from '../realtime/realtime.js';
 import { Loaders } from './loaders.js';
 import { Scope } from './scope.js';
 
@@ -14,8 +15,10 @@ export interface GraphQLContext {
   readonly dataSource: DataSource;
   /** Per-request batching of nested lists and lookups. */
   readonly loaders: Loaders;
+  /** Present on WebSocket operations only: what subscriptions need. */
+  readonly realtime?: RealtimeContext | undefined;
 }
 
-export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource): GraphQLContext {
-  return { log, viewer, scope: new Scope(viewer.studioIds), dataSource, loaders: new Loaders() };
+export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource, realtime?: RealtimeContext): GraphQLContext {
+  return { log, viewer, scope: new Scope(viewer.studioIds), dataSource, loaders: new Loaders(), ...(realtime ? { realtime } : {}) };
 }

@@ -61,7 +61,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
+    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverWebSocket, queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
   });
   await server.start();
 
@@ -125,6 +125,19 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     stop: () => server.stop(),
   };
 }
+
+/** A subscription over HTTP is refused (400) before it runs: they are served over WebSocket (ws.ts). */
+const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'subscription') {
+          throw clientError(ErrorCode.BAD_REQUEST, 'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol', 400);
+        }
+      },
+    };
+  },
+};
 
 /** Internal errors reach the log with the request id; the client sees them masked. */
 const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {

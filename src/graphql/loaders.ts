@@ -16,4 +16,12 @@ export class Loaders {
     }
     return loader as DataLoader<K, V>;
   }
+
+  /**
+   * Forgets every loader and what it cached. A subscription's context lives as long as the
+   * subscription: it is cleared before each event, so every event is resolved from fresh records.
+   */
+  clear(): void {
+    this.loaders.clear();
+  }
 }

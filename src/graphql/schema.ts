@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type PubSub } from 'type-graphql';
 import { AggregatorMembershipResolver } from '../domains/aggregators/aggregator-membership.resolver.js';
 import { CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
 import { AppointmentBookingResolver } from '../domains/appointments/appointment-booking.resolver.js';
@@ -17,6 +17,8 @@ import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
 import { VisitResolver } from '../domains/visits/visit.resolver.js';
+import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
+import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
 
 /** Every resolver of the API. */
@@ -24,7 +26,20 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   ContractResolver, CustomerContractsResolver, AggregatorMembershipResolver, CustomerAggregatorMembershipsResolver,
   ClassSlotResolver, ClassBookingResolver, CustomerClassBookingsResolver, AppointmentBookingResolver, CustomerAppointmentBookingsResolver,
   DeviceResolver, DebtCollectionRunResolver, TaxAdvisorExportResolver,
-  EventResolver, StatsResolver] as const;
+  EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS] as const;
+
+/**
+ * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
+ * brings its own `subscribe` (realtime/): topics are never used.
+ */
+const NO_TOPICS: PubSub = {
+  publish: () => {
+    throw new Error('subscriptions publish through the event feed (realtime/event-feed.ts), not topics');
+  },
+  subscribe: () => {
+    throw new Error('subscriptions listen to the event feed (realtime/event-feed.ts), not topics');
+  },
+};
 
 /**
  * Assembles the GraphQL schema from the resolvers. Arguments are checked with class-validator
@@ -32,5 +47,5 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
  * `npm run check:schema` fails when it has drifted from the code.
  */
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false });
+  return buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -9,6 +10,8 @@ export interface Routes {
   readonly webhooks: Handler;
   /** `/graphql`; absent: 404. */
   readonly graphql?: Handler;
+  /** A WebSocket upgrade request for `/graphql`; absent (or any other path): the socket is dropped. */
+  readonly graphqlUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   readonly ready: () => Promise<boolean>;
 }
 
@@ -70,6 +73,11 @@ export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
         if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request could not be completed; it was not stored, retry');
         else res.destroy();
       });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/graphql' && routes.graphqlUpgrade) return routes.graphqlUpgrade(req, socket, head);
+    socket.destroy();
   });
   return {
     server,

@@ -45,8 +45,12 @@ export interface IngestorOptions {
   readonly maxBatchEvents?: number;
   /** Deliveries allowed to wait for a transaction before new ones get 503. @default 20000 */
   readonly maxQueued?: number;
-  /** Called with the events of each committed batch, in sequence order. */
-  readonly onCommitted?: (events: readonly LoggedEvent[]) => void;
+  /**
+   * Called with the events of each committed batch, in sequence order, after the batch's webhooks
+   * were answered. The next batch (of any instance sharing the database) waits until the returned
+   * promise settles, so announcements leave in commit order; keep it short. Errors are logged.
+   */
+  readonly onCommitted?: (events: readonly LoggedEvent[]) => void | Promise<void>;
 }
 
 interface Pending {
@@ -132,21 +136,24 @@ export class Ingestor {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    const outcomes = await this.writer.transaction((tx) => store(tx, batch.map((p) => p.submission)));
-    const committed: LoggedEvent[] = [];
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.status === 'stored') committed.push(...outcome.events);
-      pending.resolve(outcome);
-    });
-    if (committed.length > 0 && this.options.onCommitted) {
-      committed.sort((a, b) => a.seq - b.seq);
-      try {
-        this.options.onCommitted(committed);
-      } catch (error) {
-        this.logger.error({ err: error }, 'publishing committed events failed');
-      }
-    }
+    await this.writer.transaction(
+      (tx) => store(tx, batch.map((p) => p.submission)),
+      async (outcomes) => {
+        const committed: LoggedEvent[] = [];
+        batch.forEach((pending, index) => {
+          const outcome = outcomes[index]!;
+          if (outcome.status === 'stored') committed.push(...outcome.events);
+          pending.resolve(outcome);
+        });
+        if (committed.length === 0 || !this.options.onCommitted) return;
+        committed.sort((a, b) => a.seq - b.seq);
+        try {
+          await this.options.onCommitted(committed);
+        } catch (error) {
+          this.logger.error({ err: error, events: committed.length, lastSeq: committed[committed.length - 1]!.seq }, 'publishing committed events failed');
+        }
+      },
+    );
   }
 }
 

@@ -1,21 +1,38 @@
 import type { LoggedEvent } from '../ingest/ingestor.js';
-
-export type EventListener = (events: readonly LoggedEvent[]) => void;
+import type { EventFeed, EventListener } from './event-feed.js';
 
 /**
- * Where committed events go out. In-process for now; the subscription layer and the Redis fan-out
- * plug in here. Payloads are plain data (no entities), so they can cross a process boundary as JSON.
+ * The in-process feed (no `REDIS_URL`): committed events reach the subscriptions of this instance
+ * only, synchronously, in commit order (the ingestor announces one batch at a time).
  */
-export class EventBus {
+export class EventBus implements EventFeed {
   private readonly listeners = new Set<EventListener>();
 
-  publish(events: readonly LoggedEvent[]): void {
-    for (const listener of this.listeners) listener(events);
+  async publish(events: readonly LoggedEvent[]): Promise<void> {
+    deliver(this.listeners, events);
   }
 
-  /** Returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}
+
+/** Calls every listener; one that throws does not keep the events from the others. */
+export function deliver(listeners: Iterable<EventListener>, events: readonly LoggedEvent[], onError?: (error: unknown) => void): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(events);
+    } catch (error) {
+      onError?.(error);
+    }
   }
 }

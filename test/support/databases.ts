@@ -22,6 +22,9 @@ export function databaseKinds(): DatabaseKind[] {
   return pgAdminUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
+/** The Redis URL global-setup found reachable, or '' (then the Redis tests are skipped). */
+export const redisUrl = () => process.env.GYMGRAPH_TEST_REDIS ?? '';
+
 /** A fresh, empty database of the given kind: a temporary SQLite file, or a new PostgreSQL database. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'sqlite') {

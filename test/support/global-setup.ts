@@ -1,13 +1,21 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Where PostgreSQL tests go; each test file gets a fresh database created from this connection. */
 const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Where the Redis fan-out tests go; each run uses channels of its own. */
+const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
 /**
  * Probes PostgreSQL once. Tests read `GYMGRAPH_TEST_PG` (empty: skip the PostgreSQL variants with a
  * visible message). On CI (`CI=true`) PostgreSQL is required: its absence fails the run.
  */
 export default async function globalSetup(): Promise<void> {
+  await probePostgres();
+  await probeRedis();
+}
+
+async function probePostgres(): Promise<void> {
   const url = process.env.TEST_DATABASE_URL ?? DEFAULT_PG;
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -22,5 +30,26 @@ export default async function globalSetup(): Promise<void> {
     process.stdout.write(`\n[gymgraph] PostgreSQL not reachable (${(error as Error).message}): PostgreSQL variants of the tests are SKIPPED.\n`);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Probes Redis once. Tests read `GYMGRAPH_TEST_REDIS` (empty: skip the Redis fan-out tests with a
+ * visible message). On CI (`CI=true`) Redis is required.
+ */
+async function probeRedis(): Promise<void> {
+  const url = process.env.TEST_REDIS_URL ?? DEFAULT_REDIS;
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    process.env.GYMGRAPH_TEST_REDIS = url;
+  } catch (error) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but Redis is not reachable at ${url}: ${(error as Error).message}`);
+    process.env.GYMGRAPH_TEST_REDIS = '';
+    process.stdout.write(`\n[gymgraph] Redis not reachable (${(error as Error).message}): the Redis fan-out tests are SKIPPED.\n`);
+  } finally {
+    client.disconnect();
   }
 }

@@ -18,9 +18,14 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Use this database instead of a fresh one (another instance's); it is then not dropped by `stop()`. */
+  readonly database?: TestDatabase;
+}
+
 /** Starts the real service in-process on port 0 against a fresh database of the given kind. */
-export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase(kind);
+export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+  const db = options.database ?? (await createTestDatabase(kind));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ...env });
   const app = await start(config, createLogger('silent'));
   let studios = 0;
@@ -51,7 +56,7 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     sql: (query, params = []) => app.dataSource.query(kind === 'postgres' ? query : query.replace(/\$\d+/g, '?'), params),
     async stop() {
       await app.stop();
-      await db.drop();
+      if (!options.database) await db.drop();
     },
   };
 }

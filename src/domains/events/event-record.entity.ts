@@ -70,3 +70,10 @@ export class EventRecord {
   @TimeColumn()
   receivedAt!: Date;
 }
+
+/** The log keeps `content` as JSON text; the webhook validator stores only objects there. */
+export function parseContent(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}

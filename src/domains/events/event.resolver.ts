@@ -5,7 +5,7 @@ import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql
 import { ConnectionArgs, ConnectionType, OrderDirection, paginate, type Connection } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
-import { EventRecord } from './event-record.entity.js';
+import { EventRecord, parseContent } from './event-record.entity.js';
 
 @InputType({ description: 'Which events to list. Every condition given must hold; an empty list matches nothing.' })
 export class EventFilter {
@@ -29,13 +29,6 @@ export class EventFilter {
 }
 
 export const EventConnection = ConnectionType(EventRecord, 'Event', 'event');
-
-/** The log keeps `content` as JSON text; the webhook validator stores only objects there. */
-function parseContent(text: string | null): Record<string, unknown> | null {
-  if (text === null) return null;
-  const value: unknown = JSON.parse(text);
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
 
 @Resolver(() => EventRecord)
 export class EventResolver {

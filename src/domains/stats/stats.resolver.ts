@@ -3,7 +3,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
 import { studioLoader } from '../studios/studio.resolver.js';
-import { groupedStats, studioIn, type Grouping, type StatsGroup } from './stats-query.js';
+import { checkedInByStudio, groupedStats, studioIn, type Grouping, type StatsGroup } from './stats-query.js';
 import {
   AppointmentBookingStatsBucket,
   AppointmentBookingStatsGrouping,
@@ -82,20 +82,12 @@ const BOOKING_COUNTS = {
 export class StatsResolver {
   @Query(() => Occupancy, { description: 'How many customers are checked in now, per studio you may see.' })
   async occupancy(@Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
-    const where = studios(context, 'st."id"', studioIds);
-    const rows: { studioId: number | string; checkedIn: number | string }[] = await context.dataSource.query(
-      `SELECT st."id" AS "studioId", COUNT(c."id") AS "checkedIn"
-         FROM "studios" st LEFT JOIN "customers" c
-           ON c."lastCheckinStudioId" = st."id" AND c."tenantId" = st."tenantId" AND c."deletedAt" IS NULL
-          AND c."lastCheckinAt" IS NOT NULL AND (c."lastCheckoutAt" IS NULL OR c."lastCheckinAt" > c."lastCheckoutAt")
-        ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-        GROUP BY st."id" ORDER BY st."id"`,
-    );
-    const found = await studioLoader(context).loadMany(rows.map((row) => Number(row.studioId)));
+    const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds));
+    const found = await studioLoader(context).loadMany(rows.map((row) => row.studioId));
     const result = rows.map((row, i) => {
       const studio = found[i];
       if (!studio || studio instanceof Error) throw studio ?? new Error(`studio ${row.studioId} vanished`);
-      return { studio, checkedIn: Number(row.checkedIn) };
+      return { studio, checkedIn: row.checkedIn };
     });
     return { total: result.reduce((sum, s) => sum + s.checkedIn, 0), studios: result };
   }

@@ -1,0 +1,22 @@
+import type { LoggedEvent } from '../ingest/ingestor.js';
+
+export type EventListener = (events: readonly LoggedEvent[]) => void;
+
+/**
+ * Where committed events go out, and where subscriptions listen. Every implementation hands each
+ * listener the events in commit (`seq`) order, each event once. Payloads are plain data, so they
+ * can cross a process boundary as JSON.
+ */
+export interface EventFeed {
+  /**
+   * Announces a committed batch (called by the ingestor, in commit order). Resolves once the
+   * announcement has left this instance; listeners may be called before or after that.
+   */
+  publish(events: readonly LoggedEvent[]): Promise<void>;
+  /** Listens to every announced event; returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void;
+  /** Listeners right now (one per open subscription). */
+  readonly listenerCount: number;
+  /** Stops delivering and releases connections. Idempotent. */
+  close(): Promise<void>;
+}

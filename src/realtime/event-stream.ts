@@ -1,0 +1,159 @@
+import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { EventFeed } from './event-feed.js';
+import { matches, type EventLog, type EventSelector } from './event-log.js';
+
+export interface EventStreamOptions<T> {
+  readonly feed: EventFeed;
+  readonly log: Pick<EventLog, 'page'>;
+  readonly selector: EventSelector;
+  /** Replay the log from after this `seq` before going live; undefined: live events only. */
+  readonly after: number | undefined;
+  /**
+   * Most matching live events held for a client that has not taken them yet. Beyond it the
+   * stream ends and `onOverflow` is called (the transport closes the socket), so a stalled client
+   * costs bounded memory and never holds up anyone else. While replaying, the live events held are
+   * dropped instead (they are in the log, and the replay reads them).
+   */
+  readonly maxQueued: number;
+  /** Checked on each arrival: true counts as an overflow too (e.g. the socket's send buffer is full). */
+  readonly congested?: () => boolean;
+  readonly onOverflow: () => void;
+  /** Turns an event into what is delivered; undefined skips it. Called once per event, in order. */
+  readonly map: (event: LoggedEvent) => Promise<T | undefined> | T | undefined;
+  /** Events read from the log per statement while replaying. @default 500 */
+  readonly pageSize?: number;
+}
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/**
+ * The events of one subscription, in `seq` order, each once: first those of the log after
+ * `after` (when given), then the live ones, with no gap and no duplicate at the switch.
+ *
+ * The live feed is listened to *before* the log is read, and live events are held meanwhile. The
+ * log is read page by page until a read finds nothing more; then the held events are delivered,
+ * skipping those the replay already gave (`seq` not above the last one read). Nothing falls
+ * between: an event is announced only after it committed, so one announced too late to be held
+ * was read from the log, and `seq` follows commit order (sql-writer.ts), so an event the log did
+ * not have yet comes after everything it had.
+ *
+ * `return()` ends the stream at once, even while `next()` waits (unlike an async generator's).
+ */
+export function openEventStream<T>(options: EventStreamOptions<T>): AsyncIterableIterator<T> {
+  return new EventStream(options);
+}
+
+class EventStream<T> implements AsyncIterableIterator<T> {
+  /** Live events held, in `seq` order. */
+  private readonly held: LoggedEvent[] = [];
+  /** The log page being delivered. */
+  private replayed: LoggedEvent[] = [];
+  private replaying: boolean;
+  /** The highest `seq` delivered or read from the log. */
+  private last: number;
+  /** How many times held events were dropped during replay (each needs another read of the log). */
+  private drops = 0;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly unsubscribe: () => void;
+  /** `next()` calls are answered one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: EventStreamOptions<T>) {
+    this.replaying = options.after !== undefined;
+    this.last = options.after ?? 0;
+    this.unsubscribe = options.feed.subscribe((events) => this.arrive(events));
+  }
+
+  private arrive(events: readonly LoggedEvent[]): void {
+    if (this.closed) return;
+    const before = this.held.length;
+    for (const event of events) if (event.seq > this.last && matches(this.options.selector, event)) this.held.push(event);
+    if (this.held.length === before) return;
+    if (this.held.length > this.options.maxQueued || this.options.congested?.()) {
+      if (this.replaying) {
+        this.held.length = 0;
+        this.drops += 1;
+      } else {
+        this.end();
+        this.options.onOverflow();
+        return;
+      }
+    }
+    this.wake?.();
+  }
+
+  /** The next event to deliver, or undefined once the stream has ended. */
+  private async pull(): Promise<LoggedEvent | undefined> {
+    for (;;) {
+      if (this.closed) return undefined;
+      const replayed = this.replayed.shift();
+      if (replayed) return replayed;
+      if (this.replaying) {
+        const drops = this.drops;
+        const page = await this.options.log.page(this.options.selector, this.last, this.options.pageSize ?? 500);
+        if (this.closed) return undefined;
+        if (page.lastSeq === undefined) {
+          // Caught up — unless held events were dropped meanwhile: the next read has them.
+          if (drops === this.drops) this.replaying = false;
+          continue;
+        }
+        this.replayed = page.events;
+        this.last = page.lastSeq;
+        continue;
+      }
+      const live = this.held.shift();
+      if (live) {
+        if (live.seq <= this.last) continue;
+        this.last = live.seq;
+        return live;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  private async produce(): Promise<IteratorResult<T>> {
+    try {
+      for (;;) {
+        const event = await this.pull();
+        if (event === undefined) return DONE;
+        const value = await this.options.map(event);
+        if (this.closed) return DONE;
+        if (value !== undefined) return { value, done: false };
+      }
+    } catch (error) {
+      this.end();
+      throw error;
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const result = this.queue.then(() => this.produce());
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.end();
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.held.length = 0;
+    this.replayed = [];
+    this.wake?.();
+  }
+}

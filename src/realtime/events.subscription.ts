@@ -1,0 +1,95 @@
+import { Arg, Args, Field, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { EventRecord } from '../domains/events/event-record.entity.js';
+import { checkedInByStudio } from '../domains/stats/stats-query.js';
+import { sqlInt } from '../domains/stats/time-buckets.js';
+import { Studio } from '../domains/studios/studio.entity.js';
+import { studioLoader } from '../domains/studios/studio.resolver.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { ErrorCode, clientError } from '../graphql/errors.js';
+import { parseIds } from '../graphql/filters.js';
+import { toEventRecord } from './event-log.js';
+import { eventSubscription, requireRealtime } from './realtime.js';
+import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';
+
+@ObjectType({ description: 'A studio\'s occupancy right after a check-in or check-out changed it.' })
+export class OccupancyChange {
+  @Field(() => Int, { description: 'The studio.' })
+  studioId!: number;
+
+  @Field(() => Studio, { description: 'The studio.' })
+  studio!: Studio;
+
+  @Field(() => Int, { description: 'Customers checked in at the studio now, counted as the `occupancy` query counts them.' })
+  checkedIn!: number;
+
+  @Field(() => EventRecord, {
+    nullable: true,
+    description: 'The check-in or check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio.',
+  })
+  event!: EventRecord | null;
+}
+
+const PRESENCE_TYPES = ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT'];
+
+@Resolver()
+export class EventsSubscriptionResolver {
+  @Subscription(() => EventRecord, {
+    description:
+      'Every event committed from now on (of every type, known or not) of the studios this token may see, in commit order (`seq`), each once. ' +
+      'With `after`, first every matching event stored since then. A client that falls too far behind (1000 events by default) is closed with code 4008: reconnect and resume with `after`.',
+    subscribe: ({ args, context }) => {
+      const { types, studioIds, entityId, after } = args as EventsSubscriptionArgs;
+      return eventSubscription(
+        context as GraphQLContext,
+        {
+          types: listArgument(types, 'types'),
+          studioIds: listArgument(studioIds, 'studioIds'),
+          entityIds: entityId == null ? null : parseIds([entityId], 'entityId')!,
+        },
+        after,
+        toEventRecord,
+      );
+    },
+  })
+  events(@Root() event: EventRecord, @Args(() => EventsSubscriptionArgs) _args: EventsSubscriptionArgs): EventRecord {
+    return event;
+  }
+
+  @Subscription(() => OccupancyChange, {
+    description:
+      "The studio's occupancy each time a check-in or check-out of that studio commits — and when one at another studio of the operator moves a customer away from it. " +
+      'FORBIDDEN when this token may not see the studio.',
+    subscribe: async ({ args, context: ctx }) => {
+      const context = ctx as GraphQLContext;
+      const studioId = (args as { studioId: number }).studioId;
+      requireRealtime(context);
+      if (!context.scope.allows(studioId)) throw clientError(ErrorCode.FORBIDDEN, `this token may not see studio ${studioId}`);
+      const studio = await context.dataSource.getRepository(Studio).findOne({ where: { id: studioId } });
+      if (!studio) throw clientError(ErrorCode.BAD_USER_INPUT, `studioId: no studio with id ${studioId}`);
+      const { shared } = context.realtime!.services;
+      const query = async () => (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`]))[0]?.checkedIn ?? 0;
+      /** Counted once per event for every subscriber of this instance. */
+      const count = (seq: number) => shared.get(`occupancy:${studioId}:${seq}`, query);
+      let last: number | undefined;
+      // Every presence event of the operator: a check-in elsewhere can take a customer away from
+      // this studio. The events themselves are shown only where the token may see their studio.
+      const stream = eventSubscription(context, { scope: null, tenantIds: [studio.tenantId], types: PRESENCE_TYPES }, null, async (event) => {
+        const checkedIn = await count(event.seq);
+        if (event.studioId !== studioId && checkedIn === last) return undefined;
+        last = checkedIn;
+        const visible = await studioLoader(context).load(studioId);
+        if (!visible) return undefined;
+        return { studioId, studio: visible, checkedIn, event: context.scope.allows(event.studioId) ? toEventRecord(event) : null } satisfies OccupancyChange;
+      });
+      // Known before the first event, so that a change made elsewhere is noticed from the start.
+      last = await query().catch(() => undefined);
+      return stream;
+    },
+  })
+  occupancyChanged(
+    @Root() change: OccupancyChange,
+    @Arg('studioId', () => Int, { description: 'The studio to watch (one this token may see).' }) _studioId: number,
+  ): OccupancyChange {
+    return change;
+  }
+}

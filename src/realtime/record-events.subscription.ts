@@ -1,0 +1,293 @@
+import { Args, Field, ObjectType, Resolver, Root, Subscription, type ClassType } from 'type-graphql';
+import type { DataSource } from 'typeorm';
+import { AggregatorMembership } from '../domains/aggregators/aggregator-membership.entity.js';
+import { AppointmentBooking } from '../domains/appointments/appointment-booking.entity.js';
+import { ClassBooking } from '../domains/classes/class-booking.entity.js';
+import { ClassSlot } from '../domains/classes/class-slot.entity.js';
+import { Contract } from '../domains/contracts/contract.entity.js';
+import { Customer } from '../domains/customers/customer.entity.js';
+import { Device } from '../domains/devices/device.entity.js';
+import { EventRecord } from '../domains/events/event-record.entity.js';
+import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
+import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
+import { Visit } from '../domains/visits/visit.entity.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { Scope } from '../graphql/scope.js';
+import { KNOWN_EVENT_TYPES, type KnownEventType } from '../ingest/event-types.js';
+import type { LoggedEvent } from '../ingest/ingestor.js';
+import { toEventRecord } from './event-log.js';
+import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
+import {
+  BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,
+  idsArgument, listArgument,
+} from './subscription.args.js';
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: the event, with the records it is about as they stand after it (null where this token
+// may not see them). Records are loaded once per event for every subscriber of this instance, when
+// the event is first delivered: they include this event's change, and possibly later ones.
+// ---------------------------------------------------------------------------------------------
+
+const EVENT = { description: 'The event, as stored in the log.' };
+const CUSTOMER = { nullable: true, description: 'The customer, as the record stands after the event.' };
+const after = (what: string) => ({ nullable: true, description: `${what}, as the record stands after the event; null when this token may not see it (it belongs to the studio of its earliest event).` });
+
+@ObjectType({ description: 'A check-in or check-out, with the visit it opened or closed and the customer.' })
+export class VisitEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Visit, after('The visit the event opened or closed')) visit!: Visit | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: 'A change to a customer, with the customer.' })
+export class CustomerEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: 'A contract created or changed, with the contract and the customer holding it.' })
+export class ContractEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Contract, after('The contract')) contract!: Contract | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: 'A customer joined through an aggregator, with the membership and the customer.' })
+export class AggregatorMembershipEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => AggregatorMembership, after('The aggregator membership')) aggregatorMembership!: AggregatorMembership | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: 'A class booking made, changed or cancelled, with the booking.' })
+export class ClassBookingEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ClassBooking, after('The class booking')) classBooking!: ClassBooking | null;
+}
+
+@ObjectType({ description: 'An appointment booking made, changed or cancelled, with the booking.' })
+export class AppointmentBookingEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => AppointmentBooking, after('The appointment booking')) appointmentBooking!: AppointmentBooking | null;
+}
+
+@ObjectType({ description: 'A class slot changed or cancelled, with the slot.' })
+export class ClassSlotEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ClassSlot, after('The class slot')) classSlot!: ClassSlot | null;
+}
+
+@ObjectType({ description: 'A device registered, with the device.' })
+export class DeviceEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Device, after('The device')) device!: Device | null;
+}
+
+@ObjectType({ description: 'A debt-collection run created, with the run.' })
+export class DebtCollectionRunEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => DebtCollectionRun, after('The debt-collection run')) debtCollectionRun!: DebtCollectionRun | null;
+}
+
+@ObjectType({ description: 'A tax-advisor export created, with the export.' })
+export class TaxAdvisorExportEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => TaxAdvisorExport, after('The tax-advisor export')) taxAdvisorExport!: TaxAdvisorExport | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Families: how the events of a kind of record are filtered, loaded and scoped.
+// ---------------------------------------------------------------------------------------------
+
+interface RecordFamily<A extends RecordSubscriptionArgs, R extends object> {
+  readonly payload: ClassType<{ event: EventRecord } & R>;
+  readonly args: ClassType<A>;
+  /** Conditions from the arguments besides `studioIds` and `after`, checked. */
+  readonly select: (args: A) => Omit<StreamSelector, 'scope' | 'types' | 'studioIds'>;
+  /** The records the event is about, as they stand now, whoever asks. */
+  readonly load: (event: LoggedEvent, dataSource: DataSource) => Promise<R>;
+  /** What of `records` a viewer with `scope` may see (the event itself is within the scope). */
+  readonly visible: (records: R, scope: Scope, event: LoggedEvent) => R;
+}
+
+const family = <A extends RecordSubscriptionArgs, R extends object>(spec: RecordFamily<A, R>) => spec;
+
+/** A record belongs to the studio of its earliest event (the API's rule everywhere). */
+const ownedBy = <T extends { studioId: number }>(record: T | null, scope: Scope) => (record && scope.allows(record.studioId) ? record : null);
+/**
+ * A customer is visible to every studio that delivered an event about them; the event's studio is
+ * within the scope and just did. (Where and when they last checked in is hidden by Customer's
+ * own field resolvers, per viewer.)
+ */
+const customerOf = (customer: Customer | null, scope: Scope, event: LoggedEvent) => (customer && scope.allows(event.studioId) ? customer : null);
+
+const customer = (event: LoggedEvent, dataSource: DataSource) =>
+  dataSource.getRepository(Customer).findOne({ where: { tenantId: event.tenantId, customerId: event.entityId } });
+const byEntity = <T extends object>(entity: ClassType<T>, column: string) => (event: LoggedEvent, dataSource: DataSource) =>
+  dataSource.getRepository(entity).findOne({ where: { tenantId: event.tenantId, [column]: event.entityId } as never });
+/** An id in `content` (the validator accepted an integer or a digit string). */
+const contentId = (event: LoggedEvent, field: string) => Number(event.content?.[field]);
+const inIds = (ids: readonly number[] | null, field: string) =>
+  ids === null ? undefined : (content: LoggedEvent['content']) => ids.includes(Number(content?.[field]));
+
+const customerArgs = (args: CustomerSubscriptionArgs) => ({ entityIds: idsArgument(args.customerIds, 'customerIds') });
+
+const FAMILIES = {
+  visit: family({
+    payload: VisitEventPayload,
+    args: CustomerSubscriptionArgs,
+    select: customerArgs,
+    load: async (event, dataSource) => ({
+      // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
+      visit: await dataSource.getRepository(Visit).createQueryBuilder('visit')
+        .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', { tenantId: event.tenantId, seq: event.seq })
+        .getOne(),
+      customer: await customer(event, dataSource),
+    }),
+    visible: ({ visit, customer }, scope, event) => ({ visit: ownedBy(visit, scope), customer: customerOf(customer, scope, event) }),
+  }),
+  customer: family({
+    payload: CustomerEventPayload,
+    args: CustomerSubscriptionArgs,
+    select: customerArgs,
+    load: async (event, dataSource) => ({ customer: await customer(event, dataSource) }),
+    visible: ({ customer }, scope, event) => ({ customer: customerOf(customer, scope, event) }),
+  }),
+  contract: family({
+    payload: ContractEventPayload,
+    args: ContractSubscriptionArgs,
+    select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
+    load: async (event, dataSource) => ({
+      contract: await dataSource.getRepository(Contract).findOne({ where: { tenantId: event.tenantId, contractId: contentId(event, 'contractId') } }),
+      customer: await customer(event, dataSource),
+    }),
+    visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
+  }),
+  aggregatorMembership: family({
+    payload: AggregatorMembershipEventPayload,
+    args: CustomerSubscriptionArgs,
+    select: customerArgs,
+    load: async (event, dataSource) => ({
+      aggregatorMembership: await dataSource.getRepository(AggregatorMembership).findOne({
+        where: { tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']) },
+      }),
+      customer: await customer(event, dataSource),
+    }),
+    visible: ({ aggregatorMembership, customer }, scope, event) => ({ aggregatorMembership: ownedBy(aggregatorMembership, scope), customer: customerOf(customer, scope, event) }),
+  }),
+  classBooking: family({
+    payload: ClassBookingEventPayload,
+    args: BookingSubscriptionArgs,
+    select: (args) => ({ entityIds: idsArgument(args.bookingIds, 'bookingIds') }),
+    load: async (event, dataSource) => ({ classBooking: await byEntity(ClassBooking, 'bookingId')(event, dataSource) }),
+    visible: ({ classBooking }, scope) => ({ classBooking: ownedBy(classBooking, scope) }),
+  }),
+  appointmentBooking: family({
+    payload: AppointmentBookingEventPayload,
+    args: BookingSubscriptionArgs,
+    select: (args) => ({ entityIds: idsArgument(args.bookingIds, 'bookingIds') }),
+    load: async (event, dataSource) => ({ appointmentBooking: await byEntity(AppointmentBooking, 'bookingId')(event, dataSource) }),
+    visible: ({ appointmentBooking }, scope) => ({ appointmentBooking: ownedBy(appointmentBooking, scope) }),
+  }),
+  classSlot: family({
+    payload: ClassSlotEventPayload,
+    args: ClassSlotSubscriptionArgs,
+    select: (args) => ({ entityIds: idsArgument(args.slotIds, 'slotIds'), content: inIds(idsArgument(args.classIds, 'classIds'), 'classId') }),
+    load: async (event, dataSource) => ({ classSlot: await byEntity(ClassSlot, 'slotId')(event, dataSource) }),
+    visible: ({ classSlot }, scope) => ({ classSlot: ownedBy(classSlot, scope) }),
+  }),
+  device: family({
+    payload: DeviceEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ device: await byEntity(Device, 'deviceId')(event, dataSource) }),
+    visible: ({ device }, scope) => ({ device: ownedBy(device, scope) }),
+  }),
+  debtCollectionRun: family({
+    payload: DebtCollectionRunEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ debtCollectionRun: await byEntity(DebtCollectionRun, 'runId')(event, dataSource) }),
+    visible: ({ debtCollectionRun }, scope) => ({ debtCollectionRun: ownedBy(debtCollectionRun, scope) }),
+  }),
+  taxAdvisorExport: family({
+    payload: TaxAdvisorExportEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ taxAdvisorExport: await byEntity(TaxAdvisorExport, 'exportId')(event, dataSource) }),
+    visible: ({ taxAdvisorExport }, scope) => ({ taxAdvisorExport: ownedBy(taxAdvisorExport, scope) }),
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// One subscription field per upstream event type.
+// ---------------------------------------------------------------------------------------------
+
+interface EventSubscriptionSpec {
+  /** The field of `Subscription`: the record, then what happened to it, in the past tense. */
+  readonly field: string;
+  readonly family: keyof typeof FAMILIES;
+  /** What happened (the start of the field's description). */
+  readonly happened: string;
+  /** The records the payload carries besides the event. */
+  readonly records: string;
+}
+
+/** The subscription field of every upstream event type: a type missing here fails to compile. */
+export const EVENT_SUBSCRIPTIONS = {
+  CUSTOMER_CHECKIN: { field: 'customerCheckedIn', family: 'visit', happened: 'A customer checked in', records: 'the visit it opened and the customer' },
+  CUSTOMER_CHECKOUT: { field: 'customerCheckedOut', family: 'visit', happened: 'A customer checked out', records: 'the visit it closed (or a visit without check-in) and the customer' },
+  CUSTOMER_CREATED: { field: 'customerCreated', family: 'customer', happened: 'A customer was created', records: 'the customer' },
+  CUSTOMER_UPDATED: { field: 'customerUpdated', family: 'customer', happened: "A customer's data changed", records: 'the customer' },
+  CUSTOMER_DELETED: { field: 'customerDeleted', family: 'customer', happened: 'A customer was deleted', records: 'the customer (now a tombstone)' },
+  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: {
+    field: 'customerCommunicationPreferencesUpdated', family: 'customer', happened: "A customer's communication preferences changed", records: 'the customer',
+  },
+  CONTRACT_CREATED: { field: 'contractCreated', family: 'contract', happened: 'A contract was created', records: 'the contract and the customer holding it' },
+  CONTRACT_UPDATED: { field: 'contractUpdated', family: 'contract', happened: 'A contract changed', records: 'the contract and the customer holding it' },
+  AGGREGATOR_MEMBER_CREATED: { field: 'aggregatorMemberCreated', family: 'aggregatorMembership', happened: 'A customer joined through an aggregator', records: 'the membership and the customer' },
+  CLASS_BOOKING_CREATED: { field: 'classBookingCreated', family: 'classBooking', happened: 'A class was booked', records: 'the booking' },
+  CLASS_BOOKING_UPDATED: { field: 'classBookingUpdated', family: 'classBooking', happened: 'A class booking changed', records: 'the booking' },
+  CLASS_BOOKING_CANCELLED: { field: 'classBookingCancelled', family: 'classBooking', happened: 'A class booking was cancelled', records: 'the booking' },
+  APPOINTMENT_BOOKING_CREATED: { field: 'appointmentBookingCreated', family: 'appointmentBooking', happened: 'An appointment was booked', records: 'the booking' },
+  APPOINTMENT_BOOKING_UPDATED: { field: 'appointmentBookingUpdated', family: 'appointmentBooking', happened: 'An appointment booking changed', records: 'the booking' },
+  APPOINTMENT_BOOKING_CANCELLED: { field: 'appointmentBookingCancelled', family: 'appointmentBooking', happened: 'An appointment booking was cancelled', records: 'the booking' },
+  CLASS_SLOT_UPDATED: { field: 'classSlotUpdated', family: 'classSlot', happened: 'A class slot changed', records: 'the slot' },
+  CLASS_SLOT_CANCELLED: { field: 'classSlotCancelled', family: 'classSlot', happened: 'A class slot was cancelled', records: 'the slot' },
+  DEVICE_CREATED: { field: 'deviceCreated', family: 'device', happened: 'A device was registered', records: 'the device' },
+  FINANCE_DEBT_COLLECTION_RUN_CREATED: { field: 'debtCollectionRunCreated', family: 'debtCollectionRun', happened: 'A debt-collection run was created', records: 'the run' },
+  TAX_ADVISOR_EXPORT_CREATED: { field: 'taxAdvisorExportCreated', family: 'taxAdvisorExport', happened: 'A tax-advisor export was created', records: 'the export' },
+} as const satisfies { readonly [T in KnownEventType]: EventSubscriptionSpec };
+
+/** A resolver class holding the subscription field of one event type. */
+function eventSubscriptionResolver(type: KnownEventType): ClassType {
+  const { field, happened, records } = EVENT_SUBSCRIPTIONS[type];
+  const spec = FAMILIES[EVENT_SUBSCRIPTIONS[type].family] as unknown as RecordFamily<RecordSubscriptionArgs, object>;
+
+  @Resolver()
+  class EventTypeSubscription {
+    @Subscription(() => spec.payload, {
+      name: field,
+      description:
+        `${happened} (${type}): the event, with ${records} as ${records.includes(' and ') ? 'they stand' : 'it stands'} after it. ` +
+        'Events of the studios this token may see, in commit order, each once; a record it may not see is null. With `after`, first every matching event stored since then.',
+      subscribe: ({ args, context }) => {
+        const { studioIds, after: cursor } = args as RecordSubscriptionArgs;
+        const ctx = context as GraphQLContext;
+        const { shared } = requireRealtime(ctx).services;
+        return eventSubscription(ctx, { types: [type], studioIds: listArgument(studioIds, 'studioIds'), ...spec.select(args as RecordSubscriptionArgs) }, cursor, async (event) => {
+          const records = await shared.get(`records:${event.seq}`, () => spec.load(event, ctx.dataSource));
+          return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
+        });
+      },
+    })
+    payload(@Root() payload: object, @Args(() => spec.args) _args: RecordSubscriptionArgs): object {
+      return payload;
+    }
+  }
+  Object.defineProperty(EventTypeSubscription, 'name', { value: `${field[0]!.toUpperCase()}${field.slice(1)}Subscription` });
+  return EventTypeSubscription;
+}
+
+/** The resolvers of the per-type subscription fields, one per known event type. */
+export const EVENT_TYPE_SUBSCRIPTION_RESOLVERS: readonly ClassType[] = KNOWN_EVENT_TYPES.map(eventSubscriptionResolver);

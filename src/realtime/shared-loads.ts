@@ -1,0 +1,25 @@
+/**
+ * Loads shared by every subscriber of this instance: the first subscriber to ask for a key starts
+ * the load, the others get the same promise. The oldest keys are forgotten past `capacity`; a
+ * failed load is forgotten at once, so the next subscriber tries again.
+ */
+export class SharedLoads {
+  private readonly entries = new Map<string, Promise<unknown>>();
+
+  constructor(
+    /** Keys remembered. @default 2000 */
+    private readonly capacity = 2000,
+  ) {}
+
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const known = this.entries.get(key);
+    if (known) return known as Promise<T>;
+    const entry = load();
+    this.entries.set(key, entry);
+    entry.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return entry;
+  }
+}

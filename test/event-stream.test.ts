@@ -1,0 +1,157 @@
+import type { LoggedEvent } from '../src/ingest/ingestor.js';
+import { EventBus } from '../src/realtime/event-bus.js';
+import type { EventSelector, LogPage } from '../src/realtime/event-log.js';
+import { openEventStream } from '../src/realtime/event-stream.js';
+
+const event = (seq: number, studioId = 1): LoggedEvent => ({
+  seq, uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, position: 0, studioId, tenantId: 1, type: 'CUSTOMER_UPDATED', known: true,
+  entityId: seq, content: null, occurredAt: seq, receivedAt: seq,
+});
+
+/**
+ * The log and the feed of one instance. A read sees what was committed when it was issued (its
+ * snapshot); with `hold`, its answer waits until `release()`, so commits can happen in between.
+ */
+class World {
+  readonly bus = new EventBus();
+  readonly rows: LoggedEvent[] = [];
+  hold = false;
+  private readonly pending: (() => void)[] = [];
+  reads = 0;
+
+  readonly log = {
+    page: (selector: EventSelector, afterSeq: number, limit: number): Promise<LogPage> => {
+      this.reads += 1;
+      const snapshot = this.rows.filter((e) => e.seq > afterSeq && (selector.scope === null || selector.scope.includes(e.studioId))).slice(0, limit);
+      const answer = { events: snapshot, lastSeq: snapshot[snapshot.length - 1]?.seq };
+      if (!this.hold) return Promise.resolve(answer);
+      return new Promise((resolve) => this.pending.push(() => resolve(answer)));
+    },
+  };
+
+  /** Commits events (into the log) and then announces them, as the ingestor does. */
+  commit(...seqs: number[]): void {
+    const events = seqs.map((seq) => event(seq));
+    this.rows.push(...events);
+    void this.bus.publish(events);
+  }
+
+  /** Answers the reads waiting so far. */
+  release(): void {
+    for (const answer of this.pending.splice(0)) answer();
+  }
+
+  get waiting(): number {
+    return this.pending.length;
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function collect(stream: AsyncIterator<LoggedEvent>, count: number): Promise<number[]> {
+  const seqs: number[] = [];
+  while (seqs.length < count) {
+    const { value, done } = await stream.next();
+    if (done) break;
+    seqs.push(value.seq);
+  }
+  return seqs;
+}
+
+describe('openEventStream', () => {
+  const open = (world: World, after: number | undefined, maxQueued = 100, onOverflow = () => undefined) =>
+    openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: null }, after, maxQueued, onOverflow, map: (e) => e, pageSize: 2 });
+
+  it('when events commit while the log is being read, then replay and live join with no gap and no duplicate', async () => {
+    const world = new World();
+    world.commit(1, 2, 3, 4, 5);
+    world.hold = true;
+    const stream = open(world, 2);
+    const taken = collect(stream, 6);
+    await tick();
+    world.commit(6); // held live, and (committed before the next read) in the log too
+    world.release();
+    await tick();
+    world.commit(7);
+    for (let i = 0; i < 10; i += 1) {
+      world.release();
+      await tick();
+    }
+    world.hold = false;
+    world.release();
+    world.commit(8);
+    expect(await taken).toEqual([3, 4, 5, 6, 7, 8]);
+    await stream.return!();
+  });
+
+  it('when the held live events overflow during replay, then they are dropped and read from the log instead', async () => {
+    const world = new World();
+    world.commit(1);
+    world.hold = true;
+    const stream = open(world, 0, 2);
+    const taken = collect(stream, 7);
+    await tick();
+    world.commit(2, 3, 4); // three held: over the limit of two, dropped
+    world.commit(5);
+    world.release();
+    for (let i = 0; i < 20; i += 1) {
+      await tick();
+      world.release();
+    }
+    world.hold = false;
+    world.release();
+    await tick();
+    world.commit(6, 7);
+    expect(await taken).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await stream.return!();
+  });
+
+  it('when held events are dropped while the read that found nothing more is on its way, then the log is read again before going live', async () => {
+    const world = new World();
+    world.hold = true;
+    const stream = open(world, 0, 1);
+    const taken = collect(stream, 3);
+    await tick();
+    expect(world.waiting).toBe(1); // this read's snapshot is empty
+    world.commit(1, 2); // over the limit of one: dropped while that read is out
+    world.hold = false;
+    world.release();
+    world.commit(3);
+    expect(await taken).toEqual([1, 2, 3]);
+    await stream.return!();
+  });
+
+  it('when a live subscriber falls more than maxQueued events behind, then the stream ends and onOverflow is called', async () => {
+    const world = new World();
+    const overflow = jest.fn();
+    const stream = open(world, undefined, 3, overflow);
+    world.commit(1, 2);
+    world.commit(3, 4);
+    expect(overflow).toHaveBeenCalledTimes(1);
+    expect(world.bus.listenerCount).toBe(0);
+    await expect(stream.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('when return() is called while next() waits, then both finish at once and the feed is left', async () => {
+    const world = new World();
+    const stream = open(world, undefined);
+    const waiting = stream.next();
+    expect(world.bus.listenerCount).toBe(1);
+    await expect(stream.return!()).resolves.toEqual({ value: undefined, done: true });
+    await expect(waiting).resolves.toEqual({ value: undefined, done: true });
+    expect(world.bus.listenerCount).toBe(0);
+  });
+
+  it('keeps only events of the scope, live and replayed', async () => {
+    const world = new World();
+    world.rows.push(event(1, 1), event(2, 2));
+    const stream = openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: [2] }, after: 0, maxQueued: 10, onOverflow: () => undefined, map: (e) => e });
+    const taken = collect(stream, 2);
+    await tick();
+    const live = [event(3, 1), event(4, 2)];
+    world.rows.push(...live);
+    void world.bus.publish(live);
+    expect(await taken).toEqual([2, 4]);
+    await stream.return!();
+  });
+});
