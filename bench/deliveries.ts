@@ -37,7 +37,7 @@ export interface WebhookBody {
 }
 
 /** A small deterministic PRNG (mulberry32), so the mix is the same from run to run. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -49,7 +49,7 @@ function mulberry32(seed: number): () => number {
 }
 
 /** A set of numbers with O(1) add, delete and uniform random pick. */
-class PickSet {
+export class PickSet {
   private readonly items: number[] = [];
   private readonly index = new Map<number, number>();
 

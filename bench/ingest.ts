@@ -8,21 +8,21 @@
  * first at a fixed rate (open loop), then at full speed (closed loop, N requests in flight).
  * Prints events/s and ack latency per phase, then a markdown table. See bench/README.md.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { DeliveryGenerator } from './deliveries.js';
+import {
+  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
+  sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
+} from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
 
-type DbKind = 'sqlite' | 'postgres';
 type ServerKind = 'ours' | 'baseline';
 
 interface Options {
@@ -44,12 +44,8 @@ interface Row {
   readonly result: PhaseResult;
 }
 
-/** The repository root (this file runs as dist/bench/ingest.js). */
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
 const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
 const BASELINE_JS = path.join(__dirname, 'baseline-server.js');
-const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
 /** Full-speed targets from the issue, events/s. */
 const TARGETS: Record<DbKind, number> = { sqlite: 6_500, postgres: 4_000 };
@@ -115,30 +111,6 @@ function parseOptions(argv: readonly string[]): Options | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup: every child process and database we create is registered here, and released on
-// normal completion, on error, and on SIGINT / SIGTERM.
-
-const children = new Set<ChildProcess>();
-const pendingDrops = new Set<() => Promise<void>>();
-
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    console.log(`\n${signal}: stopping child processes and dropping bench databases`);
-    for (const child of children) child.kill('SIGKILL');
-    const drops = [...pendingDrops].map((drop) => drop().catch(() => undefined));
-    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
-    void Promise.race([Promise.all(drops), timeout]).then(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Databases
 
 interface BenchDatabase {
@@ -156,176 +128,28 @@ interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Why PostgreSQL cannot be used, or undefined when it can. */
-async function probePostgres(adminUrl: string): Promise<string | undefined> {
-  try {
-    await withClient(adminUrl, (client) => client.query('SELECT 1'));
-    return undefined;
-  } catch (error) {
-    return (error as Error).message || String(error);
-  }
-}
-
-const redact = (url: string) => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1@');
-
-async function freshDatabase(kind: DbKind, options: Options): Promise<BenchDatabase> {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-'));
-    const file = path.join(dir, 'x.sqlite');
-    const drop = async () => {
-      pendingDrops.delete(drop);
-      fs.rmSync(dir, { recursive: true, force: true });
-    };
-    pendingDrops.add(drop);
+async function benchDatabase(kind: DbKind, options: Options): Promise<BenchDatabase> {
+  const db = await freshDatabase(kind, options.pgAdminUrl, 'gymgraph_bench');
+  const file = db.file;
+  if (file !== undefined) {
     return {
-      kind, url: `sqlite:${file}`, drop, commits: async () => undefined,
+      kind, url: db.url, drop: db.drop, commits: async () => undefined,
       count: async (table) => {
-        const db = new Database(file, { readonly: true });
+        const sqlite = new Database(file, { readonly: true });
         try {
-          return Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+          return Number((sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
         } finally {
-          db.close();
+          sqlite.close();
         }
       },
     };
   }
-  const name = `gymgraph_bench_${randomBytes(6).toString('hex')}`;
-  await withClient(options.pgAdminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(options.pgAdminUrl);
-  url.pathname = `/${name}`;
-  const drop = async () => {
-    pendingDrops.delete(drop);
-    await withClient(options.pgAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  };
-  pendingDrops.add(drop);
   return {
-    kind, url: url.toString(), drop,
-    count: (table) => withClient(url.toString(), async (client) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
+    kind, url: db.url, drop: db.drop,
+    count: (table) => withClient(db.url, async (client) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
     commits: () => withClient(options.pgAdminUrl, async (client) =>
       Number((await client.query('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid')).rows[0]?.xid)),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Forwards a child's output, each line prefixed with its label. */
-function forward(stream: NodeJS.ReadableStream | null, label: string): void {
-  if (!stream) return;
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) console.log(`  [${label}] ${line}`);
-  });
-  stream.on('end', () => {
-    if (buffered.trim()) console.log(`  [${label}] ${buffered}`);
-  });
-}
-
-function startChild(label: string, nodeArgs: readonly string[], script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  forward(child.stdout, label);
-  forward(child.stderr, label);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/** SIGTERM (the server drains and exits), SIGKILL after 20 s. */
-async function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  try {
-    return await exited(child);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function getStatus(port: number, urlPath: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 1_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
-}
-
-async function waitReady(child: ChildProcess, port: number, label: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
-    if ((await getStatus(port, '/readyz')) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${label} was not ready on port ${port} within 60 s`);
-}
-
-interface ResourceSample {
-  /** Bytes the child caused to be written to storage, and its write syscalls (/proc/<pid>/io). */
-  readonly writeBytes: number;
-  readonly writeCalls: number;
-  /** CPU seconds of the child (/proc/<pid>/stat utime + stime). */
-  readonly childCpu: number;
-  /** Busy CPU seconds of the whole machine, all cores (/proc/stat): server + database + load generator. */
-  readonly machineCpu: number;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** The child's and the machine's cumulative counters (Linux only), or undefined where unavailable. */
-function sampleResources(child: ChildProcess): ResourceSample | undefined {
-  try {
-    const io = fs.readFileSync(`/proc/${child.pid}/io`, 'utf8');
-    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
-    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
-    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const childCpu = (Number(after[11]) + Number(after[12])) / CLOCK_TICKS_PER_SECOND;
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait.
-    const machineCpu = (cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / CLOCK_TICKS_PER_SECOND;
-    const sample = { writeBytes: field('write_bytes'), writeCalls: field('syscw'), childCpu, machineCpu };
-    return Object.values(sample).every(Number.isFinite) ? sample : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function describeResources(before: ResourceSample | undefined, after: ResourceSample | undefined, events: number): string {
@@ -360,10 +184,6 @@ async function registerStudios(databaseUrl: string, count: number): Promise<stri
 // ---------------------------------------------------------------------------------------------
 // One server against one fresh database: warm-up, fixed rate, full speed.
 
-const fmtMs = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-const fmtRate = (x: number) => Math.round(x).toLocaleString('en-US');
-const fmtErrors = (r: PhaseResult) =>
-  r.errors === 0 ? '0' : `${r.errors} (${Object.entries(r.errorKinds).map(([kind, n]) => `${kind}×${n}`).join(', ')})`;
 const modeLabel = (r: PhaseResult, options: Options) => (r.mode === 'fixed' ? `fixed ${options.rate}/s` : `full c=${options.concurrency}`);
 
 function describePhase(label: string, r: PhaseResult, options: Options): string {
@@ -374,7 +194,7 @@ function describePhase(label: string, r: PhaseResult, options: Options): string 
 async function runServer(kind: DbKind, server: ServerKind, options: Options, mix: Map<string, number>): Promise<Row[]> {
   const label = `${server} ${kind}`;
   console.log(`\n== ${label}`);
-  const db = await freshDatabase(kind, options);
+  const db = await benchDatabase(kind, options);
   let child: ChildProcess | undefined;
   try {
     const keys = server === 'ours' ? await registerStudios(db.url, options.studios) : ['bench-baseline-key-0000'];
@@ -472,6 +292,7 @@ function verdicts(rows: readonly Row[]): string[] {
 }
 
 async function main(): Promise<void> {
+  installCleanup();
   let options: Options | undefined;
   try {
     options = parseOptions(process.argv.slice(2));

@@ -37,9 +37,10 @@ export interface PhaseResult {
   readonly perSecond: readonly number[];
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
 
-class Recorder {
+/** Latencies, answers and errors of one phase (used by bench/graphql-load.ts too). */
+export class Recorder {
   readonly latencies: number[] = [];
   sent = 0;
   ok = 0;

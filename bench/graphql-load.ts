@@ -1,0 +1,126 @@
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { REQUEST_TIMEOUT_MS, Recorder, type PhaseResult } from './load.js';
+
+/**
+ * GraphQL over HTTP for the query benchmark, to 127.0.0.1 only, with the same keep-alive `http.Agent`
+ * and the same bookkeeping as bench/load.ts (whose generator is specific to webhooks).
+ */
+
+export interface GraphQLTarget {
+  readonly port: number;
+  /** e.g. `/graphql` */
+  readonly path: string;
+  /** Extra request headers, e.g. `Authorization`. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface GraphQLRequest {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+}
+
+export interface GraphQLAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One POST; resolves with the status and the whole body (never rejects: status 0 and the error on failure). */
+export function postGraphQL(agent: http.Agent | false, target: GraphQLTarget, request: GraphQLRequest | string): Promise<GraphQLAnswer> {
+  const body = typeof request === 'string' ? request : JSON.stringify(request);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (answer: GraphQLAnswer) => {
+      if (!settled) {
+        settled = true;
+        resolve(answer);
+      }
+    };
+    const req = http.request(
+      {
+        host: '127.0.0.1', port: target.port, path: target.path, method: 'POST', agent,
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body), ...target.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => settle({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (error) => settle({ status: 0, body: error.message }));
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (error: NodeJS.ErrnoException) => settle({ status: 0, body: `${error.code ?? 'TIMEOUT'}: ${error.message}` }));
+    req.end(body);
+  });
+}
+
+/**
+ * Parses a GraphQL answer and returns its `data`; throws with the errors (or the status) otherwise.
+ * For the probes around a phase, not inside it.
+ */
+export async function queryData<T>(target: GraphQLTarget, request: GraphQLRequest): Promise<T> {
+  const answer = await postGraphQL(false, target, request);
+  let parsed: { data?: T; errors?: { message: string }[] };
+  try {
+    parsed = JSON.parse(answer.body) as typeof parsed;
+  } catch {
+    throw new Error(`HTTP ${answer.status}: ${answer.body.slice(0, 300)}`);
+  }
+  if (parsed.errors?.length || answer.status !== 200 || parsed.data == null) {
+    throw new Error(`HTTP ${answer.status}: ${parsed.errors?.map((e) => e.message).join('; ') ?? answer.body.slice(0, 300)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Closed loop: `concurrency` requests in flight for `seconds`; each answer sends the next request
+ * (`next()` picks its variables). A request counts as answered when its status is 200 and its body
+ * has no `errors` member; requests/s counts those answered before the deadline.
+ */
+export async function graphqlFullSpeed(
+  target: GraphQLTarget,
+  next: () => string,
+  options: { readonly seconds: number; readonly concurrency: number },
+): Promise<PhaseResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const recorder = new Recorder();
+  let okBeforeDeadline = 0;
+  const perSecond = new Array<number>(Math.ceil(options.seconds)).fill(0);
+  try {
+    const start = performance.now();
+    const deadline = start + options.seconds * 1000;
+    await new Promise<void>((resolve) => {
+      let running = options.concurrency;
+      const loop = () => {
+        if (performance.now() >= deadline) {
+          running -= 1;
+          if (running === 0) resolve();
+          return;
+        }
+        const startedAt = performance.now();
+        recorder.sent += 1;
+        void postGraphQL(agent, target, next()).then(({ status, body }) => {
+          const endedAt = performance.now();
+          recorder.latencies.push(endedAt - startedAt);
+          // A GraphQL answer with errors has a top-level `errors` member (no data field is called that).
+          const failed = status !== 200 || body.includes('"errors":[');
+          if (failed) {
+            recorder.fail(status === 0 ? body.split(':', 1)[0]! : status === 200 ? 'graphql' : String(status), body);
+          } else {
+            recorder.ok += 1;
+            if (endedAt <= deadline) {
+              okBeforeDeadline += 1;
+              const second = Math.floor((endedAt - start) / 1000);
+              perSecond[second] = (perSecond[second] ?? 0) + 1;
+            }
+          }
+          loop();
+        });
+      };
+      for (let i = 0; i < options.concurrency; i++) loop();
+    });
+    return recorder.result('full', okBeforeDeadline, options.seconds, perSecond);
+  } finally {
+    agent.destroy();
+  }
+}

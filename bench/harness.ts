@@ -1,0 +1,246 @@
+/**
+ * What the benchmarks share: child processes that are always killed, fresh bench databases that
+ * are always dropped (on success, on error and on Ctrl-C), free ports on 127.0.0.1, and the
+ * number formats of their tables. Used by bench/ingest.ts and bench/query.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/** The repository root (these files run as dist/bench/*.js). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
+export const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: every child process and database a bench creates is registered here, and released on
+// normal completion, on error, and on SIGINT / SIGTERM.
+
+const children = new Set<ChildProcess>();
+const pendingDrops = new Set<() => Promise<void>>();
+let cleanupInstalled = false;
+
+/** Kills registered children when the process exits; on SIGINT / SIGTERM also drops registered databases. */
+export function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      console.log(`\n${signal}: stopping child processes and dropping bench databases`);
+      for (const child of children) child.kill('SIGKILL');
+      const drops = [...pendingDrops].map((drop) => drop().catch(() => undefined));
+      const timeout = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      void Promise.race([Promise.all(drops), timeout]).then(() => process.exit(130));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+export type DbKind = 'sqlite' | 'postgres';
+
+export interface FreshDatabase {
+  readonly kind: DbKind;
+  /** DATABASE_URL for the service (`sqlite:<file>` or `postgres://...`). */
+  readonly url: string;
+  /** SQLite: the file; PostgreSQL: undefined. */
+  readonly file: string | undefined;
+  /** Deletes the file / drops the database. Idempotent. */
+  drop(): Promise<void>;
+  /** Keeps it: it is no longer dropped on exit or Ctrl-C. */
+  keep(): void;
+}
+
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Why PostgreSQL cannot be used, or undefined when it can. */
+export async function probePostgres(adminUrl: string): Promise<string | undefined> {
+  try {
+    await withClient(adminUrl, (client) => client.query('SELECT 1'));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message || String(error);
+  }
+}
+
+/** A connection URL without its password, for messages. */
+export const redact = (url: string) => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1@');
+
+/**
+ * A new empty database: a SQLite file in a fresh temporary directory, or a PostgreSQL database
+ * `<prefix>_<random>` created on `pgAdminUrl`. Registered for dropping on Ctrl-C.
+ */
+export async function freshDatabase(kind: DbKind, pgAdminUrl: string, prefix: string): Promise<FreshDatabase> {
+  if (kind === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix.replace(/_/g, '-')}-`));
+    const file = path.join(dir, 'x.sqlite');
+    const drop = async () => {
+      pendingDrops.delete(drop);
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    pendingDrops.add(drop);
+    return { kind, url: `sqlite:${file}`, file, drop, keep: () => pendingDrops.delete(drop) };
+  }
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await withClient(pgAdminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(pgAdminUrl);
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    pendingDrops.delete(drop);
+    await withClient(pgAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  };
+  pendingDrops.add(drop);
+  return { kind, url: url.toString(), file: undefined, drop, keep: () => pendingDrops.delete(drop) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forwards a child's output, each line prefixed with its label. */
+function forward(stream: NodeJS.ReadableStream | null, label: string): void {
+  if (!stream) return;
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) console.log(`  [${label}] ${line}`);
+  });
+  stream.on('end', () => {
+    if (buffered.trim()) console.log(`  [${label}] ${buffered}`);
+  });
+}
+
+/** `node [nodeArgs] script [args]` as a registered child; its output is shown prefixed `[label]`. */
+export function startChild(
+  label: string,
+  nodeArgs: readonly string[],
+  script: string,
+  env: Record<string, string>,
+  options: { readonly args?: readonly string[]; readonly cwd?: string } = {},
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...(options.args ?? [])], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  forward(child.stdout, label);
+  forward(child.stderr, label);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** SIGTERM (our server drains and exits), SIGKILL after 20 s. */
+export async function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    return await exited(child);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function getStatus(port: number, urlPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** Polls `urlPath` until it answers `okStatus` (`'any'`: any HTTP answer), the child exits, or 60 s pass. */
+export async function waitReady(child: ChildProcess, port: number, label: string, urlPath = '/readyz', okStatus: number | 'any' = 200): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    const status = await getStatus(port, urlPath);
+    if (okStatus === 'any' ? status !== 0 : status === okStatus) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${label} was not ready on port ${port} within 60 s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources (Linux /proc)
+
+export interface ResourceSample {
+  /** Bytes the child caused to be written to storage, and its write syscalls (/proc/<pid>/io). */
+  readonly writeBytes: number;
+  readonly writeCalls: number;
+  /** CPU seconds of the child (/proc/<pid>/stat utime + stime). */
+  readonly childCpu: number;
+  /** Busy CPU seconds of the whole machine, all cores (/proc/stat): server + database + load generator. */
+  readonly machineCpu: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The child's and the machine's cumulative counters (Linux only), or undefined where unavailable. */
+export function sampleResources(child: ChildProcess): ResourceSample | undefined {
+  try {
+    const io = fs.readFileSync(`/proc/${child.pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const childCpu = (Number(after[11]) + Number(after[12])) / CLOCK_TICKS_PER_SECOND;
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait.
+    const machineCpu = (cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / CLOCK_TICKS_PER_SECOND;
+    const sample = { writeBytes: field('write_bytes'), writeCalls: field('syscw'), childCpu, machineCpu };
+    return Object.values(sample).every(Number.isFinite) ? sample : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+export const fmtMs = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+export const fmtRate = (x: number) => Math.round(x).toLocaleString('en-US');
+export const fmtErrors = (r: { readonly errors: number; readonly errorKinds: Readonly<Record<string, number>> }) =>
+  r.errors === 0 ? '0' : `${r.errors} (${Object.entries(r.errorKinds).map(([kind, n]) => `${kind}×${n}`).join(', ')})`;
