@@ -21,6 +21,8 @@ import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, type DbKind,
+  parseCommandLine,
+  UsageError,
 } from './harness.js';
 import { percentile } from './load.js';
 
@@ -74,7 +76,6 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
-class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
@@ -461,21 +462,8 @@ function verdicts(rows: readonly Row[]): string[] {
 
 async function main(): Promise<void> {
   installCleanup();
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-      console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
   for (const file of [MAIN_JS, STUDIO_CLI_JS, BASELINE_JS]) {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
   }

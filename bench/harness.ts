@@ -1,7 +1,7 @@
 /**
  * What the benchmarks share: child processes that are always killed, fresh bench databases that
  * are always dropped (on success, on error and on Ctrl-C), free ports on 127.0.0.1, and the
- * number formats of their tables. Used by bench/ingest.ts and bench/query.ts.
+ * number formats of their tables, option parsing. Used by bench/ingest.ts, bench/query.ts and bench/fanout.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,30 @@ import pg from 'pg';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
 export const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a bench's option parser: on a mistake (ours, or node:util parseArgs refusing an option)
+ * prints it with the usage and sets exit code 2; when the parser returns undefined (--help),
+ * prints the usage. Either way the bench should stop when this returns undefined.
+ */
+export function parseCommandLine<T>(parse: (argv: string[]) => T | undefined, usage: string): T | undefined {
+  let options: T | undefined;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+      console.error(`error: ${(error as Error).message}\n\n${usage}`);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw error;
+  }
+  if (!options) console.log(usage);
+  return options;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every child process and database a bench creates is registered here, and released on

@@ -20,6 +20,8 @@ import { DeliveryGenerator } from './deliveries.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
+  parseCommandLine,
+  UsageError,
 } from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
 
@@ -66,7 +68,6 @@ const USAGE = `usage: npm run bench:ingest -- [options]
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_<random> is created and dropped afterwards; unreachable means skipped.`;
 
-class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
@@ -293,21 +294,8 @@ function verdicts(rows: readonly Row[]): string[] {
 
 async function main(): Promise<void> {
   installCleanup();
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-      console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
   for (const file of [MAIN_JS, STUDIO_CLI_JS, BASELINE_JS]) {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
   }

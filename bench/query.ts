@@ -23,6 +23,8 @@ import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type FreshDatabase, type ResourceSample,
+  parseCommandLine,
+  UsageError,
 } from './harness.js';
 import type { PhaseResult } from './load.js';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
@@ -98,7 +100,6 @@ const USAGE = `usage: npm run bench:query -- [options]
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_q_<random> is created and dropped afterwards; unreachable means skipped.`;
 
-class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
@@ -733,21 +734,8 @@ function verdicts(rows: readonly Row[]): string[] {
 
 async function main(): Promise<void> {
   installCleanup();
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-      console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
   if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: build first (npx tsc -p .)`);
   const cpus = os.cpus();
   console.log(`gymgraph query bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
