@@ -1,8 +1,9 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import { BookingStatusEnum, type BookingStatus } from '../../db/booking-record.js';
+import { bookingById, bookingPage } from '../../graphql/booking-query.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { TimeRangeInput } from '../../graphql/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, OrderDirection } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { Studio } from '../studios/studio.entity.js';
@@ -61,10 +62,7 @@ export const AppointmentBookingConnection = ConnectionType(AppointmentBooking, '
 export class AppointmentBookingResolver {
   @Query(() => AppointmentBooking, { nullable: true, description: 'One appointment booking by our id; null when it does not exist or this token may not see it.' })
   appointmentBooking(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<AppointmentBooking | null> {
-    if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(AppointmentBooking).createQueryBuilder('booking').where('booking.id = :id', { id: Number(id) });
-    context.scope.where(qb, 'booking.studioId');
-    return qb.getOne();
+    return bookingById(AppointmentBooking, id, context);
   }
 
   @Query(() => AppointmentBookingConnection, {
@@ -76,24 +74,7 @@ export class AppointmentBookingResolver {
     @Arg('orderBy', () => AppointmentBookingOrder, { nullable: true }) orderBy: AppointmentBookingOrder | null,
     @Ctx() context: GraphQLContext,
   ): Promise<Connection<AppointmentBooking>> {
-    const qb = context.dataSource.getRepository(AppointmentBooking).createQueryBuilder('booking');
-    context.scope.where(qb, 'booking.studioId');
-    whereIn(qb, 'booking.studioId', filter?.studioIds);
-    whereIn(qb, 'booking.bookingId', parseIds(filter?.bookingIds, 'filter.bookingIds'));
-    whereIn(qb, 'booking.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
-    if (filter?.status) whereIn(qb, 'booking.status', [filter.status]);
-    whereTimeRange(qb, 'booking.createdAt', filter?.createdAt, 'filter.createdAt');
-    whereTimeRange(qb, 'booking.statusAt', filter?.statusAt, 'filter.statusAt');
-    whereTimeRange(qb, 'booking.cancelledAt', filter?.cancelledAt, 'filter.cancelledAt');
-    whereTimeRange(qb, 'booking.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
-    const field = orderBy?.field ?? AppointmentBookingOrderField.ID;
-    return paginate(qb, page, {
-      column: `booking.${field}`,
-      value: (b) => (field === AppointmentBookingOrderField.ID ? b.id : field === AppointmentBookingOrderField.BOOKING_ID ? b.bookingId : b[field].getTime()),
-      direction: orderBy?.direction ?? OrderDirection.ASC,
-      idColumn: 'booking.id',
-      id: (b) => b.id,
-    });
+    return bookingPage(AppointmentBooking, context, page, filter, orderBy);
   }
 
   @FieldResolver(() => Customer, {

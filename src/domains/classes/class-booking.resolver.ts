@@ -1,8 +1,9 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import { BookingStatusEnum, type BookingStatus } from '../../db/booking-record.js';
+import { bookingById, bookingPage } from '../../graphql/booking-query.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { TimeRangeInput, parseIds, whereIn } from '../../graphql/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, OrderDirection } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { Studio } from '../studios/studio.entity.js';
@@ -69,10 +70,7 @@ export const ClassBookingConnection = ConnectionType(ClassBooking, 'ClassBooking
 export class ClassBookingResolver {
   @Query(() => ClassBooking, { nullable: true, description: 'One class booking by our id; null when it does not exist or this token may not see it.' })
   classBooking(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ClassBooking | null> {
-    if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(ClassBooking).createQueryBuilder('booking').where('booking.id = :id', { id: Number(id) });
-    context.scope.where(qb, 'booking.studioId');
-    return qb.getOne();
+    return bookingById(ClassBooking, id, context);
   }
 
   @Query(() => ClassBookingConnection, {
@@ -84,25 +82,9 @@ export class ClassBookingResolver {
     @Arg('orderBy', () => ClassBookingOrder, { nullable: true }) orderBy: ClassBookingOrder | null,
     @Ctx() context: GraphQLContext,
   ): Promise<Connection<ClassBooking>> {
-    const qb = context.dataSource.getRepository(ClassBooking).createQueryBuilder('booking');
-    context.scope.where(qb, 'booking.studioId');
-    whereIn(qb, 'booking.studioId', filter?.studioIds);
-    whereIn(qb, 'booking.bookingId', parseIds(filter?.bookingIds, 'filter.bookingIds'));
-    whereIn(qb, 'booking.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
-    whereIn(qb, 'booking.classSlotId', parseIds(filter?.classSlotIds, 'filter.classSlotIds'));
-    whereIn(qb, 'booking.classId', parseIds(filter?.classIds, 'filter.classIds'));
-    if (filter?.status) whereIn(qb, 'booking.status', [filter.status]);
-    whereTimeRange(qb, 'booking.createdAt', filter?.createdAt, 'filter.createdAt');
-    whereTimeRange(qb, 'booking.statusAt', filter?.statusAt, 'filter.statusAt');
-    whereTimeRange(qb, 'booking.cancelledAt', filter?.cancelledAt, 'filter.cancelledAt');
-    whereTimeRange(qb, 'booking.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
-    const field = orderBy?.field ?? ClassBookingOrderField.ID;
-    return paginate(qb, page, {
-      column: `booking.${field}`,
-      value: (b) => (field === ClassBookingOrderField.ID ? b.id : field === ClassBookingOrderField.BOOKING_ID ? b.bookingId : b[field].getTime()),
-      direction: orderBy?.direction ?? OrderDirection.ASC,
-      idColumn: 'booking.id',
-      id: (b) => b.id,
+    return bookingPage(ClassBooking, context, page, filter, orderBy, (qb) => {
+      whereIn(qb, 'booking.classSlotId', parseIds(filter?.classSlotIds, 'filter.classSlotIds'));
+      whereIn(qb, 'booking.classId', parseIds(filter?.classIds, 'filter.classIds'));
     });
   }
 
