@@ -19,6 +19,9 @@ import type { EventFeed } from './realtime/event-feed.js';
 import { EventLog } from './realtime/event-log.js';
 import { openRedisEventFeed } from './realtime/redis-event-feed.js';
 import { SharedLoads } from './realtime/shared-loads.js';
+import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { openApiClientFor } from './upstream/open-api.client.js';
 
 /** A running service. */
 export interface App {
@@ -31,6 +34,8 @@ export interface App {
   readonly bus: EventFeed;
   /** GraphQL over WebSocket on `/graphql`. */
   readonly subscriptions: SubscriptionServer;
+  /** The scheduled reconciliation (`RECONCILE_EVERY`), if configured. */
+  readonly reconciliation: ReconcileScheduler | undefined;
   /**
    * Closes the WebSockets (1001), stops taking webhooks, finishes those in flight (and announces
    * their events), then closes the event feed and the database. Idempotent.
@@ -91,6 +96,14 @@ export async function start(config: Config, logger: Logger = createLogger(config
   const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => feed.publish(events) });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
+  // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
+  const reconciliation = config.reconcile.everyMs === undefined ? undefined : startReconcileScheduler({
+    everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params),
+    reconciler: new Reconciler({
+      read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger,
+      openApi: (studio) => openApiClientFor(studio, config.openApi, logger),
+    }),
+  });
 
   const webhooks = createWebhookHandler({
     keys: new StudioKeys(writer),
@@ -139,6 +152,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       logger.info('shutting down: closing WebSockets, no new webhooks, finishing those in flight');
       accepting = false;
       drain();
+      await reconciliation?.stop();
       // Subscribers first: they are told to go (1001) and resume elsewhere with `after`.
       await subscriptions.close(Math.min(config.shutdownTimeoutMs, WEBSOCKET_CLOSE_WAIT_MS));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -158,7 +172,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, stop };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

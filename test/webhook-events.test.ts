@@ -75,7 +75,10 @@ interface Presence {
  */
 function expectedVisits(events: readonly Presence[]): Row[] {
   const rank = (event: Presence) => (event.type === 'CUSTOMER_CHECKIN' ? 0 : 1);
-  const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp || rank(a) - rank(b));
+  // Two check-ins (or check-outs) at the same millisecond are one event delivered twice.
+  const sorted = [...events]
+    .sort((a, b) => a.timestamp - b.timestamp || rank(a) - rank(b))
+    .filter((event, index, all) => !(index > 0 && all[index - 1]!.type === event.type && all[index - 1]!.timestamp === event.timestamp));
   const visits: Row[] = [];
   sorted.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {

@@ -258,7 +258,8 @@ export class OpenApiClient implements OpenApi {
         await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
-      options.logger.warn(
+      // 404/403 are answers about the thing (deleted, no longer readable), not faults of the call.
+      options.logger[failure.gone ? 'info' : 'warn'](
         { endpoint: call.endpoint, status: failure.status, errorCode: failure.errorCode, traceId: failure.traceId, attempts: attempt },
         `Open API call failed: ${failure.message}`,
       );

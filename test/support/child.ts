@@ -7,6 +7,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 export const SERVICE_ENTRY = path.join(ROOT, 'dist', 'src', 'main.js');
 export const STUDIO_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
+export const RECONCILE_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'reconcile.js');
 
 export interface Exit {
   readonly code: number | null;
@@ -252,9 +253,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `node dist/src/cli/studio.js ...args` against `databaseUrl` and waits for it to exit. */
-export async function runStudioCli(databaseUrl: string, args: readonly string[], timeoutMs = 15_000): Promise<CliResult> {
-  const child = spawnNode(STUDIO_CLI, args, { DATABASE_URL: databaseUrl });
+/** Runs `node dist/src/cli/studio.js ...args` against `databaseUrl` (plus `env`) and waits for it to exit. */
+export async function runStudioCli(databaseUrl: string, args: readonly string[], timeoutMs = 15_000, env: Record<string, string> = {}): Promise<CliResult> {
+  const child = spawnNode(STUDIO_CLI, args, { DATABASE_URL: databaseUrl, ...env });
   const { code } = await withTimeout(child.exited, timeoutMs, `studio ${args.join(' ')}`);
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+/** Runs `node dist/src/cli/reconcile.js ...args` against `databaseUrl` (plus `env`) and waits for it to exit. */
+export async function runReconcileCli(databaseUrl: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  const child = spawnNode(RECONCILE_CLI, args, { DATABASE_URL: databaseUrl, ...env });
+  const { code } = await withTimeout(child.exited, timeoutMs, `reconcile ${args.join(' ')}`);
   return { code, stdout: child.stdout(), stderr: child.stderr() };
 }

@@ -38,8 +38,9 @@ const CHUNK = 300;
  * Visits are pairs of a check-in and the check-out that closed it.
  *
  * The pairing rule: order a customer's check-ins and check-outs by upstream time (a check-in before
- * a check-out at the same millisecond, then by sequence); a check-out closes the event right before
- * it if that is a check-in, and otherwise stands alone as a check-out without a visit to close.
+ * a check-out at the same millisecond, then by sequence), counting twins of the same type at the
+ * same millisecond once; a check-out closes the event right before it if that is a check-in, and
+ * otherwise stands alone as a check-out without a visit to close.
  * That makes the visits a function of the *set* of events, so duplicates and late arrivals give the
  * same result as in-order delivery.
  *
@@ -105,8 +106,22 @@ export class VisitProjector {
   }
 }
 
+/**
+ * Two check-ins (or two check-outs) of one customer at the same upstream millisecond are one event
+ * delivered twice under different uuids: a webhook re-sent after reconciliation had already
+ * synthesised it, say. The first logged (lowest seq) stands; the others pair with nothing and make
+ * no visit. Rows are ordered by time, type, seq, so such twins are neighbours.
+ */
+function distinct(window: PresenceRow[]): PresenceRow[] {
+  return window.filter((event, index) => {
+    const previous = window[index - 1];
+    return !(previous && previous.type === event.type && previous.occurredAt === event.occurredAt);
+  });
+}
+
 /** Applies the pairing rule to one customer's window (see {@link VisitProjector}). */
-function pair(window: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[]): void {
+function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[]): void {
+  const window = distinct(all);
   const anchored = window[0]!.occurredAt < since;
   window.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {
