@@ -4,7 +4,9 @@ import { createDataSource } from '../ormconfig.js';
 import { loadConfig } from '../src/config.js';
 import { hashWebhookKey } from '../src/domains/studios/webhook-key.js';
 import { start, type App } from '../src/main.js';
-import { killChildren, postWebhook, runStudioCli, type CliResult } from './support/child.js';
+import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
+import { World } from '../tools/upstream-standin/world.js';
+import { freePort, killChildren, postWebhook, runStudioCli, type CliResult } from './support/child.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
 const newKey = () => `whk_${randomUUID().replace(/-/g, '')}`;
@@ -43,20 +45,21 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
   it('when a studio is added, then its id is printed, and list and list --json show it without its keys', async () => {
     const webhookKey = newKey();
     const apiKey = `api_${randomUUID()}`;
-    const { id, tenantId } = added(await cli('add', '--name', 'Acme Downtown', '--webhook-key', webhookKey, '--api-key', apiKey));
+    const tenantUrl = `https://acme-${randomUUID().slice(0, 8)}.open-api.perfectgym.com/v1`;
+    const { id, tenantId } = added(await cli('add', '--name', 'Acme Downtown', '--webhook-key', webhookKey, '--api-key', apiKey, '--tenant-url', tenantUrl, '--skip-activation'));
     const hash = hashWebhookKey(webhookKey);
 
     const list = await cli('list');
     expect(list.code).toBe(0);
     expect(list.stderr).toBe('');
-    expect(list.stdout).toContain(`studio ${id} "Acme Downtown" (active) tenant ${tenantId}\n`);
+    expect(list.stdout).toContain(`studio ${id} "Acme Downtown" (active) tenant ${tenantId} ${tenantUrl}\n`);
 
     const json = await cli('list', '--json');
     expect(json.code).toBe(0);
     expect(json.stderr).toBe('');
     const studios = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(studios.find((s) => s.id === id)).toEqual({
-      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl: null, hasApiKey: true, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl, hasApiKey: true, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
     for (const output of [list.stdout, json.stdout]) {
@@ -86,6 +89,7 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     ['--tenant-url is not a URL', ['--name', 'Bad URL', '--webhook-key', newKey(), '--tenant-url', 'acme.example'], '--tenant-url must be an absolute URL'],
     ['--tenant-url is not http(s)', ['--name', 'FTP', '--webhook-key', newKey(), '--tenant-url', 'ftp://acme.example/v1'], '--tenant-url must be an http(s) URL'],
     ['an option is unknown', ['--name', 'Typo', '--webhook-key', newKey(), '--tennant-url', 'https://acme.example'], '--tennant-url'],
+    ['--api-key comes without --tenant-url', ['--name', 'Keyed', '--webhook-key', newKey(), '--api-key', 'oak-1234567890'], '--api-key needs --tenant-url'],
   ])('when %s, then add exits 2 with a message naming the option, and nothing is added', async (_case, args, message) => {
     const before = await studioCount();
     const result = await cli('add', ...args);
@@ -173,5 +177,91 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     expect(row.webhookKeyHash).not.toBe(webhookKey);
     expect(row.webhookKeyHash).toBe(hashWebhookKey(webhookKey));
     expect(JSON.stringify(rows)).not.toContain(webhookKey);
+  });
+
+  describe('Open API activation against the stand-in upstream', () => {
+    const world = new World({ seed: 8, studios: 3, customersPerStudio: 1 });
+    let standin: Standin;
+    beforeAll(async () => {
+      standin = await startStandin({ world });
+    });
+    afterAll(() => standin?.close());
+    const apiKeyOf = async (id: number) => (await sql('SELECT "apiKey" FROM studios WHERE "id" = $1', [id]))[0].apiKey as string | null;
+
+    it('when a studio is added with a valid key, then activation is confirmed upstream before it is saved', async () => {
+      const studio = world.studios[0]!;
+      const result = await cli('add', '--name', 'Activated', '--webhook-key', newKey(), '--api-key', studio.apiKey, '--tenant-url', standin.baseUrl);
+      const { id } = added(result);
+      expect(result.stdout).toContain('Open API activation confirmed upstream');
+      expect(standin.activations.get(studio.id)).toBe(1);
+      expect(await apiKeyOf(id)).toBe(studio.apiKey);
+    });
+
+    it.each([
+      ['the key is refused (401)', () => ['--api-key', 'oak-wrong-key-123', '--tenant-url', standin.baseUrl], /^error: activation not confirmed: the upstream refused the Open API key \(401\) \(upstream traceId standin-[0-9a-f]+\): check --api-key; nothing was saved/],
+      ['the URL has no Open API (404)', () => ['--api-key', world.studios[1]!.apiKey, '--tenant-url', standin.baseUrl.replace(/\/v1$/, '/nothing/v1')], /no Open API activation endpoint at .*\(404\).*check --tenant-url/],
+    ])('when %s, then add exits 2 saying so, and nothing is saved', async (_case, args, message) => {
+      const before = await studioCount();
+      const activations = standin.activations.get(world.studios[1]!.id) ?? 0;
+      const result = await cli('add', '--name', 'Refused', '--webhook-key', newKey(), ...args());
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(message);
+      expect(await studioCount()).toBe(before);
+      expect(standin.activations.get(world.studios[1]!.id) ?? 0).toBe(activations);
+    });
+
+    it('when the tenant URL cannot be reached, then add exits 2 naming the URL, and nothing is saved', async () => {
+      const url = `http://127.0.0.1:${await freePort()}/v1`;
+      const before = await studioCount();
+      const result = await cli('add', '--name', 'Unreachable', '--webhook-key', newKey(), '--api-key', 'oak-some-key-123', '--tenant-url', url);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`could not reach the Open API at ${url} (ECONNREFUSED): check --tenant-url and the network; nothing was saved`);
+      expect(await studioCount()).toBe(before);
+    });
+
+    it('when activation fails but --skip-activation is given, then the studio is saved and the output says activation was not confirmed', async () => {
+      const result = await cli('add', '--name', 'Skipped', '--webhook-key', newKey(), '--api-key', 'oak-not-checked-1', '--tenant-url', standin.baseUrl, '--skip-activation');
+      const { id } = added(result);
+      expect(result.stdout).toContain('activation NOT confirmed (--skip-activation)');
+      expect(await apiKeyOf(id)).toBe('oak-not-checked-1');
+    });
+
+    it('when update replaces the key, then it is confirmed again; a refused key changes nothing; a rename needs no upstream', async () => {
+      const { id } = added(await cli('add', '--name', 'Rekeyed', '--webhook-key', newKey(), '--api-key', 'oak-old-key-1234', '--tenant-url', standin.baseUrl, '--skip-activation'));
+      const studio = world.studios[2]!;
+
+      const refused = await cli('update', String(id), '--api-key', 'oak-wrong-key-456');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('the upstream refused the Open API key (401)');
+      expect(await apiKeyOf(id)).toBe('oak-old-key-1234');
+
+      const updated = await cli('update', String(id), '--api-key', studio.apiKey);
+      expect(updated.code).toBe(0);
+      expect(updated.stdout).toMatch(new RegExp(`^updated Open API key of studio ${id} "Rekeyed" .*; Open API activation confirmed upstream\n$`));
+      expect(standin.activations.get(studio.id)).toBe(1);
+      expect(await apiKeyOf(id)).toBe(studio.apiKey);
+      expect(updated.stdout).not.toContain(studio.apiKey);
+
+      const renamed = await cli('update', String(id), '--name', 'Rekeyed and renamed');
+      expect(renamed).toEqual({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^updated name of studio ${id} "Rekeyed and renamed"`)) });
+      expect(standin.activations.get(studio.id)).toBe(1);
+    });
+
+    it('when update would move a studio to another tenant\'s URL, or names nothing to change, then exit 2', async () => {
+      const a = added(await cli('add', '--name', 'Tenant A', '--webhook-key', newKey(), '--tenant-url', `https://a-${randomUUID().slice(0, 8)}.example/v1`));
+      const bUrl = `https://b-${randomUUID().slice(0, 8)}.example/v1`;
+      added(await cli('add', '--name', 'Tenant B', '--webhook-key', newKey(), '--tenant-url', bUrl));
+      const moved = await cli('update', String(a.id), '--tenant-url', bUrl);
+      expect(moved.code).toBe(2);
+      expect(moved.stderr).toMatch(/^error: tenant \d+ already has .*; a studio cannot move to another operator/);
+      const nothing = await cli('update', String(a.id));
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toContain('update needs at least one of --name, --api-key, --tenant-url');
+      const keyless = added(await cli('add', '--name', 'No tenant URL', '--webhook-key', newKey()));
+      const noUrl = await cli('update', String(keyless.id), '--api-key', 'oak-1234567890');
+      expect(noUrl.code).toBe(2);
+      expect(noUrl.stderr).toContain(`--api-key needs a tenant URL: studio ${keyless.id} has none, add --tenant-url`);
+    });
   });
 });

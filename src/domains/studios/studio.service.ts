@@ -16,6 +16,18 @@ export interface AddStudioInput {
   readonly apiKey?: string | undefined;
 }
 
+export interface UpdateStudioInput {
+  readonly name?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly tenantUrl?: string | undefined;
+}
+
+function validateApiKey(apiKey: string): void {
+  if (apiKey.length < 8 || apiKey.length > 500 || /\s/.test(apiKey)) {
+    throw new StudioInputError('--api-key must be 8 to 500 characters with no spaces (paste the Open API key the upstream e-mailed)');
+  }
+}
+
 /** Upstream webhook keys are long random strings; anything short is a typo or a placeholder. */
 export const MIN_WEBHOOK_KEY_LENGTH = 16;
 
@@ -37,14 +49,29 @@ export function normaliseTenantUrl(raw: string): string {
 export class StudioService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async add(input: AddStudioInput): Promise<Studio> {
+  /**
+   * Validates an `add` without saving (so that activation upstream is attempted only for a studio
+   * that can be saved): throws {@link StudioInputError} as `add` would.
+   */
+  async check(input: AddStudioInput): Promise<void> {
+    const { webhookKeyHash } = this.validate(input);
+    const clash = await this.dataSource.getRepository(Studio).findOne({ where: { webhookKeyHash } });
+    if (clash) throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
+  }
+
+  private validate(input: AddStudioInput): { name: string; tenantUrl: string | undefined; webhookKeyHash: string } {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) throw new StudioInputError('--name must be 1 to 200 characters');
     if (input.webhookKey.length < MIN_WEBHOOK_KEY_LENGTH || /\s/.test(input.webhookKey)) {
       throw new StudioInputError(`--webhook-key must be at least ${MIN_WEBHOOK_KEY_LENGTH} characters with no spaces (paste the key the upstream e-mailed)`);
     }
+    if (input.apiKey !== undefined) validateApiKey(input.apiKey);
     const tenantUrl = input.tenantUrl === undefined ? undefined : normaliseTenantUrl(input.tenantUrl);
-    const webhookKeyHash = hashWebhookKey(input.webhookKey);
+    return { name, tenantUrl, webhookKeyHash: hashWebhookKey(input.webhookKey) };
+  }
+
+  async add(input: AddStudioInput): Promise<Studio> {
+    const { name, tenantUrl, webhookKeyHash } = this.validate(input);
 
     return this.dataSource.transaction(async (manager) => {
       const clash = await manager.findOne(Studio, { where: { webhookKeyHash } });
@@ -59,6 +86,56 @@ export class StudioService {
           name, tenantId: tenant.id, webhookKeyHash, apiKey: input.apiKey ?? null, status: 'active', createdAt: now, updatedAt: now,
         }),
       );
+    });
+  }
+
+  /** The studio with its tenant. */
+  async get(id: number): Promise<Studio & { tenant: Tenant }> {
+    const studio = await this.dataSource.getRepository(Studio).findOne({ where: { id }, relations: { tenant: true } });
+    if (!studio || !studio.tenant) throw new StudioInputError(`no studio with id ${id}`);
+    return studio as Studio & { tenant: Tenant };
+  }
+
+  /**
+   * Renames a studio, replaces its Open API key, or sets its tenant's URL. The URL belongs to the
+   * tenant (every studio of the operator uses it), so it is changed in place; it may not be one that
+   * another tenant already has, because a studio cannot move between operators: upstream ids are
+   * only unique within one, and its records would collide.
+   */
+  async update(id: number, input: UpdateStudioInput): Promise<{ studio: Studio & { tenant: Tenant }; changed: string[] }> {
+    const name = input.name?.trim();
+    if (name !== undefined && (name.length === 0 || name.length > 200)) throw new StudioInputError('--name must be 1 to 200 characters');
+    if (input.apiKey !== undefined) validateApiKey(input.apiKey);
+    const tenantUrl = input.tenantUrl === undefined ? undefined : normaliseTenantUrl(input.tenantUrl);
+
+    return this.dataSource.transaction(async (manager) => {
+      const studio = await manager.findOne(Studio, { where: { id }, relations: { tenant: true } });
+      if (!studio || !studio.tenant) throw new StudioInputError(`no studio with id ${id}`);
+      const changed: string[] = [];
+      if (tenantUrl !== undefined && tenantUrl !== studio.tenant.baseUrl) {
+        const other = await manager.findOne(Tenant, { where: { baseUrl: tenantUrl } });
+        if (other) {
+          throw new StudioInputError(
+            `tenant ${other.id} already has ${tenantUrl}; a studio cannot move to another operator (upstream ids would collide): register it there with studio add`,
+          );
+        }
+        studio.tenant.baseUrl = tenantUrl;
+        await manager.save(studio.tenant);
+        changed.push('tenant URL');
+      }
+      if (name !== undefined && name !== studio.name) {
+        studio.name = name;
+        changed.push('name');
+      }
+      if (input.apiKey !== undefined && input.apiKey !== studio.apiKey) {
+        studio.apiKey = input.apiKey;
+        changed.push('Open API key');
+      }
+      if (changed.length > 0) {
+        studio.updatedAt = new Date();
+        await manager.save(studio);
+      }
+      return { studio: studio as Studio & { tenant: Tenant }, changed };
     });
   }
 
