@@ -77,7 +77,7 @@ describe.each(databaseKinds())('SQL statements per customer page (%s)', (kind) =
       if (field.name === 'visits') nested.push(`visits${args} { id checkinAt studio { id } customer { id } }`);
       else nested.push(`${field.name}${args} { id }`);
     }
-    return { query: `query Page($n: Int!) { customers(first: $n) { totalCount nodes { id customerId ${nested.join(' ')} } } }`, lists: nested.length };
+    return { query: `query Page($n: Int!) { customers(first: $n) { totalCount nodes { id customerId visitCount ${nested.join(' ')} } } }`, lists: nested.length };
   };
 
   it('when a page of 100 customers with their nested lists is read, then it takes as many statements as a page of 10', async () => {
@@ -94,6 +94,7 @@ describe.each(databaseKinds())('SQL statements per customer page (%s)', (kind) =
     expect(large.answer.data.customers.totalCount).toBe(CUSTOMERS);
     for (const node of large.answer.data.customers.nodes) {
       expect(node.visits).toHaveLength(2);
+      expect(node.visitCount).toBe(2);
       expect(node.visits[0].customer).toEqual({ id: node.id });
       if ('contracts' in node) expect(node.contracts).toHaveLength(1);
     }

@@ -19,10 +19,8 @@ export class CustomerAggregatorMembershipsResolver {
     return context.loaders
       .get<readonly [number, number], AggregatorMembership[]>(`aggregatorMembershipsOfCustomer:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: AggregatorMembership, table: 'aggregator_memberships', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"createdAt" DESC, "id" DESC',
-          compare: (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id,
-          parentKey: (m) => `${m.tenantId}:${m.customerId}`,
+          entity: AggregatorMembership, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: 'r."createdAt" DESC, r."id" DESC',
         }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }

@@ -23,10 +23,8 @@ export class CustomerAppointmentBookingsResolver {
     return context.loaders
       .get<readonly [number, number], AppointmentBooking[]>(`appointmentBookingsOfCustomer:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: AppointmentBooking, table: 'appointment_bookings', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"firstEventAt" DESC, "id" DESC',
-          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
-          parentKey: (b) => `${b.tenantId}:${b.customerId}`,
+          entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: 'r."firstEventAt" DESC, r."id" DESC',
         }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }

@@ -19,10 +19,8 @@ export class CustomerClassBookingsResolver {
     return context.loaders
       .get<readonly [number, number], ClassBooking[]>(`classBookingsOfCustomer:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: ClassBooking, table: 'class_bookings', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"firstEventAt" DESC, "id" DESC',
-          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
-          parentKey: (b) => `${b.tenantId}:${b.customerId}`,
+          entity: ClassBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: 'r."firstEventAt" DESC, r."id" DESC',
         }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }

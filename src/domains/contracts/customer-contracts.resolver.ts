@@ -15,10 +15,8 @@ export class CustomerContractsResolver {
     return context.loaders
       .get<readonly [number, number], Contract[]>(`contractsOfCustomer:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: Contract, table: 'contracts', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"firstEventAt" DESC, "id" DESC',
-          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
-          parentKey: (c) => `${c.tenantId}:${c.customerId}`,
+          entity: Contract, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: 'r."firstEventAt" DESC, r."id" DESC',
         }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }

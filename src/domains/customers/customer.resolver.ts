@@ -1,13 +1,12 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { In } from 'typeorm';
-import { loadChildren } from '../../graphql/children.js';
+import { countChildren, loadChildren } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
-import { CustomerStudio } from './customer-studio.entity.js';
 import { Customer } from './customer.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -59,7 +58,7 @@ export function customerLoader(context: GraphQLContext) {
         .where('(customer.tenantId, customer.customerId) IN (VALUES ' + keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:c${i} AS BIGINT))`).join(', ') + ')',
           Object.fromEntries(keys.flatMap(([t, c], i) => [[`t${i}`, t], [`c${i}`, c]])));
       context.scope.whereCustomer(qb, 'customer');
-      const found = new Map((await qb.getMany()).map((c) => [`${c.tenantId}:${c.customerId}`, c]));
+      const found = new Map((await SqlReader.of(context.dataSource).entities(qb)).map((c) => [`${c.tenantId}:${c.customerId}`, c]));
       return keys.map(([t, c]) => found.get(`${t}:${c}`) ?? null);
     },
     ([t, c]) => `${t}:${c}`,
@@ -81,7 +80,7 @@ export class CustomerResolver {
     if (!isOwnId(id)) return null;
     const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer').where('customer.id = :id', { id: Number(id) });
     context.scope.whereCustomer(qb, 'customer');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => CustomerConnection, { description: 'Customers this token may see, filtered and ordered, one page at a time.' })
@@ -149,9 +148,18 @@ export class CustomerResolver {
     return context.loaders
       .get<readonly [number, number], Visit[]>(`visitsOfCustomer:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: Visit, table: 'visits', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"id" DESC', compare: (a, b) => b.id - a.id, parentKey: (v) => `${v.tenantId}:${v.customerId}`,
+          entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
+          orderSql: 'r."id" DESC',
         }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
+      .load([customer.tenantId, customer.customerId]);
+  }
+
+  @FieldResolver(() => Int, { description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
+  visitCount(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<number> {
+    return context.loaders
+      .get<readonly [number, number], number>('visitCountOfCustomer', (keys) =>
+        countChildren(context.dataSource, { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, keys, context.scope),
+      ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }
 
@@ -159,11 +167,24 @@ export class CustomerResolver {
   studios(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<Studio[]> {
     return context.loaders
       .get<readonly [number, number], Studio[]>('studiosOfCustomer', async (keys) => {
-        const links = await context.dataSource.getRepository(CustomerStudio).findBy(keys.map(([tenantId, customerId]) => ({ tenantId, customerId })));
-        const visible = links.filter((l) => context.scope.allows(l.studioId));
-        const studios = visible.length === 0 ? [] : await context.dataSource.getRepository(Studio).findBy({ id: In([...new Set(visible.map((l) => l.studioId))]) });
-        const byId = new Map(studios.map((s) => [s.id, s]));
-        return keys.map(([t, c]) => visible.filter((l) => l.tenantId === t && l.customerId === c).map((l) => byId.get(l.studioId)!).sort((a, b) => a.id - b.id));
+        const reader = SqlReader.of(context.dataSource);
+        const shape = reader.shape(Studio);
+        const params = reader.params();
+        const rows = await reader.all<Record<string, unknown>>(
+          `SELECT cs."tenantId" AS "linkTenantId", cs."customerId" AS "linkCustomerId", ${shape.select('s')}
+             FROM customer_studios cs JOIN studios s ON s."id" = cs."studioId"
+            WHERE (cs."tenantId", cs."customerId") IN (VALUES ${keys.map(([t, c]) => `(${params.int(t)}, ${params.int(c)})`).join(', ')})${context.scope.studioSql(params, 'cs."studioId"')}
+            ORDER BY s."id"`,
+          params.values,
+        );
+        const byCustomer = new Map<string, Studio[]>();
+        for (const row of rows) {
+          const key = `${row['linkTenantId']}:${row['linkCustomerId']}`;
+          const list = byCustomer.get(key);
+          if (list) list.push(shape.map(row));
+          else byCustomer.set(key, [shape.map(row)]);
+        }
+        return keys.map(([t, c]) => byCustomer.get(`${t}:${c}`) ?? []);
       }, ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }
