@@ -46,7 +46,7 @@ describe.each(databaseKinds())('Customer presence across studios of one operator
       { type: 'CUSTOMER_CHECKIN', timestamp: t0 + 120_000 }));
     await server.post(c.webhookKey, delivery(7, { type: 'CUSTOMER_CHECKIN', timestamp: t0 + 180_000 }, { type: 'CUSTOMER_CHECKOUT', timestamp: t0 + 240_000 }));
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id] });
-    const text = '{ customers(filter: {customerIds: ["7"]}) { nodes { visitCount visits(first: 1) { studio { id } } all: visits { id } } } }';
+    const text = '{ customers(filter: {customerIds: ["7"]}) { nodes { id visitCount visits(first: 1) { studio { id } } all: visits { id } } } }';
 
     const asA = await query(token, text);
     expect(asA.errors).toBeUndefined();
@@ -59,5 +59,10 @@ describe.each(databaseKinds())('Customer presence across studios of one operator
     expect(asAdmin.data.customers.nodes[0].visitCount).toBe(3);
     expect(asAdmin.data.customers.nodes[0].all).toHaveLength(3);
     expect(asAdmin.data.customers.nodes[0].visits).toEqual([{ studio: { id: String(c.id) } }]);
+
+    // The same through a fragment, by id, and with a list skipped: the same answers.
+    const byId = await query(token, `{ customer(id: "${asAdmin.data.customers.nodes[0].id}") { ...V skipped: visits @skip(if: true) { id } } } fragment V on Customer { visitCount visits(first: 1) { studio { id } } }`);
+    expect(byId.errors).toBeUndefined();
+    expect(byId.data.customer).toEqual({ visitCount: 2, visits: [{ studio: { id: String(a.id) } }] });
   });
 });

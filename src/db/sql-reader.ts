@@ -76,16 +76,23 @@ export class SqlReader {
   /**
    * The entities a TypeORM query builder selects (its main alias, no joins), read with
    * {@link all} and {@link RowShape} instead of TypeORM's hydration. The builder only writes the SQL.
+   * `extras` are more SQL expressions to select, as `"x0"`, `"x1"`...; `onRow` sees each entity
+   * with its raw row, to read them.
    */
-  async entities<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T[]> {
+  async entities<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, extras: readonly string[] = [], onRow?: (entity: T, row: Record<string, unknown>) => void): Promise<T[]> {
     const metadata = qb.expressionMap.mainAlias?.metadata;
     if (!metadata) throw new Error('SqlReader.entities: the query builder has no entity');
     const shape = this.shape<T>(metadata.target as EntityTarget<T>);
-    const [sql, params] = qb.select(shape.select(`"${qb.alias}"`)).getQueryAndParameters();
+    const select = [shape.select(`"${qb.alias}"`), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ');
+    const [sql, params] = qb.select(select).getQueryAndParameters();
     // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
     const values = this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
     const rows = await this.all<Record<string, unknown>>(sql, values as SqlValue[]);
-    return rows.map((row) => shape.map(row));
+    return rows.map((row) => {
+      const entity = shape.map(row);
+      onRow?.(entity, row);
+      return entity;
+    });
   }
 
   /** The first entity a query builder selects, or null (see {@link entities}). */
@@ -133,19 +140,27 @@ export class SqlParams {
 /**
  * Every column of an entity, selected under its property name and converted the way TypeORM's
  * hydration would (epoch ms to `Date`, BIGINT ids to numbers, anything else through the driver),
- * into plain objects that satisfy the entity's GraphQL type. Built from the entity's metadata, so
+ * into instances of the entity class that satisfy its GraphQL type. Built from the entity's metadata, so
  * a column added to an entity is read without touching the queries.
  */
 export class RowShape<T extends ObjectLiteral> {
   private readonly columns: readonly { readonly property: string; readonly database: string; readonly convert: ((value: unknown) => unknown) | null }[];
   private readonly selects = new Map<string, string>();
+  /** The entity class's prototype: type-graphql hands a field resolver's root to it as is only when it is an instance. */
+  private readonly prototype: object;
   readonly table: string;
 
   constructor(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>) {
     const metadata = dataSource.getMetadata(entity);
     if (metadata.embeddeds.length > 0) throw new Error(`RowShape: ${metadata.name} has embedded columns, which plain rows cannot express`);
     this.table = metadata.tableName;
+    this.prototype = typeof metadata.target === 'function' ? (metadata.target.prototype as object) : Object.prototype;
     this.columns = metadata.columns.map((column) => ({ property: column.propertyName, database: column.databaseName, convert: converter(dataSource, column) }));
+  }
+
+  /** The property names, in column order. */
+  get properties(): readonly string[] {
+    return this.columns.map((column) => column.property);
   }
 
   /** The SELECT list for the table under `alias`: `alias."column" AS "property", ...`. */
@@ -158,9 +173,13 @@ export class RowShape<T extends ObjectLiteral> {
     return list;
   }
 
-  /** One row selected with {@link select} as an object of the entity's type. */
+  /**
+   * One row selected with {@link select} as an instance of the entity class (created without its
+   * constructor, as TypeORM does; otherwise type-graphql copies a plain object into a new instance
+   * for every field resolver it runs on it).
+   */
   map(row: Record<string, unknown>): T {
-    const out: Record<string, unknown> = {};
+    const out = Object.create(this.prototype) as Record<string, unknown>;
     for (const { property, convert } of this.columns) {
       const value = row[property];
       out[property] = value === null || value === undefined ? null : convert === null ? value : convert(value);

@@ -133,7 +133,13 @@ let parameter = 0;
  * fetches one row more than the page to learn whether another page follows. `qb` must already carry
  * the filters and the viewer's scope; `totalCount` counts the same query without paging.
  */
-export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, args: ConnectionArgs, order: KeysetOrder<T>): Promise<Connection<T>> {
+export async function paginate<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  args: ConnectionArgs,
+  order: KeysetOrder<T>,
+  /** More columns for the page's statement (see children.ts, prefetchColumns). */
+  prefetch?: { readonly extras: readonly string[]; readonly onRow: (entity: T, row: Record<string, unknown>) => void },
+): Promise<Connection<T>> {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw clientError(ErrorCode.BAD_USER_INPUT, 'pass either first or last, not both');
   for (const [name, size] of [['first', first], ['last', last]] as const) {
@@ -164,7 +170,7 @@ export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T
     }
   }
   const dir = ascending ? 'ASC' : 'DESC';
-  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1));
+  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1), prefetch?.extras, prefetch?.onRow);
   const more = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();

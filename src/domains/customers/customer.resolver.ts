@@ -1,5 +1,6 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { countChildren, loadChildren } from '../../graphql/children.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { ChildCount, ChildList, listPrefetch, prefetchColumns, registerPrefetch, selectedPrefetches } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
@@ -48,6 +49,11 @@ export class CustomerFilter {
 
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
+/** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
+const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."id" DESC' }, ['tenantId', 'customerId']);
+const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'visits', listPrefetch(VISITS));
+registerPrefetch('Customer', 'visitCount', () => VISIT_COUNT.prefetch());
 
 /** Visible customers by (tenantId, customerId), batched per request. */
 export function customerLoader(context: GraphQLContext) {
@@ -76,11 +82,22 @@ function presenceVisible(customer: Customer, context: GraphQLContext): boolean {
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'One customer by our id; null when it does not exist or this token may not see it.' })
-  async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Customer | null> {
+  async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Customer | null> {
     if (!isOwnId(id)) return null;
-    const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer').where('customer.id = :id', { id: Number(id) });
-    context.scope.whereCustomer(qb, 'customer');
-    return SqlReader.of(context.dataSource).entity(qb);
+    const reader = SqlReader.of(context.dataSource);
+    const shape = reader.shape(Customer);
+    const params = reader.params();
+    const { extras, onRow } = prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"');
+    const rows = await reader.all<Record<string, unknown>>(
+      `SELECT ${[shape.select('"customer"'), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ')}
+         FROM "customers" "customer" WHERE "customer"."id" = ${params.add(Number(id))}${context.scope.customerSql(params, '"customer"')}`,
+      params.values,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const customer = shape.map(row);
+    onRow(customer, row);
+    return customer;
   }
 
   @Query(() => CustomerConnection, { description: 'Customers this token may see, filtered and ordered, one page at a time.' })
@@ -89,6 +106,7 @@ export class CustomerResolver {
     @Arg('filter', () => CustomerFilter, { nullable: true }) filter: CustomerFilter | null,
     @Arg('orderBy', () => CustomerOrder, { nullable: true }) orderBy: CustomerOrder | null,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Customer>> {
     const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer');
     context.scope.whereCustomer(qb, 'customer');
@@ -114,7 +132,7 @@ export class CustomerResolver {
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'customer.id',
       id: (c) => c.id,
-    });
+    }, prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"'));
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the latest check-in (at a studio this token may see) is later than the latest check-out.' })
@@ -144,23 +162,12 @@ export class CustomerResolver {
 
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
   visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
-    const size = nestedSize(first, 'visits');
-    return context.loaders
-      .get<readonly [number, number], Visit[]>(`visitsOfCustomer:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: 'r."id" DESC',
-        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
-      .load([customer.tenantId, customer.customerId]);
+    return VISITS.load(context, customer, nestedSize(first, 'visits'));
   }
 
   @FieldResolver(() => Int, { description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
   visitCount(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<number> {
-    return context.loaders
-      .get<readonly [number, number], number>('visitCountOfCustomer', (keys) =>
-        countChildren(context.dataSource, { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, keys, context.scope),
-      ([t, c]) => `${t}:${c}`)
-      .load([customer.tenantId, customer.customerId]);
+    return VISIT_COUNT.load(context, customer);
   }
 
   @FieldResolver(() => [Studio], { description: 'The studios (that this token may see) which delivered events about this customer.' })
