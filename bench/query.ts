@@ -6,7 +6,7 @@
  * (bench/seed.ts: four weeks, 10 events per customer), starts our server (`node dist/src/main.js`)
  * as a child process on 127.0.0.1, and drives three GraphQL queries from this process, each for
  * `--seconds` with `--concurrency` requests in flight: a customer with their last 10 visits, a page
- * of 50 customers with their visits and contracts, and visits per hour of a studio over a week.
+ * of 50 customers with their visit counts, visits and contracts, and visits per hour of a studio over a week.
  * With `--postgraphile`, PostGraphile 4 (installed into a temporary directory, never into the
  * repository) is run on the same PostgreSQL data with the equivalent queries. Prints req/s and
  * latency per query, then a markdown table. See bench/README.md, "Query benchmark".
@@ -70,7 +70,7 @@ interface SeedRow {
 
 const QUERY_LABEL: Record<QueryKind, string> = {
   customer: 'customer + last 10 visits',
-  page: 'page of 50 customers + visits + contracts',
+  page: 'page of 50 customers + visit counts + visits + contracts',
   stats: 'visits per hour, 1 studio, 1 week',
 };
 /** The week of the visits-per-hour query: Monday 2026-11-09 to Monday 2026-11-16, Europe/Berlin (the seed's third week). */

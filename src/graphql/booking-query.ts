@@ -3,6 +3,7 @@ import type { BookingRecord, BookingStatus } from '../db/booking-record.js';
 import type { GraphQLContext } from './context.js';
 import { parseIds, whereIn, whereTimeRange, type TimeRangeInput } from './filters.js';
 import { OrderDirection, isOwnId, paginate, type Connection, type ConnectionArgs } from './pagination.js';
+import { SqlReader } from '../db/sql-reader.js';
 
 /** The filter fields class and appointment bookings share (each type declares its own input class). */
 export interface BookingFilterFields {
@@ -24,7 +25,7 @@ export function bookingById<T extends BookingRecord>(entity: EntityTarget<T>, id
   if (!isOwnId(id)) return Promise.resolve(null);
   const qb = context.dataSource.getRepository(entity).createQueryBuilder('booking').where('booking.id = :id', { id: Number(id) });
   context.scope.where(qb, 'booking.studioId');
-  return qb.getOne();
+  return SqlReader.of(context.dataSource).entity(qb);
 }
 
 /**

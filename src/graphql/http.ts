@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import type { Logger } from '../log.js';
@@ -61,7 +61,10 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverWebSocket, queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
+    // Apollo's cache-control plugin hooks every field resolver (willResolveField) to compute a cache
+    // policy; with no cache hints in this schema that policy is always "uncacheable", so the header
+    // it would send, `no-store`, is set below instead.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
   });
   await server.start();
 
@@ -111,6 +114,8 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       });
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
+      // Answers are per token and change with every webhook: never stored by a cache.
+      if (!res.hasHeader('cache-control')) res.setHeader('cache-control', 'no-store');
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {
         res.end(response.body.string);

@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
+  Kind,
+  visit,
   getNamedType,
   getNullableType,
   isListType,
@@ -86,18 +88,67 @@ export function enforceLimits(
   return { depth, cost };
 }
 
-/** Apollo plugin: {@link enforceLimits} on every operation once it is resolved, before execution. */
+/** Measures kept per document; more distinct page sizes than this for one document start the list afresh. */
+const MEASURES_PER_DOCUMENT = 100;
+
+/**
+ * Apollo plugin: {@link enforceLimits} on every operation once it is resolved, before execution.
+ *
+ * Apollo keeps one parsed and validated `DocumentNode` per query text, so the measure is kept per
+ * document, operation and the values of the variables the cost depends on (page sizes and
+ * `@skip`/`@include` conditions): a client sending the same query with other ids is measured once.
+ * A refusal is never kept; it is computed again, with the same answer.
+ */
 export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits = {}): ApolloServerPlugin<TContext> {
+  const measures = new WeakMap<DocumentNode, Map<string, QueryMeasure>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           // Apollo answers OPERATION_RESOLUTION_FAILURE itself before this hook when none resolves.
-          if (operation) enforceLimits(schema, document, operation, request.variables, limits);
+          if (!operation) return;
+          let known = measures.get(document);
+          if (!known) {
+            known = new Map();
+            measures.set(document, known);
+          }
+          const variables = request.variables ?? {};
+          const key = `${operation.name?.value ?? ''}\0${JSON.stringify(costVariables(document).map((name) => variables[name]))}`;
+          if (known.has(key)) return;
+          const measure = enforceLimits(schema, document, operation, request.variables, limits);
+          if (known.size >= MEASURES_PER_DOCUMENT) known.clear();
+          known.set(key, measure);
         },
       };
     },
   };
+}
+
+const costVariableNames = new WeakMap<DocumentNode, readonly string[]>();
+
+/**
+ * The variables a document's cost can depend on: those given to a `first` or `last` argument (see
+ * {@link costEstimator}) or to `@skip`/`@include`. Other variables (ids, filters) leave it unchanged.
+ */
+export function costVariables(document: DocumentNode): readonly string[] {
+  let names = costVariableNames.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    visit(document, {
+      Field(node) {
+        for (const argument of node.arguments ?? []) {
+          if ((argument.name.value === 'first' || argument.name.value === 'last') && argument.value.kind === Kind.VARIABLE) found.add(argument.value.name.value);
+        }
+      },
+      Directive(node) {
+        if (node.name.value !== 'skip' && node.name.value !== 'include') return;
+        for (const argument of node.arguments ?? []) if (argument.value.kind === Kind.VARIABLE) found.add(argument.value.name.value);
+      },
+    });
+    names = [...found].sort();
+    costVariableNames.set(document, names);
+  }
+  return names;
 }
 
 function limitError(code: ErrorCode, message: string, limit: number, measured: number): GraphQLError {

@@ -1,6 +1,7 @@
 import { ArgsType, Field, Int, ObjectType, registerEnumType, type ClassType } from 'type-graphql';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { ErrorCode, clientError } from './errors.js';
+import { SqlReader } from '../db/sql-reader.js';
 
 /** The most rows one page may hold; asking for more is an error, not a silent cut. */
 export const MAX_PAGE_SIZE = 100;
@@ -132,7 +133,13 @@ let parameter = 0;
  * fetches one row more than the page to learn whether another page follows. `qb` must already carry
  * the filters and the viewer's scope; `totalCount` counts the same query without paging.
  */
-export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, args: ConnectionArgs, order: KeysetOrder<T>): Promise<Connection<T>> {
+export async function paginate<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  args: ConnectionArgs,
+  order: KeysetOrder<T>,
+  /** More columns for the page's statement (see children.ts, prefetchColumns). */
+  prefetch?: { readonly extras: readonly string[]; readonly onRow: (entity: T, row: Record<string, unknown>) => void },
+): Promise<Connection<T>> {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw clientError(ErrorCode.BAD_USER_INPUT, 'pass either first or last, not both');
   for (const [name, size] of [['first', first], ['last', last]] as const) {
@@ -154,10 +161,16 @@ export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T
     const cmp = isAfter === !backward ? op : op === '>' ? '<' : '>';
     const v = `keyset${++parameter}`;
     const i = `keyset${++parameter}`;
-    page.andWhere(`(${order.column} ${cmp} :${v} OR (${order.column} = :${v} AND ${order.idColumn} ${cmp} :${i}))`, { [v]: value, [i]: id });
+    if (order.column === order.idColumn) {
+      page.andWhere(`${order.idColumn} ${cmp} :${i}`, { [i]: id });
+    } else {
+      // The leading `column >= value` (or <=) is what an index on the column can seek to; the OR alone
+      // made SQLite scan the whole table.
+      page.andWhere(`${order.column} ${cmp}= :${v} AND (${order.column} ${cmp} :${v} OR (${order.column} = :${v} AND ${order.idColumn} ${cmp} :${i}))`, { [v]: value, [i]: id });
+    }
   }
   const dir = ascending ? 'ASC' : 'DESC';
-  const rows = await page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1).getMany();
+  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1), prefetch?.extras, prefetch?.onRow);
   const more = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();

@@ -1,4 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { SqlParams } from '../db/sql-reader.js';
 
 let parameter = 0;
 
@@ -40,5 +41,19 @@ export class Scope {
       `EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (:...${name}))`,
       { [name]: this.studioIds },
     );
+  }
+
+  /** {@link where} as SQL for a raw statement: ` AND column IN (...)`, or '' for every studio. */
+  studioSql(params: SqlParams, column: string): string {
+    if (this.studioIds === null) return '';
+    if (this.studioIds.length === 0) return ' AND 1 = 0';
+    return ` AND ${column} IN ${params.list(this.studioIds)}`;
+  }
+
+  /** {@link whereCustomer} as SQL for a raw statement: ` AND EXISTS (...)`, or '' for every studio. */
+  customerSql(params: SqlParams, alias: string): string {
+    if (this.studioIds === null) return '';
+    if (this.studioIds.length === 0) return ' AND 1 = 0';
+    return ` AND EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN ${params.list(this.studioIds)})`;
   }
 }

@@ -7,6 +7,7 @@ import { customerLoader } from '../customers/customer.resolver.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum AggregatorMembershipOrderField {
   ID = 'id',
@@ -53,7 +54,7 @@ export class AggregatorMembershipResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(AggregatorMembership).createQueryBuilder('membership').where('membership.id = :id', { id: Number(id) });
     context.scope.where(qb, 'membership.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => AggregatorMembershipConnection, {

@@ -1,10 +1,12 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { loadChildren } from '../../graphql/children.js';
+import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
+const MEMBERSHIPS = new ChildList('aggregatorMembershipsOfCustomer', { entity: AggregatorMembership, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."createdAt" DESC, r."id" DESC' }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'aggregatorMemberships', listPrefetch(MEMBERSHIPS));
 
 /** `Customer.aggregatorMemberships`: kept with the aggregators domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -15,15 +17,6 @@ export class CustomerAggregatorMembershipsResolver {
     @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
     @Ctx() context: GraphQLContext,
   ): Promise<AggregatorMembership[]> {
-    const size = nestedSize(first, 'aggregatorMemberships');
-    return context.loaders
-      .get<readonly [number, number], AggregatorMembership[]>(`aggregatorMembershipsOfCustomer:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: AggregatorMembership, table: 'aggregator_memberships', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"createdAt" DESC, "id" DESC',
-          compare: (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id,
-          parentKey: (m) => `${m.tenantId}:${m.customerId}`,
-        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
-      .load([customer.tenantId, customer.customerId]);
+    return MEMBERSHIPS.load(context, customer, nestedSize(first, 'aggregatorMemberships'));
   }
 }

@@ -1,10 +1,12 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { loadChildren } from '../../graphql/children.js';
+import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 
+const APPOINTMENT_BOOKINGS = new ChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."firstEventAt" DESC, r."id" DESC' }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'appointmentBookings', listPrefetch(APPOINTMENT_BOOKINGS));
 
 /** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -19,15 +21,6 @@ export class CustomerAppointmentBookingsResolver {
     @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
     @Ctx() context: GraphQLContext,
   ): Promise<AppointmentBooking[]> {
-    const size = nestedSize(first, 'appointmentBookings');
-    return context.loaders
-      .get<readonly [number, number], AppointmentBooking[]>(`appointmentBookingsOfCustomer:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: AppointmentBooking, table: 'appointment_bookings', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"firstEventAt" DESC, "id" DESC',
-          compare: (a, b) => b.firstEventAt.getTime() - a.firstEventAt.getTime() || b.id - a.id,
-          parentKey: (b) => `${b.tenantId}:${b.customerId}`,
-        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
-      .load([customer.tenantId, customer.customerId]);
+    return APPOINTMENT_BOOKINGS.load(context, customer, nestedSize(first, 'appointmentBookings'));
   }
 }

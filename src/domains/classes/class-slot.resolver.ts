@@ -7,6 +7,7 @@ import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ClassBooking } from './class-booking.entity.js';
 import { ClassSlot, ClassSlotStatusEnum, type ClassSlotStatus } from './class-slot.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum ClassSlotOrderField {
   ID = 'id',
@@ -63,7 +64,7 @@ export function classSlotLoader(context: GraphQLContext) {
         .where('(slot.tenantId, slot.slotId) IN (VALUES ' + keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:s${i} AS BIGINT))`).join(', ') + ')',
           Object.fromEntries(keys.flatMap(([t, s], i) => [[`t${i}`, t], [`s${i}`, s]])));
       context.scope.where(qb, 'slot.studioId');
-      const found = new Map((await qb.getMany()).map((s) => [`${s.tenantId}:${s.slotId}`, s]));
+      const found = new Map((await SqlReader.of(context.dataSource).entities(qb)).map((s) => [`${s.tenantId}:${s.slotId}`, s]));
       return keys.map(([t, s]) => found.get(`${t}:${s}`) ?? null);
     },
     ([t, s]) => `${t}:${s}`,
@@ -77,7 +78,7 @@ export class ClassSlotResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(ClassSlot).createQueryBuilder('slot').where('slot.id = :id', { id: Number(id) });
     context.scope.where(qb, 'slot.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => ClassSlotConnection, {
@@ -118,10 +119,8 @@ export class ClassSlotResolver {
     return context.loaders
       .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}`, (keys) =>
         loadChildren(context.dataSource, {
-          entity: ClassBooking, table: 'class_bookings', parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId',
-          orderSql: '"firstEventAt" ASC, "id" ASC',
-          compare: (a, b) => a.firstEventAt.getTime() - b.firstEventAt.getTime() || a.id - b.id,
-          parentKey: (b) => `${b.tenantId}:${b.classSlotId}`,
+          entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId',
+          orderSql: 'r."firstEventAt" ASC, r."id" ASC',
         }, keys, size, context.scope), ([t, s]) => `${t}:${s}`)
       .load([slot.tenantId, slot.slotId]);
   }

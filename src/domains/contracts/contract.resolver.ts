@@ -7,6 +7,7 @@ import { customerLoader } from '../customers/customer.resolver.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Contract } from './contract.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum ContractOrderField {
   ID = 'id',
@@ -56,7 +57,7 @@ export class ContractResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(Contract).createQueryBuilder('contract').where('contract.id = :id', { id: Number(id) });
     context.scope.where(qb, 'contract.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => ContractConnection, {

@@ -1,13 +1,13 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { In } from 'typeorm';
-import { loadChildren } from '../../graphql/children.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { ChildCount, ChildList, listPrefetch, prefetchColumns, registerPrefetch, selectedPrefetches } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
-import { CustomerStudio } from './customer-studio.entity.js';
 import { Customer } from './customer.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -49,6 +49,11 @@ export class CustomerFilter {
 
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
+/** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
+const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."id" DESC' }, ['tenantId', 'customerId']);
+const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'visits', listPrefetch(VISITS));
+registerPrefetch('Customer', 'visitCount', () => VISIT_COUNT.prefetch());
 
 /** Visible customers by (tenantId, customerId), batched per request. */
 export function customerLoader(context: GraphQLContext) {
@@ -59,7 +64,7 @@ export function customerLoader(context: GraphQLContext) {
         .where('(customer.tenantId, customer.customerId) IN (VALUES ' + keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:c${i} AS BIGINT))`).join(', ') + ')',
           Object.fromEntries(keys.flatMap(([t, c], i) => [[`t${i}`, t], [`c${i}`, c]])));
       context.scope.whereCustomer(qb, 'customer');
-      const found = new Map((await qb.getMany()).map((c) => [`${c.tenantId}:${c.customerId}`, c]));
+      const found = new Map((await SqlReader.of(context.dataSource).entities(qb)).map((c) => [`${c.tenantId}:${c.customerId}`, c]));
       return keys.map(([t, c]) => found.get(`${t}:${c}`) ?? null);
     },
     ([t, c]) => `${t}:${c}`,
@@ -77,11 +82,22 @@ function presenceVisible(customer: Customer, context: GraphQLContext): boolean {
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'One customer by our id; null when it does not exist or this token may not see it.' })
-  async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Customer | null> {
+  async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Customer | null> {
     if (!isOwnId(id)) return null;
-    const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer').where('customer.id = :id', { id: Number(id) });
-    context.scope.whereCustomer(qb, 'customer');
-    return qb.getOne();
+    const reader = SqlReader.of(context.dataSource);
+    const shape = reader.shape(Customer);
+    const params = reader.params();
+    const { extras, onRow } = prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"');
+    const rows = await reader.all<Record<string, unknown>>(
+      `SELECT ${[shape.select('"customer"'), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ')}
+         FROM "customers" "customer" WHERE "customer"."id" = ${params.add(Number(id))}${context.scope.customerSql(params, '"customer"')}`,
+      params.values,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const customer = shape.map(row);
+    onRow(customer, row);
+    return customer;
   }
 
   @Query(() => CustomerConnection, { description: 'Customers this token may see, filtered and ordered, one page at a time.' })
@@ -90,6 +106,7 @@ export class CustomerResolver {
     @Arg('filter', () => CustomerFilter, { nullable: true }) filter: CustomerFilter | null,
     @Arg('orderBy', () => CustomerOrder, { nullable: true }) orderBy: CustomerOrder | null,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Customer>> {
     const qb = context.dataSource.getRepository(Customer).createQueryBuilder('customer');
     context.scope.whereCustomer(qb, 'customer');
@@ -115,7 +132,7 @@ export class CustomerResolver {
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'customer.id',
       id: (c) => c.id,
-    });
+    }, prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"'));
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the latest check-in (at a studio this token may see) is later than the latest check-out.' })
@@ -145,25 +162,36 @@ export class CustomerResolver {
 
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
   visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
-    const size = nestedSize(first, 'visits');
-    return context.loaders
-      .get<readonly [number, number], Visit[]>(`visitsOfCustomer:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: Visit, table: 'visits', parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId',
-          orderSql: '"id" DESC', compare: (a, b) => b.id - a.id, parentKey: (v) => `${v.tenantId}:${v.customerId}`,
-        }, keys, size, context.scope), ([t, c]) => `${t}:${c}`)
-      .load([customer.tenantId, customer.customerId]);
+    return VISITS.load(context, customer, nestedSize(first, 'visits'));
+  }
+
+  @FieldResolver(() => Int, { description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
+  visitCount(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<number> {
+    return VISIT_COUNT.load(context, customer);
   }
 
   @FieldResolver(() => [Studio], { description: 'The studios (that this token may see) which delivered events about this customer.' })
   studios(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<Studio[]> {
     return context.loaders
       .get<readonly [number, number], Studio[]>('studiosOfCustomer', async (keys) => {
-        const links = await context.dataSource.getRepository(CustomerStudio).findBy(keys.map(([tenantId, customerId]) => ({ tenantId, customerId })));
-        const visible = links.filter((l) => context.scope.allows(l.studioId));
-        const studios = visible.length === 0 ? [] : await context.dataSource.getRepository(Studio).findBy({ id: In([...new Set(visible.map((l) => l.studioId))]) });
-        const byId = new Map(studios.map((s) => [s.id, s]));
-        return keys.map(([t, c]) => visible.filter((l) => l.tenantId === t && l.customerId === c).map((l) => byId.get(l.studioId)!).sort((a, b) => a.id - b.id));
+        const reader = SqlReader.of(context.dataSource);
+        const shape = reader.shape(Studio);
+        const params = reader.params();
+        const rows = await reader.all<Record<string, unknown>>(
+          `SELECT cs."tenantId" AS "linkTenantId", cs."customerId" AS "linkCustomerId", ${shape.select('s')}
+             FROM customer_studios cs JOIN studios s ON s."id" = cs."studioId"
+            WHERE (cs."tenantId", cs."customerId") IN (VALUES ${keys.map(([t, c]) => `(${params.int(t)}, ${params.int(c)})`).join(', ')})${context.scope.studioSql(params, 'cs."studioId"')}
+            ORDER BY s."id"`,
+          params.values,
+        );
+        const byCustomer = new Map<string, Studio[]>();
+        for (const row of rows) {
+          const key = `${row['linkTenantId']}:${row['linkCustomerId']}`;
+          const list = byCustomer.get(key);
+          if (list) list.push(shape.map(row));
+          else byCustomer.set(key, [shape.map(row)]);
+        }
+        return keys.map(([t, c]) => byCustomer.get(`${t}:${c}`) ?? []);
       }, ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);
   }

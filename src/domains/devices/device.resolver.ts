@@ -5,6 +5,7 @@ import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirectio
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Device } from './device.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum DeviceOrderField {
   ID = 'id',
@@ -48,7 +49,7 @@ export class DeviceResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(Device).createQueryBuilder('device').where('device.id = :id', { id: Number(id) });
     context.scope.where(qb, 'device.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => DeviceConnection, {

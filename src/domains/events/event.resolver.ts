@@ -6,6 +6,7 @@ import { ConnectionArgs, ConnectionType, OrderDirection, paginate, type Connecti
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { EventRecord, parseContent } from './event-record.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 @InputType({ description: 'Which events to list. Every condition given must hold; an empty list matches nothing.' })
 export class EventFilter {
@@ -37,7 +38,7 @@ export class EventResolver {
     if (!/^\d{1,16}$/.test(seq)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(EventRecord).createQueryBuilder('event').where('event.seq = :seq', { seq: Number(seq) });
     context.scope.where(qb, 'event.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => EventConnection, {

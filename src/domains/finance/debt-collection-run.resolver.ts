@@ -5,6 +5,7 @@ import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirectio
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { DebtCollectionRun } from './debt-collection-run.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum DebtCollectionRunOrderField {
   ID = 'id',
@@ -48,7 +49,7 @@ export class DebtCollectionRunResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(DebtCollectionRun).createQueryBuilder('run').where('run.id = :id', { id: Number(id) });
     context.scope.where(qb, 'run.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => DebtCollectionRunConnection, {

@@ -5,6 +5,7 @@ import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirectio
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { TaxAdvisorExport } from './tax-advisor-export.entity.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 export enum TaxAdvisorExportOrderField {
   ID = 'id',
@@ -48,7 +49,7 @@ export class TaxAdvisorExportResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(TaxAdvisorExport).createQueryBuilder('taxExport').where('taxExport.id = :id', { id: Number(id) });
     context.scope.where(qb, 'taxExport.studioId');
-    return qb.getOne();
+    return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => TaxAdvisorExportConnection, {

@@ -1,0 +1,196 @@
+import type { Database, Statement } from 'better-sqlite3';
+import pg from 'pg';
+import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { epochMs, int64 } from './columns.js';
+
+/** A value bound to a statement parameter. */
+export type SqlValue = string | number | null;
+
+/** Prepared statements kept per SQLite connection; statements with long VALUES lists vary, so the cache is bounded. */
+const STATEMENT_CACHE_SIZE = 500;
+
+const INT8_OID = 20;
+/** BIGINT (and COUNT) as JS numbers: our ids and epoch-ms times are safe integers (see columns.ts). */
+const pgTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text'),
+};
+
+/**
+ * Reads on the GraphQL request path, straight through the driver of the TypeORM DataSource: the
+ * better-sqlite3 connection (prepared statements cached here) or the `pg` pool. TypeORM's query
+ * runner and its entity hydration cost more CPU per request than the statements themselves
+ * (bench/README.md, "Query benchmark"); TypeORM still owns the schema, the migrations and the
+ * rarely used reads. Every statement is still reported to the DataSource's logger, so query
+ * logging (and the statement-count test) sees it.
+ *
+ * Placeholders are built with {@link SqlReader.params}: `?` on SQLite, `$n` on PostgreSQL.
+ */
+export class SqlReader {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly statements = new Map<string, Statement>();
+  private readonly shapes = new Map<unknown, RowShape<ObjectLiteral>>();
+
+  private constructor(private readonly dataSource: DataSource) {
+    this.dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+  }
+
+  private static readonly readers = new WeakMap<DataSource, SqlReader>();
+
+  /** The reader of a DataSource (one per DataSource, created on first use). */
+  static of(dataSource: DataSource): SqlReader {
+    let reader = SqlReader.readers.get(dataSource);
+    if (!reader) {
+      reader = new SqlReader(dataSource);
+      SqlReader.readers.set(dataSource, reader);
+    }
+    return reader;
+  }
+
+  /** A fresh parameter list for one statement. */
+  params(): SqlParams {
+    return new SqlParams(this.dialect);
+  }
+
+  /** The rows of one SELECT. BIGINT columns come back as numbers on both databases. */
+  async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    this.dataSource.logger.logQuery(sql, params as unknown[]);
+    if (this.dialect === 'sqlite') return this.statement(sql).all(...params) as T[];
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    const result = await pool.query({ text: sql, values: params as unknown[], types: pgTypes });
+    return result.rows as T[];
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      const db = (this.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
+      statement = db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * The entities a TypeORM query builder selects (its main alias, no joins), read with
+   * {@link all} and {@link RowShape} instead of TypeORM's hydration. The builder only writes the SQL.
+   * `extras` are more SQL expressions to select, as `"x0"`, `"x1"`...; `onRow` sees each entity
+   * with its raw row, to read them.
+   */
+  async entities<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, extras: readonly string[] = [], onRow?: (entity: T, row: Record<string, unknown>) => void): Promise<T[]> {
+    const metadata = qb.expressionMap.mainAlias?.metadata;
+    if (!metadata) throw new Error('SqlReader.entities: the query builder has no entity');
+    const shape = this.shape<T>(metadata.target as EntityTarget<T>);
+    const select = [shape.select(`"${qb.alias}"`), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ');
+    const [sql, params] = qb.select(select).getQueryAndParameters();
+    // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
+    const values = this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
+    const rows = await this.all<Record<string, unknown>>(sql, values as SqlValue[]);
+    return rows.map((row) => {
+      const entity = shape.map(row);
+      onRow?.(entity, row);
+      return entity;
+    });
+  }
+
+  /** The first entity a query builder selects, or null (see {@link entities}). */
+  async entity<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T | null> {
+    return (await this.entities(qb))[0] ?? null;
+  }
+
+  /** How rows of an entity's table are selected and turned into plain objects (built once per entity). */
+  shape<T extends ObjectLiteral>(entity: EntityTarget<T>): RowShape<T> {
+    let shape = this.shapes.get(entity);
+    if (!shape) {
+      shape = new RowShape(this.dataSource, entity as EntityTarget<ObjectLiteral>);
+      this.shapes.set(entity, shape);
+    }
+    return shape as RowShape<T>;
+  }
+}
+
+/** Collects the parameters of one statement and writes their placeholders. */
+export class SqlParams {
+  readonly values: SqlValue[] = [];
+
+  constructor(private readonly dialect: 'sqlite' | 'postgres') {}
+
+  /** The placeholder of `value`, which is added to {@link values}. */
+  add(value: SqlValue): string {
+    this.values.push(value);
+    return this.dialect === 'postgres' ? `$${this.values.length}` : '?';
+  }
+
+  /**
+   * The placeholder of an integer compared with a BIGINT or INTEGER column, e.g. in a `VALUES`
+   * list, where PostgreSQL cannot infer the parameter's type.
+   */
+  int(value: number): string {
+    return this.dialect === 'postgres' ? `CAST(${this.add(value)} AS BIGINT)` : this.add(value);
+  }
+
+  /** `(p1, p2, ...)` for an IN list (the caller handles the empty list). */
+  list(values: readonly SqlValue[]): string {
+    return `(${values.map((value) => this.add(value)).join(', ')})`;
+  }
+}
+
+/**
+ * Every column of an entity, selected under its property name and converted the way TypeORM's
+ * hydration would (epoch ms to `Date`, BIGINT ids to numbers, anything else through the driver),
+ * into instances of the entity class that satisfy its GraphQL type. Built from the entity's metadata, so
+ * a column added to an entity is read without touching the queries.
+ */
+export class RowShape<T extends ObjectLiteral> {
+  private readonly columns: readonly { readonly property: string; readonly database: string; readonly convert: ((value: unknown) => unknown) | null }[];
+  private readonly selects = new Map<string, string>();
+  /** The entity class's prototype: type-graphql hands a field resolver's root to it as is only when it is an instance. */
+  private readonly prototype: object;
+  readonly table: string;
+
+  constructor(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>) {
+    const metadata = dataSource.getMetadata(entity);
+    if (metadata.embeddeds.length > 0) throw new Error(`RowShape: ${metadata.name} has embedded columns, which plain rows cannot express`);
+    this.table = metadata.tableName;
+    this.prototype = typeof metadata.target === 'function' ? (metadata.target.prototype as object) : Object.prototype;
+    this.columns = metadata.columns.map((column) => ({ property: column.propertyName, database: column.databaseName, convert: converter(dataSource, column) }));
+  }
+
+  /** The property names, in column order. */
+  get properties(): readonly string[] {
+    return this.columns.map((column) => column.property);
+  }
+
+  /** The SELECT list for the table under `alias`: `alias."column" AS "property", ...`. */
+  select(alias: string): string {
+    let list = this.selects.get(alias);
+    if (list === undefined) {
+      list = this.columns.map((column) => `${alias}."${column.database}" AS "${column.property}"`).join(', ');
+      this.selects.set(alias, list);
+    }
+    return list;
+  }
+
+  /**
+   * One row selected with {@link select} as an instance of the entity class (created without its
+   * constructor, as TypeORM does; otherwise type-graphql copies a plain object into a new instance
+   * for every field resolver it runs on it).
+   */
+  map(row: Record<string, unknown>): T {
+    const out = Object.create(this.prototype) as Record<string, unknown>;
+    for (const { property, convert } of this.columns) {
+      const value = row[property];
+      out[property] = value === null || value === undefined ? null : convert === null ? value : convert(value);
+    }
+    return out as T;
+  }
+}
+
+function converter(dataSource: DataSource, column: ColumnMetadata): ((value: unknown) => unknown) | null {
+  if (column.transformer === epochMs) return (value) => new Date(Number(value));
+  if (column.transformer === int64) return (value) => Number(value);
+  if (!column.transformer && (column.type === 'integer' || column.type === 'int' || column.type === 'varchar' || column.type === 'text' || column.type === String)) return null;
+  return (value) => dataSource.driver.prepareHydratedValue(value, column);
+}
