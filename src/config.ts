@@ -30,6 +30,38 @@ export interface Config {
   readonly webhookMaxBodyBytes: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight work before closing anyway. @default 10000 */
   readonly shutdownTimeoutMs: number;
+  /** How this service calls the upstream Open API (hydration, reconciliation, activation). */
+  readonly openApi: OpenApiConfig;
+  /** Reconciliation against the Open API (src/reconcile/). */
+  readonly reconcile: ReconcileConfig;
+}
+
+export interface ReconcileConfig {
+  /**
+   * `RECONCILE_EVERY`: run reconciliation of every active studio with an Open API key this often
+   * inside the server (`30m`, `6h`, `1d`; at least 1 minute). Unset: never (use `npm run reconcile`).
+   * On PostgreSQL one instance at a time runs it (advisory lock). @default unset
+   */
+  readonly everyMs: number | undefined;
+  /**
+   * `RECONCILE_LOOKBACK`: how far back check-ins are compared (`7d`, `48h`), for the scheduled run
+   * and as the CLI's default `--since`. @default "7d"
+   */
+  readonly lookbackMs: number;
+}
+
+/** Settings of the Open API clients (src/upstream/open-api.client.ts). */
+export interface OpenApiConfig {
+  /**
+   * `OPEN_API_REQUESTS_PER_MINUTE`: requests per endpoint per minute per studio key, for all
+   * clients of this process. The upstream allows 1000 and answers 429 beyond; the margin leaves
+   * room for clock skew and other users of the key. @default 900
+   */
+  readonly requestsPerMinute: number;
+  /** `OPEN_API_TIMEOUT_MS`: per attempt, from connect to the last byte. @default 10000 */
+  readonly timeoutMs: number;
+  /** `OPEN_API_MAX_ATTEMPTS`: attempts for 5xx answers, network errors and timeouts (1 = no retry). @default 5 */
+  readonly maxAttempts: number;
 }
 
 /** Settings of the subscription server and of the fan-out of committed events. */
@@ -171,12 +203,55 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    openApi: loadOpenApiConfig(env, problems),
+    reconcile: {
+      everyMs: parseDuration('RECONCILE_EVERY', env.RECONCILE_EVERY, undefined, problems),
+      lookbackMs: parseDuration('RECONCILE_LOOKBACK', env.RECONCILE_LOOKBACK, 7 * DAY_MS, problems)!,
+    },
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
     problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The Open API client settings (also read on their own by the command-line tools). */
+export function loadOpenApiConfig(env: NodeJS.ProcessEnv = process.env, problems?: string[]): OpenApiConfig {
+  const own: string[] = [];
+  const list = problems ?? own;
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      list.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const config: OpenApiConfig = {
+    requestsPerMinute: int('OPEN_API_REQUESTS_PER_MINUTE', 900, 1, 1000),
+    timeoutMs: int('OPEN_API_TIMEOUT_MS', 10_000, 100, 300_000),
+    maxAttempts: int('OPEN_API_MAX_ATTEMPTS', 5, 1, 20),
+  };
+  if (own.length > 0) throw new ConfigError(own);
+  return config;
+}
+
+const DAY_MS = 86_400_000;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: DAY_MS } as const;
+
+/** `30m`, `6h`, `1d` -> ms; at least a minute, at most a year. */
+export function parseDuration<T extends number | undefined>(name: string, raw: string | undefined, fallback: T, problems: string[]): number | T {
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d{1,6})(m|h|d)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 60_000 && ms <= 366 * DAY_MS)) {
+    problems.push(`${name} must be a duration such as 30m, 6h or 7d (from 1m to 366d), got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return ms;
 }
 
 /** Only the database part, for tools (CLI, migrations) that need nothing else. */

@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       webhookMaxBodyBytes: 1024 * 1024,
       shutdownTimeoutMs: 10_000,
+      openApi: { requestsPerMinute: 900, timeoutMs: 10_000, maxAttempts: 5 },
+      reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
     });
     expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
   });
@@ -56,12 +58,15 @@ describe('loadConfig', () => {
       WS_TOKEN_RECHECK_MS: '1000', WS_CONNECTION_INIT_TIMEOUT_MS: '10000',
       HYDRATION_ENABLED: 'false', HYDRATION_CONCURRENCY: '2', HYDRATION_MAX_ATTEMPTS: '3', HYDRATION_RETRY_BASE_MS: '100',
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
+      OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
       redisUrl: 'redis://127.0.0.1:6379', webhookMaxBodyBytes: 2048, shutdownTimeoutMs: 0,
       realtime: { redisChannel: 'acme-prod:events', maxQueuedEvents: 50, maxBufferedBytes: 65536, tokenRecheckMs: 1000, connectionInitTimeoutMs: 10_000 },
       hydration: { enabled: false, concurrency: 2, maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1000, delayMs: 0, pollMs: 50, leaseMs: 5000 },
+      openApi: { requestsPerMinute: 500, timeoutMs: 2000, maxAttempts: 3 },
+      reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
     });
   });
 
@@ -76,6 +81,9 @@ describe('loadConfig', () => {
     ['REDIS_URL', { REDIS_URL: 'http://cache:6379' }, /^REDIS_URL must start with redis:\/\/ or rediss:\/\/$/],
     ['REDIS_CHANNEL', { REDIS_CHANNEL: 'gym events' }, /^REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or \* \? \[ \], got "gym events"$/],
     ['REDIS_CHANNEL', { REDIS_CHANNEL: 'gymgraph:*' }, /^REDIS_CHANNEL must be/],
+    ['OPEN_API_REQUESTS_PER_MINUTE', { OPEN_API_REQUESTS_PER_MINUTE: '1001' }, /^OPEN_API_REQUESTS_PER_MINUTE must be an integer from 1 to 1000, got "1001"$/],
+    ['RECONCILE_EVERY', { RECONCILE_EVERY: '6 hours' }, /^RECONCILE_EVERY must be a duration such as 30m, 6h or 7d \(from 1m to 366d\), got "6 hours"$/],
+    ['RECONCILE_EVERY', { RECONCILE_EVERY: '0m' }, /^RECONCILE_EVERY must be a duration/],
     ['SUBSCRIPTION_MAX_QUEUE', { SUBSCRIPTION_MAX_QUEUE: '0' }, /^SUBSCRIPTION_MAX_QUEUE must be an integer from 1 to 1000000, got "0"$/],
     ['SUBSCRIPTION_MAX_BUFFERED_BYTES', { SUBSCRIPTION_MAX_BUFFERED_BYTES: '10' }, /^SUBSCRIPTION_MAX_BUFFERED_BYTES must be an integer from 1024/],
     ['WS_TOKEN_RECHECK_MS', { WS_TOKEN_RECHECK_MS: 'often' }, /^WS_TOKEN_RECHECK_MS must be an integer from 50 to 3600000, got "often"$/],

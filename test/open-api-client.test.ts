@@ -1,0 +1,287 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
+import { World } from '../tools/upstream-standin/world.js';
+import { OpenApiClient, type OpenApiClientOptions } from '../src/upstream/open-api.client.js';
+import { OpenApiError } from '../src/upstream/open-api.js';
+import { RateLimiters } from '../src/upstream/rate-limiter.js';
+import { freePort } from './support/child.js';
+
+/** A logger whose JSON lines the test can read. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+describe('Open API client against the stand-in upstream', () => {
+  const world = new World({ seed: 42, studios: 2, customersPerStudio: 12 });
+  const studio = world.studios[0]!;
+  let standin: Standin;
+  const started: Standin[] = [];
+  const start = async (options: Partial<Parameters<typeof startStandin>[0]> = {}) => {
+    const s = await startStandin({ world, ...options });
+    started.push(s);
+    return s;
+  };
+  const client = (s: Standin, options: Partial<OpenApiClientOptions> = {}) =>
+    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), limiters: new RateLimiters(), backoffBaseMs: 5, ...options });
+
+  beforeAll(async () => {
+    standin = await start();
+  });
+  afterAll(async () => {
+    for (const s of started) await s.close();
+  });
+
+  describe('typed answers', () => {
+    const api = () => client(standin);
+    const home = [...world.customers.values()].filter((c) => c.studioId === studio.id);
+    const member = home.find((c) => world.contracts.some((k) => k.customerId === c.id) && world.checkins.some((k) => k.customerId === c.id))!;
+
+    it('when the key is checked, then true for the studio key and false for an unknown key; activation is confirmed upstream', async () => {
+      expect(await api().checkKey()).toBe(true);
+      expect(await client(standin, { apiKey: 'not-a-key-of-this-tenant' }).checkKey()).toBe(false);
+      await api().confirmActivation();
+      expect(standin.activations.get(studio.id)).toBe(1);
+    });
+
+    it('when the studio is read, then its information and utilization', async () => {
+      expect(await api().getStudioInformation()).toEqual({ studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE' });
+      const utilization = await api().getUtilization();
+      expect(utilization).toEqual({ count: expect.any(Number), capacity: studio.capacity });
+    });
+
+    it('when a customer is read, then personal data is typed, the zoned creation time is a Date, and the expiring image link is gone', async () => {
+      const customer = await api().getCustomer(member.id);
+      expect(customer).toEqual({
+        id: member.id, status: member.status, accessRefusal: member.accessRefusal, customerNumber: member.customerNumber, studioId: studio.id,
+        createdDateTime: new Date(member.createdAt), firstName: member.firstName, lastName: member.lastName, dateOfBirth: member.dateOfBirth,
+        gender: member.gender, email: member.email, phoneNumberPrivate: member.phoneNumberPrivate, phoneNumberMobile: member.phoneNumberMobile,
+        address: member.address, preferredLanguage: `${member.preferredLanguage}_DE`,
+      });
+      expect(JSON.stringify(customer)).not.toContain('imageUrl');
+      expect(JSON.stringify(customer)).not.toContain(member.iban);
+    });
+
+    it('when customers are listed in slices, then following offset while hasNext yields every home customer once', async () => {
+      const ids: number[] = [];
+      let offset: string | undefined;
+      let slices = 0;
+      for (;;) {
+        const slice = await api().listCustomers({ offset, sliceSize: 5 });
+        slices += 1;
+        ids.push(...slice.result.map((c) => c.id));
+        if (!slice.hasNext) break;
+        offset = slice.offset;
+      }
+      expect(ids).toEqual(home.map((c) => c.id).sort((a, b) => a - b));
+      expect(slices).toBe(Math.ceil(home.length / 5));
+    });
+
+    it('when check-ins are listed for a range, then only those in it, with zoned times as Dates', async () => {
+      const all = world.checkins.filter((c) => c.customerId === member.id).sort((a, b) => a.checkInAt - b.checkInAt);
+      const from = new Date(all[0]!.checkInAt + 1);
+      const slice = await api().listCheckins(member.id, { from, to: new Date(world.endAt) });
+      expect(slice.hasNext).toBe(false);
+      expect(slice.result).toEqual(all.slice(1).map((c) => ({
+        checkinId: c.checkinId, checkInDateTime: new Date(c.checkInAt), checkOutDateTime: c.checkOutAt === null ? null : new Date(c.checkOutAt),
+        studioId: c.studioId, studioName: world.studio(c.studioId).name,
+      })));
+    });
+
+    it('when contracts and communication preferences are read, then prices are flattened and the arrays typed', async () => {
+      const contract = world.contracts.find((c) => c.customerId === member.id)!;
+      expect(await api().listContracts(member.id)).toEqual([{
+        id: contract.id, rateName: contract.rateName, contractStatus: contract.contractStatus, createdDate: new Date(contract.createdAt).toISOString().slice(0, 10),
+        startDate: contract.startDate, endDate: contract.endDate, cancelled: contract.cancelled, cancellationDate: contract.cancellationDate,
+        term: contract.term, basePrice: contract.basePrice, currentPrice: contract.currentPrice,
+      }]);
+      expect(await api().getCommunicationPreferences(member.id)).toEqual(world.communicationPreferences.get(member.id));
+    });
+
+    it('when class bookings, slots and classes are read, then typed, instructors as names, no image links', async () => {
+      const booking = [...world.classBookings.values()].find((b) => world.classes.get(b.classId)!.studioId === studio.id)!;
+      const read = await api().getClassBooking(booking.bookingId);
+      expect(read).toMatchObject({ bookingId: booking.bookingId, classId: booking.classId, classSlotId: booking.classSlotId, customerId: booking.customerId,
+        bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED' });
+      const listed = await api().listCustomerClassBookings(booking.customerId, { sliceSize: 100 });
+      expect(listed.result.map((b) => b.bookingId)).toContain(booking.bookingId);
+      expect(listed.result.every((b) => b.customerId === booking.customerId)).toBe(true);
+
+      const slot = world.slots.get(booking.classSlotId)!;
+      expect(await api().getClassSlot(booking.classId, slot.id)).toEqual({
+        id: slot.id, startDateTime: new Date(slot.startAt), endDateTime: new Date(slot.endAt), maxParticipants: slot.maxParticipants,
+        bookedParticipants: expect.any(Number), waitingListParticipants: expect.any(Number),
+        instructors: slot.instructors.map((i) => `${i.firstName} ${i.lastName}`), location: slot.location,
+      });
+      const cls = world.classes.get(booking.classId)!;
+      expect(await api().getClass(cls.id)).toEqual({ id: cls.id, title: cls.title, type: cls.type, duration: cls.duration, category: cls.category, bookable: true });
+    });
+
+    it('when appointment bookings are read, then typed with zoned start and end', async () => {
+      const booking = [...world.appointmentBookings.values()].find((b) => b.studioId === studio.id)!;
+      const read = await api().getAppointmentBooking(booking.bookingId);
+      expect(read).toEqual({
+        bookingId: booking.bookingId, bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED', startDateTime: new Date(booking.startAt),
+        endDateTime: new Date(booking.endAt), appointmentStatus: expect.any(String), participantStatus: expect.any(String), customerId: booking.customerId, title: booking.title,
+      });
+      const listed = await api().listCustomerAppointmentBookings(booking.customerId);
+      expect(listed.result).toContainEqual(read);
+    });
+
+    it('when devices, a debt-collection run and a tax-advisor export are read, then typed and without the expiring download link', async () => {
+      expect(await api().listDevices()).toEqual(world.devices.filter((d) => d.studioId === studio.id).map((d) => ({ id: d.id, name: d.name, active: d.active, model: d.model })));
+      const run = [...world.debtCollectionRuns.values()][0]!;
+      expect(await api().getDebtCollectionRun(run.id)).toEqual({ collectionDate: run.collectionDate, debtCollectionType: run.debtCollectionType, status: run.status, origin: run.origin });
+      const taxExport = [...world.taxAdvisorExports.values()][0]!;
+      const read = await api().getTaxAdvisorExport(taxExport.id);
+      expect(read).toEqual({ fromDate: taxExport.fromDate, toDate: taxExport.toDate, exportFileFormat: taxExport.exportFileFormat, exportFormat: taxExport.exportFormat });
+      expect(JSON.stringify(read)).not.toContain('http');
+    });
+  });
+
+  describe('errors', () => {
+    it('when a deleted customer is read, then OpenApiError.gone after one request, and the upstream traceId is logged', async () => {
+      const local = new World({ seed: 7, studios: 1, customersPerStudio: 3 });
+      const s = await start({ world: local });
+      const victim = [...local.customers.values()][0]!;
+      local.deleteCustomer(victim.id);
+      const { logger, lines } = capturingLogger();
+      const error = await new OpenApiClient({ baseUrl: s.baseUrl, apiKey: local.studios[0]!.apiKey, logger, limiters: new RateLimiters() })
+        .getCustomer(victim.id)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenApiError);
+      expect(error).toMatchObject({ status: 404, gone: true, transient: false, endpoint: 'GET /v1/customers/{customerId}', errorCode: 'NOT_FOUND', traceId: expect.stringMatching(/^standin-/) });
+      expect(s.stats()['GET /v1/customers/{customerId}']!.requests).toBe(1);
+      expect(lines).toContainEqual(expect.objectContaining({ traceId: (error as OpenApiError).traceId, status: 404 }));
+      expect(JSON.stringify(lines)).not.toContain(local.studios[0]!.apiKey);
+    });
+
+    it('when the key is wrong, then 401 at once, not retried', async () => {
+      const s = await start();
+      const error = await client(s, { apiKey: 'wrong-key-wrong-key' }).getStudioInformation().catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 401, gone: false, transient: false, errorCode: 'UNAUTHORIZED' });
+      expect(s.requestCount()).toBe(1);
+    });
+
+    it('when the answer has the wrong shape, then an INVALID_ANSWER error naming the field', async () => {
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ result: [{ id: 1, status: 'MEMBER', accessRefusal: false }, { id: 'two', status: 'MEMBER', accessRefusal: false }], offset: '1', hasNext: false }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+        const error = await new OpenApiClient({ baseUrl: url, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters() }).listCustomers().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(OpenApiError);
+        expect(error).toMatchObject({ status: 200, errorCode: 'INVALID_ANSWER', transient: false });
+        expect((error as Error).message).toContain('result[1].id: expected an integer id, got "two"');
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('when nothing listens at the URL, then a network error (status 0) after the bounded attempts', async () => {
+      const port = await freePort();
+      const error = await new OpenApiClient({
+        baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters(), maxAttempts: 3, backoffBaseMs: 1,
+      }).checkKey().catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 0, transient: true, errorCode: 'ECONNREFUSED' });
+    });
+  });
+
+  describe('resilience', () => {
+    it('when an answer is slower than the timeout, then each attempt is cut at the timeout and the call fails with status 0', async () => {
+      const s = await start({ latencyMs: (endpoint) => (endpoint === 'GET /v1/studios/utilization' ? 1000 : 0) });
+      const began = Date.now();
+      const error = await client(s, { timeoutMs: 150, maxAttempts: 2 }).getUtilization().catch((e: unknown) => e);
+      const took = Date.now() - began;
+      expect(error).toMatchObject({ status: 0, errorCode: 'TIMEOUT', transient: true });
+      expect((error as Error).message).toContain('timed out after 150 ms');
+      expect(took).toBeGreaterThanOrEqual(300);
+      expect(took).toBeLessThan(1000);
+      // The server counts a request when it has read it; give the second one a moment.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(s.requestCount()).toBe(2);
+    });
+
+    it('when the upstream answers 503 half of the time, then calls back off and all succeed', async () => {
+      const s = await start({ failureRate: 0.5, seed: 3 });
+      const api = client(s, { maxAttempts: 12, backoffBaseMs: 2, backoffCapMs: 20 });
+      const ids = [...world.customers.keys()].slice(0, 20);
+      const customers = await Promise.all(ids.map((id) => api.getCustomer(id)));
+      expect(customers.map((c) => c.id)).toEqual(ids);
+      const stats = s.stats()['GET /v1/customers/{customerId}']!;
+      expect(stats.byStatus[503]).toBeGreaterThan(0);
+      expect(stats.byStatus[200]).toBe(20);
+    });
+
+    it('when the upstream keeps answering 503, then the call gives up after maxAttempts with a transient error', async () => {
+      const s = await start({ failureRate: 1 });
+      const error = await client(s, { maxAttempts: 3, backoffBaseMs: 2 }).getCustomer([...world.customers.keys()][0]!).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 503, transient: true, errorCode: 'SERVICE_UNAVAILABLE' });
+      expect(s.requestCount()).toBe(3);
+    });
+
+    it.each([
+      ['with Retry-After', true],
+      ['without Retry-After (the rest of the window)', false],
+    ])('when the endpoint is over its limit (429 %s), then the calls wait for the next window and succeed, without a storm', async (_case, retryAfter) => {
+      const windowMs = 1000;
+      const s = await start({ limitPerWindow: 10, windowMs, retryAfter });
+      // Align to the start of a window, so the quota cannot roll over while it is being used up.
+      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
+      const ids = [...world.customers.keys()];
+      for (const id of ids.slice(0, 10)) {
+        const response = await fetch(`${s.baseUrl}/customers/${id}`, { headers: { 'x-api-key': studio.apiKey } });
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+      const windowEnd = Date.now() - (Date.now() % windowMs) + windowMs;
+      const api = client(s, { windowMs, requestsPerWindow: 1000 });
+      const calls = ids.slice(10, 16);
+      const customers = await Promise.all(calls.map((id) => api.getCustomer(id)));
+      expect(customers.map((c) => c.id)).toEqual(calls);
+      expect(Date.now()).toBeGreaterThanOrEqual(windowEnd);
+
+      const stats = s.stats()['GET /v1/customers/{customerId}']!;
+      expect(stats.byStatus[200]).toBe(10 + calls.length);
+      // Each call met at most one 429 (they were all in flight together); after that everyone waited.
+      expect(stats.byStatus[429]).toBeGreaterThanOrEqual(1);
+      expect(stats.byStatus[429]).toBeLessThanOrEqual(calls.length);
+    });
+
+    it('when a burst is far larger than the limit, then the client keeps every window under its limit and the upstream never answers 429', async () => {
+      const windowMs = 1000;
+      const s = await start({ limitPerWindow: 30, windowMs });
+      const api = client(s, { windowMs, requestsPerWindow: 25 });
+      const ids = [...world.customers.keys()];
+      const burst = Array.from({ length: 70 }, (_, i) => ids[i % ids.length]!);
+      const began = Date.now();
+      const customers = await Promise.all(burst.map((id) => api.getCustomer(id)));
+      expect(customers).toHaveLength(70);
+      const stats = s.stats()['GET /v1/customers/{customerId}']!;
+      expect(stats.byStatus[429]).toBeUndefined();
+      expect(stats.requests).toBe(70);
+      expect(stats.peakPerWindow).toBeLessThanOrEqual(25);
+      expect(stats.peakSliding).toBeLessThanOrEqual(25);
+      // 70 requests at 25 per second need at least two further windows.
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2 * windowMs - 50);
+    });
+
+    it('when two clients share a key, then they share its limiter; another endpoint has its own', async () => {
+      const windowMs = 1000;
+      const s = await start({ limitPerWindow: 1000, windowMs });
+      const limiters = new RateLimiters();
+      const a = client(s, { windowMs, requestsPerWindow: 5, limiters });
+      const b = client(s, { windowMs, requestsPerWindow: 5, limiters });
+      const ids = [...world.customers.keys()].slice(0, 10);
+      await Promise.all([...ids.slice(0, 5).map((id) => a.getCustomer(id)), ...ids.slice(5).map((id) => b.getCustomer(id)), a.listDevices(), b.listDevices()]);
+      const stats = s.stats();
+      expect(stats['GET /v1/customers/{customerId}']!.peakSliding).toBeLessThanOrEqual(5);
+      expect(stats['GET /v1/devices']!.requests).toBe(2);
+    });
+  });
+});

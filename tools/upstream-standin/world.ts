@@ -1,0 +1,481 @@
+import { Random } from './random.js';
+
+/**
+ * A deterministic upstream "world" for one tenant: what the PerfectGym Next installation of one
+ * operator holds (studios, customers with personal data, contracts, check-ins, classes and slots,
+ * bookings, devices, finance runs), and the webhook deliveries it would have sent as all that
+ * happened. The same seed gives the same world; mutations change it and append their deliveries.
+ *
+ * Not product code: the stand-in upstream (server.ts) serves it over the Open API, tests and demos
+ * post its webhook stream to the service.
+ */
+
+export interface WorldStudio {
+  /** Upstream studio id. */
+  readonly id: number;
+  readonly name: string;
+  readonly city: string;
+  readonly countryCode: string;
+  /** The key its webhooks carry (`X-API-KEY`). */
+  readonly webhookKey: string;
+  /** Its Open API key (`x-api-key`). */
+  readonly apiKey: string;
+  readonly capacity: number;
+}
+
+export interface WorldAddress {
+  street: string;
+  houseNumber: string;
+  zipCode: string;
+  city: string;
+  country: string;
+}
+
+export interface WorldCustomer {
+  readonly id: number;
+  status: 'MEMBER' | 'PROSPECT' | 'FORMER_MEMBER';
+  accessRefusal: boolean;
+  customerNumber: string;
+  /** Home studio (upstream id). */
+  readonly studioId: number;
+  readonly createdAt: number;
+  firstName: string;
+  lastName: string;
+  dateOfBirth: string;
+  gender: 'MALE' | 'FEMALE' | 'UNISEX';
+  email: string;
+  phoneNumberPrivate: string | null;
+  phoneNumberMobile: string | null;
+  address: WorldAddress;
+  preferredLanguage: string;
+  iban: string;
+  /** Set by {@link World.deleteCustomer}: reads answer 404 from then on. */
+  deletedAt: number | null;
+}
+
+export interface WorldContract {
+  readonly id: number;
+  readonly customerId: number;
+  readonly rateName: string;
+  contractStatus: 'ACTIVE' | 'INACTIVE';
+  readonly createdAt: number;
+  readonly startDate: string;
+  readonly endDate: string;
+  cancelled: boolean;
+  cancellationDate: string | null;
+  readonly term: { periodValue: number; periodUnit: 'MONTH' | 'YEAR' };
+  readonly basePrice: { amount: number; currency: string };
+  readonly currentPrice: { amount: number; currency: string };
+}
+
+export interface WorldCheckin {
+  readonly checkinId: number;
+  readonly customerId: number;
+  /** Upstream studio id where it happened. */
+  readonly studioId: number;
+  readonly checkInAt: number;
+  checkOutAt: number | null;
+}
+
+export interface WorldClass {
+  readonly id: number;
+  readonly studioId: number;
+  readonly title: string;
+  readonly type: 'STUDIO' | 'STREAM';
+  readonly duration: number;
+  readonly category: string;
+  readonly bookable: boolean;
+}
+
+export interface WorldSlot {
+  readonly id: number;
+  readonly classId: number;
+  readonly startAt: number;
+  readonly endAt: number;
+  readonly maxParticipants: number;
+  readonly instructors: readonly { firstName: string; lastName: string }[];
+  readonly location: { id: number; name: string };
+  cancelled: boolean;
+}
+
+export interface WorldClassBooking {
+  readonly bookingId: number;
+  readonly customerId: number;
+  readonly classId: number;
+  readonly classSlotId: number;
+  readonly bookedAt: number;
+  cancelledAt: number | null;
+}
+
+export interface WorldAppointmentBooking {
+  readonly bookingId: number;
+  readonly customerId: number;
+  /** Upstream studio id. */
+  readonly studioId: number;
+  readonly title: string;
+  readonly bookedAt: number;
+  readonly startAt: number;
+  readonly endAt: number;
+  cancelledAt: number | null;
+}
+
+export interface WorldDevice {
+  readonly id: number;
+  readonly studioId: number;
+  readonly name: string;
+  readonly active: boolean;
+  readonly model: 'GENERIC_VENDING_READER' | 'GENERIC_CARD_READER' | 'GENERIC_TIME_READER';
+  readonly createdAt: number;
+}
+
+export interface WorldDebtCollectionRun {
+  readonly id: number;
+  readonly studioId: number;
+  readonly createdAt: number;
+  readonly collectionDate: string;
+  readonly debtCollectionType: 'TRUST' | 'PURCHASE';
+  readonly status: 'INTERNAL_PROCESSING' | 'WAITING_FOR_CONFIRMATION' | 'COMPLETED' | 'FAILED';
+  readonly origin: string;
+}
+
+export interface WorldTaxAdvisorExport {
+  readonly id: number;
+  readonly studioId: number;
+  readonly createdAt: number;
+  readonly fromDate: string;
+  readonly toDate: string;
+  readonly exportFileFormat: 'JSON' | 'CSV' | 'XLSX';
+  readonly exportFormat: 'SINGLE' | 'AGGREGATED';
+}
+
+export interface WorldCommunicationPreference {
+  readonly messageCategory: 'CONTRACT' | 'GENERAL' | 'APPOINTMENT' | 'NEWSLETTER' | 'LOYALTY_PROGRAM';
+  readonly channels: { communicationChannel: 'LETTER' | 'EMAIL' | 'TEXT_MESSAGE' | 'PHONE'; active: boolean }[];
+}
+
+/** One webhook delivery exactly as the upstream sends it, and the studio whose key it carries. */
+export interface WebhookDelivery {
+  /** Upstream studio id. */
+  readonly studioId: number;
+  readonly webhookKey: string;
+  readonly body: {
+    readonly entityId: number;
+    readonly uuid: string;
+    readonly payload: readonly { readonly timestamp: number; readonly type: string; readonly content?: Record<string, unknown> }[];
+  };
+}
+
+export interface WorldOptions {
+  /** @default 1 */
+  readonly seed?: number;
+  /** @default 3 */
+  readonly studios?: number;
+  /** @default 20 */
+  readonly customersPerStudio?: number;
+  /** Days of history. @default 14 */
+  readonly days?: number;
+  /** End of the history, epoch ms (a fixed default keeps worlds reproducible). @default 2026-01-15T00:00:00Z */
+  readonly endAt?: number;
+  /** The tenant's IANA zone, used in every date-time the Open API answers with. @default "Europe/Berlin" */
+  readonly zone?: string;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const FIRST_NAMES = ['Anna', 'Ben', 'Clara', 'David', 'Emma', 'Felix', 'Greta', 'Hannes', 'Ida', 'Jonas', 'Klara', 'Lukas', 'Mia', 'Noah', 'Olga', 'Paul'];
+const LAST_NAMES = ['Schmidt', 'Müller', 'Weber', 'Wagner', 'Becker', 'Hoffmann', 'Schulz', 'Koch', 'Richter', 'Klein', 'Wolf', 'Neumann'];
+const CITIES = [['Berlin', '10115'], ['Hamburg', '20095'], ['München', '80331'], ['Köln', '50667'], ['Leipzig', '04109']] as const;
+const CLASS_TITLES = [['Yoga', 'MIND_BODY'], ['Spinning', 'CARDIO'], ['Pilates', 'MIND_BODY'], ['HIIT', 'CARDIO'], ['Boxing', 'STRENGTH']] as const;
+
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export class World {
+  readonly seed: number;
+  readonly zone: string;
+  readonly startAt: number;
+  readonly endAt: number;
+  readonly studios: WorldStudio[] = [];
+  readonly customers = new Map<number, WorldCustomer>();
+  readonly contracts: WorldContract[] = [];
+  readonly checkins: WorldCheckin[] = [];
+  readonly classes = new Map<number, WorldClass>();
+  readonly slots = new Map<number, WorldSlot>();
+  readonly classBookings = new Map<number, WorldClassBooking>();
+  readonly appointmentBookings = new Map<number, WorldAppointmentBooking>();
+  readonly devices: WorldDevice[] = [];
+  readonly debtCollectionRuns = new Map<number, WorldDebtCollectionRun>();
+  readonly taxAdvisorExports = new Map<number, WorldTaxAdvisorExport>();
+  readonly communicationPreferences = new Map<number, WorldCommunicationPreference[]>();
+  /** Every delivery so far: the generated history in time order, then those of later mutations. */
+  readonly deliveries: WebhookDelivery[] = [];
+  /** The latest moment the world knows of (end of history, or the latest mutation). */
+  now: number;
+
+  private readonly random: Random;
+  private readonly uuids: Random;
+
+  constructor(options: WorldOptions = {}) {
+    this.seed = options.seed ?? 1;
+    this.zone = options.zone ?? 'Europe/Berlin';
+    this.endAt = options.endAt ?? Date.UTC(2026, 0, 15);
+    this.startAt = this.endAt - (options.days ?? 14) * DAY;
+    this.now = this.endAt;
+    this.random = new Random(this.seed);
+    this.uuids = this.random.fork();
+    this.generate(options.studios ?? 3, options.customersPerStudio ?? 20);
+  }
+
+  studio(id: number): WorldStudio {
+    const studio = this.studios.find((s) => s.id === id);
+    if (!studio) throw new Error(`no studio ${id} in this world`);
+    return studio;
+  }
+
+  /** The customer, unless deleted. */
+  readableCustomer(id: number): WorldCustomer | undefined {
+    const customer = this.customers.get(id);
+    return customer && customer.deletedAt === null ? customer : undefined;
+  }
+
+  // ---- mutations: each changes the world and appends the deliveries the upstream would send ----
+
+  /** Changes a customer's data; sends CUSTOMER_UPDATED. */
+  updateCustomer(id: number, changes: Partial<Pick<WorldCustomer, 'firstName' | 'lastName' | 'email' | 'status' | 'phoneNumberMobile'>>, at = this.tick()): void {
+    const customer = this.mustCustomer(id);
+    Object.assign(customer, changes);
+    this.send(customer.studioId, id, at, 'CUSTOMER_UPDATED');
+  }
+
+  /** Deletes a customer; sends CUSTOMER_DELETED. Reads of the customer answer 404 from then on. */
+  deleteCustomer(id: number, at = this.tick()): void {
+    const customer = this.mustCustomer(id);
+    customer.deletedAt = at;
+    this.send(customer.studioId, id, at, 'CUSTOMER_DELETED');
+  }
+
+  /** Cancels a class booking; sends CLASS_BOOKING_CANCELLED. */
+  cancelClassBooking(bookingId: number, at = this.tick()): void {
+    const booking = this.classBookings.get(bookingId);
+    if (!booking || booking.cancelledAt !== null) throw new Error(`class booking ${bookingId} is not an open booking`);
+    booking.cancelledAt = at;
+    this.send(this.classes.get(booking.classId)!.studioId, bookingId, at, 'CLASS_BOOKING_CANCELLED');
+  }
+
+  /** Cancels an appointment booking; sends APPOINTMENT_BOOKING_CANCELLED. */
+  cancelAppointmentBooking(bookingId: number, at = this.tick()): void {
+    const booking = this.appointmentBookings.get(bookingId);
+    if (!booking || booking.cancelledAt !== null) throw new Error(`appointment booking ${bookingId} is not an open booking`);
+    booking.cancelledAt = at;
+    this.send(booking.studioId, bookingId, at, 'APPOINTMENT_BOOKING_CANCELLED');
+  }
+
+  /** A customer checks in (and out, `durationMs` later, if given) at a studio; sends both events. */
+  visit(customerId: number, studioId: number, at = this.tick(), durationMs?: number): WorldCheckin {
+    this.mustCustomer(customerId);
+    const checkin: WorldCheckin = { checkinId: this.nextId('checkin'), customerId, studioId, checkInAt: at, checkOutAt: null };
+    this.checkins.push(checkin);
+    this.send(studioId, customerId, at, 'CUSTOMER_CHECKIN');
+    if (durationMs !== undefined) {
+      checkin.checkOutAt = at + durationMs;
+      this.send(studioId, customerId, at + durationMs, 'CUSTOMER_CHECKOUT');
+      this.now = Math.max(this.now, at + durationMs);
+    }
+    return checkin;
+  }
+
+  /**
+   * The webhook stream with a seeded fraction of deliveries lost on the way (as the upstream loses
+   * them: never retried). `dropFraction` 0 gives every delivery.
+   */
+  webhookStream(options: { readonly dropFraction?: number; readonly seed?: number } = {}): { delivered: WebhookDelivery[]; dropped: WebhookDelivery[] } {
+    const random = new Random(options.seed ?? this.seed + 7919);
+    const delivered: WebhookDelivery[] = [];
+    const dropped: WebhookDelivery[] = [];
+    for (const delivery of this.deliveries) (random.chance(options.dropFraction ?? 0) ? dropped : delivered).push(delivery);
+    return { delivered, dropped };
+  }
+
+  // ---- generation ----
+
+  private readonly counters = { checkin: 100_000, contract: 5_000, classBooking: 70_000, appointmentBooking: 80_000 };
+  private nextId(kind: keyof World['counters']): number {
+    return (this.counters[kind] += 1);
+  }
+
+  /** The next moment after everything so far (for mutations without an explicit time). */
+  private tick(): number {
+    this.now += 60_000;
+    return this.now;
+  }
+
+  private mustCustomer(id: number): WorldCustomer {
+    const customer = this.readableCustomer(id);
+    if (!customer) throw new Error(`no customer ${id} (or deleted)`);
+    return customer;
+  }
+
+  private send(studioId: number, entityId: number, timestamp: number, type: string, content?: Record<string, unknown>): void {
+    this.now = Math.max(this.now, timestamp);
+    this.deliveries.push({
+      studioId,
+      webhookKey: this.studio(studioId).webhookKey,
+      body: { entityId, uuid: this.uuids.uuid(), payload: [{ timestamp, type, ...(content ? { content } : {}) }] },
+    });
+  }
+
+  private generate(studioCount: number, customersPerStudio: number): void {
+    const r = this.random;
+    const pending: { studioId: number; entityId: number; timestamp: number; type: string; content?: Record<string, unknown> }[] = [];
+    const emit = (studioId: number, entityId: number, timestamp: number, type: string, content?: Record<string, unknown>) =>
+      pending.push({ studioId, entityId, timestamp, type, ...(content ? { content } : {}) });
+    const tag = `${this.seed.toString(36)}${r.int(0, 1e9).toString(36)}`;
+
+    for (let n = 1; n <= studioCount; n++) {
+      const [city] = CITIES[(n - 1) % CITIES.length]!;
+      this.studios.push({
+        id: 10 + n, name: `Stand-in ${city} ${n}`, city, countryCode: 'DE',
+        webhookKey: `whk-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`, apiKey: `oak-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`,
+        capacity: 100 + 25 * n,
+      });
+    }
+
+    let classId = 300, slotId = 3000, locationId = 40, deviceId = 900, runId = 40, exportId = 60;
+    for (const studio of this.studios) {
+      for (let d = 0; d < 2; d++) {
+        deviceId += 1;
+        const device: WorldDevice = {
+          id: deviceId, studioId: studio.id, name: `${studio.city} reader ${d + 1}`, active: d === 0,
+          model: r.pick(['GENERIC_VENDING_READER', 'GENERIC_CARD_READER', 'GENERIC_TIME_READER'] as const), createdAt: this.startAt + r.int(1, 12) * HOUR,
+        };
+        this.devices.push(device);
+        emit(studio.id, device.id, device.createdAt, 'DEVICE_CREATED');
+      }
+      runId += 1;
+      const run: WorldDebtCollectionRun = {
+        id: runId, studioId: studio.id, createdAt: this.startAt + r.int(2, 10) * DAY, collectionDate: isoDate(this.startAt + 11 * DAY),
+        debtCollectionType: r.pick(['TRUST', 'PURCHASE'] as const), status: r.pick(['INTERNAL_PROCESSING', 'COMPLETED', 'FAILED'] as const), origin: 'MANUAL',
+      };
+      this.debtCollectionRuns.set(run.id, run);
+      emit(studio.id, run.id, run.createdAt, 'FINANCE_DEBT_COLLECTION_RUN_CREATED');
+      exportId += 1;
+      const taxExport: WorldTaxAdvisorExport = {
+        id: exportId, studioId: studio.id, createdAt: this.startAt + r.int(3, 12) * DAY, fromDate: isoDate(this.startAt - 30 * DAY), toDate: isoDate(this.startAt),
+        exportFileFormat: r.pick(['JSON', 'CSV', 'XLSX'] as const), exportFormat: r.pick(['SINGLE', 'AGGREGATED'] as const),
+      };
+      this.taxAdvisorExports.set(taxExport.id, taxExport);
+      emit(studio.id, taxExport.id, taxExport.createdAt, 'TAX_ADVISOR_EXPORT_CREATED');
+
+      for (let c = 0; c < 2; c++) {
+        classId += 1;
+        const [title, category] = r.pick(CLASS_TITLES);
+        const cls: WorldClass = { id: classId, studioId: studio.id, title, type: r.chance(0.8) ? 'STUDIO' : 'STREAM', duration: r.pick([45, 60, 90]), category, bookable: true };
+        this.classes.set(cls.id, cls);
+        locationId += 1;
+        for (let day = 2; day < (this.endAt - this.startAt) / DAY; day += 3) {
+          slotId += 1;
+          const startAt = this.startAt + day * DAY + r.int(7, 19) * HOUR;
+          const slot: WorldSlot = {
+            id: slotId, classId: cls.id, startAt, endAt: startAt + cls.duration * 60_000, maxParticipants: r.pick([12, 16, 20]),
+            instructors: [{ firstName: r.pick(FIRST_NAMES), lastName: r.pick(LAST_NAMES) }], location: { id: locationId, name: `${title} room` }, cancelled: false,
+          };
+          this.slots.set(slot.id, slot);
+          if (r.chance(0.3)) emit(studio.id, slot.id, startAt - r.int(24, 72) * HOUR, 'CLASS_SLOT_UPDATED', { classId: cls.id });
+          if (r.chance(0.1) && startAt < this.endAt) {
+            slot.cancelled = true;
+            emit(studio.id, slot.id, startAt - r.int(1, 20) * HOUR, 'CLASS_SLOT_CANCELLED', { classId: cls.id });
+          }
+        }
+      }
+    }
+
+    let customerId = 1000;
+    for (const studio of this.studios) {
+      const studioClasses = [...this.classes.values()].filter((c) => c.studioId === studio.id);
+      const studioSlots = [...this.slots.values()].filter((s) => studioClasses.some((c) => c.id === s.classId) && !s.cancelled);
+      for (let n = 0; n < customersPerStudio; n++) {
+        customerId += 1;
+        const firstName = r.pick(FIRST_NAMES), lastName = r.pick(LAST_NAMES);
+        const [city, zipCode] = r.pick(CITIES);
+        const createdAt = this.startAt + r.int(0, 4 * 24) * HOUR + r.int(0, 3599) * 1000;
+        const customer: WorldCustomer = {
+          id: customerId, status: r.pick(['MEMBER', 'MEMBER', 'MEMBER', 'PROSPECT', 'FORMER_MEMBER'] as const), accessRefusal: r.chance(0.05),
+          customerNumber: `C-${customerId}`, studioId: studio.id, createdAt, firstName, lastName,
+          dateOfBirth: isoDate(Date.UTC(r.int(1950, 2005), r.int(0, 11), r.int(1, 28))), gender: r.pick(['MALE', 'FEMALE', 'UNISEX'] as const),
+          email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(), phoneNumberPrivate: r.chance(0.5) ? `+49 30 ${r.int(1_000_000, 9_999_999)}` : null,
+          phoneNumberMobile: `+49 170 ${r.int(1_000_000, 9_999_999)}`, address: { street: r.pick(['Hauptstraße', 'Gartenweg', 'Lindenallee']), houseNumber: String(r.int(1, 120)), zipCode, city, country: 'DE' },
+          preferredLanguage: r.pick(['de', 'en']), iban: `DE${r.int(10, 99)}${String(r.int(0, 1e9)).padStart(9, '0')}${String(r.int(0, 1e9)).padStart(9, '0')}`, deletedAt: null,
+        };
+        this.customers.set(customer.id, customer);
+        emit(studio.id, customer.id, createdAt, 'CUSTOMER_CREATED');
+        this.communicationPreferences.set(customer.id, [
+          { messageCategory: 'GENERAL', channels: [{ communicationChannel: 'EMAIL', active: true }, { communicationChannel: 'LETTER', active: false }] },
+          { messageCategory: 'NEWSLETTER', channels: [{ communicationChannel: 'EMAIL', active: r.chance(0.5) }] },
+        ]);
+        if (r.chance(0.2)) emit(studio.id, customer.id, createdAt + r.int(1, 5) * DAY, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED');
+        if (r.chance(0.2)) emit(studio.id, customer.id, createdAt + r.int(1, 5) * DAY + 17_000, 'CUSTOMER_UPDATED');
+
+        if (customer.status !== 'PROSPECT') {
+          const contractCreatedAt = createdAt + r.int(5, 120) * 60_000;
+          const cancelled = customer.status === 'FORMER_MEMBER';
+          const price = r.pick([19.99, 29.9, 39.5, 49]);
+          const contract: WorldContract = {
+            id: this.nextId('contract'), customerId: customer.id, rateName: r.pick(['Basic', 'Premium', 'Flex']), contractStatus: cancelled ? 'INACTIVE' : 'ACTIVE',
+            createdAt: contractCreatedAt, startDate: isoDate(contractCreatedAt), endDate: isoDate(contractCreatedAt + 365 * DAY), cancelled,
+            cancellationDate: cancelled ? isoDate(contractCreatedAt + 2 * DAY) : null, term: { periodValue: r.pick([1, 12]), periodUnit: 'MONTH' },
+            basePrice: { amount: price, currency: 'EUR' }, currentPrice: { amount: r.chance(0.8) ? price : price - 5, currency: 'EUR' },
+          };
+          this.contracts.push(contract);
+          emit(studio.id, customer.id, contract.createdAt, 'CONTRACT_CREATED', { contractId: contract.id });
+        }
+
+        // Visits: one per chosen day, mostly at the home studio; the last may still be open.
+        let day = Math.ceil((createdAt - this.startAt) / DAY);
+        const lastDay = (this.endAt - this.startAt) / DAY;
+        while ((day += r.int(1, 4)) < lastDay) {
+          const at = this.startAt + day * DAY + r.int(6, 21) * HOUR + r.int(0, 3599) * 1000;
+          if (at >= this.endAt) break;
+          const where = r.chance(0.8) ? studio : r.pick(this.studios);
+          const out = at + r.int(20, 150) * 60_000;
+          const checkin: WorldCheckin = { checkinId: this.nextId('checkin'), customerId: customer.id, studioId: where.id, checkInAt: at, checkOutAt: out < this.endAt && r.chance(0.95) ? out : null };
+          this.checkins.push(checkin);
+          emit(where.id, customer.id, at, 'CUSTOMER_CHECKIN');
+          if (checkin.checkOutAt !== null) emit(where.id, customer.id, checkin.checkOutAt, 'CUSTOMER_CHECKOUT');
+        }
+
+        // Bookings at the home studio (booking lists are per studio: see server.ts).
+        for (const slot of studioSlots) {
+          if (slot.startAt <= createdAt + HOUR || !r.chance(0.25)) continue;
+          const bookedAt = Math.max(createdAt + 30 * 60_000, slot.startAt - r.int(2, 96) * HOUR);
+          const booking: WorldClassBooking = {
+            bookingId: this.nextId('classBooking'), customerId: customer.id, classId: slot.classId, classSlotId: slot.id, bookedAt,
+            cancelledAt: r.chance(0.2) ? bookedAt + Math.floor((slot.startAt - bookedAt) * r.next()) : null,
+          };
+          if (booking.bookedAt >= this.endAt || (booking.cancelledAt ?? 0) >= this.endAt) continue;
+          this.classBookings.set(booking.bookingId, booking);
+          emit(studio.id, booking.bookingId, booking.bookedAt, 'CLASS_BOOKING_CREATED');
+          if (booking.cancelledAt !== null) emit(studio.id, booking.bookingId, booking.cancelledAt, 'CLASS_BOOKING_CANCELLED');
+        }
+        if (r.chance(0.4)) {
+          const bookedAt = createdAt + r.int(1, 48) * HOUR;
+          const startAt = bookedAt + r.int(24, 96) * HOUR;
+          if (bookedAt < this.endAt) {
+            const booking: WorldAppointmentBooking = {
+              bookingId: this.nextId('appointmentBooking'), customerId: customer.id, studioId: studio.id, title: r.pick(['Personal training', 'Body check', 'Physio']),
+              bookedAt, startAt, endAt: startAt + HOUR, cancelledAt: r.chance(0.25) ? Math.min(this.endAt - 1, bookedAt + r.int(1, 20) * HOUR) : null,
+            };
+            this.appointmentBookings.set(booking.bookingId, booking);
+            emit(studio.id, booking.bookingId, bookedAt, 'APPOINTMENT_BOOKING_CREATED');
+            if (booking.cancelledAt !== null) emit(studio.id, booking.bookingId, booking.cancelledAt, 'APPOINTMENT_BOOKING_CANCELLED');
+          }
+        }
+      }
+    }
+
+    // The upstream sends as things happen: in time order (ties keep generation order).
+    pending
+      .map((p, index) => ({ p, index }))
+      .sort((a, b) => a.p.timestamp - b.p.timestamp || a.index - b.index)
+      .forEach(({ p }) => this.send(p.studioId, p.entityId, p.timestamp, p.type, p.content));
+    this.now = this.endAt;
+  }
+}
