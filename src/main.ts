@@ -19,6 +19,8 @@ import type { EventFeed } from './realtime/event-feed.js';
 import { EventLog } from './realtime/event-log.js';
 import { openRedisEventFeed } from './realtime/redis-event-feed.js';
 import { SharedLoads } from './realtime/shared-loads.js';
+import { Hydration } from './upstream/hydration/hydration.js';
+import { OpenApiClient } from './upstream/open-api.client.js';
 
 /** A running service. */
 export interface App {
@@ -31,6 +33,8 @@ export interface App {
   readonly bus: EventFeed;
   /** GraphQL over WebSocket on `/graphql`. */
   readonly subscriptions: SubscriptionServer;
+  /** Fills records from the upstream Open API after events (src/upstream/hydration/). */
+  readonly hydration: Hydration;
   /**
    * Closes the WebSockets (1001), stops taking webhooks, finishes those in flight (and announces
    * their events), then closes the event feed and the database. Idempotent.
@@ -54,10 +58,15 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let graphql: GraphQLHandler;
   let feed: EventFeed;
   let tokens: TokenService;
+  /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
+  let queueWriter: SqlWriter;
   const log = new EventLog(dataSource);
   try {
     const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
     opened.push(() => sqlWriter.close());
+    const ownQueueWriter = config.database.kind === 'postgres' ? openSqlWriter(config.database, { ingestLock: false }) : undefined;
+    if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
+    queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
     const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,
@@ -89,6 +98,12 @@ export async function start(config: Config, logger: Logger = createLogger(config
     tokenRecheckMs: config.realtime.tokenRecheckMs,
   });
   const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => feed.publish(events) });
+  const hydration = new Hydration({
+    config: config.hydration, writer, queue: queueWriter, feed, logger,
+    openApi: ({ baseUrl, apiKey }) => new OpenApiClient({
+      baseUrl, apiKey, logger, requestsPerWindow: config.openApi.requestsPerMinute, timeoutMs: config.openApi.timeoutMs, maxAttempts: config.openApi.maxAttempts,
+    }),
+  });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
 
@@ -130,6 +145,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
   }
+  hydration.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' }, 'gymgraph listening');
 
@@ -151,14 +167,17 @@ export async function start(config: Config, logger: Logger = createLogger(config
       if ((await Promise.race([finished, timeout])) === 'timeout') logger.warn('shutdown timeout: closing with work in flight');
       server.closeAllConnections();
       await closed;
+      // Before the feed and the writer: finished jobs are committed and announced, the rest handed back.
+      await hydration.stop();
       await graphql.stop();
       await feed.close();
+      if (queueWriter !== writer) await queueWriter.close();
       await writer.close();
       await dataSource.destroy();
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, hydration, stop };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

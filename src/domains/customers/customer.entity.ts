@@ -122,7 +122,7 @@ export class Customer extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   addressCountry!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in (e.g. `de`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   preferredLanguage!: string | null;
 

@@ -89,7 +89,7 @@ export class HydrationJob {
   @Column({ type: 'varchar', length: 16 })
   state!: HydrationJobState;
 
-  /** Bumped by every event asking for the job; a run that started from an older version runs again. */
+  /** Bumped each time the scanner queues the job again (events read together count once); a run that started from an older version runs again. */
   @Column({ type: 'integer' })
   version!: number;
 
