@@ -97,8 +97,14 @@ export async function start(config: Config, logger: Logger = createLogger(config
     connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
     tokenRecheckMs: config.realtime.tokenRecheckMs,
   });
-  const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => feed.publish(events) });
-  const hydration = new Hydration({
+  let hydration: Hydration | undefined;
+  const ingestor = new Ingestor(writer, logger, {
+    onCommitted: (events) => {
+      hydration?.requestScan();
+      return feed.publish(events);
+    },
+  });
+  hydration = new Hydration({
     config: config.hydration, writer, queue: queueWriter, feed, logger,
     openApi: ({ baseUrl, apiKey }) => new OpenApiClient({
       baseUrl, apiKey, logger, requestsPerWindow: config.openApi.requestsPerMinute, timeoutMs: config.openApi.timeoutMs, maxAttempts: config.openApi.maxAttempts,
@@ -145,7 +151,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
     for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
   }
-  hydration.start();
+  const started = hydration;
+  started.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' }, 'gymgraph listening');
 
@@ -168,7 +175,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       server.closeAllConnections();
       await closed;
       // Before the feed and the writer: finished jobs are committed and announced, the rest handed back.
-      await hydration.stop();
+      await started.stop();
       await graphql.stop();
       await feed.close();
       if (queueWriter !== writer) await queueWriter.close();
@@ -177,7 +184,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, hydration, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, hydration: started, stop };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

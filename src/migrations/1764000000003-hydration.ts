@@ -1,7 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Columns hydration fills from the Open API: all nullable, so `ADD COLUMN` is the same on both dialects. */
-const COLUMNS: readonly (readonly [table: string, column: string, type: string])[] = [
+/**
+ * Columns hydration fills from the Open API: all nullable, so `ADD COLUMN` is the same on both
+ * dialects. Exported for tests that compare what the events alone made.
+ */
+export const HYDRATED_COLUMNS: readonly (readonly [table: string, column: string, type: string])[] = [
   ...([
     ['status', 'text'], ['accessRefused', 'boolean'], ['customerNumber', 'text'], ['homeStudioUpstreamId', 'bigint'], ['registeredAt', 'bigint'],
     ['firstName', 'text'], ['lastName', 'text'], ['dateOfBirth', 'text'], ['gender', 'text'], ['email', 'text'], ['phonePrivate', 'text'],
@@ -44,7 +47,7 @@ export class Hydration1764000000003 implements MigrationInterface {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
     const id = postgres ? `"id" SERIAL NOT NULL PRIMARY KEY` : `"id" integer PRIMARY KEY AUTOINCREMENT NOT NULL`;
     const varchar = postgres ? 'character varying' : 'varchar';
-    for (const [table, column, type] of COLUMNS) await queryRunner.query(`ALTER TABLE "${table}" ADD COLUMN "${column}" ${type}`);
+    for (const [table, column, type] of HYDRATED_COLUMNS) await queryRunner.query(`ALTER TABLE "${table}" ADD COLUMN "${column}" ${type}`);
     await queryRunner.query(
       `CREATE TABLE "classes" (${id}, "tenantId" integer NOT NULL, "studioId" integer NOT NULL, "classId" bigint NOT NULL, "title" text, "type" text, ` +
         `"durationMinutes" integer, "category" text, "bookable" boolean, "hydratedAt" bigint NOT NULL)`,
@@ -70,6 +73,6 @@ export class Hydration1764000000003 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const table of ['log_cursors', 'hydration_jobs', 'communication_preferences', 'classes']) await queryRunner.query(`DROP TABLE "${table}"`);
-    for (const [table, column] of [...COLUMNS].reverse()) await queryRunner.query(`ALTER TABLE "${table}" DROP COLUMN "${column}"`);
+    for (const [table, column] of [...HYDRATED_COLUMNS].reverse()) await queryRunner.query(`ALTER TABLE "${table}" DROP COLUMN "${column}"`);
   }
 }

@@ -34,7 +34,7 @@ export interface HydrationOptions {
    * that it never waits for webhooks nor makes them wait.
    */
   readonly queue: SqlWriter;
-  /** Where committed events are announced: hydration's own events go out here; its arrivals wake the scanner. */
+  /** Where committed events are announced: hydration's own events go out here. */
   readonly feed: EventFeed;
   /** Makes a studio's Open API client. Clients are reused per (base URL, key): their rate limits live inside. */
   readonly openApi: (access: OpenApiAccess) => OpenApi;
@@ -96,7 +96,6 @@ export class Hydration {
   private wakeUp: (() => void) | undefined;
   private scanWanted = true;
   private lastScan = 0;
-  private unsubscribe: (() => void) | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly reads: HydrationReads;
 
@@ -118,9 +117,6 @@ export class Hydration {
   /** Starts scanning and running jobs (nothing when hydration is disabled). */
   start(): void {
     if (!this.options.config.enabled || this.loop) return;
-    this.unsubscribe = this.options.feed.subscribe((events) => {
-      if (events.some((e) => e.type !== RECORD_HYDRATED_EVENT_TYPE)) this.requestScan();
-    });
     const leaseMs = this.options.config.leaseMs;
     this.renewTimer = setInterval(() => {
       if (this.active.size === 0) return;
@@ -133,7 +129,10 @@ export class Hydration {
     this.loop = this.run();
   }
 
-  /** Asks for a scan of the log soon (new events were announced). */
+  /**
+   * Asks for a scan of the log soon: the ingestor calls it after each commit (a flag and a timer,
+   * nothing more). Events stored by other instances are found by the poll (`pollMs`).
+   */
   requestScan(): void {
     this.scanWanted = true;
     this.wake();
@@ -146,7 +145,6 @@ export class Hydration {
   async stop(): Promise<void> {
     if (this.stopping) return this.loop;
     this.stopping = true;
-    this.unsubscribe?.();
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.wake();
     await this.loop;
