@@ -63,11 +63,13 @@ async function main(): Promise<void> {
   if (options.db === 'postgres' && (await probePostgres(pgAdmin)) !== undefined) throw new Error(`PostgreSQL not reachable at ${redact(pgAdmin)}`);
 
   // A world big enough that its stream has at least `--events` deliveries; the burst is its first `--events`.
+  // One studio, so one Open API key: the upstream counts its limit per key and endpoint, and the
+  // stand-in's per-endpoint figures are then exactly what that limit applies to.
   let days = 14;
-  let world = new World({ seed: 42, studios: 3, customersPerStudio: Math.ceil(options.customers / 3), days });
-  while (world.deliveries.length < options.events && days < 365) {
+  let world = new World({ seed: 42, studios: 1, customersPerStudio: options.customers, days });
+  while (world.deliveries.length < options.events && days < 730) {
     days *= 2;
-    world = new World({ seed: 42, studios: 3, customersPerStudio: Math.ceil(options.customers / 3), days });
+    world = new World({ seed: 42, studios: 1, customersPerStudio: options.customers, days });
   }
   const burst = world.deliveries.slice(0, options.events);
   const standin = await startStandin({ world, limitPerWindow: options.limit, windowMs: 60_000 });

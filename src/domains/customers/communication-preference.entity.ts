@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn } from '../../db/columns.js';
 
@@ -20,6 +20,7 @@ export class CommunicationChannelConsent {
 @Entity('communication_preferences')
 @Index('communication_preferences_customer', ['tenantId', 'customerId', 'position'], { unique: true })
 export class CommunicationPreference {
+  @Field(() => ID, { description: 'Our id for this row (replaced each time the preferences are read again).' })
   @PrimaryGeneratedColumn()
   id!: number;
 
