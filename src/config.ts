@@ -18,6 +18,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Subscriptions over WebSocket (`/graphql`, protocol `graphql-transport-ws`). */
   readonly realtime: RealtimeConfig;
+  /** Hydration of records from the upstream Open API (src/upstream/hydration/). */
+  readonly hydration: HydrationConfig;
   /** `ADMIN_TOKEN`: bootstrap admin bearer token for the API. */
   readonly adminToken: string | undefined;
   /** `NODE_ENV`. @default "development" */
@@ -92,6 +94,41 @@ export interface RealtimeConfig {
   readonly connectionInitTimeoutMs: number;
 }
 
+/**
+ * Hydration: after an event is stored, a durable job reads the current state of what it names
+ * from the studio's Open API and fills the record (src/upstream/hydration/hydration.ts).
+ */
+export interface HydrationConfig {
+  /**
+   * `HYDRATION_ENABLED`: `true` or `false`. Off, no jobs are queued or run on this instance (the
+   * scanner's cursor stays where it is, so turning it on again catches up). @default true
+   */
+  readonly enabled: boolean;
+  /** `HYDRATION_CONCURRENCY`: jobs one instance runs at the same time. @default 8 */
+  readonly concurrency: number;
+  /** `HYDRATION_MAX_ATTEMPTS`: failed attempts in a row after which a job is parked. @default 8 */
+  readonly maxAttempts: number;
+  /**
+   * `HYDRATION_RETRY_BASE_MS`: backoff after the first failure; each further failure doubles it (up to
+   * `HYDRATION_RETRY_MAX_MS`), and the wait is drawn between half and all of it (jitter). @default 2000
+   */
+  readonly retryBaseMs: number;
+  /** `HYDRATION_RETRY_MAX_MS`: the longest backoff. @default 300000 (5 minutes) */
+  readonly retryMaxMs: number;
+  /**
+   * `HYDRATION_DELAY_MS`: how long after the first event a new job waits before it runs, so that a
+   * burst of events about one record (five CUSTOMER_UPDATED in a second) costs one read. @default 1000
+   */
+  readonly delayMs: number;
+  /** `HYDRATION_POLL_MS`: how often an idle instance looks for new events and due jobs. @default 500 */
+  readonly pollMs: number;
+  /**
+   * `HYDRATION_LEASE_MS`: how long a claimed job belongs to its instance; renewed while it runs, so
+   * it only matters when an instance dies — its jobs run elsewhere once the lease ran out. @default 60000
+   */
+  readonly leaseMs: number;
+}
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
   | { readonly kind: 'postgres'; readonly url: string };
@@ -123,6 +160,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return value;
   };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    problems.push(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+    return fallback;
+  };
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -144,6 +188,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokenRecheckMs: int('WS_TOKEN_RECHECK_MS', 5000, 50, 3_600_000),
       connectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 50, 600_000),
     },
+    hydration: {
+      enabled: bool('HYDRATION_ENABLED', true),
+      concurrency: int('HYDRATION_CONCURRENCY', 8, 1, 256),
+      maxAttempts: int('HYDRATION_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: int('HYDRATION_RETRY_BASE_MS', 2000, 1, 3_600_000),
+      retryMaxMs: int('HYDRATION_RETRY_MAX_MS', 300_000, 1, 86_400_000),
+      delayMs: int('HYDRATION_DELAY_MS', 1000, 0, 3_600_000),
+      pollMs: int('HYDRATION_POLL_MS', 500, 10, 60_000),
+      leaseMs: int('HYDRATION_LEASE_MS', 60_000, 1000, 3_600_000),
+    },
     adminToken: parseAdminToken(env.ADMIN_TOKEN, problems),
     nodeEnv,
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
@@ -155,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lookbackMs: parseDuration('RECONCILE_LOOKBACK', env.RECONCILE_LOOKBACK, 7 * DAY_MS, problems)!,
     },
   };
+  if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
+    problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -22,6 +22,7 @@ import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { openApiClientFor } from './upstream/open-api.client.js';
+import { Hydration } from './upstream/hydration/hydration.js';
 
 /** A running service. */
 export interface App {
@@ -36,6 +37,8 @@ export interface App {
   readonly subscriptions: SubscriptionServer;
   /** The scheduled reconciliation (`RECONCILE_EVERY`), if configured. */
   readonly reconciliation: ReconcileScheduler | undefined;
+  /** Fills records from the upstream Open API after events (src/upstream/hydration/). */
+  readonly hydration: Hydration;
   /**
    * Closes the WebSockets (1001), stops taking webhooks, finishes those in flight (and announces
    * their events), then closes the event feed and the database. Idempotent.
@@ -59,10 +62,15 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let graphql: GraphQLHandler;
   let feed: EventFeed;
   let tokens: TokenService;
+  /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
+  let queueWriter: SqlWriter;
   const log = new EventLog(dataSource);
   try {
     const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
     opened.push(() => sqlWriter.close());
+    const ownQueueWriter = config.database.kind === 'postgres' ? openSqlWriter(config.database, { ingestLock: false }) : undefined;
+    if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
+    queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
     const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,
@@ -93,7 +101,17 @@ export async function start(config: Config, logger: Logger = createLogger(config
     connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
     tokenRecheckMs: config.realtime.tokenRecheckMs,
   });
-  const ingestor = new Ingestor(writer, logger, { onCommitted: (events) => feed.publish(events) });
+  let hydration: Hydration | undefined;
+  const ingestor = new Ingestor(writer, logger, {
+    onCommitted: (events) => {
+      hydration?.requestScan();
+      return feed.publish(events);
+    },
+  });
+  hydration = new Hydration({
+    config: config.hydration, writer, queue: queueWriter, feed, logger,
+    openApi: (studio) => openApiClientFor(studio, config.openApi, logger),
+  });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
   // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
@@ -143,6 +161,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
     for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
   }
+  const started = hydration;
+  started.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' }, 'gymgraph listening');
 
@@ -165,14 +185,17 @@ export async function start(config: Config, logger: Logger = createLogger(config
       if ((await Promise.race([finished, timeout])) === 'timeout') logger.warn('shutdown timeout: closing with work in flight');
       server.closeAllConnections();
       await closed;
+      // Before the feed and the writer: finished jobs are committed and announced, the rest handed back.
+      await started.stop();
       await graphql.stop();
       await feed.close();
+      if (queueWriter !== writer) await queueWriter.close();
       await writer.close();
       await dataSource.destroy();
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration: started, stop };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

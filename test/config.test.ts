@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
       redisUrl: undefined,
       realtime: { redisChannel: 'gymgraph:events', maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
+      hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
       adminToken: undefined,
       nodeEnv: 'development',
       logLevel: 'info',
@@ -55,12 +56,15 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_MAX_BODY_BYTES: '2048', SHUTDOWN_TIMEOUT_MS: '0',
       REDIS_CHANNEL: 'acme-prod:events', SUBSCRIPTION_MAX_QUEUE: '50', SUBSCRIPTION_MAX_BUFFERED_BYTES: '65536',
       WS_TOKEN_RECHECK_MS: '1000', WS_CONNECTION_INIT_TIMEOUT_MS: '10000',
+      HYDRATION_ENABLED: 'false', HYDRATION_CONCURRENCY: '2', HYDRATION_MAX_ATTEMPTS: '3', HYDRATION_RETRY_BASE_MS: '100',
+      HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
       redisUrl: 'redis://127.0.0.1:6379', webhookMaxBodyBytes: 2048, shutdownTimeoutMs: 0,
       realtime: { redisChannel: 'acme-prod:events', maxQueuedEvents: 50, maxBufferedBytes: 65536, tokenRecheckMs: 1000, connectionInitTimeoutMs: 10_000 },
+      hydration: { enabled: false, concurrency: 2, maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1000, delayMs: 0, pollMs: 50, leaseMs: 5000 },
       openApi: { requestsPerMinute: 500, timeoutMs: 2000, maxAttempts: 3 },
       reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
     });
@@ -84,6 +88,11 @@ describe('loadConfig', () => {
     ['SUBSCRIPTION_MAX_BUFFERED_BYTES', { SUBSCRIPTION_MAX_BUFFERED_BYTES: '10' }, /^SUBSCRIPTION_MAX_BUFFERED_BYTES must be an integer from 1024/],
     ['WS_TOKEN_RECHECK_MS', { WS_TOKEN_RECHECK_MS: 'often' }, /^WS_TOKEN_RECHECK_MS must be an integer from 50 to 3600000, got "often"$/],
     ['WS_CONNECTION_INIT_TIMEOUT_MS', { WS_CONNECTION_INIT_TIMEOUT_MS: '-1' }, /^WS_CONNECTION_INIT_TIMEOUT_MS must be an integer from 50 to 600000/],
+    ['HYDRATION_ENABLED', { HYDRATION_ENABLED: 'yes' }, /^HYDRATION_ENABLED must be true or false, got "yes"$/],
+    ['HYDRATION_CONCURRENCY', { HYDRATION_CONCURRENCY: '0' }, /^HYDRATION_CONCURRENCY must be an integer from 1 to 256, got "0"$/],
+    ['HYDRATION_MAX_ATTEMPTS', { HYDRATION_MAX_ATTEMPTS: 'many' }, /^HYDRATION_MAX_ATTEMPTS must be an integer from 1 to 100/],
+    ['HYDRATION_RETRY_MAX_MS', { HYDRATION_RETRY_BASE_MS: '5000', HYDRATION_RETRY_MAX_MS: '1000' }, /^HYDRATION_RETRY_MAX_MS \(1000\) must not be below HYDRATION_RETRY_BASE_MS \(5000\)$/],
+    ['HYDRATION_LEASE_MS', { HYDRATION_LEASE_MS: '10' }, /^HYDRATION_LEASE_MS must be an integer from 1000/],
   ])('when %s is invalid (%j), then a ConfigError naming it', (_name, env, message) => {
     const error = configError(env);
     expect(error.problems).toHaveLength(1);

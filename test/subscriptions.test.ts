@@ -105,7 +105,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const fields = KNOWN_EVENT_TYPES.map((type) => EVENT_SUBSCRIPTIONS[type].field);
       expect(new Set(fields).size).toBe(KNOWN_EVENT_TYPES.length);
       const subscription = (await buildGraphQLSchema()).getSubscriptionType()!.getFields();
-      expect(Object.keys(subscription).sort()).toEqual([...fields, 'events', 'occupancyChanged'].sort());
+      expect(Object.keys(subscription).sort()).toEqual([...fields, 'events', 'occupancyChanged', 'recordHydrated'].sort());
       const undescribed: string[] = [];
       for (const field of Object.values(subscription)) {
         if (!field.description) undescribed.push(field.name);

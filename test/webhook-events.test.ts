@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { HYDRATED_COLUMNS } from '../src/migrations/1764000000003-hydration.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 
@@ -118,7 +119,8 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
   const record = async (studio: Studio, table: string, column: string, id: number | string) => {
     const found = await rows(`SELECT * FROM ${table} WHERE "tenantId" = $1 AND "${column}" = $2`, [studio.tenantId, id]);
     expect(found.length).toBeLessThanOrEqual(1);
-    return found[0];
+    // The columns hydration fills stay null here (no studio has an Open API key): only what the events made is compared.
+    return omit(found[0], ...HYDRATED_COLUMNS.filter(([t]) => t === table).map(([, c]) => c));
   };
   const customer = (studio: Studio, customerId: number) => record(studio, 'customers', 'customerId', customerId);
 

@@ -62,4 +62,23 @@ export abstract class BookingRecord extends TenantRecord {
   })
   @IdColumn({ nullable: true })
   customerId!: number | null;
+
+  /**
+   * The upstream's own status, finer than `status` (hydrated): BOOKED, BOOKED_WITH_CONFIRMATION_REQUIRED,
+   * WAITING_LIST (classes only), CANCELED.
+   */
+  @Field(() => String, {
+    nullable: true,
+    description: "The operator's own booking status, finer than `status`: BOOKED, BOOKED_WITH_CONFIRMATION_REQUIRED, WAITING_LIST (class bookings only) or CANCELED (new values may appear). From the Open API; null until hydrated.",
+  })
+  @Column({ type: 'text', nullable: true })
+  bookingStatus!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Whether the customer took part: PARTICIPATING, NOT_PARTICIPATING or UNSET. From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  participantStatus!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the booking was last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

@@ -3,7 +3,9 @@ import { AggregatorMembership } from '../domains/aggregators/aggregator-membersh
 import { AppointmentBooking } from '../domains/appointments/appointment-booking.entity.js';
 import { ClassBooking } from '../domains/classes/class-booking.entity.js';
 import { ClassSlot } from '../domains/classes/class-slot.entity.js';
+import { GymClass } from '../domains/classes/class.entity.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
+import { CommunicationPreference } from '../domains/customers/communication-preference.entity.js';
 import { CustomerStudio } from '../domains/customers/customer-studio.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
@@ -13,6 +15,8 @@ import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.j
 import { Studio } from '../domains/studios/studio.entity.js';
 import { Tenant } from '../domains/studios/tenant.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
+import { LogCursor } from '../upstream/hydration/hydration-cursor.entity.js';
+import { HydrationJob } from '../upstream/hydration/hydration-job.entity.js';
 
 /** Every TypeORM entity of the product. */
 export const ENTITIES = [
@@ -31,4 +35,8 @@ export const ENTITIES = [
   DebtCollectionRun,
   TaxAdvisorExport,
   ApiToken,
+  GymClass,
+  CommunicationPreference,
+  HydrationJob,
+  LogCursor,
 ];

@@ -37,7 +37,9 @@ export interface SqlTx {
 export interface SqlWriter {
   readonly dialect: 'sqlite' | 'postgres';
   /**
-   * Runs `work` in one transaction. Callers serialise their transactions (the ingestor does).
+   * Runs `work` in one transaction. Transactions of one writer run one after another, each with its
+   * `afterCommit` (the ingestor and hydration share the writer, so their announcements leave in
+   * commit order too); a transaction waiting for the previous one costs a resolved promise.
    *
    * `afterCommit` runs once the transaction has committed and before the next ingest transaction of
    * any instance may begin (on PostgreSQL the ingest lock is held until it returns), so whatever it
@@ -60,12 +62,29 @@ export interface SqlWriterOptions {
    * transactions and the lock ends with COMMIT, saving a round trip per batch. @default true
    */
   readonly orderedAnnouncements?: boolean;
+  /**
+   * Take the ingest lock on PostgreSQL (see {@link SqlWriter.transaction}). Off for a writer that
+   * never appends to the event log (hydration's job bookkeeping), so it does not queue behind
+   * webhooks. @default true
+   */
+  readonly ingestLock?: boolean;
 }
 
 export function openSqlWriter(database: DatabaseConfig, options: SqlWriterOptions = {}): SqlWriter {
   return database.kind === 'sqlite'
     ? new SqliteWriter(database.file)
-    : new PostgresWriter(database.url, options.orderedAnnouncements ?? true);
+    : new PostgresWriter(database.url, options.orderedAnnouncements ?? true, options.ingestLock ?? true);
+}
+
+/** Runs tasks one after another, each started once the previous one has settled. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }
 
 class SqliteWriter implements SqlWriter, SqlTx {
@@ -87,7 +106,13 @@ class SqliteWriter implements SqlWriter, SqlTx {
     return statement;
   }
 
-  async transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
+  private readonly serial = new Serial();
+
+  transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
+    return this.serial.run(() => this.transactionNow(work, afterCommit));
+  }
+
+  private async transactionNow<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     // IMMEDIATE takes the write lock up front, so a concurrent writer (the CLI) waits on
     // busy_timeout instead of failing half-way through the batch.
     this.statement('BEGIN IMMEDIATE').run();
@@ -99,7 +124,7 @@ class SqliteWriter implements SqlWriter, SqlTx {
       if (this.db.inTransaction) this.statement('ROLLBACK').run();
       throw error;
     }
-    // One process writes the log (the ingestor serialises its transactions): nothing to lock.
+    // One process writes the log, and this writer's transactions run one at a time: nothing to lock.
     if (afterCommit) await afterCommit(result);
     return result;
   }
@@ -165,9 +190,12 @@ class PostgresWriter implements SqlWriter {
   private readonly pool: pg.Pool;
   private readonly renumbered = new Map<string, string>();
 
+  private readonly serial = new Serial();
+
   constructor(
     url: string,
     private readonly orderedAnnouncements: boolean,
+    private readonly ingestLock: boolean,
   ) {
     this.pool = new pg.Pool({
       connectionString: url,
@@ -194,7 +222,12 @@ class PostgresWriter implements SqlWriter {
     return out;
   }
 
-  async transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
+  transaction<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
+    // Without the ingest lock nothing is announced in order: such a writer's transactions may overlap.
+    return this.ingestLock ? this.serial.run(() => this.transactionNow(work, afterCommit)) : this.transactionNow(work, afterCommit);
+  }
+
+  private async transactionNow<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     const client = await this.pool.connect();
     const tx = new PostgresTx(client, (text) => this.sql(text));
     // One ingest transaction at a time across every instance: sequence numbers are then handed out
@@ -203,7 +236,8 @@ class PostgresWriter implements SqlWriter {
     // until `afterCommit` has announced the events, so that announcements go out in commit order too
     // (see realtime/redis-event-feed.ts); otherwise COMMIT ends it. Queued: it travels with the first
     // statement.
-    tx.runLater(`BEGIN; SELECT ${this.orderedAnnouncements ? 'pg_advisory_lock' : 'pg_advisory_xact_lock'}(${INGEST_LOCK_KEY})`);
+    const locked = this.ingestLock && this.orderedAnnouncements;
+    tx.runLater(this.ingestLock ? `BEGIN; SELECT ${locked ? 'pg_advisory_lock' : 'pg_advisory_xact_lock'}(${INGEST_LOCK_KEY})` : 'BEGIN');
     let result: T;
     try {
       result = await work(tx);
@@ -220,7 +254,7 @@ class PostgresWriter implements SqlWriter {
       afterCommitError = { error };
     }
     try {
-      if (this.orderedAnnouncements) await client.query(`SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`);
+      if (locked) await client.query(`SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`);
       client.release();
     } catch {
       // The data is committed; dropping the connection releases the lock on the server.

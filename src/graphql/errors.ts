@@ -34,6 +34,10 @@ export enum ErrorCode {
   QUERY_TOO_DEEP = 'QUERY_TOO_DEEP',
   /** The query's estimated cost exceeds the limit; rejected before it runs. */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** A mutation names something that does not exist (e.g. `retryHydrationJob` with an unknown id). */
+  NOT_FOUND = 'NOT_FOUND',
+  /** A mutation does not fit the current state of what it names (e.g. retrying a job that is not parked). */
+  CONFLICT = 'CONFLICT',
 }
 
 /** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */

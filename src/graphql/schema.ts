@@ -20,13 +20,20 @@ import { VisitResolver } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
+import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
+import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
+import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
+import { RecordHydratedSubscriptionResolver } from '../upstream/hydration/record-hydrated.subscription.js';
 
 /** Every resolver of the API. */
 export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, VisitResolver,
   ContractResolver, CustomerContractsResolver, AggregatorMembershipResolver, CustomerAggregatorMembershipsResolver,
   ClassSlotResolver, ClassBookingResolver, CustomerClassBookingsResolver, AppointmentBookingResolver, CustomerAppointmentBookingsResolver,
   DeviceResolver, DebtCollectionRunResolver, TaxAdvisorExportResolver,
-  EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS] as const;
+  EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
+  // Hydration (src/upstream/hydration/): fields it fills, the admin view of its queue, its subscription.
+  CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
+  RecordHydratedSubscriptionResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here

@@ -1,5 +1,6 @@
-import { ObjectType } from 'type-graphql';
-import { Entity, Index } from 'typeorm';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, Entity, Index } from 'typeorm';
+import { TimeColumn } from '../../db/columns.js';
 import { BookingRecord } from '../../db/booking-record.js';
 
 /**
@@ -14,4 +15,22 @@ import { BookingRecord } from '../../db/booking-record.js';
 @Entity('appointment_bookings')
 @Index('appointment_bookings_key', ['tenantId', 'bookingId'], { unique: true })
 @Index('appointment_bookings_customer', ['tenantId', 'customerId'])
-export class AppointmentBooking extends BookingRecord {}
+export class AppointmentBooking extends BookingRecord {
+  // Hydrated from the Open API (`GET /v1/appointments/booking/{bookingId}`); null until then.
+
+  @Field(() => String, { nullable: true, description: 'What was booked, e.g. "Personal training". From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  title!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the appointment starts. From the Open API; null until hydrated.' })
+  @TimeColumn({ nullable: true })
+  startAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the appointment ends. From the Open API; null until hydrated.' })
+  @TimeColumn({ nullable: true })
+  endAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'The appointment\'s own state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  appointmentStatus!: string | null;
+}

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Entity, Index } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { BookingRecord } from '../../db/booking-record.js';
 import { IdColumn } from '../../db/columns.js';
 
@@ -33,4 +33,8 @@ export class ClassBooking extends BookingRecord {
   })
   @IdColumn({ nullable: true })
   classId!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The booked slot\'s state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  classSlotStatus!: string | null;
 }

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
@@ -54,4 +54,42 @@ export class ClassSlot extends TenantRecord {
   @Field(() => Date, { nullable: true, description: 'When the slot was cancelled upstream (the latest CLASS_SLOT_CANCELLED); null if it never was.' })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
+
+  // Hydrated from the Open API (`GET /v1/classes/{classId}/slots/{slotId}`); null until then.
+
+  @Field(() => Date, { nullable: true, description: 'When the slot starts. From the Open API; null until hydrated.' })
+  @TimeColumn({ nullable: true })
+  startAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the slot ends. From the Open API; null until hydrated.' })
+  @TimeColumn({ nullable: true })
+  endAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Places in the slot (capacity); null when unlimited or not hydrated.' })
+  @Column({ type: 'integer', nullable: true })
+  maxParticipants!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Places booked when the slot was last read from the Open API.' })
+  @Column({ type: 'integer', nullable: true })
+  bookedParticipants!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Customers on the waiting list when the slot was last read from the Open API.' })
+  @Column({ type: 'integer', nullable: true })
+  waitingListParticipants!: number | null;
+
+  /** JSON array of display names; exposed as `instructors`. */
+  @Column({ type: 'text', nullable: true })
+  instructorNames!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The upstream id of the room or area where the slot takes place.' })
+  @IdColumn({ nullable: true })
+  locationId!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The name of the room or area where the slot takes place, e.g. "Studio 2".' })
+  @Column({ type: 'text', nullable: true })
+  locationName!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the slot was last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

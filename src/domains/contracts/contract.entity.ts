@@ -1,5 +1,5 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import { Entity, Index } from 'typeorm';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 
@@ -31,4 +31,62 @@ export class Contract extends TenantRecord {
   @Field(() => Date, { nullable: true, description: 'When the contract last changed upstream (the latest CONTRACT_UPDATED).' })
   @TimeColumn({ nullable: true })
   updatedAt!: Date | null;
+
+  // Hydrated from the Open API (`GET /v1/customers/{customerId}/contracts`, matched by id); null until then.
+
+  @Field(() => String, { nullable: true, description: 'The name of the rate (tariff) the contract is on, e.g. "Premium 12 months". From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  rateName!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'ACTIVE or INACTIVE (new values may appear). From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  contractStatus!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The calendar date the contract was concluded upstream (ISO `2026-01-31`). From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  signedOn!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'First day of the contract (ISO calendar date). From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  startDate!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Last day of the contract (ISO calendar date); null when open-ended or not hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  endDate!: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'True once the contract has been cancelled (it may still run until `endDate`). From the Open API; null until hydrated.' })
+  @Column({ type: 'boolean', nullable: true })
+  cancelled!: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'The calendar date the cancellation was made (ISO); null when not cancelled.' })
+  @Column({ type: 'text', nullable: true })
+  cancellationDate!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Length of the minimum term, in `termUnit`s (12 for "12 months").' })
+  @Column({ type: 'integer', nullable: true })
+  termValue!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Unit of `termValue`: DAY, WEEK, MONTH or YEAR (as the operator sends it).' })
+  @Column({ type: 'text', nullable: true })
+  termUnit!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'The rate\'s regular price per billing period, in `basePriceCurrency`.' })
+  @Column({ type: 'double precision', nullable: true })
+  basePriceAmount!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 4217 currency of `basePriceAmount`, e.g. EUR.' })
+  @Column({ type: 'text', nullable: true })
+  basePriceCurrency!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'What the customer pays per billing period now (after discounts), in `currentPriceCurrency`.' })
+  @Column({ type: 'double precision', nullable: true })
+  currentPriceAmount!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 4217 currency of `currentPriceAmount`.' })
+  @Column({ type: 'text', nullable: true })
+  currentPriceCurrency!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the fields above were last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

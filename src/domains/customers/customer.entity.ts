@@ -49,4 +49,96 @@ export class Customer extends TenantRecord {
 
   @TimeColumn({ nullable: true })
   lastCheckoutAt!: Date | null;
+
+  // -------------------------------------------------------------------------------------------
+  // Hydrated from the Open API (`GET /v1/customers/{id}`); null until the first hydration.
+  // Personal data (names, contact, birth date, gender, address, language, customer number) is
+  // nulled again when the upstream says the customer is gone (404/403) or deleted them.
+  // -------------------------------------------------------------------------------------------
+
+  /** MEMBER, PROSPECT, FORMER_MEMBER, ... (open set). */
+  @Field(() => String, { nullable: true, description: "The customer's status in the operator's system: MEMBER, PROSPECT or FORMER_MEMBER (new values may appear). From the Open API; null until hydrated." })
+  @Column({ type: 'text', nullable: true })
+  status!: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'True when the operator refuses the customer entry to its studios (`accessRefusal`). From the Open API; null until hydrated.' })
+  @Column({ type: 'boolean', nullable: true })
+  accessRefused!: boolean | null;
+
+  @Field(() => String, { nullable: true, description: "The customer number the operator shows on cards and invoices. Personal data: null until hydrated, and again once the customer is gone." })
+  @Column({ type: 'text', nullable: true })
+  customerNumber!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The upstream id of the customer's home studio (the operator's studio id, not ours). From the Open API; null until hydrated." })
+  @IdColumn({ nullable: true })
+  homeStudioUpstreamId!: number | null;
+
+  @Field(() => Date, { nullable: true, description: "When the customer was created in the operator's system (`createdDateTime` of the Open API), whether or not CUSTOMER_CREATED arrived." })
+  @TimeColumn({ nullable: true })
+  registeredAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'First name. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  firstName!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Last name. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  lastName!: string | null;
+
+  /** ISO calendar date. */
+  @Field(() => String, { nullable: true, description: 'Date of birth as an ISO calendar date (`1990-04-01`). Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  dateOfBirth!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  gender!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E-mail address. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  email!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Private (landline) phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  phonePrivate!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Mobile phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  phoneMobile!: string | null;
+
+  /** Postal address, exposed as `address` (customer-hydrated-fields.resolver.ts). */
+  @Column({ type: 'text', nullable: true })
+  addressStreet!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  addressHouseNumber!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  addressZipCode!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  addressCity!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  addressCountry!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
+  @Column({ type: 'text', nullable: true })
+  preferredLanguage!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the fields above were last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When this service erased the personal data because the upstream deleted the customer or no longer lets it be read (404/403); null while it holds none erased. The record itself stays, as a tombstone.',
+  })
+  @TimeColumn({ nullable: true })
+  personalDataErasedAt!: Date | null;
+
+  /** When `communicationPreferences` were last read (an empty list is an answer too). */
+  @Field(() => Date, { nullable: true, description: 'When the communication preferences were last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  communicationPreferencesHydratedAt!: Date | null;
 }

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Entity, Index } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 
@@ -19,4 +19,22 @@ export class Device extends TenantRecord {
   @Field({ description: 'When the device was created upstream (DEVICE_CREATED).' })
   @TimeColumn()
   createdAt!: Date;
+
+  // Hydrated from the Open API (`GET /v1/devices`, matched by id); null until then.
+
+  @Field(() => String, { nullable: true, description: 'The name the operator gave the device, e.g. "Entrance turnstile". From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  name!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'GENERIC_CARD_READER, GENERIC_VENDING_READER or GENERIC_TIME_READER (new values may appear). From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  model!: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'True while the device is in service. From the Open API; null until hydrated.' })
+  @Column({ type: 'boolean', nullable: true })
+  active!: boolean | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the device was last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

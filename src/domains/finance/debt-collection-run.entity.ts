@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Entity, Index } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 
@@ -19,4 +19,26 @@ export class DebtCollectionRun extends TenantRecord {
   @Field({ description: 'When the run was created upstream (FINANCE_DEBT_COLLECTION_RUN_CREATED).' })
   @TimeColumn()
   createdAt!: Date;
+
+  // Hydrated from the Open API (`GET /v1/debt-collection/{runId}/details`); null until then.
+
+  @Field(() => String, { nullable: true, description: 'INTERNAL_PROCESSING, WAITING_FOR_CONFIRMATION, COMPLETED or FAILED (new values may appear). From the Open API; null until hydrated.' })
+  @Column({ type: 'text', nullable: true })
+  status!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The calendar date of the collection (ISO). From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  collectionDate!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'TRUST (the agency collects on the operator\'s behalf) or PURCHASE (the agency buys the debts). From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  collectionType!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'How the run was started, as the operator reports it. From the Open API.' })
+  @Column({ type: 'text', nullable: true })
+  origin!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the run was last read from the upstream Open API; null if never.' })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

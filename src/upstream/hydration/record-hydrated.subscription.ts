@@ -1,0 +1,165 @@
+import { Args, ArgsType, Field, Int, ObjectType, Resolver, Root, Subscription, createUnionType, registerEnumType } from 'type-graphql';
+import type { DataSource } from 'typeorm';
+import { AppointmentBooking } from '../../domains/appointments/appointment-booking.entity.js';
+import { ClassBooking } from '../../domains/classes/class-booking.entity.js';
+import { ClassSlot } from '../../domains/classes/class-slot.entity.js';
+import { GymClass } from '../../domains/classes/class.entity.js';
+import { Contract } from '../../domains/contracts/contract.entity.js';
+import { Customer } from '../../domains/customers/customer.entity.js';
+import { Device } from '../../domains/devices/device.entity.js';
+import { EventRecord } from '../../domains/events/event-record.entity.js';
+import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.entity.js';
+import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { unreachable } from '../../ingest/event-types.js';
+import type { LoggedEvent } from '../../ingest/ingestor.js';
+import { toEventRecord } from '../../realtime/event-log.js';
+import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
+import { listArgument } from '../../realtime/subscription.args.js';
+import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
+import { HYDRATED_RECORD_KINDS, type HydratedRecordKind } from './record-writes.js';
+
+export const HydratedRecordKindEnum = Object.fromEntries(HYDRATED_RECORD_KINDS.map((k) => [k, k])) as { readonly [K in HydratedRecordKind]: K };
+registerEnumType(HydratedRecordKindEnum, {
+  name: 'HydratedRecordKind',
+  description: 'Which kind of record hydration changed (`content.record` of a GYMGRAPH_RECORD_HYDRATED event).',
+  valuesConfig: {
+    customer: { description: 'A customer: status, names, contact, address, ... (`record` is the Customer).' },
+    communicationPreferences: { description: "A customer's communication preferences (`record` is the Customer; read `communicationPreferences`)." },
+    contract: { description: 'A contract: rate, status, dates, price.' },
+    classBooking: { description: 'A class booking: detailed status, customer, slot, class.' },
+    classSlot: { description: 'A class slot: times, capacity, booked and waiting counts, instructors, location.' },
+    class: { description: 'A class: title, type, duration, category.' },
+    appointmentBooking: { description: 'An appointment booking: times, title, status, customer.' },
+    device: { description: 'A device: name, model, active.' },
+    debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
+    taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
+  },
+});
+
+export const HydratedRecord = createUnionType({
+  name: 'HydratedRecord',
+  description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
+  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport] as const,
+});
+
+@ObjectType({ description: 'A record that hydration from the upstream Open API just changed, with the record as it stands now.' })
+export class RecordHydration {
+  @Field(() => EventRecord, { description: 'The GYMGRAPH_RECORD_HYDRATED event in the log (resume after its `seq`).' })
+  event!: EventRecord;
+
+  @Field(() => HydratedRecordKindEnum, { description: 'Which kind of record changed.' })
+  kind!: HydratedRecordKind;
+
+  @Field(() => [String], { description: 'The fields whose value changed, by their column names (e.g. `firstName`, `addressCity`, `bookingStatus`).' })
+  changedFields!: string[];
+
+  @Field({ description: "True when the change erased the customer's personal data (the upstream deleted the customer or no longer lets it be read)." })
+  personalDataErased!: boolean;
+
+  @Field(() => HydratedRecord, { nullable: true, description: 'The record as it stands now; null when this token may not see it.' })
+  record!: typeof HydratedRecord | null;
+}
+
+@ArgsType()
+export class RecordHydratedArgs {
+  @Field(() => [HydratedRecordKindEnum], { nullable: true, description: 'Only these kinds of record (default: all).' })
+  kinds?: HydratedRecordKind[] | null;
+
+  @Field(() => [Int], { nullable: true, description: 'Only records hydrated through these studios (among those this token may see).' })
+  studioIds?: number[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Resume: first every matching GYMGRAPH_RECORD_HYDRATED stored after this event `seq` (or `events` cursor), then live, with no gap and no duplicate.',
+  })
+  after?: string | null;
+}
+
+type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | null;
+
+function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
+  const record = event.content?.['record'];
+  return (HYDRATED_RECORD_KINDS as readonly unknown[]).includes(record) ? (record as HydratedRecordKind) : undefined;
+}
+
+/** The record a GYMGRAPH_RECORD_HYDRATED event is about, as it stands now, whoever asks. */
+function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSource): Promise<Loaded> {
+  const tenantId = event.tenantId;
+  const id = event.entityId;
+  switch (kind) {
+    case 'customer':
+    case 'communicationPreferences':
+      return dataSource.getRepository(Customer).findOne({ where: { tenantId, customerId: id } });
+    case 'contract':
+      return dataSource.getRepository(Contract).findOne({ where: { tenantId, contractId: id } });
+    case 'classBooking':
+      return dataSource.getRepository(ClassBooking).findOne({ where: { tenantId, bookingId: id } });
+    case 'classSlot':
+      return dataSource.getRepository(ClassSlot).findOne({ where: { tenantId, slotId: id } });
+    case 'class':
+      return dataSource.getRepository(GymClass).findOne({ where: { tenantId, classId: id } });
+    case 'appointmentBooking':
+      return dataSource.getRepository(AppointmentBooking).findOne({ where: { tenantId, bookingId: id } });
+    case 'device':
+      return dataSource.getRepository(Device).findOne({ where: { tenantId, deviceId: id } });
+    case 'debtCollectionRun':
+      return dataSource.getRepository(DebtCollectionRun).findOne({ where: { tenantId, runId: id } });
+    case 'taxAdvisorExport':
+      return dataSource.getRepository(TaxAdvisorExport).findOne({ where: { tenantId, exportId: id } });
+    default:
+      return unreachable(kind);
+  }
+}
+
+/**
+ * `recordHydrated`: the typed view of GYMGRAPH_RECORD_HYDRATED. The event stream is the `events`
+ * subscription's (same order, same `after`), so a client may use either and switch between them.
+ * One field with a union for the record, rather than one field per record kind: a client that
+ * mirrors records wants one ordered stream for all of them, and new kinds then only extend the union.
+ */
+@Resolver()
+export class RecordHydratedSubscriptionResolver {
+  @Subscription(() => RecordHydration, {
+    description:
+      'Each time hydration from the upstream Open API changes a record of a studio this token may see: which record, which fields, and the record as it stands now. ' +
+      'In commit order, each once, from the event log (GYMGRAPH_RECORD_HYDRATED events), so `after` resumes without gap.',
+    subscribe: ({ args, context }) => {
+      const { kinds, studioIds, after } = args as RecordHydratedArgs;
+      const ctx = context as GraphQLContext;
+      const { shared } = requireRealtime(ctx).services;
+      const wanted = listArgument(kinds, 'kinds');
+      if (wanted?.some((k) => !(HYDRATED_RECORD_KINDS as readonly string[]).includes(k))) throw clientError(ErrorCode.BAD_USER_INPUT, 'kinds: unknown kind');
+      return eventSubscription(
+        ctx,
+        {
+          types: [RECORD_HYDRATED_EVENT_TYPE],
+          studioIds: listArgument(studioIds, 'studioIds'),
+          ...(wanted ? { content: (content: LoggedEvent['content']) => wanted.includes(content?.['record'] as HydratedRecordKind) } : {}),
+        },
+        after,
+        async (event): Promise<RecordHydration | undefined> => {
+          const kind = kindOf(event);
+          if (!kind) return undefined;
+          const record = await shared.get(`hydrated:${event.seq}`, () => load(kind, event, ctx.dataSource));
+          // The event's studio is within the scope: it delivered an event about a customer (who is then
+          // visible to it) or read a class for it; any other record belongs to the studio of its earliest event.
+          const visible = record === null ? null
+            : record instanceof Customer || record instanceof GymClass ? record
+            : ctx.scope.allows(record.studioId) ? record : null;
+          const changed = event.content?.['changed'];
+          return {
+            event: toEventRecord(event), kind,
+            changedFields: Array.isArray(changed) ? changed.filter((c): c is string => typeof c === 'string') : [],
+            personalDataErased: event.content?.['erased'] === true,
+            record: visible,
+          };
+        },
+      );
+    },
+  })
+  recordHydrated(@Root() payload: RecordHydration, @Args(() => RecordHydratedArgs) _args: RecordHydratedArgs): RecordHydration {
+    return payload;
+  }
+}
