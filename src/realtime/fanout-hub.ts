@@ -1,0 +1,307 @@
+import type { LoggedEvent } from '../ingest/ingestor.js';
+import { deliver } from './event-bus.js';
+import type { EventFeed, EventListener } from './event-feed.js';
+import { matches, type EventSelector } from './event-log.js';
+
+/** What the hub needs of a WebSocket (`ws`'s WebSocket has it). */
+export interface FanoutSocket {
+  /** 1 while open (WebSocket.OPEN). */
+  readonly readyState: number;
+  /** Bytes waiting in the socket's send buffer. */
+  readonly bufferedAmount: number;
+  send(data: Buffer, options: { readonly binary: false }): void;
+  close(code: number, reason: string): void;
+}
+
+/** How the events of one group of subscriptions become the payload of their `next` messages. */
+export interface FanoutGroupSpec {
+  /** Which events the group wants: checked before anything is loaded or executed. */
+  readonly selector: EventSelector;
+  /** The event as the subscription field's root value; undefined skips it. */
+  readonly map: (event: LoggedEvent) => unknown;
+  /** The `payload` of the `next` message for a root value, as JSON text (executed and formatted). */
+  readonly render: (root: unknown) => Promise<string> | string;
+  /** The `payload` of the `error` message that ends the group when `map` or `render` threw, as JSON text. */
+  readonly fail: (error: unknown) => string;
+}
+
+export interface FanoutHubOptions {
+  readonly feed: Pick<EventFeed, 'subscribe'>;
+  /** Matching events a group may have waiting to be executed; beyond it every member is closed with `slow`. */
+  readonly maxQueued: number;
+  /** Bytes a member's socket may have waiting when a message is due; beyond it the socket is closed with `slow`. */
+  readonly maxBufferedBytes: number;
+  /** The close code and reason for a slow consumer (4008). */
+  readonly slow: { readonly code: number; readonly reason: string };
+  /** Sockets written to per turn of the event loop, so webhooks and other sockets are served between slices. @default 1000 */
+  readonly sliceSize?: number;
+  /** A standalone listener threw. */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+/** The graphql-ws connection state a member is registered in (`ctx.subscriptions`). */
+export interface FanoutRegistry {
+  readonly subscriptions: Record<string, unknown>;
+}
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+const OPEN = 1;
+/** Our messages are text frames (ws sends a Buffer as binary unless told). */
+const TEXT = { binary: false } as const;
+const NEXT = Buffer.from(',"type":"next","payload":');
+const CLOSE_BRACE = Buffer.from('}');
+
+/**
+ * One subscription (an operation id on a socket) served by a group. It stands in graphql-ws's
+ * `ctx.subscriptions[id]` as an async generator, so that graphql-ws's own `complete` handling and
+ * connection cleanup end it (by calling `return()`); it is never iterated.
+ */
+export class FanoutMember implements AsyncIterableIterator<never> {
+  group: FanoutGroup | undefined;
+  /** Events up to this `seq` were announced before the member joined: not for it. */
+  from = 0;
+  ended = false;
+
+  constructor(
+    readonly socket: FanoutSocket,
+    readonly id: string,
+    readonly registry: FanoutRegistry,
+  ) {}
+
+  /** Leaves the group (or, before joining, makes the join a no-op). Idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.group?.leave(this);
+    this.group = undefined;
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    return Promise.resolve(DONE);
+  }
+
+  return(): Promise<IteratorResult<never>> {
+    this.end();
+    return Promise.resolve(DONE);
+  }
+
+  throw(): Promise<IteratorResult<never>> {
+    this.end();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+}
+
+/**
+ * The subscriptions that share a document, variables and scope: each event is matched, mapped,
+ * executed and serialised once for all of them, then the same bytes go to every socket (with
+ * each subscription's id spliced in). Events are handled one after another, in `seq` order.
+ */
+export class FanoutGroup {
+  readonly members = new Set<FanoutMember>();
+  private readonly pending: LoggedEvent[] = [];
+  private running = false;
+  private disposed = false;
+
+  constructor(
+    private readonly hub: FanoutHub,
+    readonly key: string,
+    readonly spec: FanoutGroupSpec,
+  ) {}
+
+  /** Adds a member: it gets the events announced from now on. False when the member had already ended. */
+  join(member: FanoutMember): boolean {
+    if (member.ended || this.disposed) return false;
+    member.group = this;
+    member.from = this.hub.announced;
+    this.members.add(member);
+    return true;
+  }
+
+  leave(member: FanoutMember): void {
+    if (!this.members.delete(member)) return;
+    if (this.members.size === 0) this.dispose();
+  }
+
+  /** Takes the matching events of a batch; false when the group is over its queue limit. */
+  offer(events: readonly LoggedEvent[]): boolean {
+    const before = this.pending.length;
+    for (const event of events) if (matches(this.spec.selector, event)) this.pending.push(event);
+    if (this.pending.length === before) return true;
+    if (this.pending.length > this.hub.options.maxQueued) return false;
+    if (!this.running) void this.run();
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.disposed) {
+        const event = this.pending.shift();
+        if (!event) break;
+        let payload: string;
+        try {
+          const root = await this.spec.map(event);
+          if (root === undefined || this.disposed) continue;
+          payload = await this.spec.render(root);
+        } catch (error) {
+          this.failAll(this.spec.fail(error));
+          return;
+        }
+        if (this.disposed) break;
+        await this.hub.broadcast(this, event.seq, payload);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Closes every member's socket with the slow-consumer code (the group fell too far behind). */
+  overflow(): void {
+    const { code, reason } = this.hub.options.slow;
+    for (const member of [...this.members]) {
+      member.end();
+      member.socket.close(code, reason);
+    }
+  }
+
+  /** Ends every member with an `error` message (graphql-ws's answer when a subscription's source fails). */
+  private failAll(payload: string): void {
+    for (const member of [...this.members]) {
+      member.end();
+      if (member.registry.subscriptions[member.id] === member) delete member.registry.subscriptions[member.id];
+      if (member.socket.readyState === OPEN) member.socket.send(Buffer.from(`{"id":${JSON.stringify(member.id)},"type":"error","payload":${payload}}`), TEXT);
+    }
+    this.dispose();
+  }
+
+  private dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pending.length = 0;
+    this.hub.forget(this);
+  }
+}
+
+/**
+ * The one listener of this instance on the event feed. Subscriptions with the same shape share a
+ * {@link FanoutGroup}; streams that cannot be shared (resumed with `after`, `occupancyChanged`)
+ * listen here one by one. Announcements are handled on a later turn of the event loop
+ * (setImmediate), never inside `publish`, so a webhook's answer is written before its fan-out
+ * starts, and in the order they were announced.
+ */
+export class FanoutHub {
+  private readonly groups = new Map<string, FanoutGroup>();
+  private readonly listeners = new Set<EventListener>();
+  private readonly inbox: (readonly LoggedEvent[])[] = [];
+  private scheduled = false;
+  private readonly unsubscribe: () => void;
+  private readonly sliceSize: number;
+  /** The highest `seq` announced to this hub. */
+  announced = 0;
+
+  constructor(readonly options: FanoutHubOptions) {
+    this.sliceSize = options.sliceSize ?? 1000;
+    this.unsubscribe = options.feed.subscribe((events) => this.receive(events));
+  }
+
+  /**
+   * Listens to the events announced from now on, one listener per stream (EventFeed's `subscribe`):
+   * a batch announced before, still waiting for its turn, is not handed to it.
+   */
+  subscribe(listener: EventListener): () => void {
+    const from = this.announced;
+    const bound: EventListener = (events) => {
+      if (events[0]!.seq > from) return listener(events);
+      const fresh = events.filter((event) => event.seq > from);
+      if (fresh.length > 0) listener(fresh);
+    };
+    this.listeners.add(bound);
+    return () => this.listeners.delete(bound);
+  }
+
+  /** Open subscriptions: members of groups and standalone streams. */
+  get subscriptions(): number {
+    let count = this.listeners.size;
+    for (const group of this.groups.values()) count += group.members.size;
+    return count;
+  }
+
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  group(key: string): FanoutGroup | undefined {
+    return this.groups.get(key);
+  }
+
+  /** The group of `key`, created with `spec` if there is none. */
+  ensureGroup(key: string, spec: FanoutGroupSpec): FanoutGroup {
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new FanoutGroup(this, key, spec);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  forget(group: FanoutGroup): void {
+    if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+    for (const group of [...this.groups.values()]) for (const member of [...group.members]) member.end();
+    this.inbox.length = 0;
+  }
+
+  private receive(events: readonly LoggedEvent[]): void {
+    if (events.length === 0) return;
+    this.announced = Math.max(this.announced, events[events.length - 1]!.seq);
+    this.inbox.push(events);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    for (let events = this.inbox.shift(); events; events = this.inbox.shift()) {
+      deliver(this.listeners, events, this.options.onListenerError);
+      for (const group of [...this.groups.values()]) if (!group.offer(events)) group.overflow();
+    }
+  }
+
+  /**
+   * Sends one `next` message to every member that joined before `seq` was announced, `sliceSize`
+   * sockets per turn of the event loop. A member whose socket has more than `maxBufferedBytes`
+   * waiting is closed as a slow consumer instead.
+   */
+  async broadcast(group: FanoutGroup, seq: number, payload: string): Promise<void> {
+    const body = Buffer.from(payload);
+    const frames = new Map<string, Buffer>();
+    const { maxBufferedBytes, slow } = this.options;
+    let sent = 0;
+    for (const member of group.members) {
+      if (member.from >= seq) continue;
+      const { socket } = member;
+      if (socket.readyState !== OPEN) continue;
+      if (socket.bufferedAmount > maxBufferedBytes) {
+        member.end();
+        socket.close(slow.code, slow.reason);
+        continue;
+      }
+      let frame = frames.get(member.id);
+      if (!frame) {
+        frame = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(member.id)}`), NEXT, body, CLOSE_BRACE]);
+        if (frames.size < 64) frames.set(member.id, frame);
+      }
+      socket.send(frame, TEXT);
+      if (++sent % this.sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}
