@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
 import type { Logger } from '../log.js';
-import { FanoutHub, FanoutMember } from '../realtime/fanout-hub.js';
+import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
@@ -83,10 +83,11 @@ interface ConnectionParams {
 type Ctx = Context<ConnectionParams, Connection>;
 
 /**
- * One WebSocket, and the graphql-ws `WebSocket` adapter for it (graphql-ws calls `send`, `close`
- * and `onMessage` as methods): one object per connection, no closures.
+ * One WebSocket, the graphql-ws `WebSocket` adapter for it (graphql-ws calls `send`, `close` and
+ * `onMessage` as methods) and the fan-out hub's socket (`write` puts frames on the TCP socket ws
+ * runs on): one object per connection, no closures.
  */
-class Connection {
+class Connection implements FanoutSocket {
   viewer: Viewer | undefined;
   /** graphql-ws's state of this connection; set by `onConnect`. */
   ctx: Ctx | undefined;
@@ -100,9 +101,23 @@ class Connection {
 
   constructor(
     readonly socket: WebSocket,
+    /** The upgraded TCP socket under `socket`. ws writes whole frames to it, and so does the hub. */
+    private readonly tcp: Duplex,
     readonly id: string,
     private readonly parentLog: Logger,
   ) {}
+
+  get readyState(): number {
+    return this.socket.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  write(frames: Buffer): void {
+    this.tcp.write(frames);
+  }
 
   /** This connection's logger (made on first use: most connections never log). */
   get log(): Logger {
@@ -291,7 +306,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const { ctx, viewer } = connection;
     const prepared = prepare(message.payload);
     if (!ctx || !viewer || Array.isArray(prepared) || !planner.shareable((prepared as PreparedOperation).operation)) return connection.handle!(message);
-    const member = new FanoutMember(connection.socket, message.id, ctx);
+    const member = new FanoutMember(connection, message.id, ctx);
     // graphql-ws sees the id as taken (4409 on reuse) and ends the member on `complete` or close.
     (ctx.subscriptions as Record<string, unknown>)[message.id] = member;
     const group = await planner.group(viewer, prepared as PreparedOperation);
@@ -339,8 +354,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     (connections.get(this)?.log ?? log).info({ err: error }, 'WebSocket protocol error from a client');
   }
 
-  const open = (socket: WebSocket) => {
-    const connection = new Connection(socket, randomUUID(), log);
+  const open = (socket: WebSocket, tcp: Duplex) => {
+    const connection = new Connection(socket, tcp, randomUUID(), log);
     connections.set(socket, connection);
     socket.on('message', onSocketMessage);
     socket.once('close', onSocketClose);
@@ -402,7 +417,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(req, socket, head, open);
+      wss.handleUpgrade(req, socket, head, (ws) => open(ws, socket));
     },
     get connections() {
       return connections.size;

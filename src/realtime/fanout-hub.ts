@@ -3,13 +3,17 @@ import { deliver } from './event-bus.js';
 import type { EventFeed, EventListener } from './event-feed.js';
 import { matches, type EventSelector } from './event-log.js';
 
-/** What the hub needs of a WebSocket (`ws`'s WebSocket has it). */
+/**
+ * What the hub needs of a WebSocket connection. `write` takes complete WebSocket frames and puts
+ * them on the TCP socket as they are: the hub frames each message once for all its sockets.
+ */
 export interface FanoutSocket {
-  /** 1 while open (WebSocket.OPEN). */
+  /** 1 while open (WebSocket.OPEN); nothing may be written once the closing handshake began. */
   readonly readyState: number;
   /** Bytes waiting in the socket's send buffer. */
   readonly bufferedAmount: number;
-  send(data: Buffer, options: { readonly binary: false }): void;
+  /** Writes whole, unmasked server frames (never interleaved with another frame). */
+  write(frames: Buffer): void;
   close(code: number, reason: string): void;
 }
 
@@ -46,10 +50,43 @@ export interface FanoutRegistry {
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 const OPEN = 1;
-/** Our messages are text frames (ws sends a Buffer as binary unless told). */
-const TEXT = { binary: false } as const;
 const NEXT = Buffer.from(',"type":"next","payload":');
 const CLOSE_BRACE = Buffer.from('}');
+/** Events of a group rendered, then written together (one write per socket), when that many are waiting. */
+const MAX_BATCH = 64;
+/** Frames kept per broadcast for reuse (members with the same id share them). */
+const FRAME_CACHE = 64;
+
+/**
+ * One or more text messages as WebSocket frames (RFC 6455 5.2: FIN, opcode 1, unmasked, as a
+ * server sends them; no extension is negotiated), each message given as the chunks it is made of.
+ */
+export function textFrames(messages: readonly (readonly Buffer[])[]): Buffer {
+  const pieces: Buffer[] = [];
+  for (const chunks of messages) {
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    let header: Buffer;
+    if (length < 126) {
+      header = Buffer.from([0x81, length]);
+    } else if (length < 0x10000) {
+      header = Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+    } else {
+      header = Buffer.alloc(10);
+      header[0] = 0x81;
+      header[1] = 127;
+      header.writeBigUInt64BE(BigInt(length), 2);
+    }
+    pieces.push(header, ...chunks);
+  }
+  return Buffer.concat(pieces);
+}
+
+/** A rendered event: its `seq` and the JSON text of its `next` payload. */
+interface Rendered {
+  readonly seq: number;
+  readonly payload: Buffer;
+}
 
 /**
  * One subscription (an operation id on a socket) served by a group. It stands in graphql-ws's
@@ -128,31 +165,37 @@ export class FanoutGroup {
 
   /** Takes the matching events of a batch; false when the group is over its queue limit. */
   offer(events: readonly LoggedEvent[]): boolean {
-    const before = this.pending.length;
     for (const event of events) if (matches(this.spec.selector, event)) this.pending.push(event);
-    if (this.pending.length === before) return true;
-    if (this.pending.length > this.hub.options.maxQueued) return false;
-    if (!this.running) void this.run();
-    return true;
+    return this.pending.length <= this.hub.options.maxQueued;
   }
 
+  /** Starts handling the events offered, unless it is under way. */
+  kick(): void {
+    if (!this.running && this.pending.length > 0 && !this.disposed) void this.run();
+  }
+
+  /**
+   * Renders the waiting events in order (at most {@link MAX_BATCH} at a time), then broadcasts
+   * them together: when the fan-out falls behind, each socket gets the backlog in one write.
+   */
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (!this.disposed) {
-        const event = this.pending.shift();
-        if (!event) break;
-        let payload: string;
-        try {
-          const root = await this.spec.map(event);
-          if (root === undefined || this.disposed) continue;
-          payload = await this.spec.render(root);
-        } catch (error) {
-          this.failAll(this.spec.fail(error));
-          return;
+      while (!this.disposed && this.pending.length > 0) {
+        const events = this.pending.splice(0, MAX_BATCH);
+        const rendered: Rendered[] = [];
+        for (const event of events) {
+          try {
+            const root = await this.spec.map(event);
+            if (root === undefined || this.disposed) continue;
+            rendered.push({ seq: event.seq, payload: Buffer.from(await this.spec.render(root)) });
+          } catch (error) {
+            this.failAll(this.spec.fail(error));
+            return;
+          }
         }
         if (this.disposed) break;
-        await this.hub.broadcast(this, event.seq, payload);
+        if (rendered.length > 0) await this.hub.broadcast(this, rendered);
       }
     } finally {
       this.running = false;
@@ -173,7 +216,7 @@ export class FanoutGroup {
     for (const member of [...this.members]) {
       member.end();
       if (member.registry.subscriptions[member.id] === member) delete member.registry.subscriptions[member.id];
-      if (member.socket.readyState === OPEN) member.socket.send(Buffer.from(`{"id":${JSON.stringify(member.id)},"type":"error","payload":${payload}}`), TEXT);
+      if (member.socket.readyState === OPEN) member.socket.write(textFrames([[Buffer.from(`{"id":${JSON.stringify(member.id)},"type":"error","payload":${payload}}`)]]));
     }
     this.dispose();
   }
@@ -268,26 +311,30 @@ export class FanoutHub {
     setImmediate(() => this.drain());
   }
 
+  /** Hands every waiting announcement out, then starts the groups (which take their backlog at once). */
   private drain(): void {
     this.scheduled = false;
     for (let events = this.inbox.shift(); events; events = this.inbox.shift()) {
       deliver(this.listeners, events, this.options.onListenerError);
       for (const group of [...this.groups.values()]) if (!group.offer(events)) group.overflow();
     }
+    for (const group of [...this.groups.values()]) group.kick();
   }
 
   /**
-   * Sends one `next` message to every member that joined before `seq` was announced, `sliceSize`
-   * sockets per turn of the event loop. A member whose socket has more than `maxBufferedBytes`
-   * waiting is closed as a slow consumer instead.
+   * Writes the `next` messages of `rendered` to every member, each message only to the members
+   * that joined before its event was announced, `sliceSize` sockets per turn of the event loop.
+   * The frames are built once per distinct operation id (and starting event) and written as they
+   * are. A member whose socket has more than `maxBufferedBytes` waiting is closed as a slow
+   * consumer instead.
    */
-  async broadcast(group: FanoutGroup, seq: number, payload: string): Promise<void> {
-    const body = Buffer.from(payload);
+  async broadcast(group: FanoutGroup, rendered: readonly Rendered[]): Promise<void> {
     const frames = new Map<string, Buffer>();
     const { maxBufferedBytes, slow } = this.options;
+    const lastSeq = rendered[rendered.length - 1]!.seq;
     let sent = 0;
     for (const member of group.members) {
-      if (member.from >= seq) continue;
+      if (member.from >= lastSeq) continue;
       const { socket } = member;
       if (socket.readyState !== OPEN) continue;
       if (socket.bufferedAmount > maxBufferedBytes) {
@@ -295,12 +342,16 @@ export class FanoutHub {
         socket.close(slow.code, slow.reason);
         continue;
       }
-      let frame = frames.get(member.id);
-      if (!frame) {
-        frame = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(member.id)}`), NEXT, body, CLOSE_BRACE]);
-        if (frames.size < 64) frames.set(member.id, frame);
+      let first = 0;
+      while (rendered[first]!.seq <= member.from) first += 1;
+      const key = first === 0 ? member.id : `${first}\u0000${member.id}`;
+      let bytes = frames.get(key);
+      if (!bytes) {
+        const head = Buffer.from(`{"id":${JSON.stringify(member.id)}`);
+        bytes = textFrames(rendered.slice(first).map(({ payload }) => [head, NEXT, payload, CLOSE_BRACE]));
+        if (frames.size < FRAME_CACHE) frames.set(key, bytes);
       }
-      socket.send(frame, TEXT);
+      socket.write(bytes);
       if (++sent % this.sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
