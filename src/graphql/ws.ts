@@ -70,8 +70,8 @@ const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(E
 const PREPARED_CAPACITY = 1000;
 /** Longer queries are not remembered (the cache holds at most capacity x this many characters). */
 const PREPARED_MAX_QUERY = 10_000;
-/** Sockets pinged per turn of the event loop. */
-const PING_SLICE = 1000;
+/** Ticks over which one round of keep-alive pings is spread. */
+const KEEP_ALIVE_STEPS = 50;
 
 /** What a client sends in `connection_init`: `{ "authorization": "Bearer <token>" }` (or the bare token). */
 interface ConnectionParams {
@@ -364,29 +364,30 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     connection.closed = server.opened(connection, connection);
   };
 
-  // Keep-alive: every socket is pinged each interval, in slices; one that did not answer the
-  // previous ping is dropped. One timer for all, not one per socket.
-  let sweeping = false;
+  // Keep-alive: every socket is pinged once per interval, a share of them on each of
+  // KEEP_ALIVE_STEPS ticks, so that pinging (and reading the pongs of) thousands of sockets never
+  // holds up a fan-out; one that did not answer its previous ping is dropped. One timer for all.
+  let cycle: Connection[] = [];
+  let cursor = 0;
   const keepAlive = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    const sockets = [...connections.values()];
-    const slice = (from: number) => {
-      for (const connection of sockets.slice(from, from + PING_SLICE)) {
-        const { socket } = connection;
-        if (socket.readyState !== socket.OPEN) continue;
-        if (!connection.alive) {
-          socket.terminate();
-          continue;
-        }
-        connection.alive = false;
-        socket.ping();
+    if (cursor >= cycle.length) {
+      cycle = [...connections.values()];
+      cursor = 0;
+    }
+    const end = Math.min(cycle.length, cursor + Math.ceil(cycle.length / KEEP_ALIVE_STEPS));
+    for (; cursor < end; cursor++) {
+      const connection = cycle[cursor]!;
+      const { socket } = connection;
+      if (socket.readyState !== socket.OPEN) continue;
+      if (!connection.alive) {
+        socket.terminate();
+        continue;
       }
-      if (from + PING_SLICE < sockets.length) setImmediate(slice, from + PING_SLICE);
-      else sweeping = false;
-    };
-    slice(0);
-  }, keepAliveMs);
+      connection.alive = false;
+      socket.ping();
+    }
+    if (cursor >= cycle.length) cycle = [];
+  }, keepAliveMs / KEEP_ALIVE_STEPS);
   keepAlive.unref();
 
   // Revoking a token ends its connections, not only its next request.

@@ -52,9 +52,7 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 const OPEN = 1;
 const NEXT = Buffer.from(',"type":"next","payload":');
 const CLOSE_BRACE = Buffer.from('}');
-/** Events of a group rendered, then written together (one write per socket), when that many are waiting. */
-const MAX_BATCH = 64;
-/** Frames kept per broadcast for reuse (members with the same id share them). */
+/** Frames kept per walk for reuse (members with the same id and window share them). */
 const FRAME_CACHE = 64;
 
 /**
@@ -95,8 +93,11 @@ interface Rendered {
  */
 export class FanoutMember implements AsyncIterableIterator<never> {
   group: FanoutGroup | undefined;
-  /** Events up to this `seq` were announced before the member joined: not for it. */
-  from = 0;
+  /**
+   * The highest `seq` this member has been written (or that was announced before it joined):
+   * it is due the rendered events after it.
+   */
+  sent = 0;
   ended = false;
 
   constructor(
@@ -135,12 +136,22 @@ export class FanoutMember implements AsyncIterableIterator<never> {
 /**
  * The subscriptions that share a document, variables and scope: each event is matched, mapped,
  * executed and serialised once for all of them, then the same bytes go to every socket (with
- * each subscription's id spliced in). Events are handled one after another, in `seq` order.
+ * each subscription's id spliced in).
+ *
+ * Two loops run side by side. Rendering takes the matching events one after another, in `seq`
+ * order, and appends them to the window. Sending walks the members and writes each one what it is
+ * due of the window in one write; events rendered while a walk is under way reach the members not
+ * yet walked in the same walk, and the ones already walked in the next (which skips everyone
+ * else). So an event reaches every socket within about one walk of being rendered, and a socket
+ * gets a backlog in one write.
  */
 export class FanoutGroup {
   readonly members = new Set<FanoutMember>();
   private readonly pending: LoggedEvent[] = [];
-  private running = false;
+  /** Rendered events, in `seq` order, not yet written to every member. */
+  private rendered: Rendered[] = [];
+  private rendering = false;
+  private sending = false;
   private disposed = false;
 
   constructor(
@@ -153,7 +164,7 @@ export class FanoutGroup {
   join(member: FanoutMember): boolean {
     if (member.ended || this.disposed) return false;
     member.group = this;
-    member.from = this.hub.announced;
+    member.sent = this.hub.announced;
     this.members.add(member);
     return true;
   }
@@ -163,42 +174,57 @@ export class FanoutGroup {
     if (this.members.size === 0) this.dispose();
   }
 
+  /** The rendered events not yet written to every member (appended to while a walk runs). */
+  get window(): readonly Rendered[] {
+    return this.rendered;
+  }
+
   /** Takes the matching events of a batch; false when the group is over its queue limit. */
   offer(events: readonly LoggedEvent[]): boolean {
     for (const event of events) if (matches(this.spec.selector, event)) this.pending.push(event);
     return this.pending.length <= this.hub.options.maxQueued;
   }
 
-  /** Starts handling the events offered, unless it is under way. */
+  /** Starts rendering the events offered, unless it is under way. */
   kick(): void {
-    if (!this.running && this.pending.length > 0 && !this.disposed) void this.run();
+    if (!this.rendering && this.pending.length > 0 && !this.disposed) void this.render();
   }
 
-  /**
-   * Renders the waiting events in order (at most {@link MAX_BATCH} at a time), then broadcasts
-   * them together: when the fan-out falls behind, each socket gets the backlog in one write.
-   */
-  private async run(): Promise<void> {
-    this.running = true;
+  private async render(): Promise<void> {
+    this.rendering = true;
     try {
       while (!this.disposed && this.pending.length > 0) {
-        const events = this.pending.splice(0, MAX_BATCH);
-        const rendered: Rendered[] = [];
-        for (const event of events) {
-          try {
-            const root = await this.spec.map(event);
-            if (root === undefined || this.disposed) continue;
-            rendered.push({ seq: event.seq, payload: Buffer.from(await this.spec.render(root)) });
-          } catch (error) {
-            this.failAll(this.spec.fail(error));
-            return;
-          }
+        const event = this.pending.shift()!;
+        let payload: string;
+        try {
+          const root = await this.spec.map(event);
+          if (root === undefined || this.disposed) continue;
+          payload = await this.spec.render(root);
+        } catch (error) {
+          this.failAll(this.spec.fail(error));
+          return;
         }
-        if (this.disposed) break;
-        if (rendered.length > 0) await this.hub.broadcast(this, rendered);
+        if (this.disposed) return;
+        this.rendered.push({ seq: event.seq, payload: Buffer.from(payload) });
+        if (!this.sending) void this.send();
       }
     } finally {
-      this.running = false;
+      this.rendering = false;
+    }
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    try {
+      while (!this.disposed && this.rendered.length > 0) {
+        const last = this.rendered[this.rendered.length - 1]!.seq;
+        await this.hub.walk(this);
+        // Every member has been written everything up to `last` (or has gone).
+        const keep = this.rendered.findIndex((r) => r.seq > last);
+        this.rendered = keep < 0 ? [] : this.rendered.slice(keep);
+      }
+    } finally {
+      this.sending = false;
     }
   }
 
@@ -225,6 +251,7 @@ export class FanoutGroup {
     if (this.disposed) return;
     this.disposed = true;
     this.pending.length = 0;
+    this.rendered = [];
     this.hub.forget(this);
   }
 }
@@ -322,19 +349,21 @@ export class FanoutHub {
   }
 
   /**
-   * Writes the `next` messages of `rendered` to every member, each message only to the members
-   * that joined before its event was announced, `sliceSize` sockets per turn of the event loop.
-   * The frames are built once per distinct operation id (and starting event) and written as they
-   * are. A member whose socket has more than `maxBufferedBytes` waiting is closed as a slow
-   * consumer instead.
+   * One walk over a group's members: each is written, in one write, the `next` messages of the
+   * window it is due (events rendered after its `sent`), `sliceSize` sockets per turn of the event
+   * loop. The frames are built once per distinct operation id and starting event. A member whose
+   * socket has more than `maxBufferedBytes` waiting is closed as a slow consumer instead.
    */
-  async broadcast(group: FanoutGroup, rendered: readonly Rendered[]): Promise<void> {
-    const frames = new Map<string, Buffer>();
+  async walk(group: FanoutGroup): Promise<void> {
     const { maxBufferedBytes, slow } = this.options;
-    const lastSeq = rendered[rendered.length - 1]!.seq;
-    let sent = 0;
+    const frames = new Map<string, Buffer>();
+    let written = 0;
     for (const member of group.members) {
-      if (member.from >= lastSeq) continue;
+      const window = group.window;
+      const end = window.length;
+      if (end === 0) return; // the group ended
+      const last = window[end - 1]!.seq;
+      if (member.sent >= last) continue;
       const { socket } = member;
       if (socket.readyState !== OPEN) continue;
       if (socket.bufferedAmount > maxBufferedBytes) {
@@ -343,16 +372,18 @@ export class FanoutHub {
         continue;
       }
       let first = 0;
-      while (rendered[first]!.seq <= member.from) first += 1;
-      const key = first === 0 ? member.id : `${first}\u0000${member.id}`;
+      while (window[first]!.seq <= member.sent) first += 1;
+      const key = `${first}:${end}:${member.id}`;
       let bytes = frames.get(key);
       if (!bytes) {
         const head = Buffer.from(`{"id":${JSON.stringify(member.id)}`);
-        bytes = textFrames(rendered.slice(first).map(({ payload }) => [head, NEXT, payload, CLOSE_BRACE]));
-        if (frames.size < FRAME_CACHE) frames.set(key, bytes);
+        bytes = textFrames(window.slice(first).map(({ payload }) => [head, NEXT, payload, CLOSE_BRACE]));
+        if (frames.size >= FRAME_CACHE) frames.clear();
+        frames.set(key, bytes);
       }
       socket.write(bytes);
-      if (++sent % this.sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      member.sent = last;
+      if (++written % this.sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
