@@ -279,6 +279,41 @@ describe('FanoutHub', () => {
     expect(rendered).toEqual([]);
   });
 
+  it('when mapping or rendering an event fails, then every member gets the events before it, then an error message with its id, and is released', async () => {
+    const bus = new EventBus();
+    // One socket per turn: b has not been walked yet when event 2 fails.
+    const hub = new FanoutHub({ feed: bus, maxQueued: 100, maxBufferedBytes: 1000, slow: { code: 4008, reason: 'slow' }, sliceSize: 1 });
+    const group = hub.ensureGroup('g', {
+      selector: { scope: null },
+      map: (e) => {
+        if (e.seq === 2) throw new Error('the database went away');
+        return e;
+      },
+      render: (root) => JSON.stringify({ data: { seq: (root as LoggedEvent).seq } }),
+      fail: (error) => JSON.stringify([{ message: (error as Error).message }]),
+    });
+    const registry = { subscriptions: {} as Record<string, unknown> };
+    const members = ['a', 'b'].map((id) => {
+      const socket = new RecordingSocket();
+      const member = new FanoutMember(socket, id, registry);
+      registry.subscriptions[id] = member;
+      group.join(member);
+      return { socket, member };
+    });
+    await bus.publish([event(1), event(2), event(3)]);
+    await until(() => hub.groupCount === 0, 1000, 'the group to end');
+    for (const [i, id] of ['a', 'b'].entries()) {
+      expect(members[i]!.socket.sent.map((m) => JSON.parse(m))).toEqual([
+        { id, type: 'next', payload: { data: { seq: 1 } } },
+        { id, type: 'error', payload: [{ message: 'the database went away' }] },
+      ]);
+    }
+    expect(members[1]!.socket.writes).toBe(1);
+    expect(registry.subscriptions).toEqual({});
+    expect(hub.groupCount).toBe(0);
+    expect(hub.subscriptions).toBe(0);
+  });
+
   it('a member that ended before joining is not added (a complete or close during planning)', () => {
     const { group, hub } = setup();
     const member = new FanoutMember(new RecordingSocket(), '1', { subscriptions: {} });

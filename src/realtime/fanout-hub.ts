@@ -237,12 +237,20 @@ export class FanoutGroup {
     }
   }
 
-  /** Ends every member with an `error` message (graphql-ws's answer when a subscription's source fails). */
+  /**
+   * Ends every member with an `error` message (graphql-ws's answer when a subscription's source
+   * fails), after the `next` messages of the events rendered before the failure.
+   */
   private failAll(payload: string): void {
+    const frames = new Map<string, Buffer>();
+    const rendered = this.rendered; // the last member's leaving disposes of the group
     for (const member of [...this.members]) {
       member.end();
       if (member.registry.subscriptions[member.id] === member) delete member.registry.subscriptions[member.id];
-      if (member.socket.readyState === OPEN) member.socket.write(textFrames([[Buffer.from(`{"id":${JSON.stringify(member.id)},"type":"error","payload":${payload}}`)]]));
+      if (member.socket.readyState !== OPEN) continue;
+      const due = this.hub.due(member, rendered, frames);
+      const error = textFrames([[Buffer.from(`{"id":${JSON.stringify(member.id)},"type":"error","payload":${payload}}`)]]);
+      member.socket.write(due ? Buffer.concat([due, error]) : error);
     }
     this.dispose();
   }
@@ -360,10 +368,8 @@ export class FanoutHub {
     let written = 0;
     for (const member of group.members) {
       const window = group.window;
-      const end = window.length;
-      if (end === 0) return; // the group ended
-      const last = window[end - 1]!.seq;
-      if (member.sent >= last) continue;
+      if (window.length === 0) return; // the group ended
+      if (member.sent >= window[window.length - 1]!.seq) continue;
       const { socket } = member;
       if (socket.readyState !== OPEN) continue;
       if (socket.bufferedAmount > maxBufferedBytes) {
@@ -371,19 +377,30 @@ export class FanoutHub {
         socket.close(slow.code, slow.reason);
         continue;
       }
-      let first = 0;
-      while (window[first]!.seq <= member.sent) first += 1;
-      const key = `${first}:${end}:${member.id}`;
-      let bytes = frames.get(key);
-      if (!bytes) {
-        const head = Buffer.from(`{"id":${JSON.stringify(member.id)}`);
-        bytes = textFrames(window.slice(first).map(({ payload }) => [head, NEXT, payload, CLOSE_BRACE]));
-        if (frames.size >= FRAME_CACHE) frames.clear();
-        frames.set(key, bytes);
-      }
-      socket.write(bytes);
-      member.sent = last;
+      socket.write(this.due(member, window, frames)!);
       if (++written % this.sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /**
+   * The frames of the `next` messages `member` is due of `window` (events after its `sent`), which
+   * then count as sent; undefined when it is due none. `frames` keeps them for members with the
+   * same id and starting event.
+   */
+  due(member: FanoutMember, window: readonly Rendered[], frames: Map<string, Buffer>): Buffer | undefined {
+    const end = window.length;
+    if (end === 0 || member.sent >= window[end - 1]!.seq) return undefined;
+    let first = 0;
+    while (window[first]!.seq <= member.sent) first += 1;
+    const key = `${first}:${end}:${member.id}`;
+    let bytes = frames.get(key);
+    if (!bytes) {
+      const head = Buffer.from(`{"id":${JSON.stringify(member.id)}`);
+      bytes = textFrames(window.slice(first).map(({ payload }) => [head, NEXT, payload, CLOSE_BRACE]));
+      if (frames.size >= FRAME_CACHE) frames.clear();
+      frames.set(key, bytes);
+    }
+    member.sent = window[end - 1]!.seq;
+    return bytes;
   }
 }
