@@ -123,6 +123,25 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
     await serving(0, 0);
   });
 
+  it('when a group ends while a new subscription of its shape is joining it, then the newcomer gets a new group', async () => {
+    const raw = await init();
+    raw.send({ type: 'subscribe', id: 'first', payload: { query: LIVE } });
+    await serving(1, 1);
+    // Both messages in one TCP write: the newcomer finds the group, which ends before it joins.
+    const tcp = (raw.socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    tcp.cork();
+    raw.send({ type: 'subscribe', id: 'second', payload: { query: LIVE } });
+    raw.send({ type: 'complete', id: 'first' });
+    tcp.uncork();
+    // The server runs in this process: once its pong is read, it has handled the messages before.
+    raw.send({ type: 'ping' });
+    await raw.message('pong');
+    expect([server.app.subscriptions.subscriptions, server.app.subscriptions.groups]).toEqual([1, 1]);
+    await post(a.webhookKey, 45);
+    await until(() => nexts(raw, 'second').length === 1, 5000, 'the event');
+    expect(nexts(raw, 'first')).toEqual([]);
+  });
+
   it('when a subscription joins a running group, then it gets the events announced from then on only', async () => {
     const early = subscribe(connect(server.app.url, ADMIN_TOKEN), LIVE);
     await serving(1, 1);

@@ -309,9 +309,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const member = new FanoutMember(connection, message.id, ctx);
     // graphql-ws sees the id as taken (4409 on reuse) and ends the member on `complete` or close.
     (ctx.subscriptions as Record<string, unknown>)[message.id] = member;
-    const group = await planner.group(viewer, prepared as PreparedOperation);
-    if (member.ended) return;
-    if (group?.join(member)) return;
+    // A group found may end (its last member leaving) before this one joins: then plan again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let group;
+      try {
+        group = await planner.group(viewer, prepared as PreparedOperation);
+      } catch (error) {
+        connection.log.error({ err: error }, 'planning a shared subscription failed; serving it alone');
+      }
+      if (member.ended) return;
+      if (!group) break;
+      if (group.join(member)) return;
+    }
     // Not shared after all (a resume with `after`, or an error to report): graphql-ws serves it.
     if ((ctx.subscriptions as Record<string, unknown>)[message.id] === member) delete ctx.subscriptions[message.id];
     member.end();
