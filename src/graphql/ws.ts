@@ -36,7 +36,7 @@ export interface SubscriptionServerOptions {
   readonly tokenRecheckMs?: number;
   /** Largest message a client may send; larger ones close the socket with 1009. @default 1048576 (1 MB) */
   readonly maxPayloadBytes?: number;
-  /** Interval of WebSocket pings; a client that has not answered the previous one by the next is dropped. @default 12000 (ms) */
+  /** Interval of WebSocket pings; a client that has not answered one within the interval is dropped (within two). @default 12000 (ms) */
   readonly keepAliveMs?: number;
 }
 
@@ -97,6 +97,8 @@ class Connection implements FanoutSocket {
   closed: ((code: number, reason: string) => Promise<void>) | undefined;
   /** Answered the last ping. */
   alive = true;
+  /** When the last ping was sent (ms since the epoch). */
+  pingedAt = 0;
   private logger: Logger | undefined;
 
   constructor(
@@ -375,27 +377,32 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
   // Keep-alive: every socket is pinged once per interval, a share of them on each of
   // KEEP_ALIVE_STEPS ticks, so that pinging (and reading the pongs of) thousands of sockets never
-  // holds up a fan-out; one that did not answer its previous ping is dropped. One timer for all.
+  // holds up a fan-out. One that has not answered a ping sent at least an interval ago is dropped
+  // (between one and two intervals after that ping). One timer for all, not one per socket.
   let cycle: Connection[] = [];
   let cursor = 0;
+  let tick = 0;
   const keepAlive = setInterval(() => {
-    if (cursor >= cycle.length) {
+    if (tick === 0) {
       cycle = [...connections.values()];
       cursor = 0;
     }
-    const end = Math.min(cycle.length, cursor + Math.ceil(cycle.length / KEEP_ALIVE_STEPS));
+    tick = (tick + 1) % KEEP_ALIVE_STEPS;
+    const end = tick === 0 ? cycle.length : Math.min(cycle.length, cursor + Math.ceil(cycle.length / KEEP_ALIVE_STEPS));
+    const now = Date.now();
     for (; cursor < end; cursor++) {
       const connection = cycle[cursor]!;
       const { socket } = connection;
       if (socket.readyState !== socket.OPEN) continue;
       if (!connection.alive) {
-        socket.terminate();
+        if (now - connection.pingedAt >= keepAliveMs) socket.terminate();
         continue;
       }
       connection.alive = false;
+      connection.pingedAt = now;
       socket.ping();
     }
-    if (cursor >= cycle.length) cycle = [];
+    if (tick === 0) cycle = [];
   }, keepAliveMs / KEEP_ALIVE_STEPS);
   keepAlive.unref();
 
