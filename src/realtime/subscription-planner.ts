@@ -32,7 +32,9 @@ export interface SubscriptionPlannerOptions {
  * same role and studios: then they would receive the same bytes. The stream is planned by running
  * the root field's `subscribe` once with `realtime.plan` set (arguments parsed and checked as
  * usual); one resumed with `after`, or one whose planning fails, is left to graphql-ws to serve
- * one by one (which reports the errors exactly as for any operation).
+ * one by one (which reports the errors exactly as for any operation). A group executes with the
+ * viewer of the subscription that created it; the others share its role and studios, which is all
+ * a resolver may look at (the token id is not).
  */
 export class SubscriptionPlanner {
   private readonly planning = new Map<string, Promise<PlannedGroup | undefined>>();
@@ -69,7 +71,10 @@ export class SubscriptionPlanner {
     const context = this.options.context(viewer, (plan) => (captured = plan));
     const args = { schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variableValues, contextValue: context };
     const source = await createSourceEventStream(args);
-    if (!captured || captured.after !== undefined || !(Symbol.asyncIterator in source)) return undefined;
+    if (!(Symbol.asyncIterator in source)) return undefined; // errors: graphql-ws reports them
+    // A field that opened a stream of its own instead of handing its plan: not shareable after all.
+    if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
+    if (!captured || captured.after !== undefined) return undefined;
     const { selector, map } = captured;
     const { formatResult, formatErrors } = this.options;
     return {
