@@ -1,7 +1,9 @@
 /**
  * Fan-out benchmark: N idle subscribers of `subscription { events { seq type entityId occurredAt } }`
  * on our server (a child process), then a stream of webhooks; per event, the time from the
- * webhook's 200 to the LAST subscriber's receipt, and the server's memory per idle subscription.
+ * webhook's 200 to the LAST subscriber's receipt (the aim's measure), the same from the moment the
+ * webhook was sent (which also counts time a saturated server keeps it waiting before answering),
+ * and the server's memory per idle subscription.
  * The same N sockets and the same measurement against bench/ws-baseline-server.ts (a bare `ws`
  * broadcast), in the same run. See bench/README.md ("Fan-out benchmark").
  *
@@ -46,6 +48,9 @@ interface Row {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** From the moment the webhook was sent (time queued before the 200 included). */
+  readonly sentP50: number;
+  readonly sentP99: number;
   readonly eventsPerSecond: number;
   readonly kbPerSubscription: number;
   readonly incomplete: number;
@@ -200,6 +205,8 @@ function entityIdOf(data: Buffer): number | undefined {
 }
 
 interface Delivery {
+  /** When the webhook (or broadcast request) was sent. */
+  sentAt: number;
   ackAt: number;
   received: number;
   lastAt: number;
@@ -224,7 +231,7 @@ class Subscribers {
     }
     let delivery = this.deliveries.get(entityId);
     if (!delivery) {
-      delivery = { ackAt: NaN, received: 0, lastAt: 0 };
+      delivery = { sentAt: NaN, ackAt: NaN, received: 0, lastAt: 0 };
       this.deliveries.set(entityId, delivery);
     }
     delivery.received += 1;
@@ -368,6 +375,7 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
     }
 
     // The measured stream: open loop, event i due at start + i / rate.
+    const before = { server: sampleResources(child), client: process.cpuUsage() };
     const ids: number[] = [];
     const acks: Promise<void>[] = [];
     const start = performance.now();
@@ -378,40 +386,51 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       if (wait > 0) await sleep(wait);
       const entityId = nextEntityId++;
       ids.push(entityId);
+      const sentAt = performance.now();
       acks.push(send(entityId).then((at) => {
         let delivery = subscribers!.deliveries.get(entityId);
         if (!delivery) {
-          delivery = { ackAt: at, received: 0, lastAt: 0 };
+          delivery = { sentAt, ackAt: at, received: 0, lastAt: 0 };
           subscribers!.deliveries.set(entityId, delivery);
         }
+        delivery.sentAt = sentAt;
         delivery.ackAt = at;
       }));
     }
     await Promise.all(acks);
     const lastAck = performance.now();
     const complete = await Promise.all(ids.map((id) => subscribers!.delivered(id, Math.max(1, DRAIN_TIMEOUT_MS - (performance.now() - lastAck)))));
+    const after = { server: sampleResources(child), client: process.cpuUsage(before.client) };
+    const wall = (performance.now() - start) / 1000;
+    const cpuShare = (seconds: number) => `${((seconds / wall) * 100).toFixed(0)} %`;
     const latencies: number[] = [];
+    const fromSend: number[] = [];
     let lastDelivery = start;
     for (const [i, id] of ids.entries()) {
       const delivery = subscribers.deliveries.get(id)!;
       if (!complete[i]) continue;
       latencies.push(delivery.lastAt - delivery.ackAt);
+      fromSend.push(delivery.lastAt - delivery.sentAt);
       lastDelivery = Math.max(lastDelivery, delivery.lastAt);
     }
     const sorted = Float64Array.from(latencies).sort();
+    const sortedFromSend = Float64Array.from(fromSend).sort();
     const incomplete = complete.filter((ok) => !ok).length;
     const open = subscribers.open_;
     const closed = n - open;
     const row: Row = {
       server, subscribers: n, events: options.events,
       p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+      sentP50: percentile(sortedFromSend, 0.5), sentP99: percentile(sortedFromSend, 0.99),
       eventsPerSecond: latencies.length / ((lastDelivery - start) / 1000),
       kbPerSubscription, incomplete, closed,
     };
     const negative = latencies.filter((x) => x < 0).length;
     console.log(`  ${options.events} events at ${options.rate}/s: ack -> last subscriber p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms, max ${fmtMs(row.max)} ms; ` +
-      `${fmtRate(row.eventsPerSecond)} events/s delivered to all; ${incomplete} event(s) not delivered to every subscriber within ${DRAIN_TIMEOUT_MS / 1000} s` +
+      `from the webhook's send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ${fmtRate(row.eventsPerSecond)} events/s delivered to all; ${incomplete} event(s) not delivered to every subscriber within ${DRAIN_TIMEOUT_MS / 1000} s` +
       `${negative ? `; ${negative} reached the last subscriber before its 200 was read` : ''}`);
+    console.log(`  CPU over the stream (${wall.toFixed(1)} s): server ${before.server && after.server ? cpuShare(after.server.childCpu - before.server.childCpu) : '-'}, ` +
+      `this subscriber process ${cpuShare((after.client.user + after.client.system) / 1e6)}, machine ${before.server && after.server ? cpuShare(after.server.machineCpu - before.server.machineCpu) : '-'} (of ${os.cpus().length * 100} %)`);
     console.log(`  server RSS after the stream ${(rss(child.pid) / 2 ** 20).toFixed(1)} MiB; sockets still open ${fmtRate(open)} of ${fmtRate(n)}` +
       (subscribers.closeCodes.size ? `; closed: ${[...subscribers.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}` : '') +
       (subscribers.unexpected ? `; ${subscribers.unexpected} unexpected messages` : ''));
@@ -437,10 +456,10 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
 
 function table(rows: readonly Row[], options: Options): string {
   return [
-    '| server | subscribers | events | p50 ms | p99 ms | events/s | KB per idle subscription |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| server | subscribers | events | p50 ms | p99 ms | p50 / p99 ms from send | events/s | KB per idle subscription |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws'} | ${fmtRate(r.subscribers)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''} | ` +
-      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.eventsPerSecond.toFixed(1)} | ${r.kbPerSubscription.toFixed(1)} |`),
+      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${r.eventsPerSecond.toFixed(1)} | ${r.kbPerSubscription.toFixed(1)} |`),
   ].join('\n');
 }
 

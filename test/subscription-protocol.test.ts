@@ -138,7 +138,7 @@ describe('WebSocket /graphql: connection and protocol', () => {
       await expect(raw.message('error')).resolves.toMatchObject({
         id: '1', payload: [{ message: expect.stringContaining('$ids'), extensions: { code: 'BAD_USER_INPUT' } }],
       });
-      expect(server.app.bus.listenerCount).toBe(0);
+      expect(server.app.subscriptions.subscriptions).toBe(0);
     });
 
     it('when a subscription is deeper than the depth limit, then QUERY_TOO_DEEP before anything runs', async () => {
@@ -146,7 +146,7 @@ describe('WebSocket /graphql: connection and protocol', () => {
       const deep = 'subscription { customerCheckedIn { customer { visits { customer { visits { customer { visits { customer { visits { customer { customerId } } } } } } } } } } }';
       const subscription = subscribe(client, deep);
       await expect(subscription.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', limit: 10, measured: 11 }) })]);
-      expect(server.app.bus.listenerCount).toBe(0);
+      expect(server.app.subscriptions.subscriptions).toBe(0);
     });
 
     it('when a subscription is too costly, then QUERY_TOO_COMPLEX', async () => {
@@ -172,15 +172,15 @@ describe('WebSocket /graphql: connection and protocol', () => {
       expect(await response.json()).toEqual({
         errors: [expect.objectContaining({ message: expect.stringContaining('served over WebSocket'), extensions: { code: 'BAD_REQUEST' } })],
       });
-      expect(server.app.bus.listenerCount).toBe(0);
+      expect(server.app.subscriptions.subscriptions).toBe(0);
     });
 
     it('when the client completes a subscription, then the server stops listening for it', async () => {
       const client = connect(server.app.url, ADMIN_TOKEN);
       const live = subscribe(client, LIVE);
-      await until(() => server.app.bus.listenerCount === 1, 5000, 'the subscription');
+      await until(() => server.app.subscriptions.subscriptions === 1, 5000, 'the subscription');
       live.unsubscribe();
-      await until(() => server.app.bus.listenerCount === 0, 5000, 'the subscription to end');
+      await until(() => server.app.subscriptions.subscriptions === 0, 5000, 'the subscription to end');
     });
   });
 
@@ -190,7 +190,7 @@ describe('WebSocket /graphql: connection and protocol', () => {
       const fast = connect(server.app.url, ADMIN_TOKEN);
       const all = subscribe(slow, LIVE);
       const devices = subscribe(fast, 'subscription { events(types: ["DEVICE_CREATED"]) { type entityId } }');
-      await until(() => server.app.bus.listenerCount === 2, 5000, 'both subscriptions');
+      await until(() => server.app.subscriptions.subscriptions === 2, 5000, 'both subscriptions');
       // One delivery of 8 events lands at once: more than the 5 one subscription may hold.
       const burst = delivery(7, ...Array.from({ length: 7 }, (_, i) => ({ type: 'CUSTOMER_UPDATED', timestamp: T0 + i })), { type: 'DEVICE_CREATED', timestamp: T0 + 10 });
       expect((await server.post(key, burst)).status).toBe(200);
@@ -202,18 +202,18 @@ describe('WebSocket /graphql: connection and protocol', () => {
     it('when a client stops reading its socket, then it is closed with 4008 once its queue is full, without holding up the webhooks', async () => {
       const raw = await init();
       raw.send({ type: 'subscribe', id: '1', payload: { query: 'subscription { events { seq content } }' } });
-      await until(() => server.app.bus.listenerCount === 1, 5000, 'the subscription');
+      await until(() => server.app.subscriptions.subscriptions === 1, 5000, 'the subscription');
       const tcp = (raw.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       tcp.pause();
       const padding = 'x'.repeat(200_000);
       let posted = 0;
       // The kernel buffers a few MB; then the server can no longer send, and the queue fills.
-      while (server.app.bus.listenerCount === 1 && posted < 400) {
+      while (server.app.subscriptions.subscriptions === 1 && posted < 400) {
         const response = await server.post(key, delivery(8, { type: 'SOMETHING_BULKY', timestamp: T0 + posted, content: { padding } }));
         expect(response.status).toBe(200);
         posted += 1;
       }
-      expect(server.app.bus.listenerCount).toBe(0);
+      expect(server.app.subscriptions.subscriptions).toBe(0);
       tcp.resume();
       await expect(raw.closed).resolves.toEqual({ code: 4008, reason: 'slow consumer: reconnect and resume with after' });
     });
@@ -226,7 +226,7 @@ describe('WebSocket /graphql: shutdown', () => {
     try {
       const client = connect(server.app.url, ADMIN_TOKEN);
       subscribe(client, LIVE);
-      await until(() => server.app.bus.listenerCount === 1, 5000, 'the subscription');
+      await until(() => server.app.subscriptions.subscriptions === 1, 5000, 'the subscription');
       const stopped = server.stop();
       await expect(client.closed).resolves.toEqual({ code: 1001, reason: 'going away: the server is shutting down' });
       await stopped;

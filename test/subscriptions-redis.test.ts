@@ -46,7 +46,7 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
     const onOne = connect(one.app.url, ADMIN_TOKEN);
     const checkins = subscribe(onTwo, 'subscription { customerCheckedIn { event { seq studioId entityId } customer { customerId checkedIn } visit { studioId } } }');
     const events = subscribe(onOne, 'subscription { events { seq type } }');
-    await until(() => two.app.bus.listenerCount === 1 && one.app.bus.listenerCount === 1, 5000, 'both subscriptions');
+    await until(() => two.app.subscriptions.subscriptions === 1 && one.app.subscriptions.subscriptions === 1, 5000, 'both subscriptions');
     expect((await one.post(key, delivery(42, { type: 'CUSTOMER_CHECKIN', timestamp: at(1) }))).status).toBe(200);
     const seq = String(await lastSeq());
     expect((await checkins.take(1))[0]).toEqual({
@@ -75,7 +75,7 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
   it('when both instances take webhooks at once, then subscribers on both get every event in the same order: the order of the log', async () => {
     const from = await lastSeq();
     const subscribers = [one, two, one, two].map((server) => subscribe(connect(server.app.url, ADMIN_TOKEN), 'subscription { events { seq } }'));
-    await until(() => one.app.bus.listenerCount === 2 && two.app.bus.listenerCount === 2, 5000, 'four subscriptions');
+    await until(() => one.app.subscriptions.subscriptions === 2 && two.app.subscriptions.subscriptions === 2, 5000, 'four subscriptions');
     const make = (base: number): WebhookBody[] =>
       Array.from({ length: 60 }, (_, i) => ({ uuid: `${randomBytes(4).toString('hex')}-0000-4000-8000-${String(base + i).padStart(12, '0')}`, entityId: base + i, payload: [{ type: 'CUSTOMER_UPDATED', timestamp: at(i) }] }));
     const results = await Promise.all([sendConcurrently(one.app.url, key, make(1000), 6), sendConcurrently(two.app.url, key, make(2000), 6)]);
@@ -88,7 +88,7 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
   it("when an instance's Redis subscription drops, then the events announced meanwhile are read from the log: none is lost or repeated", async () => {
     const client = connect(two.app.url, ADMIN_TOKEN);
     const events = subscribe(client, 'subscription { events { entityId } }');
-    await until(() => two.app.bus.listenerCount === 1, 5000, 'the subscription');
+    await until(() => two.app.subscriptions.subscriptions === 1, 5000, 'the subscription');
     await one.post(key, delivery(50, { type: 'CUSTOMER_CREATED', timestamp: at(1) }));
     await events.take(1);
     // Only this run's subscription connections (they are named after its channel), both instances'.

@@ -82,7 +82,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
   };
   const lastSeq = async () => Number((await server.sql<{ max: string | number | null }>('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
   /** Resolves once `count` subscriptions listen to the feed (subscribe messages are handled asynchronously). */
-  const listening = (count: number) => until(() => server.app.bus.listenerCount >= count, 5000, `${count} subscriptions`);
+  const listening = (count: number) => until(() => server.app.subscriptions.subscriptions >= count, 5000, `${count} subscriptions`);
 
   beforeAll(async () => {
     server = await startTestServer(kind, { ADMIN_TOKEN });
@@ -96,7 +96,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
   });
   afterEach(async () => {
     await disposeClients();
-    await until(() => server.app.bus.listenerCount === 0, 5000, 'every subscription to end');
+    await until(() => server.app.subscriptions.subscriptions === 0, 5000, 'every subscription to end');
   });
   afterAll(() => server.stop());
 
@@ -327,7 +327,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const [seen] = await live.take(1);
       const cursor = seen!.data!['events'].seq as string;
       await first.dispose();
-      await until(() => server.app.bus.listenerCount === 0, 5000, 'the first subscription to end');
+      await until(() => server.app.subscriptions.subscriptions === 0, 5000, 'the first subscription to end');
 
       await post(a.webhookKey, delivery(202, { type: 'CUSTOMER_CREATED', timestamp: at(2) }, { type: 'CUSTOMER_UPDATED', timestamp: at(3) }));
       await post(b.webhookKey, delivery(203, { type: 'CUSTOMER_CREATED', timestamp: at(4) }));

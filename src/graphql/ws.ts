@@ -1,14 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
 import type { Logger } from '../log.js';
-import type { RealtimeServices } from '../realtime/realtime.js';
+import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
+import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
+import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from './context.js';
 import { ErrorCode, isClientError, maskInternalError } from './errors.js';
 import { enforceLimits, type QueryLimits } from './limits.js';
@@ -22,6 +24,7 @@ export interface SubscriptionServerOptions {
   /** Of these token ids, the ones still valid (not revoked): one query for every open connection. */
   readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlySet<number>>;
   readonly dataSource: DataSource;
+  /** `feed` is the event feed: this server listens to it once, through its fan-out hub. */
   readonly realtime: RealtimeServices;
   /** Show internal error messages to clients (local development only). @default false */
   readonly development?: boolean;
@@ -33,7 +36,7 @@ export interface SubscriptionServerOptions {
   readonly tokenRecheckMs?: number;
   /** Largest message a client may send; larger ones close the socket with 1009. @default 1048576 (1 MB) */
   readonly maxPayloadBytes?: number;
-  /** Interval of WebSocket pings; a client that misses a pong is dropped. @default 12000 (ms) */
+  /** Interval of WebSocket pings; a client that has not answered one within the interval is dropped (within two). @default 12000 (ms) */
   readonly keepAliveMs?: number;
 }
 
@@ -43,6 +46,10 @@ export interface SubscriptionServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Open connections. */
   readonly connections: number;
+  /** Subscriptions listening for events right now (shared or not). */
+  readonly subscriptions: number;
+  /** Groups of subscriptions served together (same document, variables and scope). */
+  readonly groups: number;
   /**
    * Refuses new connections, closes every open one with 1001 ("going away"), and resolves once all
    * are closed; sockets that have not finished the closing handshake after `timeoutMs` are cut.
@@ -53,6 +60,19 @@ export interface SubscriptionServer {
 /** 1001 Going Away (RFC 6455): the server is shutting down; reconnect elsewhere and resume with `after`. */
 export const GOING_AWAY = 1001;
 
+/**
+ * Root subscription fields served by shared groups: their streams are stateless. `occupancyChanged`
+ * keeps a count per subscription and is served one by one.
+ */
+const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(EVENT_SUBSCRIPTIONS).map((spec) => spec.field)]);
+
+/** Parsed and checked operations remembered, keyed by query, operation name and variables. */
+const PREPARED_CAPACITY = 1000;
+/** Longer queries are not remembered (the cache holds at most capacity x this many characters). */
+const PREPARED_MAX_QUERY = 10_000;
+/** Ticks over which one round of keep-alive pings is spread. */
+const KEEP_ALIVE_STEPS = 50;
+
 /** What a client sends in `connection_init`: `{ "authorization": "Bearer <token>" }` (or the bare token). */
 interface ConnectionParams {
   readonly authorization?: unknown;
@@ -60,17 +80,71 @@ interface ConnectionParams {
   readonly [key: string]: unknown;
 }
 
-/** What this server keeps on graphql-ws's per-connection `ctx.extra`. */
-interface ConnectionExtra extends Record<PropertyKey, unknown> {
-  /** Set once `connection_init` carried a valid token. */
-  connection: Connection;
-}
+type Ctx = Context<ConnectionParams, Connection>;
 
-interface Connection {
-  readonly id: string;
-  readonly socket: WebSocket;
-  readonly log: Logger;
-  viewer?: Viewer;
+/**
+ * One WebSocket, the graphql-ws `WebSocket` adapter for it (graphql-ws calls `send`, `close` and
+ * `onMessage` as methods) and the fan-out hub's socket (`write` puts frames on the TCP socket ws
+ * runs on): one object per connection, no closures.
+ */
+class Connection implements FanoutSocket {
+  viewer: Viewer | undefined;
+  /** graphql-ws's state of this connection; set by `onConnect`. */
+  ctx: Ctx | undefined;
+  /** graphql-ws's message handler. */
+  handle: ((data: string | Message) => Promise<void>) | undefined;
+  /** graphql-ws's close handler. */
+  closed: ((code: number, reason: string) => Promise<void>) | undefined;
+  /** Answered the last ping. */
+  alive = true;
+  /** When the last ping was sent (ms since the epoch). */
+  pingedAt = 0;
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly socket: WebSocket,
+    /** The upgraded TCP socket under `socket`. ws writes whole frames to it, and so does the hub. */
+    private readonly tcp: Duplex,
+    readonly id: string,
+    private readonly parentLog: Logger,
+  ) {}
+
+  get readyState(): number {
+    return this.socket.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  write(frames: Buffer): void {
+    this.tcp.write(frames);
+  }
+
+  /** This connection's logger (made on first use: most connections never log). */
+  get log(): Logger {
+    return (this.logger ??= this.parentLog.child({ connectionId: this.id }));
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    const { socket } = this;
+    return new Promise((resolve, reject) => {
+      if (socket.readyState !== socket.OPEN) return resolve();
+      socket.send(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.handle = handle as (data: string | Message) => Promise<void>;
+  }
 }
 
 /** The token of `connection_init`: "Bearer <token>" or the token alone. */
@@ -86,7 +160,14 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
  * port and path. Protocol errors close the socket with graphql-ws's own codes: 4400 bad message,
  * 4401 subscribe before `connection_ack`, 4403 missing, unknown or revoked token, 4406 wrong
  * subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
- * `connection_init`. Ours: 4008 slow consumer (realtime.ts), 1001 shutdown.
+ * `connection_init`, 4500 internal error. Ours: 4008 slow consumer (realtime.ts), 1001 shutdown.
+ *
+ * Fan-out: graphql-ws handles the protocol, except the `subscribe` messages of shared fields
+ * (`events` and the per-type fields, live ones): those join a group of the fan-out hub
+ * (fanout-hub.ts), which executes and serialises each event once per group and writes the same
+ * bytes to every socket of it. Everything else — queries, `occupancyChanged`, resumes with
+ * `after`, and every operation that fails to parse, validate or plan — is handed to graphql-ws,
+ * which answers it as it would have anyway.
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
@@ -94,100 +175,236 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
   } = options;
   const log = logger.child({ component: 'ws' });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
+  // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
+  const wss = new WebSocketServer({
+    noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: false,
+    // `graphql-transport-ws` when offered, else none (graphql-ws then closes with 4406).
+    handleProtocols: (protocols) => handleProtocols(protocols),
+  });
   const connections = new Map<WebSocket, Connection>();
   let closing = false;
 
-  wss.on('connection', (socket) => {
-    const id = randomUUID();
-    connections.set(socket, { id, socket, log: log.child({ connectionId: id }) });
-    socket.once('close', () => connections.delete(socket));
+  const hub = new FanoutHub({
+    feed: realtime.feed,
+    maxQueued: realtime.maxQueued,
+    maxBufferedBytes: realtime.maxBufferedBytes,
+    slow: { code: SLOW_CONSUMER_CLOSE_CODE, reason: SLOW_CONSUMER_REASON },
+    onListenerError: (error) => log.error({ err: error }, 'a subscription stream failed on an event'),
   });
+  const services: RealtimeServices = { ...realtime, feed: hub };
 
   /** Client errors keep their message (minus transport details); anything else is logged and masked. */
-  const format = (error: GraphQLError, connection: Connection | undefined): GraphQLFormattedError => {
+  const format = (error: GraphQLError, errorLog: Logger): GraphQLFormattedError => {
     const formatted = error.toJSON();
-    if (!isClientError(formatted)) (connection?.log ?? log).error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
+    if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
     return development ? clean : maskInternalError(clean);
   };
+  const formatResult = (result: ExecutionResult, errorLog: Logger) =>
+    result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;
   const withCode = (error: GraphQLError, code: ErrorCode) =>
     new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
 
-  const server = useServer<ConnectionParams, ConnectionExtra>(
-    {
-      schema,
-      isProd: !development,
-      connectionInitWaitTimeout: connectionInitTimeoutMs,
-      onConnect: async (ctx) => {
-        const connection = connections.get(ctx.extra.socket);
-        const token = bearerToken(ctx.connectionParams);
-        if (!connection || !token) return false;
-        try {
-          const viewer = await authenticate(token);
-          if (!viewer) return false;
-          connection.viewer = viewer;
-          ctx.extra.connection = connection;
-          return true;
-        } catch (error) {
-          connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
-          ctx.extra.socket.close(CloseCode.InternalServerError, 'could not check the token: retry');
-          return false;
-        }
-      },
-      onSubscribe: (_ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
-        }
-        const invalid = validate(schema, document);
-        if (invalid.length > 0) return invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) {
-          return [new GraphQLError('operationName names no operation of the document, or it has several and no name was given', { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })];
-        }
-        const variables = payload.variables ?? undefined;
-        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
-        if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
-        try {
-          enforceLimits(schema, document, operation, variables, limits);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          // Never thrown at graphql-ws: it would close the socket and write to the console.
-          log.error({ err: error }, 'measuring an operation failed');
-          return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
-        }
-        return { schema, document, operationName: payload.operationName ?? null, variableValues: variables ?? null };
-      },
-      context: (ctx, id) => {
-        // Operations run only once the connection was acknowledged, i.e. authenticated.
-        const { connection, socket } = ctx.extra as { connection: Connection & { viewer: Viewer }; socket: WebSocket };
-        return createContext(connection.log.child({ operationId: id }), connection.viewer, dataSource, {
-          services: realtime,
-          connection: {
-            get bufferedAmount() {
-              return socket.bufferedAmount;
-            },
-            close: (code, reason) => socket.close(code, reason),
-          },
-        });
-      },
-      onNext: (ctx, _id, _payload, _args, result) => {
-        if (!result.errors) return;
-        const connection = connections.get(ctx.extra.socket);
-        return { ...result, errors: result.errors.map((error) => format(error, connection)) };
-      },
-      onError: (ctx, _id, _payload, errors) => {
-        const connection = connections.get(ctx.extra.socket);
-        return errors.map((error) => format(error, connection));
-      },
+  // Parsing, validation and the limits, once per distinct operation (a fan-out of thousands of
+  // identical subscriptions shares one document).
+  const preparedCache = new Map<string, PreparedOperation | readonly GraphQLError[]>();
+  const prepare = (payload: SubscribeMessage['payload']): PreparedOperation | readonly GraphQLError[] => {
+    const variables = payload.variables ?? null;
+    const key = `${payload.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${payload.query}`;
+    const known = preparedCache.get(key);
+    if (known) return known;
+    const prepared = prepareUncached(payload.query, payload.operationName ?? null, variables);
+    if (payload.query.length <= PREPARED_MAX_QUERY) {
+      preparedCache.set(key, prepared);
+      if (preparedCache.size > PREPARED_CAPACITY) preparedCache.delete(preparedCache.keys().next().value!);
+    }
+    return prepared;
+  };
+  const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+    }
+    const invalid = validate(schema, document);
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
+    const operation = getOperationAST(document, operationName);
+    if (!operation) {
+      return [new GraphQLError('operationName names no operation of the document, or it has several and no name was given', { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })];
+    }
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
+    if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
+    try {
+      enforceLimits(schema, document, operation, variables ?? undefined, limits);
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      // Never thrown at graphql-ws: it would close the socket and write to the console.
+      log.error({ err: error }, 'measuring an operation failed');
+      return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
+    }
+    return { query, document, operation, operationName, variableValues: variables };
+  };
+
+  const planner = new SubscriptionPlanner({
+    schema,
+    hub,
+    sharedFields: SHARED_FIELDS,
+    context: (viewer, plan) => createContext(log.child({ group: randomUUID() }), viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
+    formatResult: (result, context) => formatResult(result, context.log),
+    formatErrors: (errors, context) => errors.map((error) => format(error, context.log)),
+  });
+
+  const server = makeServer<ConnectionParams, Connection>({
+    schema,
+    connectionInitWaitTimeout: connectionInitTimeoutMs,
+    onConnect: async (ctx) => {
+      const connection = ctx.extra;
+      const token = bearerToken(ctx.connectionParams);
+      if (!token) return false;
+      try {
+        const viewer = await authenticate(token);
+        if (!viewer) return false;
+        connection.viewer = viewer;
+        connection.ctx = ctx;
+        return true;
+      } catch (error) {
+        connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
+        connection.socket.close(CloseCode.InternalServerError, 'could not check the token: retry');
+        return false;
+      }
     },
-    wss,
-    keepAliveMs,
-  );
+    onSubscribe: (_ctx, _id, payload) => {
+      const prepared = prepare(payload);
+      if (Array.isArray(prepared)) return prepared as readonly GraphQLError[];
+      const { document, operationName, variableValues } = prepared as PreparedOperation;
+      // A fresh object: graphql-ws adds the root value and context to it.
+      return { schema, document, operationName, variableValues } satisfies ExecutionArgs;
+    },
+    context: (ctx, id) => {
+      // Operations run only once the connection was acknowledged, i.e. authenticated.
+      const connection = ctx.extra;
+      const { socket } = connection;
+      return createContext(connection.log.child({ operationId: id }), connection.viewer!, dataSource, {
+        services,
+        connection: {
+          get bufferedAmount() {
+            return socket.bufferedAmount;
+          },
+          close: (code, reason) => socket.close(code, reason),
+        },
+      });
+    },
+    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, ctx.extra.log) : undefined),
+    onError: (ctx, _id, _payload, errors) => errors.map((error) => format(error, ctx.extra.log)),
+  });
+
+  /**
+   * A `subscribe` of a shared field joins its group; anything else, or anything that does not
+   * prepare and plan cleanly, goes to graphql-ws.
+   */
+  const subscribeShared = async (connection: Connection, message: SubscribeMessage): Promise<void> => {
+    const { ctx, viewer } = connection;
+    const prepared = prepare(message.payload);
+    if (!ctx || !viewer || Array.isArray(prepared) || !planner.shareable((prepared as PreparedOperation).operation)) return connection.handle!(message);
+    const member = new FanoutMember(connection, message.id, ctx);
+    // graphql-ws sees the id as taken (4409 on reuse) and ends the member on `complete` or close.
+    (ctx.subscriptions as Record<string, unknown>)[message.id] = member;
+    // A group found may end (its last member leaving) before this one joins: then plan again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let group;
+      try {
+        group = await planner.group(viewer, prepared as PreparedOperation);
+      } catch (error) {
+        connection.log.error({ err: error }, 'planning a shared subscription failed; serving it alone');
+      }
+      if (member.ended) return;
+      if (!group) break;
+      if (group.join(member)) return;
+    }
+    // Not shared after all (a resume with `after`, or an error to report): graphql-ws serves it.
+    if ((ctx.subscriptions as Record<string, unknown>)[message.id] === member) delete ctx.subscriptions[message.id];
+    member.end();
+    return connection.handle!(message);
+  };
+
+  const receive = async (connection: Connection, data: string): Promise<void> => {
+    let message: Message;
+    try {
+      message = parseMessage(data);
+    } catch {
+      return connection.handle!(data); // graphql-ws closes it with 4400
+    }
+    const { ctx } = connection;
+    if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) return subscribeShared(connection, message);
+    return connection.handle!(message);
+  };
+
+  // Shared listeners (`this` is the socket): nothing is allocated per socket for them.
+  function onSocketMessage(this: WebSocket, data: RawData): void {
+    const connection = connections.get(this);
+    if (!connection?.handle) return;
+    receive(connection, String(data)).catch((error: unknown) => {
+      connection.log.error({ err: error }, 'handling a WebSocket message failed');
+      connection.socket.close(CloseCode.InternalServerError, development ? String(error).slice(0, 120) : 'Internal server error');
+    });
+  }
+  function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+    const connection = connections.get(this);
+    connections.delete(this);
+    void connection?.closed?.(code, String(reason));
+  }
+  function onSocketPong(this: WebSocket): void {
+    const connection = connections.get(this);
+    if (connection) connection.alive = true;
+  }
+  function onSocketError(this: WebSocket, error: Error): void {
+    // A client breaking the WebSocket protocol (oversized or malformed frame): ws has already
+    // closed the socket with the right code (1009, 1002, 1007).
+    (connections.get(this)?.log ?? log).info({ err: error }, 'WebSocket protocol error from a client');
+  }
+
+  const open = (socket: WebSocket, tcp: Duplex) => {
+    const connection = new Connection(socket, tcp, randomUUID(), log);
+    connections.set(socket, connection);
+    socket.on('message', onSocketMessage);
+    socket.once('close', onSocketClose);
+    socket.on('pong', onSocketPong);
+    socket.on('error', onSocketError);
+    connection.closed = server.opened(connection, connection);
+  };
+
+  // Keep-alive: every socket is pinged once per interval, a share of them on each of
+  // KEEP_ALIVE_STEPS ticks, so that pinging (and reading the pongs of) thousands of sockets never
+  // holds up a fan-out. One that has not answered a ping sent at least an interval ago is dropped
+  // (between one and two intervals after that ping). One timer for all, not one per socket.
+  let cycle: Connection[] = [];
+  let cursor = 0;
+  let tick = 0;
+  const keepAlive = setInterval(() => {
+    if (tick === 0) {
+      cycle = [...connections.values()];
+      cursor = 0;
+    }
+    tick = (tick + 1) % KEEP_ALIVE_STEPS;
+    const end = tick === 0 ? cycle.length : Math.min(cycle.length, cursor + Math.ceil(cycle.length / KEEP_ALIVE_STEPS));
+    const now = Date.now();
+    for (; cursor < end; cursor++) {
+      const connection = cycle[cursor]!;
+      const { socket } = connection;
+      if (socket.readyState !== socket.OPEN) continue;
+      if (!connection.alive) {
+        if (now - connection.pingedAt >= keepAliveMs) socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.pingedAt = now;
+      socket.ping();
+    }
+    if (tick === 0) cycle = [];
+  }, keepAliveMs / KEEP_ALIVE_STEPS);
+  keepAlive.unref();
 
   // Revoking a token ends its connections, not only its next request.
   let rechecking = false;
@@ -199,9 +416,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     rechecking = true;
     validTokenIds([...ids])
       .then((valid) => {
-        for (const { socket, viewer, log: connectionLog } of connections.values()) {
+        for (const connection of connections.values()) {
+          const { socket, viewer } = connection;
           if (viewer?.tokenId == null || valid.has(viewer.tokenId)) continue;
-          connectionLog.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
+          connection.log.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }
       })
@@ -216,21 +434,21 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        wss.emit('connection', ws, req);
-        // A client breaking the WebSocket protocol (oversized or malformed frame): ws has already
-        // closed the socket with the right code (1009, 1002, 1007). graphql-ws's own listener would
-        // report it on the console; it goes to our log instead.
-        ws.removeAllListeners('error');
-        ws.on('error', (error) => (connections.get(ws)?.log ?? log).info({ err: error }, 'WebSocket protocol error from a client'));
-      });
+      wss.handleUpgrade(req, socket, head, (ws) => open(ws, socket));
     },
     get connections() {
       return connections.size;
     },
+    get subscriptions() {
+      return hub.subscriptions;
+    },
+    get groups() {
+      return hub.groupCount;
+    },
     async close(timeoutMs) {
       closing = true;
       clearInterval(recheck);
+      clearInterval(keepAlive);
       const sockets = [...connections.keys()];
       const closed = Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
         if (socket.readyState === socket.CLOSED) return resolve();
@@ -242,7 +460,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       if ((await Promise.race([closed, timeout])) === 'timeout') for (const socket of connections.keys()) socket.terminate();
       clearTimeout(timer);
       await closed;
-      await server.dispose();
+      hub.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
+
+/** The connection of a group's context: a group serves many sockets, so it has none of its own. */
+const NO_CONNECTION: SubscriptionConnection = {
+  bufferedAmount: 0,
+  close: () => undefined,
+};
+

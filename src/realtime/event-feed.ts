@@ -15,7 +15,7 @@ export interface EventFeed {
   publish(events: readonly LoggedEvent[]): Promise<void>;
   /** Listens to every announced event; returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void;
-  /** Listeners right now (one per open subscription). */
+  /** Listeners right now (each subscription server listens once, through its fan-out hub). */
   readonly listenerCount: number;
   /** Stops delivering and releases connections. Idempotent. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import type { EventFeed } from './event-feed.js';
 import { matches, type EventLog, type EventSelector } from './event-log.js';
 
 export interface EventStreamOptions<T> {
-  readonly feed: EventFeed;
+  readonly feed: Pick<EventFeed, 'subscribe'>;
   readonly log: Pick<EventLog, 'page'>;
   readonly selector: EventSelector;
   /** Replay the log from after this `seq` before going live; undefined: live events only. */

@@ -17,7 +17,8 @@ export const SLOW_CONSUMER_REASON = 'slow consumer: reconnect and resume with af
 
 /** What every subscription of this instance shares. */
 export interface RealtimeServices {
-  readonly feed: EventFeed;
+  /** Where a subscription's stream listens (the fan-out hub, which listens to the event feed once). */
+  readonly feed: Pick<EventFeed, 'subscribe'>;
   readonly log: EventLog;
   /** Records per event and occupancy counts, loaded once per event for every subscriber. */
   readonly shared: SharedLoads;
@@ -34,10 +35,28 @@ export interface SubscriptionConnection {
   close(code: number, reason: string): void;
 }
 
+/**
+ * What a subscription field's stream is made of, handed to {@link RealtimeContext.plan} instead of
+ * a stream being opened: the fan-out hub then serves every subscription of the same shape from it.
+ */
+export interface StreamPlan {
+  /** Scope included. */
+  readonly selector: EventSelector;
+  /** The parsed `after`; undefined for a live-only subscription. */
+  readonly after: number | undefined;
+  /** The event as the field's root value; undefined skips it. Clears the context's loaders first. */
+  readonly map: (event: LoggedEvent) => unknown;
+}
+
 /** `GraphQLContext.realtime`: set on WebSocket operations. */
 export interface RealtimeContext {
   readonly services: RealtimeServices;
   readonly connection: SubscriptionConnection;
+  /**
+   * Set while a shared subscription is planned (graphql-ws.ts): {@link eventSubscription} hands
+   * its plan here and returns an empty stream instead of listening.
+   */
+  readonly plan?: ((plan: StreamPlan) => void) | undefined;
 }
 
 /** Conditions of a subscription; the viewer's scope is added unless `scope` is given explicitly. */
@@ -57,19 +76,39 @@ export function eventSubscription<T>(
 ): AsyncIterableIterator<T> {
   const realtime = requireRealtime(context);
   const { services, connection } = realtime;
+  const resolved: EventSelector = { ...selector, scope: selector.scope === undefined ? context.scope.studioIds : selector.scope };
+  const from = after == null ? undefined : parseEventCursor(after);
+  const mapFresh = (event: LoggedEvent) => {
+    context.loaders.clear();
+    return map(event);
+  };
+  if (realtime.plan) {
+    realtime.plan({ selector: resolved, after: from, map: mapFresh });
+    return emptyStream();
+  }
   return openEventStream({
     feed: services.feed,
     log: services.log,
-    selector: { ...selector, scope: selector.scope === undefined ? context.scope.studioIds : selector.scope },
-    after: after == null ? undefined : parseEventCursor(after),
+    selector: resolved,
+    after: from,
     maxQueued: services.maxQueued,
     congested: () => connection.bufferedAmount > services.maxBufferedBytes,
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
-    map: (event) => {
-      context.loaders.clear();
-      return map(event);
-    },
+    map: mapFresh,
   });
+}
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/** A stream that ends at once: what a planned subscription field returns. */
+function emptyStream<T>(): AsyncIterableIterator<T> {
+  return {
+    next: () => Promise.resolve(DONE),
+    return: () => Promise.resolve(DONE),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 export function requireRealtime(context: GraphQLContext): RealtimeContext {
