@@ -107,9 +107,8 @@ interface SharedStore {
  * - `<prefix>:{...}:users`: instances that used the key lately (for the share below).
  *
  * When Redis does not answer (down, or slower than `commandTimeoutMs`), each instance goes on alone
- * with its share of the budget: `floor(limit / instances)`, instances as Redis last counted them
- * (an instance that never reached Redis counts only itself), its own places of the last window
- * included; it logs the change once, and after each failure waits {@link RETRY_REDIS_MS} before it
+ * with its share of the budget: `floor(limit / instances)`, instances as Redis counted them at
+ * its last request to that endpoint, its own places of the last window included; it logs the change once, and after each failure waits {@link RETRY_REDIS_MS} before it
  * tries Redis again. Once back, it adds its places to Redis (they may be missing: not recorded, or
  * Redis restarted empty) before it takes a new one. No request storm, no crash.
  */
@@ -123,7 +122,7 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
   private downUntil = 0;
   private down = false;
   private closed = false;
-  epoch = 0;
+  private connections = 0;
 
   private constructor(options: RedisRateLimitersOptions) {
     this.logger = options.logger.child({ component: 'open-api-limits' });
@@ -143,7 +142,7 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
       lastError = error.message;
     });
     this.redis.on('ready', () => {
-      this.epoch += 1;
+      this.connections += 1;
       lastError = '';
     });
   }
@@ -174,6 +173,10 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
       this.limiters.set(name, limiter);
     }
     return limiter;
+  }
+
+  get epoch(): number {
+    return this.connections;
   }
 
   usable(): boolean {
