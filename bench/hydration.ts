@@ -1,15 +1,16 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { loadConfig } from '../src/config.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { createLogger } from '../src/log.js';
-import { start } from '../src/main.js';
+import { start, type App } from '../src/main.js';
 import { startStandin } from '../tools/upstream-standin/server.js';
 import { World } from '../tools/upstream-standin/world.js';
 import { DEFAULT_PG_ADMIN, UsageError, fmtRate, freshDatabase, installCleanup, parseCommandLine, probePostgres, redact, type DbKind } from './harness.js';
 
 /**
- * `node dist/bench/hydration.js [--db sqlite|postgres] [--events 10000] [--customers 150] [--limit 1000]`
+ * `node dist/bench/hydration.js [--db sqlite|postgres] [--events 10000] [--customers 150] [--limit 1000] [--instances 1] [--redis <url>|off]`
  *
  * A burst of webhook deliveries (the stand-in world's own stream: customers created and updated,
  * contracts, check-ins, class and appointment bookings, slots, devices, finance) is posted to the
@@ -17,29 +18,40 @@ import { DEFAULT_PG_ADMIN, UsageError, fmtRate, freshDatabase, installCleanup, p
  * endpoint (429 beyond, for the rest of the minute). Reported: how long until every event is scanned
  * and every job done, and the peak request rate per endpoint the stand-in saw (any 60 s span), which
  * must stay under the limit. Everything runs in this process on 127.0.0.1.
+ *
+ * `--instances N` (PostgreSQL only) runs N service instances on the one database, each with its own
+ * Open API limits, taking the webhooks in turn; with `--redis` (default `BENCH_REDIS_URL` or
+ * redis://127.0.0.1:6379 when N > 1) they share those limits through Redis (`REDIS_URL`); `--redis off`
+ * shows what N instances without Redis do to the upstream.
  */
 interface Options {
   readonly db: DbKind;
   readonly events: number;
   readonly customers: number;
   readonly limit: number;
+  readonly instances: number;
+  readonly redis: string | undefined;
 }
 
-const USAGE = 'usage: node dist/bench/hydration.js [--db sqlite|postgres] [--events 10000] [--customers 150] [--limit 1000]';
+const USAGE = 'usage: node dist/bench/hydration.js [--db sqlite|postgres] [--events 10000] [--customers 150] [--limit 1000] [--instances 1] [--redis <url>|off]';
 
 function parse(argv: string[]): Options {
-  const options = { db: 'sqlite' as DbKind, events: 10_000, customers: 150, limit: 1000 };
+  const options = { db: 'sqlite' as DbKind, events: 10_000, customers: 150, limit: 1000, instances: 1 };
+  let redis: string | undefined;
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new UsageError(`${name} needs a value`);
     if (name === '--db' && (value === 'sqlite' || value === 'postgres')) options.db = value;
-    else if (name === '--events' || name === '--customers' || name === '--limit') {
+    else if (name === '--redis') redis = value;
+    else if (name === '--events' || name === '--customers' || name === '--limit' || name === '--instances') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer`);
-      options[name.slice(2) as 'events' | 'customers' | 'limit'] = n;
+      options[name.slice(2) as 'events' | 'customers' | 'limit' | 'instances'] = n;
     } else throw new UsageError(`unknown option ${name} ${value}`);
   }
-  return options;
+  if (options.instances > 1 && options.db !== 'postgres') throw new UsageError('--instances above 1 needs --db postgres (instances share one database)');
+  redis ??= options.instances > 1 ? (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : 'off';
+  return { ...options, redis: redis === 'off' ? undefined : redis };
 }
 
 function post(agent: http.Agent, port: number, key: string, body: unknown): Promise<number> {
@@ -74,21 +86,25 @@ async function main(): Promise<void> {
   const burst = world.deliveries.slice(0, options.events);
   const standin = await startStandin({ world, limitPerWindow: options.limit, windowMs: 60_000 });
   const database = await freshDatabase(options.db, pgAdmin, 'gymgraph_bench_hydration');
-  const config = loadConfig({ ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
-  const app = await start(config, createLogger('warn'));
+  const redis = options.redis ? { REDIS_URL: options.redis, REDIS_CHANNEL: `gymgraph-bench:${randomBytes(6).toString('hex')}:events` } : {};
+  const config = loadConfig({ ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...redis });
+  const apps: App[] = [];
   try {
+    for (let i = 0; i < options.instances; i++) apps.push(await start(config, createLogger('warn')));
+    const app = apps[0]!;
     for (const s of world.studios) {
       await new StudioService(app.dataSource).add({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
     }
-    const port = Number(new URL(app.url).port);
+    const ports = apps.map((a) => Number(new URL(a.url).port));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
     const sql = (text: string) => app.dataSource.query(text);
     const started = Date.now();
     let next = 0;
     await Promise.all(Array.from({ length: 32 }, async () => {
       while (next < burst.length) {
-        const d = burst[next++]!;
-        const status = await post(agent, port, d.webhookKey, d.body);
+        const at = next++;
+        const d = burst[at]!;
+        const status = await post(agent, ports[at % ports.length]!, d.webhookKey, d.body);
         if (status !== 200) throw new Error(`webhook answered ${status}`);
       }
     }));
@@ -106,7 +122,8 @@ async function main(): Promise<void> {
     const [hydrated] = await sql(`SELECT COUNT(*) AS "n" FROM events WHERE "type" = 'GYMGRAPH_RECORD_HYDRATED'`);
     const stats = standin.stats();
 
-    process.stdout.write(`hydration of a burst of ${fmtRate(burst.length)} events (${options.db}; stand-in limit ${options.limit} requests/min per endpoint; client limit ${config.openApi.requestsPerMinute}/min)\n`);
+    const instances = options.instances === 1 ? '' : `; ${options.instances} instances, ${options.redis ? 'limits shared through Redis' : 'no Redis: limits per instance'}`;
+    process.stdout.write(`hydration of a burst of ${fmtRate(burst.length)} events (${options.db}${instances}; stand-in limit ${options.limit} requests/min per endpoint; client limit ${config.openApi.requestsPerMinute}/min)\n`);
     process.stdout.write(`  webhooks posted in ${(posted / 1000).toFixed(1)} s; every event scanned and every job done after ${(total / 1000).toFixed(1)} s\n`);
     process.stdout.write(`  jobs: ${jobs.map((j) => `${j.state} ${j.n}`).join(', ')}; records changed (GYMGRAPH_RECORD_HYDRATED): ${hydrated.n}\n`);
     process.stdout.write(`  ${'endpoint'.padEnd(56)} ${'requests'.padStart(8)} ${'peak/60s'.padStart(9)} ${'429'.padStart(5)} ${'503'.padStart(5)}\n`);
@@ -119,7 +136,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  peak request rate on any endpoint: ${peak} per 60 s (limit ${options.limit}) -> ${over ? 'OVER THE LIMIT' : 'under the limit'}\n`);
     if (over) process.exitCode = 1;
   } finally {
-    await app.stop();
+    for (const app of apps) await app.stop();
     await standin.close();
     await database.drop();
   }

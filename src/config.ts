@@ -14,7 +14,10 @@ export interface Config {
    * `data/gymgraph.sqlite`; `sqlite:<path>` a SQLite file elsewhere; `postgres://...` PostgreSQL.
    */
   readonly database: DatabaseConfig;
-  /** `REDIS_URL`: pub/sub fan-out between instances. Unset: in-process pub/sub. */
+  /**
+   * `REDIS_URL`: pub/sub fan-out between instances, and the Open API rate limits they share.
+   * Unset: in-process pub/sub, and limits per instance.
+   */
   readonly redisUrl: string | undefined;
   /** Subscriptions over WebSocket (`/graphql`, protocol `graphql-transport-ws`). */
   readonly realtime: RealtimeConfig;
@@ -53,9 +56,11 @@ export interface ReconcileConfig {
 /** Settings of the Open API clients (src/upstream/open-api.client.ts). */
 export interface OpenApiConfig {
   /**
-   * `OPEN_API_REQUESTS_PER_MINUTE`: requests per endpoint per minute per studio key, for all
-   * clients of this process. The upstream allows 1000 and answers 429 beyond; the margin leaves
-   * room for clock skew and other users of the key. @default 900
+   * `OPEN_API_REQUESTS_PER_MINUTE`: requests per endpoint per minute per studio key. With
+   * `REDIS_URL` for all instances (and reconciliation runs) on that Redis together; without it for
+   * this instance alone, so instances sharing a database without Redis must not all hydrate (or must
+   * divide this by their number). The upstream allows 1000 and answers 429 beyond; the margin leaves
+   * room for other users of the key. @default 900
    */
   readonly requestsPerMinute: number;
   /** `OPEN_API_TIMEOUT_MS`: per attempt, from connect to the last byte. @default 10000 */

@@ -22,6 +22,8 @@ import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { openApiClientFor } from './upstream/open-api.client.js';
+import { RateLimiters, type RateLimiterRegistry } from './upstream/rate-limiter.js';
+import { RedisRateLimiters } from './upstream/redis-rate-limiter.js';
 import { Hydration } from './upstream/hydration/hydration.js';
 
 /** A running service. */
@@ -64,6 +66,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let tokens: TokenService;
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
   let queueWriter: SqlWriter;
+  /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
+  let limiters: RateLimiterRegistry;
   const log = new EventLog(dataSource);
   try {
     const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
@@ -83,6 +87,14 @@ export async function start(config: Config, logger: Logger = createLogger(config
     feed = config.redisUrl
       ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, logger, log })
       : new EventBus();
+    const openedFeed = feed;
+    const ownLimiters = (limiters = config.redisUrl
+      ? await RedisRateLimiters.open({ url: config.redisUrl, logger }).catch(async (error: unknown) => {
+        await openedFeed.close().catch(() => undefined);
+        throw error;
+      })
+      : new RateLimiters());
+    opened.push(() => ownLimiters.close());
   } catch (error) {
     for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
@@ -110,7 +122,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   });
   hydration = new Hydration({
     config: config.hydration, writer, queue: queueWriter, feed, logger,
-    openApi: (studio) => openApiClientFor(studio, config.openApi, logger),
+    openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters }),
   });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
@@ -119,7 +131,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params),
     reconciler: new Reconciler({
       read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger,
-      openApi: (studio) => openApiClientFor(studio, config.openApi, logger),
+      openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters }),
     }),
   });
 
@@ -187,6 +199,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       await closed;
       // Before the feed and the writer: finished jobs are committed and announced, the rest handed back.
       await started.stop();
+      await limiters.close();
       await graphql.stop();
       await feed.close();
       if (queueWriter !== writer) await queueWriter.close();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World, type WebhookDelivery } from '../tools/upstream-standin/world.js';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { databaseKinds } from './support/databases.js';
+import { databaseKinds, redisUrl } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { connect, disposeClients, subscribe, until } from './support/ws.js';
 
@@ -398,4 +398,44 @@ postgresOnly('hydration with two instances on one PostgreSQL database', () => {
     const perEntity = await a.sql(`SELECT "kind", "upstreamKey", COUNT(*) AS "n" FROM hydration_jobs GROUP BY "kind", "upstreamKey" HAVING COUNT(*) > 1`);
     expect(perEntity).toEqual([]);
   }, 120_000);
+});
+
+const postgresAndRedis = databaseKinds().includes('postgres') && redisUrl() !== '' ? describe : describe.skip;
+
+postgresAndRedis('hydration with two instances on one PostgreSQL database and one Redis (REDIS_URL)', () => {
+  /** Two instances hydrating 40 customers (one endpoint) for an upstream that takes 30 a minute. */
+  async function burst(env: Record<string, string>): Promise<{ standin: Standin; a: TestServer; customers: number }> {
+    const world = new World({ seed: 29, studios: 1, customersPerStudio: 40, days: 1 });
+    const standin = await startStandin({ world, limitPerWindow: 30, windowMs: 60_000 });
+    const settings = { ...FAST, OPEN_API_REQUESTS_PER_MINUTE: '25', HYDRATION_CONCURRENCY: '8', ...env };
+    const a = await startTestServer('postgres', settings);
+    const b = await startTestServer('postgres', settings, { database: a.db });
+    opened.push({ standin, servers: [a, b] });
+    const s = world.studios[0]!;
+    await a.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
+    const customers = [...world.customers.values()].map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED'));
+    await Promise.all([post(a, customers.filter((_, i) => i % 2 === 0)), post(b, customers.filter((_, i) => i % 2 === 1))]);
+    // Both instances claim jobs; once the budget is used, the rest wait for the minute to end.
+    await until(() => requests(standin, 'GET /v1/customers/{customerId}') >= 25, 20_000, 'the first 25 reads');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return { standin, a, customers: customers.length };
+  }
+
+  it('when both hydrate a burst, then together they stay under the limit at the upstream: the budget is shared, no 429', async () => {
+    const { standin, a } = await burst({ REDIS_URL: redisUrl(), REDIS_CHANNEL: `gymgraph-test:${randomUUID()}:events` });
+    const stats = standin.stats()['GET /v1/customers/{customerId}']!;
+    expect(stats.requests).toBe(25);
+    expect(stats.peakSliding).toBe(25);
+    expect(stats.byStatus[429]).toBeUndefined();
+    const [done] = await a.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" = 'done'`);
+    const [open] = await a.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
+    expect({ done: Number(done.n), open: Number(open.n) }).toEqual({ done: 25, open: 15 });
+  }, 60_000);
+
+  it('when both hydrate the same burst without REDIS_URL, then each spends its own budget: the documented reason not to run two hydrating instances without Redis', async () => {
+    const { standin } = await burst({});
+    const stats = standin.stats()['GET /v1/customers/{customerId}']!;
+    expect(stats.requests).toBeGreaterThan(30);
+    expect(stats.byStatus[429]).toBeGreaterThan(0);
+  }, 60_000);
 });

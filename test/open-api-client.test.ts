@@ -1,12 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World } from '../tools/upstream-standin/world.js';
 import { OpenApiClient, type OpenApiClientOptions } from '../src/upstream/open-api.client.js';
 import { OpenApiError } from '../src/upstream/open-api.js';
 import { RateLimiters } from '../src/upstream/rate-limiter.js';
+import { RedisRateLimiters } from '../src/upstream/redis-rate-limiter.js';
 import { freePort } from './support/child.js';
+import { redisUrl } from './support/databases.js';
+import { until } from './support/ws.js';
 
 /** A logger whose JSON lines the test can read. */
 function capturingLogger() {
@@ -271,6 +276,22 @@ describe('Open API client against the stand-in upstream', () => {
       expect(Date.now() - began).toBeGreaterThanOrEqual(2 * windowMs - 50);
     });
 
+    it('when the registry is closed while calls wait for their turn, then they fail at once with LIMITER_CLOSED and send nothing', async () => {
+      const s = await start();
+      const limiters = new RateLimiters();
+      const api = client(s, { windowMs: 60_000, requestsPerWindow: 1, limiters });
+      const ids = [...world.customers.keys()];
+      await api.getCustomer(ids[0]!);
+      const waiting = api.getCustomer(ids[1]!).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const began = Date.now();
+      await limiters.close();
+      expect(await waiting).toMatchObject({ errorCode: 'LIMITER_CLOSED', status: 0 });
+      expect(Date.now() - began).toBeLessThan(1000);
+      expect(await api.getCustomer(ids[2]!).catch((e: unknown) => e)).toMatchObject({ errorCode: 'LIMITER_CLOSED' });
+      expect(s.requestCount()).toBe(1);
+    });
+
     it('when two clients share a key, then they share its limiter; another endpoint has its own', async () => {
       const windowMs = 1000;
       const s = await start({ limitPerWindow: 1000, windowMs });
@@ -284,4 +305,173 @@ describe('Open API client against the stand-in upstream', () => {
       expect(stats['GET /v1/devices']!.requests).toBe(2);
     });
   });
+});
+
+/** A TCP relay to Redis that a test can cut and restore, to make Redis unreachable mid-run. */
+async function redisRelay(target: string) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const listen = (server: net.Server, at: number) => new Promise<void>((resolve) => server.listen(at, '127.0.0.1', resolve));
+  const make = () => net.createServer((client) => {
+    const upstream = net.connect(Number(port || 6379), hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  let server = make();
+  await listen(server, 0);
+  const relayPort = (server.address() as AddressInfo).port;
+  return {
+    url: `redis://127.0.0.1:${relayPort}`,
+    async cut() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    async restore() {
+      server = make();
+      await listen(server, relayPort);
+    },
+    close: () => new Promise<void>((resolve) => { for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
+  };
+}
+
+(redisUrl() ? describe : describe.skip)('Open API limits shared by instances through Redis (REDIS_URL)', () => {
+  const world = new World({ seed: 43, studios: 1, customersPerStudio: 40 });
+  const studio = world.studios[0]!;
+  const ids = [...world.customers.keys()];
+  /** Keys of this run's own: nothing else on the Redis shares these budgets. */
+  const prefix = `gymgraph-test:${randomBytes(6).toString('hex')}:open-api-limit`;
+  const standins: Standin[] = [];
+  const registries: { close(): Promise<void> }[] = [];
+  let redis: Redis;
+
+  const standin = async (options: Partial<Parameters<typeof startStandin>[0]>) => {
+    const s = await startStandin({ world, ...options });
+    standins.push(s);
+    return s;
+  };
+  /** One instance's registry, as src/main.ts makes it with REDIS_URL. */
+  const instance = async (url = redisUrl(), logger = pino({ level: 'silent' })) => {
+    const limiters = await RedisRateLimiters.open({ url, logger, keyPrefix: prefix });
+    registries.push(limiters);
+    return limiters;
+  };
+  const client = (s: Standin, limiters: OpenApiClientOptions['limiters'], options: Partial<OpenApiClientOptions> = {}) =>
+    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), limiters, backoffBaseMs: 5, ...options });
+  const alignToWindow = (windowMs: number) => new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
+  const keys = (pattern: string) => redis.keys(`${prefix}:${pattern}`);
+
+  beforeAll(async () => {
+    redis = new Redis(redisUrl(), { lazyConnect: true });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    for (const limiters of registries) await limiters.close();
+    for (const s of standins) await s.close();
+    const left = await redis.keys(`${prefix}:*`);
+    if (left.length > 0) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  it('when two instances send a burst with one key, then together they stay under the limit at the upstream, no 429, and both finish', async () => {
+    const windowMs = 1000;
+    const s = await standin({ limitPerWindow: 30, windowMs });
+    const burst = (api: OpenApiClient, from: number, n: number) => Promise.all(Array.from({ length: n }, (_, i) => api.getCustomer(ids[(from + i) % ids.length]!)));
+
+    // Control: two in-process registries, 25 each, are 50 in one window for an upstream that takes 30.
+    await alignToWindow(windowMs);
+    const alone = [client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 }), client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 })];
+    await Promise.all([burst(alone[0]!, 0, 25), burst(alone[1]!, 25, 25)]);
+    expect(s.stats()['GET /v1/customers/{customerId}']!.peakSliding).toBeGreaterThan(30);
+    expect(s.stats()['GET /v1/customers/{customerId}']!.byStatus[429]).toBeGreaterThan(0);
+
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    s.resetStats();
+    const [a, b] = [await instance(), await instance()];
+    const one = client(s, a, { windowMs, requestsPerWindow: 25 });
+    const two = client(s, b, { windowMs, requestsPerWindow: 25 });
+    const began = Date.now();
+    const [first, second] = await Promise.all([burst(one, 0, 35), burst(two, 35, 35)]);
+    expect(first.length + second.length).toBe(70);
+    const stats = s.stats()['GET /v1/customers/{customerId}']!;
+    expect(stats.requests).toBe(70);
+    expect(stats.byStatus[429]).toBeUndefined();
+    expect(stats.peakSliding).toBeLessThanOrEqual(25);
+    // 70 requests at 25 per second need at least two further windows.
+    expect(Date.now() - began).toBeGreaterThanOrEqual(2 * windowMs - 50);
+    // No API key in Redis key names, and nothing stays for good.
+    const names = await keys('*');
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(names)).not.toContain(studio.apiKey);
+    for (const name of names) expect(await redis.pttl(name)).toBeGreaterThan(0);
+  });
+
+  it('when one instance meets a 429, then the other waits for the end of the window too instead of meeting its own', async () => {
+    const windowMs = 1000;
+    const s = await standin({ limitPerWindow: 10, windowMs });
+    await alignToWindow(windowMs);
+    // Someone else (another consumer of the key) used up this window.
+    for (const id of ids.slice(0, 10)) {
+      const response = await fetch(`${s.baseUrl}/customers/${id}`, { headers: { 'x-api-key': studio.apiKey } });
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+    const windowEnd = Date.now() - (Date.now() % windowMs) + windowMs;
+    const one = client(s, await instance(), { windowMs, requestsPerWindow: 1000 });
+    const two = client(s, await instance(), { windowMs, requestsPerWindow: 1000 });
+    const first = one.getCustomer(ids[10]!);
+    await until(async () => (s.stats()['GET /v1/customers/{customerId}']!.byStatus[429] ?? 0) === 1 && (await keys('*:paused')).length === 1, 2000, 'the 429 and the shared pause');
+    expect(Date.now()).toBeLessThan(windowEnd);
+    const [a, b] = await Promise.all([first, two.getCustomer(ids[11]!)]);
+    expect([a.id, b.id]).toEqual([ids[10], ids[11]]);
+    expect(Date.now()).toBeGreaterThanOrEqual(windowEnd);
+    const stats = s.stats()['GET /v1/customers/{customerId}']!;
+    expect(stats.byStatus[429]).toBe(1);
+    expect(stats.byStatus[200]).toBe(12);
+  });
+
+  it('when Redis stops answering mid-run, then each instance goes on with its share of the budget and says so, and shares again once Redis is back', async () => {
+    const windowMs = 1000;
+    const s = await standin({ limitPerWindow: 1000, windowMs });
+    const relay = await redisRelay(redisUrl());
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const a = await instance(relay.url, logger);
+    const b = await instance(relay.url);
+    try {
+      const one = client(s, a, { windowMs, requestsPerWindow: 20 });
+      const two = client(s, b, { windowMs, requestsPerWindow: 20 });
+      // Both use the key: Redis counts two instances (and tells instance one so on its next request).
+      await two.getCustomer(ids[1]!);
+      await one.getCustomer(ids[0]!);
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      s.resetStats();
+
+      await relay.cut();
+      const began = Date.now();
+      const got = await Promise.all(ids.slice(0, 30).map((id) => one.getCustomer(id)));
+      expect(got).toHaveLength(30);
+      const stats = s.stats()['GET /v1/customers/{customerId}']!;
+      // Alone, instance one keeps to half of the 20: 30 requests need two further windows.
+      expect(stats.peakSliding).toBeLessThanOrEqual(10);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2 * windowMs - 50);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining('Redis does not answer') }));
+
+      await relay.restore();
+      await until(() => a.usable(), 10_000, 'the reconnection');
+      await one.getCustomer(ids[31]!);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: expect.stringContaining('Redis answers again') }));
+      // The places taken alone within the last window were added to Redis for the other instances to see.
+      const [held] = await keys('*GET /v1/customers/{customerId}:held');
+      expect(await redis.zcard(held!)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a.close();
+      await b.close();
+      await relay.close();
+    }
+  }, 30_000);
 });

@@ -6,6 +6,8 @@ import { Ingestor } from '../ingest/ingestor.js';
 import { RECONCILE_KINDS, ReconcileError, Reconciler, type ReconcileReport } from '../reconcile/reconciler.js';
 import { OpenApiError } from '../upstream/open-api.js';
 import { openApiClientFor } from '../upstream/open-api.client.js';
+import { RateLimiters, type RateLimiterRegistry } from '../upstream/rate-limiter.js';
+import { RedisRateLimiters } from '../upstream/redis-rate-limiter.js';
 import { UsageError, runCli } from './run-cli.js';
 
 const USAGE = `usage: npm run reconcile -- --studio <id> [--since <ISO date>] [--dry-run] [--json]
@@ -66,11 +68,14 @@ void runCli(
     const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, base: { service: 'gymgraph-reconcile' } }, pino.destination(2));
     const writer = openSqlWriter(config.database);
     const ingestor = new Ingestor(writer, logger);
+    // With REDIS_URL, the run shares the Open API budget with the servers hydrating on that Redis.
+    let limiters: RateLimiterRegistry | undefined;
     try {
+      const shared = (limiters = config.redisUrl ? await RedisRateLimiters.open({ url: config.redisUrl, logger }) : new RateLimiters());
       const reconciler = new Reconciler({
         read: (sql, params) => writer.read(sql, params),
         submit: (submission) => ingestor.submit(submission),
-        openApi: (studio) => openApiClientFor(studio, config.openApi, logger),
+        openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters: shared }),
         logger,
       });
       const report = await reconciler.reconcileStudio(studioId, { since, dryRun: values['dry-run'] ?? false });
@@ -81,6 +86,7 @@ void runCli(
       throw error;
     } finally {
       await ingestor.drain();
+      await limiters?.close();
       await writer.close();
     }
   },

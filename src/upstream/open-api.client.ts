@@ -20,12 +20,13 @@ import {
   type UpstreamTaxAdvisorExport,
   type UpstreamUtilization,
 } from './open-api.js';
-import { sharedRateLimiters, type RateLimiters } from './rate-limiter.js';
+import { sharedRateLimiters, type RateLimiterRegistry } from './rate-limiter.js';
 
 /** How clients behave towards the upstream; `config.openApi` supplies the first three. */
 export interface OpenApiSettings {
   /**
-   * Requests per endpoint per window, per API key, for all clients of that key in this process.
+   * Requests per endpoint per window, per API key, for all clients of that key sharing the
+   * registry (`limiters`): one process, or every instance on one Redis.
    * The upstream allows 1000 per minute and answers 429 for the rest of the minute beyond it; the
    * margin covers clock skew and other consumers of the key. @default 900
    */
@@ -44,8 +45,8 @@ export interface OpenApiSettings {
   readonly backoffCapMs?: number;
   /** [0, 1) source for the jitter. @default Math.random */
   readonly random?: () => number;
-  /** @default the process-wide registry */
-  readonly limiters?: RateLimiters;
+  /** Where the rate limits live (in-process, or shared through Redis). @default the process-wide registry */
+  readonly limiters?: RateLimiterRegistry;
 }
 
 export interface OpenApiClientOptions extends OpenApiSettings {
@@ -92,7 +93,7 @@ const isRetryable = (status: number) => status >= 500;
  */
 export class OpenApiClient implements OpenApi {
   private readonly origin: string;
-  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random'>> & { random: () => number; limiters: RateLimiters };
+  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random'>> & { random: () => number; limiters: RateLimiterRegistry };
 
   constructor(private readonly options: OpenApiClientOptions) {
     this.origin = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -212,7 +213,7 @@ export class OpenApiClient implements OpenApi {
 
   private async call<T>(call: Call<T>): Promise<T> {
     const { settings, options } = this;
-    const limiter = settings.limiters.for(this.origin, options.apiKey, call.endpoint, settings.requestsPerWindow, settings.windowMs);
+    const limiter = settings.limiters.for(this.origin, options.apiKey, call.endpoint, settings.requestsPerWindow, settings.windowMs, settings.timeoutMs);
     const url = this.url(call.path, call.query);
     let attempt = 0;
     let rateLimitWaits = 0;

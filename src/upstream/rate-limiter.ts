@@ -1,4 +1,40 @@
 import { createHash } from 'node:crypto';
+import { OpenApiError } from './open-api.js';
+
+/**
+ * The rate limit of one upstream endpoint of one API key, as the client uses it: in-process
+ * ({@link EndpointLimiter}) or shared by every instance through Redis (redis-rate-limiter.ts).
+ */
+export interface EndpointLimit {
+  /**
+   * Resolves when a request may start, with the function to call once it has finished (answer read,
+   * or failed). Rejects with an {@link OpenApiError} `LIMITER_CLOSED` when the registry is closed.
+   */
+  acquire(): Promise<() => void>;
+  /** Nobody starts before `until` (epoch ms, this process's clock); extends, never shortens, a pause. */
+  pauseUntil(until: number): void;
+  /** Requests waiting for their turn here. */
+  readonly waiting: number;
+}
+
+/** Where clients get their {@link EndpointLimit}s: one per (base URL, API key, endpoint template, window). */
+export interface RateLimiterRegistry {
+  /**
+   * The limit for this endpoint of this key, created with `limit`/`windowMs` on first use (later
+   * callers share it, whatever they pass). `maxRequestMs` bounds how long one request can take
+   * (the client's timeout): a shared limiter holds a place that long at most before it hears the end.
+   */
+  for(baseUrl: string, apiKey: string, endpoint: string, limit: number, windowMs: number, maxRequestMs?: number): EndpointLimit;
+  /** Stops the timers; waiters reject with `LIMITER_CLOSED`, later acquires too. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The error waiters get when their registry closes (the service is stopping). */
+export const limiterClosed = (endpoint: string) =>
+  new OpenApiError(`${endpoint}: the rate limiter was closed (shutting down)`, 0, endpoint, 'LIMITER_CLOSED');
+
+/** sha256 hex of an API key: what limiter registries keep instead of the key. */
+export const keyDigest = (apiKey: string) => createHash('sha256').update(apiKey).digest('hex');
 
 /**
  * A sliding-window limiter for one upstream endpoint: a request holds its place from the moment it
@@ -10,13 +46,14 @@ import { createHash } from 'node:crypto';
  * Waiters are served first come, first served by one timer, and {@link pauseUntil} holds all of
  * them back at once (after a 429), so a pause never turns into a burst of retries.
  */
-export class EndpointLimiter {
+export class EndpointLimiter implements EndpointLimit {
   /** Finish times of the requests of the last window, oldest first. */
   private readonly finished: number[] = [];
   private inFlight = 0;
-  private readonly waiters: ((release: () => void) => void)[] = [];
+  private readonly waiters: { readonly resolve: (release: () => void) => void; readonly reject: (error: Error) => void }[] = [];
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  private closed: Error | undefined;
 
   constructor(
     readonly limit: number,
@@ -32,10 +69,19 @@ export class EndpointLimiter {
    * or failed). Not calling it keeps the place held for good.
    */
   acquire(): Promise<() => void> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(this.closed);
+      this.waiters.push({ resolve, reject });
       this.pump();
     });
+  }
+
+  /** Rejects every waiter (and later acquires) with `error`; places already granted stay valid. */
+  close(error: Error): void {
+    this.closed = error;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 
   /** Nobody starts before `until` (epoch ms); extends, never shortens, a pause in force. */
@@ -55,7 +101,7 @@ export class EndpointLimiter {
   }
 
   private pump(): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     while (this.waiters.length > 0) {
       const now = this.now();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil - now);
@@ -67,7 +113,7 @@ export class EndpointLimiter {
       }
       this.inFlight += 1;
       let released = false;
-      this.waiters.shift()!(() => {
+      this.waiters.shift()!.resolve(() => {
         if (released) return;
         released = true;
         this.inFlight -= 1;
@@ -86,26 +132,36 @@ export class EndpointLimiter {
 }
 
 /**
- * The limiters of one process, one per (base URL, API key, endpoint template): every client of the
- * same key shares them, as the upstream counts per key and endpoint. Keys are held only as digests.
+ * In-process limiters, one per (base URL, API key, endpoint template, window): every client of the
+ * same key that uses this registry shares them, as the upstream counts per key and endpoint. Keys
+ * are held only as digests. Instances that share a key need {@link RedisRateLimiters} instead.
  */
-export class RateLimiters {
-  private readonly limiters = new Map<string, EndpointLimiter>();
+export class RateLimiters implements RateLimiterRegistry {
+  private readonly limiters = new Map<string, { readonly limiter: EndpointLimiter; readonly endpoint: string }>();
+  private closed = false;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The limiter for this endpoint of this key; created with `limit`/`windowMs` on first use. */
   for(baseUrl: string, apiKey: string, endpoint: string, limit: number, windowMs: number): EndpointLimiter {
-    const digest = createHash('sha256').update(apiKey).digest('hex');
-    const key = `${baseUrl}\n${digest}\n${endpoint}`;
-    let limiter = this.limiters.get(key);
-    if (!limiter) {
-      limiter = new EndpointLimiter(limit, windowMs, this.now);
-      this.limiters.set(key, limiter);
+    const key = `${baseUrl}\n${keyDigest(apiKey)}\n${endpoint}\n${windowMs}`;
+    let entry = this.limiters.get(key);
+    if (!entry) {
+      entry = { limiter: new EndpointLimiter(limit, windowMs, this.now), endpoint };
+      if (this.closed) entry.limiter.close(limiterClosed(endpoint));
+      this.limiters.set(key, entry);
     }
-    return limiter;
+    return entry.limiter;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { limiter, endpoint } of this.limiters.values()) limiter.close(limiterClosed(endpoint));
   }
 }
 
-/** The process-wide registry that clients use unless given another one. */
+/**
+ * The process-wide registry of clients given no other: the command-line tools' (one process, one
+ * run). The server gives its clients a registry of its own (src/main.ts): Redis-backed with
+ * `REDIS_URL`, so that all instances share the upstream's budget.
+ */
 export const sharedRateLimiters = new RateLimiters();

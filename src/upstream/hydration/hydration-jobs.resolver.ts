@@ -61,15 +61,21 @@ export class HydrationJobsResolver {
     requireAdmin(context, 'retryHydrationJob');
     const repository = context.dataSource.getRepository(HydrationJob);
     if (!isOwnId(id)) throw clientError(ErrorCode.NOT_FOUND, `no hydration job with id ${JSON.stringify(id)}`);
-    const now = Date.now();
-    const result = await repository.createQueryBuilder().update(HydrationJob)
-      .set({ state: 'queued', attempts: 0, dueAt: new Date(now), updatedAt: new Date(now) })
-      .where('id = :id AND state = :parked', { id: Number(id), parked: 'parked' })
-      .execute();
     const job = await repository.findOne({ where: { id: Number(id) } });
     if (!job) throw clientError(ErrorCode.NOT_FOUND, `no hydration job with id ${id}`);
-    if (!result.affected) throw clientError(ErrorCode.CONFLICT, `hydration job ${id} is ${job.state.toUpperCase()}, not PARKED: only parked jobs can be retried`);
-    return job;
+    const now = new Date();
+    const retried = { state: 'queued', attempts: 0, dueAt: now, updatedAt: now } as const;
+    const result = await repository.createQueryBuilder().update(HydrationJob)
+      .set(retried)
+      .where('id = :id AND state = :parked', { id: Number(id), parked: 'parked' })
+      .execute();
+    if (!result.affected) {
+      const current = (await repository.findOne({ where: { id: Number(id) } })) ?? job;
+      throw clientError(ErrorCode.CONFLICT, `hydration job ${id} is ${current.state.toUpperCase()}, not PARKED: only parked jobs can be retried`);
+    }
+    // The job as this mutation left it: a runner may claim it the next moment (nothing else
+    // changes a parked job, and only a parked one was updated).
+    return Object.assign(job, retried);
   }
 
   @Mutation(() => Int, {

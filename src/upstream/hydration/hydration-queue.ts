@@ -97,9 +97,19 @@ function parseKind(kind: string): HydrationKind {
   throw new Error(`unknown hydration job kind ${JSON.stringify(kind)}`);
 }
 
-/** Extends the leases of every job `owner` is running. */
+/**
+ * Extends the leases of the jobs `owner` is running. On PostgreSQL it skips rows another transaction
+ * holds (a scan re-queueing a running job, in its own row order): waiting for them, in heap order,
+ * deadlocked against such scans with two instances. A skipped lease is renewed on the next round,
+ * which comes at a third of the lease.
+ */
 export function renewLeases(tx: SqlTx, owner: string, leaseUntil: number, now: number): Promise<number> {
-  return tx.run(`UPDATE hydration_jobs SET "leaseUntil" = ? WHERE "leaseOwner" = ? AND "state" = 'running' AND "leaseUntil" >= ?`, [leaseUntil, owner, now]);
+  const mine = `"leaseOwner" = ? AND "state" = 'running' AND "leaseUntil" >= ?`;
+  if (tx.dialect !== 'postgres') return tx.run(`UPDATE hydration_jobs SET "leaseUntil" = ? WHERE ${mine}`, [leaseUntil, owner, now]);
+  return tx.run(
+    `UPDATE hydration_jobs SET "leaseUntil" = ? WHERE "id" IN (SELECT "id" FROM hydration_jobs WHERE ${mine} FOR UPDATE SKIP LOCKED)`,
+    [leaseUntil, owner, now],
+  );
 }
 
 /**
