@@ -1,4 +1,4 @@
-import type { Param, SqlTx } from '../../db/sql-writer.js';
+import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import { HYDRATION_KINDS, type HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
 import type { ClaimedJob } from './hydrators.js';
@@ -76,10 +76,19 @@ interface ClaimRow {
  * SKIP LOCKED` lets instances claim side by side without waiting for or taking each other's jobs; on
  * SQLite the writer's `BEGIN IMMEDIATE` makes the claim exclusive.
  */
+/** Jobs that may be claimed at `now` (bound twice): due ones, and running ones whose lease ran out. */
+const CLAIMABLE = `("state" IN ('queued', 'retrying') AND "dueAt" <= ?) OR ("state" = 'running' AND "leaseUntil" < ?)`;
+
+/**
+ * Whether {@link claimJobs} would find anything, by a plain read: the runner asks this first, so an
+ * idle queue costs no write transaction (on SQLite each one is an fsync in the webhooks' writer).
+ */
+export async function hasClaimableJobs(db: Pick<SqlWriter, 'read'>, now: number): Promise<boolean> {
+  return (await db.read(`SELECT 1 AS "due" FROM hydration_jobs WHERE ${CLAIMABLE} LIMIT 1`, [now, now])).length > 0;
+}
+
 export async function claimJobs(tx: SqlTx, owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedJob[]> {
-  const due =
-    `SELECT "id" FROM hydration_jobs WHERE ("state" IN ('queued', 'retrying') AND "dueAt" <= ?) OR ("state" = 'running' AND "leaseUntil" < ?) ` +
-    `ORDER BY "dueAt" LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+  const due = `SELECT "id" FROM hydration_jobs WHERE ${CLAIMABLE} ORDER BY "dueAt" LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
   const rows = await tx.all<ClaimRow>(
     `UPDATE hydration_jobs SET "state" = 'running', "leaseOwner" = ?, "leaseUntil" = ?, "runVersion" = "version", "attempts" = "attempts" + 1, ` +
       `"updatedAt" = ? WHERE "id" IN (${due}) RETURNING "id", "tenantId", "studioId", "kind", "upstreamKey", "params", "attempts", "lastSeq"`,

@@ -1,4 +1,4 @@
-import type { SqlTx } from '../../db/sql-writer.js';
+import type { SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../ingest/ingestor.js';
 import { hydrationTargets } from './hydration-targets.js';
 import { queueTargets, type QueuedTarget } from './hydration-queue.js';
@@ -37,6 +37,18 @@ export interface ScanResult {
  * SQLite has one writer. On PostgreSQL the cursor row is locked first, so scanners of several
  * instances take turns instead of queueing the same events twice.
  */
+/**
+ * Whether the log has events after the scanner's cursor, by a plain read: the scanner asks this first,
+ * so a quiet log costs no write transaction.
+ */
+export async function hasUnscannedEvents(db: Pick<SqlWriter, 'read'>): Promise<boolean> {
+  const rows = await db.read(
+    `SELECT 1 AS "unscanned" FROM events WHERE "seq" > COALESCE((SELECT "seq" FROM log_cursors WHERE "name" = ?), 0) LIMIT 1`,
+    [HYDRATION_CURSOR],
+  );
+  return rows.length > 0;
+}
+
 export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now: number): Promise<ScanResult> {
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const [cursor] = await tx.all<{ seq: number | string }>(`SELECT "seq" FROM log_cursors WHERE "name" = ?${lock}`, [HYDRATION_CURSOR]);
