@@ -2,7 +2,7 @@
  * The query benchmark's data set: four weeks of one operator's webhook events, run through the
  * real ingest code in-process, so the records are exactly what ingestion produces.
  *
- *   node dist/bench/seed.js --url sqlite:/tmp/x.sqlite [--customers 10000] [--events 100000] [--studios 3] [--batch N] [--commit N]
+ *   node dist/bench/seed.js --url sqlite:data/bench.sqlite [--customers 10000] [--events 100000] [--studios 3] [--batch N] [--commit N]
  *
  * A fresh database is migrated by `openDatabase()` (src/db/database.ts), studios are registered
  * with the studio service, then the generated deliveries go through `Ingestor` (event log,
