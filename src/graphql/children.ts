@@ -10,6 +10,7 @@ import {
   type FieldNode,
   type FragmentSpreadNode,
   type GraphQLResolveInfo,
+  type GraphQLSchema,
   type InlineFragmentNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -132,14 +133,16 @@ function inlineInt(value: number): string {
 
 /**
  * One nested field's values read inside the parent's statement: `sql(parent)` is a scalar
- * subquery correlated to the parent row (alias `parent`); `prime` hands its value for one parent
- * to the DataLoader the field resolver reads from, so the field runs no statement of its own.
+ * subquery correlated to the parent row (alias `parent`); its value is kept on the parent entity
+ * under {@link Prefetch.loader} (the name the field's DataLoader would have), where the field's
+ * resolver finds it ({@link usePrefetchedValues}), so the field runs no statement of its own.
  */
 export interface Prefetch {
   /** The DataLoader it fills (also what makes two selections of the same field and arguments one). */
   readonly loader: string;
   sql(reader: SqlReader, parent: string, scope: Scope): string;
-  prime(context: GraphQLContext, parent: ObjectLiteral, value: unknown): void;
+  /** The field's value from the subquery's. */
+  value(raw: unknown): unknown;
 }
 
 /** The parent's columns that the child's {@link ChildrenQuery.parentColumns} refer to, in the same order. */
@@ -201,6 +204,13 @@ export class ChildList<T extends ObjectLiteral> {
     return this.loader(context, first, shape).load(this.parentColumns.map((c) => Number(parent[c])));
   }
 
+  /** Where a value read inside the parent's statement is kept for the field being resolved (see {@link Prefetch.loader}). */
+  prefetchedKey(args: Record<string, unknown>, info: GraphQLResolveInfo, reader: SqlReader): string | undefined {
+    const first = args['first'];
+    if (typeof first !== 'number') return undefined;
+    return `${this.name}:${first}:${this.shape(reader, info, getNamedType(info.returnType).name, info.fieldNodes).key}`;
+  }
+
   /** The list as a JSON array inside the parent's statement, for the merged field nodes `nodes` of the child type `childType`. */
   prefetch(first: number, reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[]): Prefetch {
     const shape = this.shape(reader, source, childType, nodes);
@@ -214,10 +224,7 @@ export class ChildList<T extends ObjectLiteral> {
         if (reader.dialect === 'postgres') return `(SELECT COALESCE(json_agg(c ORDER BY ${order}), '[]') FROM (${rows}) c)`;
         return `(SELECT json_group_array(json_object(${shape.properties.map((p) => `'${p}', c."${p}"`).join(', ')}) ORDER BY ${order}) FROM (${rows}) c)`;
       },
-      prime: (context, parent, value) => {
-        const items = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
-        this.loader(context, first, shape).prime(this.parentColumns.map((c) => Number(parent[c])), items.map((item) => shape.map(item)));
-      },
+      value: (raw) => ((typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>[]).map((item) => shape.map(item)),
     };
   }
 }
@@ -239,6 +246,11 @@ export class ChildCount {
     return this.loader(context).load(this.parentColumns.map((c) => Number(parent[c])));
   }
 
+  /** Where a count read inside the parent's statement is kept (see {@link Prefetch.loader}). */
+  prefetchedKey(): string {
+    return this.name;
+  }
+
   prefetch(): Prefetch {
     return {
       loader: this.name,
@@ -246,13 +258,20 @@ export class ChildCount {
         const table = reader.shape(this.query.entity as EntityTarget<ObjectLiteral>).table;
         return `(SELECT COUNT(*) FROM "${table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)})`;
       },
-      prime: (context, parent, value) => this.loader(context).prime(this.parentColumns.map((c) => Number(parent[c])), Number(value)),
+      value: (raw) => Number(raw),
     };
   }
 }
 
 /** Fields of a GraphQL object type that can be read inside their parent's statement, by type and field name. */
-const prefetchable = new Map<string, Map<string, PrefetchBuilder>>();
+const prefetchable = new Map<string, Map<string, PrefetchField>>();
+
+/** A prefetchable field: how its prefetch is built, and where its resolver finds the value. */
+interface PrefetchField {
+  readonly build: PrefetchBuilder;
+  /** The {@link Prefetch.loader} the field being resolved would have been prefetched under (undefined: none). */
+  readonly key: (args: Record<string, unknown>, info: GraphQLResolveInfo, reader: SqlReader) => string | undefined;
+}
 
 /** Where a prefetchable field was selected: its merged field nodes and what building the statement needs. */
 export interface PrefetchSelection {
@@ -267,26 +286,65 @@ export interface PrefetchSelection {
 type PrefetchBuilder = (args: Record<string, unknown>, selection: PrefetchSelection) => Prefetch | undefined;
 
 /** A `first`-sized list's prefetch, when `first` is valid (otherwise the field resolver reports it). */
-export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): PrefetchBuilder {
-  return (args, { reader, source, childType, nodes }) => {
-    const first = args['first'];
-    return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE ? list.prefetch(first, reader, source, childType, nodes) : undefined;
+export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): PrefetchField {
+  return {
+    build: (args, { reader, source, childType, nodes }) => {
+      const first = args['first'];
+      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE ? list.prefetch(first, reader, source, childType, nodes) : undefined;
+    },
+    key: (args, info, reader) => list.prefetchedKey(args, info, reader),
   };
+}
+
+/** A count's prefetch. */
+export function countPrefetch(count: ChildCount): PrefetchField {
+  return { build: () => count.prefetch(), key: () => count.prefetchedKey() };
+}
+
+/** Values read inside a parent's statement, on the parent entity, by {@link Prefetch.loader}. */
+const PREFETCHED = Symbol('prefetched');
+type WithPrefetched = { [PREFETCHED]?: Map<string, unknown> };
+
+/**
+ * Makes every prefetchable field of `schema` answer from the value its parent's statement read,
+ * when there is one for the field's arguments and selection, before its own resolver (which would
+ * otherwise run type-graphql's argument handling and a DataLoader per parent); without one, the
+ * resolver runs as before. Call once on the built schema.
+ */
+export function usePrefetchedValues(schema: GraphQLSchema): void {
+  for (const [typeName, fields] of prefetchable) {
+    const type = schema.getType(typeName);
+    if (!isObjectType(type)) continue;
+    for (const [fieldName, prefetch] of fields) {
+      const field = type.getFields()[fieldName];
+      const resolve = field?.resolve;
+      if (!field || !resolve) continue;
+      field.resolve = (source: WithPrefetched, args: Record<string, unknown>, context: GraphQLContext, info: GraphQLResolveInfo) => {
+        const values = source?.[PREFETCHED];
+        if (values) {
+          const key = prefetch.key(args, info, SqlReader.of(context.dataSource));
+          if (key !== undefined && values.has(key)) return values.get(key);
+        }
+        return resolve(source, args, context, info);
+      };
+    }
+  }
 }
 
 /**
  * Declares that `type.field` can be read inside the statement of a query returning `type`;
  * `build` turns the field's arguments into the {@link Prefetch} (undefined: let the field resolver
- * load it, e.g. to report a bad argument). `reads`: the parent's columns its resolver reads (the
- * parent columns of the list), see {@link registerFieldColumns}.
+ * load it, e.g. to report a bad argument); `key` finds the value for the field being resolved.
+ * `reads`: the parent's columns its resolver reads (the parent columns of the list), see
+ * {@link registerFieldColumns}.
  */
-export function registerPrefetch(type: string, field: string, reads: readonly string[], build: PrefetchBuilder): void {
+export function registerPrefetch(type: string, field: string, reads: readonly string[], prefetch: PrefetchField): void {
   let fields = prefetchable.get(type);
   if (!fields) {
     fields = new Map();
     prefetchable.set(type, fields);
   }
-  fields.set(field, build);
+  fields.set(field, prefetch);
   registerFieldColumns(type, { [field]: reads });
 }
 
@@ -341,7 +399,7 @@ function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type
       const first = merged[0]!;
       const field = definition.getFields()[first.name.value];
       if (!field) continue;
-      const prefetch = fields.get(first.name.value)!(getArgumentValues(field, first, info.variableValues),
+      const prefetch = fields.get(first.name.value)!.build(getArgumentValues(field, first, info.variableValues),
         { reader, source: info, childType: getNamedType(field.type).name, nodes: merged });
       if (prefetch) found.set(prefetch.loader, prefetch);
     }
@@ -377,7 +435,7 @@ export interface RecordRead<T extends ObjectLiteral> {
   readonly shape: RowShape<T>;
   /** SELECT expressions for the parent row, in order: select them as `"x0"`, `"x1"`... */
   readonly extras: readonly string[];
-  /** Primes the loaders of the prefetched fields with one row's values. */
+  /** Keeps one row's values of the prefetched fields on its entity. */
   readonly onRow: (entity: T, row: Record<string, unknown>) => void;
 }
 
@@ -385,7 +443,7 @@ export interface RecordRead<T extends ObjectLiteral> {
  * What a query returning `type` records (`entity` rows, under the alias `parent` in its statement)
  * reads for the current selection: the columns its fields read plus `always` (the keys its
  * resolvers use: id, cursor column, parent columns of nested lists), and the prefetched nested
- * fields as correlated subqueries whose values prime their loaders.
+ * fields as correlated subqueries whose values the entities keep for their fields' resolvers.
  */
 export function recordRead<T extends ObjectLiteral>(
   context: GraphQLContext, info: GraphQLResolveInfo, type: string, entity: EntityTarget<T>, parent: string, always: readonly string[],
@@ -397,6 +455,10 @@ export function recordRead<T extends ObjectLiteral>(
   return {
     shape: selected === null ? whole : whole.pick([...selected, ...always]),
     extras: prefetches.map((prefetch) => prefetch.sql(reader, parent, context.scope)),
-    onRow: (entity, row) => prefetches.forEach((prefetch, i) => prefetch.prime(context, entity, row[`x${i}`])),
+    onRow: prefetches.length === 0 ? () => undefined : (entity, row) => {
+      const values = new Map<string, unknown>();
+      prefetches.forEach((prefetch, i) => values.set(prefetch.loader, prefetch.value(row[`x${i}`])));
+      (entity as WithPrefetched)[PREFETCHED] = values;
+    },
   };
 }

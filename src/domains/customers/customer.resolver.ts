@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, ChildList, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
+import { ChildCount, ChildList, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
@@ -54,7 +54,7 @@ export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer
 const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId']);
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
 registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
-registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, () => VISIT_COUNT.prefetch());
+registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
 
 /** What presence (checkedIn and the latest check-in/out) is computed from. */
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
