@@ -1,6 +1,7 @@
 /**
  * Query benchmark: `npm run bench:query -- [--db sqlite|postgres|both] [--customers 10000,100000]
- * [--seconds N] [--concurrency N] [--warmup N] [--queries customer,page,stats] [--postgraphile] [--keep]`.
+ * [--seconds N] [--concurrency N] [--warmup N] [--queries customer,page,stats] [--postgraphile] [--keep]
+ * [--database URL]`.
  *
  * For each database and size it seeds a fresh database in-process through the real ingest code
  * (bench/seed.ts: four weeks, 10 events per customer), starts our server (`node dist/src/main.js`)
@@ -48,6 +49,8 @@ interface Options {
   readonly cpuProf: boolean;
   readonly pgAdminUrl: string;
   readonly postgraphileDir: string;
+  /** An already seeded database to run on instead of seeding fresh ones (kept afterwards). */
+  readonly database: string | undefined;
 }
 
 interface Row {
@@ -96,6 +99,8 @@ const USAGE = `usage: npm run bench:query -- [options]
                                 $BENCH_POSTGRAPHILE_DIR, default ${path.join(os.tmpdir(), 'gg-postgraphile')})
   --keep                        keep the databases and print their URLs
   --cpu-prof                    run our server under node --cpu-prof and summarise each profile
+  --database URL                run on this already seeded database (sqlite:<file> or postgres://...,
+                                e.g. one kept with --keep) instead of seeding; it is left as it is
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_q_<random> is created and dropped afterwards; unreachable means skipped.`;
@@ -116,6 +121,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       postgraphile: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      database: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -144,6 +150,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     postgraphileDir: process.env.BENCH_POSTGRAPHILE_DIR || path.join(os.tmpdir(), 'gg-postgraphile'),
+    database: values.database,
   };
 }
 
@@ -655,17 +662,46 @@ async function databaseSizeMb(db: FreshDatabase): Promise<number> {
   return withClient(db.url, async (client) => Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n) / 1e6);
 }
 
+/** A database seeded before (`--database`): what the queries need from it, read back. */
+async function seededBefore(db: FreshDatabase): Promise<SeededData> {
+  const read = async <T>(sql: string): Promise<T[]> => {
+    if (db.file) {
+      const sqlite = new Database(db.file, { readonly: true });
+      try {
+        return sqlite.prepare(sql).all() as T[];
+      } finally {
+        sqlite.close();
+      }
+    }
+    return withClient(db.url, async (client) => (await client.query(sql)).rows as T[]);
+  };
+  const customers = (await read<{ id: number | string; customerId: number | string }>('SELECT "id", "customerId" FROM "customers" ORDER BY "id"'))
+    .map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
+  const studios = await read<{ id: number | string; tenantId: number | string }>('SELECT "id", "tenantId" FROM "studios" ORDER BY "id"');
+  const [span] = await read<{ first: number | string; last: number | string }>('SELECT MIN("occurredAt") AS "first", MAX("occurredAt") AS "last" FROM "events"');
+  const rows: Record<string, number> = {};
+  for (const table of ['events', 'customers', 'visits', 'contracts']) rows[table] = Number((await read<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "${table}"`))[0]!.n);
+  return {
+    tenantId: Number(studios[0]?.tenantId), studioIds: studios.map((s) => Number(s.id)), seconds: 0, mix: new Map(), rows,
+    firstEventAt: Number(span?.first), lastEventAt: Number(span?.last), customers,
+  };
+}
+
 async function runDataset(kind: DbKind, customers: number, options: Options, seeds: SeedRow[]): Promise<Row[]> {
   const events = customers * options.eventsPerCustomer;
-  console.log(`\n== ${kind}, ${fmtRate(customers)} customers / ${fmtRate(events)} events`);
-  const db = await freshDatabase(kind, options.pgAdminUrl, 'gymgraph_bench_q');
+  const reused = options.database;
+  console.log(reused ? `\n== ${kind}, the database given with --database` : `\n== ${kind}, ${fmtRate(customers)} customers / ${fmtRate(events)} events`);
+  const db: FreshDatabase = reused
+    ? { kind, url: reused, file: kind === 'sqlite' ? reused.replace(/^sqlite:/, '') : undefined, drop: async () => {}, keep: () => {} }
+    : await freshDatabase(kind, options.pgAdminUrl, 'gymgraph_bench_q');
   const rows: Row[] = [];
   try {
-    console.log(`  seeding ${redact(db.url)} through the ingestor (in-process) ...`);
-    const seeded = await seedDatabase(db.url, { customers, events, studios: options.studios, log: (line) => console.log(line) });
+    if (!reused) console.log(`  seeding ${redact(db.url)} through the ingestor (in-process) ...`);
+    const seeded = reused ? await seededBefore(db) : await seedDatabase(db.url, { customers, events, studios: options.studios, log: (line) => console.log(line) });
     const sizeMb = await databaseSizeMb(db);
-    seeds.push({ db: kind, customers, seeded, events, sizeMb });
-    console.log(`  seeded ${fmtRate(events)} events in ${seeded.seconds.toFixed(1)} s (${fmtRate(events / seeded.seconds)} events/s), ` +
+    if (!reused) seeds.push({ db: kind, customers, seeded, events, sizeMb });
+    if (reused) console.log(`  ${fmtRate(seeded.customers.length)} customers; database ${sizeMb.toFixed(0)} MB`);
+    else console.log(`  seeded ${fmtRate(events)} events in ${seeded.seconds.toFixed(1)} s (${fmtRate(events / seeded.seconds)} events/s), ` +
       `${new Date(seeded.firstEventAt).toISOString()} .. ${new Date(seeded.lastEventAt).toISOString()}; database ${sizeMb.toFixed(0)} MB`);
     console.log(`  rows: ${Object.entries(seeded.rows).map(([table, n]) => `${table} ${fmtRate(n)}`).join(', ')}`);
     const statsCheckins = await countRows(db, `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
@@ -749,7 +785,11 @@ async function main(): Promise<void> {
     postgresProblem = await probePostgres(options.pgAdminUrl);
     if (postgresProblem) console.log(`\n== PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${postgresProblem}): PostgreSQL SKIPPED (set BENCH_PG_URL)`);
   }
-  for (const customers of options.sizes) {
+  if (options.database) {
+    const kind: DbKind = options.database.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+    rows.push(...(await runDataset(kind, 0, options, seeds)));
+  }
+  for (const customers of options.database ? [] : options.sizes) {
     for (const kind of options.dbs) {
       if (kind === 'postgres' && postgresProblem) continue;
       rows.push(...(await runDataset(kind, customers, options, seeds)));

@@ -165,6 +165,15 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
       ]);
     });
 
+    it('when uniqueCustomers is left out or asked for through a fragment, then the other figures are the same and the distinct count still right', async () => {
+      const range = rangeFor('visits by Berlin day');
+      const without = await fixture.data('query($range: TimeRangeInput!) { visitStats(range: $range, groupBy: DAY, timeZone: "Europe/Berlin") { label count closedVisits } }', { range });
+      expect(without.visitStats).toEqual([{ label: SAT.label, count: 1, closedVisits: 1 }, { label: SUN.label, count: 5, closedVisits: 4 }, { label: MON.label, count: 3, closedVisits: 1 }]);
+      const viaFragment = await fixture.data(
+        'query($range: TimeRangeInput!) { visitStats(range: $range, groupBy: DAY, timeZone: "Europe/Berlin") { label ...U } } fragment U on VisitStatsBucket { uniqueCustomers }', { range });
+      expect(viaFragment.visitStats.map((b: { uniqueCustomers: number }) => b.uniqueCustomers)).toEqual([1, 4, 3]);
+    });
+
     it('when grouped by UTC day (the default zone), then the same visits fall on other days, and an empty day is listed with zeros', async () => {
       expect((await query('visits by UTC day')).visitStats).toEqual([
         { label: '2026-10-24', start: '2026-10-24T00:00:00.000Z', end: '2026-10-25T00:00:00.000Z', studioId: null, count: 2, uniqueCustomers: 2, closedVisits: 2, averageDurationSeconds: 2700 },

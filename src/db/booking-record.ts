@@ -22,7 +22,7 @@ registerEnumType(BookingStatusEnum, {
  * (`statusAt`); on equal upstream times a cancellation wins, so the outcome does not depend on
  * arrival order.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export abstract class BookingRecord extends TenantRecord {
   @Field(() => ID, { description: 'The upstream booking id (unique within the operator): the `entityId` of the booking events.' })
   @IdColumn()

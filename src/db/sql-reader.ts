@@ -10,6 +10,9 @@ export type SqlValue = string | number | null;
 /** Prepared statements kept per SQLite connection; statements with long VALUES lists vary, so the cache is bounded. */
 const STATEMENT_CACHE_SIZE = 500;
 
+/** Distinct statement texts that become named prepared statements on PostgreSQL, per DataSource. */
+const PREPARED_STATEMENTS = 200;
+
 const INT8_OID = 20;
 /** BIGINT (and COUNT) as JS numbers: our ids and epoch-ms times are safe integers (see columns.ts). */
 const pgTypes = {
@@ -31,6 +34,8 @@ export class SqlReader {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly statements = new Map<string, Statement>();
   private readonly shapes = new Map<unknown, RowShape<ObjectLiteral>>();
+  /** Names of PostgreSQL prepared statements by text. */
+  private readonly names = new Map<string, string>();
 
   private constructor(private readonly dataSource: DataSource) {
     this.dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -58,8 +63,25 @@ export class SqlReader {
     this.dataSource.logger.logQuery(sql, params as unknown[]);
     if (this.dialect === 'sqlite') return this.statement(sql).all(...params) as T[];
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const result = await pool.query({ text: sql, values: params as unknown[], types: pgTypes });
+    const name = this.statementName(sql);
+    const result = await pool.query({ ...(name ? { name } : {}), text: sql, values: params as unknown[], types: pgTypes });
     return result.rows as T[];
+  }
+
+  /**
+   * The name of a PostgreSQL prepared statement for `sql`: each pooled connection parses and plans
+   * a named statement once, and the server may switch to a generic plan after five runs. `pg` keeps
+   * a connection's prepared statements until it closes, so only the first
+   * {@link PREPARED_STATEMENTS} distinct texts get a name (the hot statements of a running service
+   * are a few dozen texts; IN lists of varying length make more, and those run unnamed).
+   */
+  private statementName(sql: string): string | undefined {
+    let name = this.names.get(sql);
+    if (name === undefined && this.names.size < PREPARED_STATEMENTS) {
+      name = `gg_read_${this.names.size}`;
+      this.names.set(sql, name);
+    }
+    return name;
   }
 
   private statement(sql: string): Statement {
@@ -77,12 +99,17 @@ export class SqlReader {
    * The entities a TypeORM query builder selects (its main alias, no joins), read with
    * {@link all} and {@link RowShape} instead of TypeORM's hydration. The builder only writes the SQL.
    * `extras` are more SQL expressions to select, as `"x0"`, `"x1"`...; `onRow` sees each entity
-   * with its raw row, to read them.
+   * with its raw row, to read them. `properties`: only these columns (see {@link RowShape.pick}).
    */
-  async entities<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, extras: readonly string[] = [], onRow?: (entity: T, row: Record<string, unknown>) => void): Promise<T[]> {
+  async entities<T extends ObjectLiteral>(
+    qb: SelectQueryBuilder<T>,
+    extras: readonly string[] = [],
+    onRow?: (entity: T, row: Record<string, unknown>) => void,
+    properties: Iterable<string> | null = null,
+  ): Promise<T[]> {
     const metadata = qb.expressionMap.mainAlias?.metadata;
     if (!metadata) throw new Error('SqlReader.entities: the query builder has no entity');
-    const shape = this.shape<T>(metadata.target as EntityTarget<T>);
+    const shape = this.shape<T>(metadata.target as EntityTarget<T>).pick(properties);
     const select = [shape.select(`"${qb.alias}"`), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ');
     const [sql, params] = qb.select(select).getQueryAndParameters();
     // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
@@ -104,7 +131,7 @@ export class SqlReader {
   shape<T extends ObjectLiteral>(entity: EntityTarget<T>): RowShape<T> {
     let shape = this.shapes.get(entity);
     if (!shape) {
-      shape = new RowShape(this.dataSource, entity as EntityTarget<ObjectLiteral>);
+      shape = RowShape.of(this.dataSource, entity as EntityTarget<ObjectLiteral>);
       this.shapes.set(entity, shape);
     }
     return shape as RowShape<T>;
@@ -144,23 +171,66 @@ export class SqlParams {
  * a column added to an entity is read without touching the queries.
  */
 export class RowShape<T extends ObjectLiteral> {
-  private readonly columns: readonly { readonly property: string; readonly database: string; readonly convert: ((value: unknown) => unknown) | null }[];
   private readonly selects = new Map<string, string>();
-  /** The entity class's prototype: type-graphql hands a field resolver's root to it as is only when it is an instance. */
-  private readonly prototype: object;
-  readonly table: string;
+  private readonly subsets = new Map<string, RowShape<T>>();
+  private readonly byProperty: ReadonlyMap<string, ShapeColumn>;
+  /** The property names, in column order. */
+  readonly properties: readonly string[];
+  /** Names the column set: `*` for every column, else the properties joined by commas. */
+  readonly key: string;
 
-  constructor(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>) {
-    const metadata = dataSource.getMetadata(entity);
-    if (metadata.embeddeds.length > 0) throw new Error(`RowShape: ${metadata.name} has embedded columns, which plain rows cannot express`);
-    this.table = metadata.tableName;
-    this.prototype = typeof metadata.target === 'function' ? (metadata.target.prototype as object) : Object.prototype;
-    this.columns = metadata.columns.map((column) => ({ property: column.propertyName, database: column.databaseName, convert: converter(dataSource, column) }));
+  private constructor(
+    private readonly columns: readonly ShapeColumn[],
+    /** The entity class's prototype: type-graphql hands a field resolver's root to it as is only when it is an instance. */
+    private readonly prototype: object,
+    readonly table: string,
+    /** Every column of the entity (this shape's, when it has them all). */
+    private readonly whole: RowShape<T> | undefined,
+  ) {
+    this.byProperty = new Map(columns.map((column) => [column.property, column]));
+    this.properties = columns.map((column) => column.property);
+    this.key = whole ? this.properties.join(',') : '*';
   }
 
-  /** The property names, in column order. */
-  get properties(): readonly string[] {
-    return this.columns.map((column) => column.property);
+  /** Every column of `entity`. */
+  static of<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>): RowShape<T> {
+    const metadata = dataSource.getMetadata(entity);
+    if (metadata.embeddeds.length > 0) throw new Error(`RowShape: ${metadata.name} has embedded columns, which plain rows cannot express`);
+    const prototype = typeof metadata.target === 'function' ? (metadata.target.prototype as object) : Object.prototype;
+    const columns = metadata.columns.map((column) => ({ property: column.propertyName, database: column.databaseName, convert: converter(dataSource, column) }));
+    return new RowShape<T>(columns, prototype, metadata.tableName, undefined);
+  }
+
+  /** Whether `property` is a column of the entity. */
+  has(property: string): boolean {
+    return (this.whole ?? this).byProperty.has(property);
+  }
+
+  /** The database column of a property. @throws when the entity has no such column. */
+  column(property: string): string {
+    const column = (this.whole ?? this).byProperty.get(property);
+    if (!column) throw new Error(`RowShape: ${this.table} has no column for ${property}`);
+    return column.database;
+  }
+
+  /**
+   * The same rows with only `properties` selected and mapped (in column order, unknown names
+   * ignored; cached per set). null: every column. Entities mapped from it lack the other
+   * properties: only for statements whose readers read nothing else (field-columns.ts).
+   */
+  pick(properties: Iterable<string> | null): RowShape<T> {
+    const whole = this.whole ?? this;
+    if (properties === null) return whole;
+    const wanted = new Set(properties);
+    const columns = whole.columns.filter((column) => wanted.has(column.property));
+    if (columns.length === whole.columns.length) return whole;
+    const key = columns.map((column) => column.property).join(',');
+    let subset = whole.subsets.get(key);
+    if (!subset) {
+      subset = new RowShape<T>(columns, whole.prototype, whole.table, whole);
+      whole.subsets.set(key, subset);
+    }
+    return subset;
   }
 
   /** The SELECT list for the table under `alias`: `alias."column" AS "property", ...`. */
@@ -186,6 +256,12 @@ export class RowShape<T extends ObjectLiteral> {
     }
     return out as T;
   }
+}
+
+interface ShapeColumn {
+  readonly property: string;
+  readonly database: string;
+  readonly convert: ((value: unknown) => unknown) | null;
 }
 
 function converter(dataSource: DataSource, column: ColumnMetadata): ((value: unknown) => unknown) | null {

@@ -6,7 +6,7 @@ import { TimeColumn } from './columns.js';
  * Columns every record projected from events shares. Records are keyed by (tenantId, upstream id)
  * through a unique index on each entity; `id` is our own surrogate key.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export abstract class TenantRecord {
   @Field(() => ID, { description: 'Our id for this record (stable; use it with the single-record lookups).' })
   @PrimaryGeneratedColumn()

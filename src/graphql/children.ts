@@ -10,11 +10,13 @@ import {
   type FieldNode,
   type FragmentSpreadNode,
   type GraphQLResolveInfo,
+  type GraphQLSchema,
   type InlineFragmentNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { SqlReader, type SqlParams } from '../db/sql-reader.js';
+import { RowShape, SqlReader, type SqlParams } from '../db/sql-reader.js';
+import { registerFieldColumns, selectedColumns, type ColumnSource } from './field-columns.js';
 import type { GraphQLContext } from './context.js';
 import { MAX_PAGE_SIZE } from './pagination.js';
 import type { Scope } from './scope.js';
@@ -24,10 +26,18 @@ export interface ChildrenQuery<T> {
   readonly entity: EntityTarget<T>;
   /** Columns naming the parent, e.g. `["tenantId", "customerId"]`. */
   readonly parentColumns: readonly string[];
-  /** Order inside each parent's list, e.g. `r."checkinAt" DESC, r."id" DESC` (SQL; the child's table is `r`). */
-  readonly orderSql: string;
+  /** Order inside each parent's list, by properties, e.g. `[['checkinAt', 'DESC'], ['id', 'DESC']]` (the last one unique within a parent). */
+  readonly order: readonly ChildOrder[];
   /** The child's studio column for the viewer's scope. */
   readonly studioColumn: string;
+}
+
+/** One column of a child list's order and its direction. */
+export type ChildOrder = readonly [column: string, direction: 'ASC' | 'DESC'];
+
+/** `alias."c1" DESC, alias."c2" DESC`, the properties of `order` named by `name` (their database columns, or the property names a subquery selected them as). */
+function orderSql(order: readonly ChildOrder[], alias: string, name: (property: string) => string): string {
+  return order.map(([property, direction]) => `${alias}."${name(property)}" ${direction}`).join(', ');
 }
 
 /**
@@ -58,9 +68,8 @@ const parentKey = (row: Record<string, unknown>, columns: readonly string[]) => 
 
 /**
  * The first `first` children of many parents in one statement, whatever the number of parents: a
- * ROW_NUMBER() window per parent, every column of the child read straight into plain objects
- * (sql-reader.ts). Scoped by the viewer inside the statement.
- * `orderSql` names columns of the child's table under the alias `r`, e.g. `r."id" DESC`.
+ * ROW_NUMBER() window per parent, the child's columns (`properties` and the parent columns, or
+ * all) read straight into entity instances (sql-reader.ts). Scoped by the viewer inside the statement.
  */
 export async function loadChildren<T extends ObjectLiteral>(
   dataSource: DataSource,
@@ -68,15 +77,16 @@ export async function loadChildren<T extends ObjectLiteral>(
   parents: readonly (readonly number[])[],
   first: number,
   scope: Scope,
+  properties: Iterable<string> | null = null,
 ): Promise<T[][]> {
   if (parents.length === 0 || first === 0) return parents.map(() => []);
   const reader = SqlReader.of(dataSource);
-  const shape = reader.shape(query.entity);
+  const shape = reader.shape(query.entity).pick(properties === null ? null : [...properties, ...query.parentColumns]);
   const params = reader.params();
   const join = parentsJoin(reader, params, query, shape.table, parents, scope);
   const partition = query.parentColumns.map((c) => `r."${c}"`).join(', ');
   const rows = await reader.all<Record<string, unknown>>(
-    `${join.with} SELECT * FROM (SELECT ${shape.select('r')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${query.orderSql}) AS "rn"
+    `${join.with} SELECT * FROM (SELECT ${shape.select('r')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${orderSql(query.order, 'r', (p) => shape.column(p))}) AS "rn"
        FROM ${join.from}) ranked WHERE "rn" <= ${params.add(first)} ORDER BY ${query.parentColumns.map((c) => `"${c}"`).join(', ')}, "rn"`,
     params.values,
   );
@@ -123,14 +133,16 @@ function inlineInt(value: number): string {
 
 /**
  * One nested field's values read inside the parent's statement: `sql(parent)` is a scalar
- * subquery correlated to the parent row (alias `parent`); `prime` hands its value for one parent
- * to the DataLoader the field resolver reads from, so the field runs no statement of its own.
+ * subquery correlated to the parent row (alias `parent`); its value is kept on the parent entity
+ * under {@link Prefetch.loader} (the name the field's DataLoader would have), where the field's
+ * resolver finds it ({@link usePrefetchedValues}), so the field runs no statement of its own.
  */
 export interface Prefetch {
   /** The DataLoader it fills (also what makes two selections of the same field and arguments one). */
   readonly loader: string;
   sql(reader: SqlReader, parent: string, scope: Scope): string;
-  prime(context: GraphQLContext, parent: ObjectLiteral, value: unknown): void;
+  /** The field's value from the subquery's. */
+  value(raw: unknown): unknown;
 }
 
 /** The parent's columns that the child's {@link ChildrenQuery.parentColumns} refer to, in the same order. */
@@ -146,7 +158,10 @@ function correlation(query: Pick<ChildrenQuery<unknown>, 'parentColumns' | 'stud
 /**
  * A to-many field of a parent type (e.g. `Customer.visits`): loaded in batches per request
  * ({@link loadChildren}), or — when the parent's resolver sees it selected — inside the parent's
- * statement as a JSON array ({@link prefetch}). Both give the same rows in the same order.
+ * statement as a JSON array ({@link prefetch}). Both give the same rows in the same order, with the
+ * columns the field's selection reads (field-columns.ts) plus the child's id, parent and order
+ * columns; the DataLoader is per size and column set, so a selection never sees a partial child
+ * read for another.
  */
 export class ChildList<T extends ObjectLiteral> {
   constructor(
@@ -157,33 +172,59 @@ export class ChildList<T extends ObjectLiteral> {
     readonly parentColumns: ParentColumns,
   ) {}
 
-  private loader(context: GraphQLContext, first: number): DataLoader<readonly number[], T[]> {
-    return context.loaders.get<readonly number[], T[]>(`${this.name}:${first}`,
-      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope), (key) => key.join(':'));
+  /** Read shapes by the whole shape (one per DataSource) and the selected columns (cached per field node by field-columns.ts). */
+  private readonly shapes = new WeakMap<RowShape<T>, WeakMap<readonly string[], RowShape<T>>>();
+
+  /** The child's columns that `nodes` (the list field's merged nodes) read, with the ones this list needs itself. */
+  private shape(reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[]): RowShape<T> {
+    const whole = reader.shape(this.query.entity);
+    const selected = selectedColumns(source, childType, nodes, (property) => whole.has(property));
+    if (selected === null) return whole;
+    let byColumns = this.shapes.get(whole);
+    if (!byColumns) {
+      byColumns = new WeakMap();
+      this.shapes.set(whole, byColumns);
+    }
+    let shape = byColumns.get(selected);
+    if (!shape) {
+      shape = whole.pick([...selected, ...(whole.has('id') ? ['id'] : []), ...this.query.parentColumns, ...this.query.order.map(([column]) => column)]);
+      byColumns.set(selected, shape);
+    }
+    return shape;
   }
 
-  /** The first `first` children of `parent` (batched with the other parents of the request). */
-  load(context: GraphQLContext, parent: ObjectLiteral, first: number): Promise<T[]> {
-    return this.loader(context, first).load(this.parentColumns.map((c) => Number(parent[c])));
+  private loader(context: GraphQLContext, first: number, shape: RowShape<T>): DataLoader<readonly number[], T[]> {
+    return context.loaders.get<readonly number[], T[]>(`${this.name}:${first}:${shape.key}`,
+      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope, shape.properties), (key) => key.join(':'));
   }
 
-  prefetch(first: number): Prefetch {
+  /** The first `first` children of `parent` for the field being resolved (batched with the other parents of the request). */
+  load(context: GraphQLContext, parent: ObjectLiteral, first: number, info: GraphQLResolveInfo): Promise<T[]> {
+    const shape = this.shape(SqlReader.of(context.dataSource), info, getNamedType(info.returnType).name, info.fieldNodes);
+    return this.loader(context, first, shape).load(this.parentColumns.map((c) => Number(parent[c])));
+  }
+
+  /** Where a value read inside the parent's statement is kept for the field being resolved (see {@link Prefetch.loader}). */
+  prefetchedKey(args: Record<string, unknown>, info: GraphQLResolveInfo, reader: SqlReader): string | undefined {
+    const first = args['first'];
+    if (typeof first !== 'number') return undefined;
+    return `${this.name}:${first}:${this.shape(reader, info, getNamedType(info.returnType).name, info.fieldNodes).key}`;
+  }
+
+  /** The list as a JSON array inside the parent's statement, for the merged field nodes `nodes` of the child type `childType`. */
+  prefetch(first: number, reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[]): Prefetch {
+    const shape = this.shape(reader, source, childType, nodes);
     return {
-      loader: `${this.name}:${first}`,
+      loader: `${this.name}:${first}:${shape.key}`,
       sql: (reader, parent, scope) => {
-        const shape = reader.shape(this.query.entity);
         const rows = `SELECT ${shape.select('r')} FROM "${shape.table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)}
-          ORDER BY ${this.query.orderSql} LIMIT ${inlineInt(first)}`;
-        // Aggregates keep the order of a sorted subquery (PostgreSQL documents it for json_agg; SQLite's
-        // json_group_array reads the subquery in order).
-        if (reader.dialect === 'postgres') return `(SELECT COALESCE(json_agg(c), '[]') FROM (${rows}) c)`;
-        return `(SELECT json_group_array(json_object(${shape.properties.map((p) => `'${p}', c."${p}"`).join(', ')})) FROM (${rows}) c)`;
+          ORDER BY ${orderSql(this.query.order, 'r', (p) => shape.column(p))} LIMIT ${inlineInt(first)}`;
+        // The order inside the aggregate itself: an aggregate need not keep the order of a sorted subquery.
+        const order = orderSql(this.query.order, 'c', (p) => p);
+        if (reader.dialect === 'postgres') return `(SELECT COALESCE(json_agg(c ORDER BY ${order}), '[]') FROM (${rows}) c)`;
+        return `(SELECT json_group_array(json_object(${shape.properties.map((p) => `'${p}', c."${p}"`).join(', ')}) ORDER BY ${order}) FROM (${rows}) c)`;
       },
-      prime: (context, parent, value) => {
-        const shape = SqlReader.of(context.dataSource).shape(this.query.entity);
-        const items = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
-        this.loader(context, first).prime(this.parentColumns.map((c) => Number(parent[c])), items.map((item) => shape.map(item)));
-      },
+      value: (raw) => ((typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>[]).map((item) => shape.map(item)),
     };
   }
 }
@@ -205,6 +246,11 @@ export class ChildCount {
     return this.loader(context).load(this.parentColumns.map((c) => Number(parent[c])));
   }
 
+  /** Where a count read inside the parent's statement is kept (see {@link Prefetch.loader}). */
+  prefetchedKey(): string {
+    return this.name;
+  }
+
   prefetch(): Prefetch {
     return {
       loader: this.name,
@@ -212,44 +258,114 @@ export class ChildCount {
         const table = reader.shape(this.query.entity as EntityTarget<ObjectLiteral>).table;
         return `(SELECT COUNT(*) FROM "${table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)})`;
       },
-      prime: (context, parent, value) => this.loader(context).prime(this.parentColumns.map((c) => Number(parent[c])), Number(value)),
+      value: (raw) => Number(raw),
     };
   }
 }
 
 /** Fields of a GraphQL object type that can be read inside their parent's statement, by type and field name. */
-const prefetchable = new Map<string, Map<string, (args: Record<string, unknown>) => Prefetch | undefined>>();
+const prefetchable = new Map<string, Map<string, PrefetchField>>();
+
+/** A prefetchable field: how its prefetch is built, and where its resolver finds the value. */
+interface PrefetchField {
+  readonly build: PrefetchBuilder;
+  /** The {@link Prefetch.loader} the field being resolved would have been prefetched under (undefined: none). */
+  readonly key: (args: Record<string, unknown>, info: GraphQLResolveInfo, reader: SqlReader) => string | undefined;
+}
+
+/** Where a prefetchable field was selected: its merged field nodes and what building the statement needs. */
+export interface PrefetchSelection {
+  readonly reader: SqlReader;
+  readonly source: ColumnSource;
+  /** The named type of the field's value, e.g. `Visit`. */
+  readonly childType: string;
+  /** The field's nodes with one response key, merged as execution merges them. */
+  readonly nodes: readonly FieldNode[];
+}
+
+type PrefetchBuilder = (args: Record<string, unknown>, selection: PrefetchSelection) => Prefetch | undefined;
 
 /** A `first`-sized list's prefetch, when `first` is valid (otherwise the field resolver reports it). */
-export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): (args: Record<string, unknown>) => Prefetch | undefined {
-  return (args) => {
-    const first = args['first'];
-    return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE ? list.prefetch(first) : undefined;
+export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): PrefetchField {
+  return {
+    build: (args, { reader, source, childType, nodes }) => {
+      const first = args['first'];
+      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE ? list.prefetch(first, reader, source, childType, nodes) : undefined;
+    },
+    key: (args, info, reader) => list.prefetchedKey(args, info, reader),
   };
+}
+
+/** A count's prefetch. */
+export function countPrefetch(count: ChildCount): PrefetchField {
+  return { build: () => count.prefetch(), key: () => count.prefetchedKey() };
+}
+
+/** Values read inside a parent's statement, on the parent entity, by {@link Prefetch.loader}. */
+const PREFETCHED = Symbol('prefetched');
+type WithPrefetched = { [PREFETCHED]?: Map<string, unknown> };
+
+/**
+ * Makes every prefetchable field of `schema` answer from the value its parent's statement read,
+ * when there is one for the field's arguments and selection, before its own resolver (which would
+ * otherwise run type-graphql's argument handling and a DataLoader per parent); without one, the
+ * resolver runs as before. Call once on the built schema.
+ */
+export function usePrefetchedValues(schema: GraphQLSchema): void {
+  for (const [typeName, fields] of prefetchable) {
+    const type = schema.getType(typeName);
+    if (!isObjectType(type)) continue;
+    for (const [fieldName, prefetch] of fields) {
+      const field = type.getFields()[fieldName];
+      const resolve = field?.resolve;
+      if (!field || !resolve) continue;
+      field.resolve = (source: WithPrefetched, args: Record<string, unknown>, context: GraphQLContext, info: GraphQLResolveInfo) => {
+        const values = source?.[PREFETCHED];
+        if (values) {
+          const key = prefetch.key(args, info, SqlReader.of(context.dataSource));
+          if (key !== undefined && values.has(key)) return values.get(key);
+        }
+        return resolve(source, args, context, info);
+      };
+    }
+  }
 }
 
 /**
  * Declares that `type.field` can be read inside the statement of a query returning `type`;
  * `build` turns the field's arguments into the {@link Prefetch} (undefined: let the field resolver
- * load it, e.g. to report a bad argument).
+ * load it, e.g. to report a bad argument); `key` finds the value for the field being resolved.
+ * `reads`: the parent's columns its resolver reads (the parent columns of the list), see
+ * {@link registerFieldColumns}.
  */
-export function registerPrefetch(type: string, field: string, build: (args: Record<string, unknown>) => Prefetch | undefined): void {
+export function registerPrefetch(type: string, field: string, reads: readonly string[], prefetch: PrefetchField): void {
   let fields = prefetchable.get(type);
   if (!fields) {
     fields = new Map();
     prefetchable.set(type, fields);
   }
-  fields.set(field, build);
+  fields.set(field, prefetch);
+  registerFieldColumns(type, { [field]: reads });
+}
+
+/** What a query returning `type` records selects: the nodes of the records and the prefetchable fields among them. */
+interface RecordSelection {
+  /** Field nodes whose selection set is on `type` (the records themselves). */
+  readonly nodes: readonly FieldNode[];
+  readonly prefetches: readonly Prefetch[];
 }
 
 /**
- * The prefetchable fields selected on `type` by the current field: on the field's value itself,
- * or, for a connection, on its `nodes` and `edges { node }`. Fragments, aliases, variables and
- * `@skip`/`@include` are followed as execution would.
+ * The records' field nodes and prefetchable fields selected on `type` by the current field: on the
+ * field's value itself, or, for a connection, on its `nodes` and `edges { node }`. Fragments,
+ * aliases, variables and `@skip`/`@include` are followed as execution would; the nodes of one
+ * response key are merged as execution merges them.
  */
-export function selectedPrefetches(info: GraphQLResolveInfo, type: string): Prefetch[] {
+function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type: string): RecordSelection {
   const fields = prefetchable.get(type);
-  if (!fields) return [];
+  const reader = SqlReader.of(context.dataSource);
+  const definition = info.schema.getType(type);
+  const nodes: FieldNode[] = [];
   const found = new Map<string, Prefetch>();
   const included = (node: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.['if'] !== true &&
@@ -265,39 +381,84 @@ export function selectedPrefetches(info: GraphQLResolveInfo, type: string): Pref
       }
     }
   };
-  const onParent = (node: FieldNode, typeName: string) => {
-    const build = typeName === type ? fields.get(node.name.value) : undefined;
-    const definition = build ? info.schema.getType(type) : undefined;
-    if (!build || !isObjectType(definition)) return;
-    const field = definition.getFields()[node.name.value];
-    if (!field) return;
-    const prefetch = build(getArgumentValues(field, node, info.variableValues));
-    if (prefetch) found.set(prefetch.loader, prefetch);
-  };
-  const returned = getNamedType(info.returnType).name;
-  for (const fieldNode of info.fieldNodes) {
-    if (returned === type) walk(fieldNode.selectionSet, type, onParent);
-    else {
-      walk(fieldNode.selectionSet, returned, (node) => {
-        if (node.name.value === 'nodes') walk(node.selectionSet, type, onParent);
-        else if (node.name.value === 'edges') walk(node.selectionSet, '', (edge) => { if (edge.name.value === 'node') walk(edge.selectionSet, type, onParent); });
+  /** The prefetchable fields of records selected by `records` (nodes of one path). */
+  const onRecords = (records: readonly FieldNode[]) => {
+    nodes.push(...records);
+    if (!fields || !isObjectType(definition)) return;
+    const byKey = new Map<string, FieldNode[]>();
+    for (const record of records) {
+      walk(record.selectionSet, type, (node, typeName) => {
+        if (typeName !== type || !fields.has(node.name.value)) return;
+        const key = node.alias?.value ?? node.name.value;
+        const list = byKey.get(key);
+        if (list) list.push(node);
+        else byKey.set(key, [node]);
       });
     }
+    for (const merged of byKey.values()) {
+      const first = merged[0]!;
+      const field = definition.getFields()[first.name.value];
+      if (!field) continue;
+      const prefetch = fields.get(first.name.value)!.build(getArgumentValues(field, first, info.variableValues),
+        { reader, source: info, childType: getNamedType(field.type).name, nodes: merged });
+      if (prefetch) found.set(prefetch.loader, prefetch);
+    }
+  };
+  const returned = getNamedType(info.returnType).name;
+  if (returned === type) onRecords(info.fieldNodes);
+  else {
+    const viaNodes: FieldNode[] = [];
+    const viaEdges: FieldNode[] = [];
+    for (const fieldNode of info.fieldNodes) {
+      walk(fieldNode.selectionSet, returned, (node) => {
+        if (node.name.value === 'nodes') viaNodes.push(node);
+        else if (node.name.value === 'edges') walk(node.selectionSet, '', (edge) => { if (edge.name.value === 'node') viaEdges.push(edge); });
+      });
+    }
+    // Each response key under the connection is a path of its own; merging them all is a superset
+    // for the columns, and each path's prefetches are found per key within it.
+    const paths = new Map<string, FieldNode[]>();
+    for (const node of [...viaNodes.map((n) => ['n', n] as const), ...viaEdges.map((n) => ['e', n] as const)]) {
+      const key = `${node[0]}:${node[1].alias?.value ?? node[1].name.value}`;
+      const list = paths.get(key);
+      if (list) list.push(node[1]);
+      else paths.set(key, [node[1]]);
+    }
+    for (const path of paths.values()) onRecords(path);
   }
-  return [...found.values()];
+  return { nodes, prefetches: [...found.values()] };
+}
+
+/** How a query reads the records it returns: their columns, and what the statement adds for the prefetched fields. */
+export interface RecordRead<T extends ObjectLiteral> {
+  /** The record's columns to read (every selected one, and `always`). */
+  readonly shape: RowShape<T>;
+  /** SELECT expressions for the parent row, in order: select them as `"x0"`, `"x1"`... */
+  readonly extras: readonly string[];
+  /** Keeps one row's values of the prefetched fields on its entity. */
+  readonly onRow: (entity: T, row: Record<string, unknown>) => void;
 }
 
 /**
- * What a parent query adds to its statement for `prefetches`: the SELECT expressions (for the parent
- * row under `parent`) and, per row read, the priming of the loaders with their values.
+ * What a query returning `type` records (`entity` rows, under the alias `parent` in its statement)
+ * reads for the current selection: the columns its fields read plus `always` (the keys its
+ * resolvers use: id, cursor column, parent columns of nested lists), and the prefetched nested
+ * fields as correlated subqueries whose values the entities keep for their fields' resolvers.
  */
-export function prefetchColumns(context: GraphQLContext, prefetches: readonly Prefetch[], parent: string): {
-  readonly extras: readonly string[];
-  readonly onRow: (entity: ObjectLiteral, row: Record<string, unknown>) => void;
-} {
+export function recordRead<T extends ObjectLiteral>(
+  context: GraphQLContext, info: GraphQLResolveInfo, type: string, entity: EntityTarget<T>, parent: string, always: readonly string[],
+): RecordRead<T> {
   const reader = SqlReader.of(context.dataSource);
+  const whole = reader.shape(entity);
+  const { nodes, prefetches } = recordSelection(context, info, type);
+  const selected = selectedColumns(info, type, nodes, (property) => whole.has(property));
   return {
+    shape: selected === null ? whole : whole.pick([...selected, ...always]),
     extras: prefetches.map((prefetch) => prefetch.sql(reader, parent, context.scope)),
-    onRow: (entity, row) => prefetches.forEach((prefetch, i) => prefetch.prime(context, entity, row[`x${i}`])),
+    onRow: prefetches.length === 0 ? () => undefined : (entity, row) => {
+      const values = new Map<string, unknown>();
+      prefetches.forEach((prefetch, i) => values.set(prefetch.loader, prefetch.value(row[`x${i}`])));
+      (entity as WithPrefetched)[PREFETCHED] = values;
+    },
   };
 }

@@ -137,8 +137,11 @@ export async function paginate<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   args: ConnectionArgs,
   order: KeysetOrder<T>,
-  /** More columns for the page's statement (see children.ts, prefetchColumns). */
-  prefetch?: { readonly extras: readonly string[]; readonly onRow: (entity: T, row: Record<string, unknown>) => void },
+  /**
+   * What the page's statement reads (children.ts, recordRead): only `properties` of the records
+   * (they must include the order and id columns), and more columns for prefetched fields.
+   */
+  read?: { readonly properties?: readonly string[]; readonly extras: readonly string[]; readonly onRow: (entity: T, row: Record<string, unknown>) => void },
 ): Promise<Connection<T>> {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw clientError(ErrorCode.BAD_USER_INPUT, 'pass either first or last, not both');
@@ -170,7 +173,7 @@ export async function paginate<T extends ObjectLiteral>(
     }
   }
   const dir = ascending ? 'ASC' : 'DESC';
-  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1), prefetch?.extras, prefetch?.onRow);
+  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1), read?.extras, read?.onRow, read?.properties ?? null);
   const more = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();

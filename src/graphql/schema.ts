@@ -20,6 +20,7 @@ import { VisitResolver } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
+import { usePrefetchedValues } from './children.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
 import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
 import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
@@ -53,6 +54,8 @@ const NO_TOPICS: PubSub = {
  * (`validate: true`). The SDL is not written here: `npm run emit:schema` writes `schema.graphql`, and
  * `npm run check:schema` fails when it has drifted from the code.
  */
-export function buildGraphQLSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
+export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
+  usePrefetchedValues(schema);
+  return schema;
 }

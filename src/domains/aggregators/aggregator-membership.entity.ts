@@ -5,6 +5,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 
 /** A customer's membership through an aggregator (AGGREGATOR_MEMBER_CREATED): the aggregator's member id. */
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A customer's access through an aggregator (a third-party fitness pass such as a corporate wellness network): " +
     "links the aggregator's own member id to the operator's customer. Created by AGGREGATOR_MEMBER_CREATED.",

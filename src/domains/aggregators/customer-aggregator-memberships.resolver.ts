@@ -1,12 +1,13 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
 import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
-const MEMBERSHIPS = new ChildList('aggregatorMembershipsOfCustomer', { entity: AggregatorMembership, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."createdAt" DESC, r."id" DESC' }, ['tenantId', 'customerId']);
-registerPrefetch('Customer', 'aggregatorMemberships', listPrefetch(MEMBERSHIPS));
+const MEMBERSHIPS = new ChildList('aggregatorMembershipsOfCustomer', { entity: AggregatorMembership, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['createdAt', 'DESC'], ['id', 'DESC']] }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'aggregatorMemberships', MEMBERSHIPS.parentColumns, listPrefetch(MEMBERSHIPS));
 
 /** `Customer.aggregatorMemberships`: kept with the aggregators domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -16,7 +17,8 @@ export class CustomerAggregatorMembershipsResolver {
     @Root() customer: Customer,
     @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<AggregatorMembership[]> {
-    return MEMBERSHIPS.load(context, customer, nestedSize(first, 'aggregatorMemberships'));
+    return MEMBERSHIPS.load(context, customer, nestedSize(first, 'aggregatorMemberships'), info);
   }
 }

@@ -8,6 +8,7 @@ import { BookingRecord } from '../../db/booking-record.js';
  * name the customer: `customerId` is filled by hydration from the Open API.
  */
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A booked appointment (a personal session with staff or a resource), as the appointment-booking webhooks (APPOINTMENT_BOOKING_CREATED / _UPDATED / _CANCELLED) have told us. ' +
     'The webhooks carry only the booking id: who booked is filled once the booking is hydrated from the upstream Open API.',

@@ -1,12 +1,13 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
 import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 
-const APPOINTMENT_BOOKINGS = new ChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."firstEventAt" DESC, r."id" DESC' }, ['tenantId', 'customerId']);
-registerPrefetch('Customer', 'appointmentBookings', listPrefetch(APPOINTMENT_BOOKINGS));
+const APPOINTMENT_BOOKINGS = new ChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] }, ['tenantId', 'customerId']);
+registerPrefetch('Customer', 'appointmentBookings', APPOINTMENT_BOOKINGS.parentColumns, listPrefetch(APPOINTMENT_BOOKINGS));
 
 /** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -20,7 +21,8 @@ export class CustomerAppointmentBookingsResolver {
     @Root() customer: Customer,
     @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<AppointmentBooking[]> {
-    return APPOINTMENT_BOOKINGS.load(context, customer, nestedSize(first, 'appointmentBookings'));
+    return APPOINTMENT_BOOKINGS.load(context, customer, nestedSize(first, 'appointmentBookings'), info);
   }
 }

@@ -9,6 +9,7 @@ import { IdColumn } from '../../db/columns.js';
  * hydration from the Open API (`GET /v1/classes/booking/{bookingId}`).
  */
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A place booked in one class slot, as the class-booking webhooks (CLASS_BOOKING_CREATED / _UPDATED / _CANCELLED) have told us. ' +
     'The webhooks carry only the booking id: who booked and which slot are filled once the booking is hydrated from the upstream Open API.',

@@ -19,6 +19,7 @@ registerEnumType(ClassSlotStatusEnum, {
 
 /** One scheduled occurrence of a class (CLASS_SLOT_*; entityId is the slot id, content.classId its class). */
 @ObjectType({
+  simpleResolvers: true,
   description:
     'One scheduled occurrence of a class (for example "Yoga, Tuesday 18:00"), as the class-slot webhooks (CLASS_SLOT_UPDATED / _CANCELLED) have told us. ' +
     'Times, instructors and capacity are not in the webhooks; they come with hydration from the upstream Open API.',

@@ -120,7 +120,7 @@ export class ClassSlotResolver {
       .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}`, (keys) =>
         loadChildren(context.dataSource, {
           entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId',
-          orderSql: 'r."firstEventAt" ASC, r."id" ASC',
+          order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
         }, keys, size, context.scope), ([t, s]) => `${t}:${s}`)
       .load([slot.tenantId, slot.slotId]);
   }

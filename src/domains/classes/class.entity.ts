@@ -8,6 +8,7 @@ import { IdColumn, TimeColumn } from '../../db/columns.js';
  * event or a booking that names it.
  */
 @ObjectType('Class', {
+  simpleResolvers: true,
   description:
     'A class the operator offers, such as "Yoga Basics"; its slots are the dated occurrences. ' +
     'Known once read from the upstream Open API for a class-slot event or a class booking that names it.',

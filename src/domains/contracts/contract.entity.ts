@@ -5,6 +5,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 
 /** A customer's contract (`content.contractId` of CONTRACT_CREATED / CONTRACT_UPDATED). */
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A customer's membership contract, as the contract webhooks (CONTRACT_CREATED / CONTRACT_UPDATED) have told us. " +
     'Rate, term and price are not in the webhooks; they come with hydration from the upstream Open API.',

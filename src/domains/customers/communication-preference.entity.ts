@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn } from '../../db/columns.js';
 
-@ObjectType({ description: 'One way of reaching a customer, and whether they agreed to it.' })
+@ObjectType({ simpleResolvers: true, description: 'One way of reaching a customer, and whether they agreed to it.' })
 export class CommunicationChannelConsent {
   @Field({ description: 'LETTER, EMAIL, TEXT_MESSAGE, PHONE, ... (new values may appear).' })
   channel!: string;
@@ -16,7 +16,7 @@ export class CommunicationChannelConsent {
  * (`GET /v1/communications/{customerId}/communication-preferences`). Personal data: all rows of a
  * customer are replaced on each hydration and deleted when the customer is gone.
  */
-@ObjectType({ description: 'What a customer agreed to receive, for one category of messages, and through which channels.' })
+@ObjectType({ simpleResolvers: true, description: 'What a customer agreed to receive, for one category of messages, and through which channels.' })
 @Entity('communication_preferences')
 @Index('communication_preferences_customer', ['tenantId', 'customerId', 'position'], { unique: true })
 export class CommunicationPreference {

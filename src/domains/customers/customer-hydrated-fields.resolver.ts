@@ -2,6 +2,12 @@ import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-grap
 import type { GraphQLContext } from '../../graphql/context.js';
 import { CommunicationPreference } from './communication-preference.entity.js';
 import { Customer } from './customer.entity.js';
+import { registerFieldColumns } from '../../graphql/field-columns.js';
+
+registerFieldColumns('Customer', {
+  address: ['addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry'],
+  communicationPreferences: ['communicationPreferencesHydratedAt', 'tenantId', 'customerId'],
+});
 
 @ObjectType({ description: "A customer's postal address, as the operator recorded it. Personal data." })
 export class PostalAddress {

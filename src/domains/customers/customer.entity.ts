@@ -8,7 +8,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
  * event about it; never removed (CUSTOMER_DELETED leaves a tombstone). Names and other personal
  * data come from the Open API (hydration).
  */
-@ObjectType({ description: 'A member or prospect of an operator, as far as the webhooks have told us. Deleted customers stay as tombstones (`deleted: true`).' })
+@ObjectType({ simpleResolvers: true, description: 'A member or prospect of an operator, as far as the webhooks have told us. Deleted customers stay as tombstones (`deleted: true`).' })
 @Entity('customers')
 @Index('customers_key', ['tenantId', 'customerId'], { unique: true })
 @Index('customers_presence', ['lastCheckinStudioId', 'lastCheckinAt'])

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, ChildList, listPrefetch, prefetchColumns, registerPrefetch, selectedPrefetches } from '../../graphql/children.js';
+import { ChildCount, ChildList, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
+import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
@@ -50,10 +51,19 @@ export class CustomerFilter {
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
 /** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
-const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', orderSql: 'r."id" DESC' }, ['tenantId', 'customerId']);
+const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId']);
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
-registerPrefetch('Customer', 'visits', listPrefetch(VISITS));
-registerPrefetch('Customer', 'visitCount', () => VISIT_COUNT.prefetch());
+registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
+registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
+
+/** What presence (checkedIn and the latest check-in/out) is computed from. */
+const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
+registerFieldColumns('Customer', {
+  checkedIn: PRESENCE, lastCheckinAt: PRESENCE, lastCheckinStudioId: PRESENCE, lastCheckoutAt: PRESENCE,
+  deleted: ['deletedAt'], studios: ['tenantId', 'customerId'],
+});
+/** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
+const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
 /** Visible customers by (tenantId, customerId), batched per request. */
 export function customerLoader(context: GraphQLContext) {
@@ -85,9 +95,8 @@ export class CustomerResolver {
   async customer(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Customer | null> {
     if (!isOwnId(id)) return null;
     const reader = SqlReader.of(context.dataSource);
-    const shape = reader.shape(Customer);
     const params = reader.params();
-    const { extras, onRow } = prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"');
+    const { shape, extras, onRow } = recordRead(context, info, 'Customer', Customer, '"customer"', CUSTOMER_KEYS);
     const rows = await reader.all<Record<string, unknown>>(
       `SELECT ${[shape.select('"customer"'), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ')}
          FROM "customers" "customer" WHERE "customer"."id" = ${params.add(Number(id))}${context.scope.customerSql(params, '"customer"')}`,
@@ -126,13 +135,14 @@ export class CustomerResolver {
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
     whereTimeRange(qb, 'customer.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
     const field = orderBy?.field ?? CustomerOrderField.ID;
+    const read = recordRead(context, info, 'Customer', Customer, '"customer"', [...CUSTOMER_KEYS, field]);
     return paginate(qb, page, {
       column: `customer.${field}`,
       value: (c) => (field === CustomerOrderField.ID ? c.id : field === CustomerOrderField.CUSTOMER_ID ? c.customerId : c[field].getTime()),
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'customer.id',
       id: (c) => c.id,
-    }, prefetchColumns(context, selectedPrefetches(info, 'Customer'), '"customer"'));
+    }, { properties: read.shape.properties, extras: read.extras, onRow: read.onRow });
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the latest check-in (at a studio this token may see) is later than the latest check-out.' })
@@ -161,8 +171,8 @@ export class CustomerResolver {
   }
 
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
-  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<Visit[]> {
-    return VISITS.load(context, customer, nestedSize(first, 'visits'));
+  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Visit[]> {
+    return VISITS.load(context, customer, nestedSize(first, 'visits'), info);
   }
 
   @FieldResolver(() => Int, { description: 'How many visits the customer has made (at studios this token may see), open ones included.' })

@@ -5,6 +5,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 
 /** A card reader, vending reader or time reader (DEVICE_CREATED). */
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A device registered at a studio: a card reader, vending reader or time reader. Created by DEVICE_CREATED; ' +
     'name, model and whether it is active come with hydration from the upstream Open API.',

@@ -8,6 +8,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * serves as a stream cursor.
  */
 @ObjectType('Event', {
+  simpleResolvers: true,
   description:
     'One element of one webhook delivery, exactly as the operator sent it, in the order this service committed it. ' +
     'The log is append-only: events of types this service does not know are kept too (`known: false`).',

@@ -5,6 +5,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 
 /** A debt-collection run (FINANCE_DEBT_COLLECTION_RUN_CREATED). */
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A debt-collection run: one batch in which the operator hands customers' unpaid amounts to a collection agency. " +
     'Created by FINANCE_DEBT_COLLECTION_RUN_CREATED; its type, status and collection date come with hydration from the upstream Open API.',

@@ -5,6 +5,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 
 /** An export for the tax advisor (TAX_ADVISOR_EXPORT_CREATED). */
 @ObjectType({
+  simpleResolvers: true,
   description:
     "An export of the operator's bookkeeping data prepared for its tax advisor. Created by TAX_ADVISOR_EXPORT_CREATED; " +
     "its period and formats come with hydration from the upstream Open API. The file itself is not kept: its download link expires within minutes, so fetch the file from the operator's system when needed.",

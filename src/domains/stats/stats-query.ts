@@ -29,6 +29,13 @@ export interface StatsSource<A extends string> {
    * studio without rows is a LEFT JOIN row of NULLs and must count 0.
    */
   readonly aggregates: { readonly [name in A]: string };
+  /**
+   * Calendar and column groupings: aggregate per value of this expression first, then add the
+   * partial results up (e.g. `r."tenantId"`, so that distinct customers can be counted by their
+   * upstream id alone, cheaper than a distinct count of a composed key). Every aggregate must then
+   * be additive across partitions: COUNT, SUM, or COUNT(DISTINCT) of something no two partitions share.
+   */
+  readonly partition?: string;
 }
 
 /** What a group stands for. */
@@ -86,15 +93,21 @@ export async function groupedStats<A extends string>(
   const names = Object.keys(source.aggregates) as A[];
   const aggregates = names.map((name) => `${source.aggregates[name]} AS ${quoted(name)}`).join(', ');
   const rowConditions = [`${source.time} >= ${sqlInt(range.from)}`, `${source.time} < ${sqlInt(range.to)}`, ...source.conditions].join(' AND ');
+  /** `SELECT keys as k0.., aggregates FROM <from> GROUP BY keys`, through the partitions when the source has them. */
+  const grouped = (keys: readonly string[], from: string) => {
+    const keyList = keys.map((key, i) => `${key} AS "k${i}"`).join(', ');
+    const positions = keys.map((_, i) => i + 1).join(', ');
+    if (!source.partition) return `SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}`;
+    const outer = names.map((name) => `SUM(p.${quoted(name)}) AS ${quoted(name)}`).join(', ');
+    return `SELECT ${keys.map((_, i) => `p."k${i}"`).join(', ')}, ${outer}
+      FROM (SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}, ${source.partition}) p GROUP BY ${positions}`;
+  };
   const values = (row: Record<string, unknown>) => Object.fromEntries(names.map((name) => [name, toNumber(row[name])])) as { [name in A]: number };
 
   switch (grouping.kind) {
     case 'calendar': {
       const keys = grouping.plan.keySql(source.time);
-      const rows: Record<string, unknown>[] = await dataSource.query(
-        `SELECT ${keys.map((key, i) => `${key} AS "k${i}"`).join(', ')}, ${aggregates}
-           FROM ${source.from} WHERE ${rowConditions} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
-      );
+      const rows: Record<string, unknown>[] = await dataSource.query(grouped(keys, `${source.from} WHERE ${rowConditions}`));
       const byKey = new Map(rows.map((row) => [keys.map((_, i) => String(row[`k${i}`])).join(':'), row]));
       const rest = new Set(byKey.keys());
       const result = grouping.plan.buckets.map((bucket) => {
@@ -120,9 +133,7 @@ export async function groupedStats<A extends string>(
       });
     }
     case 'column': {
-      const rows: Record<string, unknown>[] = await dataSource.query(
-        `SELECT ${grouping.expression} AS "k0", ${aggregates} FROM ${source.from} WHERE ${rowConditions} GROUP BY 1`,
-      );
+      const rows: Record<string, unknown>[] = await dataSource.query(grouped([grouping.expression], `${source.from} WHERE ${rowConditions}`));
       // Sorted here because the databases order NULL differently (first on SQLite, last on PostgreSQL).
       const value = (row: Record<string, unknown>) => (row['k0'] == null ? null : String(row['k0']));
       const compare = (a: string | null, b: string | null) =>

@@ -1,4 +1,5 @@
-import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
@@ -17,7 +18,7 @@ import {
   VisitStatsBucket,
   VisitStatsGrouping,
 } from './stats.types.js';
-import { MAX_BUCKETS, TimeBucketError, WallClock, calendarPlan, sqlInt, type CalendarUnit } from './time-buckets.js';
+import { MAX_BUCKETS, TimeBucketError, WallClock, calendarPlan, sqlInt, type CalendarPlan, type CalendarUnit } from './time-buckets.js';
 
 const RANGE = { description: 'The half-open time range to count: `from` (inclusive) and `to` (exclusive) are both required.' };
 const TIME_ZONE = {
@@ -39,7 +40,36 @@ function statsArgs(range: TimeRangeInput, timeZone: string): StatsArgs {
   const from = range.from.getTime();
   const to = range.to.getTime();
   if (from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to');
-  return { from, to, clock: bucketInput(() => new WallClock(timeZone)) };
+  return { from, to, clock: bucketInput(() => clockOf(timeZone)) };
+}
+
+/** Clocks and calendar plans are pure functions of their inputs, and dear (Intl formatting): kept per zone and range. */
+const CACHE_SIZE = 256;
+const clocks = new Map<string, WallClock>();
+const plans = new Map<string, CalendarPlan>();
+
+function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (cache.size >= CACHE_SIZE) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+/** @throws TimeBucketError for a zone this runtime does not know (never cached). */
+function clockOf(timeZone: string): WallClock {
+  return remember(clocks, timeZone, () => new WallClock(timeZone));
+}
+
+/** Whether the current field's selection (fragments followed; `@skip`/`@include` not looked at) names `field`. */
+function selects(info: GraphQLResolveInfo, field: string): boolean {
+  const inSet = (set: SelectionSetNode | undefined): boolean => (set?.selections ?? []).some((selection) =>
+    selection.kind === Kind.FIELD ? selection.name.value === field
+    : selection.kind === Kind.INLINE_FRAGMENT ? inSet(selection.selectionSet)
+    : inSet(info.fragments[selection.name.value]?.selectionSet));
+  return info.fieldNodes.some((node) => inSet(node.selectionSet));
 }
 
 /** Bucketing mistakes are the caller's: BAD_USER_INPUT, with the message naming the argument. */
@@ -53,7 +83,8 @@ function bucketInput<T>(compute: () => T): T {
 }
 
 function calendar(args: StatsArgs, unit: CalendarUnit): Grouping {
-  return { kind: 'calendar', plan: bucketInput(() => calendarPlan(args.clock, unit, args.from, args.to, MAX_BUCKETS)) };
+  const key = `${args.clock.timeZone}|${unit}|${args.from}|${args.to}`;
+  return { kind: 'calendar', plan: bucketInput(() => remember(plans, key, () => calendarPlan(args.clock, unit, args.from, args.to, MAX_BUCKETS))) };
 }
 
 /** The viewer's scope and the `studioIds` argument, as conditions on a studio column. */
@@ -99,18 +130,24 @@ export class StatsResolver {
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<VisitStatsBucket[]> {
     const args = statsArgs(range, timeZone);
     const grouping: Grouping = groupBy === VisitStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) } : calendar(args, groupBy);
+    const unique = selects(info, 'uniqueCustomers');
+    // Per tenant, a customer is their upstream id: calendar buckets count distinct ids per tenant and
+    // add them up (a third faster than a distinct count of "tenant:id" on both databases at 1M events);
+    // SQLite has no COUNT(DISTINCT a, b) for the studio grouping's join. Computed only when asked for.
+    const perTenant = grouping.kind !== 'studio';
     const rows = await groupedStats(context.dataSource, {
       from: '"visits" r',
       time: 'r."checkinAt"',
       studio: 'r."studioId"',
       conditions: studios(context, 'r."studioId"', studioIds),
+      ...(perTenant ? { partition: 'r."tenantId"' } : {}),
       aggregates: {
         count: 'COUNT(r."id")',
-        // A customer is (tenant, upstream id); SQLite has no COUNT(DISTINCT a, b).
-        uniqueCustomers: `COUNT(DISTINCT CAST(r."tenantId" AS TEXT) || ':' || CAST(r."customerId" AS TEXT))`,
+        uniqueCustomers: !unique ? '0' : perTenant ? 'COUNT(DISTINCT r."customerId")' : `COUNT(DISTINCT CAST(r."tenantId" AS TEXT) || ':' || CAST(r."customerId" AS TEXT))`,
         closedVisits: 'COUNT(r."checkoutAt")',
         durationMs: 'SUM(r."checkoutAt" - r."checkinAt")',
       },

@@ -82,6 +82,8 @@ export class WallClock {
     let wall = this.walls.get(instant);
     if (wall === undefined) {
       wall = this.convert(instant);
+      // Clocks are shared between requests (stats.resolver.ts): bounded.
+      if (this.walls.size >= 100_000) this.walls.clear();
       this.walls.set(instant, wall);
     }
     return wall;

@@ -7,7 +7,7 @@ export const STUDIO_STATUSES = ['active', 'disabled'] as const;
 export type StudioStatus = (typeof STUDIO_STATUSES)[number];
 
 /** One gym location whose integration is active; webhooks are matched to it by their `X-API-KEY`. */
-@ObjectType({ description: 'A gym location whose webhooks this service receives. Its keys are never exposed.' })
+@ObjectType({ simpleResolvers: true, description: 'A gym location whose webhooks this service receives. Its keys are never exposed.' })
 @Entity('studios')
 export class Studio {
   @Field(() => ID, { description: 'Our studio id (what tokens are scoped to).' })

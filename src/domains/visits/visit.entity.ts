@@ -8,7 +8,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * order the events arrive in. A check-out with no open check-in before it is kept as a visit with
  * no check-in.
  */
-@ObjectType({ description: 'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.' })
+@ObjectType({ simpleResolvers: true, description: 'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.' })
 @Entity('visits')
 @Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
 @Index('visits_studio_checkin', ['studioId', 'checkinAt'])

@@ -5,6 +5,9 @@ import { Customer } from '../customers/customer.entity.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Visit } from './visit.entity.js';
+import { registerFieldColumns } from '../../graphql/field-columns.js';
+
+registerFieldColumns('Visit', { customer: ['tenantId', 'customerId'], studio: ['studioId'], durationSeconds: ['checkinAt', 'checkoutAt'] });
 
 @Resolver(() => Visit)
 export class VisitResolver {
