@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { REQUEST_TIMEOUT_MS, Recorder, type PhaseResult } from './load.js';
+import { REQUEST_TIMEOUT_MS, closedLoop, type PhaseResult } from './load.js';
 
 /**
  * GraphQL over HTTP for the query benchmark, to 127.0.0.1 only, with the same keep-alive `http.Agent`
@@ -77,50 +77,22 @@ export async function queryData<T>(target: GraphQLTarget, request: GraphQLReques
  * (`next()` picks its variables). A request counts as answered when its status is 200 and its body
  * has no `errors` member; requests/s counts those answered before the deadline.
  */
-export async function graphqlFullSpeed(
+export function graphqlFullSpeed(
   target: GraphQLTarget,
   next: () => string,
   options: { readonly seconds: number; readonly concurrency: number },
 ): Promise<PhaseResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const recorder = new Recorder();
-  let okBeforeDeadline = 0;
-  const perSecond = new Array<number>(Math.ceil(options.seconds)).fill(0);
-  try {
-    const start = performance.now();
-    const deadline = start + options.seconds * 1000;
-    await new Promise<void>((resolve) => {
-      let running = options.concurrency;
-      const loop = () => {
-        if (performance.now() >= deadline) {
-          running -= 1;
-          if (running === 0) resolve();
-          return;
-        }
-        const startedAt = performance.now();
-        recorder.sent += 1;
-        void postGraphQL(agent, target, next()).then(({ status, body }) => {
-          const endedAt = performance.now();
-          recorder.latencies.push(endedAt - startedAt);
-          // A GraphQL answer with errors has a top-level `errors` member (no data field is called that).
-          const failed = status !== 200 || body.includes('"errors":[');
-          if (failed) {
-            recorder.fail(status === 0 ? body.split(':', 1)[0]! : status === 200 ? 'graphql' : String(status), body);
-          } else {
-            recorder.ok += 1;
-            if (endedAt <= deadline) {
-              okBeforeDeadline += 1;
-              const second = Math.floor((endedAt - start) / 1000);
-              perSecond[second] = (perSecond[second] ?? 0) + 1;
-            }
-          }
-          loop();
-        });
-      };
-      for (let i = 0; i < options.concurrency; i++) loop();
+  return closedLoop((agent, recorder, done) => {
+    const startedAt = performance.now();
+    recorder.sent += 1;
+    void postGraphQL(agent, target, next()).then(({ status, body }) => {
+      const endedAt = performance.now();
+      recorder.latencies.push(endedAt - startedAt);
+      // A GraphQL answer with errors has a top-level `errors` member (no data field is called that).
+      const failed = status !== 200 || body.includes('"errors":[');
+      if (failed) recorder.fail(status === 0 ? body.split(':', 1)[0]! : status === 200 ? 'graphql' : String(status), body);
+      else recorder.ok += 1;
+      done(endedAt, !failed);
     });
-    return recorder.result('full', okBeforeDeadline, options.seconds, perSecond);
-  } finally {
-    agent.destroy();
-  }
+  }, options);
 }

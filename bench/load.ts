@@ -147,10 +147,16 @@ export async function fixedRate(target: Target, options: { rate: number; seconds
 }
 
 /**
- * Closed loop: `concurrency` requests in flight at all times for `seconds`; each answer sends the
- * next delivery. Throughput counts the 200s answered before the deadline.
+ * One request of a closed loop: sends it on `agent`, records it in `recorder`, and calls `done` once
+ * its answer (or failure) is recorded.
  */
-export async function fullSpeed(target: Target, options: { seconds: number; concurrency: number }): Promise<PhaseResult> {
+export type SendOne = (agent: http.Agent, recorder: Recorder, done: (endedAt: number, ok: boolean) => void) => void;
+
+/**
+ * Closed loop: `concurrency` requests in flight at all times for `seconds`; each answer sends the
+ * next request. Throughput counts the successful answers that arrived before the deadline.
+ */
+export async function closedLoop(send: SendOne, options: { readonly seconds: number; readonly concurrency: number }): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const recorder = new Recorder();
   let okBeforeDeadline = 0;
@@ -166,7 +172,7 @@ export async function fullSpeed(target: Target, options: { seconds: number; conc
           if (running === 0) resolve();
           return;
         }
-        post(agent, target, recorder, performance.now(), (endedAt, ok) => {
+        send(agent, recorder, (endedAt, ok) => {
           if (ok && endedAt <= deadline) {
             okBeforeDeadline += 1;
             const second = Math.floor((endedAt - start) / 1000);
@@ -181,4 +187,9 @@ export async function fullSpeed(target: Target, options: { seconds: number; conc
   } finally {
     agent.destroy();
   }
+}
+
+/** Webhook deliveries at full speed: {@link closedLoop} with one delivery per request. */
+export function fullSpeed(target: Target, options: { seconds: number; concurrency: number }): Promise<PhaseResult> {
+  return closedLoop((agent, recorder, done) => post(agent, target, recorder, performance.now(), done), options);
 }
