@@ -23,7 +23,7 @@ import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, type DbKind,
-  parseCommandLine,
+  numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
 import { percentile } from './load.js';
@@ -98,23 +98,18 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     },
   });
   if (values.help) return undefined;
-  const number = (name: string, raw: string | undefined, min: number, max: number): number => {
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return value;
-  };
   if (values.db !== 'sqlite' && values.db !== 'postgres') throw new UsageError(`--db must be sqlite or postgres, got ${JSON.stringify(values.db)}`);
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
   const only = values.only === undefined ? (['ours', 'baseline'] as ServerKind[]) : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
-  const also = (values.also ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => Math.floor(number('also', s, 1, 50_000)));
+  const also = (values.also ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => Math.floor(numberOption('also', s, 1, 50_000)));
   return {
-    counts: [Math.floor(number('subscribers', values.subscribers, 1, 50_000)), ...also],
+    counts: [Math.floor(numberOption('subscribers', values.subscribers, 1, 50_000)), ...also],
     servers: only,
     db: values.db,
-    events: Math.floor(number('events', values.events, 1, 100_000)),
-    rate: number('rate', values.rate, 0.1, 10_000),
-    batch: Math.floor(number('batch', values.batch, 1, 10_000)),
+    events: Math.floor(numberOption('events', values.events, 1, 100_000)),
+    rate: numberOption('rate', values.rate, 0.1, 10_000),
+    batch: Math.floor(numberOption('batch', values.batch, 1, 10_000)),
     cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
   };

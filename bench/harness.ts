@@ -20,6 +20,21 @@ export const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
 
+/** `--name`'s value as a number in [min, max], or a UsageError naming the option and what came. */
+export function numberOption(name: string, raw: string | undefined, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** `--db sqlite|postgres|both` (default both) as the databases to run on. */
+export function databasesOption(raw: string | undefined): DbKind[] {
+  const dbs: Record<string, DbKind[]> = { sqlite: ['sqlite'], postgres: ['postgres'], both: ['sqlite', 'postgres'] };
+  const db = dbs[raw ?? 'both'];
+  if (!db) throw new UsageError(`--db must be sqlite, postgres or both, got ${JSON.stringify(raw)}`);
+  return db;
+}
+
 /**
  * Runs a bench's option parser: on a mistake (ours, or node:util parseArgs refusing an option)
  * prints it with the usage and sets exit code 2; when the parser returns undefined (--help),

@@ -20,7 +20,7 @@ import { DeliveryGenerator } from './deliveries.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
-  parseCommandLine,
+  databasesOption, numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
@@ -86,26 +86,19 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     },
   });
   if (values.help) return undefined;
-  const number = (name: string, raw: string | undefined, min: number, max: number): number => {
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  const dbs: Record<string, DbKind[]> = { sqlite: ['sqlite'], postgres: ['postgres'], both: ['sqlite', 'postgres'] };
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
-  const db = dbs[values.db ?? 'both'];
-  if (!db) throw new UsageError(`--db must be sqlite, postgres or both, got ${JSON.stringify(values.db)}`);
+  const db = databasesOption(values.db);
   const only = values.only === undefined ? ['ours', 'baseline'] as ServerKind[] : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
   return {
     dbs: db,
     servers: only,
-    seconds: number('seconds', values.seconds, 1, 600),
-    rate: number('rate', values.rate, 1, 100_000),
-    concurrency: Math.floor(number('concurrency', values.concurrency, 1, 4096)),
-    warmup: number('warmup', values.warmup, 0, 600),
-    studios: Math.floor(number('studios', values.studios, 1, 50)),
-    customers: Math.floor(number('customers', values.customers, 1, 10_000_000)),
+    seconds: numberOption('seconds', values.seconds, 1, 600),
+    rate: numberOption('rate', values.rate, 1, 100_000),
+    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 4096)),
+    warmup: numberOption('warmup', values.warmup, 0, 600),
+    studios: Math.floor(numberOption('studios', values.studios, 1, 50)),
+    customers: Math.floor(numberOption('customers', values.customers, 1, 10_000_000)),
     cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
   };

@@ -24,7 +24,7 @@ import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type FreshDatabase, type ResourceSample,
-  parseCommandLine,
+  databasesOption, numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
 import type { PhaseResult } from './load.js';
@@ -126,24 +126,17 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     },
   });
   if (values.help) return undefined;
-  const number = (name: string, raw: string | undefined, min: number, max: number): number => {
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  const dbs: Record<string, DbKind[]> = { sqlite: ['sqlite'], postgres: ['postgres'], both: ['sqlite', 'postgres'] };
-  const db = dbs[values.db ?? 'both'];
-  if (!db) throw new UsageError(`--db must be sqlite, postgres or both, got ${JSON.stringify(values.db)}`);
+  const db = databasesOption(values.db);
   const queries = (values.queries ?? '').split(',').map((q) => q.trim()).filter(Boolean);
   for (const q of queries) if (!(QUERY_KINDS as readonly string[]).includes(q)) throw new UsageError(`--queries takes ${QUERY_KINDS.join(', ')}; got ${JSON.stringify(q)}`);
   return {
     dbs: db,
-    sizes: (values.customers ?? '').split(',').map((n) => Math.floor(number('customers', n, 100, 10_000_000))),
-    eventsPerCustomer: number('events-per-customer', values['events-per-customer'], 1, 1_000),
-    seconds: number('seconds', values.seconds, 1, 600),
-    concurrency: Math.floor(number('concurrency', values.concurrency, 1, 1024)),
-    warmup: number('warmup', values.warmup, 0, 600),
-    studios: Math.floor(number('studios', values.studios, 1, 50)),
+    sizes: (values.customers ?? '').split(',').map((n) => Math.floor(numberOption('customers', n, 100, 10_000_000))),
+    eventsPerCustomer: numberOption('events-per-customer', values['events-per-customer'], 1, 1_000),
+    seconds: numberOption('seconds', values.seconds, 1, 600),
+    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 1024)),
+    warmup: numberOption('warmup', values.warmup, 0, 600),
+    studios: Math.floor(numberOption('studios', values.studios, 1, 50)),
     queries: queries as QueryKind[],
     postgraphile: values.postgraphile ?? false,
     keep: values.keep ?? false,
