@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { HAS_OPEN_API_ACCESS } from '../domains/studios/open-api-access.js';
 import type { Param } from '../db/sql-writer.js';
 import type { Logger } from '../log.js';
 import { RECONCILE_KINDS, type Reconciler } from './reconciler.js';
@@ -52,7 +53,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
       try {
         const studios = await options.read<{ id: number }>(
           `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId"
-           WHERE s."status" = 'active' AND s."apiKey" IS NOT NULL AND t."baseUrl" IS NOT NULL ORDER BY s."id"`,
+           WHERE s."status" = 'active' AND ${HAS_OPEN_API_ACCESS} ORDER BY s."id"`,
         );
         for (const { id } of studios) {
           if (abort.signal.aborted) return;

@@ -1,4 +1,5 @@
 import type { SqlTx, SqlWriter } from '../../db/sql-writer.js';
+import { HAS_OPEN_API_ACCESS } from '../../domains/studios/open-api-access.js';
 import type { LoggedEvent } from '../../ingest/ingestor.js';
 import { hydrationTargets } from './hydration-targets.js';
 import { queueTargets, type QueuedTarget } from './hydration-queue.js';
@@ -65,7 +66,7 @@ export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now:
   if (rows.length === 0) return { events: 0, targets: 0 };
   const open = new Set(
     (await tx.all<{ id: number }>(
-      `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE s."apiKey" IS NOT NULL AND s."apiKey" <> '' AND t."baseUrl" IS NOT NULL`,
+      `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE ${HAS_OPEN_API_ACCESS}`,
     )).map((r) => Number(r.id)),
   );
   const targets: QueuedTarget[] = [];
