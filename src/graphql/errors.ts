@@ -38,6 +38,10 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** A mutation does not fit the current state of what it names (e.g. retrying a job that is not parked). */
   CONFLICT = 'CONFLICT',
+  /** The token has used up its query budget for now (HTTP 429 with `Retry-After`). */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The database (or another dependency) cannot answer right now (HTTP 503 with `Retry-After`); retry. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
 }
 
 /** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */
