@@ -78,6 +78,13 @@ export interface RealtimeConfig {
    */
   readonly redisChannel: string;
   /**
+   * `REALTIME_BACKSTOP_MS` (only with `REDIS_URL`): how often each instance reads the event log after
+   * the last event it delivered, so that an event whose Redis announcement was lost (a failed
+   * `PUBLISH`, a dropped subscription) reaches its subscribers at most this much later. Idle, it costs
+   * one indexed query per interval. @default 1000 (ms)
+   */
+  readonly backstopMs: number;
+  /**
    * `SUBSCRIPTION_MAX_QUEUE`: events one subscription may have waiting for its client. A client
    * that falls further behind is closed with 4008 ("slow consumer"). @default 1000
    */
@@ -188,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     realtime: {
       redisChannel: parseRedisChannel(env.REDIS_CHANNEL, problems),
+      backstopMs: int('REALTIME_BACKSTOP_MS', 1000, 50, 60_000),
       maxQueuedEvents: int('SUBSCRIPTION_MAX_QUEUE', 1000, 1, 1_000_000),
       maxBufferedBytes: int('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       tokenRecheckMs: int('WS_TOKEN_RECHECK_MS', 5000, 50, 3_600_000),

@@ -85,7 +85,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     }));
     opened.push(() => handler.stop());
     feed = config.redisUrl
-      ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, logger, log })
+      ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, backstopMs: config.realtime.backstopMs, logger, log })
       : new EventBus();
     const openedFeed = feed;
     const ownLimiters = (limiters = config.redisUrl

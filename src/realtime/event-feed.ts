@@ -10,7 +10,9 @@ export type EventListener = (events: readonly LoggedEvent[]) => void;
 export interface EventFeed {
   /**
    * Announces a committed batch (called by the ingestor, in commit order). Resolves once the
-   * announcement has left this instance; listeners may be called before or after that.
+   * announcement has left this instance, or once the feed has given it up and logged why (the Redis
+   * feed: its listeners then get the events from the log, a little later); listeners may be called
+   * before or after that. Rejects only once the feed is closed.
    */
   publish(events: readonly LoggedEvent[]): Promise<void>;
   /** Listens to every announced event; returns the unsubscribe function. */
