@@ -2,17 +2,19 @@
  * Resilience benchmark: webhook ack latency at a fixed rate while the service is attacked, on SQLite
  * and PostgreSQL in the same run. See bench/README.md ("Resilience benchmark") and the usage below.
  *
- * For each database: a fresh database seeded with history through the real ingest code
- * (bench/seed.ts), tokens minted with the token CLI, our server (`node dist/src/main.js`) as a
- * child process on 127.0.0.1, then phases of `--seconds` each, with webhooks at `--rate`
- * deliveries/s (open loop, bench/load.ts) throughout:
+ * For each database: the attack query's size is found first against a small database of its own
+ * ({@link largestAccepted}); then a fresh database is seeded with history through the real ingest
+ * code (bench/seed.ts), tokens are minted with the token CLI, and each phase runs on a freshly
+ * started server (`node dist/src/main.js`, a child process on 127.0.0.1), so one attack's leftovers
+ * cannot weigh on the next phase. Webhooks go at `--rate` deliveries/s (open loop, bench/load.ts)
+ * for `--seconds` in every phase:
  *   alone    nothing else;
  *   queries  partner tokens sending, at full speed, the most expensive query the limits allow
- *            (found by probing the server's limits first: see {@link largestAccepted}, {@link chooseAttack});
+ *            ({@link chooseAttack});
  *   resumes  graphql-ws clients opening at once, each resuming `events(after: "1")`;
  *   poison   a share of the deliveries malformed or hostile (bench/deliveries.ts `PoisonedStream`).
- * The attackers run in a worker thread, so the webhook generator's timers are not held up by
- * their parsing (they still share the machine's cores with the server, as real clients would not).
+ * The attackers run in a worker thread, so the webhook generator's timers are not held up by their
+ * parsing (they still share the machine's cores with the server).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -67,6 +69,8 @@ const TARGET_P99_MS = 100;
 const MAX_ALIASES = 65_536;
 /** The search stops when the accepted and the refused alias counts are this close (ratio). */
 const SEARCH_PRECISION = 1.05;
+/** ... or after this long (on a busy machine, each accepted probe of thousands of aliases takes seconds). */
+const SEARCH_BUDGET_MS = 20_000;
 const STUDIOS = 3;
 /** History of the calibration database: enough for every unit to have rows, little enough for big queries to run fast. */
 const CALIBRATION_EVENTS = 300;
@@ -258,7 +262,12 @@ async function largestAccepted(prober: Prober, unit: AttackUnit, until: number):
     if (estimate === lo) return lo + 1;
     return hi / lo <= SEARCH_PRECISION ? undefined : Math.floor((lo + hi) / 2);
   };
+  let stopped = false;
   for (let probes = 0, n = choose(); n !== undefined && probes < 40; probes++, n = choose()) {
+    if (performance.now() - started > SEARCH_BUDGET_MS && hi !== Infinity) {
+      stopped = true;
+      break;
+    }
     const p = await prober.probe(attackQuery(unit, n, until));
     if (p.accepted) {
       lo = n;
@@ -271,7 +280,8 @@ async function largestAccepted(prober: Prober, unit: AttackUnit, until: number):
     const guess = p.limit !== undefined && p.measured !== undefined && p.measured > p.limit ? Math.floor((n * p.limit) / p.measured) : undefined;
     estimate = guess !== undefined && guess < n - 1 ? guess : undefined;
   }
-  const line = `  ${unit}: ${fmtRate(lo)} aliases accepted (${hi === Infinity ? limitedBy : `${fmtRate(hi)} refused: ${limitedBy}`}); search ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const line = `  ${unit}: ${fmtRate(lo)} aliases accepted (${hi === Infinity ? limitedBy : `${fmtRate(hi)} refused: ${limitedBy}`}); ` +
+    `search ${((performance.now() - started) / 1000).toFixed(1)} s${stopped ? ` (stopped at its time limit, within ${(((hi - lo) / lo) * 100).toFixed(0)} %)` : ''}`;
   return { unit, aliases: lo, limitedBy, line };
 }
 
