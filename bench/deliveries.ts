@@ -253,3 +253,67 @@ export class DeliveryGenerator {
     return id;
   }
 }
+
+/**
+ * The malformed or hostile deliveries of the resilience benchmark (bench/resilience.ts), each of
+ * which a real sender can produce:
+ * - `deep`: a known type whose `content` nests 5,000 objects deep (small in bytes, deep for any
+ *   recursive walk of it);
+ * - `nul-type`: a NUL character in `type` (PostgreSQL text cannot hold it);
+ * - `far-timestamp`: `timestamp` 9000000000000000, a safe integer beyond the last JavaScript date;
+ * - `uuid-reuse`: the uuid of an earlier good delivery with a different body (a conflict, not a retry).
+ */
+export const POISON_KINDS = ['deep', 'nul-type', 'far-timestamp', 'uuid-reuse'] as const;
+export type PoisonKind = (typeof POISON_KINDS)[number];
+
+const POISON_DEPTH = 5_000;
+const DEEP_CONTENT = `${'{"a":'.repeat(POISON_DEPTH)}1${'}'.repeat(POISON_DEPTH)}`;
+/** Good deliveries remembered for `uuid-reuse`; a uuid is reused once it is this many deliveries old, so it has been answered. */
+const REUSE_WINDOW = 1_000;
+const REUSE_AGE = 250;
+
+/**
+ * Good deliveries from a {@link DeliveryGenerator} with a share of poison ones among them, the
+ * poison kinds in turn. A poison delivery comes as a tagged body (`poison <kind>`), so the load
+ * generator counts its answers apart from the good deliveries' (bench/load.ts `TaggedBody`).
+ */
+export class PoisonedStream {
+  private readonly random: () => number;
+  private readonly recent: string[] = [];
+  private good = 0;
+  private poisoned = 0;
+
+  /** @param share poison deliveries per delivery, e.g. 0.02 */
+  constructor(private readonly generator: DeliveryGenerator, private readonly share: number, seed = 2) {
+    this.random = mulberry32(seed);
+  }
+
+  next(now = Date.now()): string | { readonly body: string; readonly tag: string } {
+    if (this.share > 0 && this.random() < this.share) {
+      const kind = POISON_KINDS[this.poisoned++ % POISON_KINDS.length]!;
+      const body = this.poison(kind, now);
+      if (body !== undefined) return { body, tag: `poison ${kind}` };
+    }
+    const delivery = this.generator.next(now);
+    this.good += 1;
+    this.recent[this.good % REUSE_WINDOW] = delivery.uuid;
+    return JSON.stringify(delivery);
+  }
+
+  private poison(kind: PoisonKind, now: number): string | undefined {
+    const entityId = 8_000_000 + Math.floor(this.random() * 1_000_000);
+    switch (kind) {
+      case 'deep':
+        return `{"entityId":${entityId},"uuid":"${randomUUID()}","payload":[{"timestamp":${now},"type":"CUSTOMER_UPDATED","content":${DEEP_CONTENT}}]}`;
+      case 'nul-type':
+        return JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: now, type: 'CUSTOMER_\u0000UPDATED' }] });
+      case 'far-timestamp':
+        return JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: 9_000_000_000_000_000, type: 'CUSTOMER_UPDATED' }] });
+      case 'uuid-reuse': {
+        if (this.good < REUSE_AGE) return undefined;
+        const uuid = this.recent[(this.good - REUSE_AGE + 1) % REUSE_WINDOW]!;
+        return JSON.stringify({ entityId, uuid, payload: [{ timestamp: now, type: 'DEVICE_CREATED' }] });
+      }
+    }
+  }
+}

@@ -22,7 +22,7 @@ import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  sampleResources, startChild, stopChild, waitReady, type DbKind,
+  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind,
   numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
@@ -119,30 +119,6 @@ function parseOptions(argv: readonly string[]): Options | undefined {
 // Helpers
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Resident set size of a process in bytes (/proc/<pid>/status VmRSS). */
-function rss(pid: number | undefined): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1]);
-  return kb * 1024;
-}
-
-/**
- * Waits until the child's CPU use falls under 10 % over half a second (at most `maxMs`): the
- * subscribe messages sent have all been processed. Returns the seconds waited.
- */
-async function waitIdle(child: ChildProcess, maxMs = 120_000): Promise<number> {
-  const start = performance.now();
-  let before = sampleResources(child)?.childCpu;
-  while (performance.now() - start < maxMs) {
-    await sleep(500);
-    const now = sampleResources(child)?.childCpu;
-    if (before === undefined || now === undefined) return (performance.now() - start) / 1000;
-    if (now - before < 0.05) break;
-    before = now;
-  }
-  return (performance.now() - start) / 1000;
-}
 
 /** The soft limit on open files of this process (inherited by the children). */
 function openFileLimit(): number {

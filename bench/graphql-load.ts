@@ -73,25 +73,36 @@ export async function queryData<T>(target: GraphQLTarget, request: GraphQLReques
 }
 
 /**
+ * What went wrong with an answer, for the error counts: the connection error (`ECONNRESET`), the
+ * status (`429`), or for a 200 with errors `graphql` and the first error's code (`graphql INTERNAL_SERVER_ERROR`).
+ */
+export function failureKind(status: number, body: string): string {
+  if (status === 0) return body.split(':', 1)[0]!;
+  if (status !== 200) return String(status);
+  const code = /"code":"([A-Za-z_]+)"/.exec(body)?.[1];
+  return code ? `graphql ${code}` : 'graphql';
+}
+
+/**
  * Closed loop: `concurrency` requests in flight for `seconds`; each answer sends the next request
- * (`next()` picks its variables). A request counts as answered when its status is 200 and its body
- * has no `errors` member; requests/s counts those answered before the deadline.
+ * (`next()` picks its variables; `headers()`, when given, adds headers per request, e.g. one of
+ * several tokens). A request counts as answered when its status is 200 and its body has no `errors`
+ * member; requests/s counts those answered before the deadline.
  */
 export function graphqlFullSpeed(
   target: GraphQLTarget,
   next: () => string,
-  options: { readonly seconds: number; readonly concurrency: number },
+  options: { readonly seconds: number; readonly concurrency: number; readonly headers?: () => Readonly<Record<string, string>> },
 ): Promise<PhaseResult> {
   return closedLoop((agent, recorder, done) => {
     const startedAt = performance.now();
     recorder.sent += 1;
-    void postGraphQL(agent, target, next()).then(({ status, body }) => {
+    const to = options.headers ? { ...target, headers: { ...target.headers, ...options.headers() } } : target;
+    void postGraphQL(agent, to, next()).then(({ status, body }) => {
       const endedAt = performance.now();
-      recorder.latencies.push(endedAt - startedAt);
       // A GraphQL answer with errors has a top-level `errors` member (no data field is called that).
       const failed = status !== 200 || body.includes('"errors":[');
-      if (failed) recorder.fail(status === 0 ? body.split(':', 1)[0]! : status === 200 ? 'graphql' : String(status), body);
-      else recorder.ok += 1;
+      recorder.answer(endedAt - startedAt, !failed, failed ? failureKind(status, body) : undefined, body);
       done(endedAt, !failed);
     });
   }, options);

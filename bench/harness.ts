@@ -1,15 +1,17 @@
 /**
  * What the benchmarks share: child processes that are always killed, fresh bench databases that
  * are always dropped (on success, on error and on Ctrl-C), free ports on 127.0.0.1, and the
- * number formats of their tables, option parsing. Used by bench/ingest.ts, bench/query.ts and bench/fanout.ts.
+ * number formats of their tables, option parsing. Used by bench/ingest.ts, bench/query.ts, bench/fanout.ts and
+ * bench/resilience.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 
 /** The repository root (these files run as dist/bench/*.js). */
@@ -112,6 +114,16 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
+/**
+ * Ends what a stopped (killed) service left running in its PostgreSQL database: its backends may
+ * still be executing queries for clients that are gone. Only backends of `databaseUrl`'s database.
+ */
+export async function terminateBackends(adminUrl: string, databaseUrl: string): Promise<number> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  return withClient(adminUrl, async (client) =>
+    (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rowCount ?? 0);
+}
+
 /** Why PostgreSQL cannot be used, or undefined when it can. */
 export async function probePostgres(adminUrl: string): Promise<string | undefined> {
   try {
@@ -166,6 +178,10 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Longest line of a child's output shown (a stack trace in a JSON log line can run to kilobytes). */
+const MAX_FORWARDED_LINE = 600;
+const cut = (line: string) => (line.length > MAX_FORWARDED_LINE ? `${line.slice(0, MAX_FORWARDED_LINE)}… (${line.length} characters)` : line);
+
 /** Forwards a child's output, each line prefixed with its label. */
 function forward(stream: NodeJS.ReadableStream | null, label: string): void {
   if (!stream) return;
@@ -175,10 +191,10 @@ function forward(stream: NodeJS.ReadableStream | null, label: string): void {
     buffered += chunk;
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) console.log(`  [${label}] ${line}`);
+    for (const line of lines) if (line.trim()) console.log(`  [${label}] ${cut(line)}`);
   });
   stream.on('end', () => {
-    if (buffered.trim()) console.log(`  [${label}] ${buffered}`);
+    if (buffered.trim()) console.log(`  [${label}] ${cut(buffered)}`);
   });
 }
 
@@ -202,16 +218,26 @@ export function startChild(
   return child;
 }
 
+/** Runs `node script args` (e.g. a CLI of ours) to completion; resolves with its stdout, rejects with its stderr. */
+export function execNode(script: string, args: readonly string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${path.basename(script)} ${args[0] ?? ''} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** SIGTERM (our server drains and exits), SIGKILL after 20 s. */
-export async function stopChild(child: ChildProcess): Promise<number | null> {
+/** SIGTERM (our server drains and exits), SIGKILL after `killAfterMs` (20 s by default). */
+export async function stopChild(child: ChildProcess, killAfterMs = 20_000): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   try {
     return await exited(child);
   } finally {
@@ -274,6 +300,30 @@ export function sampleResources(child: ChildProcess): ResourceSample | undefined
   } catch {
     return undefined;
   }
+}
+
+/** Resident set size of a process in bytes (/proc/<pid>/status VmRSS). */
+export function rss(pid: number | undefined): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1]);
+  return kb * 1024;
+}
+
+/**
+ * Waits until the child's CPU use falls under 10 % over half a second (at most `maxMs`): what was
+ * sent to it has all been processed. Returns the seconds waited.
+ */
+export async function waitIdle(child: ChildProcess, maxMs = 120_000): Promise<number> {
+  const start = performance.now();
+  let before = sampleResources(child)?.childCpu;
+  while (performance.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = sampleResources(child)?.childCpu;
+    if (before === undefined || now === undefined) return (performance.now() - start) / 1000;
+    if (now - before < 0.05) break;
+    before = now;
+  }
+  return (performance.now() - start) / 1000;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * first at a fixed rate (open loop), then at full speed (closed loop, N requests in flight).
  * Prints events/s and ack latency per phase, then a markdown table. See bench/README.md.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { DeliveryGenerator } from './deliveries.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
+  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
   databasesOption, numberOption, parseCommandLine,
   UsageError,
@@ -153,15 +153,6 @@ function describeResources(before: ResourceSample | undefined, after: ResourceSa
   const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(0)} µs/event`;
   return `    server CPU ${perEvent(after.childCpu - before.childCpu)}, whole machine CPU ${perEvent(after.machineCpu - before.machineCpu)}; ` +
     `server wrote ${(bytes / 1e6).toFixed(1)} MB to storage (${(bytes / events / 1024).toFixed(1)} KiB/event), ${(calls / events).toFixed(2)} write syscalls/event`;
-}
-
-function execNode(script: string, args: readonly string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${path.basename(script)} ${args[0] ?? ''} failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
-  });
 }
 
 /** Registers `count` studios of one tenant with the studio CLI; returns their webhook keys. */

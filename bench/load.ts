@@ -10,8 +10,17 @@ export interface Target {
   readonly port: number;
   /** Webhook keys to send, one picked per delivery (several studios of one tenant). */
   readonly keys: readonly string[];
-  /** Makes the next delivery's JSON body. */
-  readonly nextBody: () => string;
+  /**
+   * Makes the next delivery's JSON body. A {@link TaggedBody} is reported apart from the others
+   * (by the fixed-rate phase, in {@link PhaseResult.tagged}): e.g. a poison delivery among good ones.
+   */
+  readonly nextBody: () => string | TaggedBody;
+}
+
+/** A delivery whose answer is counted under `tag` instead of with the phase's other deliveries. */
+export interface TaggedBody {
+  readonly body: string;
+  readonly tag: string;
 }
 
 export interface PhaseResult {
@@ -32,9 +41,14 @@ export interface PhaseResult {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** The same over the 200 answers only (NaN when there were none). */
+  readonly okP50: number;
+  readonly okP99: number;
   readonly seconds: number;
   /** 200s answered in each second of the phase (full speed only): shows a rate that decays as tables grow. */
   readonly perSecond: readonly number[];
+  /** Fixed rate: the {@link TaggedBody} deliveries by tag, each counted as a phase of its own. */
+  readonly tagged: Readonly<Record<string, PhaseResult>>;
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -42,11 +56,24 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Latencies, answers and errors of one phase (used by bench/graphql-load.ts too). */
 export class Recorder {
   readonly latencies: number[] = [];
+  /** Latencies of the 200 answers alone. */
+  readonly okLatencies: number[] = [];
   sent = 0;
   ok = 0;
   errors = 0;
   readonly errorKinds: Record<string, number> = {};
   readonly errorSamples: string[] = [];
+
+  /** One answered (or failed) request: `kind` and `sample` describe a failure. */
+  answer(latencyMs: number, ok: boolean, kind = 'error', sample = ''): void {
+    this.latencies.push(latencyMs);
+    if (ok) {
+      this.ok += 1;
+      this.okLatencies.push(latencyMs);
+    } else {
+      this.fail(kind, sample);
+    }
+  }
 
   fail(kind: string, sample: string): void {
     this.errors += 1;
@@ -54,13 +81,17 @@ export class Recorder {
     if (this.errorSamples.length < 5) this.errorSamples.push(`${kind}: ${sample.slice(0, 300)}`);
   }
 
-  result(mode: 'fixed' | 'full', okCounted: number, seconds: number, perSecond: readonly number[] = []): PhaseResult {
+  result(
+    mode: 'fixed' | 'full', okCounted: number, seconds: number, perSecond: readonly number[] = [], tagged: Readonly<Record<string, PhaseResult>> = {},
+  ): PhaseResult {
     const sorted = Float64Array.from(this.latencies).sort();
+    const okSorted = Float64Array.from(this.okLatencies).sort();
     return {
       mode, sent: this.sent, ok: this.ok, errors: this.errors, errorKinds: this.errorKinds, errorSamples: this.errorSamples,
       eventsPerSecond: seconds > 0 ? okCounted / seconds : 0,
       p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
-      seconds, perSecond,
+      okP50: percentile(okSorted, 0.5), okP99: percentile(okSorted, 0.99),
+      seconds, perSecond, tagged,
     };
   }
 }
@@ -71,19 +102,28 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
-/** POSTs one delivery; resolves (never rejects) when the answer has been read in full, or on failure. */
-function post(agent: http.Agent, target: Target, recorder: Recorder, startedAt: number, onDone: (endedAt: number, ok: boolean) => void): void {
-  const body = target.nextBody();
-  const key = target.keys[recorder.sent % target.keys.length]!;
-  recorder.sent += 1;
+/**
+ * POSTs one delivery; calls `onDone` (never throws) when the answer has been read in full, or on
+ * failure. A tagged delivery is recorded in `tagged` under its tag when given, else in `recorder`.
+ */
+function post(
+  agent: http.Agent, target: Target, recorder: Recorder, startedAt: number, onDone: (endedAt: number, ok: boolean) => void, tagged?: Map<string, Recorder>,
+): void {
+  const next = target.nextBody();
+  const body = typeof next === 'string' ? next : next.body;
+  let own = recorder;
+  if (typeof next !== 'string' && tagged) {
+    own = tagged.get(next.tag) ?? new Recorder();
+    tagged.set(next.tag, own);
+  }
+  const key = target.keys[own.sent % target.keys.length]!;
+  own.sent += 1;
   let finished = false;
   const finish = (ok: boolean, kind?: string, sample?: string) => {
     if (finished) return;
     finished = true;
     const endedAt = performance.now();
-    recorder.latencies.push(endedAt - startedAt);
-    if (ok) recorder.ok += 1;
-    else recorder.fail(kind ?? 'error', sample ?? '');
+    own.answer(endedAt - startedAt, ok, kind, sample);
     onDone(endedAt, ok);
   };
   const req = http.request(
@@ -102,7 +142,10 @@ function post(agent: http.Agent, target: Target, recorder: Recorder, startedAt: 
       res.on('end', () => finish(false, String(res.statusCode), Buffer.concat(chunks).toString('utf8')));
     },
   );
-  req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+  // Counted from the due time (open loop), not from when a socket of the agent became free: a
+  // request still queued in the agent after REQUEST_TIMEOUT_MS has timed out as well.
+  const timer = setTimeout(() => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), Math.max(0, startedAt + REQUEST_TIMEOUT_MS - performance.now()));
+  req.on('close', () => clearTimeout(timer));
   req.on('error', (error: NodeJS.ErrnoException) => finish(false, error.code ?? 'TIMEOUT', error.message));
   req.end(body);
 }
@@ -117,6 +160,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function fixedRate(target: Target, options: { rate: number; seconds: number; concurrency: number }): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const recorder = new Recorder();
+  const tagged = new Map<string, Recorder>();
+  const sent = () => recorder.sent + [...tagged.values()].reduce((n, r) => n + r.sent, 0);
   const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
   let outstanding = 0;
@@ -126,7 +171,7 @@ export async function fixedRate(target: Target, options: { rate: number; seconds
   const onDone = (endedAt: number) => {
     lastEnd = Math.max(lastEnd, endedAt);
     outstanding -= 1;
-    if (outstanding === 0 && recorder.sent === total) allAnswered();
+    if (outstanding === 0 && sent() === total) allAnswered();
   };
   try {
     const start = performance.now();
@@ -135,12 +180,14 @@ export async function fixedRate(target: Target, options: { rate: number; seconds
       const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
       for (; i < due; i++) {
         outstanding += 1;
-        post(agent, target, recorder, start + i * interval, onDone);
+        post(agent, target, recorder, start + i * interval, onDone, tagged);
       }
       if (i < total) await sleep(1);
     }
     if (outstanding > 0) await answered;
-    return recorder.result('fixed', recorder.ok, (lastEnd - start) / 1000);
+    const seconds = (lastEnd - start) / 1000;
+    const byTag = Object.fromEntries([...tagged].map(([tag, r]) => [tag, r.result('fixed', r.ok, seconds)]));
+    return recorder.result('fixed', recorder.ok, seconds, [], byTag);
   } finally {
     agent.destroy();
   }

@@ -675,7 +675,7 @@ async function seededBefore(db: FreshDatabase): Promise<SeededData> {
   const rows: Record<string, number> = {};
   for (const table of ['events', 'customers', 'visits', 'contracts']) rows[table] = Number((await read<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "${table}"`))[0]!.n);
   return {
-    tenantId: Number(studios[0]?.tenantId), studioIds: studios.map((s) => Number(s.id)), seconds: 0, mix: new Map(), rows,
+    tenantId: Number(studios[0]?.tenantId), studioIds: studios.map((s) => Number(s.id)), webhookKeys: [], seconds: 0, mix: new Map(), rows,
     firstEventAt: Number(span?.first), lastEventAt: Number(span?.last), customers,
   };
 }

@@ -385,6 +385,8 @@ export interface SeedOptions {
 export interface SeededData {
   readonly tenantId: number;
   readonly studioIds: readonly number[];
+  /** The studios' webhook keys (`X-API-KEY`), in the order of `studioIds`; empty for a database seeded earlier. */
+  readonly webhookKeys: readonly string[];
   /** Wall-clock seconds of the ingestion (migrations and studio registration excluded). */
   readonly seconds: number;
   /** Generated events by type. */
@@ -475,10 +477,13 @@ export async function seedDatabase(databaseUrl: string, options: SeedOptions): P
   try {
     const service = new StudioService(dataSource);
     const studioIds: number[] = [];
+    const webhookKeys: string[] = [];
     let tenantId = 0;
     for (let i = 1; i <= (options.studios ?? 3); i++) {
-      const studio = await service.add({ name: `Bench ${i}`, webhookKey: `bench-query-key-${i}-${randomUUID()}`, tenantUrl: SEED_TENANT_URL });
+      const webhookKey = `bench-query-key-${i}-${randomUUID()}`;
+      const studio = await service.add({ name: `Bench ${i}`, webhookKey, tenantUrl: SEED_TENANT_URL });
       studioIds.push(studio.id);
+      webhookKeys.push(webhookKey);
       tenantId = studio.tenantId;
     }
 
@@ -544,7 +549,7 @@ export async function seedDatabase(databaseUrl: string, options: SeedOptions): P
     for (const table of COUNTED_TABLES) rows[table] = Number((await dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
     const customers = ((await dataSource.query('SELECT "id", "customerId" FROM customers ORDER BY "id"')) as { id: number | string; customerId: number | string }[])
       .map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
-    return { tenantId, studioIds, seconds, mix: stream.counts, rows, firstEventAt, lastEventAt, customers };
+    return { tenantId, studioIds, webhookKeys, seconds, mix: stream.counts, rows, firstEventAt, lastEventAt, customers };
   } finally {
     await dataSource.destroy();
   }
