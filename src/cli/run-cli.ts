@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { ConfigError, loadDatabaseConfig } from '../config.js';
+import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../log.js';
 
@@ -24,13 +24,18 @@ export async function runCli(
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let dataSource: DataSource | undefined;
   try {
-    dataSource = await openDatabase(loadDatabaseConfig(), createLogger('warn'));
+    const database = loadDatabaseConfig();
+    dataSource = await openDatabase(database, createLogger('warn'), loadDatabaseTimeouts());
     await command(dataSource, out);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || isParseArgsError(error) || isInputError(error)) {
+    } else if (error instanceof ConfigError) {
+      // The same words as the server's (exit 2, the variable named, no stack trace).
+      process.stderr.write(`gymgraph: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (isParseArgsError(error) || isInputError(error)) {
       process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = 2;
     } else {

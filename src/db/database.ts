@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig.js';
-import type { DatabaseConfig } from '../config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import type { Logger } from '../log.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
@@ -13,12 +13,12 @@ const MIGRATION_LOCK_KEY = 0x6779_6d6d;
  * Opens the TypeORM DataSource and brings the schema up to date. On PostgreSQL the migrations run
  * under an advisory lock, so instances starting together do not race each other.
  */
-export async function openDatabase(database: DatabaseConfig, logger: Logger): Promise<DataSource> {
+export async function openDatabase(database: DatabaseConfig, logger: Logger, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): Promise<DataSource> {
   if (database.kind === 'sqlite') {
     const dir = path.dirname(database.file);
     if (dir !== '.') fs.mkdirSync(dir, { recursive: true });
   }
-  const dataSource = createDataSource(database);
+  const dataSource = createDataSource(database, timeouts);
   await dataSource.initialize();
   // A session-level lock: taken and released on one dedicated connection.
   const lock = database.kind === 'postgres' ? dataSource.createQueryRunner() : undefined;
