@@ -103,6 +103,18 @@ async function proxyTo(db: TestDatabase): Promise<FaultProxy> {
   return proxy;
 }
 
+const ADMIN_TOKEN = 'db-outage-admin-token-0123456789';
+
+async function studiosQuery(app: App): Promise<HttpResponse & { ms: number }> {
+  const started = Date.now();
+  const response = await httpRequest(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ query: '{ studios { id name } }' }),
+  });
+  return { ...response, ms: Date.now() - started };
+}
+
 /** A database outage answers 503 database_unavailable with Retry-After, within the bound. */
 function expectUnavailable(response: HttpResponse & { ms: number }): void {
   expect({ status: response.status, error: response.body?.error }).toEqual({ status: 503, error: 'database_unavailable' });
@@ -161,11 +173,16 @@ describePg('POST /webhooks when PostgreSQL misbehaves', () => {
   it('when the connection is cut, then webhooks get 503 database_unavailable with Retry-After, /readyz 503 names the database, and both recover after it is back', async () => {
     const db = await freshPostgres();
     const proxy = await proxyTo(db);
-    const { app, key } = await startService(through(proxy, db.url));
+    const { app, key } = await startService(through(proxy, db.url), { ADMIN_TOKEN });
     expect((await timedPost(app, key)).status).toBe(200);
+    expect((await studiosQuery(app)).status).toBe(200);
 
     proxy.cut();
     for (let i = 0; i < 3; i += 1) expectUnavailable(await timedPost(app, key));
+    // GraphQL reads fail fast too (how they are answered is the GraphQL transport's business).
+    const read = await studiosQuery(app);
+    expect(read.status !== 200 || (Array.isArray(read.body?.errors) && read.body.errors.length > 0)).toBe(true);
+    expect(read.ms).toBeLessThan(2000 + MARGIN_MS);
     const ready = await readyz(app);
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ status: 'unavailable', unavailable: ['database'] });
