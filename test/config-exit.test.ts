@@ -30,3 +30,13 @@ describe('an invalid DATABASE_URL at start', () => {
     expect(child.stderr()).toContain('gymgraph: invalid configuration:\n  - DATABASE_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 (ms), got "soon"');
   });
 });
+
+describe('a command-line tool when the database cannot be reached', () => {
+  afterEach(() => killChildren());
+
+  it('when nothing listens at DATABASE_URL, then it exits 1 within the connect timeout, saying the database is unavailable, without a stack trace', async () => {
+    const child = spawnNode(path.join(CLI_DIR, 'studio.js'), ['list'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/gymgraph' });
+    expect(await withTimeout(child.exited, 15_000, 'the CLI to exit')).toEqual({ code: 1, signal: null });
+    expect(child.stderr()).toMatch(/^gymgraph: the database is unavailable \(.*ECONNREFUSED.*\); try again later\n$/);
+  });
+});

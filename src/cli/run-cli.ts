@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createLogger } from '../log.js';
 
 /** node:util parseArgs refusing an unknown or malformed option: the user's mistake, not ours. */
@@ -35,6 +36,10 @@ export async function runCli(
       // The same words as the server's (exit 2, the variable named, no stack trace).
       process.stderr.write(`gymgraph: ${error.message}\n`);
       process.exitCode = 2;
+    } else if (isDatabaseUnavailable(error)) {
+      // An outage, not a bug: said in one line, without a stack trace.
+      process.stderr.write(`gymgraph: the database is unavailable (${(error as Error).message}); try again later\n`);
+      process.exitCode = 1;
     } else if (isParseArgsError(error) || isInputError(error)) {
       process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = 2;
