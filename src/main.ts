@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, pingDataSource } from './db/database.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
@@ -157,10 +157,11 @@ export async function start(config: Config, logger: Logger = createLogger(config
     outages,
   });
   // One probe of the database at a time, however often /readyz is asked: a frozen database must
-  // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS.
+  // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS;
+  // the probe itself ends within the pools' connect and query timeouts, so it never sticks.
   let probing: Promise<boolean> | undefined;
   const databaseAnswers = async (): Promise<boolean> => {
-    const probe = (probing ??= Promise.all([writer.ping(), dataSource.query('SELECT 1')]).then(
+    const probe = (probing ??= Promise.all([writer.ping(), pingDataSource(dataSource, READY_PING_TIMEOUT_MS)]).then(
       () => true,
       (error: unknown) => {
         outages.warn('ready', { err: error }, 'readiness: the database does not answer');

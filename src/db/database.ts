@@ -82,3 +82,18 @@ function tuneSqliteReads(dataSource: DataSource, logger: Logger): void {
   }, SQLITE_OPTIMIZE_INTERVAL_MS);
   timer.unref();
 }
+
+/**
+ * `SELECT 1` on the DataSource's own pool, answered within `timeoutMs` or failed (for /readyz). On
+ * PostgreSQL the bound is pg's client-side query timeout, so a connection that stopped answering (a
+ * frozen server, a black-holed network) is dropped from TypeORM's pool rather than kept, and a
+ * later probe does not queue behind it.
+ */
+export async function pingDataSource(dataSource: DataSource, timeoutMs: number): Promise<void> {
+  if (dataSource.options.type !== 'postgres') {
+    await dataSource.query('SELECT 1');
+    return;
+  }
+  const pool = (dataSource.driver as unknown as { master: { query(config: { text: string; query_timeout: number }): Promise<unknown> } }).master;
+  await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs });
+}
