@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 /** The service on `databaseUrl` (a proxied one, possibly), with one studio. */
-async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<Running> {
+async function startService(databaseUrl: string, env: Record<string, string> = {}, level: 'warn' | 'info' = 'warn'): Promise<Running> {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -50,7 +50,7 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
     },
   });
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, HYDRATION_ENABLED: 'false', ...env });
-  const app = await start(config, pino({ level: 'warn' }, sink));
+  const app = await start(config, pino({ level }, sink));
   cleanups.push(() => app.stop());
   const key = `whk_${randomUUID()}`;
   const studio = await new StudioService(app.dataSource).add({ name: 'Outage Gym', webhookKey: key });
@@ -256,6 +256,28 @@ describePg('POST /webhooks when PostgreSQL misbehaves', () => {
     }, 30_000, 'every customer to be hydrated after the outage');
     const { rows } = await admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
     expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  it('when a scheduled reconciliation round meets an outage, then it ends with one log line and the next round succeeds', async () => {
+    const db = await freshPostgres();
+    const proxy = await proxyTo(db);
+    const world = new World({ seed: 7, studios: 1, customersPerStudio: 2, days: 1 });
+    const standin: Standin = await startStandin({ world });
+    cleanups.push(() => standin.close());
+    const upstream = world.studios[0]!;
+    const { app, lines } = await startService(through(proxy, db.url), { RECONCILE_EVERY: '6h' }, 'info');
+    await new StudioService(app.dataSource).add({ name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl });
+
+    proxy.cut();
+    await app.reconciliation!.runOnce();
+    await app.reconciliation!.runOnce();
+    const failed = lines.filter((l) => String(l.msg).includes('the database is unavailable; the next round tries again'));
+    expect(failed).toHaveLength(1); // the second round's failure is counted, not written again
+
+    proxy.restore();
+    await eventually(async () => (await readyz(app)).status === 200, 15_000, '/readyz to be 200 again');
+    await app.reconciliation!.runOnce();
+    expect(lines.filter((l) => l.msg === 'reconciliation of a studio finished')).toHaveLength(1);
   });
 
   it('when the database is away for 5 s under traffic, then the outage is logged in a bounded number of lines', async () => {
