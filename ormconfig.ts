@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadDatabaseConfig, type DatabaseConfig } from './src/config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from './src/config.js';
 import { ENTITIES } from './src/db/entities.js';
 import { MIGRATIONS } from './src/migrations/index.js';
 
@@ -8,12 +8,26 @@ import { MIGRATIONS } from './src/migrations/index.js';
  * Pragmas for every SQLite connection we open (TypeORM's and the ingest writer's).
  * WAL lets readers run while the ingest writer commits; `synchronous = FULL` makes every
  * acknowledged webhook survive a power cut, and costs little because the writer commits in groups
- * (see ingest/ingestor.ts). `busy_timeout` lets the CLI and the server share the file.
+ * (see ingest/ingestor.ts). `busy_timeout` lets the CLI and the server share the file; the ingest
+ * writer replaces it with a short one and waits asynchronously instead (db/sql-writer.ts), because
+ * better-sqlite3 waits synchronously, blocking the event loop.
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
 
-/** Builds the TypeORM DataSource for a database configuration. Migrations, never `synchronize`. */
-export function createDataSource(database: DatabaseConfig): DataSource {
+/** TCP keepalive on PostgreSQL connections: a peer that vanished is noticed on idle connections too. */
+export const PG_KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * Builds the TypeORM DataSource for a database configuration. Migrations, never `synchronize`.
+ * Pure: reads no environment and opens nothing (`initialize()` does); the TypeORM command-line
+ * tool has its own module, src/db/typeorm-cli.data-source.ts.
+ *
+ * On PostgreSQL TypeORM's pool serves reads and the command-line tools: a connection is made, or a
+ * free one waited for, within `timeouts.connectMs`, and a connection lost while idle is dropped by
+ * the pool (replaced on the next query) instead of being an unhandled error; one lost while in use
+ * fails its query, and TypeORM's query runner hands it back as broken.
+ */
+export function createDataSource(database: DatabaseConfig, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): DataSource {
   if (database.kind === 'sqlite') {
     return new DataSource({
       type: 'better-sqlite3',
@@ -35,9 +49,14 @@ export function createDataSource(database: DatabaseConfig): DataSource {
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { max: 10, application_name: 'gymgraph' },
+    // The pool replaces a lost idle connection by itself; the outage shows where a query fails.
+    poolErrorHandler: () => undefined,
+    extra: {
+      max: 10,
+      application_name: 'gymgraph',
+      connectionTimeoutMillis: timeouts.connectMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
+    },
   });
 }
-
-/** The DataSource for the TypeORM CLI (`npx typeorm -d dist/ormconfig.js migration:show`). */
-export const AppDataSource = createDataSource(loadDatabaseConfig());

@@ -14,6 +14,8 @@ export interface Config {
    * `data/gymgraph.sqlite`; `sqlite:<path>` a SQLite file elsewhere; `postgres://...` PostgreSQL.
    */
   readonly database: DatabaseConfig;
+  /** How long the service waits for the database before it answers 503 instead (see {@link DatabaseTimeouts}). */
+  readonly databaseTimeouts: DatabaseTimeouts;
   /**
    * `REDIS_URL`: pub/sub fan-out between instances, and the Open API rate limits they share.
    * Unset: in-process pub/sub, and limits per instance.
@@ -33,6 +35,13 @@ export interface Config {
   readonly webhookMaxBodyBytes: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight work before closing anyway. @default 10000 */
   readonly shutdownTimeoutMs: number;
+  /**
+   * `WEBHOOK_ACK_TIMEOUT_MS`: the longest a webhook waits for its commit, from its arrival, in ms.
+   * Later it is answered 503 `database_unavailable` with `Retry-After` (the upstream sends it again;
+   * if the commit still lands, the re-delivery is answered 200 with `duplicates`). Below the
+   * upstream's 5 s budget for an answer. @default 4000
+   */
+  readonly webhookAckTimeoutMs: number;
   /** How this service calls the upstream Open API (hydration, reconciliation, activation). */
   readonly openApi: OpenApiConfig;
   /** Reconciliation against the Open API (src/reconcile/). */
@@ -141,6 +150,35 @@ export interface HydrationConfig {
   readonly leaseMs: number;
 }
 
+/**
+ * Bounds on waiting for the database, so that an outage is answered (503) instead of hanging.
+ * Defaults fit the upstream's 5 s webhook budget: connect (2 s) or lock (2 s) plus a statement
+ * stays within `WEBHOOK_ACK_TIMEOUT_MS` (4 s), which answers 503 whatever happens.
+ */
+export interface DatabaseTimeouts {
+  /**
+   * `DATABASE_CONNECT_TIMEOUT_MS`: opening a PostgreSQL connection, or waiting for a free one in a
+   * pool, in ms (every pool: the ingest writer's, hydration's, TypeORM's). @default 2000
+   */
+  readonly connectMs: number;
+  /**
+   * `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL `statement_timeout` of the write connections (ingest,
+   * hydration queue), in ms. The same time plus 1 s bounds each of their statements on the client
+   * side, for a server or network that stopped answering (where `statement_timeout` cannot fire).
+   * Reads have their own setting. @default 3000
+   */
+  readonly statementMs: number;
+  /**
+   * `DATABASE_LOCK_TIMEOUT_MS`: PostgreSQL `lock_timeout` of the write connections (rows, tables and
+   * the ingest advisory lock), and on SQLite how long a write waits for the file's write lock held
+   * by another process (e.g. a command-line tool), in ms. @default 2000
+   */
+  readonly lockMs: number;
+}
+
+/** The defaults of {@link DatabaseTimeouts}. */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 2000, statementMs: 3000, lockMs: 2000 };
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
   | { readonly kind: 'postgres'; readonly url: string };
@@ -192,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int('PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     database: parseDatabaseUrl(env.DATABASE_URL, problems),
+    databaseTimeouts: parseDatabaseTimeouts(env, problems),
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     realtime: {
       redisChannel: parseRedisChannel(env.REDIS_CHANNEL, problems),
@@ -216,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     webhookMaxBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    webhookAckTimeoutMs: int('WEBHOOK_ACK_TIMEOUT_MS', 4000, 100, 600_000),
     openApi: loadOpenApiConfig(env, problems),
     reconcile: {
       everyMs: parseDuration('RECONCILE_EVERY', env.RECONCILE_EVERY, undefined, problems),
@@ -273,6 +313,32 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
   const database = parseDatabaseUrl(env.DATABASE_URL, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return database;
+}
+
+/** Only the database timeouts, for tools (CLI) that need nothing else. */
+export function loadDatabaseTimeouts(env: NodeJS.ProcessEnv = process.env): DatabaseTimeouts {
+  const problems: string[] = [];
+  const timeouts = parseDatabaseTimeouts(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return timeouts;
+}
+
+function parseDatabaseTimeouts(env: NodeJS.ProcessEnv, problems: string[]): DatabaseTimeouts {
+  const int = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 100 || value > 600_000) {
+      problems.push(`${name} must be an integer from 100 to 600000 (ms), got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  return {
+    connectMs: int('DATABASE_CONNECT_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.connectMs),
+    statementMs: int('DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.statementMs),
+    lockMs: int('DATABASE_LOCK_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.lockMs),
+  };
 }
 
 function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {

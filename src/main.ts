@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, pingDataSource } from './db/database.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
@@ -13,7 +13,7 @@ import { createHttpServer } from './http/server.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, RepeatedLog, type Logger } from './log.js';
 import { EventBus } from './realtime/event-bus.js';
 import type { EventFeed } from './realtime/event-feed.js';
 import { EventLog } from './realtime/event-log.js';
@@ -48,6 +48,9 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** How long `/readyz` waits for the database to answer `SELECT 1` before it reports it unavailable, in ms. */
+const READY_PING_TIMEOUT_MS = 2000;
+
 /** Longest wait for WebSocket clients to answer the closing handshake at shutdown, in ms. */
 const WEBSOCKET_CLOSE_WAIT_MS = 2000;
 
@@ -57,7 +60,11 @@ const WEBSOCKET_CLOSE_WAIT_MS = 2000;
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const schema = await buildGraphQLSchema();
-  const dataSource = await openDatabase(config.database, logger);
+  const dataSource = await openDatabase(config.database, logger, config.databaseTimeouts);
+  /** Database trouble that repeats during an outage: logged once per interval, with a count. */
+  const outages = new RepeatedLog(logger.child({ component: 'database' }));
+  const lost = (pool: string) => (error: Error) =>
+    outages.warn(`lost:${pool}`, { err: error, pool }, 'a database connection was lost; it is replaced on next use');
   /** What is open so far, closed in reverse if a later step fails. */
   const opened: (() => Promise<void>)[] = [() => dataSource.destroy()];
   let writer: SqlWriter;
@@ -70,9 +77,15 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let limiters: RateLimiterRegistry;
   const log = new EventLog(dataSource);
   try {
-    const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
+    const sqlWriter = (writer = openSqlWriter(config.database, {
+      orderedAnnouncements: config.redisUrl !== undefined, timeouts: config.databaseTimeouts, onConnectionError: lost('ingest'),
+    }));
     opened.push(() => sqlWriter.close());
-    const ownQueueWriter = config.database.kind === 'postgres' ? openSqlWriter(config.database, { ingestLock: false }) : undefined;
+    const ownQueueWriter = config.database.kind === 'postgres'
+      ? openSqlWriter(config.database, {
+        ingestLock: false, timeouts: config.databaseTimeouts, applicationName: 'gymgraph-hydration', onConnectionError: lost('hydration'),
+      })
+      : undefined;
     if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
     queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
@@ -140,7 +153,29 @@ export async function start(config: Config, logger: Logger = createLogger(config
     ingestor,
     maxBodyBytes: config.webhookMaxBodyBytes,
     accepting: () => accepting,
+    ackTimeoutMs: config.webhookAckTimeoutMs,
+    outages,
   });
+  // One probe of the database at a time, however often /readyz is asked: a frozen database must
+  // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS;
+  // the probe itself ends within the pools' connect and query timeouts, so it never sticks.
+  let probing: Promise<boolean> | undefined;
+  const databaseAnswers = async (): Promise<boolean> => {
+    const probe = (probing ??= Promise.all([writer.ping(), pingDataSource(dataSource, READY_PING_TIMEOUT_MS)]).then(
+      () => true,
+      (error: unknown) => {
+        outages.warn('ready', { err: error }, 'readiness: the database does not answer');
+        return false;
+      },
+    ).finally(() => {
+      probing = undefined;
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_PING_TIMEOUT_MS);
+    });
+    return Promise.race([probe, late]).finally(() => clearTimeout(timer));
+  };
   const { server, drain } = createHttpServer(
     {
       webhooks: (req, res, log) => {
@@ -151,8 +186,9 @@ export async function start(config: Config, logger: Logger = createLogger(config
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
       ready: async () => {
-        await Promise.all([writer.ping(), dataSource.query('SELECT 1')]);
-        return accepting;
+        const database = await databaseAnswers();
+        const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];
+        return { ready: unavailable.length === 0, unavailable };
       },
     },
     logger,

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       port: 4000,
       host: '0.0.0.0',
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
+      databaseTimeouts: { connectMs: 2000, statementMs: 3000, lockMs: 2000 },
       redisUrl: undefined,
       realtime: { redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       webhookMaxBodyBytes: 1024 * 1024,
       shutdownTimeoutMs: 10_000,
+      webhookAckTimeoutMs: 4000,
       openApi: { requestsPerMinute: 900, timeoutMs: 10_000, maxAttempts: 5 },
       reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
     });
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
       HYDRATION_ENABLED: 'false', HYDRATION_CONCURRENCY: '2', HYDRATION_MAX_ATTEMPTS: '3', HYDRATION_RETRY_BASE_MS: '100',
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
+      DATABASE_CONNECT_TIMEOUT_MS: '500', DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_LOCK_TIMEOUT_MS: '700', WEBHOOK_ACK_TIMEOUT_MS: '2500',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
@@ -67,6 +70,8 @@ describe('loadConfig', () => {
       hydration: { enabled: false, concurrency: 2, maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1000, delayMs: 0, pollMs: 50, leaseMs: 5000 },
       openApi: { requestsPerMinute: 500, timeoutMs: 2000, maxAttempts: 3 },
       reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
+      databaseTimeouts: { connectMs: 500, statementMs: 1500, lockMs: 700 },
+      webhookAckTimeoutMs: 2500,
     });
   });
 
@@ -94,6 +99,10 @@ describe('loadConfig', () => {
     ['HYDRATION_MAX_ATTEMPTS', { HYDRATION_MAX_ATTEMPTS: 'many' }, /^HYDRATION_MAX_ATTEMPTS must be an integer from 1 to 100/],
     ['HYDRATION_RETRY_MAX_MS', { HYDRATION_RETRY_BASE_MS: '5000', HYDRATION_RETRY_MAX_MS: '1000' }, /^HYDRATION_RETRY_MAX_MS \(1000\) must not be below HYDRATION_RETRY_BASE_MS \(5000\)$/],
     ['HYDRATION_LEASE_MS', { HYDRATION_LEASE_MS: '10' }, /^HYDRATION_LEASE_MS must be an integer from 1000/],
+    ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: '0' }, /^DATABASE_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 \(ms\), got "0"$/],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', { DATABASE_STATEMENT_TIMEOUT_MS: '3s' }, /^DATABASE_STATEMENT_TIMEOUT_MS must be an integer from 100/],
+    ['DATABASE_LOCK_TIMEOUT_MS', { DATABASE_LOCK_TIMEOUT_MS: '-5' }, /^DATABASE_LOCK_TIMEOUT_MS must be an integer from 100/],
+    ['WEBHOOK_ACK_TIMEOUT_MS', { WEBHOOK_ACK_TIMEOUT_MS: '50' }, /^WEBHOOK_ACK_TIMEOUT_MS must be an integer from 100 to 600000, got "50"$/],
   ])('when %s is invalid (%j), then a ConfigError naming it', (_name, env, message) => {
     const error = configError(env);
     expect(error.problems).toHaveLength(1);

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { ConfigError, loadDatabaseConfig } from '../config.js';
+import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createLogger } from '../log.js';
 
 /** node:util parseArgs refusing an unknown or malformed option: the user's mistake, not ours. */
@@ -24,13 +25,22 @@ export async function runCli(
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let dataSource: DataSource | undefined;
   try {
-    dataSource = await openDatabase(loadDatabaseConfig(), createLogger('warn'));
+    const database = loadDatabaseConfig();
+    dataSource = await openDatabase(database, createLogger('warn'), loadDatabaseTimeouts());
     await command(dataSource, out);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || isParseArgsError(error) || isInputError(error)) {
+    } else if (error instanceof ConfigError) {
+      // The same words as the server's (exit 2, the variable named, no stack trace).
+      process.stderr.write(`gymgraph: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (isDatabaseUnavailable(error)) {
+      // An outage, not a bug: said in one line, without a stack trace.
+      process.stderr.write(`gymgraph: the database is unavailable (${(error as Error).message}); try again later\n`);
+      process.exitCode = 1;
+    } else if (isParseArgsError(error) || isInputError(error)) {
       process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = 2;
     } else {

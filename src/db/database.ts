@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig.js';
-import type { DatabaseConfig } from '../config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import type { Logger } from '../log.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
@@ -13,12 +13,12 @@ const MIGRATION_LOCK_KEY = 0x6779_6d6d;
  * Opens the TypeORM DataSource and brings the schema up to date. On PostgreSQL the migrations run
  * under an advisory lock, so instances starting together do not race each other.
  */
-export async function openDatabase(database: DatabaseConfig, logger: Logger): Promise<DataSource> {
+export async function openDatabase(database: DatabaseConfig, logger: Logger, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): Promise<DataSource> {
   if (database.kind === 'sqlite') {
     const dir = path.dirname(database.file);
     if (dir !== '.') fs.mkdirSync(dir, { recursive: true });
   }
-  const dataSource = createDataSource(database);
+  const dataSource = createDataSource(database, timeouts);
   await dataSource.initialize();
   // A session-level lock: taken and released on one dedicated connection.
   const lock = database.kind === 'postgres' ? dataSource.createQueryRunner() : undefined;
@@ -81,4 +81,19 @@ function tuneSqliteReads(dataSource: DataSource, logger: Logger): void {
     else optimize('');
   }, SQLITE_OPTIMIZE_INTERVAL_MS);
   timer.unref();
+}
+
+/**
+ * `SELECT 1` on the DataSource's own pool, answered within `timeoutMs` or failed (for /readyz). On
+ * PostgreSQL the bound is pg's client-side query timeout, so a connection that stopped answering (a
+ * frozen server, a black-holed network) is dropped from TypeORM's pool rather than kept, and a
+ * later probe does not queue behind it.
+ */
+export async function pingDataSource(dataSource: DataSource, timeoutMs: number): Promise<void> {
+  if (dataSource.options.type !== 'postgres') {
+    await dataSource.query('SELECT 1');
+    return;
+  }
+  const pool = (dataSource.driver as unknown as { master: { query(config: { text: string; query_timeout: number }): Promise<unknown> } }).master;
+  await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs });
 }

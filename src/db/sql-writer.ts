@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { SQLITE_PRAGMAS } from '../../ormconfig.js';
-import type { DatabaseConfig } from '../config.js';
+import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from '../../ormconfig.js';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 
 /** Parameters are written `?` in SQL text; the PostgreSQL writer renumbers them. */
 export type Param = string | number | boolean | null;
@@ -68,12 +69,30 @@ export interface SqlWriterOptions {
    * webhooks. @default true
    */
   readonly ingestLock?: boolean;
+  /** Bounds on waiting for the database (see {@link DatabaseTimeouts}). @default DEFAULT_DATABASE_TIMEOUTS */
+  readonly timeouts?: DatabaseTimeouts;
+  /** PostgreSQL `application_name` of the writer's connections. @default "gymgraph-ingest" */
+  readonly applicationName?: string;
+  /**
+   * Told of every PostgreSQL connection lost outside a query (while idle, or between the statements
+   * of a transaction), e.g. a backend terminated by an administrator or a failover. The connection
+   * is dropped and replaced; the transaction using it fails. Never lets such an error reach the
+   * process. @default ignored
+   */
+  readonly onConnectionError?: (error: Error) => void;
 }
 
 export function openSqlWriter(database: DatabaseConfig, options: SqlWriterOptions = {}): SqlWriter {
+  const timeouts = options.timeouts ?? DEFAULT_DATABASE_TIMEOUTS;
   return database.kind === 'sqlite'
-    ? new SqliteWriter(database.file)
-    : new PostgresWriter(database.url, options.orderedAnnouncements ?? true, options.ingestLock ?? true);
+    ? new SqliteWriter(database.file, timeouts.lockMs)
+    : new PostgresWriter(database.url, {
+      orderedAnnouncements: options.orderedAnnouncements ?? true,
+      ingestLock: options.ingestLock ?? true,
+      timeouts,
+      applicationName: options.applicationName ?? 'gymgraph-ingest',
+      onConnectionError: options.onConnectionError ?? (() => undefined),
+    });
 }
 
 /** Runs tasks one after another, each started once the previous one has settled. */
@@ -87,14 +106,47 @@ class Serial {
   }
 }
 
+/**
+ * The SQLite writer's own `busy_timeout`, in ms. better-sqlite3 waits for a lock synchronously,
+ * stopping the whole process meanwhile; so the writer waits only this long inside SQLite and
+ * retries `BEGIN IMMEDIATE` from timers (the event loop runs in between) for up to the lock timeout.
+ */
+const SQLITE_WRITER_BUSY_MS = 20;
+/** Pause between two attempts at the SQLite write lock, in ms. */
+const SQLITE_LOCK_RETRY_MS = 25;
+const SQLITE_BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED']);
+
 class SqliteWriter implements SqlWriter, SqlTx {
   readonly dialect = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  /** @param lockMs how long a transaction waits for the write lock held by another connection, then fails (`DatabaseUnavailableError`). */
+  constructor(file: string, private readonly lockMs: number) {
     this.db = new Database(file);
     for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
+    this.db.pragma(`busy_timeout = ${SQLITE_WRITER_BUSY_MS}`);
+  }
+
+  /**
+   * `BEGIN IMMEDIATE`, retried while another connection (a command-line tool, another process)
+   * holds the write lock, for at most `lockMs`, without blocking the event loop for more than
+   * {@link SQLITE_WRITER_BUSY_MS} at a time.
+   */
+  private async begin(): Promise<void> {
+    const deadline = Date.now() + this.lockMs;
+    for (;;) {
+      try {
+        this.statement('BEGIN IMMEDIATE').run();
+        return;
+      } catch (error) {
+        if (!SQLITE_BUSY_CODES.has(String((error as { code?: unknown }).code))) throw error;
+        if (Date.now() >= deadline) {
+          throw new DatabaseUnavailableError(`another connection has held the SQLite write lock for ${this.lockMs} ms`, { cause: error });
+        }
+        await new Promise<void>((resolve) => setTimeout(resolve, SQLITE_LOCK_RETRY_MS));
+      }
+    }
   }
 
   private statement(sql: string): Database.Statement {
@@ -113,9 +165,9 @@ class SqliteWriter implements SqlWriter, SqlTx {
   }
 
   private async transactionNow<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
-    // IMMEDIATE takes the write lock up front, so a concurrent writer (the CLI) waits on
-    // busy_timeout instead of failing half-way through the batch.
-    this.statement('BEGIN IMMEDIATE').run();
+    // IMMEDIATE takes the write lock up front, so a concurrent writer (the CLI) makes us wait
+    // before the batch instead of failing half-way through it.
+    await this.begin();
     let result: T;
     try {
       result = await work(this);
@@ -185,22 +237,50 @@ const INGEST_LOCK_KEY = 0x6779_6d67; // "gymg"
 const MAX_PG_PARAMS = 65_535;
 const INT8_OID = 20;
 
+/** Client-side bound on a statement beyond `statement_timeout`, for a server or network that stopped answering. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1000;
+/** A transaction left open by a client that vanished ends on the server after this long (releasing its locks). */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
+interface PostgresWriterOptions {
+  readonly orderedAnnouncements: boolean;
+  readonly ingestLock: boolean;
+  readonly timeouts: DatabaseTimeouts;
+  readonly applicationName: string;
+  readonly onConnectionError: (error: Error) => void;
+}
+
+/**
+ * PostgreSQL side of {@link SqlWriter}. Everything is bounded: a connection (or a free one of the
+ * pool) within `connectMs`, each statement by `statement_timeout` on the server and, should the
+ * server or the network freeze, by the same plus {@link CLIENT_TIMEOUT_MARGIN_MS} on the client
+ * (then the connection is destroyed), each lock wait by `lock_timeout`. A connection that fails is
+ * never reused: it is destroyed and the pool opens a new one for the next transaction.
+ */
 class PostgresWriter implements SqlWriter {
   readonly dialect = 'postgres';
   private readonly pool: pg.Pool;
   private readonly renumbered = new Map<string, string>();
+  private readonly orderedAnnouncements: boolean;
+  private readonly ingestLock: boolean;
 
   private readonly serial = new Serial();
 
-  constructor(
-    url: string,
-    private readonly orderedAnnouncements: boolean,
-    private readonly ingestLock: boolean,
-  ) {
+  constructor(url: string, options: PostgresWriterOptions) {
+    this.orderedAnnouncements = options.orderedAnnouncements;
+    this.ingestLock = options.ingestLock;
+    const { connectMs, statementMs, lockMs } = options.timeouts;
     this.pool = new pg.Pool({
       connectionString: url,
       max: 3,
-      application_name: 'gymgraph-ingest',
+      application_name: options.applicationName,
+      connectionTimeoutMillis: connectMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
+      statement_timeout: statementMs,
+      lock_timeout: lockMs,
+      query_timeout: statementMs + CLIENT_TIMEOUT_MARGIN_MS,
+      idle_in_transaction_session_timeout: Math.max(IDLE_IN_TRANSACTION_MS, statementMs + CLIENT_TIMEOUT_MARGIN_MS),
       // Our BIGINTs are epoch ms and upstream ids, all within the safe integer range
       // (validated at the webhook boundary), so they are read as numbers.
       types: {
@@ -208,7 +288,12 @@ class PostgresWriter implements SqlWriter {
           oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
-    // An idle client that loses its connection must not crash the process; the next checkout reconnects.
+    // pg's Pool listens for errors only on idle clients; a checked-out client that loses its
+    // connection between two statements (a terminated backend, a failover) emits 'error' with no
+    // listener, which would end the process. So every client gets a listener for its whole life;
+    // the transaction using it then fails on its next statement and discards it. The pool's own
+    // 'error' (an idle client lost: it removes it) is the same error, reported once here.
+    this.pool.on('connect', (client) => client.on('error', options.onConnectionError));
     this.pool.on('error', () => undefined);
   }
 
@@ -244,7 +329,7 @@ class PostgresWriter implements SqlWriter {
       await tx.commit();
     } catch (error) {
       // A session lock survives ROLLBACK: closing the connection is what releases it for sure.
-      client.release(true);
+      discard(client, error);
       throw error;
     }
     let afterCommitError: { error: unknown } | undefined;
@@ -256,9 +341,9 @@ class PostgresWriter implements SqlWriter {
     try {
       if (locked) await client.query(`SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`);
       client.release();
-    } catch {
+    } catch (error) {
       // The data is committed; dropping the connection releases the lock on the server.
-      client.release(true);
+      discard(client, error);
     }
     if (afterCommitError) throw afterCommitError.error;
     return result;
@@ -275,6 +360,18 @@ class PostgresWriter implements SqlWriter {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * Gives a client back to the pool as broken: the pool closes it and opens another when needed.
+ * When the connection itself failed (lost, timed out, frozen), its socket is destroyed at once
+ * rather than closed politely, which on a frozen network would wait for an answer that never comes.
+ */
+function discard(client: pg.PoolClient, error: unknown): void {
+  client.release(true);
+  // An error the server sent (it has a severity) came over a working connection: closing it politely is fine.
+  const fromServer = typeof (error as { severity?: unknown } | null)?.severity === 'string';
+  if (!fromServer && isDatabaseUnavailable(error)) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 class PostgresTx implements SqlTx {

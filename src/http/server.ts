@@ -12,7 +12,11 @@ export interface Routes {
   readonly graphql?: Handler;
   /** A WebSocket upgrade request for `/graphql`; absent (or any other path): the socket is dropped. */
   readonly graphqlUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  readonly ready: () => Promise<boolean>;
+  /**
+   * `/readyz`: 200 when ready, else 503 naming what is not (`unavailable: ["database"]`); a plain
+   * boolean, or a throw (503), also do.
+   */
+  readonly ready: () => Promise<boolean | { readonly ready: boolean; readonly unavailable: readonly string[] }>;
 }
 
 /**
@@ -59,8 +63,9 @@ export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz': {
           if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
-          const ready = await routes.ready().catch(() => false);
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+          const answer = await routes.ready().catch(() => false);
+          const { ready, unavailable } = typeof answer === 'boolean' ? { ready: answer, unavailable: [] } : answer;
+          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...(ready ? {} : { unavailable }) });
         }
         default:
           return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/respond.js';
-import type { Logger } from '../log.js';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
+import type { Logger, RepeatedLog } from '../log.js';
 import { validateDelivery } from './delivery.js';
 import { IngestOverloadedError, type Ingestor } from './ingestor.js';
 import type { StudioKeys } from './studio-keys.js';
@@ -12,14 +13,53 @@ export interface WebhookHandlerDeps {
   readonly maxBodyBytes: number;
   /** False once shutdown has begun: new deliveries are turned away with 503 so the sender retries elsewhere. */
   readonly accepting: () => boolean;
+  /**
+   * The longest a delivery waits for the database (key lookup and commit), from its arrival, in ms
+   * (`WEBHOOK_ACK_TIMEOUT_MS`); then it is answered 503 `database_unavailable`.
+   */
+  readonly ackTimeoutMs: number;
+  /** Where deliveries turned away because of the database are logged, once per interval with a count. */
+  readonly outages: RepeatedLog;
 }
+
+/** Seconds the upstream is asked to wait before sending a delivery again when the database is unavailable. */
+const DATABASE_RETRY_AFTER_S = '5';
 
 /**
  * `POST /webhooks`: authenticate by `X-API-KEY`, check the media type and size, validate, then hand
  * the delivery to the ingestor and answer 200 only once it is committed. Never calls anything remote.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
+  /**
+   * The database unavailable (refused, lost, frozen, locked: `isDatabaseUnavailable`) or too slow to
+   * commit within `ackTimeoutMs`: 503 with `Retry-After`, never 500, never 200 without a commit. A
+   * commit that lands after the 503 makes the re-delivery a 200 with `duplicates`.
+   */
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+    const deadline = Date.now() + deps.ackTimeoutMs;
+    try {
+      return await handle(req, res, log, deadline);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || res.headersSent) throw error;
+      deps.outages.warn('webhook', { err: error }, 'webhook answered 503: the database is unavailable');
+      return sendError(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
+    }
+  };
+
+  /** Settles like `work`, or rejects with DatabaseUnavailableError once `deadline` (epoch ms) has passed. */
+  function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+    work.catch(() => undefined); // settles later, unobserved, if the deadline wins
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DatabaseUnavailableError(`the database did not answer within ${deps.ackTimeoutMs} ms of the delivery`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number): Promise<void> {
     if (!deps.accepting()) {
       return sendError(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, { connection: 'close', 'retry-after': '1' });
     }
@@ -27,7 +67,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     if (typeof key !== 'string' || key.length === 0) {
       return sendError(res, 401, 'unauthorized', 'missing X-API-KEY header');
     }
-    const studio = await deps.keys.lookup(key);
+    const studio = await beforeDeadline(deps.keys.lookup(key), deadline);
     if (!studio) return sendError(res, 401, 'unauthorized', 'unknown webhook key');
     if (!studio.active) return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
 
@@ -58,9 +98,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     }
 
     try {
-      const outcome = await deps.ingestor.submit({
+      const outcome = await beforeDeadline(deps.ingestor.submit({
         studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
-      });
+      }), deadline);
       if (outcome.status === 'studio-disabled') return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
       return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
@@ -70,5 +110,5 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       }
       throw error;
     }
-  };
+  }
 }

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { HAS_OPEN_API_ACCESS } from '../domains/studios/open-api-access.js';
 import type { Param } from '../db/sql-writer.js';
-import type { Logger } from '../log.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import { RECONCILE_KINDS, type Reconciler } from './reconciler.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
@@ -35,6 +36,8 @@ export interface ReconcileScheduler {
 export function startReconcileScheduler(options: ReconcileSchedulerOptions): ReconcileScheduler {
   const { logger } = options;
   const log = logger.child({ component: 'reconcile' });
+  /** A database outage fails round after round the same way: logged once per interval, with a count. */
+  const repeated = new RepeatedLog(log);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -68,6 +71,11 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             );
           } catch (error) {
             if (abort.signal.aborted) return;
+            if (isDatabaseUnavailable(error)) {
+              // The other studios would fail the same way: the round ends here.
+              repeated.error('database', { err: error, studioId: Number(id) }, 'reconciliation stopped: the database is unavailable; the next round tries again');
+              return;
+            }
             log.error({ err: error, studioId: Number(id) }, 'reconciliation of a studio failed; the next round tries again');
           }
         }
@@ -81,7 +89,10 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
 
   const runOnce = (): Promise<void> => {
     running ??= round()
-      .catch((error: unknown) => log.error({ err: error }, 'reconciliation round failed'))
+      .catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) repeated.error('database', { err: error }, 'reconciliation round failed: the database is unavailable; the next round tries again');
+        else log.error({ err: error }, 'reconciliation round failed');
+      })
       .finally(() => {
         running = undefined;
       });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import { keyDigest, limiterClosed, type EndpointLimit, type RateLimiterRegistry } from './rate-limiter.js';
 
 /**
@@ -65,6 +65,12 @@ return 1
 /** After a failed Redis command, the limiters work alone for at least this long before trying again. */
 const RETRY_REDIS_MS = 1000;
 
+/** A small fixed set of keys for repeated Redis errors: the errno when there is one, else a generic one. */
+function errorKind(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z_]{1,32}$/.test(code) ? code : 'other';
+}
+
 export interface RedisRateLimitersOptions {
   /** `REDIS_URL` */
   readonly url: string;
@@ -84,6 +90,7 @@ export interface RedisRateLimitersOptions {
 /** What a {@link SharedEndpointLimiter} needs from its registry. */
 interface SharedStore {
   readonly logger: Logger;
+  readonly repeated: RepeatedLog;
   /** Redis answers (connected, and no failure in the last {@link RETRY_REDIS_MS}). */
   usable(): boolean;
   /** Bumped on every (re)connection: Redis may have lost what it held, so limiters backfill. */
@@ -114,6 +121,8 @@ interface SharedStore {
  */
 export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
   readonly logger: Logger;
+  /** Lines that repeat while Redis is away: once per interval and key, with a count. */
+  readonly repeated: RepeatedLog;
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly instance = randomBytes(8).toString('hex');
@@ -135,15 +144,13 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
     this.redis.defineCommand('limitAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     this.redis.defineCommand('limitRelease', { numberOfKeys: 1, lua: RELEASE });
     this.redis.defineCommand('limitPause', { numberOfKeys: 1, lua: PAUSE });
-    let lastError = '';
+    this.repeated = new RepeatedLog(this.logger);
     this.redis.on('error', (error: Error) => {
-      // Every reconnection attempt repeats it: logged once per distinct message.
-      if (error.message !== lastError) this.logger.warn({ err: error }, 'redis connection error (Open API limits)');
-      lastError = error.message;
+      // Every reconnection attempt repeats it: once per interval and kind of error, with a count.
+      this.repeated.warn(`redis:${errorKind(error)}`, { err: error }, 'redis connection error (Open API limits)');
     });
     this.redis.on('ready', () => {
       this.connections += 1;
-      lastError = '';
     });
   }
 
@@ -217,7 +224,9 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
     this.downUntil = Date.now() + RETRY_REDIS_MS;
     if (this.closed || this.down) return;
     this.down = true;
-    this.logger.warn(
+    // Once per outage; a Redis that flaps is still written at most once per interval (with a count).
+    this.repeated.warn(
+      'down',
       { err: error },
       'Open API limits: Redis does not answer; each instance goes on alone with its share of the budget until it is back',
     );
@@ -317,7 +326,7 @@ class SharedEndpointLimiter implements EndpointLimit {
     }
     this.running = true;
     void this.serve()
-      .catch((error: unknown) => this.store.logger.error({ err: error, endpoint: this.spec.endpoint }, 'Open API limits: limiter loop failed'))
+      .catch((error: unknown) => this.store.repeated.error('loop', { err: error, endpoint: this.spec.endpoint }, 'Open API limits: limiter loop failed'))
       .finally(() => {
         this.running = false;
         if (this.again && !this.timer) this.pump();

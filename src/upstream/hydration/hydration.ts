@@ -3,7 +3,8 @@ import os from 'node:os';
 import type { HydrationConfig } from '../../config.js';
 import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../ingest/ingestor.js';
-import type { Logger } from '../../log.js';
+import { isDatabaseUnavailable } from '../../db/unavailable.js';
+import { RepeatedLog, type Logger } from '../../log.js';
 import type { EventFeed } from '../../realtime/event-feed.js';
 import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
@@ -103,8 +104,11 @@ export class Hydration {
   private lastScan = 0;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly reads: HydrationReads;
+  /** Failures that repeat every poll while the database is away: once per interval, with a count. */
+  private readonly repeated: RepeatedLog;
 
   constructor(private readonly options: HydrationOptions) {
+    this.repeated = new RepeatedLog(options.logger);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.reads = {
@@ -127,7 +131,7 @@ export class Hydration {
       if (this.active.size === 0) return;
       const now = this.now();
       this.options.queue.transaction((tx) => renewLeases(tx, this.instanceId, now + leaseMs, now)).catch((error: unknown) => {
-        this.options.logger.warn({ err: error }, 'hydration: renewing leases failed');
+        this.repeated.warn('renew', { err: error }, 'hydration: renewing leases failed');
       });
     }, Math.max(Math.floor(leaseMs / 3), 100));
     this.renewTimer.unref();
@@ -199,7 +203,8 @@ export class Hydration {
         const free = concurrency - this.active.size;
         if (free > 0 && !this.stopping) claimed = await this.claim(free);
       } catch (error) {
-        this.options.logger.error({ err: error }, 'hydration: scanning or claiming failed; trying again');
+        // The database away: every poll fails the same way until it is back, then the loop goes on.
+        this.repeated.error('loop', { err: error }, 'hydration: scanning or claiming failed; trying again');
       }
       if (this.stopping) break;
       // Busy: wait for a slot (a finishing job wakes us). Idle: wait for new events or the next poll.
@@ -244,6 +249,11 @@ export class Hydration {
         outcome = { type: 'ok', write: await hydrate(job, this.client(access), this.reads) };
       }
     } catch (error) {
+      // Our database away is not the job's failure: no attempt is counted; it runs again when its lease ends.
+      if (isDatabaseUnavailable(error)) {
+        this.repeated.warn('job-db', { err: error, jobId: job.id }, 'hydration: the database is unavailable; the job runs again when its lease ends');
+        return;
+      }
       outcome = { type: 'failed', error };
     }
     if (this.closed) return;
@@ -284,14 +294,15 @@ export class Hydration {
         try {
           await this.commit(batch);
         } catch (error) {
-          if (batch.length > 1) {
+          // One by one only helps against a bad job; with the database away each would wait in vain.
+          if (batch.length > 1 && !isDatabaseUnavailable(error)) {
             for (const completion of batch) {
               await this.commit([completion]).catch((err: unknown) => {
-                this.options.logger.error({ err, jobId: completion.job.id }, 'hydration: could not record a finished job; it runs again when its lease ends');
+                this.repeated.error('record', { err, jobId: completion.job.id }, 'hydration: could not record a finished job; it runs again when its lease ends');
               });
             }
           } else {
-            this.options.logger.error({ err: error, jobId: batch[0]!.job.id }, 'hydration: could not record a finished job; it runs again when its lease ends');
+            this.repeated.error('record', { err: error, jobId: batch[0]!.job.id, jobs: batch.length }, 'hydration: could not record a finished job; it runs again when its lease ends');
           }
         } finally {
           for (const completion of batch) completion.resolve();
