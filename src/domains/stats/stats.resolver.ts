@@ -26,7 +26,7 @@ const TIME_ZONE = {
   description: 'IANA time zone of the calendar buckets, e.g. "Europe/Berlin": days start at local midnight and last 23 or 25 hours when the clocks change.',
 };
 const GROUP_BY = 'What one bucket stands for (see the values).';
-const STUDIO_IDS = { nullable: true, description: 'Count only these studios (among those you may see).' } as const;
+const STUDIO_IDS = { nullable: true, description: 'Count only these studios.' } as const;
 
 /** What every statistics query needs from its arguments, checked. */
 interface StatsArgs {
