@@ -240,6 +240,21 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     for (const answer of [list, lookup]) expect(answer.text).not.toMatch(new RegExp(`${iso(600)}|${iso(700)}`));
   });
 
+  it("when A's token reads a page of customers with their times, then the times cost no statement of their own", async () => {
+    const statements = async (query: string) => {
+      const spy = jest.spyOn(server.app.dataSource.logger, 'logQuery');
+      try {
+        const answer = await graphql(server, tokenA, query);
+        expect(answer.body.errors).toBeUndefined();
+        return spy.mock.calls.length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const plain = await statements('{ customers(first: 50) { nodes { customerId } } }');
+    expect(await statements(`{ customers(first: 50) { nodes { ${ACTIVITY} } } }`)).toBe(plain);
+  });
+
   it("when C's token and the admin read the shared customer, then C sees its own times and the admin the operator's", async () => {
     const c = await graphql(server, tokenC, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { ${ACTIVITY} } } }`);
     expect(c.body.data.customers.nodes).toEqual([{

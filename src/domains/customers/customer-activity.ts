@@ -1,4 +1,5 @@
 import { SqlReader } from '../../db/sql-reader.js';
+import { registerPrefetch } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { Scope } from '../../graphql/scope.js';
 import type { Customer } from './customer.entity.js';
@@ -128,4 +129,39 @@ export function scopedEventTimeSql(scope: Scope, alias: string, field: 'firstEve
 function inlineInt(value: number): string {
   if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${String(value)}`);
   return String(value);
+}
+
+/**
+ * Each activity field as a scalar subquery of the statement that reads the customers
+ * (`customers`, `customer(id)`), so that a page costs no statement more: for a restricted viewer
+ * over its studios' `customer_studios` rows (one index seek on `customer_studios_key`), for every
+ * studio the row's own column. Customers read elsewhere (nested under visits, in subscriptions) get
+ * the same values from {@link customerActivity}.
+ */
+const ACTIVITY_SQL: Readonly<Record<ActivityField, { readonly aggregate: (where: string) => string; readonly time: boolean }>> = {
+  firstEventAt: { aggregate: (where) => `SELECT MIN(cs."firstEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  lastEventAt: { aggregate: (where) => `SELECT MAX(cs."lastEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  studioId: { aggregate: (where) => `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} ORDER BY cs."firstEventAt", cs."studioId" LIMIT 1`, time: false },
+  lastCheckinAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckinAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  lastCheckinStudioId: {
+    aggregate: (where) => `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} AND cs."lastCheckinAt" IS NOT NULL ORDER BY cs."lastCheckinAt" DESC, cs."studioId" LIMIT 1`,
+    time: false,
+  },
+  lastCheckoutAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckoutAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+};
+
+for (const [field, { aggregate, time }] of Object.entries(ACTIVITY_SQL) as [ActivityField, (typeof ACTIVITY_SQL)[ActivityField]][]) {
+  const loader = `customerActivity.${field}`;
+  registerPrefetch('Customer', field, [field, 'tenantId', 'customerId'], {
+    build: () => ({
+      loader,
+      sql: (_reader, parent, scope) => {
+        if (scope.studioIds === null) return `${parent}."${field}"`;
+        const visible = scope.studioIds.length === 0 ? '1 = 0' : `cs."studioId" IN (${scope.studioIds.map(inlineInt).join(', ')})`;
+        return `(${aggregate(`cs."tenantId" = ${parent}."tenantId" AND cs."customerId" = ${parent}."customerId" AND ${visible}`)})`;
+      },
+      value: (raw) => (raw == null ? null : time ? new Date(Number(raw)) : Number(raw)),
+    }),
+    key: () => loader,
+  });
 }

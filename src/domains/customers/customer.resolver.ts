@@ -59,13 +59,9 @@ registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefe
 
 /** What presence now (checkedIn) is computed from. */
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
-/** A field of the customer's activity reads its column (every studio) or the customer's key (customer-activity.ts). */
-const activity = (column: string) => [column, 'tenantId', 'customerId'];
-registerFieldColumns('Customer', {
-  checkedIn: PRESENCE, lastCheckinAt: activity('lastCheckinAt'), lastCheckinStudioId: activity('lastCheckinStudioId'),
-  lastCheckoutAt: activity('lastCheckoutAt'), firstEventAt: activity('firstEventAt'), lastEventAt: activity('lastEventAt'),
-  studioId: activity('studioId'), deleted: ['deletedAt'], studios: ['tenantId', 'customerId'],
-});
+// The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
+// their columns and prefetches in customer-activity.ts.
+registerFieldColumns('Customer', { checkedIn: PRESENCE, deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
