@@ -45,7 +45,7 @@ export class CustomerFilter {
   @Field(() => TimeRangeInput, { nullable: true, description: 'Created upstream (CUSTOMER_CREATED) within this range.' })
   createdAt?: TimeRangeInput | null;
 
-  @Field(() => TimeRangeInput, { nullable: true, description: 'Latest event within this range.' })
+  @Field(() => TimeRangeInput, { nullable: true, description: "Latest event within this range: the latest that this token's studios delivered (see `Customer.lastEventAt`)." })
   lastEventAt?: TimeRangeInput | null;
 }
 
