@@ -147,6 +147,8 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
   const SHARED = 42;
   /** Only C knows this one. */
   const ONLY_C = 43;
+  /** Checked in at A, checked out through C. */
+  const CROSS = 44;
 
   beforeAll(async () => {
     server = await startTestServer(kind, { ADMIN_TOKEN });
@@ -161,6 +163,8 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       server.post(c.webhookKey, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(600) }, { type: 'CUSTOMER_UPDATED', timestamp: at(700) })),
       server.post(c.webhookKey, delivery(ONLY_C, { type: 'CUSTOMER_CREATED', timestamp: at(5) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(20) })),
       server.post(b.webhookKey, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(800) })),
+      server.post(a.webhookKey, delivery(CROSS, { type: 'CUSTOMER_CHECKIN', timestamp: at(30) })),
+      server.post(c.webhookKey, delivery(CROSS, { type: 'CUSTOMER_CHECKOUT', timestamp: at(40) })),
     ];
     for (const post of posts) expect((await post).status).toBe(200);
     const tokens = new TokenService(server.app.dataSource);
@@ -215,9 +219,9 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       const answer = await graphql(server, tokenA, query.replaceAll('%C', String(studio.C)).replaceAll('%A', String(studio.A)));
       expect(answer.body).toEqual({ errors: [expect.objectContaining(forbidden(path, studio.C))], data: null });
     }
-    // A's own studio still counts its customers: the shared one, not C's own.
+    // A's own studio still counts its customers: the shared ones, not C's own.
     const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}) { totalCount nodes { customerId } } }`);
-    expect(own.body.data.customers).toEqual({ totalCount: 1, nodes: [{ customerId: String(SHARED) }] });
+    expect(own.body.data.customers).toEqual({ totalCount: 2, nodes: [{ customerId: String(SHARED) }, { customerId: String(CROSS) }] });
   });
 
   const ACTIVITY = 'customerId firstEventAt lastEventAt studioId lastCheckinAt lastCheckinStudioId lastCheckoutAt checkedIn';
@@ -231,7 +235,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     };
     const list = await graphql(server, tokenA, `{ customers { nodes { id ${ACTIVITY} visits { customer { ${ACTIVITY} } } } } }`);
     expect(list.body.errors).toBeUndefined();
-    const [customer] = list.body.data.customers.nodes;
+    const customer = list.body.data.customers.nodes.find((n: { customerId: string }) => n.customerId === String(SHARED));
     expect(customer).toMatchObject(mine);
     expect(customer.visits).toEqual([{ customer: mine }]);
     const lookup = await graphql(server, tokenA, `{ customer(id: ${customer.id}) { ${ACTIVITY} } }`);
@@ -255,6 +259,21 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     expect(await statements(`{ customers(first: 50) { nodes { ${ACTIVITY} } } }`)).toBe(plain);
   });
 
+  it("when a visit at A was closed by a check-out C delivered, then A's token sees it open, and the admin sees the check-out", async () => {
+    const VISIT = '{ checkinAt checkoutAt checkoutStudioId durationSeconds lastEventAt }';
+    const query = `{ customers(filter: {customerIds: ["${CROSS}"]}) { nodes { lastCheckoutAt visits ${VISIT} } } }`;
+    const a = await graphql(server, tokenA, query);
+    expect(a.body.data.customers.nodes).toEqual([{
+      lastCheckoutAt: null,
+      visits: [{ checkinAt: iso(30), checkoutAt: null, checkoutStudioId: null, durationSeconds: null, lastEventAt: iso(30) }],
+    }]);
+    const admin = await graphql(server, ADMIN_TOKEN, query);
+    expect(admin.body.data.customers.nodes).toEqual([{
+      lastCheckoutAt: iso(40),
+      visits: [{ checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: studio.C, durationSeconds: 600, lastEventAt: iso(40) }],
+    }]);
+  });
+
   it("when C's token and the admin read the shared customer, then C sees its own times and the admin the operator's", async () => {
     const c = await graphql(server, tokenC, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { ${ACTIVITY} } } }`);
     expect(c.body.data.customers.nodes).toEqual([{
@@ -276,7 +295,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     const c = async (from: number, to: number) =>
       (await graphql(server, tokenC, `{ customers(filter: {lastEventAt: {from: "${iso(from)}", to: "${iso(to)}"}}) { totalCount nodes { customerId } } }`)).body.data.customers;
     expect(await c(650, 750)).toEqual({ totalCount: 1, nodes: [{ customerId: String(SHARED) }] });
-    // C: ONLY_C last at minute 20, SHARED at minute 700 (its own), whatever A saw.
+    // C: ONLY_C at minutes 5-20, CROSS at 40, SHARED at 600-700 (its own), whatever A saw.
     for (const field of ['FIRST_EVENT_AT', 'LAST_EVENT_AT']) {
       const pages: string[] = [];
       let after: string | null = null;
@@ -286,7 +305,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
         if (!page.pageInfo.hasNextPage) break;
         after = page.pageInfo.endCursor;
       }
-      expect({ field, pages }).toEqual({ field, pages: [String(SHARED), String(ONLY_C)] });
+      expect({ field, pages }).toEqual({ field, pages: [String(SHARED), String(CROSS), String(ONLY_C)] });
     }
   });
 

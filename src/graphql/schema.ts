@@ -16,7 +16,7 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
-import { VisitResolver } from '../domains/visits/visit.resolver.js';
+import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
@@ -58,6 +58,7 @@ const NO_TOPICS: PubSub = {
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
   usePrefetchedValues(schema);
+  scopeVisitCheckouts(schema);
   // Every studioId / studioIds argument or filter field: FORBIDDEN outside the token's scope.
   enforceStudioScope(schema);
   return schema;
