@@ -272,6 +272,10 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       lastCheckoutAt: iso(40),
       visits: [{ checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: studio.C, durationSeconds: 600, lastEventAt: iso(40) }],
     }]);
+    // The statistics agree: for A that visit is not closed.
+    const stats = `{ visitStats(studioIds: [${studio.A}], groupBy: STUDIO, range: {from: "${iso(25)}", to: "${iso(35)}"}) { count closedVisits averageDurationSeconds } }`;
+    expect((await graphql(server, tokenA, stats)).body.data.visitStats).toEqual([{ count: 1, closedVisits: 0, averageDurationSeconds: null }]);
+    expect((await graphql(server, ADMIN_TOKEN, stats)).body.data.visitStats).toEqual([{ count: 1, closedVisits: 1, averageDurationSeconds: 600 }]);
   });
 
   it("when C's token and the admin read the shared customer, then C sees its own times and the admin the operator's", async () => {
