@@ -27,7 +27,11 @@ export interface Config {
   readonly hydration: HydrationConfig;
   /** `ADMIN_TOKEN`: bootstrap admin bearer token for the API. */
   readonly adminToken: string | undefined;
-  /** `NODE_ENV`. @default "development" */
+  /**
+   * `NODE_ENV`. Only `development` (set explicitly) shows clients internal details: error messages
+   * of the database driver and stack traces, over HTTP and WebSocket. Unset is `production`, so a
+   * deployment that forgets it leaks nothing. @default "production"
+   */
   readonly nodeEnv: 'development' | 'production' | 'test';
   /** `LOG_LEVEL` (pino level). @default "info" ("silent" under test) */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -225,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return fallback;
   };
 
-  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'production');
   const config: Config = {
     port: int('PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       realtime: { redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
       adminToken: undefined,
-      nodeEnv: 'development',
+      nodeEnv: 'production',
       logLevel: 'info',
       webhookMaxBodyBytes: 1024 * 1024,
       shutdownTimeoutMs: 10_000,

@@ -156,8 +156,9 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     const page = await events('(first: 100)', {}, partnerToken);
     expect(page.totalCount).toBe(5);
     expect(page.nodes.every((e) => e.studioId === studioA && e.studio?.id === String(studioA))).toBe(true);
-    // Asking for the other studio is not an error: it matches nothing the token may see.
-    expect((await events('(filter: { studioIds: [$b] })', { b: studioB }, partnerToken, '($b: Int!)')).totalCount).toBe(0);
+    // Asking for the other studio is refused, the same as everywhere else (not an empty page).
+    const refused = await graphql('query Events($b: Int!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
+    expect(refused.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${studioB}`, extensions: { code: 'FORBIDDEN' } })]);
     const other = all.find((e) => e.studioId === studioB)!;
     expect((await graphql('query One($seq: ID!) { event(seq: $seq) { seq } }', { seq: other.seq }, partnerToken)).data.event).toBeNull();
   });

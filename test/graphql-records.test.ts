@@ -386,8 +386,9 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       const seen = await listAll(t, partnerToken);
       expect(seen.nodes).toEqual(mine);
       expect(seen.totalCount).toBe(mine.length);
-      const filteredToB = await listAll(t, partnerToken, { studioIds: [b.id, c.id] });
-      expect(filteredToB).toEqual({ totalCount: 0, nodes: [] });
+      // Naming a studio outside the token's scope is refused, not answered with an empty list.
+      const filteredToB = await gql(`query($filter: ${t.type}Filter) { ${t.many}(first: 100, filter: $filter) { totalCount } }`, { filter: { studioIds: [a.id, b.id, c.id] } }, partnerToken);
+      expect(filteredToB.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${b.id}`, extensions: { code: 'FORBIDDEN' } })]);
 
       for (const node of theirs) {
         const found = await data(`query($id: ID!) { ${t.one}(id: $id) { id } }`, { id: node.id }, partnerToken);

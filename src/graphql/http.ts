@@ -56,6 +56,9 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
     persistedQueries: false,
     introspection,
+    // Apollo's own defaults follow `nodeEnv` (else process.env.NODE_ENV): tied to our flag, so that
+    // config.ts alone decides what a client may see.
+    nodeEnv: development ? 'development' : 'production',
     includeStacktraceInErrorResponses: development,
     ...(development ? {} : { formatError: maskInternalError }),
     logger: logger.child({ component: 'graphql' }),

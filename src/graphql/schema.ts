@@ -16,11 +16,12 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
-import { VisitResolver } from '../domains/visits/visit.resolver.js';
+import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
 import { usePrefetchedValues } from './children.js';
+import { enforceStudioScope } from './studio-scope.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
 import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
 import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
@@ -51,11 +52,14 @@ const NO_TOPICS: PubSub = {
 
 /**
  * Assembles the GraphQL schema from the resolvers. Arguments are checked with class-validator
- * (`validate: true`). The SDL is not written here: `npm run emit:schema` writes `schema.graphql`, and
+ * (`validate: true`), and studio ids in arguments against the viewer's scope (studio-scope.ts). The SDL is not written here: `npm run emit:schema` writes `schema.graphql`, and
  * `npm run check:schema` fails when it has drifted from the code.
  */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
   usePrefetchedValues(schema);
+  scopeVisitCheckouts(schema);
+  // Every studioId / studioIds argument or filter field: FORBIDDEN outside the token's scope.
+  enforceStudioScope(schema);
   return schema;
 }

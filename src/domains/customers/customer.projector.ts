@@ -39,11 +39,16 @@ const CUSTOMER_STUDIOS: RecordSpec<ReturnType<typeof linkRow>> = {
   columns: {
     tenantId: { kind: 'key' }, customerId: { kind: 'key' }, studioId: { kind: 'key' },
     firstEventAt: { kind: 'min' }, lastEventAt: { kind: 'max' },
+    lastCheckinAt: { kind: 'max' }, lastCheckoutAt: { kind: 'max' },
   },
 };
 
 function linkRow(row: CustomerRow) {
-  return { tenantId: row.tenantId, customerId: row.customerId, studioId: row.studioId, firstEventAt: row.firstEventAt, lastEventAt: row.lastEventAt };
+  return {
+    tenantId: row.tenantId, customerId: row.customerId, studioId: row.studioId, firstEventAt: row.firstEventAt, lastEventAt: row.lastEventAt,
+    // Per studio: a check-in or check-out row is the event's own studio's (row.studioId).
+    lastCheckinAt: row.lastCheckinAt, lastCheckoutAt: row.lastCheckoutAt,
+  };
 }
 
 /** Facts about customers gathered from one batch of events. */

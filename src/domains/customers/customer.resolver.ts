@@ -9,6 +9,7 @@ import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
 import { Customer } from './customer.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
+import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -44,7 +45,7 @@ export class CustomerFilter {
   @Field(() => TimeRangeInput, { nullable: true, description: 'Created upstream (CUSTOMER_CREATED) within this range.' })
   createdAt?: TimeRangeInput | null;
 
-  @Field(() => TimeRangeInput, { nullable: true, description: 'Latest event within this range.' })
+  @Field(() => TimeRangeInput, { nullable: true, description: "Latest event within this range: the latest that this token's studios delivered (see `Customer.lastEventAt`)." })
   lastEventAt?: TimeRangeInput | null;
 }
 
@@ -56,12 +57,11 @@ const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, pare
 registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
 registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
 
-/** What presence (checkedIn and the latest check-in/out) is computed from. */
+/** What presence now (checkedIn) is computed from. */
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
-registerFieldColumns('Customer', {
-  checkedIn: PRESENCE, lastCheckinAt: PRESENCE, lastCheckinStudioId: PRESENCE, lastCheckoutAt: PRESENCE,
-  deleted: ['deletedAt'], studios: ['tenantId', 'customerId'],
-});
+// The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
+// their columns and prefetches in customer-activity.ts.
+registerFieldColumns('Customer', { checkedIn: PRESENCE, deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
@@ -82,11 +82,13 @@ export function customerLoader(context: GraphQLContext) {
 }
 
 /**
- * A customer may visit several studios of the operator; where and when they were last is the
- * studio's business. Tokens see presence only when the latest check-in was at one of their studios.
+ * Checked in now at one of the viewer's studios: the operator-wide latest check-in was there, and no
+ * check-out came after it — the rule `occupancy` counts by. A customer who went on to another studio
+ * is no longer checked in here (without saying where or when they went).
  */
-function presenceVisible(customer: Customer, context: GraphQLContext): boolean {
-  return customer.lastCheckinAt !== null && customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId);
+function checkedInHere(customer: Customer, context: GraphQLContext): boolean {
+  return customer.lastCheckinAt !== null && customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId) &&
+    (customer.lastCheckoutAt === null || customer.lastCheckinAt > customer.lastCheckoutAt);
 }
 
 @Resolver(() => Customer)
@@ -133,36 +135,72 @@ export class CustomerResolver {
       qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
     }
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
-    whereTimeRange(qb, 'customer.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
+    // Event times as the viewer's studios saw them (customer-activity.ts): the row's own for every studio.
+    whereTimeRange(qb, context.scope.unrestricted ? 'customer.lastEventAt' : scopedEventTimeSql(context.scope, 'customer', 'lastEventAt'), filter?.lastEventAt, 'filter.lastEventAt');
     const field = orderBy?.field ?? CustomerOrderField.ID;
     const read = recordRead(context, info, 'Customer', Customer, '"customer"', [...CUSTOMER_KEYS, field]);
+    if (context.scope.unrestricted || field === CustomerOrderField.ID || field === CustomerOrderField.CUSTOMER_ID) {
+      return paginate(qb, page, {
+        column: `customer.${field}`,
+        value: (c) => (field === CustomerOrderField.ID ? c.id : field === CustomerOrderField.CUSTOMER_ID ? c.customerId : c[field].getTime()),
+        direction: orderBy?.direction ?? OrderDirection.ASC,
+        idColumn: 'customer.id',
+        id: (c) => c.id,
+      }, { properties: read.shape.properties, extras: read.extras, onRow: read.onRow });
+    }
+    // Ordered by a time of the viewer's studios: computed in the statement, and read back for the cursors.
+    const column = scopedEventTimeSql(context.scope, 'customer', field);
+    const sortValues = new WeakMap<Customer, number>();
+    const at = read.extras.length;
     return paginate(qb, page, {
-      column: `customer.${field}`,
-      value: (c) => (field === CustomerOrderField.ID ? c.id : field === CustomerOrderField.CUSTOMER_ID ? c.customerId : c[field].getTime()),
+      column,
+      value: (c) => sortValues.get(c)!,
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'customer.id',
       id: (c) => c.id,
-    }, { properties: read.shape.properties, extras: read.extras, onRow: read.onRow });
+    }, {
+      properties: read.shape.properties,
+      extras: [...read.extras, column],
+      onRow: (customer, row) => {
+        read.onRow(customer, row);
+        sortValues.set(customer, Number(row[`x${at}`]));
+      },
+    });
   }
 
-  @FieldResolver(() => Boolean, { description: 'True while the latest check-in (at a studio this token may see) is later than the latest check-out.' })
+  @FieldResolver(() => Boolean, { description: 'True while the customer is checked in at one of the studios this token may see: their latest check-in was there and no check-out followed it.' })
   checkedIn(@Root() customer: Customer, @Ctx() context: GraphQLContext): boolean {
-    return presenceVisible(customer, context) && (customer.lastCheckoutAt === null || customer.lastCheckinAt! > customer.lastCheckoutAt);
+    return checkedInHere(customer, context);
   }
 
-  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in; null when there is none, or it was at a studio this token may not see.' })
-  lastCheckinAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null {
-    return presenceVisible(customer, context) ? customer.lastCheckinAt : null;
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in at a studio this token may see; null when there is none.' })
+  lastCheckinAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null | Promise<Date | null> {
+    return customerActivity(customer, 'lastCheckinAt', context);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Studio of the latest check-in; null as for lastCheckinAt.' })
-  lastCheckinStudioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | null {
-    return presenceVisible(customer, context) ? customer.lastCheckinStudioId : null;
+  @FieldResolver(() => Int, { nullable: true, description: 'Studio of lastCheckinAt; null when there is none.' })
+  lastCheckinStudioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | null | Promise<number | null> {
+    return customerActivity(customer, 'lastCheckinStudioId', context);
   }
 
-  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-out; null as for lastCheckinAt.' })
-  lastCheckoutAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null {
-    return presenceVisible(customer, context) ? customer.lastCheckoutAt : null;
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-out at a studio this token may see; null when there is none.' })
+  lastCheckoutAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | null | Promise<Date | null> {
+    return customerActivity(customer, 'lastCheckoutAt', context);
+  }
+
+  @FieldResolver(() => Date, { description: 'When the earliest event about this customer that a studio this token may see delivered happened upstream.' })
+  firstEventAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | Promise<Date> {
+    return customerActivity(customer, 'firstEventAt', context);
+  }
+
+  @FieldResolver(() => Date, { description: 'When the latest event about this customer that a studio this token may see delivered happened upstream.' })
+  lastEventAt(@Root() customer: Customer, @Ctx() context: GraphQLContext): Date | Promise<Date> {
+    return customerActivity(customer, 'lastEventAt', context);
+  }
+
+  @FieldResolver(() => Int, { description: 'The studio (of those this token may see) that delivered the earliest event about this customer.' })
+  studioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | Promise<number> {
+    return customerActivity(customer, 'studioId', context);
   }
 
   @FieldResolver(() => Boolean, { description: 'True once CUSTOMER_DELETED arrived; the record stays as a tombstone.' })

@@ -35,12 +35,12 @@ export class Visit {
   @TimeColumn({ nullable: true })
   checkinAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the customer checked out; null while the visit is open.' })
+  @Field(() => Date, { nullable: true, description: 'When the customer checked out; null while the visit is open, and when another studio, one this token may not see, delivered the check-out.' })
   @TimeColumn({ nullable: true })
   checkoutAt!: Date | null;
 
   /** The studio that delivered the check-out. */
-  @Field(() => Int, { nullable: true, description: 'The studio that delivered the check-out.' })
+  @Field(() => Int, { nullable: true, description: 'The studio that delivered the check-out; null as for checkoutAt.' })
   @Column({ type: 'integer', nullable: true })
   checkoutStudioId!: number | null;
 
@@ -49,7 +49,7 @@ export class Visit {
   checkoutSeq!: number | null;
 
   /** Upstream time of the latest event applied to this visit. */
-  @Field({ description: 'When the latest event about this visit happened upstream.' })
+  @Field({ description: 'When the latest event about this visit (that this token may see) happened upstream.' })
   @TimeColumn()
   lastEventAt!: Date;
 }

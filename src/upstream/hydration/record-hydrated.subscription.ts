@@ -67,7 +67,7 @@ export class RecordHydratedArgs {
   @Field(() => [HydratedRecordKindEnum], { nullable: true, description: 'Only these kinds of record (default: all).' })
   kinds?: HydratedRecordKind[] | null;
 
-  @Field(() => [Int], { nullable: true, description: 'Only records hydrated through these studios (among those this token may see).' })
+  @Field(() => [Int], { nullable: true, description: 'Only records hydrated through these studios.' })
   studioIds?: number[] | null;
 
   @Field(() => String, {
