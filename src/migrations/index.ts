@@ -2,6 +2,7 @@ import { Initial1764000000000 } from './1764000000000-initial.js';
 import { ApiAccess1764000000001 } from './1764000000001-api-access.js';
 import { RecordRelations1764000000002 } from './1764000000002-record-relations.js';
 import { Hydration1764000000003 } from './1764000000003-hydration.js';
+import { DeliveryDigest1764000000004 } from './1764000000004-delivery-digest.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
-export const MIGRATIONS = [Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003];
+export const MIGRATIONS = [Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003, DeliveryDigest1764000000004];
