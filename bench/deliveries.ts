@@ -253,3 +253,33 @@ export class DeliveryGenerator {
     return id;
   }
 }
+
+/** Kinds of delivery the webhook can never store: `mixed` takes them in turn. */
+export const POISON_KINDS = ['deep', 'nul', 'timestamp', 'mixed'] as const;
+export type PoisonKind = (typeof POISON_KINDS)[number];
+
+/**
+ * Bodies as a broken or hostile upstream sends them (bench/ingest --poison): content nested 5,000
+ * deep (JSON.parse takes it; JSON.stringify of it overflowed the stack inside the transaction), a
+ * NUL in the type (PostgreSQL text cannot hold it), a timestamp past the last date JavaScript can
+ * represent. Each must be answered 400 without costing the good deliveries around it.
+ */
+export class PoisonGenerator {
+  private turn = 0;
+
+  constructor(private readonly kind: PoisonKind) {}
+
+  nextBody(now = Date.now()): string {
+    const kind = this.kind === 'mixed' ? (['deep', 'nul', 'timestamp'] as const)[this.turn++ % 3]! : this.kind;
+    const uuid = randomUUID();
+    switch (kind) {
+      case 'deep':
+        return `{"entityId":1,"uuid":"${uuid}","payload":[{"type":"CUSTOMER_UPDATED","timestamp":${now},"content":` +
+          `${'{"a":'.repeat(4999)}{"a":1}${'}'.repeat(4999)}}]}`;
+      case 'nul':
+        return JSON.stringify({ entityId: 1, uuid, payload: [{ type: 'CUSTOMER_\u0000UPDATED', timestamp: now }] });
+      case 'timestamp':
+        return JSON.stringify({ entityId: 1, uuid, payload: [{ type: 'CUSTOMER_UPDATED', timestamp: 9_000_000_000_000_000 }] });
+    }
+  }
+}

@@ -32,6 +32,8 @@ export interface PhaseResult {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** p99 of the 200 answers only (with poison in the mix, the good deliveries' ack latency). */
+  readonly okP99: number;
   readonly seconds: number;
   /** 200s answered in each second of the phase (full speed only): shows a rate that decays as tables grow. */
   readonly perSecond: readonly number[];
@@ -42,6 +44,8 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Latencies, answers and errors of one phase (used by bench/graphql-load.ts too). */
 export class Recorder {
   readonly latencies: number[] = [];
+  /** Latencies of the 200 answers. */
+  readonly okLatencies: number[] = [];
   sent = 0;
   ok = 0;
   errors = 0;
@@ -56,11 +60,12 @@ export class Recorder {
 
   result(mode: 'fixed' | 'full', okCounted: number, seconds: number, perSecond: readonly number[] = []): PhaseResult {
     const sorted = Float64Array.from(this.latencies).sort();
+    const okSorted = Float64Array.from(this.okLatencies).sort();
     return {
       mode, sent: this.sent, ok: this.ok, errors: this.errors, errorKinds: this.errorKinds, errorSamples: this.errorSamples,
       eventsPerSecond: seconds > 0 ? okCounted / seconds : 0,
       p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
-      seconds, perSecond,
+      okP99: percentile(okSorted, 0.99), seconds, perSecond,
     };
   }
 }
@@ -82,6 +87,7 @@ function post(agent: http.Agent, target: Target, recorder: Recorder, startedAt: 
     finished = true;
     const endedAt = performance.now();
     recorder.latencies.push(endedAt - startedAt);
+    if (ok) recorder.okLatencies.push(endedAt - startedAt);
     if (ok) recorder.ok += 1;
     else recorder.fail(kind ?? 'error', sample ?? '');
     onDone(endedAt, ok);
