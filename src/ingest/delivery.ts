@@ -151,10 +151,13 @@ function validateElement(item: unknown, path: string, problems: Problem[], now: 
   }
   let normalised: Record<string, unknown> | null = null;
   let contentJson: string | null = null;
+  let contentRefused = false;
   if (content !== undefined && content !== null) {
     if (!isObject(content)) problem(`${path}.content`, `expected an object or null, got ${describe(content)}`);
     else if (Object.keys(content).length > 0) {
       const bad = checkContent(content, `${path}.content`);
+      // One problem per content: its required field is not judged again.
+      contentRefused = bad !== undefined;
       if (bad) problem(bad.field, bad.message);
       else {
         // Safe to serialise now: the depth is bounded.
@@ -167,7 +170,7 @@ function validateElement(item: unknown, path: string, problems: Problem[], now: 
     }
   }
   const known = typeof type === 'string' && isKnownEventType(type);
-  if (known) {
+  if (known && !contentRefused) {
     const required = REQUIRED_CONTENT[type];
     if (required) {
       const value = normalised?.[required.field];
