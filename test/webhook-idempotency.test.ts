@@ -35,6 +35,18 @@ async function installExplodingTrigger(server: TestServer, kind: DatabaseKind): 
   await server.sql(`CREATE TRIGGER test_explode BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_explode()`);
 }
 
+/** Likewise for the customer record of customerId 666: the failure comes from a projection's write, not the log's. */
+async function installExplodingCustomer(server: TestServer, kind: DatabaseKind): Promise<void> {
+  if (kind === 'sqlite') {
+    await server.sql(`CREATE TRIGGER test_explode_customer BEFORE INSERT ON customers WHEN NEW."customerId" = 666 ` +
+      `BEGIN SELECT RAISE(ABORT, 'test: this customer cannot be stored'); END`);
+    return;
+  }
+  await server.sql(`CREATE FUNCTION test_explode_customer() RETURNS trigger AS $$ BEGIN ` +
+    `IF NEW."customerId" = 666 THEN RAISE EXCEPTION 'test: this customer cannot be stored'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+  await server.sql(`CREATE TRIGGER test_explode_customer BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION test_explode_customer()`);
+}
+
 describe.each(databaseKinds())('POST /webhooks idempotency (%s)', (kind) => {
   let server: TestServer;
   let key: string;
@@ -142,6 +154,7 @@ describe.each(databaseKinds())('POST /webhooks batch isolation (%s)', (kind) => 
     key = added.webhookKey;
     studio = { id: added.id, tenantId: added.tenantId };
     await installExplodingTrigger(server, kind);
+    await installExplodingCustomer(server, kind);
   });
   afterAll(() => server.stop());
 
@@ -200,6 +213,24 @@ describe.each(databaseKinds())('POST /webhooks batch isolation (%s)', (kind) => 
       expect(fulfilled.map((r) => r.value.status)).toEqual(Array(10).fill('stored'));
       expect(await stored(goods.map((g) => g.uuid))).toBe(10);
       expect(await stored([bad.uuid])).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('when a record a delivery projects fails (written with the batch, after the log), then only that delivery fails, after one retry', async () => {
+    const { ingestor, transactions, close } = ingestorWith();
+    try {
+      const goods = Array.from({ length: 6 }, (_, i) => good(60_000 + i));
+      const bad = good(666);
+      const results = await settle([...goods.slice(0, 3), bad, ...goods.slice(3)].map((b) => ingestor.submit(submission(b))));
+      expect(transactions()).toBe(2);
+      expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('customer cannot be stored') }) });
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
+      expect(await stored(goods.map((g) => g.uuid))).toBe(6);
+      expect(await stored([bad.uuid])).toBe(0);
+      const customers = await server.sql(`SELECT COUNT(*) AS n FROM customers WHERE "customerId" >= 60000 AND "customerId" < 60006`);
+      expect(Number(customers[0].n)).toBe(6);
     } finally {
       await close();
     }
