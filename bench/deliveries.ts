@@ -283,14 +283,27 @@ export class PoisonedStream {
   private good = 0;
   private poisoned = 0;
 
-  /** @param share poison deliveries per delivery, e.g. 0.02 */
-  constructor(private readonly generator: DeliveryGenerator, private readonly share: number, seed = 2) {
+  /**
+   * @param share poison deliveries per delivery, e.g. 0.02
+   * @param kinds the poison kinds to send, in turn (default: all of {@link POISON_KINDS})
+   */
+  constructor(
+    private readonly generator: DeliveryGenerator,
+    private readonly share: number,
+    seed = 2,
+    private readonly kinds: readonly PoisonKind[] = POISON_KINDS,
+  ) {
     this.random = mulberry32(seed);
+  }
+
+  /** Poison deliveries sent so far. */
+  get poisonSent(): number {
+    return this.poisoned;
   }
 
   next(now = Date.now()): string | { readonly body: string; readonly tag: string } {
     if (this.share > 0 && this.random() < this.share) {
-      const kind = POISON_KINDS[this.poisoned++ % POISON_KINDS.length]!;
+      const kind = this.kinds[this.poisoned++ % this.kinds.length]!;
       const body = this.poison(kind, now);
       if (body !== undefined) return { body, tag: `poison ${kind}` };
     }

@@ -1,11 +1,15 @@
 /**
  * Ingest benchmark: `npm run bench:ingest -- [--db sqlite|postgres|both] [--seconds N] [--rate N]
- * [--concurrency N] [--only ours|baseline] [--warmup N] [--studios N] [--customers N] [--cpu-prof]`.
+ * [--concurrency N] [--only ours|baseline] [--warmup N] [--studios N] [--customers N] [--cpu-prof]
+ * [--poison F] [--poison-kind deep|nul-type|far-timestamp|uuid-reuse|mixed]`.
  *
  * For each database it starts, as child processes on 127.0.0.1, our server (`node dist/src/main.js`)
  * and the bare-insert baseline (`node dist/bench/baseline-server.js`), each against a fresh
  * database, and drives them from this process with realistic deliveries (bench/deliveries.ts):
  * first at a fixed rate (open loop), then at full speed (closed loop, N requests in flight).
+ * With `--poison F`, our server runs a second full-speed phase where a fraction F of the deliveries
+ * can never be stored (bench/deliveries.ts `PoisonedStream`), reported next to the clean one: good
+ * deliveries per second and their ack p99.
  * Prints events/s and ack latency per phase, then a markdown table. See bench/README.md.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -16,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
-import { DeliveryGenerator } from './deliveries.js';
+import { DeliveryGenerator, POISON_KINDS, PoisonedStream, type PoisonKind } from './deliveries.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
@@ -38,12 +42,17 @@ interface Options {
   readonly customers: number;
   readonly cpuProf: boolean;
   readonly pgAdminUrl: string;
+  /** Fraction of poison deliveries in the extra full-speed phase; 0: no such phase. */
+  readonly poison: number;
+  readonly poisonKind: PoisonKind | 'mixed';
 }
 
 interface Row {
   readonly db: DbKind;
   readonly server: ServerKind;
   readonly result: PhaseResult;
+  /** Fraction of poison deliveries in the phase. */
+  readonly poison: number;
 }
 
 const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
@@ -64,6 +73,12 @@ const USAGE = `usage: npm run bench:ingest -- [options]
   --studios N                 studios (of one tenant) the deliveries are spread over (default 3)
   --customers N               customers of the tenant (default 20000)
   --cpu-prof                  run our server under node --cpu-prof and summarise the profile
+  --poison F                  after the full-speed phase, a second one where a fraction F (0-0.5) of
+                              the deliveries can never be stored; good deliveries/s and their ack p99
+                              are reported next to the clean phase's (default 0: no such phase)
+  --poison-kind K             deep (content 5,000 levels deep), nul-type (NUL in type), far-timestamp
+                              (9000000000000000), uuid-reuse (an earlier uuid, another body) or
+                              mixed, all in turn (default mixed)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_<random> is created and dropped afterwards; unreachable means skipped.`;
@@ -82,6 +97,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       studios: { type: 'string', default: '3' },
       customers: { type: 'string', default: '20000' },
       'cpu-prof': { type: 'boolean', default: false },
+      poison: { type: 'string', default: '0' },
+      'poison-kind': { type: 'string', default: 'mixed' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,6 +107,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   const db = databasesOption(values.db);
   const only = values.only === undefined ? ['ours', 'baseline'] as ServerKind[] : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
+  const poisonKind = [...POISON_KINDS, 'mixed' as const].find((k) => k === values['poison-kind']);
+  if (!poisonKind) throw new UsageError(`--poison-kind must be one of ${POISON_KINDS.join(', ')} or mixed, got ${JSON.stringify(values['poison-kind'])}`);
   return {
     dbs: db,
     servers: only,
@@ -101,6 +120,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     customers: Math.floor(numberOption('customers', values.customers, 1, 10_000_000)),
     cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
+    poison: numberOption('poison', values.poison, 0, 0.5),
+    poisonKind,
   };
 }
 
@@ -169,10 +190,12 @@ async function registerStudios(databaseUrl: string, count: number): Promise<stri
 // ---------------------------------------------------------------------------------------------
 // One server against one fresh database: warm-up, fixed rate, full speed.
 
-const modeLabel = (r: PhaseResult, options: Options) => (r.mode === 'fixed' ? `fixed ${options.rate}/s` : `full c=${options.concurrency}`);
+const modeLabel = (r: PhaseResult, options: Options, poison = 0) =>
+  (r.mode === 'fixed' ? `fixed ${options.rate}/s` : `full c=${options.concurrency}`) + (poison > 0 ? `, ${fmtPercent(poison)} poison` : '');
+const fmtPercent = (fraction: number) => `${+(fraction * 100).toFixed(2)} %`;
 
-function describePhase(label: string, r: PhaseResult, options: Options): string {
-  return `  ${label} ${modeLabel(r, options)}: ${fmtRate(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
+function describePhase(label: string, r: PhaseResult, options: Options, poison = 0): string {
+  return `  ${label} ${modeLabel(r, options, poison)}: ${fmtRate(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
     `ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`;
 }
 
@@ -207,7 +230,7 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
     const rows: Row[] = [];
     const fixed = await fixedRate(target, { rate: options.rate, seconds: options.seconds, concurrency: options.concurrency });
     console.log(describePhase(label, fixed, options));
-    rows.push({ db: kind, server, result: fixed });
+    rows.push({ db: kind, server, result: fixed, poison: 0 });
     const commitsBefore = await db.commits();
     const ioBefore = sampleResources(child);
     const full = await fullSpeed(target, { seconds: options.seconds, concurrency: options.concurrency });
@@ -219,10 +242,27 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       const commits = ((await db.commits()) ?? commitsBefore) - commitsBefore;
       if (commits > 0) console.log(`    PostgreSQL: ${commits} writing transactions during the phase (${(full.ok / commits).toFixed(1)} deliveries per transaction)`);
     }
-    rows.push({ db: kind, server, result: full });
+    rows.push({ db: kind, server, result: full, poison: 0 });
     acked += fixed.ok + full.ok;
     console.log(`    events/s by second: ${full.perSecond.map(fmtRate).join(' ')}`);
     for (const r of [fixed, full]) for (const sample of r.errorSamples) console.log(`    error sample: ${sample}`);
+
+    if (server === 'ours' && options.poison > 0) {
+      // Same server, same growing tables, right after the clean phase: the difference is the poison.
+      const poison = new PoisonedStream(generator, options.poison, 7, options.poisonKind === 'mixed' ? POISON_KINDS : [options.poisonKind]);
+      const mixed: Target = { ...target, nextBody: () => poison.next() };
+      const dirty = await fullSpeed(mixed, { seconds: options.seconds, concurrency: options.concurrency });
+      console.log(describePhase(label, dirty, options, options.poison));
+      console.log(`    good deliveries: ${fmtRate(full.eventsPerSecond)}/s (ack p99 ${fmtMs(full.okP99)} ms) without poison, ` +
+        `${fmtRate(dirty.eventsPerSecond)}/s (ack p99 ${fmtMs(dirty.okP99)} ms) with ${fmtPercent(options.poison)} ${options.poisonKind} poison ` +
+        `(${poison.poisonSent} poison sent; ${((dirty.eventsPerSecond / full.eventsPerSecond) * 100).toFixed(0)} % of the clean rate)`);
+      console.log(`    events/s by second: ${dirty.perSecond.map(fmtRate).join(' ')}`);
+      const unexpected = Object.entries(dirty.errorKinds).filter(([status]) => status !== '400');
+      if (unexpected.length > 0) console.log(`    UNEXPECTED answers besides 400 for poison: ${unexpected.map(([k, n]) => `${k}×${n}`).join(', ')}`);
+      for (const sample of dirty.errorSamples.slice(0, 2)) console.log(`    error sample: ${sample}`);
+      rows.push({ db: kind, server, result: dirty, poison: options.poison });
+      acked += dirty.ok;
+    }
 
     const code = await stopChild(child);
     if (code !== 0) console.log(`  ${label} exited with code ${code}`);
@@ -249,10 +289,10 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
 
 function table(rows: readonly Row[], options: Options): string {
   const lines = [
-    '| db | server | mode | events/s | p50 ms | p99 ms | max ms | errors |',
-    '|---|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map(({ db, server, result: r }) =>
-      `| ${db} | ${server === 'ours' ? 'ours' : 'bare insert'} | ${modeLabel(r, options)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
+    '| db | server | mode | events/s (200s) | p50 ms | p99 ms | p99 of 200s ms | max ms | errors |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(({ db, server, result: r, poison }) =>
+      `| ${db} | ${server === 'ours' ? 'ours' : 'bare insert'} | ${modeLabel(r, options, poison)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.okP99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
   ];
   return lines.join('\n');
 }
@@ -260,7 +300,7 @@ function table(rows: readonly Row[], options: Options): string {
 function verdicts(rows: readonly Row[]): string[] {
   const out: string[] = [];
   for (const db of ['sqlite', 'postgres'] as const) {
-    const find = (server: ServerKind, mode: 'fixed' | 'full') => rows.find((r) => r.db === db && r.server === server && r.result.mode === mode)?.result;
+    const find = (server: ServerKind, mode: 'fixed' | 'full') => rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0)?.result;
     const ours = find('ours', 'full');
     const bare = find('baseline', 'full');
     const fixed = find('ours', 'fixed');

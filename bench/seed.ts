@@ -20,6 +20,7 @@ import { openSqlWriter, type Param, type SqlTx, type SqlWriter } from '../src/db
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-types.js';
 import { Ingestor, type Submission } from '../src/ingest/ingestor.js';
+import { internalDelivery } from '../src/ingest/delivery.js';
 import { createLogger } from '../src/log.js';
 import { EVENT_MIX, PickSet, mulberry32 } from './deliveries.js';
 
@@ -355,7 +356,7 @@ export class SeedStream {
     return {
       studioId,
       tenantId: this.options.tenantId,
-      delivery: { uuid: randomUUID(), entityId, elements: [{ type, known: true, timestamp, content: content ?? null }] },
+      delivery: internalDelivery(randomUUID(), entityId, [{ type, known: true, timestamp, content: content ?? null }]),
       // Upstream delay of 0.05-2 s.
       receivedAt: timestamp + 50 + Math.floor(this.random() * 1_950),
     };

@@ -607,12 +607,13 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       expect(await allRecords()).toEqual(records);
     });
 
-    it('when a re-delivery carries a changed timestamp, then it is still a duplicate and changes nothing', async () => {
+    it('when a re-delivery carries a changed timestamp, then it is a uuid conflict (409) and changes nothing', async () => {
       const studio = await server.addStudio();
       const { body } = await send(studio, 9002, { type: 'CUSTOMER_UPDATED', timestamp: at(1) });
       const records = await allRecords();
       const again = await server.post(studio.webhookKey, { ...body, payload: [{ type: 'CUSTOMER_UPDATED', timestamp: at(99) }] });
-      expect(again.body).toMatchObject({ stored: 0, duplicates: 1 });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ error: 'uuid_conflict', uuid: body.uuid });
       expect(await allRecords()).toEqual(records);
     });
 

@@ -313,6 +313,89 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     });
   });
 
+  describe('what can never be stored is refused before it is queued', () => {
+    /** `{a: {a: ... {a: 1}}}`, `levels` objects deep, as JSON text (JSON.stringify of it would overflow first). */
+    const nested = (levels: number) => `${'{"a":'.repeat(levels - 1)}{"a":1}${'}'.repeat(levels - 1)}`;
+    const rawBody = (contentJson: string) =>
+      `{"entityId":7,"uuid":"${randomUUID()}","payload":[{"type":"CUSTOMER_UPDATED","timestamp":${T0},"content":${contentJson}}]}`;
+
+    it('when content is nested 5,000 deep, then 400 naming the level past the limit, never 500, and nothing is stored', async () => {
+      const path = `payload[0].content${'.a'.repeat(32)}`;
+      await expectInvalid(rawBody(nested(5000)), path, /at most 32 levels/);
+    });
+
+    it('when content is nested exactly 32 deep, then 200', async () => {
+      const response = await server.post(key, rawBody(nested(32)));
+      expect(response.status).toBe(200);
+    });
+
+    it('when content is larger than 65,536 characters of JSON, then 400 naming payload[0].content', async () => {
+      await expectInvalid(body({ payload: [element({ content: { note: 'x'.repeat(70_000) } })] }), 'payload[0].content', /at most 65536 characters/);
+    });
+
+    it.each([
+      ['9000000000000000 (past the last date JavaScript can represent)', 9_000_000_000_000_000],
+      ['before 2000', Date.UTC(1999, 11, 31, 23, 59, 59, 999)],
+      ['two days ahead', Date.now() + 2 * 24 * 3600 * 1000],
+      ['zero', 0],
+    ])('when timestamp is %s, then 400 naming payload[0].timestamp', async (_, timestamp) => {
+      await expectInvalid(body({ payload: [element({ timestamp })] }), 'payload[0].timestamp', /from 2000-01-01T00:00:00.000Z to one day ahead/);
+    });
+
+    it.each([
+      ['2000-01-01T00:00:00Z exactly', Date.UTC(2000, 0, 1)],
+      ['in 2001 (a late re-send)', Date.UTC(2001, 4, 17, 8, 30)],
+      ['an hour ahead (clock skew)', Date.now() + 3600 * 1000],
+    ])('when timestamp is %s, then 200 and it is stored', async (_, timestamp) => {
+      const payload = body({ payload: [element({ timestamp })] });
+      const response = await server.post(key, payload);
+      expect(response.status).toBe(200);
+      const [row] = await server.sql(`SELECT "occurredAt" FROM events WHERE "uuid" = $1`, [payload.uuid]);
+      expect(Number(row.occurredAt)).toBe(timestamp);
+    });
+
+    it.each([
+      ['a NUL in type', { payload: [element({ type: 'CUSTOMER_\u0000CREATED' })] }, 'payload[0].type', /NUL/],
+      ['a NUL in a content value', { payload: [element({ content: { note: 'a\u0000b' } })] }, 'payload[0].content.note', /NUL/],
+      ['a NUL in a content key', { payload: [element({ content: { 'no\u0000te': 1 } })] }, 'payload[0].content.no\u0000te', /a key that contains a NUL/],
+      ['a NUL deep in content', { payload: [element({ content: { a: [{ b: ['ok', 'x\u0000'] }] } })] }, 'payload[0].content.a[0].b[1]', /NUL/],
+      ['a NUL in a string id', { payload: [element({ type: 'AGGREGATOR_MEMBER_CREATED', content: { aggregatorId: 'agg\u00001' } })] }, 'payload[0].content.aggregatorId', /NUL/],
+      ['a lone high surrogate in type', { payload: [element({ type: 'X\ud800' })] }, 'payload[0].type', /unpaired UTF-16 surrogate/],
+      ['a lone low surrogate in content', { payload: [element({ content: { note: '\udc00x' } })] }, 'payload[0].content.note', /unpaired/],
+      ['an integer beyond 2^53 - 1 in content', { payload: [element({ content: { big: 2 ** 53 } })] }, 'payload[0].content.big', /within \+-9007199254740991/],
+      ['a negative integer beyond -(2^53 - 1) nested', { payload: [element({ content: { list: [1, -(2 ** 60)] } })] }, 'payload[0].content.list[1]', /rounded/],
+    ])('when the body carries %s, then 400 naming the field and nothing is stored (one rule on both databases)', async (_, overrides, field, message) => {
+      const problems = await expectInvalid(body(overrides), field, message);
+      expect(problems).toHaveLength(1);
+    });
+
+    it('when content carries 1e400 (Infinity once parsed), then 400 naming it', async () => {
+      await expectInvalid(rawBody('{"x":1e400}'), 'payload[0].content.x', /finite number/);
+    });
+
+    it('when content carries emoji (paired surrogates), fractions and safe integers, then 200 and stored exactly', async () => {
+      const content = { note: 'ok \ud83d\udcaa', ratio: 0.1, max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, deep: [{ e: '\u00e9' }] };
+      const payload = body({ payload: [element({ content })] });
+      const response = await server.post(key, payload);
+      expect(response.status).toBe(200);
+      const [row] = await server.sql(`SELECT "content" FROM events WHERE "uuid" = $1`, [payload.uuid]);
+      expect(JSON.parse(row.content)).toEqual(content);
+    });
+
+    it('when one poison delivery arrives inside a concurrent burst of good ones, then every good one is 200 and stored', async () => {
+      const good = Array.from({ length: 40 }, (_, i) => body({ entityId: 10_000 + i }));
+      const poison = [
+        rawBody(nested(5000)),
+        body({ payload: [element({ type: 'BAD\u0000' })] }),
+        body({ payload: [element({ timestamp: 9_000_000_000_000_000 })] }),
+      ];
+      const answers = await Promise.all([...good.slice(0, 20), ...poison, ...good.slice(20)].map((b) => server.post(key, b)));
+      expect(answers.map((a) => a.status).sort()).toEqual([...Array(40).fill(200), 400, 400, 400]);
+      const rows = await server.sql(`SELECT COUNT(*) AS n FROM events WHERE "uuid" IN (${good.map((_, i) => `$${i + 1}`).join(', ')})`, good.map((g) => g.uuid));
+      expect(Number(rows[0].n)).toBe(40);
+    });
+  });
+
   describe('atomicity', () => {
     it('when one element among good ones is bad, then 400 and none of the delivery is stored', async () => {
       const response = await storesNothing(() =>

@@ -1,7 +1,8 @@
 import type { Param, SqlTx, SqlWriter } from '../db/sql-writer.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
 import type { Delivery } from './delivery.js';
-import { parseId } from './delivery.js';
+import { deliveryDigest, parseId } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
 import { project } from './projection.js';
 
@@ -32,7 +33,18 @@ export interface LoggedEvent {
 export type IngestOutcome =
   | { readonly status: 'stored'; readonly stored: number; readonly duplicates: number; readonly events: readonly LoggedEvent[] }
   /** The studio was disabled between the key check and the commit: nothing stored. */
-  | { readonly status: 'studio-disabled' };
+  | { readonly status: 'studio-disabled' }
+  /**
+   * The uuid is already stored (for this tenant, or earlier in the same batch) with another body:
+   * nothing stored. Both digests are given for the log.
+   */
+  | { readonly status: 'conflict'; readonly digest: string; readonly storedDigest: string };
+
+/** A delivery that failed on its own in the isolated retry (see {@link Ingestor}): answered with its error. */
+interface Failed {
+  readonly status: 'failed';
+  readonly error: unknown;
+}
 
 export class IngestOverloadedError extends Error {
   constructor() {
@@ -101,25 +113,36 @@ export class Ingestor {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         try {
-          await this.commit(batch);
+          await this.commit(batch, false);
         } catch (error) {
-          if (batch.length === 1) {
-            this.logger.error({ err: error, uuid: batch[0]!.submission.delivery.uuid }, 'could not store delivery');
-            batch[0]!.reject(error);
-          } else {
-            // One bad delivery must not fail its neighbours: retry each on its own.
-            this.logger.warn({ err: error, deliveries: batch.length }, 'batch failed; retrying deliveries one by one');
-            for (const pending of batch) {
-              await this.commit([pending]).catch((err: unknown) => {
-                this.logger.error({ err, uuid: pending.submission.delivery.uuid }, 'could not store delivery');
-                pending.reject(err);
-              });
-            }
-          }
+          await this.recover(batch, error);
         }
       }
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /**
+   * After a batch transaction failed. Database unavailable: the whole batch is refused at once (the
+   * handler answers 503; retrying delivery by delivery would only hammer a database that is down).
+   * Anything else is retried once, in ONE transaction where each delivery runs under its own
+   * savepoint: the culprit is rolled back and answered with its error, the others commit together.
+   * So a bad delivery costs its neighbours one retry, never a transaction each.
+   */
+  private async recover(batch: Pending[], error: unknown): Promise<void> {
+    if (batch.length === 1 || isDatabaseUnavailable(error)) {
+      if (batch.length === 1) this.logger.error({ err: error, uuid: batch[0]!.submission.delivery.uuid }, 'could not store delivery');
+      else this.logger.error({ err: error, deliveries: batch.length }, 'could not store batch: database unavailable');
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    this.logger.warn({ err: error, deliveries: batch.length }, 'batch failed; retrying it with a savepoint per delivery');
+    try {
+      await this.commit(batch, true);
+    } catch (retryError) {
+      this.logger.error({ err: retryError, deliveries: batch.length }, 'could not store batch, even with a savepoint per delivery');
+      for (const pending of batch) pending.reject(retryError);
     }
   }
 
@@ -135,13 +158,18 @@ export class Ingestor {
     return batch;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: Pending[], isolated: boolean): Promise<void> {
     await this.writer.transaction(
-      (tx) => store(tx, batch.map((p) => p.submission)),
+      (tx) => (isolated ? storeIsolated(tx, batch.map((p) => p.submission)) : store(tx, batch.map((p) => p.submission))),
       async (outcomes) => {
         const committed: LoggedEvent[] = [];
         batch.forEach((pending, index) => {
           const outcome = outcomes[index]!;
+          if (outcome.status === 'failed') {
+            this.logger.error({ err: outcome.error, uuid: pending.submission.delivery.uuid }, 'could not store delivery');
+            pending.reject(outcome.error);
+            return;
+          }
           if (outcome.status === 'stored') committed.push(...outcome.events);
           pending.resolve(outcome);
         });
@@ -157,47 +185,160 @@ export class Ingestor {
   }
 }
 
-const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt")`;
+const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt", "digest")`;
 const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RETURNING "seq", "tenantId", "uuid", "position"`;
 
 /** Logs the batch's events (skipping ones already logged) and applies the new ones, in one transaction. */
 async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<IngestOutcome[]> {
+  return storeGroup(tx, submissions, await activeStudios(tx, submissions));
+}
+
+const SAVEPOINT = 'ingest_delivery';
+
+/**
+ * Like {@link store}, but each delivery under its own savepoint: one that fails is rolled back and
+ * comes out as `failed`, the others stay. Database unavailability is not one delivery's fault, so
+ * it fails the whole transaction.
+ */
+async function storeIsolated(tx: SqlTx, submissions: readonly Submission[]): Promise<(IngestOutcome | Failed)[]> {
   const active = await activeStudios(tx, submissions);
+  const outcomes: (IngestOutcome | Failed)[] = [];
+  for (const submission of submissions) {
+    await tx.run(`SAVEPOINT ${SAVEPOINT}`);
+    try {
+      const [outcome] = await storeGroup(tx, [submission], active);
+      // Also sends what the delivery queued on PostgreSQL, so its errors surface here, not at COMMIT.
+      await tx.run(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      outcomes.push(outcome!);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      await rollbackToSavepoint(tx);
+      outcomes.push({ status: 'failed', error });
+    }
+  }
+  return outcomes;
+}
+
+async function rollbackToSavepoint(tx: SqlTx): Promise<void> {
+  const statement = `ROLLBACK TO SAVEPOINT ${SAVEPOINT}`;
+  try {
+    await tx.run(statement);
+  } catch {
+    // On PostgreSQL the first attempt may travel with writes the failed delivery queued, and one
+    // failing skips the rest of that message; the queue is empty now, so this one runs alone.
+    await tx.run(statement);
+  }
+  await tx.run(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+}
+
+interface Placed {
+  readonly submission: Submission;
+  readonly events: LoggedEvent[];
+}
+
+async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>): Promise<IngestOutcome[]> {
   const accepted = submissions.filter((s) => active.has(s.studioId));
 
   const rows: Param[][] = [];
   for (const { studioId, tenantId, delivery, receivedAt } of accepted) {
     delivery.elements.forEach((element, position) => {
       rows.push([delivery.uuid, position, studioId, tenantId, element.type, element.known, delivery.entityId,
-        element.content === null ? null : JSON.stringify(element.content), element.timestamp, receivedAt]);
+        element.contentJson, element.timestamp, receivedAt, delivery.digest]);
     });
   }
   const inserted = await tx.insertMany<{ seq: number; tenantId: number; uuid: string; position: number }>(INSERT_EVENTS, rows, ON_DUPLICATE);
   const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
-  const known: KnownEvent[] = [];
-  const outcomes = submissions.map((submission): IngestOutcome => {
-    if (!active.has(submission.studioId)) return { status: 'studio-disabled' };
+  // Which delivery each new row belongs to: the first in the batch with that key.
+  const placed: Placed[] = accepted.map((submission) => {
     const { studioId, tenantId, delivery, receivedAt } = submission;
     const events: LoggedEvent[] = [];
     delivery.elements.forEach((element, position) => {
       const key = `${tenantId}|${delivery.uuid}|${position}`;
       const seq = seqByKey.get(key);
-      if (seq === undefined) return; // already in the log: a re-delivery changes nothing
-      seqByKey.delete(key); // the same delivery twice in one batch: only the first one is new
-      const event: LoggedEvent = {
+      if (seq === undefined) return; // already in the log
+      seqByKey.delete(key); // the same uuid twice in one batch: only the first one is new
+      events.push({
         seq, uuid: delivery.uuid, position, studioId, tenantId, type: element.type, known: element.known,
         entityId: delivery.entityId, content: element.content, occurredAt: element.timestamp, receivedAt,
-      };
-      events.push(event);
+      });
+    });
+    return { submission, events };
+  });
+
+  // The uuid was there already (or earlier in this batch): the same body is a duplicate, another is
+  // a conflict. Every delivery starts at position 0, so a known uuid always leaves at least one row
+  // out; a delivery only partly new carries another number of elements, so is a conflict for sure,
+  // and the positions it added are taken back before the stored body is read.
+  const seen = placed.filter((p) => p.events.length < p.submission.delivery.elements.length);
+  const storedDigests = seen.length === 0 ? new Map<string, string>() : await readStoredDigests(tx, seen);
+  const conflicts = new Map<Submission, string>();
+  for (const { submission } of seen) {
+    const storedDigest = storedDigests.get(`${submission.tenantId}|${submission.delivery.uuid}`) ?? '';
+    if (storedDigest !== submission.delivery.digest) conflicts.set(submission, storedDigest);
+  }
+
+  const known: KnownEvent[] = [];
+  const byDelivery = new Map(placed.map((p) => [p.submission, p.events]));
+  const outcomes = submissions.map((submission): IngestOutcome => {
+    if (!active.has(submission.studioId)) return { status: 'studio-disabled' };
+    const storedDigest = conflicts.get(submission);
+    if (storedDigest !== undefined) return { status: 'conflict', digest: submission.delivery.digest, storedDigest };
+    const events = byDelivery.get(submission)!;
+    for (const event of events) {
       const typed = toKnownEvent(event);
       if (typed) known.push(typed);
-    });
-    return { status: 'stored', stored: events.length, duplicates: delivery.elements.length - events.length, events };
+    }
+    return { status: 'stored', stored: events.length, duplicates: submission.delivery.elements.length - events.length, events };
   });
 
   await project(known, tx);
   return outcomes;
+}
+
+/**
+ * Takes back the rows of deliveries only partly new (see {@link storeGroup}), then reads the digest
+ * of each uuid in `seen` as stored: `tenantId|uuid` -> digest. Rows logged before digests were
+ * stored (migration 1764000000004) have none: for those it is rebuilt from the rows themselves
+ * (entityId, type, occurredAt, content by position), which hold everything the digest covers.
+ */
+async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Map<string, string>> {
+  const taken = seen.flatMap((p) => p.events.map((e) => e.seq));
+  for (let i = 0; i < taken.length; i += 500) {
+    const slice = taken.slice(i, i + 500);
+    await tx.run(`DELETE FROM events WHERE "seq" IN (${slice.map(() => '?').join(', ')})`, slice);
+  }
+  const byTenant = new Map<number, Set<string>>();
+  for (const { submission } of seen) {
+    let uuids = byTenant.get(submission.tenantId);
+    if (!uuids) byTenant.set(submission.tenantId, (uuids = new Set()));
+    uuids.add(submission.delivery.uuid);
+  }
+  const where: string[] = [];
+  const params: Param[] = [];
+  for (const [tenantId, uuids] of byTenant) {
+    where.push(`("tenantId" = ? AND "uuid" IN (${[...uuids].map(() => '?').join(', ')}))`);
+    params.push(tenantId, ...uuids);
+  }
+  const rows = await tx.all<{ tenantId: number; uuid: string; position: number; digest: string | null; entityId: number; type: string; occurredAt: number; content: string | null }>(
+    `SELECT "tenantId", "uuid", "position", "digest", "entityId", "type", "occurredAt", "content" FROM events WHERE ${where.join(' OR ')} ORDER BY "tenantId", "uuid", "position"`,
+    params,
+  );
+  const grouped = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const key = `${Number(row.tenantId)}|${row.uuid}`;
+    const group = grouped.get(key);
+    if (group) group.push(row);
+    else grouped.set(key, [row]);
+  }
+  const digests = new Map<string, string>();
+  for (const [key, group] of grouped) {
+    const first = group[0]!;
+    digests.set(key, first.digest ?? deliveryDigest(Number(first.entityId), group.map((row) => ({
+      type: row.type, timestamp: Number(row.occurredAt), content: row.content === null ? null : (JSON.parse(row.content) as Record<string, unknown>),
+    }))));
+  }
+  return digests;
 }
 
 /** Re-checks, inside the transaction, that each studio is still active (the CLI may have disabled it). */

@@ -102,6 +102,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
       }), deadline);
       if (outcome.status === 'studio-disabled') return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+      if (outcome.status === 'conflict') {
+        // The upstream reused a uuid for another body: storing it would drop one of the two silently.
+        log.warn({ uuid: result.delivery.uuid, digest: outcome.digest, storedDigest: outcome.storedDigest }, 'uuid already stored with a different body');
+        return sendError(res, 409, 'uuid_conflict',
+          `uuid ${result.delivery.uuid} was already stored with a different body (entityId and payload); nothing was stored`,
+          { uuid: result.delivery.uuid });
+      }
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
       return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
     } catch (error) {

@@ -3,6 +3,10 @@ import { ApiAccess1764000000001 } from './1764000000001-api-access.js';
 import { RecordRelations1764000000002 } from './1764000000002-record-relations.js';
 import { Hydration1764000000003 } from './1764000000003-hydration.js';
 import { CustomerStudioPresence1764000000004 } from './1764000000004-customer-studio-presence.js';
+import { DeliveryDigest1764000000005 } from './1764000000005-delivery-digest.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
-export const MIGRATIONS = [Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003, CustomerStudioPresence1764000000004];
+export const MIGRATIONS = [
+  Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
+  CustomerStudioPresence1764000000004, DeliveryDigest1764000000005,
+];

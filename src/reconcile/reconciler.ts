@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Param } from '../db/sql-writer.js';
 import type { KnownEventType } from '../ingest/event-types.js';
 import type { IngestOutcome, Submission } from '../ingest/ingestor.js';
+import { internalDelivery } from '../ingest/delivery.js';
 import type { Logger } from '../log.js';
 import { OpenApiError, type OpenApi, type Slice, type SliceRequest, type UpstreamCustomer } from '../upstream/open-api.js';
 
@@ -145,14 +146,13 @@ export class Reconciler {
           studioId: r.studioId,
           tenantId,
           receivedAt: this.now(),
-          delivery: {
-            uuid: reconciliationUuid(tenantId, r.kind, r.upstreamId, r.action),
-            entityId: r.entityId,
-            elements: [{ type: r.type, known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } }],
-          },
+          delivery: internalDelivery(reconciliationUuid(tenantId, r.kind, r.upstreamId, r.action), r.entityId,
+            [{ type: r.type, known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } }]),
         });
         if (outcome.status === 'studio-disabled') throw new ReconcileError(`studio ${r.studioId} was disabled during reconciliation`);
-        if (outcome.duplicates > 0) {
+        // A conflict is an earlier run's repair of the same thing with other details (its uuid is
+        // derived from what it repairs): logged already, so present too.
+        if (outcome.status === 'conflict' || outcome.duplicates > 0) {
           // Logged by an earlier run, yet the record did not show it: count it as present.
           counts[r.kind].repaired -= 1;
           counts[r.kind].present += 1;

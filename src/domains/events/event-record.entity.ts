@@ -70,6 +70,15 @@ export class EventRecord {
   @Field({ description: 'When this service received and committed the delivery.' })
   @TimeColumn()
   receivedAt!: Date;
+
+  /**
+   * SHA-256 (hex) of the delivery's entityId and normalised payload (ingest/delivery.ts
+   * `deliveryDigest`), the same on each of its rows: a re-delivery of the uuid with another digest
+   * is refused (409). Null on rows logged before migration 1764000000004 and on events hydration
+   * logs; for those it is rebuilt from the rows when needed. Not in the API.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  digest!: string | null;
 }
 
 /** The log keeps `content` as JSON text; the webhook validator stores only objects there. */
