@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { StudioService, type AddStudioInput } from '../../src/domains/studios/studio.service.js';
 import type { Studio } from '../../src/domains/studios/studio.entity.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { start, type App } from '../../src/main.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -21,13 +21,15 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Use this database instead of a fresh one (another instance's); it is then not dropped by `stop()`. */
   readonly database?: TestDatabase;
+  /** The service's logger (a capturing one, to check what is logged). @default silent */
+  readonly logger?: Logger;
 }
 
 /** Starts the real service in-process on port 0 against a fresh database of the given kind. */
 export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase(kind));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ...env });
-  const app = await start(config, createLogger('silent'));
+  const app = await start(config, options.logger ?? createLogger('silent'));
   let studios = 0;
   return {
     app,
