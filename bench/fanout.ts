@@ -306,6 +306,8 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
     child = server === 'ours'
       ? startChild(label, nodeArgs, MAIN_JS, {
         DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+        // Every subscriber uses ADMIN_TOKEN, one socket each: lift the per-token and connection caps.
+        WS_MAX_SOCKETS_PER_TOKEN: String(n), HTTP_MAX_CONNECTIONS: String(n + 1024),
       })
       : startChild(label, nodeArgs, BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     await waitReady(child, port, label);

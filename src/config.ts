@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -21,6 +22,8 @@ export interface Config {
    * Unset: in-process pub/sub, and limits per instance.
    */
   readonly redisUrl: string | undefined;
+  /** How long a caller may take to send a request, and how many connections may be open. */
+  readonly http: HttpConfig;
   /** Subscriptions over WebSocket (`/graphql`, protocol `graphql-transport-ws`). */
   readonly realtime: RealtimeConfig;
   /** Hydration of records from the upstream Open API (src/upstream/hydration/). */
@@ -82,6 +85,42 @@ export interface OpenApiConfig {
   readonly maxAttempts: number;
 }
 
+/**
+ * Bounds on what one HTTP caller may hold (src/http/server.ts): a request — headers and body —
+ * arrives within a bounded time or the connection is dropped, and the connections open at once are
+ * capped, making room for new callers by closing those that have waited longest without completing
+ * a request (src/http/connection-cap.ts), so slow or silent clients cannot starve `/healthz` or
+ * webhooks.
+ */
+export interface HttpConfig {
+  /**
+   * `HTTP_HEADERS_TIMEOUT_MS`: a request's headers must have arrived this long after its first
+   * byte (or, on a new connection, after it opened); else 408 and the connection is closed. At most
+   * `HTTP_REQUEST_TIMEOUT_MS`. @default 10000
+   */
+  readonly headersTimeoutMs: number;
+  /**
+   * `HTTP_REQUEST_TIMEOUT_MS`: the whole request, headers and body, must have arrived within this
+   * time; else 408 and the connection is closed. This is what bounds a body trickled a byte at a
+   * time (the least average rate is the body's size over this time: 1 MB in 30 s is 35 KB/s). The
+   * time taken to answer does not count. @default 30000
+   */
+  readonly requestTimeoutMs: number;
+  /**
+   * `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long a connection may stay open idle between requests.
+   * Above the 60 s idle timeout of common load balancers, so that they, not we, close idle
+   * connections (no request lost on a connection closed under it). @default 65000
+   */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * `HTTP_MAX_CONNECTIONS`: open TCP connections, WebSockets included. A new connection over the
+   * cap closes the one that has waited longest without completing a request (idle, or still
+   * sending headers or body); live WebSockets and requests being answered are never closed for
+   * it. @default 16384, or 80% of the process's open-file limit when that is lower
+   */
+  readonly maxConnections: number;
+}
+
 /** Settings of the subscription server and of the fan-out of committed events. */
 export interface RealtimeConfig {
   /**
@@ -117,6 +156,17 @@ export interface RealtimeConfig {
    * `connection_init`; later, it is closed with 4408. @default 3000
    */
   readonly connectionInitTimeoutMs: number;
+  /**
+   * `WS_MAX_SUBSCRIPTIONS_PER_SOCKET`: operations (subscriptions, and queries while they run) one
+   * WebSocket may have at once. A `subscribe` over it is answered with an `error` message, code
+   * `TOO_MANY_SUBSCRIPTIONS`; the socket and its other subscriptions go on. @default 100
+   */
+  readonly maxSubscriptionsPerSocket: number;
+  /**
+   * `WS_MAX_SOCKETS_PER_TOKEN`: WebSockets one token may have open on this instance. One more is
+   * closed at `connection_init` with 4013 (try again later, or at another instance). @default 500
+   */
+  readonly maxSocketsPerToken: number;
 }
 
 /**
@@ -200,8 +250,39 @@ const NODE_ENVS = ['development', 'production', 'test'] as const;
 /** The default embedded database file, relative to the working directory. */
 export const DEFAULT_SQLITE_FILE = path.join('data', 'gymgraph.sqlite');
 
+/** What the configuration's defaults depend on besides the environment. */
+export interface HostLimits {
+  /** The process's open-file limit (each connection is one); undefined where it cannot be read. */
+  readonly openFileLimit: number | undefined;
+}
+
+/** The largest default `HTTP_MAX_CONNECTIONS`: ten thousand subscribers and room besides. */
+const MAX_CONNECTIONS_DEFAULT = 16_384;
+
+/**
+ * The default `HTTP_MAX_CONNECTIONS`: 80% of the open-file limit when that is lower than 16384,
+ * leaving the rest for the database pool, Redis, Open API calls and files, so that a flood of
+ * connections meets the cap before the process runs out of file descriptors.
+ */
+export function defaultMaxConnections(limits: HostLimits): number {
+  const { openFileLimit } = limits;
+  if (openFileLimit === undefined) return MAX_CONNECTIONS_DEFAULT;
+  return Math.max(16, Math.min(MAX_CONNECTIONS_DEFAULT, Math.floor(openFileLimit * 0.8)));
+}
+
+/** The soft open-file limit of this process (Linux: /proc/self/limits; elsewhere undefined). */
+export function hostLimits(): HostLimits {
+  try {
+    const soft = /^Max open files\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    const value = soft === undefined || soft === 'unlimited' ? NaN : Number(soft);
+    return { openFileLimit: Number.isSafeInteger(value) && value > 0 ? value : undefined };
+  } catch {
+    return { openFileLimit: undefined };
+  }
+}
+
 /** Reads and validates the configuration; throws {@link ConfigError} listing every problem at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimits = hostLimits()): Config {
   const problems: string[] = [];
 
   const int = (name: string, fallback: number, min: number, max: number): number => {
@@ -236,6 +317,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: parseDatabaseUrl(env.DATABASE_URL, problems),
     databaseTimeouts: parseDatabaseTimeouts(env, problems),
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+    http: {
+      headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      keepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
+      maxConnections: int('HTTP_MAX_CONNECTIONS', defaultMaxConnections(host), 16, 1_000_000),
+    },
     realtime: {
       redisChannel: parseRedisChannel(env.REDIS_CHANNEL, problems),
       backstopMs: int('REALTIME_BACKSTOP_MS', 1000, 50, 60_000),
@@ -243,6 +330,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBufferedBytes: int('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       tokenRecheckMs: int('WS_TOKEN_RECHECK_MS', 5000, 50, 3_600_000),
       connectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 50, 600_000),
+      maxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 100_000),
+      maxSocketsPerToken: int('WS_MAX_SOCKETS_PER_TOKEN', 500, 1, 1_000_000),
     },
     hydration: {
       enabled: bool('HYDRATION_ENABLED', true),
@@ -268,6 +357,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
     problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
+  }
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    // node:http refuses it too: the headers are part of the request.
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs}) must not be above HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

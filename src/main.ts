@@ -125,6 +125,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
     development: config.nodeEnv === 'development',
     connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
     tokenRecheckMs: config.realtime.tokenRecheckMs,
+    maxSubscriptionsPerSocket: config.realtime.maxSubscriptionsPerSocket,
+    maxSocketsPerToken: config.realtime.maxSocketsPerToken,
   });
   let hydration: Hydration | undefined;
   const ingestor = new Ingestor(writer, logger, {
@@ -192,8 +194,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
     },
     logger,
+    config.http,
   );
-  server.keepAliveTimeout = 65_000;
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, DEFAULT_SQLITE_FILE, loadConfig, loadDatabaseConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_SQLITE_FILE, defaultMaxConnections, hostLimits, loadConfig, loadDatabaseConfig } from '../src/config.js';
 import { SERVICE_ENTRY, killChildren, spawnNode, withTimeout } from './support/child.js';
 
 /** The ConfigError that `loadConfig(env)` throws (fails the test when it does not throw one). */
@@ -15,13 +15,17 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('loadConfig', () => {
   it('when nothing is set, then port 4000 on every interface, the SQLite file data/gymgraph.sqlite and documented defaults', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig({}, { openFileLimit: 1_048_576 })).toEqual({
       port: 4000,
       host: '0.0.0.0',
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
       databaseTimeouts: { connectMs: 2000, statementMs: 3000, lockMs: 2000 },
       redisUrl: undefined,
-      realtime: { redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 16_384 },
+      realtime: {
+        redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000,
+        maxSubscriptionsPerSocket: 100, maxSocketsPerToken: 500,
+      },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
       adminToken: undefined,
       nodeEnv: 'production',
@@ -33,6 +37,15 @@ describe('loadConfig', () => {
       reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
     });
     expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
+  });
+
+  it('when the open-file limit is below what HTTP_MAX_CONNECTIONS would default to, then the cap defaults to 80% of it', () => {
+    expect(loadConfig({}, { openFileLimit: 1024 }).http.maxConnections).toBe(819);
+    expect(loadConfig({}, { openFileLimit: 20_000 }).http.maxConnections).toBe(16_000);
+    expect(loadConfig({}, { openFileLimit: undefined }).http.maxConnections).toBe(16_384);
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '30000' }, { openFileLimit: 1024 }).http.maxConnections).toBe(30_000);
+    // This process's own limit is read (Linux), and the default follows it.
+    expect(loadConfig({}).http.maxConnections).toBe(defaultMaxConnections(hostLimits()));
   });
 
   it('when NODE_ENV is test and LOG_LEVEL unset, then the logs are silent', () => {
@@ -57,7 +70,8 @@ describe('loadConfig', () => {
       PORT: '8080', HOST: '127.0.0.1', ADMIN_TOKEN: 'a-long-enough-admin-token', LOG_LEVEL: 'debug', NODE_ENV: 'production',
       REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_MAX_BODY_BYTES: '2048', SHUTDOWN_TIMEOUT_MS: '0',
       REDIS_CHANNEL: 'acme-prod:events', REALTIME_BACKSTOP_MS: '250', SUBSCRIPTION_MAX_QUEUE: '50', SUBSCRIPTION_MAX_BUFFERED_BYTES: '65536',
-      WS_TOKEN_RECHECK_MS: '1000', WS_CONNECTION_INIT_TIMEOUT_MS: '10000',
+      WS_TOKEN_RECHECK_MS: '1000', WS_CONNECTION_INIT_TIMEOUT_MS: '10000', WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '20', WS_MAX_SOCKETS_PER_TOKEN: '5',
+      HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '20000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000', HTTP_MAX_CONNECTIONS: '2000',
       HYDRATION_ENABLED: 'false', HYDRATION_CONCURRENCY: '2', HYDRATION_MAX_ATTEMPTS: '3', HYDRATION_RETRY_BASE_MS: '100',
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
@@ -66,7 +80,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
       redisUrl: 'redis://127.0.0.1:6379', webhookMaxBodyBytes: 2048, shutdownTimeoutMs: 0,
-      realtime: { redisChannel: 'acme-prod:events', backstopMs: 250, maxQueuedEvents: 50, maxBufferedBytes: 65536, tokenRecheckMs: 1000, connectionInitTimeoutMs: 10_000 },
+      realtime: {
+        redisChannel: 'acme-prod:events', backstopMs: 250, maxQueuedEvents: 50, maxBufferedBytes: 65536, tokenRecheckMs: 1000, connectionInitTimeoutMs: 10_000,
+        maxSubscriptionsPerSocket: 20, maxSocketsPerToken: 5,
+      },
+      http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 5000, maxConnections: 2000 },
       hydration: { enabled: false, concurrency: 2, maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1000, delayMs: 0, pollMs: 50, leaseMs: 5000 },
       openApi: { requestsPerMinute: 500, timeoutMs: 2000, maxAttempts: 3 },
       reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
@@ -94,6 +112,13 @@ describe('loadConfig', () => {
     ['SUBSCRIPTION_MAX_BUFFERED_BYTES', { SUBSCRIPTION_MAX_BUFFERED_BYTES: '10' }, /^SUBSCRIPTION_MAX_BUFFERED_BYTES must be an integer from 1024/],
     ['WS_TOKEN_RECHECK_MS', { WS_TOKEN_RECHECK_MS: 'often' }, /^WS_TOKEN_RECHECK_MS must be an integer from 50 to 3600000, got "often"$/],
     ['WS_CONNECTION_INIT_TIMEOUT_MS', { WS_CONNECTION_INIT_TIMEOUT_MS: '-1' }, /^WS_CONNECTION_INIT_TIMEOUT_MS must be an integer from 50 to 600000/],
+    ['WS_MAX_SUBSCRIPTIONS_PER_SOCKET', { WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0' }, /^WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be an integer from 1 to 100000, got "0"$/],
+    ['WS_MAX_SOCKETS_PER_TOKEN', { WS_MAX_SOCKETS_PER_TOKEN: 'lots' }, /^WS_MAX_SOCKETS_PER_TOKEN must be an integer from 1 to 1000000, got "lots"$/],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '10' }, /^HTTP_HEADERS_TIMEOUT_MS must be an integer from 100 to 600000, got "10"$/],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: '1.5' }, /^HTTP_REQUEST_TIMEOUT_MS must be an integer from 100 to 3600000/],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', { HTTP_KEEP_ALIVE_TIMEOUT_MS: 'x' }, /^HTTP_KEEP_ALIVE_TIMEOUT_MS must be an integer/],
+    ['HTTP_MAX_CONNECTIONS', { HTTP_MAX_CONNECTIONS: '4' }, /^HTTP_MAX_CONNECTIONS must be an integer from 16 to 1000000, got "4"$/],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /^HTTP_HEADERS_TIMEOUT_MS \(20000\) must not be above HTTP_REQUEST_TIMEOUT_MS \(10000\)$/],
     ['HYDRATION_ENABLED', { HYDRATION_ENABLED: 'yes' }, /^HYDRATION_ENABLED must be true or false, got "yes"$/],
     ['HYDRATION_CONCURRENCY', { HYDRATION_CONCURRENCY: '0' }, /^HYDRATION_CONCURRENCY must be an integer from 1 to 256, got "0"$/],
     ['HYDRATION_MAX_ATTEMPTS', { HYDRATION_MAX_ATTEMPTS: 'many' }, /^HYDRATION_MAX_ATTEMPTS must be an integer from 1 to 100/],

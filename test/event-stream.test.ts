@@ -2,6 +2,7 @@ import type { LoggedEvent } from '../src/ingest/ingestor.js';
 import { EventBus } from '../src/realtime/event-bus.js';
 import type { EventSelector, LogPage } from '../src/realtime/event-log.js';
 import { openEventStream } from '../src/realtime/event-stream.js';
+import { ReplayPacer } from '../src/realtime/replay-pacer.js';
 
 const event = (seq: number, studioId = 1): LoggedEvent => ({
   seq, uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, position: 0, studioId, tenantId: 1, type: 'CUSTOMER_UPDATED', known: true,
@@ -152,6 +153,45 @@ describe('openEventStream', () => {
     world.rows.push(...live);
     void world.bus.publish(live);
     expect(await taken).toEqual([2, 4]);
+    await stream.return!();
+  });
+});
+
+describe('ReplayPacer', () => {
+  it('grants at most unitsPerTurn units between two turns of the event loop, in the order asked, and a larger request alone on a fresh turn', async () => {
+    const pacer = new ReplayPacer(10);
+    const order: string[] = [];
+    const ask = (name: string, units: number) => {
+      const wait = pacer.take(units);
+      if (!wait) order.push(`${name}:now`);
+      else void wait.then(() => order.push(name));
+    };
+    for (let i = 0; i < 4; i++) ask(`a${i}`, 3); // 9 units now; the fourth waits
+    ask('big', 25);
+    ask('b', 1);
+    expect(order).toEqual(['a0:now', 'a1:now', 'a2:now']);
+    expect(pacer.queued).toBe(3);
+    await tick(); // the next turn: a3; big does not fit beside it
+    expect(order).toEqual(['a0:now', 'a1:now', 'a2:now', 'a3']);
+    await tick();
+    expect(order.slice(4)).toEqual(['big']);
+    await tick();
+    expect(order.slice(5)).toEqual(['b']);
+    expect(pacer.queued).toBe(0);
+  });
+
+  it('paces a replay without changing what it delivers or its order', async () => {
+    const world = new World();
+    for (let seq = 1; seq <= 50; seq++) world.rows.push(event(seq));
+    const pacer = new ReplayPacer(7);
+    const stream = openEventStream<LoggedEvent>({
+      feed: world.bus, log: world.log, selector: { scope: null }, after: 10, maxQueued: 100, onOverflow: () => undefined, map: (e) => e, pageSize: 4,
+      pace: (units) => pacer.take(units),
+    });
+    const taken = collect(stream, 42);
+    await tick();
+    world.commit(51, 52); // live, while replaying
+    expect(await taken).toEqual(Array.from({ length: 42 }, (_, i) => i + 11));
     await stream.return!();
   });
 });

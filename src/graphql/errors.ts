@@ -42,6 +42,11 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The database (or another dependency) cannot answer right now (HTTP 503 with `Retry-After`); retry. */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /**
+   * A `subscribe` over the WebSocket's limit of operations at once (`WS_MAX_SUBSCRIPTIONS_PER_SOCKET`):
+   * that one is refused, the others go on; complete one first, or use another socket.
+   */
+  TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS',
 }
 
 /** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */

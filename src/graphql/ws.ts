@@ -6,7 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
@@ -38,6 +38,10 @@ export interface SubscriptionServerOptions {
   readonly maxPayloadBytes?: number;
   /** Interval of WebSocket pings; a client that has not answered one within the interval is dropped (within two). @default 12000 (ms) */
   readonly keepAliveMs?: number;
+  /** Operations one socket may run at once; a `subscribe` over it gets an `error` message (TOO_MANY_SUBSCRIPTIONS). @default 100 */
+  readonly maxSubscriptionsPerSocket?: number;
+  /** Sockets one token may have open here; one more is closed at `connection_init` with 4013. @default 500 */
+  readonly maxSocketsPerToken?: number;
 }
 
 /** GraphQL over WebSocket on `/graphql` (protocol `graphql-transport-ws`, graphql-ws). */
@@ -59,6 +63,15 @@ export interface SubscriptionServer {
 
 /** 1001 Going Away (RFC 6455): the server is shutting down; reconnect elsewhere and resume with `after`. */
 export const GOING_AWAY = 1001;
+
+/**
+ * The token already has `maxSocketsPerToken` sockets open on this instance. 4000 + RFC 6455's 1013
+ * "Try Again Later" (the limit is per instance: later, or another instance, may take it), in the
+ * private range like 4008, outside graphql-ws's own codes (its 4429 means a second
+ * `connection_init`, and 4403 a bad token: neither is this). The graphql-ws client retries it with
+ * its backoff.
+ */
+export const TOO_MANY_SOCKETS_CLOSE_CODE = 4013;
 
 /**
  * Root subscription fields served by shared groups: their streams are stateless. `occupancyChanged`
@@ -99,6 +112,8 @@ class Connection implements FanoutSocket {
   alive = true;
   /** When the last ping was sent (ms since the epoch). */
   pingedAt = 0;
+  /** The key this socket counts under in the sockets-per-token count, once acknowledged. */
+  tokenKey: string | undefined;
   private logger: Logger | undefined;
 
   constructor(
@@ -130,11 +145,15 @@ class Connection implements FanoutSocket {
     return this.socket.protocol;
   }
 
+  /**
+   * Never rejects: a send fails only when the connection is going or gone, and then graphql-ws's
+   * close handling ends the operations (rejecting would log a client's hang-up as our failure).
+   */
   send(data: string): Promise<void> {
     const { socket } = this;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       if (socket.readyState !== socket.OPEN) return resolve();
-      socket.send(data, (error) => (error ? reject(error) : resolve()));
+      socket.send(data, () => resolve());
     });
   }
 
@@ -173,8 +192,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const {
     schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {},
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
+    maxSubscriptionsPerSocket = 100, maxSocketsPerToken = 500,
   } = options;
   const log = logger.child({ component: 'ws' });
+  /** Lines a misbehaving crowd of clients would repeat thousands of times: once per interval, with a count. */
+  const repeated = new RepeatedLog(log);
+  /** Acknowledged sockets per token (`viewer.tokenId`, or "admin" for ADMIN_TOKEN) on this instance. */
+  const socketsPerToken = new Map<string, number>();
   // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
   const wss = new WebSocketServer({
     noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: false,
@@ -266,6 +290,16 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       try {
         const viewer = await authenticate(token);
         if (!viewer) return false;
+        if (connection.socket.readyState !== connection.socket.OPEN) return false;
+        const tokenKey = viewer.tokenId === null ? 'admin' : String(viewer.tokenId);
+        const open = socketsPerToken.get(tokenKey) ?? 0;
+        if (open >= maxSocketsPerToken) {
+          repeated.info('too-many-sockets', { maxSocketsPerToken }, 'refused WebSockets over their token\'s limit (4013)');
+          connection.socket.close(TOO_MANY_SOCKETS_CLOSE_CODE, `too many sockets for this token: at most ${maxSocketsPerToken} per instance`);
+          return false;
+        }
+        socketsPerToken.set(tokenKey, open + 1);
+        connection.tokenKey = tokenKey;
         connection.viewer = viewer;
         connection.ctx = ctx;
         return true;
@@ -337,8 +371,24 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       return connection.handle!(data); // graphql-ws closes it with 4400
     }
     const { ctx } = connection;
-    if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) return subscribeShared(connection, message);
+    if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
+      if (operationCount(ctx.subscriptions) >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
+      return subscribeShared(connection, message);
+    }
     return connection.handle!(message);
+  };
+
+  /**
+   * One `subscribe` over the socket's limit: an `error` message for its id (graphql-ws's answer to
+   * an operation that cannot run), so the client's other operations, and the socket, go on.
+   */
+  const refuseSubscription = (connection: Connection, id: string): Promise<void> => {
+    repeated.info('too-many-subscriptions', { maxSubscriptionsPerSocket }, 'refused subscriptions over their socket\'s limit (TOO_MANY_SUBSCRIPTIONS)');
+    const error = {
+      message: `too many operations on this socket: at most ${maxSubscriptionsPerSocket} at once; complete one first, or open another socket`,
+      extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS },
+    } satisfies GraphQLFormattedError;
+    return connection.send(JSON.stringify({ id, type: MessageType.Error, payload: [error] }));
   };
 
   // Shared listeners (`this` is the socket): nothing is allocated per socket for them.
@@ -353,6 +403,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
     connections.delete(this);
+    if (connection?.tokenKey !== undefined) {
+      const left = (socketsPerToken.get(connection.tokenKey) ?? 1) - 1;
+      if (left > 0) socketsPerToken.set(connection.tokenKey, left);
+      else socketsPerToken.delete(connection.tokenKey);
+      connection.tokenKey = undefined;
+    }
     void connection?.closed?.(code, String(reason));
   }
   function onSocketPong(this: WebSocket): void {
@@ -361,8 +417,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   }
   function onSocketError(this: WebSocket, error: Error): void {
     // A client breaking the WebSocket protocol (oversized or malformed frame): ws has already
-    // closed the socket with the right code (1009, 1002, 1007).
-    (connections.get(this)?.log ?? log).info({ err: error }, 'WebSocket protocol error from a client');
+    // closed the socket with the right code (1009, 1002, 1007). The client's fault: no stack.
+    const code = (error as { code?: unknown }).code;
+    repeated.info(`protocol-error:${typeof code === 'string' ? code : 'other'}`, { code, message: error.message }, 'WebSocket protocol errors from clients');
   }
 
   const open = (socket: WebSocket, tcp: Duplex) => {
@@ -464,6 +521,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Operations in graphql-ws's record of a connection (set to null as soon as a `subscribe` is taken). */
+function operationCount(subscriptions: Record<string, unknown>): number {
+  let count = 0;
+  for (const _ in subscriptions) count += 1;
+  return count;
 }
 
 /** The connection of a group's context: a group serves many sockets, so it has none of its own. */

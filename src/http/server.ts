@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
+import { isClientGone } from './body.js';
+import { ConnectionCap } from './connection-cap.js';
 import { sendError, sendJson } from './respond.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void> | void;
@@ -19,6 +21,18 @@ export interface Routes {
   readonly ready: () => Promise<boolean | { readonly ready: boolean; readonly unavailable: readonly string[] }>;
 }
 
+/** What one caller may hold: see HttpConfig (config.ts) for each. */
+export interface HttpLimits {
+  /** Headers complete within this many ms of the request's first byte (or of the connection's opening). */
+  readonly headersTimeoutMs: number;
+  /** Headers and body complete within this many ms. */
+  readonly requestTimeoutMs: number;
+  /** Idle time allowed between requests on a connection, in ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections, WebSockets included. */
+  readonly maxConnections: number;
+}
+
 /**
  * The HTTP entry point: a plain `node:http` server (the webhook path is hot, and needs no framework).
  * Every request gets a request id (taken from `X-Request-Id` when the caller sends one) that is
@@ -31,12 +45,35 @@ export interface HttpServer {
    * already in flight — says `Connection: close`, so no client reuses a socket about to be closed.
    */
   drain(): void;
+  /** Open connections, WebSockets included. */
+  readonly connections: number;
 }
 
-export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
+/**
+ * How often node checks the header and request timeouts of open connections, in ms: a timeout
+ * fires up to this much late. A tenth of the shorter timeout, within 50 ms to 1 s.
+ */
+export function timeoutCheckInterval(limits: Pick<HttpLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
+  return Math.min(1000, Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)));
+}
+
+/**
+ * Slow clients: node's own timeouts (its checker answers 408 and closes the connection; the
+ * handler reading the body then sees the request aborted), node's keep-alive timeout, and the
+ * connection cap (connection-cap.ts). Clients that go away are not errors: logged at debug, never
+ * with a stack; timeouts and evictions, which a flood repeats thousands of times, once per
+ * interval with a count.
+ */
+export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLimits): HttpServer {
   const open = new Set<ServerResponse>();
   let draining = false;
-  const server = http.createServer((req, res) => {
+  const repeated = new RepeatedLog(logger.child({ component: 'http' }));
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: timeoutCheckInterval(limits),
+  }, (req, res) => {
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
     res.on('close', () => open.delete(res));
@@ -74,10 +111,33 @@ export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
     Promise.resolve()
       .then(handle)
       .catch((error: unknown) => {
+        if (isClientGone(error, req)) {
+          // Not an error: the caller hung up, or a timeout or the connection cap dropped it.
+          log.debug({ method: req.method, path, reason: (error as { code?: unknown }).code ?? String(error) }, 'client went away before the request completed');
+          res.destroy();
+          return;
+        }
         log.error({ err: error, method: req.method, path }, 'request failed');
         if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request could not be completed; it was not stored, retry');
         else res.destroy();
       });
+  });
+  // Node's default answer to a bad or late request, in our error shape, and logged in sums.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const answer = CLIENT_ERROR_ANSWERS[error.code ?? ''] ?? BAD_REQUEST;
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      repeated.info('request-timeout', { headersTimeoutMs: limits.headersTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs }, 'dropped connections whose request did not arrive in time (408)');
+    } else if (answer !== GONE) {
+      repeated.info(`client-error:${answer.status}`, { status: answer.status }, 'dropped connections that sent a malformed request');
+    }
+    const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (answer !== GONE && socket.writable && !current?.headersSent) socket.write(rawResponse(answer.status, answer.error, answer.message(limits)));
+    socket.destroy();
+  });
+  const cap = new ConnectionCap(server, {
+    max: limits.maxConnections,
+    onEvicted: () => repeated.warn('connection-evicted', { maxConnections: limits.maxConnections }, 'connection cap reached: closed the connections waiting longest without completing a request'),
+    onRefused: () => repeated.warn('connection-refused', { maxConnections: limits.maxConnections }, 'connection cap reached and every connection busy: refused new connections'),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?', 1)[0];
@@ -90,7 +150,38 @@ export function createHttpServer(routes: Routes, logger: Logger): HttpServer {
       draining = true;
       for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
     },
+    get connections() {
+      return cap.size;
+    },
   };
+}
+
+interface ClientErrorAnswer {
+  readonly status: number;
+  readonly error: string;
+  readonly message: (limits: HttpLimits) => string;
+}
+
+/** The caller reset the connection: nobody to answer. */
+const GONE: ClientErrorAnswer = { status: 0, error: '', message: () => '' };
+const BAD_REQUEST: ClientErrorAnswer = { status: 400, error: 'bad_request', message: () => 'the request is not valid HTTP/1.1' };
+const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ClientErrorAnswer>> = {
+  ECONNRESET: GONE,
+  EPIPE: GONE,
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408, error: 'request_timeout',
+    message: (limits) => `the request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, headers and body within ${limits.requestTimeoutMs} ms`,
+  },
+  HPE_HEADER_OVERFLOW: { status: 431, error: 'headers_too_large', message: () => 'the request headers are too large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, error: 'payload_too_large', message: () => 'the chunk extensions are too large' },
+};
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/** A whole response written straight to a socket that has no response object (or none started). */
+function rawResponse(status: number, error: string, message: string): string {
+  const body = JSON.stringify({ error, message });
+  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {

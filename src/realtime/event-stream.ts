@@ -22,6 +22,12 @@ export interface EventStreamOptions<T> {
   readonly map: (event: LoggedEvent) => Promise<T | undefined> | T | undefined;
   /** Events read from the log per statement while replaying. @default 500 */
   readonly pageSize?: number;
+  /**
+   * While replaying, called with 1 before each replayed event is delivered, and with the page size
+   * before each read of the log: undefined to go on at once, or a promise to wait for first
+   * (replay-pacer.ts: replays share the event loop with webhooks). Absent: no pause.
+   */
+  readonly pace?: (units: number) => Promise<void> | undefined;
 }
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
@@ -36,6 +42,9 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
  * between: an event is announced only after it committed, so one announced too late to be held
  * was read from the log, and `seq` follows commit order (sql-writer.ts), so an event the log did
  * not have yet comes after everything it had.
+ *
+ * While replaying, the stream may wait for `pace` before each page read and each event: the
+ * order, and what is delivered, stay the same; only when changes.
  *
  * `return()` ends the stream at once, even while `next()` waits (unlike an async generator's).
  */
@@ -87,11 +96,23 @@ class EventStream<T> implements AsyncIterableIterator<T> {
   private async pull(): Promise<LoggedEvent | undefined> {
     for (;;) {
       if (this.closed) return undefined;
-      const replayed = this.replayed.shift();
-      if (replayed) return replayed;
+      if (this.replayed.length > 0) {
+        const wait = this.options.pace?.(1);
+        if (wait) {
+          await wait;
+          continue; // closed meanwhile?
+        }
+        return this.replayed.shift()!;
+      }
       if (this.replaying) {
+        const pageSize = this.options.pageSize ?? 500;
+        const wait = this.options.pace?.(pageSize);
+        if (wait) {
+          await wait;
+          if (this.closed) return undefined;
+        }
         const drops = this.drops;
-        const page = await this.options.log.page(this.options.selector, this.last, this.options.pageSize ?? 500);
+        const page = await this.options.log.page(this.options.selector, this.last, pageSize);
         if (this.closed) return undefined;
         if (page.lastSeq === undefined) {
           // Caught up — unless held events were dropped meanwhile: the next read has them.

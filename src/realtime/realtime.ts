@@ -4,6 +4,7 @@ import type { LoggedEvent } from '../ingest/ingestor.js';
 import type { EventFeed } from './event-feed.js';
 import { parseEventCursor, type EventLog, type EventSelector } from './event-log.js';
 import { openEventStream } from './event-stream.js';
+import { replayPacer } from './replay-pacer.js';
 import type { SharedLoads } from './shared-loads.js';
 
 /**
@@ -95,6 +96,8 @@ export function eventSubscription<T>(
     congested: () => connection.bufferedAmount > services.maxBufferedBytes,
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
     map: mapFresh,
+    // A resume's replay takes its share of each turn of the event loop, not the whole of it.
+    pace: (units) => replayPacer.take(units),
   });
 }
 
