@@ -12,8 +12,17 @@ import { MIGRATIONS } from './src/migrations/index.js';
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
 
+/** Settings of the service's DataSource that tools (CLI, migrations) leave out. */
+export interface DataSourceOptions {
+  /**
+   * PostgreSQL: `statement_timeout` of the pool's connections, in ms (0 or unset: none). The pool
+   * serves GraphQL reads (DATABASE_READ_TIMEOUT_MS); the ingest writer has its own pool.
+   */
+  readonly readTimeoutMs?: number;
+}
+
 /** Builds the TypeORM DataSource for a database configuration. Migrations, never `synchronize`. */
-export function createDataSource(database: DatabaseConfig): DataSource {
+export function createDataSource(database: DatabaseConfig, options: DataSourceOptions = {}): DataSource {
   if (database.kind === 'sqlite') {
     return new DataSource({
       type: 'better-sqlite3',
@@ -35,7 +44,7 @@ export function createDataSource(database: DatabaseConfig): DataSource {
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { max: 10, application_name: 'gymgraph' },
+    extra: { max: 10, application_name: 'gymgraph', ...(options.readTimeoutMs ? { statement_timeout: options.readTimeoutMs } : {}) },
   });
 }
 

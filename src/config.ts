@@ -14,6 +14,8 @@ export interface Config {
    * `data/gymgraph.sqlite`; `sqlite:<path>` a SQLite file elsewhere; `postgres://...` PostgreSQL.
    */
   readonly database: DatabaseConfig;
+  /** How GraphQL reads are run and bounded (src/db/sql-reader.ts). */
+  readonly reads: ReadConfig;
   /**
    * `REDIS_URL`: pub/sub fan-out between instances, and the Open API rate limits they share.
    * Unset: in-process pub/sub, and limits per instance.
@@ -37,6 +39,25 @@ export interface Config {
   readonly openApi: OpenApiConfig;
   /** Reconciliation against the Open API (src/reconcile/). */
   readonly reconcile: ReconcileConfig;
+}
+
+export interface ReadConfig {
+  /**
+   * `DATABASE_READ_TIMEOUT_MS`: a GraphQL read (query, subscription load, resume page) running longer
+   * is stopped and the operation fails with QUERY_TIMEOUT. PostgreSQL: `statement_timeout` of the
+   * read pool; SQLite: the read's worker thread is replaced. 0: no limit. The bench's slowest reads
+   * take well under a second; 5 s stops a runaway query long before clients and proxies give up
+   * (typically 30-60 s). @default 5000 (ms)
+   */
+  readonly timeoutMs: number;
+  /**
+   * `SQLITE_READ_WORKERS`: worker threads that run GraphQL reads on SQLite, each with its own
+   * read-only connection, so that no read holds the event loop that acknowledges webhooks. Two: one
+   * expensive read leaves another worker to the rest, and more threads than the cores of a small
+   * machine only compete with the main thread. 0: reads on the main thread as before (no timeout;
+   * for debugging). @default 2
+   */
+  readonly sqliteWorkers: number;
 }
 
 export interface ReconcileConfig {
@@ -185,6 +206,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int('PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     database: parseDatabaseUrl(env.DATABASE_URL, problems),
+    reads: {
+      timeoutMs: int('DATABASE_READ_TIMEOUT_MS', 5000, 0, 3_600_000),
+      sqliteWorkers: int('SQLITE_READ_WORKERS', 2, 0, 64),
+    },
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     realtime: {
       redisChannel: parseRedisChannel(env.REDIS_CHANNEL, problems),

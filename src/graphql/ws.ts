@@ -199,7 +199,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
-    return development ? clean : maskInternalError(clean);
+    return development ? clean : maskInternalError(clean, error);
   };
   const formatResult = (result: ExecutionResult, errorLog: Logger) =>
     result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;
