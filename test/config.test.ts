@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       port: 4000,
       host: '0.0.0.0',
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
+      reads: { timeoutMs: 5000, sqliteWorkers: 2 },
       redisUrl: undefined,
       realtime: { redisChannel: 'gymgraph:events', maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000 },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
       HYDRATION_ENABLED: 'false', HYDRATION_CONCURRENCY: '2', HYDRATION_MAX_ATTEMPTS: '3', HYDRATION_RETRY_BASE_MS: '100',
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
+      DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
       hydration: { enabled: false, concurrency: 2, maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1000, delayMs: 0, pollMs: 50, leaseMs: 5000 },
       openApi: { requestsPerMinute: 500, timeoutMs: 2000, maxAttempts: 3 },
       reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
+      reads: { timeoutMs: 0, sqliteWorkers: 4 },
     });
   });
 
@@ -89,6 +92,8 @@ describe('loadConfig', () => {
     ['WS_TOKEN_RECHECK_MS', { WS_TOKEN_RECHECK_MS: 'often' }, /^WS_TOKEN_RECHECK_MS must be an integer from 50 to 3600000, got "often"$/],
     ['WS_CONNECTION_INIT_TIMEOUT_MS', { WS_CONNECTION_INIT_TIMEOUT_MS: '-1' }, /^WS_CONNECTION_INIT_TIMEOUT_MS must be an integer from 50 to 600000/],
     ['HYDRATION_ENABLED', { HYDRATION_ENABLED: 'yes' }, /^HYDRATION_ENABLED must be true or false, got "yes"$/],
+    ['DATABASE_READ_TIMEOUT_MS', { DATABASE_READ_TIMEOUT_MS: '5s' }, /^DATABASE_READ_TIMEOUT_MS must be an integer from 0 to 3600000, got "5s"$/],
+    ['SQLITE_READ_WORKERS', { SQLITE_READ_WORKERS: '65' }, /^SQLITE_READ_WORKERS must be an integer from 0 to 64, got "65"$/],
     ['HYDRATION_CONCURRENCY', { HYDRATION_CONCURRENCY: '0' }, /^HYDRATION_CONCURRENCY must be an integer from 1 to 256, got "0"$/],
     ['HYDRATION_MAX_ATTEMPTS', { HYDRATION_MAX_ATTEMPTS: 'many' }, /^HYDRATION_MAX_ATTEMPTS must be an integer from 1 to 100/],
     ['HYDRATION_RETRY_MAX_MS', { HYDRATION_RETRY_BASE_MS: '5000', HYDRATION_RETRY_MAX_MS: '1000' }, /^HYDRATION_RETRY_MAX_MS \(1000\) must not be below HYDRATION_RETRY_BASE_MS \(5000\)$/],
