@@ -78,6 +78,16 @@ export function knownServerError(error: unknown): { readonly code: ErrorCode; re
 }
 
 /**
+ * `formatError` for development: messages and details stay as they are, but an error of the layers
+ * below with a code of its own ({@link knownServerError}) carries that code, as in production.
+ */
+export function withKnownCode(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
+  if (isClientError(formatted)) return formatted;
+  const known = error === undefined ? undefined : knownServerError(error);
+  return known ? { ...formatted, message: known.message, extensions: { ...formatted.extensions, code: known.code } } : formatted;
+}
+
+/**
  * Apollo `formatError` for production: client errors pass as they are; errors of the layers below
  * with a code of their own ({@link knownServerError}, from `error`, the original error) get it;
  * anything else becomes `Internal server error` with code INTERNAL_SERVER_ERROR, keeping only where
