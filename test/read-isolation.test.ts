@@ -5,6 +5,7 @@ import { SqlReader } from '../src/db/sql-reader.js';
 import { DatabaseUnavailableError } from '../src/db/unavailable.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
+import { connect, disposeClients, subscribe } from './support/ws.js';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -149,4 +150,37 @@ describe.each(databaseKinds())('the read timeout on %s', (kind) => {
     }
     expect(await graphql(server, query)).toEqual({ data: { customers: { totalCount: 0, nodes: [] } } });
   }, 90_000);
+});
+
+describe('the read timeout over WebSocket', () => {
+  let server: TestServer;
+  afterEach(async () => {
+    await disposeClients();
+    await server?.stop();
+  });
+
+  // PostgreSQL only: there a read can be held on a lock; the SQLite mechanism is the same SqlReader path as above.
+  (databaseKinds().includes('postgres') ? it : it.skip)(
+    'when the replay of a resumed subscription runs longer than the timeout, then the subscription ends with QUERY_TIMEOUT',
+    async () => {
+      server = await startTestServer('postgres', { ADMIN_TOKEN, DATABASE_READ_TIMEOUT_MS: '500' });
+      const holder = new pg.Client({ connectionString: server.db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE "events" IN ACCESS EXCLUSIVE MODE');
+        const client = connect(server.app.url, ADMIN_TOKEN);
+        await client.connected;
+        const resumed = subscribe(client, 'subscription { events(after: "0") { seq } }');
+        await expect(resumed.done).rejects.toEqual([
+          { message: expect.stringMatching(/took longer than the 500 ms allowed for reads/), extensions: { code: 'QUERY_TIMEOUT' } },
+        ]);
+        expect(resumed.results).toEqual([]);
+      } finally {
+        await holder.query('ROLLBACK');
+        await holder.end();
+      }
+    },
+    60_000,
+  );
 });
