@@ -137,14 +137,36 @@ export class SqlReader {
    * The first entity of a table whose properties equal `where` (AND), or null: TypeORM's
    * `findOne({ where })` for plain equality, read with {@link entity}.
    */
-  async findOne<T extends ObjectLiteral>(target: EntityTarget<T>, where: { readonly [property in keyof T & string]?: SqlValue }): Promise<T | null> {
+  async findOne<T extends ObjectLiteral>(target: EntityTarget<T>, where: Where<T>): Promise<T | null> {
+    return this.entity(this.matching(target, [where]).limit(1));
+  }
+
+  /**
+   * The entities of a table that match any of `wheres` (each an AND of equalities), in `order`:
+   * TypeORM's `find({ where: [...], order })` for plain equality, read with {@link entities}.
+   */
+  async find<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[], order?: { readonly [property in keyof T & string]?: 'ASC' | 'DESC' }): Promise<T[]> {
+    if (wheres.length === 0) return [];
+    const qb = this.matching(target, wheres);
+    for (const [property, direction] of Object.entries(order ?? {})) qb.addOrderBy(`r.${this.checked(target, property)}`, direction as 'ASC' | 'DESC');
+    return this.entities(qb);
+  }
+
+  private matching<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[]): SelectQueryBuilder<T> {
     const qb = this.dataSource.getRepository(target).createQueryBuilder('r');
-    Object.entries(where).forEach(([property, value], i) => {
-      // Property names come from our code, never from input; they are checked against the entity anyway.
-      if (!this.shape(target).has(property)) throw new Error(`SqlReader.findOne: ${this.shape(target).table} has no property ${property}`);
-      qb.andWhere(`r.${property} = :w${i}`, { [`w${i}`]: value });
-    });
-    return this.entity(qb.limit(1));
+    const parameters: Record<string, unknown> = {};
+    const alternatives = wheres.map((where, i) =>
+      Object.entries(where).map(([property, value], j) => {
+        parameters[`w${i}_${j}`] = value;
+        return `r.${this.checked(target, property)} = :w${i}_${j}`;
+      }).join(' AND ') || '1 = 1');
+    return qb.where(alternatives.map((alternative) => `(${alternative})`).join(' OR '), parameters);
+  }
+
+  /** A property name of the entity (they come from our code, never from input; checked anyway). */
+  private checked(target: EntityTarget<ObjectLiteral>, property: string): string {
+    if (!this.shape(target).has(property)) throw new Error(`SqlReader: ${this.shape(target).table} has no property ${property}`);
+    return property;
   }
 
   /**
@@ -234,6 +256,9 @@ export class SqlReader {
     return shape as RowShape<T>;
   }
 }
+
+/** Equality conditions on an entity's properties, for {@link SqlReader.findOne} and {@link SqlReader.find}. */
+export type Where<T> = { readonly [property in keyof T & string]?: SqlValue };
 
 /** Collects the parameters of one statement and writes their placeholders. */
 export class SqlParams {
