@@ -17,6 +17,17 @@ export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy
 /** TCP keepalive on PostgreSQL connections: a peer that vanished is noticed on idle connections too. */
 export const PG_KEEPALIVE_DELAY_MS = 10_000;
 
+/** Settings of the service's DataSource (the command-line tools pass only the timeouts). */
+export interface DataSourceOptions {
+  /** Connect (and pool wait) timeout of TypeORM's PostgreSQL pool. @default DEFAULT_DATABASE_TIMEOUTS */
+  readonly timeouts?: DatabaseTimeouts;
+  /**
+   * PostgreSQL: `statement_timeout` of the pool's connections, in ms (0 or unset: none). The pool
+   * serves GraphQL reads (DATABASE_READ_TIMEOUT_MS); the ingest writer has its own pool.
+   */
+  readonly readTimeoutMs?: number;
+}
+
 /**
  * Builds the TypeORM DataSource for a database configuration. Migrations, never `synchronize`.
  * Pure: reads no environment and opens nothing (`initialize()` does); the TypeORM command-line
@@ -27,7 +38,8 @@ export const PG_KEEPALIVE_DELAY_MS = 10_000;
  * the pool (replaced on the next query) instead of being an unhandled error; one lost while in use
  * fails its query, and TypeORM's query runner hands it back as broken.
  */
-export function createDataSource(database: DatabaseConfig, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): DataSource {
+export function createDataSource(database: DatabaseConfig, options: DataSourceOptions = {}): DataSource {
+  const { timeouts = DEFAULT_DATABASE_TIMEOUTS, readTimeoutMs } = options;
   if (database.kind === 'sqlite') {
     return new DataSource({
       type: 'better-sqlite3',
@@ -57,6 +69,7 @@ export function createDataSource(database: DatabaseConfig, timeouts: DatabaseTim
       connectionTimeoutMillis: timeouts.connectMs,
       keepAlive: true,
       keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
+      ...(readTimeoutMs ? { statement_timeout: readTimeoutMs } : {}),
     },
   });
 }

@@ -17,6 +17,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** How long the service waits for the database before it answers 503 instead (see {@link DatabaseTimeouts}). */
   readonly databaseTimeouts: DatabaseTimeouts;
+  /** How GraphQL reads are run and bounded (src/db/sql-reader.ts). */
+  readonly reads: ReadConfig;
   /**
    * `REDIS_URL`: pub/sub fan-out between instances, and the Open API rate limits they share.
    * Unset: in-process pub/sub, and limits per instance.
@@ -53,6 +55,25 @@ export interface Config {
   readonly openApi: OpenApiConfig;
   /** Reconciliation against the Open API (src/reconcile/). */
   readonly reconcile: ReconcileConfig;
+}
+
+export interface ReadConfig {
+  /**
+   * `DATABASE_READ_TIMEOUT_MS`: a GraphQL read (query, subscription load, resume page) running longer
+   * is stopped and the operation fails with QUERY_TIMEOUT. PostgreSQL: `statement_timeout` of the
+   * read pool; SQLite: the read's worker thread is replaced. 0: no limit. The bench's slowest reads
+   * take well under a second; 5 s stops a runaway query long before clients and proxies give up
+   * (typically 30-60 s). @default 5000 (ms)
+   */
+  readonly timeoutMs: number;
+  /**
+   * `SQLITE_READ_WORKERS`: worker threads that run GraphQL reads on SQLite, each with its own
+   * read-only connection, so that no read holds the event loop that acknowledges webhooks. Two: one
+   * expensive read leaves another worker to the rest, and more threads than the cores of a small
+   * machine only compete with the main thread. 0: reads on the main thread as before (no timeout;
+   * for debugging). @default 2
+   */
+  readonly sqliteWorkers: number;
 }
 
 export interface ReconcileConfig {
@@ -316,6 +337,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
     host: env.HOST || '0.0.0.0',
     database: parseDatabaseUrl(env.DATABASE_URL, problems),
     databaseTimeouts: parseDatabaseTimeouts(env, problems),
+    reads: {
+      timeoutMs: int('DATABASE_READ_TIMEOUT_MS', 5000, 0, 3_600_000),
+      sqliteWorkers: int('SQLITE_READ_WORKERS', 2, 0, 64),
+    },
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     http: {
       headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, pingDataSource } from './db/database.js';
+import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
@@ -60,13 +61,19 @@ const WEBSOCKET_CLOSE_WAIT_MS = 2000;
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const schema = await buildGraphQLSchema();
-  const dataSource = await openDatabase(config.database, logger, config.databaseTimeouts);
+  const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
   const lost = (pool: string) => (error: Error) =>
     outages.warn(`lost:${pool}`, { err: error, pool }, 'a database connection was lost; it is replaced on next use');
   /** What is open so far, closed in reverse if a later step fails. */
   const opened: (() => Promise<void>)[] = [() => dataSource.destroy()];
+  // GraphQL reads: on SQLite in worker threads, off the event loop that acknowledges webhooks.
+  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, logger }).catch(async (error: unknown) => {
+    await dataSource.destroy();
+    throw error;
+  });
+  opened.push(() => reader.close());
   let writer: SqlWriter;
   let graphql: GraphQLHandler;
   let feed: EventFeed;
@@ -242,6 +249,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
       await feed.close();
       if (queueWriter !== writer) await queueWriter.close();
       await writer.close();
+      // After everything that reads (GraphQL, subscriptions, hydration) has stopped.
+      await reader.close();
       await dataSource.destroy();
       logger.info('stopped');
     })());

@@ -1,34 +1,43 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig.js';
-import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
+import { MigrationExecutor, type DataSource } from 'typeorm';
+import { createDataSource, type DataSourceOptions } from '../../ormconfig.js';
+import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { SQLITE_MMAP_BYTES } from './sql-reader.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
 const MIGRATION_LOCK_KEY = 0x6779_6d6d;
 
 /**
  * Opens the TypeORM DataSource and brings the schema up to date. On PostgreSQL the migrations run
- * under an advisory lock, so instances starting together do not race each other.
+ * under an advisory lock, so instances starting together do not race each other, and without the
+ * read statement timeout (`options.readTimeoutMs`), which a migration of a large table, or the wait
+ * for another instance's migrations, may exceed.
  */
-export async function openDatabase(database: DatabaseConfig, logger: Logger, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): Promise<DataSource> {
+export async function openDatabase(database: DatabaseConfig, logger: Logger, options: DataSourceOptions = {}): Promise<DataSource> {
   if (database.kind === 'sqlite') {
     const dir = path.dirname(database.file);
     if (dir !== '.') fs.mkdirSync(dir, { recursive: true });
   }
-  const dataSource = createDataSource(database, timeouts);
+  const dataSource = createDataSource(database, options);
   await dataSource.initialize();
   // A session-level lock: taken and released on one dedicated connection.
   const lock = database.kind === 'postgres' ? dataSource.createQueryRunner() : undefined;
   try {
+    await lock?.query('SET statement_timeout = 0');
     await lock?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      // On the lock's connection, so that they run without the statement timeout too.
+      const migrations = new MigrationExecutor(dataSource, lock);
+      migrations.transaction = 'each';
+      const applied = await migrations.executePendingMigrations();
       for (const migration of applied) logger.info({ migration: migration.name }, 'migration applied');
     } finally {
       await lock?.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      // Back to the connection's own setting (the read timeout) before it returns to the pool.
+      await lock?.query('RESET statement_timeout');
       await lock?.release();
     }
   } catch (error) {
@@ -39,8 +48,6 @@ export async function openDatabase(database: DatabaseConfig, logger: Logger, tim
   return dataSource;
 }
 
-/** Memory-mapped reads, up to this many bytes of the file (address space, not memory: the OS page cache backs it). */
-const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
 /** Rows ANALYZE samples per index; bounds `PRAGMA optimize` to a fraction of a second on large files. */
 const SQLITE_ANALYSIS_LIMIT = 1000;
 /** How often the statistics are refreshed while the service runs. */

@@ -2,13 +2,31 @@ import type { Database, Statement } from 'better-sqlite3';
 import pg from 'pg';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import type { Logger } from '../log.js';
 import { epochMs, int64 } from './columns.js';
+import { ReadTimeoutError, isStatementTimeout } from './read-timeout.js';
+import { SqliteReadPool } from './sqlite-read-pool.js';
 
 /** A value bound to a statement parameter. */
 export type SqlValue = string | number | null;
 
 /** Prepared statements kept per SQLite connection; statements with long VALUES lists vary, so the cache is bounded. */
 const STATEMENT_CACHE_SIZE = 500;
+
+/** Memory-mapped reads, up to this many bytes of the file (address space, not memory: the OS page cache backs it). */
+export const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
+
+/** How the reads of a running service are served (see {@link SqlReader.open}). */
+export interface ReadOptions {
+  /**
+   * Statement timeout of reads, in ms (0: none). On PostgreSQL it is the read pool's
+   * `statement_timeout` (set in ormconfig.ts; only reported here); on SQLite the worker pool enforces it.
+   */
+  readonly timeoutMs: number;
+  /** SQLite: worker threads for reads; 0 runs them on the main thread, as before (no timeout then). */
+  readonly sqliteWorkers: number;
+  readonly logger: Logger;
+}
 
 /** Distinct statement texts that become named prepared statements on PostgreSQL, per DataSource. */
 const PREPARED_STATEMENTS = 200;
@@ -29,6 +47,11 @@ const pgTypes = {
  * logging (and the statement-count test) sees it.
  *
  * Placeholders are built with {@link SqlReader.params}: `?` on SQLite, `$n` on PostgreSQL.
+ *
+ * In the service ({@link SqlReader.open}), SQLite reads run on worker threads with their own
+ * read-only connections (src/db/sqlite-read-pool.ts), so an expensive query never holds the event
+ * loop that acknowledges webhooks; elsewhere (tools, tests on a bare DataSource) they run on
+ * TypeORM's connection. A read over the timeout fails with {@link ReadTimeoutError} on both databases.
  */
 export class SqlReader {
   readonly dialect: 'sqlite' | 'postgres';
@@ -37,20 +60,57 @@ export class SqlReader {
   /** Names of PostgreSQL prepared statements by text. */
   private readonly names = new Map<string, string>();
 
-  private constructor(private readonly dataSource: DataSource) {
+  private constructor(
+    private readonly dataSource: DataSource,
+    /** SQLite reads off the main thread, when the service opened the reader with workers. */
+    private readonly pool: SqliteReadPool | undefined,
+    /** The read statement timeout in ms, for the error message (0: unknown or none). */
+    private readonly timeoutMs: number,
+  ) {
     this.dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
   }
 
   private static readonly readers = new WeakMap<DataSource, SqlReader>();
 
-  /** The reader of a DataSource (one per DataSource, created on first use). */
+  /**
+   * The reader of a DataSource: the one {@link open} made, else one created on first use that
+   * reads on TypeORM's connection.
+   */
   static of(dataSource: DataSource): SqlReader {
     let reader = SqlReader.readers.get(dataSource);
     if (!reader) {
-      reader = new SqlReader(dataSource);
+      const extra = (dataSource.options as { extra?: { statement_timeout?: unknown } }).extra;
+      reader = new SqlReader(dataSource, undefined, typeof extra?.statement_timeout === 'number' ? extra.statement_timeout : 0);
       SqlReader.readers.set(dataSource, reader);
     }
     return reader;
+  }
+
+  /**
+   * The service's reader of a DataSource, used by every later {@link of}: on a SQLite file with
+   * `sqliteWorkers` > 0, its reads run on that many worker threads (started here). Close it with
+   * {@link close} before destroying the DataSource.
+   */
+  static async open(dataSource: DataSource, options: ReadOptions): Promise<SqlReader> {
+    const file = dataSource.options.type === 'better-sqlite3' ? dataSource.options.database : undefined;
+    // An in-memory database cannot be shared with other connections.
+    const pooled = file !== undefined && file !== '' && file !== ':memory:' && options.sqliteWorkers > 0;
+    const pool = pooled
+      ? await SqliteReadPool.open({
+          file, size: options.sqliteWorkers, timeoutMs: options.timeoutMs, statementCacheSize: STATEMENT_CACHE_SIZE, logger: options.logger,
+          // query_only: these connections never write, whatever SQL reaches them. busy_timeout: as
+          // every connection of ours (only WAL recovery makes a reader wait).
+          pragmas: [`mmap_size = ${SQLITE_MMAP_BYTES}`, 'query_only = ON', 'busy_timeout = 5000'],
+        })
+      : undefined;
+    const reader = new SqlReader(dataSource, pool, options.timeoutMs);
+    SqlReader.readers.set(dataSource, reader);
+    return reader;
+  }
+
+  /** Stops the worker threads, if any (reads after it fail as unavailable). Idempotent. */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** A fresh parameter list for one statement. */
@@ -61,11 +121,52 @@ export class SqlReader {
   /** The rows of one SELECT. BIGINT columns come back as numbers on both databases. */
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.dataSource.logger.logQuery(sql, params as unknown[]);
-    if (this.dialect === 'sqlite') return this.statement(sql).all(...params) as T[];
+    if (this.dialect === 'sqlite') return this.pool ? this.pool.all<T>(sql, params) : (this.statement(sql).all(...params) as T[]);
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
     const name = this.statementName(sql);
-    const result = await pool.query({ ...(name ? { name } : {}), text: sql, values: params as unknown[], types: pgTypes });
-    return result.rows as T[];
+    try {
+      const result = await pool.query({ ...(name ? { name } : {}), text: sql, values: params as unknown[], types: pgTypes });
+      return result.rows as T[];
+    } catch (error) {
+      if (isStatementTimeout(error)) throw new ReadTimeoutError(this.timeoutMs);
+      throw error;
+    }
+  }
+
+  /**
+   * The first entity of a table whose properties equal `where` (AND), or null: TypeORM's
+   * `findOne({ where })` for plain equality, read with {@link entity}.
+   */
+  async findOne<T extends ObjectLiteral>(target: EntityTarget<T>, where: Where<T>): Promise<T | null> {
+    return this.entity(this.matching(target, [where]).limit(1));
+  }
+
+  /**
+   * The entities of a table that match any of `wheres` (each an AND of equalities), in `order`:
+   * TypeORM's `find({ where: [...], order })` for plain equality, read with {@link entities}.
+   */
+  async find<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[], order?: { readonly [property in keyof T & string]?: 'ASC' | 'DESC' }): Promise<T[]> {
+    if (wheres.length === 0) return [];
+    const qb = this.matching(target, wheres);
+    for (const [property, direction] of Object.entries(order ?? {})) qb.addOrderBy(`r.${this.checked(target, property)}`, direction as 'ASC' | 'DESC');
+    return this.entities(qb);
+  }
+
+  private matching<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[]): SelectQueryBuilder<T> {
+    const qb = this.dataSource.getRepository(target).createQueryBuilder('r');
+    const parameters: Record<string, unknown> = {};
+    const alternatives = wheres.map((where, i) =>
+      Object.entries(where).map(([property, value], j) => {
+        parameters[`w${i}_${j}`] = value;
+        return `r.${this.checked(target, property)} = :w${i}_${j}`;
+      }).join(' AND ') || '1 = 1');
+    return qb.where(alternatives.map((alternative) => `(${alternative})`).join(' OR '), parameters);
+  }
+
+  /** A property name of the entity (they come from our code, never from input; checked anyway). */
+  private checked(target: EntityTarget<ObjectLiteral>, property: string): string {
+    if (!this.shape(target).has(property)) throw new Error(`SqlReader: ${this.shape(target).table} has no property ${property}`);
+    return property;
   }
 
   /**
@@ -111,15 +212,33 @@ export class SqlReader {
     if (!metadata) throw new Error('SqlReader.entities: the query builder has no entity');
     const shape = this.shape<T>(metadata.target as EntityTarget<T>).pick(properties);
     const select = [shape.select(`"${qb.alias}"`), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ');
-    const [sql, params] = qb.select(select).getQueryAndParameters();
-    // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
-    const values = this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
-    const rows = await this.all<Record<string, unknown>>(sql, values as SqlValue[]);
+    const rows = await this.all<Record<string, unknown>>(...this.statementOf(qb.select(select)));
     return rows.map((row) => {
       const entity = shape.map(row);
       onRow?.(entity, row);
       return entity;
     });
+  }
+
+  /**
+   * The number of entities a query builder selects, as TypeORM's `getCount()` counts them (distinct
+   * primary keys, without order and limit), read with {@link all}.
+   */
+  async count<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<number> {
+    const primary = qb.expressionMap.mainAlias?.metadata.primaryColumns ?? [];
+    // Only single-column keys here (every entity of ours); anything else as TypeORM would.
+    if (primary.length !== 1) return qb.getCount();
+    const counter = qb.clone().orderBy().limit(undefined).offset(undefined).select(`COUNT(DISTINCT("${qb.alias}"."${primary[0]!.databaseName}"))`, 'cnt');
+    const [row] = await this.all<{ cnt: number | string }>(...this.statementOf(counter));
+    return Number(row?.cnt ?? 0);
+  }
+
+  /** A query builder's SQL and parameters, ready to bind. */
+  private statementOf(qb: SelectQueryBuilder<ObjectLiteral>): [string, SqlValue[]] {
+    const [sql, params] = qb.getQueryAndParameters();
+    // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
+    const values = this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
+    return [sql, values as SqlValue[]];
   }
 
   /** The first entity a query builder selects, or null (see {@link entities}). */
@@ -137,6 +256,9 @@ export class SqlReader {
     return shape as RowShape<T>;
   }
 }
+
+/** Equality conditions on an entity's properties, for {@link SqlReader.findOne} and {@link SqlReader.find}. */
+export type Where<T> = { readonly [property in keyof T & string]?: SqlValue };
 
 /** Collects the parameters of one statement and writes their placeholders. */
 export class SqlParams {

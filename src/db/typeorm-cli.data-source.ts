@@ -10,7 +10,7 @@ import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config
  */
 function fromEnvironment(): DataSource {
   try {
-    return createDataSource(loadDatabaseConfig(), loadDatabaseTimeouts());
+    return createDataSource(loadDatabaseConfig(), { timeouts: loadDatabaseTimeouts() });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`gymgraph: ${error.message}\n`);

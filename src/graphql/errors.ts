@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ReadTimeoutError, isReadTimeout } from '../db/read-timeout.js';
 
 /**
  * The codes a client may see in `errors[].extensions.code`. Apollo's own client-error codes are
@@ -47,6 +48,12 @@ export enum ErrorCode {
    * that one is refused, the others go on; complete one first, or use another socket.
    */
   TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS',
+  /**
+   * A database read of the operation ran longer than the read timeout (`DATABASE_READ_TIMEOUT_MS`)
+   * and was stopped; the message says the limit. Retrying the same operation will time out again:
+   * ask for less (fewer aliases or nested lists, smaller pages, narrower ranges).
+   */
+  QUERY_TIMEOUT = 'QUERY_TIMEOUT',
 }
 
 /** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */
@@ -63,15 +70,41 @@ export function isClientError(error: { readonly extensions?: Readonly<Record<str
 }
 
 /**
- * Apollo `formatError` for production: client errors pass as they are; anything else becomes
- * `Internal server error` with code INTERNAL_SERVER_ERROR, keeping only where it happened.
+ * The client error that an error raised below the GraphQL layer stands for, if any: a read over
+ * the read timeout (src/db/read-timeout.ts) is QUERY_TIMEOUT with its own message.
  */
-export function maskInternalError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+export function knownServerError(error: unknown): { readonly code: ErrorCode; readonly message: string } | undefined {
+  if (!isReadTimeout(error)) return undefined;
+  // The ReadTimeoutError's message names the limit; PostgreSQL's own ("canceling statement due to statement timeout") does not.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error && !(current instanceof ReadTimeoutError); depth += 1) current = (current as { originalError?: unknown }).originalError;
+  const message = current instanceof ReadTimeoutError ? current.message : 'the query took longer than the time allowed for reads and was stopped; ask for less';
+  return { code: ErrorCode.QUERY_TIMEOUT, message };
+}
+
+/**
+ * `formatError` for development: messages and details stay as they are, but an error of the layers
+ * below with a code of its own ({@link knownServerError}) carries that code, as in production.
+ */
+export function withKnownCode(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   if (isClientError(formatted)) return formatted;
+  const known = error === undefined ? undefined : knownServerError(error);
+  return known ? { ...formatted, message: known.message, extensions: { ...formatted.extensions, code: known.code } } : formatted;
+}
+
+/**
+ * Apollo `formatError` for production: client errors pass as they are; errors of the layers below
+ * with a code of their own ({@link knownServerError}, from `error`, the original error) get it;
+ * anything else becomes `Internal server error` with code INTERNAL_SERVER_ERROR, keeping only where
+ * it happened.
+ */
+export function maskInternalError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
+  if (isClientError(formatted)) return formatted;
+  const known = error === undefined ? undefined : knownServerError(error);
   return {
-    message: 'Internal server error',
+    message: known?.message ?? 'Internal server error',
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    extensions: { code: known?.code ?? ErrorCode.INTERNAL_SERVER_ERROR },
   };
 }

@@ -187,6 +187,6 @@ export async function paginate<T extends ObjectLiteral>(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-    totalCount: () => counter.getCount(),
+    totalCount: () => SqlReader.of(qb.connection).count(counter),
   };
 }

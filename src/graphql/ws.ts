@@ -12,7 +12,7 @@ import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from './context.js';
-import { ErrorCode, isClientError, maskInternalError } from './errors.js';
+import { ErrorCode, isClientError, maskInternalError, withKnownCode } from './errors.js';
 import { enforceLimits, type QueryLimits } from './limits.js';
 
 export interface SubscriptionServerOptions {
@@ -223,7 +223,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
-    return development ? clean : maskInternalError(clean);
+    return development ? withKnownCode(clean, error) : maskInternalError(clean, error);
   };
   const formatResult = (result: ExecutionResult, errorLog: Logger) =>
     result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;

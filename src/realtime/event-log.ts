@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord, parseContent } from '../domains/events/event-record.entity.js';
 import { ErrorCode, clientError } from '../graphql/errors.js';
 import type { LoggedEvent } from '../ingest/ingestor.js';
@@ -40,7 +41,10 @@ export interface LogPage {
   readonly lastSeq: number | undefined;
 }
 
-/** Reads the event log forward from a `seq`: replay for resumed subscriptions and feed repair. */
+/**
+ * Reads the event log forward from a `seq`: replay for resumed subscriptions and feed repair.
+ * Through {@link SqlReader}: off the main thread on SQLite, and under the read timeout.
+ */
 export class EventLog {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -59,7 +63,7 @@ export class EventLog {
       const name = `selector${++parameter}`;
       qb.andWhere(`${column} IN (:...${name})`, { [name]: values });
     }
-    const rows = await qb.orderBy('event.seq', 'ASC').limit(limit).getMany();
+    const rows = await SqlReader.of(this.dataSource).entities(qb.orderBy('event.seq', 'ASC').limit(limit));
     const events = rows.map(toLoggedEvent);
     return {
       events: selector.content ? events.filter((event) => selector.content!(event.content)) : events,
@@ -69,7 +73,9 @@ export class EventLog {
 
   /** The highest `seq` in the log (0 when empty). */
   async lastSeq(): Promise<number> {
-    const row = await this.dataSource.getRepository(EventRecord).createQueryBuilder('event').select('MAX(event.seq)', 'max').getRawOne<{ max: number | string | null }>();
+    const reader = SqlReader.of(this.dataSource);
+    const events = reader.shape(EventRecord);
+    const [row] = await reader.all<{ max: number | string | null }>(`SELECT MAX("${events.column('seq')}") AS "max" FROM "${events.table}"`);
     return Number(row?.max ?? 0);
   }
 }

@@ -1,4 +1,5 @@
 import { Arg, Args, Field, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { checkedInByStudio } from '../domains/stats/stats-query.js';
 import { sqlInt } from '../domains/stats/time-buckets.js';
@@ -64,7 +65,7 @@ export class EventsSubscriptionResolver {
       const studioId = (args as { studioId: number }).studioId;
       requireRealtime(context);
       // A studio outside the token's scope never gets here: FORBIDDEN before (graphql/studio-scope.ts).
-      const studio = await context.dataSource.getRepository(Studio).findOne({ where: { id: studioId } });
+      const studio = await SqlReader.of(context.dataSource).findOne(Studio, { id: studioId });
       if (!studio) throw clientError(ErrorCode.BAD_USER_INPUT, `studioId: no studio with id ${studioId}`);
       const { shared } = context.realtime!.services;
       const query = async () => (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`]))[0]?.checkedIn ?? 0;

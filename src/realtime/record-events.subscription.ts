@@ -1,5 +1,6 @@
 import { Args, Field, ObjectType, Resolver, Root, Subscription, type ClassType } from 'type-graphql';
 import type { DataSource } from 'typeorm';
+import { SqlReader } from '../db/sql-reader.js';
 import { AggregatorMembership } from '../domains/aggregators/aggregator-membership.entity.js';
 import { AppointmentBooking } from '../domains/appointments/appointment-booking.entity.js';
 import { ClassBooking } from '../domains/classes/class-booking.entity.js';
@@ -121,10 +122,11 @@ const ownedBy = <T extends { studioId: number }>(record: T | null, scope: Scope)
  */
 const customerOf = (customer: Customer | null, scope: Scope, event: LoggedEvent) => (customer && scope.allows(event.studioId) ? customer : null);
 
+// Through SqlReader: off the main thread on SQLite, and under the read timeout.
 const customer = (event: LoggedEvent, dataSource: DataSource) =>
-  dataSource.getRepository(Customer).findOne({ where: { tenantId: event.tenantId, customerId: event.entityId } });
+  SqlReader.of(dataSource).findOne(Customer, { tenantId: event.tenantId, customerId: event.entityId });
 const byEntity = <T extends object>(entity: ClassType<T>, column: string) => (event: LoggedEvent, dataSource: DataSource) =>
-  dataSource.getRepository(entity).findOne({ where: { tenantId: event.tenantId, [column]: event.entityId } as never });
+  SqlReader.of(dataSource).findOne<T>(entity, { tenantId: event.tenantId, [column]: event.entityId } as never);
 /** An id in `content` (the validator accepted an integer or a digit string). */
 const contentId = (event: LoggedEvent, field: string) => Number(event.content?.[field]);
 const inIds = (ids: readonly number[] | null, field: string) =>
@@ -139,9 +141,9 @@ const FAMILIES = {
     select: customerArgs,
     load: async (event, dataSource) => ({
       // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
-      visit: await dataSource.getRepository(Visit).createQueryBuilder('visit')
+      visit: await SqlReader.of(dataSource).entity(dataSource.getRepository(Visit).createQueryBuilder('visit')
         .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', { tenantId: event.tenantId, seq: event.seq })
-        .getOne(),
+        .limit(1)),
       customer: await customer(event, dataSource),
     }),
     visible: ({ visit, customer }, scope, event) => ({ visit: ownedBy(visit, scope), customer: customerOf(customer, scope, event) }),
@@ -158,7 +160,7 @@ const FAMILIES = {
     args: ContractSubscriptionArgs,
     select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
     load: async (event, dataSource) => ({
-      contract: await dataSource.getRepository(Contract).findOne({ where: { tenantId: event.tenantId, contractId: contentId(event, 'contractId') } }),
+      contract: await SqlReader.of(dataSource).findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
       customer: await customer(event, dataSource),
     }),
     visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
@@ -168,8 +170,8 @@ const FAMILIES = {
     args: CustomerSubscriptionArgs,
     select: customerArgs,
     load: async (event, dataSource) => ({
-      aggregatorMembership: await dataSource.getRepository(AggregatorMembership).findOne({
-        where: { tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']) },
+      aggregatorMembership: await SqlReader.of(dataSource).findOne(AggregatorMembership, {
+        tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']),
       }),
       customer: await customer(event, dataSource),
     }),

@@ -1,4 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { SqlReader } from '../../db/sql-reader.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ClassBooking } from './class-booking.entity.js';
 import { ClassSlot } from './class-slot.entity.js';
@@ -7,7 +8,7 @@ import { GymClass } from './class.entity.js';
 /** Classes by (tenantId, classId), batched per request. A class is visible with any slot or booking of it. */
 function classLoader(context: GraphQLContext) {
   return context.loaders.get<readonly [number, number], GymClass | null>('classByKey', async (keys) => {
-    const rows = await context.dataSource.getRepository(GymClass).find({ where: keys.map(([tenantId, classId]) => ({ tenantId, classId })) });
+    const rows = await SqlReader.of(context.dataSource).find(GymClass, keys.map(([tenantId, classId]) => ({ tenantId, classId })));
     const byKey = new Map(rows.map((r) => [`${r.tenantId}:${r.classId}`, r]));
     return keys.map(([t, c]) => byKey.get(`${t}:${c}`) ?? null);
   }, ([t, c]) => `${t}:${c}`);

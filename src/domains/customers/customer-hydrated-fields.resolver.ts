@@ -1,4 +1,5 @@
 import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
+import { SqlReader } from '../../db/sql-reader.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { CommunicationPreference } from './communication-preference.entity.js';
 import { Customer } from './customer.entity.js';
@@ -43,10 +44,9 @@ export class CustomerHydratedFieldsResolver {
     if (customer.communicationPreferencesHydratedAt === null) return null;
     return context.loaders
       .get<readonly [number, number], CommunicationPreference[]>('communicationPreferencesOfCustomer', async (keys) => {
-        const rows = await context.dataSource.getRepository(CommunicationPreference).find({
-          where: keys.map(([tenantId, customerId]) => ({ tenantId, customerId })),
-          order: { position: 'ASC' },
-        });
+        const rows = await SqlReader.of(context.dataSource).find(
+          CommunicationPreference, keys.map(([tenantId, customerId]) => ({ tenantId, customerId })), { position: 'ASC' },
+        );
         return keys.map(([t, c]) => rows.filter((r) => r.tenantId === t && r.customerId === c));
       }, ([t, c]) => `${t}:${c}`)
       .load([customer.tenantId, customer.customerId]);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../ingest/event-types.js';
 import { sqlInt, type CalendarPlan } from './time-buckets.js';
 
@@ -59,7 +60,7 @@ export type StatsRow<A extends string> = { readonly group: StatsGroup } & { read
  * query and the `occupancyChanged` subscription both count with it.
  */
 export async function checkedInByStudio(dataSource: DataSource, conditions: readonly string[]): Promise<{ studioId: number; checkedIn: number }[]> {
-  const rows: { studioId: number | string; checkedIn: number | string }[] = await dataSource.query(
+  const rows = await SqlReader.of(dataSource).all<{ studioId: number | string; checkedIn: number | string }>(
     `SELECT st."id" AS "studioId", COUNT(c."id") AS "checkedIn"
        FROM "studios" st LEFT JOIN "customers" c
          ON c."lastCheckinStudioId" = st."id" AND c."tenantId" = st."tenantId" AND c."deletedAt" IS NULL
@@ -102,12 +103,14 @@ export async function groupedStats<A extends string>(
     return `SELECT ${keys.map((_, i) => `p."k${i}"`).join(', ')}, ${outer}
       FROM (SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}, ${source.partition}) p GROUP BY ${positions}`;
   };
+  // Through SqlReader: off the main thread on SQLite, and under the read timeout.
+  const query = (sql: string) => SqlReader.of(dataSource).all<Record<string, unknown>>(sql);
   const values = (row: Record<string, unknown>) => Object.fromEntries(names.map((name) => [name, toNumber(row[name])])) as { [name in A]: number };
 
   switch (grouping.kind) {
     case 'calendar': {
       const keys = grouping.plan.keySql(source.time);
-      const rows: Record<string, unknown>[] = await dataSource.query(grouped(keys, `${source.from} WHERE ${rowConditions}`));
+      const rows = await query(grouped(keys, `${source.from} WHERE ${rowConditions}`));
       const byKey = new Map(rows.map((row) => [keys.map((_, i) => String(row[`k${i}`])).join(':'), row]));
       const rest = new Set(byKey.keys());
       const result = grouping.plan.buckets.map((bucket) => {
@@ -122,7 +125,7 @@ export async function groupedStats<A extends string>(
     case 'studio': {
       if (!source.studio) throw new Error('this source cannot be grouped by studio');
       const where = grouping.studios.length === 0 ? '' : ` WHERE ${grouping.studios.join(' AND ')}`;
-      const rows: Record<string, unknown>[] = await dataSource.query(
+      const rows = await query(
         `SELECT st."id" AS "k0", ${aggregates}
            FROM "studios" st LEFT JOIN ${source.from} ON ${source.studio} = st."id" AND ${rowConditions}${where}
            GROUP BY st."id" ORDER BY st."id"`,
@@ -133,7 +136,7 @@ export async function groupedStats<A extends string>(
       });
     }
     case 'column': {
-      const rows: Record<string, unknown>[] = await dataSource.query(grouped([grouping.expression], `${source.from} WHERE ${rowConditions}`));
+      const rows = await query(grouped([grouping.expression], `${source.from} WHERE ${rowConditions}`));
       // Sorted here because the databases order NULL differently (first on SQLite, last on PostgreSQL).
       const value = (row: Record<string, unknown>) => (row['k0'] == null ? null : String(row['k0']));
       const compare = (a: string | null, b: string | null) =>

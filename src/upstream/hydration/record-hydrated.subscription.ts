@@ -1,5 +1,6 @@
 import { Args, ArgsType, Field, Int, ObjectType, Resolver, Root, Subscription, createUnionType, registerEnumType } from 'type-graphql';
 import type { DataSource } from 'typeorm';
+import { SqlReader } from '../../db/sql-reader.js';
 import { AppointmentBooking } from '../../domains/appointments/appointment-booking.entity.js';
 import { ClassBooking } from '../../domains/classes/class-booking.entity.js';
 import { ClassSlot } from '../../domains/classes/class-slot.entity.js';
@@ -88,26 +89,28 @@ function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
 function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSource): Promise<Loaded> {
   const tenantId = event.tenantId;
   const id = event.entityId;
+  // Through SqlReader: off the main thread on SQLite, and under the read timeout.
+  const reader = SqlReader.of(dataSource);
   switch (kind) {
     case 'customer':
     case 'communicationPreferences':
-      return dataSource.getRepository(Customer).findOne({ where: { tenantId, customerId: id } });
+      return reader.findOne(Customer, { tenantId, customerId: id });
     case 'contract':
-      return dataSource.getRepository(Contract).findOne({ where: { tenantId, contractId: id } });
+      return reader.findOne(Contract, { tenantId, contractId: id });
     case 'classBooking':
-      return dataSource.getRepository(ClassBooking).findOne({ where: { tenantId, bookingId: id } });
+      return reader.findOne(ClassBooking, { tenantId, bookingId: id });
     case 'classSlot':
-      return dataSource.getRepository(ClassSlot).findOne({ where: { tenantId, slotId: id } });
+      return reader.findOne(ClassSlot, { tenantId, slotId: id });
     case 'class':
-      return dataSource.getRepository(GymClass).findOne({ where: { tenantId, classId: id } });
+      return reader.findOne(GymClass, { tenantId, classId: id });
     case 'appointmentBooking':
-      return dataSource.getRepository(AppointmentBooking).findOne({ where: { tenantId, bookingId: id } });
+      return reader.findOne(AppointmentBooking, { tenantId, bookingId: id });
     case 'device':
-      return dataSource.getRepository(Device).findOne({ where: { tenantId, deviceId: id } });
+      return reader.findOne(Device, { tenantId, deviceId: id });
     case 'debtCollectionRun':
-      return dataSource.getRepository(DebtCollectionRun).findOne({ where: { tenantId, runId: id } });
+      return reader.findOne(DebtCollectionRun, { tenantId, runId: id });
     case 'taxAdvisorExport':
-      return dataSource.getRepository(TaxAdvisorExport).findOne({ where: { tenantId, exportId: id } });
+      return reader.findOne(TaxAdvisorExport, { tenantId, exportId: id });
     default:
       return unreachable(kind);
   }
