@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import type { Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createContext, type GraphQLContext } from './context.js';
+import { chargeViewer, type CostBudget } from './cost-budget.js';
 import { ErrorCode, clientError, isClientError, maskInternalError } from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
 import { queryLimitsPlugin, type QueryLimits } from './limits.js';
@@ -31,6 +33,11 @@ export interface GraphQLHandlerOptions {
    * QUERY_TOO_COMPLEX). @default depth 10, cost 10000 (see limits.ts)
    */
   readonly limits?: QueryLimits;
+  /**
+   * Cost points per token (`GRAPHQL_COST_PER_MINUTE`), charged with each operation's estimated
+   * cost before it runs; over budget: 429 RATE_LIMITED with `Retry-After`. Absent: no budget.
+   */
+  readonly budget?: CostBudget;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -43,6 +50,9 @@ export interface GraphQLHandler {
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
+/** `Retry-After` of a 503 for a database that cannot answer, in seconds: long enough not to hammer it, short enough for a failover. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable right now: retry later';
 
 /**
  * Starts Apollo Server on the schema and returns the `/graphql` handler for the plain `node:http`
@@ -50,21 +60,27 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * instead of Apollo's CDN-hosted landing page.
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {} } = options;
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget } = options;
   const server = new ApolloServer<GraphQLContext>({
     schema,
     // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
     persistedQueries: false,
     introspection,
     includeStacktraceInErrorResponses: development,
-    ...(development ? {} : { formatError: maskInternalError }),
+    // An error caused by the database being unavailable is SERVICE_UNAVAILABLE (503, see
+    // databaseUnavailable below) in both modes; anything else unknown is masked outside development.
+    formatError: (formatted, error) => (isDatabaseUnavailable(error) ? unavailableError(formatted) : development ? formatted : maskInternalError(formatted)),
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
     // Apollo's cache-control plugin hooks every field resolver (willResolveField) to compute a cache
     // policy; with no cache hints in this schema that policy is always "uncacheable", so the header
     // it would send, `no-store`, is set below instead.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket,
+      queryLimitsPlugin<GraphQLContext>(limits, (context, { cost }) => chargeViewer(budget, context.viewer, cost)),
+      logInternalErrors, databaseUnavailable,
+    ],
   });
   await server.start();
 
@@ -72,6 +88,30 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     async handle(req, res, log) {
       const method = (req.method ?? 'GET').toUpperCase();
       if (method === 'GET' && prefersHtml(req.headers.accept)) return sendIde(res);
+
+      // The token before the body: a caller without a valid token gets its 401 without a byte of its
+      // body read or buffered. A body left unread closes the connection after the answer.
+      const unread: Record<string, string> = method !== 'GET' && method !== 'HEAD' ? { connection: 'close' } : {};
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      if (!match) {
+        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', {
+          'www-authenticate': 'Bearer', ...unread,
+        });
+      }
+      let viewer: Viewer | undefined;
+      try {
+        viewer = await authenticate(match[1]!);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        log.warn({ err: error }, 'could not check a bearer token: the database is unavailable');
+        return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
+          'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
+        });
+      }
+      if (!viewer) {
+        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+      }
+      const authenticated = viewer;
 
       let body: unknown;
       if (method === 'POST') {
@@ -104,13 +144,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const query = url.indexOf('?');
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => {
-          const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-          if (!match) throw clientError(ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', 401);
-          const viewer = await authenticate(match[1]!);
-          if (!viewer) throw clientError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', 401);
-          return createContext(log, viewer, dataSource);
-        },
+        context: async () => createContext(log, authenticated, dataSource),
       });
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -150,8 +184,39 @@ const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {
     return {
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
-          if (!isClientError(error)) contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
+          if (isClientError(error)) continue;
+          // An outage is one cause with many symptoms: a warning, without a stack per field.
+          if (isDatabaseUnavailable(error)) contextValue.log.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
+          else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
         }
+      },
+    };
+  },
+};
+
+/** What a client sees of an error whose cause is the database being unavailable. */
+function unavailableError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: DATABASE_UNAVAILABLE_MESSAGE,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+  };
+}
+
+/**
+ * An answer with a SERVICE_UNAVAILABLE error (the database could not serve a field) is a 503 with
+ * `Retry-After`, whatever data the other fields got: the client should retry the whole operation,
+ * and a 200 would tell caches and monitors that all is well.
+ */
+const databaseUnavailable: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        if (!response.body.singleResult.errors?.some((error) => error.extensions?.['code'] === ErrorCode.SERVICE_UNAVAILABLE)) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       },
     };
   },

@@ -14,6 +14,7 @@ import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscri
 import { createContext } from './context.js';
 import { ErrorCode, isClientError, maskInternalError } from './errors.js';
 import { enforceLimits, type QueryLimits } from './limits.js';
+import { chargeViewer, type CostBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
   readonly schema: GraphQLSchema;
@@ -30,6 +31,8 @@ export interface SubscriptionServerOptions {
   readonly development?: boolean;
   /** The same depth and cost limits as over HTTP (limits.ts). */
   readonly limits?: QueryLimits;
+  /** The same per-token budget as over HTTP: each `subscribe` is charged its cost once, when it comes. */
+  readonly budget?: CostBudget;
   /** Time a socket has to send `connection_init`, else it is closed with 4408. @default 3000 (ms) */
   readonly connectionInitTimeoutMs?: number;
   /** How often the tokens of open connections are checked again; revoked ones are closed with 4403. @default 5000 (ms) */
@@ -171,7 +174,7 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
-    schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {},
+    schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {}, budget,
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
   } = options;
   const log = logger.child({ component: 'ws' });
@@ -209,6 +212,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   // Parsing, validation and the limits, once per distinct operation (a fan-out of thousands of
   // identical subscriptions shares one document).
   const preparedCache = new Map<string, PreparedOperation | readonly GraphQLError[]>();
+  /** The measured cost of each prepared operation, what a `subscribe` of it is charged. */
+  const costs = new WeakMap<PreparedOperation, number>();
   const prepare = (payload: SubscribeMessage['payload']): PreparedOperation | readonly GraphQLError[] => {
     const variables = payload.variables ?? null;
     const key = `${payload.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${payload.query}`;
@@ -236,15 +241,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     }
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
     if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
+    let cost: number;
     try {
-      enforceLimits(schema, document, operation, variables ?? undefined, limits);
+      cost = enforceLimits(schema, document, operation, variables ?? undefined, limits).cost;
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       // Never thrown at graphql-ws: it would close the socket and write to the console.
       log.error({ err: error }, 'measuring an operation failed');
       return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
     }
-    return { query, document, operation, operationName, variableValues: variables };
+    const prepared: PreparedOperation = { query, document, operation, operationName, variableValues: variables };
+    costs.set(prepared, cost);
+    return prepared;
   };
 
   const planner = new SubscriptionPlanner({
@@ -337,7 +345,16 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       return connection.handle!(data); // graphql-ws closes it with 4400
     }
     const { ctx } = connection;
-    if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) return subscribeShared(connection, message);
+    if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
+      // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
+      const prepared = prepare(message.payload);
+      const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
+      const refused = cost === undefined || !connection.viewer ? undefined : await chargeViewer(budget, connection.viewer, cost);
+      if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
+      // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
+      if (message.id in ctx.subscriptions) return connection.handle!(message);
+      return subscribeShared(connection, message);
+    }
     return connection.handle!(message);
   };
 
