@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 /**
  * The codes a client may see in `errors[].extensions.code`. Apollo's own client-error codes are
@@ -68,5 +69,24 @@ export function maskInternalError(formatted: GraphQLFormattedError): GraphQLForm
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+/** True when `error` (what a resolver threw, or the GraphQLError around it) was caused by the database being unavailable. */
+export function causedByUnavailableDatabase(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || (error instanceof GraphQLError && isDatabaseUnavailable(error.originalError));
+}
+
+/** `Retry-After` of a 503 for a database that cannot answer, in seconds: long enough not to hammer it, short enough for a failover. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+export const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable right now: retry later';
+
+/** What a client sees of an error whose cause is the database being unavailable: SERVICE_UNAVAILABLE, never the driver's words. */
+export function unavailableError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: DATABASE_UNAVAILABLE_MESSAGE,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
   };
 }

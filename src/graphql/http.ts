@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import type { Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
@@ -9,7 +9,9 @@ import type { Viewer } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { chargeViewer, type CostBudget } from './cost-budget.js';
-import { ErrorCode, clientError, isClientError, maskInternalError } from './errors.js';
+import {
+  DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError,
+} from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
 import { queryLimitsPlugin, type QueryLimits } from './limits.js';
 
@@ -50,9 +52,6 @@ export interface GraphQLHandler {
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
-/** `Retry-After` of a 503 for a database that cannot answer, in seconds: long enough not to hammer it, short enough for a failover. */
-export const DATABASE_RETRY_AFTER_SECONDS = 2;
-const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable right now: retry later';
 
 /**
  * Starts Apollo Server on the schema and returns the `/graphql` handler for the plain `node:http`
@@ -69,7 +68,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     includeStacktraceInErrorResponses: development,
     // An error caused by the database being unavailable is SERVICE_UNAVAILABLE (503, see
     // databaseUnavailable below) in both modes; anything else unknown is masked outside development.
-    formatError: (formatted, error) => (isDatabaseUnavailable(error) ? unavailableError(formatted) : development ? formatted : maskInternalError(formatted)),
+    formatError: (formatted, error) => (!isClientError(formatted) && causedByUnavailableDatabase(error) ? unavailableError(formatted) : development ? formatted : maskInternalError(formatted)),
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
@@ -186,23 +185,13 @@ const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {
         for (const error of errors) {
           if (isClientError(error)) continue;
           // An outage is one cause with many symptoms: a warning, without a stack per field.
-          if (isDatabaseUnavailable(error)) contextValue.log.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
+          if (causedByUnavailableDatabase(error)) contextValue.log.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
           else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
         }
       },
     };
   },
 };
-
-/** What a client sees of an error whose cause is the database being unavailable. */
-function unavailableError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  return {
-    message: DATABASE_UNAVAILABLE_MESSAGE,
-    ...(formatted.locations ? { locations: formatted.locations } : {}),
-    ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
-  };
-}
 
 /**
  * An answer with a SERVICE_UNAVAILABLE error (the database could not serve a field) is a 503 with

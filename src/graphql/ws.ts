@@ -12,7 +12,7 @@ import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from './context.js';
-import { ErrorCode, isClientError, maskInternalError } from './errors.js';
+import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError } from './errors.js';
 import { enforceLimits, type QueryLimits } from './limits.js';
 import { chargeViewer, type CostBudget } from './cost-budget.js';
 
@@ -199,6 +199,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   /** Client errors keep their message (minus transport details); anything else is logged and masked. */
   const format = (error: GraphQLError, errorLog: Logger): GraphQLFormattedError => {
     const formatted = error.toJSON();
+    if (!isClientError(formatted) && causedByUnavailableDatabase(error)) {
+      errorLog.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
+      return unavailableError(formatted);
+    }
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
