@@ -72,9 +72,16 @@ export function maskInternalError(formatted: GraphQLFormattedError): GraphQLForm
   };
 }
 
-/** True when `error` (what a resolver threw, or the GraphQLError around it) was caused by the database being unavailable. */
+/**
+ * True when `error` (what a resolver threw, or the GraphQLError around it) was caused by the
+ * database being unavailable. graphql-js wraps a thrown value that is not an `Error` of its realm
+ * (a driver's error from another VM context, as under Jest) in a `NonErrorThrown` holding it as `thrownValue`.
+ */
 export function causedByUnavailableDatabase(error: unknown): boolean {
-  return isDatabaseUnavailable(error) || (error instanceof GraphQLError && isDatabaseUnavailable(error.originalError));
+  if (isDatabaseUnavailable(error)) return true;
+  if (!(error instanceof GraphQLError)) return false;
+  const original = error.originalError as (Error & { thrownValue?: unknown }) | undefined;
+  return isDatabaseUnavailable(original) || (original !== undefined && isDatabaseUnavailable(original.thrownValue));
 }
 
 /** `Retry-After` of a 503 for a database that cannot answer, in seconds: long enough not to hammer it, short enough for a failover. */
