@@ -297,8 +297,8 @@ function declaredComplexity(field: { readonly extensions?: Readonly<Record<strin
  * connection field already was. Introspection lists count once: they hold the schema, not data.
  *
  * A field that declares a `complexity` (see {@link QUERY_COSTS}) is costed as graphql-query-complexity's
- * `fieldExtensionsEstimator` would: a number is added to what is selected inside it, a function gives
- * the whole cost. On a connection object (`totalCount`) the number is added once to the connection
+ * `fieldExtensionsEstimator` would: a number is the field's own cost (in place of 1), added to what is
+ * selected inside it; a function gives the whole cost. On a connection object (`totalCount`) the number is added once to the connection
  * rather than multiplied by its page size: the statement runs once per connection. This needs the
  * context {@link queryCost} passes; without one it is multiplied (an overestimate).
  */
