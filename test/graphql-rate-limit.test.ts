@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { TokenService } from '../src/domains/access/token.service.js';
+import { LocalCostBudget, RedisCostBudget } from '../src/graphql/cost-budget.js';
 import { QUERY_COSTS } from '../src/graphql/limits.js';
+import { createLogger } from '../src/log.js';
 import { createTestDatabase, databaseKinds, redisUrl, type TestDatabase } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
@@ -63,6 +65,36 @@ describe('GRAPHQL_COST_PER_MINUTE', () => {
   it('when it is unset, then 200,000 points a minute; 0 turns the budget off', () => {
     expect(loadConfig({}).graphql.costPerMinute).toBe(200_000);
     expect(loadConfig({ GRAPHQL_COST_PER_MINUTE: '0' }).graphql.costPerMinute).toBe(0);
+  });
+});
+
+describe('cost budgets (cost-budget.ts)', () => {
+  it('when a key spends its minute, then it waits for exactly the refill it lacks, and other keys are untouched', () => {
+    let now = 1_000_000;
+    const budget = new LocalCostBudget(60_000, () => now); // 1 point a ms
+    expect(budget.chargeNow('1', 50_000)).toBe(0);
+    expect(budget.chargeNow('1', 15_000)).toBe(5_000);
+    expect(budget.chargeNow('2', 60_000)).toBe(0);
+    now += 4_999;
+    expect(budget.chargeNow('1', 15_000)).toBe(1);
+    now += 1;
+    expect(budget.chargeNow('1', 15_000)).toBe(0);
+    // Never more than a minute's worth, however long it rested.
+    now += 3_600_000;
+    expect(budget.chargeNow('1', 60_000)).toBe(0);
+    expect(budget.chargeNow('1', 1)).toBe(1);
+  });
+
+  it('when Redis does not answer, then each instance keeps the budget alone and no charge fails', async () => {
+    // Nothing listens on port 1: the connection is refused, again and again.
+    const budget = new RedisCostBudget({ url: 'redis://127.0.0.1:1', perMinute: 60_000, keyPrefix: `gymgraph-test-${randomUUID()}`, logger: createLogger('silent') });
+    try {
+      expect(await budget.charge('7', 60_000)).toBe(0);
+      expect(await budget.charge('7', 1_000)).toBeGreaterThan(0);
+      expect(await budget.charge('8', 1_000)).toBe(0);
+    } finally {
+      await budget.close();
+    }
   });
 });
 
