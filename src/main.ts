@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
-import { LocalCostBudget, RedisCostBudget, type CostBudget } from './graphql/cost-budget.js';
+import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
@@ -70,7 +70,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
   let limiters: RateLimiterRegistry;
   /** Query cost points per token (`GRAPHQL_COST_PER_MINUTE`); shared through Redis with `REDIS_URL`. */
-  let budget: CostBudget | undefined;
+  let budget: ViewerBudget | undefined;
   const log = new EventLog(dataSource);
   try {
     const sqlWriter = (writer = openSqlWriter(config.database, { orderedAnnouncements: config.redisUrl !== undefined }));
@@ -80,9 +80,9 @@ export async function start(config: Config, logger: Logger = createLogger(config
     queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
     // Keyed by token id under the deployment's channel name: token ids are per database.
-    const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined
-      : config.redisUrl ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
-      : new LocalCostBudget(config.graphql.costPerMinute));
+    const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
+      ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
+      : new LocalCostBudget(config.graphql.costPerMinute)));
     if (ownBudget) opened.push(() => ownBudget.close());
     const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,

@@ -102,12 +102,14 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
   let server: TestServer;
   let tokenA: string;
   let tokenB: string;
+  let tokenC: string;
   beforeAll(async () => {
     server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: String(PER_MINUTE) });
     const studio = await server.addStudio({ name: 'Budget Studio' });
     const tokens = new TokenService(server.app.dataSource);
     tokenA = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'A' })).token;
     tokenB = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'B' })).token;
+    tokenC = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'C' })).token;
   });
   afterAll(async () => {
     await disposeClients();
@@ -146,6 +148,32 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     await fine.done;
     expect(fine.results).toEqual([{ data: { occupancy: { total: 0 } } }]);
     expect(await Promise.race([client.closed, new Promise((resolve) => setTimeout(resolve, 100, 'open'))])).toBe('open');
+  });
+
+  it('when a token keeps sending after a 429, then it is answered 429 before its body is even parsed, until Retry-After', async () => {
+    const { refusal } = await spend(server.app.url, tokenA);
+    expect(refusal.status).toBe(429);
+    const response = await fetch(`${server.app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` }, body: '{"query": not json',
+    });
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/query budget is used up/), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) } }] });
+  });
+
+  it('when a token sends queries over the cost limit again and again, then each is charged the limit, and the budget runs out', async () => {
+    const tooCostly = `{ ${Array.from({ length: 10 }, (_, i) => `o${i}: occupancy { total }`).join(' ')} }`;
+    let refused = 0;
+    for (let i = 0; i < 14; i += 1) {
+      const answer = await post(server.app.url, tokenC, tooCostly);
+      expect([400, 429]).toContain(answer.status);
+      if (answer.status === 400) expect(answer.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+      else refused += 1;
+    }
+    // 14 x 10,000 > 120,000 and what refilled meanwhile: the last ones (or a cheap query after them) meet the budget.
+    const cheap = await post(server.app.url, tokenC, '{ studios { id } }');
+    expect(refused + (cheap.status === 429 ? 1 : 0)).toBeGreaterThan(0);
+    expect((await post(server.app.url, tokenB, '{ studios { id } }')).status).toBe(200);
   });
 });
 

@@ -20,22 +20,65 @@ export interface CostBudget {
   close(): Promise<void>;
 }
 
+/** Refusals remembered per instance before the oldest are dropped. */
+const REFUSALS_KEPT = 10_000;
+
 /**
- * Charges `viewer` for an operation of `cost` points; undefined when charged (or not budgeted),
- * otherwise the RATE_LIMITED error to answer with (HTTP 429, `Retry-After` in whole seconds, and
- * `retryAfterSeconds` in its extensions for WebSocket clients, which see no headers).
+ * The budget as the GraphQL transports use it: per viewer, and with each refusal remembered until
+ * its `Retry-After` has passed, so that a token hammering the API while over budget is answered 429
+ * before its request is even parsed (parsing and validating a large query is work too).
  *
  * The bootstrap `ADMIN_TOKEN` (no token id) is not budgeted: it is the operator's, not handed to
  * partners, and must work during an incident — when everything else may be over budget. Its
  * queries still obey the per-query limits.
  */
-export async function chargeViewer(budget: CostBudget | undefined, viewer: Viewer, cost: number): Promise<GraphQLError | undefined> {
-  if (!budget || viewer.tokenId === null || cost <= 0) return undefined;
-  const waitMs = await budget.charge(String(viewer.tokenId), cost);
-  if (waitMs <= 0) return undefined;
+export class ViewerBudget {
+  /** Token id -> until when (epoch ms) its last refusal holds. */
+  private readonly refusedUntil = new Map<number, number>();
+
+  constructor(
+    private readonly budget: CostBudget,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The RATE_LIMITED error when `viewer` was refused and its `Retry-After` has not passed yet (no I/O); else undefined. */
+  refused(viewer: Viewer): GraphQLError | undefined {
+    if (viewer.tokenId === null) return undefined;
+    const until = this.refusedUntil.get(viewer.tokenId);
+    if (until === undefined) return undefined;
+    const waitMs = until - this.now();
+    if (waitMs > 0) return rateLimited(waitMs);
+    this.refusedUntil.delete(viewer.tokenId);
+    return undefined;
+  }
+
+  /**
+   * Charges `viewer` for an operation of `cost` points; undefined when charged (or not budgeted),
+   * otherwise the RATE_LIMITED error to answer with (HTTP 429, `Retry-After` in whole seconds, and
+   * `retryAfterSeconds` in its extensions for WebSocket clients, which see no headers).
+   */
+  async charge(viewer: Viewer, cost: number): Promise<GraphQLError | undefined> {
+    if (viewer.tokenId === null || cost <= 0) return undefined;
+    const waitMs = await this.budget.charge(String(viewer.tokenId), cost);
+    if (waitMs <= 0) return undefined;
+    if (this.refusedUntil.size >= REFUSALS_KEPT) this.refusedUntil.clear();
+    this.refusedUntil.set(viewer.tokenId, this.now() + waitMs);
+    return rateLimited(waitMs, cost);
+  }
+
+  close(): Promise<void> {
+    return this.budget.close();
+  }
+}
+
+function rateLimited(waitMs: number, cost?: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return new GraphQLError(`this token's query budget is used up for now: this operation costs ${cost} points; retry in ${seconds} s (or send cheaper queries)`, {
-    extensions: { code: ErrorCode.RATE_LIMITED, cost, retryAfterSeconds: seconds, http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) } },
+  const what = cost === undefined ? 'this token was refused moments ago' : `this operation costs ${cost} points`;
+  return new GraphQLError(`this token's query budget is used up for now: ${what}; retry in ${seconds} s (or send cheaper queries)`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED, ...(cost === undefined ? {} : { cost }), retryAfterSeconds: seconds,
+      http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) },
+    },
   });
 }
 

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createContext, type GraphQLContext } from './context.js';
-import { chargeViewer, type CostBudget } from './cost-budget.js';
+import type { ViewerBudget } from './cost-budget.js';
 import {
   DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError,
 } from './errors.js';
@@ -39,7 +39,7 @@ export interface GraphQLHandlerOptions {
    * Cost points per token (`GRAPHQL_COST_PER_MINUTE`), charged with each operation's estimated
    * cost before it runs; over budget: 429 RATE_LIMITED with `Retry-After`. Absent: no budget.
    */
-  readonly budget?: CostBudget;
+  readonly budget?: ViewerBudget;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -77,7 +77,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     // it would send, `no-store`, is set below instead.
     plugins: [
       ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket,
-      queryLimitsPlugin<GraphQLContext>(limits, (context, { cost }) => chargeViewer(budget, context.viewer, cost)),
+      queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => budget?.charge(context.viewer, cost)),
       logInternalErrors, databaseUnavailable,
     ],
   });
@@ -111,6 +111,12 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
       }
       const authenticated = viewer;
+      // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
+      const refused = budget?.refused(viewer);
+      if (refused) {
+        const { code, http: _http, ...rest } = refused.extensions;
+        return sendGraphQLError(req, res, 429, code as ErrorCode, refused.message, { 'retry-after': String(rest['retryAfterSeconds']), ...unread }, rest);
+      }
 
       let body: unknown;
       if (method === 'POST') {
@@ -231,8 +237,9 @@ function sendGraphQLError(
   code: ErrorCode,
   message: string,
   headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
 ): void {
-  const text = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const text = JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
   const mediaType = req.headers.accept?.toLowerCase().includes(GRAPHQL_RESPONSE_JSON) ? GRAPHQL_RESPONSE_JSON : 'application/json';
   res.writeHead(status, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

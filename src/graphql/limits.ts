@@ -156,7 +156,8 @@ export function queryLimitsPlugin<TContext extends object>(
   limits: QueryLimits = {},
   /**
    * Called with every measured operation that is within the limits, before it runs (the per-token
-   * budget, cost-budget.ts); a GraphQLError it resolves to refuses the operation.
+   * budget, cost-budget.ts); a GraphQLError it resolves to refuses the operation. An operation
+   * refused as QUERY_TOO_COMPLEX is charged the cost limit (and refused as such, whatever it resolves to).
    */
   charge?: (context: TContext, measure: QueryMeasure) => Promise<GraphQLError | undefined>,
 ): ApolloServerPlugin<TContext> {
@@ -176,7 +177,17 @@ export function queryLimitsPlugin<TContext extends object>(
           const key = `${operation.name?.value ?? ''}\0${JSON.stringify(costVariables(document).map((name) => variables[name]))}`;
           let measure = known.get(key);
           if (!measure) {
-            measure = enforceLimits(schema, document, operation, request.variables, limits);
+            try {
+              measure = enforceLimits(schema, document, operation, request.variables, limits);
+            } catch (error) {
+              // Measuring a query refused for its cost was work too (a second for 5,000 aliases on a
+              // busy machine): it is charged the limit, so that sending such queries again and again
+              // runs into the budget like anything else.
+              if (error instanceof GraphQLError && error.extensions['code'] === ErrorCode.QUERY_TOO_COMPLEX) {
+                await charge?.(contextValue, { depth: 0, cost: limits.maxCost ?? DEFAULT_MAX_COST });
+              }
+              throw error;
+            }
             if (known.size >= MEASURES_PER_DOCUMENT) known.clear();
             known.set(key, measure);
           }

@@ -14,7 +14,7 @@ import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscri
 import { createContext } from './context.js';
 import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError } from './errors.js';
 import { enforceLimits, type QueryLimits } from './limits.js';
-import { chargeViewer, type CostBudget } from './cost-budget.js';
+import type { ViewerBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
   readonly schema: GraphQLSchema;
@@ -32,7 +32,7 @@ export interface SubscriptionServerOptions {
   /** The same depth and cost limits as over HTTP (limits.ts). */
   readonly limits?: QueryLimits;
   /** The same per-token budget as over HTTP: each `subscribe` is charged its cost once, when it comes. */
-  readonly budget?: CostBudget;
+  readonly budget?: ViewerBudget;
   /** Time a socket has to send `connection_init`, else it is closed with 4408. @default 3000 (ms) */
   readonly connectionInitTimeoutMs?: number;
   /** How often the tokens of open connections are checked again; revoked ones are closed with 4403. @default 5000 (ms) */
@@ -353,7 +353,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
       const prepared = prepare(message.payload);
       const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
-      const refused = cost === undefined || !connection.viewer ? undefined : await chargeViewer(budget, connection.viewer, cost);
+      const refused = cost === undefined || !connection.viewer ? undefined : await budget?.charge(connection.viewer, cost);
       if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
       // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
       if (message.id in ctx.subscriptions) return connection.handle!(message);
