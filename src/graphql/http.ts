@@ -3,7 +3,7 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
@@ -60,6 +60,8 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
   const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget } = options;
+  // An outage fails every request: one warning per interval, with a count, not one per request.
+  const outage = new RepeatedLog(logger.child({ component: 'graphql' }));
   const server = new ApolloServer<GraphQLContext>({
     schema,
     // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
@@ -78,7 +80,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     plugins: [
       ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket,
       queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => budget?.charge(context.viewer, cost)),
-      logInternalErrors, databaseUnavailable,
+      logInternalErrors(outage), databaseUnavailable,
     ],
   });
   await server.start();
@@ -102,7 +104,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         viewer = await authenticate(match[1]!);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
-        log.warn({ err: error }, 'could not check a bearer token: the database is unavailable');
+        outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
         return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
           'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
         });
@@ -183,21 +185,23 @@ const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Internal errors reach the log with the request id; the client sees them masked. */
-const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {
+/**
+ * Internal errors reach the log with the request id; the client sees them masked. An unavailable
+ * database is one cause with many symptoms: `outage` writes it once per interval, with a count.
+ */
+const logInternalErrors = (outage: RepeatedLog): ApolloServerPlugin<GraphQLContext> => ({
   async requestDidStart() {
     return {
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
           if (isClientError(error)) continue;
-          // An outage is one cause with many symptoms: a warning, without a stack per field.
-          if (causedByUnavailableDatabase(error)) contextValue.log.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
+          if (causedByUnavailableDatabase(error)) outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql: the database is unavailable (answering 503)');
           else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
         }
       },
     };
   },
-};
+});
 
 /**
  * An answer with a SERVICE_UNAVAILABLE error (the database could not serve a field) is a 503 with

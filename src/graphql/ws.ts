@@ -6,7 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
@@ -178,6 +178,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
   } = options;
   const log = logger.child({ component: 'ws' });
+  /** An unavailable database fails every operation: one warning per interval, with a count. */
+  const outage = new RepeatedLog(log);
   // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
   const wss = new WebSocketServer({
     noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: false,
@@ -200,7 +202,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const format = (error: GraphQLError, errorLog: Logger): GraphQLFormattedError => {
     const formatted = error.toJSON();
     if (!isClientError(formatted) && causedByUnavailableDatabase(error)) {
-      errorLog.warn({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed: the database is unavailable');
+      outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql over WebSocket: the database is unavailable');
       return unavailableError(formatted);
     }
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
