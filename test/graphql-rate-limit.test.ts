@@ -103,6 +103,7 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
   let tokenA: string;
   let tokenB: string;
   let tokenC: string;
+  let tokenD: string;
   beforeAll(async () => {
     server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: String(PER_MINUTE) });
     const studio = await server.addStudio({ name: 'Budget Studio' });
@@ -110,6 +111,7 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     tokenA = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'A' })).token;
     tokenB = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'B' })).token;
     tokenC = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'C' })).token;
+    tokenD = (await tokens.create({ role: 'partner', studios: [studio.id], name: 'D' })).token;
   });
   afterAll(async () => {
     await disposeClients();
@@ -161,7 +163,7 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/query budget is used up/), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) } }] });
   });
 
-  it('when a token sends queries over the cost limit again and again, then each is charged the limit, and the budget runs out', async () => {
+  it('when a token sends queries over the cost limit again and again, then each is charged its cost, and the budget runs out', async () => {
     const tooCostly = `{ ${Array.from({ length: 10 }, (_, i) => `o${i}: occupancy { total }`).join(' ')} }`;
     let refused = 0;
     for (let i = 0; i < 14; i += 1) {
@@ -174,6 +176,18 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     const cheap = await post(server.app.url, tokenC, '{ studios { id } }');
     expect(refused + (cheap.status === 429 ? 1 : 0)).toBeGreaterThan(0);
     expect((await post(server.app.url, tokenB, '{ studios { id } }')).status).toBe(200);
+  });
+
+  it('when a token sends the 4,900-alias occupancy query twice, then both are QUERY_TOO_COMPLEX and the token waits most of a minute', async () => {
+    const huge = `{ ${Array.from({ length: 4900 }, (_, i) => `o${i}: occupancy { total }`).join(' ')} }`;
+    for (let i = 0; i < 2; i += 1) {
+      const answer = await post(server.app.url, tokenD, huge);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    }
+    const next = await post(server.app.url, tokenD, '{ studios { id } }');
+    expect(next.status).toBe(429);
+    expect(Number(next.retryAfter)).toBeGreaterThanOrEqual(30);
   });
 });
 

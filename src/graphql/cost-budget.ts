@@ -11,6 +11,8 @@ import { ErrorCode } from './errors.js';
  * not fit is refused (RATE_LIMITED, HTTP 429 with `Retry-After`) and costs nothing.
  */
 export interface CostBudget {
+  /** Points per minute, and the most a key can hold. */
+  readonly perMinute: number;
   /**
    * Takes `cost` points from the budget of `key` (a token id, never a token). Resolves 0 when they
    * were taken, otherwise the ms until that many will be there (and nothing is taken).
@@ -53,13 +55,14 @@ export class ViewerBudget {
   }
 
   /**
-   * Charges `viewer` for an operation of `cost` points; undefined when charged (or not budgeted),
-   * otherwise the RATE_LIMITED error to answer with (HTTP 429, `Retry-After` in whole seconds, and
-   * `retryAfterSeconds` in its extensions for WebSocket clients, which see no headers).
+   * Charges `viewer` for an operation of `cost` points (at most a minute's worth: more could never
+   * be granted); undefined when charged (or not budgeted), otherwise the RATE_LIMITED error to answer
+   * with (HTTP 429, `Retry-After` in whole seconds, and `retryAfterSeconds` in its extensions for
+   * WebSocket clients, which see no headers).
    */
   async charge(viewer: Viewer, cost: number): Promise<GraphQLError | undefined> {
     if (viewer.tokenId === null || cost <= 0) return undefined;
-    const waitMs = await this.budget.charge(String(viewer.tokenId), cost);
+    const waitMs = await this.budget.charge(String(viewer.tokenId), Math.min(cost, this.budget.perMinute));
     if (waitMs <= 0) return undefined;
     if (this.refusedUntil.size >= REFUSALS_KEPT) this.refusedUntil.clear();
     this.refusedUntil.set(viewer.tokenId, this.now() + waitMs);
@@ -100,7 +103,7 @@ export class LocalCostBudget implements CostBudget {
 
   constructor(
     /** Points per minute, and the most a bucket holds. */
-    private readonly perMinute: number,
+    readonly perMinute: number,
     private readonly now: () => number = Date.now,
   ) {
     if (!(perMinute > 0)) throw new RangeError(`perMinute must be positive, got ${perMinute}`);
@@ -183,12 +186,14 @@ export class RedisCostBudget implements CostBudget {
   private readonly redis: Redis;
   private readonly local: LocalCostBudget;
   private readonly logger: Logger;
+  readonly perMinute: number;
   private downUntil = 0;
   private down = false;
   private closed = false;
 
   constructor(private readonly options: RedisCostBudgetOptions) {
     this.logger = options.logger.child({ component: 'graphql-cost-budget' });
+    this.perMinute = options.perMinute;
     this.local = new LocalCostBudget(options.perMinute);
     // No offline queue: a charge while disconnected fails at once and falls back to the local budget.
     this.redis = new Redis(options.url, {

@@ -157,7 +157,7 @@ export function queryLimitsPlugin<TContext extends object>(
   /**
    * Called with every measured operation that is within the limits, before it runs (the per-token
    * budget, cost-budget.ts); a GraphQLError it resolves to refuses the operation. An operation
-   * refused as QUERY_TOO_COMPLEX is charged the cost limit (and refused as such, whatever it resolves to).
+   * refused as QUERY_TOO_COMPLEX is charged its measured cost (and refused as such, whatever it resolves to).
    */
   charge?: (context: TContext, measure: QueryMeasure) => Promise<GraphQLError | undefined>,
 ): ApolloServerPlugin<TContext> {
@@ -180,11 +180,13 @@ export function queryLimitsPlugin<TContext extends object>(
             try {
               measure = enforceLimits(schema, document, operation, request.variables, limits);
             } catch (error) {
-              // Measuring a query refused for its cost was work too (a second for 5,000 aliases on a
-              // busy machine): it is charged the limit, so that sending such queries again and again
-              // runs into the budget like anything else.
+              // Parsing, validating and measuring a query refused for its cost was work too (a second or
+              // two for 5,000 aliases on a busy machine): it is charged what it asked for (the budget
+              // takes at most a minute's worth), so that sending such queries again and again runs into
+              // the budget — and then into the 429 answered before parsing — rather than the event loop.
               if (error instanceof GraphQLError && error.extensions['code'] === ErrorCode.QUERY_TOO_COMPLEX) {
-                await charge?.(contextValue, { depth: 0, cost: limits.maxCost ?? DEFAULT_MAX_COST });
+                const measured = error.extensions['measured'];
+                await charge?.(contextValue, { depth: 0, cost: typeof measured === 'number' ? measured : limits.maxCost ?? DEFAULT_MAX_COST });
               }
               throw error;
             }
