@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import net from 'node:net';
 import { parse } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DEFAULT_MAX_COST, QUERY_COSTS, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, MAX_QUERY_TOKENS, QUERY_COSTS, queryCost } from '../src/graphql/limits.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -111,6 +111,13 @@ describe.each(databaseKinds())('/graphql cost over HTTP and WebSocket (%s)', (ki
     const plain = await post(server, { query: pages });
     expect(plain.status).toBe(200);
     expect(plain.body.errors).toBeUndefined();
+  });
+
+  it(`when a query has more than ${MAX_QUERY_TOKENS} tokens, then GRAPHQL_PARSE_FAILED before it is validated or costed`, async () => {
+    const huge = `{ ${Array.from({ length: 12_000 }, (_, i) => `s${i}: studios { id }`).join(' ')} }`;
+    const answer = await post(server, { query: huge });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/Document contains more (than|that) 50000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
   });
 
   it('when the 4,900-alias query comes over WebSocket, then that operation gets QUERY_TOO_COMPLEX and the socket stays open', async () => {

@@ -13,7 +13,7 @@ import {
   DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError,
 } from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
-import { queryLimitsPlugin, type QueryLimits } from './limits.js';
+import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from './limits.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */
@@ -66,6 +66,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     schema,
     // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
     persistedQueries: false,
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     introspection,
     includeStacktraceInErrorResponses: development,
     // An error caused by the database being unavailable is SERVICE_UNAVAILABLE (503, see

@@ -42,6 +42,13 @@ export interface QueryLimits {
   readonly maxNodes?: number;
 }
 
+/**
+ * The most lexical tokens a query document may have; parsing stops there (GRAPHQL_PARSE_FAILED,
+ * "Document contains more that 50000 tokens", graphql-js's wording), before validation and costing. A query within the
+ * node limit below needs fewer (a field with an alias is 3 to 5 tokens); a 1 MB body of aliases would
+ * otherwise hold the event loop for seconds in parsing and validation alone.
+ */
+export const MAX_QUERY_TOKENS = 50_000;
 export const DEFAULT_MAX_DEPTH = 10;
 export const DEFAULT_MAX_COST = 10_000;
 export const DEFAULT_MAX_NODES = 10_000;

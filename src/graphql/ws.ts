@@ -13,7 +13,7 @@ import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, 
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from './context.js';
 import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError } from './errors.js';
-import { enforceLimits, type QueryLimits } from './limits.js';
+import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from './limits.js';
 import type { ViewerBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
@@ -235,7 +235,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, { maxTokens: MAX_QUERY_TOKENS });
     } catch (error) {
       return [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
     }
