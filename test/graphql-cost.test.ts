@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import net from 'node:net';
 import { parse } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DEFAULT_MAX_COST, MAX_QUERY_TOKENS, QUERY_COSTS, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, MAX_QUERY_TOKENS, MAX_STATS_BUCKETS, QUERY_COSTS, queryCost } from '../src/graphql/limits.js';
+import { MAX_BUCKETS } from '../src/domains/stats/time-buckets.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -47,6 +48,7 @@ describe('query cost (limits.ts)', () => {
   });
 
   it('when a statistics query covers a longer range, then it costs more (rows scanned and buckets)', () => {
+    expect(MAX_STATS_BUCKETS).toBe(MAX_BUCKETS);
     const week = cost(`{ visitStats(range: ${WEEK}) { count } }`);
     const year = cost(`{ visitStats(range: ${YEAR}) { count } }`);
     expect(week).toBeGreaterThan(QUERY_COSTS.aggregate);

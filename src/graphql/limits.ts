@@ -44,9 +44,10 @@ export interface QueryLimits {
 
 /**
  * The most lexical tokens a query document may have; parsing stops there (GRAPHQL_PARSE_FAILED,
- * "Document contains more that 50000 tokens", graphql-js's wording), before validation and costing. A query within the
- * node limit below needs fewer (a field with an alias is 3 to 5 tokens); a 1 MB body of aliases would
- * otherwise hold the event loop for seconds in parsing and validation alone.
+ * "Document contains more that 50000 tokens", graphql-js's wording), before validation and
+ * costing. A query within the node limit below needs fewer (a field with an alias is 3 to 5
+ * tokens); a 1 MB body of aliases would otherwise hold the event loop for seconds in parsing and
+ * validation alone.
  */
 export const MAX_QUERY_TOKENS = 50_000;
 export const DEFAULT_MAX_DEPTH = 10;
@@ -89,8 +90,8 @@ export const QUERY_COSTS = {
 } as const;
 
 const DAY_MS = 86_400_000;
-/** The most buckets a statistics answer holds (time-buckets.ts `MAX_BUCKETS`, repeated for the same reason as above). */
-const MAX_STATS_BUCKETS = 2000;
+/** The most buckets a statistics answer holds (time-buckets.ts `MAX_BUCKETS`, repeated for the same reason as above; a test keeps the two equal). */
+export const MAX_STATS_BUCKETS = 2000;
 const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS };
 
 /**
