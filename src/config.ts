@@ -28,6 +28,8 @@ export interface Config {
   readonly http: HttpConfig;
   /** Subscriptions over WebSocket (`/graphql`, protocol `graphql-transport-ws`). */
   readonly realtime: RealtimeConfig;
+  /** GraphQL queries over HTTP and WebSocket. */
+  readonly graphql: GraphQLConfig;
   /** Hydration of records from the upstream Open API (src/upstream/hydration/). */
   readonly hydration: HydrationConfig;
   /** `ADMIN_TOKEN`: bootstrap admin bearer token for the API. */
@@ -140,6 +142,19 @@ export interface HttpConfig {
    * it. @default 16384, or 80% of the process's open-file limit when that is lower
    */
   readonly maxConnections: number;
+}
+
+/** Settings of GraphQL over HTTP and WebSocket. */
+export interface GraphQLConfig {
+  /**
+   * `GRAPHQL_COST_PER_MINUTE`: query cost points (src/graphql/limits.ts) each token may spend per
+   * minute, over HTTP and WebSocket together; at most a minute's worth at once, refilled
+   * continuously. Over it: HTTP 429 RATE_LIMITED with `Retry-After`. With `REDIS_URL` one budget for
+   * all instances, otherwise per instance. `0` turns the budget off. Not charged: the bootstrap
+   * `ADMIN_TOKEN`. At least the per-query limit (10000), or the largest queries could never run.
+   * @default 200000 (points per minute)
+   */
+  readonly costPerMinute: number;
 }
 
 /** Settings of the subscription server and of the fan-out of committed events. */
@@ -358,6 +373,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       maxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 100_000),
       maxSocketsPerToken: int('WS_MAX_SOCKETS_PER_TOKEN', 500, 1, 1_000_000),
     },
+    graphql: {
+      costPerMinute: costPerMinute(int('GRAPHQL_COST_PER_MINUTE', DEFAULT_COST_PER_MINUTE, 0, 1_000_000_000), problems),
+    },
     hydration: {
       enabled: bool('HYDRATION_ENABLED', true),
       concurrency: int('HYDRATION_CONCURRENCY', 8, 1, 256),
@@ -488,6 +506,19 @@ function parseRedisUrl(raw: string | undefined, problems: string[]): string | un
   if (raw === undefined || raw === '') return undefined;
   if (!/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must start with redis:// or rediss://');
   return raw;
+}
+
+/** `GRAPHQL_COST_PER_MINUTE` when unset. */
+export const DEFAULT_COST_PER_MINUTE = 200_000;
+/** The smallest budget that is not 0 (off): the per-query cost limit (limits.ts `DEFAULT_MAX_COST`). */
+const MIN_COST_PER_MINUTE = 10_000;
+
+function costPerMinute(value: number, problems: string[]): number {
+  if (value !== 0 && value < MIN_COST_PER_MINUTE) {
+    problems.push(`GRAPHQL_COST_PER_MINUTE must be 0 (off) or at least ${MIN_COST_PER_MINUTE} (the per-query cost limit), got ${value}`);
+    return DEFAULT_COST_PER_MINUTE;
+  }
+  return value;
 }
 
 /** The default Redis channel of committed events. */

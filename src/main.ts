@@ -7,6 +7,7 @@ import { openDatabase, pingDataSource } from './db/database.js';
 import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
+import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
@@ -82,6 +83,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let queueWriter: SqlWriter;
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
   let limiters: RateLimiterRegistry;
+  /** Query cost points per token (`GRAPHQL_COST_PER_MINUTE`); shared through Redis with `REDIS_URL`. */
+  let budget: ViewerBudget | undefined;
   const log = new EventLog(dataSource);
   try {
     const sqlWriter = (writer = openSqlWriter(config.database, {
@@ -96,12 +99,18 @@ export async function start(config: Config, logger: Logger = createLogger(config
     if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
     queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
+    // Keyed by token id under the deployment's channel name: token ids are per database.
+    const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
+      ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
+      : new LocalCostBudget(config.graphql.costPerMinute)));
+    if (ownBudget) opened.push(() => ownBudget.close());
     const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,
       development: config.nodeEnv === 'development',
       logger,
       authenticate: (token) => tokens.authenticate(token, config.adminToken),
       dataSource,
+      ...(ownBudget ? { budget: ownBudget } : {}),
     }));
     opened.push(() => handler.stop());
     feed = config.redisUrl
@@ -130,6 +139,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       maxQueued: config.realtime.maxQueuedEvents, maxBufferedBytes: config.realtime.maxBufferedBytes,
     },
     development: config.nodeEnv === 'development',
+    ...(budget ? { budget } : {}),
     connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
     tokenRecheckMs: config.realtime.tokenRecheckMs,
     maxSubscriptionsPerSocket: config.realtime.maxSubscriptionsPerSocket,
@@ -246,6 +256,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       await started.stop();
       await limiters.close();
       await graphql.stop();
+      await budget?.close();
       await feed.close();
       if (queueWriter !== writer) await queueWriter.close();
       await writer.close();

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
         redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000,
         maxSubscriptionsPerSocket: 100, maxSocketsPerToken: 500,
       },
+      graphql: { costPerMinute: 200_000 },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
       adminToken: undefined,
       nodeEnv: 'production',

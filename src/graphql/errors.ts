@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ReadTimeoutError, isReadTimeout } from '../db/read-timeout.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 /**
  * The codes a client may see in `errors[].extensions.code`. Apollo's own client-error codes are
@@ -106,5 +107,31 @@ export function maskInternalError(formatted: GraphQLFormattedError, error?: unkn
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: known?.code ?? ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+/**
+ * True when `error` (what a resolver threw, or the GraphQLError around it) was caused by the
+ * database being unavailable. graphql-js wraps a thrown value that is not an `Error` of its realm
+ * (a driver's error from another VM context, as under Jest) in a `NonErrorThrown` holding it as `thrownValue`.
+ */
+export function causedByUnavailableDatabase(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
+  if (!(error instanceof GraphQLError)) return false;
+  const original = error.originalError as (Error & { thrownValue?: unknown }) | undefined;
+  return isDatabaseUnavailable(original) || (original !== undefined && isDatabaseUnavailable(original.thrownValue));
+}
+
+/** `Retry-After` of a 503 for a database that cannot answer, in seconds: long enough not to hammer it, short enough for a failover. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+export const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable right now: retry later';
+
+/** What a client sees of an error whose cause is the database being unavailable: SERVICE_UNAVAILABLE, never the driver's words. */
+export function unavailableError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: DATABASE_UNAVAILABLE_MESSAGE,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
   };
 }

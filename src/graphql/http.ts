@@ -3,13 +3,17 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createContext, type GraphQLContext } from './context.js';
-import { ErrorCode, clientError, isClientError, maskInternalError } from './errors.js';
+import type { ViewerBudget } from './cost-budget.js';
+import {
+  DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError, withKnownCode,
+} from './errors.js';
 import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
-import { queryLimitsPlugin, type QueryLimits } from './limits.js';
+import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from './limits.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */
@@ -31,6 +35,11 @@ export interface GraphQLHandlerOptions {
    * QUERY_TOO_COMPLEX). @default depth 10, cost 10000 (see limits.ts)
    */
   readonly limits?: QueryLimits;
+  /**
+   * Cost points per token (`GRAPHQL_COST_PER_MINUTE`), charged with each operation's estimated
+   * cost before it runs; over budget: 429 RATE_LIMITED with `Retry-After`. Absent: no budget.
+   */
+  readonly budget?: ViewerBudget;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -50,24 +59,33 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * instead of Apollo's CDN-hosted landing page.
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {} } = options;
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget } = options;
+  // An outage fails every request: one warning per interval, with a count, not one per request.
+  const outage = new RepeatedLog(logger.child({ component: 'graphql' }));
   const server = new ApolloServer<GraphQLContext>({
     schema,
     // No automatic persisted queries: their hash-mismatch error carries no code and would be masked.
     persistedQueries: false,
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     introspection,
     // Apollo's own defaults follow `nodeEnv` (else process.env.NODE_ENV): tied to our flag, so that
     // config.ts alone decides what a client may see.
     nodeEnv: development ? 'development' : 'production',
     includeStacktraceInErrorResponses: development,
-    ...(development ? {} : { formatError: maskInternalError }),
+    // An error caused by the database being unavailable is SERVICE_UNAVAILABLE (503, see
+    // databaseUnavailable below) in both modes; anything else unknown is masked outside development.
+    formatError: (formatted, error) => (!isClientError(formatted) && causedByUnavailableDatabase(error) ? unavailableError(formatted) : development ? withKnownCode(formatted, error) : maskInternalError(formatted, error)),
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
     // Apollo's cache-control plugin hooks every field resolver (willResolveField) to compute a cache
     // policy; with no cache hints in this schema that policy is always "uncacheable", so the header
     // it would send, `no-store`, is set below instead.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, queryLimitsPlugin<GraphQLContext>(limits), logInternalErrors],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket,
+      queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => budget?.charge(context.viewer, cost)),
+      logInternalErrors(outage), databaseUnavailable,
+    ],
   });
   await server.start();
 
@@ -75,6 +93,36 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     async handle(req, res, log) {
       const method = (req.method ?? 'GET').toUpperCase();
       if (method === 'GET' && prefersHtml(req.headers.accept)) return sendIde(res);
+
+      // The token before the body: a caller without a valid token gets its 401 without a byte of its
+      // body read or buffered. A body left unread closes the connection after the answer.
+      const unread: Record<string, string> = method !== 'GET' && method !== 'HEAD' ? { connection: 'close' } : {};
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      if (!match) {
+        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', {
+          'www-authenticate': 'Bearer', ...unread,
+        });
+      }
+      let viewer: Viewer | undefined;
+      try {
+        viewer = await authenticate(match[1]!);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
+        return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
+          'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
+        });
+      }
+      if (!viewer) {
+        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+      }
+      const authenticated = viewer;
+      // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
+      const refused = budget?.refused(viewer);
+      if (refused) {
+        const { code, http: _http, ...rest } = refused.extensions;
+        return sendGraphQLError(req, res, 429, code as ErrorCode, refused.message, { 'retry-after': String(rest['retryAfterSeconds']), ...unread }, rest);
+      }
 
       let body: unknown;
       if (method === 'POST') {
@@ -107,13 +155,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const query = url.indexOf('?');
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => {
-          const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-          if (!match) throw clientError(ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', 401);
-          const viewer = await authenticate(match[1]!);
-          if (!viewer) throw clientError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', 401);
-          return createContext(log, viewer, dataSource);
-        },
+        context: async () => createContext(log, authenticated, dataSource),
       });
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -147,14 +189,37 @@ const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Internal errors reach the log with the request id; the client sees them masked. */
-const logInternalErrors: ApolloServerPlugin<GraphQLContext> = {
+/**
+ * Internal errors reach the log with the request id; the client sees them masked. An unavailable
+ * database is one cause with many symptoms: `outage` writes it once per interval, with a count.
+ */
+const logInternalErrors = (outage: RepeatedLog): ApolloServerPlugin<GraphQLContext> => ({
   async requestDidStart() {
     return {
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
-          if (!isClientError(error)) contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
+          if (isClientError(error)) continue;
+          if (causedByUnavailableDatabase(error)) outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql: the database is unavailable (answering 503)');
+          else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
         }
+      },
+    };
+  },
+});
+
+/**
+ * An answer with a SERVICE_UNAVAILABLE error (the database could not serve a field) is a 503 with
+ * `Retry-After`, whatever data the other fields got: the client should retry the whole operation,
+ * and a 200 would tell caches and monitors that all is well.
+ */
+const databaseUnavailable: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        if (!response.body.singleResult.errors?.some((error) => error.extensions?.['code'] === ErrorCode.SERVICE_UNAVAILABLE)) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       },
     };
   },
@@ -180,8 +245,9 @@ function sendGraphQLError(
   code: ErrorCode,
   message: string,
   headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
 ): void {
-  const text = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const text = JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
   const mediaType = req.headers.accept?.toLowerCase().includes(GRAPHQL_RESPONSE_JSON) ? GRAPHQL_RESPONSE_JSON : 'application/json';
   res.writeHead(status, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

@@ -26,10 +26,11 @@ export interface QueryLimits {
    */
   readonly maxDepth?: number;
   /**
-   * Highest estimated cost allowed, roughly the number of values the answer can hold: every field
-   * costs 1, and a list multiplies what is selected inside it by its size — `first` or `last` when
-   * given, otherwise {@link DEFAULT_CONNECTION_COST_SIZE} for a connection and
-   * {@link DEFAULT_LIST_COST_SIZE} for any other list.
+   * Highest estimated cost allowed: the number of values the answer can hold plus the work of the
+   * fields that scan rather than read a page. Every field costs 1, and a list multiplies what is
+   * selected inside it by its size — `first` or `last` when given, otherwise
+   * {@link DEFAULT_CONNECTION_COST_SIZE} for a connection and {@link DEFAULT_LIST_COST_SIZE} for any
+   * other list; aggregates, `totalCount` and counts add their scan weight ({@link QUERY_COSTS}).
    * @default 10000
    */
   readonly maxCost?: number;
@@ -41,6 +42,14 @@ export interface QueryLimits {
   readonly maxNodes?: number;
 }
 
+/**
+ * The most lexical tokens a query document may have; parsing stops there (GRAPHQL_PARSE_FAILED,
+ * "Document contains more that 50000 tokens", graphql-js's wording), before validation and
+ * costing. A query within the node limit below needs fewer (a field with an alias is 3 to 5
+ * tokens); a 1 MB body of aliases would otherwise hold the event loop for seconds in parsing and
+ * validation alone.
+ */
+export const MAX_QUERY_TOKENS = 50_000;
 export const DEFAULT_MAX_DEPTH = 10;
 export const DEFAULT_MAX_COST = 10_000;
 export const DEFAULT_MAX_NODES = 10_000;
@@ -52,6 +61,58 @@ export const DEFAULT_MAX_NODES = 10_000;
 export const DEFAULT_CONNECTION_COST_SIZE = 20;
 /** The size any other list is costed at without `first`/`last`. */
 export const DEFAULT_LIST_COST_SIZE = 10;
+
+/**
+ * What the fields that scan cost, in the points of the cost limit (one point: one value of the
+ * answer). Declared on the fields with type-graphql's `complexity` option (the field's
+ * `extensions.complexity`, as graphql-query-complexity's `fieldExtensionsEstimator` reads it) and
+ * added by {@link costEstimator}; aliases add up, each alias being its own statement.
+ *
+ * Measured (bench/README.md, "Results"; 100k customers, 1M events): a page of 50 customers with
+ * their visits and contracts is 1,051 points and takes 1.3–1.8 ms of server time, about 1.5 µs a
+ * point. One aggregate statement takes 5 ms (`occupancy`: 4,900 aliases ran 25 s on SQLite) to
+ * 19 ms (`visitStats` of one studio-week, SQLite; 3.7 ms server and ~17 ms PostgreSQL time): 3,000
+ * to 12,000 points of page work. They are priced lower, at {@link QUERY_COSTS.aggregate}, so that
+ * one query still holds a dashboard's handful of aggregates (ten at most at the default limit, some
+ * 50–200 ms of work at that size), while 4,900 aliased ones (4.9 million) are refused; the per-token
+ * budget (cost-budget.ts) bounds how often.
+ */
+export const QUERY_COSTS = {
+  /**
+   * One GROUP BY or COUNT statement over a table, whatever it returns: `occupancy`, every
+   * `...Stats` query, `totalCount` of a connection (counted once per connection, not per row of its page).
+   */
+  aggregate: 1000,
+  /** Per day of a statistics `range`: the rows such a statement reads grow with the range (a year adds 3,650). */
+  statsDay: 10,
+  /** A count of one parent's children through an index (`Customer.visitCount`), per parent. */
+  childCount: 10,
+} as const;
+
+const DAY_MS = 86_400_000;
+/** The most buckets a statistics answer holds (time-buckets.ts `MAX_BUCKETS`, repeated for the same reason as above; a test keeps the two equal). */
+export const MAX_STATS_BUCKETS = 2000;
+const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS };
+
+/**
+ * The `complexity` of a statistics query (type-graphql `@Query({ complexity })`): one aggregate,
+ * plus {@link QUERY_COSTS.statsDay} per day of `range`, plus its buckets times what is selected in
+ * each — one per hour, day or week of the range for calendar groupings (`groupBy`, or DAY when the
+ * query has no `groupBy`), {@link DEFAULT_LIST_COST_SIZE} for the others (studios, types, classes).
+ */
+export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
+  return ({ args, childComplexity }) => {
+    const range = args['range'] as { from?: unknown; to?: unknown } | undefined;
+    const from = range?.from instanceof Date ? range.from.getTime() : NaN;
+    const to = range?.to instanceof Date ? range.to.getTime() : NaN;
+    // An invalid range is refused by the resolver before any SQL; it is costed as one day.
+    const span = Number.isFinite(from) && Number.isFinite(to) && to > from ? to - from : DAY_MS;
+    const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
+    const bucketMs = BUCKET_MS[grouping];
+    const buckets = bucketMs === undefined ? DEFAULT_LIST_COST_SIZE : Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1);
+    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + buckets * childComplexity;
+  };
+}
 
 /** What {@link enforceLimits} measured. */
 export interface QueryMeasure {
@@ -99,12 +160,20 @@ const MEASURES_PER_DOCUMENT = 100;
  * `@skip`/`@include` conditions): a client sending the same query with other ids is measured once.
  * A refusal is never kept; it is computed again, with the same answer.
  */
-export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits = {}): ApolloServerPlugin<TContext> {
+export function queryLimitsPlugin<TContext extends object>(
+  limits: QueryLimits = {},
+  /**
+   * Called with every measured operation that is within the limits, before it runs (the per-token
+   * budget, cost-budget.ts); a GraphQLError it resolves to refuses the operation. An operation
+   * refused as QUERY_TOO_COMPLEX is charged its measured cost (and refused as such, whatever it resolves to).
+   */
+  charge?: (context: TContext, measure: QueryMeasure) => Promise<GraphQLError | undefined>,
+): ApolloServerPlugin<TContext> {
   const measures = new WeakMap<DocumentNode, Map<string, QueryMeasure>>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, operation, request }) {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
           // Apollo answers OPERATION_RESOLUTION_FAILURE itself before this hook when none resolves.
           if (!operation) return;
           let known = measures.get(document);
@@ -114,10 +183,26 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits =
           }
           const variables = request.variables ?? {};
           const key = `${operation.name?.value ?? ''}\0${JSON.stringify(costVariables(document).map((name) => variables[name]))}`;
-          if (known.has(key)) return;
-          const measure = enforceLimits(schema, document, operation, request.variables, limits);
-          if (known.size >= MEASURES_PER_DOCUMENT) known.clear();
-          known.set(key, measure);
+          let measure = known.get(key);
+          if (!measure) {
+            try {
+              measure = enforceLimits(schema, document, operation, request.variables, limits);
+            } catch (error) {
+              // Parsing, validating and measuring a query refused for its cost was work too (a second or
+              // two for 5,000 aliases on a busy machine): it is charged what it asked for (the budget
+              // takes at most a minute's worth), so that sending such queries again and again runs into
+              // the budget — and then into the 429 answered before parsing — rather than the event loop.
+              if (error instanceof GraphQLError && error.extensions['code'] === ErrorCode.QUERY_TOO_COMPLEX) {
+                const measured = error.extensions['measured'];
+                await charge?.(contextValue, { depth: 0, cost: typeof measured === 'number' ? measured : limits.maxCost ?? DEFAULT_MAX_COST });
+              }
+              throw error;
+            }
+            if (known.size >= MEASURES_PER_DOCUMENT) known.clear();
+            known.set(key, measure);
+          }
+          const refused = await charge?.(contextValue, measure);
+          if (refused) throw refused;
         },
       };
     },
@@ -216,20 +301,61 @@ function pageSize(args: Record<string, unknown>): number | undefined {
   return sizes.length === 0 ? undefined : Math.max(0, ...sizes);
 }
 
+/** Per costing: the weights of the fields of a connection object (`totalCount`) met since its last connection field. */
+interface CostContext {
+  connectionWork: number;
+}
+
+/** A field's declared scan weight (`extensions.complexity`): a number, or a function as fieldExtensionsEstimator calls it. */
+function declaredComplexity(field: { readonly extensions?: Readonly<Record<string, unknown>> | null }): number | ((options: Parameters<ComplexityEstimator>[0]) => number | void) | undefined {
+  const complexity = field.extensions?.['complexity'];
+  return typeof complexity === 'number' || typeof complexity === 'function' ? (complexity as never) : undefined;
+}
+
 /**
  * Every field costs 1 plus what is selected inside it; a list (or a connection) multiplies the
  * inside by its size. `edges` and `nodes` of a connection are not multiplied again: the
  * connection field already was. Introspection lists count once: they hold the schema, not data.
+ *
+ * A field that declares a `complexity` (see {@link QUERY_COSTS}) is costed as graphql-query-complexity's
+ * `fieldExtensionsEstimator` would: a number is the field's own cost (in place of 1), added to what is
+ * selected inside it; a function gives the whole cost. On a connection object (`totalCount`) the number is added once to the connection
+ * rather than multiplied by its page size: the statement runs once per connection. This needs the
+ * context {@link queryCost} passes; without one it is multiplied (an overestimate).
  */
-export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+export const costEstimator: ComplexityEstimator = (options) => {
+  const { type, field, args, childComplexity } = options;
+  const context = options.context as CostContext | undefined;
   const named = getNamedType(field.type);
   if (type.name.startsWith('__') || named.name.startsWith('__')) return 1 + childComplexity;
+  const declared = declaredComplexity(field);
+  if (typeof declared === 'number' && context && isConnection(type)) {
+    context.connectionWork += declared;
+    return 1 + childComplexity;
+  }
+  if (typeof declared === 'number') return declared + childComplexity;
+  if (typeof declared === 'function') {
+    const cost = declared(options);
+    if (typeof cost === 'number' && !Number.isNaN(cost)) return cost;
+  }
   const connection = isConnection(named);
   const list = isListType(getNullableType(field.type));
   if ((!connection && !list) || (list && isConnection(type))) return 1 + childComplexity;
   const size = pageSize(args) ?? (connection ? DEFAULT_CONNECTION_COST_SIZE : DEFAULT_LIST_COST_SIZE);
-  return 1 + size * childComplexity;
+  // The connection object's own fields were just costed (children before parents): their work is added once.
+  const once = connection && context ? context.connectionWork : 0;
+  if (connection && context) context.connectionWork = 0;
+  return 1 + size * childComplexity + once;
 };
+
+/**
+ * The cost of one operation of `document` as {@link enforceLimits} measures it (without the
+ * limits): what tests and tools use to size their queries.
+ */
+export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> = {}, maxNodes = Number.MAX_SAFE_INTEGER): number {
+  const context: CostContext = { connectionWork: 0 };
+  return getComplexity({ schema, query: document, variables: { ...variables }, estimators: [costEstimator], maxQueryNodes: maxNodes, context });
+}
 
 const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes';
 
@@ -246,7 +372,7 @@ function operationCost(
     definitions: document.definitions.filter((definition) => definition === operation || definition.kind === 'FragmentDefinition'),
   };
   try {
-    return getComplexity({ schema, query, variables: { ...variables }, estimators: [costEstimator], maxQueryNodes: maxNodes });
+    return queryCost(schema, query, variables, maxNodes);
   } catch (error) {
     if (error instanceof GraphQLError && error.message.startsWith(TOO_MANY_NODES)) {
       throw limitError(ErrorCode.QUERY_TOO_COMPLEX, `query has more than ${maxNodes} field selections once fragments are expanded`, maxNodes, maxNodes + 1);

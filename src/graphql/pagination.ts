@@ -2,6 +2,7 @@ import { ArgsType, Field, Int, ObjectType, registerEnumType, type ClassType } fr
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { ErrorCode, clientError } from './errors.js';
 import { SqlReader } from '../db/sql-reader.js';
+import { QUERY_COSTS } from './limits.js';
 
 /** The most rows one page may hold; asking for more is an error, not a silent cut. */
 export const MAX_PAGE_SIZE = 100;
@@ -95,7 +96,8 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
     pageInfo!: PageInfo;
 
     // `simple`: graphql-js's default resolver, which calls the function — so the COUNT runs only when selected.
-    @Field(() => Int, { simple: true, description: 'How many items match the filters, across all pages (counted only when asked for).' })
+    // Costed once per connection, not per row of its page (limits.ts, QUERY_COSTS.aggregate).
+    @Field(() => Int, { simple: true, complexity: QUERY_COSTS.aggregate, description: 'How many items match the filters, across all pages (counted only when asked for).' })
     totalCount!: number;
   }
   return ConnectionTypeClass;

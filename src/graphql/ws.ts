@@ -12,8 +12,9 @@ import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from './context.js';
-import { ErrorCode, isClientError, maskInternalError, withKnownCode } from './errors.js';
-import { enforceLimits, type QueryLimits } from './limits.js';
+import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from './errors.js';
+import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from './limits.js';
+import type { ViewerBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
   readonly schema: GraphQLSchema;
@@ -30,6 +31,8 @@ export interface SubscriptionServerOptions {
   readonly development?: boolean;
   /** The same depth and cost limits as over HTTP (limits.ts). */
   readonly limits?: QueryLimits;
+  /** The same per-token budget as over HTTP: each `subscribe` is charged its cost once, when it comes. */
+  readonly budget?: ViewerBudget;
   /** Time a socket has to send `connection_init`, else it is closed with 4408. @default 3000 (ms) */
   readonly connectionInitTimeoutMs?: number;
   /** How often the tokens of open connections are checked again; revoked ones are closed with 4403. @default 5000 (ms) */
@@ -190,7 +193,7 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
-    schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {},
+    schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {}, budget,
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
     maxSubscriptionsPerSocket = 100, maxSocketsPerToken = 500,
   } = options;
@@ -199,6 +202,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const repeated = new RepeatedLog(log);
   /** Acknowledged sockets per token (`viewer.tokenId`, or "admin" for ADMIN_TOKEN) on this instance. */
   const socketsPerToken = new Map<string, number>();
+  /** An unavailable database fails every operation: one warning per interval, with a count. */
+  const outage = new RepeatedLog(log);
   // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
   const wss = new WebSocketServer({
     noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: false,
@@ -220,6 +225,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   /** Client errors keep their message (minus transport details); anything else is logged and masked. */
   const format = (error: GraphQLError, errorLog: Logger): GraphQLFormattedError => {
     const formatted = error.toJSON();
+    if (!isClientError(formatted) && causedByUnavailableDatabase(error)) {
+      outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql over WebSocket: the database is unavailable');
+      return unavailableError(formatted);
+    }
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
@@ -233,6 +242,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   // Parsing, validation and the limits, once per distinct operation (a fan-out of thousands of
   // identical subscriptions shares one document).
   const preparedCache = new Map<string, PreparedOperation | readonly GraphQLError[]>();
+  /** The measured cost of each prepared operation, what a `subscribe` of it is charged. */
+  const costs = new WeakMap<PreparedOperation, number>();
   const prepare = (payload: SubscribeMessage['payload']): PreparedOperation | readonly GraphQLError[] => {
     const variables = payload.variables ?? null;
     const key = `${payload.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${payload.query}`;
@@ -248,7 +259,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, { maxTokens: MAX_QUERY_TOKENS });
     } catch (error) {
       return [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
     }
@@ -260,15 +271,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     }
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
     if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
+    let cost: number;
     try {
-      enforceLimits(schema, document, operation, variables ?? undefined, limits);
+      cost = enforceLimits(schema, document, operation, variables ?? undefined, limits).cost;
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       // Never thrown at graphql-ws: it would close the socket and write to the console.
       log.error({ err: error }, 'measuring an operation failed');
       return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
     }
-    return { query, document, operation, operationName, variableValues: variables };
+    const prepared: PreparedOperation = { query, document, operation, operationName, variableValues: variables };
+    costs.set(prepared, cost);
+    return prepared;
   };
 
   const planner = new SubscriptionPlanner({
@@ -373,6 +387,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const { ctx } = connection;
     if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
       if (operationCount(ctx.subscriptions) >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
+      // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
+      const prepared = prepare(message.payload);
+      const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
+      const refused = cost === undefined || !connection.viewer ? undefined : await budget?.charge(connection.viewer, cost);
+      if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
+      // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
+      if (message.id in ctx.subscriptions) return connection.handle!(message);
       return subscribeShared(connection, message);
     }
     return connection.handle!(message);

@@ -3,6 +3,7 @@ import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, 
 import { ChildCount, ChildList, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
+import { QUERY_COSTS } from '../../graphql/limits.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
@@ -213,7 +214,7 @@ export class CustomerResolver {
     return VISITS.load(context, customer, nestedSize(first, 'visits'), info);
   }
 
-  @FieldResolver(() => Int, { description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
+  @FieldResolver(() => Int, { complexity: QUERY_COSTS.childCount, description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
   visitCount(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<number> {
     return VISIT_COUNT.load(context, customer);
   }

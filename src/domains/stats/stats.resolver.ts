@@ -3,6 +3,7 @@ import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
+import { QUERY_COSTS, statsComplexity } from '../../graphql/limits.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { checkedInByStudio, groupedStats, studioIn, type Grouping, type StatsGroup } from './stats-query.js';
 import {
@@ -111,7 +112,7 @@ const BOOKING_COUNTS = {
  */
 @Resolver()
 export class StatsResolver {
-  @Query(() => Occupancy, { description: 'How many customers are checked in now, per studio you may see.' })
+  @Query(() => Occupancy, { complexity: QUERY_COSTS.aggregate, description: 'How many customers are checked in now, per studio you may see.' })
   async occupancy(@Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
     const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds));
     const found = await studioLoader(context).loadMany(rows.map((row) => row.studioId));
@@ -123,7 +124,7 @@ export class StatsResolver {
     return { total: result.reduce((sum, s) => sum + s.checkedIn, 0), studios: result };
   }
 
-  @Query(() => [VisitStatsBucket], { description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.' })
+  @Query(() => [VisitStatsBucket], { complexity: statsComplexity('DAY'), description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.' })
   async visitStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => VisitStatsGrouping, { defaultValue: VisitStatsGrouping.DAY, description: GROUP_BY }) groupBy: VisitStatsGrouping,
@@ -168,6 +169,7 @@ export class StatsResolver {
   }
 
   @Query(() => [ClassBookingStatsBucket], {
+    complexity: statsComplexity('DAY'),
     description: 'Class bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async classBookingStats(
@@ -194,6 +196,7 @@ export class StatsResolver {
   }
 
   @Query(() => [AppointmentBookingStatsBucket], {
+    complexity: statsComplexity('DAY'),
     description: 'Appointment bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async appointmentBookingStats(
@@ -212,6 +215,7 @@ export class StatsResolver {
   }
 
   @Query(() => [CustomerStatsBucket], {
+    complexity: statsComplexity('DAY'),
     description: 'Customers created and deleted per local day. Counts the customers you may see: those a studio of yours has delivered an event about.',
   })
   async customerStats(
@@ -232,7 +236,7 @@ export class StatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created, deleted: row.deleted }));
   }
 
-  @Query(() => [ContractStatsBucket], { description: 'Contracts created per local day (those whose first event came from a studio you may see).' })
+  @Query(() => [ContractStatsBucket], { complexity: statsComplexity('DAY'), description: 'Contracts created per local day (those whose first event came from a studio you may see).' })
   async contractStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
@@ -246,7 +250,7 @@ export class StatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created }));
   }
 
-  @Query(() => [EventStatsBucket], { description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })
+  @Query(() => [EventStatsBucket], { complexity: statsComplexity('OTHER'), description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })
   async eventStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => EventStatsGrouping, { defaultValue: EventStatsGrouping.TYPE, description: GROUP_BY }) groupBy: EventStatsGrouping,
