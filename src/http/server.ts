@@ -5,6 +5,7 @@ import { RepeatedLog, type Logger } from '../log.js';
 import { isClientGone } from './body.js';
 import { ConnectionCap } from './connection-cap.js';
 import { sendError, sendJson } from './respond.js';
+import type { StaticFiles } from './static-files.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void> | void;
 
@@ -19,6 +20,8 @@ export interface Routes {
    * boolean, or a throw (503), also do.
    */
   readonly ready: () => Promise<boolean | { readonly ready: boolean; readonly unavailable: readonly string[] }>;
+  /** Pages and their assets (IDE, dashboard), each at its own path; absent: none. */
+  readonly assets?: StaticFiles;
 }
 
 /** What one caller may hold: see HttpConfig (config.ts) for each. */
@@ -105,6 +108,7 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
           return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...(ready ? {} : { unavailable }) });
         }
         default:
+          if (path !== undefined && routes.assets?.has(path)) return routes.assets.serve(req, res, path);
           return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
       }
     };

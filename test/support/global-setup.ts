@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -13,6 +14,25 @@ const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 export default async function globalSetup(): Promise<void> {
   await probePostgres();
   await probeRedis();
+  probeChromium();
+}
+
+/** Where Debian (and most distributions) install Chromium; `CHROMIUM_PATH` overrides. */
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/**
+ * Finds Chromium for the page tests (test/support/browser.ts reads `GYMGRAPH_TEST_CHROMIUM`; empty:
+ * skip them with a visible message). On CI (`CI=true`) it is required: .ci/run installs it.
+ */
+function probeChromium(): void {
+  const path = [process.env.CHROMIUM_PATH, ...CHROMIUM_CANDIDATES].find((candidate) => candidate && fs.existsSync(candidate));
+  if (path) {
+    process.env.GYMGRAPH_TEST_CHROMIUM = path;
+    return;
+  }
+  if (process.env.CI === 'true') throw new Error('CI=true but Chromium was not found (apt-get install chromium, or set CHROMIUM_PATH)');
+  process.env.GYMGRAPH_TEST_CHROMIUM = '';
+  process.stdout.write('\n[gymgraph] Chromium not found (apt-get install chromium, or set CHROMIUM_PATH): the browser tests are SKIPPED.\n');
 }
 
 async function probePostgres(): Promise<void> {
