@@ -220,7 +220,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       expect(answer.body).toEqual({ errors: [expect.objectContaining(forbidden(path, studio.C))], data: null });
     }
     // A's own studio still counts its customers: the shared ones, not C's own.
-    const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}) { totalCount nodes { customerId } } }`);
+    const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}, orderBy: {field: CUSTOMER_ID}) { totalCount nodes { customerId } } }`);
     expect(own.body.data.customers).toEqual({ totalCount: 2, nodes: [{ customerId: String(SHARED) }, { customerId: String(CROSS) }] });
   });
 
