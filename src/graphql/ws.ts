@@ -509,7 +509,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       .then((valid) => {
         for (const connection of connections.values()) {
           const { socket, viewer } = connection;
-          if (viewer?.tokenId == null || valid.has(viewer.tokenId)) continue;
+          // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
+          if (viewer?.tokenId == null || !ids.has(viewer.tokenId) || valid.has(viewer.tokenId)) continue;
           connection.log.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }
