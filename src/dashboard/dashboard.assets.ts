@@ -4,15 +4,15 @@ import { packageDir, projectRoot, type StaticFile } from '../http/static-files.j
 
 /**
  * The page's policy: scripts, styles and images from this origin only (no inline script, no CDN),
- * GraphQL over HTTP and WebSocket to this origin only. `ws:`/`wss:` are spelled out because older
- * browsers do not count them as 'self'; a browser only ever opens them to the page's own host.
+ * GraphQL over HTTP and WebSocket to this origin only: under CSP Level 3 (Chromium, Firefox, Safari
+ * 15.4+) 'self' also admits `ws:`/`wss:` to the page's own host and port, and nothing else.
  */
 export const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

@@ -1,5 +1,6 @@
 // Calendar arithmetic in an IANA time zone with nothing but Intl: local dates, their midnights as
-// instants (DST-safe), and formatting.
+// instants (DST-safe), and formatting. The offset arithmetic is the one of
+// src/upstream/zoned-date-time.ts, which the page cannot import (TypeScript; the page has no build step).
 
 const partsCache = new Map();
 function formatter(zone) {
@@ -16,7 +17,7 @@ function formatter(zone) {
 /** The wall clock in `zone` at `instant` (ms): { y, m, d, h, min, s }. */
 export function wallClock(instant, zone) {
   const p = Object.fromEntries(formatter(zone).formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
-  return { y: p.year, m: p.month, d: p.day, h: p.hour, min: p.minute, s: p.second };
+  return { y: p.year, m: p.month, d: p.day, h: p.hour % 24, min: p.minute, s: p.second };
 }
 
 function offset(instant, zone) {
