@@ -170,9 +170,12 @@ class StudioView {
         },
       ],
     });
+    let ticks = 0;
     this.timers.set('tick', setInterval(() => {
-      if (today(this.zone).start !== this.day.start) openStudio(); // a new local day
-      else this.refreshAll();
+      if (today(this.zone).start !== this.day.start) return openStudio(); // a new local day
+      this.later('classes', 0);
+      this.later('contracts', 0);
+      if (++ticks % 5 === 0) this.later('visits', 0);
     }, 60_000));
   }
 
@@ -222,8 +225,9 @@ class StudioView {
     if (event.type.startsWith('GYMGRAPH_')) {
       // The service's own events (a record hydrated from the Open API): not news for the front desk,
       // but names, capacities and cancellations may just have arrived.
-      this.later('names', 300);
-      this.later('classes');
+      const record = event.content?.record;
+      if (record === 'customer') this.later('names', 1000);
+      if (record === 'classSlot' || record === 'class') this.later('classes', 2000);
       return;
     }
     this.events.unshift(event);
@@ -238,9 +242,11 @@ class StudioView {
       feed.prepend(li);
       while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
     }
-    if (/^CUSTOMER_CHECK/.test(event.type)) this.later('visits', 1000);
-    if (/^CLASS_/.test(event.type)) this.later('classes');
-    if (/^CONTRACT_/.test(event.type)) this.later('contracts');
+    // Re-reads cost query budget (src/graphql/limits.ts): the hourly counts move locally, the rest
+    // is re-read at most once per burst.
+    if (event.type === 'CUSTOMER_CHECKIN') this.countVisit(Date.parse(event.occurredAt));
+    if (/^CLASS_/.test(event.type)) this.later('classes', 2000);
+    if (/^CONTRACT_/.test(event.type)) this.later('contracts', 2000);
   }
 
   renderFeed() {
@@ -344,9 +350,22 @@ class StudioView {
     const todays = perHour(data.d0);
     const past = [1, 2, 3, 4].map((i) => perHour(data[`d${i}`]));
     const average = todays.map((_, h) => Math.round((past.reduce((sum, day) => sum + day[h], 0) / 4) * 10) / 10);
-    const hour = wallClock(Date.now(), this.zone).h;
     const weekday = new Intl.DateTimeFormat('en', { weekday: 'long', timeZone: this.zone }).format(new Date());
     $('avg-label').textContent = `average of the last 4 ${weekday}s`;
+    this.visits = { todays, average };
+    this.drawVisits();
+  }
+
+  /** A live check-in: one more in its local hour, without a query. */
+  countVisit(at) {
+    if (!this.visits || at < this.day.start || at >= this.day.end) return;
+    this.visits.todays[wallClock(at, this.zone).h] += 1;
+    this.drawVisits();
+  }
+
+  drawVisits() {
+    const { todays, average } = this.visits;
+    const hour = wallClock(Date.now(), this.zone).h;
     this.visitsChart.setData([todays.map((_, h) => h), todays.map((n, h) => (h <= hour ? n : null)), average]);
   }
 
