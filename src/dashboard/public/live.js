@@ -41,6 +41,7 @@ export function connectLive({ token, subscriptions, onState, onConnected }) {
       connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
+      onNonLazyError: () => undefined, // its default logs to the console; `closed` below handles it
       on: {
         connected: () => {
           if (own !== client) return;
