@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +91,11 @@ async function main(): Promise<void> {
         await post(world.deliveries[world.deliveries.length - 1]!);
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
-      await page.waitForTimeout(2500);
+      // Two contracts signed at the desk this morning (the world's own contracts are weeks old).
+      for (const [i, c] of customers.slice(0, 2).entries()) {
+        await post({ webhookKey: world.studios[0]!.webhookKey, body: { entityId: c.id, uuid: randomUUID(), payload: [{ timestamp: Date.now() - (i + 1) * 600_000, type: 'CONTRACT_CREATED', content: { contractId: 990_000 + i } }] } });
+      }
+      await page.waitForTimeout(3000);
       fs.mkdirSync(values.out!, { recursive: true });
       await page.screenshot({ path: path.join(values.out!, 'dashboard.png') });
       await page.setViewportSize({ width: 390, height: 844 });
