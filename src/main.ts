@@ -12,6 +12,8 @@ import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
 import { createHttpServer } from './http/server.js';
+import { StaticFiles } from './http/static-files.js';
+import { dashboardFiles } from './dashboard/dashboard.assets.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
@@ -209,6 +211,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];
         return { ready: unavailable.length === 0, unavailable };
       },
+      assets: new StaticFiles({ ...dashboardFiles() }),
     },
     logger,
     config.http,
