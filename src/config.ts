@@ -548,11 +548,11 @@ function corsOrigins(raw: string | undefined, problems: string[]): CorsOrigins {
   const entries = raw.split(',').map((entry) => entry.trim());
   if (entries.includes('*')) {
     if (entries.length === 1) return '*';
-    problems.push(`CORS_ORIGINS: "*" allows every origin and must stand alone, got ${JSON.stringify(raw)}`);
+    problems.push(`CORS_ORIGINS must be "*" alone (every origin) or a list of origins, got ${JSON.stringify(raw)}`);
     return [];
   }
   const found = entries.map((entry) => [entry, originProblem(entry)] as const).filter(([, problem]) => problem !== undefined);
-  for (const [entry, problem] of found) problems.push(`CORS_ORIGINS: ${JSON.stringify(entry)} ${problem}`);
+  for (const [entry, problem] of found) problems.push(`CORS_ORIGINS entry ${JSON.stringify(entry)} ${problem}`);
   return found.length > 0 ? [] : [...new Set(entries)];
 }
 

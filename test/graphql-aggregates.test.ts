@@ -150,7 +150,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when studioIds is given, then only those studios', async () => {
-      const { occupancy } = await fixture.data('query O($ids: [Int!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', { ids: [B, C] });
+      const { occupancy } = await fixture.data('query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', { ids: [B, C] });
       expect(occupancy).toEqual({ total: 1, studios: [{ studio: { id: String(B) }, checkedIn: 1 }, { studio: { id: String(C) }, checkedIn: 0 }] });
     });
   });
@@ -217,7 +217,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when the range ends are exclusive at to, then a visit starting exactly at to is not counted', async () => {
-      const { visitStats: rows } = await fixture.data(visitStats(', groupBy: STUDIO, studioIds: [$a]').replace('$range: TimeRangeInput!', '$range: TimeRangeInput!, $a: Int!'), {
+      const { visitStats: rows } = await fixture.data(visitStats(', groupBy: STUDIO, studioIds: [$a]').replace('$range: TimeRangeInput!', '$range: TimeRangeInput!, $a: ID!'), {
         range: { from: '2026-10-24T21:30:00Z', to: '2026-10-25T23:00:00Z' }, a: A,
       });
       // 21:30 (from, inclusive) .. 22:30 on Sunday; 104 checks in at 23:00 exactly.
@@ -309,9 +309,9 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     it('when a partner token names another studio in studioIds, then FORBIDDEN, not an empty answer', async () => {
       const variables = { range: BERLIN_DAYS, ids: [B] };
       for (const [query, vars] of [
-        [`query V($range: TimeRangeInput!, $ids: [Int!]) { visitStats(range: $range, groupBy: STUDIO, studioIds: $ids) { studioId count } }`, variables],
-        ['query O($ids: [Int!]) { occupancy(studioIds: $ids) { total studios { checkedIn } } }', { ids: [B] }],
-        [`query U($range: TimeRangeInput!, $ids: [Int!]) { customerStats(range: $range, studioIds: $ids) { created deleted } }`, variables],
+        [`query V($range: TimeRangeInput!, $ids: [ID!]) { visitStats(range: $range, groupBy: STUDIO, studioIds: $ids) { studioId count } }`, variables],
+        ['query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { checkedIn } } }', { ids: [B] }],
+        [`query U($range: TimeRangeInput!, $ids: [ID!]) { customerStats(range: $range, studioIds: $ids) { created deleted } }`, variables],
       ] as const) {
         const result = await fixture.graphql(query, vars, partnerToken);
         expect(result.errors).toEqual([expect.objectContaining({ message: `studioIds: this token may not see studio ${B}`, extensions: { code: 'FORBIDDEN' } })]);
@@ -319,7 +319,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when the admin restricts studioIds, then only those studios are counted', async () => {
-      const { eventStats } = await fixture.data(`query E($range: TimeRangeInput!, $ids: [Int!]) { eventStats(range: $range, studioIds: $ids) { type count } }`, { range: BERLIN_DAYS, ids: [B] });
+      const { eventStats } = await fixture.data(`query E($range: TimeRangeInput!, $ids: [ID!]) { eventStats(range: $range, studioIds: $ids) { type count } }`, { range: BERLIN_DAYS, ids: [B] });
       expect(eventStats).toContainEqual({ type: 'APPOINTMENT_BOOKING_CANCELLED', count: 1 });
       expect(eventStats).not.toContainEqual(expect.objectContaining({ type: 'SOMETHING_NEW_UPSTREAM' }));
     });

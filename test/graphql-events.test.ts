@@ -157,7 +157,7 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     expect(page.totalCount).toBe(5);
     expect(page.nodes.every((e) => e.studioId === studioA && e.studio?.id === String(studioA))).toBe(true);
     // Asking for the other studio is refused, the same as everywhere else (not an empty page).
-    const refused = await graphql('query Events($b: Int!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
+    const refused = await graphql('query Events($b: ID!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
     expect(refused.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${studioB}`, extensions: { code: 'FORBIDDEN' } })]);
     const other = all.find((e) => e.studioId === studioB)!;
     expect((await graphql('query One($seq: ID!) { event(seq: $seq) { seq } }', { seq: other.seq }, partnerToken)).data.event).toBeNull();

@@ -307,7 +307,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     await post(server, others.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')));
     await settled(server);
     standin.setFailureRate(0);
-    const count = await data(server, `mutation($s: Int!) { retryParkedHydrationJobs(studioId: $s) }`, { s: studios.get(customer.studioId) });
+    const count = await data(server, `mutation($s: ID!) { retryParkedHydrationJobs(studioId: $s) }`, { s: studios.get(customer.studioId) });
     expect(count.retryParkedHydrationJobs).toBe(others.length);
     await settled(server);
     const [{ n }] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" <> 'done'`);
