@@ -280,7 +280,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     const list = `query($filter: HydrationJobFilter) { hydrationJobs(filter: $filter) { totalCount nodes { id kind upstreamKey state attempts lastError dueAt studioId } } }`;
     const parked = (await data(server, list, { filter: { states: ['PARKED'] } })).hydrationJobs;
     expect(parked.totalCount).toBe(1);
-    expect(parked.nodes[0]).toMatchObject({ kind: 'CUSTOMER', upstreamKey: String(customer.id), state: 'PARKED', attempts: 2, studioId: studios.get(customer.studioId) });
+    expect(parked.nodes[0]).toMatchObject({ kind: 'CUSTOMER', upstreamKey: String(customer.id), state: 'PARKED', attempts: 2, studioId: String(studios.get(customer.studioId)) });
     expect(parked.nodes[0].lastError).toMatch(/503/);
 
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: 'all' });
