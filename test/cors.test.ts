@@ -6,7 +6,7 @@ import { TokenService } from '../src/domains/access/token.service.js';
 import { CORS_MAX_AGE_SECONDS } from '../src/http/cors.js';
 import { describeWithBrowser, launchBrowser, openPage } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { wsUrl } from './support/ws.js';
+import { until, wsUrl } from './support/ws.js';
 import type { Browser } from 'playwright-core';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -116,11 +116,11 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
   });
 
   it('when a request would not be preflighted (a GET without Apollo\'s headers), then Apollo\'s CSRF prevention still refuses it with 400', async () => {
-    const response = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { origin: FOREIGN, authorization: `Bearer ${partnerToken}` } });
+    const response = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { origin: FOREIGN, authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/Cross-Site Request Forgery/);
     const allowed = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { origin: APP, authorization: `Bearer ${partnerToken}`, 'apollo-require-preflight': 'true' },
+      headers: { origin: APP, authorization: `Bearer ${ADMIN_TOKEN}`, 'apollo-require-preflight': 'true' },
     });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(APP);
@@ -142,6 +142,7 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
     });
 
     it('when the Origin is a foreign one, then 403 and no socket', async () => {
+      await until(() => server.app.subscriptions.connections === 0, 5000, 'earlier sockets closed');
       await expect(upgrade(server.app.url, FOREIGN)).resolves.toEqual({ opened: false, status: 403 });
       expect(server.app.subscriptions.connections).toBe(0);
     });
