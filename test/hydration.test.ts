@@ -346,7 +346,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     const [message] = await typed.take(1);
     expect(message!.data!.recordHydrated).toMatchObject({
       kind: 'customer', personalDataErased: false,
-      event: { type: 'GYMGRAPH_RECORD_HYDRATED', entityId: String(customer.id), studioId: studios.get(customer.studioId) },
+      event: { type: 'GYMGRAPH_RECORD_HYDRATED', entityId: String(customer.id), studioId: String(studios.get(customer.studioId)) },
       record: { __typename: 'Customer', customerId: String(customer.id), firstName: customer.firstName, email: customer.email },
     });
     expect(message!.data!.recordHydrated.changedFields).toEqual(expect.arrayContaining(['firstName', 'email']));
