@@ -11,6 +11,7 @@ import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-b
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
+import { createGraphQLCors } from './http/cors.js';
 import { createHttpServer } from './http/server.js';
 import { StaticFiles } from './http/static-files.js';
 import { dashboardFiles } from './dashboard/dashboard.assets.js';
@@ -197,6 +198,9 @@ export async function start(config: Config, logger: Logger = createLogger(config
     });
     return Promise.race([probe, late]).finally(() => clearTimeout(timer));
   };
+  if (config.graphql.corsOrigins === '*' && config.nodeEnv === 'production') {
+    logger.warn({ corsOrigins: '*' }, 'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead');
+  }
   const { server, drain } = createHttpServer(
     {
       webhooks: (req, res, log) => {
@@ -206,6 +210,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
+      cors: createGraphQLCors(config.graphql.corsOrigins),
       ready: async () => {
         const database = await databaseAnswers();
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];

@@ -134,7 +134,7 @@ describe('WebSocket /graphql: connection and protocol', () => {
 
     it('when a variable does not fit its type, then BAD_USER_INPUT naming it', async () => {
       const raw = await init();
-      raw.send({ type: 'subscribe', id: '1', payload: { query: 'subscription S($ids: [Int!]) { events(studioIds: $ids) { seq } }', variables: { ids: ['x'] } } });
+      raw.send({ type: 'subscribe', id: '1', payload: { query: 'subscription S($ids: [ID!]) { events(studioIds: $ids) { seq } }', variables: { ids: [true] } } });
       await expect(raw.message('error')).resolves.toMatchObject({
         id: '1', payload: [{ message: expect.stringContaining('$ids'), extensions: { code: 'BAD_USER_INPUT' } }],
       });

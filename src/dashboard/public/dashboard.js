@@ -159,12 +159,12 @@ class StudioView {
       },
       subscriptions: () => [
         {
-          query: `subscription ($studio: Int!, $after: String) { events(studioIds: [$studio], after: $after) { ${EVENT_FIELDS} } }`,
+          query: `subscription ($studio: ID!, $after: String) { events(studioIds: [$studio], after: $after) { ${EVENT_FIELDS} } }`,
           variables: { studio: this.studioId, after: this.lastSeq ?? '0' },
           next: (data) => this.onEvent(data.events, true),
         },
         {
-          query: 'subscription ($studio: Int!) { occupancyChanged(studioId: $studio) { checkedIn } }',
+          query: 'subscription ($studio: ID!) { occupancyChanged(studioId: $studio) { checkedIn } }',
           variables: { studio: this.studioId },
           next: (data) => this.showOccupancy(data.occupancyChanged.checkedIn, Date.now()),
         },
@@ -213,7 +213,7 @@ class StudioView {
   // ---- live feed ----
 
   async loadFeed() {
-    const data = await this.q(`query ($studio: Int!) { events(direction: DESC, first: 50, filter: { studioIds: [$studio] }) { nodes { ${EVENT_FIELDS} } } }`);
+    const data = await this.q(`query ($studio: ID!) { events(direction: DESC, first: 50, filter: { studioIds: [$studio] }) { nodes { ${EVENT_FIELDS} } } }`);
     for (const event of data.events.nodes.reverse()) this.onEvent(event, false);
     this.renderFeed();
   }
@@ -270,7 +270,7 @@ class StudioView {
     what.textContent = ` ${PHRASES[event.type] ?? event.type}`;
     const where = document.createElement('span');
     where.className = 'where';
-    where.textContent = ` at ${studios.find((s) => Number(s.id) === event.studioId)?.name ?? `studio ${event.studioId}`}`;
+    where.textContent = ` at ${studios.find((s) => String(s.id) === String(event.studioId))?.name ?? `studio ${event.studioId}`}`;
     li.append(time, who, what, where);
     return li;
   }
@@ -296,7 +296,7 @@ class StudioView {
   async loadOccupancy() {
     const day = this.day;
     const [now, log] = await Promise.all([
-      this.q('query ($studio: Int!) { occupancy(studioIds: [$studio]) { total } }'),
+      this.q('query ($studio: ID!) { occupancy(studioIds: [$studio]) { total } }'),
       this.checkEvents(day),
     ]);
     // Today's curve, walked back from the count now: before a check-in one fewer, before a check-out one more.
@@ -316,7 +316,7 @@ class StudioView {
     const out = [];
     let after = null;
     for (let page = 0; page < 10; page++) {
-      const data = await this.q(`query ($studio: Int!, $after: String, $from: DateTimeISO!, $to: DateTimeISO!) {
+      const data = await this.q(`query ($studio: ID!, $after: String, $from: DateTimeISO!, $to: DateTimeISO!) {
         events(first: 100, after: $after, filter: { studioIds: [$studio], types: ["CUSTOMER_CHECKIN", "CUSTOMER_CHECKOUT"], occurredAt: { from: $from, to: $to } }) {
           pageInfo { hasNextPage endCursor } nodes { type occurredAt } } }`,
       { after, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() });
@@ -341,7 +341,7 @@ class StudioView {
   async loadVisits() {
     const ranges = [0, -7, -14, -21, -28].map((days) => dayOffset(this.zone, days));
     const fields = ranges.map((r, i) => `d${i}: visitStats(groupBy: HOUR, studioIds: [$studio], timeZone: $zone, range: { from: "${new Date(r.start).toISOString()}", to: "${new Date(r.end).toISOString()}" }) { label count }`);
-    const data = await this.q(`query ($studio: Int!, $zone: String!) { ${fields.join('\n')} }`, { zone: this.zone });
+    const data = await this.q(`query ($studio: ID!, $zone: String!) { ${fields.join('\n')} }`, { zone: this.zone });
     const perHour = (buckets) => {
       const hours = new Array(24).fill(0);
       for (const b of buckets) hours[Number(b.label.slice(11, 13))] += b.count;
@@ -372,7 +372,7 @@ class StudioView {
   // ---- classes ----
 
   async loadClasses() {
-    const data = await this.q(`query ($studio: Int!, $from: DateTimeISO!, $to: DateTimeISO!) {
+    const data = await this.q(`query ($studio: ID!, $from: DateTimeISO!, $to: DateTimeISO!) {
       classSlots(first: 100, filter: { studioIds: [$studio], startAt: { from: $from, to: $to } }) {
         nodes { slotId startAt status class { title } locationName bookedParticipants maxParticipants waitingListParticipants } } }`,
     { from: new Date(this.day.start).toISOString(), to: new Date(this.day.end).toISOString() });
@@ -399,7 +399,7 @@ class StudioView {
   async loadContracts() {
     const week = thisWeek(this.zone);
     const range = { from: new Date(week.start).toISOString(), to: new Date(week.end).toISOString() };
-    const data = await this.q(`query ($studio: Int!, $zone: String!, $range: TimeRangeInput!) {
+    const data = await this.q(`query ($studio: ID!, $zone: String!, $range: TimeRangeInput!) {
       contractStats(range: $range, studioIds: [$studio], timeZone: $zone) { created }
       contracts(first: 100, filter: { studioIds: [$studio], lastEventAt: $range }) { nodes { cancelled cancellationDate } } }`,
     { zone: this.zone, range });

@@ -29,7 +29,7 @@ export class ClassSlotOrder {
 
 @InputType({ description: 'Which class slots to list. Every condition given must hold.' })
 export class ClassSlotFilter {
-  @Field(() => [Int], { nullable: true, description: 'Slots whose earliest event these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Slots whose earliest event these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream class slot ids.' })
