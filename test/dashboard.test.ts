@@ -35,7 +35,7 @@ describe.each(databaseKinds())('classSlots(filter: { startAt }) on %s', (kind) =
     }
     const from = new Date(day).toISOString();
     const to = new Date(day + 86_400_000).toISOString();
-    const body = await gql(server, `query ($from: DateTimeISO!, $to: DateTimeISO!, $studio: Int!) {
+    const body = await gql(server, `query ($from: DateTimeISO!, $to: DateTimeISO!, $studio: ID!) {
       mine: classSlots(first: 10, filter: { studioIds: [$studio], startAt: { from: $from, to: $to } }) { nodes { slotId startAt } }
       all: classSlots(first: 10, filter: { startAt: { from: $from } }) { nodes { slotId } } }`, { from, to, studio: studio.id });
     expect(body.errors).toBeUndefined();
