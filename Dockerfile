@@ -14,9 +14,9 @@ ARG NODE_VERSION=20.20.2
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts but the one production needs: better-sqlite3's native module (a prebuilt binary
-# when one can be downloaded, else compiled with this image's toolchain). The same steps with the
-# image's npm 10 as with npm 11, which asks for install scripts to be approved.
+# No install scripts but the one production needs, named rather than left to the npm version's
+# defaults (package.json allowScripts): better-sqlite3's native module, a prebuilt binary when one can
+# be downloaded, else compiled with this image's toolchain. TypeScript needs none.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ormconfig.ts ./
