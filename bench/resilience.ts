@@ -27,6 +27,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DeliveryGenerator, PoisonedStream } from './deliveries.js';
+import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { failureKind, graphqlFullSpeed, postGraphQL, queryData, type GraphQLTarget } from './graphql-load.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, databasesOption, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup,
@@ -59,6 +60,7 @@ interface Options {
   readonly poison: number;
   readonly settle: number;
   readonly maxServerRssMb: number;
+  readonly cpuProf: boolean;
   readonly pgAdminUrl: string;
 }
 
@@ -97,6 +99,8 @@ const USAGE = `usage: npm run bench:resilience -- [options]
   --poison P                  poison: percent of the deliveries that are poison (default 2)
   --settle N                  most seconds to wait for the server to go idle after choosing the attack query (default 30)
   --max-server-rss-mb N       an attack is stopped early when the server's RSS exceeds this (default 4096)
+  --cpu-prof                  run each phase's server under node --cpu-prof and summarise its profile
+                              (the main thread: where the event loop that acknowledges webhooks spends its time)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_r_<random> is created and dropped afterwards; unreachable means skipped.
@@ -121,6 +125,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       poison: { type: 'string', default: '2' },
       settle: { type: 'string', default: '30' },
       'max-server-rss-mb': { type: 'string', default: '4096' },
+      'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -149,6 +154,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     poison: numberOption('poison', values.poison, 0, 100),
     settle: numberOption('settle', values.settle, 0, 600),
     maxServerRssMb: numberOption('max-server-rss-mb', values['max-server-rss-mb'], 64, 1_000_000),
+    cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
   };
 }
@@ -587,13 +593,19 @@ interface Server {
 async function startServer(db: FreshDatabase, label: string, options: Options): Promise<Server> {
   const port = await freePort();
   const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
-  const child = startChild(label, [], MAIN_JS, {
+  // The main thread's profile only (worker threads write none unless they opt in themselves).
+  const profileDir = options.cpuProf ? fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-')) : undefined;
+  const child = startChild(label, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [], MAIN_JS, {
     DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', NODE_ENV: 'production',
   });
   const stop = async () => {
     const started = performance.now();
     const code = await stopChild(child, SERVER_KILL_AFTER_MS);
     const how = child.signalCode === 'SIGKILL' ? `killed after ${SERVER_KILL_AFTER_MS / 1000} s` : `exited ${code} after ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    for (const file of profileDir ? fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : []) {
+      console.log(`\n  CPU profile of ${label}: ${path.join(profileDir!, file)}\n`);
+      console.log(formatProfileSummary(summariseProfile(path.join(profileDir!, file), 25)));
+    }
     if (db.kind !== 'postgres') return how;
     const ended = await terminateBackends(options.pgAdminUrl, db.url).catch(() => 0);
     return ended > 0 ? `${how}; ${ended} PostgreSQL backend(s) it left running ended` : how;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -76,6 +77,14 @@ export interface ReadConfig {
    * for debugging). @default 2
    */
   readonly sqliteWorkers: number;
+  /**
+   * `DATABASE_READ_MAX_SCANS`: GraphQL scans (the GROUP BY and COUNT statements of statistics,
+   * `occupancy` and `totalCount`) running at once, across every token; the others wait their turn,
+   * at most `DATABASE_READ_TIMEOUT_MS` (then QUERY_TIMEOUT). A scan keeps a core busy while it runs
+   * (SQLite worker or PostgreSQL backend): this leaves the other cores to the webhook path. Page
+   * and child reads are not queued. @default half the cores (`os.availableParallelism()`), at least 1
+   */
+  readonly maxConcurrentScans: number;
 }
 
 export interface ReconcileConfig {
@@ -369,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
     reads: {
       timeoutMs: int('DATABASE_READ_TIMEOUT_MS', 5000, 0, 3_600_000),
       sqliteWorkers: int('SQLITE_READ_WORKERS', 2, 0, 64),
+      maxConcurrentScans: int('DATABASE_READ_MAX_SCANS', defaultMaxScans(), 1, 1024),
     },
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     http: {
@@ -521,6 +531,11 @@ function parseRedisUrl(raw: string | undefined, problems: string[]): string | un
   if (raw === undefined || raw === '') return undefined;
   if (!/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must start with redis:// or rediss://');
   return raw;
+}
+
+/** `DATABASE_READ_MAX_SCANS` when unset: half the cores this process may use, at least 1. */
+export function defaultMaxScans(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / 2));
 }
 
 /** `GRAPHQL_COST_PER_MINUTE` when unset. */

@@ -73,7 +73,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   /** What is open so far, closed in reverse if a later step fails. */
   const opened: (() => Promise<void>)[] = [() => dataSource.destroy()];
   // GraphQL reads: on SQLite in worker threads, off the event loop that acknowledges webhooks.
-  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, logger }).catch(async (error: unknown) => {
+  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, maxConcurrentScans: config.reads.maxConcurrentScans, logger }).catch(async (error: unknown) => {
     await dataSource.destroy();
     throw error;
   });

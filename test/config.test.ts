@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, DEFAULT_SQLITE_FILE, defaultMaxConnections, hostLimits, loadConfig, loadDatabaseConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_SQLITE_FILE, defaultMaxConnections, defaultMaxScans, hostLimits, loadConfig, loadDatabaseConfig } from '../src/config.js';
 import { SERVICE_ENTRY, killChildren, spawnNode, withTimeout } from './support/child.js';
 
 /** The ConfigError that `loadConfig(env)` throws (fails the test when it does not throw one). */
@@ -20,7 +20,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       database: { kind: 'sqlite', file: path.join('data', 'gymgraph.sqlite') },
       databaseTimeouts: { connectMs: 2000, statementMs: 3000, lockMs: 2000 },
-      reads: { timeoutMs: 5000, sqliteWorkers: 2 },
+      reads: { timeoutMs: 5000, sqliteWorkers: 2, maxConcurrentScans: defaultMaxScans() },
       redisUrl: undefined,
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 16_384 },
       realtime: {
@@ -48,6 +48,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ HTTP_MAX_CONNECTIONS: '30000' }, { openFileLimit: 1024 }).http.maxConnections).toBe(30_000);
     // This process's own limit is read (Linux), and the default follows it.
     expect(loadConfig({}).http.maxConnections).toBe(defaultMaxConnections(hostLimits()));
+  });
+
+  it('when DATABASE_READ_MAX_SCANS is unset, then half the cores, at least 1', () => {
+    expect([1, 2, 3, 8].map((cores) => defaultMaxScans(cores))).toEqual([1, 1, 1, 4]);
   });
 
   it('when NODE_ENV is test and LOG_LEVEL unset, then the logs are silent', () => {
@@ -78,7 +82,7 @@ describe('loadConfig', () => {
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
       DATABASE_CONNECT_TIMEOUT_MS: '500', DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_LOCK_TIMEOUT_MS: '700', WEBHOOK_ACK_TIMEOUT_MS: '2500',
-      DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4', DATABASE_READ_MAX_SCANS: '3', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
@@ -93,7 +97,7 @@ describe('loadConfig', () => {
       reconcile: { everyMs: 6 * 3_600_000, lookbackMs: 48 * 3_600_000 },
       databaseTimeouts: { connectMs: 500, statementMs: 1500, lockMs: 700 },
       webhookAckTimeoutMs: 2500,
-      reads: { timeoutMs: 0, sqliteWorkers: 4 },
+      reads: { timeoutMs: 0, sqliteWorkers: 4, maxConcurrentScans: 3 },
       graphql: { corsOrigins: ['https://app.example.com', 'http://localhost:5173'] },
     });
     expect(loadConfig({ CORS_ORIGINS: '*' }).graphql.corsOrigins).toBe('*');
@@ -129,6 +133,7 @@ describe('loadConfig', () => {
     ['HYDRATION_ENABLED', { HYDRATION_ENABLED: 'yes' }, /^HYDRATION_ENABLED must be true or false, got "yes"$/],
     ['DATABASE_READ_TIMEOUT_MS', { DATABASE_READ_TIMEOUT_MS: '5s' }, /^DATABASE_READ_TIMEOUT_MS must be an integer from 0 to 3600000, got "5s"$/],
     ['SQLITE_READ_WORKERS', { SQLITE_READ_WORKERS: '65' }, /^SQLITE_READ_WORKERS must be an integer from 0 to 64, got "65"$/],
+    ['DATABASE_READ_MAX_SCANS', { DATABASE_READ_MAX_SCANS: '0' }, /^DATABASE_READ_MAX_SCANS must be an integer from 1 to 1024, got "0"$/],
     ['HYDRATION_CONCURRENCY', { HYDRATION_CONCURRENCY: '0' }, /^HYDRATION_CONCURRENCY must be an integer from 1 to 256, got "0"$/],
     ['HYDRATION_MAX_ATTEMPTS', { HYDRATION_MAX_ATTEMPTS: 'many' }, /^HYDRATION_MAX_ATTEMPTS must be an integer from 1 to 100/],
     ['HYDRATION_RETRY_MAX_MS', { HYDRATION_RETRY_BASE_MS: '5000', HYDRATION_RETRY_MAX_MS: '1000' }, /^HYDRATION_RETRY_MAX_MS \(1000\) must not be below HYDRATION_RETRY_BASE_MS \(5000\)$/],

@@ -5,6 +5,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { Logger } from '../log.js';
 import { epochMs, int64 } from './columns.js';
 import { ReadTimeoutError, isStatementTimeout } from './read-timeout.js';
+import { ScanGate } from './scan-gate.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
 
 /** A value bound to a statement parameter. */
@@ -25,6 +26,8 @@ export interface ReadOptions {
   readonly timeoutMs: number;
   /** SQLite: worker threads for reads; 0 runs them on the main thread, as before (no timeout then). */
   readonly sqliteWorkers: number;
+  /** Scans ({@link SqlReader.scan}) run at once, on either database (src/db/scan-gate.ts). At least 1. */
+  readonly maxConcurrentScans: number;
   readonly logger: Logger;
 }
 
@@ -66,6 +69,8 @@ export class SqlReader {
     private readonly pool: SqliteReadPool | undefined,
     /** The read statement timeout in ms, for the error message (0: unknown or none). */
     private readonly timeoutMs: number,
+    /** Scans at once, in the service; elsewhere (tools, tests on a bare DataSource) scans are not queued. */
+    private readonly scans: ScanGate | undefined = undefined,
   ) {
     this.dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
   }
@@ -103,7 +108,7 @@ export class SqlReader {
           pragmas: [`mmap_size = ${SQLITE_MMAP_BYTES}`, 'query_only = ON', 'busy_timeout = 5000'],
         })
       : undefined;
-    const reader = new SqlReader(dataSource, pool, options.timeoutMs);
+    const reader = new SqlReader(dataSource, pool, options.timeoutMs, new ScanGate(options.maxConcurrentScans, options.timeoutMs));
     SqlReader.readers.set(dataSource, reader);
     return reader;
   }
@@ -131,6 +136,15 @@ export class SqlReader {
       if (isStatementTimeout(error)) throw new ReadTimeoutError(this.timeoutMs);
       throw error;
     }
+  }
+
+  /**
+   * {@link all} for a statement that scans (GROUP BY or COUNT over a table: statistics, occupancy,
+   * `totalCount`): in the service it waits for one of the few scan slots first (src/db/scan-gate.ts),
+   * so that expensive reads queue instead of taking every core from the webhook path.
+   */
+  async scan<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.scans ? this.scans.run(() => this.all<T>(sql, params)) : this.all<T>(sql, params);
   }
 
   /**
@@ -229,7 +243,7 @@ export class SqlReader {
     // Only single-column keys here (every entity of ours); anything else as TypeORM would.
     if (primary.length !== 1) return qb.getCount();
     const counter = qb.clone().orderBy().limit(undefined).offset(undefined).select(`COUNT(DISTINCT("${qb.alias}"."${primary[0]!.databaseName}"))`, 'cnt');
-    const [row] = await this.all<{ cnt: number | string }>(...this.statementOf(counter));
+    const [row] = await this.scan<{ cnt: number | string }>(...this.statementOf(counter));
     return Number(row?.cnt ?? 0);
   }
 

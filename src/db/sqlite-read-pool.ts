@@ -36,6 +36,13 @@ export interface SqliteReadPoolOptions {
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+// The lowest CPU priority for this thread alone (Linux: a thread id is a valid target of
+// setpriority; /proc/thread-self names it). A read then only gets the CPU time the main thread
+// (webhooks, the SQLite writer) does not want. Elsewhere, or if refused, reads run at normal priority.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) require('node:os').setPriority(tid, workerData.niceness);
+} catch {}
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 for (const pragma of workerData.pragmas) db.pragma(pragma);
@@ -80,6 +87,8 @@ interface Slot {
   retired: boolean;
 }
 
+/** The nice value of the worker threads (19: the lowest priority), so that reads yield the cores to the event loop. */
+const READ_NICENESS = 19;
 /** How long a worker that crashed before it was ready waits before the next attempt, in ms. */
 const RESPAWN_DELAY_MS = 1000;
 /** How long `close()` waits for workers still inside a statement to end, in ms. */
@@ -88,7 +97,9 @@ const CLOSE_WAIT_MS = 2000;
 /**
  * Reads of one SQLite file on a small pool of worker threads, each with its own read-only
  * better-sqlite3 connection, so that no read, however expensive, runs on the event loop that
- * acknowledges webhooks (WAL lets readers run beside the ingest writer and each other).
+ * acknowledges webhooks (WAL lets readers run beside the ingest writer and each other). On Linux the
+ * workers run at the lowest CPU priority (nice 19, per thread): on a machine whose cores are all
+ * busy, the event loop and the writer still get the CPU first.
  *
  * Reads queue in the main thread and run one per worker at a time. The timeout covers the wait and
  * the run. better-sqlite3 cannot interrupt a running statement, so a read over the timeout is
@@ -165,7 +176,7 @@ export class SqliteReadPool {
   private spawn(): Promise<void> {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: this.driver, file: this.options.file, pragmas: this.options.pragmas, statementCacheSize: this.options.statementCacheSize },
+      workerData: { driver: this.driver, file: this.options.file, pragmas: this.options.pragmas, statementCacheSize: this.options.statementCacheSize, niceness: READ_NICENESS },
     });
     // Idle workers do not keep the process alive; a worker is referenced while it runs a read.
     worker.unref();

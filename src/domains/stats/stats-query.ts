@@ -59,8 +59,18 @@ export type StatsRow<A extends string> = { readonly group: StatsGroup } & { read
  * not deleted, latest check-in at that studio and later than their latest check-out. The `occupancy`
  * query and the `occupancyChanged` subscription both count with it.
  */
-export async function checkedInByStudio(dataSource: DataSource, conditions: readonly string[]): Promise<{ studioId: number; checkedIn: number }[]> {
-  const rows = await SqlReader.of(dataSource).all<{ studioId: number | string; checkedIn: number | string }>(
+export async function checkedInByStudio(
+  dataSource: DataSource,
+  conditions: readonly string[],
+  /**
+   * `scan`: wait for a scan slot first (SqlReader.scan), as the `occupancy` query over every studio
+   * does; `all`: not queued, for the subscription's count of one studio after a check-in (an index
+   * lookup, which must not wait behind someone's statistics).
+   */
+  read: 'scan' | 'all' = 'all',
+): Promise<{ studioId: number; checkedIn: number }[]> {
+  const reader = SqlReader.of(dataSource);
+  const rows = await reader[read]<{ studioId: number | string; checkedIn: number | string }>(
     `SELECT st."id" AS "studioId", COUNT(c."id") AS "checkedIn"
        FROM "studios" st LEFT JOIN "customers" c
          ON c."lastCheckinStudioId" = st."id" AND c."tenantId" = st."tenantId" AND c."deletedAt" IS NULL
@@ -103,8 +113,8 @@ export async function groupedStats<A extends string>(
     return `SELECT ${keys.map((_, i) => `p."k${i}"`).join(', ')}, ${outer}
       FROM (SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}, ${source.partition}) p GROUP BY ${positions}`;
   };
-  // Through SqlReader: off the main thread on SQLite, and under the read timeout.
-  const query = (sql: string) => SqlReader.of(dataSource).all<Record<string, unknown>>(sql);
+  // Through SqlReader: off the main thread on SQLite, under the read timeout, a few scans at a time.
+  const query = (sql: string) => SqlReader.of(dataSource).scan<Record<string, unknown>>(sql);
   const values = (row: Record<string, unknown>) => Object.fromEntries(names.map((name) => [name, toNumber(row[name])])) as { [name in A]: number };
 
   switch (grouping.kind) {

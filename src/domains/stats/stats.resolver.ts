@@ -114,7 +114,7 @@ const BOOKING_COUNTS = {
 export class StatsResolver {
   @Query(() => Occupancy, { complexity: QUERY_COSTS.aggregate, description: 'How many customers are checked in now, per studio you may see.' })
   async occupancy(@Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
-    const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds));
+    const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds), 'scan');
     const found = await studioLoader(context).loadMany(rows.map((row) => row.studioId));
     const result = rows.map((row, i) => {
       const studio = found[i];
