@@ -51,3 +51,40 @@ export class RepeatedLog {
     this.logger[level](repeated > 0 ? { ...fields, repeated } : fields, message);
   }
 }
+
+/**
+ * Names of fields whose values are secrets, masked wherever they appear in what {@link masked} is
+ * given: `…Token` (not a limit `…PerToken`), `…Password`, `…Secret`, `…ApiKey`, `…Credentials`.
+ */
+function isSecretField(name: string): boolean {
+  return /(password|secret|api-?key|credentials?)$/i.test(name) || (/token$/i.test(name) && !/pertoken$/i.test(name));
+}
+
+/**
+ * A copy of `value` fit for the log: fields named like a secret (`adminToken`, `metricsToken`,
+ * `apiKey`, `password`...) say only whether they are set (`"[set]"`), and the password of any URL
+ * (`postgres://user:pw@host`, `redis://:pw@host`) is replaced by `***`. For the start-up line,
+ * which writes the whole configuration.
+ */
+export function masked(value: unknown, key = ''): unknown {
+  if (isSecretField(key)) return value === undefined || value === null || value === '' ? value : '[set]';
+  if (typeof value === 'string') return maskUrlPassword(value);
+  if (Array.isArray(value)) return value.map((item) => masked(item));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, masked(field, name)]));
+  }
+  return value;
+}
+
+function maskUrlPassword(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(text)) return text;
+  try {
+    const url = new URL(text);
+    if (url.password === '') return text;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    // Not a URL after all, but shaped like one with credentials: keep the scheme and host only.
+    return text.replace(/\/\/[^/]*@/, '//***@');
+  }
+}
