@@ -6,6 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
@@ -329,7 +330,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         connection.log.info({ tokenId: viewer.tokenId ?? 'admin' }, 'websocket opened');
         return true;
       } catch (error) {
-        connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
+        // An outage fails every connection of a reconnect storm the same way: once per interval.
+        if (isDatabaseUnavailable(error)) outage.warn('token-check', { err: error }, 'could not check the tokens of new WebSocket connections: the database is unavailable (closed with 4500)');
+        else connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
         connection.socket.close(CloseCode.InternalServerError, 'could not check the token: retry');
         return false;
       }
@@ -529,7 +532,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }
       })
-      .catch((error: unknown) => log.warn({ err: error }, 'could not re-check the tokens of open WebSocket connections'))
+      .catch((error: unknown) => outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'))
       .finally(() => (rechecking = false));
   }, tokenRecheckMs);
   recheck.unref();
