@@ -158,9 +158,8 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
         context: async () => {
-          const context = createContext(log, authenticated, dataSource);
-          responses.set(context, res);
-          return context;
+          responses.set(log, res);
+          return createContext(log, authenticated, dataSource);
         },
       });
 
@@ -182,15 +181,18 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
   };
 }
 
-/** The response of each request's context, for {@link noteOperation}. */
-const responses = new WeakMap<GraphQLContext, ServerResponse>();
+/**
+ * The response of each request, by the request's logger, for {@link noteOperation}. Keyed by the
+ * logger, not the context: Apollo hands plugins a shallow copy of the context, whose fields are ours.
+ */
+const responses = new WeakMap<Logger, ServerResponse>();
 
 /** The request line names the operation: its type, and its name as written in the document (never its variables). */
 const noteOperation: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ operation, contextValue }) {
-        const res = responses.get(contextValue);
+        const res = responses.get(contextValue.log);
         if (!res || !operation) return;
         const operationName = loggableOperationName(operation.name?.value);
         noteRequest(res, { operationType: operation.operation, ...(operationName ? { operationName } : {}) });
