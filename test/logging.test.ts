@@ -6,6 +6,7 @@ import pino from 'pino';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World } from '../tools/upstream-standin/world.js';
 import { TokenService } from '../src/domains/access/token.service.js';
+import { masked } from '../src/log.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { createTestDatabase, databaseKinds, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
@@ -323,5 +324,19 @@ describe('secrets in the log', () => {
     for (const secret of [ADMIN_TOKEN, token, upstream.webhookKey, upstream.apiKey, wrongKey, wrongToken, ...(kind === 'postgres' ? [password] : [])]) {
       expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
     }
+  });
+});
+
+describe('masked (the start-up line\'s configuration)', () => {
+  it('when settings hold secrets, then tokens say only that they are set, URL passwords are ***, limits named per token stay, unset is null', () => {
+    expect(masked({
+      adminToken: 'admin-secret-token', metricsToken: undefined, realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
+      database: { kind: 'postgres', url: 'postgres://app:db-secret@db.internal:5432/gym?sslmode=require&password=other-secret' },
+      redisUrl: 'rediss://:redis-secret@cache:6380/0', host: '0.0.0.0', plain: 'sqlite:data/x.sqlite',
+    })).toEqual({
+      adminToken: '[set]', metricsToken: null, realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
+      database: { kind: 'postgres', url: 'postgres://app:***@db.internal:5432/gym?sslmode=require&password=***' },
+      redisUrl: 'rediss://:***@cache:6380/0', host: '0.0.0.0', plain: 'sqlite:data/x.sqlite',
+    });
   });
 });
