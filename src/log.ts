@@ -51,3 +51,53 @@ export class RepeatedLog {
     this.logger[level](repeated > 0 ? { ...fields, repeated } : fields, message);
   }
 }
+
+/**
+ * Names of fields whose values are secrets, masked wherever they appear in what {@link masked} is
+ * given: `…Token` (not a limit `…PerToken`), `…Password`, `…Secret`, `…ApiKey`, `…Credentials`.
+ */
+function isSecretField(name: string): boolean {
+  return /(password|secret|api-?key|credentials?)$/i.test(name) || (/token$/i.test(name) && !/pertoken$/i.test(name));
+}
+
+/**
+ * A copy of `value` fit for the log: fields named like a secret (`adminToken`, `metricsToken`,
+ * `apiKey`, `password`...) say only whether they are set (`"[set]"`), and the password of any URL
+ * (`postgres://user:pw@host`, `redis://:pw@host`, `?password=`) is replaced by `***`; unset fields are `null`.
+ * For the start-up line, which writes the whole configuration.
+ */
+export function masked(value: unknown, key = ''): unknown {
+  // Unset is null, so that the line lists every field (JSON drops undefined ones).
+  if (value === undefined || value === null || value === '') return value ?? null;
+  if (isSecretField(key)) return '[set]';
+  if (typeof value === 'string') return maskUrlPassword(value);
+  if (Array.isArray(value)) return value.map((item) => masked(item));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, masked(field, name)]));
+  }
+  return value;
+}
+
+function maskUrlPassword(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // Not a URL after all: if it is shaped like one with credentials, keep no more than the scheme.
+    return /@|password|secret|token/i.test(text) ? text.replace(/:\/\/.*$/s, '://***') : text;
+  }
+  let changed = false;
+  if (url.password !== '') {
+    url.password = '***';
+    changed = true;
+  }
+  // `postgres://host/db?password=…` is a password too.
+  for (const name of [...url.searchParams.keys()]) {
+    if (isSecretField(name) || /^pass/i.test(name)) {
+      url.searchParams.set(name, '***');
+      changed = true;
+    }
+  }
+  return changed ? url.toString() : text;
+}

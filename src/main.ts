@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import fs from 'node:fs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -18,7 +20,7 @@ import { dashboardFiles } from './dashboard/dashboard.assets.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
-import { createLogger, RepeatedLog, type Logger } from './log.js';
+import { createLogger, masked, RepeatedLog, type Logger } from './log.js';
 import { EventBus } from './realtime/event-bus.js';
 import type { EventFeed } from './realtime/event-feed.js';
 import { EventLog } from './realtime/event-log.js';
@@ -53,6 +55,19 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** gymgraph's version, from its package.json (found from the sources and from dist alike). */
+const VERSION = ((): string => {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'gymgraph' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  return 'unknown';
+})();
+
 /** How long `/readyz` waits for the database to answer `SELECT 1` before it reports it unavailable, in ms. */
 const READY_PING_TIMEOUT_MS = 2000;
 
@@ -64,6 +79,8 @@ const WEBSOCKET_CLOSE_WAIT_MS = 2000;
  * over HTTP and WebSocket -> HTTP. `stop()` undoes it in reverse.
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
+  // First, so that a start that fails still shows what it was started with. Secrets masked (log.ts).
+  logger.info({ version: VERSION, node: process.version, config: masked(config) }, 'starting gymgraph');
   const schema = await buildGraphQLSchema();
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
@@ -176,7 +193,6 @@ export async function start(config: Config, logger: Logger = createLogger(config
     maxBodyBytes: config.webhookMaxBodyBytes,
     accepting: () => accepting,
     ackTimeoutMs: config.webhookAckTimeoutMs,
-    outages,
   });
   // One probe of the database at a time, however often /readyz is asked: a frozen database must
   // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS;

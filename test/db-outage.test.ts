@@ -304,7 +304,7 @@ describePg('POST /webhooks when PostgreSQL misbehaves', () => {
     const ours = lines.slice(before).filter((l) => !/could not store delivery|batch failed/.test(String(l.msg)));
     expect(webhooks).toBeGreaterThan(5);
     expect(ours.length).toBeLessThanOrEqual(12);
-    const webhookLines = ours.filter((l) => l.msg === 'webhook answered 503: the database is unavailable');
+    const webhookLines = ours.filter((l) => l.msg === 'webhook refused' && l.error === 'database_unavailable');
     expect(webhookLines.length).toBeGreaterThanOrEqual(1);
     expect(webhookLines.length).toBeLessThanOrEqual(2);
   });

@@ -3,6 +3,7 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
+import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
@@ -82,7 +83,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     // policy; with no cache hints in this schema that policy is always "uncacheable", so the header
     // it would send, `no-store`, is set below instead.
     plugins: [
-      ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket,
+      ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, noteOperation,
       queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => budget?.charge(context.viewer, cost)),
       logInternalErrors(outage), databaseUnavailable,
     ],
@@ -117,6 +118,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
       }
       const authenticated = viewer;
+      noteRequest(res, { tokenId: viewer.tokenId ?? 'admin' });
       // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
       const refused = budget?.refused(viewer);
       if (refused) {
@@ -155,7 +157,10 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const query = url.indexOf('?');
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => createContext(log, authenticated, dataSource),
+        context: async () => {
+          responses.set(log, res);
+          return createContext(log, authenticated, dataSource);
+        },
       });
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -175,6 +180,26 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     stop: () => server.stop(),
   };
 }
+
+/**
+ * The response of each request, by the request's logger, for {@link noteOperation}. Keyed by the
+ * logger, not the context: Apollo hands plugins a shallow copy of the context, whose fields are ours.
+ */
+const responses = new WeakMap<Logger, ServerResponse>();
+
+/** The request line names the operation: its type, and its name as written in the document (never its variables). */
+const noteOperation: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue }) {
+        const res = responses.get(contextValue.log);
+        if (!res || !operation) return;
+        const operationName = loggableOperationName(operation.name?.value);
+        noteRequest(res, { operationType: operation.operation, ...(operationName ? { operationName } : {}) });
+      },
+    };
+  },
+};
 
 /** A subscription over HTTP is refused (400) before it runs: they are served over WebSocket (ws.ts). */
 const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {

@@ -6,6 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
@@ -122,6 +123,10 @@ class Connection implements FanoutSocket {
    * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
    */
   charging = 0;
+  /** When the socket opened (ms since the epoch), for the close line. */
+  readonly openedAt = Date.now();
+  /** `subscribe` messages admitted (subscriptions, and queries over the socket), for the close line. */
+  served = 0;
   private logger: Logger | undefined;
 
   constructor(
@@ -321,9 +326,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         connection.tokenKey = tokenKey;
         connection.viewer = viewer;
         connection.ctx = ctx;
+        // The token's id, never the token.
+        connection.log.info({ tokenId: viewer.tokenId ?? 'admin' }, 'websocket opened');
         return true;
       } catch (error) {
-        connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
+        // An outage fails every connection of a reconnect storm the same way: once per interval.
+        if (isDatabaseUnavailable(error)) outage.warn('token-check', { err: error }, 'could not check the tokens of new WebSocket connections: the database is unavailable (closed with 4500)');
+        else connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
         connection.socket.close(CloseCode.InternalServerError, 'could not check the token: retry');
         return false;
       }
@@ -407,6 +416,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
       // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
       if (message.id in ctx.subscriptions) return connection.handle!(message);
+      connection.served += 1;
       return subscribeShared(connection, message);
     }
     return connection.handle!(message);
@@ -442,6 +452,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       if (left > 0) socketsPerToken.set(connection.tokenKey, left);
       else socketsPerToken.delete(connection.tokenKey);
       connection.tokenKey = undefined;
+    }
+    if (connection?.viewer) {
+      connection.log.info({ tokenId: connection.viewer.tokenId ?? 'admin', code, durationMs: Date.now() - connection.openedAt, subscriptions: connection.served }, 'websocket closed');
+    } else {
+      // Never authenticated (no or a bad token, no connection_init in time, a scanner): a crowd of
+      // them would repeat this line by the thousand.
+      repeated.info(`closed-unauthenticated:${KNOWN_CLOSE_CODES.has(code) ? code : 'other'}`, { code }, 'WebSockets closed before they authenticated');
     }
     void connection?.closed?.(code, String(reason));
   }
@@ -515,7 +532,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }
       })
-      .catch((error: unknown) => log.warn({ err: error }, 'could not re-check the tokens of open WebSocket connections'))
+      .catch((error: unknown) => outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'))
       .finally(() => (rechecking = false));
   }, tokenRecheckMs);
   recheck.unref();
@@ -557,6 +574,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     },
   };
 }
+
+/** Close codes the server sends or clients commonly do; any other is one "other" in the log's counts (a client picks its own). */
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013]);
 
 /** Operations in graphql-ws's record of a connection (set to null as soon as a `subscribe` is taken). */
 function operationCount(subscriptions: Record<string, unknown>): number {

@@ -5,6 +5,7 @@ import { RepeatedLog, type Logger } from '../log.js';
 import { isClientGone } from './body.js';
 import { ConnectionCap } from './connection-cap.js';
 import type { GraphQLCors } from './cors.js';
+import { RequestLog } from './request-log.js';
 import { sendError, sendJson } from './respond.js';
 import type { StaticFiles } from './static-files.js';
 
@@ -78,6 +79,7 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
   const open = new Set<ServerResponse>();
   let draining = false;
   const repeated = new RepeatedLog(logger.child({ component: 'http' }));
+  const requestLog = new RequestLog(logger);
   const server = http.createServer({
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -92,9 +94,11 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
     const log = logger.child({ requestId });
     const path = (req.url ?? '/').split('?', 1)[0];
     const started = process.hrtime.bigint();
+    /** For the request line: every route is one fixed path; the default branch answers the rest. */
+    let route = path ?? UNMATCHED;
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug({ method: req.method, path, status: res.statusCode, ms }, 'request');
+      const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+      requestLog.finished(log, res, { method: req.method, route, ...(route === UNMATCHED ? { path: path?.slice(0, 100) } : {}), status: res.statusCode, ms });
     });
 
     const handle = async () => {
@@ -119,6 +123,7 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
         }
         default:
           if (path !== undefined && routes.assets?.has(path)) return routes.assets.serve(req, res, path);
+          route = UNMATCHED;
           return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
       }
     };
@@ -206,6 +211,9 @@ function rawResponse(status: number, error: string, message: string): string {
   const body = JSON.stringify({ error, message });
   return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
+
+/** The route of requests no route answers: their paths are anyone's choice, so they are not a route. */
+const UNMATCHED = '(unmatched)';
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendError(res, 405, 'method_not_allowed', `use ${allow}`, {}, { allow });

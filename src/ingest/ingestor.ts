@@ -1,6 +1,6 @@
 import type { Param, SqlTx, SqlWriter } from '../db/sql-writer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import type { Delivery } from './delivery.js';
 import { deliveryDigest, parseId } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
@@ -82,6 +82,8 @@ export class Ingestor {
   private flushing: Promise<void> | undefined;
   private readonly maxBatchEvents: number;
   private readonly maxQueued: number;
+  /** A database outage fails every batch the same way: once per interval, with a count. */
+  private readonly outage: RepeatedLog;
 
   constructor(
     private readonly writer: SqlWriter,
@@ -90,6 +92,7 @@ export class Ingestor {
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 500;
     this.maxQueued = options.maxQueued ?? 20_000;
+    this.outage = new RepeatedLog(logger);
   }
 
   /** Stores a delivery; resolves once it is durable (or known to be a duplicate). */
@@ -132,8 +135,8 @@ export class Ingestor {
    */
   private async recover(batch: Pending[], error: unknown): Promise<void> {
     if (batch.length === 1 || isDatabaseUnavailable(error)) {
-      if (batch.length === 1) this.logger.error({ err: error, uuid: batch[0]!.submission.delivery.uuid }, 'could not store delivery');
-      else this.logger.error({ err: error, deliveries: batch.length }, 'could not store batch: database unavailable');
+      if (isDatabaseUnavailable(error)) this.outage.error('database-unavailable', { err: error, deliveries: batch.length }, 'could not store deliveries: database unavailable (answered 503)');
+      else this.logger.error({ err: error, uuid: batch[0]!.submission.delivery.uuid }, 'could not store delivery');
       for (const pending of batch) pending.reject(error);
       return;
     }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
+import { noteRequest } from '../http/request-log.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger, RepeatedLog } from '../log.js';
+import type { Logger } from '../log.js';
 import { validateDelivery } from './delivery.js';
 import { IngestOverloadedError, type Ingestor } from './ingestor.js';
 import type { StudioKeys } from './studio-keys.js';
@@ -18,16 +19,32 @@ export interface WebhookHandlerDeps {
    * (`WEBHOOK_ACK_TIMEOUT_MS`); then it is answered 503 `database_unavailable`.
    */
   readonly ackTimeoutMs: number;
-  /** Where deliveries turned away because of the database are logged, once per interval with a count. */
-  readonly outages: RepeatedLog;
 }
 
 /** Seconds the upstream is asked to wait before sending a delivery again when the database is unavailable. */
 const DATABASE_RETRY_AFTER_S = '5';
 
 /**
+ * An error answer to a webhook, and what its request line says about it: the answer's code and,
+ * where the code alone does not say, why (request-log.ts logs it at warn, "webhook refused").
+ */
+function refuse(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  message: string,
+  why: { reason?: string; err?: unknown } = {},
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): void {
+  noteRequest(res, { refused: { error, ...why } });
+  sendError(res, status, error, message, extra, headers);
+}
+
+/**
  * `POST /webhooks`: authenticate by `X-API-KEY`, check the media type and size, validate, then hand
  * the delivery to the ingestor and answer 200 only once it is committed. Never calls anything remote.
+ * Every refusal is noted for the request line with its code (see {@link refuse}).
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
   /**
@@ -41,8 +58,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       return await handle(req, res, log, deadline);
     } catch (error) {
       if (!isDatabaseUnavailable(error) || res.headersSent) throw error;
-      deps.outages.warn('webhook', { err: error }, 'webhook answered 503: the database is unavailable');
-      return sendError(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
+      return refuse(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', { err: error }, {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
     }
   };
 
@@ -61,18 +77,19 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number): Promise<void> {
     if (!deps.accepting()) {
-      return sendError(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, { connection: 'close', 'retry-after': '1' });
+      return refuse(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, {}, { connection: 'close', 'retry-after': '1' });
     }
     const key = req.headers['x-api-key'];
     if (typeof key !== 'string' || key.length === 0) {
-      return sendError(res, 401, 'unauthorized', 'missing X-API-KEY header');
+      return refuse(res, 401, 'unauthorized', 'missing X-API-KEY header', { reason: 'missing_key' });
     }
     const studio = await beforeDeadline(deps.keys.lookup(key), deadline);
-    if (!studio) return sendError(res, 401, 'unauthorized', 'unknown webhook key');
-    if (!studio.active) return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+    if (!studio) return refuse(res, 401, 'unauthorized', 'unknown webhook key', { reason: 'unknown_key' });
+    noteRequest(res, { studioId: studio.studioId });
+    if (!studio.active) return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
 
     if (!isJsonContentType(req.headers['content-type'])) {
-      return sendError(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
+      return refuse(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
     }
 
     let raw: Buffer;
@@ -80,7 +97,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       raw = await readBody(req, deps.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        return sendError(res, 413, 'payload_too_large', `body exceeds the limit of ${error.limit} bytes`, {}, { connection: 'close' });
+        return refuse(res, 413, 'payload_too_large', `body exceeds the limit of ${error.limit} bytes`, {}, {}, { connection: 'close' });
       }
       throw error;
     }
@@ -89,31 +106,31 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return sendError(res, 400, 'invalid_json', `body is not valid JSON: ${(error as Error).message}`);
+      return refuse(res, 400, 'invalid_json', `body is not valid JSON: ${(error as Error).message}`);
     }
     const result = validateDelivery(body);
     if (!result.ok) {
       const [first] = result.problems;
-      return sendError(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { problems: result.problems });
+      return refuse(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { reason: first!.field.slice(0, 200) }, { problems: result.problems });
     }
 
     try {
       const outcome = await beforeDeadline(deps.ingestor.submit({
         studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
       }), deadline);
-      if (outcome.status === 'studio-disabled') return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+      if (outcome.status === 'studio-disabled') return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
       if (outcome.status === 'conflict') {
         // The upstream reused a uuid for another body: storing it would drop one of the two silently.
         log.warn({ uuid: result.delivery.uuid, digest: outcome.digest, storedDigest: outcome.storedDigest }, 'uuid already stored with a different body');
-        return sendError(res, 409, 'uuid_conflict',
+        return refuse(res, 409, 'uuid_conflict',
           `uuid ${result.delivery.uuid} was already stored with a different body (entityId and payload); nothing was stored`,
-          { uuid: result.delivery.uuid });
+          {}, { uuid: result.delivery.uuid });
       }
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
       return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
     } catch (error) {
       if (error instanceof IngestOverloadedError) {
-        return sendError(res, 503, 'overloaded', 'too many deliveries are waiting to be stored; retry', {}, { 'retry-after': '1' });
+        return refuse(res, 503, 'overloaded', 'too many deliveries are waiting to be stored; retry', {}, {}, { 'retry-after': '1' });
       }
       throw error;
     }

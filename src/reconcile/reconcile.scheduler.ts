@@ -58,9 +58,13 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
           `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId"
            WHERE s."status" = 'active' AND ${HAS_OPEN_API_ACCESS} ORDER BY s."id"`,
         );
+        log.info({ studios: studios.length }, 'reconciliation round started');
+        const roundStarted = Date.now();
+        let repaired = 0;
         for (const { id } of studios) {
           if (abort.signal.aborted) return;
           const since = new Date(Date.now() - options.lookbackMs);
+          log.info({ studioId: Number(id), since: since.toISOString() }, 'reconciliation of a studio started');
           try {
             const report = await options.reconciler.reconcileStudio(Number(id), { since, signal: abort.signal });
             const total = (field: 'seen' | 'present' | 'repaired' | 'skipped') => RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
@@ -69,6 +73,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
                 repaired: total('repaired'), skipped: total('skipped'), counts: report.counts, customerErrors: report.customerErrors },
               'reconciliation of a studio finished',
             );
+            repaired += total('repaired');
           } catch (error) {
             if (abort.signal.aborted) return;
             if (isDatabaseUnavailable(error)) {
@@ -79,6 +84,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             log.error({ err: error, studioId: Number(id) }, 'reconciliation of a studio failed; the next round tries again');
           }
         }
+        log.info({ studios: studios.length, repaired, durationMs: Date.now() - roundStarted }, 'reconciliation round finished');
       } finally {
         await lock?.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
       }

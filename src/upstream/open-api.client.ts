@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { RepeatedLog, type Logger } from '../log.js';
 import * as answers from './open-api.answers.js';
 import { AnswerError, parseArray, parseObject, parseSlice } from './open-api.answers.js';
 import {
@@ -94,8 +94,14 @@ const isRetryable = (status: number) => status >= 500;
 export class OpenApiClient implements OpenApi {
   private readonly origin: string;
   private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random'>> & { random: () => number; limiters: RateLimiterRegistry };
+  /**
+   * An upstream that is down or throttling fails every call of every job the same way: its lines
+   * once per interval per endpoint and status, with a count.
+   */
+  private readonly repeated: RepeatedLog;
 
   constructor(private readonly options: OpenApiClientOptions) {
+    this.repeated = new RepeatedLog(options.logger);
     this.origin = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.settings = {
       requestsPerWindow: options.requestsPerWindow ?? 900,
@@ -246,13 +252,14 @@ export class OpenApiClient implements OpenApi {
         rateLimitWaits += 1;
         attempt -= 1;
         limiter.pauseUntil(retryAt);
-        options.logger.warn({ endpoint: call.endpoint, retryInMs: retryAt - Date.now(), traceId: failure.traceId }, 'Open API rate limit hit (429): waiting for the window');
+        this.repeated.warn(`rate-limit:${call.endpoint}`, { endpoint: call.endpoint, retryInMs: retryAt - Date.now(), traceId: failure.traceId }, 'Open API rate limit hit (429): waiting for the window');
         continue;
       }
       const retryable = retryAt === undefined && (failure.status === 0 || isRetryable(failure.status));
       if (retryable && attempt < settings.maxAttempts) {
         const delay = Math.floor(settings.random() * Math.min(settings.backoffCapMs, settings.backoffBaseMs * 2 ** (attempt - 1)));
-        options.logger.warn(
+        this.repeated.warn(
+          `retry:${call.endpoint}:${failure.status}`,
           { endpoint: call.endpoint, status: failure.status, errorCode: failure.errorCode, traceId: failure.traceId, attempt, retryInMs: delay },
           `Open API call failed, retrying: ${failure.message}`,
         );
@@ -260,7 +267,8 @@ export class OpenApiClient implements OpenApi {
         continue;
       }
       // 404/403 are answers about the thing (deleted, no longer readable), not faults of the call.
-      options.logger[failure.gone ? 'info' : 'warn'](
+      this.repeated[failure.gone ? 'info' : 'warn'](
+        `failed:${call.endpoint}:${failure.status}`,
         { endpoint: call.endpoint, status: failure.status, errorCode: failure.errorCode, traceId: failure.traceId, attempts: attempt },
         `Open API call failed: ${failure.message}`,
       );

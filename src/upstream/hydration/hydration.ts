@@ -61,6 +61,26 @@ const ACCESS_TTL_MS = 10_000;
 const COMPLETION_BATCH = 200;
 /** How long `stop()` waits for running jobs before handing them back to the queue. */
 const STOP_WAIT_MS = 2000;
+/**
+ * How often the progress line ("hydration: progress") is written, when anything happened: one line a
+ * minute tells on-call whether hydration keeps up, where a line per job (at debug) would drown the log.
+ */
+export const HYDRATION_SUMMARY_MS = 60_000;
+
+/** Jobs since the last progress line. */
+interface Progress {
+  claimed: number;
+  /** Finished and recorded. */
+  completed: number;
+  /** Failed, to be retried after their backoff. */
+  failed: number;
+  /** Failed `maxAttempts` times in a row: waiting for an admin (`retryHydrationJob`, `retryParkedHydrationJobs`). */
+  parked: number;
+  /** Handed back to the queue unfinished at shutdown. */
+  handedBack: number;
+}
+
+const noProgress = (): Progress => ({ claimed: 0, completed: 0, failed: 0, parked: 0, handedBack: 0 });
 
 interface Completion {
   readonly job: ClaimedJob;
@@ -103,6 +123,9 @@ export class Hydration {
   private scanWanted = true;
   private lastScan = 0;
   private renewTimer: NodeJS.Timeout | undefined;
+  private summaryTimer: NodeJS.Timeout | undefined;
+  private progress = noProgress();
+  private progressSince = 0;
   private readonly reads: HydrationReads;
   /** Failures that repeat every poll while the database is away: once per interval, with a count. */
   private readonly repeated: RepeatedLog;
@@ -135,6 +158,9 @@ export class Hydration {
       });
     }, Math.max(Math.floor(leaseMs / 3), 100));
     this.renewTimer.unref();
+    this.progressSince = this.now();
+    this.summaryTimer = setInterval(() => this.summarise(), HYDRATION_SUMMARY_MS);
+    this.summaryTimer.unref();
     this.loop = this.run();
   }
 
@@ -155,6 +181,7 @@ export class Hydration {
     if (this.stopping) return this.loop;
     this.stopping = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
     this.wake();
     await this.loop;
     const running = Promise.allSettled([...this.active.values()]);
@@ -162,12 +189,26 @@ export class Hydration {
     if ((await Promise.race([running, timeout])) === 'timeout') {
       const ids = [...this.active.keys()];
       this.options.logger.info({ jobs: ids.length }, 'hydration: handing unfinished jobs back to the queue');
+      this.progress.handedBack += ids.length;
       await this.options.queue.transaction((tx) => releaseJobs(tx, ids, this.instanceId, this.now())).catch((error: unknown) => {
         this.options.logger.warn({ err: error }, 'hydration: could not hand jobs back; they run again when their lease ends');
       });
     }
     this.closed = true;
     while (this.flushing) await this.flushing;
+    // What happened since the last progress line, so that none is lost to the restart.
+    this.summarise();
+  }
+
+  /** The progress line: counts since the previous one, written only when something happened. */
+  private summarise(): void {
+    const { progress } = this;
+    const now = this.now();
+    if (progress.claimed + progress.completed + progress.failed + progress.parked + progress.handedBack > 0) {
+      this.options.logger.info({ ...progress, running: this.active.size, intervalMs: now - this.progressSince }, 'hydration: progress');
+    }
+    this.progress = noProgress();
+    this.progressSince = now;
   }
 
   private wake(): void {
@@ -229,6 +270,7 @@ export class Hydration {
     const now = this.now();
     if (!(await hasClaimableJobs(this.options.queue, now))) return 0;
     const jobs = await this.options.queue.transaction((tx) => claimJobs(tx, this.instanceId, limit, now, now + this.options.config.leaseMs));
+    this.progress.claimed += jobs.length;
     for (const job of jobs) {
       const running = this.execute(job).finally(() => {
         this.active.delete(job.id);
@@ -317,20 +359,26 @@ export class Hydration {
     const writes = batch.some((c) => c.outcome.type === 'ok');
     // Only runs that may append events need the ingest writer; failures are the queue's business.
     const db = writes ? this.options.writer : this.options.queue;
+    /** Jobs this transaction finishes: counted, and logged at debug, once it committed. */
+    const finished: { jobId: number; kind: string; key: string; changes: number }[] = [];
+    const failures: { job: ClaimedJob; error: unknown }[] = [];
     await db.transaction(
       async (tx) => {
+        finished.length = 0;
+        failures.length = 0;
         const now = this.now();
         const events: Param[][] = [];
         const logged: LoggedEvent[] = [];
         for (const { job, outcome } of batch) {
           if (outcome.type === 'failed') {
             const changed = await failJob(tx, job.id, this.instanceId, describe(outcome.error), this.options.config.maxAttempts, now + this.backoff(job.attempts), now);
-            if (changed > 0) this.options.logger.warn({ jobId: job.id, kind: job.kind, key: job.upstreamKey, attempts: job.attempts, err: outcome.error }, 'hydration: job failed');
+            if (changed > 0) failures.push({ job, error: outcome.error });
             continue;
           }
           if (!(await this.stillOwned(tx, job.id))) continue;
           const result = await outcome.write(tx, now);
           await finishJob(tx, job.id, this.instanceId, result.note, now);
+          finished.push({ jobId: job.id, kind: job.kind, key: job.upstreamKey, changes: result.changes.length });
           if (result.followUps.length > 0) {
             await queueTargets(tx, result.followUps.map((t) => ({ ...t, tenantId: job.tenantId, studioId: job.studioId, firstSeq: job.lastSeq, lastSeq: job.lastSeq, dueAt: now })), now);
           }
@@ -350,6 +398,9 @@ export class Hydration {
         return logged.map((event) => ({ ...event, seq: seqs.get(event.uuid)! })).sort((a, b) => a.seq - b.seq);
       },
       async (events) => {
+        this.progress.completed += finished.length;
+        for (const job of finished) this.options.logger.debug(job, 'hydration: job finished');
+        for (const { job, error } of failures) this.failed(job, error);
         if (events.length === 0) return;
         try {
           await this.options.feed.publish(events);
@@ -358,6 +409,23 @@ export class Hydration {
         }
       },
     );
+  }
+
+  /**
+   * A failed run: counted for the progress line and logged per job at debug; the warnings, which an
+   * upstream outage would repeat for every job, once per interval with a count.
+   */
+  private failed(job: ClaimedJob, error: unknown): void {
+    const parked = job.attempts >= this.options.config.maxAttempts;
+    const fields = { jobId: job.id, kind: job.kind, key: job.upstreamKey, attempts: job.attempts, err: error };
+    this.options.logger.debug(fields, parked ? 'hydration: job parked' : 'hydration: job failed');
+    if (parked) {
+      this.progress.parked += 1;
+      this.repeated.warn('job-parked', fields, 'hydration: job parked after failing HYDRATION_MAX_ATTEMPTS times; retry it with retryHydrationJob once the cause is fixed');
+    } else {
+      this.progress.failed += 1;
+      this.repeated.warn('job-failed', fields, 'hydration: job failed; it is retried after its backoff');
+    }
   }
 
   /** True while the job is still this instance's (its lease may have run out and been taken over). */
