@@ -152,7 +152,17 @@ describe.each(databaseKinds())('the read timeout on %s', (kind) => {
     } finally {
       await release();
     }
-    expect(await graphql(server, query)).toEqual({ data: { customers: { totalCount: 0, nodes: [] } } });
+    // The service keeps serving: the same query, now cheap, is answered. On SQLite the timed-out
+    // worker is being replaced and the 10 ms limit includes the queue, so a loaded machine may need
+    // a few tries; each answer is either the data or QUERY_TIMEOUT, never anything else.
+    let answer: Awaited<ReturnType<typeof graphql>> | undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      answer = await graphql(server, query);
+      if (!answer.errors) break;
+      expect(answer.errors[0]?.extensions.code).toBe('QUERY_TIMEOUT');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer).toEqual({ data: { customers: { totalCount: 0, nodes: [] } } });
   }, 90_000);
 });
 
