@@ -9,9 +9,11 @@ import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
+import { ideAssets } from './graphql/ide.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
 import { createHttpServer } from './http/server.js';
+import { StaticFiles } from './http/static-files.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
@@ -204,6 +206,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
+      // Pages' assets, each under its own prefix (the IDE's under /graphql/ide/).
+      assets: new StaticFiles({ ...ideAssets() }),
       ready: async () => {
         const database = await databaseAnswers();
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];

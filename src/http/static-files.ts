@@ -93,9 +93,20 @@ export class StaticFiles {
 /**
  * The folder of an installed npm package (its package.json's), for serving a file it ships, e.g.
  * `packageDir('uplot')`. Resolved from this module, so it works from the sources and from dist.
+ * A package whose `exports` hide its package.json (e.g. `ruru`) is found from its main entry: the
+ * nearest folder above it whose package.json carries that name.
  */
 export function packageDir(name: string): string {
-  return path.dirname(require.resolve(`${name}/package.json`));
+  try {
+    return path.dirname(require.resolve(`${name}/package.json`));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+  }
+  for (let dir = path.dirname(require.resolve(name)); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name === name) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json named ${name} above ${require.resolve(name)}`);
+  }
 }
 
 /**
