@@ -64,6 +64,8 @@ const WEBSOCKET_CLOSE_WAIT_MS = 2000;
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const schema = await buildGraphQLSchema();
+  // Pages' assets, each under its own prefix (the IDE's under /graphql/ide/); a missing package fails here, before anything opens.
+  const assets = new StaticFiles({ ...ideAssets() });
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
@@ -206,8 +208,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
-      // Pages' assets, each under its own prefix (the IDE's under /graphql/ide/).
-      assets: new StaticFiles({ ...ideAssets() }),
+      assets,
       ready: async () => {
         const database = await databaseAnswers();
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];

@@ -97,15 +97,16 @@ export class StaticFiles {
  * nearest folder above it whose package.json carries that name.
  */
 export function packageDir(name: string): string {
+  let hidden: unknown;
   try {
     return path.dirname(require.resolve(`${name}/package.json`));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    hidden = error; // not exported (node says ERR_PACKAGE_PATH_NOT_EXPORTED, jest's resolver "cannot find")
   }
   for (let dir = path.dirname(require.resolve(name)); ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name === name) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json named ${name} above ${require.resolve(name)}`);
+    if (path.dirname(dir) === dir) throw hidden;
   }
 }
 

@@ -1,16 +1,16 @@
 // gymgraph's GraphQL IDE: Ruru (a GraphiQL 5 distribution, served from node_modules/ruru/static by the
 // service itself) with a fetcher of ours, so that the token of the bar above goes out as
 // `Authorization: Bearer` over HTTP and in `connection_init` over WebSocket (graphql-ws, same path),
-// and never enters GraphiQL's editors, history or localStorage. Plain ES module, no build step.
+// and never enters GraphiQL's editors, history or local storage. Plain ES module, no build step.
 
 const ENDPOINT = '/graphql';
 const TOKEN_KEY = 'gymgraph.token';
-const DEFAULT_QUERY = `# gymgraph: run with Ctrl+Enter; the docs are behind the book icon on the left.
+const DEFAULT_QUERY = `# Ctrl+Enter runs; the docs are behind the book icon.
 query Studios {
   studios { id name status }
 }
 
-# A subscription runs over WebSocket on the same path: run it, then send a webhook.
+# Over WebSocket: run it, then send a webhook.
 subscription Events {
   events { seq type entityId occurredAt studio { name } }
 }
