@@ -79,13 +79,20 @@ async function main(): Promise<void> {
     try {
       for (const shot of SHOTS) {
         const { context, page, problems } = await openPage(browser, shot.viewport);
+        // What the page weighs: bytes on the wire (gzip where served so) and as decoded, per URL.
+        const weights = new Map<string, { sent: number; decoded: number }>();
+        page.on('response', (response) => {
+          if (response.request().method() !== 'GET') return;
+          void response.body().then((body) => weights.set(response.url(), { sent: Number(response.headers()['content-length'] ?? body.length), decoded: body.length }), () => undefined);
+        });
         try {
           await shot.prepare(page, { url: app.url, token });
           if (problems.length > 0) throw new Error(`${shot.file}: the page had problems:\n${problems.join('\n')}`);
           const file = path.join(root, shot.file);
           fs.mkdirSync(path.dirname(file), { recursive: true });
           await page.screenshot({ path: file });
-          process.stdout.write(`wrote ${shot.file}\n`);
+          const sum = (key: 'sent' | 'decoded') => [...weights.values()].reduce((total, weight) => total + weight[key], 0);
+          process.stdout.write(`wrote ${shot.file} (the page loaded ${weights.size} files: ${sum('sent')} bytes sent, ${sum('decoded')} decoded)\n`);
         } finally {
           await context.close();
         }
