@@ -120,6 +120,20 @@ describeWithBrowser('the GraphQL IDE in Chromium', () => {
     });
   });
 
+  it('when the token is refused, then the bar says so and nothing else goes wrong', async () => {
+    const { context, page, problems } = await openPage(browser);
+    try {
+      await page.goto(`${server.app.url}/graphql`);
+      await page.fill('#gg-token', 'not-a-token-of-this-service');
+      await page.click('#gg-token-form button[type=submit]');
+      await page.locator('#gg-status.gg-error', { hasText: 'Token refused (401)' }).waitFor();
+      // Chromium logs each refused request; anything else (a page error, a CSP violation) is a fault.
+      expect(problems.filter((problem) => !/status of 401/.test(problem))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('when a subscription runs, then an event pushed by a webhook shows in the response pane', async () => {
     await onIde(async (page) => {
       await enterToken(page, ADMIN_TOKEN);

@@ -102,6 +102,7 @@ function makeFetcher(token) {
 const ruru = import('./ruru/ruru.js');
 let mounted;
 let fetcher;
+let generation = 0;
 
 async function useToken(token) {
   if (!token) {
@@ -119,8 +120,9 @@ async function useToken(token) {
   root.hidden = false;
   mounted ??= createRoot(root);
   // A new key per token: GraphiQL mounts afresh and introspects with the new fetcher.
+  generation += 1;
   mounted.render(React.createElement(Ruru, {
-    key: token,
+    key: generation,
     endpoint: ENDPOINT,
     fetcher,
     defaultQuery: DEFAULT_QUERY,
