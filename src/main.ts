@@ -12,8 +12,10 @@ import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { ideAssets } from './graphql/ide.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
+import { createGraphQLCors } from './http/cors.js';
 import { createHttpServer } from './http/server.js';
 import { StaticFiles } from './http/static-files.js';
+import { dashboardFiles } from './dashboard/dashboard.assets.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
@@ -64,8 +66,8 @@ const WEBSOCKET_CLOSE_WAIT_MS = 2000;
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const schema = await buildGraphQLSchema();
-  // Pages' assets, each under its own prefix (the IDE's under /graphql/ide/); a missing package fails here, before anything opens.
-  const assets = new StaticFiles({ ...ideAssets() });
+  // Pages' assets, each under its own prefix (/dashboard/, /graphql/ide/); a missing package fails here, before anything opens.
+  const assets = new StaticFiles({ ...dashboardFiles(), ...ideAssets() });
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
@@ -199,6 +201,9 @@ export async function start(config: Config, logger: Logger = createLogger(config
     });
     return Promise.race([probe, late]).finally(() => clearTimeout(timer));
   };
+  if (config.graphql.corsOrigins === '*' && config.nodeEnv === 'production') {
+    logger.warn({ corsOrigins: '*' }, 'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead');
+  }
   const { server, drain } = createHttpServer(
     {
       webhooks: (req, res, log) => {
@@ -208,12 +213,13 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
-      assets,
+      cors: createGraphQLCors(config.graphql.corsOrigins),
       ready: async () => {
         const database = await databaseAnswers();
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];
         return { ready: unavailable.length === 0, unavailable };
       },
+      assets,
     },
     logger,
     config.http,

@@ -37,6 +37,7 @@ describe('GET /graphql from a browser: the IDE page and its assets', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/html\b/);
     expect(response.headers.vary).toMatch(/\baccept\b/);
+    expect(response.headers.vary).toMatch(/\borigin\b/i); // CORS's, kept
     const csp = String(response.headers['content-security-policy']);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self';");

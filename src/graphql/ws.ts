@@ -117,6 +117,11 @@ class Connection implements FanoutSocket {
   pingedAt = 0;
   /** The key this socket counts under in the sockets-per-token count, once acknowledged. */
   tokenKey: string | undefined;
+  /**
+   * Subscribes admitted under the per-socket limit whose cost is still being charged (the charge may
+   * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
+   */
+  charging = 0;
   private logger: Logger | undefined;
 
   constructor(
@@ -386,11 +391,19 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     }
     const { ctx } = connection;
     if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
-      if (operationCount(ctx.subscriptions) >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
+      if (operationCount(ctx.subscriptions) + connection.charging >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
       // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
       const prepared = prepare(message.payload);
       const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
-      const refused = cost === undefined || !connection.viewer ? undefined : await budget?.charge(connection.viewer, cost);
+      let refused: GraphQLError | undefined;
+      if (cost !== undefined && connection.viewer && budget) {
+        connection.charging += 1;
+        try {
+          refused = await budget.charge(connection.viewer, cost);
+        } finally {
+          connection.charging -= 1;
+        }
+      }
       if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
       // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
       if (message.id in ctx.subscriptions) return connection.handle!(message);
@@ -496,7 +509,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       .then((valid) => {
         for (const connection of connections.values()) {
           const { socket, viewer } = connection;
-          if (viewer?.tokenId == null || valid.has(viewer.tokenId)) continue;
+          // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
+          if (viewer?.tokenId == null || !ids.has(viewer.tokenId) || valid.has(viewer.tokenId)) continue;
           connection.log.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }

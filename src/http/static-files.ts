@@ -67,6 +67,9 @@ export class StaticFiles {
       ...(file.gzipped ? { vary: 'accept-encoding' } : {}),
       ...spec.headers,
     };
+    // A Vary set before (CORS's `Origin`, when the page shares its path with an API) is kept: writeHead would replace it.
+    const earlier = res.getHeader('vary');
+    if (earlier !== undefined) headers.vary = headers.vary === undefined ? String(earlier) : `${String(earlier)}, ${headers.vary}`;
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, headers);
       res.end();
