@@ -11,6 +11,7 @@ import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { TokenService } from './domains/access/token.service.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
+import { ideAssets } from './graphql/ide.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
 import { createGraphQLCors } from './http/cors.js';
@@ -82,6 +83,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
   // First, so that a start that fails still shows what it was started with. Secrets masked (log.ts).
   logger.info({ version: VERSION, node: process.version, config: masked(config) }, 'starting gymgraph');
   const schema = await buildGraphQLSchema();
+  // Pages' assets, each under its own prefix (/dashboard/, /graphql/ide/); a missing package fails here, before anything opens.
+  const assets = new StaticFiles({ ...dashboardFiles(), ...ideAssets() });
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
@@ -232,7 +235,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];
         return { ready: unavailable.length === 0, unavailable };
       },
-      assets: new StaticFiles({ ...dashboardFiles() }),
+      assets,
     },
     logger,
     config.http,

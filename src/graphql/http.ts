@@ -13,7 +13,7 @@ import type { ViewerBudget } from './cost-budget.js';
 import {
   DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError, withKnownCode,
 } from './errors.js';
-import { IDE_CONTENT_SECURITY_POLICY, IDE_HTML } from './ide.js';
+import { IdePage } from './ide.js';
 import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from './limits.js';
 
 export interface GraphQLHandlerOptions {
@@ -56,11 +56,12 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 
 /**
  * Starts Apollo Server on the schema and returns the `/graphql` handler for the plain `node:http`
- * server. Browsers (a GET that prefers `text/html`) get the offline query page from `ide.ts`
- * instead of Apollo's CDN-hosted landing page.
+ * server. Browsers (a GET that prefers `text/html`) get the offline GraphQL IDE of `ide.ts` instead of
+ * Apollo's CDN-hosted landing page; its assets are served under `/graphql/ide/` (`ideAssets()`).
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
   const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget } = options;
+  const ide = new IdePage();
   // An outage fails every request: one warning per interval, with a count, not one per request.
   const outage = new RepeatedLog(logger.child({ component: 'graphql' }));
   const server = new ApolloServer<GraphQLContext>({
@@ -93,7 +94,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
   return {
     async handle(req, res, log) {
       const method = (req.method ?? 'GET').toUpperCase();
-      if (method === 'GET' && prefersHtml(req.headers.accept)) return sendIde(res);
+      if (method === 'GET' && prefersHtml(req.headers.accept)) return ide.serve(req, res);
 
       // The token before the body: a caller without a valid token gets its 401 without a byte of its
       // body read or buffered. A body left unread closes the connection after the answer.
@@ -249,19 +250,6 @@ const databaseUnavailable: ApolloServerPlugin<GraphQLContext> = {
     };
   },
 };
-
-function sendIde(res: ServerResponse): void {
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(IDE_HTML),
-    'content-security-policy': IDE_CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-cache',
-    // Added to the `Vary: Origin` of CORS (server.ts), which writeHead would otherwise replace.
-    vary: res.hasHeader('vary') ? `${String(res.getHeader('vary'))}, accept` : 'accept',
-  });
-  res.end(IDE_HTML);
-}
 
 /** An error answered before Apollo is involved, in the GraphQL response shape. */
 function sendGraphQLError(

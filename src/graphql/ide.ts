@@ -1,126 +1,95 @@
-import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { StaticFiles, packageDir, projectRoot, type StaticFile } from '../http/static-files.js';
 
 /**
- * A tiny query page served to browsers at `GET /graphql`: a token box, a query box, a variables box
- * and a Run button that POSTs to this same path (with `Authorization: Bearer <token>`) and
- * pretty-prints the JSON answer. Self-contained (inline style and script, no external URL), so it
- * works offline and leaks nothing to a CDN. The token is kept in `sessionStorage`: it survives a
- * reload but not the closing of the tab, and is never written into the page or the URL.
+ * The GraphQL IDE served to browsers at `GET /graphql`: Ruru (PostGraphile's distribution of
+ * GraphiQL 5: docs explorer, schema-aware completion, history, variables and headers editors,
+ * prettify) in a frame of ours (src/graphql/ide-page/) that holds the token bar and the fetcher.
+ * Everything comes from this service — Ruru's prebuilt `static/` folder, graphql-ws's browser build,
+ * our three files — so it works offline and asks no CDN for anything. The token is kept in
+ * `sessionStorage` (this tab only) and sent as `Authorization: Bearer` over HTTP and in
+ * `connection_init` over WebSocket; it never enters GraphiQL's editors or localStorage.
  */
 
-const STYLE = `
-body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 1rem; background: #fafafa; color: #222; }
-h1 { font-size: 1.1rem; margin: 0 0 .75rem; }
-main { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
-label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
-textarea, pre, input { box-sizing: border-box; width: 100%; font: 13px/1.4 ui-monospace, monospace; border: 1px solid #ccc; border-radius: 4px; padding: .5rem; background: #fff; }
-#query { height: 45vh; }
-#variables { height: 15vh; }
-#token { padding: .4rem .5rem; }
-pre { min-height: 65vh; margin: 0; overflow: auto; white-space: pre-wrap; }
-button { margin-top: .5rem; padding: .4rem 1.2rem; font-weight: 600; cursor: pointer; }
-#status { margin-left: .75rem; color: #666; }
-.error { color: #b00020; }
-`;
+/** The page's own path (it is `/graphql` itself, for a GET that prefers HTML). */
+export const IDE_PATH = '/graphql';
 
-const SCRIPT = `
-(function () {
-  var query = document.getElementById('query');
-  var variables = document.getElementById('variables');
-  var result = document.getElementById('result');
-  var status = document.getElementById('status');
-  var run = document.getElementById('run');
-  var token = document.getElementById('token');
-  var TOKEN_KEY = 'gymgraph.token';
-  try { token.value = window.sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { /* storage disabled: type it each time */ }
-  token.addEventListener('input', function () {
-    try { window.sessionStorage.setItem(TOKEN_KEY, token.value.trim()); } catch (e) { /* storage disabled */ }
-  });
-  function show(text, isError) {
-    result.textContent = text;
-    result.className = isError ? 'error' : '';
-  }
-  function execute() {
-    var vars = {};
-    if (variables.value.trim() !== '') {
-      try { vars = JSON.parse(variables.value); } catch (e) { show('Variables are not valid JSON: ' + e.message, true); return; }
-    }
-    run.disabled = true;
-    status.textContent = 'running...';
-    var started = Date.now();
-    var headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-    var bearer = token.value.trim();
-    if (bearer !== '') headers.authorization = 'Bearer ' + bearer;
-    fetch(window.location.pathname, {
-      method: 'POST',
-      headers: headers,
-      body: JSON.stringify({ query: query.value, variables: vars })
-    }).then(function (response) {
-      return response.text().then(function (text) {
-        status.textContent = 'HTTP ' + response.status + ' in ' + (Date.now() - started) + ' ms';
-        try { show(JSON.stringify(JSON.parse(text), null, 2), !response.ok); } catch (e) { show(text, true); }
-      });
-    }).catch(function (e) {
-      status.textContent = '';
-      show('Request failed: ' + e.message, true);
-    }).then(function () { run.disabled = false; });
-  }
-  run.addEventListener('click', execute);
-  document.addEventListener('keydown', function (event) {
-    if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') { event.preventDefault(); execute(); }
-  });
-})();
-`;
+/** Every asset of the IDE lives under this prefix, out of the way of other pages (e.g. `/dashboard`). */
+export const IDE_ASSET_PREFIX = '/graphql/ide/';
 
-/** The page. */
-export const IDE_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>gymgraph GraphQL</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>gymgraph GraphQL</h1>
-<main>
-<section>
-<label for="token">Token (sent as Authorization: Bearer; kept for this tab only)</label>
-<input id="token" type="password" autocomplete="off" spellcheck="false" placeholder="ggt_...">
-<label for="query">Query</label>
-<textarea id="query" spellcheck="false">{
-  eventTypes {
-    name
-    entity
-    description
-  }
-}</textarea>
-<label for="variables">Variables (JSON)</label>
-<textarea id="variables" spellcheck="false">{}</textarea>
-<button id="run" type="button">Run</button><span id="status">Ctrl+Enter runs the query</span>
-</section>
-<section>
-<label for="result">Result</label>
-<pre id="result"></pre>
-</section>
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.ttf': 'font/ttf',
+  '.txt': 'text/plain; charset=utf-8',
+};
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+/** Our frame's sources, kept beside this file (tsc does not copy them: read from the project root). */
+const pageDir = (): string => path.join(projectRoot(), 'src', 'graphql', 'ide-page');
 
 /**
- * The page's Content-Security-Policy: only its own inline style and script (by hash), and requests
- * to this origin; nothing else loads, even if the page were tampered with on the way.
+ * The IDE's assets by URL path, for `routes.assets`: our script and style at `/graphql/ide/`, Ruru's
+ * `static/` folder at `/graphql/ide/ruru/` (its chunks and workers are loaded relative to `ruru.js`;
+ * source maps left out: ~40 MB that only a developer's devtools would ask for), and graphql-ws's
+ * browser build (the subscriptions client).
  */
-export const IDE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function ideAssets(): Record<string, StaticFile> {
+  const files: Record<string, StaticFile> = {
+    [`${IDE_ASSET_PREFIX}ide.js`]: { file: path.join(pageDir(), 'ide.js'), type: TYPES['.js']! },
+    [`${IDE_ASSET_PREFIX}ide.css`]: { file: path.join(pageDir(), 'ide.css'), type: TYPES['.css']! },
+    [`${IDE_ASSET_PREFIX}graphql-ws.min.js`]: { file: path.join(packageDir('graphql-ws'), 'umd', 'graphql-ws.min.js'), type: TYPES['.js']! },
+  };
+  const ruruStatic = path.join(packageDir('ruru'), 'static');
+  for (const name of fs.readdirSync(ruruStatic)) {
+    const type = TYPES[path.extname(name)];
+    if (type === undefined || name.endsWith('.map')) continue;
+    files[`${IDE_ASSET_PREFIX}ruru/${name}`] = { file: path.join(ruruStatic, name), type };
+  }
+  return files;
+}
+
+/** A `Host` header fit to be named in the policy (a name or an address, and a port); anything else is left out. */
+const PLAIN_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The page's Content-Security-Policy: scripts, styles, fonts, images and Monaco's workers from this
+ * origin only (no inline script at all); requests to this origin, and WebSockets to this host
+ * (`ws:`/`wss:` of the `Host` the browser used: behind a TLS proxy the page is https and the socket
+ * wss). Inline styles are allowed: Monaco and GraphiQL set them from script at run time (they
+ * cannot run scripts). `data:` fonts and images are Ruru's stylesheet's own (icon fonts, patterns).
+ */
+export function ideContentSecurityPolicy(host: string | undefined): string {
+  const sockets = host !== undefined && PLAIN_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self' data:",
+    "img-src 'self' data:",
+    `connect-src 'self'${sockets}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The IDE page itself (ETag, gzip), answered on `GET /graphql` to a browser. */
+export class IdePage {
+  private readonly files = new StaticFiles({
+    [IDE_PATH]: {
+      file: path.join(pageDir(), 'index.html'),
+      type: TYPES['.html']!,
+      // The same URL answers JSON to API clients: caches must key on Accept too.
+      headers: { vary: 'accept, accept-encoding', 'referrer-policy': 'no-referrer' },
+    },
+  });
+
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('content-security-policy', ideContentSecurityPolicy(req.headers.host));
+    this.files.serve(req, res, IDE_PATH);
+  }
+}

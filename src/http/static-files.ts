@@ -67,6 +67,9 @@ export class StaticFiles {
       ...(file.gzipped ? { vary: 'accept-encoding' } : {}),
       ...spec.headers,
     };
+    // A Vary set before (CORS's `Origin`, when the page shares its path with an API) is kept: writeHead would replace it.
+    const earlier = res.getHeader('vary');
+    if (earlier !== undefined) headers.vary = headers.vary === undefined ? String(earlier) : `${String(earlier)}, ${headers.vary}`;
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, headers);
       res.end();
@@ -93,9 +96,21 @@ export class StaticFiles {
 /**
  * The folder of an installed npm package (its package.json's), for serving a file it ships, e.g.
  * `packageDir('uplot')`. Resolved from this module, so it works from the sources and from dist.
+ * A package whose `exports` hide its package.json (e.g. `ruru`) is found from its main entry: the
+ * nearest folder above it whose package.json carries that name.
  */
 export function packageDir(name: string): string {
-  return path.dirname(require.resolve(`${name}/package.json`));
+  let hidden: unknown;
+  try {
+    return path.dirname(require.resolve(`${name}/package.json`));
+  } catch (error) {
+    hidden = error; // not exported (node says ERR_PACKAGE_PATH_NOT_EXPORTED, jest's resolver "cannot find")
+  }
+  for (let dir = path.dirname(require.resolve(name)); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name === name) return dir;
+    if (path.dirname(dir) === dir) throw hidden;
+  }
 }
 
 /**

@@ -21,9 +21,8 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
 ];
 
-/** Launches headless Chromium with a fresh profile. Close it in `afterAll`. */
-export async function launchBrowser(): Promise<Browser> {
-  const path = chromiumPath();
+/** Launches headless Chromium (global-setup's, unless `path` names another) with a fresh profile. Close it in `afterAll`. */
+export async function launchBrowser(path = chromiumPath()): Promise<Browser> {
   if (!path) throw new Error('Chromium is not available (see the message of global-setup)');
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: path, headless: true, args: CHROMIUM_ARGS });
