@@ -3,6 +3,7 @@ import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js'
 import { sendError, sendJson } from '../http/respond.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger, RepeatedLog } from '../log.js';
+import type { WebhookMetrics, WebhookOutcome } from '../metrics/metrics.js';
 import { validateDelivery } from './delivery.js';
 import { IngestOverloadedError, type Ingestor } from './ingestor.js';
 import type { StudioKeys } from './studio-keys.js';
@@ -20,6 +21,8 @@ export interface WebhookHandlerDeps {
   readonly ackTimeoutMs: number;
   /** Where deliveries turned away because of the database are logged, once per interval with a count. */
   readonly outages: RepeatedLog;
+  /** Deliveries by outcome and ack latency; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: WebhookMetrics | undefined;
 }
 
 /** Seconds the upstream is asked to wait before sending a delivery again when the database is unavailable. */
@@ -30,6 +33,13 @@ const DATABASE_RETRY_AFTER_S = '5';
  * the delivery to the ingestor and answer 200 only once it is committed. Never calls anything remote.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
+  const { metrics } = deps;
+  /** An error answer whose code is also the delivery's outcome in the metrics. */
+  const refuse = (res: ServerResponse, status: number, outcome: WebhookOutcome, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+    metrics?.delivery(outcome);
+    sendError(res, status, outcome, message, extra, headers);
+  };
+
   /**
    * The database unavailable (refused, lost, frozen, locked: `isDatabaseUnavailable`) or too slow to
    * commit within `ackTimeoutMs`: 503 with `Retry-After`, never 500, never 200 without a commit. A
@@ -37,12 +47,16 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
    */
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
     const deadline = Date.now() + deps.ackTimeoutMs;
+    const arrived = metrics ? performance.now() : 0;
     try {
-      return await handle(req, res, log, deadline);
+      return await handle(req, res, log, deadline, arrived);
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || res.headersSent) throw error;
+      if (!isDatabaseUnavailable(error) || res.headersSent) {
+        metrics?.delivery('error');
+        throw error;
+      }
       deps.outages.warn('webhook', { err: error }, 'webhook answered 503: the database is unavailable');
-      return sendError(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
+      return refuse(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
     }
   };
 
@@ -59,20 +73,20 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number, arrived: number): Promise<void> {
     if (!deps.accepting()) {
-      return sendError(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, { connection: 'close', 'retry-after': '1' });
+      return refuse(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, { connection: 'close', 'retry-after': '1' });
     }
     const key = req.headers['x-api-key'];
     if (typeof key !== 'string' || key.length === 0) {
-      return sendError(res, 401, 'unauthorized', 'missing X-API-KEY header');
+      return refuse(res, 401, 'unauthorized', 'missing X-API-KEY header');
     }
     const studio = await beforeDeadline(deps.keys.lookup(key), deadline);
-    if (!studio) return sendError(res, 401, 'unauthorized', 'unknown webhook key');
-    if (!studio.active) return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+    if (!studio) return refuse(res, 401, 'unauthorized', 'unknown webhook key');
+    if (!studio.active) return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
 
     if (!isJsonContentType(req.headers['content-type'])) {
-      return sendError(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
+      return refuse(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
     }
 
     let raw: Buffer;
@@ -80,7 +94,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       raw = await readBody(req, deps.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        return sendError(res, 413, 'payload_too_large', `body exceeds the limit of ${error.limit} bytes`, {}, { connection: 'close' });
+        return refuse(res, 413, 'payload_too_large', `body exceeds the limit of ${error.limit} bytes`, {}, { connection: 'close' });
       }
       throw error;
     }
@@ -89,31 +103,32 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return sendError(res, 400, 'invalid_json', `body is not valid JSON: ${(error as Error).message}`);
+      return refuse(res, 400, 'invalid_json', `body is not valid JSON: ${(error as Error).message}`);
     }
     const result = validateDelivery(body);
     if (!result.ok) {
       const [first] = result.problems;
-      return sendError(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { problems: result.problems });
+      return refuse(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { problems: result.problems });
     }
 
     try {
       const outcome = await beforeDeadline(deps.ingestor.submit({
         studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
       }), deadline);
-      if (outcome.status === 'studio-disabled') return sendError(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
+      if (outcome.status === 'studio-disabled') return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled');
       if (outcome.status === 'conflict') {
         // The upstream reused a uuid for another body: storing it would drop one of the two silently.
         log.warn({ uuid: result.delivery.uuid, digest: outcome.digest, storedDigest: outcome.storedDigest }, 'uuid already stored with a different body');
-        return sendError(res, 409, 'uuid_conflict',
+        return refuse(res, 409, 'uuid_conflict',
           `uuid ${result.delivery.uuid} was already stored with a different body (entityId and payload); nothing was stored`,
           { uuid: result.delivery.uuid });
       }
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
+      metrics?.delivery(outcome.stored > 0 ? 'stored' : 'duplicate', arrived);
       return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
     } catch (error) {
       if (error instanceof IngestOverloadedError) {
-        return sendError(res, 503, 'overloaded', 'too many deliveries are waiting to be stored; retry', {}, { 'retry-after': '1' });
+        return refuse(res, 503, 'overloaded', 'too many deliveries are waiting to be stored; retry', {}, { 'retry-after': '1' });
       }
       throw error;
     }

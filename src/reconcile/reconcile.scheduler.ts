@@ -1,3 +1,4 @@
+import type { ReconcileMetrics } from '../metrics/metrics.js';
 import type { DataSource } from 'typeorm';
 import { HAS_OPEN_API_ACCESS } from '../domains/studios/open-api-access.js';
 import type { Param } from '../db/sql-writer.js';
@@ -19,6 +20,8 @@ export interface ReconcileSchedulerOptions {
   /** On PostgreSQL, the advisory lock that lets one instance at a time run a round. */
   readonly dataSource: DataSource;
   readonly logger: Logger;
+  /** Runs and repairs; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: ReconcileMetrics | undefined;
 }
 
 export interface ReconcileScheduler {
@@ -63,6 +66,8 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
           const since = new Date(Date.now() - options.lookbackMs);
           try {
             const report = await options.reconciler.reconcileStudio(Number(id), { since, signal: abort.signal });
+            options.metrics?.run('ok');
+            if (options.metrics) for (const kind of RECONCILE_KINDS) options.metrics.repaired(kind, report.counts[kind].repaired);
             const total = (field: 'seen' | 'present' | 'repaired' | 'skipped') => RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
             log.info(
               { studioId: report.studioId, since: report.since.toISOString(), durationMs: report.durationMs, seen: total('seen'), present: total('present'),
@@ -71,6 +76,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             );
           } catch (error) {
             if (abort.signal.aborted) return;
+            options.metrics?.run('failed');
             if (isDatabaseUnavailable(error)) {
               // The other studios would fail the same way: the round ends here.
               repeated.error('database', { err: error, studioId: Number(id) }, 'reconciliation stopped: the database is unavailable; the next round tries again');

@@ -1,3 +1,4 @@
+import type { HydrationMetrics } from '../../metrics/metrics.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { HydrationConfig } from '../../config.js';
@@ -44,6 +45,8 @@ export interface HydrationOptions {
   readonly now?: () => number;
   /** [0, 1) source for the backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /** Job runs by outcome; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: HydrationMetrics | undefined;
 }
 
 /** Events read per scanner transaction. */
@@ -256,6 +259,7 @@ export class Hydration {
       }
       outcome = { type: 'failed', error };
     }
+    this.options.metrics?.ran(outcome.type);
     if (this.closed) return;
     await new Promise<void>((resolve) => {
       this.completions.push({ job, outcome, resolve });
