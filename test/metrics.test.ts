@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World } from '../tools/upstream-standin/world.js';
 import { databaseKinds } from './support/databases.js';
@@ -159,6 +161,22 @@ describe('GET /metrics: access and switches', () => {
     expect((await server.post(studio.webhookKey, delivery(1, { type: 'CUSTOMER_CREATED', timestamp: Date.now() }))).status).toBe(200);
     expect((await fetch(`${server.app.url}/metrics`)).status).toBe(404);
     expect(server.app.metrics).toBeUndefined();
+  });
+
+  it('when the Grafana dashboard is imported, then every metric its panels query is one /metrics declares', async () => {
+    const server = await start('sqlite');
+    const response = await fetch(`${server.app.url}/metrics`);
+    const declared = new Set([...(await response.text()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'docs', 'grafana-dashboard.json'), 'utf8'));
+    expect(dashboard.__inputs[0]).toMatchObject({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' });
+    const queried = new Set<string>();
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        for (const [name] of String(target.expr).matchAll(/\b(?:gymgraph|graphql_server|nodejs|process)_[a-z0-9_]+/g)) queried.add(name.replace(/_(bucket|sum|count)$/, ''));
+      }
+    }
+    expect(queried.size).toBeGreaterThan(20);
+    expect([...queried].filter((name) => !declared.has(name))).toEqual([]);
   });
 
   it('when two instances run in one process, then each counts only its own deliveries', async () => {

@@ -1,4 +1,3 @@
-import type { PoolStats } from '../metrics/metrics.js';
 import type { Database, Statement } from 'better-sqlite3';
 import pg from 'pg';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
@@ -7,6 +6,7 @@ import type { Logger } from '../log.js';
 import { epochMs, int64 } from './columns.js';
 import { ReadTimeoutError, isStatementTimeout } from './read-timeout.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
+import type { PoolStats } from '../metrics/metrics.js';
 
 /** A value bound to a statement parameter. */
 export type SqlValue = string | number | null;

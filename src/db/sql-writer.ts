@@ -1,9 +1,9 @@
-import type { PoolStats } from '../metrics/metrics.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from '../../ormconfig.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
+import type { PoolStats } from '../metrics/metrics.js';
 
 /** Parameters are written `?` in SQL text; the PostgreSQL writer renumbers them. */
 export type Param = string | number | boolean | null;

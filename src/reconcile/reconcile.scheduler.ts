@@ -1,9 +1,9 @@
-import type { ReconcileMetrics } from '../metrics/metrics.js';
 import type { DataSource } from 'typeorm';
 import { HAS_OPEN_API_ACCESS } from '../domains/studios/open-api-access.js';
 import type { Param } from '../db/sql-writer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
+import type { ReconcileMetrics } from '../metrics/metrics.js';
 import { RECONCILE_KINDS, type Reconciler } from './reconciler.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */

@@ -1,4 +1,3 @@
-import type { HydrationMetrics } from '../../metrics/metrics.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { HydrationConfig } from '../../config.js';
@@ -6,6 +5,7 @@ import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../ingest/ingestor.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
+import type { HydrationMetrics } from '../../metrics/metrics.js';
 import type { EventFeed } from '../../realtime/event-feed.js';
 import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
