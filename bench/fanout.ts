@@ -432,9 +432,9 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       kbPerSubscription, incomplete, closed,
     };
     if (server === 'ours' && options.scrapes > 0) {
-      const row2 = await timeScrapes(port, options.scrapes);
-      Object.assign(row, { scrape: row2 });
-      console.log(`  ${row2.count} scrapes of /metrics with ${fmtRate(open)} subscribers open: p50 ${fmtMs(row2.p50)} ms, p99 ${fmtMs(row2.p99)} ms, max ${fmtMs(row2.max)} ms; ${(row2.bytes / 1024).toFixed(1)} KB each`);
+      const scrape = await timeScrapes(port, options.scrapes);
+      Object.assign(row, { scrape });
+      console.log(`  ${scrape.count} scrapes of /metrics with ${fmtRate(open)} subscribers open: p50 ${fmtMs(scrape.p50)} ms, p99 ${fmtMs(scrape.p99)} ms, max ${fmtMs(scrape.max)} ms; ${(scrape.bytes / 1024).toFixed(1)} KB each`);
     }
     const negative = latencies.filter((x) => x < 0).length;
     console.log(`  ${options.events} events at ${options.rate}/s: ack -> last subscriber p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms, max ${fmtMs(row.max)} ms; ` +

@@ -228,7 +228,7 @@ export class WebhookMetrics {
 
   constructor(registry: Registry, eventTypes: readonly string[]) {
     const registers = [registry];
-    const deliveries = new Counter({ name: 'gymgraph_webhook_deliveries_total', help: 'Webhook deliveries answered, by outcome (stored, duplicate, or the refusal\'s error code).', labelNames: ['outcome'], registers });
+    const deliveries = new Counter({ name: 'gymgraph_webhook_deliveries_total', help: 'Webhook deliveries answered, by outcome (stored, duplicate, the refusal\'s error code, or error: failed or the caller went away).', labelNames: ['outcome'], registers });
     this.deliveries = Object.fromEntries(WEBHOOK_OUTCOMES.map((outcome) => [outcome, deliveries.labels(outcome)])) as Record<WebhookOutcome, Counter.Internal>;
     this.events = new BoundedCounter(
       new Counter({ name: 'gymgraph_ingest_events_total', help: 'Events stored in the log by ingest (webhooks and reconciliation), by type (unknown types as `unknown`).', labelNames: ['type'], registers }),
@@ -236,7 +236,7 @@ export class WebhookMetrics {
     );
     this.ack = new Histogram({ name: 'gymgraph_webhook_ack_duration_seconds', help: 'From a webhook\'s arrival to its 200 answer (stored or duplicate), in seconds.', buckets: LATENCY_BUCKETS, registers });
     this.batch = new Histogram({ name: 'gymgraph_ingest_batch_deliveries', help: 'Deliveries per group-commit transaction.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers });
-    this.commit = new Histogram({ name: 'gymgraph_ingest_commit_duration_seconds', help: 'One group-commit transaction, from its start to its commit, in seconds.', buckets: LATENCY_BUCKETS, registers });
+    this.commit = new Histogram({ name: 'gymgraph_ingest_commit_duration_seconds', help: 'One group-commit transaction, from asking the writer (which runs one transaction at a time) to its commit, in seconds.', buckets: LATENCY_BUCKETS, registers });
   }
 
   /** A delivery answered; `arrivedAt` (performance.now() ms) is given for the 200s. */

@@ -364,7 +364,7 @@ export class FanoutHub {
     if (events.length === 0) return;
     this.announced = Math.max(this.announced, events[events.length - 1]!.seq);
     this.inbox.push(events);
-    this.inboxAt.push(performance.now());
+    this.inboxAt.push(this.options.onFannedOut ? performance.now() : 0);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.drain());
