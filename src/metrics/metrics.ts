@@ -45,10 +45,10 @@ export class Metrics {
 
   /**
    * Gauges read when Prometheus scrapes, never on a hot path: open sockets and subscriptions, the
-   * database pools, and (from the database, at most once per `dbEveryMs`, each read bounded by
+   * database pools, and (from the database, one read per scrape shared by its gauges, bounded by
    * `dbTimeoutMs`) the hydration jobs by state, the event log's last `seq` and the hydration cursor.
    */
-  observe(sources: ScrapeSources, options: { readonly dbTimeoutMs?: number; readonly dbEveryMs?: number } = {}): void {
+  observe(sources: ScrapeSources, options: { readonly dbTimeoutMs?: number } = {}): void {
     const registers = [this.registry];
     new Gauge({
       name: 'gymgraph_websocket_connections', help: 'Open WebSocket connections on /graphql.', registers,
@@ -97,16 +97,19 @@ export class Metrics {
       },
     });
 
-    const { dbTimeoutMs = 1000, dbEveryMs = 1000 } = options;
-    let last: { at: number; snapshot: DatabaseSnapshot } | undefined;
+    const { dbTimeoutMs = 1000 } = options;
+    /** The last snapshot read: what the gauges keep showing when a read fails or is late. */
+    let last: DatabaseSnapshot | undefined;
     let reading: Promise<DatabaseSnapshot | undefined> | undefined;
     const failures = new Counter({
       name: 'gymgraph_metrics_database_read_failures_total', help: 'Scrape-time database reads that failed or took longer than their timeout (the gauges then keep their last values).', registers,
     });
-    /** One read for the gauges below, shared by a scrape's collectors and by scrapes less than `dbEveryMs` apart. */
-    const snapshot = (): Promise<DatabaseSnapshot | undefined> => {
-      if (last && Date.now() - last.at < dbEveryMs) return Promise.resolve(last.snapshot);
-      return (reading ??= (async () => {
+    /**
+     * One read for the gauges below, shared by the collectors of a scrape (prom-client starts them
+     * all at once) and by scrapes arriving while it runs.
+     */
+    const snapshot = (): Promise<DatabaseSnapshot | undefined> =>
+      (reading ??= (async () => {
         let timer: NodeJS.Timeout | undefined;
         try {
           const late = new Promise<undefined>((resolve) => {
@@ -116,16 +119,15 @@ export class Metrics {
           read.catch(() => undefined);
           const result = await Promise.race([read, late]);
           if (result === undefined) failures.inc();
-          else last = { at: Date.now(), snapshot: result };
+          else last = result;
         } catch {
           failures.inc();
         } finally {
           clearTimeout(timer);
           reading = undefined;
         }
-        return last?.snapshot;
+        return last;
       })());
-    };
     new Gauge({
       name: 'gymgraph_hydration_jobs', help: 'Hydration jobs not done, by state (queued, running, retrying, parked); read from the database at scrape time.', labelNames: ['state'], registers,
       async collect() {
@@ -204,14 +206,21 @@ export const WEBHOOK_OUTCOMES = [
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
+function zeroed(child: Counter.Internal): Counter.Internal {
+  child.inc(0);
+  return child;
+}
+
 /** The children of one labelled counter for a fixed set of values, the rest under `fallback`. */
 class BoundedCounter {
   private readonly children = new Map<string, Counter.Internal>();
   private readonly fallback: Counter.Internal;
 
   constructor(counter: Counter, values: readonly string[], fallback: string) {
-    for (const value of values) this.children.set(value, counter.labels(value));
-    this.fallback = counter.labels(fallback);
+    // Each at 0 from the start (prom-client shows a child only once it was incremented), so that
+    // rate() and absent-series alerts work before the first event of a kind.
+    for (const value of values) this.children.set(value, zeroed(counter.labels(value)));
+    this.fallback = zeroed(counter.labels(fallback));
   }
 
   inc(value: string, by = 1): void {
@@ -229,7 +238,7 @@ export class WebhookMetrics {
   constructor(registry: Registry, eventTypes: readonly string[]) {
     const registers = [registry];
     const deliveries = new Counter({ name: 'gymgraph_webhook_deliveries_total', help: 'Webhook deliveries answered, by outcome (stored, duplicate, the refusal\'s error code, or error: failed or the caller went away).', labelNames: ['outcome'], registers });
-    this.deliveries = Object.fromEntries(WEBHOOK_OUTCOMES.map((outcome) => [outcome, deliveries.labels(outcome)])) as Record<WebhookOutcome, Counter.Internal>;
+    this.deliveries = Object.fromEntries(WEBHOOK_OUTCOMES.map((outcome) => [outcome, zeroed(deliveries.labels(outcome))])) as Record<WebhookOutcome, Counter.Internal>;
     this.events = new BoundedCounter(
       new Counter({ name: 'gymgraph_ingest_events_total', help: 'Events stored in the log by ingest (webhooks and reconciliation), by type (unknown types as `unknown`).', labelNames: ['type'], registers }),
       eventTypes, 'unknown',
@@ -373,7 +382,7 @@ export class HydrationMetrics {
 
   constructor(registry: Registry) {
     const runs = new Counter({ name: 'gymgraph_hydration_job_runs_total', help: 'Hydration job runs, by outcome (ok, failed).', labelNames: ['outcome'], registers: [registry] });
-    this.runs = { ok: runs.labels('ok'), failed: runs.labels('failed') };
+    this.runs = { ok: zeroed(runs.labels('ok')), failed: zeroed(runs.labels('failed')) };
   }
 
   ran(outcome: 'ok' | 'failed'): void {
