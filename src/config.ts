@@ -160,6 +160,12 @@ export interface HttpConfig {
   readonly maxConnections: number;
 }
 
+/**
+ * Who may call `/graphql` from a page of another origin (`CORS_ORIGINS`): exact origins
+ * (`https://app.example.com`, `http://localhost:5173`), or `'*'` for any. Empty: none.
+ */
+export type CorsOrigins = readonly string[] | '*';
+
 /** Settings of GraphQL over HTTP and WebSocket. */
 export interface GraphQLConfig {
   /**
@@ -171,6 +177,14 @@ export interface GraphQLConfig {
    * @default 200000 (points per minute)
    */
   readonly costPerMinute: number;
+  /**
+   * `CORS_ORIGINS`: the origins of pages allowed to call `/graphql` from a browser, comma-separated,
+   * each exactly as browsers send `Origin` (`https://app.example.com`, `http://localhost:5173`); the
+   * same list admits their WebSockets (other origins: 403). `*`: any origin (warned about at start
+   * in production). The service's own pages and clients that are not browsers need no entry.
+   * @default [] (no cross-origin access)
+   */
+  readonly corsOrigins: CorsOrigins;
 }
 
 /** Settings of the subscription server and of the fan-out of committed events. */
@@ -391,6 +405,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
     },
     graphql: {
       costPerMinute: costPerMinute(int('GRAPHQL_COST_PER_MINUTE', DEFAULT_COST_PER_MINUTE, 0, 1_000_000_000), problems),
+      corsOrigins: corsOrigins(env.CORS_ORIGINS, problems),
     },
     hydration: {
       enabled: bool('HYDRATION_ENABLED', true),
@@ -543,6 +558,38 @@ function costPerMinute(value: number, problems: string[]): number {
 
 /** The default Redis channel of committed events. */
 export const DEFAULT_REDIS_CHANNEL = 'gymgraph:events';
+
+/**
+ * `CORS_ORIGINS`: a comma-separated list of origins, each exactly as a browser sends it in `Origin`
+ * (`scheme://host[:port]`, http or https, lowercase, no default port, no path), or `*` alone.
+ */
+function corsOrigins(raw: string | undefined, problems: string[]): CorsOrigins {
+  if (raw === undefined || raw.trim() === '') return [];
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.includes('*')) {
+    if (entries.length === 1) return '*';
+    problems.push(`CORS_ORIGINS must be "*" alone (every origin) or a list of origins, got ${JSON.stringify(raw)}`);
+    return [];
+  }
+  const found = entries.map((entry) => [entry, originProblem(entry)] as const).filter(([, problem]) => problem !== undefined);
+  for (const [entry, problem] of found) problems.push(`CORS_ORIGINS entry ${JSON.stringify(entry)} ${problem}`);
+  return found.length > 0 ? [] : [...new Set(entries)];
+}
+
+function originProblem(entry: string): string | undefined {
+  if (entry === '') return 'is empty (a stray comma?)';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return 'is not an origin: expected scheme://host[:port], e.g. https://app.example.com';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'is not an http or https origin';
+  if (url.origin !== entry) {
+    return `is not an origin as browsers send it: expected ${JSON.stringify(url.origin)} (no path, no trailing slash, lowercase host, no default port)`;
+  }
+  return undefined;
+}
 
 function parseRedisChannel(raw: string | undefined, problems: string[]): string {
   if (raw === undefined || raw === '') return DEFAULT_REDIS_CHANNEL;

@@ -11,7 +11,10 @@ import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-b
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
+import { createGraphQLCors } from './http/cors.js';
 import { createHttpServer } from './http/server.js';
+import { StaticFiles } from './http/static-files.js';
+import { dashboardFiles } from './dashboard/dashboard.assets.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
@@ -220,6 +223,9 @@ export async function start(config: Config, logger: Logger = createLogger(config
     });
     return Promise.race([probe, late]).finally(() => clearTimeout(timer));
   };
+  if (config.graphql.corsOrigins === '*' && config.nodeEnv === 'production') {
+    logger.warn({ corsOrigins: '*' }, 'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead');
+  }
   const { server, drain } = createHttpServer(
     {
       webhooks: (req, res, log) => {
@@ -230,11 +236,13 @@ export async function start(config: Config, logger: Logger = createLogger(config
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
       ...(metrics ? { metrics: createMetricsHandler(metrics, config.metrics.token) } : {}),
+      cors: createGraphQLCors(config.graphql.corsOrigins),
       ready: async () => {
         const database = await databaseAnswers();
         const unavailable = [...(database ? [] : ['database']), ...(accepting ? [] : ['shutting-down'])];
         return { ready: unavailable.length === 0, unavailable };
       },
+      assets: new StaticFiles({ ...dashboardFiles() }),
     },
     logger,
     config.http,

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
         redisChannel: 'gymgraph:events', backstopMs: 1000, maxQueuedEvents: 1000, maxBufferedBytes: 1024 * 1024, tokenRecheckMs: 5000, connectionInitTimeoutMs: 3000,
         maxSubscriptionsPerSocket: 100, maxSocketsPerToken: 500,
       },
-      graphql: { costPerMinute: 200_000 },
+      graphql: { costPerMinute: 200_000, corsOrigins: [] },
       hydration: { enabled: true, concurrency: 8, maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 300_000, delayMs: 1000, pollMs: 500, leaseMs: 60_000 },
       adminToken: undefined,
       nodeEnv: 'production',
@@ -79,7 +79,8 @@ describe('loadConfig', () => {
       HYDRATION_RETRY_MAX_MS: '1000', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_LEASE_MS: '5000',
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
       DATABASE_CONNECT_TIMEOUT_MS: '500', DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_LOCK_TIMEOUT_MS: '700', WEBHOOK_ACK_TIMEOUT_MS: '2500',
-      DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4', METRICS_ENABLED: 'false', METRICS_TOKEN: 'a-long-enough-metrics-token',
+      DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      METRICS_ENABLED: 'false', METRICS_TOKEN: 'a-long-enough-metrics-token',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
@@ -96,7 +97,10 @@ describe('loadConfig', () => {
       webhookAckTimeoutMs: 2500,
       reads: { timeoutMs: 0, sqliteWorkers: 4 },
       metrics: { enabled: false, token: 'a-long-enough-metrics-token' },
+      graphql: { corsOrigins: ['https://app.example.com', 'http://localhost:5173'] },
     });
+    expect(loadConfig({ CORS_ORIGINS: '*' }).graphql.corsOrigins).toBe('*');
+    expect(loadConfig({ CORS_ORIGINS: 'http://[::1]:3000' }).graphql.corsOrigins).toEqual(['http://[::1]:3000']);
   });
 
   it.each([
@@ -139,6 +143,12 @@ describe('loadConfig', () => {
     ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }, /^METRICS_TOKEN must be at least 16 characters long, without whitespace$/],
     ['METRICS_TOKEN', { METRICS_TOKEN: 'a token with spaces in it' }, /^METRICS_TOKEN must be at least 16/],
     ['WEBHOOK_ACK_TIMEOUT_MS', { WEBHOOK_ACK_TIMEOUT_MS: '50' }, /^WEBHOOK_ACK_TIMEOUT_MS must be an integer from 100 to 600000, got "50"$/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'app.example.com' }, /^CORS_ORIGINS entry "app\.example\.com" is not an origin: expected scheme:\/\/host\[:port\]/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }, /^CORS_ORIGINS entry "https:\/\/app\.example\.com\/" is not an origin as browsers send it: expected "https:\/\/app\.example\.com"/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://App.example.com:443' }, /^CORS_ORIGINS entry "https:\/\/App\.example\.com:443" is not an origin as browsers send it: expected "https:\/\/app\.example\.com"/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'ftp://files.example.com' }, /^CORS_ORIGINS entry "ftp:\/\/files\.example\.com" is not an http or https origin$/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example.com,,https://b.example.com' }, /^CORS_ORIGINS entry "" is empty/],
+    ['CORS_ORIGINS', { CORS_ORIGINS: '*, https://a.example.com' }, /^CORS_ORIGINS must be "\*" alone/],
   ])('when %s is invalid (%j), then a ConfigError naming it', (_name, env, message) => {
     const error = configError(env);
     expect(error.problems).toHaveLength(1);

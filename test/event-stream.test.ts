@@ -158,35 +158,65 @@ describe('openEventStream', () => {
 });
 
 describe('ReplayPacer', () => {
-  it('grants at most unitsPerTurn units between two turns of the event loop, in the order asked, and a larger request alone on a fresh turn', async () => {
-    const pacer = new ReplayPacer(10);
+  it('grants steps while this turn\'s slice of time lasts, then lets the waiting ones go on a later turn, in the order they asked', async () => {
+    let clock = 0;
+    const pacer = new ReplayPacer(5, () => clock);
     const order: string[] = [];
-    const ask = (name: string, units: number) => {
-      const wait = pacer.take(units);
+    const ask = (name: string) => {
+      const wait = pacer.take();
       if (!wait) order.push(`${name}:now`);
       else void wait.then(() => order.push(name));
     };
-    for (let i = 0; i < 4; i++) ask(`a${i}`, 3); // 9 units now; the fourth waits
-    ask('big', 25);
-    ask('b', 1);
-    expect(order).toEqual(['a0:now', 'a1:now', 'a2:now']);
-    expect(pacer.queued).toBe(3);
-    await tick(); // the next turn: a3; big does not fit beside it
-    expect(order).toEqual(['a0:now', 'a1:now', 'a2:now', 'a3']);
-    await tick();
-    expect(order.slice(4)).toEqual(['big']);
-    await tick();
-    expect(order.slice(5)).toEqual(['b']);
+    ask('a');
+    clock = 3;
+    ask('b'); // 3 ms into the slice: still granted
+    clock = 5;
+    ask('c'); // the slice is spent: c waits, and so does everyone after it
+    clock = 6;
+    ask('d');
+    expect(order).toEqual(['a:now', 'b:now']);
+    expect(pacer.queued).toBe(2);
+    await tick(); // the next turn: the waiting are let go, in order
+    expect(order).toEqual(['a:now', 'b:now', 'c', 'd']);
     expect(pacer.queued).toBe(0);
+    // A new slice begins with the first step asked for in this turn.
+    expect(pacer.take()).toBeUndefined();
+    clock = 10;
+    expect(pacer.take()).toBeUndefined();
+    clock = 11;
+    expect(pacer.take()).toBeInstanceOf(Promise);
+  });
+
+  it('runs at most maxReads replay reads at once, the others in the order they asked, and a failed read frees its place', async () => {
+    const pacer = new ReplayPacer(4, () => 0, 2);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const read = (n: number) => pacer.read(async () => {
+      started.push(n);
+      running += 1;
+      most = Math.max(most, running);
+      await tick();
+      running -= 1;
+      if (n === 1) throw new Error('read 1 failed');
+      return n;
+    });
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(read));
+    expect(most).toBe(2);
+    expect(started).toEqual([1, 2, 3, 4, 5]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'failed'))).toEqual(['failed', 2, 3, 4, 5]);
+    expect(await read(6)).toBe(6); // every place was handed back
   });
 
   it('paces a replay without changing what it delivers or its order', async () => {
     const world = new World();
     for (let seq = 1; seq <= 50; seq++) world.rows.push(event(seq));
-    const pacer = new ReplayPacer(7);
+    // Every step spends a whole slice: each event and each page read waits for a turn of its own.
+    let clock = 0;
+    const pacer = new ReplayPacer(1, () => (clock += 1));
     const stream = openEventStream<LoggedEvent>({
       feed: world.bus, log: world.log, selector: { scope: null }, after: 10, maxQueued: 100, onOverflow: () => undefined, map: (e) => e, pageSize: 4,
-      pace: (units) => pacer.take(units),
+      pace: () => pacer.take(),
     });
     const taken = collect(stream, 42);
     await tick();

@@ -150,7 +150,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when studioIds is given, then only those studios', async () => {
-      const { occupancy } = await fixture.data('query O($ids: [Int!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', { ids: [B, C] });
+      const { occupancy } = await fixture.data('query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', { ids: [B, C] });
       expect(occupancy).toEqual({ total: 1, studios: [{ studio: { id: String(B) }, checkedIn: 1 }, { studio: { id: String(C) }, checkedIn: 0 }] });
     });
   });
@@ -201,9 +201,9 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
 
     it('when grouped by studio, then every studio, zeros included', async () => {
       expect((await query('visits by studio')).visitStats).toEqual([
-        { label: String(A), ...NO_TIME, studioId: A, count: 6, uniqueCustomers: 4, closedVisits: 5, averageDurationSeconds: (3600 + 1800 + 3600 + 3600 + 3600) / 5 },
-        { label: String(B), ...NO_TIME, studioId: B, count: 3, uniqueCustomers: 3, closedVisits: 1, averageDurationSeconds: 1200 },
-        { label: String(C), ...NO_TIME, studioId: C, count: 0, uniqueCustomers: 0, closedVisits: 0, averageDurationSeconds: null },
+        { label: String(A), ...NO_TIME, studioId: String(A), count: 6, uniqueCustomers: 4, closedVisits: 5, averageDurationSeconds: (3600 + 1800 + 3600 + 3600 + 3600) / 5 },
+        { label: String(B), ...NO_TIME, studioId: String(B), count: 3, uniqueCustomers: 3, closedVisits: 1, averageDurationSeconds: 1200 },
+        { label: String(C), ...NO_TIME, studioId: String(C), count: 0, uniqueCustomers: 0, closedVisits: 0, averageDurationSeconds: null },
       ]);
     });
 
@@ -217,11 +217,11 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when the range ends are exclusive at to, then a visit starting exactly at to is not counted', async () => {
-      const { visitStats: rows } = await fixture.data(visitStats(', groupBy: STUDIO, studioIds: [$a]').replace('$range: TimeRangeInput!', '$range: TimeRangeInput!, $a: Int!'), {
+      const { visitStats: rows } = await fixture.data(visitStats(', groupBy: STUDIO, studioIds: [$a]').replace('$range: TimeRangeInput!', '$range: TimeRangeInput!, $a: ID!'), {
         range: { from: '2026-10-24T21:30:00Z', to: '2026-10-25T23:00:00Z' }, a: A,
       });
       // 21:30 (from, inclusive) .. 22:30 on Sunday; 104 checks in at 23:00 exactly.
-      expect(rows).toEqual([{ label: String(A), ...NO_TIME, studioId: A, count: 5, uniqueCustomers: 3, closedVisits: 4, averageDurationSeconds: 3150 }]);
+      expect(rows).toEqual([{ label: String(A), ...NO_TIME, studioId: String(A), count: 5, uniqueCustomers: 3, closedVisits: 4, averageDurationSeconds: 3150 }]);
     });
   });
 
@@ -253,9 +253,9 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
         { ...MON, studioId: null, booked: 0, cancelled: 1 },
       ]);
       expect((await query('appointments by studio')).appointmentBookingStats).toEqual([
-        { label: String(A), ...NO_TIME, studioId: A, booked: 1, cancelled: 0 },
-        { label: String(B), ...NO_TIME, studioId: B, booked: 1, cancelled: 1 },
-        { label: String(C), ...NO_TIME, studioId: C, booked: 0, cancelled: 0 },
+        { label: String(A), ...NO_TIME, studioId: String(A), booked: 1, cancelled: 0 },
+        { label: String(B), ...NO_TIME, studioId: String(B), booked: 1, cancelled: 1 },
+        { label: String(C), ...NO_TIME, studioId: String(C), booked: 0, cancelled: 0 },
       ]);
     });
   });
@@ -282,9 +282,9 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
       ]);
       expect((await query('events by type')).eventStats[0]).toEqual({ label: 'APPOINTMENT_BOOKING_CANCELLED', ...NO_TIME, type: 'APPOINTMENT_BOOKING_CANCELLED', studioId: null, count: 1 });
       expect((await query('events by studio')).eventStats).toEqual([
-        { label: String(A), type: null, studioId: A, count: 19 },
-        { label: String(B), type: null, studioId: B, count: 11 },
-        { label: String(C), type: null, studioId: C, count: 0 },
+        { label: String(A), type: null, studioId: String(A), count: 19 },
+        { label: String(B), type: null, studioId: String(B), count: 11 },
+        { label: String(C), type: null, studioId: String(C), count: 0 },
       ]);
       expect((await query('events by day')).eventStats).toEqual([{ ...SAT, count: 2 }, { ...SUN, count: 19 }, { ...MON, count: 9 }]);
     });
@@ -295,12 +295,12 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
       expect((await query('occupancy', partnerToken)).occupancy).toEqual({ total: 1, studios: [{ studio: { id: String(A), name: 'Alpha' }, checkedIn: 1 }] });
       expect((await query('visits by Berlin day', partnerToken)).visitStats.map((r: { count: number; uniqueCustomers: number; averageDurationSeconds: number | null }) =>
         [r.count, r.uniqueCustomers, r.averageDurationSeconds])).toEqual([[1, 1, 3600], [4, 3, 3000], [1, 1, 3600]]);
-      expect((await query('visits by studio', partnerToken)).visitStats.map((r: { studioId: number }) => r.studioId)).toEqual([A]);
+      expect((await query('visits by studio', partnerToken)).visitStats.map((r: { studioId: string }) => r.studioId)).toEqual([String(A)]);
       expect((await query('class bookings by day', partnerToken)).classBookingStats.map((r: { booked: number; cancelled: number }) => [r.booked, r.cancelled])).toEqual([[0, 0], [1, 0], [0, 1]]);
-      expect((await query('appointments by studio', partnerToken)).appointmentBookingStats).toEqual([{ label: String(A), ...NO_TIME, studioId: A, booked: 1, cancelled: 0 }]);
+      expect((await query('appointments by studio', partnerToken)).appointmentBookingStats).toEqual([{ label: String(A), ...NO_TIME, studioId: String(A), booked: 1, cancelled: 0 }]);
       expect((await query('customers', partnerToken)).customerStats.map((r: { created: number; deleted: number }) => [r.created, r.deleted])).toEqual([[1, 0], [1, 0], [0, 0]]);
       expect((await query('contracts', partnerToken)).contractStats.map((r: { created: number }) => r.created)).toEqual([0, 1, 0]);
-      expect((await query('events by studio', partnerToken)).eventStats).toEqual([{ label: String(A), type: null, studioId: A, count: 19 }]);
+      expect((await query('events by studio', partnerToken)).eventStats).toEqual([{ label: String(A), type: null, studioId: String(A), count: 19 }]);
       const types = (await query('events by type', partnerToken)).eventStats.map((r: { type: string; count: number }) => [r.type, r.count]);
       expect(types).toContainEqual(['CUSTOMER_CHECKIN', 6]);
       expect(types).not.toContainEqual(expect.arrayContaining(['APPOINTMENT_BOOKING_CANCELLED']));
@@ -309,9 +309,9 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     it('when a partner token names another studio in studioIds, then FORBIDDEN, not an empty answer', async () => {
       const variables = { range: BERLIN_DAYS, ids: [B] };
       for (const [query, vars] of [
-        [`query V($range: TimeRangeInput!, $ids: [Int!]) { visitStats(range: $range, groupBy: STUDIO, studioIds: $ids) { studioId count } }`, variables],
-        ['query O($ids: [Int!]) { occupancy(studioIds: $ids) { total studios { checkedIn } } }', { ids: [B] }],
-        [`query U($range: TimeRangeInput!, $ids: [Int!]) { customerStats(range: $range, studioIds: $ids) { created deleted } }`, variables],
+        [`query V($range: TimeRangeInput!, $ids: [ID!]) { visitStats(range: $range, groupBy: STUDIO, studioIds: $ids) { studioId count } }`, variables],
+        ['query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { checkedIn } } }', { ids: [B] }],
+        [`query U($range: TimeRangeInput!, $ids: [ID!]) { customerStats(range: $range, studioIds: $ids) { created deleted } }`, variables],
       ] as const) {
         const result = await fixture.graphql(query, vars, partnerToken);
         expect(result.errors).toEqual([expect.objectContaining({ message: `studioIds: this token may not see studio ${B}`, extensions: { code: 'FORBIDDEN' } })]);
@@ -319,7 +319,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
     });
 
     it('when the admin restricts studioIds, then only those studios are counted', async () => {
-      const { eventStats } = await fixture.data(`query E($range: TimeRangeInput!, $ids: [Int!]) { eventStats(range: $range, studioIds: $ids) { type count } }`, { range: BERLIN_DAYS, ids: [B] });
+      const { eventStats } = await fixture.data(`query E($range: TimeRangeInput!, $ids: [ID!]) { eventStats(range: $range, studioIds: $ids) { type count } }`, { range: BERLIN_DAYS, ids: [B] });
       expect(eventStats).toContainEqual({ type: 'APPOINTMENT_BOOKING_CANCELLED', count: 1 });
       expect(eventStats).not.toContainEqual(expect.objectContaining({ type: 'SOMETHING_NEW_UPSTREAM' }));
     });

@@ -19,7 +19,7 @@ interface EventNode {
   content: Record<string, unknown> | null;
   occurredAt: string;
   receivedAt: string;
-  studioId: number;
+  studioId: string;
   studio: { id: string; name: string } | null;
 }
 
@@ -76,13 +76,13 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     const page = await events('');
     expect(page.totalCount).toBe(7);
     expect(page.nodes.map((e) => [e.type, e.entityId, e.studioId])).toEqual([
-      ['CUSTOMER_CREATED', '1', studioA],
-      ['CUSTOMER_CHECKIN', '2', studioB],
-      ['CUSTOMER_CHECKIN', '1', studioA],
-      ['CONTRACT_CREATED', '1', studioA],
-      ['SOMETHING_NEW_UPSTREAM', '3', studioA],
-      ['CUSTOMER_CHECKOUT', '2', studioB],
-      ['CUSTOMER_CHECKOUT', '1', studioA],
+      ['CUSTOMER_CREATED', '1', String(studioA)],
+      ['CUSTOMER_CHECKIN', '2', String(studioB)],
+      ['CUSTOMER_CHECKIN', '1', String(studioA)],
+      ['CONTRACT_CREATED', '1', String(studioA)],
+      ['SOMETHING_NEW_UPSTREAM', '3', String(studioA)],
+      ['CUSTOMER_CHECKOUT', '2', String(studioB)],
+      ['CUSTOMER_CHECKOUT', '1', String(studioA)],
     ]);
     const numbers = page.nodes.map((e) => Number(e.seq));
     expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
@@ -91,7 +91,7 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     const [, , checkin, contract, unknown] = page.nodes;
     expect(checkin).toEqual({
       seq: expect.any(String), uuid: twoElementUuid, position: 0, type: 'CUSTOMER_CHECKIN', known: true, entityId: '1', content: null,
-      occurredAt: iso(20), receivedAt: expect.any(String), studioId: studioA, studio: { id: String(studioA), name: 'Alpha' },
+      occurredAt: iso(20), receivedAt: expect.any(String), studioId: String(studioA), studio: { id: String(studioA), name: 'Alpha' },
     });
     expect(contract).toMatchObject({ uuid: twoElementUuid, position: 1, content: { contractId: 77 }, occurredAt: iso(21) });
     expect(unknown).toMatchObject({ type: 'SOMETHING_NEW_UPSTREAM', known: false, content: { colour: 'blue', size: 3 } });
@@ -155,11 +155,11 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
   it('when a partner token for one studio reads the log, then only that studio\'s events, in the SQL count too', async () => {
     const page = await events('(first: 100)', {}, partnerToken);
     expect(page.totalCount).toBe(5);
-    expect(page.nodes.every((e) => e.studioId === studioA && e.studio?.id === String(studioA))).toBe(true);
+    expect(page.nodes.every((e) => e.studioId === String(studioA) && e.studio?.id === String(studioA))).toBe(true);
     // Asking for the other studio is refused, the same as everywhere else (not an empty page).
-    const refused = await graphql('query Events($b: Int!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
+    const refused = await graphql('query Events($b: ID!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
     expect(refused.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${studioB}`, extensions: { code: 'FORBIDDEN' } })]);
-    const other = all.find((e) => e.studioId === studioB)!;
+    const other = all.find((e) => e.studioId === String(studioB))!;
     expect((await graphql('query One($seq: ID!) { event(seq: $seq) { seq } }', { seq: other.seq }, partnerToken)).data.event).toBeNull();
   });
 

@@ -33,7 +33,7 @@ describe.each(databaseKinds())('Customer presence across studios of one operator
     expect(asA.data.checkedIn.totalCount).toBe(0);
 
     const asAdmin = await query(ADMIN_TOKEN, text);
-    expect(asAdmin.data.customers.nodes).toEqual([{ checkedIn: true, lastCheckinAt: new Date(1_764_000_100_000).toISOString(), lastCheckinStudioId: c.id, lastCheckoutAt: null }]);
+    expect(asAdmin.data.customers.nodes).toEqual([{ checkedIn: true, lastCheckinAt: new Date(1_764_000_100_000).toISOString(), lastCheckinStudioId: String(c.id), lastCheckoutAt: null }]);
     expect(asAdmin.data.checkedIn.totalCount).toBe(1);
   });
 

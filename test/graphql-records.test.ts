@@ -39,7 +39,7 @@ const range = (from: number, to: number) => ({ from: iso(from), to: iso(to) });
 /** Filters every record type has: its studio, and the time of its latest event. */
 const commonFilters = (studioLabel: string, studio: () => number): FilterCase[] => [
   { filter: { studioIds: [] }, keep: () => false },
-  { label: `{"studioIds":[${studioLabel}]}`, filter: () => ({ studioIds: [studio()] }), keep: (n) => n.studioId === studio() },
+  { label: `{"studioIds":[${studioLabel}]}`, filter: () => ({ studioIds: [studio()] }), keep: (n) => n.studioId === String(studio()) },
   { filter: { lastEventAt: range(2, 5) }, keep: (n) => within(n.lastEventAt, 2, 5) },
   { filter: { lastEventAt: { from: iso(3) } }, keep: (n) => within(n.lastEventAt, 3, 1e6) },
 ];
@@ -378,8 +378,8 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
 
     it(`when a partner token for studio A lists, counts and looks up ${t.many}, then it sees studio A's rows and nothing of B's or C's`, async () => {
       const all = (await listAll(t)).nodes;
-      const mine = all.filter((n) => n.studioId === a.id);
-      const theirs = all.filter((n) => n.studioId !== a.id);
+      const mine = all.filter((n) => n.studioId === String(a.id));
+      const theirs = all.filter((n) => n.studioId !== String(a.id));
       expect(mine.length).toBeGreaterThan(0);
       expect(theirs.length).toBeGreaterThan(0);
 
@@ -427,7 +427,7 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       expect(x!.contracts.map((n: Node) => n.contractId)).toEqual(['1002', '1001', '1000']);
       for (const contract of x!.contracts) expect(contract.customer).toEqual({ tenantId: a.tenantId, customerId: '100' });
       const y = await customer(c.tenantId, 100, 'contracts { contractId studioId }');
-      expect(y!.contracts).toEqual([{ contractId: '1000', studioId: c.id }]);
+      expect(y!.contracts).toEqual([{ contractId: '1000', studioId: String(c.id) }]);
       const limited = await customer(a.tenantId, 100, 'contracts(first: 1) { contractId }');
       expect(limited!.contracts).toEqual([{ contractId: '1002' }]);
       const none = await customer(a.tenantId, 100, 'contracts(first: 0) { contractId }');
@@ -477,7 +477,7 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       const limited = await customer(a.tenantId, 100, 'aggregatorMemberships(first: 2) { aggregatorId }');
       expect(limited!.aggregatorMemberships).toEqual([{ aggregatorId: 'agg-4' }, { aggregatorId: 'agg-2' }]);
       const y = await customer(c.tenantId, 100, 'aggregatorMemberships { aggregatorId studioId }');
-      expect(y!.aggregatorMemberships).toEqual([{ aggregatorId: 'agg-1', studioId: c.id }]);
+      expect(y!.aggregatorMemberships).toEqual([{ aggregatorId: 'agg-1', studioId: String(c.id) }]);
     });
 
     it('when bookings are hydrated, then booking.customer, booking.classSlot, classSlot.bookings, customer.classBookings and customer.appointmentBookings follow the links', async () => {
@@ -504,7 +504,7 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       expect(x!.classBookings.map((n: Node) => n.bookingId)).toEqual(['7100', '7001', '7000']); // newest first (ties by id)
       expect(x!.appointmentBookings.map((n: Node) => n.bookingId)).toEqual(['8100', '8000']);
       const y = await customer(c.tenantId, 100, 'classBookings { bookingId studioId } appointmentBookings { bookingId studioId }');
-      expect(y).toMatchObject({ classBookings: [{ bookingId: '7000', studioId: c.id }], appointmentBookings: [{ bookingId: '8000', studioId: c.id }] });
+      expect(y).toMatchObject({ classBookings: [{ bookingId: '7000', studioId: String(c.id) }], appointmentBookings: [{ bookingId: '8000', studioId: String(c.id) }] });
       const limited = await customer(a.tenantId, 100, 'classBookings(first: 1) { bookingId } appointmentBookings(first: 1) { bookingId }');
       expect(limited).toMatchObject({ classBookings: [{ bookingId: '7100' }], appointmentBookings: [{ bookingId: '8100' }] });
 

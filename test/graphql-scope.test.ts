@@ -466,7 +466,7 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
       }
       const data = results.get(probe.field)!.a.map((o) => o.data);
       expect({ field: probe.field, tenantIds: [...new Set(valuesOf(data, (k) => k === 'tenantId'))].filter((t) => t !== full.tenantA) }).toEqual({ field: probe.field, tenantIds: [] });
-      expect({ field: probe.field, studioIds: valuesOf(data, (k) => /studioId$/i.test(k)).filter((s) => s === full.studio.B) }).toEqual({ field: probe.field, studioIds: [] });
+      expect({ field: probe.field, studioIds: valuesOf(data, (k) => /studioId$/i.test(k)).filter((s) => String(s) === String(full.studio.B)) }).toEqual({ field: probe.field, studioIds: [] });
     }
   });
 
@@ -505,7 +505,7 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
       const { a, admin } = results.get(probe.field)!;
       const isB = (record: unknown) => {
         const r = record as Record<string, unknown> | null;
-        return r !== null && (r.tenantId === undefined ? r.studioId === full.studio.B || (r.studio as { id?: string } | null)?.id === String(full.studio.B) : r.tenantId !== full.tenantA);
+        return r !== null && (r.tenantId === undefined ? String(r.studioId) === String(full.studio.B) || (r.studio as { id?: string } | null)?.id === String(full.studio.B) : r.tenantId !== full.tenantA);
       };
       const bIds = probe.variants.filter((_, i) => isB(admin[i]!.data));
       expect({ field: probe.field, bRecordsFound: bIds.length > 0 }).toEqual({ field: probe.field, bRecordsFound: true });

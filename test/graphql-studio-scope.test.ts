@@ -220,7 +220,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       expect(answer.body).toEqual({ errors: [expect.objectContaining(forbidden(path, studio.C))], data: null });
     }
     // A's own studio still counts its customers: the shared ones, not C's own.
-    const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}) { totalCount nodes { customerId } } }`);
+    const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}, orderBy: {field: CUSTOMER_ID}) { totalCount nodes { customerId } } }`);
     expect(own.body.data.customers).toEqual({ totalCount: 2, nodes: [{ customerId: String(SHARED) }, { customerId: String(CROSS) }] });
   });
 
@@ -228,8 +228,8 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
 
   it("when A's token reads a customer it shares with C, then every time and studio is A's, not C's (list, lookup and nested)", async () => {
     const mine = {
-      customerId: String(SHARED), firstEventAt: iso(10), lastEventAt: iso(70), studioId: studio.A,
-      lastCheckinAt: iso(10), lastCheckinStudioId: studio.A, lastCheckoutAt: iso(70),
+      customerId: String(SHARED), firstEventAt: iso(10), lastEventAt: iso(70), studioId: String(studio.A),
+      lastCheckinAt: iso(10), lastCheckinStudioId: String(studio.A), lastCheckoutAt: iso(70),
       // Checked in now at C: not at A (and A learns neither where nor when).
       checkedIn: false,
     };
@@ -270,7 +270,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     const admin = await graphql(server, ADMIN_TOKEN, query);
     expect(admin.body.data.customers.nodes).toEqual([{
       lastCheckoutAt: iso(40),
-      visits: [{ checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: studio.C, durationSeconds: 600, lastEventAt: iso(40) }],
+      visits: [{ checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: String(studio.C), durationSeconds: 600, lastEventAt: iso(40) }],
     }]);
     // The statistics agree: for A that visit is not closed.
     const stats = `{ visitStats(studioIds: [${studio.A}], groupBy: STUDIO, range: {from: "${iso(25)}", to: "${iso(35)}"}) { count closedVisits averageDurationSeconds } }`;
@@ -281,13 +281,13 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
   it("when C's token and the admin read the shared customer, then C sees its own times and the admin the operator's", async () => {
     const c = await graphql(server, tokenC, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { ${ACTIVITY} } } }`);
     expect(c.body.data.customers.nodes).toEqual([{
-      customerId: String(SHARED), firstEventAt: iso(600), lastEventAt: iso(700), studioId: studio.C,
-      lastCheckinAt: iso(600), lastCheckinStudioId: studio.C, lastCheckoutAt: null, checkedIn: true,
+      customerId: String(SHARED), firstEventAt: iso(600), lastEventAt: iso(700), studioId: String(studio.C),
+      lastCheckinAt: iso(600), lastCheckinStudioId: String(studio.C), lastCheckoutAt: null, checkedIn: true,
     }]);
     const admin = await graphql(server, ADMIN_TOKEN, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { tenantId ${ACTIVITY} } } }`);
-    const operator = admin.body.data.customers.nodes.find((n: { studioId: number }) => n.studioId === studio.A);
+    const operator = admin.body.data.customers.nodes.find((n: { studioId: string }) => n.studioId === String(studio.A));
     expect(operator).toMatchObject({
-      firstEventAt: iso(10), lastEventAt: iso(700), lastCheckinAt: iso(600), lastCheckinStudioId: studio.C, lastCheckoutAt: iso(70), checkedIn: true,
+      firstEventAt: iso(10), lastEventAt: iso(700), lastCheckinAt: iso(600), lastCheckinStudioId: String(studio.C), lastCheckoutAt: iso(70), checkedIn: true,
     });
   });
 
@@ -321,7 +321,7 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await server.post(keyA, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(90) }))).status).toBe(200);
     const [result] = await subscription.take(1);
-    expect(result!.data).toEqual({ customerCheckedIn: { customer: expect.objectContaining({ lastEventAt: iso(90), lastCheckinAt: iso(90), firstEventAt: iso(10), lastCheckinStudioId: studio.A }) } });
+    expect(result!.data).toEqual({ customerCheckedIn: { customer: expect.objectContaining({ lastEventAt: iso(90), lastCheckinAt: iso(90), firstEventAt: iso(10), lastCheckinStudioId: String(studio.A) }) } });
     await client.dispose();
   });
 

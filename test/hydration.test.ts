@@ -280,7 +280,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     const list = `query($filter: HydrationJobFilter) { hydrationJobs(filter: $filter) { totalCount nodes { id kind upstreamKey state attempts lastError dueAt studioId } } }`;
     const parked = (await data(server, list, { filter: { states: ['PARKED'] } })).hydrationJobs;
     expect(parked.totalCount).toBe(1);
-    expect(parked.nodes[0]).toMatchObject({ kind: 'CUSTOMER', upstreamKey: String(customer.id), state: 'PARKED', attempts: 2, studioId: studios.get(customer.studioId) });
+    expect(parked.nodes[0]).toMatchObject({ kind: 'CUSTOMER', upstreamKey: String(customer.id), state: 'PARKED', attempts: 2, studioId: String(studios.get(customer.studioId)) });
     expect(parked.nodes[0].lastError).toMatch(/503/);
 
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: 'all' });
@@ -307,7 +307,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     await post(server, others.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')));
     await settled(server);
     standin.setFailureRate(0);
-    const count = await data(server, `mutation($s: Int!) { retryParkedHydrationJobs(studioId: $s) }`, { s: studios.get(customer.studioId) });
+    const count = await data(server, `mutation($s: ID!) { retryParkedHydrationJobs(studioId: $s) }`, { s: studios.get(customer.studioId) });
     expect(count.retryParkedHydrationJobs).toBe(others.length);
     await settled(server);
     const [{ n }] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" <> 'done'`);
@@ -346,7 +346,7 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     const [message] = await typed.take(1);
     expect(message!.data!.recordHydrated).toMatchObject({
       kind: 'customer', personalDataErased: false,
-      event: { type: 'GYMGRAPH_RECORD_HYDRATED', entityId: String(customer.id), studioId: studios.get(customer.studioId) },
+      event: { type: 'GYMGRAPH_RECORD_HYDRATED', entityId: String(customer.id), studioId: String(studios.get(customer.studioId)) },
       record: { __typename: 'Customer', customerId: String(customer.id), firstName: customer.firstName, email: customer.email },
     });
     expect(message!.data!.recordHydrated.changedFields).toEqual(expect.arrayContaining(['firstName', 'email']));

@@ -61,7 +61,7 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
     await serving(4, 1);
     await post(a.webhookKey, 11);
     const [result] = await viaClient.take(1);
-    const expected = { events: { seq: expect.any(String), type: 'CUSTOMER_UPDATED', entityId: '11', studioId: a.id } };
+    const expected = { events: { seq: expect.any(String), type: 'CUSTOMER_UPDATED', entityId: '11', studioId: String(a.id) } };
     expect(result).toEqual({ data: expected });
     await until(() => nexts(one, odd).length === 1 && nexts(one, 'x').length === 1 && nexts(two, 'x').length === 1, 5000, 'a frame per subscription');
     expect(nexts(one, 'x')).toEqual([expected.events].map((events) => ({ events })));

@@ -50,7 +50,7 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
     expect((await one.post(key, delivery(42, { type: 'CUSTOMER_CHECKIN', timestamp: at(1) }))).status).toBe(200);
     const seq = String(await lastSeq());
     expect((await checkins.take(1))[0]).toEqual({
-      data: { customerCheckedIn: { event: { seq, studioId, entityId: '42' }, customer: { customerId: '42', checkedIn: true }, visit: { studioId } } },
+      data: { customerCheckedIn: { event: { seq, studioId: String(studioId), entityId: '42' }, customer: { customerId: '42', checkedIn: true }, visit: { studioId: String(studioId) } } },
     });
     // The instance that stored it delivers it too, through Redis like everyone else.
     expect((await events.take(1))[0]).toEqual({ data: { events: { seq, type: 'CUSTOMER_CHECKIN' } } });

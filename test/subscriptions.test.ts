@@ -132,7 +132,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       expect(result).toEqual({
         data: {
           [EVENT_SUBSCRIPTIONS[type].field]: {
-            event: { seq: String(seq), type, entityId: String(spec.entityId), studioId: a.id, known: true, content: spec.content ?? null, occurredAt: iso(5) },
+            event: { seq: String(seq), type, entityId: String(spec.entityId), studioId: String(a.id), known: true, content: spec.content ?? null, occurredAt: iso(5) },
             ...Object.fromEntries(Object.entries(spec.records).map(([name, record]) => [name, expect.objectContaining(record as object)])),
           },
         },
@@ -169,8 +169,8 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const seq = await lastSeq();
       const results = await subscription.take(2);
       expect(results.map((r) => r.data!['events'])).toEqual([
-        { seq: String(seq - 1), type: 'CUSTOMER_CREATED', entityId: '7', studioId: a.id, known: true, content: null, occurredAt: iso(1), uuid: body.uuid, position: 0, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
-        { seq: String(seq), type: 'SOMETHING_NEW_UPSTREAM', entityId: '7', studioId: a.id, known: false, content: { colour: 'blue' }, occurredAt: iso(2), uuid: body.uuid, position: 1, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
+        { seq: String(seq - 1), type: 'CUSTOMER_CREATED', entityId: '7', studioId: String(a.id), known: true, content: null, occurredAt: iso(1), uuid: body.uuid, position: 0, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
+        { seq: String(seq), type: 'SOMETHING_NEW_UPSTREAM', entityId: '7', studioId: String(a.id), known: false, content: { colour: 'blue' }, occurredAt: iso(2), uuid: body.uuid, position: 1, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
       ]);
     });
 
@@ -188,17 +188,17 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await post(b.webhookKey, sentinel);
       await all.take(1);
       expect(byType.results.map((r) => r.data!['events'])).toEqual([
-        { type: 'CUSTOMER_UPDATED', entityId: '30', studioId: a.id },
-        { type: 'CUSTOMER_UPDATED', entityId: '32', studioId: b.id },
+        { type: 'CUSTOMER_UPDATED', entityId: '30', studioId: String(a.id) },
+        { type: 'CUSTOMER_UPDATED', entityId: '32', studioId: String(b.id) },
       ]);
       expect(byStudio.results.map((r) => r.data!['events'])).toEqual([
-        { type: 'CUSTOMER_CREATED', entityId: '31', studioId: b.id },
-        { type: 'CUSTOMER_UPDATED', entityId: '32', studioId: b.id },
-        { type: 'DEVICE_CREATED', entityId: '99', studioId: b.id },
+        { type: 'CUSTOMER_CREATED', entityId: '31', studioId: String(b.id) },
+        { type: 'CUSTOMER_UPDATED', entityId: '32', studioId: String(b.id) },
+        { type: 'DEVICE_CREATED', entityId: '99', studioId: String(b.id) },
       ]);
       expect(byEntity.results.map((r) => r.data!['events'])).toEqual([
-        { type: 'CUSTOMER_CREATED', entityId: '31', studioId: b.id },
-        { type: 'CUSTOMER_DELETED', entityId: '31', studioId: a.id },
+        { type: 'CUSTOMER_CREATED', entityId: '31', studioId: String(b.id) },
+        { type: 'CUSTOMER_DELETED', entityId: '31', studioId: String(a.id) },
       ]);
     });
 
@@ -265,7 +265,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const seq = await lastSeq();
       await adminAll.take(3);
       // Events arrive in seq order: A's event came last, so anything of B's would have come before it.
-      expect((await everything.take(1)).map((r) => r.data!['events'])).toEqual([{ seq: String(seq), studioId: a.id }]);
+      expect((await everything.take(1)).map((r) => r.data!['events'])).toEqual([{ seq: String(seq), studioId: String(a.id) }]);
       expect((await checkins.take(1))[0]!.data!['customerCheckedIn'].event.seq).toBe(String(seq));
       expect(everything.results).toHaveLength(1);
       // Replays are scoped the same way.
@@ -273,7 +273,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await replay.take(1);
       const visible = await server.sql<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM events WHERE "studioId" = ${a.id}`);
       await replay.take(Number(visible[0]!.n));
-      expect(new Set(replay.results.map((r) => r.data!['events'].studioId))).toEqual(new Set([a.id]));
+      expect(new Set(replay.results.map((r) => r.data!['events'].studioId))).toEqual(new Set([String(a.id)]));
     });
 
     it('a record owned by a studio the token may not see is null, while the event and the customer are given', async () => {
@@ -285,7 +285,7 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await listening(2);
       await post(a.webhookKey, delivery(55, { type: 'CONTRACT_UPDATED', timestamp: at(2), content: { contractId: 7055 } }));
       const [seen] = await updates.take(1);
-      expect(seen!.data!['contractUpdated']).toMatchObject({ event: { entityId: '55', studioId: a.id }, contract: null, customer: { customerId: '55' } });
+      expect(seen!.data!['contractUpdated']).toMatchObject({ event: { entityId: '55', studioId: String(a.id) }, contract: null, customer: { customerId: '55' } });
       const [full] = await adminUpdates.take(1);
       expect(full!.data!['contractUpdated']).toMatchObject({ contract: { contractId: '7055', updatedAt: iso(2) } });
     });
@@ -306,11 +306,11 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await post(b.webhookKey, delivery(82, { type: 'CUSTOMER_CHECKIN', timestamp: at(14) }));
       const n = Number(base);
       expect((await changes.take(4)).map((r) => r.data!['occupancyChanged'])).toEqual([
-        { studioId: a.id, checkedIn: n + 1, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKIN', entityId: '81' } },
-        { studioId: a.id, checkedIn: n + 2, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKIN', entityId: '82' } },
-        { studioId: a.id, checkedIn: n + 1, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKOUT', entityId: '81' } },
+        { studioId: String(a.id), checkedIn: n + 1, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKIN', entityId: '81' } },
+        { studioId: String(a.id), checkedIn: n + 2, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKIN', entityId: '82' } },
+        { studioId: String(a.id), checkedIn: n + 1, studio: { name: 'Alpha' }, event: { type: 'CUSTOMER_CHECKOUT', entityId: '81' } },
         // Customer 82 checked in at B: gone from A. B's event is not shown to a token for A only.
-        { studioId: a.id, checkedIn: n, studio: { name: 'Alpha' }, event: null },
+        { studioId: String(a.id), checkedIn: n, studio: { name: 'Alpha' }, event: null },
       ]);
     });
 
@@ -397,11 +397,11 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
         }));
       await Promise.all([sendConcurrently(server.app.url, a.webhookKey, make(400), 4), sendConcurrently(server.app.url, b.webhookKey, make(500), 4)]);
       const stored = (await server.sql<{ seq: number | string; studioId: number }>(`SELECT seq, "studioId" FROM events WHERE seq > ${from} ORDER BY seq`))
-        .map((r) => ({ seq: String(r.seq), studioId: Number(r.studioId) }));
+        .map((r) => ({ seq: String(r.seq), studioId: String(r.studioId) }));
       expect(stored).toHaveLength(2 * 79); // 40 deliveries of 1, 2 or 3 events per studio
       expect((await one.take(stored.length)).map((r) => r.data!['events'])).toEqual(stored);
       expect((await two.take(stored.length)).map((r) => r.data!['events'])).toEqual(stored);
-      const ofA = stored.filter((e) => e.studioId === a.id);
+      const ofA = stored.filter((e) => e.studioId === String(a.id));
       expect((await three.take(ofA.length)).map((r) => r.data!['events'])).toEqual(ofA);
     });
   });

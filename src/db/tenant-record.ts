@@ -17,7 +17,7 @@ export abstract class TenantRecord {
   tenantId!: number;
 
   /** The studio that delivered the earliest event about this record (by upstream time). */
-  @Field(() => Int, { description: 'The studio that delivered the earliest event about this record.' })
+  @Field(() => ID, { description: 'The studio that delivered the earliest event about this record.' })
   @Column({ type: 'integer' })
   studioId!: number;
 

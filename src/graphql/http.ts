@@ -269,7 +269,8 @@ function sendIde(res: ServerResponse): void {
     'content-security-policy': IDE_CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-cache',
-    vary: 'accept',
+    // Added to the `Vary: Origin` of CORS (server.ts), which writeHead would otherwise replace.
+    vary: res.hasHeader('vary') ? `${String(res.getHeader('vary'))}, accept` : 'accept',
   });
   res.end(IDE_HTML);
 }

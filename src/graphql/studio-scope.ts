@@ -1,11 +1,15 @@
 import {
+  GraphQLID,
   defaultFieldResolver,
   getNamedType,
   isInputObjectType,
+  isInterfaceType,
   isObjectType,
   type GraphQLArgument,
   type GraphQLFieldResolver,
   type GraphQLInputField,
+  type GraphQLInputType,
+  type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
 import type { GraphQLContext } from './context.js';
@@ -40,25 +44,39 @@ export function studioPaths(args: readonly (GraphQLArgument | GraphQLInputField)
 }
 
 /**
- * FORBIDDEN unless every studio named at `path` of `args` is one `scope` may see: the one rule for
- * every argument and filter (a studio outside the token's scope is never answered with zeros, an
- * empty list or a silent intersection). Lists of input objects are checked item by item.
+ * `args` with the studio ids at `path` read as numbers, after checking them: each an integer id
+ * (BAD_USER_INPUT naming the argument otherwise: `ID` takes any string), each a studio `scope` may
+ * see (FORBIDDEN otherwise — the one rule for every argument and filter: a studio outside the
+ * token's scope is never answered with zeros, an empty list or a silent intersection). Lists of
+ * input objects are read item by item. Studio ids are `ID` in the schema (GraphQL's type for
+ * identifiers, so `1` and `"1"` are both accepted) and numbers everywhere behind it.
  */
-export function requireStudiosInScope(scope: Scope, args: Readonly<Record<string, unknown>>, path: StudioPath): void {
-  if (scope.unrestricted) return;
-  const check = (value: unknown, at: number): void => {
-    if (value == null) return;
-    if (Array.isArray(value)) {
-      for (const item of value) check(item, at);
-      return;
-    }
+export function readStudioIds(scope: Scope, args: Readonly<Record<string, unknown>>, path: StudioPath): Record<string, unknown> {
+  const name = path.join('.');
+  const read = (value: unknown, at: number): unknown => {
+    if (value == null) return value;
+    if (Array.isArray(value)) return value.map((item) => read(item, at));
     if (at === path.length) {
-      if (typeof value === 'number' && !scope.allows(value)) throw studioForbidden(path.join('.'), value);
-      return;
+      const id = studioId(value, name);
+      if (!scope.allows(id)) throw studioForbidden(name, id);
+      return id;
     }
-    if (typeof value === 'object') check((value as Record<string, unknown>)[path[at]!], at + 1);
+    if (typeof value !== 'object') return value;
+    const key = path[at]!;
+    if (!(key in value)) return value;
+    // A copy: type-graphql builds its argument instances from this object, after us.
+    return { ...(value as Record<string, unknown>), [key]: read((value as Record<string, unknown>)[key], at + 1) };
   };
-  check(args[path[0]!], 1);
+  return read(args, 0) as Record<string, unknown>;
+}
+
+/** A studio id of an argument (a GraphQL `ID`: a string, or a number from a variable) as a number. */
+function studioId(value: unknown, argument: string): number {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: expected a studio id (an integer such as "1"), got ${JSON.stringify(value)}`);
+  }
+  return Number(text);
 }
 
 /** The FORBIDDEN error for a studio outside the token's scope: the same message shape everywhere. */
@@ -76,6 +94,7 @@ const enforced = new WeakMap<GraphQLSchema, ReadonlyMap<string, readonly StudioP
  * so this costs nothing elsewhere. Call once on the built schema.
  */
 export function enforceStudioScope(schema: GraphQLSchema): void {
+  requireIdTypedStudioIds(schema);
   const found = new Map<string, readonly StudioPath[]>();
   const subscriptionType = schema.getSubscriptionType();
   for (const type of Object.values(schema.getTypeMap())) {
@@ -85,21 +104,17 @@ export function enforceStudioScope(schema: GraphQLSchema): void {
       if (paths.length === 0) continue;
       found.set(`${type.name}.${field.name}`, paths);
       const guard = (args: Record<string, unknown>, context: GraphQLContext) => {
-        for (const path of paths) requireStudiosInScope(context.scope, args, path);
+        for (const path of paths) args = readStudioIds(context.scope, args, path);
+        return args;
       };
       if (type === subscriptionType && field.subscribe) {
         const subscribe: GraphQLFieldResolver<unknown, GraphQLContext> = field.subscribe;
-        field.subscribe = (source, args, context, info) => {
-          guard(args, context);
-          return subscribe(source, args, context, info);
-        };
-      } else {
-        const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
-        field.resolve = (source, args, context, info) => {
-          guard(args, context);
-          return resolve(source, args, context, info);
-        };
+        field.subscribe = (source, args, context, info) => subscribe(source, guard(args, context), context, info);
       }
+      // For a subscription field, each event is resolved with the arguments again: read as numbers
+      // there too (a group's context has the scope of every subscriber in it).
+      const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
+      field.resolve = (source, args, context, info) => resolve(source, guard(args, context), context, info);
     }
   }
   enforced.set(schema, found);
@@ -113,6 +128,33 @@ export function enforceStudioScope(schema: GraphQLSchema): void {
     if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) describe(field);
     if (isObjectType(type)) for (const field of Object.values(type.getFields())) for (const arg of field.args) describe(arg);
   }
+}
+
+/**
+ * Throws unless every studio id of the schema — `Studio.id`, and every field, argument and input
+ * field named like `studioId(s)` or `…StudioId(s)` — is an `ID`: one type for one kind of value,
+ * so that a client's `$studio: ID` fits every place (and {@link readStudioIds} sees every argument).
+ */
+export function requireIdTypedStudioIds(schema: GraphQLSchema): void {
+  const wrong: string[] = [];
+  const check = (coordinate: string, type: GraphQLInputType | GraphQLOutputType) => {
+    if (getNamedType(type) !== GraphQLID) wrong.push(`${coordinate}: ${String(type)}`);
+  };
+  const studio = schema.getType('Studio');
+  if (isObjectType(studio)) check('Studio.id', studio.getFields()['id']!.type);
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__')) continue;
+    if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) if (STUDIO_ARGUMENT_NAME.test(field.name)) check(`${type.name}.${field.name}`, field.type);
+    }
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (STUDIO_ARGUMENT_NAME.test(field.name)) check(`${type.name}.${field.name}`, field.type);
+        for (const arg of field.args) if (STUDIO_ARGUMENT_NAME.test(arg.name)) check(`${type.name}.${field.name}(${arg.name})`, arg.type);
+      }
+    }
+  }
+  if (wrong.length > 0) throw new Error(`studio ids must be of type ID everywhere in the schema; not so: ${wrong.join(', ')}`);
 }
 
 /** What the schema's descriptions say about studio arguments. */

@@ -127,6 +127,11 @@ class Connection implements FanoutSocket {
   tokenKey: string | undefined;
   /** Operation id -> root field of the subscriptions it started (only with metrics); stale ids are swept at scrape time. */
   fields: Map<string, string> | undefined;
+  /**
+   * Subscribes admitted under the per-socket limit whose cost is still being charged (the charge may
+   * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
+   */
+  charging = 0;
   private logger: Logger | undefined;
 
   constructor(
@@ -399,7 +404,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     }
     const { ctx } = connection;
     if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
-      if (operationCount(ctx.subscriptions) >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
+      if (operationCount(ctx.subscriptions) + connection.charging >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
       // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
       const prepared = prepare(message.payload);
       const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
@@ -411,7 +416,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (fields.size >= 2 * maxSubscriptionsPerSocket) for (const id of fields.keys()) if (!(id in ctx.subscriptions)) fields.delete(id);
         if (field !== undefined) fields.set(message.id, field);
       }
-      const refused = cost === undefined || !connection.viewer ? undefined : await budget?.charge(connection.viewer, cost);
+      let refused: GraphQLError | undefined;
+      if (cost !== undefined && connection.viewer && budget) {
+        connection.charging += 1;
+        try {
+          refused = await budget.charge(connection.viewer, cost);
+        } finally {
+          connection.charging -= 1;
+        }
+      }
       if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
       // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
       if (message.id in ctx.subscriptions) return connection.handle!(message);
@@ -519,7 +532,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       .then((valid) => {
         for (const connection of connections.values()) {
           const { socket, viewer } = connection;
-          if (viewer?.tokenId == null || valid.has(viewer.tokenId)) continue;
+          // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
+          if (viewer?.tokenId == null || !ids.has(viewer.tokenId) || valid.has(viewer.tokenId)) continue;
           connection.log.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
           socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { RepeatedLog, type Logger } from '../log.js';
 import { isClientGone } from './body.js';
 import { ConnectionCap } from './connection-cap.js';
+import type { GraphQLCors } from './cors.js';
 import { sendError, sendJson } from './respond.js';
 import type { StaticFiles } from './static-files.js';
 
@@ -24,6 +25,12 @@ export interface Routes {
   readonly assets?: StaticFiles;
   /** `/metrics` (Prometheus text format); absent (`METRICS_ENABLED=false`): 404. */
   readonly metrics?: Handler;
+  /**
+   * CORS of `/graphql` (preflights answered, headers on every answer, errors included) and the
+   * `Origin` check of its WebSocket upgrades (403 for a foreign origin not allowed); absent: no
+   * CORS headers and no check. `/webhooks` is server-to-server: never CORS.
+   */
+  readonly cors?: GraphQLCors;
 }
 
 /** What one caller may hold: see HttpConfig (config.ts) for each. */
@@ -99,6 +106,9 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
           return routes.webhooks(req, res, log);
         case '/graphql':
           if (!routes.graphql) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+          // Before the handler, so that its refusals (401, 413, 429, 503) carry the headers too and
+          // a page can read them; a preflight is answered here.
+          if (routes.cors && (await routes.cors.apply(req, res))) return;
           return routes.graphql(req, res, log);
         case '/healthz':
           if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
@@ -150,7 +160,16 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (path === '/graphql' && routes.graphqlUpgrade) return routes.graphqlUpgrade(req, socket, head);
+    if (path === '/graphql' && routes.graphqlUpgrade) {
+      // Browsers let any page open a WebSocket anywhere: the Origin it sends is the only defence
+      // against a foreign page using a token it obtained.
+      if (routes.cors && !routes.cors.allowsUpgrade(req)) {
+        repeated.info('ws-origin-refused', { origin: req.headers.origin }, 'refused WebSocket upgrades from origins not in CORS_ORIGINS (403)');
+        socket.end(rawResponse(403, 'forbidden_origin', `WebSocket connections from ${String(req.headers.origin)} are not allowed: add the origin to CORS_ORIGINS`));
+        return;
+      }
+      return routes.graphqlUpgrade(req, socket, head);
+    }
     socket.destroy();
   });
   return {
@@ -185,7 +204,7 @@ const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ClientErrorAnswer>> = {
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, error: 'payload_too_large', message: () => 'the chunk extensions are too large' },
 };
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 /** A whole response written straight to a socket that has no response object (or none started). */
 function rawResponse(status: number, error: string, message: string): string {

@@ -23,11 +23,13 @@ export interface EventStreamOptions<T> {
   /** Events read from the log per statement while replaying. @default 500 */
   readonly pageSize?: number;
   /**
-   * While replaying, called with 1 before each replayed event is delivered, and with the page size
-   * before each read of the log: undefined to go on at once, or a promise to wait for first
+   * While replaying, called before each replayed event is delivered and before each read of the
+   * log: undefined to go on at once, or a promise to wait for first, then ask again
    * (replay-pacer.ts: replays share the event loop with webhooks). Absent: no pause.
    */
-  readonly pace?: (units: number) => Promise<void> | undefined;
+  readonly pace?: () => Promise<void> | undefined;
+  /** Runs each read of the log while replaying (replay-pacer.ts limits how many run at once). Absent: at once. */
+  readonly limitRead?: <R>(read: () => Promise<R>) => Promise<R>;
 }
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
@@ -97,22 +99,23 @@ class EventStream<T> implements AsyncIterableIterator<T> {
     for (;;) {
       if (this.closed) return undefined;
       if (this.replayed.length > 0) {
-        const wait = this.options.pace?.(1);
+        const wait = this.options.pace?.();
         if (wait) {
           await wait;
-          continue; // closed meanwhile?
+          continue; // closed meanwhile? and ask again
         }
         return this.replayed.shift()!;
       }
       if (this.replaying) {
         const pageSize = this.options.pageSize ?? 500;
-        const wait = this.options.pace?.(pageSize);
+        const wait = this.options.pace?.();
         if (wait) {
           await wait;
-          if (this.closed) return undefined;
+          continue; // closed meanwhile? and ask again
         }
         const drops = this.drops;
-        const page = await this.options.log.page(this.options.selector, this.last, pageSize);
+        const read = () => this.options.log.page(this.options.selector, this.last, pageSize);
+        const page = await (this.options.limitRead ? this.options.limitRead(read) : read());
         if (this.closed) return undefined;
         if (page.lastSeq === undefined) {
           // Caught up — unless held events were dropped meanwhile: the next read has them.

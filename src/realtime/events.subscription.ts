@@ -1,4 +1,4 @@
-import { Arg, Args, Field, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Field, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { checkedInByStudio } from '../domains/stats/stats-query.js';
@@ -14,7 +14,7 @@ import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';
 
 @ObjectType({ description: 'A studio\'s occupancy right after a check-in or check-out changed it.' })
 export class OccupancyChange {
-  @Field(() => Int, { description: 'The studio.' })
+  @Field(() => ID, { description: 'The studio.' })
   studioId!: number;
 
   @Field(() => Studio, { description: 'The studio.' })
@@ -89,7 +89,7 @@ export class EventsSubscriptionResolver {
   })
   occupancyChanged(
     @Root() change: OccupancyChange,
-    @Arg('studioId', () => Int, { description: 'The studio to watch.' }) _studioId: number,
+    @Arg('studioId', () => ID, { description: 'The studio to watch.' }) _studioId: number,
   ): OccupancyChange {
     return change;
   }

@@ -97,7 +97,8 @@ export function eventSubscription<T>(
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
     map: mapFresh,
     // A resume's replay takes its share of each turn of the event loop, not the whole of it.
-    pace: (units) => replayPacer.take(units),
+    pace: () => replayPacer.take(),
+    limitRead: (read) => replayPacer.read(read),
   });
 }
 

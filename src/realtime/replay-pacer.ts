@@ -5,49 +5,73 @@
  * hundreds of replays started by a reconnect storm run back to back and hold every webhook's
  * answer until they are done.
  *
- * So every replay takes a unit of a budget per turn of the event loop before each event it
- * delivers (and a page's worth before each read of the log). Once this turn's budget is spent,
- * the next one waits, in line, for a later turn: the budget is renewed from `setImmediate`, after
- * the I/O that arrived meanwhile (webhooks) has been handled, and the replays waiting are let go
- * in the order they came, so every one progresses. However many replays run, and however their
- * work is split by socket writes that complete later, the work they do between two turns is
- * bounded by `unitsPerTurn`.
+ * So a replay asks before each step (an event to deliver, a page to read) and goes on only while
+ * this turn's slice of time lasts. The budget is time, not a count of events: what one replayed
+ * event costs (executing the subscription's selection, serialising, framing) varies by orders of
+ * magnitude with the query, and a count that is safe for the dearest is needlessly slow for the
+ * cheapest. Once the slice is spent, every further step waits for a later turn: the slice is
+ * renewed from `setImmediate`, after the I/O that arrived meanwhile (webhooks) has been handled,
+ * and the waiting replays are let go in the order they asked, each taking steps while the new
+ * slice lasts, so every one progresses. The work replays do between two turns is bounded by
+ * `sliceMs` plus one step.
+ *
+ * Reads of the log for replays are also limited to `maxReads` at once ({@link read}): a reconnect
+ * storm of a thousand resumes would otherwise queue a thousand page reads on the read pool at the
+ * same moment, where the wait counts against the read timeout (SQLite's worker queue) or the pool's
+ * connection timeout (PostgreSQL), and ordinary queries would wait behind them. Waiting here costs
+ * nothing but time, and the replays still go on in the order they asked.
  */
 export class ReplayPacer {
-  /** Units taken since the budget was last renewed. */
-  private used = 0;
-  private readonly waiting: { readonly units: number; readonly resolve: () => void }[] = [];
+  /** When this turn's slice began (the first step granted since the last renewal). */
+  private sliceStartedAt: number | undefined;
+  private waiting: (() => void)[] = [];
   private scheduled = false;
+  /** Replay reads running now. */
+  private reading = 0;
+  /** Replay reads waiting for one of the running ones to finish, in order. */
+  private readonly readers: (() => void)[] = [];
 
   constructor(
-    /** Units (events delivered, rows read) per turn of the event loop. @default 500 */
-    readonly unitsPerTurn = 500,
+    /** Milliseconds of replay work per turn of the event loop. @default 4 */
+    readonly sliceMs = 4,
+    private readonly now: () => number = () => performance.now(),
+    /** Replay reads of the log at once, for all replays of this process. @default 2 */
+    readonly maxReads = 2,
   ) {}
 
-  /**
-   * Takes `units` of this turn's budget: undefined when they are granted at once, else a promise
-   * that resolves on a later turn, once they are. A request larger than the whole budget is
-   * granted alone, on a fresh turn.
-   */
-  take(units: number): Promise<void> | undefined {
-    this.schedule();
-    if (this.waiting.length === 0 && this.fits(units)) {
-      this.used += units;
-      return undefined;
+  /** Runs one replay read of the log once fewer than `maxReads` run; in the order asked. */
+  async read<T>(read: () => Promise<T>): Promise<T> {
+    if (this.reading < this.maxReads) this.reading += 1;
+    else await new Promise<void>((resolve) => this.readers.push(resolve)); // a finishing read hands its place over
+    try {
+      return await read();
+    } finally {
+      const next = this.readers.shift();
+      if (next) next();
+      else this.reading -= 1;
     }
-    return new Promise((resolve) => this.waiting.push({ units, resolve }));
   }
 
-  /** Requests waiting for a later turn. */
+  /**
+   * Asks for one step: undefined when it may run now, else a promise that resolves on a later
+   * turn, when it may (ask again then: the new slice may be spent by those ahead of it).
+   */
+  take(): Promise<void> | undefined {
+    this.schedule();
+    if (this.waiting.length === 0) {
+      const now = this.now();
+      this.sliceStartedAt ??= now;
+      if (now - this.sliceStartedAt < this.sliceMs) return undefined;
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Steps waiting for a later turn. */
   get queued(): number {
     return this.waiting.length;
   }
 
-  private fits(units: number): boolean {
-    return this.used === 0 || this.used + units <= this.unitsPerTurn;
-  }
-
-  /** Renews the budget on the next turn (not while nothing is taken: an idle pacer schedules nothing). */
+  /** Renews the slice on the next turn (while nothing asks, an idle pacer schedules nothing). */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -56,14 +80,11 @@ export class ReplayPacer {
 
   private renew(): void {
     this.scheduled = false;
-    this.used = 0;
-    let granted = 0;
-    while (granted < this.waiting.length && this.fits(this.waiting[granted]!.units)) {
-      this.used += this.waiting[granted]!.units;
-      granted += 1;
-    }
-    for (const { resolve } of this.waiting.splice(0, granted)) resolve();
-    if (this.used > 0 || this.waiting.length > 0) this.schedule();
+    this.sliceStartedAt = undefined;
+    const woken = this.waiting;
+    this.waiting = [];
+    for (const resolve of woken) resolve();
+    if (woken.length > 0) this.schedule();
   }
 }
 

@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, Int } from 'type-graphql';
+import { ArgsType, Field, ID } from 'type-graphql';
 import { ErrorCode, clientError } from '../graphql/errors.js';
 import { parseIds } from '../graphql/filters.js';
 
@@ -26,7 +26,7 @@ export class EventsSubscriptionArgs {
   @Field(() => [String], { nullable: true, description: 'Only these event types, e.g. ["CUSTOMER_CHECKIN"]; types this service does not know may be named too.' })
   types?: string[] | null;
 
-  @Field(() => [Int], { nullable: true, description: 'Only events delivered by these studios.' })
+  @Field(() => [ID], { nullable: true, description: 'Only events delivered by these studios.' })
   studioIds?: number[] | null;
 
   @Field(() => ID, { nullable: true, description: 'Only events about this upstream id (`entityId`).' })
@@ -39,7 +39,7 @@ export class EventsSubscriptionArgs {
 /** Arguments every per-type subscription takes. */
 @ArgsType()
 export class RecordSubscriptionArgs {
-  @Field(() => [Int], { nullable: true, description: 'Only events delivered by these studios.' })
+  @Field(() => [ID], { nullable: true, description: 'Only events delivered by these studios.' })
   studioIds?: number[] | null;
 
   @Field(() => String, { nullable: true, description: AFTER })

@@ -25,10 +25,10 @@ export interface Child {
 
 const running = new Set<ChildProcess>();
 
-/** Runs `node <script> ...args` with only `env` (plus PATH) in its environment. */
-export function spawnNode(script: string, args: readonly string[], env: Record<string, string>): Child {
+/** Runs `node <script> ...args` in `cwd` (default: the repository) with only `env` (plus PATH) in its environment. */
+export function spawnNode(script: string, args: readonly string[], env: Record<string, string>, cwd = ROOT): Child {
   const child = spawn(process.execPath, [script, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -221,12 +221,24 @@ export interface ServiceProcess extends Child {
   readonly url: string;
 }
 
-/** Starts `node dist/src/main.js` on a free loopback port and waits until /readyz answers 200. */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+/** Where {@link startService} runs the service from: another layout than the repository's (an image's). */
+export interface ServiceLocation {
+  /** The working directory. */
+  readonly cwd: string;
+  /** `node`'s arguments, e.g. `['dist/src/main.js']` (relative to `cwd`). */
+  readonly args: readonly string[];
+}
+
+/**
+ * Starts `node dist/src/main.js` (or `node <location.args>` in `location.cwd`) on a free loopback
+ * port and waits until /readyz answers 200.
+ */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}, location?: ServiceLocation): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawnNode(SERVICE_ENTRY, [], {
+  const [script, ...args] = location?.args ?? [SERVICE_ENTRY];
+  const child = spawnNode(script!, args, {
     DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env,
-  });
+  }, location?.cwd);
   const url = `http://127.0.0.1:${port}`;
   let gone = false;
   void child.exited.then(() => (gone = true));

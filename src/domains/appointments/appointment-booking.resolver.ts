@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import { BookingStatusEnum, type BookingStatus } from '../../db/booking-record.js';
 import { bookingById, bookingPage } from '../../graphql/booking-query.js';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -30,7 +30,7 @@ export class AppointmentBookingOrder {
 
 @InputType({ description: 'Which appointment bookings to list. Every condition given must hold.' })
 export class AppointmentBookingFilter {
-  @Field(() => [Int], { nullable: true, description: 'Bookings whose earliest event these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Bookings whose earliest event these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream appointment booking ids.' })

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import { BookingStatusEnum, type BookingStatus } from '../../db/booking-record.js';
 import { bookingById, bookingPage } from '../../graphql/booking-query.js';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -32,7 +32,7 @@ export class ClassBookingOrder {
 
 @InputType({ description: 'Which class bookings to list. Every condition given must hold.' })
 export class ClassBookingFilter {
-  @Field(() => [Int], { nullable: true, description: 'Bookings whose earliest event these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Bookings whose earliest event these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream class booking ids.' })

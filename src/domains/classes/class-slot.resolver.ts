@@ -29,7 +29,7 @@ export class ClassSlotOrder {
 
 @InputType({ description: 'Which class slots to list. Every condition given must hold.' })
 export class ClassSlotFilter {
-  @Field(() => [Int], { nullable: true, description: 'Slots whose earliest event these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Slots whose earliest event these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream class slot ids.' })
@@ -49,6 +49,12 @@ export class ClassSlotFilter {
 
   @Field(() => TimeRangeInput, { nullable: true, description: 'Latest event within this range.' })
   lastEventAt?: TimeRangeInput | null;
+
+  @Field(() => TimeRangeInput, {
+    nullable: true,
+    description: 'The slot starts within this range (e.g. today\'s classes). `startAt` comes with hydration from the Open API: a slot not hydrated yet matches no range.',
+  })
+  startAt?: TimeRangeInput | null;
 }
 
 export const ClassSlotConnection = ConnectionType(ClassSlot, 'ClassSlot', 'class slot');
@@ -99,6 +105,7 @@ export class ClassSlotResolver {
     whereTimeRange(qb, 'slot.statusAt', filter?.statusAt, 'filter.statusAt');
     whereTimeRange(qb, 'slot.cancelledAt', filter?.cancelledAt, 'filter.cancelledAt');
     whereTimeRange(qb, 'slot.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
+    whereTimeRange(qb, 'slot.startAt', filter?.startAt, 'filter.startAt');
     const field = orderBy?.field ?? ClassSlotOrderField.ID;
     return paginate(qb, page, {
       column: `slot.${field}`,

@@ -25,7 +25,7 @@ export class GymClass {
   tenantId!: number;
 
   /** The studio whose Open API key read the class. */
-  @Field(() => Int, { description: 'The studio through which the class was read.' })
+  @Field(() => ID, { description: 'The studio through which the class was read.' })
   @Column({ type: 'integer' })
   studioId!: number;
 

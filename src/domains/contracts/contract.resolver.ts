@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
@@ -28,7 +28,7 @@ export class ContractOrder {
 
 @InputType({ description: 'Which contracts to list. Every condition given must hold.' })
 export class ContractFilter {
-  @Field(() => [Int], { nullable: true, description: 'Contracts whose earliest event these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Contracts whose earliest event these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream contract ids.' })

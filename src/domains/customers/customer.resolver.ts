@@ -31,7 +31,7 @@ export class CustomerOrder {
 
 @InputType({ description: 'Which customers to list. Every condition given must hold.' })
 export class CustomerFilter {
-  @Field(() => [Int], { nullable: true, description: 'Customers that these studios delivered events about.' })
+  @Field(() => [ID], { nullable: true, description: 'Customers that these studios delivered events about.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream customer ids.' })
@@ -179,7 +179,7 @@ export class CustomerResolver {
     return customerActivity(customer, 'lastCheckinAt', context);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Studio of lastCheckinAt; null when there is none.' })
+  @FieldResolver(() => ID, { nullable: true, description: 'Studio of lastCheckinAt; null when there is none.' })
   lastCheckinStudioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | null | Promise<number | null> {
     return customerActivity(customer, 'lastCheckinStudioId', context);
   }
@@ -199,7 +199,7 @@ export class CustomerResolver {
     return customerActivity(customer, 'lastEventAt', context);
   }
 
-  @FieldResolver(() => Int, { description: 'The studio (of those this token may see) that delivered the earliest event about this customer.' })
+  @FieldResolver(() => ID, { description: 'The studio (of those this token may see) that delivered the earliest event about this customer.' })
   studioId(@Root() customer: Customer, @Ctx() context: GraphQLContext): number | Promise<number> {
     return customerActivity(customer, 'studioId', context);
   }

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
@@ -26,7 +26,7 @@ export class DeviceOrder {
 
 @InputType({ description: 'Which devices to list. Every condition given must hold.' })
 export class DeviceFilter {
-  @Field(() => [Int], { nullable: true, description: 'Devices that these studios delivered.' })
+  @Field(() => [ID], { nullable: true, description: 'Devices that these studios delivered.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Upstream device ids.' })

@@ -38,7 +38,7 @@ export class EventRecord {
   @Column({ type: 'integer' })
   position!: number;
 
-  @Field(() => Int, { description: 'The studio whose webhook delivered the event (see `studio`).' })
+  @Field(() => ID, { description: 'The studio whose webhook delivered the event (see `studio`).' })
   @Column({ type: 'integer' })
   studioId!: number;
 

@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { ConnectionArgs, ConnectionType, OrderDirection, paginate, type Connection } from '../../graphql/pagination.js';
@@ -13,7 +13,7 @@ export class EventFilter {
   @Field(() => [String], { nullable: true, description: 'Event types, e.g. ["CUSTOMER_CHECKIN", "CUSTOMER_CHECKOUT"].' })
   types?: string[] | null;
 
-  @Field(() => [Int], { nullable: true, description: 'Events delivered by these studios.' })
+  @Field(() => [ID], { nullable: true, description: 'Events delivered by these studios.' })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Events about these upstream ids (`entityId`).' })

@@ -1,5 +1,5 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
@@ -113,7 +113,7 @@ const BOOKING_COUNTS = {
 @Resolver()
 export class StatsResolver {
   @Query(() => Occupancy, { complexity: QUERY_COSTS.aggregate, description: 'How many customers are checked in now, per studio you may see.' })
-  async occupancy(@Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
+  async occupancy(@Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
     const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds));
     const found = await studioLoader(context).loadMany(rows.map((row) => row.studioId));
     const result = rows.map((row, i) => {
@@ -129,7 +129,7 @@ export class StatsResolver {
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => VisitStatsGrouping, { defaultValue: VisitStatsGrouping.DAY, description: GROUP_BY }) groupBy: VisitStatsGrouping,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<VisitStatsBucket[]> {
@@ -176,7 +176,7 @@ export class StatsResolver {
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => ClassBookingStatsGrouping, { defaultValue: ClassBookingStatsGrouping.DAY, description: GROUP_BY }) groupBy: ClassBookingStatsGrouping,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBookingStatsBucket[]> {
     const args = statsArgs(range, timeZone);
@@ -203,7 +203,7 @@ export class StatsResolver {
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => AppointmentBookingStatsGrouping, { defaultValue: AppointmentBookingStatsGrouping.DAY, description: GROUP_BY }) groupBy: AppointmentBookingStatsGrouping,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<AppointmentBookingStatsBucket[]> {
     const args = statsArgs(range, timeZone);
@@ -221,7 +221,7 @@ export class StatsResolver {
   async customerStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], { nullable: true, description: 'Count only customers these studios delivered events about.' }) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], { nullable: true, description: 'Count only customers these studios delivered events about.' }) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<CustomerStatsBucket[]> {
     const args = statsArgs(range, timeZone);
@@ -240,7 +240,7 @@ export class StatsResolver {
   async contractStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ContractStatsBucket[]> {
     const args = statsArgs(range, timeZone);
@@ -255,7 +255,7 @@ export class StatsResolver {
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('groupBy', () => EventStatsGrouping, { defaultValue: EventStatsGrouping.TYPE, description: GROUP_BY }) groupBy: EventStatsGrouping,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [Int], STUDIO_IDS) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<EventStatsBucket[]> {
     const args = statsArgs(range, timeZone);

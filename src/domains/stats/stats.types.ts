@@ -89,7 +89,7 @@ export abstract class StatsBucket {
 
 @ObjectType({ description: 'Visits counted in one bucket of `visitStats` (a visit belongs to the bucket of its check-in).' })
 export class VisitStatsBucket extends StatsBucket {
-  @Field(() => Int, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the check-ins. Null otherwise.' })
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the check-ins. Null otherwise.' })
   studioId!: number | null;
 
   @Field(() => Int, { description: 'Check-ins in the bucket (within `range`).' })
@@ -122,7 +122,7 @@ export class ClassBookingStatsBucket extends StatsBucket {
 
 @ObjectType({ description: 'Appointment bookings counted in one bucket of `appointmentBookingStats`, by their status now.' })
 export class AppointmentBookingStatsBucket extends StatsBucket {
-  @Field(() => Int, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
   studioId!: number | null;
 
   @Field(() => Int, { description: 'Bookings booked now, whose status was set by an event within `range` (a booking or a change).' })
@@ -152,7 +152,7 @@ export class EventStatsBucket extends StatsBucket {
   @Field(() => String, { nullable: true, description: 'Grouped by TYPE: the event type. Null otherwise.' })
   type!: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the events. Null otherwise.' })
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the events. Null otherwise.' })
   studioId!: number | null;
 
   @Field(() => Int, { description: 'Events in the bucket.' })

@@ -27,7 +27,7 @@ export class Visit {
   customerId!: number;
 
   /** The studio that delivered the check-in (or the check-out, when there is no check-in). */
-  @Field(() => Int, { description: 'The studio that delivered the check-in (or the check-out, when there is no check-in).' })
+  @Field(() => ID, { description: 'The studio that delivered the check-in (or the check-out, when there is no check-in).' })
   @Column({ type: 'integer' })
   studioId!: number;
 
@@ -40,7 +40,7 @@ export class Visit {
   checkoutAt!: Date | null;
 
   /** The studio that delivered the check-out. */
-  @Field(() => Int, { nullable: true, description: 'The studio that delivered the check-out; null as for checkoutAt.' })
+  @Field(() => ID, { nullable: true, description: 'The studio that delivered the check-out; null as for checkoutAt.' })
   @Column({ type: 'integer', nullable: true })
   checkoutStudioId!: number | null;
 

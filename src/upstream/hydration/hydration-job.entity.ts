@@ -68,7 +68,7 @@ export class HydrationJob {
   tenantId!: number;
 
   /** The studio of the latest event that asked for it: whose Open API key reads it. */
-  @Field(() => Int, { description: 'The studio whose Open API key is used: the one that delivered the latest event asking for this job.' })
+  @Field(() => ID, { description: 'The studio whose Open API key is used: the one that delivered the latest event asking for this job.' })
   @Column({ type: 'integer' })
   studioId!: number;
 

@@ -10,7 +10,7 @@ export class HydrationJobFilter {
   @Field(() => [HydrationJobStateEnum], { nullable: true, description: 'Only jobs in these states; by default every state but DONE.' })
   states?: HydrationJobState[] | null;
 
-  @Field(() => [Int], { nullable: true, description: 'Only jobs that use these studios\' Open API keys.' })
+  @Field(() => [ID], { nullable: true, description: 'Only jobs that use these studios\' Open API keys.' })
   studioIds?: number[] | null;
 
   @Field(() => [HydrationKindEnum], { nullable: true, description: 'Only jobs of these kinds.' })
@@ -81,7 +81,7 @@ export class HydrationJobsResolver {
   @Mutation(() => Int, {
     description: 'Admin only. Queues every PARKED job of the studio again, due now, with attempts reset; returns how many. NOT_FOUND when there is no such studio.',
   })
-  async retryParkedHydrationJobs(@Arg('studioId', () => Int) studioId: number, @Ctx() context: GraphQLContext): Promise<number> {
+  async retryParkedHydrationJobs(@Arg('studioId', () => ID) studioId: number, @Ctx() context: GraphQLContext): Promise<number> {
     requireAdmin(context, 'retryParkedHydrationJobs');
     const [studio] = await context.dataSource.query(
       context.dataSource.options.type === 'postgres' ? 'SELECT 1 FROM studios WHERE "id" = $1' : 'SELECT 1 FROM studios WHERE "id" = ?',

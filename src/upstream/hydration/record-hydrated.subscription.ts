@@ -1,4 +1,4 @@
-import { Args, ArgsType, Field, Int, ObjectType, Resolver, Root, Subscription, createUnionType, registerEnumType } from 'type-graphql';
+import { Args, ArgsType, createUnionType, Field, ID, ObjectType, registerEnumType, Resolver, Root, Subscription } from 'type-graphql';
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { AppointmentBooking } from '../../domains/appointments/appointment-booking.entity.js';
@@ -68,7 +68,7 @@ export class RecordHydratedArgs {
   @Field(() => [HydratedRecordKindEnum], { nullable: true, description: 'Only these kinds of record (default: all).' })
   kinds?: HydratedRecordKind[] | null;
 
-  @Field(() => [Int], { nullable: true, description: 'Only records hydrated through these studios.' })
+  @Field(() => [ID], { nullable: true, description: 'Only records hydrated through these studios.' })
   studioIds?: number[] | null;
 
   @Field(() => String, {
