@@ -8,7 +8,10 @@
  * broadcast), in the same run. See bench/README.md ("Fan-out benchmark").
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
- *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof]
+ *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
+ *
+ * `--scrape N` also times N scrapes of `GET /metrics` on our server while the subscribers are open
+ * (after the measured stream): what Prometheus costs the instance it watches.
  */
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -39,6 +42,8 @@ interface Options {
   readonly batch: number;
   readonly cpuProf: boolean;
   readonly pgAdminUrl: string;
+  /** Scrapes of /metrics timed with the subscribers open (0: none). */
+  readonly scrapes: number;
 }
 
 interface Row {
@@ -55,6 +60,8 @@ interface Row {
   readonly kbPerSubscription: number;
   readonly incomplete: number;
   readonly closed: number;
+  /** `--scrape`: the scrapes' durations in ms, and the size of one in bytes. */
+  readonly scrape?: { readonly p50: number; readonly p99: number; readonly max: number; readonly bytes: number; readonly count: number } | undefined;
 }
 
 const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
@@ -78,6 +85,7 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --only ours|baseline   one server only (default both)
   --batch N              sockets opened at a time (default 500)
   --cpu-prof             run our server under node --cpu-prof and summarise the profile
+  --scrape N             also time N scrapes of GET /metrics with the subscribers open (default 0)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
@@ -94,6 +102,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       only: { type: 'string' },
       batch: { type: 'string', default: '500' },
       'cpu-prof': { type: 'boolean', default: false },
+      scrape: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -111,6 +120,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     rate: numberOption('rate', values.rate, 0.1, 10_000),
     batch: Math.floor(numberOption('batch', values.batch, 1, 10_000)),
     cpuProf: values['cpu-prof'] ?? false,
+    scrapes: Math.floor(numberOption('scrape', values.scrape, 0, 100_000)),
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
   };
 }
@@ -155,6 +165,29 @@ function post(port: number, urlPath: string, body: string, headers: Record<strin
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Times `count` scrapes of GET /metrics, one after another (as Prometheus does, one at a time). */
+async function timeScrapes(port: number, count: number): Promise<{ p50: number; p99: number; max: number; bytes: number; count: number }> {
+  const durations: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const answer = await new Promise<{ status: number; length: number }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+        let length = 0;
+        res.on('data', (chunk: Buffer) => (length += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, length }));
+      });
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', reject);
+    });
+    if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+    durations.push(performance.now() - started);
+    bytes = answer.length;
+  }
+  const sorted = Float64Array.from(durations).sort();
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1]!, bytes, count };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,6 +431,11 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       eventsPerSecond: latencies.length / ((lastDelivery - start) / 1000),
       kbPerSubscription, incomplete, closed,
     };
+    if (server === 'ours' && options.scrapes > 0) {
+      const scrape = await timeScrapes(port, options.scrapes);
+      Object.assign(row, { scrape });
+      console.log(`  ${scrape.count} scrapes of /metrics with ${fmtRate(open)} subscribers open: p50 ${fmtMs(scrape.p50)} ms, p99 ${fmtMs(scrape.p99)} ms, max ${fmtMs(scrape.max)} ms; ${(scrape.bytes / 1024).toFixed(1)} KB each`);
+    }
     const negative = latencies.filter((x) => x < 0).length;
     console.log(`  ${options.events} events at ${options.rate}/s: ack -> last subscriber p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms, max ${fmtMs(row.max)} ms; ` +
       `from the webhook's send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ${fmtRate(row.eventsPerSecond)} events/s delivered to all; ${incomplete} event(s) not delivered to every subscriber within ${DRAIN_TIMEOUT_MS / 1000} s` +
@@ -486,6 +524,11 @@ async function main(): Promise<void> {
   for (const n of options.counts) for (const server of options.servers) rows.push(await runOne(server, n, options));
   agent.destroy();
   console.log(`\n## Results\n\n${table(rows, options)}\n`);
+  const scraped = rows.filter((r) => r.scrape);
+  if (scraped.length > 0) {
+    console.log(['| subscribers open | scrapes | p50 ms | p99 ms | max ms | KB per scrape |', '|---:|---:|---:|---:|---:|---:|',
+      ...scraped.map((r) => `| ${fmtRate(r.subscribers)} | ${r.scrape!.count} | ${fmtMs(r.scrape!.p50)} | ${fmtMs(r.scrape!.p99)} | ${fmtMs(r.scrape!.max)} | ${(r.scrape!.bytes / 1024).toFixed(1)} |`)].join('\n') + '\n');
+  }
   const lines = verdicts(rows);
   if (lines.length > 0) console.log(`${lines.join('\n')}\n`);
 }

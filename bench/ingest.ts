@@ -1,7 +1,10 @@
 /**
  * Ingest benchmark: `npm run bench:ingest -- [--db sqlite|postgres|both] [--seconds N] [--rate N]
  * [--concurrency N] [--only ours|baseline] [--warmup N] [--studios N] [--customers N] [--cpu-prof]
- * [--poison F] [--poison-kind deep|nul-type|far-timestamp|uuid-reuse|mixed]`.
+ * [--poison F] [--poison-kind deep|nul-type|far-timestamp|uuid-reuse|mixed] [--metrics on|off|both]`.
+ *
+ * `--metrics both` runs our server twice per database, with METRICS_ENABLED=true and =false, and
+ * reports the throughput of the two next to each other: what the instrumentation costs ingest.
  *
  * For each database it starts, as child processes on 127.0.0.1, our server (`node dist/src/main.js`)
  * and the bare-insert baseline (`node dist/bench/baseline-server.js`), each against a fresh
@@ -45,11 +48,15 @@ interface Options {
   /** Fraction of poison deliveries in the extra full-speed phase; 0: no such phase. */
   readonly poison: number;
   readonly poisonKind: PoisonKind | 'mixed';
+  /** METRICS_ENABLED of our server's runs: each value is one run per database. */
+  readonly metrics: readonly boolean[];
 }
 
 interface Row {
   readonly db: DbKind;
   readonly server: ServerKind;
+  /** METRICS_ENABLED of our server in this run. */
+  readonly metrics: boolean;
   readonly result: PhaseResult;
   /** Fraction of poison deliveries in the phase. */
   readonly poison: number;
@@ -79,6 +86,7 @@ const USAGE = `usage: npm run bench:ingest -- [options]
   --poison-kind K             deep (content 5,000 levels deep), nul-type (NUL in type), far-timestamp
                               (9000000000000000), uuid-reuse (an earlier uuid, another body) or
                               mixed, all in turn (default mixed)
+  --metrics on|off|both       METRICS_ENABLED of our server; both: one run with each, compared (default on)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_<random> is created and dropped afterwards; unreachable means skipped.`;
@@ -99,6 +107,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       'cpu-prof': { type: 'boolean', default: false },
       poison: { type: 'string', default: '0' },
       'poison-kind': { type: 'string', default: 'mixed' },
+      metrics: { type: 'string', default: 'on' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -109,7 +118,10 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
   const poisonKind = [...POISON_KINDS, 'mixed' as const].find((k) => k === values['poison-kind']);
   if (!poisonKind) throw new UsageError(`--poison-kind must be one of ${POISON_KINDS.join(', ')} or mixed, got ${JSON.stringify(values['poison-kind'])}`);
+  const metrics = ({ on: [true], off: [false], both: [true, false] } as Record<string, boolean[]>)[values.metrics ?? 'on'];
+  if (!metrics) throw new UsageError(`--metrics must be on, off or both, got ${JSON.stringify(values.metrics)}`);
   return {
+    metrics,
     dbs: db,
     servers: only,
     seconds: numberOption('seconds', values.seconds, 1, 600),
@@ -199,8 +211,8 @@ function describePhase(label: string, r: PhaseResult, options: Options, poison =
     `ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`;
 }
 
-async function runServer(kind: DbKind, server: ServerKind, options: Options, mix: Map<string, number>): Promise<Row[]> {
-  const label = `${server} ${kind}`;
+async function runServer(kind: DbKind, server: ServerKind, options: Options, mix: Map<string, number>, metrics: boolean): Promise<Row[]> {
+  const label = `${server} ${kind}${server === 'ours' && options.metrics.length > 1 ? ` metrics ${metrics ? 'on' : 'off'}` : ''}`;
   console.log(`\n== ${label}`);
   const db = await benchDatabase(kind, options);
   let child: ChildProcess | undefined;
@@ -215,7 +227,7 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
     child = startChild(label, nodeArgs, server === 'ours' ? MAIN_JS : BASELINE_JS, {
-      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', METRICS_ENABLED: String(metrics),
     });
     await waitReady(child, port, label);
 
@@ -230,7 +242,7 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
     const rows: Row[] = [];
     const fixed = await fixedRate(target, { rate: options.rate, seconds: options.seconds, concurrency: options.concurrency });
     console.log(describePhase(label, fixed, options));
-    rows.push({ db: kind, server, result: fixed, poison: 0 });
+    rows.push({ db: kind, server, metrics, result: fixed, poison: 0 });
     const commitsBefore = await db.commits();
     const ioBefore = sampleResources(child);
     const full = await fullSpeed(target, { seconds: options.seconds, concurrency: options.concurrency });
@@ -242,7 +254,7 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       const commits = ((await db.commits()) ?? commitsBefore) - commitsBefore;
       if (commits > 0) console.log(`    PostgreSQL: ${commits} writing transactions during the phase (${(full.ok / commits).toFixed(1)} deliveries per transaction)`);
     }
-    rows.push({ db: kind, server, result: full, poison: 0 });
+    rows.push({ db: kind, server, metrics, result: full, poison: 0 });
     acked += fixed.ok + full.ok;
     console.log(`    events/s by second: ${full.perSecond.map(fmtRate).join(' ')}`);
     for (const r of [fixed, full]) for (const sample of r.errorSamples) console.log(`    error sample: ${sample}`);
@@ -260,7 +272,7 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       const unexpected = Object.entries(dirty.errorKinds).filter(([status]) => status !== '400');
       if (unexpected.length > 0) console.log(`    UNEXPECTED answers besides 400 for poison: ${unexpected.map(([k, n]) => `${k}×${n}`).join(', ')}`);
       for (const sample of dirty.errorSamples.slice(0, 2)) console.log(`    error sample: ${sample}`);
-      rows.push({ db: kind, server, result: dirty, poison: options.poison });
+      rows.push({ db: kind, server, metrics, result: dirty, poison: options.poison });
       acked += dirty.ok;
     }
 
@@ -291,8 +303,8 @@ function table(rows: readonly Row[], options: Options): string {
   const lines = [
     '| db | server | mode | events/s (200s) | p50 ms | p99 ms | p99 of 200s ms | max ms | errors |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(({ db, server, result: r, poison }) =>
-      `| ${db} | ${server === 'ours' ? 'ours' : 'bare insert'} | ${modeLabel(r, options, poison)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.okP99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
+    ...rows.map(({ db, server, metrics, result: r, poison }) =>
+      `| ${db} | ${server === 'ours' ? (options.metrics.length > 1 ? `ours, metrics ${metrics ? 'on' : 'off'}` : 'ours') : 'bare insert'} | ${modeLabel(r, options, poison)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.okP99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
   ];
   return lines.join('\n');
 }
@@ -300,7 +312,9 @@ function table(rows: readonly Row[], options: Options): string {
 function verdicts(rows: readonly Row[]): string[] {
   const out: string[] = [];
   for (const db of ['sqlite', 'postgres'] as const) {
-    const find = (server: ServerKind, mode: 'fixed' | 'full') => rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0)?.result;
+    const find = (server: ServerKind, mode: 'fixed' | 'full', metrics = true) =>
+      rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0 && (server === 'baseline' || r.metrics === metrics))?.result
+      ?? (server === 'ours' ? rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0)?.result : undefined);
     const ours = find('ours', 'full');
     const bare = find('baseline', 'full');
     const fixed = find('ours', 'fixed');
@@ -310,6 +324,12 @@ function verdicts(rows: readonly Row[]): string[] {
       parts.push(`full speed ${fmtRate(ours.eventsPerSecond)} events/s (target >= ${fmtRate(TARGETS[db])}: ${ours.eventsPerSecond >= TARGETS[db] ? 'met' : 'NOT met'})`);
     }
     if (ours && bare) parts.push(`${((ours.eventsPerSecond / bare.eventsPerSecond) * 100).toFixed(0)}% of bare insert (${fmtRate(bare.eventsPerSecond)})`);
+    const off = find('ours', 'full', false);
+    if (ours && off && off !== ours) {
+      const offFixed = find('ours', 'fixed', false);
+      parts.push(`metrics on ${fmtRate(ours.eventsPerSecond)} vs off ${fmtRate(off.eventsPerSecond)} events/s (${((ours.eventsPerSecond / off.eventsPerSecond) * 100).toFixed(0)} %)` +
+        (fixed && offFixed ? `, fixed-rate ack p99 ${fmtMs(fixed.p99)} vs ${fmtMs(offFixed.p99)} ms` : ''));
+    }
     if (fixed) parts.push(`ack p99 at the fixed rate ${fmtMs(fixed.p99)} ms (target < ${FIXED_P99_TARGET_MS}: ${fixed.p99 < FIXED_P99_TARGET_MS ? 'met' : 'NOT met'})`);
     out.push(`- ${db}: ${parts.length > 0 ? parts.join('; ') : `bare insert ${fmtRate(bare!.eventsPerSecond)} events/s`}`);
   }
@@ -338,7 +358,9 @@ async function main(): Promise<void> {
         continue;
       }
     }
-    for (const server of options.servers) rows.push(...(await runServer(kind, server, options, mix)));
+    for (const server of options.servers) {
+      for (const metrics of server === 'ours' ? options.metrics : [true]) rows.push(...(await runServer(kind, server, options, mix, metrics)));
+    }
   }
 
   const total = [...mix.values()].reduce((a, b) => a + b, 0);

@@ -58,6 +58,22 @@ export interface Config {
   readonly openApi: OpenApiConfig;
   /** Reconciliation against the Open API (src/reconcile/). */
   readonly reconcile: ReconcileConfig;
+  /** `GET /metrics` for Prometheus (src/metrics/). */
+  readonly metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /**
+   * `METRICS_ENABLED`: `true` or `false`. Off, there is no `/metrics` route (404) and nothing is
+   * counted or timed anywhere. @default true
+   */
+  readonly enabled: boolean;
+  /**
+   * `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>` (else 401);
+   * unset, it is open to whoever reaches the port. At least 16 characters, no whitespace.
+   * @default unset
+   */
+  readonly token: string | undefined;
 }
 
 export interface ReadConfig {
@@ -422,6 +438,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       everyMs: parseDuration('RECONCILE_EVERY', env.RECONCILE_EVERY, undefined, problems),
       lookbackMs: parseDuration('RECONCILE_LOOKBACK', env.RECONCILE_LOOKBACK, 7 * DAY_MS, problems)!,
     },
+    metrics: {
+      enabled: bool('METRICS_ENABLED', true),
+      token: parseMetricsToken(env.METRICS_TOKEN, problems),
+    },
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
     problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
@@ -593,6 +613,12 @@ function parseRedisChannel(raw: string | undefined, problems: string[]): string 
     problems.push(`REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or * ? [ ], got ${JSON.stringify(raw.slice(0, 50))}`);
     return DEFAULT_REDIS_CHANNEL;
   }
+  return raw;
+}
+
+function parseMetricsToken(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) problems.push('METRICS_TOKEN must be at least 16 characters long, without whitespace');
   return raw;
 }
 

@@ -33,6 +33,12 @@ import { openApiClientFor } from './upstream/open-api.client.js';
 import { RateLimiters, type RateLimiterRegistry } from './upstream/rate-limiter.js';
 import { RedisRateLimiters } from './upstream/redis-rate-limiter.js';
 import { Hydration } from './upstream/hydration/hydration.js';
+import { HYDRATION_CURSOR } from './upstream/hydration/hydration-scanner.js';
+import { ErrorCode } from './graphql/errors.js';
+import { KNOWN_EVENT_TYPES } from './ingest/event-types.js';
+import { createMetricsHandler } from './metrics/metrics.handler.js';
+import { Metrics, type DatabaseSnapshot } from './metrics/metrics.js';
+import { RECONCILE_KINDS } from './reconcile/reconciler.js';
 
 /** A running service. */
 export interface App {
@@ -49,6 +55,8 @@ export interface App {
   readonly reconciliation: ReconcileScheduler | undefined;
   /** Fills records from the upstream Open API after events (src/upstream/hydration/). */
   readonly hydration: Hydration;
+  /** This instance's Prometheus metrics (`GET /metrics`); undefined with `METRICS_ENABLED=false`. */
+  readonly metrics: Metrics | undefined;
   /**
    * Closes the WebSockets (1001), stops taking webhooks, finishes those in flight (and announces
    * their events), then closes the event feed and the database. Idempotent.
@@ -85,6 +93,10 @@ export async function start(config: Config, logger: Logger = createLogger(config
   const schema = await buildGraphQLSchema();
   // Pages' assets, each under its own prefix (/dashboard/, /graphql/ide/); a missing package fails here, before anything opens.
   const assets = new StaticFiles({ ...dashboardFiles(), ...ideAssets() });
+  // Its own registry per instance; off, nothing anywhere is counted or timed.
+  const metrics = config.metrics.enabled
+    ? new Metrics({ eventTypes: KNOWN_EVENT_TYPES, errorCodes: Object.values(ErrorCode), reconcileKinds: RECONCILE_KINDS })
+    : undefined;
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
@@ -125,7 +137,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     // Keyed by token id under the deployment's channel name: token ids are per database.
     const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
       ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
-      : new LocalCostBudget(config.graphql.costPerMinute)));
+      : new LocalCostBudget(config.graphql.costPerMinute), Date.now, metrics ? () => metrics.graphql.rateLimited() : undefined));
     if (ownBudget) opened.push(() => ownBudget.close());
     const handler = (graphql = await createGraphQLHandler(schema, {
       introspection: true,
@@ -134,6 +146,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       authenticate: (token) => tokens.authenticate(token, config.adminToken),
       dataSource,
       ...(ownBudget ? { budget: ownBudget } : {}),
+      metrics: metrics?.graphql,
     }));
     opened.push(() => handler.stop());
     feed = config.redisUrl
@@ -167,6 +180,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     tokenRecheckMs: config.realtime.tokenRecheckMs,
     maxSubscriptionsPerSocket: config.realtime.maxSubscriptionsPerSocket,
     maxSocketsPerToken: config.realtime.maxSocketsPerToken,
+    metrics,
   });
   let hydration: Hydration | undefined;
   const ingestor = new Ingestor(writer, logger, {
@@ -174,19 +188,20 @@ export async function start(config: Config, logger: Logger = createLogger(config
       hydration?.requestScan();
       return feed.publish(events);
     },
+    metrics: metrics?.webhooks,
   });
   hydration = new Hydration({
-    config: config.hydration, writer, queue: queueWriter, feed, logger,
-    openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters }),
+    config: config.hydration, writer, queue: queueWriter, feed, logger, metrics: metrics?.hydration,
+    openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream }),
   });
   let accepting = true;
   const inFlight = new Set<Promise<void>>();
   // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
   const reconciliation = config.reconcile.everyMs === undefined ? undefined : startReconcileScheduler({
-    everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params),
+    everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params), metrics: metrics?.reconcile,
     reconciler: new Reconciler({
       read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger,
-      openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters }),
+      openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream }),
     }),
   });
 
@@ -196,6 +211,16 @@ export async function start(config: Config, logger: Logger = createLogger(config
     maxBodyBytes: config.webhookMaxBodyBytes,
     accepting: () => accepting,
     ackTimeoutMs: config.webhookAckTimeoutMs,
+    metrics: metrics?.webhooks,
+  });
+  // Read when Prometheus scrapes; the database part through hydration's pool (its own on PostgreSQL).
+  metrics?.observe({
+    sockets: () => subscriptions.connections,
+    subscriptionFields: Object.keys(schema.getSubscriptionType()?.getFields() ?? {}),
+    subscriptionsByField: () => subscriptions.subscriptionsByField(),
+    pools: () => ({ ingest: writer.poolStats?.(), hydration: queueWriter === writer ? undefined : queueWriter.poolStats?.(), reads: reader.poolStats() }),
+    sqliteReads: () => reader.workerStats(),
+    database: () => readDatabaseSnapshot(queueWriter),
   });
   // One probe of the database at a time, however often /readyz is asked: a frozen database must
   // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS;
@@ -229,6 +254,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       },
       graphql: (req, res, log) => graphql.handle(req, res, log),
       graphqlUpgrade: (req, socket, head) => subscriptions.handleUpgrade(req, socket, head),
+      ...(metrics ? { metrics: createMetricsHandler(metrics, config.metrics.token) } : {}),
       cors: createGraphQLCors(config.graphql.corsOrigins),
       ready: async () => {
         const database = await databaseAnswers();
@@ -293,7 +319,25 @@ export async function start(config: Config, logger: Logger = createLogger(config
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration: started, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration: started, metrics, stop };
+}
+
+/** The gauges read from the database at scrape time: three indexed reads. */
+async function readDatabaseSnapshot(db: SqlWriter): Promise<DatabaseSnapshot> {
+  const [jobs, last, cursor] = await Promise.all([
+    db.read<{ state: string; count: number | string }>(
+      `SELECT "state", COUNT(*) AS "count" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying', 'parked') GROUP BY "state"`,
+    ),
+    db.read<{ seq: number | string | null }>(`SELECT MAX("seq") AS "seq" FROM events`),
+    db.read<{ seq: number | string }>(`SELECT "seq" FROM log_cursors WHERE "name" = ?`, [HYDRATION_CURSOR]),
+  ]);
+  const lastSeq = Number(last[0]?.seq ?? 0);
+  return {
+    jobs: Object.fromEntries(jobs.map((row) => [row.state, Number(row.count)])),
+    lastSeq,
+    // No cursor yet: the scanner starts at the end of the log when it first runs.
+    hydrationCursor: cursor[0] === undefined ? lastSeq : Number(cursor[0].seq),
+  };
 }
 
 /** `npm start`: run until SIGTERM / SIGINT. */

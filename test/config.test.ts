@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       webhookAckTimeoutMs: 4000,
       openApi: { requestsPerMinute: 900, timeoutMs: 10_000, maxAttempts: 5 },
       reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
+      metrics: { enabled: true, token: undefined },
     });
     expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
   });
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       OPEN_API_REQUESTS_PER_MINUTE: '500', OPEN_API_TIMEOUT_MS: '2000', OPEN_API_MAX_ATTEMPTS: '3', RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '48h',
       DATABASE_CONNECT_TIMEOUT_MS: '500', DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_LOCK_TIMEOUT_MS: '700', WEBHOOK_ACK_TIMEOUT_MS: '2500',
       DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '4', DATABASE_READ_MAX_SCANS: '3', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      METRICS_ENABLED: 'false', METRICS_TOKEN: 'a-long-enough-metrics-token',
     });
     expect(config).toMatchObject({
       port: 8080, host: '127.0.0.1', adminToken: 'a-long-enough-admin-token', logLevel: 'debug', nodeEnv: 'production',
@@ -98,6 +100,7 @@ describe('loadConfig', () => {
       databaseTimeouts: { connectMs: 500, statementMs: 1500, lockMs: 700 },
       webhookAckTimeoutMs: 2500,
       reads: { timeoutMs: 0, sqliteWorkers: 4, maxConcurrentScans: 3 },
+      metrics: { enabled: false, token: 'a-long-enough-metrics-token' },
       graphql: { corsOrigins: ['https://app.example.com', 'http://localhost:5173'] },
     });
     expect(loadConfig({ CORS_ORIGINS: '*' }).graphql.corsOrigins).toBe('*');
@@ -141,6 +144,9 @@ describe('loadConfig', () => {
     ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: '0' }, /^DATABASE_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 \(ms\), got "0"$/],
     ['DATABASE_STATEMENT_TIMEOUT_MS', { DATABASE_STATEMENT_TIMEOUT_MS: '3s' }, /^DATABASE_STATEMENT_TIMEOUT_MS must be an integer from 100/],
     ['DATABASE_LOCK_TIMEOUT_MS', { DATABASE_LOCK_TIMEOUT_MS: '-5' }, /^DATABASE_LOCK_TIMEOUT_MS must be an integer from 100/],
+    ['METRICS_ENABLED', { METRICS_ENABLED: '1' }, /^METRICS_ENABLED must be true or false, got "1"$/],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }, /^METRICS_TOKEN must be at least 16 characters long, without whitespace$/],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'a token with spaces in it' }, /^METRICS_TOKEN must be at least 16/],
     ['WEBHOOK_ACK_TIMEOUT_MS', { WEBHOOK_ACK_TIMEOUT_MS: '50' }, /^WEBHOOK_ACK_TIMEOUT_MS must be an integer from 100 to 600000, got "50"$/],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'app.example.com' }, /^CORS_ORIGINS entry "app\.example\.com" is not an origin: expected scheme:\/\/host\[:port\]/],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }, /^CORS_ORIGINS entry "https:\/\/app\.example\.com\/" is not an origin as browsers send it: expected "https:\/\/app\.example\.com"/],

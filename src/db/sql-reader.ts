@@ -7,6 +7,7 @@ import { epochMs, int64 } from './columns.js';
 import { ReadTimeoutError, isStatementTimeout } from './read-timeout.js';
 import { ScanGate } from './scan-gate.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
+import type { PoolStats } from '../metrics/metrics.js';
 
 /** A value bound to a statement parameter. */
 export type SqlValue = string | number | null;
@@ -62,6 +63,18 @@ export class SqlReader {
   private readonly shapes = new Map<unknown, RowShape<ObjectLiteral>>();
   /** Names of PostgreSQL prepared statements by text. */
   private readonly names = new Map<string, string>();
+
+  /** The read pool's counts: TypeORM's `pg` pool on PostgreSQL; undefined on SQLite. For the metrics. */
+  poolStats(): PoolStats | undefined {
+    if (this.dialect !== 'postgres') return undefined;
+    const pool = (this.dataSource.driver as unknown as { master?: pg.Pool }).master;
+    return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;
+  }
+
+  /** The SQLite read workers' counts, when reads run in workers. For the metrics. */
+  workerStats(): { readonly workers: number; readonly busy: number; readonly queued: number } | undefined {
+    return this.pool ? { workers: this.pool.size, busy: this.pool.busy, queued: this.pool.queued } : undefined;
+  }
 
   private constructor(
     private readonly dataSource: DataSource,

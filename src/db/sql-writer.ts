@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from '../../ormconfig.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
+import type { PoolStats } from '../metrics/metrics.js';
 
 /** Parameters are written `?` in SQL text; the PostgreSQL writer renumbers them. */
 export type Param = string | number | boolean | null;
@@ -52,6 +53,8 @@ export interface SqlWriter {
   read<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
+  /** The connection pool's counts (PostgreSQL); undefined on SQLite (one connection). For the metrics. */
+  poolStats?(): PoolStats | undefined;
   close(): Promise<void>;
 }
 
@@ -218,6 +221,10 @@ class SqliteWriter implements SqlWriter, SqlTx {
     return this.all<T>(sql, params);
   }
 
+  poolStats(): PoolStats | undefined {
+    return undefined;
+  }
+
   async ping(): Promise<void> {
     this.statement('SELECT 1').get();
   }
@@ -351,6 +358,10 @@ class PostgresWriter implements SqlWriter {
 
   async read<T>(text: string, params: readonly Param[] = []): Promise<T[]> {
     return (await this.pool.query(this.sql(text), params as Param[])).rows as T[];
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async ping(): Promise<void> {

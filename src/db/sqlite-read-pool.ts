@@ -141,6 +141,16 @@ export class SqliteReadPool {
     return this.slots.size;
   }
 
+  /** Workers running a statement. */
+  get busy(): number {
+    return this.slots.size - this.idle.length;
+  }
+
+  /** Reads waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** The rows of one statement, as plain objects (INTEGER as numbers, as better-sqlite3 gives them). */
   all<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
     if (this.closing) return Promise.reject(new DatabaseUnavailableError('the SQLite read pool is closed (the service is stopping)'));

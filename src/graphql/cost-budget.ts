@@ -41,6 +41,8 @@ export class ViewerBudget {
   constructor(
     private readonly budget: CostBudget,
     private readonly now: () => number = Date.now,
+    /** Called for every refusal (RATE_LIMITED), for the metrics. */
+    private readonly onRefused: () => void = () => undefined,
   ) {}
 
   /** The RATE_LIMITED error when `viewer` was refused and its `Retry-After` has not passed yet (no I/O); else undefined. */
@@ -49,7 +51,10 @@ export class ViewerBudget {
     const until = this.refusedUntil.get(viewer.tokenId);
     if (until === undefined) return undefined;
     const waitMs = until - this.now();
-    if (waitMs > 0) return rateLimited(waitMs);
+    if (waitMs > 0) {
+      this.onRefused();
+      return rateLimited(waitMs);
+    }
     this.refusedUntil.delete(viewer.tokenId);
     return undefined;
   }
@@ -66,6 +71,7 @@ export class ViewerBudget {
     if (waitMs <= 0) return undefined;
     if (this.refusedUntil.size >= REFUSALS_KEPT) this.refusedUntil.clear();
     this.refusedUntil.set(viewer.tokenId, this.now() + waitMs);
+    this.onRefused();
     return rateLimited(waitMs, cost);
   }
 

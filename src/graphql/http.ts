@@ -8,6 +8,7 @@ import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from './context.js';
 import type { ViewerBudget } from './cost-budget.js';
 import {
@@ -41,6 +42,8 @@ export interface GraphQLHandlerOptions {
    * cost before it runs; over budget: 429 RATE_LIMITED with `Retry-After`. Absent: no budget.
    */
   readonly budget?: ViewerBudget;
+  /** Request durations, errors by code and query costs; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: GraphQLMetrics | undefined;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -60,7 +63,7 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * Apollo's CDN-hosted landing page; its assets are served under `/graphql/ide/` (`ideAssets()`).
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget } = options;
+  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget, metrics } = options;
   const ide = new IdePage();
   // An outage fails every request: one warning per interval, with a count, not one per request.
   const outage = new RepeatedLog(logger.child({ component: 'graphql' }));
@@ -84,8 +87,13 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     // policy; with no cache hints in this schema that policy is always "uncacheable", so the header
     // it would send, `no-store`, is set below instead.
     plugins: [
+      // First, so that it sees the operation type before another plugin's hook refuses the operation.
+      ...(metrics ? [measureRequests(metrics)] : []),
       ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, noteOperation,
-      queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => budget?.charge(context.viewer, cost)),
+      queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => {
+        metrics?.measured(cost);
+        return budget?.charge(context.viewer, cost);
+      }),
       logInternalErrors(outage), databaseUnavailable,
     ],
   });
@@ -95,6 +103,13 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     async handle(req, res, log) {
       const method = (req.method ?? 'GET').toUpperCase();
       if (method === 'GET' && prefersHtml(req.headers.accept)) return ide.serve(req, res);
+      const started = metrics ? performance.now() : 0;
+      /** An error answered before Apollo is involved (no operation resolved): counted, then sent. */
+      const sendGraphQLError: typeof sendRawGraphQLError = (...args) => {
+        metrics?.error(args[3]);
+        metrics?.request(undefined, args[3], performance.now() - started);
+        sendRawGraphQLError(...args);
+      };
 
       // The token before the body: a caller without a valid token gets its 401 without a byte of its
       // body read or buffered. A body left unread closes the connection after the answer.
@@ -202,6 +217,28 @@ const noteOperation: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
+/**
+ * `graphql_server_request_duration_seconds` by operation type and first error code, and
+ * `gymgraph_graphql_errors_total` by code, from Apollo's answer (its errors as clients see them).
+ */
+const measureRequests = (metrics: GraphQLMetrics): ApolloServerPlugin<GraphQLContext> => ({
+  async requestDidStart() {
+    const started = performance.now();
+    let type: string | undefined;
+    return {
+      async didResolveOperation({ operation }) {
+        type = operation?.operation;
+      },
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+        if (errors) for (const error of errors) metrics.error(error.extensions?.['code']);
+        const code = errors?.[0]?.extensions?.['code'];
+        metrics.request(type, errors ? (typeof code === 'string' ? code : 'OTHER') : undefined, performance.now() - started);
+      },
+    };
+  },
+});
+
 /** A subscription over HTTP is refused (400) before it runs: they are served over WebSocket (ws.ts). */
 const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
@@ -252,7 +289,7 @@ const databaseUnavailable: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** An error answered before Apollo is involved, in the GraphQL response shape. */
-function sendGraphQLError(
+function sendRawGraphQLError(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,

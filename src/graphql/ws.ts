@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
+import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
 import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
@@ -46,6 +47,8 @@ export interface SubscriptionServerOptions {
   readonly maxSubscriptionsPerSocket?: number;
   /** Sockets one token may have open here; one more is closed at `connection_init` with 4013. @default 500 */
   readonly maxSocketsPerToken?: number;
+  /** Errors by code, query costs, closes by code and fan-out lag; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: { readonly graphql: GraphQLMetrics; readonly realtime: RealtimeMetrics } | undefined;
 }
 
 /** GraphQL over WebSocket on `/graphql` (protocol `graphql-transport-ws`, graphql-ws). */
@@ -58,6 +61,11 @@ export interface SubscriptionServer {
   readonly subscriptions: number;
   /** Groups of subscriptions served together (same document, variables and scope). */
   readonly groups: number;
+  /**
+   * Subscriptions open right now by root field (one walk over the connections; for the metrics at
+   * scrape time). Counted only with `metrics`.
+   */
+  subscriptionsByField(): ReadonlyMap<string, number>;
   /**
    * Refuses new connections, closes every open one with 1001 ("going away"), and resolves once all
    * are closed; sockets that have not finished the closing handshake after `timeoutMs` are cut.
@@ -118,6 +126,8 @@ class Connection implements FanoutSocket {
   pingedAt = 0;
   /** The key this socket counts under in the sockets-per-token count, once acknowledged. */
   tokenKey: string | undefined;
+  /** Operation id -> root field of the subscriptions it started (only with metrics); stale ids are swept at scrape time. */
+  fields: Map<string, string> | undefined;
   /**
    * Subscribes admitted under the per-socket limit whose cost is still being charged (the charge may
    * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
@@ -205,7 +215,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const {
     schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {}, budget,
     connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
-    maxSubscriptionsPerSocket = 100, maxSocketsPerToken = 500,
+    maxSubscriptionsPerSocket = 100, maxSocketsPerToken = 500, metrics,
   } = options;
   const log = logger.child({ component: 'ws' });
   /** Lines a misbehaving crowd of clients would repeat thousands of times: once per interval, with a count. */
@@ -229,6 +239,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     maxBufferedBytes: realtime.maxBufferedBytes,
     slow: { code: SLOW_CONSUMER_CLOSE_CODE, reason: SLOW_CONSUMER_REASON },
     onListenerError: (error) => log.error({ err: error }, 'a subscription stream failed on an event'),
+    ...(metrics ? { onFannedOut: (ms: number) => metrics.realtime.fannedOut(ms) } : {}),
   });
   const services: RealtimeServices = { ...realtime, feed: hub };
 
@@ -242,7 +253,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
     const { http: _http, ...extensions } = formatted.extensions ?? {};
     const clean = { ...formatted, ...(formatted.extensions ? { extensions } : {}) };
-    return development ? withKnownCode(clean, error) : maskInternalError(clean, error);
+    const answered = development ? withKnownCode(clean, error) : maskInternalError(clean, error);
+    metrics?.graphql.error(answered.extensions?.['code']);
+    return answered;
   };
   const formatResult = (result: ExecutionResult, errorLog: Logger) =>
     result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;
@@ -404,6 +417,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
       const prepared = prepare(message.payload);
       const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
+      if (metrics && cost !== undefined) {
+        metrics.graphql.measured(cost);
+        const field = subscriptionField(prepared as PreparedOperation);
+        const fields = (connection.fields ??= new Map());
+        // Ids completed since the last scrape are swept here too, so a busy socket's map stays small.
+        if (fields.size >= 2 * maxSubscriptionsPerSocket) for (const id of fields.keys()) if (!(id in ctx.subscriptions)) fields.delete(id);
+        if (field !== undefined) fields.set(message.id, field);
+      }
       let refused: GraphQLError | undefined;
       if (cost !== undefined && connection.viewer && budget) {
         connection.charging += 1;
@@ -427,6 +448,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
    * an operation that cannot run), so the client's other operations, and the socket, go on.
    */
   const refuseSubscription = (connection: Connection, id: string): Promise<void> => {
+    metrics?.graphql.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS);
     repeated.info('too-many-subscriptions', { maxSubscriptionsPerSocket }, 'refused subscriptions over their socket\'s limit (TOO_MANY_SUBSCRIPTIONS)');
     const error = {
       message: `too many operations on this socket: at most ${maxSubscriptionsPerSocket} at once; complete one first, or open another socket`,
@@ -447,6 +469,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
     connections.delete(this);
+    metrics?.realtime.socketClosed(code);
     if (connection?.tokenKey !== undefined) {
       const left = (socketsPerToken.get(connection.tokenKey) ?? 1) - 1;
       if (left > 0) socketsPerToken.set(connection.tokenKey, left);
@@ -554,6 +577,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     get groups() {
       return hub.groupCount;
     },
+    subscriptionsByField() {
+      const counts = new Map<string, number>();
+      for (const connection of connections.values()) {
+        const { fields, ctx } = connection;
+        if (!fields || !ctx) continue;
+        for (const [id, field] of fields) {
+          if (id in ctx.subscriptions) counts.set(field, (counts.get(field) ?? 0) + 1);
+          else fields.delete(id); // completed or ended since
+        }
+      }
+      return counts;
+    },
     async close(timeoutMs) {
       closing = true;
       clearInterval(recheck);
@@ -577,6 +612,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
 /** Close codes the server sends or clients commonly do; any other is one "other" in the log's counts (a client picks its own). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013]);
+
+/** The root field a subscription operation selects first; undefined for queries and mutations. */
+function subscriptionField(prepared: PreparedOperation): string | undefined {
+  if (prepared.operation.operation !== 'subscription') return undefined;
+  const first = prepared.operation.selectionSet.selections[0];
+  return first?.kind === Kind.FIELD ? first.name.value : undefined;
+}
 
 /** Operations in graphql-ws's record of a connection (set to null as soon as a `subscribe` is taken). */
 function operationCount(subscriptions: Record<string, unknown>): number {

@@ -24,6 +24,8 @@ export interface Routes {
   readonly ready: () => Promise<boolean | { readonly ready: boolean; readonly unavailable: readonly string[] }>;
   /** Pages and their assets (IDE, dashboard), each at its own path; absent: none. */
   readonly assets?: StaticFiles;
+  /** `/metrics` (Prometheus text format); absent (`METRICS_ENABLED=false`): 404. */
+  readonly metrics?: Handler;
   /**
    * CORS of `/graphql` (preflights answered, headers on every answer, errors included) and the
    * `Origin` check of its WebSocket upgrades (403 for a foreign origin not allowed); absent: no
@@ -115,6 +117,9 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
         case '/healthz':
           if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
           return sendJson(res, 200, { status: 'ok' });
+        case '/metrics':
+          if (!routes.metrics) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+          return routes.metrics(req, res, log);
         case '/readyz': {
           if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
           const answer = await routes.ready().catch(() => false);

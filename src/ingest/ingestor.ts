@@ -1,6 +1,7 @@
 import type { Param, SqlTx, SqlWriter } from '../db/sql-writer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
+import type { WebhookMetrics } from '../metrics/metrics.js';
 import type { Delivery } from './delivery.js';
 import { deliveryDigest, parseId } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
@@ -63,6 +64,8 @@ export interface IngestorOptions {
    * promise settles, so announcements leave in commit order; keep it short. Errors are logged.
    */
   readonly onCommitted?: (events: readonly LoggedEvent[]) => void | Promise<void>;
+  /** Events stored by type, batch sizes and commit durations; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: WebhookMetrics | undefined;
 }
 
 interface Pending {
@@ -162,9 +165,12 @@ export class Ingestor {
   }
 
   private async commit(batch: Pending[], isolated: boolean): Promise<void> {
+    const { metrics } = this.options;
+    const started = metrics ? performance.now() : 0;
     await this.writer.transaction(
       (tx) => (isolated ? storeIsolated(tx, batch.map((p) => p.submission)) : store(tx, batch.map((p) => p.submission))),
       async (outcomes) => {
+        metrics?.committed(batch.length, performance.now() - started);
         const committed: LoggedEvent[] = [];
         batch.forEach((pending, index) => {
           const outcome = outcomes[index]!;
@@ -176,6 +182,7 @@ export class Ingestor {
           if (outcome.status === 'stored') committed.push(...outcome.events);
           pending.resolve(outcome);
         });
+        if (metrics) for (const event of committed) metrics.event(event.type, event.known);
         if (committed.length === 0 || !this.options.onCommitted) return;
         committed.sort((a, b) => a.seq - b.seq);
         try {

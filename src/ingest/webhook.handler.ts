@@ -4,6 +4,7 @@ import { noteRequest } from '../http/request-log.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
+import type { WebhookMetrics, WebhookOutcome } from '../metrics/metrics.js';
 import { validateDelivery } from './delivery.js';
 import { IngestOverloadedError, type Ingestor } from './ingestor.js';
 import type { StudioKeys } from './studio-keys.js';
@@ -19,6 +20,8 @@ export interface WebhookHandlerDeps {
    * (`WEBHOOK_ACK_TIMEOUT_MS`); then it is answered 503 `database_unavailable`.
    */
   readonly ackTimeoutMs: number;
+  /** Deliveries by outcome and ack latency; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: WebhookMetrics | undefined;
 }
 
 /** Seconds the upstream is asked to wait before sending a delivery again when the database is unavailable. */
@@ -28,10 +31,10 @@ const DATABASE_RETRY_AFTER_S = '5';
  * An error answer to a webhook, and what its request line says about it: the answer's code and,
  * where the code alone does not say, why (request-log.ts logs it at warn, "webhook refused").
  */
-function refuse(
+function refuseAndNote(
   res: ServerResponse,
   status: number,
-  error: string,
+  error: WebhookOutcome,
   message: string,
   why: { reason?: string; err?: unknown } = {},
   extra: Record<string, unknown> = {},
@@ -44,9 +47,16 @@ function refuse(
 /**
  * `POST /webhooks`: authenticate by `X-API-KEY`, check the media type and size, validate, then hand
  * the delivery to the ingestor and answer 200 only once it is committed. Never calls anything remote.
- * Every refusal is noted for the request line with its code (see {@link refuse}).
+ * Every refusal is noted for the request line with its code (see {@link refuseAndNote}).
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
+  const { metrics } = deps;
+  /** {@link refuseAndNote}, and the code counted as the delivery's outcome in the metrics. */
+  const refuse: typeof refuseAndNote = (res, status, outcome, ...rest) => {
+    metrics?.delivery(outcome);
+    refuseAndNote(res, status, outcome, ...rest);
+  };
+
   /**
    * The database unavailable (refused, lost, frozen, locked: `isDatabaseUnavailable`) or too slow to
    * commit within `ackTimeoutMs`: 503 with `Retry-After`, never 500, never 200 without a commit. A
@@ -54,10 +64,14 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
    */
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
     const deadline = Date.now() + deps.ackTimeoutMs;
+    const arrived = metrics ? performance.now() : 0;
     try {
-      return await handle(req, res, log, deadline);
+      return await handle(req, res, log, deadline, arrived);
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || res.headersSent) throw error;
+      if (!isDatabaseUnavailable(error) || res.headersSent) {
+        deps.metrics?.delivery('error');
+        throw error;
+      }
       return refuse(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', { err: error }, {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
     }
   };
@@ -75,7 +89,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number, arrived: number): Promise<void> {
     if (!deps.accepting()) {
       return refuse(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, {}, { connection: 'close', 'retry-after': '1' });
     }
@@ -127,6 +141,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
           {}, { uuid: result.delivery.uuid });
       }
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
+      metrics?.delivery(outcome.stored > 0 ? 'stored' : 'duplicate', arrived);
       return sendJson(res, 200, { status: 'ok', uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates });
     } catch (error) {
       if (error instanceof IngestOverloadedError) {

@@ -41,6 +41,11 @@ export interface FanoutHubOptions {
   readonly sliceSize?: number;
   /** A standalone listener threw. */
   readonly onListenerError?: (error: unknown) => void;
+  /**
+   * An event was written to every socket of a group, `ms` after the hub received its announcement
+   * (the fan-out lag, for the metrics); called once per event per group, never per socket.
+   */
+  readonly onFannedOut?: (ms: number) => void;
 }
 
 /** The graphql-ws connection state a member is registered in (`ctx.subscriptions`). */
@@ -84,6 +89,8 @@ export function textFrames(messages: readonly (readonly Buffer[])[]): Buffer {
 interface Rendered {
   readonly seq: number;
   readonly payload: Buffer;
+  /** When the hub received the event's announcement (performance.now() ms). */
+  readonly at: number;
 }
 
 /**
@@ -148,6 +155,8 @@ export class FanoutMember implements AsyncIterableIterator<never> {
 export class FanoutGroup {
   readonly members = new Set<FanoutMember>();
   private readonly pending: LoggedEvent[] = [];
+  /** When each of `pending` was announced (performance.now() ms), index for index. */
+  private readonly pendingAt: number[] = [];
   /** Rendered events, in `seq` order, not yet written to every member. */
   private rendered: Rendered[] = [];
   private rendering = false;
@@ -180,8 +189,12 @@ export class FanoutGroup {
   }
 
   /** Takes the matching events of a batch; false when the group is over its queue limit. */
-  offer(events: readonly LoggedEvent[]): boolean {
-    for (const event of events) if (matches(this.spec.selector, event)) this.pending.push(event);
+  offer(events: readonly LoggedEvent[], at: number): boolean {
+    for (const event of events) {
+      if (!matches(this.spec.selector, event)) continue;
+      this.pending.push(event);
+      this.pendingAt.push(at);
+    }
     return this.pending.length <= this.hub.options.maxQueued;
   }
 
@@ -195,6 +208,7 @@ export class FanoutGroup {
     try {
       while (!this.disposed && this.pending.length > 0) {
         const event = this.pending.shift()!;
+        const at = this.pendingAt.shift()!;
         let payload: string;
         try {
           const root = await this.spec.map(event);
@@ -205,7 +219,7 @@ export class FanoutGroup {
           return;
         }
         if (this.disposed) return;
-        this.rendered.push({ seq: event.seq, payload: Buffer.from(payload) });
+        this.rendered.push({ seq: event.seq, payload: Buffer.from(payload), at });
         if (!this.sending) void this.send();
       }
     } finally {
@@ -221,6 +235,11 @@ export class FanoutGroup {
         await this.hub.walk(this);
         // Every member has been written everything up to `last` (or has gone).
         const keep = this.rendered.findIndex((r) => r.seq > last);
+        const { onFannedOut } = this.hub.options;
+        if (onFannedOut) {
+          const now = performance.now();
+          for (let i = 0, end = keep < 0 ? this.rendered.length : keep; i < end; i++) onFannedOut(now - this.rendered[i]!.at);
+        }
         this.rendered = keep < 0 ? [] : this.rendered.slice(keep);
       }
     } finally {
@@ -259,6 +278,7 @@ export class FanoutGroup {
     if (this.disposed) return;
     this.disposed = true;
     this.pending.length = 0;
+    this.pendingAt.length = 0;
     this.rendered = [];
     this.hub.forget(this);
   }
@@ -275,6 +295,8 @@ export class FanoutHub {
   private readonly groups = new Map<string, FanoutGroup>();
   private readonly listeners = new Set<EventListener>();
   private readonly inbox: (readonly LoggedEvent[])[] = [];
+  /** When each batch of `inbox` arrived (performance.now() ms), index for index. */
+  private readonly inboxAt: number[] = [];
   private scheduled = false;
   private readonly unsubscribe: () => void;
   private readonly sliceSize: number;
@@ -335,12 +357,14 @@ export class FanoutHub {
     this.listeners.clear();
     for (const group of [...this.groups.values()]) for (const member of [...group.members]) member.end();
     this.inbox.length = 0;
+    this.inboxAt.length = 0;
   }
 
   private receive(events: readonly LoggedEvent[]): void {
     if (events.length === 0) return;
     this.announced = Math.max(this.announced, events[events.length - 1]!.seq);
     this.inbox.push(events);
+    this.inboxAt.push(this.options.onFannedOut ? performance.now() : 0);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.drain());
@@ -350,8 +374,9 @@ export class FanoutHub {
   private drain(): void {
     this.scheduled = false;
     for (let events = this.inbox.shift(); events; events = this.inbox.shift()) {
+      const at = this.inboxAt.shift()!;
       deliver(this.listeners, events, this.options.onListenerError);
-      for (const group of [...this.groups.values()]) if (!group.offer(events)) group.overflow();
+      for (const group of [...this.groups.values()]) if (!group.offer(events, at)) group.overflow();
     }
     for (const group of [...this.groups.values()]) group.kick();
   }

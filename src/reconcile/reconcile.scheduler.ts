@@ -3,6 +3,7 @@ import { HAS_OPEN_API_ACCESS } from '../domains/studios/open-api-access.js';
 import type { Param } from '../db/sql-writer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
+import type { ReconcileMetrics } from '../metrics/metrics.js';
 import { RECONCILE_KINDS, type Reconciler } from './reconciler.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
@@ -19,6 +20,8 @@ export interface ReconcileSchedulerOptions {
   /** On PostgreSQL, the advisory lock that lets one instance at a time run a round. */
   readonly dataSource: DataSource;
   readonly logger: Logger;
+  /** Runs and repairs; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: ReconcileMetrics | undefined;
 }
 
 export interface ReconcileScheduler {
@@ -67,6 +70,8 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
           log.info({ studioId: Number(id), since: since.toISOString() }, 'reconciliation of a studio started');
           try {
             const report = await options.reconciler.reconcileStudio(Number(id), { since, signal: abort.signal });
+            options.metrics?.run('ok');
+            if (options.metrics) for (const kind of RECONCILE_KINDS) options.metrics.repaired(kind, report.counts[kind].repaired);
             const total = (field: 'seen' | 'present' | 'repaired' | 'skipped') => RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
             log.info(
               { studioId: report.studioId, since: report.since.toISOString(), durationMs: report.durationMs, seen: total('seen'), present: total('present'),
@@ -76,6 +81,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             repaired += total('repaired');
           } catch (error) {
             if (abort.signal.aborted) return;
+            options.metrics?.run('failed');
             if (isDatabaseUnavailable(error)) {
               // The other studios would fail the same way: the round ends here.
               repeated.error('database', { err: error, studioId: Number(id) }, 'reconciliation stopped: the database is unavailable; the next round tries again');

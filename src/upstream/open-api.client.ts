@@ -1,4 +1,5 @@
 import { RepeatedLog, type Logger } from '../log.js';
+import type { UpstreamMetrics } from '../metrics/metrics.js';
 import * as answers from './open-api.answers.js';
 import { AnswerError, parseArray, parseObject, parseSlice } from './open-api.answers.js';
 import {
@@ -47,6 +48,8 @@ export interface OpenApiSettings {
   readonly random?: () => number;
   /** Where the rate limits live (in-process, or shared through Redis). @default the process-wide registry */
   readonly limiters?: RateLimiterRegistry;
+  /** Requests by endpoint and status, time waiting for the rate limit; absent: not counted. */
+  readonly metrics?: UpstreamMetrics | undefined;
 }
 
 export interface OpenApiClientOptions extends OpenApiSettings {
@@ -93,7 +96,7 @@ const isRetryable = (status: number) => status >= 500;
  */
 export class OpenApiClient implements OpenApi {
   private readonly origin: string;
-  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random'>> & { random: () => number; limiters: RateLimiterRegistry };
+  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random' | 'metrics'>> & { random: () => number; limiters: RateLimiterRegistry };
   /**
    * An upstream that is down or throttling fails every call of every job the same way: its lines
    * once per interval per endpoint and status, with a count.
@@ -225,15 +228,21 @@ export class OpenApiClient implements OpenApi {
     let rateLimitWaits = 0;
     for (;;) {
       attempt += 1;
+      const { metrics } = options;
+      const waiting = metrics ? performance.now() : 0;
       const release = await limiter.acquire();
+      metrics?.waited(performance.now() - waiting);
       let failure: OpenApiError;
       let retryAt: number | undefined;
+      let answered = false;
       try {
         const response = await fetch(url, {
           method: call.method,
           headers: { 'x-api-key': options.apiKey, accept: 'application/json' },
           signal: AbortSignal.timeout(settings.timeoutMs),
         });
+        answered = true;
+        metrics?.request(call.endpoint, response.status);
         const text = call.method === 'HEAD' ? '' : await response.text();
         if (response.ok || call.accept?.includes(response.status)) return this.parse(call, response.status, text);
         failure = errorFrom(call.endpoint, response.status, text);
@@ -243,6 +252,7 @@ export class OpenApiClient implements OpenApi {
       } catch (error) {
         if (error instanceof OpenApiError) throw error;
         failure = networkError(call.endpoint, error, settings.timeoutMs);
+        if (!answered) metrics?.request(call.endpoint, 0);
       } finally {
         release();
       }

@@ -5,6 +5,7 @@ import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../ingest/ingestor.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
+import type { HydrationMetrics } from '../../metrics/metrics.js';
 import type { EventFeed } from '../../realtime/event-feed.js';
 import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
@@ -44,6 +45,8 @@ export interface HydrationOptions {
   readonly now?: () => number;
   /** [0, 1) source for the backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /** Job runs by outcome; absent with `METRICS_ENABLED=false`. */
+  readonly metrics?: HydrationMetrics | undefined;
 }
 
 /** Events read per scanner transaction. */
@@ -298,6 +301,7 @@ export class Hydration {
       }
       outcome = { type: 'failed', error };
     }
+    this.options.metrics?.ran(outcome.type);
     if (this.closed) return;
     await new Promise<void>((resolve) => {
       this.completions.push({ job, outcome, resolve });
