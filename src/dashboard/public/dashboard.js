@@ -6,6 +6,8 @@ import { dayOffset, hhmm, thisWeek, today, wallClock, zones } from './zone.js';
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'gymgraph.dashboard.token';
 const FEED_MAX = 200;
+/** How long after a reconnection check-ins in the feed also re-read the occupancy count, in ms. */
+const RESYNC_MS = 10_000;
 const CUSTOMER_TYPES = /^(CUSTOMER_|CONTRACT_|AGGREGATOR_)/;
 
 /** What an event type says, as the rest of a sentence whose subject is who it is about. */
@@ -153,8 +155,13 @@ class StudioView {
       token,
       onState: (state) => (state === 'unauthorized' ? this.refused() : setState(state)),
       onConnected: () => {
-        // occupancyChanged has no `after`: what changed while we were away is read again.
-        if (!first) this.refreshAll();
+        // occupancyChanged has no `after`: what changed while we were away is read again. Until the
+        // new subscription is surely running, a check-in or check-out seen in the (resumed) feed
+        // reads the count again too, so one that lands between the re-read and the subscription is not lost.
+        if (!first) {
+          this.resyncUntil = Date.now() + RESYNC_MS;
+          this.refreshAll();
+        }
         first = false;
       },
       subscriptions: () => [
@@ -245,6 +252,7 @@ class StudioView {
     // Re-reads cost query budget (src/graphql/limits.ts): the hourly counts move locally, the rest
     // is re-read at most once per burst.
     if (event.type === 'CUSTOMER_CHECKIN') this.countVisit(Date.parse(event.occurredAt));
+    if (/^CUSTOMER_CHECK(IN|OUT)$/.test(event.type) && Date.now() < (this.resyncUntil ?? 0)) this.later('occupancy', 300);
     if (/^CLASS_/.test(event.type)) this.later('classes', 2000);
     if (/^CONTRACT_/.test(event.type)) this.later('contracts', 2000);
   }
