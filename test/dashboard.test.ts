@@ -194,6 +194,35 @@ describeWithBrowser('the live dashboard in Chromium', () => {
     }
   });
 
+  it('when the studio has a time zone, then the page uses it unless one is picked; contracts created and cancelled this week are counted by the server', async () => {
+    const server = await serve();
+    const zone = 'Pacific/Kiritimati'; // UTC+14: not the zone of any test machine's browser
+    const studio = await server.addStudio({ name: 'Far East', timeZone: zone });
+    const created = await server.post(studio.webhookKey, delivery(31, { type: 'CONTRACT_CREATED', timestamp: Date.now(), content: { contractId: 8001 } }));
+    expect(created.status).toBe(200);
+    // As hydration records a cancellation: a calendar date, today's in the studio's zone.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    await server.sql('UPDATE contracts SET "cancelled" = TRUE, "cancellationDate" = ? WHERE "contractId" = 8001', [today]);
+    const { token } = await new TokenService(server.app.dataSource).create({ role: 'app', studios: [studio.id] });
+    const { page, problems, context } = await openPage(browser);
+    try {
+      await signIn(page, server, token);
+      await expect(page.getByLabel('Time zone').inputValue()).resolves.toBe(zone);
+      await page.locator('#contracts-cancelled').filter({ hasText: /^1$/ }).waitFor({ timeout: 5000 });
+      await expect(page.locator('#contracts-created').textContent()).resolves.toBe('1');
+
+      // A pick overrides the studio's zone and is remembered; picking the studio's zone again forgets it.
+      const key = `gymgraph.dashboard.zone.${studio.id}`;
+      await page.getByLabel('Time zone').selectOption('UTC');
+      await expect(page.evaluate((k) => localStorage.getItem(k), key)).resolves.toBe('UTC');
+      await page.getByLabel('Time zone').selectOption(zone);
+      await expect(page.evaluate((k) => localStorage.getItem(k), key)).resolves.toBeNull();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('when the screen is 390 px wide, then nothing scrolls sideways', async () => {
     const server = await serve();
     const studio = await server.addStudio({ name: 'A studio with a rather long name for a small phone screen' });

@@ -73,6 +73,8 @@ async function loadFixture(kind: DatabaseKind): Promise<Fixture> {
   // What hydration from the Open API will fill: the class and slot of two of the three class bookings.
   await server.sql(`UPDATE class_bookings SET "classId" = 77, "classSlotId" = 701 WHERE "bookingId" = 5001`);
   await server.sql(`UPDATE class_bookings SET "classId" = 77, "classSlotId" = 702 WHERE "bookingId" = 5002`);
+  // Cancellations, as hydration records them (a calendar date): both contracts on Monday, 9002 at studio B.
+  await server.sql(`UPDATE contracts SET "cancelled" = TRUE, "cancellationDate" = '2026-10-26' WHERE "contractId" IN (9001, 9002)`);
   const graphql: Fixture['graphql'] = async (query, variables = {}, token = ADMIN_TOKEN) => {
     const response = await fetch(`${server.app.url}/graphql`, {
       method: 'POST',
@@ -110,7 +112,7 @@ const AGGREGATE_QUERIES: readonly (readonly [string, string])[] = [
   ['appointments by day', `query P($range: TimeRangeInput!) { appointmentBookingStats(range: $range, timeZone: "Europe/Berlin") { label start end studioId booked cancelled } }`],
   ['appointments by studio', `query P($range: TimeRangeInput!) { appointmentBookingStats(range: $range, groupBy: STUDIO) { label start end studioId booked cancelled } }`],
   ['customers', `query U($range: TimeRangeInput!) { customerStats(range: $range, timeZone: "Europe/Berlin") { label start end created deleted } }`],
-  ['contracts', `query K($range: TimeRangeInput!) { contractStats(range: $range, timeZone: "Europe/Berlin") { label start end created } }`],
+  ['contracts', `query K($range: TimeRangeInput!) { contractStats(range: $range, timeZone: "Europe/Berlin") { label start end created cancelled } }`],
   ['events by type', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: TYPE) { label start end type studioId count } }`],
   ['events by studio', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: STUDIO) { label type studioId count } }`],
   ['events by day', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: DAY, timeZone: "Europe/Berlin") { label start end count } }`],
@@ -269,8 +271,17 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
       ]);
     });
 
-    it('when contracts are counted per Berlin day, then a contract created at 00:30 local counts on Monday', async () => {
-      expect((await query('contracts')).contractStats).toEqual([{ ...SAT, created: 0 }, { ...SUN, created: 1 }, { ...MON, created: 1 }]);
+    it('when contracts are counted per Berlin day, then a contract created at 00:30 local counts on Monday, and cancellations on their date', async () => {
+      expect((await query('contracts')).contractStats).toEqual([{ ...SAT, created: 0, cancelled: 0 }, { ...SUN, created: 1, cancelled: 0 }, { ...MON, created: 1, cancelled: 2 }]);
+    });
+
+    it('when the range covers one far-east day, then the cancellations dated that day count; a day without any counts 0', async () => {
+      const { contractStats } = await fixture.data(`query K($range: TimeRangeInput!) { contractStats(range: $range, timeZone: "Pacific/Kiritimati") { label cancelled } }`,
+        { range: { from: '2026-10-26T00:00:00Z', to: '2026-10-26T09:00:00Z' } });
+      // 00:00Z is 14:00 on the 26th in Kiritimati (UTC+14), and 09:00Z 23:00: one day, the 26th.
+      expect(contractStats).toEqual([{ label: '2026-10-26', cancelled: 2 }]);
+      const utc = await fixture.data(`query K($range: TimeRangeInput!) { contractStats(range: $range) { label cancelled } }`, { range: { from: '2026-10-27T00:00:00Z', to: '2026-10-28T00:00:00Z' } });
+      expect(utc.contractStats).toEqual([{ label: '2026-10-27', cancelled: 0 }]);
     });
 
     it('when events are counted by type, studio or day, then the log, unknown types included', async () => {
@@ -299,7 +310,7 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
       expect((await query('class bookings by day', partnerToken)).classBookingStats.map((r: { booked: number; cancelled: number }) => [r.booked, r.cancelled])).toEqual([[0, 0], [1, 0], [0, 1]]);
       expect((await query('appointments by studio', partnerToken)).appointmentBookingStats).toEqual([{ label: String(A), ...NO_TIME, studioId: String(A), booked: 1, cancelled: 0 }]);
       expect((await query('customers', partnerToken)).customerStats.map((r: { created: number; deleted: number }) => [r.created, r.deleted])).toEqual([[1, 0], [1, 0], [0, 0]]);
-      expect((await query('contracts', partnerToken)).contractStats.map((r: { created: number }) => r.created)).toEqual([0, 1, 0]);
+      expect((await query('contracts', partnerToken)).contractStats.map((r: { created: number; cancelled: number }) => [r.created, r.cancelled])).toEqual([[0, 0], [1, 0], [0, 1]]);
       expect((await query('events by studio', partnerToken)).eventStats).toEqual([{ label: String(A), type: null, studioId: String(A), count: 19 }]);
       const types = (await query('events by type', partnerToken)).eventStats.map((r: { type: string; count: number }) => [r.type, r.count]);
       expect(types).toContainEqual(['CUSTOMER_CHECKIN', 6]);

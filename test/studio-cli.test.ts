@@ -59,7 +59,7 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     expect(json.stderr).toBe('');
     const studios = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(studios.find((s) => s.id === id)).toEqual({
-      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl, hasApiKey: true, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl, hasApiKey: true, timeZone: null, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
     for (const output of [list.stdout, json.stdout]) {
@@ -90,6 +90,7 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     ['--tenant-url is not http(s)', ['--name', 'FTP', '--webhook-key', newKey(), '--tenant-url', 'ftp://acme.example/v1'], '--tenant-url must be an http(s) URL'],
     ['an option is unknown', ['--name', 'Typo', '--webhook-key', newKey(), '--tennant-url', 'https://acme.example'], '--tennant-url'],
     ['--api-key comes without --tenant-url', ['--name', 'Keyed', '--webhook-key', newKey(), '--api-key', 'oak-1234567890'], '--api-key needs --tenant-url'],
+    ['--time-zone is not a zone', ['--name', 'Nowhere', '--webhook-key', newKey(), '--time-zone', 'Mars/Olympus_Mons'], '--time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus_Mons"'],
   ])('when %s, then add exits 2 with a message naming the option, and nothing is added', async (_case, args, message) => {
     const before = await studioCount();
     const result = await cli('add', ...args);
@@ -98,6 +99,22 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     expect(result.stderr).toMatch(/^error: /);
     expect(result.stderr).toContain(message);
     expect(await studioCount()).toBe(before);
+  });
+
+  it('when a studio is added or updated with --time-zone, then the zone is stored as Intl names it; an unknown zone exits 2 and changes nothing', async () => {
+    const { id } = added(await cli('add', '--name', 'Zoned', '--webhook-key', newKey(), '--time-zone', 'europe/berlin'));
+    const zoneOf = async () => (await sql<{ timeZone: string | null }>('SELECT "timeZone" FROM studios WHERE "id" = $1', [id]))[0]!.timeZone;
+    expect(await zoneOf()).toBe('Europe/Berlin');
+    const json = JSON.parse((await cli('list', '--json')).stdout) as Record<string, unknown>[];
+    expect(json.find((s) => s.id === id)).toMatchObject({ timeZone: 'Europe/Berlin' });
+
+    const updated = await cli('update', String(id), '--time-zone', 'America/New_York');
+    expect(updated).toEqual({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^updated time zone of studio ${id} "Zoned" .* America/New_York\n$`)) });
+    expect(await zoneOf()).toBe('America/New_York');
+
+    const refused = await cli('update', String(id), '--time-zone', 'Europe/Atlantis');
+    expect(refused).toEqual({ code: 2, stdout: '', stderr: 'error: --time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Europe/Atlantis"\n' });
+    expect(await zoneOf()).toBe('America/New_York');
   });
 
   it.each([

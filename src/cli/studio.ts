@@ -2,19 +2,20 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadOpenApiConfig } from '../config.js';
 import { confirmActivation } from '../domains/studios/studio-activation.js';
-import { StudioInputError, StudioService, normaliseTenantUrl } from '../domains/studios/studio.service.js';
+import { StudioInputError, StudioService, canonicalTimeZone, normaliseTenantUrl } from '../domains/studios/studio.service.js';
 import type { Studio } from '../domains/studios/studio.entity.js';
 import { UsageError, runCli } from './run-cli.js';
 
 const USAGE = `usage: npm run studio -- <command>
 
-  add --name <name> --webhook-key <key> [--tenant-url <url> [--api-key <key>]] [--skip-activation]
+  add --name <name> --webhook-key <key> [--tenant-url <url> [--api-key <key>]] [--time-zone <zone>] [--skip-activation]
         register a studio with the keys the upstream e-mailed; studios with the same
         --tenant-url belong to one operator and share its customer and booking ids.
         With --api-key, activation is first confirmed upstream (POST /v1/studios/confirmActivation);
-        if that fails, nothing is saved (--skip-activation saves without confirming)
-  update <id> [--name <name>] [--api-key <key>] [--tenant-url <url>] [--skip-activation]
-        rename, replace the Open API key (confirmed upstream again), or set the tenant's URL
+        if that fails, nothing is saved (--skip-activation saves without confirming).
+        --time-zone is the studio's IANA zone (e.g. Europe/Berlin): the dashboard shows its times in it
+  update <id> [--name <name>] [--api-key <key>] [--tenant-url <url>] [--time-zone <zone>] [--skip-activation]
+        rename, replace the Open API key (confirmed upstream again), set the time zone, or set the tenant's URL
   list [--json]            show every studio
   disable <id>             refuse this studio's webhooks (401) from now on
   enable <id>              accept them again
@@ -41,7 +42,7 @@ async function activate(tenantUrl: string | null | undefined, apiKey: string | n
 }
 
 const describeStudio = (s: Studio) =>
-  `studio ${s.id} "${s.name}" (${s.status}) tenant ${s.tenantId}${s.tenant?.baseUrl ? ` ${s.tenant.baseUrl}` : ''}`;
+  `studio ${s.id} "${s.name}" (${s.status}) tenant ${s.tenantId}${s.tenant?.baseUrl ? ` ${s.tenant.baseUrl}` : ''}${s.timeZone ? ` ${s.timeZone}` : ''}`;
 
 void runCli(
   USAGE,
@@ -54,7 +55,7 @@ void runCli(
           args: rest,
           options: {
             name: { type: 'string' }, 'webhook-key': { type: 'string' }, 'tenant-url': { type: 'string' }, 'api-key': { type: 'string' },
-            'skip-activation': { type: 'boolean' },
+            'time-zone': { type: 'string' }, 'skip-activation': { type: 'boolean' },
           },
         });
         if (!values.name) throw new UsageError('add needs --name');
@@ -63,7 +64,7 @@ void runCli(
         if (apiKey !== undefined && values['tenant-url'] === undefined) {
           throw new UsageError('--api-key needs --tenant-url (the Open API base URL the upstream e-mailed with the key)');
         }
-        const input = { name: values.name, webhookKey: values['webhook-key'], tenantUrl: values['tenant-url'], apiKey };
+        const input = { name: values.name, webhookKey: values['webhook-key'], tenantUrl: values['tenant-url'], apiKey, timeZone: values['time-zone'] };
         await studios.check(input);
         const activation = await activate(values['tenant-url'], apiKey, values['skip-activation'] ?? false);
         const studio = await studios.add(input);
@@ -73,13 +74,18 @@ void runCli(
       case 'update': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { name: { type: 'string' }, 'tenant-url': { type: 'string' }, 'api-key': { type: 'string' }, 'skip-activation': { type: 'boolean' } },
+          options: {
+            name: { type: 'string' }, 'tenant-url': { type: 'string' }, 'api-key': { type: 'string' }, 'time-zone': { type: 'string' },
+            'skip-activation': { type: 'boolean' },
+          },
           allowPositionals: true,
         });
         const id = studioId(positionals[0]);
-        if (values.name === undefined && values['api-key'] === undefined && values['tenant-url'] === undefined) {
-          throw new UsageError('update needs at least one of --name, --api-key, --tenant-url');
+        if (values.name === undefined && values['api-key'] === undefined && values['tenant-url'] === undefined && values['time-zone'] === undefined) {
+          throw new UsageError('update needs at least one of --name, --api-key, --tenant-url, --time-zone');
         }
+        // Checked before any activation upstream, so a mistyped zone costs no round trip.
+        if (values['time-zone'] !== undefined) canonicalTimeZone(values['time-zone']);
         const current = await studios.get(id);
         const tenantUrl = values['tenant-url'] === undefined ? current.tenant.baseUrl : normaliseTenantUrl(values['tenant-url']);
         const apiKey = values['api-key'] ?? current.apiKey;
@@ -89,7 +95,7 @@ void runCli(
         // A new key, or the key against a new URL, is confirmed before anything is saved.
         const reconfirm = apiKey !== null && tenantUrl !== null && (values['api-key'] !== undefined || tenantUrl !== current.tenant.baseUrl);
         const activation = reconfirm ? await activate(tenantUrl, apiKey, values['skip-activation'] ?? false) : '';
-        const { studio, changed } = await studios.update(id, { name: values.name, apiKey: values['api-key'], tenantUrl: values['tenant-url'] });
+        const { studio, changed } = await studios.update(id, { name: values.name, apiKey: values['api-key'], tenantUrl: values['tenant-url'], timeZone: values['time-zone'] });
         out(`${changed.length > 0 ? `updated ${changed.join(', ')} of` : 'nothing changed for'} ${describeStudio(studio)}${activation}`);
         return;
       }
@@ -99,7 +105,7 @@ void runCli(
         if (values.json) {
           out(JSON.stringify(all.map((s) => ({
             id: s.id, name: s.name, status: s.status, tenantId: s.tenantId, tenantUrl: s.tenant?.baseUrl ?? null,
-            hasApiKey: s.apiKey !== null, createdAt: s.createdAt.toISOString(),
+            hasApiKey: s.apiKey !== null, timeZone: s.timeZone, createdAt: s.createdAt.toISOString(),
           }))));
         } else if (all.length === 0) {
           out('no studios yet: npm run studio -- add --name <name> --webhook-key <key>');

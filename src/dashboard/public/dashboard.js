@@ -64,7 +64,7 @@ async function begin() {
   $('login').hidden = true;
   setState('connecting');
   try {
-    const data = await query(token, '{ studios { id name } eventTypes { name } }');
+    const data = await query(token, '{ studios { id name timeZone } eventTypes { name } }');
     studios = data.studios;
     const select = $('studio');
     select.replaceChildren(...studios.map((s) => new Option(`${s.name} (#${s.id})`, s.id)));
@@ -96,17 +96,29 @@ $('studio').addEventListener('change', () => {
   openStudio();
 });
 $('zone').addEventListener('change', () => {
-  localStorage.setItem(`gymgraph.dashboard.zone.${$('studio').value}`, $('zone').value);
+  // A pick overrides the studio's own zone on this browser; picking the default again forgets it.
+  const key = `gymgraph.dashboard.zone.${$('studio').value}`;
+  if ($('zone').value === defaultZone(Number($('studio').value))) localStorage.removeItem(key);
+  else localStorage.setItem(key, $('zone').value);
   openStudio();
 });
 $('feed-type').addEventListener('change', () => view?.renderFeed());
 
+/** The studio's own zone (set with `npm run studio -- update <id> --time-zone …`), else the browser's. */
+function defaultZone(studioId) {
+  return studios.find((s) => Number(s.id) === studioId)?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 function openStudio() {
   const studioId = Number($('studio').value);
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const zone = localStorage.getItem(`gymgraph.dashboard.zone.${studioId}`) ?? browserZone;
+  const zone = localStorage.getItem(`gymgraph.dashboard.zone.${studioId}`) ?? defaultZone(studioId);
   const zoneSelect = $('zone');
-  if (zoneSelect.options.length === 0) zoneSelect.replaceChildren(...zones(browserZone).map((z) => new Option(z, z)));
+  if (zoneSelect.options.length === 0) {
+    const own = studios.map((s) => s.timeZone);
+    zoneSelect.replaceChildren(...zones(Intl.DateTimeFormat().resolvedOptions().timeZone, ...own).map((z) => new Option(z, z)));
+  }
+  // A zone this browser's list lacks (an older alias the server's Intl knows) is offered all the same.
+  if (![...zoneSelect.options].some((o) => o.value === zone)) zoneSelect.add(new Option(zone, zone));
   zoneSelect.value = zone;
   view?.stop();
   view = new StudioView(studioId, zone);
@@ -407,22 +419,13 @@ class StudioView {
   async loadContracts() {
     const week = thisWeek(this.zone);
     const range = { from: new Date(week.start).toISOString(), to: new Date(week.end).toISOString() };
+    // A cancellation is a calendar date (from hydration): the server counts it on the local day of that date.
     const data = await this.q(`query ($studio: ID!, $zone: String!, $range: TimeRangeInput!) {
-      contractStats(range: $range, studioIds: [$studio], timeZone: $zone) { created }
-      contracts(first: 100, filter: { studioIds: [$studio], lastEventAt: $range }) { nodes { cancelled cancellationDate } } }`,
+      contractStats(range: $range, studioIds: [$studio], timeZone: $zone) { created cancelled } }`,
     { zone: this.zone, range });
     $('contracts-created').textContent = String(data.contractStats.reduce((sum, b) => sum + b.created, 0));
-    // A cancellation is a date (from hydration); counted when it falls in this local week.
-    const first = localDate(week.start, this.zone);
-    const last = localDate(week.end - 1, this.zone);
-    const cancelled = data.contracts.nodes.filter((c) => c.cancelled && c.cancellationDate && c.cancellationDate >= first && c.cancellationDate <= last).length;
-    $('contracts-cancelled').textContent = String(cancelled);
+    $('contracts-cancelled').textContent = String(data.contractStats.reduce((sum, b) => sum + b.cancelled, 0));
   }
-}
-
-function localDate(instant, zone) {
-  const w = wallClock(instant, zone);
-  return `${w.y}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
 }
 
 function subject(event) {

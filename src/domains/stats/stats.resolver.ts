@@ -1,5 +1,7 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
+import type { DataSource } from 'typeorm';
+import { SqlReader } from '../../db/sql-reader.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
@@ -98,6 +100,29 @@ function customerLinkedTo(alias: string, ids: readonly number[] | null | undefin
   if (ids == null) return [];
   if (ids.length === 0) return ['1 = 0'];
   return [`EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`];
+}
+
+/** A day bucket's label (`2026-11-30`, made by calendarPlan) as a SQL literal; anything else is a bug. */
+function sqlDate(label: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(label)) throw new Error(`not a calendar date for SQL: ${label}`);
+  return `'${label}'`;
+}
+
+/**
+ * Contracts cancelled per day of `plan`, by label. The cancellation is a calendar date (hydrated from
+ * the Open API, `YYYY-MM-DD`, the operator's own date with no time of day), so it is matched to the
+ * day bucket with that date, whatever the zone, and counted whole even where the first or last
+ * bucket reaches beyond the range. Contracts not hydrated yet have no date and are not counted.
+ */
+async function cancelledByDate(dataSource: DataSource, plan: CalendarPlan, conditions: readonly string[]): Promise<Map<string, number>> {
+  const labels = plan.buckets.map((bucket) => bucket.label);
+  const where = [
+    'r."cancelled" = TRUE', `r."cancellationDate" >= ${sqlDate(labels[0]!)}`, `r."cancellationDate" <= ${sqlDate(labels[labels.length - 1]!)}`, ...conditions,
+  ];
+  const rows = await SqlReader.of(dataSource).scan<{ day: string; cancelled: number | string }>(
+    `SELECT r."cancellationDate" AS "day", COUNT(r."id") AS "cancelled" FROM "contracts" r WHERE ${where.join(' AND ')} GROUP BY r."cancellationDate"`,
+  );
+  return new Map(rows.map((row) => [row.day, Number(row.cancelled)]));
 }
 
 const groupFields = ({ label, start, end }: StatsGroup) => ({ label, start, end });
@@ -236,18 +261,26 @@ export class StatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created, deleted: row.deleted }));
   }
 
-  @Query(() => [ContractStatsBucket], { complexity: statsComplexity('DAY'), description: 'Contracts created per local day (those whose first event came from a studio you may see).' })
+  @Query(() => [ContractStatsBucket], {
+    complexity: statsComplexity('DAY'),
+    description: 'Contracts created and cancelled per local day (those whose first event came from a studio you may see).',
+  })
   async contractStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ContractStatsBucket[]> {
     const args = statsArgs(range, timeZone);
-    const rows = await groupedStats(context.dataSource, {
-      from: '"contracts" r', time: 'r."createdAt"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: { created: 'COUNT(r."id")' },
-    }, calendar(args, 'DAY'), args);
-    return rows.map((row) => ({ ...groupFields(row.group), created: row.created }));
+    const grouping = calendar(args, 'DAY');
+    const conditions = studios(context, 'r."studioId"', studioIds);
+    const [rows, cancelled] = await Promise.all([
+      groupedStats(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', conditions, aggregates: { created: 'COUNT(r."id")' } }, grouping, args),
+      // Only when asked for: a second scan of the contracts.
+      selects(info, 'cancelled') && grouping.kind === 'calendar' ? cancelledByDate(context.dataSource, grouping.plan, conditions) : new Map<string, number>(),
+    ]);
+    return rows.map((row) => ({ ...groupFields(row.group), created: row.created, cancelled: cancelled.get(row.group.label) ?? 0 }));
   }
 
   @Query(() => [EventStatsBucket], { complexity: statsComplexity('OTHER'), description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })

@@ -145,6 +145,13 @@ export class CustomerStatsBucket extends StatsBucket {
 export class ContractStatsBucket extends StatsBucket {
   @Field(() => Int, { description: 'Contracts created upstream (CONTRACT_CREATED) that day.' })
   created!: number;
+
+  @Field(() => Int, {
+    description:
+      'Contracts whose cancellation date (`Contract.cancellationDate`, a calendar date from the Open API) is that day. ' +
+      'Only hydrated contracts have one: those not hydrated yet are not counted.',
+  })
+  cancelled!: number;
 }
 
 @ObjectType({ description: 'Events of the log counted in one bucket of `eventStats` (by when they happened upstream).' })

@@ -43,6 +43,14 @@ export class Studio {
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status!: StudioStatus;
 
+  /** IANA name, checked with Intl when set (studio.service.ts); null until the operator sets it. */
+  @Field(() => String, {
+    nullable: true,
+    description: 'The IANA time zone of the studio, e.g. "Europe/Berlin", as the operator registered it; null when not set (use your own).',
+  })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  timeZone!: string | null;
+
   @Field({ description: 'When the studio was registered here.' })
   @TimeColumn()
   createdAt!: Date;

@@ -14,12 +14,27 @@ export interface AddStudioInput {
   /** The tenant's Open API base URL; studios with the same URL share upstream ids. */
   readonly tenantUrl?: string | undefined;
   readonly apiKey?: string | undefined;
+  /** IANA time zone, e.g. `Europe/Berlin`. */
+  readonly timeZone?: string | undefined;
 }
 
 export interface UpdateStudioInput {
   readonly name?: string | undefined;
   readonly apiKey?: string | undefined;
   readonly tenantUrl?: string | undefined;
+  readonly timeZone?: string | undefined;
+}
+
+/**
+ * `europe/berlin` -> `Europe/Berlin`: the zone as this runtime's Intl names it (so what is stored
+ * is what every reader's Intl accepts); a zone Intl does not know is refused, naming the option.
+ */
+export function canonicalTimeZone(raw: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: raw }).resolvedOptions().timeZone;
+  } catch {
+    throw new StudioInputError(`--time-zone must be an IANA time zone such as Europe/Berlin or UTC, got ${JSON.stringify(raw)}`);
+  }
 }
 
 function validateApiKey(apiKey: string): void {
@@ -59,7 +74,7 @@ export class StudioService {
     if (clash) throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
   }
 
-  private validate(input: AddStudioInput): { name: string; tenantUrl: string | undefined; webhookKeyHash: string } {
+  private validate(input: AddStudioInput): { name: string; tenantUrl: string | undefined; webhookKeyHash: string; timeZone: string | null } {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) throw new StudioInputError('--name must be 1 to 200 characters');
     if (input.webhookKey.length < MIN_WEBHOOK_KEY_LENGTH || /\s/.test(input.webhookKey)) {
@@ -67,11 +82,12 @@ export class StudioService {
     }
     if (input.apiKey !== undefined) validateApiKey(input.apiKey);
     const tenantUrl = input.tenantUrl === undefined ? undefined : normaliseTenantUrl(input.tenantUrl);
-    return { name, tenantUrl, webhookKeyHash: hashWebhookKey(input.webhookKey) };
+    const timeZone = input.timeZone === undefined ? null : canonicalTimeZone(input.timeZone);
+    return { name, tenantUrl, webhookKeyHash: hashWebhookKey(input.webhookKey), timeZone };
   }
 
   async add(input: AddStudioInput): Promise<Studio> {
-    const { name, tenantUrl, webhookKeyHash } = this.validate(input);
+    const { name, tenantUrl, webhookKeyHash, timeZone } = this.validate(input);
 
     return this.dataSource.transaction(async (manager) => {
       const clash = await manager.findOne(Studio, { where: { webhookKeyHash } });
@@ -83,7 +99,7 @@ export class StudioService {
 
       return manager.save(
         manager.create(Studio, {
-          name, tenantId: tenant.id, webhookKeyHash, apiKey: input.apiKey ?? null, status: 'active', createdAt: now, updatedAt: now,
+          name, tenantId: tenant.id, webhookKeyHash, apiKey: input.apiKey ?? null, timeZone, status: 'active', createdAt: now, updatedAt: now,
         }),
       );
     });
@@ -97,7 +113,7 @@ export class StudioService {
   }
 
   /**
-   * Renames a studio, replaces its Open API key, or sets its tenant's URL. The URL belongs to the
+   * Renames a studio, replaces its Open API key, sets its time zone, or sets its tenant's URL. The URL belongs to the
    * tenant (every studio of the operator uses it), so it is changed in place; it may not be one that
    * another tenant already has, because a studio cannot move between operators: upstream ids are
    * only unique within one, and its records would collide.
@@ -107,6 +123,7 @@ export class StudioService {
     if (name !== undefined && (name.length === 0 || name.length > 200)) throw new StudioInputError('--name must be 1 to 200 characters');
     if (input.apiKey !== undefined) validateApiKey(input.apiKey);
     const tenantUrl = input.tenantUrl === undefined ? undefined : normaliseTenantUrl(input.tenantUrl);
+    const timeZone = input.timeZone === undefined ? undefined : canonicalTimeZone(input.timeZone);
 
     return this.dataSource.transaction(async (manager) => {
       const studio = await manager.findOne(Studio, { where: { id }, relations: { tenant: true } });
@@ -130,6 +147,10 @@ export class StudioService {
       if (input.apiKey !== undefined && input.apiKey !== studio.apiKey) {
         studio.apiKey = input.apiKey;
         changed.push('Open API key');
+      }
+      if (timeZone !== undefined && timeZone !== studio.timeZone) {
+        studio.timeZone = timeZone;
+        changed.push('time zone');
       }
       if (changed.length > 0) {
         studio.updatedAt = new Date();
