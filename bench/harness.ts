@@ -37,6 +37,33 @@ export function databasesOption(raw: string | undefined): DbKind[] {
   return db;
 }
 
+/** The options of a bench that sends webhooks at a fixed rate, then at full speed (ingest, resilience). */
+export interface WebhookLoadOptions {
+  readonly dbs: readonly DbKind[];
+  /** Length of each measured phase, in seconds. */
+  readonly seconds: number;
+  /** Deliveries per second of the fixed-rate (open-loop) load. */
+  readonly rate: number;
+  /** Most webhook requests in flight (sockets). */
+  readonly concurrency: number;
+  /** Unmeasured seconds at the fixed rate before measuring. */
+  readonly warmup: number;
+}
+
+/** `--db`, `--seconds`, `--rate`, `--concurrency` and `--warmup` as parsed by node:util parseArgs. */
+export function webhookLoadOptions(values: {
+  readonly db?: string | undefined; readonly seconds?: string | undefined; readonly rate?: string | undefined;
+  readonly concurrency?: string | undefined; readonly warmup?: string | undefined;
+}): WebhookLoadOptions {
+  return {
+    dbs: databasesOption(values.db),
+    seconds: numberOption('seconds', values.seconds, 1, 600),
+    rate: numberOption('rate', values.rate, 1, 100_000),
+    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 4096)),
+    warmup: numberOption('warmup', values.warmup, 0, 600),
+  };
+}
+
 /**
  * Runs a bench's option parser: on a mistake (ours, or node:util parseArgs refusing an option)
  * prints it with the usage and sets exit code 2; when the parser returns undefined (--help),

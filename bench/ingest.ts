@@ -27,20 +27,15 @@ import { DeliveryGenerator, POISON_KINDS, PoisonedStream, type PoisonKind } from
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
-  databasesOption, numberOption, parseCommandLine,
+  numberOption, parseCommandLine, webhookLoadOptions, type WebhookLoadOptions,
   UsageError,
 } from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
 
 type ServerKind = 'ours' | 'baseline';
 
-interface Options {
-  readonly dbs: readonly DbKind[];
+interface Options extends WebhookLoadOptions {
   readonly servers: readonly ServerKind[];
-  readonly seconds: number;
-  readonly rate: number;
-  readonly concurrency: number;
-  readonly warmup: number;
   readonly studios: number;
   readonly customers: number;
   readonly cpuProf: boolean;
@@ -113,7 +108,6 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
-  const db = databasesOption(values.db);
   const only = values.only === undefined ? ['ours', 'baseline'] as ServerKind[] : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
   const poisonKind = [...POISON_KINDS, 'mixed' as const].find((k) => k === values['poison-kind']);
@@ -122,12 +116,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   if (!metrics) throw new UsageError(`--metrics must be on, off or both, got ${JSON.stringify(values.metrics)}`);
   return {
     metrics,
-    dbs: db,
+    ...webhookLoadOptions(values),
     servers: only,
-    seconds: numberOption('seconds', values.seconds, 1, 600),
-    rate: numberOption('rate', values.rate, 1, 100_000),
-    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 4096)),
-    warmup: numberOption('warmup', values.warmup, 0, 600),
     studios: Math.floor(numberOption('studios', values.studios, 1, 50)),
     customers: Math.floor(numberOption('customers', values.customers, 1, 10_000_000)),
     cpuProf: values['cpu-prof'] ?? false,

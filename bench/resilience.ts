@@ -30,9 +30,9 @@ import { DeliveryGenerator, PoisonedStream } from './deliveries.js';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { failureKind, graphqlFullSpeed, postGraphQL, queryData, type GraphQLTarget } from './graphql-load.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, databasesOption, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup,
+  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup,
   numberOption, parseCommandLine, probePostgres, redact, rss, startChild, stopChild, terminateBackends, waitIdle, waitReady, UsageError,
-  type DbKind, type FreshDatabase,
+  webhookLoadOptions, type DbKind, type FreshDatabase, type WebhookLoadOptions,
 } from './harness.js';
 import { fixedRate, percentile, type PhaseResult, type Target } from './load.js';
 import { SEED_FROM, SEED_TO, seedDatabase } from './seed.js';
@@ -44,13 +44,8 @@ type Phase = (typeof PHASES)[number];
 const ATTACK_UNITS = ['occupancy', 'visitStats', 'customers', 'eventStats'] as const;
 type AttackUnit = (typeof ATTACK_UNITS)[number];
 
-interface Options {
-  readonly dbs: readonly DbKind[];
+interface Options extends WebhookLoadOptions {
   readonly phases: readonly Phase[];
-  readonly seconds: number;
-  readonly rate: number;
-  readonly concurrency: number;
-  readonly warmup: number;
   readonly attackers: number;
   readonly inFlight: number;
   readonly attackUnits: readonly AttackUnit[];
@@ -138,13 +133,9 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   };
   const phases = list('phases', values.phases, PHASES);
   return {
-    dbs: databasesOption(values.db),
+    ...webhookLoadOptions(values),
     // The ratio column divides by the alone phase's p99, so it always runs, first.
     phases: PHASES.filter((p) => p === 'alone' || phases.includes(p)),
-    seconds: numberOption('seconds', values.seconds, 1, 600),
-    rate: numberOption('rate', values.rate, 1, 100_000),
-    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 4096)),
-    warmup: numberOption('warmup', values.warmup, 0, 600),
     history: Math.floor(numberOption('history', values.history, 10, 10_000_000)),
     attackers: Math.floor(numberOption('attackers', values.attackers, 1, 100)),
     inFlight: Math.floor(numberOption('in-flight', values['in-flight'], 1, 100)),
