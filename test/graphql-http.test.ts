@@ -148,7 +148,7 @@ describe('GraphQL error masking', () => {
     const handler = await createGraphQLHandler(schema, {
       development,
       logger: createLogger('silent'),
-      authenticate: async () => ({ role: 'admin', tokenId: null, studioIds: null }),
+      authenticate: async () => ({ role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null }),
       dataSource: {} as DataSource, // this schema never touches the database
     });
     const server = http.createServer((req, res) => void handler.handle(req, res, createLogger('silent')));

@@ -27,7 +27,7 @@ describe('WebSocket keep-alive', () => {
     subscriptions = createSubscriptionServer({
       schema: await buildGraphQLSchema(),
       logger: createLogger('silent'),
-      authenticate: async (token) => (token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null } : undefined),
+      authenticate: async (token) => (token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null } : undefined),
       validTokenIds: async () => new Set(),
       dataSource,
       realtime: { feed: new EventBus(), log: new EventLog(dataSource), shared: new SharedLoads(), maxQueued: 100, maxBufferedBytes: 1024 * 1024 },

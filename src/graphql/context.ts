@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../domains/access/token.service.js';
+import type { Viewer } from '../domains/access/viewer.js';
 import type { Logger } from '../log.js';
 import type { RealtimeContext } from '../realtime/realtime.js';
 import { Loaders } from './loaders.js';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
-import type { Viewer } from '../domains/access/token.service.js';
+import type { Viewer } from '../domains/access/viewer.js';
 import type { Logger } from '../log.js';
 import { ErrorCode } from './errors.js';
 

@@ -6,7 +6,7 @@ import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js'
 import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../domains/access/token.service.js';
+import type { Viewer } from '../domains/access/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from './context.js';

@@ -5,7 +5,7 @@ import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate
 import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Viewer } from '../domains/access/token.service.js';
+import type { Viewer } from '../domains/access/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';

@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, createSourceEventStream, execute, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import type { Viewer } from '../domains/access/token.service.js';
+import { type Viewer, viewerScopeKey } from '../domains/access/viewer.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
 import type { StreamPlan } from './realtime.js';
@@ -92,6 +92,5 @@ export class SubscriptionPlanner {
 type PlannedGroup = Parameters<FanoutHub['ensureGroup']>[1];
 
 function groupKey(viewer: Viewer, prepared: PreparedOperation): string {
-  const studios = viewer.studioIds === null ? '*' : [...viewer.studioIds].sort((a, b) => a - b).join(',');
-  return [viewer.role, studios, prepared.operationName ?? '', JSON.stringify(prepared.variableValues ?? {}), prepared.query].join('\u0000');
+  return [viewerScopeKey(viewer), prepared.operationName ?? '', JSON.stringify(prepared.variableValues ?? {}), prepared.query].join('\u0000');
 }

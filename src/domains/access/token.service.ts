@@ -2,19 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Studio } from '../studios/studio.entity.js';
 import { ApiToken, TOKEN_ROLES, type TokenRole } from './api-token.entity.js';
+import type { Viewer } from './viewer.js';
 
 /** A mistake in what an operator asked for: the message is meant to be shown as it is. */
 export class TokenInputError extends Error {
   override name = 'TokenInputError';
 }
 
-/** Who is asking, and which studios they may see (null: all). */
-export interface Viewer {
-  readonly role: 'admin' | TokenRole;
-  /** The token's id; null for the bootstrap ADMIN_TOKEN. */
-  readonly tokenId: number | null;
-  readonly studioIds: readonly number[] | null;
-}
 
 /** Tokens carry a recognisable prefix (for secret scanners) and 32 random bytes. */
 const PREFIX = 'ggt_';
@@ -77,11 +71,11 @@ export class TokenService {
 
   /** The viewer a bearer token stands for, or undefined when it is unknown or revoked. */
   async authenticate(token: string, adminToken: string | undefined): Promise<Viewer | undefined> {
-    if (adminToken !== undefined && sameSecret(token, adminToken)) return { role: 'admin', tokenId: null, studioIds: null };
+    if (adminToken !== undefined && sameSecret(token, adminToken)) return { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null };
     if (!token.startsWith(PREFIX)) return undefined;
     const record = await this.dataSource.getRepository(ApiToken).findOne({ where: { tokenHash: hash(token) } });
     if (!record || record.revokedAt !== null) return undefined;
-    return { role: record.role, tokenId: record.id, studioIds: record.studioIds };
+    return { role: record.role, tokenId: record.id, studioIds: record.studioIds, personalData: true, expiresAt: null };
   }
 }
 
