@@ -7,8 +7,12 @@ import { studioIn } from '../stats/stats-query.js';
 import { TimeBucketError, WallClock } from '../stats/time-buckets.js';
 
 const DAY_MS = 86_400_000;
-/** What an open end of a report's range is costed as: a year (the range itself is not bounded). */
-const OPEN_RANGE_COST_MS = 365 * DAY_MS;
+/**
+ * What each open end of a report's range adds to its cost: a month. The cost is estimated before
+ * anything is read, so an open range cannot be sized by its data; what it reads is bounded instead
+ * (`MAX_REPORT_SLOTS`, {@link MAX_REPORT_ROWS}).
+ */
+const OPEN_END_COST_MS = 31 * DAY_MS;
 
 /** The most rows one report answer holds (the statistics' bucket cap): more is BAD_USER_INPUT. */
 export const MAX_REPORT_ROWS = MAX_STATS_BUCKETS;
@@ -82,7 +86,7 @@ export function reportRange(range: TimeRangeInput | null | undefined, argument =
 
 /**
  * The `complexity` of a report over a time range, in the statistics' terms (limits.ts, statsComplexity):
- * one aggregate, {@link QUERY_COSTS.statsDay} per day of the range (an open end counts as a year), and
+ * one aggregate, {@link QUERY_COSTS.statsDay} per day of the range (an open range counts as a month per open end), and
  * its rows times what is selected in one — a row per day or week of the range for DAY and WEEK (per
  * month for MONTH), ten a day for SLOT (a busy studio's timetable), {@link DEFAULT_LIST_COST_SIZE} otherwise;
  * never more than {@link MAX_REPORT_ROWS}.
@@ -93,7 +97,7 @@ export function reportComplexity(defaultGrouping: string): (options: { readonly 
     const from = range?.from instanceof Date ? range.from.getTime() : NaN;
     const to = range?.to instanceof Date ? range.to.getTime() : NaN;
     const span = Number.isFinite(from) && Number.isFinite(to) ? Math.max(to - from, DAY_MS)
-      : Number.isFinite(from) || Number.isFinite(to) ? OPEN_RANGE_COST_MS : 2 * OPEN_RANGE_COST_MS;
+      : Number.isFinite(from) || Number.isFinite(to) ? OPEN_END_COST_MS : 2 * OPEN_END_COST_MS;
     const days = Math.ceil(span / DAY_MS);
     const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
     const rows = grouping === 'DAY' ? days + 1 : grouping === 'WEEK' ? Math.ceil(days / 7) + 1 : grouping === 'MONTH' ? Math.ceil(days / 28) + 1
