@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Indexes the reports read through (src/domains/reports/): a studio's members in customer order
- * (`membersReport.absentMembers` pages by it), contracts by creation time and cancellation date (new
+ * (`membersReport.absentMembers` pages by it), contracts by creation time and cancellation date per studio (new
  * and cancelled contracts per period), a studio's class slots by start time (`classReport`,
  * `Studio.summary.classesToday`) and its bookings by when they were made (`Studio.summary.bookingsToday`).
  * Indexes only: nothing to fill. The same statements on both dialects.
@@ -12,8 +12,8 @@ export class ReportIndexes1764000000011 implements MigrationInterface {
 
   private readonly indexes = [
     ['contracts_member', 'contracts', ['studioId', 'tenantId', 'customerId']],
-    ['contracts_created', 'contracts', ['createdAt']],
-    ['contracts_cancellation', 'contracts', ['cancellationDate']],
+    ['contracts_created', 'contracts', ['studioId', 'createdAt']],
+    ['contracts_cancellation', 'contracts', ['studioId', 'cancellationDate']],
     ['class_slots_studio_start', 'class_slots', ['studioId', 'startAt']],
     ['class_bookings_made', 'class_bookings', ['studioId', 'createdAt']],
     ['appointment_bookings_made', 'appointment_bookings', ['studioId', 'createdAt']],

@@ -15,8 +15,8 @@ import { TenantRecord } from '../../db/tenant-record.js';
 @Index('contracts_customer', ['tenantId', 'customerId'])
 // Reports (src/domains/reports/): a studio's members in customer order, contracts by creation and cancellation.
 @Index('contracts_member', ['studioId', 'tenantId', 'customerId'])
-@Index('contracts_created', ['createdAt'])
-@Index('contracts_cancellation', ['cancellationDate'])
+@Index('contracts_created', ['studioId', 'createdAt'])
+@Index('contracts_cancellation', ['studioId', 'cancellationDate'])
 export class Contract extends TenantRecord {
   @Field(() => ID, { description: 'The upstream contract id (unique within the operator): `content.contractId` of the contract events.' })
   @IdColumn()

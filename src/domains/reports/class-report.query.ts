@@ -10,8 +10,8 @@ import { MAX_REPORT_ROWS, studiosSql } from './report-input.js';
 export const MAX_REPORT_SLOTS = 20_000;
 
 export interface ClassReportInput {
-  /** Studios of the slots and bookings; null: every studio. */
-  readonly studios: readonly number[] | null;
+  /** Studios of the slots and bookings. */
+  readonly studios: readonly number[];
   /** Slots starting at or after (epoch ms); null: no lower bound. */
   readonly from: number | null;
   /** Slots starting before (epoch ms); null: no upper bound. */

@@ -29,7 +29,7 @@ export class ClassReportResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<ClassReportRow[]> {
     const { from, to } = reportRange(range);
-    const studios = reportStudios(context, studioIds);
+    const studios = await reportStudios(context, studioIds);
     // Only local days and weeks need a zone: the other groupings do not read the studios' zones.
     const clock = await reportClock(context, timeZone, groupBy === ClassReportGrouping.DAY || groupBy === ClassReportGrouping.WEEK ? studios : []);
     return classReport(context.dataSource, { studios, from, to, clock, groupBy });

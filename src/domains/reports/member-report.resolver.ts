@@ -34,10 +34,11 @@ export class MembersReportResolver {
     @Arg('date', () => String, { nullable: true, description: 'The local date ("2026-01-14") members are counted on; default: today in `timeZone`.' }) date: string | null,
     @Ctx() context: GraphQLContext,
   ): Promise<MembersReport> {
-    const studios = reportStudios(context, studioIds);
+    const studios = await reportStudios(context, studioIds);
     const clock = await reportClock(context, timeZone, studios);
     const day = localDay(date, clock, 'date');
-    return Object.assign(new MembersReport(), { date: day.date, timeZone: clock.timeZone, studios, day, today: localDay(null, clock, 'date'), clock });
+    const everyStudio = studioIds == null && context.scope.studioIds === null;
+    return Object.assign(new MembersReport(), { date: day.date, timeZone: clock.timeZone, studios, everyStudio, day, today: localDay(null, clock, 'date'), clock });
   }
 
   @FieldResolver(() => Int, { complexity: QUERY_COSTS.aggregate, description: 'Customers with an active contract on the report\'s date (see the type for what active means).' })

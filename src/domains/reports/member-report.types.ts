@@ -36,8 +36,10 @@ export class MembersReport {
   @Field({ description: 'The time zone of the date and of the periods.' })
   timeZone!: string;
 
-  /** Studios of the contracts and check-ins; null: every studio. */
-  studios!: readonly number[] | null;
+  /** Studios of the contracts and check-ins. */
+  studios!: readonly number[];
+  /** True when `studios` is every studio (an unrestricted token without `studioIds`). */
+  everyStudio!: boolean;
   day!: LocalDay;
   /** Today in the zone: a contract's status describes now, its dates the past. */
   today!: LocalDay;

@@ -27,24 +27,29 @@ export function reportInput<T>(compute: () => T): T {
   }
 }
 
-/** The studios a report covers: the viewer's scope narrowed by `studioIds` (already checked against it); null is every studio. */
-export function reportStudios(context: GraphQLContext, studioIds: readonly number[] | null | undefined): readonly number[] | null {
-  const scope = context.scope.studioIds;
-  if (studioIds == null) return scope;
-  return scope === null ? [...studioIds] : studioIds.filter((id) => scope.includes(id));
+/**
+ * The studios a report covers: `studioIds` (already checked against the viewer's scope), else the
+ * viewer's studios, else every studio — always as a list, so that the reports' statements can seek
+ * the indexes that lead with the studio (`contracts_member`, `class_slots_studio_start`, ...).
+ */
+export async function reportStudios(context: GraphQLContext, studioIds: readonly number[] | null | undefined): Promise<readonly number[]> {
+  if (studioIds != null) return studioIds;
+  if (context.scope.studioIds !== null) return context.scope.studioIds;
+  const rows = await SqlReader.of(context.dataSource).all<{ id: unknown }>(`SELECT st."id" AS "id" FROM "studios" st ORDER BY st."id"`);
+  return rows.map((row) => Number(row.id));
 }
 
-/** `column` among the report's studios, as SQL conditions (none for every studio). */
-export const studiosSql = (column: string, studios: readonly number[] | null): string[] => studioIn(column, studios);
+/** `column` among the report's studios, as SQL conditions (the ids are integers we inline; none matches nothing). */
+export const studiosSql = (column: string, studios: readonly number[]): string[] => studioIn(column, studios);
 
 /**
  * The clock of a report: `timeZone` when given; otherwise the zone of its studios when they all
  * have the same one (`Studio.timeZone`), else UTC.
  */
-export async function reportClock(context: GraphQLContext, timeZone: string | null | undefined, studios: readonly number[] | null): Promise<WallClock> {
+export async function reportClock(context: GraphQLContext, timeZone: string | null | undefined, studios: readonly number[]): Promise<WallClock> {
   if (timeZone != null) return reportInput(() => new WallClock(timeZone));
   const rows = await SqlReader.of(context.dataSource).all<{ timeZone: string | null }>(
-    `SELECT DISTINCT st."timeZone" AS "timeZone" FROM "studios" st${studios === null ? '' : ` WHERE ${studiosSql('st."id"', studios)[0]}`}`,
+    `SELECT DISTINCT st."timeZone" AS "timeZone" FROM "studios" st WHERE ${studiosSql('st."id"', studios).join(' AND ')}`,
   );
   const zone = rows.length === 1 ? rows[0]!.timeZone : null;
   return new WallClock(zone ?? 'UTC');
