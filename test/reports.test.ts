@@ -307,25 +307,25 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
     });
   });
 
-  describe('Studio.summary', () => {
-    const SUMMARY = `query($id: ID!, $date: String) { studio(id: $id) { summary(date: $date) { date timeZone customers activeMembers inNow visitsToday bookingsToday
-      classesToday { slotId booked capacity fillRate waitingList attended noShows } } } }`;
+  describe('studioSummary', () => {
+    const SUMMARY = `query($id: ID!, $date: String) { studioSummary(studioId: $id, date: $date) { date timeZone customers activeMembers inNow visitsToday bookingsToday
+      studio { id } classesToday { slotId booked capacity fillRate waitingList attended noShows } } }`;
 
     it('when asked for a local day, then it counts the studio\'s customers, members, visits, bookings and classes of that day in the studio\'s zone', async () => {
       const { world, server, ours, tokenA } = setup;
       for (const date of ['2026-01-05', '2026-01-09']) {
-        const { studio } = await data(server, SUMMARY, { id: String(ours.get(A)), date }, tokenA);
+        const { studioSummary } = await data(server, SUMMARY, { id: String(ours.get(A)), date }, tokenA);
         const inDay = (ms: number) => localDate(ms, ZONE_A) === date;
         const slotsOfDay = [...world.slots.values()].filter((s) => studioOfSlot(world, s) === A && inDay(s.startAt)).sort((x, y) => x.startAt - y.startAt || x.id - y.id);
         const linked = new Set([...world.customers.values()].filter((c) => c.studioId === A).map((c) => c.id));
         for (const c of world.checkins) if (c.studioId === A) linked.add(c.customerId);
-        expect(studio.summary).toMatchObject({
-          date, timeZone: ZONE_A, customers: linked.size, activeMembers: activeOn(world, date, A).size,
+        expect(studioSummary).toMatchObject({
+          date, timeZone: ZONE_A, studio: { id: String(ours.get(A)) }, customers: linked.size, activeMembers: activeOn(world, date, A).size,
           visitsToday: world.checkins.filter((c) => c.studioId === A && inDay(c.checkInAt)).length,
           bookingsToday: [...world.classBookings.values()].filter((b) => world.classes.get(b.classId)!.studioId === A && inDay(b.bookedAt)).length
             + [...world.appointmentBookings.values()].filter((b) => b.studioId === A && inDay(b.bookedAt)).length,
         });
-        expect(studio.summary.classesToday.map((row: any) => ({ slotId: row.slotId, booked: row.booked, waitingList: row.waitingList, noShows: row.noShows })))
+        expect(studioSummary.classesToday.map((row: any) => ({ slotId: row.slotId, booked: row.booked, waitingList: row.waitingList, noShows: row.noShows })))
           .toEqual(slotsOfDay.map((s) => { const c = slotCounts(world, s); return { slotId: String(s.id), booked: c.booked, waitingList: c.waitingList, noShows: c.noShows }; }));
       }
     });
@@ -333,9 +333,9 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
     it('when a customer checks in now, then inNow counts them, as occupancy does', async () => {
       const { world, server, ours } = setup;
       const read = async () => {
-        const { studio, occupancy } = await data(server, `query($id: ID!, $ids: [ID!]) { studio(id: $id) { summary { inNow } } occupancy(studioIds: $ids) { total } }`,
+        const { studioSummary, occupancy } = await data(server, `query($id: ID!, $ids: [ID!]) { studioSummary(studioId: $id) { inNow } occupancy(studioIds: $ids) { total } }`,
           { id: String(ours.get(A)), ids: [String(ours.get(A))] });
-        return { inNow: studio.summary.inNow, occupancy: occupancy.total };
+        return { inNow: studioSummary.inNow, occupancy: occupancy.total };
       };
       const before = await read();
       expect(before.inNow).toBe(before.occupancy);
@@ -350,19 +350,20 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       expect(after).toEqual({ inNow: before.inNow + 1, occupancy: before.occupancy + 1 });
     });
 
-    it('when a token of studio A asks for studio B, then there is no studio and no summary', async () => {
+    it('when a token of studio A asks for studio B, then it is FORBIDDEN and nothing is answered; an unknown studio has no summary', async () => {
       const { server, ours, tokenA } = setup;
-      const { studio } = await data(server, SUMMARY, { id: String(ours.get(B)) }, tokenA);
-      expect(studio).toBeNull();
+      const { body } = await gql(server, SUMMARY, { id: String(ours.get(B)) }, tokenA);
+      expect({ code: body.errors?.[0]?.extensions?.code, data: body.data?.studioSummary ?? null }).toEqual({ code: 'FORBIDDEN', data: null });
+      expect((await data(server, SUMMARY, { id: '999999' })).studioSummary).toBeNull();
     });
   });
 
   describe('limits and bad input', () => {
-    it('when a query holds eleven reports, then it is refused as QUERY_TOO_COMPLEX before anything runs', async () => {
+    it('when a query holds eleven reports or six two-number summaries, then it is refused as QUERY_TOO_COMPLEX before anything runs', async () => {
       const aliases = Array.from({ length: 11 }, (_, i) => `r${i}: classReport(groupBy: CLASS) { booked }`).join(' ');
       const { status, body } = await gql(setup.server, `{ ${aliases} }`);
       expect({ status, code: body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'QUERY_TOO_COMPLEX' });
-      const summaries = Array.from({ length: 11 }, (_, i) => `s${i}: studios { summary { inNow } }`).join(' ');
+      const summaries = Array.from({ length: 6 }, (_, i) => `s${i}: studioSummary(studioId: "${setup.ours.get(A)}") { inNow customers }`).join(' ');
       const refused = await gql(setup.server, `{ ${summaries} }`);
       expect(refused.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
     });

@@ -28,7 +28,7 @@ import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.reso
 import { RecordHydratedSubscriptionResolver } from '../upstream/hydration/record-hydrated.subscription.js';
 import { ClassReportResolver } from '../domains/reports/class-report.resolver.js';
 import { AbsentMemberResolver, MembersReportResolver } from '../domains/reports/member-report.resolver.js';
-import { StudioSummaryFieldResolver, StudioSummaryResolver } from '../domains/reports/studio-summary.resolver.js';
+import { StudioSummaryQueryResolver, StudioSummaryResolver } from '../domains/reports/studio-summary.resolver.js';
 
 /** Every resolver of the API. */
 export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, VisitResolver,
@@ -40,7 +40,7 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
   RecordHydratedSubscriptionResolver,
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
-  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryFieldResolver, StudioSummaryResolver] as const;
+  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here

@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Indexes the reports read through (src/domains/reports/): a studio's members in customer order
  * (`membersReport.absentMembers` pages by it), contracts by creation time and cancellation date per studio (new
  * and cancelled contracts per period), a studio's class slots by start time (`classReport`,
- * `Studio.summary.classesToday`) and its bookings by when they were made (`Studio.summary.bookingsToday`).
+ * `studioSummary.classesToday`) and its bookings by when they were made (`studioSummary.bookingsToday`).
  * Indexes only: nothing to fill. The same statements on both dialects.
  */
 export class ReportIndexes1764000000011 implements MigrationInterface {

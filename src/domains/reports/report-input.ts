@@ -93,7 +93,7 @@ export function reportRange(range: TimeRangeInput | null | undefined, argument =
  * The `complexity` of a report over a time range, in the statistics' terms (limits.ts, statsComplexity):
  * one aggregate, {@link QUERY_COSTS.statsDay} per day of the range (an open range counts as a month per open end), and
  * its rows times what is selected in one — a row per day or week of the range for DAY and WEEK (per
- * month for MONTH), ten a day for SLOT (a busy studio's timetable), {@link DEFAULT_LIST_COST_SIZE} otherwise;
+ * month for MONTH), five a day for SLOT (a studio's timetable), {@link DEFAULT_LIST_COST_SIZE} otherwise;
  * never more than {@link MAX_REPORT_ROWS}.
  */
 export function reportComplexity(defaultGrouping: string): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
@@ -106,7 +106,7 @@ export function reportComplexity(defaultGrouping: string): (options: { readonly 
     const days = Math.ceil(span / DAY_MS);
     const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
     const rows = grouping === 'DAY' ? days + 1 : grouping === 'WEEK' ? Math.ceil(days / 7) + 1 : grouping === 'MONTH' ? Math.ceil(days / 28) + 1
-      : grouping === 'SLOT' ? 10 * days : DEFAULT_LIST_COST_SIZE;
+      : grouping === 'SLOT' ? 5 * days : DEFAULT_LIST_COST_SIZE;
     return 1 + QUERY_COSTS.aggregate + QUERY_COSTS.statsDay * days + Math.min(MAX_REPORT_ROWS, rows) * childComplexity;
   };
 }

@@ -1,10 +1,11 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { SqlReader } from '../../db/sql-reader.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_LIST_COST_SIZE, QUERY_COSTS } from '../../graphql/limits.js';
 import { checkedInByStudio } from '../stats/stats-query.js';
 import { sqlInt } from '../stats/time-buckets.js';
 import { Studio } from '../studios/studio.entity.js';
+import { studioLoader } from '../studios/studio.resolver.js';
 import { classReport } from './class-report.query.js';
 import { REPORT_TIME_ZONE } from './class-report.resolver.js';
 import { ClassReportGrouping, ClassReportRow } from './class-report.types.js';
@@ -14,15 +15,24 @@ import { StudioSummary } from './studio-summary.types.js';
 
 const AGGREGATE = { complexity: QUERY_COSTS.aggregate } as const;
 
-@Resolver(() => Studio)
-export class StudioSummaryFieldResolver {
-  @FieldResolver(() => StudioSummary, { description: 'The studio at a glance on a local day: customers, active members, who is in now, visits, bookings and classes of the day.' })
-  async summary(
-    @Root() studio: Studio,
-    @Arg('timeZone', () => String, { ...REPORT_TIME_ZONE, description: 'IANA time zone of the day, e.g. "Europe/Berlin". Default: the studio\'s (`timeZone`), else UTC.' }) timeZone: string | null,
+/**
+ * A root field rather than `Studio.summary`: under `studios` every summary would be costed ten
+ * times over (a list), and each of its numbers is a statement per studio.
+ */
+@Resolver()
+export class StudioSummaryQueryResolver {
+  @Query(() => StudioSummary, {
+    nullable: true,
+    description: 'One studio at a glance on a local day: customers, active members, who is in now, visits, bookings and classes of the day. Null when there is no such studio.',
+  })
+  async studioSummary(
+    @Arg('studioId', () => ID, { description: 'The studio (one you may see).' }) studioId: number,
+    @Arg('timeZone', () => String, { ...REPORT_TIME_ZONE, description: 'IANA time zone of the day, e.g. "Europe/Berlin". Default: the studio\'s (`Studio.timeZone`), else UTC.' }) timeZone: string | null,
     @Arg('date', () => String, { nullable: true, description: 'The local date ("2026-01-14") of the day fields; default: today in `timeZone`.' }) date: string | null,
     @Ctx() context: GraphQLContext,
-  ): Promise<StudioSummary> {
+  ): Promise<StudioSummary | null> {
+    const studio = await studioLoader(context).load(studioId);
+    if (!studio) return null;
     const clock = await reportClock(context, timeZone ?? studio.timeZone, [studio.id]);
     const day = localDay(date, clock, 'date');
     const { from, to } = dayBounds(day, clock);
@@ -30,9 +40,16 @@ export class StudioSummaryFieldResolver {
   }
 }
 
-/** Counts of one studio; the studio is visible (it was reached through the scoped studio lookups), so its own rows are. */
+/** Counts of one studio; the studio is visible (`studioId` is checked against the scope), so its own rows are. */
 @Resolver(() => StudioSummary)
 export class StudioSummaryResolver {
+  @FieldResolver(() => Studio, { description: 'The studio.' })
+  async studio(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<Studio> {
+    const studio = await studioLoader(context).load(summary.studioId);
+    if (!studio) throw new Error(`studio ${summary.studioId} vanished`);
+    return studio;
+  }
+
   @FieldResolver(() => Int, { ...AGGREGATE, description: 'Customers (not deleted) this studio has delivered an event about.' })
   async customers(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
     return count(context, `SELECT COUNT(*) AS "n" FROM "customer_studios" cs JOIN "customers" c ON c."tenantId" = cs."tenantId" AND c."customerId" = cs."customerId"
