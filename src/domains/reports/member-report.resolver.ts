@@ -59,9 +59,8 @@ export class MembersReportResolver {
     return contractPeriods(context.dataSource, report.studios, report.clock, reportRange(range), groupBy);
   }
 
+  // Costed as every connection (limits.ts): a page is an index walk from the cursor, like the lists' pages; `totalCount` is an aggregate.
   @FieldResolver(() => AbsentMemberConnection, {
-    // A walk of the contracts until the page is full (an aggregate's work), then the page.
-    complexity: ({ args, childComplexity }) => 1 + QUERY_COSTS.aggregate + (typeof args['first'] === 'number' ? args['first'] : DEFAULT_PAGE_SIZE) * childComplexity,
     description:
       'Members (active on the report\'s date) who have not checked in at the report\'s studios at or after `since`, by customer, to page through ' +
       `(\`first\`/\`after\`, at most ${MAX_PAGE_SIZE} a page).`,
