@@ -94,4 +94,9 @@ describe('examples/*.graphql', () => {
     const { body } = await run(load('customer-by-id.graphql'), partnerToken);
     expect(body.data?.customer).toMatchObject({ customerId: '4201', contracts: [expect.objectContaining({ contractId: '7001' })] });
   });
+
+  it('studio-summary.graphql counts the seeded studio\'s customers (the deleted one not) in its zone', async () => {
+    const { body } = await run(load('studio-summary.graphql'), partnerToken);
+    expect(body.data?.studioSummary).toMatchObject({ studio: { name: 'Example Studio Mitte' }, timeZone: 'UTC', customers: 2, visitsToday: 0, classesToday: [] });
+  });
 });

@@ -26,6 +26,9 @@ import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../d
 import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
 import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
 import { RecordHydratedSubscriptionResolver } from '../upstream/hydration/record-hydrated.subscription.js';
+import { ClassReportResolver } from '../domains/reports/class-report.resolver.js';
+import { AbsentMemberResolver, MembersReportResolver } from '../domains/reports/member-report.resolver.js';
+import { StudioSummaryQueryResolver, StudioSummaryResolver } from '../domains/reports/studio-summary.resolver.js';
 
 /** Every resolver of the API. */
 export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, VisitResolver,
@@ -35,7 +38,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
   // Hydration (src/upstream/hydration/): fields it fills, the admin view of its queue, its subscription.
   CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
-  RecordHydratedSubscriptionResolver] as const;
+  RecordHydratedSubscriptionResolver,
+  // Reports (src/domains/reports/): class fill, members, the per-studio summary.
+  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here

@@ -130,10 +130,17 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
   const classBookingJson = (bookingId: number) => {
     const b = world.classBookings.get(bookingId) ?? notFound(`class booking ${bookingId}`);
     const slot = world.slots.get(b.classSlotId)!;
+    // Places go in booking order; the bookings beyond them wait (and do not take part).
+    const place = [...world.classBookings.values()]
+      .filter((o) => o.classSlotId === b.classSlotId && o.cancelledAt === null)
+      .sort((x, y) => x.bookedAt - y.bookedAt || x.bookingId - y.bookingId)
+      .findIndex((o) => o.bookingId === b.bookingId);
+    const waiting = b.cancelledAt === null && place >= slot.maxParticipants;
+    const ended = slot.endAt < world.now;
     return {
-      bookingId: b.bookingId, bookingStatus: b.cancelledAt === null ? 'BOOKED' : 'CANCELED', classSlotId: b.classSlotId, classId: b.classId,
-      customerId: b.customerId, classSlotStatus: slot.cancelled ? 'CANCELED' : slot.endAt < world.now ? 'COMPLETED' : 'PLANNED',
-      participantStatus: b.cancelledAt !== null ? 'NOT_PARTICIPATING' : slot.endAt < world.now ? 'PARTICIPATING' : 'UNSET',
+      bookingId: b.bookingId, bookingStatus: b.cancelledAt !== null ? 'CANCELED' : waiting ? 'WAITING_LIST' : 'BOOKED', classSlotId: b.classSlotId, classId: b.classId,
+      customerId: b.customerId, classSlotStatus: slot.cancelled ? 'CANCELED' : ended ? 'COMPLETED' : 'PLANNED',
+      participantStatus: b.cancelledAt !== null || ((waiting || b.noShow === true) && ended) ? 'NOT_PARTICIPATING' : ended ? 'PARTICIPATING' : 'UNSET',
     };
   };
   const appointmentBookingJson = (bookingId: number) => {

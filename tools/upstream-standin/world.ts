@@ -105,6 +105,8 @@ export interface WorldClassBooking {
   readonly classSlotId: number;
   readonly bookedAt: number;
   cancelledAt: number | null;
+  /** Set by {@link World.markNoShow}: the customer held a place and did not come. */
+  noShow?: boolean;
 }
 
 export interface WorldAppointmentBooking {
@@ -259,6 +261,28 @@ export class World {
     if (!booking || booking.cancelledAt !== null) throw new Error(`class booking ${bookingId} is not an open booking`);
     booking.cancelledAt = at;
     this.send(this.classes.get(booking.classId)!.studioId, bookingId, at, 'CLASS_BOOKING_CANCELLED');
+  }
+
+  /**
+   * A customer books a class slot; sends CLASS_BOOKING_CREATED. Bookings beyond the slot's places
+   * (in booking order) are on its waiting list (see server.ts).
+   */
+  bookClass(customerId: number, slotId: number, at = this.tick()): WorldClassBooking {
+    this.mustCustomer(customerId);
+    const slot = this.slots.get(slotId);
+    if (!slot) throw new Error(`no class slot ${slotId}`);
+    const booking: WorldClassBooking = { bookingId: this.nextId('classBooking'), customerId, classId: slot.classId, classSlotId: slot.id, bookedAt: at, cancelledAt: null };
+    this.classBookings.set(booking.bookingId, booking);
+    this.send(this.classes.get(slot.classId)!.studioId, booking.bookingId, at, 'CLASS_BOOKING_CREATED');
+    return booking;
+  }
+
+  /** Marks a class booking as a no-show (the customer did not come); sends CLASS_BOOKING_UPDATED. */
+  markNoShow(bookingId: number, at = this.tick()): void {
+    const booking = this.classBookings.get(bookingId);
+    if (!booking || booking.cancelledAt !== null) throw new Error(`class booking ${bookingId} is not an open booking`);
+    booking.noShow = true;
+    this.send(this.classes.get(booking.classId)!.studioId, bookingId, at, 'CLASS_BOOKING_UPDATED');
   }
 
   /** Cancels an appointment booking; sends APPOINTMENT_BOOKING_CANCELLED. */

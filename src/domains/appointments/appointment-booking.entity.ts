@@ -16,6 +16,8 @@ import { BookingRecord } from '../../db/booking-record.js';
 @Entity('appointment_bookings')
 @Index('appointment_bookings_key', ['tenantId', 'bookingId'], { unique: true })
 @Index('appointment_bookings_customer', ['tenantId', 'customerId'])
+// studioSummary.bookingsToday: a studio's bookings by when they were made.
+@Index('appointment_bookings_made', ['studioId', 'createdAt'])
 export class AppointmentBooking extends BookingRecord {
   // Hydrated from the Open API (`GET /v1/appointments/booking/{bookingId}`); null until then.
 

@@ -18,6 +18,8 @@ import { IdColumn } from '../../db/columns.js';
 @Index('class_bookings_key', ['tenantId', 'bookingId'], { unique: true })
 @Index('class_bookings_customer', ['tenantId', 'customerId'])
 @Index('class_bookings_slot', ['tenantId', 'classSlotId'])
+// studioSummary.bookingsToday: a studio's bookings by when they were made.
+@Index('class_bookings_made', ['studioId', 'createdAt'])
 export class ClassBooking extends BookingRecord {
   /** The upstream id of the booked slot (`class_slots.slotId`); null until hydrated. */
   @Field(() => ID, {

@@ -27,6 +27,8 @@ registerEnumType(ClassSlotStatusEnum, {
 @Entity('class_slots')
 @Index('class_slots_key', ['tenantId', 'slotId'], { unique: true })
 @Index('class_slots_class', ['tenantId', 'classId'])
+// classReport and studioSummary: a studio's slots by start time.
+@Index('class_slots_studio_start', ['studioId', 'startAt'])
 export class ClassSlot extends TenantRecord {
   @Field(() => ID, { description: 'The upstream class slot id (unique within the operator): the `entityId` of the slot events.' })
   @IdColumn()

@@ -13,6 +13,10 @@ import { TenantRecord } from '../../db/tenant-record.js';
 @Entity('contracts')
 @Index('contracts_key', ['tenantId', 'contractId'], { unique: true })
 @Index('contracts_customer', ['tenantId', 'customerId'])
+// Reports (src/domains/reports/): a studio's members in customer order, contracts by creation and cancellation.
+@Index('contracts_member', ['studioId', 'tenantId', 'customerId'])
+@Index('contracts_created', ['studioId', 'createdAt'])
+@Index('contracts_cancellation', ['studioId', 'cancellationDate'])
 export class Contract extends TenantRecord {
   @Field(() => ID, { description: 'The upstream contract id (unique within the operator): `content.contractId` of the contract events.' })
   @IdColumn()

@@ -1,0 +1,208 @@
+import type { DataSource } from 'typeorm';
+import { SqlReader, type SqlParams } from '../../db/sql-reader.js';
+import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { MAX_BUCKETS, TimeBucketError, calendarPlan, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
+import { ContractPeriodGrouping, type ContractPeriod } from './member-report.types.js';
+import { studiosSql, type LocalDay } from './report-input.js';
+
+/** Where a member report looks: its studios, its date, and today (both local dates). */
+export interface MemberScope {
+  readonly studios: readonly number[];
+  /**
+   * `studios` is every studio: no condition on the studio then, so that the walk of absent members
+   * follows `contracts_customer` in page order (a list of several studios has to be sorted per page).
+   */
+  readonly everyStudio?: boolean;
+  readonly day: LocalDay;
+  readonly today: LocalDay;
+}
+
+/**
+ * How a statement checks each contract's customer: `page` with a lookup per contract read (scalar
+ * subqueries through `customers_key` and `customer_studios_key`), so a page costs what it walks;
+ * `count` with NOT EXISTS, which PostgreSQL turns into one hash anti-join — five times faster when
+ * every contract is read, but a read of every customer even for a page.
+ */
+type Walk = 'page' | 'count';
+
+/**
+ * Contracts `k` active on the scope's date, and not of a deleted customer (see `MembersReport` for
+ * the definition). Dates are ISO strings on both databases, so they compare as text.
+ */
+function activeContractSql(params: SqlParams, scope: MemberScope, walk: Walk): string {
+  // One placeholder per use: SQLite's `?` are positional.
+  const date = () => params.add(scope.day.date);
+  const customer = `c."tenantId" = k."tenantId" AND c."customerId" = k."customerId"`;
+  return [
+    `k."startDate" IS NOT NULL`, `k."startDate" <= ${date()}`, `(k."endDate" IS NULL OR k."endDate" >= ${date()})`,
+    `(k."cancellationDate" IS NULL OR k."cancellationDate" > ${date()})`,
+    `(k."contractStatus" = 'ACTIVE' OR k."cancellationDate" IS NOT NULL OR k."endDate" < ${params.add(scope.today.date)})`,
+    walk === 'page' ? `(SELECT c."deletedAt" FROM "customers" c WHERE ${customer}) IS NULL` : `NOT EXISTS (SELECT 1 FROM "customers" c WHERE ${customer} AND c."deletedAt" IS NOT NULL)`,
+    ...(scope.everyStudio ? [] : studiosSql('k."studioId"', scope.studios)),
+  ].join(' AND ');
+}
+
+/** Customers with an active contract on the scope's date (index `contracts_member` for a studio's contracts). */
+export async function activeMembers(dataSource: DataSource, scope: MemberScope): Promise<number> {
+  const reader = SqlReader.of(dataSource);
+  const params = reader.params();
+  const [row] = await reader.scan<{ members: number | string }>(
+    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "contracts" k WHERE ${activeContractSql(params, scope, 'count')} GROUP BY k."tenantId", k."customerId") m`,
+    params.values,
+  );
+  return Number(row?.members ?? 0);
+}
+
+/** One absent member of a page, with the key its cursor holds. */
+export interface AbsentRow {
+  readonly tenantId: number;
+  readonly customerId: number;
+  readonly lastCheckinAt: number | null;
+}
+
+/** The studios of the check-ins that count, as a condition on `cs` ('' for every studio). */
+const checkinStudios = (scope: MemberScope) => (scope.everyStudio ? '' : studiosSql('cs."studioId"', scope.studios).map((condition) => ` AND ${condition}`).join(''));
+
+/** The latest check-in of contract `k`'s customer at the scope's studios, or NULL. */
+const lastCheckinSql = (scope: MemberScope) =>
+  `(SELECT MAX(cs."lastCheckinAt") FROM "customer_studios" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)})`;
+
+/** The conditions on contracts `k` of members with no check-in at the scope's studios at or after `since` (see {@link Walk}). */
+function absentSql(params: SqlParams, scope: MemberScope, since: number, walk: Walk): string {
+  const active = activeContractSql(params, scope, walk);
+  return walk === 'page'
+    ? `${active} AND COALESCE(${lastCheckinSql(scope)}, -1) < ${params.add(since)}`
+    : `${active} AND NOT EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)} AND cs."lastCheckinAt" >= ${params.add(since)})`;
+}
+
+/**
+ * Members (active on the scope's date) with no check-in at the scope's studios at or after `since`,
+ * in (tenant, customer) order from after `after`, at most `limit`. The walk follows the contracts in
+ * that order (index `contracts_member` for some studios, `contracts_customer` for every studio) and
+ * stops when the page is full; each candidate costs index lookups (`customers_key`, `customer_studios_key`).
+ */
+export async function absentMembers(
+  dataSource: DataSource, scope: MemberScope, since: number, after: { readonly tenantId: number; readonly customerId: number } | null, limit: number,
+): Promise<AbsentRow[]> {
+  const reader = SqlReader.of(dataSource);
+  const params = reader.params();
+  const conditions = [absentSql(params, scope, since, 'page')];
+  if (after) {
+    // A row value: both databases seek the index to it (an OR of the two columns made PostgreSQL walk from the studio's first member).
+    conditions.push(`(k."tenantId", k."customerId") > (${params.add(after.tenantId)}, ${params.add(after.customerId)})`);
+  }
+  const rows = await reader.all<{ tenantId: unknown; customerId: unknown; lastCheckinAt: unknown }>(
+    `SELECT k."tenantId" AS "tenantId", k."customerId" AS "customerId", ${lastCheckinSql(scope)} AS "lastCheckinAt"
+       FROM "contracts" k WHERE ${conditions.join(' AND ')}
+      GROUP BY k."tenantId", k."customerId" ORDER BY k."tenantId", k."customerId" LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+  return rows.map((row) => ({ tenantId: Number(row.tenantId), customerId: Number(row.customerId), lastCheckinAt: row.lastCheckinAt == null ? null : Number(row.lastCheckinAt) }));
+}
+
+/** How many members {@link absentMembers} lists in all (`totalCount`). */
+export async function countAbsentMembers(dataSource: DataSource, scope: MemberScope, since: number): Promise<number> {
+  const reader = SqlReader.of(dataSource);
+  const params = reader.params();
+  const [row] = await reader.scan<{ members: unknown }>(
+    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "contracts" k WHERE ${absentSql(params, scope, since, 'count')} GROUP BY k."tenantId", k."customerId") m`,
+    params.values,
+  );
+  return Number(row?.members ?? 0);
+}
+
+/**
+ * Contracts created (by the CONTRACT_CREATED time) and cancelled (by the hydrated cancellation date)
+ * per local period within [from, to); an open end is the earliest or latest such contract. Two GROUP BY
+ * statements per local day (indexes `contracts_created` and `contracts_cancellation`); the days are
+ * then added up into weeks or months, which local days always fit in. Every period is listed, zeros included.
+ */
+export async function contractPeriods(
+  dataSource: DataSource, studios: readonly number[], clock: WallClock, range: { from: number | null; to: number | null }, groupBy: ContractPeriodGrouping,
+): Promise<ContractPeriod[]> {
+  const reader = SqlReader.of(dataSource);
+  const scoped = studiosSql('k."studioId"', studios);
+  const where = (conditions: readonly string[]) => (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`);
+  let { from, to } = range;
+  if (from === null || to === null) {
+    const [bounds] = await reader.scan<Record<string, unknown>>(
+      `SELECT (SELECT MIN(k."createdAt") FROM "contracts" k${where(scoped)}) AS "firstCreated", (SELECT MAX(k."createdAt") FROM "contracts" k${where(scoped)}) AS "lastCreated",
+              (SELECT MIN(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "firstCancelled",
+              (SELECT MAX(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "lastCancelled"`,
+    );
+    const dayStart = (date: unknown) => (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? clock.instant(Date.parse(`${date}T00:00:00Z`)) : null);
+    const created = [bounds?.['firstCreated'], bounds?.['lastCreated']].map((v) => (v == null ? null : Number(v)));
+    const cancelled = [dayStart(bounds?.['firstCancelled']), dayStart(bounds?.['lastCancelled'])];
+    const firsts = [created[0], cancelled[0]].filter((v): v is number => v != null);
+    const lasts = [created[1], cancelled[1]].filter((v): v is number => v != null);
+    from ??= firsts.length === 0 ? null : Math.min(...firsts);
+    to ??= lasts.length === 0 ? null : Math.max(...lasts) + 1;
+    if (from === null || to === null || from >= to) return [];
+  }
+  let days: readonly CalendarBucket[];
+  let periods: readonly CalendarBucket[];
+  try {
+    const plan = calendarPlan(clock, 'DAY', from, to, MAX_BUCKETS);
+    days = plan.buckets;
+    periods = groupBy === ContractPeriodGrouping.DAY ? days : groupBy === ContractPeriodGrouping.WEEK ? calendarPlan(clock, 'WEEK', from, to, MAX_BUCKETS).buckets : months(clock, days);
+    const params = reader.params();
+    const keys = plan.keySql('k."createdAt"');
+    const dayOf = new Map(days.map((day) => [day.key, day]));
+    const [created, cancelled] = await Promise.all([
+      reader.scan<{ k0: unknown; n: unknown }>(
+        `SELECT ${keys[0]} AS "k0", COUNT(k."id") AS "n" FROM "contracts" k
+          WHERE k."createdAt" >= ${params.add(from)} AND k."createdAt" < ${params.add(to)}${scoped.map((c) => ` AND ${c}`).join('')} GROUP BY 1`,
+        params.values,
+      ),
+      (() => {
+        const dates = reader.params();
+        return reader.scan<{ day: unknown; n: unknown }>(
+          `SELECT k."cancellationDate" AS "day", COUNT(k."id") AS "n" FROM "contracts" k
+            WHERE k."cancellationDate" >= ${dates.add(days[0]!.label)} AND k."cancellationDate" <= ${dates.add(days[days.length - 1]!.label)}${scoped.map((c) => ` AND ${c}`).join('')}
+            GROUP BY k."cancellationDate"`,
+          dates.values,
+        );
+      })(),
+    ]);
+    const byStart = new Map(periods.map((period) => [period.start, { period, created: 0, cancelled: 0 }]));
+    // Days and periods are both in time order: each day belongs to the latest period starting at or before it.
+    const dayPeriods = new Map<string, { created: number; cancelled: number }>();
+    let p = 0;
+    for (const day of days) {
+      while (p + 1 < periods.length && periods[p + 1]!.start <= day.start) p += 1;
+      dayPeriods.set(day.label, byStart.get(periods[p]!.start)!);
+    }
+    for (const row of created) {
+      const day = dayOf.get(String(row.k0));
+      if (!day) throw new Error(`contract day buckets missed key ${String(row.k0)}`);
+      dayPeriods.get(day.label)!.created += Number(row.n);
+    }
+    for (const row of cancelled) {
+      const period = dayPeriods.get(String(row.day));
+      if (period) period.cancelled += Number(row.n);
+    }
+    return periods.map((period) => {
+      const counts = byStart.get(period.start)!;
+      return { label: period.label, start: new Date(period.start), end: new Date(period.end), created: counts.created, cancelled: counts.cancelled };
+    });
+  } catch (error) {
+    if (error instanceof TimeBucketError) throw clientError(ErrorCode.BAD_USER_INPUT, `range: contract periods are counted by local day, at most ${MAX_BUCKETS} days; narrow the range`);
+    throw error;
+  }
+}
+
+/** The calendar months the local days fall in, in order; labelled "2026-01". */
+function months(clock: WallClock, days: readonly CalendarBucket[]): CalendarBucket[] {
+  const result: CalendarBucket[] = [];
+  for (const day of days) {
+    const label = day.label.slice(0, 7);
+    if (result[result.length - 1]?.label === label) continue;
+    const [year, month] = label.split('-').map(Number) as [number, number];
+    const first = new Date(0);
+    first.setUTCFullYear(year, month - 1, 1);
+    const next = new Date(0);
+    next.setUTCFullYear(year, month, 1);
+    result.push({ label, start: clock.instant(first.getTime()), end: clock.instant(next.getTime()), key: label });
+  }
+  return result;
+}

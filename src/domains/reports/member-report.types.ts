@@ -1,0 +1,83 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionType } from '../../graphql/pagination.js';
+import type { WallClock } from '../stats/time-buckets.js';
+import type { LocalDay } from './report-input.js';
+
+export enum ContractPeriodGrouping {
+  DAY = 'DAY',
+  WEEK = 'WEEK',
+  MONTH = 'MONTH',
+}
+registerEnumType(ContractPeriodGrouping, {
+  name: 'ContractPeriodGrouping',
+  description: 'The local period (in the report\'s time zone) of one row of `MembersReport.contracts`.',
+  valuesConfig: {
+    DAY: { description: 'A local calendar day.' },
+    WEEK: { description: 'An ISO week, Monday to Sunday.' },
+    MONTH: { description: 'A calendar month.' },
+  },
+});
+
+/**
+ * The members of some studios as of one local date. What the fields share is the report's studios,
+ * zone and date, carried here from `membersReport`'s arguments.
+ */
+@ObjectType({
+  description:
+    'Members of the studios as of a local date. A member is a customer with an active contract: one (delivered by a studio of the report) whose ' +
+    'start date is on or before the date, whose end date (if any) is on or after it, that was not cancelled on or before it (`cancellationDate`), ' +
+    'and whose upstream status is ACTIVE — unless it was cancelled or has ended, when its dates alone decide. Contract dates come from the Open API: ' +
+    'contracts not hydrated yet are not counted. Deleted customers are not members.',
+})
+export class MembersReport {
+  @Field({ description: 'The local date the report is for ("2026-01-14").' })
+  date!: string;
+
+  @Field({ description: 'The time zone of the date and of the periods.' })
+  timeZone!: string;
+
+  /** Studios of the contracts and check-ins. */
+  studios!: readonly number[];
+  /** True when `studios` is every studio (an unrestricted token without `studioIds`). */
+  everyStudio!: boolean;
+  day!: LocalDay;
+  /** Today in the zone: a contract's status describes now, its dates the past. */
+  today!: LocalDay;
+  clock!: WallClock;
+}
+
+@ObjectType({ description: 'Contracts started and cancelled in one local period (`MembersReport.contracts`).' })
+export class ContractPeriod {
+  @Field({ description: 'The local date ("2026-01-14"), ISO week ("2026-W03") or month ("2026-01").' })
+  label!: string;
+
+  @Field({ description: 'The first instant of the local period.' })
+  start!: Date;
+
+  @Field({ description: 'The first instant after the local period.' })
+  end!: Date;
+
+  @Field(() => Int, { description: 'New contracts: CONTRACT_CREATED happened upstream within the period (and the range).' })
+  created!: number;
+
+  @Field(() => Int, {
+    description: 'Cancelled contracts: their cancellation date (`Contract.cancellationDate`, a calendar date from the Open API) is a day of the period; whole days are counted.',
+  })
+  cancelled!: number;
+}
+
+@ObjectType({ description: 'A member with an active contract who has not checked in at the report\'s studios since a given time.' })
+export class AbsentMember {
+  @Field(() => Int, { description: 'The operator (tenant) of the customer.' })
+  tenantId!: number;
+
+  @Field(() => ID, { description: 'The upstream customer id.' })
+  customerId!: number;
+
+  @Field(() => Date, { nullable: true, description: 'The latest check-in at the report\'s studios (before `since`); null if never.' })
+  lastCheckinAt!: Date | null;
+
+  /** `customer` is resolved by AbsentMemberResolver (member-report.resolver.ts). */
+}
+
+export const AbsentMemberConnection = ConnectionType(AbsentMember, 'AbsentMember', 'absent member');
