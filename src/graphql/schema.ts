@@ -1,5 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { ApiTokenResolver } from '../domains/access/token.resolver.js';
+import { guardPersonalData } from '../domains/access/personal-data.js';
 import { AggregatorMembershipResolver } from '../domains/aggregators/aggregator-membership.resolver.js';
 import { CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
 import { AppointmentBookingResolver } from '../domains/appointments/appointment-booking.resolver.js';
@@ -35,7 +37,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
   // Hydration (src/upstream/hydration/): fields it fills, the admin view of its queue, its subscription.
   CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
-  RecordHydratedSubscriptionResolver] as const;
+  RecordHydratedSubscriptionResolver,
+  // Token management (admin only).
+  ApiTokenResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
@@ -61,5 +65,7 @@ export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   scopeVisitCheckouts(schema);
   // Every studioId / studioIds argument or filter field: FORBIDDEN outside the token's scope.
   enforceStudioScope(schema);
+  // Every field marked @PersonalData(): PERSONAL_DATA_FORBIDDEN for a viewer without personalData.
+  guardPersonalData(schema);
   return schema;
 }
