@@ -32,7 +32,7 @@ import { databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Root fields only the admin token may use: any other token gets FORBIDDEN. */
-const ADMIN_ONLY_FIELDS = new Set(['hydrationJobs']);
+const ADMIN_ONLY_FIELDS = new Set(['hydrationJobs', 'apiTokens']);
 
 /**
  * Scoping, walked over the whole live schema: a partner token for studio A must see nothing of
