@@ -159,7 +159,8 @@ async function createUniverse(kind: 'sqlite' | 'postgres', withOthers: boolean):
       const response = await server.post(keys[who], body);
       expect(response).toMatchObject({ status: 200, body: { stored: body.payload.length } });
     }
-    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id], name: 'studio A partner' });
+    // With personal data: this walk is about studios (personal fields have theirs, access-partner.test.ts).
+    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id], name: 'studio A partner', permissions: ['personalData'] });
     return { server, studio: { A: a.id, C: c.id, B: b?.id ?? -1 }, tenantA: a.tenantId, tokenA: token };
   } catch (error) {
     await server.stop();

@@ -6,7 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/viewer.js';
-import { TokenExpiredError } from '../domains/access/token.service.js';
+import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
@@ -26,10 +26,10 @@ export interface SubscriptionServerOptions {
   /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
   /**
-   * Of these token ids, the ones still valid (not revoked, not expired), each with when its secret was
-   * last rotated (ms since the epoch, 0: never): one query for every open connection.
+   * Of these token ids, the ones still valid (not revoked, not expired), each with the digest of its
+   * current secret ({@link tokenDigest}; another after a rotation): one query for every open connection.
    */
-  readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlyMap<number, number>>;
+  readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlyMap<number, string>>;
   readonly dataSource: DataSource;
   /** `feed` is the event feed: this server listens to it once, through its fan-out hub. */
   readonly realtime: RealtimeServices;
@@ -137,11 +137,8 @@ class Connection implements FanoutSocket {
    * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
    */
   charging = 0;
-  /**
-   * When the token check of `connection_init` began (ms since the epoch): a rotation of the token
-   * later than this means the socket was opened with the old secret.
-   */
-  authStartedAt = 0;
+  /** The digest of the API token the socket was opened with: once the token's differs, it was rotated. */
+  tokenDigest: string | undefined;
   /** Closes the socket with 4403 when its credential expires (armed at `connection_ack`, cleared on close). */
   expiry: NodeJS.Timeout | undefined;
   /** When the socket opened (ms since the epoch), for the close line. */
@@ -337,7 +334,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       const token = bearerToken(ctx.connectionParams);
       if (!token) return false;
       try {
-        connection.authStartedAt = Date.now();
         const viewer = await authenticate(token);
         if (!viewer) return false;
         if (connection.socket.readyState !== connection.socket.OPEN) return false;
@@ -352,6 +348,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         connection.tokenKey = tokenKey;
         connection.viewer = viewer;
         connection.ctx = ctx;
+        if (viewer.tokenId !== null) connection.tokenDigest = tokenDigest(token);
         if (viewer.expiresAt) armExpiry(connection, viewer.expiresAt.getTime());
         // The token's id, never the token.
         connection.log.info({ tokenId: viewer.tokenId ?? 'admin' }, 'websocket opened');
@@ -593,9 +590,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           const { socket, viewer } = connection;
           // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
           if (viewer?.tokenId == null || !ids.has(viewer.tokenId)) continue;
-          const rotatedAt = valid.get(viewer.tokenId);
-          if (rotatedAt !== undefined && rotatedAt < connection.authStartedAt) continue;
-          const why = rotatedAt !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
+          const digest = valid.get(viewer.tokenId);
+          if (digest !== undefined && digest === connection.tokenDigest) continue;
+          const why = digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
           connection.log.info({ tokenId: viewer.tokenId }, `token ${why}: closing its WebSocket connection`);
           socket.close(CloseCode.Forbidden, `Forbidden: token ${why}`);
         }

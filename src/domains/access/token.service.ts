@@ -25,7 +25,9 @@ export class TokenExpiredError extends Error {
 
 /** Tokens carry a recognisable prefix (for secret scanners) and 32 random bytes. */
 const PREFIX = 'ggt_';
-const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** The SHA-256 digest (hex) of a token: what is stored, and how an open socket knows which secret it used. */
+export const tokenDigest = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const hash = tokenDigest;
 const newSecret = () => `${PREFIX}${randomBytes(32).toString('base64url')}`;
 
 /** How the inputs of `create` are named to the caller: flags for the CLI, input fields for the API. */
@@ -139,16 +141,16 @@ export class TokenService {
   }
 
   /**
-   * Of the given token ids, those still usable (exist, not revoked, not expired), each with when its
-   * secret was last rotated (0: never): one query, however many.
+   * Of the given token ids, those still usable (exist, not revoked, not expired), each with the
+   * digest of its current secret (another once rotated): one query, however many.
    */
-  async validIds(ids: readonly number[]): Promise<Map<number, number>> {
+  async validIds(ids: readonly number[]): Promise<Map<number, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.dataSource.getRepository(ApiToken).createQueryBuilder('token').select('token.id', 'id').addSelect('token.rotatedAt', 'rotatedAt')
+    const rows = await this.dataSource.getRepository(ApiToken).createQueryBuilder('token').select('token.id', 'id').addSelect('token.tokenHash', 'tokenHash')
       .where('token.id IN (:...ids)', { ids: [...ids] }).andWhere('token.revokedAt IS NULL')
       .andWhere('(token.expiresAt IS NULL OR token.expiresAt > :now)', { now: Date.now() })
-      .getRawMany<{ id: number | string; rotatedAt: number | string | null }>();
-    return new Map(rows.map((row) => [Number(row.id), Number(row.rotatedAt ?? 0)]));
+      .getRawMany<{ id: number | string; tokenHash: string }>();
+    return new Map(rows.map((row) => [Number(row.id), row.tokenHash]));
   }
 
   /**
