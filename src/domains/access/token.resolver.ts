@@ -4,7 +4,7 @@ import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { isOwnId } from '../../graphql/pagination.js';
 import { requireAdmin } from './admin-only.js';
 import { ApiToken, TokenPermissionEnum, TokenRoleEnum } from './api-token.entity.js';
-import { TokenInputError, TokenService, tokenHasPersonalData, tokenInactive, type TokenFieldNames } from './token.service.js';
+import { TokenInputError, TokenNotFoundError, TokenService, tokenHasPersonalData, tokenInactive, type TokenFieldNames } from './token.service.js';
 
 @InputType({ description: 'A new API token. Give exactly one of `studioIds` and `allStudios`.' })
 export class CreateApiTokenInput {
@@ -50,7 +50,7 @@ async function asClientError<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (!(error instanceof TokenInputError)) throw error;
-    throw clientError(error.field === 'id' && error.message.startsWith('no token') ? ErrorCode.NOT_FOUND : ErrorCode.BAD_USER_INPUT, error.message);
+    throw clientError(error instanceof TokenNotFoundError ? ErrorCode.NOT_FOUND : ErrorCode.BAD_USER_INPUT, error.message);
   }
 }
 

@@ -15,6 +15,14 @@ export class TokenInputError extends Error {
   }
 }
 
+/** An id that names no token (the API answers NOT_FOUND, the CLI exits 2). */
+export class TokenNotFoundError extends TokenInputError {
+  override name = 'TokenNotFoundError';
+  constructor(id: number) {
+    super(`no token with id ${id}`, 'id');
+  }
+}
+
 /** A known token presented after its expiry: refused like an unknown one, but the caller is told why. */
 export class TokenExpiredError extends Error {
   override name = 'TokenExpiredError';
@@ -118,7 +126,7 @@ export class TokenService {
   async revoke(id: number): Promise<ApiToken> {
     const repository = this.dataSource.getRepository(ApiToken);
     const record = await repository.findOne({ where: { id } });
-    if (!record) throw new TokenInputError(`no token with id ${id}`, 'id');
+    if (!record) throw new TokenNotFoundError(id);
     record.revokedAt ??= new Date();
     return repository.save(record);
   }
@@ -131,7 +139,7 @@ export class TokenService {
   async rotate(id: number): Promise<{ token: string; record: ApiToken }> {
     const repository = this.dataSource.getRepository(ApiToken);
     const record = await repository.findOne({ where: { id } });
-    if (!record) throw new TokenInputError(`no token with id ${id}`, 'id');
+    if (!record) throw new TokenNotFoundError(id);
     if (record.revokedAt !== null) throw new TokenInputError(`token ${id} is revoked: create a new one instead`, 'id');
     if (tokenInactive(record)) throw new TokenInputError(`token ${id} expired at ${record.expiresAt!.toISOString()}: create a new one instead`, 'id');
     const token = newSecret();
