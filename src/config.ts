@@ -223,7 +223,7 @@ export interface RealtimeConfig {
   readonly maxBufferedBytes: number;
   /**
    * `WS_TOKEN_RECHECK_MS`: how often the tokens of open WebSocket connections are checked again
-   * (one query for all); a revoked token's connections are closed with 4403. @default 5000
+   * (one query for all); the connections of a revoked or rotated token are closed with 4403 (an expiring one is closed at its expiry by a timer). @default 5000
    */
   readonly tokenRecheckMs: number;
   /**

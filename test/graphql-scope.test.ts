@@ -32,7 +32,7 @@ import { databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Root fields only the admin token may use: any other token gets FORBIDDEN. */
-const ADMIN_ONLY_FIELDS = new Set(['hydrationJobs']);
+const ADMIN_ONLY_FIELDS = new Set(['hydrationJobs', 'apiTokens']);
 
 /**
  * Scoping, walked over the whole live schema: a partner token for studio A must see nothing of
@@ -159,7 +159,8 @@ async function createUniverse(kind: 'sqlite' | 'postgres', withOthers: boolean):
       const response = await server.post(keys[who], body);
       expect(response).toMatchObject({ status: 200, body: { stored: body.payload.length } });
     }
-    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id], name: 'studio A partner' });
+    // With personal data: this walk is about studios (personal fields have theirs, access-partner.test.ts).
+    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id], name: 'studio A partner', permissions: ['personalData'] });
     return { server, studio: { A: a.id, C: c.id, B: b?.id ?? -1 }, tenantA: a.tenantId, tokenA: token };
   } catch (error) {
     await server.stop();

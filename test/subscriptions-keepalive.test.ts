@@ -28,7 +28,7 @@ describe('WebSocket keep-alive', () => {
       schema: await buildGraphQLSchema(),
       logger: createLogger('silent'),
       authenticate: async (token) => (token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null } : undefined),
-      validTokenIds: async () => new Set(),
+      validTokenIds: async () => new Map<number, string>(),
       dataSource,
       realtime: { feed: new EventBus(), log: new EventLog(dataSource), shared: new SharedLoads(), maxQueued: 100, maxBufferedBytes: 1024 * 1024 },
       keepAliveMs: KEEP_ALIVE_MS,

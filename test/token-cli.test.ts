@@ -10,7 +10,7 @@ import { killChildren, spawnNode, withTimeout, type CliResult } from './support/
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
 const TOKEN_CLI = path.resolve(__dirname, '..', 'dist', 'src', 'cli', 'token.js');
-const CREATED = /^created token (\d+) "([^"]*)" \((partner|app), studios ([\d,]+|all)\)\nstore it now, it is not shown again:\n(ggt_[A-Za-z0-9_-]{43})\n$/;
+const CREATED = /^(?:created|rotated) token (\d+) "([^"]*)" \((partner|app), studios ([\d,]+|all)((?:, [^,)]+)*)\)(?:: the old secret no longer works)?\nstore it now, it is not shown again:\n(ggt_[A-Za-z0-9_-]{43})\n$/;
 
 /** Runs `node dist/src/cli/token.js ...args` against `databaseUrl` and waits for it to exit. */
 async function runTokenCli(databaseUrl: string, args: readonly string[]): Promise<CliResult> {
@@ -20,11 +20,11 @@ async function runTokenCli(databaseUrl: string, args: readonly string[]): Promis
 }
 
 /** What a successful `create` printed. */
-function created(result: CliResult): { id: number; name: string; role: string; studios: string; token: string } {
+function created(result: CliResult): { id: number; name: string; role: string; studios: string; extras: string; token: string } {
   expect(result).toMatchObject({ code: 0, stderr: '' });
   const match = CREATED.exec(result.stdout);
   if (!match) throw new Error(`create printed something unexpected: ${JSON.stringify(result.stdout)}`);
-  return { id: Number(match[1]), name: match[2]!, role: match[3]!, studios: match[4]!, token: match[5]! };
+  return { id: Number(match[1]), name: match[2]!, role: match[3]!, studios: match[4]!, extras: match[5]!, token: match[6]! };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -75,6 +75,7 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
     const listed = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(listed.find((t) => t.id === id)).toEqual({
       id, name: 'app token', role: 'app', studios: 'all', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), revokedAt: null,
+      note: null, personalData: true, expiresAt: null, rotatedAt: null,
     });
     for (const output of [list.stdout, json.stdout]) {
       expect(output).not.toContain(token);
@@ -112,6 +113,36 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
       const list = await cli('list');
       expect(list.stdout).toMatch(new RegExp(`token ${id} "Kiosk" partner studios ${studioA} revoked \\d{4}-\\d\\d-\\d\\dT`));
     });
+
+    it('when a token is rotated, then the new secret works, the old one is refused at once, and id, role and studios stay', async () => {
+      const first = created(await cli('create', '--role', 'app', '--studios', String(studioB), '--name', 'Front desk'));
+      expect(await studios(first.token)).toMatchObject({ status: 200 });
+      const rotated = await cli('rotate', String(first.id));
+      const second = created(rotated);
+      expect(rotated.stdout).toMatch(/^rotated token /);
+      expect(second).toMatchObject({ id: first.id, name: 'Front desk', role: 'app', studios: String(studioB) });
+      expect(second.token).not.toBe(first.token);
+      expect((await studios(first.token)).status).toBe(401);
+      expect(await studios(second.token)).toEqual({ status: 200, body: { data: { studios: [{ id: String(studioB), name: 'Token Studio B' }] } } });
+    });
+  });
+
+  it('when --expires, --note and --personal-data are given, then the token carries them, as created and as listed', async () => {
+    const before = Date.now();
+    const made = created(await cli('create', '--role', 'partner', '--studios', String(studioA), '--expires', '30d', '--note', 'Ask Jo before revoking', '--personal-data'));
+    const expires = /, personal data, expires (\S+)$/.exec(made.extras);
+    expect(expires).not.toBeNull();
+    const at = Date.parse(expires![1]!);
+    expect(at).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(at).toBeLessThan(Date.now() + 30 * 86_400_000 + 1000);
+
+    const dated = created(await cli('create', '--role', 'partner', '--studios', 'all', '--expires', '2099-01-31'));
+    expect(dated.extras).toBe(', expires 2099-01-31T00:00:00.000Z');
+
+    const listed = JSON.parse((await cli('list', '--json')).stdout) as Record<string, unknown>[];
+    expect(listed.find((t) => t.id === made.id)).toMatchObject({ note: 'Ask Jo before revoking', personalData: true, expiresAt: new Date(at).toISOString() });
+    expect(listed.find((t) => t.id === dated.id)).toMatchObject({ note: null, personalData: false, expiresAt: '2099-01-31T00:00:00.000Z' });
+    expect((await cli('list')).stdout).toContain(`token ${made.id} "partner token" partner studios ${studioA} personal data expires ${new Date(at).toISOString()}\n`);
   });
 
   it.each([
@@ -123,6 +154,9 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
     ['--studios is empty', ['--role', 'partner', '--studios', ''], 'error: --studios expects studio ids separated by commas, or "all"; got ""\n'],
     ['--studios names an unknown studio', ['--role', 'partner', '--studios', '987654'], 'error: --studios names a studio that does not exist (known: see npm run studio -- list)\n'],
     ['an option is unknown', ['--role', 'partner', '--studios', 'all', '--studio', '1'], "--studio'"],
+    ['--expires is not a date', ['--role', 'partner', '--studios', 'all', '--expires', 'tomorrow'], 'error: --expires expects an ISO date or date-time (2027-01-31, 2027-01-31T18:00:00Z) or a duration such as 30d, 12h or 90m; got "tomorrow"\n'],
+    ['--expires is in the past', ['--role', 'partner', '--studios', 'all', '--expires', '2020-01-01'], 'error: --expires must be in the future, got 2020-01-01T00:00:00.000Z\n'],
+    ['--expires is too long a duration', ['--role', 'partner', '--studios', 'all', '--expires', '400d'], 'error: --expires must be a duration such as 30m, 6h or 7d (from 1m to 366d), got "400d"'],
   ])('when %s, then create exits 2 with a message and no token is created', async (_case, args, message) => {
     const before = await tokenCount();
     const result = await cli('create', ...args);
@@ -137,6 +171,7 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
   it.each([
     ['revoke names no token', ['revoke', '987654'], 'error: no token with id 987654\n'],
     ['revoke gets no number', ['revoke', 'abc'], 'error: expected a token id, got "abc"\n'],
+    ['rotate names no token', ['rotate', '987654'], 'error: no token with id 987654\n'],
     ['the command is unknown', ['mint'], 'error: unknown command "mint"\n'],
   ])('when %s, then exit 2 with a message', async (_case, args, message) => {
     const result = await cli(...args);

@@ -7,6 +7,7 @@ import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../domains/access/viewer.js';
+import { TokenExpiredError } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from './context.js';
@@ -29,7 +30,7 @@ export interface GraphQLHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Server-level log lines (startup, internal errors without a request). */
   readonly logger: Logger;
-  /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
+  /** The viewer a bearer token stands for; undefined for an unknown or revoked token; throws TokenExpiredError for an expired one. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
   readonly dataSource: DataSource;
   /**
@@ -124,6 +125,11 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       try {
         viewer = await authenticate(match[1]!);
       } catch (error) {
+        if (error instanceof TokenExpiredError) {
+          return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, {
+            'www-authenticate': 'Bearer error="invalid_token", error_description="token expired"', ...unread,
+          });
+        }
         if (!isDatabaseUnavailable(error)) throw error;
         outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
         return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {

@@ -1,5 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { ApiTokenResolver } from '../domains/access/token.resolver.js';
+import { guardPersonalData } from '../domains/access/personal-data.js';
 import { AggregatorMembershipResolver } from '../domains/aggregators/aggregator-membership.resolver.js';
 import { CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
 import { AppointmentBookingResolver } from '../domains/appointments/appointment-booking.resolver.js';
@@ -40,7 +42,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
   RecordHydratedSubscriptionResolver,
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
-  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver] as const;
+  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
+  // Token management (admin only).
+  ApiTokenResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
@@ -66,5 +70,7 @@ export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   scopeVisitCheckouts(schema);
   // Every studioId / studioIds argument or filter field: FORBIDDEN outside the token's scope.
   enforceStudioScope(schema);
+  // Every field marked @PersonalData(): PERSONAL_DATA_FORBIDDEN for a viewer without personalData.
+  guardPersonalData(schema);
   return schema;
 }

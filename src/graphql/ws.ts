@@ -6,6 +6,7 @@ import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Viewer } from '../domains/access/viewer.js';
+import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
@@ -24,8 +25,11 @@ export interface SubscriptionServerOptions {
   readonly logger: Logger;
   /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
-  /** Of these token ids, the ones still valid (not revoked): one query for every open connection. */
-  readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlySet<number>>;
+  /**
+   * Of these token ids, the ones still valid (not revoked, not expired), each with the digest of its
+   * current secret ({@link tokenDigest}; another after a rotation): one query for every open connection.
+   */
+  readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlyMap<number, string>>;
   readonly dataSource: DataSource;
   /** `feed` is the event feed: this server listens to it once, through its fan-out hub. */
   readonly realtime: RealtimeServices;
@@ -37,7 +41,7 @@ export interface SubscriptionServerOptions {
   readonly budget?: ViewerBudget;
   /** Time a socket has to send `connection_init`, else it is closed with 4408. @default 3000 (ms) */
   readonly connectionInitTimeoutMs?: number;
-  /** How often the tokens of open connections are checked again; revoked ones are closed with 4403. @default 5000 (ms) */
+  /** How often the tokens of open connections are checked again; revoked, expired and rotated ones are closed with 4403. @default 5000 (ms) */
   readonly tokenRecheckMs?: number;
   /** Largest message a client may send; larger ones close the socket with 1009. @default 1048576 (1 MB) */
   readonly maxPayloadBytes?: number;
@@ -133,6 +137,10 @@ class Connection implements FanoutSocket {
    * wait for Redis): they count toward the limit, so a burst cannot slip past it meanwhile.
    */
   charging = 0;
+  /** The digest of the API token the socket was opened with: once the token's differs, it was rotated. */
+  tokenDigest: string | undefined;
+  /** Closes the socket with 4403 when its credential expires (armed at `connection_ack`, cleared on close). */
+  expiry: NodeJS.Timeout | undefined;
   /** When the socket opened (ms since the epoch), for the close line. */
   readonly openedAt = Date.now();
   /** `subscribe` messages admitted (subscriptions, and queries over the socket), for the close line. */
@@ -200,7 +208,8 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
 /**
  * The graphql-ws server for subscriptions (and queries) over WebSocket, sharing the HTTP server's
  * port and path. Protocol errors close the socket with graphql-ws's own codes: 4400 bad message,
- * 4401 subscribe before `connection_ack`, 4403 missing, unknown or revoked token, 4406 wrong
+ * 4401 subscribe before `connection_ack`, 4403 missing, unknown, revoked, rotated or expired token (also
+ * when it expires or is revoked while the socket is open), 4406 wrong
  * subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
  * `connection_init`, 4500 internal error. Ours: 4008 slow consumer (realtime.ts), 1001 shutdown.
  *
@@ -339,10 +348,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         connection.tokenKey = tokenKey;
         connection.viewer = viewer;
         connection.ctx = ctx;
+        if (viewer.tokenId !== null) connection.tokenDigest = tokenDigest(token);
+        if (viewer.expiresAt) armExpiry(connection, viewer.expiresAt.getTime());
         // The token's id, never the token.
         connection.log.info({ tokenId: viewer.tokenId ?? 'admin' }, 'websocket opened');
         return true;
       } catch (error) {
+        if (error instanceof TokenExpiredError) {
+          // Refused like an unknown token (4403), with the reason.
+          connection.socket.close(CloseCode.Forbidden, EXPIRED_REASON);
+          return false;
+        }
         // An outage fails every connection of a reconnect storm the same way: once per interval.
         if (isDatabaseUnavailable(error)) outage.warn('token-check', { err: error }, 'could not check the tokens of new WebSocket connections: the database is unavailable (closed with 4500)');
         else connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
@@ -470,6 +486,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const connection = connections.get(this);
     connections.delete(this);
     metrics?.realtime.socketClosed(code);
+    if (connection?.expiry) {
+      clearTimeout(connection.expiry);
+      connection.expiry = undefined;
+    }
     if (connection?.tokenKey !== undefined) {
       const left = (socketsPerToken.get(connection.tokenKey) ?? 1) - 1;
       if (left > 0) socketsPerToken.set(connection.tokenKey, left);
@@ -537,7 +557,26 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   }, keepAliveMs / KEEP_ALIVE_STEPS);
   keepAlive.unref();
 
-  // Revoking a token ends its connections, not only its next request.
+  /**
+   * Closes `connection` with 4403 at `expiresAt`. One timer per socket whose credential expires,
+   * unref'd (it never keeps the process alive) and cleared on close; a date beyond what a timer can
+   * hold (about 24.8 days) is reached in steps.
+   */
+  const armExpiry = (connection: Connection, expiresAt: number): void => {
+    const delay = expiresAt - Date.now();
+    connection.expiry = setTimeout(() => {
+      connection.expiry = undefined;
+      if (Date.now() < expiresAt) return armExpiry(connection, expiresAt);
+      const { socket, viewer } = connection;
+      if (socket.readyState !== socket.OPEN) return;
+      connection.log.info({ tokenId: viewer?.tokenId ?? null }, 'credential expired: closing its WebSocket connection');
+      socket.close(CloseCode.Forbidden, EXPIRED_REASON);
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    connection.expiry.unref();
+  };
+
+  // Revoking (or rotating) a token ends its connections, not only its next request; an expired one
+  // is closed by its timer, or here at the latest.
   let rechecking = false;
   const recheck = setInterval(() => {
     if (rechecking) return;
@@ -550,9 +589,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         for (const connection of connections.values()) {
           const { socket, viewer } = connection;
           // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
-          if (viewer?.tokenId == null || !ids.has(viewer.tokenId) || valid.has(viewer.tokenId)) continue;
-          connection.log.info({ tokenId: viewer.tokenId }, 'token revoked: closing its WebSocket connection');
-          socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
+          if (viewer?.tokenId == null || !ids.has(viewer.tokenId)) continue;
+          const digest = valid.get(viewer.tokenId);
+          if (digest !== undefined && digest === connection.tokenDigest) continue;
+          const why = digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
+          connection.log.info({ tokenId: viewer.tokenId }, `token ${why}: closing its WebSocket connection`);
+          socket.close(CloseCode.Forbidden, `Forbidden: token ${why}`);
         }
       })
       .catch((error: unknown) => outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'))
@@ -609,6 +651,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     },
   };
 }
+
+/** The close reason (with 4403) of a socket whose credential expired, at `connection_init` or later. */
+const EXPIRED_REASON = 'Forbidden: token expired';
+/** The longest delay a Node.js timer holds (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Close codes the server sends or clients commonly do; any other is one "other" in the log's counts (a client picks its own). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013]);

@@ -1,6 +1,6 @@
 // The live studio dashboard: plain ES modules, no build step, only the public GraphQL API.
 import uPlot from '/dashboard/vendor/uplot/uPlot.esm.js';
-import { connectLive, query, TokenRefused } from './live.js';
+import { connectLive, personalDataRefused, query, TokenRefused } from './live.js';
 import { dayOffset, hhmm, thisWeek, today, wallClock, zones } from './zone.js';
 
 const $ = (id) => document.getElementById(id);
@@ -296,6 +296,7 @@ class StudioView {
   }
 
   async loadNames() {
+    if (personalDataRefused) return; // a partner token without personal data: ids it is
     const ids = [...new Set(this.events.filter((e) => CUSTOMER_TYPES.test(e.type) && !names.has(e.entityId)).map((e) => e.entityId))].slice(0, 100);
     if (ids.length === 0) return;
     const data = await this.q('query ($ids: [ID!]) { customers(first: 100, filter: { customerIds: $ids }) { nodes { customerId firstName lastName } } }', { ids });
@@ -308,7 +309,7 @@ class StudioView {
       if (name) el.textContent = name;
     }
     // Not hydrated yet: ask again in a while (hydration runs shortly after the event).
-    if (ids.some((id) => !names.has(id))) this.later('names', 15_000);
+    if (ids.some((id) => !names.has(id)) && !personalDataRefused) this.later('names', 15_000);
   }
 
   // ---- occupancy ----

@@ -7,6 +7,9 @@ import { createClient } from '/dashboard/vendor/graphql-ws/client.js';
 /** Raised when the API refuses the token (HTTP 401/403, WebSocket 4403). */
 export class TokenRefused extends Error {}
 
+/** True once the API said this token may not read personal fields (names are then never asked again). */
+export let personalDataRefused = false;
+
 /** POSTs one operation to /graphql; resolves with `data`, rejects with TokenRefused or the first error. */
 export async function query(token, source, variables = {}) {
   const response = await fetch('/graphql', {
@@ -16,7 +19,9 @@ export async function query(token, source, variables = {}) {
   });
   if (response.status === 401 || response.status === 403) throw new TokenRefused(`token refused (${response.status})`);
   const body = await response.json().catch(() => ({}));
-  const error = body.errors?.[0];
+  // A token without the personalData permission gets personal fields as null with this code; the rest came.
+  if (body.errors?.some((e) => e.extensions?.code === 'PERSONAL_DATA_FORBIDDEN')) personalDataRefused = true;
+  const error = body.errors?.find((e) => e.extensions?.code !== 'PERSONAL_DATA_FORBIDDEN');
   if (error?.extensions?.code === 'UNAUTHENTICATED') throw new TokenRefused(error.message);
   if (error) throw new Error(error.message);
   return body.data;

@@ -1,49 +1,119 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Studio } from '../studios/studio.entity.js';
-import { ApiToken, TOKEN_ROLES, type TokenRole } from './api-token.entity.js';
+import { ApiToken, TOKEN_PERMISSIONS, TOKEN_ROLES, type TokenPermission, type TokenRole } from './api-token.entity.js';
 import type { Viewer } from './viewer.js';
 
-/** A mistake in what an operator asked for: the message is meant to be shown as it is. */
+/**
+ * A mistake in what an operator asked for: the message is meant to be shown as it is. `field` names
+ * what was wrong in the caller's own words (`--studios` for the CLI, `input.studioIds` for the API).
+ */
 export class TokenInputError extends Error {
   override name = 'TokenInputError';
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
 }
 
+/** An id that names no token (the API answers NOT_FOUND, the CLI exits 2). */
+export class TokenNotFoundError extends TokenInputError {
+  override name = 'TokenNotFoundError';
+  constructor(id: number) {
+    super(`no token with id ${id}`, 'id');
+  }
+}
+
+/** A known token presented after its expiry: refused like an unknown one, but the caller is told why. */
+export class TokenExpiredError extends Error {
+  override name = 'TokenExpiredError';
+  constructor(readonly expiresAt: Date) {
+    super(`token expired at ${expiresAt.toISOString()}: ask for a new one`);
+  }
+}
 
 /** Tokens carry a recognisable prefix (for secret scanners) and 32 random bytes. */
 const PREFIX = 'ggt_';
-const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** The SHA-256 digest (hex) of a token: what is stored, and how an open socket knows which secret it used. */
+export const tokenDigest = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const hash = tokenDigest;
+const newSecret = () => `${PREFIX}${randomBytes(32).toString('base64url')}`;
+
+/** How the inputs of `create` are named to the caller: flags for the CLI, input fields for the API. */
+export interface TokenFieldNames {
+  readonly role: string;
+  readonly studios: string;
+  readonly expiresAt: string;
+  readonly name: string;
+  readonly note: string;
+  readonly permissions: string;
+}
+
+export const CLI_FIELD_NAMES: TokenFieldNames = {
+  role: '--role', studios: '--studios', expiresAt: '--expires', name: '--name', note: '--note', permissions: '--personal-data',
+};
 
 export interface CreateTokenInput {
   readonly role: string;
   /** `all`, or studio ids. */
   readonly studios: 'all' | readonly number[];
-  readonly name?: string | undefined;
+  readonly name?: string | null | undefined;
+  readonly note?: string | null | undefined;
+  /** When the token stops working; absent or null: never. Must be in the future. */
+  readonly expiresAt?: Date | null | undefined;
+  readonly permissions?: readonly string[] | null | undefined;
 }
 
-/** Minting, listing, revoking and checking API tokens (the `token` command and the API use it). */
+const MAX_NAME = 200;
+const MAX_NOTE = 1000;
+
+/** May the holder of `record` read personal fields: app tokens by their role, partner tokens with the permission. */
+export function tokenHasPersonalData(record: Pick<ApiToken, 'role' | 'permissions'>): boolean {
+  return record.role === 'app' || (record.permissions ?? []).includes('personalData');
+}
+
+/** True once `record` can no longer be used: revoked, or past its expiry. */
+export function tokenInactive(record: Pick<ApiToken, 'revokedAt' | 'expiresAt'>, now = Date.now()): boolean {
+  return record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt.getTime() <= now);
+}
+
+/** Minting, listing, revoking, rotating and checking API tokens (the `token` command and the API use it). */
 export class TokenService {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Returns the token in clear: the only time it exists outside the caller's hands. */
-  async create(input: CreateTokenInput): Promise<{ token: string; record: ApiToken }> {
+  async create(input: CreateTokenInput, names: TokenFieldNames = CLI_FIELD_NAMES): Promise<{ token: string; record: ApiToken }> {
     if (!(TOKEN_ROLES as readonly string[]).includes(input.role)) {
-      throw new TokenInputError(`--role must be one of ${TOKEN_ROLES.join(', ')}, got ${JSON.stringify(input.role)}`);
+      throw new TokenInputError(`${names.role} must be one of ${TOKEN_ROLES.join(', ')}, got ${JSON.stringify(input.role)}`, names.role);
     }
     let studioIds: number[] | null = null;
     if (input.studios !== 'all') {
-      if (input.studios.length === 0) throw new TokenInputError('--studios needs at least one studio id, or "all"');
+      if (input.studios.length === 0) throw new TokenInputError(`${names.studios} needs at least one studio id, or "all"`, names.studios);
       studioIds = [...new Set(input.studios)].sort((a, b) => a - b);
       const found = await this.dataSource.getRepository(Studio).count({ where: studioIds.map((id) => ({ id })) });
-      if (found !== studioIds.length) throw new TokenInputError(`--studios names a studio that does not exist (known: see npm run studio -- list)`);
+      if (found !== studioIds.length) throw new TokenInputError(`${names.studios} names a studio that does not exist (known: see npm run studio -- list)`, names.studios);
     }
-    const token = `${PREFIX}${randomBytes(32).toString('base64url')}`;
+    const expiresAt = input.expiresAt ?? null;
+    if (expiresAt !== null && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
+      throw new TokenInputError(`${names.expiresAt} must be in the future, got ${Number.isNaN(expiresAt.getTime()) ? 'an invalid date' : expiresAt.toISOString()}`, names.expiresAt);
+    }
+    const name = input.name?.trim() || `${input.role} token`;
+    if (name.length > MAX_NAME) throw new TokenInputError(`${names.name} may have at most ${MAX_NAME} characters, got ${name.length}`, names.name);
+    const note = input.note?.trim() || null;
+    if (note !== null && note.length > MAX_NOTE) throw new TokenInputError(`${names.note} may have at most ${MAX_NOTE} characters, got ${note.length}`, names.note);
+    const permissions = [...new Set(input.permissions ?? [])];
+    const unknown = permissions.find((p) => !(TOKEN_PERMISSIONS as readonly string[]).includes(p));
+    if (unknown !== undefined) throw new TokenInputError(`${names.permissions}: unknown permission ${JSON.stringify(unknown)} (known: ${TOKEN_PERMISSIONS.join(', ')})`, names.permissions);
+    const token = newSecret();
     const record = await this.dataSource.getRepository(ApiToken).save({
-      name: input.name?.trim() || `${input.role} token`,
+      name,
+      note,
       role: input.role as TokenRole,
       studioIds,
+      permissions: permissions as TokenPermission[],
       tokenHash: hash(token),
       createdAt: new Date(),
+      expiresAt,
+      rotatedAt: null,
       revokedAt: null,
     });
     return { token, record };
@@ -56,26 +126,52 @@ export class TokenService {
   async revoke(id: number): Promise<ApiToken> {
     const repository = this.dataSource.getRepository(ApiToken);
     const record = await repository.findOne({ where: { id } });
-    if (!record) throw new TokenInputError(`no token with id ${id}`);
+    if (!record) throw new TokenNotFoundError(id);
     record.revokedAt ??= new Date();
     return repository.save(record);
   }
 
-  /** Of the given token ids, those that exist and are not revoked (one query, however many). */
-  async validIds(ids: readonly number[]): Promise<Set<number>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.dataSource.getRepository(ApiToken).createQueryBuilder('token').select('token.id', 'id')
-      .where('token.id IN (:...ids)', { ids: [...ids] }).andWhere('token.revokedAt IS NULL').getRawMany<{ id: number | string }>();
-    return new Set(rows.map((row) => Number(row.id)));
+  /**
+   * A new secret for the token, everything else kept (id, role, studios, permissions, expiry). The
+   * old secret is refused from the next request on; sockets it opened are closed at the next recheck.
+   * A revoked or expired token cannot be rotated (create a new one).
+   */
+  async rotate(id: number): Promise<{ token: string; record: ApiToken }> {
+    const repository = this.dataSource.getRepository(ApiToken);
+    const record = await repository.findOne({ where: { id } });
+    if (!record) throw new TokenNotFoundError(id);
+    if (record.revokedAt !== null) throw new TokenInputError(`token ${id} is revoked: create a new one instead`, 'id');
+    if (tokenInactive(record)) throw new TokenInputError(`token ${id} expired at ${record.expiresAt!.toISOString()}: create a new one instead`, 'id');
+    const token = newSecret();
+    record.tokenHash = hash(token);
+    record.rotatedAt = new Date();
+    return { token, record: await repository.save(record) };
   }
 
-  /** The viewer a bearer token stands for, or undefined when it is unknown or revoked. */
+  /**
+   * Of the given token ids, those still usable (exist, not revoked, not expired), each with the
+   * digest of its current secret (another once rotated): one query, however many.
+   */
+  async validIds(ids: readonly number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource.getRepository(ApiToken).createQueryBuilder('token').select('token.id', 'id').addSelect('token.tokenHash', 'tokenHash')
+      .where('token.id IN (:...ids)', { ids: [...ids] }).andWhere('token.revokedAt IS NULL')
+      .andWhere('(token.expiresAt IS NULL OR token.expiresAt > :now)', { now: Date.now() })
+      .getRawMany<{ id: number | string; tokenHash: string }>();
+    return new Map(rows.map((row) => [Number(row.id), row.tokenHash]));
+  }
+
+  /**
+   * The viewer a bearer token stands for, or undefined when it is unknown or revoked.
+   * @throws TokenExpiredError for a known token past its expiry (refused too, with the reason).
+   */
   async authenticate(token: string, adminToken: string | undefined): Promise<Viewer | undefined> {
     if (adminToken !== undefined && sameSecret(token, adminToken)) return { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null };
     if (!token.startsWith(PREFIX)) return undefined;
     const record = await this.dataSource.getRepository(ApiToken).findOne({ where: { tokenHash: hash(token) } });
     if (!record || record.revokedAt !== null) return undefined;
-    return { role: record.role, tokenId: record.id, studioIds: record.studioIds, personalData: true, expiresAt: null };
+    if (tokenInactive(record)) throw new TokenExpiredError(record.expiresAt!);
+    return { role: record.role, tokenId: record.id, studioIds: record.studioIds, personalData: tokenHasPersonalData(record), expiresAt: record.expiresAt };
   }
 }
 

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { CommunicationPreference } from './communication-preference.entity.js';
 import { Customer } from './customer.entity.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
+import { PersonalData } from '../access/personal-data.js';
 
 registerFieldColumns('Customer', {
   address: ['addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry'],
@@ -22,6 +23,7 @@ export class PostalAddress {
 /** The customer fields hydration adds that are not plain columns. */
 @Resolver(() => Customer)
 export class CustomerHydratedFieldsResolver {
+  @PersonalData()
   @FieldResolver(() => PostalAddress, {
     nullable: true,
     description: 'Postal address. Personal data: null until hydrated from the upstream Open API, and again once the customer is gone.',
@@ -34,6 +36,7 @@ export class CustomerHydratedFieldsResolver {
     return Object.values(address).every((v) => v === null || v === undefined) ? null : address;
   }
 
+  @PersonalData()
   @FieldResolver(() => [CommunicationPreference], {
     nullable: true,
     description:

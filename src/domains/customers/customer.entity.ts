@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { PersonalData } from '../access/personal-data.js';
 
 /**
  * A member or prospect of a tenant. Created by CUSTOMER_CREATED or by the first customer-keyed
@@ -65,6 +66,7 @@ export class Customer extends TenantRecord {
   @Column({ type: 'boolean', nullable: true })
   accessRefused!: boolean | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: "The customer number the operator shows on cards and invoices. Personal data: null until hydrated, and again once the customer is gone." })
   @Column({ type: 'text', nullable: true })
   customerNumber!: string | null;
@@ -77,31 +79,38 @@ export class Customer extends TenantRecord {
   @TimeColumn({ nullable: true })
   registeredAt!: Date | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'First name. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   firstName!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'Last name. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   lastName!: string | null;
 
   /** ISO calendar date. */
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'Date of birth as an ISO calendar date (`1990-04-01`). Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   dateOfBirth!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   gender!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'E-mail address. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   email!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'Private (landline) phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   phonePrivate!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'Mobile phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   phoneMobile!: string | null;
@@ -122,6 +131,7 @@ export class Customer extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   addressCountry!: string | null;
 
+  @PersonalData()
   @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   preferredLanguage!: string | null;

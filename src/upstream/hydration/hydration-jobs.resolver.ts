@@ -2,6 +2,7 @@ import { Arg, Args, Ctx, Field, ID, InputType, Int, Mutation, Query, Resolver } 
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { whereIn } from '../../graphql/filters.js';
+import { requireAdmin } from '../../domains/access/admin-only.js';
 import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { HydrationJob, HydrationJobStateEnum, HydrationKindEnum, type HydrationJobState, type HydrationKind } from './hydration-job.entity.js';
 
@@ -21,10 +22,6 @@ export const HydrationJobConnection = ConnectionType(HydrationJob, 'HydrationJob
 
 /** The states listed when no filter says otherwise: everything that still needs attention. */
 const OPEN_STATES: HydrationJobState[] = ['queued', 'running', 'retrying', 'parked'];
-
-function requireAdmin(context: GraphQLContext, field: string): void {
-  if (context.viewer.role !== 'admin') throw clientError(ErrorCode.FORBIDDEN, `${field} is for admin tokens only`);
-}
 
 /**
  * Admin view of the hydration queue: what is waiting, running, failing or parked, and the two
