@@ -6,7 +6,7 @@ import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World, type WebhookDelivery } from '../tools/upstream-standin/world.js';
 import { databaseKinds } from './support/databases.js';
-import { fieldsDescribedWith, fieldsNamedLike, holdsValue, operationsReaching, targetValues, type Coordinate, type WalkedOperation } from './support/schema-walker.js';
+import { defaultFill, fieldsDescribedWith, fieldsNamedLike, holdsValue, operationsReaching, targetValues, type Coordinate, type WalkedOperation } from './support/schema-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { connect, disposeClients, subscribe, until, type TestClient } from './support/ws.js';
 
@@ -42,6 +42,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'ApiToken.name': "a token's name (admin only)",
   'EventType.name': 'an event type (CUSTOMER_CHECKIN)',
   'CreateApiTokenInput.name': "a token's name (admin only)",
+  'ClassReportRow.capacity': 'the places in a class (matched by "city")',
 };
 /** What a personal field tends to be called. */
 const SOUNDS_PERSONAL = /name|mail|phone|birth|gender|address|street|zip|city|country|language|customerNumber|iban/i;
@@ -238,7 +239,11 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
 
   it('when every root query field and relation reaching a personal field is asked, then the partner gets it null with PERSONAL_DATA_FORBIDDEN and the app gets the value', async () => {
     const { server, schema, personal } = universe;
-    const operations = operationsReaching(schema, 'query', { targets: personal, first: 2, lookupIds: [1, 2, 3], fits: universe.fits });
+    const operations = operationsReaching(schema, 'query', {
+      targets: personal, first: 2, lookupIds: [1, 2, 3], fits: universe.fits,
+      // Absent members "since" a time to come: every active member is absent, so the list holds people.
+      fill: (arg, field) => (field === 'MembersReport.absentMembers' && arg.name === 'since' ? '2100-01-01T00:00:00.000Z' : defaultFill(arg)),
+    });
     expect(operations.length).toBeGreaterThan(5);
     const seenByApp = new Set<Coordinate>();
     const relations = new Set<Coordinate>();
