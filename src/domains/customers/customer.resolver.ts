@@ -11,6 +11,7 @@ import { Visit } from '../visits/visit.entity.js';
 import { Customer } from './customer.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
+import { isPresent, presenceRule, presentSql } from './presence.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -62,7 +63,7 @@ registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefe
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
 // The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
 // their columns and prefetches in customer-activity.ts.
-registerFieldColumns('Customer', { checkedIn: PRESENCE, deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
+registerFieldColumns('Customer', { checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
@@ -83,13 +84,14 @@ export function customerLoader(context: GraphQLContext) {
 }
 
 /**
- * Checked in now at one of the viewer's studios: the operator-wide latest check-in was there, and no
- * check-out came after it — the rule `occupancy` counts by. A customer who went on to another studio
- * is no longer checked in here (without saying where or when they went).
+ * Checked in now at one of the viewer's studios: the operator-wide latest check-in was there and is
+ * present (presence.ts: no check-out after it, within the maximum stay, not deleted) — the rule
+ * `occupancy` counts by. A customer who went on to another studio is no longer checked in here
+ * (without saying where or when they went).
  */
 function checkedInHere(customer: Customer, context: GraphQLContext): boolean {
-  return customer.lastCheckinAt !== null && customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId) &&
-    (customer.lastCheckoutAt === null || customer.lastCheckinAt > customer.lastCheckoutAt);
+  return customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId) && customer.deletedAt === null &&
+    isPresent(customer.lastCheckinAt, customer.lastCheckoutAt, presenceRule(context.dataSource));
 }
 
 @Resolver(() => Customer)
@@ -132,7 +134,7 @@ export class CustomerResolver {
       // Checked in at a studio this token may see (see presenceVisible).
       const visible = context.scope.studioIds === null ? '' : context.scope.studioIds.length === 0 ? ' AND 1 = 0'
         : ` AND customer.lastCheckinStudioId IN (${context.scope.studioIds.map(Number).join(', ')})`;
-      const checkedIn = `customer.lastCheckinAt IS NOT NULL AND (customer.lastCheckoutAt IS NULL OR customer.lastCheckinAt > customer.lastCheckoutAt)${visible}`;
+      const checkedIn = `customer.deletedAt IS NULL AND ${presentSql((name) => `customer.${name}`, presenceRule(context.dataSource))}${visible}`;
       qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
     }
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
@@ -169,7 +171,9 @@ export class CustomerResolver {
     });
   }
 
-  @FieldResolver(() => Boolean, { description: 'True while the customer is checked in at one of the studios this token may see: their latest check-in was there and no check-out followed it.' })
+  @FieldResolver(() => Boolean, {
+    description: 'True while the customer is checked in at one of the studios this token may see: their latest check-in was there, no check-out (theirs or the studio\'s automatic one) followed it, it is younger than the maximum stay (OCCUPANCY_MAX_STAY), and the customer is not deleted — as `occupancy` counts.',
+  })
   checkedIn(@Root() customer: Customer, @Ctx() context: GraphQLContext): boolean {
     return checkedInHere(customer, context);
   }
