@@ -32,6 +32,12 @@ export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   /** The token is valid but may not see what was asked for. */
   FORBIDDEN = 'FORBIDDEN',
+  /**
+   * A personal field (names, contact details, address, birth date, ...) or a filter on one, asked
+   * for by a token that may not read personal data (a partner token without the `personalData`
+   * permission). Only that field is refused: it is null, and the rest of the answer still comes.
+   */
+  PERSONAL_DATA_FORBIDDEN = 'PERSONAL_DATA_FORBIDDEN',
   /** The query nests deeper than the depth limit; rejected before it runs. */
   QUERY_TOO_DEEP = 'QUERY_TOO_DEEP',
   /** The query's estimated cost exceeds the limit; rejected before it runs. */

@@ -16,6 +16,7 @@ const SEARCH_INDEXES = [
  *   (customer-search.ts), filled from the hydrated fields, with an index each that `LIKE 'prefix%'`
  *   uses: COLLATE NOCASE on SQLite (its LIKE optimisation requires it), text_pattern_ops on PostgreSQL
  *   (whatever the database's collation).
+ * - `class_slots_start`: class slots in the order of their start, for the upcoming classes.
  */
 export class ListsAndPresence1764000000010 implements MigrationInterface {
   name = 'ListsAndPresence1764000000010';
@@ -41,12 +42,15 @@ export class ListsAndPresence1764000000010 implements MigrationInterface {
         [...SEARCH_COLUMNS.map((c) => values[c]), row.id],
       );
     }
+    // Class slots in the order of their start (upcoming classes).
+    await queryRunner.query(`CREATE INDEX "class_slots_start" ON "class_slots" ("startAt")`);
     for (const [index, column] of SEARCH_INDEXES) {
       await queryRunner.query(`CREATE INDEX "${index}" ON "customers" ("${column}" ${postgres ? 'text_pattern_ops' : 'COLLATE NOCASE'})`);
     }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "class_slots_start"`);
     for (const [index] of SEARCH_INDEXES) await queryRunner.query(`DROP INDEX "${index}"`);
     for (const column of SEARCH_COLUMNS) await queryRunner.query(`ALTER TABLE "customers" DROP COLUMN "${column}"`);
     await queryRunner.query(`DROP INDEX "automatic_checkouts_customer"`);

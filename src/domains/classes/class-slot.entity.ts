@@ -27,6 +27,7 @@ registerEnumType(ClassSlotStatusEnum, {
 @Entity('class_slots')
 @Index('class_slots_key', ['tenantId', 'slotId'], { unique: true })
 @Index('class_slots_class', ['tenantId', 'classId'])
+@Index('class_slots_start', ['startAt'])
 export class ClassSlot extends TenantRecord {
   @Field(() => ID, { description: 'The upstream class slot id (unique within the operator): the `entityId` of the slot events.' })
   @IdColumn()

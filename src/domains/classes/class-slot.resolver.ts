@@ -15,8 +15,15 @@ export enum ClassSlotOrderField {
   FIRST_EVENT_AT = 'firstEventAt',
   LAST_EVENT_AT = 'lastEventAt',
   STATUS_AT = 'statusAt',
+  START_AT = 'startAt',
 }
-registerEnumType(ClassSlotOrderField, { name: 'ClassSlotOrderField', description: 'What to order class slots by.' });
+registerEnumType(ClassSlotOrderField, {
+  name: 'ClassSlotOrderField',
+  description: 'What to order class slots by.',
+  valuesConfig: {
+    START_AT: { description: 'When the slot starts (then id). Lists only slots with a start: `startAt` comes with hydration, and a slot not hydrated yet has none.' },
+  },
+});
 
 @InputType({ description: 'How to order class slots.' })
 export class ClassSlotOrder {
@@ -55,6 +62,12 @@ export class ClassSlotFilter {
     description: 'The slot starts within this range (e.g. today\'s classes). `startAt` comes with hydration from the Open API: a slot not hydrated yet matches no range.',
   })
   startAt?: TimeRangeInput | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only slots that start from now on (this server\'s clock), as `startAt: {from: <now>}` would; with `orderBy: {field: START_AT}` the upcoming classes, soonest first. false: only slots that started before now.',
+  })
+  upcoming?: boolean | null;
 }
 
 export const ClassSlotConnection = ConnectionType(ClassSlot, 'ClassSlot', 'class slot');
@@ -106,10 +119,13 @@ export class ClassSlotResolver {
     whereTimeRange(qb, 'slot.cancelledAt', filter?.cancelledAt, 'filter.cancelledAt');
     whereTimeRange(qb, 'slot.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
     whereTimeRange(qb, 'slot.startAt', filter?.startAt, 'filter.startAt');
+    if (filter?.upcoming != null) qb.andWhere(`slot.startAt ${filter.upcoming ? '>=' : '<'} :now`, { now: Date.now() });
     const field = orderBy?.field ?? ClassSlotOrderField.ID;
+    // The keyset needs a value on every row: a slot not hydrated yet has no place in the order of starts.
+    if (field === ClassSlotOrderField.START_AT) qb.andWhere('slot.startAt IS NOT NULL');
     return paginate(qb, page, {
       column: `slot.${field}`,
-      value: (s) => (field === ClassSlotOrderField.ID ? s.id : field === ClassSlotOrderField.SLOT_ID ? s.slotId : s[field].getTime()),
+      value: (s) => (field === ClassSlotOrderField.ID ? s.id : field === ClassSlotOrderField.SLOT_ID ? s.slotId : s[field]!.getTime()),
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'slot.id',
       id: (s) => s.id,

@@ -12,6 +12,7 @@ import { Customer } from './customer.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
 import { isPresent, presenceRule, presentSql } from './presence.js';
+import { LIKE_SQL, MAX_SEARCH_LENGTH, SEARCH_COLUMNS, likePrefix, personalDataForbidden, searchPrefix } from './customer-search.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -49,6 +50,23 @@ export class CustomerFilter {
 
   @Field(() => TimeRangeInput, { nullable: true, description: "Latest event within this range: the latest that this token's studios delivered (see `Customer.lastEventAt`)." })
   lastEventAt?: TimeRangeInput | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Customers whose name ("first last", or the last name alone), e-mail or customer number starts with this text, ignoring case and repeated spaces: `anna`, `anna sch`, `schmidt`, `anna.s@`, `c-10`. ' +
+      `At most ${MAX_SEARCH_LENGTH} characters. Reads the hydrated fields: a customer not hydrated yet (or erased) matches nothing. Needs the personalData permission (PERSONAL_DATA_FORBIDDEN otherwise); \`customerNumber\` does not.`,
+  })
+  search?: string | null;
+
+  @Field(() => String, { nullable: true, description: `Customers whose customer number starts with this text, ignoring case (\`C-10\` finds C-100 to C-109). At most ${MAX_SEARCH_LENGTH} characters.` })
+  customerNumber?: string | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Customers with one of these statuses in the operator\'s system (MEMBER, PROSPECT, FORMER_MEMBER, or whatever new value it sends; any case). From the Open API: a customer not hydrated yet has no status and matches none.',
+  })
+  status?: string[] | null;
 }
 
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
@@ -137,6 +155,16 @@ export class CustomerResolver {
       const checkedIn = `customer.deletedAt IS NULL AND ${presentSql((name) => `customer.${name}`, presenceRule(context.dataSource))}${visible}`;
       qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
     }
+    if (filter?.search != null) {
+      // Before any SQL: whether anything matches would say something about the person.
+      if (!context.viewer.personalData) throw personalDataForbidden('filter.search');
+      const pattern = likePrefix(searchPrefix(filter.search, 'filter.search'));
+      qb.andWhere(`(${SEARCH_COLUMNS.map((column) => LIKE_SQL(`customer.${column}`, 'searchPattern')).join(' OR ')})`, { searchPattern: pattern });
+    }
+    if (filter?.customerNumber != null) {
+      qb.andWhere(LIKE_SQL('customer.searchNumber', 'numberPattern'), { numberPattern: likePrefix(searchPrefix(filter.customerNumber, 'filter.customerNumber')) });
+    }
+    whereIn(qb, 'customer.status', filter?.status?.map((status) => status.trim().toUpperCase()));
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
     // Event times as the viewer's studios saw them (customer-activity.ts): the row's own for every studio.
     whereTimeRange(qb, context.scope.unrestricted ? 'customer.lastEventAt' : scopedEventTimeSql(context.scope, 'customer', 'lastEventAt'), filter?.lastEventAt, 'filter.lastEventAt');
