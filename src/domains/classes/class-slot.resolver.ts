@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { loadChildren } from '../../graphql/children.js';
+import { childWindow, loadChildren } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
 import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
@@ -72,6 +72,11 @@ export class ClassSlotFilter {
 
 export const ClassSlotConnection = ConnectionType(ClassSlot, 'ClassSlot', 'class slot');
 
+/** `ClassSlot.bookings`: in the order they were made. */
+const SLOT_BOOKINGS = {
+  entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId', order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
+} as const;
+
 
 
 /** Visible class slots by (tenantId, upstream slot id), batched per request. */
@@ -137,14 +142,18 @@ export class ClassSlotResolver {
       'Bookings of this slot (those this token may see), in the order they were made. ' +
       'A booking is linked to its slot once it is hydrated from the upstream Open API; empty until then.',
   })
-  bookings(@Root() slot: ClassSlot, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<ClassBooking[]> {
+  bookings(
+    @Root() slot: ClassSlot,
+    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
+    @Arg('after', () => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' }) after: string | null,
+    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Ctx() context: GraphQLContext,
+  ): Promise<ClassBooking[]> {
     const size = nestedSize(first, 'bookings');
+    const window = childWindow('bookings', SLOT_BOOKINGS.order, { after, range: { column: 'firstEventAt', argument: 'firstEventAt', value: firstEventAt } });
     return context.loaders
-      .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId',
-          order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
-        }, keys, size, context.scope), ([t, s]) => `${t}:${s}`)
+      .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}:${window.key}`, (keys) =>
+        loadChildren(context.dataSource, SLOT_BOOKINGS, keys, size, context.scope, null, window), ([t, s]) => `${t}:${s}`)
       .load([slot.tenantId, slot.slotId]);
   }
 

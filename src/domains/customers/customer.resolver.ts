@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, ChildList, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
+import { ChildCount, ChildList, childWindow, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { QUERY_COSTS } from '../../graphql/limits.js';
@@ -72,7 +72,9 @@ export class CustomerFilter {
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
 /** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
-const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId']);
+const VISITS_QUERY = { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] } as const;
+const VISITS = new ChildList('visitsOfCustomer', VISITS_QUERY, ['tenantId', 'customerId'], (args) =>
+  childWindow('visits', VISITS_QUERY.order, { after: args['after'] as string | null | undefined, range: { column: 'checkinAt', argument: 'checkinAt', value: args['checkinAt'] as TimeRangeInput | null | undefined } }));
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
 registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
 registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
@@ -241,9 +243,16 @@ export class CustomerResolver {
     return customer.deletedAt !== null;
   }
 
-  @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
-  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Visit[]> {
-    return VISITS.load(context, customer, nestedSize(first, 'visits'), info);
+  @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see; by id, the order they arrived in).' })
+  visits(
+    @Root() customer: Customer,
+    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
+    @Arg('after', () => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' }) after: string | null,
+    @Arg('checkinAt', () => TimeRangeInput, { nullable: true, description: 'Only visits checked in within this range (either end may be open).' }) checkinAt: TimeRangeInput | null,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Visit[]> {
+    return VISITS.load(context, customer, nestedSize(first, 'visits'), info, { after, checkinAt });
   }
 
   @FieldResolver(() => Int, { complexity: QUERY_COSTS.childCount, description: 'How many visits the customer has made (at studios this token may see), open ones included.' })
