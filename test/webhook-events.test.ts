@@ -679,7 +679,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         studio, 11_002,
         { type: 'EMPLOYEE_CREATED', timestamp: at(1) },
         { type: 'CUSTOMER_UPDATED', timestamp: at(2) },
-        { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at(3), content: { checkouts: [{ customerId: 11_002, checkoutTime: '2025-11-24T16:00:00Z' }] } },
+        { type: 'CUSTOMER_ACCESS_RESTRICTION_CREATED', timestamp: at(3), content: { restrictionId: 11_002 } },
       );
       expect(response).toMatchObject({ stored: 3, duplicates: 0 });
       expect(await rows(`SELECT "position", "known" FROM events WHERE "uuid" = $1 ORDER BY "position"`, [body.uuid])).toEqual([
