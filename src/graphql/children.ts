@@ -19,7 +19,8 @@ import { RowShape, SqlReader, type SqlParams } from '../db/sql-reader.js';
 import { registerFieldColumns, selectedColumns, type ColumnSource } from './field-columns.js';
 import type { GraphQLContext } from './context.js';
 import { ErrorCode, clientError } from './errors.js';
-import { MAX_PAGE_SIZE } from './pagination.js';
+import { ArgsType, Field, ID, Int } from 'type-graphql';
+import { DEFAULT_NESTED_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 import type { Scope } from './scope.js';
 
 /** A list of child records under parent records, e.g. the visits of customers. */
@@ -302,6 +303,27 @@ export class ChildList<T extends ObjectLiteral> {
       value: (raw) => ((typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>[]).map((item) => shape.map(item)),
     };
   }
+}
+
+/**
+ * A nested list whose calls take `after` (an id) and a range over its time column `rangeColumn`,
+ * given as the argument of that name (see {@link NestedPageArgs}): `Customer.visits(checkinAt)`.
+ */
+export function pagedChildList<T extends ObjectLiteral>(name: string, query: ChildrenQuery<T>, parentColumns: ParentColumns, field: string, rangeColumn: string): ChildList<T> {
+  return new ChildList(name, query, parentColumns, (args) => childWindow(field, query.order, {
+    after: args['after'] as string | null | undefined,
+    range: { column: rangeColumn, argument: rangeColumn, value: args[rangeColumn] as NonNullable<ChildWindowArgs['range']>['value'] },
+  }));
+}
+
+/** `first` and `after` of a nested list (`Customer.visits(first, after)`). */
+@ArgsType()
+export class NestedPageArgs {
+  @Field(() => Int, { defaultValue: DEFAULT_NESTED_SIZE, description: `How many items (at most ${MAX_PAGE_SIZE}).` })
+  first!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' })
+  after?: string | null;
 }
 
 /** How many children each parent has (e.g. `Customer.visitCount`), batched or inside the parent's statement. */

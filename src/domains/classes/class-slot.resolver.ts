@@ -1,8 +1,8 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { childWindow, loadChildren } from '../../graphql/children.js';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { NestedPageArgs, childWindow, loadChildren } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ClassBooking } from './class-booking.entity.js';
@@ -144,8 +144,7 @@ export class ClassSlotResolver {
   })
   bookings(
     @Root() slot: ClassSlot,
-    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
-    @Arg('after', () => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' }) after: string | null,
+    @Args() { first, after }: NestedPageArgs,
     @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBooking[]> {

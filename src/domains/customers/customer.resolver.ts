@@ -1,11 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, ChildList, childWindow, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
+import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { QUERY_COSTS } from '../../graphql/limits.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
 import { Customer } from './customer.entity.js';
@@ -72,9 +72,7 @@ export class CustomerFilter {
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
 /** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
-const VISITS_QUERY = { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] } as const;
-const VISITS = new ChildList('visitsOfCustomer', VISITS_QUERY, ['tenantId', 'customerId'], (args) =>
-  childWindow('visits', VISITS_QUERY.order, { after: args['after'] as string | null | undefined, range: { column: 'checkinAt', argument: 'checkinAt', value: args['checkinAt'] as TimeRangeInput | null | undefined } }));
+const VISITS = pagedChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId'], 'visits', 'checkinAt');
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
 registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
 registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
@@ -246,8 +244,7 @@ export class CustomerResolver {
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see; by id, the order they arrived in).' })
   visits(
     @Root() customer: Customer,
-    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
-    @Arg('after', () => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' }) after: string | null,
+    @Args() { first, after }: NestedPageArgs,
     @Arg('checkinAt', () => TimeRangeInput, { nullable: true, description: 'Only visits checked in within this range (either end may be open).' }) checkinAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
