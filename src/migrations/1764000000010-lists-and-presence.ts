@@ -16,7 +16,8 @@ const SEARCH_INDEXES = [
  *   (customer-search.ts), filled from the hydrated fields, with an index each that `LIKE 'prefix%'`
  *   uses: COLLATE NOCASE on SQLite (its LIKE optimisation requires it), text_pattern_ops on PostgreSQL
  *   (whatever the database's collation).
- * - `class_slots_start`: class slots in the order of their start, for the upcoming classes.
+ * - `class_slots_start`, `visits_checkin`: class slots in the order of their start (the upcoming
+ *   classes), visits in the order of their check-in (the `visits` connection across studios).
  */
 export class ListsAndPresence1764000000010 implements MigrationInterface {
   name = 'ListsAndPresence1764000000010';
@@ -42,14 +43,16 @@ export class ListsAndPresence1764000000010 implements MigrationInterface {
         [...SEARCH_COLUMNS.map((c) => values[c]), row.id],
       );
     }
-    // Class slots in the order of their start (upcoming classes).
+    // Class slots in the order of their start (upcoming classes); visits in the order of their check-in.
     await queryRunner.query(`CREATE INDEX "class_slots_start" ON "class_slots" ("startAt")`);
+    await queryRunner.query(`CREATE INDEX "visits_checkin" ON "visits" ("checkinAt")`);
     for (const [index, column] of SEARCH_INDEXES) {
       await queryRunner.query(`CREATE INDEX "${index}" ON "customers" ("${column}" ${postgres ? 'text_pattern_ops' : 'COLLATE NOCASE'})`);
     }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "visits_checkin"`);
     await queryRunner.query(`DROP INDEX "class_slots_start"`);
     for (const [index] of SEARCH_INDEXES) await queryRunner.query(`DROP INDEX "${index}"`);
     for (const column of SEARCH_COLUMNS) await queryRunner.query(`ALTER TABLE "customers" DROP COLUMN "${column}"`);
