@@ -9,6 +9,8 @@ import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-type
 export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   CUSTOMER_CHECKIN: 30,
   CUSTOMER_CHECKOUT: 28,
+  // A studio's own check-out of customers (the sister platform's type): not in the measured traffic.
+  AUTOMATIC_CUSTOMER_CHECKOUT: 0,
   CLASS_BOOKING_CREATED: 10,
   CUSTOMER_UPDATED: 8,
   CONTRACT_UPDATED: 4,
@@ -183,6 +185,13 @@ export class DeliveryGenerator {
         this.checkedIn.delete(customer);
         this.inside.delete(customer);
         return this.body(type, customer, Math.max(timestamp, checkinAt + 1));
+      }
+      case 'AUTOMATIC_CUSTOMER_CHECKOUT': {
+        const customer = this.inside.pick(this.random);
+        if (customer === undefined) return this.make('CUSTOMER_CHECKIN', timestamp);
+        this.checkedIn.delete(customer);
+        this.inside.delete(customer);
+        return this.body(type, 1, timestamp, { checkouts: [{ customerId: customer, checkoutTime: new Date(timestamp).toISOString() }] });
       }
       case 'CUSTOMER_CREATED':
         return this.body(type, this.createCustomer(), timestamp);

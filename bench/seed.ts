@@ -273,6 +273,8 @@ export class SeedStream {
       }
       case 'CUSTOMER_CHECKOUT':
         return undefined; // never drawn: check-outs come from the queue
+      case 'AUTOMATIC_CUSTOMER_CHECKOUT':
+        return undefined; // never drawn: its share of EVENT_MIX is 0
       case 'CUSTOMER_CREATED': {
         const customer = this.unseen.pop();
         if (customer === undefined) return this.submission('CUSTOMER_UPDATED', this.customer(), this.studio(), at);

@@ -60,6 +60,20 @@ export interface Config {
   readonly reconcile: ReconcileConfig;
   /** `GET /metrics` for Prometheus (src/metrics/). */
   readonly metrics: MetricsConfig;
+  /** Who counts as present in a studio (src/domains/customers/presence.ts). */
+  readonly presence: PresenceConfig;
+}
+
+export interface PresenceConfig {
+  /**
+   * `OCCUPANCY_MAX_STAY`: how long after a check-in that no check-out closed the customer still
+   * counts as present (`occupancy`, `occupancyChanged`, `Customer.checkedIn`, the dashboard): a
+   * duration (`90m`, `12h`, `1d`; from 1m to 366d), or `off` (null: an open check-in counts forever).
+   * The visit itself stays open; only presence ends. 12 hours covers any real training day (a long
+   * session, sauna, a double class) and clears a never-closed check-in before the next morning.
+   * @default 43200000 (12 hours)
+   */
+  readonly maxStayMs: number | null;
 }
 
 export interface MetricsConfig {
@@ -442,6 +456,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       enabled: bool('METRICS_ENABLED', true),
       token: parseMetricsToken(env.METRICS_TOKEN, problems),
     },
+    presence: loadPresenceConfig(env, problems),
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
     problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
@@ -480,16 +495,28 @@ export function loadOpenApiConfig(env: NodeJS.ProcessEnv = process.env, problems
 const DAY_MS = 86_400_000;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: DAY_MS } as const;
 
-/** `30m`, `6h`, `1d` -> ms; at least a minute, at most a year. */
-export function parseDuration<T extends number | undefined>(name: string, raw: string | undefined, fallback: T, problems: string[]): number | T {
+/** `OCCUPANCY_MAX_STAY` when unset: 12 hours (see {@link PresenceConfig.maxStayMs}). */
+export const DEFAULT_OCCUPANCY_MAX_STAY_MS = 12 * 3_600_000;
+
+/** `30m`, `6h`, `1d` -> ms; at least a minute, at most a year. `alternative`: what else the variable takes, for the message. */
+export function parseDuration<T extends number | undefined>(name: string, raw: string | undefined, fallback: T, problems: string[], alternative?: string): number | T {
   if (raw === undefined || raw === '') return fallback;
   const match = /^(\d{1,6})(m|h|d)$/.exec(raw.trim());
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
   if (!(ms >= 60_000 && ms <= 366 * DAY_MS)) {
-    problems.push(`${name} must be a duration such as 30m, 6h or 7d (from 1m to 366d), got ${JSON.stringify(raw)}`);
+    problems.push(`${name} must be a duration such as 30m, 6h or 7d (from 1m to 366d)${alternative ? ` ${alternative}` : ''}, got ${JSON.stringify(raw)}`);
     return fallback;
   }
   return ms;
+}
+
+/** The presence settings (also read on their own by the command-line tools). */
+export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env, problems?: string[]): PresenceConfig {
+  const own: string[] = [];
+  const raw = env.OCCUPANCY_MAX_STAY?.trim();
+  const maxStayMs = raw === 'off' ? null : parseDuration('OCCUPANCY_MAX_STAY', raw, DEFAULT_OCCUPANCY_MAX_STAY_MS, problems ?? own, 'or off');
+  if (own.length > 0) throw new ConfigError(own);
+  return { maxStayMs };
 }
 
 /** Only the database part, for tools (CLI, migrations) that need nothing else. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { usePresenceRule } from './domains/customers/presence.js';
 import { openDatabase, pingDataSource } from './db/database.js';
 import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
@@ -98,6 +99,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     ? new Metrics({ eventTypes: KNOWN_EVENT_TYPES, errorCodes: Object.values(ErrorCode), reconcileKinds: RECONCILE_KINDS })
     : undefined;
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
+  usePresenceRule(dataSource, config.presence);
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
   const lost = (pool: string) => (error: Error) =>

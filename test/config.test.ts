@@ -38,8 +38,16 @@ describe('loadConfig', () => {
       openApi: { requestsPerMinute: 900, timeoutMs: 10_000, maxAttempts: 5 },
       reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
       metrics: { enabled: true, token: undefined },
+      presence: { maxStayMs: 12 * 3_600_000 },
     });
     expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
+  });
+
+  it('when OCCUPANCY_MAX_STAY is a duration or off, then presence is cut after it, or never', () => {
+    expect(loadConfig({ OCCUPANCY_MAX_STAY: '90m' }).presence).toEqual({ maxStayMs: 90 * 60_000 });
+    expect(loadConfig({ OCCUPANCY_MAX_STAY: '1d' }).presence).toEqual({ maxStayMs: 86_400_000 });
+    expect(loadConfig({ OCCUPANCY_MAX_STAY: 'off' }).presence).toEqual({ maxStayMs: null });
+    expect(loadConfig({ OCCUPANCY_MAX_STAY: '' }).presence).toEqual({ maxStayMs: 12 * 3_600_000 });
   });
 
   it('when the open-file limit is below what HTTP_MAX_CONNECTIONS would default to, then the cap defaults to 80% of it', () => {
@@ -121,6 +129,9 @@ describe('loadConfig', () => {
     ['OPEN_API_REQUESTS_PER_MINUTE', { OPEN_API_REQUESTS_PER_MINUTE: '1001' }, /^OPEN_API_REQUESTS_PER_MINUTE must be an integer from 1 to 1000, got "1001"$/],
     ['RECONCILE_EVERY', { RECONCILE_EVERY: '6 hours' }, /^RECONCILE_EVERY must be a duration such as 30m, 6h or 7d \(from 1m to 366d\), got "6 hours"$/],
     ['RECONCILE_EVERY', { RECONCILE_EVERY: '0m' }, /^RECONCILE_EVERY must be a duration/],
+    ['OCCUPANCY_MAX_STAY', { OCCUPANCY_MAX_STAY: '12 hours' }, /^OCCUPANCY_MAX_STAY must be a duration such as 30m, 6h or 7d \(from 1m to 366d\) or off, got "12 hours"$/],
+    ['OCCUPANCY_MAX_STAY', { OCCUPANCY_MAX_STAY: '0h' }, /^OCCUPANCY_MAX_STAY must be a duration/],
+    ['OCCUPANCY_MAX_STAY', { OCCUPANCY_MAX_STAY: 'none' }, /^OCCUPANCY_MAX_STAY must be a duration .* or off, got "none"$/],
     ['REALTIME_BACKSTOP_MS', { REALTIME_BACKSTOP_MS: '10' }, /^REALTIME_BACKSTOP_MS must be an integer from 50 to 60000, got "10"$/],
     ['SUBSCRIPTION_MAX_QUEUE', { SUBSCRIPTION_MAX_QUEUE: '0' }, /^SUBSCRIPTION_MAX_QUEUE must be an integer from 1 to 1000000, got "0"$/],
     ['SUBSCRIPTION_MAX_BUFFERED_BYTES', { SUBSCRIPTION_MAX_BUFFERED_BYTES: '10' }, /^SUBSCRIPTION_MAX_BUFFERED_BYTES must be an integer from 1024/],

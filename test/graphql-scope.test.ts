@@ -90,6 +90,8 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(71), ev('FINANCE_DEBT_COLLECTION_RUN_CREATED', t(24))),
     planned(who, id(81), ev('TAX_ADVISOR_EXPORT_CREATED', t(25))),
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
+    // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
+    planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
   ];
 }
 

@@ -89,6 +89,25 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
     });
   }
 
+  it('when the lists migration runs over customers hydrated before it, then their search columns are filled as hydration writes them', async () => {
+    const dataSource = await openDb();
+    // Back to before it (and whatever came after it).
+    while ((await appliedMigrations(dataSource)).includes('ListsAndPresence1764000000010')) await dataSource.undoLastMigration({ transaction: 'each' });
+    const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+    await dataSource.query(
+      `INSERT INTO customers ("tenantId", "studioId", "firstEventAt", "lastEventAt", "customerId", "firstName", "lastName", "email", "customerNumber")
+       VALUES (1, 1, 0, 0, 7, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}), (1, 1, 0, 0, 8, NULL, NULL, NULL, NULL)`,
+      ['Jürgen', 'MÜLLER', 'J.Mueller@Example.com', 'C-0007'],
+    );
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await appliedMigrations(dataSource)).toEqual(ALL_MIGRATIONS);
+    expect(await dataSource.query(`SELECT "customerId", "searchName", "searchLastName", "searchEmail", "searchNumber" FROM customers ORDER BY "customerId"`)).toEqual([
+      { customerId: kind === 'postgres' ? '7' : 7, searchName: 'jürgen müller', searchLastName: 'müller', searchEmail: 'j.mueller@example.com', searchNumber: 'c-0007' },
+      { customerId: kind === 'postgres' ? '8' : 8, searchName: null, searchLastName: null, searchEmail: null, searchNumber: null },
+    ]);
+    expect(await schemaDrift(dataSource)).toEqual([]);
+  });
+
   if (kind === 'sqlite') {
     it('when every migration is reverted and run again, then every table goes and comes back as the entities say', async () => {
       const dataSource = await openDb();

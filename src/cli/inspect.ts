@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
+import { loadPresenceConfig } from '../config.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
+import { isPresent } from '../domains/customers/presence.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { Studio } from '../domains/studios/studio.entity.js';
@@ -34,7 +36,7 @@ async function customer(dataSource: DataSource, studioId: number, customerId: nu
     dataSource.getRepository(Visit).find({ where, order: { checkinAt: 'DESC' }, take: 20 }),
     dataSource.getRepository(Contract).find({ where }),
   ]);
-  const checkedIn = record.lastCheckinAt !== null && (record.lastCheckoutAt === null || record.lastCheckinAt > record.lastCheckoutAt);
+  const checkedIn = record.deletedAt === null && isPresent(record.lastCheckinAt, record.lastCheckoutAt, loadPresenceConfig());
   return { customer: { ...plain(record), checkedIn }, visits: visits.map(plain), contracts: contracts.map(plain) };
 }
 

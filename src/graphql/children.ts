@@ -18,7 +18,9 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { RowShape, SqlReader, type SqlParams } from '../db/sql-reader.js';
 import { registerFieldColumns, selectedColumns, type ColumnSource } from './field-columns.js';
 import type { GraphQLContext } from './context.js';
-import { MAX_PAGE_SIZE } from './pagination.js';
+import { ErrorCode, clientError } from './errors.js';
+import { ArgsType, Field, ID, Int } from 'type-graphql';
+import { DEFAULT_NESTED_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 import type { Scope } from './scope.js';
 
 /** A list of child records under parent records, e.g. the visits of customers. */
@@ -34,6 +36,58 @@ export interface ChildrenQuery<T> {
 
 /** One column of a child list's order and its direction. */
 export type ChildOrder = readonly [column: string, direction: 'ASC' | 'DESC'];
+
+/**
+ * A nested list's own conditions for one call — `after` (items past the one with that id, in the
+ * list's order) and a time range — as SQL over the child row `alias` of `table`, values inlined
+ * (checked integers only). `key` tells calls with different conditions apart (DataLoaders, prefetches).
+ */
+export interface ChildWindow {
+  readonly key: string;
+  /** `''`, or ` AND ...`. */
+  readonly sql: (alias: string, table: string) => string;
+}
+
+/** No conditions: the list from its start. */
+export const WHOLE_LIST: ChildWindow = { key: '', sql: () => '' };
+
+/** What a nested list's arguments may add: `after` an id, and a time range over one of its time columns. */
+export interface ChildWindowArgs {
+  readonly after?: string | null | undefined;
+  readonly range?: { readonly column: string; readonly argument: string; readonly value: { readonly from?: Date | null; readonly to?: Date | null } | null | undefined } | undefined;
+}
+
+/**
+ * The {@link ChildWindow} of a nested list call `field` ordered by `order`: `after` must be one of our
+ * ids (BAD_USER_INPUT otherwise); the list goes on past that record's place in the order (an id of a
+ * record not in the list: nothing). A range must have `from` before `to`; either end may be open.
+ */
+export function childWindow(field: string, order: readonly ChildOrder[], args: ChildWindowArgs): ChildWindow {
+  const parts: ((alias: string, table: string) => string)[] = [];
+  const keys: string[] = [];
+  if (args.after != null) {
+    if (!/^\d{1,10}$/.test(args.after) || Number(args.after) > 2_147_483_647) {
+      throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(after): expected the id of an item of this list, got ${JSON.stringify(args.after)}`);
+    }
+    const id = Number(args.after);
+    const direction = order[0]![1];
+    if (order.some(([, d]) => d !== direction)) throw new Error(`${field}: after needs an order in one direction`);
+    const columns = order.map(([column]) => column);
+    parts.push((alias, table) => ` AND (${columns.map((c) => `${alias}."${c}"`).join(', ')}) ${direction === 'DESC' ? '<' : '>'} (SELECT ${columns.map((c) => `a."${c}"`).join(', ')} FROM "${table}" a WHERE a."id" = ${inlineInt(id)})`);
+    keys.push(`after=${id}`);
+  }
+  const range = args.range;
+  if (range?.value) {
+    const from = range.value.from?.getTime();
+    const to = range.value.to?.getTime();
+    if (from !== undefined && to !== undefined && from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(${range.argument}): from must be before to`);
+    if (from !== undefined) parts.push((alias) => ` AND ${alias}."${range.column}" >= ${inlineInt(from)}`);
+    if (to !== undefined) parts.push((alias) => ` AND ${alias}."${range.column}" < ${inlineInt(to)}`);
+    if (from !== undefined || to !== undefined) keys.push(`${range.column}=${from ?? ''}..${to ?? ''}`);
+  }
+  if (parts.length === 0) return WHOLE_LIST;
+  return { key: keys.join(','), sql: (alias, table) => parts.map((part) => part(alias, table)).join('') };
+}
 
 /** `alias."c1" DESC, alias."c2" DESC`, the properties of `order` named by `name` (their database columns, or the property names a subquery selected them as). */
 function orderSql(order: readonly ChildOrder[], alias: string, name: (property: string) => string): string {
@@ -54,13 +108,14 @@ function parentsJoin(
   table: string,
   parents: readonly (readonly number[])[],
   scope: Scope,
+  window: ChildWindow = WHOLE_LIST,
 ): { with: string; from: string } {
   const names = query.parentColumns.map((_, i) => `"p${i}"`);
   const values = parents.map((key) => `(${key.map((v) => params.int(v)).join(', ')})`).join(', ');
   const on = query.parentColumns.map((c, i) => `r."${c}" = parents.${names[i]}`).join(' AND ');
   return {
     with: `WITH parents (${names.join(', ')}) AS (VALUES ${values})`,
-    from: `parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "${table}" r ON ${on}${scope.studioSql(params, `r."${query.studioColumn}"`)}`,
+    from: `parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "${table}" r ON ${on}${scope.studioSql(params, `r."${query.studioColumn}"`)}${window.sql('r', table)}`,
   };
 }
 
@@ -78,12 +133,13 @@ export async function loadChildren<T extends ObjectLiteral>(
   first: number,
   scope: Scope,
   properties: Iterable<string> | null = null,
+  window: ChildWindow = WHOLE_LIST,
 ): Promise<T[][]> {
   if (parents.length === 0 || first === 0) return parents.map(() => []);
   const reader = SqlReader.of(dataSource);
   const shape = reader.shape(query.entity).pick(properties === null ? null : [...properties, ...query.parentColumns]);
   const params = reader.params();
-  const join = parentsJoin(reader, params, query, shape.table, parents, scope);
+  const join = parentsJoin(reader, params, query, shape.table, parents, scope, window);
   const partition = query.parentColumns.map((c) => `r."${c}"`).join(', ');
   const rows = await reader.all<Record<string, unknown>>(
     `${join.with} SELECT * FROM (SELECT ${shape.select('r')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${orderSql(query.order, 'r', (p) => shape.column(p))}) AS "rn"
@@ -170,6 +226,8 @@ export class ChildList<T extends ObjectLiteral> {
     readonly query: ChildrenQuery<T>,
     /** The parent's columns (= properties) matching `query.parentColumns`. */
     readonly parentColumns: ParentColumns,
+    /** The field's own conditions from its arguments (`after`, a range); throws BAD_USER_INPUT on bad ones. */
+    readonly window: (args: Readonly<Record<string, unknown>>) => ChildWindow = () => WHOLE_LIST,
   ) {}
 
   /** Read shapes by the whole shape (one per DataSource) and the selected columns (cached per field node by field-columns.ts). */
@@ -193,31 +251,49 @@ export class ChildList<T extends ObjectLiteral> {
     return shape;
   }
 
-  private loader(context: GraphQLContext, first: number, shape: RowShape<T>): DataLoader<readonly number[], T[]> {
-    return context.loaders.get<readonly number[], T[]>(`${this.name}:${first}:${shape.key}`,
-      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope, shape.properties), (key) => key.join(':'));
+  /** The DataLoader (and prefetch) name of one call: list, size, conditions, columns. */
+  private loaderName(first: number, window: ChildWindow, shape: RowShape<T>): string {
+    return `${this.name}:${first}:${window.key}:${shape.key}`;
   }
 
-  /** The first `first` children of `parent` for the field being resolved (batched with the other parents of the request). */
-  load(context: GraphQLContext, parent: ObjectLiteral, first: number, info: GraphQLResolveInfo): Promise<T[]> {
+  private loader(context: GraphQLContext, first: number, window: ChildWindow, shape: RowShape<T>): DataLoader<readonly number[], T[]> {
+    return context.loaders.get<readonly number[], T[]>(this.loaderName(first, window, shape),
+      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope, shape.properties, window), (key) => key.join(':'));
+  }
+
+  /**
+   * The first `first` children of `parent` for the field being resolved (batched with the other
+   * parents of the request), within the conditions `args` give (see {@link window}).
+   */
+  load(context: GraphQLContext, parent: ObjectLiteral, first: number, info: GraphQLResolveInfo, args: Readonly<Record<string, unknown>> = {}): Promise<T[]> {
     const shape = this.shape(SqlReader.of(context.dataSource), info, getNamedType(info.returnType).name, info.fieldNodes);
-    return this.loader(context, first, shape).load(this.parentColumns.map((c) => Number(parent[c])));
+    return this.loader(context, first, this.window(args), shape).load(this.parentColumns.map((c) => Number(parent[c])));
+  }
+
+  /** The call's conditions, or undefined when its arguments are bad (the field resolver then reports them). */
+  windowOf(args: Readonly<Record<string, unknown>>): ChildWindow | undefined {
+    try {
+      return this.window(args);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Where a value read inside the parent's statement is kept for the field being resolved (see {@link Prefetch.loader}). */
   prefetchedKey(args: Record<string, unknown>, info: GraphQLResolveInfo, reader: SqlReader): string | undefined {
     const first = args['first'];
-    if (typeof first !== 'number') return undefined;
-    return `${this.name}:${first}:${this.shape(reader, info, getNamedType(info.returnType).name, info.fieldNodes).key}`;
+    const window = this.windowOf(args);
+    if (typeof first !== 'number' || !window) return undefined;
+    return this.loaderName(first, window, this.shape(reader, info, getNamedType(info.returnType).name, info.fieldNodes));
   }
 
   /** The list as a JSON array inside the parent's statement, for the merged field nodes `nodes` of the child type `childType`. */
-  prefetch(first: number, reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[]): Prefetch {
+  prefetch(first: number, reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[], window: ChildWindow = WHOLE_LIST): Prefetch {
     const shape = this.shape(reader, source, childType, nodes);
     return {
-      loader: `${this.name}:${first}:${shape.key}`,
+      loader: this.loaderName(first, window, shape),
       sql: (reader, parent, scope) => {
-        const rows = `SELECT ${shape.select('r')} FROM "${shape.table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)}
+        const rows = `SELECT ${shape.select('r')} FROM "${shape.table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)}${window.sql('r', shape.table)}
           ORDER BY ${orderSql(this.query.order, 'r', (p) => shape.column(p))} LIMIT ${inlineInt(first)}`;
         // The order inside the aggregate itself: an aggregate need not keep the order of a sorted subquery.
         const order = orderSql(this.query.order, 'c', (p) => p);
@@ -227,6 +303,27 @@ export class ChildList<T extends ObjectLiteral> {
       value: (raw) => ((typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>[]).map((item) => shape.map(item)),
     };
   }
+}
+
+/**
+ * A nested list whose calls take `after` (an id) and a range over its time column `rangeColumn`,
+ * given as the argument of that name (see {@link NestedPageArgs}): `Customer.visits(checkinAt)`.
+ */
+export function pagedChildList<T extends ObjectLiteral>(name: string, query: ChildrenQuery<T>, parentColumns: ParentColumns, field: string, rangeColumn: string): ChildList<T> {
+  return new ChildList(name, query, parentColumns, (args) => childWindow(field, query.order, {
+    after: args['after'] as string | null | undefined,
+    range: { column: rangeColumn, argument: rangeColumn, value: args[rangeColumn] as NonNullable<ChildWindowArgs['range']>['value'] },
+  }));
+}
+
+/** `first` and `after` of a nested list (`Customer.visits(first, after)`). */
+@ArgsType()
+export class NestedPageArgs {
+  @Field(() => Int, { defaultValue: DEFAULT_NESTED_SIZE, description: `How many items (at most ${MAX_PAGE_SIZE}).` })
+  first!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' })
+  after?: string | null;
 }
 
 /** How many children each parent has (e.g. `Customer.visitCount`), batched or inside the parent's statement. */
@@ -290,7 +387,8 @@ export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): Prefe
   return {
     build: (args, { reader, source, childType, nodes }) => {
       const first = args['first'];
-      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE ? list.prefetch(first, reader, source, childType, nodes) : undefined;
+      const window = list.windowOf(args);
+      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE && window ? list.prefetch(first, reader, source, childType, nodes, window) : undefined;
     },
     key: (args, info, reader) => list.prefetchedKey(args, info, reader),
   };

@@ -18,6 +18,11 @@ export const EVENT_TYPE_CATALOG: { readonly [T in KnownEventType]: EventTypeInfo
     description:
       'The customer became a member through a fitness aggregator (a partner platform that sells access to many gyms); content.aggregatorId is the customer\'s id at that aggregator.',
   },
+  AUTOMATIC_CUSTOMER_CHECKOUT: {
+    entity: 'studio',
+    description:
+      'The studio checked customers out itself (for example at closing time); entityId is the upstream studio id and content.checkouts lists each customer as {customerId, checkoutTime}, which closes that customer\'s open visit at that time.',
+  },
   APPOINTMENT_BOOKING_CANCELLED: {
     entity: 'appointment booking',
     description: 'A booked appointment (a one-to-one service such as a personal-training session) was cancelled; content is empty.',

@@ -7,6 +7,7 @@
 
 export const KNOWN_EVENT_TYPES = [
   'AGGREGATOR_MEMBER_CREATED',
+  'AUTOMATIC_CUSTOMER_CHECKOUT',
   'APPOINTMENT_BOOKING_CANCELLED',
   'APPOINTMENT_BOOKING_CREATED',
   'APPOINTMENT_BOOKING_UPDATED',
@@ -48,9 +49,19 @@ interface EventBase {
 
 type Plain<T extends KnownEventType> = EventBase & { readonly type: T };
 
+/** One customer the studio checked out itself (AUTOMATIC_CUSTOMER_CHECKOUT `content.checkouts[]`). */
+export interface AutomaticCheckout {
+  /** The upstream customer id. */
+  readonly customerId: number;
+  /** `checkoutTime`, epoch ms. */
+  readonly checkoutAt: number;
+}
+
 /** A known event with its typed content. `entityId`'s meaning depends on `type` (see upstream docs). */
 export type KnownEvent =
   | (Plain<'AGGREGATOR_MEMBER_CREATED'> & { readonly content: { readonly aggregatorId: string } })
+  /** `entityId` is the upstream **studio** id; the customers are in `content.checkouts`. */
+  | (Plain<'AUTOMATIC_CUSTOMER_CHECKOUT'> & { readonly content: { readonly checkouts: readonly AutomaticCheckout[] } })
   | Plain<'APPOINTMENT_BOOKING_CANCELLED' | 'APPOINTMENT_BOOKING_CREATED' | 'APPOINTMENT_BOOKING_UPDATED'>
   | (Plain<'CONTRACT_CREATED' | 'CONTRACT_UPDATED'> & { readonly content: { readonly contractId: number } })
   | Plain<'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT'>
@@ -60,8 +71,9 @@ export type KnownEvent =
   | Plain<'DEVICE_CREATED' | 'FINANCE_DEBT_COLLECTION_RUN_CREATED' | 'TAX_ADVISOR_EXPORT_CREATED'>;
 
 /** Content fields that a known type requires, checked at the webhook boundary. */
-export const REQUIRED_CONTENT: { readonly [T in KnownEventType]?: { readonly field: string; readonly kind: 'id' | 'string' } } = {
+export const REQUIRED_CONTENT: { readonly [T in KnownEventType]?: { readonly field: string; readonly kind: 'id' | 'string' | 'checkouts' } } = {
   AGGREGATOR_MEMBER_CREATED: { field: 'aggregatorId', kind: 'string' },
+  AUTOMATIC_CUSTOMER_CHECKOUT: { field: 'checkouts', kind: 'checkouts' },
   CONTRACT_CREATED: { field: 'contractId', kind: 'id' },
   CONTRACT_UPDATED: { field: 'contractId', kind: 'id' },
   CLASS_SLOT_CANCELLED: { field: 'classId', kind: 'id' },

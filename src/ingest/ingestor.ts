@@ -3,7 +3,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { WebhookMetrics } from '../metrics/metrics.js';
 import type { Delivery } from './delivery.js';
-import { deliveryDigest, parseId } from './delivery.js';
+import { deliveryDigest, parseId, readAutomaticCheckouts } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
 import { project } from './projection.js';
 
@@ -366,7 +366,8 @@ export function toKnownEvent(event: LoggedEvent): KnownEvent | undefined {
   if (!isKnownEventType(event.type)) return undefined;
   const required = REQUIRED_CONTENT[event.type];
   const raw = event.content?.[required?.field ?? ''];
-  const content = required ? { [required.field]: required.kind === 'id' ? parseId(raw) : String(raw) } : {};
+  const value = required?.kind === 'id' ? parseId(raw) : required?.kind === 'checkouts' ? readAutomaticCheckouts(raw) : String(raw);
+  const content = required ? { [required.field]: value } : {};
   // The webhook validator guarantees the required content field is present and well-formed.
   return { seq: event.seq, tenantId: event.tenantId, studioId: event.studioId, entityId: event.entityId,
     occurredAt: event.occurredAt, type: event.type, content } as KnownEvent;

@@ -47,6 +47,13 @@ export async function project(events: readonly KnownEvent[], tx: SqlTx): Promise
         customers.checkedOut(event);
         visits.apply(event);
         break;
+      case 'AUTOMATIC_CUSTOMER_CHECKOUT':
+        // entityId is the studio: each listed customer is checked out at their own time.
+        for (const checkout of event.content.checkouts) {
+          customers.checkedOut({ ...event, entityId: checkout.customerId, occurredAt: checkout.checkoutAt });
+        }
+        visits.applyAutomatic(event);
+        break;
       case 'CONTRACT_CREATED':
       case 'CONTRACT_UPDATED':
         customers.touch(event, event.entityId);

@@ -6,11 +6,12 @@ import { CustomerStudioPresence1764000000004 } from './1764000000004-customer-st
 import { DeliveryDigest1764000000005 } from './1764000000005-delivery-digest.js';
 import { StudioTimeZone1764000000006 } from './1764000000006-studio-time-zone.js';
 import { TokenManagement1764000000007 } from './1764000000007-token-management.js';
+import { ListsAndPresence1764000000010 } from './1764000000010-lists-and-presence.js';
 import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
 export const MIGRATIONS = [
   Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
   CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
-  TokenManagement1764000000007, ReportIndexes1764000000011,
+  TokenManagement1764000000007, ListsAndPresence1764000000010, ReportIndexes1764000000011,
 ];

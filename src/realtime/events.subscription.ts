@@ -1,7 +1,8 @@
 import { Arg, Args, Field, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
-import { checkedInByStudio } from '../domains/stats/stats-query.js';
+import { checkedInByStudio, nextStayExpiry } from '../domains/customers/presence.js';
+import type { LoggedEvent } from '../ingest/ingestor.js';
 import { sqlInt } from '../domains/stats/time-buckets.js';
 import { Studio } from '../domains/studios/studio.entity.js';
 import { studioLoader } from '../domains/studios/studio.resolver.js';
@@ -9,10 +10,11 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, clientError } from '../graphql/errors.js';
 import { parseIds } from '../graphql/filters.js';
 import { toEventRecord } from './event-log.js';
+import { withExpiries } from './expiries.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
 import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';
 
-@ObjectType({ description: 'A studio\'s occupancy right after a check-in or check-out changed it.' })
+@ObjectType({ description: 'A studio\'s occupancy right after a check-in, a check-out or the end of a stay changed it.' })
 export class OccupancyChange {
   @Field(() => ID, { description: 'The studio.' })
   studioId!: number;
@@ -25,12 +27,12 @@ export class OccupancyChange {
 
   @Field(() => EventRecord, {
     nullable: true,
-    description: 'The check-in or check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio.',
+    description: 'The check-in, check-out or automatic check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, and when a stay ran past the maximum stay.',
   })
   event!: EventRecord | null;
 }
 
-const PRESENCE_TYPES = ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT'];
+const PRESENCE_TYPES = ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT', 'AUTOMATIC_CUSTOMER_CHECKOUT'];
 
 @Resolver()
 export class EventsSubscriptionResolver {
@@ -58,8 +60,8 @@ export class EventsSubscriptionResolver {
 
   @Subscription(() => OccupancyChange, {
     description:
-      "The studio's occupancy each time a check-in or check-out of that studio commits — and when one at another studio of the operator moves a customer away from it. " +
-      'FORBIDDEN when this token may not see the studio.',
+      "The studio's occupancy each time a check-in, check-out or automatic check-out of that studio commits — when one at another studio of the operator moves a customer away from it — " +
+      'and when a stay at it runs past the maximum stay (OCCUPANCY_MAX_STAY; `event` is then null). FORBIDDEN when this token may not see the studio.',
     subscribe: async ({ args, context: ctx }) => {
       const context = ctx as GraphQLContext;
       const studioId = (args as { studioId: number }).studioId;
@@ -72,19 +74,27 @@ export class EventsSubscriptionResolver {
       /** Counted once per event for every subscriber of this instance. */
       const count = (seq: number) => shared.get(`occupancy:${studioId}:${seq}`, query);
       let last: number | undefined;
+      const change = async (checkedIn: number, event: LoggedEvent | null): Promise<OccupancyChange | undefined> => {
+        last = checkedIn;
+        const visible = await studioLoader(context).load(studioId);
+        if (!visible) return undefined;
+        return { studioId, studio: visible, checkedIn, event: event && context.scope.allows(event.studioId) ? toEventRecord(event) : null };
+      };
       // Every presence event of the operator: a check-in elsewhere can take a customer away from
       // this studio. The events themselves are shown only where the token may see their studio.
       const stream = eventSubscription(context, { scope: null, tenantIds: [studio.tenantId], types: PRESENCE_TYPES }, null, async (event) => {
         const checkedIn = await count(event.seq);
         if (event.studioId !== studioId && checkedIn === last) return undefined;
-        last = checkedIn;
-        const visible = await studioLoader(context).load(studioId);
-        if (!visible) return undefined;
-        return { studioId, studio: visible, checkedIn, event: context.scope.allows(event.studioId) ? toEventRecord(event) : null } satisfies OccupancyChange;
+        return change(checkedIn, event);
       });
       // Known before the first event, so that a change made elsewhere is noticed from the start.
       last = await query().catch(() => undefined);
-      return stream;
+      // A stay running out changes the count without an event: counted again when the oldest one does.
+      return withExpiries(stream, () => nextStayExpiry(context.dataSource, studioId), async () => {
+        context.loaders.clear();
+        const checkedIn = await query();
+        return checkedIn === last ? undefined : change(checkedIn, null);
+      });
     },
   })
   occupancyChanged(

@@ -16,6 +16,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { Scope } from '../graphql/scope.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../ingest/event-types.js';
 import type { LoggedEvent } from '../ingest/ingestor.js';
+import { MAX_AUTOMATIC_CHECKOUTS } from '../ingest/delivery.js';
 import { toEventRecord } from './event-log.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
@@ -38,6 +39,15 @@ export class VisitEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => Visit, after('The visit the event opened or closed')) visit!: Visit | null;
   @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: 'A studio checked customers out itself (AUTOMATIC_CUSTOMER_CHECKOUT), with the visits it closed.' })
+export class AutomaticCheckoutEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => [Visit], {
+    description: 'The visits this event closed, as they stand after it (those this token may see). A customer who was not checked in, or whose real check-out came first, has none.',
+  })
+  visits!: Visit[];
 }
 
 @ObjectType({ description: 'A change to a customer, with the customer.' })
@@ -148,6 +158,18 @@ const FAMILIES = {
     }),
     visible: ({ visit, customer }, scope, event) => ({ visit: ownedBy(visit, scope), customer: customerOf(customer, scope, event) }),
   }),
+  automaticCheckout: family({
+    payload: AutomaticCheckoutEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    // A visit closed by it carries the event's seq as its check-out.
+    load: async (event, dataSource) => ({
+      visits: await SqlReader.of(dataSource).entities(dataSource.getRepository(Visit).createQueryBuilder('visit')
+        .where('visit.tenantId = :tenantId AND visit.checkoutSeq = :seq', { tenantId: event.tenantId, seq: event.seq })
+        .orderBy('visit.id').limit(MAX_AUTOMATIC_CHECKOUTS)),
+    }),
+    visible: ({ visits }, scope) => ({ visits: visits.filter((visit) => scope.allows(visit.studioId)) }),
+  }),
   customer: family({
     payload: CustomerEventPayload,
     args: CustomerSubscriptionArgs,
@@ -239,6 +261,9 @@ interface EventSubscriptionSpec {
 export const EVENT_SUBSCRIPTIONS = {
   CUSTOMER_CHECKIN: { field: 'customerCheckedIn', family: 'visit', happened: 'A customer checked in', records: 'the visit it opened and the customer' },
   CUSTOMER_CHECKOUT: { field: 'customerCheckedOut', family: 'visit', happened: 'A customer checked out', records: 'the visit it closed (or a visit without check-in) and the customer' },
+  AUTOMATIC_CUSTOMER_CHECKOUT: {
+    field: 'customersCheckedOutAutomatically', family: 'automaticCheckout', happened: 'A studio checked customers out itself', records: 'the visits it closed',
+  },
   CUSTOMER_CREATED: { field: 'customerCreated', family: 'customer', happened: 'A customer was created', records: 'the customer' },
   CUSTOMER_UPDATED: { field: 'customerUpdated', family: 'customer', happened: "A customer's data changed", records: 'the customer' },
   CUSTOMER_DELETED: { field: 'customerDeleted', family: 'customer', happened: 'A customer was deleted', records: 'the customer (now a tombstone)' },

@@ -283,10 +283,12 @@ export class Reconciler {
       }
     }
 
-    // Check-ins and check-outs since `since`, matched by customer, type and exact upstream time.
+    // Check-ins and check-outs since `since`, matched by customer, type and exact upstream time. A
+    // studio's automatic check-out of the customer is their check-out too (the Open API shows it so).
     const presence = await this.deps.read<{ type: string; occurredAt: number | string }>(
-      `SELECT "type", "occurredAt" FROM events WHERE "tenantId" = ? AND "entityId" = ? AND "occurredAt" >= ? AND "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')`,
-      [tenantId, customerId, ctx.since],
+      `SELECT "type", "occurredAt" FROM events WHERE "tenantId" = ? AND "entityId" = ? AND "occurredAt" >= ? AND "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')
+       UNION ALL SELECT 'CUSTOMER_CHECKOUT', "checkoutAt" FROM automatic_checkouts WHERE "tenantId" = ? AND "customerId" = ? AND "checkoutAt" >= ?`,
+      [tenantId, customerId, ctx.since, tenantId, customerId, ctx.since],
     );
     const logged = new Set(presence.map((p) => `${p.type}@${Number(p.occurredAt)}`));
     const range = { from: new Date(ctx.since), to: new Date(at) };

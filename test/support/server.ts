@@ -28,7 +28,9 @@ export interface TestServerOptions {
 /** Starts the real service in-process on port 0 against a fresh database of the given kind. */
 export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase(kind));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ...env });
+  // Fixtures post check-ins at fixed historic times: presence is not cut by a maximum stay unless a
+  // test asks for one (test/presence-max-stay.test.ts does).
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, OCCUPANCY_MAX_STAY: 'off', ...env });
   const app = await start(config, options.logger ?? createLogger('silent'));
   let studios = 0;
   return {

@@ -308,6 +308,35 @@ export class World {
   }
 
   /**
+   * The studio checks out everyone still checked in there (as at closing time); sends one
+   * AUTOMATIC_CUSTOMER_CHECKOUT whose entityId is the studio, listing each customer with `at`.
+   * Returns the check-ins it closed (none: nothing is sent).
+   */
+  automaticCheckout(studioId: number, at = this.tick()): WorldCheckin[] {
+    this.studio(studioId);
+    const open = this.checkins.filter((c) => c.studioId === studioId && c.checkOutAt === null && c.checkInAt < at);
+    if (open.length === 0) return [];
+    for (const checkin of open) checkin.checkOutAt = at;
+    const checkoutTime = new Date(at).toISOString();
+    this.send(studioId, studioId, at, 'AUTOMATIC_CUSTOMER_CHECKOUT', { checkouts: open.map((c) => ({ customerId: c.customerId, checkoutTime })) });
+    return open;
+  }
+
+  /** The studio schedules a new slot of one of its classes starting at `startAt`; sends CLASS_SLOT_UPDATED at `at`. */
+  scheduleSlot(classId: number, startAt: number, at = this.tick()): WorldSlot {
+    const cls = this.classes.get(classId);
+    if (!cls) throw new Error(`no class ${classId} in this world`);
+    const id = Math.max(...this.slots.keys()) + 1;
+    const slot: WorldSlot = {
+      id, classId, startAt, endAt: startAt + cls.duration * 60_000, maxParticipants: 16,
+      instructors: [{ firstName: 'Anna', lastName: 'Weber' }], location: { id: 99, name: `${cls.title} room` }, cancelled: false,
+    };
+    this.slots.set(id, slot);
+    this.send(cls.studioId, id, at, 'CLASS_SLOT_UPDATED', { classId });
+    return slot;
+  }
+
+  /**
    * The webhook stream with a seeded fraction of deliveries lost on the way (as the upstream loses
    * them: never retried). `dropFraction` 0 gives every delivery.
    */

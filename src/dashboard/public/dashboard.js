@@ -12,7 +12,7 @@ const CUSTOMER_TYPES = /^(CUSTOMER_|CONTRACT_|AGGREGATOR_)/;
 
 /** What an event type says, as the rest of a sentence whose subject is who it is about. */
 const PHRASES = {
-  CUSTOMER_CHECKIN: 'checked in', CUSTOMER_CHECKOUT: 'checked out', CUSTOMER_CREATED: 'became a customer',
+  CUSTOMER_CHECKIN: 'checked in', CUSTOMER_CHECKOUT: 'checked out', AUTOMATIC_CUSTOMER_CHECKOUT: 'checked customers out itself', CUSTOMER_CREATED: 'became a customer',
   CUSTOMER_UPDATED: 'had their data changed', CUSTOMER_DELETED: 'was deleted',
   CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 'changed communication preferences',
   CONTRACT_CREATED: 'signed a contract', CONTRACT_UPDATED: 'had a contract changed',
@@ -264,7 +264,7 @@ class StudioView {
     // Re-reads cost query budget (src/graphql/limits.ts): the hourly counts move locally, the rest
     // is re-read at most once per burst.
     if (event.type === 'CUSTOMER_CHECKIN') this.countVisit(Date.parse(event.occurredAt));
-    if (/^CUSTOMER_CHECK(IN|OUT)$/.test(event.type) && Date.now() < (this.resyncUntil ?? 0)) this.later('occupancy', 300);
+    if (/^(AUTOMATIC_)?CUSTOMER_CHECK(IN|OUT)$/.test(event.type) && Date.now() < (this.resyncUntil ?? 0)) this.later('occupancy', 300);
     if (/^CLASS_/.test(event.type)) this.later('classes', 2000);
     if (/^CONTRACT_/.test(event.type)) this.later('contracts', 2000);
   }
@@ -320,12 +320,15 @@ class StudioView {
       this.q('query ($studio: ID!) { occupancy(studioIds: [$studio]) { total } }'),
       this.checkEvents(day),
     ]);
-    // Today's curve, walked back from the count now: before a check-in one fewer, before a check-out one more.
+    // Today's curve, walked back from the count now: before a check-in one fewer, before a check-out one
+    // more, before a studio's automatic check-out one more per customer it lists (stays that ran past
+    // the maximum stay are not in the log: the curve keeps them until the next event).
     const points = [[Date.now() / 1000, now.occupancy.total]];
     let count = now.occupancy.total;
     for (const e of log.reverse()) {
       points.unshift([Date.parse(e.occurredAt) / 1000, count]);
-      count = Math.max(0, count + (e.type === 'CUSTOMER_CHECKIN' ? -1 : 1));
+      const out = e.type === 'AUTOMATIC_CUSTOMER_CHECKOUT' ? (e.content?.checkouts?.length ?? 0) : 1;
+      count = Math.max(0, count + (e.type === 'CUSTOMER_CHECKIN' ? -1 : out));
     }
     points.unshift([day.start / 1000, count]);
     this.curve = [points.map((p) => p[0]), points.map((p) => p[1])];
@@ -338,8 +341,8 @@ class StudioView {
     let after = null;
     for (let page = 0; page < 10; page++) {
       const data = await this.q(`query ($studio: ID!, $after: String, $from: DateTimeISO!, $to: DateTimeISO!) {
-        events(first: 100, after: $after, filter: { studioIds: [$studio], types: ["CUSTOMER_CHECKIN", "CUSTOMER_CHECKOUT"], occurredAt: { from: $from, to: $to } }) {
-          pageInfo { hasNextPage endCursor } nodes { type occurredAt } } }`,
+        events(first: 100, after: $after, filter: { studioIds: [$studio], types: ["CUSTOMER_CHECKIN", "CUSTOMER_CHECKOUT", "AUTOMATIC_CUSTOMER_CHECKOUT"], occurredAt: { from: $from, to: $to } }) {
+          pageInfo { hasNextPage endCursor } nodes { type occurredAt content } } }`,
       { after, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() });
       out.push(...data.events.nodes);
       if (!data.events.pageInfo.hasNextPage) break;
@@ -433,6 +436,7 @@ function subject(event) {
   if (CUSTOMER_TYPES.test(event.type)) return names.get(event.entityId) ?? `Customer ${event.entityId}`;
   if (/BOOKING/.test(event.type)) return `Booking ${event.entityId}:`;
   if (/^CLASS_SLOT/.test(event.type)) return `Class slot ${event.entityId}:`;
+  if (event.type === 'AUTOMATIC_CUSTOMER_CHECKOUT') return 'The studio';
   return `${event.entityId}:`;
 }
 

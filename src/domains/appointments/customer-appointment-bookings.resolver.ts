@@ -1,12 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
-import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
+import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
+import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../graphql/children.js';
+import { TimeRangeInput } from '../../graphql/filters.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
+import { nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 
-const APPOINTMENT_BOOKINGS = new ChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] }, ['tenantId', 'customerId']);
+const APPOINTMENT_BOOKINGS = pagedChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
+  ['tenantId', 'customerId'], 'appointmentBookings', 'firstEventAt');
 registerPrefetch('Customer', 'appointmentBookings', APPOINTMENT_BOOKINGS.parentColumns, listPrefetch(APPOINTMENT_BOOKINGS));
 
 /** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
@@ -19,10 +21,11 @@ export class CustomerAppointmentBookingsResolver {
   })
   appointmentBookings(
     @Root() customer: Customer,
-    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
+    @Args() { first, after }: NestedPageArgs,
+    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<AppointmentBooking[]> {
-    return APPOINTMENT_BOOKINGS.load(context, customer, nestedSize(first, 'appointmentBookings'), info);
+    return APPOINTMENT_BOOKINGS.load(context, customer, nestedSize(first, 'appointmentBookings'), info, { after, firstEventAt });
   }
 }

@@ -29,6 +29,8 @@ registerEnumType(ClassSlotStatusEnum, {
 @Index('class_slots_class', ['tenantId', 'classId'])
 // classReport and studioSummary: a studio's slots by start time.
 @Index('class_slots_studio_start', ['studioId', 'startAt'])
+// upcoming classes over every studio (classSlots ordered by START_AT).
+@Index('class_slots_start', ['startAt'])
 export class ClassSlot extends TenantRecord {
   @Field(() => ID, { description: 'The upstream class slot id (unique within the operator): the `entityId` of the slot events.' })
   @IdColumn()

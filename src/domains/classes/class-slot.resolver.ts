@@ -1,8 +1,8 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { loadChildren } from '../../graphql/children.js';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { NestedPageArgs, childWindow, loadChildren } from '../../graphql/children.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ClassBooking } from './class-booking.entity.js';
@@ -15,8 +15,15 @@ export enum ClassSlotOrderField {
   FIRST_EVENT_AT = 'firstEventAt',
   LAST_EVENT_AT = 'lastEventAt',
   STATUS_AT = 'statusAt',
+  START_AT = 'startAt',
 }
-registerEnumType(ClassSlotOrderField, { name: 'ClassSlotOrderField', description: 'What to order class slots by.' });
+registerEnumType(ClassSlotOrderField, {
+  name: 'ClassSlotOrderField',
+  description: 'What to order class slots by.',
+  valuesConfig: {
+    START_AT: { description: 'When the slot starts (then id). Lists only slots with a start: `startAt` comes with hydration, and a slot not hydrated yet has none.' },
+  },
+});
 
 @InputType({ description: 'How to order class slots.' })
 export class ClassSlotOrder {
@@ -55,9 +62,20 @@ export class ClassSlotFilter {
     description: 'The slot starts within this range (e.g. today\'s classes). `startAt` comes with hydration from the Open API: a slot not hydrated yet matches no range.',
   })
   startAt?: TimeRangeInput | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only slots that start from now on (this server\'s clock), as `startAt: {from: <now>}` would; with `orderBy: {field: START_AT}` the upcoming classes, soonest first. false: only slots that started before now.',
+  })
+  upcoming?: boolean | null;
 }
 
 export const ClassSlotConnection = ConnectionType(ClassSlot, 'ClassSlot', 'class slot');
+
+/** `ClassSlot.bookings`: in the order they were made. */
+const SLOT_BOOKINGS = {
+  entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId', order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
+} as const;
 
 
 
@@ -106,10 +124,13 @@ export class ClassSlotResolver {
     whereTimeRange(qb, 'slot.cancelledAt', filter?.cancelledAt, 'filter.cancelledAt');
     whereTimeRange(qb, 'slot.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
     whereTimeRange(qb, 'slot.startAt', filter?.startAt, 'filter.startAt');
+    if (filter?.upcoming != null) qb.andWhere(`slot.startAt ${filter.upcoming ? '>=' : '<'} :now`, { now: Date.now() });
     const field = orderBy?.field ?? ClassSlotOrderField.ID;
+    // The keyset needs a value on every row: a slot not hydrated yet has no place in the order of starts.
+    if (field === ClassSlotOrderField.START_AT) qb.andWhere('slot.startAt IS NOT NULL');
     return paginate(qb, page, {
       column: `slot.${field}`,
-      value: (s) => (field === ClassSlotOrderField.ID ? s.id : field === ClassSlotOrderField.SLOT_ID ? s.slotId : s[field].getTime()),
+      value: (s) => (field === ClassSlotOrderField.ID ? s.id : field === ClassSlotOrderField.SLOT_ID ? s.slotId : s[field]!.getTime()),
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'slot.id',
       id: (s) => s.id,
@@ -121,14 +142,17 @@ export class ClassSlotResolver {
       'Bookings of this slot (those this token may see), in the order they were made. ' +
       'A booking is linked to its slot once it is hydrated from the upstream Open API; empty until then.',
   })
-  bookings(@Root() slot: ClassSlot, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext): Promise<ClassBooking[]> {
+  bookings(
+    @Root() slot: ClassSlot,
+    @Args() { first, after }: NestedPageArgs,
+    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Ctx() context: GraphQLContext,
+  ): Promise<ClassBooking[]> {
     const size = nestedSize(first, 'bookings');
+    const window = childWindow('bookings', SLOT_BOOKINGS.order, { after, range: { column: 'firstEventAt', argument: 'firstEventAt', value: firstEventAt } });
     return context.loaders
-      .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}`, (keys) =>
-        loadChildren(context.dataSource, {
-          entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId',
-          order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
-        }, keys, size, context.scope), ([t, s]) => `${t}:${s}`)
+      .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}:${window.key}`, (keys) =>
+        loadChildren(context.dataSource, SLOT_BOOKINGS, keys, size, context.scope, null, window), ([t, s]) => `${t}:${s}`)
       .load([slot.tenantId, slot.slotId]);
   }
 

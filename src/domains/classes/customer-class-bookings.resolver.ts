@@ -1,12 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
-import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
+import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
+import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../graphql/children.js';
+import { TimeRangeInput } from '../../graphql/filters.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
+import { nestedSize } from '../../graphql/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { ClassBooking } from './class-booking.entity.js';
 
-const CLASS_BOOKINGS = new ChildList('classBookingsOfCustomer', { entity: ClassBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] }, ['tenantId', 'customerId']);
+const CLASS_BOOKINGS = pagedChildList('classBookingsOfCustomer', { entity: ClassBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
+  ['tenantId', 'customerId'], 'classBookings', 'firstEventAt');
 registerPrefetch('Customer', 'classBookings', CLASS_BOOKINGS.parentColumns, listPrefetch(CLASS_BOOKINGS));
 
 /** `Customer.classBookings`: kept with the classes domain; type-graphql merges it into the Customer type. */
@@ -17,7 +19,13 @@ export class CustomerClassBookingsResolver {
       "The customer's class bookings (those this token may see), the newest first. " +
       'A booking is linked to its customer once it is hydrated from the upstream Open API; empty until then.',
   })
-  classBookings(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<ClassBooking[]> {
-    return CLASS_BOOKINGS.load(context, customer, nestedSize(first, 'classBookings'), info);
+  classBookings(
+    @Root() customer: Customer,
+    @Args() { first, after }: NestedPageArgs,
+    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ClassBooking[]> {
+    return CLASS_BOOKINGS.load(context, customer, nestedSize(first, 'classBookings'), info, { after, firstEventAt });
   }
 }

@@ -45,6 +45,15 @@ export class ContractFilter {
 
   @Field(() => TimeRangeInput, { nullable: true, description: 'Latest event within this range.' })
   lastEventAt?: TimeRangeInput | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Contracts with one of these statuses (`contractStatus` from the Open API: ACTIVE, INACTIVE; any case). A contract not hydrated yet has none and matches none.',
+  })
+  contractStatus?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only contracts the Open API says are cancelled; false: only those it says are not (not hydrated yet: neither).' })
+  cancelled?: boolean | null;
 }
 
 export const ContractConnection = ConnectionType(Contract, 'Contract', 'contract');
@@ -77,6 +86,9 @@ export class ContractResolver {
     whereTimeRange(qb, 'contract.createdAt', filter?.createdAt, 'filter.createdAt');
     whereTimeRange(qb, 'contract.updatedAt', filter?.updatedAt, 'filter.updatedAt');
     whereTimeRange(qb, 'contract.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
+    whereIn(qb, 'contract.contractStatus', filter?.contractStatus?.map((status) => status.trim().toUpperCase()));
+    // A literal: both databases read TRUE / FALSE, and the SQLite driver binds no booleans.
+    if (filter?.cancelled != null) qb.andWhere(`contract.cancelled = ${filter.cancelled ? 'TRUE' : 'FALSE'}`);
     const field = orderBy?.field ?? ContractOrderField.ID;
     return paginate(qb, page, {
       column: `contract.${field}`,

@@ -13,6 +13,12 @@ import { PersonalData } from '../access/personal-data.js';
 @Entity('customers')
 @Index('customers_key', ['tenantId', 'customerId'], { unique: true })
 @Index('customers_presence', ['lastCheckinStudioId', 'lastCheckinAt'])
+// Prefix search (customer-search.ts). The migration builds them for LIKE 'prefix%': COLLATE NOCASE on
+// SQLite, text_pattern_ops on PostgreSQL (TypeORM cannot say either; its schema diff ignores both).
+@Index('customers_search_name', ['searchName'])
+@Index('customers_search_last_name', ['searchLastName'])
+@Index('customers_search_email', ['searchEmail'])
+@Index('customers_search_number', ['searchNumber'])
 export class Customer extends TenantRecord {
   @Field(() => ID, { description: 'The upstream customer id (unique within the operator).' })
   @IdColumn()
@@ -135,6 +141,22 @@ export class Customer extends TenantRecord {
   @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
   @Column({ type: 'text', nullable: true })
   preferredLanguage!: string | null;
+
+  /**
+   * Lower-cased copies for prefix search (customer-search.ts): "first last", the last name, the e-mail
+   * and the customer number. Written with the hydrated values, nulled with them; never exposed.
+   */
+  @Column({ type: 'text', nullable: true })
+  searchName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  searchLastName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  searchEmail!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  searchNumber!: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When the fields above were last read from the upstream Open API; null if never.' })
   @TimeColumn({ nullable: true })

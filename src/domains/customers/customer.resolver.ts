@@ -1,16 +1,18 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, ChildList, countPrefetch, listPrefetch, recordRead, registerPrefetch } from '../../graphql/children.js';
+import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { QUERY_COSTS } from '../../graphql/limits.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, DEFAULT_NESTED_SIZE, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
 import { Customer } from './customer.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
+import { isPresent, presenceRule, presentSql } from './presence.js';
+import { LIKE_SQL, MAX_SEARCH_LENGTH, SEARCH_COLUMNS, likePrefix, personalDataForbidden, searchPrefix } from './customer-search.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -48,12 +50,29 @@ export class CustomerFilter {
 
   @Field(() => TimeRangeInput, { nullable: true, description: "Latest event within this range: the latest that this token's studios delivered (see `Customer.lastEventAt`)." })
   lastEventAt?: TimeRangeInput | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Customers whose name ("first last", or the last name alone), e-mail or customer number starts with this text, ignoring case and repeated spaces: `anna`, `anna sch`, `schmidt`, `anna.s@`, `c-10`. ' +
+      `At most ${MAX_SEARCH_LENGTH} characters. Reads the hydrated fields: a customer not hydrated yet (or erased) matches nothing. Needs the personalData permission (PERSONAL_DATA_FORBIDDEN otherwise); \`customerNumber\` does not.`,
+  })
+  search?: string | null;
+
+  @Field(() => String, { nullable: true, description: `Customers whose customer number starts with this text, ignoring case (\`C-10\` finds C-100 to C-109). At most ${MAX_SEARCH_LENGTH} characters.` })
+  customerNumber?: string | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Customers with one of these statuses in the operator\'s system (MEMBER, PROSPECT, FORMER_MEMBER, or whatever new value it sends; any case). From the Open API: a customer not hydrated yet has no status and matches none.',
+  })
+  status?: string[] | null;
 }
 
 export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer');
 
 /** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
-const VISITS = new ChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId']);
+const VISITS = pagedChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId'], 'visits', 'checkinAt');
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
 registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
 registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
@@ -62,7 +81,7 @@ registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefe
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
 // The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
 // their columns and prefetches in customer-activity.ts.
-registerFieldColumns('Customer', { checkedIn: PRESENCE, deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
+registerFieldColumns('Customer', { checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
@@ -83,13 +102,14 @@ export function customerLoader(context: GraphQLContext) {
 }
 
 /**
- * Checked in now at one of the viewer's studios: the operator-wide latest check-in was there, and no
- * check-out came after it — the rule `occupancy` counts by. A customer who went on to another studio
- * is no longer checked in here (without saying where or when they went).
+ * Checked in now at one of the viewer's studios: the operator-wide latest check-in was there and is
+ * present (presence.ts: no check-out after it, within the maximum stay, not deleted) — the rule
+ * `occupancy` counts by. A customer who went on to another studio is no longer checked in here
+ * (without saying where or when they went).
  */
 function checkedInHere(customer: Customer, context: GraphQLContext): boolean {
-  return customer.lastCheckinAt !== null && customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId) &&
-    (customer.lastCheckoutAt === null || customer.lastCheckinAt > customer.lastCheckoutAt);
+  return customer.lastCheckinStudioId !== null && context.scope.allows(customer.lastCheckinStudioId) && customer.deletedAt === null &&
+    isPresent(customer.lastCheckinAt, customer.lastCheckoutAt, presenceRule(context.dataSource));
 }
 
 @Resolver(() => Customer)
@@ -132,9 +152,19 @@ export class CustomerResolver {
       // Checked in at a studio this token may see (see presenceVisible).
       const visible = context.scope.studioIds === null ? '' : context.scope.studioIds.length === 0 ? ' AND 1 = 0'
         : ` AND customer.lastCheckinStudioId IN (${context.scope.studioIds.map(Number).join(', ')})`;
-      const checkedIn = `customer.lastCheckinAt IS NOT NULL AND (customer.lastCheckoutAt IS NULL OR customer.lastCheckinAt > customer.lastCheckoutAt)${visible}`;
+      const checkedIn = `customer.deletedAt IS NULL AND ${presentSql((name) => `customer.${name}`, presenceRule(context.dataSource))}${visible}`;
       qb.andWhere(filter.checkedIn ? `(${checkedIn})` : `NOT (${checkedIn})`);
     }
+    if (filter?.search != null) {
+      // Before any SQL: whether anything matches would say something about the person.
+      if (!context.viewer.personalData) throw personalDataForbidden('filter.search');
+      const pattern = likePrefix(searchPrefix(filter.search, 'filter.search'));
+      qb.andWhere(`(${SEARCH_COLUMNS.map((column) => LIKE_SQL(`customer.${column}`, 'searchPattern')).join(' OR ')})`, { searchPattern: pattern });
+    }
+    if (filter?.customerNumber != null) {
+      qb.andWhere(LIKE_SQL('customer.searchNumber', 'numberPattern'), { numberPattern: likePrefix(searchPrefix(filter.customerNumber, 'filter.customerNumber')) });
+    }
+    whereIn(qb, 'customer.status', filter?.status?.map((status) => status.trim().toUpperCase()));
     whereTimeRange(qb, 'customer.createdAt', filter?.createdAt, 'filter.createdAt');
     // Event times as the viewer's studios saw them (customer-activity.ts): the row's own for every studio.
     whereTimeRange(qb, context.scope.unrestricted ? 'customer.lastEventAt' : scopedEventTimeSql(context.scope, 'customer', 'lastEventAt'), filter?.lastEventAt, 'filter.lastEventAt');
@@ -169,7 +199,9 @@ export class CustomerResolver {
     });
   }
 
-  @FieldResolver(() => Boolean, { description: 'True while the customer is checked in at one of the studios this token may see: their latest check-in was there and no check-out followed it.' })
+  @FieldResolver(() => Boolean, {
+    description: 'True while the customer is checked in at one of the studios this token may see: their latest check-in was there, no check-out (theirs or the studio\'s automatic one) followed it, it is younger than the maximum stay (OCCUPANCY_MAX_STAY), and the customer is not deleted — as `occupancy` counts.',
+  })
   checkedIn(@Root() customer: Customer, @Ctx() context: GraphQLContext): boolean {
     return checkedInHere(customer, context);
   }
@@ -209,9 +241,15 @@ export class CustomerResolver {
     return customer.deletedAt !== null;
   }
 
-  @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see).' })
-  visits(@Root() customer: Customer, @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Visit[]> {
-    return VISITS.load(context, customer, nestedSize(first, 'visits'), info);
+  @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see; by id, the order they arrived in).' })
+  visits(
+    @Root() customer: Customer,
+    @Args() { first, after }: NestedPageArgs,
+    @Arg('checkinAt', () => TimeRangeInput, { nullable: true, description: 'Only visits checked in within this range (either end may be open).' }) checkinAt: TimeRangeInput | null,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Visit[]> {
+    return VISITS.load(context, customer, nestedSize(first, 'visits'), info, { after, checkinAt });
   }
 
   @FieldResolver(() => Int, { complexity: QUERY_COSTS.childCount, description: 'How many visits the customer has made (at studios this token may see), open ones included.' })

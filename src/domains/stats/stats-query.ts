@@ -54,32 +54,8 @@ export interface StatsGroup {
 
 export type StatsRow<A extends string> = { readonly group: StatsGroup } & { readonly [name in A]: number };
 
-/**
- * Customers checked in now, per studio matching `conditions` (on the alias `st`), zeros included:
- * not deleted, latest check-in at that studio and later than their latest check-out. The `occupancy`
- * query and the `occupancyChanged` subscription both count with it.
- */
-export async function checkedInByStudio(
-  dataSource: DataSource,
-  conditions: readonly string[],
-  /**
-   * `scan`: wait for a scan slot first (SqlReader.scan), as the `occupancy` query over every studio
-   * does; `all`: not queued, for the subscription's count of one studio after a check-in (an index
-   * lookup, which must not wait behind someone's statistics).
-   */
-  read: 'scan' | 'all' = 'all',
-): Promise<{ studioId: number; checkedIn: number }[]> {
-  const reader = SqlReader.of(dataSource);
-  const rows = await reader[read]<{ studioId: number | string; checkedIn: number | string }>(
-    `SELECT st."id" AS "studioId", COUNT(c."id") AS "checkedIn"
-       FROM "studios" st LEFT JOIN "customers" c
-         ON c."lastCheckinStudioId" = st."id" AND c."tenantId" = st."tenantId" AND c."deletedAt" IS NULL
-        AND c."lastCheckinAt" IS NOT NULL AND (c."lastCheckoutAt" IS NULL OR c."lastCheckinAt" > c."lastCheckoutAt")
-      ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
-      GROUP BY st."id" ORDER BY st."id"`,
-  );
-  return rows.map((row) => ({ studioId: Number(row.studioId), checkedIn: Number(row.checkedIn) }));
-}
+// Presence (who is in now) is one rule shared with customers' `checkedIn`: customers/presence.ts.
+export { checkedInByStudio } from '../customers/presence.js';
 
 /** `column` among `ids` (null: no condition; an empty list matches nothing). */
 export function studioIn(column: string, ids: readonly number[] | null | undefined): string[] {

@@ -12,6 +12,9 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
 @Entity('visits')
 @Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
 @Index('visits_studio_checkin', ['studioId', 'checkinAt'])
+// The `visits` connection in check-in order for a token of several studios (or all): without it,
+// every visit was sorted for a page (220 ms at 1M visits on SQLite); one studio uses the index above.
+@Index('visits_checkin', ['checkinAt'])
 export class Visit {
   /** The event-log `seq` of the check-in (or of the check-out, for a check-out without check-in): stable. */
   @Field(() => ID, { description: 'Our id for the visit (stable).' })

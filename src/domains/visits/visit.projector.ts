@@ -2,13 +2,17 @@ import type { Param, SqlTx } from '../../db/sql-writer.js';
 import type { KnownEvent } from '../../ingest/event-types.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
+type AutomaticCheckoutEvent = Extract<KnownEvent, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT' }>;
+
+/** What closes or opens a stay: the customer's own events, and a studio's automatic check-out of them. */
+type PresenceType = 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' | 'AUTOMATIC_CUSTOMER_CHECKOUT';
 
 interface PresenceRow {
   tenantId: number;
   entityId: number;
   seq: number;
   studioId: number;
-  type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT';
+  type: PresenceType;
   occurredAt: number;
 }
 
@@ -30,9 +34,23 @@ const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM event
 // CROSS JOIN fixes SQLite's join order (affected outside): with a few hundred customers its planner
 // otherwise walked the whole index once instead of seeking it per customer.
 const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION}`;
+/**
+ * The customer's automatic check-outs from their own anchor on (the latest one before `since`), read
+ * in the same statement: one index seek on automatic_checkouts_customer per customer, nothing when
+ * the studio never sent one. {@link mergeWindow} cuts the two anchors down to the later one.
+ */
+const AUTOMATIC_WINDOW = `SELECT x."tenantId", x."customerId" AS "entityId", x."seq", x."studioId", 'AUTOMATIC_CUSTOMER_CHECKOUT' AS "type", x."checkoutAt" AS "occurredAt"
+  FROM affected a CROSS JOIN automatic_checkouts x
+ WHERE x."tenantId" = a."tenantId" AND x."customerId" = a."entityId"
+   AND x."checkoutAt" >= COALESCE((SELECT MAX(q."checkoutAt") FROM automatic_checkouts q
+         WHERE q."tenantId" = a."tenantId" AND q."customerId" = a."entityId" AND q."checkoutAt" < a."since"), a."since")`;
 
 /** Customers per window query; keeps statements well under parameter limits. */
 const CHUNK = 300;
+
+/** The pairing order at one millisecond: check-ins first, then the customer's check-out, then a studio's. */
+const TYPE_ORDER: Readonly<Record<PresenceType, number>> = { CUSTOMER_CHECKIN: 0, CUSTOMER_CHECKOUT: 1, AUTOMATIC_CUSTOMER_CHECKOUT: 2 };
+const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occurredAt || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || a.seq - b.seq;
 
 /**
  * Visits are pairs of a check-in and the check-out that closed it.
@@ -46,20 +64,44 @@ const CHUNK = 300;
  *
  * A new event only changes the pairing of its neighbours, so each batch recomputes, per customer,
  * the window from the last event before the earliest new one (the anchor) to the end.
+ *
+ * AUTOMATIC_CUSTOMER_CHECKOUT (a studio checking customers out itself) is a check-out of each
+ * customer it lists, at that customer's `checkoutTime`, under the same rule — with one difference:
+ * it closes an open check-in or does nothing. It never stands alone as a visit without check-in
+ * (a studio closing for the night checks out whoever it believes is inside; a customer who had
+ * left already made no visit of it). Arriving before the check-in it closes, twice, or after a
+ * real check-out that came earlier upstream, it ends in the same visits as in-order delivery; a
+ * real check-out at the same millisecond wins (the twins rule).
  */
 export class VisitProjector {
   /** Earliest new presence time per customer key. */
   private readonly since = new Map<string, { tenantId: number; customerId: number; since: number }>();
+  /** Rows for automatic_checkouts, written before the windows are read. */
+  private readonly automatic: Param[][] = [];
 
   apply(event: PresenceEvent): void {
-    const key = `${event.tenantId}:${event.entityId}`;
+    this.touch(event.tenantId, event.entityId, event.occurredAt);
+  }
+
+  /** Each listed customer's check-out joins their window (the event's entityId is a studio). */
+  applyAutomatic(event: AutomaticCheckoutEvent): void {
+    event.content.checkouts.forEach((checkout, position) => {
+      this.automatic.push([event.seq, position, event.tenantId, event.studioId, checkout.customerId, checkout.checkoutAt]);
+      this.touch(event.tenantId, checkout.customerId, checkout.checkoutAt);
+    });
+  }
+
+  private touch(tenantId: number, customerId: number, at: number): void {
+    const key = `${tenantId}:${customerId}`;
     const current = this.since.get(key);
-    if (!current || event.occurredAt < current.since) {
-      this.since.set(key, { tenantId: event.tenantId, customerId: event.entityId, since: event.occurredAt });
-    }
+    if (!current || at < current.since) this.since.set(key, { tenantId, customerId, since: at });
   }
 
   async write(tx: SqlTx): Promise<void> {
+    if (this.automatic.length > 0) {
+      await tx.insertMany(`INSERT INTO automatic_checkouts ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`, this.automatic, '');
+      this.automatic.length = 0;
+    }
     const affected = [...this.since.values()];
     this.since.clear();
     for (let start = 0; start < affected.length; start += CHUNK) {
@@ -74,7 +116,8 @@ export class VisitProjector {
       `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
        SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
        ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
-       ORDER BY e."tenantId", e."entityId", e."occurredAt", CASE e."type" WHEN 'CUSTOMER_CHECKIN' THEN 0 ELSE 1 END, e."seq"`,
+       UNION ALL ${AUTOMATIC_WINDOW}
+       ORDER BY 1, 2`,
       params,
     );
 
@@ -83,13 +126,17 @@ export class VisitProjector {
     const pairedCheckouts: number[] = [];
     let window: PresenceRow[] = [];
     const flush = () => {
-      if (window.length > 0) pair(window, sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!, upserts, pairedCheckouts);
+      if (window.length > 0) {
+        const since = sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!;
+        pair(mergeWindow(window, since), since, upserts, pairedCheckouts);
+      }
       window = [];
     };
     for (const row of rows) {
       const last = window[window.length - 1];
-      if (last && (last.tenantId !== row.tenantId || last.entityId !== row.entityId)) flush();
-      window.push({ ...row, seq: Number(row.seq), occurredAt: Number(row.occurredAt), entityId: Number(row.entityId) });
+      const customer = Number(row.entityId);
+      if (last && (last.tenantId !== Number(row.tenantId) || last.entityId !== customer)) flush();
+      window.push({ ...row, tenantId: Number(row.tenantId), studioId: Number(row.studioId), seq: Number(row.seq), occurredAt: Number(row.occurredAt), entityId: customer });
     }
     flush();
 
@@ -107,15 +154,33 @@ export class VisitProjector {
 }
 
 /**
+ * One customer's window from both sources in pairing order, starting at the later of their two
+ * anchors (each source read from its own latest row before `since`; the earlier anchor's rows up to
+ * the later one are not the whole story, since the other source's rows before its anchor were not read).
+ */
+function mergeWindow(rows: PresenceRow[], since: number): PresenceRow[] {
+  rows.sort(byPairingOrder);
+  let start = -Infinity;
+  const firstOwn = rows.find((row) => row.type !== 'AUTOMATIC_CUSTOMER_CHECKOUT');
+  const firstAutomatic = rows.find((row) => row.type === 'AUTOMATIC_CUSTOMER_CHECKOUT');
+  for (const first of [firstOwn, firstAutomatic]) if (first && first.occurredAt < since) start = Math.max(start, first.occurredAt);
+  return start === -Infinity ? rows : rows.filter((row) => row.occurredAt >= start);
+}
+
+/** A check-in opens; either check-out closes. */
+const isCheckout = (row: PresenceRow) => row.type !== 'CUSTOMER_CHECKIN';
+
+/**
  * Two check-ins (or two check-outs) of one customer at the same upstream millisecond are one event
  * delivered twice under different uuids: a webhook re-sent after reconciliation had already
  * synthesised it, say. The first logged (lowest seq) stands; the others pair with nothing and make
- * no visit. Rows are ordered by time, type, seq, so such twins are neighbours.
+ * no visit. A customer's check-out and a studio's at the same millisecond are twins too (the customer's
+ * stands). Rows are ordered by time, type, seq, so such twins are neighbours.
  */
 function distinct(window: PresenceRow[]): PresenceRow[] {
   return window.filter((event, index) => {
     const previous = window[index - 1];
-    return !(previous && previous.type === event.type && previous.occurredAt === event.occurredAt);
+    return !(previous && isCheckout(previous) === isCheckout(event) && previous.occurredAt === event.occurredAt);
   });
 }
 
@@ -126,13 +191,14 @@ function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedChec
   window.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {
       const next = window[index + 1];
-      const out = next?.type === 'CUSTOMER_CHECKOUT' ? next : undefined;
+      const out = next && isCheckout(next) ? next : undefined;
       upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
         out?.occurredAt ?? null, out?.studioId ?? null, out?.seq ?? null, out?.occurredAt ?? event.occurredAt]);
       return;
     }
     // The anchor check-out's partner lies before the window and cannot have changed.
     if (index === 0 && anchored) return;
+    if (event.type === 'AUTOMATIC_CUSTOMER_CHECKOUT') return; // closes what is open, or nothing (see VisitProjector)
     if (window[index - 1]?.type === 'CUSTOMER_CHECKIN') {
       pairedCheckouts.push(event.seq);
     } else {

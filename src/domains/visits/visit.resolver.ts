@@ -1,5 +1,9 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
-import { Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, OrderDirection, paginate } from '../../graphql/pagination.js';
+import type { Scope } from '../../graphql/scope.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { Customer } from '../customers/customer.entity.js';
@@ -38,8 +42,93 @@ export function scopeVisitCheckouts(schema: GraphQLSchema): void {
   fields['lastEventAt']!.resolve = (visit: Visit, _args, context: GraphQLContext) => (checkoutVisible(visit, context) ? visit.lastEventAt : visit.checkinAt ?? visit.lastEventAt);
 }
 
+export enum VisitOrderField {
+  CHECKIN_AT = 'checkinAt',
+  ID = 'id',
+}
+registerEnumType(VisitOrderField, {
+  name: 'VisitOrderField',
+  description: 'What to order visits by.',
+  valuesConfig: {
+    CHECKIN_AT: { description: 'Check-in time (then id). Lists only visits with a check-in: a check-out that closed none has no check-in time.' },
+    ID: { description: 'Our id: the event-log sequence of the check-in (of the check-out, for a visit without check-in), i.e. the order they arrived in.' },
+  },
+});
+
+@InputType({ description: 'How to order visits.' })
+export class VisitOrder {
+  @Field(() => VisitOrderField, { defaultValue: VisitOrderField.CHECKIN_AT })
+  field!: VisitOrderField;
+
+  @Field(() => OrderDirection, { defaultValue: OrderDirection.ASC })
+  direction!: OrderDirection;
+}
+
+@InputType({ description: 'Which visits to list. Every condition given must hold.' })
+export class VisitFilter {
+  @Field(() => [ID], { nullable: true, description: 'Visits checked in at these studios (a visit without check-in: whose check-out these studios delivered).' })
+  studioIds?: number[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Visits of these upstream customer ids.' })
+  customerIds?: string[] | null;
+
+  @Field(() => TimeRangeInput, { nullable: true, description: 'Checked in within this range; either end may be left open (`{from: ...}`: since then). A visit without check-in matches no range.' })
+  checkinAt?: TimeRangeInput | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only open visits (no check-out, as this token sees it: one delivered by a studio it may not see does not count); false: only closed ones. ' +
+      'An open visit stays open past the maximum stay (OCCUPANCY_MAX_STAY), which ends presence, not the visit.',
+  })
+  open?: boolean | null;
+}
+
+export const VisitConnection = ConnectionType(Visit, 'Visit', 'visit');
+
+/** `visit.checkoutAt` as `scope` sees it (SQL): null when another studio, one it may not see, delivered it. */
+export function visibleCheckoutSql(scope: Scope, alias: string): string {
+  const ids = scope.studioIds;
+  if (ids === null) return `${alias}."checkoutAt"`;
+  if (ids.length === 0) return 'NULL';
+  return `CASE WHEN ${alias}."checkoutStudioId" IS NULL OR ${alias}."checkoutStudioId" IN (${ids.map((id) => String(Math.trunc(id))).join(', ')}) THEN ${alias}."checkoutAt" END`;
+}
+
+/** The `visits` filter on a query builder whose alias is `visit`. */
+function whereVisits<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, filter: VisitFilter | null, scope: Scope): void {
+  whereIn(qb, 'visit.studioId', filter?.studioIds);
+  whereIn(qb, 'visit.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
+  whereTimeRange(qb, 'visit.checkinAt', filter?.checkinAt, 'filter.checkinAt');
+  if (filter?.open != null) qb.andWhere(`${visibleCheckoutSql(scope, '"visit"')} IS ${filter.open ? '' : 'NOT '}NULL`);
+}
+
 @Resolver(() => Visit)
 export class VisitResolver {
+  @Query(() => VisitConnection, {
+    description:
+      'Visits at the studios this token may see (those of their check-in), filtered and ordered — by check-in time unless told otherwise — one page at a time. ' +
+      'Who is in a studio now is `occupancy` and `customers(filter: {checkedIn: true})`: they also apply the maximum stay.',
+  })
+  visits(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => VisitFilter, { nullable: true }) filter: VisitFilter | null,
+    @Arg('orderBy', () => VisitOrder, { nullable: true }) orderBy: VisitOrder | null,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Connection<Visit>> {
+    const qb = context.dataSource.getRepository(Visit).createQueryBuilder('visit');
+    context.scope.where(qb, 'visit.studioId');
+    whereVisits(qb, filter, context.scope);
+    const field = orderBy?.field ?? VisitOrderField.CHECKIN_AT;
+    // The keyset needs a value on every row: a visit without check-in has no place in this order.
+    if (field === VisitOrderField.CHECKIN_AT) qb.andWhere('visit.checkinAt IS NOT NULL');
+    return paginate(qb, page, {
+      column: `visit.${field}`,
+      value: (v) => (field === VisitOrderField.ID ? v.id : v.checkinAt!.getTime()),
+      direction: orderBy?.direction ?? OrderDirection.ASC,
+      idColumn: 'visit.id',
+      id: (v) => v.id,
+    });
+  }
+
   @FieldResolver(() => Customer, { nullable: true, description: 'The customer (null if this token may not see them).' })
   customer(@Root() visit: Visit, @Ctx() context: GraphQLContext): Promise<Customer | null> {
     return customerLoader(context).load([visit.tenantId, visit.customerId]);

@@ -47,6 +47,9 @@ export function hydrationTargets(logged: LoggedEvent): HydrationTarget[] {
     case 'CUSTOMER_CHECKIN':
     case 'CUSTOMER_CHECKOUT':
       return [target('customer', event.entityId, 'ensure')];
+    case 'AUTOMATIC_CUSTOMER_CHECKOUT':
+      // The check-outs are in the event; each customer is read once if we have never read them.
+      return event.content.checkouts.map((checkout) => target('customer', checkout.customerId, 'ensure'));
     case 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED':
       return [target('communication_preferences', event.entityId), target('customer', event.entityId, 'ensure')];
     case 'CONTRACT_CREATED':

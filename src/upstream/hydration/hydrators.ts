@@ -1,4 +1,5 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
+import { SEARCH_COLUMNS, searchColumns } from '../../domains/customers/customer-search.js';
 import { unreachable } from '../../ingest/event-types.js';
 import { OpenApiError, type OpenApi, type UpstreamCustomer } from '../open-api.js';
 import type { HydrationKind } from './hydration-job.entity.js';
@@ -73,6 +74,8 @@ function customerValues(c: UpstreamCustomer): Record<string, Param> {
     email: c.email, phonePrivate: c.phoneNumberPrivate, phoneMobile: c.phoneNumberMobile, addressStreet: c.address?.street ?? null,
     addressHouseNumber: c.address?.houseNumber ?? null, addressZipCode: c.address?.zipCode ?? null, addressCity: c.address?.city ?? null,
     addressCountry: c.address?.country ?? null, preferredLanguage: c.preferredLanguage, personalDataErasedAt: null,
+    // Kept with the fields they copy, for prefix search (customer-search.ts).
+    ...searchColumns(c),
   };
 }
 
@@ -92,7 +95,7 @@ export function eraseCustomer(tenantId: number, customerId: number): RecordWrite
     const erased = [...held, ...(preferences > 0 ? ['communicationPreferences'] : [])];
     if (erased.length === 0) return done([], 'personal data erased: the customer is deleted or can no longer be read');
     await tx.run(
-      `UPDATE customers SET ${CUSTOMER_PERSONAL_COLUMNS.map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`,
+      `UPDATE customers SET ${[...CUSTOMER_PERSONAL_COLUMNS, ...SEARCH_COLUMNS].map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`,
       [now, tenantId, customerId],
     );
     return done(change('customer', customerId, erased, true), 'personal data erased: the customer is deleted or can no longer be read');
@@ -144,7 +147,7 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
         if (row && row.deletedAt !== null) return eraseCustomer(tenantId, id)(tx, now);
         const changed = await updateRecord(tx, 'customers', { tenantId, customerId: id }, values, now);
         if (changed === null) return done([], noRecord('customer'));
-        return done(change('customer', id, changed.filter((c) => c !== 'personalDataErasedAt')));
+        return done(change('customer', id, changed.filter((c) => c !== 'personalDataErasedAt' && !(SEARCH_COLUMNS as readonly string[]).includes(c))));
       };
     }
     case 'communication_preferences': {
