@@ -105,6 +105,10 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const world = new World({ seed: 5, studios: 2, customersPerStudio: 3, days: 7 });
   // A deleted customer too (its personal data is erased: null for everyone).
   world.deleteCustomer([...world.customers.values()].at(-1)!.id);
+  // The studio checks out a customer still in (AUTOMATIC_CUSTOMER_CHECKOUT), so the subscription delivering those visits replays one.
+  const stayer = [...world.customers.values()][0]!;
+  world.visit(stayer.id, stayer.studioId);
+  world.automaticCheckout(stayer.studioId);
   const standin = await startStandin({ world });
   const server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: '0', ...FAST_HYDRATION });
   try {
@@ -260,7 +264,7 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
     // Each root field gave the app personal values (for one of the ids tried, for lookups).
     expect(operations.map((o) => o.rootField).filter((root) => !rootsWithValues.has(root))).toEqual([]);
     // Every personal field was asked and held a value for the app somewhere: the walk cannot pass by asking nothing.
-    expect([...personal].filter((c) => !seenByApp.has(c))).toEqual([]);
+    expect([...personal].filter((c) => !isInputObjectType(universe.schema.getType(c.split('.')[0]!)) && !seenByApp.has(c))).toEqual([]);
     // Nested relations are walked, not only root fields.
     expect([...relations]).toEqual(expect.arrayContaining(['Contract.customer', 'Visit.customer']));
   });
@@ -282,7 +286,7 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
     }
     // Every subscription replayed something (the seed has every event type they deliver), and every personal field held a value.
     expect(silent).toEqual([]);
-    expect([...personal].filter((c) => !seenByApp.has(c))).toEqual([]);
+    expect([...personal].filter((c) => !isInputObjectType(universe.schema.getType(c.split('.')[0]!)) && !seenByApp.has(c))).toEqual([]);
   }, 240_000);
 
   it('when a partner and an app subscribe live to the same operation, then each gets its own answer (groups never mix them)', async () => {

@@ -54,7 +54,8 @@ describe('examples/*.graphql', () => {
     ];
     for (const body of deliveries) expect((await server.post(studio.webhookKey, body)).status).toBe(200);
     expect((await server.post(other.webhookKey, delivery(4201, { type: 'CUSTOMER_CHECKIN', timestamp: at(2000) }))).status).toBe(200);
-    partnerToken = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'examples' })).token;
+    // A partner with the personalData permission, as the partners from before tokens had permissions (the customer search example needs it).
+    partnerToken = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'examples', permissions: ['personalData'] })).token;
   });
   afterAll(() => server?.stop());
 

@@ -72,9 +72,6 @@ export function likePrefix(prefix: string): string {
  * The refusal of a personal filter to a viewer without `personalData`: the same code and message as
  * every personal field's (PERSONAL_DATA_FORBIDDEN).
  */
-export function personalDataForbidden(what: string): Error {
-  return clientError(ErrorCode.PERSONAL_DATA_FORBIDDEN, `${what} is personal data: this token may not read it (partner tokens need the personalData permission)`);
-}
 
 /** `column LIKE :name ESCAPE '!'` for a query builder. */
 export const LIKE_SQL = (column: string, parameter: string) => `${column} LIKE :${parameter} ESCAPE '!'`;

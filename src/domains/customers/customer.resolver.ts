@@ -1,4 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
+import { PersonalData } from '../access/personal-data.js';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../graphql/children.js';
 import { registerFieldColumns } from '../../graphql/field-columns.js';
@@ -12,7 +13,7 @@ import { Customer } from './customer.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
 import { isPresent, presenceRule, presentSql } from './presence.js';
-import { LIKE_SQL, MAX_SEARCH_LENGTH, SEARCH_COLUMNS, likePrefix, personalDataForbidden, searchPrefix } from './customer-search.js';
+import { LIKE_SQL, MAX_SEARCH_LENGTH, SEARCH_COLUMNS, likePrefix, searchPrefix } from './customer-search.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -55,11 +56,13 @@ export class CustomerFilter {
     nullable: true,
     description:
       'Customers whose name ("first last", or the last name alone), e-mail or customer number starts with this text, ignoring case and repeated spaces: `anna`, `anna sch`, `schmidt`, `anna.s@`, `c-10`. ' +
-      `At most ${MAX_SEARCH_LENGTH} characters. Reads the hydrated fields: a customer not hydrated yet (or erased) matches nothing. Needs the personalData permission (PERSONAL_DATA_FORBIDDEN otherwise); \`customerNumber\` does not.`,
+      `At most ${MAX_SEARCH_LENGTH} characters. Reads the hydrated fields: a customer not hydrated yet (or erased) matches nothing. Needs the personalData permission (PERSONAL_DATA_FORBIDDEN otherwise).`,
   })
+  @PersonalData()
   search?: string | null;
 
-  @Field(() => String, { nullable: true, description: `Customers whose customer number starts with this text, ignoring case (\`C-10\` finds C-100 to C-109). At most ${MAX_SEARCH_LENGTH} characters.` })
+  @Field(() => String, { nullable: true, description: `Customers whose customer number starts with this text, ignoring case (\`C-10\` finds C-100 to C-109). At most ${MAX_SEARCH_LENGTH} characters. The customer number is personal data: needs the personalData permission (PERSONAL_DATA_FORBIDDEN otherwise).` })
+  @PersonalData()
   customerNumber?: string | null;
 
   @Field(() => [String], {
@@ -157,7 +160,6 @@ export class CustomerResolver {
     }
     if (filter?.search != null) {
       // Before any SQL: whether anything matches would say something about the person.
-      if (!context.viewer.personalData) throw personalDataForbidden('filter.search');
       const pattern = likePrefix(searchPrefix(filter.search, 'filter.search'));
       qb.andWhere(`(${SEARCH_COLUMNS.map((column) => LIKE_SQL(`customer.${column}`, 'searchPattern')).join(' OR ')})`, { searchPattern: pattern });
     }
