@@ -318,11 +318,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     return prepared;
   };
 
+  const groupLog = log.child({ component: 'fanout' });
   const planner = new SubscriptionPlanner({
     schema,
     hub,
     sharedFields: SHARED_FIELDS,
-    context: (viewer, plan) => createContext(log.child({ group: randomUUID() }), viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
+    // One logger for every group: a child logger per group would cost each distinct subscription more than its selector.
+    context: (viewer, plan) => createContext(groupLog, viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
     formatResult: (result, context) => formatResult(result, context.log),
     formatErrors: (errors, context) => errors.map((error) => format(error, context.log)),
   });
