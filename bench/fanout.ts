@@ -101,7 +101,7 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --scrape N             also time N scrapes of GET /metrics with the subscribers open (default 0)
   --members N            member apps instead: N members, each with its own token, subscribed to its
                          own check-ins and class booking; each webhook touches one member
-                         (--subscribers, --also, --cpu-prof and --scrape do not apply)
+                         (--subscribers, --also and --scrape do not apply)
   --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
                          nobody matching (default 100)
 
@@ -475,17 +475,21 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
     // The server closes first (ours: 1001 on SIGTERM), so TIME_WAIT stays off the client's ports.
     const code = await stopChild(child);
     if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
-    if (profileDir) {
-      for (const file of fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-        console.log(`\n  CPU profile of ${label}: ${path.join(profileDir, file)}\n`);
-        console.log(formatProfileSummary(summariseProfile(path.join(profileDir, file), 25)));
-      }
-    }
+    printProfiles(profileDir, label);
     return row;
   } finally {
     if (child) await stopChild(child);
     subscribers?.terminate();
     await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+  }
+}
+
+/** The top self-time functions of the CPU profiles `--cpu-prof` left in `dir`. */
+function printProfiles(dir: string | undefined, label: string): void {
+  if (!dir) return;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    console.log(`\n  CPU profile of ${label}: ${path.join(dir, file)}\n`);
+    console.log(formatProfileSummary(summariseProfile(path.join(dir, file), 25)));
   }
 }
 
@@ -525,7 +529,8 @@ interface MemberRow {
   readonly cpuIdle: number | undefined;
   readonly cpuNobody: number | undefined;
   readonly cpuStream: number;
-  /** Server CPU ms per second with the members connected and no webhooks (pings, token checks). */
+  /** Server CPU ms per second with no webhooks: empty, and with the members connected (pings, token checks). */
+  readonly upkeepEmpty: number;
   readonly upkeep: number;
   /** Heap after GC (ours) per subscription, over the empty server; RSS per subscription. */
   readonly heapKb: number | undefined;
@@ -688,13 +693,19 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
   const db = server === 'ours' ? await freshDatabase(options.db, options.pgAdminUrl, 'gymgraph_bench') : undefined;
   let child: ChildProcess | undefined;
   let members: MemberClients | undefined;
+  let profileDir: string | undefined;
   try {
     const key = db ? await registerStudio(db.url) : '';
     const tokens = db ? await createMemberTokens(db.url, n) : undefined;
     const port = await freePort();
     const statsPort = server === 'ours' ? await freePort() : 0;
+    const nodeArgs = ['--expose-gc'];
+    if (server === 'ours' && options.cpuProf) {
+      profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+    }
     child = server === 'ours'
-      ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
+      ? startChild(label, nodeArgs, FANOUT_SERVER_JS, {
         DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', STATS_PORT: String(statsPort),
         HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024),
       })
@@ -721,12 +732,20 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       return ((await cpuMs()) - before) / count;
     };
 
+    /** Server CPU ms per second over UPKEEP_SECONDS without webhooks. */
+    const upkeepNow = async () => {
+      const from = await cpuMs();
+      await sleep(UPKEEP_SECONDS * 1000);
+      return ((await cpuMs()) - from) / UPKEEP_SECONDS;
+    };
+
     // Warm the code paths, then the empty server's CPU per webhook and heap.
     for (let i = 0; i < 5; i++) await send(undefined, i % 2 === 1);
     await sleep(1_000);
     const cpuIdle = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
     const empty = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
     const rssEmpty = rss(child.pid);
+    const upkeepEmpty = await upkeepNow();
     if (cpuIdle !== undefined) console.log(`  no subscribers: ${fmtMs(cpuIdle)} ms of server CPU per webhook (${options.idleEvents} at ${options.rate}/s); heap after GC ${(empty!.heapUsed / 2 ** 20).toFixed(1)} MiB`);
 
     members = new MemberClients(port, tokens);
@@ -748,11 +767,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       (full ? ` (${fmtRate(full.subscriptions)} subscriptions in ${fmtRate(full.groups)} groups)` : ''));
 
     // Upkeep of the open sockets with no webhooks: keep-alive pings, token re-checks.
-    const upkeepFrom = await cpuMs();
-    await sleep(UPKEEP_SECONDS * 1000);
-    const upkeep = ((await cpuMs()) - upkeepFrom) / UPKEEP_SECONDS;
+    const upkeep = await upkeepNow();
     const cpuNobody = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
-    if (cpuNobody !== undefined) console.log(`  upkeep ${fmtMs(upkeep)} ms of CPU per second; webhooks matching nobody: ${fmtMs(cpuNobody)} ms of server CPU each`);
+    console.log(`  CPU without webhooks: ${fmtMs(upkeepEmpty)} ms per second empty, ${fmtMs(upkeep)} with the members connected`);
+    if (cpuNobody !== undefined) console.log(`  webhooks matching nobody: ${fmtMs(cpuNobody)} ms of server CPU each`);
 
     // Every member is due events of its own only, each member touched once per run.
     const stride = n % 7919 === 0 ? 1 : 7919;
@@ -792,7 +810,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const row: MemberRow = {
       server, members: n, subscriptions: 2 * n, events: options.events, incomplete: complete.filter((ok) => !ok).length, misrouted: members.misrouted,
       p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sentP50: percentile(sortedFromSend, 0.5), sentP99: percentile(sortedFromSend, 0.99),
-      cpuIdle, cpuNobody, cpuStream, upkeep, heapKb, rssKb,
+      cpuIdle, cpuNobody, cpuStream, upkeepEmpty, upkeep, heapKb, rssKb,
       examined: fanoutBefore && fanoutAfter ? (fanoutAfter.examined - fanoutBefore.examined) / options.events : undefined,
       executions: fanoutBefore && fanoutAfter ? (fanoutAfter.executions - fanoutBefore.executions) / options.events : undefined,
     };
@@ -804,6 +822,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
     const code = await stopChild(child);
     if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
+    printProfiles(profileDir, label);
     return row;
   } finally {
     if (child) await stopChild(child);
@@ -815,10 +834,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
 function memberTable(rows: readonly MemberRow[], options: Options): string {
   const ms = (x: number | undefined) => (x === undefined ? '-' : fmtMs(x));
   return [
-    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | upkeep CPU ms/s | heap KB per subscription | RSS KB per subscription |',
+    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
-      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeep)} | ` +
+      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
       `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} |`),
   ].join('\n');
 }
