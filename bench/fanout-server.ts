@@ -6,12 +6,17 @@
  *
  *   GET /stats        -> {"cpuMicros", "heapUsed", "rss", "subscriptions", "groups", "fanout"}
  *   GET /stats?gc=1   -> the same after two full garbage collections (needs node --expose-gc)
+ *   GET /profile/start, then GET /profile/stop?file=<path>
+ *                     -> a CPU profile of this process between the two, written to <path>
+ *                        (.cpuprofile): the measured stream alone, not the connecting
  *
  * `cpuMicros` is process.cpuUsage() user + system of this process, `fanout` the hub's counters
  * (groups examined and executions, src/realtime/fanout-hub.ts). Env: everything main.ts reads,
  * plus STATS_PORT. Stops on SIGTERM / SIGINT like main.ts.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { start } from '../src/main.js';
@@ -22,8 +27,22 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const app = await start(config, logger);
+  const session = new Session();
+  session.connect();
+  const inspect = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
   const stats = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/profile/start') {
+      inspect('Profiler.enable').then(() => inspect('Profiler.start')).then(() => res.writeHead(200).end('{}'), (error: unknown) => res.writeHead(500).end(String(error)));
+      return;
+    }
+    if (url.pathname === '/profile/stop') {
+      inspect('Profiler.stop').then((result) => {
+        fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
+        res.writeHead(200).end('{}');
+      }, (error: unknown) => res.writeHead(500).end(String(error)));
+      return;
+    }
     if (url.pathname !== '/stats') {
       res.writeHead(404).end();
       return;

@@ -98,6 +98,7 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --only ours|baseline   one server only (default both)
   --batch N              sockets opened at a time (default 500)
   --cpu-prof             run our server under node --cpu-prof and summarise the profile
+                         (--members: a profile of the measured stream alone)
   --scrape N             also time N scrapes of GET /metrics with the subscribers open (default 0)
   --members N            member apps instead: N members, each with its own token, subscribed to its
                          own check-ins and class booking; each webhook touches one member
@@ -699,13 +700,9 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const tokens = db ? await createMemberTokens(db.url, n) : undefined;
     const port = await freePort();
     const statsPort = server === 'ours' ? await freePort() : 0;
-    const nodeArgs = ['--expose-gc'];
-    if (server === 'ours' && options.cpuProf) {
-      profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
-      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-    }
+    if (server === 'ours' && options.cpuProf) profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
     child = server === 'ours'
-      ? startChild(label, nodeArgs, FANOUT_SERVER_JS, {
+      ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
         DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', STATS_PORT: String(statsPort),
         HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024),
       })
@@ -783,6 +780,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       if (!(await members.delivered(entityId, 30_000))) throw new Error(`${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`);
     }
 
+    // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
+    if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
     const cpuBefore = await cpuMs();
     const streamStart = performance.now();
@@ -797,6 +796,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const wall = (performance.now() - streamStart) / 1000;
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
     const fanoutAfter = full?.fanout && (await stats()).fanout;
+    if (profileDir) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
     const latencies: number[] = [];
     const fromSend: number[] = [];
     for (const [i, id] of ids.entries()) {
