@@ -217,6 +217,32 @@ async function timeScrapes(port: number, count: number): Promise<{ p50: number; 
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1]!, bytes, count };
 }
 
+/** Runs `open(0 .. n-1)`, `batch` at a time. */
+async function inBatches(n: number, batch: number, open: (i: number) => Promise<void>): Promise<void> {
+  for (let done = 0; done < n; done += batch) {
+    const opening: Promise<void>[] = [];
+    for (let i = done; i < Math.min(n, done + batch); i++) opening.push(open(i));
+    await Promise.all(opening);
+  }
+}
+
+/** Resolves true once `done()` holds (checked now and whenever a watcher is called), false after `timeoutMs`. */
+function watch(watchers: Set<() => void>, done: () => boolean, timeoutMs: number): Promise<boolean> {
+  if (done()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (done()) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      watchers.delete(check);
+      resolve(ok);
+    };
+    watchers.add(check);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The subscribers: raw `ws` sockets speaking graphql-transport-ws.
 
@@ -308,30 +334,13 @@ class Subscribers {
   }
 
   /** Opens `n` sockets, `batch` at a time. */
-  async connect(n: number, batch: number): Promise<void> {
-    for (let done = 0; done < n; done += batch) {
-      const opening: Promise<void>[] = [];
-      for (let i = done; i < Math.min(n, done + batch); i++) opening.push(this.open());
-      await Promise.all(opening);
-    }
+  connect(n: number, batch: number): Promise<void> {
+    return inBatches(n, batch, () => this.open());
   }
 
   /** Resolves true once every socket got the event, false after `timeoutMs`. */
   delivered(entityId: number, timeoutMs: number): Promise<boolean> {
-    if ((this.deliveries.get(entityId)?.received ?? 0) >= this.sockets.length) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if ((this.deliveries.get(entityId)?.received ?? 0) < this.sockets.length) return;
-        finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        this.watchers.delete(check);
-        resolve(ok);
-      };
-      this.watchers.add(check);
-    });
+    return watch(this.watchers, () => (this.deliveries.get(entityId)?.received ?? 0) >= this.sockets.length, timeoutMs);
   }
 
   get open_(): number {
@@ -645,29 +654,13 @@ class MemberClients {
     });
   }
 
-  async connect(n: number, batch: number): Promise<void> {
-    for (let done = 0; done < n; done += batch) {
-      const opening: Promise<void>[] = [];
-      for (let k = done; k < Math.min(n, done + batch); k++) opening.push(this.open(k));
-      await Promise.all(opening);
-    }
+  connect(n: number, batch: number): Promise<void> {
+    return inBatches(n, batch, (k) => this.open(k));
   }
 
   /** Resolves true once a socket got the event about `entityId`, false after `timeoutMs`. */
   delivered(entityId: number, timeoutMs: number): Promise<boolean> {
-    if (this.deliveries.has(entityId)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.deliveries.has(entityId)) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        this.watchers.delete(check);
-        resolve(ok);
-      };
-      this.watchers.add(check);
-    });
+    return watch(this.watchers, () => this.deliveries.has(entityId), timeoutMs);
   }
 
   terminate(): void {
@@ -847,10 +840,7 @@ function memberVerdicts(rows: readonly MemberRow[]): string[] {
   for (const ours of rows.filter((r) => r.server === 'ours')) {
     const bare = rows.find((r) => r.server === 'baseline' && r.members === ours.members);
     const parts: string[] = [];
-    if (bare) {
-      const aim = bare.p99 * AIM_P99_FACTOR;
-      parts.push(`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`);
-    }
+    if (bare) parts.push(p99Verdict(ours, bare));
     if (ours.cpuIdle !== undefined) {
       const aim = ours.cpuIdle * AIM_CPU_FACTOR;
       parts.push(`CPU ${fmtMs(ours.cpuStream)} ms per webhook vs ${fmtMs(ours.cpuIdle)} ms with nobody subscribed (aim <= ${AIM_CPU_FACTOR}x = ${fmtMs(aim)} ms: ${ours.cpuStream <= aim ? 'met' : 'NOT met'}); matching nobody ${fmtMs(ours.cpuNobody ?? NaN)} ms`);
@@ -862,6 +852,12 @@ function memberVerdicts(rows: readonly MemberRow[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Ours' p99 against bare ws's in the same run (the aim: within AIM_P99_FACTOR, every event delivered). */
+function p99Verdict(ours: { readonly p99: number; readonly incomplete: number }, bare: { readonly p99: number }): string {
+  const aim = bare.p99 * AIM_P99_FACTOR;
+  return `p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`;
+}
 
 function table(rows: readonly Row[], options: Options): string {
   return [
@@ -877,10 +873,7 @@ function verdicts(rows: readonly Row[]): string[] {
   for (const ours of rows.filter((r) => r.server === 'ours')) {
     const bare = rows.find((r) => r.server === 'baseline' && r.subscribers === ours.subscribers);
     const parts: string[] = [];
-    if (bare) {
-      const aim = bare.p99 * AIM_P99_FACTOR;
-      parts.push(`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`);
-    }
+    if (bare) parts.push(p99Verdict(ours, bare));
     parts.push(`${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`);
     if (bare) parts.push(`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`);
     out.push(`- ${fmtRate(ours.subscribers)} subscribers: ${parts.join('; ')}`);
