@@ -697,7 +697,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     child = server === 'ours'
       ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
         DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', STATS_PORT: String(statsPort),
-        HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024),
+        // Connecting thousands at once on a busy machine may take the client longer than the default 3 s.
+        HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024), WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
       })
       : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     await waitReady(child, port, label);

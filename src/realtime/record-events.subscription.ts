@@ -293,7 +293,9 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         });
       },
     })
-    payload(@Root() payload: object, @Args(() => spec.args) _args: RecordSubscriptionArgs): object {
+    // The arguments are read and checked once, by `subscribe`; this runs per event (per group), and
+    // they declare no class-validator constraints: validating them again would only cost CPU.
+    payload(@Root() payload: object, @Args(() => spec.args, { validate: false }) _args: RecordSubscriptionArgs): object {
       return payload;
     }
   }
