@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TokenService } from '../src/domains/access/token.service.js';
+import type { LoggedEvent } from '../src/ingest/ingestor.js';
+import { SelectorIndex } from '../src/realtime/selector-index.js';
 import { createTestDatabase, databaseKinds, redisUrl, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 import { closeRawSockets, connect, disposeClients, subscribe, until, type Subscription } from './support/ws.js';
@@ -235,4 +237,47 @@ describe.each(databaseKinds())('fan-out routed by an index of the subscriptions\
     await db?.drop();
   });
   scenarios(() => [one, two], () => setup);
+});
+
+describe('SelectorIndex: where a selector is filed, and which events find it', () => {
+  const event = (fields: Partial<LoggedEvent>): LoggedEvent => ({
+    seq: 1, uuid: '00000000-0000-4000-8000-000000000001', position: 0, studioId: 1, tenantId: 1, type: 'CUSTOMER_CHECKIN', known: true,
+    entityId: 1, content: null, occurredAt: 0, receivedAt: 0, ...fields,
+  });
+  const found = (index: SelectorIndex<string>, fields: Partial<LoggedEvent>) => {
+    const items: string[] = [];
+    index.candidates(event(fields), (item) => items.push(item));
+    return items.sort();
+  };
+
+  it('when selectors name entities, types, studios, tenants or nothing, then an event finds exactly the ones its fields are filed under, each once', () => {
+    const index = new SelectorIndex<string>();
+    index.add('customer 5', { scope: [1], types: ['CUSTOMER_CHECKIN'], entityIds: [5, 5, 6] });
+    index.add('check-ins', { scope: null, types: ['CUSTOMER_CHECKIN'] });
+    index.add('studio 2 of 1-2', { scope: [1, 2], studioIds: [2, 3] });
+    index.add('tenant 7', { scope: null, tenantIds: [7] });
+    index.add('everything', { scope: null });
+    expect(found(index, { entityId: 5, studioId: 2 })).toEqual(['check-ins', 'customer 5', 'everything', 'studio 2 of 1-2']);
+    expect(found(index, { entityId: 6, type: 'CUSTOMER_UPDATED', tenantId: 7 })).toEqual(['customer 5', 'everything', 'tenant 7']);
+    expect(found(index, { entityId: 9, type: 'DEVICE_CREATED', studioId: 3 })).toEqual(['everything']);
+    expect([index.size, index.unindexed]).toEqual([5, 1]);
+  });
+
+  it('when a selector can match no event (an empty list, or studios outside its scope), then no event finds it', () => {
+    const index = new SelectorIndex<string>();
+    index.add('no customers', { scope: null, entityIds: [] });
+    index.add('outside the scope', { scope: [1], studioIds: [2] });
+    index.add('no types', { scope: null, types: [], studioIds: [1] });
+    for (const fields of [{ entityId: 1 }, { studioId: 2 }, { studioId: 1, type: 'DEVICE_CREATED' }]) expect(found(index, fields)).toEqual([]);
+    expect(index.size).toBe(3);
+  });
+
+  it('when an item is deleted or filed again, then events find it only where it is filed now', () => {
+    const index = new SelectorIndex<string>();
+    index.add('member', { scope: null, entityIds: [1, 2] });
+    index.add('member', { scope: null, entityIds: [3] });
+    expect([found(index, { entityId: 1 }), found(index, { entityId: 3 })]).toEqual([[], ['member']]);
+    index.delete('member');
+    expect([found(index, { entityId: 3 }), index.size]).toEqual([[], 0]);
+  });
 });
