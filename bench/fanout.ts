@@ -30,7 +30,7 @@ import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind,
+  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind, type FreshDatabase,
   numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
@@ -246,6 +246,51 @@ function watch(watchers: Set<() => void>, done: () => boolean, timeoutMs: number
 // ---------------------------------------------------------------------------------------------
 // The subscribers: raw `ws` sockets speaking graphql-transport-ws.
 
+/** What a client socket does once acknowledged, and with the messages it gets. */
+interface ClientHandlers {
+  /** Called once `connection_ack` arrived (subscribe here). */
+  readonly acked: (socket: WebSocket) => void;
+  /** Called for each other message before the ack. */
+  readonly beforeAck?: () => void;
+  /** Called with every message after the ack. */
+  readonly receive: (data: Buffer) => void;
+}
+
+/**
+ * Opens a raw `ws` socket speaking graphql-transport-ws to our server (or the baseline), sends
+ * `connection_init` (with `token` as the bearer, if any), and resolves once `connection_ack`
+ * arrived and `acked` ran; rejects when it closes or 60 s pass before that. Close codes are counted
+ * in `closeCodes`.
+ */
+function openClient(port: number, token: string | undefined, closeCodes: Map<number, number>, what: string, handlers: ClientHandlers): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
+    let acked = false;
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`${what}: no connection_ack within 60 s`));
+    }, 60_000);
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    socket.on('message', (data: Buffer) => {
+      if (acked) return handlers.receive(data);
+      if (data.indexOf('"connection_ack"') < 0) return handlers.beforeAck?.();
+      acked = true;
+      clearTimeout(timer);
+      handlers.acked(socket);
+      resolve(socket);
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      if (!acked) reject(error);
+    });
+    socket.on('close', (code) => {
+      clearTimeout(timer);
+      closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
+      if (!acked) reject(new Error(`${what}: closed with ${code} before connection_ack`));
+    });
+  });
+}
+
 const ENTITY = Buffer.from('"entityId":');
 const NEXT = Buffer.from('"next"');
 
@@ -297,40 +342,13 @@ class Subscribers {
   }
 
   /** Opens one socket, sends connection_init, waits for connection_ack, subscribes. */
-  private open(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${this.port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
-      let acked = false;
-      const timer = setTimeout(() => {
-        socket.terminate();
-        reject(new Error('no connection_ack within 30 s'));
-      }, 30_000);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: this.token ? { authorization: `Bearer ${this.token}` } : {} })));
-      socket.on('message', (data: Buffer) => {
-        if (acked) {
-          this.receive(data);
-          return;
-        }
-        if (data.indexOf('"connection_ack"') < 0) {
-          this.unexpected += 1;
-          return;
-        }
-        acked = true;
-        clearTimeout(timer);
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
-        this.sockets.push(socket);
-        resolve();
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        if (!acked) reject(error);
-      });
-      socket.on('close', (code) => {
-        clearTimeout(timer);
-        this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-        if (!acked) reject(new Error(`closed with ${code} before connection_ack`));
-      });
+  private async open(): Promise<void> {
+    const socket = await openClient(this.port, this.token, this.closeCodes, 'subscriber', {
+      acked: (ws) => ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } })),
+      beforeAck: () => (this.unexpected += 1),
+      receive: (data) => this.receive(data),
     });
+    this.sockets.push(socket);
   }
 
   /** Opens `n` sockets, `batch` at a time. */
@@ -482,16 +500,28 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       (subscribers.closeCodes.size ? `; closed: ${[...subscribers.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}` : '') +
       (subscribers.unexpected ? `; ${subscribers.unexpected} unexpected messages` : ''));
 
-    // The server closes first (ours: 1001 on SIGTERM), so TIME_WAIT stays off the client's ports.
-    const code = await stopChild(child);
-    if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
-    printProfiles(profileDir, label);
+    await stopServer(child, label, profileDir);
     return row;
   } finally {
-    if (child) await stopChild(child);
-    subscribers?.terminate();
-    await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+    await release(child, subscribers, db);
   }
+}
+
+/**
+ * Stops a server before its clients (ours: 1001 on SIGTERM), so TIME_WAIT stays off the client's
+ * ports, then prints the profiles `--cpu-prof` left.
+ */
+async function stopServer(child: ChildProcess, label: string, profileDir: string | undefined): Promise<void> {
+  const code = await stopChild(child);
+  if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
+  printProfiles(profileDir, label);
+}
+
+/** What a run leaves, on success or failure: the server, the client sockets, the bench database. */
+async function release(child: ChildProcess | undefined, clients: { terminate(): void } | undefined, db: FreshDatabase | undefined): Promise<void> {
+  if (child) await stopChild(child);
+  clients?.terminate();
+  await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
 }
 
 /** The top self-time functions of the CPU profiles `--cpu-prof` left in `dir`. */
@@ -609,49 +639,30 @@ class MemberClients {
 
   constructor(private readonly port: number, private readonly tokens: readonly string[] | undefined) {}
 
-  private open(k: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${this.port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
-      let acked = false;
-      const timer = setTimeout(() => {
-        socket.terminate();
-        reject(new Error(`member ${k}: no connection_ack within 60 s`));
-      }, 60_000);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: this.tokens ? { authorization: `Bearer ${this.tokens[k]}` } : {} })));
-      socket.on('message', (data: Buffer) => {
-        if (!acked) {
-          if (data.indexOf('"connection_ack"') < 0) return;
-          acked = true;
-          clearTimeout(timer);
-          socket.send(JSON.stringify({ id: 'checkins', type: 'subscribe', payload: { query: MEMBER_CHECKINS, operationName: 'Checkins', variables: { c: [String(customerOf(k))] } } }));
-          socket.send(JSON.stringify({ id: 'bookings', type: 'subscribe', payload: { query: MEMBER_BOOKINGS, operationName: 'Bookings', variables: { b: [String(bookingOf(k))] } } }));
-          this.sockets.push(socket);
-          resolve();
-          return;
-        }
-        const at = performance.now();
-        const entityId = entityIdOf(data);
-        if (entityId === undefined) {
-          this.unexpected += 1;
-          this.firstUnexpected ??= data.toString('utf8').slice(0, 300);
-          return;
-        }
-        if (entityId !== customerOf(k) && entityId !== bookingOf(k)) this.misrouted += 1;
-        const delivery = this.deliveries.get(entityId);
-        if (delivery) delivery.count += 1;
-        else this.deliveries.set(entityId, { count: 1, at });
-        for (const watcher of this.watchers) watcher();
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        if (!acked) reject(error);
-      });
-      socket.on('close', (code) => {
-        clearTimeout(timer);
-        this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-        if (!acked) reject(new Error(`member ${k}: closed with ${code} before connection_ack`));
-      });
+  private async open(k: number): Promise<void> {
+    const socket = await openClient(this.port, this.tokens?.[k], this.closeCodes, `member ${k}`, {
+      acked: (ws) => {
+        ws.send(JSON.stringify({ id: 'checkins', type: 'subscribe', payload: { query: MEMBER_CHECKINS, operationName: 'Checkins', variables: { c: [String(customerOf(k))] } } }));
+        ws.send(JSON.stringify({ id: 'bookings', type: 'subscribe', payload: { query: MEMBER_BOOKINGS, operationName: 'Bookings', variables: { b: [String(bookingOf(k))] } } }));
+      },
+      receive: (data) => this.receive(k, data),
     });
+    this.sockets.push(socket);
+  }
+
+  private receive(k: number, data: Buffer): void {
+    const at = performance.now();
+    const entityId = entityIdOf(data);
+    if (entityId === undefined) {
+      this.unexpected += 1;
+      this.firstUnexpected ??= data.toString('utf8').slice(0, 300);
+      return;
+    }
+    if (entityId !== customerOf(k) && entityId !== bookingOf(k)) this.misrouted += 1;
+    const delivery = this.deliveries.get(entityId);
+    if (delivery) delivery.count += 1;
+    else this.deliveries.set(entityId, { count: 1, at });
+    for (const watcher of this.watchers) watcher();
   }
 
   connect(n: number, batch: number): Promise<void> {
@@ -814,14 +825,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       (row.examined === undefined ? '' : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`));
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
-    const code = await stopChild(child);
-    if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
-    printProfiles(profileDir, label);
+    await stopServer(child, label, profileDir);
     return row;
   } finally {
-    if (child) await stopChild(child);
-    members?.terminate();
-    await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+    await release(child, members, db);
   }
 }
 
@@ -837,27 +844,34 @@ function memberTable(rows: readonly MemberRow[], options: Options): string {
 }
 
 function memberVerdicts(rows: readonly MemberRow[]): string[] {
-  const out: string[] = [];
-  for (const ours of rows.filter((r) => r.server === 'ours')) {
-    const bare = rows.find((r) => r.server === 'baseline' && r.members === ours.members);
+  return verdictLines(rows, (r) => r.members, 'members', (ours) => {
     const parts: string[] = [];
-    if (bare) parts.push(p99Verdict(ours, bare));
     if (ours.cpuIdle !== undefined) {
       const aim = ours.cpuIdle * AIM_CPU_FACTOR;
       parts.push(`CPU ${fmtMs(ours.cpuStream)} ms per webhook vs ${fmtMs(ours.cpuIdle)} ms with nobody subscribed (aim <= ${AIM_CPU_FACTOR}x = ${fmtMs(aim)} ms: ${ours.cpuStream <= aim ? 'met' : 'NOT met'}); matching nobody ${fmtMs(ours.cpuNobody ?? NaN)} ms`);
     }
     if (ours.heapKb !== undefined) parts.push(`${ours.heapKb.toFixed(2)} KB of heap per subscription (aim <= ${AIM_MEMBER_KB}: ${ours.heapKb <= AIM_MEMBER_KB ? 'met' : 'NOT met'})`);
-    out.push(`- ${fmtRate(ours.members)} members: ${parts.join('; ')}`);
-  }
-  return out;
+    return parts;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** Ours' p99 against bare ws's in the same run (the aim: within AIM_P99_FACTOR, every event delivered). */
-function p99Verdict(ours: { readonly p99: number; readonly incomplete: number }, bare: { readonly p99: number }): string {
-  const aim = bare.p99 * AIM_P99_FACTOR;
-  return `p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`;
+/**
+ * One line per run of ours: its p99 against bare ws's of the same size in the same run (the aim:
+ * within AIM_P99_FACTOR, every event delivered), when bare ws ran, then `more`.
+ */
+function verdictLines<R extends { readonly server: ServerKind; readonly p99: number; readonly incomplete: number }>(
+  rows: readonly R[], size: (row: R) => number, unit: string, more: (ours: R, bare: R | undefined) => string[],
+): string[] {
+  return rows.filter((r) => r.server === 'ours').map((ours) => {
+    const bare = rows.find((r) => r.server === 'baseline' && size(r) === size(ours));
+    const aim = bare && bare.p99 * AIM_P99_FACTOR;
+    const p99 = bare && aim !== undefined
+      ? [`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`]
+      : [];
+    return `- ${fmtRate(size(ours))} ${unit}: ${[...p99, ...more(ours, bare)].join('; ')}`;
+  });
 }
 
 function table(rows: readonly Row[], options: Options): string {
@@ -870,16 +884,10 @@ function table(rows: readonly Row[], options: Options): string {
 }
 
 function verdicts(rows: readonly Row[]): string[] {
-  const out: string[] = [];
-  for (const ours of rows.filter((r) => r.server === 'ours')) {
-    const bare = rows.find((r) => r.server === 'baseline' && r.subscribers === ours.subscribers);
-    const parts: string[] = [];
-    if (bare) parts.push(p99Verdict(ours, bare));
-    parts.push(`${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`);
-    if (bare) parts.push(`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`);
-    out.push(`- ${fmtRate(ours.subscribers)} subscribers: ${parts.join('; ')}`);
-  }
-  return out;
+  return verdictLines(rows, (r) => r.subscribers, 'subscribers', (ours, bare) => [
+    `${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`,
+    ...(bare ? [`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`] : []),
+  ]);
 }
 
 async function main(): Promise<void> {
