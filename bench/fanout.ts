@@ -9,12 +9,17 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--db ...] [--only ...] [--batch N]
+ *
+ * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
+ * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
+ * to a bare `ws` server routing by a Map; server CPU per webhook and heap per subscription.
  *
  * `--scrape N` also times N scrapes of `GET /metrics` on our server while the subscribers are open
  * (after the measured stream): what Prometheus costs the instance it watches.
  */
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -25,10 +30,14 @@ import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import {
   DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind,
+  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind, type FreshDatabase,
   numberOption, parseCommandLine,
   UsageError,
 } from './harness.js';
+import { createDataSource } from '../ormconfig.js';
+import { loadDatabaseConfig } from '../src/config.js';
+import { ApiToken } from '../src/domains/access/api-token.entity.js';
+import { Studio } from '../src/domains/studios/studio.entity.js';
 import { percentile } from './load.js';
 
 type ServerKind = 'ours' | 'baseline';
@@ -44,6 +53,10 @@ interface Options {
   readonly pgAdminUrl: string;
   /** Scrapes of /metrics timed with the subscribers open (0: none). */
   readonly scrapes: number;
+  /** `--members`: member apps instead of a broadcast (undefined: the broadcast runs). */
+  readonly members: number | undefined;
+  /** `--members`: webhooks per CPU measurement with nobody subscribed and with nobody matching. */
+  readonly idleEvents: number;
 }
 
 interface Row {
@@ -85,7 +98,13 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --only ours|baseline   one server only (default both)
   --batch N              sockets opened at a time (default 500)
   --cpu-prof             run our server under node --cpu-prof and summarise the profile
+                         (--members: a profile of the measured stream alone)
   --scrape N             also time N scrapes of GET /metrics with the subscribers open (default 0)
+  --members N            member apps instead: N members, each with its own token, subscribed to its
+                         own check-ins and class booking; each webhook touches one member
+                         (--subscribers, --also and --scrape do not apply)
+  --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
+                         nobody matching (default 100)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
@@ -103,6 +122,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       batch: { type: 'string', default: '500' },
       'cpu-prof': { type: 'boolean', default: false },
       scrape: { type: 'string', default: '0' },
+      members: { type: 'string' },
+      'idle-events': { type: 'string', default: '100' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -111,17 +132,23 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
   const only = values.only === undefined ? (['ours', 'baseline'] as ServerKind[]) : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
+  const members = values.members === undefined ? undefined : Math.floor(numberOption('members', values.members, 1, 50_000));
+  const events = Math.floor(numberOption('events', values.events, 1, 100_000));
+  // Each member is touched at most once per run, so that a `next` names the webhook it answers.
+  if (members !== undefined && events + 3 > members) throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
   const also = (values.also ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => Math.floor(numberOption('also', s, 1, 50_000)));
   return {
     counts: [Math.floor(numberOption('subscribers', values.subscribers, 1, 50_000)), ...also],
     servers: only,
     db: values.db,
-    events: Math.floor(numberOption('events', values.events, 1, 100_000)),
+    events,
     rate: numberOption('rate', values.rate, 0.1, 10_000),
     batch: Math.floor(numberOption('batch', values.batch, 1, 10_000)),
     cpuProf: values['cpu-prof'] ?? false,
     scrapes: Math.floor(numberOption('scrape', values.scrape, 0, 100_000)),
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
+    members,
+    idleEvents: Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
   };
 }
 
@@ -190,8 +217,79 @@ async function timeScrapes(port: number, count: number): Promise<{ p50: number; 
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1]!, bytes, count };
 }
 
+/** Runs `open(0 .. n-1)`, `batch` at a time. */
+async function inBatches(n: number, batch: number, open: (i: number) => Promise<void>): Promise<void> {
+  for (let done = 0; done < n; done += batch) {
+    const opening: Promise<void>[] = [];
+    for (let i = done; i < Math.min(n, done + batch); i++) opening.push(open(i));
+    await Promise.all(opening);
+  }
+}
+
+/** Resolves true once `done()` holds (checked now and whenever a watcher is called), false after `timeoutMs`. */
+function watch(watchers: Set<() => void>, done: () => boolean, timeoutMs: number): Promise<boolean> {
+  if (done()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (done()) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      watchers.delete(check);
+      resolve(ok);
+    };
+    watchers.add(check);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The subscribers: raw `ws` sockets speaking graphql-transport-ws.
+
+/** What a client socket does once acknowledged, and with the messages it gets. */
+interface ClientHandlers {
+  /** Called once `connection_ack` arrived (subscribe here). */
+  readonly acked: (socket: WebSocket) => void;
+  /** Called for each other message before the ack. */
+  readonly beforeAck?: () => void;
+  /** Called with every message after the ack. */
+  readonly receive: (data: Buffer) => void;
+}
+
+/**
+ * Opens a raw `ws` socket speaking graphql-transport-ws to our server (or the baseline), sends
+ * `connection_init` (with `token` as the bearer, if any), and resolves once `connection_ack`
+ * arrived and `acked` ran; rejects when it closes or 60 s pass before that. Close codes are counted
+ * in `closeCodes`.
+ */
+function openClient(port: number, token: string | undefined, closeCodes: Map<number, number>, what: string, handlers: ClientHandlers): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
+    let acked = false;
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`${what}: no connection_ack within 60 s`));
+    }, 60_000);
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    socket.on('message', (data: Buffer) => {
+      if (acked) return handlers.receive(data);
+      if (data.indexOf('"connection_ack"') < 0) return handlers.beforeAck?.();
+      acked = true;
+      clearTimeout(timer);
+      handlers.acked(socket);
+      resolve(socket);
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      if (!acked) reject(error);
+    });
+    socket.on('close', (code) => {
+      clearTimeout(timer);
+      closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
+      if (!acked) reject(new Error(`${what}: closed with ${code} before connection_ack`));
+    });
+  });
+}
 
 const ENTITY = Buffer.from('"entityId":');
 const NEXT = Buffer.from('"next"');
@@ -244,67 +342,23 @@ class Subscribers {
   }
 
   /** Opens one socket, sends connection_init, waits for connection_ack, subscribes. */
-  private open(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${this.port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
-      let acked = false;
-      const timer = setTimeout(() => {
-        socket.terminate();
-        reject(new Error('no connection_ack within 30 s'));
-      }, 30_000);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: this.token ? { authorization: `Bearer ${this.token}` } : {} })));
-      socket.on('message', (data: Buffer) => {
-        if (acked) {
-          this.receive(data);
-          return;
-        }
-        if (data.indexOf('"connection_ack"') < 0) {
-          this.unexpected += 1;
-          return;
-        }
-        acked = true;
-        clearTimeout(timer);
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
-        this.sockets.push(socket);
-        resolve();
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        if (!acked) reject(error);
-      });
-      socket.on('close', (code) => {
-        clearTimeout(timer);
-        this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-        if (!acked) reject(new Error(`closed with ${code} before connection_ack`));
-      });
+  private async open(): Promise<void> {
+    const socket = await openClient(this.port, this.token, this.closeCodes, 'subscriber', {
+      acked: (ws) => ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } })),
+      beforeAck: () => (this.unexpected += 1),
+      receive: (data) => this.receive(data),
     });
+    this.sockets.push(socket);
   }
 
   /** Opens `n` sockets, `batch` at a time. */
-  async connect(n: number, batch: number): Promise<void> {
-    for (let done = 0; done < n; done += batch) {
-      const opening: Promise<void>[] = [];
-      for (let i = done; i < Math.min(n, done + batch); i++) opening.push(this.open());
-      await Promise.all(opening);
-    }
+  connect(n: number, batch: number): Promise<void> {
+    return inBatches(n, batch, () => this.open());
   }
 
   /** Resolves true once every socket got the event, false after `timeoutMs`. */
   delivered(entityId: number, timeoutMs: number): Promise<boolean> {
-    if ((this.deliveries.get(entityId)?.received ?? 0) >= this.sockets.length) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if ((this.deliveries.get(entityId)?.received ?? 0) < this.sockets.length) return;
-        finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        this.watchers.delete(check);
-        resolve(ok);
-      };
-      this.watchers.add(check);
-    });
+    return watch(this.watchers, () => (this.deliveries.get(entityId)?.received ?? 0) >= this.sockets.length, timeoutMs);
   }
 
   get open_(): number {
@@ -446,24 +500,379 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       (subscribers.closeCodes.size ? `; closed: ${[...subscribers.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}` : '') +
       (subscribers.unexpected ? `; ${subscribers.unexpected} unexpected messages` : ''));
 
-    // The server closes first (ours: 1001 on SIGTERM), so TIME_WAIT stays off the client's ports.
-    const code = await stopChild(child);
-    if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
-    if (profileDir) {
-      for (const file of fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-        console.log(`\n  CPU profile of ${label}: ${path.join(profileDir, file)}\n`);
-        console.log(formatProfileSummary(summariseProfile(path.join(profileDir, file), 25)));
-      }
-    }
+    await stopServer(child, label, profileDir);
     return row;
   } finally {
-    if (child) await stopChild(child);
-    subscribers?.terminate();
-    await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+    await release(child, subscribers, db);
+  }
+}
+
+/**
+ * Stops a server before its clients (ours: 1001 on SIGTERM), so TIME_WAIT stays off the client's
+ * ports, then prints the profiles `--cpu-prof` left.
+ */
+async function stopServer(child: ChildProcess, label: string, profileDir: string | undefined): Promise<void> {
+  const code = await stopChild(child);
+  if (code !== 0 && code !== null) console.log(`  ${label} exited with code ${code}`);
+  printProfiles(profileDir, label);
+}
+
+/** What a run leaves, on success or failure: the server, the client sockets, the bench database. */
+async function release(child: ChildProcess | undefined, clients: { terminate(): void } | undefined, db: FreshDatabase | undefined): Promise<void> {
+  if (child) await stopChild(child);
+  clients?.terminate();
+  await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
+}
+
+/** The top self-time functions of the CPU profiles `--cpu-prof` left in `dir`. */
+function printProfiles(dir: string | undefined, label: string): void {
+  if (!dir) return;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    console.log(`\n  CPU profile of ${label}: ${path.join(dir, file)}\n`);
+    console.log(formatProfileSummary(summariseProfile(path.join(dir, file), 25)));
   }
 }
 
 // ---------------------------------------------------------------------------------------------
+// --members N: member apps. Each member has a token of its own and one socket with two
+// subscriptions of its own (check-ins of its customer, updates of its class booking); each
+// webhook touches one member. Ours runs in-process in bench/fanout-server.ts, which reports its
+// own CPU (process.cpuUsage) and heap after GC; the baseline routes by a Map.
+
+const FANOUT_SERVER_JS = path.join(__dirname, 'fanout-server.js');
+const MEMBER_EVENT = '{ seq type entityId occurredAt }';
+const MEMBER_CHECKINS = `subscription Checkins($c: [ID!]) { customerCheckedIn(customerIds: $c) { event ${MEMBER_EVENT} customer { customerId checkedIn } } }`;
+const MEMBER_BOOKINGS = `subscription Bookings($b: [ID!]) { classBookingUpdated(bookingIds: $b) { event ${MEMBER_EVENT} classBooking { bookingId classSlotStatus } } }`;
+/** Member k's customer id and booking id (distinct ranges, so a `next` names whose it is). */
+const customerOf = (k: number) => 100_000 + k;
+const bookingOf = (k: number) => 5_000_000 + k;
+/** Customers nobody watches: the "matches nobody" webhooks. */
+let nextStranger = 9_000_000;
+/** From the issue: CPU per webhook within 2x the no-subscriber figure; at most 8 KB per subscription. */
+const AIM_CPU_FACTOR = 2;
+const AIM_MEMBER_KB = 8;
+/** Seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
+const UPKEEP_SECONDS = 5;
+
+interface MemberRow {
+  readonly server: ServerKind;
+  readonly members: number;
+  readonly subscriptions: number;
+  readonly events: number;
+  readonly incomplete: number;
+  readonly misrouted: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly sentP50: number;
+  readonly sentP99: number;
+  /** Server CPU ms per webhook: with nobody subscribed, with members but matching none, in the member stream. */
+  readonly cpuIdle: number | undefined;
+  readonly cpuNobody: number | undefined;
+  readonly cpuStream: number;
+  /** Server CPU ms per second with no webhooks: empty, and with the members connected (pings, token checks). */
+  readonly upkeepEmpty: number;
+  readonly upkeep: number;
+  /** Heap after GC (ours) per subscription, over the empty server; RSS per subscription. */
+  readonly heapKb: number | undefined;
+  readonly rssKb: number;
+  /** Groups the hub examined / executed per webhook of the member stream (ours). */
+  readonly examined: number | undefined;
+  readonly executions: number | undefined;
+}
+
+interface ServerStats {
+  readonly cpuMicros: number;
+  readonly heapUsed: number;
+  readonly rss: number;
+  readonly subscriptions: number;
+  readonly groups: number;
+  readonly fanout: { readonly examined: number; readonly executions: number };
+}
+
+function getJson<T>(port: number, urlPath: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`GET ${urlPath} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+        else resolve(JSON.parse(text) as T);
+      });
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
+    req.on('error', reject);
+  });
+}
+
+/** One `app` token per member, written straight into the database (the service only reads them). */
+async function createMemberTokens(databaseUrl: string, n: number): Promise<string[]> {
+  const dataSource = createDataSource(loadDatabaseConfig({ DATABASE_URL: databaseUrl }));
+  await dataSource.initialize();
+  try {
+    const [studio] = await dataSource.getRepository(Studio).find({ order: { id: 'ASC' }, take: 1 });
+    if (!studio) throw new Error('no studio registered');
+    const tokens = Array.from({ length: n }, () => `ggt_${randomBytes(32).toString('base64url')}`);
+    const repository = dataSource.getRepository(ApiToken);
+    for (let from = 0; from < n; from += 500) {
+      await repository.insert(tokens.slice(from, from + 500).map((token, i) => ({
+        name: `bench member ${from + i}`, role: 'app' as const, studioIds: [studio.id],
+        tokenHash: createHash('sha256').update(token, 'utf8').digest('hex'), createdAt: new Date(), revokedAt: null,
+      })));
+    }
+    return tokens;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** N member sockets, each with its own two subscriptions; receipts recorded by entityId. */
+class MemberClients {
+  readonly sockets: WebSocket[] = [];
+  readonly deliveries = new Map<number, { count: number; at: number }>();
+  readonly closeCodes = new Map<number, number>();
+  /** Messages about another member's customer or booking. */
+  misrouted = 0;
+  unexpected = 0;
+  firstUnexpected: string | undefined;
+  private readonly watchers = new Set<() => void>();
+
+  constructor(private readonly port: number, private readonly tokens: readonly string[] | undefined) {}
+
+  private async open(k: number): Promise<void> {
+    const socket = await openClient(this.port, this.tokens?.[k], this.closeCodes, `member ${k}`, {
+      acked: (ws) => {
+        ws.send(JSON.stringify({ id: 'checkins', type: 'subscribe', payload: { query: MEMBER_CHECKINS, operationName: 'Checkins', variables: { c: [String(customerOf(k))] } } }));
+        ws.send(JSON.stringify({ id: 'bookings', type: 'subscribe', payload: { query: MEMBER_BOOKINGS, operationName: 'Bookings', variables: { b: [String(bookingOf(k))] } } }));
+      },
+      receive: (data) => this.receive(k, data),
+    });
+    this.sockets.push(socket);
+  }
+
+  private receive(k: number, data: Buffer): void {
+    const at = performance.now();
+    const entityId = entityIdOf(data);
+    if (entityId === undefined) {
+      this.unexpected += 1;
+      this.firstUnexpected ??= data.toString('utf8').slice(0, 300);
+      return;
+    }
+    if (entityId !== customerOf(k) && entityId !== bookingOf(k)) this.misrouted += 1;
+    const delivery = this.deliveries.get(entityId);
+    if (delivery) delivery.count += 1;
+    else this.deliveries.set(entityId, { count: 1, at });
+    for (const watcher of this.watchers) watcher();
+  }
+
+  connect(n: number, batch: number): Promise<void> {
+    return inBatches(n, batch, (k) => this.open(k));
+  }
+
+  /** Resolves true once a socket got the event about `entityId`, false after `timeoutMs`. */
+  delivered(entityId: number, timeoutMs: number): Promise<boolean> {
+    return watch(this.watchers, () => this.deliveries.has(entityId), timeoutMs);
+  }
+
+  terminate(): void {
+    for (const socket of this.sockets) socket.terminate();
+  }
+}
+
+/** Open loop: `count` calls of `send`, call i due at start + i / rate; resolves with each one's send time and ack time. */
+async function paced(count: number, rate: number, send: (i: number) => Promise<number>): Promise<{ sentAt: number; ackAt: number }[]> {
+  const start = performance.now();
+  const pending: Promise<{ sentAt: number; ackAt: number }>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const sentAt = performance.now();
+    pending.push(send(i).then((ackAt) => ({ sentAt, ackAt })));
+  }
+  return Promise.all(pending);
+}
+
+async function runMembers(server: ServerKind, n: number, options: Options): Promise<MemberRow> {
+  const label = server === 'ours' ? `ours ${options.db}` : 'bare ws (Map)';
+  console.log(`\n== ${label}, ${fmtRate(n)} members, ${fmtRate(2 * n)} subscriptions`);
+  const db = server === 'ours' ? await freshDatabase(options.db, options.pgAdminUrl, 'gymgraph_bench') : undefined;
+  let child: ChildProcess | undefined;
+  let members: MemberClients | undefined;
+  let profileDir: string | undefined;
+  try {
+    const key = db ? await registerStudio(db.url) : '';
+    const tokens = db ? await createMemberTokens(db.url, n) : undefined;
+    const port = await freePort();
+    const statsPort = server === 'ours' ? await freePort() : 0;
+    if (server === 'ours' && options.cpuProf) profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
+    child = server === 'ours'
+      ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
+        DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', STATS_PORT: String(statsPort),
+        // Connecting thousands at once on a busy machine may take the client longer than the default 3 s.
+        HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024), WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
+      })
+      : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
+    await waitReady(child, port, label);
+    const stats = () => getJson<ServerStats>(statsPort, '/stats');
+    const cpuMs = async () => (server === 'ours' ? (await stats()).cpuMicros / 1000 : (sampleResources(child!)?.childCpu ?? NaN) * 1000);
+
+    /** Sends one event; resolves at its 200. `member` undefined: about a customer nobody watches. */
+    const send = async (member: number | undefined, booking: boolean): Promise<number> => {
+      const entityId = member === undefined ? nextStranger++ : booking ? bookingOf(member) : customerOf(member);
+      const type = booking ? 'CLASS_BOOKING_UPDATED' : 'CUSTOMER_CHECKIN';
+      const answer = server === 'ours'
+        ? await post(port, '/webhooks', JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: Date.now(), type }] }), { 'X-API-KEY': key })
+        : await post(port, '/route', JSON.stringify({ key: `${booking ? 'b' : 'c'}:${entityId}`, entityId: String(entityId) }));
+      if (answer.status !== 200) throw new Error(`${label}: event ${entityId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+      return answer.at;
+    };
+    /** Server CPU ms per webhook over `count` webhooks about nobody, at the stream's rate. */
+    const cpuPerStranger = async (count: number) => {
+      const before = await cpuMs();
+      await paced(count, options.rate, (i) => send(undefined, i % 2 === 1));
+      await sleep(200);
+      return ((await cpuMs()) - before) / count;
+    };
+
+    /** Server CPU ms per second over UPKEEP_SECONDS without webhooks. */
+    const upkeepNow = async () => {
+      const from = await cpuMs();
+      await sleep(UPKEEP_SECONDS * 1000);
+      return ((await cpuMs()) - from) / UPKEEP_SECONDS;
+    };
+
+    // Warm the code paths, then the empty server's CPU per webhook and heap.
+    for (let i = 0; i < 5; i++) await send(undefined, i % 2 === 1);
+    await sleep(1_000);
+    const cpuIdle = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
+    const empty = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
+    const rssEmpty = rss(child.pid);
+    const upkeepEmpty = await upkeepNow();
+    if (cpuIdle !== undefined) console.log(`  no subscribers: ${fmtMs(cpuIdle)} ms of server CPU per webhook (${options.idleEvents} at ${options.rate}/s); heap after GC ${(empty!.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+
+    members = new MemberClients(port, tokens);
+    const connectStart = performance.now();
+    await members.connect(n, options.batch);
+    const subscribed = async () => (server === 'ours' ? (await stats()).subscriptions : (await getJson<{ routes: number }>(port, '/stats')).routes);
+    const deadline = performance.now() + 120_000;
+    while ((await subscribed()) < 2 * n) {
+      if (performance.now() > deadline) throw new Error(`${label}: ${await subscribed()} of ${2 * n} subscriptions after 120 s`);
+      await sleep(250);
+    }
+    console.log(`  ${fmtRate(n)} members connected (own token each) and subscribed twice in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`);
+    await waitIdle(child);
+    await sleep(1_000);
+    const full = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
+    const rssKb = (rss(child.pid) - rssEmpty) / (2 * n) / 1024;
+    const heapKb = full && empty ? (full.heapUsed - empty.heapUsed) / (2 * n) / 1024 : undefined;
+    console.log(`  per subscription: ${heapKb === undefined ? '' : `heap after GC ${heapKb.toFixed(2)} KB, `}RSS ${rssKb.toFixed(2)} KB` +
+      (full ? ` (${fmtRate(full.subscriptions)} subscriptions in ${fmtRate(full.groups)} groups)` : ''));
+
+    // Upkeep of the open sockets with no webhooks: keep-alive pings, token re-checks.
+    const upkeep = await upkeepNow();
+    const cpuNobody = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
+    console.log(`  CPU without webhooks: ${fmtMs(upkeepEmpty)} ms per second empty, ${fmtMs(upkeep)} with the members connected`);
+    if (cpuNobody !== undefined) console.log(`  webhooks matching nobody: ${fmtMs(cpuNobody)} ms of server CPU each`);
+
+    // Every member is due events of its own only, each member touched once per run.
+    const stride = n % 7919 === 0 ? 1 : 7919;
+    let touched = 0;
+    const nextMember = () => (touched++ * stride) % n;
+    for (let i = 0; i < 3; i++) {
+      const member = nextMember();
+      await send(member, i % 2 === 1);
+      const entityId = i % 2 === 1 ? bookingOf(member) : customerOf(member);
+      if (!(await members.delivered(entityId, 30_000))) throw new Error(`${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`);
+    }
+
+    // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
+    if (profileDir) await getJson(statsPort, '/profile/start');
+    const fanoutBefore = full?.fanout && (await stats()).fanout;
+    const cpuBefore = await cpuMs();
+    const streamStart = performance.now();
+    const ids: number[] = [];
+    const timings = await paced(options.events, options.rate, (i) => {
+      const member = nextMember();
+      const booking = i % 2 === 1;
+      ids.push(booking ? bookingOf(member) : customerOf(member));
+      return send(member, booking);
+    });
+    const complete = await Promise.all(ids.map((id) => members!.delivered(id, DRAIN_TIMEOUT_MS)));
+    const wall = (performance.now() - streamStart) / 1000;
+    const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
+    const fanoutAfter = full?.fanout && (await stats()).fanout;
+    if (profileDir) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
+    const latencies: number[] = [];
+    const fromSend: number[] = [];
+    for (const [i, id] of ids.entries()) {
+      const delivery = members.deliveries.get(id);
+      if (!complete[i] || !delivery) continue;
+      latencies.push(delivery.at - timings[i]!.ackAt);
+      fromSend.push(delivery.at - timings[i]!.sentAt);
+    }
+    const sorted = Float64Array.from(latencies).sort();
+    const sortedFromSend = Float64Array.from(fromSend).sort();
+    const row: MemberRow = {
+      server, members: n, subscriptions: 2 * n, events: options.events, incomplete: complete.filter((ok) => !ok).length, misrouted: members.misrouted,
+      p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sentP50: percentile(sortedFromSend, 0.5), sentP99: percentile(sortedFromSend, 0.99),
+      cpuIdle, cpuNobody, cpuStream, upkeepEmpty, upkeep, heapKb, rssKb,
+      examined: fanoutBefore && fanoutAfter ? (fanoutAfter.examined - fanoutBefore.examined) / options.events : undefined,
+      executions: fanoutBefore && fanoutAfter ? (fanoutAfter.executions - fanoutBefore.executions) / options.events : undefined,
+    };
+    console.log(`  ${options.events} events at ${options.rate}/s, one member each: ack -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
+      `${row.incomplete} not delivered within ${DRAIN_TIMEOUT_MS / 1000} s; ${row.misrouted} delivered to another member; server CPU ${fmtMs(cpuStream)} ms per webhook ` +
+      `(${fmtMs(cpuStream - (upkeep * wall) / options.events)} ms net of upkeep)` +
+      (row.examined === undefined ? '' : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`));
+    if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
+    if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
+    await stopServer(child, label, profileDir);
+    return row;
+  } finally {
+    await release(child, members, db);
+  }
+}
+
+function memberTable(rows: readonly MemberRow[], options: Options): string {
+  const ms = (x: number | undefined) => (x === undefined ? '-' : fmtMs(x));
+  return [
+    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
+      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
+      `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} |`),
+  ].join('\n');
+}
+
+function memberVerdicts(rows: readonly MemberRow[]): string[] {
+  return verdictLines(rows, (r) => r.members, 'members', (ours) => {
+    const parts: string[] = [];
+    if (ours.cpuIdle !== undefined) {
+      const aim = ours.cpuIdle * AIM_CPU_FACTOR;
+      parts.push(`CPU ${fmtMs(ours.cpuStream)} ms per webhook vs ${fmtMs(ours.cpuIdle)} ms with nobody subscribed (aim <= ${AIM_CPU_FACTOR}x = ${fmtMs(aim)} ms: ${ours.cpuStream <= aim ? 'met' : 'NOT met'}); matching nobody ${fmtMs(ours.cpuNobody ?? NaN)} ms`);
+    }
+    if (ours.heapKb !== undefined) parts.push(`${ours.heapKb.toFixed(2)} KB of heap per subscription (aim <= ${AIM_MEMBER_KB}: ${ours.heapKb <= AIM_MEMBER_KB ? 'met' : 'NOT met'})`);
+    return parts;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One line per run of ours: its p99 against bare ws's of the same size in the same run (the aim:
+ * within AIM_P99_FACTOR, every event delivered), when bare ws ran, then `more`.
+ */
+function verdictLines<R extends { readonly server: ServerKind; readonly p99: number; readonly incomplete: number }>(
+  rows: readonly R[], size: (row: R) => number, unit: string, more: (ours: R, bare: R | undefined) => string[],
+): string[] {
+  return rows.filter((r) => r.server === 'ours').map((ours) => {
+    const bare = rows.find((r) => r.server === 'baseline' && size(r) === size(ours));
+    const aim = bare && bare.p99 * AIM_P99_FACTOR;
+    const p99 = bare && aim !== undefined
+      ? [`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`]
+      : [];
+    return `- ${fmtRate(size(ours))} ${unit}: ${[...p99, ...more(ours, bare)].join('; ')}`;
+  });
+}
 
 function table(rows: readonly Row[], options: Options): string {
   return [
@@ -475,30 +884,21 @@ function table(rows: readonly Row[], options: Options): string {
 }
 
 function verdicts(rows: readonly Row[]): string[] {
-  const out: string[] = [];
-  for (const ours of rows.filter((r) => r.server === 'ours')) {
-    const bare = rows.find((r) => r.server === 'baseline' && r.subscribers === ours.subscribers);
-    const parts: string[] = [];
-    if (bare) {
-      const aim = bare.p99 * AIM_P99_FACTOR;
-      parts.push(`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`);
-    }
-    parts.push(`${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`);
-    if (bare) parts.push(`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`);
-    out.push(`- ${fmtRate(ours.subscribers)} subscribers: ${parts.join('; ')}`);
-  }
-  return out;
+  return verdictLines(rows, (r) => r.subscribers, 'subscribers', (ours, bare) => [
+    `${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`,
+    ...(bare ? [`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`] : []),
+  ]);
 }
 
 async function main(): Promise<void> {
   installCleanup();
   const options = parseCommandLine(parseOptions, USAGE);
   if (!options) return;
-  for (const file of [MAIN_JS, STUDIO_CLI_JS, BASELINE_JS]) {
+  for (const file of [MAIN_JS, STUDIO_CLI_JS, BASELINE_JS, FANOUT_SERVER_JS]) {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
   }
   // Each socket is one file descriptor in this process and one in the server.
-  const needed = Math.max(...options.counts) + 1_024;
+  const needed = (options.members ?? Math.max(...options.counts)) + 1_024;
   const limit = openFileLimit();
   if (limit < needed && !process.env.GYMGRAPH_BENCH_ULIMIT_RAISED) {
     console.log(`open-file limit ${limit} < ${needed}: re-running under ulimit -n 65536`);
@@ -517,9 +917,18 @@ async function main(): Promise<void> {
   }
   const cpus = os.cpus();
   console.log(`gymgraph fan-out bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
+  if (options.members !== undefined) {
+    console.log(`${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}`);
+    const memberRows: MemberRow[] = [];
+    for (const server of options.servers) memberRows.push(await runMembers(server, options.members, options));
+    agent.destroy();
+    console.log(`\n## Results\n\n${memberTable(memberRows, options)}\n`);
+    const lines = memberVerdicts(memberRows);
+    if (lines.length > 0) console.log(`${lines.join('\n')}\n`);
+    return;
+  }
   console.log(`subscribers ${options.counts.map(fmtRate).join(', ')}; ${options.events} events at ${options.rate}/s per run; ` +
     `our server on ${options.db}, SUBSCRIPTION_MAX_QUEUE / SUBSCRIPTION_MAX_BUFFERED_BYTES at their defaults; open-file limit ${limit}`);
-
   const rows: Row[] = [];
   for (const n of options.counts) for (const server of options.servers) rows.push(await runOne(server, n, options));
   agent.destroy();

@@ -6,9 +6,15 @@
  *
  *   POST /broadcast  {"entityId": "<id>"}  ->  200, then one ~300-byte `next` message, built once,
  *                                             sent to every open socket.
+ *   POST /route  {"key": "<name>:<value>", "entityId": "<id>"}
+ *                ->  200, then the same message, with each subscription's id, sent only to the
+ *                    subscriptions filed under that key (bench/fanout.ts --members).
+ *   GET /stats   ->  {"sockets": n, "routes": subscriptions filed}
  *
- * No GraphQL, no authentication, no database, no per-socket state: the ceiling of "one message to
- * N sockets" with `ws` on this machine. GET /readyz answers 200.
+ * Routing is a Map: a `subscribe` message is filed under `<name>:<value>` for every value of every
+ * list in its `variables` (`{"c": ["42"]}` -> "c:42"), and a socket's entries go when it closes.
+ * No GraphQL, no authentication, no database: the ceiling of "one message to N sockets", and of
+ * "one message to the socket that wants it", with `ws` on this machine. GET /readyz answers 200.
  *
  * Env: PORT, HOST (default 127.0.0.1). Stops on SIGTERM / SIGINT.
  */
@@ -19,24 +25,58 @@ const MESSAGE_BYTES = 300;
 
 const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 const sockets = new Set<WebSocket>();
+/** Subscriptions by routing key: the socket and the operation id. */
+const routes = new Map<string, Map<WebSocket, string>>();
+let routed = 0;
 let seq = 0;
+
+/** Files a `subscribe` message under each value of each list in its variables. */
+function file(socket: WebSocket, text: string): string[] {
+  const keys: string[] = [];
+  try {
+    const message = JSON.parse(text) as { id?: unknown; payload?: { variables?: Record<string, unknown> } };
+    for (const [name, values] of Object.entries(message.payload?.variables ?? {})) {
+      if (!Array.isArray(values)) continue;
+      for (const value of values) {
+        const key = `${name}:${String(value)}`;
+        let route = routes.get(key);
+        if (!route) routes.set(key, (route = new Map()));
+        route.set(socket, String(message.id));
+        routed += 1;
+        keys.push(key);
+      }
+    }
+  } catch {
+    /* not JSON: nothing to file */
+  }
+  return keys;
+}
 
 wss.on('connection', (socket) => {
   sockets.add(socket);
-  socket.on('close', () => sockets.delete(socket));
+  let filed: string[] = [];
+  socket.on('close', () => {
+    sockets.delete(socket);
+    for (const key of filed) {
+      const route = routes.get(key);
+      if (route?.delete(socket)) routed -= 1;
+      if (route?.size === 0) routes.delete(key);
+    }
+  });
   socket.on('error', () => undefined);
   socket.on('message', (data) => {
     const text = data.toString();
     if (text.includes('"connection_init"')) socket.send('{"type":"connection_ack"}');
     else if (text.includes('"ping"')) socket.send('{"type":"pong"}');
+    else if (text.includes('"subscribe"')) filed = filed.concat(file(socket, text));
   });
 });
 
-/** A `next` message shaped like ours, padded to MESSAGE_BYTES. */
-function message(entityId: string): Buffer {
+/** A `next` message shaped like ours, for operation `id`, padded to MESSAGE_BYTES. */
+function message(entityId: string, id = '1'): Buffer {
   seq += 1;
   const event = { seq: String(seq), type: 'CUSTOMER_CHECKIN', entityId, occurredAt: new Date().toISOString() };
-  const base = JSON.stringify({ id: '1', type: 'next', payload: { data: { events: event } }, pad: '' });
+  const base = JSON.stringify({ id, type: 'next', payload: { data: { events: event } }, pad: '' });
   const padded = base.replace('"pad":""', `"pad":"${'x'.repeat(Math.max(0, MESSAGE_BYTES - base.length))}"`);
   return Buffer.from(padded);
 }
@@ -44,6 +84,27 @@ function message(entityId: string): Buffer {
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (req.method === 'GET' && req.url === '/stats') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sockets: sockets.size, routes: routed }));
+    return;
+  }
+  if (req.method === 'POST' && req.url === '/route') {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: { key?: unknown; entityId?: unknown };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const route = routes.get(String(body.key));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"sockets":${route?.size ?? 0}}`);
+      for (const [socket, id] of route ?? []) socket.send(message(String(body.entityId ?? '0'), id));
+    });
     return;
   }
   if (req.method === 'POST' && req.url === '/broadcast') {

@@ -10,7 +10,7 @@ import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
-import { FanoutHub, FanoutMember, type FanoutSocket } from '../realtime/fanout-hub.js';
+import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
@@ -65,6 +65,8 @@ export interface SubscriptionServer {
   readonly subscriptions: number;
   /** Groups of subscriptions served together (same document, variables and scope). */
   readonly groups: number;
+  /** The fan-out hub's running totals: candidate groups examined and executions (tests, bench). */
+  readonly fanoutCounters: Readonly<FanoutCounters>;
   /**
    * Subscriptions open right now by root field (one walk over the connections; for the metrics at
    * scrape time). Counted only with `metrics`.
@@ -95,7 +97,7 @@ export const TOO_MANY_SOCKETS_CLOSE_CODE = 4013;
  */
 const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(EVENT_SUBSCRIPTIONS).map((spec) => spec.field)]);
 
-/** Parsed and checked operations remembered, keyed by query, operation name and variables. */
+/** Parsed documents remembered (by query), and checked operations (by query, operation name and variables). */
 const PREPARED_CAPACITY = 1000;
 /** Longer queries are not remembered (the cache holds at most capacity x this many characters). */
 const PREPARED_MAX_QUERY = 10_000;
@@ -271,8 +273,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const withCode = (error: GraphQLError, code: ErrorCode) =>
     new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
 
-  // Parsing, validation and the limits, once per distinct operation (a fan-out of thousands of
-  // identical subscriptions shares one document).
+  // Parsing and validation once per query text, so that subscriptions differing only in their
+  // variables (a member app's own ids) share one document; the operation, the variables' coercion
+  // and the limits once per query, operation name and variables.
+  const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
   const preparedCache = new Map<string, PreparedOperation | readonly GraphQLError[]>();
   /** The measured cost of each prepared operation, what a `subscribe` of it is charged. */
   const costs = new WeakMap<PreparedOperation, number>();
@@ -282,22 +286,28 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const known = preparedCache.get(key);
     if (known) return known;
     const prepared = prepareUncached(payload.query, payload.operationName ?? null, variables);
-    if (payload.query.length <= PREPARED_MAX_QUERY) {
-      preparedCache.set(key, prepared);
-      if (preparedCache.size > PREPARED_CAPACITY) preparedCache.delete(preparedCache.keys().next().value!);
-    }
+    if (payload.query.length <= PREPARED_MAX_QUERY) remember(preparedCache, key, prepared);
     return prepared;
   };
-  const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
-    let document: DocumentNode;
+  /** The query parsed and validated: the cached document when the text was seen before. */
+  const documentOf = (query: string): DocumentNode | readonly GraphQLError[] => {
+    const known = documents.get(query);
+    if (known) return known;
+    let document: DocumentNode | readonly GraphQLError[];
     try {
       document = parse(query, { maxTokens: MAX_QUERY_TOKENS });
+      const invalid = validate(schema, document);
+      if (invalid.length > 0) document = invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
     } catch (error) {
-      return [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+      document = [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
     }
-    const invalid = validate(schema, document);
-    if (invalid.length > 0) return invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
-    const operation = getOperationAST(document, operationName);
+    if (query.length <= PREPARED_MAX_QUERY) remember(documents, query, document);
+    return document;
+  };
+  const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
+    const document = documentOf(query);
+    if (Array.isArray(document)) return document as readonly GraphQLError[];
+    const operation = getOperationAST(document as DocumentNode, operationName);
     if (!operation) {
       return [new GraphQLError('operationName names no operation of the document, or it has several and no name was given', { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })];
     }
@@ -305,23 +315,25 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
     let cost: number;
     try {
-      cost = enforceLimits(schema, document, operation, variables ?? undefined, limits).cost;
+      cost = enforceLimits(schema, document as DocumentNode, operation, variables ?? undefined, limits).cost;
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       // Never thrown at graphql-ws: it would close the socket and write to the console.
       log.error({ err: error }, 'measuring an operation failed');
       return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
     }
-    const prepared: PreparedOperation = { query, document, operation, operationName, variableValues: variables };
+    const prepared: PreparedOperation = { query, document: document as DocumentNode, operation, operationName, variableValues: variables };
     costs.set(prepared, cost);
     return prepared;
   };
 
+  const groupLog = log.child({ component: 'fanout' });
   const planner = new SubscriptionPlanner({
     schema,
     hub,
     sharedFields: SHARED_FIELDS,
-    context: (viewer, plan) => createContext(log.child({ group: randomUUID() }), viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
+    // One logger for every group: a child logger per group would cost each distinct subscription more than its selector.
+    context: (viewer, plan) => createContext(groupLog, viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
     formatResult: (result, context) => formatResult(result, context.log),
     formatErrors: (errors, context) => errors.map((error) => format(error, context.log)),
   });
@@ -619,6 +631,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     get groups() {
       return hub.groupCount;
     },
+    get fanoutCounters() {
+      return hub.counters;
+    },
     subscriptionsByField() {
       const counts = new Map<string, number>();
       for (const connection of connections.values()) {
@@ -659,6 +674,12 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /** Close codes the server sends or clients commonly do; any other is one "other" in the log's counts (a client picks its own). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013]);
+
+/** Sets `key` in a cache of at most {@link PREPARED_CAPACITY} entries, forgetting the oldest. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.set(key, value);
+  if (cache.size > PREPARED_CAPACITY) cache.delete(cache.keys().next().value!);
+}
 
 /** The root field a subscription operation selects first; undefined for queries and mutations. */
 function subscriptionField(prepared: PreparedOperation): string | undefined {

@@ -1,4 +1,5 @@
 import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { EventSelector } from './event-log.js';
 
 export type EventListener = (events: readonly LoggedEvent[]) => void;
 
@@ -15,8 +16,12 @@ export interface EventFeed {
    * before or after that. Rejects only once the feed is closed.
    */
   publish(events: readonly LoggedEvent[]): Promise<void>;
-  /** Listens to every announced event; returns the unsubscribe function. */
-  subscribe(listener: EventListener): () => void;
+  /**
+   * Listens to every announced event; returns the unsubscribe function. `selector` is a hint: a
+   * feed may hand the listener only the events that may match it (the fan-out hub does; the
+   * listener still checks each event); others ignore it.
+   */
+  subscribe(listener: EventListener, selector?: EventSelector): () => void;
   /** Listeners right now (each subscription server listens once, through its fan-out hub). */
   readonly listenerCount: number;
   /** Stops delivering and releases connections. Idempotent. */

@@ -7,7 +7,10 @@ import type { LoggedEvent } from '../ingest/ingestor.js';
 /**
  * Which events a subscription wants. Every condition given must hold; an empty list matches
  * nothing. The same selector filters the live feed (in memory) and the replay (in SQL), so a
- * resumed subscription sees exactly what a live one would have.
+ * resumed subscription sees exactly what a live one would have. The fan-out hub also routes by it
+ * (selector-index.ts: by entity ids, else types, else studios, else tenants), so a restriction
+ * that narrows what a viewer receives (its scope, a member's own customer) belongs here, where it
+ * also narrows which subscriptions an event is offered to, not only in a subscription's `map`.
  */
 export interface EventSelector {
   /** The viewer's studios (null: every studio); never widened by the other conditions. */

@@ -73,7 +73,8 @@ class EventStream<T> implements AsyncIterableIterator<T> {
   constructor(private readonly options: EventStreamOptions<T>) {
     this.replaying = options.after !== undefined;
     this.last = options.after ?? 0;
-    this.unsubscribe = options.feed.subscribe((events) => this.arrive(events));
+    // The selector lets the fan-out hub hand this stream only the events that may match it.
+    this.unsubscribe = options.feed.subscribe((events) => this.arrive(events), options.selector);
   }
 
   private arrive(events: readonly LoggedEvent[]): void {

@@ -54,7 +54,8 @@ export class EventsSubscriptionResolver {
       );
     },
   })
-  events(@Root() event: EventRecord, @Args(() => EventsSubscriptionArgs) _args: EventsSubscriptionArgs): EventRecord {
+  // Arguments checked once by `subscribe`; not validated again for every event (see record-events.subscription.ts).
+  events(@Root() event: EventRecord, @Args(() => EventsSubscriptionArgs, { validate: false }) _args: EventsSubscriptionArgs): EventRecord {
     return event;
   }
 

@@ -2,6 +2,7 @@ import type { LoggedEvent } from '../ingest/ingestor.js';
 import { deliver } from './event-bus.js';
 import type { EventFeed, EventListener } from './event-feed.js';
 import { matches, type EventSelector } from './event-log.js';
+import { SelectorIndex } from './selector-index.js';
 
 /**
  * What the hub needs of a WebSocket connection. `write` takes complete WebSocket frames and puts
@@ -46,6 +47,14 @@ export interface FanoutHubOptions {
    * (the fan-out lag, for the metrics); called once per event per group, never per socket.
    */
   readonly onFannedOut?: (ms: number) => void;
+}
+
+/** Running totals of the hub's work (never reset). */
+export interface FanoutCounters {
+  /** (group, event) pairs whose selector was checked: the candidates the index found. */
+  examined: number;
+  /** Events a group mapped and executed (one per event per group it matched, whatever the group's size). */
+  executions: number;
 }
 
 /** The graphql-ws connection state a member is registered in (`ctx.subscriptions`). */
@@ -188,14 +197,18 @@ export class FanoutGroup {
     return this.rendered;
   }
 
-  /** Takes the matching events of a batch; false when the group is over its queue limit. */
-  offer(events: readonly LoggedEvent[], at: number): boolean {
-    for (const event of events) {
-      if (!matches(this.spec.selector, event)) continue;
-      this.pending.push(event);
-      this.pendingAt.push(at);
-    }
-    return this.pending.length <= this.hub.options.maxQueued;
+  /** Takes `event` if it matches (true then); it was announced at `at`. */
+  offer(event: LoggedEvent, at: number): boolean {
+    this.hub.counters.examined += 1;
+    if (this.disposed || !matches(this.spec.selector, event)) return false;
+    this.pending.push(event);
+    this.pendingAt.push(at);
+    return true;
+  }
+
+  /** More matching events wait to be executed than the hub allows. */
+  get overQueued(): boolean {
+    return this.pending.length > this.hub.options.maxQueued;
   }
 
   /** Starts rendering the events offered, unless it is under way. */
@@ -211,6 +224,7 @@ export class FanoutGroup {
         const at = this.pendingAt.shift()!;
         let payload: string;
         try {
+          this.hub.counters.executions += 1;
           const root = await this.spec.map(event);
           if (root === undefined || this.disposed) continue;
           payload = await this.spec.render(root);
@@ -290,10 +304,18 @@ export class FanoutGroup {
  * listen here one by one. Announcements are handled on a later turn of the event loop
  * (setImmediate), never inside `publish`, so a webhook's answer is written before its fan-out
  * starts, and in the order they were announced.
+ *
+ * Groups, and streams that say what they select, are filed in a {@link SelectorIndex}: an event
+ * is offered to the groups and streams that may want it, not to all of them, so what an event
+ * costs grows with the subscriptions it matches, not with the subscriptions open.
  */
 export class FanoutHub {
   private readonly groups = new Map<string, FanoutGroup>();
+  private readonly index = new SelectorIndex<FanoutGroup>();
+  /** Streams that gave no selector: handed every batch. */
   private readonly listeners = new Set<EventListener>();
+  /** Streams that gave one: handed the events of a batch that may match it. */
+  private readonly filedListeners = new SelectorIndex<EventListener>();
   private readonly inbox: (readonly LoggedEvent[])[] = [];
   /** When each batch of `inbox` arrived (performance.now() ms), index for index. */
   private readonly inboxAt: number[] = [];
@@ -302,6 +324,8 @@ export class FanoutHub {
   private readonly sliceSize: number;
   /** The highest `seq` announced to this hub. */
   announced = 0;
+  /** What the hub has done since it started (tests and bench/fanout.ts read it). */
+  readonly counters: FanoutCounters = { examined: 0, executions: 0 };
 
   constructor(readonly options: FanoutHubOptions) {
     this.sliceSize = options.sliceSize ?? 1000;
@@ -310,22 +334,27 @@ export class FanoutHub {
 
   /**
    * Listens to the events announced from now on, one listener per stream (EventFeed's `subscribe`):
-   * a batch announced before, still waiting for its turn, is not handed to it.
+   * a batch announced before, still waiting for its turn, is not handed to it. With `selector`,
+   * the listener is handed only the events that may match it (it still checks them).
    */
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: EventListener, selector?: EventSelector): () => void {
     const from = this.announced;
     const bound: EventListener = (events) => {
       if (events[0]!.seq > from) return listener(events);
       const fresh = events.filter((event) => event.seq > from);
       if (fresh.length > 0) listener(fresh);
     };
-    this.listeners.add(bound);
-    return () => this.listeners.delete(bound);
+    if (!selector) {
+      this.listeners.add(bound);
+      return () => this.listeners.delete(bound);
+    }
+    this.filedListeners.add(bound, selector);
+    return () => this.filedListeners.delete(bound);
   }
 
   /** Open subscriptions: members of groups and standalone streams. */
   get subscriptions(): number {
-    let count = this.listeners.size;
+    let count = this.listeners.size + this.filedListeners.size;
     for (const group of this.groups.values()) count += group.members.size;
     return count;
   }
@@ -344,17 +373,20 @@ export class FanoutHub {
     if (!group) {
       group = new FanoutGroup(this, key, spec);
       this.groups.set(key, group);
+      this.index.add(group, spec.selector);
     }
     return group;
   }
 
   forget(group: FanoutGroup): void {
     if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+    this.index.delete(group);
   }
 
   close(): void {
     this.unsubscribe();
     this.listeners.clear();
+    for (const listener of [...this.filedListeners.items()]) this.filedListeners.delete(listener);
     for (const group of [...this.groups.values()]) for (const member of [...group.members]) member.end();
     this.inbox.length = 0;
     this.inboxAt.length = 0;
@@ -370,15 +402,48 @@ export class FanoutHub {
     setImmediate(() => this.drain());
   }
 
-  /** Hands every waiting announcement out, then starts the groups (which take their backlog at once). */
+  /**
+   * Hands every waiting announcement out, each event to the groups and streams the index finds
+   * for it, then starts the groups that took something (they take their backlog at once).
+   */
   private drain(): void {
     this.scheduled = false;
+    const started = new Set<FanoutGroup>();
     for (let events = this.inbox.shift(); events; events = this.inbox.shift()) {
       const at = this.inboxAt.shift()!;
       deliver(this.listeners, events, this.options.onListenerError);
-      for (const group of [...this.groups.values()]) if (!group.offer(events, at)) group.overflow();
+      if (this.filedListeners.size > 0) this.deliverFiled(events);
+      const took = new Set<FanoutGroup>();
+      for (const event of events) {
+        this.index.candidates(event, (group) => {
+          if (group.offer(event, at)) took.add(group);
+        });
+      }
+      for (const group of took) {
+        if (group.overQueued) group.overflow();
+        else started.add(group);
+      }
     }
-    for (const group of [...this.groups.values()]) group.kick();
+    for (const group of started) group.kick();
+  }
+
+  /** Hands each filed stream the events of a batch the index finds it for, in order, in one call. */
+  private deliverFiled(events: readonly LoggedEvent[]): void {
+    const due = new Map<EventListener, LoggedEvent[]>();
+    for (const event of events) {
+      this.filedListeners.candidates(event, (listener) => {
+        const list = due.get(listener);
+        if (list) list.push(event);
+        else due.set(listener, [event]);
+      });
+    }
+    for (const [listener, list] of due) {
+      try {
+        listener(list);
+      } catch (error) {
+        this.options.onListenerError?.(error);
+      }
+    }
   }
 
   /**

@@ -132,7 +132,8 @@ const ownedBy = <T extends { studioId: number }>(record: T | null, scope: Scope)
  */
 const customerOf = (customer: Customer | null, scope: Scope, event: LoggedEvent) => (customer && scope.allows(event.studioId) ? customer : null);
 
-// Through SqlReader: off the main thread on SQLite, and under the read timeout.
+// Through SqlReader: off the main thread on SQLite, and under the read timeout. A family's reads
+// run side by side: a subscriber waits for the slower one, not for their sum.
 const customer = (event: LoggedEvent, dataSource: DataSource) =>
   SqlReader.of(dataSource).findOne(Customer, { tenantId: event.tenantId, customerId: event.entityId });
 const byEntity = <T extends object>(entity: ClassType<T>, column: string) => (event: LoggedEvent, dataSource: DataSource) =>
@@ -149,13 +150,16 @@ const FAMILIES = {
     payload: VisitEventPayload,
     args: CustomerSubscriptionArgs,
     select: customerArgs,
-    load: async (event, dataSource) => ({
+    load: async (event, dataSource) => {
       // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
-      visit: await SqlReader.of(dataSource).entity(dataSource.getRepository(Visit).createQueryBuilder('visit')
-        .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', { tenantId: event.tenantId, seq: event.seq })
-        .limit(1)),
-      customer: await customer(event, dataSource),
-    }),
+      const [visit, found] = await Promise.all([
+        SqlReader.of(dataSource).entity(dataSource.getRepository(Visit).createQueryBuilder('visit')
+          .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', { tenantId: event.tenantId, seq: event.seq })
+          .limit(1)),
+        customer(event, dataSource),
+      ]);
+      return { visit, customer: found };
+    },
     visible: ({ visit, customer }, scope, event) => ({ visit: ownedBy(visit, scope), customer: customerOf(customer, scope, event) }),
   }),
   automaticCheckout: family({
@@ -181,22 +185,28 @@ const FAMILIES = {
     payload: ContractEventPayload,
     args: ContractSubscriptionArgs,
     select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
-    load: async (event, dataSource) => ({
-      contract: await SqlReader.of(dataSource).findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
-      customer: await customer(event, dataSource),
-    }),
+    load: async (event, dataSource) => {
+      const [contract, found] = await Promise.all([
+        SqlReader.of(dataSource).findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
+        customer(event, dataSource),
+      ]);
+      return { contract, customer: found };
+    },
     visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
   }),
   aggregatorMembership: family({
     payload: AggregatorMembershipEventPayload,
     args: CustomerSubscriptionArgs,
     select: customerArgs,
-    load: async (event, dataSource) => ({
-      aggregatorMembership: await SqlReader.of(dataSource).findOne(AggregatorMembership, {
-        tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']),
-      }),
-      customer: await customer(event, dataSource),
-    }),
+    load: async (event, dataSource) => {
+      const [aggregatorMembership, found] = await Promise.all([
+        SqlReader.of(dataSource).findOne(AggregatorMembership, {
+          tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']),
+        }),
+        customer(event, dataSource),
+      ]);
+      return { aggregatorMembership, customer: found };
+    },
     visible: ({ aggregatorMembership, customer }, scope, event) => ({ aggregatorMembership: ownedBy(aggregatorMembership, scope), customer: customerOf(customer, scope, event) }),
   }),
   classBooking: family({
@@ -308,7 +318,9 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         });
       },
     })
-    payload(@Root() payload: object, @Args(() => spec.args) _args: RecordSubscriptionArgs): object {
+    // The arguments are read and checked once, by `subscribe`; this runs per event (per group), and
+    // they declare no class-validator constraints: validating them again would only cost CPU.
+    payload(@Root() payload: object, @Args(() => spec.args, { validate: false }) _args: RecordSubscriptionArgs): object {
       return payload;
     }
   }

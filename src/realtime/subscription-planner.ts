@@ -91,6 +91,18 @@ export class SubscriptionPlanner {
 
 type PlannedGroup = Parameters<FanoutHub['ensureGroup']>[1];
 
+/**
+ * A small number per parsed document, standing for its query text in group keys: thousands of
+ * groups of one query (a member app's, with each member's variables) then do not each hold a key
+ * as long as the query. Documents are cached per query text (graphql/ws.ts), so the same text
+ * has the same number while its document is cached; a text parsed again gets a new number, and
+ * its newcomers a new group (never a wrong one).
+ */
+const documentIds = new WeakMap<DocumentNode, number>();
+let lastDocumentId = 0;
+
 function groupKey(viewer: Viewer, prepared: PreparedOperation): string {
-  return [viewerScopeKey(viewer), prepared.operationName ?? '', JSON.stringify(prepared.variableValues ?? {}), prepared.query].join('\u0000');
+  let id = documentIds.get(prepared.document);
+  if (id === undefined) documentIds.set(prepared.document, (id = ++lastDocumentId));
+  return [viewerScopeKey(viewer), prepared.operationName ?? '', id, JSON.stringify(prepared.variableValues ?? {})].join('\u0000');
 }

@@ -1,0 +1,81 @@
+/**
+ * Our server for bench/fanout.ts's `--members` mode: `start()` from src/main.ts in this process
+ * (the same service `node dist/src/main.js` runs, configured from the environment), plus a stats
+ * endpoint on a second loopback port so the bench can read what only the server's own process
+ * knows:
+ *
+ *   GET /stats        -> {"cpuMicros", "heapUsed", "rss", "subscriptions", "groups", "fanout"}
+ *   GET /stats?gc=1   -> the same after two full garbage collections (needs node --expose-gc)
+ *   GET /profile/start, then GET /profile/stop?file=<path>
+ *                     -> a CPU profile of this process between the two, written to <path>
+ *                        (.cpuprofile): the measured stream alone, not the connecting
+ *
+ * `cpuMicros` is process.cpuUsage() user + system of this process, `fanout` the hub's counters
+ * (groups examined and executions, src/realtime/fanout-hub.ts). Env: everything main.ts reads,
+ * plus STATS_PORT. Stops on SIGTERM / SIGINT like main.ts.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import { Session } from 'node:inspector';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { start } from '../src/main.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const app = await start(config, logger);
+  const session = new Session();
+  session.connect();
+  const inspect = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  const stats = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/profile/start') {
+      inspect('Profiler.enable').then(() => inspect('Profiler.start')).then(() => res.writeHead(200).end('{}'), (error: unknown) => res.writeHead(500).end(String(error)));
+      return;
+    }
+    if (url.pathname === '/profile/stop') {
+      inspect('Profiler.stop').then((result) => {
+        fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
+        res.writeHead(200).end('{}');
+      }, (error: unknown) => res.writeHead(500).end(String(error)));
+      return;
+    }
+    if (url.pathname !== '/stats') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (url.searchParams.get('gc') === '1') {
+      if (!gc) {
+        res.writeHead(500).end('run with node --expose-gc');
+        return;
+      }
+      gc();
+      gc();
+    }
+    const cpu = process.cpuUsage();
+    const body = {
+      cpuMicros: cpu.user + cpu.system,
+      heapUsed: process.memoryUsage().heapUsed,
+      rss: process.memoryUsage.rss(),
+      subscriptions: app.subscriptions.subscriptions,
+      groups: app.subscriptions.groups,
+      fanout: app.subscriptions.fanoutCounters,
+    };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  stats.listen(Number(process.env.STATS_PORT ?? 0), '127.0.0.1');
+  const shutdown = () => {
+    stats.close();
+    app.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fanout-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
