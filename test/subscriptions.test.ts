@@ -305,9 +305,14 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       ))[0]!.n;
       const changes = subscribe(partner, `subscription { occupancyChanged(studioId: ${a.id}) { studioId checkedIn studio { name } event { type entityId } } }`);
       await listening(1);
+      // Each change carries the count as read when it is pushed, so the next webhook waits for it
+      // (posting at once would let a later check-in be counted in an earlier change).
       await post(a.webhookKey, delivery(81, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) }));
+      await changes.take(1);
       await post(a.webhookKey, delivery(82, { type: 'CUSTOMER_CHECKIN', timestamp: at(11) }));
+      await changes.take(2);
       await post(a.webhookKey, delivery(81, { type: 'CUSTOMER_CHECKOUT', timestamp: at(12) }));
+      await changes.take(3);
       await post(b.webhookKey, delivery(83, { type: 'CUSTOMER_CHECKIN', timestamp: at(13) }));
       await post(b.webhookKey, delivery(82, { type: 'CUSTOMER_CHECKIN', timestamp: at(14) }));
       const n = Number(base);
