@@ -6,7 +6,8 @@ import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js'
 import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../domains/access/viewer.js';
+import { CredentialRefused, KeysUnavailable } from '../domains/access/jwt-verifier.js';
+import { viewerLabel, type Viewer } from '../domains/access/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from './context.js';
@@ -29,7 +30,7 @@ export interface GraphQLHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Server-level log lines (startup, internal errors without a request). */
   readonly logger: Logger;
-  /** The viewer a bearer token stands for; undefined for an unknown or revoked token. */
+  /** The viewer a bearer token stands for; undefined for an unknown or revoked token; throws CredentialRefused with a reason to show. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
   readonly dataSource: DataSource;
   /**
@@ -124,6 +125,15 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       try {
         viewer = await authenticate(match[1]!);
       } catch (error) {
+        if (error instanceof CredentialRefused) {
+          return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+        }
+        if (error instanceof KeysUnavailable) {
+          logger.warn({ err: error }, 'graphql: the JWKS could not be read (answering 503)');
+          return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the keys that verify this JWT cannot be read right now: retry', {
+            'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
+          });
+        }
         if (!isDatabaseUnavailable(error)) throw error;
         outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
         return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
@@ -134,7 +144,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
       }
       const authenticated = viewer;
-      noteRequest(res, { tokenId: viewer.tokenId ?? 'admin' });
+      noteRequest(res, { tokenId: viewerLabel(viewer) });
       // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
       const refused = budget?.refused(viewer);
       if (refused) {
