@@ -25,7 +25,7 @@ export class OccupancyChange {
 
   @Field(() => EventRecord, {
     nullable: true,
-    description: 'The check-in or check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio.',
+    description: 'The check-in or check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, and for a member unless it is their own.',
   })
   event!: EventRecord | null;
 }
@@ -80,7 +80,7 @@ export class EventsSubscriptionResolver {
         last = checkedIn;
         const visible = await studioLoader(context).load(studioId);
         if (!visible) return undefined;
-        return { studioId, studio: visible, checkedIn, event: context.scope.allows(event.studioId) ? toEventRecord(event) : null } satisfies OccupancyChange;
+        return { studioId, studio: visible, checkedIn, event: context.scope.allows(event.studioId) && context.scope.ownsCustomer(event.entityId) ? toEventRecord(event) : null } satisfies OccupancyChange;
       });
       // Known before the first event, so that a change made elsewhere is noticed from the start.
       last = await query().catch(() => undefined);
