@@ -258,7 +258,8 @@ export interface RealtimeConfig {
   readonly maxBufferedBytes: number;
   /**
    * `WS_TOKEN_RECHECK_MS`: how often the tokens of open WebSocket connections are checked again
-   * (one query for all); a revoked token's connections are closed with 4403. @default 5000
+   * (one query for all); a revoked token's connections are closed with 4403, and so are those whose
+   * credential expired (a member's JWT at its `exp`). @default 5000
    */
   readonly tokenRecheckMs: number;
   /**

@@ -49,19 +49,20 @@ export function connectionNode(type: GraphQLNamedType): GraphQLNamedType | undef
   return fields.pageInfo && fields.nodes ? getNamedType(fields.nodes.type) : undefined;
 }
 
-const isDateScalar = (type: GraphQLNamedType) => isScalarType(type) && /date|time/i.test(type.name);
-const isIdLike = (type: GraphQLNamedType) => isScalarType(type) && (type.name === 'ID' || type.name === 'Int');
+export const isDateScalar = (type: GraphQLNamedType) => isScalarType(type) && /date|time/i.test(type.name);
+export const isIdLike = (type: GraphQLNamedType) => isScalarType(type) && (type.name === 'ID' || type.name === 'Int');
 
-function fill(type: GraphQLInputType, name: string, id: number, values: WalkValues): unknown {
+/** A value for a required input of `type`: id-like scalars get `id`, time ranges span `range` (both ends, even where optional). */
+export function fill(type: GraphQLInputType, name: string, id: number, range: WalkValues['range']): unknown {
   const nullable = getNullableType(type);
-  if (isListType(nullable)) return [fill(nullable.ofType, name, id, values)];
+  if (isListType(nullable)) return [fill(nullable.ofType, name, id, range)];
   const named = getNamedType(type);
-  if (isDateScalar(named)) return /^(to|until|end|before)$/i.test(name) ? values.range.to : values.range.from;
+  if (isDateScalar(named)) return /^(to|until|end|before)$/i.test(name) ? range.to : range.from;
   if (isEnumType(named)) return named.getValues()[0]!.value;
   if (isInputObjectType(named)) {
     const value: Record<string, unknown> = {};
     for (const field of Object.values(named.getFields())) {
-      if ((isNonNullType(field.type) && field.defaultValue === undefined) || isDateScalar(getNamedType(field.type))) value[field.name] = fill(field.type, field.name, id, values);
+      if ((isNonNullType(field.type) && field.defaultValue === undefined) || isDateScalar(getNamedType(field.type))) value[field.name] = fill(field.type, field.name, id, range);
     }
     return value;
   }
@@ -80,10 +81,10 @@ export function printArgs(args: readonly GraphQLArgument[], values: Record<strin
 }
 
 const requiredArgs = (field: GraphQLField<unknown, unknown>, values: WalkValues) =>
-  printArgs(field.args, Object.fromEntries(field.args.filter(isRequiredArgument).map((arg) => [arg.name, fill(arg.type, arg.name, values.studios[0]!, values)])));
+  printArgs(field.args, Object.fromEntries(field.args.filter(isRequiredArgument).map((arg) => [arg.name, fill(arg.type, arg.name, values.studios[0]!, values.range)])));
 
 /** Scalar fields; `prefix` aliases them (members of a union may have same-named fields of different types). */
-function leaves(type: GraphQLNamedType, prefix = ''): string {
+export function leaves(type: GraphQLNamedType, prefix = ''): string {
   if (isUnionType(type)) return unionSelection(type, (member) => leaves(member, `${member.name}_`));
   if (!isObjectType(type) && !isInterfaceType(type)) return '';
   const names = Object.values(type.getFields()).filter((field) => isLeafType(getNamedType(field.type)) && !field.args.some(isRequiredArgument)).map((field) => field.name);
@@ -146,8 +147,8 @@ function argumentChoices(arg: GraphQLArgument, values: WalkValues, lookupIds: bo
     return { values: found, optional };
   }
   if (optional) return { values: [], optional };
-  if (isIdLike(named) && !list && lookupIds) return { values: Array.from({ length: values.maxId }, (_, i) => fill(arg.type, arg.name, i + 1, values)), optional };
-  return { values: [fill(arg.type, arg.name, values.studios[0]!, values)], optional };
+  if (isIdLike(named) && !list && lookupIds) return { values: Array.from({ length: values.maxId }, (_, i) => fill(arg.type, arg.name, i + 1, values.range)), optional };
+  return { values: [fill(arg.type, arg.name, values.studios[0]!, values.range)], optional };
 }
 
 /** A probe per field of a root type (`Query` or `Subscription`). */
@@ -190,7 +191,7 @@ export interface Outcome {
   readonly errors: readonly string[];
 }
 
-interface Answer {
+export interface Answer {
   readonly data?: Record<string, unknown> | null;
   readonly errors?: { message: string; path?: unknown[]; extensions?: { code?: string } }[];
 }
@@ -218,21 +219,35 @@ export async function runQueryProbe(schema: GraphQLSchema, url: string, token: s
       outcomes.push({ data: answer.data?.['v'] ?? null, errors: errorsOf(answer) });
       continue;
     }
-    const size = [MAX_PAGE_SIZE, 50, 20, 10, 5, 2, 1].find((first) => queryCost(schema, parse(`{ ${probe.call('v', values, depth, { first, after: null })} }`)) <= DEFAULT_MAX_COST)!;
-    const nodes: unknown[] = [];
-    const errors: string[] = [];
-    let totalCount: unknown = null;
-    for (let after: string | null = null, pages = 0; pages < 50; pages += 1) {
-      const answer = await graphql(url, token, `{ ${probe.call('v', values, depth, { first: size, after })} }`);
-      errors.push(...errorsOf(answer));
-      const page = answer.data?.['v'] as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null | undefined;
-      if (!page) break;
-      totalCount = page.totalCount;
-      nodes.push(...page.nodes);
-      if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
-      after = page.pageInfo.endCursor;
-    }
-    outcomes.push({ data: { totalCount, nodes }, errors });
+    outcomes.push(await readConnection(schema, (page) => `{ ${probe.call('v', values, depth, page)} }`, (query) => graphql(url, token, query), errorsOf));
   }
   return outcomes;
+}
+
+/**
+ * A connection (aliased `v`) read to its end: the largest page size whose cost fits the limit, then
+ * page after page (at most 50), as one outcome with every node and the errors of every page.
+ */
+export async function readConnection(
+  schema: GraphQLSchema,
+  query: (page: { first: number; after: string | null }) => string,
+  ask: (query: string) => Promise<Answer>,
+  errorsOf: (answer: Answer) => string[],
+): Promise<Outcome> {
+  const size = [MAX_PAGE_SIZE, 50, 20, 10, 5, 2, 1].find((first) => queryCost(schema, parse(query({ first, after: null }))) <= DEFAULT_MAX_COST)!;
+  const nodes: unknown[] = [];
+  const errors: string[] = [];
+  let totalCount: unknown = null;
+  for (let after: string | null = null, pages = 0; ; pages += 1) {
+    if (pages > 50) throw new Error(`more than 50 pages: ${query({ first: size, after: null }).slice(0, 80)}`);
+    const answer = await ask(query({ first: size, after }));
+    errors.push(...errorsOf(answer));
+    const page = answer.data?.['v'] as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null | undefined;
+    if (!page) break;
+    totalCount = page.totalCount;
+    nodes.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
+    after = page.pageInfo.endCursor;
+  }
+  return { data: { totalCount, nodes }, errors };
 }
