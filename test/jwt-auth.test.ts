@@ -92,6 +92,7 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
   let ec: SigningKey;
   let studio1: number;
   let studio2: number;
+  let otherOperator: number;
   let member: Claims;
 
   beforeAll(async () => {
@@ -107,6 +108,7 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
     const s2 = await server.addStudio({ name: 'JWT Studio 2', tenantUrl: 'https://jwt-op.example/v1' });
     studio1 = s1.id;
     studio2 = s2.id;
+    otherOperator = (await server.addStudio({ name: 'JWT Other Operator', tenantUrl: 'https://other-op.example/v1' })).id;
     for (const customer of [7001, 7002]) {
       const body = { entityId: customer, uuid: `00000000-0000-4000-8000-00000000${customer}`, payload: [{ type: 'CUSTOMER_CREATED', timestamp: Date.now() - 60_000 }] };
       expect((await server.post(s1.webhookKey, body)).status).toBe(200);
@@ -208,6 +210,11 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
   it('when a member names a studio outside their token, then FORBIDDEN', async () => {
     const answer = await ask(server, await token(rsa, member), `{ occupancy(studioIds: ["${studio2}"]) { total } }`);
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('when a token names studios of two operators, then it sees no customer record (an upstream customer id means nothing across operators)', async () => {
+    const answer = await ask(server, await token(rsa, { ...member, studioIds: [studio1, otherOperator] }));
+    expect(answer.body.data).toEqual({ studios: [expect.objectContaining({ id: String(studio1) }), expect.objectContaining({ id: String(otherOperator) })], customers: { totalCount: 0, nodes: [] } });
   });
 
   it('when the JWT is sent in connection_init, then the socket is acknowledged and serves the member', async () => {

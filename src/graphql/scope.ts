@@ -29,7 +29,7 @@ export class Scope {
   }
 
   /**
-   * For a member: ` AND alias."customerId" = <own> AND alias."tenantId" IN (<tenants of their studios>)`,
+   * For a member: ` AND alias."customerId" = <own> AND alias."tenantId" = <the operator of their studios>`,
    * keeping the rows of a table with `tenantId` and `customerId` (customers, visits, contracts,
    * bookings, memberships) that are the member's own; '' for every other role. Inline integers (the
    * JWT's checked ids), so it fits raw statements, query builders and correlated subqueries alike.
@@ -38,7 +38,10 @@ export class Scope {
     if (this.memberCustomerId === null) return '';
     const customer = inlineId(this.memberCustomerId);
     const studios = this.studioIds === null || this.studioIds.length === 0 ? 'NULL' : this.studioIds.map(inlineId).join(', ');
-    return ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" IN (SELECT own_s."tenantId" FROM studios own_s WHERE own_s."id" IN (${studios}))`;
+    // One operator only: an upstream customer id means nothing across operators, so a token naming
+    // studios of two of them sees no customer record at all (the subqueries are not correlated: run once).
+    return ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM studios own_s WHERE own_s."id" IN (${studios}))` +
+      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM studios own_t WHERE own_t."id" IN (${studios})) = 1`;
   }
 
   /** {@link ownerSql} on a query builder: a no-op except for members. */
