@@ -4,10 +4,11 @@ import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'gr
 import { SignJWT } from 'jose';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { MEMBER_ACCESS } from '../src/graphql/member-access.js';
+import { EVENT_SUBSCRIPTIONS } from '../src/realtime/record-events.subscription.js';
 import { databaseKinds } from './support/databases.js';
 import { graphql, rootProbes, runQueryProbe, depthFor, type Outcome, type Probe, type WalkValues } from './support/member-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { connect, disposeClients, subscribe } from './support/ws.js';
+import { connect, disposeClients, subscribe, until } from './support/ws.js';
 
 /**
  * A member's JWT, walked over the whole schema: member A of studio 1 must see nothing of member B
@@ -128,24 +129,28 @@ function comparable(value: unknown): unknown {
 
 const othersIn = (value: unknown) => leaves(value).filter(([key, v]) => !/cursor$/i.test(key) && v !== null && OTHERS_IDS.has(String(v)));
 
-const DEADLINE_MS = 8000;
-/** The messages of one subscription, until none came for `quietMs` (replay from the log is fast). */
-async function collect(url: string, token: string, query: string, quietMs = 400): Promise<{ data: unknown[]; errors: string[] }> {
+const DEADLINE_MS = 15_000;
+/**
+ * The messages of one subscription replayed from the start of the log: until `expected` arrived (or
+ * an error, or the deadline), then a further moment in which no other may arrive.
+ */
+async function collect(url: string, token: string, query: string, expected: number): Promise<{ data: unknown[]; errors: string[] }> {
   const client = connect(url, token);
   await client.connected;
   const sub = subscribe(client, `subscription { ${query} }`);
-  const start = Date.now();
-  let seen = -1;
-  while (Date.now() - start < DEADLINE_MS) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    if (sub.results.length === seen || sub.error() !== undefined) break;
-    seen = sub.results.length;
-  }
+  await until(() => sub.results.length >= expected || sub.error() !== undefined, DEADLINE_MS, `${expected} messages of ${query.slice(0, 60)}`).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const failure = sub.error() as { message?: string; extensions?: { code?: string } }[] | undefined;
   sub.unsubscribe();
   await client.dispose();
   const errors = [...(failure ?? []), ...sub.results.flatMap((r) => r.errors ?? [])].map((e) => `${(e as { extensions?: { code?: string } }).extensions?.code}: ${(e as { message?: string }).message}`);
   return { data: sub.results.map((r) => r.data?.['v'] ?? null), errors };
+}
+
+/** How many of A's events (and the studio's public ones) a subscription field delivers: those of its event type. */
+function expectedReplay(field: string): number {
+  const types = Object.entries(EVENT_SUBSCRIPTIONS).filter(([, spec]) => spec.field === field).map(([type]) => type);
+  return A_EVENTS.flatMap((p) => p.body.payload).filter((e) => types.includes(e.type)).length;
 }
 
 describe.each(databaseKinds())('a member walks every root field, relation and subscription (%s)', (kind) => {
@@ -166,7 +171,8 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
     serverSchema = await buildGraphQLSchema();
     values = {
       studios: full.studios,
-      upstreamIds: [...new Set(ALL.map((p) => p.body.entityId))],
+      // Entity ids and the ids events carry (contract, class): every upstream-id filter names everyone.
+      upstreamIds: [...new Set(ALL.flatMap((p) => [p.body.entityId, ...p.body.payload.flatMap((e) => Object.values(e.content ?? {})).filter((v): v is number => typeof v === 'number')]))],
       maxId: ALL.reduce((n, p) => n + p.body.payload.length, 0) + 3,
       range: { from: new Date(T0 - 20 * 86_400_000).toISOString(), to: new Date(T0 + 20 * 86_400_000).toISOString() },
     };
@@ -179,7 +185,7 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
     }
     for (const probe of rootProbes(schema, 'Subscription', values)) {
       if (!schema.getSubscriptionType()!.getFields()[probe.field]!.args.some((arg) => arg.name === 'after')) continue;
-      const run = (universe: Universe) => Promise.all(probe.variants.map((v) => collect(universe.server.app.url, universe.memberToken, probe.call('v', v, depthFor(serverSchema, probe, v)))));
+      const run = (universe: Universe) => Promise.all(probe.variants.map((v) => collect(universe.server.app.url, universe.memberToken, probe.call('v', v, depthFor(serverSchema, probe, v)), expectedReplay(probe.field))));
       subscriptions.set(probe.coordinate, { probe, full: await run(full), ref: await run(reference) });
     }
   }, 300_000);
@@ -252,7 +258,7 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
   });
 
   it("when A names B's customer id in a subscription, then FORBIDDEN (never an empty stream)", async () => {
-    const result = await collect(full.server.app.url, full.memberToken, `v: customerCheckedIn(customerIds: ["${BASE.B + 1}"]) { event { seq } }`);
+    const result = await collect(full.server.app.url, full.memberToken, `v: customerCheckedIn(customerIds: ["${BASE.B + 1}"]) { event { seq } }`, 1);
     expect(result.errors).toEqual([expect.stringMatching(/^FORBIDDEN: customerIds: a member may only name their own customer id/)]);
   });
 

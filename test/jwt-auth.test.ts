@@ -281,3 +281,29 @@ describe('a JWT sent to a server without JWT settings', () => {
     }
   });
 });
+
+describe('member JWTs while the JWKS cannot be read', () => {
+  it('when the JWKS endpoint refuses connections, then 503 SERVICE_UNAVAILABLE with Retry-After (not a 401: the token may be fine)', async () => {
+    // A port that was just free: nothing listens there any more.
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const server = await startTestServer('sqlite', { JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, HYDRATION_ENABLED: 'false' });
+    try {
+      const key = await signingKey('k', 'RS256');
+      const response = await fetch(`${server.app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(key, { role: 'member', studioIds: [1], customerId: 1 })}` },
+        body: JSON.stringify({ query: '{ studios { id } }' }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).not.toBeNull();
+      const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors[0]).toMatchObject({ message: 'the keys that verify this JWT cannot be read right now: retry', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    } finally {
+      await server.stop();
+    }
+  });
+});
