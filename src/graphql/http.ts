@@ -129,7 +129,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
           return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
         }
         if (error instanceof KeysUnavailable) {
-          logger.warn({ err: error }, 'graphql: the JWKS could not be read (answering 503)');
+          outage.warn('jwks-unavailable', { err: error }, 'graphql: the JWKS could not be read (answering 503)');
           return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the keys that verify this JWT cannot be read right now: retry', {
             'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
           });

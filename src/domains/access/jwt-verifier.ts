@@ -16,9 +16,12 @@ export class KeysUnavailable extends Error {
   override name = 'KeysUnavailable';
 }
 
-/** Three base64url parts separated by dots: what a JWS in compact form looks like (our API tokens start with `ggt_`). */
+/**
+ * Three base64url parts separated by dots, the first a JSON object (`eyJ` is `{"` encoded): what a
+ * JWS in compact form looks like (our API tokens start with `ggt_`).
+ */
 export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+  return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 }
 
 /** The only role a JWT may carry: a JWT never grants admin, partner or app access. */
