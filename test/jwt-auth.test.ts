@@ -244,25 +244,36 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
   });
 });
 
-describe('member JWTs with one PEM key and no HS256 secret', () => {
+describe('member JWTs with one PEM key, no HS256 secret and namespaced claims', () => {
   let server: TestServer;
   let rsa: SigningKey;
+  const NS = 'https://gym.example/claims';
+  const namespaced = { [NS]: { role: 'member', studios: [1], customer: 1 } };
 
   beforeAll(async () => {
     rsa = await signingKey('pem', 'RS256');
-    server = await startTestServer('sqlite', { JWT_PUBLIC_KEY: rsa.pem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, HYDRATION_ENABLED: 'false' });
+    server = await startTestServer('sqlite', {
+      JWT_PUBLIC_KEY: rsa.pem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, HYDRATION_ENABLED: 'false',
+      JWT_CLAIM_ROLE: `${NS}.role`, JWT_CLAIM_STUDIO_IDS: `${NS}.studios`, JWT_CLAIM_CUSTOMER_ID: `${NS}.customer`,
+    });
     await server.addStudio({ name: 'PEM Studio' });
   });
   afterAll(() => server?.stop());
 
-  it('when an RS256 token of that key is sent, then it is accepted', async () => {
-    expect((await ask(server, await token(rsa, { role: 'member', studioIds: [1], customerId: 1 }), '{ studios { name } }'))).toEqual({
+  it('when an RS256 token of that key carries the scope under the namespace, then it is accepted', async () => {
+    expect((await ask(server, await token(rsa, namespaced), '{ studios { name } }'))).toEqual({
       status: 200, body: { data: { studios: [{ name: 'PEM Studio' }] } },
     });
   });
 
+  it('when the scope is at the top level instead of under the namespace, then 401 naming the configured claim', async () => {
+    const answer = await ask(server, await token(rsa, { role: 'member', studioIds: [1], customerId: 1 }));
+    expect(answer.status).toBe(401);
+    expect(answer.body.errors?.[0]?.message).toMatch(/^JWT claim https:\/\/gym\.example\/claims\.role must be "member"/);
+  });
+
   it('when an HS256 token is signed with the public key as its secret, then 401: HS256 is not accepted without JWT_SECRET', async () => {
-    const forged = await token({ alg: 'HS256', secret: new TextEncoder().encode(rsa.pem) }, { role: 'member', studioIds: [1], customerId: 1 });
+    const forged = await token({ alg: 'HS256', secret: new TextEncoder().encode(rsa.pem) }, namespaced);
     const answer = await ask(server, forged);
     expect(answer.status).toBe(401);
     expect(answer.body.errors?.[0]?.message).toBe('JWT alg "HS256" is not accepted here (accepted: RS256)');
