@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,40 @@ export interface Config {
   readonly metrics: MetricsConfig;
   /** Who counts as present in a studio (src/domains/customers/presence.ts). */
   readonly presence: PresenceConfig;
+  /**
+   * Member access through JWTs (src/domains/access/jwt-verifier.ts): on when `JWT_JWKS_URL`,
+   * `JWT_PUBLIC_KEY` or `JWT_SECRET` is set; then `JWT_ISSUER` and `JWT_AUDIENCE` are required.
+   * @default undefined (off: only API tokens are accepted)
+   */
+  readonly jwt: JwtConfig | undefined;
+}
+
+/** How member JWTs are verified. A JWT only ever stands for one member (role `member`). */
+export interface JwtConfig {
+  /**
+   * `JWT_JWKS_URL`: where the identity provider publishes its public keys (RS256/ES256), fetched
+   * when first needed and again when a token names an unknown `kid` (key rotation), at most once per
+   * `jwksCooldownMs`. `https:` (plain `http:` only on loopback). Not together with `JWT_PUBLIC_KEY`.
+   */
+  readonly jwksUrl: string | undefined;
+  /** `JWT_PUBLIC_KEY`: one PEM public key (RSA for RS256, EC P-256 for ES256); `\n` may stand for line breaks. */
+  readonly publicKey: string | undefined;
+  /** `JWT_SECRET`: an HS256 shared secret (at least 32 characters); HS256 tokens are refused without it. */
+  readonly secret: string | undefined;
+  /** `JWT_ISSUER`: the `iss` every token must carry. Required with JWTs. */
+  readonly issuer: string;
+  /** `JWT_AUDIENCE`: an `aud` every token must carry (this API, as the provider names it). Required with JWTs. */
+  readonly audience: string;
+  /** `JWT_CLOCK_SKEW_S`: tolerance for `exp` and `nbf`, in seconds. @default 30 */
+  readonly clockSkewS: number;
+  /** `JWT_JWKS_COOLDOWN_MS`: the least time between two fetches of the JWKS. @default 30000 */
+  readonly jwksCooldownMs: number;
+  /**
+   * Where the scope is in the claims: `JWT_CLAIM_ROLE` (@default "role"), `JWT_CLAIM_STUDIO_IDS`
+   * (@default "studioIds"), `JWT_CLAIM_CUSTOMER_ID` (@default "customerId"). A name may be a path
+   * through nested objects, e.g. `https://example.com/claims.role`.
+   */
+  readonly claims: { readonly role: string; readonly studioIds: string; readonly customerId: string };
 }
 
 export interface PresenceConfig {
@@ -237,7 +272,8 @@ export interface RealtimeConfig {
   readonly maxBufferedBytes: number;
   /**
    * `WS_TOKEN_RECHECK_MS`: how often the tokens of open WebSocket connections are checked again
-   * (one query for all); the connections of a revoked or rotated token are closed with 4403 (an expiring one is closed at its expiry by a timer). @default 5000
+   * (one query for all); the connections of a revoked or rotated token are closed with 4403, and an
+   * expiring credential (an API token's expiry, a member JWT's `exp`) is closed at its expiry by a timer. @default 5000
    */
   readonly tokenRecheckMs: number;
   /**
@@ -457,6 +493,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       token: parseMetricsToken(env.METRICS_TOKEN, problems),
     },
     presence: loadPresenceConfig(env, problems),
+    jwt: parseJwtConfig(env, problems, int),
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
     problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
@@ -653,4 +690,58 @@ function parseAdminToken(raw: string | undefined, problems: string[]): string | 
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16) problems.push('ADMIN_TOKEN must be at least 16 characters long');
   return raw;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function parseJwtConfig(env: NodeJS.ProcessEnv, problems: string[], int: (name: string, fallback: number, min: number, max: number) => number): JwtConfig | undefined {
+  const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const jwksUrl = set('JWT_JWKS_URL');
+  const publicKey = set('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  const secret = set('JWT_SECRET');
+  const clockSkewS = int('JWT_CLOCK_SKEW_S', 30, 0, 300);
+  const jwksCooldownMs = int('JWT_JWKS_COOLDOWN_MS', 30_000, 100, 3_600_000);
+  if (jwksUrl === undefined && publicKey === undefined && secret === undefined) {
+    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
+      if (set(name) !== undefined) problems.push(`${name} is set but JWTs are off: set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET too`);
+    }
+    return undefined;
+  }
+  if (jwksUrl !== undefined && publicKey !== undefined) problems.push('JWT_JWKS_URL and JWT_PUBLIC_KEY are exclusive: set one of them');
+  if (jwksUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      problems.push(`JWT_JWKS_URL must be a URL, got ${JSON.stringify(jwksUrl)}`);
+    }
+    if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+      problems.push(`JWT_JWKS_URL must be https: (plain http: only on loopback), got ${JSON.stringify(url.protocol)}`);
+    }
+  }
+  if (publicKey !== undefined) {
+    try {
+      const key = createPublicKey(publicKey);
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (key.asymmetricKeyType !== 'rsa' && !(key.asymmetricKeyType === 'ec' && curve === 'prime256v1')) {
+        problems.push(`JWT_PUBLIC_KEY must be an RSA (RS256) or EC P-256 (ES256) public key, got ${key.asymmetricKeyType ?? 'unknown'}${curve ? ` ${curve}` : ''}`);
+      }
+    } catch (error) {
+      problems.push(`JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----): ${(error as Error).message}`);
+    }
+  }
+  if (secret !== undefined && secret.length < 32) problems.push('JWT_SECRET must be at least 32 characters long (HS256 needs a 256-bit secret)');
+  const issuer = set('JWT_ISSUER');
+  const audience = set('JWT_AUDIENCE');
+  if (issuer === undefined) problems.push('JWT_ISSUER is required with JWTs: the iss your identity provider puts in member tokens');
+  if (audience === undefined) problems.push('JWT_AUDIENCE is required with JWTs: the aud your identity provider puts in member tokens for this API');
+  const claim = (name: string, fallback: string) => {
+    const value = set(name) ?? fallback;
+    if (/\s/.test(value) || value.startsWith('.') || value.endsWith('.')) problems.push(`${name} must be a claim name or a dotted path without spaces, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  return {
+    jwksUrl, publicKey, secret, issuer: issuer ?? '', audience: audience ?? '', clockSkewS, jwksCooldownMs,
+    claims: { role: claim('JWT_CLAIM_ROLE', 'role'), studioIds: claim('JWT_CLAIM_STUDIO_IDS', 'studioIds'), customerId: claim('JWT_CLAIM_CUSTOMER_ID', 'customerId') },
+  };
 }

@@ -9,7 +9,9 @@ import { usePresenceRule } from './domains/customers/presence.js';
 import { openDatabase, pingDataSource } from './db/database.js';
 import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
+import { CredentialRefused, JwtVerifier, looksLikeJwt } from './domains/access/jwt-verifier.js';
 import { TokenService } from './domains/access/token.service.js';
+import type { Viewer } from './domains/access/viewer.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
 import { ideAssets } from './graphql/ide.js';
@@ -116,6 +118,8 @@ export async function start(config: Config, logger: Logger = createLogger(config
   let graphql: GraphQLHandler;
   let feed: EventFeed;
   let tokens: TokenService;
+  /** The viewer a bearer token stands for (API token, ADMIN_TOKEN or a member's JWT). */
+  let authenticate: (token: string) => Promise<Viewer | undefined>;
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
   let queueWriter: SqlWriter;
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
@@ -136,6 +140,14 @@ export async function start(config: Config, logger: Logger = createLogger(config
     if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
     queueWriter = ownQueueWriter ?? sqlWriter;
     tokens = new TokenService(dataSource);
+    const tokenService = tokens;
+    const jwt = config.jwt ? new JwtVerifier(config.jwt) : undefined;
+    // A JWT (three base64url parts) is a member's; anything else an API token or ADMIN_TOKEN.
+    authenticate = (token) => {
+      if (!looksLikeJwt(token)) return tokenService.authenticate(token, config.adminToken);
+      if (!jwt) return Promise.reject(new CredentialRefused('JWTs are not accepted by this server (no JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET): use an API token'));
+      return jwt.verify(token);
+    };
     // Keyed by token id under the deployment's channel name: token ids are per database.
     const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
       ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
@@ -145,7 +157,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
       introspection: true,
       development: config.nodeEnv === 'development',
       logger,
-      authenticate: (token) => tokens.authenticate(token, config.adminToken),
+      authenticate,
       dataSource,
       ...(ownBudget ? { budget: ownBudget } : {}),
       metrics: metrics?.graphql,
@@ -169,7 +181,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   const subscriptions = createSubscriptionServer({
     schema,
     logger,
-    authenticate: (token) => tokens.authenticate(token, config.adminToken),
+    authenticate,
     validTokenIds: (ids) => tokens.validIds(ids),
     dataSource,
     realtime: {

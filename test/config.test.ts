@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError, DEFAULT_SQLITE_FILE, defaultMaxConnections, defaultMaxScans, hostLimits, loadConfig, loadDatabaseConfig } from '../src/config.js';
 import { SERVICE_ENTRY, killChildren, spawnNode, withTimeout } from './support/child.js';
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
       reconcile: { everyMs: undefined, lookbackMs: 7 * 86_400_000 },
       metrics: { enabled: true, token: undefined },
       presence: { maxStayMs: 12 * 3_600_000 },
+      jwt: undefined,
     });
     expect(DEFAULT_SQLITE_FILE).toBe(path.join('data', 'gymgraph.sqlite'));
   });
@@ -170,6 +172,51 @@ describe('loadConfig', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toMatch(message);
     expect(error.message).toContain(error.problems[0]);
+  });
+
+  describe('member JWTs', () => {
+    const { publicKey: rsaPem } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey: p384Pem } = generateKeyPairSync('ec', { namedCurve: 'secp384r1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const REQUIRED = { JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'gymgraph' };
+
+    it('when a JWKS URL, issuer and audience are set, then JWTs are on with the default claim names, a 30 s skew and a 30 s JWKS cooldown', () => {
+      expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json', ...REQUIRED }).jwt).toEqual({
+        jwksUrl: 'https://id.example.com/.well-known/jwks.json', publicKey: undefined, secret: undefined, issuer: 'https://id.example.com/', audience: 'gymgraph',
+        clockSkewS: 30, jwksCooldownMs: 30_000, claims: { role: 'role', studioIds: 'studioIds', customerId: 'customerId' },
+      });
+    });
+
+    it('when every JWT variable is set validly, then each is taken (a PEM with \\n for line breaks too)', () => {
+      const jwt = loadConfig({
+        JWT_PUBLIC_KEY: rsaPem.replace(/\n/g, '\\n'), JWT_SECRET: 'x'.repeat(32), ...REQUIRED, JWT_CLOCK_SKEW_S: '5', JWT_JWKS_COOLDOWN_MS: '1000',
+        JWT_CLAIM_ROLE: 'https://example.com/claims.role', JWT_CLAIM_STUDIO_IDS: 'gym.studios', JWT_CLAIM_CUSTOMER_ID: 'sub_customer',
+      }).jwt;
+      expect(jwt).toEqual({
+        jwksUrl: undefined, publicKey: rsaPem, secret: 'x'.repeat(32), issuer: REQUIRED.JWT_ISSUER, audience: REQUIRED.JWT_AUDIENCE, clockSkewS: 5, jwksCooldownMs: 1000,
+        claims: { role: 'https://example.com/claims.role', studioIds: 'gym.studios', customerId: 'sub_customer' },
+      });
+    });
+
+    it.each([
+      ['issuer and audience missing', { JWT_SECRET: 'x'.repeat(32) }, [/^JWT_ISSUER is required with JWTs/, /^JWT_AUDIENCE is required with JWTs/]],
+      ['issuer without a key', { JWT_ISSUER: 'https://id.example.com/' }, [/^JWT_ISSUER is set but JWTs are off: set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET too$/]],
+      ['both a JWKS URL and a PEM key', { ...REQUIRED, JWT_JWKS_URL: 'https://id.example.com/jwks', JWT_PUBLIC_KEY: rsaPem }, [/^JWT_JWKS_URL and JWT_PUBLIC_KEY are exclusive/]],
+      ['a plain-http JWKS off loopback', { ...REQUIRED, JWT_JWKS_URL: 'http://id.example.com/jwks' }, [/^JWT_JWKS_URL must be https: \(plain http: only on loopback\), got "http:"$/]],
+      ['a JWKS URL that is no URL', { ...REQUIRED, JWT_JWKS_URL: 'id.example.com/jwks' }, [/^JWT_JWKS_URL must be a URL, got "id\.example\.com\/jwks"$/]],
+      ['a PEM key that is not one', { ...REQUIRED, JWT_PUBLIC_KEY: 'not a key' }, [/^JWT_PUBLIC_KEY must be a PEM public key/]],
+      ['an EC key off P-256', { ...REQUIRED, JWT_PUBLIC_KEY: p384Pem }, [/^JWT_PUBLIC_KEY must be an RSA \(RS256\) or EC P-256 \(ES256\) public key, got ec secp384r1$/]],
+      ['a short HS256 secret', { ...REQUIRED, JWT_SECRET: 'too-short' }, [/^JWT_SECRET must be at least 32 characters long/]],
+      ['a clock skew over 300 s', { ...REQUIRED, JWT_SECRET: 'x'.repeat(32), JWT_CLOCK_SKEW_S: '3600' }, [/^JWT_CLOCK_SKEW_S must be an integer from 0 to 300, got "3600"$/]],
+      ['a claim name with a space', { ...REQUIRED, JWT_SECRET: 'x'.repeat(32), JWT_CLAIM_ROLE: 'my role' }, [/^JWT_CLAIM_ROLE must be a claim name or a dotted path without spaces/]],
+    ])('when %s, then a ConfigError naming it', (_what, env, messages) => {
+      const error = configError(env);
+      expect(error.problems).toHaveLength(messages.length);
+      messages.forEach((message, i) => expect(error.problems[i]).toMatch(message));
+    });
+
+    it('when JWT_JWKS_URL is plain http on loopback, then it is accepted (for a local identity provider)', () => {
+      expect(loadConfig({ ...REQUIRED, JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).jwt?.jwksUrl).toBe('http://127.0.0.1:8080/jwks');
+    });
   });
 
   it('when several variables are invalid, then one ConfigError lists every problem, each naming its variable', () => {

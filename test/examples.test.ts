@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, parse, type OperationDefinitionNode } from 'graphql';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
+import { connect, disposeClients, subscribe } from './support/ws.js';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const EXAMPLES = path.resolve(__dirname, '..', 'examples');
@@ -57,7 +58,10 @@ describe('examples/*.graphql', () => {
     // A partner with the personalData permission, as the partners from before tokens had permissions (the customer search example needs it).
     partnerToken = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'examples', permissions: ['personalData'] })).token;
   });
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await disposeClients();
+    await server?.stop();
+  });
 
   const run = async (example: Example, token: string) => {
     const response = await fetch(`${server.app.url}/graphql`, {
@@ -84,6 +88,18 @@ describe('examples/*.graphql', () => {
 
   it.each(files)('%s runs without errors, for the admin and for a partner token', async (file) => {
     const example = load(file);
+    if (example.operation.operation === OperationTypeNode.SUBSCRIPTION) {
+      // Over WebSocket: acknowledged, and no error while it listens (member-app.test.ts sees them deliver).
+      for (const token of [ADMIN_TOKEN, partnerToken]) {
+        const client = connect(server.app.url, token);
+        await client.connected;
+        const subscription = subscribe(client, example.text, example.variables);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect({ file, error: subscription.error(), errors: subscription.results.flatMap((r) => r.errors ?? []) }).toEqual({ file, error: undefined, errors: [] });
+        await client.dispose();
+      }
+      return;
+    }
     for (const token of [ADMIN_TOKEN, partnerToken]) {
       const { status, body } = await run(example, token);
       expect({ file, status, errors: body.errors }).toEqual({ file, status: 200, errors: undefined });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  astFromValue,
   buildClientSchema,
   getIntrospectionQuery,
   getNamedType,
@@ -10,13 +9,10 @@ import {
   isInterfaceType,
   isLeafType,
   isListType,
-  isNonNullType,
   isObjectType,
   isRequiredArgument,
-  isScalarType,
   isUnionType,
   parse,
-  print,
   type GraphQLArgument,
   type GraphQLField,
   type GraphQLInputType,
@@ -26,9 +22,9 @@ import {
 import { TokenService } from '../src/domains/access/token.service.js';
 import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
-import { MAX_PAGE_SIZE } from '../src/graphql/pagination.js';
 import { KNOWN_EVENT_TYPES } from '../src/ingest/event-types.js';
 import { databaseKinds } from './support/databases.js';
+import { connectionNode, fill as walkerFill, isIdLike, leaves, printArgs, readConnection } from './support/member-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Root fields only the admin token may use: any other token gets FORBIDDEN. */
@@ -189,62 +185,12 @@ async function graphql(universe: Universe, token: string, query: string, variabl
 // ---------------------------------------------------------------------------------------------
 // Queries built from the schema
 
-/** A Relay connection: `pageInfo` and `nodes`. */
-function connectionNode(type: GraphQLNamedType): GraphQLNamedType | undefined {
-  if (!isObjectType(type)) return undefined;
-  const fields = type.getFields();
-  return fields.pageInfo && fields.nodes ? getNamedType(fields.nodes.type) : undefined;
-}
-
-const isDateScalar = (type: GraphQLNamedType) => isScalarType(type) && /date|time/i.test(type.name);
-const isIdLike = (type: GraphQLNamedType) => isScalarType(type) && (type.name === 'ID' || type.name === 'Int');
-
-/** A value for a required input of `type`: id-like scalars get `id`, time ranges are wide. */
-function fill(type: GraphQLInputType, name: string, id: number): unknown {
-  const nullable = getNullableType(type);
-  if (isListType(nullable)) return [fill(nullable.ofType, name, id)];
-  const named = getNamedType(type);
-  if (isDateScalar(named)) return /^(to|until|end|before)$/i.test(name) ? RANGE_TO : RANGE_FROM;
-  if (isEnumType(named)) return named.getValues()[0]!.value;
-  if (isInputObjectType(named)) {
-    const value: Record<string, unknown> = {};
-    for (const field of Object.values(named.getFields())) {
-      // Both ends of a time range, even where the type leaves them optional (statistics need them).
-      if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = fill(field.type, field.name, id);
-      else if (isDateScalar(getNamedType(field.type))) value[field.name] = fill(field.type, field.name, id);
-    }
-    return value;
-  }
-  if (isScalarType(named)) {
-    switch (named.name) {
-      case 'ID': return String(id);
-      case 'Int': case 'Float': return id;
-      case 'Boolean': return false;
-      case 'String': return String(id);
-      default: return {};
-    }
-  }
-  return null;
-}
-
-function printArgs(args: readonly GraphQLArgument[], values: Record<string, unknown>): string {
-  const parts = args.filter((arg) => values[arg.name] !== undefined).map((arg) => `${arg.name}: ${print(astFromValue(values[arg.name], arg.type)!)}`);
-  return parts.length === 0 ? '' : `(${parts.join(', ')})`;
-}
+/** A value for a required input of `type` (test/support/member-walker.ts), time ranges this test's. */
+const fill = (type: GraphQLInputType, name: string, id: number) => walkerFill(type, name, id, { from: RANGE_FROM, to: RANGE_TO });
 
 /** The arguments a field needs (required ones filled), for a nested selection. */
 const requiredArgs = (field: GraphQLField<unknown, unknown>) =>
   printArgs(field.args, Object.fromEntries(field.args.filter(isRequiredArgument).map((arg) => [arg.name, fill(arg.type, arg.name, 1)])));
-
-/** Scalar and enum fields (that need no argument); `__typename` when there are none. */
-function leaves(type: GraphQLNamedType): string {
-  if (isUnionType(type)) return `__typename ${type.getTypes().map((member) => `... on ${member.name} { ${leaves(member)} }`).join(' ')}`;
-  if (!isObjectType(type) && !isInterfaceType(type)) return '';
-  const names = Object.values(type.getFields())
-    .filter((field) => isLeafType(getNamedType(field.type)) && !field.args.some(isRequiredArgument))
-    .map((field) => field.name);
-  return names.length === 0 ? '__typename' : names.join(' ');
-}
 
 /** Every scalar field, and one level of nested objects and lists (connections: totalCount and nodes). */
 function selection(type: GraphQLNamedType): string {
@@ -358,22 +304,7 @@ async function runProbe(schema: GraphQLSchema, universe: Universe, token: string
   }
   const outcomes: Outcome[] = [];
   for (const values of probe.variants) {
-    const size = [MAX_PAGE_SIZE, 50, 20, 10, 5, 2, 1].find((first) => cost(schema, `{ ${probe.call('v', values, { first, after: null })} }`) <= DEFAULT_MAX_COST)!;
-    const nodes: unknown[] = [];
-    let totalCount: unknown = null;
-    const errors: string[] = [];
-    for (let after: string | null = null, pages = 0; ; pages += 1) {
-      if (pages > 50) throw new Error(`${probe.field}: more than 50 pages`);
-      const answer = await graphql(universe, token, `{ ${probe.call('v', values, { first: size, after })} }`);
-      errors.push(...errorsOf(answer, 'v'));
-      const page = answer.data?.v as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null | undefined;
-      if (!page) break;
-      totalCount = page.totalCount;
-      nodes.push(...page.nodes);
-      if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
-      after = page.pageInfo.endCursor;
-    }
-    outcomes.push({ data: { totalCount, nodes }, errors });
+    outcomes.push(await readConnection(schema, (page) => `{ ${probe.call('v', values, page)} }`, (query) => graphql(universe, token, query), (answer) => errorsOf(answer, 'v')));
   }
   return outcomes;
 }

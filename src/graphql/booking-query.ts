@@ -25,6 +25,7 @@ export function bookingById<T extends BookingRecord>(entity: EntityTarget<T>, id
   if (!isOwnId(id)) return Promise.resolve(null);
   const qb = context.dataSource.getRepository(entity).createQueryBuilder('booking').where('booking.id = :id', { id: Number(id) });
   context.scope.where(qb, 'booking.studioId');
+  context.scope.whereOwner(qb, 'booking');
   return SqlReader.of(context.dataSource).entity(qb);
 }
 
@@ -42,6 +43,7 @@ export function bookingPage<T extends BookingRecord>(
 ): Promise<Connection<T>> {
   const qb = context.dataSource.getRepository(entity).createQueryBuilder('booking');
   context.scope.where(qb, 'booking.studioId');
+  context.scope.whereOwner(qb, 'booking');
   whereIn(qb, 'booking.studioId', filter?.studioIds);
   whereIn(qb, 'booking.bookingId', parseIds(filter?.bookingIds, 'filter.bookingIds'));
   whereIn(qb, 'booking.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));

@@ -104,7 +104,7 @@ function orderSql(order: readonly ChildOrder[], alias: string, name: (property: 
 function parentsJoin(
   reader: SqlReader,
   params: SqlParams,
-  query: Pick<ChildrenQuery<unknown>, 'parentColumns' | 'studioColumn'>,
+  query: Pick<ChildrenQuery<unknown>, 'entity' | 'parentColumns' | 'studioColumn'>,
   table: string,
   parents: readonly (readonly number[])[],
   scope: Scope,
@@ -115,7 +115,7 @@ function parentsJoin(
   const on = query.parentColumns.map((c, i) => `r."${c}" = parents.${names[i]}`).join(' AND ');
   return {
     with: `WITH parents (${names.join(', ')}) AS (VALUES ${values})`,
-    from: `parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "${table}" r ON ${on}${scope.studioSql(params, `r."${query.studioColumn}"`)}${window.sql('r', table)}`,
+    from: `parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "${table}" r ON ${on}${scope.studioSql(params, `r."${query.studioColumn}"`)}${ownerSql(reader, query, scope)}${window.sql('r', table)}`,
   };
 }
 
@@ -204,11 +204,21 @@ export interface Prefetch {
 /** The parent's columns that the child's {@link ChildrenQuery.parentColumns} refer to, in the same order. */
 export type ParentColumns = readonly string[];
 
-function correlation(query: Pick<ChildrenQuery<unknown>, 'parentColumns' | 'studioColumn'>, parentColumns: ParentColumns, parent: string, scope: Scope): string {
+function correlation(reader: SqlReader, query: Pick<ChildrenQuery<unknown>, 'entity' | 'parentColumns' | 'studioColumn'>, parentColumns: ParentColumns, parent: string, scope: Scope): string {
   const on = query.parentColumns.map((c, i) => `r."${c}" = ${parent}."${parentColumns[i]}"`).join(' AND ');
   const studios = scope.studioIds;
   const visible = studios === null ? '' : studios.length === 0 ? ' AND 1 = 0' : ` AND r."${query.studioColumn}" IN (${studios.map(inlineInt).join(', ')})`;
-  return `${on}${visible}`;
+  return `${on}${visible}${ownerSql(reader, query, scope)}`;
+}
+
+/**
+ * A member sees only their own children wherever the child belongs to a customer (it has
+ * `tenantId` and `customerId`): e.g. `ClassSlot.bookings` lists their own bookings of the slot.
+ */
+function ownerSql(reader: SqlReader, query: Pick<ChildrenQuery<unknown>, 'entity'>, scope: Scope): string {
+  if (!scope.member) return '';
+  const shape = reader.shape(query.entity as EntityTarget<ObjectLiteral>);
+  return shape.has('customerId') && shape.has('tenantId') ? scope.ownerSql('r') : '';
 }
 
 /**
@@ -293,7 +303,7 @@ export class ChildList<T extends ObjectLiteral> {
     return {
       loader: this.loaderName(first, window, shape),
       sql: (reader, parent, scope) => {
-        const rows = `SELECT ${shape.select('r')} FROM "${shape.table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)}${window.sql('r', shape.table)}
+        const rows = `SELECT ${shape.select('r')} FROM "${shape.table}" r WHERE ${correlation(reader, this.query, this.parentColumns, parent, scope)}${window.sql('r', shape.table)}
           ORDER BY ${orderSql(this.query.order, 'r', (p) => shape.column(p))} LIMIT ${inlineInt(first)}`;
         // The order inside the aggregate itself: an aggregate need not keep the order of a sorted subquery.
         const order = orderSql(this.query.order, 'c', (p) => p);
@@ -353,7 +363,7 @@ export class ChildCount {
       loader: this.name,
       sql: (reader, parent, scope) => {
         const table = reader.shape(this.query.entity as EntityTarget<ObjectLiteral>).table;
-        return `(SELECT COUNT(*) FROM "${table}" r WHERE ${correlation(this.query, this.parentColumns, parent, scope)})`;
+        return `(SELECT COUNT(*) FROM "${table}" r WHERE ${correlation(reader, this.query, this.parentColumns, parent, scope)})`;
       },
       value: (raw) => Number(raw),
     };

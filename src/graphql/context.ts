@@ -20,5 +20,11 @@ export interface GraphQLContext {
 }
 
 export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource, realtime?: RealtimeContext): GraphQLContext {
-  return { log, viewer, scope: new Scope(viewer.studioIds), dataSource, loaders: new Loaders(), ...(realtime ? { realtime } : {}) };
+  return { log, viewer, scope: scopeOf(viewer), dataSource, loaders: new Loaders(), ...(realtime ? { realtime } : {}) };
+}
+
+/** The SQL scope of `viewer`: its studios, and for a member their customer id (none: nothing of any customer). */
+export function scopeOf(viewer: Viewer): Scope {
+  if (viewer.role !== 'member') return new Scope(viewer.studioIds);
+  return new Scope(viewer.studioIds ?? [], viewer.customerId ?? -1);
 }

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
-import type { Viewer } from '../domains/access/viewer.js';
+import { viewerKey, type Viewer } from '../domains/access/viewer.js';
 import type { Logger } from '../log.js';
 import { ErrorCode } from './errors.js';
 
@@ -30,13 +30,18 @@ const REFUSALS_KEPT = 10_000;
  * its `Retry-After` has passed, so that a token hammering the API while over budget is answered 429
  * before its request is even parsed (parsing and validating a large query is work too).
  *
- * The bootstrap `ADMIN_TOKEN` (no token id) is not budgeted: it is the operator's, not handed to
+ * Each API token and each member (JWT) has its own budget. The bootstrap `ADMIN_TOKEN` is not budgeted: it is the operator's, not handed to
  * partners, and must work during an incident — when everything else may be over budget. Its
  * queries still obey the per-query limits.
  */
+/** The key `viewer` is budgeted under (the token id as before, `member:…` for a member); undefined for ADMIN_TOKEN. */
+function budgetKey(viewer: Viewer): string | undefined {
+  return viewer.tokenId === null && viewer.role !== 'member' ? undefined : viewerKey(viewer);
+}
+
 export class ViewerBudget {
-  /** Token id -> until when (epoch ms) its last refusal holds. */
-  private readonly refusedUntil = new Map<number, number>();
+  /** Budget key (viewer.ts `viewerKey`) -> until when (epoch ms) its last refusal holds. */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(
     private readonly budget: CostBudget,
@@ -47,15 +52,16 @@ export class ViewerBudget {
 
   /** The RATE_LIMITED error when `viewer` was refused and its `Retry-After` has not passed yet (no I/O); else undefined. */
   refused(viewer: Viewer): GraphQLError | undefined {
-    if (viewer.tokenId === null) return undefined;
-    const until = this.refusedUntil.get(viewer.tokenId);
+    const key = budgetKey(viewer);
+    if (key === undefined) return undefined;
+    const until = this.refusedUntil.get(key);
     if (until === undefined) return undefined;
     const waitMs = until - this.now();
     if (waitMs > 0) {
       this.onRefused();
       return rateLimited(waitMs);
     }
-    this.refusedUntil.delete(viewer.tokenId);
+    this.refusedUntil.delete(key);
     return undefined;
   }
 
@@ -66,11 +72,12 @@ export class ViewerBudget {
    * WebSocket clients, which see no headers).
    */
   async charge(viewer: Viewer, cost: number): Promise<GraphQLError | undefined> {
-    if (viewer.tokenId === null || cost <= 0) return undefined;
-    const waitMs = await this.budget.charge(String(viewer.tokenId), Math.min(cost, this.budget.perMinute));
+    const key = budgetKey(viewer);
+    if (key === undefined || cost <= 0) return undefined;
+    const waitMs = await this.budget.charge(key, Math.min(cost, this.budget.perMinute));
     if (waitMs <= 0) return undefined;
     if (this.refusedUntil.size >= REFUSALS_KEPT) this.refusedUntil.clear();
-    this.refusedUntil.set(viewer.tokenId, this.now() + waitMs);
+    this.refusedUntil.set(key, this.now() + waitMs);
     this.onRefused();
     return rateLimited(waitMs, cost);
   }

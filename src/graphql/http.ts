@@ -6,8 +6,9 @@ import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js'
 import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../domains/access/viewer.js';
 import { TokenExpiredError } from '../domains/access/token.service.js';
+import { CredentialRefused, KeysUnavailable } from '../domains/access/jwt-verifier.js';
+import { viewerLabel, type Viewer } from '../domains/access/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from './context.js';
@@ -30,7 +31,7 @@ export interface GraphQLHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Server-level log lines (startup, internal errors without a request). */
   readonly logger: Logger;
-  /** The viewer a bearer token stands for; undefined for an unknown or revoked token; throws TokenExpiredError for an expired one. */
+  /** The viewer a bearer token stands for; undefined for an unknown or revoked token; throws TokenExpiredError for an expired API token, CredentialRefused (with a reason to show) for a refused JWT. */
   readonly authenticate: (token: string) => Promise<Viewer | undefined>;
   readonly dataSource: DataSource;
   /**
@@ -130,6 +131,15 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
             'www-authenticate': 'Bearer error="invalid_token", error_description="token expired"', ...unread,
           });
         }
+        if (error instanceof CredentialRefused) {
+          return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+        }
+        if (error instanceof KeysUnavailable) {
+          outage.warn('jwks-unavailable', { err: error }, 'graphql: the JWKS could not be read (answering 503)');
+          return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the keys that verify this JWT cannot be read right now: retry', {
+            'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
+          });
+        }
         if (!isDatabaseUnavailable(error)) throw error;
         outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
         return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
@@ -140,7 +150,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
       }
       const authenticated = viewer;
-      noteRequest(res, { tokenId: viewer.tokenId ?? 'admin' });
+      noteRequest(res, { tokenId: viewerLabel(viewer) });
       // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
       const refused = budget?.refused(viewer);
       if (refused) {

@@ -24,6 +24,7 @@ import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.sub
 import { EventTypeResolver } from './event-type.resolver.js';
 import { usePrefetchedValues } from './children.js';
 import { enforceStudioScope } from './studio-scope.js';
+import { enforceMemberAccess } from './member-access.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
 import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
 import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
@@ -72,5 +73,7 @@ export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   enforceStudioScope(schema);
   // Every field marked @PersonalData(): PERSONAL_DATA_FORBIDDEN for a viewer without personalData.
   guardPersonalData(schema);
+  // A member's JWT: every root field classified, the ones holding nothing of theirs FORBIDDEN.
+  enforceMemberAccess(schema);
   return schema;
 }

@@ -4,14 +4,51 @@ import type { SqlParams } from '../db/sql-reader.js';
 let parameter = 0;
 
 /**
- * The studios a viewer may see, as conditions added to a query — never a filter applied after
+ * The studios (and, for a member, the customer) a viewer may see, as conditions added to a query — never a filter applied after
  * loading, so counts, pages and aggregates are scoped the same way as rows.
  */
 export class Scope {
   constructor(
     /** Visible studio ids; null: every studio. */
     readonly studioIds: readonly number[] | null,
+    /**
+     * A member's upstream customer id: records that belong to a customer are then only theirs
+     * (in the tenants of `studioIds`). Null for every other role.
+     */
+    readonly memberCustomerId: number | null = null,
   ) {}
+
+  /** A member's scope: own records only, public studio data, nothing of other customers. */
+  get member(): boolean {
+    return this.memberCustomerId !== null;
+  }
+
+  /** Whether records of upstream customer `customerId` may be seen: always, except by a member (only their own). */
+  ownsCustomer(customerId: number): boolean {
+    return this.memberCustomerId === null || this.memberCustomerId === customerId;
+  }
+
+  /**
+   * For a member: ` AND alias."customerId" = <own> AND alias."tenantId" = <the operator of their studios>`,
+   * keeping the rows of a table with `tenantId` and `customerId` (customers, visits, contracts,
+   * bookings, memberships) that are the member's own; '' for every other role. Inline integers (the
+   * JWT's checked ids), so it fits raw statements, query builders and correlated subqueries alike.
+   */
+  ownerSql(alias: string): string {
+    if (this.memberCustomerId === null) return '';
+    const customer = inlineId(this.memberCustomerId);
+    const studios = this.studioIds === null || this.studioIds.length === 0 ? 'NULL' : this.studioIds.map(inlineId).join(', ');
+    // One operator only: an upstream customer id means nothing across operators, so a token naming
+    // studios of two of them sees no customer record at all (the subqueries are not correlated: run once).
+    return ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM studios own_s WHERE own_s."id" IN (${studios}))` +
+      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM studios own_t WHERE own_t."id" IN (${studios})) = 1`;
+  }
+
+  /** {@link ownerSql} on a query builder: a no-op except for members. */
+  whereOwner<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T> {
+    const sql = this.ownerSql(alias);
+    return sql === '' ? qb : qb.andWhere(sql.slice(' AND '.length));
+  }
 
   get unrestricted(): boolean {
     return this.studioIds === null;
@@ -34,6 +71,7 @@ export class Scope {
    * for a query whose alias `alias` has `tenantId` and `customerId` columns.
    */
   whereCustomer<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T> {
+    this.whereOwner(qb, alias);
     if (this.studioIds === null) return qb;
     if (this.studioIds.length === 0) return qb.andWhere('1 = 0');
     const name = `scope${++parameter}`;
@@ -54,6 +92,12 @@ export class Scope {
   customerSql(params: SqlParams, alias: string): string {
     if (this.studioIds === null) return '';
     if (this.studioIds.length === 0) return ' AND 1 = 0';
-    return ` AND EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN ${params.list(this.studioIds)})`;
+    return `${this.ownerSql(alias)} AND EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN ${params.list(this.studioIds)})`;
   }
+}
+
+/** An id we inline into SQL: a checked safe integer, never text. */
+function inlineId(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer id: ${String(value)}`);
+  return String(value);
 }

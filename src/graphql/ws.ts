@@ -5,8 +5,9 @@ import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate
 import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Viewer } from '../domains/access/viewer.js';
 import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
+import { CredentialRefused } from '../domains/access/jwt-verifier.js';
+import { viewerKey, viewerLabel, type Viewer } from '../domains/access/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
@@ -346,10 +347,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       const token = bearerToken(ctx.connectionParams);
       if (!token) return false;
       try {
-        const viewer = await authenticate(token);
+        let viewer: Viewer | undefined;
+        try {
+          viewer = await authenticate(token);
+        } catch (error) {
+          if (!(error instanceof CredentialRefused)) throw error;
+          // The reason, within a close frame's 123 bytes.
+          connection.socket.close(CloseCode.Forbidden, `Forbidden: ${error.message}`.slice(0, 120));
+          return false;
+        }
         if (!viewer) return false;
         if (connection.socket.readyState !== connection.socket.OPEN) return false;
-        const tokenKey = viewer.tokenId === null ? 'admin' : String(viewer.tokenId);
+        const tokenKey = viewerKey(viewer);
         const open = socketsPerToken.get(tokenKey) ?? 0;
         if (open >= maxSocketsPerToken) {
           repeated.info('too-many-sockets', { maxSocketsPerToken }, 'refused WebSockets over their token\'s limit (4013)');
@@ -363,7 +372,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (viewer.tokenId !== null) connection.tokenDigest = tokenDigest(token);
         if (viewer.expiresAt) armExpiry(connection, viewer.expiresAt.getTime());
         // The token's id, never the token.
-        connection.log.info({ tokenId: viewer.tokenId ?? 'admin' }, 'websocket opened');
+        connection.log.info({ tokenId: viewerLabel(viewer) }, 'websocket opened');
         return true;
       } catch (error) {
         if (error instanceof TokenExpiredError) {
@@ -509,7 +518,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       connection.tokenKey = undefined;
     }
     if (connection?.viewer) {
-      connection.log.info({ tokenId: connection.viewer.tokenId ?? 'admin', code, durationMs: Date.now() - connection.openedAt, subscriptions: connection.served }, 'websocket closed');
+      connection.log.info({ tokenId: viewerLabel(connection.viewer), code, durationMs: Date.now() - connection.openedAt, subscriptions: connection.served }, 'websocket closed');
     } else {
       // Never authenticated (no or a bad token, no connection_init in time, a scanner): a crowd of
       // them would repeat this line by the thousand.
@@ -591,6 +600,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   // is closed by its timer, or here at the latest.
   let rechecking = false;
   const recheck = setInterval(() => {
+    // At the latest here, a credential whose expiry timer has not fired yet (a member's JWT, an API token).
+    const now = Date.now();
+    for (const { socket, viewer } of connections.values()) {
+      if (viewer?.expiresAt != null && viewer.expiresAt.getTime() <= now) socket.close(CloseCode.Forbidden, EXPIRED_REASON);
+    }
     if (rechecking) return;
     const ids = new Set<number>();
     for (const { viewer } of connections.values()) if (viewer?.tokenId != null) ids.add(viewer.tokenId);

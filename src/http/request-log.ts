@@ -10,7 +10,7 @@ export interface RequestNote {
   /** The studio a webhook key matched. */
   studioId?: number;
   /** The token a GraphQL request authenticated with (`admin` for `ADMIN_TOKEN`); its id, never the token. */
-  tokenId?: number | 'admin';
+  tokenId?: number | 'admin' | 'member';
   /** `query` or `mutation`, once the operation is resolved. */
   operationType?: string;
   /** The operation's name as the client wrote it in the document, truncated. */

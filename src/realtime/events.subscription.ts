@@ -27,7 +27,7 @@ export class OccupancyChange {
 
   @Field(() => EventRecord, {
     nullable: true,
-    description: 'The check-in, check-out or automatic check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, and when a stay ran past the maximum stay.',
+    description: 'The check-in, check-out or automatic check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, when a stay ran past the maximum stay, and for a member unless it is their own check-in or check-out.',
   })
   event!: EventRecord | null;
 }
@@ -79,7 +79,10 @@ export class EventsSubscriptionResolver {
         last = checkedIn;
         const visible = await studioLoader(context).load(studioId);
         if (!visible) return undefined;
-        return { studioId, studio: visible, checkedIn, event: event && context.scope.allows(event.studioId) ? toEventRecord(event) : null };
+        // A member sees only their own check-in or check-out (an automatic check-out lists other customers).
+        const shown = event !== null && context.scope.allows(event.studioId)
+          && (!context.scope.member || (event.type !== 'AUTOMATIC_CUSTOMER_CHECKOUT' && context.scope.ownsCustomer(event.entityId)));
+        return { studioId, studio: visible, checkedIn, event: shown ? toEventRecord(event) : null };
       };
       // Every presence event of the operator: a check-in elsewhere can take a customer away from
       // this studio. The events themselves are shown only where the token may see their studio.

@@ -13,6 +13,8 @@ import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { ErrorCode, clientError } from '../graphql/errors.js';
+import { memberForbidden } from '../graphql/member-access.js';
 import type { Scope } from '../graphql/scope.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../ingest/event-types.js';
 import type { LoggedEvent } from '../ingest/ingestor.js';
@@ -119,6 +121,13 @@ interface RecordFamily<A extends RecordSubscriptionArgs, R extends object> {
   readonly load: (event: LoggedEvent, dataSource: DataSource) => Promise<R>;
   /** What of `records` a viewer with `scope` may see (the event itself is within the scope). */
   readonly visible: (records: R, scope: Scope, event: LoggedEvent) => R;
+  /**
+   * Whose events a member receives: `entity`, the event's `entityId` is a customer id (only theirs
+   * is listened to); a function, the customer id of the loaded record (events of records that are
+   * not theirs, or not known yet, are skipped); `public`, everyone's (class slots); `forbidden`, none
+   * (member-access.ts refuses the field before it gets here).
+   */
+  readonly member: 'entity' | 'public' | 'forbidden' | ((records: R) => number | null | undefined);
 }
 
 const family = <A extends RecordSubscriptionArgs, R extends object>(spec: RecordFamily<A, R>) => spec;
@@ -161,6 +170,7 @@ const FAMILIES = {
       return { visit, customer: found };
     },
     visible: ({ visit, customer }, scope, event) => ({ visit: ownedBy(visit, scope), customer: customerOf(customer, scope, event) }),
+    member: 'entity',
   }),
   automaticCheckout: family({
     payload: AutomaticCheckoutEventPayload,
@@ -173,6 +183,8 @@ const FAMILIES = {
         .orderBy('visit.id').limit(MAX_AUTOMATIC_CHECKOUTS)),
     }),
     visible: ({ visits }, scope) => ({ visits: visits.filter((visit) => scope.allows(visit.studioId)) }),
+    // It lists every customer the studio checked out (member-access.ts refuses it to members).
+    member: 'forbidden',
   }),
   customer: family({
     payload: CustomerEventPayload,
@@ -180,6 +192,7 @@ const FAMILIES = {
     select: customerArgs,
     load: async (event, dataSource) => ({ customer: await customer(event, dataSource) }),
     visible: ({ customer }, scope, event) => ({ customer: customerOf(customer, scope, event) }),
+    member: 'entity',
   }),
   contract: family({
     payload: ContractEventPayload,
@@ -193,6 +206,7 @@ const FAMILIES = {
       return { contract, customer: found };
     },
     visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
+    member: 'entity',
   }),
   aggregatorMembership: family({
     payload: AggregatorMembershipEventPayload,
@@ -208,6 +222,7 @@ const FAMILIES = {
       return { aggregatorMembership, customer: found };
     },
     visible: ({ aggregatorMembership, customer }, scope, event) => ({ aggregatorMembership: ownedBy(aggregatorMembership, scope), customer: customerOf(customer, scope, event) }),
+    member: 'entity',
   }),
   classBooking: family({
     payload: ClassBookingEventPayload,
@@ -215,6 +230,7 @@ const FAMILIES = {
     select: (args) => ({ entityIds: idsArgument(args.bookingIds, 'bookingIds') }),
     load: async (event, dataSource) => ({ classBooking: await byEntity(ClassBooking, 'bookingId')(event, dataSource) }),
     visible: ({ classBooking }, scope) => ({ classBooking: ownedBy(classBooking, scope) }),
+    member: ({ classBooking }) => classBooking?.customerId,
   }),
   appointmentBooking: family({
     payload: AppointmentBookingEventPayload,
@@ -222,6 +238,7 @@ const FAMILIES = {
     select: (args) => ({ entityIds: idsArgument(args.bookingIds, 'bookingIds') }),
     load: async (event, dataSource) => ({ appointmentBooking: await byEntity(AppointmentBooking, 'bookingId')(event, dataSource) }),
     visible: ({ appointmentBooking }, scope) => ({ appointmentBooking: ownedBy(appointmentBooking, scope) }),
+    member: ({ appointmentBooking }) => appointmentBooking?.customerId,
   }),
   classSlot: family({
     payload: ClassSlotEventPayload,
@@ -229,6 +246,7 @@ const FAMILIES = {
     select: (args) => ({ entityIds: idsArgument(args.slotIds, 'slotIds'), content: inIds(idsArgument(args.classIds, 'classIds'), 'classId') }),
     load: async (event, dataSource) => ({ classSlot: await byEntity(ClassSlot, 'slotId')(event, dataSource) }),
     visible: ({ classSlot }, scope) => ({ classSlot: ownedBy(classSlot, scope) }),
+    member: 'public',
   }),
   device: family({
     payload: DeviceEventPayload,
@@ -236,6 +254,7 @@ const FAMILIES = {
     select: () => ({}),
     load: async (event, dataSource) => ({ device: await byEntity(Device, 'deviceId')(event, dataSource) }),
     visible: ({ device }, scope) => ({ device: ownedBy(device, scope) }),
+    member: 'forbidden',
   }),
   debtCollectionRun: family({
     payload: DebtCollectionRunEventPayload,
@@ -243,6 +262,7 @@ const FAMILIES = {
     select: () => ({}),
     load: async (event, dataSource) => ({ debtCollectionRun: await byEntity(DebtCollectionRun, 'runId')(event, dataSource) }),
     visible: ({ debtCollectionRun }, scope) => ({ debtCollectionRun: ownedBy(debtCollectionRun, scope) }),
+    member: 'forbidden',
   }),
   taxAdvisorExport: family({
     payload: TaxAdvisorExportEventPayload,
@@ -250,6 +270,7 @@ const FAMILIES = {
     select: () => ({}),
     load: async (event, dataSource) => ({ taxAdvisorExport: await byEntity(TaxAdvisorExport, 'exportId')(event, dataSource) }),
     visible: ({ taxAdvisorExport }, scope) => ({ taxAdvisorExport: ownedBy(taxAdvisorExport, scope) }),
+    member: 'forbidden',
   }),
 };
 
@@ -296,6 +317,13 @@ export const EVENT_SUBSCRIPTIONS = {
   TAX_ADVISOR_EXPORT_CREATED: { field: 'taxAdvisorExportCreated', family: 'taxAdvisorExport', happened: 'A tax-advisor export was created', records: 'the export' },
 } as const satisfies { readonly [T in KnownEventType]: EventSubscriptionSpec };
 
+/** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
+function ownCustomerIds(named: readonly number[] | null, member: number): readonly number[] {
+  const other = named?.find((id) => id !== member);
+  if (other !== undefined) throw clientError(ErrorCode.FORBIDDEN, `customerIds: a member may only name their own customer id, got ${other}`);
+  return [member];
+}
+
 /** A resolver class holding the subscription field of one event type. */
 function eventSubscriptionResolver(type: KnownEventType): ClassType {
   const { field, happened, records } = EVENT_SUBSCRIPTIONS[type];
@@ -312,8 +340,15 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         const { studioIds, after: cursor } = args as RecordSubscriptionArgs;
         const ctx = context as GraphQLContext;
         const { shared } = requireRealtime(ctx).services;
-        return eventSubscription(ctx, { types: [type], studioIds: listArgument(studioIds, 'studioIds'), ...spec.select(args as RecordSubscriptionArgs) }, cursor, async (event) => {
+        const selector = { types: [type], studioIds: listArgument(studioIds, 'studioIds'), ...spec.select(args as RecordSubscriptionArgs) };
+        const member = ctx.scope.memberCustomerId;
+        if (member !== null && spec.member === 'forbidden') throw memberForbidden(`Subscription.${field}`);
+        // A member listens to their own customer id only; naming another one is FORBIDDEN, never an empty stream.
+        if (member !== null && spec.member === 'entity') selector.entityIds = ownCustomerIds(selector.entityIds ?? null, member);
+        const owner = member !== null && typeof spec.member === 'function' ? spec.member : undefined;
+        return eventSubscription(ctx, selector, cursor, async (event) => {
           const records = await shared.get(`records:${event.seq}`, () => spec.load(event, ctx.dataSource));
+          if (owner && Number(owner(records) ?? NaN) !== member) return undefined;
           return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
         });
       },

@@ -32,3 +32,15 @@ export function viewerScopeKey(viewer: Viewer): string {
   const studios = viewer.studioIds === null ? '*' : [...viewer.studioIds].sort((a, b) => a - b).join(',');
   return [viewer.role, studios, viewer.personalData ? 'pd' : '', viewer.customerId ?? ''].join('|');
 }
+
+/** Who is counted and logged: the API token's id, `admin` for ADMIN_TOKEN, `member:<studios>:<customerId>` for a member's JWT. */
+export function viewerKey(viewer: Viewer): string {
+  if (viewer.tokenId !== null) return String(viewer.tokenId);
+  if (viewer.role === 'member') return `member:${viewer.studioIds?.join(',') ?? '*'}:${viewer.customerId ?? ''}`;
+  return 'admin';
+}
+
+/** What a log line names the viewer by (never the credential): the token id, `admin` or `member`. */
+export function viewerLabel(viewer: Viewer): number | 'admin' | 'member' {
+  return viewer.tokenId ?? (viewer.role === 'member' ? 'member' : 'admin');
+}

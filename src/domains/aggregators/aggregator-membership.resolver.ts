@@ -54,6 +54,7 @@ export class AggregatorMembershipResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(AggregatorMembership).createQueryBuilder('membership').where('membership.id = :id', { id: Number(id) });
     context.scope.where(qb, 'membership.studioId');
+    context.scope.whereOwner(qb, 'membership');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
@@ -68,6 +69,7 @@ export class AggregatorMembershipResolver {
   ): Promise<Connection<AggregatorMembership>> {
     const qb = context.dataSource.getRepository(AggregatorMembership).createQueryBuilder('membership');
     context.scope.where(qb, 'membership.studioId');
+    context.scope.whereOwner(qb, 'membership');
     whereIn(qb, 'membership.studioId', filter?.studioIds);
     whereIn(qb, 'membership.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));
     whereIn(qb, 'membership.aggregatorId', filter?.aggregatorIds);

@@ -66,6 +66,7 @@ export class ContractResolver {
     if (!isOwnId(id)) return Promise.resolve(null);
     const qb = context.dataSource.getRepository(Contract).createQueryBuilder('contract').where('contract.id = :id', { id: Number(id) });
     context.scope.where(qb, 'contract.studioId');
+    context.scope.whereOwner(qb, 'contract');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
@@ -80,6 +81,7 @@ export class ContractResolver {
   ): Promise<Connection<Contract>> {
     const qb = context.dataSource.getRepository(Contract).createQueryBuilder('contract');
     context.scope.where(qb, 'contract.studioId');
+    context.scope.whereOwner(qb, 'contract');
     whereIn(qb, 'contract.studioId', filter?.studioIds);
     whereIn(qb, 'contract.contractId', parseIds(filter?.contractIds, 'filter.contractIds'));
     whereIn(qb, 'contract.customerId', parseIds(filter?.customerIds, 'filter.customerIds'));

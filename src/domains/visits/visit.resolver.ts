@@ -116,6 +116,8 @@ export class VisitResolver {
   ): Promise<Connection<Visit>> {
     const qb = context.dataSource.getRepository(Visit).createQueryBuilder('visit');
     context.scope.where(qb, 'visit.studioId');
+    // A member: their own visits only.
+    context.scope.whereOwner(qb, 'visit');
     whereVisits(qb, filter, context.scope);
     const field = orderBy?.field ?? VisitOrderField.CHECKIN_AT;
     // The keyset needs a value on every row: a visit without check-in has no place in this order.

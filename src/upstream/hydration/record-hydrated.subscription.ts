@@ -116,6 +116,13 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
   }
 }
 
+/** Whether a member receives the hydration of `record`: theirs (it names them as its customer), or a class or slot of the schedule. */
+function memberSees(record: Loaded, context: GraphQLContext): boolean {
+  if (record === null) return false;
+  if (record instanceof ClassSlot || record instanceof GymClass) return true;
+  return 'customerId' in record && record.customerId != null && context.scope.ownsCustomer(Number(record.customerId));
+}
+
 /**
  * `recordHydrated`: the typed view of GYMGRAPH_RECORD_HYDRATED. The event stream is the `events`
  * subscription's (same order, same `after`), so a client may use either and switch between them.
@@ -146,6 +153,8 @@ export class RecordHydratedSubscriptionResolver {
           const kind = kindOf(event);
           if (!kind) return undefined;
           const record = await shared.get(`hydrated:${event.seq}`, () => load(kind, event, ctx.dataSource));
+          // A member: their own records (a booking becomes theirs here, as its customer is hydrated) and the public schedule.
+          if (ctx.scope.member && !memberSees(record, ctx)) return undefined;
           // The event's studio is within the scope: it delivered an event about a customer (who is then
           // visible to it) or read a class for it; any other record belongs to the studio of its earliest event.
           const visible = record === null ? null
