@@ -14,6 +14,7 @@ import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
 import { Studio } from '../domains/studios/studio.entity.js';
 import { Tenant } from '../domains/studios/tenant.entity.js';
+import { VisitRollup } from '../domains/visits/visit-rollup.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
 import { LogCursor } from '../upstream/hydration/hydration-cursor.entity.js';
 import { HydrationJob } from '../upstream/hydration/hydration-job.entity.js';
@@ -26,6 +27,7 @@ export const ENTITIES = [
   Customer,
   CustomerStudio,
   Visit,
+  VisitRollup,
   Contract,
   ClassSlot,
   ClassBooking,

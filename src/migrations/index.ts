@@ -5,9 +5,10 @@ import { Hydration1764000000003 } from './1764000000003-hydration.js';
 import { CustomerStudioPresence1764000000004 } from './1764000000004-customer-studio-presence.js';
 import { DeliveryDigest1764000000005 } from './1764000000005-delivery-digest.js';
 import { StudioTimeZone1764000000006 } from './1764000000006-studio-time-zone.js';
+import { VisitRollups1764000000009 } from './1764000000009-visit-rollups.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
 export const MIGRATIONS = [
   Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
-  CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
+  CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006, VisitRollups1764000000009,
 ];

@@ -1,5 +1,6 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import type { KnownEvent } from '../../ingest/event-types.js';
+import { VisitRollupDelta, type VisitShape } from './visit-rollup.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
 
@@ -10,6 +11,18 @@ interface PresenceRow {
   studioId: number;
   type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT';
   occurredAt: number;
+  /** The stored visit whose id is this event's seq, if any (what the write replaces or deletes). */
+  stored: VisitShape | undefined;
+}
+
+/** A window row as read: the event, and the stored visit it anchors (`v*` columns, null without one). */
+interface WindowRow extends Omit<PresenceRow, 'stored'> {
+  vTenantId: number | null;
+  vStudioId: number | null;
+  vCheckinAt: number | string | null;
+  vCheckoutAt: number | string | null;
+  vCheckoutStudioId: number | null;
+  vId: number | string | null;
 }
 
 /** How a visit row is written: every column recomputed from the pairing. */
@@ -26,10 +39,10 @@ const WINDOW_CONDITION = `e."tenantId" = a."tenantId" AND e."entityId" = a."enti
  * customer. Left to choose, both databases sometimes scanned every check-in and check-out through
  * the type index instead, which costs more with every event logged (bench/README.md).
  */
-const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM events e WHERE ${WINDOW_CONDITION}) e`;
+const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM events e WHERE ${WINDOW_CONDITION}) e LEFT JOIN visits v ON v."id" = e."seq"`;
 // CROSS JOIN fixes SQLite's join order (affected outside): with a few hundred customers its planner
 // otherwise walked the whole index once instead of seeking it per customer.
-const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION}`;
+const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION} LEFT JOIN visits v ON v."id" = e."seq"`;
 
 /** Customers per window query; keeps statements well under parameter limits. */
 const CHUNK = 300;
@@ -46,6 +59,15 @@ const CHUNK = 300;
  *
  * A new event only changes the pairing of its neighbours, so each batch recomputes, per customer,
  * the window from the last event before the earliest new one (the anchor) to the end.
+ *
+ * This is the one place that writes `visits`, and it keeps `visit_rollups` equal to them in the same
+ * transaction: the window query reads, beside each event, the visit stored under its seq (the row an
+ * upsert replaces or a delete removes), and every written row's old version is subtracted from its
+ * rollup and its new version added ({@link VisitRollupDelta}). Anything else that must change visits
+ * (a studio's automatic check-out, say) should log or synthesise presence events and let this
+ * projector pair them; a writer that cannot must pass every row it replaces and writes through a
+ * VisitRollupDelta in its transaction, or the rollups drift (test/rollups.property.test.ts
+ * compares them with the visits).
  */
 export class VisitProjector {
   /** Earliest new presence time per customer key. */
@@ -70,9 +92,10 @@ export class VisitProjector {
   private async writeChunk(tx: SqlTx, affected: { tenantId: number; customerId: number; since: number }[]): Promise<void> {
     const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
     const params: Param[] = affected.flatMap((a) => [a.tenantId, a.customerId, a.since]);
-    const rows = await tx.all<PresenceRow>(
+    const rows = await tx.all<WindowRow>(
       `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
-       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
+       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt", v."id" AS "vId", v."tenantId" AS "vTenantId",
+         v."studioId" AS "vStudioId", v."checkinAt" AS "vCheckinAt", v."checkoutAt" AS "vCheckoutAt", v."checkoutStudioId" AS "vCheckoutStudioId"
        ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
        ORDER BY e."tenantId", e."entityId", e."occurredAt", CASE e."type" WHEN 'CUSTOMER_CHECKIN' THEN 0 ELSE 1 END, e."seq"`,
       params,
@@ -81,15 +104,22 @@ export class VisitProjector {
     const sinceByKey = new Map(affected.map((a) => [`${a.tenantId}:${a.customerId}`, a.since]));
     const upserts: VisitRow[] = [];
     const pairedCheckouts: number[] = [];
+    const rollups = new VisitRollupDelta();
     let window: PresenceRow[] = [];
     const flush = () => {
-      if (window.length > 0) pair(window, sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!, upserts, pairedCheckouts);
+      if (window.length > 0) pair(window, sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!, upserts, pairedCheckouts, rollups);
       window = [];
     };
     for (const row of rows) {
       const last = window[window.length - 1];
       if (last && (last.tenantId !== row.tenantId || last.entityId !== row.entityId)) flush();
-      window.push({ ...row, seq: Number(row.seq), occurredAt: Number(row.occurredAt), entityId: Number(row.entityId) });
+      window.push({
+        tenantId: row.tenantId, entityId: Number(row.entityId), seq: Number(row.seq), studioId: row.studioId, type: row.type, occurredAt: Number(row.occurredAt),
+        stored: row.vId === null ? undefined : {
+          tenantId: Number(row.vTenantId), studioId: Number(row.vStudioId), checkinAt: nullableNumber(row.vCheckinAt),
+          checkoutAt: nullableNumber(row.vCheckoutAt), checkoutStudioId: nullableNumber(row.vCheckoutStudioId),
+        },
+      });
     }
     flush();
 
@@ -103,8 +133,11 @@ export class VisitProjector {
     if (pairedCheckouts.length > 0) {
       tx.runLater(`DELETE FROM visits WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
     }
+    rollups.write(tx);
   }
 }
+
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 /**
  * Two check-ins (or two check-outs) of one customer at the same upstream millisecond are one event
@@ -120,14 +153,20 @@ function distinct(window: PresenceRow[]): PresenceRow[] {
 }
 
 /** Applies the pairing rule to one customer's window (see {@link VisitProjector}). */
-function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[]): void {
+function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[], rollups: VisitRollupDelta): void {
   const window = distinct(all);
   const anchored = window[0]!.occurredAt < since;
+  /** Writes a visit row: the stored one under its id (if any) leaves the rollups, the new one enters. */
+  const upsert = (event: PresenceRow, row: VisitRow) => {
+    upserts.push(row);
+    if (event.stored) rollups.remove(event.stored);
+    rollups.insert({ tenantId: row[1], studioId: row[3], checkinAt: row[4], checkoutAt: row[5], checkoutStudioId: row[6] });
+  };
   window.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {
       const next = window[index + 1];
       const out = next?.type === 'CUSTOMER_CHECKOUT' ? next : undefined;
-      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
+      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
         out?.occurredAt ?? null, out?.studioId ?? null, out?.seq ?? null, out?.occurredAt ?? event.occurredAt]);
       return;
     }
@@ -135,8 +174,9 @@ function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedChec
     if (index === 0 && anchored) return;
     if (window[index - 1]?.type === 'CUSTOMER_CHECKIN') {
       pairedCheckouts.push(event.seq);
+      if (event.stored) rollups.remove(event.stored);
     } else {
-      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
+      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
     }
   });
 }
