@@ -92,7 +92,12 @@ export const QUERY_COSTS = {
 const DAY_MS = 86_400_000;
 /** The most buckets a statistics answer holds (time-buckets.ts `MAX_BUCKETS`, repeated for the same reason as above; a test keeps the two equal). */
 export const MAX_STATS_BUCKETS = 2000;
-const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS };
+/** The most buckets of all `groupBy` dimensions together (stats-query.ts `MAX_GROUPS`). */
+export const MAX_STATS_GROUPS = 10_000;
+const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS, MONTH: 28 * DAY_MS };
+const CYCLE_SIZE: Readonly<Record<string, number>> = { HOUR_OF_DAY: 24, DAY_OF_WEEK: 7 };
+/** What a statistics range without `from` is costed as. */
+const OPEN_RANGE_COST_MS = 365 * DAY_MS;
 
 /**
  * The `complexity` of a statistics query (type-graphql `@Query({ complexity })`): one aggregate,
@@ -102,15 +107,22 @@ const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DA
  */
 export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
   return ({ args, childComplexity }) => {
-    const range = args['range'] as { from?: unknown; to?: unknown } | undefined;
+    const range = args['range'] as { from?: unknown; to?: unknown } | null | undefined;
     const from = range?.from instanceof Date ? range.from.getTime() : NaN;
-    const to = range?.to instanceof Date ? range.to.getTime() : NaN;
-    // An invalid range is refused by the resolver before any SQL; it is costed as one day.
-    const span = Number.isFinite(from) && Number.isFinite(to) && to > from ? to - from : DAY_MS;
-    const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
-    const bucketMs = BUCKET_MS[grouping];
-    const buckets = bucketMs === undefined ? DEFAULT_LIST_COST_SIZE : Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1);
-    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + buckets * childComplexity;
+    const to = range?.to instanceof Date ? range.to.getTime() : Date.now();
+    // An invalid range is refused by the resolver before any SQL; it is costed as one day. A range
+    // left open at `from` reaches back to the first data: costed as a year.
+    const span = !Number.isFinite(from) ? OPEN_RANGE_COST_MS : to > from ? to - from : DAY_MS;
+    const groupBy = args['groupBy'];
+    const groupings: readonly unknown[] = Array.isArray(groupBy) ? groupBy : typeof groupBy === 'string' ? [groupBy] : [defaultGrouping];
+    // Buckets are the product of each dimension's groups: periods by the span, cycles by their length.
+    let buckets = 1;
+    for (const grouping of groupings) {
+      const bucketMs = typeof grouping === 'string' ? BUCKET_MS[grouping] : undefined;
+      const cycle = typeof grouping === 'string' ? CYCLE_SIZE[grouping] : undefined;
+      buckets *= bucketMs !== undefined ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1) : cycle ?? DEFAULT_LIST_COST_SIZE;
+    }
+    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + Math.min(MAX_STATS_GROUPS, buckets) * childComplexity;
   };
 }
 

@@ -30,6 +30,11 @@ export class TimeBucketError extends Error {
   override name = 'TimeBucketError';
 }
 
+/** More calendar buckets than allowed (a mistake of the caller's, with its own error code). */
+export class BucketCapError extends TimeBucketError {
+  override name = 'BucketCapError';
+}
+
 /** One calendar bucket. When the clocks change, a local day lasts 23 or 25 hours and its week 167 or 169. */
 export interface CalendarBucket {
   /** First instant of the bucket, epoch ms. */
@@ -211,7 +216,7 @@ export class WallClock {
 export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number, to: number, max: number): CalendarPlan {
   // A month is at least 28 days: its nominal size for the early refusal below.
   const size = unit === 'HOUR' ? HOUR_MS : unit === 'DAY' ? DAY_MS : unit === 'WEEK' ? WEEK_MS : 28 * DAY_MS;
-  const tooMany = () => new TimeBucketError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
+  const tooMany = () => new BucketCapError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
   // Local periods are at least half their nominal length, so this refuses hopeless ranges before walking them.
   if ((to - from) / size > 2 * max + 2) throw tooMany();
 
