@@ -103,7 +103,9 @@ const OPEN_RANGE_COST_MS = 365 * DAY_MS;
  * The `complexity` of a statistics query (type-graphql `@Query({ complexity })`): one aggregate,
  * plus {@link QUERY_COSTS.statsDay} per day of `range`, plus its buckets times what is selected in
  * each — one per hour, day or week of the range for calendar groupings (`groupBy`, or DAY when the
- * query has no `groupBy`), {@link DEFAULT_LIST_COST_SIZE} for the others (studios, types, classes).
+ * query has no `groupBy`), 24 and 7 for the hours of the day and days of the week, the number of
+ * `studioIds` for studios (when given), {@link DEFAULT_LIST_COST_SIZE} for the others (types, classes);
+ * with several dimensions, the product.
  */
 export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
   return ({ args, childComplexity }) => {
@@ -120,7 +122,8 @@ export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { r
     for (const grouping of groupings) {
       const bucketMs = typeof grouping === 'string' ? BUCKET_MS[grouping] : undefined;
       const cycle = typeof grouping === 'string' ? CYCLE_SIZE[grouping] : undefined;
-      buckets *= bucketMs !== undefined ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1) : cycle ?? DEFAULT_LIST_COST_SIZE;
+      const studioIds = grouping === 'STUDIO' && Array.isArray(args['studioIds']) ? args['studioIds'].length : undefined;
+      buckets *= bucketMs !== undefined ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1) : cycle ?? studioIds ?? DEFAULT_LIST_COST_SIZE;
     }
     return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + Math.min(MAX_STATS_GROUPS, buckets) * childComplexity;
   };
