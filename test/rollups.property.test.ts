@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mulberry32 } from '../bench/deliveries.js';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/log.js';
@@ -11,18 +12,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** The stay bins as the README states them, in minutes (kept apart from the code on purpose). */
 const STAY_BOUNDS = [15, 30, 45, 60, 90, 120, 180].map((m) => m * MINUTE);
-
-/** A small seeded PRNG, so that a failure can be replayed (the seed is in the test name). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PresenceEvent {
   readonly studio: 'A' | 'B';
@@ -42,7 +31,7 @@ const WINDOWS = [
 
 /** Visits of a few customers at studios A and B: some open, some closed at the other studio, times to the millisecond. */
 function generate(seed: number): PresenceEvent[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const events: PresenceEvent[] = [];
   for (let customer = 1; customer <= 14; customer++) {
     for (const window of WINDOWS) {
@@ -318,7 +307,7 @@ describe.each(databaseKinds())('visit rollups against the raw GROUP BY (%s)', (k
     await h.server.sql('DELETE FROM "visits"');
     await h.server.sql('DELETE FROM "visit_rollups"');
     await h.server.sql(`DELETE FROM "events" WHERE "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT', 'CUSTOMER_DELETED')`);
-    const next = random(seed * 7919);
+    const next = mulberry32(seed * 7919);
     const events = shuffle(generate(seed), next);
     // Check-outs held back and sent last: each reshapes a visit already counted (open -> closed).
     const late = events.filter((e, i) => e.type === 'CUSTOMER_CHECKOUT' && i % 4 === 0);
@@ -341,7 +330,7 @@ describe.each(databaseKinds())('npm run rollups and the migration fill (%s)', (k
   let h: Harness;
   beforeAll(async () => {
     h = await harness(kind);
-    await h.post(shuffle(generate(5), random(5)), random(6));
+    await h.post(shuffle(generate(5), mulberry32(5)), mulberry32(6));
   });
   afterAll(() => h.server.stop());
 

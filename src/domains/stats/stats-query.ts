@@ -51,6 +51,12 @@ export interface StatsSource<A extends string> {
    * be additive across partitions: COUNT, SUM, or COUNT(DISTINCT) of something no two partitions share.
    */
   readonly partition?: string;
+  /**
+   * `scan` (default): the statement waits for a scan slot (SqlReader.scan), as every statement whose
+   * work grows with the data does; `all`: not queued, for a read known to be small (a few thousand
+   * rollup rows).
+   */
+  readonly read?: 'scan' | 'all';
 }
 
 /** What a group (a combination of one group of each dimension) stands for. */
@@ -182,7 +188,7 @@ export async function groupedStats<A extends string>(
   // Through SqlReader: off the main thread on SQLite, under the read timeout, a few scans at a time.
   const reader = SqlReader.of(dataSource);
   const [rows, studioIds] = await Promise.all([
-    reader.scan<Record<string, unknown>>(sql),
+    source.read === 'all' ? reader.all<Record<string, unknown>>(sql) : reader.scan<Record<string, unknown>>(sql),
     studioGrouping
       ? reader.all<{ id: number | string }>(`SELECT st."id" AS "id" FROM "studios" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`)
       : Promise.resolve([]),

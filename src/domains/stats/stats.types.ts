@@ -16,15 +16,12 @@ function timeValues(what: string) {
   };
 }
 
-export enum VisitStatsGrouping {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  MONTH = 'MONTH',
-  HOUR_OF_DAY = 'HOUR_OF_DAY',
-  DAY_OF_WEEK = 'DAY_OF_WEEK',
-  STUDIO = 'STUDIO',
-}
+/** The time dimensions, the same in every statistics query's grouping enum. */
+const TIME_GROUPINGS = { HOUR: 'HOUR', DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH', HOUR_OF_DAY: 'HOUR_OF_DAY', DAY_OF_WEEK: 'DAY_OF_WEEK' } as const;
+const STUDIO_VALUE = { STUDIO: { description: 'By the studio that delivered the first event about the item; every studio you may see is listed, with zeros.' } };
+
+export const VisitStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type VisitStatsGrouping = (typeof VisitStatsGrouping)[keyof typeof VisitStatsGrouping];
 registerEnumType(VisitStatsGrouping, {
   name: 'VisitStatsGrouping',
   description: 'A dimension `visitStats` groups visits by.',
@@ -34,56 +31,29 @@ registerEnumType(VisitStatsGrouping, {
   },
 });
 
-export enum ClassBookingStatsGrouping {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  MONTH = 'MONTH',
-  HOUR_OF_DAY = 'HOUR_OF_DAY',
-  DAY_OF_WEEK = 'DAY_OF_WEEK',
-  STUDIO = 'STUDIO',
-  CLASS = 'CLASS',
-  SLOT = 'SLOT',
-}
+export const ClassBookingStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO', CLASS: 'CLASS', SLOT: 'SLOT' } as const;
+export type ClassBookingStatsGrouping = (typeof ClassBookingStatsGrouping)[keyof typeof ClassBookingStatsGrouping];
 registerEnumType(ClassBookingStatsGrouping, {
   name: 'ClassBookingStatsGrouping',
   description: 'A dimension `classBookingStats` groups class bookings by.',
   valuesConfig: {
     ...timeValues('the event that decided the status'),
-    STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' },
+    ...STUDIO_VALUE,
     CLASS: { description: 'By class. Bookings whose class is not known yet (not hydrated from the Open API) form one group with `classId: null`.' },
     SLOT: { description: 'By class slot. Bookings whose slot is not known yet form one group with `classSlotId: null`.' },
   },
 });
 
-export enum AppointmentBookingStatsGrouping {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  MONTH = 'MONTH',
-  HOUR_OF_DAY = 'HOUR_OF_DAY',
-  DAY_OF_WEEK = 'DAY_OF_WEEK',
-  STUDIO = 'STUDIO',
-}
+export const AppointmentBookingStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type AppointmentBookingStatsGrouping = (typeof AppointmentBookingStatsGrouping)[keyof typeof AppointmentBookingStatsGrouping];
 registerEnumType(AppointmentBookingStatsGrouping, {
   name: 'AppointmentBookingStatsGrouping',
   description: 'A dimension `appointmentBookingStats` groups appointment bookings by.',
-  valuesConfig: {
-    ...timeValues('the event that decided the status'),
-    STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' },
-  },
+  valuesConfig: { ...timeValues('the event that decided the status'), ...STUDIO_VALUE },
 });
 
-export enum EventStatsGrouping {
-  TYPE = 'TYPE',
-  STUDIO = 'STUDIO',
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  MONTH = 'MONTH',
-  HOUR_OF_DAY = 'HOUR_OF_DAY',
-  DAY_OF_WEEK = 'DAY_OF_WEEK',
-}
+export const EventStatsGrouping = { TYPE: 'TYPE', STUDIO: 'STUDIO', ...TIME_GROUPINGS } as const;
+export type EventStatsGrouping = (typeof EventStatsGrouping)[keyof typeof EventStatsGrouping];
 registerEnumType(EventStatsGrouping, {
   name: 'EventStatsGrouping',
   description: 'A dimension `eventStats` groups the event log by.',
@@ -94,14 +64,8 @@ registerEnumType(EventStatsGrouping, {
   },
 });
 
-export enum CustomerStatsGrouping {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  MONTH = 'MONTH',
-  HOUR_OF_DAY = 'HOUR_OF_DAY',
-  DAY_OF_WEEK = 'DAY_OF_WEEK',
-}
+export const CustomerStatsGrouping = TIME_GROUPINGS;
+export type CustomerStatsGrouping = (typeof CustomerStatsGrouping)[keyof typeof CustomerStatsGrouping];
 registerEnumType(CustomerStatsGrouping, {
   name: 'CustomerStatsGrouping',
   description: 'A dimension `customerStats` groups creations and deletions by.',
