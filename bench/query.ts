@@ -84,8 +84,8 @@ const STATS_TO = new Date(SEED_FROM + 21 * 86_400_000).toISOString();
 /** The heatmap's three months, Europe/Berlin: 2026-09-01 to 2026-12-01 (the seed's four weeks fall inside; the clocks change on 2026-10-25). */
 const HEATMAP_FROM = '2026-08-31T22:00:00.000Z';
 const HEATMAP_TO = '2026-11-30T23:00:00.000Z';
-/** What ours selects per bucket of the hourly query: everything the rollups answer (distinct customers are `stats-unique`). */
-const STATS_SELECTION = 'label start end count closedVisits openVisits averageDurationSeconds stayDistribution { fromMinutes count }';
+/** What ours selects per bucket of the hourly query: the visits and their length of stay (distinct customers are `stats-unique`). */
+const STATS_SELECTION = 'label start end count closedVisits openVisits averageDurationSeconds';
 /** The throwaway schema the peer's views live in (created before PostGraphile starts, dropped after). */
 const PEER_SCHEMA = 'gg_peer';
 /** Where the peer is installed (bench/peer/package.json pins it). */

@@ -302,7 +302,8 @@ export class StatsResolver {
         // Divided here, from exact integer sums, so that both databases give the same number.
         averageDurationSeconds: closed === 0 ? null : Math.round(row.durationMs / closed) / 1000,
         totalDurationSeconds: row.durationMs / 1000,
-        stayDistribution: STAYS.map((name, i) => ({
+        // Built only when selected (eight objects a bucket).
+        stayDistribution: !distribution ? [] : STAYS.map((name, i) => ({
           fromMinutes: i === 0 ? 0 : STAY_BOUNDS_MS[i - 1]! / 60_000, toMinutes: i < STAY_BOUNDS_MS.length ? STAY_BOUNDS_MS[i]! / 60_000 : null, count: row[name] ?? 0,
         })),
       };
