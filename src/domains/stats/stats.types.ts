@@ -18,7 +18,7 @@ function timeValues(what: string) {
 
 /** The time dimensions, the same in every statistics query's grouping enum. */
 const TIME_GROUPINGS = { HOUR: 'HOUR', DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH', HOUR_OF_DAY: 'HOUR_OF_DAY', DAY_OF_WEEK: 'DAY_OF_WEEK' } as const;
-const STUDIO_VALUE = { STUDIO: { description: 'By the studio that delivered the first event about the item; every studio you may see is listed, with zeros.' } };
+const STUDIO_VALUE = { STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' } };
 
 export const VisitStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
 export type VisitStatsGrouping = (typeof VisitStatsGrouping)[keyof typeof VisitStatsGrouping];
