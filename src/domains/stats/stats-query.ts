@@ -118,12 +118,42 @@ const toNumber = (value: unknown) => (value == null ? 0 : Number(value));
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-/** One group of one dimension: its key (as the SQL gives it) and what it sets in the {@link StatsGroup}. */
+/** One group of one dimension: its key (as the SQL gives it), what it sets in the {@link StatsGroup}, and the group it is alone. */
 interface DimensionGroup {
   readonly key: string;
   readonly label: string;
   readonly fields: Partial<Omit<StatsGroup, 'label' | 'key'>>;
+  readonly group: StatsGroup;
 }
+
+const NO_FIELDS = { start: null, end: null, studioId: null, value: null, hourOfDay: null, dayOfWeek: null } as const;
+
+function dimensionGroup(key: string, label: string, fields: DimensionGroup['fields']): DimensionGroup {
+  return { key, label, fields, group: { ...NO_FIELDS, ...fields, key, label } };
+}
+
+/** The group of a combination of several dimensions' groups. */
+function combined(picked: readonly DimensionGroup[]): StatsGroup {
+  const key = picked.map((g) => g.key).join('|');
+  const label = picked.length === 0 ? 'total' : picked.map((g) => g.label).join(' / ');
+  return Object.assign({ ...NO_FIELDS, key, label }, ...picked.map((g) => g.fields)) as StatsGroup;
+}
+
+/** Calendar groups per plan (plans are cached per zone and range by the resolvers, and immutable). */
+const calendarGroupsOf = new WeakMap<CalendarPlan, DimensionGroup[]>();
+function calendarGroups(plan: CalendarPlan): DimensionGroup[] {
+  let groups = calendarGroupsOf.get(plan);
+  if (!groups) {
+    groups = plan.buckets.map((b) => dimensionGroup(b.key, b.label, { start: new Date(b.start), end: new Date(b.end) }));
+    calendarGroupsOf.set(plan, groups);
+  }
+  return groups;
+}
+
+const CYCLIC_GROUPS: Readonly<Record<CyclicUnit, DimensionGroup[]>> = {
+  HOUR_OF_DAY: cyclicValues('HOUR_OF_DAY').map((v) => dimensionGroup(String(v), `${String(v).padStart(2, '0')}:00`, { hourOfDay: v })),
+  DAY_OF_WEEK: cyclicValues('DAY_OF_WEEK').map((v) => dimensionGroup(String(v), WEEKDAYS[v - 1]!, { dayOfWeek: v })),
+};
 
 /** The SQL expressions of a dimension's key for a row (joined by ':' they give {@link DimensionGroup.key}). */
 function keySql<A extends string>(grouping: Grouping, source: StatsSource<A>): readonly string[] {
@@ -199,22 +229,20 @@ export async function groupedStats<A extends string>(
   const rowKey = (row: Record<string, unknown>, d: number) => dimensionKeys[d]!.map((_, j) => String(row[`k${first[d]! + j}`] ?? '')).join(':');
   const byKey = new Map(rows.map((row) => [groupings.map((_, d) => rowKey(row, d)).join('|'), row]));
 
-  const dimensionGroups: DimensionGroup[][] = groupings.map((grouping, d) => {
+  const dimensionGroups: readonly DimensionGroup[][] = groupings.map((grouping, d) => {
     switch (grouping.kind) {
       case 'calendar':
-        return grouping.plan.buckets.map((b) => ({ key: b.key, label: b.label, fields: { start: new Date(b.start), end: new Date(b.end) } }));
+        return calendarGroups(grouping.plan);
       case 'cyclic':
-        return cyclicValues(grouping.unit).map((v) => grouping.unit === 'HOUR_OF_DAY'
-          ? { key: String(v), label: `${String(v).padStart(2, '0')}:00`, fields: { hourOfDay: v } }
-          : { key: String(v), label: WEEKDAYS[v - 1]!, fields: { dayOfWeek: v } });
+        return CYCLIC_GROUPS[grouping.unit];
       case 'studio':
-        return studioIds.map((s) => ({ key: String(s.id), label: String(s.id), fields: { studioId: Number(s.id) } }));
+        return studioIds.map((s) => dimensionGroup(String(s.id), String(s.id), { studioId: Number(s.id) }));
       case 'column': {
         // Sorted here because the databases order NULL differently (first on SQLite, last on PostgreSQL).
         const column = (row: Record<string, unknown>) => (row[`k${first[d]!}`] == null ? null : String(row[`k${first[d]!}`]));
         const compare = (a: string | null, b: string | null) =>
           a === null ? (b === null ? 0 : 1) : b === null ? -1 : grouping.numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
-        return [...new Set(rows.map(column))].sort(compare).map((value) => ({ key: value ?? '', label: value ?? 'unknown', fields: { value } }));
+        return [...new Set(rows.map(column))].sort(compare).map((value) => dimensionGroup(value ?? '', value ?? 'unknown', { value }));
       }
       default:
         return unreachable(grouping);
@@ -223,17 +251,17 @@ export async function groupedStats<A extends string>(
   const total = dimensionGroups.reduce((product, groups) => product * groups.length, 1);
   if (total > MAX_GROUPS) throw new TooManyBucketsError(MAX_GROUPS, total);
 
-  const values = (row: Record<string, unknown>) => Object.fromEntries(names.map((name) => [name, toNumber(row[name])])) as { [name in A]: number };
-  const none = { start: null, end: null, studioId: null, value: null, hourOfDay: null, dayOfWeek: null };
   const result: StatsRow<A>[] = [];
   const rest = new Set(byKey.keys());
   const walk = (d: number, picked: readonly DimensionGroup[]): void => {
     if (d === dimensionGroups.length) {
-      const key = picked.map((g) => g.key).join('|');
-      rest.delete(key);
-      const label = picked.length === 0 ? 'total' : picked.map((g) => g.label).join(' / ');
-      const group: StatsGroup = Object.assign({ ...none, key, label }, ...picked.map((g) => g.fields));
-      result.push({ group, ...values(byKey.get(key) ?? {}) } as StatsRow<A>);
+      // One dimension (most queries): its group objects, made once per plan, serve as they are.
+      const group = picked.length === 1 ? picked[0]!.group : combined(picked);
+      rest.delete(group.key);
+      const row: Record<string, unknown> = { group };
+      const found = byKey.get(group.key);
+      for (const name of names) row[name] = toNumber(found?.[name]);
+      result.push(row as StatsRow<A>);
       return;
     }
     for (const g of dimensionGroups[d]!) walk(d + 1, [...picked, g]);
