@@ -290,24 +290,27 @@ export class StatsResolver {
     // (the studio-and-check-in index), and only when asked for.
     const raw = await this.rawVisitStats(context, conditions, groupings, args, { counts: rows === undefined, unique, distribution });
     const uniqueByKey = new Map(raw.map((row) => [row.group.key, row.uniqueCustomers]));
-    return (rows ?? raw).map((row) => {
+    const buckets: VisitStatsBucket[] = [];
+    for (const row of rows ?? raw) {
+      const { group } = row;
       const closed = row.closedVisits;
-      return {
-        ...groupFields(row.group),
-        studioId: row.group.studioId,
+      const durationMs = row.durationMs;
+      buckets.push({
+        label: group.label, start: group.start, end: group.end, hourOfDay: group.hourOfDay, dayOfWeek: group.dayOfWeek, studioId: group.studioId,
         count: row.count,
-        uniqueCustomers: uniqueByKey.get(row.group.key) ?? 0,
+        uniqueCustomers: uniqueByKey.get(group.key) ?? 0,
         closedVisits: closed,
         openVisits: row.count - closed,
         // Divided here, from exact integer sums, so that both databases give the same number.
-        averageDurationSeconds: closed === 0 ? null : Math.round(row.durationMs / closed) / 1000,
-        totalDurationSeconds: row.durationMs / 1000,
+        averageDurationSeconds: closed === 0 ? null : Math.round(durationMs / closed) / 1000,
+        totalDurationSeconds: durationMs / 1000,
         // Built only when selected (eight objects a bucket).
         stayDistribution: !distribution ? [] : STAYS.map((name, i) => ({
           fromMinutes: i === 0 ? 0 : STAY_BOUNDS_MS[i - 1]! / 60_000, toMinutes: i < STAY_BOUNDS_MS.length ? STAY_BOUNDS_MS[i]! / 60_000 : null, count: row[name] ?? 0,
         })),
-      };
-    });
+      });
+    }
+    return buckets;
   }
 
   /**
