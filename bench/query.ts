@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import { mulberry32 } from './deliveries.js';
 import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
+  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
   sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type FreshDatabase, type ResourceSample,
   databasesOption, numberOption, parseCommandLine,
   UsageError,
@@ -31,7 +31,7 @@ import type { PhaseResult } from './load.js';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { SEED_FROM, seedDatabase, type SeededData } from './seed.js';
 
-const QUERY_KINDS = ['customer', 'page', 'stats'] as const;
+const QUERY_KINDS = ['customer', 'page', 'stats', 'heatmap', 'stats-unique'] as const;
 type QueryKind = (typeof QUERY_KINDS)[number];
 type ServerKind = 'ours' | 'postgraphile';
 
@@ -75,10 +75,21 @@ const QUERY_LABEL: Record<QueryKind, string> = {
   customer: 'customer + last 10 visits',
   page: 'page of 50 customers + visit counts + visits + contracts',
   stats: 'visits per hour, 1 studio, 1 week',
+  heatmap: 'visits by weekday × hour (7 × 24), 3 months',
+  'stats-unique': 'visits per hour, 1 studio, 1 week, with distinct customers',
 };
 /** The week of the visits-per-hour query: Monday 2026-11-09 to Monday 2026-11-16, Europe/Berlin (the seed's third week). */
 const STATS_FROM = new Date(SEED_FROM + 14 * 86_400_000).toISOString();
 const STATS_TO = new Date(SEED_FROM + 21 * 86_400_000).toISOString();
+/** The heatmap's three months, Europe/Berlin: 2026-09-01 to 2026-12-01 (the seed's four weeks fall inside; the clocks change on 2026-10-25). */
+const HEATMAP_FROM = '2026-08-31T22:00:00.000Z';
+const HEATMAP_TO = '2026-11-30T23:00:00.000Z';
+/** What ours selects per bucket of the hourly query: the visits and their length of stay (distinct customers are `stats-unique`). */
+const STATS_SELECTION = 'label start end count closedVisits openVisits averageDurationSeconds';
+/** The throwaway schema the peer's views live in (created before PostGraphile starts, dropped after). */
+const PEER_SCHEMA = 'gg_peer';
+/** Where the peer is installed (bench/peer/package.json pins it). */
+const PEER_DIR = path.join(ROOT, 'bench', 'peer');
 /** Random page starts (cursors) to draw from. */
 const PAGE_STARTS = 200;
 const PAGE_SIZE = 50;
@@ -94,9 +105,10 @@ const USAGE = `usage: npm run bench:query -- [options]
   --concurrency N               requests in flight (default 16)
   --warmup N                    unmeasured seconds before each phase (default 2)
   --studios N                   studios of the one operator (default 3)
-  --queries a,b,c               customer, page, stats (default all three)
-  --postgraphile                also run PostGraphile 4 on the PostgreSQL data (installed into
-                                $BENCH_POSTGRAPHILE_DIR, default ${path.join(os.tmpdir(), 'gg-postgraphile')})
+  --queries a,b,c               customer, page, stats, heatmap, stats-unique (default all)
+  --postgraphile                also run the peer on the PostgreSQL data: PostGraphile 4.14.1 with
+                                @graphile/pg-aggregates 0.1.1, as pinned in bench/peer/package.json
+                                (npm install --prefix bench/peer on first use)
   --keep                        keep the databases and print their URLs
   --cpu-prof                    run our server under node --cpu-prof and summarise each profile
   --database URL                run on this already seeded database (sqlite:<file> or postgres://...,
@@ -142,7 +154,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     keep: values.keep ?? false,
     cpuProf: values['cpu-prof'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
-    postgraphileDir: process.env.BENCH_POSTGRAPHILE_DIR || path.join(os.tmpdir(), 'gg-postgraphile'),
+    postgraphileDir: PEER_DIR,
     database: values.database,
   };
 }
@@ -238,6 +250,8 @@ interface Dataset {
   readonly seeded: SeededData;
   /** Check-ins at the first studio within the stats week, counted in SQL. */
   readonly statsCheckins: number;
+  /** Check-ins at the first studio within the heatmap's three months, counted in SQL. */
+  readonly heatmapCheckins: number;
   /** Customer record ids (ours = PostGraphile's `id`). */
   readonly ids: readonly number[];
   /** Page starts: customer records (not among the last PAGE_SIZE by id). */
@@ -245,13 +259,13 @@ interface Dataset {
   readonly compared: readonly number[];
 }
 
-function dataset(seeded: SeededData, statsCheckins: number): Dataset {
+function dataset(seeded: SeededData, statsCheckins: number, heatmapCheckins: number): Dataset {
   const random = mulberry32(7);
   const ids = seeded.customers.map((c) => c.id);
   const startable = seeded.customers.slice(0, Math.max(1, seeded.customers.length - PAGE_SIZE));
   const pageStarts = Array.from({ length: Math.min(PAGE_STARTS, startable.length) }, () => startable[Math.floor(random() * startable.length)]!);
   const compared = Array.from({ length: COMPARED_CUSTOMERS }, () => ids[Math.floor(random() * ids.length)]!);
-  return { seeded, statsCheckins, ids, pageStarts, compared };
+  return { seeded, statsCheckins, heatmapCheckins, ids, pageStarts, compared };
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
@@ -321,40 +335,35 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
     };
   }
 
-  if (queries.includes('stats')) {
-    const field = await schema.field('Query', 'visitStats');
-    if (!field) {
-      plans.stats = 'skipped: `Query.visitStats` is not in the schema yet';
-    } else {
-      const argNames = new Set(field.args.map((a) => a.name));
-      const missing = ['range', 'groupBy'].filter((name) => !argNames.has(name));
-      if (missing.length > 0) {
-        plans.stats = `skipped: Query.visitStats has no ${missing.join(', ')} argument (it has: ${[...argNames].join(', ')})`;
-      } else {
-        const args = [`range: {from: "${STATS_FROM}", to: "${STATS_TO}"}`, 'groupBy: HOUR'];
-        if (argNames.has('timeZone')) args.push('timeZone: "Europe/Berlin"');
-        if (argNames.has('studioIds')) args.push(`studioIds: [${data.seeded.studioIds[0]}]`);
-        const type = named(field.type);
-        const selection = type.kind === 'OBJECT' ? ` { ${await schema.leaves(type.name, 2)} }` : '';
-        const query = `{ visitStats(${args.join(', ')})${selection} }`;
-        const notes = [`ours: ${query}`];
-        if (!argNames.has('timeZone')) notes.push('visitStats has no timeZone argument: buckets in its default zone');
-        if (!argNames.has('studioIds')) notes.push('visitStats has no studioIds argument: all studios');
-        const body = JSON.stringify({ query });
-        plans.stats = {
-          next: () => body,
-          notes,
-          probe: async () => {
-            const answer = await queryData<{ visitStats: { count?: number }[] }>(target, { query });
-            const total = answer.visitStats.reduce((sum, bucket) => sum + (bucket.count ?? 0), 0);
-            return `${answer.visitStats.length} buckets, ${fmtRate(total)} check-ins in all; counted in SQL: ${fmtRate(data.statsCheckins)}` +
-              (total === data.statsCheckins ? ' (match)' : ' (MISMATCH)');
-          },
-        };
-      }
-    }
+  const studio = data.seeded.studioIds[0];
+  const hourly = (selection: string) => `{ visitStats(range: {from: "${STATS_FROM}", to: "${STATS_TO}"}, groupBy: HOUR, timeZone: "Europe/Berlin", studioIds: [${studio}]) { ${selection} } }`;
+  const statsPlan = (query: string, buckets: number): QueryPlan => {
+    const body = JSON.stringify({ query });
+    return {
+      next: () => body,
+      notes: [`ours: ${query}`],
+      compare: async () => new Map([[0, normaliseCounts((await queryData<{ visitStats: { count: number }[] }>(target, { query })).visitStats.map((b) => b.count))]]),
+      probe: async () => {
+        const answer = await queryData<{ visitStats: { count: number }[] }>(target, { query });
+        const total = answer.visitStats.reduce((sum, bucket) => sum + bucket.count, 0);
+        const expected = query.includes('DAY_OF_WEEK') ? data.heatmapCheckins : data.statsCheckins;
+        return `${answer.visitStats.length} buckets (expected ${buckets}), ${fmtRate(total)} check-ins in all; counted in SQL: ${fmtRate(expected)}` +
+          (total === expected && answer.visitStats.length === buckets ? ' (match)' : ' (MISMATCH)');
+      },
+    };
+  };
+  if (queries.includes('stats')) plans.stats = statsPlan(hourly(STATS_SELECTION), 168);
+  if (queries.includes('stats-unique')) plans['stats-unique'] = statsPlan(hourly(`${STATS_SELECTION} uniqueCustomers`), 168);
+  if (queries.includes('heatmap')) {
+    plans.heatmap = statsPlan(`{ visitStats(range: {from: "${HEATMAP_FROM}", to: "${HEATMAP_TO}"}, groupBy: [DAY_OF_WEEK, HOUR_OF_DAY], timeZone: "Europe/Berlin", studioIds: [${studio}]) ` +
+      '{ label dayOfWeek hourOfDay count closedVisits averageDurationSeconds } }', 168);
   }
   return { plans, pageShape };
+}
+
+/** Bucket counts as one comparable string (ours and the peer's, both in bucket order). */
+function normaliseCounts(counts: readonly number[]): string {
+  return JSON.stringify(counts);
 }
 
 /** `after` cursors of our `customers` list, each right after one of `starts`. */
@@ -407,6 +416,25 @@ function normalisePage(nodes: readonly Record<string, unknown>[], visitsConnecti
       contractsValue === undefined ? null : list(contractsValue, contractsConnection).map((c) => String(c.contractId)).sort(),
     ];
   }));
+}
+
+/**
+ * The peer's views, in a throwaway schema: the visits of the hourly query's week and of the
+ * heatmap's three months with their local (Europe/Berlin) check-in time, weekday and hour, which
+ * `@graphile/pg-aggregates` groups by. The ranges live in the views because PostGraphile 4 core
+ * filters by equality only (`condition`); they keep the visits index usable, which favours the peer.
+ */
+function peerViews(): string[] {
+  const local = `(to_timestamp(v."checkinAt" / 1000.0) AT TIME ZONE 'Europe/Berlin')`;
+  return [
+    `DROP SCHEMA IF EXISTS ${PEER_SCHEMA} CASCADE`,
+    `CREATE SCHEMA ${PEER_SCHEMA}`,
+    `CREATE VIEW ${PEER_SCHEMA}.peer_stats_week AS SELECT v."id" AS id, v."studioId" AS studio_id, v."customerId" AS customer_id, ${local} AS local_checkin
+       FROM public.visits v WHERE v."checkinAt" >= ${Date.parse(STATS_FROM)} AND v."checkinAt" < ${Date.parse(STATS_TO)}`,
+    `CREATE VIEW ${PEER_SCHEMA}.peer_heatmap AS SELECT v."id" AS id, v."studioId" AS studio_id,
+       EXTRACT(ISODOW FROM ${local})::int AS dow, EXTRACT(HOUR FROM ${local})::int AS hour
+       FROM public.visits v WHERE v."checkinAt" >= ${Date.parse(HEATMAP_FROM)} AND v."checkinAt" < ${Date.parse(HEATMAP_TO)}`,
+  ];
 }
 
 /**
@@ -485,10 +513,33 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
     };
   }
 
-  if (queries.includes('stats')) {
-    console.log('    PostGraphile: no equivalent of visitStats: PostGraphile 4 has no aggregates or grouping without plugins ' +
-      '(@graphile/pg-aggregates groups only timestamp columns by hour; ours are epoch-ms bigints)');
-    plans.stats = 'not run: no aggregates in PostGraphile 4';
+  // @graphile/pg-aggregates over the throwaway views (see PEER_VIEWS): the same counts, bucket for bucket.
+  const peerPlan = (query: string, keysOf: (keys: string[]) => number, buckets: number): QueryPlan => {
+    const body = JSON.stringify({ query });
+    return {
+      next: () => body,
+      notes: [`PostGraphile + pg-aggregates: ${query}`],
+      compare: async () => {
+        const answer = await queryData<Record<string, { groupedAggregates: { keys: string[]; distinctCount: { id: string } }[] }>>(target, { query });
+        const counts = new Array<number>(buckets).fill(0);
+        for (const group of Object.values(answer)[0]!.groupedAggregates) counts[keysOf(group.keys)] = Number(group.distinctCount.id);
+        return new Map([[0, normaliseCounts(counts)]]);
+      },
+    };
+  };
+  const studio = data.seeded.studioIds[0];
+  const weekStart = Date.parse(STATS_FROM);
+  if (queries.includes('stats') || queries.includes('stats-unique')) {
+    // Local hours of the week: 0 .. 167 from Monday 00:00 (no clock change in that week).
+    const hourOf = ([key]: string[]) => Math.round((Date.parse(`${key!.slice(0, 19).replace(" ", "T")}Z`) - (weekStart + 3_600_000)) / 3_600_000);
+    const query = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id } } } }`;
+    plans.stats = peerPlan(query, hourOf, 168);
+    const unique = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id customerId } } } }`;
+    plans['stats-unique'] = { ...peerPlan(unique, hourOf, 168), compare: undefined };
+  }
+  if (queries.includes('heatmap')) {
+    const query = `{ allPeerHeatmaps(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [DOW, HOUR]) { keys distinctCount { id } } } }`;
+    plans.heatmap = peerPlan(query, ([dow, hour]) => (Number(dow) - 1) * 24 + Number(hour), 168);
   }
   return plans;
 }
@@ -573,20 +624,21 @@ async function runOurs(db: FreshDatabase, data: Dataset, options: Options): Prom
   }
 }
 
-/** The PostGraphile CLI, installed into `dir` on first use; or why it cannot be had. */
-async function ensurePostGraphile(dir: string): Promise<{ cli: string; version: string } | { problem: string }> {
+/** The PostGraphile CLI and the aggregates plugin, installed into `dir` (bench/peer) on first use; or why they cannot be had. */
+async function ensurePostGraphile(dir: string): Promise<{ cli: string; plugin: string; version: string } | { problem: string }> {
   const cli = path.join(dir, 'node_modules', 'postgraphile', 'cli.js');
-  if (!fs.existsSync(cli)) {
-    console.log(`  installing PostGraphile 4 into ${dir} (npm install --prefix ${dir} postgraphile@4) ...`);
+  const plugin = path.join(dir, 'node_modules', '@graphile', 'pg-aggregates');
+  if (!fs.existsSync(cli) || !fs.existsSync(plugin)) {
+    console.log(`  installing the peer (bench/peer/package.json: PostGraphile 4.14.1, @graphile/pg-aggregates 0.1.1): npm install --prefix ${dir} ...`);
     const problem = await new Promise<string | undefined>((resolve) => {
-      execFile('npm', ['install', '--prefix', dir, 'postgraphile@4', '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 300_000 }, (error, _stdout, stderr) =>
+      execFile('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 300_000 }, (error, _stdout, stderr) =>
         resolve(error ? `npm install failed: ${(stderr || error.message).trim().split('\n').slice(-3).join(' ')}` : undefined));
     });
     if (problem) return { problem };
-    if (!fs.existsSync(cli)) return { problem: `npm install finished but ${cli} is missing` };
+    if (!fs.existsSync(cli) || !fs.existsSync(plugin)) return { problem: `npm install finished but ${cli} or ${plugin} is missing` };
   }
   const version = (JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as { version: string }).version;
-  return { cli, version };
+  return { cli, plugin, version };
 }
 
 async function runPostGraphile(db: FreshDatabase, data: Dataset, options: Options, shape: ServerRun['pageShape']): Promise<ServerRun | string> {
@@ -596,7 +648,11 @@ async function runPostGraphile(db: FreshDatabase, data: Dataset, options: Option
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gg-postgraphile-run-'));
   fs.writeFileSync(path.join(cwd, 'postgraphile.tags.json5'), POSTGRAPHILE_TAGS);
   const port = await freePort();
-  const args = ['-c', db.url, '--schema', 'public', '--port', String(port), '--host', '127.0.0.1', '--disable-graphiql', '--disable-query-log', '--disable-default-mutations'];
+  await withClient(db.url, async (client) => {
+    for (const sql of peerViews()) await client.query(sql);
+  });
+  const args = ['-c', db.url, '--schema', `public,${PEER_SCHEMA}`, '--append-plugins', installed.plugin,
+    '--port', String(port), '--host', '127.0.0.1', '--disable-graphiql', '--disable-query-log', '--disable-default-mutations'];
   console.log(`  ${label}: node ${path.relative(cwd, installed.cli)} ${args.join(' ').replace(db.url, redact(db.url))} (cwd ${cwd}, with postgraphile.tags.json5)`);
   const child = startChild('postgraphile', [], installed.cli, { NODE_ENV: 'production' }, { args, cwd });
   try {
@@ -620,6 +676,7 @@ async function runPostGraphile(db: FreshDatabase, data: Dataset, options: Option
   } finally {
     await stopChild(child);
     fs.rmSync(cwd, { recursive: true, force: true });
+    await withClient(db.url, (client) => client.query(`DROP SCHEMA IF EXISTS ${PEER_SCHEMA} CASCADE`)).catch(() => undefined);
   }
 }
 
@@ -629,7 +686,7 @@ function compareAnswers(ours: ServerRun, theirs: ServerRun): void {
     if (!other) continue;
     const differing = [...mine.entries()].filter(([key, value]) => other.get(key) !== value).map(([key]) => key);
     console.log(differing.length === 0
-      ? `  same answers as ours for ${query}: ${mine.size} compared (${query === 'customer' ? 'customers' : 'pages'})`
+      ? `  same answers as ours for ${query}: ${mine.size} compared (${query === 'customer' ? 'customers' : query === 'page' ? 'pages' : 'answers, bucket for bucket'})`
       : `  DIFFERENT answers from ours for ${query}: ${differing.length} of ${mine.size} (e.g. ${differing[0]}: ours ${mine.get(differing[0]!)?.slice(0, 200)} / PostGraphile ${other.get(differing[0]!)?.slice(0, 200)})`);
   }
 }
@@ -699,7 +756,9 @@ async function runDataset(kind: DbKind, customers: number, options: Options, see
     console.log(`  rows: ${Object.entries(seeded.rows).map(([table, n]) => `${table} ${fmtRate(n)}`).join(', ')}`);
     const statsCheckins = await countRows(db, `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
       `AND "checkinAt" >= ${Date.parse(STATS_FROM)} AND "checkinAt" < ${Date.parse(STATS_TO)}`);
-    const data = dataset(seeded, statsCheckins);
+    const heatmapCheckins = await countRows(db, `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
+      `AND "checkinAt" >= ${Date.parse(HEATMAP_FROM)} AND "checkinAt" < ${Date.parse(HEATMAP_TO)}`);
+    const data = dataset(seeded, statsCheckins, heatmapCheckins);
 
     const ours = await runOurs(db, data, options);
     rows.push(...ours.rows);
@@ -754,9 +813,11 @@ function verdicts(rows: readonly Row[]): string[] {
     const theirs = rows.find((r) => r.server === 'postgraphile' && r.db === row.db && r.customers === row.customers && r.query === row.query)?.result;
     if (!theirs || theirs.eventsPerSecond === 0) continue;
     const share = row.result.eventsPerSecond / theirs.eventsPerSecond;
+    // The statistics (issue 11): at least 10 times the peer's rate; the record reads: at least as fast.
+    const target = row.query === 'customer' || row.query === 'page' ? 1 : 10;
     out.push(`- ${row.db}, ${fmtRate(row.customers)} customers, ${QUERY_LABEL[row.query]}: ours ${fmtRate(row.result.eventsPerSecond)} req/s = ` +
-      `${(share * 100).toFixed(0)}% of PostGraphile (${fmtRate(theirs.eventsPerSecond)}); p99 ${fmtMs(row.result.p99)} vs ${fmtMs(theirs.p99)} ms ` +
-      `(at least as fast: ${share >= 1 ? 'met' : 'NOT met'})`);
+      `${share.toFixed(1)}× PostGraphile (${fmtRate(theirs.eventsPerSecond)}); p99 ${fmtMs(row.result.p99)} vs ${fmtMs(theirs.p99)} ms ` +
+      `(≥ ${target}×: ${share >= target ? 'met' : 'NOT met'})`);
   }
   return out;
 }

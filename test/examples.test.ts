@@ -116,4 +116,12 @@ describe('examples/*.graphql', () => {
     const { body } = await run(load('studio-summary.graphql'), partnerToken);
     expect(body.data?.studioSummary).toMatchObject({ studio: { name: 'Example Studio Mitte' }, timeZone: 'UTC', customers: 2, visitsToday: 0, classesToday: [] });
   });
+
+  it('visits-heatmap.graphql puts each check-in in its Berlin weekday and hour, with zeros elsewhere', async () => {
+    const { body } = await run(load('visits-heatmap.graphql'), ADMIN_TOKEN);
+    const buckets = body.data?.visitStats as { dayOfWeek: number; hourOfDay: number; count: number }[];
+    expect(buckets).toHaveLength(7 * 24);
+    // Monday 17:10 and 17:20 CET, Tuesday 17:10 CET at Mitte; Wednesday 02:20 CET at Nord.
+    expect(buckets.filter((b) => b.count > 0).map((b) => [b.dayOfWeek, b.hourOfDay, b.count])).toEqual([[1, 17, 2], [2, 17, 1], [3, 2, 1]]);
+  });
 });

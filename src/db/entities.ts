@@ -15,6 +15,7 @@ import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.j
 import { Studio } from '../domains/studios/studio.entity.js';
 import { Tenant } from '../domains/studios/tenant.entity.js';
 import { AutomaticCheckoutRecord } from '../domains/visits/automatic-checkout.entity.js';
+import { VisitRollup } from '../domains/visits/visit-rollup.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
 import { LogCursor } from '../upstream/hydration/hydration-cursor.entity.js';
 import { HydrationJob } from '../upstream/hydration/hydration-job.entity.js';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   CustomerStudio,
   Visit,
   AutomaticCheckoutRecord,
+  VisitRollup,
   Contract,
   ClassSlot,
   ClassBooking,

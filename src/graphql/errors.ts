@@ -61,6 +61,12 @@ export enum ErrorCode {
    * ask for less (fewer aliases or nested lists, smaller pages, narrower ranges).
    */
   QUERY_TIMEOUT = 'QUERY_TIMEOUT',
+  /**
+   * A statistics query would answer with more buckets than allowed (2,000 of one calendar period,
+   * 10,000 combinations of its `groupBy` dimensions); the message says which limit. Narrow the
+   * range or the studios, or group by a longer period.
+   */
+  TOO_MANY_BUCKETS = 'TOO_MANY_BUCKETS',
 }
 
 /** A GraphQL error with one of our codes (and, where it matters, the HTTP status). */

@@ -92,25 +92,40 @@ export const QUERY_COSTS = {
 const DAY_MS = 86_400_000;
 /** The most buckets a statistics answer holds (time-buckets.ts `MAX_BUCKETS`, repeated for the same reason as above; a test keeps the two equal). */
 export const MAX_STATS_BUCKETS = 2000;
-const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS };
+/** The most buckets of all `groupBy` dimensions together (stats-query.ts `MAX_GROUPS`). */
+export const MAX_STATS_GROUPS = 10_000;
+const BUCKET_MS: Readonly<Record<string, number>> = { HOUR: DAY_MS / 24, DAY: DAY_MS, WEEK: 7 * DAY_MS, MONTH: 28 * DAY_MS };
+const CYCLE_SIZE: Readonly<Record<string, number>> = { HOUR_OF_DAY: 24, DAY_OF_WEEK: 7 };
+/** What a statistics range without `from` is costed as. */
+const OPEN_RANGE_COST_MS = 365 * DAY_MS;
 
 /**
  * The `complexity` of a statistics query (type-graphql `@Query({ complexity })`): one aggregate,
  * plus {@link QUERY_COSTS.statsDay} per day of `range`, plus its buckets times what is selected in
  * each — one per hour, day or week of the range for calendar groupings (`groupBy`, or DAY when the
- * query has no `groupBy`), {@link DEFAULT_LIST_COST_SIZE} for the others (studios, types, classes).
+ * query has no `groupBy`), 24 and 7 for the hours of the day and days of the week, the number of
+ * `studioIds` for studios (when given), {@link DEFAULT_LIST_COST_SIZE} for the others (types, classes);
+ * with several dimensions, the product.
  */
 export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
   return ({ args, childComplexity }) => {
-    const range = args['range'] as { from?: unknown; to?: unknown } | undefined;
+    const range = args['range'] as { from?: unknown; to?: unknown } | null | undefined;
     const from = range?.from instanceof Date ? range.from.getTime() : NaN;
-    const to = range?.to instanceof Date ? range.to.getTime() : NaN;
-    // An invalid range is refused by the resolver before any SQL; it is costed as one day.
-    const span = Number.isFinite(from) && Number.isFinite(to) && to > from ? to - from : DAY_MS;
-    const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
-    const bucketMs = BUCKET_MS[grouping];
-    const buckets = bucketMs === undefined ? DEFAULT_LIST_COST_SIZE : Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1);
-    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + buckets * childComplexity;
+    const to = range?.to instanceof Date ? range.to.getTime() : Date.now();
+    // An invalid range is refused by the resolver before any SQL; it is costed as one day. A range
+    // left open at `from` reaches back to the first data: costed as a year.
+    const span = !Number.isFinite(from) ? OPEN_RANGE_COST_MS : to > from ? to - from : DAY_MS;
+    const groupBy = args['groupBy'];
+    const groupings: readonly unknown[] = Array.isArray(groupBy) ? groupBy : typeof groupBy === 'string' ? [groupBy] : [defaultGrouping];
+    // Buckets are the product of each dimension's groups: periods by the span, cycles by their length.
+    let buckets = 1;
+    for (const grouping of groupings) {
+      const bucketMs = typeof grouping === 'string' ? BUCKET_MS[grouping] : undefined;
+      const cycle = typeof grouping === 'string' ? CYCLE_SIZE[grouping] : undefined;
+      const studioIds = grouping === 'STUDIO' && Array.isArray(args['studioIds']) ? args['studioIds'].length : undefined;
+      buckets *= bucketMs !== undefined ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1) : cycle ?? studioIds ?? DEFAULT_LIST_COST_SIZE;
+    }
+    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + Math.min(MAX_STATS_GROUPS, buckets) * childComplexity;
   };
 }
 

@@ -6,6 +6,7 @@ import { CustomerStudioPresence1764000000004 } from './1764000000004-customer-st
 import { DeliveryDigest1764000000005 } from './1764000000005-delivery-digest.js';
 import { StudioTimeZone1764000000006 } from './1764000000006-studio-time-zone.js';
 import { TokenManagement1764000000007 } from './1764000000007-token-management.js';
+import { VisitRollups1764000000009 } from './1764000000009-visit-rollups.js';
 import { ListsAndPresence1764000000010 } from './1764000000010-lists-and-presence.js';
 import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
 
@@ -13,5 +14,5 @@ import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
 export const MIGRATIONS = [
   Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
   CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
-  TokenManagement1764000000007, ListsAndPresence1764000000010, ReportIndexes1764000000011,
+  TokenManagement1764000000007, VisitRollups1764000000009, ListsAndPresence1764000000010, ReportIndexes1764000000011,
 ];

@@ -8,6 +8,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const SERVICE_ENTRY = path.join(ROOT, 'dist', 'src', 'main.js');
 export const STUDIO_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
 export const RECONCILE_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'reconcile.js');
+export const ROLLUPS_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'rollups.js');
 
 export interface Exit {
   readonly code: number | null;
@@ -269,6 +270,13 @@ export interface CliResult {
 export async function runStudioCli(databaseUrl: string, args: readonly string[], timeoutMs = 15_000, env: Record<string, string> = {}): Promise<CliResult> {
   const child = spawnNode(STUDIO_CLI, args, { DATABASE_URL: databaseUrl, ...env });
   const { code } = await withTimeout(child.exited, timeoutMs, `studio ${args.join(' ')}`);
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+/** Runs `node dist/src/cli/rollups.js ...args` against `databaseUrl` and waits for it to exit. */
+export async function runRollupsCli(databaseUrl: string, args: readonly string[], timeoutMs = 30_000): Promise<CliResult> {
+  const child = spawnNode(ROLLUPS_CLI, args, { DATABASE_URL: databaseUrl });
+  const { code } = await withTimeout(child.exited, timeoutMs, `rollups ${args.join(' ')}`);
   return { code, stdout: child.stdout(), stderr: child.stderr() };
 }
 

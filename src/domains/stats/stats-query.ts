@@ -1,16 +1,30 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../ingest/event-types.js';
-import { sqlInt, type CalendarPlan } from './time-buckets.js';
+import { cyclicSql, cyclicValues, sqlInt, type CalendarPlan, type CyclicUnit, type ZoneOffsets } from './time-buckets.js';
 
 /**
- * How rows are grouped: by calendar bucket (local hour, day or week), by studio (every studio
- * matching `studios`, with zeros), or by the value of a column (only values that occur).
+ * One dimension rows are grouped by: a calendar period (local hour, day, week or month), a cyclic
+ * local time (hour of the day, ISO day of the week), the studio (every studio matching `studios`,
+ * with zeros), or the value of a column (only values that occur). A query groups by a list of
+ * them: one bucket per combination, the first dimension outermost.
  */
 export type Grouping =
   | { readonly kind: 'calendar'; readonly plan: CalendarPlan }
+  | { readonly kind: 'cyclic'; readonly unit: CyclicUnit; readonly zone: ZoneOffsets }
   | { readonly kind: 'studio'; readonly studios: readonly string[] }
   | { readonly kind: 'column'; readonly expression: string; readonly numeric: boolean };
+
+/** The most buckets (combinations of the dimensions' groups) one statistics answer may have. */
+export const MAX_GROUPS = 10_000;
+
+/** More buckets than {@link MAX_GROUPS}: the caller's to narrow; the message says the limit and the count. */
+export class TooManyBucketsError extends Error {
+  override name = 'TooManyBucketsError';
+  constructor(readonly limit: number, readonly measured: number) {
+    super(`groupBy: ${measured} buckets, more than the ${limit} one answer may have; narrow the range or the studios, or group by fewer or longer periods`);
+  }
+}
 
 /**
  * The rows to count, as trusted SQL: the FROM item has the alias `r`; every value in it was checked
@@ -37,19 +51,31 @@ export interface StatsSource<A extends string> {
    * be additive across partitions: COUNT, SUM, or COUNT(DISTINCT) of something no two partitions share.
    */
   readonly partition?: string;
+  /**
+   * `scan` (default): the statement waits for a scan slot (SqlReader.scan), as every statement whose
+   * work grows with the data does; `all`: not queued, for a read known to be small (a few thousand
+   * rollup rows).
+   */
+  readonly read?: 'scan' | 'all';
 }
 
-/** What a group stands for. */
+/** What a group (a combination of one group of each dimension) stands for. */
 export interface StatsGroup {
-  /** Calendar label, studio id, or the column's value ("unknown" when null). */
+  /** The groups' labels joined by " / ": calendar label, hour ("13:00"), weekday ("Monday"), studio id, or the column's value ("unknown" when null). */
   readonly label: string;
-  /** Calendar groups: the bucket; otherwise null. */
+  /** Identifies the group within one answer (for merging two answers over the same dimensions). */
+  readonly key: string;
+  /** With a calendar dimension: its bucket; otherwise null. */
   readonly start: Date | null;
   readonly end: Date | null;
-  /** Studio groups: the studio id. */
+  /** With a studio dimension: the studio id. */
   readonly studioId: number | null;
-  /** Column groups: the value (null for the group of rows where it is null). */
+  /** With a column dimension: the value (null for the group of rows where it is null). */
   readonly value: string | null;
+  /** With an HOUR_OF_DAY dimension: 0 to 23. */
+  readonly hourOfDay: number | null;
+  /** With a DAY_OF_WEEK dimension: 1 (Monday) to 7 (Sunday). */
+  readonly dayOfWeek: number | null;
 }
 
 export type StatsRow<A extends string> = { readonly group: StatsGroup } & { readonly [name in A]: number };
@@ -66,72 +92,158 @@ export function studioIn(column: string, ids: readonly number[] | null | undefin
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const toNumber = (value: unknown) => (value == null ? 0 : Number(value));
 
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** One group of one dimension: its key (as the SQL gives it), what it sets in the {@link StatsGroup}, and the group it is alone. */
+interface DimensionGroup {
+  readonly key: string;
+  readonly label: string;
+  readonly fields: Partial<Omit<StatsGroup, 'label' | 'key'>>;
+  readonly group: StatsGroup;
+}
+
+const NO_FIELDS = { start: null, end: null, studioId: null, value: null, hourOfDay: null, dayOfWeek: null } as const;
+
+function dimensionGroup(key: string, label: string, fields: DimensionGroup['fields']): DimensionGroup {
+  return { key, label, fields, group: { ...NO_FIELDS, ...fields, key, label } };
+}
+
+/** The group of a combination of several dimensions' groups. */
+function combined(picked: readonly DimensionGroup[]): StatsGroup {
+  const key = picked.map((g) => g.key).join('|');
+  const label = picked.length === 0 ? 'total' : picked.map((g) => g.label).join(' / ');
+  return Object.assign({ ...NO_FIELDS, key, label }, ...picked.map((g) => g.fields)) as StatsGroup;
+}
+
+/** Calendar groups per plan (plans are cached per zone and range by the resolvers, and immutable). */
+const calendarGroupsOf = new WeakMap<CalendarPlan, DimensionGroup[]>();
+function calendarGroups(plan: CalendarPlan): DimensionGroup[] {
+  let groups = calendarGroupsOf.get(plan);
+  if (!groups) {
+    groups = plan.buckets.map((b) => dimensionGroup(b.key, b.label, { start: new Date(b.start), end: new Date(b.end) }));
+    calendarGroupsOf.set(plan, groups);
+  }
+  return groups;
+}
+
+const CYCLIC_GROUPS: Readonly<Record<CyclicUnit, DimensionGroup[]>> = {
+  HOUR_OF_DAY: cyclicValues('HOUR_OF_DAY').map((v) => dimensionGroup(String(v), `${String(v).padStart(2, '0')}:00`, { hourOfDay: v })),
+  DAY_OF_WEEK: cyclicValues('DAY_OF_WEEK').map((v) => dimensionGroup(String(v), WEEKDAYS[v - 1]!, { dayOfWeek: v })),
+};
+
+/** The SQL expressions of a dimension's key for a row (joined by ':' they give {@link DimensionGroup.key}). */
+function keySql<A extends string>(grouping: Grouping, source: StatsSource<A>): readonly string[] {
+  switch (grouping.kind) {
+    case 'calendar':
+      return grouping.plan.keySql(source.time);
+    case 'cyclic':
+      return [cyclicSql(grouping.zone, grouping.unit, source.time)];
+    case 'studio':
+      if (!source.studio) throw new Error('this source cannot be grouped by studio');
+      return [source.studio];
+    case 'column':
+      return [grouping.expression];
+    default:
+      return unreachable(grouping);
+  }
+}
+
+/** Groups a grouping has whatever the rows (columns: none known before the rows are read). */
+function knownGroups(grouping: Grouping): number {
+  return grouping.kind === 'calendar' ? grouping.plan.buckets.length : grouping.kind === 'cyclic' ? cyclicValues(grouping.unit).length : 1;
+}
+
 /**
- * Counts `source` rows within [from, to) per group in one GROUP BY statement; the database does the
- * counting, JS only adds the calendar buckets that had no rows. Aggregates come back as numbers
- * (PostgreSQL returns COUNT and SUM of BIGINT as strings).
+ * Counts `source` rows within [from, to) per combination of the groupings' groups in one GROUP BY
+ * statement; the database does the counting, JS only adds the combinations that had no rows (every
+ * calendar bucket, hour, weekday and studio is listed; column values only where they occur).
+ * No groupings: one total. Aggregates come back as numbers (PostgreSQL returns COUNT and SUM of
+ * BIGINT as strings).
+ * @throws TooManyBucketsError past {@link MAX_GROUPS} combinations.
  */
 export async function groupedStats<A extends string>(
   dataSource: DataSource,
   source: StatsSource<A>,
-  grouping: Grouping,
+  groupings: readonly Grouping[],
   range: { readonly from: number; readonly to: number },
 ): Promise<StatsRow<A>[]> {
   const names = Object.keys(source.aggregates) as A[];
   const aggregates = names.map((name) => `${source.aggregates[name]} AS ${quoted(name)}`).join(', ');
   const rowConditions = [`${source.time} >= ${sqlInt(range.from)}`, `${source.time} < ${sqlInt(range.to)}`, ...source.conditions].join(' AND ');
-  /** `SELECT keys as k0.., aggregates FROM <from> GROUP BY keys`, through the partitions when the source has them. */
-  const grouped = (keys: readonly string[], from: string) => {
+  const from = `${source.from} WHERE ${rowConditions}`;
+  const dimensionKeys = groupings.map((grouping) => keySql(grouping, source));
+  const keys = dimensionKeys.flat();
+  const known = groupings.reduce((product, grouping) => product * knownGroups(grouping), 1);
+  if (known > MAX_GROUPS) throw new TooManyBucketsError(MAX_GROUPS, known);
+
+  let sql: string;
+  if (keys.length === 0) {
+    sql = `SELECT ${aggregates} FROM ${from}`;
+  } else {
     const keyList = keys.map((key, i) => `${key} AS "k${i}"`).join(', ');
     const positions = keys.map((_, i) => i + 1).join(', ');
-    if (!source.partition) return `SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}`;
-    const outer = names.map((name) => `SUM(p.${quoted(name)}) AS ${quoted(name)}`).join(', ');
-    return `SELECT ${keys.map((_, i) => `p."k${i}"`).join(', ')}, ${outer}
-      FROM (SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}, ${source.partition}) p GROUP BY ${positions}`;
-  };
-  // Through SqlReader: off the main thread on SQLite, under the read timeout, a few scans at a time.
-  const query = (sql: string) => SqlReader.of(dataSource).scan<Record<string, unknown>>(sql);
-  const values = (row: Record<string, unknown>) => Object.fromEntries(names.map((name) => [name, toNumber(row[name])])) as { [name in A]: number };
-
-  switch (grouping.kind) {
-    case 'calendar': {
-      const keys = grouping.plan.keySql(source.time);
-      const rows = await query(grouped(keys, `${source.from} WHERE ${rowConditions}`));
-      const byKey = new Map(rows.map((row) => [keys.map((_, i) => String(row[`k${i}`])).join(':'), row]));
-      const rest = new Set(byKey.keys());
-      const result = grouping.plan.buckets.map((bucket) => {
-        rest.delete(bucket.key);
-        const group = { label: bucket.label, start: new Date(bucket.start), end: new Date(bucket.end), studioId: null, value: null };
-        return { group, ...values(byKey.get(bucket.key) ?? {}) } as StatsRow<A>;
-      });
-      // Every row in the range falls in a bucket by construction; a miss is a bug, never dropped silently.
-      if (rest.size > 0) throw new Error(`calendar buckets missed keys ${[...rest].join(', ')}`);
-      return result;
+    if (!source.partition) {
+      sql = `SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}`;
+    } else {
+      const outer = names.map((name) => `SUM(p.${quoted(name)}) AS ${quoted(name)}`).join(', ');
+      sql = `SELECT ${keys.map((_, i) => `p."k${i}"`).join(', ')}, ${outer}
+        FROM (SELECT ${keyList}, ${aggregates} FROM ${from} GROUP BY ${positions}, ${source.partition}) p GROUP BY ${positions}`;
     }
-    case 'studio': {
-      if (!source.studio) throw new Error('this source cannot be grouped by studio');
-      const where = grouping.studios.length === 0 ? '' : ` WHERE ${grouping.studios.join(' AND ')}`;
-      const rows = await query(
-        `SELECT st."id" AS "k0", ${aggregates}
-           FROM "studios" st LEFT JOIN ${source.from} ON ${source.studio} = st."id" AND ${rowConditions}${where}
-           GROUP BY st."id" ORDER BY st."id"`,
-      );
-      return rows.map((row) => {
-        const studioId = Number(row['k0']);
-        return { group: { label: String(studioId), start: null, end: null, studioId, value: null }, ...values(row) } as StatsRow<A>;
-      });
-    }
-    case 'column': {
-      const rows = await query(grouped([grouping.expression], `${source.from} WHERE ${rowConditions}`));
-      // Sorted here because the databases order NULL differently (first on SQLite, last on PostgreSQL).
-      const value = (row: Record<string, unknown>) => (row['k0'] == null ? null : String(row['k0']));
-      const compare = (a: string | null, b: string | null) =>
-        a === null ? (b === null ? 0 : 1) : b === null ? -1 : grouping.numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
-      return rows
-        .map((row) => ({ group: { label: value(row) ?? 'unknown', start: null, end: null, studioId: null, value: value(row) }, ...values(row) }) as StatsRow<A>)
-        .sort((a, b) => compare(a.group.value, b.group.value));
-    }
-    default:
-      return unreachable(grouping);
   }
+  const studioGrouping = groupings.find((g): g is Extract<Grouping, { kind: 'studio' }> => g.kind === 'studio');
+  // Through SqlReader: off the main thread on SQLite, under the read timeout, a few scans at a time.
+  const reader = SqlReader.of(dataSource);
+  const [rows, studioIds] = await Promise.all([
+    source.read === 'all' ? reader.all<Record<string, unknown>>(sql) : reader.scan<Record<string, unknown>>(sql),
+    studioGrouping
+      ? reader.all<{ id: number | string }>(`SELECT st."id" AS "id" FROM "studios" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`)
+      : Promise.resolve([]),
+  ]);
+
+  // Each row's key per dimension, as strings.
+  const first = dimensionKeys.map((_, d) => dimensionKeys.slice(0, d).reduce((sum, k) => sum + k.length, 0));
+  const rowKey = (row: Record<string, unknown>, d: number) => dimensionKeys[d]!.map((_, j) => String(row[`k${first[d]! + j}`] ?? '')).join(':');
+  const byKey = new Map(rows.map((row) => [groupings.map((_, d) => rowKey(row, d)).join('|'), row]));
+
+  const dimensionGroups: readonly DimensionGroup[][] = groupings.map((grouping, d) => {
+    switch (grouping.kind) {
+      case 'calendar':
+        return calendarGroups(grouping.plan);
+      case 'cyclic':
+        return CYCLIC_GROUPS[grouping.unit];
+      case 'studio':
+        return studioIds.map((s) => dimensionGroup(String(s.id), String(s.id), { studioId: Number(s.id) }));
+      case 'column': {
+        // Sorted here because the databases order NULL differently (first on SQLite, last on PostgreSQL).
+        const column = (row: Record<string, unknown>) => (row[`k${first[d]!}`] == null ? null : String(row[`k${first[d]!}`]));
+        const compare = (a: string | null, b: string | null) =>
+          a === null ? (b === null ? 0 : 1) : b === null ? -1 : grouping.numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
+        return [...new Set(rows.map(column))].sort(compare).map((value) => dimensionGroup(value ?? '', value ?? 'unknown', { value }));
+      }
+      default:
+        return unreachable(grouping);
+    }
+  });
+  const total = dimensionGroups.reduce((product, groups) => product * groups.length, 1);
+  if (total > MAX_GROUPS) throw new TooManyBucketsError(MAX_GROUPS, total);
+
+  const result: StatsRow<A>[] = [];
+  const rest = new Set(byKey.keys());
+  const walk = (d: number, picked: readonly DimensionGroup[]): void => {
+    if (d === dimensionGroups.length) {
+      // One dimension (most queries): its group objects, made once per plan, serve as they are.
+      const group = picked.length === 1 ? picked[0]!.group : combined(picked);
+      rest.delete(group.key);
+      const row: Record<string, unknown> = { group };
+      const found = byKey.get(group.key);
+      for (const name of names) row[name] = toNumber(found?.[name]);
+      result.push(row as StatsRow<A>);
+      return;
+    }
+    for (const g of dimensionGroups[d]!) walk(d + 1, [...picked, g]);
+  };
+  walk(0, []);
+  // Every counted row falls in a listed group by construction; a miss is a bug, never dropped silently.
+  if (rest.size > 0 && keys.length > 0) throw new Error(`statistics groups missed keys ${[...rest].slice(0, 5).join(', ')}`);
+  return result;
 }

@@ -2,12 +2,14 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
+import { unreachable } from '../../ingest/event-types.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';
 import { QUERY_COSTS, statsComplexity } from '../../graphql/limits.js';
 import { studioLoader } from '../studios/studio.resolver.js';
-import { checkedInByStudio, groupedStats, studioIn, type Grouping, type StatsGroup } from './stats-query.js';
+import { ROLLUP_BUCKET_MS, STAY_BINS, STAY_BOUNDS_MS, staySql } from '../visits/visit-rollup.js';
+import { TooManyBucketsError, checkedInByStudio, groupedStats, studioIn, type Grouping, type StatsGroup, type StatsRow } from './stats-query.js';
 import {
   AppointmentBookingStatsBucket,
   AppointmentBookingStatsGrouping,
@@ -15,21 +17,39 @@ import {
   ClassBookingStatsGrouping,
   ContractStatsBucket,
   CustomerStatsBucket,
+  CustomerStatsGrouping,
   EventStatsBucket,
   EventStatsGrouping,
   Occupancy,
   VisitStatsBucket,
   VisitStatsGrouping,
 } from './stats.types.js';
-import { MAX_BUCKETS, TimeBucketError, WallClock, calendarPlan, sqlInt, type CalendarPlan, type CalendarUnit } from './time-buckets.js';
+import {
+  BucketCapError, MAX_BUCKETS, TimeBucketError, WallClock, alignedTo, calendarPlan, sqlInt, zoneOffsets,
+  type CalendarPlan, type CalendarUnit, type CyclicUnit, type ZoneOffsets,
+} from './time-buckets.js';
 
-const RANGE = { description: 'The half-open time range to count: `from` (inclusive) and `to` (exclusive) are both required.' };
+const RANGE = {
+  nullable: true,
+  description: 'The half-open time range to count: `from` (inclusive) and `to` (exclusive). Either may be left out (or the whole range): ' +
+    '`from` then defaults to the first item counted (to its quarter hour), `to` to now (rounded up to the next quarter hour).',
+} as const;
 const TIME_ZONE = {
   defaultValue: 'UTC',
   description: 'IANA time zone of the calendar buckets, e.g. "Europe/Berlin": days start at local midnight and last 23 or 25 hours when the clocks change.',
 };
-const GROUP_BY = 'What one bucket stands for (see the values).';
+const GROUP_BY = 'The dimensions of one bucket, in order (the first outermost): one bucket per combination, e.g. `[STUDIO, HOUR]` or the heatmap ' +
+  '`[DAY_OF_WEEK, HOUR_OF_DAY]`; at most one calendar period (HOUR, DAY, WEEK, MONTH); an empty list gives one total. A single value still works. ' +
+  'Past 2,000 buckets of a period or 10,000 in all: TOO_MANY_BUCKETS.';
 const STUDIO_IDS = { nullable: true, description: 'Count only these studios.' } as const;
+
+/** A quarter hour: the rollups' bucket, and what open range ends are rounded to. */
+const QUARTER_MS = ROLLUP_BUCKET_MS;
+/**
+ * Rollup rows a visit statistic may read without waiting for a scan slot (DATABASE_READ_MAX_SCANS):
+ * 20,000 is a studio over seven months, or seven studios over a month; a few ms of SQL.
+ */
+const SMALL_ROLLUP_READ = 20_000;
 
 /** What every statistics query needs from its arguments, checked. */
 interface StatsArgs {
@@ -38,18 +58,41 @@ interface StatsArgs {
   readonly clock: WallClock;
 }
 
-function statsArgs(range: TimeRangeInput, timeZone: string): StatsArgs {
-  if (!range.from || !range.to) throw clientError(ErrorCode.BAD_USER_INPUT, `range.${range.from ? 'to' : 'from'}: required for statistics`);
-  const from = range.from.getTime();
-  const to = range.to.getTime();
-  if (from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to');
-  return { from, to, clock: bucketInput(() => clockOf(timeZone)) };
+/**
+ * The range and zone of a statistics query. A missing `from` is the first item counted (`first`,
+ * floored to its quarter hour), a missing `to` now (rounded up to the quarter hour). Undefined when
+ * `from` was left out and there is nothing to count.
+ */
+async function statsArgs(range: TimeRangeInput | null | undefined, timeZone: string, first: () => Promise<number | null>): Promise<StatsArgs | undefined> {
+  const clock = bucketInput(() => clockOf(timeZone));
+  const to = range?.to ? range.to.getTime() : Math.ceil(Date.now() / QUARTER_MS) * QUARTER_MS;
+  if (range?.from && range.to && range.from.getTime() >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to');
+  let from: number;
+  if (range?.from) {
+    from = range.from.getTime();
+    if (from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to (to defaults to now)');
+  } else {
+    const earliest = await first();
+    if (earliest === null) return undefined;
+    from = Math.floor(earliest / QUARTER_MS) * QUARTER_MS;
+    if (from >= to) return undefined;
+  }
+  return { from, to, clock };
 }
 
-/** Clocks and calendar plans are pure functions of their inputs, and dear (Intl formatting): kept per zone and range. */
+/** The earliest `time` among the rows of `from` meeting `conditions` (for a range without `from`). */
+async function firstTime(dataSource: DataSource, from: string, time: string, conditions: readonly string[]): Promise<number | null> {
+  const [row] = await SqlReader.of(dataSource).scan<{ first: number | string | null }>(
+    `SELECT MIN(${time}) AS "first" FROM ${from}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`,
+  );
+  return row?.first == null ? null : Number(row.first);
+}
+
+/** Clocks, calendar plans and zone offsets are pure functions of their inputs, and dear (Intl formatting): kept per zone and range. */
 const CACHE_SIZE = 256;
 const clocks = new Map<string, WallClock>();
 const plans = new Map<string, CalendarPlan>();
+const zones = new Map<string, ZoneOffsets>();
 
 function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
   let value = cache.get(key);
@@ -75,14 +118,59 @@ function selects(info: GraphQLResolveInfo, field: string): boolean {
   return info.fieldNodes.some((node) => inSet(node.selectionSet));
 }
 
-/** Bucketing mistakes are the caller's: BAD_USER_INPUT, with the message naming the argument. */
+/** Bucketing mistakes are the caller's: BAD_USER_INPUT (TOO_MANY_BUCKETS past a cap), with the message naming the argument. */
 function bucketInput<T>(compute: () => T): T {
   try {
     return compute();
   } catch (error) {
-    if (error instanceof TimeBucketError) throw clientError(ErrorCode.BAD_USER_INPUT, error.message);
-    throw error;
+    throw bucketError(error);
   }
+}
+
+function bucketError(error: unknown): unknown {
+  if (error instanceof BucketCapError || error instanceof TooManyBucketsError) return clientError(ErrorCode.TOO_MANY_BUCKETS, (error as Error).message);
+  if (error instanceof TimeBucketError) return clientError(ErrorCode.BAD_USER_INPUT, error.message);
+  return error;
+}
+
+/** {@link groupedStats}, its bucket cap turned into TOO_MANY_BUCKETS. */
+async function grouped<A extends string>(...args: Parameters<typeof groupedStats<A>>): Promise<StatsRow<A>[]> {
+  try {
+    return await groupedStats<A>(...args);
+  } catch (error) {
+    throw bucketError(error);
+  }
+}
+
+const PERIODS = ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const;
+const CYCLES = ['HOUR_OF_DAY', 'DAY_OF_WEEK'] as const;
+type TimeDimension = (typeof PERIODS)[number] | (typeof CYCLES)[number];
+
+function isPeriod(value: string): value is CalendarUnit {
+  return (PERIODS as readonly string[]).includes(value);
+}
+function isCycle(value: string): value is CyclicUnit {
+  return (CYCLES as readonly string[]).includes(value);
+}
+
+/**
+ * The groupings of a `groupBy` list: the time dimensions here, the others (`STUDIO`, `TYPE`, ...)
+ * by `other`. A list with a value twice, or two calendar periods, is refused (BAD_USER_INPUT).
+ */
+function groupingsOf<G extends string>(groupBy: G | readonly G[] | null | undefined, fallback: readonly G[], args: StatsArgs, other: (value: Exclude<G, TimeDimension>) => Grouping): Grouping[] {
+  const list: readonly G[] = groupBy == null ? fallback : typeof groupBy === 'string' ? [groupBy as G] : groupBy;
+  if (new Set(list).size !== list.length) throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: ${list.join(', ')} names a dimension twice`);
+  const periods = list.filter(isPeriod);
+  if (periods.length > 1) throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: at most one calendar period (HOUR, DAY, WEEK, MONTH), got ${periods.join(', ')}`);
+  return list.map((value): Grouping => {
+    if (isPeriod(value as string)) return calendar(args, value as CalendarUnit);
+    if (isCycle(value as string)) {
+      const unit = value as CyclicUnit;
+      const key = `${args.clock.timeZone}|${args.from}|${args.to}`;
+      return { kind: 'cyclic', unit, zone: remember(zones, key, () => zoneOffsets(args.clock, args.from, args.to)) };
+    }
+    return other(value as Exclude<G, TimeDimension>);
+  });
 }
 
 function calendar(args: StatsArgs, unit: CalendarUnit): Grouping {
@@ -125,7 +213,22 @@ async function cancelledByDate(dataSource: DataSource, plan: CalendarPlan, condi
   return new Map(rows.map((row) => [row.day, Number(row.cancelled)]));
 }
 
-const groupFields = ({ label, start, end }: StatsGroup) => ({ label, start, end });
+const groupFields = ({ label, start, end, hourOfDay, dayOfWeek }: StatsGroup) => ({ label, start, end, hourOfDay, dayOfWeek });
+
+/**
+ * Whether visit rollups answer exactly for this range and these groupings: the range starts and
+ * ends on a quarter hour, and every zone offset in play (and every change of it) is a whole number
+ * of quarter hours, so no rollup bucket straddles two groups. Column groupings never are.
+ */
+function rollupAnswerable(args: StatsArgs, groupings: readonly Grouping[]): boolean {
+  if (args.from % QUARTER_MS !== 0 || args.to % QUARTER_MS !== 0) return false;
+  return groupings.every((g) => g.kind === 'studio' || (g.kind === 'calendar' ? alignedTo(g.plan.offsets, QUARTER_MS) : g.kind === 'cyclic' && alignedTo(g.zone, QUARTER_MS)));
+}
+
+/** The visit measures of one bucket, by name. */
+type VisitMeasure = 'count' | 'closedVisits' | 'durationMs' | 'uniqueCustomers' | `stay${number}`;
+
+const STAYS = Array.from({ length: STAY_BINS }, (_, i) => `stay${i}` as const);
 const BOOKING_COUNTS = {
   booked: `COUNT(CASE WHEN r."status" = 'BOOKED' THEN 1 END)`,
   cancelled: `COUNT(CASE WHEN r."status" = 'CANCELLED' THEN 1 END)`,
@@ -151,46 +254,90 @@ export class StatsResolver {
 
   @Query(() => [VisitStatsBucket], { complexity: statsComplexity('DAY'), description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.' })
   async visitStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
-    @Arg('groupBy', () => VisitStatsGrouping, { defaultValue: VisitStatsGrouping.DAY, description: GROUP_BY }) groupBy: VisitStatsGrouping,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
+    @Arg('groupBy', () => [VisitStatsGrouping], { defaultValue: [VisitStatsGrouping.DAY], description: GROUP_BY }) groupBy: VisitStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<VisitStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
-    const grouping: Grouping = groupBy === VisitStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) } : calendar(args, groupBy);
+    const conditions = studios(context, 'r."studioId"', studioIds);
+    // The rollups' first non-empty quarter hour is the first check-in's, floored: a short read.
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, '"visit_rollups" r', 'r."bucket"', [...conditions, 'r."visits" <> 0']));
+    if (!args) return [];
+    const groupings = groupingsOf(groupBy, [VisitStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
     const unique = selects(info, 'uniqueCustomers');
-    // Per tenant, a customer is their upstream id: calendar buckets count distinct ids per tenant and
-    // add them up (a third faster than a distinct count of "tenant:id" on both databases at 1M events);
-    // SQLite has no COUNT(DISTINCT a, b) for the studio grouping's join. Computed only when asked for.
-    const perTenant = grouping.kind !== 'studio';
+    const distribution = selects(info, 'stayDistribution');
+    const stays = (sql: (i: number) => string) => (distribution ? Object.fromEntries(STAYS.map((name, i) => [name, sql(i)])) : {});
+
+    let rows: StatsRow<VisitMeasure>[] | undefined;
+    if (rollupAnswerable(args, groupings)) {
+      // At most one rollup row per studio and quarter hour: a known, small read for a few studios.
+      const studioCount = studioIds?.length ?? context.scope.studioIds?.length;
+      const small = studioCount !== undefined && studioCount * ((args.to - args.from) / QUARTER_MS) <= SMALL_ROLLUP_READ;
+      const rolled = await grouped<VisitMeasure | 'away'>(context.dataSource, {
+        from: '"visit_rollups" r', time: 'r."bucket"', studio: 'r."studioId"', conditions, read: small ? 'all' : 'scan',
+        aggregates: <Record<VisitMeasure | 'away', string>>{
+          count: 'SUM(r."visits")', closedVisits: 'SUM(r."closed")', durationMs: 'SUM(r."durationMs")', away: 'SUM(r."closedAway")',
+          ...stays((i) => `SUM(r."stay${i}")`),
+        },
+      }, groupings, args);
+      // A token restricted to some studios does not see a check-out delivered by another studio (as on
+      // `Visit.checkoutAt`); the rollups do not say which studio that was, so such buckets are counted raw.
+      if (context.scope.studioIds === null || rolled.every((row) => row.away === 0)) rows = rolled;
+    }
+    // Distinct customers are not additive across quarter hours: always counted from the visits
+    // (the studio-and-check-in index), and only when asked for.
+    const raw = await this.rawVisitStats(context, conditions, groupings, args, { counts: rows === undefined, unique, distribution });
+    const uniqueByKey = new Map(raw.map((row) => [row.group.key, row.uniqueCustomers]));
+    const buckets: VisitStatsBucket[] = [];
+    for (const row of rows ?? raw) {
+      const { group } = row;
+      const closed = row.closedVisits;
+      const durationMs = row.durationMs;
+      buckets.push({
+        label: group.label, start: group.start, end: group.end, hourOfDay: group.hourOfDay, dayOfWeek: group.dayOfWeek, studioId: group.studioId,
+        count: row.count,
+        uniqueCustomers: uniqueByKey.get(group.key) ?? 0,
+        closedVisits: closed,
+        openVisits: row.count - closed,
+        // Divided here, from exact integer sums, so that both databases give the same number.
+        averageDurationSeconds: closed === 0 ? null : Math.round(durationMs / closed) / 1000,
+        totalDurationSeconds: durationMs / 1000,
+        // Built only when selected (eight objects a bucket).
+        stayDistribution: !distribution ? [] : STAYS.map((name, i) => ({
+          fromMinutes: i === 0 ? 0 : STAY_BOUNDS_MS[i - 1]! / 60_000, toMinutes: i < STAY_BOUNDS_MS.length ? STAY_BOUNDS_MS[i]! / 60_000 : null, count: row[name] ?? 0,
+        })),
+      });
+    }
+    return buckets;
+  }
+
+  /**
+   * Visit measures by a GROUP BY over the visits: the counts (`counts`, when the rollups cannot
+   * answer), the distinct customers (`unique`), the stay bins (`distribution`); skipped entirely
+   * when none is needed.
+   */
+  private async rawVisitStats(
+    context: GraphQLContext, conditions: readonly string[], groupings: readonly Grouping[], args: StatsArgs,
+    needs: { readonly counts: boolean; readonly unique: boolean; readonly distribution: boolean },
+  ): Promise<StatsRow<VisitMeasure>[]> {
+    if (!needs.counts && !needs.unique) return [];
     // A check-out another studio delivered (one the token may not see) does not close the visit for
     // this token, as on `Visit.checkoutAt`.
     const visibleCheckout = context.scope.studioIds === null ? 'r."checkoutAt"'
       : `CASE WHEN ${studioIn('r."checkoutStudioId"', context.scope.studioIds)[0]} THEN r."checkoutAt" END`;
-    const rows = await groupedStats(context.dataSource, {
-      from: '"visits" r',
-      time: 'r."checkinAt"',
-      studio: 'r."studioId"',
-      conditions: studios(context, 'r."studioId"', studioIds),
-      ...(perTenant ? { partition: 'r."tenantId"' } : {}),
-      aggregates: {
-        count: 'COUNT(r."id")',
-        uniqueCustomers: !unique ? '0' : perTenant ? 'COUNT(DISTINCT r."customerId")' : `COUNT(DISTINCT CAST(r."tenantId" AS TEXT) || ':' || CAST(r."customerId" AS TEXT))`,
-        closedVisits: `COUNT(${visibleCheckout})`,
-        durationMs: `SUM(${visibleCheckout} - r."checkinAt")`,
-      },
-    }, grouping, args);
-    return rows.map((row) => ({
-      ...groupFields(row.group),
-      studioId: row.group.studioId,
-      count: row.count,
-      uniqueCustomers: row.uniqueCustomers,
-      closedVisits: row.closedVisits,
-      // Divided here, from exact integer sums, so that both databases give the same number.
-      averageDurationSeconds: row.closedVisits === 0 ? null : Math.round(row.durationMs / row.closedVisits) / 1000,
-    }));
+    const aggregates: Record<string, string> = needs.counts ? {
+      count: 'COUNT(r."id")', closedVisits: `COUNT(${visibleCheckout})`, durationMs: `SUM(${visibleCheckout} - r."checkinAt")`,
+      ...(needs.distribution ? Object.fromEntries(staySql(`(${visibleCheckout} - r."checkinAt")`).map((sql, i) => [`stay${i}`, sql])) : {}),
+    } : {};
+    // Per tenant, a customer is their upstream id: buckets count distinct ids per tenant and add them
+    // up (a third faster than a distinct count of "tenant:id" on both databases at 1M events).
+    if (needs.unique) aggregates['uniqueCustomers'] = 'COUNT(DISTINCT r."customerId")';
+    return grouped<VisitMeasure>(context.dataSource, {
+      from: '"visits" r', time: 'r."checkinAt"', studio: 'r."studioId"', conditions, partition: 'r."tenantId"',
+      aggregates: aggregates as Record<VisitMeasure, string>,
+    }, groupings, args);
   }
 
   @Query(() => [ClassBookingStatsBucket], {
@@ -198,23 +345,33 @@ export class StatsResolver {
     description: 'Class bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async classBookingStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
-    @Arg('groupBy', () => ClassBookingStatsGrouping, { defaultValue: ClassBookingStatsGrouping.DAY, description: GROUP_BY }) groupBy: ClassBookingStatsGrouping,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
+    @Arg('groupBy', () => [ClassBookingStatsGrouping], { defaultValue: [ClassBookingStatsGrouping.DAY], description: GROUP_BY }) groupBy: ClassBookingStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBookingStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
-    const grouping: Grouping =
-      groupBy === ClassBookingStatsGrouping.DAY ? calendar(args, 'DAY')
-      : { kind: 'column', expression: groupBy === ClassBookingStatsGrouping.CLASS ? 'r."classId"' : 'r."classSlotId"', numeric: true };
-    const rows = await groupedStats(context.dataSource, {
-      from: '"class_bookings" r', time: 'r."statusAt"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS,
-    }, grouping, args);
+    const source = { from: '"class_bookings" r', time: 'r."statusAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS };
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
+    if (!args) return [];
+    const groupings = groupingsOf(groupBy, [ClassBookingStatsGrouping.DAY], args, (value): Grouping =>
+      value === ClassBookingStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) }
+      : { kind: 'column', expression: value === ClassBookingStatsGrouping.CLASS ? 'r."classId"' : 'r."classSlotId"', numeric: true });
+    const rows = await grouped(context.dataSource, source, groupings, args);
+    const has = (value: ClassBookingStatsGrouping) => (typeof groupBy === 'string' ? groupBy === value : groupBy.includes(value));
+    // Grouped by both CLASS and SLOT, `value` holds the last column's: each is read from its own key.
+    const columnValue = (group: StatsGroup, value: ClassBookingStatsGrouping) => {
+      if (!has(value)) return null;
+      const list = typeof groupBy === 'string' ? [groupBy] : groupBy;
+      const index = list.indexOf(value);
+      const part = group.key.split('|')[index];
+      return part === undefined || part === '' ? null : part;
+    };
     return rows.map((row) => ({
       ...groupFields(row.group),
-      classId: groupBy === ClassBookingStatsGrouping.CLASS ? row.group.value : null,
-      classSlotId: groupBy === ClassBookingStatsGrouping.SLOT ? row.group.value : null,
+      studioId: row.group.studioId,
+      classId: columnValue(row.group, ClassBookingStatsGrouping.CLASS),
+      classSlotId: columnValue(row.group, ClassBookingStatsGrouping.SLOT),
       booked: row.booked,
       cancelled: row.cancelled,
     }));
@@ -225,39 +382,42 @@ export class StatsResolver {
     description: 'Appointment bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async appointmentBookingStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
-    @Arg('groupBy', () => AppointmentBookingStatsGrouping, { defaultValue: AppointmentBookingStatsGrouping.DAY, description: GROUP_BY }) groupBy: AppointmentBookingStatsGrouping,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
+    @Arg('groupBy', () => [AppointmentBookingStatsGrouping], { defaultValue: [AppointmentBookingStatsGrouping.DAY], description: GROUP_BY }) groupBy: AppointmentBookingStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<AppointmentBookingStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
-    const grouping: Grouping = groupBy === AppointmentBookingStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) } : calendar(args, 'DAY');
-    const rows = await groupedStats(context.dataSource, {
-      from: '"appointment_bookings" r', time: 'r."statusAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS,
-    }, grouping, args);
+    const source = { from: '"appointment_bookings" r', time: 'r."statusAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS };
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
+    if (!args) return [];
+    const groupings = groupingsOf(groupBy, [AppointmentBookingStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
+    const rows = await grouped(context.dataSource, source, groupings, args);
     return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, booked: row.booked, cancelled: row.cancelled }));
   }
 
   @Query(() => [CustomerStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Customers created and deleted per local day. Counts the customers you may see: those a studio of yours has delivered an event about.',
+    description: 'Customers created and deleted per bucket (local day by default). Counts the customers you may see: those a studio of yours has delivered an event about.',
   })
   async customerStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], { nullable: true, description: 'Count only customers these studios delivered events about.' }) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
+    @Arg('groupBy', () => [CustomerStatsGrouping], { defaultValue: [CustomerStatsGrouping.DAY], description: GROUP_BY }) groupBy: CustomerStatsGrouping[],
   ): Promise<CustomerStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
     const visible = [...customerLinkedTo('c', context.scope.studioIds), ...customerLinkedTo('c', studioIds)].map((condition) => ` AND ${condition}`).join('');
     // One row per change, so a customer created and deleted on the same day counts in both columns.
     const changes = `(SELECT c."createdAt" AS "at", 'created' AS "change" FROM "customers" c WHERE c."createdAt" IS NOT NULL${visible}
       UNION ALL SELECT c."deletedAt" AS "at", 'deleted' AS "change" FROM "customers" c WHERE c."deletedAt" IS NOT NULL${visible}) r`;
-    const rows = await groupedStats(context.dataSource, {
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, changes, 'r."at"', []));
+    if (!args) return [];
+    const groupings = groupingsOf(groupBy, [CustomerStatsGrouping.DAY], args, (value) => unreachable(value));
+    const rows = await grouped(context.dataSource, {
       from: changes, time: 'r."at"', conditions: [],
       aggregates: { created: `COUNT(CASE WHEN r."change" = 'created' THEN 1 END)`, deleted: `COUNT(CASE WHEN r."change" = 'deleted' THEN 1 END)` },
-    }, calendar(args, 'DAY'), args);
+    }, groupings, args);
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created, deleted: row.deleted }));
   }
 
@@ -266,17 +426,18 @@ export class StatsResolver {
     description: 'Contracts created and cancelled per local day (those whose first event came from a studio you may see).',
   })
   async contractStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ContractStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
-    const grouping = calendar(args, 'DAY');
     const conditions = studios(context, 'r."studioId"', studioIds);
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, '"contracts" r', 'r."createdAt"', conditions));
+    if (!args) return [];
+    const grouping = calendar(args, 'DAY');
     const [rows, cancelled] = await Promise.all([
-      groupedStats(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', conditions, aggregates: { created: 'COUNT(r."id")' } }, grouping, args),
+      grouped(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', conditions, aggregates: { created: 'COUNT(r."id")' } }, [grouping], args),
       // Only when asked for: a second scan of the contracts.
       selects(info, 'cancelled') && grouping.kind === 'calendar' ? cancelledByDate(context.dataSource, grouping.plan, conditions) : new Map<string, number>(),
     ]);
@@ -285,20 +446,19 @@ export class StatsResolver {
 
   @Query(() => [EventStatsBucket], { complexity: statsComplexity('OTHER'), description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })
   async eventStats(
-    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput,
-    @Arg('groupBy', () => EventStatsGrouping, { defaultValue: EventStatsGrouping.TYPE, description: GROUP_BY }) groupBy: EventStatsGrouping,
+    @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
+    @Arg('groupBy', () => [EventStatsGrouping], { defaultValue: [EventStatsGrouping.TYPE], description: GROUP_BY }) groupBy: EventStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<EventStatsBucket[]> {
-    const args = statsArgs(range, timeZone);
-    const grouping: Grouping =
-      groupBy === EventStatsGrouping.DAY ? calendar(args, 'DAY')
-      : groupBy === EventStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) }
-      : { kind: 'column', expression: 'r."type"', numeric: false };
-    const rows = await groupedStats(context.dataSource, {
-      from: '"events" r', time: 'r."occurredAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: { count: 'COUNT(r."seq")' },
-    }, grouping, args);
-    return rows.map((row) => ({ ...groupFields(row.group), type: groupBy === EventStatsGrouping.TYPE ? row.group.value : null, studioId: row.group.studioId, count: row.count }));
+    const source = { from: '"events" r', time: 'r."occurredAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: { count: 'COUNT(r."seq")' } };
+    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
+    if (!args) return [];
+    const groupings = groupingsOf(groupBy, [EventStatsGrouping.TYPE], args, (value): Grouping =>
+      value === EventStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) } : { kind: 'column', expression: 'r."type"', numeric: false });
+    const rows = await grouped(context.dataSource, source, groupings, args);
+    const byType = (typeof groupBy === 'string' ? [groupBy] : groupBy).includes(EventStatsGrouping.TYPE);
+    return rows.map((row) => ({ ...groupFields(row.group), type: byType ? row.group.value : null, studioId: row.group.studioId, count: row.count }));
   }
 }

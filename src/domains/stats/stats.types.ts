@@ -1,93 +1,119 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Studio } from '../studios/studio.entity.js';
 
-export enum VisitStatsGrouping {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-  STUDIO = 'STUDIO',
+/**
+ * The time dimensions every statistics query can group by, described once. `what` names the time a
+ * row is bucketed by (e.g. "the check-in").
+ */
+function timeValues(what: string) {
+  return {
+    HOUR: { description: `By the local hour of ${what} in \`timeZone\` (the hour repeated when the clocks go back is two buckets).` },
+    DAY: { description: `By the local calendar day of ${what} in \`timeZone\` (23 or 25 hours when the clocks change).` },
+    WEEK: { description: `By the ISO week (Monday to Sunday) of ${what} in \`timeZone\`.` },
+    MONTH: { description: `By the local calendar month of ${what} in \`timeZone\`.` },
+    HOUR_OF_DAY: { description: `By the local hour of the day (0 to 23, \`hourOfDay\`) of ${what}, over the whole range: with DAY_OF_WEEK, the 7 × 24 rush-hour heatmap.` },
+    DAY_OF_WEEK: { description: `By the ISO day of the week (1 = Monday to 7 = Sunday, \`dayOfWeek\`) of ${what}, over the whole range.` },
+  };
 }
+
+/** The time dimensions, the same in every statistics query's grouping enum. */
+const TIME_GROUPINGS = { HOUR: 'HOUR', DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH', HOUR_OF_DAY: 'HOUR_OF_DAY', DAY_OF_WEEK: 'DAY_OF_WEEK' } as const;
+const STUDIO_VALUE = { STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' } };
+
+export const VisitStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type VisitStatsGrouping = (typeof VisitStatsGrouping)[keyof typeof VisitStatsGrouping];
 registerEnumType(VisitStatsGrouping, {
   name: 'VisitStatsGrouping',
-  description: 'How `visitStats` groups visits.',
+  description: 'A dimension `visitStats` groups visits by.',
   valuesConfig: {
-    HOUR: { description: 'By the local hour of the check-in in `timeZone`.' },
-    DAY: { description: 'By the local calendar day of the check-in in `timeZone`.' },
-    WEEK: { description: 'By the ISO week (Monday to Sunday) of the check-in in `timeZone`.' },
+    ...timeValues('the check-in'),
     STUDIO: { description: 'By the studio that delivered the check-in; every studio you may see is listed, with zeros.' },
   },
 });
 
-export enum ClassBookingStatsGrouping {
-  DAY = 'DAY',
-  CLASS = 'CLASS',
-  SLOT = 'SLOT',
-}
+export const ClassBookingStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO', CLASS: 'CLASS', SLOT: 'SLOT' } as const;
+export type ClassBookingStatsGrouping = (typeof ClassBookingStatsGrouping)[keyof typeof ClassBookingStatsGrouping];
 registerEnumType(ClassBookingStatsGrouping, {
   name: 'ClassBookingStatsGrouping',
-  description: 'How `classBookingStats` groups class bookings.',
+  description: 'A dimension `classBookingStats` groups class bookings by.',
   valuesConfig: {
-    DAY: { description: 'By the local calendar day (in `timeZone`) of the event that decided the status.' },
+    ...timeValues('the event that decided the status'),
+    ...STUDIO_VALUE,
     CLASS: { description: 'By class. Bookings whose class is not known yet (not hydrated from the Open API) form one group with `classId: null`.' },
     SLOT: { description: 'By class slot. Bookings whose slot is not known yet form one group with `classSlotId: null`.' },
   },
 });
 
-export enum AppointmentBookingStatsGrouping {
-  DAY = 'DAY',
-  STUDIO = 'STUDIO',
-}
+export const AppointmentBookingStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type AppointmentBookingStatsGrouping = (typeof AppointmentBookingStatsGrouping)[keyof typeof AppointmentBookingStatsGrouping];
 registerEnumType(AppointmentBookingStatsGrouping, {
   name: 'AppointmentBookingStatsGrouping',
-  description: 'How `appointmentBookingStats` groups appointment bookings.',
-  valuesConfig: {
-    DAY: { description: 'By the local calendar day (in `timeZone`) of the event that decided the status.' },
-    STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' },
-  },
+  description: 'A dimension `appointmentBookingStats` groups appointment bookings by.',
+  valuesConfig: { ...timeValues('the event that decided the status'), ...STUDIO_VALUE },
 });
 
-export enum EventStatsGrouping {
-  TYPE = 'TYPE',
-  STUDIO = 'STUDIO',
-  DAY = 'DAY',
-}
+export const EventStatsGrouping = { TYPE: 'TYPE', STUDIO: 'STUDIO', ...TIME_GROUPINGS } as const;
+export type EventStatsGrouping = (typeof EventStatsGrouping)[keyof typeof EventStatsGrouping];
 registerEnumType(EventStatsGrouping, {
   name: 'EventStatsGrouping',
-  description: 'How `eventStats` groups the event log.',
+  description: 'A dimension `eventStats` groups the event log by.',
   valuesConfig: {
     TYPE: { description: 'By event type (only types that occur).' },
     STUDIO: { description: 'By the studio that delivered the event; every studio you may see is listed, with zeros.' },
-    DAY: { description: 'By the local calendar day (in `timeZone`) on which the event happened.' },
+    ...timeValues('the moment the event happened'),
   },
 });
+
+export const CustomerStatsGrouping = TIME_GROUPINGS;
+export type CustomerStatsGrouping = (typeof CustomerStatsGrouping)[keyof typeof CustomerStatsGrouping];
+registerEnumType(CustomerStatsGrouping, {
+  name: 'CustomerStatsGrouping',
+  description: 'A dimension `customerStats` groups creations and deletions by.',
+  valuesConfig: timeValues('the creation or deletion'),
+});
+
+/**
+ * Buckets are plain data built by the resolvers: their fields need none of type-graphql's per-field
+ * machinery (middlewares, validation), which costs more than the SQL for a week of hourly buckets
+ * with their stay bins (some 5,000 field values). `simpleResolvers` reads the properties directly.
+ */
+const PLAIN = { simpleResolvers: true } as const;
 
 /**
  * What every statistics bucket says about itself. A calendar bucket covers a whole local period;
  * only items within the query's `range` are counted in it, so the first and last may be partial.
  */
-@ObjectType()
+@ObjectType(PLAIN)
 export abstract class StatsBucket {
   @Field({
     description:
       'What the bucket stands for: the local date ("2026-11-24") for days, the local date and hour ("2026-11-24T13:00") for hours, ' +
-      'the ISO week ("2026-W48") for weeks, the studio id for studios, the type for event types, the id for classes and slots ("unknown" when not known yet).',
+      'the ISO week ("2026-W48") for weeks, the month ("2026-11") for months, "13:00" for an hour of the day, "Monday" for a day of the week, ' +
+      'the studio id for studios, the type for event types, the id for classes and slots ("unknown" when not known yet). ' +
+      'Grouped by several dimensions: their labels joined by " / ", in the order of `groupBy` ("total" for an empty `groupBy`).',
   })
   label!: string;
 
+  @Field(() => Int, { nullable: true, description: 'Grouped by HOUR_OF_DAY: the local hour of the day, 0 to 23. Null otherwise.' })
+  hourOfDay!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Grouped by DAY_OF_WEEK: the ISO day of the week, 1 (Monday) to 7 (Sunday). Null otherwise.' })
+  dayOfWeek!: number | null;
+
   @Field(() => Date, {
     nullable: true,
-    description: 'Calendar buckets: the first instant of the local period (local midnight, the full hour, or Monday 00:00). Null when grouped by something else.',
+    description: 'Calendar buckets: the first instant of the local period (local midnight, the full hour, Monday 00:00, or the first of the month). Null without a calendar period (HOUR, DAY, WEEK, MONTH) in `groupBy`.',
   })
   start!: Date | null;
 
   @Field(() => Date, {
     nullable: true,
-    description: 'Calendar buckets: the first instant after the local period. A local day lasts 23 or 25 hours when the clocks change. Null when grouped by something else.',
+    description: 'Calendar buckets: the first instant after the local period. A local day lasts 23 or 25 hours when the clocks change. Null without a calendar period in `groupBy`.',
   })
   end!: Date | null;
 }
 
-@ObjectType({ description: 'Visits counted in one bucket of `visitStats` (a visit belongs to the bucket of its check-in).' })
+@ObjectType({ ...PLAIN, description: 'Visits counted in one bucket of `visitStats` (a visit belongs to the bucket of its check-in).' })
 export class VisitStatsBucket extends StatsBucket {
   @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the check-ins. Null otherwise.' })
   studioId!: number | null;
@@ -103,10 +129,35 @@ export class VisitStatsBucket extends StatsBucket {
 
   @Field(() => Float, { nullable: true, description: 'Average time between check-in and check-out of the closed visits, in seconds (to the millisecond); null when none is closed.' })
   averageDurationSeconds!: number | null;
+
+  @Field(() => Int, { description: 'How many of those visits are still open (no check-out yet): `count - closedVisits`.' })
+  openVisits!: number;
+
+  @Field(() => Float, { description: 'Sum of the closed visits\' lengths of stay, in seconds (to the millisecond).' })
+  totalDurationSeconds!: number;
+
+  // A fixed list of 8, computed with the bucket: costed once, not as a list of unknown length.
+  @Field(() => [StayBin], { complexity: 1, description: 'The closed visits by length of stay, in fixed bins (0–15 min, 15–30, 30–45, 45–60, 1–1.5 h, 1.5–2 h, 2–3 h, 3 h and more); every bin listed.' })
+  stayDistribution!: StayBin[];
 }
 
-@ObjectType({ description: 'Class bookings counted in one bucket of `classBookingStats`, by their status now.' })
+@ObjectType({ ...PLAIN, description: 'Closed visits whose length of stay falls in one bin: from `fromMinutes` (inclusive) to `toMinutes` (exclusive).' })
+export class StayBin {
+  @Field(() => Int, { description: 'Lower bound of the bin, minutes (inclusive).' })
+  fromMinutes!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Upper bound of the bin, minutes (exclusive); null for the last, open bin.' })
+  toMinutes!: number | null;
+
+  @Field(() => Int, { description: 'Closed visits in the bin.' })
+  count!: number;
+}
+
+@ObjectType({ ...PLAIN, description: 'Class bookings counted in one bucket of `classBookingStats`, by their status now.' })
 export class ClassBookingStatsBucket extends StatsBucket {
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
+  studioId!: number | null;
+
   @Field(() => ID, { nullable: true, description: 'Grouped by CLASS: the upstream class id; null for bookings whose class is not known yet, and when grouped otherwise.' })
   classId!: string | null;
 
@@ -120,7 +171,7 @@ export class ClassBookingStatsBucket extends StatsBucket {
   cancelled!: number;
 }
 
-@ObjectType({ description: 'Appointment bookings counted in one bucket of `appointmentBookingStats`, by their status now.' })
+@ObjectType({ ...PLAIN, description: 'Appointment bookings counted in one bucket of `appointmentBookingStats`, by their status now.' })
 export class AppointmentBookingStatsBucket extends StatsBucket {
   @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
   studioId!: number | null;
@@ -132,16 +183,16 @@ export class AppointmentBookingStatsBucket extends StatsBucket {
   cancelled!: number;
 }
 
-@ObjectType({ description: 'Customers created and deleted on one local day (`customerStats`).' })
+@ObjectType({ ...PLAIN, description: 'Customers created and deleted in one bucket (a local day by default) of `customerStats`.' })
 export class CustomerStatsBucket extends StatsBucket {
-  @Field(() => Int, { description: 'Customers created upstream (CUSTOMER_CREATED) that day.' })
+  @Field(() => Int, { description: 'Customers created upstream (CUSTOMER_CREATED) in the bucket.' })
   created!: number;
 
-  @Field(() => Int, { description: 'Customers deleted upstream (CUSTOMER_DELETED) that day.' })
+  @Field(() => Int, { description: 'Customers deleted upstream (CUSTOMER_DELETED) in the bucket.' })
   deleted!: number;
 }
 
-@ObjectType({ description: 'Contracts created on one local day (`contractStats`).' })
+@ObjectType({ ...PLAIN, description: 'Contracts created on one local day (`contractStats`).' })
 export class ContractStatsBucket extends StatsBucket {
   @Field(() => Int, { description: 'Contracts created upstream (CONTRACT_CREATED) that day.' })
   created!: number;
@@ -154,7 +205,7 @@ export class ContractStatsBucket extends StatsBucket {
   cancelled!: number;
 }
 
-@ObjectType({ description: 'Events of the log counted in one bucket of `eventStats` (by when they happened upstream).' })
+@ObjectType({ ...PLAIN, description: 'Events of the log counted in one bucket of `eventStats` (by when they happened upstream).' })
 export class EventStatsBucket extends StatsBucket {
   @Field(() => String, { nullable: true, description: 'Grouped by TYPE: the event type. Null otherwise.' })
   type!: string | null;

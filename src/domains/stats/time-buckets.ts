@@ -20,7 +20,7 @@ const KEY_SHIFT_MS = 300_000 * WEEK_MS;
 /** `11/24/2026, 13:05:09`: en-US with numeric fields and a 24-hour clock. */
 const EN_US = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
 
-export type CalendarUnit = 'HOUR' | 'DAY' | 'WEEK';
+export type CalendarUnit = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
 
 /** The most calendar buckets one statistics query may ask for (2000 days is five and a half years). */
 export const MAX_BUCKETS = 2000;
@@ -30,13 +30,18 @@ export class TimeBucketError extends Error {
   override name = 'TimeBucketError';
 }
 
+/** More calendar buckets than allowed (a mistake of the caller's, with its own error code). */
+export class BucketCapError extends TimeBucketError {
+  override name = 'BucketCapError';
+}
+
 /** One calendar bucket. When the clocks change, a local day lasts 23 or 25 hours and its week 167 or 169. */
 export interface CalendarBucket {
   /** First instant of the bucket, epoch ms. */
   readonly start: number;
   /** First instant after the bucket, epoch ms. */
   readonly end: number;
-  /** ISO local date `2026-11-24`, local date-time `2026-11-24T13:00`, or ISO week `2026-W48`. */
+  /** ISO local date `2026-11-24`, local date-time `2026-11-24T13:00`, ISO week `2026-W48`, or month `2026-11`. */
   readonly label: string;
   /** The bucket's grouping key, as the SQL of {@link CalendarPlan.keySql} computes it for rows. */
   readonly key: string;
@@ -51,6 +56,61 @@ export interface CalendarPlan {
    * them. `${column}` must be a trusted SQL expression: only integers we computed are added.
    */
   keySql(column: string): readonly string[];
+  /** The zone's offsets over the buckets (see {@link ZoneOffsets}). */
+  readonly offsets: ZoneOffsets;
+}
+
+/**
+ * A zone's UTC offsets over a span: `offsets[i]` holds from `changes[i - 1]` (inclusive) to
+ * `changes[i]` (exclusive), the first from the span's start, the last to its end.
+ */
+export interface ZoneOffsets {
+  readonly changes: readonly number[];
+  readonly offsets: readonly number[];
+}
+
+/** The offsets of `clock`'s zone over [from, to). */
+export function zoneOffsets(clock: WallClock, from: number, to: number): ZoneOffsets {
+  const changes: number[] = [];
+  const offsets = [clock.offset(from)];
+  // A zone changes its offset at most a few times a year, never twice within a day.
+  for (let cursor = from; cursor < to;) {
+    const next = Math.min(to, cursor + DAY_MS);
+    while (clock.offset(next) !== offsets[offsets.length - 1]) {
+      cursor = clock.change(cursor, next);
+      changes.push(cursor);
+      offsets.push(clock.offset(cursor));
+    }
+    cursor = next;
+  }
+  return { changes, offsets };
+}
+
+/** Whether every offset and every change of `zone` is a whole number of `quantumMs` (then rollup buckets of that length never straddle two local periods). */
+export function alignedTo(zone: ZoneOffsets, quantumMs: number): boolean {
+  return zone.changes.every((c) => mod(c, quantumMs) === 0) && zone.offsets.every((o) => mod(o, quantumMs) === 0);
+}
+
+/** `CASE WHEN column < change THEN value ... END` over the zone's segments (trusted SQL; integers only). */
+function segmentSql(zone: ZoneOffsets, column: string, values: readonly number[]): string {
+  return zone.changes.length === 0 ? sqlInt(values[0]!)
+    : `CASE ${zone.changes.map((c, i) => `WHEN ${column} < ${sqlInt(c)} THEN ${sqlInt(values[i]!)}`).join(' ')} ELSE ${sqlInt(values[zone.changes.length]!)} END`;
+}
+
+/** A periodic dimension: the local hour of the day (0 to 23) or the ISO day of the week (1 = Monday to 7 = Sunday). */
+export type CyclicUnit = 'HOUR_OF_DAY' | 'DAY_OF_WEEK';
+
+/** The values of a cyclic unit, in order. */
+export function cyclicValues(unit: CyclicUnit): readonly number[] {
+  return unit === 'HOUR_OF_DAY' ? Array.from({ length: 24 }, (_, i) => i) : [1, 2, 3, 4, 5, 6, 7];
+}
+
+/** SQL giving a time column's (epoch ms) local hour of day or ISO weekday under `zone`'s offsets. */
+export function cyclicSql(zone: ZoneOffsets, unit: CyclicUnit, column: string): string {
+  // The shift is a whole number of weeks: it keeps the operand positive without moving hours or weekdays.
+  const local = `(${column} + ${segmentSql(zone, column, zone.offsets.map((o) => o + KEY_SHIFT_MS))})`;
+  // Day 0 of the epoch (1970-01-01) was a Thursday, ISO weekday 4.
+  return unit === 'HOUR_OF_DAY' ? `((${local} % ${sqlInt(DAY_MS)}) / ${sqlInt(HOUR_MS)})` : `(((${local} / ${sqlInt(DAY_MS)}) + 3) % 7 + 1)`;
 }
 
 /**
@@ -154,8 +214,9 @@ export class WallClock {
  * @throws TimeBucketError when there would be more than `max` buckets.
  */
 export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number, to: number, max: number): CalendarPlan {
-  const size = unit === 'HOUR' ? HOUR_MS : unit === 'DAY' ? DAY_MS : WEEK_MS;
-  const tooMany = () => new TimeBucketError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
+  // A month is at least 28 days: its nominal size for the early refusal below.
+  const size = unit === 'HOUR' ? HOUR_MS : unit === 'DAY' ? DAY_MS : unit === 'WEEK' ? WEEK_MS : 28 * DAY_MS;
+  const tooMany = () => new BucketCapError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
   // Local periods are at least half their nominal length, so this refuses hopeless ranges before walking them.
   if ((to - from) / size > 2 * max + 2) throw tooMany();
 
@@ -178,13 +239,15 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
     let wall = clock.wall(from);
     wall -= mod(wall, DAY_MS);
     if (unit === 'WEEK') wall -= mod(wall - MONDAY_SHIFT_MS, WEEK_MS);
+    if (unit === 'MONTH') wall = nextMonth(wall, 0);
     let start = clock.instant(wall);
     for (;;) {
-      const stop = clock.instant(wall + size);
+      const following = unit === 'MONTH' ? nextMonth(wall, 1) : wall + size;
+      const stop = clock.instant(following);
       // A day the zone skipped entirely (Pacific/Apia, 2011-12-30) has no instant: no bucket.
-      if (stop > start) starts.push({ start, label: unit === 'DAY' ? new Date(wall).toISOString().slice(0, 10) : isoWeek(wall) });
+      if (stop > start) starts.push({ start, label: unit === 'DAY' ? new Date(wall).toISOString().slice(0, 10) : unit === 'WEEK' ? isoWeek(wall) : new Date(wall).toISOString().slice(0, 7) });
       if (starts.length > max) throw tooMany();
-      wall += size;
+      wall = following;
       start = stop;
       if (start >= to) break;
     }
@@ -192,36 +255,39 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
   }
 
   // The offset changes within the buckets: rows are bucketed by their local time under these offsets.
-  const changes: number[] = [];
-  const offsets = [clock.offset(starts[0]!.start)];
-  let cursor = starts[0]!.start;
-  for (let i = 0; i < starts.length; i++) {
-    const next = starts[i + 1]?.start ?? end;
-    while (clock.offset(next) !== offsets[offsets.length - 1]) {
-      cursor = clock.change(cursor, next);
-      changes.push(cursor);
-      offsets.push(clock.offset(cursor));
-    }
-  }
+  const zone = zoneOffsets(clock, starts[0]!.start, end);
+  const { changes, offsets } = zone;
   const shift = KEY_SHIFT_MS - (unit === 'WEEK' ? MONDAY_SHIFT_MS : 0);
   const buckets = starts.map(({ start, label }, i) => {
     const segment = changes.filter((c) => c <= start).length;
     const local = Math.floor((start + offsets[segment]! + shift) / size);
     // An hour is also split by an offset change (the repeated hour); a day or week is not.
-    return { start, end: starts[i + 1]?.start ?? end, label, key: unit === 'HOUR' ? `${local}:${segment}` : `${local}` };
+    // A month is its index among the buckets (months have no fixed length to divide by).
+    return { start, end: starts[i + 1]?.start ?? end, label, key: unit === 'HOUR' ? `${local}:${segment}` : unit === 'MONTH' ? `${i}` : `${local}` };
   });
 
   return {
     unit,
     buckets,
+    offsets: zone,
     keySql(column) {
-      const cases = (values: readonly number[]) =>
-        changes.length === 0 ? sqlInt(values[0]!) : `CASE ${changes.map((c, i) => `WHEN ${column} < ${sqlInt(c)} THEN ${sqlInt(values[i]!)}`).join(' ')} ELSE ${sqlInt(values[changes.length]!)} END`;
+      if (unit === 'MONTH') {
+        return [buckets.length === 1 ? '0' : `CASE ${buckets.slice(1).map((b, i) => `WHEN ${column} < ${sqlInt(b.start)} THEN ${i}`).join(' ')} ELSE ${buckets.length - 1} END`];
+      }
+      const cases = (values: readonly number[]) => segmentSql(zone, column, values);
       // Integer division of a positive BIGINT: floor, on SQLite and PostgreSQL alike.
       const local = `(${column} + ${cases(offsets.map((o) => o + shift))}) / ${sqlInt(size)}`;
       return unit === 'HOUR' ? [local, cases(offsets.map((_, i) => i))] : [local];
     },
   };
+}
+
+/** The wall time of the first of the month `add` months after the month of `wall`. */
+function nextMonth(wall: number, add: number): number {
+  const date = new Date(wall);
+  const next = new Date(0);
+  next.setUTCFullYear(date.getUTCFullYear(), date.getUTCMonth() + add, 1);
+  return next.getTime();
 }
 
 /** The start of the local hour containing `instant` (or of the offset change within it, if later). */

@@ -1,5 +1,6 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import type { KnownEvent } from '../../ingest/event-types.js';
+import { VisitRollupDelta, type VisitShape } from './visit-rollup.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
 type AutomaticCheckoutEvent = Extract<KnownEvent, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT' }>;
@@ -14,6 +15,18 @@ interface PresenceRow {
   studioId: number;
   type: PresenceType;
   occurredAt: number;
+  /** The stored visit whose id is this event's seq, if any (what the write replaces or deletes). */
+  stored: VisitShape | undefined;
+}
+
+/** A window row as read: the event, and the stored visit it anchors (`v*` columns, null without one). */
+interface WindowRow extends Omit<PresenceRow, 'stored'> {
+  vTenantId: number | null;
+  vStudioId: number | null;
+  vCheckinAt: number | string | null;
+  vCheckoutAt: number | string | null;
+  vCheckoutStudioId: number | null;
+  vId: number | string | null;
 }
 
 /** How a visit row is written: every column recomputed from the pairing. */
@@ -30,16 +43,18 @@ const WINDOW_CONDITION = `e."tenantId" = a."tenantId" AND e."entityId" = a."enti
  * customer. Left to choose, both databases sometimes scanned every check-in and check-out through
  * the type index instead, which costs more with every event logged (bench/README.md).
  */
-const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM events e WHERE ${WINDOW_CONDITION}) e`;
+const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM events e WHERE ${WINDOW_CONDITION}) e LEFT JOIN visits v ON v."id" = e."seq"`;
 // CROSS JOIN fixes SQLite's join order (affected outside): with a few hundred customers its planner
 // otherwise walked the whole index once instead of seeking it per customer.
-const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION}`;
+const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION} LEFT JOIN visits v ON v."id" = e."seq"`;
 /**
  * The customer's automatic check-outs from their own anchor on (the latest one before `since`), read
  * in the same statement: one index seek on automatic_checkouts_customer per customer, nothing when
- * the studio never sent one. {@link mergeWindow} cuts the two anchors down to the later one.
+ * the studio never sent one. {@link mergeWindow} cuts the two anchors down to the later one. An
+ * automatic check-out never has a visit of its own (it closes an open one or nothing): no `v*` columns.
  */
-const AUTOMATIC_WINDOW = `SELECT x."tenantId", x."customerId" AS "entityId", x."seq", x."studioId", 'AUTOMATIC_CUSTOMER_CHECKOUT' AS "type", x."checkoutAt" AS "occurredAt"
+const AUTOMATIC_WINDOW = `SELECT x."tenantId", x."customerId" AS "entityId", x."seq", x."studioId", 'AUTOMATIC_CUSTOMER_CHECKOUT' AS "type", x."checkoutAt" AS "occurredAt",
+    NULL AS "vId", NULL AS "vTenantId", NULL AS "vStudioId", NULL AS "vCheckinAt", NULL AS "vCheckoutAt", NULL AS "vCheckoutStudioId"
   FROM affected a CROSS JOIN automatic_checkouts x
  WHERE x."tenantId" = a."tenantId" AND x."customerId" = a."entityId"
    AND x."checkoutAt" >= COALESCE((SELECT MAX(q."checkoutAt") FROM automatic_checkouts q
@@ -72,6 +87,15 @@ const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occu
  * left already made no visit of it). Arriving before the check-in it closes, twice, or after a
  * real check-out that came earlier upstream, it ends in the same visits as in-order delivery; a
  * real check-out at the same millisecond wins (the twins rule).
+ *
+ * This is the one place that writes `visits`, and it keeps `visit_rollups` equal to them in the same
+ * transaction: the window query reads, beside each event, the visit stored under its seq (the row an
+ * upsert replaces or a delete removes), and every written row's old version is subtracted from its
+ * rollup and its new version added ({@link VisitRollupDelta}). Anything else that must change visits
+ * should log or synthesise presence events and let this projector pair them, as the automatic
+ * check-outs are (read into the window above); a writer that cannot must pass every row it replaces and writes through a
+ * VisitRollupDelta in its transaction, or the rollups drift (test/rollups.property.test.ts
+ * compares them with the visits).
  */
 export class VisitProjector {
   /** Earliest new presence time per customer key. */
@@ -112,9 +136,10 @@ export class VisitProjector {
   private async writeChunk(tx: SqlTx, affected: { tenantId: number; customerId: number; since: number }[]): Promise<void> {
     const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
     const params: Param[] = affected.flatMap((a) => [a.tenantId, a.customerId, a.since]);
-    const rows = await tx.all<PresenceRow>(
+    const rows = await tx.all<WindowRow>(
       `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
-       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
+       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt", v."id" AS "vId", v."tenantId" AS "vTenantId",
+         v."studioId" AS "vStudioId", v."checkinAt" AS "vCheckinAt", v."checkoutAt" AS "vCheckoutAt", v."checkoutStudioId" AS "vCheckoutStudioId"
        ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
        UNION ALL ${AUTOMATIC_WINDOW}
        ORDER BY 1, 2`,
@@ -124,11 +149,12 @@ export class VisitProjector {
     const sinceByKey = new Map(affected.map((a) => [`${a.tenantId}:${a.customerId}`, a.since]));
     const upserts: VisitRow[] = [];
     const pairedCheckouts: number[] = [];
+    const rollups = new VisitRollupDelta();
     let window: PresenceRow[] = [];
     const flush = () => {
       if (window.length > 0) {
         const since = sinceByKey.get(`${window[0]!.tenantId}:${window[0]!.entityId}`)!;
-        pair(mergeWindow(window, since), since, upserts, pairedCheckouts);
+        pair(mergeWindow(window, since), since, upserts, pairedCheckouts, rollups);
       }
       window = [];
     };
@@ -136,7 +162,13 @@ export class VisitProjector {
       const last = window[window.length - 1];
       const customer = Number(row.entityId);
       if (last && (last.tenantId !== Number(row.tenantId) || last.entityId !== customer)) flush();
-      window.push({ ...row, tenantId: Number(row.tenantId), studioId: Number(row.studioId), seq: Number(row.seq), occurredAt: Number(row.occurredAt), entityId: customer });
+      window.push({
+        tenantId: Number(row.tenantId), entityId: customer, seq: Number(row.seq), studioId: Number(row.studioId), type: row.type, occurredAt: Number(row.occurredAt),
+        stored: row.vId === null ? undefined : {
+          tenantId: Number(row.vTenantId), studioId: Number(row.vStudioId), checkinAt: nullableNumber(row.vCheckinAt),
+          checkoutAt: nullableNumber(row.vCheckoutAt), checkoutStudioId: nullableNumber(row.vCheckoutStudioId),
+        },
+      });
     }
     flush();
 
@@ -150,8 +182,11 @@ export class VisitProjector {
     if (pairedCheckouts.length > 0) {
       tx.runLater(`DELETE FROM visits WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
     }
+    rollups.write(tx);
   }
 }
+
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 /**
  * One customer's window from both sources in pairing order, starting at the later of their two
@@ -185,14 +220,20 @@ function distinct(window: PresenceRow[]): PresenceRow[] {
 }
 
 /** Applies the pairing rule to one customer's window (see {@link VisitProjector}). */
-function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[]): void {
+function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedCheckouts: number[], rollups: VisitRollupDelta): void {
   const window = distinct(all);
   const anchored = window[0]!.occurredAt < since;
+  /** Writes a visit row: the stored one under its id (if any) leaves the rollups, the new one enters. */
+  const upsert = (event: PresenceRow, row: VisitRow) => {
+    upserts.push(row);
+    if (event.stored) rollups.remove(event.stored);
+    rollups.insert({ tenantId: row[1], studioId: row[3], checkinAt: row[4], checkoutAt: row[5], checkoutStudioId: row[6] });
+  };
   window.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {
       const next = window[index + 1];
       const out = next && isCheckout(next) ? next : undefined;
-      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
+      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
         out?.occurredAt ?? null, out?.studioId ?? null, out?.seq ?? null, out?.occurredAt ?? event.occurredAt]);
       return;
     }
@@ -201,8 +242,9 @@ function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedChec
     if (event.type === 'AUTOMATIC_CUSTOMER_CHECKOUT') return; // closes what is open, or nothing (see VisitProjector)
     if (window[index - 1]?.type === 'CUSTOMER_CHECKIN') {
       pairedCheckouts.push(event.seq);
+      if (event.stored) rollups.remove(event.stored);
     } else {
-      upserts.push([event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
+      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
     }
   });
 }
