@@ -160,7 +160,7 @@ describe('openEventStream', () => {
 describe('ReplayPacer', () => {
   it('grants steps while this turn\'s slice of time lasts, then lets the waiting lanes go on a later turn, in the order they asked', async () => {
     let clock = 0;
-    const pacer = new ReplayPacer(5, () => clock, 2, 10);
+    const pacer = new ReplayPacer(5, () => clock, 2, 10, 0);
     const order: string[] = [];
     const lanes = new Map<string, ReturnType<ReplayPacer['lane']>>();
     const ask = (name: string) => {
@@ -195,7 +195,7 @@ describe('ReplayPacer', () => {
   });
 
   it('lets at most maxSteps steps run at once: the others wait until a running lane asks again or goes idle, and take turns', async () => {
-    const pacer = new ReplayPacer(1000, () => 0, 2, 1);
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
     const a = pacer.lane();
     const b = pacer.lane();
     const c = pacer.lane();
@@ -223,8 +223,28 @@ describe('ReplayPacer', () => {
     await tick();
   });
 
+  it('lets a lane go on within its quantum while others wait, then sends it to the back of the line', async () => {
+    let clock = 0;
+    const pacer = new ReplayPacer(1000, () => clock, 2, 1, 2);
+    const a = pacer.lane();
+    const b = pacer.lane();
+    expect(a.step()).toBeUndefined();
+    const waited = b.step();
+    expect(waited).toBeInstanceOf(Promise);
+    clock = 1;
+    expect(a.step()).toBeUndefined(); // 1 ms into its 2 ms quantum
+    clock = 2;
+    const aWaits = a.step(); // its quantum is over: b's turn
+    expect(aWaits).toBeInstanceOf(Promise);
+    await expect(waited).resolves.toBeUndefined();
+    b.idle();
+    await expect(aWaits).resolves.toBeUndefined();
+    a.idle();
+    await tick();
+  });
+
   it('when a step waits for I/O past its turn, then its place is freed on the next turn', async () => {
-    const pacer = new ReplayPacer(1000, () => 0, 2, 1);
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
     const stalled = pacer.lane();
     const other = pacer.lane();
     expect(stalled.step()).toBeUndefined(); // and never asks again
@@ -236,7 +256,7 @@ describe('ReplayPacer', () => {
   });
 
   it('when a waiting lane goes idle (its replay ended), then its wait resolves and it leaves the line', async () => {
-    const pacer = new ReplayPacer(1000, () => 0, 2, 1);
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
     const running = pacer.lane();
     const ended = pacer.lane();
     const next = pacer.lane();
