@@ -36,6 +36,10 @@ export interface SqlTx {
    * that message fails; a promise nobody awaits then is not an unhandled rejection.
    */
   allLater<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  /** {@link insertMany}, queued like {@link allLater}: SQLite runs it at once, PostgreSQL with the next message. */
+  insertManyLater<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]>;
+  /** Sends what is queued now (PostgreSQL: one message, one round trip; SQLite: nothing is ever queued). */
+  flush(): Promise<void>;
 }
 
 /**
@@ -211,6 +215,12 @@ class SqliteWriter implements SqlWriter, SqlTx {
   allLater<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
     return handled(this.all<T>(sql, params));
   }
+
+  insertManyLater<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
+    return handled(this.insertMany<T>(head, rows, tail));
+  }
+
+  async flush(): Promise<void> {}
 
   async insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
     if (rows.length === 0) return [];
@@ -462,6 +472,20 @@ class PostgresTx implements SqlTx {
     return handled(new Promise<R[]>((resolve, reject) => {
       this.pending.push({ sql: withLiterals(text, params), settle: { resolve: resolve as (rows: unknown[]) => void, reject } });
     }));
+  }
+
+  insertManyLater<R>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<R[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return handled(new Promise<R[]>((resolve, reject) => {
+      this.pending.push({
+        sql: `${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`,
+        settle: { resolve: resolve as (rows: unknown[]) => void, reject },
+      });
+    }));
+  }
+
+  async flush(): Promise<void> {
+    await this.send();
   }
 
   /** With statements queued, the rows travel with them as literals, in the same message; else parameterised, in chunks. */

@@ -5,7 +5,7 @@ import type { WebhookMetrics } from '../metrics/metrics.js';
 import type { Delivery } from './delivery.js';
 import { deliveryDigest, parseId } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
-import { project } from './projection.js';
+import { project, readAhead, type ProjectionReads } from './projection.js';
 
 /** A delivery whose key matched an active studio and whose body passed validation. */
 export interface Submission {
@@ -209,9 +209,16 @@ const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RE
  */
 async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<IngestOutcome[]> {
   const checked = activeStudiosLater(tx, submissions);
-  const inserted = await insertEvents(tx, submissions);
+  const inserting = tx.insertManyLater<InsertedRow>(INSERT_EVENTS, eventRows(submissions), ON_DUPLICATE);
+  // The projection's reads, after the INSERT in the same message, for every event of the batch
+  // (new or not: see VisitProjector).
+  const reads = readAhead(tx, submissions.flatMap(({ tenantId, delivery }) => delivery.elements.map((element) => ({
+    tenantId, entityId: delivery.entityId, type: element.type, occurredAt: element.timestamp,
+  }))));
+  await tx.flush();
+  const inserted = await inserting;
   const active = await checked;
-  if (submissions.every((s) => active.has(s.studioId))) return storeGroup(tx, submissions, active, inserted);
+  if (submissions.every((s) => active.has(s.studioId))) return storeGroup(tx, submissions, active, { inserted, reads });
   await takeBack(tx, inserted.map((row) => Number(row.seq)));
   return storeGroup(tx, submissions, active);
 }
@@ -267,8 +274,8 @@ interface InsertedRow {
   readonly position: number;
 }
 
-/** Inserts every element of the submissions into the log, skipping those already there; returns the new rows. */
-function insertEvents(tx: SqlTx, submissions: readonly Submission[]): Promise<InsertedRow[]> {
+/** The rows of INSERT_EVENTS for every element of the submissions. */
+function eventRows(submissions: readonly Submission[]): Param[][] {
   const rows: Param[][] = [];
   for (const { studioId, tenantId, delivery, receivedAt } of submissions) {
     delivery.elements.forEach((element, position) => {
@@ -276,7 +283,7 @@ function insertEvents(tx: SqlTx, submissions: readonly Submission[]): Promise<In
         element.contentJson, element.timestamp, receivedAt, delivery.digest]);
     });
   }
-  return tx.insertMany<InsertedRow>(INSERT_EVENTS, rows, ON_DUPLICATE);
+  return rows;
 }
 
 /** Deletes rows this transaction logged (by seq) that must not stay. */
@@ -287,13 +294,21 @@ async function takeBack(tx: SqlTx, seqs: readonly number[]): Promise<void> {
   }
 }
 
+/** What {@link store} sent ahead for a batch of active studios only. */
+interface SentAhead {
+  /** What the INSERT of all of the batch's events returned. */
+  readonly inserted: readonly InsertedRow[];
+  /** The projection's reads, made right after that INSERT. */
+  readonly reads: ProjectionReads;
+}
+
 /**
- * Stores the submissions of active studios: logs their events (unless `inserted` says what the
- * INSERT of all of them returned), answers duplicates and conflicts, projects the new events.
+ * Stores the submissions of active studios: logs their events (unless `ahead` did), answers
+ * duplicates and conflicts, projects the new events.
  */
-async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>, inserted?: readonly InsertedRow[]): Promise<IngestOutcome[]> {
+async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>, ahead?: SentAhead): Promise<IngestOutcome[]> {
   const accepted = submissions.filter((s) => active.has(s.studioId));
-  inserted ??= await insertEvents(tx, accepted);
+  const inserted = ahead?.inserted ?? await tx.insertMany<InsertedRow>(INSERT_EVENTS, eventRows(accepted), ON_DUPLICATE);
   const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
   // Which delivery each new row belongs to: the first in the batch with that key.
@@ -339,7 +354,9 @@ async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active:
     return { status: 'stored', stored: events.length, duplicates: submission.delivery.elements.length - events.length, events };
   });
 
-  await project(known, tx);
+  // Reads made ahead saw the rows just taken back, if any: then they are made again.
+  const takenBack = seen.some((p) => p.events.length > 0);
+  await project(known, tx, takenBack ? undefined : ahead?.reads);
   return outcomes;
 }
 

@@ -3,7 +3,7 @@ import type { KnownEvent } from '../../ingest/event-types.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
 
-interface PresenceRow {
+export interface PresenceRow {
   tenantId: number;
   entityId: number;
   seq: number;
@@ -34,6 +34,23 @@ const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_ent
 /** Customers per window query; keeps statements well under parameter limits. */
 const CHUNK = 300;
 
+/** A customer whose visits are recomputed from `since` (the earliest new presence time) on. */
+interface Affected {
+  readonly tenantId: number;
+  readonly customerId: number;
+  readonly since: number;
+}
+
+/**
+ * Windows read ahead ({@link VisitProjector.readAhead}), for customers and times known before the
+ * batch's INSERT answered: read in the same message as that INSERT on PostgreSQL.
+ */
+export interface VisitWindows {
+  readonly affected: ReadonlyMap<string, Affected>;
+  /** The rows of each chunk of `affected`, in order. */
+  readonly chunks: readonly { readonly affected: readonly Affected[]; readonly rows: Promise<PresenceRow[]> }[];
+}
+
 /**
  * Visits are pairs of a check-in and the check-out that closed it.
  *
@@ -45,39 +62,58 @@ const CHUNK = 300;
  * same result as in-order delivery.
  *
  * A new event only changes the pairing of its neighbours, so each batch recomputes, per customer,
- * the window from the last event before the earliest new one (the anchor) to the end.
+ * the window from the last event before the earliest new one (the anchor) to the end. Recomputing
+ * a wider window (from an earlier time, or for a customer with no new event) rewrites the same
+ * visits: which is what lets the windows be read ahead, before the batch knows which of its events
+ * are new ({@link readAhead}).
  */
 export class VisitProjector {
   /** Earliest new presence time per customer key. */
-  private readonly since = new Map<string, { tenantId: number; customerId: number; since: number }>();
+  private readonly since = new Map<string, Affected>();
 
   apply(event: PresenceEvent): void {
-    const key = `${event.tenantId}:${event.entityId}`;
-    const current = this.since.get(key);
-    if (!current || event.occurredAt < current.since) {
-      this.since.set(key, { tenantId: event.tenantId, customerId: event.entityId, since: event.occurredAt });
-    }
+    note(this.since, event.tenantId, event.entityId, event.occurredAt);
   }
 
-  async write(tx: SqlTx): Promise<void> {
-    const affected = [...this.since.values()];
+  /**
+   * Queues the window reads for presence events that may be new (SqlTx.allLater: on PostgreSQL they
+   * travel with the statements queued before them, e.g. the batch's INSERT, whose rows they see).
+   */
+  static readAhead(tx: SqlTx, events: readonly { readonly tenantId: number; readonly customerId: number; readonly occurredAt: number }[]): VisitWindows {
+    const affected = new Map<string, Affected>();
+    for (const event of events) note(affected, event.tenantId, event.customerId, event.occurredAt);
+    const all = [...affected.values()];
+    const chunks: { affected: Affected[]; rows: Promise<PresenceRow[]> }[] = [];
+    for (let start = 0; start < all.length; start += CHUNK) {
+      const chunk = all.slice(start, start + CHUNK);
+      const { sql, params } = windowQuery(tx, chunk);
+      chunks.push({ affected: chunk, rows: tx.allLater<PresenceRow>(sql, params) });
+    }
+    return { affected, chunks };
+  }
+
+  /**
+   * Writes the visits of the events applied. With `ahead` (read after every event of the batch was
+   * logged, and before anything was taken back), its windows are used when they cover every
+   * customer applied from at most its time; otherwise the windows are read now.
+   */
+  async write(tx: SqlTx, ahead?: VisitWindows): Promise<void> {
+    const since = [...this.since];
     this.since.clear();
+    const covered = ahead !== undefined && since.every(([key, mine]) => (ahead.affected.get(key)?.since ?? Infinity) <= mine.since);
+    if (covered) {
+      for (const chunk of ahead.chunks) this.writeChunk(tx, chunk.affected, await chunk.rows);
+      return;
+    }
+    const affected = since.map(([, mine]) => mine);
     for (let start = 0; start < affected.length; start += CHUNK) {
-      await this.writeChunk(tx, affected.slice(start, start + CHUNK));
+      const chunk = affected.slice(start, start + CHUNK);
+      const { sql, params } = windowQuery(tx, chunk);
+      this.writeChunk(tx, chunk, await tx.all<PresenceRow>(sql, params));
     }
   }
 
-  private async writeChunk(tx: SqlTx, affected: { tenantId: number; customerId: number; since: number }[]): Promise<void> {
-    const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
-    const params: Param[] = affected.flatMap((a) => [a.tenantId, a.customerId, a.since]);
-    const rows = await tx.all<PresenceRow>(
-      `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
-       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
-       ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
-       ORDER BY e."tenantId", e."entityId", e."occurredAt", CASE e."type" WHEN 'CUSTOMER_CHECKIN' THEN 0 ELSE 1 END, e."seq"`,
-      params,
-    );
-
+  private writeChunk(tx: SqlTx, affected: readonly Affected[], rows: readonly PresenceRow[]): void {
     const sinceByKey = new Map(affected.map((a) => [`${a.tenantId}:${a.customerId}`, a.since]));
     const upserts: VisitRow[] = [];
     const pairedCheckouts: number[] = [];
@@ -104,6 +140,25 @@ export class VisitProjector {
       tx.runLater(`DELETE FROM visits WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
     }
   }
+}
+
+/** Keeps the earliest time per customer. */
+function note(affected: Map<string, Affected>, tenantId: number, customerId: number, occurredAt: number): void {
+  const key = `${tenantId}:${customerId}`;
+  const current = affected.get(key);
+  if (!current || occurredAt < current.since) affected.set(key, { tenantId, customerId, since: occurredAt });
+}
+
+/** The presence events of each customer of `affected` from its anchor on, in pairing order. */
+function windowQuery(tx: SqlTx, affected: readonly Affected[]): { sql: string; params: Param[] } {
+  const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
+  return {
+    sql: `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
+       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt"
+       ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
+       ORDER BY e."tenantId", e."entityId", e."occurredAt", CASE e."type" WHEN 'CUSTOMER_CHECKIN' THEN 0 ELSE 1 END, e."seq"`,
+    params: affected.flatMap((a) => [a.tenantId, a.customerId, a.since]),
+  };
 }
 
 /**
