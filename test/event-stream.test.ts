@@ -63,6 +63,20 @@ describe('openEventStream', () => {
   const open = (world: World, after: number | undefined, maxQueued = 100, onOverflow = () => undefined) =>
     openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: null }, after, maxQueued, onOverflow, map: (e) => e, pageSize: 2 });
 
+  it('when events commit while a page of the log is being delivered, then they come from the next read, once, in order', async () => {
+    const world = new World();
+    world.commit(1, 2, 3, 4, 5);
+    const stream = open(world, 0, 1); // a held queue of one would overflow: the events must come from the log
+    expect(await collect(stream, 1)).toEqual([1]); // the page [1, 2] is being delivered
+    world.commit(6, 7, 8);
+    const readsBefore = world.reads;
+    expect(await collect(stream, 7)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(world.reads - readsBefore).toBe(3); // [3, 4], [5, 6], [7, 8]
+    world.commit(9);
+    expect(await collect(stream, 1)).toEqual([9]);
+    await stream.return!();
+  });
+
   it('when events commit while the log is being read, then replay and live join with no gap and no duplicate', async () => {
     const world = new World();
     world.commit(1, 2, 3, 4, 5);

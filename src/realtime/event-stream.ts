@@ -87,6 +87,14 @@ class EventStream<T> implements AsyncIterableIterator<T> {
 
   private arrive(events: readonly LoggedEvent[]): void {
     if (this.closed) return;
+    if (this.replayedNext < this.replayed.length) {
+      // A page of the log is being delivered, and the log will be read again after it: that read
+      // has these events (committed after this page was read, so after its last seq), and so has
+      // any held before. Holding them would cost a reconnect storm's thousand replays a match per
+      // event per replay, for nothing.
+      this.held.length = 0;
+      return;
+    }
     const before = this.held.length;
     for (const event of events) if (event.seq > this.last && matches(this.options.selector, event)) this.held.push(event);
     if (this.held.length === before) return;
