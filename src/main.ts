@@ -87,6 +87,14 @@ const READY_PING_TIMEOUT_MS = 2000;
 const WEBSOCKET_CLOSE_WAIT_MS = 2000;
 
 /**
+ * Connections the kernel may hold for us before we accept them (capped by `net.core.somaxconn`).
+ * Node's default, 511, is less than a reconnect storm: the connections beyond it are dropped and
+ * their clients retry after 1, 3, 7 s (TCP's SYN backoff), which is where a storm's slowest
+ * `connection_ack`s came from.
+ */
+const LISTEN_BACKLOG = 4096;
+
+/**
  * Starts the service: config -> schema -> database (migrations) -> event feed -> ingest, GraphQL
  * over HTTP and WebSocket -> HTTP. `stop()` undoes it in reverse.
  */
@@ -284,7 +292,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -63,6 +63,20 @@ describe('openEventStream', () => {
   const open = (world: World, after: number | undefined, maxQueued = 100, onOverflow = () => undefined) =>
     openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: null }, after, maxQueued, onOverflow, map: (e) => e, pageSize: 2 });
 
+  it('when events commit while a page of the log is being delivered, then they come from the next read, once, in order', async () => {
+    const world = new World();
+    world.commit(1, 2, 3, 4, 5);
+    const stream = open(world, 0, 1); // a held queue of one would overflow: the events must come from the log
+    expect(await collect(stream, 1)).toEqual([1]); // the page [1, 2] is being delivered
+    world.commit(6, 7, 8);
+    const readsBefore = world.reads;
+    expect(await collect(stream, 7)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(world.reads - readsBefore).toBe(3); // [3, 4], [5, 6], [7, 8]
+    world.commit(9);
+    expect(await collect(stream, 1)).toEqual([9]);
+    await stream.return!();
+  });
+
   it('when events commit while the log is being read, then replay and live join with no gap and no duplicate', async () => {
     const world = new World();
     world.commit(1, 2, 3, 4, 5);
@@ -158,12 +172,15 @@ describe('openEventStream', () => {
 });
 
 describe('ReplayPacer', () => {
-  it('grants steps while this turn\'s slice of time lasts, then lets the waiting ones go on a later turn, in the order they asked', async () => {
+  it('grants steps while this turn\'s slice of time lasts, then lets the waiting lanes go on a later turn, in the order they asked', async () => {
     let clock = 0;
-    const pacer = new ReplayPacer(5, () => clock);
+    const pacer = new ReplayPacer(5, () => clock, 2, 10, 0);
     const order: string[] = [];
+    const lanes = new Map<string, ReturnType<ReplayPacer['lane']>>();
     const ask = (name: string) => {
-      const wait = pacer.take();
+      const lane = lanes.get(name) ?? pacer.lane();
+      lanes.set(name, lane);
+      const wait = lane.step();
       if (!wait) order.push(`${name}:now`);
       else void wait.then(() => order.push(name));
     };
@@ -180,11 +197,94 @@ describe('ReplayPacer', () => {
     expect(order).toEqual(['a:now', 'b:now', 'c', 'd']);
     expect(pacer.queued).toBe(0);
     // A new slice begins with the first step asked for in this turn.
-    expect(pacer.take()).toBeUndefined();
+    ask('a');
     clock = 10;
-    expect(pacer.take()).toBeUndefined();
+    ask('b');
     clock = 11;
-    expect(pacer.take()).toBeInstanceOf(Promise);
+    ask('c');
+    expect(order.slice(4)).toEqual(['a:now', 'b:now']);
+    expect(pacer.queued).toBe(1);
+    await tick();
+    expect(order.slice(6)).toEqual(['c']);
+  });
+
+  it('lets at most maxSteps steps run at once: the others wait until a running lane asks again or goes idle, and take turns', async () => {
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
+    const a = pacer.lane();
+    const b = pacer.lane();
+    const c = pacer.lane();
+    const order: string[] = [];
+    const ask = (lane: typeof a, name: string) => {
+      const wait = lane.step();
+      if (!wait) order.push(`${name}:now`);
+      else void wait.then(() => order.push(name));
+    };
+    ask(a, 'a'); // a's step runs
+    ask(b, 'b'); // waits: a has not finished its step
+    ask(c, 'c');
+    expect(order).toEqual(['a:now']);
+    ask(a, 'a'); // a's step is over: b's turn; a goes to the back of the line
+    await Promise.resolve();
+    expect(order).toEqual(['a:now', 'b']);
+    b.idle(); // b waits for I/O: c's turn
+    await Promise.resolve();
+    expect(order).toEqual(['a:now', 'b', 'c']);
+    c.idle();
+    await Promise.resolve();
+    expect(order).toEqual(['a:now', 'b', 'c', 'a']);
+    expect(pacer.queued).toBe(0);
+    a.idle();
+    await tick();
+  });
+
+  it('lets a lane go on within its quantum while others wait, then sends it to the back of the line', async () => {
+    let clock = 0;
+    const pacer = new ReplayPacer(1000, () => clock, 2, 1, 2);
+    const a = pacer.lane();
+    const b = pacer.lane();
+    expect(a.step()).toBeUndefined();
+    const waited = b.step();
+    expect(waited).toBeInstanceOf(Promise);
+    clock = 1;
+    expect(a.step()).toBeUndefined(); // 1 ms into its 2 ms quantum
+    clock = 2;
+    const aWaits = a.step(); // its quantum is over: b's turn
+    expect(aWaits).toBeInstanceOf(Promise);
+    await expect(waited).resolves.toBeUndefined();
+    b.idle();
+    await expect(aWaits).resolves.toBeUndefined();
+    a.idle();
+    await tick();
+  });
+
+  it('when a step waits for I/O past its turn, then its place is freed on the next turn', async () => {
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
+    const stalled = pacer.lane();
+    const other = pacer.lane();
+    expect(stalled.step()).toBeUndefined(); // and never asks again
+    const waited = other.step();
+    expect(waited).toBeInstanceOf(Promise);
+    await tick();
+    await expect(waited).resolves.toBeUndefined();
+    other.idle();
+  });
+
+  it('when a waiting lane goes idle (its replay ended), then its wait resolves and it leaves the line', async () => {
+    const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
+    const running = pacer.lane();
+    const ended = pacer.lane();
+    const next = pacer.lane();
+    expect(running.step()).toBeUndefined();
+    const endedWait = ended.step()!;
+    const nextWait = next.step()!;
+    ended.idle();
+    await expect(endedWait).resolves.toBeUndefined();
+    expect(pacer.queued).toBe(1);
+    running.idle(); // next has the place now, not the lane that left
+    await expect(nextWait).resolves.toBeUndefined();
+    expect(pacer.queued).toBe(0);
+    next.idle();
+    await tick();
   });
 
   it('runs at most maxReads replay reads at once, the others in the order they asked, and a failed read frees its place', async () => {
@@ -216,7 +316,7 @@ describe('ReplayPacer', () => {
     const pacer = new ReplayPacer(1, () => (clock += 1));
     const stream = openEventStream<LoggedEvent>({
       feed: world.bus, log: world.log, selector: { scope: null }, after: 10, maxQueued: 100, onOverflow: () => undefined, map: (e) => e, pageSize: 4,
-      pace: () => pacer.take(),
+      pace: pacer.lane(),
     });
     const taken = collect(stream, 42);
     await tick();

@@ -41,6 +41,27 @@ describe.each(databaseKinds())('POST /webhooks authentication (%s)', (kind) => {
     expect((await server.post(studio.webhookKey, body())).status).toBe(200);
   });
 
+  it('when a studio is disabled while its deliveries share a batch with another studio\'s (same uuids, same operator), then only the active studio\'s are stored', async () => {
+    const tenantUrl = `https://shared-${Date.now()}.open-api.perfectgym.com/v1`;
+    const disabled = await server.addStudio({ tenantUrl });
+    const active = await server.addStudio({ tenantUrl });
+    expect((await server.post(disabled.webhookKey, body())).status).toBe(200); // warms the key cache
+    await server.sql(`UPDATE studios SET "status" = 'disabled' WHERE "id" = ${disabled.id}`);
+    const before = await eventCount();
+    // Sent at once, so they commit together; the disabled studio's come first and carry the uuids
+    // the active studio's use, which only the active studio's may keep.
+    const bodies = Array.from({ length: 10 }, (_, i) => delivery(500 + i, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 + i }));
+    const answers = await Promise.all([
+      ...bodies.map((b) => server.post(disabled.webhookKey, b)),
+      ...bodies.map((b) => server.post(active.webhookKey, b)),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([...bodies.map(() => 401), ...bodies.map(() => 200)]);
+    expect(answers.slice(10).map((a) => a.body.duplicates)).toEqual(bodies.map(() => 0));
+    expect(await eventCount()).toBe(before + 10);
+    const stored = await server.sql<{ studioId: number | string }>(`SELECT DISTINCT "studioId" FROM events WHERE "uuid" IN (${bodies.map((b) => `'${b.uuid}'`).join(', ')})`);
+    expect(stored.map((row) => Number(row.studioId))).toEqual([active.id]);
+  });
+
   it('when the header name is in another case, then the key is still found', async () => {
     const studio = await server.addStudio();
     const response = await fetch(`${server.app.url}/webhooks`, {

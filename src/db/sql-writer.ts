@@ -29,6 +29,17 @@ export interface SqlTx {
   insertLater(head: string, rows: readonly (readonly Param[])[], tail: string): void;
   /** Like {@link run}, queued the same way as {@link insertLater}. */
   runLater(sql: string, params?: readonly Param[]): void;
+  /**
+   * A read whose rows are needed a little later. SQLite runs it at once; PostgreSQL queues it like
+   * {@link runLater} and settles the promise when the queue is sent (with the next statement that
+   * needs a result, or with COMMIT), so it costs no round trip of its own. The promise rejects when
+   * that message fails; a promise nobody awaits then is not an unhandled rejection.
+   */
+  allLater<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  /** {@link insertMany}, queued like {@link allLater}: SQLite runs it at once, PostgreSQL with the next message. */
+  insertManyLater<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]>;
+  /** Sends what is queued now (PostgreSQL: one message, one round trip; SQLite: nothing is ever queued). */
+  flush(): Promise<void>;
 }
 
 /**
@@ -201,6 +212,16 @@ class SqliteWriter implements SqlWriter, SqlTx {
     this.statement(sql).run(...params.map(sqliteValue));
   }
 
+  allLater<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return handled(this.all<T>(sql, params));
+  }
+
+  insertManyLater<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
+    return handled(this.insertMany<T>(head, rows, tail));
+  }
+
+  async flush(): Promise<void> {}
+
   async insertMany<T>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<T[]> {
     if (rows.length === 0) return [];
     const statement = this.statement(`${head} VALUES (${placeholders(rows[0]!.length)}) ${tail}`);
@@ -329,7 +350,8 @@ class PostgresWriter implements SqlWriter {
     // (see realtime/redis-event-feed.ts); otherwise COMMIT ends it. Queued: it travels with the first
     // statement.
     const locked = this.ingestLock && this.orderedAnnouncements;
-    tx.runLater(this.ingestLock ? `BEGIN; SELECT ${locked ? 'pg_advisory_lock' : 'pg_advisory_xact_lock'}(${INGEST_LOCK_KEY})` : 'BEGIN');
+    tx.runLater('BEGIN');
+    if (this.ingestLock) tx.runLater(`SELECT ${locked ? 'pg_advisory_lock' : 'pg_advisory_xact_lock'}(${INGEST_LOCK_KEY})`);
     let result: T;
     try {
       result = await work(tx);
@@ -385,26 +407,47 @@ function discard(client: pg.PoolClient, error: unknown): void {
   if (!fromServer && isDatabaseUnavailable(error)) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
+/** A statement queued in a {@link PostgresTx}, one statement each; with `settle` when its rows are awaited. */
+interface Queued {
+  readonly sql: string;
+  readonly settle?: { resolve(rows: unknown[]): void; reject(error: unknown): void };
+}
+
 class PostgresTx implements SqlTx {
   readonly dialect = 'postgres';
-  /** Queued writes, as literal SQL (see {@link SqlTx.insertLater}). */
-  private pending: string[] = [];
+  /** Queued statements, as literal SQL (see {@link SqlTx.insertLater}). */
+  private pending: Queued[] = [];
 
   constructor(
     private readonly client: pg.PoolClient,
     private readonly numbered: (text: string) => string,
   ) {}
 
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending.join(';\n');
+  /**
+   * Sends the queue as one message (one round trip) and settles the reads in it; returns the last
+   * statement's result. PostgreSQL runs the statements of one message in order, each seeing the
+   * effects of those before it, and stops at the first that fails.
+   */
+  private async send(): Promise<pg.QueryResult | undefined> {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending;
     this.pending = [];
-    await this.client.query(batch);
+    let results: pg.QueryResult[];
+    try {
+      const answer = (await this.client.query(batch.map((queued) => queued.sql).join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+      results = Array.isArray(answer) ? answer : [answer];
+      if (results.length !== batch.length) throw new Error(`expected ${batch.length} results from one message, got ${results.length}`);
+    } catch (error) {
+      for (const queued of batch) queued.settle?.reject(error);
+      throw error;
+    }
+    batch.forEach((queued, index) => queued.settle?.resolve(results[index]!.rows));
+    return results[results.length - 1];
   }
 
   async commit(): Promise<void> {
-    this.pending.push('COMMIT');
-    await this.flush();
+    this.pending.push({ sql: 'COMMIT' });
+    await this.send();
   }
 
   /**
@@ -414,10 +457,7 @@ class PostgresTx implements SqlTx {
   private async query(text: string, params: readonly Param[]): Promise<pg.QueryResult> {
     if (this.pending.length === 0) return this.client.query(this.numbered(text), params as Param[]);
     this.runLater(text, params);
-    const batch = this.pending.join(';\n');
-    this.pending = [];
-    const results = (await this.client.query(batch)) as unknown as pg.QueryResult[];
-    return results[results.length - 1]!;
+    return (await this.send())!;
   }
 
   async all<R>(text: string, params: readonly Param[] = []): Promise<R[]> {
@@ -428,10 +468,37 @@ class PostgresTx implements SqlTx {
     return (await this.query(text, params)).rowCount ?? 0;
   }
 
+  allLater<R>(text: string, params: readonly Param[] = []): Promise<R[]> {
+    return handled(new Promise<R[]>((resolve, reject) => {
+      this.pending.push({ sql: withLiterals(text, params), settle: { resolve: resolve as (rows: unknown[]) => void, reject } });
+    }));
+  }
+
+  insertManyLater<R>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<R[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return handled(new Promise<R[]>((resolve, reject) => {
+      this.pending.push({
+        sql: `${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`,
+        settle: { resolve: resolve as (rows: unknown[]) => void, reject },
+      });
+    }));
+  }
+
+  async flush(): Promise<void> {
+    await this.send();
+  }
+
+  /** With statements queued, the rows travel with them as literals, in the same message; else parameterised, in chunks. */
   async insertMany<R>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<R[]> {
-    await this.flush();
+    if (rows.length === 0) {
+      await this.send();
+      return [];
+    }
+    if (this.pending.length > 0) {
+      this.insertLater(head, rows, tail);
+      return (await this.send())!.rows as R[];
+    }
     const out: R[] = [];
-    if (rows.length === 0) return out;
     const width = rows[0]!.length;
     const chunk = Math.floor(MAX_PG_PARAMS / width);
     for (let start = 0; start < rows.length; start += chunk) {
@@ -446,13 +513,24 @@ class PostgresTx implements SqlTx {
 
   insertLater(head: string, rows: readonly (readonly Param[])[], tail: string): void {
     if (rows.length === 0) return;
-    this.pending.push(`${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`);
+    this.pending.push({ sql: `${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}` });
   }
 
   runLater(sql: string, params: readonly Param[] = []): void {
-    let index = 0;
-    this.pending.push(sql.replace(/\?/g, () => literal(params[index++] ?? null)));
+    this.pending.push({ sql: withLiterals(sql, params) });
   }
+}
+
+/** `sql` with each `?` replaced by the next parameter as a literal. */
+function withLiterals(sql: string, params: readonly Param[]): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => literal(params[index++] ?? null));
+}
+
+/** Marks a promise as handled (it may be left unawaited when an earlier statement failed) and returns it. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /**

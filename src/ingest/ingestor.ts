@@ -5,7 +5,7 @@ import type { WebhookMetrics } from '../metrics/metrics.js';
 import type { Delivery } from './delivery.js';
 import { deliveryDigest, parseId, readAutomaticCheckouts } from './delivery.js';
 import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
-import { project } from './projection.js';
+import { project, readAhead, type ProjectionReads } from './projection.js';
 
 /** A delivery whose key matched an active studio and whose body passed validation. */
 export interface Submission {
@@ -198,9 +198,29 @@ export class Ingestor {
 const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt", "digest")`;
 const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RETURNING "seq", "tenantId", "uuid", "position"`;
 
-/** Logs the batch's events (skipping ones already logged) and applies the new ones, in one transaction. */
+/**
+ * Logs the batch's events (skipping ones already logged) and applies the new ones, in one transaction.
+ *
+ * The studios are checked again inside the transaction (the CLI may have disabled one since its key
+ * was checked), but the check travels with the events' INSERT: on PostgreSQL `BEGIN`, the ingest
+ * lock, the check and the INSERT are one message, so the transaction waits for this process one
+ * round trip less (each costs a turn of the event loop, which a busy process makes long). Should a
+ * studio have been disabled meanwhile (rare), the rows are taken back and only the others stored.
+ */
 async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<IngestOutcome[]> {
-  return storeGroup(tx, submissions, await activeStudios(tx, submissions));
+  const checked = activeStudiosLater(tx, submissions);
+  const inserting = tx.insertManyLater<InsertedRow>(INSERT_EVENTS, eventRows(submissions), ON_DUPLICATE);
+  // The projection's reads, after the INSERT in the same message, for every event of the batch
+  // (new or not: see VisitProjector).
+  const reads = readAhead(tx, submissions.flatMap(({ tenantId, delivery }) => delivery.elements.map((element) => ({
+    tenantId, entityId: delivery.entityId, type: element.type, occurredAt: element.timestamp,
+  }))));
+  await tx.flush();
+  const inserted = await inserting;
+  const active = await checked;
+  if (submissions.every((s) => active.has(s.studioId))) return storeGroup(tx, submissions, active, { inserted, reads });
+  await takeBack(tx, inserted.map((row) => Number(row.seq)));
+  return storeGroup(tx, submissions, active);
 }
 
 const SAVEPOINT = 'ingest_delivery';
@@ -246,17 +266,49 @@ interface Placed {
   readonly events: LoggedEvent[];
 }
 
-async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>): Promise<IngestOutcome[]> {
-  const accepted = submissions.filter((s) => active.has(s.studioId));
+/** What the events' INSERT returns for each new row. */
+interface InsertedRow {
+  readonly seq: number;
+  readonly tenantId: number;
+  readonly uuid: string;
+  readonly position: number;
+}
 
+/** The rows of INSERT_EVENTS for every element of the submissions. */
+function eventRows(submissions: readonly Submission[]): Param[][] {
   const rows: Param[][] = [];
-  for (const { studioId, tenantId, delivery, receivedAt } of accepted) {
+  for (const { studioId, tenantId, delivery, receivedAt } of submissions) {
     delivery.elements.forEach((element, position) => {
       rows.push([delivery.uuid, position, studioId, tenantId, element.type, element.known, delivery.entityId,
         element.contentJson, element.timestamp, receivedAt, delivery.digest]);
     });
   }
-  const inserted = await tx.insertMany<{ seq: number; tenantId: number; uuid: string; position: number }>(INSERT_EVENTS, rows, ON_DUPLICATE);
+  return rows;
+}
+
+/** Deletes rows this transaction logged (by seq) that must not stay. */
+async function takeBack(tx: SqlTx, seqs: readonly number[]): Promise<void> {
+  for (let i = 0; i < seqs.length; i += 500) {
+    const slice = seqs.slice(i, i + 500);
+    await tx.run(`DELETE FROM events WHERE "seq" IN (${slice.map(() => '?').join(', ')})`, slice);
+  }
+}
+
+/** What {@link store} sent ahead for a batch of active studios only. */
+interface SentAhead {
+  /** What the INSERT of all of the batch's events returned. */
+  readonly inserted: readonly InsertedRow[];
+  /** The projection's reads, made right after that INSERT. */
+  readonly reads: ProjectionReads;
+}
+
+/**
+ * Stores the submissions of active studios: logs their events (unless `ahead` did), answers
+ * duplicates and conflicts, projects the new events.
+ */
+async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>, ahead?: SentAhead): Promise<IngestOutcome[]> {
+  const accepted = submissions.filter((s) => active.has(s.studioId));
+  const inserted = ahead?.inserted ?? await tx.insertMany<InsertedRow>(INSERT_EVENTS, eventRows(accepted), ON_DUPLICATE);
   const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
   // Which delivery each new row belongs to: the first in the batch with that key.
@@ -302,7 +354,9 @@ async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active:
     return { status: 'stored', stored: events.length, duplicates: submission.delivery.elements.length - events.length, events };
   });
 
-  await project(known, tx);
+  // Reads made ahead saw the rows just taken back, if any: then they are made again.
+  const takenBack = seen.some((p) => p.events.length > 0);
+  await project(known, tx, takenBack ? undefined : ahead?.reads);
   return outcomes;
 }
 
@@ -313,11 +367,7 @@ async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active:
  * (entityId, type, occurredAt, content by position), which hold everything the digest covers.
  */
 async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Map<string, string>> {
-  const taken = seen.flatMap((p) => p.events.map((e) => e.seq));
-  for (let i = 0; i < taken.length; i += 500) {
-    const slice = taken.slice(i, i + 500);
-    await tx.run(`DELETE FROM events WHERE "seq" IN (${slice.map(() => '?').join(', ')})`, slice);
-  }
+  await takeBack(tx, seen.flatMap((p) => p.events.map((e) => e.seq)));
   const byTenant = new Map<number, Set<string>>();
   for (const { submission } of seen) {
     let uuids = byTenant.get(submission.tenantId);
@@ -353,12 +403,21 @@ async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Ma
 
 /** Re-checks, inside the transaction, that each studio is still active (the CLI may have disabled it). */
 async function activeStudios(tx: SqlTx, submissions: readonly Submission[]): Promise<Set<number>> {
+  const { sql, ids } = activeStudiosQuery(submissions);
+  return new Set((await tx.all<{ id: number }>(sql, ids)).map((r) => Number(r.id)));
+}
+
+/** {@link activeStudios}, sent with the next statement (SqlTx.allLater). */
+function activeStudiosLater(tx: SqlTx, submissions: readonly Submission[]): Promise<Set<number>> {
+  const { sql, ids } = activeStudiosQuery(submissions);
+  const active = tx.allLater<{ id: number }>(sql, ids).then((rows) => new Set(rows.map((r) => Number(r.id))));
+  active.catch(() => undefined); // awaited after the INSERT: when that fails first, nobody awaits this
+  return active;
+}
+
+function activeStudiosQuery(submissions: readonly Submission[]): { sql: string; ids: number[] } {
   const ids = [...new Set(submissions.map((s) => s.studioId))];
-  const rows = await tx.all<{ id: number }>(
-    `SELECT "id" FROM studios WHERE "status" = 'active' AND "id" IN (${ids.map(() => '?').join(', ')})`,
-    ids,
-  );
-  return new Set(rows.map((r) => Number(r.id)));
+  return { sql: `SELECT "id" FROM studios WHERE "status" = 'active' AND "id" IN (${ids.map(() => '?').join(', ')})`, ids };
 }
 
 /** The typed view of a logged event, or undefined for an unknown type. */

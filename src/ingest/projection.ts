@@ -5,15 +5,16 @@ import { AggregatorMembershipProjector } from '../domains/aggregators/aggregator
 import { ClassSlotProjector } from '../domains/classes/class-slot.projector.js';
 import { ContractProjector } from '../domains/contracts/contract.projector.js';
 import { CustomerProjector } from '../domains/customers/customer.projector.js';
-import { VisitProjector } from '../domains/visits/visit.projector.js';
+import { VisitProjector, type VisitWindows } from '../domains/visits/visit.projector.js';
 import { unreachable, type KnownEvent } from './event-types.js';
 
 /**
  * Applies a batch of newly logged events to the records, inside the batch's transaction.
  * Each projector merges its batch in memory and writes once, so the statement count per batch does
- * not grow with the number of events for the same record.
+ * not grow with the number of events for the same record. `ahead`: the reads {@link readAhead}
+ * queued, valid only if nothing was deleted from the log since.
  */
-export async function project(events: readonly KnownEvent[], tx: SqlTx): Promise<void> {
+export async function project(events: readonly KnownEvent[], tx: SqlTx, ahead?: ProjectionReads): Promise<void> {
   const customers = new CustomerProjector();
   const visits = new VisitProjector();
   const contracts = new ContractProjector();
@@ -100,8 +101,34 @@ export async function project(events: readonly KnownEvent[], tx: SqlTx): Promise
   }
 
   // Visits first: they read the event log, the others only queue writes (see SqlTx.insertLater).
-  await visits.write(tx);
+  await visits.write(tx, ahead?.visits);
   for (const projector of [customers, contracts, classSlots, classBookings, appointmentBookings, memberships, devices, debtRuns, taxExports]) {
     projector.write(tx);
   }
+}
+
+/** The reads of {@link project} made ahead. */
+export interface ProjectionReads {
+  readonly visits: VisitWindows;
+}
+
+/** An event of the batch that may turn out new. */
+export interface CandidateEvent {
+  readonly tenantId: number;
+  readonly entityId: number;
+  readonly type: string;
+  readonly occurredAt: number;
+}
+
+/**
+ * Queues (SqlTx.allLater) the reads {@link project} needs, for events that may be new: on
+ * PostgreSQL they travel in one message with the batch's INSERT, which they follow, instead of a
+ * round trip of their own after it. Only the visits read the log.
+ */
+export function readAhead(tx: SqlTx, candidates: readonly CandidateEvent[]): ProjectionReads {
+  return {
+    visits: VisitProjector.readAhead(tx, candidates
+      .filter((event) => event.type === 'CUSTOMER_CHECKIN' || event.type === 'CUSTOMER_CHECKOUT')
+      .map((event) => ({ tenantId: event.tenantId, customerId: event.entityId, occurredAt: event.occurredAt }))),
+  };
 }

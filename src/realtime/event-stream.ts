@@ -23,13 +23,21 @@ export interface EventStreamOptions<T> {
   /** Events read from the log per statement while replaying. @default 500 */
   readonly pageSize?: number;
   /**
-   * While replaying, called before each replayed event is delivered and before each read of the
-   * log: undefined to go on at once, or a promise to wait for first, then ask again
-   * (replay-pacer.ts: replays share the event loop with webhooks). Absent: no pause.
+   * While replaying, asked before each replayed event is delivered and before each read of the
+   * log, and told when no replay step runs (a read or a load under way, caught up, ended):
+   * replay-pacer.ts, replays share the event loop with webhooks. Absent: no pause.
    */
-  readonly pace?: () => Promise<void> | undefined;
+  readonly pace?: ReplayPace;
   /** Runs each read of the log while replaying (replay-pacer.ts limits how many run at once). Absent: at once. */
   readonly limitRead?: <R>(read: () => Promise<R>) => Promise<R>;
+}
+
+/** What a replay asks of its pacer (replay-pacer.ts `ReplayLane`). */
+export interface ReplayPace {
+  /** Before a step; the previous step counts as finished. A promise: the step may run once it resolves. */
+  step(): Promise<void> | undefined;
+  /** No step runs until the next {@link step}. */
+  idle(): void;
 }
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
@@ -57,8 +65,9 @@ export function openEventStream<T>(options: EventStreamOptions<T>): AsyncIterabl
 class EventStream<T> implements AsyncIterableIterator<T> {
   /** Live events held, in `seq` order. */
   private readonly held: LoggedEvent[] = [];
-  /** The log page being delivered. */
-  private replayed: LoggedEvent[] = [];
+  /** The log page being delivered (shared with other replays: read, never changed), and the next of it. */
+  private replayed: readonly LoggedEvent[] = [];
+  private replayedNext = 0;
   private replaying: boolean;
   /** The highest `seq` delivered or read from the log. */
   private last: number;
@@ -79,6 +88,14 @@ class EventStream<T> implements AsyncIterableIterator<T> {
 
   private arrive(events: readonly LoggedEvent[]): void {
     if (this.closed) return;
+    if (this.replayedNext < this.replayed.length) {
+      // A page of the log is being delivered, and the log will be read again after it: that read
+      // has these events (committed after this page was read, so after its last seq), and so has
+      // any held before. Holding them would cost a reconnect storm's thousand replays a match per
+      // event per replay, for nothing.
+      this.held.length = 0;
+      return;
+    }
     const before = this.held.length;
     for (const event of events) if (event.seq > this.last && matches(this.options.selector, event)) this.held.push(event);
     if (this.held.length === before) return;
@@ -99,21 +116,24 @@ class EventStream<T> implements AsyncIterableIterator<T> {
   private async pull(): Promise<LoggedEvent | undefined> {
     for (;;) {
       if (this.closed) return undefined;
-      if (this.replayed.length > 0) {
-        const wait = this.options.pace?.();
+      if (this.replayedNext < this.replayed.length) {
+        const wait = this.options.pace?.step();
         if (wait) {
           await wait;
-          continue; // closed meanwhile? and ask again
+          if (this.closed) return undefined;
         }
-        return this.replayed.shift()!;
+        return this.replayed[this.replayedNext++]!;
       }
       if (this.replaying) {
         const pageSize = this.options.pageSize ?? 500;
-        const wait = this.options.pace?.();
+        const { pace } = this.options;
+        const wait = pace?.step();
         if (wait) {
           await wait;
-          continue; // closed meanwhile? and ask again
+          if (this.closed) return undefined;
         }
+        // The read waits for the database: no step of this replay runs meanwhile.
+        pace?.idle();
         const drops = this.drops;
         const read = () => this.options.log.page(this.options.selector, this.last, pageSize);
         const page = await (this.options.limitRead ? this.options.limitRead(read) : read());
@@ -124,6 +144,7 @@ class EventStream<T> implements AsyncIterableIterator<T> {
           continue;
         }
         this.replayed = page.events;
+        this.replayedNext = 0;
         this.last = page.lastSeq;
         continue;
       }
@@ -143,7 +164,21 @@ class EventStream<T> implements AsyncIterableIterator<T> {
       for (;;) {
         const event = await this.pull();
         if (event === undefined) return DONE;
-        const value = await this.options.map(event);
+        // Still replaying: the event came from the log (the replay ends on a read that finds nothing).
+        const paced = this.replaying ? this.options.pace : undefined;
+        const mapped = this.options.map(event);
+        let value: T | undefined;
+        if (mapped instanceof Promise) {
+          // A load (the records of a replayed event) waits for I/O: the place goes to another
+          // replay meanwhile, and the rest of the step asks again.
+          paced?.idle();
+          value = await mapped;
+          if (this.closed) return DONE;
+          const wait = paced?.step();
+          if (wait) await wait;
+        } else {
+          value = mapped as T | undefined;
+        }
         if (this.closed) return DONE;
         if (value !== undefined) return { value, done: false };
       }
@@ -176,9 +211,11 @@ class EventStream<T> implements AsyncIterableIterator<T> {
   private end(): void {
     if (this.closed) return;
     this.closed = true;
+    this.options.pace?.idle();
     this.unsubscribe();
     this.held.length = 0;
     this.replayed = [];
+    this.replayedNext = 0;
     this.wake?.();
   }
 }

@@ -97,7 +97,7 @@ export function eventSubscription<T>(
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
     map: mapFresh,
     // A resume's replay takes its share of each turn of the event loop, not the whole of it.
-    pace: () => replayPacer.take(),
+    pace: replayPacer.lane(),
     limitRead: (read) => replayPacer.read(read),
   });
 }

@@ -5,15 +5,26 @@
  * hundreds of replays started by a reconnect storm run back to back and hold every webhook's
  * answer until they are done.
  *
- * So a replay asks before each step (an event to deliver, a page to read) and goes on only while
- * this turn's slice of time lasts. The budget is time, not a count of events: what one replayed
- * event costs (executing the subscription's selection, serialising, framing) varies by orders of
- * magnitude with the query, and a count that is safe for the dearest is needlessly slow for the
- * cheapest. Once the slice is spent, every further step waits for a later turn: the slice is
- * renewed from `setImmediate`, after the I/O that arrived meanwhile (webhooks) has been handled,
- * and the waiting replays are let go in the order they asked, each taking steps while the new
- * slice lasts, so every one progresses. The work replays do between two turns is bounded by
- * `sliceMs` plus one step.
+ * So each replay has a {@link ReplayLane} and asks it before each step (an event to deliver, a
+ * page to read). The budget is time, not a count of events: what one replayed event costs
+ * (executing the subscription's selection, serialising, framing, writing to the socket) varies by
+ * orders of magnitude with the query, and a count that is safe for the dearest is needlessly slow
+ * for the cheapest.
+ *
+ * What a step costs is mostly spent *after* it was granted — by graphql-ws, which executes,
+ * serialises and sends the event the stream handed it — and only ends when the lane asks for its
+ * next step. So a step holds one of `maxSteps` places until then: were every replay granted a step
+ * whenever the slice had time left, a thousand replays would all be granted theirs before the first
+ * had spent anything (their work interleaves in the microtask queue), and the turn would run a
+ * thousand events' worth of work past its slice. With places, the work done past the slice is at
+ * most `maxSteps` steps.
+ *
+ * Once the slice is spent, every further step waits for a later turn: the slice is renewed from
+ * `setImmediate`, after the I/O that arrived meanwhile (webhooks, database answers) has been
+ * handled. Waiting lanes get places in the order they asked, and a lane that asks again after its
+ * quantum goes to the back of the line, so every replay progresses, each in turn. A step that
+ * waits for I/O nobody told the pacer of (a socket that does not drain, a nested load) keeps its
+ * place for the rest of its turn at most: renewal forgets the places of earlier turns.
  *
  * Reads of the log for replays are also limited to `maxReads` at once ({@link read}): a reconnect
  * storm of a thousand resumes would otherwise queue a thousand page reads on the read pool at the
@@ -24,7 +35,10 @@
 export class ReplayPacer {
   /** When this turn's slice began (the first step granted since the last renewal). */
   private sliceStartedAt: number | undefined;
-  private waiting: (() => void)[] = [];
+  /** Lanes whose step is running — granted this turn, and not asked again (or idle) since — and when their place was granted. */
+  private readonly running = new Map<ReplayLane, number>();
+  /** Lanes waiting for a place, in the order they asked. */
+  private readonly waiting = new LaneQueue();
   private scheduled = false;
   /** Replay reads running now. */
   private reading = 0;
@@ -37,7 +51,21 @@ export class ReplayPacer {
     private readonly now: () => number = () => performance.now(),
     /** Replay reads of the log at once, for all replays of this process. @default 2 */
     readonly maxReads = 2,
+    /** Replay steps running at once (see above: the most that can run past the slice). @default 2 */
+    readonly maxSteps = 2,
+    /**
+     * Milliseconds a lane keeps its place once granted, taking step after step, before it goes to
+     * the back of the line (while the slice lasts). Consecutive events of one replay then leave in
+     * one write to its socket (ws.ts corks a socket for the rest of the tick) instead of one
+     * system call each. @default 1
+     */
+    readonly quantumMs = 1,
   ) {}
+
+  /** A lane for one replay. */
+  lane(): ReplayLane {
+    return new ReplayLane(this);
+  }
 
   /** Runs one replay read of the log once fewer than `maxReads` run; in the order asked. */
   async read<T>(read: () => Promise<T>): Promise<T> {
@@ -52,23 +80,50 @@ export class ReplayPacer {
     }
   }
 
-  /**
-   * Asks for one step: undefined when it may run now, else a promise that resolves on a later
-   * turn, when it may (ask again then: the new slice may be spent by those ahead of it).
-   */
-  take(): Promise<void> | undefined {
-    this.schedule();
-    if (this.waiting.length === 0) {
-      const now = this.now();
-      this.sliceStartedAt ??= now;
-      if (now - this.sliceStartedAt < this.sliceMs) return undefined;
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  /** Steps waiting for a later turn. */
+  /** Lanes waiting for a place. */
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** See {@link ReplayLane.step}. */
+  step(lane: ReplayLane): Promise<void> | undefined {
+    this.schedule();
+    const since = this.running.get(lane);
+    if (since !== undefined) {
+      // Its previous step is over: it goes on within its quantum, else lets the next one in.
+      if (!this.spent() && this.now() - since < this.quantumMs) return undefined;
+      this.running.delete(lane);
+    }
+    if (this.waiting.length === 0 && this.running.size < this.maxSteps && !this.spent()) {
+      this.running.set(lane, this.now());
+      return undefined;
+    }
+    const granted = new Promise<void>((resolve) => this.waiting.push(lane, resolve));
+    this.dispatch();
+    return granted;
+  }
+
+  /** See {@link ReplayLane.idle}. */
+  idle(lane: ReplayLane): void {
+    this.running.delete(lane);
+    this.waiting.remove(lane)?.();
+    this.dispatch();
+  }
+
+  /** Hands free places to the waiting lanes, in order, while the slice lasts. */
+  private dispatch(): void {
+    while (this.waiting.length > 0 && this.running.size < this.maxSteps && !this.spent()) {
+      const [lane, resolve] = this.waiting.shift()!;
+      this.running.set(lane, this.now());
+      resolve();
+    }
+  }
+
+  /** Whether this turn's slice is spent (starting it if it has not begun). */
+  private spent(): boolean {
+    const now = this.now();
+    this.sliceStartedAt ??= now;
+    return now - this.sliceStartedAt >= this.sliceMs;
   }
 
   /** Renews the slice on the next turn (while nothing asks, an idle pacer schedules nothing). */
@@ -81,10 +136,89 @@ export class ReplayPacer {
   private renew(): void {
     this.scheduled = false;
     this.sliceStartedAt = undefined;
-    const woken = this.waiting;
-    this.waiting = [];
-    for (const resolve of woken) resolve();
-    if (woken.length > 0) this.schedule();
+    // A step granted on an earlier turn that has not asked again is waiting for I/O: it no longer
+    // runs on this thread, so it keeps no place.
+    this.running.clear();
+    this.dispatch();
+    if (this.waiting.length > 0) this.schedule();
+  }
+}
+
+/**
+ * One replay's turn-taking with its {@link ReplayPacer}: ask before each step, say when no step
+ * runs (waiting for I/O, caught up, ended).
+ */
+export class ReplayLane {
+  constructor(private readonly pacer: ReplayPacer) {}
+
+  /**
+   * Asks for a step; the lane's previous step counts as finished. Undefined when the step may run
+   * now, else a promise that resolves once it may (the lane then holds its place: it need not ask
+   * again) — or, if the lane went {@link idle} meanwhile, without a place.
+   */
+  step(): Promise<void> | undefined {
+    return this.pacer.step(this);
+  }
+
+  /** No step of this lane runs until it asks again: frees its place, or its place in line. */
+  idle(): void {
+    this.pacer.idle(this);
+  }
+}
+
+/** Lanes in line, each with the resolver of its wait; first in, first out, and removable. */
+class LaneQueue {
+  private lanes: (ReplayLane | undefined)[] = [];
+  private resolvers: (() => void)[] = [];
+  private head = 0;
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(lane: ReplayLane, resolve: () => void): void {
+    this.lanes.push(lane);
+    this.resolvers.push(resolve);
+    this.count += 1;
+  }
+
+  shift(): [ReplayLane, () => void] | undefined {
+    while (this.head < this.lanes.length) {
+      const index = this.head++;
+      const lane = this.lanes[index];
+      if (lane === undefined) continue; // removed
+      this.count -= 1;
+      const entry: [ReplayLane, () => void] = [lane, this.resolvers[index]!];
+      this.compact();
+      return entry;
+    }
+    return undefined;
+  }
+
+  /** Takes `lane` out of the line; returns its resolver (undefined when it was not waiting). */
+  remove(lane: ReplayLane): (() => void) | undefined {
+    if (this.count === 0) return undefined;
+    const index = this.lanes.indexOf(lane, this.head);
+    if (index < 0) return undefined;
+    const resolve = this.resolvers[index];
+    this.lanes[index] = undefined;
+    this.count -= 1;
+    this.compact();
+    return resolve;
+  }
+
+  /** Drops the consumed front once it is most of the arrays. */
+  private compact(): void {
+    if (this.count === 0) {
+      this.lanes = [];
+      this.resolvers = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.lanes.length) {
+      this.lanes = this.lanes.slice(this.head);
+      this.resolvers = this.resolvers.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 

@@ -78,6 +78,13 @@ export function tokenInactive(record: Pick<ApiToken, 'revokedAt' | 'expiresAt'>,
 
 /** Minting, listing, revoking, rotating and checking API tokens (the `token` command and the API use it). */
 export class TokenService {
+  /**
+   * Lookups under way, by token hash: a reconnect storm sends the same few tokens hundreds of
+   * times at once, and they share one query. Only while it runs: a lookup asked after it finished
+   * (e.g. after a revocation) reads again.
+   */
+  private readonly lookups = new Map<string, Promise<ApiToken | null>>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Returns the token in clear: the only time it exists outside the caller's hands. */
@@ -168,7 +175,15 @@ export class TokenService {
   async authenticate(token: string, adminToken: string | undefined): Promise<Viewer | undefined> {
     if (adminToken !== undefined && sameSecret(token, adminToken)) return { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null };
     if (!token.startsWith(PREFIX)) return undefined;
-    const record = await this.dataSource.getRepository(ApiToken).findOne({ where: { tokenHash: hash(token) } });
+    const tokenHash = hash(token);
+    let lookup = this.lookups.get(tokenHash);
+    if (!lookup) {
+      lookup = this.dataSource.getRepository(ApiToken).findOne({ where: { tokenHash } });
+      this.lookups.set(tokenHash, lookup);
+      const done = () => this.lookups.delete(tokenHash);
+      lookup.then(done, done);
+    }
+    const record = await lookup;
     if (!record || record.revokedAt !== null) return undefined;
     if (tokenInactive(record)) throw new TokenExpiredError(record.expiresAt!);
     return { role: record.role, tokenId: record.id, studioIds: record.studioIds, personalData: tokenHasPersonalData(record), expiresAt: record.expiresAt };

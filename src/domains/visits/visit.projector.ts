@@ -8,7 +8,7 @@ type AutomaticCheckoutEvent = Extract<KnownEvent, { type: 'AUTOMATIC_CUSTOMER_CH
 /** What closes or opens a stay: the customer's own events, and a studio's automatic check-out of them. */
 type PresenceType = 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' | 'AUTOMATIC_CUSTOMER_CHECKOUT';
 
-interface PresenceRow {
+export interface PresenceRow {
   tenantId: number;
   entityId: number;
   seq: number;
@@ -20,7 +20,7 @@ interface PresenceRow {
 }
 
 /** A window row as read: the event, and the stored visit it anchors (`v*` columns, null without one). */
-interface WindowRow extends Omit<PresenceRow, 'stored'> {
+export interface WindowRow extends Omit<PresenceRow, 'stored'> {
   vTenantId: number | null;
   vStudioId: number | null;
   vCheckinAt: number | string | null;
@@ -63,6 +63,23 @@ const AUTOMATIC_WINDOW = `SELECT x."tenantId", x."customerId" AS "entityId", x."
 /** Customers per window query; keeps statements well under parameter limits. */
 const CHUNK = 300;
 
+/** A customer whose visits are recomputed from `since` (the earliest new presence time) on. */
+interface Affected {
+  readonly tenantId: number;
+  readonly customerId: number;
+  readonly since: number;
+}
+
+/**
+ * Windows read ahead ({@link VisitProjector.readAhead}), for customers and times known before the
+ * batch's INSERT answered: read in the same message as that INSERT on PostgreSQL.
+ */
+export interface VisitWindows {
+  readonly affected: ReadonlyMap<string, Affected>;
+  /** The rows of each chunk of `affected`, in order. */
+  readonly chunks: readonly { readonly affected: readonly Affected[]; readonly rows: Promise<WindowRow[]> }[];
+}
+
 /** The pairing order at one millisecond: check-ins first, then the customer's check-out, then a studio's. */
 const TYPE_ORDER: Readonly<Record<PresenceType, number>> = { CUSTOMER_CHECKIN: 0, CUSTOMER_CHECKOUT: 1, AUTOMATIC_CUSTOMER_CHECKOUT: 2 };
 const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occurredAt || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || a.seq - b.seq;
@@ -78,7 +95,10 @@ const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occu
  * same result as in-order delivery.
  *
  * A new event only changes the pairing of its neighbours, so each batch recomputes, per customer,
- * the window from the last event before the earliest new one (the anchor) to the end.
+ * the window from the last event before the earliest new one (the anchor) to the end. Recomputing
+ * a wider window (from an earlier time, or for a customer with no new event) rewrites the same
+ * visits: which is what lets the windows be read ahead, before the batch knows which of its events
+ * are new ({@link readAhead}).
  *
  * AUTOMATIC_CUSTOMER_CHECKOUT (a studio checking customers out itself) is a check-out of each
  * customer it lists, at that customer's `checkoutTime`, under the same rule — with one difference:
@@ -99,53 +119,67 @@ const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occu
  */
 export class VisitProjector {
   /** Earliest new presence time per customer key. */
-  private readonly since = new Map<string, { tenantId: number; customerId: number; since: number }>();
+  private readonly since = new Map<string, Affected>();
   /** Rows for automatic_checkouts, written before the windows are read. */
   private readonly automatic: Param[][] = [];
 
   apply(event: PresenceEvent): void {
-    this.touch(event.tenantId, event.entityId, event.occurredAt);
+    note(this.since, event.tenantId, event.entityId, event.occurredAt);
   }
 
   /** Each listed customer's check-out joins their window (the event's entityId is a studio). */
   applyAutomatic(event: AutomaticCheckoutEvent): void {
     event.content.checkouts.forEach((checkout, position) => {
       this.automatic.push([event.seq, position, event.tenantId, event.studioId, checkout.customerId, checkout.checkoutAt]);
-      this.touch(event.tenantId, checkout.customerId, checkout.checkoutAt);
+      note(this.since, event.tenantId, checkout.customerId, checkout.checkoutAt);
     });
   }
 
-  private touch(tenantId: number, customerId: number, at: number): void {
-    const key = `${tenantId}:${customerId}`;
-    const current = this.since.get(key);
-    if (!current || at < current.since) this.since.set(key, { tenantId, customerId, since: at });
+  /**
+   * Queues the window reads for presence events that may be new (SqlTx.allLater: on PostgreSQL they
+   * travel with the statements queued before them, e.g. the batch's INSERT, whose rows they see).
+   */
+  static readAhead(tx: SqlTx, events: readonly { readonly tenantId: number; readonly customerId: number; readonly occurredAt: number }[]): VisitWindows {
+    const affected = new Map<string, Affected>();
+    for (const event of events) note(affected, event.tenantId, event.customerId, event.occurredAt);
+    const all = [...affected.values()];
+    const chunks: { affected: Affected[]; rows: Promise<WindowRow[]> }[] = [];
+    for (let start = 0; start < all.length; start += CHUNK) {
+      const chunk = all.slice(start, start + CHUNK);
+      const { sql, params } = windowQuery(tx, chunk);
+      chunks.push({ affected: chunk, rows: tx.allLater<WindowRow>(sql, params) });
+    }
+    return { affected, chunks };
   }
 
-  async write(tx: SqlTx): Promise<void> {
-    if (this.automatic.length > 0) {
+  /**
+   * Writes the visits of the events applied. With `ahead` (read after every event of the batch was
+   * logged, and before anything was taken back), its windows are used when they cover every
+   * customer applied from at most its time and the batch holds no automatic check-out (those are
+   * stored here, after the windows were read ahead); otherwise the windows are read now.
+   */
+  async write(tx: SqlTx, ahead?: VisitWindows): Promise<void> {
+    const automatic = this.automatic.length > 0;
+    if (automatic) {
       await tx.insertMany(`INSERT INTO automatic_checkouts ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`, this.automatic, '');
       this.automatic.length = 0;
     }
-    const affected = [...this.since.values()];
+    const since = [...this.since];
     this.since.clear();
+    const covered = !automatic && ahead !== undefined && since.every(([key, mine]) => (ahead.affected.get(key)?.since ?? Infinity) <= mine.since);
+    if (covered) {
+      for (const chunk of ahead.chunks) this.writeChunk(tx, chunk.affected, await chunk.rows);
+      return;
+    }
+    const affected = since.map(([, mine]) => mine);
     for (let start = 0; start < affected.length; start += CHUNK) {
-      await this.writeChunk(tx, affected.slice(start, start + CHUNK));
+      const chunk = affected.slice(start, start + CHUNK);
+      const { sql, params } = windowQuery(tx, chunk);
+      this.writeChunk(tx, chunk, await tx.all<WindowRow>(sql, params));
     }
   }
 
-  private async writeChunk(tx: SqlTx, affected: { tenantId: number; customerId: number; since: number }[]): Promise<void> {
-    const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
-    const params: Param[] = affected.flatMap((a) => [a.tenantId, a.customerId, a.since]);
-    const rows = await tx.all<WindowRow>(
-      `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
-       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt", v."id" AS "vId", v."tenantId" AS "vTenantId",
-         v."studioId" AS "vStudioId", v."checkinAt" AS "vCheckinAt", v."checkoutAt" AS "vCheckoutAt", v."checkoutStudioId" AS "vCheckoutStudioId"
-       ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
-       UNION ALL ${AUTOMATIC_WINDOW}
-       ORDER BY 1, 2`,
-      params,
-    );
-
+  private writeChunk(tx: SqlTx, affected: readonly Affected[], rows: readonly WindowRow[]): void {
     const sinceByKey = new Map(affected.map((a) => [`${a.tenantId}:${a.customerId}`, a.since]));
     const upserts: VisitRow[] = [];
     const pairedCheckouts: number[] = [];
@@ -187,6 +221,30 @@ export class VisitProjector {
 }
 
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+/** Keeps the earliest time per customer. */
+function note(affected: Map<string, Affected>, tenantId: number, customerId: number, occurredAt: number): void {
+  const key = `${tenantId}:${customerId}`;
+  const current = affected.get(key);
+  if (!current || occurredAt < current.since) affected.set(key, { tenantId, customerId, since: occurredAt });
+}
+
+/**
+ * The presence events of each customer of `affected` from its anchor on, each with the visit stored
+ * under its seq, and the customer's automatic check-outs; by customer ({@link mergeWindow} orders each).
+ */
+function windowQuery(tx: SqlTx, affected: readonly Affected[]): { sql: string; params: Param[] } {
+  const values = affected.map(() => '(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ');
+  return {
+    sql: `WITH affected ("tenantId", "entityId", "since") AS (VALUES ${values})
+       SELECT e."tenantId", e."entityId", e."seq", e."studioId", e."type", e."occurredAt", v."id" AS "vId", v."tenantId" AS "vTenantId",
+         v."studioId" AS "vStudioId", v."checkinAt" AS "vCheckinAt", v."checkoutAt" AS "vCheckoutAt", v."checkoutStudioId" AS "vCheckoutStudioId"
+       ${tx.dialect === 'postgres' ? WINDOW_POSTGRES : WINDOW_SQLITE}
+       UNION ALL ${AUTOMATIC_WINDOW}
+       ORDER BY 1, 2`,
+    params: affected.flatMap((a) => [a.tenantId, a.customerId, a.since]),
+  };
+}
 
 /**
  * One customer's window from both sources in pairing order, starting at the later of their two
