@@ -374,8 +374,9 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       return seen;
     }
 
-    // SQLite only: PostgreSQL plans tiny tables by their statistics (a scan is cheapest there); bench:reports shows its plans at 100k customers.
-    (kind === 'sqlite' ? it : it.skip)('when a page of absent members or a class report is read, then SQLite seeks the reports\' indexes (no scan of contracts or slots)', async () => {
+    // SQLite only (not defined on PostgreSQL, which plans tiny tables by their statistics: a scan is
+    // cheapest there); bench:reports shows its plans at 100k customers.
+    if (kind === 'sqlite') it('when a page of absent members or a class report is read, then SQLite seeks the reports\' indexes (no scan of contracts or slots)', async () => {
       const { server, tokenA, world } = setup;
       const first = await data(server, `query($since: DateTimeISO!) { membersReport(date: "2026-01-12") { absentMembers(since: $since, first: 2) { pageInfo { endCursor } } } }`,
         { since: new Date(world.endAt).toISOString() }, tokenA);
