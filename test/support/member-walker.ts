@@ -53,7 +53,7 @@ export const isDateScalar = (type: GraphQLNamedType) => isScalarType(type) && /d
 export const isIdLike = (type: GraphQLNamedType) => isScalarType(type) && (type.name === 'ID' || type.name === 'Int');
 
 /** A value for a required input of `type`: id-like scalars get `id`, time ranges span `range` (both ends, even where optional). */
-export function fill(type: GraphQLInputType, name: string, id: number, range: WalkValues['range']): unknown {
+export function fill(type: GraphQLInputType, name: string, id: number | string, range: WalkValues['range']): unknown {
   const nullable = getNullableType(type);
   if (isListType(nullable)) return [fill(nullable.ofType, name, id, range)];
   const named = getNamedType(type);
@@ -68,7 +68,7 @@ export function fill(type: GraphQLInputType, name: string, id: number, range: Wa
   }
   if (isScalarType(named)) {
     if (named.name === 'ID' || named.name === 'String') return String(id);
-    if (named.name === 'Int' || named.name === 'Float') return id;
+    if (named.name === 'Int' || named.name === 'Float') return Number(id);
     if (named.name === 'Boolean') return false;
     return {};
   }

@@ -1,13 +1,9 @@
 import {
   astFromValue,
   getNamedType,
-  getNullableType,
-  isEnumType,
   isInputObjectType,
   isInterfaceType,
   isLeafType,
-  isListType,
-  isNonNullType,
   isObjectType,
   isRequiredArgument,
   isScalarType,
@@ -20,6 +16,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
+import { fill } from './member-walker.js';
 
 /**
  * Walks a schema (built from introspection, so it sees what clients see) to find how every root
@@ -108,31 +105,12 @@ interface Node {
 }
 const node = (): Node => ({ children: new Map(), leaves: new Set() });
 
-/** A value for a required argument, by type: ids -> the first lookup id, dates -> a wide range. */
+/** Time ranges the walk asks for: wide enough for any data a test posts. */
+const WIDE_RANGE = { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' } as const;
+
+/** A value for a required argument, by type: ids -> the first lookup id, dates -> a wide range (member-walker's {@link fill}). */
 export function defaultFill(arg: GraphQLArgument | { name: string; type: GraphQLInputType }, id: string | number = 1): unknown {
-  const type = arg.type;
-  const nullable = getNullableType(type);
-  if (isListType(nullable)) return [defaultFill({ name: arg.name, type: nullable.ofType }, id)];
-  const named = getNamedType(type);
-  if (isScalarType(named) && /date|time/i.test(named.name)) return /^(to|until|end|before)$/i.test(arg.name) ? '2100-01-01T00:00:00.000Z' : '2000-01-01T00:00:00.000Z';
-  if (isEnumType(named)) return named.getValues()[0]!.value;
-  if (isInputObjectType(named)) {
-    const value: Record<string, unknown> = {};
-    for (const field of Object.values(named.getFields())) {
-      const fieldNamed = getNamedType(field.type);
-      if ((isNonNullType(field.type) && field.defaultValue === undefined) || (isScalarType(fieldNamed) && /date|time/i.test(fieldNamed.name))) value[field.name] = defaultFill(field, id);
-    }
-    return value;
-  }
-  if (isScalarType(named)) {
-    switch (named.name) {
-      case 'ID': case 'String': return String(id);
-      case 'Int': case 'Float': return Number(id);
-      case 'Boolean': return false;
-      default: return {};
-    }
-  }
-  return null;
+  return fill(arg.type, arg.name, id, WIDE_RANGE);
 }
 
 const printValue = (value: unknown, type: GraphQLInputType) => print(astFromValue(value, type)!);
