@@ -169,11 +169,11 @@ class StudioView {
       onConnected: () => {
         // occupancyChanged has no `after`: what changed while we were away is read again. Until the
         // new subscription is surely running, a check-in or check-out seen in the (resumed) feed
-        // reads the count again too, so one that lands between the re-read and the subscription is not lost.
-        if (!first) {
-          this.resyncUntil = Date.now() + RESYNC_MS;
-          this.refreshAll();
-        }
+        // reads the count again too, so one that lands between the read and the subscription is not
+        // lost. That holds for the first connection as well: the count was read before the socket
+        // opened, and the server registers a subscription some time after it is sent.
+        this.resyncUntil = Date.now() + RESYNC_MS;
+        if (!first) this.refreshAll();
         first = false;
       },
       subscriptions: () => [
