@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-types.js';
+import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
 
 /**
  * Share of each known type in the generated traffic, in percent (sums to 100). A `Record` over
- * every known type, so adding a type to src/ingest/event-types.ts without giving it a share here
+ * every known type, so adding a type to src/events/ without giving it a share here
  * fails to compile. Check-ins and check-outs dominate, as at a real gym.
  */
 export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {

@@ -18,7 +18,7 @@ import { loadDatabaseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { openSqlWriter, type Param, type SqlTx, type SqlWriter } from '../src/db/sql-writer.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
-import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-types.js';
+import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
 import { Ingestor, type Submission } from '../src/ingest/ingestor.js';
 import { internalDelivery } from '../src/ingest/delivery.js';
 import { createLogger } from '../src/log.js';

@@ -38,7 +38,7 @@ import { RedisRateLimiters } from './upstream/redis-rate-limiter.js';
 import { Hydration } from './upstream/hydration/hydration.js';
 import { HYDRATION_CURSOR } from './upstream/hydration/hydration-scanner.js';
 import { ErrorCode } from './graphql/errors.js';
-import { KNOWN_EVENT_TYPES } from './ingest/event-types.js';
+import { KNOWN_EVENT_TYPES } from './events/event-catalog.js';
 import { createMetricsHandler } from './metrics/metrics.handler.js';
 import { Metrics, type DatabaseSnapshot } from './metrics/metrics.js';
 import { RECONCILE_KINDS } from './reconcile/reconciler.js';

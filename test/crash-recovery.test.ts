@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDataSource } from '../ormconfig.js';
 import type { DatabaseConfig } from '../src/config.js';
-import { isKnownEventType } from '../src/ingest/event-types.js';
+import { isKnownEventType } from '../src/events/event-catalog.js';
 import {
   killChildren, runStudioCli, sendConcurrently, startService, withTimeout, type SendResult, type WebhookBody,
 } from './support/child.js';

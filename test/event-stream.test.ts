@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '../src/ingest/ingestor.js';
+import type { LoggedEvent } from '../src/events/logged-event.js';
 import { EventBus } from '../src/realtime/event-bus.js';
 import type { EventSelector, LogPage } from '../src/realtime/event-log.js';
 import { openEventStream } from '../src/realtime/event-stream.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { createGraphQLHandler } from '../src/graphql/http.js';
-import { KNOWN_EVENT_TYPES } from '../src/ingest/event-types.js';
+import { KNOWN_EVENT_TYPES } from '../src/events/event-catalog.js';
 import { createLogger } from '../src/log.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

@@ -22,7 +22,7 @@ import {
 import { TokenService } from '../src/domains/access/token.service.js';
 import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
-import { KNOWN_EVENT_TYPES } from '../src/ingest/event-types.js';
+import { KNOWN_EVENT_TYPES } from '../src/events/event-catalog.js';
 import { databaseKinds } from './support/databases.js';
 import { connectionNode, fill as walkerFill, isDateScalar, isIdLike, leaves, printArgs, readConnection } from './support/member-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { TokenService } from '../src/domains/access/token.service.js';
-import type { LoggedEvent } from '../src/ingest/ingestor.js';
+import type { LoggedEvent } from '../src/events/logged-event.js';
 import { EventBus } from '../src/realtime/event-bus.js';
 import { FanoutHub, FanoutMember, textFrames, type FanoutSocket } from '../src/realtime/fanout-hub.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TokenService } from '../src/domains/access/token.service.js';
-import type { LoggedEvent } from '../src/ingest/ingestor.js';
+import type { LoggedEvent } from '../src/events/logged-event.js';
 import { SelectorIndex } from '../src/realtime/selector-index.js';
 import { createTestDatabase, databaseKinds, redisUrl, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { getNamedType, isObjectType } from 'graphql';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
-import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/ingest/event-types.js';
+import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
 import { EVENT_SUBSCRIPTIONS } from '../src/realtime/record-events.subscription.js';
 import { sendConcurrently, type WebhookBody } from './support/child.js';
 import { databaseKinds } from './support/databases.js';

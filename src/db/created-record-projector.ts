@@ -1,4 +1,4 @@
-import type { KnownEvent } from '../ingest/event-types.js';
+import type { KnownEvent } from '../events/event-catalog.js';
 import { RecordBatch, type RecordSpec } from './record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from './tenant-record.js';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { REQUIRED_CONTENT, isKnownEventType, type AutomaticCheckout } from './event-types.js';
+import { contentProblem, isKnownEventType } from '../events/event-catalog.js';
+import { EARLIEST_TIMESTAMP, MAX_TIMESTAMP_AHEAD_MS, describe, isObject, parseId, type Problem } from '../events/values.js';
 
 /** One element of a delivery's `payload`, validated. */
 export interface DeliveryElement {
@@ -26,12 +27,6 @@ export interface Delivery {
   readonly digest: string;
 }
 
-export interface Problem {
-  /** JSON path of the offending field, e.g. `payload[1].timestamp`. */
-  readonly field: string;
-  readonly message: string;
-}
-
 export type ValidationResult =
   | { readonly ok: true; readonly delivery: Delivery }
   | { readonly ok: false; readonly problems: readonly Problem[] };
@@ -47,41 +42,7 @@ const MAX_TYPE_LENGTH = 100;
 export const MAX_CONTENT_DEPTH = 32;
 /** Longest `content` of one element, as stored JSON text, in characters (UTF-16 code units). */
 export const MAX_CONTENT_CHARS = 64 * 1024;
-/**
- * Earliest `timestamp` accepted: 2000-01-01T00:00:00Z. History is legitimate (reconciliation and
- * late re-sends carry old times), so the bound is fixed rather than a window around now.
- */
-export const EARLIEST_TIMESTAMP = Date.UTC(2000, 0, 1);
-/** How far ahead of this server's clock a `timestamp` may be (clock skew, not scheduling), ms. */
-export const MAX_TIMESTAMP_AHEAD_MS = 24 * 60 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** What a value is, for messages: `null`, `array`, `string`, ... */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (typeof value === 'number') return String(value);
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Upstream ids are int64. We accept a JSON integer or a string of digits, within JavaScript's safe
- * integer range (2^53 - 1); beyond it a JSON number has already lost precision, so it is refused
- * rather than silently stored wrong.
- */
-export function parseId(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) {
-    const id = Number(value);
-    return Number.isSafeInteger(id) ? id : undefined;
-  }
-  return undefined;
-}
 
 /**
  * Validates a parsed webhook body against the documented shape. Unknown properties are ignored;
@@ -171,77 +132,11 @@ function validateElement(item: unknown, path: string, problems: Problem[], now: 
   }
   const known = typeof type === 'string' && isKnownEventType(type);
   if (known && !contentRefused) {
-    const required = REQUIRED_CONTENT[type];
-    if (required) {
-      const value = normalised?.[required.field];
-      const field = `${path}.content.${required.field}`;
-      if (required.kind === 'id' && parseId(value) === undefined) {
-        problem(field, `${type} needs a non-negative integer id here, got ${value === undefined ? 'nothing' : describe(value)}`);
-      }
-      if (required.kind === 'string' && !((typeof value === 'string' && value.length > 0 && value.length <= 200) || parseId(value) !== undefined)) {
-        problem(field, `${type} needs a non-empty id (string or integer) here, got ${value === undefined ? 'nothing' : describe(value)}`);
-      }
-      if (required.kind === 'checkouts') {
-        const bad = checkoutsProblem(value, field, type, now);
-        if (bad) problem(bad.field, bad.message);
-      }
-    }
+    const bad = contentProblem(type, normalised, { path: `${path}.content`, now });
+    if (bad) problem(bad.field, bad.message);
   }
   if (problems.length > before) return undefined;
   return { type: type as string, known, timestamp: timestamp as number, content: normalised, contentJson };
-}
-
-/** The most customers one AUTOMATIC_CUSTOMER_CHECKOUT may check out (the content size bounds it anyway). */
-export const MAX_AUTOMATIC_CHECKOUTS = 1000;
-
-/**
- * An ISO 8601 date-time with its offset (`Z`, `+01:00`, `+0100`), optionally followed by the zone id
- * the upstream appends (`[Europe/Berlin]`); seconds and fractions optional. A time without an offset
- * is refused: which zone it meant cannot be known.
- */
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})(?:\[[A-Za-z0-9_+\-/]{1,64}\])?$/;
-
-/** `text` as epoch ms, or undefined when it is not an ISO date-time with an offset (or no such day exists). */
-export function parseIsoDateTime(text: string): number | undefined {
-  const match = ISO_DATE_TIME.exec(text);
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second = '00', fraction = '', offset] = match;
-  const date = Date.UTC(Number(year), Number(month) - 1, Number(day));
-  if (new Date(date).getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
-  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(3, '0').slice(0, 3)}${offset}`);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
- * Why `value` is not a valid `content.checkouts` of AUTOMATIC_CUSTOMER_CHECKOUT (a list of
- * `{customerId, checkoutTime}`), naming the item and field, or undefined. Times obey the same bounds
- * as an element's `timestamp`.
- */
-function checkoutsProblem(value: unknown, field: string, type: string, now: number): Problem | undefined {
-  if (!Array.isArray(value)) return { field, message: `${type} needs a list of {customerId, checkoutTime} here, got ${value === undefined ? 'nothing' : describe(value)}` };
-  if (value.length > MAX_AUTOMATIC_CHECKOUTS) return { field, message: `expected at most ${MAX_AUTOMATIC_CHECKOUTS} checkouts, got ${value.length}` };
-  for (let index = 0; index < value.length; index += 1) {
-    const item: unknown = value[index];
-    const at = `${field}[${index}]`;
-    if (!isObject(item)) return { field: at, message: `expected an object {customerId, checkoutTime}, got ${describe(item)}` };
-    if (parseId(item.customerId) === undefined) {
-      return { field: `${at}.customerId`, message: `expected a non-negative integer customer id, got ${item.customerId === undefined ? 'nothing' : describe(item.customerId)}` };
-    }
-    const time = typeof item.checkoutTime === 'string' ? parseIsoDateTime(item.checkoutTime) : undefined;
-    if (time === undefined) {
-      return { field: `${at}.checkoutTime`, message: `expected an ISO 8601 date-time with an offset (2026-01-15T22:00:00+01:00), got ${item.checkoutTime === undefined ? 'nothing' : describe(item.checkoutTime)}` };
-    }
-    if (time < EARLIEST_TIMESTAMP || time > now + MAX_TIMESTAMP_AHEAD_MS) {
-      return { field: `${at}.checkoutTime`, message: `expected a time from ${new Date(EARLIEST_TIMESTAMP).toISOString()} to one day ahead of now, got ${describe(item.checkoutTime)}` };
-    }
-  }
-  return undefined;
-}
-
-/** `content.checkouts` of a validated (stored) AUTOMATIC_CUSTOMER_CHECKOUT, typed. */
-export function readAutomaticCheckouts(value: unknown): AutomaticCheckout[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((item: Record<string, unknown>) => ({ customerId: parseId(item['customerId'])!, checkoutAt: parseIsoDateTime(String(item['checkoutTime']))! }));
 }
 
 /** A NUL or an unpaired surrogate: either character, or nothing (the common case, one regex test). */

@@ -3,8 +3,9 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { WebhookMetrics } from '../metrics/metrics.js';
 import type { Delivery } from './delivery.js';
-import { deliveryDigest, parseId, readAutomaticCheckouts } from './delivery.js';
-import { REQUIRED_CONTENT, isKnownEventType, type KnownEvent } from './event-types.js';
+import { deliveryDigest } from './delivery.js';
+import { toKnownEvent, type KnownEvent } from '../events/event-catalog.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import { project, readAhead, type ProjectionReads } from './projection.js';
 
 /** A delivery whose key matched an active studio and whose body passed validation. */
@@ -13,21 +14,6 @@ export interface Submission {
   readonly tenantId: number;
   readonly delivery: Delivery;
   /** Epoch ms. */
-  readonly receivedAt: number;
-}
-
-/** One element of a delivery as it stands in the event log: plain data, safe to publish anywhere. */
-export interface LoggedEvent {
-  readonly seq: number;
-  readonly uuid: string;
-  readonly position: number;
-  readonly studioId: number;
-  readonly tenantId: number;
-  readonly type: string;
-  readonly known: boolean;
-  readonly entityId: number;
-  readonly content: Readonly<Record<string, unknown>> | null;
-  readonly occurredAt: number;
   readonly receivedAt: number;
 }
 
@@ -418,16 +404,4 @@ function activeStudiosLater(tx: SqlTx, submissions: readonly Submission[]): Prom
 function activeStudiosQuery(submissions: readonly Submission[]): { sql: string; ids: number[] } {
   const ids = [...new Set(submissions.map((s) => s.studioId))];
   return { sql: `SELECT "id" FROM studios WHERE "status" = 'active' AND "id" IN (${ids.map(() => '?').join(', ')})`, ids };
-}
-
-/** The typed view of a logged event, or undefined for an unknown type. */
-export function toKnownEvent(event: LoggedEvent): KnownEvent | undefined {
-  if (!isKnownEventType(event.type)) return undefined;
-  const required = REQUIRED_CONTENT[event.type];
-  const raw = event.content?.[required?.field ?? ''];
-  const value = required?.kind === 'id' ? parseId(raw) : required?.kind === 'checkouts' ? readAutomaticCheckouts(raw) : String(raw);
-  const content = required ? { [required.field]: value } : {};
-  // The webhook validator guarantees the required content field is present and well-formed.
-  return { seq: event.seq, tenantId: event.tenantId, studioId: event.studioId, entityId: event.entityId,
-    occurredAt: event.occurredAt, type: event.type, content } as KnownEvent;
 }

@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventFeed, EventListener } from './event-feed.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventSelector } from './event-log.js';
 
 export type EventListener = (events: readonly LoggedEvent[]) => void;

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord, parseContent } from '../domains/events/event-record.entity.js';
 import { ErrorCode, clientError } from '../graphql/errors.js';
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 
 /**
  * Which events a subscription wants. Every condition given must hold; an empty list matches

@@ -2,7 +2,7 @@ import { Arg, Args, Field, ID, Int, ObjectType, Resolver, Root, Subscription } f
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { checkedInByStudio, nextStayExpiry } from '../domains/customers/presence.js';
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import { sqlInt } from '../domains/stats/time-buckets.js';
 import { Studio } from '../domains/studios/studio.entity.js';
 import { studioLoader } from '../domains/studios/studio.resolver.js';

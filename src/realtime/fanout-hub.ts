@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import { deliver } from './event-bus.js';
 import type { EventFeed, EventListener } from './event-feed.js';
 import { matches, type EventSelector } from './event-log.js';

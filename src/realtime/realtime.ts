@@ -1,6 +1,6 @@
 import type { GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, clientError } from '../graphql/errors.js';
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventFeed } from './event-feed.js';
 import { parseEventCursor, type EventLog, type EventSelector } from './event-log.js';
 import { openEventStream } from './event-stream.js';

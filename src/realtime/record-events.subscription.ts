@@ -16,9 +16,10 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, clientError } from '../graphql/errors.js';
 import { memberForbidden } from '../graphql/member-access.js';
 import type { Scope } from '../graphql/scope.js';
-import { KNOWN_EVENT_TYPES, type KnownEventType } from '../ingest/event-types.js';
-import type { LoggedEvent } from '../ingest/ingestor.js';
-import { MAX_AUTOMATIC_CHECKOUTS } from '../ingest/delivery.js';
+import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
+import type { SubscriptionDeclaration } from '../events/event-declaration.js';
+import type { LoggedEvent } from '../events/logged-event.js';
+import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
 import { toEventRecord } from './event-log.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
@@ -278,44 +279,38 @@ const FAMILIES = {
 // One subscription field per upstream event type.
 // ---------------------------------------------------------------------------------------------
 
-interface EventSubscriptionSpec {
-  /** The field of `Subscription`: the record, then what happened to it, in the past tense. */
-  readonly field: string;
+/** Which payload family (above) each event type's subscription field carries: a type missing here fails to compile. */
+const EVENT_FAMILIES = {
+  CUSTOMER_CHECKIN: 'visit',
+  CUSTOMER_CHECKOUT: 'visit',
+  AUTOMATIC_CUSTOMER_CHECKOUT: 'automaticCheckout',
+  CUSTOMER_CREATED: 'customer',
+  CUSTOMER_UPDATED: 'customer',
+  CUSTOMER_DELETED: 'customer',
+  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 'customer',
+  CONTRACT_CREATED: 'contract',
+  CONTRACT_UPDATED: 'contract',
+  AGGREGATOR_MEMBER_CREATED: 'aggregatorMembership',
+  CLASS_BOOKING_CREATED: 'classBooking',
+  CLASS_BOOKING_UPDATED: 'classBooking',
+  CLASS_BOOKING_CANCELLED: 'classBooking',
+  APPOINTMENT_BOOKING_CREATED: 'appointmentBooking',
+  APPOINTMENT_BOOKING_UPDATED: 'appointmentBooking',
+  APPOINTMENT_BOOKING_CANCELLED: 'appointmentBooking',
+  CLASS_SLOT_UPDATED: 'classSlot',
+  CLASS_SLOT_CANCELLED: 'classSlot',
+  DEVICE_CREATED: 'device',
+  FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debtCollectionRun',
+  TAX_ADVISOR_EXPORT_CREATED: 'taxAdvisorExport',
+} as const satisfies { readonly [T in KnownEventType]: keyof typeof FAMILIES };
+
+/** The subscription field of one upstream event type: its declaration (src/events/), with its payload family. */
+export interface EventSubscriptionSpec extends SubscriptionDeclaration {
   readonly family: keyof typeof FAMILIES;
-  /** What happened (the start of the field's description). */
-  readonly happened: string;
-  /** The records the payload carries besides the event. */
-  readonly records: string;
 }
 
-/** The subscription field of every upstream event type: a type missing here fails to compile. */
-export const EVENT_SUBSCRIPTIONS = {
-  CUSTOMER_CHECKIN: { field: 'customerCheckedIn', family: 'visit', happened: 'A customer checked in', records: 'the visit it opened and the customer' },
-  CUSTOMER_CHECKOUT: { field: 'customerCheckedOut', family: 'visit', happened: 'A customer checked out', records: 'the visit it closed (or a visit without check-in) and the customer' },
-  AUTOMATIC_CUSTOMER_CHECKOUT: {
-    field: 'customersCheckedOutAutomatically', family: 'automaticCheckout', happened: 'A studio checked customers out itself', records: 'the visits it closed',
-  },
-  CUSTOMER_CREATED: { field: 'customerCreated', family: 'customer', happened: 'A customer was created', records: 'the customer' },
-  CUSTOMER_UPDATED: { field: 'customerUpdated', family: 'customer', happened: "A customer's data changed", records: 'the customer' },
-  CUSTOMER_DELETED: { field: 'customerDeleted', family: 'customer', happened: 'A customer was deleted', records: 'the customer (now a tombstone)' },
-  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: {
-    field: 'customerCommunicationPreferencesUpdated', family: 'customer', happened: "A customer's communication preferences changed", records: 'the customer',
-  },
-  CONTRACT_CREATED: { field: 'contractCreated', family: 'contract', happened: 'A contract was created', records: 'the contract and the customer holding it' },
-  CONTRACT_UPDATED: { field: 'contractUpdated', family: 'contract', happened: 'A contract changed', records: 'the contract and the customer holding it' },
-  AGGREGATOR_MEMBER_CREATED: { field: 'aggregatorMemberCreated', family: 'aggregatorMembership', happened: 'A customer joined through an aggregator', records: 'the membership and the customer' },
-  CLASS_BOOKING_CREATED: { field: 'classBookingCreated', family: 'classBooking', happened: 'A class was booked', records: 'the booking' },
-  CLASS_BOOKING_UPDATED: { field: 'classBookingUpdated', family: 'classBooking', happened: 'A class booking changed', records: 'the booking' },
-  CLASS_BOOKING_CANCELLED: { field: 'classBookingCancelled', family: 'classBooking', happened: 'A class booking was cancelled', records: 'the booking' },
-  APPOINTMENT_BOOKING_CREATED: { field: 'appointmentBookingCreated', family: 'appointmentBooking', happened: 'An appointment was booked', records: 'the booking' },
-  APPOINTMENT_BOOKING_UPDATED: { field: 'appointmentBookingUpdated', family: 'appointmentBooking', happened: 'An appointment booking changed', records: 'the booking' },
-  APPOINTMENT_BOOKING_CANCELLED: { field: 'appointmentBookingCancelled', family: 'appointmentBooking', happened: 'An appointment booking was cancelled', records: 'the booking' },
-  CLASS_SLOT_UPDATED: { field: 'classSlotUpdated', family: 'classSlot', happened: 'A class slot changed', records: 'the slot' },
-  CLASS_SLOT_CANCELLED: { field: 'classSlotCancelled', family: 'classSlot', happened: 'A class slot was cancelled', records: 'the slot' },
-  DEVICE_CREATED: { field: 'deviceCreated', family: 'device', happened: 'A device was registered', records: 'the device' },
-  FINANCE_DEBT_COLLECTION_RUN_CREATED: { field: 'debtCollectionRunCreated', family: 'debtCollectionRun', happened: 'A debt-collection run was created', records: 'the run' },
-  TAX_ADVISOR_EXPORT_CREATED: { field: 'taxAdvisorExportCreated', family: 'taxAdvisorExport', happened: 'A tax-advisor export was created', records: 'the export' },
-} as const satisfies { readonly [T in KnownEventType]: EventSubscriptionSpec };
+/** The subscription field of every upstream event type. */
+export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec => ({ ...declarationOf(type).subscription, family: EVENT_FAMILIES[type] }));
 
 /** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
 function ownCustomerIds(named: readonly number[] | null, member: number): readonly number[] {

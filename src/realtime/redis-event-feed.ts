@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import { deliver } from './event-bus.js';
 import type { EventFeed, EventListener } from './event-feed.js';

@@ -1,4 +1,4 @@
-import type { LoggedEvent } from '../ingest/ingestor.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventSelector } from './event-log.js';
 
 /** The condition of a selector an item is filed under, by the event field it reads. */

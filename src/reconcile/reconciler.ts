@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Param } from '../db/sql-writer.js';
-import type { KnownEventType } from '../ingest/event-types.js';
+import type { KnownEventType } from '../events/event-catalog.js';
 import type { IngestOutcome, Submission } from '../ingest/ingestor.js';
 import { internalDelivery } from '../ingest/delivery.js';
 import type { Logger } from '../log.js';

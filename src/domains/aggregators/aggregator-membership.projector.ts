@@ -1,6 +1,6 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
-import type { KnownEvent } from '../../ingest/event-types.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 
 type AggregatorEvent = Extract<KnownEvent, { type: 'AGGREGATOR_MEMBER_CREATED' }>;
 type MembershipRow = ReturnType<typeof row>;

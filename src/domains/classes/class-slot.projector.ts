@@ -1,6 +1,6 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
-import type { KnownEvent } from '../../ingest/event-types.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 import type { ClassSlotStatus } from './class-slot.entity.js';
 
 type SlotEvent = Extract<KnownEvent, { type: 'CLASS_SLOT_UPDATED' | 'CLASS_SLOT_CANCELLED' }>;

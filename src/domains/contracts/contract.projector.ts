@@ -1,8 +1,8 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
-import type { KnownEvent } from '../../ingest/event-types.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 
-type ContractEvent = Extract<KnownEvent, { type: 'CONTRACT_CREATED' | 'CONTRACT_UPDATED' }>;
+export type ContractEvent = Extract<KnownEvent, { type: 'CONTRACT_CREATED' | 'CONTRACT_UPDATED' }>;
 type ContractRow = ReturnType<typeof row>;
 
 const CONTRACTS: RecordSpec<ContractRow> = {

@@ -1,7 +1,7 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import type { SqlTx } from '../../db/sql-writer.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
-import type { KnownEvent } from '../../ingest/event-types.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 
 type CustomerRow = ReturnType<typeof emptyRow>;
 

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
-import { unreachable } from '../../ingest/event-types.js';
+import { unreachable } from '../../events/event-catalog.js';
 import { cyclicSql, cyclicValues, sqlInt, type CalendarPlan, type CyclicUnit, type ZoneOffsets } from './time-buckets.js';
 
 /**

@@ -2,7 +2,7 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
-import { unreachable } from '../../ingest/event-types.js';
+import { unreachable } from '../../events/event-catalog.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
 import { TimeRangeInput } from '../../graphql/filters.js';

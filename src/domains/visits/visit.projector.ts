@@ -1,5 +1,5 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
-import type { KnownEvent } from '../../ingest/event-types.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 import { VisitRollupDelta, type VisitShape } from './visit-rollup.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;

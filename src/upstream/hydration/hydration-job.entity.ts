@@ -1,13 +1,9 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
+import { HYDRATION_KINDS, type HydrationKind } from '../../domains/hydration-target.js';
 
-/** What a job reads from the Open API, and which record it fills. Stored as the value. */
-export const HYDRATION_KINDS = [
-  'customer', 'communication_preferences', 'contracts', 'class_booking', 'class_slot', 'class',
-  'appointment_booking', 'device', 'debt_collection_run', 'tax_advisor_export',
-] as const;
-export type HydrationKind = (typeof HYDRATION_KINDS)[number];
+export { HYDRATION_KINDS, type HydrationKind };
 
 export const HydrationKindEnum = Object.fromEntries(HYDRATION_KINDS.map((k) => [k.toUpperCase(), k])) as { readonly [K in HydrationKind as Uppercase<K>]: K };
 registerEnumType(HydrationKindEnum, {

@@ -1,6 +1,6 @@
 import type { SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import { HAS_OPEN_API_ACCESS } from '../../domains/studios/open-api-access.js';
-import type { LoggedEvent } from '../../ingest/ingestor.js';
+import type { LoggedEvent } from '../../events/logged-event.js';
 import { hydrationTargets } from './hydration-targets.js';
 import { queueTargets, type QueuedTarget } from './hydration-queue.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { HydrationConfig } from '../../config.js';
 import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
-import type { LoggedEvent } from '../../ingest/ingestor.js';
+import type { LoggedEvent } from '../../events/logged-event.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
 import type { HydrationMetrics } from '../../metrics/metrics.js';

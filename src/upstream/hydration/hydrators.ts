@@ -1,6 +1,6 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import { SEARCH_COLUMNS, searchColumns } from '../../domains/customers/customer-search.js';
-import { unreachable } from '../../ingest/event-types.js';
+import { unreachable } from '../../events/event-catalog.js';
 import { OpenApiError, type OpenApi, type UpstreamCustomer } from '../open-api.js';
 import type { HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';

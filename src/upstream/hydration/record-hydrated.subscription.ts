@@ -13,8 +13,8 @@ import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.ent
 import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { unreachable } from '../../ingest/event-types.js';
-import type { LoggedEvent } from '../../ingest/ingestor.js';
+import { unreachable } from '../../events/event-catalog.js';
+import type { LoggedEvent } from '../../events/logged-event.js';
 import { toEventRecord } from '../../realtime/event-log.js';
 import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
 import { listArgument } from '../../realtime/subscription.args.js';

@@ -1,0 +1,15 @@
+import type { AreaModule } from '../area-module.js';
+import { hydrationTarget } from '../hydration-target.js';
+
+/** Memberships sold through fitness aggregators: entityId is the customer. */
+export const AGGREGATOR_AREA = {
+  project: {
+    AGGREGATOR_MEMBER_CREATED: (event, records) => {
+      records.customers.touch(event, event.entityId);
+      records.memberships.apply(event);
+    },
+  },
+  hydrate: {
+    AGGREGATOR_MEMBER_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
+  },
+} as const satisfies AreaModule<'aggregators'>;

@@ -1,0 +1,18 @@
+import type { AreaModule } from '../area-module.js';
+import { hydrationTarget } from '../hydration-target.js';
+
+const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('appointment_booking', event.entityId)];
+
+/** Appointment bookings: entityId is the booking. */
+export const APPOINTMENT_AREA = {
+  project: {
+    APPOINTMENT_BOOKING_CREATED: (event, records) => records.appointmentBookings.apply(event, 'created'),
+    APPOINTMENT_BOOKING_UPDATED: (event, records) => records.appointmentBookings.apply(event, 'updated'),
+    APPOINTMENT_BOOKING_CANCELLED: (event, records) => records.appointmentBookings.apply(event, 'cancelled'),
+  },
+  hydrate: {
+    APPOINTMENT_BOOKING_CREATED: bookingTargets,
+    APPOINTMENT_BOOKING_UPDATED: bookingTargets,
+    APPOINTMENT_BOOKING_CANCELLED: bookingTargets,
+  },
+} as const satisfies AreaModule<'appointments'>;

@@ -1,0 +1,18 @@
+import type { AreaEventType, EventOf } from '../events/event-catalog.js';
+import type { Area } from '../events/event-declaration.js';
+import type { BatchProjectors } from './batch-projectors.js';
+import type { HydrationTarget } from './hydration-target.js';
+
+/**
+ * What a business area does with each event type it declares (src/events/). An area's module is
+ * checked against its declarations: a declared type without a handler here fails to compile.
+ */
+export interface AreaModule<A extends Area> {
+  /** Applies an event to the batch's record writers, inside the ingest transaction. */
+  readonly project: { readonly [T in AreaEventType<A>]: (event: EventOf<T>, records: BatchProjectors) => void };
+  /**
+   * What an event asks hydration to read from the Open API (nothing: `[]`). Runs after the commit,
+   * for new events only.
+   */
+  readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
+}

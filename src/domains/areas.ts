@@ -1,0 +1,56 @@
+import type { EventOf, KnownEvent, KnownEventType } from '../events/event-catalog.js';
+import type { Area } from '../events/event-declaration.js';
+import { AGGREGATOR_AREA } from './aggregators/aggregator.area.js';
+import { APPOINTMENT_AREA } from './appointments/appointment.area.js';
+import type { AreaModule } from './area-module.js';
+import type { BatchProjectors } from './batch-projectors.js';
+import { CLASS_AREA } from './classes/class.area.js';
+import { CONTRACT_AREA } from './contracts/contract.area.js';
+import { CUSTOMER_AREA } from './customers/customer.area.js';
+import { DEVICE_AREA } from './devices/device.area.js';
+import { FINANCE_AREA } from './finance/finance.area.js';
+import type { HydrationTarget } from './hydration-target.js';
+import { VISIT_AREA } from './visits/visit.area.js';
+
+/** Every area's module: an area declared in src/events/ without a module here fails to compile. */
+const AREAS = {
+  aggregators: AGGREGATOR_AREA,
+  appointments: APPOINTMENT_AREA,
+  classes: CLASS_AREA,
+  contracts: CONTRACT_AREA,
+  customers: CUSTOMER_AREA,
+  devices: DEVICE_AREA,
+  finance: FINANCE_AREA,
+  visits: VISIT_AREA,
+} as const satisfies { readonly [A in Area]: AreaModule<A> };
+
+type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
+type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => readonly HydrationTarget[] };
+
+/** The areas' handlers merged, keyed by event type. */
+const PROJECTIONS: Projections = {
+  ...AREAS.aggregators.project, ...AREAS.appointments.project, ...AREAS.classes.project, ...AREAS.contracts.project,
+  ...AREAS.customers.project, ...AREAS.devices.project, ...AREAS.finance.project, ...AREAS.visits.project,
+};
+const HYDRATIONS: Hydrations = {
+  ...AREAS.aggregators.hydrate, ...AREAS.appointments.hydrate, ...AREAS.classes.hydrate, ...AREAS.contracts.hydrate,
+  ...AREAS.customers.hydrate, ...AREAS.devices.hydrate, ...AREAS.finance.hydrate, ...AREAS.visits.hydrate,
+};
+
+function projectTyped<T extends KnownEventType>(type: T, event: EventOf<T>, records: BatchProjectors): void {
+  PROJECTIONS[type](event, records);
+}
+
+function hydrateTyped<T extends KnownEventType>(type: T, event: EventOf<T>): readonly HydrationTarget[] {
+  return HYDRATIONS[type](event);
+}
+
+/** Applies one event to the batch's record writers, through the area that owns its type. */
+export function projectEvent(event: KnownEvent, records: BatchProjectors): void {
+  projectTyped(event.type, event, records);
+}
+
+/** What one event asks hydration to read, as its area says. */
+export function hydrationTargetsOf(event: KnownEvent): readonly HydrationTarget[] {
+  return hydrateTyped(event.type, event);
+}

@@ -1,0 +1,8 @@
+import type { AreaModule } from '../area-module.js';
+import { hydrationTarget } from '../hydration-target.js';
+
+/** Devices registered with a studio: entityId is the device. */
+export const DEVICE_AREA = {
+  project: { DEVICE_CREATED: (event, records) => records.devices.apply(event) },
+  hydrate: { DEVICE_CREATED: (event) => [hydrationTarget('device', event.entityId)] },
+} as const satisfies AreaModule<'devices'>;
