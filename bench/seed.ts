@@ -578,7 +578,7 @@ async function main(): Promise<void> {
   const customers = Number(values.customers);
   const events = values.events === undefined ? customers * 10 : Number(values.events);
   const seeded = await seedDatabase(values.url, {
-    customers, events, studios: Number(values.studios), batchEvents: values.batch === undefined ? undefined : Number(values.batch), commitEvents: Number(values.commit), log: (line) => console.log(line),
+    customers, events, studios: Number(values.studios), ...(values.batch === undefined ? {} : { batchEvents: Number(values.batch) }), commitEvents: Number(values.commit), log: (line) => console.log(line),
   });
   console.log(`seeded ${events.toLocaleString('en-US')} events in ${seeded.seconds.toFixed(1)} s ` +
     `(${Math.round(events / seeded.seconds).toLocaleString('en-US')} events/s); rows: ${JSON.stringify(seeded.rows)}`);

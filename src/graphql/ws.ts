@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -302,8 +302,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     metrics?.graphql.error(answered.extensions?.['code']);
     return answered;
   };
-  const formatResult = (result: ExecutionResult, errorLog: Logger) =>
-    result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;
+  const formatResult = <R extends { readonly errors?: readonly GraphQLError[] | undefined }>(result: R, errorLog: Logger) => {
+    const { errors, ...rest } = result;
+    return errors ? { ...rest, errors: errors.map((error) => format(error, errorLog)) } : rest;
+  };
   const withCode = (error: GraphQLError, code: ErrorCode) =>
     new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
 
@@ -441,7 +443,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         },
       });
     },
-    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, ctx.extra.log) : undefined),
+    // graphql-ws types the result as graphql-js's ExecutionResult, whose optional fields allow
+    // `undefined`; with errors formatted it is the FormattedExecutionResult graphql-ws sends.
+    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? (formatResult(result, ctx.extra.log) as FormattedExecutionResult) : undefined),
     onError: (ctx, _id, _payload, errors) => errors.map((error) => format(error, ctx.extra.log)),
   });
 
