@@ -67,6 +67,14 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   DEVICE_CREATED: { entityId: 118, records: { device: { deviceId: '118', createdAt: iso(5) } } },
   FINANCE_DEBT_COLLECTION_RUN_CREATED: { entityId: 119, records: { debtCollectionRun: { runId: '119', createdAt: iso(5) } } },
   TAX_ADVISOR_EXPORT_CREATED: { entityId: 120, records: { taxAdvisorExport: { exportId: '120', createdAt: iso(5) } } },
+  CUSTOMER_ACCESS_DISABLED: { entityId: 131, records: { customer: { customerId: '131', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_HOME_STUDIO_UPDATED: { entityId: 132, content: { sourceStudioId: 7, targetStudioId: 8 }, records: { customer: { customerId: '132', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_CHECKIN_STUDIOS_UPDATED: { entityId: 133, content: { contractId: 9133 }, records: { customer: { customerId: '133', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_MEDIUM_CREATED: { entityId: 134, records: { customer: { customerId: '134', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_MEDIUM_UPDATED: { entityId: 135, records: { customer: { customerId: '135', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_MEDIUM_DELETED: { entityId: 136, records: { customer: { customerId: '136', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_RESTRICTION_CREATED: { entityId: 137, records: { customer: { customerId: '137', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_RESTRICTION_DELETED: { entityId: 138, records: { customer: { customerId: '138', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {
