@@ -109,6 +109,16 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const stayer = [...world.customers.values()][0]!;
   world.visit(stayer.id, stayer.studioId);
   world.automaticCheckout(stayer.studioId);
+  // The customer types of the sister platform, so their subscriptions replay one each: another customer
+  // moves home, gets a card and a restriction; a third loses access (read 403, erased, from then on).
+  const [, mover, disabled] = [...world.customers.values()];
+  world.moveHomeStudio(mover!.id, world.studios.find((s) => s.id !== mover!.studioId)!.id);
+  const medium = world.addAccessMedium(mover!.id);
+  world.replaceAccessMedium(mover!.id, medium.id);
+  world.removeAccessMedium(mover!.id, medium.id);
+  world.liftAccessRestriction(mover!.id, world.addAccessRestriction(mover!.id).id);
+  world.updateCheckinStudios(world.contracts[0]!.id, world.studios.map((s) => s.id));
+  world.disableCustomerAccess(disabled!.id);
   const standin = await startStandin({ world });
   const server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: '0', ...FAST_HYDRATION });
   try {

@@ -88,6 +88,11 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
     planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
+    // The customer's access and home studio (home studios are upstream studio ids: base + 96, 97).
+    planned(who, id(1),
+      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(96), targetStudioId: id(97) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
+      ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)), ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)), ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
+      ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)), ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)), ev('CUSTOMER_ACCESS_DISABLED', t(35))),
   ];
 }
 
