@@ -262,7 +262,7 @@ export interface DatedSource<A extends string> extends Omit<StatsSource<A>, 'tim
  * each date into the group its day belongs to — the DAY, WEEK or MONTH bucket of that label, its ISO
  * weekday, its studio. The keys are {@link StatsGroup.key}s of groupedStats over the same groupings, so
  * the answers merge by key; a date in no calendar bucket of the plan (a day the zone skipped) is not counted.
- * @throws TimeBucketError when grouped by an hour (HOUR, HOUR_OF_DAY) or by a column: a date has neither.
+ * @throws TimeBucketError when grouped by an hour (HOUR, HOUR_OF_DAY): a date has none. Grouping by a column is a bug.
  */
 export async function datedStats<A extends string>(
   dataSource: DataSource,
@@ -271,8 +271,10 @@ export async function datedStats<A extends string>(
   dates: { readonly first: string; readonly last: string },
 ): Promise<Map<string, { [name in A]: number }>> {
   for (const grouping of groupings) {
-    const unit = grouping.kind === 'calendar' ? grouping.plan.unit : grouping.kind === 'cyclic' ? grouping.unit : grouping.kind === 'column' ? 'a column' : undefined;
-    if (unit === 'HOUR' || unit === 'HOUR_OF_DAY' || unit === 'a column') {
+    // Column values only list where the other answer's rows have them: a date's row could be lost.
+    if (grouping.kind === 'column') throw new Error('a dated source cannot be grouped by a column');
+    const unit = grouping.kind === 'calendar' ? grouping.plan.unit : grouping.kind === 'cyclic' ? grouping.unit : undefined;
+    if (unit === 'HOUR' || unit === 'HOUR_OF_DAY') {
       throw new TimeBucketError(`groupBy: ${source.what} is counted by a calendar date, which has no hour; group it by DAY, WEEK, MONTH, DAY_OF_WEEK or STUDIO, or leave it out (grouped by ${unit})`);
     }
   }
