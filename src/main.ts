@@ -6,12 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { usePresenceRule } from './domains/customers/presence.js';
-import { openDatabase, pingDataSource } from './db/database.js';
+import { openDatabase } from '../ormconfig.js';
+import { pingDataSource } from './db/database.js';
 import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { CredentialRefused, JwtVerifier, looksLikeJwt } from './domains/access/jwt-verifier.js';
 import { TokenService } from './domains/access/token.service.js';
-import type { Viewer } from './domains/access/viewer.js';
+import type { Viewer } from './api/viewer.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
 import { createGraphQLHandler } from './graphql/http.js';
 import { ideAssets } from './graphql/ide.js';
@@ -32,17 +33,16 @@ import { EventLog } from './realtime/event-log.js';
 import { openRedisEventFeed } from './realtime/redis-event-feed.js';
 import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
-import { Reconciler } from './reconcile/reconciler.js';
+import { RECONCILE_KINDS, Reconciler } from './reconcile/reconciler.js';
 import { openApiClientFor } from './upstream/open-api.client.js';
 import { RateLimiters, type RateLimiterRegistry } from './upstream/rate-limiter.js';
 import { RedisRateLimiters } from './upstream/redis-rate-limiter.js';
 import { Hydration } from './upstream/hydration/hydration.js';
 import { HYDRATION_CURSOR } from './upstream/hydration/hydration-scanner.js';
-import { ErrorCode } from './graphql/errors.js';
+import { ErrorCode } from './api/errors.js';
 import { KNOWN_EVENT_TYPES } from './events/event-catalog.js';
 import { createMetricsHandler } from './metrics/metrics.handler.js';
 import { Metrics, type DatabaseSnapshot } from './metrics/metrics.js';
-import { RECONCILE_KINDS } from './reconcile/reconciler.js';
 
 /** A running service. */
 export interface App {

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader, type SqlParams } from '../../db/sql-reader.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 import { MAX_BUCKETS, TimeBucketError, calendarPlan, dateStart, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
 import { ContractPeriodGrouping, type ContractPeriod } from './member-report.types.js';
 import { studiosSql, type LocalDay } from './report-input.js';

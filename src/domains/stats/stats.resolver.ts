@@ -3,10 +3,10 @@ import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../events/event-catalog.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import { QUERY_COSTS, statsComplexity } from '../../graphql/limits.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { QUERY_COSTS, statsComplexity } from '../../api/limits.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ROLLUP_BUCKET_MS, STAY_BINS, STAY_BOUNDS_MS, staySql } from '../visits/visit-rollup.js';
 import {
