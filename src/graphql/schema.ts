@@ -53,10 +53,10 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
  */
 const NO_TOPICS: PubSub = {
   publish: () => {
-    throw new Error('subscriptions publish through the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions publish through the event feed (realtime/feed.ts), not topics');
   },
   subscribe: () => {
-    throw new Error('subscriptions listen to the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions listen to the event feed (realtime/feed.ts), not topics');
   },
 };
 

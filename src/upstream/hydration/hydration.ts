@@ -7,7 +7,7 @@ import type { LoggedEvent } from '../../events/logged-event.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
 import type { HydrationMetrics } from '../../metrics/metrics.js';
-import type { EventFeed } from '../../realtime/event-feed.js';
+import type { EventFeed } from '../../realtime/feed.js';
 import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
 import { hasUnscannedEvents, scanEvents } from './hydration-scanner.js';
