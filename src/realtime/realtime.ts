@@ -54,7 +54,7 @@ export interface RealtimeContext {
   readonly services: RealtimeServices;
   readonly connection: SubscriptionConnection;
   /**
-   * Set while a shared subscription is planned (graphql-ws.ts): {@link eventSubscription} hands
+   * Set while a shared subscription is planned (graphql/ws.ts): {@link eventSubscription} hands
    * its plan here and returns an empty stream instead of listening.
    */
   readonly plan?: ((plan: StreamPlan) => void) | undefined;
