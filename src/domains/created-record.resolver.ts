@@ -2,9 +2,9 @@ import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnu
 import { SqlReader } from '../db/sql-reader.js';
 import type { TenantRecord } from '../db/tenant-record.js';
 import type { KnownEventType } from '../events/event-catalog.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../graphql/pagination.js';
+import type { GraphQLContext } from '../api/context.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../api/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../api/pagination.js';
 import { Studio } from './studios/studio.entity.js';
 import { studioLoader } from './studios/studio.resolver.js';
 

@@ -12,15 +12,14 @@ import { EventRecord } from '../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
-import { memberForbidden } from '../graphql/member-access.js';
-import type { Scope } from '../graphql/scope.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
+import type { Scope } from '../api/scope.js';
 import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
-import { toEventRecord } from './event-log.js';
+import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
   BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,
