@@ -340,10 +340,10 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
   const craft = (studioId: number, entityId: number, type: string, timestamp = world.now): WebhookDelivery => ({
     studioId, webhookKey: world.studio(studioId).webhookKey, body: { entityId, uuid: randomUUID(), payload: [{ timestamp, type }] },
   });
-  const settled = () => until(async () => {
-    const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-    const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-    const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
+  const settled = (on = server) => until(async () => {
+    const [events] = await on.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+    const [cursor] = await on.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+    const [open] = await on.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
     return Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
   }, 20_000, 'hydration to settle');
   const reads = () => standin.stats()['GET /v1/customers/{customerId}']?.requests ?? 0;
@@ -424,6 +424,54 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
       homeStudioUpstreamId: String(target), previousHomeStudioUpstreamId: String(source), accessRefused: true, accessRestricted: true, accessDisabled: false,
       firstName: first!.firstName,
     });
+  });
+
+  it("when the stand-in's whole history with the sister types is posted newest first, then every customer ends as the upstream says", async () => {
+    const sister = new World({ seed: 3, studios: 2, customersPerStudio: 40, days: 2, sisterEvents: true });
+    const sisterStandin = await startStandin({ world: sister });
+    const sisterServer = await startTestServer(kind, FAST);
+    try {
+      for (const s of sister.studios) await sisterServer.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: sisterStandin.baseUrl });
+      for (const d of [...sister.deliveries].reverse()) expect(await sisterServer.post(d.webhookKey, d.body)).toMatchObject({ status: 200 });
+      await settled(sisterServer);
+      /** The latest element of `type` about each customer. */
+      const latest = (type: string) => {
+        const found = new Map<number, { timestamp: number; content?: Record<string, unknown> | null }>();
+        for (const d of sister.deliveries) {
+          for (const e of d.body.payload) if (e.type === type && (found.get(d.body.entityId)?.timestamp ?? -1) < e.timestamp) found.set(d.body.entityId, e);
+        }
+        return found;
+      };
+      const moves = latest('CUSTOMER_HOME_STUDIO_UPDATED');
+      const checkinStudios = latest('CUSTOMER_CHECKIN_STUDIOS_UPDATED');
+      const media = latest('CUSTOMER_ACCESS_MEDIUM_CREATED');
+      const { customers } = await gql(sisterServer, ADMIN_TOKEN, `{ customers(first: 100) { nodes { customerId accessDisabled firstName email personalDataErasedAt
+        homeStudioUpstreamId checkinStudiosContractId lastAccessMediumCreatedAt accessRefused deleted } } }`);
+      expect(customers.nodes.length).toBe(sister.customers.size);
+      let disabled = 0;
+      for (const node of customers.nodes) {
+        const c = sister.customers.get(Number(node.customerId))!;
+        expect(node.accessDisabled).toBe(c.accessDisabledAt !== null);
+        if (c.accessDisabledAt !== null) {
+          disabled += 1;
+          // Newest first, the disable arrived before anything read the customer: nothing was ever held (or erased).
+          expect(node).toMatchObject({ firstName: null, email: null, personalDataErasedAt: null });
+          expect(JSON.stringify(await sisterServer.sql('SELECT * FROM customers'))).not.toContain(c.email);
+        } else if (c.deletedAt === null) {
+          expect(node).toMatchObject({ firstName: c.firstName, homeStudioUpstreamId: String(c.studioId), accessRefused: c.accessRefusal || c.accessRestrictions.length > 0 });
+        }
+        const move = moves.get(c.id);
+        if (move) expect(node.homeStudioUpstreamId).toBe(String(move.content!['targetStudioId']));
+        expect(node.checkinStudiosContractId).toBe(checkinStudios.has(c.id) ? String(checkinStudios.get(c.id)!.content!['contractId']) : null);
+        expect(node.lastAccessMediumCreatedAt).toBe(media.has(c.id) ? new Date(media.get(c.id)!.timestamp).toISOString() : null);
+      }
+      expect(disabled).toBe([...sister.customers.values()].filter((c) => c.accessDisabledAt !== null).length);
+      expect(disabled).toBeGreaterThan(0);
+      expect(moves.size).toBeGreaterThan(0);
+    } finally {
+      await sisterServer.stop();
+      await sisterStandin.close();
+    }
   });
 
   it('CUSTOMER_CHECKIN_STUDIOS_UPDATED reads a customer never read before, once', async () => {
