@@ -18,6 +18,9 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
+import { StudioHoursResolver } from '../domains/studios/studio-hours.resolver.js';
+import { DebtCollectionCaseResolver } from '../domains/finance/debt-collection-case.resolver.js';
+import { StudioDebtCollectionResolver } from '../domains/finance/studio-debt-collection.resolver.js';
 import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
@@ -45,7 +48,8 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
-  ApiTokenResolver] as const;
+  ApiTokenResolver,
+  StudioHoursResolver, DebtCollectionCaseResolver, StudioDebtCollectionResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
