@@ -205,13 +205,15 @@ describe.each(databaseKinds())('studio and finance events of the sister platform
       await post(a.webhookKey, newest);
       expect(await server.post(a.webhookKey, newest)).toMatchObject({ status: 200, body: { stored: 0, duplicates: 1 } });
       await post(a.webhookKey, delivery(76, { type: 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', timestamp: at(3) }));
-      const query = (id: number) => `{ studio(id: ${id}) { debtCollectionConfiguration { studioId latestEntityId firstEventAt lastEventAt } } }`;
-      expect((await data(server, partnerA, query(a.id))).studio).toEqual({
-        debtCollectionConfiguration: { studioId: String(a.id), latestEntityId: '77', firstEventAt: iso(3), lastEventAt: iso(5) },
-      });
-      expect((await data(server, ADMIN_TOKEN, query(b.id))).studio).toEqual({ debtCollectionConfiguration: null });
-      // Finance: a member may read the studio, not this.
-      expect(codes(await gql(server, memberA, query(a.id)))).toEqual(['FORBIDDEN']);
+      const query = '{ debtCollectionConfigurations { studioId latestEntityId firstEventAt lastEventAt } }';
+      expect((await data(server, partnerA, query)).debtCollectionConfigurations).toEqual([
+        { studioId: String(a.id), latestEntityId: '77', firstEventAt: iso(3), lastEventAt: iso(5) },
+      ]);
+      expect((await data(server, partnerB, query)).debtCollectionConfigurations).toEqual([]);
+      expect((await data(server, ADMIN_TOKEN, `{ debtCollectionConfigurations(studioIds: [${b.id}]) { studioId } }`)).debtCollectionConfigurations).toEqual([]);
+      expect(codes(await gql(server, partnerB, `{ debtCollectionConfigurations(studioIds: [${a.id}]) { studioId } }`))).toEqual(['FORBIDDEN']);
+      // Finance: not for members.
+      expect(codes(await gql(server, memberA, query))).toEqual(['FORBIDDEN']);
     });
 
     it('when subscribed, then debtCollectionConfigurationUpdated delivers it with the record, to the studio\'s token only', async () => {

@@ -91,6 +91,7 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Subscription.studioAdditionalInformationFieldsUpdated': 'public',
   'Query.debtCollectionCase': 'forbidden',
   'Query.debtCollectionCases': 'forbidden',
+  'Query.debtCollectionConfigurations': 'forbidden',
   'Subscription.debtCollectionCaseUpdated': 'forbidden',
   'Subscription.debtCollectionConfigurationUpdated': 'forbidden',
 };

@@ -20,7 +20,7 @@ import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
 import { StudioHoursResolver } from '../domains/studios/studio-hours.resolver.js';
 import { DebtCollectionCaseResolver } from '../domains/finance/debt-collection-case.resolver.js';
-import { StudioDebtCollectionResolver } from '../domains/finance/studio-debt-collection.resolver.js';
+import { DebtCollectionConfigurationResolver } from '../domains/finance/debt-collection-configuration.resolver.js';
 import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
@@ -49,7 +49,8 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
   ApiTokenResolver,
-  StudioHoursResolver, DebtCollectionCaseResolver, StudioDebtCollectionResolver] as const;
+  // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
+  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
