@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { HYDRATION_CURSOR } from '../src/upstream/hydration/hydration-scanner.js';
 import { loadDatabaseConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { openSqlWriter, type Param, type SqlTx, type SqlWriter } from '../src/db/sql-writer.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';

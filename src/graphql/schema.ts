@@ -25,7 +25,7 @@ import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.reso
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
-import { usePrefetchedValues } from './children.js';
+import { usePrefetchedValues } from '../api/children.js';
 import { enforceStudioScope } from './studio-scope.js';
 import { enforceMemberAccess } from './member-access.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
@@ -58,10 +58,10 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
  */
 const NO_TOPICS: PubSub = {
   publish: () => {
-    throw new Error('subscriptions publish through the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions publish through the event feed (realtime/feed.ts), not topics');
   },
   subscribe: () => {
-    throw new Error('subscriptions listen to the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions listen to the event feed (realtime/feed.ts), not topics');
   },
 };
 

@@ -16,15 +16,14 @@ import { Studio } from '../domains/studios/studio.entity.js';
 import { DebtCollectionCase } from '../domains/finance/debt-collection-case.entity.js';
 import { DebtCollectionConfiguration } from '../domains/finance/debt-collection-configuration.entity.js';
 import { caseKeyOf } from '../domains/finance/debt-collection.projectors.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
-import { memberForbidden } from '../graphql/member-access.js';
-import type { Scope } from '../graphql/scope.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
+import type { Scope } from '../api/scope.js';
 import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
-import { toEventRecord } from './event-log.js';
+import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
   BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,

@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { SqlReader } from '../../db/sql-reader.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { whereIn } from '../../graphql/filters.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { whereIn } from '../../api/filters.js';
 import { DebtCollectionConfiguration } from './debt-collection-configuration.entity.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
-import { registerFieldColumns } from '../../graphql/field-columns.js';
+import { registerFieldColumns } from '../../api/field-columns.js';
 import { Studio } from './studio.entity.js';
 
 registerFieldColumns('Studio', { openingHours: ['openingHoursJson'], closingHours: ['closingHoursJson'] });
