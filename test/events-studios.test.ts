@@ -292,3 +292,70 @@ describe.each(databaseKinds())('studio information from the Open API (%s)', (kin
     expect((await data(server, ADMIN_TOKEN, `{ studio(id: ${studioId}) { openingHoursUpdatedAt } }`)).studio.openingHoursUpdatedAt).toBe(before);
   });
 });
+
+describe.each(databaseKinds())('the stand-in\'s sister-platform history (%s)', (kind) => {
+  let standin: Standin | undefined;
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    await standin?.close();
+  });
+
+  it('when every delivery of a history with studio and finance events is posted (duplicates too), then studios, cases and settings match the upstream world', async () => {
+    const world = new World({ seed: 8, studios: 2, customersPerStudio: 6, days: 4, sisterEvents: true });
+    standin = await startStandin({ world });
+    server = await startTestServer(kind, { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' });
+    const ours = new Map<number, number>();
+    for (const s of world.studios) {
+      ours.set(s.id, (await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl })).id);
+    }
+    const mine = (type: string) => world.deliveries.filter((d) => d.body.payload.some((e) => e.type === type));
+    const relevant = ['STUDIO_OPENING_HOURS_UPDATED', 'ADDITIONAL_INFORMATION_FIELDS_UPDATED', 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', 'FINANCE_DEBT_COLLECTION_CASE_UPDATED'];
+    for (const type of relevant) expect({ type, delivered: mine(type).length > 0 }).toEqual({ type, delivered: true });
+    // Everything, newest first (so every older event arrives late), and the studio and finance ones twice.
+    const all = [...world.deliveries].reverse();
+    for (const d of [...all, ...relevant.flatMap(mine)]) expect((await server.post(d.webhookKey, d.body)).status).toBe(200);
+
+    const latest = (type: string, studioId: number) => Math.max(...mine(type).filter((d) => d.studioId === studioId).map((d) => d.body.payload[0]!.timestamp));
+    await until(async () => {
+      const [open] = await server!.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "kind" = 'studio_information' AND "state" <> 'done'`);
+      const [jobs] = await server!.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "kind" = 'studio_information'`);
+      return Number(open.n) === 0 && Number(jobs.n) > 0;
+    }, 20_000, 'the studio information to be read');
+    for (const upstream of world.studios) {
+      const { studio } = await data(server, ADMIN_TOKEN, `{ studio(id: ${ours.get(upstream.id)!}) { upstreamStudioId openingHoursUpdatedAt additionalInformationFieldsUpdatedAt
+        openingHours { dayOfWeekFrom dayOfWeekTo timeFrom timeTo } closingHours { reason from to } } }`);
+      const announced = (type: string) => mine(type).some((d) => d.studioId === upstream.id);
+      const iso = (type: string) => (announced(type) ? new Date(latest(type, upstream.id)).toISOString() : null);
+      expect(studio).toEqual({
+        upstreamStudioId: announced('STUDIO_OPENING_HOURS_UPDATED') ? String(upstream.id) : null,
+        openingHoursUpdatedAt: iso('STUDIO_OPENING_HOURS_UPDATED'),
+        additionalInformationFieldsUpdatedAt: iso('ADDITIONAL_INFORMATION_FIELDS_UPDATED'),
+        openingHours: announced('STUDIO_OPENING_HOURS_UPDATED') ? upstream.openingHours : null,
+        closingHours: announced('STUDIO_OPENING_HOURS_UPDATED')
+          ? upstream.closingHours.map((h) => ({ reason: h.reason, from: new Date(h.from).toISOString(), to: new Date(h.to).toISOString() })) : null,
+      });
+    }
+
+    // A case's record is keyed by the id its latest adjustment named: the agency's once it has one.
+    const { debtCollectionCases } = await data(server, ADMIN_TOKEN, '{ debtCollectionCases(first: 100) { nodes { caseIdSource caseId latestAdjustmentRequestId studioId } } }');
+    const expected = mine('FINANCE_DEBT_COLLECTION_CASE_UPDATED').map((d) => {
+      const content = d.body.payload[0]!.content as { agencyDebtCollectionCaseId?: number; collectionCaseId?: number };
+      return { d, key: content.agencyDebtCollectionCaseId !== undefined ? `AGENCY:${content.agencyDebtCollectionCaseId}` : `COLLECTION:${content.collectionCaseId}` };
+    });
+    const byKey = new Map<string, (typeof expected)[number]['d']>();
+    for (const { d, key } of expected) {
+      const seen = byKey.get(key);
+      if (!seen || seen.body.payload[0]!.timestamp < d.body.payload[0]!.timestamp) byKey.set(key, d);
+    }
+    expect(debtCollectionCases.nodes.map((n: any) => `${n.caseIdSource}:${n.caseId}:${n.latestAdjustmentRequestId}:${n.studioId}`).sort()).toEqual(
+      [...byKey].map(([key, d]) => `${key}:${d.body.entityId}:${ours.get(d.studioId)!}`).sort(),
+    );
+
+    const { debtCollectionConfigurations } = await data(server, ADMIN_TOKEN, '{ debtCollectionConfigurations { studioId lastEventAt } }');
+    expect(debtCollectionConfigurations).toEqual(world.studios
+      .filter((s) => mine('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED').some((d) => d.studioId === s.id))
+      .map((s) => ({ studioId: String(ours.get(s.id)!), lastEventAt: new Date(latest('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', s.id)).toISOString() }))
+      .sort((x, y) => Number(x.studioId) - Number(y.studioId)));
+  });
+});
