@@ -29,6 +29,12 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   DEVICE_CREATED: 0.1,
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
   TAX_ADVISOR_EXPORT_CREATED: 0.05,
+  // Studio settings and debt-collection cases (the sister platform's types): rare, and 0 here so the
+  // measured stream stays the one the earlier figures were taken with.
+  STUDIO_OPENING_HOURS_UPDATED: 0,
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 0,
 };
 
 /** One webhook body, as the upstream sends it. */
@@ -250,6 +256,12 @@ export class DeliveryGenerator {
         return this.body(type, this.nextRunId++, timestamp);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.body(type, this.nextExportId++, timestamp);
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+        return this.body(type, 1, timestamp);
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return this.body(type, this.nextRunId++, timestamp, { collectionCaseId: 1 + Math.floor(this.random() * 100) });
     }
   }
 
