@@ -38,6 +38,12 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   CUSTOMER_ACCESS_MEDIUM_DELETED: 0,
   CUSTOMER_ACCESS_RESTRICTION_CREATED: 0,
   CUSTOMER_ACCESS_RESTRICTION_DELETED: 0,
+  // Studio settings and debt-collection cases (the sister platform's types): rare, and 0 here so the
+  // measured stream stays the one the earlier figures were taken with.
+  STUDIO_OPENING_HOURS_UPDATED: 0,
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 0,
 };
 
 /** One webhook body, as the upstream sends it. */
@@ -272,6 +278,12 @@ export class DeliveryGenerator {
         const customer = this.customer();
         return this.body(type, customer, timestamp, { contractId: this.contracts.get(customer) ?? 5_000_000 + customer });
       }
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+        return this.body(type, 1, timestamp);
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return this.body(type, this.nextRunId++, timestamp, { collectionCaseId: 1 + Math.floor(this.random() * 100) });
     }
   }
 

@@ -12,6 +12,8 @@ import { Device } from './domains/devices/device.entity.js';
 import { EventRecord } from './domains/events/event-record.entity.js';
 import { DebtCollectionRun } from './domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from './domains/finance/tax-advisor-export.entity.js';
+import { DebtCollectionCase } from './domains/finance/debt-collection-case.entity.js';
+import { DebtCollectionConfiguration } from './domains/finance/debt-collection-configuration.entity.js';
 import { Studio } from './domains/studios/studio.entity.js';
 import { Tenant } from './domains/studios/tenant.entity.js';
 import { AutomaticCheckoutRecord } from './domains/visits/automatic-checkout.entity.js';
@@ -43,4 +45,6 @@ export const ENTITIES = [
   CommunicationPreference,
   HydrationJob,
   LogCursor,
+  DebtCollectionCase,
+  DebtCollectionConfiguration,
 ];

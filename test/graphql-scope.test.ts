@@ -88,9 +88,13 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
     planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
-    // The customer's access and home studio (home studios are upstream studio ids: base + 96, 97).
+    // The studio's own settings (entityId: an upstream studio id) and its debt collection.
+    planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
+    planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),
+    planned(who, id(98), ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) })),
+    // The customer's access and home studio (home studios are upstream studio ids: base + 93, 94).
     planned(who, id(1),
-      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(96), targetStudioId: id(97) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
+      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(93), targetStudioId: id(94) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
       ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)), ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)), ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
       ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)), ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)), ev('CUSTOMER_ACCESS_DISABLED', t(35))),
   ];
@@ -124,6 +128,7 @@ const ALL_UPSTREAM_IDS = [...A_EVENTS, ...C_EVENTS, ...B_EVENTS].map((p) => Stri
 const A_TOTALS: Readonly<Record<string, number>> = {
   customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
   debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
+  debtCollectionCases: 1,
   events: A_EVENTS.reduce((n, p) => n + p.body.payload.length, 0),
 };
 

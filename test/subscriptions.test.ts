@@ -28,6 +28,9 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   device: 'device { deviceId createdAt }',
   debtCollectionRun: 'debtCollectionRun { runId createdAt }',
   taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
+  studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
+  debtCollectionCase: 'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
+  debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
@@ -75,6 +78,14 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   CUSTOMER_ACCESS_MEDIUM_DELETED: { entityId: 136, records: { customer: { customerId: '136', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
   CUSTOMER_ACCESS_RESTRICTION_CREATED: { entityId: 137, records: { customer: { customerId: '137', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
   CUSTOMER_ACCESS_RESTRICTION_DELETED: { entityId: 138, records: { customer: { customerId: '138', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  // entityId is the upstream studio id; the studio is the one whose key delivered it (Alpha).
+  STUDIO_OPENING_HOURS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', openingHoursUpdatedAt: iso(5) } } },
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', additionalInformationFieldsUpdatedAt: iso(5) } } },
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: {
+    entityId: 123, content: { agencyDebtCollectionCaseId: 8123, collectionCaseId: 9123 },
+    records: { debtCollectionCase: { caseId: '8123', caseIdSource: 'AGENCY', agencyDebtCollectionCaseId: '8123', collectionCaseId: '9123', latestAdjustmentRequestId: '123', latestAdjustmentRequestAt: iso(5) } },
+  },
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: { entityId: 124, records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } } },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {

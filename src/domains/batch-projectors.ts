@@ -6,6 +6,8 @@ import { ClassSlotProjector } from './classes/class-slot.projector.js';
 import { ContractProjector } from './contracts/contract.projector.js';
 import { CustomerProjector } from './customers/customer.projector.js';
 import { VisitProjector, type VisitWindows } from './visits/visit.projector.js';
+import { StudioChangeProjector } from './studios/studio-change.projector.js';
+import { DebtCollectionCaseProjector, DebtCollectionConfigurationProjector } from './finance/debt-collection.projectors.js';
 
 /**
  * The record writers of one ingest batch, one per record table. The areas' projection handlers
@@ -23,6 +25,9 @@ export class BatchProjectors {
   readonly devices = new CreatedRecordProjector('devices', 'deviceId');
   readonly debtRuns = new CreatedRecordProjector('debt_collection_runs', 'runId');
   readonly taxExports = new CreatedRecordProjector('tax_advisor_exports', 'exportId');
+  readonly studioChanges = new StudioChangeProjector();
+  readonly debtCollectionCases = new DebtCollectionCaseProjector();
+  readonly debtCollectionConfigurations = new DebtCollectionConfigurationProjector();
 
   /**
    * Writes everything gathered, inside the batch's transaction. Visits first: they read the event
@@ -34,5 +39,6 @@ export class BatchProjectors {
     for (const projector of [this.customers, this.contracts, this.classSlots, this.classBookings, this.appointmentBookings, this.memberships, this.devices, this.debtRuns, this.taxExports]) {
       projector.write(tx);
     }
+    for (const projector of [this.studioChanges, this.debtCollectionCases, this.debtCollectionConfigurations]) projector.write(tx);
   }
 }

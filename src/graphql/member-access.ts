@@ -94,6 +94,14 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Subscription.deviceCreated': 'forbidden',
   'Subscription.debtCollectionRunCreated': 'forbidden',
   'Subscription.taxAdvisorExportCreated': 'forbidden',
+  // Studio information (name, opening hours) is public to the studio's members; its payload is the studio.
+  'Subscription.studioOpeningHoursUpdated': 'public',
+  'Subscription.studioAdditionalInformationFieldsUpdated': 'public',
+  'Query.debtCollectionCase': 'forbidden',
+  'Query.debtCollectionCases': 'forbidden',
+  'Query.debtCollectionConfigurations': 'forbidden',
+  'Subscription.debtCollectionCaseUpdated': 'forbidden',
+  'Subscription.debtCollectionConfigurationUpdated': 'forbidden',
 };
 
 /**
@@ -102,6 +110,7 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
  */
 export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
   'Device', 'DebtCollectionRun', 'TaxAdvisorExport', 'HydrationJob', 'EventConnection',
+  'DebtCollectionCase', 'DebtCollectionConfiguration',
 ]);
 
 

@@ -18,6 +18,9 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
+import { STUDIO_HOURS_COLUMNS, StudioHoursResolver } from '../domains/studios/studio-hours.resolver.js';
+import { DebtCollectionCaseResolver } from '../domains/finance/debt-collection-case.resolver.js';
+import { DebtCollectionConfigurationResolver } from '../domains/finance/debt-collection-configuration.resolver.js';
 import { VISIT_COLUMNS, VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
@@ -46,7 +49,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
-  ApiTokenResolver] as const;
+  ApiTokenResolver,
+  // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
+  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
@@ -63,7 +68,7 @@ const NO_TOPICS: PubSub = {
 
 /** What the resolvers declare about the columns their fields read and the lists read with their parent. */
 const FIELD_HINTS: FieldHints = {
-  columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS],
+  columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS, STUDIO_HOURS_COLUMNS],
   prefetches: [
     ...CUSTOMER_VISIT_PREFETCH, ...CUSTOMER_ACTIVITY_PREFETCH, CONTRACT_PREFETCH, CLASS_BOOKING_PREFETCH, APPOINTMENT_BOOKING_PREFETCH,
     AGGREGATOR_MEMBERSHIP_PREFETCH,
