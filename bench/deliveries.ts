@@ -29,6 +29,15 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   DEVICE_CREATED: 0.1,
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
   TAX_ADVISOR_EXPORT_CREATED: 0.05,
+  // The sister platform's contract types: not in the measured traffic (shares 0), so figures stay comparable.
+  CONTRACT_CANCELLED: 0,
+  CONTRACT_IDLE_PERIOD_CREATED: 0,
+  CONTRACT_IDLE_PERIOD_UPDATED: 0,
+  CONTRACT_IDLE_PERIOD_CANCELLED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 0,
 };
 
 /** One webhook body, as the upstream sends it. */
@@ -250,6 +259,21 @@ export class DeliveryGenerator {
         return this.body(type, this.nextRunId++, timestamp);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.body(type, this.nextExportId++, timestamp);
+      // Shares 0 (never drawn); a valid body all the same. Pauses and modules reuse the contract's id space.
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED': {
+        const customer = this.customer();
+        const contractId = this.contracts.get(customer) ?? 5_000_000 + customer;
+        if (type === 'CONTRACT_CANCELLED') return this.body(type, customer, timestamp, { contractId });
+        if (type.startsWith('CONTRACT_IDLE_PERIOD_')) return this.body(type, customer, timestamp, { contractId, idlePeriodId: contractId });
+        return this.body(type, customer, timestamp, { contractId, moduleContractId: 7_000_000 + contractId });
+      }
     }
   }
 

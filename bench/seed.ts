@@ -341,6 +341,15 @@ export class SeedStream {
         return this.submission(type, this.nextRunId++, this.studio(), at);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.submission(type, this.nextExportId++, this.studio(), at);
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED':
+        return undefined; // never drawn: their shares of EVENT_MIX are 0
     }
   }
 

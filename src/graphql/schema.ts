@@ -11,6 +11,7 @@ import { ClassSlotResolver } from '../domains/classes/class-slot.resolver.js';
 import { CustomerClassBookingsResolver } from '../domains/classes/customer-class-bookings.resolver.js';
 import { ContractResolver } from '../domains/contracts/contract.resolver.js';
 import { CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
+import { ContractPartsResolver } from '../domains/contracts/contract-parts.resolver.js';
 import { CustomerResolver } from '../domains/customers/customer.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
@@ -45,7 +46,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
-  ApiTokenResolver] as const;
+  ApiTokenResolver,
+  // Contracts' idle periods and additional modules (src/domains/contracts/).
+  ContractPartsResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
