@@ -200,7 +200,9 @@ function sqlDate(label: string): string {
  * Contracts cancelled per day of `plan`, by label. The cancellation is a calendar date (hydrated from
  * the Open API, `YYYY-MM-DD`, the operator's own date with no time of day), so it is matched to the
  * day bucket with that date, whatever the zone, and counted whole even where the first or last
- * bucket reaches beyond the range. Contracts not hydrated yet have no date and are not counted.
+ * bucket reaches beyond the range. Contracts not hydrated yet have no date and are not counted; the
+ * time of CONTRACT_CANCELLED (`cancelledAt`) is not used. The members report counts by the same rule
+ * (member-report.query.ts `CANCELLED`).
  */
 async function cancelledByDate(dataSource: DataSource, plan: CalendarPlan, conditions: readonly string[]): Promise<Map<string, number>> {
   const labels = plan.buckets.map((bucket) => bucket.label);
