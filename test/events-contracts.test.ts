@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { startStandin } from '../tools/upstream-standin/server.js';
+import { World } from '../tools/upstream-standin/world.js';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -39,7 +41,7 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
     return result.data;
   };
 
-  const body = (customerId: number, [type, minutes, content]: Step, uuid = randomUUID()) => ({ entityId: customerId, uuid, payload: [{ type, timestamp: at(minutes), content }] });
+  const body = (customerId: number, [type, minutes, content]: Step, uuid: string = randomUUID()) => ({ entityId: customerId, uuid, payload: [{ type, timestamp: at(minutes), content }] });
   const post = async (studio: { webhookKey: string }, customerId: number, step: Step, uuid?: string) => {
     const response = await server.post(studio.webhookKey, body(customerId, step, uuid));
     expect(response.status).toBe(200);
@@ -318,5 +320,79 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       expect(only!.data![field]).toMatchObject({ event: { entityId: String(fromB), studioId: String(b.id) }, ...expected(fromB) });
       expect(mine.results).toHaveLength(1);
     });
+  });
+});
+
+describe.each(databaseKinds())('contract events: hydration from the Open API stand-in (%s)', (kind) => {
+  const FAST = { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' };
+
+  it('when a contract is paused, gets modules (one cancelled, one deleted) and is cancelled, then the contract list fills the pauses, the modules and the cancellation', async () => {
+    const world = new World({ seed: 11, studios: 1, customersPerStudio: 12, days: 3 });
+    const standin = await startStandin({ world });
+    const server = await startTestServer(kind, FAST);
+    try {
+      const [s] = world.studios;
+      await server.addStudio({ name: s!.name, webhookKey: s!.webhookKey, apiKey: s!.apiKey, tenantUrl: standin.baseUrl });
+      const contract = world.contracts.find((c) => !c.cancelled)!;
+      const from = world.deliveries.length;
+      const limited = world.addIdlePeriod(contract.id, { startDate: '2026-02-01', endDate: '2026-02-14', free: true });
+      const open = world.addIdlePeriod(contract.id, { startDate: '2026-03-01', endDate: null });
+      const withdrawn = world.addIdlePeriod(contract.id, { startDate: '2026-04-01', endDate: '2026-04-07' });
+      world.cancelIdlePeriod(contract.id, withdrawn.id);
+      const sauna = world.addAdditionalModule(contract.id, 'Sauna', 9.9);
+      world.updateAdditionalModule(contract.id, sauna.moduleContractId, { price: 12.5 });
+      world.cancelAdditionalModule(contract.id, sauna.moduleContractId);
+      const towels = world.addAdditionalModule(contract.id);
+      world.deleteAdditionalModule(contract.id, towels.moduleContractId);
+      world.cancelContract(contract.id);
+      const cancelledAt = world.now;
+      // The customer's own history first (its contract's CONTRACT_CREATED among it), then the new events.
+      for (const d of [...world.deliveries.filter((d) => d.body.entityId === contract.customerId).slice(0, 50), ...world.deliveries.slice(from)]) {
+        const response = await server.post(d.webhookKey, d.body);
+        expect(response.status).toBe(200);
+      }
+      await until(async () => {
+        const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+        const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+        const [busy] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
+        return Number(cursor?.seq ?? 0) >= Number(events.max ?? 0) && Number(busy.n) === 0;
+      }, 20_000, 'hydration to settle');
+
+      const response = await fetch(`${server.app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({
+          query: `query($ids: [ID!]) { contracts(first: 1, filter: { contractIds: $ids }) { nodes { contractId cancelled cancellationDate cancelledAt
+            idlePeriods(first: 10) { idlePeriodId status idlePeriodAmount usedFreeTermsInDays startDate endDate unlimited hydratedAt }
+            additionalModules(first: 10) { moduleContractId status rateName contractStatus startDate endDate cancelled cancellationDate priceAmount priceCurrency hydratedAt } } } }`,
+          variables: { ids: [String(contract.id)] },
+        }),
+      });
+      const { data, errors } = (await response.json()) as { data: any; errors?: unknown };
+      expect(errors).toBeUndefined();
+      const [record] = data.contracts.nodes;
+      // CONTRACT_CANCELLED's time, and the upstream's word on it (the day the reports count).
+      expect(record).toMatchObject({ cancelled: true, cancellationDate: contract.cancellationDate, cancelledAt: new Date(cancelledAt).toISOString() });
+      const pauses = Object.fromEntries(record.idlePeriods.map((p: any) => [p.idlePeriodId, p]));
+      expect(pauses[String(limited.id)]).toEqual({
+        idlePeriodId: String(limited.id), status: 'ACTIVE', idlePeriodAmount: 14, usedFreeTermsInDays: 14, startDate: '2026-02-01', endDate: '2026-02-14', unlimited: false, hydratedAt: expect.any(String),
+      });
+      expect(pauses[String(open.id)]).toMatchObject({ status: 'ACTIVE', idlePeriodAmount: null, startDate: '2026-03-01', endDate: null, unlimited: true });
+      // A withdrawn pause is no longer listed upstream: it keeps what the events said.
+      expect(pauses[String(withdrawn.id)]).toMatchObject({ status: 'CANCELLED', startDate: null, hydratedAt: null });
+      const modules = Object.fromEntries(record.additionalModules.map((m: any) => [m.moduleContractId, m]));
+      expect(modules[String(sauna.moduleContractId)]).toEqual({
+        moduleContractId: String(sauna.moduleContractId), status: 'CANCELLED', rateName: 'Sauna', contractStatus: 'ACTIVE', startDate: sauna.startDate, endDate: sauna.endDate,
+        cancelled: true, cancellationDate: sauna.cancellationDate, priceAmount: 12.5, priceCurrency: 'EUR', hydratedAt: expect.any(String),
+      });
+      expect(modules[String(towels.moduleContractId)]).toMatchObject({ status: 'DELETED', rateName: null, hydratedAt: null });
+      // Hydration told subscribers through the contract's GYMGRAPH_RECORD_HYDRATED.
+      const hydrated = await server.sql(`SELECT content FROM events WHERE "type" = 'GYMGRAPH_RECORD_HYDRATED' AND "entityId" = $1`, [contract.id]);
+      const changed = hydrated.flatMap((row: any) => (JSON.parse(row.content) as { changed: string[] }).changed);
+      expect(changed).toEqual(expect.arrayContaining(['cancelled', 'idlePeriods', 'additionalModules']));
+    } finally {
+      await server.stop();
+      await standin.close();
+    }
   });
 });
