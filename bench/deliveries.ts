@@ -38,6 +38,12 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   CONTRACT_ADDITIONAL_MODULE_UPDATED: 0,
   CONTRACT_ADDITIONAL_MODULE_DELETED: 0,
   CONTRACT_ADDITIONAL_MODULE_CANCELLED: 0,
+  // Studio settings and debt-collection cases (the sister platform's types): rare, and 0 here so the
+  // measured stream stays the one the earlier figures were taken with.
+  STUDIO_OPENING_HOURS_UPDATED: 0,
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 0,
 };
 
 /** One webhook body, as the upstream sends it. */
@@ -274,6 +280,12 @@ export class DeliveryGenerator {
         if (type.startsWith('CONTRACT_IDLE_PERIOD_')) return this.body(type, customer, timestamp, { contractId, idlePeriodId: contractId });
         return this.body(type, customer, timestamp, { contractId, moduleContractId: 7_000_000 + contractId });
       }
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+        return this.body(type, 1, timestamp);
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return this.body(type, this.nextRunId++, timestamp, { collectionCaseId: 1 + Math.floor(this.random() * 100) });
     }
   }
 

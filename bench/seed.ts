@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { HYDRATION_CURSOR } from '../src/upstream/hydration/hydration-scanner.js';
 import { loadDatabaseConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { openSqlWriter, type Param, type SqlTx, type SqlWriter } from '../src/db/sql-writer.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
@@ -275,6 +275,11 @@ export class SeedStream {
         return undefined; // never drawn: check-outs come from the queue
       case 'AUTOMATIC_CUSTOMER_CHECKOUT':
         return undefined; // never drawn: its share of EVENT_MIX is 0
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return undefined; // never drawn: their shares of EVENT_MIX are 0
       case 'CUSTOMER_CREATED': {
         const customer = this.unseen.pop();
         if (customer === undefined) return this.submission('CUSTOMER_UPDATED', this.customer(), this.studio(), at);

@@ -20,7 +20,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, queryCost } from '../src/api/limits.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { KNOWN_EVENT_TYPES } from '../src/events/event-catalog.js';
 import { databaseKinds } from './support/databases.js';
@@ -97,6 +97,10 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
       ev('CONTRACT_ADDITIONAL_MODULE_UPDATED', t(33), { contractId: id(11), moduleContractId: id(14) }),
       ev('CONTRACT_ADDITIONAL_MODULE_CANCELLED', t(34), { contractId: id(11), moduleContractId: id(14) }),
       ev('CONTRACT_ADDITIONAL_MODULE_DELETED', t(35), { contractId: id(11), moduleContractId: id(15) })),
+    // The studio's own settings (entityId: an upstream studio id) and its debt collection.
+    planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
+    planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),
+    planned(who, id(98), ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) })),
   ];
 }
 
@@ -128,6 +132,7 @@ const ALL_UPSTREAM_IDS = [...A_EVENTS, ...C_EVENTS, ...B_EVENTS].map((p) => Stri
 const A_TOTALS: Readonly<Record<string, number>> = {
   customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
   debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
+  debtCollectionCases: 1,
   events: A_EVENTS.reduce((n, p) => n + p.body.payload.length, 0),
 };
 

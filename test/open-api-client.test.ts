@@ -53,7 +53,10 @@ describe('Open API client against the stand-in upstream', () => {
     });
 
     it('when the studio is read, then its information and utilization', async () => {
-      expect(await api().getStudioInformation()).toEqual({ studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE' });
+      expect(await api().getStudioInformation()).toEqual({
+        studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE',
+        openingHours: studio.openingHours, closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: new Date(h.from), dateTimeTo: new Date(h.to) })),
+      });
       const utilization = await api().getUtilization();
       expect(utilization).toEqual({ count: expect.any(Number), capacity: studio.capacity });
     });

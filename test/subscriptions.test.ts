@@ -30,6 +30,9 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   device: 'device { deviceId createdAt }',
   debtCollectionRun: 'debtCollectionRun { runId createdAt }',
   taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
+  studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
+  debtCollectionCase: 'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
+  debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
@@ -101,6 +104,14 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   DEVICE_CREATED: { entityId: 118, records: { device: { deviceId: '118', createdAt: iso(5) } } },
   FINANCE_DEBT_COLLECTION_RUN_CREATED: { entityId: 119, records: { debtCollectionRun: { runId: '119', createdAt: iso(5) } } },
   TAX_ADVISOR_EXPORT_CREATED: { entityId: 120, records: { taxAdvisorExport: { exportId: '120', createdAt: iso(5) } } },
+  // entityId is the upstream studio id; the studio is the one whose key delivered it (Alpha).
+  STUDIO_OPENING_HOURS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', openingHoursUpdatedAt: iso(5) } } },
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', additionalInformationFieldsUpdatedAt: iso(5) } } },
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: {
+    entityId: 123, content: { agencyDebtCollectionCaseId: 8123, collectionCaseId: 9123 },
+    records: { debtCollectionCase: { caseId: '8123', caseIdSource: 'AGENCY', agencyDebtCollectionCaseId: '8123', collectionCaseId: '9123', latestAdjustmentRequestId: '123', latestAdjustmentRequestAt: iso(5) } },
+  },
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: { entityId: 124, records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } } },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {

@@ -11,6 +11,7 @@ import { DEVICE_AREA } from './devices/device.area.js';
 import { FINANCE_AREA } from './finance/finance.area.js';
 import type { HydrationTarget } from './hydration-target.js';
 import { VISIT_AREA } from './visits/visit.area.js';
+import { STUDIO_AREA } from './studios/studio.area.js';
 
 /** Every area's module: an area declared in src/events/ without a module here fails to compile. */
 const AREAS = {
@@ -22,6 +23,7 @@ const AREAS = {
   devices: DEVICE_AREA,
   finance: FINANCE_AREA,
   visits: VISIT_AREA,
+  studios: STUDIO_AREA,
 } as const satisfies { readonly [A in Area]: AreaModule<A> };
 
 type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
@@ -31,10 +33,12 @@ type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => reado
 const PROJECTIONS: Projections = {
   ...AREAS.aggregators.project, ...AREAS.appointments.project, ...AREAS.classes.project, ...AREAS.contracts.project,
   ...AREAS.customers.project, ...AREAS.devices.project, ...AREAS.finance.project, ...AREAS.visits.project,
+  ...AREAS.studios.project,
 };
 const HYDRATIONS: Hydrations = {
   ...AREAS.aggregators.hydrate, ...AREAS.appointments.hydrate, ...AREAS.classes.hydrate, ...AREAS.contracts.hydrate,
   ...AREAS.customers.hydrate, ...AREAS.devices.hydrate, ...AREAS.finance.hydrate, ...AREAS.visits.hydrate,
+  ...AREAS.studios.hydrate,
 };
 
 function projectTyped<T extends KnownEventType>(type: T, event: EventOf<T>, records: BatchProjectors): void {

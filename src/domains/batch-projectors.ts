@@ -1,5 +1,5 @@
-import { BookingProjector } from '../db/booking-projector.js';
-import { CreatedRecordProjector } from '../db/created-record-projector.js';
+import { BookingProjector } from './bookings/booking.projector.js';
+import { CreatedRecordProjector } from './created-record.projector.js';
 import type { SqlTx } from '../db/sql-writer.js';
 import { AggregatorMembershipProjector } from './aggregators/aggregator-membership.projector.js';
 import { ClassSlotProjector } from './classes/class-slot.projector.js';
@@ -7,6 +7,8 @@ import { ContractProjector } from './contracts/contract.projector.js';
 import { AdditionalModuleProjector, IdlePeriodProjector } from './contracts/contract-parts.projector.js';
 import { CustomerProjector } from './customers/customer.projector.js';
 import { VisitProjector, type VisitWindows } from './visits/visit.projector.js';
+import { StudioChangeProjector } from './studios/studio-change.projector.js';
+import { DebtCollectionCaseProjector, DebtCollectionConfigurationProjector } from './finance/debt-collection.projectors.js';
 
 /**
  * The record writers of one ingest batch, one per record table. The areas' projection handlers
@@ -26,6 +28,9 @@ export class BatchProjectors {
   readonly taxExports = new CreatedRecordProjector('tax_advisor_exports', 'exportId');
   readonly idlePeriods = new IdlePeriodProjector();
   readonly additionalModules = new AdditionalModuleProjector();
+  readonly studioChanges = new StudioChangeProjector();
+  readonly debtCollectionCases = new DebtCollectionCaseProjector();
+  readonly debtCollectionConfigurations = new DebtCollectionConfigurationProjector();
 
   /**
    * Writes everything gathered, inside the batch's transaction. Visits first: they read the event
@@ -38,5 +43,6 @@ export class BatchProjectors {
       this.idlePeriods, this.additionalModules]) {
       projector.write(tx);
     }
+    for (const projector of [this.studioChanges, this.debtCollectionCases, this.debtCollectionConfigurations]) projector.write(tx);
   }
 }

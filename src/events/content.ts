@@ -75,6 +75,33 @@ export function optional<T>(kind: FieldKind<T>): FieldKind<T | null> {
   };
 }
 
+/**
+ * A condition over several content fields together, checked after every field passed its own kind
+ * (a kind sees one value; a rule sees the whole content).
+ */
+export interface ContentRule {
+  /** Why `content` breaks the rule, naming a field under `context.path` (the content's path), or undefined. */
+  problem(content: Readonly<Record<string, unknown>> | null, context: FieldContext): Problem | undefined;
+  /** For the catalog: the rule in a few words. */
+  readonly expected: string;
+}
+
+/**
+ * At least one of `fields` is present (neither absent nor null). The problem names the first field,
+ * which is the one to send: `payload[0].content.agencyDebtCollectionCaseId`.
+ */
+export function atLeastOneOf(first: string, ...others: readonly string[]): ContentRule {
+  const fields = [first, ...others];
+  const list = `${fields.slice(0, -1).join(', ')} or ${fields[fields.length - 1]!}`;
+  return {
+    expected: `at least one of ${list}`,
+    problem: (content, { type, path }) =>
+      fields.some((field) => content?.[field] !== undefined && content?.[field] !== null)
+        ? undefined
+        : { field: `${path}.${first}`, message: `${type} needs ${list} here, got neither` },
+  };
+}
+
 /** One customer the studio checked out itself (AUTOMATIC_CUSTOMER_CHECKOUT `content.checkouts[]`). */
 export interface AutomaticCheckout {
   /** The upstream customer id. */

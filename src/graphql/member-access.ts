@@ -1,6 +1,6 @@
 import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import type { GraphQLContext } from './context.js';
-import { ErrorCode, clientError } from './errors.js';
+import type { GraphQLContext } from '../api/context.js';
+import { memberForbidden } from '../api/errors.js';
 
 /**
  * What a member (a JWT's viewer) may do with a root field:
@@ -94,6 +94,14 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Subscription.deviceCreated': 'forbidden',
   'Subscription.debtCollectionRunCreated': 'forbidden',
   'Subscription.taxAdvisorExportCreated': 'forbidden',
+  // Studio information (name, opening hours) is public to the studio's members; its payload is the studio.
+  'Subscription.studioOpeningHoursUpdated': 'public',
+  'Subscription.studioAdditionalInformationFieldsUpdated': 'public',
+  'Query.debtCollectionCase': 'forbidden',
+  'Query.debtCollectionCases': 'forbidden',
+  'Query.debtCollectionConfigurations': 'forbidden',
+  'Subscription.debtCollectionCaseUpdated': 'forbidden',
+  'Subscription.debtCollectionConfigurationUpdated': 'forbidden',
 };
 
 /**
@@ -102,12 +110,9 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
  */
 export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
   'Device', 'DebtCollectionRun', 'TaxAdvisorExport', 'HydrationJob', 'EventConnection',
+  'DebtCollectionCase', 'DebtCollectionConfiguration',
 ]);
 
-/** The FORBIDDEN error a member gets for `coordinate`. */
-export function memberForbidden(coordinate: string): Error {
-  return clientError(ErrorCode.FORBIDDEN, `${coordinate} is not available to members (a member's JWT sees their own records and public studio data only)`);
-}
 
 /**
  * Checks that every root field is classified in {@link MEMBER_ACCESS} (throws otherwise, naming the

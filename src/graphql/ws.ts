@@ -7,17 +7,17 @@ import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
 import { CredentialRefused } from '../domains/access/jwt-verifier.js';
-import { viewerKey, viewerLabel, type Viewer } from '../domains/access/viewer.js';
+import { viewerKey, viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
 import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, withRealtime, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
-import { createContext } from './context.js';
-import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from './errors.js';
-import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from './limits.js';
+import { createContext } from '../api/context.js';
+import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from '../api/errors.js';
+import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from '../api/limits.js';
 import type { ViewerBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
@@ -369,7 +369,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     hub,
     sharedFields: SHARED_FIELDS,
     // One logger for every group: a child logger per group would cost each distinct subscription more than its selector.
-    context: (viewer, plan) => createContext(groupLog, viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
+    context: (viewer, plan) => withRealtime(createContext(groupLog, viewer, dataSource), { services, connection: NO_CONNECTION, plan }),
     formatResult: (result, context) => formatResult(result, context.log),
     formatErrors: (errors, context) => errors.map((error) => format(error, context.log)),
   });
@@ -433,7 +433,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // Operations run only once the connection was acknowledged, i.e. authenticated.
       const connection = ctx.extra;
       const { socket } = connection;
-      return createContext(connection.log.child({ operationId: id }), connection.viewer!, dataSource, {
+      return withRealtime(createContext(connection.log.child({ operationId: id }), connection.viewer!, dataSource), {
         services,
         connection: {
           get bufferedAmount() {

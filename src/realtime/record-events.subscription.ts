@@ -14,15 +14,18 @@ import { EventRecord } from '../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
-import { memberForbidden } from '../graphql/member-access.js';
-import type { Scope } from '../graphql/scope.js';
+import { Studio } from '../domains/studios/studio.entity.js';
+import { DebtCollectionCase } from '../domains/finance/debt-collection-case.entity.js';
+import { DebtCollectionConfiguration } from '../domains/finance/debt-collection-configuration.entity.js';
+import { caseKeyOf } from '../domains/finance/debt-collection.projectors.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
+import type { Scope } from '../api/scope.js';
 import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
-import { toEventRecord } from './event-log.js';
+import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
   BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,
@@ -125,6 +128,29 @@ export class DebtCollectionRunEventPayload {
 export class TaxAdvisorExportEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => TaxAdvisorExport, after('The tax-advisor export')) taxAdvisorExport!: TaxAdvisorExport | null;
+}
+
+@ObjectType({ description: "A change to a studio's own settings (opening hours, custom customer fields), with the studio." })
+export class StudioEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Studio, { nullable: true, description: 'The studio that delivered the event (its webhook key), as it stands after the event; null when this token may not see it.' })
+  studio!: Studio | null;
+}
+
+@ObjectType({ description: 'A debt-collection case changed, with the case.' })
+export class DebtCollectionCaseEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => DebtCollectionCase, after('The debt-collection case')) debtCollectionCase!: DebtCollectionCase | null;
+}
+
+@ObjectType({ description: "A studio's debt-collection settings changed, with what is known of them." })
+export class DebtCollectionConfigurationEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => DebtCollectionConfiguration, {
+    nullable: true,
+    description: "The studio's debt-collection configuration record, as it stands after the event; null when this token may not see it.",
+  })
+  debtCollectionConfiguration!: DebtCollectionConfiguration | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,6 +353,39 @@ const FAMILIES = {
     visible: ({ taxAdvisorExport }, scope) => ({ taxAdvisorExport: ownedBy(taxAdvisorExport, scope) }),
     member: 'forbidden',
   }),
+  studio: family({
+    payload: StudioEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    // The studio whose webhook key delivered it (entityId is its upstream id).
+    load: async (event, dataSource) => ({ studio: await SqlReader.of(dataSource).findOne(Studio, { id: event.studioId }) }),
+    visible: ({ studio }, scope) => ({ studio: studio && scope.allows(studio.id) ? studio : null }),
+    // Studio information (name, opening hours) is what a studio shows the public: a member's token
+    // hears the changes of its own studios (the scope), like the class schedule.
+    member: 'public',
+  }),
+  debtCollectionCase: family({
+    payload: DebtCollectionCaseEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => {
+      const key = caseKeyOf({
+        agencyDebtCollectionCaseId: event.content?.['agencyDebtCollectionCaseId'] == null ? null : contentId(event, 'agencyDebtCollectionCaseId'),
+        collectionCaseId: event.content?.['collectionCaseId'] == null ? null : contentId(event, 'collectionCaseId'),
+      });
+      return { debtCollectionCase: await SqlReader.of(dataSource).findOne(DebtCollectionCase, { tenantId: event.tenantId, ...key }) };
+    },
+    visible: ({ debtCollectionCase }, scope) => ({ debtCollectionCase: ownedBy(debtCollectionCase, scope) }),
+    member: 'forbidden',
+  }),
+  debtCollectionConfiguration: family({
+    payload: DebtCollectionConfigurationEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ debtCollectionConfiguration: await SqlReader.of(dataSource).findOne(DebtCollectionConfiguration, { studioId: event.studioId }) }),
+    visible: ({ debtCollectionConfiguration }, scope) => ({ debtCollectionConfiguration: ownedBy(debtCollectionConfiguration, scope) }),
+    member: 'forbidden',
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -364,6 +423,10 @@ const EVENT_FAMILIES = {
   DEVICE_CREATED: 'device',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debtCollectionRun',
   TAX_ADVISOR_EXPORT_CREATED: 'taxAdvisorExport',
+  STUDIO_OPENING_HOURS_UPDATED: 'studio',
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'studio',
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debtCollectionCase',
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debtCollectionConfiguration',
 } as const satisfies { readonly [T in KnownEventType]: keyof typeof FAMILIES };
 
 /** The subscription field of one upstream event type: its declaration (src/events/), with its payload family. */

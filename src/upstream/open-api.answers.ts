@@ -374,6 +374,14 @@ export function studioInformation(f: Fields): UpstreamStudioInformation {
     name: f.optionalString('name') ?? f.optionalString('studioName'),
     city: f.optionalString('city') ?? address?.optionalString('city') ?? null,
     countryCode: f.optionalString('countryCode') ?? address?.optionalString('countryCode') ?? null,
+    openingHours: f.optionalArray('openingHours').map(({ value, path }) => {
+      const hours = Fields.of(value, path);
+      return { dayOfWeekFrom: hours.string('dayOfWeekFrom'), dayOfWeekTo: hours.string('dayOfWeekTo'), timeFrom: hours.string('timeFrom'), timeTo: hours.string('timeTo') };
+    }),
+    closingHours: f.optionalArray('closingHours').map(({ value, path }) => {
+      const closure = Fields.of(value, path);
+      return { reason: closure.optionalString('reason'), dateTimeFrom: closure.optionalDateTime('dateTimeFrom'), dateTimeTo: closure.optionalDateTime('dateTimeTo') };
+    }),
   };
 }
 

@@ -212,6 +212,27 @@ export interface UpstreamStudioInformation {
   readonly name: string | null;
   readonly city: string | null;
   readonly countryCode: string | null;
+  /** Weekly opening hours; empty when the answer lists none. */
+  readonly openingHours: readonly UpstreamOpeningHours[];
+  /** Closures outside the usual hours; empty when the answer lists none. */
+  readonly closingHours: readonly UpstreamClosingHours[];
+}
+
+/** Items of `openingHours`: open from `dayOfWeekFrom` to `dayOfWeekTo` (inclusive), `timeFrom` to `timeTo` local time. */
+export interface UpstreamOpeningHours {
+  /** MONDAY ... SUNDAY (an open string). */
+  readonly dayOfWeekFrom: string;
+  readonly dayOfWeekTo: string;
+  /** Local wall time, e.g. `06:00`. */
+  readonly timeFrom: string;
+  readonly timeTo: string;
+}
+
+/** Items of `closingHours`. */
+export interface UpstreamClosingHours {
+  readonly reason: string | null;
+  readonly dateTimeFrom: Date | null;
+  readonly dateTimeTo: Date | null;
 }
 
 /**

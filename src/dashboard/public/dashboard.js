@@ -26,6 +26,8 @@ const PHRASES = {
   APPOINTMENT_BOOKING_CANCELLED: 'appointment cancelled',
   CLASS_SLOT_UPDATED: 'class changed', CLASS_SLOT_CANCELLED: 'class cancelled', DEVICE_CREATED: 'device registered',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created', TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
+  STUDIO_OPENING_HOURS_UPDATED: 'opening hours changed', ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'custom customer fields changed',
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debt-collection settings changed', FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debt-collection case changed',
 };
 
 const EVENT_FIELDS = 'seq type entityId occurredAt studioId content';
@@ -265,7 +267,7 @@ class StudioView {
       feed.prepend(li);
       while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
     }
-    // Re-reads cost query budget (src/graphql/limits.ts): the hourly counts move locally, the rest
+    // Re-reads cost query budget (src/api/limits.ts): the hourly counts move locally, the rest
     // is re-read at most once per burst.
     if (event.type === 'CUSTOMER_CHECKIN') this.countVisit(Date.parse(event.occurredAt));
     if (/^(AUTOMATIC_)?CUSTOMER_CHECK(IN|OUT)$/.test(event.type) && Date.now() < (this.resyncUntil ?? 0)) this.later('occupancy', 300);

@@ -1,9 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
-import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../graphql/children.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import { nestedSize } from '../../graphql/pagination.js';
+import { NestedPageArgs, listPrefetch, pagedChildList, type PrefetchHint } from '../../api/children.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { nestedSize } from '../../api/pagination.js';
 import { ContractAdditionalModule } from './contract-additional-module.entity.js';
 import { ContractIdlePeriod } from './contract-idle-period.entity.js';
 import { Contract } from './contract.entity.js';
@@ -13,12 +13,16 @@ const ORDER = [['firstEventAt', 'DESC'], ['id', 'DESC']] as const;
 
 const IDLE_PERIODS = pagedChildList('idlePeriodsOfContract', { entity: ContractIdlePeriod, parentColumns: PARENT, studioColumn: 'studioId', order: ORDER },
   PARENT, 'idlePeriods', 'firstEventAt');
-registerPrefetch('Contract', 'idlePeriods', IDLE_PERIODS.parentColumns, listPrefetch(IDLE_PERIODS));
 
 const ADDITIONAL_MODULES = pagedChildList('additionalModulesOfContract', {
   entity: ContractAdditionalModule, parentColumns: PARENT, studioColumn: 'studioId', order: ORDER,
 }, PARENT, 'additionalModules', 'firstEventAt');
-registerPrefetch('Contract', 'additionalModules', ADDITIONAL_MODULES.parentColumns, listPrefetch(ADDITIONAL_MODULES));
+
+/** `Contract.idlePeriods` and `Contract.additionalModules` read inside the contracts' statement (see useFieldHints). */
+export const CONTRACT_PARTS_PREFETCH: readonly PrefetchHint[] = [
+  { type: 'Contract', field: 'idlePeriods', reads: IDLE_PERIODS.parentColumns, prefetch: listPrefetch(IDLE_PERIODS) },
+  { type: 'Contract', field: 'additionalModules', reads: ADDITIONAL_MODULES.parentColumns, prefetch: listPrefetch(ADDITIONAL_MODULES) },
+];
 
 const FIRST_EVENT = (what: string) => ({
   nullable: true,

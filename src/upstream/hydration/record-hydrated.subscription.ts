@@ -11,11 +11,12 @@ import { Device } from '../../domains/devices/device.entity.js';
 import { EventRecord } from '../../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { Studio } from '../../domains/studios/studio.entity.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 import { unreachable } from '../../events/event-catalog.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
-import { toEventRecord } from '../../realtime/event-log.js';
+import { toEventRecord } from '../../realtime/log-reader.js';
 import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
 import { listArgument } from '../../realtime/subscription.args.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
@@ -36,13 +37,14 @@ registerEnumType(HydratedRecordKindEnum, {
     device: { description: 'A device: name, model, active.' },
     debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
     taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
+    studio: { description: "A studio: its upstream id, opening hours and closures (`record` is the Studio; the event's entityId is the upstream studio id)." },
   },
 });
 
 export const HydratedRecord = createUnionType({
   name: 'HydratedRecord',
   description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
-  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport] as const,
+  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport, Studio] as const,
 });
 
 @ObjectType({ description: 'A record that hydration from the upstream Open API just changed, with the record as it stands now.' })
@@ -78,7 +80,7 @@ export class RecordHydratedArgs {
   after?: string | null;
 }
 
-type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | null;
+type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | Studio | null;
 
 function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
   const record = event.content?.['record'];
@@ -111,6 +113,9 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
       return reader.findOne(DebtCollectionRun, { tenantId, runId: id });
     case 'taxAdvisorExport':
       return reader.findOne(TaxAdvisorExport, { tenantId, exportId: id });
+    case 'studio':
+      // The studio whose key read it (the event's studio); entityId is its upstream id.
+      return reader.findOne(Studio, { id: event.studioId });
     default:
       return unreachable(kind);
   }
@@ -119,7 +124,7 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
 /** Whether a member receives the hydration of `record`: theirs (it names them as its customer), or a class or slot of the schedule. */
 function memberSees(record: Loaded, context: GraphQLContext): boolean {
   if (record === null) return false;
-  if (record instanceof ClassSlot || record instanceof GymClass) return true;
+  if (record instanceof ClassSlot || record instanceof GymClass || record instanceof Studio) return true;
   return 'customerId' in record && record.customerId != null && context.scope.ownsCustomer(Number(record.customerId));
 }
 
@@ -159,6 +164,7 @@ export class RecordHydratedSubscriptionResolver {
           // visible to it) or read a class for it; any other record belongs to the studio of its earliest event.
           const visible = record === null ? null
             : record instanceof Customer || record instanceof GymClass ? record
+            : record instanceof Studio ? (ctx.scope.allows(record.id) ? record : null)
             : ctx.scope.allows(record.studioId) ? record : null;
           const changed = event.content?.['changed'];
           return {
