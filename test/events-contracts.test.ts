@@ -264,6 +264,32 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
     });
   });
 
+  describe('one delivery carrying many elements (merged in memory before the upsert)', () => {
+    it('when a whole story arrives reversed in one delivery, then pauses and modules end as when posted one by one in order', async () => {
+      const ordered = fresh();
+      const steps = (base: number): Step[] => [
+        ['CONTRACT_IDLE_PERIOD_CREATED', 1, { contractId: base + 1, idlePeriodId: base + 2, idlePeriodAmount: 4 }],
+        ['CONTRACT_IDLE_PERIOD_UPDATED', 3, { contractId: base + 1, idlePeriodId: base + 2, idlePeriodAmount: 5 }],
+        ['CONTRACT_IDLE_PERIOD_CANCELLED', 3, { contractId: base + 1, idlePeriodId: base + 2, idlePeriodAmount: 5 }],
+        ['CONTRACT_ADDITIONAL_MODULE_CREATED', 1, { contractId: base + 1, moduleContractId: base + 3 }],
+        ['CONTRACT_ADDITIONAL_MODULE_UPDATED', 4, { contractId: base + 1, moduleContractId: base + 3 }],
+        ['CONTRACT_ADDITIONAL_MODULE_CANCELLED', 4, { contractId: base + 1, moduleContractId: base + 3 }],
+        ['CONTRACT_ADDITIONAL_MODULE_DELETED', 4, { contractId: base + 1, moduleContractId: base + 3 }],
+        ['CONTRACT_CANCELLED', 5, { contractId: base + 1 }],
+      ];
+      for (const step of steps(ordered)) await post(a, ordered, step);
+      const expected = normalised(await contract(ordered + 1), {});
+      expect(expected.idlePeriods[0]).toMatchObject({ status: 'CANCELLED', idlePeriodAmount: 5 });
+      expect(expected.additionalModules[0]).toMatchObject({ status: 'DELETED' });
+      const other = fresh();
+      const payload = [...steps(other)].reverse().map(([type, minutes, content]) => ({ type, timestamp: at(minutes), content }));
+      const response = await server.post(a.webhookKey, { entityId: other, uuid: randomUUID(), payload });
+      expect(response.status).toBe(200);
+      const ids = Object.fromEntries([0, 1, 2, 3].map((i) => [String(other + i), String(ordered + i)]));
+      expect(normalised(await contract(other + 1), ids)).toEqual(expected);
+    });
+  });
+
   describe('GraphQL and subscriptions: studio scope', () => {
     it('when a token of another studio asks, then it sees neither the contract nor its pauses and modules; its own studio\'s it sees', async () => {
       const customer = fresh();
