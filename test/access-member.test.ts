@@ -142,7 +142,10 @@ async function collect(url: string, token: string, query: string, expected: numb
   await client.connected;
   const sub = subscribe(client, `subscription { ${query} }`);
   await until(() => sub.results.length >= expected || sub.error() !== undefined, DEADLINE_MS, `${expected} messages of ${query.slice(0, 60)}`).catch(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Then a moment in which no other message may arrive. A refusal (FORBIDDEN) comes as an error
+  // some time after the subscribe; with no message to wait for, that moment is longer, or on a
+  // loaded machine one universe's refusal would be seen and the other's not yet.
+  await until(() => sub.error() !== undefined, expected === 0 ? 2000 : 300).catch(() => undefined);
   const failure = sub.error() as { message?: string; extensions?: { code?: string } }[] | undefined;
   sub.unsubscribe();
   await client.dispose();
