@@ -38,6 +38,15 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   CUSTOMER_ACCESS_MEDIUM_DELETED: 0,
   CUSTOMER_ACCESS_RESTRICTION_CREATED: 0,
   CUSTOMER_ACCESS_RESTRICTION_DELETED: 0,
+  // The sister platform's contract types: not in the measured traffic (shares 0), so figures stay comparable.
+  CONTRACT_CANCELLED: 0,
+  CONTRACT_IDLE_PERIOD_CREATED: 0,
+  CONTRACT_IDLE_PERIOD_UPDATED: 0,
+  CONTRACT_IDLE_PERIOD_CANCELLED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 0,
   // Studio settings and debt-collection cases (the sister platform's types): rare, and 0 here so the
   // measured stream stays the one the earlier figures were taken with.
   STUDIO_OPENING_HOURS_UPDATED: 0,
@@ -277,6 +286,21 @@ export class DeliveryGenerator {
       case 'CUSTOMER_CHECKIN_STUDIOS_UPDATED': {
         const customer = this.customer();
         return this.body(type, customer, timestamp, { contractId: this.contracts.get(customer) ?? 5_000_000 + customer });
+      }
+      // Shares 0 (never drawn); a valid body all the same. Pauses and modules reuse the contract's id space.
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED': {
+        const customer = this.customer();
+        const contractId = this.contracts.get(customer) ?? 5_000_000 + customer;
+        if (type === 'CONTRACT_CANCELLED') return this.body(type, customer, timestamp, { contractId });
+        if (type.startsWith('CONTRACT_IDLE_PERIOD_')) return this.body(type, customer, timestamp, { contractId, idlePeriodId: contractId });
+        return this.body(type, customer, timestamp, { contractId, moduleContractId: 7_000_000 + contractId });
       }
       case 'STUDIO_OPENING_HOURS_UPDATED':
       case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':

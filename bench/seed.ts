@@ -355,6 +355,15 @@ export class SeedStream {
       case 'CUSTOMER_ACCESS_RESTRICTION_CREATED':
       case 'CUSTOMER_ACCESS_RESTRICTION_DELETED':
         return undefined; // never drawn: their share of EVENT_MIX is 0
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED':
+        return undefined; // never drawn: their shares of EVENT_MIX are 0
     }
   }
 

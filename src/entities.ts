@@ -5,6 +5,8 @@ import { ClassBooking } from './domains/classes/class-booking.entity.js';
 import { ClassSlot } from './domains/classes/class-slot.entity.js';
 import { GymClass } from './domains/classes/class.entity.js';
 import { Contract } from './domains/contracts/contract.entity.js';
+import { ContractAdditionalModule } from './domains/contracts/contract-additional-module.entity.js';
+import { ContractIdlePeriod } from './domains/contracts/contract-idle-period.entity.js';
 import { CommunicationPreference } from './domains/customers/communication-preference.entity.js';
 import { CustomerStudio } from './domains/customers/customer-studio.entity.js';
 import { Customer } from './domains/customers/customer.entity.js';
@@ -47,4 +49,6 @@ export const ENTITIES = [
   LogCursor,
   DebtCollectionCase,
   DebtCollectionConfiguration,
+  ContractIdlePeriod,
+  ContractAdditionalModule,
 ];

@@ -32,6 +32,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'Class.title': "a class's title",
   'AppointmentBooking.title': 'what was booked ("Personal training")',
   'Contract.rateName': "a tariff's name",
+  'ContractAdditionalModule.rateName': "an add-on module's tariff name (\"Sauna\")",
   'Device.name': "a device's name",
   'ClassSlot.locationName': 'a room of the studio',
   'PostalAddress.street': 'reached only through Customer.address, which is personal',
@@ -101,6 +102,8 @@ interface Universe {
   readonly fits: (query: string) => boolean;
 }
 
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const world = new World({ seed: 5, studios: 2, customersPerStudio: 3, days: 7 });
   // A deleted customer too (its personal data is erased: null for everyone).
@@ -119,6 +122,16 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   world.liftAccessRestriction(mover!.id, world.addAccessRestriction(mover!.id).id);
   world.updateCheckinStudios(world.contracts[0]!.id, world.studios.map((s) => s.id));
   world.disableCustomerAccess(disabled!.id);
+  // A contract paused, given a module and cancelled, so the contract types' subscriptions replay one each.
+  const paused = world.contracts.find((c) => !c.cancelled && world.customers.get(c.customerId)?.deletedAt === null)!;
+  const pause = world.addIdlePeriod(paused.id, { startDate: isoDay(world.now), endDate: null });
+  world.updateIdlePeriod(paused.id, pause.id, isoDay(world.now + 14 * 86_400_000));
+  world.cancelIdlePeriod(paused.id, pause.id);
+  const addOn = world.addAdditionalModule(paused.id);
+  world.updateAdditionalModule(paused.id, addOn.moduleContractId, { price: 5.9 });
+  world.cancelAdditionalModule(paused.id, addOn.moduleContractId);
+  world.deleteAdditionalModule(paused.id, addOn.moduleContractId);
+  world.cancelContract(paused.id);
   const standin = await startStandin({ world });
   const server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: '0', ...FAST_HYDRATION });
   try {

@@ -88,6 +88,15 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
     planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
+    // The contract id(11) cancelled, paused (pause id(13)) and given modules (id(14) cancelled, id(15) deleted).
+    planned(who, id(1), ev('CONTRACT_CANCELLED', t(28), { contractId: id(11) }),
+      ev('CONTRACT_IDLE_PERIOD_CREATED', t(29), { contractId: id(11), idlePeriodId: id(13), idlePeriodAmount: 14, usedFreeTermsInDays: 14 }),
+      ev('CONTRACT_IDLE_PERIOD_UPDATED', t(30), { contractId: id(11), idlePeriodId: id(13) }),
+      ev('CONTRACT_IDLE_PERIOD_CANCELLED', t(31), { contractId: id(11), idlePeriodId: id(13) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_CREATED', t(32), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_UPDATED', t(33), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_CANCELLED', t(34), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_DELETED', t(35), { contractId: id(11), moduleContractId: id(15) })),
     // The studio's own settings (entityId: an upstream studio id) and its debt collection.
     planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
     planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),

@@ -105,6 +105,7 @@ describe('Open API client against the stand-in upstream', () => {
         id: contract.id, rateName: contract.rateName, contractStatus: contract.contractStatus, createdDate: new Date(contract.createdAt).toISOString().slice(0, 10),
         startDate: contract.startDate, endDate: contract.endDate, cancelled: contract.cancelled, cancellationDate: contract.cancellationDate,
         term: contract.term, basePrice: contract.basePrice, currentPrice: contract.currentPrice,
+        idlePeriods: [], additionalModules: [],
       }]);
       expect(await api().getCommunicationPreferences(member.id)).toEqual(world.communicationPreferences.get(member.id));
     });

@@ -21,6 +21,8 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   automaticCheckout: 'visits { checkinAt checkoutAt customerId }',
   customer: 'customer { customerId createdAt updatedAt deletedAt deleted communicationPreferencesUpdatedAt }',
   contract: 'contract { contractId customerId createdAt updatedAt } customer { customerId }',
+  contractIdlePeriod: 'idlePeriod { idlePeriodId contractId customerId status idlePeriodAmount } contract { contractId } customer { customerId }',
+  contractAdditionalModule: 'additionalModule { moduleContractId contractId customerId status } contract { contractId } customer { customerId }',
   aggregatorMembership: 'aggregatorMembership { aggregatorId customerId } customer { customerId }',
   classBooking: 'classBooking { bookingId status createdAt updatedAt cancelledAt }',
   appointmentBooking: 'appointmentBooking { bookingId status createdAt updatedAt cancelledAt }',
@@ -55,6 +57,38 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   CONTRACT_UPDATED: {
     entityId: 108, content: { contractId: 9108 }, before: 'CONTRACT_CREATED',
     records: { contract: { contractId: '9108', customerId: '108', createdAt: iso(4), updatedAt: iso(5) }, customer: { customerId: '108' } },
+  },
+  CONTRACT_CANCELLED: {
+    entityId: 170, content: { contractId: 9170 }, before: 'CONTRACT_CREATED',
+    records: { contract: { contractId: '9170', customerId: '170', createdAt: iso(4), updatedAt: null }, customer: { customerId: '170' } },
+  },
+  CONTRACT_IDLE_PERIOD_CREATED: {
+    entityId: 171, content: { contractId: 9171, idlePeriodId: 8171, idlePeriodAmount: 2 },
+    records: { idlePeriod: { idlePeriodId: '8171', contractId: '9171', customerId: '171', status: 'ACTIVE', idlePeriodAmount: 2 }, contract: { contractId: '9171' }, customer: { customerId: '171' } },
+  },
+  CONTRACT_IDLE_PERIOD_UPDATED: {
+    entityId: 172, content: { contractId: 9172, idlePeriodId: 8172 },
+    records: { idlePeriod: { idlePeriodId: '8172', contractId: '9172', customerId: '172', status: 'ACTIVE', idlePeriodAmount: null }, contract: { contractId: '9172' }, customer: { customerId: '172' } },
+  },
+  CONTRACT_IDLE_PERIOD_CANCELLED: {
+    entityId: 173, content: { contractId: 9173, idlePeriodId: 8173, idlePeriodAmount: 1 }, before: 'CONTRACT_IDLE_PERIOD_CREATED',
+    records: { idlePeriod: { idlePeriodId: '8173', contractId: '9173', customerId: '173', status: 'CANCELLED', idlePeriodAmount: 1 }, contract: { contractId: '9173' }, customer: { customerId: '173' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_CREATED: {
+    entityId: 174, content: { contractId: 9174, moduleContractId: 7174 },
+    records: { additionalModule: { moduleContractId: '7174', contractId: '9174', customerId: '174', status: 'ACTIVE' }, contract: { contractId: '9174' }, customer: { customerId: '174' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: {
+    entityId: 175, content: { contractId: 9175, moduleContractId: 7175 },
+    records: { additionalModule: { moduleContractId: '7175', contractId: '9175', customerId: '175', status: 'ACTIVE' }, contract: { contractId: '9175' }, customer: { customerId: '175' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_DELETED: {
+    entityId: 176, content: { contractId: 9176, moduleContractId: 7176 }, before: 'CONTRACT_ADDITIONAL_MODULE_CREATED',
+    records: { additionalModule: { moduleContractId: '7176', contractId: '9176', customerId: '176', status: 'DELETED' }, contract: { contractId: '9176' }, customer: { customerId: '176' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: {
+    entityId: 177, content: { contractId: 9177, moduleContractId: 7177 },
+    records: { additionalModule: { moduleContractId: '7177', contractId: '9177', customerId: '177', status: 'CANCELLED' }, contract: { contractId: '9177' }, customer: { customerId: '177' } },
   },
   AGGREGATOR_MEMBER_CREATED: { entityId: 109, content: { aggregatorId: 'usc-109' }, records: { aggregatorMembership: { aggregatorId: 'usc-109', customerId: '109' }, customer: { customerId: '109' } } },
   CLASS_BOOKING_CREATED: { entityId: 110, records: { classBooking: { bookingId: '110', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } } },

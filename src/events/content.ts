@@ -40,6 +40,22 @@ export const id: FieldKind<number> = {
   read: (value) => parseId(value) ?? Number.NaN,
 };
 
+/**
+ * A count or length (an idle period's `idlePeriodAmount`, `usedFreeTermsInDays`): a non-negative
+ * integer, as a JSON integer or a string of digits (the upstream writes int64 fields either way),
+ * at most 2^31 - 1 so that it fits an INTEGER column and a GraphQL Int.
+ */
+export const count: FieldKind<number> = {
+  expected: 'a non-negative integer',
+  problem: (value, { type, path }) => {
+    const parsed = parseId(value);
+    return parsed === undefined || parsed > 2_147_483_647
+      ? { field: path, message: `${type} needs a non-negative integer (at most 2147483647) here, got ${describeGot(value)}` }
+      : undefined;
+  },
+  read: (value) => parseId(value) ?? Number.NaN,
+};
+
 /** An id that is not ours to interpret (an aggregator's member id): a non-empty string or an integer. */
 export const foreignId: FieldKind<string> = {
   expected: 'an id (string or integer)',

@@ -12,6 +12,7 @@ import { CLASS_BOOKING_PREFETCH, CustomerClassBookingsResolver } from '../domain
 import { ContractResolver } from '../domains/contracts/contract.resolver.js';
 import { CONTRACT_PREFETCH, CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_VISIT_PREFETCH, CustomerResolver } from '../domains/customers/customer.resolver.js';
+import { CONTRACT_PARTS_PREFETCH, ContractPartsResolver } from '../domains/contracts/contract-parts.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
 import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-run.resolver.js';
@@ -51,7 +52,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // Token management (admin only).
   ApiTokenResolver,
   // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
-  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver] as const;
+  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver,
+  // Contracts' idle periods and additional modules (src/domains/contracts/).
+  ContractPartsResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
@@ -72,6 +75,7 @@ const FIELD_HINTS: FieldHints = {
   prefetches: [
     ...CUSTOMER_VISIT_PREFETCH, ...CUSTOMER_ACTIVITY_PREFETCH, CONTRACT_PREFETCH, CLASS_BOOKING_PREFETCH, APPOINTMENT_BOOKING_PREFETCH,
     AGGREGATOR_MEMBERSHIP_PREFETCH,
+    ...CONTRACT_PARTS_PREFETCH,
   ],
 };
 

@@ -6,6 +6,8 @@ import { AppointmentBooking } from '../domains/appointments/appointment-booking.
 import { ClassBooking } from '../domains/classes/class-booking.entity.js';
 import { ClassSlot } from '../domains/classes/class-slot.entity.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
+import { ContractAdditionalModule } from '../domains/contracts/contract-additional-module.entity.js';
+import { ContractIdlePeriod } from '../domains/contracts/contract-idle-period.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
@@ -66,6 +68,22 @@ export class CustomerEventPayload {
 export class ContractEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => Contract, after('The contract')) contract!: Contract | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: "A contract's pause (idle period) created, changed or cancelled, with the idle period, the contract and the customer holding it." })
+export class ContractIdlePeriodEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ContractIdlePeriod, after('The idle period')) idlePeriod!: ContractIdlePeriod | null;
+  @Field(() => Contract, after('The paused contract')) contract!: Contract | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: "A contract's additional module created, changed, cancelled or deleted, with the module, the main contract and the customer holding it." })
+export class ContractAdditionalModuleEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ContractAdditionalModule, after('The additional module')) additionalModule!: ContractAdditionalModule | null;
+  @Field(() => Contract, after('The main contract')) contract!: Contract | null;
   @Field(() => Customer, CUSTOMER) customer!: Customer | null;
 }
 
@@ -235,6 +253,42 @@ const FAMILIES = {
     visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
     member: 'entity',
   }),
+  contractIdlePeriod: family({
+    payload: ContractIdlePeriodEventPayload,
+    args: ContractSubscriptionArgs,
+    select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
+    load: async (event, dataSource) => {
+      const reader = SqlReader.of(dataSource);
+      const [idlePeriod, contract, found] = await Promise.all([
+        reader.findOne(ContractIdlePeriod, { tenantId: event.tenantId, idlePeriodId: contentId(event, 'idlePeriodId') }),
+        reader.findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
+        customer(event, dataSource),
+      ]);
+      return { idlePeriod, contract, customer: found };
+    },
+    visible: ({ idlePeriod, contract, customer }, scope, event) => ({
+      idlePeriod: ownedBy(idlePeriod, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+    }),
+    member: 'entity',
+  }),
+  contractAdditionalModule: family({
+    payload: ContractAdditionalModuleEventPayload,
+    args: ContractSubscriptionArgs,
+    select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
+    load: async (event, dataSource) => {
+      const reader = SqlReader.of(dataSource);
+      const [additionalModule, contract, found] = await Promise.all([
+        reader.findOne(ContractAdditionalModule, { tenantId: event.tenantId, moduleContractId: contentId(event, 'moduleContractId') }),
+        reader.findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
+        customer(event, dataSource),
+      ]);
+      return { additionalModule, contract, customer: found };
+    },
+    visible: ({ additionalModule, contract, customer }, scope, event) => ({
+      additionalModule: ownedBy(additionalModule, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+    }),
+    member: 'entity',
+  }),
   aggregatorMembership: family({
     payload: AggregatorMembershipEventPayload,
     args: CustomerSubscriptionArgs,
@@ -357,6 +411,14 @@ const EVENT_FAMILIES = {
   CUSTOMER_ACCESS_RESTRICTION_DELETED: 'customer',
   CONTRACT_CREATED: 'contract',
   CONTRACT_UPDATED: 'contract',
+  CONTRACT_CANCELLED: 'contract',
+  CONTRACT_IDLE_PERIOD_CREATED: 'contractIdlePeriod',
+  CONTRACT_IDLE_PERIOD_UPDATED: 'contractIdlePeriod',
+  CONTRACT_IDLE_PERIOD_CANCELLED: 'contractIdlePeriod',
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 'contractAdditionalModule',
   AGGREGATOR_MEMBER_CREATED: 'aggregatorMembership',
   CLASS_BOOKING_CREATED: 'classBooking',
   CLASS_BOOKING_UPDATED: 'classBooking',

@@ -7,7 +7,9 @@ import type {
   UpstreamClassBooking,
   UpstreamClassSlot,
   UpstreamCommunicationPreference,
+  UpstreamAdditionalModule,
   UpstreamContract,
+  UpstreamIdlePeriod,
   UpstreamCustomer,
   UpstreamDebtCollectionRun,
   UpstreamDevice,
@@ -252,6 +254,25 @@ export function contract(f: Fields): UpstreamContract {
     term: term ? { periodValue: term.integer('periodValue'), periodUnit: term.string('periodUnit') } : null,
     basePrice: money(price?.optionalObject('basePrice') ?? null),
     currentPrice: money(price?.optionalObject('currentPrice') ?? null),
+    idlePeriods: f.optionalArray('idlePeriods').map(({ value, path }) => idlePeriod(Fields.of(value, path))),
+    additionalModules: f.optionalArray('additionalModules').map(({ value, path }) => additionalModule(Fields.of(value, path))),
+  };
+}
+
+function idlePeriod(f: Fields): UpstreamIdlePeriod {
+  return { id: f.id('id'), startDate: f.optionalDate('startDate'), endDate: f.optionalDate('endDate'), unlimited: f.optionalBoolean('unlimited') };
+}
+
+function additionalModule(f: Fields): UpstreamAdditionalModule {
+  return {
+    moduleContractId: f.optionalId('moduleContractId') ?? f.id('id'),
+    rateName: f.optionalString('rateName'),
+    status: f.optionalString('status') ?? f.optionalString('contractStatus'),
+    startDate: f.optionalDate('startDate'),
+    endDate: f.optionalDate('endDate'),
+    cancelled: f.optionalBoolean('cancelled'),
+    cancellationDate: f.optionalDate('cancellationDate'),
+    price: money(f.optionalObject('price')),
   };
 }
 

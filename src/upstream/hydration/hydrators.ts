@@ -1,7 +1,7 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import { SEARCH_COLUMNS, searchColumns } from '../../domains/customers/customer-search.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { OpenApiError, type OpenApi, type UpstreamCustomer } from '../open-api.js';
+import { OpenApiError, type OpenApi, type UpstreamContract, type UpstreamCustomer } from '../open-api.js';
 import type { HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
 import { updateRecord, type HydratedRecordKind, type RecordChange } from './record-writes.js';
@@ -58,6 +58,47 @@ export const CUSTOMER_PERSONAL_COLUMNS = [
  * see Customer.accessDisabledAt), else 0.
  */
 export const CUSTOMER_GONE_SQL = `CASE WHEN "deletedAt" IS NOT NULL OR "accessDisabledAt" IS NOT NULL THEN 1 ELSE 0 END`;
+
+/**
+ * Fills the customer's idle periods and additional modules from the contract list, matched by id
+ * under the contract the events named. A pause the list no longer has was cancelled (the upstream
+ * lists those in force only) and a module it no longer has was deleted: their records keep what
+ * they had. Returns, per contract, which of its lists changed.
+ */
+async function hydrateContractParts(tx: SqlTx, tenantId: number, customerId: number, contracts: readonly UpstreamContract[], now: number): Promise<Map<number, string[]>> {
+  const changed = new Map<number, string[]>();
+  const note = (contractId: number, list: string) => {
+    const lists = changed.get(contractId) ?? [];
+    if (!lists.includes(list)) lists.push(list);
+    changed.set(contractId, lists);
+  };
+  const byId = new Map(contracts.map((c) => [c.id, c]));
+  const pauses = await tx.all<{ idlePeriodId: number | string; contractId: number | string }>(
+    `SELECT "idlePeriodId", "contractId" FROM contract_idle_periods WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+  for (const pause of pauses) {
+    const idlePeriodId = Number(pause.idlePeriodId);
+    const upstream = byId.get(Number(pause.contractId))?.idlePeriods.find((p) => p.id === idlePeriodId);
+    if (!upstream) continue;
+    const columns = await updateRecord(tx, 'contract_idle_periods', { tenantId, idlePeriodId }, {
+      startDate: upstream.startDate, endDate: upstream.endDate, unlimited: upstream.unlimited,
+    }, now);
+    if (columns && columns.length > 0) note(Number(pause.contractId), 'idlePeriods');
+  }
+  const modules = await tx.all<{ moduleContractId: number | string; contractId: number | string }>(
+    `SELECT "moduleContractId", "contractId" FROM contract_additional_modules WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+  for (const module of modules) {
+    const moduleContractId = Number(module.moduleContractId);
+    const upstream = byId.get(Number(module.contractId))?.additionalModules.find((m) => m.moduleContractId === moduleContractId);
+    if (!upstream) continue;
+    const columns = await updateRecord(tx, 'contract_additional_modules', { tenantId, moduleContractId }, {
+      rateName: upstream.rateName, contractStatus: upstream.status, startDate: upstream.startDate, endDate: upstream.endDate,
+      cancelled: upstream.cancelled, cancellationDate: upstream.cancellationDate,
+      priceAmount: upstream.price?.amount ?? null, priceCurrency: upstream.price?.currency ?? null,
+    }, now);
+    if (columns && columns.length > 0) note(Number(module.contractId), 'additionalModules');
+  }
+  return changed;
+}
 
 const done = (changes: RecordChange[] = [], note: string | null = null, followUps: HydrationTarget[] = []): WriteResult => ({ changes, note, followUps });
 const change = (record: HydratedRecordKind, entityId: number, changed: readonly string[] | null, erased = false): RecordChange[] =>
@@ -193,6 +234,13 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
             currentPriceAmount: upstream.currentPrice?.amount ?? null, currentPriceCurrency: upstream.currentPrice?.currency ?? null,
           }, now);
           changes.push(...change('contract', contractId, changed));
+        }
+        // The contracts' pauses and modules: reported as a change of their contract ('idlePeriods', 'additionalModules').
+        const parts = await hydrateContractParts(tx, tenantId, id, contracts, now);
+        for (const [contractId, changed] of parts) {
+          const existing = changes.find((c) => c.record === 'contract' && c.entityId === contractId);
+          if (existing) changes.splice(changes.indexOf(existing), 1, { ...existing, changed: [...existing.changed, ...changed] });
+          else changes.push(...change('contract', contractId, changed));
         }
         return done(changes, missing.length > 0 ? `not in the customer's contract list upstream: contract ${missing.join(', ')}` : null);
       };
