@@ -14,7 +14,11 @@
  *   resumes  graphql-ws clients opening at once, each resuming `events(after: "1")`;
  *   poison   a share of the deliveries malformed or hostile (bench/deliveries.ts `PoisonedStream`).
  * The attackers run in a worker thread, so the webhook generator's timers are not held up by their
- * parsing (they still share the machine's cores with the server).
+ * parsing (they still share the machine's cores with the server). The webhooks go out on
+ * `--concurrency` keep-alive connections opened before the warm-up, as an upstream that has been
+ * delivering for a while holds them; a delivery that has to open one is counted apart, because a
+ * busy server accepts one connection per turn of its event loop (libuv since 1.45), behind
+ * whatever else is connecting (a reconnect storm's thousand sockets).
  */
 import type { ChildProcess } from 'node:child_process';
 import type http from 'node:http';
