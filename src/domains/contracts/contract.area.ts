@@ -1,4 +1,6 @@
+import type { EventOf } from '../../events/event-catalog.js';
 import type { AreaModule } from '../area-module.js';
+import type { BatchProjectors } from '../batch-projectors.js';
 import { hydrationTarget } from '../hydration-target.js';
 
 const contractTargets = (event: { entityId: number }) => [
@@ -8,59 +10,43 @@ const contractTargets = (event: { entityId: number }) => [
   hydrationTarget('customer', event.entityId, 'ensure'),
 ];
 
+type IdlePeriodType = 'CONTRACT_IDLE_PERIOD_CREATED' | 'CONTRACT_IDLE_PERIOD_UPDATED' | 'CONTRACT_IDLE_PERIOD_CANCELLED';
+type ModuleType = 'CONTRACT_ADDITIONAL_MODULE_CREATED' | 'CONTRACT_ADDITIONAL_MODULE_UPDATED' | 'CONTRACT_ADDITIONAL_MODULE_DELETED' | 'CONTRACT_ADDITIONAL_MODULE_CANCELLED';
+
+/** A change of the contract itself: the customer's activity, and the contract's record. */
+const contractChanged = (event: EventOf<'CONTRACT_CREATED' | 'CONTRACT_UPDATED' | 'CONTRACT_CANCELLED'>, records: BatchProjectors) => {
+  records.customers.touch(event, event.entityId);
+  records.contracts.apply(event);
+};
+
+/** A change of a part under the contract: the customer's activity, the contract's latest event, and the part's record. */
+const idlePeriodChanged = (event: EventOf<IdlePeriodType>, records: BatchProjectors) => {
+  records.customers.touch(event, event.entityId);
+  records.contracts.touch(event);
+  records.idlePeriods.apply(event);
+};
+const moduleChanged = (event: EventOf<ModuleType>, records: BatchProjectors) => {
+  records.customers.touch(event, event.entityId);
+  records.contracts.touch(event);
+  records.additionalModules.apply(event);
+};
+
 /**
  * Membership contracts: entityId is the customer, content.contractId the contract; idle periods
  * (content.idlePeriodId) and additional modules (content.moduleContractId) are records under it.
  */
 export const CONTRACT_AREA = {
   project: {
-    CONTRACT_CREATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.apply(event);
-    },
-    CONTRACT_UPDATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.apply(event);
-    },
-    CONTRACT_CANCELLED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.apply(event);
-    },
-    CONTRACT_IDLE_PERIOD_CREATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.idlePeriods.apply(event);
-    },
-    CONTRACT_IDLE_PERIOD_UPDATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.idlePeriods.apply(event);
-    },
-    CONTRACT_IDLE_PERIOD_CANCELLED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.idlePeriods.apply(event);
-    },
-    CONTRACT_ADDITIONAL_MODULE_CREATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.additionalModules.apply(event);
-    },
-    CONTRACT_ADDITIONAL_MODULE_UPDATED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.additionalModules.apply(event);
-    },
-    CONTRACT_ADDITIONAL_MODULE_DELETED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.additionalModules.apply(event);
-    },
-    CONTRACT_ADDITIONAL_MODULE_CANCELLED: (event, records) => {
-      records.customers.touch(event, event.entityId);
-      records.contracts.touch(event);
-      records.additionalModules.apply(event);
-    },
+    CONTRACT_CREATED: contractChanged,
+    CONTRACT_UPDATED: contractChanged,
+    CONTRACT_CANCELLED: contractChanged,
+    CONTRACT_IDLE_PERIOD_CREATED: idlePeriodChanged,
+    CONTRACT_IDLE_PERIOD_UPDATED: idlePeriodChanged,
+    CONTRACT_IDLE_PERIOD_CANCELLED: idlePeriodChanged,
+    CONTRACT_ADDITIONAL_MODULE_CREATED: moduleChanged,
+    CONTRACT_ADDITIONAL_MODULE_UPDATED: moduleChanged,
+    CONTRACT_ADDITIONAL_MODULE_DELETED: moduleChanged,
+    CONTRACT_ADDITIONAL_MODULE_CANCELLED: moduleChanged,
   },
   hydrate: {
     CONTRACT_CREATED: contractTargets,
