@@ -29,7 +29,15 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   DEVICE_CREATED: 0.1,
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
   TAX_ADVISOR_EXPORT_CREATED: 0.05,
+  // Staff records (the sister platform's types): not in the measured traffic.
+  EMPLOYEE_CREATED: 0,
+  EMPLOYEE_UPDATED: 0,
+  EMPLOYEE_DELETED: 0,
 };
+
+/** Employee ids the generator uses (EMPLOYEE_*): a small staff. */
+const EMPLOYEE_IDS = 9_001;
+const EMPLOYEES = 40;
 
 /** One webhook body, as the upstream sends it. */
 export interface WebhookBody {
@@ -250,6 +258,10 @@ export class DeliveryGenerator {
         return this.body(type, this.nextRunId++, timestamp);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.body(type, this.nextExportId++, timestamp);
+      case 'EMPLOYEE_CREATED':
+      case 'EMPLOYEE_UPDATED':
+      case 'EMPLOYEE_DELETED':
+        return this.body(type, EMPLOYEE_IDS + Math.floor(this.random() * EMPLOYEES), timestamp);
     }
   }
 

@@ -341,6 +341,11 @@ export class SeedStream {
         return this.submission(type, this.nextRunId++, this.studio(), at);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.submission(type, this.nextExportId++, this.studio(), at);
+      case 'EMPLOYEE_CREATED':
+      case 'EMPLOYEE_UPDATED':
+      case 'EMPLOYEE_DELETED':
+        // A small staff: ids 9001-9040.
+        return this.submission(type, 9_001 + Math.floor(this.random() * 40), this.studio(), at);
     }
   }
 

@@ -5,6 +5,7 @@ import { AggregatorMembershipProjector } from './aggregators/aggregator-membersh
 import { ClassSlotProjector } from './classes/class-slot.projector.js';
 import { ContractProjector } from './contracts/contract.projector.js';
 import { CustomerProjector } from './customers/customer.projector.js';
+import { EmployeeProjector } from './employees/employee.projector.js';
 import { VisitProjector, type VisitWindows } from './visits/visit.projector.js';
 
 /**
@@ -23,6 +24,7 @@ export class BatchProjectors {
   readonly devices = new CreatedRecordProjector('devices', 'deviceId');
   readonly debtRuns = new CreatedRecordProjector('debt_collection_runs', 'runId');
   readonly taxExports = new CreatedRecordProjector('tax_advisor_exports', 'exportId');
+  readonly employees = new EmployeeProjector();
 
   /**
    * Writes everything gathered, inside the batch's transaction. Visits first: they read the event
@@ -34,5 +36,6 @@ export class BatchProjectors {
     for (const projector of [this.customers, this.contracts, this.classSlots, this.classBookings, this.appointmentBookings, this.memberships, this.devices, this.debtRuns, this.taxExports]) {
       projector.write(tx);
     }
+    this.employees.write(tx);
   }
 }

@@ -13,6 +13,7 @@ import { ContractResolver } from '../domains/contracts/contract.resolver.js';
 import { CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
 import { CustomerResolver } from '../domains/customers/customer.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
+import { EmployeeResolver } from '../domains/employees/employee.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
 import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-run.resolver.js';
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
@@ -45,7 +46,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
-  ApiTokenResolver] as const;
+  ApiTokenResolver,
+  // Employees (src/domains/employees/).
+  EmployeeResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here

@@ -9,10 +9,12 @@ import { TokenManagement1764000000007 } from './1764000000007-token-management.j
 import { VisitRollups1764000000009 } from './1764000000009-visit-rollups.js';
 import { ListsAndPresence1764000000010 } from './1764000000010-lists-and-presence.js';
 import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
+import { Employees1764000000014 } from './1764000000014-employees.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
 export const MIGRATIONS = [
   Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
   CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
   TokenManagement1764000000007, VisitRollups1764000000009, ListsAndPresence1764000000010, ReportIndexes1764000000011,
+  Employees1764000000014,
 ];

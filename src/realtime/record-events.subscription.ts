@@ -8,6 +8,7 @@ import { ClassSlot } from '../domains/classes/class-slot.entity.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
+import { Employee } from '../domains/employees/employee.entity.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
@@ -107,6 +108,12 @@ export class DebtCollectionRunEventPayload {
 export class TaxAdvisorExportEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => TaxAdvisorExport, after('The tax-advisor export')) taxAdvisorExport!: TaxAdvisorExport | null;
+}
+
+@ObjectType({ description: 'An employee created, changed or deleted, with the employee.' })
+export class EmployeeEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Employee, after('The employee')) employee!: Employee | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,6 +280,15 @@ const FAMILIES = {
     visible: ({ taxAdvisorExport }, scope) => ({ taxAdvisorExport: ownedBy(taxAdvisorExport, scope) }),
     member: 'forbidden',
   }),
+  employee: family({
+    payload: EmployeeEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ employee: await byEntity(Employee, 'employeeId')(event, dataSource) }),
+    visible: ({ employee }, scope) => ({ employee: ownedBy(employee, scope) }),
+    // Staff records are the operator's (member-access.ts refuses the fields to members).
+    member: 'forbidden',
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +318,9 @@ const EVENT_FAMILIES = {
   DEVICE_CREATED: 'device',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debtCollectionRun',
   TAX_ADVISOR_EXPORT_CREATED: 'taxAdvisorExport',
+  EMPLOYEE_CREATED: 'employee',
+  EMPLOYEE_UPDATED: 'employee',
+  EMPLOYEE_DELETED: 'employee',
 } as const satisfies { readonly [T in KnownEventType]: keyof typeof FAMILIES };
 
 /** The subscription field of one upstream event type: its declaration (src/events/), with its payload family. */

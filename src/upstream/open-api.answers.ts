@@ -11,6 +11,7 @@ import type {
   UpstreamCustomer,
   UpstreamDebtCollectionRun,
   UpstreamDevice,
+  UpstreamEmployee,
   UpstreamMoney,
   UpstreamStudioInformation,
   UpstreamTaxAdvisorExport,
@@ -353,6 +354,28 @@ export function studioInformation(f: Fields): UpstreamStudioInformation {
     name: f.optionalString('name') ?? f.optionalString('studioName'),
     city: f.optionalString('city') ?? address?.optionalString('city') ?? null,
     countryCode: f.optionalString('countryCode') ?? address?.optionalString('countryCode') ?? null,
+  };
+}
+
+/**
+ * An employee. The documented required fields are required; `businessRole`, the contact fields and
+ * `employeeCompetences` may be absent. A competence is `{id?, name}` (a bare name is taken too).
+ */
+export function employee(f: Fields): UpstreamEmployee {
+  return {
+    id: f.id('id'),
+    firstName: f.string('firstName'),
+    lastName: f.string('lastName'),
+    gender: f.string('gender'),
+    employeeInitials: f.string('employeeInitials'),
+    businessRole: f.optionalString('businessRole'),
+    email: f.optionalString('email'),
+    phoneNumber: f.optionalString('phoneNumber'),
+    employeeCompetences: f.optionalArray('employeeCompetences').map(({ value, path }) => {
+      if (typeof value === 'string') return { id: null, name: value };
+      const competence = Fields.of(value, path);
+      return { id: competence.optionalId('id'), name: competence.string('name') };
+    }),
   };
 }
 

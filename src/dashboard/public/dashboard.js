@@ -22,6 +22,7 @@ const PHRASES = {
   APPOINTMENT_BOOKING_CANCELLED: 'appointment cancelled',
   CLASS_SLOT_UPDATED: 'class changed', CLASS_SLOT_CANCELLED: 'class cancelled', DEVICE_CREATED: 'device registered',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created', TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
+  EMPLOYEE_CREATED: 'employee added', EMPLOYEE_UPDATED: 'employee changed', EMPLOYEE_DELETED: 'employee removed',
 };
 
 const EVENT_FIELDS = 'seq type entityId occurredAt studioId content';

@@ -20,6 +20,7 @@ registerEnumType(HydrationKindEnum, {
     DEVICE: { description: 'A device (from the studio\'s device list); upstream key: the device id.' },
     DEBT_COLLECTION_RUN: { description: 'A debt-collection run; upstream key: the run id.' },
     TAX_ADVISOR_EXPORT: { description: 'A tax-advisor export; upstream key: the export id.' },
+    EMPLOYEE: { description: 'An employee (`GET /v1/employees/{id}`); upstream key: the employee id.' },
   },
 });
 

@@ -8,6 +8,7 @@ import { GymClass } from '../../domains/classes/class.entity.js';
 import { Contract } from '../../domains/contracts/contract.entity.js';
 import { Customer } from '../../domains/customers/customer.entity.js';
 import { Device } from '../../domains/devices/device.entity.js';
+import { Employee } from '../../domains/employees/employee.entity.js';
 import { EventRecord } from '../../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
@@ -36,13 +37,15 @@ registerEnumType(HydratedRecordKindEnum, {
     device: { description: 'A device: name, model, active.' },
     debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
     taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
+    employee: { description: 'An employee: names, role, contact, competences (or their personal data erased).' },
   },
 });
 
 export const HydratedRecord = createUnionType({
   name: 'HydratedRecord',
   description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
-  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport] as const,
+  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport,
+    Employee] as const,
 });
 
 @ObjectType({ description: 'A record that hydration from the upstream Open API just changed, with the record as it stands now.' })
@@ -78,7 +81,8 @@ export class RecordHydratedArgs {
   after?: string | null;
 }
 
-type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | null;
+type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport
+  | Employee | null;
 
 function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
   const record = event.content?.['record'];
@@ -111,6 +115,8 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
       return reader.findOne(DebtCollectionRun, { tenantId, runId: id });
     case 'taxAdvisorExport':
       return reader.findOne(TaxAdvisorExport, { tenantId, exportId: id });
+    case 'employee':
+      return reader.findOne(Employee, { tenantId, employeeId: id });
     default:
       return unreachable(kind);
   }

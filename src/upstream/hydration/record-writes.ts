@@ -4,6 +4,7 @@ import type { Param, SqlTx } from '../../db/sql-writer.js';
 export const HYDRATED_RECORD_KINDS = [
   'customer', 'communicationPreferences', 'contract', 'classBooking', 'classSlot', 'class', 'appointmentBooking', 'device',
   'debtCollectionRun', 'taxAdvisorExport',
+  'employee',
 ] as const;
 export type HydratedRecordKind = (typeof HYDRATED_RECORD_KINDS)[number];
 
