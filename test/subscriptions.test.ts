@@ -28,6 +28,7 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   device: 'device { deviceId createdAt }',
   debtCollectionRun: 'debtCollectionRun { runId createdAt }',
   taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
+  employee: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
@@ -67,6 +68,11 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   DEVICE_CREATED: { entityId: 118, records: { device: { deviceId: '118', createdAt: iso(5) } } },
   FINANCE_DEBT_COLLECTION_RUN_CREATED: { entityId: 119, records: { debtCollectionRun: { runId: '119', createdAt: iso(5) } } },
   TAX_ADVISOR_EXPORT_CREATED: { entityId: 120, records: { taxAdvisorExport: { exportId: '120', createdAt: iso(5) } } },
+  EMPLOYEE_CREATED: { entityId: 161, records: { employee: { employeeId: '161', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false } } },
+  EMPLOYEE_UPDATED: {
+    entityId: 162, before: 'EMPLOYEE_CREATED', records: { employee: { employeeId: '162', createdAt: iso(4), updatedAt: iso(5), deletedAt: null, deleted: false } },
+  },
+  EMPLOYEE_DELETED: { entityId: 163, records: { employee: { employeeId: '163', createdAt: null, updatedAt: null, deletedAt: iso(5), deleted: true } } },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {
