@@ -20,14 +20,17 @@ const USAGE = `usage: npm run upstream -- [options]
   --send <url>          post the webhook stream to this gymgraph (e.g. http://127.0.0.1:4000)
   --drop <x>            with --send: share of deliveries lost on the way (default 0)
   --auto-checkout       at the end of the history each studio checks out whoever is still in
-                        (one AUTOMATIC_CUSTOMER_CHECKOUT per studio, as at closing time)`;
+                        (one AUTOMATIC_CUSTOMER_CHECKOUT per studio, as at closing time)
+  --sister-events       the history also has the other 23 types the sister platform (Magicline)
+                        documents: access, home studio, contract cancellations, idle periods,
+                        additional modules, employees, studio hours and settings, debt cases`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' }, seed: { type: 'string' }, studios: { type: 'string' }, customers: { type: 'string' }, days: { type: 'string' },
       limit: { type: 'string' }, 'window-ms': { type: 'string' }, 'failure-rate': { type: 'string' }, send: { type: 'string' }, drop: { type: 'string' },
-      'auto-checkout': { type: 'boolean' }, help: { type: 'boolean' },
+      'auto-checkout': { type: 'boolean' }, 'sister-events': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -45,7 +48,9 @@ async function main(): Promise<void> {
 
   // History ends at the current minute, so reconciliation's default look-back covers it.
   const endAt = Math.floor(Date.now() / 60_000) * 60_000;
-  const world = new World({ seed: num('seed', 1), studios: num('studios', 3), customersPerStudio: num('customers', 20), days: num('days', 14), endAt });
+  const world = new World({ seed: num('seed', 1), studios: num('studios', 3), customersPerStudio: num('customers', 20), days: num('days', 14), endAt,
+    sisterEvents: values['sister-events'] === true,
+  });
   if (values['auto-checkout']) for (const studio of world.studios) world.automaticCheckout(studio.id, endAt);
   const standin = await startStandin({
     world, port: num('port', 4100), limitPerWindow: num('limit', 1000), windowMs: num('window-ms', 60_000), failureRate: num('failure-rate', 0),

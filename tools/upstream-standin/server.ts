@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatZonedDateTime, parseZonedDateTime } from '../../src/upstream/zoned-date-time.js';
+import type { AdditionalModuleAnswer, ContractAnswer, EmployeeAnswer, IdlePeriodAnswer, StudioInformationAnswer } from './answers.js';
 import { Random } from './random.js';
-import type { World, WorldStudio } from './world.js';
+import type { World, WorldContract, WorldCustomer, WorldStudio } from './world.js';
 
 /**
  * A stand-in for one tenant's PerfectGym Next Open API, serving a {@link World} over HTTP with the
@@ -15,7 +16,12 @@ import type { World, WorldStudio } from './world.js';
  * - `GET /v1/customers` (sliced) lists the customers whose home studio is the key's studio.
  * - `GET /v1/classes/booking?customerId=` and `GET /v1/appointments/booking?customerId=` (sliced)
  *   list one customer's bookings at the key's studio.
- * - Reads by id (customer, booking, slot, ...) see the whole tenant; deleted customers are 404.
+ * - Reads by id (customer, booking, slot, employee, ...) see the whole tenant; deleted customers
+ *   and employees are 404. A customer whose access is disabled is 403 `FORBIDDEN` on every read of
+ *   it (customer, contracts, check-ins, preferences, booking lists) and is left out of
+ *   `GET /v1/customers`; its bookings stay readable by booking id.
+ * - `accessRefusal` reads true while the customer has an access restriction.
+ * - The answers of the sister types' reads are typed in answers.ts.
  * - Rate windows are aligned to multiples of `windowMs` since the epoch (calendar minutes by
  *   default), counted per (key, endpoint template); `Retry-After` says when the window ends.
  */
@@ -116,10 +122,16 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     throw new HttpError(404, `${what} not found`, 'NOT_FOUND');
   };
 
+  /** The customer, else 404 (no such or deleted) or 403 (access disabled). */
+  const readable = (customerId: number): WorldCustomer => {
+    const customer = world.readableCustomer(customerId) ?? notFound(`customer ${customerId}`);
+    if (customer.accessDisabledAt !== null) throw new HttpError(403, `access to customer ${customerId} is disabled`, 'FORBIDDEN');
+    return customer;
+  };
   const customerJson = (customerId: number) => {
-    const c = world.readableCustomer(customerId) ?? notFound(`customer ${customerId}`);
+    const c = readable(customerId);
     return {
-      id: c.id, status: c.status, accessRefusal: c.accessRefusal, customerNumber: c.customerNumber, studioId: c.studioId,
+      id: c.id, status: c.status, accessRefusal: c.accessRefusal || c.accessRestrictions.length > 0, customerNumber: c.customerNumber, studioId: c.studioId,
       createdDateTime: date(c.createdAt), firstName: c.firstName, lastName: c.lastName, dateOfBirth: c.dateOfBirth, gender: c.gender,
       email: c.email, phoneNumberPrivate: c.phoneNumberPrivate, phoneNumberMobile: c.phoneNumberMobile, address: { ...c.address },
       preferredLanguage: { languageCode: c.preferredLanguage, countryCode: 'DE' },
@@ -154,8 +166,21 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
   const customerOfTenant = (raw: string | null) => {
     const customerId = Number(raw);
     if (raw === null || !Number.isSafeInteger(customerId)) throw new HttpError(400, 'customerId is required', 'VALIDATION_ERROR');
-    return world.readableCustomer(customerId) ?? notFound(`customer ${customerId}`);
+    return readable(customerId);
   };
+  const contractJson = (c: WorldContract): ContractAnswer => ({
+    id: c.id, rateName: c.rateName, contractStatus: c.contractStatus, createdDate: isoDate(c.createdAt), startDate: c.startDate, endDate: c.endDate,
+    cancelled: c.cancelled, cancellationDate: c.cancellationDate, term: c.term,
+    priceDetails: { basePrice: c.basePrice, currentPrice: c.currentPrice },
+    idlePeriods: c.idlePeriods.map((p): IdlePeriodAnswer => ({
+      id: p.id, startDate: p.startDate, endDate: p.endDate, unlimited: p.unlimited, reason: p.reason, temporalUnit: p.temporalUnit,
+      idlePeriodAmount: p.amount, usedFreeTermsInDays: p.usedFreeTermsInDays, fee: p.fee && { ...p.fee }, createdDate: isoDate(p.createdAt),
+    })),
+    additionalModules: c.additionalModules.map((m): AdditionalModuleAnswer => ({
+      id: m.moduleContractId, moduleContractId: m.moduleContractId, rateName: m.rateName, status: m.endDate < isoDate(world.now) ? 'INACTIVE' : m.status,
+      startDate: m.startDate, endDate: m.endDate, cancelled: m.cancelled, cancellationDate: m.cancellationDate, price: { ...m.price },
+    })),
+  });
 
   const routes: Route[] = [];
   const route = (method: Route['method'], template: string, handler: Handler) => {
@@ -167,20 +192,21 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     activations.set(studio.id, (activations.get(studio.id) ?? 0) + 1);
     return undefined;
   });
-  route('GET', '/v1/studios/information', ({ studio }) => ({
-    studioId: studio.id, name: studio.name, city: studio.city, countryCode: studio.countryCode, zoneId: world.zone,
-    openingHours: [{ dayOfWeek: 'MONDAY', from: '06:00', to: '23:00' }],
+  route('GET', '/v1/studios/information', ({ studio }): StudioInformationAnswer => ({
+    studioId: studio.id, name: studio.name, city: studio.city, countryCode: studio.countryCode,
+    openingHours: studio.openingHours.map((h) => ({ ...h })),
+    closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: date(h.from)!, dateTimeTo: date(h.to)! })),
   }));
   route('GET', '/v1/studios/utilization', ({ studio }) => ({
     count: world.checkins.filter((c) => c.studioId === studio.id && c.checkInAt <= world.now && (c.checkOutAt === null || c.checkOutAt > world.now)).length,
     capacity: studio.capacity,
   }));
   route('GET', '/v1/customers', ({ studio, query }) =>
-    slice(query, [...world.customers.values()].filter((c) => c.studioId === studio.id && c.deletedAt === null).sort((a, b) => a.id - b.id), (c) => customerJson(c.id)),
+    slice(query, [...world.customers.values()].filter((c) => c.studioId === studio.id && c.deletedAt === null && c.accessDisabledAt === null).sort((a, b) => a.id - b.id), (c) => customerJson(c.id)),
   );
   route('GET', '/v1/customers/{customerId}', ({ params }) => customerJson(id(params[0]!)));
   route('GET', '/v1/customers/{customerId}/activities/checkins', ({ params, query }) => {
-    const customer = world.readableCustomer(id(params[0]!)) ?? notFound(`customer ${params[0]}`);
+    const customer = readable(id(params[0]!));
     const from = instant(query.get('fromDate'), 'fromDate', -Infinity);
     const to = instant(query.get('toDate'), 'toDate', Infinity);
     const items = world.checkins
@@ -191,15 +217,11 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     }));
   });
   route('GET', '/v1/customers/{customerId}/contracts', ({ params }) => {
-    const customer = world.readableCustomer(id(params[0]!)) ?? notFound(`customer ${params[0]}`);
-    return world.contracts.filter((c) => c.customerId === customer.id).map((c) => ({
-      id: c.id, rateName: c.rateName, contractStatus: c.contractStatus, createdDate: isoDate(c.createdAt), startDate: c.startDate, endDate: c.endDate,
-      cancelled: c.cancelled, cancellationDate: c.cancellationDate, term: c.term,
-      priceDetails: { basePrice: c.basePrice, currentPrice: c.currentPrice },
-    }));
+    const customer = readable(id(params[0]!));
+    return world.contracts.filter((c) => c.customerId === customer.id).map(contractJson);
   });
   route('GET', '/v1/communications/{customerId}/communication-preferences', ({ params }) => {
-    const customer = world.readableCustomer(id(params[0]!)) ?? notFound(`customer ${params[0]}`);
+    const customer = readable(id(params[0]!));
     return world.communicationPreferences.get(customer.id) ?? [];
   });
   route('GET', '/v1/classes/booking', ({ studio, query }) => {
@@ -230,6 +252,15 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     return slice(query, items, (b) => appointmentBookingJson(b.bookingId));
   });
   route('GET', '/v1/appointments/booking/{bookingId}', ({ params }) => appointmentBookingJson(id(params[0]!)));
+  route('GET', '/v1/employees/{employeeId}', ({ params }): EmployeeAnswer => {
+    const e = world.employees.get(id(params[0]!));
+    if (!e || e.deletedAt !== null) return notFound(`employee ${params[0]}`);
+    return {
+      id: e.id, firstName: e.firstName, lastName: e.lastName, gender: e.gender, employeeInitials: e.employeeInitials,
+      ...(e.businessRole !== null ? { businessRole: e.businessRole } : {}), ...(e.email !== null ? { email: e.email } : {}),
+      ...(e.phoneNumber !== null ? { phoneNumber: e.phoneNumber } : {}), employeeCompetences: e.competences.map((c) => ({ ...c })),
+    };
+  });
   route('GET', '/v1/devices', ({ studio }) =>
     world.devices.filter((d) => d.studioId === studio.id).map((d) => ({ id: d.id, name: d.name, active: d.active, model: d.model })),
   );

@@ -1,4 +1,10 @@
+import type { IdlePeriodContent, SisterEventContent, SisterEventType } from './answers.js';
 import { Random } from './random.js';
+import { generateSisterHistory, generateSisterState, initials, newEmployee } from './sister-history.js';
+import type {
+  WorldAccessMedium, WorldAccessRestriction, WorldAdditionalInformationField, WorldAdditionalModule, WorldClosingHours, WorldDebtCollectionCase,
+  WorldDebtCollectionConfiguration, WorldEmployee, WorldIdlePeriod, WorldOpeningHours,
+} from './sister-types.js';
 
 /**
  * A deterministic upstream "world" for one tenant: what the PerfectGym Next installation of one
@@ -21,6 +27,10 @@ export interface WorldStudio {
   /** Its Open API key (`x-api-key`). */
   readonly apiKey: string;
   readonly capacity: number;
+  openingHours: WorldOpeningHours[];
+  closingHours: WorldClosingHours[];
+  additionalInformationFields: WorldAdditionalInformationField[];
+  debtCollectionConfiguration: WorldDebtCollectionConfiguration;
 }
 
 export interface WorldAddress {
@@ -36,8 +46,8 @@ export interface WorldCustomer {
   status: 'MEMBER' | 'PROSPECT' | 'FORMER_MEMBER';
   accessRefusal: boolean;
   customerNumber: string;
-  /** Home studio (upstream id). */
-  readonly studioId: number;
+  /** Home studio (upstream id); changed by {@link World.moveHomeStudio}. */
+  studioId: number;
   readonly createdAt: number;
   firstName: string;
   lastName: string;
@@ -51,6 +61,10 @@ export interface WorldCustomer {
   iban: string;
   /** Set by {@link World.deleteCustomer}: reads answer 404 from then on. */
   deletedAt: number | null;
+  /** Set by {@link World.disableCustomerAccess}: reads answer 403 from then on. */
+  accessDisabledAt: number | null;
+  accessMedia: WorldAccessMedium[];
+  accessRestrictions: WorldAccessRestriction[];
 }
 
 export interface WorldContract {
@@ -66,6 +80,10 @@ export interface WorldContract {
   readonly term: { periodValue: number; periodUnit: 'MONTH' | 'YEAR' };
   readonly basePrice: { amount: number; currency: string };
   readonly currentPrice: { amount: number; currency: string };
+  idlePeriods: WorldIdlePeriod[];
+  additionalModules: WorldAdditionalModule[];
+  /** Studios the customer may check in at under this contract (CUSTOMER_CHECKIN_STUDIOS_UPDATED; no documented read). */
+  checkinStudioIds: number[];
 }
 
 export interface WorldCheckin {
@@ -180,6 +198,24 @@ export interface WorldOptions {
   readonly endAt?: number;
   /** The tenant's IANA zone, used in every date-time the Open API answers with. @default "Europe/Berlin" */
   readonly zone?: string;
+  /**
+   * Also emit, in the generated history, the 23 event types the sister platform (Magicline) documents
+   * besides AUTOMATIC_CUSTOMER_CHECKOUT (access, home studio, cancellations, idle periods, modules,
+   * employees, studio hours and settings, debt-collection cases), changing the world to match.
+   * Off, the history is exactly the seed types' as before; the records behind the sister types
+   * (employees, hours, ...) exist either way, and the mutation methods send them either way.
+   * @default false
+   */
+  readonly sisterEvents?: boolean;
+}
+
+/** A delivery of the generated history, before it is sent in time order. */
+export interface PendingDelivery {
+  readonly studioId: number;
+  readonly entityId: number;
+  readonly timestamp: number;
+  readonly type: string;
+  readonly content?: Record<string, unknown>;
 }
 
 const HOUR = 3_600_000;
@@ -208,6 +244,10 @@ export class World {
   readonly debtCollectionRuns = new Map<number, WorldDebtCollectionRun>();
   readonly taxAdvisorExports = new Map<number, WorldTaxAdvisorExport>();
   readonly communicationPreferences = new Map<number, WorldCommunicationPreference[]>();
+  readonly employees = new Map<number, WorldEmployee>();
+  /** By collectionCaseId. */
+  readonly debtCollectionCases = new Map<number, WorldDebtCollectionCase>();
+  readonly sisterEvents: boolean;
   /** Every delivery so far: the generated history in time order, then those of later mutations. */
   readonly deliveries: WebhookDelivery[] = [];
   /** The latest moment the world knows of (end of history, or the latest mutation). */
@@ -215,6 +255,13 @@ export class World {
 
   private readonly random: Random;
   private readonly uuids: Random;
+  /**
+   * Draws for the sister records and events: a generator of its own, so that a world without
+   * `sisterEvents` is exactly the one generated before they existed.
+   */
+  readonly sisterRandom: Random;
+  /** While generating: where {@link send} collects deliveries, to be sent in time order. */
+  private sink: PendingDelivery[] | null = null;
 
   constructor(options: WorldOptions = {}) {
     this.seed = options.seed ?? 1;
@@ -224,6 +271,8 @@ export class World {
     this.now = this.endAt;
     this.random = new Random(this.seed);
     this.uuids = this.random.fork();
+    this.sisterEvents = options.sisterEvents ?? false;
+    this.sisterRandom = new Random((this.seed * 2_654_435_761 + 0x51573) >>> 0);
     this.generate(options.studios ?? 3, options.customersPerStudio ?? 20);
   }
 
@@ -250,7 +299,7 @@ export class World {
 
   /** Deletes a customer; sends CUSTOMER_DELETED. Reads of the customer answer 404 from then on. */
   deleteCustomer(id: number, at = this.tick()): void {
-    const customer = this.mustCustomer(id);
+    const customer = this.mustCustomer(id, { evenDisabled: true });
     customer.deletedAt = at;
     this.send(customer.studioId, id, at, 'CUSTOMER_DELETED');
   }
@@ -336,6 +385,258 @@ export class World {
     return slot;
   }
 
+  // ---- the sister platform's types: each changes the world and sends its webhook ----
+
+  /** Revokes a customer's access; sends CUSTOMER_ACCESS_DISABLED. Reads of the customer answer 403 from then on. */
+  disableCustomerAccess(customerId: number, at = this.tick()): void {
+    const customer = this.mustCustomer(customerId);
+    customer.accessDisabledAt = at;
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_DISABLED', undefined);
+  }
+
+  /** Hands the customer a card (or tag); sends CUSTOMER_ACCESS_MEDIUM_CREATED. */
+  addAccessMedium(customerId: number, type: WorldAccessMedium['type'] = 'CARD', at = this.tick()): WorldAccessMedium {
+    const customer = this.mustCustomer(customerId);
+    const id = this.nextId('accessMedium');
+    const medium: WorldAccessMedium = { id, type, identifier: `AM-${id}-${this.sisterRandom.int(1000, 9999)}`, createdAt: at };
+    customer.accessMedia.push(medium);
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_MEDIUM_CREATED', undefined);
+    return medium;
+  }
+
+  /** Replaces a medium's number (a lost card); sends CUSTOMER_ACCESS_MEDIUM_UPDATED. */
+  replaceAccessMedium(customerId: number, mediumId: number, at = this.tick()): void {
+    const customer = this.mustCustomer(customerId);
+    const medium = customer.accessMedia.find((m) => m.id === mediumId);
+    if (!medium) throw new Error(`customer ${customerId} has no access medium ${mediumId}`);
+    medium.identifier = `AM-${mediumId}-${this.sisterRandom.int(1000, 9999)}`;
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_MEDIUM_UPDATED', undefined);
+  }
+
+  /** Takes a medium away; sends CUSTOMER_ACCESS_MEDIUM_DELETED. */
+  removeAccessMedium(customerId: number, mediumId: number, at = this.tick()): void {
+    const customer = this.mustCustomer(customerId);
+    const index = customer.accessMedia.findIndex((m) => m.id === mediumId);
+    if (index < 0) throw new Error(`customer ${customerId} has no access medium ${mediumId}`);
+    customer.accessMedia.splice(index, 1);
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_MEDIUM_DELETED', undefined);
+  }
+
+  /** Restricts the customer's access; sends CUSTOMER_ACCESS_RESTRICTION_CREATED. The customer reads `accessRefusal: true` while any is set. */
+  addAccessRestriction(customerId: number, reason = 'Unpaid fees', at = this.tick()): WorldAccessRestriction {
+    const customer = this.mustCustomer(customerId);
+    const restriction: WorldAccessRestriction = { id: this.nextId('accessRestriction'), reason, createdAt: at };
+    customer.accessRestrictions.push(restriction);
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_RESTRICTION_CREATED', undefined);
+    return restriction;
+  }
+
+  /** Lifts a restriction; sends CUSTOMER_ACCESS_RESTRICTION_DELETED. */
+  liftAccessRestriction(customerId: number, restrictionId: number, at = this.tick()): void {
+    const customer = this.mustCustomer(customerId);
+    const index = customer.accessRestrictions.findIndex((r) => r.id === restrictionId);
+    if (index < 0) throw new Error(`customer ${customerId} has no access restriction ${restrictionId}`);
+    customer.accessRestrictions.splice(index, 1);
+    this.sendSister(customer.studioId, customerId, at, 'CUSTOMER_ACCESS_RESTRICTION_DELETED', undefined);
+  }
+
+  /** Changes where a contract lets its customer check in; sends CUSTOMER_CHECKIN_STUDIOS_UPDATED {contractId}. */
+  updateCheckinStudios(contractId: number, studioIds: readonly number[], at = this.tick()): void {
+    const { contract, customer } = this.mustContract(contractId);
+    for (const id of studioIds) this.studio(id);
+    contract.checkinStudioIds = [...studioIds];
+    this.sendSister(customer.studioId, customer.id, at, 'CUSTOMER_CHECKIN_STUDIOS_UPDATED', { contractId });
+  }
+
+  /**
+   * Moves the customer to another home studio; sends CUSTOMER_HOME_STUDIO_UPDATED
+   * {sourceStudioId, targetStudioId} with the source studio's key (its later events carry the target's).
+   */
+  moveHomeStudio(customerId: number, targetStudioId: number, at = this.tick()): void {
+    const customer = this.mustCustomer(customerId);
+    this.studio(targetStudioId);
+    const sourceStudioId = customer.studioId;
+    if (sourceStudioId === targetStudioId) throw new Error(`customer ${customerId} is already at studio ${targetStudioId}`);
+    customer.studioId = targetStudioId;
+    this.sendSister(sourceStudioId, customerId, at, 'CUSTOMER_HOME_STUDIO_UPDATED', { sourceStudioId, targetStudioId });
+  }
+
+  /** Cancels a contract on `at`'s day (it runs on to its end date); sends CONTRACT_CANCELLED {contractId}. */
+  cancelContract(contractId: number, at = this.tick()): void {
+    const { contract, customer } = this.mustContract(contractId);
+    if (contract.cancelled) throw new Error(`contract ${contractId} is already cancelled`);
+    contract.cancelled = true;
+    contract.cancellationDate = isoDate(at);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_CANCELLED', { contractId });
+  }
+
+  /** Pauses a contract; sends CONTRACT_IDLE_PERIOD_CREATED. `endDate` null: unlimited. */
+  addIdlePeriod(
+    contractId: number,
+    period: { readonly startDate: string; readonly endDate: string | null; readonly reason?: string; readonly free?: boolean },
+    at = this.tick(),
+  ): WorldIdlePeriod {
+    const { contract, customer } = this.mustContract(contractId);
+    const idle: WorldIdlePeriod = {
+      id: this.nextId('idlePeriod'), createdAt: at, startDate: period.startDate, endDate: null, unlimited: false, reason: period.reason ?? 'Vacation',
+      temporalUnit: 'DAY', amount: null, usedFreeTermsInDays: null, fee: null,
+    };
+    setIdleLength(idle, period.endDate, period.free ?? true);
+    contract.idlePeriods.push(idle);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_IDLE_PERIOD_CREATED', idleContent(contractId, idle));
+    return idle;
+  }
+
+  /** Moves a pause's end (null: unlimited); sends CONTRACT_IDLE_PERIOD_UPDATED. */
+  updateIdlePeriod(contractId: number, idlePeriodId: number, endDate: string | null, at = this.tick()): void {
+    const { contract, customer } = this.mustContract(contractId);
+    const idle = contract.idlePeriods.find((p) => p.id === idlePeriodId);
+    if (!idle) throw new Error(`contract ${contractId} has no idle period ${idlePeriodId}`);
+    setIdleLength(idle, endDate, idle.fee === null);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_IDLE_PERIOD_UPDATED', idleContent(contractId, idle));
+  }
+
+  /** Withdraws a pause (it is no longer listed); sends CONTRACT_IDLE_PERIOD_CANCELLED with its last content. */
+  cancelIdlePeriod(contractId: number, idlePeriodId: number, at = this.tick()): void {
+    const { contract, customer } = this.mustContract(contractId);
+    const index = contract.idlePeriods.findIndex((p) => p.id === idlePeriodId);
+    if (index < 0) throw new Error(`contract ${contractId} has no idle period ${idlePeriodId}`);
+    const [idle] = contract.idlePeriods.splice(index, 1);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_IDLE_PERIOD_CANCELLED', idleContent(contractId, idle!));
+  }
+
+  /** Adds a module contract to a main contract from `at`'s day to the main contract's end; sends CONTRACT_ADDITIONAL_MODULE_CREATED. */
+  addAdditionalModule(contractId: number, rateName = 'Towel flat', price = 4.9, at = this.tick()): WorldAdditionalModule {
+    const { contract, customer } = this.mustContract(contractId);
+    const module: WorldAdditionalModule = {
+      moduleContractId: this.nextId('contract'), createdAt: at, rateName, status: 'ACTIVE', startDate: isoDate(at), endDate: contract.endDate,
+      cancelled: false, cancellationDate: null, price: { amount: price, currency: 'EUR' },
+    };
+    contract.additionalModules.push(module);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_CREATED', { contractId, moduleContractId: module.moduleContractId });
+    return module;
+  }
+
+  /** Changes a module's rate or price; sends CONTRACT_ADDITIONAL_MODULE_UPDATED. */
+  updateAdditionalModule(contractId: number, moduleContractId: number, changes: { readonly rateName?: string; readonly price?: number }, at = this.tick()): void {
+    const { customer, module } = this.mustModule(contractId, moduleContractId);
+    if (changes.rateName !== undefined) module.rateName = changes.rateName;
+    if (changes.price !== undefined) module.price = { amount: changes.price, currency: module.price.currency };
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_UPDATED', { contractId, moduleContractId });
+  }
+
+  /** Cancels a module: it ends 30 days later (or at its end, if sooner); sends CONTRACT_ADDITIONAL_MODULE_CANCELLED. */
+  cancelAdditionalModule(contractId: number, moduleContractId: number, at = this.tick()): void {
+    const { customer, module } = this.mustModule(contractId, moduleContractId);
+    if (module.cancelled) throw new Error(`module contract ${moduleContractId} is already cancelled`);
+    module.cancelled = true;
+    module.cancellationDate = isoDate(at);
+    const end = isoDate(at + 30 * DAY);
+    if (end < module.endDate) module.endDate = end;
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_CANCELLED', { contractId, moduleContractId });
+  }
+
+  /** Deletes a module (booked by mistake: it is no longer listed); sends CONTRACT_ADDITIONAL_MODULE_DELETED. */
+  deleteAdditionalModule(contractId: number, moduleContractId: number, at = this.tick()): void {
+    const { contract, customer } = this.mustModule(contractId, moduleContractId);
+    contract.additionalModules = contract.additionalModules.filter((m) => m.moduleContractId !== moduleContractId);
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_DELETED', { contractId, moduleContractId });
+  }
+
+  /** Hires someone at a studio; sends EMPLOYEE_CREATED with that studio's key. */
+  createEmployee(studioId: number, fields: Partial<Pick<WorldEmployee, 'firstName' | 'lastName' | 'businessRole'>> = {}, at = this.tick()): WorldEmployee {
+    this.studio(studioId);
+    const employee = newEmployee(this.sisterRandom, this.nextId('employee'), studioId, at, fields);
+    this.employees.set(employee.id, employee);
+    this.sendSister(studioId, employee.id, at, 'EMPLOYEE_CREATED', undefined);
+    return employee;
+  }
+
+  /** Changes an employee; sends EMPLOYEE_UPDATED. */
+  updateEmployee(employeeId: number, changes: Partial<Pick<WorldEmployee, 'lastName' | 'businessRole' | 'email' | 'phoneNumber' | 'competences'>>, at = this.tick()): void {
+    const employee = this.mustEmployee(employeeId);
+    Object.assign(employee, changes);
+    employee.employeeInitials = initials(employee.firstName, employee.lastName);
+    this.sendSister(employee.studioId, employeeId, at, 'EMPLOYEE_UPDATED', undefined);
+  }
+
+  /** Removes an employee; sends EMPLOYEE_DELETED. Reads of it answer 404 from then on. */
+  deleteEmployee(employeeId: number, at = this.tick()): void {
+    const employee = this.mustEmployee(employeeId);
+    employee.deletedAt = at;
+    this.sendSister(employee.studioId, employeeId, at, 'EMPLOYEE_DELETED', undefined);
+  }
+
+  /** Replaces the studio's opening hours and/or closures; sends STUDIO_OPENING_HOURS_UPDATED (entityId: the studio). */
+  updateOpeningHours(studioId: number, changes: { readonly openingHours?: readonly WorldOpeningHours[]; readonly closingHours?: readonly WorldClosingHours[] }, at = this.tick()): void {
+    const studio = this.studio(studioId);
+    if (changes.openingHours) studio.openingHours = changes.openingHours.map((h) => ({ ...h }));
+    if (changes.closingHours) studio.closingHours = changes.closingHours.map((h) => ({ ...h }));
+    this.sendSister(studioId, studioId, at, 'STUDIO_OPENING_HOURS_UPDATED', undefined);
+  }
+
+  /** Adds a custom customer field to the studio; sends ADDITIONAL_INFORMATION_FIELDS_UPDATED (entityId: the studio). */
+  addAdditionalInformationField(studioId: number, name: string, type: WorldAdditionalInformationField['type'] = 'TEXT', at = this.tick()): WorldAdditionalInformationField {
+    const studio = this.studio(studioId);
+    const field: WorldAdditionalInformationField = { id: this.nextId('informationField'), name, type, mandatory: false };
+    studio.additionalInformationFields.push(field);
+    this.sendSister(studioId, studioId, at, 'ADDITIONAL_INFORMATION_FIELDS_UPDATED', undefined);
+    return field;
+  }
+
+  /**
+   * Changes the studio's debt-collection settings; sends FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED
+   * whose entityId is the studio (the upstream does not say; the settings are the studio's).
+   */
+  updateDebtCollectionConfiguration(studioId: number, changes: Partial<Pick<WorldDebtCollectionConfiguration, 'dunningLevels' | 'agencyHandoverAfterDays'>>, at = this.tick()): void {
+    const studio = this.studio(studioId);
+    Object.assign(studio.debtCollectionConfiguration, changes);
+    studio.debtCollectionConfiguration.revision += 1;
+    this.sendSister(studioId, studioId, at, 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', undefined);
+  }
+
+  /** Opens a debt-collection case for a customer at its home studio (no event: the case's changes send them). */
+  openDebtCollectionCase(customerId: number, openAmount: number): WorldDebtCollectionCase {
+    const customer = this.mustCustomer(customerId, { evenDisabled: true });
+    const debtCase: WorldDebtCollectionCase = {
+      collectionCaseId: this.nextId('collectionCase'), agencyDebtCollectionCaseId: null, customerId, studioId: customer.studioId, status: 'OPEN', openAmount, adjustments: [],
+    };
+    this.debtCollectionCases.set(debtCase.collectionCaseId, debtCase);
+    return debtCase;
+  }
+
+  /**
+   * Records a change request on a case (`toAgency`: an agency takes it over and gives it its own id);
+   * sends FINANCE_DEBT_COLLECTION_CASE_UPDATED, entityId the new caseAdjustmentRequestId, content
+   * `agencyDebtCollectionCaseId` once the agency has the case, else `collectionCaseId`.
+   */
+  adjustDebtCollectionCase(
+    collectionCaseId: number,
+    changes: { readonly status?: WorldDebtCollectionCase['status']; readonly openAmount?: number; readonly toAgency?: boolean },
+    at = this.tick(),
+  ): number {
+    const debtCase = this.debtCollectionCases.get(collectionCaseId);
+    if (!debtCase) throw new Error(`no debt collection case ${collectionCaseId}`);
+    if (changes.toAgency === true && debtCase.agencyDebtCollectionCaseId === null) {
+      debtCase.agencyDebtCollectionCaseId = this.nextId('agencyCase');
+      debtCase.status = 'WITH_AGENCY';
+    }
+    if (changes.status !== undefined) debtCase.status = changes.status;
+    if (changes.openAmount !== undefined) debtCase.openAmount = changes.openAmount;
+    const caseAdjustmentRequestId = this.nextId('caseAdjustment');
+    debtCase.adjustments.push({ caseAdjustmentRequestId, at, status: debtCase.status, openAmount: debtCase.openAmount });
+    this.sendSister(debtCase.studioId, caseAdjustmentRequestId, at, 'FINANCE_DEBT_COLLECTION_CASE_UPDATED',
+      debtCase.agencyDebtCollectionCaseId !== null ? { agencyDebtCollectionCaseId: debtCase.agencyDebtCollectionCaseId } : { collectionCaseId });
+    return caseAdjustmentRequestId;
+  }
+
+  private mustModule(contractId: number, moduleContractId: number): { contract: WorldContract; customer: WorldCustomer; module: WorldAdditionalModule } {
+    const { contract, customer } = this.mustContract(contractId);
+    const module = contract.additionalModules.find((m) => m.moduleContractId === moduleContractId);
+    if (!module) throw new Error(`contract ${contractId} has no module contract ${moduleContractId}`);
+    return { contract, customer, module };
+  }
+
   /**
    * The webhook stream with a seeded fraction of deliveries lost on the way (as the upstream loses
    * them: never retried). `dropFraction` 0 gives every delivery.
@@ -350,8 +651,13 @@ export class World {
 
   // ---- generation ----
 
-  private readonly counters = { checkin: 100_000, contract: 5_000, classBooking: 70_000, appointmentBooking: 80_000 };
-  private nextId(kind: keyof World['counters']): number {
+  private readonly counters = {
+    checkin: 100_000, contract: 5_000, classBooking: 70_000, appointmentBooking: 80_000,
+    employee: 600, accessMedium: 20_000, accessRestriction: 25_000, idlePeriod: 30_000, caseAdjustment: 50_000, collectionCase: 45_000,
+    agencyCase: 9_100_000, informationField: 700,
+  };
+  /** The next id of a kind (ids of one kind never repeat). */
+  nextId(kind: keyof World['counters']): number {
     return (this.counters[kind] += 1);
   }
 
@@ -361,13 +667,36 @@ export class World {
     return this.now;
   }
 
-  private mustCustomer(id: number): WorldCustomer {
+  /** A customer that can still act: not deleted, access not disabled (a deleted-or-disabled one may still be deleted). */
+  private mustCustomer(id: number, options: { readonly evenDisabled?: boolean } = {}): WorldCustomer {
     const customer = this.readableCustomer(id);
     if (!customer) throw new Error(`no customer ${id} (or deleted)`);
+    if (customer.accessDisabledAt !== null && options.evenDisabled !== true) throw new Error(`customer ${id}'s access is disabled`);
     return customer;
   }
 
+  private mustContract(contractId: number): { contract: WorldContract; customer: WorldCustomer } {
+    const contract = this.contracts.find((c) => c.id === contractId);
+    if (!contract) throw new Error(`no contract ${contractId} in this world`);
+    return { contract, customer: this.mustCustomer(contract.customerId) };
+  }
+
+  private mustEmployee(id: number): WorldEmployee {
+    const employee = this.employees.get(id);
+    if (!employee || employee.deletedAt !== null) throw new Error(`no employee ${id} (or deleted)`);
+    return employee;
+  }
+
+  /** Sends one sister type; `content` is checked against the type's declared content. */
+  private sendSister<T extends SisterEventType>(studioId: number, entityId: number, at: number, type: T, content: SisterEventContent[T]): void {
+    this.send(studioId, entityId, at, type, content as Record<string, unknown> | undefined);
+  }
+
   private send(studioId: number, entityId: number, timestamp: number, type: string, content?: Record<string, unknown>): void {
+    if (this.sink) {
+      this.sink.push({ studioId, entityId, timestamp, type, ...(content ? { content } : {}) });
+      return;
+    }
     this.now = Math.max(this.now, timestamp);
     this.deliveries.push({
       studioId,
@@ -378,7 +707,7 @@ export class World {
 
   private generate(studioCount: number, customersPerStudio: number): void {
     const r = this.random;
-    const pending: { studioId: number; entityId: number; timestamp: number; type: string; content?: Record<string, unknown> }[] = [];
+    const pending: PendingDelivery[] = [];
     const emit = (studioId: number, entityId: number, timestamp: number, type: string, content?: Record<string, unknown>) =>
       pending.push({ studioId, entityId, timestamp, type, ...(content ? { content } : {}) });
     const tag = `${this.seed.toString(36)}${r.int(0, 1e9).toString(36)}`;
@@ -388,7 +717,8 @@ export class World {
       this.studios.push({
         id: 10 + n, name: `Stand-in ${city} ${n}`, city, countryCode: 'DE',
         webhookKey: `whk-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`, apiKey: `oak-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`,
-        capacity: 100 + 25 * n,
+        capacity: 100 + 25 * n, openingHours: [], closingHours: [], additionalInformationFields: [],
+        debtCollectionConfiguration: { revision: 1, dunningLevels: 3, agencyHandoverAfterDays: 60 },
       });
     }
 
@@ -457,6 +787,7 @@ export class World {
           email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(), phoneNumberPrivate: r.chance(0.5) ? `+49 30 ${r.int(1_000_000, 9_999_999)}` : null,
           phoneNumberMobile: `+49 170 ${r.int(1_000_000, 9_999_999)}`, address: { street: r.pick(['Hauptstraße', 'Gartenweg', 'Lindenallee']), houseNumber: String(r.int(1, 120)), zipCode, city, country: 'DE' },
           preferredLanguage: r.pick(['de', 'en']), iban: `DE${r.int(10, 99)}${String(r.int(0, 1e9)).padStart(9, '0')}${String(r.int(0, 1e9)).padStart(9, '0')}`, deletedAt: null,
+          accessDisabledAt: null, accessMedia: [], accessRestrictions: [],
         };
         this.customers.set(customer.id, customer);
         emit(studio.id, customer.id, createdAt, 'CUSTOMER_CREATED');
@@ -476,6 +807,7 @@ export class World {
             createdAt: contractCreatedAt, startDate: isoDate(contractCreatedAt), endDate: isoDate(contractCreatedAt + 365 * DAY), cancelled,
             cancellationDate: cancelled ? isoDate(contractCreatedAt + 2 * DAY) : null, term: { periodValue: r.pick([1, 12]), periodUnit: 'MONTH' },
             basePrice: { amount: price, currency: 'EUR' }, currentPrice: { amount: r.chance(0.8) ? price : price - 5, currency: 'EUR' },
+            idlePeriods: [], additionalModules: [], checkinStudioIds: [studio.id],
           };
           this.contracts.push(contract);
           emit(studio.id, customer.id, contract.createdAt, 'CONTRACT_CREATED', { contractId: contract.id });
@@ -524,6 +856,11 @@ export class World {
       }
     }
 
+    this.sink = pending;
+    generateSisterState(this);
+    if (this.sisterEvents) generateSisterHistory(this, pending);
+    this.sink = null;
+
     // The upstream sends as things happen: in time order (ties keep generation order).
     pending
       .map((p, index) => ({ p, index }))
@@ -531,4 +868,23 @@ export class World {
       .forEach(({ p }) => this.send(p.studioId, p.entityId, p.timestamp, p.type, p.content));
     this.now = this.endAt;
   }
+}
+
+/** Sets a pause's end and the lengths derived from it: `amount` in days, free days used or a fee of 2 EUR a day. */
+function setIdleLength(idle: WorldIdlePeriod, endDate: string | null, free: boolean): void {
+  idle.endDate = endDate;
+  idle.unlimited = endDate === null;
+  const days = endDate === null ? null : Math.round((Date.parse(endDate) - Date.parse(idle.startDate)) / DAY) + 1;
+  idle.temporalUnit = 'DAY';
+  idle.amount = days;
+  idle.usedFreeTermsInDays = free && days !== null ? days : null;
+  idle.fee = free ? null : { amount: Math.round((days ?? 30) * 2 * 100) / 100, currency: 'EUR' };
+}
+
+function idleContent(contractId: number, idle: WorldIdlePeriod): IdlePeriodContent {
+  return {
+    contractId, idlePeriodId: idle.id,
+    ...(idle.amount !== null ? { idlePeriodAmount: idle.amount } : {}),
+    ...(idle.usedFreeTermsInDays !== null ? { usedFreeTermsInDays: idle.usedFreeTermsInDays } : {}),
+  };
 }
