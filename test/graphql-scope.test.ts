@@ -88,6 +88,8 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
     planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
+    planned(who, id(96), ev('EMPLOYEE_CREATED', t(28)), ev('EMPLOYEE_UPDATED', t(29))),
+    planned(who, id(97), ev('EMPLOYEE_CREATED', t(30)), ev('EMPLOYEE_DELETED', t(31))),
   ];
 }
 
@@ -119,6 +121,8 @@ const ALL_UPSTREAM_IDS = [...A_EVENTS, ...C_EVENTS, ...B_EVENTS].map((p) => Stri
 const A_TOTALS: Readonly<Record<string, number>> = {
   customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
   debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
+  // The deleted one is left out unless includeDeleted.
+  employees: 1,
   events: A_EVENTS.reduce((n, p) => n + p.body.payload.length, 0),
 };
 
