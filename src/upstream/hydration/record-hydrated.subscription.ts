@@ -59,7 +59,7 @@ export class RecordHydration {
   @Field(() => [String], { description: 'The fields whose value changed, by their column names (e.g. `firstName`, `addressCity`, `bookingStatus`).' })
   changedFields!: string[];
 
-  @Field({ description: "True when the change erased the customer's personal data (the upstream deleted the customer or no longer lets it be read)." })
+  @Field({ description: "True when the change erased a customer's or an employee's personal data (the upstream deleted them or no longer lets them be read)." })
   personalDataErased!: boolean;
 
   @Field(() => HydratedRecord, { nullable: true, description: 'The record as it stands now; null when this token may not see it.' })
