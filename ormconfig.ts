@@ -1,21 +1,11 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { initializeDatabase } from './src/db/database.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from './src/config.js';
-import { ENTITIES } from './src/db/entities.js';
+import type { Logger } from './src/log.js';
+import { ENTITIES } from './src/entities.js';
 import { MIGRATIONS } from './src/migrations/index.js';
-
-/**
- * Pragmas for every SQLite connection we open (TypeORM's and the ingest writer's).
- * WAL lets readers run while the ingest writer commits; `synchronous = FULL` makes every
- * acknowledged webhook survive a power cut, and costs little because the writer commits in groups
- * (see ingest/ingestor.ts). `busy_timeout` lets the CLI and the server share the file; the ingest
- * writer replaces it with a short one and waits asynchronously instead (db/sql-writer.ts), because
- * better-sqlite3 waits synchronously, blocking the event loop.
- */
-export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
-
-/** TCP keepalive on PostgreSQL connections: a peer that vanished is noticed on idle connections too. */
-export const PG_KEEPALIVE_DELAY_MS = 10_000;
+import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from './src/db/connection-settings.js';
 
 /** Settings of the service's DataSource (the command-line tools pass only the timeouts). */
 export interface DataSourceOptions {
@@ -31,7 +21,7 @@ export interface DataSourceOptions {
 /**
  * Builds the TypeORM DataSource for a database configuration. Migrations, never `synchronize`.
  * Pure: reads no environment and opens nothing (`initialize()` does); the TypeORM command-line
- * tool has its own module, src/db/typeorm-cli.data-source.ts.
+ * tool has its own module, src/cli/typeorm.data-source.ts.
  *
  * On PostgreSQL TypeORM's pool serves reads and the command-line tools: a connection is made, or a
  * free one waited for, within `timeouts.connectMs`, and a connection lost while idle is dropped by
@@ -72,4 +62,13 @@ export function createDataSource(database: DatabaseConfig, options: DataSourceOp
       ...(readTimeoutMs ? { statement_timeout: readTimeoutMs } : {}),
     },
   });
+}
+
+/**
+ * Opens the service's database: the DataSource of {@link createDataSource}, initialised, with the
+ * migrations applied (src/db/database.ts). The entities and migrations are the domain's, so the
+ * DataSource is assembled here, above the layers, and handed down.
+ */
+export function openDatabase(database: DatabaseConfig, logger: Logger, options: DataSourceOptions = {}): Promise<DataSource> {
+  return initializeDatabase(database, logger, createDataSource(database, options));
 }

@@ -233,6 +233,11 @@ async function listSelection(schema: SchemaView, field: FieldInfo, args: string,
 // ---------------------------------------------------------------------------------------------
 // The queries, ours and PostGraphile's.
 
+/** A plan whose answers are not compared (its peer answers another question). */
+function withoutCompare({ compare: _compare, ...plan }: QueryPlan): QueryPlan {
+  return plan;
+}
+
 interface QueryPlan {
   /** Request body for the next request of the phase. */
   readonly next: () => string;
@@ -535,7 +540,7 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
     const query = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id } } } }`;
     plans.stats = peerPlan(query, hourOf, 168);
     const unique = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id customerId } } } }`;
-    plans['stats-unique'] = { ...peerPlan(unique, hourOf, 168), compare: undefined };
+    plans['stats-unique'] = withoutCompare(peerPlan(unique, hourOf, 168));
   }
   if (queries.includes('heatmap')) {
     const query = `{ allPeerHeatmaps(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [DOW, HOUR]) { keys distinctCount { id } } } }`;

@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { loadDatabaseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';

@@ -16,7 +16,7 @@ import { DEFAULT_PG_ADMIN, MAIN_JS, databasesOption, fmtErrors, fmtMs, fmtRate, 
   startChild, stopChild, waitReady, type DbKind } from './harness.js';
 import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.js';
 import { mulberry32 } from './deliveries.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { searchColumns } from '../src/domains/customers/customer-search.js';
 import { createLogger } from '../src/log.js';
 import type { PhaseResult } from './load.js';

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { HYDRATION_CURSOR } from '../src/upstream/hydration/hydration-scanner.js';
 import { loadDatabaseConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { openSqlWriter, type Param, type SqlTx, type SqlWriter } from '../src/db/sql-writer.js';
 import { StudioService } from '../src/domains/studios/studio.service.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
@@ -583,7 +583,7 @@ async function main(): Promise<void> {
   const customers = Number(values.customers);
   const events = values.events === undefined ? customers * 10 : Number(values.events);
   const seeded = await seedDatabase(values.url, {
-    customers, events, studios: Number(values.studios), batchEvents: values.batch === undefined ? undefined : Number(values.batch), commitEvents: Number(values.commit), log: (line) => console.log(line),
+    customers, events, studios: Number(values.studios), ...(values.batch === undefined ? {} : { batchEvents: Number(values.batch) }), commitEvents: Number(values.commit), log: (line) => console.log(line),
   });
   console.log(`seeded ${events.toLocaleString('en-US')} events in ${seeded.seconds.toFixed(1)} s ` +
     `(${Math.round(events / seeded.seconds).toLocaleString('en-US')} events/s); rows: ${JSON.stringify(seeded.rows)}`);

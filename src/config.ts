@@ -227,7 +227,7 @@ export type CorsOrigins = readonly string[] | '*';
 /** Settings of GraphQL over HTTP and WebSocket. */
 export interface GraphQLConfig {
   /**
-   * `GRAPHQL_COST_PER_MINUTE`: query cost points (src/graphql/limits.ts) each token may spend per
+   * `GRAPHQL_COST_PER_MINUTE`: query cost points (src/api/limits.ts) each token may spend per
    * minute, over HTTP and WebSocket together; at most a minute's worth at once, refilled
    * continuously. Over it: HTTP 429 RATE_LIMITED with `Retry-After`. With `REDIS_URL` one budget for
    * all instances, otherwise per instance. `0` turns the budget off. Not charged: the bootstrap

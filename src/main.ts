@@ -6,14 +6,15 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { usePresenceRule } from './domains/customers/presence.js';
-import { openDatabase, pingDataSource } from './db/database.js';
+import { openDatabase } from '../ormconfig.js';
+import { pingDataSource } from './db/database.js';
 import { SqlReader } from './db/sql-reader.js';
 import { openSqlWriter, type SqlWriter } from './db/sql-writer.js';
 import { CredentialRefused, JwtVerifier, looksLikeJwt } from './domains/access/jwt-verifier.js';
 import { TokenService } from './domains/access/token.service.js';
-import type { Viewer } from './domains/access/viewer.js';
+import type { Viewer } from './api/viewer.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
-import { createGraphQLHandler, type GraphQLHandler } from './graphql/http.js';
+import { createGraphQLHandler } from './graphql/http.js';
 import { ideAssets } from './graphql/ide.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from './graphql/ws.js';
@@ -24,6 +25,7 @@ import { dashboardFiles } from './dashboard/dashboard.assets.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
+import { DisposerStack } from './disposers.js';
 import { createLogger, masked, RepeatedLog, type Logger } from './log.js';
 import { EventBus } from './realtime/event-bus.js';
 import type { EventFeed } from './realtime/event-feed.js';
@@ -31,17 +33,16 @@ import { EventLog } from './realtime/event-log.js';
 import { openRedisEventFeed } from './realtime/redis-event-feed.js';
 import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
-import { Reconciler } from './reconcile/reconciler.js';
+import { RECONCILE_KINDS, Reconciler } from './reconcile/reconciler.js';
 import { openApiClientFor } from './upstream/open-api.client.js';
 import { RateLimiters, type RateLimiterRegistry } from './upstream/rate-limiter.js';
 import { RedisRateLimiters } from './upstream/redis-rate-limiter.js';
 import { Hydration } from './upstream/hydration/hydration.js';
 import { HYDRATION_CURSOR } from './upstream/hydration/hydration-scanner.js';
-import { ErrorCode } from './graphql/errors.js';
+import { ErrorCode } from './api/errors.js';
 import { KNOWN_EVENT_TYPES } from './events/event-catalog.js';
 import { createMetricsHandler } from './metrics/metrics.handler.js';
 import { Metrics, type DatabaseSnapshot } from './metrics/metrics.js';
-import { RECONCILE_KINDS } from './reconcile/reconciler.js';
 
 /** A running service. */
 export interface App {
@@ -96,11 +97,22 @@ const LISTEN_BACKLOG = 4096;
 
 /**
  * Starts the service: config -> schema -> database (migrations) -> event feed -> ingest, GraphQL
- * over HTTP and WebSocket -> HTTP. `stop()` undoes it in reverse.
+ * over HTTP and WebSocket -> HTTP. Each thing opened registers its closing on one disposer stack:
+ * a start that fails half-way closes what it opened, and `stop()` closes everything, in reverse.
  */
 export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   // First, so that a start that fails still shows what it was started with. Secrets masked (log.ts).
   logger.info({ version: VERSION, node: process.version, config: masked(config) }, 'starting gymgraph');
+  const disposers = new DisposerStack(logger);
+  try {
+    return await open(config, logger, disposers);
+  } catch (error) {
+    await disposers.disposeAll(true);
+    throw error;
+  }
+}
+
+async function open(config: Config, logger: Logger, disposers: DisposerStack): Promise<App> {
   const schema = await buildGraphQLSchema();
   // Pages' assets, each under its own prefix (/dashboard/, /graphql/ide/); a missing package fails here, before anything opens.
   const assets = new StaticFiles({ ...dashboardFiles(), ...ideAssets() });
@@ -109,83 +121,58 @@ export async function start(config: Config, logger: Logger = createLogger(config
     ? new Metrics({ eventTypes: KNOWN_EVENT_TYPES, errorCodes: Object.values(ErrorCode), reconcileKinds: RECONCILE_KINDS })
     : undefined;
   const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
+  // Last of all: after everything that reads (GraphQL, subscriptions, hydration) has stopped.
+  disposers.defer('database', () => dataSource.destroy());
   usePresenceRule(dataSource, config.presence);
   /** Database trouble that repeats during an outage: logged once per interval, with a count. */
   const outages = new RepeatedLog(logger.child({ component: 'database' }));
   const lost = (pool: string) => (error: Error) =>
     outages.warn(`lost:${pool}`, { err: error, pool }, 'a database connection was lost; it is replaced on next use');
-  /** What is open so far, closed in reverse if a later step fails. */
-  const opened: (() => Promise<void>)[] = [() => dataSource.destroy()];
   // GraphQL reads: on SQLite in worker threads, off the event loop that acknowledges webhooks.
-  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, maxConcurrentScans: config.reads.maxConcurrentScans, logger }).catch(async (error: unknown) => {
-    await dataSource.destroy();
-    throw error;
+  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, maxConcurrentScans: config.reads.maxConcurrentScans, logger });
+  disposers.defer('reads', () => reader.close());
+  const writer = openSqlWriter(config.database, {
+    orderedAnnouncements: config.redisUrl !== undefined, timeouts: config.databaseTimeouts, onConnectionError: lost('ingest'),
   });
-  opened.push(() => reader.close());
-  let writer: SqlWriter;
-  let graphql: GraphQLHandler;
-  let feed: EventFeed;
-  let tokens: TokenService;
-  /** The viewer a bearer token stands for (API token, ADMIN_TOKEN or a member's JWT). */
-  let authenticate: (token: string) => Promise<Viewer | undefined>;
+  disposers.defer('ingest writer', () => writer.close());
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
-  let queueWriter: SqlWriter;
-  /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
-  let limiters: RateLimiterRegistry;
-  /** Query cost points per token (`GRAPHQL_COST_PER_MINUTE`); shared through Redis with `REDIS_URL`. */
-  let budget: ViewerBudget | undefined;
+  const queueWriter = config.database.kind === 'postgres'
+    ? openSqlWriter(config.database, { ingestLock: false, timeouts: config.databaseTimeouts, applicationName: 'gymgraph-hydration', onConnectionError: lost('hydration') })
+    : writer;
+  if (queueWriter !== writer) disposers.defer('hydration writer', () => queueWriter.close());
+  const tokens = new TokenService(dataSource);
+  const jwt = config.jwt ? new JwtVerifier(config.jwt) : undefined;
+  /** The viewer a bearer token stands for (API token, ADMIN_TOKEN or a member's JWT). A JWT (three base64url parts) is a member's. */
+  const authenticate = (token: string): Promise<Viewer | undefined> => {
+    if (!looksLikeJwt(token)) return tokens.authenticate(token, config.adminToken);
+    if (!jwt) return Promise.reject(new CredentialRefused('JWTs are not accepted by this server (no JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET): use an API token'));
+    return jwt.verify(token);
+  };
+  /** Query cost points per token (`GRAPHQL_COST_PER_MINUTE`); shared through Redis with `REDIS_URL`, keyed by token id under the deployment's channel name. */
+  const budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
+    ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
+    : new LocalCostBudget(config.graphql.costPerMinute), Date.now, metrics ? () => metrics.graphql.rateLimited() : undefined);
+  if (budget) disposers.defer('cost budget', () => budget.close());
+  const graphql = await createGraphQLHandler(schema, {
+    introspection: true,
+    development: config.nodeEnv === 'development',
+    logger,
+    authenticate,
+    dataSource,
+    ...(budget ? { budget } : {}),
+    metrics: metrics?.graphql,
+  });
+  disposers.defer('graphql', () => graphql.stop());
   const log = new EventLog(dataSource);
-  try {
-    const sqlWriter = (writer = openSqlWriter(config.database, {
-      orderedAnnouncements: config.redisUrl !== undefined, timeouts: config.databaseTimeouts, onConnectionError: lost('ingest'),
-    }));
-    opened.push(() => sqlWriter.close());
-    const ownQueueWriter = config.database.kind === 'postgres'
-      ? openSqlWriter(config.database, {
-        ingestLock: false, timeouts: config.databaseTimeouts, applicationName: 'gymgraph-hydration', onConnectionError: lost('hydration'),
-      })
-      : undefined;
-    if (ownQueueWriter) opened.push(() => ownQueueWriter.close());
-    queueWriter = ownQueueWriter ?? sqlWriter;
-    tokens = new TokenService(dataSource);
-    const tokenService = tokens;
-    const jwt = config.jwt ? new JwtVerifier(config.jwt) : undefined;
-    // A JWT (three base64url parts) is a member's; anything else an API token or ADMIN_TOKEN.
-    authenticate = (token) => {
-      if (!looksLikeJwt(token)) return tokenService.authenticate(token, config.adminToken);
-      if (!jwt) return Promise.reject(new CredentialRefused('JWTs are not accepted by this server (no JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET): use an API token'));
-      return jwt.verify(token);
-    };
-    // Keyed by token id under the deployment's channel name: token ids are per database.
-    const ownBudget = (budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
-      ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
-      : new LocalCostBudget(config.graphql.costPerMinute), Date.now, metrics ? () => metrics.graphql.rateLimited() : undefined));
-    if (ownBudget) opened.push(() => ownBudget.close());
-    const handler = (graphql = await createGraphQLHandler(schema, {
-      introspection: true,
-      development: config.nodeEnv === 'development',
-      logger,
-      authenticate,
-      dataSource,
-      ...(ownBudget ? { budget: ownBudget } : {}),
-      metrics: metrics?.graphql,
-    }));
-    opened.push(() => handler.stop());
-    feed = config.redisUrl
-      ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, backstopMs: config.realtime.backstopMs, logger, log })
-      : new EventBus();
-    const openedFeed = feed;
-    const ownLimiters = (limiters = config.redisUrl
-      ? await RedisRateLimiters.open({ url: config.redisUrl, logger }).catch(async (error: unknown) => {
-        await openedFeed.close().catch(() => undefined);
-        throw error;
-      })
-      : new RateLimiters());
-    opened.push(() => ownLimiters.close());
-  } catch (error) {
-    for (const close of opened.reverse()) await close().catch(() => undefined);
-    throw error;
-  }
+  const feed: EventFeed = config.redisUrl
+    ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, backstopMs: config.realtime.backstopMs, logger, log })
+    : new EventBus();
+  disposers.defer('event feed', () => feed.close());
+  /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
+  const limiters: RateLimiterRegistry = config.redisUrl ? await RedisRateLimiters.open({ url: config.redisUrl, logger }) : new RateLimiters();
+  disposers.defer('rate limiters', () => limiters.close());
+  const openApi = (studio: Parameters<typeof openApiClientFor>[0]) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream });
+
   const subscriptions = createSubscriptionServer({
     schema,
     logger,
@@ -204,29 +191,30 @@ export async function start(config: Config, logger: Logger = createLogger(config
     maxSocketsPerToken: config.realtime.maxSocketsPerToken,
     metrics,
   });
-  let hydration: Hydration | undefined;
+  // Subscribers are told to go (1001) and resume elsewhere with `after`: on stop, before the HTTP
+  // server closes (its close waits for upgraded sockets too), see the front door below.
+  let socketsClosed: Promise<void> | undefined;
+  const closeSockets = () => (socketsClosed ??= subscriptions.close(Math.min(config.shutdownTimeoutMs, WEBSOCKET_CLOSE_WAIT_MS)));
+  disposers.defer('websockets', closeSockets);
+  // Before the feed and the writers: finished jobs are committed and announced, the rest handed back.
+  const hydration = new Hydration({ config: config.hydration, writer, queue: queueWriter, feed, logger, metrics: metrics?.hydration, openApi });
+  disposers.defer('hydration', () => hydration.stop());
   const ingestor = new Ingestor(writer, logger, {
     onCommitted: (events) => {
-      hydration?.requestScan();
+      hydration.requestScan();
       return feed.publish(events);
     },
     metrics: metrics?.webhooks,
   });
-  hydration = new Hydration({
-    config: config.hydration, writer, queue: queueWriter, feed, logger, metrics: metrics?.hydration,
-    openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream }),
-  });
-  let accepting = true;
-  const inFlight = new Set<Promise<void>>();
   // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
   const reconciliation = config.reconcile.everyMs === undefined ? undefined : startReconcileScheduler({
     everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params), metrics: metrics?.reconcile,
-    reconciler: new Reconciler({
-      read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger,
-      openApi: (studio) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream }),
-    }),
+    reconciler: new Reconciler({ read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger, openApi }),
   });
+  if (reconciliation) disposers.defer('reconciliation', () => reconciliation.stop());
 
+  let accepting = true;
+  const inFlight = new Set<Promise<void>>();
   const webhooks = createWebhookHandler({
     keys: new StudioKeys(writer),
     ingestor,
@@ -244,26 +232,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
     sqliteReads: () => reader.workerStats(),
     database: () => readDatabaseSnapshot(queueWriter),
   });
-  // One probe of the database at a time, however often /readyz is asked: a frozen database must
-  // not collect a hanging query per request. Each request waits for it at most READY_PING_TIMEOUT_MS;
-  // the probe itself ends within the pools' connect and query timeouts, so it never sticks.
-  let probing: Promise<boolean> | undefined;
-  const databaseAnswers = async (): Promise<boolean> => {
-    const probe = (probing ??= Promise.all([writer.ping(), pingDataSource(dataSource, READY_PING_TIMEOUT_MS)]).then(
-      () => true,
-      (error: unknown) => {
-        outages.warn('ready', { err: error }, 'readiness: the database does not answer');
-        return false;
-      },
-    ).finally(() => {
-      probing = undefined;
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), READY_PING_TIMEOUT_MS);
-    });
-    return Promise.race([probe, late]).finally(() => clearTimeout(timer));
-  };
+  const databaseAnswers = readinessProbe(() => Promise.all([writer.ping(), pingDataSource(dataSource, READY_PING_TIMEOUT_MS)]), outages);
   if (config.graphql.corsOrigins === '*' && config.nodeEnv === 'production') {
     logger.warn({ corsOrigins: '*' }, 'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead');
   }
@@ -288,23 +257,32 @@ export async function start(config: Config, logger: Logger = createLogger(config
     logger,
     config.http,
   );
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
-        server.off('error', reject);
-        resolve();
-      });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve();
     });
-  } catch (error) {
-    await subscriptions.close(0);
-    await feed.close().catch(() => undefined);
-    for (const close of opened.reverse()) await close().catch(() => undefined);
-    throw error;
-  }
-  const started = hydration;
-  started.start();
+  });
+  // The front door, closed first: no new webhooks, the sockets told to go, the webhooks in flight
+  // finished (and their events announced) within SHUTDOWN_TIMEOUT_MS.
+  disposers.defer('http', async () => {
+    accepting = false;
+    drain();
+    await reconciliation?.stop();
+    await closeSockets();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const finished = (async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await ingestor.drain();
+    })();
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref());
+    if ((await Promise.race([finished, timeout])) === 'timeout') logger.warn('shutdown timeout: closing with work in flight');
+    server.closeAllConnections();
+    await closed;
+  });
+  hydration.start();
   const { port } = server.address() as AddressInfo;
   logger.info({ port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' }, 'gymgraph listening');
 
@@ -312,36 +290,37 @@ export async function start(config: Config, logger: Logger = createLogger(config
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: closing WebSockets, no new webhooks, finishing those in flight');
-      accepting = false;
-      drain();
-      await reconciliation?.stop();
-      // Subscribers first: they are told to go (1001) and resume elsewhere with `after`.
-      await subscriptions.close(Math.min(config.shutdownTimeoutMs, WEBSOCKET_CLOSE_WAIT_MS));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const finished = (async () => {
-        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-        await ingestor.drain();
-      })();
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref());
-      if ((await Promise.race([finished, timeout])) === 'timeout') logger.warn('shutdown timeout: closing with work in flight');
-      server.closeAllConnections();
-      await closed;
-      // Before the feed and the writer: finished jobs are committed and announced, the rest handed back.
-      await started.stop();
-      await limiters.close();
-      await graphql.stop();
-      await budget?.close();
-      await feed.close();
-      if (queueWriter !== writer) await queueWriter.close();
-      await writer.close();
-      // After everything that reads (GraphQL, subscriptions, hydration) has stopped.
-      await reader.close();
-      await dataSource.destroy();
+      await disposers.disposeAll();
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration: started, metrics, stop };
+  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration, metrics, stop };
+}
+
+/**
+ * `/readyz`'s database check. One probe at a time, however often it is asked: a frozen database
+ * must not collect a hanging query per request. Each request waits for it at most
+ * READY_PING_TIMEOUT_MS; the probe itself ends within the pools' connect and query timeouts, so it
+ * never sticks.
+ */
+function readinessProbe(ping: () => Promise<unknown>, outages: RepeatedLog): () => Promise<boolean> {
+  let probing: Promise<boolean> | undefined;
+  return async () => {
+    const probe = (probing ??= ping().then(
+      () => true,
+      (error: unknown) => {
+        outages.warn('ready', { err: error }, 'readiness: the database does not answer');
+        return false;
+      },
+    ).finally(() => {
+      probing = undefined;
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_PING_TIMEOUT_MS);
+    });
+    return Promise.race([probe, late]).finally(() => clearTimeout(timer));
+  };
 }
 
 /** The gauges read from the database at scrape time: three indexed reads. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildClientSchema, getIntrospectionQuery, isInputObjectType, parse, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { PERSONAL_DATA_NOTE, personalDataGuards } from '../src/domains/access/personal-data.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
-import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, queryCost } from '../src/api/limits.js';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World, type WebhookDelivery } from '../tools/upstream-standin/world.js';
 import { databaseKinds } from './support/databases.js';

@@ -30,7 +30,11 @@ async function data(server: TestServer, token: string, query: string, variables:
   return body.data;
 }
 
-const element = (type: string, minutes: number, content?: Record<string, unknown> | null) => ({ type, timestamp: at(minutes), ...(content === undefined ? {} : { content }) });
+const element = (type: string, minutes: number, content?: Record<string, unknown> | null) => ({
+  type,
+  timestamp: at(minutes),
+  ...(content === undefined ? {} : { content }),
+});
 
 describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
   let server: TestServer;
@@ -51,7 +55,12 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
     return response.body;
   };
   const employee = async (employeeId: number, token = ADMIN_TOKEN, studioId?: number) =>
-    (await data(server, token, `query($id: ID!, $studio: ID) { employee(employeeId: $id, studioId: $studio) { ${RECORD} } }`, { id: String(employeeId), studio: studioId ?? null })).employee;
+    (
+      await data(server, token, `query($id: ID!, $studio: ID) { employee(employeeId: $id, studioId: $studio) { ${RECORD} } }`, {
+        id: String(employeeId),
+        studio: studioId ?? null,
+      })
+    ).employee;
   const rows = (employeeId: number) => server.sql(`SELECT "tenantId", "studioId" FROM employees WHERE "employeeId" = $1`, [employeeId]);
 
   beforeAll(async () => {
@@ -71,15 +80,20 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
   afterAll(() => server.stop());
 
   describe('POST /webhooks', () => {
-    it.each(['EMPLOYEE_CREATED', 'EMPLOYEE_UPDATED', 'EMPLOYEE_DELETED'])('when %s carries a content that is not an object, then 400 naming payload[0].content and nothing is stored', async (type) => {
-      const id = newId();
-      const body = delivery(id, element(type, 1, 'not an object' as never));
-      const response = await server.post(a.webhookKey, body);
-      expect(response.status).toBe(400);
-      expect(response.body.problems).toEqual(expect.arrayContaining([{ field: 'payload[0].content', message: expect.stringContaining('expected an object or null') }]));
-      expect(await server.sql(`SELECT "seq" FROM events WHERE "uuid" = $1`, [body.uuid])).toEqual([]);
-      expect(await rows(id)).toEqual([]);
-    });
+    it.each(['EMPLOYEE_CREATED', 'EMPLOYEE_UPDATED', 'EMPLOYEE_DELETED'])(
+      'when %s carries a content that is not an object, then 400 naming payload[0].content and nothing is stored',
+      async (type) => {
+        const id = newId();
+        const body = delivery(id, element(type, 1, 'not an object' as never));
+        const response = await server.post(a.webhookKey, body);
+        expect(response.status).toBe(400);
+        expect(response.body.problems).toEqual(
+          expect.arrayContaining([{ field: 'payload[0].content', message: expect.stringContaining('expected an object or null') }]),
+        );
+        expect(await server.sql(`SELECT "seq" FROM events WHERE "uuid" = $1`, [body.uuid])).toEqual([]);
+        expect(await rows(id)).toEqual([]);
+      },
+    );
 
     it('when entityId is not an employee id, then 400 naming entityId and nothing is stored', async () => {
       const response = await server.post(a.webhookKey, { uuid: randomUUID(), entityId: 'e-17', payload: [element('EMPLOYEE_CREATED', 1)] });
@@ -89,7 +103,13 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
 
     it('when the content is absent, null, {} or carries fields the type does not declare, then 200 and each is stored as a known event', async () => {
       const id = newId();
-      const body = delivery(id, element('EMPLOYEE_CREATED', 1), element('EMPLOYEE_UPDATED', 2, null), element('EMPLOYEE_UPDATED', 3, {}), element('EMPLOYEE_UPDATED', 4, { source: 'new-field' }));
+      const body = delivery(
+        id,
+        element('EMPLOYEE_CREATED', 1),
+        element('EMPLOYEE_UPDATED', 2, null),
+        element('EMPLOYEE_UPDATED', 3, {}),
+        element('EMPLOYEE_UPDATED', 4, { source: 'new-field' }),
+      );
       expect(await post(a.webhookKey, body)).toMatchObject({ status: 'ok', stored: 4 });
       const stored = await server.sql(`SELECT "known" FROM events WHERE "uuid" = $1`, [body.uuid]);
       expect(stored.map((row: { known: unknown }) => Boolean(row.known))).toEqual([true, true, true, true]);
@@ -102,23 +122,50 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       const id = newId();
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_CREATED', 10)));
       expect(await employee(id)).toEqual({
-        employeeId: String(id), studioId: String(a.id), createdAt: iso(10), updatedAt: null, deletedAt: null, deleted: false, firstEventAt: iso(10), lastEventAt: iso(10),
+        employeeId: String(id),
+        studioId: String(a.id),
+        createdAt: iso(10),
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        firstEventAt: iso(10),
+        lastEventAt: iso(10),
       });
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_UPDATED', 11)));
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_UPDATED', 12)));
-      expect(await employee(id)).toMatchObject({ createdAt: iso(10), updatedAt: iso(12), deletedAt: null, deleted: false, lastEventAt: iso(12) });
+      expect(await employee(id)).toMatchObject({
+        createdAt: iso(10),
+        updatedAt: iso(12),
+        deletedAt: null,
+        deleted: false,
+        lastEventAt: iso(12),
+      });
       const list = async (filter: Record<string, unknown>) =>
-        (await data(server, ADMIN_TOKEN, 'query($f: EmployeeFilter) { employees(first: 100, filter: $f) { nodes { employeeId deleted } } }', { f: filter })).employees.nodes
-          .filter((n: { employeeId: string }) => n.employeeId === String(id));
+        (
+          await data(
+            server,
+            ADMIN_TOKEN,
+            'query($f: EmployeeFilter) { employees(first: 100, filter: $f) { nodes { employeeId deleted } } }',
+            { f: filter },
+          )
+        ).employees.nodes.filter((n: { employeeId: string }) => n.employeeId === String(id));
       expect(await list({})).toEqual([{ employeeId: String(id), deleted: false }]);
 
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_DELETED', 13)));
-      expect(await employee(id)).toMatchObject({ createdAt: iso(10), updatedAt: iso(12), deletedAt: iso(13), deleted: true, lastEventAt: iso(13) });
+      expect(await employee(id)).toMatchObject({
+        createdAt: iso(10),
+        updatedAt: iso(12),
+        deletedAt: iso(13),
+        deleted: true,
+        lastEventAt: iso(13),
+      });
       expect(await list({})).toEqual([]);
       expect(await list({ includeDeleted: false })).toEqual([]);
       expect(await list({ includeDeleted: true })).toEqual([{ employeeId: String(id), deleted: true }]);
       // Hydrated fields stay null: this studio has no Open API key, so nothing is read and no job exists.
-      expect(await server.sql(`SELECT "id" FROM hydration_jobs WHERE "kind" = 'employee' AND "upstreamKey" = $1`, [String(id)])).toEqual([]);
+      expect(await server.sql(`SELECT "id" FROM hydration_jobs WHERE "kind" = 'employee' AND "upstreamKey" = $1`, [String(id)])).toEqual(
+        [],
+      );
     });
 
     it('when the same delivery (uuid) arrives twice, then it is stored once and the record is as after one', async () => {
@@ -143,11 +190,20 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       ];
       for (const { key, body } of history(inOrder)) await post(key, body);
       for (const { key, body } of history(reversed).reverse()) await post(key, body);
-      await post(a.webhookKey, delivery(oneDelivery, element('EMPLOYEE_DELETED', 33), element('EMPLOYEE_UPDATED', 32), element('EMPLOYEE_UPDATED', 31)));
+      await post(
+        a.webhookKey,
+        delivery(oneDelivery, element('EMPLOYEE_DELETED', 33), element('EMPLOYEE_UPDATED', 32), element('EMPLOYEE_UPDATED', 31)),
+      );
       await post(b.webhookKey, delivery(oneDelivery, element('EMPLOYEE_CREATED', 30)));
 
       const expected = {
-        studioId: String(b.id), createdAt: iso(30), updatedAt: iso(32), deletedAt: iso(33), deleted: true, firstEventAt: iso(30), lastEventAt: iso(33),
+        studioId: String(b.id),
+        createdAt: iso(30),
+        updatedAt: iso(32),
+        deletedAt: iso(33),
+        deleted: true,
+        firstEventAt: iso(30),
+        lastEventAt: iso(33),
       };
       for (const id of [inOrder, reversed, oneDelivery]) expect(await employee(id)).toEqual({ employeeId: String(id), ...expected });
     });
@@ -159,7 +215,12 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_CREATED', 40)));
       await post(c.webhookKey, delivery(id, element('EMPLOYEE_CREATED', 41)));
       const ambiguous = await gql(server, ADMIN_TOKEN, 'query($id: ID!) { employee(employeeId: $id) { employeeId } }', { id: String(id) });
-      expect(ambiguous.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('pass studioId'), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+      expect(ambiguous.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('pass studioId'),
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
       // Any studio of the operator names it, not only the one that delivered the event.
       expect(await employee(id, ADMIN_TOKEN, b.id)).toMatchObject({ studioId: String(a.id), createdAt: iso(40) });
       expect(await employee(id, ADMIN_TOKEN, c.id)).toMatchObject({ studioId: String(c.id), createdAt: iso(41) });
@@ -169,7 +230,12 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
 
     it('when employeeId is not an integer, then BAD_USER_INPUT naming it', async () => {
       const body = await gql(server, ADMIN_TOKEN, '{ employee(employeeId: "abc") { employeeId } }');
-      expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('employeeId'), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+      expect(body.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('employeeId'),
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
     });
 
     it('pages through employees with first and after, each once, and counts them', async () => {
@@ -179,7 +245,14 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       let after: string | null = null;
       let total = 0;
       for (let page = 0; page < 10; page++) {
-        const result: any = (await data(server, partnerC, 'query($after: String) { employees(first: 2, after: $after) { totalCount nodes { employeeId } pageInfo { hasNextPage endCursor } } }', { after })).employees;
+        const result: any = (
+          await data(
+            server,
+            partnerC,
+            'query($after: String) { employees(first: 2, after: $after) { totalCount nodes { employeeId } pageInfo { hasNextPage endCursor } } }',
+            { after },
+          )
+        ).employees;
         total = result.totalCount;
         seen.push(...result.nodes.map((n: { employeeId: string }) => n.employeeId));
         if (!result.pageInfo.hasNextPage) break;
@@ -197,7 +270,9 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_CREATED', 60)));
       expect(await employee(id, partnerA)).toMatchObject({ employeeId: String(id) });
       expect(await employee(id, partnerC)).toBeNull();
-      const listed = (await data(server, partnerC, '{ employees(first: 100, filter: {includeDeleted: true}) { nodes { employeeId studioId } } }')).employees.nodes;
+      const listed = (
+        await data(server, partnerC, '{ employees(first: 100, filter: {includeDeleted: true}) { nodes { employeeId studioId } } }')
+      ).employees.nodes;
       expect(listed.every((n: { studioId: string }) => n.studioId === String(c.id))).toBe(true);
       for (const query of [
         `{ employees(filter: {studioIds: [${a.id}]}) { totalCount } }`,
@@ -211,10 +286,16 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
     it('when a token without the personalData permission reads names or contact fields, then PERSONAL_DATA_FORBIDDEN for them alone', async () => {
       const id = newId();
       await post(a.webhookKey, delivery(id, element('EMPLOYEE_CREATED', 61)));
-      const body = await gql(server, partnerAPlain, `query($id: ID!) { employee(employeeId: $id) { employeeId businessRole firstName email } }`, { id: String(id) });
+      const body = await gql(
+        server,
+        partnerAPlain,
+        `query($id: ID!) { employee(employeeId: $id) { employeeId businessRole firstName email } }`,
+        { id: String(id) },
+      );
       expect(body.data.employee).toEqual({ employeeId: String(id), businessRole: null, firstName: null, email: null });
       expect(body.errors.map((e: any) => [e.path.join('.'), e.extensions.code]).sort()).toEqual([
-        ['employee.email', 'PERSONAL_DATA_FORBIDDEN'], ['employee.firstName', 'PERSONAL_DATA_FORBIDDEN'],
+        ['employee.email', 'PERSONAL_DATA_FORBIDDEN'],
+        ['employee.firstName', 'PERSONAL_DATA_FORBIDDEN'],
       ]);
     });
   });
@@ -241,7 +322,13 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       expect(mine!.errors).toBeUndefined();
       expect(mine!.data![field]).toEqual({
         event: { type, entityId: String(id), studioId: String(a.id), occurredAt: iso(70) },
-        employee: { employeeId: String(id), studioId: String(a.id), firstEventAt: type === 'EMPLOYEE_CREATED' ? iso(70) : iso(69), lastEventAt: iso(70), ...expected },
+        employee: {
+          employeeId: String(id),
+          studioId: String(a.id),
+          firstEventAt: type === 'EMPLOYEE_CREATED' ? iso(70) : iso(69),
+          lastEventAt: iso(70),
+          ...expected,
+        },
       });
       // The other operator's token gets its own studio's event, never A's.
       const [theirs] = await other.take(1);
@@ -251,7 +338,7 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
       expect(other.results).toHaveLength(1);
     });
 
-    it("when a token names another studio in studioIds, then FORBIDDEN before the stream opens", async () => {
+    it('when a token names another studio in studioIds, then FORBIDDEN before the stream opens', async () => {
       const client = connect(server.app.url, partnerC);
       const sub = subscribe(client, `subscription { employeeUpdated(studioIds: [${a.id}]) { event { seq } } }`);
       const [first] = await sub.take(1);
@@ -264,7 +351,13 @@ describe.each(databaseKinds())('EMPLOYEE_* events (%s)', (kind) => {
 // Hydration from the stand-in upstream's `GET /v1/employees/{id}`.
 // -------------------------------------------------------------------------------------------------
 
-const FAST = { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' };
+const FAST = {
+  ADMIN_TOKEN,
+  HYDRATION_DELAY_MS: '0',
+  HYDRATION_POLL_MS: '20',
+  HYDRATION_RETRY_BASE_MS: '20',
+  HYDRATION_RETRY_MAX_MS: '200',
+};
 const OPEN = `('queued', 'running', 'retrying')`;
 const READ = 'GET /v1/employees/{employeeId}';
 
@@ -296,12 +389,17 @@ describe.each(databaseKinds())('EMPLOYEE_* hydration (%s)', (kind) => {
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
     }
   };
-  const settled = () => until(async () => {
-    const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-    const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-    const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
-    return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
-  }, 20_000, 'hydration to settle');
+  const settled = () =>
+    until(
+      async () => {
+        const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+        const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+        const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
+        return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
+      },
+      20_000,
+      'hydration to settle',
+    );
   const reads = () => standin.stats()[READ]?.requests ?? 0;
   const hydrated = async (id: number) =>
     (await data(server, ADMIN_TOKEN, `query($id: ID!) { employee(employeeId: $id) { deleted ${HYDRATED} } }`, { id: String(id) })).employee;
@@ -312,27 +410,47 @@ describe.each(databaseKinds())('EMPLOYEE_* hydration (%s)', (kind) => {
     const trainer = world.createEmployee(studio.id, { firstName: 'Anna', lastName: 'Schmidt', businessRole: 'TRAINER' });
     const manager = world.createEmployee(studio.id, { businessRole: 'STUDIO_MANAGER' });
     const client = connect(server.app.url, ADMIN_TOKEN);
-    const hydratedEvents = subscribe(client, `subscription { recordHydrated(kinds: [employee]) { kind changedFields personalDataErased record { ... on Employee { employeeId firstName } } } }`);
+    const hydratedEvents = subscribe(
+      client,
+      `subscription { recordHydrated(kinds: [employee]) { kind changedFields personalDataErased record { ... on Employee { employeeId firstName } } } }`,
+    );
     await until(() => server.app.subscriptions.subscriptions >= 1, 5000, 'the subscription');
     await postSince(start);
     await settled();
 
-    const expectWorld = (node: any, e: typeof trainer) => expect(node).toEqual({
-      deleted: false, firstName: e.firstName, lastName: e.lastName, employeeInitials: e.employeeInitials, gender: e.gender, email: e.email, phoneNumber: e.phoneNumber,
-      businessRole: e.businessRole, competences: e.competences.map((x) => ({ id: String(x.id), name: x.name })),
-      hydratedAt: expect.any(String), personalDataErasedAt: null,
-    });
+    const expectWorld = (node: any, e: typeof trainer) =>
+      expect(node).toEqual({
+        deleted: false,
+        firstName: e.firstName,
+        lastName: e.lastName,
+        employeeInitials: e.employeeInitials,
+        gender: e.gender,
+        email: e.email,
+        phoneNumber: e.phoneNumber,
+        businessRole: e.businessRole,
+        competences: e.competences.map((x) => ({ id: String(x.id), name: x.name })),
+        hydratedAt: expect.any(String),
+        personalDataErasedAt: null,
+      });
     expectWorld(await hydrated(trainer.id), trainer);
     expectWorld(await hydrated(manager.id), manager);
     expect(trainer.employeeInitials).toBe('AS');
 
     const roles = async (businessRoles: string[]) =>
-      (await data(server, ADMIN_TOKEN, 'query($r: [String!]) { employees(filter: {businessRoles: $r}) { nodes { employeeId } } }', { r: businessRoles })).employees.nodes.map((n: any) => Number(n.employeeId));
+      (
+        await data(server, ADMIN_TOKEN, 'query($r: [String!]) { employees(filter: {businessRoles: $r}) { nodes { employeeId } } }', {
+          r: businessRoles,
+        })
+      ).employees.nodes.map((n: any) => Number(n.employeeId));
     expect(await roles(['TRAINER'])).toEqual([trainer.id]);
     expect(await roles(['studio_manager ', 'MARKETING'])).toEqual([manager.id]);
 
     const [first] = await hydratedEvents.take(2);
-    expect(first!.data!['recordHydrated']).toMatchObject({ kind: 'employee', personalDataErased: false, changedFields: expect.arrayContaining(['firstName', 'businessRole']) });
+    expect(first!.data!['recordHydrated']).toMatchObject({
+      kind: 'employee',
+      personalDataErased: false,
+      changedFields: expect.arrayContaining(['firstName', 'businessRole']),
+    });
 
     const before = reads();
     const mark = world.deliveries.length;
@@ -340,7 +458,12 @@ describe.each(databaseKinds())('EMPLOYEE_* hydration (%s)', (kind) => {
     await postSince(mark);
     await settled();
     expect(reads()).toBe(before + 1);
-    expect(await hydrated(trainer.id)).toMatchObject({ lastName: 'Meyer', employeeInitials: 'AM', email: 'anna.meyer@staff.example.com', businessRole: 'TRAINER' });
+    expect(await hydrated(trainer.id)).toMatchObject({
+      lastName: 'Meyer',
+      employeeInitials: 'AM',
+      email: 'anna.meyer@staff.example.com',
+      businessRole: 'TRAINER',
+    });
   });
 
   it('when the employee is deleted, then the tombstone stays with its personal data erased and is not read again; role and competences stay', async () => {
@@ -359,15 +482,28 @@ describe.each(databaseKinds())('EMPLOYEE_* hydration (%s)', (kind) => {
     // EMPLOYEE_DELETED arrived: erased without asking the upstream (which would answer 404 anyway).
     expect(reads()).toBe(before);
     expect(await hydrated(e.id)).toEqual({
-      deleted: true, firstName: null, lastName: null, employeeInitials: null, gender: null, email: null, phoneNumber: null,
-      businessRole: 'TRAINER', competences: e.competences.map((x) => ({ id: String(x.id), name: x.name })),
-      hydratedAt: expect.any(String), personalDataErasedAt: expect.any(String),
+      deleted: true,
+      firstName: null,
+      lastName: null,
+      employeeInitials: null,
+      gender: null,
+      email: null,
+      phoneNumber: null,
+      businessRole: 'TRAINER',
+      competences: e.competences.map((x) => ({ id: String(x.id), name: x.name })),
+      hydratedAt: expect.any(String),
+      personalDataErasedAt: expect.any(String),
     });
-    const [job] = await server.sql(`SELECT "state", "note" FROM hydration_jobs WHERE "kind" = 'employee' AND "upstreamKey" = $1`, [String(e.id)]);
+    const [job] = await server.sql(`SELECT "state", "note" FROM hydration_jobs WHERE "kind" = 'employee' AND "upstreamKey" = $1`, [
+      String(e.id),
+    ]);
     expect(job).toMatchObject({ state: 'done', note: expect.stringContaining('personal data erased') });
 
     // A late EMPLOYEE_UPDATED (older than the delete) changes nothing: still a tombstone, still erased.
-    expect((await server.post(world.studio(studio.id).webhookKey, delivery(e.id, { type: 'EMPLOYEE_UPDATED', timestamp: world.now - 60_000 }))).status).toBe(200);
+    expect(
+      (await server.post(world.studio(studio.id).webhookKey, delivery(e.id, { type: 'EMPLOYEE_UPDATED', timestamp: world.now - 60_000 })))
+        .status,
+    ).toBe(200);
     await settled();
     expect(reads()).toBe(before);
     expect(await hydrated(e.id)).toMatchObject({ deleted: true, firstName: null });
@@ -380,9 +516,18 @@ describe.each(databaseKinds())('EMPLOYEE_* hydration (%s)', (kind) => {
     await postSince(start);
     await settled();
     world.deleteEmployee(e.id); // its EMPLOYEE_DELETED is lost on the way
-    expect((await server.post(world.studio(studio.id).webhookKey, delivery(e.id, { type: 'EMPLOYEE_UPDATED', timestamp: world.now }))).status).toBe(200);
+    expect(
+      (await server.post(world.studio(studio.id).webhookKey, delivery(e.id, { type: 'EMPLOYEE_UPDATED', timestamp: world.now }))).status,
+    ).toBe(200);
     await settled();
     expect(standin.stats()[READ]?.byStatus[404] ?? 0).toBe(1);
-    expect(await hydrated(e.id)).toMatchObject({ deleted: false, firstName: null, lastName: null, email: null, personalDataErasedAt: expect.any(String), businessRole: e.businessRole });
+    expect(await hydrated(e.id)).toMatchObject({
+      deleted: false,
+      firstName: null,
+      lastName: null,
+      email: null,
+      personalDataErasedAt: expect.any(String),
+      businessRole: e.businessRole,
+    });
   });
 });

@@ -116,6 +116,13 @@ const AGGREGATE_QUERIES: readonly (readonly [string, string])[] = [
   ['events by type', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: TYPE) { label start end type studioId count } }`],
   ['events by studio', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: STUDIO) { label type studioId count } }`],
   ['events by day', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: DAY, timeZone: "Europe/Berlin") { label start end count } }`],
+  // Several dimensions, one query per statistics field.
+  ['class bookings by studio and class', `query C($range: TimeRangeInput!) { classBookingStats(range: $range, groupBy: [STUDIO, CLASS]) { label studioId classId classSlotId booked cancelled } }`],
+  ['class bookings by class and slot', `query C($range: TimeRangeInput!) { classBookingStats(range: $range, groupBy: [CLASS, SLOT]) { label classId classSlotId booked cancelled } }`],
+  ['appointments by weekday and studio', `query P($range: TimeRangeInput!) { appointmentBookingStats(range: $range, groupBy: [DAY_OF_WEEK, STUDIO], timeZone: "Europe/Berlin") { label dayOfWeek studioId booked cancelled } }`],
+  ['customers by hour of day', `query U($range: TimeRangeInput!) { customerStats(range: $range, groupBy: [HOUR_OF_DAY], timeZone: "Europe/Berlin") { label hourOfDay created deleted } }`],
+  ['contracts by studio and week', `query K($range: TimeRangeInput!) { contractStats(range: $range, groupBy: [STUDIO, WEEK], timeZone: "Europe/Berlin") { label start end studioId created cancelled } }`],
+  ['events by type and studio', `query E($range: TimeRangeInput!) { eventStats(range: $range, groupBy: [TYPE, STUDIO]) { label type studioId count } }`],
 ];
 const rangeFor = (name: string) =>
   name === 'visits by UTC day' ? { from: '2026-10-24T00:00:00Z', to: '2026-10-27T00:00:00Z' }
@@ -298,6 +305,94 @@ describe.each(databaseKinds())('GraphQL aggregates (%s)', (kind) => {
         { label: String(C), type: null, studioId: String(C), count: 0 },
       ]);
       expect((await query('events by day')).eventStats).toEqual([{ ...SAT, count: 2 }, { ...SUN, count: 19 }, { ...MON, count: 9 }]);
+    });
+  });
+
+  describe('several dimensions in every statistics query', () => {
+    const nonZero = (rows: Record<string, unknown>[], ...measures: string[]) => rows.filter((row) => measures.some((m) => row[m] !== 0));
+
+    it('when class bookings are grouped by [STUDIO, CLASS], then every studio times every class that occurs, each id in its own field', async () => {
+      const unknown = (studio: number) => ({ label: `${studio} / unknown`, studioId: String(studio), classId: null, classSlotId: null });
+      const class77 = (studio: number) => ({ label: `${studio} / 77`, studioId: String(studio), classId: '77', classSlotId: null });
+      expect((await query('class bookings by studio and class')).classBookingStats).toEqual([
+        { ...class77(A), booked: 1, cancelled: 1 }, { ...unknown(A), booked: 0, cancelled: 0 },
+        { ...class77(B), booked: 0, cancelled: 0 }, { ...unknown(B), booked: 1, cancelled: 0 },
+        { ...class77(C), booked: 0, cancelled: 0 }, { ...unknown(C), booked: 0, cancelled: 0 },
+      ]);
+      const bySlot = (await query('class bookings by class and slot')).classBookingStats;
+      expect(bySlot).toHaveLength(6);
+      expect(nonZero(bySlot, 'booked', 'cancelled')).toEqual([
+        { label: '77 / 701', classId: '77', classSlotId: '701', booked: 1, cancelled: 0 },
+        { label: '77 / 702', classId: '77', classSlotId: '702', booked: 0, cancelled: 1 },
+        { label: 'unknown / unknown', classId: null, classSlotId: null, booked: 1, cancelled: 0 },
+      ]);
+    });
+
+    it('when appointment bookings are grouped by [DAY_OF_WEEK, STUDIO] in Berlin, then 7 x 3 buckets, a cancellation at Monday 09:00 CET on Monday', async () => {
+      const rows = (await query('appointments by weekday and studio')).appointmentBookingStats;
+      expect(rows).toHaveLength(21);
+      expect(nonZero(rows, 'booked', 'cancelled')).toEqual([
+        { label: `Monday / ${B}`, dayOfWeek: 1, studioId: String(B), booked: 0, cancelled: 1 },
+        { label: `Sunday / ${A}`, dayOfWeek: 7, studioId: String(A), booked: 1, cancelled: 0 },
+        { label: `Sunday / ${B}`, dayOfWeek: 7, studioId: String(B), booked: 1, cancelled: 0 },
+      ]);
+    });
+
+    it('when customers are grouped by Berlin hour of the day, then 24 buckets, summer and winter time each on their local hour', async () => {
+      const rows = (await query('customers by hour of day')).customerStats;
+      expect(rows).toHaveLength(24);
+      // 21:00Z on Saturday is 23:00 CEST, 22:59Z on Sunday 23:59 CET; 22:10Z 00:10 CEST; the deletion 10:00Z 11:00 CET.
+      expect(nonZero(rows, 'created', 'deleted')).toEqual([
+        { label: '00:00', hourOfDay: 0, created: 1, deleted: 0 },
+        { label: '11:00', hourOfDay: 11, created: 0, deleted: 1 },
+        { label: '23:00', hourOfDay: 23, created: 2, deleted: 0 },
+      ]);
+    });
+
+    it('when contracts are grouped by [STUDIO, WEEK] in Berlin, then Monday 00:30 CET and the Monday cancellations fall in week 44', async () => {
+      const week = (studio: number, label: string, start: string, end: string, created: number, cancelled: number) =>
+        ({ label: `${studio} / ${label}`, start, end, studioId: String(studio), created, cancelled });
+      const W43 = ['2026-W43', '2026-10-18T22:00:00.000Z', '2026-10-25T23:00:00.000Z'] as const;
+      const W44 = ['2026-W44', '2026-10-25T23:00:00.000Z', '2026-11-01T23:00:00.000Z'] as const;
+      expect((await query('contracts by studio and week')).contractStats).toEqual([
+        week(A, ...W43, 1, 0), week(A, ...W44, 0, 1), week(B, ...W43, 0, 0), week(B, ...W44, 1, 1), week(C, ...W43, 0, 0), week(C, ...W44, 0, 0),
+      ]);
+    });
+
+    it('when events are grouped by [TYPE, STUDIO], then every type that occurs times every studio', async () => {
+      const rows = (await query('events by type and studio')).eventStats;
+      expect(rows).toHaveLength(11 * 3);
+      expect(rows.filter((row: { type: string }) => row.type === 'CUSTOMER_CHECKIN')).toEqual([
+        { label: `CUSTOMER_CHECKIN / ${A}`, type: 'CUSTOMER_CHECKIN', studioId: String(A), count: 6 },
+        { label: `CUSTOMER_CHECKIN / ${B}`, type: 'CUSTOMER_CHECKIN', studioId: String(B), count: 3 },
+        { label: `CUSTOMER_CHECKIN / ${C}`, type: 'CUSTOMER_CHECKIN', studioId: String(C), count: 0 },
+      ]);
+    });
+
+    it('when the range is left open, then every statistics query counts everything from its first item to now', async () => {
+      // One query each: a range left open at `from` is costed as a year.
+      const data = Object.fromEntries(await Promise.all(Object.entries({
+        e: `eventStats(groupBy: []) { label count }`,
+        u: `customerStats(groupBy: [], range: {to: "2026-10-26T00:00:00Z"}) { created deleted }`,
+        c: `classBookingStats(groupBy: [STUDIO], studioIds: ["${A}"]) { booked cancelled }`,
+        p: `appointmentBookingStats(groupBy: MONTH, range: {from: "2026-10-01T00:00:00Z"}) { label booked cancelled }`,
+        k: `contractStats(groupBy: []) { created cancelled }`,
+      }).map(async ([alias, field]) => [alias, (await fixture.data(`{ ${alias}: ${field} }`))[alias]])));
+      expect(data.e).toEqual([{ label: 'total', count: FIXTURE.length }]);
+      expect(data.u).toEqual([{ created: 3, deleted: 0 }]);
+      expect(data.c).toEqual([{ booked: 1, cancelled: 1 }]);
+      expect(data.p[0]).toEqual({ label: '2026-10', booked: 2, cancelled: 1 });
+      expect(data.k).toEqual([{ created: 2, cancelled: 2 }]);
+    });
+
+    it('when a calendar period needs more than 2000 buckets in a list of dimensions, then TOO_MANY_BUCKETS in every statistics query', async () => {
+      const range = { from: '2026-08-01T00:00:00Z', to: '2026-10-30T00:00:00Z' };
+      for (const field of ['classBookingStats', 'appointmentBookingStats', 'eventStats']) {
+        const result = await fixture.graphql(`query S($range: TimeRangeInput!, $ids: [ID!]) { ${field}(range: $range, groupBy: [STUDIO, HOUR], studioIds: $ids) { label } }`, { range, ids: [A, B] });
+        expect(result.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/more than 2000 hour buckets/), extensions: { code: 'TOO_MANY_BUCKETS' } })]);
+      }
+      const customers = await fixture.graphql(`query S($range: TimeRangeInput!) { customerStats(range: $range, groupBy: [HOUR]) { label } }`, { range });
+      expect(customers.errors?.[0]?.extensions.code).toBe('TOO_MANY_BUCKETS');
     });
   });
 

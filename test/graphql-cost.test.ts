@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import net from 'node:net';
 import { parse } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DEFAULT_MAX_COST, MAX_QUERY_TOKENS, MAX_STATS_BUCKETS, QUERY_COSTS, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, MAX_QUERY_TOKENS, MAX_STATS_BUCKETS, QUERY_COSTS, queryCost } from '../src/api/limits.js';
 import { MAX_BUCKETS } from '../src/domains/stats/time-buckets.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { databaseKinds } from './support/databases.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { LocalCostBudget, RedisCostBudget } from '../src/graphql/cost-budget.js';
-import { QUERY_COSTS } from '../src/graphql/limits.js';
+import { QUERY_COSTS } from '../src/api/limits.js';
 import { createLogger } from '../src/log.js';
 import { createTestDatabase, databaseKinds, redisUrl, type TestDatabase } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';

@@ -20,7 +20,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { DEFAULT_MAX_COST, queryCost } from '../src/graphql/limits.js';
+import { DEFAULT_MAX_COST, queryCost } from '../src/api/limits.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { KNOWN_EVENT_TYPES } from '../src/events/event-catalog.js';
 import { databaseKinds } from './support/databases.js';

@@ -1,7 +1,7 @@
 import { TokenService } from '../src/domains/access/token.service.js';
-import { ErrorCode } from '../src/graphql/errors.js';
-import { DEFAULT_CONNECTION_COST_SIZE, DEFAULT_MAX_COST, DEFAULT_MAX_DEPTH } from '../src/graphql/limits.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../src/graphql/pagination.js';
+import { ErrorCode } from '../src/api/errors.js';
+import { DEFAULT_CONNECTION_COST_SIZE, DEFAULT_MAX_COST, DEFAULT_MAX_DEPTH } from '../src/api/limits.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../src/api/pagination.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 
@@ -193,7 +193,7 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
     it('when a connection is asked for without first or last, then it is costed at the default page size', async () => {
       expect(DEFAULT_CONNECTION_COST_SIZE).toBe(DEFAULT_PAGE_SIZE);
       // customers: 1 + 20 x (nodes: 1 + id 1 + visits: 1 + 10 x (id 1 + checkinAt 1) = 23) = 461
-      const { enforceLimits } = await import('../src/graphql/limits.js');
+      const { enforceLimits } = await import('../src/api/limits.js');
       const { buildGraphQLSchema } = await import('../src/graphql/schema.js');
       const { parse } = await import('graphql');
       const document = parse('{ customers { nodes { id visits { id checkinAt } } } }');

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { createLogger } from '../src/log.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { MIGRATIONS } from '../src/migrations/index.js';

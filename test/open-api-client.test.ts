@@ -402,7 +402,7 @@ async function redisRelay(target: string) {
     return limiters;
   };
   const client = (s: Standin, limiters: OpenApiClientOptions['limiters'], options: Partial<OpenApiClientOptions> = {}) =>
-    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), limiters, backoffBaseMs: 5, ...options });
+    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), ...(limiters ? { limiters } : {}), backoffBaseMs: 5, ...options });
   const alignToWindow = (windowMs: number) => new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
   const keys = (pattern: string) => redis.keys(`${prefix}:${pattern}`);
 

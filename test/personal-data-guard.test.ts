@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { execute, parse, type GraphQLSchema } from 'graphql';
 import { Arg, Field, InputType, ObjectType, Query, Resolver, buildSchema } from 'type-graphql';
 import { PersonalData, personalDataGuards, guardPersonalData } from '../src/domains/access/personal-data.js';
-import type { Viewer } from '../src/domains/access/viewer.js';
+import type { Viewer } from '../src/api/viewer.js';
 
 /**
  * The guard itself, on a schema of its own: a filter on a personal field (the API has none yet, the

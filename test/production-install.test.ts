@@ -170,7 +170,7 @@ describe('the Docker image, built and run without Docker', () => {
       const inspected = await run(['dist/src/cli/inspect.js', 'events', '--limit', '5']);
       expect(inspected).toMatchObject({ code: 0, stderr: '' });
       expect(inspected.stdout).toContain('CUSTOMER_CHECKIN');
-      const shown = await run(['node_modules/typeorm/cli.js', '-d', 'dist/src/db/typeorm-cli.data-source.js', 'migration:show']);
+      const shown = await run(['node_modules/typeorm/cli.js', '-d', 'dist/src/cli/typeorm.data-source.js', 'migration:show']);
       expect(shown.code).toBe(0);
       expect(shown.stdout.match(/\[X\]/g)).toHaveLength(MIGRATIONS.length);
       expect(shown.stdout).not.toContain('[ ]');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mulberry32 } from '../bench/deliveries.js';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { createLogger } from '../src/log.js';
 import { runRollupsCli } from './support/child.js';
 import { databaseKinds, type DatabaseKind } from './support/databases.js';

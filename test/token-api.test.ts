@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TokenManagement1764000000007 } from '../src/migrations/1764000000007-token-management.js';
 import { MIGRATIONS } from '../src/migrations/index.js';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../ormconfig.js';
 import { createLogger } from '../src/log.js';
 import { createTestDatabase, databaseKinds } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config.js';
-import { openDatabase } from '../db/database.js';
+import { openDatabase } from '../../ormconfig.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createLogger } from '../log.js';
 

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { MigrationExecutor, type DataSource } from 'typeorm';
-import { createDataSource, type DataSourceOptions } from '../../ormconfig.js';
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { SQLITE_MMAP_BYTES } from './sql-reader.js';
@@ -11,17 +10,17 @@ import { SQLITE_MMAP_BYTES } from './sql-reader.js';
 const MIGRATION_LOCK_KEY = 0x6779_6d6d;
 
 /**
- * Opens the TypeORM DataSource and brings the schema up to date. On PostgreSQL the migrations run
+ * Opens `dataSource` (ormconfig.ts's createDataSource: the entities and migrations are the layers
+ * above this one's) and brings the schema up to date. On PostgreSQL the migrations run
  * under an advisory lock, so instances starting together do not race each other, and without the
  * read statement timeout (`options.readTimeoutMs`), which a migration of a large table, or the wait
  * for another instance's migrations, may exceed.
  */
-export async function openDatabase(database: DatabaseConfig, logger: Logger, options: DataSourceOptions = {}): Promise<DataSource> {
+export async function initializeDatabase(database: DatabaseConfig, logger: Logger, dataSource: DataSource): Promise<DataSource> {
   if (database.kind === 'sqlite') {
     const dir = path.dirname(database.file);
     if (dir !== '.') fs.mkdirSync(dir, { recursive: true });
   }
-  const dataSource = createDataSource(database, options);
   await dataSource.initialize();
   // A session-level lock: taken and released on one dedicated connection.
   const lock = database.kind === 'postgres' ? dataSource.createQueryRunner() : undefined;

@@ -2,7 +2,7 @@
  * A read ran longer than the read statement timeout (`DATABASE_READ_TIMEOUT_MS`) and was stopped:
  * PostgreSQL cancelled it (`statement_timeout`), or on SQLite its worker thread was given up
  * (src/db/sqlite-read-pool.ts). Retrying the same read gives the same result; asking for less does
- * not. The GraphQL layer answers it with code QUERY_TIMEOUT (src/graphql/errors.ts).
+ * not. The GraphQL layer answers it with code QUERY_TIMEOUT (src/api/errors.ts).
  *
  * Deliberately not a {@link DatabaseUnavailableError} and without the driver's error as `cause`:
  * the database is fine, the query is too expensive.

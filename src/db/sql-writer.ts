@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from '../../ormconfig.js';
+import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from './connection-settings.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 import type { PoolStats } from '../metrics/metrics.js';

@@ -1,5 +1,5 @@
-import { BookingProjector } from '../db/booking-projector.js';
-import { CreatedRecordProjector } from '../db/created-record-projector.js';
+import { BookingProjector } from './bookings/booking.projector.js';
+import { CreatedRecordProjector } from './created-record.projector.js';
 import type { SqlTx } from '../db/sql-writer.js';
 import { AggregatorMembershipProjector } from './aggregators/aggregator-membership.projector.js';
 import { ClassSlotProjector } from './classes/class-slot.projector.js';

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
-import { viewerKey, type Viewer } from '../domains/access/viewer.js';
+import { viewerKey, type Viewer } from '../api/viewer.js';
 import type { Logger } from '../log.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode } from '../api/errors.js';
 
 /**
  * A budget of query cost points per token (`GRAPHQL_COST_PER_MINUTE`): a token bucket that holds

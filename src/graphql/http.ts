@@ -8,16 +8,16 @@ import { RepeatedLog, type Logger } from '../log.js';
 import type { DataSource } from 'typeorm';
 import { TokenExpiredError } from '../domains/access/token.service.js';
 import { CredentialRefused, KeysUnavailable } from '../domains/access/jwt-verifier.js';
-import { viewerLabel, type Viewer } from '../domains/access/viewer.js';
+import { viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { GraphQLMetrics } from '../metrics/metrics.js';
-import { createContext, type GraphQLContext } from './context.js';
+import { createContext, type GraphQLContext } from '../api/context.js';
 import type { ViewerBudget } from './cost-budget.js';
 import {
   DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError, withKnownCode,
-} from './errors.js';
+} from '../api/errors.js';
 import { IdePage } from './ide.js';
-import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from './limits.js';
+import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from '../api/limits.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */

@@ -1,6 +1,6 @@
 import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import type { GraphQLContext } from './context.js';
-import { ErrorCode, clientError } from './errors.js';
+import type { GraphQLContext } from '../api/context.js';
+import { memberForbidden } from '../api/errors.js';
 
 /**
  * What a member (a JWT's viewer) may do with a root field:
@@ -104,10 +104,6 @@ export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
   'Employee', 'EmployeeConnection',
 ]);
 
-/** The FORBIDDEN error a member gets for `coordinate`. */
-export function memberForbidden(coordinate: string): Error {
-  return clientError(ErrorCode.FORBIDDEN, `${coordinate} is not available to members (a member's JWT sees their own records and public studio data only)`);
-}
 
 /**
  * Checks that every root field is classified in {@link MEMBER_ACCESS} (throws otherwise, naming the

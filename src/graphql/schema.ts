@@ -23,7 +23,7 @@ import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.reso
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
-import { usePrefetchedValues } from './children.js';
+import { usePrefetchedValues } from '../api/children.js';
 import { enforceStudioScope } from './studio-scope.js';
 import { enforceMemberAccess } from './member-access.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';

@@ -12,9 +12,9 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import type { GraphQLContext } from './context.js';
-import { ErrorCode, clientError } from './errors.js';
-import type { Scope } from './scope.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError } from '../api/errors.js';
+import type { Scope } from '../api/scope.js';
 
 /**
  * Arguments and input fields that name studios of ours (`studioId`, `studioIds`, `filter.studioIds`,

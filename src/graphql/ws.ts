@@ -1,23 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
 import { CredentialRefused } from '../domains/access/jwt-verifier.js';
-import { viewerKey, viewerLabel, type Viewer } from '../domains/access/viewer.js';
+import { viewerKey, viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
 import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, withRealtime, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
-import { createContext } from './context.js';
-import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from './errors.js';
-import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from './limits.js';
+import { createContext } from '../api/context.js';
+import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from '../api/errors.js';
+import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from '../api/limits.js';
 import type { ViewerBudget } from './cost-budget.js';
 
 export interface SubscriptionServerOptions {
@@ -302,8 +302,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     metrics?.graphql.error(answered.extensions?.['code']);
     return answered;
   };
-  const formatResult = (result: ExecutionResult, errorLog: Logger) =>
-    result.errors ? { ...result, errors: result.errors.map((error) => format(error, errorLog)) } : result;
+  const formatResult = <R extends { readonly errors?: readonly GraphQLError[] | undefined }>(result: R, errorLog: Logger) => {
+    const { errors, ...rest } = result;
+    return errors ? { ...rest, errors: errors.map((error) => format(error, errorLog)) } : rest;
+  };
   const withCode = (error: GraphQLError, code: ErrorCode) =>
     new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
 
@@ -367,7 +369,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     hub,
     sharedFields: SHARED_FIELDS,
     // One logger for every group: a child logger per group would cost each distinct subscription more than its selector.
-    context: (viewer, plan) => createContext(groupLog, viewer, dataSource, { services, connection: NO_CONNECTION, plan }),
+    context: (viewer, plan) => withRealtime(createContext(groupLog, viewer, dataSource), { services, connection: NO_CONNECTION, plan }),
     formatResult: (result, context) => formatResult(result, context.log),
     formatErrors: (errors, context) => errors.map((error) => format(error, context.log)),
   });
@@ -431,7 +433,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // Operations run only once the connection was acknowledged, i.e. authenticated.
       const connection = ctx.extra;
       const { socket } = connection;
-      return createContext(connection.log.child({ operationId: id }), connection.viewer!, dataSource, {
+      return withRealtime(createContext(connection.log.child({ operationId: id }), connection.viewer!, dataSource), {
         services,
         connection: {
           get bufferedAmount() {
@@ -441,7 +443,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         },
       });
     },
-    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, ctx.extra.log) : undefined),
+    // graphql-ws types the result as graphql-js's ExecutionResult, whose optional fields allow
+    // `undefined`; with errors formatted it is the FormattedExecutionResult graphql-ws sends.
+    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? (formatResult(result, ctx.extra.log) as FormattedExecutionResult) : undefined),
     onError: (ctx, _id, _payload, errors) => errors.map((error) => format(error, ctx.extra.log)),
   });
 

@@ -55,7 +55,7 @@ export interface FinishedRequest {
   /** The route template (`/webhooks`, `/graphql`, an asset's path), or `(unmatched)`. */
   readonly route: string;
   /** Only for unmatched routes: the path asked for, without the query string, truncated. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   readonly status: number;
   readonly ms: number;
 }

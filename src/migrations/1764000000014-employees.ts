@@ -14,7 +14,10 @@ export class Employees1764000000014 implements MigrationInterface {
   name = 'Employees1764000000014';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const id = queryRunner.connection.driver.options.type === 'postgres' ? '"id" SERIAL NOT NULL' : '"id" integer PRIMARY KEY AUTOINCREMENT NOT NULL';
+    const id =
+      queryRunner.connection.driver.options.type === 'postgres'
+        ? '"id" SERIAL NOT NULL'
+        : '"id" integer PRIMARY KEY AUTOINCREMENT NOT NULL';
     const key = queryRunner.connection.driver.options.type === 'postgres' ? ', PRIMARY KEY ("id")' : '';
     await queryRunner.query(`CREATE TABLE "employees" (${id}, ${COLUMNS}${key})`);
     await queryRunner.query(`CREATE UNIQUE INDEX "employees_key" ON "employees" ("tenantId", "employeeId")`);

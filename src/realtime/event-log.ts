@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord, parseContent } from '../domains/events/event-record.entity.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
+import { ErrorCode, clientError } from '../api/errors.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 
 /**

@@ -6,9 +6,9 @@ import type { LoggedEvent } from '../events/logged-event.js';
 import { sqlInt } from '../domains/stats/time-buckets.js';
 import { Studio } from '../domains/studios/studio.entity.js';
 import { studioLoader } from '../domains/studios/studio.resolver.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
-import { parseIds } from '../graphql/filters.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError } from '../api/errors.js';
+import { parseIds } from '../api/filters.js';
 import { toEventRecord } from './event-log.js';
 import { withExpiries } from './expiries.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
@@ -70,7 +70,7 @@ export class EventsSubscriptionResolver {
       // A studio outside the token's scope never gets here: FORBIDDEN before (graphql/studio-scope.ts).
       const studio = await SqlReader.of(context.dataSource).findOne(Studio, { id: studioId });
       if (!studio) throw clientError(ErrorCode.BAD_USER_INPUT, `studioId: no studio with id ${studioId}`);
-      const { shared } = context.realtime!.services;
+      const { shared } = requireRealtime(context).services;
       const query = async () => (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`]))[0]?.checkedIn ?? 0;
       /** Counted once per event for every subscriber of this instance. */
       const count = (seq: number) => shared.get(`occupancy:${studioId}:${seq}`, query);

@@ -1,5 +1,5 @@
-import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, clientError } from '../graphql/errors.js';
+import type { GraphQLContext } from '../api/context.js';
+import { ErrorCode, clientError } from '../api/errors.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventFeed } from './event-feed.js';
 import { parseEventCursor, type EventLog, type EventSelector } from './event-log.js';
@@ -49,7 +49,7 @@ export interface StreamPlan {
   readonly map: (event: LoggedEvent) => unknown;
 }
 
-/** `GraphQLContext.realtime`: set on WebSocket operations. */
+/** What a WebSocket operation's context carries for subscriptions ({@link withRealtime}). */
 export interface RealtimeContext {
   readonly services: RealtimeServices;
   readonly connection: SubscriptionConnection;
@@ -115,9 +115,22 @@ function emptyStream<T>(): AsyncIterableIterator<T> {
   };
 }
 
+/**
+ * The realtime part of WebSocket operations' contexts. Kept beside the context rather than in it,
+ * so that the resolver context (src/api/) knows nothing of the layer above it.
+ */
+const REALTIME = new WeakMap<GraphQLContext, RealtimeContext>();
+
+/** `context`, marked as a WebSocket operation's with what its subscriptions need. */
+export function withRealtime(context: GraphQLContext, realtime: RealtimeContext): GraphQLContext {
+  REALTIME.set(context, realtime);
+  return context;
+}
+
 export function requireRealtime(context: GraphQLContext): RealtimeContext {
-  if (!context.realtime) {
+  const realtime = REALTIME.get(context);
+  if (!realtime) {
     throw clientError(ErrorCode.BAD_REQUEST, 'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol');
   }
-  return context.realtime;
+  return realtime;
 }

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, createSourceEventStream, execute, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { type Viewer, viewerScopeKey } from '../domains/access/viewer.js';
-import type { GraphQLContext } from '../graphql/context.js';
+import { type Viewer, viewerScopeKey } from '../api/viewer.js';
+import type { GraphQLContext } from '../api/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
 import type { StreamPlan } from './realtime.js';
 

@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID } from 'type-graphql';
-import { ErrorCode, clientError } from '../graphql/errors.js';
-import { parseIds } from '../graphql/filters.js';
+import { ErrorCode, clientError } from '../api/errors.js';
+import { parseIds } from '../api/filters.js';
 
 /** Most values a list argument of a subscription may hold. */
 export const MAX_FILTER_VALUES = 1000;

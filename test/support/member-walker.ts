@@ -20,8 +20,8 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
-import { DEFAULT_MAX_COST, queryCost } from '../../src/graphql/limits.js';
-import { MAX_PAGE_SIZE } from '../../src/graphql/pagination.js';
+import { DEFAULT_MAX_COST, queryCost } from '../../src/api/limits.js';
+import { MAX_PAGE_SIZE } from '../../src/api/pagination.js';
 
 /**
  * Operations generated from a schema, for the member access test (test/access-member.test.ts):

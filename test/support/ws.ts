@@ -97,7 +97,7 @@ export function subscribe<T = Record<string, any>>(client: TestClient, query: st
     { query, variables },
     {
       next: (result) => {
-        results.push(result);
+        results.push(result as FormattedExecutionResult<T, unknown>);
         for (const wake of waiters) wake();
       },
       error: (error) => {

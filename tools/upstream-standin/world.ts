@@ -567,11 +567,11 @@ export class World {
     this.sendSister(employee.studioId, employeeId, at, 'EMPLOYEE_DELETED', undefined);
   }
 
-  /** Replaces the studio's opening hours and/or closures; sends STUDIO_OPENING_HOURS_UPDATED (entityId: the studio). */
+  /** Replaces the studio's opening hours and/or closures (kept in time order); sends STUDIO_OPENING_HOURS_UPDATED (entityId: the studio). */
   updateOpeningHours(studioId: number, changes: { readonly openingHours?: readonly WorldOpeningHours[]; readonly closingHours?: readonly WorldClosingHours[] }, at = this.tick()): void {
     const studio = this.studio(studioId);
     if (changes.openingHours) studio.openingHours = changes.openingHours.map((h) => ({ ...h }));
-    if (changes.closingHours) studio.closingHours = changes.closingHours.map((h) => ({ ...h }));
+    if (changes.closingHours) studio.closingHours = changes.closingHours.map((h) => ({ ...h })).sort((a, b) => a.from - b.from);
     this.sendSister(studioId, studioId, at, 'STUDIO_OPENING_HOURS_UPDATED', undefined);
   }
 

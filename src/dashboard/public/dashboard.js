@@ -262,7 +262,7 @@ class StudioView {
       feed.prepend(li);
       while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
     }
-    // Re-reads cost query budget (src/graphql/limits.ts): the hourly counts move locally, the rest
+    // Re-reads cost query budget (src/api/limits.ts): the hourly counts move locally, the rest
     // is re-read at most once per burst.
     if (event.type === 'CUSTOMER_CHECKIN') this.countVisit(Date.parse(event.occurredAt));
     if (/^(AUTOMATIC_)?CUSTOMER_CHECK(IN|OUT)$/.test(event.type) && Date.now() < (this.resyncUntil ?? 0)) this.later('occupancy', 300);

@@ -1,5 +1,5 @@
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 
 /** Throws FORBIDDEN unless the viewer is an admin; `field` names what was asked for (`createApiToken`). */
 export function requireAdmin(context: Pick<GraphQLContext, 'viewer'>, field: string): void {

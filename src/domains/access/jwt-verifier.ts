@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig } from '../../config.js';
-import type { Viewer } from './viewer.js';
+import type { Viewer } from '../../api/viewer.js';
 
 /**
  * A credential that was understood and refused (expired, wrong issuer, bad signature, a role a JWT

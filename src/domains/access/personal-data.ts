@@ -10,8 +10,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { Extensions } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 
 /** The field extension that marks personal data (set by {@link PersonalData}). */
 const PERSONAL_DATA_EXTENSION = 'personalData';

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { isOwnId } from '../../graphql/pagination.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { isOwnId } from '../../api/pagination.js';
 import { requireAdmin } from './admin-only.js';
 import { ApiToken, TokenPermissionEnum, TokenRoleEnum } from './api-token.entity.js';
 import { TokenInputError, TokenNotFoundError, TokenService, tokenHasPersonalData, tokenInactive, type TokenFieldNames } from './token.service.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Studio } from '../studios/studio.entity.js';
 import { ApiToken, TOKEN_PERMISSIONS, TOKEN_ROLES, type TokenPermission, type TokenRole } from './api-token.entity.js';
-import type { Viewer } from './viewer.js';
+import type { Viewer } from '../../api/viewer.js';
 
 /**
  * A mistake in what an operator asked for: the message is meant to be shown as it is. `field` names

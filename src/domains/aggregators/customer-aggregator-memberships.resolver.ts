@@ -1,8 +1,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
-import { ChildList, listPrefetch, registerPrefetch } from '../../graphql/children.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_NESTED_SIZE, nestedSize } from '../../graphql/pagination.js';
+import { ChildList, listPrefetch, registerPrefetch } from '../../api/children.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { DEFAULT_NESTED_SIZE, nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { TimeColumn } from '../../db/columns.js';
-import { BookingRecord } from '../../db/booking-record.js';
+import { BookingRecord } from '../bookings/booking-record.js';
 
 /**
  * A booked appointment (APPOINTMENT_BOOKING_*; entityId is the booking id). The events do not

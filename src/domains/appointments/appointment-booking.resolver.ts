@@ -1,9 +1,9 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
-import { BookingStatusEnum, type BookingStatus } from '../../db/booking-record.js';
-import { bookingById, bookingPage } from '../../graphql/booking-query.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, OrderDirection } from '../../graphql/pagination.js';
+import { BookingStatusEnum, type BookingStatus } from '../bookings/booking-record.js';
+import { bookingById, bookingPage } from '../bookings/booking-query.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, OrderDirection } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { Studio } from '../studios/studio.entity.js';

@@ -1,9 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
-import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../graphql/children.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { nestedSize } from '../../graphql/pagination.js';
+import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../api/children.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
-import { BookingRecord } from '../../db/booking-record.js';
+import { BookingRecord } from '../bookings/booking-record.js';
 import { IdColumn } from '../../db/columns.js';
 
 /**

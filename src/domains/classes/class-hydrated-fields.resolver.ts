@@ -1,6 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { SqlReader } from '../../db/sql-reader.js';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../api/context.js';
 import { ClassBooking } from './class-booking.entity.js';
 import { ClassSlot } from './class-slot.entity.js';
 import { GymClass } from './class.entity.js';

@@ -1,8 +1,8 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { NestedPageArgs, childWindow, loadChildren } from '../../graphql/children.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { NestedPageArgs, childWindow, loadChildren } from '../../api/children.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../api/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../api/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ClassBooking } from './class-booking.entity.js';

@@ -1,7 +1,7 @@
 import { SqlReader } from '../../db/sql-reader.js';
-import { registerPrefetch } from '../../graphql/children.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import type { Scope } from '../../graphql/scope.js';
+import { registerPrefetch } from '../../api/children.js';
+import type { GraphQLContext } from '../../api/context.js';
+import type { Scope } from '../../api/scope.js';
 import type { Customer } from './customer.entity.js';
 
 /**

@@ -1,9 +1,9 @@
 import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
 import { SqlReader } from '../../db/sql-reader.js';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../api/context.js';
 import { CommunicationPreference } from './communication-preference.entity.js';
 import { Customer } from './customer.entity.js';
-import { registerFieldColumns } from '../../graphql/field-columns.js';
+import { registerFieldColumns } from '../../api/field-columns.js';
 import { PersonalData } from '../access/personal-data.js';
 
 registerFieldColumns('Customer', {

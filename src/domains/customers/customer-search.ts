@@ -1,4 +1,4 @@
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 
 /**
  * Customer search: a case-insensitive prefix of the name, e-mail or customer number, answered from

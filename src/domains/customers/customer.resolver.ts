@@ -1,12 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { PersonalData } from '../access/personal-data.js';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../graphql/children.js';
-import { registerFieldColumns } from '../../graphql/field-columns.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { QUERY_COSTS } from '../../graphql/limits.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../api/children.js';
+import { registerFieldColumns } from '../../api/field-columns.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { QUERY_COSTS } from '../../api/limits.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../api/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, nestedSize, OrderDirection, paginate } from '../../api/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { Visit } from '../visits/visit.entity.js';
 import { Customer } from './customer.entity.js';

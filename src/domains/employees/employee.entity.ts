@@ -44,32 +44,54 @@ export class Employee extends TenantRecord {
   // -------------------------------------------------------------------------------------------
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'First name. Personal data: null until hydrated, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'First name. Personal data: null until hydrated, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   firstName!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Last name. Personal data: null until hydrated, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Last name. Personal data: null until hydrated, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   lastName!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'The initials the studio shows for the employee (`employeeInitials`, e.g. "AS"). Personal data: null until hydrated, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The initials the studio shows for the employee (`employeeInitials`, e.g. "AS"). Personal data: null until hydrated, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   employeeInitials!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   gender!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'E-mail address. Personal data: null until hydrated or when none is recorded, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'E-mail address. Personal data: null until hydrated or when none is recorded, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   email!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Phone number, as entered upstream. Personal data: null until hydrated or when none is recorded, and again once the employee is deleted or gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Phone number, as entered upstream. Personal data: null until hydrated or when none is recorded, and again once the employee is deleted or gone.',
+  })
   @Column({ type: 'text', nullable: true })
   phoneNumber!: string | null;
 

@@ -1,8 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { ConnectionArgs, ConnectionType, OrderDirection, paginate, type Connection } from '../../graphql/pagination.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../api/filters.js';
+import { ConnectionArgs, ConnectionType, OrderDirection, paginate, type Connection } from '../../api/pagination.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { EventRecord, parseContent } from './event-record.entity.js';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
 import { unreachable } from '../../events/event-catalog.js';
 import { calendarPlan, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
 import { ClassReportGrouping, type ClassReportRow } from './class-report.types.js';

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { TimeRangeInput } from '../../api/filters.js';
 import { classReport } from './class-report.query.js';
 import { ClassReportGrouping, ClassReportRow } from './class-report.types.js';
 import { reportClock, reportComplexity, reportRange, reportStudios } from './report-input.js';

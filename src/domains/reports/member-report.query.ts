@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader, type SqlParams } from '../../db/sql-reader.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { MAX_BUCKETS, TimeBucketError, calendarPlan, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { MAX_BUCKETS, TimeBucketError, calendarPlan, dateStart, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
 import { ContractPeriodGrouping, type ContractPeriod } from './member-report.types.js';
 import { studiosSql, type LocalDay } from './report-input.js';
 
@@ -130,7 +130,7 @@ export async function contractPeriods(
               (SELECT MIN(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "firstCancelled",
               (SELECT MAX(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "lastCancelled"`,
     );
-    const dayStart = (date: unknown) => (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? clock.instant(Date.parse(`${date}T00:00:00Z`)) : null);
+    const dayStart = (date: unknown) => (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? dateStart(clock, date) : null);
     const created = [bounds?.['firstCreated'], bounds?.['lastCreated']].map((v) => (v == null ? null : Number(v)));
     const cancelled = [dayStart(bounds?.['firstCancelled']), dayStart(bounds?.['lastCancelled'])];
     const firsts = [created[0], cancelled[0]].filter((v): v is number => v != null);

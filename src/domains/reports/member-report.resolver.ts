@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import { QUERY_COSTS } from '../../graphql/limits.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Connection } from '../../graphql/pagination.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { QUERY_COSTS } from '../../api/limits.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Connection } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { REPORT_TIME_ZONE } from './class-report.resolver.js';

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { ConnectionType } from '../../graphql/pagination.js';
+import { ConnectionType } from '../../api/pagination.js';
 import type { WallClock } from '../stats/time-buckets.js';
 import type { LocalDay } from './report-input.js';
 

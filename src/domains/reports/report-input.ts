@@ -1,7 +1,7 @@
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import type { TimeRangeInput } from '../../graphql/filters.js';
-import { DEFAULT_LIST_COST_SIZE, MAX_STATS_BUCKETS, QUERY_COSTS } from '../../graphql/limits.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import type { TimeRangeInput } from '../../api/filters.js';
+import { DEFAULT_LIST_COST_SIZE, MAX_STATS_BUCKETS, QUERY_COSTS } from '../../api/limits.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { studioIn } from '../stats/stats-query.js';
 import { TimeBucketError, WallClock } from '../stats/time-buckets.js';

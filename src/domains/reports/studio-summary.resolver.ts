@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { SqlReader } from '../../db/sql-reader.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_LIST_COST_SIZE, QUERY_COSTS } from '../../graphql/limits.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { DEFAULT_LIST_COST_SIZE, QUERY_COSTS } from '../../api/limits.js';
 import { checkedInByStudio } from '../stats/stats-query.js';
 import { sqlInt } from '../stats/time-buckets.js';
 import { Studio } from '../studios/studio.entity.js';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { cyclicSql, cyclicValues, sqlInt, type CalendarPlan, type CyclicUnit, type ZoneOffsets } from './time-buckets.js';
+import { TimeBucketError, cyclicSql, cyclicValues, dateDimensions, sqlInt, type CalendarPlan, type CyclicUnit, type ZoneOffsets } from './time-buckets.js';
 
 /**
  * One dimension rows are grouped by: a calendar period (local hour, day, week or month), a cyclic
@@ -245,5 +245,64 @@ export async function groupedStats<A extends string>(
   walk(0, []);
   // Every counted row falls in a listed group by construction; a miss is a bug, never dropped silently.
   if (rest.size > 0 && keys.length > 0) throw new Error(`statistics groups missed keys ${[...rest].slice(0, 5).join(', ')}`);
+  return result;
+}
+
+/** Rows dated by a calendar date with no time of day (e.g. a hydrated cancellation date), for {@link datedStats}. */
+export interface DatedSource<A extends string> extends Omit<StatsSource<A>, 'time' | 'partition' | 'read'> {
+  /** The row's local date: ISO text (`2026-11-24`); rows where it is NULL are not counted. */
+  readonly date: string;
+  /** What the rows are, for the message refusing an hour, e.g. `cancelled`. */
+  readonly what: string;
+}
+
+/**
+ * {@link groupedStats} for rows dated by a calendar date: counts `source` rows dated `first` to `last`
+ * (ISO dates, inclusive) per date, and studio when grouped by it, in one GROUP BY statement, then adds
+ * each date into the group its day belongs to — the DAY, WEEK or MONTH bucket of that label, its ISO
+ * weekday, its studio. The keys are {@link StatsGroup.key}s of groupedStats over the same groupings, so
+ * the answers merge by key; a date in no calendar bucket of the plan (a day the zone skipped) is not counted.
+ * @throws TimeBucketError when grouped by an hour (HOUR, HOUR_OF_DAY): a date has none. Grouping by a column is a bug.
+ */
+export async function datedStats<A extends string>(
+  dataSource: DataSource,
+  source: DatedSource<A>,
+  groupings: readonly Grouping[],
+  dates: { readonly first: string; readonly last: string },
+): Promise<Map<string, { [name in A]: number }>> {
+  for (const grouping of groupings) {
+    // Column values only list where the other answer's rows have them: a date's row could be lost.
+    if (grouping.kind === 'column') throw new Error('a dated source cannot be grouped by a column');
+    const unit = grouping.kind === 'calendar' ? grouping.plan.unit : grouping.kind === 'cyclic' ? grouping.unit : undefined;
+    if (unit === 'HOUR' || unit === 'HOUR_OF_DAY') {
+      throw new TimeBucketError(`groupBy: ${source.what} is counted by a calendar date, which has no hour; group it by DAY, WEEK, MONTH, DAY_OF_WEEK or STUDIO, or leave it out (grouped by ${unit})`);
+    }
+  }
+  const names = Object.keys(source.aggregates) as A[];
+  const byStudio = groupings.some((grouping) => grouping.kind === 'studio');
+  if (byStudio && !source.studio) throw new Error('this source cannot be grouped by studio');
+  const reader = SqlReader.of(dataSource);
+  const params = reader.params();
+  const keys = [source.date, ...(byStudio ? [source.studio!] : [])];
+  const where = [`${source.date} >= ${params.add(dates.first)}`, `${source.date} <= ${params.add(dates.last)}`, ...source.conditions].join(' AND ');
+  const rows = await reader.scan<Record<string, unknown>>(
+    `SELECT ${keys.map((key, i) => `${key} AS "k${i}"`).join(', ')}, ${names.map((name) => `${source.aggregates[name]} AS ${quoted(name)}`).join(', ')}
+       FROM ${source.from} WHERE ${where} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
+    params.values,
+  );
+  const bucketKeys = groupings.map((grouping) => (grouping.kind === 'calendar' ? new Map(grouping.plan.buckets.map((b) => [b.label, b.key])) : undefined));
+  const result = new Map<string, { [name in A]: number }>();
+  for (const row of rows) {
+    const date = dateDimensions(String(row['k0']));
+    const parts = groupings.map((grouping, d) =>
+      grouping.kind === 'calendar' ? bucketKeys[d]!.get(date[grouping.plan.unit as 'DAY' | 'WEEK' | 'MONTH'])
+      : grouping.kind === 'cyclic' ? String(date.DAY_OF_WEEK)
+      : String(row['k1']));
+    if (parts.some((part) => part === undefined)) continue;
+    const key = parts.join('|');
+    const sums = result.get(key) ?? (Object.fromEntries(names.map((name) => [name, 0])) as { [name in A]: number });
+    for (const name of names) sums[name] += toNumber(row[name]);
+    result.set(key, sums);
+  }
   return result;
 }

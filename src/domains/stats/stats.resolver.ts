@@ -3,19 +3,22 @@ import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../events/event-catalog.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { TimeRangeInput } from '../../graphql/filters.js';
-import { QUERY_COSTS, statsComplexity } from '../../graphql/limits.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { QUERY_COSTS, statsComplexity } from '../../api/limits.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ROLLUP_BUCKET_MS, STAY_BINS, STAY_BOUNDS_MS, staySql } from '../visits/visit-rollup.js';
-import { TooManyBucketsError, checkedInByStudio, groupedStats, studioIn, type Grouping, type StatsGroup, type StatsRow } from './stats-query.js';
+import {
+  TooManyBucketsError, checkedInByStudio, datedStats, groupedStats, studioIn, type DatedSource, type Grouping, type StatsGroup, type StatsRow,
+} from './stats-query.js';
 import {
   AppointmentBookingStatsBucket,
   AppointmentBookingStatsGrouping,
   ClassBookingStatsBucket,
   ClassBookingStatsGrouping,
   ContractStatsBucket,
+  ContractStatsGrouping,
   CustomerStatsBucket,
   CustomerStatsGrouping,
   EventStatsBucket,
@@ -25,7 +28,7 @@ import {
   VisitStatsGrouping,
 } from './stats.types.js';
 import {
-  BucketCapError, MAX_BUCKETS, TimeBucketError, WallClock, alignedTo, calendarPlan, sqlInt, zoneOffsets,
+  BucketCapError, MAX_BUCKETS, TimeBucketError, WallClock, alignedTo, calendarPlan, dateStart, localDate, sqlInt, zoneOffsets,
   type CalendarPlan, type CalendarUnit, type CyclicUnit, type ZoneOffsets,
 } from './time-buckets.js';
 
@@ -63,7 +66,7 @@ interface StatsArgs {
  * floored to its quarter hour), a missing `to` now (rounded up to the quarter hour). Undefined when
  * `from` was left out and there is nothing to count.
  */
-async function statsArgs(range: TimeRangeInput | null | undefined, timeZone: string, first: () => Promise<number | null>): Promise<StatsArgs | undefined> {
+async function statsArgs(range: TimeRangeInput | null | undefined, timeZone: string, first: (clock: WallClock) => Promise<number | null>): Promise<StatsArgs | undefined> {
   const clock = bucketInput(() => clockOf(timeZone));
   const to = range?.to ? range.to.getTime() : Math.ceil(Date.now() / QUARTER_MS) * QUARTER_MS;
   if (range?.from && range.to && range.from.getTime() >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to');
@@ -72,7 +75,7 @@ async function statsArgs(range: TimeRangeInput | null | undefined, timeZone: str
     from = range.from.getTime();
     if (from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to (to defaults to now)');
   } else {
-    const earliest = await first();
+    const earliest = await first(clock);
     if (earliest === null) return undefined;
     from = Math.floor(earliest / QUARTER_MS) * QUARTER_MS;
     if (from >= to) return undefined;
@@ -86,6 +89,14 @@ async function firstTime(dataSource: DataSource, from: string, time: string, con
     `SELECT MIN(${time}) AS "first" FROM ${from}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`,
   );
   return row?.first == null ? null : Number(row.first);
+}
+
+/** The earliest date (ISO text) among the rows of a dated source, or null (for a range without `from`). */
+async function firstDate(dataSource: DataSource, source: DatedSource<string>): Promise<string | null> {
+  const [row] = await SqlReader.of(dataSource).scan<{ first: string | null }>(
+    `SELECT MIN(${source.date}) AS "first" FROM ${source.from} WHERE ${[`${source.date} IS NOT NULL`, ...source.conditions].join(' AND ')}`,
+  );
+  return row?.first ?? null;
 }
 
 /** Clocks, calendar plans and zone offsets are pure functions of their inputs, and dear (Intl formatting): kept per zone and range. */
@@ -142,6 +153,15 @@ async function grouped<A extends string>(...args: Parameters<typeof groupedStats
   }
 }
 
+/** {@link datedStats}, an hour among its groupings turned into BAD_USER_INPUT. */
+async function dated<A extends string>(...args: Parameters<typeof datedStats<A>>): Promise<Map<string, { [name in A]: number }>> {
+  try {
+    return await datedStats<A>(...args);
+  } catch (error) {
+    throw bucketError(error);
+  }
+}
+
 const PERIODS = ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const;
 const CYCLES = ['HOUR_OF_DAY', 'DAY_OF_WEEK'] as const;
 type TimeDimension = (typeof PERIODS)[number] | (typeof CYCLES)[number];
@@ -188,29 +208,6 @@ function customerLinkedTo(alias: string, ids: readonly number[] | null | undefin
   if (ids == null) return [];
   if (ids.length === 0) return ['1 = 0'];
   return [`EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`];
-}
-
-/** A day bucket's label (`2026-11-30`, made by calendarPlan) as a SQL literal; anything else is a bug. */
-function sqlDate(label: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(label)) throw new Error(`not a calendar date for SQL: ${label}`);
-  return `'${label}'`;
-}
-
-/**
- * Contracts cancelled per day of `plan`, by label. The cancellation is a calendar date (hydrated from
- * the Open API, `YYYY-MM-DD`, the operator's own date with no time of day), so it is matched to the
- * day bucket with that date, whatever the zone, and counted whole even where the first or last
- * bucket reaches beyond the range. Contracts not hydrated yet have no date and are not counted.
- */
-async function cancelledByDate(dataSource: DataSource, plan: CalendarPlan, conditions: readonly string[]): Promise<Map<string, number>> {
-  const labels = plan.buckets.map((bucket) => bucket.label);
-  const where = [
-    'r."cancelled" = TRUE', `r."cancellationDate" >= ${sqlDate(labels[0]!)}`, `r."cancellationDate" <= ${sqlDate(labels[labels.length - 1]!)}`, ...conditions,
-  ];
-  const rows = await SqlReader.of(dataSource).scan<{ day: string; cancelled: number | string }>(
-    `SELECT r."cancellationDate" AS "day", COUNT(r."id") AS "cancelled" FROM "contracts" r WHERE ${where.join(' AND ')} GROUP BY r."cancellationDate"`,
-  );
-  return new Map(rows.map((row) => [row.day, Number(row.cancelled)]));
 }
 
 const groupFields = ({ label, start, end, hourOfDay, dayOfWeek }: StatsGroup) => ({ label, start, end, hourOfDay, dayOfWeek });
@@ -423,7 +420,8 @@ export class StatsResolver {
 
   @Query(() => [ContractStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Contracts created and cancelled per local day (those whose first event came from a studio you may see).',
+    description: 'Contracts created and cancelled per bucket (local day by default), those whose first event came from a studio you may see: ' +
+      'a creation counts in the bucket of its CONTRACT_CREATED time, a cancellation in the bucket of its date.',
   })
   async contractStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
@@ -431,17 +429,29 @@ export class StatsResolver {
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
+    @Arg('groupBy', () => [ContractStatsGrouping], { defaultValue: [ContractStatsGrouping.DAY], description: GROUP_BY }) groupBy: ContractStatsGrouping[],
   ): Promise<ContractStatsBucket[]> {
     const conditions = studios(context, 'r."studioId"', studioIds);
-    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, '"contracts" r', 'r."createdAt"', conditions));
+    const cancellations = { from: '"contracts" r', date: 'r."cancellationDate"', studio: 'r."studioId"', conditions: ['r."cancelled" = TRUE', ...conditions], what: 'cancelled', aggregates: { cancelled: 'COUNT(r."id")' } };
+    // Left open, the range starts at the first creation or the first cancellation date, whichever is
+    // earlier, whatever is selected: the buckets listed do not depend on the selection.
+    const args = await statsArgs(range, timeZone, async (clock) => {
+      const [created, cancelled] = await Promise.all([
+        firstTime(context.dataSource, '"contracts" r', 'r."createdAt"', conditions),
+        firstDate(context.dataSource, cancellations),
+      ]);
+      const firsts = [created, cancelled === null ? null : dateStart(clock, cancelled)].filter((time): time is number => time !== null);
+      return firsts.length === 0 ? null : Math.min(...firsts);
+    });
     if (!args) return [];
-    const grouping = calendar(args, 'DAY');
+    const groupings = groupingsOf(groupBy, [ContractStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
     const [rows, cancelled] = await Promise.all([
-      grouped(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', conditions, aggregates: { created: 'COUNT(r."id")' } }, [grouping], args),
-      // Only when asked for: a second scan of the contracts.
-      selects(info, 'cancelled') && grouping.kind === 'calendar' ? cancelledByDate(context.dataSource, grouping.plan, conditions) : new Map<string, number>(),
+      grouped(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', studio: 'r."studioId"', conditions, aggregates: { created: 'COUNT(r."id")' } }, groupings, args),
+      // Only when asked for: a second scan of the contracts. Every local day the range touches counts
+      // whole: a date has no time of day to cut it at the range's ends.
+      selects(info, 'cancelled') ? dated(context.dataSource, cancellations, groupings, { first: localDate(args.clock, args.from), last: localDate(args.clock, args.to - 1) }) : new Map<string, { cancelled: number }>(),
     ]);
-    return rows.map((row) => ({ ...groupFields(row.group), created: row.created, cancelled: cancelled.get(row.group.label) ?? 0 }));
+    return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, created: row.created, cancelled: cancelled.get(row.group.key)?.cancelled ?? 0 }));
   }
 
   @Query(() => [EventStatsBucket], { complexity: statsComplexity('OTHER'), description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })

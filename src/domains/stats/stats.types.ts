@@ -72,6 +72,21 @@ registerEnumType(CustomerStatsGrouping, {
   valuesConfig: timeValues('the creation or deletion'),
 });
 
+export const ContractStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type ContractStatsGrouping = (typeof ContractStatsGrouping)[keyof typeof ContractStatsGrouping];
+const NO_HOUR_OF_CANCELLATION = ' `cancelled` cannot be grouped by it: a cancellation has a date, no time of day (BAD_USER_INPUT when selected).';
+const contractTimes = timeValues('the creation (a cancellation: of its date)');
+registerEnumType(ContractStatsGrouping, {
+  name: 'ContractStatsGrouping',
+  description: 'A dimension `contractStats` groups contracts by.',
+  valuesConfig: {
+    ...contractTimes,
+    HOUR: { description: contractTimes.HOUR.description + NO_HOUR_OF_CANCELLATION },
+    HOUR_OF_DAY: { description: contractTimes.HOUR_OF_DAY.description + NO_HOUR_OF_CANCELLATION },
+    STUDIO: { description: 'By the studio that delivered the first event about the contract; every studio you may see is listed, with zeros.' },
+  },
+});
+
 /**
  * Buckets are plain data built by the resolvers: their fields need none of type-graphql's per-field
  * machinery (middlewares, validation), which costs more than the SQL for a week of hourly buckets
@@ -192,15 +207,19 @@ export class CustomerStatsBucket extends StatsBucket {
   deleted!: number;
 }
 
-@ObjectType({ ...PLAIN, description: 'Contracts created on one local day (`contractStats`).' })
+@ObjectType({ ...PLAIN, description: 'Contracts created and cancelled in one bucket (a local day by default) of `contractStats`.' })
 export class ContractStatsBucket extends StatsBucket {
-  @Field(() => Int, { description: 'Contracts created upstream (CONTRACT_CREATED) that day.' })
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the contracts. Null otherwise.' })
+  studioId!: number | null;
+
+  @Field(() => Int, { description: 'Contracts created upstream (CONTRACT_CREATED) in the bucket (within `range`).' })
   created!: number;
 
   @Field(() => Int, {
     description:
-      'Contracts whose cancellation date (`Contract.cancellationDate`, a calendar date from the Open API) is that day. ' +
-      'Only hydrated contracts have one: those not hydrated yet are not counted.',
+      'Contracts whose cancellation date (`Contract.cancellationDate`, a calendar date from the Open API) falls in the bucket: that local day, ' +
+      'a day of that week or month, that day of the week. Every local day the range touches counts whole. ' +
+      'Only hydrated contracts have one: those not hydrated yet are not counted. Not available grouped by HOUR or HOUR_OF_DAY (BAD_USER_INPUT).',
   })
   cancelled!: number;
 }

@@ -282,6 +282,31 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
   };
 }
 
+/**
+ * A calendar date (ISO `2026-11-24`, a local day with no time of day, e.g. a hydrated cancellation
+ * date) as the bucket keys of the dimensions a date has: the label of its DAY, WEEK or MONTH bucket
+ * (as {@link calendarPlan} labels them) and its ISO weekday. A date has no hour: HOUR and
+ * HOUR_OF_DAY are not among them.
+ * @throws Error when `date` is not an ISO calendar date (a bug: dates come from our own columns).
+ */
+export function dateDimensions(date: string): { readonly DAY: string; readonly WEEK: string; readonly MONTH: string; readonly DAY_OF_WEEK: number } {
+  const wall = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(wall)) throw new Error(`not an ISO calendar date: ${date}`);
+  // Day 0 of the epoch (1970-01-01) was a Thursday, ISO weekday 4 (as in cyclicSql).
+  const dayOfWeek = mod(Math.floor(wall / DAY_MS) + 3, 7) + 1;
+  return { DAY: date, WEEK: isoWeek(wall - (dayOfWeek - 1) * DAY_MS), MONTH: date.slice(0, 7), DAY_OF_WEEK: dayOfWeek };
+}
+
+/** The first instant of the local calendar date `date` (ISO `2026-11-24`) on `clock`: local midnight, or the jump when the clocks skip it. */
+export function dateStart(clock: WallClock, date: string): number {
+  return clock.instant(Date.parse(`${date}T00:00:00Z`));
+}
+
+/** The local calendar date (ISO `2026-11-24`) at `instant` on `clock`. */
+export function localDate(clock: WallClock, instant: number): string {
+  return new Date(clock.wall(instant)).toISOString().slice(0, 10);
+}
+
 /** The wall time of the first of the month `add` months after the month of `wall`. */
 function nextMonth(wall: number, add: number): number {
   const date = new Date(wall);

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../api/context.js';
 import { Studio } from './studio.entity.js';
 import { SqlReader } from '../../db/sql-reader.js';
 

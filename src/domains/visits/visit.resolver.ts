@@ -1,16 +1,16 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../graphql/filters.js';
-import { type Connection, ConnectionArgs, ConnectionType, OrderDirection, paginate } from '../../graphql/pagination.js';
-import type { Scope } from '../../graphql/scope.js';
-import type { GraphQLContext } from '../../graphql/context.js';
+import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../api/filters.js';
+import { type Connection, ConnectionArgs, ConnectionType, OrderDirection, paginate } from '../../api/pagination.js';
+import type { Scope } from '../../api/scope.js';
+import type { GraphQLContext } from '../../api/context.js';
 import { customerLoader } from '../customers/customer.resolver.js';
 import { Customer } from '../customers/customer.entity.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Visit } from './visit.entity.js';
-import { registerFieldColumns } from '../../graphql/field-columns.js';
+import { registerFieldColumns } from '../../api/field-columns.js';
 
 /** What a visit's check-out fields read: the check-out and the studio that delivered it. */
 const CHECKOUT = ['checkinAt', 'checkoutAt', 'checkoutStudioId'];

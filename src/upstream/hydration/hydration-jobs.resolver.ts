@@ -1,9 +1,9 @@
 import { Arg, Args, Ctx, Field, ID, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { ErrorCode, clientError } from '../../graphql/errors.js';
-import { whereIn } from '../../graphql/filters.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { ErrorCode, clientError } from '../../api/errors.js';
+import { whereIn } from '../../api/filters.js';
 import { requireAdmin } from '../../domains/access/admin-only.js';
-import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../graphql/pagination.js';
+import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../api/pagination.js';
 import { HydrationJob, HydrationJobStateEnum, HydrationKindEnum, type HydrationJobState, type HydrationKind } from './hydration-job.entity.js';
 
 @InputType({ description: 'Which hydration jobs to list. Every condition given must hold.' })

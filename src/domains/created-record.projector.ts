@@ -1,6 +1,6 @@
 import type { KnownEvent } from '../events/event-catalog.js';
-import { RecordBatch, type RecordSpec } from './record-batch.js';
-import { TENANT_RECORD_RULES, tenantRecordRow } from './tenant-record.js';
+import { RecordBatch, type RecordSpec } from '../db/record-batch.js';
+import { TENANT_RECORD_RULES, tenantRecordRow } from '../db/tenant-record.js';
 
 type CreatedRow = ReturnType<typeof tenantRecordRow> & { createdAt: number } & Record<string, number>;
 

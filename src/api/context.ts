@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../domains/access/viewer.js';
+import type { Viewer } from './viewer.js';
 import type { Logger } from '../log.js';
-import type { RealtimeContext } from '../realtime/realtime.js';
 import { Loaders } from './loaders.js';
 import { Scope } from './scope.js';
 
@@ -15,12 +14,11 @@ export interface GraphQLContext {
   readonly dataSource: DataSource;
   /** Per-request batching of nested lists and lookups. */
   readonly loaders: Loaders;
-  /** Present on WebSocket operations only: what subscriptions need. */
-  readonly realtime?: RealtimeContext | undefined;
 }
 
-export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource, realtime?: RealtimeContext): GraphQLContext {
-  return { log, viewer, scope: scopeOf(viewer), dataSource, loaders: new Loaders(), ...(realtime ? { realtime } : {}) };
+/** A resolver context. A WebSocket operation's gets what subscriptions need attached by the realtime layer (`withRealtime`). */
+export function createContext(log: Logger, viewer: Viewer, dataSource: DataSource): GraphQLContext {
+  return { log, viewer, scope: scopeOf(viewer), dataSource, loaders: new Loaders() };
 }
 
 /** The SQL scope of `viewer`: its studios, and for a member their customer id (none: nothing of any customer). */

@@ -1,9 +1,9 @@
 import type { EntityTarget, SelectQueryBuilder } from 'typeorm';
-import type { BookingRecord, BookingStatus } from '../db/booking-record.js';
-import type { GraphQLContext } from './context.js';
-import { parseIds, whereIn, whereTimeRange, type TimeRangeInput } from './filters.js';
-import { OrderDirection, isOwnId, paginate, type Connection, type ConnectionArgs } from './pagination.js';
-import { SqlReader } from '../db/sql-reader.js';
+import type { BookingRecord, BookingStatus } from './booking-record.js';
+import type { GraphQLContext } from '../../api/context.js';
+import { parseIds, whereIn, whereTimeRange, type TimeRangeInput } from '../../api/filters.js';
+import { OrderDirection, isOwnId, paginate, type Connection, type ConnectionArgs } from '../../api/pagination.js';
+import { SqlReader } from '../../db/sql-reader.js';
 
 /** The filter fields class and appointment bookings share (each type declares its own input class). */
 export interface BookingFilterFields {

@@ -1,7 +1,7 @@
-import type { KnownEvent } from '../events/event-catalog.js';
+import type { KnownEvent } from '../../events/event-catalog.js';
 import type { BookingStatus } from './booking-record.js';
-import { RecordBatch, type RecordSpec } from './record-batch.js';
-import { TENANT_RECORD_RULES, tenantRecordRow } from './tenant-record.js';
+import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
+import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 
 type BookingRow = ReturnType<typeof row>;
 export type BookingChange = 'created' | 'updated' | 'cancelled';

@@ -147,3 +147,8 @@ export function unavailableError(formatted: GraphQLFormattedError): GraphQLForma
     extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
   };
 }
+
+/** The FORBIDDEN error a member gets for `coordinate` (src/graphql/member-access.ts says which are). */
+export function memberForbidden(coordinate: string): Error {
+  return clientError(ErrorCode.FORBIDDEN, `${coordinate} is not available to members (a member's JWT sees their own records and public studio data only)`);
+}

@@ -5,7 +5,7 @@ import { ConfigError, loadDatabaseConfig, loadDatabaseTimeouts } from '../config
 
 /**
  * The DataSource for the TypeORM command-line tool only, built from `DATABASE_URL` when this module
- * is loaded: `npx typeorm -d dist/src/db/typeorm-cli.data-source.js migration:show`. Nothing in the
+ * is loaded: `npx typeorm -d dist/src/cli/typeorm.data-source.js migration:show`. Nothing in the
  * service imports it (the service and our own tools build theirs with `createDataSource`).
  */
 function fromEnvironment(): DataSource {

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column } from 'typeorm';
-import { IdColumn, TimeColumn } from './columns.js';
-import { TenantRecord } from './tenant-record.js';
+import { IdColumn, TimeColumn } from '../../db/columns.js';
+import { TenantRecord } from '../../db/tenant-record.js';
 
 export const BOOKING_STATUSES = ['BOOKED', 'CANCELLED'] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
