@@ -82,7 +82,7 @@ export class EmployeeResolver {
     if (found.length > 1) {
       throw clientError(
         ErrorCode.BAD_USER_INPUT,
-        `employeeId: employees of ${found.length} operators have id ${employeeId}; pass studioId to say which operator's`,
+        `employeeId: employees of more than one operator have id ${employeeId}; pass studioId to say which operator's`,
       );
     }
     return found[0] ?? null;
