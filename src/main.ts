@@ -27,10 +27,10 @@ import { StudioKeys } from './ingest/studio-keys.js';
 import { createWebhookHandler } from './ingest/webhook.handler.js';
 import { DisposerStack } from './disposers.js';
 import { createLogger, masked, RepeatedLog, type Logger } from './log.js';
-import { EventBus } from './realtime/event-bus.js';
-import type { EventFeed } from './realtime/event-feed.js';
-import { EventLog } from './realtime/event-log.js';
-import { openRedisEventFeed } from './realtime/redis-event-feed.js';
+import { InProcessFeed } from './realtime/in-process-feed.js';
+import type { EventFeed } from './realtime/feed.js';
+import { EventLog } from './realtime/log-reader.js';
+import { openRedisEventFeed } from './realtime/redis-feed.js';
 import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
 import { RECONCILE_KINDS, Reconciler } from './reconcile/reconciler.js';
@@ -166,7 +166,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   const log = new EventLog(dataSource);
   const feed: EventFeed = config.redisUrl
     ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, backstopMs: config.realtime.backstopMs, logger, log })
-    : new EventBus();
+    : new InProcessFeed();
   disposers.defer('event feed', () => feed.close());
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
   const limiters: RateLimiterRegistry = config.redisUrl ? await RedisRateLimiters.open({ url: config.redisUrl, logger }) : new RateLimiters();

@@ -1,4 +1,4 @@
-import { EventLog } from '../src/realtime/event-log.js';
+import { EventLog } from '../src/realtime/log-reader.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 

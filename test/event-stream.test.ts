@@ -1,7 +1,7 @@
 import type { LoggedEvent } from '../src/events/logged-event.js';
-import { EventBus } from '../src/realtime/event-bus.js';
-import type { EventSelector, LogPage } from '../src/realtime/event-log.js';
-import { openEventStream } from '../src/realtime/event-stream.js';
+import { InProcessFeed } from '../src/realtime/in-process-feed.js';
+import type { EventSelector, LogPage } from '../src/realtime/log-reader.js';
+import { openEventStream } from '../src/realtime/resume-stream.js';
 import { ReplayPacer } from '../src/realtime/replay-pacer.js';
 
 const event = (seq: number, studioId = 1): LoggedEvent => ({
@@ -14,7 +14,7 @@ const event = (seq: number, studioId = 1): LoggedEvent => ({
  * snapshot); with `hold`, its answer waits until `release()`, so commits can happen in between.
  */
 class World {
-  readonly bus = new EventBus();
+  readonly bus = new InProcessFeed();
   readonly rows: LoggedEvent[] = [];
   hold = false;
   private readonly pending: (() => void)[] = [];

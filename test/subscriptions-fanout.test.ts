@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { TokenService } from '../src/domains/access/token.service.js';
 import type { LoggedEvent } from '../src/events/logged-event.js';
-import { EventBus } from '../src/realtime/event-bus.js';
+import { InProcessFeed } from '../src/realtime/in-process-feed.js';
 import { FanoutHub, FanoutMember, textFrames, type FanoutSocket } from '../src/realtime/fanout-hub.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 import { closeRawSockets, connect, disposeClients, rawSocket, subscribe, until, type RawSocket } from './support/ws.js';
@@ -199,7 +199,7 @@ describe('FanoutHub', () => {
   }
 
   const setup = (options: { maxQueued?: number; maxBufferedBytes?: number; sliceSize?: number } = {}) => {
-    const bus = new EventBus();
+    const bus = new InProcessFeed();
     const hub = new FanoutHub({
       feed: bus, maxQueued: options.maxQueued ?? 100, maxBufferedBytes: options.maxBufferedBytes ?? 1000,
       slow: { code: 4008, reason: 'slow' }, sliceSize: options.sliceSize ?? 1000,
@@ -299,7 +299,7 @@ describe('FanoutHub', () => {
   });
 
   it('when mapping or rendering an event fails, then every member gets the events before it, then an error message with its id, and is released', async () => {
-    const bus = new EventBus();
+    const bus = new InProcessFeed();
     // One socket per turn: b has not been walked yet when event 2 fails.
     const hub = new FanoutHub({ feed: bus, maxQueued: 100, maxBufferedBytes: 1000, slow: { code: 4008, reason: 'slow' }, sliceSize: 1 });
     const group = hub.ensureGroup('g', {

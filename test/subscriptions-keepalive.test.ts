@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/graphql/ws.js';
 import { createLogger } from '../src/log.js';
-import { EventBus } from '../src/realtime/event-bus.js';
-import { EventLog } from '../src/realtime/event-log.js';
+import { InProcessFeed } from '../src/realtime/in-process-feed.js';
+import { EventLog } from '../src/realtime/log-reader.js';
 import { SharedLoads } from '../src/realtime/shared-loads.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { until } from './support/ws.js';
@@ -30,7 +30,7 @@ describe('WebSocket keep-alive', () => {
       authenticate: async (token) => (token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null } : undefined),
       validTokenIds: async () => new Map<number, string>(),
       dataSource,
-      realtime: { feed: new EventBus(), log: new EventLog(dataSource), shared: new SharedLoads(), maxQueued: 100, maxBufferedBytes: 1024 * 1024 },
+      realtime: { feed: new InProcessFeed(), log: new EventLog(dataSource), shared: new SharedLoads(), maxQueued: 100, maxBufferedBytes: 1024 * 1024 },
       keepAliveMs: KEEP_ALIVE_MS,
     });
     server = http.createServer((_req, res) => res.writeHead(404).end());

@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { RowShape, SqlReader, type SqlParams } from '../db/sql-reader.js';
-import { registerFieldColumns, selectedColumns, type ColumnSource } from './field-columns.js';
+import { declareFieldColumns, selectedColumns, type ColumnSource, type FieldColumns } from './field-columns.js';
 import type { GraphQLContext } from './context.js';
 import { ErrorCode, clientError } from './errors.js';
 import { ArgsType, Field, ID, Int } from 'type-graphql';
@@ -191,7 +191,7 @@ function inlineInt(value: number): string {
  * One nested field's values read inside the parent's statement: `sql(parent)` is a scalar
  * subquery correlated to the parent row (alias `parent`); its value is kept on the parent entity
  * under {@link Prefetch.loader} (the name the field's DataLoader would have), where the field's
- * resolver finds it ({@link usePrefetchedValues}), so the field runs no statement of its own.
+ * resolver finds it ({@link useFieldHints}), so the field runs no statement of its own.
  */
 export interface Prefetch {
   /** The DataLoader it fills (also what makes two selections of the same field and arguments one). */
@@ -370,8 +370,8 @@ export class ChildCount {
   }
 }
 
-/** Fields of a GraphQL object type that can be read inside their parent's statement, by type and field name. */
-const prefetchable = new Map<string, Map<string, PrefetchField>>();
+/** Fields of a GraphQL object type that can be read inside their parent's statement, by schema, type and field name. */
+const prefetchable = new WeakMap<GraphQLSchema, Map<string, Map<string, PrefetchField>>>();
 
 /** A prefetchable field: how its prefetch is built, and where its resolver finds the value. */
 interface PrefetchField {
@@ -414,13 +414,44 @@ const PREFETCHED = Symbol('prefetched');
 type WithPrefetched = { [PREFETCHED]?: Map<string, unknown> };
 
 /**
- * Makes every prefetchable field of `schema` answer from the value its parent's statement read,
- * when there is one for the field's arguments and selection, before its own resolver (which would
- * otherwise run type-graphql's argument handling and a DataLoader per parent); without one, the
- * resolver runs as before. Call once on the built schema.
+ * That `type.field` can be read inside the statement of a query returning `type`: `prefetch.build`
+ * turns the field's arguments into the {@link Prefetch} (undefined: let the field resolver load it,
+ * e.g. to report a bad argument); `prefetch.key` finds the value for the field being resolved.
+ * `reads`: the parent's columns its resolver reads (the parent columns of the list), see
+ * {@link FieldColumns}. Plain data, exported by the resolver modules and attached to the schema when
+ * it is built ({@link useFieldHints}).
  */
-export function usePrefetchedValues(schema: GraphQLSchema): void {
-  for (const [typeName, fields] of prefetchable) {
+export interface PrefetchHint {
+  readonly type: string;
+  readonly field: string;
+  readonly reads: readonly string[];
+  readonly prefetch: PrefetchField;
+}
+
+/** The resolvers' hints about the statements they read with. */
+export interface FieldHints {
+  readonly columns: readonly FieldColumns[];
+  readonly prefetches: readonly PrefetchHint[];
+}
+
+/**
+ * Attaches the resolvers' hints to the built schema (src/graphql/schema.ts, once): the columns
+ * their fields read, and the fields that can be read inside their parent's statement. Each
+ * prefetchable field then answers from the value its parent's statement read, when there is one
+ * for the field's arguments and selection, before its own resolver (which would otherwise run
+ * type-graphql's argument handling and a DataLoader per parent); without one, the resolver runs
+ * as before.
+ */
+export function useFieldHints(schema: GraphQLSchema, hints: FieldHints): void {
+  declareFieldColumns(schema, [...hints.columns, ...hints.prefetches.map(({ type, field, reads }) => ({ type, fields: { [field]: reads } }))]);
+  const byType = new Map<string, Map<string, PrefetchField>>();
+  for (const { type, field, prefetch } of hints.prefetches) {
+    let fields = byType.get(type);
+    if (!fields) byType.set(type, (fields = new Map()));
+    fields.set(field, prefetch);
+  }
+  prefetchable.set(schema, byType);
+  for (const [typeName, fields] of byType) {
     const type = schema.getType(typeName);
     if (!isObjectType(type)) continue;
     for (const [fieldName, prefetch] of fields) {
@@ -439,23 +470,6 @@ export function usePrefetchedValues(schema: GraphQLSchema): void {
   }
 }
 
-/**
- * Declares that `type.field` can be read inside the statement of a query returning `type`;
- * `build` turns the field's arguments into the {@link Prefetch} (undefined: let the field resolver
- * load it, e.g. to report a bad argument); `key` finds the value for the field being resolved.
- * `reads`: the parent's columns its resolver reads (the parent columns of the list), see
- * {@link registerFieldColumns}.
- */
-export function registerPrefetch(type: string, field: string, reads: readonly string[], prefetch: PrefetchField): void {
-  let fields = prefetchable.get(type);
-  if (!fields) {
-    fields = new Map();
-    prefetchable.set(type, fields);
-  }
-  fields.set(field, prefetch);
-  registerFieldColumns(type, { [field]: reads });
-}
-
 /** What a query returning `type` records selects: the nodes of the records and the prefetchable fields among them. */
 interface RecordSelection {
   /** Field nodes whose selection set is on `type` (the records themselves). */
@@ -470,7 +484,7 @@ interface RecordSelection {
  * response key are merged as execution merges them.
  */
 function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type: string): RecordSelection {
-  const fields = prefetchable.get(type);
+  const fields = prefetchable.get(info.schema)?.get(type);
   const reader = SqlReader.of(context.dataSource);
   const definition = info.schema.getType(type);
   const nodes: FieldNode[] = [];

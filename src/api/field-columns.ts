@@ -1,22 +1,31 @@
 import { Kind, isObjectType, type FieldNode, type FragmentDefinitionNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 
-/** Columns (entity properties) that fields with resolvers read from their parent, by type and field. */
-const declared = new Map<string, Map<string, readonly string[]>>();
-
 /**
- * Declares which columns of its parent record a field with a resolver reads, e.g.
- * `Customer.checkedIn` reads `lastCheckinAt`, `lastCheckinStudioId` and `lastCheckoutAt`. A selected
- * field with a resolver that declared nothing makes the statement read every column (safe, slower).
- * The columns every read of the type includes anyway (its id and the parent keys of its nested
- * lists, see {@link selectedColumns}) need not be named.
+ * Which columns of its parent record fields with resolvers read, e.g. `Customer.checkedIn` reads
+ * `lastCheckinAt`, `lastCheckinStudioId` and `lastCheckoutAt`. A selected field with a resolver that
+ * declared nothing makes the statement read every column (safe, slower). The columns every read of
+ * the type includes anyway (its id and the parent keys of its nested lists, see
+ * {@link selectedColumns}) need not be named. Plain data, exported by the resolver modules and
+ * attached to the schema when it is built ({@link declareFieldColumns}): nothing registers itself on
+ * import.
  */
-export function registerFieldColumns(type: string, fields: Readonly<Record<string, readonly string[]>>): void {
-  let known = declared.get(type);
-  if (!known) {
-    known = new Map();
-    declared.set(type, known);
+export interface FieldColumns {
+  readonly type: string;
+  readonly fields: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Columns that fields with resolvers read from their parent, by schema, type and field. */
+const declared = new WeakMap<GraphQLSchema, Map<string, Map<string, readonly string[]>>>();
+
+/** Attaches the resolvers' declared columns to the schema they are part of (src/graphql/schema.ts, once). */
+export function declareFieldColumns(schema: GraphQLSchema, declarations: readonly FieldColumns[]): void {
+  let byType = declared.get(schema);
+  if (!byType) declared.set(schema, (byType = new Map()));
+  for (const { type, fields } of declarations) {
+    let known = byType.get(type);
+    if (!known) byType.set(type, (known = new Map()));
+    for (const [field, columns] of Object.entries(fields)) known.set(field, columns);
   }
-  for (const [field, columns] of Object.entries(fields)) known.set(field, columns);
 }
 
 /** What the walk needs besides the nodes. */
@@ -32,7 +41,7 @@ const cache = new WeakMap<FieldNode, readonly string[] | null>();
  * The columns (entity properties) that the selections of `nodes` — field nodes whose value is a
  * `type` record, merged as execution merges them — read: a plain field (graphql-js's default
  * resolver: `simpleResolvers` on the record types) reads the column of its name, a field with a
- * resolver what it declared ({@link registerFieldColumns}). Null means every column: a field with a
+ * resolver what it declared ({@link FieldColumns}). Null means every column: a field with a
  * resolver that declared nothing, or a fragment on an abstract type. `@skip`/`@include` are ignored
  * (a skipped field's columns are read anyway), so the answer depends on the document alone and is
  * cached per field node.
@@ -58,7 +67,7 @@ export function selectedColumns(source: ColumnSource, typeName: string, nodes: r
 /** Adds the columns `selectionSet` reads on `type` to `found`; false: every column is needed. */
 function collect(source: ColumnSource, type: GraphQLObjectType, selectionSet: SelectionSetNode | undefined, found: Set<string>, isColumn: (property: string) => boolean): boolean {
   const fields = type.getFields();
-  const declaredHere = declared.get(type.name);
+  const declaredHere = declared.get(source.schema)?.get(type.name);
   for (const selection of selectionSet?.selections ?? []) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;

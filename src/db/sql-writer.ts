@@ -347,7 +347,7 @@ class PostgresWriter implements SqlWriter {
     // in commit order, so a reader resuming "after seq N" can never skip an event that commits
     // later with a smaller number. With ordered announcements it is a session lock, held past COMMIT
     // until `afterCommit` has announced the events, so that announcements go out in commit order too
-    // (see realtime/redis-event-feed.ts); otherwise COMMIT ends it. Queued: it travels with the first
+    // (see realtime/redis-feed.ts); otherwise COMMIT ends it. Queued: it travels with the first
     // statement.
     const locked = this.ingestLock && this.orderedAnnouncements;
     tx.runLater('BEGIN');

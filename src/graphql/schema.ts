@@ -3,15 +3,15 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { ApiTokenResolver } from '../domains/access/token.resolver.js';
 import { guardPersonalData } from '../domains/access/personal-data.js';
 import { AggregatorMembershipResolver } from '../domains/aggregators/aggregator-membership.resolver.js';
-import { CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
+import { AGGREGATOR_MEMBERSHIP_PREFETCH, CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
 import { AppointmentBookingResolver } from '../domains/appointments/appointment-booking.resolver.js';
-import { CustomerAppointmentBookingsResolver } from '../domains/appointments/customer-appointment-bookings.resolver.js';
+import { APPOINTMENT_BOOKING_PREFETCH, CustomerAppointmentBookingsResolver } from '../domains/appointments/customer-appointment-bookings.resolver.js';
 import { ClassBookingResolver } from '../domains/classes/class-booking.resolver.js';
 import { ClassSlotResolver } from '../domains/classes/class-slot.resolver.js';
-import { CustomerClassBookingsResolver } from '../domains/classes/customer-class-bookings.resolver.js';
+import { CLASS_BOOKING_PREFETCH, CustomerClassBookingsResolver } from '../domains/classes/customer-class-bookings.resolver.js';
 import { ContractResolver } from '../domains/contracts/contract.resolver.js';
-import { CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
-import { CustomerResolver } from '../domains/customers/customer.resolver.js';
+import { CONTRACT_PREFETCH, CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
+import { CUSTOMER_COLUMNS, CUSTOMER_VISIT_PREFETCH, CustomerResolver } from '../domains/customers/customer.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
 import { EmployeeResolver } from '../domains/employees/employee.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
@@ -19,15 +19,16 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
-import { VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
+import { VISIT_COLUMNS, VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
-import { usePrefetchedValues } from '../api/children.js';
+import { useFieldHints, type FieldHints } from '../api/children.js';
 import { enforceStudioScope } from './studio-scope.js';
 import { enforceMemberAccess } from './member-access.js';
 import { ClassBookingClassResolver, ClassSlotHydratedFieldsResolver } from '../domains/classes/class-hydrated-fields.resolver.js';
-import { CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
+import { CUSTOMER_HYDRATED_COLUMNS, CustomerHydratedFieldsResolver } from '../domains/customers/customer-hydrated-fields.resolver.js';
+import { CUSTOMER_ACTIVITY_PREFETCH } from '../domains/customers/customer-activity.js';
 import { HydrationJobsResolver } from '../upstream/hydration/hydration-jobs.resolver.js';
 import { RecordHydratedSubscriptionResolver } from '../upstream/hydration/record-hydrated.subscription.js';
 import { ClassReportResolver } from '../domains/reports/class-report.resolver.js';
@@ -56,11 +57,20 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
  */
 const NO_TOPICS: PubSub = {
   publish: () => {
-    throw new Error('subscriptions publish through the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions publish through the event feed (realtime/feed.ts), not topics');
   },
   subscribe: () => {
-    throw new Error('subscriptions listen to the event feed (realtime/event-feed.ts), not topics');
+    throw new Error('subscriptions listen to the event feed (realtime/feed.ts), not topics');
   },
+};
+
+/** What the resolvers declare about the columns their fields read and the lists read with their parent. */
+const FIELD_HINTS: FieldHints = {
+  columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS],
+  prefetches: [
+    ...CUSTOMER_VISIT_PREFETCH, ...CUSTOMER_ACTIVITY_PREFETCH, CONTRACT_PREFETCH, CLASS_BOOKING_PREFETCH, APPOINTMENT_BOOKING_PREFETCH,
+    AGGREGATOR_MEMBERSHIP_PREFETCH,
+  ],
 };
 
 /**
@@ -70,7 +80,7 @@ const NO_TOPICS: PubSub = {
  */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({ resolvers: RESOLVERS, validate: true, emitSchemaFile: false, pubSub: NO_TOPICS });
-  usePrefetchedValues(schema);
+  useFieldHints(schema, FIELD_HINTS);
   scopeVisitCheckouts(schema);
   // Every studioId / studioIds argument or filter field: FORBIDDEN outside the token's scope.
   enforceStudioScope(schema);

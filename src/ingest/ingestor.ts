@@ -1,3 +1,4 @@
+import { EVENT_LOG_INSERT, eventLogParams } from '../db/event-log-writer.js';
 import type { Param, SqlTx, SqlWriter } from '../db/sql-writer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
@@ -181,7 +182,6 @@ export class Ingestor {
   }
 }
 
-const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt", "digest")`;
 const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RETURNING "seq", "tenantId", "uuid", "position"`;
 
 /**
@@ -195,7 +195,7 @@ const ON_DUPLICATE = `ON CONFLICT ("tenantId", "uuid", "position") DO NOTHING RE
  */
 async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<IngestOutcome[]> {
   const checked = activeStudiosLater(tx, submissions);
-  const inserting = tx.insertManyLater<InsertedRow>(INSERT_EVENTS, eventRows(submissions), ON_DUPLICATE);
+  const inserting = tx.insertManyLater<InsertedRow>(EVENT_LOG_INSERT, eventRows(submissions), ON_DUPLICATE);
   // The projection's reads, after the INSERT in the same message, for every event of the batch
   // (new or not: see VisitProjector).
   const reads = readAhead(tx, submissions.flatMap(({ tenantId, delivery }) => delivery.elements.map((element) => ({
@@ -260,13 +260,15 @@ interface InsertedRow {
   readonly position: number;
 }
 
-/** The rows of INSERT_EVENTS for every element of the submissions. */
+/** The rows of EVENT_LOG_INSERT for every element of the submissions. */
 function eventRows(submissions: readonly Submission[]): Param[][] {
   const rows: Param[][] = [];
   for (const { studioId, tenantId, delivery, receivedAt } of submissions) {
     delivery.elements.forEach((element, position) => {
-      rows.push([delivery.uuid, position, studioId, tenantId, element.type, element.known, delivery.entityId,
-        element.contentJson, element.timestamp, receivedAt, delivery.digest]);
+      rows.push(eventLogParams({
+        uuid: delivery.uuid, position, studioId, tenantId, type: element.type, known: element.known, entityId: delivery.entityId,
+        contentJson: element.contentJson, occurredAt: element.timestamp, receivedAt, digest: delivery.digest,
+      }));
     });
   }
   return rows;
@@ -294,7 +296,7 @@ interface SentAhead {
  */
 async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>, ahead?: SentAhead): Promise<IngestOutcome[]> {
   const accepted = submissions.filter((s) => active.has(s.studioId));
-  const inserted = ahead?.inserted ?? await tx.insertMany<InsertedRow>(INSERT_EVENTS, eventRows(accepted), ON_DUPLICATE);
+  const inserted = ahead?.inserted ?? await tx.insertMany<InsertedRow>(EVENT_LOG_INSERT, eventRows(accepted), ON_DUPLICATE);
   const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
   // Which delivery each new row belongs to: the first in the batch with that key.

@@ -9,7 +9,7 @@ import { studioLoader } from '../domains/studios/studio.resolver.js';
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError } from '../api/errors.js';
 import { parseIds } from '../api/filters.js';
-import { toEventRecord } from './event-log.js';
+import { toEventRecord } from './log-reader.js';
 import { withExpiries } from './expiries.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
 import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';

@@ -1,7 +1,7 @@
 import type { LoggedEvent } from '../events/logged-event.js';
-import { deliver } from './event-bus.js';
-import type { EventFeed, EventListener } from './event-feed.js';
-import { matches, type EventSelector } from './event-log.js';
+import { deliver } from './in-process-feed.js';
+import type { EventFeed, EventListener } from './feed.js';
+import { matches, type EventSelector } from './log-reader.js';
 import { SelectorIndex } from './selector-index.js';
 
 /**

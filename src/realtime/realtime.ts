@@ -1,9 +1,9 @@
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError } from '../api/errors.js';
 import type { LoggedEvent } from '../events/logged-event.js';
-import type { EventFeed } from './event-feed.js';
-import { parseEventCursor, type EventLog, type EventSelector } from './event-log.js';
-import { openEventStream } from './event-stream.js';
+import type { EventFeed } from './feed.js';
+import { parseEventCursor, type EventLog, type EventSelector } from './log-reader.js';
+import { openEventStream } from './resume-stream.js';
 import { replayPacer } from './replay-pacer.js';
 import type { SharedLoads } from './shared-loads.js';
 
@@ -54,7 +54,7 @@ export interface RealtimeContext {
   readonly services: RealtimeServices;
   readonly connection: SubscriptionConnection;
   /**
-   * Set while a shared subscription is planned (graphql-ws.ts): {@link eventSubscription} hands
+   * Set while a shared subscription is planned (graphql/ws.ts): {@link eventSubscription} hands
    * its plan here and returns an empty stream instead of listening.
    */
   readonly plan?: ((plan: StreamPlan) => void) | undefined;
@@ -65,7 +65,7 @@ export type StreamSelector = Omit<EventSelector, 'scope'> & { readonly scope?: E
 
 /**
  * The source stream of a subscription field: the events matching `selector` within the viewer's
- * scope — from after `after` when given (see event-stream.ts), live otherwise — each turned into
+ * scope — from after `after` when given (see resume-stream.ts), live otherwise — each turned into
  * the field's payload by `map` (undefined skips the event). The context's loaders are cleared before
  * each event, so nested fields see records as they are now, not as they were at the first event.
  */

@@ -20,7 +20,7 @@ import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } 
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
-import { toEventRecord } from './event-log.js';
+import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
   BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,

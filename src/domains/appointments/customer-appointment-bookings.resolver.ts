@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
-import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../api/children.js';
+import { NestedPageArgs, listPrefetch, pagedChildList, type PrefetchHint } from '../../api/children.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { nestedSize } from '../../api/pagination.js';
@@ -9,7 +9,8 @@ import { AppointmentBooking } from './appointment-booking.entity.js';
 
 const APPOINTMENT_BOOKINGS = pagedChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
   ['tenantId', 'customerId'], 'appointmentBookings', 'firstEventAt');
-registerPrefetch('Customer', 'appointmentBookings', APPOINTMENT_BOOKINGS.parentColumns, listPrefetch(APPOINTMENT_BOOKINGS));
+/** `Customer.appointmentBookings` read inside the customers' statement (see useFieldHints). */
+export const APPOINTMENT_BOOKING_PREFETCH: PrefetchHint = { type: 'Customer', field: 'appointmentBookings', reads: APPOINTMENT_BOOKINGS.parentColumns, prefetch: listPrefetch(APPOINTMENT_BOOKINGS) };
 
 /** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
-import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../api/children.js';
+import { NestedPageArgs, listPrefetch, pagedChildList, type PrefetchHint } from '../../api/children.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { nestedSize } from '../../api/pagination.js';
@@ -9,7 +9,8 @@ import { ClassBooking } from './class-booking.entity.js';
 
 const CLASS_BOOKINGS = pagedChildList('classBookingsOfCustomer', { entity: ClassBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
   ['tenantId', 'customerId'], 'classBookings', 'firstEventAt');
-registerPrefetch('Customer', 'classBookings', CLASS_BOOKINGS.parentColumns, listPrefetch(CLASS_BOOKINGS));
+/** `Customer.classBookings` read inside the customers' statement (see useFieldHints). */
+export const CLASS_BOOKING_PREFETCH: PrefetchHint = { type: 'Customer', field: 'classBookings', reads: CLASS_BOOKINGS.parentColumns, prefetch: listPrefetch(CLASS_BOOKINGS) };
 
 /** `Customer.classBookings`: kept with the classes domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
-import { NestedPageArgs, listPrefetch, pagedChildList, registerPrefetch } from '../../api/children.js';
+import { NestedPageArgs, listPrefetch, pagedChildList, type PrefetchHint } from '../../api/children.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { nestedSize } from '../../api/pagination.js';
@@ -9,7 +9,8 @@ import { Contract } from './contract.entity.js';
 
 const CONTRACTS = pagedChildList('contractsOfCustomer', { entity: Contract, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
   ['tenantId', 'customerId'], 'contracts', 'firstEventAt');
-registerPrefetch('Customer', 'contracts', CONTRACTS.parentColumns, listPrefetch(CONTRACTS));
+/** `Customer.contracts` read inside the customers' statement (see useFieldHints). */
+export const CONTRACT_PREFETCH: PrefetchHint = { type: 'Customer', field: 'contracts', reads: CONTRACTS.parentColumns, prefetch: listPrefetch(CONTRACTS) };
 
 /** `Customer.contracts`: kept with the contracts domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)

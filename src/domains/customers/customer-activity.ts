@@ -1,5 +1,5 @@
 import { SqlReader } from '../../db/sql-reader.js';
-import { registerPrefetch } from '../../api/children.js';
+import type { PrefetchHint } from '../../api/children.js';
 import type { GraphQLContext } from '../../api/context.js';
 import type { Scope } from '../../api/scope.js';
 import type { Customer } from './customer.entity.js';
@@ -150,9 +150,14 @@ const ACTIVITY_SQL: Readonly<Record<ActivityField, { readonly aggregate: (where:
   lastCheckoutAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckoutAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
 };
 
-for (const [field, { aggregate, time }] of Object.entries(ACTIVITY_SQL) as [ActivityField, (typeof ACTIVITY_SQL)[ActivityField]][]) {
+/** The activity fields, each read inside the customers' statement, within the viewer's studios (see useFieldHints). */
+export const CUSTOMER_ACTIVITY_PREFETCH: readonly PrefetchHint[] = (Object.entries(ACTIVITY_SQL) as [ActivityField, (typeof ACTIVITY_SQL)[ActivityField]][]).map(([field, { aggregate, time }]) => {
   const loader = `customerActivity.${field}`;
-  registerPrefetch('Customer', field, [field, 'tenantId', 'customerId'], {
+  return {
+    type: 'Customer',
+    field,
+    reads: [field, 'tenantId', 'customerId'],
+    prefetch: {
     build: () => ({
       loader,
       sql: (_reader, parent, scope) => {
@@ -163,5 +168,6 @@ for (const [field, { aggregate, time }] of Object.entries(ACTIVITY_SQL) as [Acti
       value: (raw) => (raw == null ? null : time ? new Date(Number(raw)) : Number(raw)),
     }),
     key: () => loader,
-  });
-}
+    },
+  };
+});

@@ -3,13 +3,14 @@ import { SqlReader } from '../../db/sql-reader.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { CommunicationPreference } from './communication-preference.entity.js';
 import { Customer } from './customer.entity.js';
-import { registerFieldColumns } from '../../api/field-columns.js';
+import type { FieldColumns } from '../../api/field-columns.js';
 import { PersonalData } from '../access/personal-data.js';
 
-registerFieldColumns('Customer', {
+/** The parent columns of the hydrated fields (see FieldColumns). */
+export const CUSTOMER_HYDRATED_COLUMNS: FieldColumns = { type: 'Customer', fields: {
   address: ['addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry'],
   communicationPreferences: ['communicationPreferencesHydratedAt', 'tenantId', 'customerId'],
-});
+} };
 
 @ObjectType({ description: "A customer's postal address, as the operator recorded it. Personal data." })
 export class PostalAddress {

@@ -1,8 +1,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { PersonalData } from '../access/personal-data.js';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, registerPrefetch } from '../../api/children.js';
-import { registerFieldColumns } from '../../api/field-columns.js';
+import { ChildCount, NestedPageArgs, countPrefetch, listPrefetch, pagedChildList, recordRead, type PrefetchHint } from '../../api/children.js';
+import type { FieldColumns } from '../../api/field-columns.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { QUERY_COSTS } from '../../api/limits.js';
 import { TimeRangeInput, parseIds, whereIn, whereTimeRange } from '../../api/filters.js';
@@ -77,14 +77,17 @@ export const CustomerConnection = ConnectionType(Customer, 'Customer', 'customer
 /** `Customer.visits`: the latest first (by id: the event-log seq of the check-in). */
 const VISITS = pagedChildList('visitsOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['id', 'DESC']] }, ['tenantId', 'customerId'], 'visits', 'checkinAt');
 const VISIT_COUNT = new ChildCount('visitCountOfCustomer', { entity: Visit, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId' }, ['tenantId', 'customerId']);
-registerPrefetch('Customer', 'visits', VISITS.parentColumns, listPrefetch(VISITS));
-registerPrefetch('Customer', 'visitCount', VISIT_COUNT.parentColumns, countPrefetch(VISIT_COUNT));
+/** `Customer.visits` and `visitCount` read inside the customers' statement (see useFieldHints). */
+export const CUSTOMER_VISIT_PREFETCH: readonly PrefetchHint[] = [
+  { type: 'Customer', field: 'visits', reads: VISITS.parentColumns, prefetch: listPrefetch(VISITS) },
+  { type: 'Customer', field: 'visitCount', reads: VISIT_COUNT.parentColumns, prefetch: countPrefetch(VISIT_COUNT) },
+];
 
 /** What presence now (checkedIn) is computed from. */
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
 // The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
 // their columns and prefetches in customer-activity.ts.
-registerFieldColumns('Customer', { checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] });
+export const CUSTOMER_COLUMNS: FieldColumns = { type: 'Customer', fields: { checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] } };
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 

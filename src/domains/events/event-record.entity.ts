@@ -4,7 +4,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
 
 /**
  * The event log: every element of every accepted webhook delivery, known type or not, in the order
- * it was committed. `seq` is strictly increasing in commit order (see ingest/event-store.ts), so it
+ * it was committed. `seq` is strictly increasing in commit order (see ingest/ingestor.ts), so it
  * serves as a stream cursor.
  */
 @ObjectType('Event', {

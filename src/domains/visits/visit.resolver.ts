@@ -10,14 +10,14 @@ import { Customer } from '../customers/customer.entity.js';
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Visit } from './visit.entity.js';
-import { registerFieldColumns } from '../../api/field-columns.js';
+import type { FieldColumns } from '../../api/field-columns.js';
 
 /** What a visit's check-out fields read: the check-out and the studio that delivered it. */
 const CHECKOUT = ['checkinAt', 'checkoutAt', 'checkoutStudioId'];
-registerFieldColumns('Visit', {
+export const VISIT_COLUMNS: FieldColumns = { type: 'Visit', fields: {
   customer: ['tenantId', 'customerId'], studio: ['studioId'], durationSeconds: CHECKOUT,
   checkoutAt: CHECKOUT, checkoutStudioId: CHECKOUT, lastEventAt: [...CHECKOUT, 'lastEventAt'],
-});
+} };
 
 /**
  * A visit belongs to the studio of its check-in; a check-out another studio of the operator

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { HydrationConfig } from '../../config.js';
+import { EVENT_LOG_INSERT, eventLogParams } from '../../db/event-log-writer.js';
 import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
 import type { HydrationMetrics } from '../../metrics/metrics.js';
-import type { EventFeed } from '../../realtime/event-feed.js';
+import type { EventFeed } from '../../realtime/feed.js';
 import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
 import { hasUnscannedEvents, scanEvents } from './hydration-scanner.js';
@@ -393,7 +394,10 @@ export class Hydration {
           for (const change of result.changes) {
             const content = { record: change.record, jobId: job.id, changed: change.changed, ...(change.erased ? { erased: true } : {}) };
             const uuid = randomUUID();
-            events.push([uuid, 0, job.studioId, job.tenantId, RECORD_HYDRATED_EVENT_TYPE, true, change.entityId, JSON.stringify(content), now, now]);
+            events.push(eventLogParams({
+              uuid, position: 0, studioId: job.studioId, tenantId: job.tenantId, type: RECORD_HYDRATED_EVENT_TYPE, known: true,
+              entityId: change.entityId, contentJson: JSON.stringify(content), occurredAt: now, receivedAt: now, digest: null,
+            }));
             logged.push({
               seq: 0, uuid, position: 0, studioId: job.studioId, tenantId: job.tenantId, type: RECORD_HYDRATED_EVENT_TYPE, known: true,
               entityId: change.entityId, content, occurredAt: now, receivedAt: now,
@@ -401,7 +405,7 @@ export class Hydration {
           }
         }
         if (events.length === 0) return [];
-        const inserted = await tx.insertMany<{ seq: number | string; uuid: string }>(INSERT_EVENTS, events, `RETURNING "seq", "uuid"`);
+        const inserted = await tx.insertMany<{ seq: number | string; uuid: string }>(EVENT_LOG_INSERT, events, `RETURNING "seq", "uuid"`);
         const seqs = new Map(inserted.map((r) => [r.uuid, Number(r.seq)]));
         return logged.map((event) => ({ ...event, seq: seqs.get(event.uuid)! })).sort((a, b) => a.seq - b.seq);
       },
@@ -450,8 +454,6 @@ export class Hydration {
     return Math.round(full / 2 + (this.random() * full) / 2);
   }
 }
-
-const INSERT_EVENTS = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt")`;
 
 /** A failure as shown to admins: the upstream's status, endpoint and message, never a key. */
 function describe(error: unknown): string {

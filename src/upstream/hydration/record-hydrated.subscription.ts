@@ -16,7 +16,7 @@ import type { GraphQLContext } from '../../api/context.js';
 import { ErrorCode, clientError } from '../../api/errors.js';
 import { unreachable } from '../../events/event-catalog.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
-import { toEventRecord } from '../../realtime/event-log.js';
+import { toEventRecord } from '../../realtime/log-reader.js';
 import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
 import { listArgument } from '../../realtime/subscription.args.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';

@@ -1,6 +1,6 @@
 import type { LoggedEvent } from '../events/logged-event.js';
-import type { EventFeed } from './event-feed.js';
-import { matches, type EventLog, type EventSelector } from './event-log.js';
+import type { EventFeed } from './feed.js';
+import { matches, type EventLog, type EventSelector } from './log-reader.js';
 
 export interface EventStreamOptions<T> {
   readonly feed: Pick<EventFeed, 'subscribe'>;

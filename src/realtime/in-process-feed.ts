@@ -1,11 +1,11 @@
 import type { LoggedEvent } from '../events/logged-event.js';
-import type { EventFeed, EventListener } from './event-feed.js';
+import type { EventFeed, EventListener } from './feed.js';
 
 /**
  * The in-process feed (no `REDIS_URL`): committed events reach the subscriptions of this instance
  * only, synchronously, in commit order (the ingestor announces one batch at a time).
  */
-export class EventBus implements EventFeed {
+export class InProcessFeed implements EventFeed {
   private readonly listeners = new Set<EventListener>();
 
   async publish(events: readonly LoggedEvent[]): Promise<void> {

@@ -62,7 +62,7 @@ interface ReadPage {
  * (and parse, on this thread on PostgreSQL) the same pages. Only a *full* page is shared: it ends
  * before the tail of the log, and since `seq` follows commit order (sql-writer.ts) nothing can
  * ever be added to it. A page that reached the tail is the reader's own: a subscription must read
- * the tail after it began listening to the feed (event-stream.ts), so one that asked for the same
+ * the tail after it began listening to the feed (resume-stream.ts), so one that asked for the same
  * page while another's read of the tail was under way reads it again.
  */
 export class EventLog {

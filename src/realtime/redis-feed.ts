@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { RepeatedLog, type Logger } from '../log.js';
-import { deliver } from './event-bus.js';
-import type { EventFeed, EventListener } from './event-feed.js';
-import type { EventLog } from './event-log.js';
+import { deliver } from './in-process-feed.js';
+import type { EventFeed, EventListener } from './feed.js';
+import type { EventLog } from './log-reader.js';
 
 export interface RedisEventFeedOptions {
   /** `REDIS_URL`. */
