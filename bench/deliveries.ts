@@ -29,6 +29,21 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   DEVICE_CREATED: 0.1,
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
   TAX_ADVISOR_EXPORT_CREATED: 0.05,
+  // The sister platform's contract types: not in the measured traffic (shares 0), so figures stay comparable.
+  CONTRACT_CANCELLED: 0,
+  CONTRACT_IDLE_PERIOD_CREATED: 0,
+  CONTRACT_IDLE_PERIOD_UPDATED: 0,
+  CONTRACT_IDLE_PERIOD_CANCELLED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 0,
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 0,
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 0,
+  // Studio settings and debt-collection cases (the sister platform's types): rare, and 0 here so the
+  // measured stream stays the one the earlier figures were taken with.
+  STUDIO_OPENING_HOURS_UPDATED: 0,
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 0,
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 0,
   // Staff records (the sister platform's types): not in the measured traffic.
   EMPLOYEE_CREATED: 0,
   EMPLOYEE_UPDATED: 0,
@@ -258,6 +273,27 @@ export class DeliveryGenerator {
         return this.body(type, this.nextRunId++, timestamp);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.body(type, this.nextExportId++, timestamp);
+      // Shares 0 (never drawn); a valid body all the same. Pauses and modules reuse the contract's id space.
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED': {
+        const customer = this.customer();
+        const contractId = this.contracts.get(customer) ?? 5_000_000 + customer;
+        if (type === 'CONTRACT_CANCELLED') return this.body(type, customer, timestamp, { contractId });
+        if (type.startsWith('CONTRACT_IDLE_PERIOD_')) return this.body(type, customer, timestamp, { contractId, idlePeriodId: contractId });
+        return this.body(type, customer, timestamp, { contractId, moduleContractId: 7_000_000 + contractId });
+      }
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+        return this.body(type, 1, timestamp);
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return this.body(type, this.nextRunId++, timestamp, { collectionCaseId: 1 + Math.floor(this.random() * 100) });
       case 'EMPLOYEE_CREATED':
       case 'EMPLOYEE_UPDATED':
       case 'EMPLOYEE_DELETED':

@@ -275,6 +275,11 @@ export class SeedStream {
         return undefined; // never drawn: check-outs come from the queue
       case 'AUTOMATIC_CUSTOMER_CHECKOUT':
         return undefined; // never drawn: its share of EVENT_MIX is 0
+      case 'STUDIO_OPENING_HOURS_UPDATED':
+      case 'ADDITIONAL_INFORMATION_FIELDS_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED':
+      case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
+        return undefined; // never drawn: their shares of EVENT_MIX are 0
       case 'CUSTOMER_CREATED': {
         const customer = this.unseen.pop();
         if (customer === undefined) return this.submission('CUSTOMER_UPDATED', this.customer(), this.studio(), at);
@@ -341,6 +346,15 @@ export class SeedStream {
         return this.submission(type, this.nextRunId++, this.studio(), at);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.submission(type, this.nextExportId++, this.studio(), at);
+      case 'CONTRACT_CANCELLED':
+      case 'CONTRACT_IDLE_PERIOD_CREATED':
+      case 'CONTRACT_IDLE_PERIOD_UPDATED':
+      case 'CONTRACT_IDLE_PERIOD_CANCELLED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CREATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_UPDATED':
+      case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
+      case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED':
+        return undefined; // never drawn: their shares of EVENT_MIX are 0
       case 'EMPLOYEE_CREATED':
       case 'EMPLOYEE_UPDATED':
       case 'EMPLOYEE_DELETED':

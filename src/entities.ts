@@ -5,6 +5,8 @@ import { ClassBooking } from './domains/classes/class-booking.entity.js';
 import { ClassSlot } from './domains/classes/class-slot.entity.js';
 import { GymClass } from './domains/classes/class.entity.js';
 import { Contract } from './domains/contracts/contract.entity.js';
+import { ContractAdditionalModule } from './domains/contracts/contract-additional-module.entity.js';
+import { ContractIdlePeriod } from './domains/contracts/contract-idle-period.entity.js';
 import { CommunicationPreference } from './domains/customers/communication-preference.entity.js';
 import { CustomerStudio } from './domains/customers/customer-studio.entity.js';
 import { Customer } from './domains/customers/customer.entity.js';
@@ -13,6 +15,8 @@ import { Employee } from './domains/employees/employee.entity.js';
 import { EventRecord } from './domains/events/event-record.entity.js';
 import { DebtCollectionRun } from './domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from './domains/finance/tax-advisor-export.entity.js';
+import { DebtCollectionCase } from './domains/finance/debt-collection-case.entity.js';
+import { DebtCollectionConfiguration } from './domains/finance/debt-collection-configuration.entity.js';
 import { Studio } from './domains/studios/studio.entity.js';
 import { Tenant } from './domains/studios/tenant.entity.js';
 import { AutomaticCheckoutRecord } from './domains/visits/automatic-checkout.entity.js';
@@ -44,5 +48,9 @@ export const ENTITIES = [
   CommunicationPreference,
   HydrationJob,
   LogCursor,
+  DebtCollectionCase,
+  DebtCollectionConfiguration,
+  ContractIdlePeriod,
+  ContractAdditionalModule,
   Employee,
 ];

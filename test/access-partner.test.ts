@@ -32,6 +32,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'Class.title': "a class's title",
   'AppointmentBooking.title': 'what was booked ("Personal training")',
   'Contract.rateName': "a tariff's name",
+  'ContractAdditionalModule.rateName': "an add-on module's tariff name (\"Sauna\")",
   'Device.name': "a device's name",
   'ClassSlot.locationName': 'a room of the studio',
   'PostalAddress.street': 'reached only through Customer.address, which is personal',
@@ -105,6 +106,8 @@ interface Universe {
   readonly fits: (query: string) => boolean;
 }
 
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const world = new World({ seed: 5, studios: 2, customersPerStudio: 3, days: 7 });
   // A deleted customer too (its personal data is erased: null for everyone).
@@ -113,6 +116,16 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const stayer = [...world.customers.values()][0]!;
   world.visit(stayer.id, stayer.studioId);
   world.automaticCheckout(stayer.studioId);
+  // A contract paused, given a module and cancelled, so the contract types' subscriptions replay one each.
+  const paused = world.contracts.find((c) => !c.cancelled && world.customers.get(c.customerId)?.deletedAt === null)!;
+  const pause = world.addIdlePeriod(paused.id, { startDate: isoDay(world.now), endDate: null });
+  world.updateIdlePeriod(paused.id, pause.id, isoDay(world.now + 14 * 86_400_000));
+  world.cancelIdlePeriod(paused.id, pause.id);
+  const addOn = world.addAdditionalModule(paused.id);
+  world.updateAdditionalModule(paused.id, addOn.moduleContractId, { price: 5.9 });
+  world.cancelAdditionalModule(paused.id, addOn.moduleContractId);
+  world.deleteAdditionalModule(paused.id, addOn.moduleContractId);
+  world.cancelContract(paused.id);
   // Staff: one hired and changed, one hired and let go (EMPLOYEE_DELETED: a tombstone, its personal data erased).
   const employee = world.createEmployee(world.studios[0]!.id, { businessRole: 'TRAINER' });
   world.updateEmployee(employee.id, { email: `trainer.${employee.id}@staff.example.com` });

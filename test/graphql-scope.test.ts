@@ -88,8 +88,21 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
     planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
-    planned(who, id(96), ev('EMPLOYEE_CREATED', t(28)), ev('EMPLOYEE_UPDATED', t(29))),
-    planned(who, id(97), ev('EMPLOYEE_CREATED', t(30)), ev('EMPLOYEE_DELETED', t(31))),
+    // The contract id(11) cancelled, paused (pause id(13)) and given modules (id(14) cancelled, id(15) deleted).
+    planned(who, id(1), ev('CONTRACT_CANCELLED', t(28), { contractId: id(11) }),
+      ev('CONTRACT_IDLE_PERIOD_CREATED', t(29), { contractId: id(11), idlePeriodId: id(13), idlePeriodAmount: 14, usedFreeTermsInDays: 14 }),
+      ev('CONTRACT_IDLE_PERIOD_UPDATED', t(30), { contractId: id(11), idlePeriodId: id(13) }),
+      ev('CONTRACT_IDLE_PERIOD_CANCELLED', t(31), { contractId: id(11), idlePeriodId: id(13) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_CREATED', t(32), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_UPDATED', t(33), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_CANCELLED', t(34), { contractId: id(11), moduleContractId: id(14) }),
+      ev('CONTRACT_ADDITIONAL_MODULE_DELETED', t(35), { contractId: id(11), moduleContractId: id(15) })),
+    // The studio's own settings (entityId: an upstream studio id) and its debt collection.
+    planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
+    planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),
+    planned(who, id(98), ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) })),
+    planned(who, id(103), ev('EMPLOYEE_CREATED', t(36)), ev('EMPLOYEE_UPDATED', t(37))),
+    planned(who, id(104), ev('EMPLOYEE_CREATED', t(38)), ev('EMPLOYEE_DELETED', t(39))),
   ];
 }
 
@@ -121,6 +134,7 @@ const ALL_UPSTREAM_IDS = [...A_EVENTS, ...C_EVENTS, ...B_EVENTS].map((p) => Stri
 const A_TOTALS: Readonly<Record<string, number>> = {
   customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
   debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
+  debtCollectionCases: 1,
   // The deleted one is left out unless includeDeleted.
   employees: 1,
   events: A_EVENTS.reduce((n, p) => n + p.body.payload.length, 0),

@@ -53,7 +53,10 @@ describe('Open API client against the stand-in upstream', () => {
     });
 
     it('when the studio is read, then its information and utilization', async () => {
-      expect(await api().getStudioInformation()).toEqual({ studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE' });
+      expect(await api().getStudioInformation()).toEqual({
+        studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE',
+        openingHours: studio.openingHours, closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: new Date(h.from), dateTimeTo: new Date(h.to) })),
+      });
       const utilization = await api().getUtilization();
       expect(utilization).toEqual({ count: expect.any(Number), capacity: studio.capacity });
     });
@@ -102,6 +105,7 @@ describe('Open API client against the stand-in upstream', () => {
         id: contract.id, rateName: contract.rateName, contractStatus: contract.contractStatus, createdDate: new Date(contract.createdAt).toISOString().slice(0, 10),
         startDate: contract.startDate, endDate: contract.endDate, cancelled: contract.cancelled, cancellationDate: contract.cancellationDate,
         term: contract.term, basePrice: contract.basePrice, currentPrice: contract.currentPrice,
+        idlePeriods: [], additionalModules: [],
       }]);
       expect(await api().getCommunicationPreferences(member.id)).toEqual(world.communicationPreferences.get(member.id));
     });

@@ -21,6 +21,8 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   automaticCheckout: 'visits { checkinAt checkoutAt customerId }',
   customer: 'customer { customerId createdAt updatedAt deletedAt deleted communicationPreferencesUpdatedAt }',
   contract: 'contract { contractId customerId createdAt updatedAt } customer { customerId }',
+  contractIdlePeriod: 'idlePeriod { idlePeriodId contractId customerId status idlePeriodAmount } contract { contractId } customer { customerId }',
+  contractAdditionalModule: 'additionalModule { moduleContractId contractId customerId status } contract { contractId } customer { customerId }',
   aggregatorMembership: 'aggregatorMembership { aggregatorId customerId } customer { customerId }',
   classBooking: 'classBooking { bookingId status createdAt updatedAt cancelledAt }',
   appointmentBooking: 'appointmentBooking { bookingId status createdAt updatedAt cancelledAt }',
@@ -28,6 +30,9 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   device: 'device { deviceId createdAt }',
   debtCollectionRun: 'debtCollectionRun { runId createdAt }',
   taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
+  studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
+  debtCollectionCase: 'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
+  debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
   employee: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
 };
 
@@ -54,6 +59,38 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
     entityId: 108, content: { contractId: 9108 }, before: 'CONTRACT_CREATED',
     records: { contract: { contractId: '9108', customerId: '108', createdAt: iso(4), updatedAt: iso(5) }, customer: { customerId: '108' } },
   },
+  CONTRACT_CANCELLED: {
+    entityId: 170, content: { contractId: 9170 }, before: 'CONTRACT_CREATED',
+    records: { contract: { contractId: '9170', customerId: '170', createdAt: iso(4), updatedAt: null }, customer: { customerId: '170' } },
+  },
+  CONTRACT_IDLE_PERIOD_CREATED: {
+    entityId: 171, content: { contractId: 9171, idlePeriodId: 8171, idlePeriodAmount: 2 },
+    records: { idlePeriod: { idlePeriodId: '8171', contractId: '9171', customerId: '171', status: 'ACTIVE', idlePeriodAmount: 2 }, contract: { contractId: '9171' }, customer: { customerId: '171' } },
+  },
+  CONTRACT_IDLE_PERIOD_UPDATED: {
+    entityId: 172, content: { contractId: 9172, idlePeriodId: 8172 },
+    records: { idlePeriod: { idlePeriodId: '8172', contractId: '9172', customerId: '172', status: 'ACTIVE', idlePeriodAmount: null }, contract: { contractId: '9172' }, customer: { customerId: '172' } },
+  },
+  CONTRACT_IDLE_PERIOD_CANCELLED: {
+    entityId: 173, content: { contractId: 9173, idlePeriodId: 8173, idlePeriodAmount: 1 }, before: 'CONTRACT_IDLE_PERIOD_CREATED',
+    records: { idlePeriod: { idlePeriodId: '8173', contractId: '9173', customerId: '173', status: 'CANCELLED', idlePeriodAmount: 1 }, contract: { contractId: '9173' }, customer: { customerId: '173' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_CREATED: {
+    entityId: 174, content: { contractId: 9174, moduleContractId: 7174 },
+    records: { additionalModule: { moduleContractId: '7174', contractId: '9174', customerId: '174', status: 'ACTIVE' }, contract: { contractId: '9174' }, customer: { customerId: '174' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: {
+    entityId: 175, content: { contractId: 9175, moduleContractId: 7175 },
+    records: { additionalModule: { moduleContractId: '7175', contractId: '9175', customerId: '175', status: 'ACTIVE' }, contract: { contractId: '9175' }, customer: { customerId: '175' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_DELETED: {
+    entityId: 176, content: { contractId: 9176, moduleContractId: 7176 }, before: 'CONTRACT_ADDITIONAL_MODULE_CREATED',
+    records: { additionalModule: { moduleContractId: '7176', contractId: '9176', customerId: '176', status: 'DELETED' }, contract: { contractId: '9176' }, customer: { customerId: '176' } },
+  },
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: {
+    entityId: 177, content: { contractId: 9177, moduleContractId: 7177 },
+    records: { additionalModule: { moduleContractId: '7177', contractId: '9177', customerId: '177', status: 'CANCELLED' }, contract: { contractId: '9177' }, customer: { customerId: '177' } },
+  },
   AGGREGATOR_MEMBER_CREATED: { entityId: 109, content: { aggregatorId: 'usc-109' }, records: { aggregatorMembership: { aggregatorId: 'usc-109', customerId: '109' }, customer: { customerId: '109' } } },
   CLASS_BOOKING_CREATED: { entityId: 110, records: { classBooking: { bookingId: '110', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } } },
   CLASS_BOOKING_UPDATED: { entityId: 111, records: { classBooking: { bookingId: '111', status: 'BOOKED', createdAt: null, updatedAt: iso(5), cancelledAt: null } } },
@@ -68,6 +105,14 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
   DEVICE_CREATED: { entityId: 118, records: { device: { deviceId: '118', createdAt: iso(5) } } },
   FINANCE_DEBT_COLLECTION_RUN_CREATED: { entityId: 119, records: { debtCollectionRun: { runId: '119', createdAt: iso(5) } } },
   TAX_ADVISOR_EXPORT_CREATED: { entityId: 120, records: { taxAdvisorExport: { exportId: '120', createdAt: iso(5) } } },
+  // entityId is the upstream studio id; the studio is the one whose key delivered it (Alpha).
+  STUDIO_OPENING_HOURS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', openingHoursUpdatedAt: iso(5) } } },
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', additionalInformationFieldsUpdatedAt: iso(5) } } },
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: {
+    entityId: 123, content: { agencyDebtCollectionCaseId: 8123, collectionCaseId: 9123 },
+    records: { debtCollectionCase: { caseId: '8123', caseIdSource: 'AGENCY', agencyDebtCollectionCaseId: '8123', collectionCaseId: '9123', latestAdjustmentRequestId: '123', latestAdjustmentRequestAt: iso(5) } },
+  },
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: { entityId: 124, records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } } },
   EMPLOYEE_CREATED: { entityId: 161, records: { employee: { employeeId: '161', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false } } },
   EMPLOYEE_UPDATED: {
     entityId: 162, before: 'EMPLOYEE_CREATED', records: { employee: { employeeId: '162', createdAt: iso(4), updatedAt: iso(5), deletedAt: null, deleted: false } },

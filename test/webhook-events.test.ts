@@ -399,7 +399,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(studio, 4001, { type: 'CONTRACT_UPDATED', timestamp: at(8), content: { contractId: '77' } });
       expect(await record(studio, 'contracts', 'contractId', 77)).toEqual({
         id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, contractId: 77, customerId: 4001,
-        createdAt: at(1), updatedAt: at(8), firstEventAt: at(1), lastEventAt: at(8),
+        createdAt: at(1), updatedAt: at(8), cancelledAt: null, firstEventAt: at(1), lastEventAt: at(8),
       });
       expect(await record(studio, 'contracts', 'customerId', 77)).toBeUndefined();
       expect(await customer(studio, 4001)).toMatchObject({ customerId: 4001, createdAt: null, firstEventAt: at(1), lastEventAt: at(8) });
@@ -419,7 +419,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         [{ type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 9 } }, { type: 'CONTRACT_UPDATED', timestamp: at(2), content: { contractId: 9 } }],
         (studio) => record(studio, 'contracts', 'contractId', 9),
       );
-      expect(forward).toEqual({ contractId: 9, customerId: 4003, createdAt: at(1), updatedAt: at(2), firstEventAt: at(1), lastEventAt: at(2) });
+      expect(forward).toEqual({ contractId: 9, customerId: 4003, createdAt: at(1), updatedAt: at(2), cancelledAt: null, firstEventAt: at(1), lastEventAt: at(2) });
       expect(backward).toEqual(forward);
     });
   });

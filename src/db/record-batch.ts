@@ -14,9 +14,10 @@ export type MergeRule =
   | { readonly kind: 'max' }
   /**
    * The value observed together with the smallest (`min`) or greatest (`max`) non-null `column`.
-   * On a tie, `prefer` (if given) wins, otherwise the stored value stays.
+   * On a tie, `prefer` (if given) wins, otherwise the stored value stays; a list ranks its values,
+   * the most preferred first (a value ranked higher wins a tie; values not listed rank lowest).
    */
-  | { readonly kind: 'follows'; readonly column: string; readonly order: 'min' | 'max'; readonly prefer?: string };
+  | { readonly kind: 'follows'; readonly column: string; readonly order: 'min' | 'max'; readonly prefer?: string | readonly string[] };
 
 export type RecordRow = Record<string, Param>;
 
@@ -28,10 +29,23 @@ export interface RecordSpec<R extends RecordRow> {
 
 const quote = (name: string) => `"${name}"`;
 
+/** How much `value` is preferred on a tie: 0 when not listed, higher when listed earlier. */
+function rank(prefer: readonly string[], value: Param): number {
+  const index = typeof value === 'string' ? prefer.indexOf(value) : -1;
+  return index < 0 ? 0 : prefer.length - index;
+}
+
+const preferred = (prefer: string | readonly string[]): readonly string[] => (typeof prefer === 'string' ? [prefer] : prefer);
+
 function wins(order: 'min' | 'max', candidate: Param, current: Param): boolean {
   if (candidate === null) return false;
   if (current === null) return true;
   return order === 'max' ? candidate > current : candidate < current;
+}
+
+/** {@link rank} in SQL. */
+function rankSql(prefer: readonly string[], value: string): string {
+  return `(CASE ${value} ${prefer.map((v, i) => `WHEN '${v.replace(/'/g, "''")}' THEN ${prefer.length - i}`).join(' ')} ELSE 0 END)`;
 }
 
 /**
@@ -75,7 +89,7 @@ export class RecordBatch<R extends RecordRow> {
         case 'follows': {
           const ca = current[rule.column] as Param;
           const cb = incoming[rule.column] as Param;
-          const tie = cb !== null && cb === ca && rule.prefer !== undefined && b === rule.prefer;
+          const tie = cb !== null && cb === ca && rule.prefer !== undefined && rank(preferred(rule.prefer), b) > rank(preferred(rule.prefer), a);
           if (wins(rule.order, cb, ca) || tie) merged[name] = b as R[typeof name];
           break;
         }
@@ -100,7 +114,7 @@ export class RecordBatch<R extends RecordRow> {
         const op = rule.order === 'max' ? '>' : '<';
         const storedBy = `${quote(this.spec.table)}.${quote(rule.column)}`;
         const incomingBy = `excluded.${quote(rule.column)}`;
-        const tie = rule.prefer === undefined ? '' : ` OR (${incomingBy} = ${storedBy} AND ${incoming} = '${rule.prefer.replace(/'/g, "''")}')`;
+        const tie = rule.prefer === undefined ? '' : ` OR (${incomingBy} = ${storedBy} AND ${rankSql(preferred(rule.prefer), incoming)} > ${rankSql(preferred(rule.prefer), stored)})`;
         return `${quote(name)} = CASE WHEN ${incomingBy} IS NOT NULL AND (${storedBy} IS NULL OR ${incomingBy} ${op} ${storedBy}${tie}) THEN ${incoming} ELSE ${stored} END`;
       }
     }

@@ -12,6 +12,7 @@ import { EMPLOYEE_AREA } from './employees/employee.area.js';
 import { FINANCE_AREA } from './finance/finance.area.js';
 import type { HydrationTarget } from './hydration-target.js';
 import { VISIT_AREA } from './visits/visit.area.js';
+import { STUDIO_AREA } from './studios/studio.area.js';
 
 /** Every area's module: an area declared in src/events/ without a module here fails to compile. */
 const AREAS = {
@@ -24,6 +25,7 @@ const AREAS = {
   employees: EMPLOYEE_AREA,
   finance: FINANCE_AREA,
   visits: VISIT_AREA,
+  studios: STUDIO_AREA,
 } as const satisfies { readonly [A in Area]: AreaModule<A> };
 
 type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
@@ -33,11 +35,13 @@ type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => reado
 const PROJECTIONS: Projections = {
   ...AREAS.aggregators.project, ...AREAS.appointments.project, ...AREAS.classes.project, ...AREAS.contracts.project,
   ...AREAS.customers.project, ...AREAS.devices.project, ...AREAS.finance.project, ...AREAS.visits.project,
+  ...AREAS.studios.project,
   ...AREAS.employees.project,
 };
 const HYDRATIONS: Hydrations = {
   ...AREAS.aggregators.hydrate, ...AREAS.appointments.hydrate, ...AREAS.classes.hydrate, ...AREAS.contracts.hydrate,
   ...AREAS.customers.hydrate, ...AREAS.devices.hydrate, ...AREAS.finance.hydrate, ...AREAS.visits.hydrate,
+  ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
 };
 

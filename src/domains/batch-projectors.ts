@@ -4,9 +4,12 @@ import type { SqlTx } from '../db/sql-writer.js';
 import { AggregatorMembershipProjector } from './aggregators/aggregator-membership.projector.js';
 import { ClassSlotProjector } from './classes/class-slot.projector.js';
 import { ContractProjector } from './contracts/contract.projector.js';
+import { AdditionalModuleProjector, IdlePeriodProjector } from './contracts/contract-parts.projector.js';
 import { CustomerProjector } from './customers/customer.projector.js';
 import { EmployeeProjector } from './employees/employee.projector.js';
 import { VisitProjector, type VisitWindows } from './visits/visit.projector.js';
+import { StudioChangeProjector } from './studios/studio-change.projector.js';
+import { DebtCollectionCaseProjector, DebtCollectionConfigurationProjector } from './finance/debt-collection.projectors.js';
 
 /**
  * The record writers of one ingest batch, one per record table. The areas' projection handlers
@@ -24,6 +27,11 @@ export class BatchProjectors {
   readonly devices = new CreatedRecordProjector('devices', 'deviceId');
   readonly debtRuns = new CreatedRecordProjector('debt_collection_runs', 'runId');
   readonly taxExports = new CreatedRecordProjector('tax_advisor_exports', 'exportId');
+  readonly idlePeriods = new IdlePeriodProjector();
+  readonly additionalModules = new AdditionalModuleProjector();
+  readonly studioChanges = new StudioChangeProjector();
+  readonly debtCollectionCases = new DebtCollectionCaseProjector();
+  readonly debtCollectionConfigurations = new DebtCollectionConfigurationProjector();
   readonly employees = new EmployeeProjector();
 
   /**
@@ -33,9 +41,11 @@ export class BatchProjectors {
    */
   async write(tx: SqlTx, visitWindows?: VisitWindows): Promise<void> {
     await this.visits.write(tx, visitWindows);
-    for (const projector of [this.customers, this.contracts, this.classSlots, this.classBookings, this.appointmentBookings, this.memberships, this.devices, this.debtRuns, this.taxExports]) {
+    for (const projector of [this.customers, this.contracts, this.classSlots, this.classBookings, this.appointmentBookings, this.memberships, this.devices, this.debtRuns, this.taxExports,
+      this.idlePeriods, this.additionalModules]) {
       projector.write(tx);
     }
+    for (const projector of [this.studioChanges, this.debtCollectionCases, this.debtCollectionConfigurations]) projector.write(tx);
     this.employees.write(tx);
   }
 }

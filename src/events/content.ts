@@ -40,6 +40,22 @@ export const id: FieldKind<number> = {
   read: (value) => parseId(value) ?? Number.NaN,
 };
 
+/**
+ * A count or length (an idle period's `idlePeriodAmount`, `usedFreeTermsInDays`): a non-negative
+ * integer, as a JSON integer or a string of digits (the upstream writes int64 fields either way),
+ * at most 2^31 - 1 so that it fits an INTEGER column and a GraphQL Int.
+ */
+export const count: FieldKind<number> = {
+  expected: 'a non-negative integer',
+  problem: (value, { type, path }) => {
+    const parsed = parseId(value);
+    return parsed === undefined || parsed > 2_147_483_647
+      ? { field: path, message: `${type} needs a non-negative integer (at most 2147483647) here, got ${describeGot(value)}` }
+      : undefined;
+  },
+  read: (value) => parseId(value) ?? Number.NaN,
+};
+
 /** An id that is not ours to interpret (an aggregator's member id): a non-empty string or an integer. */
 export const foreignId: FieldKind<string> = {
   expected: 'an id (string or integer)',
@@ -56,6 +72,33 @@ export function optional<T>(kind: FieldKind<T>): FieldKind<T | null> {
     expected: `${kind.expected} (optional)`,
     problem: (value, context) => (value === undefined || value === null ? undefined : kind.problem(value, context)),
     read: (value) => (value === undefined || value === null ? null : kind.read(value)),
+  };
+}
+
+/**
+ * A condition over several content fields together, checked after every field passed its own kind
+ * (a kind sees one value; a rule sees the whole content).
+ */
+export interface ContentRule {
+  /** Why `content` breaks the rule, naming a field under `context.path` (the content's path), or undefined. */
+  problem(content: Readonly<Record<string, unknown>> | null, context: FieldContext): Problem | undefined;
+  /** For the catalog: the rule in a few words. */
+  readonly expected: string;
+}
+
+/**
+ * At least one of `fields` is present (neither absent nor null). The problem names the first field,
+ * which is the one to send: `payload[0].content.agencyDebtCollectionCaseId`.
+ */
+export function atLeastOneOf(first: string, ...others: readonly string[]): ContentRule {
+  const fields = [first, ...others];
+  const list = `${fields.slice(0, -1).join(', ')} or ${fields[fields.length - 1]!}`;
+  return {
+    expected: `at least one of ${list}`,
+    problem: (content, { type, path }) =>
+      fields.some((field) => content?.[field] !== undefined && content?.[field] !== null)
+        ? undefined
+        : { field: `${path}.${first}`, message: `${type} needs ${list} here, got neither` },
   };
 }
 

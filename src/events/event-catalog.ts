@@ -8,6 +8,7 @@ import { DEVICE_EVENTS } from './device.events.js';
 import { EMPLOYEE_EVENTS } from './employee.events.js';
 import type { Area, EventDeclaration } from './event-declaration.js';
 import { FINANCE_EVENTS } from './finance.events.js';
+import { STUDIO_EVENTS } from './studio.events.js';
 import type { LoggedEvent } from './logged-event.js';
 import type { Problem } from './values.js';
 import { VISIT_EVENTS } from './visit.events.js';
@@ -29,6 +30,7 @@ export const EVENT_DECLARATIONS = {
   ...EMPLOYEE_EVENTS,
   ...FINANCE_EVENTS,
   ...VISIT_EVENTS,
+  ...STUDIO_EVENTS,
 } as const satisfies { readonly [type: string]: EventDeclaration };
 
 type Declarations = typeof EVENT_DECLARATIONS;
@@ -80,6 +82,10 @@ export type EventOf<T extends KnownEventType> = EventOfType[T];
 export function contentProblem(type: KnownEventType, content: Readonly<Record<string, unknown>> | null, context: Omit<FieldContext, 'type' | 'path'> & { readonly path: string }): Problem | undefined {
   for (const [field, kind] of Object.entries(declarationOf(type).content)) {
     const problem = kind.problem(content?.[field], { type, path: `${context.path}.${field}`, now: context.now });
+    if (problem) return problem;
+  }
+  for (const rule of declarationOf(type).rules ?? []) {
+    const problem = rule.problem(content, { type, path: context.path, now: context.now });
     if (problem) return problem;
   }
   return undefined;

@@ -1,4 +1,4 @@
-import type { ContentSchema } from './content.js';
+import type { ContentRule, ContentSchema } from './content.js';
 
 /**
  * The business areas of `src/domains/`, each owning the projection, schema, push and hydration of
@@ -13,7 +13,8 @@ export type Area =
   | 'devices'
   | 'employees'
   | 'finance'
-  | 'visits';
+  | 'visits'
+  | 'studios';
 
 /** What a partner reads about an event type's subscription field. */
 export interface SubscriptionDeclaration {
@@ -39,6 +40,8 @@ export interface EventDeclaration {
   readonly entity: string;
   /** The content fields the type carries, each checked at the webhook and read back typed. */
   readonly content: ContentSchema;
+  /** Conditions over several content fields together (one of two ids must be there...), checked after the fields. */
+  readonly rules?: readonly ContentRule[];
   /** One sentence for someone who has never seen the upstream, naming the `content` fields it carries. */
   readonly description: string;
   readonly subscription: SubscriptionDeclaration;

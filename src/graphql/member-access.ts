@@ -69,6 +69,14 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Subscription.customerCommunicationPreferencesUpdated': 'own',
   'Subscription.contractCreated': 'own',
   'Subscription.contractUpdated': 'own',
+  'Subscription.contractCancelled': 'own',
+  'Subscription.contractIdlePeriodCreated': 'own',
+  'Subscription.contractIdlePeriodUpdated': 'own',
+  'Subscription.contractIdlePeriodCancelled': 'own',
+  'Subscription.contractAdditionalModuleCreated': 'own',
+  'Subscription.contractAdditionalModuleUpdated': 'own',
+  'Subscription.contractAdditionalModuleDeleted': 'own',
+  'Subscription.contractAdditionalModuleCancelled': 'own',
   'Subscription.aggregatorMemberCreated': 'own',
   'Subscription.classBookingCreated': 'own',
   'Subscription.classBookingUpdated': 'own',
@@ -86,6 +94,14 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Subscription.deviceCreated': 'forbidden',
   'Subscription.debtCollectionRunCreated': 'forbidden',
   'Subscription.taxAdvisorExportCreated': 'forbidden',
+  // Studio information (name, opening hours) is public to the studio's members; its payload is the studio.
+  'Subscription.studioOpeningHoursUpdated': 'public',
+  'Subscription.studioAdditionalInformationFieldsUpdated': 'public',
+  'Query.debtCollectionCase': 'forbidden',
+  'Query.debtCollectionCases': 'forbidden',
+  'Query.debtCollectionConfigurations': 'forbidden',
+  'Subscription.debtCollectionCaseUpdated': 'forbidden',
+  'Subscription.debtCollectionConfigurationUpdated': 'forbidden',
   // Staff records are the operator's: not a member's own, and not what a studio shows the public
   // (a trainer's name reaches members through the class schedule's `instructors`, not from here).
   'Query.employee': 'forbidden',
@@ -101,6 +117,7 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
  */
 export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
   'Device', 'DebtCollectionRun', 'TaxAdvisorExport', 'HydrationJob', 'EventConnection',
+  'DebtCollectionCase', 'DebtCollectionConfiguration',
   'Employee', 'EmployeeConnection',
 ]);
 

@@ -12,6 +12,7 @@ import { CLASS_BOOKING_PREFETCH, CustomerClassBookingsResolver } from '../domain
 import { ContractResolver } from '../domains/contracts/contract.resolver.js';
 import { CONTRACT_PREFETCH, CustomerContractsResolver } from '../domains/contracts/customer-contracts.resolver.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_VISIT_PREFETCH, CustomerResolver } from '../domains/customers/customer.resolver.js';
+import { CONTRACT_PARTS_PREFETCH, ContractPartsResolver } from '../domains/contracts/contract-parts.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
 import { EmployeeResolver } from '../domains/employees/employee.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
@@ -19,6 +20,9 @@ import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-ru
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
+import { STUDIO_HOURS_COLUMNS, StudioHoursResolver } from '../domains/studios/studio-hours.resolver.js';
+import { DebtCollectionCaseResolver } from '../domains/finance/debt-collection-case.resolver.js';
+import { DebtCollectionConfigurationResolver } from '../domains/finance/debt-collection-configuration.resolver.js';
 import { VISIT_COLUMNS, VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
 import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
@@ -48,6 +52,10 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
   // Token management (admin only).
   ApiTokenResolver,
+  // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
+  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver,
+  // Contracts' idle periods and additional modules (src/domains/contracts/).
+  ContractPartsResolver,
   // Employees (src/domains/employees/).
   EmployeeResolver] as const;
 
@@ -66,10 +74,11 @@ const NO_TOPICS: PubSub = {
 
 /** What the resolvers declare about the columns their fields read and the lists read with their parent. */
 const FIELD_HINTS: FieldHints = {
-  columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS],
+  columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS, STUDIO_HOURS_COLUMNS],
   prefetches: [
     ...CUSTOMER_VISIT_PREFETCH, ...CUSTOMER_ACTIVITY_PREFETCH, CONTRACT_PREFETCH, CLASS_BOOKING_PREFETCH, APPOINTMENT_BOOKING_PREFETCH,
     AGGREGATOR_MEMBERSHIP_PREFETCH,
+    ...CONTRACT_PARTS_PREFETCH,
   ],
 };
 

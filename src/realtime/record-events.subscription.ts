@@ -6,6 +6,8 @@ import { AppointmentBooking } from '../domains/appointments/appointment-booking.
 import { ClassBooking } from '../domains/classes/class-booking.entity.js';
 import { ClassSlot } from '../domains/classes/class-slot.entity.js';
 import { Contract } from '../domains/contracts/contract.entity.js';
+import { ContractAdditionalModule } from '../domains/contracts/contract-additional-module.entity.js';
+import { ContractIdlePeriod } from '../domains/contracts/contract-idle-period.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
 import { Employee } from '../domains/employees/employee.entity.js';
@@ -13,6 +15,10 @@ import { EventRecord } from '../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
 import { Visit } from '../domains/visits/visit.entity.js';
+import { Studio } from '../domains/studios/studio.entity.js';
+import { DebtCollectionCase } from '../domains/finance/debt-collection-case.entity.js';
+import { DebtCollectionConfiguration } from '../domains/finance/debt-collection-configuration.entity.js';
+import { caseKeyOf } from '../domains/finance/debt-collection.projectors.js';
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
 import type { Scope } from '../api/scope.js';
@@ -66,6 +72,22 @@ export class ContractEventPayload {
   @Field(() => Customer, CUSTOMER) customer!: Customer | null;
 }
 
+@ObjectType({ description: "A contract's pause (idle period) created, changed or cancelled, with the idle period, the contract and the customer holding it." })
+export class ContractIdlePeriodEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ContractIdlePeriod, after('The idle period')) idlePeriod!: ContractIdlePeriod | null;
+  @Field(() => Contract, after('The paused contract')) contract!: Contract | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
+@ObjectType({ description: "A contract's additional module created, changed, cancelled or deleted, with the module, the main contract and the customer holding it." })
+export class ContractAdditionalModuleEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => ContractAdditionalModule, after('The additional module')) additionalModule!: ContractAdditionalModule | null;
+  @Field(() => Contract, after('The main contract')) contract!: Contract | null;
+  @Field(() => Customer, CUSTOMER) customer!: Customer | null;
+}
+
 @ObjectType({ description: 'A customer joined through an aggregator, with the membership and the customer.' })
 export class AggregatorMembershipEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
@@ -107,6 +129,29 @@ export class DebtCollectionRunEventPayload {
 export class TaxAdvisorExportEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => TaxAdvisorExport, after('The tax-advisor export')) taxAdvisorExport!: TaxAdvisorExport | null;
+}
+
+@ObjectType({ description: "A change to a studio's own settings (opening hours, custom customer fields), with the studio." })
+export class StudioEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Studio, { nullable: true, description: 'The studio that delivered the event (its webhook key), as it stands after the event; null when this token may not see it.' })
+  studio!: Studio | null;
+}
+
+@ObjectType({ description: 'A debt-collection case changed, with the case.' })
+export class DebtCollectionCaseEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => DebtCollectionCase, after('The debt-collection case')) debtCollectionCase!: DebtCollectionCase | null;
+}
+
+@ObjectType({ description: "A studio's debt-collection settings changed, with what is known of them." })
+export class DebtCollectionConfigurationEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => DebtCollectionConfiguration, {
+    nullable: true,
+    description: "The studio's debt-collection configuration record, as it stands after the event; null when this token may not see it.",
+  })
+  debtCollectionConfiguration!: DebtCollectionConfiguration | null;
 }
 
 @ObjectType({ description: 'An employee created, changed or deleted, with the employee.' })
@@ -215,6 +260,42 @@ const FAMILIES = {
     visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
     member: 'entity',
   }),
+  contractIdlePeriod: family({
+    payload: ContractIdlePeriodEventPayload,
+    args: ContractSubscriptionArgs,
+    select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
+    load: async (event, dataSource) => {
+      const reader = SqlReader.of(dataSource);
+      const [idlePeriod, contract, found] = await Promise.all([
+        reader.findOne(ContractIdlePeriod, { tenantId: event.tenantId, idlePeriodId: contentId(event, 'idlePeriodId') }),
+        reader.findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
+        customer(event, dataSource),
+      ]);
+      return { idlePeriod, contract, customer: found };
+    },
+    visible: ({ idlePeriod, contract, customer }, scope, event) => ({
+      idlePeriod: ownedBy(idlePeriod, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+    }),
+    member: 'entity',
+  }),
+  contractAdditionalModule: family({
+    payload: ContractAdditionalModuleEventPayload,
+    args: ContractSubscriptionArgs,
+    select: (args) => ({ ...customerArgs(args), content: inIds(idsArgument(args.contractIds, 'contractIds'), 'contractId') }),
+    load: async (event, dataSource) => {
+      const reader = SqlReader.of(dataSource);
+      const [additionalModule, contract, found] = await Promise.all([
+        reader.findOne(ContractAdditionalModule, { tenantId: event.tenantId, moduleContractId: contentId(event, 'moduleContractId') }),
+        reader.findOne(Contract, { tenantId: event.tenantId, contractId: contentId(event, 'contractId') }),
+        customer(event, dataSource),
+      ]);
+      return { additionalModule, contract, customer: found };
+    },
+    visible: ({ additionalModule, contract, customer }, scope, event) => ({
+      additionalModule: ownedBy(additionalModule, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+    }),
+    member: 'entity',
+  }),
   aggregatorMembership: family({
     payload: AggregatorMembershipEventPayload,
     args: CustomerSubscriptionArgs,
@@ -279,6 +360,39 @@ const FAMILIES = {
     visible: ({ taxAdvisorExport }, scope) => ({ taxAdvisorExport: ownedBy(taxAdvisorExport, scope) }),
     member: 'forbidden',
   }),
+  studio: family({
+    payload: StudioEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    // The studio whose webhook key delivered it (entityId is its upstream id).
+    load: async (event, dataSource) => ({ studio: await SqlReader.of(dataSource).findOne(Studio, { id: event.studioId }) }),
+    visible: ({ studio }, scope) => ({ studio: studio && scope.allows(studio.id) ? studio : null }),
+    // Studio information (name, opening hours) is what a studio shows the public: a member's token
+    // hears the changes of its own studios (the scope), like the class schedule.
+    member: 'public',
+  }),
+  debtCollectionCase: family({
+    payload: DebtCollectionCaseEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => {
+      const key = caseKeyOf({
+        agencyDebtCollectionCaseId: event.content?.['agencyDebtCollectionCaseId'] == null ? null : contentId(event, 'agencyDebtCollectionCaseId'),
+        collectionCaseId: event.content?.['collectionCaseId'] == null ? null : contentId(event, 'collectionCaseId'),
+      });
+      return { debtCollectionCase: await SqlReader.of(dataSource).findOne(DebtCollectionCase, { tenantId: event.tenantId, ...key }) };
+    },
+    visible: ({ debtCollectionCase }, scope) => ({ debtCollectionCase: ownedBy(debtCollectionCase, scope) }),
+    member: 'forbidden',
+  }),
+  debtCollectionConfiguration: family({
+    payload: DebtCollectionConfigurationEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ debtCollectionConfiguration: await SqlReader.of(dataSource).findOne(DebtCollectionConfiguration, { studioId: event.studioId }) }),
+    visible: ({ debtCollectionConfiguration }, scope) => ({ debtCollectionConfiguration: ownedBy(debtCollectionConfiguration, scope) }),
+    member: 'forbidden',
+  }),
   employee: family({
     payload: EmployeeEventPayload,
     args: RecordSubscriptionArgs,
@@ -305,6 +419,14 @@ const EVENT_FAMILIES = {
   CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 'customer',
   CONTRACT_CREATED: 'contract',
   CONTRACT_UPDATED: 'contract',
+  CONTRACT_CANCELLED: 'contract',
+  CONTRACT_IDLE_PERIOD_CREATED: 'contractIdlePeriod',
+  CONTRACT_IDLE_PERIOD_UPDATED: 'contractIdlePeriod',
+  CONTRACT_IDLE_PERIOD_CANCELLED: 'contractIdlePeriod',
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 'contractAdditionalModule',
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 'contractAdditionalModule',
   AGGREGATOR_MEMBER_CREATED: 'aggregatorMembership',
   CLASS_BOOKING_CREATED: 'classBooking',
   CLASS_BOOKING_UPDATED: 'classBooking',
@@ -317,6 +439,10 @@ const EVENT_FAMILIES = {
   DEVICE_CREATED: 'device',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debtCollectionRun',
   TAX_ADVISOR_EXPORT_CREATED: 'taxAdvisorExport',
+  STUDIO_OPENING_HOURS_UPDATED: 'studio',
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'studio',
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debtCollectionCase',
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debtCollectionConfiguration',
   EMPLOYEE_CREATED: 'employee',
   EMPLOYEE_UPDATED: 'employee',
   EMPLOYEE_DELETED: 'employee',

@@ -7,7 +7,9 @@ import type {
   UpstreamClassBooking,
   UpstreamClassSlot,
   UpstreamCommunicationPreference,
+  UpstreamAdditionalModule,
   UpstreamContract,
+  UpstreamIdlePeriod,
   UpstreamCustomer,
   UpstreamDebtCollectionRun,
   UpstreamDevice,
@@ -253,6 +255,25 @@ export function contract(f: Fields): UpstreamContract {
     term: term ? { periodValue: term.integer('periodValue'), periodUnit: term.string('periodUnit') } : null,
     basePrice: money(price?.optionalObject('basePrice') ?? null),
     currentPrice: money(price?.optionalObject('currentPrice') ?? null),
+    idlePeriods: f.optionalArray('idlePeriods').map(({ value, path }) => idlePeriod(Fields.of(value, path))),
+    additionalModules: f.optionalArray('additionalModules').map(({ value, path }) => additionalModule(Fields.of(value, path))),
+  };
+}
+
+function idlePeriod(f: Fields): UpstreamIdlePeriod {
+  return { id: f.id('id'), startDate: f.optionalDate('startDate'), endDate: f.optionalDate('endDate'), unlimited: f.optionalBoolean('unlimited') };
+}
+
+function additionalModule(f: Fields): UpstreamAdditionalModule {
+  return {
+    moduleContractId: f.optionalId('moduleContractId') ?? f.id('id'),
+    rateName: f.optionalString('rateName'),
+    status: f.optionalString('status') ?? f.optionalString('contractStatus'),
+    startDate: f.optionalDate('startDate'),
+    endDate: f.optionalDate('endDate'),
+    cancelled: f.optionalBoolean('cancelled'),
+    cancellationDate: f.optionalDate('cancellationDate'),
+    price: money(f.optionalObject('price')),
   };
 }
 
@@ -354,6 +375,14 @@ export function studioInformation(f: Fields): UpstreamStudioInformation {
     name: f.optionalString('name') ?? f.optionalString('studioName'),
     city: f.optionalString('city') ?? address?.optionalString('city') ?? null,
     countryCode: f.optionalString('countryCode') ?? address?.optionalString('countryCode') ?? null,
+    openingHours: f.optionalArray('openingHours').map(({ value, path }) => {
+      const hours = Fields.of(value, path);
+      return { dayOfWeekFrom: hours.string('dayOfWeekFrom'), dayOfWeekTo: hours.string('dayOfWeekTo'), timeFrom: hours.string('timeFrom'), timeTo: hours.string('timeTo') };
+    }),
+    closingHours: f.optionalArray('closingHours').map(({ value, path }) => {
+      const closure = Fields.of(value, path);
+      return { reason: closure.optionalString('reason'), dateTimeFrom: closure.optionalDateTime('dateTimeFrom'), dateTimeTo: closure.optionalDateTime('dateTimeTo') };
+    }),
   };
 }
 

@@ -88,6 +88,33 @@ export interface UpstreamContract {
   readonly term: { readonly periodValue: number; readonly periodUnit: string } | null;
   readonly basePrice: UpstreamMoney | null;
   readonly currentPrice: UpstreamMoney | null;
+  /** The pauses in force (a cancelled one is no longer listed); [] when the answer has none. */
+  readonly idlePeriods: readonly UpstreamIdlePeriod[];
+  /** The add-on modules (a deleted one is no longer listed; a cancelled one is, `cancelled: true`); [] when none. */
+  readonly additionalModules: readonly UpstreamAdditionalModule[];
+}
+
+/** An item of a contract's `idlePeriods`. */
+export interface UpstreamIdlePeriod {
+  readonly id: number;
+  /** ISO calendar dates; `endDate` null when unlimited. */
+  readonly startDate: string | null;
+  readonly endDate: string | null;
+  readonly unlimited: boolean | null;
+}
+
+/** An item of a contract's `additionalModules`. */
+export interface UpstreamAdditionalModule {
+  /** The module's own contract id (`moduleContractId`, or `id`). */
+  readonly moduleContractId: number;
+  readonly rateName: string | null;
+  /** ACTIVE, INACTIVE */
+  readonly status: string | null;
+  readonly startDate: string | null;
+  readonly endDate: string | null;
+  readonly cancelled: boolean | null;
+  readonly cancellationDate: string | null;
+  readonly price: UpstreamMoney | null;
 }
 
 /** `GET /v1/classes/booking/{bookingId}` */
@@ -206,6 +233,27 @@ export interface UpstreamStudioInformation {
   readonly name: string | null;
   readonly city: string | null;
   readonly countryCode: string | null;
+  /** Weekly opening hours; empty when the answer lists none. */
+  readonly openingHours: readonly UpstreamOpeningHours[];
+  /** Closures outside the usual hours; empty when the answer lists none. */
+  readonly closingHours: readonly UpstreamClosingHours[];
+}
+
+/** Items of `openingHours`: open from `dayOfWeekFrom` to `dayOfWeekTo` (inclusive), `timeFrom` to `timeTo` local time. */
+export interface UpstreamOpeningHours {
+  /** MONDAY ... SUNDAY (an open string). */
+  readonly dayOfWeekFrom: string;
+  readonly dayOfWeekTo: string;
+  /** Local wall time, e.g. `06:00`. */
+  readonly timeFrom: string;
+  readonly timeTo: string;
+}
+
+/** Items of `closingHours`. */
+export interface UpstreamClosingHours {
+  readonly reason: string | null;
+  readonly dateTimeFrom: Date | null;
+  readonly dateTimeTo: Date | null;
 }
 
 /**

@@ -16,12 +16,18 @@ const PHRASES = {
   CUSTOMER_UPDATED: 'had their data changed', CUSTOMER_DELETED: 'was deleted',
   CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 'changed communication preferences',
   CONTRACT_CREATED: 'signed a contract', CONTRACT_UPDATED: 'had a contract changed',
+  CONTRACT_CANCELLED: 'cancelled a contract', CONTRACT_IDLE_PERIOD_CREATED: 'paused a contract',
+  CONTRACT_IDLE_PERIOD_UPDATED: 'had a contract pause changed', CONTRACT_IDLE_PERIOD_CANCELLED: 'had a contract pause cancelled',
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 'added a contract module', CONTRACT_ADDITIONAL_MODULE_UPDATED: 'had a contract module changed',
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 'had a contract module deleted', CONTRACT_ADDITIONAL_MODULE_CANCELLED: 'cancelled a contract module',
   AGGREGATOR_MEMBER_CREATED: 'joined through an aggregator',
   CLASS_BOOKING_CREATED: 'booked a class', CLASS_BOOKING_UPDATED: 'class booking changed', CLASS_BOOKING_CANCELLED: 'class booking cancelled',
   APPOINTMENT_BOOKING_CREATED: 'booked an appointment', APPOINTMENT_BOOKING_UPDATED: 'appointment changed',
   APPOINTMENT_BOOKING_CANCELLED: 'appointment cancelled',
   CLASS_SLOT_UPDATED: 'class changed', CLASS_SLOT_CANCELLED: 'class cancelled', DEVICE_CREATED: 'device registered',
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created', TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
+  STUDIO_OPENING_HOURS_UPDATED: 'opening hours changed', ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'custom customer fields changed',
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debt-collection settings changed', FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debt-collection case changed',
   EMPLOYEE_CREATED: 'employee added', EMPLOYEE_UPDATED: 'employee changed', EMPLOYEE_DELETED: 'employee removed',
 };
 

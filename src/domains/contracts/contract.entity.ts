@@ -7,7 +7,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
 @ObjectType({
   simpleResolvers: true,
   description:
-    "A customer's membership contract, as the contract webhooks (CONTRACT_CREATED / CONTRACT_UPDATED) have told us. " +
+    "A customer's membership contract, as the contract webhooks (CONTRACT_CREATED / CONTRACT_UPDATED / CONTRACT_CANCELLED) have told us. " +
     'Rate, term and price are not in the webhooks; they come with hydration from the upstream Open API.',
 })
 @Entity('contracts')
@@ -36,6 +36,20 @@ export class Contract extends TenantRecord {
   @Field(() => Date, { nullable: true, description: 'When the contract last changed upstream (the latest CONTRACT_UPDATED).' })
   @TimeColumn({ nullable: true })
   updatedAt!: Date | null;
+
+  /**
+   * Upstream time of the latest CONTRACT_CANCELLED. Whether the cancellation stands, and on which
+   * calendar day, is `cancelled` / `cancellationDate` (hydrated); counts use those only.
+   */
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the contract was cancelled upstream (the latest CONTRACT_CANCELLED), if that event arrived. The event queues a read of the contract: ' +
+      '`cancelled` and `cancellationDate` then say whether the cancellation stands and its calendar day, and they alone count as a cancellation ' +
+      'in reports and statistics (`cancelledAt` is kept as the record of the event even if the upstream later says otherwise).',
+  })
+  @TimeColumn({ nullable: true })
+  cancelledAt!: Date | null;
 
   // Hydrated from the Open API (`GET /v1/customers/{customerId}/contracts`, matched by id); null until then.
 

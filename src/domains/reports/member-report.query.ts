@@ -112,7 +112,17 @@ export async function countAbsentMembers(dataSource: DataSource, scope: MemberSc
 }
 
 /**
- * Contracts created (by the CONTRACT_CREATED time) and cancelled (by the hydrated cancellation date)
+ * A cancelled contract, as both the members report and `contractStats` count it: the Open API says it
+ * is cancelled and gives the calendar day (`cancelled`, `cancellationDate`, hydrated together from one
+ * answer). CONTRACT_CANCELLED's time (`cancelledAt`) is not counted: it queues that read, and the
+ * contract counts once the read lands, on the upstream's own day — a day taken from the event's
+ * instant in the report's time zone could differ near midnight, and a cancellation withdrawn later
+ * would still count.
+ */
+const CANCELLED = `k."cancelled" = TRUE AND k."cancellationDate" IS NOT NULL`;
+
+/**
+ * Contracts created (by the CONTRACT_CREATED time) and cancelled (see {@link CANCELLED})
  * per local period within [from, to); an open end is the earliest or latest such contract. Two GROUP BY
  * statements per local day (indexes `contracts_created` and `contracts_cancellation`); the days are
  * then added up into weeks or months, which local days always fit in. Every period is listed, zeros included.
@@ -127,8 +137,8 @@ export async function contractPeriods(
   if (from === null || to === null) {
     const [bounds] = await reader.scan<Record<string, unknown>>(
       `SELECT (SELECT MIN(k."createdAt") FROM "contracts" k${where(scoped)}) AS "firstCreated", (SELECT MAX(k."createdAt") FROM "contracts" k${where(scoped)}) AS "lastCreated",
-              (SELECT MIN(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "firstCancelled",
-              (SELECT MAX(k."cancellationDate") FROM "contracts" k${where(['k."cancellationDate" IS NOT NULL', ...scoped])}) AS "lastCancelled"`,
+              (SELECT MIN(k."cancellationDate") FROM "contracts" k${where([CANCELLED, ...scoped])}) AS "firstCancelled",
+              (SELECT MAX(k."cancellationDate") FROM "contracts" k${where([CANCELLED, ...scoped])}) AS "lastCancelled"`,
     );
     const dayStart = (date: unknown) => (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? dateStart(clock, date) : null);
     const created = [bounds?.['firstCreated'], bounds?.['lastCreated']].map((v) => (v == null ? null : Number(v)));
@@ -158,7 +168,7 @@ export async function contractPeriods(
         const dates = reader.params();
         return reader.scan<{ day: unknown; n: unknown }>(
           `SELECT k."cancellationDate" AS "day", COUNT(k."id") AS "n" FROM "contracts" k
-            WHERE k."cancellationDate" >= ${dates.add(days[0]!.label)} AND k."cancellationDate" <= ${dates.add(days[days.length - 1]!.label)}${scoped.map((c) => ` AND ${c}`).join('')}
+            WHERE ${CANCELLED} AND k."cancellationDate" >= ${dates.add(days[0]!.label)} AND k."cancellationDate" <= ${dates.add(days[days.length - 1]!.label)}${scoped.map((c) => ` AND ${c}`).join('')}
             GROUP BY k."cancellationDate"`,
           dates.values,
         );

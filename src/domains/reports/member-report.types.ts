@@ -61,7 +61,9 @@ export class ContractPeriod {
   created!: number;
 
   @Field(() => Int, {
-    description: 'Cancelled contracts: their cancellation date (`Contract.cancellationDate`, a calendar date from the Open API) is a day of the period; whole days are counted.',
+    description:
+      'Cancelled contracts: the Open API says they are cancelled (`Contract.cancelled`) and their cancellation date (`Contract.cancellationDate`, a calendar date) is a day of the period; ' +
+      'whole days are counted, as `contractStats` counts them. CONTRACT_CANCELLED (`Contract.cancelledAt`) queues that read; a contract counts once it has landed.',
   })
   cancelled!: number;
 }

@@ -432,6 +432,8 @@ export class StatsResolver {
     @Arg('groupBy', () => [ContractStatsGrouping], { defaultValue: [ContractStatsGrouping.DAY], description: GROUP_BY }) groupBy: ContractStatsGrouping[],
   ): Promise<ContractStatsBucket[]> {
     const conditions = studios(context, 'r."studioId"', studioIds);
+    // A cancellation counts by the hydrated pair (cancelled, cancellationDate), never by CONTRACT_CANCELLED's
+    // time (`cancelledAt`); the members report counts by the same rule (member-report.query.ts `CANCELLED`).
     const cancellations = { from: '"contracts" r', date: 'r."cancellationDate"', studio: 'r."studioId"', conditions: ['r."cancelled" = TRUE', ...conditions], what: 'cancelled', aggregates: { cancelled: 'COUNT(r."id")' } };
     // Left open, the range starts at the first creation or the first cancellation date, whichever is
     // earlier, whatever is selected: the buckets listed do not depend on the selection.

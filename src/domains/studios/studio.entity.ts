@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { TimeColumn } from '../../db/columns.js';
+import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { Tenant } from './tenant.entity.js';
 
 export const STUDIO_STATUSES = ['active', 'disabled'] as const;
@@ -57,4 +57,43 @@ export class Studio {
 
   @TimeColumn()
   updatedAt!: Date;
+
+  // What the studio events and the studio-information read add (src/domains/studios/studio.area.ts).
+
+  /**
+   * The studio's id upstream, learnt from `GET /v1/studios/information` with its Open API key; null
+   * until read. Studio events whose entityId is another id are not applied (studio.area.ts).
+   */
+  @Field(() => ID, {
+    nullable: true,
+    description: "The studio's own id upstream (what the studio events carry as entityId), as read from the Open API; null until read.",
+  })
+  @IdColumn({ nullable: true })
+  upstreamStudioId!: number | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the opening hours last changed upstream (the latest STUDIO_OPENING_HOURS_UPDATED); null if never announced.',
+  })
+  @TimeColumn({ nullable: true })
+  openingHoursUpdatedAt!: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the custom customer fields last changed upstream (the latest ADDITIONAL_INFORMATION_FIELDS_UPDATED); null if never announced.',
+  })
+  @TimeColumn({ nullable: true })
+  additionalInformationFieldsUpdatedAt!: Date | null;
+
+  /** JSON of {@link StudioOpeningHours}[] as read from the Open API; null until read. Exposed by `openingHours`. */
+  @Column({ type: 'text', nullable: true })
+  openingHoursJson!: string | null;
+
+  /** JSON of `{reason, from, to}` (epoch ms) as read from the Open API; null until read. Exposed by `closingHours`. */
+  @Column({ type: 'text', nullable: true })
+  closingHoursJson!: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When the studio's information (opening hours, closures) was last read from the upstream Open API; null if never." })
+  @TimeColumn({ nullable: true })
+  hydratedAt!: Date | null;
 }

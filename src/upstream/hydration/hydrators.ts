@@ -1,7 +1,7 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import { SEARCH_COLUMNS, searchColumns } from '../../domains/customers/customer-search.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { OpenApiError, type OpenApi, type UpstreamCustomer, type UpstreamEmployee } from '../open-api.js';
+import { OpenApiError, type OpenApi, type UpstreamContract, type UpstreamCustomer, type UpstreamEmployee } from '../open-api.js';
 import type { HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
 import { updateRecord, type HydratedRecordKind, type RecordChange } from './record-writes.js';
@@ -50,6 +50,47 @@ export const CUSTOMER_PERSONAL_COLUMNS = [
   'customerNumber', 'firstName', 'lastName', 'dateOfBirth', 'gender', 'email', 'phonePrivate', 'phoneMobile',
   'addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry', 'preferredLanguage',
 ] as const;
+
+/**
+ * Fills the customer's idle periods and additional modules from the contract list, matched by id
+ * under the contract the events named. A pause the list no longer has was cancelled (the upstream
+ * lists those in force only) and a module it no longer has was deleted: their records keep what
+ * they had. Returns, per contract, which of its lists changed.
+ */
+async function hydrateContractParts(tx: SqlTx, tenantId: number, customerId: number, contracts: readonly UpstreamContract[], now: number): Promise<Map<number, string[]>> {
+  const changed = new Map<number, string[]>();
+  const note = (contractId: number, list: string) => {
+    const lists = changed.get(contractId) ?? [];
+    if (!lists.includes(list)) lists.push(list);
+    changed.set(contractId, lists);
+  };
+  const byId = new Map(contracts.map((c) => [c.id, c]));
+  const pauses = await tx.all<{ idlePeriodId: number | string; contractId: number | string }>(
+    `SELECT "idlePeriodId", "contractId" FROM contract_idle_periods WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+  for (const pause of pauses) {
+    const idlePeriodId = Number(pause.idlePeriodId);
+    const upstream = byId.get(Number(pause.contractId))?.idlePeriods.find((p) => p.id === idlePeriodId);
+    if (!upstream) continue;
+    const columns = await updateRecord(tx, 'contract_idle_periods', { tenantId, idlePeriodId }, {
+      startDate: upstream.startDate, endDate: upstream.endDate, unlimited: upstream.unlimited,
+    }, now);
+    if (columns && columns.length > 0) note(Number(pause.contractId), 'idlePeriods');
+  }
+  const modules = await tx.all<{ moduleContractId: number | string; contractId: number | string }>(
+    `SELECT "moduleContractId", "contractId" FROM contract_additional_modules WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+  for (const module of modules) {
+    const moduleContractId = Number(module.moduleContractId);
+    const upstream = byId.get(Number(module.contractId))?.additionalModules.find((m) => m.moduleContractId === moduleContractId);
+    if (!upstream) continue;
+    const columns = await updateRecord(tx, 'contract_additional_modules', { tenantId, moduleContractId }, {
+      rateName: upstream.rateName, contractStatus: upstream.status, startDate: upstream.startDate, endDate: upstream.endDate,
+      cancelled: upstream.cancelled, cancellationDate: upstream.cancellationDate,
+      priceAmount: upstream.price?.amount ?? null, priceCurrency: upstream.price?.currency ?? null,
+    }, now);
+    if (columns && columns.length > 0) note(Number(module.contractId), 'additionalModules');
+  }
+  return changed;
+}
 
 const done = (changes: RecordChange[] = [], note: string | null = null, followUps: HydrationTarget[] = []): WriteResult => ({ changes, note, followUps });
 const change = (record: HydratedRecordKind, entityId: number, changed: readonly string[] | null, erased = false): RecordChange[] =>
@@ -219,6 +260,13 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
           }, now);
           changes.push(...change('contract', contractId, changed));
         }
+        // The contracts' pauses and modules: reported as a change of their contract ('idlePeriods', 'additionalModules').
+        const parts = await hydrateContractParts(tx, tenantId, id, contracts, now);
+        for (const [contractId, changed] of parts) {
+          const existing = changes.find((c) => c.record === 'contract' && c.entityId === contractId);
+          if (existing) changes.splice(changes.indexOf(existing), 1, { ...existing, changed: [...existing.changed, ...changed] });
+          else changes.push(...change('contract', contractId, changed));
+        }
         return done(changes, missing.length > 0 ? `not in the customer's contract list upstream: contract ${missing.join(', ')}` : null);
       };
     }
@@ -310,6 +358,26 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
           fromDate: e.fromDate, toDate: e.toDate, fileFormat: e.exportFileFormat, exportFormat: e.exportFormat,
         }, now);
         return changed === null ? done([], noRecord('tax-advisor export')) : done(change('taxAdvisorExport', id, changed));
+      };
+    }
+    case 'studio_information': {
+      // The studio's Open API key selects the studio: the answer is about the job's studio, whatever
+      // id the event named (the job's key); a different id is noted, and the registry learns the real one.
+      const read = await readOr(() => api.getStudioInformation(), () => async () => done([], notFound('the studio information')));
+      if ('gone' in read) return read.gone;
+      const info = read.value;
+      const values = {
+        upstreamStudioId: info.studioId,
+        openingHoursJson: JSON.stringify(info.openingHours.map((h) => ({ dayOfWeekFrom: h.dayOfWeekFrom, dayOfWeekTo: h.dayOfWeekTo, timeFrom: h.timeFrom, timeTo: h.timeTo }))),
+        closingHoursJson: JSON.stringify(info.closingHours.map((c) => ({ reason: c.reason, from: ms(c.dateTimeFrom), to: ms(c.dateTimeTo) }))),
+      };
+      const note = info.studioId === id ? null
+        : `the studio's Open API key reads upstream studio ${info.studioId}, but the event named studio ${id}: the studio's record took the answer, and events naming ${id} no longer change it`;
+      return async (tx, now) => {
+        const changed = await updateRecord(tx, 'studios', { id: job.studioId }, values, now);
+        if (changed === null) return done([], noRecord('studio'));
+        const fields = changed.map((c) => (c === 'openingHoursJson' ? 'openingHours' : c === 'closingHoursJson' ? 'closingHours' : c));
+        return done(change('studio', info.studioId, fields), note);
       };
     }
     case 'employee': {

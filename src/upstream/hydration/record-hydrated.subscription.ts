@@ -12,6 +12,7 @@ import { Employee } from '../../domains/employees/employee.entity.js';
 import { EventRecord } from '../../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
+import { Studio } from '../../domains/studios/studio.entity.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { ErrorCode, clientError } from '../../api/errors.js';
 import { unreachable } from '../../events/event-catalog.js';
@@ -37,6 +38,7 @@ registerEnumType(HydratedRecordKindEnum, {
     device: { description: 'A device: name, model, active.' },
     debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
     taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
+    studio: { description: "A studio: its upstream id, opening hours and closures (`record` is the Studio; the event's entityId is the upstream studio id)." },
     employee: { description: 'An employee: names, role, contact, competences (or their personal data erased).' },
   },
 });
@@ -44,7 +46,7 @@ registerEnumType(HydratedRecordKindEnum, {
 export const HydratedRecord = createUnionType({
   name: 'HydratedRecord',
   description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
-  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport,
+  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport, Studio,
     Employee] as const,
 });
 
@@ -81,7 +83,7 @@ export class RecordHydratedArgs {
   after?: string | null;
 }
 
-type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport
+type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | Studio
   | Employee | null;
 
 function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
@@ -115,6 +117,9 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
       return reader.findOne(DebtCollectionRun, { tenantId, runId: id });
     case 'taxAdvisorExport':
       return reader.findOne(TaxAdvisorExport, { tenantId, exportId: id });
+    case 'studio':
+      // The studio whose key read it (the event's studio); entityId is its upstream id.
+      return reader.findOne(Studio, { id: event.studioId });
     case 'employee':
       return reader.findOne(Employee, { tenantId, employeeId: id });
     default:
@@ -125,7 +130,7 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
 /** Whether a member receives the hydration of `record`: theirs (it names them as its customer), or a class or slot of the schedule. */
 function memberSees(record: Loaded, context: GraphQLContext): boolean {
   if (record === null) return false;
-  if (record instanceof ClassSlot || record instanceof GymClass) return true;
+  if (record instanceof ClassSlot || record instanceof GymClass || record instanceof Studio) return true;
   return 'customerId' in record && record.customerId != null && context.scope.ownsCustomer(Number(record.customerId));
 }
 
@@ -165,6 +170,7 @@ export class RecordHydratedSubscriptionResolver {
           // visible to it) or read a class for it; any other record belongs to the studio of its earliest event.
           const visible = record === null ? null
             : record instanceof Customer || record instanceof GymClass ? record
+            : record instanceof Studio ? (ctx.scope.allows(record.id) ? record : null)
             : ctx.scope.allows(record.studioId) ? record : null;
           const changed = event.content?.['changed'];
           return {

@@ -4,6 +4,7 @@ import type { Param, SqlTx } from '../../db/sql-writer.js';
 export const HYDRATED_RECORD_KINDS = [
   'customer', 'communicationPreferences', 'contract', 'classBooking', 'classSlot', 'class', 'appointmentBooking', 'device',
   'debtCollectionRun', 'taxAdvisorExport',
+  'studio',
   'employee',
 ] as const;
 export type HydratedRecordKind = (typeof HYDRATED_RECORD_KINDS)[number];
@@ -11,7 +12,7 @@ export type HydratedRecordKind = (typeof HYDRATED_RECORD_KINDS)[number];
 /** One record a job changed. */
 export interface RecordChange {
   readonly record: HydratedRecordKind;
-  /** The record's upstream id (the customer id for communication preferences). */
+  /** The record's upstream id (the customer id for communication preferences, the upstream studio id for a studio). */
   readonly entityId: number;
   /** Columns whose value changed (`hydratedAt` aside). */
   readonly changed: readonly string[];
