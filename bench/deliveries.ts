@@ -29,6 +29,15 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   DEVICE_CREATED: 0.1,
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 0.05,
   TAX_ADVISOR_EXPORT_CREATED: 0.05,
+  // The customer types of the sister platform: not in the measured traffic (the figures stay comparable).
+  CUSTOMER_ACCESS_DISABLED: 0,
+  CUSTOMER_HOME_STUDIO_UPDATED: 0,
+  CUSTOMER_CHECKIN_STUDIOS_UPDATED: 0,
+  CUSTOMER_ACCESS_MEDIUM_CREATED: 0,
+  CUSTOMER_ACCESS_MEDIUM_UPDATED: 0,
+  CUSTOMER_ACCESS_MEDIUM_DELETED: 0,
+  CUSTOMER_ACCESS_RESTRICTION_CREATED: 0,
+  CUSTOMER_ACCESS_RESTRICTION_DELETED: 0,
   // The sister platform's contract types: not in the measured traffic (shares 0), so figures stay comparable.
   CONTRACT_CANCELLED: 0,
   CONTRACT_IDLE_PERIOD_CREATED: 0,
@@ -273,6 +282,19 @@ export class DeliveryGenerator {
         return this.body(type, this.nextRunId++, timestamp);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.body(type, this.nextExportId++, timestamp);
+      case 'CUSTOMER_ACCESS_DISABLED':
+      case 'CUSTOMER_ACCESS_MEDIUM_CREATED':
+      case 'CUSTOMER_ACCESS_MEDIUM_UPDATED':
+      case 'CUSTOMER_ACCESS_MEDIUM_DELETED':
+      case 'CUSTOMER_ACCESS_RESTRICTION_CREATED':
+      case 'CUSTOMER_ACCESS_RESTRICTION_DELETED':
+        return this.body(type, this.customer(), timestamp);
+      case 'CUSTOMER_HOME_STUDIO_UPDATED':
+        return this.body(type, this.customer(), timestamp, { sourceStudioId: 1, targetStudioId: 2 });
+      case 'CUSTOMER_CHECKIN_STUDIOS_UPDATED': {
+        const customer = this.customer();
+        return this.body(type, customer, timestamp, { contractId: this.contracts.get(customer) ?? 5_000_000 + customer });
+      }
       // Shares 0 (never drawn); a valid body all the same. Pauses and modules reuse the contract's id space.
       case 'CONTRACT_CANCELLED':
       case 'CONTRACT_IDLE_PERIOD_CREATED':

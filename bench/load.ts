@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -49,6 +50,12 @@ export interface PhaseResult {
   readonly perSecond: readonly number[];
   /** Fixed rate: the {@link TaggedBody} deliveries by tag, each counted as a phase of its own. */
   readonly tagged: Readonly<Record<string, PhaseResult>>;
+  /**
+   * Requests that went out on a connection opened for them (no open one was free), and their
+   * latency percentiles in ms (NaN when there were none): a new connection waits for the server to
+   * accept it, which a busy server does one per turn of its event loop.
+   */
+  readonly newConnections: { readonly count: number; readonly p99: number; readonly max: number };
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -63,10 +70,13 @@ export class Recorder {
   errors = 0;
   readonly errorKinds: Record<string, number> = {};
   readonly errorSamples: string[] = [];
+  /** Latencies of the requests that went out on a connection opened for them. */
+  readonly newConnectionLatencies: number[] = [];
 
   /** One answered (or failed) request: `kind` and `sample` describe a failure. */
-  answer(latencyMs: number, ok: boolean, kind = 'error', sample = ''): void {
+  answer(latencyMs: number, ok: boolean, kind = 'error', sample = '', newConnection = false): void {
     this.latencies.push(latencyMs);
+    if (newConnection) this.newConnectionLatencies.push(latencyMs);
     if (ok) {
       this.ok += 1;
       this.okLatencies.push(latencyMs);
@@ -86,12 +96,14 @@ export class Recorder {
   ): PhaseResult {
     const sorted = Float64Array.from(this.latencies).sort();
     const okSorted = Float64Array.from(this.okLatencies).sort();
+    const newSorted = Float64Array.from(this.newConnectionLatencies).sort();
     return {
       mode, sent: this.sent, ok: this.ok, errors: this.errors, errorKinds: this.errorKinds, errorSamples: this.errorSamples,
       eventsPerSecond: seconds > 0 ? okCounted / seconds : 0,
       p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
       okP50: percentile(okSorted, 0.5), okP99: percentile(okSorted, 0.99),
       seconds, perSecond, tagged,
+      newConnections: { count: newSorted.length, p99: percentile(newSorted, 0.99), max: newSorted.length > 0 ? newSorted[newSorted.length - 1]! : NaN },
     };
   }
 }
@@ -119,11 +131,12 @@ function post(
   const key = target.keys[own.sent % target.keys.length]!;
   own.sent += 1;
   let finished = false;
+  let newConnection = false;
   const finish = (ok: boolean, kind?: string, sample?: string) => {
     if (finished) return;
     finished = true;
     const endedAt = performance.now();
-    own.answer(endedAt - startedAt, ok, kind, sample);
+    own.answer(endedAt - startedAt, ok, kind, sample, newConnection);
     onDone(endedAt, ok);
   };
   const req = http.request(
@@ -146,8 +159,41 @@ function post(
   // request still queued in the agent after REQUEST_TIMEOUT_MS has timed out as well.
   const timer = setTimeout(() => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), Math.max(0, startedAt + REQUEST_TIMEOUT_MS - performance.now()));
   req.on('close', () => clearTimeout(timer));
+  req.once('socket', (socket: Socket) => {
+    newConnection = !opened.has(socket);
+    opened.add(socket);
+  });
   req.on('error', (error: NodeJS.ErrnoException) => finish(false, error.code ?? 'TIMEOUT', error.message));
   req.end(body);
+}
+
+/** Every connection a request of ours has used (or {@link openConnections} opened): the others are new. */
+const opened = new WeakSet<Socket>();
+
+/** The webhook sender's connections: HTTP/1.1 keep-alive, at most `concurrency` at once. */
+export function keepAliveAgent(concurrency: number): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: concurrency });
+}
+
+/**
+ * Opens `count` keep-alive connections of `agent` to the server (a `GET /healthz` on each, all at
+ * once), as a sender that has been delivering for a while holds them: the requests that follow
+ * then reuse them instead of each waiting for the server to accept a new connection. Resolves
+ * with the number of connections the agent then holds open.
+ */
+export async function openConnections(agent: http.Agent, port: number, count: number): Promise<number> {
+  await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.once('socket', (socket: Socket) => opened.add(socket));
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy());
+    req.on('error', () => resolve());
+  })));
+  // Freed sockets are put back on the next tick.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return Object.values(agent.freeSockets).reduce((n, sockets) => n + (sockets?.length ?? 0), 0);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -157,8 +203,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * earlier ones. Latency is measured from the due time (so a stalled server is not hidden by the
  * generator waiting for it), to the end of the answer.
  */
-export async function fixedRate(target: Target, options: { rate: number; seconds: number; concurrency: number }): Promise<PhaseResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+export async function fixedRate(
+  target: Target,
+  options: {
+    rate: number; seconds: number; concurrency: number;
+    /** The connections to send on (kept open afterwards); default: a new {@link keepAliveAgent}, destroyed at the end. */
+    agent?: http.Agent;
+  },
+): Promise<PhaseResult> {
+  const agent = options.agent ?? keepAliveAgent(options.concurrency);
   const recorder = new Recorder();
   const tagged = new Map<string, Recorder>();
   const sent = () => recorder.sent + [...tagged.values()].reduce((n, r) => n + r.sent, 0);
@@ -189,7 +242,7 @@ export async function fixedRate(target: Target, options: { rate: number; seconds
     const byTag = Object.fromEntries([...tagged].map(([tag, r]) => [tag, r.result('fixed', r.ok, seconds)]));
     return recorder.result('fixed', recorder.ok, seconds, [], byTag);
   } finally {
-    agent.destroy();
+    if (!options.agent) agent.destroy();
   }
 }
 

@@ -14,9 +14,14 @@
  *   resumes  graphql-ws clients opening at once, each resuming `events(after: "1")`;
  *   poison   a share of the deliveries malformed or hostile (bench/deliveries.ts `PoisonedStream`).
  * The attackers run in a worker thread, so the webhook generator's timers are not held up by their
- * parsing (they still share the machine's cores with the server).
+ * parsing (they still share the machine's cores with the server). The webhooks go out on
+ * `--concurrency` keep-alive connections opened before the warm-up, as an upstream that has been
+ * delivering for a while holds them; a delivery that has to open one is counted apart, because a
+ * busy server accepts one connection per turn of its event loop (libuv since 1.45), behind
+ * whatever else is connecting (a reconnect storm's thousand sockets).
  */
 import type { ChildProcess } from 'node:child_process';
+import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,7 +39,7 @@ import {
   numberOption, parseCommandLine, probePostgres, redact, rss, startChild, stopChild, terminateBackends, waitIdle, waitReady, UsageError,
   webhookLoadOptions, type DbKind, type FreshDatabase, type WebhookLoadOptions,
 } from './harness.js';
-import { fixedRate, percentile, type PhaseResult, type Target } from './load.js';
+import { fixedRate, keepAliveAgent, openConnections, percentile, type PhaseResult, type Target } from './load.js';
 import { SEED_FROM, SEED_TO, seedDatabase } from './seed.js';
 
 const PHASES = ['alone', 'queries', 'resumes', 'poison'] as const;
@@ -56,6 +61,7 @@ interface Options extends WebhookLoadOptions {
   readonly settle: number;
   readonly maxServerRssMb: number;
   readonly cpuProf: boolean;
+  readonly freshConnections: boolean;
   readonly pgAdminUrl: string;
 }
 
@@ -94,6 +100,9 @@ const USAGE = `usage: npm run bench:resilience -- [options]
   --poison P                  poison: percent of the deliveries that are poison (default 2)
   --settle N                  most seconds to wait for the server to go idle after choosing the attack query (default 30)
   --max-server-rss-mb N       an attack is stopped early when the server's RSS exceeds this (default 4096)
+  --fresh-connections         start each phase's webhooks with no connection open, as before
+                              2026-12-06 (default: --concurrency keep-alive connections are
+                              opened before the warm-up and used by it and the phase)
   --cpu-prof                  run each phase's server under node --cpu-prof and summarise its profile
                               (the main thread: where the event loop that acknowledges webhooks spends its time)
 
@@ -121,6 +130,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       settle: { type: 'string', default: '30' },
       'max-server-rss-mb': { type: 'string', default: '4096' },
       'cpu-prof': { type: 'boolean', default: false },
+      'fresh-connections': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -146,6 +156,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     settle: numberOption('settle', values.settle, 0, 600),
     maxServerRssMb: numberOption('max-server-rss-mb', values['max-server-rss-mb'], 64, 1_000_000),
     cpuProf: values['cpu-prof'] ?? false,
+    freshConnections: values['fresh-connections'] ?? false,
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
   };
 }
@@ -568,8 +579,10 @@ async function lastSeq(target: GraphQLTarget): Promise<number> {
 }
 
 function describePhase(label: string, r: PhaseResult): string {
+  const fresh = r.newConnections;
   return `  ${label}: ${fmtRate(r.eventsPerSecond)} acks/s over ${r.seconds.toFixed(1)} s, ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; ` +
-    `sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`;
+    `sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}; ` +
+    `${fresh.count} on connections opened during the phase${fresh.count ? ` (p99 ${fmtMs(fresh.p99)} ms, max ${fmtMs(fresh.max)} ms)` : ''}`;
 }
 
 interface Server {
@@ -665,6 +678,7 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
       const label = `ours ${kind} ${phase}`;
       const server = await startServer(db, label, options);
       const { child, port } = server;
+      let agent: http.Agent | undefined;
       try {
         if (phase === 'queries') {
           console.log('  the attack: the most expensive of the largest accepted queries on this data (partner token):');
@@ -679,8 +693,18 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
           await waitIdle(child, options.settle * 1000);
         }
         const plain: Target = { port, keys: seeded.webhookKeys, nextBody: () => generator.nextBody() };
+        // The upstream as it is after delivering for a while: its connections open. Without them, the
+        // phase's first deliveries open connections at the moment the attack begins, and a new
+        // connection waits for the server to accept it, one per turn of its event loop (a reconnect
+        // storm's thousand connects come first): that measures the accept queue, not the webhook.
+        if (!options.freshConnections) {
+          agent = keepAliveAgent(options.concurrency);
+          const open = await openConnections(agent, port, options.concurrency);
+          if (open < options.concurrency) console.log(`  only ${open} of ${options.concurrency} webhook connections could be opened`);
+        }
+        const via = agent ? { agent } : {};
         if (options.warmup > 0) {
-          const warm = await fixedRate(plain, { rate: options.rate, seconds: options.warmup, concurrency: options.concurrency });
+          const warm = await fixedRate(plain, { rate: options.rate, seconds: options.warmup, concurrency: options.concurrency, ...via });
           if (warm.errors) console.log(`  warm-up: ${warm.ok}/${warm.sent} acknowledged, errors ${fmtErrors(warm)}`);
         }
         let spec: AttackSpec | undefined;
@@ -696,7 +720,7 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
         });
         attack?.go();
         const [webhooks, attackResult] = await Promise.all([
-          fixedRate(target, { rate: options.rate, seconds: options.seconds, concurrency: options.concurrency }),
+          fixedRate(target, { rate: options.rate, seconds: options.seconds, concurrency: options.concurrency, ...via }),
           attack?.result,
         ]);
         const serverRssMb = stopRss();
@@ -711,6 +735,7 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
         for (const [tag, t] of Object.entries(webhooks.tagged)) for (const sample of t.errorSamples.slice(0, 1)) console.log(`    ${tag} answer: ${sample.slice(0, 200)}`);
         rows.push({ db: kind, phase, webhooks, attack: attackResult, serverRssMb, attackCell });
       } finally {
+        agent?.destroy();
         console.log(`  server ${await server.stop()}`);
       }
     }
@@ -730,13 +755,19 @@ function ratio(row: Row, rows: readonly Row[]): string {
   return alone && alone > 0 ? `${(row.webhooks.p99 / alone).toFixed(1)}×` : '-';
 }
 
+/** Deliveries that opened a connection during the phase, and their p99. */
+function newConnectionsCell(r: PhaseResult): string {
+  const fresh = r.newConnections;
+  return fresh.count === 0 ? '0' : `${fresh.count} (p99 ${fmtMs(fresh.p99)} ms)`;
+}
+
 function table(rows: readonly Row[], withDb: boolean): string {
   const head = withDb ? '| db | phase ' : '| phase ';
   return [
-    `${head}| ack p50 ms | ack p99 ms | max ms | % 200 | p99 / alone | server RSS max MB | attack |`,
-    `${withDb ? '|---|---' : '|---'}|---:|---:|---:|---:|---:|---:|---|`,
+    `${head}| ack p50 ms | ack p99 ms | max ms | % 200 | p99 / alone | new connections | server RSS max MB | attack |`,
+    `${withDb ? '|---|---' : '|---'}|---:|---:|---:|---:|---:|---:|---:|---|`,
     ...rows.map((r) => `${withDb ? `| ${r.db} | ${r.phase} ` : `| ${r.phase} `}| ${fmtMs(r.webhooks.p50)} | ${fmtMs(r.webhooks.p99)} | ${fmtMs(r.webhooks.max)} | ` +
-      `${share200(r.webhooks)} | ${ratio(r, rows)} | ${r.serverRssMb.toFixed(0)} | ${r.attackCell} |`),
+      `${share200(r.webhooks)} | ${ratio(r, rows)} | ${newConnectionsCell(r.webhooks)} | ${r.serverRssMb.toFixed(0)} | ${r.attackCell} |`),
   ].join('\n');
 }
 

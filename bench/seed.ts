@@ -346,6 +346,15 @@ export class SeedStream {
         return this.submission(type, this.nextRunId++, this.studio(), at);
       case 'TAX_ADVISOR_EXPORT_CREATED':
         return this.submission(type, this.nextExportId++, this.studio(), at);
+      case 'CUSTOMER_ACCESS_DISABLED':
+      case 'CUSTOMER_HOME_STUDIO_UPDATED':
+      case 'CUSTOMER_CHECKIN_STUDIOS_UPDATED':
+      case 'CUSTOMER_ACCESS_MEDIUM_CREATED':
+      case 'CUSTOMER_ACCESS_MEDIUM_UPDATED':
+      case 'CUSTOMER_ACCESS_MEDIUM_DELETED':
+      case 'CUSTOMER_ACCESS_RESTRICTION_CREATED':
+      case 'CUSTOMER_ACCESS_RESTRICTION_DELETED':
+        return undefined; // never drawn: their share of EVENT_MIX is 0
       case 'CONTRACT_CANCELLED':
       case 'CONTRACT_IDLE_PERIOD_CREATED':
       case 'CONTRACT_IDLE_PERIOD_UPDATED':

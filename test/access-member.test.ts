@@ -45,6 +45,11 @@ function memberEvents(who: 'A' | 'B' | 'C', start: number): Planned[] {
     planned(who, id(1), ['CUSTOMER_CREATED', t(1)], ['CUSTOMER_UPDATED', t(2)], ['CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', t(3)],
       ['CUSTOMER_CHECKIN', t(4)], ['CUSTOMER_CHECKOUT', t(5)], ['CONTRACT_CREATED', t(6), { contractId: id(11) }], ['CONTRACT_UPDATED', t(7), { contractId: id(11) }],
       ['AGGREGATOR_MEMBER_CREATED', t(8), { aggregatorId: `agg-${who}-${id(1)}` }], ['CUSTOMER_CHECKIN', t(9)]),
+    // The customer's access and home studio (upstream studio ids id(96), id(97)); access disabled last.
+    planned(who, id(1), ['CUSTOMER_HOME_STUDIO_UPDATED', t(14), { sourceStudioId: id(96), targetStudioId: id(97) }],
+      ['CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(15), { contractId: id(11) }], ['CUSTOMER_ACCESS_MEDIUM_CREATED', t(16)], ['CUSTOMER_ACCESS_MEDIUM_UPDATED', t(17)],
+      ['CUSTOMER_ACCESS_MEDIUM_DELETED', t(18)], ['CUSTOMER_ACCESS_RESTRICTION_CREATED', t(19)], ['CUSTOMER_ACCESS_RESTRICTION_DELETED', t(20)],
+      ['CUSTOMER_ACCESS_DISABLED', t(21)]),
     planned(who, id(41), ['CLASS_BOOKING_CREATED', t(10)], ['CLASS_BOOKING_UPDATED', t(11)]),
     planned(who, id(51), ['APPOINTMENT_BOOKING_CREATED', t(12)], ['APPOINTMENT_BOOKING_UPDATED', t(13)]),
     // The contract's pause, add-on module and cancellation: records under it, and their subscriptions.

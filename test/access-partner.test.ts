@@ -116,6 +116,16 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const stayer = [...world.customers.values()][0]!;
   world.visit(stayer.id, stayer.studioId);
   world.automaticCheckout(stayer.studioId);
+  // The customer types of the sister platform, so their subscriptions replay one each: another customer
+  // moves home, gets a card and a restriction; a third loses access (read 403, erased, from then on).
+  const [, mover, disabled] = [...world.customers.values()];
+  world.moveHomeStudio(mover!.id, world.studios.find((s) => s.id !== mover!.studioId)!.id);
+  const medium = world.addAccessMedium(mover!.id);
+  world.replaceAccessMedium(mover!.id, medium.id);
+  world.removeAccessMedium(mover!.id, medium.id);
+  world.liftAccessRestriction(mover!.id, world.addAccessRestriction(mover!.id).id);
+  world.updateCheckinStudios(world.contracts[0]!.id, world.studios.map((s) => s.id));
+  world.disableCustomerAccess(disabled!.id);
   // A contract paused, given a module and cancelled, so the contract types' subscriptions replay one each.
   const paused = world.contracts.find((c) => !c.cancelled && world.customers.get(c.customerId)?.deletedAt === null)!;
   const pause = world.addIdlePeriod(paused.id, { startDate: isoDay(world.now), endDate: null });

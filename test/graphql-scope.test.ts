@@ -101,6 +101,11 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
     planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),
     planned(who, id(98), ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) })),
+    // The customer's access and home studio (home studios are upstream studio ids: base + 93, 94).
+    planned(who, id(1),
+      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(93), targetStudioId: id(94) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
+      ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)), ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)), ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
+      ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)), ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)), ev('CUSTOMER_ACCESS_DISABLED', t(35))),
     planned(who, id(103), ev('EMPLOYEE_CREATED', t(36)), ev('EMPLOYEE_UPDATED', t(37))),
     planned(who, id(104), ev('EMPLOYEE_CREATED', t(38)), ev('EMPLOYEE_DELETED', t(39))),
   ];

@@ -11,6 +11,12 @@ type Row = Record<string, unknown>;
 /** Upstream times: minute `n` after a fixed instant (epoch ms). */
 const T0 = 1_764_000_000_000;
 const at = (minute: number) => T0 + minute * 60_000;
+/** The customer columns of the sister platform's access and home-studio types (CUSTOMER_ACCESS_*, ...), untouched by the others. */
+const NO_ACCESS_EVENTS = {
+  accessDisabledAt: null, homeStudioUpdatedAt: null, homeStudioOrder: null, previousHomeStudioUpstreamId: null, checkinStudiosUpdatedAt: null,
+  checkinStudiosOrder: null, checkinStudiosContractId: null, lastAccessMediumCreatedAt: null, lastAccessMediumUpdatedAt: null, lastAccessMediumDeletedAt: null,
+  lastAccessRestrictionCreatedAt: null, lastAccessRestrictionDeletedAt: null,
+};
 
 const RECORD_TABLES = [
   'customers', 'visits', 'contracts', 'class_slots', 'class_bookings', 'appointment_bookings',
@@ -160,7 +166,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       expect(await customer(studio, 1001)).toEqual({
         id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, customerId: 1001,
         firstEventAt: at(1), lastEventAt: at(1), createdAt: at(1), updatedAt: null, communicationPreferencesUpdatedAt: null,
-        deletedAt: null, lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null,
+        deletedAt: null, lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null, ...NO_ACCESS_EVENTS,
       });
     });
 
@@ -226,7 +232,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       );
       expect(forward).toEqual({
         customerId: 1007, createdAt: null, updatedAt: at(1), communicationPreferencesUpdatedAt: null, deletedAt: at(2),
-        lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null, firstEventAt: at(1), lastEventAt: at(2),
+        lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null, firstEventAt: at(1), lastEventAt: at(2), ...NO_ACCESS_EVENTS,
       });
       expect(backward).toEqual(forward);
     });
@@ -667,10 +673,10 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 11_001, { type: 'CUSTOMER_CREATED', timestamp: at(1) });
       const records = await allRecords();
-      const { body, response } = await send(studio, 11_001, { type: 'CUSTOMER_ACCESS_DISABLED', timestamp: at(2), content: { reason: 'debt' } });
+      const { body, response } = await send(studio, 11_001, { type: 'CUSTOMER_SOMETHING_NEW_UPSTREAM', timestamp: at(2), content: { reason: 'debt' } });
       expect(response).toMatchObject({ stored: 1, duplicates: 0 });
       expect(await rows(`SELECT "type", "known", "entityId", "content" FROM events WHERE "uuid" = $1`, [body.uuid])).toEqual([
-        { type: 'CUSTOMER_ACCESS_DISABLED', known: false, entityId: 11_001, content: '{"reason":"debt"}' },
+        { type: 'CUSTOMER_SOMETHING_NEW_UPSTREAM', known: false, entityId: 11_001, content: '{"reason":"debt"}' },
       ]);
       expect(await allRecords()).toEqual(records);
     });
@@ -681,7 +687,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         studio, 11_002,
         { type: 'STAFF_SHIFT_STARTED', timestamp: at(1) },
         { type: 'CUSTOMER_UPDATED', timestamp: at(2) },
-        { type: 'CUSTOMER_ACCESS_RESTRICTION_CREATED', timestamp: at(3), content: { restrictionId: 11_002 } },
+        { type: 'CUSTOMER_SOMETHING_ELSE_NEW_UPSTREAM', timestamp: at(3), content: { restrictionId: 11_002 } },
       );
       expect(response).toMatchObject({ stored: 3, duplicates: 0 });
       expect(await rows(`SELECT "position", "known" FROM events WHERE "uuid" = $1 ORDER BY "position"`, [body.uuid])).toEqual([

@@ -9,6 +9,7 @@ import { TokenManagement1764000000007 } from './1764000000007-token-management.j
 import { VisitRollups1764000000009 } from './1764000000009-visit-rollups.js';
 import { ListsAndPresence1764000000010 } from './1764000000010-lists-and-presence.js';
 import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
+import { CustomerAccess1764000000012 } from './1764000000012-customer-access.js';
 import { ContractParts1764000000013 } from './1764000000013-contract-parts.js';
 import { Employees1764000000014 } from './1764000000014-employees.js';
 import { StudioChanges1764000000015 } from './1764000000015-studio-changes.js';
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
   CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
   TokenManagement1764000000007, VisitRollups1764000000009, ListsAndPresence1764000000010, ReportIndexes1764000000011,
+  CustomerAccess1764000000012,
   ContractParts1764000000013,
   Employees1764000000014,
   StudioChanges1764000000015,

@@ -182,8 +182,9 @@ export class Reconciler {
     }
 
     // Customers we know from this studio that the upstream no longer lists: deleted (404) or not.
+    // Not those whose access is disabled: they are not read again (the answer would be 403 anyway).
     const known = await this.deps.read<{ customerId: number | string }>(
-      `SELECT "customerId" FROM customers WHERE "tenantId" = ? AND "studioId" = ? AND "deletedAt" IS NULL`,
+      `SELECT "customerId" FROM customers WHERE "tenantId" = ? AND "studioId" = ? AND "deletedAt" IS NULL AND "accessDisabledAt" IS NULL`,
       [tenantId, studio.id],
     );
     for (const row of known) {

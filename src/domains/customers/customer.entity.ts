@@ -58,6 +58,73 @@ export class Customer extends TenantRecord {
   lastCheckoutAt!: Date | null;
 
   // -------------------------------------------------------------------------------------------
+  // Access and home studio, from the sister platform's CUSTOMER_* events (customer.projector.ts).
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Upstream time of the first CUSTOMER_ACCESS_DISABLED: set means the customer can no longer be
+   * read from the Open API, for good. Nothing re-enables it (no event says access was granted again,
+   * and a newer CUSTOMER_UPDATED does not: it would find the read refused all the same); hydration
+   * erases the personal data and never reads the customer again.
+   */
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "When the operator disabled the customer's access (CUSTOMER_ACCESS_DISABLED): from then on the upstream no longer lets the customer be read, so the personal data is erased and not read again (see `personalDataErasedAt`). Nothing re-enables it. Null while access was never disabled.",
+  })
+  @TimeColumn({ nullable: true })
+  accessDisabledAt!: Date | null;
+
+  /** Upstream time of the latest CUSTOMER_HOME_STUDIO_UPDATED. */
+  @Field(() => Date, { nullable: true, description: 'When the customer last moved to another home studio (the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.' })
+  @TimeColumn({ nullable: true })
+  homeStudioUpdatedAt!: Date | null;
+
+  /** What `homeStudioUpstreamId` and `previousHomeStudioUpstreamId` follow (customer.projector.ts `eventOrder`); never exposed. */
+  @Column({ type: 'text', nullable: true })
+  homeStudioOrder!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The upstream id of the home studio the customer left in their latest move (`sourceStudioId` of the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.',
+  })
+  @IdColumn({ nullable: true })
+  previousHomeStudioUpstreamId!: number | null;
+
+  /** Upstream time of the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED. */
+  @Field(() => Date, { nullable: true, description: 'When the studios the customer may check in at last changed (the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED); null if that never arrived.' })
+  @TimeColumn({ nullable: true })
+  checkinStudiosUpdatedAt!: Date | null;
+
+  /** What `checkinStudiosContractId` follows; never exposed. */
+  @Column({ type: 'text', nullable: true })
+  checkinStudiosOrder!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The upstream id of the contract named by the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED (the contract that grants the studios); null if that never arrived.' })
+  @IdColumn({ nullable: true })
+  checkinStudiosContractId!: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the customer was last given an access medium (a card, tag or similar; CUSTOMER_ACCESS_MEDIUM_CREATED); null if never.' })
+  @TimeColumn({ nullable: true })
+  lastAccessMediumCreatedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When one of the customer's access media last changed (CUSTOMER_ACCESS_MEDIUM_UPDATED); null if never." })
+  @TimeColumn({ nullable: true })
+  lastAccessMediumUpdatedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When one of the customer's access media was last taken away (CUSTOMER_ACCESS_MEDIUM_DELETED); null if never." })
+  @TimeColumn({ nullable: true })
+  lastAccessMediumDeletedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When an access restriction was last set on the customer (CUSTOMER_ACCESS_RESTRICTION_CREATED); null if never.' })
+  @TimeColumn({ nullable: true })
+  lastAccessRestrictionCreatedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When an access restriction on the customer was last lifted (CUSTOMER_ACCESS_RESTRICTION_DELETED); null if never.' })
+  @TimeColumn({ nullable: true })
+  lastAccessRestrictionDeletedAt!: Date | null;
+
+  // -------------------------------------------------------------------------------------------
   // Hydrated from the Open API (`GET /v1/customers/{id}`); null until the first hydration.
   // Personal data (names, contact, birth date, gender, address, language, customer number) is
   // nulled again when the upstream says the customer is gone (404/403) or deleted them.
@@ -77,7 +144,11 @@ export class Customer extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   customerNumber!: string | null;
 
-  @Field(() => ID, { nullable: true, description: "The upstream id of the customer's home studio (the operator's studio id, not ours). From the Open API; null until hydrated." })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "The upstream id of the customer's home studio (the operator's studio id, not ours): `targetStudioId` of the latest CUSTOMER_HOME_STUDIO_UPDATED, or the Open API's answer when that was read later. Null until either arrived.",
+  })
   @IdColumn({ nullable: true })
   homeStudioUpstreamId!: number | null;
 

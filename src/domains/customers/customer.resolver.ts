@@ -87,7 +87,15 @@ export const CUSTOMER_VISIT_PREFETCH: readonly PrefetchHint[] = [
 const PRESENCE = ['lastCheckinAt', 'lastCheckinStudioId', 'lastCheckoutAt'] as const;
 // The activity fields (firstEventAt, lastEventAt, studioId, lastCheckin*, lastCheckoutAt) declare
 // their columns and prefetches in customer-activity.ts.
-export const CUSTOMER_COLUMNS: FieldColumns = { type: 'Customer', fields: { checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'] } };
+export const CUSTOMER_COLUMNS: FieldColumns = {
+  type: 'Customer',
+  fields: {
+    checkedIn: [...PRESENCE, 'deletedAt'], deleted: ['deletedAt'], studios: ['tenantId', 'customerId'],
+    accessDisabled: ['accessDisabledAt'],
+    accessRestricted: ['lastAccessRestrictionCreatedAt', 'lastAccessRestrictionDeletedAt'],
+    lastAccessMediumChangedAt: ['lastAccessMediumCreatedAt', 'lastAccessMediumUpdatedAt', 'lastAccessMediumDeletedAt'],
+  },
+};
 /** Columns every read of customers for GraphQL includes: the id and the key the nested lists hang on. */
 const CUSTOMER_KEYS = ['id', 'tenantId', 'customerId'] as const;
 
@@ -244,6 +252,35 @@ export class CustomerResolver {
   @FieldResolver(() => Boolean, { description: 'True once CUSTOMER_DELETED arrived; the record stays as a tombstone.' })
   deleted(@Root() customer: Customer): boolean {
     return customer.deletedAt !== null;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True once CUSTOMER_ACCESS_DISABLED arrived (see `accessDisabledAt`): for good, the customer can no longer be read upstream.' })
+  accessDisabled(@Root() customer: Customer): boolean {
+    return customer.accessDisabledAt !== null;
+  }
+
+  /**
+   * The latest of CUSTOMER_ACCESS_RESTRICTION_CREATED and _DELETED by event time decides; a set and a
+   * lift of the same millisecond count as set (refusing entry is the side to err on), so the answer
+   * depends on the two times only, never on the order they arrived in.
+   */
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'True while an access restriction is in force by the events: the latest CUSTOMER_ACCESS_RESTRICTION_CREATED is not older than the latest CUSTOMER_ACCESS_RESTRICTION_DELETED (the same time counts as set). ' +
+      'Null when neither arrived. The events name no restriction, so with several at once the lift of one reads as lifted; `accessRefused` (from the Open API, read again after each of these events) is the operator\'s own answer.',
+  })
+  accessRestricted(@Root() customer: Customer): boolean | null {
+    const set = customer.lastAccessRestrictionCreatedAt;
+    const lifted = customer.lastAccessRestrictionDeletedAt;
+    if (set === null) return lifted === null ? null : false;
+    return lifted === null || set.getTime() >= lifted.getTime();
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: "When the customer's access media (cards, tags or similar) last changed: the latest CUSTOMER_ACCESS_MEDIUM_CREATED, _UPDATED or _DELETED; null if none arrived." })
+  lastAccessMediumChangedAt(@Root() customer: Customer): Date | null {
+    const times = [customer.lastAccessMediumCreatedAt, customer.lastAccessMediumUpdatedAt, customer.lastAccessMediumDeletedAt].filter((t): t is Date => t !== null);
+    return times.length === 0 ? null : new Date(Math.max(...times.map((t) => t.getTime())));
   }
 
   @FieldResolver(() => [Visit], { description: 'The latest visits first (at studios this token may see; by id, the order they arrived in).' })

@@ -12,7 +12,7 @@ import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
 import { hasUnscannedEvents, scanEvents } from './hydration-scanner.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
-import { hydrate, type ClaimedJob, type HydrationReads, type RecordWrite } from './hydrators.js';
+import { CUSTOMER_GONE_SQL, hydrate, type ClaimedJob, type HydrationReads, type RecordWrite } from './hydrators.js';
 
 /** What a studio's Open API client is made from. */
 export interface OpenApiAccess {
@@ -139,9 +139,9 @@ export class Hydration {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.reads = {
-      customerDeleted: async (tenantId, customerId) => {
-        const rows = await options.queue.read<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
-        return rows[0] !== undefined && rows[0].deletedAt !== null;
+      customerGone: async (tenantId, customerId) => {
+        const rows = await options.queue.read<{ gone: unknown }>(`SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+        return rows[0] !== undefined && Number(rows[0].gone) === 1;
       },
       slotClassId: async (tenantId, slotId) => {
         const rows = await options.queue.read<{ classId: number | string }>(`SELECT "classId" FROM class_slots WHERE "tenantId" = ? AND "slotId" = ?`, [tenantId, slotId]);

@@ -33,8 +33,11 @@ export type RecordWrite = (tx: SqlTx, now: number) => Promise<WriteResult>;
 
 /** Reads hydration needs from our own records before it calls the upstream. */
 export interface HydrationReads {
-  /** True when CUSTOMER_DELETED arrived for the customer: it is not read again, only erased. */
-  customerDeleted(tenantId: number, customerId: number): Promise<boolean>;
+  /**
+   * True when CUSTOMER_DELETED or CUSTOMER_ACCESS_DISABLED arrived for the customer: the upstream
+   * would answer 404/403, so it is not read again, only erased.
+   */
+  customerGone(tenantId: number, customerId: number): Promise<boolean>;
   /** The class of a slot record, when the job does not carry it. */
   slotClassId(tenantId: number, slotId: number): Promise<number | null>;
   /** True when EMPLOYEE_DELETED arrived for the employee: it is not read again, only erased. */
@@ -50,6 +53,13 @@ export const CUSTOMER_PERSONAL_COLUMNS = [
   'customerNumber', 'firstName', 'lastName', 'dateOfBirth', 'gender', 'email', 'phonePrivate', 'phoneMobile',
   'addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry', 'preferredLanguage',
 ] as const;
+
+/**
+ * 1 when the customer row says the upstream no longer lets the customer be read: deleted
+ * (CUSTOMER_DELETED) or access disabled (CUSTOMER_ACCESS_DISABLED, for good: nothing re-enables it,
+ * see Customer.accessDisabledAt), else 0.
+ */
+export const CUSTOMER_GONE_SQL = `CASE WHEN "deletedAt" IS NOT NULL OR "accessDisabledAt" IS NOT NULL THEN 1 ELSE 0 END`;
 
 /**
  * Fills the customer's idle periods and additional modules from the contract list, matched by id
@@ -148,9 +158,9 @@ export function eraseCustomer(tenantId: number, customerId: number): RecordWrite
 /** Replaces a customer's communication preferences with what the upstream answered. */
 function writePreferences(tenantId: number, customerId: number, preferences: readonly { category: string | null; channels: string }[]): RecordWrite {
   return async (tx, now) => {
-    const [customer] = await tx.all<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+    const [customer] = await tx.all<{ gone: unknown }>(`SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
     if (!customer) return done([], noRecord('customer'));
-    if (customer.deletedAt !== null) return eraseCustomer(tenantId, customerId)(tx, now);
+    if (Number(customer.gone) === 1) return eraseCustomer(tenantId, customerId)(tx, now);
     const before = await tx.all<{ category: string | null; channelsJson: string }>(
       `SELECT "category", "channelsJson" FROM communication_preferences WHERE "tenantId" = ? AND "customerId" = ? ORDER BY "position"`,
       [tenantId, customerId],
@@ -213,21 +223,21 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
   const kind = job.kind;
   switch (kind) {
     case 'customer': {
-      if (await reads.customerDeleted(tenantId, id)) return eraseCustomer(tenantId, id);
+      if (await reads.customerGone(tenantId, id)) return eraseCustomer(tenantId, id);
       const read = await readOr(() => api.getCustomer(id), () => eraseCustomer(tenantId, id));
       if ('gone' in read) return read.gone;
       const values = customerValues(read.value);
       return async (tx, now) => {
-        // A CUSTOMER_DELETED committed while the read was under way wins.
-        const [row] = await tx.all<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, id]);
-        if (row && row.deletedAt !== null) return eraseCustomer(tenantId, id)(tx, now);
+        // A CUSTOMER_DELETED or CUSTOMER_ACCESS_DISABLED committed while the read was under way wins.
+        const [row] = await tx.all<{ gone: unknown }>(`SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, id]);
+        if (row && Number(row.gone) === 1) return eraseCustomer(tenantId, id)(tx, now);
         const changed = await updateRecord(tx, 'customers', { tenantId, customerId: id }, values, now);
         if (changed === null) return done([], noRecord('customer'));
         return done(change('customer', id, changed.filter((c) => c !== 'personalDataErasedAt' && !(SEARCH_COLUMNS as readonly string[]).includes(c))));
       };
     }
     case 'communication_preferences': {
-      if (await reads.customerDeleted(tenantId, id)) return eraseCustomer(tenantId, id);
+      if (await reads.customerGone(tenantId, id)) return eraseCustomer(tenantId, id);
       const read = await readOr(() => api.getCommunicationPreferences(id), () => eraseCustomer(tenantId, id));
       if ('gone' in read) return read.gone;
       const preferences = read.value.map((p) => ({
