@@ -53,7 +53,15 @@ export const EVENT_MIX: Readonly<Record<KnownEventType, number>> = {
   ADDITIONAL_INFORMATION_FIELDS_UPDATED: 0,
   FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 0,
   FINANCE_DEBT_COLLECTION_CASE_UPDATED: 0,
+  // Staff records (the sister platform's types): not in the measured traffic.
+  EMPLOYEE_CREATED: 0,
+  EMPLOYEE_UPDATED: 0,
+  EMPLOYEE_DELETED: 0,
 };
+
+/** Employee ids the generator uses (EMPLOYEE_*): a small staff. */
+const EMPLOYEE_IDS = 9_001;
+const EMPLOYEES = 40;
 
 /** One webhook body, as the upstream sends it. */
 export interface WebhookBody {
@@ -308,6 +316,10 @@ export class DeliveryGenerator {
         return this.body(type, 1, timestamp);
       case 'FINANCE_DEBT_COLLECTION_CASE_UPDATED':
         return this.body(type, this.nextRunId++, timestamp, { collectionCaseId: 1 + Math.floor(this.random() * 100) });
+      case 'EMPLOYEE_CREATED':
+      case 'EMPLOYEE_UPDATED':
+      case 'EMPLOYEE_DELETED':
+        return this.body(type, EMPLOYEE_IDS + Math.floor(this.random() * EMPLOYEES), timestamp);
     }
   }
 

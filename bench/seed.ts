@@ -364,6 +364,11 @@ export class SeedStream {
       case 'CONTRACT_ADDITIONAL_MODULE_DELETED':
       case 'CONTRACT_ADDITIONAL_MODULE_CANCELLED':
         return undefined; // never drawn: their shares of EVENT_MIX are 0
+      case 'EMPLOYEE_CREATED':
+      case 'EMPLOYEE_UPDATED':
+      case 'EMPLOYEE_DELETED':
+        // A small staff: ids 9001-9040.
+        return this.submission(type, 9_001 + Math.floor(this.random() * 40), this.studio(), at);
     }
   }
 

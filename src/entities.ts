@@ -11,6 +11,7 @@ import { CommunicationPreference } from './domains/customers/communication-prefe
 import { CustomerStudio } from './domains/customers/customer-studio.entity.js';
 import { Customer } from './domains/customers/customer.entity.js';
 import { Device } from './domains/devices/device.entity.js';
+import { Employee } from './domains/employees/employee.entity.js';
 import { EventRecord } from './domains/events/event-record.entity.js';
 import { DebtCollectionRun } from './domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from './domains/finance/tax-advisor-export.entity.js';
@@ -51,4 +52,5 @@ export const ENTITIES = [
   DebtCollectionConfiguration,
   ContractIdlePeriod,
   ContractAdditionalModule,
+  Employee,
 ];

@@ -44,6 +44,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'EventType.name': 'an event type (CUSTOMER_CHECKIN)',
   'CreateApiTokenInput.name': "a token's name (admin only)",
   'ClassReportRow.capacity': 'the places in a class (matched by "city")',
+  'EmployeeCompetence.name': 'what an employee may teach or do ("Yoga")',
 };
 /** What a personal field tends to be called. */
 const SOUNDS_PERSONAL = /name|mail|phone|birth|gender|address|street|zip|city|country|language|customerNumber|iban/i;
@@ -86,6 +87,7 @@ function personalStrings(world: World): string[] {
     values.push(c.firstName, c.lastName, c.email, c.customerNumber, c.dateOfBirth, c.address.street);
     for (const phone of [c.phoneNumberMobile, c.phoneNumberPrivate]) if (phone) values.push(phone);
   }
+  for (const e of world.employees.values()) values.push(e.firstName, e.lastName, ...(e.email ? [e.email] : []), ...(e.phoneNumber ? [e.phoneNumber] : []));
   return values.filter((value) => value.length >= 4);
 }
 
@@ -98,6 +100,8 @@ interface Universe {
   readonly partner: string;
   readonly partnerWithPersonalData: string;
   readonly app: string;
+  /** An employee hired (EMPLOYEE_CREATED) and changed (EMPLOYEE_UPDATED), for `employee(employeeId)`. */
+  readonly employeeId: number;
   /** Whether a query is within the server's cost limit. */
   readonly fits: (query: string) => boolean;
 }
@@ -132,6 +136,10 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   world.cancelAdditionalModule(paused.id, addOn.moduleContractId);
   world.deleteAdditionalModule(paused.id, addOn.moduleContractId);
   world.cancelContract(paused.id);
+  // Staff: one hired and changed, one hired and let go (EMPLOYEE_DELETED: a tombstone, its personal data erased).
+  const employee = world.createEmployee(world.studios[0]!.id, { businessRole: 'TRAINER' });
+  world.updateEmployee(employee.id, { email: `trainer.${employee.id}@staff.example.com` });
+  world.deleteEmployee(world.createEmployee(world.studios[0]!.id).id);
   const standin = await startStandin({ world });
   const server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: '0', ...FAST_HYDRATION });
   try {
@@ -167,7 +175,7 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
     const introspection = await gql(server, ADMIN_TOKEN, getIntrospectionQuery());
     const schema = buildClientSchema(introspection.data as unknown as IntrospectionQuery);
     return {
-      world, standin, server, schema,
+      world, standin, server, schema, employeeId: employee.id,
       personal: fieldsDescribedWith(schema, PERSONAL_DATA_NOTE),
       partner: await createToken(server, { role: 'PARTNER', allStudios: true, name: 'analytics partner' }),
       partnerWithPersonalData: await createToken(server, { role: 'PARTNER', allStudios: true, permissions: ['PERSONAL_DATA'] }),
@@ -269,7 +277,10 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
     const operations = operationsReaching(schema, 'query', {
       targets: personal, first: 2, lookupIds: [1, 2, 3], fits: universe.fits,
       // Absent members "since" a time to come: every active member is absent, so the list holds people.
-      fill: (arg, field) => (field === 'MembersReport.absentMembers' && arg.name === 'since' ? '2100-01-01T00:00:00.000Z' : defaultFill(arg)),
+      fill: (arg, field) =>
+        field === 'MembersReport.absentMembers' && arg.name === 'since' ? '2100-01-01T00:00:00.000Z'
+          : field === 'Query.employee' && arg.name === 'employeeId' ? String(universe.employeeId)
+          : defaultFill(arg),
     });
     expect(operations.length).toBeGreaterThan(5);
     const seenByApp = new Set<Coordinate>();

@@ -106,6 +106,8 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
       ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(93), targetStudioId: id(94) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
       ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)), ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)), ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
       ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)), ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)), ev('CUSTOMER_ACCESS_DISABLED', t(35))),
+    planned(who, id(103), ev('EMPLOYEE_CREATED', t(36)), ev('EMPLOYEE_UPDATED', t(37))),
+    planned(who, id(104), ev('EMPLOYEE_CREATED', t(38)), ev('EMPLOYEE_DELETED', t(39))),
   ];
 }
 
@@ -138,6 +140,8 @@ const A_TOTALS: Readonly<Record<string, number>> = {
   customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
   debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
   debtCollectionCases: 1,
+  // The deleted one is left out unless includeDeleted.
+  employees: 1,
   events: A_EVENTS.reduce((n, p) => n + p.body.payload.length, 0),
 };
 

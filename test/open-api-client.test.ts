@@ -151,6 +151,47 @@ describe('Open API client against the stand-in upstream', () => {
     });
   });
 
+  describe('employees', () => {
+    const serve = async (answer: unknown, read: (api: OpenApiClient) => Promise<unknown>) => {
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+        return await read(new OpenApiClient({ baseUrl: url, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters() })).catch((e: unknown) => e);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    };
+
+    it('when an employee is read, then typed with its competences, and absent optional fields are null', async () => {
+      const employees = [...world.employees.values()];
+      const trainer = employees.find((e) => e.competences.length > 0) ?? employees[0]!;
+      expect(await client(standin).getEmployee(trainer.id)).toEqual({
+        id: trainer.id, firstName: trainer.firstName, lastName: trainer.lastName, gender: trainer.gender, employeeInitials: trainer.employeeInitials,
+        businessRole: trainer.businessRole, email: trainer.email, phoneNumber: trainer.phoneNumber, employeeCompetences: trainer.competences,
+      });
+      const bare = await serve({ id: '7', firstName: 'Jo', lastName: 'Li', gender: 'UNISEX', employeeInitials: 'JL', employeeCompetences: ['Yoga'] }, (api) => api.getEmployee(7));
+      expect(bare).toEqual({
+        id: 7, firstName: 'Jo', lastName: 'Li', gender: 'UNISEX', employeeInitials: 'JL', businessRole: null, email: null, phoneNumber: null, employeeCompetences: [{ id: null, name: 'Yoga' }],
+      });
+    });
+
+    it.each([
+      [{ id: 7, lastName: 'Li', gender: 'MALE', employeeInitials: 'JL' }, 'firstName: expected a string, got nothing'],
+      [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE' }, 'employeeInitials: expected a string, got nothing'],
+      [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: [{ id: 1 }] }, 'employeeCompetences[0].name: expected a string, got nothing'],
+      [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: 'Yoga' }, 'employeeCompetences: expected an array, got "Yoga"'],
+    ])('when the employee answer is %j, then INVALID_ANSWER naming the field', async (answer, message) => {
+      const error = await serve(answer, (api) => api.getEmployee(7));
+      expect(error).toBeInstanceOf(OpenApiError);
+      expect(error).toMatchObject({ status: 200, errorCode: 'INVALID_ANSWER', endpoint: 'GET /v1/employees/{employeeId}' });
+      expect((error as Error).message).toContain(message);
+    });
+  });
+
   describe('errors', () => {
     it('when a deleted customer is read, then OpenApiError.gone after one request, and the upstream traceId is logged', async () => {
       const local = new World({ seed: 7, studios: 1, customersPerStudio: 3 });

@@ -33,6 +33,7 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
   debtCollectionCase: 'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
   debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
+  employee: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
@@ -120,6 +121,11 @@ const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Rec
     records: { debtCollectionCase: { caseId: '8123', caseIdSource: 'AGENCY', agencyDebtCollectionCaseId: '8123', collectionCaseId: '9123', latestAdjustmentRequestId: '123', latestAdjustmentRequestAt: iso(5) } },
   },
   FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: { entityId: 124, records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } } },
+  EMPLOYEE_CREATED: { entityId: 161, records: { employee: { employeeId: '161', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false } } },
+  EMPLOYEE_UPDATED: {
+    entityId: 162, before: 'EMPLOYEE_CREATED', records: { employee: { employeeId: '162', createdAt: iso(4), updatedAt: iso(5), deletedAt: null, deleted: false } },
+  },
+  EMPLOYEE_DELETED: { entityId: 163, records: { employee: { employeeId: '163', createdAt: null, updatedAt: null, deletedAt: iso(5), deleted: true } } },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {

@@ -685,7 +685,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       const { body, response } = await send(
         studio, 11_002,
-        { type: 'EMPLOYEE_CREATED', timestamp: at(1) },
+        { type: 'STAFF_SHIFT_STARTED', timestamp: at(1) },
         { type: 'CUSTOMER_UPDATED', timestamp: at(2) },
         { type: 'CUSTOMER_SOMETHING_ELSE_NEW_UPSTREAM', timestamp: at(3), content: { restrictionId: 11_002 } },
       );

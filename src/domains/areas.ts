@@ -8,6 +8,7 @@ import { CLASS_AREA } from './classes/class.area.js';
 import { CONTRACT_AREA } from './contracts/contract.area.js';
 import { CUSTOMER_AREA } from './customers/customer.area.js';
 import { DEVICE_AREA } from './devices/device.area.js';
+import { EMPLOYEE_AREA } from './employees/employee.area.js';
 import { FINANCE_AREA } from './finance/finance.area.js';
 import type { HydrationTarget } from './hydration-target.js';
 import { VISIT_AREA } from './visits/visit.area.js';
@@ -21,6 +22,7 @@ const AREAS = {
   contracts: CONTRACT_AREA,
   customers: CUSTOMER_AREA,
   devices: DEVICE_AREA,
+  employees: EMPLOYEE_AREA,
   finance: FINANCE_AREA,
   visits: VISIT_AREA,
   studios: STUDIO_AREA,
@@ -34,11 +36,13 @@ const PROJECTIONS: Projections = {
   ...AREAS.aggregators.project, ...AREAS.appointments.project, ...AREAS.classes.project, ...AREAS.contracts.project,
   ...AREAS.customers.project, ...AREAS.devices.project, ...AREAS.finance.project, ...AREAS.visits.project,
   ...AREAS.studios.project,
+  ...AREAS.employees.project,
 };
 const HYDRATIONS: Hydrations = {
   ...AREAS.aggregators.hydrate, ...AREAS.appointments.hydrate, ...AREAS.classes.hydrate, ...AREAS.contracts.hydrate,
   ...AREAS.customers.hydrate, ...AREAS.devices.hydrate, ...AREAS.finance.hydrate, ...AREAS.visits.hydrate,
   ...AREAS.studios.hydrate,
+  ...AREAS.employees.hydrate,
 };
 
 function projectTyped<T extends KnownEventType>(type: T, event: EventOf<T>, records: BatchProjectors): void {

@@ -6,6 +6,7 @@ import { ClassSlotProjector } from './classes/class-slot.projector.js';
 import { ContractProjector } from './contracts/contract.projector.js';
 import { AdditionalModuleProjector, IdlePeriodProjector } from './contracts/contract-parts.projector.js';
 import { CustomerProjector } from './customers/customer.projector.js';
+import { EmployeeProjector } from './employees/employee.projector.js';
 import { VisitProjector, type VisitWindows } from './visits/visit.projector.js';
 import { StudioChangeProjector } from './studios/studio-change.projector.js';
 import { DebtCollectionCaseProjector, DebtCollectionConfigurationProjector } from './finance/debt-collection.projectors.js';
@@ -31,6 +32,7 @@ export class BatchProjectors {
   readonly studioChanges = new StudioChangeProjector();
   readonly debtCollectionCases = new DebtCollectionCaseProjector();
   readonly debtCollectionConfigurations = new DebtCollectionConfigurationProjector();
+  readonly employees = new EmployeeProjector();
 
   /**
    * Writes everything gathered, inside the batch's transaction. Visits first: they read the event
@@ -44,5 +46,6 @@ export class BatchProjectors {
       projector.write(tx);
     }
     for (const projector of [this.studioChanges, this.debtCollectionCases, this.debtCollectionConfigurations]) projector.write(tx);
+    this.employees.write(tx);
   }
 }

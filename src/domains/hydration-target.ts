@@ -3,6 +3,7 @@ export const HYDRATION_KINDS = [
   'customer', 'communication_preferences', 'contracts', 'class_booking', 'class_slot', 'class',
   'appointment_booking', 'device', 'debt_collection_run', 'tax_advisor_export',
   'studio_information',
+  'employee',
 ] as const;
 export type HydrationKind = (typeof HYDRATION_KINDS)[number];
 

@@ -5,6 +5,7 @@ import type { ContentOf, FieldContext } from './content.js';
 import { CONTRACT_EVENTS } from './contract.events.js';
 import { CUSTOMER_EVENTS } from './customer.events.js';
 import { DEVICE_EVENTS } from './device.events.js';
+import { EMPLOYEE_EVENTS } from './employee.events.js';
 import type { Area, EventDeclaration } from './event-declaration.js';
 import { FINANCE_EVENTS } from './finance.events.js';
 import { STUDIO_EVENTS } from './studio.events.js';
@@ -26,6 +27,7 @@ export const EVENT_DECLARATIONS = {
   ...CONTRACT_EVENTS,
   ...CUSTOMER_EVENTS,
   ...DEVICE_EVENTS,
+  ...EMPLOYEE_EVENTS,
   ...FINANCE_EVENTS,
   ...VISIT_EVENTS,
   ...STUDIO_EVENTS,

@@ -11,6 +11,7 @@ export type Area =
   | 'contracts'
   | 'customers'
   | 'devices'
+  | 'employees'
   | 'finance'
   | 'visits'
   | 'studios';

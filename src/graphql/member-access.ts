@@ -110,6 +110,13 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
   'Query.debtCollectionConfigurations': 'forbidden',
   'Subscription.debtCollectionCaseUpdated': 'forbidden',
   'Subscription.debtCollectionConfigurationUpdated': 'forbidden',
+  // Staff records are the operator's: not a member's own, and not what a studio shows the public
+  // (a trainer's name reaches members through the class schedule's `instructors`, not from here).
+  'Query.employee': 'forbidden',
+  'Query.employees': 'forbidden',
+  'Subscription.employeeCreated': 'forbidden',
+  'Subscription.employeeUpdated': 'forbidden',
+  'Subscription.employeeDeleted': 'forbidden',
 };
 
 /**
@@ -119,6 +126,7 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
 export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
   'Device', 'DebtCollectionRun', 'TaxAdvisorExport', 'HydrationJob', 'EventConnection',
   'DebtCollectionCase', 'DebtCollectionConfiguration',
+  'Employee', 'EmployeeConnection',
 ]);
 
 

@@ -14,6 +14,7 @@ import { CONTRACT_PREFETCH, CustomerContractsResolver } from '../domains/contrac
 import { CUSTOMER_COLUMNS, CUSTOMER_VISIT_PREFETCH, CustomerResolver } from '../domains/customers/customer.resolver.js';
 import { CONTRACT_PARTS_PREFETCH, ContractPartsResolver } from '../domains/contracts/contract-parts.resolver.js';
 import { DeviceResolver } from '../domains/devices/device.resolver.js';
+import { EmployeeResolver } from '../domains/employees/employee.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
 import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-run.resolver.js';
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
@@ -54,7 +55,9 @@ export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, V
   // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
   StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver,
   // Contracts' idle periods and additional modules (src/domains/contracts/).
-  ContractPartsResolver] as const;
+  ContractPartsResolver,
+  // Employees (src/domains/employees/).
+  EmployeeResolver] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here

@@ -11,6 +11,7 @@ import { ListsAndPresence1764000000010 } from './1764000000010-lists-and-presenc
 import { ReportIndexes1764000000011 } from './1764000000011-report-indexes.js';
 import { CustomerAccess1764000000012 } from './1764000000012-customer-access.js';
 import { ContractParts1764000000013 } from './1764000000013-contract-parts.js';
+import { Employees1764000000014 } from './1764000000014-employees.js';
 import { StudioChanges1764000000015 } from './1764000000015-studio-changes.js';
 import { DebtCollectionCases1764000000016 } from './1764000000016-debt-collection-cases.js';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   TokenManagement1764000000007, VisitRollups1764000000009, ListsAndPresence1764000000010, ReportIndexes1764000000011,
   CustomerAccess1764000000012,
   ContractParts1764000000013,
+  Employees1764000000014,
   StudioChanges1764000000015,
   DebtCollectionCases1764000000016,
 ];

@@ -10,6 +10,7 @@ import { ContractAdditionalModule } from '../domains/contracts/contract-addition
 import { ContractIdlePeriod } from '../domains/contracts/contract-idle-period.entity.js';
 import { Customer } from '../domains/customers/customer.entity.js';
 import { Device } from '../domains/devices/device.entity.js';
+import { Employee } from '../domains/employees/employee.entity.js';
 import { EventRecord } from '../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../domains/finance/tax-advisor-export.entity.js';
@@ -151,6 +152,12 @@ export class DebtCollectionConfigurationEventPayload {
     description: "The studio's debt-collection configuration record, as it stands after the event; null when this token may not see it.",
   })
   debtCollectionConfiguration!: DebtCollectionConfiguration | null;
+}
+
+@ObjectType({ description: 'An employee created, changed or deleted, with the employee.' })
+export class EmployeeEventPayload {
+  @Field(() => EventRecord, EVENT) event!: EventRecord;
+  @Field(() => Employee, after('The employee')) employee!: Employee | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,6 +393,15 @@ const FAMILIES = {
     visible: ({ debtCollectionConfiguration }, scope) => ({ debtCollectionConfiguration: ownedBy(debtCollectionConfiguration, scope) }),
     member: 'forbidden',
   }),
+  employee: family({
+    payload: EmployeeEventPayload,
+    args: RecordSubscriptionArgs,
+    select: () => ({}),
+    load: async (event, dataSource) => ({ employee: await byEntity(Employee, 'employeeId')(event, dataSource) }),
+    visible: ({ employee }, scope) => ({ employee: ownedBy(employee, scope) }),
+    // Staff records are the operator's (member-access.ts refuses the fields to members).
+    member: 'forbidden',
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -435,6 +451,9 @@ const EVENT_FAMILIES = {
   ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'studio',
   FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debtCollectionCase',
   FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debtCollectionConfiguration',
+  EMPLOYEE_CREATED: 'employee',
+  EMPLOYEE_UPDATED: 'employee',
+  EMPLOYEE_DELETED: 'employee',
 } as const satisfies { readonly [T in KnownEventType]: keyof typeof FAMILIES };
 
 /** The subscription field of one upstream event type: its declaration (src/events/), with its payload family. */

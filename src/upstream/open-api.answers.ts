@@ -13,6 +13,7 @@ import type {
   UpstreamCustomer,
   UpstreamDebtCollectionRun,
   UpstreamDevice,
+  UpstreamEmployee,
   UpstreamMoney,
   UpstreamStudioInformation,
   UpstreamTaxAdvisorExport,
@@ -381,6 +382,28 @@ export function studioInformation(f: Fields): UpstreamStudioInformation {
     closingHours: f.optionalArray('closingHours').map(({ value, path }) => {
       const closure = Fields.of(value, path);
       return { reason: closure.optionalString('reason'), dateTimeFrom: closure.optionalDateTime('dateTimeFrom'), dateTimeTo: closure.optionalDateTime('dateTimeTo') };
+    }),
+  };
+}
+
+/**
+ * An employee. The documented required fields are required; `businessRole`, the contact fields and
+ * `employeeCompetences` may be absent. A competence is `{id?, name}` (a bare name is taken too).
+ */
+export function employee(f: Fields): UpstreamEmployee {
+  return {
+    id: f.id('id'),
+    firstName: f.string('firstName'),
+    lastName: f.string('lastName'),
+    gender: f.string('gender'),
+    employeeInitials: f.string('employeeInitials'),
+    businessRole: f.optionalString('businessRole'),
+    email: f.optionalString('email'),
+    phoneNumber: f.optionalString('phoneNumber'),
+    employeeCompetences: f.optionalArray('employeeCompetences').map(({ value, path }) => {
+      if (typeof value === 'string') return { id: null, name: value };
+      const competence = Fields.of(value, path);
+      return { id: competence.optionalId('id'), name: competence.string('name') };
     }),
   };
 }

@@ -17,6 +17,7 @@ import {
   type UpstreamCustomer,
   type UpstreamDebtCollectionRun,
   type UpstreamDevice,
+  type UpstreamEmployee,
   type UpstreamStudioInformation,
   type UpstreamTaxAdvisorExport,
   type UpstreamUtilization,
@@ -214,6 +215,10 @@ export class OpenApiClient implements OpenApi {
     return this.get('GET /v1/taxadvisor/exports/{exportId}', `/v1/taxadvisor/exports/${id(exportId)}`, undefined, (b) =>
       parseObject(b, answers.taxAdvisorExport),
     );
+  }
+
+  getEmployee(employeeId: number): Promise<UpstreamEmployee> {
+    return this.get('GET /v1/employees/{employeeId}', `/v1/employees/${id(employeeId)}`, undefined, (b) => parseObject(b, answers.employee));
   }
 
   private get<T>(endpoint: string, path: string, query: Query | undefined, parse: (body: unknown) => T): Promise<T> {

@@ -199,6 +199,27 @@ export interface UpstreamTaxAdvisorExport {
   readonly exportFormat: string | null;
 }
 
+/** One of an employee's `employeeCompetences[]`: a name, with the upstream's id when it sends one. */
+export interface UpstreamCompetence {
+  readonly id: number | null;
+  readonly name: string;
+}
+
+/** `GET /v1/employees/{employeeId}` (tenant-wide). Names, initials, gender and contact are personal data. */
+export interface UpstreamEmployee {
+  readonly id: number;
+  readonly firstName: string;
+  readonly lastName: string;
+  /** MALE, FEMALE, UNISEX */
+  readonly gender: string;
+  readonly employeeInitials: string;
+  /** STUDIO_OWNER, STUDIO_MANAGER, TRAINER, SERVICE_EMPLOYEE, ADMINISTRATION_OR_FINANCE, MARKETING; null when none. */
+  readonly businessRole: string | null;
+  readonly email: string | null;
+  readonly phoneNumber: string | null;
+  readonly employeeCompetences: readonly UpstreamCompetence[];
+}
+
 /** Items of `GET /v1/communications/{customerId}/communication-preferences` (a bare array). */
 export interface UpstreamCommunicationPreference {
   /** CONTRACT, GENERAL, APPOINTMENT, NEWSLETTER, LOYALTY_PROGRAM */
@@ -294,4 +315,5 @@ export interface OpenApi {
   listDevices(): Promise<readonly UpstreamDevice[]>;
   getDebtCollectionRun(runId: number): Promise<UpstreamDebtCollectionRun>;
   getTaxAdvisorExport(exportId: number): Promise<UpstreamTaxAdvisorExport>;
+  getEmployee(employeeId: number): Promise<UpstreamEmployee>;
 }

@@ -32,6 +32,7 @@ const PHRASES = {
   FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created', TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
   STUDIO_OPENING_HOURS_UPDATED: 'opening hours changed', ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'custom customer fields changed',
   FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debt-collection settings changed', FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debt-collection case changed',
+  EMPLOYEE_CREATED: 'employee added', EMPLOYEE_UPDATED: 'employee changed', EMPLOYEE_DELETED: 'employee removed',
 };
 
 const EVENT_FIELDS = 'seq type entityId occurredAt studioId content';

@@ -21,6 +21,7 @@ registerEnumType(HydrationKindEnum, {
     DEBT_COLLECTION_RUN: { description: 'A debt-collection run; upstream key: the run id.' },
     TAX_ADVISOR_EXPORT: { description: 'A tax-advisor export; upstream key: the export id.' },
     STUDIO_INFORMATION: { description: "A studio's information and opening hours (`GET /v1/studios/information`, read with that studio's key); upstream key: the upstream studio id the event named." },
+    EMPLOYEE: { description: 'An employee (`GET /v1/employees/{id}`); upstream key: the employee id.' },
   },
 });
 

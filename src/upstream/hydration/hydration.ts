@@ -147,6 +147,10 @@ export class Hydration {
         const rows = await options.queue.read<{ classId: number | string }>(`SELECT "classId" FROM class_slots WHERE "tenantId" = ? AND "slotId" = ?`, [tenantId, slotId]);
         return rows[0] === undefined ? null : Number(rows[0].classId);
       },
+      employeeDeleted: async (tenantId, employeeId) => {
+        const rows = await options.queue.read<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`, [tenantId, employeeId]);
+        return rows[0] !== undefined && rows[0].deletedAt !== null;
+      },
     };
   }
 

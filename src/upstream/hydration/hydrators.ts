@@ -1,7 +1,7 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import { SEARCH_COLUMNS, searchColumns } from '../../domains/customers/customer-search.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { OpenApiError, type OpenApi, type UpstreamContract, type UpstreamCustomer } from '../open-api.js';
+import { OpenApiError, type OpenApi, type UpstreamContract, type UpstreamCustomer, type UpstreamEmployee } from '../open-api.js';
 import type { HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
 import { updateRecord, type HydratedRecordKind, type RecordChange } from './record-writes.js';
@@ -40,6 +40,8 @@ export interface HydrationReads {
   customerGone(tenantId: number, customerId: number): Promise<boolean>;
   /** The class of a slot record, when the job does not carry it. */
   slotClassId(tenantId: number, slotId: number): Promise<number | null>;
+  /** True when EMPLOYEE_DELETED arrived for the employee: it is not read again, only erased. */
+  employeeDeleted(tenantId: number, employeeId: number): Promise<boolean>;
 }
 
 /**
@@ -174,6 +176,39 @@ function writePreferences(tenantId: number, customerId: number, preferences: rea
     }
     await tx.run(`UPDATE customers SET "communicationPreferencesHydratedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`, [now, tenantId, customerId]);
     return done(same ? [] : change('communicationPreferences', customerId, ['communicationPreferences']));
+  };
+}
+
+/**
+ * Personal data of an employee: erased when the upstream deleted the employee or no longer lets it
+ * be read (404/403). The business role and the competences describe the job, not the person: they
+ * stay on the tombstone.
+ */
+export const EMPLOYEE_PERSONAL_COLUMNS = ['firstName', 'lastName', 'employeeInitials', 'gender', 'email', 'phoneNumber'] as const;
+
+function employeeValues(e: UpstreamEmployee): Record<string, Param> {
+  return {
+    firstName: e.firstName, lastName: e.lastName, employeeInitials: e.employeeInitials, gender: e.gender, email: e.email, phoneNumber: e.phoneNumber,
+    businessRole: e.businessRole, competencesJson: JSON.stringify(e.employeeCompetences.map((c) => ({ id: c.id, name: c.name }))), personalDataErasedAt: null,
+  };
+}
+
+/** Nulls the employee's personal data; reports a change only when something was there to erase. */
+export function eraseEmployee(tenantId: number, employeeId: number): RecordWrite {
+  return async (tx, now) => {
+    const note = 'personal data erased: the employee is deleted or can no longer be read';
+    const [row] = await tx.all<Record<string, unknown>>(
+      `SELECT ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`,
+      [tenantId, employeeId],
+    );
+    if (!row) return done([], noRecord('employee'));
+    const held = EMPLOYEE_PERSONAL_COLUMNS.filter((c) => row[c] !== null && row[c] !== undefined);
+    if (held.length === 0) return done([], note);
+    await tx.run(
+      `UPDATE employees SET ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "employeeId" = ?`,
+      [now, tenantId, employeeId],
+    );
+    return done(change('employee', employeeId, held, true), note);
   };
 }
 
@@ -353,6 +388,20 @@ export async function hydrate(job: ClaimedJob, api: OpenApi, reads: HydrationRea
         if (changed === null) return done([], noRecord('studio'));
         const fields = changed.map((c) => (c === 'openingHoursJson' ? 'openingHours' : c === 'closingHoursJson' ? 'closingHours' : c));
         return done(change('studio', info.studioId, fields), note);
+      };
+    }
+    case 'employee': {
+      if (await reads.employeeDeleted(tenantId, id)) return eraseEmployee(tenantId, id);
+      const read = await readOr(() => api.getEmployee(id), () => eraseEmployee(tenantId, id));
+      if ('gone' in read) return read.gone;
+      const values = employeeValues(read.value);
+      return async (tx, now) => {
+        // An EMPLOYEE_DELETED committed while the read was under way wins.
+        const [row] = await tx.all<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`, [tenantId, id]);
+        if (row && row.deletedAt !== null) return eraseEmployee(tenantId, id)(tx, now);
+        const changed = await updateRecord(tx, 'employees', { tenantId, employeeId: id }, values, now);
+        if (changed === null) return done([], noRecord('employee'));
+        return done(change('employee', id, changed.filter((c) => c !== 'personalDataErasedAt')));
       };
     }
     default:

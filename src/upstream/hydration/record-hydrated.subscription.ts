@@ -8,6 +8,7 @@ import { GymClass } from '../../domains/classes/class.entity.js';
 import { Contract } from '../../domains/contracts/contract.entity.js';
 import { Customer } from '../../domains/customers/customer.entity.js';
 import { Device } from '../../domains/devices/device.entity.js';
+import { Employee } from '../../domains/employees/employee.entity.js';
 import { EventRecord } from '../../domains/events/event-record.entity.js';
 import { DebtCollectionRun } from '../../domains/finance/debt-collection-run.entity.js';
 import { TaxAdvisorExport } from '../../domains/finance/tax-advisor-export.entity.js';
@@ -38,13 +39,15 @@ registerEnumType(HydratedRecordKindEnum, {
     debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
     taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
     studio: { description: "A studio: its upstream id, opening hours and closures (`record` is the Studio; the event's entityId is the upstream studio id)." },
+    employee: { description: 'An employee: names, role, contact, competences (or their personal data erased).' },
   },
 });
 
 export const HydratedRecord = createUnionType({
   name: 'HydratedRecord',
   description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
-  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport, Studio] as const,
+  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport, Studio,
+    Employee] as const,
 });
 
 @ObjectType({ description: 'A record that hydration from the upstream Open API just changed, with the record as it stands now.' })
@@ -58,7 +61,7 @@ export class RecordHydration {
   @Field(() => [String], { description: 'The fields whose value changed, by their column names (e.g. `firstName`, `addressCity`, `bookingStatus`).' })
   changedFields!: string[];
 
-  @Field({ description: "True when the change erased the customer's personal data (the upstream deleted the customer or no longer lets it be read)." })
+  @Field({ description: "True when the change erased a customer's or an employee's personal data (the upstream deleted them or no longer lets them be read)." })
   personalDataErased!: boolean;
 
   @Field(() => HydratedRecord, { nullable: true, description: 'The record as it stands now; null when this token may not see it.' })
@@ -80,7 +83,8 @@ export class RecordHydratedArgs {
   after?: string | null;
 }
 
-type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | Studio | null;
+type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | Studio
+  | Employee | null;
 
 function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
   const record = event.content?.['record'];
@@ -116,6 +120,8 @@ function load(kind: HydratedRecordKind, event: LoggedEvent, dataSource: DataSour
     case 'studio':
       // The studio whose key read it (the event's studio); entityId is its upstream id.
       return reader.findOne(Studio, { id: event.studioId });
+    case 'employee':
+      return reader.findOne(Employee, { tenantId, employeeId: id });
     default:
       return unreachable(kind);
   }

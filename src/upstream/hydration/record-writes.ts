@@ -5,6 +5,7 @@ export const HYDRATED_RECORD_KINDS = [
   'customer', 'communicationPreferences', 'contract', 'classBooking', 'classSlot', 'class', 'appointmentBooking', 'device',
   'debtCollectionRun', 'taxAdvisorExport',
   'studio',
+  'employee',
 ] as const;
 export type HydratedRecordKind = (typeof HYDRATED_RECORD_KINDS)[number];
 

@@ -1,0 +1,19 @@
+import type { AreaModule } from '../area-module.js';
+import { hydrationTarget } from '../hydration-target.js';
+
+/**
+ * Staff records: entityId is the employee. Every event asks for a read of the employee; after
+ * EMPLOYEE_DELETED that read erases the personal data instead of calling the upstream.
+ */
+export const EMPLOYEE_AREA = {
+  project: {
+    EMPLOYEE_CREATED: (event, records) => records.employees.created(event),
+    EMPLOYEE_UPDATED: (event, records) => records.employees.updated(event),
+    EMPLOYEE_DELETED: (event, records) => records.employees.deleted(event),
+  },
+  hydrate: {
+    EMPLOYEE_CREATED: (event) => [hydrationTarget('employee', event.entityId)],
+    EMPLOYEE_UPDATED: (event) => [hydrationTarget('employee', event.entityId)],
+    EMPLOYEE_DELETED: (event) => [hydrationTarget('employee', event.entityId)],
+  },
+} as const satisfies AreaModule<'employees'>;
