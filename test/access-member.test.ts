@@ -4,7 +4,7 @@ import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'gr
 import { SignJWT } from 'jose';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { MEMBER_ACCESS } from '../src/graphql/member-access.js';
-import { EVENT_SUBSCRIPTIONS } from '../src/realtime/record-events.subscription.js';
+import { EVENT_SUBSCRIPTIONS } from '../src/realtime/event-type-fields.subscription.js';
 import { databaseKinds } from './support/databases.js';
 import { graphql, rootProbes, runQueryProbe, depthFor, type Outcome, type Probe, type WalkValues } from './support/member-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';

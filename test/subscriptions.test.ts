@@ -3,7 +3,7 @@ import { getNamedType, isObjectType } from 'graphql';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { KNOWN_EVENT_TYPES, type KnownEventType } from '../src/events/event-catalog.js';
-import { EVENT_SUBSCRIPTIONS } from '../src/realtime/record-events.subscription.js';
+import { EVENT_SUBSCRIPTIONS } from '../src/realtime/event-type-fields.subscription.js';
 import { sendConcurrently, type WebhookBody } from './support/child.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';

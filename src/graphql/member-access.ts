@@ -5,7 +5,7 @@ import { memberForbidden } from '../api/errors.js';
 /**
  * What a member (a JWT's viewer) may do with a root field:
  * - `own`: allowed; what it reads is restricted to the member's own records inside SQL (scope.ts
- *   `ownerSql`, children.ts), and subscriptions to the member's own events (record-events.subscription.ts);
+ *   `ownerSql`, children.ts), and subscriptions to the member's own events (event-type-fields.subscription.ts);
  * - `public`: allowed; what a studio shows the public (studios, occupancy, the class schedule), where
  *   any record of a customer reached from it is again the member's own only;
  * - `forbidden`: FORBIDDEN for members (statistics over all customers, the event log, devices,

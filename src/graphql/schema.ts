@@ -25,7 +25,7 @@ import { DebtCollectionCaseResolver } from '../domains/finance/debt-collection-c
 import { DebtCollectionConfigurationResolver } from '../domains/finance/debt-collection-configuration.resolver.js';
 import { VISIT_COLUMNS, VisitResolver, scopeVisitCheckouts } from '../domains/visits/visit.resolver.js';
 import { EventsSubscriptionResolver } from '../realtime/events.subscription.js';
-import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/record-events.subscription.js';
+import { EVENT_TYPE_SUBSCRIPTION_RESOLVERS } from '../realtime/event-type-fields.subscription.js';
 import { EventTypeResolver } from './event-type.resolver.js';
 import { useFieldHints, type FieldHints } from '../api/children.js';
 import { enforceStudioScope } from './studio-scope.js';

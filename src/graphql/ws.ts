@@ -12,7 +12,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
 import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
-import { EVENT_SUBSCRIPTIONS } from '../realtime/record-events.subscription.js';
+import { EVENT_SUBSCRIPTIONS } from '../realtime/event-type-fields.subscription.js';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, withRealtime, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from '../api/context.js';

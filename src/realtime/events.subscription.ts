@@ -54,7 +54,7 @@ export class EventsSubscriptionResolver {
       );
     },
   })
-  // Arguments checked once by `subscribe`; not validated again for every event (see record-events.subscription.ts).
+  // Arguments checked once by `subscribe`; not validated again for every event (see event-type-fields.subscription.ts).
   events(@Root() event: EventRecord, @Args(() => EventsSubscriptionArgs, { validate: false }) _args: EventsSubscriptionArgs): EventRecord {
     return event;
   }
