@@ -20,7 +20,17 @@ const LAYERS = [
   { name: 'http', paths: ['src/http'] },
   { name: 'metrics', paths: ['src/metrics'] },
   { name: 'db', paths: ['src/db'] },
-  { name: 'upstream client', paths: ['src/upstream/open-api.ts', 'src/upstream/open-api.answers.ts', 'src/upstream/open-api.client.ts', 'src/upstream/rate-limiter.ts', 'src/upstream/redis-rate-limiter.ts', 'src/upstream/zoned-date-time.ts'] },
+  {
+    name: 'upstream client',
+    paths: [
+      'src/upstream/open-api.ts',
+      'src/upstream/open-api.answers.ts',
+      'src/upstream/open-api.client.ts',
+      'src/upstream/rate-limiter.ts',
+      'src/upstream/redis-rate-limiter.ts',
+      'src/upstream/zoned-date-time.ts',
+    ],
+  },
   { name: 'api', paths: ['src/api'] },
   { name: 'domains', paths: ['src/domains'] },
   { name: 'ingest, realtime, migrations', paths: ['src/ingest', 'src/realtime', 'src/migrations'] },

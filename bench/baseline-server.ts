@@ -79,10 +79,19 @@ async function main(): Promise<void> {
       let row: Row;
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          uuid: string; entityId: number; payload: { type: string; timestamp: number; content?: unknown }[];
+          uuid: string;
+          entityId: number;
+          payload: { type: string; timestamp: number; content?: unknown }[];
         };
         const element = body.payload[0]!;
-        row = [body.uuid, body.entityId, element.type, element.content == null ? null : JSON.stringify(element.content), element.timestamp, Date.now()];
+        row = [
+          body.uuid,
+          body.entityId,
+          element.type,
+          element.content == null ? null : JSON.stringify(element.content),
+          element.timestamp,
+          Date.now(),
+        ];
       } catch (error) {
         return send(res, 400, JSON.stringify({ error: 'invalid_payload', message: (error as Error).message }));
       }

@@ -80,9 +80,13 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   return {
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
-    functions: [...functions.values()].sort((a, b) => b.us - a.us).slice(0, top)
+    functions: [...functions.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
       .map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
-    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    areas: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
       .map(([name, us]) => ({ area: name, ms: us / 1000, share: share(us) })),
   };
 }
@@ -112,7 +116,10 @@ if (require.main === module) {
   }
   for (const target of files) {
     const list = fs.statSync(target).isDirectory()
-      ? fs.readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(target, f))
+      ? fs
+          .readdirSync(target)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => path.join(target, f))
       : [target];
     for (const file of list) {
       console.log(`## ${file}\n`);

@@ -250,7 +250,9 @@ export class DeliveryGenerator {
         return this.body(type, customer, timestamp, { contractId });
       }
       case 'AGGREGATOR_MEMBER_CREATED': {
-        const aggregatorId = `usc-${Math.floor(this.random() * 0xffffffff).toString(16).padStart(8, '0')}`;
+        const aggregatorId = `usc-${Math.floor(this.random() * 0xffffffff)
+          .toString(16)
+          .padStart(8, '0')}`;
         return this.body(type, this.customer(), timestamp, { aggregatorId });
       }
       case 'CLASS_BOOKING_CREATED':

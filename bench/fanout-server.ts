@@ -29,18 +29,27 @@ async function main(): Promise<void> {
   const app = await start(config, logger);
   const session = new Session();
   session.connect();
-  const inspect = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  const inspect = (method: string) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
   const stats = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/profile/start') {
-      inspect('Profiler.enable').then(() => inspect('Profiler.start')).then(() => res.writeHead(200).end('{}'), (error: unknown) => res.writeHead(500).end(String(error)));
+      inspect('Profiler.enable')
+        .then(() => inspect('Profiler.start'))
+        .then(
+          () => res.writeHead(200).end('{}'),
+          (error: unknown) => res.writeHead(500).end(String(error)),
+        );
       return;
     }
     if (url.pathname === '/profile/stop') {
-      inspect('Profiler.stop').then((result) => {
-        fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
-        res.writeHead(200).end('{}');
-      }, (error: unknown) => res.writeHead(500).end(String(error)));
+      inspect('Profiler.stop').then(
+        (result) => {
+          fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
+          res.writeHead(200).end('{}');
+        },
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
       return;
     }
     if (url.pathname !== '/stats') {
@@ -69,7 +78,10 @@ async function main(): Promise<void> {
   stats.listen(Number(process.env.STATS_PORT ?? 0), '127.0.0.1');
   const shutdown = () => {
     stats.close();
-    app.stop().then(() => process.exit(0), () => process.exit(1));
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

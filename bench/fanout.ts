@@ -29,9 +29,26 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  rss, sampleResources, startChild, stopChild, waitIdle, waitReady, type DbKind, type FreshDatabase,
-  numberOption, parseCommandLine,
+  DEFAULT_PG_ADMIN,
+  MAIN_JS,
+  ROOT,
+  fmtMs,
+  fmtRate,
+  freePort,
+  freshDatabase,
+  installCleanup,
+  probePostgres,
+  redact,
+  rss,
+  sampleResources,
+  startChild,
+  stopChild,
+  waitIdle,
+  waitReady,
+  type DbKind,
+  type FreshDatabase,
+  numberOption,
+  parseCommandLine,
   UsageError,
 } from './harness.js';
 import { createDataSource } from '../ormconfig.js';
@@ -74,7 +91,8 @@ interface Row {
   readonly incomplete: number;
   readonly closed: number;
   /** `--scrape`: the scrapes' durations in ms, and the size of one in bytes. */
-  readonly scrape?: { readonly p50: number; readonly p99: number; readonly max: number; readonly bytes: number; readonly count: number } | undefined;
+  readonly scrape?:
+    { readonly p50: number; readonly p99: number; readonly max: number; readonly bytes: number; readonly count: number } | undefined;
 }
 
 const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
@@ -108,7 +126,6 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
-
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
@@ -128,15 +145,21 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     },
   });
   if (values.help) return undefined;
-  if (values.db !== 'sqlite' && values.db !== 'postgres') throw new UsageError(`--db must be sqlite or postgres, got ${JSON.stringify(values.db)}`);
+  if (values.db !== 'sqlite' && values.db !== 'postgres')
+    throw new UsageError(`--db must be sqlite or postgres, got ${JSON.stringify(values.db)}`);
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
   const only = values.only === undefined ? (['ours', 'baseline'] as ServerKind[]) : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
   const members = values.members === undefined ? undefined : Math.floor(numberOption('members', values.members, 1, 50_000));
   const events = Math.floor(numberOption('events', values.events, 1, 100_000));
   // Each member is touched at most once per run, so that a `next` names the webhook it answers.
-  if (members !== undefined && events + 3 > members) throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
-  const also = (values.also ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => Math.floor(numberOption('also', s, 1, 50_000)));
+  if (members !== undefined && events + 3 > members)
+    throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
+  const also = (values.also ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => Math.floor(numberOption('also', s, 1, 50_000)));
   return {
     counts: [Math.floor(numberOption('subscribers', values.subscribers, 1, 50_000)), ...also],
     servers: only,
@@ -167,27 +190,43 @@ function openFileLimit(): number {
 function registerStudio(databaseUrl: string): Promise<string> {
   const key = `bench-webhook-key-${randomBytes(12).toString('hex')}`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [STUDIO_CLI_JS, 'add', '--name', 'Bench fan-out', '--webhook-key', key, '--tenant-url', TENANT_URL],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 }, (error, _stdout, stderr) => {
+    execFile(
+      process.execPath,
+      [STUDIO_CLI_JS, 'add', '--name', 'Bench fan-out', '--webhook-key', key, '--tenant-url', TENANT_URL],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      (error, _stdout, stderr) => {
         if (error) reject(new Error(`studio add failed: ${stderr || error.message}`));
         else resolve(key);
-      });
+      },
+    );
   });
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 /** POSTs a JSON body; resolves with the status and the time the answer was read in full. */
-function post(port: number, urlPath: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; at: number; body: string }> {
+function post(
+  port: number,
+  urlPath: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; at: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port, path: urlPath, method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now(), body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now(), body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
     req.on('error', reject);
     req.end(body);
@@ -262,7 +301,13 @@ interface ClientHandlers {
  * arrived and `acked` ran; rejects when it closes or 60 s pass before that. Close codes are counted
  * in `closeCodes`.
  */
-function openClient(port: number, token: string | undefined, closeCodes: Map<number, number>, what: string, handlers: ClientHandlers): Promise<WebSocket> {
+function openClient(
+  port: number,
+  token: string | undefined,
+  closeCodes: Map<number, number>,
+  what: string,
+  handlers: ClientHandlers,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
     let acked = false;
@@ -270,7 +315,9 @@ function openClient(port: number, token: string | undefined, closeCodes: Map<num
       socket.terminate();
       reject(new Error(`${what}: no connection_ack within 60 s`));
     }, 60_000);
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })),
+    );
     socket.on('message', (data: Buffer) => {
       if (acked) return handlers.receive(data);
       if (data.indexOf('"connection_ack"') < 0) return handlers.beforeAck?.();
@@ -322,7 +369,10 @@ class Subscribers {
   unexpected = 0;
   private watchers = new Set<() => void>();
 
-  constructor(private readonly port: number, private readonly token: string | undefined) {}
+  constructor(
+    private readonly port: number,
+    private readonly token: string | undefined,
+  ) {}
 
   private receive(data: Buffer): void {
     const at = performance.now();
@@ -390,20 +440,33 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-fanout-'));
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
-    child = server === 'ours'
-      ? startChild(label, nodeArgs, MAIN_JS, {
-        DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', NODE_ENV: 'production',
-        // Every subscriber uses ADMIN_TOKEN, one socket each: lift the per-token and connection caps.
-        WS_MAX_SOCKETS_PER_TOKEN: String(n), HTTP_MAX_CONNECTIONS: String(n + 1024),
-      })
-      : startChild(label, nodeArgs, BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
+    child =
+      server === 'ours'
+        ? startChild(label, nodeArgs, MAIN_JS, {
+            DATABASE_URL: db!.url,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            ADMIN_TOKEN,
+            LOG_LEVEL: 'warn',
+            NODE_ENV: 'production',
+            // Every subscriber uses ADMIN_TOKEN, one socket each: lift the per-token and connection caps.
+            WS_MAX_SOCKETS_PER_TOKEN: String(n),
+            HTTP_MAX_CONNECTIONS: String(n + 1024),
+          })
+        : startChild(label, nodeArgs, BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     await waitReady(child, port, label);
 
     /** Sends event `entityId`: a webhook (ours) or a broadcast request (bare); resolves at its 200. */
     const send = async (entityId: number): Promise<number> => {
-      const answer = server === 'ours'
-        ? await post(port, '/webhooks', JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: Date.now(), type: 'CUSTOMER_CHECKIN' }] }), { 'X-API-KEY': key })
-        : await post(port, '/broadcast', JSON.stringify({ entityId: String(entityId) }));
+      const answer =
+        server === 'ours'
+          ? await post(
+              port,
+              '/webhooks',
+              JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: Date.now(), type: 'CUSTOMER_CHECKIN' }] }),
+              { 'X-API-KEY': key },
+            )
+          : await post(port, '/broadcast', JSON.stringify({ entityId: String(entityId) }));
       if (answer.status !== 200) throw new Error(`${label}: event ${entityId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
       return answer.at;
     };
@@ -416,21 +479,27 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
     subscribers = new Subscribers(port, server === 'ours' ? ADMIN_TOKEN : undefined);
     const connectStart = performance.now();
     await subscribers.connect(n, options.batch);
-    console.log(`  ${fmtRate(n)} sockets acknowledged and subscribed in ${((performance.now() - connectStart) / 1000).toFixed(1)} s (batches of ${options.batch})`);
+    console.log(
+      `  ${fmtRate(n)} sockets acknowledged and subscribed in ${((performance.now() - connectStart) / 1000).toFixed(1)} s (batches of ${options.batch})`,
+    );
     const settled = await waitIdle(child);
     console.log(`  server idle again ${settled.toFixed(1)} s later (CPU < 10 %)`);
     await sleep(1_000);
     const rssSubscribed = rss(child.pid);
     const kbPerSubscription = (rssSubscribed - rssIdle) / n / 1024;
-    console.log(`  server RSS ${(rssIdle / 2 ** 20).toFixed(1)} MiB with 0 subscribers, ${(rssSubscribed / 2 ** 20).toFixed(1)} MiB with ${fmtRate(n)} idle: ` +
-      `${kbPerSubscription.toFixed(1)} KB per subscription`);
+    console.log(
+      `  server RSS ${(rssIdle / 2 ** 20).toFixed(1)} MiB with 0 subscribers, ${(rssSubscribed / 2 ** 20).toFixed(1)} MiB with ${fmtRate(n)} idle: ` +
+        `${kbPerSubscription.toFixed(1)} KB per subscription`,
+    );
 
     // Every subscription is live once a warm-up event reaches all of them.
     for (let i = 0; i < 3; i++) {
       const entityId = nextEntityId++;
       await send(entityId);
       if (!(await subscribers.delivered(entityId, 60_000))) {
-        throw new Error(`${label}: warm-up event reached ${subscribers.deliveries.get(entityId)?.received ?? 0} of ${n} subscribers within 60 s`);
+        throw new Error(
+          `${label}: warm-up event reached ${subscribers.deliveries.get(entityId)?.received ?? 0} of ${n} subscribers within 60 s`,
+        );
       }
     }
 
@@ -447,19 +516,23 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
       const entityId = nextEntityId++;
       ids.push(entityId);
       const sentAt = performance.now();
-      acks.push(send(entityId).then((at) => {
-        let delivery = subscribers!.deliveries.get(entityId);
-        if (!delivery) {
-          delivery = { sentAt, ackAt: at, received: 0, lastAt: 0 };
-          subscribers!.deliveries.set(entityId, delivery);
-        }
-        delivery.sentAt = sentAt;
-        delivery.ackAt = at;
-      }));
+      acks.push(
+        send(entityId).then((at) => {
+          let delivery = subscribers!.deliveries.get(entityId);
+          if (!delivery) {
+            delivery = { sentAt, ackAt: at, received: 0, lastAt: 0 };
+            subscribers!.deliveries.set(entityId, delivery);
+          }
+          delivery.sentAt = sentAt;
+          delivery.ackAt = at;
+        }),
+      );
     }
     await Promise.all(acks);
     const lastAck = performance.now();
-    const complete = await Promise.all(ids.map((id) => subscribers!.delivered(id, Math.max(1, DRAIN_TIMEOUT_MS - (performance.now() - lastAck)))));
+    const complete = await Promise.all(
+      ids.map((id) => subscribers!.delivered(id, Math.max(1, DRAIN_TIMEOUT_MS - (performance.now() - lastAck)))),
+    );
     const after = { server: sampleResources(child), client: process.cpuUsage(before.client) };
     const wall = (performance.now() - start) / 1000;
     const cpuShare = (seconds: number) => `${((seconds / wall) * 100).toFixed(0)} %`;
@@ -479,26 +552,41 @@ async function runOne(server: ServerKind, n: number, options: Options): Promise<
     const open = subscribers.open_;
     const closed = n - open;
     const row: Row = {
-      server, subscribers: n, events: options.events,
-      p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
-      sentP50: percentile(sortedFromSend, 0.5), sentP99: percentile(sortedFromSend, 0.99),
+      server,
+      subscribers: n,
+      events: options.events,
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+      sentP50: percentile(sortedFromSend, 0.5),
+      sentP99: percentile(sortedFromSend, 0.99),
       eventsPerSecond: latencies.length / ((lastDelivery - start) / 1000),
-      kbPerSubscription, incomplete, closed,
+      kbPerSubscription,
+      incomplete,
+      closed,
     };
     if (server === 'ours' && options.scrapes > 0) {
       const scrape = await timeScrapes(port, options.scrapes);
       Object.assign(row, { scrape });
-      console.log(`  ${scrape.count} scrapes of /metrics with ${fmtRate(open)} subscribers open: p50 ${fmtMs(scrape.p50)} ms, p99 ${fmtMs(scrape.p99)} ms, max ${fmtMs(scrape.max)} ms; ${(scrape.bytes / 1024).toFixed(1)} KB each`);
+      console.log(
+        `  ${scrape.count} scrapes of /metrics with ${fmtRate(open)} subscribers open: p50 ${fmtMs(scrape.p50)} ms, p99 ${fmtMs(scrape.p99)} ms, max ${fmtMs(scrape.max)} ms; ${(scrape.bytes / 1024).toFixed(1)} KB each`,
+      );
     }
     const negative = latencies.filter((x) => x < 0).length;
-    console.log(`  ${options.events} events at ${options.rate}/s: ack -> last subscriber p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms, max ${fmtMs(row.max)} ms; ` +
-      `from the webhook's send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ${fmtRate(row.eventsPerSecond)} events/s delivered to all; ${incomplete} event(s) not delivered to every subscriber within ${DRAIN_TIMEOUT_MS / 1000} s` +
-      `${negative ? `; ${negative} reached the last subscriber before its 200 was read` : ''}`);
-    console.log(`  CPU over the stream (${wall.toFixed(1)} s): server ${before.server && after.server ? cpuShare(after.server.childCpu - before.server.childCpu) : '-'}, ` +
-      `this subscriber process ${cpuShare((after.client.user + after.client.system) / 1e6)}, machine ${before.server && after.server ? cpuShare(after.server.machineCpu - before.server.machineCpu) : '-'} (of ${os.cpus().length * 100} %)`);
-    console.log(`  server RSS after the stream ${(rss(child.pid) / 2 ** 20).toFixed(1)} MiB; sockets still open ${fmtRate(open)} of ${fmtRate(n)}` +
-      (subscribers.closeCodes.size ? `; closed: ${[...subscribers.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}` : '') +
-      (subscribers.unexpected ? `; ${subscribers.unexpected} unexpected messages` : ''));
+    console.log(
+      `  ${options.events} events at ${options.rate}/s: ack -> last subscriber p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms, max ${fmtMs(row.max)} ms; ` +
+        `from the webhook's send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ${fmtRate(row.eventsPerSecond)} events/s delivered to all; ${incomplete} event(s) not delivered to every subscriber within ${DRAIN_TIMEOUT_MS / 1000} s` +
+        `${negative ? `; ${negative} reached the last subscriber before its 200 was read` : ''}`,
+    );
+    console.log(
+      `  CPU over the stream (${wall.toFixed(1)} s): server ${before.server && after.server ? cpuShare(after.server.childCpu - before.server.childCpu) : '-'}, ` +
+        `this subscriber process ${cpuShare((after.client.user + after.client.system) / 1e6)}, machine ${before.server && after.server ? cpuShare(after.server.machineCpu - before.server.machineCpu) : '-'} (of ${os.cpus().length * 100} %)`,
+    );
+    console.log(
+      `  server RSS after the stream ${(rss(child.pid) / 2 ** 20).toFixed(1)} MiB; sockets still open ${fmtRate(open)} of ${fmtRate(n)}` +
+        (subscribers.closeCodes.size ? `; closed: ${[...subscribers.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}` : '') +
+        (subscribers.unexpected ? `; ${subscribers.unexpected} unexpected messages` : ''),
+    );
 
     await stopServer(child, label, profileDir);
     return row;
@@ -518,7 +606,11 @@ async function stopServer(child: ChildProcess, label: string, profileDir: string
 }
 
 /** What a run leaves, on success or failure: the server, the client sockets, the bench database. */
-async function release(child: ChildProcess | undefined, clients: { terminate(): void } | undefined, db: FreshDatabase | undefined): Promise<void> {
+async function release(
+  child: ChildProcess | undefined,
+  clients: { terminate(): void } | undefined,
+  db: FreshDatabase | undefined,
+): Promise<void> {
   if (child) await stopChild(child);
   clients?.terminate();
   await db?.drop().catch((error: unknown) => console.log(`  could not drop the bench database: ${(error as Error).message}`));
@@ -615,10 +707,16 @@ async function createMemberTokens(databaseUrl: string, n: number): Promise<strin
     const tokens = Array.from({ length: n }, () => `ggt_${randomBytes(32).toString('base64url')}`);
     const repository = dataSource.getRepository(ApiToken);
     for (let from = 0; from < n; from += 500) {
-      await repository.insert(tokens.slice(from, from + 500).map((token, i) => ({
-        name: `bench member ${from + i}`, role: 'app' as const, studioIds: [studio.id],
-        tokenHash: createHash('sha256').update(token, 'utf8').digest('hex'), createdAt: new Date(), revokedAt: null,
-      })));
+      await repository.insert(
+        tokens.slice(from, from + 500).map((token, i) => ({
+          name: `bench member ${from + i}`,
+          role: 'app' as const,
+          studioIds: [studio.id],
+          tokenHash: createHash('sha256').update(token, 'utf8').digest('hex'),
+          createdAt: new Date(),
+          revokedAt: null,
+        })),
+      );
     }
     return tokens;
   } finally {
@@ -637,13 +735,28 @@ class MemberClients {
   firstUnexpected: string | undefined;
   private readonly watchers = new Set<() => void>();
 
-  constructor(private readonly port: number, private readonly tokens: readonly string[] | undefined) {}
+  constructor(
+    private readonly port: number,
+    private readonly tokens: readonly string[] | undefined,
+  ) {}
 
   private async open(k: number): Promise<void> {
     const socket = await openClient(this.port, this.tokens?.[k], this.closeCodes, `member ${k}`, {
       acked: (ws) => {
-        ws.send(JSON.stringify({ id: 'checkins', type: 'subscribe', payload: { query: MEMBER_CHECKINS, operationName: 'Checkins', variables: { c: [String(customerOf(k))] } } }));
-        ws.send(JSON.stringify({ id: 'bookings', type: 'subscribe', payload: { query: MEMBER_BOOKINGS, operationName: 'Bookings', variables: { b: [String(bookingOf(k))] } } }));
+        ws.send(
+          JSON.stringify({
+            id: 'checkins',
+            type: 'subscribe',
+            payload: { query: MEMBER_CHECKINS, operationName: 'Checkins', variables: { c: [String(customerOf(k))] } },
+          }),
+        );
+        ws.send(
+          JSON.stringify({
+            id: 'bookings',
+            type: 'subscribe',
+            payload: { query: MEMBER_BOOKINGS, operationName: 'Bookings', variables: { b: [String(bookingOf(k))] } },
+          }),
+        );
       },
       receive: (data) => this.receive(k, data),
     });
@@ -705,13 +818,21 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const port = await freePort();
     const statsPort = server === 'ours' ? await freePort() : 0;
     if (server === 'ours' && options.cpuProf) profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
-    child = server === 'ours'
-      ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
-        DATABASE_URL: db!.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', STATS_PORT: String(statsPort),
-        // Connecting thousands at once on a busy machine may take the client longer than the default 3 s.
-        HYDRATION_ENABLED: 'false', HTTP_MAX_CONNECTIONS: String(n + 1024), WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
-      })
-      : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
+    child =
+      server === 'ours'
+        ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
+            DATABASE_URL: db!.url,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'warn',
+            NODE_ENV: 'production',
+            STATS_PORT: String(statsPort),
+            // Connecting thousands at once on a busy machine may take the client longer than the default 3 s.
+            HYDRATION_ENABLED: 'false',
+            HTTP_MAX_CONNECTIONS: String(n + 1024),
+            WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
+          })
+        : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     await waitReady(child, port, label);
     const stats = () => getJson<ServerStats>(statsPort, '/stats');
     const cpuMs = async () => (server === 'ours' ? (await stats()).cpuMicros / 1000 : (sampleResources(child!)?.childCpu ?? NaN) * 1000);
@@ -720,9 +841,12 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const send = async (member: number | undefined, booking: boolean): Promise<number> => {
       const entityId = member === undefined ? nextStranger++ : booking ? bookingOf(member) : customerOf(member);
       const type = booking ? 'CLASS_BOOKING_UPDATED' : 'CUSTOMER_CHECKIN';
-      const answer = server === 'ours'
-        ? await post(port, '/webhooks', JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: Date.now(), type }] }), { 'X-API-KEY': key })
-        : await post(port, '/route', JSON.stringify({ key: `${booking ? 'b' : 'c'}:${entityId}`, entityId: String(entityId) }));
+      const answer =
+        server === 'ours'
+          ? await post(port, '/webhooks', JSON.stringify({ entityId, uuid: randomUUID(), payload: [{ timestamp: Date.now(), type }] }), {
+              'X-API-KEY': key,
+            })
+          : await post(port, '/route', JSON.stringify({ key: `${booking ? 'b' : 'c'}:${entityId}`, entityId: String(entityId) }));
       if (answer.status !== 200) throw new Error(`${label}: event ${entityId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
       return answer.at;
     };
@@ -748,25 +872,33 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const empty = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
     const rssEmpty = rss(child.pid);
     const upkeepEmpty = await upkeepNow();
-    if (cpuIdle !== undefined) console.log(`  no subscribers: ${fmtMs(cpuIdle)} ms of server CPU per webhook (${options.idleEvents} at ${options.rate}/s); heap after GC ${(empty!.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+    if (cpuIdle !== undefined)
+      console.log(
+        `  no subscribers: ${fmtMs(cpuIdle)} ms of server CPU per webhook (${options.idleEvents} at ${options.rate}/s); heap after GC ${(empty!.heapUsed / 2 ** 20).toFixed(1)} MiB`,
+      );
 
     members = new MemberClients(port, tokens);
     const connectStart = performance.now();
     await members.connect(n, options.batch);
-    const subscribed = async () => (server === 'ours' ? (await stats()).subscriptions : (await getJson<{ routes: number }>(port, '/stats')).routes);
+    const subscribed = async () =>
+      server === 'ours' ? (await stats()).subscriptions : (await getJson<{ routes: number }>(port, '/stats')).routes;
     const deadline = performance.now() + 120_000;
     while ((await subscribed()) < 2 * n) {
       if (performance.now() > deadline) throw new Error(`${label}: ${await subscribed()} of ${2 * n} subscriptions after 120 s`);
       await sleep(250);
     }
-    console.log(`  ${fmtRate(n)} members connected (own token each) and subscribed twice in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`);
+    console.log(
+      `  ${fmtRate(n)} members connected (own token each) and subscribed twice in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`,
+    );
     await waitIdle(child);
     await sleep(1_000);
     const full = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
     const rssKb = (rss(child.pid) - rssEmpty) / (2 * n) / 1024;
     const heapKb = full && empty ? (full.heapUsed - empty.heapUsed) / (2 * n) / 1024 : undefined;
-    console.log(`  per subscription: ${heapKb === undefined ? '' : `heap after GC ${heapKb.toFixed(2)} KB, `}RSS ${rssKb.toFixed(2)} KB` +
-      (full ? ` (${fmtRate(full.subscriptions)} subscriptions in ${fmtRate(full.groups)} groups)` : ''));
+    console.log(
+      `  per subscription: ${heapKb === undefined ? '' : `heap after GC ${heapKb.toFixed(2)} KB, `}RSS ${rssKb.toFixed(2)} KB` +
+        (full ? ` (${fmtRate(full.subscriptions)} subscriptions in ${fmtRate(full.groups)} groups)` : ''),
+    );
 
     // Upkeep of the open sockets with no webhooks: keep-alive pings, token re-checks.
     const upkeep = await upkeepNow();
@@ -782,7 +914,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       const member = nextMember();
       await send(member, i % 2 === 1);
       const entityId = i % 2 === 1 ? bookingOf(member) : customerOf(member);
-      if (!(await members.delivered(entityId, 30_000))) throw new Error(`${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`);
+      if (!(await members.delivered(entityId, 30_000)))
+        throw new Error(
+          `${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`,
+        );
     }
 
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
@@ -813,16 +948,34 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const sorted = Float64Array.from(latencies).sort();
     const sortedFromSend = Float64Array.from(fromSend).sort();
     const row: MemberRow = {
-      server, members: n, subscriptions: 2 * n, events: options.events, incomplete: complete.filter((ok) => !ok).length, misrouted: members.misrouted,
-      p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sentP50: percentile(sortedFromSend, 0.5), sentP99: percentile(sortedFromSend, 0.99),
-      cpuIdle, cpuNobody, cpuStream, upkeepEmpty, upkeep, heapKb, rssKb,
+      server,
+      members: n,
+      subscriptions: 2 * n,
+      events: options.events,
+      incomplete: complete.filter((ok) => !ok).length,
+      misrouted: members.misrouted,
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      sentP50: percentile(sortedFromSend, 0.5),
+      sentP99: percentile(sortedFromSend, 0.99),
+      cpuIdle,
+      cpuNobody,
+      cpuStream,
+      upkeepEmpty,
+      upkeep,
+      heapKb,
+      rssKb,
       examined: fanoutBefore && fanoutAfter ? (fanoutAfter.examined - fanoutBefore.examined) / options.events : undefined,
       executions: fanoutBefore && fanoutAfter ? (fanoutAfter.executions - fanoutBefore.executions) / options.events : undefined,
     };
-    console.log(`  ${options.events} events at ${options.rate}/s, one member each: ack -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
-      `${row.incomplete} not delivered within ${DRAIN_TIMEOUT_MS / 1000} s; ${row.misrouted} delivered to another member; server CPU ${fmtMs(cpuStream)} ms per webhook ` +
-      `(${fmtMs(cpuStream - (upkeep * wall) / options.events)} ms net of upkeep)` +
-      (row.examined === undefined ? '' : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`));
+    console.log(
+      `  ${options.events} events at ${options.rate}/s, one member each: ack -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
+        `${row.incomplete} not delivered within ${DRAIN_TIMEOUT_MS / 1000} s; ${row.misrouted} delivered to another member; server CPU ${fmtMs(cpuStream)} ms per webhook ` +
+        `(${fmtMs(cpuStream - (upkeep * wall) / options.events)} ms net of upkeep)` +
+        (row.examined === undefined
+          ? ''
+          : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`),
+    );
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
     await stopServer(child, label, profileDir);
@@ -837,22 +990,35 @@ function memberTable(rows: readonly MemberRow[], options: Options): string {
   return [
     '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
-      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
-      `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
+        `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
+        `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} |`,
+    ),
   ].join('\n');
 }
 
 function memberVerdicts(rows: readonly MemberRow[]): string[] {
-  return verdictLines(rows, (r) => r.members, 'members', (ours) => {
-    const parts: string[] = [];
-    if (ours.cpuIdle !== undefined) {
-      const aim = ours.cpuIdle * AIM_CPU_FACTOR;
-      parts.push(`CPU ${fmtMs(ours.cpuStream)} ms per webhook vs ${fmtMs(ours.cpuIdle)} ms with nobody subscribed (aim <= ${AIM_CPU_FACTOR}x = ${fmtMs(aim)} ms: ${ours.cpuStream <= aim ? 'met' : 'NOT met'}); matching nobody ${fmtMs(ours.cpuNobody ?? NaN)} ms`);
-    }
-    if (ours.heapKb !== undefined) parts.push(`${ours.heapKb.toFixed(2)} KB of heap per subscription (aim <= ${AIM_MEMBER_KB}: ${ours.heapKb <= AIM_MEMBER_KB ? 'met' : 'NOT met'})`);
-    return parts;
-  });
+  return verdictLines(
+    rows,
+    (r) => r.members,
+    'members',
+    (ours) => {
+      const parts: string[] = [];
+      if (ours.cpuIdle !== undefined) {
+        const aim = ours.cpuIdle * AIM_CPU_FACTOR;
+        parts.push(
+          `CPU ${fmtMs(ours.cpuStream)} ms per webhook vs ${fmtMs(ours.cpuIdle)} ms with nobody subscribed (aim <= ${AIM_CPU_FACTOR}x = ${fmtMs(aim)} ms: ${ours.cpuStream <= aim ? 'met' : 'NOT met'}); matching nobody ${fmtMs(ours.cpuNobody ?? NaN)} ms`,
+        );
+      }
+      if (ours.heapKb !== undefined)
+        parts.push(
+          `${ours.heapKb.toFixed(2)} KB of heap per subscription (aim <= ${AIM_MEMBER_KB}: ${ours.heapKb <= AIM_MEMBER_KB ? 'met' : 'NOT met'})`,
+        );
+      return parts;
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -862,32 +1028,48 @@ function memberVerdicts(rows: readonly MemberRow[]): string[] {
  * within AIM_P99_FACTOR, every event delivered), when bare ws ran, then `more`.
  */
 function verdictLines<R extends { readonly server: ServerKind; readonly p99: number; readonly incomplete: number }>(
-  rows: readonly R[], size: (row: R) => number, unit: string, more: (ours: R, bare: R | undefined) => string[],
+  rows: readonly R[],
+  size: (row: R) => number,
+  unit: string,
+  more: (ours: R, bare: R | undefined) => string[],
 ): string[] {
-  return rows.filter((r) => r.server === 'ours').map((ours) => {
-    const bare = rows.find((r) => r.server === 'baseline' && size(r) === size(ours));
-    const aim = bare && bare.p99 * AIM_P99_FACTOR;
-    const p99 = bare && aim !== undefined
-      ? [`p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`]
-      : [];
-    return `- ${fmtRate(size(ours))} ${unit}: ${[...p99, ...more(ours, bare)].join('; ')}`;
-  });
+  return rows
+    .filter((r) => r.server === 'ours')
+    .map((ours) => {
+      const bare = rows.find((r) => r.server === 'baseline' && size(r) === size(ours));
+      const aim = bare && bare.p99 * AIM_P99_FACTOR;
+      const p99 =
+        bare && aim !== undefined
+          ? [
+              `p99 ${fmtMs(ours.p99)} ms vs bare ws ${fmtMs(bare.p99)} ms (aim <= ${AIM_P99_FACTOR}x = ${fmtMs(aim)} ms: ${ours.p99 <= aim && ours.incomplete === 0 ? 'met' : 'NOT met'})`,
+            ]
+          : [];
+      return `- ${fmtRate(size(ours))} ${unit}: ${[...p99, ...more(ours, bare)].join('; ')}`;
+    });
 }
 
 function table(rows: readonly Row[], options: Options): string {
   return [
     '| server | subscribers | events | p50 ms | p99 ms | p50 / p99 ms from send | events/s | KB per idle subscription |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws'} | ${fmtRate(r.subscribers)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''} | ` +
-      `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${r.eventsPerSecond.toFixed(1)} | ${r.kbPerSubscription.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws'} | ${fmtRate(r.subscribers)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''} | ` +
+        `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${r.eventsPerSecond.toFixed(1)} | ${r.kbPerSubscription.toFixed(1)} |`,
+    ),
   ].join('\n');
 }
 
 function verdicts(rows: readonly Row[]): string[] {
-  return verdictLines(rows, (r) => r.subscribers, 'subscribers', (ours, bare) => [
-    `${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`,
-    ...(bare ? [`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`] : []),
-  ]);
+  return verdictLines(
+    rows,
+    (r) => r.subscribers,
+    'subscribers',
+    (ours, bare) => [
+      `${ours.kbPerSubscription.toFixed(1)} KB per idle subscription (aim <= ${AIM_KB}: ${ours.kbPerSubscription <= AIM_KB ? 'met' : 'NOT met'})`,
+      ...(bare ? [`bare ws ${bare.kbPerSubscription.toFixed(1)} KB per socket`] : []),
+    ],
+  );
 }
 
 async function main(): Promise<void> {
@@ -904,7 +1086,10 @@ async function main(): Promise<void> {
     console.log(`open-file limit ${limit} < ${needed}: re-running under ulimit -n 65536`);
     const args = [process.execPath, ...process.execArgv, ...process.argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     try {
-      execFileSync('bash', ['-c', `ulimit -n 65536 && exec ${args}`], { stdio: 'inherit', env: { ...process.env, GYMGRAPH_BENCH_ULIMIT_RAISED: '1' } });
+      execFileSync('bash', ['-c', `ulimit -n 65536 && exec ${args}`], {
+        stdio: 'inherit',
+        env: { ...process.env, GYMGRAPH_BENCH_ULIMIT_RAISED: '1' },
+      });
     } catch (error) {
       process.exitCode = (error as { status?: number }).status ?? 1;
     }
@@ -916,9 +1101,13 @@ async function main(): Promise<void> {
     if (problem) throw new Error(`PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${problem}): set BENCH_PG_URL`);
   }
   const cpus = os.cpus();
-  console.log(`gymgraph fan-out bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
+  console.log(
+    `gymgraph fan-out bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim(),
+  );
   if (options.members !== undefined) {
-    console.log(`${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}`);
+    console.log(
+      `${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}`,
+    );
     const memberRows: MemberRow[] = [];
     for (const server of options.servers) memberRows.push(await runMembers(server, options.members, options));
     agent.destroy();
@@ -927,16 +1116,26 @@ async function main(): Promise<void> {
     if (lines.length > 0) console.log(`${lines.join('\n')}\n`);
     return;
   }
-  console.log(`subscribers ${options.counts.map(fmtRate).join(', ')}; ${options.events} events at ${options.rate}/s per run; ` +
-    `our server on ${options.db}, SUBSCRIPTION_MAX_QUEUE / SUBSCRIPTION_MAX_BUFFERED_BYTES at their defaults; open-file limit ${limit}`);
+  console.log(
+    `subscribers ${options.counts.map(fmtRate).join(', ')}; ${options.events} events at ${options.rate}/s per run; ` +
+      `our server on ${options.db}, SUBSCRIPTION_MAX_QUEUE / SUBSCRIPTION_MAX_BUFFERED_BYTES at their defaults; open-file limit ${limit}`,
+  );
   const rows: Row[] = [];
   for (const n of options.counts) for (const server of options.servers) rows.push(await runOne(server, n, options));
   agent.destroy();
   console.log(`\n## Results\n\n${table(rows, options)}\n`);
   const scraped = rows.filter((r) => r.scrape);
   if (scraped.length > 0) {
-    console.log(['| subscribers open | scrapes | p50 ms | p99 ms | max ms | KB per scrape |', '|---:|---:|---:|---:|---:|---:|',
-      ...scraped.map((r) => `| ${fmtRate(r.subscribers)} | ${r.scrape!.count} | ${fmtMs(r.scrape!.p50)} | ${fmtMs(r.scrape!.p99)} | ${fmtMs(r.scrape!.max)} | ${(r.scrape!.bytes / 1024).toFixed(1)} |`)].join('\n') + '\n');
+    console.log(
+      [
+        '| subscribers open | scrapes | p50 ms | p99 ms | max ms | KB per scrape |',
+        '|---:|---:|---:|---:|---:|---:|',
+        ...scraped.map(
+          (r) =>
+            `| ${fmtRate(r.subscribers)} | ${r.scrape!.count} | ${fmtMs(r.scrape!.p50)} | ${fmtMs(r.scrape!.p99)} | ${fmtMs(r.scrape!.max)} | ${(r.scrape!.bytes / 1024).toFixed(1)} |`,
+        ),
+      ].join('\n') + '\n',
+    );
   }
   const lines = verdicts(rows);
   if (lines.length > 0) console.log(`${lines.join('\n')}\n`);

@@ -38,8 +38,17 @@ export function postGraphQL(agent: http.Agent | false, target: GraphQLTarget, re
     };
     const req = http.request(
       {
-        host: '127.0.0.1', port: target.port, path: target.path, method: 'POST', agent,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body), ...target.headers },
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.path,
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          ...target.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

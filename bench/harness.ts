@@ -25,7 +25,8 @@ export class UsageError extends Error {}
 /** `--name`'s value as a number in [min, max], or a UsageError naming the option and what came. */
 export function numberOption(name: string, raw: string | undefined, min: number, max: number): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -52,8 +53,11 @@ export interface WebhookLoadOptions {
 
 /** `--db`, `--seconds`, `--rate`, `--concurrency` and `--warmup` as parsed by node:util parseArgs. */
 export function webhookLoadOptions(values: {
-  readonly db?: string | undefined; readonly seconds?: string | undefined; readonly rate?: string | undefined;
-  readonly concurrency?: string | undefined; readonly warmup?: string | undefined;
+  readonly db?: string | undefined;
+  readonly seconds?: string | undefined;
+  readonly rate?: string | undefined;
+  readonly concurrency?: string | undefined;
+  readonly warmup?: string | undefined;
 }): WebhookLoadOptions {
   return {
     dbs: databasesOption(values.db),
@@ -147,8 +151,12 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
  */
 export async function terminateBackends(adminUrl: string, databaseUrl: string): Promise<number> {
   const name = new URL(databaseUrl).pathname.slice(1);
-  return withClient(adminUrl, async (client) =>
-    (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rowCount ?? 0);
+  return withClient(
+    adminUrl,
+    async (client) =>
+      (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]))
+        .rowCount ?? 0,
+  );
 }
 
 /** Why PostgreSQL cannot be used, or undefined when it can. */
@@ -207,7 +215,8 @@ export function freePort(): Promise<number> {
 
 /** Longest line of a child's output shown (a stack trace in a JSON log line can run to kilobytes). */
 const MAX_FORWARDED_LINE = 600;
-const cut = (line: string) => (line.length > MAX_FORWARDED_LINE ? `${line.slice(0, MAX_FORWARDED_LINE)}… (${line.length} characters)` : line);
+const cut = (line: string) =>
+  line.length > MAX_FORWARDED_LINE ? `${line.slice(0, MAX_FORWARDED_LINE)}… (${line.length} characters)` : line;
 
 /** Forwards a child's output, each line prefixed with its label. */
 function forward(stream: NodeJS.ReadableStream | null, label: string): void {
@@ -248,10 +257,15 @@ export function startChild(
 /** Runs `node script args` (e.g. a CLI of ours) to completion; resolves with its stdout, rejects with its stderr. */
 export function execNode(script: string, args: readonly string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${path.basename(script)} ${args[0] ?? ''} failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${path.basename(script)} ${args[0] ?? ''} failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -284,10 +298,17 @@ function getStatus(port: number, urlPath: string): Promise<number> {
 }
 
 /** Polls `urlPath` until it answers `okStatus` (`'any'`: any HTTP answer), the child exits, or 60 s pass. */
-export async function waitReady(child: ChildProcess, port: number, label: string, urlPath = '/readyz', okStatus: number | 'any' = 200): Promise<void> {
+export async function waitReady(
+  child: ChildProcess,
+  port: number,
+  label: string,
+  urlPath = '/readyz',
+  okStatus: number | 'any' = 200,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     const status = await getStatus(port, urlPath);
     if (okStatus === 'any' ? status !== 0 : status === okStatus) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -359,4 +380,8 @@ export async function waitIdle(child: ChildProcess, maxMs = 120_000): Promise<nu
 export const fmtMs = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 export const fmtRate = (x: number) => Math.round(x).toLocaleString('en-US');
 export const fmtErrors = (r: { readonly errors: number; readonly errorKinds: Readonly<Record<string, number>> }) =>
-  r.errors === 0 ? '0' : `${r.errors} (${Object.entries(r.errorKinds).map(([kind, n]) => `${kind}×${n}`).join(', ')})`;
+  r.errors === 0
+    ? '0'
+    : `${r.errors} (${Object.entries(r.errorKinds)
+        .map(([kind, n]) => `${kind}×${n}`)
+        .join(', ')})`;

@@ -25,9 +25,29 @@ import Database from 'better-sqlite3';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { DeliveryGenerator, POISON_KINDS, PoisonedStream, type PoisonKind } from './deliveries.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type ResourceSample,
-  numberOption, parseCommandLine, webhookLoadOptions, type WebhookLoadOptions,
+  DEFAULT_PG_ADMIN,
+  MAIN_JS,
+  ROOT,
+  execNode,
+  fmtErrors,
+  fmtMs,
+  fmtRate,
+  freePort,
+  freshDatabase,
+  installCleanup,
+  probePostgres,
+  redact,
+  sampleResources,
+  startChild,
+  stopChild,
+  waitReady,
+  withClient,
+  type DbKind,
+  type ResourceSample,
+  numberOption,
+  parseCommandLine,
+  webhookLoadOptions,
+  type WebhookLoadOptions,
   UsageError,
 } from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
@@ -86,7 +106,6 @@ const USAGE = `usage: npm run bench:ingest -- [options]
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_<random> is created and dropped afterwards; unreachable means skipped.`;
 
-
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
@@ -108,10 +127,11 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const servers: Record<string, ServerKind[]> = { ours: ['ours'], baseline: ['baseline'] };
-  const only = values.only === undefined ? ['ours', 'baseline'] as ServerKind[] : servers[values.only];
+  const only = values.only === undefined ? (['ours', 'baseline'] as ServerKind[]) : servers[values.only];
   if (!only) throw new UsageError(`--only must be ours or baseline, got ${JSON.stringify(values.only)}`);
   const poisonKind = [...POISON_KINDS, 'mixed' as const].find((k) => k === values['poison-kind']);
-  if (!poisonKind) throw new UsageError(`--poison-kind must be one of ${POISON_KINDS.join(', ')} or mixed, got ${JSON.stringify(values['poison-kind'])}`);
+  if (!poisonKind)
+    throw new UsageError(`--poison-kind must be one of ${POISON_KINDS.join(', ')} or mixed, got ${JSON.stringify(values['poison-kind'])}`);
   const metrics = ({ on: [true], off: [false], both: [true, false] } as Record<string, boolean[]>)[values.metrics ?? 'on'];
   if (!metrics) throw new UsageError(`--metrics must be on, off or both, got ${JSON.stringify(values.metrics)}`);
   return {
@@ -150,7 +170,10 @@ async function benchDatabase(kind: DbKind, options: Options): Promise<BenchDatab
   const file = db.file;
   if (file !== undefined) {
     return {
-      kind, url: db.url, drop: db.drop, commits: async () => undefined,
+      kind,
+      url: db.url,
+      drop: db.drop,
+      commits: async () => undefined,
       count: async (table) => {
         const sqlite = new Database(file, { readonly: true });
         try {
@@ -162,10 +185,14 @@ async function benchDatabase(kind: DbKind, options: Options): Promise<BenchDatab
     };
   }
   return {
-    kind, url: db.url, drop: db.drop,
+    kind,
+    url: db.url,
+    drop: db.drop,
     count: (table) => withClient(db.url, async (client) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
-    commits: () => withClient(options.pgAdminUrl, async (client) =>
-      Number((await client.query('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid')).rows[0]?.xid)),
+    commits: () =>
+      withClient(options.pgAdminUrl, async (client) =>
+        Number((await client.query('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid')).rows[0]?.xid),
+      ),
   };
 }
 
@@ -174,8 +201,10 @@ function describeResources(before: ResourceSample | undefined, after: ResourceSa
   const bytes = after.writeBytes - before.writeBytes;
   const calls = after.writeCalls - before.writeCalls;
   const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(0)} µs/event`;
-  return `    server CPU ${perEvent(after.childCpu - before.childCpu)}, whole machine CPU ${perEvent(after.machineCpu - before.machineCpu)}; ` +
-    `server wrote ${(bytes / 1e6).toFixed(1)} MB to storage (${(bytes / events / 1024).toFixed(1)} KiB/event), ${(calls / events).toFixed(2)} write syscalls/event`;
+  return (
+    `    server CPU ${perEvent(after.childCpu - before.childCpu)}, whole machine CPU ${perEvent(after.machineCpu - before.machineCpu)}; ` +
+    `server wrote ${(bytes / 1e6).toFixed(1)} MB to storage (${(bytes / events / 1024).toFixed(1)} KiB/event), ${(calls / events).toFixed(2)} write syscalls/event`
+  );
 }
 
 /** Registers `count` studios of one tenant with the studio CLI; returns their webhook keys. */
@@ -183,7 +212,9 @@ async function registerStudios(databaseUrl: string, count: number): Promise<stri
   const keys: string[] = [];
   for (let i = 1; i <= count; i++) {
     const key = `bench-webhook-key-${i}-${randomBytes(12).toString('hex')}`;
-    await execNode(STUDIO_CLI_JS, ['add', '--name', `Bench ${i}`, '--webhook-key', key, '--tenant-url', TENANT_URL], { DATABASE_URL: databaseUrl });
+    await execNode(STUDIO_CLI_JS, ['add', '--name', `Bench ${i}`, '--webhook-key', key, '--tenant-url', TENANT_URL], {
+      DATABASE_URL: databaseUrl,
+    });
     keys.push(key);
   }
   return keys;
@@ -197,8 +228,10 @@ const modeLabel = (r: PhaseResult, options: Options, poison = 0) =>
 const fmtPercent = (fraction: number) => `${+(fraction * 100).toFixed(2)} %`;
 
 function describePhase(label: string, r: PhaseResult, options: Options, poison = 0): string {
-  return `  ${label} ${modeLabel(r, options, poison)}: ${fmtRate(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
-    `ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`;
+  return (
+    `  ${label} ${modeLabel(r, options, poison)}: ${fmtRate(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
+    `ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}`
+  );
 }
 
 async function runServer(kind: DbKind, server: ServerKind, options: Options, mix: Map<string, number>, metrics: boolean): Promise<Row[]> {
@@ -217,7 +250,11 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
     child = startChild(label, nodeArgs, server === 'ours' ? MAIN_JS : BASELINE_JS, {
-      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', METRICS_ENABLED: String(metrics),
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      METRICS_ENABLED: String(metrics),
     });
     await waitReady(child, port, label);
 
@@ -242,7 +279,10 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
     if (io) console.log(io);
     if (commitsBefore !== undefined) {
       const commits = ((await db.commits()) ?? commitsBefore) - commitsBefore;
-      if (commits > 0) console.log(`    PostgreSQL: ${commits} writing transactions during the phase (${(full.ok / commits).toFixed(1)} deliveries per transaction)`);
+      if (commits > 0)
+        console.log(
+          `    PostgreSQL: ${commits} writing transactions during the phase (${(full.ok / commits).toFixed(1)} deliveries per transaction)`,
+        );
     }
     rows.push({ db: kind, server, metrics, result: full, poison: 0 });
     acked += fixed.ok + full.ok;
@@ -255,12 +295,15 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
       const mixed: Target = { ...target, nextBody: () => poison.next() };
       const dirty = await fullSpeed(mixed, { seconds: options.seconds, concurrency: options.concurrency });
       console.log(describePhase(label, dirty, options, options.poison));
-      console.log(`    good deliveries: ${fmtRate(full.eventsPerSecond)}/s (ack p99 ${fmtMs(full.okP99)} ms) without poison, ` +
-        `${fmtRate(dirty.eventsPerSecond)}/s (ack p99 ${fmtMs(dirty.okP99)} ms) with ${fmtPercent(options.poison)} ${options.poisonKind} poison ` +
-        `(${poison.poisonSent} poison sent; ${((dirty.eventsPerSecond / full.eventsPerSecond) * 100).toFixed(0)} % of the clean rate)`);
+      console.log(
+        `    good deliveries: ${fmtRate(full.eventsPerSecond)}/s (ack p99 ${fmtMs(full.okP99)} ms) without poison, ` +
+          `${fmtRate(dirty.eventsPerSecond)}/s (ack p99 ${fmtMs(dirty.okP99)} ms) with ${fmtPercent(options.poison)} ${options.poisonKind} poison ` +
+          `(${poison.poisonSent} poison sent; ${((dirty.eventsPerSecond / full.eventsPerSecond) * 100).toFixed(0)} % of the clean rate)`,
+      );
       console.log(`    events/s by second: ${dirty.perSecond.map(fmtRate).join(' ')}`);
       const unexpected = Object.entries(dirty.errorKinds).filter(([status]) => status !== '400');
-      if (unexpected.length > 0) console.log(`    UNEXPECTED answers besides 400 for poison: ${unexpected.map(([k, n]) => `${k}×${n}`).join(', ')}`);
+      if (unexpected.length > 0)
+        console.log(`    UNEXPECTED answers besides 400 for poison: ${unexpected.map(([k, n]) => `${k}×${n}`).join(', ')}`);
       for (const sample of dirty.errorSamples.slice(0, 2)) console.log(`    error sample: ${sample}`);
       rows.push({ db: kind, server, metrics, result: dirty, poison: options.poison });
       acked += dirty.ok;
@@ -269,8 +312,10 @@ async function runServer(kind: DbKind, server: ServerKind, options: Options, mix
     const code = await stopChild(child);
     if (code !== 0) console.log(`  ${label} exited with code ${code}`);
     const stored = await db.count(server === 'ours' ? 'events' : 'bench_events');
-    console.log(`  check: ${stored} rows in the ${server === 'ours' ? 'event log' : 'table'}, ${acked} deliveries acknowledged` +
-      (stored === acked ? ' (match)' : ' (MISMATCH)'));
+    console.log(
+      `  check: ${stored} rows in the ${server === 'ours' ? 'event log' : 'table'}, ${acked} deliveries acknowledged` +
+        (stored === acked ? ' (match)' : ' (MISMATCH)'),
+    );
     for (const [type, n] of generator.counts) mix.set(type, (mix.get(type) ?? 0) + n);
 
     if (profileDir) {
@@ -293,8 +338,10 @@ function table(rows: readonly Row[], options: Options): string {
   const lines = [
     '| db | server | mode | events/s (200s) | p50 ms | p99 ms | p99 of 200s ms | max ms | errors |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(({ db, server, metrics, result: r, poison }) =>
-      `| ${db} | ${server === 'ours' ? (options.metrics.length > 1 ? `ours, metrics ${metrics ? 'on' : 'off'}` : 'ours') : 'bare insert'} | ${modeLabel(r, options, poison)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.okP99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`),
+    ...rows.map(
+      ({ db, server, metrics, result: r, poison }) =>
+        `| ${db} | ${server === 'ours' ? (options.metrics.length > 1 ? `ours, metrics ${metrics ? 'on' : 'off'}` : 'ours') : 'bare insert'} | ${modeLabel(r, options, poison)} | ${fmtRate(r.eventsPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.okP99)} | ${fmtMs(r.max)} | ${fmtErrors(r)} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -303,24 +350,41 @@ function verdicts(rows: readonly Row[]): string[] {
   const out: string[] = [];
   for (const db of ['sqlite', 'postgres'] as const) {
     const find = (server: ServerKind, mode: 'fixed' | 'full', metrics = true) =>
-      rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0 && (server === 'baseline' || r.metrics === metrics))?.result
-      ?? (server === 'ours' ? rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0)?.result : undefined);
+      rows.find(
+        (r) =>
+          r.db === db &&
+          r.server === server &&
+          r.result.mode === mode &&
+          r.poison === 0 &&
+          (server === 'baseline' || r.metrics === metrics),
+      )?.result ??
+      (server === 'ours'
+        ? rows.find((r) => r.db === db && r.server === server && r.result.mode === mode && r.poison === 0)?.result
+        : undefined);
     const ours = find('ours', 'full');
     const bare = find('baseline', 'full');
     const fixed = find('ours', 'fixed');
     if (!ours && !bare) continue;
     const parts: string[] = [];
     if (ours) {
-      parts.push(`full speed ${fmtRate(ours.eventsPerSecond)} events/s (target >= ${fmtRate(TARGETS[db])}: ${ours.eventsPerSecond >= TARGETS[db] ? 'met' : 'NOT met'})`);
+      parts.push(
+        `full speed ${fmtRate(ours.eventsPerSecond)} events/s (target >= ${fmtRate(TARGETS[db])}: ${ours.eventsPerSecond >= TARGETS[db] ? 'met' : 'NOT met'})`,
+      );
     }
-    if (ours && bare) parts.push(`${((ours.eventsPerSecond / bare.eventsPerSecond) * 100).toFixed(0)}% of bare insert (${fmtRate(bare.eventsPerSecond)})`);
+    if (ours && bare)
+      parts.push(`${((ours.eventsPerSecond / bare.eventsPerSecond) * 100).toFixed(0)}% of bare insert (${fmtRate(bare.eventsPerSecond)})`);
     const off = find('ours', 'full', false);
     if (ours && off && off !== ours) {
       const offFixed = find('ours', 'fixed', false);
-      parts.push(`metrics on ${fmtRate(ours.eventsPerSecond)} vs off ${fmtRate(off.eventsPerSecond)} events/s (${((ours.eventsPerSecond / off.eventsPerSecond) * 100).toFixed(0)} %)` +
-        (fixed && offFixed ? `, fixed-rate ack p99 ${fmtMs(fixed.p99)} vs ${fmtMs(offFixed.p99)} ms` : ''));
+      parts.push(
+        `metrics on ${fmtRate(ours.eventsPerSecond)} vs off ${fmtRate(off.eventsPerSecond)} events/s (${((ours.eventsPerSecond / off.eventsPerSecond) * 100).toFixed(0)} %)` +
+          (fixed && offFixed ? `, fixed-rate ack p99 ${fmtMs(fixed.p99)} vs ${fmtMs(offFixed.p99)} ms` : ''),
+      );
     }
-    if (fixed) parts.push(`ack p99 at the fixed rate ${fmtMs(fixed.p99)} ms (target < ${FIXED_P99_TARGET_MS}: ${fixed.p99 < FIXED_P99_TARGET_MS ? 'met' : 'NOT met'})`);
+    if (fixed)
+      parts.push(
+        `ack p99 at the fixed rate ${fmtMs(fixed.p99)} ms (target < ${FIXED_P99_TARGET_MS}: ${fixed.p99 < FIXED_P99_TARGET_MS ? 'met' : 'NOT met'})`,
+      );
     out.push(`- ${db}: ${parts.length > 0 ? parts.join('; ') : `bare insert ${fmtRate(bare!.eventsPerSecond)} events/s`}`);
   }
   return out;
@@ -334,9 +398,13 @@ async function main(): Promise<void> {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
   }
   const cpus = os.cpus();
-  console.log(`gymgraph ingest bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
-  console.log(`phases: ${options.warmup} s warm-up, ${options.seconds} s at ${options.rate} deliveries/s, ${options.seconds} s full speed with ` +
-    `${options.concurrency} in flight; ${options.studios} studio(s), ${options.customers} customers; one event per delivery`);
+  console.log(
+    `gymgraph ingest bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim(),
+  );
+  console.log(
+    `phases: ${options.warmup} s warm-up, ${options.seconds} s at ${options.rate} deliveries/s, ${options.seconds} s full speed with ` +
+      `${options.concurrency} in flight; ${options.studios} studio(s), ${options.customers} customers; one event per delivery`,
+  );
 
   const rows: Row[] = [];
   const mix = new Map<string, number>();
@@ -349,14 +417,20 @@ async function main(): Promise<void> {
       }
     }
     for (const server of options.servers) {
-      for (const metrics of server === 'ours' ? options.metrics : [true]) rows.push(...(await runServer(kind, server, options, mix, metrics)));
+      for (const metrics of server === 'ours' ? options.metrics : [true])
+        rows.push(...(await runServer(kind, server, options, mix, metrics)));
     }
   }
 
   const total = [...mix.values()].reduce((a, b) => a + b, 0);
   if (total > 0) {
-    console.log(`\ndelivery mix (${total} generated): ` +
-      [...mix.entries()].sort((a, b) => b[1] - a[1]).map(([type, n]) => `${type} ${((n / total) * 100).toFixed(1)}%`).join(', '));
+    console.log(
+      `\ndelivery mix (${total} generated): ` +
+        [...mix.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([type, n]) => `${type} ${((n / total) * 100).toFixed(1)}%`)
+          .join(', '),
+    );
   }
   console.log(`\n## Results\n\n${table(rows, options)}\n`);
   const lines = verdicts(rows);

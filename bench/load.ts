@@ -92,18 +92,36 @@ export class Recorder {
   }
 
   result(
-    mode: 'fixed' | 'full', okCounted: number, seconds: number, perSecond: readonly number[] = [], tagged: Readonly<Record<string, PhaseResult>> = {},
+    mode: 'fixed' | 'full',
+    okCounted: number,
+    seconds: number,
+    perSecond: readonly number[] = [],
+    tagged: Readonly<Record<string, PhaseResult>> = {},
   ): PhaseResult {
     const sorted = Float64Array.from(this.latencies).sort();
     const okSorted = Float64Array.from(this.okLatencies).sort();
     const newSorted = Float64Array.from(this.newConnectionLatencies).sort();
     return {
-      mode, sent: this.sent, ok: this.ok, errors: this.errors, errorKinds: this.errorKinds, errorSamples: this.errorSamples,
+      mode,
+      sent: this.sent,
+      ok: this.ok,
+      errors: this.errors,
+      errorKinds: this.errorKinds,
+      errorSamples: this.errorSamples,
       eventsPerSecond: seconds > 0 ? okCounted / seconds : 0,
-      p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
-      okP50: percentile(okSorted, 0.5), okP99: percentile(okSorted, 0.99),
-      seconds, perSecond, tagged,
-      newConnections: { count: newSorted.length, p99: percentile(newSorted, 0.99), max: newSorted.length > 0 ? newSorted[newSorted.length - 1]! : NaN },
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+      okP50: percentile(okSorted, 0.5),
+      okP99: percentile(okSorted, 0.99),
+      seconds,
+      perSecond,
+      tagged,
+      newConnections: {
+        count: newSorted.length,
+        p99: percentile(newSorted, 0.99),
+        max: newSorted.length > 0 ? newSorted[newSorted.length - 1]! : NaN,
+      },
     };
   }
 }
@@ -119,7 +137,12 @@ export function percentile(sorted: Float64Array, p: number): number {
  * failure. A tagged delivery is recorded in `tagged` under its tag when given, else in `recorder`.
  */
 function post(
-  agent: http.Agent, target: Target, recorder: Recorder, startedAt: number, onDone: (endedAt: number, ok: boolean) => void, tagged?: Map<string, Recorder>,
+  agent: http.Agent,
+  target: Target,
+  recorder: Recorder,
+  startedAt: number,
+  onDone: (endedAt: number, ok: boolean) => void,
+  tagged?: Map<string, Recorder>,
 ): void {
   const next = target.nextBody();
   const body = typeof next === 'string' ? next : next.body;
@@ -141,7 +164,11 @@ function post(
   };
   const req = http.request(
     {
-      host: '127.0.0.1', port: target.port, path: '/webhooks', method: 'POST', agent,
+      host: '127.0.0.1',
+      port: target.port,
+      path: '/webhooks',
+      method: 'POST',
+      agent,
       headers: { 'Content-Type': 'application/json', 'X-API-KEY': key, 'Content-Length': Buffer.byteLength(body) },
     },
     (res) => {
@@ -157,7 +184,10 @@ function post(
   );
   // Counted from the due time (open loop), not from when a socket of the agent became free: a
   // request still queued in the agent after REQUEST_TIMEOUT_MS has timed out as well.
-  const timer = setTimeout(() => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), Math.max(0, startedAt + REQUEST_TIMEOUT_MS - performance.now()));
+  const timer = setTimeout(
+    () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)),
+    Math.max(0, startedAt + REQUEST_TIMEOUT_MS - performance.now()),
+  );
   req.on('close', () => clearTimeout(timer));
   req.once('socket', (socket: Socket) => {
     newConnection = !opened.has(socket);
@@ -182,15 +212,21 @@ export function keepAliveAgent(concurrency: number): http.Agent {
  * with the number of connections the agent then holds open.
  */
 export async function openConnections(agent: http.Agent, port: number, count: number): Promise<number> {
-  await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
-    req.once('socket', (socket: Socket) => opened.add(socket));
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy());
-    req.on('error', () => resolve());
-  })));
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.once('socket', (socket: Socket) => opened.add(socket));
+          req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy());
+          req.on('error', () => resolve());
+        }),
+    ),
+  );
   // Freed sockets are put back on the next tick.
   await new Promise<void>((resolve) => setImmediate(resolve));
   return Object.values(agent.freeSockets).reduce((n, sockets) => n + (sockets?.length ?? 0), 0);
@@ -206,7 +242,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function fixedRate(
   target: Target,
   options: {
-    rate: number; seconds: number; concurrency: number;
+    rate: number;
+    seconds: number;
+    concurrency: number;
     /** The connections to send on (kept open afterwards); default: a new {@link keepAliveAgent}, destroyed at the end. */
     agent?: http.Agent;
   },

@@ -22,9 +22,28 @@ import Database from 'better-sqlite3';
 import { mulberry32 } from './deliveries.js';
 import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, probePostgres, redact,
-  sampleResources, startChild, stopChild, waitReady, withClient, type DbKind, type FreshDatabase, type ResourceSample,
-  databasesOption, numberOption, parseCommandLine,
+  DEFAULT_PG_ADMIN,
+  MAIN_JS,
+  ROOT,
+  fmtErrors,
+  fmtMs,
+  fmtRate,
+  freePort,
+  freshDatabase,
+  installCleanup,
+  probePostgres,
+  redact,
+  sampleResources,
+  startChild,
+  stopChild,
+  waitReady,
+  withClient,
+  type DbKind,
+  type FreshDatabase,
+  type ResourceSample,
+  databasesOption,
+  numberOption,
+  parseCommandLine,
   UsageError,
 } from './harness.js';
 import type { PhaseResult } from './load.js';
@@ -117,7 +136,6 @@ const USAGE = `usage: npm run bench:query -- [options]
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}) is where a fresh database
 gymgraph_bench_q_<random> is created and dropped afterwards; unreachable means skipped.`;
 
-
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
@@ -139,8 +157,13 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const db = databasesOption(values.db);
-  const queries = (values.queries ?? '').split(',').map((q) => q.trim()).filter(Boolean);
-  for (const q of queries) if (!(QUERY_KINDS as readonly string[]).includes(q)) throw new UsageError(`--queries takes ${QUERY_KINDS.join(', ')}; got ${JSON.stringify(q)}`);
+  const queries = (values.queries ?? '')
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
+  for (const q of queries)
+    if (!(QUERY_KINDS as readonly string[]).includes(q))
+      throw new UsageError(`--queries takes ${QUERY_KINDS.join(', ')}; got ${JSON.stringify(q)}`);
   return {
     dbs: db,
     sizes: (values.customers ?? '').split(',').map((n) => Math.floor(numberOption('customers', n, 100, 10_000_000))),
@@ -196,7 +219,10 @@ class SchemaView {
 
   async fields(typeName: string): Promise<Map<string, FieldInfo> | undefined> {
     if (!this.cache.has(typeName)) {
-      const data = await queryData<{ __type: { fields: FieldInfo[] | null } | null }>(this.target, { query: TYPE_FIELDS, variables: { name: typeName } });
+      const data = await queryData<{ __type: { fields: FieldInfo[] | null } | null }>(this.target, {
+        query: TYPE_FIELDS,
+        variables: { name: typeName },
+      });
       this.cache.set(typeName, data.__type?.fields ? new Map(data.__type.fields.map((f) => [f.name, f])) : undefined);
     }
     return this.cache.get(typeName);
@@ -222,7 +248,13 @@ class SchemaView {
 }
 
 /** A list field as the schema has it: a plain list, or a connection with `nodes` (and maybe `totalCount`). */
-async function listSelection(schema: SchemaView, field: FieldInfo, args: string, inner: string, withCount: boolean): Promise<{ selection: string; connection: boolean; counted: boolean }> {
+async function listSelection(
+  schema: SchemaView,
+  field: FieldInfo,
+  args: string,
+  inner: string,
+  withCount: boolean,
+): Promise<{ selection: string; connection: boolean; counted: boolean }> {
   const type = named(field.type);
   if (type.list) return { selection: `${field.name}(${args}) { ${inner} }`, connection: false, counted: false };
   const fields = await schema.fields(type.name);
@@ -268,13 +300,21 @@ function dataset(seeded: SeededData, statsCheckins: number, heatmapCheckins: num
   const random = mulberry32(7);
   const ids = seeded.customers.map((c) => c.id);
   const startable = seeded.customers.slice(0, Math.max(1, seeded.customers.length - PAGE_SIZE));
-  const pageStarts = Array.from({ length: Math.min(PAGE_STARTS, startable.length) }, () => startable[Math.floor(random() * startable.length)]!);
+  const pageStarts = Array.from(
+    { length: Math.min(PAGE_STARTS, startable.length) },
+    () => startable[Math.floor(random() * startable.length)]!,
+  );
   const compared = Array.from({ length: COMPARED_CUSTOMERS }, () => ids[Math.floor(random() * ids.length)]!);
   return { seeded, statsCheckins, heatmapCheckins, ids, pageStarts, compared };
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
-const toMs = (value: unknown): number | null => (value === null || value === undefined ? null : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : new Date(String(value)).getTime());
+const toMs = (value: unknown): number | null =>
+  value === null || value === undefined
+    ? null
+    : typeof value === 'string' && /^\d+$/.test(value)
+      ? Number(value)
+      : new Date(String(value)).getTime();
 
 interface PageShape {
   /** Whether ours selects a count of each customer's visits (PostGraphile then selects `totalCount`). */
@@ -282,7 +322,11 @@ interface PageShape {
   readonly contracts: boolean;
 }
 
-async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly QueryKind[]): Promise<{ plans: Plans; pageShape: PageShape | undefined }> {
+async function oursPlans(
+  target: GraphQLTarget,
+  data: Dataset,
+  queries: readonly QueryKind[],
+): Promise<{ plans: Plans; pageShape: PageShape | undefined }> {
   const schema = new SchemaView(target);
   const plans: Plans = {};
   const pageNotes: string[] = [];
@@ -296,7 +340,10 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
     const query = `query($id: ID!) { customer(id: $id) { customerId checkedIn ${list.selection} } }`;
     const visitsOf = (customer: Record<string, unknown> | null) => {
       const v = customer?.visits as unknown;
-      return ((list.connection ? (v as { nodes: unknown[] } | undefined)?.nodes : v) ?? []) as { checkinAt: string | null; checkoutAt: string | null }[];
+      return ((list.connection ? (v as { nodes: unknown[] } | undefined)?.nodes : v) ?? []) as {
+        checkinAt: string | null;
+        checkoutAt: string | null;
+      }[];
     };
     plans.customer = {
       next: () => JSON.stringify({ query, variables: { id: String(pick(data.ids)) } }),
@@ -305,7 +352,14 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
         const out = new Map<number, string>();
         for (const id of data.compared) {
           const answer = await queryData<{ customer: Record<string, unknown> | null }>(target, { query, variables: { id: String(id) } });
-          out.set(id, JSON.stringify([answer.customer?.customerId, answer.customer?.checkedIn, visitsOf(answer.customer).map((v) => [toMs(v.checkinAt), toMs(v.checkoutAt)])]));
+          out.set(
+            id,
+            JSON.stringify([
+              answer.customer?.customerId,
+              answer.customer?.checkedIn,
+              visitsOf(answer.customer).map((v) => [toMs(v.checkinAt), toMs(v.checkoutAt)]),
+            ]),
+          );
         }
         return out;
       },
@@ -316,13 +370,20 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
     const visitList = await listSelection(schema, visits, 'first: 10', 'id', true);
     const contractList = contracts ? await listSelection(schema, contracts, 'first: 5', 'contractId', false) : undefined;
     // A count of visits on the customer itself, if the schema has one.
-    const countField = visitList.counted ? undefined : [...((await schema.fields('Customer'))?.values() ?? [])]
-      .find((f) => /^(visits?Count|totalVisits)$/i.test(f.name) && named(f.type).kind === 'SCALAR' && !f.args.some((a) => a.type.kind === 'NON_NULL'))?.name;
+    const countField = visitList.counted
+      ? undefined
+      : [...((await schema.fields('Customer'))?.values() ?? [])].find(
+          (f) =>
+            /^(visits?Count|totalVisits)$/i.test(f.name) &&
+            named(f.type).kind === 'SCALAR' &&
+            !f.args.some((a) => a.type.kind === 'NON_NULL'),
+        )?.name;
     if (visitList.counted) pageNotes.push('visit counts: `visits { totalCount }`');
     else if (countField) pageNotes.push(`visit counts: \`Customer.${countField}\``);
-    else pageNotes.push('visit counts: the schema has no count of a customer\'s visits; `visits(first: 10) { id }` (at most 10) stands in');
+    else pageNotes.push("visit counts: the schema has no count of a customer's visits; `visits(first: 10) { id }` (at most 10) stands in");
     if (!contractList) pageNotes.push('contracts: `Customer.contracts` is not in the schema; left out (PostGraphile leaves it out too)');
-    else pageNotes.push('"active" contracts: the webhooks say nothing about a contract\'s end, so all of a customer\'s contracts (first 5)');
+    else
+      pageNotes.push('"active" contracts: the webhooks say nothing about a contract\'s end, so all of a customer\'s contracts (first 5)');
     pageShape = { visitCount: visitList.counted || countField !== undefined, contracts: contractList !== undefined };
     const cursors = await oursCursors(target, data.pageStarts);
     const query = `query($after: String) { customers(first: ${PAGE_SIZE}, after: $after) { nodes { id customerId ${countField ? `${countField} ` : ''}${visitList.selection} ${contractList?.selection ?? ''} } } }`;
@@ -332,7 +393,10 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
       compare: async () => {
         const out = new Map<number, string>();
         for (const start of cursors.slice(0, 5)) {
-          const answer = await queryData<{ customers: { nodes: Record<string, unknown>[] } }>(target, { query, variables: { after: start.cursor } });
+          const answer = await queryData<{ customers: { nodes: Record<string, unknown>[] } }>(target, {
+            query,
+            variables: { after: start.cursor },
+          });
           out.set(start.id, normalisePage(answer.customers.nodes, visitList.connection, contractList?.connection, countField));
         }
         return out;
@@ -341,27 +405,36 @@ async function oursPlans(target: GraphQLTarget, data: Dataset, queries: readonly
   }
 
   const studio = data.seeded.studioIds[0];
-  const hourly = (selection: string) => `{ visitStats(range: {from: "${STATS_FROM}", to: "${STATS_TO}"}, groupBy: HOUR, timeZone: "Europe/Berlin", studioIds: [${studio}]) { ${selection} } }`;
+  const hourly = (selection: string) =>
+    `{ visitStats(range: {from: "${STATS_FROM}", to: "${STATS_TO}"}, groupBy: HOUR, timeZone: "Europe/Berlin", studioIds: [${studio}]) { ${selection} } }`;
   const statsPlan = (query: string, buckets: number): QueryPlan => {
     const body = JSON.stringify({ query });
     return {
       next: () => body,
       notes: [`ours: ${query}`],
-      compare: async () => new Map([[0, normaliseCounts((await queryData<{ visitStats: { count: number }[] }>(target, { query })).visitStats.map((b) => b.count))]]),
+      compare: async () =>
+        new Map([
+          [0, normaliseCounts((await queryData<{ visitStats: { count: number }[] }>(target, { query })).visitStats.map((b) => b.count))],
+        ]),
       probe: async () => {
         const answer = await queryData<{ visitStats: { count: number }[] }>(target, { query });
         const total = answer.visitStats.reduce((sum, bucket) => sum + bucket.count, 0);
         const expected = query.includes('DAY_OF_WEEK') ? data.heatmapCheckins : data.statsCheckins;
-        return `${answer.visitStats.length} buckets (expected ${buckets}), ${fmtRate(total)} check-ins in all; counted in SQL: ${fmtRate(expected)}` +
-          (total === expected && answer.visitStats.length === buckets ? ' (match)' : ' (MISMATCH)');
+        return (
+          `${answer.visitStats.length} buckets (expected ${buckets}), ${fmtRate(total)} check-ins in all; counted in SQL: ${fmtRate(expected)}` +
+          (total === expected && answer.visitStats.length === buckets ? ' (match)' : ' (MISMATCH)')
+        );
       },
     };
   };
   if (queries.includes('stats')) plans.stats = statsPlan(hourly(STATS_SELECTION), 168);
   if (queries.includes('stats-unique')) plans['stats-unique'] = statsPlan(hourly(`${STATS_SELECTION} uniqueCustomers`), 168);
   if (queries.includes('heatmap')) {
-    plans.heatmap = statsPlan(`{ visitStats(range: {from: "${HEATMAP_FROM}", to: "${HEATMAP_TO}"}, groupBy: [DAY_OF_WEEK, HOUR_OF_DAY], timeZone: "Europe/Berlin", studioIds: [${studio}]) ` +
-      '{ label dayOfWeek hourOfDay count closedVisits averageDurationSeconds } }', 168);
+    plans.heatmap = statsPlan(
+      `{ visitStats(range: {from: "${HEATMAP_FROM}", to: "${HEATMAP_TO}"}, groupBy: [DAY_OF_WEEK, HOUR_OF_DAY], timeZone: "Europe/Berlin", studioIds: [${studio}]) ` +
+        '{ label dayOfWeek hourOfDay count closedVisits averageDurationSeconds } }',
+      168,
+    );
   }
   return { plans, pageShape };
 }
@@ -392,11 +465,13 @@ async function oursCursors(target: GraphQLTarget, starts: Dataset['pageStarts'])
     const wanted = new Set(unique.map((s) => s.id));
     let after: string | null = null;
     for (;;) {
-      const data: { customers: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
-        await queryData(target, {
-          query: 'query($after: String) { customers(first: 100, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
-          variables: { after },
-        });
+      const data: {
+        customers: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      } = await queryData(target, {
+        query:
+          'query($after: String) { customers(first: 100, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+        variables: { after },
+      });
       for (const edge of data.customers.edges) if (wanted.has(Number(edge.node.id))) byId.set(Number(edge.node.id), edge.cursor);
       if (!data.customers.pageInfo.hasNextPage || byId.size === wanted.size) break;
       after = data.customers.pageInfo.endCursor;
@@ -408,19 +483,30 @@ async function oursCursors(target: GraphQLTarget, starts: Dataset['pageStarts'])
 }
 
 /** A page's customers, their visit ids and contract ids, as one comparable string. */
-function normalisePage(nodes: readonly Record<string, unknown>[], visitsConnection: boolean, contractsConnection: boolean | undefined, countField?: string): string {
+function normalisePage(
+  nodes: readonly Record<string, unknown>[],
+  visitsConnection: boolean,
+  contractsConnection: boolean | undefined,
+  countField?: string,
+): string {
   const list = (value: unknown, connection: boolean | undefined) =>
     ((connection ? (value as { nodes?: unknown[] } | undefined)?.nodes : value) ?? []) as Record<string, unknown>[];
-  return JSON.stringify(nodes.map((node) => {
-    const visitsValue = node.visits ?? node.visitsByTenantIdAndCustomerId;
-    const contractsValue = node.contracts ?? node.contractsByTenantIdAndCustomerId;
-    return [
-      String(node.customerId),
-      list(visitsValue, visitsConnection).map((v) => String(v.id)),
-      (visitsValue as { totalCount?: number } | undefined)?.totalCount ?? (countField ? node[countField] : null) ?? null,
-      contractsValue === undefined ? null : list(contractsValue, contractsConnection).map((c) => String(c.contractId)).sort(),
-    ];
-  }));
+  return JSON.stringify(
+    nodes.map((node) => {
+      const visitsValue = node.visits ?? node.visitsByTenantIdAndCustomerId;
+      const contractsValue = node.contracts ?? node.contractsByTenantIdAndCustomerId;
+      return [
+        String(node.customerId),
+        list(visitsValue, visitsConnection).map((v) => String(v.id)),
+        (visitsValue as { totalCount?: number } | undefined)?.totalCount ?? (countField ? node[countField] : null) ?? null,
+        contractsValue === undefined
+          ? null
+          : list(contractsValue, contractsConnection)
+              .map((c) => String(c.contractId))
+              .sort(),
+      ];
+    }),
+  );
 }
 
 /**
@@ -459,12 +545,18 @@ const POSTGRAPHILE_TAGS = `{
 }
 `;
 
-async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: readonly QueryKind[], shape: PageShape | undefined): Promise<Plans> {
+async function postgraphilePlans(
+  target: GraphQLTarget,
+  data: Dataset,
+  queries: readonly QueryKind[],
+  shape: PageShape | undefined,
+): Promise<Plans> {
   const schema = new SchemaView(target);
   const plans: Plans = {};
   const visitsField = 'visitsByTenantIdAndCustomerId';
   const contractsField = 'contractsByTenantIdAndCustomerId';
-  if (!(await schema.field('Customer', visitsField))) throw new Error(`PostGraphile's Customer has no ${visitsField}: the smart tags were not applied`);
+  if (!(await schema.field('Customer', visitsField)))
+    throw new Error(`PostGraphile's Customer has no ${visitsField}: the smart tags were not applied`);
 
   if (queries.includes('customer')) {
     const query = `query($id: Int!) { customerById(id: $id) { customerId lastCheckinAt lastCheckoutAt ${visitsField}(first: 10, orderBy: ID_DESC) { nodes { checkinAt checkoutAt } } } }`;
@@ -481,8 +573,16 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
           const c = answer.customerById;
           const inAt = toMs(c?.lastCheckinAt);
           const outAt = toMs(c?.lastCheckoutAt);
-          const visits = ((c?.[visitsField] as { nodes: { checkinAt: string | null; checkoutAt: string | null }[] } | undefined)?.nodes ?? []);
-          out.set(id, JSON.stringify([c?.customerId, inAt !== null && (outAt === null || inAt > outAt), visits.map((v) => [toMs(v.checkinAt), toMs(v.checkoutAt)])]));
+          const visits =
+            (c?.[visitsField] as { nodes: { checkinAt: string | null; checkoutAt: string | null }[] } | undefined)?.nodes ?? [];
+          out.set(
+            id,
+            JSON.stringify([
+              c?.customerId,
+              inAt !== null && (outAt === null || inAt > outAt),
+              visits.map((v) => [toMs(v.checkinAt), toMs(v.checkoutAt)]),
+            ]),
+          );
         }
         return out;
       },
@@ -502,7 +602,8 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
       if (cursor) cursors.push({ id: start.id, cursor });
     }
     const contractsSelection = withContracts ? `${contractsField}(first: 5) { nodes { contractId } }` : '';
-    const query = `query($after: Cursor) { allCustomers(first: ${PAGE_SIZE}, after: $after, orderBy: PRIMARY_KEY_ASC) { nodes { id customerId ` +
+    const query =
+      `query($after: Cursor) { allCustomers(first: ${PAGE_SIZE}, after: $after, orderBy: PRIMARY_KEY_ASC) { nodes { id customerId ` +
       `${visitsField}(first: 10, orderBy: ID_DESC) { ${visitCount ? 'totalCount ' : ''}nodes { id } } ${contractsSelection} } } }`;
     plans.page = {
       next: () => JSON.stringify({ query, variables: { after: pick(cursors).cursor } }),
@@ -510,7 +611,10 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
       compare: async () => {
         const out = new Map<number, string>();
         for (const start of cursors.slice(0, 5)) {
-          const answer = await queryData<{ allCustomers: { nodes: Record<string, unknown>[] } }>(target, { query, variables: { after: start.cursor } });
+          const answer = await queryData<{ allCustomers: { nodes: Record<string, unknown>[] } }>(target, {
+            query,
+            variables: { after: start.cursor },
+          });
           out.set(start.id, normalisePage(answer.allCustomers.nodes, true, true));
         }
         return out;
@@ -525,7 +629,9 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
       next: () => body,
       notes: [`PostGraphile + pg-aggregates: ${query}`],
       compare: async () => {
-        const answer = await queryData<Record<string, { groupedAggregates: { keys: string[]; distinctCount: { id: string } }[] }>>(target, { query });
+        const answer = await queryData<Record<string, { groupedAggregates: { keys: string[]; distinctCount: { id: string } }[] }>>(target, {
+          query,
+        });
         const counts = new Array<number>(buckets).fill(0);
         for (const group of Object.values(answer)[0]!.groupedAggregates) counts[keysOf(group.keys)] = Number(group.distinctCount.id);
         return new Map([[0, normaliseCounts(counts)]]);
@@ -536,7 +642,8 @@ async function postgraphilePlans(target: GraphQLTarget, data: Dataset, queries: 
   const weekStart = Date.parse(STATS_FROM);
   if (queries.includes('stats') || queries.includes('stats-unique')) {
     // Local hours of the week: 0 .. 167 from Monday 00:00 (no clock change in that week).
-    const hourOf = ([key]: string[]) => Math.round((Date.parse(`${key!.slice(0, 19).replace(" ", "T")}Z`) - (weekStart + 3_600_000)) / 3_600_000);
+    const hourOf = ([key]: string[]) =>
+      Math.round((Date.parse(`${key!.slice(0, 19).replace(' ', 'T')}Z`) - (weekStart + 3_600_000)) / 3_600_000);
     const query = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id } } } }`;
     plans.stats = peerPlan(query, hourOf, 168);
     const unique = `{ allPeerStatsWeeks(condition: {studioId: ${studio}}) { groupedAggregates(groupBy: [LOCAL_CHECKIN_TRUNCATED_TO_HOUR]) { keys distinctCount { id customerId } } } }`;
@@ -560,10 +667,12 @@ interface ServerRun {
 }
 
 function describePhase(label: string, r: PhaseResult, before: ResourceSample | undefined, after: ResourceSample | undefined): string {
-  let line = `  ${label}: ${fmtRate(r.eventsPerSecond)} req/s over ${r.seconds.toFixed(1)} s, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, ` +
+  let line =
+    `  ${label}: ${fmtRate(r.eventsPerSecond)} req/s over ${r.seconds.toFixed(1)} s, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, ` +
     `max ${fmtMs(r.max)} ms; sent ${r.sent}, answered ${r.ok}, errors ${fmtErrors(r)}`;
   if (before && after && r.ok > 0) {
-    line += `\n    server CPU ${(((after.childCpu - before.childCpu) * 1000) / r.ok).toFixed(2)} ms/request, ` +
+    line +=
+      `\n    server CPU ${(((after.childCpu - before.childCpu) * 1000) / r.ok).toFixed(2)} ms/request, ` +
       `whole machine CPU ${(((after.machineCpu - before.machineCpu) * 1000) / r.ok).toFixed(2)} ms/request` +
       `; req/s by second: ${r.perSecond.map(fmtRate).join(' ')}`;
   }
@@ -572,7 +681,14 @@ function describePhase(label: string, r: PhaseResult, before: ResourceSample | u
 }
 
 async function runPhases(
-  label: string, server: ServerKind, db: DbKind, customers: number, child: ChildProcess, target: GraphQLTarget, plans: Plans, options: Options,
+  label: string,
+  server: ServerKind,
+  db: DbKind,
+  customers: number,
+  child: ChildProcess,
+  target: GraphQLTarget,
+  plans: Plans,
+  options: Options,
 ): Promise<ServerRun> {
   const rows: Row[] = [];
   const answers = new Map<QueryKind, Map<number, string>>();
@@ -608,7 +724,12 @@ async function runOurs(db: FreshDatabase, data: Dataset, options: Options): Prom
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   }
   const child = startChild(label, nodeArgs, MAIN_JS, {
-    DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: token, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: token,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
   });
   try {
     await waitReady(child, port, label);
@@ -634,19 +755,33 @@ async function ensurePostGraphile(dir: string): Promise<{ cli: string; plugin: s
   const cli = path.join(dir, 'node_modules', 'postgraphile', 'cli.js');
   const plugin = path.join(dir, 'node_modules', '@graphile', 'pg-aggregates');
   if (!fs.existsSync(cli) || !fs.existsSync(plugin)) {
-    console.log(`  installing the peer (bench/peer/package.json: PostGraphile 4.14.1, @graphile/pg-aggregates 0.1.1): npm install --prefix ${dir} ...`);
+    console.log(
+      `  installing the peer (bench/peer/package.json: PostGraphile 4.14.1, @graphile/pg-aggregates 0.1.1): npm install --prefix ${dir} ...`,
+    );
     const problem = await new Promise<string | undefined>((resolve) => {
-      execFile('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 300_000 }, (error, _stdout, stderr) =>
-        resolve(error ? `npm install failed: ${(stderr || error.message).trim().split('\n').slice(-3).join(' ')}` : undefined));
+      execFile(
+        'npm',
+        ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'],
+        { timeout: 300_000 },
+        (error, _stdout, stderr) =>
+          resolve(error ? `npm install failed: ${(stderr || error.message).trim().split('\n').slice(-3).join(' ')}` : undefined),
+      );
     });
     if (problem) return { problem };
     if (!fs.existsSync(cli) || !fs.existsSync(plugin)) return { problem: `npm install finished but ${cli} or ${plugin} is missing` };
   }
-  const version = (JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return { cli, plugin, version };
 }
 
-async function runPostGraphile(db: FreshDatabase, data: Dataset, options: Options, shape: ServerRun['pageShape']): Promise<ServerRun | string> {
+async function runPostGraphile(
+  db: FreshDatabase,
+  data: Dataset,
+  options: Options,
+  shape: ServerRun['pageShape'],
+): Promise<ServerRun | string> {
   const installed = await ensurePostGraphile(options.postgraphileDir);
   if ('problem' in installed) return installed.problem;
   const label = `PostGraphile ${installed.version}`;
@@ -656,9 +791,24 @@ async function runPostGraphile(db: FreshDatabase, data: Dataset, options: Option
   await withClient(db.url, async (client) => {
     for (const sql of peerViews()) await client.query(sql);
   });
-  const args = ['-c', db.url, '--schema', `public,${PEER_SCHEMA}`, '--append-plugins', installed.plugin,
-    '--port', String(port), '--host', '127.0.0.1', '--disable-graphiql', '--disable-query-log', '--disable-default-mutations'];
-  console.log(`  ${label}: node ${path.relative(cwd, installed.cli)} ${args.join(' ').replace(db.url, redact(db.url))} (cwd ${cwd}, with postgraphile.tags.json5)`);
+  const args = [
+    '-c',
+    db.url,
+    '--schema',
+    `public,${PEER_SCHEMA}`,
+    '--append-plugins',
+    installed.plugin,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--disable-graphiql',
+    '--disable-query-log',
+    '--disable-default-mutations',
+  ];
+  console.log(
+    `  ${label}: node ${path.relative(cwd, installed.cli)} ${args.join(' ').replace(db.url, redact(db.url))} (cwd ${cwd}, with postgraphile.tags.json5)`,
+  );
   const child = startChild('postgraphile', [], installed.cli, { NODE_ENV: 'production' }, { args, cwd });
   try {
     await waitReady(child, port, label, '/graphql', 'any');
@@ -690,9 +840,11 @@ function compareAnswers(ours: ServerRun, theirs: ServerRun): void {
     const other = theirs.answers.get(query);
     if (!other) continue;
     const differing = [...mine.entries()].filter(([key, value]) => other.get(key) !== value).map(([key]) => key);
-    console.log(differing.length === 0
-      ? `  same answers as ours for ${query}: ${mine.size} compared (${query === 'customer' ? 'customers' : query === 'page' ? 'pages' : 'answers, bucket for bucket'})`
-      : `  DIFFERENT answers from ours for ${query}: ${differing.length} of ${mine.size} (e.g. ${differing[0]}: ours ${mine.get(differing[0]!)?.slice(0, 200)} / PostGraphile ${other.get(differing[0]!)?.slice(0, 200)})`);
+    console.log(
+      differing.length === 0
+        ? `  same answers as ours for ${query}: ${mine.size} compared (${query === 'customer' ? 'customers' : query === 'page' ? 'pages' : 'answers, bucket for bucket'})`
+        : `  DIFFERENT answers from ours for ${query}: ${differing.length} of ${mine.size} (e.g. ${differing[0]}: ours ${mine.get(differing[0]!)?.slice(0, 200)} / PostGraphile ${other.get(differing[0]!)?.slice(0, 200)})`,
+    );
   }
 }
 
@@ -714,7 +866,10 @@ async function databaseSizeMb(db: FreshDatabase): Promise<number> {
     for (const suffix of ['', '-wal']) if (fs.existsSync(db.file + suffix)) bytes += fs.statSync(db.file + suffix).size;
     return bytes / 1e6;
   }
-  return withClient(db.url, async (client) => Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n) / 1e6);
+  return withClient(
+    db.url,
+    async (client) => Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n) / 1e6,
+  );
 }
 
 /** A database seeded before (`--database`): what the queries need from it, read back. */
@@ -730,39 +885,69 @@ async function seededBefore(db: FreshDatabase): Promise<SeededData> {
     }
     return withClient(db.url, async (client) => (await client.query(sql)).rows as T[]);
   };
-  const customers = (await read<{ id: number | string; customerId: number | string }>('SELECT "id", "customerId" FROM "customers" ORDER BY "id"'))
-    .map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
+  const customers = (
+    await read<{ id: number | string; customerId: number | string }>('SELECT "id", "customerId" FROM "customers" ORDER BY "id"')
+  ).map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
   const studios = await read<{ id: number | string; tenantId: number | string }>('SELECT "id", "tenantId" FROM "studios" ORDER BY "id"');
-  const [span] = await read<{ first: number | string; last: number | string }>('SELECT MIN("occurredAt") AS "first", MAX("occurredAt") AS "last" FROM "events"');
+  const [span] = await read<{ first: number | string; last: number | string }>(
+    'SELECT MIN("occurredAt") AS "first", MAX("occurredAt") AS "last" FROM "events"',
+  );
   const rows: Record<string, number> = {};
-  for (const table of ['events', 'customers', 'visits', 'contracts']) rows[table] = Number((await read<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "${table}"`))[0]!.n);
+  for (const table of ['events', 'customers', 'visits', 'contracts'])
+    rows[table] = Number((await read<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "${table}"`))[0]!.n);
   return {
-    tenantId: Number(studios[0]?.tenantId), studioIds: studios.map((s) => Number(s.id)), webhookKeys: [], seconds: 0, mix: new Map(), rows,
-    firstEventAt: Number(span?.first), lastEventAt: Number(span?.last), customers,
+    tenantId: Number(studios[0]?.tenantId),
+    studioIds: studios.map((s) => Number(s.id)),
+    webhookKeys: [],
+    seconds: 0,
+    mix: new Map(),
+    rows,
+    firstEventAt: Number(span?.first),
+    lastEventAt: Number(span?.last),
+    customers,
   };
 }
 
 async function runDataset(kind: DbKind, customers: number, options: Options, seeds: SeedRow[]): Promise<Row[]> {
   const events = customers * options.eventsPerCustomer;
   const reused = options.database;
-  console.log(reused ? `\n== ${kind}, the database given with --database` : `\n== ${kind}, ${fmtRate(customers)} customers / ${fmtRate(events)} events`);
+  console.log(
+    reused
+      ? `\n== ${kind}, the database given with --database`
+      : `\n== ${kind}, ${fmtRate(customers)} customers / ${fmtRate(events)} events`,
+  );
   const db: FreshDatabase = reused
     ? { kind, url: reused, file: kind === 'sqlite' ? reused.replace(/^sqlite:/, '') : undefined, drop: async () => {}, keep: () => {} }
     : await freshDatabase(kind, options.pgAdminUrl, 'gymgraph_bench_q');
   const rows: Row[] = [];
   try {
     if (!reused) console.log(`  seeding ${redact(db.url)} through the ingestor (in-process) ...`);
-    const seeded = reused ? await seededBefore(db) : await seedDatabase(db.url, { customers, events, studios: options.studios, log: (line) => console.log(line) });
+    const seeded = reused
+      ? await seededBefore(db)
+      : await seedDatabase(db.url, { customers, events, studios: options.studios, log: (line) => console.log(line) });
     const sizeMb = await databaseSizeMb(db);
     if (!reused) seeds.push({ db: kind, customers, seeded, events, sizeMb });
     if (reused) console.log(`  ${fmtRate(seeded.customers.length)} customers; database ${sizeMb.toFixed(0)} MB`);
-    else console.log(`  seeded ${fmtRate(events)} events in ${seeded.seconds.toFixed(1)} s (${fmtRate(events / seeded.seconds)} events/s), ` +
-      `${new Date(seeded.firstEventAt).toISOString()} .. ${new Date(seeded.lastEventAt).toISOString()}; database ${sizeMb.toFixed(0)} MB`);
-    console.log(`  rows: ${Object.entries(seeded.rows).map(([table, n]) => `${table} ${fmtRate(n)}`).join(', ')}`);
-    const statsCheckins = await countRows(db, `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
-      `AND "checkinAt" >= ${Date.parse(STATS_FROM)} AND "checkinAt" < ${Date.parse(STATS_TO)}`);
-    const heatmapCheckins = await countRows(db, `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
-      `AND "checkinAt" >= ${Date.parse(HEATMAP_FROM)} AND "checkinAt" < ${Date.parse(HEATMAP_TO)}`);
+    else
+      console.log(
+        `  seeded ${fmtRate(events)} events in ${seeded.seconds.toFixed(1)} s (${fmtRate(events / seeded.seconds)} events/s), ` +
+          `${new Date(seeded.firstEventAt).toISOString()} .. ${new Date(seeded.lastEventAt).toISOString()}; database ${sizeMb.toFixed(0)} MB`,
+      );
+    console.log(
+      `  rows: ${Object.entries(seeded.rows)
+        .map(([table, n]) => `${table} ${fmtRate(n)}`)
+        .join(', ')}`,
+    );
+    const statsCheckins = await countRows(
+      db,
+      `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
+        `AND "checkinAt" >= ${Date.parse(STATS_FROM)} AND "checkinAt" < ${Date.parse(STATS_TO)}`,
+    );
+    const heatmapCheckins = await countRows(
+      db,
+      `SELECT count(*) AS n FROM visits WHERE "studioId" = ${seeded.studioIds[0]} ` +
+        `AND "checkinAt" >= ${Date.parse(HEATMAP_FROM)} AND "checkinAt" < ${Date.parse(HEATMAP_TO)}`,
+    );
     const data = dataset(seeded, statsCheckins, heatmapCheckins);
 
     const ours = await runOurs(db, data, options);
@@ -771,7 +956,8 @@ async function runDataset(kind: DbKind, customers: number, options: Options, see
       const theirs = await runPostGraphile(db, data, options, ours.pageShape);
       if (typeof theirs === 'string') {
         console.log(`  PostGraphile: ${theirs}`);
-        for (const query of options.queries) rows.push({ db: kind, server: 'postgraphile', customers, query, result: undefined, note: theirs });
+        for (const query of options.queries)
+          rows.push({ db: kind, server: 'postgraphile', customers, query, result: undefined, note: theirs });
       } else {
         rows.push(...theirs.rows);
         compareAnswers(ours, theirs);
@@ -791,13 +977,16 @@ async function runDataset(kind: DbKind, customers: number, options: Options, see
 // ---------------------------------------------------------------------------------------------
 
 function resultsTable(rows: readonly Row[], postgraphileVersion: string | undefined): string {
-  const server = (row: Row) => (row.server === 'ours' ? row.db : `${row.db} (PostGraphile${postgraphileVersion ? ` ${postgraphileVersion}` : ''})`);
+  const server = (row: Row) =>
+    row.server === 'ours' ? row.db : `${row.db} (PostGraphile${postgraphileVersion ? ` ${postgraphileVersion}` : ''})`;
   return [
     '| db | customers | query | req/s | p50 ms | p99 ms | errors |',
     '|---|---:|---|---:|---:|---:|---:|',
-    ...rows.map((row) => row.result
-      ? `| ${server(row)} | ${fmtRate(row.customers)} | ${QUERY_LABEL[row.query]} | ${fmtRate(row.result.eventsPerSecond)} | ${fmtMs(row.result.p50)} | ${fmtMs(row.result.p99)} | ${fmtErrors(row.result)} |`
-      : `| ${server(row)} | ${fmtRate(row.customers)} | ${QUERY_LABEL[row.query]} | – | – | – | ${row.note ?? 'skipped'} |`),
+    ...rows.map((row) =>
+      row.result
+        ? `| ${server(row)} | ${fmtRate(row.customers)} | ${QUERY_LABEL[row.query]} | ${fmtRate(row.result.eventsPerSecond)} | ${fmtMs(row.result.p50)} | ${fmtMs(row.result.p99)} | ${fmtErrors(row.result)} |`
+        : `| ${server(row)} | ${fmtRate(row.customers)} | ${QUERY_LABEL[row.query]} | – | – | – | ${row.note ?? 'skipped'} |`,
+    ),
   ].join('\n');
 }
 
@@ -805,8 +994,11 @@ function seedTable(seeds: readonly SeedRow[]): string {
   return [
     '| db | customers | events | seeding s | events/s | visits | contracts | database MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...seeds.map((s) => `| ${s.db} | ${fmtRate(s.seeded.rows.customers ?? 0)} | ${fmtRate(s.events)} | ${s.seeded.seconds.toFixed(1)} | ${fmtRate(s.events / s.seeded.seconds)} | ` +
-      `${fmtRate(s.seeded.rows.visits ?? 0)} | ${fmtRate(s.seeded.rows.contracts ?? 0)} | ${s.sizeMb.toFixed(0)} |`),
+    ...seeds.map(
+      (s) =>
+        `| ${s.db} | ${fmtRate(s.seeded.rows.customers ?? 0)} | ${fmtRate(s.events)} | ${s.seeded.seconds.toFixed(1)} | ${fmtRate(s.events / s.seeded.seconds)} | ` +
+        `${fmtRate(s.seeded.rows.visits ?? 0)} | ${fmtRate(s.seeded.rows.contracts ?? 0)} | ${s.sizeMb.toFixed(0)} |`,
+    ),
   ].join('\n');
 }
 
@@ -815,14 +1007,18 @@ function verdicts(rows: readonly Row[]): string[] {
   const out: string[] = [];
   for (const row of rows) {
     if (row.server !== 'ours' || !row.result) continue;
-    const theirs = rows.find((r) => r.server === 'postgraphile' && r.db === row.db && r.customers === row.customers && r.query === row.query)?.result;
+    const theirs = rows.find(
+      (r) => r.server === 'postgraphile' && r.db === row.db && r.customers === row.customers && r.query === row.query,
+    )?.result;
     if (!theirs || theirs.eventsPerSecond === 0) continue;
     const share = row.result.eventsPerSecond / theirs.eventsPerSecond;
     // The statistics (issue 11): at least 10 times the peer's rate; the record reads: at least as fast.
     const target = row.query === 'customer' || row.query === 'page' ? 1 : 10;
-    out.push(`- ${row.db}, ${fmtRate(row.customers)} customers, ${QUERY_LABEL[row.query]}: ours ${fmtRate(row.result.eventsPerSecond)} req/s = ` +
-      `${share.toFixed(1)}× PostGraphile (${fmtRate(theirs.eventsPerSecond)}); p99 ${fmtMs(row.result.p99)} vs ${fmtMs(theirs.p99)} ms ` +
-      `(≥ ${target}×: ${share >= target ? 'met' : 'NOT met'})`);
+    out.push(
+      `- ${row.db}, ${fmtRate(row.customers)} customers, ${QUERY_LABEL[row.query]}: ours ${fmtRate(row.result.eventsPerSecond)} req/s = ` +
+        `${share.toFixed(1)}× PostGraphile (${fmtRate(theirs.eventsPerSecond)}); p99 ${fmtMs(row.result.p99)} vs ${fmtMs(theirs.p99)} ms ` +
+        `(≥ ${target}×: ${share >= target ? 'met' : 'NOT met'})`,
+    );
   }
   return out;
 }
@@ -833,16 +1029,23 @@ async function main(): Promise<void> {
   if (!options) return;
   if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: build first (npx tsc -p .)`);
   const cpus = os.cpus();
-  console.log(`gymgraph query bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim());
-  console.log(`sizes: ${options.sizes.map((n) => `${fmtRate(n)} customers / ${fmtRate(n * options!.eventsPerCustomer)} events`).join(', ')}; ` +
-    `per query ${options.warmup} s warm-up + ${options.seconds} s with ${options.concurrency} in flight; ${options.studios} studios of one operator`);
+  console.log(
+    `gymgraph query bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim(),
+  );
+  console.log(
+    `sizes: ${options.sizes.map((n) => `${fmtRate(n)} customers / ${fmtRate(n * options!.eventsPerCustomer)} events`).join(', ')}; ` +
+      `per query ${options.warmup} s warm-up + ${options.seconds} s with ${options.concurrency} in flight; ${options.studios} studios of one operator`,
+  );
 
   const rows: Row[] = [];
   const seeds: SeedRow[] = [];
   let postgresProblem: string | undefined;
   if (options.dbs.includes('postgres')) {
     postgresProblem = await probePostgres(options.pgAdminUrl);
-    if (postgresProblem) console.log(`\n== PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${postgresProblem}): PostgreSQL SKIPPED (set BENCH_PG_URL)`);
+    if (postgresProblem)
+      console.log(
+        `\n== PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${postgresProblem}): PostgreSQL SKIPPED (set BENCH_PG_URL)`,
+      );
   }
   if (options.database) {
     const kind: DbKind = options.database.startsWith('sqlite:') ? 'sqlite' : 'postgres';
@@ -856,7 +1059,11 @@ async function main(): Promise<void> {
   }
   let version: string | undefined;
   try {
-    version = (JSON.parse(fs.readFileSync(path.join(options.postgraphileDir, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as { version: string }).version;
+    version = (
+      JSON.parse(fs.readFileSync(path.join(options.postgraphileDir, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     version = undefined;
   }

@@ -35,9 +35,31 @@ import { DeliveryGenerator, PoisonedStream } from './deliveries.js';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
 import { failureKind, graphqlFullSpeed, postGraphQL, queryData, type GraphQLTarget } from './graphql-load.js';
 import {
-  DEFAULT_PG_ADMIN, MAIN_JS, ROOT, execNode, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup,
-  numberOption, parseCommandLine, probePostgres, redact, rss, startChild, stopChild, terminateBackends, waitIdle, waitReady, UsageError,
-  webhookLoadOptions, type DbKind, type FreshDatabase, type WebhookLoadOptions,
+  DEFAULT_PG_ADMIN,
+  MAIN_JS,
+  ROOT,
+  execNode,
+  fmtErrors,
+  fmtMs,
+  fmtRate,
+  freePort,
+  freshDatabase,
+  installCleanup,
+  numberOption,
+  parseCommandLine,
+  probePostgres,
+  redact,
+  rss,
+  startChild,
+  stopChild,
+  terminateBackends,
+  waitIdle,
+  waitReady,
+  UsageError,
+  webhookLoadOptions,
+  type DbKind,
+  type FreshDatabase,
+  type WebhookLoadOptions,
 } from './harness.js';
 import { fixedRate, keepAliveAgent, openConnections, percentile, type PhaseResult, type Target } from './load.js';
 import { SEED_FROM, SEED_TO, seedDatabase } from './seed.js';
@@ -136,8 +158,13 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const list = <T extends string>(name: string, raw: string | undefined, known: readonly T[]): T[] => {
-    const items = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    for (const item of items) if (!(known as readonly string[]).includes(item)) throw new UsageError(`--${name} takes ${known.join(', ')}; got ${JSON.stringify(item)}`);
+    const items = (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const item of items)
+      if (!(known as readonly string[]).includes(item))
+        throw new UsageError(`--${name} takes ${known.join(', ')}; got ${JSON.stringify(item)}`);
     if (items.length === 0) throw new UsageError(`--${name} needs at least one of ${known.join(', ')}`);
     return items as T[];
   };
@@ -219,13 +246,20 @@ interface AttackChoice extends UnitLimit {
 class Prober {
   private token: string | undefined;
 
-  constructor(private readonly port: number, private readonly mintToken: () => Promise<string>) {}
+  constructor(
+    private readonly port: number,
+    private readonly mintToken: () => Promise<string>,
+  ) {}
 
   async probe(body: string): Promise<Probe> {
     this.token ??= await this.mintToken();
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
-      const answer = await postGraphQL(false, { port: this.port, path: '/graphql', headers: { Authorization: `Bearer ${this.token}` } }, body);
+      const answer = await postGraphQL(
+        false,
+        { port: this.port, path: '/graphql', headers: { Authorization: `Bearer ${this.token}` } },
+        body,
+      );
       const ms = performance.now() - started;
       const code = /"code":"([A-Za-z_]+)"/.exec(answer.body)?.[1];
       if ((answer.status === 429 || code === 'RATE_LIMITED') && attempt === 0) {
@@ -238,8 +272,13 @@ class Prober {
       const limit = Number(/"limit":(\d+)/.exec(answer.body)?.[1]);
       const measured = Number(/"measured":(\d+)/.exec(answer.body)?.[1]);
       return {
-        accepted: !refused, ms,
-        answer: !failed ? '200' : timedOut ? 'TIMEOUT' : `${answer.status || failureKind(answer.status, answer.body)}${code ? ` ${code}` : ''}`,
+        accepted: !refused,
+        ms,
+        answer: !failed
+          ? '200'
+          : timedOut
+            ? 'TIMEOUT'
+            : `${answer.status || failureKind(answer.status, answer.body)}${code ? ` ${code}` : ''}`,
         ...(refused && Number.isFinite(limit) && Number.isFinite(measured) ? { limit, measured } : {}),
       };
     }
@@ -258,7 +297,8 @@ class Prober {
 async function largestAccepted(prober: Prober, unit: AttackUnit, until: number): Promise<UnitLimit & { readonly line: string }> {
   const started = performance.now();
   const first = await prober.probe(attackQuery(unit, 1, until));
-  if (!first.accepted) return { unit, aliases: 0, limitedBy: first.answer, line: `  ${unit}: refused even once (${first.answer}); not used` };
+  if (!first.accepted)
+    return { unit, aliases: 0, limitedBy: first.answer, line: `  ${unit}: refused even once (${first.answer}); not used` };
   let lo = 1;
   let hi = Infinity;
   let limitedBy = `none up to ${fmtRate(MAX_ALIASES)}`;
@@ -285,10 +325,12 @@ async function largestAccepted(prober: Prober, unit: AttackUnit, until: number):
     hi = n;
     limitedBy = p.answer;
     // A refusal without a real measure (e.g. the node count's limit + 1) gives no useful proportion.
-    const guess = p.limit !== undefined && p.measured !== undefined && p.measured > p.limit ? Math.floor((n * p.limit) / p.measured) : undefined;
+    const guess =
+      p.limit !== undefined && p.measured !== undefined && p.measured > p.limit ? Math.floor((n * p.limit) / p.measured) : undefined;
     estimate = guess !== undefined && guess < n - 1 ? guess : undefined;
   }
-  const line = `  ${unit}: ${fmtRate(lo)} aliases accepted (${hi === Infinity ? limitedBy : `${fmtRate(hi)} refused: ${limitedBy}`}); ` +
+  const line =
+    `  ${unit}: ${fmtRate(lo)} aliases accepted (${hi === Infinity ? limitedBy : `${fmtRate(hi)} refused: ${limitedBy}`}); ` +
     `search ${((performance.now() - started) / 1000).toFixed(1)} s${stopped ? ` (stopped at its time limit, within ${(((hi - lo) / lo) * 100).toFixed(0)} %)` : ''}`;
   return { unit, aliases: lo, limitedBy, line };
 }
@@ -300,7 +342,11 @@ const TIMING_FRACTION = 32;
  * Of the units' largest accepted queries, the one that costs the server most on the seeded data:
  * each is timed with 1/{@link TIMING_FRACTION} of its aliases and scaled up.
  */
-async function chooseAttack(prober: Prober, limits: readonly UnitLimit[], until: number): Promise<{ choice: AttackChoice | undefined; lines: string[] }> {
+async function chooseAttack(
+  prober: Prober,
+  limits: readonly UnitLimit[],
+  until: number,
+): Promise<{ choice: AttackChoice | undefined; lines: string[] }> {
   const lines: string[] = [];
   let choice: AttackChoice | undefined;
   for (const limit of limits) {
@@ -308,7 +354,9 @@ async function chooseAttack(prober: Prober, limits: readonly UnitLimit[], until:
     const part = Math.max(1, Math.floor(limit.aliases / TIMING_FRACTION));
     const p = await prober.probe(attackQuery(limit.unit, part, until));
     const ms = (p.ms * limit.aliases) / part;
-    lines.push(`  ${limit.unit}: ${fmtRate(part)} of ${fmtRate(limit.aliases)} aliases took ${fmtMs(p.ms)} ms (${p.answer}): the whole ~${fmtRate(ms)} ms`);
+    lines.push(
+      `  ${limit.unit}: ${fmtRate(part)} of ${fmtRate(limit.aliases)} aliases took ${fmtMs(p.ms)} ms (${p.answer}): the whole ~${fmtRate(ms)} ms`,
+    );
     if (!choice || ms > choice.ms) choice = { ...limit, ms, body: attackQuery(limit.unit, limit.aliases, until) };
   }
   return { choice, lines };
@@ -318,8 +366,22 @@ async function chooseAttack(prober: Prober, limits: readonly UnitLimit[], until:
 // The attackers, in a worker thread.
 
 type AttackSpec =
-  | { readonly kind: 'queries'; readonly port: number; readonly tokens: readonly string[]; readonly inFlight: number; readonly body: string; readonly seconds: number }
-  | { readonly kind: 'resumes'; readonly port: number; readonly tokens: readonly string[]; readonly clients: number; readonly targetSeq: number; readonly seconds: number };
+  | {
+      readonly kind: 'queries';
+      readonly port: number;
+      readonly tokens: readonly string[];
+      readonly inFlight: number;
+      readonly body: string;
+      readonly seconds: number;
+    }
+  | {
+      readonly kind: 'resumes';
+      readonly port: number;
+      readonly tokens: readonly string[];
+      readonly clients: number;
+      readonly targetSeq: number;
+      readonly seconds: number;
+    };
 
 interface ResumeResult {
   readonly clients: number;
@@ -340,7 +402,8 @@ interface ResumeResult {
   readonly stoppedEarly: boolean;
 }
 
-type AttackResult = { readonly kind: 'queries'; readonly result: PhaseResult } | { readonly kind: 'resumes'; readonly result: ResumeResult };
+type AttackResult =
+  { readonly kind: 'queries'; readonly result: PhaseResult } | { readonly kind: 'resumes'; readonly result: ResumeResult };
 
 type ToWorker = { readonly type: 'go' } | { readonly type: 'stop' };
 type FromWorker = { readonly type: 'ready' } | { readonly type: 'done'; readonly result: AttackResult };
@@ -419,32 +482,41 @@ async function resumesAttack(spec: Extract<AttackSpec, { kind: 'resumes' }>, sto
       },
     });
     clients.push(client);
-    client.subscribe<{ events: { seq: string } }>({ query: RESUME_QUERY, variables: { after: '1' } }, {
-      next: (result) => {
-        const at = performance.now() - start;
-        if (result.errors?.length) {
-          problem(`error ${String((result.errors[0]?.extensions as { code?: unknown } | undefined)?.code ?? result.errors[0]?.message).slice(0, 60)}`);
-          return;
-        }
-        events += 1;
-        if (first) {
-          first = false;
-          firsts.push(at);
-        }
-        if (!done && Number(result.data?.events.seq) >= spec.targetSeq) {
-          done = true;
-          caughtUp.push(at);
-          if (--pending === 0) allCaughtUp();
-        }
+    client.subscribe<{ events: { seq: string } }>(
+      { query: RESUME_QUERY, variables: { after: '1' } },
+      {
+        next: (result) => {
+          const at = performance.now() - start;
+          if (result.errors?.length) {
+            problem(
+              `error ${String((result.errors[0]?.extensions as { code?: unknown } | undefined)?.code ?? result.errors[0]?.message).slice(0, 60)}`,
+            );
+            return;
+          }
+          events += 1;
+          if (first) {
+            first = false;
+            firsts.push(at);
+          }
+          if (!done && Number(result.data?.events.seq) >= spec.targetSeq) {
+            done = true;
+            caughtUp.push(at);
+            if (--pending === 0) allCaughtUp();
+          }
+        },
+        error: (error) => {
+          // A close reaches the sink as its CloseEvent: counted once, by the `closed` listener above.
+          if (done || (error as { code?: unknown }).code !== undefined) return;
+          const errors = Array.isArray(error) ? (error as { extensions?: { code?: string }; message?: string }[]) : undefined;
+          problem(
+            errors
+              ? `error ${errors[0]?.extensions?.code ?? errors[0]?.message?.slice(0, 60)}`
+              : `error ${String((error as Error).message ?? error).slice(0, 60)}`,
+          );
+        },
+        complete: () => undefined,
       },
-      error: (error) => {
-        // A close reaches the sink as its CloseEvent: counted once, by the `closed` listener above.
-        if (done || (error as { code?: unknown }).code !== undefined) return;
-        const errors = Array.isArray(error) ? (error as { extensions?: { code?: string }; message?: string }[]) : undefined;
-        problem(errors ? `error ${errors[0]?.extensions?.code ?? errors[0]?.message?.slice(0, 60)}` : `error ${String((error as Error).message ?? error).slice(0, 60)}`);
-      },
-      complete: () => undefined,
-    });
+    );
   }
   let stoppedEarly = false;
   const stop = stopped.then(() => (stoppedEarly = true));
@@ -457,11 +529,18 @@ async function resumesAttack(spec: Extract<AttackSpec, { kind: 'resumes' }>, sto
   const firstSorted = sorted(firsts);
   const doneSorted = sorted(caughtUp);
   return {
-    clients: spec.clients, acked: acks.length, caughtUp: caughtUp.length, events, seconds,
+    clients: spec.clients,
+    acked: acks.length,
+    caughtUp: caughtUp.length,
+    events,
+    seconds,
     ackP99: percentile(ackSorted, 0.99),
-    firstEventP50: percentile(firstSorted, 0.5), firstEventP99: percentile(firstSorted, 0.99),
-    caughtUpP50: percentile(doneSorted, 0.5), caughtUpP99: percentile(doneSorted, 0.99),
-    problems, stoppedEarly,
+    firstEventP50: percentile(firstSorted, 0.5),
+    firstEventP99: percentile(firstSorted, 0.99),
+    caughtUpP50: percentile(doneSorted, 0.5),
+    caughtUpP99: percentile(doneSorted, 0.99),
+    problems,
+    stoppedEarly,
   };
 }
 
@@ -478,9 +557,10 @@ async function runWorker(spec: AttackSpec): Promise<void> {
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
   await go;
-  const result: AttackResult = spec.kind === 'queries'
-    ? { kind: 'queries', result: await queriesAttack(spec) }
-    : { kind: 'resumes', result: await resumesAttack(spec, stopped) };
+  const result: AttackResult =
+    spec.kind === 'queries'
+      ? { kind: 'queries', result: await queriesAttack(spec) }
+      : { kind: 'resumes', result: await resumesAttack(spec, stopped) };
   port.postMessage({ type: 'done', result } satisfies FromWorker);
   port.close();
 }
@@ -535,33 +615,44 @@ function queriesCell(r: PhaseResult, choice: AttackChoice, options: Options): st
   const failed = r.errors - limited - refused;
   const rate = (n: number) => `${perSecond(n, r.seconds).toFixed(1)}/s`;
   const other = kinds.filter(([kind]) => !isLimited(kind));
-  return `${options.attackers}×${options.inFlight} in flight, ${fmtRate(choice.aliases)}× ${choice.unit}: ` +
+  return (
+    `${options.attackers}×${options.inFlight} in flight, ${fmtRate(choice.aliases)}× ${choice.unit}: ` +
     `200 ${rate(r.ok)} (p50 ${fmtMs(r.okP50)}, p99 ${fmtMs(r.okP99)} ms), 429 ${rate(limited)}, refused ${rate(refused)}, failed ${rate(failed)}` +
-    (other.length ? ` (${other.map(([k, n]) => `${k}×${n}`).join(', ')})` : '');
+    (other.length ? ` (${other.map(([k, n]) => `${k}×${n}`).join(', ')})` : '')
+  );
 }
 
 function resumesCell(r: ResumeResult): string {
   const problems = Object.entries(r.problems);
-  return `${fmtRate(r.clients)} clients: ${fmtRate(r.acked)} acked (p99 ${fmtMs(r.ackP99)} ms), ${fmtRate(r.caughtUp)} caught up` +
+  return (
+    `${fmtRate(r.clients)} clients: ${fmtRate(r.acked)} acked (p99 ${fmtMs(r.ackP99)} ms), ${fmtRate(r.caughtUp)} caught up` +
     (r.caughtUp ? ` (p50 ${fmtMs(r.caughtUpP50 / 1000)}, p99 ${fmtMs(r.caughtUpP99 / 1000)} s)` : '') +
     `, first event p99 ${fmtMs(r.firstEventP99)} ms, ${fmtRate(perSecond(r.events, r.seconds))} events/s replayed` +
     (problems.length ? `; ${problems.map(([k, n]) => `${k}×${n}`).join(', ')}` : '') +
-    (r.stoppedEarly ? '; STOPPED EARLY (server RSS limit)' : '');
+    (r.stoppedEarly ? '; STOPPED EARLY (server RSS limit)' : '')
+  );
 }
 
 function poisonCell(r: PhaseResult): string {
   const kinds = Object.entries(r.tagged).sort(([a], [b]) => a.localeCompare(b));
   if (kinds.length === 0) return 'no poison sent';
-  return kinds.map(([tag, t]) => {
-    const answers = { ...(t.ok ? { 200: t.ok } : {}), ...t.errorKinds };
-    return `${tag.replace(/^poison /, '')} ${Object.entries(answers).map(([status, n]) => `${status}×${n}`).join(' ')}`;
-  }).join('; ');
+  return kinds
+    .map(([tag, t]) => {
+      const answers = { ...(t.ok ? { 200: t.ok } : {}), ...t.errorKinds };
+      return `${tag.replace(/^poison /, '')} ${Object.entries(answers)
+        .map(([status, n]) => `${status}×${n}`)
+        .join(' ')}`;
+    })
+    .join('; ');
 }
 
 async function mintToken(databaseUrl: string, role: 'partner' | 'app', name: string): Promise<string> {
   const out = await execNode(TOKEN_CLI_JS, ['create', '--role', role, '--studios', 'all', '--name', name], { DATABASE_URL: databaseUrl });
   // The CLI prints the token alone on a line (`ggt_…`); failing that, its last line.
-  const lines = out.trim().split('\n').map((line) => line.trim());
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((line) => line.trim());
   const token = lines.find((line) => /^ggt_\S+$/.test(line)) ?? lines.pop();
   if (!token) throw new Error(`token create printed no token: ${out}`);
   return token;
@@ -570,7 +661,9 @@ async function mintToken(databaseUrl: string, role: 'partner' | 'app', name: str
 /** The highest `seq` in the log, read through the API; when that fails, no client is ever counted as caught up. */
 async function lastSeq(target: GraphQLTarget): Promise<number> {
   try {
-    const data = await queryData<{ events: { nodes: { seq: string }[] } }>(target, { query: '{ events(direction: DESC, first: 1) { nodes { seq } } }' });
+    const data = await queryData<{ events: { nodes: { seq: string }[] } }>(target, {
+      query: '{ events(direction: DESC, first: 1) { nodes { seq } } }',
+    });
     return Number(data.events.nodes[0]?.seq ?? 0);
   } catch (error) {
     console.log(`  could not read the end of the log (${(error as Error).message}): "caught up" will not be counted`);
@@ -580,9 +673,11 @@ async function lastSeq(target: GraphQLTarget): Promise<number> {
 
 function describePhase(label: string, r: PhaseResult): string {
   const fresh = r.newConnections;
-  return `  ${label}: ${fmtRate(r.eventsPerSecond)} acks/s over ${r.seconds.toFixed(1)} s, ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; ` +
+  return (
+    `  ${label}: ${fmtRate(r.eventsPerSecond)} acks/s over ${r.seconds.toFixed(1)} s, ack p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms; ` +
     `sent ${r.sent}, 200s ${r.ok}, errors ${fmtErrors(r)}; ` +
-    `${fresh.count} on connections opened during the phase${fresh.count ? ` (p99 ${fmtMs(fresh.p99)} ms, max ${fmtMs(fresh.max)} ms)` : ''}`;
+    `${fresh.count} on connections opened during the phase${fresh.count ? ` (p99 ${fmtMs(fresh.p99)} ms, max ${fmtMs(fresh.max)} ms)` : ''}`
+  );
 }
 
 interface Server {
@@ -600,12 +695,20 @@ async function startServer(db: FreshDatabase, label: string, options: Options): 
   // The main thread's profile only (worker threads write none unless they opt in themselves).
   const profileDir = options.cpuProf ? fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-')) : undefined;
   const child = startChild(label, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [], MAIN_JS, {
-    DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
   });
   const stop = async () => {
     const started = performance.now();
     const code = await stopChild(child, SERVER_KILL_AFTER_MS);
-    const how = child.signalCode === 'SIGKILL' ? `killed after ${SERVER_KILL_AFTER_MS / 1000} s` : `exited ${code} after ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const how =
+      child.signalCode === 'SIGKILL'
+        ? `killed after ${SERVER_KILL_AFTER_MS / 1000} s`
+        : `exited ${code} after ${((performance.now() - started) / 1000).toFixed(1)} s`;
     for (const file of profileDir ? fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : []) {
       console.log(`\n  CPU profile of ${label}: ${path.join(profileDir!, file)}\n`);
       console.log(formatProfileSummary(summariseProfile(path.join(profileDir!, file), 25)));
@@ -660,7 +763,11 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     console.log(`  seeding ${fmtRate(options.history)} events of history through the ingestor (in-process) ...`);
-    const seeded = await seedDatabase(db.url, { customers: Math.max(10, Math.round(options.history / 10)), events: options.history, studios: STUDIOS });
+    const seeded = await seedDatabase(db.url, {
+      customers: Math.max(10, Math.round(options.history / 10)),
+      events: options.history,
+      studios: STUDIOS,
+    });
     console.log(`  seeded in ${seeded.seconds.toFixed(1)} s; ${STUDIOS} studios of one operator`);
     let minted = 0;
     const mint = (role: 'partner' | 'app') => mintToken(db.url, role, `bench ${role} ${++minted}`);
@@ -668,7 +775,9 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
     if (options.phases.includes('queries')) for (let i = 0; i < options.attackers; i++) attackers.push(await mint('partner'));
     const resumers: string[] = [];
     if (options.phases.includes('resumes')) for (let i = 0; i < options.resumeTokens; i++) resumers.push(await mint('app'));
-    console.log(`  minted ${attackers.length} partner token(s) for the attack and ${resumers.length} app token(s) for the resumes with the token CLI`);
+    console.log(
+      `  minted ${attackers.length} partner token(s) for the attack and ${resumers.length} app token(s) for the resumes with the token CLI`,
+    );
 
     const generator = new DeliveryGenerator({ customers: 20_000 });
     let choice: AttackChoice | undefined;
@@ -689,7 +798,9 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
             console.log('  no attack query was accepted: the queries phase is skipped');
             continue;
           }
-          console.log(`  attack: ${fmtRate(choice.aliases)} aliases of ${choice.unit} (${(choice.body.length / 1024).toFixed(0)} KiB), e.g. ${attackAlias(choice.unit, 1, until)}`);
+          console.log(
+            `  attack: ${fmtRate(choice.aliases)} aliases of ${choice.unit} (${(choice.body.length / 1024).toFixed(0)} KiB), e.g. ${attackAlias(choice.unit, 1, until)}`,
+          );
           await waitIdle(child, options.settle * 1000);
         }
         const plain: Target = { port, keys: seeded.webhookKeys, nextBody: () => generator.nextBody() };
@@ -708,8 +819,17 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
           if (warm.errors) console.log(`  warm-up: ${warm.ok}/${warm.sent} acknowledged, errors ${fmtErrors(warm)}`);
         }
         let spec: AttackSpec | undefined;
-        if (phase === 'queries') spec = { kind: 'queries', port, tokens: attackers, inFlight: options.inFlight, body: choice!.body, seconds: options.seconds };
-        if (phase === 'resumes') spec = { kind: 'resumes', port, tokens: resumers, clients: options.resumes, targetSeq: await lastSeq(server.admin), seconds: options.seconds };
+        if (phase === 'queries')
+          spec = { kind: 'queries', port, tokens: attackers, inFlight: options.inFlight, body: choice!.body, seconds: options.seconds };
+        if (phase === 'resumes')
+          spec = {
+            kind: 'resumes',
+            port,
+            tokens: resumers,
+            clients: options.resumes,
+            targetSeq: await lastSeq(server.admin),
+            seconds: options.seconds,
+          };
         const stream = phase === 'poison' ? new PoisonedStream(generator, options.poison / 100) : undefined;
         const target: Target = stream ? { port, keys: seeded.webhookKeys, nextBody: () => stream.next() } : plain;
         const attack = spec ? startAttack(spec) : undefined;
@@ -725,14 +845,21 @@ async function runDatabase(kind: DbKind, options: Options): Promise<Row[]> {
         ]);
         const serverRssMb = stopRss();
         const alive = child.exitCode === null && child.signalCode === null;
-        const attackCell = (attackResult?.kind === 'queries' ? queriesCell(attackResult.result, choice!, options)
-          : attackResult?.kind === 'resumes' ? resumesCell(attackResult.result)
-          : phase === 'poison' ? `${options.poison} % poison: ${poisonCell(webhooks)}` : '–') + (alive ? '' : `; SERVER EXITED (${child.exitCode ?? child.signalCode})`);
+        const attackCell =
+          (attackResult?.kind === 'queries'
+            ? queriesCell(attackResult.result, choice!, options)
+            : attackResult?.kind === 'resumes'
+              ? resumesCell(attackResult.result)
+              : phase === 'poison'
+                ? `${options.poison} % poison: ${poisonCell(webhooks)}`
+                : '–') + (alive ? '' : `; SERVER EXITED (${child.exitCode ?? child.signalCode})`);
         console.log(describePhase(phase, webhooks));
         console.log(`    attack: ${attackCell}; server RSS max ${serverRssMb.toFixed(0)} MB`);
         for (const sample of webhooks.errorSamples) console.log(`    webhook error sample: ${sample}`);
-        if (attackResult?.kind === 'queries') for (const sample of attackResult.result.errorSamples) console.log(`    attack error sample: ${sample.slice(0, 200)}`);
-        for (const [tag, t] of Object.entries(webhooks.tagged)) for (const sample of t.errorSamples.slice(0, 1)) console.log(`    ${tag} answer: ${sample.slice(0, 200)}`);
+        if (attackResult?.kind === 'queries')
+          for (const sample of attackResult.result.errorSamples) console.log(`    attack error sample: ${sample.slice(0, 200)}`);
+        for (const [tag, t] of Object.entries(webhooks.tagged))
+          for (const sample of t.errorSamples.slice(0, 1)) console.log(`    ${tag} answer: ${sample.slice(0, 200)}`);
         rows.push({ db: kind, phase, webhooks, attack: attackResult, serverRssMb, attackCell });
       } finally {
         agent?.destroy();
@@ -766,15 +893,22 @@ function table(rows: readonly Row[], withDb: boolean): string {
   return [
     `${head}| ack p50 ms | ack p99 ms | max ms | % 200 | p99 / alone | new connections | server RSS max MB | attack |`,
     `${withDb ? '|---|---' : '|---'}|---:|---:|---:|---:|---:|---:|---:|---|`,
-    ...rows.map((r) => `${withDb ? `| ${r.db} | ${r.phase} ` : `| ${r.phase} `}| ${fmtMs(r.webhooks.p50)} | ${fmtMs(r.webhooks.p99)} | ${fmtMs(r.webhooks.max)} | ` +
-      `${share200(r.webhooks)} | ${ratio(r, rows)} | ${newConnectionsCell(r.webhooks)} | ${r.serverRssMb.toFixed(0)} | ${r.attackCell} |`),
+    ...rows.map(
+      (r) =>
+        `${withDb ? `| ${r.db} | ${r.phase} ` : `| ${r.phase} `}| ${fmtMs(r.webhooks.p50)} | ${fmtMs(r.webhooks.p99)} | ${fmtMs(r.webhooks.max)} | ` +
+        `${share200(r.webhooks)} | ${ratio(r, rows)} | ${newConnectionsCell(r.webhooks)} | ${r.serverRssMb.toFixed(0)} | ${r.attackCell} |`,
+    ),
   ].join('\n');
 }
 
 function verdicts(rows: readonly Row[]): string[] {
-  return rows.filter((r) => r.phase !== 'alone').map((r) =>
-    `- ${r.db}, ${r.phase}: ack p99 ${fmtMs(r.webhooks.p99)} ms, ${share200(r.webhooks)} answered 200 ` +
-    `(target p99 < ${TARGET_P99_MS} ms under attack: ${r.webhooks.p99 < TARGET_P99_MS && r.webhooks.ok === r.webhooks.sent ? 'met' : 'NOT met'})`);
+  return rows
+    .filter((r) => r.phase !== 'alone')
+    .map(
+      (r) =>
+        `- ${r.db}, ${r.phase}: ack p99 ${fmtMs(r.webhooks.p99)} ms, ${share200(r.webhooks)} answered 200 ` +
+        `(target p99 < ${TARGET_P99_MS} ms under attack: ${r.webhooks.p99 < TARGET_P99_MS && r.webhooks.ok === r.webhooks.sent ? 'met' : 'NOT met'})`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -785,9 +919,16 @@ async function main(): Promise<void> {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npx tsc -p .)`);
   }
   const cpus = os.cpus();
-  console.log(`gymgraph resilience bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`.trim());
-  console.log(`phases ${options.phases.join(', ')}: ${options.seconds} s each, webhooks at ${options.rate}/s (open loop, at most ${options.concurrency} in flight) throughout; ` +
-    `history ${fmtRate(options.history)} events (${iso(SEED_FROM).slice(0, 10)} .. ${iso(SEED_TO).slice(0, 10)})`);
+  console.log(
+    `gymgraph resilience bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`.trim(),
+  );
+  console.log(
+    `phases ${options.phases.join(', ')}: ${options.seconds} s each, webhooks at ${options.rate}/s (open loop, at most ${options.concurrency} in flight) throughout; ` +
+      `history ${fmtRate(options.history)} events (${iso(SEED_FROM).slice(0, 10)} .. ${iso(SEED_TO).slice(0, 10)})`,
+  );
 
   const rows: Row[] = [];
   for (const kind of options.dbs) {

@@ -12,8 +12,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PG_ADMIN, MAIN_JS, databasesOption, fmtErrors, fmtMs, fmtRate, freePort, freshDatabase, installCleanup, numberOption, parseCommandLine, probePostgres,
-  startChild, stopChild, waitReady, type DbKind } from './harness.js';
+import {
+  DEFAULT_PG_ADMIN,
+  MAIN_JS,
+  databasesOption,
+  fmtErrors,
+  fmtMs,
+  fmtRate,
+  freePort,
+  freshDatabase,
+  installCleanup,
+  numberOption,
+  parseCommandLine,
+  probePostgres,
+  startChild,
+  stopChild,
+  waitReady,
+  type DbKind,
+} from './harness.js';
 import { graphqlFullSpeed, queryData, type GraphQLTarget } from './graphql-load.js';
 import { mulberry32 } from './deliveries.js';
 import { openDatabase } from '../ormconfig.js';
@@ -44,8 +60,12 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      db: { type: 'string', default: 'both' }, customers: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '5' },
-      concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '1' }, help: { type: 'boolean', short: 'h', default: false },
+      db: { type: 'string', default: 'both' },
+      customers: { type: 'string', default: '100000' },
+      seconds: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return undefined;
@@ -59,7 +79,24 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   };
 }
 
-const FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Emma', 'Felix', 'Greta', 'Hannes', 'Ida', 'Jonas', 'Klara', 'Lukas', 'Mia', 'Noah', 'Olga', 'Paul'];
+const FIRST = [
+  'Anna',
+  'Ben',
+  'Clara',
+  'David',
+  'Emma',
+  'Felix',
+  'Greta',
+  'Hannes',
+  'Ida',
+  'Jonas',
+  'Klara',
+  'Lukas',
+  'Mia',
+  'Noah',
+  'Olga',
+  'Paul',
+];
 const LAST = ['Schmidt', 'Müller', 'Weber', 'Wagner', 'Becker', 'Hoffmann', 'Schulz', 'Koch', 'Richter', 'Klein', 'Wolf', 'Neumann'];
 const INDEXES = ['customers_search_name', 'customers_search_last_name', 'customers_search_email', 'customers_search_number'];
 
@@ -77,22 +114,59 @@ function customers(count: number): Customer[] {
     const customerId = 100_000 + i;
     const firstName = FIRST[Math.floor(random() * FIRST.length)]!;
     const lastName = LAST[Math.floor(random() * LAST.length)]!;
-    return { customerId, firstName, lastName, email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(), customerNumber: `C-${customerId}` };
+    return {
+      customerId,
+      firstName,
+      lastName,
+      email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(),
+      customerNumber: `C-${customerId}`,
+    };
   });
 }
 
 async function seed(url: string, kind: DbKind, rows: readonly Customer[]): Promise<void> {
-  const dataSource = await openDatabase(kind === 'sqlite' ? { kind, file: url.slice('sqlite:'.length) } : { kind, url }, createLogger('silent'));
+  const dataSource = await openDatabase(
+    kind === 'sqlite' ? { kind, file: url.slice('sqlite:'.length) } : { kind, url },
+    createLogger('silent'),
+  );
   try {
-    const columns = ['tenantId', 'studioId', 'firstEventAt', 'lastEventAt', 'customerId', 'status', 'customerNumber', 'firstName', 'lastName', 'email',
-      'searchName', 'searchLastName', 'searchEmail', 'searchNumber'];
+    const columns = [
+      'tenantId',
+      'studioId',
+      'firstEventAt',
+      'lastEventAt',
+      'customerId',
+      'status',
+      'customerNumber',
+      'firstName',
+      'lastName',
+      'email',
+      'searchName',
+      'searchLastName',
+      'searchEmail',
+      'searchNumber',
+    ];
     for (let start = 0; start < rows.length; start += 500) {
       const chunk = rows.slice(start, start + 500);
       const params: unknown[] = [];
       const values = chunk.map((c) => {
         const search = searchColumns(c);
-        params.push(1, 1, 1_764_000_000_000, 1_764_000_000_000, c.customerId, 'MEMBER', c.customerNumber, c.firstName, c.lastName, c.email,
-          search.searchName, search.searchLastName, search.searchEmail, search.searchNumber);
+        params.push(
+          1,
+          1,
+          1_764_000_000_000,
+          1_764_000_000_000,
+          c.customerId,
+          'MEMBER',
+          c.customerNumber,
+          c.firstName,
+          c.lastName,
+          c.email,
+          search.searchName,
+          search.searchLastName,
+          search.searchEmail,
+          search.searchNumber,
+        );
         const base = params.length - columns.length;
         return `(${columns.map((_, i) => (kind === 'postgres' ? `$${base + i + 1}` : '?')).join(', ')})`;
       });
@@ -119,10 +193,19 @@ async function run(kind: DbKind, options: Options, rows: readonly Customer[]): P
   try {
     const seededAt = performance.now();
     await seed(db.url, kind, rows);
-    console.log(`${kind}: seeded ${rows.length.toLocaleString('en-US')} hydrated customers in ${((performance.now() - seededAt) / 1000).toFixed(1)} s`);
+    console.log(
+      `${kind}: seeded ${rows.length.toLocaleString('en-US')} hydrated customers in ${((performance.now() - seededAt) / 1000).toFixed(1)} s`,
+    );
     const port = await freePort();
     const token = `bench-admin-${randomBytes(16).toString('hex')}`;
-    const child = startChild(`ours ${kind}`, [], MAIN_JS, { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: token, LOG_LEVEL: 'warn', NODE_ENV: 'production' });
+    const child = startChild(`ours ${kind}`, [], MAIN_JS, {
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN: token,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    });
     try {
       await waitReady(child, port, `ours ${kind}`);
       const target: GraphQLTarget = { port, path: '/graphql', headers: { Authorization: `Bearer ${token}` } };
@@ -131,16 +214,24 @@ async function run(kind: DbKind, options: Options, rows: readonly Customer[]): P
       // Prefixes that match a handful each: most of an e-mail, "first last" with the number's start, a number's first digits.
       const probes = {
         'search: e-mail prefix': () => JSON.stringify({ query: SEARCH, variables: { q: someone().email.slice(0, -14) } }),
-        'search: "FIRST LAST" prefix': () => { const c = someone(); return JSON.stringify({ query: SEARCH, variables: { q: `${c.firstName.toUpperCase()} ${c.lastName.slice(0, 3)}` } }); },
+        'search: "FIRST LAST" prefix': () => {
+          const c = someone();
+          return JSON.stringify({ query: SEARCH, variables: { q: `${c.firstName.toUpperCase()} ${c.lastName.slice(0, 3)}` } });
+        },
         'customerNumber prefix': () => JSON.stringify({ query: NUMBER, variables: { q: someone().customerNumber.slice(0, -1) } }),
       };
       const measure = async (label: string) => {
         for (const [name, next] of Object.entries(probes)) {
-          const sample = await queryData<{ customers: { nodes: unknown[] } }>(target, JSON.parse(next()) as { query: string; variables: Record<string, unknown> });
+          const sample = await queryData<{ customers: { nodes: unknown[] } }>(
+            target,
+            JSON.parse(next()) as { query: string; variables: Record<string, unknown> },
+          );
           if (options.warmup > 0) await graphqlFullSpeed(target, next, { seconds: options.warmup, concurrency: options.concurrency });
           const result = await graphqlFullSpeed(target, next, { seconds: options.seconds, concurrency: options.concurrency });
           out.push({ db: kind, phase: `${name} (${label})`, result });
-          console.log(`  ${kind} ${name} (${label}): ${fmtRate(result.eventsPerSecond)} req/s, p50 ${fmtMs(result.okP50)} ms, p99 ${fmtMs(result.okP99)} ms, errors ${fmtErrors(result)}; a sample answer had ${sample.customers.nodes.length} customers`);
+          console.log(
+            `  ${kind} ${name} (${label}): ${fmtRate(result.eventsPerSecond)} req/s, p50 ${fmtMs(result.okP50)} ms, p99 ${fmtMs(result.okP99)} ms, errors ${fmtErrors(result)}; a sample answer had ${sample.customers.nodes.length} customers`,
+          );
         }
       };
       await measure('indexed');
@@ -172,10 +263,17 @@ async function withDataSource<T>(url: string, kind: DbKind, work: (query: (sql: 
 
 /** The plan of the search's WHERE, as the database explains it (one line). */
 function plan(url: string, kind: DbKind): Promise<string> {
-  const where = ['searchName', 'searchLastName', 'searchEmail', 'searchNumber'].map((c) => `"${c}" LIKE 'anna.schmidt.1234%' ESCAPE '!'`).join(' OR ');
+  const where = ['searchName', 'searchLastName', 'searchEmail', 'searchNumber']
+    .map((c) => `"${c}" LIKE 'anna.schmidt.1234%' ESCAPE '!'`)
+    .join(' OR ');
   return withDataSource(url, kind, async (query) => {
-    if (kind === 'postgres') return ((await query(`EXPLAIN SELECT "id" FROM customers WHERE ${where} ORDER BY "id" LIMIT 21`)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN'].trim()).join(' | ');
-    return ((await query(`EXPLAIN QUERY PLAN SELECT "id" FROM customers WHERE ${where} ORDER BY "id" LIMIT 21`)) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    if (kind === 'postgres')
+      return ((await query(`EXPLAIN SELECT "id" FROM customers WHERE ${where} ORDER BY "id" LIMIT 21`)) as { 'QUERY PLAN': string }[])
+        .map((r) => r['QUERY PLAN'].trim())
+        .join(' | ');
+    return ((await query(`EXPLAIN QUERY PLAN SELECT "id" FROM customers WHERE ${where} ORDER BY "id" LIMIT 21`)) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | ');
   });
 }
 
@@ -196,7 +294,10 @@ async function main(): Promise<void> {
     results.push(...(await run(kind, options, rows)));
   }
   console.log(`\n| database | query | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|`);
-  for (const row of results) console.log(`| ${row.db} | ${row.phase} | ${fmtRate(row.result.eventsPerSecond)} | ${fmtMs(row.result.okP50)} | ${fmtMs(row.result.okP99)} |`);
+  for (const row of results)
+    console.log(
+      `| ${row.db} | ${row.phase} | ${fmtRate(row.result.eventsPerSecond)} | ${fmtMs(row.result.okP50)} | ${fmtMs(row.result.okP99)} |`,
+    );
 }
 
 main().catch((error: unknown) => {

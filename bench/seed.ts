@@ -35,8 +35,12 @@ export const SEED_TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
  * weekdays, late mornings at weekends, nearly empty at night. Check-ins, and the upstream's other
  * events, follow it.
  */
-const WEEKDAY_HOURS = [0.05, 0.03, 0.02, 0.02, 0.03, 0.15, 0.6, 1.1, 1.0, 0.75, 0.6, 0.6, 0.8, 0.75, 0.6, 0.7, 1.0, 1.5, 1.7, 1.5, 1.1, 0.7, 0.35, 0.12];
-const WEEKEND_HOURS = [0.04, 0.02, 0.02, 0.02, 0.02, 0.05, 0.15, 0.35, 0.7, 1.0, 1.2, 1.2, 1.1, 1.0, 0.9, 0.9, 0.9, 0.85, 0.7, 0.5, 0.35, 0.2, 0.1, 0.05];
+const WEEKDAY_HOURS = [
+  0.05, 0.03, 0.02, 0.02, 0.03, 0.15, 0.6, 1.1, 1.0, 0.75, 0.6, 0.6, 0.8, 0.75, 0.6, 0.7, 1.0, 1.5, 1.7, 1.5, 1.1, 0.7, 0.35, 0.12,
+];
+const WEEKEND_HOURS = [
+  0.04, 0.02, 0.02, 0.02, 0.02, 0.05, 0.15, 0.35, 0.7, 1.0, 1.2, 1.2, 1.1, 1.0, 0.9, 0.9, 0.9, 0.85, 0.7, 0.5, 0.35, 0.2, 0.1, 0.05,
+];
 
 /** Share of check-ins whose check-out never comes (the member walks out without tapping). */
 const FORGOTTEN_CHECKOUT = 0.02;
@@ -54,8 +58,13 @@ const MAX_OPEN_BOOKINGS = 50_000;
 
 /** Types whose entity is a customer picked by {@link SeedStream.customer}. */
 const CUSTOMER_PICKS: ReadonlySet<KnownEventType> = new Set<KnownEventType>([
-  'CUSTOMER_CHECKIN', 'CUSTOMER_UPDATED', 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', 'CUSTOMER_DELETED',
-  'CONTRACT_CREATED', 'CONTRACT_UPDATED', 'AGGREGATOR_MEMBER_CREATED',
+  'CUSTOMER_CHECKIN',
+  'CUSTOMER_UPDATED',
+  'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED',
+  'CUSTOMER_DELETED',
+  'CONTRACT_CREATED',
+  'CONTRACT_UPDATED',
+  'AGGREGATOR_MEMBER_CREATED',
 ]);
 
 /** A binary min-heap of pending check-outs by due time. */
@@ -293,7 +302,8 @@ export class SeedStream {
       }
       case 'CUSTOMER_DELETED': {
         const customer = this.customer();
-        if (this.inside.has(customer) || this.seen.size < 2) return this.submission('CUSTOMER_UPDATED', customer, this.homeStudio(customer), at);
+        if (this.inside.has(customer) || this.seen.size < 2)
+          return this.submission('CUSTOMER_UPDATED', customer, this.homeStudio(customer), at);
         this.seen.delete(customer);
         this.contracts.delete(customer);
         return this.submission(type, customer, this.homeStudio(customer), at);
@@ -312,7 +322,9 @@ export class SeedStream {
       }
       case 'AGGREGATOR_MEMBER_CREATED': {
         const customer = this.customer();
-        const aggregatorId = `usc-${Math.floor(this.random() * 0xffffffff).toString(16).padStart(8, '0')}`;
+        const aggregatorId = `usc-${Math.floor(this.random() * 0xffffffff)
+          .toString(16)
+          .padStart(8, '0')}`;
         return this.submission(type, customer, this.homeStudio(customer), at, { aggregatorId });
       }
       case 'CLASS_BOOKING_CREATED':
@@ -320,7 +332,8 @@ export class SeedStream {
       case 'CLASS_BOOKING_UPDATED':
       case 'CLASS_BOOKING_CANCELLED': {
         const booking = this.classBookings.pick(this.random);
-        if (booking === undefined) return this.submission('CLASS_BOOKING_CREATED', this.open(this.classBookings, this.nextClassBookingId++), this.studio(), at);
+        if (booking === undefined)
+          return this.submission('CLASS_BOOKING_CREATED', this.open(this.classBookings, this.nextClassBookingId++), this.studio(), at);
         if (type === 'CLASS_BOOKING_CANCELLED') this.classBookings.delete(booking);
         return this.submission(type, booking, this.studio(), at);
       }
@@ -330,7 +343,12 @@ export class SeedStream {
       case 'APPOINTMENT_BOOKING_CANCELLED': {
         const booking = this.appointmentBookings.pick(this.random);
         if (booking === undefined) {
-          return this.submission('APPOINTMENT_BOOKING_CREATED', this.open(this.appointmentBookings, this.nextAppointmentBookingId++), this.studio(), at);
+          return this.submission(
+            'APPOINTMENT_BOOKING_CREATED',
+            this.open(this.appointmentBookings, this.nextAppointmentBookingId++),
+            this.studio(),
+            at,
+          );
         }
         if (type === 'APPOINTMENT_BOOKING_CANCELLED') this.appointmentBookings.delete(booking);
         return this.submission(type, booking, this.studio(), at);
@@ -382,7 +400,13 @@ export class SeedStream {
   }
 
   /** What the webhook handler hands the ingestor for a valid single-element delivery. */
-  private submission(type: KnownEventType, entityId: number, studioId: number, timestamp: number, content?: Record<string, unknown>): Submission {
+  private submission(
+    type: KnownEventType,
+    entityId: number,
+    studioId: number,
+    timestamp: number,
+    content?: Record<string, unknown>,
+  ): Submission {
     return {
       studioId,
       tenantId: this.options.tenantId,
@@ -492,7 +516,17 @@ class GroupedWriter implements SqlWriter {
   }
 }
 
-const COUNTED_TABLES = ['events', 'customers', 'customer_studios', 'visits', 'contracts', 'class_bookings', 'class_slots', 'appointment_bookings', 'aggregator_memberships'];
+const COUNTED_TABLES = [
+  'events',
+  'customers',
+  'customer_studios',
+  'visits',
+  'contracts',
+  'class_bookings',
+  'class_slots',
+  'appointment_bookings',
+  'aggregator_memberships',
+];
 
 /**
  * Migrates the (empty) database at `databaseUrl`, registers the studios, and ingests the generated
@@ -552,13 +586,16 @@ export async function seedDatabase(databaseUrl: string, options: SeedOptions): P
           return answers;
         });
         for (const outcome of outcomes) {
-          if (outcome.status !== 'stored' || outcome.stored !== 1) throw new Error(`a seed delivery was not stored: ${JSON.stringify(outcome)}`);
+          if (outcome.status !== 'stored' || outcome.stored !== 1)
+            throw new Error(`a seed delivery was not stored: ${JSON.stringify(outcome)}`);
         }
         stored += outcomes.length;
         const now = performance.now();
         if (now - reported >= 10_000) {
           reported = now;
-          log(`  ... ${stored.toLocaleString('en-US')} / ${options.events.toLocaleString('en-US')} events, ${((now - started) / 1000).toFixed(0)} s`);
+          log(
+            `  ... ${stored.toLocaleString('en-US')} / ${options.events.toLocaleString('en-US')} events, ${((now - started) / 1000).toFixed(0)} s`,
+          );
         }
       }
     } finally {
@@ -571,15 +608,21 @@ export async function seedDatabase(databaseUrl: string, options: SeedOptions): P
     // whole log during the measured phases (on PostgreSQL it was 70 % through 1M events after two
     // phases). No seeded studio has an Open API key, so that scan would queue nothing: move the
     // cursor to the end of the log, where the service would be.
-    await dataSource.query(`UPDATE "log_cursors" SET "seq" = (SELECT COALESCE(MAX("seq"), 0) FROM "events") WHERE "name" = '${HYDRATION_CURSOR}'`);
+    await dataSource.query(
+      `UPDATE "log_cursors" SET "seq" = (SELECT COALESCE(MAX("seq"), 0) FROM "events") WHERE "name" = '${HYDRATION_CURSOR}'`,
+    );
 
     if (config.kind === 'postgres') await dataSource.query('VACUUM ANALYZE');
     else await dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)');
 
     const rows: Record<string, number> = {};
     for (const table of COUNTED_TABLES) rows[table] = Number((await dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
-    const customers = ((await dataSource.query('SELECT "id", "customerId" FROM customers ORDER BY "id"')) as { id: number | string; customerId: number | string }[])
-      .map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
+    const customers = (
+      (await dataSource.query('SELECT "id", "customerId" FROM customers ORDER BY "id"')) as {
+        id: number | string;
+        customerId: number | string;
+      }[]
+    ).map((c) => ({ id: Number(c.id), customerId: Number(c.customerId) }));
     return { tenantId, studioIds, webhookKeys, seconds, mix: stream.counts, rows, firstEventAt, lastEventAt, customers };
   } finally {
     await dataSource.destroy();
@@ -598,18 +641,27 @@ async function main(): Promise<void> {
     },
   });
   if (!values.url) {
-    console.error('usage: node dist/bench/seed.js --url sqlite:<file>|postgres://... [--customers N] [--events N (10 per customer)] [--studios N] [--batch N] [--commit N]\n' +
-      'The database must be empty (it is migrated first).');
+    console.error(
+      'usage: node dist/bench/seed.js --url sqlite:<file>|postgres://... [--customers N] [--events N (10 per customer)] [--studios N] [--batch N] [--commit N]\n' +
+        'The database must be empty (it is migrated first).',
+    );
     process.exitCode = 2;
     return;
   }
   const customers = Number(values.customers);
   const events = values.events === undefined ? customers * 10 : Number(values.events);
   const seeded = await seedDatabase(values.url, {
-    customers, events, studios: Number(values.studios), ...(values.batch === undefined ? {} : { batchEvents: Number(values.batch) }), commitEvents: Number(values.commit), log: (line) => console.log(line),
+    customers,
+    events,
+    studios: Number(values.studios),
+    ...(values.batch === undefined ? {} : { batchEvents: Number(values.batch) }),
+    commitEvents: Number(values.commit),
+    log: (line) => console.log(line),
   });
-  console.log(`seeded ${events.toLocaleString('en-US')} events in ${seeded.seconds.toFixed(1)} s ` +
-    `(${Math.round(events / seeded.seconds).toLocaleString('en-US')} events/s); rows: ${JSON.stringify(seeded.rows)}`);
+  console.log(
+    `seeded ${events.toLocaleString('en-US')} events in ${seeded.seconds.toFixed(1)} s ` +
+      `(${Math.round(events / seeded.seconds).toLocaleString('en-US')} events/s); rows: ${JSON.stringify(seeded.rows)}`,
+  );
 }
 
 if (require.main === module) {

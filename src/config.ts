@@ -358,9 +358,7 @@ export interface DatabaseTimeouts {
 /** The defaults of {@link DatabaseTimeouts}. */
 export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 2000, statementMs: 3000, lockMs: 2000 };
 
-export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'postgres'; readonly url: string };
+export type DatabaseConfig = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -496,11 +494,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
     jwt: parseJwtConfig(env, problems, int),
   };
   if (config.hydration.retryMaxMs < config.hydration.retryBaseMs) {
-    problems.push(`HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`);
+    problems.push(
+      `HYDRATION_RETRY_MAX_MS (${config.hydration.retryMaxMs}) must not be below HYDRATION_RETRY_BASE_MS (${config.hydration.retryBaseMs})`,
+    );
   }
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
     // node:http refuses it too: the headers are part of the request.
-    problems.push(`HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs}) must not be above HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs})`);
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs}) must not be above HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -536,12 +538,20 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: DAY_MS } as const;
 export const DEFAULT_OCCUPANCY_MAX_STAY_MS = 12 * 3_600_000;
 
 /** `30m`, `6h`, `1d` -> ms; at least a minute, at most a year. `alternative`: what else the variable takes, for the message. */
-export function parseDuration<T extends number | undefined>(name: string, raw: string | undefined, fallback: T, problems: string[], alternative?: string): number | T {
+export function parseDuration<T extends number | undefined>(
+  name: string,
+  raw: string | undefined,
+  fallback: T,
+  problems: string[],
+  alternative?: string,
+): number | T {
   if (raw === undefined || raw === '') return fallback;
   const match = /^(\d{1,6})(m|h|d)$/.exec(raw.trim());
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
   if (!(ms >= 60_000 && ms <= 366 * DAY_MS)) {
-    problems.push(`${name} must be a duration such as 30m, 6h or 7d (from 1m to 366d)${alternative ? ` ${alternative}` : ''}, got ${JSON.stringify(raw)}`);
+    problems.push(
+      `${name} must be a duration such as 30m, 6h or 7d (from 1m to 366d)${alternative ? ` ${alternative}` : ''}, got ${JSON.stringify(raw)}`,
+    );
     return fallback;
   }
   return ms;
@@ -551,7 +561,8 @@ export function parseDuration<T extends number | undefined>(name: string, raw: s
 export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env, problems?: string[]): PresenceConfig {
   const own: string[] = [];
   const raw = env.OCCUPANCY_MAX_STAY?.trim();
-  const maxStayMs = raw === 'off' ? null : parseDuration('OCCUPANCY_MAX_STAY', raw, DEFAULT_OCCUPANCY_MAX_STAY_MS, problems ?? own, 'or off');
+  const maxStayMs =
+    raw === 'off' ? null : parseDuration('OCCUPANCY_MAX_STAY', raw, DEFAULT_OCCUPANCY_MAX_STAY_MS, problems ?? own, 'or off');
   if (own.length > 0) throw new ConfigError(own);
   return { maxStayMs };
 }
@@ -605,9 +616,7 @@ function parseDatabaseUrl(raw: string | undefined, problems: string[]): Database
     }
     return { kind: 'postgres', url: raw };
   }
-  problems.push(
-    `DATABASE_URL must start with postgres://, postgresql:// or sqlite:, got ${JSON.stringify(raw.split(':')[0] + ':...')}`,
-  );
+  problems.push(`DATABASE_URL must start with postgres://, postgresql:// or sqlite:, got ${JSON.stringify(raw.split(':')[0] + ':...')}`);
   return { kind: 'sqlite', file: DEFAULT_SQLITE_FILE };
 }
 
@@ -674,7 +683,9 @@ function parseRedisChannel(raw: string | undefined, problems: string[]): string 
   if (raw === undefined || raw === '') return DEFAULT_REDIS_CHANNEL;
   // Glob characters would matter to PSUBSCRIBE users sharing the Redis; whitespace is a typo.
   if (raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw) || /[*?[\]]/.test(raw)) {
-    problems.push(`REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or * ? [ ], got ${JSON.stringify(raw.slice(0, 50))}`);
+    problems.push(
+      `REDIS_CHANNEL must be 1 to 200 printable ASCII characters without spaces or * ? [ ], got ${JSON.stringify(raw.slice(0, 50))}`,
+    );
     return DEFAULT_REDIS_CHANNEL;
   }
   return raw;
@@ -694,7 +705,11 @@ function parseAdminToken(raw: string | undefined, problems: string[]): string | 
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-function parseJwtConfig(env: NodeJS.ProcessEnv, problems: string[], int: (name: string, fallback: number, min: number, max: number) => number): JwtConfig | undefined {
+function parseJwtConfig(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  int: (name: string, fallback: number, min: number, max: number) => number,
+): JwtConfig | undefined {
   const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
   const jwksUrl = set('JWT_JWKS_URL');
   const publicKey = set('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
@@ -724,24 +739,39 @@ function parseJwtConfig(env: NodeJS.ProcessEnv, problems: string[], int: (name: 
       const key = createPublicKey(publicKey);
       const curve = key.asymmetricKeyDetails?.namedCurve;
       if (key.asymmetricKeyType !== 'rsa' && !(key.asymmetricKeyType === 'ec' && curve === 'prime256v1')) {
-        problems.push(`JWT_PUBLIC_KEY must be an RSA (RS256) or EC P-256 (ES256) public key, got ${key.asymmetricKeyType ?? 'unknown'}${curve ? ` ${curve}` : ''}`);
+        problems.push(
+          `JWT_PUBLIC_KEY must be an RSA (RS256) or EC P-256 (ES256) public key, got ${key.asymmetricKeyType ?? 'unknown'}${curve ? ` ${curve}` : ''}`,
+        );
       }
     } catch (error) {
       problems.push(`JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----): ${(error as Error).message}`);
     }
   }
-  if (secret !== undefined && secret.length < 32) problems.push('JWT_SECRET must be at least 32 characters long (HS256 needs a 256-bit secret)');
+  if (secret !== undefined && secret.length < 32)
+    problems.push('JWT_SECRET must be at least 32 characters long (HS256 needs a 256-bit secret)');
   const issuer = set('JWT_ISSUER');
   const audience = set('JWT_AUDIENCE');
   if (issuer === undefined) problems.push('JWT_ISSUER is required with JWTs: the iss your identity provider puts in member tokens');
-  if (audience === undefined) problems.push('JWT_AUDIENCE is required with JWTs: the aud your identity provider puts in member tokens for this API');
+  if (audience === undefined)
+    problems.push('JWT_AUDIENCE is required with JWTs: the aud your identity provider puts in member tokens for this API');
   const claim = (name: string, fallback: string) => {
     const value = set(name) ?? fallback;
-    if (/\s/.test(value) || value.startsWith('.') || value.endsWith('.')) problems.push(`${name} must be a claim name or a dotted path without spaces, got ${JSON.stringify(value)}`);
+    if (/\s/.test(value) || value.startsWith('.') || value.endsWith('.'))
+      problems.push(`${name} must be a claim name or a dotted path without spaces, got ${JSON.stringify(value)}`);
     return value;
   };
   return {
-    jwksUrl, publicKey, secret, issuer: issuer ?? '', audience: audience ?? '', clockSkewS, jwksCooldownMs,
-    claims: { role: claim('JWT_CLAIM_ROLE', 'role'), studioIds: claim('JWT_CLAIM_STUDIO_IDS', 'studioIds'), customerId: claim('JWT_CLAIM_CUSTOMER_ID', 'customerId') },
+    jwksUrl,
+    publicKey,
+    secret,
+    issuer: issuer ?? '',
+    audience: audience ?? '',
+    clockSkewS,
+    jwksCooldownMs,
+    claims: {
+      role: claim('JWT_CLAIM_ROLE', 'role'),
+      studioIds: claim('JWT_CLAIM_STUDIO_IDS', 'studioIds'),
+      customerId: claim('JWT_CLAIM_CUSTOMER_ID', 'customerId'),
+    },
   };
 }

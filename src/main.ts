@@ -120,7 +120,10 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   const metrics = config.metrics.enabled
     ? new Metrics({ eventTypes: KNOWN_EVENT_TYPES, errorCodes: Object.values(ErrorCode), reconcileKinds: RECONCILE_KINDS })
     : undefined;
-  const dataSource = await openDatabase(config.database, logger, { timeouts: config.databaseTimeouts, readTimeoutMs: config.reads.timeoutMs });
+  const dataSource = await openDatabase(config.database, logger, {
+    timeouts: config.databaseTimeouts,
+    readTimeoutMs: config.reads.timeoutMs,
+  });
   // Last of all: after everything that reads (GraphQL, subscriptions, hydration) has stopped.
   disposers.defer('database', () => dataSource.destroy());
   usePresenceRule(dataSource, config.presence);
@@ -129,29 +132,57 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   const lost = (pool: string) => (error: Error) =>
     outages.warn(`lost:${pool}`, { err: error, pool }, 'a database connection was lost; it is replaced on next use');
   // GraphQL reads: on SQLite in worker threads, off the event loop that acknowledges webhooks.
-  const reader = await SqlReader.open(dataSource, { timeoutMs: config.reads.timeoutMs, sqliteWorkers: config.reads.sqliteWorkers, maxConcurrentScans: config.reads.maxConcurrentScans, logger });
+  const reader = await SqlReader.open(dataSource, {
+    timeoutMs: config.reads.timeoutMs,
+    sqliteWorkers: config.reads.sqliteWorkers,
+    maxConcurrentScans: config.reads.maxConcurrentScans,
+    logger,
+  });
   disposers.defer('reads', () => reader.close());
   const writer = openSqlWriter(config.database, {
-    orderedAnnouncements: config.redisUrl !== undefined, timeouts: config.databaseTimeouts, onConnectionError: lost('ingest'),
+    orderedAnnouncements: config.redisUrl !== undefined,
+    timeouts: config.databaseTimeouts,
+    onConnectionError: lost('ingest'),
   });
   disposers.defer('ingest writer', () => writer.close());
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
-  const queueWriter = config.database.kind === 'postgres'
-    ? openSqlWriter(config.database, { ingestLock: false, timeouts: config.databaseTimeouts, applicationName: 'gymgraph-hydration', onConnectionError: lost('hydration') })
-    : writer;
+  const queueWriter =
+    config.database.kind === 'postgres'
+      ? openSqlWriter(config.database, {
+          ingestLock: false,
+          timeouts: config.databaseTimeouts,
+          applicationName: 'gymgraph-hydration',
+          onConnectionError: lost('hydration'),
+        })
+      : writer;
   if (queueWriter !== writer) disposers.defer('hydration writer', () => queueWriter.close());
   const tokens = new TokenService(dataSource);
   const jwt = config.jwt ? new JwtVerifier(config.jwt) : undefined;
   /** The viewer a bearer token stands for (API token, ADMIN_TOKEN or a member's JWT). A JWT (three base64url parts) is a member's. */
   const authenticate = (token: string): Promise<Viewer | undefined> => {
     if (!looksLikeJwt(token)) return tokens.authenticate(token, config.adminToken);
-    if (!jwt) return Promise.reject(new CredentialRefused('JWTs are not accepted by this server (no JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET): use an API token'));
+    if (!jwt)
+      return Promise.reject(
+        new CredentialRefused('JWTs are not accepted by this server (no JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET): use an API token'),
+      );
     return jwt.verify(token);
   };
   /** Query cost points per token (`GRAPHQL_COST_PER_MINUTE`); shared through Redis with `REDIS_URL`, keyed by token id under the deployment's channel name. */
-  const budget = config.graphql.costPerMinute === 0 ? undefined : new ViewerBudget(config.redisUrl
-    ? new RedisCostBudget({ url: config.redisUrl, perMinute: config.graphql.costPerMinute, keyPrefix: `${config.realtime.redisChannel}:graphql-cost`, logger })
-    : new LocalCostBudget(config.graphql.costPerMinute), Date.now, metrics ? () => metrics.graphql.rateLimited() : undefined);
+  const budget =
+    config.graphql.costPerMinute === 0
+      ? undefined
+      : new ViewerBudget(
+          config.redisUrl
+            ? new RedisCostBudget({
+                url: config.redisUrl,
+                perMinute: config.graphql.costPerMinute,
+                keyPrefix: `${config.realtime.redisChannel}:graphql-cost`,
+                logger,
+              })
+            : new LocalCostBudget(config.graphql.costPerMinute),
+          Date.now,
+          metrics ? () => metrics.graphql.rateLimited() : undefined,
+        );
   if (budget) disposers.defer('cost budget', () => budget.close());
   const graphql = await createGraphQLHandler(schema, {
     introspection: true,
@@ -165,13 +196,22 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   disposers.defer('graphql', () => graphql.stop());
   const log = new EventLog(dataSource);
   const feed: EventFeed = config.redisUrl
-    ? await openRedisEventFeed({ url: config.redisUrl, channel: config.realtime.redisChannel, backstopMs: config.realtime.backstopMs, logger, log })
+    ? await openRedisEventFeed({
+        url: config.redisUrl,
+        channel: config.realtime.redisChannel,
+        backstopMs: config.realtime.backstopMs,
+        logger,
+        log,
+      })
     : new InProcessFeed();
   disposers.defer('event feed', () => feed.close());
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
-  const limiters: RateLimiterRegistry = config.redisUrl ? await RedisRateLimiters.open({ url: config.redisUrl, logger }) : new RateLimiters();
+  const limiters: RateLimiterRegistry = config.redisUrl
+    ? await RedisRateLimiters.open({ url: config.redisUrl, logger })
+    : new RateLimiters();
   disposers.defer('rate limiters', () => limiters.close());
-  const openApi = (studio: Parameters<typeof openApiClientFor>[0]) => openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream });
+  const openApi = (studio: Parameters<typeof openApiClientFor>[0]) =>
+    openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream });
 
   const subscriptions = createSubscriptionServer({
     schema,
@@ -180,8 +220,11 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     validTokenIds: (ids) => tokens.validIds(ids),
     dataSource,
     realtime: {
-      feed, log, shared: new SharedLoads(),
-      maxQueued: config.realtime.maxQueuedEvents, maxBufferedBytes: config.realtime.maxBufferedBytes,
+      feed,
+      log,
+      shared: new SharedLoads(),
+      maxQueued: config.realtime.maxQueuedEvents,
+      maxBufferedBytes: config.realtime.maxBufferedBytes,
     },
     development: config.nodeEnv === 'development',
     ...(budget ? { budget } : {}),
@@ -197,7 +240,15 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   const closeSockets = () => (socketsClosed ??= subscriptions.close(Math.min(config.shutdownTimeoutMs, WEBSOCKET_CLOSE_WAIT_MS)));
   disposers.defer('websockets', closeSockets);
   // Before the feed and the writers: finished jobs are committed and announced, the rest handed back.
-  const hydration = new Hydration({ config: config.hydration, writer, queue: queueWriter, feed, logger, metrics: metrics?.hydration, openApi });
+  const hydration = new Hydration({
+    config: config.hydration,
+    writer,
+    queue: queueWriter,
+    feed,
+    logger,
+    metrics: metrics?.hydration,
+    openApi,
+  });
   disposers.defer('hydration', () => hydration.stop());
   const ingestor = new Ingestor(writer, logger, {
     onCommitted: (events) => {
@@ -207,10 +258,23 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     metrics: metrics?.webhooks,
   });
   // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
-  const reconciliation = config.reconcile.everyMs === undefined ? undefined : startReconcileScheduler({
-    everyMs: config.reconcile.everyMs, lookbackMs: config.reconcile.lookbackMs, dataSource, logger, read: (sql, params) => writer.read(sql, params), metrics: metrics?.reconcile,
-    reconciler: new Reconciler({ read: (sql, params) => writer.read(sql, params), submit: (submission) => ingestor.submit(submission), logger, openApi }),
-  });
+  const reconciliation =
+    config.reconcile.everyMs === undefined
+      ? undefined
+      : startReconcileScheduler({
+          everyMs: config.reconcile.everyMs,
+          lookbackMs: config.reconcile.lookbackMs,
+          dataSource,
+          logger,
+          read: (sql, params) => writer.read(sql, params),
+          metrics: metrics?.reconcile,
+          reconciler: new Reconciler({
+            read: (sql, params) => writer.read(sql, params),
+            submit: (submission) => ingestor.submit(submission),
+            logger,
+            openApi,
+          }),
+        });
   if (reconciliation) disposers.defer('reconciliation', () => reconciliation.stop());
 
   let accepting = true;
@@ -228,13 +292,20 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     sockets: () => subscriptions.connections,
     subscriptionFields: Object.keys(schema.getSubscriptionType()?.getFields() ?? {}),
     subscriptionsByField: () => subscriptions.subscriptionsByField(),
-    pools: () => ({ ingest: writer.poolStats?.(), hydration: queueWriter === writer ? undefined : queueWriter.poolStats?.(), reads: reader.poolStats() }),
+    pools: () => ({
+      ingest: writer.poolStats?.(),
+      hydration: queueWriter === writer ? undefined : queueWriter.poolStats?.(),
+      reads: reader.poolStats(),
+    }),
     sqliteReads: () => reader.workerStats(),
     database: () => readDatabaseSnapshot(queueWriter),
   });
   const databaseAnswers = readinessProbe(() => Promise.all([writer.ping(), pingDataSource(dataSource, READY_PING_TIMEOUT_MS)]), outages);
   if (config.graphql.corsOrigins === '*' && config.nodeEnv === 'production') {
-    logger.warn({ corsOrigins: '*' }, 'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead');
+    logger.warn(
+      { corsOrigins: '*' },
+      'CORS_ORIGINS=*: pages of any origin may call /graphql and open WebSockets with a token they hold; list the origins of your front-ends instead',
+    );
   }
   const { server, drain } = createHttpServer(
     {
@@ -294,7 +365,18 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
       logger.info('stopped');
     })());
 
-  return { config, server, url: `http://127.0.0.1:${port}`, dataSource, bus: feed, subscriptions, reconciliation, hydration, metrics, stop };
+  return {
+    config,
+    server,
+    url: `http://127.0.0.1:${port}`,
+    dataSource,
+    bus: feed,
+    subscriptions,
+    reconciliation,
+    hydration,
+    metrics,
+    stop,
+  };
 }
 
 /**
@@ -306,15 +388,17 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
 function readinessProbe(ping: () => Promise<unknown>, outages: RepeatedLog): () => Promise<boolean> {
   let probing: Promise<boolean> | undefined;
   return async () => {
-    const probe = (probing ??= ping().then(
-      () => true,
-      (error: unknown) => {
-        outages.warn('ready', { err: error }, 'readiness: the database does not answer');
-        return false;
-      },
-    ).finally(() => {
-      probing = undefined;
-    }));
+    const probe = (probing ??= ping()
+      .then(
+        () => true,
+        (error: unknown) => {
+          outages.warn('ready', { err: error }, 'readiness: the database does not answer');
+          return false;
+        },
+      )
+      .finally(() => {
+        probing = undefined;
+      }));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), READY_PING_TIMEOUT_MS);

@@ -21,18 +21,30 @@ import { connect, disposeClients, subscribe, until } from './support/ws.js';
  */
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
-const JWT = { JWT_SECRET: 'member-test-hs256-secret-0123456789abcdef', JWT_ISSUER: 'https://id.example.test/', JWT_AUDIENCE: 'gymgraph-members' };
+const JWT = {
+  JWT_SECRET: 'member-test-hs256-secret-0123456789abcdef',
+  JWT_ISSUER: 'https://id.example.test/',
+  JWT_AUDIENCE: 'gymgraph-members',
+};
 const T0 = 1_764_000_000_000;
 const minute = (n: number) => T0 + n * 60_000;
 
 type Who = 'A' | 'B' | 'C' | 'S1';
 interface Planned {
   readonly who: Who;
-  readonly body: { readonly entityId: number; readonly uuid: string; readonly payload: readonly { type: string; timestamp: number; content?: Record<string, unknown> }[] };
+  readonly body: {
+    readonly entityId: number;
+    readonly uuid: string;
+    readonly payload: readonly { type: string; timestamp: number; content?: Record<string, unknown> }[];
+  };
 }
 const planned = (who: Who, entityId: number, ...payload: [string, number, Record<string, unknown>?][]): Planned => ({
   who,
-  body: { entityId, uuid: randomUUID(), payload: payload.map(([type, at, content]) => ({ type, timestamp: minute(at), ...(content ? { content } : {}) })) },
+  body: {
+    entityId,
+    uuid: randomUUID(),
+    payload: payload.map(([type, at, content]) => ({ type, timestamp: minute(at), ...(content ? { content } : {}) })),
+  },
 });
 
 const BASE = { A: 100_000, B: 200_000, C: 300_000 } as const;
@@ -42,19 +54,42 @@ function memberEvents(who: 'A' | 'B' | 'C', start: number): Planned[] {
   const id = (n: number) => BASE[who] + n;
   const t = (n: number) => start + n;
   return [
-    planned(who, id(1), ['CUSTOMER_CREATED', t(1)], ['CUSTOMER_UPDATED', t(2)], ['CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', t(3)],
-      ['CUSTOMER_CHECKIN', t(4)], ['CUSTOMER_CHECKOUT', t(5)], ['CONTRACT_CREATED', t(6), { contractId: id(11) }], ['CONTRACT_UPDATED', t(7), { contractId: id(11) }],
-      ['AGGREGATOR_MEMBER_CREATED', t(8), { aggregatorId: `agg-${who}-${id(1)}` }], ['CUSTOMER_CHECKIN', t(9)]),
+    planned(
+      who,
+      id(1),
+      ['CUSTOMER_CREATED', t(1)],
+      ['CUSTOMER_UPDATED', t(2)],
+      ['CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', t(3)],
+      ['CUSTOMER_CHECKIN', t(4)],
+      ['CUSTOMER_CHECKOUT', t(5)],
+      ['CONTRACT_CREATED', t(6), { contractId: id(11) }],
+      ['CONTRACT_UPDATED', t(7), { contractId: id(11) }],
+      ['AGGREGATOR_MEMBER_CREATED', t(8), { aggregatorId: `agg-${who}-${id(1)}` }],
+      ['CUSTOMER_CHECKIN', t(9)],
+    ),
     // The customer's access and home studio (upstream studio ids id(96), id(97)); access disabled last.
-    planned(who, id(1), ['CUSTOMER_HOME_STUDIO_UPDATED', t(14), { sourceStudioId: id(96), targetStudioId: id(97) }],
-      ['CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(15), { contractId: id(11) }], ['CUSTOMER_ACCESS_MEDIUM_CREATED', t(16)], ['CUSTOMER_ACCESS_MEDIUM_UPDATED', t(17)],
-      ['CUSTOMER_ACCESS_MEDIUM_DELETED', t(18)], ['CUSTOMER_ACCESS_RESTRICTION_CREATED', t(19)], ['CUSTOMER_ACCESS_RESTRICTION_DELETED', t(20)],
-      ['CUSTOMER_ACCESS_DISABLED', t(21)]),
+    planned(
+      who,
+      id(1),
+      ['CUSTOMER_HOME_STUDIO_UPDATED', t(14), { sourceStudioId: id(96), targetStudioId: id(97) }],
+      ['CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(15), { contractId: id(11) }],
+      ['CUSTOMER_ACCESS_MEDIUM_CREATED', t(16)],
+      ['CUSTOMER_ACCESS_MEDIUM_UPDATED', t(17)],
+      ['CUSTOMER_ACCESS_MEDIUM_DELETED', t(18)],
+      ['CUSTOMER_ACCESS_RESTRICTION_CREATED', t(19)],
+      ['CUSTOMER_ACCESS_RESTRICTION_DELETED', t(20)],
+      ['CUSTOMER_ACCESS_DISABLED', t(21)],
+    ),
     planned(who, id(41), ['CLASS_BOOKING_CREATED', t(10)], ['CLASS_BOOKING_UPDATED', t(11)]),
     planned(who, id(51), ['APPOINTMENT_BOOKING_CREATED', t(12)], ['APPOINTMENT_BOOKING_UPDATED', t(13)]),
     // The contract's pause, add-on module and cancellation: records under it, and their subscriptions.
-    planned(who, id(1), ['CONTRACT_IDLE_PERIOD_CREATED', t(14), { contractId: id(11), idlePeriodId: id(61) }],
-      ['CONTRACT_ADDITIONAL_MODULE_CREATED', t(15), { contractId: id(11), moduleContractId: id(71) }], ['CONTRACT_CANCELLED', t(16), { contractId: id(11) }]),
+    planned(
+      who,
+      id(1),
+      ['CONTRACT_IDLE_PERIOD_CREATED', t(14), { contractId: id(11), idlePeriodId: id(61) }],
+      ['CONTRACT_ADDITIONAL_MODULE_CREATED', t(15), { contractId: id(11), moduleContractId: id(71) }],
+      ['CONTRACT_CANCELLED', t(16), { contractId: id(11) }],
+    ),
   ];
 }
 /** Studio 1's own records: the schedule (public) and what no member may see. */
@@ -69,7 +104,9 @@ const OTHERS = [...memberEvents('B', 100), ...memberEvents('C', 200)];
 const ALL = [...A_EVENTS, ...OTHERS];
 
 /** B's and C's upstream ids: none may appear anywhere in an answer to A. */
-const OTHERS_IDS = new Set(OTHERS.flatMap((p) => [p.body.entityId, ...p.body.payload.flatMap((e) => Object.values(e.content ?? {}))]).map(String));
+const OTHERS_IDS = new Set(
+  OTHERS.flatMap((p) => [p.body.entityId, ...p.body.payload.flatMap((e) => Object.values(e.content ?? {}))]).map(String),
+);
 
 /**
  * Public numbers that B's and C's presence legitimately changes (what a studio shows the public):
@@ -86,7 +123,12 @@ interface Universe {
 }
 
 async function memberJwt(claims: Record<string, unknown>, expiresIn = '1h'): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(JWT.JWT_ISSUER).setAudience(JWT.JWT_AUDIENCE).setIssuedAt().setExpirationTime(expiresIn)
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(JWT.JWT_ISSUER)
+    .setAudience(JWT.JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(JWT.JWT_SECRET));
 }
 
@@ -102,7 +144,11 @@ async function createUniverse(kind: 'sqlite' | 'postgres', withOthers: boolean):
     }
     // What hydration would fill from the Open API: whose bookings these are, and the slot booked.
     for (const who of withOthers ? (['A', 'B', 'C'] as const) : (['A'] as const)) {
-      await server.sql(`UPDATE class_bookings SET "customerId" = $1, "classSlotId" = $2 WHERE "bookingId" = $3`, [BASE[who] + 1, SLOT, BASE[who] + 41]);
+      await server.sql(`UPDATE class_bookings SET "customerId" = $1, "classSlotId" = $2 WHERE "bookingId" = $3`, [
+        BASE[who] + 1,
+        SLOT,
+        BASE[who] + 41,
+      ]);
       await server.sql(`UPDATE appointment_bookings SET "customerId" = $1 WHERE "bookingId" = $2`, [BASE[who] + 1, BASE[who] + 51]);
     }
     const memberToken = await memberJwt({ role: 'member', studioIds: [s1.id], customerId: BASE.A + 1 });
@@ -127,12 +173,14 @@ function leaves(value: unknown, key = '', found: [string, unknown][] = []): [str
  */
 function comparable(value: unknown): unknown {
   const publicKeys = new Set([...PUBLIC_COUNTS].map((c) => c.split('.')[1]!));
-  return JSON.parse(JSON.stringify(value, (key, v) => {
-    if (/cursor$/i.test(key)) return undefined;
-    if (publicKeys.has(key) && typeof v === 'number') return '<public count>';
-    if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) && Date.parse(v) > T0 + 30 * 86_400_000) return '<now>';
-    return v;
-  }));
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => {
+      if (/cursor$/i.test(key)) return undefined;
+      if (publicKeys.has(key) && typeof v === 'number') return '<public count>';
+      if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) && Date.parse(v) > T0 + 30 * 86_400_000) return '<now>';
+      return v;
+    }),
+  );
 }
 
 const othersIn = (value: unknown) => leaves(value).filter(([key, v]) => !/cursor$/i.test(key) && v !== null && OTHERS_IDS.has(String(v)));
@@ -146,7 +194,11 @@ async function collect(url: string, token: string, query: string, expected: numb
   const client = connect(url, token);
   await client.connected;
   const sub = subscribe(client, `subscription { ${query} }`);
-  await until(() => sub.results.length >= expected || sub.error() !== undefined, DEADLINE_MS, `${expected} messages of ${query.slice(0, 60)}`).catch(() => undefined);
+  await until(
+    () => sub.results.length >= expected || sub.error() !== undefined,
+    DEADLINE_MS,
+    `${expected} messages of ${query.slice(0, 60)}`,
+  ).catch(() => undefined);
   // Then a moment in which no other message may arrive. A refusal (FORBIDDEN) comes as an error
   // some time after the subscribe; with no message to wait for, that moment is longer, or on a
   // loaded machine one universe's refusal would be seen and the other's not yet.
@@ -154,13 +206,17 @@ async function collect(url: string, token: string, query: string, expected: numb
   const failure = sub.error() as { message?: string; extensions?: { code?: string } }[] | undefined;
   sub.unsubscribe();
   await client.dispose();
-  const errors = [...(failure ?? []), ...sub.results.flatMap((r) => r.errors ?? [])].map((e) => `${(e as { extensions?: { code?: string } }).extensions?.code}: ${(e as { message?: string }).message}`);
+  const errors = [...(failure ?? []), ...sub.results.flatMap((r) => r.errors ?? [])].map(
+    (e) => `${(e as { extensions?: { code?: string } }).extensions?.code}: ${(e as { message?: string }).message}`,
+  );
   return { data: sub.results.map((r) => r.data?.['v'] ?? null), errors };
 }
 
 /** How many of A's events (and the studio's public ones) a subscription field delivers: those of its event type. */
 function expectedReplay(field: string): number {
-  const types = Object.entries(EVENT_SUBSCRIPTIONS).filter(([, spec]) => spec.field === field).map(([type]) => type);
+  const types = Object.entries(EVENT_SUBSCRIPTIONS)
+    .filter(([, spec]) => spec.field === field)
+    .map(([type]) => type);
   return A_EVENTS.flatMap((p) => p.body.payload).filter((e) => types.includes(e.type)).length;
 }
 
@@ -171,7 +227,10 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
   let serverSchema: GraphQLSchema;
   let values: WalkValues;
   const queries = new Map<string, { probe: Probe; full: Outcome[]; ref: Outcome[] }>();
-  const subscriptions = new Map<string, { probe: Probe; full: { data: unknown[]; errors: string[] }[]; ref: { data: unknown[]; errors: string[] }[] }>();
+  const subscriptions = new Map<
+    string,
+    { probe: Probe; full: { data: unknown[]; errors: string[] }[]; ref: { data: unknown[]; errors: string[] }[] }
+  >();
 
   beforeAll(async () => {
     full = await createUniverse(kind, true);
@@ -183,7 +242,14 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
     values = {
       studios: full.studios,
       // Entity ids and the ids events carry (contract, class): every upstream-id filter names everyone.
-      upstreamIds: [...new Set(ALL.flatMap((p) => [p.body.entityId, ...p.body.payload.flatMap((e) => Object.values(e.content ?? {})).filter((v): v is number => typeof v === 'number')]))],
+      upstreamIds: [
+        ...new Set(
+          ALL.flatMap((p) => [
+            p.body.entityId,
+            ...p.body.payload.flatMap((e) => Object.values(e.content ?? {})).filter((v): v is number => typeof v === 'number'),
+          ]),
+        ),
+      ],
       maxId: ALL.reduce((n, p) => n + p.body.payload.length, 0) + 3,
       range: { from: new Date(T0 - 20 * 86_400_000).toISOString(), to: new Date(T0 + 20 * 86_400_000).toISOString() },
     };
@@ -195,8 +261,24 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
       });
     }
     for (const probe of rootProbes(schema, 'Subscription', values)) {
-      if (!schema.getSubscriptionType()!.getFields()[probe.field]!.args.some((arg) => arg.name === 'after')) continue;
-      const run = (universe: Universe) => Promise.all(probe.variants.map((v) => collect(universe.server.app.url, universe.memberToken, probe.call('v', v, depthFor(serverSchema, probe, v)), expectedReplay(probe.field))));
+      if (
+        !schema
+          .getSubscriptionType()!
+          .getFields()
+          [probe.field]!.args.some((arg) => arg.name === 'after')
+      )
+        continue;
+      const run = (universe: Universe) =>
+        Promise.all(
+          probe.variants.map((v) =>
+            collect(
+              universe.server.app.url,
+              universe.memberToken,
+              probe.call('v', v, depthFor(serverSchema, probe, v)),
+              expectedReplay(probe.field),
+            ),
+          ),
+        );
       subscriptions.set(probe.coordinate, { probe, full: await run(full), ref: await run(reference) });
     }
   }, 300_000);
@@ -212,7 +294,12 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
       return Object.keys(type?.getFields() ?? {}).map((field) => `${name}.${field}`);
     });
     expect(roots.filter((c) => MEMBER_ACCESS[c] === undefined)).toEqual([]);
-    const walked = [...queries.keys(), ...subscriptions.keys(), 'Subscription.occupancyChanged', ...Object.keys(schema.getMutationType()?.getFields() ?? {}).map((f) => `Mutation.${f}`)];
+    const walked = [
+      ...queries.keys(),
+      ...subscriptions.keys(),
+      'Subscription.occupancyChanged',
+      ...Object.keys(schema.getMutationType()?.getFields() ?? {}).map((f) => `Mutation.${f}`),
+    ];
     // A subscription without `after` the walker cannot replay: handled by its own test below, or add one.
     expect(roots.filter((c) => !walked.includes(c))).toEqual([]);
   });
@@ -239,15 +326,23 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
     }
   });
 
-  it('when A uses a field classified forbidden, then every call is FORBIDDEN; own and public fields answer without FORBIDDEN for A\'s studio', () => {
+  it("when A uses a field classified forbidden, then every call is FORBIDDEN; own and public fields answer without FORBIDDEN for A's studio", () => {
     for (const [coordinate, result] of [...queries, ...subscriptions]) {
       const codes = result.full.flatMap((o) => o.errors.map((e) => e.split(':')[0]));
       if (MEMBER_ACCESS[coordinate] === 'forbidden') {
         // A variant over the cost limit is refused for everyone before anything runs (QUERY_TOO_COMPLEX): a refusal too.
-        const refused = (o: (typeof result.full)[number]) => o.errors.some((e) => e.startsWith('FORBIDDEN') || e.startsWith('QUERY_TOO_COMPLEX'));
-        expect({ coordinate, every: result.full.every(refused), forbidden: codes.includes('FORBIDDEN') }).toEqual({ coordinate, every: true, forbidden: true });
+        const refused = (o: (typeof result.full)[number]) =>
+          o.errors.some((e) => e.startsWith('FORBIDDEN') || e.startsWith('QUERY_TOO_COMPLEX'));
+        expect({ coordinate, every: result.full.every(refused), forbidden: codes.includes('FORBIDDEN') }).toEqual({
+          coordinate,
+          every: true,
+          forbidden: true,
+        });
       } else {
-        expect({ coordinate, unexpected: codes.filter((c) => c !== 'FORBIDDEN' && c !== 'BAD_USER_INPUT') }).toEqual({ coordinate, unexpected: [] });
+        expect({ coordinate, unexpected: codes.filter((c) => c !== 'FORBIDDEN' && c !== 'BAD_USER_INPUT') }).toEqual({
+          coordinate,
+          unexpected: [],
+        });
         expect({ coordinate, answered: result.full.some((o) => o.errors.length === 0) }).toEqual({ coordinate, answered: true });
       }
     }
@@ -255,9 +350,18 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
 
   it("when A lists their records, then they are A's and only A's (so the comparisons above mean something)", () => {
     const base = (coordinate: string) => queries.get(coordinate)!.full[0]!.data as { totalCount: number; nodes: Record<string, unknown>[] };
-    for (const coordinate of ['Query.customers', 'Query.contracts', 'Query.classBookings', 'Query.appointmentBookings', 'Query.aggregatorMemberships']) {
-      expect({ coordinate, totalCount: base(coordinate).totalCount, customers: base(coordinate).nodes.map((n) => n['customerId']) })
-        .toEqual({ coordinate, totalCount: 1, customers: [String(BASE.A + 1)] });
+    for (const coordinate of [
+      'Query.customers',
+      'Query.contracts',
+      'Query.classBookings',
+      'Query.appointmentBookings',
+      'Query.aggregatorMemberships',
+    ]) {
+      expect({
+        coordinate,
+        totalCount: base(coordinate).totalCount,
+        customers: base(coordinate).nodes.map((n) => n['customerId']),
+      }).toEqual({ coordinate, totalCount: 1, customers: [String(BASE.A + 1)] });
     }
     const customer = base('Query.customers').nodes[0]!;
     expect((customer['visits'] as unknown[]).length).toBe(2);
@@ -271,20 +375,31 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
   });
 
   it("when A names B's customer id in a subscription, then FORBIDDEN (never an empty stream)", async () => {
-    const result = await collect(full.server.app.url, full.memberToken, `v: customerCheckedIn(customerIds: ["${BASE.B + 1}"]) { event { seq } }`, 1);
+    const result = await collect(
+      full.server.app.url,
+      full.memberToken,
+      `v: customerCheckedIn(customerIds: ["${BASE.B + 1}"]) { event { seq } }`,
+      1,
+    );
     expect(result.errors).toEqual([expect.stringMatching(/^FORBIDDEN: customerIds: a member may only name their own customer id/)]);
   });
 
   it("when B and A check in at studio 1, then A's occupancyChanged counts both and shows only A's own event", async () => {
     const client = connect(full.server.app.url, full.memberToken);
     await client.connected;
-    const sub = subscribe<{ v: { checkedIn: number; event: { entityId: string } | null } }>(client, `subscription { v: occupancyChanged(studioId: "${full.studios[0]}") { checkedIn event { entityId type } } }`);
+    const sub = subscribe<{ v: { checkedIn: number; event: { entityId: string } | null } }>(
+      client,
+      `subscription { v: occupancyChanged(studioId: "${full.studios[0]}") { checkedIn event { entityId type } } }`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     // B checks out, then A checks out.
     await full.server.post(full.studio1Key, planned('B', BASE.B + 1, ['CUSTOMER_CHECKOUT', 500]).body);
     await full.server.post(full.studio1Key, planned('A', BASE.A + 1, ['CUSTOMER_CHECKOUT', 501]).body);
     const messages = (await sub.take(2)).map((r) => r.data!.v);
-    expect(messages).toEqual([{ checkedIn: 1, event: null }, { checkedIn: 0, event: { entityId: String(BASE.A + 1), type: 'CUSTOMER_CHECKOUT' } }]);
+    expect(messages).toEqual([
+      { checkedIn: 1, event: null },
+      { checkedIn: 0, event: { entityId: String(BASE.A + 1), type: 'CUSTOMER_CHECKOUT' } },
+    ]);
     await client.dispose();
   });
 });

@@ -6,7 +6,16 @@ import { DEFAULT_MAX_COST, queryCost } from '../src/api/limits.js';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { World, type WebhookDelivery } from '../tools/upstream-standin/world.js';
 import { databaseKinds } from './support/databases.js';
-import { defaultFill, fieldsDescribedWith, fieldsNamedLike, holdsValue, operationsReaching, targetValues, type Coordinate, type WalkedOperation } from './support/schema-walker.js';
+import {
+  defaultFill,
+  fieldsDescribedWith,
+  fieldsNamedLike,
+  holdsValue,
+  operationsReaching,
+  targetValues,
+  type Coordinate,
+  type WalkedOperation,
+} from './support/schema-walker.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { connect, disposeClients, subscribe, until, type TestClient } from './support/ws.js';
 
@@ -32,7 +41,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'Class.title': "a class's title",
   'AppointmentBooking.title': 'what was booked ("Personal training")',
   'Contract.rateName': "a tariff's name",
-  'ContractAdditionalModule.rateName': "an add-on module's tariff name (\"Sauna\")",
+  'ContractAdditionalModule.rateName': 'an add-on module\'s tariff name ("Sauna")',
   'Device.name': "a device's name",
   'ClassSlot.locationName': 'a room of the studio',
   'PostalAddress.street': 'reached only through Customer.address, which is personal',
@@ -66,7 +75,9 @@ async function gql(server: TestServer, token: string, query: string, variables: 
 }
 
 async function createToken(server: TestServer, input: Record<string, unknown>): Promise<string> {
-  const answer = await gql(server, ADMIN_TOKEN, 'mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { secret } }', { input });
+  const answer = await gql(server, ADMIN_TOKEN, 'mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { secret } }', {
+    input,
+  });
   if (answer.errors) throw new Error(JSON.stringify(answer.errors));
   return (answer.data as { createApiToken: { secret: string } }).createApiToken.secret;
 }
@@ -77,7 +88,12 @@ function withoutPersonal(data: unknown, targets: ReadonlySet<Coordinate>): unkno
   if (data === null || typeof data !== 'object') return data;
   const record = data as Record<string, unknown>;
   const typename = typeof record['__typename'] === 'string' ? record['__typename'] : undefined;
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, typename && targets.has(`${typename}.${key}`) ? null : withoutPersonal(value, targets)]));
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [
+      key,
+      typename && targets.has(`${typename}.${key}`) ? null : withoutPersonal(value, targets),
+    ]),
+  );
 }
 
 /** The personal strings of the world's customers that a partner must never see anywhere in an answer. */
@@ -87,7 +103,8 @@ function personalStrings(world: World): string[] {
     values.push(c.firstName, c.lastName, c.email, c.customerNumber, c.dateOfBirth, c.address.street);
     for (const phone of [c.phoneNumberMobile, c.phoneNumberPrivate]) if (phone) values.push(phone);
   }
-  for (const e of world.employees.values()) values.push(e.firstName, e.lastName, ...(e.email ? [e.email] : []), ...(e.phoneNumber ? [e.phoneNumber] : []));
+  for (const e of world.employees.values())
+    values.push(e.firstName, e.lastName, ...(e.email ? [e.email] : []), ...(e.phoneNumber ? [e.phoneNumber] : []));
   return values.filter((value) => value.length >= 4);
 }
 
@@ -124,7 +141,10 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   world.replaceAccessMedium(mover!.id, medium.id);
   world.removeAccessMedium(mover!.id, medium.id);
   world.liftAccessRestriction(mover!.id, world.addAccessRestriction(mover!.id).id);
-  world.updateCheckinStudios(world.contracts[0]!.id, world.studios.map((s) => s.id));
+  world.updateCheckinStudios(
+    world.contracts[0]!.id,
+    world.studios.map((s) => s.id),
+  );
   world.disableCustomerAccess(disabled!.id);
   // A contract paused, given a module and cancelled, so the contract types' subscriptions replay one each.
   const paused = world.contracts.find((c) => !c.cancelled && world.customers.get(c.customerId)?.deletedAt === null)!;
@@ -143,10 +163,12 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
   const standin = await startStandin({ world });
   const server = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: '0', ...FAST_HYDRATION });
   try {
-    for (const s of world.studios) await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
+    for (const s of world.studios)
+      await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
     const customer = [...world.customers.values()][0]!;
     const craft = (entityId: number, type: string, content?: Record<string, unknown>): WebhookDelivery => ({
-      studioId: customer.studioId, webhookKey: world.studio(customer.studioId).webhookKey,
+      studioId: customer.studioId,
+      webhookKey: world.studio(customer.studioId).webhookKey,
       body: { entityId, uuid: randomUUID(), payload: [{ timestamp: world.now, type, ...(content ? { content } : {}) }] },
     });
     const contract = world.contracts.find((c) => c.customerId === customer.id) ?? world.contracts[0]!;
@@ -156,26 +178,38 @@ async function createUniverse(kind: 'sqlite' | 'postgres'): Promise<Universe> {
       craft(customer.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED'),
       craft(customer.id, 'CUSTOMER_UPDATED'),
       craft(contract.customerId, 'CONTRACT_UPDATED', { contractId: contract.id }),
-      ...[...world.classBookings.values()].slice(0, 1).flatMap((b) => [craft(b.bookingId, 'CLASS_BOOKING_UPDATED'), craft(b.bookingId, 'CLASS_BOOKING_CANCELLED')]),
-      ...[...world.appointmentBookings.values()].slice(0, 1).flatMap((b) => [craft(b.bookingId, 'APPOINTMENT_BOOKING_UPDATED'), craft(b.bookingId, 'APPOINTMENT_BOOKING_CANCELLED')]),
+      ...[...world.classBookings.values()]
+        .slice(0, 1)
+        .flatMap((b) => [craft(b.bookingId, 'CLASS_BOOKING_UPDATED'), craft(b.bookingId, 'CLASS_BOOKING_CANCELLED')]),
+      ...[...world.appointmentBookings.values()]
+        .slice(0, 1)
+        .flatMap((b) => [craft(b.bookingId, 'APPOINTMENT_BOOKING_UPDATED'), craft(b.bookingId, 'APPOINTMENT_BOOKING_CANCELLED')]),
     ];
     for (const d of [...world.deliveries, ...extra]) {
       const response = await server.post(d.webhookKey, d.body);
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
     }
     // Hydration fills the personal fields from the stand-in Open API.
-    await until(async () => {
-      const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-      const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-      const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
-      return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
-    }, 30_000, 'hydration to settle');
+    await until(
+      async () => {
+        const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+        const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+        const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
+        return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
+      },
+      30_000,
+      'hydration to settle',
+    );
 
     const serverSchema = await buildGraphQLSchema();
     const introspection = await gql(server, ADMIN_TOKEN, getIntrospectionQuery());
     const schema = buildClientSchema(introspection.data as unknown as IntrospectionQuery);
     return {
-      world, standin, server, schema, employeeId: employee.id,
+      world,
+      standin,
+      server,
+      schema,
+      employeeId: employee.id,
       personal: fieldsDescribedWith(schema, PERSONAL_DATA_NOTE),
       partner: await createToken(server, { role: 'PARTNER', allStudios: true, name: 'analytics partner' }),
       partnerWithPersonalData: await createToken(server, { role: 'PARTNER', allStudios: true, permissions: ['PERSONAL_DATA'] }),
@@ -198,7 +232,12 @@ interface Outcome {
  * The partner's answers are the app's with every personal field null, each refused with
  * PERSONAL_DATA_FORBIDDEN (and no other error); the app's hold personal values and no error.
  */
-function comparePartnerWithApp(universe: Universe, operation: WalkedOperation, partner: Outcome, app: Outcome): { appValues: Set<Coordinate> } {
+function comparePartnerWithApp(
+  universe: Universe,
+  operation: WalkedOperation,
+  partner: Outcome,
+  app: Outcome,
+): { appValues: Set<Coordinate> } {
   const label = `${operation.kind} ${operation.rootField}`;
   const appValues = new Set<Coordinate>();
   expect({ label, count: partner.results.length }).toEqual({ label, count: app.results.length });
@@ -209,12 +248,18 @@ function comparePartnerWithApp(universe: Universe, operation: WalkedOperation, p
     for (const { coordinate, value } of targetValues(appResult.data, universe.personal)) if (holdsValue(value)) appValues.add(coordinate);
     // Everything but the personal fields is the same; each personal field is null.
     expect({ label, data: partnerResult.data }).toEqual({ label, data: withoutPersonal(appResult.data, universe.personal) });
-    for (const { coordinate, value } of targetValues(partnerResult.data, universe.personal)) expect({ label, coordinate, value }).toEqual({ label, coordinate, value: null });
+    for (const { coordinate, value } of targetValues(partnerResult.data, universe.personal))
+      expect({ label, coordinate, value }).toEqual({ label, coordinate, value: null });
     const text = JSON.stringify(partnerResult.data);
-    for (const value of forbidden) if (text.includes(value)) throw new Error(`${label}: the partner got the personal value ${JSON.stringify(value)}`);
+    for (const value of forbidden)
+      if (text.includes(value)) throw new Error(`${label}: the partner got the personal value ${JSON.stringify(value)}`);
     // Refused field by field: PERSONAL_DATA_FORBIDDEN and nothing else, one error at the path of each personal value.
     for (const error of partnerResult.errors ?? []) {
-      expect({ label, code: error.extensions?.code, message: error.message }).toEqual({ label, code: 'PERSONAL_DATA_FORBIDDEN', message: expect.stringMatching(/^[A-Z]\w*\.\w+ is personal data: this token may not read it/) });
+      expect({ label, code: error.extensions?.code, message: error.message }).toEqual({
+        label,
+        code: 'PERSONAL_DATA_FORBIDDEN',
+        message: expect.stringMatching(/^[A-Z]\w*\.\w+ is personal data: this token may not read it/),
+      });
     }
     const refused = new Set((partnerResult.errors ?? []).map((e) => e.path?.join('.')));
     for (const { path } of targetValues(appResult.data, universe.personal).filter((t) => t.value !== null)) {
@@ -236,14 +281,18 @@ async function collect(client: TestClient, query: string, quietMs = 400, firstMs
     return { results: [] };
   }
   let seen = 0;
-  await until(async () => {
-    if (subscription.results.length !== seen) {
-      seen = subscription.results.length;
-      await new Promise((resolve) => setTimeout(resolve, quietMs));
-      return subscription.results.length === seen;
-    }
-    return true;
-  }, 30_000, 'the replay to end');
+  await until(
+    async () => {
+      if (subscription.results.length !== seen) {
+        seen = subscription.results.length;
+        await new Promise((resolve) => setTimeout(resolve, quietMs));
+        return subscription.results.length === seen;
+      }
+      return true;
+    },
+    30_000,
+    'the replay to end',
+  );
   subscription.unsubscribe();
   return { results: subscription.results as Answer[] };
 }
@@ -275,12 +324,17 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
   it('when every root query field and relation reaching a personal field is asked, then the partner gets it null with PERSONAL_DATA_FORBIDDEN and the app gets the value', async () => {
     const { server, schema, personal } = universe;
     const operations = operationsReaching(schema, 'query', {
-      targets: personal, first: 2, lookupIds: [1, 2, 3], fits: universe.fits,
+      targets: personal,
+      first: 2,
+      lookupIds: [1, 2, 3],
+      fits: universe.fits,
       // Absent members "since" a time to come: every active member is absent, so the list holds people.
       fill: (arg, field) =>
-        field === 'MembersReport.absentMembers' && arg.name === 'since' ? '2100-01-01T00:00:00.000Z'
-          : field === 'Query.employee' && arg.name === 'employeeId' ? String(universe.employeeId)
-          : defaultFill(arg),
+        field === 'MembersReport.absentMembers' && arg.name === 'since'
+          ? '2100-01-01T00:00:00.000Z'
+          : field === 'Query.employee' && arg.name === 'employeeId'
+            ? String(universe.employeeId)
+            : defaultFill(arg),
     });
     expect(operations.length).toBeGreaterThan(5);
     const seenByApp = new Set<Coordinate>();
@@ -288,7 +342,9 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
     const rootsWithValues = new Set<string>();
     for (const operation of operations) {
       operation.relations.forEach((r) => relations.add(r));
-      const [partner, app, partnerWithPersonalData] = await Promise.all([universe.partner, universe.app, universe.partnerWithPersonalData].map((token) => gql(server, token, operation.query)));
+      const [partner, app, partnerWithPersonalData] = await Promise.all(
+        [universe.partner, universe.app, universe.partnerWithPersonalData].map((token) => gql(server, token, operation.query)),
+      );
       const { appValues } = comparePartnerWithApp(universe, operation, { results: [partner!] }, { results: [app!] });
       appValues.forEach((c) => seenByApp.add(c));
       // A partner with the permission gets what the app gets.
@@ -305,7 +361,12 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
 
   it('when every subscription reaching a personal field replays the log, then the partner gets it null with PERSONAL_DATA_FORBIDDEN and the app gets the value', async () => {
     const { server, schema, personal } = universe;
-    const operations = operationsReaching(schema, 'subscription', { targets: personal, first: 2, rootArguments: { after: '0' }, fits: universe.fits });
+    const operations = operationsReaching(schema, 'subscription', {
+      targets: personal,
+      first: 2,
+      rootArguments: { after: '0' },
+      fits: universe.fits,
+    });
     expect(operations.length).toBeGreaterThan(5);
     const partner = connect(server.app.url, universe.partner);
     const app = connect(server.app.url, universe.app);
@@ -334,13 +395,25 @@ describe.each(databaseKinds())('personal data and partner tokens, walked over th
     const appSub = subscribe(app, query);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const response = await server.post(world.studio(customer.studioId).webhookKey, {
-      entityId: customer.id, uuid: randomUUID(), payload: [{ timestamp: world.now + 60_000, type: 'CUSTOMER_CHECKIN' }],
+      entityId: customer.id,
+      uuid: randomUUID(),
+      payload: [{ timestamp: world.now + 60_000, type: 'CUSTOMER_CHECKIN' }],
     });
     expect(response.status).toBe(200);
     const [appResult] = await appSub.take(1);
     const [partnerResult] = await partnerSub.take(1);
-    expect(appResult!.data).toEqual({ customerCheckedIn: { __typename: 'VisitEventPayload', customer: { __typename: 'Customer', customerId: String(customer.id), firstName: customer.firstName, email: customer.email } } });
-    expect(partnerResult!.data).toEqual({ customerCheckedIn: { __typename: 'VisitEventPayload', customer: { __typename: 'Customer', customerId: String(customer.id), firstName: null, email: null } } });
+    expect(appResult!.data).toEqual({
+      customerCheckedIn: {
+        __typename: 'VisitEventPayload',
+        customer: { __typename: 'Customer', customerId: String(customer.id), firstName: customer.firstName, email: customer.email },
+      },
+    });
+    expect(partnerResult!.data).toEqual({
+      customerCheckedIn: {
+        __typename: 'VisitEventPayload',
+        customer: { __typename: 'Customer', customerId: String(customer.id), firstName: null, email: null },
+      },
+    });
     expect((partnerResult!.errors ?? []).map((e) => [e.extensions?.['code'], e.path?.join('.')])).toEqual([
       ['PERSONAL_DATA_FORBIDDEN', 'customerCheckedIn.customer.firstName'],
       ['PERSONAL_DATA_FORBIDDEN', 'customerCheckedIn.customer.email'],

@@ -34,7 +34,11 @@ function post(url: string, origin: string, token: string | undefined, query = '{
   });
 }
 
-const list = (value: string | null) => (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
+const list = (value: string | null) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
 
 /** Opens a WebSocket to the service's /graphql, sending `origin` (none: not sent); resolves with the upgrade's outcome. */
 function upgrade(url: string, origin: string | undefined): Promise<{ opened: true } | { opened: false; status: number }> {
@@ -58,7 +62,11 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
   let partnerToken: string;
 
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { ADMIN_TOKEN, CORS_ORIGINS: `${APP},https://other.example.test`, GRAPHQL_COST_PER_MINUTE: '10000' });
+    server = await startTestServer('sqlite', {
+      ADMIN_TOKEN,
+      CORS_ORIGINS: `${APP},https://other.example.test`,
+      GRAPHQL_COST_PER_MINUTE: '10000',
+    });
     const studio = await server.addStudio();
     partnerToken = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'cors' })).token;
   });
@@ -70,9 +78,16 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
     expect(await response.text()).toBe('');
     expect(response.headers.get('access-control-allow-origin')).toBe(APP);
     expect(list(response.headers.get('access-control-allow-methods'))).toEqual(expect.arrayContaining(['get', 'post']));
-    expect(list(response.headers.get('access-control-allow-headers'))).toEqual(expect.arrayContaining([
-      'authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-client-name', 'x-request-id',
-    ]));
+    expect(list(response.headers.get('access-control-allow-headers'))).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'graphql-client-name',
+        'x-request-id',
+      ]),
+    );
     expect(response.headers.get('access-control-max-age')).toBe(String(CORS_MAX_AGE_SECONDS));
     expect(list(response.headers.get('vary'))).toContain('origin');
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
@@ -115,8 +130,10 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
     expect(list(limited!.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['retry-after', 'x-request-id']));
   });
 
-  it('when a request would not be preflighted (a GET without Apollo\'s headers), then Apollo\'s CSRF prevention still refuses it with 400', async () => {
-    const response = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { origin: FOREIGN, authorization: `Bearer ${ADMIN_TOKEN}` } });
+  it("when a request would not be preflighted (a GET without Apollo's headers), then Apollo's CSRF prevention still refuses it with 400", async () => {
+    const response = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { origin: FOREIGN, authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/Cross-Site Request Forgery/);
     const allowed = await fetch(`${server.app.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
@@ -132,7 +149,11 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
     expect(options.headers.get('access-control-allow-origin')).toBeNull();
     const { status } = await server.post('unknown-key', {}, { origin: APP });
     expect(status).toBe(401);
-    const response = await fetch(`${server.app.url}/webhooks`, { method: 'POST', headers: { origin: APP, 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(`${server.app.url}/webhooks`, {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -151,10 +172,13 @@ describe('CORS on /graphql (CORS_ORIGINS listing an origin)', () => {
       await expect(upgrade(server.app.url, undefined)).resolves.toEqual({ opened: true });
     });
 
-    it('when the Origin is the service\'s own (its scheme and Host), then the socket opens; another port of the same host is foreign', async () => {
+    it("when the Origin is the service's own (its scheme and Host), then the socket opens; another port of the same host is foreign", async () => {
       const own = new URL(server.app.url);
       await expect(upgrade(server.app.url, own.origin)).resolves.toEqual({ opened: true });
-      await expect(upgrade(server.app.url, `http://${own.hostname}:${Number(own.port) + 1}`)).resolves.toEqual({ opened: false, status: 403 });
+      await expect(upgrade(server.app.url, `http://${own.hostname}:${Number(own.port) + 1}`)).resolves.toEqual({
+        opened: false,
+        status: 403,
+      });
       await expect(upgrade(server.app.url, `https://${own.host}`)).resolves.toEqual({ opened: false, status: 403 });
     });
   });
@@ -260,7 +284,10 @@ describeWithBrowser('a page of another origin in Chromium', () => {
     const { context, page, problems } = await openPage(browser);
     try {
       await page.goto(`${origin}/`);
-      const result = await page.evaluate(([api, token]) => (window as unknown as { probe: (a: string, t: string) => Promise<unknown> }).probe(api!, token!), [server.app.url, ADMIN_TOKEN]);
+      const result = await page.evaluate(
+        ([api, token]) => (window as unknown as { probe: (a: string, t: string) => Promise<unknown> }).probe(api!, token!),
+        [server.app.url, ADMIN_TOKEN],
+      );
       return { result, problems };
     } finally {
       await context.close();

@@ -3,7 +3,13 @@ import { createDataSource } from '../ormconfig.js';
 import type { DatabaseConfig } from '../src/config.js';
 import { isKnownEventType } from '../src/events/event-catalog.js';
 import {
-  killChildren, runStudioCli, sendConcurrently, startService, withTimeout, type SendResult, type WebhookBody,
+  killChildren,
+  runStudioCli,
+  sendConcurrently,
+  startService,
+  withTimeout,
+  type SendResult,
+  type WebhookBody,
 } from './support/child.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
@@ -40,17 +46,20 @@ async function snapshot(database: DatabaseConfig): Promise<Snapshot> {
     }
     const customers = new Map(
       (await q('SELECT "customerId", "lastEventAt", "lastCheckinAt", "lastCheckoutAt" FROM customers')).map((r) => [
-        Number(r.customerId), { lastEventAt: Number(r.lastEventAt), lastCheckinAt: num(r.lastCheckinAt), lastCheckoutAt: num(r.lastCheckoutAt) },
+        Number(r.customerId),
+        { lastEventAt: Number(r.lastEventAt), lastCheckinAt: num(r.lastCheckinAt), lastCheckoutAt: num(r.lastCheckoutAt) },
       ]),
     );
     const contracts = new Map(
       (await q('SELECT "contractId", "customerId", "createdAt" FROM contracts')).map((r) => [
-        Number(r.contractId), { customerId: Number(r.customerId), createdAt: num(r.createdAt) },
+        Number(r.contractId),
+        { customerId: Number(r.customerId), createdAt: num(r.createdAt) },
       ]),
     );
     const classBookings = new Map(
       (await q('SELECT "bookingId", "status", "createdAt" FROM class_bookings')).map((r) => [
-        Number(r.bookingId), { status: String(r.status), createdAt: num(r.createdAt) },
+        Number(r.bookingId),
+        { status: String(r.status), createdAt: num(r.createdAt) },
       ]),
     );
     const visits = new Map<number, { checkinAt: number | null; checkoutAt: number | null }[]>();
@@ -82,32 +91,57 @@ function plan(i: number): Planned {
     return [
       [row !== undefined, `customer ${customerId} missing`],
       [row === undefined || row.lastEventAt >= lastEventAt, `customer ${customerId} lastEventAt ${row?.lastEventAt} < ${lastEventAt}`],
-      [row === undefined || row.lastCheckinAt === lastCheckinAt, `customer ${customerId} lastCheckinAt ${row?.lastCheckinAt} != ${lastCheckinAt}`],
-      [row === undefined || row.lastCheckoutAt === lastCheckoutAt, `customer ${customerId} lastCheckoutAt ${row?.lastCheckoutAt} != ${lastCheckoutAt}`],
+      [
+        row === undefined || row.lastCheckinAt === lastCheckinAt,
+        `customer ${customerId} lastCheckinAt ${row?.lastCheckinAt} != ${lastCheckinAt}`,
+      ],
+      [
+        row === undefined || row.lastCheckoutAt === lastCheckoutAt,
+        `customer ${customerId} lastCheckoutAt ${row?.lastCheckoutAt} != ${lastCheckoutAt}`,
+      ],
     ];
   };
   const visits = (s: Snapshot, expected: { checkinAt: number; checkoutAt: number | null }[]): [boolean, string] => {
     const actual = s.visits.get(customerId) ?? [];
-    return [JSON.stringify(actual) === JSON.stringify(expected), `visits of ${customerId} are ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`];
+    return [
+      JSON.stringify(actual) === JSON.stringify(expected),
+      `visits of ${customerId} are ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
+    ];
   };
 
   switch (i % 4) {
     case 0: // a visit and a second check-in still open
       return {
-        body: { uuid, entityId: customerId, payload: [
-          { type: 'CUSTOMER_CHECKIN', timestamp: at }, { type: 'CUSTOMER_CHECKOUT', timestamp: at + 60_000 }, { type: 'CUSTOMER_CHECKIN', timestamp: at + 120_000 },
-        ] },
-        missing: (s) => problems([
-          ...customer(s, at + 120_000, at + 120_000, at + 60_000),
-          visits(s, [{ checkinAt: at, checkoutAt: at + 60_000 }, { checkinAt: at + 120_000, checkoutAt: null }]),
-        ]),
+        body: {
+          uuid,
+          entityId: customerId,
+          payload: [
+            { type: 'CUSTOMER_CHECKIN', timestamp: at },
+            { type: 'CUSTOMER_CHECKOUT', timestamp: at + 60_000 },
+            { type: 'CUSTOMER_CHECKIN', timestamp: at + 120_000 },
+          ],
+        },
+        missing: (s) =>
+          problems([
+            ...customer(s, at + 120_000, at + 120_000, at + 60_000),
+            visits(s, [
+              { checkinAt: at, checkoutAt: at + 60_000 },
+              { checkinAt: at + 120_000, checkoutAt: null },
+            ]),
+          ]),
       };
-    case 1: { // a contract, then a check-in
+    case 1: {
+      // a contract, then a check-in
       const contractId = 5_000_000 + i;
       return {
-        body: { uuid, entityId: customerId, payload: [
-          { type: 'CONTRACT_CREATED', timestamp: at, content: { contractId } }, { type: 'CUSTOMER_CHECKIN', timestamp: at + 1 },
-        ] },
+        body: {
+          uuid,
+          entityId: customerId,
+          payload: [
+            { type: 'CONTRACT_CREATED', timestamp: at, content: { contractId } },
+            { type: 'CUSTOMER_CHECKIN', timestamp: at + 1 },
+          ],
+        },
         missing: (s) => {
           const contract = s.contracts.get(contractId);
           return problems([
@@ -119,27 +153,39 @@ function plan(i: number): Planned {
         },
       };
     }
-    case 2: { // a class booking
+    case 2: {
+      // a class booking
       const bookingId = 7_000_000 + i;
       return {
         body: { uuid, entityId: bookingId, payload: [{ type: 'CLASS_BOOKING_CREATED', timestamp: at }] },
         missing: (s) => {
           const booking = s.classBookings.get(bookingId);
-          return problems([[booking?.status === 'BOOKED' && booking.createdAt === at, `class booking ${bookingId} is ${JSON.stringify(booking)}`]]);
+          return problems([
+            [booking?.status === 'BOOKED' && booking.createdAt === at, `class booking ${bookingId} is ${JSON.stringify(booking)}`],
+          ]);
         },
       };
     }
     default: // a type this version does not know (logged, applied to nothing), then a check-in
       return {
-        body: { uuid, entityId: customerId, payload: [
-          { type: UNKNOWN_TYPE, timestamp: at + 10, content: { anything: 'goes' } }, { type: 'CUSTOMER_CHECKIN', timestamp: at + 5 },
-        ] },
+        body: {
+          uuid,
+          entityId: customerId,
+          payload: [
+            { type: UNKNOWN_TYPE, timestamp: at + 10, content: { anything: 'goes' } },
+            { type: 'CUSTOMER_CHECKIN', timestamp: at + 5 },
+          ],
+        },
         // lastEventAt is the check-in's time: the later unknown event touched no record.
-        missing: (s) => problems([
-          [s.customers.get(customerId)?.lastEventAt === at + 5, `customer ${customerId} lastEventAt ${s.customers.get(customerId)?.lastEventAt} != ${at + 5}`],
-          ...customer(s, at + 5, at + 5, null),
-          visits(s, [{ checkinAt: at + 5, checkoutAt: null }]),
-        ]),
+        missing: (s) =>
+          problems([
+            [
+              s.customers.get(customerId)?.lastEventAt === at + 5,
+              `customer ${customerId} lastEventAt ${s.customers.get(customerId)?.lastEventAt} != ${at + 5}`,
+            ],
+            ...customer(s, at + 5, at + 5, null),
+            visits(s, [{ checkinAt: at + 5, checkoutAt: null }]),
+          ]),
       };
   }
 }
@@ -153,7 +199,8 @@ function unlogged(body: WebhookBody, s: Snapshot): string[] {
   });
 }
 
-const loggedCount = (body: WebhookBody, s: Snapshot) => body.payload.filter((_, position) => s.events.has(`${body.uuid}|${position}`)).length;
+const loggedCount = (body: WebhookBody, s: Snapshot) =>
+  body.payload.filter((_, position) => s.events.has(`${body.uuid}|${position}`)).length;
 
 describe.each(databaseKinds())('crash recovery: the service process killed mid-stream (%s)', (kind) => {
   let db: TestDatabase;
@@ -179,7 +226,11 @@ describe.each(databaseKinds())('crash recovery: the service process killed mid-s
       if ('status' in result && result.status === 200 && ++acknowledged === KILL_AFTER) first.process.kill('SIGKILL');
     };
     const bodies = [...planned.values()].map((p) => p.body);
-    const results = await withTimeout(sendConcurrently(first.url, WEBHOOK_KEY, bodies, SENDERS, { onResult }), 20_000, 'the delivery stream');
+    const results = await withTimeout(
+      sendConcurrently(first.url, WEBHOOK_KEY, bodies, SENDERS, { onResult }),
+      20_000,
+      'the delivery stream',
+    );
     expect(await withTimeout(first.exited, 5_000, 'the killed service to exit')).toEqual({ code: null, signal: 'SIGKILL' });
 
     const acked = results.filter((r) => 'status' in r && r.status === 200).map((r) => r.delivery);
@@ -209,7 +260,9 @@ describe.each(databaseKinds())('crash recovery: the service process killed mid-s
       if (!('status' in r) || r.status !== 200) return [`${r.delivery.uuid}: ${JSON.stringify('status' in r ? r.body : r.error)}`];
       const n = r.delivery.payload.length;
       const { stored, duplicates } = r.body as { stored: number; duplicates: number };
-      const expected = ackedUuids.has(r.delivery.uuid) ? stored === 0 && duplicates === n : stored + duplicates === n && (stored === 0 || stored === n);
+      const expected = ackedUuids.has(r.delivery.uuid)
+        ? stored === 0 && duplicates === n
+        : stored + duplicates === n && (stored === 0 || stored === n);
       return expected ? [] : [`${r.delivery.uuid}: stored ${stored}, duplicates ${duplicates} of ${n}`];
     });
     expect(wrongAnswers).toEqual([]);

@@ -24,20 +24,38 @@ describe.each(databaseKinds())('classSlots(filter: { startAt }) on %s', (kind) =
     server = await startTestServer(kind, { ADMIN_TOKEN });
     const studio = await server.addStudio();
     const other = await server.addStudio();
-    for (const [who, slotId] of [[studio, 1], [studio, 2], [studio, 3], [studio, 4], [other, 5]] as const) {
-      const response = await server.post(who.webhookKey, delivery(slotId, { type: 'CLASS_SLOT_UPDATED', timestamp: Date.UTC(2026, 10, 1), content: { classId: 9 } }));
+    for (const [who, slotId] of [
+      [studio, 1],
+      [studio, 2],
+      [studio, 3],
+      [studio, 4],
+      [other, 5],
+    ] as const) {
+      const response = await server.post(
+        who.webhookKey,
+        delivery(slotId, { type: 'CLASS_SLOT_UPDATED', timestamp: Date.UTC(2026, 10, 1), content: { classId: 9 } }),
+      );
       expect(response.status).toBe(200);
     }
     // startAt comes from hydration (Open API): set as hydration would. Slot 4 is not hydrated.
     const day = Date.UTC(2026, 10, 24);
-    for (const [slotId, startAt] of [[1, day + 9 * 3_600_000], [2, day - 1], [3, day + 86_400_000], [5, day + 3_600_000]] as const) {
+    for (const [slotId, startAt] of [
+      [1, day + 9 * 3_600_000],
+      [2, day - 1],
+      [3, day + 86_400_000],
+      [5, day + 3_600_000],
+    ] as const) {
       await server.sql('UPDATE class_slots SET "startAt" = $1 WHERE "slotId" = $2', [startAt, slotId]);
     }
     const from = new Date(day).toISOString();
     const to = new Date(day + 86_400_000).toISOString();
-    const body = await gql(server, `query ($from: DateTimeISO!, $to: DateTimeISO!, $studio: ID!) {
+    const body = await gql(
+      server,
+      `query ($from: DateTimeISO!, $to: DateTimeISO!, $studio: ID!) {
       mine: classSlots(first: 10, filter: { studioIds: [$studio], startAt: { from: $from, to: $to } }) { nodes { slotId startAt } }
-      all: classSlots(first: 10, filter: { startAt: { from: $from } }) { nodes { slotId } } }`, { from, to, studio: studio.id });
+      all: classSlots(first: 10, filter: { startAt: { from: $from } }) { nodes { slotId } } }`,
+      { from, to, studio: studio.id },
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data.mine.nodes).toEqual([{ slotId: '1', startAt: new Date(day + 9 * 3_600_000).toISOString() }]);
     expect(body.data.all.nodes.map((n: { slotId: string }) => n.slotId).sort()).toEqual(['1', '3', '5']);
@@ -62,8 +80,16 @@ describe('GET /dashboard', () => {
     expect(csp).not.toContain('unsafe-inline');
     const html = await page.text();
     const assets = [...html.matchAll(/(?:src|href)="(\/dashboard\/[^"]+)"/g)].map((m) => m[1]!);
-    expect(assets).toEqual(expect.arrayContaining(['/dashboard/dashboard.js', '/dashboard/dashboard.css', '/dashboard/vendor/uplot/uPlot.min.css']));
-    for (const asset of [...assets, '/dashboard/live.js', '/dashboard/zone.js', '/dashboard/vendor/graphql-ws/client.js', '/dashboard/vendor/uplot/uPlot.esm.js']) {
+    expect(assets).toEqual(
+      expect.arrayContaining(['/dashboard/dashboard.js', '/dashboard/dashboard.css', '/dashboard/vendor/uplot/uPlot.min.css']),
+    );
+    for (const asset of [
+      ...assets,
+      '/dashboard/live.js',
+      '/dashboard/zone.js',
+      '/dashboard/vendor/graphql-ws/client.js',
+      '/dashboard/vendor/uplot/uPlot.esm.js',
+    ]) {
       const response = await fetch(`${server.app.url}${asset}`);
       expect([asset, response.status]).toEqual([asset, 200]);
       expect(response.headers.get('etag')).toBeTruthy();
@@ -98,14 +124,18 @@ describeWithBrowser('the live dashboard in Chromium', () => {
     await page.goto(`${server.app.url}/dashboard`);
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Open dashboard' }).click();
-    await page.locator('[data-testid="connection-state"]').filter({ hasText: /^live$/ }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="connection-state"]')
+      .filter({ hasText: /^live$/ })
+      .waitFor({ timeout: 10_000 });
   }
 
   const checkin = (server: TestServer, key: string, customerId: number) =>
     server.post(key, delivery(customerId, { type: 'CUSTOMER_CHECKIN', timestamp: Date.now() })).then((r) => expect(r.status).toBe(200));
 
   /** The seqs of the feed's lines, top to bottom. */
-  const feedSeqs = (page: Page) => page.locator('[data-testid="live-feed"] > li').evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.seq)));
+  const feedSeqs = (page: Page) =>
+    page.locator('[data-testid="live-feed"] > li').evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.seq)));
 
   it('when a token is entered, then occupancy shows; a check-in moves it within 2 s; a class booking shows in the feed, newest first; no page error, no failed request', async () => {
     const server = await serve();
@@ -120,7 +150,9 @@ describeWithBrowser('the live dashboard in Chromium', () => {
 
       const sent = Date.now();
       await checkin(server, studio.webhookKey, 2);
-      await page.waitForFunction(() => document.querySelector('[data-testid="occupancy-total"]')?.textContent === '2', undefined, { timeout: 2000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="occupancy-total"]')?.textContent === '2', undefined, {
+        timeout: 2000,
+      });
       expect(Date.now() - sent).toBeLessThan(2000);
 
       const booked = await server.post(studio.webhookKey, delivery(7000, { type: 'CLASS_BOOKING_CREATED', timestamp: Date.now() }));
@@ -135,7 +167,9 @@ describeWithBrowser('the live dashboard in Chromium', () => {
 
       // The type filter keeps only that type's lines.
       await page.getByLabel('Event type').selectOption('CUSTOMER_CHECKIN');
-      await expect(page.locator('[data-testid="live-feed"] > li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.type))).resolves.toEqual(['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKIN']);
+      await expect(
+        page.locator('[data-testid="live-feed"] > li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.type)),
+      ).resolves.toEqual(['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKIN']);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -155,16 +189,26 @@ describeWithBrowser('the live dashboard in Chromium', () => {
 
       await first.app.stop();
       servers.splice(servers.indexOf(first), 1);
-      await page.locator('[data-testid="connection-state"]').filter({ hasText: /^reconnecting$/ }).waitFor({ timeout: 5000 });
+      await page
+        .locator('[data-testid="connection-state"]')
+        .filter({ hasText: /^reconnecting$/ })
+        .waitFor({ timeout: 5000 });
       const second = await serve({ PORT: port });
       // Stored while the page is still away: the resume must replay them.
       await checkin(second, studio.webhookKey, 2);
       await checkin(second, studio.webhookKey, 3);
-      await page.locator('[data-testid="connection-state"]').filter({ hasText: /^live$/ }).waitFor({ timeout: 10_000 });
+      await page
+        .locator('[data-testid="connection-state"]')
+        .filter({ hasText: /^live$/ })
+        .waitFor({ timeout: 10_000 });
       // And one live after the resume.
       await checkin(second, studio.webhookKey, 4);
 
-      const stored = (await second.sql(`SELECT "seq" FROM events WHERE "studioId" = $1 AND "type" <> 'GYMGRAPH_RECORD_HYDRATED' ORDER BY "seq" DESC`, [studio.id])).map((r) => Number(r.seq));
+      const stored = (
+        await second.sql(`SELECT "seq" FROM events WHERE "studioId" = $1 AND "type" <> 'GYMGRAPH_RECORD_HYDRATED' ORDER BY "seq" DESC`, [
+          studio.id,
+        ])
+      ).map((r) => Number(r.seq));
       expect(stored).toHaveLength(4);
       await until(async () => (await feedSeqs(page)).length >= 4, 5000, 'four lines in the feed');
       await page.waitForTimeout(500); // a duplicate would arrive now
@@ -186,7 +230,10 @@ describeWithBrowser('the live dashboard in Chromium', () => {
     try {
       await signIn(page, server, token);
       await tokens.revoke(record.id);
-      await page.locator('[data-testid="connection-state"]').filter({ hasText: /^unauthorized$/ }).waitFor({ timeout: 5000 });
+      await page
+        .locator('[data-testid="connection-state"]')
+        .filter({ hasText: /^unauthorized$/ })
+        .waitFor({ timeout: 5000 });
       await page.getByLabel('API token').waitFor({ state: 'visible' });
       await expect(page.evaluate(() => sessionStorage.length)).resolves.toBe(0);
     } finally {
@@ -198,10 +245,15 @@ describeWithBrowser('the live dashboard in Chromium', () => {
     const server = await serve();
     const zone = 'Pacific/Kiritimati'; // UTC+14: not the zone of any test machine's browser
     const studio = await server.addStudio({ name: 'Far East', timeZone: zone });
-    const created = await server.post(studio.webhookKey, delivery(31, { type: 'CONTRACT_CREATED', timestamp: Date.now(), content: { contractId: 8001 } }));
+    const created = await server.post(
+      studio.webhookKey,
+      delivery(31, { type: 'CONTRACT_CREATED', timestamp: Date.now(), content: { contractId: 8001 } }),
+    );
     expect(created.status).toBe(200);
     // As hydration records a cancellation: a calendar date, today's in the studio's zone.
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      new Date(),
+    );
     await server.sql('UPDATE contracts SET "cancelled" = TRUE, "cancellationDate" = ? WHERE "contractId" = 8001', [today]);
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'app', studios: [studio.id] });
     const { page, problems, context } = await openPage(browser);

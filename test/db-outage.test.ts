@@ -49,7 +49,14 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
       done();
     },
   });
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, HYDRATION_ENABLED: 'false', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    HYDRATION_ENABLED: 'false',
+    ...env,
+  });
   const app = await start(config, pino({ level }, sink));
   cleanups.push(() => app.stop());
   const key = `whk_${randomUUID()}`;
@@ -57,7 +64,11 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
   return { app, key, studioId: studio.id, lines };
 }
 
-const checkin = (entityId = 42): WebhookBody => ({ entityId, uuid: randomUUID(), payload: [{ type: 'CUSTOMER_CHECKIN', timestamp: Date.now() }] });
+const checkin = (entityId = 42): WebhookBody => ({
+  entityId,
+  uuid: randomUUID(),
+  payload: [{ type: 'CUSTOMER_CHECKIN', timestamp: Date.now() }],
+});
 
 /** POSTs one webhook; resolves with the answer and how long it took. */
 async function timedPost(app: App, key: string, body: WebhookBody = checkin()): Promise<HttpResponse & { ms: number }> {
@@ -225,36 +236,57 @@ describePg('POST /webhooks when PostgreSQL misbehaves', () => {
     cleanups.push(() => standin.close());
     const upstream = world.studios[0]!;
     const running = await startService(through(proxy, db.url), {
-      HYDRATION_ENABLED: 'true', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', HYDRATION_RETRY_BASE_MS: '50', HYDRATION_RETRY_MAX_MS: '200',
+      HYDRATION_ENABLED: 'true',
+      HYDRATION_DELAY_MS: '0',
+      HYDRATION_POLL_MS: '50',
+      HYDRATION_RETRY_BASE_MS: '50',
+      HYDRATION_RETRY_MAX_MS: '200',
       HYDRATION_LEASE_MS: '1000',
     });
     const studio = await new StudioService(running.app.dataSource).add({
-      name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl,
+      name: upstream.name,
+      webhookKey: upstream.webhookKey,
+      apiKey: upstream.apiKey,
+      tenantUrl: standin.baseUrl,
     });
     expect(studio.id).toBeGreaterThan(0);
     const admin = await direct(db);
     const customers = [...world.customers.values()].filter((c) => c.studioId === upstream.id).slice(0, 3);
     // Stored while the database is up; the outage begins before hydration can finish them all.
     for (const customer of customers) {
-      const body: WebhookBody = { entityId: customer.id, uuid: randomUUID(), payload: [{ type: 'CUSTOMER_UPDATED', timestamp: Date.now() }] };
+      const body: WebhookBody = {
+        entityId: customer.id,
+        uuid: randomUUID(),
+        payload: [{ type: 'CUSTOMER_UPDATED', timestamp: Date.now() }],
+      };
       expect((await postWebhook(running.app.url, upstream.webhookKey, body)).status).toBe(200);
     }
-    await eventually(async () => {
-      const { rows } = await admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM hydration_jobs WHERE "state" = 'running'`);
-      return Number(rows[0]!.n) > 0;
-    }, 10_000, 'a hydration job to be running');
+    await eventually(
+      async () => {
+        const { rows } = await admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM hydration_jobs WHERE "state" = 'running'`);
+        return Number(rows[0]!.n) > 0;
+      },
+      10_000,
+      'a hydration job to be running',
+    );
     proxy.cut();
     await sleep(3000);
     proxy.restore();
 
-    await eventually(async () => {
-      const { rows } = await admin.query<{ n: string }>(
-        `SELECT COUNT(*) AS n FROM customers WHERE "tenantId" = (SELECT "tenantId" FROM studios WHERE "id" = $1) AND "hydratedAt" IS NOT NULL`,
-        [studio.id],
-      );
-      return Number(rows[0]!.n) === customers.length;
-    }, 30_000, 'every customer to be hydrated after the outage');
-    const { rows } = await admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
+    await eventually(
+      async () => {
+        const { rows } = await admin.query<{ n: string }>(
+          `SELECT COUNT(*) AS n FROM customers WHERE "tenantId" = (SELECT "tenantId" FROM studios WHERE "id" = $1) AND "hydratedAt" IS NOT NULL`,
+          [studio.id],
+        );
+        return Number(rows[0]!.n) === customers.length;
+      },
+      30_000,
+      'every customer to be hydrated after the outage',
+    );
+    const { rows } = await admin.query<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`,
+    );
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
@@ -266,7 +298,12 @@ describePg('POST /webhooks when PostgreSQL misbehaves', () => {
     cleanups.push(() => standin.close());
     const upstream = world.studios[0]!;
     const { app, lines } = await startService(through(proxy, db.url), { RECONCILE_EVERY: '6h' }, 'info');
-    await new StudioService(app.dataSource).add({ name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl });
+    await new StudioService(app.dataSource).add({
+      name: upstream.name,
+      webhookKey: upstream.webhookKey,
+      apiKey: upstream.apiKey,
+      tenantUrl: standin.baseUrl,
+    });
 
     proxy.cut();
     await app.reconciliation!.runOnce();

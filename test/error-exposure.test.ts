@@ -11,7 +11,8 @@ const T0 = 1_764_000_000_000;
 const WEBHOOK_KEY = 'exposure-webhook-key-0123456789';
 
 /** What must never reach a client outside development: stack frames, paths, driver text, the database's address. */
-const INTERNALS = /stacktrace|\bat [\w.<]+ \(|\/work\/|node_modules|\.[jt]s:\d+|no such table|does not exist|relation "|SQLITE_|QueryFailedError|127\.0\.0\.1|:5432|visits_moved_away|SELECT /i;
+const INTERNALS =
+  /stacktrace|\bat [\w.<]+ \(|\/work\/|node_modules|\.[jt]s:\d+|no such table|does not exist|relation "|SQLITE_|QueryFailedError|127\.0\.0\.1|:5432|visits_moved_away|SELECT /i;
 
 interface Running {
   readonly app: App;
@@ -25,7 +26,13 @@ interface Running {
 /** The real service with `NODE_ENV` as given — absent meaning the default a deployment gets. */
 async function run(kind: DatabaseKind, nodeEnv: string | undefined): Promise<Running> {
   const db = await createTestDatabase(kind);
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ADMIN_TOKEN, ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}) };
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    ADMIN_TOKEN,
+    ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}),
+  };
   const app = await start(loadConfig(env), createLogger('silent'));
   await new StudioService(app.dataSource).add({ name: 'Exposure', webhookKey: WEBHOOK_KEY });
   return {
@@ -43,7 +50,9 @@ async function run(kind: DatabaseKind, nodeEnv: string | undefined): Promise<Run
     },
     async webhook(body) {
       const response = await fetch(`${app.url}/webhooks`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': WEBHOOK_KEY }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': WEBHOOK_KEY },
+        body: JSON.stringify(body),
       });
       return { status: response.status, text: await response.text() };
     },
@@ -90,7 +99,8 @@ describe.each(databaseKinds())('what a client learns of our internals (%s)', (ki
     it('when the database fails under a query over HTTP, then "Internal server error" and nothing of the driver, the SQL, the host or our files', async () => {
       const answer = await withoutVisits(running, () => running.graphql({ query: VISITS_QUERY }));
       expect(answer.body.errors?.length).toBeGreaterThan(0);
-      for (const error of answer.body.errors) expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      for (const error of answer.body.errors)
+        expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(answer.text).not.toMatch(INTERNALS);
     });
 
@@ -104,7 +114,8 @@ describe.each(databaseKinds())('what a client learns of our internals (%s)', (ki
       });
       const errors = [...results.results.flatMap((r) => r.errors ?? []), ...(Array.isArray(results.error) ? results.error : [])];
       expect(errors.length).toBeGreaterThan(0);
-      for (const error of errors) expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      for (const error of errors)
+        expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(results)).not.toMatch(INTERNALS);
     });
 
@@ -143,7 +154,10 @@ describe.each(databaseKinds())('what a client learns of our internals (%s)', (ki
       const errors = await withoutVisits(running, async () => {
         const operation = subscribe(client, VISITS_QUERY);
         await operation.done.catch(() => undefined);
-        return [...operation.results.flatMap((r) => r.errors ?? []), ...(Array.isArray(operation.error()) ? (operation.error() as { message: string }[]) : [])];
+        return [
+          ...operation.results.flatMap((r) => r.errors ?? []),
+          ...(Array.isArray(operation.error()) ? (operation.error() as { message: string }[]) : []),
+        ];
       });
       expect(errors.map((e) => e.message).join('\n')).toMatch(/visits|no such table|does not exist|SQLITE_ERROR/i);
     });

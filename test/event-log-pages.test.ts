@@ -9,7 +9,9 @@ describe.each(databaseKinds())('EventLog pages shared between replays (%s)', (ki
     server = await startTestServer(kind);
     const studio = await server.addStudio();
     for (let i = 0; i < 5; i++) {
-      expect((await server.post(studio.webhookKey, delivery(700 + i, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 + i }))).status).toBe(200);
+      expect(
+        (await server.post(studio.webhookKey, delivery(700 + i, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_000 + i }))).status,
+      ).toBe(200);
     }
     log = new EventLog(server.app.dataSource);
   });
@@ -28,7 +30,10 @@ describe.each(databaseKinds())('EventLog pages shared between replays (%s)', (ki
 
   it('when replays of one selector ask for the same full page, then it is read once and they get the same events', async () => {
     const selector = { scope: null, types: ['CUSTOMER_CREATED'] };
-    const { result: [a, b], statements } = await counted(() => Promise.all([log.page(selector, 0, 2), log.page(selector, 0, 2)]));
+    const {
+      result: [a, b],
+      statements,
+    } = await counted(() => Promise.all([log.page(selector, 0, 2), log.page(selector, 0, 2)]));
     expect(statements).toBe(1);
     expect(a!.events.map((e) => e.entityId)).toEqual([700, 701]);
     expect(b).toEqual(a);
@@ -39,12 +44,17 @@ describe.each(databaseKinds())('EventLog pages shared between replays (%s)', (ki
 
   it('when they ask for a page that reaches the end of the log, then each reads it itself, and sees what was committed since', async () => {
     const selector = { scope: null, studioIds: null };
-    const { result: [a, b], statements } = await counted(() => Promise.all([log.page(selector, 0, 100), log.page(selector, 0, 100)]));
+    const {
+      result: [a, b],
+      statements,
+    } = await counted(() => Promise.all([log.page(selector, 0, 100), log.page(selector, 0, 100)]));
     expect(statements).toBe(2);
     expect(a!.events).toHaveLength(5);
     expect(b).toEqual(a);
     const studio = await server.addStudio();
-    expect((await server.post(studio.webhookKey, delivery(800, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_100 }))).status).toBe(200);
+    expect((await server.post(studio.webhookKey, delivery(800, { type: 'CUSTOMER_CREATED', timestamp: 1_764_000_000_100 }))).status).toBe(
+      200,
+    );
     const after = await counted(() => log.page(selector, 0, 100));
     expect(after.statements).toBe(1);
     expect(after.result.events.map((e) => e.entityId)).toEqual([700, 701, 702, 703, 704, 800]);

@@ -5,8 +5,17 @@ import { openEventStream } from '../src/realtime/resume-stream.js';
 import { ReplayPacer } from '../src/realtime/replay-pacer.js';
 
 const event = (seq: number, studioId = 1): LoggedEvent => ({
-  seq, uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, position: 0, studioId, tenantId: 1, type: 'CUSTOMER_UPDATED', known: true,
-  entityId: seq, content: null, occurredAt: seq, receivedAt: seq,
+  seq,
+  uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+  position: 0,
+  studioId,
+  tenantId: 1,
+  type: 'CUSTOMER_UPDATED',
+  known: true,
+  entityId: seq,
+  content: null,
+  occurredAt: seq,
+  receivedAt: seq,
 });
 
 /**
@@ -23,7 +32,9 @@ class World {
   readonly log = {
     page: (selector: EventSelector, afterSeq: number, limit: number): Promise<LogPage> => {
       this.reads += 1;
-      const snapshot = this.rows.filter((e) => e.seq > afterSeq && (selector.scope === null || selector.scope.includes(e.studioId))).slice(0, limit);
+      const snapshot = this.rows
+        .filter((e) => e.seq > afterSeq && (selector.scope === null || selector.scope.includes(e.studioId)))
+        .slice(0, limit);
       const answer = { events: snapshot, lastSeq: snapshot[snapshot.length - 1]?.seq };
       if (!this.hold) return Promise.resolve(answer);
       return new Promise((resolve) => this.pending.push(() => resolve(answer)));
@@ -61,7 +72,16 @@ async function collect(stream: AsyncIterator<LoggedEvent>, count: number): Promi
 
 describe('openEventStream', () => {
   const open = (world: World, after: number | undefined, maxQueued = 100, onOverflow = () => undefined) =>
-    openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: null }, after, maxQueued, onOverflow, map: (e) => e, pageSize: 2 });
+    openEventStream<LoggedEvent>({
+      feed: world.bus,
+      log: world.log,
+      selector: { scope: null },
+      after,
+      maxQueued,
+      onOverflow,
+      map: (e) => e,
+      pageSize: 2,
+    });
 
   it('when events commit while a page of the log is being delivered, then they come from the next read, once, in order', async () => {
     const world = new World();
@@ -160,7 +180,15 @@ describe('openEventStream', () => {
   it('keeps only events of the scope, live and replayed', async () => {
     const world = new World();
     world.rows.push(event(1, 1), event(2, 2));
-    const stream = openEventStream<LoggedEvent>({ feed: world.bus, log: world.log, selector: { scope: [2] }, after: 0, maxQueued: 10, onOverflow: () => undefined, map: (e) => e });
+    const stream = openEventStream<LoggedEvent>({
+      feed: world.bus,
+      log: world.log,
+      selector: { scope: [2] },
+      after: 0,
+      maxQueued: 10,
+      onOverflow: () => undefined,
+      map: (e) => e,
+    });
     const taken = collect(stream, 2);
     await tick();
     const live = [event(3, 1), event(4, 2)];
@@ -172,7 +200,7 @@ describe('openEventStream', () => {
 });
 
 describe('ReplayPacer', () => {
-  it('grants steps while this turn\'s slice of time lasts, then lets the waiting lanes go on a later turn, in the order they asked', async () => {
+  it("grants steps while this turn's slice of time lasts, then lets the waiting lanes go on a later turn, in the order they asked", async () => {
     let clock = 0;
     const pacer = new ReplayPacer(5, () => clock, 2, 10, 0);
     const order: string[] = [];
@@ -292,15 +320,16 @@ describe('ReplayPacer', () => {
     let running = 0;
     let most = 0;
     const started: number[] = [];
-    const read = (n: number) => pacer.read(async () => {
-      started.push(n);
-      running += 1;
-      most = Math.max(most, running);
-      await tick();
-      running -= 1;
-      if (n === 1) throw new Error('read 1 failed');
-      return n;
-    });
+    const read = (n: number) =>
+      pacer.read(async () => {
+        started.push(n);
+        running += 1;
+        most = Math.max(most, running);
+        await tick();
+        running -= 1;
+        if (n === 1) throw new Error('read 1 failed');
+        return n;
+      });
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map(read));
     expect(most).toBe(2);
     expect(started).toEqual([1, 2, 3, 4, 5]);
@@ -315,7 +344,14 @@ describe('ReplayPacer', () => {
     let clock = 0;
     const pacer = new ReplayPacer(1, () => (clock += 1));
     const stream = openEventStream<LoggedEvent>({
-      feed: world.bus, log: world.log, selector: { scope: null }, after: 10, maxQueued: 100, onOverflow: () => undefined, map: (e) => e, pageSize: 4,
+      feed: world.bus,
+      log: world.log,
+      selector: { scope: null },
+      after: 10,
+      maxQueued: 100,
+      onOverflow: () => undefined,
+      map: (e) => e,
+      pageSize: 4,
       pace: pacer.lane(),
     });
     const taken = collect(stream, 42);

@@ -41,7 +41,11 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
     return result.data;
   };
 
-  const body = (customerId: number, [type, minutes, content]: Step, uuid: string = randomUUID()) => ({ entityId: customerId, uuid, payload: [{ type, timestamp: at(minutes), content }] });
+  const body = (customerId: number, [type, minutes, content]: Step, uuid: string = randomUUID()) => ({
+    entityId: customerId,
+    uuid,
+    payload: [{ type, timestamp: at(minutes), content }],
+  });
   const post = async (studio: { webhookKey: string }, customerId: number, step: Step, uuid?: string) => {
     const response = await server.post(studio.webhookKey, body(customerId, step, uuid));
     expect(response.status).toBe(200);
@@ -52,7 +56,8 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
     const data = await gql(
       `query($ids: [ID!]) { contracts(first: 1, filter: { contractIds: $ids }) { nodes { ${CONTRACT}
         idlePeriods(first: 20) { ${IDLE_PERIOD} } additionalModules(first: 20) { ${MODULE} } } } }`,
-      { ids: [String(contractId)] }, token,
+      { ids: [String(contractId)] },
+      token,
     );
     return data.contracts.nodes[0] ?? null;
   };
@@ -99,15 +104,25 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       const delivery = body(1, [type, 1, JSON.parse(JSON.stringify(content)) as Content]);
       const response = await server.post(a.webhookKey, delivery);
       expect(response.status).toBe(400);
-      expect(response.body.problems).toEqual(expect.arrayContaining([{ field: `payload[0].content.${field}`, message: expect.stringContaining(type) }]));
+      expect(response.body.problems).toEqual(
+        expect.arrayContaining([{ field: `payload[0].content.${field}`, message: expect.stringContaining(type) }]),
+      );
       expect(await server.sql('SELECT seq FROM events WHERE uuid = $1', [delivery.uuid])).toEqual([]);
     });
 
     it('when an idle period has no amounts (an unlimited pause) or null ones, or digit strings, then it is accepted', async () => {
       const customer = fresh();
       await post(a, customer, ['CONTRACT_IDLE_PERIOD_CREATED', 1, { contractId: customer + 1, idlePeriodId: customer + 2 }]);
-      await post(a, customer, ['CONTRACT_IDLE_PERIOD_UPDATED', 2, { contractId: customer + 1, idlePeriodId: customer + 2, idlePeriodAmount: null, usedFreeTermsInDays: null }]);
-      await post(a, customer, ['CONTRACT_IDLE_PERIOD_UPDATED', 3, { contractId: String(customer + 1), idlePeriodId: String(customer + 2), idlePeriodAmount: '14', usedFreeTermsInDays: 0 }]);
+      await post(a, customer, [
+        'CONTRACT_IDLE_PERIOD_UPDATED',
+        2,
+        { contractId: customer + 1, idlePeriodId: customer + 2, idlePeriodAmount: null, usedFreeTermsInDays: null },
+      ]);
+      await post(a, customer, [
+        'CONTRACT_IDLE_PERIOD_UPDATED',
+        3,
+        { contractId: String(customer + 1), idlePeriodId: String(customer + 2), idlePeriodAmount: '14', usedFreeTermsInDays: 0 },
+      ]);
       const [pause] = (await contract(customer + 1)).idlePeriods;
       expect(pause).toMatchObject({ idlePeriodAmount: 14, usedFreeTermsInDays: 0, status: 'ACTIVE', createdAt: iso(1), updatedAt: iso(3) });
     });
@@ -120,7 +135,16 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       await post(a, customer, ['CONTRACT_CREATED', 1, { contractId }]);
       const uuid = randomUUID();
       await post(a, customer, ['CONTRACT_CANCELLED', 5, { contractId }], uuid);
-      const expected = { contractId: String(contractId), customerId: String(customer), createdAt: iso(1), updatedAt: null, cancelledAt: iso(5), studioId: String(a.id), firstEventAt: iso(1), lastEventAt: iso(5) };
+      const expected = {
+        contractId: String(contractId),
+        customerId: String(customer),
+        createdAt: iso(1),
+        updatedAt: null,
+        cancelledAt: iso(5),
+        studioId: String(a.id),
+        firstEventAt: iso(1),
+        lastEventAt: iso(5),
+      };
       expect(await contract(contractId)).toMatchObject(expected);
       // The same delivery again (same uuid): stored once, no effect.
       const again = await server.post(a.webhookKey, body(customer, ['CONTRACT_CANCELLED', 5, { contractId }], uuid));
@@ -129,8 +153,13 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       // An older cancellation delivered late: the latest stays.
       await post(b, customer, ['CONTRACT_CANCELLED', 3, { contractId }]);
       expect(await contract(contractId)).toMatchObject({ ...expected, cancelledAt: iso(5) });
-      const data = await gql(`query($ids: [ID!]) { customers(first: 1, filter: { customerIds: $ids }) { nodes { customerId contracts { contractId cancelledAt } } } }`, { ids: [String(customer)] });
-      expect(data.customers.nodes).toEqual([{ customerId: String(customer), contracts: [{ contractId: String(contractId), cancelledAt: iso(5) }] }]);
+      const data = await gql(
+        `query($ids: [ID!]) { customers(first: 1, filter: { customerIds: $ids }) { nodes { customerId contracts { contractId cancelledAt } } } }`,
+        { ids: [String(customer)] },
+      );
+      expect(data.customers.nodes).toEqual([
+        { customerId: String(customer), contracts: [{ contractId: String(contractId), cancelledAt: iso(5) }] },
+      ]);
     });
 
     it('when the cancellation arrives before the creation, then the contract ends the same as in order', async () => {
@@ -190,15 +219,50 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       const [contractId, p1, p2] = [customer + 1, customer + 2, customer + 3];
       for (const step of story(contractId, p1, p2)) await post(a, customer, step);
       const record = await contract(contractId);
-      expect(record).toMatchObject({ contractId: String(contractId), customerId: String(customer), createdAt: null, cancelledAt: null, lastEventAt: iso(4) });
+      expect(record).toMatchObject({
+        contractId: String(contractId),
+        customerId: String(customer),
+        createdAt: null,
+        cancelledAt: null,
+        lastEventAt: iso(4),
+      });
       const common = { contractId: String(contractId), customerId: String(customer), studioId: String(a.id) };
       expect(record.idlePeriods).toEqual([
-        { ...common, idlePeriodId: String(p2), status: 'CANCELLED', statusAt: iso(4), createdAt: iso(2), updatedAt: iso(4), cancelledAt: iso(4), idlePeriodAmount: 3, usedFreeTermsInDays: 7, firstEventAt: iso(2), lastEventAt: iso(4) },
-        { ...common, idlePeriodId: String(p1), status: 'CANCELLED', statusAt: iso(3), createdAt: iso(1), updatedAt: iso(2), cancelledAt: iso(3), idlePeriodAmount: null, usedFreeTermsInDays: null, firstEventAt: iso(1), lastEventAt: iso(3) },
+        {
+          ...common,
+          idlePeriodId: String(p2),
+          status: 'CANCELLED',
+          statusAt: iso(4),
+          createdAt: iso(2),
+          updatedAt: iso(4),
+          cancelledAt: iso(4),
+          idlePeriodAmount: 3,
+          usedFreeTermsInDays: 7,
+          firstEventAt: iso(2),
+          lastEventAt: iso(4),
+        },
+        {
+          ...common,
+          idlePeriodId: String(p1),
+          status: 'CANCELLED',
+          statusAt: iso(3),
+          createdAt: iso(1),
+          updatedAt: iso(2),
+          cancelledAt: iso(3),
+          idlePeriodAmount: null,
+          usedFreeTermsInDays: null,
+          firstEventAt: iso(1),
+          lastEventAt: iso(3),
+        },
       ]);
       // A later CREATED of the same pause (the upstream reinstated it): the latest event decides.
       await post(a, customer, ['CONTRACT_IDLE_PERIOD_UPDATED', 9, { contractId, idlePeriodId: p1, idlePeriodAmount: 1 }]);
-      expect((await contract(contractId)).idlePeriods[1]).toMatchObject({ status: 'ACTIVE', statusAt: iso(9), idlePeriodAmount: 1, cancelledAt: iso(3) });
+      expect((await contract(contractId)).idlePeriods[1]).toMatchObject({
+        status: 'ACTIVE',
+        statusAt: iso(9),
+        idlePeriodAmount: 1,
+        cancelledAt: iso(3),
+      });
     });
 
     it('when the same events arrive reversed, shuffled, duplicated and from two studios, then the records are the same as in order', async () => {
@@ -239,7 +303,16 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       for (const step of story(contractId, modules(customer))) await post(a, customer, step);
       const [m1, m2, m3, m4] = modules(customer).map(String);
       const byId = Object.fromEntries((await contract(contractId)).additionalModules.map((m: any) => [m.moduleContractId, m]));
-      expect(byId[m1!]).toMatchObject({ contractId: String(contractId), customerId: String(customer), status: 'CANCELLED', statusAt: iso(3), createdAt: iso(1), updatedAt: iso(2), cancelledAt: iso(3), deletedAt: null });
+      expect(byId[m1!]).toMatchObject({
+        contractId: String(contractId),
+        customerId: String(customer),
+        status: 'CANCELLED',
+        statusAt: iso(3),
+        createdAt: iso(1),
+        updatedAt: iso(2),
+        cancelledAt: iso(3),
+        deletedAt: null,
+      });
       expect(byId[m2!]).toMatchObject({ status: 'DELETED', statusAt: iso(4), createdAt: iso(1), deletedAt: iso(4) });
       expect(byId[m3!]).toMatchObject({ status: 'DELETED', statusAt: iso(5), cancelledAt: iso(5), deletedAt: iso(5) });
       expect(byId[m4!]).toMatchObject({ status: 'ACTIVE', statusAt: iso(6), createdAt: null, updatedAt: iso(6) });
@@ -253,7 +326,10 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       const ordered = fresh();
       for (const step of story(ordered + 1, modules(ordered))) await post(a, ordered, step);
       const expected = normalised(await contract(ordered + 1), {});
-      for (const arrange of [(s: Step[]) => [...s].reverse(), (s: Step[]) => [s[7]!, s[4]!, s[8]!, s[0]!, s[6]!, s[2]!, s[5]!, s[1]!, s[3]!]]) {
+      for (const arrange of [
+        (s: Step[]) => [...s].reverse(),
+        (s: Step[]) => [s[7]!, s[4]!, s[8]!, s[0]!, s[6]!, s[2]!, s[5]!, s[1]!, s[3]!],
+      ]) {
         const other = fresh();
         const mine = story(other + 1, modules(other));
         for (const step of arrange(mine)) await post(a, other, step);
@@ -291,7 +367,7 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
   });
 
   describe('GraphQL and subscriptions: studio scope', () => {
-    it('when a token of another studio asks, then it sees neither the contract nor its pauses and modules; its own studio\'s it sees', async () => {
+    it("when a token of another studio asks, then it sees neither the contract nor its pauses and modules; its own studio's it sees", async () => {
       const customer = fresh();
       await post(a, customer, ['CONTRACT_IDLE_PERIOD_CREATED', 1, { contractId: customer + 1, idlePeriodId: customer + 2 }]);
       await post(a, customer, ['CONTRACT_ADDITIONAL_MODULE_CREATED', 1, { contractId: customer + 1, moduleContractId: customer + 3 }]);
@@ -300,57 +376,119 @@ describe.each(databaseKinds())('contract events: CONTRACT_CANCELLED, CONTRACT_ID
       await post(b, customer, ['CONTRACT_IDLE_PERIOD_CREATED', 2, { contractId: customer + 1, idlePeriodId: customer + 4 }]);
       expect(await contract(customer + 1, partnerB)).toBeNull();
       const admin = await contract(customer + 1);
-      expect(admin.idlePeriods.map((p: any) => [p.idlePeriodId, p.studioId])).toEqual([[String(customer + 4), String(b.id)], [String(customer + 2), String(a.id)]]);
+      expect(admin.idlePeriods.map((p: any) => [p.idlePeriodId, p.studioId])).toEqual([
+        [String(customer + 4), String(b.id)],
+        [String(customer + 2), String(a.id)],
+      ]);
       expect(admin.additionalModules).toHaveLength(1);
     });
 
     it.each([
-      ['CONTRACT_CANCELLED', 'contractCancelled', 'contract { contractId cancelledAt } customer { customerId }', (id: number) => ({ contractId: id + 1 }),
-        (id: number) => ({ contract: { contractId: String(id + 1), cancelledAt: iso(7) }, customer: { customerId: String(id) } })],
-      ['CONTRACT_IDLE_PERIOD_CREATED', 'contractIdlePeriodCreated', `idlePeriod { idlePeriodId status idlePeriodAmount } contract { contractId } customer { customerId }`,
+      [
+        'CONTRACT_CANCELLED',
+        'contractCancelled',
+        'contract { contractId cancelledAt } customer { customerId }',
+        (id: number) => ({ contractId: id + 1 }),
+        (id: number) => ({ contract: { contractId: String(id + 1), cancelledAt: iso(7) }, customer: { customerId: String(id) } }),
+      ],
+      [
+        'CONTRACT_IDLE_PERIOD_CREATED',
+        'contractIdlePeriodCreated',
+        `idlePeriod { idlePeriodId status idlePeriodAmount } contract { contractId } customer { customerId }`,
         (id: number) => ({ contractId: id + 1, idlePeriodId: id + 2, idlePeriodAmount: 5 }),
-        (id: number) => ({ idlePeriod: { idlePeriodId: String(id + 2), status: 'ACTIVE', idlePeriodAmount: 5 }, contract: { contractId: String(id + 1) }, customer: { customerId: String(id) } })],
-      ['CONTRACT_IDLE_PERIOD_UPDATED', 'contractIdlePeriodUpdated', `idlePeriod { idlePeriodId status updatedAt } contract { contractId }`,
+        (id: number) => ({
+          idlePeriod: { idlePeriodId: String(id + 2), status: 'ACTIVE', idlePeriodAmount: 5 },
+          contract: { contractId: String(id + 1) },
+          customer: { customerId: String(id) },
+        }),
+      ],
+      [
+        'CONTRACT_IDLE_PERIOD_UPDATED',
+        'contractIdlePeriodUpdated',
+        `idlePeriod { idlePeriodId status updatedAt } contract { contractId }`,
         (id: number) => ({ contractId: id + 1, idlePeriodId: id + 2 }),
-        (id: number) => ({ idlePeriod: { idlePeriodId: String(id + 2), status: 'ACTIVE', updatedAt: iso(7) }, contract: { contractId: String(id + 1) } })],
-      ['CONTRACT_IDLE_PERIOD_CANCELLED', 'contractIdlePeriodCancelled', `idlePeriod { idlePeriodId status cancelledAt } contract { contractId }`,
+        (id: number) => ({
+          idlePeriod: { idlePeriodId: String(id + 2), status: 'ACTIVE', updatedAt: iso(7) },
+          contract: { contractId: String(id + 1) },
+        }),
+      ],
+      [
+        'CONTRACT_IDLE_PERIOD_CANCELLED',
+        'contractIdlePeriodCancelled',
+        `idlePeriod { idlePeriodId status cancelledAt } contract { contractId }`,
         (id: number) => ({ contractId: id + 1, idlePeriodId: id + 2 }),
-        (id: number) => ({ idlePeriod: { idlePeriodId: String(id + 2), status: 'CANCELLED', cancelledAt: iso(7) }, contract: { contractId: String(id + 1) } })],
-      ['CONTRACT_ADDITIONAL_MODULE_CREATED', 'contractAdditionalModuleCreated', `additionalModule { moduleContractId contractId status } contract { contractId } customer { customerId }`,
+        (id: number) => ({
+          idlePeriod: { idlePeriodId: String(id + 2), status: 'CANCELLED', cancelledAt: iso(7) },
+          contract: { contractId: String(id + 1) },
+        }),
+      ],
+      [
+        'CONTRACT_ADDITIONAL_MODULE_CREATED',
+        'contractAdditionalModuleCreated',
+        `additionalModule { moduleContractId contractId status } contract { contractId } customer { customerId }`,
         (id: number) => ({ contractId: id + 1, moduleContractId: id + 2 }),
-        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), contractId: String(id + 1), status: 'ACTIVE' }, contract: { contractId: String(id + 1) }, customer: { customerId: String(id) } })],
-      ['CONTRACT_ADDITIONAL_MODULE_UPDATED', 'contractAdditionalModuleUpdated', `additionalModule { moduleContractId status updatedAt }`,
+        (id: number) => ({
+          additionalModule: { moduleContractId: String(id + 2), contractId: String(id + 1), status: 'ACTIVE' },
+          contract: { contractId: String(id + 1) },
+          customer: { customerId: String(id) },
+        }),
+      ],
+      [
+        'CONTRACT_ADDITIONAL_MODULE_UPDATED',
+        'contractAdditionalModuleUpdated',
+        `additionalModule { moduleContractId status updatedAt }`,
         (id: number) => ({ contractId: id + 1, moduleContractId: id + 2 }),
-        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'ACTIVE', updatedAt: iso(7) } })],
-      ['CONTRACT_ADDITIONAL_MODULE_DELETED', 'contractAdditionalModuleDeleted', `additionalModule { moduleContractId status deletedAt }`,
+        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'ACTIVE', updatedAt: iso(7) } }),
+      ],
+      [
+        'CONTRACT_ADDITIONAL_MODULE_DELETED',
+        'contractAdditionalModuleDeleted',
+        `additionalModule { moduleContractId status deletedAt }`,
         (id: number) => ({ contractId: id + 1, moduleContractId: id + 2 }),
-        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'DELETED', deletedAt: iso(7) } })],
-      ['CONTRACT_ADDITIONAL_MODULE_CANCELLED', 'contractAdditionalModuleCancelled', `additionalModule { moduleContractId status cancelledAt }`,
+        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'DELETED', deletedAt: iso(7) } }),
+      ],
+      [
+        'CONTRACT_ADDITIONAL_MODULE_CANCELLED',
+        'contractAdditionalModuleCancelled',
+        `additionalModule { moduleContractId status cancelledAt }`,
         (id: number) => ({ contractId: id + 1, moduleContractId: id + 2 }),
-        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'CANCELLED', cancelledAt: iso(7) } })],
-    ])('when %s is posted, then %s delivers the event with its records; a token of the other studio gets only its own studio\'s event', async (type, field, records, content, expected) => {
-      const admin = connect(server.app.url, ADMIN_TOKEN);
-      const partner = connect(server.app.url, partnerB);
-      await Promise.all([admin.connected, partner.connected]);
-      const query = `subscription { ${field} { event { type entityId studioId content } ${records} } }`;
-      const all = subscribe(admin, query);
-      const mine = subscribe(partner, query);
-      await until(() => server.app.subscriptions.subscriptions >= 2, 5000, 'two subscriptions');
-      const [fromA, fromB] = [fresh(), fresh()];
-      await post(a, fromA, [type, 7, content(fromA)]);
-      await post(b, fromB, [type, 7, content(fromB)]);
-      const [first, second] = await all.take(2);
-      expect(first!.data![field]).toEqual({ event: { type, entityId: String(fromA), studioId: String(a.id), content: JSON.parse(JSON.stringify(content(fromA))) }, ...expected(fromA) });
-      expect(second!.data![field]).toMatchObject(expected(fromB));
-      const [only] = await mine.take(1);
-      expect(only!.data![field]).toMatchObject({ event: { entityId: String(fromB), studioId: String(b.id) }, ...expected(fromB) });
-      expect(mine.results).toHaveLength(1);
-    });
+        (id: number) => ({ additionalModule: { moduleContractId: String(id + 2), status: 'CANCELLED', cancelledAt: iso(7) } }),
+      ],
+    ])(
+      "when %s is posted, then %s delivers the event with its records; a token of the other studio gets only its own studio's event",
+      async (type, field, records, content, expected) => {
+        const admin = connect(server.app.url, ADMIN_TOKEN);
+        const partner = connect(server.app.url, partnerB);
+        await Promise.all([admin.connected, partner.connected]);
+        const query = `subscription { ${field} { event { type entityId studioId content } ${records} } }`;
+        const all = subscribe(admin, query);
+        const mine = subscribe(partner, query);
+        await until(() => server.app.subscriptions.subscriptions >= 2, 5000, 'two subscriptions');
+        const [fromA, fromB] = [fresh(), fresh()];
+        await post(a, fromA, [type, 7, content(fromA)]);
+        await post(b, fromB, [type, 7, content(fromB)]);
+        const [first, second] = await all.take(2);
+        expect(first!.data![field]).toEqual({
+          event: { type, entityId: String(fromA), studioId: String(a.id), content: JSON.parse(JSON.stringify(content(fromA))) },
+          ...expected(fromA),
+        });
+        expect(second!.data![field]).toMatchObject(expected(fromB));
+        const [only] = await mine.take(1);
+        expect(only!.data![field]).toMatchObject({ event: { entityId: String(fromB), studioId: String(b.id) }, ...expected(fromB) });
+        expect(mine.results).toHaveLength(1);
+      },
+    );
   });
 });
 
 describe.each(databaseKinds())('contract events: hydration from the Open API stand-in (%s)', (kind) => {
-  const FAST = { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' };
+  const FAST = {
+    ADMIN_TOKEN,
+    HYDRATION_DELAY_MS: '0',
+    HYDRATION_POLL_MS: '20',
+    HYDRATION_RETRY_BASE_MS: '20',
+    HYDRATION_RETRY_MAX_MS: '200',
+  };
 
   it('when a contract is paused, gets modules (one cancelled, one deleted) and is cancelled, then the contract list fills the pauses, the modules and the cancellation', async () => {
     const world = new World({ seed: 11, studios: 1, customersPerStudio: 12, days: 3 });
@@ -373,16 +511,23 @@ describe.each(databaseKinds())('contract events: hydration from the Open API sta
       world.cancelContract(contract.id);
       const cancelledAt = world.now;
       // The customer's own history first (its contract's CONTRACT_CREATED among it), then the new events.
-      for (const d of [...world.deliveries.filter((d) => d.body.entityId === contract.customerId).slice(0, 50), ...world.deliveries.slice(from)]) {
+      for (const d of [
+        ...world.deliveries.filter((d) => d.body.entityId === contract.customerId).slice(0, 50),
+        ...world.deliveries.slice(from),
+      ]) {
         const response = await server.post(d.webhookKey, d.body);
         expect(response.status).toBe(200);
       }
-      await until(async () => {
-        const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-        const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-        const [busy] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
-        return Number(cursor?.seq ?? 0) >= Number(events.max ?? 0) && Number(busy.n) === 0;
-      }, 20_000, 'hydration to settle');
+      await until(
+        async () => {
+          const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+          const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+          const [busy] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
+          return Number(cursor?.seq ?? 0) >= Number(events.max ?? 0) && Number(busy.n) === 0;
+        },
+        20_000,
+        'hydration to settle',
+      );
 
       const response = await fetch(`${server.app.url}/graphql`, {
         method: 'POST',
@@ -398,22 +543,50 @@ describe.each(databaseKinds())('contract events: hydration from the Open API sta
       expect(errors).toBeUndefined();
       const [record] = data.contracts.nodes;
       // CONTRACT_CANCELLED's time, and the upstream's word on it (the day the reports count).
-      expect(record).toMatchObject({ cancelled: true, cancellationDate: contract.cancellationDate, cancelledAt: new Date(cancelledAt).toISOString() });
+      expect(record).toMatchObject({
+        cancelled: true,
+        cancellationDate: contract.cancellationDate,
+        cancelledAt: new Date(cancelledAt).toISOString(),
+      });
       const pauses = Object.fromEntries(record.idlePeriods.map((p: any) => [p.idlePeriodId, p]));
       expect(pauses[String(limited.id)]).toEqual({
-        idlePeriodId: String(limited.id), status: 'ACTIVE', idlePeriodAmount: 14, usedFreeTermsInDays: 14, startDate: '2026-02-01', endDate: '2026-02-14', unlimited: false, hydratedAt: expect.any(String),
+        idlePeriodId: String(limited.id),
+        status: 'ACTIVE',
+        idlePeriodAmount: 14,
+        usedFreeTermsInDays: 14,
+        startDate: '2026-02-01',
+        endDate: '2026-02-14',
+        unlimited: false,
+        hydratedAt: expect.any(String),
       });
-      expect(pauses[String(open.id)]).toMatchObject({ status: 'ACTIVE', idlePeriodAmount: null, startDate: '2026-03-01', endDate: null, unlimited: true });
+      expect(pauses[String(open.id)]).toMatchObject({
+        status: 'ACTIVE',
+        idlePeriodAmount: null,
+        startDate: '2026-03-01',
+        endDate: null,
+        unlimited: true,
+      });
       // A withdrawn pause is no longer listed upstream: it keeps what the events said.
       expect(pauses[String(withdrawn.id)]).toMatchObject({ status: 'CANCELLED', startDate: null, hydratedAt: null });
       const modules = Object.fromEntries(record.additionalModules.map((m: any) => [m.moduleContractId, m]));
       expect(modules[String(sauna.moduleContractId)]).toEqual({
-        moduleContractId: String(sauna.moduleContractId), status: 'CANCELLED', rateName: 'Sauna', contractStatus: 'ACTIVE', startDate: sauna.startDate, endDate: sauna.endDate,
-        cancelled: true, cancellationDate: sauna.cancellationDate, priceAmount: 12.5, priceCurrency: 'EUR', hydratedAt: expect.any(String),
+        moduleContractId: String(sauna.moduleContractId),
+        status: 'CANCELLED',
+        rateName: 'Sauna',
+        contractStatus: 'ACTIVE',
+        startDate: sauna.startDate,
+        endDate: sauna.endDate,
+        cancelled: true,
+        cancellationDate: sauna.cancellationDate,
+        priceAmount: 12.5,
+        priceCurrency: 'EUR',
+        hydratedAt: expect.any(String),
       });
       expect(modules[String(towels.moduleContractId)]).toMatchObject({ status: 'DELETED', rateName: null, hydratedAt: null });
       // Hydration told subscribers through the contract's GYMGRAPH_RECORD_HYDRATED.
-      const hydrated = await server.sql(`SELECT content FROM events WHERE "type" = 'GYMGRAPH_RECORD_HYDRATED' AND "entityId" = $1`, [contract.id]);
+      const hydrated = await server.sql(`SELECT content FROM events WHERE "type" = 'GYMGRAPH_RECORD_HYDRATED' AND "entityId" = $1`, [
+        contract.id,
+      ]);
       const changed = hydrated.flatMap((row: any) => (JSON.parse(row.content) as { changed: string[] }).changed);
       expect(changed).toEqual(expect.arrayContaining(['cancelled', 'idlePeriods', 'additionalModules']));
     } finally {

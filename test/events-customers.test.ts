@@ -14,13 +14,21 @@ import { connect, disposeClients, subscribe, until, type Subscription, type Test
  */
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
-const JWT = { JWT_SECRET: 'customer-events-hs256-secret-0123456789abcdef', JWT_ISSUER: 'https://id.example.test/', JWT_AUDIENCE: 'gymgraph-members' };
+const JWT = {
+  JWT_SECRET: 'customer-events-hs256-secret-0123456789abcdef',
+  JWT_ISSUER: 'https://id.example.test/',
+  JWT_AUDIENCE: 'gymgraph-members',
+};
 const T0 = Date.parse('2026-03-02T07:00:00Z');
 const at = (minutes: number) => T0 + minutes * 60_000;
 const iso = (minutes: number) => new Date(at(minutes)).toISOString();
 
 type Element = { type: string; timestamp: number; content?: Record<string, unknown> | null };
-const element = (type: string, minutes: number, content?: Record<string, unknown>): Element => ({ type, timestamp: at(minutes), ...(content ? { content } : {}) });
+const element = (type: string, minutes: number, content?: Record<string, unknown>): Element => ({
+  type,
+  timestamp: at(minutes),
+  ...(content ? { content } : {}),
+});
 
 /** Every field these types fill on Customer (and the ones computed from them). */
 const FIELDS = `customerId accessDisabled accessDisabledAt homeStudioUpstreamId previousHomeStudioUpstreamId homeStudioUpdatedAt
@@ -29,9 +37,19 @@ const FIELDS = `customerId accessDisabled accessDisabledAt homeStudioUpstreamId 
 
 /** What a customer holds before any of these types arrived. */
 const UNTOUCHED = {
-  accessDisabled: false, accessDisabledAt: null, homeStudioUpstreamId: null, previousHomeStudioUpstreamId: null, homeStudioUpdatedAt: null,
-  checkinStudiosUpdatedAt: null, checkinStudiosContractId: null, lastAccessMediumCreatedAt: null, lastAccessMediumUpdatedAt: null,
-  lastAccessMediumDeletedAt: null, lastAccessMediumChangedAt: null, lastAccessRestrictionCreatedAt: null, lastAccessRestrictionDeletedAt: null,
+  accessDisabled: false,
+  accessDisabledAt: null,
+  homeStudioUpstreamId: null,
+  previousHomeStudioUpstreamId: null,
+  homeStudioUpdatedAt: null,
+  checkinStudiosUpdatedAt: null,
+  checkinStudiosContractId: null,
+  lastAccessMediumCreatedAt: null,
+  lastAccessMediumUpdatedAt: null,
+  lastAccessMediumDeletedAt: null,
+  lastAccessMediumChangedAt: null,
+  lastAccessRestrictionCreatedAt: null,
+  lastAccessRestrictionDeletedAt: null,
   accessRestricted: null,
 };
 
@@ -39,23 +57,52 @@ const UNTOUCHED = {
 const TYPES: readonly { type: string; field: string; content?: Record<string, unknown>; after: Record<string, unknown> }[] = [
   { type: 'CUSTOMER_ACCESS_DISABLED', field: 'customerAccessDisabled', after: { accessDisabled: true, accessDisabledAt: iso(5) } },
   {
-    type: 'CUSTOMER_HOME_STUDIO_UPDATED', field: 'customerHomeStudioUpdated', content: { sourceStudioId: 7, targetStudioId: '8' },
+    type: 'CUSTOMER_HOME_STUDIO_UPDATED',
+    field: 'customerHomeStudioUpdated',
+    content: { sourceStudioId: 7, targetStudioId: '8' },
     after: { homeStudioUpstreamId: '8', previousHomeStudioUpstreamId: '7', homeStudioUpdatedAt: iso(5) },
   },
   {
-    type: 'CUSTOMER_CHECKIN_STUDIOS_UPDATED', field: 'customerCheckinStudiosUpdated', content: { contractId: 9001 },
+    type: 'CUSTOMER_CHECKIN_STUDIOS_UPDATED',
+    field: 'customerCheckinStudiosUpdated',
+    content: { contractId: 9001 },
     after: { checkinStudiosUpdatedAt: iso(5), checkinStudiosContractId: '9001' },
   },
-  { type: 'CUSTOMER_ACCESS_MEDIUM_CREATED', field: 'customerAccessMediumCreated', after: { lastAccessMediumCreatedAt: iso(5), lastAccessMediumChangedAt: iso(5) } },
-  { type: 'CUSTOMER_ACCESS_MEDIUM_UPDATED', field: 'customerAccessMediumUpdated', after: { lastAccessMediumUpdatedAt: iso(5), lastAccessMediumChangedAt: iso(5) } },
-  { type: 'CUSTOMER_ACCESS_MEDIUM_DELETED', field: 'customerAccessMediumDeleted', after: { lastAccessMediumDeletedAt: iso(5), lastAccessMediumChangedAt: iso(5) } },
-  { type: 'CUSTOMER_ACCESS_RESTRICTION_CREATED', field: 'customerAccessRestrictionCreated', after: { lastAccessRestrictionCreatedAt: iso(5), accessRestricted: true } },
-  { type: 'CUSTOMER_ACCESS_RESTRICTION_DELETED', field: 'customerAccessRestrictionDeleted', after: { lastAccessRestrictionDeletedAt: iso(5), accessRestricted: false } },
+  {
+    type: 'CUSTOMER_ACCESS_MEDIUM_CREATED',
+    field: 'customerAccessMediumCreated',
+    after: { lastAccessMediumCreatedAt: iso(5), lastAccessMediumChangedAt: iso(5) },
+  },
+  {
+    type: 'CUSTOMER_ACCESS_MEDIUM_UPDATED',
+    field: 'customerAccessMediumUpdated',
+    after: { lastAccessMediumUpdatedAt: iso(5), lastAccessMediumChangedAt: iso(5) },
+  },
+  {
+    type: 'CUSTOMER_ACCESS_MEDIUM_DELETED',
+    field: 'customerAccessMediumDeleted',
+    after: { lastAccessMediumDeletedAt: iso(5), lastAccessMediumChangedAt: iso(5) },
+  },
+  {
+    type: 'CUSTOMER_ACCESS_RESTRICTION_CREATED',
+    field: 'customerAccessRestrictionCreated',
+    after: { lastAccessRestrictionCreatedAt: iso(5), accessRestricted: true },
+  },
+  {
+    type: 'CUSTOMER_ACCESS_RESTRICTION_DELETED',
+    field: 'customerAccessRestrictionDeleted',
+    after: { lastAccessRestrictionDeletedAt: iso(5), accessRestricted: false },
+  },
 ];
 
 async function memberJwt(studioIds: number[], customerId: number): Promise<string> {
-  return new SignJWT({ role: 'member', studioIds, customerId }).setProtectedHeader({ alg: 'HS256' }).setIssuer(JWT.JWT_ISSUER).setAudience(JWT.JWT_AUDIENCE)
-    .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT.JWT_SECRET));
+  return new SignJWT({ role: 'member', studioIds, customerId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(JWT.JWT_ISSUER)
+    .setAudience(JWT.JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT.JWT_SECRET));
 }
 
 async function gql(server: TestServer, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
@@ -85,7 +132,12 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
     return body;
   };
   const customer = async (customerId: number, token = ADMIN_TOKEN) => {
-    const { customers } = await gql(server, token, `query($ids: [ID!]) { customers(filter: {customerIds: $ids}) { nodes { ${FIELDS} } } }`, { ids: [String(customerId)] });
+    const { customers } = await gql(
+      server,
+      token,
+      `query($ids: [ID!]) { customers(filter: {customerIds: $ids}) { nodes { ${FIELDS} } } }`,
+      { ids: [String(customerId)] },
+    );
     return customers.nodes[0] ?? null;
   };
   const listening = (count: number) => until(() => server.app.subscriptions.subscriptions >= count, 5000, `${count} subscriptions`);
@@ -120,7 +172,10 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
     });
 
     it('when HOME_STUDIO content is null, then 400 naming both ids', async () => {
-      const response = await server.post(a.webhookKey, delivery(fresh(), { type: 'CUSTOMER_HOME_STUDIO_UPDATED', timestamp: at(1), content: null }));
+      const response = await server.post(
+        a.webhookKey,
+        delivery(fresh(), { type: 'CUSTOMER_HOME_STUDIO_UPDATED', timestamp: at(1), content: null }),
+      );
       expect(response.status).toBe(400);
       expect(response.body.problems.map((p: { field: string }) => p.field)).toContain('payload[0].content.sourceStudioId');
     });
@@ -138,19 +193,30 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
   });
 
   describe('projection', () => {
-    it.each(TYPES.map((t) => [t.type, t] as const))('%s: the customer exists and holds what it says', async (_, { type, content, after }) => {
-      const id = fresh();
-      await post(a.webhookKey, id, element(type, 5, content));
-      expect(await customer(id)).toEqual({ ...UNTOUCHED, customerId: String(id), ...after });
-      const [row] = await server.sql('SELECT "studioId", "firstEventAt", "lastEventAt" FROM customers WHERE "customerId" = $1', [id]);
-      expect({ studioId: Number(row.studioId), firstEventAt: Number(row.firstEventAt), lastEventAt: Number(row.lastEventAt) }).toEqual({ studioId: a.id, firstEventAt: at(5), lastEventAt: at(5) });
-    });
+    it.each(TYPES.map((t) => [t.type, t] as const))(
+      '%s: the customer exists and holds what it says',
+      async (_, { type, content, after }) => {
+        const id = fresh();
+        await post(a.webhookKey, id, element(type, 5, content));
+        expect(await customer(id)).toEqual({ ...UNTOUCHED, customerId: String(id), ...after });
+        const [row] = await server.sql('SELECT "studioId", "firstEventAt", "lastEventAt" FROM customers WHERE "customerId" = $1', [id]);
+        expect({ studioId: Number(row.studioId), firstEventAt: Number(row.firstEventAt), lastEventAt: Number(row.lastEventAt) }).toEqual({
+          studioId: a.id,
+          firstEventAt: at(5),
+          lastEventAt: at(5),
+        });
+      },
+    );
 
     it('home studio: the latest move by event time wins, whichever arrives last', async () => {
       const id = fresh();
       await post(a.webhookKey, id, element('CUSTOMER_HOME_STUDIO_UPDATED', 3, { sourceStudioId: 8, targetStudioId: 9 }));
       await post(a.webhookKey, id, element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 8 }));
-      expect(await customer(id)).toMatchObject({ homeStudioUpstreamId: '9', previousHomeStudioUpstreamId: '8', homeStudioUpdatedAt: iso(3) });
+      expect(await customer(id)).toMatchObject({
+        homeStudioUpstreamId: '9',
+        previousHomeStudioUpstreamId: '8',
+        homeStudioUpdatedAt: iso(3),
+      });
     });
 
     it('check-in studios: the latest change by event time names the contract', async () => {
@@ -162,10 +228,19 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
 
     it('access media: the latest time of each change, and the latest of all', async () => {
       const id = fresh();
-      await post(a.webhookKey, id, element('CUSTOMER_ACCESS_MEDIUM_CREATED', 1), element('CUSTOMER_ACCESS_MEDIUM_UPDATED', 3), element('CUSTOMER_ACCESS_MEDIUM_DELETED', 2));
+      await post(
+        a.webhookKey,
+        id,
+        element('CUSTOMER_ACCESS_MEDIUM_CREATED', 1),
+        element('CUSTOMER_ACCESS_MEDIUM_UPDATED', 3),
+        element('CUSTOMER_ACCESS_MEDIUM_DELETED', 2),
+      );
       await post(a.webhookKey, id, element('CUSTOMER_ACCESS_MEDIUM_CREATED', 0));
       expect(await customer(id)).toMatchObject({
-        lastAccessMediumCreatedAt: iso(1), lastAccessMediumUpdatedAt: iso(3), lastAccessMediumDeletedAt: iso(2), lastAccessMediumChangedAt: iso(3),
+        lastAccessMediumCreatedAt: iso(1),
+        lastAccessMediumUpdatedAt: iso(3),
+        lastAccessMediumDeletedAt: iso(2),
+        lastAccessMediumChangedAt: iso(3),
       });
     });
 
@@ -179,14 +254,21 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
       await post(a.webhookKey, id, element('CUSTOMER_ACCESS_RESTRICTION_CREATED', 0));
       expect(await customer(id)).toMatchObject({ accessRestricted: false, lastAccessRestrictionCreatedAt: iso(1) });
       await post(a.webhookKey, id, element('CUSTOMER_ACCESS_RESTRICTION_CREATED', 3));
-      expect(await customer(id)).toMatchObject({ accessRestricted: true, lastAccessRestrictionCreatedAt: iso(3), lastAccessRestrictionDeletedAt: iso(2) });
+      expect(await customer(id)).toMatchObject({
+        accessRestricted: true,
+        lastAccessRestrictionCreatedAt: iso(3),
+        lastAccessRestrictionDeletedAt: iso(2),
+      });
     });
 
     it('a tie of the same millisecond ends the same in either order: a restriction set wins, the greater home studio and contract win', async () => {
       const tie = [
-        element('CUSTOMER_ACCESS_RESTRICTION_CREATED', 2), element('CUSTOMER_ACCESS_RESTRICTION_DELETED', 2),
-        element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 9 }), element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 8 }),
-        element('CUSTOMER_CHECKIN_STUDIOS_UPDATED', 2, { contractId: 61 }), element('CUSTOMER_CHECKIN_STUDIOS_UPDATED', 2, { contractId: 62 }),
+        element('CUSTOMER_ACCESS_RESTRICTION_CREATED', 2),
+        element('CUSTOMER_ACCESS_RESTRICTION_DELETED', 2),
+        element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 9 }),
+        element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 8 }),
+        element('CUSTOMER_CHECKIN_STUDIOS_UPDATED', 2, { contractId: 61 }),
+        element('CUSTOMER_CHECKIN_STUDIOS_UPDATED', 2, { contractId: 62 }),
       ];
       const answers = [];
       for (const order of [tie, [...tie].reverse()]) {
@@ -197,7 +279,12 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
         await post(a.webhookKey, together, ...order);
         for (const id of [apart, together]) answers.push({ ...(await customer(id)), customerId: null });
       }
-      expect(answers[0]).toMatchObject({ accessRestricted: true, homeStudioUpstreamId: '9', previousHomeStudioUpstreamId: '7', checkinStudiosContractId: '62' });
+      expect(answers[0]).toMatchObject({
+        accessRestricted: true,
+        homeStudioUpstreamId: '9',
+        previousHomeStudioUpstreamId: '7',
+        checkinStudiosContractId: '62',
+      });
       for (const answer of answers) expect(answer).toEqual(answers[0]);
     });
 
@@ -226,16 +313,30 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
       element('CUSTOMER_ACCESS_RESTRICTION_CREATED', 12),
     ];
     const EXPECTED = {
-      accessDisabled: true, accessDisabledAt: iso(11), homeStudioUpstreamId: '3', previousHomeStudioUpstreamId: '8', homeStudioUpdatedAt: iso(7),
-      checkinStudiosUpdatedAt: iso(9), checkinStudiosContractId: '70', lastAccessMediumCreatedAt: iso(3), lastAccessMediumUpdatedAt: iso(6),
-      lastAccessMediumDeletedAt: iso(10), lastAccessMediumChangedAt: iso(10), lastAccessRestrictionCreatedAt: iso(12), lastAccessRestrictionDeletedAt: iso(8),
+      accessDisabled: true,
+      accessDisabledAt: iso(11),
+      homeStudioUpstreamId: '3',
+      previousHomeStudioUpstreamId: '8',
+      homeStudioUpdatedAt: iso(7),
+      checkinStudiosUpdatedAt: iso(9),
+      checkinStudiosContractId: '70',
+      lastAccessMediumCreatedAt: iso(3),
+      lastAccessMediumUpdatedAt: iso(6),
+      lastAccessMediumDeletedAt: iso(10),
+      lastAccessMediumChangedAt: iso(10),
+      lastAccessRestrictionCreatedAt: iso(12),
+      lastAccessRestrictionDeletedAt: iso(8),
       accessRestricted: true,
     };
     /** The customer row as stored, without the key and surrogate id. */
     const row = async (customerId: number) => {
       const [found] = await server.sql('SELECT * FROM customers WHERE "customerId" = $1', [customerId]);
       const { id: _id, customerId: _customerId, ...rest } = found;
-      return JSON.parse(JSON.stringify(rest, (_key, value) => (typeof value === 'bigint' || (typeof value === 'string' && /^\d+$/.test(value)) ? Number(value) : value)));
+      return JSON.parse(
+        JSON.stringify(rest, (_key, value) =>
+          typeof value === 'bigint' || (typeof value === 'string' && /^\d+$/.test(value)) ? Number(value) : value,
+        ),
+      );
     };
 
     it('in order, reversed, shuffled in one delivery, and every delivery twice: the same records', async () => {
@@ -264,31 +365,42 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
   });
 
   describe('typed subscriptions', () => {
-    it.each(TYPES.map((t) => [t.field, t] as const))('%s: the event with the customer reaches the admin and the customer\'s member; a token of another studio gets nothing', async (field, { type, content, after }) => {
-      const mine = fresh();
-      const other = fresh();
-      const admin = connect(server.app.url, ADMIN_TOKEN);
-      const member = connect(server.app.url, await memberJwt([a.id, b.id], mine));
-      const partner = connect(server.app.url, partnerB);
-      const query = `subscription { ${field} { event { type entityId studioId content occurredAt } customer { ${FIELDS} } } }`;
-      const [toAdmin, toMember, toPartner] = [admin, member, partner].map((client: TestClient) => subscribe(client, query)) as [Subscription<any>, Subscription<any>, Subscription<any>];
-      await listening(3);
+    it.each(TYPES.map((t) => [t.field, t] as const))(
+      "%s: the event with the customer reaches the admin and the customer's member; a token of another studio gets nothing",
+      async (field, { type, content, after }) => {
+        const mine = fresh();
+        const other = fresh();
+        const admin = connect(server.app.url, ADMIN_TOKEN);
+        const member = connect(server.app.url, await memberJwt([a.id, b.id], mine));
+        const partner = connect(server.app.url, partnerB);
+        const query = `subscription { ${field} { event { type entityId studioId content occurredAt } customer { ${FIELDS} } } }`;
+        const [toAdmin, toMember, toPartner] = [admin, member, partner].map((client: TestClient) => subscribe(client, query)) as [
+          Subscription<any>,
+          Subscription<any>,
+          Subscription<any>,
+        ];
+        await listening(3);
 
-      await post(a.webhookKey, other, element(type, 5, content));
-      await post(a.webhookKey, mine, element(type, 5, content));
-      // Studio B's own event, after studio A's: the first (and only) thing B's partner may receive.
-      await post(b.webhookKey, other, element(type, 5, content));
+        await post(a.webhookKey, other, element(type, 5, content));
+        await post(a.webhookKey, mine, element(type, 5, content));
+        // Studio B's own event, after studio A's: the first (and only) thing B's partner may receive.
+        await post(b.webhookKey, other, element(type, 5, content));
 
-      const expected = (entityId: number, studioId: number) => ({
-        event: { type, entityId: String(entityId), studioId: String(studioId), content: content ?? null, occurredAt: iso(5) },
-        customer: { ...UNTOUCHED, customerId: String(entityId), ...after },
-      });
-      expect((await toAdmin.take(3)).map((r) => r.data![field])).toEqual([expected(other, a.id), expected(mine, a.id), expected(other, b.id)]);
-      expect((await toMember.take(1)).map((r) => r.data![field])).toEqual([expected(mine, a.id)]);
-      expect((await toPartner.take(1)).map((r) => r.data![field])).toEqual([expected(other, b.id)]);
-      // Nothing more for the member: the others' events were never theirs.
-      expect(toMember.results).toHaveLength(1);
-    });
+        const expected = (entityId: number, studioId: number) => ({
+          event: { type, entityId: String(entityId), studioId: String(studioId), content: content ?? null, occurredAt: iso(5) },
+          customer: { ...UNTOUCHED, customerId: String(entityId), ...after },
+        });
+        expect((await toAdmin.take(3)).map((r) => r.data![field])).toEqual([
+          expected(other, a.id),
+          expected(mine, a.id),
+          expected(other, b.id),
+        ]);
+        expect((await toMember.take(1)).map((r) => r.data![field])).toEqual([expected(mine, a.id)]);
+        expect((await toPartner.take(1)).map((r) => r.data![field])).toEqual([expected(other, b.id)]);
+        // Nothing more for the member: the others' events were never theirs.
+        expect(toMember.results).toHaveLength(1);
+      },
+    );
 
     it('a member naming another customer is FORBIDDEN', async () => {
       const member = connect(server.app.url, await memberJwt([a.id], fresh()));
@@ -301,7 +413,12 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
   describe('studio scope', () => {
     it('a token of another studio does not see the customer or its fields; the studio that delivered does', async () => {
       const id = fresh();
-      await post(a.webhookKey, id, element('CUSTOMER_ACCESS_DISABLED', 1), element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 8 }));
+      await post(
+        a.webhookKey,
+        id,
+        element('CUSTOMER_ACCESS_DISABLED', 1),
+        element('CUSTOMER_HOME_STUDIO_UPDATED', 2, { sourceStudioId: 7, targetStudioId: 8 }),
+      );
       const partnerA = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id] })).token;
       expect(await customer(id, partnerA)).toMatchObject({ accessDisabled: true, homeStudioUpstreamId: '8' });
       expect(await customer(id, partnerB)).toBeNull();
@@ -315,7 +432,13 @@ describe.each(databaseKinds())('the customer access types (%s)', (kind) => {
 // Hydration against the stand-in upstream (tools/upstream-standin).
 // -------------------------------------------------------------------------------------------------
 
-const FAST = { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' };
+const FAST = {
+  ADMIN_TOKEN,
+  HYDRATION_DELAY_MS: '0',
+  HYDRATION_POLL_MS: '20',
+  HYDRATION_RETRY_BASE_MS: '20',
+  HYDRATION_RETRY_MAX_MS: '200',
+};
 const OPEN = `('queued', 'running', 'retrying')`;
 
 describe.each(databaseKinds())('the customer access types and hydration (%s)', (kind) => {
@@ -327,7 +450,8 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
     world = new World({ seed: 23, studios: 2, customersPerStudio: 3, days: 1 });
     standin = await startStandin({ world });
     server = await startTestServer(kind, FAST);
-    for (const s of world.studios) await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
+    for (const s of world.studios)
+      await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
   });
   afterEach(async () => {
     await server.stop();
@@ -338,28 +462,48 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
     for (const d of deliveries) expect(await server.post(d.webhookKey, d.body)).toMatchObject({ status: 200 });
   };
   const craft = (studioId: number, entityId: number, type: string, timestamp = world.now): WebhookDelivery => ({
-    studioId, webhookKey: world.studio(studioId).webhookKey, body: { entityId, uuid: randomUUID(), payload: [{ timestamp, type }] },
+    studioId,
+    webhookKey: world.studio(studioId).webhookKey,
+    body: { entityId, uuid: randomUUID(), payload: [{ timestamp, type }] },
   });
-  const settled = (on = server) => until(async () => {
-    const [events] = await on.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-    const [cursor] = await on.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-    const [open] = await on.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
-    return Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
-  }, 20_000, 'hydration to settle');
+  const settled = (on = server) =>
+    until(
+      async () => {
+        const [events] = await on.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+        const [cursor] = await on.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+        const [open] = await on.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
+        return Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
+      },
+      20_000,
+      'hydration to settle',
+    );
   const reads = () => standin.stats()['GET /v1/customers/{customerId}']?.requests ?? 0;
   const customerOf = async (customerId: number) => {
-    const { customers } = await gql(server, ADMIN_TOKEN, `query($ids: [ID!]) { customers(filter: {customerIds: $ids}) { nodes {
+    const { customers } = await gql(
+      server,
+      ADMIN_TOKEN,
+      `query($ids: [ID!]) { customers(filter: {customerIds: $ids}) { nodes {
       customerId accessDisabled accessDisabledAt firstName lastName email customerNumber dateOfBirth phoneMobile address { city } personalDataErasedAt
-      communicationPreferences { category } homeStudioUpstreamId previousHomeStudioUpstreamId accessRefused accessRestricted status } } }`, { ids: [String(customerId)] });
+      communicationPreferences { category } homeStudioUpstreamId previousHomeStudioUpstreamId accessRefused accessRestricted status } } }`,
+      { ids: [String(customerId)] },
+    );
     return customers.nodes[0];
   };
 
   it('CUSTOMER_ACCESS_DISABLED erases the personal data without reading the customer, and nothing later reads it again or brings it back', async () => {
     const [first, second] = [...world.customers.values()];
-    await postAll([craft(first!.studioId, first!.id, 'CUSTOMER_CREATED'), craft(first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED'),
-      craft(second!.studioId, second!.id, 'CUSTOMER_CREATED')]);
+    await postAll([
+      craft(first!.studioId, first!.id, 'CUSTOMER_CREATED'),
+      craft(first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED'),
+      craft(second!.studioId, second!.id, 'CUSTOMER_CREATED'),
+    ]);
     await settled();
-    expect(await customerOf(first!.id)).toMatchObject({ firstName: first!.firstName, email: first!.email, personalDataErasedAt: null, accessDisabled: false });
+    expect(await customerOf(first!.id)).toMatchObject({
+      firstName: first!.firstName,
+      email: first!.email,
+      personalDataErasedAt: null,
+      accessDisabled: false,
+    });
 
     const before = reads();
     const known = world.deliveries.length;
@@ -369,22 +513,53 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
     expect(reads()).toBe(before);
     const erased = await customerOf(first!.id);
     expect(erased).toMatchObject({
-      accessDisabled: true, firstName: null, lastName: null, email: null, customerNumber: null, dateOfBirth: null, phoneMobile: null, address: null,
-      communicationPreferences: [], status: first!.status,
+      accessDisabled: true,
+      firstName: null,
+      lastName: null,
+      email: null,
+      customerNumber: null,
+      dateOfBirth: null,
+      phoneMobile: null,
+      address: null,
+      communicationPreferences: [],
+      status: first!.status,
     });
     expect(erased.personalDataErasedAt).not.toBeNull();
-    const [job] = await server.sql(`SELECT "state", "lastError", "note" FROM hydration_jobs WHERE "kind" = 'customer' AND "upstreamKey" = $1`, [String(first!.id)]);
+    const [job] = await server.sql(
+      `SELECT "state", "lastError", "note" FROM hydration_jobs WHERE "kind" = 'customer' AND "upstreamKey" = $1`,
+      [String(first!.id)],
+    );
     expect(job).toMatchObject({ state: 'done', lastError: null, note: expect.stringContaining('personal data erased') });
 
     // Newer events that would read the customer: none is read, none re-enables, the data stays erased.
     const later = world.now + 60_000;
-    await postAll([craft(first!.studioId, first!.id, 'CUSTOMER_UPDATED', later), craft(first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', later),
-      craft(first!.studioId, first!.id, 'CUSTOMER_ACCESS_RESTRICTION_CREATED', later), craft(first!.studioId, first!.id, 'CUSTOMER_HOME_STUDIO_UPDATED', later)].map((d, i) =>
-      i === 3 ? { ...d, body: { ...d.body, payload: [{ ...d.body.payload[0]!, content: { sourceStudioId: first!.studioId, targetStudioId: second!.studioId } }] } } : d));
+    await postAll(
+      [
+        craft(first!.studioId, first!.id, 'CUSTOMER_UPDATED', later),
+        craft(first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', later),
+        craft(first!.studioId, first!.id, 'CUSTOMER_ACCESS_RESTRICTION_CREATED', later),
+        craft(first!.studioId, first!.id, 'CUSTOMER_HOME_STUDIO_UPDATED', later),
+      ].map((d, i) =>
+        i === 3
+          ? {
+              ...d,
+              body: {
+                ...d.body,
+                payload: [{ ...d.body.payload[0]!, content: { sourceStudioId: first!.studioId, targetStudioId: second!.studioId } }],
+              },
+            }
+          : d,
+      ),
+    );
     await settled();
     expect(reads()).toBe(before);
     expect(standin.stats()['GET /v1/communications/{customerId}/communication-preferences']?.byStatus[403] ?? 0).toBe(0);
-    expect(await customerOf(first!.id)).toMatchObject({ accessDisabled: true, firstName: null, email: null, homeStudioUpstreamId: String(second!.studioId) });
+    expect(await customerOf(first!.id)).toMatchObject({
+      accessDisabled: true,
+      firstName: null,
+      email: null,
+      homeStudioUpstreamId: String(second!.studioId),
+    });
     const rows = await server.sql('SELECT "firstName", "lastName", "email", "addressStreet", "searchName", "searchEmail" FROM customers');
     expect(JSON.stringify(rows)).not.toContain(first!.email);
     expect(JSON.stringify(rows)).not.toContain(first!.lastName);
@@ -421,7 +596,11 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
     expect(reads()).toBeGreaterThan(before);
     expect(reads()).toBeLessThanOrEqual(before + 2);
     expect(await customerOf(first!.id)).toMatchObject({
-      homeStudioUpstreamId: String(target), previousHomeStudioUpstreamId: String(source), accessRefused: true, accessRestricted: true, accessDisabled: false,
+      homeStudioUpstreamId: String(target),
+      previousHomeStudioUpstreamId: String(source),
+      accessRefused: true,
+      accessRestricted: true,
+      accessDisabled: false,
       firstName: first!.firstName,
     });
   });
@@ -431,22 +610,29 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
     const sisterStandin = await startStandin({ world: sister });
     const sisterServer = await startTestServer(kind, FAST);
     try {
-      for (const s of sister.studios) await sisterServer.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: sisterStandin.baseUrl });
-      for (const d of [...sister.deliveries].reverse()) expect(await sisterServer.post(d.webhookKey, d.body)).toMatchObject({ status: 200 });
+      for (const s of sister.studios)
+        await sisterServer.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: sisterStandin.baseUrl });
+      for (const d of [...sister.deliveries].reverse())
+        expect(await sisterServer.post(d.webhookKey, d.body)).toMatchObject({ status: 200 });
       await settled(sisterServer);
       /** The latest element of `type` about each customer. */
       const latest = (type: string) => {
         const found = new Map<number, { timestamp: number; content?: Record<string, unknown> | null }>();
         for (const d of sister.deliveries) {
-          for (const e of d.body.payload) if (e.type === type && (found.get(d.body.entityId)?.timestamp ?? -1) < e.timestamp) found.set(d.body.entityId, e);
+          for (const e of d.body.payload)
+            if (e.type === type && (found.get(d.body.entityId)?.timestamp ?? -1) < e.timestamp) found.set(d.body.entityId, e);
         }
         return found;
       };
       const moves = latest('CUSTOMER_HOME_STUDIO_UPDATED');
       const checkinStudios = latest('CUSTOMER_CHECKIN_STUDIOS_UPDATED');
       const media = latest('CUSTOMER_ACCESS_MEDIUM_CREATED');
-      const { customers } = await gql(sisterServer, ADMIN_TOKEN, `{ customers(first: 100) { nodes { customerId accessDisabled firstName email personalDataErasedAt
-        homeStudioUpstreamId checkinStudiosContractId lastAccessMediumCreatedAt accessRefused deleted } } }`);
+      const { customers } = await gql(
+        sisterServer,
+        ADMIN_TOKEN,
+        `{ customers(first: 100) { nodes { customerId accessDisabled firstName email personalDataErasedAt
+        homeStudioUpstreamId checkinStudiosContractId lastAccessMediumCreatedAt accessRefused deleted } } }`,
+      );
       expect(customers.nodes.length).toBe(sister.customers.size);
       let disabled = 0;
       for (const node of customers.nodes) {
@@ -458,11 +644,17 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
           expect(node).toMatchObject({ firstName: null, email: null, personalDataErasedAt: null });
           expect(JSON.stringify(await sisterServer.sql('SELECT * FROM customers'))).not.toContain(c.email);
         } else if (c.deletedAt === null) {
-          expect(node).toMatchObject({ firstName: c.firstName, homeStudioUpstreamId: String(c.studioId), accessRefused: c.accessRefusal || c.accessRestrictions.length > 0 });
+          expect(node).toMatchObject({
+            firstName: c.firstName,
+            homeStudioUpstreamId: String(c.studioId),
+            accessRefused: c.accessRefusal || c.accessRestrictions.length > 0,
+          });
         }
         const move = moves.get(c.id);
         if (move) expect(node.homeStudioUpstreamId).toBe(String(move.content!['targetStudioId']));
-        expect(node.checkinStudiosContractId).toBe(checkinStudios.has(c.id) ? String(checkinStudios.get(c.id)!.content!['contractId']) : null);
+        expect(node.checkinStudiosContractId).toBe(
+          checkinStudios.has(c.id) ? String(checkinStudios.get(c.id)!.content!['contractId']) : null,
+        );
         expect(node.lastAccessMediumCreatedAt).toBe(media.has(c.id) ? new Date(media.get(c.id)!.timestamp).toISOString() : null);
       }
       expect(disabled).toBe([...sister.customers.values()].filter((c) => c.accessDisabledAt !== null).length);
@@ -477,12 +669,19 @@ describe.each(databaseKinds())('the customer access types and hydration (%s)', (
   it('CUSTOMER_CHECKIN_STUDIOS_UPDATED reads a customer never read before, once', async () => {
     const contract = world.contracts[0]!;
     const known = world.deliveries.length;
-    world.updateCheckinStudios(contract.id, world.studios.map((s) => s.id));
+    world.updateCheckinStudios(
+      contract.id,
+      world.studios.map((s) => s.id),
+    );
     await postAll(world.deliveries.slice(known));
     await settled();
     const customer = world.customers.get(contract.customerId)!;
     expect(await customerOf(customer.id)).toMatchObject({ firstName: customer.firstName });
-    const { customers } = await gql(server, ADMIN_TOKEN, `{ customers(filter: {customerIds: ["${customer.id}"]}) { nodes { checkinStudiosContractId } } }`);
+    const { customers } = await gql(
+      server,
+      ADMIN_TOKEN,
+      `{ customers(filter: {customerIds: ["${customer.id}"]}) { nodes { checkinStudiosContractId } } }`,
+    );
     expect(customers.nodes[0]).toEqual({ checkinStudiosContractId: String(contract.id) });
     const before = reads();
     const again = world.deliveries.length;

@@ -11,7 +11,10 @@ const EXAMPLES = path.resolve(__dirname, '..', 'examples');
 const T0 = Date.parse('2025-11-24T16:00:00Z');
 const at = (minute: number) => T0 + minute * 60_000;
 
-const files = fs.readdirSync(EXAMPLES).filter((name) => name.endsWith('.graphql')).sort();
+const files = fs
+  .readdirSync(EXAMPLES)
+  .filter((name) => name.endsWith('.graphql'))
+  .sort();
 const pascal = (name: string) => name.replace(/\.graphql$/, '').replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
 
 interface Example {
@@ -40,10 +43,16 @@ describe('examples/*.graphql', () => {
     const studio = await server.addStudio({ name: 'Example Studio Mitte', tenantUrl: 'https://acme.example/v1' });
     const other = await server.addStudio({ name: 'Example Studio Nord', tenantUrl: 'https://acme.example/v1' });
     const deliveries = [
-      delivery(4201,
-        { type: 'CUSTOMER_CREATED', timestamp: at(0) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) }, { type: 'CUSTOMER_CHECKOUT', timestamp: at(75) },
-        { type: 'CONTRACT_CREATED', timestamp: at(80), content: { contractId: 7001 } }, { type: 'CONTRACT_UPDATED', timestamp: at(90), content: { contractId: 7001 } },
-        { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(95), content: { aggregatorId: 'usc-88231' } }, { type: 'CUSTOMER_CHECKIN', timestamp: at(1440) }),
+      delivery(
+        4201,
+        { type: 'CUSTOMER_CREATED', timestamp: at(0) },
+        { type: 'CUSTOMER_CHECKIN', timestamp: at(10) },
+        { type: 'CUSTOMER_CHECKOUT', timestamp: at(75) },
+        { type: 'CONTRACT_CREATED', timestamp: at(80), content: { contractId: 7001 } },
+        { type: 'CONTRACT_UPDATED', timestamp: at(90), content: { contractId: 7001 } },
+        { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(95), content: { aggregatorId: 'usc-88231' } },
+        { type: 'CUSTOMER_CHECKIN', timestamp: at(1440) },
+      ),
       delivery(4202, { type: 'CUSTOMER_CREATED', timestamp: at(5) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(20) }),
       delivery(4203, { type: 'CUSTOMER_CREATED', timestamp: at(6) }, { type: 'CUSTOMER_DELETED', timestamp: at(600) }),
       delivery(5101, { type: 'CLASS_SLOT_UPDATED', timestamp: at(30), content: { classId: 510 } }),
@@ -56,7 +65,14 @@ describe('examples/*.graphql', () => {
     for (const body of deliveries) expect((await server.post(studio.webhookKey, body)).status).toBe(200);
     expect((await server.post(other.webhookKey, delivery(4201, { type: 'CUSTOMER_CHECKIN', timestamp: at(2000) }))).status).toBe(200);
     // A partner with the personalData permission, as the partners from before tokens had permissions (the customer search example needs it).
-    partnerToken = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'examples', permissions: ['personalData'] })).token;
+    partnerToken = (
+      await new TokenService(server.app.dataSource).create({
+        role: 'partner',
+        studios: [studio.id],
+        name: 'examples',
+        permissions: ['personalData'],
+      })
+    ).token;
   });
   afterAll(async () => {
     await disposeClients();
@@ -82,7 +98,12 @@ describe('examples/*.graphql', () => {
     expect(example.operation.name?.value).toBe(pascal(file));
     for (const definition of example.operation.variableDefinitions ?? []) {
       const required = definition.type.kind === Kind.NON_NULL_TYPE && !definition.defaultValue;
-      if (required) expect({ file, variable: definition.variable.name.value, given: definition.variable.name.value in example.variables }).toEqual({ file, variable: definition.variable.name.value, given: true });
+      if (required)
+        expect({ file, variable: definition.variable.name.value, given: definition.variable.name.value in example.variables }).toEqual({
+          file,
+          variable: definition.variable.name.value,
+          given: true,
+        });
     }
   });
 
@@ -95,7 +116,11 @@ describe('examples/*.graphql', () => {
         await client.connected;
         const subscription = subscribe(client, example.text, example.variables);
         await new Promise((resolve) => setTimeout(resolve, 200));
-        expect({ file, error: subscription.error(), errors: subscription.results.flatMap((r) => r.errors ?? []) }).toEqual({ file, error: undefined, errors: [] });
+        expect({ file, error: subscription.error(), errors: subscription.results.flatMap((r) => r.errors ?? []) }).toEqual({
+          file,
+          error: undefined,
+          errors: [],
+        });
         await client.dispose();
       }
       return;
@@ -103,7 +128,8 @@ describe('examples/*.graphql', () => {
     for (const token of [ADMIN_TOKEN, partnerToken]) {
       const { status, body } = await run(example, token);
       expect({ file, status, errors: body.errors }).toEqual({ file, status: 200, errors: undefined });
-      for (const [field, value] of Object.entries(body.data ?? {})) expect({ file, field, value: value === null ? null : 'answered' }).toEqual({ file, field, value: 'answered' });
+      for (const [field, value] of Object.entries(body.data ?? {}))
+        expect({ file, field, value: value === null ? null : 'answered' }).toEqual({ file, field, value: 'answered' });
     }
   });
 
@@ -112,9 +138,15 @@ describe('examples/*.graphql', () => {
     expect(body.data?.customer).toMatchObject({ customerId: '4201', contracts: [expect.objectContaining({ contractId: '7001' })] });
   });
 
-  it('studio-summary.graphql counts the seeded studio\'s customers (the deleted one not) in its zone', async () => {
+  it("studio-summary.graphql counts the seeded studio's customers (the deleted one not) in its zone", async () => {
     const { body } = await run(load('studio-summary.graphql'), partnerToken);
-    expect(body.data?.studioSummary).toMatchObject({ studio: { name: 'Example Studio Mitte' }, timeZone: 'UTC', customers: 2, visitsToday: 0, classesToday: [] });
+    expect(body.data?.studioSummary).toMatchObject({
+      studio: { name: 'Example Studio Mitte' },
+      timeZone: 'UTC',
+      customers: 2,
+      visitsToday: 0,
+      classesToday: [],
+    });
   });
 
   it('visits-heatmap.graphql puts each check-in in its Berlin weekday and hour, with zeros elsewhere', async () => {
@@ -122,6 +154,10 @@ describe('examples/*.graphql', () => {
     const buckets = body.data?.visitStats as { dayOfWeek: number; hourOfDay: number; count: number }[];
     expect(buckets).toHaveLength(7 * 24);
     // Monday 17:10 and 17:20 CET, Tuesday 17:10 CET at Mitte; Wednesday 02:20 CET at Nord.
-    expect(buckets.filter((b) => b.count > 0).map((b) => [b.dayOfWeek, b.hourOfDay, b.count])).toEqual([[1, 17, 2], [2, 17, 1], [3, 2, 1]]);
+    expect(buckets.filter((b) => b.count > 0).map((b) => [b.dayOfWeek, b.hourOfDay, b.count])).toEqual([
+      [1, 17, 2],
+      [2, 17, 1],
+      [3, 2, 1],
+    ]);
   });
 });

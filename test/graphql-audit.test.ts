@@ -52,7 +52,9 @@ describe('GraphQL-over-HTTP spec audits (graphql-http serverAudits)', () => {
       const result = await audit.fn();
       if (result.status !== 'ok') await result.response.body?.cancel();
       expect({ id: result.id, status: result.status, reason: result.status === 'ok' ? undefined : result.reason }).toEqual({
-        id: audit.id, status: 'ok', reason: undefined,
+        id: audit.id,
+        status: 'ok',
+        reason: undefined,
       });
     },
   );

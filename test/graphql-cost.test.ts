@@ -22,7 +22,10 @@ async function post(server: TestServer, body: unknown, token = ADMIN_TOKEN) {
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 describe('query cost (limits.ts)', () => {
@@ -55,7 +58,9 @@ describe('query cost (limits.ts)', () => {
     expect(year).toBeGreaterThan(week + 300 * QUERY_COSTS.statsDay);
     // A year of days still fits one query; hours of a year do not (8,760 buckets, capped at 2,000).
     expect(year).toBeLessThanOrEqual(DEFAULT_MAX_COST);
-    expect(cost(`{ visitStats(range: ${YEAR}, groupBy: HOUR) { label count uniqueCustomers closedVisits averageDurationSeconds } }`)).toBeGreaterThan(DEFAULT_MAX_COST);
+    expect(
+      cost(`{ visitStats(range: ${YEAR}, groupBy: HOUR) { label count uniqueCustomers closedVisits averageDurationSeconds } }`),
+    ).toBeGreaterThan(DEFAULT_MAX_COST);
     for (const field of ['classBookingStats', 'appointmentBookingStats', 'customerStats', 'contractStats', 'eventStats']) {
       expect({ field, cost: cost(`{ ${field}(range: ${WEEK}) { label } }`) }).toEqual({ field, cost: expect.any(Number) });
       expect(cost(`{ ${field}(range: ${WEEK}) { label } }`)).toBeGreaterThan(QUERY_COSTS.aggregate);
@@ -63,7 +68,9 @@ describe('query cost (limits.ts)', () => {
   });
 
   it('when a page of customers selects visitCount, then each row pays for its count instead of 1', () => {
-    expect(cost('{ customers(first: 50) { nodes { visitCount } } }') - cost('{ customers(first: 50) { nodes { id } } }')).toBe(50 * (QUERY_COSTS.childCount - 1));
+    expect(cost('{ customers(first: 50) { nodes { visitCount } } }') - cost('{ customers(first: 50) { nodes { id } } }')).toBe(
+      50 * (QUERY_COSTS.childCount - 1),
+    );
   });
 });
 
@@ -119,14 +126,21 @@ describe.each(databaseKinds())('/graphql cost over HTTP and WebSocket (%s)', (ki
     const huge = `{ ${Array.from({ length: 12_000 }, (_, i) => `s${i}: studios { id }`).join(' ')} }`;
     const answer = await post(server, { query: huge });
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/Document contains more (than|that) 50000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/Document contains more (than|that) 50000 tokens/),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      }),
+    ]);
   });
 
   it('when the 4,900-alias query comes over WebSocket, then that operation gets QUERY_TOO_COMPLEX and the socket stays open', async () => {
     const client = connect(server.app.url, ADMIN_TOKEN);
     await client.connected;
     const refused = subscribe(client, OCCUPANCY_ALIASES);
-    await expect(refused.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]);
+    await expect(refused.done).rejects.toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }),
+    ]);
     const fine = subscribe(client, '{ occupancy { total } }');
     await fine.done;
     expect(fine.results).toEqual([{ data: { occupancy: { total: 0 } } }]);
@@ -161,21 +175,29 @@ describe('/graphql checks the token before reading the body', () => {
         }
       });
       socket.on('error', reject);
-      const lines = Object.entries({ host: '127.0.0.1', 'content-type': 'application/json', 'content-length': String(contentLength), ...headers }).map(([k, v]) => `${k}: ${v}`);
+      const lines = Object.entries({
+        host: '127.0.0.1',
+        'content-type': 'application/json',
+        'content-length': String(contentLength),
+        ...headers,
+      }).map(([k, v]) => `${k}: ${v}`);
       socket.write(`POST /graphql HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
     });
 
   it.each([
     ['no Authorization header', {}, 'missing bearer token'],
     ['an unknown token', { authorization: 'Bearer ggt_not-a-token-of-ours' }, 'unknown or revoked token'],
-  ] as const)('when a POST with %s announces 100 MB and sends none of it, then 401 UNAUTHENTICATED comes anyway, and the connection closes', async (_case, headers, message) => {
-    const answer = await headOnly(headers, 100 * 1024 * 1024);
-    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
-    expect(answer).toMatch(/\r\nwww-authenticate: Bearer/i);
-    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
-    const body = JSON.parse(answer.split('\r\n\r\n')[1]!);
-    expect(body).toEqual({ errors: [{ message: expect.stringContaining(message), extensions: { code: 'UNAUTHENTICATED' } }] });
-  });
+  ] as const)(
+    'when a POST with %s announces 100 MB and sends none of it, then 401 UNAUTHENTICATED comes anyway, and the connection closes',
+    async (_case, headers, message) => {
+      const answer = await headOnly(headers, 100 * 1024 * 1024);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toMatch(/\r\nwww-authenticate: Bearer/i);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      const body = JSON.parse(answer.split('\r\n\r\n')[1]!);
+      expect(body).toEqual({ errors: [{ message: expect.stringContaining(message), extensions: { code: 'UNAUTHENTICATED' } }] });
+    },
+  );
 
   it('when a browser opens it without a token, then it still gets the query page', async () => {
     const response = await fetch(`${server.app.url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });

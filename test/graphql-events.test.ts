@@ -47,7 +47,12 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
       token,
     );
     expect(result.errors).toBeUndefined();
-    return result.data.events as { nodes: EventNode[]; edges: { cursor: string; node: { seq: string } }[]; pageInfo: Record<string, any>; totalCount: number };
+    return result.data.events as {
+      nodes: EventNode[];
+      edges: { cursor: string; node: { seq: string } }[];
+      pageInfo: Record<string, any>;
+      totalCount: number;
+    };
   };
   const seqs = (nodes: { seq: string }[]) => nodes.map((n) => n.seq);
 
@@ -61,7 +66,11 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     // Committed one after another, so seq follows this order.
     await post(a.webhookKey, delivery(1, { type: 'CUSTOMER_CREATED', timestamp: at(0) }));
     await post(b.webhookKey, delivery(2, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) }));
-    const two = delivery(1, { type: 'CUSTOMER_CHECKIN', timestamp: at(20) }, { type: 'CONTRACT_CREATED', timestamp: at(21), content: { contractId: 77 } });
+    const two = delivery(
+      1,
+      { type: 'CUSTOMER_CHECKIN', timestamp: at(20) },
+      { type: 'CONTRACT_CREATED', timestamp: at(21), content: { contractId: 77 } },
+    );
     twoElementUuid = two.uuid;
     await post(a.webhookKey, two);
     await post(a.webhookKey, delivery(3, { type: 'SOMETHING_NEW_UPSTREAM', timestamp: at(30), content: { colour: 'blue', size: 3 } }));
@@ -90,8 +99,17 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
 
     const [, , checkin, contract, unknown] = page.nodes;
     expect(checkin).toEqual({
-      seq: expect.any(String), uuid: twoElementUuid, position: 0, type: 'CUSTOMER_CHECKIN', known: true, entityId: '1', content: null,
-      occurredAt: iso(20), receivedAt: expect.any(String), studioId: String(studioA), studio: { id: String(studioA), name: 'Alpha' },
+      seq: expect.any(String),
+      uuid: twoElementUuid,
+      position: 0,
+      type: 'CUSTOMER_CHECKIN',
+      known: true,
+      entityId: '1',
+      content: null,
+      occurredAt: iso(20),
+      receivedAt: expect.any(String),
+      studioId: String(studioA),
+      studio: { id: String(studioA), name: 'Alpha' },
     });
     expect(contract).toMatchObject({ uuid: twoElementUuid, position: 1, content: { contractId: 77 }, occurredAt: iso(21) });
     expect(unknown).toMatchObject({ type: 'SOMETHING_NEW_UPSTREAM', known: false, content: { colour: 'blue', size: 3 } });
@@ -101,7 +119,12 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
   it('when paged forward with first/after, then the pages join up without gaps or repeats', async () => {
     const first = await events('(first: 3)');
     expect(seqs(first.nodes)).toEqual(seqs(all.slice(0, 3)));
-    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false, startCursor: first.edges[0]!.cursor, endCursor: first.edges[2]!.cursor });
+    expect(first.pageInfo).toMatchObject({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: first.edges[0]!.cursor,
+      endCursor: first.edges[2]!.cursor,
+    });
     const second = await events('(first: 3, after: $after)', { after: first.pageInfo.endCursor }, ADMIN_TOKEN, '($after: String)');
     expect(seqs(second.nodes)).toEqual(seqs(all.slice(3, 6)));
     expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
@@ -122,7 +145,12 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
   it('when direction is DESC, then newest first, and paging continues downward', async () => {
     const page = await events('(first: 4, direction: DESC)');
     expect(seqs(page.nodes)).toEqual(seqs([...all].reverse().slice(0, 4)));
-    const next = await events('(first: 4, direction: DESC, after: $after)', { after: page.pageInfo.endCursor }, ADMIN_TOKEN, '($after: String)');
+    const next = await events(
+      '(first: 4, direction: DESC, after: $after)',
+      { after: page.pageInfo.endCursor },
+      ADMIN_TOKEN,
+      '($after: String)',
+    );
     expect(seqs(next.nodes)).toEqual(seqs([...all].reverse().slice(4)));
     expect(next.pageInfo.hasNextPage).toBe(false);
   });
@@ -133,10 +161,22 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
       expect(page.totalCount).toBe(page.nodes.length);
       return page.nodes.map((e) => e.type + ':' + e.entityId);
     };
-    expect(await byFilter({ types: ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT'] })).toEqual(['CUSTOMER_CHECKIN:2', 'CUSTOMER_CHECKIN:1', 'CUSTOMER_CHECKOUT:2', 'CUSTOMER_CHECKOUT:1']);
+    expect(await byFilter({ types: ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT'] })).toEqual([
+      'CUSTOMER_CHECKIN:2',
+      'CUSTOMER_CHECKIN:1',
+      'CUSTOMER_CHECKOUT:2',
+      'CUSTOMER_CHECKOUT:1',
+    ]);
     expect(await byFilter({ studioIds: [studioB] })).toEqual(['CUSTOMER_CHECKIN:2', 'CUSTOMER_CHECKOUT:2']);
-    expect(await byFilter({ entityIds: ['1'], types: ['CUSTOMER_CHECKOUT', 'CUSTOMER_CREATED'] })).toEqual(['CUSTOMER_CREATED:1', 'CUSTOMER_CHECKOUT:1']);
-    expect(await byFilter({ occurredAt: { from: iso(20), to: iso(40) } })).toEqual(['CUSTOMER_CHECKIN:1', 'CONTRACT_CREATED:1', 'SOMETHING_NEW_UPSTREAM:3']);
+    expect(await byFilter({ entityIds: ['1'], types: ['CUSTOMER_CHECKOUT', 'CUSTOMER_CREATED'] })).toEqual([
+      'CUSTOMER_CREATED:1',
+      'CUSTOMER_CHECKOUT:1',
+    ]);
+    expect(await byFilter({ occurredAt: { from: iso(20), to: iso(40) } })).toEqual([
+      'CUSTOMER_CHECKIN:1',
+      'CONTRACT_CREATED:1',
+      'SOMETHING_NEW_UPSTREAM:3',
+    ]);
     expect(await byFilter({ known: false })).toEqual(['SOMETHING_NEW_UPSTREAM:3']);
     expect(await byFilter({ known: true, studioIds: [studioA] })).toHaveLength(4);
     expect(await byFilter({ receivedAt: { from: new Date(Date.now() - 3_600_000).toISOString() } })).toHaveLength(7);
@@ -152,13 +192,19 @@ describe.each(databaseKinds())('GraphQL event log (%s)', (kind) => {
     expect((await graphql(query, { seq: 'abc' })).data.event).toBeNull();
   });
 
-  it('when a partner token for one studio reads the log, then only that studio\'s events, in the SQL count too', async () => {
+  it("when a partner token for one studio reads the log, then only that studio's events, in the SQL count too", async () => {
     const page = await events('(first: 100)', {}, partnerToken);
     expect(page.totalCount).toBe(5);
     expect(page.nodes.every((e) => e.studioId === String(studioA) && e.studio?.id === String(studioA))).toBe(true);
     // Asking for the other studio is refused, the same as everywhere else (not an empty page).
-    const refused = await graphql('query Events($b: ID!) { events(filter: { studioIds: [$b] }) { totalCount } }', { b: studioB }, partnerToken);
-    expect(refused.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${studioB}`, extensions: { code: 'FORBIDDEN' } })]);
+    const refused = await graphql(
+      'query Events($b: ID!) { events(filter: { studioIds: [$b] }) { totalCount } }',
+      { b: studioB },
+      partnerToken,
+    );
+    expect(refused.errors).toEqual([
+      expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${studioB}`, extensions: { code: 'FORBIDDEN' } }),
+    ]);
     const other = all.find((e) => e.studioId === String(studioB))!;
     expect((await graphql('query One($seq: ID!) { event(seq: $seq) { seq } }', { seq: other.seq }, partnerToken)).data.event).toBeNull();
   });

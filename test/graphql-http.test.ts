@@ -64,7 +64,10 @@ describe('/graphql over HTTP (sqlite)', () => {
   });
 
   it('when a GET carries neither a content-type nor a preflight header, then 400: it could be a cross-site request', async () => {
-    const response = await request({ search: `?query=${encodeURIComponent('{ eventTypes { name } }')}`, headers: { accept: 'application/json' } });
+    const response = await request({
+      search: `?query=${encodeURIComponent('{ eventTypes { name } }')}`,
+      headers: { accept: 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect(response.json().errors[0].extensions.code).toBe('BAD_REQUEST');
   });
@@ -114,19 +117,34 @@ describe('/graphql over HTTP (sqlite)', () => {
   });
 
   it('when a client sends Accept: */*, then JSON, not the page', async () => {
-    const response = await request({ search: `?query=${encodeURIComponent('{ eventTypes { name } }')}`, headers: { accept: '*/*', 'apollo-require-preflight': 'true' } });
+    const response = await request({
+      search: `?query=${encodeURIComponent('{ eventTypes { name } }')}`,
+      headers: { accept: '*/*', 'apollo-require-preflight': 'true' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
   });
 
   it('when no bearer token is sent, then 401 with code UNAUTHENTICATED and no data', async () => {
-    const response = await request({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: EVENT_TYPES_QUERY }), token: null });
+    const response = await request({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: EVENT_TYPES_QUERY }),
+      token: null,
+    });
     expect(response.status).toBe(401);
-    expect(response.json()).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })] });
+    expect(response.json()).toEqual({
+      errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })],
+    });
   });
 
   it('when an unknown token is sent, then 401 with code UNAUTHENTICATED', async () => {
-    const response = await request({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: EVENT_TYPES_QUERY }), token: 'ggt_not-a-real-token' });
+    const response = await request({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: EVENT_TYPES_QUERY }),
+      token: 'ggt_not-a-real-token',
+    });
     expect(response.status).toBe(401);
     expect(response.json().errors[0]).toMatchObject({ message: 'unknown or revoked token', extensions: { code: 'UNAUTHENTICATED' } });
   });
@@ -141,7 +159,14 @@ describe('GraphQL error masking', () => {
   const schema = new GraphQLSchema({
     query: new GraphQLObjectType({
       name: 'Query',
-      fields: { boom: { type: GraphQLString, resolve: () => { throw new Error('secret table detail'); } } },
+      fields: {
+        boom: {
+          type: GraphQLString,
+          resolve: () => {
+            throw new Error('secret table detail');
+          },
+        },
+      },
     }),
   });
   const run = async (development: boolean) => {
@@ -156,7 +181,9 @@ describe('GraphQL error masking', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer any' }, body: JSON.stringify({ query: '{ boom }' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer any' },
+        body: JSON.stringify({ query: '{ boom }' }),
       });
       return (await response.json()) as { errors: { message: string; path?: string[]; extensions: Record<string, unknown> }[] };
     } finally {
@@ -167,7 +194,14 @@ describe('GraphQL error masking', () => {
 
   it('when a resolver fails outside development, then the client sees only "Internal server error" and the path', async () => {
     const { errors } = await run(false);
-    expect(errors).toEqual([{ message: 'Internal server error', locations: [{ line: 1, column: 3 }], path: ['boom'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(errors).toEqual([
+      {
+        message: 'Internal server error',
+        locations: [{ line: 1, column: 3 }],
+        path: ['boom'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
   });
 
   it('when a resolver fails in development, then the client sees the message and a stack trace', async () => {

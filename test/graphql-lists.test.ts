@@ -18,7 +18,9 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
 
   const gql = async (query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN) => {
     const response = await fetch(`${server.app.url}/graphql`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
   };
@@ -27,7 +29,11 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  const post = async (studio: Studio, customer: number, ...payload: { type: string; timestamp: number; content?: Record<string, unknown> }[]) => {
+  const post = async (
+    studio: Studio,
+    customer: number,
+    ...payload: { type: string; timestamp: number; content?: Record<string, unknown> }[]
+  ) => {
     const response = await server.post(studio.webhookKey, delivery(customer, ...payload));
     expect(response.status).toBe(200);
   };
@@ -37,9 +43,14 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const page: any = (await data(`query ($filter: VisitFilter, $orderBy: VisitOrder, $first: Int, $after: String) {
+      const page: any = (
+        await data(
+          `query ($filter: VisitFilter, $orderBy: VisitOrder, $first: Int, $after: String) {
         visits(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount nodes { customerId studioId checkinAt checkoutAt } pageInfo { hasNextPage endCursor } } }`,
-      { ...variables, first: size, after }, token)).visits;
+          { ...variables, first: size, after },
+          token,
+        )
+      ).visits;
       pages += 1;
       nodes.push(...page.nodes);
       if (!page.pageInfo.hasNextPage) return { nodes, pages, totalCount: page.totalCount };
@@ -71,8 +82,12 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
   });
   afterAll(() => server.stop());
 
-  const row = (customerId: number, studio: Studio, checkin: number, checkout: number | null) =>
-    ({ customerId: String(customerId), studioId: String(studio.id), checkinAt: iso(checkin), checkoutAt: checkout === null ? null : iso(checkout) });
+  const row = (customerId: number, studio: Studio, checkin: number, checkout: number | null) => ({
+    customerId: String(customerId),
+    studioId: String(studio.id),
+    checkinAt: iso(checkin),
+    checkoutAt: checkout === null ? null : iso(checkout),
+  });
 
   it('when visits are paged by check-in time, then every visit with a check-in comes once, in check-in order, whatever the page size', async () => {
     const expected = [row(1, a, 0, 60), row(4, b, 10, 70), row(2, a, 20, null), row(5, a, 30, 90), row(3, a, 40, 100), row(1, a, 200, 230)];
@@ -87,23 +102,34 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     // By id (arrival), the check-out without check-in is listed too.
     const byId = await allPages({ orderBy: { field: 'ID' } }, 3);
     expect(byId.nodes).toHaveLength(7);
-    expect(byId.nodes.filter((v) => v.checkinAt === null)).toEqual([{ customerId: '6', studioId: String(a.id), checkinAt: null, checkoutAt: iso(50) }]);
+    expect(byId.nodes.filter((v) => v.checkinAt === null)).toEqual([
+      { customerId: '6', studioId: String(a.id), checkinAt: null, checkoutAt: iso(50) },
+    ]);
   });
 
   it('when filtered by studio, customer, an open-ended check-in range, or open / closed, then exactly the matching visits', async () => {
-    const pick = async (filter: Record<string, unknown>) => (await allPages({ filter }, 100)).nodes.map((v) => `${v.customerId}@${v.checkinAt}`);
+    const pick = async (filter: Record<string, unknown>) =>
+      (await allPages({ filter }, 100)).nodes.map((v) => `${v.customerId}@${v.checkinAt}`);
     expect(await pick({ studioIds: [String(b.id)] })).toEqual([`4@${iso(10)}`]);
     expect(await pick({ customerIds: ['1'] })).toEqual([`1@${iso(0)}`, `1@${iso(200)}`]);
     expect(await pick({ checkinAt: { from: iso(30) } })).toEqual([`5@${iso(30)}`, `3@${iso(40)}`, `1@${iso(200)}`]);
     expect(await pick({ checkinAt: { to: iso(20) } })).toEqual([`1@${iso(0)}`, `4@${iso(10)}`]);
     expect(await pick({ checkinAt: { from: iso(10), to: iso(40) } })).toEqual([`4@${iso(10)}`, `2@${iso(20)}`, `5@${iso(30)}`]);
     expect(await pick({ open: true })).toEqual([`2@${iso(20)}`]);
-    expect(await pick({ open: false, studioIds: [String(a.id)] })).toEqual([`1@${iso(0)}`, `5@${iso(30)}`, `3@${iso(40)}`, `1@${iso(200)}`]);
+    expect(await pick({ open: false, studioIds: [String(a.id)] })).toEqual([
+      `1@${iso(0)}`,
+      `5@${iso(30)}`,
+      `3@${iso(40)}`,
+      `1@${iso(200)}`,
+    ]);
     const bad = await gql('{ visits(filter: {checkinAt: {from: "2026-11-03T00:00:00Z", to: "2026-11-02T00:00:00Z"}}) { totalCount } }');
-    expect(bad.body.errors?.[0]).toMatchObject({ message: 'filter.checkinAt: from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(bad.body.errors?.[0]).toMatchObject({
+      message: 'filter.checkinAt: from must be before to',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
-  it('when a token of one studio lists visits, then it gets that studio\'s alone, sees a check-out at the other studio as open, and asking for the other is FORBIDDEN', async () => {
+  it("when a token of one studio lists visits, then it gets that studio's alone, sees a check-out at the other studio as open, and asking for the other is FORBIDDEN", async () => {
     const { nodes, totalCount } = await allPages({}, 2, partnerA);
     expect(nodes).toEqual([row(1, a, 0, 60), row(2, a, 20, null), row(5, a, 30, null), row(3, a, 40, 100), row(1, a, 200, 230)]);
     expect(totalCount).toBe(5);
@@ -120,8 +146,11 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     const [one] = first.customers.nodes;
     expect(one.visits).toEqual([{ id: expect.any(String), checkinAt: iso(200) }]);
     expect(one.contracts).toEqual([{ id: expect.any(String), contractId: '903' }]);
-    const next = await data(`query ($v: ID, $c: ID) { customers(filter: {customerIds: ["1"]}) { nodes {
-      visits(first: 1, after: $v) { checkinAt } contracts(first: 5, after: $c) { contractId } } } }`, { v: one.visits[0].id, c: one.contracts[0].id });
+    const next = await data(
+      `query ($v: ID, $c: ID) { customers(filter: {customerIds: ["1"]}) { nodes {
+      visits(first: 1, after: $v) { checkinAt } contracts(first: 5, after: $c) { contractId } } } }`,
+      { v: one.visits[0].id, c: one.contracts[0].id },
+    );
     expect(next.customers.nodes[0]).toEqual({ visits: [{ checkinAt: iso(0) }], contracts: [{ contractId: '902' }, { contractId: '901' }] });
     const ranged = await data(`{ customers(filter: {customerIds: ["1", "5"]}) { nodes { customerId
       visits(checkinAt: {from: "${iso(100)}"}) { checkinAt } early: visits(checkinAt: {to: "${iso(100)}"}) { checkinAt }
@@ -131,9 +160,15 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
       { customerId: '5', visits: [], early: [{ checkinAt: iso(30) }], contracts: [] },
     ]);
     // The same through `customer(id)` (read in the parent's statement) and through a loader (under a visit).
-    const byId = await data(`query ($id: ID!, $v: ID) { customer(id: $id) { visits(first: 1, after: $v) { checkinAt } } }`, { id: one.id, v: one.visits[0].id });
+    const byId = await data(`query ($id: ID!, $v: ID) { customer(id: $id) { visits(first: 1, after: $v) { checkinAt } } }`, {
+      id: one.id,
+      v: one.visits[0].id,
+    });
     expect(byId.customer.visits).toEqual([{ checkinAt: iso(0) }]);
-    const viaVisit = await data(`query ($v: ID) { visits(filter: {customerIds: ["1"]}, first: 1) { nodes { customer { visits(first: 1, after: $v) { checkinAt } } } } }`, { v: one.visits[0].id });
+    const viaVisit = await data(
+      `query ($v: ID) { visits(filter: {customerIds: ["1"]}, first: 1) { nodes { customer { visits(first: 1, after: $v) { checkinAt } } } } }`,
+      { v: one.visits[0].id },
+    );
     expect(viaVisit.visits.nodes[0].customer.visits).toEqual([{ checkinAt: iso(0) }]);
     // A token of studio A: the contract at B is not in its list.
     const scoped = await data('{ customers(filter: {customerIds: ["1"]}) { nodes { contracts { contractId } } } }', {}, partnerA);
@@ -142,9 +177,15 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
 
   it('when a nested list gets a bad after or range, then BAD_USER_INPUT naming it', async () => {
     const bad = await gql('{ customers(first: 1) { nodes { visits(after: "abc") { id } } } }');
-    expect(bad.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('visits(after): expected the id of an item of this list'), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(bad.body.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('visits(after): expected the id of an item of this list'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     const range = await gql(`{ customers(first: 1) { nodes { contracts(firstEventAt: {from: "${iso(5)}", to: "${iso(5)}"}) { id } } } }`);
-    expect(range.body.errors?.[0]).toMatchObject({ message: 'contracts(firstEventAt): from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(range.body.errors?.[0]).toMatchObject({
+      message: 'contracts(firstEventAt): from must be before to',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('when the new lists are asked for in bulk, then the cost model prices them like every list and refuses what is too big before running it', async () => {

@@ -87,7 +87,12 @@ describe('cost budgets (cost-budget.ts)', () => {
 
   it('when Redis does not answer, then each instance keeps the budget alone and no charge fails', async () => {
     // Nothing listens on port 1: the connection is refused, again and again.
-    const budget = new RedisCostBudget({ url: 'redis://127.0.0.1:1', perMinute: 60_000, keyPrefix: `gymgraph-test-${randomUUID()}`, logger: createLogger('silent') });
+    const budget = new RedisCostBudget({
+      url: 'redis://127.0.0.1:1',
+      perMinute: 60_000,
+      keyPrefix: `gymgraph-test-${randomUUID()}`,
+      logger: createLogger('silent'),
+    });
     try {
       expect(await budget.charge('7', 60_000)).toBe(0);
       expect(await budget.charge('7', 1_000)).toBeGreaterThan(0);
@@ -142,7 +147,10 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     await client.connected;
     const refused = subscribe(client, NINE_AGGREGATES);
     await expect(refused.done).rejects.toEqual([
-      { message: expect.stringMatching(/query budget is used up/), extensions: { code: 'RATE_LIMITED', cost: NINE_COST, retryAfterSeconds: expect.any(Number) } },
+      {
+        message: expect.stringMatching(/query budget is used up/),
+        extensions: { code: 'RATE_LIMITED', cost: NINE_COST, retryAfterSeconds: expect.any(Number) },
+      },
     ]);
     const other = connect(server.app.url, tokenB);
     await other.connected;
@@ -156,11 +164,20 @@ describe.each(databaseKinds())('per-token query budget (%s)', (kind) => {
     const { refusal } = await spend(server.app.url, tokenA);
     expect(refusal.status).toBe(429);
     const response = await fetch(`${server.app.url}/graphql`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` }, body: '{"query": not json',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` },
+      body: '{"query": not json',
     });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/query budget is used up/), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) } }] });
+    expect(await response.json()).toEqual({
+      errors: [
+        {
+          message: expect.stringMatching(/query budget is used up/),
+          extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) },
+        },
+      ],
+    });
   });
 
   it('when a token sends queries over the cost limit again and again, then each is charged its cost, and the budget runs out', async () => {
@@ -201,7 +218,12 @@ if (!sharedAvailable) process.stdout.write('\n[gymgraph] PostgreSQL or Redis not
   let tokenB: string;
   beforeAll(async () => {
     // A channel (and so a key prefix) of this run alone: budgets of other runs never mix in.
-    const env = { ADMIN_TOKEN, GRAPHQL_COST_PER_MINUTE: String(PER_MINUTE), REDIS_URL: redisUrl(), REDIS_CHANNEL: `gymgraph-test-budget-${randomUUID()}` };
+    const env = {
+      ADMIN_TOKEN,
+      GRAPHQL_COST_PER_MINUTE: String(PER_MINUTE),
+      REDIS_URL: redisUrl(),
+      REDIS_CHANNEL: `gymgraph-test-budget-${randomUUID()}`,
+    };
     one = await startTestServer('postgres', env);
     two = await startTestServer('postgres', env, { database: one.db });
     const studio = await one.addStudio({ name: 'Shared Budget Studio' });
@@ -223,42 +245,54 @@ if (!sharedAvailable) process.stdout.write('\n[gymgraph] PostgreSQL or Redis not
   });
 });
 
-(databaseKinds().includes('postgres') ? describe : describe.skip)('/graphql while the database is unavailable (postgres behind a proxy that is cut)', () => {
-  let db: TestDatabase;
-  let proxy: FaultProxy;
-  let server: TestServer;
-  let token: string;
-  beforeAll(async () => {
-    db = await createTestDatabase('postgres');
-    const url = new URL(db.url);
-    proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.port = String(proxy.port);
-    server = await startTestServer('postgres', { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', SHUTDOWN_TIMEOUT_MS: '1000' }, { database: { ...db, url: url.toString() } });
-    const studio = await server.addStudio({ name: 'Outage Studio' });
-    token = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id] })).token;
-    expect((await post(server.app.url, token, '{ studios { id } }')).status).toBe(200);
-    proxy.cut();
-  });
-  afterAll(async () => {
-    await server?.stop().catch(() => undefined);
-    await proxy?.close();
-    await db?.drop();
-  });
+(databaseKinds().includes('postgres') ? describe : describe.skip)(
+  '/graphql while the database is unavailable (postgres behind a proxy that is cut)',
+  () => {
+    let db: TestDatabase;
+    let proxy: FaultProxy;
+    let server: TestServer;
+    let token: string;
+    beforeAll(async () => {
+      db = await createTestDatabase('postgres');
+      const url = new URL(db.url);
+      proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port || 5432) });
+      url.port = String(proxy.port);
+      server = await startTestServer(
+        'postgres',
+        { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', SHUTDOWN_TIMEOUT_MS: '1000' },
+        { database: { ...db, url: url.toString() } },
+      );
+      const studio = await server.addStudio({ name: 'Outage Studio' });
+      token = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [studio.id] })).token;
+      expect((await post(server.app.url, token, '{ studios { id } }')).status).toBe(200);
+      proxy.cut();
+    });
+    afterAll(async () => {
+      await server?.stop().catch(() => undefined);
+      await proxy?.close();
+      await db?.drop();
+    });
 
-  it('when a query needs the database, then 503 SERVICE_UNAVAILABLE with Retry-After, not a masked 500', async () => {
-    const answer = await post(server.app.url, ADMIN_TOKEN, '{ studios { id } customers(first: 1) { nodes { id } } }');
-    expect(answer.status).toBe(503);
-    expect(answer.retryAfter).toBe('2');
-    expect(answer.body.errors?.length).toBeGreaterThan(0);
-    for (const error of answer.body.errors!) {
-      expect(error).toMatchObject({ message: 'the database is unavailable right now: retry later', extensions: { code: 'SERVICE_UNAVAILABLE' } });
-    }
-  });
+    it('when a query needs the database, then 503 SERVICE_UNAVAILABLE with Retry-After, not a masked 500', async () => {
+      const answer = await post(server.app.url, ADMIN_TOKEN, '{ studios { id } customers(first: 1) { nodes { id } } }');
+      expect(answer.status).toBe(503);
+      expect(answer.retryAfter).toBe('2');
+      expect(answer.body.errors?.length).toBeGreaterThan(0);
+      for (const error of answer.body.errors!) {
+        expect(error).toMatchObject({
+          message: 'the database is unavailable right now: retry later',
+          extensions: { code: 'SERVICE_UNAVAILABLE' },
+        });
+      }
+    });
 
-  it('when a minted token cannot be checked, then 503 SERVICE_UNAVAILABLE with Retry-After, not 401 or 500', async () => {
-    const answer = await post(server.app.url, token, '{ studios { id } }');
-    expect(answer.status).toBe(503);
-    expect(answer.retryAfter).toBe('2');
-    expect(answer.body).toEqual({ errors: [{ message: 'the database is unavailable right now: retry later', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
-  });
-});
+    it('when a minted token cannot be checked, then 503 SERVICE_UNAVAILABLE with Retry-After, not 401 or 500', async () => {
+      const answer = await post(server.app.url, token, '{ studios { id } }');
+      expect(answer.status).toBe(503);
+      expect(answer.retryAfter).toBe('2');
+      expect(answer.body).toEqual({
+        errors: [{ message: 'the database is unavailable right now: retry later', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+      });
+    });
+  },
+);

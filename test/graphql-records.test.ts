@@ -33,7 +33,8 @@ interface FilterCase {
 const COMMON = 'id tenantId studioId firstEventAt lastEventAt';
 const BOOKING = `${COMMON} bookingId customerId status statusAt createdAt updatedAt cancelledAt`;
 
-const within = (value: string | null, from: number, to: number) => value !== null && Date.parse(value) >= at(from) && Date.parse(value) < at(to);
+const within = (value: string | null, from: number, to: number) =>
+  value !== null && Date.parse(value) >= at(from) && Date.parse(value) < at(to);
 const range = (from: number, to: number) => ({ from: iso(from), to: iso(to) });
 
 /** Filters every record type has: its studio, and the time of its latest event. */
@@ -67,8 +68,17 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
     return result.data;
   };
 
-  const send = async (studio: { webhookKey: string }, entityId: number, type: string, minutes: number, content?: Record<string, unknown>) => {
-    const response = await server.post(studio.webhookKey, delivery(entityId, { type, timestamp: at(minutes), ...(content ? { content } : {}) }));
+  const send = async (
+    studio: { webhookKey: string },
+    entityId: number,
+    type: string,
+    minutes: number,
+    content?: Record<string, unknown>,
+  ) => {
+    const response = await server.post(
+      studio.webhookKey,
+      delivery(entityId, { type, timestamp: at(minutes), ...(content ? { content } : {}) }),
+    );
     expect(response.status).toBe(200);
   };
 
@@ -171,7 +181,10 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
 
   const TYPES: readonly RecordType[] = [
     {
-      one: 'contract', many: 'contracts', type: 'Contract', table: 'contracts',
+      one: 'contract',
+      many: 'contracts',
+      type: 'Contract',
+      table: 'contracts',
       fields: `${COMMON} contractId customerId createdAt updatedAt`,
       orders: { CONTRACT_ID: 'contractId' },
       filters: [
@@ -180,11 +193,17 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
         { filter: { customerIds: ['100'] }, keep: (n) => n.customerId === '100' },
         { filter: { createdAt: range(2, 10) }, keep: (n) => within(n.createdAt, 2, 10) },
         { filter: { updatedAt: { to: iso(4) } }, keep: (n) => within(n.updatedAt, -1e6, 4) },
-        { filter: { customerIds: ['100'], createdAt: { from: iso(2) } }, keep: (n) => n.customerId === '100' && within(n.createdAt, 2, 1e6) },
+        {
+          filter: { customerIds: ['100'], createdAt: { from: iso(2) } },
+          keep: (n) => n.customerId === '100' && within(n.createdAt, 2, 1e6),
+        },
       ],
     },
     {
-      one: 'aggregatorMembership', many: 'aggregatorMemberships', type: 'AggregatorMembership', table: 'aggregator_memberships',
+      one: 'aggregatorMembership',
+      many: 'aggregatorMemberships',
+      type: 'AggregatorMembership',
+      table: 'aggregator_memberships',
       fields: `${COMMON} customerId aggregatorId createdAt`,
       orders: { CUSTOMER_ID: 'customerId' },
       filters: [
@@ -195,7 +214,10 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       ],
     },
     {
-      one: 'classSlot', many: 'classSlots', type: 'ClassSlot', table: 'class_slots',
+      one: 'classSlot',
+      many: 'classSlots',
+      type: 'ClassSlot',
+      table: 'class_slots',
       fields: `${COMMON} slotId classId status statusAt updatedAt cancelledAt`,
       orders: { SLOT_ID: 'slotId', STATUS_AT: 'statusAt' },
       filters: [
@@ -209,7 +231,10 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       ],
     },
     {
-      one: 'classBooking', many: 'classBookings', type: 'ClassBooking', table: 'class_bookings',
+      one: 'classBooking',
+      many: 'classBookings',
+      type: 'ClassBooking',
+      table: 'class_bookings',
       fields: `${BOOKING} classSlotId classId`,
       orders: { BOOKING_ID: 'bookingId', STATUS_AT: 'statusAt' },
       filters: [
@@ -226,7 +251,10 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       ],
     },
     {
-      one: 'appointmentBooking', many: 'appointmentBookings', type: 'AppointmentBooking', table: 'appointment_bookings',
+      one: 'appointmentBooking',
+      many: 'appointmentBookings',
+      type: 'AppointmentBooking',
+      table: 'appointment_bookings',
       fields: BOOKING,
       orders: { BOOKING_ID: 'bookingId', STATUS_AT: 'statusAt' },
       filters: [
@@ -240,12 +268,26 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
         { filter: { cancelledAt: { to: iso(10) } }, keep: (n) => within(n.cancelledAt, -1e6, 10) },
       ],
     },
-    ...([
-      ['device', 'devices', 'Device', 'devices', 'deviceId', 'DEVICE_ID', 'deviceIds', ['900', '910']],
-      ['debtCollectionRun', 'debtCollectionRuns', 'DebtCollectionRun', 'debt_collection_runs', 'runId', 'RUN_ID', 'runIds', ['30', '40']],
-      ['taxAdvisorExport', 'taxAdvisorExports', 'TaxAdvisorExport', 'tax_advisor_exports', 'exportId', 'EXPORT_ID', 'exportIds', ['60', '70']],
-    ] as const).map(([one, many, type, table, key, order, idsArg, ids]): RecordType => ({
-      one, many, type, table,
+    ...(
+      [
+        ['device', 'devices', 'Device', 'devices', 'deviceId', 'DEVICE_ID', 'deviceIds', ['900', '910']],
+        ['debtCollectionRun', 'debtCollectionRuns', 'DebtCollectionRun', 'debt_collection_runs', 'runId', 'RUN_ID', 'runIds', ['30', '40']],
+        [
+          'taxAdvisorExport',
+          'taxAdvisorExports',
+          'TaxAdvisorExport',
+          'tax_advisor_exports',
+          'exportId',
+          'EXPORT_ID',
+          'exportIds',
+          ['60', '70'],
+        ],
+      ] as const
+    ).map(([one, many, type, table, key, order, idsArg, ids]): RecordType => ({
+      one,
+      many,
+      type,
+      table,
       fields: `${COMMON} ${key} createdAt`,
       orders: { [order]: key },
       filters: [
@@ -260,7 +302,8 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
   const listAll = async (t: RecordType, token = ADMIN_TOKEN, filter?: Record<string, unknown>) => {
     const result = await data(
       `query($filter: ${t.type}Filter) { ${t.many}(first: 100, filter: $filter) { totalCount nodes { ${t.fields} } } }`,
-      { filter }, token,
+      { filter },
+      token,
     );
     return result[t.many] as { totalCount: number; nodes: Node[] };
   };
@@ -273,7 +316,8 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
            pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
          }
        }`,
-      args, token,
+      args,
+      token,
     );
     return result[t.many] as { edges: { cursor: string; node: { id: string } }[]; pageInfo: Record<string, any> };
   };
@@ -299,8 +343,7 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
     throw new Error('the list did not end');
   };
 
-  const sortKey = (node: Node, property: string): number =>
-    property.endsWith('At') ? Date.parse(node[property]) : Number(node[property]);
+  const sortKey = (node: Node, property: string): number => (property.endsWith('At') ? Date.parse(node[property]) : Number(node[property]));
 
   describe.each(TYPES.map((t) => [t.type, t] as const))('%s', (_name, t) => {
     it(`when ${t.one}(id) is asked for each listed record, then it returns that record; an unknown or malformed id gives null`, async () => {
@@ -327,11 +370,18 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
     });
 
     const orderFields = { ID: 'id', FIRST_EVENT_AT: 'firstEventAt', LAST_EVENT_AT: 'lastEventAt', ...t.orders };
-    it.each(Object.entries(orderFields).flatMap(([field, property]) => (['ASC', 'DESC'] as const).map((direction) => [field, direction, property] as const)))(
+    it.each(
+      Object.entries(orderFields).flatMap(([field, property]) =>
+        (['ASC', 'DESC'] as const).map((direction) => [field, direction, property] as const),
+      ),
+    )(
       `when ${t.many} is ordered by %s %s, then rows come in that order (ties by id) on every page, both ways`,
       async (field, direction, property) => {
         const orderBy = { field, direction };
-        const result = await data(`query($orderBy: ${t.type}Order) { ${t.many}(first: 100, orderBy: $orderBy) { nodes { ${t.fields} } } }`, { orderBy });
+        const result = await data(
+          `query($orderBy: ${t.type}Order) { ${t.many}(first: 100, orderBy: $orderBy) { nodes { ${t.fields} } } }`,
+          { orderBy },
+        );
         const nodes: Node[] = result[t.many].nodes;
         const sign = direction === 'ASC' ? 1 : -1;
         const expected = [...nodes].sort((x, y) => sign * (sortKey(x, property) - sortKey(y, property) || Number(x.id) - Number(y.id)));
@@ -366,7 +416,9 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
         expect(result.data ?? null).toBeNull();
         expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       }
-      const empty = await gql(`query($filter: ${t.type}Filter) { ${t.many}(filter: $filter) { nodes { id } } }`, { filter: { lastEventAt: range(3, 3) } });
+      const empty = await gql(`query($filter: ${t.type}Filter) { ${t.many}(filter: $filter) { nodes { id } } }`, {
+        filter: { lastEventAt: range(3, 3) },
+      });
       expect(empty.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(empty.errors?.[0]?.message).toMatch(/filter\.lastEventAt/);
     });
@@ -387,8 +439,14 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       expect(seen.nodes).toEqual(mine);
       expect(seen.totalCount).toBe(mine.length);
       // Naming a studio outside the token's scope is refused, not answered with an empty list.
-      const filteredToB = await gql(`query($filter: ${t.type}Filter) { ${t.many}(first: 100, filter: $filter) { totalCount } }`, { filter: { studioIds: [a.id, b.id, c.id] } }, partnerToken);
-      expect(filteredToB.errors).toEqual([expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${b.id}`, extensions: { code: 'FORBIDDEN' } })]);
+      const filteredToB = await gql(
+        `query($filter: ${t.type}Filter) { ${t.many}(first: 100, filter: $filter) { totalCount } }`,
+        { filter: { studioIds: [a.id, b.id, c.id] } },
+        partnerToken,
+      );
+      expect(filteredToB.errors).toEqual([
+        expect.objectContaining({ message: `filter.studioIds: this token may not see studio ${b.id}`, extensions: { code: 'FORBIDDEN' } }),
+      ]);
 
       for (const node of theirs) {
         const found = await data(`query($id: ID!) { ${t.one}(id: $id) { id } }`, { id: node.id }, partnerToken);
@@ -403,7 +461,8 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
   const customer = async (tenantId: number, customerId: number, selection: string, token = ADMIN_TOKEN) => {
     const result = await data(
       `query($ids: [ID!]) { customers(first: 10, filter: { customerIds: $ids }) { nodes { tenantId customerId ${selection} } } }`,
-      { ids: [String(customerId)] }, token,
+      { ids: [String(customerId)] },
+      token,
     );
     const nodes: Node[] = result.customers.nodes.filter((n: Node) => n.tenantId === tenantId);
     expect(nodes.length).toBeLessThanOrEqual(1);
@@ -422,7 +481,7 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
   };
 
   describe('relations', () => {
-    it('when customer.contracts is asked, then the customer\'s own contracts come, newest first, limited by first; contract.customer points back', async () => {
+    it("when customer.contracts is asked, then the customer's own contracts come, newest first, limited by first; contract.customer points back", async () => {
       const x = await customer(a.tenantId, 100, 'contracts { contractId customerId studioId customer { tenantId customerId } }');
       expect(x!.contracts.map((n: Node) => n.contractId)).toEqual(['1002', '1001', '1000']);
       for (const contract of x!.contracts) expect(contract.customer).toEqual({ tenantId: a.tenantId, customerId: '100' });
@@ -449,7 +508,8 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       // the slots' bookings, one level further down, in one windowed query for all slots.
       const page = statements.filter((sql) => /FROM "customers"/.test(sql) && /json_agg|json_group_array/.test(sql));
       expect(page).toHaveLength(1);
-      for (const table of ['contracts', 'aggregator_memberships', 'class_bookings', 'appointment_bookings']) expect(page[0]).toContain(`FROM "${table}"`);
+      for (const table of ['contracts', 'aggregator_memberships', 'class_bookings', 'appointment_bookings'])
+        expect(page[0]).toContain(`FROM "${table}"`);
       expect(statements.filter((sql) => sql.includes('ROW_NUMBER()'))).toHaveLength(1);
       const customerLoads = statements.filter((sql) => /FROM "customers"/.test(sql) && sql.includes('VALUES'));
       const slotLoads = statements.filter((sql) => /FROM "class_slots"/.test(sql) && sql.includes('VALUES'));
@@ -462,15 +522,20 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       const result = await data('{ customers(first: 20) { nodes { tenantId customerId contracts { tenantId customerId contractId } } } }');
       const nodes: Node[] = result.customers.nodes;
       expect(nodes.length).toBeGreaterThanOrEqual(4);
-      const rows: { tenantId: number; customerId: number | string; contractId: number | string }[] = await server.sql('SELECT "tenantId", "customerId", "contractId" FROM contracts');
+      const rows: { tenantId: number; customerId: number | string; contractId: number | string }[] = await server.sql(
+        'SELECT "tenantId", "customerId", "contractId" FROM contracts',
+      );
       for (const node of nodes) {
-        const own = rows.filter((r) => r.tenantId === node.tenantId && String(r.customerId) === node.customerId).map((r) => String(r.contractId)).sort();
+        const own = rows
+          .filter((r) => r.tenantId === node.tenantId && String(r.customerId) === node.customerId)
+          .map((r) => String(r.contractId))
+          .sort();
         expect(node.contracts.map((n: Node) => n.contractId).sort()).toEqual(own);
         for (const contract of node.contracts) expect([contract.tenantId, contract.customerId]).toEqual([node.tenantId, node.customerId]);
       }
     });
 
-    it('when customer.aggregatorMemberships is asked, then the customer\'s memberships come, newest first; membership.customer points back', async () => {
+    it("when customer.aggregatorMemberships is asked, then the customer's memberships come, newest first; membership.customer points back", async () => {
       const x = await customer(a.tenantId, 100, 'aggregatorMemberships { aggregatorId customer { tenantId customerId } }');
       expect(x!.aggregatorMemberships.map((n: Node) => n.aggregatorId)).toEqual(['agg-4', 'agg-2', 'agg-1']);
       for (const m of x!.aggregatorMemberships) expect(m.customer).toEqual({ tenantId: a.tenantId, customerId: '100' });
@@ -485,14 +550,24 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
         `{ classBookings(first: 100, orderBy: { field: BOOKING_ID }) { nodes { tenantId bookingId customer { tenantId customerId } classSlot { tenantId slotId classId } } } }`,
       );
       const byKey = new Map(bookings.classBookings.nodes.map((n: Node) => [`${n.tenantId}:${n.bookingId}`, n]));
-      expect(byKey.get(`${a.tenantId}:7000`)).toMatchObject({ customer: { tenantId: a.tenantId, customerId: '100' }, classSlot: { tenantId: a.tenantId, slotId: '500', classId: '50' } });
+      expect(byKey.get(`${a.tenantId}:7000`)).toMatchObject({
+        customer: { tenantId: a.tenantId, customerId: '100' },
+        classSlot: { tenantId: a.tenantId, slotId: '500', classId: '50' },
+      });
       expect(byKey.get(`${a.tenantId}:7002`)).toMatchObject({ customer: { customerId: '101' }, classSlot: { slotId: '501' } });
-      expect(byKey.get(`${a.tenantId}:7003`)).toMatchObject({ customer: { customerId: '200' }, classSlot: { slotId: '600', classId: '60' } });
+      expect(byKey.get(`${a.tenantId}:7003`)).toMatchObject({
+        customer: { customerId: '200' },
+        classSlot: { slotId: '600', classId: '60' },
+      });
       expect(byKey.get(`${a.tenantId}:7004`)).toMatchObject({ customer: null, classSlot: null }); // not hydrated yet
-      expect(byKey.get(`${c.tenantId}:7000`)).toMatchObject({ customer: { tenantId: c.tenantId, customerId: '100' }, classSlot: { tenantId: c.tenantId, slotId: '500' } });
+      expect(byKey.get(`${c.tenantId}:7000`)).toMatchObject({
+        customer: { tenantId: c.tenantId, customerId: '100' },
+        classSlot: { tenantId: c.tenantId, slotId: '500' },
+      });
 
       const slots = await data('{ classSlots(first: 100) { nodes { tenantId slotId bookings { bookingId } } } }');
-      const slot = (tenantId: number, slotId: string) => slots.classSlots.nodes.find((n: Node) => n.tenantId === tenantId && n.slotId === slotId);
+      const slot = (tenantId: number, slotId: string) =>
+        slots.classSlots.nodes.find((n: Node) => n.tenantId === tenantId && n.slotId === slotId);
       expect(slot(a.tenantId, '500').bookings.map((n: Node) => n.bookingId)).toEqual(['7000', '7001', '7100']); // in booking order (ties by id)
       expect(slot(a.tenantId, '501').bookings).toEqual([{ bookingId: '7002' }]);
       expect(slot(a.tenantId, '502').bookings).toEqual([]);
@@ -504,19 +579,27 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       expect(x!.classBookings.map((n: Node) => n.bookingId)).toEqual(['7100', '7001', '7000']); // newest first (ties by id)
       expect(x!.appointmentBookings.map((n: Node) => n.bookingId)).toEqual(['8100', '8000']);
       const y = await customer(c.tenantId, 100, 'classBookings { bookingId studioId } appointmentBookings { bookingId studioId }');
-      expect(y).toMatchObject({ classBookings: [{ bookingId: '7000', studioId: String(c.id) }], appointmentBookings: [{ bookingId: '8000', studioId: String(c.id) }] });
+      expect(y).toMatchObject({
+        classBookings: [{ bookingId: '7000', studioId: String(c.id) }],
+        appointmentBookings: [{ bookingId: '8000', studioId: String(c.id) }],
+      });
       const limited = await customer(a.tenantId, 100, 'classBookings(first: 1) { bookingId } appointmentBookings(first: 1) { bookingId }');
       expect(limited).toMatchObject({ classBookings: [{ bookingId: '7100' }], appointmentBookings: [{ bookingId: '8100' }] });
 
-      const appointments = await data('{ appointmentBookings(first: 100) { nodes { tenantId bookingId customer { tenantId customerId } } } }');
-      const appointment = (tenantId: number, bookingId: string) => appointments.appointmentBookings.nodes.find((n: Node) => n.tenantId === tenantId && n.bookingId === bookingId);
+      const appointments = await data(
+        '{ appointmentBookings(first: 100) { nodes { tenantId bookingId customer { tenantId customerId } } } }',
+      );
+      const appointment = (tenantId: number, bookingId: string) =>
+        appointments.appointmentBookings.nodes.find((n: Node) => n.tenantId === tenantId && n.bookingId === bookingId);
       expect(appointment(a.tenantId, '8001').customer).toEqual({ tenantId: a.tenantId, customerId: '101' });
       expect(appointment(a.tenantId, '8002').customer).toBeNull(); // not hydrated yet
       expect(appointment(c.tenantId, '8000').customer).toEqual({ tenantId: c.tenantId, customerId: '100' });
     });
 
     it('when a booking is not hydrated yet, then its customerId, classSlotId and classId are null and no customer or slot lists it', async () => {
-      const result = await data(`{ classBookings(filter: { bookingIds: ["7004"] }) { nodes { customerId classSlotId classId customer { id } classSlot { id } } } }`);
+      const result = await data(
+        `{ classBookings(filter: { bookingIds: ["7004"] }) { nodes { customerId classSlotId classId customer { id } classSlot { id } } } }`,
+      );
       expect(result.classBookings.nodes).toEqual([{ customerId: null, classSlotId: null, classId: null, customer: null, classSlot: null }]);
       const customers = await data('{ customers(first: 20) { nodes { classBookings(first: 100) { bookingId } } } }');
       expect(customers.customers.nodes.flatMap((n: Node) => n.classBookings.map((x: Node) => x.bookingId))).not.toContain('7004');
@@ -525,9 +608,15 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
 
   describe('a partner token for studio A, through relations', () => {
     it('when it follows a customer to their records, then only records delivered by studio A come', async () => {
-      const x = await customer(a.tenantId, 100, 'contracts { contractId } aggregatorMemberships { aggregatorId } classBookings { bookingId } appointmentBookings { bookingId }', partnerToken);
+      const x = await customer(
+        a.tenantId,
+        100,
+        'contracts { contractId } aggregatorMemberships { aggregatorId } classBookings { bookingId } appointmentBookings { bookingId }',
+        partnerToken,
+      );
       expect(x).toEqual({
-        tenantId: a.tenantId, customerId: '100',
+        tenantId: a.tenantId,
+        customerId: '100',
         contracts: [{ contractId: '1001' }, { contractId: '1000' }],
         aggregatorMemberships: [{ aggregatorId: 'agg-2' }, { aggregatorId: 'agg-1' }],
         classBookings: [{ bookingId: '7001' }, { bookingId: '7000' }],
@@ -537,31 +626,48 @@ describe.each(databaseKinds())('GraphQL records: contracts, memberships, classes
       expect(await customer(c.tenantId, 100, 'contracts { id }', partnerToken)).toBeNull();
     });
 
-    it('when it follows a booking or a slot, then customers and slots only studio B delivered are null and B\'s bookings are left out', async () => {
+    it("when it follows a booking or a slot, then customers and slots only studio B delivered are null and B's bookings are left out", async () => {
       const bookings = await data(
         `{ classBookings(first: 100, orderBy: { field: BOOKING_ID }) { totalCount nodes { bookingId customerId classSlotId customer { customerId } classSlot { slotId } } } }`,
-        {}, partnerToken,
+        {},
+        partnerToken,
       );
       expect(bookings.classBookings.totalCount).toBe(5);
       const b7003 = bookings.classBookings.nodes.find((n: Node) => n.bookingId === '7003');
       expect(b7003).toEqual({ bookingId: '7003', customerId: '200', classSlotId: '600', customer: null, classSlot: null });
       const b7000 = bookings.classBookings.nodes.find((n: Node) => n.bookingId === '7000');
-      expect(b7000).toEqual({ bookingId: '7000', customerId: '100', classSlotId: '500', customer: { customerId: '100' }, classSlot: { slotId: '500' } });
+      expect(b7000).toEqual({
+        bookingId: '7000',
+        customerId: '100',
+        classSlotId: '500',
+        customer: { customerId: '100' },
+        classSlot: { slotId: '500' },
+      });
 
-      const slots = await data('{ classSlots(first: 100, filter: { slotIds: ["500"] }) { nodes { slotId bookings { bookingId } } } }', {}, partnerToken);
+      const slots = await data(
+        '{ classSlots(first: 100, filter: { slotIds: ["500"] }) { nodes { slotId bookings { bookingId } } } }',
+        {},
+        partnerToken,
+      );
       expect(slots.classSlots.nodes).toEqual([{ slotId: '500', bookings: [{ bookingId: '7000' }, { bookingId: '7001' }] }]);
 
-      const appointments = await data('{ appointmentBookings(first: 100, filter: { bookingIds: ["8003"] }) { nodes { customerId customer { id } } } }', {}, partnerToken);
+      const appointments = await data(
+        '{ appointmentBookings(first: 100, filter: { bookingIds: ["8003"] }) { nodes { customerId customer { id } } } }',
+        {},
+        partnerToken,
+      );
       expect(appointments.appointmentBookings.nodes).toEqual([{ customerId: '200', customer: null }]);
     });
 
     it('when it follows a contract or a membership to its customer, then the customer is there (studio A delivered events about them)', async () => {
       const result = await data(
         '{ contracts(first: 100) { nodes { customerId customer { customerId } } } aggregatorMemberships(first: 100) { nodes { customerId customer { customerId } } } }',
-        {}, partnerToken,
+        {},
+        partnerToken,
       );
       expect(result.contracts.nodes.length).toBe(3);
-      for (const node of [...result.contracts.nodes, ...result.aggregatorMemberships.nodes]) expect(node.customer).toEqual({ customerId: node.customerId });
+      for (const node of [...result.contracts.nodes, ...result.aggregatorMemberships.nodes])
+        expect(node.customer).toEqual({ customerId: node.customerId });
     });
   });
 });

@@ -62,18 +62,29 @@ interface Planned {
 }
 
 const planned = (who: Who, entityId: number, ...payload: Element[]): Planned => ({ who, body: { entityId, uuid: randomUUID(), payload } });
-const ev = (type: string, at: number, content?: Record<string, unknown>): Element => ({ type, timestamp: minute(at), ...(content ? { content } : {}) });
+const ev = (type: string, at: number, content?: Record<string, unknown>): Element => ({
+  type,
+  timestamp: minute(at),
+  ...(content ? { content } : {}),
+});
 
 /** Events of every known type (and one unknown) for one studio; upstream ids are `base + n`. */
 function studioEvents(who: Who, base: number, tag: string, start: number): Planned[] {
   const id = (n: number) => base + n;
   const t = (n: number) => start + n;
   return [
-    planned(who, id(1),
-      ev('CUSTOMER_CREATED', t(1)), ev('CUSTOMER_UPDATED', t(2)), ev('CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', t(3)),
-      ev('CUSTOMER_CHECKIN', t(4)), ev('CUSTOMER_CHECKOUT', t(5)),
-      ev('CONTRACT_CREATED', t(6), { contractId: id(11) }), ev('CONTRACT_UPDATED', t(7), { contractId: id(11) }),
-      ev('AGGREGATOR_MEMBER_CREATED', t(8), { aggregatorId: `agg-${tag}-${id(1)}` })),
+    planned(
+      who,
+      id(1),
+      ev('CUSTOMER_CREATED', t(1)),
+      ev('CUSTOMER_UPDATED', t(2)),
+      ev('CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', t(3)),
+      ev('CUSTOMER_CHECKIN', t(4)),
+      ev('CUSTOMER_CHECKOUT', t(5)),
+      ev('CONTRACT_CREATED', t(6), { contractId: id(11) }),
+      ev('CONTRACT_UPDATED', t(7), { contractId: id(11) }),
+      ev('AGGREGATOR_MEMBER_CREATED', t(8), { aggregatorId: `agg-${tag}-${id(1)}` }),
+    ),
     planned(who, id(2), ev('CUSTOMER_CREATED', t(9)), ev('CUSTOMER_CHECKIN', t(10))),
     planned(who, id(3), ev('CUSTOMER_CREATED', t(11)), ev('CUSTOMER_DELETED', t(12))),
     planned(who, id(21), ev('CLASS_SLOT_UPDATED', t(13), { classId: id(31) })),
@@ -87,25 +98,50 @@ function studioEvents(who: Who, base: number, tag: string, start: number): Plann
     planned(who, id(81), ev('TAX_ADVISOR_EXPORT_CREATED', t(25))),
     planned(who, id(91), ev('FUTURE_EVENT_TYPE_NOT_KNOWN_YET', t(26), { note: `${tag}-future-${id(91)}` })),
     // The studio checks out customer id(2) (in since t(10)); the entityId is an upstream studio id.
-    planned(who, id(95), ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] })),
+    planned(
+      who,
+      id(95),
+      ev('AUTOMATIC_CUSTOMER_CHECKOUT', t(27), { checkouts: [{ customerId: id(2), checkoutTime: new Date(minute(t(27))).toISOString() }] }),
+    ),
     // The contract id(11) cancelled, paused (pause id(13)) and given modules (id(14) cancelled, id(15) deleted).
-    planned(who, id(1), ev('CONTRACT_CANCELLED', t(28), { contractId: id(11) }),
-      ev('CONTRACT_IDLE_PERIOD_CREATED', t(29), { contractId: id(11), idlePeriodId: id(13), idlePeriodAmount: 14, usedFreeTermsInDays: 14 }),
+    planned(
+      who,
+      id(1),
+      ev('CONTRACT_CANCELLED', t(28), { contractId: id(11) }),
+      ev('CONTRACT_IDLE_PERIOD_CREATED', t(29), {
+        contractId: id(11),
+        idlePeriodId: id(13),
+        idlePeriodAmount: 14,
+        usedFreeTermsInDays: 14,
+      }),
       ev('CONTRACT_IDLE_PERIOD_UPDATED', t(30), { contractId: id(11), idlePeriodId: id(13) }),
       ev('CONTRACT_IDLE_PERIOD_CANCELLED', t(31), { contractId: id(11), idlePeriodId: id(13) }),
       ev('CONTRACT_ADDITIONAL_MODULE_CREATED', t(32), { contractId: id(11), moduleContractId: id(14) }),
       ev('CONTRACT_ADDITIONAL_MODULE_UPDATED', t(33), { contractId: id(11), moduleContractId: id(14) }),
       ev('CONTRACT_ADDITIONAL_MODULE_CANCELLED', t(34), { contractId: id(11), moduleContractId: id(14) }),
-      ev('CONTRACT_ADDITIONAL_MODULE_DELETED', t(35), { contractId: id(11), moduleContractId: id(15) })),
+      ev('CONTRACT_ADDITIONAL_MODULE_DELETED', t(35), { contractId: id(11), moduleContractId: id(15) }),
+    ),
     // The studio's own settings (entityId: an upstream studio id) and its debt collection.
     planned(who, id(96), ev('STUDIO_OPENING_HOURS_UPDATED', t(28)), ev('ADDITIONAL_INFORMATION_FIELDS_UPDATED', t(29))),
     planned(who, id(97), ev('FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED', t(30))),
-    planned(who, id(98), ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) })),
+    planned(
+      who,
+      id(98),
+      ev('FINANCE_DEBT_COLLECTION_CASE_UPDATED', t(31), { agencyDebtCollectionCaseId: id(99), collectionCaseId: id(100) }),
+    ),
     // The customer's access and home studio (home studios are upstream studio ids: base + 93, 94).
-    planned(who, id(1),
-      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(93), targetStudioId: id(94) }), ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
-      ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)), ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)), ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
-      ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)), ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)), ev('CUSTOMER_ACCESS_DISABLED', t(35))),
+    planned(
+      who,
+      id(1),
+      ev('CUSTOMER_HOME_STUDIO_UPDATED', t(28), { sourceStudioId: id(93), targetStudioId: id(94) }),
+      ev('CUSTOMER_CHECKIN_STUDIOS_UPDATED', t(29), { contractId: id(11) }),
+      ev('CUSTOMER_ACCESS_MEDIUM_CREATED', t(30)),
+      ev('CUSTOMER_ACCESS_MEDIUM_UPDATED', t(31)),
+      ev('CUSTOMER_ACCESS_MEDIUM_DELETED', t(32)),
+      ev('CUSTOMER_ACCESS_RESTRICTION_CREATED', t(33)),
+      ev('CUSTOMER_ACCESS_RESTRICTION_DELETED', t(34)),
+      ev('CUSTOMER_ACCESS_DISABLED', t(35)),
+    ),
     planned(who, id(103), ev('EMPLOYEE_CREATED', t(36)), ev('EMPLOYEE_UPDATED', t(37))),
     planned(who, id(104), ev('EMPLOYEE_CREATED', t(38)), ev('EMPLOYEE_DELETED', t(39))),
   ];
@@ -119,17 +155,28 @@ const SHARED_CUSTOMER = A_BASE + 1;
 const A_EVENTS = studioEvents('A', A_BASE, 'a', 0);
 /** C (A's operator) about A's customer: a visit, an update, a contract change, a membership. */
 const SHARED_EVENTS = [
-  planned('C', SHARED_CUSTOMER,
-    ev('CUSTOMER_CHECKIN', 101), ev('CUSTOMER_CHECKOUT', 102), ev('CUSTOMER_UPDATED', 103),
-    ev('CONTRACT_UPDATED', 104, { contractId: A_BASE + 11 }), ev('AGGREGATOR_MEMBER_CREATED', 105, { aggregatorId: `agg-shared-c-${SHARED_CUSTOMER}` })),
+  planned(
+    'C',
+    SHARED_CUSTOMER,
+    ev('CUSTOMER_CHECKIN', 101),
+    ev('CUSTOMER_CHECKOUT', 102),
+    ev('CUSTOMER_UPDATED', 103),
+    ev('CONTRACT_UPDATED', 104, { contractId: A_BASE + 11 }),
+    ev('AGGREGATOR_MEMBER_CREATED', 105, { aggregatorId: `agg-shared-c-${SHARED_CUSTOMER}` }),
+  ),
 ];
 const C_EVENTS = studioEvents('C', C_BASE, 'c', 200);
 /** B has every type too, and — another operator — a customer with the same upstream id as A's. */
 const B_EVENTS = [
   ...studioEvents('B', B_BASE, 'b', 300),
-  planned('B', SHARED_CUSTOMER,
-    ev('CUSTOMER_CREATED', 400), ev('CUSTOMER_CHECKIN', 401), ev('CONTRACT_CREATED', 402, { contractId: B_BASE + 111 }),
-    ev('AGGREGATOR_MEMBER_CREATED', 403, { aggregatorId: `agg-b-collide-${SHARED_CUSTOMER}` })),
+  planned(
+    'B',
+    SHARED_CUSTOMER,
+    ev('CUSTOMER_CREATED', 400),
+    ev('CUSTOMER_CHECKIN', 401),
+    ev('CONTRACT_CREATED', 402, { contractId: B_BASE + 111 }),
+    ev('AGGREGATOR_MEMBER_CREATED', 403, { aggregatorId: `agg-b-collide-${SHARED_CUSTOMER}` }),
+  ),
 ];
 
 /** Upstream ids of every kind, for filters such as `customerIds`. */
@@ -137,8 +184,15 @@ const ALL_UPSTREAM_IDS = [...A_EVENTS, ...C_EVENTS, ...B_EVENTS].map((p) => Stri
 
 /** What A's token may see in the root lists (the base query, no filter). */
 const A_TOTALS: Readonly<Record<string, number>> = {
-  customers: 3, contracts: 1, classSlots: 2, classBookings: 2, appointmentBookings: 2, devices: 1,
-  debtCollectionRuns: 1, taxAdvisorExports: 1, aggregatorMemberships: 1,
+  customers: 3,
+  contracts: 1,
+  classSlots: 2,
+  classBookings: 2,
+  appointmentBookings: 2,
+  devices: 1,
+  debtCollectionRuns: 1,
+  taxAdvisorExports: 1,
+  aggregatorMemberships: 1,
   debtCollectionCases: 1,
   // The deleted one is left out unless includeDeleted.
   employees: 1,
@@ -181,7 +235,12 @@ async function createUniverse(kind: 'sqlite' | 'postgres', withOthers: boolean):
       expect(response).toMatchObject({ status: 200, body: { stored: body.payload.length } });
     }
     // With personal data: this walk is about studios (personal fields have theirs, access-partner.test.ts).
-    const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [a.id], name: 'studio A partner', permissions: ['personalData'] });
+    const { token } = await new TokenService(server.app.dataSource).create({
+      role: 'partner',
+      studios: [a.id],
+      name: 'studio A partner',
+      permissions: ['personalData'],
+    });
     return { server, studio: { A: a.id, C: c.id, B: b?.id ?? -1 }, tenantA: a.tenantId, tokenA: token };
   } catch (error) {
     await server.stop();
@@ -224,7 +283,11 @@ function selection(type: GraphQLNamedType): string {
     const named = getNamedType(field.type);
     if (isLeafType(named)) continue;
     const node = connectionNode(named);
-    parts.push(node ? `${field.name}${requiredArgs(field)} { totalCount nodes { ${leaves(node)} } }` : `${field.name}${requiredArgs(field)} { ${leaves(named)} }`);
+    parts.push(
+      node
+        ? `${field.name}${requiredArgs(field)} { totalCount nodes { ${leaves(node)} } }`
+        : `${field.name}${requiredArgs(field)} { ${leaves(named)} }`,
+    );
   }
   return parts.join(' ');
 }
@@ -271,7 +334,11 @@ const PAGE_ARGS = new Set(['first', 'last', 'after', 'before']);
 /** An optional input object of date fields only: a time range such as `range: TimeRangeInput`. */
 function isRangeArgument(arg: GraphQLArgument): boolean {
   const named = getNamedType(arg.type);
-  return !isRequiredArgument(arg) && isInputObjectType(named) && Object.values(named.getFields()).every((field) => isDateScalar(getNamedType(field.type)));
+  return (
+    !isRequiredArgument(arg) &&
+    isInputObjectType(named) &&
+    Object.values(named.getFields()).every((field) => isDateScalar(getNamedType(field.type)))
+  );
 }
 
 function rootProbes(schema: GraphQLSchema, universe: Universe, maxId: number): RootProbe[] {
@@ -279,7 +346,8 @@ function rootProbes(schema: GraphQLSchema, universe: Universe, maxId: number): R
   for (const field of Object.values(schema.getQueryType()!.getFields())) {
     const named = getNamedType(field.type);
     const node = connectionNode(named);
-    const connection = node !== undefined && field.args.some((arg) => arg.name === 'first') && field.args.some((arg) => arg.name === 'after');
+    const connection =
+      node !== undefined && field.args.some((arg) => arg.name === 'first') && field.args.some((arg) => arg.name === 'after');
     const args = field.args.filter((arg) => !(connection && PAGE_ARGS.has(arg.name)));
     // Every argument varied on its own, the others left out (or at their first value when required).
     const base: Record<string, unknown> = {};
@@ -329,7 +397,10 @@ async function runProbe(schema: GraphQLSchema, universe: Universe, token: string
     while (start < variants.length) {
       let end = start + 1;
       for (let total = costs[start]!; end < variants.length && total + costs[end]! <= DEFAULT_MAX_COST; end += 1) total += costs[end]!;
-      const query = `{ ${variants.slice(start, end).map((v, i) => probe.call(`v${i}`, v)).join(' ')} }`;
+      const query = `{ ${variants
+        .slice(start, end)
+        .map((v, i) => probe.call(`v${i}`, v))
+        .join(' ')} }`;
       const answer = await graphql(universe, token, query);
       for (let i = 0; i < end - start; i += 1) outcomes.push({ data: answer.data?.[`v${i}`] ?? null, errors: errorsOf(answer, `v${i}`) });
       start = end;
@@ -338,7 +409,14 @@ async function runProbe(schema: GraphQLSchema, universe: Universe, token: string
   }
   const outcomes: Outcome[] = [];
   for (const values of probe.variants) {
-    outcomes.push(await readConnection(schema, (page) => `{ ${probe.call('v', values, page)} }`, (query) => graphql(universe, token, query), (answer) => errorsOf(answer, 'v')));
+    outcomes.push(
+      await readConnection(
+        schema,
+        (page) => `{ ${probe.call('v', values, page)} }`,
+        (query) => graphql(universe, token, query),
+        (answer) => errorsOf(answer, 'v'),
+      ),
+    );
   }
   return outcomes;
 }
@@ -433,8 +511,14 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
         expect({ field: probe.field, what, leaked: match?.[0] ?? null }).toEqual({ field: probe.field, what, leaked: null });
       }
       const data = results.get(probe.field)!.a.map((o) => o.data);
-      expect({ field: probe.field, tenantIds: [...new Set(valuesOf(data, (k) => k === 'tenantId'))].filter((t) => t !== full.tenantA) }).toEqual({ field: probe.field, tenantIds: [] });
-      expect({ field: probe.field, studioIds: valuesOf(data, (k) => /studioId$/i.test(k)).filter((s) => String(s) === String(full.studio.B)) }).toEqual({ field: probe.field, studioIds: [] });
+      expect({
+        field: probe.field,
+        tenantIds: [...new Set(valuesOf(data, (k) => k === 'tenantId'))].filter((t) => t !== full.tenantA),
+      }).toEqual({ field: probe.field, tenantIds: [] });
+      expect({
+        field: probe.field,
+        studioIds: valuesOf(data, (k) => /studioId$/i.test(k)).filter((s) => String(s) === String(full.studio.B)),
+      }).toEqual({ field: probe.field, studioIds: [] });
     }
   });
 
@@ -442,7 +526,11 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
     for (const probe of probes) {
       const { a, ref } = results.get(probe.field)!;
       probe.variants.forEach((variant, i) => {
-        expect({ field: probe.field, variant, outcome: normalise(a[i]) }).toEqual({ field: probe.field, variant, outcome: normalise(ref[i]) });
+        expect({ field: probe.field, variant, outcome: normalise(a[i]) }).toEqual({
+          field: probe.field,
+          variant,
+          outcome: normalise(ref[i]),
+        });
       });
     }
   });
@@ -451,9 +539,13 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
     for (const probe of probes) {
       const { a } = results.get(probe.field)!;
       const codes = a.flatMap((o) => o.errors.map((e) => e.split(':')[0]));
-      expect({ field: probe.field, unexpected: codes.filter((code) => code !== 'BAD_USER_INPUT' && code !== 'FORBIDDEN') }).toEqual({ field: probe.field, unexpected: [] });
+      expect({ field: probe.field, unexpected: codes.filter((code) => code !== 'BAD_USER_INPUT' && code !== 'FORBIDDEN') }).toEqual({
+        field: probe.field,
+        unexpected: [],
+      });
       // Admin-only fields (the hydration queue spans studios) refuse every scoped token instead.
-      if (ADMIN_ONLY_FIELDS.has(probe.field)) expect({ field: probe.field, codes: [...new Set(codes)] }).toEqual({ field: probe.field, codes: ['FORBIDDEN'] });
+      if (ADMIN_ONLY_FIELDS.has(probe.field))
+        expect({ field: probe.field, codes: [...new Set(codes)] }).toEqual({ field: probe.field, codes: ['FORBIDDEN'] });
       else expect({ field: probe.field, answered: a.some((o) => o.errors.length === 0) }).toEqual({ field: probe.field, answered: true });
     }
   });
@@ -463,7 +555,9 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
     for (const probe of probes.filter((p) => p.connection && p.field in A_TOTALS)) {
       const base = results.get(probe.field)!.a[0]!.data as { totalCount: number; nodes: unknown[] };
       expect({ field: probe.field, totalCount: base.totalCount, nodes: base.nodes.length }).toEqual({
-        field: probe.field, totalCount: A_TOTALS[probe.field], nodes: A_TOTALS[probe.field],
+        field: probe.field,
+        totalCount: A_TOTALS[probe.field],
+        nodes: A_TOTALS[probe.field],
       });
     }
   });
@@ -473,12 +567,18 @@ describe.each(databaseKinds())('scoping over every root Query field (%s)', (kind
       const { a, admin } = results.get(probe.field)!;
       const isB = (record: unknown) => {
         const r = record as Record<string, unknown> | null;
-        return r !== null && (r.tenantId === undefined ? String(r.studioId) === String(full.studio.B) || (r.studio as { id?: string } | null)?.id === String(full.studio.B) : r.tenantId !== full.tenantA);
+        return (
+          r !== null &&
+          (r.tenantId === undefined
+            ? String(r.studioId) === String(full.studio.B) || (r.studio as { id?: string } | null)?.id === String(full.studio.B)
+            : r.tenantId !== full.tenantA)
+        );
       };
       const bIds = probe.variants.filter((_, i) => isB(admin[i]!.data));
       expect({ field: probe.field, bRecordsFound: bIds.length > 0 }).toEqual({ field: probe.field, bRecordsFound: true });
       probe.variants.forEach((variant, i) => {
-        if (isB(admin[i]!.data)) expect({ field: probe.field, variant, seen: a[i]!.data }).toEqual({ field: probe.field, variant, seen: null });
+        if (isB(admin[i]!.data))
+          expect({ field: probe.field, variant, seen: a[i]!.data }).toEqual({ field: probe.field, variant, seen: null });
       });
     }
   });

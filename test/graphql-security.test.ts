@@ -83,7 +83,9 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
     });
 
     it('when the Authorization scheme is not Bearer, then 401 UNAUTHENTICATED', async () => {
-      const answer = await post({ query: '{ studios { id } }' }, null, { authorization: `Basic ${Buffer.from(`x:${ADMIN_TOKEN}`).toString('base64')}` });
+      const answer = await post({ query: '{ studios { id } }' }, null, {
+        authorization: `Basic ${Buffer.from(`x:${ADMIN_TOKEN}`).toString('base64')}`,
+      });
       expect(answer.status).toBe(401);
       expect(answer.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
@@ -163,7 +165,8 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
     });
 
     it('when the page sizes come in variables, then the cost uses their values', async () => {
-      const query = 'query Page($n: Int!, $m: Int) { customers(first: $n) { nodes { visits(first: $n) { id } } } more: customers(first: $m) { totalCount } }';
+      const query =
+        'query Page($n: Int!, $m: Int) { customers(first: $n) { nodes { visits(first: $n) { id } } } more: customers(first: $m) { totalCount } }';
       const refused = await post({ query, variables: { n: 100, m: 1 } });
       expect(refused.status).toBe(400);
       expect(refused.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
@@ -174,7 +177,8 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
     });
 
     it('when a realistic dashboard page (100 customers, their latest 10 visits) is asked for, then it runs', async () => {
-      const query = '{ customers(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id customerId checkedIn lastCheckinAt visits { id checkinAt checkoutAt studio { id name } } } } }';
+      const query =
+        '{ customers(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id customerId checkedIn lastCheckinAt visits { id checkinAt checkoutAt studio { id name } } } } }';
       const answer = await post({ query });
       expect(answer.body.errors).toBeUndefined();
       expect(answer.body.data.customers.totalCount).toBe(3);
@@ -186,7 +190,10 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
       const answer = await post({ query: `query Bomb { ...F20 } ${fragments.join(' ')}` });
       expect(answer.status).toBe(400);
       expect(answer.body.errors).toEqual([
-        { message: 'query has more than 10000 field selections once fragments are expanded', extensions: { code: 'QUERY_TOO_COMPLEX', limit: 10000, measured: 10001 } },
+        {
+          message: 'query has more than 10000 field selections once fragments are expanded',
+          extensions: { code: 'QUERY_TOO_COMPLEX', limit: 10000, measured: 10001 },
+        },
       ]);
     });
 
@@ -214,7 +221,10 @@ describe.each(databaseKinds())('/graphql security (%s)', (kind) => {
       const answer = await post({ query: `{ customers(first: ${MAX_PAGE_SIZE + 1}) { nodes { id } } }` });
       expect(answer.body.data ?? null).toBeNull();
       expect(answer.body.errors).toEqual([
-        expect.objectContaining({ message: `first must be between 0 and ${MAX_PAGE_SIZE}, got ${MAX_PAGE_SIZE + 1}`, extensions: { code: 'BAD_USER_INPUT' } }),
+        expect.objectContaining({
+          message: `first must be between 0 and ${MAX_PAGE_SIZE}, got ${MAX_PAGE_SIZE + 1}`,
+          extensions: { code: 'BAD_USER_INPUT' },
+        }),
       ]);
     });
 

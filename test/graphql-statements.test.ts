@@ -1,4 +1,12 @@
-import { buildClientSchema, getIntrospectionQuery, getNamedType, getNullableType, isListType, isObjectType, type GraphQLSchema } from 'graphql';
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 
@@ -80,7 +88,10 @@ describe.each(databaseKinds())('SQL statements per customer page (%s)', (kind) =
       if (field.name === 'visits') nested.push(`visits${args} { id checkinAt studio { id } customer { id } }`);
       else nested.push(`${field.name}${args} { id }`);
     }
-    return { query: `query Page($n: Int!) { customers(first: $n) { totalCount nodes { id customerId visitCount ${nested.join(' ')} } } }`, lists: nested.length };
+    return {
+      query: `query Page($n: Int!) { customers(first: $n) { totalCount nodes { id customerId visitCount ${nested.join(' ')} } } }`,
+      lists: nested.length,
+    };
   };
 
   it('when a page of 100 customers with their nested lists is read, then it takes as many statements as a page of 10', async () => {

@@ -42,7 +42,13 @@ interface StudioArgument {
 /** Every argument / input field (at any depth) named like a studio id, found by walking the schema. */
 function studioArguments(schema: GraphQLSchema): StudioArgument[] {
   const found: StudioArgument[] = [];
-  const walk = (type: string, field: string, inputs: readonly (GraphQLArgument | GraphQLInputField)[], prefix: readonly string[], seen: ReadonlySet<string>) => {
+  const walk = (
+    type: string,
+    field: string,
+    inputs: readonly (GraphQLArgument | GraphQLInputField)[],
+    prefix: readonly string[],
+    seen: ReadonlySet<string>,
+  ) => {
     for (const input of inputs) {
       const named = getNamedType(input.type);
       if (STUDIO_LIKE.test(input.name) && isScalarType(named) && (named.name === 'Int' || named.name === 'ID')) {
@@ -73,18 +79,26 @@ function fill(type: GraphQLInputType): unknown {
     return value;
   }
   switch (named.name) {
-    case 'Int': case 'Float': return 1;
-    case 'ID': return '1';
-    case 'Boolean': return false;
-    case 'String': return 'UTC';
-    case 'JSONObject': return {};
-    default: return /date|time/i.test(named.name) ? iso(0) : null;
+    case 'Int':
+    case 'Float':
+      return 1;
+    case 'ID':
+      return '1';
+    case 'Boolean':
+      return false;
+    case 'String':
+      return 'UTC';
+    case 'JSONObject':
+      return {};
+    default:
+      return /date|time/i.test(named.name) ? iso(0) : null;
   }
 }
 
 /** `{ field(args) { __typename } }` with the studio at `path` set to `studioId` and every required argument filled. */
 function operationFor(schema: GraphQLSchema, target: StudioArgument, studioId: number): string {
-  const root = target.type === 'Query' ? schema.getQueryType() : target.type === 'Mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    target.type === 'Query' ? schema.getQueryType() : target.type === 'Mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   const field = root!.getFields()[target.field]!;
   const values: Record<string, unknown> = {};
   for (const arg of field.args) if (isNonNullType(arg.type) && arg.defaultValue === undefined) values[arg.name] = fill(arg.type);
@@ -95,7 +109,9 @@ function operationFor(schema: GraphQLSchema, target: StudioArgument, studioId: n
     holder = holder[key] as Record<string, unknown>;
   });
   holder[target.path[target.path.length - 1]!] = target.list ? [studioId] : studioId;
-  const args = field.args.filter((arg) => values[arg.name] !== undefined).map((arg) => `${arg.name}: ${print(astFromValue(values[arg.name], arg.type)!)}`);
+  const args = field.args
+    .filter((arg) => values[arg.name] !== undefined)
+    .map((arg) => `${arg.name}: ${print(astFromValue(values[arg.name], arg.type)!)}`);
   const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
   const keyword = target.type === 'Query' ? 'query' : target.type === 'Mutation' ? 'mutation' : 'subscription';
   return `${keyword} { ${field.name}${args.length > 0 ? `(${args.join(', ')})` : ''}${selection} }`;
@@ -117,7 +133,10 @@ async function graphql(server: TestServer, token: string, query: string): Promis
   return { status: response.status, text, body: JSON.parse(text) };
 }
 
-const forbidden = (path: readonly string[], studioId: number) => ({ message: `${path.join('.')}: this token may not see studio ${studioId}`, extensions: { code: 'FORBIDDEN' } });
+const forbidden = (path: readonly string[], studioId: number) => ({
+  message: `${path.join('.')}: this token may not see studio ${studioId}`,
+  extensions: { code: 'FORBIDDEN' },
+});
 
 describe('studio arguments in the schema', () => {
   it('when the schema is walked, then every argument or input field named like a studio id is checked against the scope', async () => {
@@ -127,8 +146,11 @@ describe('studio arguments in the schema', () => {
     expect(found.length).toBeGreaterThan(30);
     for (const target of found) {
       const coordinate = `${target.type}.${target.field}`;
-      expect({ coordinate, path: target.path, enforced: (enforced.get(coordinate) ?? []).some((path) => path.join('.') === target.path.join('.')) })
-        .toEqual({ coordinate, path: target.path, enforced: true });
+      expect({
+        coordinate,
+        path: target.path,
+        enforced: (enforced.get(coordinate) ?? []).some((path) => path.join('.') === target.path.join('.')),
+      }).toEqual({ coordinate, path: target.path, enforced: true });
     }
     // Only root fields take studios today: each is proven below by running it. A nested one would
     // need a parent to run under; this fails so that whoever adds one adds that proof too.
@@ -159,9 +181,18 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     studio = { A: a.id, C: c.id, B: b.id };
     keyA = a.webhookKey;
     const posts = [
-      server.post(a.webhookKey, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) }, { type: 'CUSTOMER_CHECKOUT', timestamp: at(70) })),
-      server.post(c.webhookKey, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(600) }, { type: 'CUSTOMER_UPDATED', timestamp: at(700) })),
-      server.post(c.webhookKey, delivery(ONLY_C, { type: 'CUSTOMER_CREATED', timestamp: at(5) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(20) })),
+      server.post(
+        a.webhookKey,
+        delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) }, { type: 'CUSTOMER_CHECKOUT', timestamp: at(70) }),
+      ),
+      server.post(
+        c.webhookKey,
+        delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(600) }, { type: 'CUSTOMER_UPDATED', timestamp: at(700) }),
+      ),
+      server.post(
+        c.webhookKey,
+        delivery(ONLY_C, { type: 'CUSTOMER_CREATED', timestamp: at(5) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(20) }),
+      ),
       server.post(b.webhookKey, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(800) })),
       server.post(a.webhookKey, delivery(CROSS, { type: 'CUSTOMER_CHECKIN', timestamp: at(30) })),
       server.post(c.webhookKey, delivery(CROSS, { type: 'CUSTOMER_CHECKOUT', timestamp: at(40) })),
@@ -178,22 +209,30 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
 
   it('when any query or mutation names it (argument or filter field), then FORBIDDEN with the same message, and nothing runs', async () => {
     const targets = studioArguments(schema).filter((target) => target.type !== 'Subscription');
-    expect(targets.map((t) => `${t.type}.${t.field}`)).toEqual(expect.arrayContaining(['Query.customers', 'Query.customerStats', 'Query.occupancy', 'Query.visitStats', 'Query.events']));
+    expect(targets.map((t) => `${t.type}.${t.field}`)).toEqual(
+      expect.arrayContaining(['Query.customers', 'Query.customerStats', 'Query.occupancy', 'Query.visitStats', 'Query.events']),
+    );
     for (const target of targets) {
       for (const outside of [studio.C, studio.B, 999_999]) {
         const query = operationFor(schema, target, outside);
         const answer = await graphql(server, tokenA, query);
-        expect({ query, errors: answer.body.errors }).toEqual({ query, errors: [expect.objectContaining(forbidden(target.path, outside))] });
+        expect({ query, errors: answer.body.errors }).toEqual({
+          query,
+          errors: [expect.objectContaining(forbidden(target.path, outside))],
+        });
       }
       // Its own studio passes the check (whatever the field then says about the other arguments).
       const own = await graphql(server, tokenA, operationFor(schema, target, studio.A));
-      for (const error of own.body.errors ?? []) expect({ target, error }).toEqual({ target, error: expect.not.objectContaining(forbidden(target.path, studio.A)) });
+      for (const error of own.body.errors ?? [])
+        expect({ target, error }).toEqual({ target, error: expect.not.objectContaining(forbidden(target.path, studio.A)) });
     }
   });
 
   it('when any subscription names it, then FORBIDDEN with the same message over graphql-ws', async () => {
     const targets = studioArguments(schema).filter((target) => target.type === 'Subscription');
-    expect(targets.map((t) => t.field)).toEqual(expect.arrayContaining(['events', 'occupancyChanged', 'customerCheckedIn', 'recordHydrated']));
+    expect(targets.map((t) => t.field)).toEqual(
+      expect.arrayContaining(['events', 'occupancyChanged', 'customerCheckedIn', 'recordHydrated']),
+    );
     const client = connect(server.app.url, tokenA);
     await client.connected;
     for (const target of targets) {
@@ -203,7 +242,11 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       // Refused before the stream opens: an `error` message, or (graphql-ws's way for an error of the
       // source stream) one `next` carrying only errors, then `complete`.
       const error = subscription.error();
-      const errors = Array.isArray(error) ? error : subscription.results.length === 1 && subscription.results[0]!.data == null ? subscription.results[0]!.errors : error;
+      const errors = Array.isArray(error)
+        ? error
+        : subscription.results.length === 1 && subscription.results[0]!.data == null
+          ? subscription.results[0]!.errors
+          : error;
       expect({ query, errors }).toEqual({ query, errors: [expect.objectContaining(forbidden(target.path, studio.C))] });
     }
     await client.dispose();
@@ -220,7 +263,11 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
       expect(answer.body).toEqual({ errors: [expect.objectContaining(forbidden(path, studio.C))], data: null });
     }
     // A's own studio still counts its customers: the shared ones, not C's own.
-    const own = await graphql(server, tokenA, `{ customers(filter: {studioIds: [${studio.A}]}, orderBy: {field: CUSTOMER_ID}) { totalCount nodes { customerId } } }`);
+    const own = await graphql(
+      server,
+      tokenA,
+      `{ customers(filter: {studioIds: [${studio.A}]}, orderBy: {field: CUSTOMER_ID}) { totalCount nodes { customerId } } }`,
+    );
     expect(own.body.data.customers).toEqual({ totalCount: 2, nodes: [{ customerId: String(SHARED) }, { customerId: String(CROSS) }] });
   });
 
@@ -228,8 +275,13 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
 
   it("when A's token reads a customer it shares with C, then every time and studio is A's, not C's (list, lookup and nested)", async () => {
     const mine = {
-      customerId: String(SHARED), firstEventAt: iso(10), lastEventAt: iso(70), studioId: String(studio.A),
-      lastCheckinAt: iso(10), lastCheckinStudioId: String(studio.A), lastCheckoutAt: iso(70),
+      customerId: String(SHARED),
+      firstEventAt: iso(10),
+      lastEventAt: iso(70),
+      studioId: String(studio.A),
+      lastCheckinAt: iso(10),
+      lastCheckinStudioId: String(studio.A),
+      lastCheckoutAt: iso(70),
       // Checked in now at C: not at A (and A learns neither where nor when).
       checkedIn: false,
     };
@@ -263,48 +315,88 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     const VISIT = '{ checkinAt checkoutAt checkoutStudioId durationSeconds lastEventAt }';
     const query = `{ customers(filter: {customerIds: ["${CROSS}"]}) { nodes { lastCheckoutAt visits ${VISIT} } } }`;
     const a = await graphql(server, tokenA, query);
-    expect(a.body.data.customers.nodes).toEqual([{
-      lastCheckoutAt: null,
-      visits: [{ checkinAt: iso(30), checkoutAt: null, checkoutStudioId: null, durationSeconds: null, lastEventAt: iso(30) }],
-    }]);
+    expect(a.body.data.customers.nodes).toEqual([
+      {
+        lastCheckoutAt: null,
+        visits: [{ checkinAt: iso(30), checkoutAt: null, checkoutStudioId: null, durationSeconds: null, lastEventAt: iso(30) }],
+      },
+    ]);
     const admin = await graphql(server, ADMIN_TOKEN, query);
-    expect(admin.body.data.customers.nodes).toEqual([{
-      lastCheckoutAt: iso(40),
-      visits: [{ checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: String(studio.C), durationSeconds: 600, lastEventAt: iso(40) }],
-    }]);
+    expect(admin.body.data.customers.nodes).toEqual([
+      {
+        lastCheckoutAt: iso(40),
+        visits: [
+          { checkinAt: iso(30), checkoutAt: iso(40), checkoutStudioId: String(studio.C), durationSeconds: 600, lastEventAt: iso(40) },
+        ],
+      },
+    ]);
     // The statistics agree: for A that visit is not closed.
     const stats = `{ visitStats(studioIds: [${studio.A}], groupBy: STUDIO, range: {from: "${iso(25)}", to: "${iso(35)}"}) { count closedVisits averageDurationSeconds } }`;
-    expect((await graphql(server, tokenA, stats)).body.data.visitStats).toEqual([{ count: 1, closedVisits: 0, averageDurationSeconds: null }]);
-    expect((await graphql(server, ADMIN_TOKEN, stats)).body.data.visitStats).toEqual([{ count: 1, closedVisits: 1, averageDurationSeconds: 600 }]);
+    expect((await graphql(server, tokenA, stats)).body.data.visitStats).toEqual([
+      { count: 1, closedVisits: 0, averageDurationSeconds: null },
+    ]);
+    expect((await graphql(server, ADMIN_TOKEN, stats)).body.data.visitStats).toEqual([
+      { count: 1, closedVisits: 1, averageDurationSeconds: 600 },
+    ]);
   });
 
   it("when C's token and the admin read the shared customer, then C sees its own times and the admin the operator's", async () => {
     const c = await graphql(server, tokenC, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { ${ACTIVITY} } } }`);
-    expect(c.body.data.customers.nodes).toEqual([{
-      customerId: String(SHARED), firstEventAt: iso(600), lastEventAt: iso(700), studioId: String(studio.C),
-      lastCheckinAt: iso(600), lastCheckinStudioId: String(studio.C), lastCheckoutAt: null, checkedIn: true,
-    }]);
-    const admin = await graphql(server, ADMIN_TOKEN, `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { tenantId ${ACTIVITY} } } }`);
+    expect(c.body.data.customers.nodes).toEqual([
+      {
+        customerId: String(SHARED),
+        firstEventAt: iso(600),
+        lastEventAt: iso(700),
+        studioId: String(studio.C),
+        lastCheckinAt: iso(600),
+        lastCheckinStudioId: String(studio.C),
+        lastCheckoutAt: null,
+        checkedIn: true,
+      },
+    ]);
+    const admin = await graphql(
+      server,
+      ADMIN_TOKEN,
+      `{ customers(filter: {customerIds: ["${SHARED}"]}) { nodes { tenantId ${ACTIVITY} } } }`,
+    );
     const operator = admin.body.data.customers.nodes.find((n: { studioId: string }) => n.studioId === String(studio.A));
     expect(operator).toMatchObject({
-      firstEventAt: iso(10), lastEventAt: iso(700), lastCheckinAt: iso(600), lastCheckinStudioId: String(studio.C), lastCheckoutAt: iso(70), checkedIn: true,
+      firstEventAt: iso(10),
+      lastEventAt: iso(700),
+      lastCheckinAt: iso(600),
+      lastCheckinStudioId: String(studio.C),
+      lastCheckoutAt: iso(70),
+      checkedIn: true,
     });
   });
 
   it("when A's token filters or orders customers by event time, then A's times decide, not C's", async () => {
     const during = async (from: number, to: number) =>
-      (await graphql(server, tokenA, `{ customers(filter: {lastEventAt: {from: "${iso(from)}", to: "${iso(to)}"}}) { totalCount } }`)).body.data.customers.totalCount;
+      (await graphql(server, tokenA, `{ customers(filter: {lastEventAt: {from: "${iso(from)}", to: "${iso(to)}"}}) { totalCount } }`)).body
+        .data.customers.totalCount;
     expect(await during(60, 80)).toBe(1);
     expect(await during(650, 750)).toBe(0);
     const c = async (from: number, to: number) =>
-      (await graphql(server, tokenC, `{ customers(filter: {lastEventAt: {from: "${iso(from)}", to: "${iso(to)}"}}) { totalCount nodes { customerId } } }`)).body.data.customers;
+      (
+        await graphql(
+          server,
+          tokenC,
+          `{ customers(filter: {lastEventAt: {from: "${iso(from)}", to: "${iso(to)}"}}) { totalCount nodes { customerId } } }`,
+        )
+      ).body.data.customers;
     expect(await c(650, 750)).toEqual({ totalCount: 1, nodes: [{ customerId: String(SHARED) }] });
     // C: ONLY_C at minutes 5-20, CROSS at 40, SHARED at 600-700 (its own), whatever A saw.
     for (const field of ['FIRST_EVENT_AT', 'LAST_EVENT_AT']) {
       const pages: string[] = [];
       let after: string | null = null;
       for (;;) {
-        const page: any = (await graphql(server, tokenC, `{ customers(first: 1, orderBy: {field: ${field}, direction: DESC}${after ? `, after: "${after}"` : ''}) { nodes { customerId } pageInfo { hasNextPage endCursor } } }`)).body.data.customers;
+        const page: any = (
+          await graphql(
+            server,
+            tokenC,
+            `{ customers(first: 1, orderBy: {field: ${field}, direction: DESC}${after ? `, after: "${after}"` : ''}) { nodes { customerId } pageInfo { hasNextPage endCursor } } }`,
+          )
+        ).body.data.customers;
         pages.push(...page.nodes.map((n: { customerId: string }) => n.customerId));
         if (!page.pageInfo.hasNextPage) break;
         after = page.pageInfo.endCursor;
@@ -321,15 +413,28 @@ describe.each(databaseKinds())('a studio outside the token scope (%s)', (kind) =
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await server.post(keyA, delivery(SHARED, { type: 'CUSTOMER_CHECKIN', timestamp: at(90) }))).status).toBe(200);
     const [result] = await subscription.take(1);
-    expect(result!.data).toEqual({ customerCheckedIn: { customer: expect.objectContaining({ lastEventAt: iso(90), lastCheckinAt: iso(90), firstEventAt: iso(10), lastCheckinStudioId: String(studio.A) }) } });
+    expect(result!.data).toEqual({
+      customerCheckedIn: {
+        customer: expect.objectContaining({
+          lastEventAt: iso(90),
+          lastCheckinAt: iso(90),
+          firstEventAt: iso(10),
+          lastCheckinStudioId: String(studio.A),
+        }),
+      },
+    });
     await client.dispose();
   });
 
   it('when the per-studio check-in times are migrated again, then they are backfilled from the event log', async () => {
-    const before = await server.sql('SELECT "studioId", "lastCheckinAt", "lastCheckoutAt" FROM "customer_studios" ORDER BY "studioId", "customerId"');
+    const before = await server.sql(
+      'SELECT "studioId", "lastCheckinAt", "lastCheckoutAt" FROM "customer_studios" ORDER BY "studioId", "customerId"',
+    );
     await server.app.dataSource.undoLastMigration();
     await server.app.dataSource.runMigrations();
-    const after = await server.sql('SELECT "studioId", "lastCheckinAt", "lastCheckoutAt" FROM "customer_studios" ORDER BY "studioId", "customerId"');
+    const after = await server.sql(
+      'SELECT "studioId", "lastCheckinAt", "lastCheckoutAt" FROM "customer_studios" ORDER BY "studioId", "customerId"',
+    );
     expect(after).toEqual(before);
     expect(after.some((row: { lastCheckinAt: unknown }) => row.lastCheckinAt !== null)).toBe(true);
   });

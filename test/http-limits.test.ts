@@ -52,21 +52,29 @@ function closeTricklers(): void {
 }
 
 /** One request on a connection of its own (no pool), with its status, body and time taken. */
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; ms: number }> {
+function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: { connection: 'close', ...options.headers }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started }));
-    });
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: { connection: 'close', ...options.headers }, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-const openConnections = (server: TestServer) => new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+const openConnections = (server: TestServer) =>
+  new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 const HEADERS = 'GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n';
 
 describe.each(databaseKinds())('slow clients (%s)', (kind) => {
@@ -80,10 +88,17 @@ describe.each(databaseKinds())('slow clients (%s)', (kind) => {
 
   beforeAll(async () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    server = await startTestServer(kind, {
-      ADMIN_TOKEN, HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT), HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT), HTTP_MAX_CONNECTIONS: String(CAP),
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
-    }, { logger });
+    server = await startTestServer(
+      kind,
+      {
+        ADMIN_TOKEN,
+        HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT),
+        HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT),
+        HTTP_MAX_CONNECTIONS: String(CAP),
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      },
+      { logger },
+    );
     port = (server.app.server.address() as AddressInfo).port;
     key = (await server.addStudio()).webhookKey;
   });
@@ -109,7 +124,8 @@ describe.each(databaseKinds())('slow clients (%s)', (kind) => {
     expect(health).toMatchObject({ status: 200, body: '{"status":"ok"}' });
     for (let i = 0; i < 5; i++) flood.push(await trickle(port, HEADERS));
     const webhook = await request(`${server.app.url}/webhooks`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify(delivery(1, { type: 'CUSTOMER_CREATED', timestamp: T0 })),
     });
     expect(webhook.status).toBe(200);
@@ -129,7 +145,9 @@ describe.each(databaseKinds())('slow clients (%s)', (kind) => {
     }
     // Logged in sums, never as errors.
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
-    expect(lines.filter((line) => line.msg.startsWith('dropped connections whose request did not arrive in time')).length).toBeLessThanOrEqual(2);
+    expect(
+      lines.filter((line) => line.msg.startsWith('dropped connections whose request did not arrive in time')).length,
+    ).toBeLessThanOrEqual(2);
     expect(lines.filter((line) => line.msg.startsWith('connection cap reached')).length).toBeLessThanOrEqual(2);
   });
 
@@ -159,7 +177,9 @@ describe.each(databaseKinds())('slow clients (%s)', (kind) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.on('error', () => undefined);
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n${headers}content-length: ${body.length + 100}\r\n\r\n${body}`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n${headers}content-length: ${body.length + 100}\r\n\r\n${body}`,
+      );
       await sleep(30);
       socket.destroy();
     };
@@ -167,7 +187,11 @@ describe.each(databaseKinds())('slow clients (%s)', (kind) => {
       await aborted('/webhooks', `x-api-key: ${key}\r\n`);
       await aborted('/graphql', `authorization: Bearer ${ADMIN_TOKEN}\r\n`);
     }
-    await until(() => lines.filter((line) => line.msg === 'client went away before the request completed').length === 40, 5000, '40 debug lines');
+    await until(
+      () => lines.filter((line) => line.msg === 'client went away before the request completed').length === 40,
+      5000,
+      '40 debug lines',
+    );
     expect(lines.filter((line) => line.level >= 40)).toEqual([]);
     expect(lines.filter((line) => line.err !== undefined)).toEqual([]);
   });

@@ -11,7 +11,11 @@ const OPEN = `('queued', 'running', 'retrying')`;
 
 /** Fast settings for tests: no coalescing delay unless a test asks for one, quick polls and retries. */
 const FAST = {
-  ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200',
+  ADMIN_TOKEN,
+  HYDRATION_DELAY_MS: '0',
+  HYDRATION_POLL_MS: '20',
+  HYDRATION_RETRY_BASE_MS: '20',
+  HYDRATION_RETRY_MAX_MS: '200',
 };
 
 interface Setup {
@@ -24,7 +28,11 @@ interface Setup {
 
 const opened: { standin: Standin; servers: TestServer[] }[] = [];
 
-async function setup(kind: 'sqlite' | 'postgres', env: Record<string, string> = {}, standinOptions: { limitPerWindow?: number; windowMs?: number; failureRate?: number; latencyMs?: (endpoint: string) => number } = {}): Promise<Setup> {
+async function setup(
+  kind: 'sqlite' | 'postgres',
+  env: Record<string, string> = {},
+  standinOptions: { limitPerWindow?: number; windowMs?: number; failureRate?: number; latencyMs?: (endpoint: string) => number } = {},
+): Promise<Setup> {
   const world = new World({ seed: 11, studios: 2, customersPerStudio: 4, days: 3 });
   const standin = await startStandin({ world, ...standinOptions });
   const server = await startTestServer(kind, { ...FAST, ...env });
@@ -54,18 +62,23 @@ async function post(server: TestServer, deliveries: readonly WebhookDelivery[]):
 
 /** A delivery of our own making, for event types the world's stream does not send. */
 const craft = (world: World, studioId: number, entityId: number, type: string, content?: Record<string, unknown>): WebhookDelivery => ({
-  studioId, webhookKey: world.studio(studioId).webhookKey,
+  studioId,
+  webhookKey: world.studio(studioId).webhookKey,
   body: { entityId, uuid: randomUUID(), payload: [{ timestamp: world.now, type, ...(content ? { content } : {}) }] },
 });
 
 /** The scanner has read every event stored so far, and no job is waiting, running or retrying. */
 async function settled(server: TestServer, timeoutMs = 20_000): Promise<void> {
-  await until(async () => {
-    const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-    const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-    const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
-    return Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
-  }, timeoutMs, 'hydration to settle');
+  await until(
+    async () => {
+      const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+      const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+      const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ${OPEN}`);
+      return Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
+    },
+    timeoutMs,
+    'hydration to settle',
+  );
 }
 
 const requests = (standin: Standin, endpoint: string) => standin.stats()[endpoint]?.requests ?? 0;
@@ -110,65 +123,119 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     expect(Number(notDone)).toBe(0);
     expect(standin.stats()['GET /v1/customers/{customerId}']?.byStatus[404] ?? 0).toBe(0);
 
-    const { customers } = await data(server, `{ customers(first: 20) { nodes { customerId status firstName lastName email gender dateOfBirth customerNumber
+    const { customers } = await data(
+      server,
+      `{ customers(first: 20) { nodes { customerId status firstName lastName email gender dateOfBirth customerNumber
       homeStudioUpstreamId registeredAt preferredLanguage hydratedAt address { street houseNumber zipCode city country }
-      communicationPreferences { category channels { channel active } } } } }`);
+      communicationPreferences { category channels { channel active } } } } }`,
+    );
     expect(customers.nodes.length).toBe(world.customers.size);
     for (const node of customers.nodes) {
       const c = world.customers.get(Number(node.customerId))!;
       expect(node).toMatchObject({
-        status: c.status, firstName: c.firstName, lastName: c.lastName, email: c.email, gender: c.gender, dateOfBirth: c.dateOfBirth,
-        customerNumber: c.customerNumber, homeStudioUpstreamId: String(c.studioId), preferredLanguage: `${c.preferredLanguage}_DE`,
-        address: { street: c.address.street, houseNumber: c.address.houseNumber, zipCode: c.address.zipCode, city: c.address.city, country: c.address.country },
+        status: c.status,
+        firstName: c.firstName,
+        lastName: c.lastName,
+        email: c.email,
+        gender: c.gender,
+        dateOfBirth: c.dateOfBirth,
+        customerNumber: c.customerNumber,
+        homeStudioUpstreamId: String(c.studioId),
+        preferredLanguage: `${c.preferredLanguage}_DE`,
+        address: {
+          street: c.address.street,
+          houseNumber: c.address.houseNumber,
+          zipCode: c.address.zipCode,
+          city: c.address.city,
+          country: c.address.country,
+        },
       });
       expect(Date.parse(node.registeredAt)).toBe(c.createdAt);
       expect(node.hydratedAt).not.toBeNull();
     }
     const withPreferences = customers.nodes.find((n: any) => Number(n.customerId) === customer.id);
     expect(withPreferences.communicationPreferences).toEqual(
-      (world.communicationPreferences.get(customer.id) ?? []).map((p) => ({ category: p.messageCategory, channels: p.channels.map((ch) => ({ channel: ch.communicationChannel, active: ch.active })) })),
+      (world.communicationPreferences.get(customer.id) ?? []).map((p) => ({
+        category: p.messageCategory,
+        channels: p.channels.map((ch) => ({ channel: ch.communicationChannel, active: ch.active })),
+      })),
     );
 
-    const { contracts } = await data(server, `{ contracts(first: 100) { nodes { contractId rateName contractStatus startDate endDate cancelled cancellationDate
-      termValue termUnit basePriceAmount basePriceCurrency currentPriceAmount currentPriceCurrency hydratedAt } } }`);
+    const { contracts } = await data(
+      server,
+      `{ contracts(first: 100) { nodes { contractId rateName contractStatus startDate endDate cancelled cancellationDate
+      termValue termUnit basePriceAmount basePriceCurrency currentPriceAmount currentPriceCurrency hydratedAt } } }`,
+    );
     expect(contracts.nodes.length).toBeGreaterThan(0);
     for (const node of contracts.nodes) {
       const c = world.contracts.find((x) => x.id === Number(node.contractId))!;
       expect(node).toMatchObject({
-        rateName: c.rateName, contractStatus: c.contractStatus, startDate: c.startDate, endDate: c.endDate, cancelled: c.cancelled,
-        cancellationDate: c.cancellationDate, termValue: c.term.periodValue, termUnit: c.term.periodUnit, basePriceAmount: c.basePrice.amount,
-        basePriceCurrency: c.basePrice.currency, currentPriceAmount: c.currentPrice.amount, currentPriceCurrency: c.currentPrice.currency,
+        rateName: c.rateName,
+        contractStatus: c.contractStatus,
+        startDate: c.startDate,
+        endDate: c.endDate,
+        cancelled: c.cancelled,
+        cancellationDate: c.cancellationDate,
+        termValue: c.term.periodValue,
+        termUnit: c.term.periodUnit,
+        basePriceAmount: c.basePrice.amount,
+        basePriceCurrency: c.basePrice.currency,
+        currentPriceAmount: c.currentPrice.amount,
+        currentPriceCurrency: c.currentPrice.currency,
       });
     }
 
-    const { classBookings } = await data(server, `{ classBookings(first: 100) { nodes { bookingId status bookingStatus customerId classSlotId classId
-      participantStatus classSlotStatus class { title } } } }`);
+    const { classBookings } = await data(
+      server,
+      `{ classBookings(first: 100) { nodes { bookingId status bookingStatus customerId classSlotId classId
+      participantStatus classSlotStatus class { title } } } }`,
+    );
     expect(classBookings.nodes.length).toBe(world.classBookings.size);
     for (const node of classBookings.nodes) {
       const b = world.classBookings.get(Number(node.bookingId))!;
-      expect(node).toMatchObject({ customerId: String(b.customerId), classSlotId: String(b.classSlotId), classId: String(b.classId), class: { title: world.classes.get(b.classId)!.title } });
+      expect(node).toMatchObject({
+        customerId: String(b.customerId),
+        classSlotId: String(b.classSlotId),
+        classId: String(b.classId),
+        class: { title: world.classes.get(b.classId)!.title },
+      });
       expect(node.bookingStatus).toEqual(b.cancelledAt === null ? expect.stringMatching(/^(BOOKED|WAITING_LIST)/) : 'CANCELED');
     }
 
-    const { classSlots } = await data(server, `{ classSlots(first: 100) { nodes { slotId classId startAt endAt maxParticipants bookedParticipants
-      waitingListParticipants instructors locationId locationName class { title type durationMinutes category bookable } } } }`);
+    const { classSlots } = await data(
+      server,
+      `{ classSlots(first: 100) { nodes { slotId classId startAt endAt maxParticipants bookedParticipants
+      waitingListParticipants instructors locationId locationName class { title type durationMinutes category bookable } } } }`,
+    );
     expect(classSlots.nodes.length).toBeGreaterThan(0);
     for (const node of classSlots.nodes) {
       const s = world.slots.get(Number(node.slotId))!;
       const cls = world.classes.get(s.classId)!;
       expect(node).toMatchObject({
-        startAt: zonedMs(s.startAt), endAt: zonedMs(s.endAt), maxParticipants: s.maxParticipants, locationId: String(s.location.id), locationName: s.location.name,
+        startAt: zonedMs(s.startAt),
+        endAt: zonedMs(s.endAt),
+        maxParticipants: s.maxParticipants,
+        locationId: String(s.location.id),
+        locationName: s.location.name,
         class: { title: cls.title, type: cls.type, durationMinutes: cls.duration, category: cls.category, bookable: cls.bookable },
       });
       expect(node.instructors).toHaveLength(s.instructors.length);
       expect(typeof node.bookedParticipants).toBe('number');
     }
 
-    const { appointmentBookings } = await data(server, `{ appointmentBookings(first: 100) { nodes { bookingId customerId title startAt endAt bookingStatus appointmentStatus } } }`);
+    const { appointmentBookings } = await data(
+      server,
+      `{ appointmentBookings(first: 100) { nodes { bookingId customerId title startAt endAt bookingStatus appointmentStatus } } }`,
+    );
     expect(appointmentBookings.nodes.length).toBe(world.appointmentBookings.size);
     for (const node of appointmentBookings.nodes) {
       const b = world.appointmentBookings.get(Number(node.bookingId))!;
-      expect(node).toMatchObject({ customerId: String(b.customerId), title: b.title, startAt: zonedMs(b.startAt), endAt: zonedMs(b.endAt) });
+      expect(node).toMatchObject({
+        customerId: String(b.customerId),
+        title: b.title,
+        startAt: zonedMs(b.startAt),
+        endAt: zonedMs(b.endAt),
+      });
     }
 
     const { devices } = await data(server, `{ devices(first: 100) { nodes { deviceId name model active } } }`);
@@ -178,14 +245,25 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
       expect(node).toMatchObject({ name: d.name, model: d.model, active: d.active });
     }
 
-    const { debtCollectionRuns } = await data(server, `{ debtCollectionRuns(first: 100) { nodes { runId status collectionDate collectionType origin } } }`);
+    const { debtCollectionRuns } = await data(
+      server,
+      `{ debtCollectionRuns(first: 100) { nodes { runId status collectionDate collectionType origin } } }`,
+    );
     expect(debtCollectionRuns.nodes.length).toBe(world.debtCollectionRuns.size);
     for (const node of debtCollectionRuns.nodes) {
       const r = world.debtCollectionRuns.get(Number(node.runId))!;
-      expect(node).toMatchObject({ status: r.status, collectionDate: r.collectionDate, collectionType: r.debtCollectionType, origin: r.origin });
+      expect(node).toMatchObject({
+        status: r.status,
+        collectionDate: r.collectionDate,
+        collectionType: r.debtCollectionType,
+        origin: r.origin,
+      });
     }
 
-    const { taxAdvisorExports } = await data(server, `{ taxAdvisorExports(first: 100) { nodes { exportId fromDate toDate fileFormat exportFormat } } }`);
+    const { taxAdvisorExports } = await data(
+      server,
+      `{ taxAdvisorExports(first: 100) { nodes { exportId fromDate toDate fileFormat exportFormat } } }`,
+    );
     expect(taxAdvisorExports.nodes.length).toBe(world.taxAdvisorExports.size);
     for (const node of taxAdvisorExports.nodes) {
       const e = world.taxAdvisorExports.get(Number(node.exportId))!;
@@ -221,8 +299,11 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
   it('when a customer is deleted upstream, then the tombstone stays and its personal data is erased, with or without CUSTOMER_DELETED', async () => {
     const { world, standin, server } = await setup(kind);
     const [first, second] = [...world.customers.values()];
-    await post(server, [craft(world, first!.studioId, first!.id, 'CUSTOMER_CREATED'), craft(world, second!.studioId, second!.id, 'CUSTOMER_CREATED'),
-      craft(world, first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED')]);
+    await post(server, [
+      craft(world, first!.studioId, first!.id, 'CUSTOMER_CREATED'),
+      craft(world, second!.studioId, second!.id, 'CUSTOMER_CREATED'),
+      craft(world, first!.studioId, first!.id, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED'),
+    ]);
     await settled(server);
     const query = `query($ids: [ID!]) { customers(filter: {customerIds: $ids}) { nodes { customerId deleted firstName lastName email phoneMobile dateOfBirth
       customerNumber address { city } personalDataErasedAt status communicationPreferences { category } } } }`;
@@ -240,7 +321,15 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     expect(requests(standin, 'GET /v1/customers/{customerId}')).toBe(reads + 1);
     const erased = (await data(server, query, { ids: [String(first!.id), String(second!.id)] })).customers.nodes;
     for (const node of erased) {
-      expect(node).toMatchObject({ firstName: null, lastName: null, email: null, phoneMobile: null, dateOfBirth: null, customerNumber: null, address: null });
+      expect(node).toMatchObject({
+        firstName: null,
+        lastName: null,
+        email: null,
+        phoneMobile: null,
+        dateOfBirth: null,
+        customerNumber: null,
+        address: null,
+      });
       expect(node.personalDataErasedAt).not.toBeNull();
     }
     expect(erased.find((n: any) => Number(n.customerId) === first!.id)).toMatchObject({ deleted: true, communicationPreferences: [] });
@@ -260,7 +349,10 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     );
     const customers = [...world.customers.values()];
     const started = Date.now();
-    await post(server, customers.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')));
+    await post(
+      server,
+      customers.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')),
+    );
     await settled(server, 60_000);
     const seconds = (Date.now() - started) / 1000;
     const stats = standin.stats()['GET /v1/customers/{customerId}']!;
@@ -273,14 +365,24 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
   }, 90_000);
 
   it('when a job keeps failing, then it is parked, an admin sees it and can retry it; other tokens get FORBIDDEN', async () => {
-    const { world, standin, server, studios } = await setup(kind, { OPEN_API_MAX_ATTEMPTS: '1', HYDRATION_MAX_ATTEMPTS: '2' }, { failureRate: 1 });
+    const { world, standin, server, studios } = await setup(
+      kind,
+      { OPEN_API_MAX_ATTEMPTS: '1', HYDRATION_MAX_ATTEMPTS: '2' },
+      { failureRate: 1 },
+    );
     const customer = [...world.customers.values()][0]!;
     await post(server, [craft(world, customer.studioId, customer.id, 'CUSTOMER_CREATED')]);
     await settled(server);
     const list = `query($filter: HydrationJobFilter) { hydrationJobs(filter: $filter) { totalCount nodes { id kind upstreamKey state attempts lastError dueAt studioId } } }`;
     const parked = (await data(server, list, { filter: { states: ['PARKED'] } })).hydrationJobs;
     expect(parked.totalCount).toBe(1);
-    expect(parked.nodes[0]).toMatchObject({ kind: 'CUSTOMER', upstreamKey: String(customer.id), state: 'PARKED', attempts: 2, studioId: String(studios.get(customer.studioId)) });
+    expect(parked.nodes[0]).toMatchObject({
+      kind: 'CUSTOMER',
+      upstreamKey: String(customer.id),
+      state: 'PARKED',
+      attempts: 2,
+      studioId: String(studios.get(customer.studioId)),
+    });
     expect(parked.nodes[0].lastError).toMatch(/503/);
 
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: 'all' });
@@ -304,7 +406,10 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     // Retrying every parked job of a studio.
     standin.setFailureRate(1);
     const others = [...world.customers.values()].filter((c) => c.studioId === customer.studioId && c.id !== customer.id);
-    await post(server, others.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')));
+    await post(
+      server,
+      others.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')),
+    );
     await settled(server);
     standin.setFailureRate(0);
     const count = await data(server, `mutation($s: ID!) { retryParkedHydrationJobs(studioId: $s) }`, { s: studios.get(customer.studioId) });
@@ -317,8 +422,15 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
   it('when the server stops with jobs queued and starts again, then every job is done and none is lost', async () => {
     const { world, standin, server } = await setup(kind, { HYDRATION_CONCURRENCY: '1' }, { latencyMs: () => 150 });
     const customers = [...world.customers.values()];
-    await post(server, customers.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')));
-    await until(async () => Number((await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" = 'done'`))[0].n) >= 1, 10_000, 'a first job');
+    await post(
+      server,
+      customers.map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED')),
+    );
+    await until(
+      async () => Number((await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" = 'done'`))[0].n) >= 1,
+      10_000,
+      'a first job',
+    );
     await server.app.stop();
     const again = await startTestServer(kind, { ...FAST }, { database: server.db });
     opened[opened.length - 1]!.servers.push(again);
@@ -338,14 +450,18 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
     const customer = [...world.customers.values()][2]!;
     const client = connect(server.app.url, ADMIN_TOKEN);
     await client.connected;
-    const typed = subscribe(client, `subscription { recordHydrated(kinds: [customer]) { kind changedFields personalDataErased event { seq type entityId studioId }
-      record { __typename ... on Customer { customerId firstName email } } } }`);
+    const typed = subscribe(
+      client,
+      `subscription { recordHydrated(kinds: [customer]) { kind changedFields personalDataErased event { seq type entityId studioId }
+      record { __typename ... on Customer { customerId firstName email } } } }`,
+    );
     const raw = subscribe(client, `subscription { events(types: ["GYMGRAPH_RECORD_HYDRATED"]) { seq type entityId } }`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await post(server, [craft(world, customer.studioId, customer.id, 'CUSTOMER_CREATED')]);
     const [message] = await typed.take(1);
     expect(message!.data!.recordHydrated).toMatchObject({
-      kind: 'customer', personalDataErased: false,
+      kind: 'customer',
+      personalDataErased: false,
       event: { type: 'GYMGRAPH_RECORD_HYDRATED', entityId: String(customer.id), studioId: String(studios.get(customer.studioId)) },
       record: { __typename: 'Customer', customerId: String(customer.id), firstName: customer.firstName, email: customer.email },
     });
@@ -355,15 +471,26 @@ describe.each(databaseKinds())('hydration from the Open API (%s)', (kind) => {
 
     // Resumable: a new subscription with `after` replays it from the log.
     const before = String(Number(message!.data!.recordHydrated.event.seq) - 1);
-    const replay = subscribe(client, `subscription($after: String) { recordHydrated(after: $after) { event { seq } record { ... on Customer { firstName } } } }`, { after: before });
+    const replay = subscribe(
+      client,
+      `subscription($after: String) { recordHydrated(after: $after) { event { seq } record { ... on Customer { firstName } } } }`,
+      { after: before },
+    );
     const [replayed] = await replay.take(1);
-    expect(replayed!.data!.recordHydrated).toEqual({ event: { seq: message!.data!.recordHydrated.event.seq }, record: { firstName: customer.firstName } });
+    expect(replayed!.data!.recordHydrated).toEqual({
+      event: { seq: message!.data!.recordHydrated.event.seq },
+      record: { firstName: customer.firstName },
+    });
   });
 
   it('when a studio has no Open API key, then its events make records and no jobs, and nothing fails', async () => {
     const { world, server } = await setup(kind);
     const studio = await server.addStudio({ name: 'Keyless' });
-    const response = await server.post(studio.webhookKey, { entityId: 4242, uuid: randomUUID(), payload: [{ timestamp: world.now, type: 'CUSTOMER_CREATED' }] });
+    const response = await server.post(studio.webhookKey, {
+      entityId: 4242,
+      uuid: randomUUID(),
+      payload: [{ timestamp: world.now, type: 'CUSTOMER_CREATED' }],
+    });
     expect(response.status).toBe(200);
     await settled(server);
     const [{ n }] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs`);
@@ -384,7 +511,8 @@ postgresOnly('hydration with two instances on one PostgreSQL database', () => {
     const a = await startTestServer('postgres', env);
     const b = await startTestServer('postgres', env, { database: a.db });
     opened.push({ standin, servers: [a, b] });
-    for (const s of world.studios) await a.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
+    for (const s of world.studios)
+      await a.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
     const half = Math.floor(world.deliveries.length / 2);
     await Promise.all([post(a, world.deliveries.slice(0, half)), post(b, world.deliveries.slice(half))]);
     await settled(a, 60_000);
@@ -395,7 +523,9 @@ postgresOnly('hydration with two instances on one PostgreSQL database', () => {
     // Every job is one request: the upstream was asked exactly as often as there are jobs.
     const total = Object.values(standin.stats()).reduce((sum, s) => sum + s.requests, 0);
     expect(total).toBe(jobs.length);
-    const perEntity = await a.sql(`SELECT "kind", "upstreamKey", COUNT(*) AS "n" FROM hydration_jobs GROUP BY "kind", "upstreamKey" HAVING COUNT(*) > 1`);
+    const perEntity = await a.sql(
+      `SELECT "kind", "upstreamKey", COUNT(*) AS "n" FROM hydration_jobs GROUP BY "kind", "upstreamKey" HAVING COUNT(*) > 1`,
+    );
     expect(perEntity).toEqual([]);
   }, 120_000);
 });
@@ -414,7 +544,16 @@ postgresAndRedis('hydration with two instances on one PostgreSQL database and on
     const s = world.studios[0]!;
     await a.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
     const customers = [...world.customers.values()].map((c) => craft(world, c.studioId, c.id, 'CUSTOMER_CREATED'));
-    await Promise.all([post(a, customers.filter((_, i) => i % 2 === 0)), post(b, customers.filter((_, i) => i % 2 === 1))]);
+    await Promise.all([
+      post(
+        a,
+        customers.filter((_, i) => i % 2 === 0),
+      ),
+      post(
+        b,
+        customers.filter((_, i) => i % 2 === 1),
+      ),
+    ]);
     // Both instances claim jobs; once the budget is used, the rest wait for the minute to end.
     await until(() => requests(standin, 'GET /v1/customers/{customerId}') >= 25, 20_000, 'the first 25 reads');
     await new Promise((resolve) => setTimeout(resolve, 1500));

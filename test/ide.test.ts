@@ -12,14 +12,19 @@ const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/
 jest.setTimeout(120_000);
 
 /** A raw GET (node's fetch would undo the gzip this checks). */
-function get(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function get(
+  url: string,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
   });
 }
 
@@ -52,7 +57,9 @@ describe('GET /graphql from a browser: the IDE page and its assets', () => {
   it('when the page names its assets, then each is served from under /graphql/ide/ with an ETag, gzip, and 304 when unchanged', async () => {
     const html = (await get(`${server.app.url}/graphql`, { accept: BROWSER_ACCEPT })).body.toString('utf8');
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!).filter((url) => !url.startsWith('data:'));
-    expect(assets).toEqual(expect.arrayContaining([`${IDE_ASSET_PREFIX}ruru/ruru.js`, `${IDE_ASSET_PREFIX}ide.js`, `${IDE_ASSET_PREFIX}graphql-ws.min.js`]));
+    expect(assets).toEqual(
+      expect.arrayContaining([`${IDE_ASSET_PREFIX}ruru/ruru.js`, `${IDE_ASSET_PREFIX}ide.js`, `${IDE_ASSET_PREFIX}graphql-ws.min.js`]),
+    );
     for (const asset of assets) {
       expect(asset.startsWith(IDE_ASSET_PREFIX)).toBe(true);
       const response = await get(`${server.app.url}${asset}`, { 'accept-encoding': 'gzip, deflate, br' });
@@ -153,7 +160,7 @@ describeWithBrowser('the GraphQL IDE in Chromium', () => {
     });
   });
 
-  it('when the docs explorer is opened, then it shows the schema\'s types', async () => {
+  it("when the docs explorer is opened, then it shows the schema's types", async () => {
     await onIde(async (page) => {
       await enterToken(page, ADMIN_TOKEN);
       await page.getByRole('button', { name: /documentation explorer/i }).click();
@@ -164,17 +171,21 @@ describeWithBrowser('the GraphQL IDE in Chromium', () => {
     });
   });
 
-  it('when the viewport is a phone\'s (390 px), then the page does not scroll sideways', async () => {
-    await onIde(async (page) => {
-      const overflow = () => page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
-      expect(await overflow()).toBeLessThanOrEqual(0);
-      await enterToken(page, ADMIN_TOKEN);
-      await runOperation(page, 'Studios');
-      await page.locator('.graphiql-response', { hasText: 'Riverside' }).waitFor();
-      expect(await overflow()).toBeLessThanOrEqual(0);
-      await page.getByRole('button', { name: /documentation explorer/i }).click();
-      await page.locator('.graphiql-doc-explorer').waitFor();
-      expect(await overflow()).toBeLessThanOrEqual(0);
-    }, { width: 390, height: 844 });
+  it("when the viewport is a phone's (390 px), then the page does not scroll sideways", async () => {
+    await onIde(
+      async (page) => {
+        const overflow = () =>
+          page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
+        expect(await overflow()).toBeLessThanOrEqual(0);
+        await enterToken(page, ADMIN_TOKEN);
+        await runOperation(page, 'Studios');
+        await page.locator('.graphiql-response', { hasText: 'Riverside' }).waitFor();
+        expect(await overflow()).toBeLessThanOrEqual(0);
+        await page.getByRole('button', { name: /documentation explorer/i }).click();
+        await page.locator('.graphiql-doc-explorer').waitFor();
+        expect(await overflow()).toBeLessThanOrEqual(0);
+      },
+      { width: 390, height: 844 },
+    );
   });
 });

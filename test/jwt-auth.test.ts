@@ -82,7 +82,10 @@ async function ask(server: TestServer, bearer: string, query = '{ studios { id n
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
     body: JSON.stringify({ query }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] },
+  };
 }
 
 describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
@@ -101,8 +104,14 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
     jwks.keys = [rsa, ec];
     const url = await jwks.listen();
     server = await startTestServer(kind, {
-      JWT_JWKS_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_CLOCK_SKEW_S: '30',
-      JWT_JWKS_COOLDOWN_MS: String(COOLDOWN_MS), WS_TOKEN_RECHECK_MS: '100', HYDRATION_ENABLED: 'false',
+      JWT_JWKS_URL: url,
+      JWT_SECRET: SECRET,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWT_CLOCK_SKEW_S: '30',
+      JWT_JWKS_COOLDOWN_MS: String(COOLDOWN_MS),
+      WS_TOKEN_RECHECK_MS: '100',
+      HYDRATION_ENABLED: 'false',
     });
     const s1 = await server.addStudio({ name: 'JWT Studio 1', tenantUrl: 'https://jwt-op.example/v1' });
     const s2 = await server.addStudio({ name: 'JWT Studio 2', tenantUrl: 'https://jwt-op.example/v1' });
@@ -110,7 +119,11 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
     studio2 = s2.id;
     otherOperator = (await server.addStudio({ name: 'JWT Other Operator', tenantUrl: 'https://other-op.example/v1' })).id;
     for (const customer of [7001, 7002]) {
-      const body = { entityId: customer, uuid: `00000000-0000-4000-8000-00000000${customer}`, payload: [{ type: 'CUSTOMER_CREATED', timestamp: Date.now() - 60_000 }] };
+      const body = {
+        entityId: customer,
+        uuid: `00000000-0000-4000-8000-00000000${customer}`,
+        payload: [{ type: 'CUSTOMER_CREATED', timestamp: Date.now() - 60_000 }],
+      };
       expect((await server.post(s1.webhookKey, body)).status).toBe(200);
     }
     member = { role: 'member', studioIds: [studio1], customerId: 7001 };
@@ -125,7 +138,9 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
     const answer = await ask(server, await token(rsa, member));
     expect(answer).toEqual({
       status: 200,
-      body: { data: { studios: [{ id: String(studio1), name: 'JWT Studio 1' }], customers: { totalCount: 1, nodes: [{ customerId: '7001' }] } } },
+      body: {
+        data: { studios: [{ id: String(studio1), name: 'JWT Studio 1' }], customers: { totalCount: 1, nodes: [{ customerId: '7001' }] } },
+      },
     });
   });
 
@@ -162,10 +177,22 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
   });
 
   it.each([
-    ['role admin', { ...{ role: 'admin', studioIds: [1], customerId: 7001 } }, /^JWT claim role must be "member" \(a JWT stands for one member; use an API token for other roles\), got "admin"$/],
+    [
+      'role admin',
+      { ...{ role: 'admin', studioIds: [1], customerId: 7001 } },
+      /^JWT claim role must be "member" \(a JWT stands for one member; use an API token for other roles\), got "admin"$/,
+    ],
     ['role missing', { studioIds: [1], customerId: 7001 }, /^JWT claim role must be "member".*got undefined$/],
-    ['no studios', { role: 'member', studioIds: [], customerId: 7001 }, /^JWT claim studioIds must be a list of 1 to 100 studio ids, got \[\]$/],
-    ['a customer id that is no id', { role: 'member', studioIds: [1], customerId: 'abc' }, /^JWT claim customerId must hold positive integer ids, got "abc"$/],
+    [
+      'no studios',
+      { role: 'member', studioIds: [], customerId: 7001 },
+      /^JWT claim studioIds must be a list of 1 to 100 studio ids, got \[\]$/,
+    ],
+    [
+      'a customer id that is no id',
+      { role: 'member', studioIds: [1], customerId: 'abc' },
+      /^JWT claim customerId must hold positive integer ids, got "abc"$/,
+    ],
   ])('when the claims carry %s, then 401 naming the claim', async (_what, claims, message) => {
     const answer = await ask(server, await token(rsa, claims));
     expect(answer.status).toBe(401);
@@ -204,7 +231,10 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
 
   it('when a member asks for what members may not see, then FORBIDDEN naming the field', async () => {
     const answer = await ask(server, await token(rsa, member), '{ devices { totalCount } }');
-    expect(answer.body.errors?.[0]).toMatchObject({ message: 'Query.devices is not available to members (a member\'s JWT sees their own records and public studio data only)', extensions: { code: 'FORBIDDEN' } });
+    expect(answer.body.errors?.[0]).toMatchObject({
+      message: "Query.devices is not available to members (a member's JWT sees their own records and public studio data only)",
+      extensions: { code: 'FORBIDDEN' },
+    });
   });
 
   it('when a member names a studio outside their token, then FORBIDDEN', async () => {
@@ -214,7 +244,10 @@ describe.each(databaseKinds())('member JWTs (%s)', (kind) => {
 
   it('when a token names studios of two operators, then it sees no customer record (an upstream customer id means nothing across operators)', async () => {
     const answer = await ask(server, await token(rsa, { ...member, studioIds: [studio1, otherOperator] }));
-    expect(answer.body.data).toEqual({ studios: [expect.objectContaining({ id: String(studio1) }), expect.objectContaining({ id: String(otherOperator) })], customers: { totalCount: 0, nodes: [] } });
+    expect(answer.body.data).toEqual({
+      studios: [expect.objectContaining({ id: String(studio1) }), expect.objectContaining({ id: String(otherOperator) })],
+      customers: { totalCount: 0, nodes: [] },
+    });
   });
 
   it('when the JWT is sent in connection_init, then the socket is acknowledged and serves the member', async () => {
@@ -253,16 +286,22 @@ describe('member JWTs with one PEM key, no HS256 secret and namespaced claims', 
   beforeAll(async () => {
     rsa = await signingKey('pem', 'RS256');
     server = await startTestServer('sqlite', {
-      JWT_PUBLIC_KEY: rsa.pem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, HYDRATION_ENABLED: 'false',
-      JWT_CLAIM_ROLE: `${NS}.role`, JWT_CLAIM_STUDIO_IDS: `${NS}.studios`, JWT_CLAIM_CUSTOMER_ID: `${NS}.customer`,
+      JWT_PUBLIC_KEY: rsa.pem,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      HYDRATION_ENABLED: 'false',
+      JWT_CLAIM_ROLE: `${NS}.role`,
+      JWT_CLAIM_STUDIO_IDS: `${NS}.studios`,
+      JWT_CLAIM_CUSTOMER_ID: `${NS}.customer`,
     });
     await server.addStudio({ name: 'PEM Studio' });
   });
   afterAll(() => server?.stop());
 
   it('when an RS256 token of that key carries the scope under the namespace, then it is accepted', async () => {
-    expect((await ask(server, await token(rsa, namespaced), '{ studios { name } }'))).toEqual({
-      status: 200, body: { data: { studios: [{ name: 'PEM Studio' }] } },
+    expect(await ask(server, await token(rsa, namespaced), '{ studios { name } }')).toEqual({
+      status: 200,
+      body: { data: { studios: [{ name: 'PEM Studio' }] } },
     });
   });
 
@@ -301,18 +340,29 @@ describe('member JWTs while the JWKS cannot be read', () => {
     await once(probe, 'listening');
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const server = await startTestServer('sqlite', { JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, HYDRATION_ENABLED: 'false' });
+    const server = await startTestServer('sqlite', {
+      JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      HYDRATION_ENABLED: 'false',
+    });
     try {
       const key = await signingKey('k', 'RS256');
       const response = await fetch(`${server.app.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(key, { role: 'member', studioIds: [1], customerId: 1 })}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await token(key, { role: 'member', studioIds: [1], customerId: 1 })}`,
+        },
         body: JSON.stringify({ query: '{ studios { id } }' }),
       });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).not.toBeNull();
       const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-      expect(body.errors[0]).toMatchObject({ message: 'the keys that verify this JWT cannot be read right now: retry', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      expect(body.errors[0]).toMatchObject({
+        message: 'the keys that verify this JWT cannot be read right now: retry',
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
     } finally {
       await server.stop();
     }

@@ -51,7 +51,11 @@ afterEach(async () => {
 
 async function serve(kind: DatabaseKind, log: Captured, env: Record<string, string> = {}, database?: TestDatabase): Promise<TestServer> {
   if (database) databases.push(database);
-  const server = await startTestServer(kind, { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', ...env }, { logger: log.logger, ...(database ? { database } : {}) });
+  const server = await startTestServer(
+    kind,
+    { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', ...env },
+    { logger: log.logger, ...(database ? { database } : {}) },
+  );
   servers.push(server);
   return server;
 }
@@ -106,7 +110,7 @@ describe.each(databaseKinds())('logs at LOG_LEVEL=info (%s)', (kind) => {
       expect(log.text()).not.toContain(studio.webhookKey);
     });
 
-    it('when the payload is invalid, then the warn line names the first problem\'s field; other refusals name their code', async () => {
+    it("when the payload is invalid, then the warn line names the first problem's field; other refusals name their code", async () => {
       const log = capture();
       const server = await serve(kind, log, { WEBHOOK_MAX_BODY_BYTES: '1024' });
       const studio = await server.addStudio();
@@ -119,7 +123,10 @@ describe.each(databaseKinds())('logs at LOG_LEVEL=info (%s)', (kind) => {
       await until(() => log.lines.filter((l) => l.msg === 'webhook refused').length === 4, 2000, 'four refusals');
       const refused = log.lines.filter((l) => l.msg === 'webhook refused');
       expect(refused.map((l) => [l.error, l.status])).toEqual([
-        ['invalid_payload', 400], ['invalid_json', 400], ['unsupported_media_type', 415], ['payload_too_large', 413],
+        ['invalid_payload', 400],
+        ['invalid_json', 400],
+        ['unsupported_media_type', 415],
+        ['payload_too_large', 413],
       ]);
       expect(refused[0]).toMatchObject({ level: LEVEL.warn, reason: 'payload[0].timestamp', studioId: studio.id });
       // Never the body.
@@ -147,13 +154,27 @@ describe.each(databaseKinds())('logs at LOG_LEVEL=info (%s)', (kind) => {
       const server = await serve(kind, log);
       const { token, record } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: 'all', name: 'logs' });
       const secretVariable = `variable-${randomUUID()}`;
-      const response = await gql(server, { query: 'query StudiosForLogs($filter: EventFilter) { events(first: 1, filter: $filter) { totalCount } }', variables: { filter: { types: [secretVariable] } } }, token, '/graphql?trace=1');
+      const response = await gql(
+        server,
+        {
+          query: 'query StudiosForLogs($filter: EventFilter) { events(first: 1, filter: $filter) { totalCount } }',
+          variables: { filter: { types: [secretVariable] } },
+        },
+        token,
+        '/graphql?trace=1',
+      );
       expect(response.status).toBe(200);
 
       await until(() => log.lines.some((l) => l.msg === 'request' && l.route === '/graphql'), 2000, 'the request line');
       const line = log.lines.find((l) => l.msg === 'request' && l.route === '/graphql')!;
       expect(line).toMatchObject({
-        level: LEVEL.info, method: 'POST', route: '/graphql', status: 200, operationType: 'query', operationName: 'StudiosForLogs', tokenId: record.id,
+        level: LEVEL.info,
+        method: 'POST',
+        route: '/graphql',
+        status: 200,
+        operationType: 'query',
+        operationName: 'StudiosForLogs',
+        tokenId: record.id,
       });
       expect(line.requestId).toMatch(/^req-/);
       expect(log.text()).not.toContain(secretVariable);
@@ -178,7 +199,9 @@ describe.each(databaseKinds())('logs at LOG_LEVEL=info (%s)', (kind) => {
       for (const route of ['/healthz', '/readyz']) expect((await fetch(`${server.app.url}${route}`)).status).toBe(200);
       await fetch(`${server.app.url}/nowhere?secret=1`);
       await until(() => log.lines.some((l) => l.status === 404), 2000, 'the 404 line');
-      expect(log.lines.filter((l) => l.msg === 'request').map((l) => [l.route, l.path, l.status])).toEqual([['(unmatched)', '/nowhere', 404]]);
+      expect(log.lines.filter((l) => l.msg === 'request').map((l) => [l.route, l.path, l.status])).toEqual([
+        ['(unmatched)', '/nowhere', 404],
+      ]);
 
       const debug = capture('debug');
       const verbose = await serve(kind, debug);
@@ -192,7 +215,9 @@ describe.each(databaseKinds())('logs at LOG_LEVEL=info (%s)', (kind) => {
       const log = capture();
       const database = await createTestDatabase(kind);
       // PostgreSQL here trusts loopback: a password in the URL is sent and ignored.
-      const withPassword = database.url.startsWith('postgres') ? Object.assign(new URL(database.url), { password: 'db-password-secret' }).toString() : database.url;
+      const withPassword = database.url.startsWith('postgres')
+        ? Object.assign(new URL(database.url), { password: 'db-password-secret' }).toString()
+        : database.url;
       const server = await serve(kind, log, { DATABASE_URL: withPassword }, database);
       expect(server.app.url).toMatch(/^http/);
 
@@ -245,12 +270,16 @@ describe.each(databaseKinds())('hydration and reconciliation logs (%s)', (kind) 
     await server.addStudio({ name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl });
     for (const d of world.deliveries.slice(0, 10)) expect((await server.post(d.webhookKey, d.body)).status).toBe(200);
     // The scanner has read every event, and every job is done.
-    await until(async () => {
-      const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-      const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-      const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" <> 'done'`);
-      return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
-    }, 20_000, 'hydration to finish');
+    await until(
+      async () => {
+        const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+        const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+        const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" <> 'done'`);
+        return cursor !== undefined && Number(cursor.seq) >= Number(events.max ?? 0) && Number(open.n) === 0;
+      },
+      20_000,
+      'hydration to finish',
+    );
     const [jobs] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs`);
     await server.stop();
     servers.splice(servers.indexOf(server), 1);
@@ -275,12 +304,21 @@ describe.each(databaseKinds())('hydration and reconciliation logs (%s)', (kind) 
     const log = capture();
     const server = await serve(kind, log, { RECONCILE_EVERY: '6h' });
     const upstream = world.studios[0]!;
-    const studio = await server.addStudio({ name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl });
+    const studio = await server.addStudio({
+      name: upstream.name,
+      webhookKey: upstream.webhookKey,
+      apiKey: upstream.apiKey,
+      tenantUrl: standin.baseUrl,
+    });
     await server.app.reconciliation!.runOnce();
 
     const lines = log.lines.filter((l) => String(l.msg).startsWith('reconciliation'));
     expect(lines.map((l) => l.msg)).toEqual([
-      'reconciliation scheduled', 'reconciliation round started', 'reconciliation of a studio started', 'reconciliation of a studio finished', 'reconciliation round finished',
+      'reconciliation scheduled',
+      'reconciliation round started',
+      'reconciliation of a studio started',
+      'reconciliation of a studio finished',
+      'reconciliation round finished',
     ]);
     expect(lines[2]).toMatchObject({ level: LEVEL.info, studioId: studio.id });
     for (const field of ['seen', 'present', 'repaired', 'skipped']) expect(typeof lines[3]![field]).toBe('number');
@@ -298,7 +336,12 @@ describe('secrets in the log', () => {
     const database = await createTestDatabase(kind);
     const password = `pw-${randomUUID()}`;
     const url = kind === 'postgres' ? Object.assign(new URL(database.url), { password }).toString() : database.url;
-    const server = await serve(kind, log, { DATABASE_URL: url, HYDRATION_ENABLED: 'true', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20' }, database);
+    const server = await serve(
+      kind,
+      log,
+      { DATABASE_URL: url, HYDRATION_ENABLED: 'true', HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20' },
+      database,
+    );
     const upstream = world.studios[0]!;
     await server.addStudio({ name: upstream.name, webhookKey: upstream.webhookKey, apiKey: upstream.apiKey, tenantUrl: standin.baseUrl });
     const { token } = await new TokenService(server.app.dataSource).create({ role: 'partner', studios: 'all' });
@@ -321,22 +364,40 @@ describe('secrets in the log', () => {
 
     const text = log.text();
     expect(log.lines.length).toBeGreaterThan(20);
-    for (const secret of [ADMIN_TOKEN, token, upstream.webhookKey, upstream.apiKey, wrongKey, wrongToken, ...(kind === 'postgres' ? [password] : [])]) {
+    for (const secret of [
+      ADMIN_TOKEN,
+      token,
+      upstream.webhookKey,
+      upstream.apiKey,
+      wrongKey,
+      wrongToken,
+      ...(kind === 'postgres' ? [password] : []),
+    ]) {
       expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
     }
   });
 });
 
-describe('masked (the start-up line\'s configuration)', () => {
+describe("masked (the start-up line's configuration)", () => {
   it('when settings hold secrets, then tokens say only that they are set, URL passwords are ***, limits named per token stay, unset is null', () => {
-    expect(masked({
-      adminToken: 'admin-secret-token', metricsToken: undefined, realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
-      database: { kind: 'postgres', url: 'postgres://app:db-secret@db.internal:5432/gym?sslmode=require&password=other-secret' },
-      redisUrl: 'rediss://:redis-secret@cache:6380/0', host: '0.0.0.0', plain: 'sqlite:data/x.sqlite',
-    })).toEqual({
-      adminToken: '[set]', metricsToken: null, realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
+    expect(
+      masked({
+        adminToken: 'admin-secret-token',
+        metricsToken: undefined,
+        realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
+        database: { kind: 'postgres', url: 'postgres://app:db-secret@db.internal:5432/gym?sslmode=require&password=other-secret' },
+        redisUrl: 'rediss://:redis-secret@cache:6380/0',
+        host: '0.0.0.0',
+        plain: 'sqlite:data/x.sqlite',
+      }),
+    ).toEqual({
+      adminToken: '[set]',
+      metricsToken: null,
+      realtime: { maxSocketsPerToken: 500, tokenRecheckMs: 5000 },
       database: { kind: 'postgres', url: 'postgres://app:***@db.internal:5432/gym?sslmode=require&password=***' },
-      redisUrl: 'rediss://:***@cache:6380/0', host: '0.0.0.0', plain: 'sqlite:data/x.sqlite',
+      redisUrl: 'rediss://:***@cache:6380/0',
+      host: '0.0.0.0',
+      plain: 'sqlite:data/x.sqlite',
     });
   });
 });

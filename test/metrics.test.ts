@@ -53,7 +53,13 @@ function unboundedLabels(samples: readonly Sample[], forbidden: readonly string[
       if ((label === 'code' || label === 'status') && /^\d+$/.test(text)) continue;
       const numeric = /^\d+$/.test(text);
       const filledPath = label === 'endpoint' && /\/\d/.test(text);
-      if (numeric || filledPath || /[0-9a-f]{8}-[0-9a-f]{4}-/i.test(text) || forbidden.some((f) => text === f || (f.length > 8 && text.includes(f)))) found.push(`${name}{${label}="${text}"}`);
+      if (
+        numeric ||
+        filledPath ||
+        /[0-9a-f]{8}-[0-9a-f]{4}-/i.test(text) ||
+        forbidden.some((f) => text === f || (f.length > 8 && text.includes(f)))
+      )
+        found.push(`${name}{${label}="${text}"}`);
     }
   }
   return found;
@@ -66,12 +72,18 @@ describe.each(databaseKinds())('GET /metrics (%s)', (kind) => {
     const client = connect(server.app.url, ADMIN_TOKEN);
     await client.connected;
     const events = subscribe(client, 'subscription { events { seq type } }');
-    await until(async () => value(await scrape(server), 'gymgraph_subscriptions', { field: 'events' }) === 1, 5000, 'the subscription to count');
+    await until(
+      async () => value(await scrape(server), 'gymgraph_subscriptions', { field: 'events' }) === 1,
+      5000,
+      'the subscription to count',
+    );
 
     const created = delivery(7001, { type: 'CUSTOMER_CREATED', timestamp: Date.now() });
     expect((await server.post(studio.webhookKey, created)).status).toBe(200);
     expect((await server.post(studio.webhookKey, created)).status).toBe(200); // duplicate
-    expect((await server.post(studio.webhookKey, delivery(7002, { type: 'SOMETHING_NEW_UPSTREAM', timestamp: Date.now() }))).status).toBe(200);
+    expect((await server.post(studio.webhookKey, delivery(7002, { type: 'SOMETHING_NEW_UPSTREAM', timestamp: Date.now() }))).status).toBe(
+      200,
+    );
     expect((await server.post(studio.webhookKey, '{"uuid": ')).status).toBe(400);
     expect((await server.post('not-a-key', delivery(7003, { type: 'CUSTOMER_CREATED', timestamp: Date.now() }))).status).toBe(401);
     await events.take(2, 5000);
@@ -119,7 +131,11 @@ describe.each(databaseKinds())('GET /metrics (%s)', (kind) => {
     expect(unboundedLabels(samples, [studio.webhookKey, created.uuid, '7001'])).toEqual([]);
 
     await client.dispose();
-    await until(async () => value(await scrape(server), 'gymgraph_websocket_closed_total', { code: '1000' }) === 1, 5000, 'the close to count');
+    await until(
+      async () => value(await scrape(server), 'gymgraph_websocket_closed_total', { code: '1000' }) === 1,
+      5000,
+      'the close to count',
+    );
     const after = await scrape(server);
     expect(value(after, 'gymgraph_websocket_connections')).toBe(0);
     expect(value(after, 'gymgraph_subscriptions', { field: 'events' })).toBe(0);
@@ -131,20 +147,39 @@ describe.each(databaseKinds())('GET /metrics (%s)', (kind) => {
     standins.push(standin);
     const server = await start(kind, { HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20' });
     const [upstream] = world.studios;
-    await server.addStudio({ name: upstream!.name, webhookKey: upstream!.webhookKey, apiKey: upstream!.apiKey, tenantUrl: standin.baseUrl });
+    await server.addStudio({
+      name: upstream!.name,
+      webhookKey: upstream!.webhookKey,
+      apiKey: upstream!.apiKey,
+      tenantUrl: standin.baseUrl,
+    });
     const customer = [...world.customers.values()][0]!;
-    expect((await server.post(upstream!.webhookKey, delivery(customer.id, { type: 'CUSTOMER_UPDATED', timestamp: Date.now() }))).status).toBe(200);
+    expect(
+      (await server.post(upstream!.webhookKey, delivery(customer.id, { type: 'CUSTOMER_UPDATED', timestamp: Date.now() }))).status,
+    ).toBe(200);
 
-    await until(async () => value(await scrape(server), 'gymgraph_hydration_job_runs_total', { outcome: 'ok' }) >= 1, 15_000, 'a hydration job to run');
-    await until(async () => {
-      const samples = await scrape(server);
-      return value(samples, 'gymgraph_hydration_jobs') === 0 && value(samples, 'gymgraph_hydration_cursor_lag_events') === 0;
-    }, 15_000, 'hydration to settle');
+    await until(
+      async () => value(await scrape(server), 'gymgraph_hydration_job_runs_total', { outcome: 'ok' }) >= 1,
+      15_000,
+      'a hydration job to run',
+    );
+    await until(
+      async () => {
+        const samples = await scrape(server);
+        return value(samples, 'gymgraph_hydration_jobs') === 0 && value(samples, 'gymgraph_hydration_cursor_lag_events') === 0;
+      },
+      15_000,
+      'hydration to settle',
+    );
     const samples = await scrape(server);
-    expect(value(samples, 'gymgraph_open_api_requests_total', { endpoint: 'GET /v1/customers/{customerId}', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(
+      value(samples, 'gymgraph_open_api_requests_total', { endpoint: 'GET /v1/customers/{customerId}', status: '200' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(value(samples, 'gymgraph_open_api_requests_total', { status: '429' })).toBe(0);
     // One wait per attempt, observed before its request goes out.
-    expect(value(samples, 'gymgraph_open_api_rate_limit_wait_seconds_count')).toBeGreaterThanOrEqual(value(samples, 'gymgraph_open_api_requests_total'));
+    expect(value(samples, 'gymgraph_open_api_rate_limit_wait_seconds_count')).toBeGreaterThanOrEqual(
+      value(samples, 'gymgraph_open_api_requests_total'),
+    );
     expect(value(samples, 'gymgraph_hydration_job_runs_total', { outcome: 'failed' })).toBe(0);
     expect(unboundedLabels(samples, [upstream!.apiKey, String(customer.id)])).toEqual([]);
   });
@@ -178,7 +213,8 @@ describe('GET /metrics: access and switches', () => {
     const queried = new Set<string>();
     for (const panel of dashboard.panels) {
       for (const target of panel.targets ?? []) {
-        for (const [name] of String(target.expr).matchAll(/\b(?:gymgraph|graphql_server|nodejs|process)_[a-z0-9_]+/g)) queried.add(name.replace(/_(bucket|sum|count)$/, ''));
+        for (const [name] of String(target.expr).matchAll(/\b(?:gymgraph|graphql_server|nodejs|process)_[a-z0-9_]+/g))
+          queried.add(name.replace(/_(bucket|sum|count)$/, ''));
       }
     }
     expect(queried.size).toBeGreaterThan(20);
@@ -189,7 +225,10 @@ describe('GET /metrics: access and switches', () => {
     const first = await start('sqlite');
     const second = await start('sqlite');
     const studio = await first.addStudio();
-    expect((await first.post(studio.webhookKey, { ...delivery(1, { type: 'CUSTOMER_CREATED', timestamp: Date.now() }), uuid: randomUUID() })).status).toBe(200);
+    expect(
+      (await first.post(studio.webhookKey, { ...delivery(1, { type: 'CUSTOMER_CREATED', timestamp: Date.now() }), uuid: randomUUID() }))
+        .status,
+    ).toBe(200);
     expect(value(await scrape(first), 'gymgraph_webhook_deliveries_total', { outcome: 'stored' })).toBe(1);
     expect(value(await scrape(second), 'gymgraph_webhook_deliveries_total', { outcome: 'stored' })).toBe(0);
   });

@@ -92,7 +92,8 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
   it('when the lists migration runs over customers hydrated before it, then their search columns are filled as hydration writes them', async () => {
     const dataSource = await openDb();
     // Back to before it (and whatever came after it).
-    while ((await appliedMigrations(dataSource)).includes('ListsAndPresence1764000000010')) await dataSource.undoLastMigration({ transaction: 'each' });
+    while ((await appliedMigrations(dataSource)).includes('ListsAndPresence1764000000010'))
+      await dataSource.undoLastMigration({ transaction: 'each' });
     const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
     await dataSource.query(
       `INSERT INTO customers ("tenantId", "studioId", "firstEventAt", "lastEventAt", "customerId", "firstName", "lastName", "email", "customerNumber")
@@ -101,8 +102,18 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
     );
     await dataSource.runMigrations({ transaction: 'each' });
     expect(await appliedMigrations(dataSource)).toEqual(ALL_MIGRATIONS);
-    expect(await dataSource.query(`SELECT "customerId", "searchName", "searchLastName", "searchEmail", "searchNumber" FROM customers ORDER BY "customerId"`)).toEqual([
-      { customerId: kind === 'postgres' ? '7' : 7, searchName: 'jürgen müller', searchLastName: 'müller', searchEmail: 'j.mueller@example.com', searchNumber: 'c-0007' },
+    expect(
+      await dataSource.query(
+        `SELECT "customerId", "searchName", "searchLastName", "searchEmail", "searchNumber" FROM customers ORDER BY "customerId"`,
+      ),
+    ).toEqual([
+      {
+        customerId: kind === 'postgres' ? '7' : 7,
+        searchName: 'jürgen müller',
+        searchLastName: 'müller',
+        searchEmail: 'j.mueller@example.com',
+        searchNumber: 'c-0007',
+      },
       { customerId: kind === 'postgres' ? '8' : 8, searchName: null, searchLastName: null, searchEmail: null, searchNumber: null },
     ]);
     expect(await schemaDrift(dataSource)).toEqual([]);
@@ -113,9 +124,11 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
       const dataSource = await openDb();
       // SQLite's own tables (sqlite_sequence; sqlite_stat1/4 from the PRAGMA optimize at start) are not ours.
       const tables = async () =>
-        ((await dataSource.query(
-          `SELECT "name" FROM sqlite_master WHERE "type" = 'table' AND "name" <> 'migrations' AND substr("name", 1, 7) <> 'sqlite_' ORDER BY "name"`,
-        )) as { name: string }[]).map((r) => r.name);
+        (
+          (await dataSource.query(
+            `SELECT "name" FROM sqlite_master WHERE "type" = 'table' AND "name" <> 'migrations' AND substr("name", 1, 7) <> 'sqlite_' ORDER BY "name"`,
+          )) as { name: string }[]
+        ).map((r) => r.name);
       const before = await tables();
       expect(before).toEqual(expect.arrayContaining(['events', 'studios', 'tenants', 'customers', 'visits']));
 

@@ -31,7 +31,14 @@ describe('Open API client against the stand-in upstream', () => {
     return s;
   };
   const client = (s: Standin, options: Partial<OpenApiClientOptions> = {}) =>
-    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), limiters: new RateLimiters(), backoffBaseMs: 5, ...options });
+    new OpenApiClient({
+      baseUrl: s.baseUrl,
+      apiKey: studio.apiKey,
+      logger: pino({ level: 'silent' }),
+      limiters: new RateLimiters(),
+      backoffBaseMs: 5,
+      ...options,
+    });
 
   beforeAll(async () => {
     standin = await start();
@@ -43,7 +50,9 @@ describe('Open API client against the stand-in upstream', () => {
   describe('typed answers', () => {
     const api = () => client(standin);
     const home = [...world.customers.values()].filter((c) => c.studioId === studio.id);
-    const member = home.find((c) => world.contracts.some((k) => k.customerId === c.id) && world.checkins.some((k) => k.customerId === c.id))!;
+    const member = home.find(
+      (c) => world.contracts.some((k) => k.customerId === c.id) && world.checkins.some((k) => k.customerId === c.id),
+    )!;
 
     it('when the key is checked, then true for the studio key and false for an unknown key; activation is confirmed upstream', async () => {
       expect(await api().checkKey()).toBe(true);
@@ -54,8 +63,12 @@ describe('Open API client against the stand-in upstream', () => {
 
     it('when the studio is read, then its information and utilization', async () => {
       expect(await api().getStudioInformation()).toEqual({
-        studioId: studio.id, name: studio.name, city: studio.city, countryCode: 'DE',
-        openingHours: studio.openingHours, closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: new Date(h.from), dateTimeTo: new Date(h.to) })),
+        studioId: studio.id,
+        name: studio.name,
+        city: studio.city,
+        countryCode: 'DE',
+        openingHours: studio.openingHours,
+        closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: new Date(h.from), dateTimeTo: new Date(h.to) })),
       });
       const utilization = await api().getUtilization();
       expect(utilization).toEqual({ count: expect.any(Number), capacity: studio.capacity });
@@ -64,10 +77,21 @@ describe('Open API client against the stand-in upstream', () => {
     it('when a customer is read, then personal data is typed, the zoned creation time is a Date, and the expiring image link is gone', async () => {
       const customer = await api().getCustomer(member.id);
       expect(customer).toEqual({
-        id: member.id, status: member.status, accessRefusal: member.accessRefusal, customerNumber: member.customerNumber, studioId: studio.id,
-        createdDateTime: new Date(member.createdAt), firstName: member.firstName, lastName: member.lastName, dateOfBirth: member.dateOfBirth,
-        gender: member.gender, email: member.email, phoneNumberPrivate: member.phoneNumberPrivate, phoneNumberMobile: member.phoneNumberMobile,
-        address: member.address, preferredLanguage: `${member.preferredLanguage}_DE`,
+        id: member.id,
+        status: member.status,
+        accessRefusal: member.accessRefusal,
+        customerNumber: member.customerNumber,
+        studioId: studio.id,
+        createdDateTime: new Date(member.createdAt),
+        firstName: member.firstName,
+        lastName: member.lastName,
+        dateOfBirth: member.dateOfBirth,
+        gender: member.gender,
+        email: member.email,
+        phoneNumberPrivate: member.phoneNumberPrivate,
+        phoneNumberMobile: member.phoneNumberMobile,
+        address: member.address,
+        preferredLanguage: `${member.preferredLanguage}_DE`,
       });
       expect(JSON.stringify(customer)).not.toContain('imageUrl');
       expect(JSON.stringify(customer)).not.toContain(member.iban);
@@ -93,60 +117,111 @@ describe('Open API client against the stand-in upstream', () => {
       const from = new Date(all[0]!.checkInAt + 1);
       const slice = await api().listCheckins(member.id, { from, to: new Date(world.endAt) });
       expect(slice.hasNext).toBe(false);
-      expect(slice.result).toEqual(all.slice(1).map((c) => ({
-        checkinId: c.checkinId, checkInDateTime: new Date(c.checkInAt), checkOutDateTime: c.checkOutAt === null ? null : new Date(c.checkOutAt),
-        studioId: c.studioId, studioName: world.studio(c.studioId).name,
-      })));
+      expect(slice.result).toEqual(
+        all.slice(1).map((c) => ({
+          checkinId: c.checkinId,
+          checkInDateTime: new Date(c.checkInAt),
+          checkOutDateTime: c.checkOutAt === null ? null : new Date(c.checkOutAt),
+          studioId: c.studioId,
+          studioName: world.studio(c.studioId).name,
+        })),
+      );
     });
 
     it('when contracts and communication preferences are read, then prices are flattened and the arrays typed', async () => {
       const contract = world.contracts.find((c) => c.customerId === member.id)!;
-      expect(await api().listContracts(member.id)).toEqual([{
-        id: contract.id, rateName: contract.rateName, contractStatus: contract.contractStatus, createdDate: new Date(contract.createdAt).toISOString().slice(0, 10),
-        startDate: contract.startDate, endDate: contract.endDate, cancelled: contract.cancelled, cancellationDate: contract.cancellationDate,
-        term: contract.term, basePrice: contract.basePrice, currentPrice: contract.currentPrice,
-        idlePeriods: [], additionalModules: [],
-      }]);
+      expect(await api().listContracts(member.id)).toEqual([
+        {
+          id: contract.id,
+          rateName: contract.rateName,
+          contractStatus: contract.contractStatus,
+          createdDate: new Date(contract.createdAt).toISOString().slice(0, 10),
+          startDate: contract.startDate,
+          endDate: contract.endDate,
+          cancelled: contract.cancelled,
+          cancellationDate: contract.cancellationDate,
+          term: contract.term,
+          basePrice: contract.basePrice,
+          currentPrice: contract.currentPrice,
+          idlePeriods: [],
+          additionalModules: [],
+        },
+      ]);
       expect(await api().getCommunicationPreferences(member.id)).toEqual(world.communicationPreferences.get(member.id));
     });
 
     it('when class bookings, slots and classes are read, then typed, instructors as names, no image links', async () => {
       const booking = [...world.classBookings.values()].find((b) => world.classes.get(b.classId)!.studioId === studio.id)!;
       const read = await api().getClassBooking(booking.bookingId);
-      expect(read).toMatchObject({ bookingId: booking.bookingId, classId: booking.classId, classSlotId: booking.classSlotId, customerId: booking.customerId,
-        bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED' });
+      expect(read).toMatchObject({
+        bookingId: booking.bookingId,
+        classId: booking.classId,
+        classSlotId: booking.classSlotId,
+        customerId: booking.customerId,
+        bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED',
+      });
       const listed = await api().listCustomerClassBookings(booking.customerId, { sliceSize: 100 });
       expect(listed.result.map((b) => b.bookingId)).toContain(booking.bookingId);
       expect(listed.result.every((b) => b.customerId === booking.customerId)).toBe(true);
 
       const slot = world.slots.get(booking.classSlotId)!;
       expect(await api().getClassSlot(booking.classId, slot.id)).toEqual({
-        id: slot.id, startDateTime: new Date(slot.startAt), endDateTime: new Date(slot.endAt), maxParticipants: slot.maxParticipants,
-        bookedParticipants: expect.any(Number), waitingListParticipants: expect.any(Number),
-        instructors: slot.instructors.map((i) => `${i.firstName} ${i.lastName}`), location: slot.location,
+        id: slot.id,
+        startDateTime: new Date(slot.startAt),
+        endDateTime: new Date(slot.endAt),
+        maxParticipants: slot.maxParticipants,
+        bookedParticipants: expect.any(Number),
+        waitingListParticipants: expect.any(Number),
+        instructors: slot.instructors.map((i) => `${i.firstName} ${i.lastName}`),
+        location: slot.location,
       });
       const cls = world.classes.get(booking.classId)!;
-      expect(await api().getClass(cls.id)).toEqual({ id: cls.id, title: cls.title, type: cls.type, duration: cls.duration, category: cls.category, bookable: true });
+      expect(await api().getClass(cls.id)).toEqual({
+        id: cls.id,
+        title: cls.title,
+        type: cls.type,
+        duration: cls.duration,
+        category: cls.category,
+        bookable: true,
+      });
     });
 
     it('when appointment bookings are read, then typed with zoned start and end', async () => {
       const booking = [...world.appointmentBookings.values()].find((b) => b.studioId === studio.id)!;
       const read = await api().getAppointmentBooking(booking.bookingId);
       expect(read).toEqual({
-        bookingId: booking.bookingId, bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED', startDateTime: new Date(booking.startAt),
-        endDateTime: new Date(booking.endAt), appointmentStatus: expect.any(String), participantStatus: expect.any(String), customerId: booking.customerId, title: booking.title,
+        bookingId: booking.bookingId,
+        bookingStatus: booking.cancelledAt === null ? 'BOOKED' : 'CANCELED',
+        startDateTime: new Date(booking.startAt),
+        endDateTime: new Date(booking.endAt),
+        appointmentStatus: expect.any(String),
+        participantStatus: expect.any(String),
+        customerId: booking.customerId,
+        title: booking.title,
       });
       const listed = await api().listCustomerAppointmentBookings(booking.customerId);
       expect(listed.result).toContainEqual(read);
     });
 
     it('when devices, a debt-collection run and a tax-advisor export are read, then typed and without the expiring download link', async () => {
-      expect(await api().listDevices()).toEqual(world.devices.filter((d) => d.studioId === studio.id).map((d) => ({ id: d.id, name: d.name, active: d.active, model: d.model })));
+      expect(await api().listDevices()).toEqual(
+        world.devices.filter((d) => d.studioId === studio.id).map((d) => ({ id: d.id, name: d.name, active: d.active, model: d.model })),
+      );
       const run = [...world.debtCollectionRuns.values()][0]!;
-      expect(await api().getDebtCollectionRun(run.id)).toEqual({ collectionDate: run.collectionDate, debtCollectionType: run.debtCollectionType, status: run.status, origin: run.origin });
+      expect(await api().getDebtCollectionRun(run.id)).toEqual({
+        collectionDate: run.collectionDate,
+        debtCollectionType: run.debtCollectionType,
+        status: run.status,
+        origin: run.origin,
+      });
       const taxExport = [...world.taxAdvisorExports.values()][0]!;
       const read = await api().getTaxAdvisorExport(taxExport.id);
-      expect(read).toEqual({ fromDate: taxExport.fromDate, toDate: taxExport.toDate, exportFileFormat: taxExport.exportFileFormat, exportFormat: taxExport.exportFormat });
+      expect(read).toEqual({
+        fromDate: taxExport.fromDate,
+        toDate: taxExport.toDate,
+        exportFileFormat: taxExport.exportFileFormat,
+        exportFormat: taxExport.exportFormat,
+      });
       expect(JSON.stringify(read)).not.toContain('http');
     });
   });
@@ -160,7 +235,9 @@ describe('Open API client against the stand-in upstream', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-        return await read(new OpenApiClient({ baseUrl: url, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters() })).catch((e: unknown) => e);
+        return await read(
+          new OpenApiClient({ baseUrl: url, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters() }),
+        ).catch((e: unknown) => e);
       } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
@@ -170,20 +247,44 @@ describe('Open API client against the stand-in upstream', () => {
       const employees = [...world.employees.values()];
       const trainer = employees.find((e) => e.competences.length > 0) ?? employees[0]!;
       expect(await client(standin).getEmployee(trainer.id)).toEqual({
-        id: trainer.id, firstName: trainer.firstName, lastName: trainer.lastName, gender: trainer.gender, employeeInitials: trainer.employeeInitials,
-        businessRole: trainer.businessRole, email: trainer.email, phoneNumber: trainer.phoneNumber, employeeCompetences: trainer.competences,
+        id: trainer.id,
+        firstName: trainer.firstName,
+        lastName: trainer.lastName,
+        gender: trainer.gender,
+        employeeInitials: trainer.employeeInitials,
+        businessRole: trainer.businessRole,
+        email: trainer.email,
+        phoneNumber: trainer.phoneNumber,
+        employeeCompetences: trainer.competences,
       });
-      const bare = await serve({ id: '7', firstName: 'Jo', lastName: 'Li', gender: 'UNISEX', employeeInitials: 'JL', employeeCompetences: ['Yoga'] }, (api) => api.getEmployee(7));
+      const bare = await serve(
+        { id: '7', firstName: 'Jo', lastName: 'Li', gender: 'UNISEX', employeeInitials: 'JL', employeeCompetences: ['Yoga'] },
+        (api) => api.getEmployee(7),
+      );
       expect(bare).toEqual({
-        id: 7, firstName: 'Jo', lastName: 'Li', gender: 'UNISEX', employeeInitials: 'JL', businessRole: null, email: null, phoneNumber: null, employeeCompetences: [{ id: null, name: 'Yoga' }],
+        id: 7,
+        firstName: 'Jo',
+        lastName: 'Li',
+        gender: 'UNISEX',
+        employeeInitials: 'JL',
+        businessRole: null,
+        email: null,
+        phoneNumber: null,
+        employeeCompetences: [{ id: null, name: 'Yoga' }],
       });
     });
 
     it.each([
       [{ id: 7, lastName: 'Li', gender: 'MALE', employeeInitials: 'JL' }, 'firstName: expected a string, got nothing'],
       [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE' }, 'employeeInitials: expected a string, got nothing'],
-      [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: [{ id: 1 }] }, 'employeeCompetences[0].name: expected a string, got nothing'],
-      [{ id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: 'Yoga' }, 'employeeCompetences: expected an array, got "Yoga"'],
+      [
+        { id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: [{ id: 1 }] },
+        'employeeCompetences[0].name: expected a string, got nothing',
+      ],
+      [
+        { id: 7, firstName: 'Jo', lastName: 'Li', gender: 'MALE', employeeInitials: 'JL', employeeCompetences: 'Yoga' },
+        'employeeCompetences: expected an array, got "Yoga"',
+      ],
     ])('when the employee answer is %j, then INVALID_ANSWER naming the field', async (answer, message) => {
       const error = await serve(answer, (api) => api.getEmployee(7));
       expect(error).toBeInstanceOf(OpenApiError);
@@ -203,7 +304,14 @@ describe('Open API client against the stand-in upstream', () => {
         .getCustomer(victim.id)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenApiError);
-      expect(error).toMatchObject({ status: 404, gone: true, transient: false, endpoint: 'GET /v1/customers/{customerId}', errorCode: 'NOT_FOUND', traceId: expect.stringMatching(/^standin-/) });
+      expect(error).toMatchObject({
+        status: 404,
+        gone: true,
+        transient: false,
+        endpoint: 'GET /v1/customers/{customerId}',
+        errorCode: 'NOT_FOUND',
+        traceId: expect.stringMatching(/^standin-/),
+      });
       expect(s.stats()['GET /v1/customers/{customerId}']!.requests).toBe(1);
       expect(lines).toContainEqual(expect.objectContaining({ traceId: (error as OpenApiError).traceId, status: 404 }));
       expect(JSON.stringify(lines)).not.toContain(local.studios[0]!.apiKey);
@@ -211,7 +319,9 @@ describe('Open API client against the stand-in upstream', () => {
 
     it('when the key is wrong, then 401 at once, not retried', async () => {
       const s = await start();
-      const error = await client(s, { apiKey: 'wrong-key-wrong-key' }).getStudioInformation().catch((e: unknown) => e);
+      const error = await client(s, { apiKey: 'wrong-key-wrong-key' })
+        .getStudioInformation()
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 401, gone: false, transient: false, errorCode: 'UNAUTHORIZED' });
       expect(s.requestCount()).toBe(1);
     });
@@ -219,12 +329,28 @@ describe('Open API client against the stand-in upstream', () => {
     it('when the answer has the wrong shape, then an INVALID_ANSWER error naming the field', async () => {
       const server = http.createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ result: [{ id: 1, status: 'MEMBER', accessRefusal: false }, { id: 'two', status: 'MEMBER', accessRefusal: false }], offset: '1', hasNext: false }));
+        res.end(
+          JSON.stringify({
+            result: [
+              { id: 1, status: 'MEMBER', accessRefusal: false },
+              { id: 'two', status: 'MEMBER', accessRefusal: false },
+            ],
+            offset: '1',
+            hasNext: false,
+          }),
+        );
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-        const error = await new OpenApiClient({ baseUrl: url, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters() }).listCustomers().catch((e: unknown) => e);
+        const error = await new OpenApiClient({
+          baseUrl: url,
+          apiKey: 'k',
+          logger: pino({ level: 'silent' }),
+          limiters: new RateLimiters(),
+        })
+          .listCustomers()
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(OpenApiError);
         expect(error).toMatchObject({ status: 200, errorCode: 'INVALID_ANSWER', transient: false });
         expect((error as Error).message).toContain('result[1].id: expected an integer id, got "two"');
@@ -236,8 +362,15 @@ describe('Open API client against the stand-in upstream', () => {
     it('when nothing listens at the URL, then a network error (status 0) after the bounded attempts', async () => {
       const port = await freePort();
       const error = await new OpenApiClient({
-        baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: 'k', logger: pino({ level: 'silent' }), limiters: new RateLimiters(), maxAttempts: 3, backoffBaseMs: 1,
-      }).checkKey().catch((e: unknown) => e);
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        apiKey: 'k',
+        logger: pino({ level: 'silent' }),
+        limiters: new RateLimiters(),
+        maxAttempts: 3,
+        backoffBaseMs: 1,
+      })
+        .checkKey()
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 0, transient: true, errorCode: 'ECONNREFUSED' });
     });
   });
@@ -246,7 +379,9 @@ describe('Open API client against the stand-in upstream', () => {
     it('when an answer is slower than the timeout, then each attempt is cut at the timeout and the call fails with status 0', async () => {
       const s = await start({ latencyMs: (endpoint) => (endpoint === 'GET /v1/studios/utilization' ? 1000 : 0) });
       const began = Date.now();
-      const error = await client(s, { timeoutMs: 150, maxAttempts: 2 }).getUtilization().catch((e: unknown) => e);
+      const error = await client(s, { timeoutMs: 150, maxAttempts: 2 })
+        .getUtilization()
+        .catch((e: unknown) => e);
       const took = Date.now() - began;
       expect(error).toMatchObject({ status: 0, errorCode: 'TIMEOUT', transient: true });
       expect((error as Error).message).toContain('timed out after 150 ms');
@@ -270,7 +405,9 @@ describe('Open API client against the stand-in upstream', () => {
 
     it('when the upstream keeps answering 503, then the call gives up after maxAttempts with a transient error', async () => {
       const s = await start({ failureRate: 1 });
-      const error = await client(s, { maxAttempts: 3, backoffBaseMs: 2 }).getCustomer([...world.customers.keys()][0]!).catch((e: unknown) => e);
+      const error = await client(s, { maxAttempts: 3, backoffBaseMs: 2 })
+        .getCustomer([...world.customers.keys()][0]!)
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 503, transient: true, errorCode: 'SERVICE_UNAVAILABLE' });
       expect(s.requestCount()).toBe(3);
     });
@@ -278,30 +415,33 @@ describe('Open API client against the stand-in upstream', () => {
     it.each([
       ['with Retry-After', true],
       ['without Retry-After (the rest of the window)', false],
-    ])('when the endpoint is over its limit (429 %s), then the calls wait for the next window and succeed, without a storm', async (_case, retryAfter) => {
-      const windowMs = 1000;
-      const s = await start({ limitPerWindow: 10, windowMs, retryAfter });
-      // Align to the start of a window, so the quota cannot roll over while it is being used up.
-      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
-      const ids = [...world.customers.keys()];
-      for (const id of ids.slice(0, 10)) {
-        const response = await fetch(`${s.baseUrl}/customers/${id}`, { headers: { 'x-api-key': studio.apiKey } });
-        expect(response.status).toBe(200);
-        await response.text();
-      }
-      const windowEnd = Date.now() - (Date.now() % windowMs) + windowMs;
-      const api = client(s, { windowMs, requestsPerWindow: 1000 });
-      const calls = ids.slice(10, 16);
-      const customers = await Promise.all(calls.map((id) => api.getCustomer(id)));
-      expect(customers.map((c) => c.id)).toEqual(calls);
-      expect(Date.now()).toBeGreaterThanOrEqual(windowEnd);
+    ])(
+      'when the endpoint is over its limit (429 %s), then the calls wait for the next window and succeed, without a storm',
+      async (_case, retryAfter) => {
+        const windowMs = 1000;
+        const s = await start({ limitPerWindow: 10, windowMs, retryAfter });
+        // Align to the start of a window, so the quota cannot roll over while it is being used up.
+        await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
+        const ids = [...world.customers.keys()];
+        for (const id of ids.slice(0, 10)) {
+          const response = await fetch(`${s.baseUrl}/customers/${id}`, { headers: { 'x-api-key': studio.apiKey } });
+          expect(response.status).toBe(200);
+          await response.text();
+        }
+        const windowEnd = Date.now() - (Date.now() % windowMs) + windowMs;
+        const api = client(s, { windowMs, requestsPerWindow: 1000 });
+        const calls = ids.slice(10, 16);
+        const customers = await Promise.all(calls.map((id) => api.getCustomer(id)));
+        expect(customers.map((c) => c.id)).toEqual(calls);
+        expect(Date.now()).toBeGreaterThanOrEqual(windowEnd);
 
-      const stats = s.stats()['GET /v1/customers/{customerId}']!;
-      expect(stats.byStatus[200]).toBe(10 + calls.length);
-      // Each call met at most one 429 (they were all in flight together); after that everyone waited.
-      expect(stats.byStatus[429]).toBeGreaterThanOrEqual(1);
-      expect(stats.byStatus[429]).toBeLessThanOrEqual(calls.length);
-    });
+        const stats = s.stats()['GET /v1/customers/{customerId}']!;
+        expect(stats.byStatus[200]).toBe(10 + calls.length);
+        // Each call met at most one 429 (they were all in flight together); after that everyone waited.
+        expect(stats.byStatus[429]).toBeGreaterThanOrEqual(1);
+        expect(stats.byStatus[429]).toBeLessThanOrEqual(calls.length);
+      },
+    );
 
     it('when a burst is far larger than the limit, then the client keeps every window under its limit and the upstream never answers 429', async () => {
       const windowMs = 1000;
@@ -344,7 +484,12 @@ describe('Open API client against the stand-in upstream', () => {
       const a = client(s, { windowMs, requestsPerWindow: 5, limiters });
       const b = client(s, { windowMs, requestsPerWindow: 5, limiters });
       const ids = [...world.customers.keys()].slice(0, 10);
-      await Promise.all([...ids.slice(0, 5).map((id) => a.getCustomer(id)), ...ids.slice(5).map((id) => b.getCustomer(id)), a.listDevices(), b.listDevices()]);
+      await Promise.all([
+        ...ids.slice(0, 5).map((id) => a.getCustomer(id)),
+        ...ids.slice(5).map((id) => b.getCustomer(id)),
+        a.listDevices(),
+        b.listDevices(),
+      ]);
       const stats = s.stats();
       expect(stats['GET /v1/customers/{customerId}']!.peakSliding).toBeLessThanOrEqual(5);
       expect(stats['GET /v1/devices']!.requests).toBe(2);
@@ -357,15 +502,16 @@ async function redisRelay(target: string) {
   const { hostname, port } = new URL(target);
   const sockets = new Set<net.Socket>();
   const listen = (server: net.Server, at: number) => new Promise<void>((resolve) => server.listen(at, '127.0.0.1', resolve));
-  const make = () => net.createServer((client) => {
-    const upstream = net.connect(Number(port || 6379), hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
+  const make = () =>
+    net.createServer((client) => {
+      const upstream = net.connect(Number(port || 6379), hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
   let server = make();
   await listen(server, 0);
   const relayPort = (server.address() as AddressInfo).port;
@@ -380,7 +526,11 @@ async function redisRelay(target: string) {
       server = make();
       await listen(server, relayPort);
     },
-    close: () => new Promise<void>((resolve) => { for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -406,7 +556,14 @@ async function redisRelay(target: string) {
     return limiters;
   };
   const client = (s: Standin, limiters: OpenApiClientOptions['limiters'], options: Partial<OpenApiClientOptions> = {}) =>
-    new OpenApiClient({ baseUrl: s.baseUrl, apiKey: studio.apiKey, logger: pino({ level: 'silent' }), ...(limiters ? { limiters } : {}), backoffBaseMs: 5, ...options });
+    new OpenApiClient({
+      baseUrl: s.baseUrl,
+      apiKey: studio.apiKey,
+      logger: pino({ level: 'silent' }),
+      ...(limiters ? { limiters } : {}),
+      backoffBaseMs: 5,
+      ...options,
+    });
   const alignToWindow = (windowMs: number) => new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 20));
   const keys = (pattern: string) => redis.keys(`${prefix}:${pattern}`);
 
@@ -425,11 +582,15 @@ async function redisRelay(target: string) {
   it('when two instances send a burst with one key, then together they stay under the limit at the upstream, no 429, and both finish', async () => {
     const windowMs = 1000;
     const s = await standin({ limitPerWindow: 30, windowMs });
-    const burst = (api: OpenApiClient, from: number, n: number) => Promise.all(Array.from({ length: n }, (_, i) => api.getCustomer(ids[(from + i) % ids.length]!)));
+    const burst = (api: OpenApiClient, from: number, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => api.getCustomer(ids[(from + i) % ids.length]!)));
 
     // Control: two in-process registries, 25 each, are 50 in one window for an upstream that takes 30.
     await alignToWindow(windowMs);
-    const alone = [client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 }), client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 })];
+    const alone = [
+      client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 }),
+      client(s, new RateLimiters(), { windowMs, requestsPerWindow: 25 }),
+    ];
     await Promise.all([burst(alone[0]!, 0, 25), burst(alone[1]!, 25, 25)]);
     expect(s.stats()['GET /v1/customers/{customerId}']!.peakSliding).toBeGreaterThan(30);
     expect(s.stats()['GET /v1/customers/{customerId}']!.byStatus[429]).toBeGreaterThan(0);
@@ -469,7 +630,11 @@ async function redisRelay(target: string) {
     const one = client(s, await instance(), { windowMs, requestsPerWindow: 1000 });
     const two = client(s, await instance(), { windowMs, requestsPerWindow: 1000 });
     const first = one.getCustomer(ids[10]!);
-    await until(async () => (s.stats()['GET /v1/customers/{customerId}']!.byStatus[429] ?? 0) === 1 && (await keys('*:paused')).length === 1, 2000, 'the 429 and the shared pause');
+    await until(
+      async () => (s.stats()['GET /v1/customers/{customerId}']!.byStatus[429] ?? 0) === 1 && (await keys('*:paused')).length === 1,
+      2000,
+      'the 429 and the shared pause',
+    );
     expect(Date.now()).toBeLessThan(windowEnd);
     const [a, b] = await Promise.all([first, two.getCustomer(ids[11]!)]);
     expect([a.id, b.id]).toEqual([ids[10], ids[11]]);

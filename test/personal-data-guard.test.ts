@@ -23,7 +23,10 @@ class PersonFilter {
 }
 
 let resolverRuns = 0;
-const PEOPLE: Person[] = [{ id: '1', lastName: 'Schulz' }, { id: '2', lastName: 'Wolf' }];
+const PEOPLE: Person[] = [
+  { id: '1', lastName: 'Schulz' },
+  { id: '2', lastName: 'Wolf' },
+];
 
 @Resolver(() => Person)
 class PersonResolver {
@@ -54,27 +57,39 @@ describe('guardPersonalData', () => {
     schema = await buildSchema({ resolvers: [PersonResolver], validate: false });
     guardPersonalData(schema);
   });
-  const run = (query: string, personalData: boolean) => execute({ schema, document: parse(query), contextValue: { viewer: viewer(personalData) } });
+  const run = (query: string, personalData: boolean) =>
+    execute({ schema, document: parse(query), contextValue: { viewer: viewer(personalData) } });
 
   it('when a filter names a personal input field, then a viewer without personalData gets PERSONAL_DATA_FORBIDDEN and the resolver never runs', async () => {
     const before = resolverRuns;
     const refused = await run('{ people(filter: {lastName: "Wolf"}) { id } }', false);
     expect(refused.data).toBeNull();
     expect(refused.errors?.map((e) => [e.extensions['code'], e.message])).toEqual([
-      ['PERSONAL_DATA_FORBIDDEN', 'filter.lastName is personal data: this token may not read it (partner tokens need the personalData permission)'],
+      [
+        'PERSONAL_DATA_FORBIDDEN',
+        'filter.lastName is personal data: this token may not read it (partner tokens need the personalData permission)',
+      ],
     ]);
     expect(resolverRuns).toBe(before);
     // Other filters, and the same filter for a viewer with personalData, work.
     expect((await run('{ people(filter: {ids: ["1"]}) { id } }', false)).data).toEqual({ people: [{ id: '1' }] });
-    expect((await run('{ people(filter: {lastName: "Wolf"}) { id lastName } }', true)).data).toEqual({ people: [{ id: '2', lastName: 'Wolf' }] });
+    expect((await run('{ people(filter: {lastName: "Wolf"}) { id lastName } }', true)).data).toEqual({
+      people: [{ id: '2', lastName: 'Wolf' }],
+    });
     expect(personalDataGuards(schema)).toEqual({ fields: ['Person.lastName'], arguments: ['Query.people(filter.lastName)'] });
   });
 
   it('when a personal field is asked by a viewer without personalData, then it alone is null with an error', async () => {
     const result = await run('{ people { id lastName } }', false);
-    expect(result.data).toEqual({ people: [{ id: '1', lastName: null }, { id: '2', lastName: null }] });
+    expect(result.data).toEqual({
+      people: [
+        { id: '1', lastName: null },
+        { id: '2', lastName: null },
+      ],
+    });
     expect(result.errors?.map((e) => [e.extensions['code'], e.path?.join('.')])).toEqual([
-      ['PERSONAL_DATA_FORBIDDEN', 'people.0.lastName'], ['PERSONAL_DATA_FORBIDDEN', 'people.1.lastName'],
+      ['PERSONAL_DATA_FORBIDDEN', 'people.0.lastName'],
+      ['PERSONAL_DATA_FORBIDDEN', 'people.1.lastName'],
     ]);
   });
 

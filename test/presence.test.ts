@@ -9,9 +9,16 @@ const HOUR = 60 * MINUTE;
 
 type Studio = Awaited<ReturnType<TestServer['addStudio']>>;
 
-async function gql(server: TestServer, query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN): Promise<{ data?: any; errors?: any[] }> {
+async function gql(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token = ADMIN_TOKEN,
+): Promise<{ data?: any; errors?: any[] }> {
   const response = await fetch(`${server.app.url}/graphql`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: any; errors?: any[] };
 }
@@ -31,7 +38,11 @@ const checkin = (customer: number, at: number) => delivery(customer, { type: 'CU
 const checkout = (customer: number, at: number) => delivery(customer, { type: 'CUSTOMER_CHECKOUT', timestamp: at });
 /** An AUTOMATIC_CUSTOMER_CHECKOUT: the entityId is the (upstream) studio; the customers are in the content. */
 const automatic = (upstreamStudio: number, at: number, checkouts: readonly { customerId: number; at: number }[]) =>
-  delivery(upstreamStudio, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at, content: { checkouts: checkouts.map((c) => ({ customerId: c.customerId, checkoutTime: new Date(c.at).toISOString() })) } });
+  delivery(upstreamStudio, {
+    type: 'AUTOMATIC_CUSTOMER_CHECKOUT',
+    timestamp: at,
+    content: { checkouts: checkouts.map((c) => ({ customerId: c.customerId, checkoutTime: new Date(c.at).toISOString() })) },
+  });
 
 const PRESENCE = `query ($studio: ID!, $customers: [ID!]) {
   occupancy(studioIds: [$studio]) { total }
@@ -62,10 +73,15 @@ describe.each(databaseKinds())('presence: the maximum stay (%s)', (kind) => {
     await post(server, studio, checkin(2, now - 11 * HOUR));
     const answer = await data(server, PRESENCE, { studio: studio.id, customers: ['1', '2'] });
     expect(answer.occupancy.total).toBe(1);
-    expect(answer.customers.nodes).toEqual([{ customerId: '1', checkedIn: false }, { customerId: '2', checkedIn: true }]);
+    expect(answer.customers.nodes).toEqual([
+      { customerId: '1', checkedIn: false },
+      { customerId: '2', checkedIn: true },
+    ]);
     expect(answer.inNow.totalCount).toBe(1);
     const visits = await data(server, VISITS, { customers: ['1'] });
-    expect(visits.visits.nodes).toEqual([{ customerId: '1', checkinAt: iso(now - 13 * HOUR), checkoutAt: null, durationSeconds: null, checkoutStudioId: null }]);
+    expect(visits.visits.nodes).toEqual([
+      { customerId: '1', checkinAt: iso(now - 13 * HOUR), checkoutAt: null, durationSeconds: null, checkoutStudioId: null },
+    ]);
   });
 
   it('when OCCUPANCY_MAX_STAY is off, then a check-in of a year ago without check-out still counts', async () => {
@@ -87,7 +103,9 @@ describe.each(databaseKinds())('presence: the maximum stay (%s)', (kind) => {
     await post(server, studio, checkin(2, Date.now() - 5_000));
     const client = connect(server.app.url, ADMIN_TOKEN);
     await client.connected;
-    const changes = subscribe(client, 'subscription ($studio: ID!) { occupancyChanged(studioId: $studio) { checkedIn event { type } } }', { studio: studio.id });
+    const changes = subscribe(client, 'subscription ($studio: ID!) { occupancyChanged(studioId: $studio) { checkedIn event { type } } }', {
+      studio: studio.id,
+    });
     await until(() => server.app.subscriptions.subscriptions >= 1, 5000, 'the subscription');
     const [expired] = await changes.take(1, 25_000);
     expect(expired).toEqual({ data: { occupancyChanged: { checkedIn: 1, event: null } } });
@@ -119,13 +137,24 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     await post(server, studio, checkin(103, at(20)));
     expect((await data(server, PRESENCE, { studio: studio.id, customers: ['101', '102', '103', '104'] })).occupancy.total).toBe(3);
 
-    const stored = await post(server, studio, automatic(UPSTREAM_STUDIO, at(120), [{ customerId: 101, at: at(100) }, { customerId: 102, at: at(110) }, { customerId: 104, at: at(110) }]));
+    const stored = await post(
+      server,
+      studio,
+      automatic(UPSTREAM_STUDIO, at(120), [
+        { customerId: 101, at: at(100) },
+        { customerId: 102, at: at(110) },
+        { customerId: 104, at: at(110) },
+      ]),
+    );
     expect(stored).toEqual(expect.objectContaining({ stored: 1, duplicates: 0 }));
 
     const answer = await data(server, PRESENCE, { studio: studio.id, customers: ['101', '102', '103', '104'] });
     expect(answer.occupancy.total).toBe(1);
     expect(answer.customers.nodes).toEqual([
-      { customerId: '101', checkedIn: false }, { customerId: '102', checkedIn: false }, { customerId: '103', checkedIn: true }, { customerId: '104', checkedIn: false },
+      { customerId: '101', checkedIn: false },
+      { customerId: '102', checkedIn: false },
+      { customerId: '103', checkedIn: true },
+      { customerId: '104', checkedIn: false },
     ]);
     const visits = await data(server, VISITS, { customers: ['101', '102', '103', '104'] });
     expect(visits.visits.nodes).toEqual([
@@ -144,25 +173,39 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     await post(server, studio, body);
     expect(await post(server, studio, body)).toEqual(expect.objectContaining({ stored: 0, duplicates: 1 }));
     await post(server, studio, automatic(UPSTREAM_STUDIO, at(60), [{ customerId: 201, at: at(60) }]));
-    const visits = await data(server, '{ visits(filter: {customerIds: ["201"]}, orderBy: {field: ID}) { nodes { checkinAt checkoutAt } } }');
+    const visits = await data(
+      server,
+      '{ visits(filter: {customerIds: ["201"]}, orderBy: {field: ID}) { nodes { checkinAt checkoutAt } } }',
+    );
     expect(visits.visits.nodes).toEqual([{ checkinAt: iso(at(0)), checkoutAt: iso(at(60)) }]);
   });
 
   it('when the automatic check-out arrives before the check-in it closes, then the visit is closed all the same', async () => {
     await post(server, studio, automatic(UPSTREAM_STUDIO, at(90), [{ customerId: 301, at: at(90) }]));
-    expect((await data(server, '{ visits(filter: {customerIds: ["301"]}, orderBy: {field: ID}) { totalCount } }')).visits.totalCount).toBe(0);
+    expect((await data(server, '{ visits(filter: {customerIds: ["301"]}, orderBy: {field: ID}) { totalCount } }')).visits.totalCount).toBe(
+      0,
+    );
     await post(server, studio, checkin(301, at(30)));
     const visits = await data(server, VISITS, { customers: ['301'] });
-    expect(visits.visits.nodes).toEqual([{ customerId: '301', checkinAt: iso(at(30)), checkoutAt: iso(at(90)), durationSeconds: 3600, checkoutStudioId: String(studio.id) }]);
-    expect((await data(server, PRESENCE, { studio: studio.id, customers: ['301'] })).customers.nodes).toEqual([{ customerId: '301', checkedIn: false }]);
+    expect(visits.visits.nodes).toEqual([
+      { customerId: '301', checkinAt: iso(at(30)), checkoutAt: iso(at(90)), durationSeconds: 3600, checkoutStudioId: String(studio.id) },
+    ]);
+    expect((await data(server, PRESENCE, { studio: studio.id, customers: ['301'] })).customers.nodes).toEqual([
+      { customerId: '301', checkedIn: false },
+    ]);
   });
 
-  it('when the customer\'s own check-out happened earlier but arrives later, then it closes the visit, and the automatic one, closing nothing, makes no visit', async () => {
+  it("when the customer's own check-out happened earlier but arrives later, then it closes the visit, and the automatic one, closing nothing, makes no visit", async () => {
     await post(server, studio, checkin(401, at(0)));
     await post(server, studio, automatic(UPSTREAM_STUDIO, at(300), [{ customerId: 401, at: at(300) }]));
     await post(server, other, checkout(401, at(45)));
-    const visits = await data(server, '{ visits(filter: {customerIds: ["401"]}, orderBy: {field: ID}) { nodes { checkinAt checkoutAt durationSeconds checkoutStudioId } } }');
-    expect(visits.visits.nodes).toEqual([{ checkinAt: iso(at(0)), checkoutAt: iso(at(45)), durationSeconds: 2700, checkoutStudioId: String(other.id) }]);
+    const visits = await data(
+      server,
+      '{ visits(filter: {customerIds: ["401"]}, orderBy: {field: ID}) { nodes { checkinAt checkoutAt durationSeconds checkoutStudioId } } }',
+    );
+    expect(visits.visits.nodes).toEqual([
+      { checkinAt: iso(at(0)), checkoutAt: iso(at(45)), durationSeconds: 2700, checkoutStudioId: String(other.id) },
+    ]);
   });
 
   it('when a customer checks in again after an automatic check-out, then the new visit is open and counted', async () => {
@@ -170,8 +213,13 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     await post(server, studio, automatic(UPSTREAM_STUDIO, at(60), [{ customerId: 501, at: at(60) }]));
     await post(server, studio, checkin(501, at(120)));
     const visits = await data(server, VISITS, { customers: ['501'] });
-    expect(visits.visits.nodes.map((v: any) => [v.checkinAt, v.checkoutAt])).toEqual([[iso(at(0)), iso(at(60))], [iso(at(120)), null]]);
-    expect((await data(server, PRESENCE, { studio: studio.id, customers: ['501'] })).customers.nodes).toEqual([{ customerId: '501', checkedIn: true }]);
+    expect(visits.visits.nodes.map((v: any) => [v.checkinAt, v.checkoutAt])).toEqual([
+      [iso(at(0)), iso(at(60))],
+      [iso(at(120)), null],
+    ]);
+    expect((await data(server, PRESENCE, { studio: studio.id, customers: ['501'] })).customers.nodes).toEqual([
+      { customerId: '501', checkedIn: true },
+    ]);
   });
 
   it('when the content is not a list of {customerId, checkoutTime}, then 400 naming the field and nothing is stored', async () => {
@@ -186,7 +234,14 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
       [{ checkouts: [{ customerId: 1, checkoutTime: '2026-01-15T22:00:00Z' }, 7] }, 'payload[0].content.checkouts[1]'],
     ];
     for (const [content, field] of cases) {
-      const response = await server.post(studio.webhookKey, delivery(UPSTREAM_STUDIO, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at(1), ...(content === undefined ? {} : { content: content as Record<string, unknown> }) }));
+      const response = await server.post(
+        studio.webhookKey,
+        delivery(UPSTREAM_STUDIO, {
+          type: 'AUTOMATIC_CUSTOMER_CHECKOUT',
+          timestamp: at(1),
+          ...(content === undefined ? {} : { content: content as Record<string, unknown> }),
+        }),
+      );
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ error: 'invalid_payload' });
       expect(response.body.problems.map((p: { field: string }) => p.field)).toEqual([field]);
@@ -194,10 +249,17 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     expect(await server.sql('SELECT COUNT(*) AS "n" FROM events')).toEqual(before);
     // An offset in another notation and the zone id the upstream appends are fine.
     await post(server, studio, checkin(601, at(0)));
-    await post(server, studio, delivery(UPSTREAM_STUDIO, {
-      type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at(100),
-      content: { checkouts: [{ customerId: '601', checkoutTime: `${new Date(at(100) + HOUR).toISOString().slice(0, 19)}+01:00[Europe/Berlin]` }] },
-    }));
+    await post(
+      server,
+      studio,
+      delivery(UPSTREAM_STUDIO, {
+        type: 'AUTOMATIC_CUSTOMER_CHECKOUT',
+        timestamp: at(100),
+        content: {
+          checkouts: [{ customerId: '601', checkoutTime: `${new Date(at(100) + HOUR).toISOString().slice(0, 19)}+01:00[Europe/Berlin]` }],
+        },
+      }),
+    );
     const visits = await data(server, VISITS, { customers: ['601'] });
     expect(visits.visits.nodes[0].checkoutAt).toBe(iso(at(100)));
   });
@@ -210,16 +272,27 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     const admin = connect(server.app.url, ADMIN_TOKEN);
     const scoped = connect(server.app.url, partner);
     await Promise.all([admin.connected, scoped.connected]);
-    const query = 'subscription { customersCheckedOutAutomatically { event { type entityId content } visits { customerId checkinAt checkoutAt } } }';
+    const query =
+      'subscription { customersCheckedOutAutomatically { event { type entityId content } visits { customerId checkinAt checkoutAt } } }';
     const forAdmin = subscribe(admin, query);
     const forPartner = subscribe(scoped, query);
-    const occupancy = subscribe(admin, 'subscription ($studio: ID!) { occupancyChanged(studioId: $studio) { checkedIn event { type } } }', { studio: studio.id });
+    const occupancy = subscribe(admin, 'subscription ($studio: ID!) { occupancyChanged(studioId: $studio) { checkedIn event { type } } }', {
+      studio: studio.id,
+    });
     await until(() => server.app.subscriptions.subscriptions >= 3, 5000, 'three subscriptions');
-    const content = { checkouts: [{ customerId: 701, checkoutTime: iso(at(50)) }, { customerId: 702, checkoutTime: iso(at(55)) }] };
+    const content = {
+      checkouts: [
+        { customerId: 701, checkoutTime: iso(at(50)) },
+        { customerId: 702, checkoutTime: iso(at(55)) },
+      ],
+    };
     await post(server, studio, delivery(UPSTREAM_STUDIO, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at(60), content }));
     const expected = {
       event: { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', entityId: String(UPSTREAM_STUDIO), content },
-      visits: [{ customerId: '701', checkinAt: iso(at(0)), checkoutAt: iso(at(50)) }, { customerId: '702', checkinAt: iso(at(5)), checkoutAt: iso(at(55)) }],
+      visits: [
+        { customerId: '701', checkinAt: iso(at(0)), checkoutAt: iso(at(50)) },
+        { customerId: '702', checkinAt: iso(at(5)), checkoutAt: iso(at(55)) },
+      ],
     };
     expect((await forAdmin.take(1))[0]).toEqual({ data: { customersCheckedOutAutomatically: expected } });
     expect((await forPartner.take(1))[0]).toEqual({ data: { customersCheckedOutAutomatically: expected } });
@@ -229,9 +302,19 @@ describe.each(databaseKinds())('AUTOMATIC_CUSTOMER_CHECKOUT (%s)', (kind) => {
     expect(change!.data!.occupancyChanged.checkedIn).toBe(counted);
 
     // The other studio's automatic check-out does not reach a token of this one.
-    await post(server, other, delivery(UPSTREAM_STUDIO + 1, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT', timestamp: at(61), content: { checkouts: [{ customerId: 703, checkoutTime: iso(at(61)) }] } }));
+    await post(
+      server,
+      other,
+      delivery(UPSTREAM_STUDIO + 1, {
+        type: 'AUTOMATIC_CUSTOMER_CHECKOUT',
+        timestamp: at(61),
+        content: { checkouts: [{ customerId: 703, checkoutTime: iso(at(61)) }] },
+      }),
+    );
     const delivered = await forAdmin.take(2);
-    expect(delivered[1]!.data!.customersCheckedOutAutomatically.visits).toEqual([{ customerId: '703', checkinAt: iso(at(5)), checkoutAt: iso(at(61)) }]);
+    expect(delivered[1]!.data!.customersCheckedOutAutomatically.visits).toEqual([
+      { customerId: '703', checkinAt: iso(at(5)), checkoutAt: iso(at(61)) },
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(forPartner.results).toHaveLength(1);
   });

@@ -42,10 +42,16 @@ function buildEnvironment(): Record<string, string> {
  */
 function localPrebuilt(dir: string): Record<string, string> {
   const installed = path.join(ROOT, 'node_modules', 'better-sqlite3');
-  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  };
   const version = lock.packages['node_modules/better-sqlite3']?.version;
   const binary = path.join('build', 'Release', 'better_sqlite3.node');
-  if (!fs.existsSync(path.join(installed, binary)) || JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).version !== version) return {};
+  if (
+    !fs.existsSync(path.join(installed, binary)) ||
+    JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).version !== version
+  )
+    return {};
   fs.mkdirSync(dir, { recursive: true });
   const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
   execFileSync('tar', ['-czf', path.join(dir, name), '-C', installed, binary]);
@@ -93,11 +99,15 @@ describe('the Docker image, built and run without Docker', () => {
   });
 
   it('when built, then node_modules holds exactly the production dependencies of package-lock.json', () => {
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }> };
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }>;
+    };
     const entries = Object.entries(lock.packages).filter(([key]) => key.startsWith('node_modules/'));
     const present = (key: string) => fs.existsSync(path.join(app, key, 'package.json'));
     expect(entries.filter(([key, entry]) => entry.dev && present(key)).map(([key]) => key)).toEqual([]);
-    expect(entries.filter(([key, entry]) => !entry.dev && !entry.optional && !entry.devOptional && !present(key)).map(([key]) => key)).toEqual([]);
+    expect(
+      entries.filter(([key, entry]) => !entry.dev && !entry.optional && !entry.devOptional && !present(key)).map(([key]) => key),
+    ).toEqual([]);
     expect(present('node_modules/typescript')).toBe(false);
     expect(fs.existsSync(path.join(app, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))).toBe(true);
   });
@@ -133,7 +143,9 @@ describe('the Docker image, built and run without Docker', () => {
     beforeAll(async () => {
       db = await createTestDatabase(kind);
       env = {
-        ...image.env, DATABASE_URL: db.url, ADMIN_TOKEN,
+        ...image.env,
+        DATABASE_URL: db.url,
+        ADMIN_TOKEN,
         ...(kind === 'postgres' && redisUrl() ? { REDIS_URL: redisUrl(), REDIS_CHANNEL: `gymgraph-test:${randomUUID()}` } : {}),
       };
     });
@@ -153,11 +165,18 @@ describe('the Docker image, built and run without Docker', () => {
       expect(reconcile.stderr).toMatch(/key|tenant/i);
 
       const service = await startService(db.url, env, { cwd: app, args: image.cmd!.slice(1) });
-      const health = spawnNode(image.healthcheck!.cmd[1]!, image.healthcheck!.cmd.slice(2), { ...env, PORT: new URL(service.url).port }, app);
+      const health = spawnNode(
+        image.healthcheck!.cmd[1]!,
+        image.healthcheck!.cmd.slice(2),
+        { ...env, PORT: new URL(service.url).port },
+        app,
+      );
       expect((await withTimeout(health.exited, 10_000, 'HEALTHCHECK')).code).toBe(0);
 
       const webhook = await postWebhook(service.url, 'production-install-key-0001', {
-        uuid: randomUUID(), entityId: 42, payload: [{ type: 'CUSTOMER_CHECKIN', timestamp: Date.now() - 60_000 }],
+        uuid: randomUUID(),
+        entityId: 42,
+        payload: [{ type: 'CUSTOMER_CHECKIN', timestamp: Date.now() - 60_000 }],
       });
       expect(webhook).toMatchObject({ status: 200, body: { stored: 1, duplicates: 0 } });
       const query = await httpRequest(`${service.url}/graphql`, {

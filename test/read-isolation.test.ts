@@ -20,7 +20,10 @@ const slowRead = (kind: 'sqlite' | 'postgres', seconds: number) =>
     ? `SELECT pg_sleep(${seconds}) AS "slept"`
     : `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${seconds * 1_000_000}) SELECT COUNT(*) AS "n" FROM c`;
 
-async function graphql(server: TestServer, query: string): Promise<{ data?: any; errors?: { message: string; extensions: { code: string } }[] }> {
+async function graphql(
+  server: TestServer,
+  query: string,
+): Promise<{ data?: any; errors?: { message: string; extensions: { code: string } }[] }> {
   const response = await fetch(`${server.app.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -121,7 +124,7 @@ describe.each(databaseKinds())('the read timeout on %s', (kind) => {
     expect(await timedWebhook(server, studio.webhookKey, 1)).toBeLessThan(ACK_BOUND_MS);
   }, 60_000);
 
-  it('when a GraphQL query\'s read runs longer than the timeout, then the client gets QUERY_TIMEOUT with the limit, and the next query is answered', async () => {
+  it("when a GraphQL query's read runs longer than the timeout, then the client gets QUERY_TIMEOUT with the limit, and the next query is answered", async () => {
     server = await startTestServer(kind, { ADMIN_TOKEN, DATABASE_READ_TIMEOUT_MS: kind === 'postgres' ? '500' : '10' });
     // On SQLite the filter on an unindexed column makes the count scan every row (about 100 ms for
     // 2M rows on an idle core: ten times the limit), where a bare COUNT would take a fast path.
@@ -220,7 +223,14 @@ describe.each(databaseKinds())('scans at once (DATABASE_READ_MAX_SCANS) on %s', 
     const page = await graphql(server, PAGE);
     order.push('page');
     expect(page).toEqual({ data: { customers: { nodes: [] } } });
-    expect(await stats).toEqual({ data: { visitStats: [{ label: '2026-01-01', count: 0 }, { label: '2026-01-02', count: 0 }] } });
+    expect(await stats).toEqual({
+      data: {
+        visitStats: [
+          { label: '2026-01-01', count: 0 },
+          { label: '2026-01-02', count: 0 },
+        ],
+      },
+    });
     await holder;
     expect(order).toEqual(['page', 'holder', 'stats']);
   }, 60_000);
@@ -248,13 +258,17 @@ describe('ScanGate', () => {
     let running = 0;
     let most = 0;
     const order: number[] = [];
-    await Promise.all(Array.from({ length: 6 }, (_, i) => gate.run(async () => {
-      running += 1;
-      most = Math.max(most, running);
-      order.push(i);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running -= 1;
-    })));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        gate.run(async () => {
+          running += 1;
+          most = Math.max(most, running);
+          order.push(i);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          running -= 1;
+        }),
+      ),
+    );
     expect(most).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
@@ -275,11 +289,15 @@ describe('SQLite read workers', () => {
     await server?.stop();
   });
 
-  (fs.existsSync('/proc/thread-self') ? it : it.skip)('when the service runs on Linux, then its read worker threads, and only they, run at the lowest CPU priority (nice 19)', async () => {
-    const before = threadNiceness().filter((nice) => nice === 19).length;
-    server = await startTestServer('sqlite', { ADMIN_TOKEN, SQLITE_READ_WORKERS: '3' });
-    expect(threadNiceness().filter((nice) => nice === 19).length - before).toBe(3);
-    // The thread that runs the event loop (and this test) keeps its priority.
-    expect(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16]).toBe('0');
-  }, 60_000);
+  (fs.existsSync('/proc/thread-self') ? it : it.skip)(
+    'when the service runs on Linux, then its read worker threads, and only they, run at the lowest CPU priority (nice 19)',
+    async () => {
+      const before = threadNiceness().filter((nice) => nice === 19).length;
+      server = await startTestServer('sqlite', { ADMIN_TOKEN, SQLITE_READ_WORKERS: '3' });
+      expect(threadNiceness().filter((nice) => nice === 19).length - before).toBe(3);
+      // The thread that runs the event loop (and this test) keeps its priority.
+      expect(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16]).toBe('0');
+    },
+    60_000,
+  );
 });

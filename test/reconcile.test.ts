@@ -16,20 +16,28 @@ const DAY = 86_400_000;
 /** Posts deliveries over HTTP, a few at a time, and insists on 200 for each. */
 async function postAll(server: TestServer, deliveries: readonly WebhookDelivery[]): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 6 }, async () => {
-    while (next < deliveries.length) {
-      const delivery = deliveries[next++]!;
-      const answer = await server.post(delivery.webhookKey, delivery.body);
-      if (answer.status !== 200) throw new Error(`delivery ${delivery.body.uuid} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++]!;
+        const answer = await server.post(delivery.webhookKey, delivery.body);
+        if (answer.status !== 200)
+          throw new Error(`delivery ${delivery.body.uuid} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+    }),
+  );
 }
 
 /** Registers the world's studios (same order, so the same ids on every server) with their keys and the stand-in's URL. */
 async function registerStudios(server: TestServer, world: World, standin: Standin): Promise<number[]> {
   const ids: number[] = [];
   for (const studio of world.studios) {
-    const added = await server.addStudio({ name: studio.name, webhookKey: studio.webhookKey, apiKey: studio.apiKey, tenantUrl: standin.baseUrl });
+    const added = await server.addStudio({
+      name: studio.name,
+      webhookKey: studio.webhookKey,
+      apiKey: studio.apiKey,
+      tenantUrl: standin.baseUrl,
+    });
     ids.push(added.id);
   }
   return ids;
@@ -42,7 +50,9 @@ async function records(server: TestServer) {
       `SELECT "customerId", "studioId", "createdAt", "firstEventAt", "lastCheckinAt", "lastCheckinStudioId", "lastCheckoutAt",
               CASE WHEN "deletedAt" IS NULL THEN 0 ELSE 1 END AS "deleted" FROM customers ORDER BY "customerId"`,
     ),
-    visits: await server.sql(`SELECT "customerId", "studioId", "checkinAt", "checkoutAt", "checkoutStudioId" FROM visits ORDER BY "customerId", "checkinAt", "checkoutAt"`),
+    visits: await server.sql(
+      `SELECT "customerId", "studioId", "checkinAt", "checkoutAt", "checkoutStudioId" FROM visits ORDER BY "customerId", "checkinAt", "checkoutAt"`,
+    ),
     contracts: await server.sql(`SELECT "contractId", "customerId", "studioId" FROM contracts ORDER BY "contractId"`),
     classBookings: await server.sql(`SELECT "bookingId", "status", "studioId" FROM class_bookings ORDER BY "bookingId"`),
     appointmentBookings: await server.sql(`SELECT "bookingId", "status", "studioId" FROM appointment_bookings ORDER BY "bookingId"`),
@@ -52,7 +62,8 @@ async function records(server: TestServer) {
 /** Events in the log other than hydration's own entries, which the stand-in's keys make the server write in the background. */
 const countEvents = async (server: TestServer) =>
   Number((await server.sql(`SELECT COUNT(*) AS n FROM events WHERE "type" <> '${RECORD_HYDRATED_EVENT_TYPE}'`))[0].n);
-const totals = (report: ReconcileReport, field: 'seen' | 'present' | 'repaired' | 'skipped') => RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
+const totals = (report: ReconcileReport, field: 'seen' | 'present' | 'repaired' | 'skipped') =>
+  RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
 
 describe.each(databaseKinds())('reconciliation (%s)', (kind: DatabaseKind) => {
   const world = new World({ seed: 31, studios: 2, customersPerStudio: 15 });
@@ -124,7 +135,9 @@ describe.each(databaseKinds())('reconciliation (%s)', (kind: DatabaseKind) => {
     expect(await records(lossy)).toEqual(await records(full));
 
     // What reconciliation did is in the event log, marked, with the upstream id.
-    const synthesised = await lossy.sql(`SELECT "type", "entityId", "content", "occurredAt" FROM events WHERE "content" LIKE '%reconciliation%'`);
+    const synthesised = await lossy.sql(
+      `SELECT "type", "entityId", "content", "occurredAt" FROM events WHERE "content" LIKE '%reconciliation%'`,
+    );
     expect(synthesised).toHaveLength(repaired);
     const checkin = synthesised.find((e) => e.type === 'CUSTOMER_CHECKIN');
     if (checkin) {
@@ -134,7 +147,9 @@ describe.each(databaseKinds())('reconciliation (%s)', (kind: DatabaseKind) => {
       expect(Number(checkin.occurredAt)).toBe(upstream.checkInAt);
       expect(Number(checkin.entityId)).toBe(upstream.customerId);
     }
-    expect(synthesised).toContainEqual(expect.objectContaining({ type: 'CUSTOMER_DELETED', entityId: kind === 'postgres' ? String(victim) : victim }));
+    expect(synthesised).toContainEqual(
+      expect.objectContaining({ type: 'CUSTOMER_DELETED', entityId: kind === 'postgres' ? String(victim) : victim }),
+    );
   });
 
   it('when reconciliation runs a second time, then everything is present and nothing changes', async () => {
@@ -179,11 +194,26 @@ describe.each(databaseKinds())('scheduled reconciliation in the server (%s)', (k
     const db: TestDatabase = await createTestDatabase(kind);
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const app = await start(loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, RECONCILE_EVERY: '6h', RECONCILE_LOOKBACK: '30d' }), logger);
+    const app = await start(
+      loadConfig({
+        NODE_ENV: 'test',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        RECONCILE_EVERY: '6h',
+        RECONCILE_LOOKBACK: '30d',
+      }),
+      logger,
+    );
     try {
       expect(app.reconciliation).toBeDefined();
       for (const studio of world.studios) {
-        await new StudioService(app.dataSource).add({ name: studio.name, webhookKey: studio.webhookKey, apiKey: studio.apiKey, tenantUrl: standin.baseUrl });
+        await new StudioService(app.dataSource).add({
+          name: studio.name,
+          webhookKey: studio.webhookKey,
+          apiKey: studio.apiKey,
+          tenantUrl: standin.baseUrl,
+        });
       }
       // Nothing was delivered at all: the round rebuilds what it can from the Open API.
       await app.reconciliation!.runOnce();
@@ -217,7 +247,12 @@ describe.each(databaseKinds())('visits from duplicated presence events (%s)', (k
     const send = (type: string, timestamp: number) =>
       server.post(studio.webhookKey, { uuid: randomUUID(), entityId: customerId, payload: [{ type, timestamp }] });
     // Check-out first, then the check-in, then both again: order must not matter.
-    for (const [type, timestamp] of [['CUSTOMER_CHECKOUT', at + 3_600_000], ['CUSTOMER_CHECKIN', at], ['CUSTOMER_CHECKIN', at], ['CUSTOMER_CHECKOUT', at + 3_600_000]] as const) {
+    for (const [type, timestamp] of [
+      ['CUSTOMER_CHECKOUT', at + 3_600_000],
+      ['CUSTOMER_CHECKIN', at],
+      ['CUSTOMER_CHECKIN', at],
+      ['CUSTOMER_CHECKOUT', at + 3_600_000],
+    ] as const) {
       expect((await send(type, timestamp)).status).toBe(200);
     }
     const visits = await server.sql(`SELECT "checkinAt", "checkoutAt" FROM visits WHERE "customerId" = $1`, [customerId]);
@@ -233,7 +268,7 @@ describe.each(databaseKinds())('visits from duplicated presence events (%s)', (k
   });
 });
 
-describe.each(databaseKinds())('reconciliation after a studio\'s automatic check-out (%s)', (kind: DatabaseKind) => {
+describe.each(databaseKinds())("reconciliation after a studio's automatic check-out (%s)", (kind: DatabaseKind) => {
   it('when the studio checked customers out itself, then reconciliation finds those check-outs present and synthesises none', async () => {
     const world = new World({ seed: 47, studios: 1, customersPerStudio: 12, days: 4 });
     const studio = world.studios[0]!;
@@ -246,7 +281,13 @@ describe.each(databaseKinds())('reconciliation after a studio\'s automatic check
     try {
       const [studioId] = await registerStudios(server, world, standin);
       await postAll(server, [...world.deliveries]);
-      const result = await runReconcileCli(server.db.url, ['--studio', String(studioId), '--since', new Date(world.startAt - DAY).toISOString(), '--json']);
+      const result = await runReconcileCli(server.db.url, [
+        '--studio',
+        String(studioId),
+        '--since',
+        new Date(world.startAt - DAY).toISOString(),
+        '--json',
+      ]);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       const report = JSON.parse(result.stdout) as ReconcileReport;
       expect(report.counts.checkouts).toMatchObject({ repaired: 0 });

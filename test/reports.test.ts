@@ -13,7 +13,13 @@ import { until } from './support/ws.js';
  */
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
-const FAST = { ADMIN_TOKEN, HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '20', HYDRATION_RETRY_BASE_MS: '20', HYDRATION_RETRY_MAX_MS: '200' };
+const FAST = {
+  ADMIN_TOKEN,
+  HYDRATION_DELAY_MS: '0',
+  HYDRATION_POLL_MS: '20',
+  HYDRATION_RETRY_BASE_MS: '20',
+  HYDRATION_RETRY_MAX_MS: '200',
+};
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Upstream studio ids of the world (World numbers them from 11). */
@@ -22,7 +28,8 @@ const B = 12;
 const ZONE_A = 'America/Los_Angeles';
 const ZONE_B = 'Asia/Kathmandu';
 
-const localDate = (ms: number, zone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+const localDate = (ms: number, zone: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 /** `2026-W02` for a local date, by the ISO rule (the week of its Thursday). */
 function isoWeek(date: string): string {
   const day = Date.parse(`${date}T00:00:00Z`);
@@ -42,7 +49,12 @@ interface Setup {
   readonly tokenA: string;
 }
 
-async function gql(server: TestServer, query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+async function gql(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token = ADMIN_TOKEN,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${server.app.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -59,16 +71,28 @@ async function data(server: TestServer, query: string, variables: Record<string,
 
 /** The scanner has read every event stored so far, and no job is waiting, running or retrying. */
 async function settled(server: TestServer): Promise<void> {
-  await until(async () => {
-    const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
-    const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
-    const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
-    return Number(cursor?.seq ?? 0) >= Number(events.max ?? 0) && Number(open.n) === 0;
-  }, 60_000, 'hydration to settle');
+  await until(
+    async () => {
+      const [events] = await server.sql(`SELECT MAX("seq") AS "max" FROM events WHERE "type" <> 'GYMGRAPH_RECORD_HYDRATED'`);
+      const [cursor] = await server.sql(`SELECT "seq" FROM log_cursors WHERE "name" = 'hydration'`);
+      const [open] = await server.sql(`SELECT COUNT(*) AS "n" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying')`);
+      return Number(cursor?.seq ?? 0) >= Number(events.max ?? 0) && Number(open.n) === 0;
+    },
+    60_000,
+    'hydration to settle',
+  );
 }
 
-const craft = (world: World, studioId: number, entityId: number, timestamp: number, type: string, content?: Record<string, unknown>): WebhookDelivery => ({
-  studioId, webhookKey: world.studio(studioId).webhookKey,
+const craft = (
+  world: World,
+  studioId: number,
+  entityId: number,
+  timestamp: number,
+  type: string,
+  content?: Record<string, unknown>,
+): WebhookDelivery => ({
+  studioId,
+  webhookKey: world.studio(studioId).webhookKey,
   body: { entityId, uuid: randomUUID(), payload: [{ timestamp, type, ...(content ? { content } : {}) }] },
 });
 
@@ -80,18 +104,25 @@ const studioOfSlot = (world: World, slot: WorldSlot) => world.classes.get(slot.c
  */
 function makeWorld(): { world: World; extra: WebhookDelivery[] } {
   const world = new World({ seed: 23, studios: 2, customersPerStudio: 16, days: 14 });
-  const extra = [...world.slots.values()].map((slot) => craft(world, studioOfSlot(world, slot), slot.id, slot.startAt - 100 * HOUR, 'CLASS_SLOT_UPDATED', { classId: slot.classId }));
+  const extra = [...world.slots.values()].map((slot) =>
+    craft(world, studioOfSlot(world, slot), slot.id, slot.startAt - 100 * HOUR, 'CLASS_SLOT_UPDATED', { classId: slot.classId }),
+  );
   const open = (slot: WorldSlot) => [...world.classBookings.values()].filter((b) => b.classSlotId === slot.id && b.cancelledAt === null);
   // Overbook the open slot of studio A with the fewest places, by two more than it holds.
-  const slotsA = [...world.slots.values()].filter((s) => studioOfSlot(world, s) === A && !s.cancelled).sort((x, y) => x.maxParticipants - y.maxParticipants || x.id - y.id);
+  const slotsA = [...world.slots.values()]
+    .filter((s) => studioOfSlot(world, s) === A && !s.cancelled)
+    .sort((x, y) => x.maxParticipants - y.maxParticipants || x.id - y.id);
   const full = slotsA[0]!;
   const customersA = [...world.customers.values()].filter((c) => c.studioId === A && !open(full).some((b) => b.customerId === c.id));
   const missing = full.maxParticipants - open(full).length + 2;
-  if (customersA.length < missing) throw new Error(`seed: slot ${full.id} needs ${missing} more customers, studio A has ${customersA.length}`);
+  if (customersA.length < missing)
+    throw new Error(`seed: slot ${full.id} needs ${missing} more customers, studio A has ${customersA.length}`);
   customersA.slice(0, missing).forEach((c, i) => world.bookClass(c.id, full.id, full.startAt - 2 * HOUR + i * 1000));
   // Three no-shows per studio, among the bookings that hold a place.
   for (const studio of [A, B]) {
-    const holding = [...world.slots.values()].filter((s) => studioOfSlot(world, s) === studio && !s.cancelled && s.id !== full.id).flatMap((s) => open(s));
+    const holding = [...world.slots.values()]
+      .filter((s) => studioOfSlot(world, s) === studio && !s.cancelled && s.id !== full.id)
+      .flatMap((s) => open(s));
     for (const booking of holding.slice(0, 3)) world.markNoShow(booking.bookingId);
   }
   return { world, extra };
@@ -100,9 +131,25 @@ function makeWorld(): { world: World; extra: WebhookDelivery[] } {
 // ---- the expected numbers, computed from the world ----
 
 interface SlotCounts {
-  slots: number; cancelledSlots: number; booked: number; capacity: number | null; waitingList: number; cancellations: number; attended: number; noShows: number;
+  slots: number;
+  cancelledSlots: number;
+  booked: number;
+  capacity: number | null;
+  waitingList: number;
+  cancellations: number;
+  attended: number;
+  noShows: number;
 }
-const zero = (): SlotCounts => ({ slots: 0, cancelledSlots: 0, booked: 0, capacity: null, waitingList: 0, cancellations: 0, attended: 0, noShows: 0 });
+const zero = (): SlotCounts => ({
+  slots: 0,
+  cancelledSlots: 0,
+  booked: 0,
+  capacity: null,
+  waitingList: 0,
+  cancellations: 0,
+  attended: 0,
+  noShows: 0,
+});
 
 /** What one slot contributes: places in booking order, the rest waiting; every slot of the world has ended. */
 function slotCounts(world: World, slot: WorldSlot): SlotCounts {
@@ -111,30 +158,50 @@ function slotCounts(world: World, slot: WorldSlot): SlotCounts {
   const open = bookings.filter((b) => b.cancelledAt === null).sort((x, y) => x.bookedAt - y.bookedAt || x.bookingId - y.bookingId);
   const holding: WorldClassBooking[] = open.slice(0, slot.maxParticipants);
   return {
-    slots: 1, cancelledSlots: 0, booked: holding.length, capacity: slot.maxParticipants, waitingList: open.length - holding.length,
-    cancellations: bookings.length - open.length, attended: holding.filter((b) => !b.noShow).length, noShows: holding.filter((b) => b.noShow).length,
+    slots: 1,
+    cancelledSlots: 0,
+    booked: holding.length,
+    capacity: slot.maxParticipants,
+    waitingList: open.length - holding.length,
+    cancellations: bookings.length - open.length,
+    attended: holding.filter((b) => !b.noShow).length,
+    noShows: holding.filter((b) => b.noShow).length,
   };
 }
 
 function sum(rows: readonly SlotCounts[]): SlotCounts & { fillRate: number | null } {
   const total = zero();
   for (const r of rows) {
-    for (const key of ['slots', 'cancelledSlots', 'booked', 'waitingList', 'cancellations', 'attended', 'noShows'] as const) total[key] += r[key];
+    for (const key of ['slots', 'cancelledSlots', 'booked', 'waitingList', 'cancellations', 'attended', 'noShows'] as const)
+      total[key] += r[key];
     if (r.capacity !== null) total.capacity = (total.capacity ?? 0) + r.capacity;
   }
   return { ...total, fillRate: total.capacity ? Math.round((total.booked / total.capacity) * 10_000) / 10_000 : null };
 }
 
 /** Contracts active on `date` (ISO): started, not ended, not cancelled by then; the world's contracts run a year. */
-const activeOn = (world: World, date: string, studio?: number) => new Set(world.contracts
-  .filter((k) => (studio === undefined || world.customers.get(k.customerId)!.studioId === studio) && k.startDate <= date && date <= k.endDate)
-  .filter((k) => (k.cancellationDate === null ? k.contractStatus === 'ACTIVE' : date < k.cancellationDate))
-  .map((k) => k.customerId));
+const activeOn = (world: World, date: string, studio?: number) =>
+  new Set(
+    world.contracts
+      .filter(
+        (k) => (studio === undefined || world.customers.get(k.customerId)!.studioId === studio) && k.startDate <= date && date <= k.endDate,
+      )
+      .filter((k) => (k.cancellationDate === null ? k.contractStatus === 'ACTIVE' : date < k.cancellationDate))
+      .map((k) => k.customerId),
+  );
 
-const REPORT_FIELDS = 'label start end slotId classId instructor slots cancelledSlots booked capacity fillRate waitingList cancellations attended noShows';
+const REPORT_FIELDS =
+  'label start end slotId classId instructor slots cancelledSlots booked capacity fillRate waitingList cancellations attended noShows';
 const counts = (row: any) => ({
-  slots: row.slots, cancelledSlots: row.cancelledSlots, booked: row.booked, capacity: row.capacity, fillRate: row.fillRate,
-  waitingList: row.waitingList, cancellations: row.cancellations, attended: row.attended, noShows: row.noShows,
+  slots: row.slots,
+  cancelledSlots: row.cancelledSlots,
+  booked: row.booked,
+  capacity: row.capacity,
+  fillRate: row.fillRate,
+  waitingList: row.waitingList,
+  cancellations: row.cancellations,
+  attended: row.attended,
+  noShows: row.noShows,
 });
 const CLASS_REPORT = `query($range: TimeRangeInput, $groupBy: ClassReportGrouping, $timeZone: String, $studioIds: [ID!]) {
   classReport(range: $range, groupBy: $groupBy, timeZone: $timeZone, studioIds: $studioIds) { ${REPORT_FIELDS} } }`;
@@ -148,7 +215,13 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
     const server = await startTestServer(kind, FAST);
     const ours = new Map<number, number>();
     for (const s of world.studios) {
-      const studio = await server.addStudio({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl, timeZone: s.id === A ? ZONE_A : ZONE_B });
+      const studio = await server.addStudio({
+        name: s.name,
+        webhookKey: s.webhookKey,
+        apiKey: s.apiKey,
+        tenantUrl: standin.baseUrl,
+        timeZone: s.id === A ? ZONE_A : ZONE_B,
+      });
       ours.set(s.id, studio.id);
     }
     for (const d of [...extra, ...world.deliveries]) {
@@ -156,7 +229,8 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
     }
     await settled(server);
-    const tokenA = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [ours.get(A)!], name: 'studio A' })).token;
+    const tokenA = (await new TokenService(server.app.dataSource).create({ role: 'partner', studios: [ours.get(A)!], name: 'studio A' }))
+      .token;
     setup = { world, standin, server, ours, tokenA };
   }, 120_000);
 
@@ -175,7 +249,12 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       for (const [i, slot] of slots.entries()) {
         const row = classReport[i];
         expect({ slot: slot.id, ...counts(row) }).toEqual({ slot: slot.id, ...sum([slotCounts(world, slot)]) });
-        expect(row).toMatchObject({ start: new Date(slot.startAt).toISOString(), end: new Date(slot.endAt).toISOString(), classId: String(slot.classId), instructor: `${slot.instructors[0]!.firstName} ${slot.instructors[0]!.lastName}` });
+        expect(row).toMatchObject({
+          start: new Date(slot.startAt).toISOString(),
+          end: new Date(slot.endAt).toISOString(),
+          classId: String(slot.classId),
+          instructor: `${slot.instructors[0]!.firstName} ${slot.instructors[0]!.lastName}`,
+        });
       }
       // The stream had what each column needs: an overbooked slot, no-shows, cancellations, a cancelled slot.
       const total = sum(slots.map((s) => slotCounts(world, s)));
@@ -184,10 +263,15 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       expect(total.cancellations).toBeGreaterThan(0);
     });
 
-    it('when grouped by local day or week, then slots fall in the day of their start in the zone asked for (or the studio\'s), not in UTC', async () => {
+    it("when grouped by local day or week, then slots fall in the day of their start in the zone asked for (or the studio's), not in UTC", async () => {
       const { world, server, tokenA } = setup;
       // No zone given: studio A's for A's token; UTC for the admin, whose studios have different zones.
-      for (const [zone, token, groupBy, given] of [[ZONE_B, ADMIN_TOKEN, 'DAY', true], [ZONE_A, tokenA, 'DAY', false], [ZONE_B, ADMIN_TOKEN, 'WEEK', true], ['UTC', ADMIN_TOKEN, 'DAY', false]] as const) {
+      for (const [zone, token, groupBy, given] of [
+        [ZONE_B, ADMIN_TOKEN, 'DAY', true],
+        [ZONE_A, tokenA, 'DAY', false],
+        [ZONE_B, ADMIN_TOKEN, 'WEEK', true],
+        ['UTC', ADMIN_TOKEN, 'DAY', false],
+      ] as const) {
         const scoped = token === tokenA;
         const { classReport } = await data(server, CLASS_REPORT, { groupBy, ...(given ? { timeZone: zone } : {}) }, token);
         const byPeriod = new Map<string, SlotCounts[]>();
@@ -219,15 +303,20 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
           groups.set(key, [...(groups.get(key) ?? []), slotCounts(world, slot)]);
         }
         const sortKey = (label: string) => (groupBy === 'CLASS' ? label.padStart(12, '0') : label);
-        const expected = [...groups.entries()].sort(([a], [b]) => (sortKey(a) < sortKey(b) ? -1 : 1)).map(([label, rows]) => ({ label, ...sum(rows) }));
+        const expected = [...groups.entries()]
+          .sort(([a], [b]) => (sortKey(a) < sortKey(b) ? -1 : 1))
+          .map(([label, rows]) => ({ label, ...sum(rows) }));
         expect(classReport.map((row: any) => ({ label: row.label, ...counts(row) }))).toEqual(expected);
       }
     });
 
-    it('when a token of studio A asks, then it sees only studio A\'s slots, and naming studio B is FORBIDDEN', async () => {
+    it("when a token of studio A asks, then it sees only studio A's slots, and naming studio B is FORBIDDEN", async () => {
       const { world, server, tokenA, ours } = setup;
       const { classReport } = await data(server, CLASS_REPORT, { groupBy: 'CLASS' }, tokenA);
-      const classesA = [...world.classes.values()].filter((c) => c.studioId === A).map((c) => String(c.id)).sort();
+      const classesA = [...world.classes.values()]
+        .filter((c) => c.studioId === A)
+        .map((c) => String(c.id))
+        .sort();
       expect(classReport.map((row: any) => row.classId).sort()).toEqual(classesA);
       const { body } = await gql(server, CLASS_REPORT, { studioIds: [String(ours.get(B))] }, tokenA);
       expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -244,8 +333,11 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       for (const date of ['2026-01-01', '2026-01-04', '2026-01-12']) {
         const all = await data(server, MEMBERS, { date });
         const scoped = await data(server, MEMBERS, { date }, tokenA);
-        expect({ date, all: all.membersReport.activeMembers, a: scoped.membersReport.activeMembers })
-          .toEqual({ date, all: activeOn(world, date).size, a: activeOn(world, date, A).size });
+        expect({ date, all: all.membersReport.activeMembers, a: scoped.membersReport.activeMembers }).toEqual({
+          date,
+          all: activeOn(world, date).size,
+          a: activeOn(world, date, A).size,
+        });
       }
       // Cancellations happen within the history: the count moves.
       expect(activeOn(world, '2026-01-12').size).toBeLessThan(world.contracts.length);
@@ -253,7 +345,11 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
 
     it('when contracts are grouped by local day, week or month, then new contracts fall in the local period of their creation and cancellations on their date', async () => {
       const { world, server } = setup;
-      for (const [zone, groupBy] of [[ZONE_A, 'DAY'], [ZONE_B, 'WEEK'], [ZONE_A, 'MONTH']] as const) {
+      for (const [zone, groupBy] of [
+        [ZONE_A, 'DAY'],
+        [ZONE_B, 'WEEK'],
+        [ZONE_A, 'MONTH'],
+      ] as const) {
         const { membersReport } = await data(server, MEMBERS, { timeZone: zone, groupBy });
         // The zone as this runtime's Intl names it (ICU calls Asia/Kathmandu "Asia/Katmandu").
         expect(membersReport.timeZone).toBe(new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone);
@@ -268,10 +364,13 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
           bump(label(localDate(k.createdAt, zone)), 'created');
           if (k.cancellationDate) bump(label(k.cancellationDate), 'cancelled');
         }
-        const answered = membersReport.contracts.filter((p: any) => p.created + p.cancelled > 0).map((p: any) => [p.label, { created: p.created, cancelled: p.cancelled }]);
+        const answered = membersReport.contracts
+          .filter((p: any) => p.created + p.cancelled > 0)
+          .map((p: any) => [p.label, { created: p.created, cancelled: p.cancelled }]);
         expect(answered).toEqual([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
         // Periods follow each other without gaps.
-        for (let i = 1; i < membersReport.contracts.length; i++) expect(membersReport.contracts[i].start).toBe(membersReport.contracts[i - 1].end);
+        for (let i = 1; i < membersReport.contracts.length; i++)
+          expect(membersReport.contracts[i].start).toBe(membersReport.contracts[i - 1].end);
       }
     });
 
@@ -302,7 +401,10 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       expect(total).toBe(expected.length);
       for (const node of seen) {
         const last = Math.max(...checkinsA.filter((c) => c.customerId === Number(node.customerId)).map((c) => c.checkInAt));
-        expect({ id: node.customerId, last: node.lastCheckinAt }).toEqual({ id: node.customerId, last: Number.isFinite(last) ? new Date(last).toISOString() : null });
+        expect({ id: node.customerId, last: node.lastCheckinAt }).toEqual({
+          id: node.customerId,
+          last: Number.isFinite(last) ? new Date(last).toISOString() : null,
+        });
         expect(node.customer).toEqual({ customerId: node.customerId });
       }
     });
@@ -312,30 +414,51 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
     const SUMMARY = `query($id: ID!, $date: String) { studioSummary(studioId: $id, date: $date) { date timeZone customers activeMembers inNow visitsToday bookingsToday
       studio { id } classesToday { slotId booked capacity fillRate waitingList attended noShows } } }`;
 
-    it('when asked for a local day, then it counts the studio\'s customers, members, visits, bookings and classes of that day in the studio\'s zone', async () => {
+    it("when asked for a local day, then it counts the studio's customers, members, visits, bookings and classes of that day in the studio's zone", async () => {
       const { world, server, ours, tokenA } = setup;
       for (const date of ['2026-01-05', '2026-01-09']) {
         const { studioSummary } = await data(server, SUMMARY, { id: String(ours.get(A)), date }, tokenA);
         const inDay = (ms: number) => localDate(ms, ZONE_A) === date;
-        const slotsOfDay = [...world.slots.values()].filter((s) => studioOfSlot(world, s) === A && inDay(s.startAt)).sort((x, y) => x.startAt - y.startAt || x.id - y.id);
+        const slotsOfDay = [...world.slots.values()]
+          .filter((s) => studioOfSlot(world, s) === A && inDay(s.startAt))
+          .sort((x, y) => x.startAt - y.startAt || x.id - y.id);
         const linked = new Set([...world.customers.values()].filter((c) => c.studioId === A).map((c) => c.id));
         for (const c of world.checkins) if (c.studioId === A) linked.add(c.customerId);
         expect(studioSummary).toMatchObject({
-          date, timeZone: ZONE_A, studio: { id: String(ours.get(A)) }, customers: linked.size, activeMembers: activeOn(world, date, A).size,
+          date,
+          timeZone: ZONE_A,
+          studio: { id: String(ours.get(A)) },
+          customers: linked.size,
+          activeMembers: activeOn(world, date, A).size,
           visitsToday: world.checkins.filter((c) => c.studioId === A && inDay(c.checkInAt)).length,
-          bookingsToday: [...world.classBookings.values()].filter((b) => world.classes.get(b.classId)!.studioId === A && inDay(b.bookedAt)).length
-            + [...world.appointmentBookings.values()].filter((b) => b.studioId === A && inDay(b.bookedAt)).length,
+          bookingsToday:
+            [...world.classBookings.values()].filter((b) => world.classes.get(b.classId)!.studioId === A && inDay(b.bookedAt)).length +
+            [...world.appointmentBookings.values()].filter((b) => b.studioId === A && inDay(b.bookedAt)).length,
         });
-        expect(studioSummary.classesToday.map((row: any) => ({ slotId: row.slotId, booked: row.booked, waitingList: row.waitingList, noShows: row.noShows })))
-          .toEqual(slotsOfDay.map((s) => { const c = slotCounts(world, s); return { slotId: String(s.id), booked: c.booked, waitingList: c.waitingList, noShows: c.noShows }; }));
+        expect(
+          studioSummary.classesToday.map((row: any) => ({
+            slotId: row.slotId,
+            booked: row.booked,
+            waitingList: row.waitingList,
+            noShows: row.noShows,
+          })),
+        ).toEqual(
+          slotsOfDay.map((s) => {
+            const c = slotCounts(world, s);
+            return { slotId: String(s.id), booked: c.booked, waitingList: c.waitingList, noShows: c.noShows };
+          }),
+        );
       }
     });
 
     it('when a customer checks in now, then inNow counts them, as occupancy does', async () => {
       const { world, server, ours } = setup;
       const read = async () => {
-        const { studioSummary, occupancy } = await data(server, `query($id: ID!, $ids: [ID!]) { studioSummary(studioId: $id) { inNow } occupancy(studioIds: $ids) { total } }`,
-          { id: String(ours.get(A)), ids: [String(ours.get(A))] });
+        const { studioSummary, occupancy } = await data(
+          server,
+          `query($id: ID!, $ids: [ID!]) { studioSummary(studioId: $id) { inNow } occupancy(studioIds: $ids) { total } }`,
+          { id: String(ours.get(A)), ids: [String(ours.get(A))] },
+        );
         return { inNow: studioSummary.inNow, occupancy: occupancy.total };
       };
       const before = await read();
@@ -345,7 +468,10 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
         const visits = world.checkins.filter((v) => v.customerId === c.id).sort((x, y) => x.checkInAt - y.checkInAt);
         return visits.length > 0 && visits[visits.length - 1]!.checkOutAt !== null;
       })!;
-      const response = await server.post(world.studio(A).webhookKey, craft(world, A, customer.id, Date.now() - 60_000, 'CUSTOMER_CHECKIN').body);
+      const response = await server.post(
+        world.studio(A).webhookKey,
+        craft(world, A, customer.id, Date.now() - 60_000, 'CUSTOMER_CHECKIN').body,
+      );
       expect(response.status).toBe(200);
       const after = await read();
       expect(after).toEqual({ inNow: before.inNow + 1, occupancy: before.occupancy + 1 });
@@ -354,7 +480,10 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
     it('when a token of studio A asks for studio B, then it is FORBIDDEN and nothing is answered; an unknown studio has no summary', async () => {
       const { server, ours, tokenA } = setup;
       const { body } = await gql(server, SUMMARY, { id: String(ours.get(B)) }, tokenA);
-      expect({ code: body.errors?.[0]?.extensions?.code, data: body.data?.studioSummary ?? null }).toEqual({ code: 'FORBIDDEN', data: null });
+      expect({ code: body.errors?.[0]?.extensions?.code, data: body.data?.studioSummary ?? null }).toEqual({
+        code: 'FORBIDDEN',
+        data: null,
+      });
       expect((await data(server, SUMMARY, { id: '999999' })).studioSummary).toBeNull();
     });
   });
@@ -376,22 +505,34 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
 
     // SQLite only (not defined on PostgreSQL, which plans tiny tables by their statistics: a scan is
     // cheapest there); bench:reports shows its plans at 100k customers.
-    if (kind === 'sqlite') it('when a page of absent members or a class report is read, then SQLite seeks the reports\' indexes (no scan of contracts or slots)', async () => {
-      const { server, tokenA, world } = setup;
-      const first = await data(server, `query($since: DateTimeISO!) { membersReport(date: "2026-01-12") { absentMembers(since: $since, first: 2) { pageInfo { endCursor } } } }`,
-        { since: new Date(world.endAt).toISOString() }, tokenA);
-      const plan = async (query: string, variables: Record<string, unknown>, table: string) => {
-        const [sql, params] = (await statements(query, variables, tokenA)).find(([text]) => text.includes(`FROM "${table}"`))!;
-        return (await server.sql(`EXPLAIN QUERY PLAN ${sql}`, params)).map((row: any) => String(row.detail)).join('\n');
-      };
-      const absent = await plan(`query($since: DateTimeISO!, $after: String) { membersReport(date: "2026-01-12") { absentMembers(since: $since, first: 2, after: $after) { nodes { customerId } } } }`,
-        { since: new Date(world.endAt).toISOString(), after: first.membersReport.absentMembers.pageInfo.endCursor }, 'contracts');
-      expect(absent).toMatch(/SEARCH k USING INDEX contracts_member \(studioId=\? AND \(tenantId,customerId\)>\(\?,\?\)\)/);
-      expect(absent).not.toMatch(/SCAN k/);
-      const classes = await plan(`{ classReport(range: {from: "2026-01-05T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { booked } }`, {}, 'class_slots');
-      expect(classes).toMatch(/SEARCH s USING INDEX class_slots_studio_start \(studioId=\? AND startAt>\? AND startAt<\?\)/);
-      expect(classes).toMatch(/SEARCH b USING INDEX class_bookings_slot/);
-    });
+    if (kind === 'sqlite')
+      it("when a page of absent members or a class report is read, then SQLite seeks the reports' indexes (no scan of contracts or slots)", async () => {
+        const { server, tokenA, world } = setup;
+        const first = await data(
+          server,
+          `query($since: DateTimeISO!) { membersReport(date: "2026-01-12") { absentMembers(since: $since, first: 2) { pageInfo { endCursor } } } }`,
+          { since: new Date(world.endAt).toISOString() },
+          tokenA,
+        );
+        const plan = async (query: string, variables: Record<string, unknown>, table: string) => {
+          const [sql, params] = (await statements(query, variables, tokenA)).find(([text]) => text.includes(`FROM "${table}"`))!;
+          return (await server.sql(`EXPLAIN QUERY PLAN ${sql}`, params)).map((row: any) => String(row.detail)).join('\n');
+        };
+        const absent = await plan(
+          `query($since: DateTimeISO!, $after: String) { membersReport(date: "2026-01-12") { absentMembers(since: $since, first: 2, after: $after) { nodes { customerId } } } }`,
+          { since: new Date(world.endAt).toISOString(), after: first.membersReport.absentMembers.pageInfo.endCursor },
+          'contracts',
+        );
+        expect(absent).toMatch(/SEARCH k USING INDEX contracts_member \(studioId=\? AND \(tenantId,customerId\)>\(\?,\?\)\)/);
+        expect(absent).not.toMatch(/SCAN k/);
+        const classes = await plan(
+          `{ classReport(range: {from: "2026-01-05T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { booked } }`,
+          {},
+          'class_slots',
+        );
+        expect(classes).toMatch(/SEARCH s USING INDEX class_slots_studio_start \(studioId=\? AND startAt>\? AND startAt<\?\)/);
+        expect(classes).toMatch(/SEARCH b USING INDEX class_bookings_slot/);
+      });
   });
 
   describe('limits and bad input', () => {
@@ -399,19 +540,42 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       const aliases = Array.from({ length: 11 }, (_, i) => `r${i}: classReport(groupBy: CLASS) { booked }`).join(' ');
       const { status, body } = await gql(setup.server, `{ ${aliases} }`);
       expect({ status, code: body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'QUERY_TOO_COMPLEX' });
-      const summaries = Array.from({ length: 6 }, (_, i) => `s${i}: studioSummary(studioId: "${setup.ours.get(A)}") { inNow customers }`).join(' ');
+      const summaries = Array.from(
+        { length: 6 },
+        (_, i) => `s${i}: studioSummary(studioId: "${setup.ours.get(A)}") { inNow customers }`,
+      ).join(' ');
       const refused = await gql(setup.server, `{ ${summaries} }`);
       expect(refused.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
     });
 
     it.each([
       ['an unknown grouping', 'GRAPHQL_VALIDATION_FAILED', `{ classReport(groupBy: HOURLY) { booked } }`, /HOURLY/],
-      ['an inverted range', 'BAD_USER_INPUT', `{ classReport(range: {from: "2026-01-10T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { booked } }`, /range: from must be before to/],
+      [
+        'an inverted range',
+        'BAD_USER_INPUT',
+        `{ classReport(range: {from: "2026-01-10T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { booked } }`,
+        /range: from must be before to/,
+      ],
       ['an unknown zone', 'BAD_USER_INPUT', `{ classReport(groupBy: DAY, timeZone: "Mars/Olympus") { booked } }`, /timeZone/],
       ['an impossible date', 'BAD_USER_INPUT', `{ membersReport(date: "2026-02-30") { activeMembers } }`, /date: expected a calendar date/],
-      ['an inverted contracts range', 'BAD_USER_INPUT', `{ membersReport { contracts(range: {from: "2026-01-10T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { created } } }`, /range: from must be before to/],
-      ['a foreign cursor', 'BAD_USER_INPUT', `{ membersReport { absentMembers(since: "2026-01-01T00:00:00Z", after: "bm90IGEgY3Vyc29y") { totalCount } } }`, /after: not a cursor/],
-      ['a page too large', 'BAD_USER_INPUT', `{ membersReport { absentMembers(since: "2026-01-01T00:00:00Z", first: 101) { nodes { customerId } } } }`, /first must be between 0 and 100/],
+      [
+        'an inverted contracts range',
+        'BAD_USER_INPUT',
+        `{ membersReport { contracts(range: {from: "2026-01-10T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { created } } }`,
+        /range: from must be before to/,
+      ],
+      [
+        'a foreign cursor',
+        'BAD_USER_INPUT',
+        `{ membersReport { absentMembers(since: "2026-01-01T00:00:00Z", after: "bm90IGEgY3Vyc29y") { totalCount } } }`,
+        /after: not a cursor/,
+      ],
+      [
+        'a page too large',
+        'BAD_USER_INPUT',
+        `{ membersReport { absentMembers(since: "2026-01-01T00:00:00Z", first: 101) { nodes { customerId } } } }`,
+        /first must be between 0 and 100/,
+      ],
     ])('when a report is asked with %s, then the answer is the error %s and no data', async (_, code, query, message) => {
       const { body } = await gql(setup.server, query);
       expect(body.errors?.[0]?.extensions?.code).toBe(code);

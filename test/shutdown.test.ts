@@ -3,8 +3,16 @@ import http from 'node:http';
 import { createDataSource } from '../ormconfig.js';
 import type { DatabaseConfig } from '../src/config.js';
 import {
-  errorCode, httpRequest, killChildren, postWebhook, runStudioCli, sendConcurrently, startService, withTimeout,
-  type SendResult, type WebhookBody,
+  errorCode,
+  httpRequest,
+  killChildren,
+  postWebhook,
+  runStudioCli,
+  sendConcurrently,
+  startService,
+  withTimeout,
+  type SendResult,
+  type WebhookBody,
 } from './support/child.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -15,7 +23,9 @@ const WEBHOOK_KEY = `whk_shutdown_${randomUUID().replace(/-/g, '')}`;
 const CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'];
 
 const customerCreated = (i: number): WebhookBody => ({
-  uuid: randomUUID(), entityId: 10_000 + i, payload: [{ type: 'CUSTOMER_CREATED', timestamp: T0 + i }],
+  uuid: randomUUID(),
+  entityId: 10_000 + i,
+  payload: [{ type: 'CUSTOMER_CREATED', timestamp: T0 + i }],
 });
 
 /** `uuid|position` of every event in the log, read with a DataSource of its own (the service is gone). */
@@ -58,7 +68,9 @@ describe.each(databaseKinds())('SIGTERM to the service process (%s)', (kind) => 
     };
     const onSend = (delivery: WebhookBody) => pending.add(delivery.uuid);
     const results = await withTimeout(
-      sendConcurrently(service.url, WEBHOOK_KEY, deliveries, 16, { onSend, onResult }), 20_000, 'the delivery stream',
+      sendConcurrently(service.url, WEBHOOK_KEY, deliveries, 16, { onSend, onResult }),
+      20_000,
+      'the delivery stream',
     );
     const exit = await withTimeout(service.exited, 15_000, 'the service to exit after SIGTERM');
 
@@ -117,7 +129,6 @@ describe.each(databaseKinds())('GET /healthz, GET /readyz and request ids, in-pr
     expect(other.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(other.headers['x-request-id']).not.toBe(webhook.headers['x-request-id']);
   });
-
 });
 
 describe.each(databaseKinds())('app.stop(), in-process (%s)', (kind) => {
@@ -145,14 +156,23 @@ describe.each(databaseKinds())('app.stop(), in-process (%s)', (kind) => {
     const text = JSON.stringify(body);
     const handling = new Promise<void>((resolve) => server.app.server.once('request', () => setImmediate(resolve)));
     const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = http.request(`${server.app.url}/webhooks`, {
-        method: 'POST', agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-api-key': studio.webhookKey },
-      }, (res) => {
-        let data = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) }));
-      });
+      const req = http.request(
+        `${server.app.url}/webhooks`,
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(text)),
+            'x-api-key': studio.webhookKey,
+          },
+        },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) }));
+        },
+      );
       req.on('error', reject);
       req.write(text.slice(0, 10));
       void handling.then(() => {

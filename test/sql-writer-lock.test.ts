@@ -11,7 +11,13 @@ const settledSoon = async (promise: Promise<unknown>, ms = 300) => {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -56,15 +62,32 @@ const settledSoon = async (promise: Promise<unknown>, ms = 300) => {
   });
 
   it('is released when the work fails (the transaction is rolled back) and the error reaches the caller', async () => {
-    await expect(one.transaction(async (tx) => void (await tx.run('INSERT INTO no_such_table VALUES (1)')))).rejects.toThrow(/no_such_table/);
-    await expect(settledSoon(two.transaction(async (tx) => void (await tx.run('INSERT INTO marks VALUES (3)'))), 5000)).resolves.toBe(true);
+    await expect(one.transaction(async (tx) => void (await tx.run('INSERT INTO no_such_table VALUES (1)')))).rejects.toThrow(
+      /no_such_table/,
+    );
+    await expect(
+      settledSoon(
+        two.transaction(async (tx) => void (await tx.run('INSERT INTO marks VALUES (3)'))),
+        5000,
+      ),
+    ).resolves.toBe(true);
   });
 
   it('is released when afterCommit throws; the data stays committed and the error reaches the caller', async () => {
-    await expect(one.transaction(async (tx) => void (await tx.run('INSERT INTO marks VALUES (4)')), async () => {
-      throw new Error('announcement failed');
-    })).rejects.toThrow('announcement failed');
+    await expect(
+      one.transaction(
+        async (tx) => void (await tx.run('INSERT INTO marks VALUES (4)')),
+        async () => {
+          throw new Error('announcement failed');
+        },
+      ),
+    ).rejects.toThrow('announcement failed');
     expect(await two.read<{ n: number }>('SELECT n FROM marks WHERE n = 4')).toEqual([{ n: 4 }]);
-    await expect(settledSoon(two.transaction(async (tx) => void (await tx.run('INSERT INTO marks VALUES (5)'))), 5000)).resolves.toBe(true);
+    await expect(
+      settledSoon(
+        two.transaction(async (tx) => void (await tx.run('INSERT INTO marks VALUES (5)'))),
+        5000,
+      ),
+    ).resolves.toBe(true);
   });
 });

@@ -46,7 +46,20 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     const webhookKey = newKey();
     const apiKey = `api_${randomUUID()}`;
     const tenantUrl = `https://acme-${randomUUID().slice(0, 8)}.open-api.perfectgym.com/v1`;
-    const { id, tenantId } = added(await cli('add', '--name', 'Acme Downtown', '--webhook-key', webhookKey, '--api-key', apiKey, '--tenant-url', tenantUrl, '--skip-activation'));
+    const { id, tenantId } = added(
+      await cli(
+        'add',
+        '--name',
+        'Acme Downtown',
+        '--webhook-key',
+        webhookKey,
+        '--api-key',
+        apiKey,
+        '--tenant-url',
+        tenantUrl,
+        '--skip-activation',
+      ),
+    );
     const hash = hashWebhookKey(webhookKey);
 
     const list = await cli('list');
@@ -59,7 +72,14 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     expect(json.stderr).toBe('');
     const studios = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(studios.find((s) => s.id === id)).toEqual({
-      id, name: 'Acme Downtown', status: 'active', tenantId, tenantUrl, hasApiKey: true, timeZone: null, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      id,
+      name: 'Acme Downtown',
+      status: 'active',
+      tenantId,
+      tenantUrl,
+      hasApiKey: true,
+      timeZone: null,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
     for (const output of [list.stdout, json.stdout]) {
@@ -82,15 +102,39 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
   });
 
   it.each([
-    ['the webhook key is too short', ['--name', 'Short', '--webhook-key', 'fifteen-chars-x'], '--webhook-key must be at least 16 characters'],
-    ['the webhook key has spaces', ['--name', 'Spaces', '--webhook-key', 'a key with spaces in it'], '--webhook-key must be at least 16 characters with no spaces'],
+    [
+      'the webhook key is too short',
+      ['--name', 'Short', '--webhook-key', 'fifteen-chars-x'],
+      '--webhook-key must be at least 16 characters',
+    ],
+    [
+      'the webhook key has spaces',
+      ['--name', 'Spaces', '--webhook-key', 'a key with spaces in it'],
+      '--webhook-key must be at least 16 characters with no spaces',
+    ],
     ['--name is missing', ['--webhook-key', newKey()], 'add needs --name'],
     ['--webhook-key is missing', ['--name', 'No key'], 'add needs --webhook-key'],
-    ['--tenant-url is not a URL', ['--name', 'Bad URL', '--webhook-key', newKey(), '--tenant-url', 'acme.example'], '--tenant-url must be an absolute URL'],
-    ['--tenant-url is not http(s)', ['--name', 'FTP', '--webhook-key', newKey(), '--tenant-url', 'ftp://acme.example/v1'], '--tenant-url must be an http(s) URL'],
+    [
+      '--tenant-url is not a URL',
+      ['--name', 'Bad URL', '--webhook-key', newKey(), '--tenant-url', 'acme.example'],
+      '--tenant-url must be an absolute URL',
+    ],
+    [
+      '--tenant-url is not http(s)',
+      ['--name', 'FTP', '--webhook-key', newKey(), '--tenant-url', 'ftp://acme.example/v1'],
+      '--tenant-url must be an http(s) URL',
+    ],
     ['an option is unknown', ['--name', 'Typo', '--webhook-key', newKey(), '--tennant-url', 'https://acme.example'], '--tennant-url'],
-    ['--api-key comes without --tenant-url', ['--name', 'Keyed', '--webhook-key', newKey(), '--api-key', 'oak-1234567890'], '--api-key needs --tenant-url'],
-    ['--time-zone is not a zone', ['--name', 'Nowhere', '--webhook-key', newKey(), '--time-zone', 'Mars/Olympus_Mons'], '--time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus_Mons"'],
+    [
+      '--api-key comes without --tenant-url',
+      ['--name', 'Keyed', '--webhook-key', newKey(), '--api-key', 'oak-1234567890'],
+      '--api-key needs --tenant-url',
+    ],
+    [
+      '--time-zone is not a zone',
+      ['--name', 'Nowhere', '--webhook-key', newKey(), '--time-zone', 'Mars/Olympus_Mons'],
+      '--time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus_Mons"',
+    ],
   ])('when %s, then add exits 2 with a message naming the option, and nothing is added', async (_case, args, message) => {
     const before = await studioCount();
     const result = await cli('add', ...args);
@@ -103,17 +147,26 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
 
   it('when a studio is added or updated with --time-zone, then the zone is stored as Intl names it; an unknown zone exits 2 and changes nothing', async () => {
     const { id } = added(await cli('add', '--name', 'Zoned', '--webhook-key', newKey(), '--time-zone', 'europe/berlin'));
-    const zoneOf = async () => (await sql<{ timeZone: string | null }>('SELECT "timeZone" FROM studios WHERE "id" = $1', [id]))[0]!.timeZone;
+    const zoneOf = async () =>
+      (await sql<{ timeZone: string | null }>('SELECT "timeZone" FROM studios WHERE "id" = $1', [id]))[0]!.timeZone;
     expect(await zoneOf()).toBe('Europe/Berlin');
     const json = JSON.parse((await cli('list', '--json')).stdout) as Record<string, unknown>[];
     expect(json.find((s) => s.id === id)).toMatchObject({ timeZone: 'Europe/Berlin' });
 
     const updated = await cli('update', String(id), '--time-zone', 'America/New_York');
-    expect(updated).toEqual({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^updated time zone of studio ${id} "Zoned" .* America/New_York\n$`)) });
+    expect(updated).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: expect.stringMatching(new RegExp(`^updated time zone of studio ${id} "Zoned" .* America/New_York\n$`)),
+    });
     expect(await zoneOf()).toBe('America/New_York');
 
     const refused = await cli('update', String(id), '--time-zone', 'Europe/Atlantis');
-    expect(refused).toEqual({ code: 2, stdout: '', stderr: 'error: --time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Europe/Atlantis"\n' });
+    expect(refused).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: --time-zone must be an IANA time zone such as Europe/Berlin or UTC, got "Europe/Atlantis"\n',
+    });
     expect(await zoneOf()).toBe('America/New_York');
   });
 
@@ -171,8 +224,20 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
 
   it('when two studios name the same tenant URL, differently cased or with a trailing slash, then they share one tenant', async () => {
     const host = `acme-${randomUUID().slice(0, 8)}`;
-    const a = added(await cli('add', '--name', 'Acme North', '--webhook-key', newKey(), '--tenant-url', `https://${host.toUpperCase()}.open-api.perfectgym.com/v1/`));
-    const b = added(await cli('add', '--name', 'Acme South', '--webhook-key', newKey(), '--tenant-url', `https://${host}.open-api.perfectgym.com/v1`));
+    const a = added(
+      await cli(
+        'add',
+        '--name',
+        'Acme North',
+        '--webhook-key',
+        newKey(),
+        '--tenant-url',
+        `https://${host.toUpperCase()}.open-api.perfectgym.com/v1/`,
+      ),
+    );
+    const b = added(
+      await cli('add', '--name', 'Acme South', '--webhook-key', newKey(), '--tenant-url', `https://${host}.open-api.perfectgym.com/v1`),
+    );
     const other = added(await cli('add', '--name', 'Solo Gym', '--webhook-key', newKey()));
     expect(b.tenantId).toBe(a.tenantId);
     expect(other.tenantId).not.toBe(a.tenantId);
@@ -181,7 +246,8 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     expect(tenants).toEqual([{ id: a.tenantId, baseUrl: `https://${host}.open-api.perfectgym.com/v1` }]);
     const listed = JSON.parse((await cli('list', '--json')).stdout) as { id: number; tenantUrl: string | null }[];
     expect(listed.filter((s) => s.id === a.id || s.id === b.id).map((s) => s.tenantUrl)).toEqual([
-      `https://${host}.open-api.perfectgym.com/v1`, `https://${host}.open-api.perfectgym.com/v1`,
+      `https://${host}.open-api.perfectgym.com/v1`,
+      `https://${host}.open-api.perfectgym.com/v1`,
     ]);
   });
 
@@ -207,7 +273,17 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
 
     it('when a studio is added with a valid key, then activation is confirmed upstream before it is saved', async () => {
       const studio = world.studios[0]!;
-      const result = await cli('add', '--name', 'Activated', '--webhook-key', newKey(), '--api-key', studio.apiKey, '--tenant-url', standin.baseUrl);
+      const result = await cli(
+        'add',
+        '--name',
+        'Activated',
+        '--webhook-key',
+        newKey(),
+        '--api-key',
+        studio.apiKey,
+        '--tenant-url',
+        standin.baseUrl,
+      );
       const { id } = added(result);
       expect(result.stdout).toContain('Open API activation confirmed upstream');
       expect(standin.activations.get(studio.id)).toBe(1);
@@ -215,8 +291,16 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     });
 
     it.each([
-      ['the key is refused (401)', () => ['--api-key', 'oak-wrong-key-123', '--tenant-url', standin.baseUrl], /^error: activation not confirmed: the upstream refused the Open API key \(401\) \(upstream traceId standin-[0-9a-f]+\): check --api-key; nothing was saved/],
-      ['the URL has no Open API (404)', () => ['--api-key', world.studios[1]!.apiKey, '--tenant-url', standin.baseUrl.replace(/\/v1$/, '/nothing/v1')], /no Open API activation endpoint at .*\(404\).*check --tenant-url/],
+      [
+        'the key is refused (401)',
+        () => ['--api-key', 'oak-wrong-key-123', '--tenant-url', standin.baseUrl],
+        /^error: activation not confirmed: the upstream refused the Open API key \(401\) \(upstream traceId standin-[0-9a-f]+\): check --api-key; nothing was saved/,
+      ],
+      [
+        'the URL has no Open API (404)',
+        () => ['--api-key', world.studios[1]!.apiKey, '--tenant-url', standin.baseUrl.replace(/\/v1$/, '/nothing/v1')],
+        /no Open API activation endpoint at .*\(404\).*check --tenant-url/,
+      ],
     ])('when %s, then add exits 2 saying so, and nothing is saved', async (_case, args, message) => {
       const before = await studioCount();
       const activations = standin.activations.get(world.studios[1]!.id) ?? 0;
@@ -231,21 +315,57 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
     it('when the tenant URL cannot be reached, then add exits 2 naming the URL, and nothing is saved', async () => {
       const url = `http://127.0.0.1:${await freePort()}/v1`;
       const before = await studioCount();
-      const result = await cli('add', '--name', 'Unreachable', '--webhook-key', newKey(), '--api-key', 'oak-some-key-123', '--tenant-url', url);
+      const result = await cli(
+        'add',
+        '--name',
+        'Unreachable',
+        '--webhook-key',
+        newKey(),
+        '--api-key',
+        'oak-some-key-123',
+        '--tenant-url',
+        url,
+      );
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain(`could not reach the Open API at ${url} (ECONNREFUSED): check --tenant-url and the network; nothing was saved`);
+      expect(result.stderr).toContain(
+        `could not reach the Open API at ${url} (ECONNREFUSED): check --tenant-url and the network; nothing was saved`,
+      );
       expect(await studioCount()).toBe(before);
     });
 
     it('when activation fails but --skip-activation is given, then the studio is saved and the output says activation was not confirmed', async () => {
-      const result = await cli('add', '--name', 'Skipped', '--webhook-key', newKey(), '--api-key', 'oak-not-checked-1', '--tenant-url', standin.baseUrl, '--skip-activation');
+      const result = await cli(
+        'add',
+        '--name',
+        'Skipped',
+        '--webhook-key',
+        newKey(),
+        '--api-key',
+        'oak-not-checked-1',
+        '--tenant-url',
+        standin.baseUrl,
+        '--skip-activation',
+      );
       const { id } = added(result);
       expect(result.stdout).toContain('activation NOT confirmed (--skip-activation)');
       expect(await apiKeyOf(id)).toBe('oak-not-checked-1');
     });
 
     it('when update replaces the key, then it is confirmed again; a refused key changes nothing; a rename needs no upstream', async () => {
-      const { id } = added(await cli('add', '--name', 'Rekeyed', '--webhook-key', newKey(), '--api-key', 'oak-old-key-1234', '--tenant-url', standin.baseUrl, '--skip-activation'));
+      const { id } = added(
+        await cli(
+          'add',
+          '--name',
+          'Rekeyed',
+          '--webhook-key',
+          newKey(),
+          '--api-key',
+          'oak-old-key-1234',
+          '--tenant-url',
+          standin.baseUrl,
+          '--skip-activation',
+        ),
+      );
       const studio = world.studios[2]!;
 
       const refused = await cli('update', String(id), '--api-key', 'oak-wrong-key-456');
@@ -255,18 +375,34 @@ describe.each(databaseKinds())('studio CLI (%s)', (kind) => {
 
       const updated = await cli('update', String(id), '--api-key', studio.apiKey);
       expect(updated.code).toBe(0);
-      expect(updated.stdout).toMatch(new RegExp(`^updated Open API key of studio ${id} "Rekeyed" .*; Open API activation confirmed upstream\n$`));
+      expect(updated.stdout).toMatch(
+        new RegExp(`^updated Open API key of studio ${id} "Rekeyed" .*; Open API activation confirmed upstream\n$`),
+      );
       expect(standin.activations.get(studio.id)).toBe(1);
       expect(await apiKeyOf(id)).toBe(studio.apiKey);
       expect(updated.stdout).not.toContain(studio.apiKey);
 
       const renamed = await cli('update', String(id), '--name', 'Rekeyed and renamed');
-      expect(renamed).toEqual({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^updated name of studio ${id} "Rekeyed and renamed"`)) });
+      expect(renamed).toEqual({
+        code: 0,
+        stderr: '',
+        stdout: expect.stringMatching(new RegExp(`^updated name of studio ${id} "Rekeyed and renamed"`)),
+      });
       expect(standin.activations.get(studio.id)).toBe(1);
     });
 
-    it('when update would move a studio to another tenant\'s URL, or names nothing to change, then exit 2', async () => {
-      const a = added(await cli('add', '--name', 'Tenant A', '--webhook-key', newKey(), '--tenant-url', `https://a-${randomUUID().slice(0, 8)}.example/v1`));
+    it("when update would move a studio to another tenant's URL, or names nothing to change, then exit 2", async () => {
+      const a = added(
+        await cli(
+          'add',
+          '--name',
+          'Tenant A',
+          '--webhook-key',
+          newKey(),
+          '--tenant-url',
+          `https://a-${randomUUID().slice(0, 8)}.example/v1`,
+        ),
+      );
       const bUrl = `https://b-${randomUUID().slice(0, 8)}.example/v1`;
       added(await cli('add', '--name', 'Tenant B', '--webhook-key', newKey(), '--tenant-url', bUrl));
       const moved = await cli('update', String(a.id), '--tenant-url', bUrl);

@@ -49,27 +49,40 @@ describe('studio ids in the schema', () => {
 
   it('when the schema is introspected, then Studio.id and every studio id field, argument and input field are ID', async () => {
     const typeRef = 'kind name ofType { kind name ofType { kind name ofType { kind name } } }';
-    const { data } = await graphql(`{ __schema { types { name fields { name type { ${typeRef} } args { name type { ${typeRef} } } } inputFields { name type { ${typeRef} } } } } }`);
+    const { data } = await graphql(
+      `{ __schema { types { name fields { name type { ${typeRef} } args { name type { ${typeRef} } } } inputFields { name type { ${typeRef} } } } } }`,
+    );
     const types = data.__schema.types as { name: string; fields: IntrospectedField[] | null; inputFields: IntrospectedField[] | null }[];
     const found: Record<string, string> = {};
     for (const type of types.filter((t) => !t.name.startsWith('__'))) {
       for (const field of [...(type.fields ?? []), ...(type.inputFields ?? [])]) {
-        if (STUDIO_ID.test(field.name) || (type.name === 'Studio' && field.name === 'id')) found[`${type.name}.${field.name}`] = named(field.type);
-        for (const arg of field.args ?? []) if (STUDIO_ID.test(arg.name)) found[`${type.name}.${field.name}(${arg.name})`] = named(arg.type);
+        if (STUDIO_ID.test(field.name) || (type.name === 'Studio' && field.name === 'id'))
+          found[`${type.name}.${field.name}`] = named(field.type);
+        for (const arg of field.args ?? [])
+          if (STUDIO_ID.test(arg.name)) found[`${type.name}.${field.name}(${arg.name})`] = named(arg.type);
       }
     }
     expect(Object.keys(found).length).toBeGreaterThan(50);
     expect(Object.entries(found).filter(([, type]) => type !== 'ID')).toEqual([]);
     expect(found).toMatchObject({
-      'Studio.id': 'ID', 'Visit.studioId': 'ID', 'Customer.lastCheckinStudioId': 'ID', 'Subscription.occupancyChanged(studioId)': 'ID',
-      'Query.occupancy(studioIds)': 'ID', 'CustomerFilter.studioIds': 'ID', 'Mutation.retryParkedHydrationJobs(studioId)': 'ID',
+      'Studio.id': 'ID',
+      'Visit.studioId': 'ID',
+      'Customer.lastCheckinStudioId': 'ID',
+      'Subscription.occupancyChanged(studioId)': 'ID',
+      'Query.occupancy(studioIds)': 'ID',
+      'CustomerFilter.studioIds': 'ID',
+      'Mutation.retryParkedHydrationJobs(studioId)': 'ID',
     });
   });
 
   it('when a record names its studio, then its studioId is the same string as the Studio.id it points at', async () => {
-    const { data, errors } = await graphql('{ customers(first: 1) { nodes { studioId lastCheckinStudioId visits(first: 1) { studioId studio { id } } } } }');
+    const { data, errors } = await graphql(
+      '{ customers(first: 1) { nodes { studioId lastCheckinStudioId visits(first: 1) { studioId studio { id } } } } }',
+    );
     expect(errors).toBeUndefined();
-    expect(data.customers.nodes).toEqual([{ studioId: String(a.id), lastCheckinStudioId: String(a.id), visits: [{ studioId: String(a.id), studio: { id: String(a.id) } }] }]);
+    expect(data.customers.nodes).toEqual([
+      { studioId: String(a.id), lastCheckinStudioId: String(a.id), visits: [{ studioId: String(a.id), studio: { id: String(a.id) } }] },
+    ]);
   });
 
   it('when a studio id is written as an int literal, a string literal, or an ID variable holding either, then each is accepted alike', async () => {
@@ -77,7 +90,11 @@ describe('studio ids in the schema', () => {
     expect(await graphql(`{ occupancy(studioIds: [${a.id}]) { total studios { studio { id } checkedIn } } }`)).toEqual(expected);
     expect(await graphql(`{ occupancy(studioIds: ["${a.id}"]) { total studios { studio { id } checkedIn } } }`)).toEqual(expected);
     for (const value of [a.id, String(a.id)]) {
-      expect(await graphql('query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', { ids: [value] })).toEqual(expected);
+      expect(
+        await graphql('query O($ids: [ID!]) { occupancy(studioIds: $ids) { total studios { studio { id } checkedIn } } }', {
+          ids: [value],
+        }),
+      ).toEqual(expected);
     }
     const filtered = await graphql('query C($s: ID!) { customers(filter: { studioIds: [$s] }) { totalCount } }', { s: a.id });
     expect(filtered).toEqual({ data: { customers: { totalCount: 1 } } });
@@ -85,16 +102,27 @@ describe('studio ids in the schema', () => {
 
   it('when a client still declares the variable Int, then a validation error says where ID is expected (the breaking change)', async () => {
     const { errors } = await graphql('query O($ids: [Int!]) { occupancy(studioIds: $ids) { total } }', { ids: [a.id] });
-    expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/Variable "\$ids" of type "\[Int!\]" used in position expecting type "\[ID!\]"/), extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/Variable "\$ids" of type "\[Int!\]" used in position expecting type "\[ID!\]"/),
+        extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+      }),
+    ]);
   });
 
   it('when a studio id is not an integer, then BAD_USER_INPUT naming the argument, for any token', async () => {
     for (const token of [ADMIN_TOKEN, partnerA]) {
       expect((await graphql('{ occupancy(studioIds: ["abc"]) { total } }', {}, token)).errors).toEqual([
-        expect.objectContaining({ message: 'studioIds: expected a studio id (an integer such as "1"), got "abc"', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+        expect.objectContaining({
+          message: 'studioIds: expected a studio id (an integer such as "1"), got "abc"',
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
       ]);
       expect((await graphql('{ customers(filter: { studioIds: ["1.5"] }) { totalCount } }', {}, token)).errors).toEqual([
-        expect.objectContaining({ message: expect.stringMatching(/^filter\.studioIds: expected a studio id/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+        expect.objectContaining({
+          message: expect.stringMatching(/^filter\.studioIds: expected a studio id/),
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
       ]);
     }
   });
@@ -102,7 +130,10 @@ describe('studio ids in the schema', () => {
   it('when a studio outside the token is named as a string, then FORBIDDEN as for an int', async () => {
     for (const literal of [String(b.id), `"${b.id}"`]) {
       expect((await graphql(`{ occupancy(studioIds: [${literal}]) { total } }`, {}, partnerA)).errors).toEqual([
-        expect.objectContaining({ message: `studioIds: this token may not see studio ${b.id}`, extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+        expect.objectContaining({
+          message: `studioIds: this token may not see studio ${b.id}`,
+          extensions: expect.objectContaining({ code: 'FORBIDDEN' }),
+        }),
       ]);
     }
   });
@@ -120,7 +151,14 @@ describe('studio ids in the schema', () => {
     expect(await asInt.take(1)).toEqual([change]);
     const refused = subscribe(client, 'subscription { occupancyChanged(studioId: "front-desk") { checkedIn } }');
     expect(await refused.take(1)).toEqual([
-      { errors: [expect.objectContaining({ message: 'studioId: expected a studio id (an integer such as "1"), got "front-desk"', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] },
+      {
+        errors: [
+          expect.objectContaining({
+            message: 'studioId: expected a studio id (an integer such as "1"), got "front-desk"',
+            extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+          }),
+        ],
+      },
     ]);
   });
 });

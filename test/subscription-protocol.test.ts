@@ -13,7 +13,12 @@ describe('WebSocket /graphql: connection and protocol', () => {
   let studioId: number;
 
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { ADMIN_TOKEN, WS_CONNECTION_INIT_TIMEOUT_MS: '300', WS_TOKEN_RECHECK_MS: '100', SUBSCRIPTION_MAX_QUEUE: '5' });
+    server = await startTestServer('sqlite', {
+      ADMIN_TOKEN,
+      WS_CONNECTION_INIT_TIMEOUT_MS: '300',
+      WS_TOKEN_RECHECK_MS: '100',
+      SUBSCRIPTION_MAX_QUEUE: '5',
+    });
     const studio = await server.addStudio();
     key = studio.webhookKey;
     studioId = studio.id;
@@ -121,7 +126,11 @@ describe('WebSocket /graphql: connection and protocol', () => {
       const raw = await init();
       raw.send({ type: 'subscribe', id: '1', payload: { query: 'subscription { events { nope } }' } });
       const error = await raw.message('error');
-      expect(error).toEqual({ id: '1', type: 'error', payload: [expect.objectContaining({ message: expect.stringContaining('nope'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })] });
+      expect(error).toEqual({
+        id: '1',
+        type: 'error',
+        payload: [expect.objectContaining({ message: expect.stringContaining('nope'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })],
+      });
       raw.send({ type: 'subscribe', id: '2', payload: { query: '{ studios { id } }' } });
       await expect(raw.message('next')).resolves.toMatchObject({ id: '2', payload: { data: { studios: [{ id: String(studioId) }] } } });
     });
@@ -134,25 +143,35 @@ describe('WebSocket /graphql: connection and protocol', () => {
 
     it('when a variable does not fit its type, then BAD_USER_INPUT naming it', async () => {
       const raw = await init();
-      raw.send({ type: 'subscribe', id: '1', payload: { query: 'subscription S($ids: [ID!]) { events(studioIds: $ids) { seq } }', variables: { ids: [true] } } });
+      raw.send({
+        type: 'subscribe',
+        id: '1',
+        payload: { query: 'subscription S($ids: [ID!]) { events(studioIds: $ids) { seq } }', variables: { ids: [true] } },
+      });
       await expect(raw.message('error')).resolves.toMatchObject({
-        id: '1', payload: [{ message: expect.stringContaining('$ids'), extensions: { code: 'BAD_USER_INPUT' } }],
+        id: '1',
+        payload: [{ message: expect.stringContaining('$ids'), extensions: { code: 'BAD_USER_INPUT' } }],
       });
       expect(server.app.subscriptions.subscriptions).toBe(0);
     });
 
     it('when a subscription is deeper than the depth limit, then QUERY_TOO_DEEP before anything runs', async () => {
       const client = connect(server.app.url, ADMIN_TOKEN);
-      const deep = 'subscription { customerCheckedIn { customer { visits { customer { visits { customer { visits { customer { visits { customer { customerId } } } } } } } } } } }';
+      const deep =
+        'subscription { customerCheckedIn { customer { visits { customer { visits { customer { visits { customer { visits { customer { customerId } } } } } } } } } } }';
       const subscription = subscribe(client, deep);
-      await expect(subscription.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', limit: 10, measured: 11 }) })]);
+      await expect(subscription.done).rejects.toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', limit: 10, measured: 11 }) }),
+      ]);
       expect(server.app.subscriptions.subscriptions).toBe(0);
     });
 
     it('when a subscription is too costly, then QUERY_TOO_COMPLEX', async () => {
       const client = connect(server.app.url, ADMIN_TOKEN);
       const costly = 'subscription { customerCreated { customer { visits(first: 100) { customer { visits(first: 100) { id } } } } } }';
-      await expect(subscribe(client, costly).done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]);
+      await expect(subscribe(client, costly).done).rejects.toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }),
+      ]);
     });
 
     it('when a query is sent over the socket, then it is answered and completed', async () => {
@@ -170,7 +189,9 @@ describe('WebSocket /graphql: connection and protocol', () => {
       });
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({
-        errors: [expect.objectContaining({ message: expect.stringContaining('served over WebSocket'), extensions: { code: 'BAD_REQUEST' } })],
+        errors: [
+          expect.objectContaining({ message: expect.stringContaining('served over WebSocket'), extensions: { code: 'BAD_REQUEST' } }),
+        ],
       });
       expect(server.app.subscriptions.subscriptions).toBe(0);
     });
@@ -192,7 +213,10 @@ describe('WebSocket /graphql: connection and protocol', () => {
       const devices = subscribe(fast, 'subscription { events(types: ["DEVICE_CREATED"]) { type entityId } }');
       await until(() => server.app.subscriptions.subscriptions === 2, 5000, 'both subscriptions');
       // One delivery of 8 events lands at once: more than the 5 one subscription may hold.
-      const burst = delivery(7, ...Array.from({ length: 7 }, (_, i) => ({ type: 'CUSTOMER_UPDATED', timestamp: T0 + i })), { type: 'DEVICE_CREATED', timestamp: T0 + 10 });
+      const burst = delivery(7, ...Array.from({ length: 7 }, (_, i) => ({ type: 'CUSTOMER_UPDATED', timestamp: T0 + i })), {
+        type: 'DEVICE_CREATED',
+        timestamp: T0 + 10,
+      });
       expect((await server.post(key, burst)).status).toBe(200);
       await expect(slow.closed).resolves.toEqual({ code: 4008, reason: 'slow consumer: reconnect and resume with after' });
       await expect(devices.take(1)).resolves.toEqual([{ data: { events: { type: 'DEVICE_CREATED', entityId: '7' } } }]);

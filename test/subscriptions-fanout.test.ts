@@ -47,7 +47,11 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
   };
   const nexts = (raw: RawSocket, id: string) => raw.messages.filter((m) => m.type === 'next' && m.id === id).map((m) => m.payload.data);
   const serving = (subscriptions: number, groups: number) =>
-    until(() => server.app.subscriptions.subscriptions === subscriptions && server.app.subscriptions.groups === groups, 5000, `${subscriptions} subscriptions in ${groups} group(s)`);
+    until(
+      () => server.app.subscriptions.subscriptions === subscriptions && server.app.subscriptions.groups === groups,
+      5000,
+      `${subscriptions} subscriptions in ${groups} group(s)`,
+    );
 
   it('when identical documents run under different ids, on one socket and on several, then each gets its own frame with its own id', async () => {
     const odd = 'id with "quotes", a \\ and ü';
@@ -63,14 +67,23 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
     const [result] = await viaClient.take(1);
     const expected = { events: { seq: expect.any(String), type: 'CUSTOMER_UPDATED', entityId: '11', studioId: String(a.id) } };
     expect(result).toEqual({ data: expected });
-    await until(() => nexts(one, odd).length === 1 && nexts(one, 'x').length === 1 && nexts(two, 'x').length === 1, 5000, 'a frame per subscription');
+    await until(
+      () => nexts(one, odd).length === 1 && nexts(one, 'x').length === 1 && nexts(two, 'x').length === 1,
+      5000,
+      'a frame per subscription',
+    );
     expect(nexts(one, 'x')).toEqual([expected.events].map((events) => ({ events })));
     expect(nexts(one, odd)).toEqual(nexts(one, 'x'));
     expect(nexts(two, 'x')).toEqual(nexts(one, 'x'));
-    expect(one.messages.filter((m) => m.type === 'next').map((m) => m.id).sort()).toEqual([odd, 'x'].sort());
+    expect(
+      one.messages
+        .filter((m) => m.type === 'next')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([odd, 'x'].sort());
   });
 
-  it('when two tokens with different studio scopes send the same document, then neither sees the other studio\'s events', async () => {
+  it("when two tokens with different studio scopes send the same document, then neither sees the other studio's events", async () => {
     const alpha = subscribe(connect(server.app.url, partnerA), LIVE);
     const beta = subscribe(connect(server.app.url, partnerB), LIVE);
     const admin = subscribe(connect(server.app.url, ADMIN_TOKEN), LIVE);
@@ -90,8 +103,16 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
 
   it('when a filter excludes an event, then that subscription receives nothing of it, while the unfiltered one does', async () => {
     const raw = await init();
-    raw.send({ type: 'subscribe', id: 'devices', payload: { query: 'subscription { events(types: ["DEVICE_CREATED"]) { type entityId } }' } });
-    raw.send({ type: 'subscribe', id: 'byVariable', payload: { query: 'subscription ($id: ID) { events(entityId: $id) { type entityId } }', variables: { id: '33' } } });
+    raw.send({
+      type: 'subscribe',
+      id: 'devices',
+      payload: { query: 'subscription { events(types: ["DEVICE_CREATED"]) { type entityId } }' },
+    });
+    raw.send({
+      type: 'subscribe',
+      id: 'byVariable',
+      payload: { query: 'subscription ($id: ID) { events(entityId: $id) { type entityId } }', variables: { id: '33' } },
+    });
     raw.send({ type: 'subscribe', id: 'all', payload: { query: 'subscription { events { type entityId } }' } });
     await serving(3, 3);
     await post(a.webhookKey, 31);
@@ -158,7 +179,11 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
     await post(a.webhookKey, 61);
     const seq = Number((await server.sql<{ max: number }>('SELECT MAX(seq) AS "max" FROM events'))[0]!.max);
     const live = subscribe(connect(server.app.url, ADMIN_TOKEN), 'subscription ($after: String) { events(after: $after) { entityId } }');
-    const resumed = subscribe(connect(server.app.url, ADMIN_TOKEN), 'subscription ($after: String) { events(after: $after) { entityId } }', { after: String(seq - 1) });
+    const resumed = subscribe(
+      connect(server.app.url, ADMIN_TOKEN),
+      'subscription ($after: String) { events(after: $after) { entityId } }',
+      { after: String(seq - 1) },
+    );
     await serving(2, 1);
     await post(a.webhookKey, 62);
     expect((await resumed.take(2)).map((r) => r.data!['events'].entityId)).toEqual(['61', '62']);
@@ -168,8 +193,17 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
 
 describe('FanoutHub', () => {
   const event = (seq: number, type = 'CUSTOMER_UPDATED'): LoggedEvent => ({
-    seq, uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, position: 0, studioId: 1, tenantId: 1, type, known: true,
-    entityId: seq, content: null, occurredAt: seq, receivedAt: seq,
+    seq,
+    uuid: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    position: 0,
+    studioId: 1,
+    tenantId: 1,
+    type,
+    known: true,
+    entityId: seq,
+    content: null,
+    occurredAt: seq,
+    receivedAt: seq,
   });
   const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -185,7 +219,9 @@ describe('FanoutHub', () => {
     closedWith: [number, string] | undefined;
     private readonly receiver = new Receiver({ isServer: false });
     constructor() {
-      this.receiver.on('message', (data: Buffer, isBinary: boolean) => this.sent.push(isBinary ? `binary: ${data.toString('hex')}` : data.toString('utf8')));
+      this.receiver.on('message', (data: Buffer, isBinary: boolean) =>
+        this.sent.push(isBinary ? `binary: ${data.toString('hex')}` : data.toString('utf8')),
+      );
       this.receiver.on('error', (error: Error) => this.sent.push(`error: ${error.message}`));
     }
     write(frames: Buffer): void {
@@ -201,8 +237,11 @@ describe('FanoutHub', () => {
   const setup = (options: { maxQueued?: number; maxBufferedBytes?: number; sliceSize?: number } = {}) => {
     const bus = new InProcessFeed();
     const hub = new FanoutHub({
-      feed: bus, maxQueued: options.maxQueued ?? 100, maxBufferedBytes: options.maxBufferedBytes ?? 1000,
-      slow: { code: 4008, reason: 'slow' }, sliceSize: options.sliceSize ?? 1000,
+      feed: bus,
+      maxQueued: options.maxQueued ?? 100,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1000,
+      slow: { code: 4008, reason: 'slow' },
+      sliceSize: options.sliceSize ?? 1000,
     });
     const rendered: number[] = [];
     const group = hub.ensureGroup('g', {
@@ -230,7 +269,10 @@ describe('FanoutHub', () => {
     expect(members.map(({ socket }) => socket.sent)).toEqual([[], [], []]);
     await until(() => members.every(({ socket }) => socket.sent.length === 2), 1000, 'the frames');
     expect(rendered).toEqual([1, 3]);
-    expect(members[0]!.socket.sent).toEqual(['{"id":"1","type":"next","payload":{"data":{"seq":1}}}', '{"id":"1","type":"next","payload":{"data":{"seq":3}}}']);
+    expect(members[0]!.socket.sent).toEqual([
+      '{"id":"1","type":"next","payload":{"data":{"seq":1}}}',
+      '{"id":"1","type":"next","payload":{"data":{"seq":3}}}',
+    ]);
     expect(members[2]!.socket.sent[1]).toBe('{"id":"2","type":"next","payload":{"data":{"seq":3}}}');
   });
 
@@ -292,7 +334,10 @@ describe('FanoutHub', () => {
     const members = ['a', 'b'].map(join);
     await bus.publish([event(1), event(2), event(3)]);
     await tick();
-    expect(members.map(({ socket }) => socket.closedWith)).toEqual([[4008, 'slow'], [4008, 'slow']]);
+    expect(members.map(({ socket }) => socket.closedWith)).toEqual([
+      [4008, 'slow'],
+      [4008, 'slow'],
+    ]);
     expect(hub.groupCount).toBe(0);
     await tick();
     expect(rendered).toEqual([]);

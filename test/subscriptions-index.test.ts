@@ -45,26 +45,82 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: 'customer 1', token: 'admin', field: 'customerCheckedIn', query: `subscription ($c: [ID!]) { customerCheckedIn(customerIds: $c) { event ${EVENT} } }`, variables: { c: ['1'] },
-    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.entityId === 1 },
-  { name: 'customer 2', token: 'admin', field: 'customerCheckedIn', query: `subscription ($c: [ID!]) { customerCheckedIn(customerIds: $c) { event ${EVENT} } }`, variables: { c: ['2'] },
-    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.entityId === 2 },
-  { name: 'check-ins, studio A token', token: 'partnerA', field: 'customerCheckedIn', query: `subscription { customerCheckedIn { event ${EVENT} } }`,
-    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.studio === 'a' },
-  { name: 'studio B', token: 'admin', field: 'events', query: 'subscription ($s: [ID!]) { events(studioIds: $s) ' + EVENT + ' }', variables: { s: ['B'] },
-    wants: (e) => e.studio === 'b' },
-  { name: 'two types', token: 'admin', field: 'events', query: `subscription { events(types: ["CUSTOMER_UPDATED", "DEVICE_CREATED"]) ${EVENT} }`,
-    wants: (e) => e.type === 'CUSTOMER_UPDATED' || e.type === 'DEVICE_CREATED' },
+  {
+    name: 'customer 1',
+    token: 'admin',
+    field: 'customerCheckedIn',
+    query: `subscription ($c: [ID!]) { customerCheckedIn(customerIds: $c) { event ${EVENT} } }`,
+    variables: { c: ['1'] },
+    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.entityId === 1,
+  },
+  {
+    name: 'customer 2',
+    token: 'admin',
+    field: 'customerCheckedIn',
+    query: `subscription ($c: [ID!]) { customerCheckedIn(customerIds: $c) { event ${EVENT} } }`,
+    variables: { c: ['2'] },
+    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.entityId === 2,
+  },
+  {
+    name: 'check-ins, studio A token',
+    token: 'partnerA',
+    field: 'customerCheckedIn',
+    query: `subscription { customerCheckedIn { event ${EVENT} } }`,
+    wants: (e) => e.type === 'CUSTOMER_CHECKIN' && e.studio === 'a',
+  },
+  {
+    name: 'studio B',
+    token: 'admin',
+    field: 'events',
+    query: 'subscription ($s: [ID!]) { events(studioIds: $s) ' + EVENT + ' }',
+    variables: { s: ['B'] },
+    wants: (e) => e.studio === 'b',
+  },
+  {
+    name: 'two types',
+    token: 'admin',
+    field: 'events',
+    query: `subscription { events(types: ["CUSTOMER_UPDATED", "DEVICE_CREATED"]) ${EVENT} }`,
+    wants: (e) => e.type === 'CUSTOMER_UPDATED' || e.type === 'DEVICE_CREATED',
+  },
   { name: 'everything', token: 'admin', field: 'events', query: `subscription { events ${EVENT} }`, wants: () => true },
-  { name: 'no customer', token: 'admin', field: 'customerCheckedIn', query: `subscription { customerCheckedIn(customerIds: []) { event ${EVENT} } }`, wants: () => false },
-  { name: 'contract 77', token: 'admin', field: 'contractUpdated', query: `subscription { contractUpdated(contractIds: ["77"]) { event ${EVENT} } }`,
-    wants: (e) => e.type === 'CONTRACT_UPDATED' && e.content?.['contractId'] === 77 },
-  { name: 'entity 1, studio A token', token: 'partnerA', field: 'events', query: `subscription { events(entityId: "1") ${EVENT} }`,
-    wants: (e) => e.entityId === 1 && e.studio === 'a' },
-  { name: 'booking 500', token: 'admin', field: 'classBookingUpdated', query: `subscription { classBookingUpdated(bookingIds: ["500"]) { event ${EVENT} } }`,
-    wants: (e) => e.type === 'CLASS_BOOKING_UPDATED' && e.entityId === 500 },
-  { name: 'check-outs, resumed', token: 'admin', field: 'events', alone: true, query: 'subscription ($after: String) { events(after: $after, types: ["CUSTOMER_CHECKOUT"]) ' + EVENT + ' }',
-    variables: { after: 'NOW' }, wants: (e) => e.type === 'CUSTOMER_CHECKOUT' },
+  {
+    name: 'no customer',
+    token: 'admin',
+    field: 'customerCheckedIn',
+    query: `subscription { customerCheckedIn(customerIds: []) { event ${EVENT} } }`,
+    wants: () => false,
+  },
+  {
+    name: 'contract 77',
+    token: 'admin',
+    field: 'contractUpdated',
+    query: `subscription { contractUpdated(contractIds: ["77"]) { event ${EVENT} } }`,
+    wants: (e) => e.type === 'CONTRACT_UPDATED' && e.content?.['contractId'] === 77,
+  },
+  {
+    name: 'entity 1, studio A token',
+    token: 'partnerA',
+    field: 'events',
+    query: `subscription { events(entityId: "1") ${EVENT} }`,
+    wants: (e) => e.entityId === 1 && e.studio === 'a',
+  },
+  {
+    name: 'booking 500',
+    token: 'admin',
+    field: 'classBookingUpdated',
+    query: `subscription { classBookingUpdated(bookingIds: ["500"]) { event ${EVENT} } }`,
+    wants: (e) => e.type === 'CLASS_BOOKING_UPDATED' && e.entityId === 500,
+  },
+  {
+    name: 'check-outs, resumed',
+    token: 'admin',
+    field: 'events',
+    alone: true,
+    query: 'subscription ($after: String) { events(after: $after, types: ["CUSTOMER_CHECKOUT"]) ' + EVENT + ' }',
+    variables: { after: 'NOW' },
+    wants: (e) => e.type === 'CUSTOMER_CHECKOUT',
+  },
 ];
 
 const POSTED: readonly Posted[] = [
@@ -94,11 +150,17 @@ async function prepare(instances: readonly TestServer[]): Promise<Setup> {
   const a = await first!.addStudio({ name: 'Alpha', tenantUrl: 'https://acme.example/v1' });
   const b = await first!.addStudio({ name: 'Beta', tenantUrl: 'https://acme.example/v1' });
   const partnerA = (await new TokenService(first!.app.dataSource).create({ role: 'partner', studios: [a.id] })).token;
-  return { instances, keys: { a: a.webhookKey, b: b.webhookKey }, studioIds: { a: a.id, b: b.id }, tokens: { admin: ADMIN_TOKEN, partnerA } };
+  return {
+    instances,
+    keys: { a: a.webhookKey, b: b.webhookKey },
+    studioIds: { a: a.id, b: b.id },
+    tokens: { admin: ADMIN_TOKEN, partnerA },
+  };
 }
 
 const counters = (server: TestServer) => ({ ...server.app.subscriptions.fanoutCounters });
-const lastSeq = async (server: TestServer) => Number((await server.sql<{ max: number | string | null }>('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
+const lastSeq = async (server: TestServer) =>
+  Number((await server.sql<{ max: number | string | null }>('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
 const seen = (subscription: Subscription<Record<string, any>>, field: string): Seen[] =>
   subscription.results.map((result) => {
     const payload = result.data?.[field];
@@ -115,12 +177,18 @@ const seen = (subscription: Subscription<Record<string, any>>, field: string): S
 async function routesEveryFilter(setup: Setup): Promise<void> {
   const { instances, keys, studioIds, tokens } = setup;
   const after = String(await lastSeq(instances[0]!));
-  const clients = instances.map((server) => ({ admin: connect(server.app.url, tokens.admin), partnerA: connect(server.app.url, tokens.partnerA) }));
+  const clients = instances.map((server) => ({
+    admin: connect(server.app.url, tokens.admin),
+    partnerA: connect(server.app.url, tokens.partnerA),
+  }));
   const running = CASES.map((c, i) => {
     const where = i % instances.length;
-    const variables = Object.fromEntries(Object.entries(c.variables ?? {}).map(([name, value]) => [
-      name, value === 'NOW' ? after : Array.isArray(value) ? value.map((v) => (v === 'B' ? String(studioIds.b) : v)) : value,
-    ]));
+    const variables = Object.fromEntries(
+      Object.entries(c.variables ?? {}).map(([name, value]) => [
+        name,
+        value === 'NOW' ? after : Array.isArray(value) ? value.map((v) => (v === 'B' ? String(studioIds.b) : v)) : value,
+      ]),
+    );
     return { c, where, subscription: subscribe(clients[where]![c.token], c.query, variables) };
   });
   for (const [where, server] of instances.entries()) {
@@ -130,12 +198,21 @@ async function routesEveryFilter(setup: Setup): Promise<void> {
   const before = instances.map(counters);
   for (const [i, event] of POSTED.entries()) {
     const server = instances[i % instances.length]!;
-    const response = await server.post(keys[event.studio], delivery(event.entityId, { type: event.type, timestamp: T0 + i * 60_000, content: event.content ?? null }));
+    const response = await server.post(
+      keys[event.studio],
+      delivery(event.entityId, { type: event.type, timestamp: T0 + i * 60_000, content: event.content ?? null }),
+    );
     expect(response.status).toBe(200);
   }
   const studioOf = (event: Posted) => String(studioIds[event.studio]);
-  const expected = running.map(({ c }) => POSTED.filter(c.wants).map((e) => ({ type: e.type, entityId: String(e.entityId), studioId: studioOf(e) })));
-  await until(() => running.every(({ subscription, c }, i) => seen(subscription, c.field).length >= expected[i]!.length), 10_000, 'every expected event');
+  const expected = running.map(({ c }) =>
+    POSTED.filter(c.wants).map((e) => ({ type: e.type, entityId: String(e.entityId), studioId: studioOf(e) })),
+  );
+  await until(
+    () => running.every(({ subscription, c }, i) => seen(subscription, c.field).length >= expected[i]!.length),
+    10_000,
+    'every expected event',
+  );
   // Anything wrongly routed would have been delivered by now: every instance has announced every event.
   await new Promise((resolve) => setTimeout(resolve, 300));
   for (const [i, { c, subscription }] of running.entries()) {
@@ -143,8 +220,13 @@ async function routesEveryFilter(setup: Setup): Promise<void> {
     expect(subscription.error()).toBeUndefined();
   }
   for (const [where, server] of instances.entries()) {
-    const executions = running.filter((r) => r.where === where && !r.c.alone).reduce((sum, { c }) => sum + POSTED.filter(c.wants).length, 0);
-    expect({ instance: where + 1, executions: counters(server).executions - before[where]!.executions }).toEqual({ instance: where + 1, executions });
+    const executions = running
+      .filter((r) => r.where === where && !r.c.alone)
+      .reduce((sum, { c }) => sum + POSTED.filter(c.wants).length, 0);
+    expect({ instance: where + 1, executions: counters(server).executions - before[where]!.executions }).toEqual({
+      instance: where + 1,
+      executions,
+    });
   }
 }
 
@@ -164,11 +246,17 @@ async function skipsWhatNobodyWatches(setup: Setup): Promise<void> {
   });
   for (const [where, server] of instances.entries()) {
     const here = Math.ceil((members - where) / instances.length);
-    await until(() => server.app.subscriptions.subscriptions === here && server.app.subscriptions.groups === here, 5000, `${here} groups on instance ${where + 1}`);
+    await until(
+      () => server.app.subscriptions.subscriptions === here && server.app.subscriptions.groups === here,
+      5000,
+      `${here} groups on instance ${where + 1}`,
+    );
   }
   const before = instances.map(counters);
   for (const [i, entityId] of [5000, 5001, 5002].entries()) {
-    expect((await instances[i % instances.length]!.post(keys.a, delivery(entityId, { type: 'CUSTOMER_CHECKIN', timestamp: T0 + i }))).status).toBe(200);
+    expect(
+      (await instances[i % instances.length]!.post(keys.a, delivery(entityId, { type: 'CUSTOMER_CHECKIN', timestamp: T0 + i }))).status,
+    ).toBe(200);
   }
   // The unwatched check-ins were announced everywhere before this one, which reaches member 7.
   const watched = 1007;
@@ -180,7 +268,10 @@ async function skipsWhatNobodyWatches(setup: Setup): Promise<void> {
   for (const [where, server] of instances.entries()) {
     const now = counters(server);
     const work = { examined: now.examined - before[where]!.examined, executions: now.executions - before[where]!.executions };
-    expect({ instance: where + 1, ...work }).toEqual({ instance: where + 1, ...(where === holder ? { examined: 1, executions: 1 } : { examined: 0, executions: 0 }) });
+    expect({ instance: where + 1, ...work }).toEqual({
+      instance: where + 1,
+      ...(where === holder ? { examined: 1, executions: 1 } : { examined: 0, executions: 0 }),
+    });
   }
   expect(subscriptions.map((s) => s.results.length)).toEqual(subscriptions.map((_, k) => (k === 7 ? 1 : 0)));
 }
@@ -197,7 +288,7 @@ const scenarios = (instances: () => readonly TestServer[], setup: () => Setup) =
     skipsWhatNobodyWatches(setup()));
 };
 
-describe.each(databaseKinds())('fan-out routed by an index of the subscriptions\' filters (%s, one instance)', (kind: DatabaseKind) => {
+describe.each(databaseKinds())("fan-out routed by an index of the subscriptions' filters (%s, one instance)", (kind: DatabaseKind) => {
   let server: TestServer;
   let setup: Setup;
   beforeAll(async () => {
@@ -205,44 +296,76 @@ describe.each(databaseKinds())('fan-out routed by an index of the subscriptions\
     setup = await prepare([server]);
   });
   afterAll(() => server.stop());
-  scenarios(() => [server], () => setup);
+  scenarios(
+    () => [server],
+    () => setup,
+  );
 });
 
 (redisUrl() !== '' ? describe : describe.skip)('fan-out routed by an index, events through Redis (SQLite, one instance)', () => {
   let server: TestServer;
   let setup: Setup;
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', REDIS_URL: redisUrl(), REDIS_CHANNEL: `gymgraph-test:${randomBytes(6).toString('hex')}:events` });
+    server = await startTestServer('sqlite', {
+      ADMIN_TOKEN,
+      HYDRATION_ENABLED: 'false',
+      REDIS_URL: redisUrl(),
+      REDIS_CHANNEL: `gymgraph-test:${randomBytes(6).toString('hex')}:events`,
+    });
     setup = await prepare([server]);
   });
   afterAll(() => server.stop());
-  scenarios(() => [server], () => setup);
+  scenarios(
+    () => [server],
+    () => setup,
+  );
 });
 
-(redisUrl() !== '' && databaseKinds().includes('postgres') ? describe : describe.skip)('fan-out routed by an index on two instances sharing PostgreSQL and Redis', () => {
-  let db: TestDatabase;
-  let one: TestServer;
-  let two: TestServer;
-  let setup: Setup;
-  beforeAll(async () => {
-    db = await createTestDatabase('postgres');
-    const env = { ADMIN_TOKEN, HYDRATION_ENABLED: 'false', REDIS_URL: redisUrl(), REDIS_CHANNEL: `gymgraph-test:${randomBytes(6).toString('hex')}:events` };
-    one = await startTestServer('postgres', env, { database: db });
-    two = await startTestServer('postgres', env, { database: db });
-    setup = await prepare([one, two]);
-  });
-  afterAll(async () => {
-    await one?.stop();
-    await two?.stop();
-    await db?.drop();
-  });
-  scenarios(() => [one, two], () => setup);
-});
+(redisUrl() !== '' && databaseKinds().includes('postgres') ? describe : describe.skip)(
+  'fan-out routed by an index on two instances sharing PostgreSQL and Redis',
+  () => {
+    let db: TestDatabase;
+    let one: TestServer;
+    let two: TestServer;
+    let setup: Setup;
+    beforeAll(async () => {
+      db = await createTestDatabase('postgres');
+      const env = {
+        ADMIN_TOKEN,
+        HYDRATION_ENABLED: 'false',
+        REDIS_URL: redisUrl(),
+        REDIS_CHANNEL: `gymgraph-test:${randomBytes(6).toString('hex')}:events`,
+      };
+      one = await startTestServer('postgres', env, { database: db });
+      two = await startTestServer('postgres', env, { database: db });
+      setup = await prepare([one, two]);
+    });
+    afterAll(async () => {
+      await one?.stop();
+      await two?.stop();
+      await db?.drop();
+    });
+    scenarios(
+      () => [one, two],
+      () => setup,
+    );
+  },
+);
 
 describe('SelectorIndex: where a selector is filed, and which events find it', () => {
   const event = (fields: Partial<LoggedEvent>): LoggedEvent => ({
-    seq: 1, uuid: '00000000-0000-4000-8000-000000000001', position: 0, studioId: 1, tenantId: 1, type: 'CUSTOMER_CHECKIN', known: true,
-    entityId: 1, content: null, occurredAt: 0, receivedAt: 0, ...fields,
+    seq: 1,
+    uuid: '00000000-0000-4000-8000-000000000001',
+    position: 0,
+    studioId: 1,
+    tenantId: 1,
+    type: 'CUSTOMER_CHECKIN',
+    known: true,
+    entityId: 1,
+    content: null,
+    occurredAt: 0,
+    receivedAt: 0,
+    ...fields,
   });
   const found = (index: SelectorIndex<string>, fields: Partial<LoggedEvent>) => {
     const items: string[] = [];
@@ -268,7 +391,8 @@ describe('SelectorIndex: where a selector is filed, and which events find it', (
     index.add('no customers', { scope: null, entityIds: [] });
     index.add('outside the scope', { scope: [1], studioIds: [2] });
     index.add('no types', { scope: null, types: [], studioIds: [1] });
-    for (const fields of [{ entityId: 1 }, { studioId: 2 }, { studioId: 1, type: 'DEVICE_CREATED' }]) expect(found(index, fields)).toEqual([]);
+    for (const fields of [{ entityId: 1 }, { studioId: 2 }, { studioId: 1, type: 'DEVICE_CREATED' }])
+      expect(found(index, fields)).toEqual([]);
     expect(index.size).toBe(3);
   });
 

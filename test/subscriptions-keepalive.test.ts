@@ -27,10 +27,17 @@ describe('WebSocket keep-alive', () => {
     subscriptions = createSubscriptionServer({
       schema: await buildGraphQLSchema(),
       logger: createLogger('silent'),
-      authenticate: async (token) => (token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null } : undefined),
+      authenticate: async (token) =>
+        token === 'ok' ? { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null } : undefined,
       validTokenIds: async () => new Map<number, string>(),
       dataSource,
-      realtime: { feed: new InProcessFeed(), log: new EventLog(dataSource), shared: new SharedLoads(), maxQueued: 100, maxBufferedBytes: 1024 * 1024 },
+      realtime: {
+        feed: new InProcessFeed(),
+        log: new EventLog(dataSource),
+        shared: new SharedLoads(),
+        maxQueued: 100,
+        maxBufferedBytes: 1024 * 1024,
+      },
       keepAliveMs: KEEP_ALIVE_MS,
     });
     server = http.createServer((_req, res) => res.writeHead(404).end());
@@ -51,7 +58,9 @@ describe('WebSocket keep-alive', () => {
     const pings: number[] = [];
     socket.on('ping', () => pings.push(Date.now()));
     socket.on('error', () => undefined);
-    const closed = new Promise<{ code: number; at: number }>((resolve) => socket.once('close', (code) => resolve({ code, at: Date.now() })));
+    const closed = new Promise<{ code: number; at: number }>((resolve) =>
+      socket.once('close', (code) => resolve({ code, at: Date.now() })),
+    );
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer ok' } }));
     await new Promise((resolve) => socket.once('message', resolve));

@@ -48,7 +48,15 @@ async function startInstance(db: TestDatabase, env: Record<string, string>): Pro
       done();
     },
   });
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ADMIN_TOKEN, HYDRATION_ENABLED: 'false', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    ADMIN_TOKEN,
+    HYDRATION_ENABLED: 'false',
+    ...env,
+  });
   const app = await start(config, pino({ level: 'info' }, sink));
   return { app, lines };
 }
@@ -62,7 +70,9 @@ async function addStudio(app: App): Promise<string> {
 const lastSeq = async (app: App) => Number((await app.dataSource.query('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
 
 async function storedAfter(app: App, from: number): Promise<{ seq: number; entityId: number }[]> {
-  const rows: { seq: string | number; entityId: string | number }[] = await app.dataSource.query(`SELECT seq, "entityId" FROM events WHERE seq > ${from} ORDER BY seq`);
+  const rows: { seq: string | number; entityId: string | number }[] = await app.dataSource.query(
+    `SELECT seq, "entityId" FROM events WHERE seq > ${from} ORDER BY seq`,
+  );
   return rows.map((row) => ({ seq: Number(row.seq), entityId: Number(row.entityId) }));
 }
 
@@ -103,7 +113,10 @@ function deliveries(count: number, base: number, repeatEvery = 0): WebhookBody[]
 /** This run's own connections of one kind (`gymgraph-publish`, `gymgraph-subscribe`), by their names. */
 async function connectionIds(control: Redis, kind: string, channel: string): Promise<string[]> {
   const list = String(await control.call('CLIENT', 'LIST'));
-  return list.split('\n').filter((line) => line.includes(` name=${kind}:${channel} `)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
+  return list
+    .split('\n')
+    .filter((line) => line.includes(` name=${kind}:${channel} `))
+    .map((line) => /\bid=(\d+)/.exec(line)![1]!);
 }
 
 const PUBLISH_FAILED = /^PUBLISH of committed events failed/;
@@ -148,7 +161,9 @@ async function postWhileKillingPublishers(options: {
   };
   const share = Math.ceil(webhooks / instances.length);
   const sent = await Promise.all(
-    instances.map((instance, index) => sendConcurrently(instance.app.url, key, deliveries(share, 100_000 * (index + 1), 17), 6, { onResult })),
+    instances.map((instance, index) =>
+      sendConcurrently(instance.app.url, key, deliveries(share, 100_000 * (index + 1), 17), 6, { onResult }),
+    ),
   );
   await Promise.all(killing);
   expect(killed).toBe(kills);
@@ -158,7 +173,11 @@ async function postWhileKillingPublishers(options: {
   const stored = await storedAfter(first, from);
   expect(stored.length).toBe(answered.size);
   for (const recorder of recorders) {
-    await until(() => recorder.got.filter((e) => e.seq > from).length >= stored.length || recorder.failure() !== undefined, 15_000, `${stored.length} events`);
+    await until(
+      () => recorder.got.filter((e) => e.seq > from).length >= stored.length || recorder.failure() !== undefined,
+      15_000,
+      `${stored.length} events`,
+    );
     expect(recorder.failure()).toBeUndefined();
     const got = recorder.got.filter((e) => e.seq > from);
     // Every committed event, in seq order, each once (the order of the log).
@@ -194,7 +213,8 @@ async function publishLost(options: {
   proxy.setMode('mute');
   try {
     const response = await fetch(`${through.app.url}/webhooks`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify({ uuid: randomUUID(), entityId: 7, payload: [{ type: 'CUSTOMER_CREATED', timestamp: T0 }] }),
     });
     expect(response.status).toBe(200);
@@ -214,7 +234,11 @@ async function publishLost(options: {
     proxy.reset();
   }
   const publishers = instances.length;
-  await until(async () => (await connectionIds(control, 'gymgraph-publish', channel)).length === publishers, 10_000, 'the publishers to reconnect');
+  await until(
+    async () => (await connectionIds(control, 'gymgraph-publish', channel)).length === publishers,
+    10_000,
+    'the publishers to reconnect',
+  );
 }
 
 /** A TCP proxy to Redis: `down` cuts every connection and each new one at once; `mute` drops what clients send. */
@@ -238,7 +262,10 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (mode === 'down') return void client.destroy();
     const upstream = net.connect(Number(port || 6379), hostname === 'localhost' ? '127.0.0.1' : hostname);
     upstream.on('error', () => undefined);
-    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+    for (const [socket, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       sockets.add(socket);
       socket.on('close', () => {
         sockets.delete(socket);
@@ -291,7 +318,11 @@ const pgAndRedis = haveRedis && databaseKinds().includes('postgres');
   });
   afterEach(async () => {
     await disposeClients();
-    await until(() => one.app.subscriptions.subscriptions === 0 && two.app.subscriptions.subscriptions === 0, 5000, 'the subscriptions to end');
+    await until(
+      () => one.app.subscriptions.subscriptions === 0 && two.app.subscriptions.subscriptions === 0,
+      5000,
+      'the subscriptions to end',
+    );
   });
   afterAll(async () => {
     control?.disconnect();
@@ -310,8 +341,11 @@ const pgAndRedis = haveRedis && databaseKinds().includes('postgres');
     expect([...one.lines, ...two.lines].filter((line) => PUBLISH_FAILED.test(line.msg)).length).toBeLessThanOrEqual(4);
   }, 120_000);
 
-  it('when a PUBLISH never reaches Redis, then subscribers on both instances still get its events from the log within about a second', () =>
-    publishLost({ instances: [one, two], through: one, proxy, key, control, channel }), 30_000);
+  it(
+    'when a PUBLISH never reaches Redis, then subscribers on both instances still get its events from the log within about a second',
+    () => publishLost({ instances: [one, two], through: one, proxy, key, control, channel }),
+    30_000,
+  );
 });
 
 (haveRedis ? describe : describe.skip)('live events on SQLite with Redis (one instance)', () => {
@@ -347,8 +381,11 @@ const pgAndRedis = haveRedis && databaseKinds().includes('postgres');
     await postWhileKillingPublishers({ instances: [instance], recorders: [recorder], key, control, channel, webhooks: 2000, kills: 5 });
   }, 120_000);
 
-  it('when a PUBLISH never reaches Redis, then the subscriber still gets its events from the log within about a second', () =>
-    publishLost({ instances: [instance], through: instance, proxy, key, control, channel }), 30_000);
+  it(
+    'when a PUBLISH never reaches Redis, then the subscriber still gets its events from the log within about a second',
+    () => publishLost({ instances: [instance], through: instance, proxy, key, control, channel }),
+    30_000,
+  );
 
   it('when Redis is unreachable for 5 s under load, then subscribers still get every event (from the log) and the event feed logs a handful of lines, not one per batch', async () => {
     const recorder = recordEvents(instance.app);
@@ -362,9 +399,17 @@ const pgAndRedis = haveRedis && databaseKinds().includes('postgres');
       const agentless = async () => {
         let i = 0;
         while (Date.now() < outageEnds) {
-          const body = { uuid: randomUUID(), entityId: 500_000 + deliveriesSent.length, payload: [{ type: 'CUSTOMER_UPDATED', timestamp: T0 + (i += 1) }] };
+          const body = {
+            uuid: randomUUID(),
+            entityId: 500_000 + deliveriesSent.length,
+            payload: [{ type: 'CUSTOMER_UPDATED', timestamp: T0 + (i += 1) }],
+          };
           deliveriesSent.push(body);
-          const response = await fetch(`${instance.app.url}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) });
+          const response = await fetch(`${instance.app.url}/webhooks`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': key },
+            body: JSON.stringify(body),
+          });
           expect(response.status).toBe(200);
           await response.text();
         }
@@ -378,12 +423,18 @@ const pgAndRedis = haveRedis && databaseKinds().includes('postgres');
     } finally {
       proxy.setMode('up');
     }
-    await until(async () => (await connectionIds(control, 'gymgraph-subscribe', channel)).length === 1, 10_000, 'the subscription to come back');
+    await until(
+      async () => (await connectionIds(control, 'gymgraph-subscribe', channel)).length === 1,
+      10_000,
+      'the subscription to come back',
+    );
     await sleep(500);
     const lines = instance.lines.slice(firstLine);
     const feed = lines.filter((line) => line.component === 'redis-event-feed');
     const perBatch = lines.filter((line) => /publish/i.test(line.msg) && line.component !== 'redis-event-feed');
-    const summary = lines.map((line) => `${line.level} ${line.component ?? '-'} ${line.msg}${line.repeated ? ` (repeated ${line.repeated})` : ''}`);
+    const summary = lines.map(
+      (line) => `${line.level} ${line.component ?? '-'} ${line.msg}${line.repeated ? ` (repeated ${line.repeated})` : ''}`,
+    );
     expect(deliveriesSent.length).toBeGreaterThan(20); // under load: many batches failed to publish
     expect(lines.filter((line) => PUBLISH_FAILED.test(line.msg))).toHaveLength(1);
     expect(perBatch).toEqual([]);

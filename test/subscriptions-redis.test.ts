@@ -44,13 +44,22 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
   it('when a webhook is posted to instance one, then a subscriber on instance two gets the event with its record', async () => {
     const onTwo = connect(two.app.url, ADMIN_TOKEN);
     const onOne = connect(one.app.url, ADMIN_TOKEN);
-    const checkins = subscribe(onTwo, 'subscription { customerCheckedIn { event { seq studioId entityId } customer { customerId checkedIn } visit { studioId } } }');
+    const checkins = subscribe(
+      onTwo,
+      'subscription { customerCheckedIn { event { seq studioId entityId } customer { customerId checkedIn } visit { studioId } } }',
+    );
     const events = subscribe(onOne, 'subscription { events { seq type } }');
     await until(() => two.app.subscriptions.subscriptions === 1 && one.app.subscriptions.subscriptions === 1, 5000, 'both subscriptions');
     expect((await one.post(key, delivery(42, { type: 'CUSTOMER_CHECKIN', timestamp: at(1) }))).status).toBe(200);
     const seq = String(await lastSeq());
     expect((await checkins.take(1))[0]).toEqual({
-      data: { customerCheckedIn: { event: { seq, studioId: String(studioId), entityId: '42' }, customer: { customerId: '42', checkedIn: true }, visit: { studioId: String(studioId) } } },
+      data: {
+        customerCheckedIn: {
+          event: { seq, studioId: String(studioId), entityId: '42' },
+          customer: { customerId: '42', checkedIn: true },
+          visit: { studioId: String(studioId) },
+        },
+      },
     });
     // The instance that stored it delivers it too, through Redis like everyone else.
     expect((await events.take(1))[0]).toEqual({ data: { events: { seq, type: 'CUSTOMER_CHECKIN' } } });
@@ -66,21 +75,35 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
     await two.post(key, delivery(45, { type: 'CUSTOMER_CREATED', timestamp: at(5) }));
     await one.post(key, delivery(46, { type: 'CUSTOMER_CREATED', timestamp: at(6) }));
     const got = (await resumed.take(5)).map((r) => r.data!['events']);
-    const stored = (await one.sql<{ seq: string; entityId: string; type: string }>(`SELECT seq, "entityId", type FROM events WHERE seq > ${cursor} ORDER BY seq`))
-      .map((row) => ({ seq: String(row.seq), entityId: String(row.entityId), type: row.type }));
+    const stored = (
+      await one.sql<{ seq: string; entityId: string; type: string }>(
+        `SELECT seq, "entityId", type FROM events WHERE seq > ${cursor} ORDER BY seq`,
+      )
+    ).map((row) => ({ seq: String(row.seq), entityId: String(row.entityId), type: row.type }));
     expect(got).toEqual(stored);
     expect(got.map((e) => e.entityId)).toEqual(['43', '44', '44', '45', '46']);
   });
 
   it('when both instances take webhooks at once, then subscribers on both get every event in the same order: the order of the log', async () => {
     const from = await lastSeq();
-    const subscribers = [one, two, one, two].map((server) => subscribe(connect(server.app.url, ADMIN_TOKEN), 'subscription { events { seq } }'));
+    const subscribers = [one, two, one, two].map((server) =>
+      subscribe(connect(server.app.url, ADMIN_TOKEN), 'subscription { events { seq } }'),
+    );
     await until(() => one.app.subscriptions.subscriptions === 2 && two.app.subscriptions.subscriptions === 2, 5000, 'four subscriptions');
     const make = (base: number): WebhookBody[] =>
-      Array.from({ length: 60 }, (_, i) => ({ uuid: `${randomBytes(4).toString('hex')}-0000-4000-8000-${String(base + i).padStart(12, '0')}`, entityId: base + i, payload: [{ type: 'CUSTOMER_UPDATED', timestamp: at(i) }] }));
-    const results = await Promise.all([sendConcurrently(one.app.url, key, make(1000), 6), sendConcurrently(two.app.url, key, make(2000), 6)]);
+      Array.from({ length: 60 }, (_, i) => ({
+        uuid: `${randomBytes(4).toString('hex')}-0000-4000-8000-${String(base + i).padStart(12, '0')}`,
+        entityId: base + i,
+        payload: [{ type: 'CUSTOMER_UPDATED', timestamp: at(i) }],
+      }));
+    const results = await Promise.all([
+      sendConcurrently(one.app.url, key, make(1000), 6),
+      sendConcurrently(two.app.url, key, make(2000), 6),
+    ]);
     expect(results.flat().every((r) => 'status' in r && r.status === 200)).toBe(true);
-    const stored = (await one.sql<{ seq: string }>(`SELECT seq FROM events WHERE seq > ${from} ORDER BY seq`)).map((row) => String(row.seq));
+    const stored = (await one.sql<{ seq: string }>(`SELECT seq FROM events WHERE seq > ${from} ORDER BY seq`)).map((row) =>
+      String(row.seq),
+    );
     expect(stored).toHaveLength(120);
     for (const subscriber of subscribers) expect((await subscriber.take(120)).map((r) => r.data!['events'].seq)).toEqual(stored);
   });
@@ -93,13 +116,23 @@ const available = databaseKinds().includes('postgres') && redisUrl() !== '';
     await events.take(1);
     // Only this run's subscription connections (they are named after its channel), both instances'.
     const list = String(await redis.call('CLIENT', 'LIST'));
-    const ids = list.split('\n').filter((line) => line.includes(` name=gymgraph-subscribe:${channel} `)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
+    const ids = list
+      .split('\n')
+      .filter((line) => line.includes(` name=gymgraph-subscribe:${channel} `))
+      .map((line) => /\bid=(\d+)/.exec(line)![1]!);
     expect(ids).toHaveLength(2);
     for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
     // Announced while instance two cannot hear them.
     await one.post(key, delivery(51, { type: 'CUSTOMER_CREATED', timestamp: at(2) }));
     await one.post(key, delivery(52, { type: 'CUSTOMER_CREATED', timestamp: at(3) }, { type: 'CUSTOMER_UPDATED', timestamp: at(4) }));
-    await until(async () => String(await redis.call('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=gymgraph-subscribe:${channel} `)).length === 2, 10_000, 'the subscriptions to reconnect');
+    await until(
+      async () =>
+        String(await redis.call('CLIENT', 'LIST'))
+          .split('\n')
+          .filter((line) => line.includes(` name=gymgraph-subscribe:${channel} `)).length === 2,
+      10_000,
+      'the subscriptions to reconnect',
+    );
     await one.post(key, delivery(53, { type: 'CUSTOMER_CREATED', timestamp: at(5) }));
     const got = (await events.take(5)).map((r) => r.data!['events'].entityId);
     expect(got).toEqual(['50', '51', '52', '52', '53']);

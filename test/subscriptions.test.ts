@@ -21,8 +21,10 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   automaticCheckout: 'visits { checkinAt checkoutAt customerId }',
   customer: 'customer { customerId createdAt updatedAt deletedAt deleted communicationPreferencesUpdatedAt }',
   contract: 'contract { contractId customerId createdAt updatedAt } customer { customerId }',
-  contractIdlePeriod: 'idlePeriod { idlePeriodId contractId customerId status idlePeriodAmount } contract { contractId } customer { customerId }',
-  contractAdditionalModule: 'additionalModule { moduleContractId contractId customerId status } contract { contractId } customer { customerId }',
+  contractIdlePeriod:
+    'idlePeriod { idlePeriodId contractId customerId status idlePeriodAmount } contract { contractId } customer { customerId }',
+  contractAdditionalModule:
+    'additionalModule { moduleContractId contractId customerId status } contract { contractId } customer { customerId }',
   aggregatorMembership: 'aggregatorMembership { aggregatorId customerId } customer { customerId }',
   classBooking: 'classBooking { bookingId status createdAt updatedAt cancelledAt }',
   appointmentBooking: 'appointmentBooking { bookingId status createdAt updatedAt cancelledAt }',
@@ -31,101 +33,357 @@ const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], st
   debtCollectionRun: 'debtCollectionRun { runId createdAt }',
   taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
   studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
-  debtCollectionCase: 'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
+  debtCollectionCase:
+    'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
   debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
   employee: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
-const CASES: { readonly [T in KnownEventType]: { entityId: number; content?: Record<string, unknown>; before?: KnownEventType; records: Record<string, unknown> } } = {
-  CUSTOMER_CHECKIN: { entityId: 101, records: { visit: { checkinAt: iso(5), checkoutAt: null, customerId: '101' }, customer: { customerId: '101', checkedIn: true } } },
+const CASES: {
+  readonly [T in KnownEventType]: {
+    entityId: number;
+    content?: Record<string, unknown>;
+    before?: KnownEventType;
+    records: Record<string, unknown>;
+  };
+} = {
+  CUSTOMER_CHECKIN: {
+    entityId: 101,
+    records: { visit: { checkinAt: iso(5), checkoutAt: null, customerId: '101' }, customer: { customerId: '101', checkedIn: true } },
+  },
   CUSTOMER_CHECKOUT: {
-    entityId: 102, before: 'CUSTOMER_CHECKIN',
+    entityId: 102,
+    before: 'CUSTOMER_CHECKIN',
     records: { visit: { checkinAt: iso(4), checkoutAt: iso(5), customerId: '102' }, customer: { customerId: '102', checkedIn: false } },
   },
   // entityId is the studio; the customer (also 121 here) checked in before and is closed at iso(5).
   AUTOMATIC_CUSTOMER_CHECKOUT: {
-    entityId: 121, content: { checkouts: [{ customerId: 121, checkoutTime: iso(5) }] }, before: 'CUSTOMER_CHECKIN',
+    entityId: 121,
+    content: { checkouts: [{ customerId: 121, checkoutTime: iso(5) }] },
+    before: 'CUSTOMER_CHECKIN',
     records: { visits: [{ checkinAt: iso(4), checkoutAt: iso(5), customerId: '121' }] },
   },
-  CUSTOMER_CREATED: { entityId: 103, records: { customer: { customerId: '103', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_UPDATED: { entityId: 104, records: { customer: { customerId: '104', createdAt: null, updatedAt: iso(5), deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_DELETED: { entityId: 105, records: { customer: { customerId: '105', createdAt: null, updatedAt: null, deletedAt: iso(5), deleted: true, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: {
-    entityId: 106, records: { customer: { customerId: '106', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: iso(5) } },
+  CUSTOMER_CREATED: {
+    entityId: 103,
+    records: {
+      customer: {
+        customerId: '103',
+        createdAt: iso(5),
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
   },
-  CONTRACT_CREATED: { entityId: 107, content: { contractId: 9107 }, records: { contract: { contractId: '9107', customerId: '107', createdAt: iso(5), updatedAt: null }, customer: { customerId: '107' } } },
+  CUSTOMER_UPDATED: {
+    entityId: 104,
+    records: {
+      customer: {
+        customerId: '104',
+        createdAt: null,
+        updatedAt: iso(5),
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_DELETED: {
+    entityId: 105,
+    records: {
+      customer: {
+        customerId: '105',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: iso(5),
+        deleted: true,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: {
+    entityId: 106,
+    records: {
+      customer: {
+        customerId: '106',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: iso(5),
+      },
+    },
+  },
+  CONTRACT_CREATED: {
+    entityId: 107,
+    content: { contractId: 9107 },
+    records: { contract: { contractId: '9107', customerId: '107', createdAt: iso(5), updatedAt: null }, customer: { customerId: '107' } },
+  },
   CONTRACT_UPDATED: {
-    entityId: 108, content: { contractId: 9108 }, before: 'CONTRACT_CREATED',
+    entityId: 108,
+    content: { contractId: 9108 },
+    before: 'CONTRACT_CREATED',
     records: { contract: { contractId: '9108', customerId: '108', createdAt: iso(4), updatedAt: iso(5) }, customer: { customerId: '108' } },
   },
   CONTRACT_CANCELLED: {
-    entityId: 170, content: { contractId: 9170 }, before: 'CONTRACT_CREATED',
+    entityId: 170,
+    content: { contractId: 9170 },
+    before: 'CONTRACT_CREATED',
     records: { contract: { contractId: '9170', customerId: '170', createdAt: iso(4), updatedAt: null }, customer: { customerId: '170' } },
   },
   CONTRACT_IDLE_PERIOD_CREATED: {
-    entityId: 171, content: { contractId: 9171, idlePeriodId: 8171, idlePeriodAmount: 2 },
-    records: { idlePeriod: { idlePeriodId: '8171', contractId: '9171', customerId: '171', status: 'ACTIVE', idlePeriodAmount: 2 }, contract: { contractId: '9171' }, customer: { customerId: '171' } },
+    entityId: 171,
+    content: { contractId: 9171, idlePeriodId: 8171, idlePeriodAmount: 2 },
+    records: {
+      idlePeriod: { idlePeriodId: '8171', contractId: '9171', customerId: '171', status: 'ACTIVE', idlePeriodAmount: 2 },
+      contract: { contractId: '9171' },
+      customer: { customerId: '171' },
+    },
   },
   CONTRACT_IDLE_PERIOD_UPDATED: {
-    entityId: 172, content: { contractId: 9172, idlePeriodId: 8172 },
-    records: { idlePeriod: { idlePeriodId: '8172', contractId: '9172', customerId: '172', status: 'ACTIVE', idlePeriodAmount: null }, contract: { contractId: '9172' }, customer: { customerId: '172' } },
+    entityId: 172,
+    content: { contractId: 9172, idlePeriodId: 8172 },
+    records: {
+      idlePeriod: { idlePeriodId: '8172', contractId: '9172', customerId: '172', status: 'ACTIVE', idlePeriodAmount: null },
+      contract: { contractId: '9172' },
+      customer: { customerId: '172' },
+    },
   },
   CONTRACT_IDLE_PERIOD_CANCELLED: {
-    entityId: 173, content: { contractId: 9173, idlePeriodId: 8173, idlePeriodAmount: 1 }, before: 'CONTRACT_IDLE_PERIOD_CREATED',
-    records: { idlePeriod: { idlePeriodId: '8173', contractId: '9173', customerId: '173', status: 'CANCELLED', idlePeriodAmount: 1 }, contract: { contractId: '9173' }, customer: { customerId: '173' } },
+    entityId: 173,
+    content: { contractId: 9173, idlePeriodId: 8173, idlePeriodAmount: 1 },
+    before: 'CONTRACT_IDLE_PERIOD_CREATED',
+    records: {
+      idlePeriod: { idlePeriodId: '8173', contractId: '9173', customerId: '173', status: 'CANCELLED', idlePeriodAmount: 1 },
+      contract: { contractId: '9173' },
+      customer: { customerId: '173' },
+    },
   },
   CONTRACT_ADDITIONAL_MODULE_CREATED: {
-    entityId: 174, content: { contractId: 9174, moduleContractId: 7174 },
-    records: { additionalModule: { moduleContractId: '7174', contractId: '9174', customerId: '174', status: 'ACTIVE' }, contract: { contractId: '9174' }, customer: { customerId: '174' } },
+    entityId: 174,
+    content: { contractId: 9174, moduleContractId: 7174 },
+    records: {
+      additionalModule: { moduleContractId: '7174', contractId: '9174', customerId: '174', status: 'ACTIVE' },
+      contract: { contractId: '9174' },
+      customer: { customerId: '174' },
+    },
   },
   CONTRACT_ADDITIONAL_MODULE_UPDATED: {
-    entityId: 175, content: { contractId: 9175, moduleContractId: 7175 },
-    records: { additionalModule: { moduleContractId: '7175', contractId: '9175', customerId: '175', status: 'ACTIVE' }, contract: { contractId: '9175' }, customer: { customerId: '175' } },
+    entityId: 175,
+    content: { contractId: 9175, moduleContractId: 7175 },
+    records: {
+      additionalModule: { moduleContractId: '7175', contractId: '9175', customerId: '175', status: 'ACTIVE' },
+      contract: { contractId: '9175' },
+      customer: { customerId: '175' },
+    },
   },
   CONTRACT_ADDITIONAL_MODULE_DELETED: {
-    entityId: 176, content: { contractId: 9176, moduleContractId: 7176 }, before: 'CONTRACT_ADDITIONAL_MODULE_CREATED',
-    records: { additionalModule: { moduleContractId: '7176', contractId: '9176', customerId: '176', status: 'DELETED' }, contract: { contractId: '9176' }, customer: { customerId: '176' } },
+    entityId: 176,
+    content: { contractId: 9176, moduleContractId: 7176 },
+    before: 'CONTRACT_ADDITIONAL_MODULE_CREATED',
+    records: {
+      additionalModule: { moduleContractId: '7176', contractId: '9176', customerId: '176', status: 'DELETED' },
+      contract: { contractId: '9176' },
+      customer: { customerId: '176' },
+    },
   },
   CONTRACT_ADDITIONAL_MODULE_CANCELLED: {
-    entityId: 177, content: { contractId: 9177, moduleContractId: 7177 },
-    records: { additionalModule: { moduleContractId: '7177', contractId: '9177', customerId: '177', status: 'CANCELLED' }, contract: { contractId: '9177' }, customer: { customerId: '177' } },
+    entityId: 177,
+    content: { contractId: 9177, moduleContractId: 7177 },
+    records: {
+      additionalModule: { moduleContractId: '7177', contractId: '9177', customerId: '177', status: 'CANCELLED' },
+      contract: { contractId: '9177' },
+      customer: { customerId: '177' },
+    },
   },
-  AGGREGATOR_MEMBER_CREATED: { entityId: 109, content: { aggregatorId: 'usc-109' }, records: { aggregatorMembership: { aggregatorId: 'usc-109', customerId: '109' }, customer: { customerId: '109' } } },
-  CLASS_BOOKING_CREATED: { entityId: 110, records: { classBooking: { bookingId: '110', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } } },
-  CLASS_BOOKING_UPDATED: { entityId: 111, records: { classBooking: { bookingId: '111', status: 'BOOKED', createdAt: null, updatedAt: iso(5), cancelledAt: null } } },
+  AGGREGATOR_MEMBER_CREATED: {
+    entityId: 109,
+    content: { aggregatorId: 'usc-109' },
+    records: { aggregatorMembership: { aggregatorId: 'usc-109', customerId: '109' }, customer: { customerId: '109' } },
+  },
+  CLASS_BOOKING_CREATED: {
+    entityId: 110,
+    records: { classBooking: { bookingId: '110', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } },
+  },
+  CLASS_BOOKING_UPDATED: {
+    entityId: 111,
+    records: { classBooking: { bookingId: '111', status: 'BOOKED', createdAt: null, updatedAt: iso(5), cancelledAt: null } },
+  },
   CLASS_BOOKING_CANCELLED: {
-    entityId: 112, before: 'CLASS_BOOKING_CREATED', records: { classBooking: { bookingId: '112', status: 'CANCELLED', createdAt: iso(4), updatedAt: null, cancelledAt: iso(5) } },
+    entityId: 112,
+    before: 'CLASS_BOOKING_CREATED',
+    records: { classBooking: { bookingId: '112', status: 'CANCELLED', createdAt: iso(4), updatedAt: null, cancelledAt: iso(5) } },
   },
-  APPOINTMENT_BOOKING_CREATED: { entityId: 113, records: { appointmentBooking: { bookingId: '113', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } } },
-  APPOINTMENT_BOOKING_UPDATED: { entityId: 114, records: { appointmentBooking: { bookingId: '114', status: 'BOOKED', createdAt: null, updatedAt: iso(5), cancelledAt: null } } },
-  APPOINTMENT_BOOKING_CANCELLED: { entityId: 115, records: { appointmentBooking: { bookingId: '115', status: 'CANCELLED', createdAt: null, updatedAt: null, cancelledAt: iso(5) } } },
-  CLASS_SLOT_UPDATED: { entityId: 116, content: { classId: 516 }, records: { classSlot: { slotId: '116', classId: '516', status: 'SCHEDULED' } } },
-  CLASS_SLOT_CANCELLED: { entityId: 117, content: { classId: 517 }, records: { classSlot: { slotId: '117', classId: '517', status: 'CANCELLED' } } },
+  APPOINTMENT_BOOKING_CREATED: {
+    entityId: 113,
+    records: { appointmentBooking: { bookingId: '113', status: 'BOOKED', createdAt: iso(5), updatedAt: null, cancelledAt: null } },
+  },
+  APPOINTMENT_BOOKING_UPDATED: {
+    entityId: 114,
+    records: { appointmentBooking: { bookingId: '114', status: 'BOOKED', createdAt: null, updatedAt: iso(5), cancelledAt: null } },
+  },
+  APPOINTMENT_BOOKING_CANCELLED: {
+    entityId: 115,
+    records: { appointmentBooking: { bookingId: '115', status: 'CANCELLED', createdAt: null, updatedAt: null, cancelledAt: iso(5) } },
+  },
+  CLASS_SLOT_UPDATED: {
+    entityId: 116,
+    content: { classId: 516 },
+    records: { classSlot: { slotId: '116', classId: '516', status: 'SCHEDULED' } },
+  },
+  CLASS_SLOT_CANCELLED: {
+    entityId: 117,
+    content: { classId: 517 },
+    records: { classSlot: { slotId: '117', classId: '517', status: 'CANCELLED' } },
+  },
   DEVICE_CREATED: { entityId: 118, records: { device: { deviceId: '118', createdAt: iso(5) } } },
   FINANCE_DEBT_COLLECTION_RUN_CREATED: { entityId: 119, records: { debtCollectionRun: { runId: '119', createdAt: iso(5) } } },
   TAX_ADVISOR_EXPORT_CREATED: { entityId: 120, records: { taxAdvisorExport: { exportId: '120', createdAt: iso(5) } } },
-  CUSTOMER_ACCESS_DISABLED: { entityId: 131, records: { customer: { customerId: '131', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_HOME_STUDIO_UPDATED: { entityId: 132, content: { sourceStudioId: 7, targetStudioId: 8 }, records: { customer: { customerId: '132', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_CHECKIN_STUDIOS_UPDATED: { entityId: 133, content: { contractId: 9133 }, records: { customer: { customerId: '133', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_ACCESS_MEDIUM_CREATED: { entityId: 134, records: { customer: { customerId: '134', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_ACCESS_MEDIUM_UPDATED: { entityId: 135, records: { customer: { customerId: '135', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_ACCESS_MEDIUM_DELETED: { entityId: 136, records: { customer: { customerId: '136', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_ACCESS_RESTRICTION_CREATED: { entityId: 137, records: { customer: { customerId: '137', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
-  CUSTOMER_ACCESS_RESTRICTION_DELETED: { entityId: 138, records: { customer: { customerId: '138', createdAt: null, updatedAt: null, deletedAt: null, deleted: false, communicationPreferencesUpdatedAt: null } } },
+  CUSTOMER_ACCESS_DISABLED: {
+    entityId: 131,
+    records: {
+      customer: {
+        customerId: '131',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_HOME_STUDIO_UPDATED: {
+    entityId: 132,
+    content: { sourceStudioId: 7, targetStudioId: 8 },
+    records: {
+      customer: {
+        customerId: '132',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_CHECKIN_STUDIOS_UPDATED: {
+    entityId: 133,
+    content: { contractId: 9133 },
+    records: {
+      customer: {
+        customerId: '133',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_ACCESS_MEDIUM_CREATED: {
+    entityId: 134,
+    records: {
+      customer: {
+        customerId: '134',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_ACCESS_MEDIUM_UPDATED: {
+    entityId: 135,
+    records: {
+      customer: {
+        customerId: '135',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_ACCESS_MEDIUM_DELETED: {
+    entityId: 136,
+    records: {
+      customer: {
+        customerId: '136',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_ACCESS_RESTRICTION_CREATED: {
+    entityId: 137,
+    records: {
+      customer: {
+        customerId: '137',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
+  CUSTOMER_ACCESS_RESTRICTION_DELETED: {
+    entityId: 138,
+    records: {
+      customer: {
+        customerId: '138',
+        createdAt: null,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+        communicationPreferencesUpdatedAt: null,
+      },
+    },
+  },
   // entityId is the upstream studio id; the studio is the one whose key delivered it (Alpha).
   STUDIO_OPENING_HOURS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', openingHoursUpdatedAt: iso(5) } } },
-  ADDITIONAL_INFORMATION_FIELDS_UPDATED: { entityId: 122, records: { studio: { name: 'Alpha', additionalInformationFieldsUpdatedAt: iso(5) } } },
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: {
+    entityId: 122,
+    records: { studio: { name: 'Alpha', additionalInformationFieldsUpdatedAt: iso(5) } },
+  },
   FINANCE_DEBT_COLLECTION_CASE_UPDATED: {
-    entityId: 123, content: { agencyDebtCollectionCaseId: 8123, collectionCaseId: 9123 },
-    records: { debtCollectionCase: { caseId: '8123', caseIdSource: 'AGENCY', agencyDebtCollectionCaseId: '8123', collectionCaseId: '9123', latestAdjustmentRequestId: '123', latestAdjustmentRequestAt: iso(5) } },
+    entityId: 123,
+    content: { agencyDebtCollectionCaseId: 8123, collectionCaseId: 9123 },
+    records: {
+      debtCollectionCase: {
+        caseId: '8123',
+        caseIdSource: 'AGENCY',
+        agencyDebtCollectionCaseId: '8123',
+        collectionCaseId: '9123',
+        latestAdjustmentRequestId: '123',
+        latestAdjustmentRequestAt: iso(5),
+      },
+    },
   },
-  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: { entityId: 124, records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } } },
-  EMPLOYEE_CREATED: { entityId: 161, records: { employee: { employeeId: '161', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false } } },
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: {
+    entityId: 124,
+    records: { debtCollectionConfiguration: { latestEntityId: '124', lastEventAt: iso(5) } },
+  },
+  EMPLOYEE_CREATED: {
+    entityId: 161,
+    records: { employee: { employeeId: '161', createdAt: iso(5), updatedAt: null, deletedAt: null, deleted: false } },
+  },
   EMPLOYEE_UPDATED: {
-    entityId: 162, before: 'EMPLOYEE_CREATED', records: { employee: { employeeId: '162', createdAt: iso(4), updatedAt: iso(5), deletedAt: null, deleted: false } },
+    entityId: 162,
+    before: 'EMPLOYEE_CREATED',
+    records: { employee: { employeeId: '162', createdAt: iso(4), updatedAt: iso(5), deletedAt: null, deleted: false } },
   },
-  EMPLOYEE_DELETED: { entityId: 163, records: { employee: { employeeId: '163', createdAt: null, updatedAt: null, deletedAt: iso(5), deleted: true } } },
+  EMPLOYEE_DELETED: {
+    entityId: 163,
+    records: { employee: { employeeId: '163', createdAt: null, updatedAt: null, deletedAt: iso(5), deleted: true } },
+  },
 };
 
 const payloadQuery = (type: KnownEventType, args = '') => {
@@ -145,7 +403,8 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
     const response = await server.post(key, body);
     expect(response).toMatchObject({ status: 200, body: { stored: body.payload.length } });
   };
-  const lastSeq = async () => Number((await server.sql<{ max: string | number | null }>('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
+  const lastSeq = async () =>
+    Number((await server.sql<{ max: string | number | null }>('SELECT MAX(seq) AS "max" FROM events'))[0]?.max ?? 0);
   /** Resolves once `count` subscriptions listen to the feed (subscribe messages are handled asynchronously). */
   const listening = (count: number) => until(() => server.app.subscriptions.subscriptions >= count, 5000, `${count} subscriptions`);
 
@@ -185,7 +444,11 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
 
     it.each([...KNOWN_EVENT_TYPES])('%s: the subscriber gets the event with its records as they stand after it', async (type) => {
       const spec = CASES[type];
-      if (spec.before) await post(a.webhookKey, delivery(spec.entityId, { type: spec.before, timestamp: at(4), ...(spec.content ? { content: spec.content } : {}) }));
+      if (spec.before)
+        await post(
+          a.webhookKey,
+          delivery(spec.entityId, { type: spec.before, timestamp: at(4), ...(spec.content ? { content: spec.content } : {}) }),
+        );
       const subscription = subscribe(admin, payloadQuery(type));
       await listening(1);
       // An event of another type first: it must not reach this subscription.
@@ -197,8 +460,21 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       expect(result).toEqual({
         data: {
           [EVENT_SUBSCRIPTIONS[type].field]: {
-            event: { seq: String(seq), type, entityId: String(spec.entityId), studioId: String(a.id), known: true, content: spec.content ?? null, occurredAt: iso(5) },
-            ...Object.fromEntries(Object.entries(spec.records).map(([name, record]) => [name, Array.isArray(record) ? record : expect.objectContaining(record as object)])),
+            event: {
+              seq: String(seq),
+              type,
+              entityId: String(spec.entityId),
+              studioId: String(a.id),
+              known: true,
+              content: spec.content ?? null,
+              occurredAt: iso(5),
+            },
+            ...Object.fromEntries(
+              Object.entries(spec.records).map(([name, record]) => [
+                name,
+                Array.isArray(record) ? record : expect.objectContaining(record as object),
+              ]),
+            ),
           },
         },
       });
@@ -208,13 +484,18 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
   describe('records', () => {
     it('are loaded once per event for all the subscribers of an instance', async () => {
       const clients = [admin, connect(server.app.url, ADMIN_TOKEN), connect(server.app.url, partnerA), connect(server.app.url, partnerA)];
-      const subscriptions = clients.map((client) => subscribe(client, 'subscription { contractCreated { event { seq } contract { contractId } customer { customerId } } }'));
+      const subscriptions = clients.map((client) =>
+        subscribe(client, 'subscription { contractCreated { event { seq } contract { contractId } customer { customerId } } }'),
+      );
       await listening(clients.length);
       const spy = jest.spyOn(server.app.dataSource.logger, 'logQuery');
       try {
         await post(a.webhookKey, delivery(230, { type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 7230 } }));
         for (const subscription of subscriptions) {
-          expect((await subscription.take(1))[0]!.data!['contractCreated']).toMatchObject({ contract: { contractId: '7230' }, customer: { customerId: '230' } });
+          expect((await subscription.take(1))[0]!.data!['contractCreated']).toMatchObject({
+            contract: { contractId: '7230' },
+            customer: { customerId: '230' },
+          });
         }
         const statements = spy.mock.calls.map(([sql]) => String(sql));
         expect(statements.filter((sql) => /FROM "contracts"/.test(sql))).toHaveLength(1);
@@ -229,13 +510,41 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
     it('delivers every type, unknown ones too, in commit order, with the fields of the Event type', async () => {
       const subscription = subscribe(admin, `subscription { events { ${EVENT} uuid position receivedAt studio { name } } }`);
       await listening(1);
-      const body = delivery(7, { type: 'CUSTOMER_CREATED', timestamp: at(1) }, { type: 'SOMETHING_NEW_UPSTREAM', timestamp: at(2), content: { colour: 'blue' } });
+      const body = delivery(
+        7,
+        { type: 'CUSTOMER_CREATED', timestamp: at(1) },
+        { type: 'SOMETHING_NEW_UPSTREAM', timestamp: at(2), content: { colour: 'blue' } },
+      );
       await post(a.webhookKey, body);
       const seq = await lastSeq();
       const results = await subscription.take(2);
       expect(results.map((r) => r.data!['events'])).toEqual([
-        { seq: String(seq - 1), type: 'CUSTOMER_CREATED', entityId: '7', studioId: String(a.id), known: true, content: null, occurredAt: iso(1), uuid: body.uuid, position: 0, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
-        { seq: String(seq), type: 'SOMETHING_NEW_UPSTREAM', entityId: '7', studioId: String(a.id), known: false, content: { colour: 'blue' }, occurredAt: iso(2), uuid: body.uuid, position: 1, receivedAt: expect.any(String), studio: { name: 'Alpha' } },
+        {
+          seq: String(seq - 1),
+          type: 'CUSTOMER_CREATED',
+          entityId: '7',
+          studioId: String(a.id),
+          known: true,
+          content: null,
+          occurredAt: iso(1),
+          uuid: body.uuid,
+          position: 0,
+          receivedAt: expect.any(String),
+          studio: { name: 'Alpha' },
+        },
+        {
+          seq: String(seq),
+          type: 'SOMETHING_NEW_UPSTREAM',
+          entityId: '7',
+          studioId: String(a.id),
+          known: false,
+          content: { colour: 'blue' },
+          occurredAt: iso(2),
+          uuid: body.uuid,
+          position: 1,
+          receivedAt: expect.any(String),
+          studio: { name: 'Alpha' },
+        },
       ]);
     });
 
@@ -244,7 +553,10 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const byStudio = subscribe(admin, `subscription { events(studioIds: [${b.id}]) { type entityId studioId } }`);
       const byEntity = subscribe(admin, 'subscription { events(entityId: "31") { type entityId studioId } }');
       await listening(3);
-      await post(a.webhookKey, delivery(30, { type: 'CUSTOMER_CREATED', timestamp: at(1) }, { type: 'CUSTOMER_UPDATED', timestamp: at(2) }));
+      await post(
+        a.webhookKey,
+        delivery(30, { type: 'CUSTOMER_CREATED', timestamp: at(1) }, { type: 'CUSTOMER_UPDATED', timestamp: at(2) }),
+      );
       await post(b.webhookKey, delivery(31, { type: 'CUSTOMER_CREATED', timestamp: at(3) }));
       await post(a.webhookKey, delivery(31, { type: 'CUSTOMER_DELETED', timestamp: at(4) }));
       await post(b.webhookKey, delivery(32, { type: 'CUSTOMER_UPDATED', timestamp: at(5) }));
@@ -268,10 +580,15 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
     });
 
     it('when an argument is invalid, then BAD_USER_INPUT naming it', async () => {
-      for (const [args, message] of [['(after: "yesterday")', 'after:'], ['(entityId: "x")', 'entityId:']] as const) {
+      for (const [args, message] of [
+        ['(after: "yesterday")', 'after:'],
+        ['(entityId: "x")', 'entityId:'],
+      ] as const) {
         const subscription = subscribe(admin, `subscription { events${args} { seq } }`);
         await subscription.take(1);
-        expect(subscription.results[0]!.errors).toEqual([expect.objectContaining({ message: expect.stringContaining(message), extensions: { code: 'BAD_USER_INPUT' } })]);
+        expect(subscription.results[0]!.errors).toEqual([
+          expect.objectContaining({ message: expect.stringContaining(message), extensions: { code: 'BAD_USER_INPUT' } }),
+        ]);
       }
     });
   });
@@ -350,7 +667,11 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await listening(2);
       await post(a.webhookKey, delivery(55, { type: 'CONTRACT_UPDATED', timestamp: at(2), content: { contractId: 7055 } }));
       const [seen] = await updates.take(1);
-      expect(seen!.data!['contractUpdated']).toMatchObject({ event: { entityId: '55', studioId: String(a.id) }, contract: null, customer: { customerId: '55' } });
+      expect(seen!.data!['contractUpdated']).toMatchObject({
+        event: { entityId: '55', studioId: String(a.id) },
+        contract: null,
+        customer: { customerId: '55' },
+      });
       const [full] = await adminUpdates.take(1);
       expect(full!.data!['contractUpdated']).toMatchObject({ contract: { contractId: '7055', updatedAt: iso(2) } });
     });
@@ -359,10 +680,15 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
   describe('occupancyChanged', () => {
     it("delivers the studio's count after each check-in and check-out, including moves to another studio", async () => {
       const partner = connect(server.app.url, partnerA);
-      const base = (await server.sql<{ n: number | string }>(
-        `SELECT COUNT(*) AS "n" FROM customers WHERE "lastCheckinStudioId" = ${a.id} AND "deletedAt" IS NULL AND ("lastCheckoutAt" IS NULL OR "lastCheckinAt" > "lastCheckoutAt")`,
-      ))[0]!.n;
-      const changes = subscribe(partner, `subscription { occupancyChanged(studioId: ${a.id}) { studioId checkedIn studio { name } event { type entityId } } }`);
+      const base = (
+        await server.sql<{ n: number | string }>(
+          `SELECT COUNT(*) AS "n" FROM customers WHERE "lastCheckinStudioId" = ${a.id} AND "deletedAt" IS NULL AND ("lastCheckoutAt" IS NULL OR "lastCheckinAt" > "lastCheckoutAt")`,
+        )
+      )[0]!.n;
+      const changes = subscribe(
+        partner,
+        `subscription { occupancyChanged(studioId: ${a.id}) { studioId checkedIn studio { name } event { type entityId } } }`,
+      );
       await listening(1);
       // Each change carries the count as read when it is pushed, so the next webhook waits for it
       // (posting at once would let a later check-in be counted in an earlier change).
@@ -388,7 +714,11 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const partner = connect(server.app.url, partnerA);
       const subscription = subscribe(partner, `subscription { occupancyChanged(studioId: ${b.id}) { checkedIn } }`);
       const [result] = await subscription.take(1);
-      expect(result).toEqual({ errors: [expect.objectContaining({ message: `studioId: this token may not see studio ${b.id}`, extensions: { code: 'FORBIDDEN' } })] });
+      expect(result).toEqual({
+        errors: [
+          expect.objectContaining({ message: `studioId: this token may not see studio ${b.id}`, extensions: { code: 'FORBIDDEN' } }),
+        ],
+      });
       await expect(subscription.done).resolves.toBeUndefined();
     });
   });
@@ -404,7 +734,10 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await first.dispose();
       await until(() => server.app.subscriptions.subscriptions === 0, 5000, 'the first subscription to end');
 
-      await post(a.webhookKey, delivery(202, { type: 'CUSTOMER_CREATED', timestamp: at(2) }, { type: 'CUSTOMER_UPDATED', timestamp: at(3) }));
+      await post(
+        a.webhookKey,
+        delivery(202, { type: 'CUSTOMER_CREATED', timestamp: at(2) }, { type: 'CUSTOMER_UPDATED', timestamp: at(3) }),
+      );
       await post(b.webhookKey, delivery(203, { type: 'CUSTOMER_CREATED', timestamp: at(4) }));
       await post(a.webhookKey, delivery(204, { type: 'SOMETHING_NEW_UPSTREAM', timestamp: at(5) }));
 
@@ -430,23 +763,35 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       const { edges } = ((await page.json()) as any).data.events;
       await post(a.webhookKey, delivery(212, { type: 'CUSTOMER_CHECKIN', timestamp: at(2) }));
       await post(a.webhookKey, delivery(213, { type: 'CUSTOMER_CHECKOUT', timestamp: at(3) }));
-      const resumed = subscribe(admin, `subscription { customerCheckedIn(after: "${edges[0].cursor}") { event { entityId } visit { checkinAt } } }`);
-      expect((await resumed.take(1)).map((r) => r.data!['customerCheckedIn'])).toEqual([{ event: { entityId: '212' }, visit: { checkinAt: iso(2) } }]);
+      const resumed = subscribe(
+        admin,
+        `subscription { customerCheckedIn(after: "${edges[0].cursor}") { event { entityId } visit { checkinAt } } }`,
+      );
+      expect((await resumed.take(1)).map((r) => r.data!['customerCheckedIn'])).toEqual([
+        { event: { entityId: '212' }, visit: { checkinAt: iso(2) } },
+      ]);
     });
 
     it('when events keep committing while a subscriber resumes, then it gets every one after its cursor exactly once, in order', async () => {
       const from = await lastSeq();
       const deliveries: WebhookBody[] = Array.from({ length: 120 }, (_, i) => ({
-        uuid: randomUUID(), entityId: 300 + (i % 7), payload: [{ type: i % 5 === 0 ? 'SOMETHING_NEW_UPSTREAM' : 'CUSTOMER_UPDATED', timestamp: at(i) }],
+        uuid: randomUUID(),
+        entityId: 300 + (i % 7),
+        payload: [{ type: i % 5 === 0 ? 'SOMETHING_NEW_UPSTREAM' : 'CUSTOMER_UPDATED', timestamp: at(i) }],
       }));
       const sending = sendConcurrently(server.app.url, a.webhookKey, deliveries, 8);
       // Subscribe while the deliveries are being committed: the switch from replay to live happens under load.
       await until(async () => (await lastSeq()) > from + 20, 10_000, 'some deliveries to commit');
-      const resumed = subscribe(admin, `subscription { events(after: "${from}", types: ["CUSTOMER_UPDATED", "SOMETHING_NEW_UPSTREAM"]) { seq } }`);
+      const resumed = subscribe(
+        admin,
+        `subscription { events(after: "${from}", types: ["CUSTOMER_UPDATED", "SOMETHING_NEW_UPSTREAM"]) { seq } }`,
+      );
       const results = await sending;
       expect(results.every((r) => 'status' in r && r.status === 200)).toBe(true);
       const got = (await resumed.take(120, 20_000)).map((r) => Number(r.data!['events'].seq));
-      const stored = (await server.sql<{ seq: number | string }>(`SELECT seq FROM events WHERE seq > ${from} ORDER BY seq`)).map((r) => Number(r.seq));
+      const stored = (await server.sql<{ seq: number | string }>(`SELECT seq FROM events WHERE seq > ${from} ORDER BY seq`)).map((r) =>
+        Number(r.seq),
+      );
       expect(got).toEqual(stored);
       expect(resumed.results).toHaveLength(120);
     });
@@ -463,11 +808,17 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
       await listening(3);
       const make = (base: number): WebhookBody[] =>
         Array.from({ length: 40 }, (_, i) => ({
-          uuid: randomUUID(), entityId: base + i, payload: Array.from({ length: 1 + (i % 3) }, (_, j) => ({ type: 'CUSTOMER_UPDATED', timestamp: at(i * 3 + j) })),
+          uuid: randomUUID(),
+          entityId: base + i,
+          payload: Array.from({ length: 1 + (i % 3) }, (_, j) => ({ type: 'CUSTOMER_UPDATED', timestamp: at(i * 3 + j) })),
         }));
-      await Promise.all([sendConcurrently(server.app.url, a.webhookKey, make(400), 4), sendConcurrently(server.app.url, b.webhookKey, make(500), 4)]);
-      const stored = (await server.sql<{ seq: number | string; studioId: number }>(`SELECT seq, "studioId" FROM events WHERE seq > ${from} ORDER BY seq`))
-        .map((r) => ({ seq: String(r.seq), studioId: String(r.studioId) }));
+      await Promise.all([
+        sendConcurrently(server.app.url, a.webhookKey, make(400), 4),
+        sendConcurrently(server.app.url, b.webhookKey, make(500), 4),
+      ]);
+      const stored = (
+        await server.sql<{ seq: number | string; studioId: number }>(`SELECT seq, "studioId" FROM events WHERE seq > ${from} ORDER BY seq`)
+      ).map((r) => ({ seq: String(r.seq), studioId: String(r.studioId) }));
       expect(stored).toHaveLength(2 * 79); // 40 deliveries of 1, 2 or 3 events per studio
       expect((await one.take(stored.length)).map((r) => r.data!['events'])).toEqual(stored);
       expect((await two.take(stored.length)).map((r) => r.data!['events'])).toEqual(stored);

@@ -56,13 +56,30 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
   afterAll(() => server?.stop());
 
   it('when an admin creates a token, then its secret comes once, it works, and the list shows it without secret or digest', async () => {
-    const { secret, token } = await create({ role: 'PARTNER', studioIds: [studioA], name: 'CRM sync', note: 'Jo at ACME', permissions: ['PERSONAL_DATA'] });
+    const { secret, token } = await create({
+      role: 'PARTNER',
+      studioIds: [studioA],
+      name: 'CRM sync',
+      note: 'Jo at ACME',
+      permissions: ['PERSONAL_DATA'],
+    });
     expect(secret).toMatch(/^ggt_[A-Za-z0-9_-]{43}$/);
     expect(token).toMatchObject({
-      name: 'CRM sync', note: 'Jo at ACME', role: 'PARTNER', studioIds: [studioA], permissions: ['PERSONAL_DATA'], personalData: true,
-      expiresAt: null, rotatedAt: null, revokedAt: null, active: true,
+      name: 'CRM sync',
+      note: 'Jo at ACME',
+      role: 'PARTNER',
+      studioIds: [studioA],
+      permissions: ['PERSONAL_DATA'],
+      personalData: true,
+      expiresAt: null,
+      rotatedAt: null,
+      revokedAt: null,
+      active: true,
     });
-    expect(await gql(server, secret, STUDIOS)).toMatchObject({ status: 200, body: { data: { studios: [{ id: studioA, name: 'Token API Studio A' }] } } });
+    expect(await gql(server, secret, STUDIOS)).toMatchObject({
+      status: 200,
+      body: { data: { studios: [{ id: studioA, name: 'Token API Studio A' }] } },
+    });
 
     const list = await admin(LIST);
     expect(list.status).toBe(200);
@@ -122,7 +139,10 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
     expect((await gql(server, secret, STUDIOS)).status).toBe(401);
     expect(await client.closed).toEqual({ code: 4403, reason: 'Forbidden: token revoked' });
     const again = await admin(ROTATE, { id: token.id });
-    expect(again.body.errors?.[0]).toMatchObject({ message: `token ${token.id} is revoked: create a new one instead`, extensions: { code: 'BAD_USER_INPUT' } });
+    expect(again.body.errors?.[0]).toMatchObject({
+      message: `token ${token.id} is revoked: create a new one instead`,
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     expect((await admin(LIST)).body.data.apiTokens.find((t: { id: string }) => t.id === token.id)).toMatchObject({ active: false });
   });
 
@@ -151,7 +171,9 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
     const refused = await gql(instance, secret, STUDIOS);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="token expired"');
-    expect(refused.body.errors).toEqual([{ message: `token expired at ${expiresAt.toISOString()}: ask for a new one`, extensions: { code: 'UNAUTHENTICATED' } }]);
+    expect(refused.body.errors).toEqual([
+      { message: `token expired at ${expiresAt.toISOString()}: ask for a new one`, extensions: { code: 'UNAUTHENTICATED' } },
+    ]);
 
     const raw = await rawSocket(instance.app.url);
     raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${secret}` } });
@@ -176,7 +198,9 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
       ] as const) {
         const answer = await gql(server, secret, query, variables);
         expect(answer.body.data ?? null).toBeNull();
-        expect(answer.body.errors).toEqual([expect.objectContaining({ message: `${field} is for admin tokens only`, extensions: { code: 'FORBIDDEN' } })]);
+        expect(answer.body.errors).toEqual([
+          expect.objectContaining({ message: `${field} is for admin tokens only`, extensions: { code: 'FORBIDDEN' } }),
+        ]);
       }
     }
     expect(await count()).toBe(before);
@@ -185,14 +209,42 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
   });
 
   it.each([
-    ['neither studioIds nor allStudios', { role: 'PARTNER' }, 'input.studioIds: give either studioIds (at least one) or allStudios: true, not both and not neither'],
-    ['both studioIds and allStudios', { role: 'PARTNER', studioIds: ['1'], allStudios: true }, 'input.studioIds: give either studioIds (at least one) or allStudios: true, not both and not neither'],
+    [
+      'neither studioIds nor allStudios',
+      { role: 'PARTNER' },
+      'input.studioIds: give either studioIds (at least one) or allStudios: true, not both and not neither',
+    ],
+    [
+      'both studioIds and allStudios',
+      { role: 'PARTNER', studioIds: ['1'], allStudios: true },
+      'input.studioIds: give either studioIds (at least one) or allStudios: true, not both and not neither',
+    ],
     ['an empty studioIds', { role: 'PARTNER', studioIds: [] }, 'input.studioIds needs at least one studio id, or "all"'],
-    ['an unknown studio', { role: 'PARTNER', studioIds: ['987654'] }, 'input.studioIds names a studio that does not exist (known: see npm run studio -- list)'],
-    ['a studio id that is not one', { role: 'PARTNER', studioIds: ['abc'] }, 'input.studioIds: expected a studio id (an integer such as "1"), got "abc"'],
-    ['an expiry in the past', { role: 'APP', allStudios: true, expiresAt: '2020-01-01T00:00:00.000Z' }, 'input.expiresAt must be in the future, got 2020-01-01T00:00:00.000Z'],
-    ['a name over 200 characters', { role: 'APP', allStudios: true, name: 'x'.repeat(201) }, 'input.name may have at most 200 characters, got 201'],
-    ['a note over 1000 characters', { role: 'APP', allStudios: true, note: 'x'.repeat(1001) }, 'input.note may have at most 1000 characters, got 1001'],
+    [
+      'an unknown studio',
+      { role: 'PARTNER', studioIds: ['987654'] },
+      'input.studioIds names a studio that does not exist (known: see npm run studio -- list)',
+    ],
+    [
+      'a studio id that is not one',
+      { role: 'PARTNER', studioIds: ['abc'] },
+      'input.studioIds: expected a studio id (an integer such as "1"), got "abc"',
+    ],
+    [
+      'an expiry in the past',
+      { role: 'APP', allStudios: true, expiresAt: '2020-01-01T00:00:00.000Z' },
+      'input.expiresAt must be in the future, got 2020-01-01T00:00:00.000Z',
+    ],
+    [
+      'a name over 200 characters',
+      { role: 'APP', allStudios: true, name: 'x'.repeat(201) },
+      'input.name may have at most 200 characters, got 201',
+    ],
+    [
+      'a note over 1000 characters',
+      { role: 'APP', allStudios: true, note: 'x'.repeat(1001) },
+      'input.note may have at most 1000 characters, got 1001',
+    ],
   ])('when createApiToken gets %s, then BAD_USER_INPUT naming the field and no token', async (_case, input, message) => {
     const before = Number((await server.sql('SELECT COUNT(*) AS "n" FROM api_tokens'))[0].n);
     const answer = await admin(CREATE, { input });
@@ -208,8 +260,14 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
     expect(permission.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(permission.body.errors?.[0]?.message).toMatch(/input\.permissions/);
     for (const query of [ROTATE, REVOKE]) {
-      expect((await admin(query, { id: '987654' })).body.errors?.[0]).toMatchObject({ message: 'no token with id 987654', extensions: { code: 'NOT_FOUND' } });
-      expect((await admin(query, { id: 'abc' })).body.errors?.[0]).toMatchObject({ message: 'id: expected a token id (an integer such as "1"), got "abc"', extensions: { code: 'BAD_USER_INPUT' } });
+      expect((await admin(query, { id: '987654' })).body.errors?.[0]).toMatchObject({
+        message: 'no token with id 987654',
+        extensions: { code: 'NOT_FOUND' },
+      });
+      expect((await admin(query, { id: 'abc' })).body.errors?.[0]).toMatchObject({
+        message: 'id: expected a token id (an integer such as "1"), got "abc"',
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
   });
 });
@@ -228,10 +286,25 @@ describe.each(databaseKinds())('migration 1764000000007 on existing tokens (%s)'
       const columns = Object.keys((await dataSource.query('SELECT * FROM "api_tokens"'))[0] as object);
       expect(columns).not.toContain('permissions');
       expect(await dataSource.runMigrations({ transaction: 'each' })).toHaveLength(undone);
-      expect(await tokens.authenticate(partner.token, undefined)).toEqual({ role: 'partner', tokenId: partner.record.id, studioIds: null, personalData: true, expiresAt: null });
-      expect(await tokens.authenticate(app.token, undefined)).toEqual({ role: 'app', tokenId: app.record.id, studioIds: null, personalData: true, expiresAt: null });
+      expect(await tokens.authenticate(partner.token, undefined)).toEqual({
+        role: 'partner',
+        tokenId: partner.record.id,
+        studioIds: null,
+        personalData: true,
+        expiresAt: null,
+      });
+      expect(await tokens.authenticate(app.token, undefined)).toEqual({
+        role: 'app',
+        tokenId: app.record.id,
+        studioIds: null,
+        personalData: true,
+        expiresAt: null,
+      });
       const listed = await tokens.list();
-      expect(listed.map((t) => [t.name, t.permissions, t.expiresAt, t.note])).toEqual([['old partner', ['personalData'], null, null], ['old app', [], null, null]]);
+      expect(listed.map((t) => [t.name, t.permissions, t.expiresAt, t.note])).toEqual([
+        ['old partner', ['personalData'], null, null],
+        ['old app', [], null, null],
+      ]);
       // A partner token made now has none unless asked.
       const fresh = await tokens.create({ role: 'partner', studios: 'all' });
       expect((await tokens.authenticate(fresh.token, undefined))?.personalData).toBe(false);

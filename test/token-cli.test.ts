@@ -10,7 +10,8 @@ import { killChildren, spawnNode, withTimeout, type CliResult } from './support/
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
 const TOKEN_CLI = path.resolve(__dirname, '..', 'dist', 'src', 'cli', 'token.js');
-const CREATED = /^(?:created|rotated) token (\d+) "([^"]*)" \((partner|app), studios ([\d,]+|all)((?:, [^,)]+)*)\)(?:: the old secret no longer works)?\nstore it now, it is not shown again:\n(ggt_[A-Za-z0-9_-]{43})\n$/;
+const CREATED =
+  /^(?:created|rotated) token (\d+) "([^"]*)" \((partner|app), studios ([\d,]+|all)((?:, [^,)]+)*)\)(?:: the old secret no longer works)?\nstore it now, it is not shown again:\n(ggt_[A-Za-z0-9_-]{43})\n$/;
 
 /** Runs `node dist/src/cli/token.js ...args` against `databaseUrl` and waits for it to exit. */
 async function runTokenCli(databaseUrl: string, args: readonly string[]): Promise<CliResult> {
@@ -40,7 +41,11 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     // The first command meets an empty database and migrates it.
-    expect(await cli('list')).toEqual({ code: 0, stdout: 'no tokens yet: npm run token -- create --role partner --studios all\n', stderr: '' });
+    expect(await cli('list')).toEqual({
+      code: 0,
+      stdout: 'no tokens yet: npm run token -- create --role partner --studios all\n',
+      stderr: '',
+    });
     dataSource = createDataSource(db.config);
     await dataSource.initialize();
     const studios = new StudioService(dataSource);
@@ -74,8 +79,16 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
     expect(json).toMatchObject({ code: 0, stderr: '' });
     const listed = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(listed.find((t) => t.id === id)).toEqual({
-      id, name: 'app token', role: 'app', studios: 'all', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), revokedAt: null,
-      note: null, personalData: true, expiresAt: null, rotatedAt: null,
+      id,
+      name: 'app token',
+      role: 'app',
+      studios: 'all',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      revokedAt: null,
+      note: null,
+      personalData: true,
+      expiresAt: null,
+      rotatedAt: null,
     });
     for (const output of [list.stdout, json.stdout]) {
       expect(output).not.toContain(token);
@@ -123,13 +136,29 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
       expect(second).toMatchObject({ id: first.id, name: 'Front desk', role: 'app', studios: String(studioB) });
       expect(second.token).not.toBe(first.token);
       expect((await studios(first.token)).status).toBe(401);
-      expect(await studios(second.token)).toEqual({ status: 200, body: { data: { studios: [{ id: String(studioB), name: 'Token Studio B' }] } } });
+      expect(await studios(second.token)).toEqual({
+        status: 200,
+        body: { data: { studios: [{ id: String(studioB), name: 'Token Studio B' }] } },
+      });
     });
   });
 
   it('when --expires, --note and --personal-data are given, then the token carries them, as created and as listed', async () => {
     const before = Date.now();
-    const made = created(await cli('create', '--role', 'partner', '--studios', String(studioA), '--expires', '30d', '--note', 'Ask Jo before revoking', '--personal-data'));
+    const made = created(
+      await cli(
+        'create',
+        '--role',
+        'partner',
+        '--studios',
+        String(studioA),
+        '--expires',
+        '30d',
+        '--note',
+        'Ask Jo before revoking',
+        '--personal-data',
+      ),
+    );
     const expires = /, personal data, expires (\S+)$/.exec(made.extras);
     expect(expires).not.toBeNull();
     const at = Date.parse(expires![1]!);
@@ -140,23 +169,57 @@ describe.each(databaseKinds())('token CLI (%s)', (kind) => {
     expect(dated.extras).toBe(', expires 2099-01-31T00:00:00.000Z');
 
     const listed = JSON.parse((await cli('list', '--json')).stdout) as Record<string, unknown>[];
-    expect(listed.find((t) => t.id === made.id)).toMatchObject({ note: 'Ask Jo before revoking', personalData: true, expiresAt: new Date(at).toISOString() });
+    expect(listed.find((t) => t.id === made.id)).toMatchObject({
+      note: 'Ask Jo before revoking',
+      personalData: true,
+      expiresAt: new Date(at).toISOString(),
+    });
     expect(listed.find((t) => t.id === dated.id)).toMatchObject({ note: null, personalData: false, expiresAt: '2099-01-31T00:00:00.000Z' });
-    expect((await cli('list')).stdout).toContain(`token ${made.id} "partner token" partner studios ${studioA} personal data expires ${new Date(at).toISOString()}\n`);
+    expect((await cli('list')).stdout).toContain(
+      `token ${made.id} "partner token" partner studios ${studioA} personal data expires ${new Date(at).toISOString()}\n`,
+    );
   });
 
   it.each([
     ['the role is unknown', ['--role', 'admin', '--studios', '1'], 'error: --role must be one of partner, app, got "admin"\n'],
     ['--role is missing', ['--studios', 'all'], 'error: create needs --role partner|app\n'],
     ['--studios is missing', ['--role', 'partner'], 'error: create needs --studios <id,id,...|all>\n'],
-    ['--studios is not a list of ids', ['--role', 'partner', '--studios', '1,two'], 'error: --studios expects studio ids separated by commas, or "all"; got "1,two"\n'],
-    ['--studios has a zero', ['--role', 'partner', '--studios', '0'], 'error: --studios expects studio ids separated by commas, or "all"; got "0"\n'],
-    ['--studios is empty', ['--role', 'partner', '--studios', ''], 'error: --studios expects studio ids separated by commas, or "all"; got ""\n'],
-    ['--studios names an unknown studio', ['--role', 'partner', '--studios', '987654'], 'error: --studios names a studio that does not exist (known: see npm run studio -- list)\n'],
+    [
+      '--studios is not a list of ids',
+      ['--role', 'partner', '--studios', '1,two'],
+      'error: --studios expects studio ids separated by commas, or "all"; got "1,two"\n',
+    ],
+    [
+      '--studios has a zero',
+      ['--role', 'partner', '--studios', '0'],
+      'error: --studios expects studio ids separated by commas, or "all"; got "0"\n',
+    ],
+    [
+      '--studios is empty',
+      ['--role', 'partner', '--studios', ''],
+      'error: --studios expects studio ids separated by commas, or "all"; got ""\n',
+    ],
+    [
+      '--studios names an unknown studio',
+      ['--role', 'partner', '--studios', '987654'],
+      'error: --studios names a studio that does not exist (known: see npm run studio -- list)\n',
+    ],
     ['an option is unknown', ['--role', 'partner', '--studios', 'all', '--studio', '1'], "--studio'"],
-    ['--expires is not a date', ['--role', 'partner', '--studios', 'all', '--expires', 'tomorrow'], 'error: --expires expects an ISO date or date-time (2027-01-31, 2027-01-31T18:00:00Z) or a duration such as 30d, 12h or 90m; got "tomorrow"\n'],
-    ['--expires is in the past', ['--role', 'partner', '--studios', 'all', '--expires', '2020-01-01'], 'error: --expires must be in the future, got 2020-01-01T00:00:00.000Z\n'],
-    ['--expires is too long a duration', ['--role', 'partner', '--studios', 'all', '--expires', '400d'], 'error: --expires must be a duration such as 30m, 6h or 7d (from 1m to 366d), got "400d"'],
+    [
+      '--expires is not a date',
+      ['--role', 'partner', '--studios', 'all', '--expires', 'tomorrow'],
+      'error: --expires expects an ISO date or date-time (2027-01-31, 2027-01-31T18:00:00Z) or a duration such as 30d, 12h or 90m; got "tomorrow"\n',
+    ],
+    [
+      '--expires is in the past',
+      ['--role', 'partner', '--studios', 'all', '--expires', '2020-01-01'],
+      'error: --expires must be in the future, got 2020-01-01T00:00:00.000Z\n',
+    ],
+    [
+      '--expires is too long a duration',
+      ['--role', 'partner', '--studios', 'all', '--expires', '400d'],
+      'error: --expires must be a duration such as 30m, 6h or 7d (from 1m to 366d), got "400d"',
+    ],
   ])('when %s, then create exits 2 with a message and no token is created', async (_case, args, message) => {
     const before = await tokenCount();
     const result = await cli('create', ...args);

@@ -1,4 +1,10 @@
-import { SISTER_ENTITY, SISTER_EVENT_TYPES, type ContractAnswer, type EmployeeAnswer, type StudioInformationAnswer } from '../tools/upstream-standin/answers.js';
+import {
+  SISTER_ENTITY,
+  SISTER_EVENT_TYPES,
+  type ContractAnswer,
+  type EmployeeAnswer,
+  type StudioInformationAnswer,
+} from '../tools/upstream-standin/answers.js';
 import { startStandin, type Standin } from '../tools/upstream-standin/server.js';
 import { localMidnight } from '../tools/upstream-standin/sister-history.js';
 import { World, type WebhookDelivery } from '../tools/upstream-standin/world.js';
@@ -34,17 +40,20 @@ describe('stand-in upstream: the sister types in the generated history', () => {
     expect(JSON.stringify([...again.employees.values()])).toBe(JSON.stringify([...world.employees.values()]));
   });
 
-  it('when sisterEvents is off (the default), then the history has none of them and is the seed types\' stream unchanged; the records exist all the same', () => {
+  it("when sisterEvents is off (the default), then the history has none of them and is the seed types' stream unchanged; the records exist all the same", () => {
     const plain = new World({ seed: 4 });
     expect(plain.deliveries.filter((d) => (SISTER_EVENT_TYPES as string[]).includes(element(d).type))).toEqual([]);
     // The sister history is added to the seed types' history, which it leaves as it was (only the uuids, drawn in time order, differ).
-    const seedTypes = (w: World) => w.deliveries.filter((d) => !(SISTER_EVENT_TYPES as string[]).includes(element(d).type)).map((d) => [d.studioId, d.body.entityId, element(d)]);
+    const seedTypes = (w: World) =>
+      w.deliveries
+        .filter((d) => !(SISTER_EVENT_TYPES as string[]).includes(element(d).type))
+        .map((d) => [d.studioId, d.body.entityId, element(d)]);
     expect(seedTypes(world)).toEqual(seedTypes(plain));
     expect(plain.employees.size).toBeGreaterThanOrEqual(4 * plain.studios.length);
     expect(plain.studios.every((s) => s.openingHours.length > 0)).toBe(true);
   });
 
-  it('when a type is customer-keyed, then entityId is a customer and its content names that customer\'s contract, pause or module as the world holds it', () => {
+  it("when a type is customer-keyed, then entityId is a customer and its content names that customer's contract, pause or module as the world holds it", () => {
     const contractOf = (d: WebhookDelivery) => {
       const contract = world.contracts.find((c) => c.id === element(d).content?.['contractId']);
       expect(contract?.customerId).toBe(d.body.entityId);
@@ -55,7 +64,8 @@ describe('stand-in upstream: the sister types in the generated history', () => {
         expect(world.customers.has(d.body.entityId)).toBe(true);
         const content = element(d).content;
         if (type.startsWith('CUSTOMER_ACCESS_')) expect(content).toBeUndefined();
-        if (type === 'CUSTOMER_CHECKIN_STUDIOS_UPDATED' || type === 'CONTRACT_CANCELLED') expect(Object.keys(content!)).toEqual(['contractId']);
+        if (type === 'CUSTOMER_CHECKIN_STUDIOS_UPDATED' || type === 'CONTRACT_CANCELLED')
+          expect(Object.keys(content!)).toEqual(['contractId']);
         if (type === 'CUSTOMER_CHECKIN_STUDIOS_UPDATED') expect(contractOf(d).checkinStudioIds.length).toBeGreaterThan(1);
         if (type === 'CONTRACT_CANCELLED') {
           const contract = contractOf(d);
@@ -65,13 +75,17 @@ describe('stand-in upstream: the sister types in the generated history', () => {
         if (type.startsWith('CONTRACT_ADDITIONAL_MODULE_')) {
           expect(Object.keys(content!).sort()).toEqual(['contractId', 'moduleContractId']);
           const module = contractOf(d).additionalModules.find((m) => m.moduleContractId === content!['moduleContractId']);
-          const deleted = ofType(world, 'CONTRACT_ADDITIONAL_MODULE_DELETED').some((x) => element(x).content?.['moduleContractId'] === content!['moduleContractId']);
+          const deleted = ofType(world, 'CONTRACT_ADDITIONAL_MODULE_DELETED').some(
+            (x) => element(x).content?.['moduleContractId'] === content!['moduleContractId'],
+          );
           expect(module === undefined).toBe(deleted);
         }
         if (type.startsWith('CONTRACT_IDLE_PERIOD_')) {
           expect(content).toMatchObject({ contractId: expect.any(Number), idlePeriodId: expect.any(Number) });
           const idle = contractOf(d).idlePeriods.find((p) => p.id === content!['idlePeriodId']);
-          const cancelled = ofType(world, 'CONTRACT_IDLE_PERIOD_CANCELLED').some((x) => element(x).content?.['idlePeriodId'] === content!['idlePeriodId']);
+          const cancelled = ofType(world, 'CONTRACT_IDLE_PERIOD_CANCELLED').some(
+            (x) => element(x).content?.['idlePeriodId'] === content!['idlePeriodId'],
+          );
           expect(idle === undefined).toBe(cancelled);
           if (idle && type !== 'CONTRACT_IDLE_PERIOD_CREATED') {
             // The latest change carries the pause's current length.
@@ -83,11 +97,13 @@ describe('stand-in upstream: the sister types in the generated history', () => {
     for (const customer of world.customers.values()) {
       const sent = (type: string) => ofType(world, type).filter((d) => d.body.entityId === customer.id).length;
       expect(customer.accessMedia.length).toBe(sent('CUSTOMER_ACCESS_MEDIUM_CREATED') - sent('CUSTOMER_ACCESS_MEDIUM_DELETED'));
-      expect(customer.accessRestrictions.length).toBe(sent('CUSTOMER_ACCESS_RESTRICTION_CREATED') - sent('CUSTOMER_ACCESS_RESTRICTION_DELETED'));
+      expect(customer.accessRestrictions.length).toBe(
+        sent('CUSTOMER_ACCESS_RESTRICTION_CREATED') - sent('CUSTOMER_ACCESS_RESTRICTION_DELETED'),
+      );
     }
   });
 
-  it('when a customer moves or loses access, then that is the last thing it does: moved from the source studio\'s key, disabled at the event\'s time', () => {
+  it("when a customer moves or loses access, then that is the last thing it does: moved from the source studio's key, disabled at the event's time", () => {
     for (const d of ofType(world, 'CUSTOMER_HOME_STUDIO_UPDATED')) {
       const { sourceStudioId, targetStudioId } = element(d).content as { sourceStudioId: number; targetStudioId: number };
       expect(d.studioId).toBe(sourceStudioId);
@@ -96,7 +112,12 @@ describe('stand-in upstream: the sister types in the generated history', () => {
     }
     for (const type of ['CUSTOMER_HOME_STUDIO_UPDATED', 'CUSTOMER_ACCESS_DISABLED']) {
       for (const d of ofType(world, type)) {
-        const later = world.deliveries.filter((x) => element(x).timestamp > element(d).timestamp && x.body.entityId === d.body.entityId && /^(CUSTOMER|CONTRACT)_/.test(element(x).type));
+        const later = world.deliveries.filter(
+          (x) =>
+            element(x).timestamp > element(d).timestamp &&
+            x.body.entityId === d.body.entityId &&
+            /^(CUSTOMER|CONTRACT)_/.test(element(x).type),
+        );
         expect(later).toEqual([]);
       }
     }
@@ -105,7 +126,7 @@ describe('stand-in upstream: the sister types in the generated history', () => {
     expect([...world.customers.values()].filter((c) => c.accessDisabledAt !== null)).toHaveLength(disabled.length);
   });
 
-  it('when a type is keyed by employee, studio or case adjustment, then entityId is that, sent with the studio\'s key; the case content is the agency\'s id once it has the case', () => {
+  it("when a type is keyed by employee, studio or case adjustment, then entityId is that, sent with the studio's key; the case content is the agency's id once it has the case", () => {
     for (const type of ['EMPLOYEE_CREATED', 'EMPLOYEE_UPDATED', 'EMPLOYEE_DELETED']) {
       for (const d of ofType(world, type)) {
         const employee = world.employees.get(d.body.entityId)!;
@@ -115,7 +136,11 @@ describe('stand-in upstream: the sister types in the generated history', () => {
         if (type === 'EMPLOYEE_CREATED') expect(employee.createdAt).toBe(element(d).timestamp);
       }
     }
-    for (const type of ['STUDIO_OPENING_HOURS_UPDATED', 'ADDITIONAL_INFORMATION_FIELDS_UPDATED', 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED']) {
+    for (const type of [
+      'STUDIO_OPENING_HOURS_UPDATED',
+      'ADDITIONAL_INFORMATION_FIELDS_UPDATED',
+      'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED',
+    ]) {
       for (const d of ofType(world, type)) {
         expect(d.body.entityId).toBe(d.studioId);
         expect(element(d).content).toBeUndefined();
@@ -139,7 +164,7 @@ describe('stand-in upstream: the sister types in the generated history', () => {
   });
 });
 
-describe('stand-in upstream: the sister types\' reads', () => {
+describe("stand-in upstream: the sister types' reads", () => {
   const world = new World({ seed: 4, sisterEvents: true });
   const [one, two] = world.studios;
   let standin: Standin;
@@ -176,14 +201,21 @@ describe('stand-in upstream: the sister types\' reads', () => {
       if (cancelled) expect(idle).toBeUndefined();
       else {
         expect(idle).toEqual({
-          id: idlePeriodId, startDate: expect.stringMatching(/^\d{4}-\d\d-\d\d$/), endDate: idle!.unlimited ? null : expect.stringMatching(/^\d{4}-\d\d-\d\d$/),
-          unlimited: expect.any(Boolean), reason: expect.any(String), temporalUnit: 'DAY', idlePeriodAmount: idle!.unlimited ? null : expect.any(Number),
-          usedFreeTermsInDays: idle!.fee === null && !idle!.unlimited ? idle!.idlePeriodAmount : null, fee: idle!.usedFreeTermsInDays === null ? { amount: expect.any(Number), currency: 'EUR' } : null,
+          id: idlePeriodId,
+          startDate: expect.stringMatching(/^\d{4}-\d\d-\d\d$/),
+          endDate: idle!.unlimited ? null : expect.stringMatching(/^\d{4}-\d\d-\d\d$/),
+          unlimited: expect.any(Boolean),
+          reason: expect.any(String),
+          temporalUnit: 'DAY',
+          idlePeriodAmount: idle!.unlimited ? null : expect.any(Number),
+          usedFreeTermsInDays: idle!.fee === null && !idle!.unlimited ? idle!.idlePeriodAmount : null,
+          fee: idle!.usedFreeTermsInDays === null ? { amount: expect.any(Number), currency: 'EUR' } : null,
           createdDate: isoDate(element(d).timestamp),
         });
         const latest = [...ofType(world, 'CONTRACT_IDLE_PERIOD_CREATED'), ...ofType(world, 'CONTRACT_IDLE_PERIOD_UPDATED')]
           .filter((x) => element(x).content!['idlePeriodId'] === idlePeriodId)
-          .sort((a, b) => element(a).timestamp - element(b).timestamp).at(-1)!;
+          .sort((a, b) => element(a).timestamp - element(b).timestamp)
+          .at(-1)!;
         expect(idle!.idlePeriodAmount ?? undefined).toBe(element(latest).content!['idlePeriodAmount']);
         expect(idle!.usedFreeTermsInDays ?? undefined).toBe(element(latest).content!['usedFreeTermsInDays']);
       }
@@ -191,7 +223,9 @@ describe('stand-in upstream: the sister types\' reads', () => {
     for (const d of ofType(world, 'CONTRACT_ADDITIONAL_MODULE_CREATED')) {
       if (disabled(d.body.entityId)) continue;
       const { contractId, moduleContractId } = element(d).content as { contractId: number; moduleContractId: number };
-      const module = (await contracts(d.body.entityId)).find((c) => c.id === contractId)!.additionalModules.find((m) => m.moduleContractId === moduleContractId);
+      const module = (await contracts(d.body.entityId))
+        .find((c) => c.id === contractId)!
+        .additionalModules.find((m) => m.moduleContractId === moduleContractId);
       const happened = (type: string) => ofType(world, type).find((x) => element(x).content!['moduleContractId'] === moduleContractId);
       if (happened('CONTRACT_ADDITIONAL_MODULE_DELETED')) {
         expect(module).toBeUndefined();
@@ -199,21 +233,38 @@ describe('stand-in upstream: the sister types\' reads', () => {
       }
       const cancel = happened('CONTRACT_ADDITIONAL_MODULE_CANCELLED');
       expect(module).toEqual({
-        id: moduleContractId, moduleContractId, rateName: expect.any(String), status: 'ACTIVE', startDate: isoDate(element(d).timestamp), endDate: expect.any(String),
-        cancelled: cancel !== undefined, cancellationDate: cancel ? isoDate(element(cancel).timestamp) : null, price: { amount: expect.any(Number), currency: 'EUR' },
+        id: moduleContractId,
+        moduleContractId,
+        rateName: expect.any(String),
+        status: 'ACTIVE',
+        startDate: isoDate(element(d).timestamp),
+        endDate: expect.any(String),
+        cancelled: cancel !== undefined,
+        cancellationDate: cancel ? isoDate(element(cancel).timestamp) : null,
+        price: { amount: expect.any(Number), currency: 'EUR' },
       });
     }
   });
 
-  it('when a customer\'s access was disabled, then every read of it is 403 with the error JSON and it is left out of the customer list; its bookings stay readable by id', async () => {
+  it("when a customer's access was disabled, then every read of it is 403 with the error JSON and it is left out of the customer list; its bookings stay readable by id", async () => {
     const d = lastOfType(world, 'CUSTOMER_ACCESS_DISABLED');
     const customer = world.customers.get(d.body.entityId)!;
     const key = world.studio(customer.studioId).apiKey;
-    for (const path of [`/customers/${customer.id}`, `/customers/${customer.id}/contracts`, `/customers/${customer.id}/activities/checkins`,
-      `/communications/${customer.id}/communication-preferences`, `/classes/booking?customerId=${customer.id}`, `/appointments/booking?customerId=${customer.id}`]) {
+    for (const path of [
+      `/customers/${customer.id}`,
+      `/customers/${customer.id}/contracts`,
+      `/customers/${customer.id}/activities/checkins`,
+      `/communications/${customer.id}/communication-preferences`,
+      `/classes/booking?customerId=${customer.id}`,
+      `/appointments/booking?customerId=${customer.id}`,
+    ]) {
       const answer = await get(path, key);
       expect([path, answer.status]).toEqual([path, 403]);
-      expect(answer.body).toEqual({ errorMessage: `access to customer ${customer.id} is disabled`, errorCode: 'FORBIDDEN', traceId: expect.any(String) });
+      expect(answer.body).toEqual({
+        errorMessage: `access to customer ${customer.id} is disabled`,
+        errorCode: 'FORBIDDEN',
+        traceId: expect.any(String),
+      });
     }
     const list = await get('/customers?sliceSize=100', key);
     expect(list.body.result.map((c: { id: number }) => c.id)).not.toContain(customer.id);
@@ -225,7 +276,8 @@ describe('stand-in upstream: the sister types\' reads', () => {
     const d = lastOfType(world, 'CUSTOMER_HOME_STUDIO_UPDATED');
     const { sourceStudioId, targetStudioId } = element(d).content as { sourceStudioId: number; targetStudioId: number };
     expect((await get(`/customers/${d.body.entityId}`)).body.studioId).toBe(targetStudioId);
-    const listed = async (studioId: number) => (await get('/customers?sliceSize=100', world.studio(studioId).apiKey)).body.result.map((c: { id: number }) => c.id);
+    const listed = async (studioId: number) =>
+      (await get('/customers?sliceSize=100', world.studio(studioId).apiKey)).body.result.map((c: { id: number }) => c.id);
     expect(await listed(targetStudioId)).toContain(d.body.entityId);
     expect(await listed(sourceStudioId)).not.toContain(d.body.entityId);
   });
@@ -235,8 +287,14 @@ describe('stand-in upstream: the sister types\' reads', () => {
     const answer = await get(`/employees/${employee.id}`, two!.apiKey);
     expect(answer.status).toBe(200);
     const expected: EmployeeAnswer = {
-      id: employee.id, firstName: employee.firstName, lastName: employee.lastName, gender: employee.gender, employeeInitials: employee.employeeInitials,
-      businessRole: 'STUDIO_MANAGER', ...(employee.email ? { email: employee.email } : {}), ...(employee.phoneNumber ? { phoneNumber: employee.phoneNumber } : {}),
+      id: employee.id,
+      firstName: employee.firstName,
+      lastName: employee.lastName,
+      gender: employee.gender,
+      employeeInitials: employee.employeeInitials,
+      businessRole: 'STUDIO_MANAGER',
+      ...(employee.email ? { email: employee.email } : {}),
+      ...(employee.phoneNumber ? { phoneNumber: employee.phoneNumber } : {}),
       employeeCompetences: employee.competences,
     };
     expect(answer.body).toEqual(expected);
@@ -252,13 +310,19 @@ describe('stand-in upstream: the sister types\' reads', () => {
     expect((await get(`/employees/${employee.id}`, one!.apiKey, 'HEAD')).status).toBe(200);
   });
 
-  it('when studio information is read, then it has the key\'s studio, its hours by weekday ranges and its closures as zoned date-times, and no zone field', async () => {
+  it("when studio information is read, then it has the key's studio, its hours by weekday ranges and its closures as zoned date-times, and no zone field", async () => {
     const answer = await get('/studios/information', two!.apiKey);
     const body: StudioInformationAnswer = answer.body;
     expect(Object.keys(body).sort()).toEqual(['city', 'closingHours', 'countryCode', 'name', 'openingHours', 'studioId']);
     expect(body).toMatchObject({ studioId: two!.id, name: two!.name, city: two!.city, countryCode: 'DE' });
     expect(body.openingHours).toEqual(two!.openingHours);
-    for (const h of body.openingHours) expect(h).toEqual({ dayOfWeekFrom: expect.stringMatching(/DAY$/), dayOfWeekTo: expect.stringMatching(/DAY$/), timeFrom: expect.stringMatching(/^\d\d:\d\d$/), timeTo: expect.stringMatching(/^\d\d:\d\d$/) });
+    for (const h of body.openingHours)
+      expect(h).toEqual({
+        dayOfWeekFrom: expect.stringMatching(/DAY$/),
+        dayOfWeekTo: expect.stringMatching(/DAY$/),
+        timeFrom: expect.stringMatching(/^\d\d:\d\d$/),
+        timeTo: expect.stringMatching(/^\d\d:\d\d$/),
+      });
     expect(body.closingHours.length).toBeGreaterThan(0);
     for (const [i, h] of body.closingHours.entries()) {
       expect(h.dateTimeFrom).toMatch(/^\d{4}-\d\d-\d\dT00:00:00\.000\+0[12]:00\[Europe\/Berlin\]$/);
@@ -268,7 +332,7 @@ describe('stand-in upstream: the sister types\' reads', () => {
   });
 });
 
-describe('stand-in upstream: the sister types\' mutations, sent and then read', () => {
+describe("stand-in upstream: the sister types' mutations, sent and then read", () => {
   const world = new World({ seed: 8, studios: 2, customersPerStudio: 6 });
   const [one, two] = world.studios;
   let standin: Standin;
@@ -277,7 +341,10 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     return { status: response.status, body: await response.json() };
   };
   const sent = () => world.deliveries.at(-1)!;
-  const member = () => [...world.customers.values()].find((c) => c.studioId === one!.id && c.accessDisabledAt === null && world.contracts.some((k) => k.customerId === c.id && !k.cancelled))!;
+  const member = () =>
+    [...world.customers.values()].find(
+      (c) => c.studioId === one!.id && c.accessDisabledAt === null && world.contracts.some((k) => k.customerId === c.id && !k.cancelled),
+    )!;
 
   beforeAll(async () => {
     standin = await startStandin({ world });
@@ -291,11 +358,20 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
       openingHours: [{ dayOfWeekFrom: 'MONDAY', dayOfWeekTo: 'SUNDAY', timeFrom: '00:00', timeTo: '23:59' }],
       closingHours: [{ reason: 'Renovation', from: closedFrom, to: closedFrom + 2 * 86_400_000 }],
     });
-    expect(sent()).toMatchObject({ studioId: one!.id, body: { entityId: one!.id, payload: [{ type: 'STUDIO_OPENING_HOURS_UPDATED', timestamp: world.now }] } });
+    expect(sent()).toMatchObject({
+      studioId: one!.id,
+      body: { entityId: one!.id, payload: [{ type: 'STUDIO_OPENING_HOURS_UPDATED', timestamp: world.now }] },
+    });
     const after = (await get('/studios/information')).body;
     expect(after).not.toEqual(before);
     expect(after.openingHours).toEqual([{ dayOfWeekFrom: 'MONDAY', dayOfWeekTo: 'SUNDAY', timeFrom: '00:00', timeTo: '23:59' }]);
-    expect(after.closingHours).toEqual([{ reason: 'Renovation', dateTimeFrom: '2026-02-01T00:00:00.000+01:00[Europe/Berlin]', dateTimeTo: '2026-02-03T00:00:00.000+01:00[Europe/Berlin]' }]);
+    expect(after.closingHours).toEqual([
+      {
+        reason: 'Renovation',
+        dateTimeFrom: '2026-02-01T00:00:00.000+01:00[Europe/Berlin]',
+        dateTimeTo: '2026-02-03T00:00:00.000+01:00[Europe/Berlin]',
+      },
+    ]);
     expect((await get('/studios/information', two!.apiKey)).body.openingHours).not.toEqual(after.openingHours);
   });
 
@@ -303,46 +379,101 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     const customer = member();
     const contract = world.contracts.find((c) => c.customerId === customer.id)!;
     const idle = world.addIdlePeriod(contract.id, { startDate: '2026-02-01', endDate: '2026-02-14', free: true });
-    expect(sent().body).toMatchObject({ entityId: customer.id, payload: [{ type: 'CONTRACT_IDLE_PERIOD_CREATED', content: { contractId: contract.id, idlePeriodId: idle.id, idlePeriodAmount: 14, usedFreeTermsInDays: 14 } }] });
-    const listed = async () => (await get(`/customers/${customer.id}/contracts`)).body.find((c: ContractAnswer) => c.id === contract.id).idlePeriods;
-    expect(await listed()).toEqual([expect.objectContaining({ id: idle.id, startDate: '2026-02-01', endDate: '2026-02-14', unlimited: false, idlePeriodAmount: 14, usedFreeTermsInDays: 14, fee: null })]);
+    expect(sent().body).toMatchObject({
+      entityId: customer.id,
+      payload: [
+        {
+          type: 'CONTRACT_IDLE_PERIOD_CREATED',
+          content: { contractId: contract.id, idlePeriodId: idle.id, idlePeriodAmount: 14, usedFreeTermsInDays: 14 },
+        },
+      ],
+    });
+    const listed = async () =>
+      (await get(`/customers/${customer.id}/contracts`)).body.find((c: ContractAnswer) => c.id === contract.id).idlePeriods;
+    expect(await listed()).toEqual([
+      expect.objectContaining({
+        id: idle.id,
+        startDate: '2026-02-01',
+        endDate: '2026-02-14',
+        unlimited: false,
+        idlePeriodAmount: 14,
+        usedFreeTermsInDays: 14,
+        fee: null,
+      }),
+    ]);
     world.updateIdlePeriod(contract.id, idle.id, null);
-    expect(sent().body.payload[0]).toMatchObject({ type: 'CONTRACT_IDLE_PERIOD_UPDATED', content: { contractId: contract.id, idlePeriodId: idle.id } });
+    expect(sent().body.payload[0]).toMatchObject({
+      type: 'CONTRACT_IDLE_PERIOD_UPDATED',
+      content: { contractId: contract.id, idlePeriodId: idle.id },
+    });
     expect(element(sent()).content).not.toHaveProperty('idlePeriodAmount');
     expect(await listed()).toEqual([expect.objectContaining({ id: idle.id, endDate: null, unlimited: true, idlePeriodAmount: null })]);
     world.cancelIdlePeriod(contract.id, idle.id);
-    expect(sent().body.payload[0]).toMatchObject({ type: 'CONTRACT_IDLE_PERIOD_CANCELLED', content: { contractId: contract.id, idlePeriodId: idle.id } });
+    expect(sent().body.payload[0]).toMatchObject({
+      type: 'CONTRACT_IDLE_PERIOD_CANCELLED',
+      content: { contractId: contract.id, idlePeriodId: idle.id },
+    });
     expect(await listed()).toEqual([]);
   });
 
   it('when a module is added, changed, cancelled and another deleted, then the events name main and module contract and the list follows', async () => {
     const customer = member();
     const contract = world.contracts.find((c) => c.customerId === customer.id)!;
-    const modules = async (): Promise<ContractAnswer['additionalModules']> => (await get(`/customers/${customer.id}/contracts`)).body.find((c: ContractAnswer) => c.id === contract.id).additionalModules;
+    const modules = async (): Promise<ContractAnswer['additionalModules']> =>
+      (await get(`/customers/${customer.id}/contracts`)).body.find((c: ContractAnswer) => c.id === contract.id).additionalModules;
     const sauna = world.addAdditionalModule(contract.id, 'Sauna', 9.9);
-    expect(sent().body).toMatchObject({ entityId: customer.id, payload: [{ type: 'CONTRACT_ADDITIONAL_MODULE_CREATED', content: { contractId: contract.id, moduleContractId: sauna.moduleContractId } }] });
+    expect(sent().body).toMatchObject({
+      entityId: customer.id,
+      payload: [
+        { type: 'CONTRACT_ADDITIONAL_MODULE_CREATED', content: { contractId: contract.id, moduleContractId: sauna.moduleContractId } },
+      ],
+    });
     expect(world.contracts.some((c) => c.id === sauna.moduleContractId)).toBe(false);
     world.updateAdditionalModule(contract.id, sauna.moduleContractId, { price: 12.5 });
-    expect(element(sent())).toMatchObject({ type: 'CONTRACT_ADDITIONAL_MODULE_UPDATED', content: { contractId: contract.id, moduleContractId: sauna.moduleContractId } });
+    expect(element(sent())).toMatchObject({
+      type: 'CONTRACT_ADDITIONAL_MODULE_UPDATED',
+      content: { contractId: contract.id, moduleContractId: sauna.moduleContractId },
+    });
     world.cancelAdditionalModule(contract.id, sauna.moduleContractId);
     const cancelledAt = world.now;
     expect(element(sent())).toMatchObject({ type: 'CONTRACT_ADDITIONAL_MODULE_CANCELLED' });
     const towels = world.addAdditionalModule(contract.id);
     world.deleteAdditionalModule(contract.id, towels.moduleContractId);
-    expect(element(sent())).toEqual({ type: 'CONTRACT_ADDITIONAL_MODULE_DELETED', timestamp: world.now, content: { contractId: contract.id, moduleContractId: towels.moduleContractId } });
-    expect(await modules()).toEqual([{
-      id: sauna.moduleContractId, moduleContractId: sauna.moduleContractId, rateName: 'Sauna', status: 'ACTIVE', startDate: isoDate(sauna.createdAt),
-      endDate: isoDate(cancelledAt + 30 * 86_400_000), cancelled: true, cancellationDate: isoDate(cancelledAt), price: { amount: 12.5, currency: 'EUR' },
-    }]);
+    expect(element(sent())).toEqual({
+      type: 'CONTRACT_ADDITIONAL_MODULE_DELETED',
+      timestamp: world.now,
+      content: { contractId: contract.id, moduleContractId: towels.moduleContractId },
+    });
+    expect(await modules()).toEqual([
+      {
+        id: sauna.moduleContractId,
+        moduleContractId: sauna.moduleContractId,
+        rateName: 'Sauna',
+        status: 'ACTIVE',
+        startDate: isoDate(sauna.createdAt),
+        endDate: isoDate(cancelledAt + 30 * 86_400_000),
+        cancelled: true,
+        cancellationDate: isoDate(cancelledAt),
+        price: { amount: 12.5, currency: 'EUR' },
+      },
+    ]);
   });
 
   it('when a contract is cancelled, then CONTRACT_CANCELLED names it and it reads cancelled on that day, still running to its end', async () => {
     const customer = member();
     const contract = world.contracts.find((c) => c.customerId === customer.id && !c.cancelled)!;
     world.cancelContract(contract.id);
-    expect(sent()).toMatchObject({ studioId: customer.studioId, body: { entityId: customer.id, payload: [{ type: 'CONTRACT_CANCELLED', content: { contractId: contract.id } }] } });
+    expect(sent()).toMatchObject({
+      studioId: customer.studioId,
+      body: { entityId: customer.id, payload: [{ type: 'CONTRACT_CANCELLED', content: { contractId: contract.id } }] },
+    });
     const read = (await get(`/customers/${customer.id}/contracts`)).body.find((c: ContractAnswer) => c.id === contract.id);
-    expect(read).toMatchObject({ cancelled: true, cancellationDate: isoDate(world.now), contractStatus: 'ACTIVE', endDate: contract.endDate });
+    expect(read).toMatchObject({
+      cancelled: true,
+      cancellationDate: isoDate(world.now),
+      contractStatus: 'ACTIVE',
+      endDate: contract.endDate,
+    });
     expect(() => world.cancelContract(contract.id)).toThrow(/already cancelled/);
   });
 
@@ -359,7 +490,9 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     world.replaceAccessMedium(customer.id, card.id);
     world.removeAccessMedium(customer.id, card.id);
     expect(world.deliveries.slice(-3).map((d) => [d.body.entityId, element(d).type])).toEqual([
-      [customer.id, 'CUSTOMER_ACCESS_MEDIUM_CREATED'], [customer.id, 'CUSTOMER_ACCESS_MEDIUM_UPDATED'], [customer.id, 'CUSTOMER_ACCESS_MEDIUM_DELETED'],
+      [customer.id, 'CUSTOMER_ACCESS_MEDIUM_CREATED'],
+      [customer.id, 'CUSTOMER_ACCESS_MEDIUM_UPDATED'],
+      [customer.id, 'CUSTOMER_ACCESS_MEDIUM_DELETED'],
     ]);
   });
 
@@ -367,9 +500,18 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     const customer = member();
     const contract = world.contracts.find((c) => c.customerId === customer.id)!;
     world.updateCheckinStudios(contract.id, [one!.id, two!.id]);
-    expect(sent()).toMatchObject({ studioId: one!.id, body: { entityId: customer.id, payload: [{ type: 'CUSTOMER_CHECKIN_STUDIOS_UPDATED', content: { contractId: contract.id } }] } });
+    expect(sent()).toMatchObject({
+      studioId: one!.id,
+      body: { entityId: customer.id, payload: [{ type: 'CUSTOMER_CHECKIN_STUDIOS_UPDATED', content: { contractId: contract.id } }] },
+    });
     world.moveHomeStudio(customer.id, two!.id);
-    expect(sent()).toMatchObject({ studioId: one!.id, body: { entityId: customer.id, payload: [{ type: 'CUSTOMER_HOME_STUDIO_UPDATED', content: { sourceStudioId: one!.id, targetStudioId: two!.id } }] } });
+    expect(sent()).toMatchObject({
+      studioId: one!.id,
+      body: {
+        entityId: customer.id,
+        payload: [{ type: 'CUSTOMER_HOME_STUDIO_UPDATED', content: { sourceStudioId: one!.id, targetStudioId: two!.id } }],
+      },
+    });
     expect((await get(`/customers/${customer.id}`, two!.apiKey)).body.studioId).toBe(two!.id);
     world.disableCustomerAccess(customer.id);
     expect(sent()).toMatchObject({ studioId: two!.id, body: { entityId: customer.id, payload: [{ type: 'CUSTOMER_ACCESS_DISABLED' }] } });
@@ -381,30 +523,52 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     expect((await get(`/customers/${customer.id}`, two!.apiKey)).status).toBe(404);
   });
 
-  it('when an employee is hired, changed and deleted, then each event names it with its studio\'s key and the read follows, to 404', async () => {
+  it("when an employee is hired, changed and deleted, then each event names it with its studio's key and the read follows, to 404", async () => {
     const employee = world.createEmployee(two!.id, { firstName: 'Rita', lastName: 'Vogel', businessRole: 'TRAINER' });
     expect(sent()).toMatchObject({ studioId: two!.id, body: { entityId: employee.id, payload: [{ type: 'EMPLOYEE_CREATED' }] } });
-    expect((await get(`/employees/${employee.id}`)).body).toMatchObject({ id: employee.id, firstName: 'Rita', lastName: 'Vogel', employeeInitials: 'RV', businessRole: 'TRAINER' });
+    expect((await get(`/employees/${employee.id}`)).body).toMatchObject({
+      id: employee.id,
+      firstName: 'Rita',
+      lastName: 'Vogel',
+      employeeInitials: 'RV',
+      businessRole: 'TRAINER',
+    });
     world.updateEmployee(employee.id, { lastName: 'Adler', businessRole: 'STUDIO_MANAGER' });
     expect(element(sent()).type).toBe('EMPLOYEE_UPDATED');
-    expect((await get(`/employees/${employee.id}`)).body).toMatchObject({ lastName: 'Adler', employeeInitials: 'RA', businessRole: 'STUDIO_MANAGER' });
+    expect((await get(`/employees/${employee.id}`)).body).toMatchObject({
+      lastName: 'Adler',
+      employeeInitials: 'RA',
+      businessRole: 'STUDIO_MANAGER',
+    });
     world.deleteEmployee(employee.id);
     expect(element(sent()).type).toBe('EMPLOYEE_DELETED');
     expect((await get(`/employees/${employee.id}`)).status).toBe(404);
     expect(() => world.updateEmployee(employee.id, {})).toThrow(/deleted/);
   });
 
-  it('when the studio\'s fields or debt-collection settings change, then the event\'s entityId is the studio; a case change names the case, then the agency\'s case', () => {
+  it("when the studio's fields or debt-collection settings change, then the event's entityId is the studio; a case change names the case, then the agency's case", () => {
     world.addAdditionalInformationField(two!.id, 'Locker number', 'NUMBER');
-    expect(sent()).toMatchObject({ studioId: two!.id, body: { entityId: two!.id, payload: [{ type: 'ADDITIONAL_INFORMATION_FIELDS_UPDATED' }] } });
+    expect(sent()).toMatchObject({
+      studioId: two!.id,
+      body: { entityId: two!.id, payload: [{ type: 'ADDITIONAL_INFORMATION_FIELDS_UPDATED' }] },
+    });
     world.updateDebtCollectionConfiguration(two!.id, { agencyHandoverAfterDays: 30 });
-    expect(sent()).toMatchObject({ studioId: two!.id, body: { entityId: two!.id, payload: [{ type: 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED' }] } });
+    expect(sent()).toMatchObject({
+      studioId: two!.id,
+      body: { entityId: two!.id, payload: [{ type: 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED' }] },
+    });
     expect(two!.debtCollectionConfiguration).toMatchObject({ revision: 2, agencyHandoverAfterDays: 30 });
 
     const customer = [...world.customers.values()].find((c) => c.studioId === one!.id && c.accessDisabledAt === null)!;
     const debtCase = world.openDebtCollectionCase(customer.id, 80);
     const first = world.adjustDebtCollectionCase(debtCase.collectionCaseId, { openAmount: 40 });
-    expect(sent()).toMatchObject({ studioId: one!.id, body: { entityId: first, payload: [{ type: 'FINANCE_DEBT_COLLECTION_CASE_UPDATED', content: { collectionCaseId: debtCase.collectionCaseId } }] } });
+    expect(sent()).toMatchObject({
+      studioId: one!.id,
+      body: {
+        entityId: first,
+        payload: [{ type: 'FINANCE_DEBT_COLLECTION_CASE_UPDATED', content: { collectionCaseId: debtCase.collectionCaseId } }],
+      },
+    });
     const second = world.adjustDebtCollectionCase(debtCase.collectionCaseId, { toAgency: true });
     expect(second).not.toBe(first);
     expect(debtCase.agencyDebtCollectionCaseId).not.toBeNull();
@@ -419,7 +583,12 @@ describe('stand-in upstream: the sister types\' mutations, sent and then read', 
     try {
       const id = [...world.employees.values()].find((e) => e.deletedAt === null)!.id;
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await fetch(`${limited.baseUrl}/employees/${id}`, { headers: { 'x-api-key': one!.apiKey } }).then(async (r) => (await r.text(), r.status))));
+      for (let i = 0; i < 4; i++)
+        statuses.push(
+          await fetch(`${limited.baseUrl}/employees/${id}`, { headers: { 'x-api-key': one!.apiKey } }).then(
+            async (r) => (await r.text(), r.status),
+          ),
+        );
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(limited.stats()['GET /v1/employees/{employeeId}']).toMatchObject({ requests: 4, byStatus: { 200: 3, 429: 1 } });
     } finally {

@@ -28,22 +28,44 @@ describe('stand-in upstream: the world and its webhook stream', () => {
       expect(delivery.webhookKey).toBe(world.studio(delivery.studioId).webhookKey);
     }
     expect([...types].sort()).toEqual([
-      'APPOINTMENT_BOOKING_CANCELLED', 'APPOINTMENT_BOOKING_CREATED', 'CLASS_BOOKING_CANCELLED', 'CLASS_BOOKING_CREATED', 'CLASS_SLOT_CANCELLED',
-      'CLASS_SLOT_UPDATED', 'CONTRACT_CREATED', 'CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT', 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED',
-      'CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'DEVICE_CREATED', 'FINANCE_DEBT_COLLECTION_RUN_CREATED', 'TAX_ADVISOR_EXPORT_CREATED',
+      'APPOINTMENT_BOOKING_CANCELLED',
+      'APPOINTMENT_BOOKING_CREATED',
+      'CLASS_BOOKING_CANCELLED',
+      'CLASS_BOOKING_CREATED',
+      'CLASS_SLOT_CANCELLED',
+      'CLASS_SLOT_UPDATED',
+      'CONTRACT_CREATED',
+      'CUSTOMER_CHECKIN',
+      'CUSTOMER_CHECKOUT',
+      'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED',
+      'CUSTOMER_CREATED',
+      'CUSTOMER_UPDATED',
+      'DEVICE_CREATED',
+      'FINANCE_DEBT_COLLECTION_RUN_CREATED',
+      'TAX_ADVISOR_EXPORT_CREATED',
     ]);
 
     // Event times are the world's times: each check-in has its CUSTOMER_CHECKIN at checkInAt, from the studio where it happened.
     for (const checkin of world.checkins.slice(0, 20)) {
-      expect(world.deliveries).toContainEqual(expect.objectContaining({
-        studioId: checkin.studioId,
-        body: expect.objectContaining({ entityId: checkin.customerId, payload: [{ timestamp: checkin.checkInAt, type: 'CUSTOMER_CHECKIN' }] }),
-      }));
+      expect(world.deliveries).toContainEqual(
+        expect.objectContaining({
+          studioId: checkin.studioId,
+          body: expect.objectContaining({
+            entityId: checkin.customerId,
+            payload: [{ timestamp: checkin.checkInAt, type: 'CUSTOMER_CHECKIN' }],
+          }),
+        }),
+      );
     }
     for (const contract of world.contracts.slice(0, 10)) {
-      expect(world.deliveries).toContainEqual(expect.objectContaining({
-        body: expect.objectContaining({ entityId: contract.customerId, payload: [{ timestamp: contract.createdAt, type: 'CONTRACT_CREATED', content: { contractId: contract.id } }] }),
-      }));
+      expect(world.deliveries).toContainEqual(
+        expect.objectContaining({
+          body: expect.objectContaining({
+            entityId: contract.customerId,
+            payload: [{ timestamp: contract.createdAt, type: 'CONTRACT_CREATED', content: { contractId: contract.id } }],
+          }),
+        }),
+      );
     }
   });
 
@@ -67,7 +89,11 @@ describe('stand-in upstream: the world and its webhook stream', () => {
     const booking = [...world.classBookings.values()].find((b) => b.cancelledAt === null)!;
     world.cancelClassBooking(booking.bookingId);
     const added = world.deliveries.slice(before).map((d) => [d.body.entityId, d.body.payload[0]!.type]);
-    expect(added).toEqual([[customer.id, 'CUSTOMER_UPDATED'], [customer.id, 'CUSTOMER_DELETED'], [booking.bookingId, 'CLASS_BOOKING_CANCELLED']]);
+    expect(added).toEqual([
+      [customer.id, 'CUSTOMER_UPDATED'],
+      [customer.id, 'CUSTOMER_DELETED'],
+      [booking.bookingId, 'CLASS_BOOKING_CANCELLED'],
+    ]);
     expect(world.deliveries[before]!.body.payload[0]!.timestamp).toBeGreaterThan(world.endAt);
     expect(world.readableCustomer(customer.id)).toBeUndefined();
   });
@@ -94,18 +120,24 @@ describe('stand-in upstream: the HTTP server', () => {
     for (const key of [null, 'nope']) {
       const answer = await get('/studios/information', key);
       expect(answer.status).toBe(401);
-      expect(answer.body).toEqual({ errorMessage: expect.any(String), errorCode: 'UNAUTHORIZED', traceId: expect.stringMatching(/^standin-[0-9a-f]{8}$/) });
+      expect(answer.body).toEqual({
+        errorMessage: expect.any(String),
+        errorCode: 'UNAUTHORIZED',
+        traceId: expect.stringMatching(/^standin-[0-9a-f]{8}$/),
+      });
     }
     expect((await get('/studios/information', null, 'HEAD')).status).toBe(401);
     expect((await get('/studios/information', one!.apiKey, 'HEAD')).status).toBe(200);
   });
 
-  it('when a key is used, then it selects its studio: information, the home customers and the devices are that studio\'s', async () => {
+  it("when a key is used, then it selects its studio: information, the home customers and the devices are that studio's", async () => {
     expect((await get('/studios/information', two!.apiKey)).body).toMatchObject({ studioId: two!.id, name: two!.name });
     const customers = await get('/customers?sliceSize=100', two!.apiKey);
     expect(customers.body.hasNext).toBe(false);
     expect(customers.body.result.map((c: { studioId: number }) => c.studioId)).toEqual(Array(8).fill(two!.id));
-    expect((await get('/devices', two!.apiKey)).body.map((d: { id: number }) => d.id)).toEqual(world.devices.filter((d) => d.studioId === two!.id).map((d) => d.id));
+    expect((await get('/devices', two!.apiKey)).body.map((d: { id: number }) => d.id)).toEqual(
+      world.devices.filter((d) => d.studioId === two!.id).map((d) => d.id),
+    );
   });
 
   it('when date-times are answered, then they carry offset and zone; calendar dates stay dates', async () => {
@@ -143,10 +175,18 @@ describe('stand-in upstream: the HTTP server', () => {
     try {
       const customer = [...local.customers.values()][1]!;
       const booking = [...local.classBookings.values()].find((b) => b.cancelledAt === null)!;
-      const read = (path: string) => fetch(`${s.baseUrl}${path}`, { headers: { 'x-api-key': local.studios[0]!.apiKey } }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      const read = (path: string) =>
+        fetch(`${s.baseUrl}${path}`, { headers: { 'x-api-key': local.studios[0]!.apiKey } }).then(async (r) => ({
+          status: r.status,
+          body: await r.json(),
+        }));
       expect((await read(`/customers/${customer.id}`)).status).toBe(200);
       local.deleteCustomer(customer.id);
-      for (const path of [`/customers/${customer.id}`, `/customers/${customer.id}/contracts`, `/customers/${customer.id}/activities/checkins`]) {
+      for (const path of [
+        `/customers/${customer.id}`,
+        `/customers/${customer.id}/contracts`,
+        `/customers/${customer.id}/activities/checkins`,
+      ]) {
         const answer = await read(path);
         expect(answer.status).toBe(404);
         expect(answer.body.errorMessage).toContain(`customer ${customer.id}`);

@@ -41,7 +41,7 @@ describe.each(databaseKinds())('POST /webhooks authentication (%s)', (kind) => {
     expect((await server.post(studio.webhookKey, body())).status).toBe(200);
   });
 
-  it('when a studio is disabled while its deliveries share a batch with another studio\'s (same uuids, same operator), then only the active studio\'s are stored', async () => {
+  it("when a studio is disabled while its deliveries share a batch with another studio's (same uuids, same operator), then only the active studio's are stored", async () => {
     const tenantUrl = `https://shared-${Date.now()}.open-api.perfectgym.com/v1`;
     const disabled = await server.addStudio({ tenantUrl });
     const active = await server.addStudio({ tenantUrl });
@@ -58,14 +58,18 @@ describe.each(databaseKinds())('POST /webhooks authentication (%s)', (kind) => {
     expect(answers.map((a) => a.status)).toEqual([...bodies.map(() => 401), ...bodies.map(() => 200)]);
     expect(answers.slice(10).map((a) => a.body.duplicates)).toEqual(bodies.map(() => 0));
     expect(await eventCount()).toBe(before + 10);
-    const stored = await server.sql<{ studioId: number | string }>(`SELECT DISTINCT "studioId" FROM events WHERE "uuid" IN (${bodies.map((b) => `'${b.uuid}'`).join(', ')})`);
+    const stored = await server.sql<{ studioId: number | string }>(
+      `SELECT DISTINCT "studioId" FROM events WHERE "uuid" IN (${bodies.map((b) => `'${b.uuid}'`).join(', ')})`,
+    );
     expect(stored.map((row) => Number(row.studioId))).toEqual([active.id]);
   });
 
   it('when the header name is in another case, then the key is still found', async () => {
     const studio = await server.addStudio();
     const response = await fetch(`${server.app.url}/webhooks`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Api-Key': studio.webhookKey }, body: JSON.stringify(body()),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Api-Key': studio.webhookKey },
+      body: JSON.stringify(body()),
     });
     expect(response.status).toBe(200);
   });

@@ -13,14 +13,31 @@ const T0 = 1_764_000_000_000;
 const at = (minute: number) => T0 + minute * 60_000;
 /** The customer columns of the sister platform's access and home-studio types (CUSTOMER_ACCESS_*, ...), untouched by the others. */
 const NO_ACCESS_EVENTS = {
-  accessDisabledAt: null, homeStudioUpdatedAt: null, homeStudioOrder: null, previousHomeStudioUpstreamId: null, checkinStudiosUpdatedAt: null,
-  checkinStudiosOrder: null, checkinStudiosContractId: null, lastAccessMediumCreatedAt: null, lastAccessMediumUpdatedAt: null, lastAccessMediumDeletedAt: null,
-  lastAccessRestrictionCreatedAt: null, lastAccessRestrictionDeletedAt: null,
+  accessDisabledAt: null,
+  homeStudioUpdatedAt: null,
+  homeStudioOrder: null,
+  previousHomeStudioUpstreamId: null,
+  checkinStudiosUpdatedAt: null,
+  checkinStudiosOrder: null,
+  checkinStudiosContractId: null,
+  lastAccessMediumCreatedAt: null,
+  lastAccessMediumUpdatedAt: null,
+  lastAccessMediumDeletedAt: null,
+  lastAccessRestrictionCreatedAt: null,
+  lastAccessRestrictionDeletedAt: null,
 };
 
 const RECORD_TABLES = [
-  'customers', 'visits', 'contracts', 'class_slots', 'class_bookings', 'appointment_bookings',
-  'aggregator_memberships', 'devices', 'debt_collection_runs', 'tax_advisor_exports',
+  'customers',
+  'visits',
+  'contracts',
+  'class_slots',
+  'class_bookings',
+  'appointment_bookings',
+  'aggregator_memberships',
+  'devices',
+  'debt_collection_runs',
+  'tax_advisor_exports',
 ] as const;
 
 /** Text columns keep their value; every other digit string is a BIGINT that PostgreSQL returned as text. */
@@ -68,7 +85,12 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 function visitOrder(a: Row, b: Row): number {
   const start = (v: Row) => Number(v.checkinAt ?? v.checkoutAt);
   const end = (v: Row) => (v.checkoutAt === null ? Infinity : Number(v.checkoutAt));
-  return start(a) - start(b) || Number(a.checkinAt === null) - Number(b.checkinAt === null) || end(a) - end(b) || Number(a.studioId) - Number(b.studioId);
+  return (
+    start(a) - start(b) ||
+    Number(a.checkinAt === null) - Number(b.checkinAt === null) ||
+    end(a) - end(b) ||
+    Number(a.studioId) - Number(b.studioId)
+  );
 }
 
 interface Presence {
@@ -90,11 +112,27 @@ function expectedVisits(events: readonly Presence[]): Row[] {
   const visits: Row[] = [];
   sorted.forEach((event, index) => {
     if (event.type === 'CUSTOMER_CHECKIN') {
-      visits.push({ studioId: event.studio.id, checkinAt: event.timestamp, checkoutAt: null, checkoutStudioId: null, lastEventAt: event.timestamp });
+      visits.push({
+        studioId: event.studio.id,
+        checkinAt: event.timestamp,
+        checkoutAt: null,
+        checkoutStudioId: null,
+        lastEventAt: event.timestamp,
+      });
     } else if (sorted[index - 1]?.type === 'CUSTOMER_CHECKIN') {
-      Object.assign(visits[visits.length - 1]!, { checkoutAt: event.timestamp, checkoutStudioId: event.studio.id, lastEventAt: event.timestamp });
+      Object.assign(visits[visits.length - 1]!, {
+        checkoutAt: event.timestamp,
+        checkoutStudioId: event.studio.id,
+        lastEventAt: event.timestamp,
+      });
     } else {
-      visits.push({ studioId: event.studio.id, checkinAt: null, checkoutAt: event.timestamp, checkoutStudioId: event.studio.id, lastEventAt: event.timestamp });
+      visits.push({
+        studioId: event.studio.id,
+        checkinAt: null,
+        checkoutAt: event.timestamp,
+        checkoutStudioId: event.studio.id,
+        lastEventAt: event.timestamp,
+      });
     }
   });
   return visits.sort(visitOrder);
@@ -128,7 +166,11 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     expect(found.length).toBeLessThanOrEqual(1);
     // The columns hydration fills stay null here (no studio has an Open API key): only what the events made is compared.
     // Hydration's columns (and the search copies of them) are not the events' business.
-    return omit(found[0], ...HYDRATED_COLUMNS.filter(([t]) => t === table).map(([, c]) => c), ...(table === 'customers' ? SEARCH_COLUMNS : []));
+    return omit(
+      found[0],
+      ...HYDRATED_COLUMNS.filter(([t]) => t === table).map(([, c]) => c),
+      ...(table === 'customers' ? SEARCH_COLUMNS : []),
+    );
   };
   const customer = (studio: Studio, customerId: number) => record(studio, 'customers', 'customerId', customerId);
 
@@ -164,9 +206,20 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 1001, { type: 'CUSTOMER_CREATED', timestamp: at(1) });
       expect(await customer(studio, 1001)).toEqual({
-        id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, customerId: 1001,
-        firstEventAt: at(1), lastEventAt: at(1), createdAt: at(1), updatedAt: null, communicationPreferencesUpdatedAt: null,
-        deletedAt: null, lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null, ...NO_ACCESS_EVENTS,
+        id: expect.any(Number),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        customerId: 1001,
+        firstEventAt: at(1),
+        lastEventAt: at(1),
+        createdAt: at(1),
+        updatedAt: null,
+        communicationPreferencesUpdatedAt: null,
+        deletedAt: null,
+        lastCheckinAt: null,
+        lastCheckinStudioId: null,
+        lastCheckoutAt: null,
+        ...NO_ACCESS_EVENTS,
       });
     });
 
@@ -183,7 +236,10 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(studio, 1003, { type: 'CUSTOMER_CREATED', timestamp: at(1) });
       await send(studio, 1003, { type: 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED', timestamp: at(3) });
       expect(await customer(studio, 1003)).toMatchObject({
-        createdAt: at(1), updatedAt: null, communicationPreferencesUpdatedAt: at(3), lastEventAt: at(3),
+        createdAt: at(1),
+        updatedAt: null,
+        communicationPreferencesUpdatedAt: at(3),
+        lastEventAt: at(3),
       });
     });
 
@@ -207,7 +263,12 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 1005, { type, timestamp: at(4), ...(content ? { content } : {}) });
       expect(await customer(studio, 1005)).toMatchObject({
-        tenantId: studio.tenantId, studioId: studio.id, customerId: 1005, createdAt: null, firstEventAt: at(4), lastEventAt: at(4),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        customerId: 1005,
+        createdAt: null,
+        firstEventAt: at(4),
+        lastEventAt: at(4),
       });
     });
 
@@ -227,12 +288,24 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it('when CUSTOMER_DELETED is followed by an older CUSTOMER_UPDATED, then deletedAt is kept and updatedAt is the older time, in either order', async () => {
       const [forward, backward] = await inBothOrders(
         1007,
-        [{ type: 'CUSTOMER_DELETED', timestamp: at(2) }, { type: 'CUSTOMER_UPDATED', timestamp: at(1) }],
+        [
+          { type: 'CUSTOMER_DELETED', timestamp: at(2) },
+          { type: 'CUSTOMER_UPDATED', timestamp: at(1) },
+        ],
         (studio) => customer(studio, 1007),
       );
       expect(forward).toEqual({
-        customerId: 1007, createdAt: null, updatedAt: at(1), communicationPreferencesUpdatedAt: null, deletedAt: at(2),
-        lastCheckinAt: null, lastCheckinStudioId: null, lastCheckoutAt: null, firstEventAt: at(1), lastEventAt: at(2), ...NO_ACCESS_EVENTS,
+        customerId: 1007,
+        createdAt: null,
+        updatedAt: at(1),
+        communicationPreferencesUpdatedAt: null,
+        deletedAt: at(2),
+        lastCheckinAt: null,
+        lastCheckinStudioId: null,
+        lastCheckoutAt: null,
+        firstEventAt: at(1),
+        lastEventAt: at(2),
+        ...NO_ACCESS_EVENTS,
       });
       expect(backward).toEqual(forward);
     });
@@ -244,18 +317,24 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(studio, 1008, { type: 'CUSTOMER_CREATED', timestamp: at(10) });
       await send(studio, 1008, { type: 'CUSTOMER_UPDATED', timestamp: at(25) });
       expect(await customer(studio, 1008)).toMatchObject({
-        createdAt: at(10), updatedAt: at(30), communicationPreferencesUpdatedAt: at(20), firstEventAt: at(10), lastEventAt: at(30),
+        createdAt: at(10),
+        updatedAt: at(30),
+        communicationPreferencesUpdatedAt: at(20),
+        firstEventAt: at(10),
+        lastEventAt: at(30),
       });
     });
   });
 
   describe('check-ins and visits', () => {
     const checkedInNow = async (studio: Studio) =>
-      (await rows(
-        `SELECT "customerId" FROM customers WHERE "tenantId" = $1 AND "lastCheckinAt" IS NOT NULL
+      (
+        await rows(
+          `SELECT "customerId" FROM customers WHERE "tenantId" = $1 AND "lastCheckinAt" IS NOT NULL
            AND ("lastCheckoutAt" IS NULL OR "lastCheckinAt" > "lastCheckoutAt") ORDER BY "customerId"`,
-        [studio.tenantId],
-      )).map((row) => row.customerId);
+          [studio.tenantId],
+        )
+      ).map((row) => row.customerId);
 
     it('when a check-in and then a check-out arrive, then they form one visit and the customer is checked in, then out', async () => {
       const studio = await server.addStudio();
@@ -271,7 +350,10 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         { studioId: studio.id, checkinAt: at(1), checkoutAt: at(50), checkoutStudioId: studio.id, lastEventAt: at(50) },
       ]);
       expect(await customer(studio, 2001)).toMatchObject({
-        lastCheckinAt: at(1), lastCheckinStudioId: studio.id, lastCheckoutAt: at(50), lastEventAt: at(50),
+        lastCheckinAt: at(1),
+        lastCheckinStudioId: studio.id,
+        lastCheckoutAt: at(50),
+        lastEventAt: at(50),
       });
       expect(await checkedInNow(studio)).toEqual([]);
 
@@ -307,7 +389,12 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       expect(await visitsOf(studio, 2003)).toEqual([
         { studioId: studio.id, checkinAt: at(1), checkoutAt: at(2), checkoutStudioId: studio.id, lastEventAt: at(2) },
       ]);
-      expect(await customer(studio, 2003)).toMatchObject({ lastCheckinAt: at(1), lastCheckoutAt: at(2), firstEventAt: at(1), lastEventAt: at(2) });
+      expect(await customer(studio, 2003)).toMatchObject({
+        lastCheckinAt: at(1),
+        lastCheckoutAt: at(2),
+        firstEventAt: at(1),
+        lastEventAt: at(2),
+      });
       expect(await checkedInNow(studio)).toEqual([]);
     });
 
@@ -324,9 +411,13 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
 
       const inOrder = await server.addStudio();
       await sendEach(inOrder, 2004, [
-        { type: 'CUSTOMER_CHECKIN', timestamp: at(1) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(2) }, { type: 'CUSTOMER_CHECKOUT', timestamp: at(3) },
+        { type: 'CUSTOMER_CHECKIN', timestamp: at(1) },
+        { type: 'CUSTOMER_CHECKIN', timestamp: at(2) },
+        { type: 'CUSTOMER_CHECKOUT', timestamp: at(3) },
       ]);
-      expect(await visitsOf(inOrder, 2004)).toEqual(expected.map((visit) => ({ ...visit, studioId: inOrder.id, checkoutStudioId: visit.checkoutStudioId && inOrder.id })));
+      expect(await visitsOf(inOrder, 2004)).toEqual(
+        expected.map((visit) => ({ ...visit, studioId: inOrder.id, checkoutStudioId: visit.checkoutStudioId && inOrder.id })),
+      );
     });
 
     it('when a late check-out (t2) lands inside a visit (t1-t3), then it closes the visit and t3 stands alone', async () => {
@@ -346,7 +437,12 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const second = await server.addStudio({ tenantUrl });
       await send(second, 2006, { type: 'CUSTOMER_CHECKIN', timestamp: at(10) });
       await send(first, 2006, { type: 'CUSTOMER_CHECKIN', timestamp: at(5) });
-      expect(await customer(first, 2006)).toMatchObject({ lastCheckinAt: at(10), lastCheckinStudioId: second.id, studioId: first.id, firstEventAt: at(5) });
+      expect(await customer(first, 2006)).toMatchObject({
+        lastCheckinAt: at(10),
+        lastCheckinStudioId: second.id,
+        studioId: first.id,
+        firstEventAt: at(5),
+      });
     });
 
     it.each([1, 2, 3, 4, 5])(
@@ -372,7 +468,9 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         // Each customer's copy of an event has its own uuid; re-sending it reuses that uuid.
         const post = (event: Presence & { uuids: Record<number, string> }, customerId: number) =>
           server.post(event.studio.webhookKey, {
-            entityId: customerId, uuid: (event.uuids[customerId] ??= randomUUID()), payload: [{ type: event.type, timestamp: event.timestamp }],
+            entityId: customerId,
+            uuid: (event.uuids[customerId] ??= randomUUID()),
+            payload: [{ type: event.type, timestamp: event.timestamp }],
           });
 
         const ordered = seed * 10 + 3001;
@@ -393,7 +491,9 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         const expected = expectedVisits(events);
         expect(await visitsOf(studios[0]!, ordered)).toEqual(expected);
         expect(await visitsOf(studios[0]!, shuffled)).toEqual(expected);
-        expect(omit(await customer(studios[0]!, shuffled), 'id', 'customerId')).toEqual(omit(await customer(studios[0]!, ordered), 'id', 'customerId'));
+        expect(omit(await customer(studios[0]!, shuffled), 'id', 'customerId')).toEqual(
+          omit(await customer(studios[0]!, ordered), 'id', 'customerId'),
+        );
       },
     );
   });
@@ -404,8 +504,16 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(studio, 4001, { type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 77 } });
       await send(studio, 4001, { type: 'CONTRACT_UPDATED', timestamp: at(8), content: { contractId: '77' } });
       expect(await record(studio, 'contracts', 'contractId', 77)).toEqual({
-        id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, contractId: 77, customerId: 4001,
-        createdAt: at(1), updatedAt: at(8), cancelledAt: null, firstEventAt: at(1), lastEventAt: at(8),
+        id: expect.any(Number),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        contractId: 77,
+        customerId: 4001,
+        createdAt: at(1),
+        updatedAt: at(8),
+        cancelledAt: null,
+        firstEventAt: at(1),
+        lastEventAt: at(8),
       });
       expect(await record(studio, 'contracts', 'customerId', 77)).toBeUndefined();
       expect(await customer(studio, 4001)).toMatchObject({ customerId: 4001, createdAt: null, firstEventAt: at(1), lastEventAt: at(8) });
@@ -415,17 +523,33 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 4002, { type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 1 } });
       await send(studio, 4002, { type: 'CONTRACT_CREATED', timestamp: at(2), content: { contractId: 2 } });
-      const contracts = await rows(`SELECT "contractId", "customerId" FROM contracts WHERE "tenantId" = $1 ORDER BY "contractId"`, [studio.tenantId]);
-      expect(contracts).toEqual([{ contractId: 1, customerId: 4002 }, { contractId: 2, customerId: 4002 }]);
+      const contracts = await rows(`SELECT "contractId", "customerId" FROM contracts WHERE "tenantId" = $1 ORDER BY "contractId"`, [
+        studio.tenantId,
+      ]);
+      expect(contracts).toEqual([
+        { contractId: 1, customerId: 4002 },
+        { contractId: 2, customerId: 4002 },
+      ]);
     });
 
     it('when CONTRACT_UPDATED arrives before CONTRACT_CREATED, then the record is the same as in time order', async () => {
       const [forward, backward] = await inBothOrders(
         4003,
-        [{ type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 9 } }, { type: 'CONTRACT_UPDATED', timestamp: at(2), content: { contractId: 9 } }],
+        [
+          { type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 9 } },
+          { type: 'CONTRACT_UPDATED', timestamp: at(2), content: { contractId: 9 } },
+        ],
         (studio) => record(studio, 'contracts', 'contractId', 9),
       );
-      expect(forward).toEqual({ contractId: 9, customerId: 4003, createdAt: at(1), updatedAt: at(2), cancelledAt: null, firstEventAt: at(1), lastEventAt: at(2) });
+      expect(forward).toEqual({
+        contractId: 9,
+        customerId: 4003,
+        createdAt: at(1),
+        updatedAt: at(2),
+        cancelledAt: null,
+        firstEventAt: at(1),
+        lastEventAt: at(2),
+      });
       expect(backward).toEqual(forward);
     });
   });
@@ -442,14 +566,30 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 5001, { type: `${prefix}_CREATED`, timestamp: at(1) });
       expect(await booking(studio, 5001)).toEqual({
-        id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, bookingId: 5001, status: 'BOOKED', statusAt: at(1),
-        createdAt: at(1), updatedAt: null, cancelledAt: null, firstEventAt: at(1), lastEventAt: at(1), ...notHydrated,
+        id: expect.any(Number),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        bookingId: 5001,
+        status: 'BOOKED',
+        statusAt: at(1),
+        createdAt: at(1),
+        updatedAt: null,
+        cancelledAt: null,
+        firstEventAt: at(1),
+        lastEventAt: at(1),
+        ...notHydrated,
       });
       await send(studio, 5001, { type: `${prefix}_CANCELLED`, timestamp: at(2) });
       expect(await booking(studio, 5001)).toMatchObject({ status: 'CANCELLED', statusAt: at(2), cancelledAt: at(2), lastEventAt: at(2) });
       await send(studio, 5001, { type: `${prefix}_UPDATED`, timestamp: at(3) });
       expect(await booking(studio, 5001)).toMatchObject({
-        status: 'BOOKED', statusAt: at(3), createdAt: at(1), updatedAt: at(3), cancelledAt: at(2), firstEventAt: at(1), lastEventAt: at(3),
+        status: 'BOOKED',
+        statusAt: at(3),
+        createdAt: at(1),
+        updatedAt: at(3),
+        cancelledAt: at(2),
+        firstEventAt: at(1),
+        lastEventAt: at(3),
       });
       expect(await rows(`SELECT * FROM customers WHERE "tenantId" = $1`, [studio.tenantId])).toEqual([]);
     });
@@ -457,11 +597,21 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it(`when ${prefix}_CANCELLED (t2) arrives before _CREATED (t1), then it is CANCELLED, as in time order`, async () => {
       const [forward, backward] = await inBothOrders(
         5002,
-        [{ type: `${prefix}_CREATED`, timestamp: at(1) }, { type: `${prefix}_CANCELLED`, timestamp: at(2) }],
+        [
+          { type: `${prefix}_CREATED`, timestamp: at(1) },
+          { type: `${prefix}_CANCELLED`, timestamp: at(2) },
+        ],
         (studio) => booking(studio, 5002),
       );
       expect(forward).toEqual({
-        bookingId: 5002, status: 'CANCELLED', statusAt: at(2), createdAt: at(1), updatedAt: null, cancelledAt: at(2), firstEventAt: at(1), lastEventAt: at(2),
+        bookingId: 5002,
+        status: 'CANCELLED',
+        statusAt: at(2),
+        createdAt: at(1),
+        updatedAt: null,
+        cancelledAt: at(2),
+        firstEventAt: at(1),
+        lastEventAt: at(2),
         ...notHydrated,
       });
       expect(backward).toEqual(forward);
@@ -470,7 +620,11 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it(`when ${prefix}_UPDATED (t3) arrives before _CANCELLED (t2), then it is BOOKED, as in time order`, async () => {
       const [forward, backward] = await inBothOrders(
         5003,
-        [{ type: `${prefix}_CREATED`, timestamp: at(1) }, { type: `${prefix}_CANCELLED`, timestamp: at(2) }, { type: `${prefix}_UPDATED`, timestamp: at(3) }],
+        [
+          { type: `${prefix}_CREATED`, timestamp: at(1) },
+          { type: `${prefix}_CANCELLED`, timestamp: at(2) },
+          { type: `${prefix}_UPDATED`, timestamp: at(3) },
+        ],
         (studio) => booking(studio, 5003),
       );
       expect(forward).toMatchObject({ status: 'BOOKED', statusAt: at(3), cancelledAt: at(2), updatedAt: at(3) });
@@ -480,7 +634,10 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it(`when ${prefix}_UPDATED and _CANCELLED carry the same time, then the cancellation wins in either order`, async () => {
       const [forward, backward] = await inBothOrders(
         5004,
-        [{ type: `${prefix}_UPDATED`, timestamp: at(4) }, { type: `${prefix}_CANCELLED`, timestamp: at(4) }],
+        [
+          { type: `${prefix}_UPDATED`, timestamp: at(4) },
+          { type: `${prefix}_CANCELLED`, timestamp: at(4) },
+        ],
         (studio) => booking(studio, 5004),
       );
       expect(forward).toMatchObject({ status: 'CANCELLED', statusAt: at(4) });
@@ -490,7 +647,7 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
 
   describe('bookings under arbitrary arrival', () => {
     it.each([11, 12, 13])(
-      'when a booking\'s events (seed %i) arrive shuffled and in concurrent groups, then the record equals the one of time order',
+      "when a booking's events (seed %i) arrive shuffled and in concurrent groups, then the record equals the one of time order",
       async (seed) => {
         const random = prng(seed);
         const changes = ['CREATED', 'UPDATED', 'CANCELLED'] as const;
@@ -514,12 +671,20 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         const cancelledLast = events.some((e) => e.timestamp === last && e.type.endsWith('CANCELLED'));
         const orNull = (values: number[], pick: (...v: number[]) => number) => (values.length > 0 ? pick(...values) : null);
         const expected = {
-          bookingId: 15_001, status: cancelledLast ? 'CANCELLED' : 'BOOKED', statusAt: last,
-          createdAt: orNull(times('CREATED'), Math.min), updatedAt: orNull(times('UPDATED'), Math.max),
-          cancelledAt: orNull(times('CANCELLED'), Math.max), firstEventAt: events[0]!.timestamp, lastEventAt: last,
-          customerId: null, classSlotId: null, classId: null,
+          bookingId: 15_001,
+          status: cancelledLast ? 'CANCELLED' : 'BOOKED',
+          statusAt: last,
+          createdAt: orNull(times('CREATED'), Math.min),
+          updatedAt: orNull(times('UPDATED'), Math.max),
+          cancelledAt: orNull(times('CANCELLED'), Math.max),
+          firstEventAt: events[0]!.timestamp,
+          lastEventAt: last,
+          customerId: null,
+          classSlotId: null,
+          classId: null,
         };
-        const read = async (studio: Studio) => omit(await record(studio, 'class_bookings', 'bookingId', 15_001), 'id', 'tenantId', 'studioId');
+        const read = async (studio: Studio) =>
+          omit(await record(studio, 'class_bookings', 'bookingId', 15_001), 'id', 'tenantId', 'studioId');
         expect(await read(ordered)).toEqual(expected);
         expect(await read(shuffled)).toEqual(expected);
       },
@@ -533,23 +698,55 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 6001, { type: 'CLASS_SLOT_UPDATED', timestamp: at(1), content: { classId: 60 } });
       expect(await slot(studio, 6001)).toEqual({
-        id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, slotId: 6001, classId: 60, status: 'SCHEDULED',
-        statusAt: at(1), updatedAt: at(1), cancelledAt: null, firstEventAt: at(1), lastEventAt: at(1),
+        id: expect.any(Number),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        slotId: 6001,
+        classId: 60,
+        status: 'SCHEDULED',
+        statusAt: at(1),
+        updatedAt: at(1),
+        cancelledAt: null,
+        firstEventAt: at(1),
+        lastEventAt: at(1),
       });
       await send(studio, 6001, { type: 'CLASS_SLOT_CANCELLED', timestamp: at(2), content: { classId: 60 } });
-      expect(await slot(studio, 6001)).toMatchObject({ status: 'CANCELLED', statusAt: at(2), cancelledAt: at(2), updatedAt: at(1), lastEventAt: at(2) });
+      expect(await slot(studio, 6001)).toMatchObject({
+        status: 'CANCELLED',
+        statusAt: at(2),
+        cancelledAt: at(2),
+        updatedAt: at(1),
+        lastEventAt: at(2),
+      });
       await send(studio, 6001, { type: 'CLASS_SLOT_UPDATED', timestamp: at(3), content: { classId: 61 } });
-      expect(await slot(studio, 6001)).toMatchObject({ status: 'SCHEDULED', classId: 61, statusAt: at(3), updatedAt: at(3), cancelledAt: at(2), lastEventAt: at(3) });
+      expect(await slot(studio, 6001)).toMatchObject({
+        status: 'SCHEDULED',
+        classId: 61,
+        statusAt: at(3),
+        updatedAt: at(3),
+        cancelledAt: at(2),
+        lastEventAt: at(3),
+      });
     });
 
     it('when CLASS_SLOT_CANCELLED (t2) arrives before an older _UPDATED (t1), then it stays CANCELLED, as in time order', async () => {
       const [forward, backward] = await inBothOrders(
         6002,
-        [{ type: 'CLASS_SLOT_UPDATED', timestamp: at(1), content: { classId: 8 } }, { type: 'CLASS_SLOT_CANCELLED', timestamp: at(2), content: { classId: 9 } }],
+        [
+          { type: 'CLASS_SLOT_UPDATED', timestamp: at(1), content: { classId: 8 } },
+          { type: 'CLASS_SLOT_CANCELLED', timestamp: at(2), content: { classId: 9 } },
+        ],
         (studio) => slot(studio, 6002),
       );
       expect(forward).toEqual({
-        slotId: 6002, classId: 9, status: 'CANCELLED', statusAt: at(2), updatedAt: at(1), cancelledAt: at(2), firstEventAt: at(1), lastEventAt: at(2),
+        slotId: 6002,
+        classId: 9,
+        status: 'CANCELLED',
+        statusAt: at(2),
+        updatedAt: at(1),
+        cancelledAt: at(2),
+        firstEventAt: at(1),
+        lastEventAt: at(2),
       });
       expect(backward).toEqual(forward);
     });
@@ -562,10 +759,31 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(studio, 7001, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(2), content: { aggregatorId: 12345 } });
       const memberships = await rows(`SELECT * FROM aggregator_memberships WHERE "tenantId" = $1 ORDER BY "createdAt"`, [studio.tenantId]);
       expect(memberships).toEqual([
-        { id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, customerId: 7001, aggregatorId: 'USC-00042', createdAt: at(1), firstEventAt: at(1), lastEventAt: at(1) },
-        { id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, customerId: 7001, aggregatorId: '12345', createdAt: at(2), firstEventAt: at(2), lastEventAt: at(2) },
+        {
+          id: expect.any(Number),
+          tenantId: studio.tenantId,
+          studioId: studio.id,
+          customerId: 7001,
+          aggregatorId: 'USC-00042',
+          createdAt: at(1),
+          firstEventAt: at(1),
+          lastEventAt: at(1),
+        },
+        {
+          id: expect.any(Number),
+          tenantId: studio.tenantId,
+          studioId: studio.id,
+          customerId: 7001,
+          aggregatorId: '12345',
+          createdAt: at(2),
+          firstEventAt: at(2),
+          lastEventAt: at(2),
+        },
       ]);
-      expect(typeof (await server.sql(`SELECT "aggregatorId" FROM aggregator_memberships WHERE "tenantId" = $1`, [studio.tenantId]))[0].aggregatorId).toBe('string');
+      expect(
+        typeof (await server.sql(`SELECT "aggregatorId" FROM aggregator_memberships WHERE "tenantId" = $1`, [studio.tenantId]))[0]
+          .aggregatorId,
+      ).toBe('string');
       expect(await customer(studio, 7001)).toMatchObject({ customerId: 7001, firstEventAt: at(1), lastEventAt: at(2) });
     });
 
@@ -573,8 +791,11 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 7002, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(5), content: { aggregatorId: 'x' } });
       await send(studio, 7002, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(3), content: { aggregatorId: 'x' } });
-      expect(await rows(`SELECT "createdAt", "firstEventAt", "lastEventAt" FROM aggregator_memberships WHERE "tenantId" = $1`, [studio.tenantId]))
-        .toEqual([{ createdAt: at(3), firstEventAt: at(3), lastEventAt: at(5) }]);
+      expect(
+        await rows(`SELECT "createdAt", "firstEventAt", "lastEventAt" FROM aggregator_memberships WHERE "tenantId" = $1`, [
+          studio.tenantId,
+        ]),
+      ).toEqual([{ createdAt: at(3), firstEventAt: at(3), lastEventAt: at(5) }]);
     });
   });
 
@@ -587,7 +808,13 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 8001, { type, timestamp: at(7) });
       expect(await record(studio, table, column, 8001)).toEqual({
-        id: expect.any(Number), tenantId: studio.tenantId, studioId: studio.id, [column]: 8001, createdAt: at(7), firstEventAt: at(7), lastEventAt: at(7),
+        id: expect.any(Number),
+        tenantId: studio.tenantId,
+        studioId: studio.id,
+        [column]: 8001,
+        createdAt: at(7),
+        firstEventAt: at(7),
+        lastEventAt: at(7),
       });
     });
 
@@ -603,7 +830,12 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it('when the same uuid is posted again, then 200 with duplicates counted, no new event row and records unchanged', async () => {
       const studio = await server.addStudio();
       await send(studio, 9001, { type: 'CUSTOMER_CREATED', timestamp: at(1) });
-      const { body, response } = await send(studio, 9001, { type: 'CUSTOMER_CHECKIN', timestamp: at(2) }, { type: 'CONTRACT_CREATED', timestamp: at(2), content: { contractId: 91 } });
+      const { body, response } = await send(
+        studio,
+        9001,
+        { type: 'CUSTOMER_CHECKIN', timestamp: at(2) },
+        { type: 'CONTRACT_CREATED', timestamp: at(2), content: { contractId: 91 } },
+      );
       expect(response).toEqual({ status: 'ok', uuid: body.uuid, stored: 2, duplicates: 0 });
 
       const events = await eventCount();
@@ -641,7 +873,8 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it('when a delivery carries 3 elements of different types, then all are logged at positions 0..2 and all applied', async () => {
       const studio = await server.addStudio();
       const { body, response } = await send(
-        studio, 10_001,
+        studio,
+        10_001,
         { type: 'CUSTOMER_CREATED', timestamp: at(1) },
         { type: 'CONTRACT_CREATED', timestamp: at(2), content: { contractId: 55 } },
         { type: 'CUSTOMER_CHECKIN', timestamp: at(3) },
@@ -652,19 +885,56 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
         [body.uuid],
       );
       expect(events).toEqual([
-        { position: 0, type: 'CUSTOMER_CREATED', known: true, entityId: 10_001, occurredAt: at(1), studioId: studio.id, tenantId: studio.tenantId, content: null },
-        { position: 1, type: 'CONTRACT_CREATED', known: true, entityId: 10_001, occurredAt: at(2), studioId: studio.id, tenantId: studio.tenantId, content: '{"contractId":55}' },
-        { position: 2, type: 'CUSTOMER_CHECKIN', known: true, entityId: 10_001, occurredAt: at(3), studioId: studio.id, tenantId: studio.tenantId, content: null },
+        {
+          position: 0,
+          type: 'CUSTOMER_CREATED',
+          known: true,
+          entityId: 10_001,
+          occurredAt: at(1),
+          studioId: studio.id,
+          tenantId: studio.tenantId,
+          content: null,
+        },
+        {
+          position: 1,
+          type: 'CONTRACT_CREATED',
+          known: true,
+          entityId: 10_001,
+          occurredAt: at(2),
+          studioId: studio.id,
+          tenantId: studio.tenantId,
+          content: '{"contractId":55}',
+        },
+        {
+          position: 2,
+          type: 'CUSTOMER_CHECKIN',
+          known: true,
+          entityId: 10_001,
+          occurredAt: at(3),
+          studioId: studio.id,
+          tenantId: studio.tenantId,
+          content: null,
+        },
       ]);
-      expect(await customer(studio, 10_001)).toMatchObject({ createdAt: at(1), lastCheckinAt: at(3), lastCheckinStudioId: studio.id, firstEventAt: at(1), lastEventAt: at(3) });
+      expect(await customer(studio, 10_001)).toMatchObject({
+        createdAt: at(1),
+        lastCheckinAt: at(3),
+        lastCheckinStudioId: studio.id,
+        firstEventAt: at(1),
+        lastEventAt: at(3),
+      });
       expect(await record(studio, 'contracts', 'contractId', 55)).toMatchObject({ customerId: 10_001, createdAt: at(2) });
-      expect(await visitsOf(studio, 10_001)).toEqual([{ studioId: studio.id, checkinAt: at(3), checkoutAt: null, checkoutStudioId: null, lastEventAt: at(3) }]);
+      expect(await visitsOf(studio, 10_001)).toEqual([
+        { studioId: studio.id, checkinAt: at(3), checkoutAt: null, checkoutStudioId: null, lastEventAt: at(3) },
+      ]);
     });
 
     it('when one delivery carries a check-in and its check-out, then they form one visit', async () => {
       const studio = await server.addStudio();
       await send(studio, 10_002, { type: 'CUSTOMER_CHECKOUT', timestamp: at(9) }, { type: 'CUSTOMER_CHECKIN', timestamp: at(4) });
-      expect(await visitsOf(studio, 10_002)).toEqual([{ studioId: studio.id, checkinAt: at(4), checkoutAt: at(9), checkoutStudioId: studio.id, lastEventAt: at(9) }]);
+      expect(await visitsOf(studio, 10_002)).toEqual([
+        { studioId: studio.id, checkinAt: at(4), checkoutAt: at(9), checkoutStudioId: studio.id, lastEventAt: at(9) },
+      ]);
     });
   });
 
@@ -673,7 +943,11 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const studio = await server.addStudio();
       await send(studio, 11_001, { type: 'CUSTOMER_CREATED', timestamp: at(1) });
       const records = await allRecords();
-      const { body, response } = await send(studio, 11_001, { type: 'CUSTOMER_SOMETHING_NEW_UPSTREAM', timestamp: at(2), content: { reason: 'debt' } });
+      const { body, response } = await send(studio, 11_001, {
+        type: 'CUSTOMER_SOMETHING_NEW_UPSTREAM',
+        timestamp: at(2),
+        content: { reason: 'debt' },
+      });
       expect(response).toMatchObject({ stored: 1, duplicates: 0 });
       expect(await rows(`SELECT "type", "known", "entityId", "content" FROM events WHERE "uuid" = $1`, [body.uuid])).toEqual([
         { type: 'CUSTOMER_SOMETHING_NEW_UPSTREAM', known: false, entityId: 11_001, content: '{"reason":"debt"}' },
@@ -684,16 +958,24 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
     it('when a delivery mixes known and unknown types, then the known ones are applied and all are logged', async () => {
       const studio = await server.addStudio();
       const { body, response } = await send(
-        studio, 11_002,
+        studio,
+        11_002,
         { type: 'STAFF_SHIFT_STARTED', timestamp: at(1) },
         { type: 'CUSTOMER_UPDATED', timestamp: at(2) },
         { type: 'CUSTOMER_SOMETHING_ELSE_NEW_UPSTREAM', timestamp: at(3), content: { restrictionId: 11_002 } },
       );
       expect(response).toMatchObject({ stored: 3, duplicates: 0 });
       expect(await rows(`SELECT "position", "known" FROM events WHERE "uuid" = $1 ORDER BY "position"`, [body.uuid])).toEqual([
-        { position: 0, known: false }, { position: 1, known: true }, { position: 2, known: false },
+        { position: 0, known: false },
+        { position: 1, known: true },
+        { position: 2, known: false },
       ]);
-      expect(await customer(studio, 11_002)).toMatchObject({ updatedAt: at(2), firstEventAt: at(2), lastEventAt: at(2), lastCheckoutAt: null });
+      expect(await customer(studio, 11_002)).toMatchObject({
+        updatedAt: at(2),
+        firstEventAt: at(2),
+        lastEventAt: at(2),
+        lastCheckoutAt: null,
+      });
       expect(await visitsOf(studio, 11_002)).toEqual([]);
     });
   });
@@ -712,13 +994,19 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(b, 12_002, { type: 'CLASS_BOOKING_CREATED', timestamp: at(1) });
       await send(b, 12_002, { type: 'CLASS_BOOKING_CANCELLED', timestamp: at(2) });
 
-      const customers = await rows(`SELECT "tenantId", "studioId", "deletedAt" FROM customers WHERE "customerId" = $1 ORDER BY "tenantId"`, [12_001]);
+      const customers = await rows(
+        `SELECT "tenantId", "studioId", "deletedAt" FROM customers WHERE "customerId" = $1 ORDER BY "tenantId"`,
+        [12_001],
+      );
       expect(customers).toEqual([
         { tenantId: a.tenantId, studioId: a.id, deletedAt: null },
         { tenantId: b.tenantId, studioId: b.id, deletedAt: at(2) },
       ]);
       const bookings = await rows(`SELECT "tenantId", "status" FROM class_bookings WHERE "bookingId" = $1 ORDER BY "tenantId"`, [12_002]);
-      expect(bookings).toEqual([{ tenantId: a.tenantId, status: 'BOOKED' }, { tenantId: b.tenantId, status: 'CANCELLED' }]);
+      expect(bookings).toEqual([
+        { tenantId: a.tenantId, status: 'BOOKED' },
+        { tenantId: b.tenantId, status: 'CANCELLED' },
+      ]);
     });
 
     it('when studios of the same tenant post about one customer, then the customer is shared and each visit names the studio of its check-in', async () => {
@@ -733,9 +1021,16 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       await send(north, 13_001, { type: 'CUSTOMER_CHECKOUT', timestamp: at(70) });
       await send(north, 13_001, { type: 'CUSTOMER_CHECKIN', timestamp: at(100) });
 
-      expect(await rows(`SELECT "studioId" FROM customers WHERE "tenantId" = $1 AND "customerId" = $2`, [north.tenantId, 13_001])).toHaveLength(1);
+      expect(
+        await rows(`SELECT "studioId" FROM customers WHERE "tenantId" = $1 AND "customerId" = $2`, [north.tenantId, 13_001]),
+      ).toHaveLength(1);
       expect(await customer(north, 13_001)).toMatchObject({
-        studioId: north.id, createdAt: at(1), updatedAt: at(2), lastCheckinAt: at(100), lastCheckinStudioId: north.id, lastCheckoutAt: at(70),
+        studioId: north.id,
+        createdAt: at(1),
+        updatedAt: at(2),
+        lastCheckinAt: at(100),
+        lastCheckinStudioId: north.id,
+        lastCheckoutAt: at(70),
       });
       expect(await visitsOf(north, 13_001)).toEqual([
         { studioId: south.id, checkinAt: at(10), checkoutAt: at(70), checkoutStudioId: north.id, lastEventAt: at(70) },
@@ -763,7 +1058,10 @@ describe.each(databaseKinds())('POST /webhooks applies events to records (%s)', 
       const seqOf = new Map(events.map((e) => [`${e.uuid}|${e.position}`, e.seq as number]));
       for (const body of bodies) expect(seqOf.get(`${body.uuid}|1`)!).toBeGreaterThan(seqOf.get(`${body.uuid}|0`)!);
 
-      const customers = await rows(`SELECT "customerId", "createdAt", "lastCheckinAt" FROM customers WHERE "tenantId" = $1 ORDER BY "customerId"`, [studio.tenantId]);
+      const customers = await rows(
+        `SELECT "customerId", "createdAt", "lastCheckinAt" FROM customers WHERE "tenantId" = $1 ORDER BY "customerId"`,
+        [studio.tenantId],
+      );
       expect(customers).toEqual(bodies.map((_, i) => ({ customerId: 14_000 + i, createdAt: at(i), lastCheckinAt: at(i) + 1 })));
       expect(Number((await server.sql(`SELECT COUNT(*) AS n FROM visits WHERE "tenantId" = $1`, [studio.tenantId]))[0].n)).toBe(200);
     });

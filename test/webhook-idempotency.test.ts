@@ -26,24 +26,32 @@ function capturingLogger() {
 /** A trigger that makes inserting an event of type TEST_EXPLODE fail: a failure the validator cannot foresee. */
 async function installExplodingTrigger(server: TestServer, kind: DatabaseKind): Promise<void> {
   if (kind === 'sqlite') {
-    await server.sql(`CREATE TRIGGER test_explode BEFORE INSERT ON events WHEN NEW."type" = 'TEST_EXPLODE' ` +
-      `BEGIN SELECT RAISE(ABORT, 'test: this event cannot be stored'); END`);
+    await server.sql(
+      `CREATE TRIGGER test_explode BEFORE INSERT ON events WHEN NEW."type" = 'TEST_EXPLODE' ` +
+        `BEGIN SELECT RAISE(ABORT, 'test: this event cannot be stored'); END`,
+    );
     return;
   }
-  await server.sql(`CREATE FUNCTION test_explode() RETURNS trigger AS $$ BEGIN ` +
-    `IF NEW."type" = 'TEST_EXPLODE' THEN RAISE EXCEPTION 'test: this event cannot be stored'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+  await server.sql(
+    `CREATE FUNCTION test_explode() RETURNS trigger AS $$ BEGIN ` +
+      `IF NEW."type" = 'TEST_EXPLODE' THEN RAISE EXCEPTION 'test: this event cannot be stored'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+  );
   await server.sql(`CREATE TRIGGER test_explode BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_explode()`);
 }
 
 /** Likewise for the customer record of customerId 666: the failure comes from a projection's write, not the log's. */
 async function installExplodingCustomer(server: TestServer, kind: DatabaseKind): Promise<void> {
   if (kind === 'sqlite') {
-    await server.sql(`CREATE TRIGGER test_explode_customer BEFORE INSERT ON customers WHEN NEW."customerId" = 666 ` +
-      `BEGIN SELECT RAISE(ABORT, 'test: this customer cannot be stored'); END`);
+    await server.sql(
+      `CREATE TRIGGER test_explode_customer BEFORE INSERT ON customers WHEN NEW."customerId" = 666 ` +
+        `BEGIN SELECT RAISE(ABORT, 'test: this customer cannot be stored'); END`,
+    );
     return;
   }
-  await server.sql(`CREATE FUNCTION test_explode_customer() RETURNS trigger AS $$ BEGIN ` +
-    `IF NEW."customerId" = 666 THEN RAISE EXCEPTION 'test: this customer cannot be stored'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+  await server.sql(
+    `CREATE FUNCTION test_explode_customer() RETURNS trigger AS $$ BEGIN ` +
+      `IF NEW."customerId" = 666 THEN RAISE EXCEPTION 'test: this customer cannot be stored'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+  );
   await server.sql(`CREATE TRIGGER test_explode_customer BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION test_explode_customer()`);
 }
 
@@ -90,7 +98,11 @@ describe.each(databaseKinds())('POST /webhooks idempotency (%s)', (kind) => {
     expect(await eventCount()).toBe(before);
     expect(await rowsOf(first.uuid)).toEqual(stored);
     const warning = log.lines.find((line) => line.uuid === first.uuid && line.msg === 'uuid already stored with a different body');
-    expect(warning).toMatchObject({ level: 40, digest: expect.stringMatching(/^[0-9a-f]{64}$/), storedDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(warning).toMatchObject({
+      level: 40,
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      storedDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(warning!.digest).not.toBe(warning!.storedDigest);
   });
 
@@ -98,7 +110,11 @@ describe.each(databaseKinds())('POST /webhooks idempotency (%s)', (kind) => {
     const first = body({ entityId: 71 });
     expect((await server.post(key, first)).status).toBe(200);
     const before = await eventCount();
-    const response = await server.post(key, { ...first, entityId: 72, payload: [element(), element({ timestamp: T0 + 1 }), element({ timestamp: T0 + 2 })] });
+    const response = await server.post(key, {
+      ...first,
+      entityId: 72,
+      payload: [element(), element({ timestamp: T0 + 1 }), element({ timestamp: T0 + 2 })],
+    });
     expect(response.status).toBe(409);
     expect(await eventCount()).toBe(before);
     expect((await rowsOf(first.uuid)).map((r) => [r.position, Number(r.entityId)])).toEqual([[0, 71]]);
@@ -130,7 +146,10 @@ describe.each(databaseKinds())('POST /webhooks idempotency (%s)', (kind) => {
     const same = await server.post(key, first);
     expect(same.status).toBe(200);
     expect(same.body).toMatchObject({ stored: 0, duplicates: 2 });
-    const other = await server.post(key, { ...first, payload: [element({ content: { note: 'new', n: 1.5 } }), element({ type: 'UNKNOWN_FUTURE_TYPE' })] });
+    const other = await server.post(key, {
+      ...first,
+      payload: [element({ content: { note: 'new', n: 1.5 } }), element({ type: 'UNKNOWN_FUTURE_TYPE' })],
+    });
     expect(other.status).toBe(409);
   });
 
@@ -161,7 +180,9 @@ describe.each(databaseKinds())('POST /webhooks batch isolation (%s)', (kind) => 
   const good = (entityId: number) => ({ entityId, uuid: randomUUID(), payload: [{ type: 'CUSTOMER_CREATED', timestamp: T0 }] });
   const explosive = () => ({ entityId: 1, uuid: randomUUID(), payload: [{ type: 'TEST_EXPLODE', timestamp: T0 }] });
   const stored = async (uuids: string[]) =>
-    Number((await server.sql(`SELECT COUNT(*) AS n FROM events WHERE "uuid" IN (${uuids.map((_, i) => `$${i + 1}`).join(', ')})`, uuids))[0].n);
+    Number(
+      (await server.sql(`SELECT COUNT(*) AS n FROM events WHERE "uuid" IN (${uuids.map((_, i) => `$${i + 1}`).join(', ')})`, uuids))[0].n,
+    );
 
   it('when one delivery of a concurrent burst fails in the database, then it gets 500 and every other one is 200 and stored', async () => {
     const goods = Array.from({ length: 30 }, (_, i) => good(20_000 + i));
@@ -208,7 +229,10 @@ describe.each(databaseKinds())('POST /webhooks batch isolation (%s)', (kind) => 
       // Submitted in one tick: one batch.
       const results = await settle([...goods.slice(0, 5), bad, ...goods.slice(5)].map((b) => ingestor.submit(submission(b))));
       expect(transactions()).toBe(2);
-      expect(results[5]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('cannot be stored') }) });
+      expect(results[5]).toMatchObject({
+        status: 'rejected',
+        reason: expect.objectContaining({ message: expect.stringContaining('cannot be stored') }),
+      });
       const fulfilled = results.filter((r): r is PromiseFulfilledResult<IngestOutcome> => r.status === 'fulfilled');
       expect(fulfilled.map((r) => r.value.status)).toEqual(Array(10).fill('stored'));
       expect(await stored(goods.map((g) => g.uuid))).toBe(10);
@@ -225,7 +249,10 @@ describe.each(databaseKinds())('POST /webhooks batch isolation (%s)', (kind) => 
       const bad = good(666);
       const results = await settle([...goods.slice(0, 3), bad, ...goods.slice(3)].map((b) => ingestor.submit(submission(b))));
       expect(transactions()).toBe(2);
-      expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('customer cannot be stored') }) });
+      expect(results[3]).toMatchObject({
+        status: 'rejected',
+        reason: expect.objectContaining({ message: expect.stringContaining('customer cannot be stored') }),
+      });
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
       expect(await stored(goods.map((g) => g.uuid))).toBe(6);
       expect(await stored([bad.uuid])).toBe(0);

@@ -5,8 +5,17 @@ import { delivery, startTestServer, type TestServer } from './support/server.js'
 
 /** Every table a delivery can write to: the event log and each record table. */
 const TABLES = [
-  'events', 'customers', 'visits', 'contracts', 'class_slots', 'class_bookings', 'appointment_bookings',
-  'aggregator_memberships', 'devices', 'debt_collection_runs', 'tax_advisor_exports',
+  'events',
+  'customers',
+  'visits',
+  'contracts',
+  'class_slots',
+  'class_bookings',
+  'appointment_bookings',
+  'aggregator_memberships',
+  'devices',
+  'debt_collection_runs',
+  'tax_advisor_exports',
 ] as const;
 
 const LIMIT = 1_048_576;
@@ -138,10 +147,13 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
       expect((await counts()).events).toBe(before.events + 1);
     });
 
-    it.each(['APPLICATION/JSON', 'application/vnd.perfectgym+json'])('when the Content-Type is %s, then it is accepted as JSON', async (type) => {
-      const response = await server.post(key, body(), { 'content-type': type });
-      expect(response.status).toBe(200);
-    });
+    it.each(['APPLICATION/JSON', 'application/vnd.perfectgym+json'])(
+      'when the Content-Type is %s, then it is accepted as JSON',
+      async (type) => {
+        const response = await server.post(key, body(), { 'content-type': type });
+        expect(response.status).toBe(200);
+      },
+    );
   });
 
   describe('body size', () => {
@@ -156,7 +168,9 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it('when an over-1 MB body is streamed without Content-Length, then 413 and nothing is stored', async () => {
       const response = await storesNothing(() =>
         rawRequest(server.app.url, {
-          headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: paddedBody(2 * LIMIT), chunked: true,
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: paddedBody(2 * LIMIT),
+          chunked: true,
         }),
       );
       expect(response.status).toBe(413);
@@ -240,7 +254,10 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
 
     it('when payload has exactly 1000 elements, then all are stored', async () => {
       const before = await counts();
-      const response = await server.post(key, body({ payload: Array.from({ length: 1000 }, (_, i) => element({ type: 'CUSTOMER_UPDATED', timestamp: T0 + i })) }));
+      const response = await server.post(
+        key,
+        body({ payload: Array.from({ length: 1000 }, (_, i) => element({ type: 'CUSTOMER_UPDATED', timestamp: T0 + i })) }),
+      );
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ stored: 1000, duplicates: 0 });
       expect((await counts()).events).toBe(before.events + 1000);
@@ -300,7 +317,11 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
       ['AGGREGATOR_MEMBER_CREATED', 'aggregatorId', { aggregatorId: '' }],
       ['AGGREGATOR_MEMBER_CREATED', 'aggregatorId', { aggregatorId: { id: 1 } }],
     ])('when %s has no valid content.%s (content %j), then 400 naming it', async (type, field, content) => {
-      const problems = await expectInvalid(body({ payload: [element({ type, content })] }), `payload[0].content.${field}`, new RegExp(type));
+      const problems = await expectInvalid(
+        body({ payload: [element({ type, content })] }),
+        `payload[0].content.${field}`,
+        new RegExp(type),
+      );
       expect(problems).toHaveLength(1);
     });
 
@@ -330,7 +351,11 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     });
 
     it('when content is larger than 65,536 characters of JSON, then 400 naming payload[0].content', async () => {
-      await expectInvalid(body({ payload: [element({ content: { note: 'x'.repeat(70_000) } })] }), 'payload[0].content', /at most 65536 characters/);
+      await expectInvalid(
+        body({ payload: [element({ content: { note: 'x'.repeat(70_000) } })] }),
+        'payload[0].content',
+        /at most 65536 characters/,
+      );
     });
 
     it.each([
@@ -339,7 +364,11 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
       ['two days ahead', Date.now() + 2 * 24 * 3600 * 1000],
       ['zero', 0],
     ])('when timestamp is %s, then 400 naming payload[0].timestamp', async (_, timestamp) => {
-      await expectInvalid(body({ payload: [element({ timestamp })] }), 'payload[0].timestamp', /from 2000-01-01T00:00:00.000Z to one day ahead/);
+      await expectInvalid(
+        body({ payload: [element({ timestamp })] }),
+        'payload[0].timestamp',
+        /from 2000-01-01T00:00:00.000Z to one day ahead/,
+      );
     });
 
     it.each([
@@ -357,24 +386,58 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it.each([
       ['a NUL in type', { payload: [element({ type: 'CUSTOMER_\u0000CREATED' })] }, 'payload[0].type', /NUL/],
       ['a NUL in a content value', { payload: [element({ content: { note: 'a\u0000b' } })] }, 'payload[0].content.note', /NUL/],
-      ['a NUL in a content key', { payload: [element({ content: { 'no\u0000te': 1 } })] }, 'payload[0].content.no\u0000te', /a key that contains a NUL/],
-      ['a NUL deep in content', { payload: [element({ content: { a: [{ b: ['ok', 'x\u0000'] }] } })] }, 'payload[0].content.a[0].b[1]', /NUL/],
-      ['a NUL in a string id', { payload: [element({ type: 'AGGREGATOR_MEMBER_CREATED', content: { aggregatorId: 'agg\u00001' } })] }, 'payload[0].content.aggregatorId', /NUL/],
+      [
+        'a NUL in a content key',
+        { payload: [element({ content: { 'no\u0000te': 1 } })] },
+        'payload[0].content.no\u0000te',
+        /a key that contains a NUL/,
+      ],
+      [
+        'a NUL deep in content',
+        { payload: [element({ content: { a: [{ b: ['ok', 'x\u0000'] }] } })] },
+        'payload[0].content.a[0].b[1]',
+        /NUL/,
+      ],
+      [
+        'a NUL in a string id',
+        { payload: [element({ type: 'AGGREGATOR_MEMBER_CREATED', content: { aggregatorId: 'agg\u00001' } })] },
+        'payload[0].content.aggregatorId',
+        /NUL/,
+      ],
       ['a lone high surrogate in type', { payload: [element({ type: 'X\ud800' })] }, 'payload[0].type', /unpaired UTF-16 surrogate/],
       ['a lone low surrogate in content', { payload: [element({ content: { note: '\udc00x' } })] }, 'payload[0].content.note', /unpaired/],
-      ['an integer beyond 2^53 - 1 in content', { payload: [element({ content: { big: 2 ** 53 } })] }, 'payload[0].content.big', /within \+-9007199254740991/],
-      ['a negative integer beyond -(2^53 - 1) nested', { payload: [element({ content: { list: [1, -(2 ** 60)] } })] }, 'payload[0].content.list[1]', /rounded/],
-    ])('when the body carries %s, then 400 naming the field and nothing is stored (one rule on both databases)', async (_, overrides, field, message) => {
-      const problems = await expectInvalid(body(overrides), field, message);
-      expect(problems).toHaveLength(1);
-    });
+      [
+        'an integer beyond 2^53 - 1 in content',
+        { payload: [element({ content: { big: 2 ** 53 } })] },
+        'payload[0].content.big',
+        /within \+-9007199254740991/,
+      ],
+      [
+        'a negative integer beyond -(2^53 - 1) nested',
+        { payload: [element({ content: { list: [1, -(2 ** 60)] } })] },
+        'payload[0].content.list[1]',
+        /rounded/,
+      ],
+    ])(
+      'when the body carries %s, then 400 naming the field and nothing is stored (one rule on both databases)',
+      async (_, overrides, field, message) => {
+        const problems = await expectInvalid(body(overrides), field, message);
+        expect(problems).toHaveLength(1);
+      },
+    );
 
     it('when content carries 1e400 (Infinity once parsed), then 400 naming it', async () => {
       await expectInvalid(rawBody('{"x":1e400}'), 'payload[0].content.x', /finite number/);
     });
 
     it('when content carries emoji (paired surrogates), fractions and safe integers, then 200 and stored exactly', async () => {
-      const content = { note: 'ok \ud83d\udcaa', ratio: 0.1, max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, deep: [{ e: '\u00e9' }] };
+      const content = {
+        note: 'ok \ud83d\udcaa',
+        ratio: 0.1,
+        max: Number.MAX_SAFE_INTEGER,
+        min: -Number.MAX_SAFE_INTEGER,
+        deep: [{ e: '\u00e9' }],
+      };
       const payload = body({ payload: [element({ content })] });
       const response = await server.post(key, payload);
       expect(response.status).toBe(200);
@@ -391,7 +454,10 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
       ];
       const answers = await Promise.all([...good.slice(0, 20), ...poison, ...good.slice(20)].map((b) => server.post(key, b)));
       expect(answers.map((a) => a.status).sort()).toEqual([...Array(40).fill(200), 400, 400, 400]);
-      const rows = await server.sql(`SELECT COUNT(*) AS n FROM events WHERE "uuid" IN (${good.map((_, i) => `$${i + 1}`).join(', ')})`, good.map((g) => g.uuid));
+      const rows = await server.sql(
+        `SELECT COUNT(*) AS n FROM events WHERE "uuid" IN (${good.map((_, i) => `$${i + 1}`).join(', ')})`,
+        good.map((g) => g.uuid),
+      );
       expect(Number(rows[0].n)).toBe(40);
     });
   });
@@ -400,7 +466,8 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it('when one element among good ones is bad, then 400 and none of the delivery is stored', async () => {
       const response = await storesNothing(() =>
         server.post(key, {
-          entityId: 900, uuid: randomUUID(),
+          entityId: 900,
+          uuid: randomUUID(),
           payload: [
             { type: 'CUSTOMER_CREATED', timestamp: T0 },
             { type: 'CUSTOMER_CHECKIN', timestamp: T0 + 1 },
@@ -418,7 +485,11 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it('when the body and its elements carry unknown properties, then they are ignored and 200', async () => {
       const before = await counts();
       const response = await server.post(key, {
-        entityId: 501, uuid: randomUUID(), studio: 'ignored', version: 2, nested: { deep: [1, 2] },
+        entityId: 501,
+        uuid: randomUUID(),
+        studio: 'ignored',
+        version: 2,
+        nested: { deep: [1, 2] },
         payload: [{ type: 'CUSTOMER_CREATED', timestamp: T0, source: 'app', extra: { a: 1 } }],
       });
       expect(response.status).toBe(200);
@@ -491,7 +562,9 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it('when the method is PUT with a valid body, then 405 and nothing is stored', async () => {
       const response = await storesNothing(() =>
         rawRequest(server.app.url, {
-          method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body()),
+          method: 'PUT',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify(body()),
         }),
       );
       expect(response.status).toBe(405);
@@ -500,7 +573,9 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
     it('when the path is unknown, then 404 naming it and nothing is stored', async () => {
       const response = await storesNothing(() =>
         rawRequest(server.app.url, {
-          path: '/webhook', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body()),
+          path: '/webhook',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify(body()),
         }),
       );
       expect(response.status).toBe(404);
@@ -509,7 +584,9 @@ describe.each(databaseKinds())('POST /webhooks input validation (%s)', (kind) =>
 
     it('when the path carries a query string, then it still routes to /webhooks', async () => {
       const response = await rawRequest(server.app.url, {
-        path: '/webhooks?source=test', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body()),
+        path: '/webhooks?source=test',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify(body()),
       });
       expect(response.status).toBe(200);
     });

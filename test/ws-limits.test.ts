@@ -44,14 +44,20 @@ describe('WebSocket limits', () => {
       raw.send({ type: 'subscribe', id: 'c', payload: { query: 'subscription { events(after: "0") { seq type } }' } });
       raw.send({ type: 'subscribe', id: 'd', payload: { query: LIVE } });
       await until(() => errorFor(raw, 'd') !== undefined, 5000, 'the error for d');
-      expect(errorFor(raw, 'd').payload).toEqual([{
-        message: 'too many operations on this socket: at most 3 at once; complete one first, or open another socket',
-        extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
-      }]);
+      expect(errorFor(raw, 'd').payload).toEqual([
+        {
+          message: 'too many operations on this socket: at most 3 at once; complete one first, or open another socket',
+          extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+        },
+      ]);
       await until(() => server.app.subscriptions.subscriptions === 3, 5000, 'the three subscriptions');
 
       expect((await server.post(key, delivery(5, { type: 'DEVICE_CREATED', timestamp: T0 }))).status).toBe(200);
-      await until(() => ['a', 'b', 'c'].every((id) => raw.messages.some((m) => m.type === 'next' && m.id === id)), 5000, 'the event on a, b and c');
+      await until(
+        () => ['a', 'b', 'c'].every((id) => raw.messages.some((m) => m.type === 'next' && m.id === id)),
+        5000,
+        'the event on a, b and c',
+      );
       expect(raw.messages.filter((m) => m.id === 'd')).toHaveLength(1);
       expect(raw.socket.readyState).toBe(WebSocket.OPEN);
 
@@ -68,7 +74,9 @@ describe('WebSocket limits', () => {
       for (let i = 0; i < 50; i++) raw.send({ type: 'subscribe', id: `s${i}`, payload: { query: LIVE } });
       await until(() => raw.messages.filter((m) => m.type === 'error').length === 47, 5000, '47 errors');
       await until(() => server.app.subscriptions.subscriptions === 3, 5000, 'three subscriptions');
-      expect(raw.messages.filter((m) => m.type === 'error').every((m) => m.payload[0].extensions.code === 'TOO_MANY_SUBSCRIPTIONS')).toBe(true);
+      expect(raw.messages.filter((m) => m.type === 'error').every((m) => m.payload[0].extensions.code === 'TOO_MANY_SUBSCRIPTIONS')).toBe(
+        true,
+      );
     });
   });
 
@@ -79,7 +87,10 @@ describe('WebSocket limits', () => {
       const second = connect(server.app.url, partner);
       await Promise.all([first.connected, second.connected]);
       const third = connect(server.app.url, partner);
-      await expect(third.closed).resolves.toEqual({ code: TOO_MANY_SOCKETS_CLOSE_CODE, reason: 'too many sockets for this token: at most 2 per instance' });
+      await expect(third.closed).resolves.toEqual({
+        code: TOO_MANY_SOCKETS_CLOSE_CODE,
+        reason: 'too many sockets for this token: at most 2 per instance',
+      });
       expect(TOO_MANY_SOCKETS_CLOSE_CODE).toBe(4013);
 
       // Another token is not affected, and the token's open sockets keep working.
@@ -121,7 +132,11 @@ describe('WebSocket limits', () => {
  * A bare graphql-transport-ws socket that only records, per operation id, the `seq` of each
  * `next` (read with a regex: the test process must not be the bottleneck it measures).
  */
-async function replayClient(url: string, ids: readonly string[], query: string): Promise<{ seqs: Map<string, number[]>; other: string[]; socket: WebSocket }> {
+async function replayClient(
+  url: string,
+  ids: readonly string[],
+  query: string,
+): Promise<{ seqs: Map<string, number[]>; other: string[]; socket: WebSocket }> {
   const socket = new WebSocket(wsUrl(url), ['graphql-transport-ws']);
   const seqs = new Map(ids.map((id) => [id, [] as number[]]));
   const other: string[] = [];
@@ -185,7 +200,9 @@ describe.each(databaseKinds())('resumes with after: a reconnect storm (%s)', (ki
       }
     })();
     const started = performance.now();
-    clients = await Promise.all(Array.from({ length: SOCKETS }, () => replayClient(server.app.url, ids, 'subscription { events(after: "1") { seq } }')));
+    clients = await Promise.all(
+      Array.from({ length: SOCKETS }, () => replayClient(server.app.url, ids, 'subscription { events(after: "1") { seq } }')),
+    );
     sockets.push(...clients.map((client) => client.socket));
     await until(() => received() >= replayed / 2, 150_000, 'half of the replays');
     posting = false;

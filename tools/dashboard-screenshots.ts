@@ -24,27 +24,44 @@ const ZONE = 'Europe/Berlin';
 const DAY = 86_400_000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs' }, chromium: { type: 'string', default: '/usr/bin/chromium' } } });
+  const { values } = parseArgs({
+    options: { out: { type: 'string', default: 'docs' }, chromium: { type: 'string', default: '/usr/bin/chromium' } },
+  });
   const out = (line: string) => void process.stdout.write(`${line}\n`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-shots-'));
   // History up to now: the world's timestamps past this moment are left out, so "today" is real.
   const now = Date.now();
   const world = new World({ seed: 5, studios: 2, customersPerStudio: 60, days: 36, endAt: now + DAY, zone: ZONE });
   const standin = await startStandin({ world });
-  const app = await start(loadConfig({
-    NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'demo.sqlite')}`,
-    HYDRATION_DELAY_MS: '0', HYDRATION_POLL_MS: '50', GRAPHQL_COST_PER_MINUTE: '0',
-  }), createLogger('silent'));
+  const app = await start(
+    loadConfig({
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(dir, 'demo.sqlite')}`,
+      HYDRATION_DELAY_MS: '0',
+      HYDRATION_POLL_MS: '50',
+      GRAPHQL_COST_PER_MINUTE: '0',
+    }),
+    createLogger('silent'),
+  );
   try {
     const ids: number[] = [];
     for (const s of world.studios) {
-      const studio = await new StudioService(app.dataSource).add({ name: s.name, webhookKey: s.webhookKey, apiKey: s.apiKey, tenantUrl: standin.baseUrl });
+      const studio = await new StudioService(app.dataSource).add({
+        name: s.name,
+        webhookKey: s.webhookKey,
+        apiKey: s.apiKey,
+        tenantUrl: standin.baseUrl,
+      });
       ids.push(studio.id);
     }
     const { token } = await new TokenService(app.dataSource).create({ role: 'app', studios: ids, name: 'front desk' });
     const post = async (delivery: { webhookKey: string; body: unknown }) => {
       const response = await fetch(`${app.url}/webhooks`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': delivery.webhookKey }, body: JSON.stringify(delivery.body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': delivery.webhookKey },
+        body: JSON.stringify(delivery.body),
       });
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
     };
@@ -52,13 +69,19 @@ async function main(): Promise<void> {
     for (const delivery of past) await post(delivery);
     out(`posted ${past.length} deliveries; waiting for hydration`);
     for (let i = 0; i < 600; i++) {
-      const [open] = await app.dataSource.query(`SELECT COUNT(*) AS n FROM hydration_jobs WHERE state IN ('queued', 'running', 'retrying')`);
+      const [open] = await app.dataSource.query(
+        `SELECT COUNT(*) AS n FROM hydration_jobs WHERE state IN ('queued', 'running', 'retrying')`,
+      );
       if (Number(open.n) === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: values.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: values.chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, timezoneId: ZONE });
       const page = await context.newPage();
@@ -66,7 +89,10 @@ async function main(): Promise<void> {
       page.on('response', async (response) => {
         const url = new URL(response.url());
         if (!url.pathname.startsWith('/dashboard') || response.status() !== 200) return;
-        const sizes = await response.request().sizes().catch(() => undefined);
+        const sizes = await response
+          .request()
+          .sizes()
+          .catch(() => undefined);
         const body = await response.body().catch(() => Buffer.alloc(0));
         const wire = sizes?.responseBodySize ?? body.length;
         weights.all += body.length;
@@ -83,7 +109,9 @@ async function main(): Promise<void> {
       // First paint of a page load with the token already in the tab (what a TV shows after a reload).
       await page.reload();
       await page.waitForSelector('[data-testid="connection-state"][data-state="live"]');
-      const paints = await page.evaluate(() => performance.getEntriesByType('paint').map((e) => ({ name: e.name, ms: Math.round(e.startTime) })));
+      const paints = await page.evaluate(() =>
+        performance.getEntriesByType('paint').map((e) => ({ name: e.name, ms: Math.round(e.startTime) })),
+      );
       // A few live arrivals, so the feed and the count move.
       const customers = [...world.customers.values()].filter((c) => c.studioId === world.studios[0]!.id).slice(0, 4);
       for (const c of customers) {
@@ -93,7 +121,14 @@ async function main(): Promise<void> {
       }
       // Two contracts signed at the desk this morning (the world's own contracts are weeks old).
       for (const [i, c] of customers.slice(0, 2).entries()) {
-        await post({ webhookKey: world.studios[0]!.webhookKey, body: { entityId: c.id, uuid: randomUUID(), payload: [{ timestamp: Date.now() - (i + 1) * 600_000, type: 'CONTRACT_CREATED', content: { contractId: 990_000 + i } }] } });
+        await post({
+          webhookKey: world.studios[0]!.webhookKey,
+          body: {
+            entityId: c.id,
+            uuid: randomUUID(),
+            payload: [{ timestamp: Date.now() - (i + 1) * 600_000, type: 'CONTRACT_CREATED', content: { contractId: 990_000 + i } }],
+          },
+        });
       }
       await page.waitForTimeout(3000);
       fs.mkdirSync(values.out!, { recursive: true });
@@ -102,7 +137,9 @@ async function main(): Promise<void> {
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(values.out!, 'dashboard-phone.png'), fullPage: true });
       const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-      out(`JavaScript: ${kb(weights.js)} (${kb(weights.jsGzip)} gzipped); everything under /dashboard: ${kb(weights.all)} (${kb(weights.allGzip)} on the wire)`);
+      out(
+        `JavaScript: ${kb(weights.js)} (${kb(weights.jsGzip)} gzipped); everything under /dashboard: ${kb(weights.all)} (${kb(weights.allGzip)} on the wire)`,
+      );
       out(`paint: ${paints.map((p) => `${p.name} ${p.ms} ms`).join(', ')}`);
     } finally {
       await browser.close();

@@ -51,12 +51,18 @@ const STUDIOS = ['Riverside Gym', 'Harbour Fitness', 'Old Town Studio'];
 
 async function main(): Promise<void> {
   const chromiumFlag = process.argv.indexOf('--chromium');
-  const chromium = chromiumFlag === -1 ? '/usr/bin/chromium' : process.argv[chromiumFlag + 1] ?? '';
+  const chromium = chromiumFlag === -1 ? '/usr/bin/chromium' : (process.argv[chromiumFlag + 1] ?? '');
   const root = projectRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-screenshots-'));
   const token = `screenshots-${randomUUID()}`;
   const app = await start(
-    loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'gymgraph.sqlite')}`, ADMIN_TOKEN: token }),
+    loadConfig({
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(dir, 'gymgraph.sqlite')}`,
+      ADMIN_TOKEN: token,
+    }),
     createLogger('warn'),
   );
   try {
@@ -83,7 +89,11 @@ async function main(): Promise<void> {
         const weights = new Map<string, { sent: number; decoded: number }>();
         page.on('response', (response) => {
           if (response.request().method() !== 'GET') return;
-          void response.body().then((body) => weights.set(response.url(), { sent: Number(response.headers()['content-length'] ?? body.length), decoded: body.length }), () => undefined);
+          void response.body().then(
+            (body) =>
+              weights.set(response.url(), { sent: Number(response.headers()['content-length'] ?? body.length), decoded: body.length }),
+            () => undefined,
+          );
         });
         try {
           await shot.prepare(page, { url: app.url, token });
@@ -92,7 +102,9 @@ async function main(): Promise<void> {
           fs.mkdirSync(path.dirname(file), { recursive: true });
           await page.screenshot({ path: file });
           const sum = (key: 'sent' | 'decoded') => [...weights.values()].reduce((total, weight) => total + weight[key], 0);
-          process.stdout.write(`wrote ${shot.file} (the page loaded ${weights.size} files: ${sum('sent')} bytes sent, ${sum('decoded')} decoded)\n`);
+          process.stdout.write(
+            `wrote ${shot.file} (the page loaded ${weights.size} files: ${sum('sent')} bytes sent, ${sum('decoded')} decoded)\n`,
+          );
         } finally {
           await context.close();
         }

@@ -54,7 +54,13 @@ export const WHOLE_LIST: ChildWindow = { key: '', sql: () => '' };
 /** What a nested list's arguments may add: `after` an id, and a time range over one of its time columns. */
 export interface ChildWindowArgs {
   readonly after?: string | null | undefined;
-  readonly range?: { readonly column: string; readonly argument: string; readonly value: { readonly from?: Date | null; readonly to?: Date | null } | null | undefined } | undefined;
+  readonly range?:
+    | {
+        readonly column: string;
+        readonly argument: string;
+        readonly value: { readonly from?: Date | null; readonly to?: Date | null } | null | undefined;
+      }
+    | undefined;
 }
 
 /**
@@ -67,20 +73,27 @@ export function childWindow(field: string, order: readonly ChildOrder[], args: C
   const keys: string[] = [];
   if (args.after != null) {
     if (!/^\d{1,10}$/.test(args.after) || Number(args.after) > 2_147_483_647) {
-      throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(after): expected the id of an item of this list, got ${JSON.stringify(args.after)}`);
+      throw clientError(
+        ErrorCode.BAD_USER_INPUT,
+        `${field}(after): expected the id of an item of this list, got ${JSON.stringify(args.after)}`,
+      );
     }
     const id = Number(args.after);
     const direction = order[0]![1];
     if (order.some(([, d]) => d !== direction)) throw new Error(`${field}: after needs an order in one direction`);
     const columns = order.map(([column]) => column);
-    parts.push((alias, table) => ` AND (${columns.map((c) => `${alias}."${c}"`).join(', ')}) ${direction === 'DESC' ? '<' : '>'} (SELECT ${columns.map((c) => `a."${c}"`).join(', ')} FROM "${table}" a WHERE a."id" = ${inlineInt(id)})`);
+    parts.push(
+      (alias, table) =>
+        ` AND (${columns.map((c) => `${alias}."${c}"`).join(', ')}) ${direction === 'DESC' ? '<' : '>'} (SELECT ${columns.map((c) => `a."${c}"`).join(', ')} FROM "${table}" a WHERE a."id" = ${inlineInt(id)})`,
+    );
     keys.push(`after=${id}`);
   }
   const range = args.range;
   if (range?.value) {
     const from = range.value.from?.getTime();
     const to = range.value.to?.getTime();
-    if (from !== undefined && to !== undefined && from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(${range.argument}): from must be before to`);
+    if (from !== undefined && to !== undefined && from >= to)
+      throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(${range.argument}): from must be before to`);
     if (from !== undefined) parts.push((alias) => ` AND ${alias}."${range.column}" >= ${inlineInt(from)}`);
     if (to !== undefined) parts.push((alias) => ` AND ${alias}."${range.column}" < ${inlineInt(to)}`);
     if (from !== undefined || to !== undefined) keys.push(`${range.column}=${from ?? ''}..${to ?? ''}`);
@@ -204,10 +217,21 @@ export interface Prefetch {
 /** The parent's columns that the child's {@link ChildrenQuery.parentColumns} refer to, in the same order. */
 export type ParentColumns = readonly string[];
 
-function correlation(reader: SqlReader, query: Pick<ChildrenQuery<unknown>, 'entity' | 'parentColumns' | 'studioColumn'>, parentColumns: ParentColumns, parent: string, scope: Scope): string {
+function correlation(
+  reader: SqlReader,
+  query: Pick<ChildrenQuery<unknown>, 'entity' | 'parentColumns' | 'studioColumn'>,
+  parentColumns: ParentColumns,
+  parent: string,
+  scope: Scope,
+): string {
   const on = query.parentColumns.map((c, i) => `r."${c}" = ${parent}."${parentColumns[i]}"`).join(' AND ');
   const studios = scope.studioIds;
-  const visible = studios === null ? '' : studios.length === 0 ? ' AND 1 = 0' : ` AND r."${query.studioColumn}" IN (${studios.map(inlineInt).join(', ')})`;
+  const visible =
+    studios === null
+      ? ''
+      : studios.length === 0
+        ? ' AND 1 = 0'
+        : ` AND r."${query.studioColumn}" IN (${studios.map(inlineInt).join(', ')})`;
   return `${on}${visible}${ownerSql(reader, query, scope)}`;
 }
 
@@ -255,7 +279,12 @@ export class ChildList<T extends ObjectLiteral> {
     }
     let shape = byColumns.get(selected);
     if (!shape) {
-      shape = whole.pick([...selected, ...(whole.has('id') ? ['id'] : []), ...this.query.parentColumns, ...this.query.order.map(([column]) => column)]);
+      shape = whole.pick([
+        ...selected,
+        ...(whole.has('id') ? ['id'] : []),
+        ...this.query.parentColumns,
+        ...this.query.order.map(([column]) => column),
+      ]);
       byColumns.set(selected, shape);
     }
     return shape;
@@ -267,15 +296,24 @@ export class ChildList<T extends ObjectLiteral> {
   }
 
   private loader(context: GraphQLContext, first: number, window: ChildWindow, shape: RowShape<T>): DataLoader<readonly number[], T[]> {
-    return context.loaders.get<readonly number[], T[]>(this.loaderName(first, window, shape),
-      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope, shape.properties, window), (key) => key.join(':'));
+    return context.loaders.get<readonly number[], T[]>(
+      this.loaderName(first, window, shape),
+      (keys) => loadChildren(context.dataSource, this.query, keys, first, context.scope, shape.properties, window),
+      (key) => key.join(':'),
+    );
   }
 
   /**
    * The first `first` children of `parent` for the field being resolved (batched with the other
    * parents of the request), within the conditions `args` give (see {@link window}).
    */
-  load(context: GraphQLContext, parent: ObjectLiteral, first: number, info: GraphQLResolveInfo, args: Readonly<Record<string, unknown>> = {}): Promise<T[]> {
+  load(
+    context: GraphQLContext,
+    parent: ObjectLiteral,
+    first: number,
+    info: GraphQLResolveInfo,
+    args: Readonly<Record<string, unknown>> = {},
+  ): Promise<T[]> {
     const shape = this.shape(SqlReader.of(context.dataSource), info, getNamedType(info.returnType).name, info.fieldNodes);
     return this.loader(context, first, this.window(args), shape).load(this.parentColumns.map((c) => Number(parent[c])));
   }
@@ -298,7 +336,14 @@ export class ChildList<T extends ObjectLiteral> {
   }
 
   /** The list as a JSON array inside the parent's statement, for the merged field nodes `nodes` of the child type `childType`. */
-  prefetch(first: number, reader: SqlReader, source: ColumnSource, childType: string, nodes: readonly FieldNode[], window: ChildWindow = WHOLE_LIST): Prefetch {
+  prefetch(
+    first: number,
+    reader: SqlReader,
+    source: ColumnSource,
+    childType: string,
+    nodes: readonly FieldNode[],
+    window: ChildWindow = WHOLE_LIST,
+  ): Prefetch {
     const shape = this.shape(reader, source, childType, nodes);
     return {
       loader: this.loaderName(first, window, shape),
@@ -319,11 +364,19 @@ export class ChildList<T extends ObjectLiteral> {
  * A nested list whose calls take `after` (an id) and a range over its time column `rangeColumn`,
  * given as the argument of that name (see {@link NestedPageArgs}): `Customer.visits(checkinAt)`.
  */
-export function pagedChildList<T extends ObjectLiteral>(name: string, query: ChildrenQuery<T>, parentColumns: ParentColumns, field: string, rangeColumn: string): ChildList<T> {
-  return new ChildList(name, query, parentColumns, (args) => childWindow(field, query.order, {
-    after: args['after'] as string | null | undefined,
-    range: { column: rangeColumn, argument: rangeColumn, value: args[rangeColumn] as NonNullable<ChildWindowArgs['range']>['value'] },
-  }));
+export function pagedChildList<T extends ObjectLiteral>(
+  name: string,
+  query: ChildrenQuery<T>,
+  parentColumns: ParentColumns,
+  field: string,
+  rangeColumn: string,
+): ChildList<T> {
+  return new ChildList(name, query, parentColumns, (args) =>
+    childWindow(field, query.order, {
+      after: args['after'] as string | null | undefined,
+      range: { column: rangeColumn, argument: rangeColumn, value: args[rangeColumn] as NonNullable<ChildWindowArgs['range']>['value'] },
+    }),
+  );
 }
 
 /** `first` and `after` of a nested list (`Customer.visits(first, after)`). */
@@ -332,7 +385,10 @@ export class NestedPageArgs {
   @Field(() => Int, { defaultValue: DEFAULT_NESTED_SIZE, description: `How many items (at most ${MAX_PAGE_SIZE}).` })
   first!: number;
 
-  @Field(() => ID, { nullable: true, description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The id of the last item you have: the list goes on after it (an id not in the list: nothing).',
+  })
   after?: string | null;
 }
 
@@ -345,8 +401,11 @@ export class ChildCount {
   ) {}
 
   private loader(context: GraphQLContext): DataLoader<readonly number[], number> {
-    return context.loaders.get<readonly number[], number>(this.name,
-      (keys) => countChildren(context.dataSource, this.query, keys, context.scope), (key) => key.join(':'));
+    return context.loaders.get<readonly number[], number>(
+      this.name,
+      (keys) => countChildren(context.dataSource, this.query, keys, context.scope),
+      (key) => key.join(':'),
+    );
   }
 
   load(context: GraphQLContext, parent: ObjectLiteral): Promise<number> {
@@ -398,7 +457,9 @@ export function listPrefetch<T extends ObjectLiteral>(list: ChildList<T>): Prefe
     build: (args, { reader, source, childType, nodes }) => {
       const first = args['first'];
       const window = list.windowOf(args);
-      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE && window ? list.prefetch(first, reader, source, childType, nodes, window) : undefined;
+      return typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE && window
+        ? list.prefetch(first, reader, source, childType, nodes, window)
+        : undefined;
     },
     key: (args, info, reader) => list.prefetchedKey(args, info, reader),
   };
@@ -443,7 +504,10 @@ export interface FieldHints {
  * as before.
  */
 export function useFieldHints(schema: GraphQLSchema, hints: FieldHints): void {
-  declareFieldColumns(schema, [...hints.columns, ...hints.prefetches.map(({ type, field, reads }) => ({ type, fields: { [field]: reads } }))]);
+  declareFieldColumns(schema, [
+    ...hints.columns,
+    ...hints.prefetches.map(({ type, field, reads }) => ({ type, fields: { [field]: reads } })),
+  ]);
   const byType = new Map<string, Map<string, PrefetchField>>();
   for (const { type, field, prefetch } of hints.prefetches) {
     let fields = byType.get(type);
@@ -496,7 +560,8 @@ function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type
     for (const selection of selectionSet?.selections ?? []) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) visit(selection, typeName);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, selection.typeCondition?.name.value ?? typeName, visit);
+      else if (selection.kind === Kind.INLINE_FRAGMENT)
+        walk(selection.selectionSet, selection.typeCondition?.name.value ?? typeName, visit);
       else {
         const fragment = info.fragments[selection.name.value];
         if (fragment) walk(fragment.selectionSet, fragment.typeCondition.name.value, visit);
@@ -521,8 +586,12 @@ function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type
       const first = merged[0]!;
       const field = definition.getFields()[first.name.value];
       if (!field) continue;
-      const prefetch = fields.get(first.name.value)!.build(getArgumentValues(field, first, info.variableValues),
-        { reader, source: info, childType: getNamedType(field.type).name, nodes: merged });
+      const prefetch = fields.get(first.name.value)!.build(getArgumentValues(field, first, info.variableValues), {
+        reader,
+        source: info,
+        childType: getNamedType(field.type).name,
+        nodes: merged,
+      });
       if (prefetch) found.set(prefetch.loader, prefetch);
     }
   };
@@ -534,7 +603,10 @@ function recordSelection(context: GraphQLContext, info: GraphQLResolveInfo, type
     for (const fieldNode of info.fieldNodes) {
       walk(fieldNode.selectionSet, returned, (node) => {
         if (node.name.value === 'nodes') viaNodes.push(node);
-        else if (node.name.value === 'edges') walk(node.selectionSet, '', (edge) => { if (edge.name.value === 'node') viaEdges.push(edge); });
+        else if (node.name.value === 'edges')
+          walk(node.selectionSet, '', (edge) => {
+            if (edge.name.value === 'node') viaEdges.push(edge);
+          });
       });
     }
     // Each response key under the connection is a path of its own; merging them all is a superset
@@ -568,7 +640,12 @@ export interface RecordRead<T extends ObjectLiteral> {
  * fields as correlated subqueries whose values the entities keep for their fields' resolvers.
  */
 export function recordRead<T extends ObjectLiteral>(
-  context: GraphQLContext, info: GraphQLResolveInfo, type: string, entity: EntityTarget<T>, parent: string, always: readonly string[],
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+  type: string,
+  entity: EntityTarget<T>,
+  parent: string,
+  always: readonly string[],
 ): RecordRead<T> {
   const reader = SqlReader.of(context.dataSource);
   const whole = reader.shape(entity);
@@ -577,10 +654,13 @@ export function recordRead<T extends ObjectLiteral>(
   return {
     shape: selected === null ? whole : whole.pick([...selected, ...always]),
     extras: prefetches.map((prefetch) => prefetch.sql(reader, parent, context.scope)),
-    onRow: prefetches.length === 0 ? () => undefined : (entity, row) => {
-      const values = new Map<string, unknown>();
-      prefetches.forEach((prefetch, i) => values.set(prefetch.loader, prefetch.value(row[`x${i}`])));
-      (entity as WithPrefetched)[PREFETCHED] = values;
-    },
+    onRow:
+      prefetches.length === 0
+        ? () => undefined
+        : (entity, row) => {
+            const values = new Map<string, unknown>();
+            prefetches.forEach((prefetch, i) => values.set(prefetch.loader, prefetch.value(row[`x${i}`])));
+            (entity as WithPrefetched)[PREFETCHED] = values;
+          },
   };
 }

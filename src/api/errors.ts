@@ -74,7 +74,9 @@ export function clientError(code: ErrorCode, message: string, httpStatus?: numbe
   return new GraphQLError(message, { extensions: { code, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
 }
 
-const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));
+const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(
+  Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR),
+);
 
 /** True when the error is the client's to fix, and its message is safe to show. */
 export function isClientError(error: { readonly extensions?: Readonly<Record<string, unknown>> | undefined }): boolean {
@@ -90,8 +92,12 @@ export function knownServerError(error: unknown): { readonly code: ErrorCode; re
   if (!isReadTimeout(error)) return undefined;
   // The ReadTimeoutError's message names the limit; PostgreSQL's own ("canceling statement due to statement timeout") does not.
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error && !(current instanceof ReadTimeoutError); depth += 1) current = (current as { originalError?: unknown }).originalError;
-  const message = current instanceof ReadTimeoutError ? current.message : 'the query took longer than the time allowed for reads and was stopped; ask for less';
+  for (let depth = 0; depth < 5 && current instanceof Error && !(current instanceof ReadTimeoutError); depth += 1)
+    current = (current as { originalError?: unknown }).originalError;
+  const message =
+    current instanceof ReadTimeoutError
+      ? current.message
+      : 'the query took longer than the time allowed for reads and was stopped; ask for less';
   return { code: ErrorCode.QUERY_TIMEOUT, message };
 }
 
@@ -150,5 +156,8 @@ export function unavailableError(formatted: GraphQLFormattedError): GraphQLForma
 
 /** The FORBIDDEN error a member gets for `coordinate` (src/graphql/member-access.ts says which are). */
 export function memberForbidden(coordinate: string): Error {
-  return clientError(ErrorCode.FORBIDDEN, `${coordinate} is not available to members (a member's JWT sees their own records and public studio data only)`);
+  return clientError(
+    ErrorCode.FORBIDDEN,
+    `${coordinate} is not available to members (a member's JWT sees their own records and public studio data only)`,
+  );
 }

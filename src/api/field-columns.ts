@@ -1,4 +1,12 @@
-import { Kind, isObjectType, type FieldNode, type FragmentDefinitionNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  isObjectType,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Which columns of its parent record fields with resolvers read, e.g. `Customer.checkedIn` reads
@@ -46,7 +54,12 @@ const cache = new WeakMap<FieldNode, readonly string[] | null>();
  * (a skipped field's columns are read anyway), so the answer depends on the document alone and is
  * cached per field node.
  */
-export function selectedColumns(source: ColumnSource, typeName: string, nodes: readonly FieldNode[], isColumn: (property: string) => boolean): readonly string[] | null {
+export function selectedColumns(
+  source: ColumnSource,
+  typeName: string,
+  nodes: readonly FieldNode[],
+  isColumn: (property: string) => boolean,
+): readonly string[] | null {
   const type = source.schema.getType(typeName);
   if (!isObjectType(type)) return null;
   const single = nodes.length === 1 ? nodes[0]! : undefined;
@@ -65,7 +78,13 @@ export function selectedColumns(source: ColumnSource, typeName: string, nodes: r
 }
 
 /** Adds the columns `selectionSet` reads on `type` to `found`; false: every column is needed. */
-function collect(source: ColumnSource, type: GraphQLObjectType, selectionSet: SelectionSetNode | undefined, found: Set<string>, isColumn: (property: string) => boolean): boolean {
+function collect(
+  source: ColumnSource,
+  type: GraphQLObjectType,
+  selectionSet: SelectionSetNode | undefined,
+  found: Set<string>,
+  isColumn: (property: string) => boolean,
+): boolean {
   const fields = type.getFields();
   const declaredHere = declared.get(source.schema)?.get(type.name);
   for (const selection of selectionSet?.selections ?? []) {

@@ -15,7 +15,12 @@ let parameter = 0;
 const name = () => `filter${++parameter}`;
 
 /** `column` (a property path such as `customer.lastEventAt`, epoch ms) within the range. */
-export function whereTimeRange<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, column: string, range: TimeRangeInput | null | undefined, argument: string): void {
+export function whereTimeRange<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  column: string,
+  range: TimeRangeInput | null | undefined,
+  argument: string,
+): void {
   if (!range) return;
   if (range.from && range.to && range.from.getTime() >= range.to.getTime()) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: from must be before to`);
@@ -31,7 +36,11 @@ export function whereTimeRange<T extends ObjectLiteral>(qb: SelectQueryBuilder<T
 }
 
 /** `column` in `values`, when `values` is given (an empty list matches nothing). */
-export function whereIn<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, column: string, values: readonly (number | string)[] | null | undefined): void {
+export function whereIn<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  column: string,
+  values: readonly (number | string)[] | null | undefined,
+): void {
   if (!values) return;
   if (values.length === 0) {
     qb.andWhere('1 = 0');

@@ -107,7 +107,9 @@ const OPEN_RANGE_COST_MS = 365 * DAY_MS;
  * `studioIds` for studios (when given), {@link DEFAULT_LIST_COST_SIZE} for the others (types, classes);
  * with several dimensions, the product.
  */
-export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
+export function statsComplexity(
+  defaultGrouping: 'DAY' | 'OTHER',
+): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
   return ({ args, childComplexity }) => {
     const range = args['range'] as { from?: unknown; to?: unknown } | null | undefined;
     const from = range?.from instanceof Date ? range.from.getTime() : NaN;
@@ -123,9 +125,14 @@ export function statsComplexity(defaultGrouping: 'DAY' | 'OTHER'): (options: { r
       const bucketMs = typeof grouping === 'string' ? BUCKET_MS[grouping] : undefined;
       const cycle = typeof grouping === 'string' ? CYCLE_SIZE[grouping] : undefined;
       const studioIds = grouping === 'STUDIO' && Array.isArray(args['studioIds']) ? args['studioIds'].length : undefined;
-      buckets *= bucketMs !== undefined ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1) : cycle ?? studioIds ?? DEFAULT_LIST_COST_SIZE;
+      buckets *=
+        bucketMs !== undefined
+          ? Math.min(MAX_STATS_BUCKETS, Math.ceil(span / bucketMs) + 1)
+          : (cycle ?? studioIds ?? DEFAULT_LIST_COST_SIZE);
     }
-    return 1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + Math.min(MAX_STATS_GROUPS, buckets) * childComplexity;
+    return (
+      1 + QUERY_COSTS.aggregate + Math.ceil((QUERY_COSTS.statsDay * span) / DAY_MS) + Math.min(MAX_STATS_GROUPS, buckets) * childComplexity
+    );
   };
 }
 
@@ -209,7 +216,10 @@ export function queryLimitsPlugin<TContext extends object>(
               // the budget — and then into the 429 answered before parsing — rather than the event loop.
               if (error instanceof GraphQLError && error.extensions['code'] === ErrorCode.QUERY_TOO_COMPLEX) {
                 const measured = error.extensions['measured'];
-                await charge?.(contextValue, { depth: 0, cost: typeof measured === 'number' ? measured : limits.maxCost ?? DEFAULT_MAX_COST });
+                await charge?.(contextValue, {
+                  depth: 0,
+                  cost: typeof measured === 'number' ? measured : (limits.maxCost ?? DEFAULT_MAX_COST),
+                });
               }
               throw error;
             }
@@ -237,7 +247,8 @@ export function costVariables(document: DocumentNode): readonly string[] {
     visit(document, {
       Field(node) {
         for (const argument of node.arguments ?? []) {
-          if ((argument.name.value === 'first' || argument.name.value === 'last') && argument.value.kind === Kind.VARIABLE) found.add(argument.value.name.value);
+          if ((argument.name.value === 'first' || argument.name.value === 'last') && argument.value.kind === Kind.VARIABLE)
+            found.add(argument.value.name.value);
         }
       },
       Directive(node) {
@@ -322,7 +333,9 @@ interface CostContext {
 }
 
 /** A field's declared scan weight (`extensions.complexity`): a number, or a function as fieldExtensionsEstimator calls it. */
-function declaredComplexity(field: { readonly extensions?: Readonly<Record<string, unknown>> | null }): number | ((options: Parameters<ComplexityEstimator>[0]) => number | void) | undefined {
+function declaredComplexity(field: {
+  readonly extensions?: Readonly<Record<string, unknown>> | null;
+}): number | ((options: Parameters<ComplexityEstimator>[0]) => number | void) | undefined {
   const complexity = field.extensions?.['complexity'];
   return typeof complexity === 'number' || typeof complexity === 'function' ? (complexity as never) : undefined;
 }
@@ -367,9 +380,21 @@ export const costEstimator: ComplexityEstimator = (options) => {
  * The cost of one operation of `document` as {@link enforceLimits} measures it (without the
  * limits): what tests and tools use to size their queries.
  */
-export function queryCost(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> = {}, maxNodes = Number.MAX_SAFE_INTEGER): number {
+export function queryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>> = {},
+  maxNodes = Number.MAX_SAFE_INTEGER,
+): number {
   const context: CostContext = { connectionWork: 0 };
-  return getComplexity({ schema, query: document, variables: { ...variables }, estimators: [costEstimator], maxQueryNodes: maxNodes, context });
+  return getComplexity({
+    schema,
+    query: document,
+    variables: { ...variables },
+    estimators: [costEstimator],
+    maxQueryNodes: maxNodes,
+    context,
+  });
 }
 
 const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes';
@@ -390,7 +415,12 @@ function operationCost(
     return queryCost(schema, query, variables, maxNodes);
   } catch (error) {
     if (error instanceof GraphQLError && error.message.startsWith(TOO_MANY_NODES)) {
-      throw limitError(ErrorCode.QUERY_TOO_COMPLEX, `query has more than ${maxNodes} field selections once fragments are expanded`, maxNodes, maxNodes + 1);
+      throw limitError(
+        ErrorCode.QUERY_TOO_COMPLEX,
+        `query has more than ${maxNodes} field selections once fragments are expanded`,
+        maxNodes,
+        maxNodes + 1,
+      );
     }
     // Variables that do not fit their types: execution would refuse them the same way.
     if (error instanceof GraphQLError) throw clientError(ErrorCode.BAD_USER_INPUT, error.message, 400);

@@ -8,7 +8,11 @@ import DataLoader from 'dataloader';
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
 
-  get<K, V>(name: string, batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>, cacheKey?: (key: K) => unknown): DataLoader<K, V> {
+  get<K, V>(
+    name: string,
+    batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
+    cacheKey?: (key: K) => unknown,
+  ): DataLoader<K, V> {
     let loader = this.loaders.get(name);
     if (!loader) {
       loader = new DataLoader<K, V, unknown>(batch, cacheKey ? { cacheKeyFn: cacheKey } : {}) as DataLoader<unknown, unknown>;

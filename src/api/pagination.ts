@@ -12,7 +12,8 @@ export const DEFAULT_NESTED_SIZE = 10;
 
 /** Checks a nested list's `first` against the page-size maximum. */
 export function nestedSize(first: number, field: string): number {
-  if (first < 0 || first > MAX_PAGE_SIZE) throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(first): must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`);
+  if (first < 0 || first > MAX_PAGE_SIZE)
+    throw clientError(ErrorCode.BAD_USER_INPUT, `${field}(first): must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`);
   return first;
 }
 
@@ -32,7 +33,10 @@ registerEnumType(OrderDirection, { name: 'OrderDirection', description: 'Ascendi
 
 @ArgsType()
 export class ConnectionArgs {
-  @Field(() => Int, { nullable: true, description: `Return the first n items after \`after\` (at most ${MAX_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}).` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Return the first n items after \`after\` (at most ${MAX_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}).`,
+  })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'A cursor from a previous page: return items after it.' })
@@ -97,7 +101,11 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
 
     // `simple`: graphql-js's default resolver, which calls the function — so the COUNT runs only when selected.
     // Costed once per connection, not per row of its page (limits.ts, QUERY_COSTS.aggregate).
-    @Field(() => Int, { simple: true, complexity: QUERY_COSTS.aggregate, description: 'How many items match the filters, across all pages (counted only when asked for).' })
+    @Field(() => Int, {
+      simple: true,
+      complexity: QUERY_COSTS.aggregate,
+      description: 'How many items match the filters, across all pages (counted only when asked for).',
+    })
     totalCount!: number;
   }
   return ConnectionTypeClass;
@@ -143,11 +151,18 @@ export async function paginate<T extends ObjectLiteral>(
    * What the page's statement reads (children.ts, recordRead): only `properties` of the records
    * (they must include the order and id columns), and more columns for prefetched fields.
    */
-  read?: { readonly properties?: readonly string[]; readonly extras: readonly string[]; readonly onRow: (entity: T, row: Record<string, unknown>) => void },
+  read?: {
+    readonly properties?: readonly string[];
+    readonly extras: readonly string[];
+    readonly onRow: (entity: T, row: Record<string, unknown>) => void;
+  },
 ): Promise<Connection<T>> {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw clientError(ErrorCode.BAD_USER_INPUT, 'pass either first or last, not both');
-  for (const [name, size] of [['first', first], ['last', last]] as const) {
+  for (const [name, size] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (size != null && (size < 0 || size > MAX_PAGE_SIZE)) {
       throw clientError(ErrorCode.BAD_USER_INPUT, `${name} must be between 0 and ${MAX_PAGE_SIZE}, got ${size}`);
     }
@@ -160,7 +175,10 @@ export async function paginate<T extends ObjectLiteral>(
   const ascending = (order.direction === OrderDirection.ASC) !== backward;
   const op = ascending ? '>' : '<';
   const page = qb.clone();
-  for (const [cursor, name, isAfter] of [[after, 'after', true], [before, 'before', false]] as const) {
+  for (const [cursor, name, isAfter] of [
+    [after, 'after', true],
+    [before, 'before', false],
+  ] as const) {
     if (cursor == null) continue;
     const [value, id] = decodeCursor(cursor, name);
     const cmp = isAfter === !backward ? op : op === '>' ? '<' : '>';
@@ -171,11 +189,22 @@ export async function paginate<T extends ObjectLiteral>(
     } else {
       // The leading `column >= value` (or <=) is what an index on the column can seek to; the OR alone
       // made SQLite scan the whole table.
-      page.andWhere(`${order.column} ${cmp}= :${v} AND (${order.column} ${cmp} :${v} OR (${order.column} = :${v} AND ${order.idColumn} ${cmp} :${i}))`, { [v]: value, [i]: id });
+      page.andWhere(
+        `${order.column} ${cmp}= :${v} AND (${order.column} ${cmp} :${v} OR (${order.column} = :${v} AND ${order.idColumn} ${cmp} :${i}))`,
+        { [v]: value, [i]: id },
+      );
     }
   }
   const dir = ascending ? 'ASC' : 'DESC';
-  const rows = await SqlReader.of(qb.connection).entities(page.orderBy(order.column, dir).addOrderBy(order.idColumn, dir).limit(size + 1), read?.extras, read?.onRow, read?.properties ?? null);
+  const rows = await SqlReader.of(qb.connection).entities(
+    page
+      .orderBy(order.column, dir)
+      .addOrderBy(order.idColumn, dir)
+      .limit(size + 1),
+    read?.extras,
+    read?.onRow,
+    read?.properties ?? null,
+  );
   const more = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();

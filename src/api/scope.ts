@@ -40,8 +40,10 @@ export class Scope {
     const studios = this.studioIds === null || this.studioIds.length === 0 ? 'NULL' : this.studioIds.map(inlineId).join(', ');
     // One operator only: an upstream customer id means nothing across operators, so a token naming
     // studios of two of them sees no customer record at all (the subqueries are not correlated: run once).
-    return ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM studios own_s WHERE own_s."id" IN (${studios}))` +
-      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM studios own_t WHERE own_t."id" IN (${studios})) = 1`;
+    return (
+      ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM studios own_s WHERE own_s."id" IN (${studios}))` +
+      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM studios own_t WHERE own_t."id" IN (${studios})) = 1`
+    );
   }
 
   /** {@link ownerSql} on a query builder: a no-op except for members. */

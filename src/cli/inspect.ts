@@ -19,7 +19,8 @@ Prints JSON. The database is DATABASE_URL (default: the SQLite file data/gymgrap
 function positiveInt(name: string, raw: string | undefined, fallback?: number): number {
   if (raw === undefined && fallback !== undefined) return fallback;
   const value = Number(raw);
-  if (raw === undefined || !Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} expects a positive integer, got ${JSON.stringify(raw ?? null)}`);
+  if (raw === undefined || !Number.isInteger(value) || value <= 0)
+    throw new UsageError(`--${name} expects a positive integer, got ${JSON.stringify(raw ?? null)}`);
   return value;
 }
 
@@ -42,18 +43,26 @@ async function customer(dataSource: DataSource, studioId: number, customerId: nu
 
 void runCli(USAGE, async (dataSource, out) => {
   const [command, ...rest] = process.argv.slice(2);
-  const { values } = parseArgs({ args: rest, options: { studio: { type: 'string' }, limit: { type: 'string' }, customer: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { studio: { type: 'string' }, limit: { type: 'string' }, customer: { type: 'string' } },
+  });
   switch (command) {
     case 'events': {
       const studioId = values.studio === undefined ? undefined : positiveInt('studio', values.studio);
       const events = await dataSource.getRepository(EventRecord).find({
-        where: studioId === undefined ? {} : { studioId }, order: { seq: 'DESC' }, take: positiveInt('limit', values.limit, 10),
+        where: studioId === undefined ? {} : { studioId },
+        order: { seq: 'DESC' },
+        take: positiveInt('limit', values.limit, 10),
       });
-      for (const event of events.reverse()) out(JSON.stringify({ ...plain(event), content: event.content === null ? null : JSON.parse(event.content) }));
+      for (const event of events.reverse())
+        out(JSON.stringify({ ...plain(event), content: event.content === null ? null : JSON.parse(event.content) }));
       return;
     }
     case 'customer':
-      out(JSON.stringify(await customer(dataSource, positiveInt('studio', values.studio), positiveInt('customer', values.customer)), null, 2));
+      out(
+        JSON.stringify(await customer(dataSource, positiveInt('studio', values.studio), positiveInt('customer', values.customer)), null, 2),
+      );
       return;
     default:
       throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');

@@ -53,19 +53,26 @@ void runCli(
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const studioId = Number(values.studio);
     if (values.studio === undefined) throw new UsageError('--studio is required');
-    if (!Number.isInteger(studioId) || studioId <= 0) throw new UsageError(`--studio must be a studio id, got ${JSON.stringify(values.studio)}`);
+    if (!Number.isInteger(studioId) || studioId <= 0)
+      throw new UsageError(`--studio must be a studio id, got ${JSON.stringify(values.studio)}`);
 
     const config = loadConfig();
     let since = new Date(Date.now() - config.reconcile.lookbackMs);
     if (values.since !== undefined) {
       const parsed = /^\d{4}-\d{2}-\d{2}($|T)/.test(values.since) ? Date.parse(values.since) : NaN;
-      if (Number.isNaN(parsed)) throw new UsageError(`--since must be an ISO date or date-time such as 2026-01-01 or 2026-01-01T06:00:00Z, got ${JSON.stringify(values.since)}`);
+      if (Number.isNaN(parsed))
+        throw new UsageError(
+          `--since must be an ISO date or date-time such as 2026-01-01 or 2026-01-01T06:00:00Z, got ${JSON.stringify(values.since)}`,
+        );
       if (parsed > Date.now()) throw new UsageError('--since is in the future');
       since = new Date(parsed);
     }
 
     // Logs (retries, skipped items) go to stderr, the report to stdout.
-    const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, base: { service: 'gymgraph-reconcile' } }, pino.destination(2));
+    const logger = pino(
+      { level: config.logLevel === 'info' ? 'warn' : config.logLevel, base: { service: 'gymgraph-reconcile' } },
+      pino.destination(2),
+    );
     const writer = openSqlWriter(config.database);
     const ingestor = new Ingestor(writer, logger);
     // With REDIS_URL, the run shares the Open API budget with the servers hydrating on that Redis.
@@ -82,7 +89,8 @@ void runCli(
       if (values.json) out(JSON.stringify(report));
       else for (const line of formatReport(report)) out(line);
     } catch (error) {
-      if (error instanceof OpenApiError) throw new ReconcileError(`the upstream Open API failed: ${error.message}${error.traceId ? ` (traceId ${error.traceId})` : ''}`);
+      if (error instanceof OpenApiError)
+        throw new ReconcileError(`the upstream Open API failed: ${error.message}${error.traceId ? ` (traceId ${error.traceId})` : ''}`);
       throw error;
     } finally {
       await ingestor.drain();

@@ -20,7 +20,8 @@ void runCli(USAGE, async (_dataSource, out) => {
   const { positionals } = parseArgs({ args: process.argv.slice(2), options: {}, allowPositionals: true });
   const [command, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-  if (command !== 'rebuild' && command !== 'check') throw new UsageError(command === undefined ? 'a command is required' : `unknown command ${JSON.stringify(command)}`);
+  if (command !== 'rebuild' && command !== 'check')
+    throw new UsageError(command === undefined ? 'a command is required' : `unknown command ${JSON.stringify(command)}`);
   // The ingest's own writer: on PostgreSQL its transaction takes the ingest lock, on SQLite the write
   // lock, so no batch of visits commits between the DELETE and the INSERT of a rebuild.
   const writer = openSqlWriter(loadDatabaseConfig(), { timeouts: loadDatabaseTimeouts(), applicationName: 'gymgraph-rollups' });
@@ -37,22 +38,30 @@ void runCli(USAGE, async (_dataSource, out) => {
     const differences = await writer.transaction(async (tx) => {
       const key = (row: Record<string, unknown>) => `${row['studioId']}:${row['bucket']}`;
       const values = (row: Record<string, unknown>) => ROLLUP_MEASURES.map((m) => Number(row[m])).join(',');
-      const stored = new Map((await tx.all<Record<string, unknown>>(ROWS_SQL)).filter((r) => Number(r['visits']) !== 0).map((r) => [key(r), values(r)]));
+      const stored = new Map(
+        (await tx.all<Record<string, unknown>>(ROWS_SQL)).filter((r) => Number(r['visits']) !== 0).map((r) => [key(r), values(r)]),
+      );
       const expected = await tx.all<Record<string, unknown>>(rollupsFromVisitsSql());
       const lines: string[] = [];
       for (const row of expected) {
         const mine = stored.get(key(row));
         stored.delete(key(row));
-        if (mine !== values(row)) lines.push(`studio ${row['studioId']} at ${new Date(Number(row['bucket'])).toISOString()}: rollup ${mine ?? 'missing'}, visits give ${values(row)}`);
+        if (mine !== values(row))
+          lines.push(
+            `studio ${row['studioId']} at ${new Date(Number(row['bucket'])).toISOString()}: rollup ${mine ?? 'missing'}, visits give ${values(row)}`,
+          );
       }
-      for (const [k, v] of stored) lines.push(`studio ${k.split(':')[0]} at ${new Date(Number(k.split(':')[1])).toISOString()}: rollup ${v}, no visits`);
+      for (const [k, v] of stored)
+        lines.push(`studio ${k.split(':')[0]} at ${new Date(Number(k.split(':')[1])).toISOString()}: rollup ${v}, no visits`);
       return { lines, compared: expected.length };
     });
     if (differences.lines.length === 0) {
       out(`visit rollups match the visits (${differences.compared} rows compared)`);
     } else {
       for (const line of differences.lines) out(line);
-      out(`${differences.lines.length} visit rollup rows differ from the visits (measures: ${ROLLUP_MEASURES.join(', ')}); npm run rollups -- rebuild`);
+      out(
+        `${differences.lines.length} visit rollup rows differ from the visits (measures: ${ROLLUP_MEASURES.join(', ')}); npm run rollups -- rebuild`,
+      );
       process.exitCode = 1;
     }
   } finally {

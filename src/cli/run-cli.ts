@@ -26,7 +26,7 @@ export async function runCli(
   let dataSource: DataSource | undefined;
   try {
     const database = loadDatabaseConfig();
-    dataSource = await openDatabase(database, createLogger("warn"), { timeouts: loadDatabaseTimeouts() });
+    dataSource = await openDatabase(database, createLogger('warn'), { timeouts: loadDatabaseTimeouts() });
     await command(dataSource, out);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -24,7 +24,8 @@ The database is DATABASE_URL (default: the SQLite file data/gymgraph.sqlite).`;
 
 function studioId(raw: string | undefined): number {
   const id = Number(raw);
-  if (raw === undefined || !Number.isInteger(id) || id <= 0) throw new UsageError(`expected a studio id, got ${JSON.stringify(raw ?? null)}`);
+  if (raw === undefined || !Number.isInteger(id) || id <= 0)
+    throw new UsageError(`expected a studio id, got ${JSON.stringify(raw ?? null)}`);
   return id;
 }
 
@@ -54,8 +55,12 @@ void runCli(
         const { values } = parseArgs({
           args: rest,
           options: {
-            name: { type: 'string' }, 'webhook-key': { type: 'string' }, 'tenant-url': { type: 'string' }, 'api-key': { type: 'string' },
-            'time-zone': { type: 'string' }, 'skip-activation': { type: 'boolean' },
+            name: { type: 'string' },
+            'webhook-key': { type: 'string' },
+            'tenant-url': { type: 'string' },
+            'api-key': { type: 'string' },
+            'time-zone': { type: 'string' },
+            'skip-activation': { type: 'boolean' },
           },
         });
         if (!values.name) throw new UsageError('add needs --name');
@@ -64,24 +69,40 @@ void runCli(
         if (apiKey !== undefined && values['tenant-url'] === undefined) {
           throw new UsageError('--api-key needs --tenant-url (the Open API base URL the upstream e-mailed with the key)');
         }
-        const input = { name: values.name, webhookKey: values['webhook-key'], tenantUrl: values['tenant-url'], apiKey, timeZone: values['time-zone'] };
+        const input = {
+          name: values.name,
+          webhookKey: values['webhook-key'],
+          tenantUrl: values['tenant-url'],
+          apiKey,
+          timeZone: values['time-zone'],
+        };
         await studios.check(input);
         const activation = await activate(values['tenant-url'], apiKey, values['skip-activation'] ?? false);
         const studio = await studios.add(input);
-        out(`added studio ${studio.id} "${studio.name}" (tenant ${studio.tenantId}); its webhooks go to POST /webhooks with X-API-KEY${activation}`);
+        out(
+          `added studio ${studio.id} "${studio.name}" (tenant ${studio.tenantId}); its webhooks go to POST /webhooks with X-API-KEY${activation}`,
+        );
         return;
       }
       case 'update': {
         const { values, positionals } = parseArgs({
           args: rest,
           options: {
-            name: { type: 'string' }, 'tenant-url': { type: 'string' }, 'api-key': { type: 'string' }, 'time-zone': { type: 'string' },
+            name: { type: 'string' },
+            'tenant-url': { type: 'string' },
+            'api-key': { type: 'string' },
+            'time-zone': { type: 'string' },
             'skip-activation': { type: 'boolean' },
           },
           allowPositionals: true,
         });
         const id = studioId(positionals[0]);
-        if (values.name === undefined && values['api-key'] === undefined && values['tenant-url'] === undefined && values['time-zone'] === undefined) {
+        if (
+          values.name === undefined &&
+          values['api-key'] === undefined &&
+          values['tenant-url'] === undefined &&
+          values['time-zone'] === undefined
+        ) {
           throw new UsageError('update needs at least one of --name, --api-key, --tenant-url, --time-zone');
         }
         // Checked before any activation upstream, so a mistyped zone costs no round trip.
@@ -93,9 +114,15 @@ void runCli(
           throw new UsageError(`--api-key needs a tenant URL: studio ${id} has none, add --tenant-url`);
         }
         // A new key, or the key against a new URL, is confirmed before anything is saved.
-        const reconfirm = apiKey !== null && tenantUrl !== null && (values['api-key'] !== undefined || tenantUrl !== current.tenant.baseUrl);
+        const reconfirm =
+          apiKey !== null && tenantUrl !== null && (values['api-key'] !== undefined || tenantUrl !== current.tenant.baseUrl);
         const activation = reconfirm ? await activate(tenantUrl, apiKey, values['skip-activation'] ?? false) : '';
-        const { studio, changed } = await studios.update(id, { name: values.name, apiKey: values['api-key'], tenantUrl: values['tenant-url'], timeZone: values['time-zone'] });
+        const { studio, changed } = await studios.update(id, {
+          name: values.name,
+          apiKey: values['api-key'],
+          tenantUrl: values['tenant-url'],
+          timeZone: values['time-zone'],
+        });
         out(`${changed.length > 0 ? `updated ${changed.join(', ')} of` : 'nothing changed for'} ${describeStudio(studio)}${activation}`);
         return;
       }
@@ -103,10 +130,20 @@ void runCli(
         const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
         const all = await studios.list();
         if (values.json) {
-          out(JSON.stringify(all.map((s) => ({
-            id: s.id, name: s.name, status: s.status, tenantId: s.tenantId, tenantUrl: s.tenant?.baseUrl ?? null,
-            hasApiKey: s.apiKey !== null, timeZone: s.timeZone, createdAt: s.createdAt.toISOString(),
-          }))));
+          out(
+            JSON.stringify(
+              all.map((s) => ({
+                id: s.id,
+                name: s.name,
+                status: s.status,
+                tenantId: s.tenantId,
+                tenantUrl: s.tenant?.baseUrl ?? null,
+                hasApiKey: s.apiKey !== null,
+                timeZone: s.timeZone,
+                createdAt: s.createdAt.toISOString(),
+              })),
+            ),
+          );
         } else if (all.length === 0) {
           out('no studios yet: npm run studio -- add --name <name> --webhook-key <key>');
         } else {

@@ -26,7 +26,10 @@ function parseExpires(raw: string | undefined): Date | null {
     return new Date(Date.now() + ms);
   }
   const date = /^\d{4}-\d\d-\d\d(T.+)?$/.test(raw.trim()) ? new Date(raw.trim()) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--expires expects an ISO date or date-time (2027-01-31, 2027-01-31T18:00:00Z) or a duration such as 30d, 12h or 90m; got ${JSON.stringify(raw)}`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(
+      `--expires expects an ISO date or date-time (2027-01-31, 2027-01-31T18:00:00Z) or a duration such as 30d, 12h or 90m; got ${JSON.stringify(raw)}`,
+    );
   return date;
 }
 
@@ -42,7 +45,8 @@ function parseStudios(raw: string | undefined): 'all' | number[] {
   if (raw === undefined) throw new UsageError('create needs --studios <id,id,...|all>');
   if (raw === 'all') return 'all';
   const ids = raw.split(',').map((part) => part.trim());
-  if (ids.some((id) => !/^[1-9]\d*$/.test(id))) throw new UsageError(`--studios expects studio ids separated by commas, or "all"; got ${JSON.stringify(raw)}`);
+  if (ids.some((id) => !/^[1-9]\d*$/.test(id)))
+    throw new UsageError(`--studios expects studio ids separated by commas, or "all"; got ${JSON.stringify(raw)}`);
   return ids.map(Number);
 }
 
@@ -55,12 +59,23 @@ void runCli(
       case 'create': {
         const { values } = parseArgs({
           args: rest,
-          options: { role: { type: 'string' }, studios: { type: 'string' }, name: { type: 'string' }, note: { type: 'string' }, expires: { type: 'string' }, 'personal-data': { type: 'boolean' } },
+          options: {
+            role: { type: 'string' },
+            studios: { type: 'string' },
+            name: { type: 'string' },
+            note: { type: 'string' },
+            expires: { type: 'string' },
+            'personal-data': { type: 'boolean' },
+          },
         });
         if (!values.role) throw new UsageError('create needs --role partner|app');
         const { token, record } = await tokens.create({
-          role: values.role, studios: parseStudios(values.studios), name: values.name, note: values.note,
-          expiresAt: parseExpires(values.expires), permissions: values['personal-data'] ? ['personalData'] : [],
+          role: values.role,
+          studios: parseStudios(values.studios),
+          name: values.name,
+          note: values.note,
+          expiresAt: parseExpires(values.expires),
+          permissions: values['personal-data'] ? ['personalData'] : [],
         });
         out(`created token ${record.id} "${record.name}" (${describe(record)})`);
         out('store it now, it is not shown again:');
@@ -71,9 +86,16 @@ void runCli(
         const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
         const all = await tokens.list();
         const rows = all.map((t) => ({
-          id: t.id, name: t.name, role: t.role, studios: t.studioIds ?? 'all',
-          createdAt: t.createdAt.toISOString(), revokedAt: t.revokedAt?.toISOString() ?? null,
-          note: t.note, personalData: tokenHasPersonalData(t), expiresAt: t.expiresAt?.toISOString() ?? null, rotatedAt: t.rotatedAt?.toISOString() ?? null,
+          id: t.id,
+          name: t.name,
+          role: t.role,
+          studios: t.studioIds ?? 'all',
+          createdAt: t.createdAt.toISOString(),
+          revokedAt: t.revokedAt?.toISOString() ?? null,
+          note: t.note,
+          personalData: tokenHasPersonalData(t),
+          expiresAt: t.expiresAt?.toISOString() ?? null,
+          rotatedAt: t.rotatedAt?.toISOString() ?? null,
         }));
         if (values.json) out(JSON.stringify(rows));
         else if (rows.length === 0) out('no tokens yet: npm run token -- create --role partner --studios all');

@@ -100,6 +100,7 @@ export async function pingDataSource(dataSource: DataSource, timeoutMs: number):
     await dataSource.query('SELECT 1');
     return;
   }
-  const pool = (dataSource.driver as unknown as { master: { query(config: { text: string; query_timeout: number }): Promise<unknown> } }).master;
+  const pool = (dataSource.driver as unknown as { master: { query(config: { text: string; query_timeout: number }): Promise<unknown> } })
+    .master;
   await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs });
 }

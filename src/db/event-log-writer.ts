@@ -23,5 +23,17 @@ export const EVENT_LOG_INSERT = `INSERT INTO events ("uuid", "position", "studio
 
 /** The parameters of {@link EVENT_LOG_INSERT} for one row. */
 export function eventLogParams(row: EventLogRow): Param[] {
-  return [row.uuid, row.position, row.studioId, row.tenantId, row.type, row.known, row.entityId, row.contentJson, row.occurredAt, row.receivedAt, row.digest];
+  return [
+    row.uuid,
+    row.position,
+    row.studioId,
+    row.tenantId,
+    row.type,
+    row.known,
+    row.entityId,
+    row.contentJson,
+    row.occurredAt,
+    row.receivedAt,
+    row.digest,
+  ];
 }

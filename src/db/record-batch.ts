@@ -89,7 +89,8 @@ export class RecordBatch<R extends RecordRow> {
         case 'follows': {
           const ca = current[rule.column] as Param;
           const cb = incoming[rule.column] as Param;
-          const tie = cb !== null && cb === ca && rule.prefer !== undefined && rank(preferred(rule.prefer), b) > rank(preferred(rule.prefer), a);
+          const tie =
+            cb !== null && cb === ca && rule.prefer !== undefined && rank(preferred(rule.prefer), b) > rank(preferred(rule.prefer), a);
           if (wins(rule.order, cb, ca) || tie) merged[name] = b as R[typeof name];
           break;
         }
@@ -114,7 +115,10 @@ export class RecordBatch<R extends RecordRow> {
         const op = rule.order === 'max' ? '>' : '<';
         const storedBy = `${quote(this.spec.table)}.${quote(rule.column)}`;
         const incomingBy = `excluded.${quote(rule.column)}`;
-        const tie = rule.prefer === undefined ? '' : ` OR (${incomingBy} = ${storedBy} AND ${rankSql(preferred(rule.prefer), incoming)} > ${rankSql(preferred(rule.prefer), stored)})`;
+        const tie =
+          rule.prefer === undefined
+            ? ''
+            : ` OR (${incomingBy} = ${storedBy} AND ${rankSql(preferred(rule.prefer), incoming)} > ${rankSql(preferred(rule.prefer), stored)})`;
         return `${quote(name)} = CASE WHEN ${incomingBy} IS NOT NULL AND (${storedBy} IS NULL OR ${incomingBy} ${op} ${storedBy}${tie}) THEN ${incoming} ELSE ${stored} END`;
       }
     }
@@ -125,9 +129,7 @@ export class RecordBatch<R extends RecordRow> {
     if (this.rows.size === 0) return;
     const names = this.columnNames;
     const head = `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
-    const updates = names
-      .map((name) => this.assignment(name, this.spec.columns[name]))
-      .filter((sql): sql is string => sql !== undefined);
+    const updates = names.map((name) => this.assignment(name, this.spec.columns[name])).filter((sql): sql is string => sql !== undefined);
     const tail = `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
     const values = [...this.rows.values()].map((row) => names.map((name) => row[name] as Param));
     this.rows.clear();

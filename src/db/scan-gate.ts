@@ -57,13 +57,14 @@ export class ScanGate {
           if (waiter.timer) clearTimeout(waiter.timer);
           resolve();
         },
-        timer: this.timeoutMs > 0
-          ? setTimeout(() => {
-              const index = this.waiting.indexOf(waiter);
-              if (index >= 0) this.waiting.splice(index, 1);
-              reject(new ReadTimeoutError(this.timeoutMs));
-            }, this.timeoutMs)
-          : undefined,
+        timer:
+          this.timeoutMs > 0
+            ? setTimeout(() => {
+                const index = this.waiting.indexOf(waiter);
+                if (index >= 0) this.waiting.splice(index, 1);
+                reject(new ReadTimeoutError(this.timeoutMs));
+              }, this.timeoutMs)
+            : undefined,
       };
       this.waiting.push(waiter);
     });

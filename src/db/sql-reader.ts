@@ -115,7 +115,11 @@ export class SqlReader {
     const pooled = file !== undefined && file !== '' && file !== ':memory:' && options.sqliteWorkers > 0;
     const pool = pooled
       ? await SqliteReadPool.open({
-          file, size: options.sqliteWorkers, timeoutMs: options.timeoutMs, statementCacheSize: STATEMENT_CACHE_SIZE, logger: options.logger,
+          file,
+          size: options.sqliteWorkers,
+          timeoutMs: options.timeoutMs,
+          statementCacheSize: STATEMENT_CACHE_SIZE,
+          logger: options.logger,
           // query_only: these connections never write, whatever SQL reaches them. busy_timeout: as
           // every connection of ours (only WAL recovery makes a reader wait).
           pragmas: [`mmap_size = ${SQLITE_MMAP_BYTES}`, 'query_only = ON', 'busy_timeout = 5000'],
@@ -172,21 +176,30 @@ export class SqlReader {
    * The entities of a table that match any of `wheres` (each an AND of equalities), in `order`:
    * TypeORM's `find({ where: [...], order })` for plain equality, read with {@link entities}.
    */
-  async find<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[], order?: { readonly [property in keyof T & string]?: 'ASC' | 'DESC' }): Promise<T[]> {
+  async find<T extends ObjectLiteral>(
+    target: EntityTarget<T>,
+    wheres: readonly Where<T>[],
+    order?: { readonly [property in keyof T & string]?: 'ASC' | 'DESC' },
+  ): Promise<T[]> {
     if (wheres.length === 0) return [];
     const qb = this.matching(target, wheres);
-    for (const [property, direction] of Object.entries(order ?? {})) qb.addOrderBy(`r.${this.checked(target, property)}`, direction as 'ASC' | 'DESC');
+    for (const [property, direction] of Object.entries(order ?? {}))
+      qb.addOrderBy(`r.${this.checked(target, property)}`, direction as 'ASC' | 'DESC');
     return this.entities(qb);
   }
 
   private matching<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[]): SelectQueryBuilder<T> {
     const qb = this.dataSource.getRepository(target).createQueryBuilder('r');
     const parameters: Record<string, unknown> = {};
-    const alternatives = wheres.map((where, i) =>
-      Object.entries(where).map(([property, value], j) => {
-        parameters[`w${i}_${j}`] = value;
-        return `r.${this.checked(target, property)} = :w${i}_${j}`;
-      }).join(' AND ') || '1 = 1');
+    const alternatives = wheres.map(
+      (where, i) =>
+        Object.entries(where)
+          .map(([property, value], j) => {
+            parameters[`w${i}_${j}`] = value;
+            return `r.${this.checked(target, property)} = :w${i}_${j}`;
+          })
+          .join(' AND ') || '1 = 1',
+    );
     return qb.where(alternatives.map((alternative) => `(${alternative})`).join(' OR '), parameters);
   }
 
@@ -255,7 +268,12 @@ export class SqlReader {
     const primary = qb.expressionMap.mainAlias?.metadata.primaryColumns ?? [];
     // Only single-column keys here (every entity of ours); anything else as TypeORM would.
     if (primary.length !== 1) return qb.getCount();
-    const counter = qb.clone().orderBy().limit(undefined).offset(undefined).select(`COUNT(DISTINCT("${qb.alias}"."${primary[0]!.databaseName}"))`, 'cnt');
+    const counter = qb
+      .clone()
+      .orderBy()
+      .limit(undefined)
+      .offset(undefined)
+      .select(`COUNT(DISTINCT("${qb.alias}"."${primary[0]!.databaseName}"))`, 'cnt');
     const [row] = await this.scan<{ cnt: number | string }>(...this.statementOf(counter));
     return Number(row?.cnt ?? 0);
   }
@@ -264,7 +282,8 @@ export class SqlReader {
   private statementOf(qb: SelectQueryBuilder<ObjectLiteral>): [string, SqlValue[]] {
     const [sql, params] = qb.getQueryAndParameters();
     // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
-    const values = this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
+    const values =
+      this.dialect === 'sqlite' ? params.map((value: unknown) => (typeof value === 'boolean' ? Number(value) : value)) : params;
     return [sql, values as SqlValue[]];
   }
 
@@ -346,7 +365,11 @@ export class RowShape<T extends ObjectLiteral> {
     const metadata = dataSource.getMetadata(entity);
     if (metadata.embeddeds.length > 0) throw new Error(`RowShape: ${metadata.name} has embedded columns, which plain rows cannot express`);
     const prototype = typeof metadata.target === 'function' ? (metadata.target.prototype as object) : Object.prototype;
-    const columns = metadata.columns.map((column) => ({ property: column.propertyName, database: column.databaseName, convert: converter(dataSource, column) }));
+    const columns = metadata.columns.map((column) => ({
+      property: column.propertyName,
+      database: column.databaseName,
+      convert: converter(dataSource, column),
+    }));
     return new RowShape<T>(columns, prototype, metadata.tableName, undefined);
   }
 
@@ -416,6 +439,10 @@ interface ShapeColumn {
 function converter(dataSource: DataSource, column: ColumnMetadata): ((value: unknown) => unknown) | null {
   if (column.transformer === epochMs) return (value) => new Date(Number(value));
   if (column.transformer === int64) return (value) => Number(value);
-  if (!column.transformer && (column.type === 'integer' || column.type === 'int' || column.type === 'varchar' || column.type === 'text' || column.type === String)) return null;
+  if (
+    !column.transformer &&
+    (column.type === 'integer' || column.type === 'int' || column.type === 'varchar' || column.type === 'text' || column.type === String)
+  )
+    return null;
   return (value) => dataSource.driver.prepareHydratedValue(value, column);
 }

@@ -101,12 +101,12 @@ export function openSqlWriter(database: DatabaseConfig, options: SqlWriterOption
   return database.kind === 'sqlite'
     ? new SqliteWriter(database.file, timeouts.lockMs)
     : new PostgresWriter(database.url, {
-      orderedAnnouncements: options.orderedAnnouncements ?? true,
-      ingestLock: options.ingestLock ?? true,
-      timeouts,
-      applicationName: options.applicationName ?? 'gymgraph-ingest',
-      onConnectionError: options.onConnectionError ?? (() => undefined),
-    });
+        orderedAnnouncements: options.orderedAnnouncements ?? true,
+        ingestLock: options.ingestLock ?? true,
+        timeouts,
+        applicationName: options.applicationName ?? 'gymgraph-ingest',
+        onConnectionError: options.onConnectionError ?? (() => undefined),
+      });
 }
 
 /** Runs tasks one after another, each started once the previous one has settled. */
@@ -136,7 +136,10 @@ class SqliteWriter implements SqlWriter, SqlTx {
   private readonly statements = new Map<string, Database.Statement>();
 
   /** @param lockMs how long a transaction waits for the write lock held by another connection, then fails (`DatabaseUnavailableError`). */
-  constructor(file: string, private readonly lockMs: number) {
+  constructor(
+    file: string,
+    private readonly lockMs: number,
+  ) {
     this.db = new Database(file);
     for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
     this.db.pragma(`busy_timeout = ${SQLITE_WRITER_BUSY_MS}`);
@@ -404,7 +407,8 @@ function discard(client: pg.PoolClient, error: unknown): void {
   client.release(true);
   // An error the server sent (it has a severity) came over a working connection: closing it politely is fine.
   const fromServer = typeof (error as { severity?: unknown } | null)?.severity === 'string';
-  if (!fromServer && isDatabaseUnavailable(error)) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  if (!fromServer && isDatabaseUnavailable(error))
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** A statement queued in a {@link PostgresTx}, one statement each; with `settle` when its rows are awaited. */
@@ -434,7 +438,8 @@ class PostgresTx implements SqlTx {
     this.pending = [];
     let results: pg.QueryResult[];
     try {
-      const answer = (await this.client.query(batch.map((queued) => queued.sql).join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+      const answer = (await this.client.query(batch.map((queued) => queued.sql).join(';\n'))) as unknown as
+        pg.QueryResult | pg.QueryResult[];
       results = Array.isArray(answer) ? answer : [answer];
       if (results.length !== batch.length) throw new Error(`expected ${batch.length} results from one message, got ${results.length}`);
     } catch (error) {
@@ -469,19 +474,23 @@ class PostgresTx implements SqlTx {
   }
 
   allLater<R>(text: string, params: readonly Param[] = []): Promise<R[]> {
-    return handled(new Promise<R[]>((resolve, reject) => {
-      this.pending.push({ sql: withLiterals(text, params), settle: { resolve: resolve as (rows: unknown[]) => void, reject } });
-    }));
+    return handled(
+      new Promise<R[]>((resolve, reject) => {
+        this.pending.push({ sql: withLiterals(text, params), settle: { resolve: resolve as (rows: unknown[]) => void, reject } });
+      }),
+    );
   }
 
   insertManyLater<R>(head: string, rows: readonly (readonly Param[])[], tail: string): Promise<R[]> {
     if (rows.length === 0) return Promise.resolve([]);
-    return handled(new Promise<R[]>((resolve, reject) => {
-      this.pending.push({
-        sql: `${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`,
-        settle: { resolve: resolve as (rows: unknown[]) => void, reject },
-      });
-    }));
+    return handled(
+      new Promise<R[]>((resolve, reject) => {
+        this.pending.push({
+          sql: `${head} VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')} ${tail}`,
+          settle: { resolve: resolve as (rows: unknown[]) => void, reject },
+        });
+      }),
+    );
   }
 
   async flush(): Promise<void> {

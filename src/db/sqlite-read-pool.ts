@@ -125,7 +125,8 @@ export class SqliteReadPool {
 
   /** Starts `size` workers and resolves once every one has its connection open. */
   static async open(options: SqliteReadPoolOptions): Promise<SqliteReadPool> {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`SqliteReadPool: size must be a positive integer, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError(`SqliteReadPool: size must be a positive integer, got ${options.size}`);
     const pool = new SqliteReadPool(options);
     try {
       await Promise.all(Array.from({ length: options.size }, () => pool.spawn()));
@@ -170,9 +171,11 @@ export class SqliteReadPool {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.respawnTimer);
-    for (const job of this.queue.splice(0)) this.fail(job, new DatabaseUnavailableError('the SQLite read pool closed before this read ran (the service is stopping)'));
+    for (const job of this.queue.splice(0))
+      this.fail(job, new DatabaseUnavailableError('the SQLite read pool closed before this read ran (the service is stopping)'));
     const workers = [...this.slots, ...this.retired].map((slot) => {
-      if (slot.job) this.fail(slot.job, new DatabaseUnavailableError('the SQLite read pool closed while this read ran (the service is stopping)'));
+      if (slot.job)
+        this.fail(slot.job, new DatabaseUnavailableError('the SQLite read pool closed while this read ran (the service is stopping)'));
       slot.retired = true;
       slot.worker.unref();
       return slot.worker.terminate();
@@ -186,7 +189,13 @@ export class SqliteReadPool {
   private spawn(): Promise<void> {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: this.driver, file: this.options.file, pragmas: this.options.pragmas, statementCacheSize: this.options.statementCacheSize, niceness: READ_NICENESS },
+      workerData: {
+        driver: this.driver,
+        file: this.options.file,
+        pragmas: this.options.pragmas,
+        statementCacheSize: this.options.statementCacheSize,
+        niceness: READ_NICENESS,
+      },
     });
     // Idle workers do not keep the process alive; a worker is referenced while it runs a read.
     worker.unref();
@@ -230,7 +239,11 @@ export class SqliteReadPool {
         if (!slot.ready) {
           reject(new DatabaseUnavailableError(`the SQLite read worker could not start${reason}`, { cause: failure }));
           if (!this.closing) {
-            this.repeated.error('sqlite-read-worker-start', { err: failure, exitCode }, `SQLite read worker could not start; trying again in ${RESPAWN_DELAY_MS} ms`);
+            this.repeated.error(
+              'sqlite-read-worker-start',
+              { err: failure, exitCode },
+              `SQLite read worker could not start; trying again in ${RESPAWN_DELAY_MS} ms`,
+            );
             this.respawnTimer ??= setTimeout(() => {
               this.respawnTimer = undefined;
               this.refill();
@@ -238,7 +251,11 @@ export class SqliteReadPool {
           }
           return;
         }
-        if (slot.job) this.fail(slot.job, new DatabaseUnavailableError(`the SQLite read worker stopped while running this read${reason}`, { cause: failure }));
+        if (slot.job)
+          this.fail(
+            slot.job,
+            new DatabaseUnavailableError(`the SQLite read worker stopped while running this read${reason}`, { cause: failure }),
+          );
         slot.job = undefined;
         if (this.closing) return;
         this.repeated.error('sqlite-read-worker-crash', { err: failure, exitCode }, 'SQLite read worker stopped; replacing it');
@@ -281,7 +298,11 @@ export class SqliteReadPool {
       this.retired.add(slot);
       slot.worker.unref();
       void slot.worker.terminate();
-      this.repeated.warn('sqlite-read-timeout', { timeoutMs: this.options.timeoutMs }, 'SQLite read over the read timeout: its worker was stopped and is being replaced');
+      this.repeated.warn(
+        'sqlite-read-timeout',
+        { timeoutMs: this.options.timeoutMs },
+        'SQLite read over the read timeout: its worker was stopped and is being replaced',
+      );
       this.refill();
     }
     this.fail(job, new ReadTimeoutError(this.options.timeoutMs));
@@ -298,7 +319,10 @@ export class SqliteReadPool {
   }
 }
 
-type WorkerMessage = { readonly ready: true } | { readonly rows: unknown[] } | { readonly error: { readonly message: string; readonly code: string | undefined } };
+type WorkerMessage =
+  | { readonly ready: true }
+  | { readonly rows: unknown[] }
+  | { readonly error: { readonly message: string; readonly code: string | undefined } };
 
 /** The worker's error as an Error with SQLite's code (e.g. SQLITE_BUSY, which isDatabaseUnavailable knows). */
 function sqliteError({ message, code }: { readonly message: string; readonly code: string | undefined }): Error {

@@ -22,13 +22,24 @@ export class DatabaseUnavailableError extends Error {
 const UNAVAILABLE_SQLSTATE = /^(08|53)|^57P0[1-5]$|^57014$|^55P03$|^40001$|^40P01$/;
 
 /** Node socket errors that mean the connection could not be made or was lost. */
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** SQLite result codes for "another connection holds the lock". */
 const SQLITE_BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED']);
 
 /** Messages of node-postgres for a connection that ended or never came up (it sets no code on these). */
-const PG_CONNECTION_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|is not queryable|Connection is closed|Query read timeout/i;
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|is not queryable|Connection is closed|Query read timeout/i;
 
 /** True when `error` (or its cause, or the driver error TypeORM wrapped in it) means the database is unavailable for now rather than the statement being wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -33,14 +33,26 @@ type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => reado
 
 /** The areas' handlers merged, keyed by event type. */
 const PROJECTIONS: Projections = {
-  ...AREAS.aggregators.project, ...AREAS.appointments.project, ...AREAS.classes.project, ...AREAS.contracts.project,
-  ...AREAS.customers.project, ...AREAS.devices.project, ...AREAS.finance.project, ...AREAS.visits.project,
+  ...AREAS.aggregators.project,
+  ...AREAS.appointments.project,
+  ...AREAS.classes.project,
+  ...AREAS.contracts.project,
+  ...AREAS.customers.project,
+  ...AREAS.devices.project,
+  ...AREAS.finance.project,
+  ...AREAS.visits.project,
   ...AREAS.studios.project,
   ...AREAS.employees.project,
 };
 const HYDRATIONS: Hydrations = {
-  ...AREAS.aggregators.hydrate, ...AREAS.appointments.hydrate, ...AREAS.classes.hydrate, ...AREAS.contracts.hydrate,
-  ...AREAS.customers.hydrate, ...AREAS.devices.hydrate, ...AREAS.finance.hydrate, ...AREAS.visits.hydrate,
+  ...AREAS.aggregators.hydrate,
+  ...AREAS.appointments.hydrate,
+  ...AREAS.classes.hydrate,
+  ...AREAS.contracts.hydrate,
+  ...AREAS.customers.hydrate,
+  ...AREAS.devices.hydrate,
+  ...AREAS.finance.hydrate,
+  ...AREAS.visits.hydrate,
   ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
 };

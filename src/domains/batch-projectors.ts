@@ -41,8 +41,19 @@ export class BatchProjectors {
    */
   async write(tx: SqlTx, visitWindows?: VisitWindows): Promise<void> {
     await this.visits.write(tx, visitWindows);
-    for (const projector of [this.customers, this.contracts, this.classSlots, this.classBookings, this.appointmentBookings, this.memberships, this.devices, this.debtRuns, this.taxExports,
-      this.idlePeriods, this.additionalModules]) {
+    for (const projector of [
+      this.customers,
+      this.contracts,
+      this.classSlots,
+      this.classBookings,
+      this.appointmentBookings,
+      this.memberships,
+      this.devices,
+      this.debtRuns,
+      this.taxExports,
+      this.idlePeriods,
+      this.additionalModules,
+    ]) {
       projector.write(tx);
     }
     for (const projector of [this.studioChanges, this.debtCollectionCases, this.debtCollectionConfigurations]) projector.write(tx);

@@ -37,7 +37,10 @@ const capitalised = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}
  * debt-collection runs, tax-advisor exports): one record by our id, a filtered, ordered connection
  * within the token's studios, and its studio. They differed only in names, so they are made here.
  */
-export function createdRecordResolver<K extends string, T extends CreatedRecord<K>>(entity: ClassType<T>, names: CreatedRecordNames<K>): ClassType {
+export function createdRecordResolver<K extends string, T extends CreatedRecord<K>>(
+  entity: ClassType<T>,
+  names: CreatedRecordNames<K>,
+): ClassType {
   const { typeName, noun, nouns, one, many, idField, idOrderName, createdBy, alias } = names;
   const idsField = `${idField}s`;
 
@@ -75,10 +78,17 @@ export function createdRecordResolver<K extends string, T extends CreatedRecord<
 
   @Resolver(() => entity)
   class CreatedRecordResolver {
-    @Query(() => entity, { name: one, nullable: true, description: `One ${noun} by our id; null when it does not exist or this token may not see it.` })
+    @Query(() => entity, {
+      name: one,
+      nullable: true,
+      description: `One ${noun} by our id; null when it does not exist or this token may not see it.`,
+    })
     one(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<T | null> {
       if (!isOwnId(id)) return Promise.resolve(null);
-      const qb = context.dataSource.getRepository(entity).createQueryBuilder(alias).where(`${alias}.id = :id`, { id: Number(id) });
+      const qb = context.dataSource
+        .getRepository(entity)
+        .createQueryBuilder(alias)
+        .where(`${alias}.id = :id`, { id: Number(id) });
       context.scope.where(qb, `${alias}.studioId`);
       return SqlReader.of(context.dataSource).entity(qb);
     }
@@ -102,7 +112,8 @@ export function createdRecordResolver<K extends string, T extends CreatedRecord<
       const field: OrderFieldValue = orderBy?.field ?? 'id';
       return paginate(qb, page, {
         column: `${alias}.${field}`,
-        value: (r) => (field === 'id' ? r.id : field === idField ? r[idField] : r[field as 'firstEventAt' | 'lastEventAt' | 'createdAt'].getTime()),
+        value: (r) =>
+          field === 'id' ? r.id : field === idField ? r[idField] : r[field as 'firstEventAt' | 'lastEventAt' | 'createdAt'].getTime(),
         direction: orderBy?.direction ?? OrderDirection.ASC,
         idColumn: `${alias}.id`,
         id: (r) => r.id,

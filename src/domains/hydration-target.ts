@@ -1,7 +1,15 @@
 /** What a hydration job reads from the Open API, and which record it fills. Stored as the value. */
 export const HYDRATION_KINDS = [
-  'customer', 'communication_preferences', 'contracts', 'class_booking', 'class_slot', 'class',
-  'appointment_booking', 'device', 'debt_collection_run', 'tax_advisor_export',
+  'customer',
+  'communication_preferences',
+  'contracts',
+  'class_booking',
+  'class_slot',
+  'class',
+  'appointment_booking',
+  'device',
+  'debt_collection_run',
+  'tax_advisor_export',
   'studio_information',
   'employee',
 ] as const;
@@ -27,6 +35,11 @@ export interface HydrationTarget {
   readonly mode: 'refresh' | 'ensure';
 }
 
-export function hydrationTarget(kind: HydrationKind, id: number, mode: HydrationTarget['mode'] = 'refresh', params: JobParams | null = null): HydrationTarget {
+export function hydrationTarget(
+  kind: HydrationKind,
+  id: number,
+  mode: HydrationTarget['mode'] = 'refresh',
+  params: JobParams | null = null,
+): HydrationTarget {
   return { kind, key: String(id), params, mode };
 }

@@ -9,6 +9,10 @@ export const AGGREGATOR_EVENTS = {
     content: { aggregatorId: foreignId },
     description:
       "The customer became a member through a fitness aggregator (a partner platform that sells access to many gyms); content.aggregatorId is the customer's id at that aggregator.",
-    subscription: { field: 'aggregatorMemberCreated', happened: 'A customer joined through an aggregator', records: 'the membership and the customer' },
+    subscription: {
+      field: 'aggregatorMemberCreated',
+      happened: 'A customer joined through an aggregator',
+      records: 'the membership and the customer',
+    },
   },
 } as const satisfies AreaDeclarations<'aggregators'>;

@@ -35,7 +35,8 @@ export const CLASS_EVENTS = {
     area: 'classes',
     entity: 'class slot',
     content: { classId: id },
-    description: 'A class slot (one scheduled session of a group class) was cancelled; content.classId is the id of the class it belongs to.',
+    description:
+      'A class slot (one scheduled session of a group class) was cancelled; content.classId is the id of the class it belongs to.',
     subscription: { field: 'classSlotCancelled', happened: 'A class slot was cancelled', records: 'the slot' },
   },
 } as const satisfies AreaDeclarations<'classes'>;

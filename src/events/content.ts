@@ -1,4 +1,13 @@
-import { EARLIEST_TIMESTAMP, MAX_TIMESTAMP_AHEAD_MS, describe, describeGot, isObject, parseId, parseIsoDateTime, type Problem } from './values.js';
+import {
+  EARLIEST_TIMESTAMP,
+  MAX_TIMESTAMP_AHEAD_MS,
+  describe,
+  describeGot,
+  isObject,
+  parseId,
+  parseIsoDateTime,
+  type Problem,
+} from './values.js';
 
 /** Where a content field is being checked, for messages. */
 export interface FieldContext {
@@ -36,7 +45,9 @@ export type ContentOf<S extends ContentSchema> = { readonly [F in keyof S]: Fiel
 export const id: FieldKind<number> = {
   expected: 'an id',
   problem: (value, { type, path }) =>
-    parseId(value) === undefined ? { field: path, message: `${type} needs a non-negative integer id here, got ${describeGot(value)}` } : undefined,
+    parseId(value) === undefined
+      ? { field: path, message: `${type} needs a non-negative integer id here, got ${describeGot(value)}` }
+      : undefined,
   read: (value) => parseId(value) ?? Number.NaN,
 };
 
@@ -120,14 +131,19 @@ export const MAX_AUTOMATIC_CHECKOUTS = 1000;
 export const checkouts: FieldKind<readonly AutomaticCheckout[]> = {
   expected: 'a list of {customerId, checkoutTime}',
   problem(value, { type, path, now }) {
-    if (!Array.isArray(value)) return { field: path, message: `${type} needs a list of {customerId, checkoutTime} here, got ${describeGot(value)}` };
-    if (value.length > MAX_AUTOMATIC_CHECKOUTS) return { field: path, message: `expected at most ${MAX_AUTOMATIC_CHECKOUTS} checkouts, got ${value.length}` };
+    if (!Array.isArray(value))
+      return { field: path, message: `${type} needs a list of {customerId, checkoutTime} here, got ${describeGot(value)}` };
+    if (value.length > MAX_AUTOMATIC_CHECKOUTS)
+      return { field: path, message: `expected at most ${MAX_AUTOMATIC_CHECKOUTS} checkouts, got ${value.length}` };
     for (let index = 0; index < value.length; index += 1) {
       const item: unknown = value[index];
       const at = `${path}[${index}]`;
       if (!isObject(item)) return { field: at, message: `expected an object {customerId, checkoutTime}, got ${describe(item)}` };
       if (parseId(item['customerId']) === undefined) {
-        return { field: `${at}.customerId`, message: `expected a non-negative integer customer id, got ${describeGot(item['customerId'])}` };
+        return {
+          field: `${at}.customerId`,
+          message: `expected a non-negative integer customer id, got ${describeGot(item['customerId'])}`,
+        };
       }
       const time = typeof item['checkoutTime'] === 'string' ? parseIsoDateTime(item['checkoutTime']) : undefined;
       if (time === undefined) {
@@ -147,6 +163,9 @@ export const checkouts: FieldKind<readonly AutomaticCheckout[]> = {
   },
   read: (value) =>
     Array.isArray(value)
-      ? value.map((item: Record<string, unknown>) => ({ customerId: parseId(item['customerId']) ?? Number.NaN, checkoutAt: parseIsoDateTime(String(item['checkoutTime'])) ?? Number.NaN }))
+      ? value.map((item: Record<string, unknown>) => ({
+          customerId: parseId(item['customerId']) ?? Number.NaN,
+          checkoutAt: parseIsoDateTime(String(item['checkoutTime'])) ?? Number.NaN,
+        }))
       : [],
 };

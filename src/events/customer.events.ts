@@ -29,7 +29,11 @@ export const CUSTOMER_EVENTS = {
     entity: 'customer',
     content: {},
     description: 'The customer changed their communication preferences (how and about what the studio may contact them); content is empty.',
-    subscription: { field: 'customerCommunicationPreferencesUpdated', happened: "A customer's communication preferences changed", records: 'the customer' },
+    subscription: {
+      field: 'customerCommunicationPreferencesUpdated',
+      happened: "A customer's communication preferences changed",
+      records: 'the customer',
+    },
   },
   CUSTOMER_ACCESS_DISABLED: {
     area: 'customers',
@@ -44,7 +48,7 @@ export const CUSTOMER_EVENTS = {
     entity: 'customer',
     content: { sourceStudioId: id, targetStudioId: id },
     description:
-      "The customer moved to another home studio; content.sourceStudioId is the upstream id of the studio they left and content.targetStudioId that of their new home studio.",
+      'The customer moved to another home studio; content.sourceStudioId is the upstream id of the studio they left and content.targetStudioId that of their new home studio.',
     subscription: { field: 'customerHomeStudioUpdated', happened: "A customer's home studio changed", records: 'the customer' },
   },
   CUSTOMER_CHECKIN_STUDIOS_UPDATED: {
@@ -52,7 +56,11 @@ export const CUSTOMER_EVENTS = {
     entity: 'customer',
     content: { contractId: id },
     description: 'The studios the customer may check in at changed; content.contractId is the id of the contract that grants them.',
-    subscription: { field: 'customerCheckinStudiosUpdated', happened: 'The studios a customer may check in at changed', records: 'the customer' },
+    subscription: {
+      field: 'customerCheckinStudiosUpdated',
+      happened: 'The studios a customer may check in at changed',
+      records: 'the customer',
+    },
   },
   CUSTOMER_ACCESS_MEDIUM_CREATED: {
     area: 'customers',
@@ -65,28 +73,38 @@ export const CUSTOMER_EVENTS = {
     area: 'customers',
     entity: 'customer',
     content: {},
-    description: "One of the customer's access media (a card, tag or similar that opens the gates) changed, for example a lost card was replaced; content is empty.",
+    description:
+      "One of the customer's access media (a card, tag or similar that opens the gates) changed, for example a lost card was replaced; content is empty.",
     subscription: { field: 'customerAccessMediumUpdated', happened: "A customer's access medium changed", records: 'the customer' },
   },
   CUSTOMER_ACCESS_MEDIUM_DELETED: {
     area: 'customers',
     entity: 'customer',
     content: {},
-    description: 'One of the customer\'s access media (a card, tag or similar that opens the gates) was taken away; content is empty.',
+    description: "One of the customer's access media (a card, tag or similar that opens the gates) was taken away; content is empty.",
     subscription: { field: 'customerAccessMediumDeleted', happened: "A customer's access medium was removed", records: 'the customer' },
   },
   CUSTOMER_ACCESS_RESTRICTION_CREATED: {
     area: 'customers',
     entity: 'customer',
     content: {},
-    description: "An access restriction was set on the customer (the studios refuse them entry, for example over unpaid fees); content is empty.",
-    subscription: { field: 'customerAccessRestrictionCreated', happened: 'An access restriction was set on a customer', records: 'the customer' },
+    description:
+      'An access restriction was set on the customer (the studios refuse them entry, for example over unpaid fees); content is empty.',
+    subscription: {
+      field: 'customerAccessRestrictionCreated',
+      happened: 'An access restriction was set on a customer',
+      records: 'the customer',
+    },
   },
   CUSTOMER_ACCESS_RESTRICTION_DELETED: {
     area: 'customers',
     entity: 'customer',
     content: {},
-    description: "An access restriction on the customer was lifted; content is empty.",
-    subscription: { field: 'customerAccessRestrictionDeleted', happened: "An access restriction on a customer was lifted", records: 'the customer' },
+    description: 'An access restriction on the customer was lifted; content is empty.',
+    subscription: {
+      field: 'customerAccessRestrictionDeleted',
+      happened: 'An access restriction on a customer was lifted',
+      records: 'the customer',
+    },
   },
 } as const satisfies AreaDeclarations<'customers'>;

@@ -70,7 +70,9 @@ export interface EventBase {
 }
 
 /** Each known type's event, with its typed content. */
-export type EventOfType = { readonly [T in KnownEventType]: EventBase & { readonly type: T; readonly content: ContentOf<Declarations[T]['content']> } };
+export type EventOfType = {
+  readonly [T in KnownEventType]: EventBase & { readonly type: T; readonly content: ContentOf<Declarations[T]['content']> };
+};
 
 /** A known event: a discriminated union over `type`. */
 export type KnownEvent = EventOfType[KnownEventType];
@@ -79,7 +81,11 @@ export type KnownEvent = EventOfType[KnownEventType];
 export type EventOf<T extends KnownEventType> = EventOfType[T];
 
 /** Why an element's content does not fit its type's declaration (the first problem), or undefined. */
-export function contentProblem(type: KnownEventType, content: Readonly<Record<string, unknown>> | null, context: Omit<FieldContext, 'type' | 'path'> & { readonly path: string }): Problem | undefined {
+export function contentProblem(
+  type: KnownEventType,
+  content: Readonly<Record<string, unknown>> | null,
+  context: Omit<FieldContext, 'type' | 'path'> & { readonly path: string },
+): Problem | undefined {
   for (const [field, kind] of Object.entries(declarationOf(type).content)) {
     const problem = kind.problem(content?.[field], { type, path: `${context.path}.${field}`, now: context.now });
     if (problem) return problem;
@@ -99,7 +105,15 @@ export function toKnownEvent(event: LoggedEvent): KnownEvent | undefined {
   for (const [field, kind] of Object.entries(declarationOf(type).content)) content[field] = kind.read(event.content?.[field]);
   // The one place the log's plain data becomes typed: the webhook validator checked each declared
   // field against the same kinds (contentProblem) before the event was stored.
-  return { seq: event.seq, tenantId: event.tenantId, studioId: event.studioId, entityId: event.entityId, occurredAt: event.occurredAt, type, content } as KnownEvent;
+  return {
+    seq: event.seq,
+    tenantId: event.tenantId,
+    studioId: event.studioId,
+    entityId: event.entityId,
+    occurredAt: event.occurredAt,
+    type,
+    content,
+  } as KnownEvent;
 }
 
 /** For the `default:` branch of a switch over a union: fails to compile when a case is missing. */

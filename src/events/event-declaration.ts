@@ -5,16 +5,7 @@ import type { ContentRule, ContentSchema } from './content.js';
  * the event types it declares.
  */
 export type Area =
-  | 'aggregators'
-  | 'appointments'
-  | 'classes'
-  | 'contracts'
-  | 'customers'
-  | 'devices'
-  | 'employees'
-  | 'finance'
-  | 'visits'
-  | 'studios';
+  'aggregators' | 'appointments' | 'classes' | 'contracts' | 'customers' | 'devices' | 'employees' | 'finance' | 'visits' | 'studios';
 
 /** What a partner reads about an event type's subscription field. */
 export interface SubscriptionDeclaration {

@@ -24,7 +24,11 @@ export const FINANCE_EVENTS = {
     content: {},
     description:
       "The studio's debt-collection settings changed; what entityId identifies is not stated upstream (it is kept as it came) and content is empty.",
-    subscription: { field: 'debtCollectionConfigurationUpdated', happened: "A studio's debt-collection settings changed", records: 'the configuration record' },
+    subscription: {
+      field: 'debtCollectionConfigurationUpdated',
+      happened: "A studio's debt-collection settings changed",
+      records: 'the configuration record',
+    },
   },
   FINANCE_DEBT_COLLECTION_CASE_UPDATED: {
     area: 'finance',

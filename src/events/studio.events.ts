@@ -20,6 +20,10 @@ export const STUDIO_EVENTS = {
     content: {},
     description:
       'The custom fields the studio keeps about its customers (additional information fields) changed; entityId is the upstream studio id and content is empty.',
-    subscription: { field: 'studioAdditionalInformationFieldsUpdated', happened: "A studio's additional information fields changed", records: 'the studio' },
+    subscription: {
+      field: 'studioAdditionalInformationFieldsUpdated',
+      happened: "A studio's additional information fields changed",
+      records: 'the studio',
+    },
   },
 } as const satisfies AreaDeclarations<'studios'>;

@@ -55,7 +55,8 @@ export function parseId(value: unknown): number | undefined {
  * the upstream appends (`[Europe/Berlin]`); seconds and fractions optional. A time without an offset
  * is refused: which zone it meant cannot be known.
  */
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})(?:\[[A-Za-z0-9_+\-/]{1,64}\])?$/;
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})(?:\[[A-Za-z0-9_+\-/]{1,64}\])?$/;
 
 /** `text` as epoch ms, or undefined when it is not an ISO date-time with an offset (or no such day exists). */
 export function parseIsoDateTime(text: string): number | undefined {

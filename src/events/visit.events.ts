@@ -14,8 +14,13 @@ export const VISIT_EVENTS = {
     area: 'visits',
     entity: 'customer',
     content: {},
-    description: 'The customer checked out of a studio (left the gym), which closes the visit their last check-in opened; content is empty.',
-    subscription: { field: 'customerCheckedOut', happened: 'A customer checked out', records: 'the visit it closed (or a visit without check-in) and the customer' },
+    description:
+      'The customer checked out of a studio (left the gym), which closes the visit their last check-in opened; content is empty.',
+    subscription: {
+      field: 'customerCheckedOut',
+      happened: 'A customer checked out',
+      records: 'the visit it closed (or a visit without check-in) and the customer',
+    },
   },
   AUTOMATIC_CUSTOMER_CHECKOUT: {
     area: 'visits',
@@ -23,6 +28,10 @@ export const VISIT_EVENTS = {
     content: { checkouts },
     description:
       "The studio checked customers out itself (for example at closing time); entityId is the upstream studio id and content.checkouts lists each customer as {customerId, checkoutTime}, which closes that customer's open visit at that time.",
-    subscription: { field: 'customersCheckedOutAutomatically', happened: 'A studio checked customers out itself', records: 'the visits it closed' },
+    subscription: {
+      field: 'customersCheckedOutAutomatically',
+      happened: 'A studio checked customers out itself',
+      records: 'the visits it closed',
+    },
   },
 } as const satisfies AreaDeclarations<'visits'>;

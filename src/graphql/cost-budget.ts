@@ -92,7 +92,9 @@ function rateLimited(waitMs: number, cost?: number): GraphQLError {
   const what = cost === undefined ? 'this token was refused moments ago' : `this operation costs ${cost} points`;
   return new GraphQLError(`this token's query budget is used up for now: ${what}; retry in ${seconds} s (or send cheaper queries)`, {
     extensions: {
-      code: ErrorCode.RATE_LIMITED, ...(cost === undefined ? {} : { cost }), retryAfterSeconds: seconds,
+      code: ErrorCode.RATE_LIMITED,
+      ...(cost === undefined ? {} : { cost }),
+      retryAfterSeconds: seconds,
       http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) },
     },
   });
@@ -210,7 +212,9 @@ export class RedisCostBudget implements CostBudget {
     this.local = new LocalCostBudget(options.perMinute);
     // No offline queue: a charge while disconnected fails at once and falls back to the local budget.
     this.redis = new Redis(options.url, {
-      enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 500,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 500,
       connectionName: 'gymgraph-graphql-cost',
     });
     this.redis.defineCommand('costCharge', { numberOfKeys: 1, lua: CHARGE });
@@ -227,12 +231,15 @@ export class RedisCostBudget implements CostBudget {
     const { status } = this.redis;
     if (this.closed || status !== 'ready' || Date.now() < this.downUntil) {
       // Still connecting at startup is not an outage worth a warning; a lost connection is.
-      if (!this.closed && status !== 'ready' && status !== 'connecting' && status !== 'connect') this.failed(new Error(`the Redis connection is ${status}`));
+      if (!this.closed && status !== 'ready' && status !== 'connecting' && status !== 'connect')
+        this.failed(new Error(`the Redis connection is ${status}`));
       return this.local.chargeNow(key, cost);
     }
     try {
       const answer: unknown = await (this.redis as unknown as { costCharge(...args: unknown[]): Promise<unknown> }).costCharge(
-        `${this.options.keyPrefix}:{${key}}`, this.options.perMinute, cost,
+        `${this.options.keyPrefix}:{${key}}`,
+        this.options.perMinute,
+        cost,
       );
       const wait = Number(answer);
       if (!Number.isFinite(wait)) throw new Error(`unexpected answer from the cost script: ${JSON.stringify(answer)}`);
@@ -258,6 +265,9 @@ export class RedisCostBudget implements CostBudget {
     if (this.closed) return;
     this.closed = true;
     if (this.redis.status !== 'ready') return this.redis.disconnect();
-    await this.redis.quit().then(() => undefined, () => this.redis.disconnect());
+    await this.redis.quit().then(
+      () => undefined,
+      () => this.redis.disconnect(),
+    );
   }
 }

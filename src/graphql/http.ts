@@ -14,7 +14,15 @@ import type { GraphQLMetrics } from '../metrics/metrics.js';
 import { createContext, type GraphQLContext } from '../api/context.js';
 import type { ViewerBudget } from './cost-budget.js';
 import {
-  DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, ErrorCode, causedByUnavailableDatabase, clientError, isClientError, maskInternalError, unavailableError, withKnownCode,
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  ErrorCode,
+  causedByUnavailableDatabase,
+  clientError,
+  isClientError,
+  maskInternalError,
+  unavailableError,
+  withKnownCode,
 } from '../api/errors.js';
 import { IdePage } from './ide.js';
 import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from '../api/limits.js';
@@ -65,7 +73,17 @@ const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
  * Apollo's CDN-hosted landing page; its assets are served under `/graphql/ide/` (`ideAssets()`).
  */
 export async function createGraphQLHandler(schema: GraphQLSchema, options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
-  const { introspection = false, development = false, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, logger, authenticate, dataSource, limits = {}, budget, metrics } = options;
+  const {
+    introspection = false,
+    development = false,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    logger,
+    authenticate,
+    dataSource,
+    limits = {},
+    budget,
+    metrics,
+  } = options;
   const ide = new IdePage();
   // An outage fails every request: one warning per interval, with a count, not one per request.
   const outage = new RepeatedLog(logger.child({ component: 'graphql' }));
@@ -81,7 +99,12 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     includeStacktraceInErrorResponses: development,
     // An error caused by the database being unavailable is SERVICE_UNAVAILABLE (503, see
     // databaseUnavailable below) in both modes; anything else unknown is masked outside development.
-    formatError: (formatted, error) => (!isClientError(formatted) && causedByUnavailableDatabase(error) ? unavailableError(formatted) : development ? withKnownCode(formatted, error) : maskInternalError(formatted, error)),
+    formatError: (formatted, error) =>
+      !isClientError(formatted) && causedByUnavailableDatabase(error)
+        ? unavailableError(formatted)
+        : development
+          ? withKnownCode(formatted, error)
+          : maskInternalError(formatted, error),
     logger: logger.child({ component: 'graphql' }),
     // main.ts owns SIGTERM/SIGINT and stops Apollo in order; Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
@@ -91,12 +114,16 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     plugins: [
       // First, so that it sees the operation type before another plugin's hook refuses the operation.
       ...(metrics ? [measureRequests(metrics)] : []),
-      ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), subscriptionsOverWebSocket, noteOperation,
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      subscriptionsOverWebSocket,
+      noteOperation,
       queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => {
         metrics?.measured(cost);
         return budget?.charge(context.viewer, cost);
       }),
-      logInternalErrors(outage), databaseUnavailable,
+      logInternalErrors(outage),
+      databaseUnavailable,
     ],
   });
   await server.start();
@@ -118,9 +145,17 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const unread: Record<string, string> = method !== 'GET' && method !== 'HEAD' ? { connection: 'close' } : {};
       const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       if (!match) {
-        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'missing bearer token: send the header Authorization: Bearer <token>', {
-          'www-authenticate': 'Bearer', ...unread,
-        });
+        return sendGraphQLError(
+          req,
+          res,
+          401,
+          ErrorCode.UNAUTHENTICATED,
+          'missing bearer token: send the header Authorization: Bearer <token>',
+          {
+            'www-authenticate': 'Bearer',
+            ...unread,
+          },
+        );
       }
       let viewer: Viewer | undefined;
       try {
@@ -128,26 +163,42 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       } catch (error) {
         if (error instanceof TokenExpiredError) {
           return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, {
-            'www-authenticate': 'Bearer error="invalid_token", error_description="token expired"', ...unread,
+            'www-authenticate': 'Bearer error="invalid_token", error_description="token expired"',
+            ...unread,
           });
         }
         if (error instanceof CredentialRefused) {
-          return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+          return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, error.message, {
+            'www-authenticate': 'Bearer error="invalid_token"',
+            ...unread,
+          });
         }
         if (error instanceof KeysUnavailable) {
           outage.warn('jwks-unavailable', { err: error }, 'graphql: the JWKS could not be read (answering 503)');
-          return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the keys that verify this JWT cannot be read right now: retry', {
-            'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
-          });
+          return sendGraphQLError(
+            req,
+            res,
+            503,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            'the keys that verify this JWT cannot be read right now: retry',
+            {
+              'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+              ...unread,
+            },
+          );
         }
         if (!isDatabaseUnavailable(error)) throw error;
         outage.warn('database-unavailable', { err: error }, 'graphql: the database is unavailable (answering 503)');
         return sendGraphQLError(req, res, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
-          'retry-after': String(DATABASE_RETRY_AFTER_SECONDS), ...unread,
+          'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+          ...unread,
         });
       }
       if (!viewer) {
-        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', { 'www-authenticate': 'Bearer error="invalid_token"', ...unread });
+        return sendGraphQLError(req, res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or revoked token', {
+          'www-authenticate': 'Bearer error="invalid_token"',
+          ...unread,
+        });
       }
       const authenticated = viewer;
       noteRequest(res, { tokenId: viewerLabel(viewer) });
@@ -155,7 +206,15 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const refused = budget?.refused(viewer);
       if (refused) {
         const { code, http: _http, ...rest } = refused.extensions;
-        return sendGraphQLError(req, res, 429, code as ErrorCode, refused.message, { 'retry-after': String(rest['retryAfterSeconds']), ...unread }, rest);
+        return sendGraphQLError(
+          req,
+          res,
+          429,
+          code as ErrorCode,
+          refused.message,
+          { 'retry-after': String(rest['retryAfterSeconds']), ...unread },
+          rest,
+        );
       }
 
       let body: unknown;
@@ -261,7 +320,11 @@ const subscriptionsOverWebSocket: ApolloServerPlugin<GraphQLContext> = {
     return {
       async didResolveOperation({ operation }) {
         if (operation?.operation === 'subscription') {
-          throw clientError(ErrorCode.BAD_REQUEST, 'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol', 400);
+          throw clientError(
+            ErrorCode.BAD_REQUEST,
+            'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol',
+            400,
+          );
         }
       },
     };
@@ -278,7 +341,12 @@ const logInternalErrors = (outage: RepeatedLog): ApolloServerPlugin<GraphQLConte
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
           if (isClientError(error)) continue;
-          if (causedByUnavailableDatabase(error)) outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql: the database is unavailable (answering 503)');
+          if (causedByUnavailableDatabase(error))
+            outage.warn(
+              'database-unavailable',
+              { err: error.originalError ?? error, path: error.path },
+              'graphql: the database is unavailable (answering 503)',
+            );
           else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
         }
       },
@@ -340,7 +408,13 @@ function preference(accept: string, type: string, subtype: string): { q: number;
     const [range = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
     const [rangeType, rangeSubtype] = range.split('/');
     const specificity =
-      rangeType === type && rangeSubtype === subtype ? 2 : rangeType === type && rangeSubtype === '*' ? 1 : rangeType === '*' && rangeSubtype === '*' ? 0 : -1;
+      rangeType === type && rangeSubtype === subtype
+        ? 2
+        : rangeType === type && rangeSubtype === '*'
+          ? 1
+          : rangeType === '*' && rangeSubtype === '*'
+            ? 0
+            : -1;
     if (specificity <= best.specificity) continue;
     const qParam = params.find((param) => param.startsWith('q='));
     const q = qParam === undefined ? 1 : Number(qParam.slice(2));

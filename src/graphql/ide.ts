@@ -40,7 +40,10 @@ export function ideAssets(): Record<string, StaticFile> {
   const files: Record<string, StaticFile> = {
     [`${IDE_ASSET_PREFIX}ide.js`]: { file: path.join(pageDir(), 'ide.js'), type: TYPES['.js']! },
     [`${IDE_ASSET_PREFIX}ide.css`]: { file: path.join(pageDir(), 'ide.css'), type: TYPES['.css']! },
-    [`${IDE_ASSET_PREFIX}graphql-ws.min.js`]: { file: path.join(packageDir('graphql-ws'), 'umd', 'graphql-ws.min.js'), type: TYPES['.js']! },
+    [`${IDE_ASSET_PREFIX}graphql-ws.min.js`]: {
+      file: path.join(packageDir('graphql-ws'), 'umd', 'graphql-ws.min.js'),
+      type: TYPES['.js']!,
+    },
   };
   const ruruStatic = path.join(packageDir('ruru'), 'static');
   for (const name of fs.readdirSync(ruruStatic)) {

@@ -124,11 +124,16 @@ export const MEMBER_ACCESS: Readonly<Record<string, MemberAccess>> = {
  * one, wherever it is, is FORBIDDEN for a member (a second line behind the root fields above).
  */
 export const MEMBER_FORBIDDEN_TYPES: ReadonlySet<string> = new Set([
-  'Device', 'DebtCollectionRun', 'TaxAdvisorExport', 'HydrationJob', 'EventConnection',
-  'DebtCollectionCase', 'DebtCollectionConfiguration',
-  'Employee', 'EmployeeConnection',
+  'Device',
+  'DebtCollectionRun',
+  'TaxAdvisorExport',
+  'HydrationJob',
+  'EventConnection',
+  'DebtCollectionCase',
+  'DebtCollectionConfiguration',
+  'Employee',
+  'EmployeeConnection',
 ]);
-
 
 /**
  * Checks that every root field is classified in {@link MEMBER_ACCESS} (throws otherwise, naming the
@@ -159,7 +164,10 @@ export function enforceMemberAccess(schema: GraphQLSchema): void {
 }
 
 function guard(
-  field: { resolve?: GraphQLFieldResolver<unknown, GraphQLContext> | undefined; subscribe?: GraphQLFieldResolver<unknown, GraphQLContext> | undefined },
+  field: {
+    resolve?: GraphQLFieldResolver<unknown, GraphQLContext> | undefined;
+    subscribe?: GraphQLFieldResolver<unknown, GraphQLContext> | undefined;
+  },
   coordinate: string,
   subscription: boolean,
 ): void {

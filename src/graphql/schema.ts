@@ -3,9 +3,15 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { ApiTokenResolver } from '../domains/access/token.resolver.js';
 import { guardPersonalData } from '../domains/access/personal-data.js';
 import { AggregatorMembershipResolver } from '../domains/aggregators/aggregator-membership.resolver.js';
-import { AGGREGATOR_MEMBERSHIP_PREFETCH, CustomerAggregatorMembershipsResolver } from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
+import {
+  AGGREGATOR_MEMBERSHIP_PREFETCH,
+  CustomerAggregatorMembershipsResolver,
+} from '../domains/aggregators/customer-aggregator-memberships.resolver.js';
 import { AppointmentBookingResolver } from '../domains/appointments/appointment-booking.resolver.js';
-import { APPOINTMENT_BOOKING_PREFETCH, CustomerAppointmentBookingsResolver } from '../domains/appointments/customer-appointment-bookings.resolver.js';
+import {
+  APPOINTMENT_BOOKING_PREFETCH,
+  CustomerAppointmentBookingsResolver,
+} from '../domains/appointments/customer-appointment-bookings.resolver.js';
 import { ClassBookingResolver } from '../domains/classes/class-booking.resolver.js';
 import { ClassSlotResolver } from '../domains/classes/class-slot.resolver.js';
 import { CLASS_BOOKING_PREFETCH, CustomerClassBookingsResolver } from '../domains/classes/customer-class-bookings.resolver.js';
@@ -40,24 +46,50 @@ import { AbsentMemberResolver, MembersReportResolver } from '../domains/reports/
 import { StudioSummaryQueryResolver, StudioSummaryResolver } from '../domains/reports/studio-summary.resolver.js';
 
 /** Every resolver of the API. */
-export const RESOLVERS = [EventTypeResolver, StudioResolver, CustomerResolver, VisitResolver,
-  ContractResolver, CustomerContractsResolver, AggregatorMembershipResolver, CustomerAggregatorMembershipsResolver,
-  ClassSlotResolver, ClassBookingResolver, CustomerClassBookingsResolver, AppointmentBookingResolver, CustomerAppointmentBookingsResolver,
-  DeviceResolver, DebtCollectionRunResolver, TaxAdvisorExportResolver,
-  EventResolver, StatsResolver, EventsSubscriptionResolver, ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
+export const RESOLVERS = [
+  EventTypeResolver,
+  StudioResolver,
+  CustomerResolver,
+  VisitResolver,
+  ContractResolver,
+  CustomerContractsResolver,
+  AggregatorMembershipResolver,
+  CustomerAggregatorMembershipsResolver,
+  ClassSlotResolver,
+  ClassBookingResolver,
+  CustomerClassBookingsResolver,
+  AppointmentBookingResolver,
+  CustomerAppointmentBookingsResolver,
+  DeviceResolver,
+  DebtCollectionRunResolver,
+  TaxAdvisorExportResolver,
+  EventResolver,
+  StatsResolver,
+  EventsSubscriptionResolver,
+  ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
   // Hydration (src/upstream/hydration/): fields it fills, the admin view of its queue, its subscription.
-  CustomerHydratedFieldsResolver, ClassSlotHydratedFieldsResolver, ClassBookingClassResolver, HydrationJobsResolver,
+  CustomerHydratedFieldsResolver,
+  ClassSlotHydratedFieldsResolver,
+  ClassBookingClassResolver,
+  HydrationJobsResolver,
   RecordHydratedSubscriptionResolver,
   // Reports (src/domains/reports/): class fill, members, the per-studio summary.
-  ClassReportResolver, MembersReportResolver, AbsentMemberResolver, StudioSummaryQueryResolver, StudioSummaryResolver,
+  ClassReportResolver,
+  MembersReportResolver,
+  AbsentMemberResolver,
+  StudioSummaryQueryResolver,
+  StudioSummaryResolver,
   // Token management (admin only).
   ApiTokenResolver,
   // The sister platform's studio and finance types: opening hours on Studio, debt-collection cases and settings.
-  StudioHoursResolver, DebtCollectionCaseResolver, DebtCollectionConfigurationResolver,
+  StudioHoursResolver,
+  DebtCollectionCaseResolver,
+  DebtCollectionConfigurationResolver,
   // Contracts' idle periods and additional modules (src/domains/contracts/).
   ContractPartsResolver,
   // Employees (src/domains/employees/).
-  EmployeeResolver] as const;
+  EmployeeResolver,
+] as const;
 
 /**
  * type-graphql insists on a PubSub once there are subscriptions, but every subscription field here
@@ -76,7 +108,11 @@ const NO_TOPICS: PubSub = {
 const FIELD_HINTS: FieldHints = {
   columns: [CUSTOMER_COLUMNS, CUSTOMER_HYDRATED_COLUMNS, VISIT_COLUMNS, STUDIO_HOURS_COLUMNS],
   prefetches: [
-    ...CUSTOMER_VISIT_PREFETCH, ...CUSTOMER_ACTIVITY_PREFETCH, CONTRACT_PREFETCH, CLASS_BOOKING_PREFETCH, APPOINTMENT_BOOKING_PREFETCH,
+    ...CUSTOMER_VISIT_PREFETCH,
+    ...CUSTOMER_ACTIVITY_PREFETCH,
+    CONTRACT_PREFETCH,
+    CLASS_BOOKING_PREFETCH,
+    APPOINTMENT_BOOKING_PREFETCH,
     AGGREGATOR_MEMBERSHIP_PREFETCH,
     ...CONTRACT_PARTS_PREFETCH,
   ],

@@ -145,7 +145,8 @@ export function requireIdTypedStudioIds(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
     if (isInputObjectType(type)) {
-      for (const field of Object.values(type.getFields())) if (STUDIO_ARGUMENT_NAME.test(field.name)) check(`${type.name}.${field.name}`, field.type);
+      for (const field of Object.values(type.getFields()))
+        if (STUDIO_ARGUMENT_NAME.test(field.name)) check(`${type.name}.${field.name}`, field.type);
     }
     if (isObjectType(type) || isInterfaceType(type)) {
       for (const field of Object.values(type.getFields())) {

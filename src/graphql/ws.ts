@@ -1,8 +1,29 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type ExecutionArgs, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode, MessageType, handleProtocols, makeServer, parseMessage, type Context, type Message, type SubscribeMessage } from 'graphql-ws';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import {
+  CloseCode,
+  MessageType,
+  handleProtocols,
+  makeServer,
+  parseMessage,
+  type Context,
+  type Message,
+  type SubscribeMessage,
+} from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { TokenExpiredError, tokenDigest } from '../domains/access/token.service.js';
@@ -13,10 +34,23 @@ import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
 import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/event-type-fields.subscription.js';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON, withRealtime, type RealtimeServices, type SubscriptionConnection } from '../realtime/realtime.js';
+import {
+  SLOW_CONSUMER_CLOSE_CODE,
+  SLOW_CONSUMER_REASON,
+  withRealtime,
+  type RealtimeServices,
+  type SubscriptionConnection,
+} from '../realtime/realtime.js';
 import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
 import { createContext } from '../api/context.js';
-import { ErrorCode, causedByUnavailableDatabase, isClientError, maskInternalError, unavailableError, withKnownCode } from '../api/errors.js';
+import {
+  ErrorCode,
+  causedByUnavailableDatabase,
+  isClientError,
+  maskInternalError,
+  unavailableError,
+  withKnownCode,
+} from '../api/errors.js';
 import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from '../api/limits.js';
 import type { ViewerBudget } from './cost-budget.js';
 
@@ -258,9 +292,22 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
-    schema, logger, authenticate, validTokenIds, dataSource, realtime, development = false, limits = {}, budget,
-    connectionInitTimeoutMs = 3000, tokenRecheckMs = 5000, maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000,
-    maxSubscriptionsPerSocket = 100, maxSocketsPerToken = 500, metrics,
+    schema,
+    logger,
+    authenticate,
+    validTokenIds,
+    dataSource,
+    realtime,
+    development = false,
+    limits = {},
+    budget,
+    connectionInitTimeoutMs = 3000,
+    tokenRecheckMs = 5000,
+    maxPayloadBytes = 1024 * 1024,
+    keepAliveMs = 12_000,
+    maxSubscriptionsPerSocket = 100,
+    maxSocketsPerToken = 500,
+    metrics,
   } = options;
   const log = logger.child({ component: 'ws' });
   /** Lines a misbehaving crowd of clients would repeat thousands of times: once per interval, with a count. */
@@ -271,7 +318,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const outage = new RepeatedLog(log);
   // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
   const wss = new WebSocketServer({
-    noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: false,
+    noServer: true,
+    maxPayload: maxPayloadBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
     // `graphql-transport-ws` when offered, else none (graphql-ws then closes with 4406).
     handleProtocols: (protocols) => handleProtocols(protocols),
   });
@@ -292,7 +342,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const format = (error: GraphQLError, errorLog: Logger): GraphQLFormattedError => {
     const formatted = error.toJSON();
     if (!isClientError(formatted) && causedByUnavailableDatabase(error)) {
-      outage.warn('database-unavailable', { err: error.originalError ?? error, path: error.path }, 'graphql over WebSocket: the database is unavailable');
+      outage.warn(
+        'database-unavailable',
+        { err: error.originalError ?? error, path: error.path },
+        'graphql over WebSocket: the database is unavailable',
+      );
       return unavailableError(formatted);
     }
     if (!isClientError(formatted)) errorLog.error({ err: error.originalError ?? error, path: error.path }, 'graphql operation failed');
@@ -307,7 +361,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     return errors ? { ...rest, errors: errors.map((error) => format(error, errorLog)) } : rest;
   };
   const withCode = (error: GraphQLError, code: ErrorCode) =>
-    new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
+    new GraphQLError(error.message, {
+      nodes: error.nodes ?? null,
+      source: error.source ?? null,
+      positions: error.positions ?? null,
+      extensions: { ...error.extensions, code },
+    });
 
   // Parsing and validation once per query text, so that subscriptions differing only in their
   // variables (a member app's own ids) share one document; the operation, the variables' coercion
@@ -335,17 +394,29 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       const invalid = validate(schema, document);
       if (invalid.length > 0) document = invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
     } catch (error) {
-      document = [error instanceof GraphQLError ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED) : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+      document = [
+        error instanceof GraphQLError
+          ? withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED)
+          : new GraphQLError('the query could not be parsed', { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } }),
+      ];
     }
     if (query.length <= PREPARED_MAX_QUERY) remember(documents, query, document);
     return document;
   };
-  const prepareUncached = (query: string, operationName: string | null, variables: Record<string, unknown> | null): PreparedOperation | readonly GraphQLError[] => {
+  const prepareUncached = (
+    query: string,
+    operationName: string | null,
+    variables: Record<string, unknown> | null,
+  ): PreparedOperation | readonly GraphQLError[] => {
     const document = documentOf(query);
     if (Array.isArray(document)) return document as readonly GraphQLError[];
     const operation = getOperationAST(document as DocumentNode, operationName);
     if (!operation) {
-      return [new GraphQLError('operationName names no operation of the document, or it has several and no name was given', { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })];
+      return [
+        new GraphQLError('operationName names no operation of the document, or it has several and no name was given', {
+          extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE },
+        }),
+      ];
     }
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
     if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
@@ -356,7 +427,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       if (error instanceof GraphQLError) return [error];
       // Never thrown at graphql-ws: it would close the socket and write to the console.
       log.error({ err: error }, 'measuring an operation failed');
-      return [new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
+      return [
+        new GraphQLError(development ? String(error) : 'Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }),
+      ];
     }
     const prepared: PreparedOperation = { query, document: document as DocumentNode, operation, operationName, variableValues: variables };
     costs.set(prepared, cost);
@@ -396,8 +469,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const tokenKey = viewerKey(viewer);
         const open = socketsPerToken.get(tokenKey) ?? 0;
         if (open >= maxSocketsPerToken) {
-          repeated.info('too-many-sockets', { maxSocketsPerToken }, 'refused WebSockets over their token\'s limit (4013)');
-          connection.socket.close(TOO_MANY_SOCKETS_CLOSE_CODE, `too many sockets for this token: at most ${maxSocketsPerToken} per instance`);
+          repeated.info('too-many-sockets', { maxSocketsPerToken }, "refused WebSockets over their token's limit (4013)");
+          connection.socket.close(
+            TOO_MANY_SOCKETS_CLOSE_CODE,
+            `too many sockets for this token: at most ${maxSocketsPerToken} per instance`,
+          );
           return false;
         }
         socketsPerToken.set(tokenKey, open + 1);
@@ -416,7 +492,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           return false;
         }
         // An outage fails every connection of a reconnect storm the same way: once per interval.
-        if (isDatabaseUnavailable(error)) outage.warn('token-check', { err: error }, 'could not check the tokens of new WebSocket connections: the database is unavailable (closed with 4500)');
+        if (isDatabaseUnavailable(error))
+          outage.warn(
+            'token-check',
+            { err: error },
+            'could not check the tokens of new WebSocket connections: the database is unavailable (closed with 4500)',
+          );
         else connection.log.error({ err: error }, 'could not check the token of a WebSocket connection');
         connection.socket.close(CloseCode.InternalServerError, 'could not check the token: retry');
         return false;
@@ -445,7 +526,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     },
     // graphql-ws types the result as graphql-js's ExecutionResult, whose optional fields allow
     // `undefined`; with errors formatted it is the FormattedExecutionResult graphql-ws sends.
-    onNext: (ctx, _id, _payload, _args, result) => (result.errors ? (formatResult(result, ctx.extra.log) as FormattedExecutionResult) : undefined),
+    onNext: (ctx, _id, _payload, _args, result) =>
+      result.errors ? (formatResult(result, ctx.extra.log) as FormattedExecutionResult) : undefined,
     onError: (ctx, _id, _payload, errors) => errors.map((error) => format(error, ctx.extra.log)),
   });
 
@@ -456,7 +538,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const subscribeShared = async (connection: Connection, message: SubscribeMessage): Promise<void> => {
     const { ctx, viewer } = connection;
     const prepared = prepare(message.payload);
-    if (!ctx || !viewer || Array.isArray(prepared) || !planner.shareable((prepared as PreparedOperation).operation)) return connection.handle!(message);
+    if (!ctx || !viewer || Array.isArray(prepared) || !planner.shareable((prepared as PreparedOperation).operation))
+      return connection.handle!(message);
     const member = new FanoutMember(connection, message.id, ctx);
     // graphql-ws sees the id as taken (4409 on reuse) and ends the member on `complete` or close.
     (ctx.subscriptions as Record<string, unknown>)[message.id] = member;
@@ -487,7 +570,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     }
     const { ctx } = connection;
     if (message.type === MessageType.Subscribe && ctx?.acknowledged && !(message.id in ctx.subscriptions)) {
-      if (operationCount(ctx.subscriptions) + connection.charging >= maxSubscriptionsPerSocket) return refuseSubscription(connection, message.id);
+      if (operationCount(ctx.subscriptions) + connection.charging >= maxSubscriptionsPerSocket)
+        return refuseSubscription(connection, message.id);
       // Charged before anything runs; over budget, that operation gets an `error` (the socket stays open).
       const prepared = prepare(message.payload);
       const cost = Array.isArray(prepared) ? undefined : costs.get(prepared as PreparedOperation);
@@ -508,7 +592,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           connection.charging -= 1;
         }
       }
-      if (refused) return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
+      if (refused)
+        return connection.send(JSON.stringify({ id: message.id, type: MessageType.Error, payload: [format(refused, connection.log)] }));
       // The same id may have been subscribed while the charge was out: graphql-ws then closes with 4409.
       if (message.id in ctx.subscriptions) return connection.handle!(message);
       connection.served += 1;
@@ -523,7 +608,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
    */
   const refuseSubscription = (connection: Connection, id: string): Promise<void> => {
     metrics?.graphql.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS);
-    repeated.info('too-many-subscriptions', { maxSubscriptionsPerSocket }, 'refused subscriptions over their socket\'s limit (TOO_MANY_SUBSCRIPTIONS)');
+    repeated.info(
+      'too-many-subscriptions',
+      { maxSubscriptionsPerSocket },
+      "refused subscriptions over their socket's limit (TOO_MANY_SUBSCRIPTIONS)",
+    );
     const error = {
       message: `too many operations on this socket: at most ${maxSubscriptionsPerSocket} at once; complete one first, or open another socket`,
       extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS },
@@ -555,11 +644,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       connection.tokenKey = undefined;
     }
     if (connection?.viewer) {
-      connection.log.info({ tokenId: viewerLabel(connection.viewer), code, durationMs: Date.now() - connection.openedAt, subscriptions: connection.served }, 'websocket closed');
+      connection.log.info(
+        { tokenId: viewerLabel(connection.viewer), code, durationMs: Date.now() - connection.openedAt, subscriptions: connection.served },
+        'websocket closed',
+      );
     } else {
       // Never authenticated (no or a bad token, no connection_init in time, a scanner): a crowd of
       // them would repeat this line by the thousand.
-      repeated.info(`closed-unauthenticated:${KNOWN_CLOSE_CODES.has(code) ? code : 'other'}`, { code }, 'WebSockets closed before they authenticated');
+      repeated.info(
+        `closed-unauthenticated:${KNOWN_CLOSE_CODES.has(code) ? code : 'other'}`,
+        { code },
+        'WebSockets closed before they authenticated',
+      );
     }
     void connection?.closed?.(code, String(reason));
   }
@@ -571,7 +667,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     // A client breaking the WebSocket protocol (oversized or malformed frame): ws has already
     // closed the socket with the right code (1009, 1002, 1007). The client's fault: no stack.
     const code = (error as { code?: unknown }).code;
-    repeated.info(`protocol-error:${typeof code === 'string' ? code : 'other'}`, { code, message: error.message }, 'WebSocket protocol errors from clients');
+    repeated.info(
+      `protocol-error:${typeof code === 'string' ? code : 'other'}`,
+      { code, message: error.message },
+      'WebSocket protocol errors from clients',
+    );
   }
 
   const open = (socket: WebSocket, tcp: Duplex) => {
@@ -622,14 +722,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
    */
   const armExpiry = (connection: Connection, expiresAt: number): void => {
     const delay = expiresAt - Date.now();
-    connection.expiry = setTimeout(() => {
-      connection.expiry = undefined;
-      if (Date.now() < expiresAt) return armExpiry(connection, expiresAt);
-      const { socket, viewer } = connection;
-      if (socket.readyState !== socket.OPEN) return;
-      connection.log.info({ tokenId: viewer?.tokenId ?? null }, 'credential expired: closing its WebSocket connection');
-      socket.close(CloseCode.Forbidden, EXPIRED_REASON);
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    connection.expiry = setTimeout(
+      () => {
+        connection.expiry = undefined;
+        if (Date.now() < expiresAt) return armExpiry(connection, expiresAt);
+        const { socket, viewer } = connection;
+        if (socket.readyState !== socket.OPEN) return;
+        connection.log.info({ tokenId: viewer?.tokenId ?? null }, 'credential expired: closing its WebSocket connection');
+        socket.close(CloseCode.Forbidden, EXPIRED_REASON);
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
     connection.expiry.unref();
   };
 
@@ -655,12 +758,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           if (viewer?.tokenId == null || !ids.has(viewer.tokenId)) continue;
           const digest = valid.get(viewer.tokenId);
           if (digest !== undefined && digest === connection.tokenDigest) continue;
-          const why = digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
+          const why =
+            digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
           connection.log.info({ tokenId: viewer.tokenId }, `token ${why}: closing its WebSocket connection`);
           socket.close(CloseCode.Forbidden, `Forbidden: token ${why}`);
         }
       })
-      .catch((error: unknown) => outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'))
+      .catch((error: unknown) =>
+        outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'),
+      )
       .finally(() => (rechecking = false));
   }, tokenRecheckMs);
   recheck.unref();
@@ -702,10 +808,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       clearInterval(recheck);
       clearInterval(keepAlive);
       const sockets = [...connections.keys()];
-      const closed = Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
-        if (socket.readyState === socket.CLOSED) return resolve();
-        socket.once('close', () => resolve());
-      })));
+      const closed = Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              if (socket.readyState === socket.CLOSED) return resolve();
+              socket.once('close', () => resolve());
+            }),
+        ),
+      );
       for (const socket of sockets) socket.close(GOING_AWAY, 'going away: the server is shutting down');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
@@ -724,7 +835,9 @@ const EXPIRED_REASON = 'Forbidden: token expired';
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Close codes the server sends or clients commonly do; any other is one "other" in the log's counts (a client picks its own). */
-const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013]);
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([
+  1000, 1001, 1005, 1006, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500, 4013,
+]);
 
 /** Sets `key` in a cache of at most {@link PREPARED_CAPACITY} entries, forgetting the oldest. */
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
@@ -751,4 +864,3 @@ const NO_CONNECTION: SubscriptionConnection = {
   bufferedAmount: 0,
   close: () => undefined,
 };
-

@@ -11,9 +11,16 @@ import type { CorsOrigins } from '../config.js';
  * to correlate with the service's logs. A header not listed makes the browser refuse the request.
  */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
-  'authorization', 'content-type', 'accept', 'x-request-id',
-  'apollo-require-preflight', 'x-apollo-operation-name', 'apollographql-client-name', 'apollographql-client-version',
-  'graphql-client-name', 'graphql-client-version',
+  'authorization',
+  'content-type',
+  'accept',
+  'x-request-id',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'graphql-client-name',
+  'graphql-client-version',
 ];
 
 /** Response headers a page may read: the wait of a 429/503, and the id of its log lines. */

@@ -82,86 +82,113 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
   let draining = false;
   const repeated = new RepeatedLog(logger.child({ component: 'http' }));
   const requestLog = new RequestLog(logger);
-  const server = http.createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: timeoutCheckInterval(limits),
-  }, (req, res) => {
-    if (draining) res.shouldKeepAlive = false;
-    open.add(res);
-    res.on('close', () => open.delete(res));
-    const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const log = logger.child({ requestId });
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const started = process.hrtime.bigint();
-    /** For the request line: every route is one fixed path; the default branch answers the rest. */
-    let route = path ?? UNMATCHED;
-    res.on('finish', () => {
-      const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
-      requestLog.finished(log, res, { method: req.method, route, ...(route === UNMATCHED ? { path: path?.slice(0, 100) } : {}), status: res.statusCode, ms });
-    });
-
-    const handle = async () => {
-      switch (path) {
-        case '/webhooks':
-          if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
-          return routes.webhooks(req, res, log);
-        case '/graphql':
-          if (!routes.graphql) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
-          // Before the handler, so that its refusals (401, 413, 429, 503) carry the headers too and
-          // a page can read them; a preflight is answered here.
-          if (routes.cors && (await routes.cors.apply(req, res))) return;
-          return routes.graphql(req, res, log);
-        case '/healthz':
-          if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
-          return sendJson(res, 200, { status: 'ok' });
-        case '/metrics':
-          if (!routes.metrics) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
-          return routes.metrics(req, res, log);
-        case '/readyz': {
-          if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
-          const answer = await routes.ready().catch(() => false);
-          const { ready, unavailable } = typeof answer === 'boolean' ? { ready: answer, unavailable: [] } : answer;
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...(ready ? {} : { unavailable }) });
-        }
-        default:
-          if (path !== undefined && routes.assets?.has(path)) return routes.assets.serve(req, res, path);
-          route = UNMATCHED;
-          return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
-      }
-    };
-    Promise.resolve()
-      .then(handle)
-      .catch((error: unknown) => {
-        if (isClientGone(error, req)) {
-          // Not an error: the caller hung up, or a timeout or the connection cap dropped it.
-          log.debug({ method: req.method, path, reason: (error as { code?: unknown }).code ?? String(error) }, 'client went away before the request completed');
-          res.destroy();
-          return;
-        }
-        log.error({ err: error, method: req.method, path }, 'request failed');
-        if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request could not be completed; it was not stored, retry');
-        else res.destroy();
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckInterval(limits),
+    },
+    (req, res) => {
+      if (draining) res.shouldKeepAlive = false;
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+      res.setHeader('x-request-id', requestId);
+      const log = logger.child({ requestId });
+      const path = (req.url ?? '/').split('?', 1)[0];
+      const started = process.hrtime.bigint();
+      /** For the request line: every route is one fixed path; the default branch answers the rest. */
+      let route = path ?? UNMATCHED;
+      res.on('finish', () => {
+        const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+        requestLog.finished(log, res, {
+          method: req.method,
+          route,
+          ...(route === UNMATCHED ? { path: path?.slice(0, 100) } : {}),
+          status: res.statusCode,
+          ms,
+        });
       });
-  });
+
+      const handle = async () => {
+        switch (path) {
+          case '/webhooks':
+            if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+            return routes.webhooks(req, res, log);
+          case '/graphql':
+            if (!routes.graphql) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+            // Before the handler, so that its refusals (401, 413, 429, 503) carry the headers too and
+            // a page can read them; a preflight is answered here.
+            if (routes.cors && (await routes.cors.apply(req, res))) return;
+            return routes.graphql(req, res, log);
+          case '/healthz':
+            if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
+            return sendJson(res, 200, { status: 'ok' });
+          case '/metrics':
+            if (!routes.metrics) return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+            return routes.metrics(req, res, log);
+          case '/readyz': {
+            if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
+            const answer = await routes.ready().catch(() => false);
+            const { ready, unavailable } = typeof answer === 'boolean' ? { ready: answer, unavailable: [] } : answer;
+            return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...(ready ? {} : { unavailable }) });
+          }
+          default:
+            if (path !== undefined && routes.assets?.has(path)) return routes.assets.serve(req, res, path);
+            route = UNMATCHED;
+            return sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+        }
+      };
+      Promise.resolve()
+        .then(handle)
+        .catch((error: unknown) => {
+          if (isClientGone(error, req)) {
+            // Not an error: the caller hung up, or a timeout or the connection cap dropped it.
+            log.debug(
+              { method: req.method, path, reason: (error as { code?: unknown }).code ?? String(error) },
+              'client went away before the request completed',
+            );
+            res.destroy();
+            return;
+          }
+          log.error({ err: error, method: req.method, path }, 'request failed');
+          if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request could not be completed; it was not stored, retry');
+          else res.destroy();
+        });
+    },
+  );
   // Node's default answer to a bad or late request, in our error shape, and logged in sums.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const answer = CLIENT_ERROR_ANSWERS[error.code ?? ''] ?? BAD_REQUEST;
     if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      repeated.info('request-timeout', { headersTimeoutMs: limits.headersTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs }, 'dropped connections whose request did not arrive in time (408)');
+      repeated.info(
+        'request-timeout',
+        { headersTimeoutMs: limits.headersTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs },
+        'dropped connections whose request did not arrive in time (408)',
+      );
     } else if (answer !== GONE) {
       repeated.info(`client-error:${answer.status}`, { status: answer.status }, 'dropped connections that sent a malformed request');
     }
     const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (answer !== GONE && socket.writable && !current?.headersSent) socket.write(rawResponse(answer.status, answer.error, answer.message(limits)));
+    if (answer !== GONE && socket.writable && !current?.headersSent)
+      socket.write(rawResponse(answer.status, answer.error, answer.message(limits)));
     socket.destroy();
   });
   const cap = new ConnectionCap(server, {
     max: limits.maxConnections,
-    onEvicted: () => repeated.warn('connection-evicted', { maxConnections: limits.maxConnections }, 'connection cap reached: closed the connections waiting longest without completing a request'),
-    onRefused: () => repeated.warn('connection-refused', { maxConnections: limits.maxConnections }, 'connection cap reached and every connection busy: refused new connections'),
+    onEvicted: () =>
+      repeated.warn(
+        'connection-evicted',
+        { maxConnections: limits.maxConnections },
+        'connection cap reached: closed the connections waiting longest without completing a request',
+      ),
+    onRefused: () =>
+      repeated.warn(
+        'connection-refused',
+        { maxConnections: limits.maxConnections },
+        'connection cap reached and every connection busy: refused new connections',
+      ),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?', 1)[0];
@@ -169,8 +196,18 @@ export function createHttpServer(routes: Routes, logger: Logger, limits: HttpLim
       // Browsers let any page open a WebSocket anywhere: the Origin it sends is the only defence
       // against a foreign page using a token it obtained.
       if (routes.cors && !routes.cors.allowsUpgrade(req)) {
-        repeated.info('ws-origin-refused', { origin: req.headers.origin }, 'refused WebSocket upgrades from origins not in CORS_ORIGINS (403)');
-        socket.end(rawResponse(403, 'forbidden_origin', `WebSocket connections from ${String(req.headers.origin)} are not allowed: add the origin to CORS_ORIGINS`));
+        repeated.info(
+          'ws-origin-refused',
+          { origin: req.headers.origin },
+          'refused WebSocket upgrades from origins not in CORS_ORIGINS (403)',
+        );
+        socket.end(
+          rawResponse(
+            403,
+            'forbidden_origin',
+            `WebSocket connections from ${String(req.headers.origin)} are not allowed: add the origin to CORS_ORIGINS`,
+          ),
+        );
         return;
       }
       return routes.graphqlUpgrade(req, socket, head);
@@ -202,14 +239,22 @@ const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ClientErrorAnswer>> = {
   ECONNRESET: GONE,
   EPIPE: GONE,
   ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408, error: 'request_timeout',
-    message: (limits) => `the request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, headers and body within ${limits.requestTimeoutMs} ms`,
+    status: 408,
+    error: 'request_timeout',
+    message: (limits) =>
+      `the request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, headers and body within ${limits.requestTimeoutMs} ms`,
   },
   HPE_HEADER_OVERFLOW: { status: 431, error: 'headers_too_large', message: () => 'the request headers are too large' },
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, error: 'payload_too_large', message: () => 'the chunk extensions are too large' },
 };
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 /** A whole response written straight to a socket that has no response object (or none started). */
 function rawResponse(status: number, error: string, message: string): string {

@@ -28,8 +28,7 @@ export interface Delivery {
 }
 
 export type ValidationResult =
-  | { readonly ok: true; readonly delivery: Delivery }
-  | { readonly ok: false; readonly problems: readonly Problem[] };
+  { readonly ok: true; readonly delivery: Delivery } | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /** The upstream says "currently a single element"; we take many, but not unboundedly many. */
 export const MAX_PAYLOAD_ELEMENTS = 1000;
@@ -84,7 +83,10 @@ export function validateDelivery(body: unknown, now: number = Date.now()): Valid
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, delivery: { uuid: (uuid as string).toLowerCase(), entityId: entityId!, elements, digest: deliveryDigest(entityId!, elements) } };
+  return {
+    ok: true,
+    delivery: { uuid: (uuid as string).toLowerCase(), entityId: entityId!, elements, digest: deliveryDigest(entityId!, elements) },
+  };
 }
 
 function validateElement(item: unknown, path: string, problems: Problem[], now: number): DeliveryElement | undefined {
@@ -96,13 +98,19 @@ function validateElement(item: unknown, path: string, problems: Problem[], now: 
   const before = problems.length;
   const { type, timestamp, content } = item;
   if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
-    problem(`${path}.type`, `expected a non-empty string of at most ${MAX_TYPE_LENGTH} characters, got ${type === undefined ? 'nothing' : describe(type)}`);
+    problem(
+      `${path}.type`,
+      `expected a non-empty string of at most ${MAX_TYPE_LENGTH} characters, got ${type === undefined ? 'nothing' : describe(type)}`,
+    );
   } else {
     const bad = unstorableString(type);
     if (bad) problem(`${path}.type`, `expected text both databases can store, got a string that ${bad}`);
   }
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
-    problem(`${path}.timestamp`, `expected milliseconds since the epoch (a non-negative integer), got ${timestamp === undefined ? 'nothing' : describe(timestamp)}`);
+    problem(
+      `${path}.timestamp`,
+      `expected milliseconds since the epoch (a non-negative integer), got ${timestamp === undefined ? 'nothing' : describe(timestamp)}`,
+    );
   } else if (timestamp < EARLIEST_TIMESTAMP || timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
     const when = timestamp <= 8.64e15 ? ` (${new Date(timestamp).toISOString()})` : '';
     problem(
@@ -241,11 +249,7 @@ export function deliveryDigest(entityId: number, elements: readonly DigestElemen
  * A delivery built by this service itself (reconciliation, the bench seed) rather than received:
  * its elements come from trusted code, so only the derived fields (stored JSON, digest) are filled.
  */
-export function internalDelivery(
-  uuid: string,
-  entityId: number,
-  elements: readonly Omit<DeliveryElement, 'contentJson'>[],
-): Delivery {
+export function internalDelivery(uuid: string, entityId: number, elements: readonly Omit<DeliveryElement, 'contentJson'>[]): Delivery {
   const full = elements.map((e) => ({ ...e, contentJson: e.content === null ? null : JSON.stringify(e.content) }));
   return { uuid, entityId, elements: full, digest: deliveryDigest(entityId, full) };
 }

@@ -125,7 +125,12 @@ export class Ingestor {
    */
   private async recover(batch: Pending[], error: unknown): Promise<void> {
     if (batch.length === 1 || isDatabaseUnavailable(error)) {
-      if (isDatabaseUnavailable(error)) this.outage.error('database-unavailable', { err: error, deliveries: batch.length }, 'could not store deliveries: database unavailable (answered 503)');
+      if (isDatabaseUnavailable(error))
+        this.outage.error(
+          'database-unavailable',
+          { err: error, deliveries: batch.length },
+          'could not store deliveries: database unavailable (answered 503)',
+        );
       else this.logger.error({ err: error, uuid: batch[0]!.submission.delivery.uuid }, 'could not store delivery');
       for (const pending of batch) pending.reject(error);
       return;
@@ -155,7 +160,16 @@ export class Ingestor {
     const { metrics } = this.options;
     const started = metrics ? performance.now() : 0;
     await this.writer.transaction(
-      (tx) => (isolated ? storeIsolated(tx, batch.map((p) => p.submission)) : store(tx, batch.map((p) => p.submission))),
+      (tx) =>
+        isolated
+          ? storeIsolated(
+              tx,
+              batch.map((p) => p.submission),
+            )
+          : store(
+              tx,
+              batch.map((p) => p.submission),
+            ),
       async (outcomes) => {
         metrics?.committed(batch.length, performance.now() - started);
         const committed: LoggedEvent[] = [];
@@ -175,7 +189,10 @@ export class Ingestor {
         try {
           await this.options.onCommitted(committed);
         } catch (error) {
-          this.logger.error({ err: error, events: committed.length, lastSeq: committed[committed.length - 1]!.seq }, 'publishing committed events failed');
+          this.logger.error(
+            { err: error, events: committed.length, lastSeq: committed[committed.length - 1]!.seq },
+            'publishing committed events failed',
+          );
         }
       },
     );
@@ -198,14 +215,25 @@ async function store(tx: SqlTx, submissions: readonly Submission[]): Promise<Ing
   const inserting = tx.insertManyLater<InsertedRow>(EVENT_LOG_INSERT, eventRows(submissions), ON_DUPLICATE);
   // The projection's reads, after the INSERT in the same message, for every event of the batch
   // (new or not: see VisitProjector).
-  const reads = readAhead(tx, submissions.flatMap(({ tenantId, delivery }) => delivery.elements.map((element) => ({
-    tenantId, entityId: delivery.entityId, type: element.type, occurredAt: element.timestamp,
-  }))));
+  const reads = readAhead(
+    tx,
+    submissions.flatMap(({ tenantId, delivery }) =>
+      delivery.elements.map((element) => ({
+        tenantId,
+        entityId: delivery.entityId,
+        type: element.type,
+        occurredAt: element.timestamp,
+      })),
+    ),
+  );
   await tx.flush();
   const inserted = await inserting;
   const active = await checked;
   if (submissions.every((s) => active.has(s.studioId))) return storeGroup(tx, submissions, active, { inserted, reads });
-  await takeBack(tx, inserted.map((row) => Number(row.seq)));
+  await takeBack(
+    tx,
+    inserted.map((row) => Number(row.seq)),
+  );
   return storeGroup(tx, submissions, active);
 }
 
@@ -265,10 +293,21 @@ function eventRows(submissions: readonly Submission[]): Param[][] {
   const rows: Param[][] = [];
   for (const { studioId, tenantId, delivery, receivedAt } of submissions) {
     delivery.elements.forEach((element, position) => {
-      rows.push(eventLogParams({
-        uuid: delivery.uuid, position, studioId, tenantId, type: element.type, known: element.known, entityId: delivery.entityId,
-        contentJson: element.contentJson, occurredAt: element.timestamp, receivedAt, digest: delivery.digest,
-      }));
+      rows.push(
+        eventLogParams({
+          uuid: delivery.uuid,
+          position,
+          studioId,
+          tenantId,
+          type: element.type,
+          known: element.known,
+          entityId: delivery.entityId,
+          contentJson: element.contentJson,
+          occurredAt: element.timestamp,
+          receivedAt,
+          digest: delivery.digest,
+        }),
+      );
     });
   }
   return rows;
@@ -294,9 +333,14 @@ interface SentAhead {
  * Stores the submissions of active studios: logs their events (unless `ahead` did), answers
  * duplicates and conflicts, projects the new events.
  */
-async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active: ReadonlySet<number>, ahead?: SentAhead): Promise<IngestOutcome[]> {
+async function storeGroup(
+  tx: SqlTx,
+  submissions: readonly Submission[],
+  active: ReadonlySet<number>,
+  ahead?: SentAhead,
+): Promise<IngestOutcome[]> {
   const accepted = submissions.filter((s) => active.has(s.studioId));
-  const inserted = ahead?.inserted ?? await tx.insertMany<InsertedRow>(EVENT_LOG_INSERT, eventRows(accepted), ON_DUPLICATE);
+  const inserted = ahead?.inserted ?? (await tx.insertMany<InsertedRow>(EVENT_LOG_INSERT, eventRows(accepted), ON_DUPLICATE));
   const seqByKey = new Map(inserted.map((r) => [`${r.tenantId}|${r.uuid}|${r.position}`, Number(r.seq)]));
 
   // Which delivery each new row belongs to: the first in the batch with that key.
@@ -309,8 +353,17 @@ async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active:
       if (seq === undefined) return; // already in the log
       seqByKey.delete(key); // the same uuid twice in one batch: only the first one is new
       events.push({
-        seq, uuid: delivery.uuid, position, studioId, tenantId, type: element.type, known: element.known,
-        entityId: delivery.entityId, content: element.content, occurredAt: element.timestamp, receivedAt,
+        seq,
+        uuid: delivery.uuid,
+        position,
+        studioId,
+        tenantId,
+        type: element.type,
+        known: element.known,
+        entityId: delivery.entityId,
+        content: element.content,
+        occurredAt: element.timestamp,
+        receivedAt,
       });
     });
     return { submission, events };
@@ -355,7 +408,10 @@ async function storeGroup(tx: SqlTx, submissions: readonly Submission[], active:
  * (entityId, type, occurredAt, content by position), which hold everything the digest covers.
  */
 async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Map<string, string>> {
-  await takeBack(tx, seen.flatMap((p) => p.events.map((e) => e.seq)));
+  await takeBack(
+    tx,
+    seen.flatMap((p) => p.events.map((e) => e.seq)),
+  );
   const byTenant = new Map<number, Set<string>>();
   for (const { submission } of seen) {
     let uuids = byTenant.get(submission.tenantId);
@@ -368,7 +424,16 @@ async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Ma
     where.push(`("tenantId" = ? AND "uuid" IN (${[...uuids].map(() => '?').join(', ')}))`);
     params.push(tenantId, ...uuids);
   }
-  const rows = await tx.all<{ tenantId: number; uuid: string; position: number; digest: string | null; entityId: number; type: string; occurredAt: number; content: string | null }>(
+  const rows = await tx.all<{
+    tenantId: number;
+    uuid: string;
+    position: number;
+    digest: string | null;
+    entityId: number;
+    type: string;
+    occurredAt: number;
+    content: string | null;
+  }>(
     `SELECT "tenantId", "uuid", "position", "digest", "entityId", "type", "occurredAt", "content" FROM events WHERE ${where.join(' OR ')} ORDER BY "tenantId", "uuid", "position"`,
     params,
   );
@@ -382,9 +447,18 @@ async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Ma
   const digests = new Map<string, string>();
   for (const [key, group] of grouped) {
     const first = group[0]!;
-    digests.set(key, first.digest ?? deliveryDigest(Number(first.entityId), group.map((row) => ({
-      type: row.type, timestamp: Number(row.occurredAt), content: row.content === null ? null : (JSON.parse(row.content) as Record<string, unknown>),
-    }))));
+    digests.set(
+      key,
+      first.digest ??
+        deliveryDigest(
+          Number(first.entityId),
+          group.map((row) => ({
+            type: row.type,
+            timestamp: Number(row.occurredAt),
+            content: row.content === null ? null : (JSON.parse(row.content) as Record<string, unknown>),
+          })),
+        ),
+    );
   }
   return digests;
 }

@@ -35,8 +35,11 @@ export interface CandidateEvent {
  */
 export function readAhead(tx: SqlTx, candidates: readonly CandidateEvent[]): ProjectionReads {
   return {
-    visits: VisitProjector.readAhead(tx, candidates
-      .filter((event) => event.type === 'CUSTOMER_CHECKIN' || event.type === 'CUSTOMER_CHECKOUT')
-      .map((event) => ({ tenantId: event.tenantId, customerId: event.entityId, occurredAt: event.occurredAt }))),
+    visits: VisitProjector.readAhead(
+      tx,
+      candidates
+        .filter((event) => event.type === 'CUSTOMER_CHECKIN' || event.type === 'CUSTOMER_CHECKOUT')
+        .map((event) => ({ tenantId: event.tenantId, customerId: event.entityId, occurredAt: event.occurredAt })),
+    ),
   };
 }

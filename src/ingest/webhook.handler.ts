@@ -72,7 +72,15 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         deps.metrics?.delivery('error');
         throw error;
       }
-      return refuse(res, 503, 'database_unavailable', 'the database is unavailable right now; retry', { err: error }, {}, { 'retry-after': DATABASE_RETRY_AFTER_S });
+      return refuse(
+        res,
+        503,
+        'database_unavailable',
+        'the database is unavailable right now; retry',
+        { err: error },
+        {},
+        { 'retry-after': DATABASE_RETRY_AFTER_S },
+      );
     }
   };
 
@@ -91,7 +99,15 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse, log: Logger, deadline: number, arrived: number): Promise<void> {
     if (!deps.accepting()) {
-      return refuse(res, 503, 'shutting_down', 'this instance is shutting down; retry', {}, {}, { connection: 'close', 'retry-after': '1' });
+      return refuse(
+        res,
+        503,
+        'shutting_down',
+        'this instance is shutting down; retry',
+        {},
+        {},
+        { connection: 'close', 'retry-after': '1' },
+      );
     }
     const key = req.headers['x-api-key'];
     if (typeof key !== 'string' || key.length === 0) {
@@ -100,10 +116,16 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     const studio = await beforeDeadline(deps.keys.lookup(key), deadline);
     if (!studio) return refuse(res, 401, 'unauthorized', 'unknown webhook key', { reason: 'unknown_key' });
     noteRequest(res, { studioId: studio.studioId });
-    if (!studio.active) return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
+    if (!studio.active)
+      return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
 
     if (!isJsonContentType(req.headers['content-type'])) {
-      return refuse(res, 415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`);
+      return refuse(
+        res,
+        415,
+        'unsupported_media_type',
+        `expected Content-Type: application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+      );
     }
 
     let raw: Buffer;
@@ -125,20 +147,42 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     const result = validateDelivery(body);
     if (!result.ok) {
       const [first] = result.problems;
-      return refuse(res, 400, 'invalid_payload', `${first!.field}: ${first!.message}`, { reason: first!.field.slice(0, 200) }, { problems: result.problems });
+      return refuse(
+        res,
+        400,
+        'invalid_payload',
+        `${first!.field}: ${first!.message}`,
+        { reason: first!.field.slice(0, 200) },
+        { problems: result.problems },
+      );
     }
 
     try {
-      const outcome = await beforeDeadline(deps.ingestor.submit({
-        studioId: studio.studioId, tenantId: studio.tenantId, delivery: result.delivery, receivedAt: Date.now(),
-      }), deadline);
-      if (outcome.status === 'studio-disabled') return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
+      const outcome = await beforeDeadline(
+        deps.ingestor.submit({
+          studioId: studio.studioId,
+          tenantId: studio.tenantId,
+          delivery: result.delivery,
+          receivedAt: Date.now(),
+        }),
+        deadline,
+      );
+      if (outcome.status === 'studio-disabled')
+        return refuse(res, 401, 'unauthorized', 'the studio for this webhook key is disabled', { reason: 'studio_disabled' });
       if (outcome.status === 'conflict') {
         // The upstream reused a uuid for another body: storing it would drop one of the two silently.
-        log.warn({ uuid: result.delivery.uuid, digest: outcome.digest, storedDigest: outcome.storedDigest }, 'uuid already stored with a different body');
-        return refuse(res, 409, 'uuid_conflict',
+        log.warn(
+          { uuid: result.delivery.uuid, digest: outcome.digest, storedDigest: outcome.storedDigest },
+          'uuid already stored with a different body',
+        );
+        return refuse(
+          res,
+          409,
+          'uuid_conflict',
           `uuid ${result.delivery.uuid} was already stored with a different body (entityId and payload); nothing was stored`,
-          {}, { uuid: result.delivery.uuid });
+          {},
+          { uuid: result.delivery.uuid },
+        );
       }
       log.debug({ uuid: result.delivery.uuid, stored: outcome.stored, duplicates: outcome.duplicates }, 'delivery stored');
       metrics?.delivery(outcome.stored > 0 ? 'stored' : 'duplicate', arrived);

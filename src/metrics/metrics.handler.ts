@@ -17,7 +17,14 @@ export function createMetricsHandler(metrics: Metrics, token: string | undefined
       const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       // Digests of equal length, so the comparison takes the same time whatever was sent.
       if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-        return sendError(res, 401, 'unauthorized', 'send the header Authorization: Bearer <METRICS_TOKEN>', {}, { 'www-authenticate': 'Bearer' });
+        return sendError(
+          res,
+          401,
+          'unauthorized',
+          'send the header Authorization: Bearer <METRICS_TOKEN>',
+          {},
+          { 'www-authenticate': 'Bearer' },
+        );
       }
     }
     let text: string;

@@ -53,21 +53,29 @@ export class Metrics {
   observe(sources: ScrapeSources, options: { readonly dbTimeoutMs?: number } = {}): void {
     const registers = [this.registry];
     new Gauge({
-      name: 'gymgraph_websocket_connections', help: 'Open WebSocket connections on /graphql.', registers,
+      name: 'gymgraph_websocket_connections',
+      help: 'Open WebSocket connections on /graphql.',
+      registers,
       collect() {
         this.set(sources.sockets());
       },
     });
     const fields = sources.subscriptionFields;
     new Gauge({
-      name: 'gymgraph_subscriptions', help: 'Active GraphQL subscriptions, by root field.', labelNames: ['field'], registers,
+      name: 'gymgraph_subscriptions',
+      help: 'Active GraphQL subscriptions, by root field.',
+      labelNames: ['field'],
+      registers,
       collect() {
         const counts = sources.subscriptionsByField();
         for (const field of fields) this.labels(field).set(counts.get(field) ?? 0);
       },
     });
     new Gauge({
-      name: 'gymgraph_db_pool_connections', help: 'Connections of a PostgreSQL pool, by pool and state (in_use, idle).', labelNames: ['pool', 'state'], registers,
+      name: 'gymgraph_db_pool_connections',
+      help: 'Connections of a PostgreSQL pool, by pool and state (in_use, idle).',
+      labelNames: ['pool', 'state'],
+      registers,
       collect() {
         for (const [pool, stats] of Object.entries(sources.pools())) {
           if (!stats) continue;
@@ -77,13 +85,19 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'gymgraph_db_pool_waiting', help: 'Callers waiting for a connection of a PostgreSQL pool.', labelNames: ['pool'], registers,
+      name: 'gymgraph_db_pool_waiting',
+      help: 'Callers waiting for a connection of a PostgreSQL pool.',
+      labelNames: ['pool'],
+      registers,
       collect() {
         for (const [pool, stats] of Object.entries(sources.pools())) if (stats) this.labels(pool).set(stats.waiting);
       },
     });
     new Gauge({
-      name: 'gymgraph_sqlite_read_workers', help: 'SQLite read worker threads, by state (busy, idle).', labelNames: ['state'], registers,
+      name: 'gymgraph_sqlite_read_workers',
+      help: 'SQLite read worker threads, by state (busy, idle).',
+      labelNames: ['state'],
+      registers,
       collect() {
         const stats = sources.sqliteReads();
         if (!stats) return;
@@ -92,7 +106,9 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'gymgraph_sqlite_read_queue', help: 'GraphQL reads waiting for a SQLite read worker.', registers,
+      name: 'gymgraph_sqlite_read_queue',
+      help: 'GraphQL reads waiting for a SQLite read worker.',
+      registers,
       collect() {
         const stats = sources.sqliteReads();
         if (stats) this.set(stats.queued);
@@ -104,7 +120,9 @@ export class Metrics {
     let last: DatabaseSnapshot | undefined;
     let reading: Promise<DatabaseSnapshot | undefined> | undefined;
     const failures = new Counter({
-      name: 'gymgraph_metrics_database_read_failures_total', help: 'Scrape-time database reads that failed or took longer than their timeout (the gauges then keep their last values).', registers,
+      name: 'gymgraph_metrics_database_read_failures_total',
+      help: 'Scrape-time database reads that failed or took longer than their timeout (the gauges then keep their last values).',
+      registers,
     });
     /**
      * One read for the gauges below, shared by the collectors of a scrape (prom-client starts them
@@ -131,7 +149,10 @@ export class Metrics {
         return last;
       })());
     new Gauge({
-      name: 'gymgraph_hydration_jobs', help: 'Hydration jobs not done, by state (queued, running, retrying, parked); read from the database at scrape time.', labelNames: ['state'], registers,
+      name: 'gymgraph_hydration_jobs',
+      help: 'Hydration jobs not done, by state (queued, running, retrying, parked); read from the database at scrape time.',
+      labelNames: ['state'],
+      registers,
       async collect() {
         const read = await snapshot();
         if (!read) return;
@@ -139,14 +160,18 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'gymgraph_event_log_last_seq', help: 'The highest seq in the event log.', registers,
+      name: 'gymgraph_event_log_last_seq',
+      help: 'The highest seq in the event log.',
+      registers,
       async collect() {
         const read = await snapshot();
         if (read) this.set(read.lastSeq);
       },
     });
     new Gauge({
-      name: 'gymgraph_hydration_cursor_lag_events', help: 'Events in the log the hydration scanner has not read yet (last seq minus its cursor).', registers,
+      name: 'gymgraph_hydration_cursor_lag_events',
+      help: 'Events in the log the hydration scanner has not read yet (last seq minus its cursor).',
+      registers,
       async collect() {
         const read = await snapshot();
         if (read) this.set(Math.max(0, read.lastSeq - read.hydrationCursor));
@@ -167,7 +192,9 @@ function replaceLinearDefaults(registry: Registry): void {
   for (const name of ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_resources']) registry.removeSingleMetric(name);
   if (process.platform !== 'linux') return;
   new Gauge({
-    name: 'process_open_fds', help: 'Number of open file descriptors.', registers: [registry],
+    name: 'process_open_fds',
+    help: 'Number of open file descriptors.',
+    registers: [registry],
     async collect() {
       try {
         this.set((await readdir('/proc/self/fd')).length - 1); // minus the one readdir holds
@@ -226,8 +253,18 @@ const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 
 
 /** What a webhook delivery came to: the `outcome` label of `gymgraph_webhook_deliveries_total`. */
 export const WEBHOOK_OUTCOMES = [
-  'stored', 'duplicate', 'unauthorized', 'unsupported_media_type', 'payload_too_large', 'invalid_json', 'invalid_payload',
-  'uuid_conflict', 'database_unavailable', 'overloaded', 'shutting_down', 'error',
+  'stored',
+  'duplicate',
+  'unauthorized',
+  'unsupported_media_type',
+  'payload_too_large',
+  'invalid_json',
+  'invalid_payload',
+  'uuid_conflict',
+  'database_unavailable',
+  'overloaded',
+  'shutting_down',
+  'error',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
@@ -262,15 +299,44 @@ export class WebhookMetrics {
 
   constructor(registry: Registry, eventTypes: readonly string[]) {
     const registers = [registry];
-    const deliveries = new Counter({ name: 'gymgraph_webhook_deliveries_total', help: 'Webhook deliveries answered, by outcome (stored, duplicate, the refusal\'s error code, or error: failed or the caller went away).', labelNames: ['outcome'], registers });
-    this.deliveries = Object.fromEntries(WEBHOOK_OUTCOMES.map((outcome) => [outcome, zeroed(deliveries.labels(outcome))])) as Record<WebhookOutcome, Counter.Internal>;
+    const deliveries = new Counter({
+      name: 'gymgraph_webhook_deliveries_total',
+      help: "Webhook deliveries answered, by outcome (stored, duplicate, the refusal's error code, or error: failed or the caller went away).",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.deliveries = Object.fromEntries(WEBHOOK_OUTCOMES.map((outcome) => [outcome, zeroed(deliveries.labels(outcome))])) as Record<
+      WebhookOutcome,
+      Counter.Internal
+    >;
     this.events = new BoundedCounter(
-      new Counter({ name: 'gymgraph_ingest_events_total', help: 'Events stored in the log by ingest (webhooks and reconciliation), by type (unknown types as `unknown`).', labelNames: ['type'], registers }),
-      eventTypes, 'unknown',
+      new Counter({
+        name: 'gymgraph_ingest_events_total',
+        help: 'Events stored in the log by ingest (webhooks and reconciliation), by type (unknown types as `unknown`).',
+        labelNames: ['type'],
+        registers,
+      }),
+      eventTypes,
+      'unknown',
     );
-    this.ack = new Histogram({ name: 'gymgraph_webhook_ack_duration_seconds', help: 'From a webhook\'s arrival to its 200 answer (stored or duplicate), in seconds.', buckets: LATENCY_BUCKETS, registers });
-    this.batch = new Histogram({ name: 'gymgraph_ingest_batch_deliveries', help: 'Deliveries per group-commit transaction.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers });
-    this.commit = new Histogram({ name: 'gymgraph_ingest_commit_duration_seconds', help: 'One group-commit transaction, from asking the writer (which runs one transaction at a time) to its commit, in seconds.', buckets: LATENCY_BUCKETS, registers });
+    this.ack = new Histogram({
+      name: 'gymgraph_webhook_ack_duration_seconds',
+      help: "From a webhook's arrival to its 200 answer (stored or duplicate), in seconds.",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batch = new Histogram({
+      name: 'gymgraph_ingest_batch_deliveries',
+      help: 'Deliveries per group-commit transaction.',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers,
+    });
+    this.commit = new Histogram({
+      name: 'gymgraph_ingest_commit_duration_seconds',
+      help: 'One group-commit transaction, from asking the writer (which runs one transaction at a time) to its commit, in seconds.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
   }
 
   /** A delivery answered; `arrivedAt` (performance.now() ms) is given for the 200s. */
@@ -304,15 +370,32 @@ export class GraphQLMetrics {
     this.codes = new Set(errorCodes);
     this.duration = new Histogram({
       name: 'graphql_server_request_duration_seconds',
-      help: 'GraphQL over HTTP: duration of a request, by graphql_operation_type (query, mutation; absent when the operation was never resolved) and error_type (the first error\'s code; absent on success), in seconds.',
-      labelNames: ['graphql_operation_type', 'error_type'], buckets: OTEL_DURATION_BUCKETS, registers,
+      help: "GraphQL over HTTP: duration of a request, by graphql_operation_type (query, mutation; absent when the operation was never resolved) and error_type (the first error's code; absent on success), in seconds.",
+      labelNames: ['graphql_operation_type', 'error_type'],
+      buckets: OTEL_DURATION_BUCKETS,
+      registers,
     });
     this.errors = new BoundedCounter(
-      new Counter({ name: 'gymgraph_graphql_errors_total', help: 'GraphQL errors answered over HTTP and WebSocket, by code (extensions.code).', labelNames: ['code'], registers }),
-      errorCodes, 'OTHER',
+      new Counter({
+        name: 'gymgraph_graphql_errors_total',
+        help: 'GraphQL errors answered over HTTP and WebSocket, by code (extensions.code).',
+        labelNames: ['code'],
+        registers,
+      }),
+      errorCodes,
+      'OTHER',
     );
-    this.cost = new Histogram({ name: 'gymgraph_graphql_query_cost', help: 'Estimated cost of each operation measured (points of the cost limit).', buckets: [1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000], registers });
-    this.limited = new Counter({ name: 'gymgraph_graphql_rate_limited_total', help: 'Operations refused with RATE_LIMITED (the per-token cost budget), over HTTP and WebSocket.', registers });
+    this.cost = new Histogram({
+      name: 'gymgraph_graphql_query_cost',
+      help: 'Estimated cost of each operation measured (points of the cost limit).',
+      buckets: [1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000],
+      registers,
+    });
+    this.limited = new Counter({
+      name: 'gymgraph_graphql_rate_limited_total',
+      help: 'Operations refused with RATE_LIMITED (the per-token cost budget), over HTTP and WebSocket.',
+      registers,
+    });
   }
 
   /**
@@ -325,7 +408,10 @@ export class GraphQLMetrics {
     const key = `${operation ?? ''}|${error ?? ''}`;
     let child = this.durations.get(key);
     if (!child) {
-      child = this.duration.labels({ ...(operation ? { graphql_operation_type: operation } : {}), ...(error ? { error_type: error } : {}) });
+      child = this.duration.labels({
+        ...(operation ? { graphql_operation_type: operation } : {}),
+        ...(error ? { error_type: error } : {}),
+      });
       this.durations.set(key, child);
     }
     child.observe(ms / 1000);
@@ -345,7 +431,9 @@ export class GraphQLMetrics {
 }
 
 /** Close codes worth a series of their own (RFC 6455, graphql-ws and ours); others are `other`. */
-const CLOSE_CODES = [1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 4008, 4013, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500].map(String);
+const CLOSE_CODES = [
+  1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 4008, 4013, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500,
+].map(String);
 
 export class RealtimeMetrics {
   private readonly closed: BoundedCounter;
@@ -354,13 +442,20 @@ export class RealtimeMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.closed = new BoundedCounter(
-      new Counter({ name: 'gymgraph_websocket_closed_total', help: 'WebSocket connections closed, by close code (either side\'s; uncommon codes as `other`).', labelNames: ['code'], registers }),
-      CLOSE_CODES, 'other',
+      new Counter({
+        name: 'gymgraph_websocket_closed_total',
+        help: "WebSocket connections closed, by close code (either side's; uncommon codes as `other`).",
+        labelNames: ['code'],
+        registers,
+      }),
+      CLOSE_CODES,
+      'other',
     );
     this.lag = new Histogram({
       name: 'gymgraph_fanout_lag_seconds',
-      help: 'From an event\'s announcement to this instance (right after its commit, or after crossing Redis) to its frame written to the last socket of a subscription group, in seconds.',
-      buckets: LATENCY_BUCKETS, registers,
+      help: "From an event's announcement to this instance (right after its commit, or after crossing Redis) to its frame written to the last socket of a subscription group, in seconds.",
+      buckets: LATENCY_BUCKETS,
+      registers,
     });
   }
 
@@ -384,8 +479,18 @@ export class UpstreamMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({ name: 'gymgraph_open_api_requests_total', help: 'Open API requests, by endpoint template and status (`none`: no answer; 429: rate limited upstream).', labelNames: ['endpoint', 'status'], registers });
-    this.waiting = new Histogram({ name: 'gymgraph_open_api_rate_limit_wait_seconds', help: 'Time an Open API call waited for its rate limit (our limiter, and Retry-After after a 429), in seconds.', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120], registers });
+    this.requests = new Counter({
+      name: 'gymgraph_open_api_requests_total',
+      help: 'Open API requests, by endpoint template and status (`none`: no answer; 429: rate limited upstream).',
+      labelNames: ['endpoint', 'status'],
+      registers,
+    });
+    this.waiting = new Histogram({
+      name: 'gymgraph_open_api_rate_limit_wait_seconds',
+      help: 'Time an Open API call waited for its rate limit (our limiter, and Retry-After after a 429), in seconds.',
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120],
+      registers,
+    });
   }
 
   /** `endpoint` is a template from the code (`GET /v1/customers/{customerId}`), never a filled path. */
@@ -406,7 +511,12 @@ export class HydrationMetrics {
   private readonly runs: Record<'ok' | 'failed', Counter.Internal>;
 
   constructor(registry: Registry) {
-    const runs = new Counter({ name: 'gymgraph_hydration_job_runs_total', help: 'Hydration job runs, by outcome (ok, failed).', labelNames: ['outcome'], registers: [registry] });
+    const runs = new Counter({
+      name: 'gymgraph_hydration_job_runs_total',
+      help: 'Hydration job runs, by outcome (ok, failed).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     this.runs = { ok: zeroed(runs.labels('ok')), failed: zeroed(runs.labels('failed')) };
   }
 
@@ -421,10 +531,21 @@ export class ReconcileMetrics {
 
   constructor(registry: Registry, kinds: readonly string[]) {
     const registers = [registry];
-    this.runs = new Counter({ name: 'gymgraph_reconcile_runs_total', help: 'Scheduled reconciliations of a studio, by outcome (ok, failed).', labelNames: ['outcome'], registers });
+    this.runs = new Counter({
+      name: 'gymgraph_reconcile_runs_total',
+      help: 'Scheduled reconciliations of a studio, by outcome (ok, failed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.repairs = new BoundedCounter(
-      new Counter({ name: 'gymgraph_reconcile_repairs_total', help: 'Records reconciliation repaired (events it added), by kind.', labelNames: ['kind'], registers }),
-      kinds, 'other',
+      new Counter({
+        name: 'gymgraph_reconcile_repairs_total',
+        help: 'Records reconciliation repaired (events it added), by kind.',
+        labelNames: ['kind'],
+        registers,
+      }),
+      kinds,
+      'other',
     );
   }
 

@@ -18,7 +18,21 @@ export class Initial1764000000000 implements MigrationInterface {
   }
 }
 
-const DROP_ORDER = ['visits', 'studios', 'tenants', 'tax_advisor_exports', 'debt_collection_runs', 'events', 'devices', 'customers', 'contracts', 'class_slots', 'class_bookings', 'appointment_bookings', 'aggregator_memberships'];
+const DROP_ORDER = [
+  'visits',
+  'studios',
+  'tenants',
+  'tax_advisor_exports',
+  'debt_collection_runs',
+  'events',
+  'devices',
+  'customers',
+  'contracts',
+  'class_slots',
+  'class_bookings',
+  'appointment_bookings',
+  'aggregator_memberships',
+];
 
 const SQLITE = [
   `CREATE TABLE "aggregator_memberships" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "tenantId" integer NOT NULL, "studioId" integer NOT NULL, "firstEventAt" bigint NOT NULL, "lastEventAt" bigint NOT NULL, "customerId" bigint NOT NULL, "aggregatorId" varchar(200) NOT NULL, "createdAt" bigint NOT NULL)`,

@@ -5,32 +5,106 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * dialects. Exported for tests that compare what the events alone made.
  */
 export const HYDRATED_COLUMNS: readonly (readonly [table: string, column: string, type: string])[] = [
-  ...([
-    ['status', 'text'], ['accessRefused', 'boolean'], ['customerNumber', 'text'], ['homeStudioUpstreamId', 'bigint'], ['registeredAt', 'bigint'],
-    ['firstName', 'text'], ['lastName', 'text'], ['dateOfBirth', 'text'], ['gender', 'text'], ['email', 'text'], ['phonePrivate', 'text'],
-    ['phoneMobile', 'text'], ['addressStreet', 'text'], ['addressHouseNumber', 'text'], ['addressZipCode', 'text'], ['addressCity', 'text'],
-    ['addressCountry', 'text'], ['preferredLanguage', 'text'], ['hydratedAt', 'bigint'], ['personalDataErasedAt', 'bigint'],
-    ['communicationPreferencesHydratedAt', 'bigint'],
-  ] as const).map(([column, type]) => ['customers', column, type] as const),
-  ...([
-    ['rateName', 'text'], ['contractStatus', 'text'], ['signedOn', 'text'], ['startDate', 'text'], ['endDate', 'text'], ['cancelled', 'boolean'],
-    ['cancellationDate', 'text'], ['termValue', 'integer'], ['termUnit', 'text'], ['basePriceAmount', 'double precision'],
-    ['basePriceCurrency', 'text'], ['currentPriceAmount', 'double precision'], ['currentPriceCurrency', 'text'], ['hydratedAt', 'bigint'],
-  ] as const).map(([column, type]) => ['contracts', column, type] as const),
+  ...(
+    [
+      ['status', 'text'],
+      ['accessRefused', 'boolean'],
+      ['customerNumber', 'text'],
+      ['homeStudioUpstreamId', 'bigint'],
+      ['registeredAt', 'bigint'],
+      ['firstName', 'text'],
+      ['lastName', 'text'],
+      ['dateOfBirth', 'text'],
+      ['gender', 'text'],
+      ['email', 'text'],
+      ['phonePrivate', 'text'],
+      ['phoneMobile', 'text'],
+      ['addressStreet', 'text'],
+      ['addressHouseNumber', 'text'],
+      ['addressZipCode', 'text'],
+      ['addressCity', 'text'],
+      ['addressCountry', 'text'],
+      ['preferredLanguage', 'text'],
+      ['hydratedAt', 'bigint'],
+      ['personalDataErasedAt', 'bigint'],
+      ['communicationPreferencesHydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['customers', column, type] as const),
+  ...(
+    [
+      ['rateName', 'text'],
+      ['contractStatus', 'text'],
+      ['signedOn', 'text'],
+      ['startDate', 'text'],
+      ['endDate', 'text'],
+      ['cancelled', 'boolean'],
+      ['cancellationDate', 'text'],
+      ['termValue', 'integer'],
+      ['termUnit', 'text'],
+      ['basePriceAmount', 'double precision'],
+      ['basePriceCurrency', 'text'],
+      ['currentPriceAmount', 'double precision'],
+      ['currentPriceCurrency', 'text'],
+      ['hydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['contracts', column, type] as const),
   ...(['class_bookings', 'appointment_bookings'] as const).flatMap((table) =>
-    ([['bookingStatus', 'text'], ['participantStatus', 'text'], ['hydratedAt', 'bigint']] as const).map(([column, type]) => [table, column, type] as const)),
+    (
+      [
+        ['bookingStatus', 'text'],
+        ['participantStatus', 'text'],
+        ['hydratedAt', 'bigint'],
+      ] as const
+    ).map(([column, type]) => [table, column, type] as const),
+  ),
   ['class_bookings', 'classSlotStatus', 'text'],
-  ...([['title', 'text'], ['startAt', 'bigint'], ['endAt', 'bigint'], ['appointmentStatus', 'text']] as const)
-    .map(([column, type]) => ['appointment_bookings', column, type] as const),
-  ...([
-    ['startAt', 'bigint'], ['endAt', 'bigint'], ['maxParticipants', 'integer'], ['bookedParticipants', 'integer'],
-    ['waitingListParticipants', 'integer'], ['instructorNames', 'text'], ['locationId', 'bigint'], ['locationName', 'text'], ['hydratedAt', 'bigint'],
-  ] as const).map(([column, type]) => ['class_slots', column, type] as const),
-  ...([['name', 'text'], ['model', 'text'], ['active', 'boolean'], ['hydratedAt', 'bigint']] as const).map(([column, type]) => ['devices', column, type] as const),
-  ...([['status', 'text'], ['collectionDate', 'text'], ['collectionType', 'text'], ['origin', 'text'], ['hydratedAt', 'bigint']] as const)
-    .map(([column, type]) => ['debt_collection_runs', column, type] as const),
-  ...([['fromDate', 'text'], ['toDate', 'text'], ['fileFormat', 'text'], ['exportFormat', 'text'], ['hydratedAt', 'bigint']] as const)
-    .map(([column, type]) => ['tax_advisor_exports', column, type] as const),
+  ...(
+    [
+      ['title', 'text'],
+      ['startAt', 'bigint'],
+      ['endAt', 'bigint'],
+      ['appointmentStatus', 'text'],
+    ] as const
+  ).map(([column, type]) => ['appointment_bookings', column, type] as const),
+  ...(
+    [
+      ['startAt', 'bigint'],
+      ['endAt', 'bigint'],
+      ['maxParticipants', 'integer'],
+      ['bookedParticipants', 'integer'],
+      ['waitingListParticipants', 'integer'],
+      ['instructorNames', 'text'],
+      ['locationId', 'bigint'],
+      ['locationName', 'text'],
+      ['hydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['class_slots', column, type] as const),
+  ...(
+    [
+      ['name', 'text'],
+      ['model', 'text'],
+      ['active', 'boolean'],
+      ['hydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['devices', column, type] as const),
+  ...(
+    [
+      ['status', 'text'],
+      ['collectionDate', 'text'],
+      ['collectionType', 'text'],
+      ['origin', 'text'],
+      ['hydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['debt_collection_runs', column, type] as const),
+  ...(
+    [
+      ['fromDate', 'text'],
+      ['toDate', 'text'],
+      ['fileFormat', 'text'],
+      ['exportFormat', 'text'],
+      ['hydratedAt', 'bigint'],
+    ] as const
+  ).map(([column, type]) => ['tax_advisor_exports', column, type] as const),
 ];
 
 /**
@@ -57,7 +131,9 @@ export class Hydration1764000000003 implements MigrationInterface {
       `CREATE TABLE "communication_preferences" (${id}, "tenantId" integer NOT NULL, "customerId" bigint NOT NULL, "position" integer NOT NULL, ` +
         `"category" text, "channelsJson" text NOT NULL)`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "communication_preferences_customer" ON "communication_preferences" ("tenantId", "customerId", "position")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "communication_preferences_customer" ON "communication_preferences" ("tenantId", "customerId", "position")`,
+    );
     await queryRunner.query(
       `CREATE TABLE "hydration_jobs" (${id}, "tenantId" integer NOT NULL, "studioId" integer NOT NULL, "kind" ${varchar}(32) NOT NULL, ` +
         `"upstreamKey" ${varchar}(64) NOT NULL, "params" text, "state" ${varchar}(16) NOT NULL, "version" integer NOT NULL, "runVersion" integer, ` +
@@ -72,7 +148,9 @@ export class Hydration1764000000003 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['log_cursors', 'hydration_jobs', 'communication_preferences', 'classes']) await queryRunner.query(`DROP TABLE "${table}"`);
-    for (const [table, column] of [...HYDRATED_COLUMNS].reverse()) await queryRunner.query(`ALTER TABLE "${table}" DROP COLUMN "${column}"`);
+    for (const table of ['log_cursors', 'hydration_jobs', 'communication_preferences', 'classes'])
+      await queryRunner.query(`DROP TABLE "${table}"`);
+    for (const [table, column] of [...HYDRATED_COLUMNS].reverse())
+      await queryRunner.query(`ALTER TABLE "${table}" DROP COLUMN "${column}"`);
   }
 }

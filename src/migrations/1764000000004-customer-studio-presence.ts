@@ -16,7 +16,9 @@ export class CustomerStudioPresence1764000000004 implements MigrationInterface {
     const latest = (type: string) =>
       `(SELECT MAX(e."occurredAt") FROM "events" e WHERE e."tenantId" = "customer_studios"."tenantId" AND e."entityId" = "customer_studios"."customerId"
           AND e."studioId" = "customer_studios"."studioId" AND e."type" = '${type}')`;
-    await queryRunner.query(`UPDATE "customer_studios" SET "lastCheckinAt" = ${latest('CUSTOMER_CHECKIN')}, "lastCheckoutAt" = ${latest('CUSTOMER_CHECKOUT')}`);
+    await queryRunner.query(
+      `UPDATE "customer_studios" SET "lastCheckinAt" = ${latest('CUSTOMER_CHECKIN')}, "lastCheckoutAt" = ${latest('CUSTOMER_CHECKOUT')}`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

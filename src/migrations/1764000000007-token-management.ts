@@ -21,6 +21,7 @@ export class TokenManagement1764000000007 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const column of ['rotatedAt', 'expiresAt', 'permissions', 'note']) await queryRunner.query(`ALTER TABLE "api_tokens" DROP COLUMN "${column}"`);
+    for (const column of ['rotatedAt', 'expiresAt', 'permissions', 'note'])
+      await queryRunner.query(`ALTER TABLE "api_tokens" DROP COLUMN "${column}"`);
   }
 }

@@ -2,7 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { rebuildVisitRollups } from '../domains/visits/visit-rollup.js';
 
 const STAYS = Array.from({ length: 8 }, (_, i) => `"stay${i}" integer NOT NULL`).join(', ');
-const COLUMNS = `"studioId" integer NOT NULL, "bucket" bigint NOT NULL, "tenantId" integer NOT NULL, "visits" integer NOT NULL, "closed" integer NOT NULL, ` +
+const COLUMNS =
+  `"studioId" integer NOT NULL, "bucket" bigint NOT NULL, "tenantId" integer NOT NULL, "visits" integer NOT NULL, "closed" integer NOT NULL, ` +
   `"durationMs" bigint NOT NULL, "closedAway" integer NOT NULL, "durationAwayMs" bigint NOT NULL, ${STAYS}, PRIMARY KEY ("studioId", "bucket")`;
 
 /**

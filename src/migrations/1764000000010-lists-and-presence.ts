@@ -3,8 +3,10 @@ import { SEARCH_COLUMNS, searchColumns } from '../domains/customers/customer-sea
 
 /** The search indexes: one per column, each made for `LIKE 'prefix%'` in its dialect. */
 const SEARCH_INDEXES = [
-  ['customers_search_name', 'searchName'], ['customers_search_last_name', 'searchLastName'],
-  ['customers_search_email', 'searchEmail'], ['customers_search_number', 'searchNumber'],
+  ['customers_search_name', 'searchName'],
+  ['customers_search_last_name', 'searchLastName'],
+  ['customers_search_email', 'searchEmail'],
+  ['customers_search_number', 'searchNumber'],
 ] as const;
 
 /**
@@ -28,7 +30,9 @@ export class ListsAndPresence1764000000010 implements MigrationInterface {
       `CREATE TABLE "automatic_checkouts" ("seq" bigint NOT NULL, "position" integer NOT NULL, "tenantId" integer NOT NULL, "studioId" integer NOT NULL,
         "customerId" bigint NOT NULL, "checkoutAt" bigint NOT NULL, ${postgres ? 'CONSTRAINT "PK_744f6a169ca1c319b31a510f1bf" ' : ''}PRIMARY KEY ("seq", "position"))`,
     );
-    await queryRunner.query(`CREATE INDEX "automatic_checkouts_customer" ON "automatic_checkouts" ("tenantId", "customerId", "checkoutAt")`);
+    await queryRunner.query(
+      `CREATE INDEX "automatic_checkouts_customer" ON "automatic_checkouts" ("tenantId", "customerId", "checkoutAt")`,
+    );
     for (const column of SEARCH_COLUMNS) await queryRunner.query(`ALTER TABLE "customers" ADD COLUMN "${column}" text`);
 
     const rows = (await queryRunner.query(

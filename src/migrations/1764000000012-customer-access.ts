@@ -3,10 +3,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /** The columns the sister platform's CUSTOMER_* events fill (customer.projector.ts), with their types. */
 const COLUMNS = [
   ['accessDisabledAt', 'bigint'],
-  ['homeStudioUpdatedAt', 'bigint'], ['homeStudioOrder', 'text'], ['previousHomeStudioUpstreamId', 'bigint'],
-  ['checkinStudiosUpdatedAt', 'bigint'], ['checkinStudiosOrder', 'text'], ['checkinStudiosContractId', 'bigint'],
-  ['lastAccessMediumCreatedAt', 'bigint'], ['lastAccessMediumUpdatedAt', 'bigint'], ['lastAccessMediumDeletedAt', 'bigint'],
-  ['lastAccessRestrictionCreatedAt', 'bigint'], ['lastAccessRestrictionDeletedAt', 'bigint'],
+  ['homeStudioUpdatedAt', 'bigint'],
+  ['homeStudioOrder', 'text'],
+  ['previousHomeStudioUpstreamId', 'bigint'],
+  ['checkinStudiosUpdatedAt', 'bigint'],
+  ['checkinStudiosOrder', 'text'],
+  ['checkinStudiosContractId', 'bigint'],
+  ['lastAccessMediumCreatedAt', 'bigint'],
+  ['lastAccessMediumUpdatedAt', 'bigint'],
+  ['lastAccessMediumDeletedAt', 'bigint'],
+  ['lastAccessRestrictionCreatedAt', 'bigint'],
+  ['lastAccessRestrictionDeletedAt', 'bigint'],
 ] as const;
 
 /**

@@ -37,7 +37,9 @@ export class ContractParts1764000000013 implements MigrationInterface {
       await queryRunner.query(`CREATE TABLE "${table}" (${id}, ${RECORD}, ${columns})`);
     }
     for (const [name, table, columns, unique] of INDEXES) {
-      await queryRunner.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON "${table}" (${columns.map((c) => `"${c}"`).join(', ')})`);
+      await queryRunner.query(
+        `CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON "${table}" (${columns.map((c) => `"${c}"`).join(', ')})`,
+      );
     }
   }
 

@@ -18,7 +18,9 @@ export class DebtCollectionCases1764000000016 implements MigrationInterface {
         `"lastEventAt" bigint NOT NULL, "caseIdSource" ${varchar}(16) NOT NULL, "caseId" bigint NOT NULL, "agencyDebtCollectionCaseId" bigint, ` +
         `"collectionCaseId" bigint, "latestAdjustmentRequestId" bigint NOT NULL, "latestAdjustmentRequestAt" bigint NOT NULL)`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "debt_collection_cases_key" ON "debt_collection_cases" ("tenantId", "caseIdSource", "caseId")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "debt_collection_cases_key" ON "debt_collection_cases" ("tenantId", "caseIdSource", "caseId")`,
+    );
     await queryRunner.query(`CREATE INDEX "debt_collection_cases_studio" ON "debt_collection_cases" ("studioId", "lastEventAt")`);
     await queryRunner.query(
       `CREATE TABLE "debt_collection_configurations" (${id}, "tenantId" integer NOT NULL, "studioId" integer NOT NULL, "firstEventAt" bigint NOT NULL, ` +

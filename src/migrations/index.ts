@@ -17,9 +17,17 @@ import { DebtCollectionCases1764000000016 } from './1764000000016-debt-collectio
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
 export const MIGRATIONS = [
-  Initial1764000000000, ApiAccess1764000000001, RecordRelations1764000000002, Hydration1764000000003,
-  CustomerStudioPresence1764000000004, DeliveryDigest1764000000005, StudioTimeZone1764000000006,
-  TokenManagement1764000000007, VisitRollups1764000000009, ListsAndPresence1764000000010, ReportIndexes1764000000011,
+  Initial1764000000000,
+  ApiAccess1764000000001,
+  RecordRelations1764000000002,
+  Hydration1764000000003,
+  CustomerStudioPresence1764000000004,
+  DeliveryDigest1764000000005,
+  StudioTimeZone1764000000006,
+  TokenManagement1764000000007,
+  VisitRollups1764000000009,
+  ListsAndPresence1764000000010,
+  ReportIndexes1764000000011,
   CustomerAccess1764000000012,
   ContractParts1764000000013,
   Employees1764000000014,

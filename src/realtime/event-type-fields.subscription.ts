@@ -29,8 +29,13 @@ import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
 import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
 import {
-  BookingSubscriptionArgs, ClassSlotSubscriptionArgs, ContractSubscriptionArgs, CustomerSubscriptionArgs, RecordSubscriptionArgs,
-  idsArgument, listArgument,
+  BookingSubscriptionArgs,
+  ClassSlotSubscriptionArgs,
+  ContractSubscriptionArgs,
+  CustomerSubscriptionArgs,
+  RecordSubscriptionArgs,
+  idsArgument,
+  listArgument,
 } from './subscription.args.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -41,7 +46,10 @@ import {
 
 const EVENT = { description: 'The event, as stored in the log.' };
 const CUSTOMER = { nullable: true, description: 'The customer, as the record stands after the event.' };
-const after = (what: string) => ({ nullable: true, description: `${what}, as the record stands after the event; null when this token may not see it (it belongs to the studio of its earliest event).` });
+const after = (what: string) => ({
+  nullable: true,
+  description: `${what}, as the record stands after the event; null when this token may not see it (it belongs to the studio of its earliest event).`,
+});
 
 @ObjectType({ description: 'A check-in or check-out, with the visit it opened or closed and the customer.' })
 export class VisitEventPayload {
@@ -54,7 +62,8 @@ export class VisitEventPayload {
 export class AutomaticCheckoutEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => [Visit], {
-    description: 'The visits this event closed, as they stand after it (those this token may see). A customer who was not checked in, or whose real check-out came first, has none.',
+    description:
+      'The visits this event closed, as they stand after it (those this token may see). A customer who was not checked in, or whose real check-out came first, has none.',
   })
   visits!: Visit[];
 }
@@ -72,7 +81,10 @@ export class ContractEventPayload {
   @Field(() => Customer, CUSTOMER) customer!: Customer | null;
 }
 
-@ObjectType({ description: "A contract's pause (idle period) created, changed or cancelled, with the idle period, the contract and the customer holding it." })
+@ObjectType({
+  description:
+    "A contract's pause (idle period) created, changed or cancelled, with the idle period, the contract and the customer holding it.",
+})
 export class ContractIdlePeriodEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => ContractIdlePeriod, after('The idle period')) idlePeriod!: ContractIdlePeriod | null;
@@ -80,7 +92,10 @@ export class ContractIdlePeriodEventPayload {
   @Field(() => Customer, CUSTOMER) customer!: Customer | null;
 }
 
-@ObjectType({ description: "A contract's additional module created, changed, cancelled or deleted, with the module, the main contract and the customer holding it." })
+@ObjectType({
+  description:
+    "A contract's additional module created, changed, cancelled or deleted, with the module, the main contract and the customer holding it.",
+})
 export class ContractAdditionalModuleEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
   @Field(() => ContractAdditionalModule, after('The additional module')) additionalModule!: ContractAdditionalModule | null;
@@ -134,7 +149,11 @@ export class TaxAdvisorExportEventPayload {
 @ObjectType({ description: "A change to a studio's own settings (opening hours, custom customer fields), with the studio." })
 export class StudioEventPayload {
   @Field(() => EventRecord, EVENT) event!: EventRecord;
-  @Field(() => Studio, { nullable: true, description: 'The studio that delivered the event (its webhook key), as it stands after the event; null when this token may not see it.' })
+  @Field(() => Studio, {
+    nullable: true,
+    description:
+      'The studio that delivered the event (its webhook key), as it stands after the event; null when this token may not see it.',
+  })
   studio!: Studio | null;
 }
 
@@ -185,20 +204,24 @@ interface RecordFamily<A extends RecordSubscriptionArgs, R extends object> {
 const family = <A extends RecordSubscriptionArgs, R extends object>(spec: RecordFamily<A, R>) => spec;
 
 /** A record belongs to the studio of its earliest event (the API's rule everywhere). */
-const ownedBy = <T extends { studioId: number }>(record: T | null, scope: Scope) => (record && scope.allows(record.studioId) ? record : null);
+const ownedBy = <T extends { studioId: number }>(record: T | null, scope: Scope) =>
+  record && scope.allows(record.studioId) ? record : null;
 /**
  * A customer is visible to every studio that delivered an event about them; the event's studio is
  * within the scope and just did. (Where and when they last checked in is hidden by Customer's
  * own field resolvers, per viewer.)
  */
-const customerOf = (customer: Customer | null, scope: Scope, event: LoggedEvent) => (customer && scope.allows(event.studioId) ? customer : null);
+const customerOf = (customer: Customer | null, scope: Scope, event: LoggedEvent) =>
+  customer && scope.allows(event.studioId) ? customer : null;
 
 // Through SqlReader: off the main thread on SQLite, and under the read timeout. A family's reads
 // run side by side: a subscriber waits for the slower one, not for their sum.
 const customer = (event: LoggedEvent, dataSource: DataSource) =>
   SqlReader.of(dataSource).findOne(Customer, { tenantId: event.tenantId, customerId: event.entityId });
-const byEntity = <T extends object>(entity: ClassType<T>, column: string) => (event: LoggedEvent, dataSource: DataSource) =>
-  SqlReader.of(dataSource).findOne<T>(entity, { tenantId: event.tenantId, [column]: event.entityId } as never);
+const byEntity =
+  <T extends object>(entity: ClassType<T>, column: string) =>
+  (event: LoggedEvent, dataSource: DataSource) =>
+    SqlReader.of(dataSource).findOne<T>(entity, { tenantId: event.tenantId, [column]: event.entityId } as never);
 /** An id in `content` (the validator accepted an integer or a digit string). */
 const contentId = (event: LoggedEvent, field: string) => Number(event.content?.[field]);
 const inIds = (ids: readonly number[] | null, field: string) =>
@@ -214,9 +237,16 @@ const FAMILIES = {
     load: async (event, dataSource) => {
       // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
       const [visit, found] = await Promise.all([
-        SqlReader.of(dataSource).entity(dataSource.getRepository(Visit).createQueryBuilder('visit')
-          .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', { tenantId: event.tenantId, seq: event.seq })
-          .limit(1)),
+        SqlReader.of(dataSource).entity(
+          dataSource
+            .getRepository(Visit)
+            .createQueryBuilder('visit')
+            .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', {
+              tenantId: event.tenantId,
+              seq: event.seq,
+            })
+            .limit(1),
+        ),
         customer(event, dataSource),
       ]);
       return { visit, customer: found };
@@ -230,9 +260,14 @@ const FAMILIES = {
     select: () => ({}),
     // A visit closed by it carries the event's seq as its check-out.
     load: async (event, dataSource) => ({
-      visits: await SqlReader.of(dataSource).entities(dataSource.getRepository(Visit).createQueryBuilder('visit')
-        .where('visit.tenantId = :tenantId AND visit.checkoutSeq = :seq', { tenantId: event.tenantId, seq: event.seq })
-        .orderBy('visit.id').limit(MAX_AUTOMATIC_CHECKOUTS)),
+      visits: await SqlReader.of(dataSource).entities(
+        dataSource
+          .getRepository(Visit)
+          .createQueryBuilder('visit')
+          .where('visit.tenantId = :tenantId AND visit.checkoutSeq = :seq', { tenantId: event.tenantId, seq: event.seq })
+          .orderBy('visit.id')
+          .limit(MAX_AUTOMATIC_CHECKOUTS),
+      ),
     }),
     visible: ({ visits }, scope) => ({ visits: visits.filter((visit) => scope.allows(visit.studioId)) }),
     // It lists every customer the studio checked out (member-access.ts refuses it to members).
@@ -257,7 +292,10 @@ const FAMILIES = {
       ]);
       return { contract, customer: found };
     },
-    visible: ({ contract, customer }, scope, event) => ({ contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event) }),
+    visible: ({ contract, customer }, scope, event) => ({
+      contract: ownedBy(contract, scope),
+      customer: customerOf(customer, scope, event),
+    }),
     member: 'entity',
   }),
   contractIdlePeriod: family({
@@ -274,7 +312,9 @@ const FAMILIES = {
       return { idlePeriod, contract, customer: found };
     },
     visible: ({ idlePeriod, contract, customer }, scope, event) => ({
-      idlePeriod: ownedBy(idlePeriod, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+      idlePeriod: ownedBy(idlePeriod, scope),
+      contract: ownedBy(contract, scope),
+      customer: customerOf(customer, scope, event),
     }),
     member: 'entity',
   }),
@@ -292,7 +332,9 @@ const FAMILIES = {
       return { additionalModule, contract, customer: found };
     },
     visible: ({ additionalModule, contract, customer }, scope, event) => ({
-      additionalModule: ownedBy(additionalModule, scope), contract: ownedBy(contract, scope), customer: customerOf(customer, scope, event),
+      additionalModule: ownedBy(additionalModule, scope),
+      contract: ownedBy(contract, scope),
+      customer: customerOf(customer, scope, event),
     }),
     member: 'entity',
   }),
@@ -303,13 +345,18 @@ const FAMILIES = {
     load: async (event, dataSource) => {
       const [aggregatorMembership, found] = await Promise.all([
         SqlReader.of(dataSource).findOne(AggregatorMembership, {
-          tenantId: event.tenantId, customerId: event.entityId, aggregatorId: String(event.content?.['aggregatorId']),
+          tenantId: event.tenantId,
+          customerId: event.entityId,
+          aggregatorId: String(event.content?.['aggregatorId']),
         }),
         customer(event, dataSource),
       ]);
       return { aggregatorMembership, customer: found };
     },
-    visible: ({ aggregatorMembership, customer }, scope, event) => ({ aggregatorMembership: ownedBy(aggregatorMembership, scope), customer: customerOf(customer, scope, event) }),
+    visible: ({ aggregatorMembership, customer }, scope, event) => ({
+      aggregatorMembership: ownedBy(aggregatorMembership, scope),
+      customer: customerOf(customer, scope, event),
+    }),
     member: 'entity',
   }),
   classBooking: family({
@@ -331,7 +378,10 @@ const FAMILIES = {
   classSlot: family({
     payload: ClassSlotEventPayload,
     args: ClassSlotSubscriptionArgs,
-    select: (args) => ({ entityIds: idsArgument(args.slotIds, 'slotIds'), content: inIds(idsArgument(args.classIds, 'classIds'), 'classId') }),
+    select: (args) => ({
+      entityIds: idsArgument(args.slotIds, 'slotIds'),
+      content: inIds(idsArgument(args.classIds, 'classIds'), 'classId'),
+    }),
     load: async (event, dataSource) => ({ classSlot: await byEntity(ClassSlot, 'slotId')(event, dataSource) }),
     visible: ({ classSlot }, scope) => ({ classSlot: ownedBy(classSlot, scope) }),
     member: 'public',
@@ -377,7 +427,8 @@ const FAMILIES = {
     select: () => ({}),
     load: async (event, dataSource) => {
       const key = caseKeyOf({
-        agencyDebtCollectionCaseId: event.content?.['agencyDebtCollectionCaseId'] == null ? null : contentId(event, 'agencyDebtCollectionCaseId'),
+        agencyDebtCollectionCaseId:
+          event.content?.['agencyDebtCollectionCaseId'] == null ? null : contentId(event, 'agencyDebtCollectionCaseId'),
         collectionCaseId: event.content?.['collectionCaseId'] == null ? null : contentId(event, 'collectionCaseId'),
       });
       return { debtCollectionCase: await SqlReader.of(dataSource).findOne(DebtCollectionCase, { tenantId: event.tenantId, ...key }) };
@@ -389,7 +440,9 @@ const FAMILIES = {
     payload: DebtCollectionConfigurationEventPayload,
     args: RecordSubscriptionArgs,
     select: () => ({}),
-    load: async (event, dataSource) => ({ debtCollectionConfiguration: await SqlReader.of(dataSource).findOne(DebtCollectionConfiguration, { studioId: event.studioId }) }),
+    load: async (event, dataSource) => ({
+      debtCollectionConfiguration: await SqlReader.of(dataSource).findOne(DebtCollectionConfiguration, { studioId: event.studioId }),
+    }),
     visible: ({ debtCollectionConfiguration }, scope) => ({ debtCollectionConfiguration: ownedBy(debtCollectionConfiguration, scope) }),
     member: 'forbidden',
   }),
@@ -462,12 +515,16 @@ export interface EventSubscriptionSpec extends SubscriptionDeclaration {
 }
 
 /** The subscription field of every upstream event type. */
-export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec => ({ ...declarationOf(type).subscription, family: EVENT_FAMILIES[type] }));
+export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec => ({
+  ...declarationOf(type).subscription,
+  family: EVENT_FAMILIES[type],
+}));
 
 /** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
 function ownCustomerIds(named: readonly number[] | null, member: number): readonly number[] {
   const other = named?.find((id) => id !== member);
-  if (other !== undefined) throw clientError(ErrorCode.FORBIDDEN, `customerIds: a member may only name their own customer id, got ${other}`);
+  if (other !== undefined)
+    throw clientError(ErrorCode.FORBIDDEN, `customerIds: a member may only name their own customer id, got ${other}`);
   return [member];
 }
 

@@ -14,7 +14,7 @@ import { withExpiries } from './expiries.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
 import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';
 
-@ObjectType({ description: 'A studio\'s occupancy right after a check-in, a check-out or the end of a stay changed it.' })
+@ObjectType({ description: "A studio's occupancy right after a check-in, a check-out or the end of a stay changed it." })
 export class OccupancyChange {
   @Field(() => ID, { description: 'The studio.' })
   studioId!: number;
@@ -27,7 +27,8 @@ export class OccupancyChange {
 
   @Field(() => EventRecord, {
     nullable: true,
-    description: 'The check-in, check-out or automatic check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, when a stay ran past the maximum stay, and for a member unless it is their own check-in or check-out.',
+    description:
+      'The check-in, check-out or automatic check-out that changed it; null when another studio of the operator delivered it and this token may not see that studio, when a stay ran past the maximum stay, and for a member unless it is their own check-in or check-out.',
   })
   event!: EventRecord | null;
 }
@@ -80,25 +81,36 @@ export class EventsSubscriptionResolver {
         const visible = await studioLoader(context).load(studioId);
         if (!visible) return undefined;
         // A member sees only their own check-in or check-out (an automatic check-out lists other customers).
-        const shown = event !== null && context.scope.allows(event.studioId)
-          && (!context.scope.member || (event.type !== 'AUTOMATIC_CUSTOMER_CHECKOUT' && context.scope.ownsCustomer(event.entityId)));
+        const shown =
+          event !== null &&
+          context.scope.allows(event.studioId) &&
+          (!context.scope.member || (event.type !== 'AUTOMATIC_CUSTOMER_CHECKOUT' && context.scope.ownsCustomer(event.entityId)));
         return { studioId, studio: visible, checkedIn, event: shown ? toEventRecord(event) : null };
       };
       // Every presence event of the operator: a check-in elsewhere can take a customer away from
       // this studio. The events themselves are shown only where the token may see their studio.
-      const stream = eventSubscription(context, { scope: null, tenantIds: [studio.tenantId], types: PRESENCE_TYPES }, null, async (event) => {
-        const checkedIn = await count(event.seq);
-        if (event.studioId !== studioId && checkedIn === last) return undefined;
-        return change(checkedIn, event);
-      });
+      const stream = eventSubscription(
+        context,
+        { scope: null, tenantIds: [studio.tenantId], types: PRESENCE_TYPES },
+        null,
+        async (event) => {
+          const checkedIn = await count(event.seq);
+          if (event.studioId !== studioId && checkedIn === last) return undefined;
+          return change(checkedIn, event);
+        },
+      );
       // Known before the first event, so that a change made elsewhere is noticed from the start.
       last = await query().catch(() => undefined);
       // A stay running out changes the count without an event: counted again when the oldest one does.
-      return withExpiries(stream, () => nextStayExpiry(context.dataSource, studioId), async () => {
-        context.loaders.clear();
-        const checkedIn = await query();
-        return checkedIn === last ? undefined : change(checkedIn, null);
-      });
+      return withExpiries(
+        stream,
+        () => nextStayExpiry(context.dataSource, studioId),
+        async () => {
+          context.loaders.clear();
+          const checkedIn = await query();
+          return checkedIn === last ? undefined : change(checkedIn, null);
+        },
+      );
     },
   })
   occupancyChanged(

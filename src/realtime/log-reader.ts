@@ -74,7 +74,15 @@ export class EventLog {
   async page(selector: EventSelector, afterSeq: number, limit: number): Promise<LogPage> {
     // A condition on content is a function: such selectors cannot be told apart, so are not shared.
     if (selector.content) return (await this.read(selector, afterSeq, limit)).page;
-    const key = JSON.stringify([selector.scope, selector.studioIds, selector.tenantIds, selector.types, selector.entityIds, afterSeq, limit]);
+    const key = JSON.stringify([
+      selector.scope,
+      selector.studioIds,
+      selector.tenantIds,
+      selector.types,
+      selector.entityIds,
+      afterSeq,
+      limit,
+    ]);
     const known = this.pages.get(key);
     if (known) {
       const shared = await known.catch(() => undefined);
@@ -121,25 +129,43 @@ export class EventLog {
   async lastSeq(): Promise<number> {
     const reader = SqlReader.of(this.dataSource);
     const events = reader.shape(EventRecord);
-    const [row] = await reader.all<{ max: number | string | null }>(`SELECT MAX("${events.column('seq')}") AS "max" FROM "${events.table}"`);
+    const [row] = await reader.all<{ max: number | string | null }>(
+      `SELECT MAX("${events.column('seq')}") AS "max" FROM "${events.table}"`,
+    );
     return Number(row?.max ?? 0);
   }
 }
 
 export function toLoggedEvent(record: EventRecord): LoggedEvent {
   return {
-    seq: record.seq, uuid: record.uuid, position: record.position, studioId: record.studioId, tenantId: record.tenantId,
-    type: record.type, known: Boolean(record.known), entityId: record.entityId, content: parseContent(record.content),
-    occurredAt: record.occurredAt.getTime(), receivedAt: record.receivedAt.getTime(),
+    seq: record.seq,
+    uuid: record.uuid,
+    position: record.position,
+    studioId: record.studioId,
+    tenantId: record.tenantId,
+    type: record.type,
+    known: Boolean(record.known),
+    entityId: record.entityId,
+    content: parseContent(record.content),
+    occurredAt: record.occurredAt.getTime(),
+    receivedAt: record.receivedAt.getTime(),
   };
 }
 
 /** The GraphQL `Event` for a logged event (a fresh object per subscriber: resolvers may read it freely). */
 export function toEventRecord(event: LoggedEvent): EventRecord {
   return Object.assign(new EventRecord(), {
-    seq: event.seq, uuid: event.uuid, position: event.position, studioId: event.studioId, tenantId: event.tenantId,
-    type: event.type, known: event.known, entityId: event.entityId, content: event.content === null ? null : JSON.stringify(event.content),
-    occurredAt: new Date(event.occurredAt), receivedAt: new Date(event.receivedAt),
+    seq: event.seq,
+    uuid: event.uuid,
+    position: event.position,
+    studioId: event.studioId,
+    tenantId: event.tenantId,
+    type: event.type,
+    known: event.known,
+    entityId: event.entityId,
+    content: event.content === null ? null : JSON.stringify(event.content),
+    occurredAt: new Date(event.occurredAt),
+    receivedAt: new Date(event.receivedAt),
   });
 }
 
@@ -151,9 +177,13 @@ export function parseEventCursor(after: string, argument = 'after'): number {
   if (/^\d{1,16}$/.test(after) && Number.isSafeInteger(Number(after))) return Number(after);
   try {
     const parsed: unknown = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && parsed[0] === parsed[1] && parsed[0] >= 0) return parsed[0] as number;
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && parsed[0] === parsed[1] && parsed[0] >= 0)
+      return parsed[0] as number;
   } catch {
     /* fall through */
   }
-  throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: expected an event seq (e.g. "1042") or a cursor of the events connection, got ${JSON.stringify(after.slice(0, 60))}`);
+  throw clientError(
+    ErrorCode.BAD_USER_INPUT,
+    `${argument}: expected an event seq (e.g. "1042") or a cursor of the events connection, got ${JSON.stringify(after.slice(0, 60))}`,
+  );
 }

@@ -130,7 +130,10 @@ export function withRealtime(context: GraphQLContext, realtime: RealtimeContext)
 export function requireRealtime(context: GraphQLContext): RealtimeContext {
   const realtime = REALTIME.get(context);
   if (!realtime) {
-    throw clientError(ErrorCode.BAD_REQUEST, 'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol');
+    throw clientError(
+      ErrorCode.BAD_REQUEST,
+      'subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws protocol',
+    );
   }
   return realtime;
 }

@@ -97,21 +97,31 @@ class RedisEventFeed implements EventFeed {
     // No offline queue and a command timeout: while Redis is away, PUBLISH fails at once instead of
     // keeping the ingest lock.
     this.publisher = new Redis(options.url, {
-      ...common, enableOfflineQueue: false, commandTimeout: options.publishTimeoutMs ?? 2000, maxRetriesPerRequest: 1,
+      ...common,
+      enableOfflineQueue: false,
+      commandTimeout: options.publishTimeoutMs ?? 2000,
+      maxRetriesPerRequest: 1,
       connectionName: `gymgraph-publish:${options.channel}`,
     });
     // Named after the channel, so that an operator (or a test) can find the connections of one deployment.
     this.subscriber = new Redis(options.url, { ...common, autoResubscribe: true, connectionName: `gymgraph-subscribe:${options.channel}` });
-    for (const [role, connection] of [['publish', this.publisher], ['subscribe', this.subscriber]] as const) {
+    for (const [role, connection] of [
+      ['publish', this.publisher],
+      ['subscribe', this.subscriber],
+    ] as const) {
       // Every reconnection attempt repeats it while Redis is away.
-      connection.on('error', (error: Error) => this.repeated.warn(`${role}-connection`, { err: error, connection: role }, 'redis connection error'));
+      connection.on('error', (error: Error) =>
+        this.repeated.warn(`${role}-connection`, { err: error, connection: role }, 'redis connection error'),
+      );
     }
   }
 
   async start(): Promise<void> {
     const timeout = this.options.connectTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no connection within ${timeout} ms`)), timeout)));
+    const timedOut = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no connection within ${timeout} ms`)), timeout)),
+    );
     try {
       await Promise.race([Promise.all([this.publisher.connect(), this.subscriber.connect()]), timedOut]);
       // Events committed before now were never announced to this instance's listeners (and
@@ -126,7 +136,12 @@ class RedisEventFeed implements EventFeed {
       clearTimeout(timer);
     }
     this.subscriber.on('close', () => {
-      if (!this.closed) this.repeated.warn('subscription-lost', {}, 'redis subscription lost: events reach subscribers from the log (REALTIME_BACKSTOP_MS) until it is back');
+      if (!this.closed)
+        this.repeated.warn(
+          'subscription-lost',
+          {},
+          'redis subscription lost: events reach subscribers from the log (REALTIME_BACKSTOP_MS) until it is back',
+        );
     });
     this.subscriber.on('ready', () => void this.resubscribed());
     const every = this.options.backstopMs ?? 1000;
@@ -141,7 +156,11 @@ class RedisEventFeed implements EventFeed {
     try {
       await this.publisher.publish(this.options.channel, JSON.stringify(events));
     } catch (error) {
-      this.repeated.warn('publish', { err: error, events: events.length, lastSeq: events[events.length - 1]?.seq }, 'PUBLISH of committed events failed: they are in the log, and reach subscribers from there (REALTIME_BACKSTOP_MS)');
+      this.repeated.warn(
+        'publish',
+        { err: error, events: events.length, lastSeq: events[events.length - 1]?.seq },
+        'PUBLISH of committed events failed: they are in the log, and reach subscribers from there (REALTIME_BACKSTOP_MS)',
+      );
       // This instance need not wait for the backstop.
       this.readLog();
     }
@@ -180,7 +199,11 @@ class RedisEventFeed implements EventFeed {
     try {
       events = parseLoggedEvents(JSON.parse(text));
     } catch (error) {
-      this.repeated.error('bad-message', { err: error, bytes: text.length }, `ignored a message on ${this.options.channel} that is not a batch of events`);
+      this.repeated.error(
+        'bad-message',
+        { err: error, bytes: text.length },
+        `ignored a message on ${this.options.channel} that is not a batch of events`,
+      );
       return;
     }
     events.sort((a, b) => a.seq - b.seq);
@@ -221,7 +244,8 @@ class RedisEventFeed implements EventFeed {
       }
     } catch (error) {
       // The next backstop read tries again.
-      if (!this.closed) this.repeated.error('log-read', { err: error }, 'could not read the event log to fill the live event feed; retrying');
+      if (!this.closed)
+        this.repeated.error('log-read', { err: error }, 'could not read the event log to fill the live event feed; retrying');
     }
   }
 
@@ -250,7 +274,9 @@ export function parseLoggedEvents(value: unknown): LoggedEvent[] {
     const e = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
     const content = e['content'];
     const problems = [
-      ...['seq', 'position', 'studioId', 'tenantId', 'entityId', 'occurredAt', 'receivedAt'].filter((key) => !isInt(e[key])).map((key) => `${key}: expected an integer`),
+      ...['seq', 'position', 'studioId', 'tenantId', 'entityId', 'occurredAt', 'receivedAt']
+        .filter((key) => !isInt(e[key]))
+        .map((key) => `${key}: expected an integer`),
       ...['uuid', 'type'].filter((key) => typeof e[key] !== 'string').map((key) => `${key}: expected a string`),
       ...(typeof e['known'] === 'boolean' ? [] : ['known: expected a boolean']),
       ...(content === null || (typeof content === 'object' && !Array.isArray(content)) ? [] : ['content: expected an object or null']),

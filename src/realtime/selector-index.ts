@@ -70,7 +70,12 @@ export class SelectorIndex<T> {
   /** Calls `visit` once with every item whose selector may match `event` (the caller checks that it does). */
   candidates(event: LoggedEvent, visit: (item: T) => void): void {
     for (const item of this.anyEvent) visit(item);
-    for (const bucket of [this.byEntity.get(event.entityId), this.byType.get(event.type), this.byStudio.get(event.studioId), this.byTenant.get(event.tenantId)]) {
+    for (const bucket of [
+      this.byEntity.get(event.entityId),
+      this.byType.get(event.type),
+      this.byStudio.get(event.studioId),
+      this.byTenant.get(event.tenantId),
+    ]) {
       if (bucket) for (const item of bucket) visit(item);
     }
   }

@@ -1,4 +1,13 @@
-import { GraphQLError, Kind, createSourceEventStream, execute, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  createSourceEventStream,
+  execute,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { type Viewer, viewerScopeKey } from '../api/viewer.js';
 import type { GraphQLContext } from '../api/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
@@ -46,7 +55,9 @@ export class SubscriptionPlanner {
     if (operation.operation !== 'subscription') return false;
     const [selection, ...more] = operation.selectionSet.selections;
     return (
-      more.length === 0 && selection?.kind === Kind.FIELD && (selection.directives?.length ?? 0) === 0 &&
+      more.length === 0 &&
+      selection?.kind === Kind.FIELD &&
+      (selection.directives?.length ?? 0) === 0 &&
       this.options.sharedFields.has(selection.name.value)
     );
   }
@@ -69,7 +80,13 @@ export class SubscriptionPlanner {
     const { schema } = this.options;
     let captured: StreamPlan | undefined;
     const context = this.options.context(viewer, (plan) => (captured = plan));
-    const args = { schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variableValues, contextValue: context };
+    const args = {
+      schema,
+      document: prepared.document,
+      operationName: prepared.operationName,
+      variableValues: prepared.variableValues,
+      contextValue: context,
+    };
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return undefined; // errors: graphql-ws reports them
     // A field that opened a stream of its own instead of handing its plan: not shareable after all.

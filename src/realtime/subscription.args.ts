@@ -12,7 +12,8 @@ const AFTER =
 /** A list argument, checked: at most {@link MAX_FILTER_VALUES} values. */
 export function listArgument<T>(values: readonly T[] | null | undefined, argument: string): readonly T[] | null {
   if (values == null) return null;
-  if (values.length > MAX_FILTER_VALUES) throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: at most ${MAX_FILTER_VALUES} values, got ${values.length}`);
+  if (values.length > MAX_FILTER_VALUES)
+    throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: at most ${MAX_FILTER_VALUES} values, got ${values.length}`);
   return values;
 }
 
@@ -23,7 +24,10 @@ export function idsArgument(values: readonly string[] | null | undefined, argume
 
 @ArgsType()
 export class EventsSubscriptionArgs {
-  @Field(() => [String], { nullable: true, description: 'Only these event types, e.g. ["CUSTOMER_CHECKIN"]; types this service does not know may be named too.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only these event types, e.g. ["CUSTOMER_CHECKIN"]; types this service does not know may be named too.',
+  })
   types?: string[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Only events delivered by these studios.' })

@@ -72,10 +72,20 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             const report = await options.reconciler.reconcileStudio(Number(id), { since, signal: abort.signal });
             options.metrics?.run('ok');
             if (options.metrics) for (const kind of RECONCILE_KINDS) options.metrics.repaired(kind, report.counts[kind].repaired);
-            const total = (field: 'seen' | 'present' | 'repaired' | 'skipped') => RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
+            const total = (field: 'seen' | 'present' | 'repaired' | 'skipped') =>
+              RECONCILE_KINDS.reduce((sum, k) => sum + report.counts[k][field], 0);
             log.info(
-              { studioId: report.studioId, since: report.since.toISOString(), durationMs: report.durationMs, seen: total('seen'), present: total('present'),
-                repaired: total('repaired'), skipped: total('skipped'), counts: report.counts, customerErrors: report.customerErrors },
+              {
+                studioId: report.studioId,
+                since: report.since.toISOString(),
+                durationMs: report.durationMs,
+                seen: total('seen'),
+                present: total('present'),
+                repaired: total('repaired'),
+                skipped: total('skipped'),
+                counts: report.counts,
+                customerErrors: report.customerErrors,
+              },
               'reconciliation of a studio finished',
             );
             repaired += total('repaired');
@@ -84,7 +94,11 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
             options.metrics?.run('failed');
             if (isDatabaseUnavailable(error)) {
               // The other studios would fail the same way: the round ends here.
-              repeated.error('database', { err: error, studioId: Number(id) }, 'reconciliation stopped: the database is unavailable; the next round tries again');
+              repeated.error(
+                'database',
+                { err: error, studioId: Number(id) },
+                'reconciliation stopped: the database is unavailable; the next round tries again',
+              );
               return;
             }
             log.error({ err: error, studioId: Number(id) }, 'reconciliation of a studio failed; the next round tries again');
@@ -102,7 +116,12 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
   const runOnce = (): Promise<void> => {
     running ??= round()
       .catch((error: unknown) => {
-        if (isDatabaseUnavailable(error)) repeated.error('database', { err: error }, 'reconciliation round failed: the database is unavailable; the next round tries again');
+        if (isDatabaseUnavailable(error))
+          repeated.error(
+            'database',
+            { err: error },
+            'reconciliation round failed: the database is unavailable; the next round tries again',
+          );
         else log.error({ err: error }, 'reconciliation round failed');
       })
       .finally(() => {

@@ -133,7 +133,10 @@ export class Reconciler {
     const api = this.deps.openApi({ baseUrl: studio.baseUrl!, apiKey: studio.apiKey! });
     const at = this.now();
     const dryRun = options.dryRun ?? false;
-    const counts = Object.fromEntries(RECONCILE_KINDS.map((k) => [k, { seen: 0, present: 0, repaired: 0, skipped: 0 }])) as Record<ReconcileKind, ReconcileCounts>;
+    const counts = Object.fromEntries(RECONCILE_KINDS.map((k) => [k, { seen: 0, present: 0, repaired: 0, skipped: 0 }])) as Record<
+      ReconcileKind,
+      ReconcileCounts
+    >;
     const log = this.deps.logger.child({ studioId, tenantId, reconcile: true });
     const studiosByUpstreamId = await this.upstreamStudios(studio, api, log);
     let customerErrors = 0;
@@ -141,30 +144,35 @@ export class Reconciler {
     const repair = async (repairs: Repair[]) => {
       for (const r of repairs) counts[r.kind].repaired += 1;
       if (dryRun || repairs.length === 0) return;
-      await Promise.all(repairs.map(async (r) => {
-        const outcome = await this.deps.submit({
-          studioId: r.studioId,
-          tenantId,
-          receivedAt: this.now(),
-          delivery: internalDelivery(reconciliationUuid(tenantId, r.kind, r.upstreamId, r.action), r.entityId,
-            [{ type: r.type, known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } }]),
-        });
-        if (outcome.status === 'studio-disabled') throw new ReconcileError(`studio ${r.studioId} was disabled during reconciliation`);
-        // A conflict is an earlier run's repair of the same thing with other details (its uuid is
-        // derived from what it repairs): logged already, so present too.
-        if (outcome.status === 'conflict' || outcome.duplicates > 0) {
-          // Logged by an earlier run, yet the record did not show it: count it as present.
-          counts[r.kind].repaired -= 1;
-          counts[r.kind].present += 1;
-        }
-      }));
+      await Promise.all(
+        repairs.map(async (r) => {
+          const outcome = await this.deps.submit({
+            studioId: r.studioId,
+            tenantId,
+            receivedAt: this.now(),
+            delivery: internalDelivery(reconciliationUuid(tenantId, r.kind, r.upstreamId, r.action), r.entityId, [
+              { type: r.type, known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } },
+            ]),
+          });
+          if (outcome.status === 'studio-disabled') throw new ReconcileError(`studio ${r.studioId} was disabled during reconciliation`);
+          // A conflict is an earlier run's repair of the same thing with other details (its uuid is
+          // derived from what it repairs): logged already, so present too.
+          if (outcome.status === 'conflict' || outcome.duplicates > 0) {
+            // Logged by an earlier run, yet the record did not show it: count it as present.
+            counts[r.kind].repaired -= 1;
+            counts[r.kind].present += 1;
+          }
+        }),
+      );
     };
 
     const listed = new Set<number>();
     const work = async (customer: UpstreamCustomer) => {
       listed.add(customer.id);
       try {
-        await repair(await this.customerRepairs(customer, { studio, api, at, since: options.since.getTime(), counts, studiosByUpstreamId, log }));
+        await repair(
+          await this.customerRepairs(customer, { studio, api, at, since: options.since.getTime(), counts, studiosByUpstreamId, log }),
+        );
       } catch (error) {
         if (error instanceof OpenApiError && error.gone) {
           customerErrors += 1;
@@ -200,11 +208,29 @@ export class Reconciler {
       );
       if (!gone) continue; // Listed by another studio (its home), or access restricted: not ours to judge.
       counts.deletedCustomers.seen += 1;
-      await repair([{ kind: 'deletedCustomers', studioId: studio.id, type: 'CUSTOMER_DELETED', entityId: customerId, occurredAt: at, upstreamId: customerId, action: 'deleted', content: {} }]);
+      await repair([
+        {
+          kind: 'deletedCustomers',
+          studioId: studio.id,
+          type: 'CUSTOMER_DELETED',
+          entityId: customerId,
+          occurredAt: at,
+          upstreamId: customerId,
+          action: 'deleted',
+          content: {},
+        },
+      ]);
     }
 
     const report: ReconcileReport = {
-      studioId: studio.id, studioName: studio.name, tenantUrl: studio.baseUrl!, since: options.since, at: new Date(at), dryRun, counts, customerErrors,
+      studioId: studio.id,
+      studioName: studio.name,
+      tenantUrl: studio.baseUrl!,
+      since: options.since,
+      at: new Date(at),
+      dryRun,
+      counts,
+      customerErrors,
       durationMs: this.now() - began,
     };
     return report;
@@ -218,7 +244,9 @@ export class Reconciler {
     if (!row) throw new ReconcileError(`no studio with id ${studioId}`);
     if (row.status !== 'active') throw new ReconcileError(`studio ${studioId} ("${row.name}") is disabled: enable it first`);
     if (!row.apiKey || !row.baseUrl) {
-      throw new ReconcileError(`studio ${studioId} ("${row.name}") has no Open API key or tenant URL: npm run studio -- update ${studioId} --api-key <key> --tenant-url <url>`);
+      throw new ReconcileError(
+        `studio ${studioId} ("${row.name}") has no Open API key or tenant URL: npm run studio -- update ${studioId} --api-key <key> --tenant-url <url>`,
+      );
     }
     return { ...row, id: Number(row.id), tenantId: Number(row.tenantId), apiKey: row.apiKey, baseUrl: row.baseUrl };
   }
@@ -233,9 +261,15 @@ export class Reconciler {
     );
     for (const other of others) {
       try {
-        map.set((await this.deps.openApi({ baseUrl: studio.baseUrl, apiKey: other.apiKey }).getStudioInformation()).studioId, Number(other.id));
+        map.set(
+          (await this.deps.openApi({ baseUrl: studio.baseUrl, apiKey: other.apiKey }).getStudioInformation()).studioId,
+          Number(other.id),
+        );
       } catch (error) {
-        log.warn({ err: error, otherStudioId: Number(other.id) }, 'could not identify another studio of the tenant; its check-ins are skipped in this run');
+        log.warn(
+          { err: error, otherStudioId: Number(other.id) },
+          'could not identify another studio of the tenant; its check-ins are skipped in this run',
+        );
       }
     }
     return map;
@@ -244,8 +278,13 @@ export class Reconciler {
   private async customerRepairs(
     customer: UpstreamCustomer,
     ctx: {
-      studio: StudioRow; api: OpenApi; at: number; since: number; counts: Record<ReconcileKind, ReconcileCounts>;
-      studiosByUpstreamId: Map<number, number>; log: Logger;
+      studio: StudioRow;
+      api: OpenApi;
+      at: number;
+      since: number;
+      counts: Record<ReconcileKind, ReconcileCounts>;
+      studiosByUpstreamId: Map<number, number>;
+      log: Logger;
     },
   ): Promise<Repair[]> {
     const { studio, api, at, counts } = ctx;
@@ -256,12 +295,21 @@ export class Reconciler {
     // The customer.
     counts.customers.seen += 1;
     const [local] = await this.deps.read<{ createdAt: number | string | null }>(
-      `SELECT "createdAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId],
+      `SELECT "createdAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+      [tenantId, customerId],
     );
     if (local && local.createdAt !== null) counts.customers.present += 1;
     else {
-      repairs.push({ kind: 'customers', studioId: studio.id, type: 'CUSTOMER_CREATED', entityId: customerId, occurredAt: customer.createdDateTime?.getTime() ?? at,
-        upstreamId: customerId, action: 'created', content: {} });
+      repairs.push({
+        kind: 'customers',
+        studioId: studio.id,
+        type: 'CUSTOMER_CREATED',
+        entityId: customerId,
+        occurredAt: customer.createdDateTime?.getTime() ?? at,
+        upstreamId: customerId,
+        action: 'created',
+        content: {},
+      });
     }
 
     // Contracts (a bare array; compared in full).
@@ -279,8 +327,16 @@ export class Reconciler {
           continue;
         }
         const day = contract.createdDate ?? contract.startDate;
-        repairs.push({ kind: 'contracts', studioId: studio.id, type: 'CONTRACT_CREATED', entityId: customerId, occurredAt: day ? Date.parse(`${day}T00:00:00Z`) : at,
-          upstreamId: contract.id, action: 'created', content: { contractId: contract.id } });
+        repairs.push({
+          kind: 'contracts',
+          studioId: studio.id,
+          type: 'CONTRACT_CREATED',
+          entityId: customerId,
+          occurredAt: day ? Date.parse(`${day}T00:00:00Z`) : at,
+          upstreamId: contract.id,
+          action: 'created',
+          content: { contractId: contract.id },
+        });
       }
     }
 
@@ -306,10 +362,21 @@ export class Reconciler {
           if (logged.has(`${moment.type}@${moment.at.getTime()}`)) counts[moment.kind].present += 1;
           else if (where === undefined) {
             counts[moment.kind].skipped += 1;
-            ctx.log.info({ customerId, checkinId: checkin.checkinId, upstreamStudioId: checkin.studioId }, 'missed check-in at a studio not registered here; skipped');
+            ctx.log.info(
+              { customerId, checkinId: checkin.checkinId, upstreamStudioId: checkin.studioId },
+              'missed check-in at a studio not registered here; skipped',
+            );
           } else {
-            repairs.push({ kind: moment.kind, studioId: where, type: moment.type, entityId: customerId, occurredAt: moment.at.getTime(),
-              upstreamId: checkin.checkinId, action: moment.action, content: { checkinId: checkin.checkinId } });
+            repairs.push({
+              kind: moment.kind,
+              studioId: where,
+              type: moment.type,
+              entityId: customerId,
+              occurredAt: moment.at.getTime(),
+              upstreamId: checkin.checkinId,
+              action: moment.action,
+              content: { checkinId: checkin.checkinId },
+            });
           }
         }
       }
@@ -317,10 +384,20 @@ export class Reconciler {
 
     // Bookings: created if unknown here; cancelled if cancelled upstream but not here.
     const bookingKinds = [
-      { table: 'class_bookings', list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerClassBookings(customerId, s), created: 'classBookings', cancelled: 'classBookingCancellations',
-        types: ['CLASS_BOOKING_CREATED', 'CLASS_BOOKING_CANCELLED'] },
-      { table: 'appointment_bookings', list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerAppointmentBookings(customerId, s), created: 'appointmentBookings',
-        cancelled: 'appointmentBookingCancellations', types: ['APPOINTMENT_BOOKING_CREATED', 'APPOINTMENT_BOOKING_CANCELLED'] },
+      {
+        table: 'class_bookings',
+        list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerClassBookings(customerId, s),
+        created: 'classBookings',
+        cancelled: 'classBookingCancellations',
+        types: ['CLASS_BOOKING_CREATED', 'CLASS_BOOKING_CANCELLED'],
+      },
+      {
+        table: 'appointment_bookings',
+        list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerAppointmentBookings(customerId, s),
+        created: 'appointmentBookings',
+        cancelled: 'appointmentBookingCancellations',
+        types: ['APPOINTMENT_BOOKING_CREATED', 'APPOINTMENT_BOOKING_CANCELLED'],
+      },
     ] as const;
     for (const kind of bookingKinds) {
       for await (const bookings of pages(kind.list)) {
@@ -335,15 +412,31 @@ export class Reconciler {
           counts[kind.created].seen += 1;
           if (row) counts[kind.created].present += 1;
           else {
-            repairs.push({ kind: kind.created, studioId: studio.id, type: kind.types[0], entityId: booking.bookingId, occurredAt: at,
-              upstreamId: booking.bookingId, action: 'created', content: { bookingId: booking.bookingId } });
+            repairs.push({
+              kind: kind.created,
+              studioId: studio.id,
+              type: kind.types[0],
+              entityId: booking.bookingId,
+              occurredAt: at,
+              upstreamId: booking.bookingId,
+              action: 'created',
+              content: { bookingId: booking.bookingId },
+            });
           }
           if (booking.bookingStatus !== 'CANCELED' && booking.bookingStatus !== 'CANCELLED') continue;
           counts[kind.cancelled].seen += 1;
           if (row?.status === 'CANCELLED') counts[kind.cancelled].present += 1;
           else {
-            repairs.push({ kind: kind.cancelled, studioId: studio.id, type: kind.types[1], entityId: booking.bookingId, occurredAt: at,
-              upstreamId: booking.bookingId, action: 'cancelled', content: { bookingId: booking.bookingId } });
+            repairs.push({
+              kind: kind.cancelled,
+              studioId: studio.id,
+              type: kind.types[1],
+              entityId: booking.bookingId,
+              occurredAt: at,
+              upstreamId: booking.bookingId,
+              action: 'cancelled',
+              content: { bookingId: booking.bookingId },
+            });
           }
         }
       }
@@ -370,7 +463,11 @@ async function* pages<T>(list: (slice: SliceRequest) => Promise<Slice<T>>): Asyn
  * log's per-tenant uniqueness makes a second run a no-op.
  */
 export function reconciliationUuid(tenantId: number, kind: ReconcileKind, upstreamId: number, action: string): string {
-  const hex = createHash('sha256').update(`gymgraph-reconciliation\n${tenantId}\n${kind}\n${upstreamId}\n${action}`).digest('hex').slice(0, 32).split('');
+  const hex = createHash('sha256')
+    .update(`gymgraph-reconciliation\n${tenantId}\n${kind}\n${upstreamId}\n${action}`)
+    .digest('hex')
+    .slice(0, 32)
+    .split('');
   hex[12] = '8';
   hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   const s = hex.join('');

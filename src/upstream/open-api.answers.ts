@@ -31,7 +31,10 @@ import { parseZonedDateTime } from './zoned-date-time.js';
  */
 export class AnswerError extends Error {
   override name = 'AnswerError';
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`${field}: ${message}`);
   }
 }
@@ -48,10 +51,14 @@ function what(value: unknown): string {
 
 /** One object of an answer, read field by field with its path for messages. */
 class Fields {
-  constructor(readonly path: string, private readonly value: Record<string, unknown>) {}
+  constructor(
+    readonly path: string,
+    private readonly value: Record<string, unknown>,
+  ) {}
 
   static of(value: unknown, path: string): Fields {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AnswerError(path, `expected an object, got ${what(value)}`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new AnswerError(path, `expected an object, got ${what(value)}`);
     return new Fields(path, value as Record<string, unknown>);
   }
 
@@ -122,7 +129,8 @@ class Fields {
   optionalDate(key: string): string | null {
     const raw = this.value[key];
     if (raw === undefined || raw === null) return null;
-    if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}(?:$|T)/.test(raw) && !Number.isNaN(Date.parse(raw.slice(0, 10)))) return raw.slice(0, 10);
+    if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}(?:$|T)/.test(raw) && !Number.isNaN(Date.parse(raw.slice(0, 10))))
+      return raw.slice(0, 10);
     return this.fail(key, 'a calendar date such as 2022-06-15');
   }
 
@@ -236,7 +244,8 @@ function money(f: Fields | null): UpstreamMoney | null {
   if (!f) return null;
   const raw = f.raw('amount');
   const amount = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : undefined;
-  if (amount === undefined || !Number.isFinite(amount)) throw new AnswerError(`${f.path}.amount`, `expected a decimal amount, got ${what(raw)}`);
+  if (amount === undefined || !Number.isFinite(amount))
+    throw new AnswerError(`${f.path}.amount`, `expected a decimal amount, got ${what(raw)}`);
   return { amount, currency: f.string('currency') };
 }
 
@@ -261,7 +270,12 @@ export function contract(f: Fields): UpstreamContract {
 }
 
 function idlePeriod(f: Fields): UpstreamIdlePeriod {
-  return { id: f.id('id'), startDate: f.optionalDate('startDate'), endDate: f.optionalDate('endDate'), unlimited: f.optionalBoolean('unlimited') };
+  return {
+    id: f.id('id'),
+    startDate: f.optionalDate('startDate'),
+    endDate: f.optionalDate('endDate'),
+    unlimited: f.optionalBoolean('unlimited'),
+  };
 }
 
 function additionalModule(f: Fields): UpstreamAdditionalModule {
@@ -377,11 +391,20 @@ export function studioInformation(f: Fields): UpstreamStudioInformation {
     countryCode: f.optionalString('countryCode') ?? address?.optionalString('countryCode') ?? null,
     openingHours: f.optionalArray('openingHours').map(({ value, path }) => {
       const hours = Fields.of(value, path);
-      return { dayOfWeekFrom: hours.string('dayOfWeekFrom'), dayOfWeekTo: hours.string('dayOfWeekTo'), timeFrom: hours.string('timeFrom'), timeTo: hours.string('timeTo') };
+      return {
+        dayOfWeekFrom: hours.string('dayOfWeekFrom'),
+        dayOfWeekTo: hours.string('dayOfWeekTo'),
+        timeFrom: hours.string('timeFrom'),
+        timeTo: hours.string('timeTo'),
+      };
     }),
     closingHours: f.optionalArray('closingHours').map(({ value, path }) => {
       const closure = Fields.of(value, path);
-      return { reason: closure.optionalString('reason'), dateTimeFrom: closure.optionalDateTime('dateTimeFrom'), dateTimeTo: closure.optionalDateTime('dateTimeTo') };
+      return {
+        reason: closure.optionalString('reason'),
+        dateTimeFrom: closure.optionalDateTime('dateTimeFrom'),
+        dateTimeTo: closure.optionalDateTime('dateTimeTo'),
+      };
     }),
   };
 }

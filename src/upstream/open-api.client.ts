@@ -97,7 +97,10 @@ const isRetryable = (status: number) => status >= 500;
  */
 export class OpenApiClient implements OpenApi {
   private readonly origin: string;
-  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random' | 'metrics'>> & { random: () => number; limiters: RateLimiterRegistry };
+  private readonly settings: Required<Omit<OpenApiSettings, 'limiters' | 'random' | 'metrics'>> & {
+    random: () => number;
+    limiters: RateLimiterRegistry;
+  };
   /**
    * An upstream that is down or throttling fails every call of every job the same way: its lines
    * once per interval per endpoint and status, with a count.
@@ -122,13 +125,21 @@ export class OpenApiClient implements OpenApi {
 
   checkKey(): Promise<boolean> {
     return this.call({
-      method: 'HEAD', endpoint: 'HEAD /v1/studios/information', path: '/v1/studios/information', accept: [401],
+      method: 'HEAD',
+      endpoint: 'HEAD /v1/studios/information',
+      path: '/v1/studios/information',
+      accept: [401],
       parse: (_body, status) => status !== 401,
     });
   }
 
   confirmActivation(): Promise<void> {
-    return this.call({ method: 'POST', endpoint: 'POST /v1/studios/confirmActivation', path: '/v1/studios/confirmActivation', parse: () => undefined });
+    return this.call({
+      method: 'POST',
+      endpoint: 'POST /v1/studios/confirmActivation',
+      path: '/v1/studios/confirmActivation',
+      parse: () => undefined,
+    });
   }
 
   getStudioInformation(): Promise<UpstreamStudioInformation> {
@@ -140,14 +151,20 @@ export class OpenApiClient implements OpenApi {
   }
 
   getCustomer(customerId: number): Promise<UpstreamCustomer> {
-    return this.get('GET /v1/customers/{customerId}', `/v1/customers/${id(customerId)}`, undefined, (b) => parseObject(b, answers.customer));
+    return this.get('GET /v1/customers/{customerId}', `/v1/customers/${id(customerId)}`, undefined, (b) =>
+      parseObject(b, answers.customer),
+    );
   }
 
   listCustomers(slice?: SliceRequest): Promise<Slice<UpstreamCustomer>> {
     return this.get('GET /v1/customers', '/v1/customers', sliceQuery(slice), (b) => parseSlice(b, answers.customer));
   }
 
-  listCheckins(customerId: number, range: { readonly from: Date; readonly to: Date }, slice?: SliceRequest): Promise<Slice<UpstreamCheckin>> {
+  listCheckins(
+    customerId: number,
+    range: { readonly from: Date; readonly to: Date },
+    slice?: SliceRequest,
+  ): Promise<Slice<UpstreamCheckin>> {
     return this.get(
       'GET /v1/customers/{customerId}/activities/checkins',
       `/v1/customers/${id(customerId)}/activities/checkins`,
@@ -157,7 +174,9 @@ export class OpenApiClient implements OpenApi {
   }
 
   listContracts(customerId: number): Promise<readonly UpstreamContract[]> {
-    return this.get('GET /v1/customers/{customerId}/contracts', `/v1/customers/${id(customerId)}/contracts`, undefined, (b) => parseArray(b, answers.contract));
+    return this.get('GET /v1/customers/{customerId}/contracts', `/v1/customers/${id(customerId)}/contracts`, undefined, (b) =>
+      parseArray(b, answers.contract),
+    );
   }
 
   getCommunicationPreferences(customerId: number): Promise<readonly UpstreamCommunicationPreference[]> {
@@ -170,7 +189,9 @@ export class OpenApiClient implements OpenApi {
   }
 
   getClassBooking(bookingId: number): Promise<UpstreamClassBooking> {
-    return this.get('GET /v1/classes/booking/{bookingId}', `/v1/classes/booking/${id(bookingId)}`, undefined, (b) => parseObject(b, answers.classBooking));
+    return this.get('GET /v1/classes/booking/{bookingId}', `/v1/classes/booking/${id(bookingId)}`, undefined, (b) =>
+      parseObject(b, answers.classBooking),
+    );
   }
 
   listCustomerClassBookings(customerId: number, slice?: SliceRequest): Promise<Slice<UpstreamClassBooking>> {
@@ -218,7 +239,9 @@ export class OpenApiClient implements OpenApi {
   }
 
   getEmployee(employeeId: number): Promise<UpstreamEmployee> {
-    return this.get('GET /v1/employees/{employeeId}', `/v1/employees/${id(employeeId)}`, undefined, (b) => parseObject(b, answers.employee));
+    return this.get('GET /v1/employees/{employeeId}', `/v1/employees/${id(employeeId)}`, undefined, (b) =>
+      parseObject(b, answers.employee),
+    );
   }
 
   private get<T>(endpoint: string, path: string, query: Query | undefined, parse: (body: unknown) => T): Promise<T> {
@@ -227,7 +250,14 @@ export class OpenApiClient implements OpenApi {
 
   private async call<T>(call: Call<T>): Promise<T> {
     const { settings, options } = this;
-    const limiter = settings.limiters.for(this.origin, options.apiKey, call.endpoint, settings.requestsPerWindow, settings.windowMs, settings.timeoutMs);
+    const limiter = settings.limiters.for(
+      this.origin,
+      options.apiKey,
+      call.endpoint,
+      settings.requestsPerWindow,
+      settings.windowMs,
+      settings.timeoutMs,
+    );
     const url = this.url(call.path, call.query);
     let attempt = 0;
     let rateLimitWaits = 0;
@@ -252,7 +282,8 @@ export class OpenApiClient implements OpenApi {
         if (response.ok || call.accept?.includes(response.status)) return this.parse(call, response.status, text);
         failure = errorFrom(call.endpoint, response.status, text);
         if (response.status === 429) {
-          retryAt = Date.now() + (retryAfterMs(response.headers.get('retry-after')) ?? settings.windowMs - (Date.now() % settings.windowMs));
+          retryAt =
+            Date.now() + (retryAfterMs(response.headers.get('retry-after')) ?? settings.windowMs - (Date.now() % settings.windowMs));
         }
       } catch (error) {
         if (error instanceof OpenApiError) throw error;
@@ -267,7 +298,11 @@ export class OpenApiClient implements OpenApi {
         rateLimitWaits += 1;
         attempt -= 1;
         limiter.pauseUntil(retryAt);
-        this.repeated.warn(`rate-limit:${call.endpoint}`, { endpoint: call.endpoint, retryInMs: retryAt - Date.now(), traceId: failure.traceId }, 'Open API rate limit hit (429): waiting for the window');
+        this.repeated.warn(
+          `rate-limit:${call.endpoint}`,
+          { endpoint: call.endpoint, retryInMs: retryAt - Date.now(), traceId: failure.traceId },
+          'Open API rate limit hit (429): waiting for the window',
+        );
         continue;
       }
       const retryable = retryAt === undefined && (failure.status === 0 || isRetryable(failure.status));
@@ -275,7 +310,14 @@ export class OpenApiClient implements OpenApi {
         const delay = Math.floor(settings.random() * Math.min(settings.backoffCapMs, settings.backoffBaseMs * 2 ** (attempt - 1)));
         this.repeated.warn(
           `retry:${call.endpoint}:${failure.status}`,
-          { endpoint: call.endpoint, status: failure.status, errorCode: failure.errorCode, traceId: failure.traceId, attempt, retryInMs: delay },
+          {
+            endpoint: call.endpoint,
+            status: failure.status,
+            errorCode: failure.errorCode,
+            traceId: failure.traceId,
+            attempt,
+            retryInMs: delay,
+          },
           `Open API call failed, retrying: ${failure.message}`,
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -350,7 +392,8 @@ function errorFrom(endpoint: string, status: number, text: string): OpenApiError
 
 function networkError(endpoint: string, error: unknown, timeoutMs: number): OpenApiError {
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new OpenApiError(`${endpoint}: timed out after ${timeoutMs} ms`, 0, endpoint, 'TIMEOUT');
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new OpenApiError(`${endpoint}: timed out after ${timeoutMs} ms`, 0, endpoint, 'TIMEOUT');
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : null;
   const detail = code ?? (typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error));
@@ -365,7 +408,6 @@ function retryAfterMs(raw: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-
 /**
  * The client for one studio, from the service configuration (`OPEN_API_*`): what hydration and
  * reconciliation use. `baseUrl` is the studio's tenant URL, `apiKey` its Open API key.
@@ -377,7 +419,13 @@ export function openApiClientFor(
   overrides: OpenApiSettings = {},
 ): OpenApiClient {
   return new OpenApiClient({
-    baseUrl: studio.baseUrl, apiKey: studio.apiKey, logger,
-    requestsPerWindow: config.requestsPerMinute, windowMs: 60_000, timeoutMs: config.timeoutMs, maxAttempts: config.maxAttempts, ...overrides,
+    baseUrl: studio.baseUrl,
+    apiKey: studio.apiKey,
+    logger,
+    requestsPerWindow: config.requestsPerMinute,
+    windowMs: 60_000,
+    timeoutMs: config.timeoutMs,
+    maxAttempts: config.maxAttempts,
+    ...overrides,
   });
 }

@@ -298,7 +298,11 @@ export interface OpenApi {
 
   getCustomer(customerId: number): Promise<UpstreamCustomer>;
   listCustomers(slice?: SliceRequest): Promise<Slice<UpstreamCustomer>>;
-  listCheckins(customerId: number, range: { readonly from: Date; readonly to: Date }, slice?: SliceRequest): Promise<Slice<UpstreamCheckin>>;
+  listCheckins(
+    customerId: number,
+    range: { readonly from: Date; readonly to: Date },
+    slice?: SliceRequest,
+  ): Promise<Slice<UpstreamCheckin>>;
   listContracts(customerId: number): Promise<readonly UpstreamContract[]>;
   getCommunicationPreferences(customerId: number): Promise<readonly UpstreamCommunicationPreference[]>;
 

@@ -124,10 +124,13 @@ export class EndpointLimiter implements EndpointLimit {
   }
 
   private wake(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(1, Math.ceil(ms)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(ms)),
+    );
   }
 }
 

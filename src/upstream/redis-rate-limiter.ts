@@ -137,8 +137,11 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
     this.logger = options.logger.child({ component: 'open-api-limits' });
     this.prefix = options.keyPrefix ?? 'gymgraph:open-api-limit';
     this.redis = new Redis(options.url, {
-      lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 1000, connectTimeout: options.connectTimeoutMs ?? 5000,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
       connectionName: 'gymgraph-open-api-limit',
     });
     this.redis.defineCommand('limitAcquire', { numberOfKeys: 3, lua: ACQUIRE });
@@ -167,14 +170,23 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
   }
 
   for(baseUrl: string, apiKey: string, endpoint: string, limit: number, windowMs: number, maxRequestMs = 10_000): EndpointLimit {
-    const tenant = createHash('sha256').update(`${baseUrl}\n${keyDigest(apiKey)}`).digest('hex').slice(0, 32);
+    const tenant = createHash('sha256')
+      .update(`${baseUrl}\n${keyDigest(apiKey)}`)
+      .digest('hex')
+      .slice(0, 32);
     const base = `${this.prefix}:{${tenant}}`;
     const name = `${base}:${windowMs}:${endpoint}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
       limiter = new SharedEndpointLimiter(this, {
-        endpoint, limit, windowMs, holdMs: maxRequestMs + windowMs + 1000,
-        held: `${name}:held`, paused: `${name}:paused`, users: `${base}:users`, instance: this.instance,
+        endpoint,
+        limit,
+        windowMs,
+        holdMs: maxRequestMs + windowMs + 1000,
+        held: `${name}:held`,
+        paused: `${name}:paused`,
+        users: `${base}:users`,
+        instance: this.instance,
       });
       if (this.closed) limiter.close();
       this.limiters.set(name, limiter);
@@ -201,8 +213,12 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
   }
 
   async acquire(keys: readonly string[], args: readonly (string | number)[]): Promise<[number, number, number]> {
-    const answer = (await (this.redis as unknown as { limitAcquire(...a: unknown[]): Promise<unknown> }).limitAcquire(...keys, ...args)) as unknown;
-    if (!Array.isArray(answer) || answer.length !== 3) throw new Error(`unexpected answer from the limit script: ${JSON.stringify(answer)}`);
+    const answer = (await (this.redis as unknown as { limitAcquire(...a: unknown[]): Promise<unknown> }).limitAcquire(
+      ...keys,
+      ...args,
+    )) as unknown;
+    if (!Array.isArray(answer) || answer.length !== 3)
+      throw new Error(`unexpected answer from the limit script: ${JSON.stringify(answer)}`);
     if (this.down) {
       this.down = false;
       this.logger.info('Open API limits: Redis answers again; the budget is shared by all instances again');
@@ -212,12 +228,16 @@ export class RedisRateLimiters implements RateLimiterRegistry, SharedStore {
 
   release(key: string, member: string, windowMs: number): void {
     if (!this.usable()) return; // the place keeps its longer provisional end, and is backfilled later
-    (this.redis as unknown as { limitRelease(...a: unknown[]): Promise<unknown> }).limitRelease(key, member, windowMs).catch((error: unknown) => this.failed(error));
+    (this.redis as unknown as { limitRelease(...a: unknown[]): Promise<unknown> })
+      .limitRelease(key, member, windowMs)
+      .catch((error: unknown) => this.failed(error));
   }
 
   pause(key: string, ms: number): void {
     if (!this.usable() || !(ms > 0)) return;
-    (this.redis as unknown as { limitPause(...a: unknown[]): Promise<unknown> }).limitPause(key, Math.ceil(ms)).catch((error: unknown) => this.failed(error));
+    (this.redis as unknown as { limitPause(...a: unknown[]): Promise<unknown> })
+      .limitPause(key, Math.ceil(ms))
+      .catch((error: unknown) => this.failed(error));
   }
 
   failed(error: unknown): void {
@@ -284,7 +304,10 @@ class SharedEndpointLimiter implements EndpointLimit {
   private again = false;
   private closedError: Error | undefined;
 
-  constructor(private readonly store: SharedStore, private readonly spec: SharedLimitSpec) {
+  constructor(
+    private readonly store: SharedStore,
+    private readonly spec: SharedLimitSpec,
+  ) {
     this.writtenEpoch = store.epoch;
   }
 
@@ -326,7 +349,9 @@ class SharedEndpointLimiter implements EndpointLimit {
     }
     this.running = true;
     void this.serve()
-      .catch((error: unknown) => this.store.repeated.error('loop', { err: error, endpoint: this.spec.endpoint }, 'Open API limits: limiter loop failed'))
+      .catch((error: unknown) =>
+        this.store.repeated.error('loop', { err: error, endpoint: this.spec.endpoint }, 'Open API limits: limiter loop failed'),
+      )
       .finally(() => {
         this.running = false;
         if (this.again && !this.timer) this.pump();
@@ -408,9 +433,12 @@ class SharedEndpointLimiter implements EndpointLimit {
 
   private wake(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(1, Math.ceil(ms)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(ms)),
+    );
   }
 }

@@ -9,16 +9,21 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 export const chromiumPath = (): string => process.env.GYMGRAPH_TEST_CHROMIUM ?? '';
 
 /** `describe` when Chromium is there, `describe.skip` otherwise (global-setup said why). */
-export const describeWithBrowser = (name: string, body: () => void): void =>
-  (chromiumPath() ? describe : describe.skip)(name, body);
+export const describeWithBrowser = (name: string, body: () => void): void => (chromiumPath() ? describe : describe.skip)(name, body);
 
 /**
  * Flags for Chromium on these machines: no sandbox (tests run as root), and none of the background
  * traffic (component updates, sync, QUIC probes) that the closed network would refuse.
  */
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
 ];
 
 /** Launches headless Chromium (global-setup's, unless `path` names another) with a fresh profile. Close it in `afterAll`. */
@@ -32,7 +37,10 @@ export async function launchBrowser(path = chromiumPath()): Promise<Browser> {
  * A new page in its own context (cookies and storage of its own), with the given viewport. Console
  * errors and failed requests of the page are collected, so a test can assert there were none.
  */
-export async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+export async function openPage(
+  browser: Browser,
+  viewport = { width: 1280, height: 800 },
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems: string[] = [];

@@ -234,19 +234,35 @@ export interface ServiceLocation {
  * Starts `node dist/src/main.js` (or `node <location.args>` in `location.cwd`) on a free loopback
  * port and waits until /readyz answers 200.
  */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}, location?: ServiceLocation): Promise<ServiceProcess> {
+export async function startService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  location?: ServiceLocation,
+): Promise<ServiceProcess> {
   const port = await freePort();
   const [script, ...args] = location?.args ?? [SERVICE_ENTRY];
-  const child = spawnNode(script!, args, {
-    DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env,
-  }, location?.cwd);
+  const child = spawnNode(
+    script!,
+    args,
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    location?.cwd,
+  );
   const url = `http://127.0.0.1:${port}`;
   let gone = false;
   void child.exited.then(() => (gone = true));
   const ready = async () => {
     for (;;) {
       if (gone) throw new Error(`the service exited before it was ready: ${child.stderr()}${child.stdout()}`);
-      const status = await httpRequest(`${url}/readyz`, { timeoutMs: 1000 }).then((r) => r.status, () => 0);
+      const status = await httpRequest(`${url}/readyz`, { timeoutMs: 1000 }).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) return;
       await sleep(50);
     }
@@ -267,7 +283,12 @@ export interface CliResult {
 }
 
 /** Runs `node dist/src/cli/studio.js ...args` against `databaseUrl` (plus `env`) and waits for it to exit. */
-export async function runStudioCli(databaseUrl: string, args: readonly string[], timeoutMs = 15_000, env: Record<string, string> = {}): Promise<CliResult> {
+export async function runStudioCli(
+  databaseUrl: string,
+  args: readonly string[],
+  timeoutMs = 15_000,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const child = spawnNode(STUDIO_CLI, args, { DATABASE_URL: databaseUrl, ...env });
   const { code } = await withTimeout(child.exited, timeoutMs, `studio ${args.join(' ')}`);
   return { code, stdout: child.stdout(), stderr: child.stderr() };
@@ -281,7 +302,12 @@ export async function runRollupsCli(databaseUrl: string, args: readonly string[]
 }
 
 /** Runs `node dist/src/cli/reconcile.js ...args` against `databaseUrl` (plus `env`) and waits for it to exit. */
-export async function runReconcileCli(databaseUrl: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+export async function runReconcileCli(
+  databaseUrl: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   const child = spawnNode(RECONCILE_CLI, args, { DATABASE_URL: databaseUrl, ...env });
   const { code } = await withTimeout(child.exited, timeoutMs, `reconcile ${args.join(' ')}`);
   return { code, stdout: child.stdout(), stderr: child.stderr() };

@@ -31,7 +31,9 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-test-'));
     const file = path.join(dir, 'test.sqlite');
     return {
-      kind, config: { kind: 'sqlite', file }, url: `sqlite:${file}`,
+      kind,
+      config: { kind: 'sqlite', file },
+      url: `sqlite:${file}`,
       drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
     };
   }
@@ -42,7 +44,9 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
-    kind, config: { kind: 'postgres', url: url.toString() }, url: url.toString(),
+    kind,
+    config: { kind: 'postgres', url: url.toString() },
+    url: url.toString(),
     drop: () => withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -115,7 +115,18 @@ export async function runDockerfile(options: RunDockerfileOptions): Promise<{ st
       if (stages.some((s) => s.name === name)) fail(`stage ${name} declared twice`);
       const root = path.join(options.scratch, name);
       fs.mkdirSync(root, { recursive: true });
-      stages.push({ name, root, workdir: '/', env: {}, user: undefined, cmd: undefined, healthcheck: undefined, exposed: [], volumes: [], owned: [] });
+      stages.push({
+        name,
+        root,
+        workdir: '/',
+        env: {},
+        user: undefined,
+        cmd: undefined,
+        healthcheck: undefined,
+        exposed: [],
+        volumes: [],
+        owned: [],
+      });
       void image; // The machine's Node and npm stand in for the image's.
       continue;
     }
@@ -153,8 +164,15 @@ export async function runDockerfile(options: RunDockerfileOptions): Promise<{ st
         current.cmd = execForm(text, fail);
         break;
       case 'HEALTHCHECK': {
-        const match = /^((?:--[a-z-]+=\S+\s+)*)CMD\s+(\[.*\])$/.exec(text) ?? fail('expected HEALTHCHECK [--option=value...] CMD [exec form]');
-        const healthOptions = Object.fromEntries(match[1]!.trim().split(/\s+/).filter(Boolean).map((flag) => flag.slice(2).split('=') as [string, string]));
+        const match =
+          /^((?:--[a-z-]+=\S+\s+)*)CMD\s+(\[.*\])$/.exec(text) ?? fail('expected HEALTHCHECK [--option=value...] CMD [exec form]');
+        const healthOptions = Object.fromEntries(
+          match[1]!
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((flag) => flag.slice(2).split('=') as [string, string]),
+        );
         current.healthcheck = { options: healthOptions, cmd: execForm(match[2]!, fail) };
         break;
       }
@@ -164,7 +182,9 @@ export async function runDockerfile(options: RunDockerfileOptions): Promise<{ st
       case 'RUN': {
         if (text.startsWith('[') || text.startsWith('--')) fail('only the shell form without flags is supported here');
         const started = Date.now();
-        await runShell(text, hostPath(current, current.workdir), { ...options.runEnv, ...current.env }).catch((error: Error) => fail(error.message));
+        await runShell(text, hostPath(current, current.workdir), { ...options.runEnv, ...current.env }).catch((error: Error) =>
+          fail(error.message),
+        );
         steps.push({ stage: current.name, instruction: `RUN ${text}`, ms: Date.now() - started });
         break;
       }
@@ -201,13 +221,22 @@ interface IgnoreRule {
 
 /** .dockerignore: one pattern a line, `#` comments, `!` re-includes; `*`, `?` and `**` as in Docker. */
 function parseDockerignore(text: string): IgnoreRule[] {
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
-    const include = line.startsWith('!');
-    const glob = path.posix.normalize((include ? line.slice(1) : line).trim()).replace(/^\/+/, '').replace(/\/+$/, '');
-    const source = glob.split(/(\*\*|\*|\?)/).map((part) =>
-      part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')).join('');
-    return { pattern: new RegExp(`^${source}$`), include };
-  });
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const include = line.startsWith('!');
+      const glob = path.posix
+        .normalize((include ? line.slice(1) : line).trim())
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '');
+      const source = glob
+        .split(/(\*\*|\*|\?)/)
+        .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return { pattern: new RegExp(`^${source}$`), include };
+    });
 }
 
 /** Docker's rule: a pattern matches a path or one of its parent folders; the last matching rule decides. */
@@ -236,7 +265,8 @@ function copy(stage: DockerStage, stages: readonly DockerStage[], context: strin
   const intoFolder = destination.endsWith('/') || words.length > 1 || (fs.existsSync(target) && fs.statSync(target).isDirectory());
   for (const source of words) {
     const matches = from ? [hostPath({ ...from, workdir: '/' }, source)] : expand(context, source);
-    if (matches.length === 0 || !matches.every((match) => fs.existsSync(match))) fail(`${source} does not exist in ${from ? `stage ${from.name}` : 'the build context'}`);
+    if (matches.length === 0 || !matches.every((match) => fs.existsSync(match)))
+      fail(`${source} does not exist in ${from ? `stage ${from.name}` : 'the build context'}`);
     for (const match of matches) {
       if (fs.statSync(match).isDirectory()) {
         // A folder's contents go into the destination, which is created (as Docker does).
@@ -256,9 +286,20 @@ function expand(context: string, source: string): string[] {
   const full = path.join(context, path.posix.normalize(source));
   if (!full.startsWith(context)) return [];
   if (!/[*?]/.test(path.basename(full))) return [full];
-  const pattern = new RegExp(`^${path.basename(full).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const pattern = new RegExp(
+    `^${path
+      .basename(full)
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   const folder = path.dirname(full);
-  return fs.existsSync(folder) ? fs.readdirSync(folder).filter((name) => pattern.test(name)).map((name) => path.join(folder, name)) : [];
+  return fs.existsSync(folder)
+    ? fs
+        .readdirSync(folder)
+        .filter((name) => pattern.test(name))
+        .map((name) => path.join(folder, name))
+    : [];
 }
 
 /** `KEY=value KEY2="a b"`. */
@@ -284,7 +325,8 @@ function execForm(text: string, fail: (why: string) => never): string[] {
   } catch {
     fail('the exec form must be a JSON array of strings');
   }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((item) => typeof item === 'string')) fail('the exec form must be a JSON array of strings');
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((item) => typeof item === 'string'))
+    fail('the exec form must be a JSON array of strings');
   return parsed as string[];
 }
 
@@ -299,7 +341,6 @@ function runShell(command: string, cwd: string, env: Record<string, string>): Pr
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.once('error', reject);
-    child.once('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`exited with ${code ?? signal}:\n${output}`)));
+    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`exited with ${code ?? signal}:\n${output}`))));
   });
 }

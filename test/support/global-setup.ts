@@ -32,7 +32,9 @@ function probeChromium(): void {
   }
   if (process.env.CI === 'true') throw new Error('CI=true but Chromium was not found (apt-get install chromium, or set CHROMIUM_PATH)');
   process.env.GYMGRAPH_TEST_CHROMIUM = '';
-  process.stdout.write('\n[gymgraph] Chromium not found (apt-get install chromium, or set CHROMIUM_PATH): the browser tests are SKIPPED.\n');
+  process.stdout.write(
+    '\n[gymgraph] Chromium not found (apt-get install chromium, or set CHROMIUM_PATH): the browser tests are SKIPPED.\n',
+  );
 }
 
 async function probePostgres(): Promise<void> {
@@ -47,7 +49,9 @@ async function probePostgres(): Promise<void> {
       throw new Error(`CI=true but PostgreSQL is not reachable at ${url.replace(/\/\/[^@]*@/, '//')}: ${(error as Error).message}`);
     }
     process.env.GYMGRAPH_TEST_PG = '';
-    process.stdout.write(`\n[gymgraph] PostgreSQL not reachable (${(error as Error).message}): PostgreSQL variants of the tests are SKIPPED.\n`);
+    process.stdout.write(
+      `\n[gymgraph] PostgreSQL not reachable (${(error as Error).message}): PostgreSQL variants of the tests are SKIPPED.\n`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

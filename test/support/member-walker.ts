@@ -62,7 +62,8 @@ export function fill(type: GraphQLInputType, name: string, id: number | string, 
   if (isInputObjectType(named)) {
     const value: Record<string, unknown> = {};
     for (const field of Object.values(named.getFields())) {
-      if ((isNonNullType(field.type) && field.defaultValue === undefined) || isDateScalar(getNamedType(field.type))) value[field.name] = fill(field.type, field.name, id, range);
+      if ((isNonNullType(field.type) && field.defaultValue === undefined) || isDateScalar(getNamedType(field.type)))
+        value[field.name] = fill(field.type, field.name, id, range);
     }
     return value;
   }
@@ -76,24 +77,36 @@ export function fill(type: GraphQLInputType, name: string, id: number | string, 
 }
 
 export function printArgs(args: readonly GraphQLArgument[], values: Record<string, unknown>): string {
-  const parts = args.filter((arg) => values[arg.name] !== undefined).map((arg) => `${arg.name}: ${print(astFromValue(values[arg.name], arg.type)!)}`);
+  const parts = args
+    .filter((arg) => values[arg.name] !== undefined)
+    .map((arg) => `${arg.name}: ${print(astFromValue(values[arg.name], arg.type)!)}`);
   return parts.length === 0 ? '' : `(${parts.join(', ')})`;
 }
 
 const requiredArgs = (field: GraphQLField<unknown, unknown>, values: WalkValues) =>
-  printArgs(field.args, Object.fromEntries(field.args.filter(isRequiredArgument).map((arg) => [arg.name, fill(arg.type, arg.name, values.studios[0]!, values.range)])));
+  printArgs(
+    field.args,
+    Object.fromEntries(
+      field.args.filter(isRequiredArgument).map((arg) => [arg.name, fill(arg.type, arg.name, values.studios[0]!, values.range)]),
+    ),
+  );
 
 /** Scalar fields; `prefix` aliases them (members of a union may have same-named fields of different types). */
 export function leaves(type: GraphQLNamedType, prefix = ''): string {
   if (isUnionType(type)) return unionSelection(type, (member) => leaves(member, `${member.name}_`));
   if (!isObjectType(type) && !isInterfaceType(type)) return '';
-  const names = Object.values(type.getFields()).filter((field) => isLeafType(getNamedType(field.type)) && !field.args.some(isRequiredArgument)).map((field) => field.name);
+  const names = Object.values(type.getFields())
+    .filter((field) => isLeafType(getNamedType(field.type)) && !field.args.some(isRequiredArgument))
+    .map((field) => field.name);
   return names.length === 0 ? '__typename' : names.map((name) => (prefix === '' ? name : `${prefix}${name}: ${name}`)).join(' ');
 }
 
 function unionSelection(type: GraphQLNamedType, member: (type: GraphQLNamedType) => string): string {
   if (!isUnionType(type)) return '';
-  return `__typename ${type.getTypes().map((m) => `... on ${m.name} { ${member(m)} }`).join(' ')}`;
+  return `__typename ${type
+    .getTypes()
+    .map((m) => `... on ${m.name} { ${member(m)} }`)
+    .join(' ')}`;
 }
 
 /** Every scalar field, and every nested object, list and connection `depth` levels down. */
@@ -132,7 +145,10 @@ function argumentChoices(arg: GraphQLArgument, values: WalkValues, lookupIds: bo
   const named = getNamedType(arg.type);
   const list = isListType(getNullableType(arg.type));
   if (/studioIds?$/i.test(arg.name) && isIdLike(named)) {
-    return { values: list ? [...values.studios.map((s) => [String(s)]), values.studios.map(String)] : values.studios.map(String), optional };
+    return {
+      values: list ? [...values.studios.map((s) => [String(s)]), values.studios.map(String)] : values.studios.map(String),
+      optional,
+    };
   }
   if (/(customer|booking|contract|slot|class)Ids$/i.test(arg.name) && list) return { values: [values.upstreamIds.map(String)], optional };
   if (isEnumType(named)) return { values: named.getValues().map((value) => (list ? [value.value] : value.value)), optional };
@@ -147,7 +163,8 @@ function argumentChoices(arg: GraphQLArgument, values: WalkValues, lookupIds: bo
     return { values: found, optional };
   }
   if (optional) return { values: [], optional };
-  if (isIdLike(named) && !list && lookupIds) return { values: Array.from({ length: values.maxId }, (_, i) => fill(arg.type, arg.name, i + 1, values.range)), optional };
+  if (isIdLike(named) && !list && lookupIds)
+    return { values: Array.from({ length: values.maxId }, (_, i) => fill(arg.type, arg.name, i + 1, values.range)), optional };
   return { values: [fill(arg.type, arg.name, values.studios[0]!, values.range)], optional };
 }
 
@@ -161,12 +178,14 @@ export function rootProbes(schema: GraphQLSchema, root: 'Query' | 'Subscription'
     const connection = root === 'Query' && node !== undefined && field.args.some((arg) => arg.name === 'first');
     // Subscriptions resume from the start of the log (`after: "0"`), set by the caller.
     const args = field.args.filter((arg) => !(connection && PAGE_ARGS.has(arg.name)) && !(root === 'Subscription' && arg.name === 'after'));
-    const lookup = root === 'Query' && !connection && args.length === 1 && isRequiredArgument(args[0]!) && isIdLike(getNamedType(args[0]!.type));
+    const lookup =
+      root === 'Query' && !connection && args.length === 1 && isRequiredArgument(args[0]!) && isIdLike(getNamedType(args[0]!.type));
     const base: Record<string, unknown> = {};
     const choices = args.map((arg) => ({ arg, ...argumentChoices(arg, values, lookup) }));
     for (const choice of choices) if (!choice.optional) base[choice.arg.name] = choice.values[0];
     const variants: Record<string, unknown>[] = [{ ...base }];
-    for (const choice of choices) for (const value of choice.values.slice(choice.optional ? 0 : 1)) variants.push({ ...base, [choice.arg.name]: value });
+    for (const choice of choices)
+      for (const value of choice.values.slice(choice.optional ? 0 : 1)) variants.push({ ...base, [choice.arg.name]: value });
     return {
       coordinate: `${root}.${field.name}`,
       field: field.name,
@@ -174,7 +193,9 @@ export function rootProbes(schema: GraphQLSchema, root: 'Query' | 'Subscription'
       lookup,
       variants,
       call: (alias, argValues, depth, page) => {
-        const inner = connection ? `totalCount pageInfo { hasNextPage endCursor } nodes { ${selection(node!, depth, values)} }` : selection(named, depth, values);
+        const inner = connection
+          ? `totalCount pageInfo { hasNextPage endCursor } nodes { ${selection(node!, depth, values)} }`
+          : selection(named, depth, values);
         const printed = printArgs(args, argValues).slice(1, -1);
         const pageArgs = page ? `first: ${page.first}${page.after === null ? '' : `, after: ${JSON.stringify(page.after)}`}` : '';
         const after = root === 'Subscription' && field.args.some((arg) => arg.name === 'after') ? 'after: "0"' : '';
@@ -198,13 +219,19 @@ export interface Answer {
 
 /** POST /graphql with `token`. */
 export async function graphql(url: string, token: string, query: string): Promise<Answer> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
   return (await response.json()) as Answer;
 }
 
 /** The deepest selection (2, else 1, else 0) whose cost fits the limit with `first: 1`. */
 export function depthFor(schema: GraphQLSchema, probe: Probe, values: Record<string, unknown>): number {
-  const fits = (depth: number) => queryCost(schema, parse(`{ ${probe.call('v', values, depth, probe.connection ? { first: 1, after: null } : undefined)} }`)) <= DEFAULT_MAX_COST;
+  const fits = (depth: number) =>
+    queryCost(schema, parse(`{ ${probe.call('v', values, depth, probe.connection ? { first: 1, after: null } : undefined)} }`)) <=
+    DEFAULT_MAX_COST;
   return [2, 1].find(fits) ?? 0;
 }
 
@@ -219,7 +246,14 @@ export async function runQueryProbe(schema: GraphQLSchema, url: string, token: s
       outcomes.push({ data: answer.data?.['v'] ?? null, errors: errorsOf(answer) });
       continue;
     }
-    outcomes.push(await readConnection(schema, (page) => `{ ${probe.call('v', values, depth, page)} }`, (query) => graphql(url, token, query), errorsOf));
+    outcomes.push(
+      await readConnection(
+        schema,
+        (page) => `{ ${probe.call('v', values, depth, page)} }`,
+        (query) => graphql(url, token, query),
+        errorsOf,
+      ),
+    );
   }
   return outcomes;
 }
@@ -234,7 +268,9 @@ export async function readConnection(
   ask: (query: string) => Promise<Answer>,
   errorsOf: (answer: Answer) => string[],
 ): Promise<Outcome> {
-  const size = [MAX_PAGE_SIZE, 50, 20, 10, 5, 2, 1].find((first) => queryCost(schema, parse(query({ first, after: null }))) <= DEFAULT_MAX_COST)!;
+  const size = [MAX_PAGE_SIZE, 50, 20, 10, 5, 2, 1].find(
+    (first) => queryCost(schema, parse(query({ first, after: null }))) <= DEFAULT_MAX_COST,
+  )!;
   const nodes: unknown[] = [];
   const errors: string[] = [];
   let totalCount: unknown = null;
@@ -242,7 +278,8 @@ export async function readConnection(
     if (pages > 50) throw new Error(`more than 50 pages: ${query({ first: size, after: null }).slice(0, 80)}`);
     const answer = await ask(query({ first: size, after }));
     errors.push(...errorsOf(answer));
-    const page = answer.data?.['v'] as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null | undefined;
+    const page = answer.data?.['v'] as
+      { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null | undefined;
     if (!page) break;
     totalCount = page.totalCount;
     nodes.push(...page.nodes);

@@ -144,7 +144,8 @@ export function operationsReaching(schema: GraphQLSchema, kind: 'query' | 'subsc
       const coordinate = `${from.name}.${field.name}`;
       let value: unknown;
       if (arg.name === 'first' && isScalarType(getNamedType(arg.type))) value = first;
-      else if (isRequiredArgument(arg)) value = id !== undefined && /^(id|seq)$/i.test(arg.name) ? String(id) : (fill ?? ((a) => defaultFill(a)))(arg, coordinate);
+      else if (isRequiredArgument(arg))
+        value = id !== undefined && /^(id|seq)$/i.test(arg.name) ? String(id) : (fill ?? ((a) => defaultFill(a)))(arg, coordinate);
       else if (atRoot && arg.name in rootArguments) value = rootArguments[arg.name];
       if (value !== undefined) parts.push(`${arg.name}: ${printValue(value, arg.type)}`);
     }
@@ -185,7 +186,8 @@ export function operationsReaching(schema: GraphQLSchema, kind: 'query' | 'subsc
       }
       frontier = next;
     }
-    const printNode = (n: Node): string => ['__typename', ...n.leaves, ...[...n.children].map(([key, child]) => `${key} { ${printNode(child)} }`)].join(' ');
+    const printNode = (n: Node): string =>
+      ['__typename', ...n.leaves, ...[...n.children].map(([key, child]) => `${key} { ${printNode(child)} }`)].join(' ');
     /** One operation over `group` (ways to relations into types with targets). */
     const operationOf = (group: readonly (readonly Step[])[], id: string | number | undefined, suffix: string): WalkedOperation => {
       const reached = new Set<Coordinate>();
@@ -214,7 +216,13 @@ export function operationsReaching(schema: GraphQLSchema, kind: 'query' | 'subsc
       }
       const body = [...trie.children].map(([key, child]) => `${key} { ${printNode(child)} }`).join(' ');
       const name = `${rootField.name}Walk${id === undefined ? '' : String(id).replace(/\W/g, '_')}${suffix}`;
-      return { kind, rootField: rootField.name, targets: [...reached].sort(), relations: [...relations].sort(), query: `${kind} ${name} { ${body} }` };
+      return {
+        kind,
+        rootField: rootField.name,
+        targets: [...reached].sort(),
+        relations: [...relations].sort(),
+        query: `${kind} ${name} { ${body} }`,
+      };
     };
     if (paths.length === 0) continue;
     const ids = rootField.args.some((arg) => isRequiredArgument(arg) && /^(id|seq)$/i.test(arg.name)) ? lookupIds : [undefined];
@@ -240,7 +248,8 @@ export function targetValues(data: unknown, targets: ReadonlySet<Coordinate>): {
     const record = value as Record<string, unknown>;
     const typename = typeof record['__typename'] === 'string' ? record['__typename'] : undefined;
     for (const [key, inner] of Object.entries(record)) {
-      if (typename && targets.has(`${typename}.${key}`)) found.push({ coordinate: `${typename}.${key}`, path: [...path, key].join('.'), value: inner });
+      if (typename && targets.has(`${typename}.${key}`))
+        found.push({ coordinate: `${typename}.${key}`, path: [...path, key].join('.'), value: inner });
       else visit(inner, [...path, key]);
     }
   };

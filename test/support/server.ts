@@ -26,7 +26,11 @@ export interface TestServerOptions {
 }
 
 /** Starts the real service in-process on port 0 against a fresh database of the given kind. */
-export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase(kind));
   // Fixtures post check-ins at fixed historic times: presence is not cut by a maximum stay unless a
   // test asks for one (test/presence-max-stay.test.ts does).

@@ -82,7 +82,11 @@ export interface Subscription<T> {
   unsubscribe(): void;
 }
 
-export function subscribe<T = Record<string, any>>(client: TestClient, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
+export function subscribe<T = Record<string, any>>(
+  client: TestClient,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Subscription<T> {
   const results: FormattedExecutionResult<T, unknown>[] = [];
   const waiters = new Set<() => void>();
   let failure: unknown;
@@ -126,7 +130,11 @@ export function subscribe<T = Record<string, any>>(client: TestClient, query: st
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} results; got ${results.length}: ${JSON.stringify(results).slice(0, 2000)}; error: ${String(failure)}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${count} results; got ${results.length}: ${JSON.stringify(results).slice(0, 2000)}; error: ${String(failure)}`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
@@ -160,10 +168,12 @@ export async function rawSocket(httpUrl: string, protocol: string | null = 'grap
     messages.push(JSON.parse(String(data)));
     for (const listener of listeners) listener();
   });
-  const closed = new Promise<Closed>((resolve) => socket.once('close', (code, reason) => {
-    rawSockets.delete(socket);
-    resolve({ code, reason: String(reason) });
-  }));
+  const closed = new Promise<Closed>((resolve) =>
+    socket.once('close', (code, reason) => {
+      rawSockets.delete(socket);
+      resolve({ code, reason: String(reason) });
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);

@@ -28,9 +28,19 @@ const USAGE = `usage: npm run upstream -- [options]
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: 'string' }, seed: { type: 'string' }, studios: { type: 'string' }, customers: { type: 'string' }, days: { type: 'string' },
-      limit: { type: 'string' }, 'window-ms': { type: 'string' }, 'failure-rate': { type: 'string' }, send: { type: 'string' }, drop: { type: 'string' },
-      'auto-checkout': { type: 'boolean' }, 'sister-events': { type: 'boolean' }, help: { type: 'boolean' },
+      port: { type: 'string' },
+      seed: { type: 'string' },
+      studios: { type: 'string' },
+      customers: { type: 'string' },
+      days: { type: 'string' },
+      limit: { type: 'string' },
+      'window-ms': { type: 'string' },
+      'failure-rate': { type: 'string' },
+      send: { type: 'string' },
+      drop: { type: 'string' },
+      'auto-checkout': { type: 'boolean' },
+      'sister-events': { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   });
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -48,19 +58,32 @@ async function main(): Promise<void> {
 
   // History ends at the current minute, so reconciliation's default look-back covers it.
   const endAt = Math.floor(Date.now() / 60_000) * 60_000;
-  const world = new World({ seed: num('seed', 1), studios: num('studios', 3), customersPerStudio: num('customers', 20), days: num('days', 14), endAt,
+  const world = new World({
+    seed: num('seed', 1),
+    studios: num('studios', 3),
+    customersPerStudio: num('customers', 20),
+    days: num('days', 14),
+    endAt,
     sisterEvents: values['sister-events'] === true,
   });
   if (values['auto-checkout']) for (const studio of world.studios) world.automaticCheckout(studio.id, endAt);
   const standin = await startStandin({
-    world, port: num('port', 4100), limitPerWindow: num('limit', 1000), windowMs: num('window-ms', 60_000), failureRate: num('failure-rate', 0),
+    world,
+    port: num('port', 4100),
+    limitPerWindow: num('limit', 1000),
+    windowMs: num('window-ms', 60_000),
+    failureRate: num('failure-rate', 0),
   });
 
-  out(`stand-in upstream for one tenant at ${standin.baseUrl} (seed ${world.seed}, ${world.customers.size} customers, ${world.deliveries.length} webhook deliveries)`);
+  out(
+    `stand-in upstream for one tenant at ${standin.baseUrl} (seed ${world.seed}, ${world.customers.size} customers, ${world.deliveries.length} webhook deliveries)`,
+  );
   out('');
   out('register its studios with gymgraph:');
   for (const studio of world.studios) {
-    out(`  npm run studio -- add --name "${studio.name}" --webhook-key ${studio.webhookKey} --api-key ${studio.apiKey} --tenant-url ${standin.baseUrl}`);
+    out(
+      `  npm run studio -- add --name "${studio.name}" --webhook-key ${studio.webhookKey} --api-key ${studio.apiKey} --tenant-url ${standin.baseUrl}`,
+    );
   }
   out('');
   out('then reconcile one:  npm run reconcile -- --studio <id>');
@@ -71,7 +94,9 @@ async function main(): Promise<void> {
     let failed = 0;
     for (const delivery of delivered) {
       const response = await fetch(`${target}/webhooks`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': delivery.webhookKey }, body: JSON.stringify(delivery.body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': delivery.webhookKey },
+        body: JSON.stringify(delivery.body),
       }).catch(() => undefined);
       if (response?.status !== 200) failed += 1;
       await response?.body?.cancel();

@@ -75,7 +75,11 @@ export interface Standin {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly errorCode: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errorCode: string,
+  ) {
     super(message);
   }
 }
@@ -131,9 +135,20 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
   const customerJson = (customerId: number) => {
     const c = readable(customerId);
     return {
-      id: c.id, status: c.status, accessRefusal: c.accessRefusal || c.accessRestrictions.length > 0, customerNumber: c.customerNumber, studioId: c.studioId,
-      createdDateTime: date(c.createdAt), firstName: c.firstName, lastName: c.lastName, dateOfBirth: c.dateOfBirth, gender: c.gender,
-      email: c.email, phoneNumberPrivate: c.phoneNumberPrivate, phoneNumberMobile: c.phoneNumberMobile, address: { ...c.address },
+      id: c.id,
+      status: c.status,
+      accessRefusal: c.accessRefusal || c.accessRestrictions.length > 0,
+      customerNumber: c.customerNumber,
+      studioId: c.studioId,
+      createdDateTime: date(c.createdAt),
+      firstName: c.firstName,
+      lastName: c.lastName,
+      dateOfBirth: c.dateOfBirth,
+      gender: c.gender,
+      email: c.email,
+      phoneNumberPrivate: c.phoneNumberPrivate,
+      phoneNumberMobile: c.phoneNumberMobile,
+      address: { ...c.address },
       preferredLanguage: { languageCode: c.preferredLanguage, countryCode: 'DE' },
       imageUrl: `https://images.example.invalid/customers/${c.id}.jpg?expires=${world.now + 15 * 60_000}`,
       bankAccount: { iban: c.iban, accountHolder: `${c.firstName} ${c.lastName}` },
@@ -150,17 +165,27 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     const waiting = b.cancelledAt === null && place >= slot.maxParticipants;
     const ended = slot.endAt < world.now;
     return {
-      bookingId: b.bookingId, bookingStatus: b.cancelledAt !== null ? 'CANCELED' : waiting ? 'WAITING_LIST' : 'BOOKED', classSlotId: b.classSlotId, classId: b.classId,
-      customerId: b.customerId, classSlotStatus: slot.cancelled ? 'CANCELED' : ended ? 'COMPLETED' : 'PLANNED',
-      participantStatus: b.cancelledAt !== null || ((waiting || b.noShow === true) && ended) ? 'NOT_PARTICIPATING' : ended ? 'PARTICIPATING' : 'UNSET',
+      bookingId: b.bookingId,
+      bookingStatus: b.cancelledAt !== null ? 'CANCELED' : waiting ? 'WAITING_LIST' : 'BOOKED',
+      classSlotId: b.classSlotId,
+      classId: b.classId,
+      customerId: b.customerId,
+      classSlotStatus: slot.cancelled ? 'CANCELED' : ended ? 'COMPLETED' : 'PLANNED',
+      participantStatus:
+        b.cancelledAt !== null || ((waiting || b.noShow === true) && ended) ? 'NOT_PARTICIPATING' : ended ? 'PARTICIPATING' : 'UNSET',
     };
   };
   const appointmentBookingJson = (bookingId: number) => {
     const b = world.appointmentBookings.get(bookingId) ?? notFound(`appointment booking ${bookingId}`);
     return {
-      bookingId: b.bookingId, bookingStatus: b.cancelledAt === null ? 'BOOKED' : 'CANCELED', startDateTime: date(b.startAt), endDateTime: date(b.endAt),
+      bookingId: b.bookingId,
+      bookingStatus: b.cancelledAt === null ? 'BOOKED' : 'CANCELED',
+      startDateTime: date(b.startAt),
+      endDateTime: date(b.endAt),
       appointmentStatus: b.cancelledAt !== null ? 'CANCELED' : b.endAt < world.now ? 'COMPLETED' : 'PLANNED',
-      participantStatus: b.cancelledAt !== null ? 'NOT_PARTICIPATING' : 'UNSET', customerId: b.customerId, title: b.title,
+      participantStatus: b.cancelledAt !== null ? 'NOT_PARTICIPATING' : 'UNSET',
+      customerId: b.customerId,
+      title: b.title,
     };
   };
   const customerOfTenant = (raw: string | null) => {
@@ -169,16 +194,38 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     return readable(customerId);
   };
   const contractJson = (c: WorldContract): ContractAnswer => ({
-    id: c.id, rateName: c.rateName, contractStatus: c.contractStatus, createdDate: isoDate(c.createdAt), startDate: c.startDate, endDate: c.endDate,
-    cancelled: c.cancelled, cancellationDate: c.cancellationDate, term: c.term,
+    id: c.id,
+    rateName: c.rateName,
+    contractStatus: c.contractStatus,
+    createdDate: isoDate(c.createdAt),
+    startDate: c.startDate,
+    endDate: c.endDate,
+    cancelled: c.cancelled,
+    cancellationDate: c.cancellationDate,
+    term: c.term,
     priceDetails: { basePrice: c.basePrice, currentPrice: c.currentPrice },
     idlePeriods: c.idlePeriods.map((p): IdlePeriodAnswer => ({
-      id: p.id, startDate: p.startDate, endDate: p.endDate, unlimited: p.unlimited, reason: p.reason, temporalUnit: p.temporalUnit,
-      idlePeriodAmount: p.amount, usedFreeTermsInDays: p.usedFreeTermsInDays, fee: p.fee && { ...p.fee }, createdDate: isoDate(p.createdAt),
+      id: p.id,
+      startDate: p.startDate,
+      endDate: p.endDate,
+      unlimited: p.unlimited,
+      reason: p.reason,
+      temporalUnit: p.temporalUnit,
+      idlePeriodAmount: p.amount,
+      usedFreeTermsInDays: p.usedFreeTermsInDays,
+      fee: p.fee && { ...p.fee },
+      createdDate: isoDate(p.createdAt),
     })),
     additionalModules: c.additionalModules.map((m): AdditionalModuleAnswer => ({
-      id: m.moduleContractId, moduleContractId: m.moduleContractId, rateName: m.rateName, status: m.endDate < isoDate(world.now) ? 'INACTIVE' : m.status,
-      startDate: m.startDate, endDate: m.endDate, cancelled: m.cancelled, cancellationDate: m.cancellationDate, price: { ...m.price },
+      id: m.moduleContractId,
+      moduleContractId: m.moduleContractId,
+      rateName: m.rateName,
+      status: m.endDate < isoDate(world.now) ? 'INACTIVE' : m.status,
+      startDate: m.startDate,
+      endDate: m.endDate,
+      cancelled: m.cancelled,
+      cancellationDate: m.cancellationDate,
+      price: { ...m.price },
     })),
   });
 
@@ -193,16 +240,27 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     return undefined;
   });
   route('GET', '/v1/studios/information', ({ studio }): StudioInformationAnswer => ({
-    studioId: studio.id, name: studio.name, city: studio.city, countryCode: studio.countryCode,
+    studioId: studio.id,
+    name: studio.name,
+    city: studio.city,
+    countryCode: studio.countryCode,
     openingHours: studio.openingHours.map((h) => ({ ...h })),
     closingHours: studio.closingHours.map((h) => ({ reason: h.reason, dateTimeFrom: date(h.from)!, dateTimeTo: date(h.to)! })),
   }));
   route('GET', '/v1/studios/utilization', ({ studio }) => ({
-    count: world.checkins.filter((c) => c.studioId === studio.id && c.checkInAt <= world.now && (c.checkOutAt === null || c.checkOutAt > world.now)).length,
+    count: world.checkins.filter(
+      (c) => c.studioId === studio.id && c.checkInAt <= world.now && (c.checkOutAt === null || c.checkOutAt > world.now),
+    ).length,
     capacity: studio.capacity,
   }));
   route('GET', '/v1/customers', ({ studio, query }) =>
-    slice(query, [...world.customers.values()].filter((c) => c.studioId === studio.id && c.deletedAt === null && c.accessDisabledAt === null).sort((a, b) => a.id - b.id), (c) => customerJson(c.id)),
+    slice(
+      query,
+      [...world.customers.values()]
+        .filter((c) => c.studioId === studio.id && c.deletedAt === null && c.accessDisabledAt === null)
+        .sort((a, b) => a.id - b.id),
+      (c) => customerJson(c.id),
+    ),
   );
   route('GET', '/v1/customers/{customerId}', ({ params }) => customerJson(id(params[0]!)));
   route('GET', '/v1/customers/{customerId}/activities/checkins', ({ params, query }) => {
@@ -213,7 +271,11 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       .filter((c) => c.customerId === customer.id && c.checkInAt >= from && c.checkInAt <= to)
       .sort((a, b) => a.checkInAt - b.checkInAt || a.checkinId - b.checkinId);
     return slice(query, items, (c) => ({
-      checkinId: c.checkinId, checkInDateTime: date(c.checkInAt), checkOutDateTime: date(c.checkOutAt), studioId: c.studioId, studioName: world.studio(c.studioId).name,
+      checkinId: c.checkinId,
+      checkInDateTime: date(c.checkInAt),
+      checkOutDateTime: date(c.checkOutAt),
+      studioId: c.studioId,
+      studioName: world.studio(c.studioId).name,
     }));
   });
   route('GET', '/v1/customers/{customerId}/contracts', ({ params }) => {
@@ -234,21 +296,36 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
   route('GET', '/v1/classes/booking/{bookingId}', ({ params }) => classBookingJson(id(params[0]!)));
   route('GET', '/v1/classes/{classId}', ({ params }) => {
     const c = world.classes.get(id(params[0]!)) ?? notFound(`class ${params[0]}`);
-    return { id: c.id, title: c.title, type: c.type, duration: c.duration, category: c.category, bookable: c.bookable, imageUrl: `https://images.example.invalid/classes/${c.id}.jpg` };
+    return {
+      id: c.id,
+      title: c.title,
+      type: c.type,
+      duration: c.duration,
+      category: c.category,
+      bookable: c.bookable,
+      imageUrl: `https://images.example.invalid/classes/${c.id}.jpg`,
+    };
   });
   route('GET', '/v1/classes/{classId}/slots/{classSlotId}', ({ params }) => {
     const s = world.slots.get(id(params[1]!));
     if (!s || s.classId !== id(params[0]!)) return notFound(`slot ${params[1]} of class ${params[0]}`);
     const booked = [...world.classBookings.values()].filter((b) => b.classSlotId === s.id && b.cancelledAt === null).length;
     return {
-      id: s.id, startDateTime: date(s.startAt), endDateTime: date(s.endAt), maxParticipants: s.maxParticipants,
-      bookedParticipants: Math.min(booked, s.maxParticipants), waitingListParticipants: Math.max(0, booked - s.maxParticipants),
-      instructors: s.instructors.map((i) => ({ ...i, imageUrl: 'https://images.example.invalid/instructor.jpg' })), location: s.location,
+      id: s.id,
+      startDateTime: date(s.startAt),
+      endDateTime: date(s.endAt),
+      maxParticipants: s.maxParticipants,
+      bookedParticipants: Math.min(booked, s.maxParticipants),
+      waitingListParticipants: Math.max(0, booked - s.maxParticipants),
+      instructors: s.instructors.map((i) => ({ ...i, imageUrl: 'https://images.example.invalid/instructor.jpg' })),
+      location: s.location,
     };
   });
   route('GET', '/v1/appointments/booking', ({ studio, query }) => {
     const customer = customerOfTenant(query.get('customerId'));
-    const items = [...world.appointmentBookings.values()].filter((b) => b.customerId === customer.id && b.studioId === studio.id).sort((a, b) => a.bookingId - b.bookingId);
+    const items = [...world.appointmentBookings.values()]
+      .filter((b) => b.customerId === customer.id && b.studioId === studio.id)
+      .sort((a, b) => a.bookingId - b.bookingId);
     return slice(query, items, (b) => appointmentBookingJson(b.bookingId));
   });
   route('GET', '/v1/appointments/booking/{bookingId}', ({ params }) => appointmentBookingJson(id(params[0]!)));
@@ -256,9 +333,15 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     const e = world.employees.get(id(params[0]!));
     if (!e || e.deletedAt !== null) return notFound(`employee ${params[0]}`);
     return {
-      id: e.id, firstName: e.firstName, lastName: e.lastName, gender: e.gender, employeeInitials: e.employeeInitials,
-      ...(e.businessRole !== null ? { businessRole: e.businessRole } : {}), ...(e.email !== null ? { email: e.email } : {}),
-      ...(e.phoneNumber !== null ? { phoneNumber: e.phoneNumber } : {}), employeeCompetences: e.competences.map((c) => ({ ...c })),
+      id: e.id,
+      firstName: e.firstName,
+      lastName: e.lastName,
+      gender: e.gender,
+      employeeInitials: e.employeeInitials,
+      ...(e.businessRole !== null ? { businessRole: e.businessRole } : {}),
+      ...(e.email !== null ? { email: e.email } : {}),
+      ...(e.phoneNumber !== null ? { phoneNumber: e.phoneNumber } : {}),
+      employeeCompetences: e.competences.map((c) => ({ ...c })),
     };
   });
   route('GET', '/v1/devices', ({ studio }) =>
@@ -271,7 +354,10 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
   route('GET', '/v1/taxadvisor/exports/{exportId}', ({ params }) => {
     const e = world.taxAdvisorExports.get(id(params[0]!)) ?? notFound(`tax advisor export ${params[0]}`);
     return {
-      fromDate: e.fromDate, toDate: e.toDate, exportFileFormat: e.exportFileFormat, exportFormat: e.exportFormat,
+      fromDate: e.fromDate,
+      toDate: e.toDate,
+      exportFileFormat: e.exportFileFormat,
+      exportFormat: e.exportFormat,
       downloadUrl: `https://files.example.invalid/exports/${e.id}.${e.exportFileFormat.toLowerCase()}?expires=${world.now + 15 * 60_000}`,
     };
   });
@@ -291,7 +377,11 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       answered(template, status);
       const text = body === undefined ? '' : JSON.stringify(body);
-      res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), 'content-length': Buffer.byteLength(text), ...headers });
+      res.writeHead(status, {
+        ...(text ? { 'content-type': 'application/json' } : {}),
+        'content-length': Buffer.byteLength(text),
+        ...headers,
+      });
       res.end(req.method === 'HEAD' ? undefined : text);
     };
     const fail = (status: number, errorMessage: string, errorCode: string, headers: Record<string, string> = {}) =>
@@ -310,7 +400,8 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       let window = windows.get(windowKey);
       if (!window || window.start !== windowStart) windows.set(windowKey, (window = { start: windowStart, count: 0 }));
       if (window.count >= limit) {
-        const retry: Record<string, string> = options.retryAfter === false ? {} : { 'retry-after': String(Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000))) };
+        const retry: Record<string, string> =
+          options.retryAfter === false ? {} : { 'retry-after': String(Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000))) };
         return fail(429, `Rate limit of ${limit} requests per window exceeded for ${matched.r.template}`, 'TOO_MANY_REQUESTS', retry);
       }
       window.count += 1;
@@ -353,7 +444,12 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
           while (times[first]! <= t - windowMs) first += 1;
           peakSliding = Math.max(peakSliding, i - first + 1);
         });
-        out[template] = { requests: times.length, byStatus: { ...statuses.get(template) }, peakPerWindow: Math.max(0, ...perWindow.values()), peakSliding };
+        out[template] = {
+          requests: times.length,
+          byStatus: { ...statuses.get(template) },
+          peakPerWindow: Math.max(0, ...perWindow.values()),
+          peakSliding,
+        };
       }
       return out;
     },
@@ -386,14 +482,21 @@ function instant(raw: string | null, name: string, fallback: number): number {
 }
 
 /** One slice of `items` after the opaque offset (base64url of the position), at most `sliceSize`. */
-function slice<T>(query: URLSearchParams, items: readonly T[], toJson: (item: T) => unknown): { result: unknown[]; offset: string; hasNext: boolean } {
+function slice<T>(
+  query: URLSearchParams,
+  items: readonly T[],
+  toJson: (item: T) => unknown,
+): { result: unknown[]; offset: string; hasNext: boolean } {
   const rawSize = query.get('sliceSize');
   const size = rawSize === null ? 50 : Number(rawSize);
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SLICE) throw new HttpError(400, `sliceSize must be from 1 to ${MAX_SLICE}`, 'VALIDATION_ERROR');
+  if (!Number.isInteger(size) || size < 1 || size > MAX_SLICE)
+    throw new HttpError(400, `sliceSize must be from 1 to ${MAX_SLICE}`, 'VALIDATION_ERROR');
   const rawOffset = query.get('offset');
   let start = 0;
   if (rawOffset !== null && rawOffset !== '' && rawOffset !== '0') {
-    const decoded = /^[A-Za-z0-9_-]+$/.test(rawOffset) ? Number(Buffer.from(rawOffset, 'base64url').toString('utf8').replace(/^pos:/, '')) : NaN;
+    const decoded = /^[A-Za-z0-9_-]+$/.test(rawOffset)
+      ? Number(Buffer.from(rawOffset, 'base64url').toString('utf8').replace(/^pos:/, ''))
+      : NaN;
     if (!Number.isInteger(decoded) || decoded < 0) throw new HttpError(400, 'offset is not one this server gave out', 'VALIDATION_ERROR');
     start = decoded;
   }

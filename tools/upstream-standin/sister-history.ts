@@ -35,26 +35,47 @@ const STAFF_FIRST_NAMES = ['Sven', 'Lea', 'Tobias', 'Nina', 'Marco', 'Julia', 'K
 const STAFF_LAST_NAMES = ['Fischer', 'Meyer', 'Schäfer', 'Bauer', 'Zimmermann', 'Krüger', 'Hartmann'] as const;
 const EMPLOYEE_ROLES = ['TRAINER', 'TRAINER', 'SERVICE_EMPLOYEE', 'SERVICE_EMPLOYEE', 'ADMINISTRATION_OR_FINANCE', 'MARKETING'] as const;
 const COMPETENCES = [
-  { id: 801, name: 'Personal training' }, { id: 802, name: 'Nutrition' }, { id: 803, name: 'Physiotherapy' }, { id: 804, name: 'Group fitness' }, { id: 805, name: 'Rehabilitation' },
+  { id: 801, name: 'Personal training' },
+  { id: 802, name: 'Nutrition' },
+  { id: 803, name: 'Physiotherapy' },
+  { id: 804, name: 'Group fitness' },
+  { id: 805, name: 'Rehabilitation' },
 ] as const;
-const MODULES = [['Towel flat', 4.9], ['Sauna', 9.9], ['Drinks flat', 14.9], ['Solarium', 7.5]] as const;
+const MODULES = [
+  ['Towel flat', 4.9],
+  ['Sauna', 9.9],
+  ['Drinks flat', 14.9],
+  ['Solarium', 7.5],
+] as const;
 const FIELD_NAMES = ['Emergency contact', 'Fitness goal', 'Referral source', 'T-shirt size', 'Locker number'] as const;
 
 /** A new employee record with seeded names, role and competences (the fields given win). */
 export function newEmployee(
-  r: Random, id: number, studioId: number, createdAt: number, fields: Partial<Pick<WorldEmployee, 'firstName' | 'lastName' | 'businessRole'>> = {},
+  r: Random,
+  id: number,
+  studioId: number,
+  createdAt: number,
+  fields: Partial<Pick<WorldEmployee, 'firstName' | 'lastName' | 'businessRole'>> = {},
 ): WorldEmployee {
   const firstName = fields.firstName ?? r.pick(STAFF_FIRST_NAMES);
   const lastName = fields.lastName ?? r.pick(STAFF_LAST_NAMES);
   const businessRole = fields.businessRole !== undefined ? fields.businessRole : r.chance(0.9) ? r.pick(EMPLOYEE_ROLES) : null;
   // Trainers have one or two competences; the others none.
-  const competences = businessRole === 'TRAINER' ? [r.pick(COMPETENCES), r.pick(COMPETENCES)].filter((c, i, all) => all.indexOf(c) === i) : [];
+  const competences =
+    businessRole === 'TRAINER' ? [r.pick(COMPETENCES), r.pick(COMPETENCES)].filter((c, i, all) => all.indexOf(c) === i) : [];
   return {
-    id, studioId, createdAt, firstName, lastName, gender: r.pick(['MALE', 'FEMALE', 'UNISEX'] as const),
-    employeeInitials: initials(firstName, lastName), businessRole,
+    id,
+    studioId,
+    createdAt,
+    firstName,
+    lastName,
+    gender: r.pick(['MALE', 'FEMALE', 'UNISEX'] as const),
+    employeeInitials: initials(firstName, lastName),
+    businessRole,
     email: r.chance(0.8) ? `${firstName}.${lastName}.${id}@staff.example.com`.toLowerCase() : null,
     phoneNumber: r.chance(0.5) ? `+49 30 ${r.int(1_000_000, 9_999_999)}` : null,
-    competences: competences.map((c) => ({ ...c })), deletedAt: null,
+    competences: competences.map((c) => ({ ...c })),
+    deletedAt: null,
   };
 }
 
@@ -63,7 +84,10 @@ export const initials = (firstName: string, lastName: string) => `${firstName.sl
 /** Epoch ms of 00:00 on `date` (YYYY-MM-DD) in `zone`. */
 export function localMidnight(date: string, zone: string): number {
   const utc = Date.parse(`${date}T00:00:00Z`);
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(utc)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const name =
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(new Date(utc))
+      .find((p) => p.type === 'timeZoneName')?.value ?? '';
   const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
   const offset = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * MINUTE : 0;
   return utc - offset;
@@ -78,17 +102,31 @@ export function generateSisterState(world: World): void {
       { dayOfWeekFrom: 'SATURDAY', dayOfWeekTo: 'SUNDAY', timeFrom: r.pick(['08:00', '09:00']), timeTo: r.pick(['20:00', '21:00']) },
     ];
     const closedOn = isoDate(world.endAt + r.int(20, 60) * DAY);
-    studio.closingHours = [{ reason: 'Maintenance', from: localMidnight(closedOn, world.zone), to: localMidnight(isoDate(Date.parse(closedOn) + DAY), world.zone) }];
-    studio.additionalInformationFields = [{ id: world.nextId('informationField'), name: 'Emergency contact', type: 'TEXT', mandatory: false }];
+    studio.closingHours = [
+      {
+        reason: 'Maintenance',
+        from: localMidnight(closedOn, world.zone),
+        to: localMidnight(isoDate(Date.parse(closedOn) + DAY), world.zone),
+      },
+    ];
+    studio.additionalInformationFields = [
+      { id: world.nextId('informationField'), name: 'Emergency contact', type: 'TEXT', mandatory: false },
+    ];
 
     const staff = r.int(4, 6);
     for (let n = 0; n < staff; n++) {
       const id = world.nextId('employee');
-      world.employees.set(id, newEmployee(r, id, studio.id, world.startAt - r.int(30, 900) * DAY, n === 0 ? { businessRole: 'STUDIO_MANAGER' } : {}));
+      world.employees.set(
+        id,
+        newEmployee(r, id, studio.id, world.startAt - r.int(30, 900) * DAY, n === 0 ? { businessRole: 'STUDIO_MANAGER' } : {}),
+      );
     }
 
     const home = [...world.customers.values()].filter((c) => c.studioId === studio.id);
-    const debtors = [...home.filter((c) => c.status === 'FORMER_MEMBER'), ...home.filter((c) => c.status !== 'FORMER_MEMBER')].slice(0, r.int(1, 2));
+    const debtors = [...home.filter((c) => c.status === 'FORMER_MEMBER'), ...home.filter((c) => c.status !== 'FORMER_MEMBER')].slice(
+      0,
+      r.int(1, 2),
+    );
     for (const debtor of debtors) {
       const debtCase = world.openDebtCollectionCase(debtor.id, r.pick([39.8, 59.7, 98]));
       if (r.chance(0.4)) {
@@ -143,7 +181,13 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
   for (const contract of world.contracts) {
     const at = contract.createdAt + 2 * DAY;
     if (contract.cancelled && at < endAt) {
-      pending.push({ studioId: customerOf(contract).studioId, entityId: contract.customerId, timestamp: at, type: 'CONTRACT_CANCELLED', content: { contractId: contract.id } });
+      pending.push({
+        studioId: customerOf(contract).studioId,
+        entityId: contract.customerId,
+        timestamp: at,
+        type: 'CONTRACT_CANCELLED',
+        content: { contractId: contract.id },
+      });
     }
   }
   const running = world.contracts.filter((c) => !c.cancelled);
@@ -154,7 +198,11 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     const customer = customerOf(contract);
     const at = between(contract.createdAt + 5 * MINUTE, Math.min(endAt, contract.createdAt + 2 * HOUR));
     if (at === null || customer.accessMedia.length > 0) return false;
-    holders.push({ customer, mediumId: world.addAccessMedium(customer.id, r.pick(['CARD', 'CARD', 'WRISTBAND', 'KEY_FOB'] as const), at).id, at });
+    holders.push({
+      customer,
+      mediumId: world.addAccessMedium(customer.id, r.pick(['CARD', 'CARD', 'WRISTBAND', 'KEY_FOB'] as const), at).id,
+      at,
+    });
     return true;
   });
   const replaced = some(holders, 0.1, (h) => {
@@ -162,18 +210,26 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     if (at !== null) world.replaceAccessMedium(h.customer.id, h.mediumId, at);
     return at !== null;
   });
-  some(holders.filter((h) => !replaced.includes(h)), 0.05, (h) => {
-    const at = between(h.at + HOUR, endAt);
-    if (at !== null) world.removeAccessMedium(h.customer.id, h.mediumId, at);
-    return at !== null;
-  });
+  some(
+    holders.filter((h) => !replaced.includes(h)),
+    0.05,
+    (h) => {
+      const at = between(h.at + HOUR, endAt);
+      if (at !== null) world.removeAccessMedium(h.customer.id, h.mediumId, at);
+      return at !== null;
+    },
+  );
 
   // Access restrictions.
   const restricted: { customer: WorldCustomer; restrictionId: number; at: number }[] = [];
   some(customers, 0.05, (customer) => {
     const at = between(customer.createdAt + DAY, endAt - HOUR);
     if (at === null) return false;
-    restricted.push({ customer, restrictionId: world.addAccessRestriction(customer.id, r.pick(['Unpaid fees', 'House rules', 'Medical certificate missing']), at).id, at });
+    restricted.push({
+      customer,
+      restrictionId: world.addAccessRestriction(customer.id, r.pick(['Unpaid fees', 'House rules', 'Medical certificate missing']), at).id,
+      at,
+    });
     return true;
   });
   some(restricted, 0.5, (x) => {
@@ -202,9 +258,16 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     if (at === null) return false;
     const start = at + r.int(1, 14) * DAY;
     const unlimited = r.chance(0.1);
-    const idle = world.addIdlePeriod(contract.id, {
-      startDate: isoDate(start), endDate: unlimited ? null : isoDate(start + r.int(6, 27) * DAY), reason: r.pick(['Vacation', 'Illness', 'Parental leave']), free: r.chance(0.6),
-    }, at);
+    const idle = world.addIdlePeriod(
+      contract.id,
+      {
+        startDate: isoDate(start),
+        endDate: unlimited ? null : isoDate(start + r.int(6, 27) * DAY),
+        reason: r.pick(['Vacation', 'Illness', 'Parental leave']),
+        free: r.chance(0.6),
+      },
+      at,
+    );
     paused.push({ contract, idleId: idle.id, last: at, unlimited, startDate: idle.startDate });
     touch(contract, at);
     return true;
@@ -213,7 +276,8 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     const at = between(p.last + HOUR, endAt);
     if (at === null) return false;
     const idle = p.contract.idlePeriods.find((i) => i.id === p.idleId)!;
-    const endDate = idle.endDate === null ? isoDate(Date.parse(p.startDate) + 30 * DAY) : isoDate(Date.parse(idle.endDate) + r.int(3, 14) * DAY);
+    const endDate =
+      idle.endDate === null ? isoDate(Date.parse(p.startDate) + 30 * DAY) : isoDate(Date.parse(idle.endDate) + r.int(3, 14) * DAY);
     world.updateIdlePeriod(p.contract.id, p.idleId, endDate, at);
     p.last = at;
     touch(p.contract, at);
@@ -242,7 +306,12 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     const at = between(m.last + HOUR, endAt);
     if (at === null) return false;
     const module = m.contract.additionalModules.find((x) => x.moduleContractId === m.moduleContractId)!;
-    world.updateAdditionalModule(m.contract.id, m.moduleContractId, r.chance(0.5) ? { price: module.price.amount + 1 } : { rateName: `${module.rateName} Plus` }, at);
+    world.updateAdditionalModule(
+      m.contract.id,
+      m.moduleContractId,
+      r.chance(0.5) ? { price: module.price.amount + 1 } : { rateName: `${module.rateName} Plus` },
+      at,
+    );
     m.last = at;
     touch(m.contract, at);
     return true;
@@ -285,7 +354,13 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     if (changed && (always || r.chance(0.6))) {
       const at = between(startAt, endAt);
       if (at !== null) {
-        world.updateEmployee(changed.id, r.chance(0.5) ? { businessRole: r.pick(EMPLOYEE_ROLES) } : { email: `${changed.firstName}.${changed.id}@staff.example.com`.toLowerCase() }, at);
+        world.updateEmployee(
+          changed.id,
+          r.chance(0.5)
+            ? { businessRole: r.pick(EMPLOYEE_ROLES) }
+            : { email: `${changed.firstName}.${changed.id}@staff.example.com`.toLowerCase() },
+          at,
+        );
       }
     }
     if (removed && (always || r.chance(0.25))) {
@@ -297,25 +372,42 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
       if (at !== null) {
         const weekend: WorldOpeningHours[] = r.chance(0.5)
           ? [{ dayOfWeekFrom: 'SATURDAY', dayOfWeekTo: 'SUNDAY', timeFrom: '09:00', timeTo: '18:00' }]
-          : [{ dayOfWeekFrom: 'SATURDAY', dayOfWeekTo: 'SATURDAY', timeFrom: '08:00', timeTo: '20:00' }, { dayOfWeekFrom: 'SUNDAY', dayOfWeekTo: 'SUNDAY', timeFrom: '10:00', timeTo: '16:00' }];
+          : [
+              { dayOfWeekFrom: 'SATURDAY', dayOfWeekTo: 'SATURDAY', timeFrom: '08:00', timeTo: '20:00' },
+              { dayOfWeekFrom: 'SUNDAY', dayOfWeekTo: 'SUNDAY', timeFrom: '10:00', timeTo: '16:00' },
+            ];
         const closedOn = isoDate(at + r.int(3, 20) * DAY);
-        world.updateOpeningHours(studio.id, {
-          openingHours: [...studio.openingHours.filter((h) => DAYS_OF_WEEK.indexOf(h.dayOfWeekFrom) < 5), ...weekend],
-          closingHours: [
-            ...studio.closingHours,
-            { reason: r.pick(['Public holiday', 'Staff training', 'Maintenance']), from: localMidnight(closedOn, world.zone), to: localMidnight(isoDate(Date.parse(closedOn) + DAY), world.zone) },
-          ],
-        }, at);
+        world.updateOpeningHours(
+          studio.id,
+          {
+            openingHours: [...studio.openingHours.filter((h) => DAYS_OF_WEEK.indexOf(h.dayOfWeekFrom) < 5), ...weekend],
+            closingHours: [
+              ...studio.closingHours,
+              {
+                reason: r.pick(['Public holiday', 'Staff training', 'Maintenance']),
+                from: localMidnight(closedOn, world.zone),
+                to: localMidnight(isoDate(Date.parse(closedOn) + DAY), world.zone),
+              },
+            ],
+          },
+          at,
+        );
       }
     }
     if (always || r.chance(0.3)) {
       const at = between(startAt, endAt);
       const name = FIELD_NAMES.find((n) => !studio.additionalInformationFields.some((f) => f.name === n));
-      if (at !== null && name) world.addAdditionalInformationField(studio.id, name, r.pick(['TEXT', 'NUMBER', 'BOOLEAN', 'DATE'] as const), at);
+      if (at !== null && name)
+        world.addAdditionalInformationField(studio.id, name, r.pick(['TEXT', 'NUMBER', 'BOOLEAN', 'DATE'] as const), at);
     }
     if (always || r.chance(0.3)) {
       const at = between(startAt, endAt);
-      if (at !== null) world.updateDebtCollectionConfiguration(studio.id, { agencyHandoverAfterDays: r.pick([30, 45, 90]), dunningLevels: r.pick([2, 3, 4]) }, at);
+      if (at !== null)
+        world.updateDebtCollectionConfiguration(
+          studio.id,
+          { agencyHandoverAfterDays: r.pick([30, 45, 90]), dunningLevels: r.pick([2, 3, 4]) },
+          at,
+        );
     }
   });
 
@@ -328,7 +420,11 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
       const paid = Math.round(debtCase.openAmount * r.pick([0.25, 0.5]) * 100) / 100;
       world.adjustDebtCollectionCase(
         debtCase.collectionCaseId,
-        debtCase.agencyDebtCollectionCaseId === null && r.chance(0.4) ? { toAgency: true } : r.chance(0.3) ? { status: 'PAID', openAmount: 0 } : { openAmount: debtCase.openAmount - paid },
+        debtCase.agencyDebtCollectionCaseId === null && r.chance(0.4)
+          ? { toAgency: true }
+          : r.chance(0.3)
+            ? { status: 'PAID', openAmount: 0 }
+            : { openAmount: debtCase.openAmount - paid },
         at,
       );
       last = at + HOUR;
@@ -341,18 +437,26 @@ export function generateSisterHistory(world: World, pending: PendingDelivery[]):
     let last = customer.createdAt;
     for (const p of pending) if (p.entityId === customer.id && CUSTOMER_KEYED.test(p.type)) last = Math.max(last, p.timestamp);
     for (const b of world.classBookings.values()) if (b.customerId === customer.id) last = Math.max(last, b.bookedAt, b.cancelledAt ?? 0);
-    for (const b of world.appointmentBookings.values()) if (b.customerId === customer.id) last = Math.max(last, b.bookedAt, b.cancelledAt ?? 0);
+    for (const b of world.appointmentBookings.values())
+      if (b.customerId === customer.id) last = Math.max(last, b.bookedAt, b.cancelledAt ?? 0);
     return last;
   };
-  const moved = world.studios.length < 2 ? [] : some(customers, 0.03, (customer) => {
-    const at = between(lastActivity(customer) + MINUTE, endAt - MINUTE);
-    if (at !== null) world.moveHomeStudio(customer.id, r.pick(world.studios.filter((s) => s.id !== customer.studioId)).id, at);
-    return at !== null;
-  });
-  some(customers.filter((c) => !moved.includes(c)), 0.02, (customer) => {
-    if (world.checkins.some((c) => c.customerId === customer.id && c.checkOutAt === null)) return false;
-    const at = between(lastActivity(customer) + MINUTE, endAt - MINUTE);
-    if (at !== null) world.disableCustomerAccess(customer.id, at);
-    return at !== null;
-  });
+  const moved =
+    world.studios.length < 2
+      ? []
+      : some(customers, 0.03, (customer) => {
+          const at = between(lastActivity(customer) + MINUTE, endAt - MINUTE);
+          if (at !== null) world.moveHomeStudio(customer.id, r.pick(world.studios.filter((s) => s.id !== customer.studioId)).id, at);
+          return at !== null;
+        });
+  some(
+    customers.filter((c) => !moved.includes(c)),
+    0.02,
+    (customer) => {
+      if (world.checkins.some((c) => c.customerId === customer.id && c.checkOutAt === null)) return false;
+      const at = between(lastActivity(customer) + MINUTE, endAt - MINUTE);
+      if (at !== null) world.disableCustomerAccess(customer.id, at);
+      return at !== null;
+    },
+  );
 }

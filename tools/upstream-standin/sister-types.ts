@@ -41,7 +41,8 @@ export interface WorldDebtCollectionConfiguration {
   agencyHandoverAfterDays: number;
 }
 
-export type EmployeeBusinessRole = 'STUDIO_OWNER' | 'STUDIO_MANAGER' | 'TRAINER' | 'SERVICE_EMPLOYEE' | 'ADMINISTRATION_OR_FINANCE' | 'MARKETING';
+export type EmployeeBusinessRole =
+  'STUDIO_OWNER' | 'STUDIO_MANAGER' | 'TRAINER' | 'SERVICE_EMPLOYEE' | 'ADMINISTRATION_OR_FINANCE' | 'MARKETING';
 
 export interface WorldEmployee {
   readonly id: number;

@@ -2,8 +2,16 @@ import type { IdlePeriodContent, SisterEventContent, SisterEventType } from './a
 import { Random } from './random.js';
 import { generateSisterHistory, generateSisterState, initials, newEmployee } from './sister-history.js';
 import type {
-  WorldAccessMedium, WorldAccessRestriction, WorldAdditionalInformationField, WorldAdditionalModule, WorldClosingHours, WorldDebtCollectionCase,
-  WorldDebtCollectionConfiguration, WorldEmployee, WorldIdlePeriod, WorldOpeningHours,
+  WorldAccessMedium,
+  WorldAccessRestriction,
+  WorldAdditionalInformationField,
+  WorldAdditionalModule,
+  WorldClosingHours,
+  WorldDebtCollectionCase,
+  WorldDebtCollectionConfiguration,
+  WorldEmployee,
+  WorldIdlePeriod,
+  WorldOpeningHours,
 } from './sister-types.js';
 
 /**
@@ -220,10 +228,39 @@ export interface PendingDelivery {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const FIRST_NAMES = ['Anna', 'Ben', 'Clara', 'David', 'Emma', 'Felix', 'Greta', 'Hannes', 'Ida', 'Jonas', 'Klara', 'Lukas', 'Mia', 'Noah', 'Olga', 'Paul'];
+const FIRST_NAMES = [
+  'Anna',
+  'Ben',
+  'Clara',
+  'David',
+  'Emma',
+  'Felix',
+  'Greta',
+  'Hannes',
+  'Ida',
+  'Jonas',
+  'Klara',
+  'Lukas',
+  'Mia',
+  'Noah',
+  'Olga',
+  'Paul',
+];
 const LAST_NAMES = ['Schmidt', 'Müller', 'Weber', 'Wagner', 'Becker', 'Hoffmann', 'Schulz', 'Koch', 'Richter', 'Klein', 'Wolf', 'Neumann'];
-const CITIES = [['Berlin', '10115'], ['Hamburg', '20095'], ['München', '80331'], ['Köln', '50667'], ['Leipzig', '04109']] as const;
-const CLASS_TITLES = [['Yoga', 'MIND_BODY'], ['Spinning', 'CARDIO'], ['Pilates', 'MIND_BODY'], ['HIIT', 'CARDIO'], ['Boxing', 'STRENGTH']] as const;
+const CITIES = [
+  ['Berlin', '10115'],
+  ['Hamburg', '20095'],
+  ['München', '80331'],
+  ['Köln', '50667'],
+  ['Leipzig', '04109'],
+] as const;
+const CLASS_TITLES = [
+  ['Yoga', 'MIND_BODY'],
+  ['Spinning', 'CARDIO'],
+  ['Pilates', 'MIND_BODY'],
+  ['HIIT', 'CARDIO'],
+  ['Boxing', 'STRENGTH'],
+] as const;
 
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -291,7 +328,11 @@ export class World {
   // ---- mutations: each changes the world and appends the deliveries the upstream would send ----
 
   /** Changes a customer's data; sends CUSTOMER_UPDATED. */
-  updateCustomer(id: number, changes: Partial<Pick<WorldCustomer, 'firstName' | 'lastName' | 'email' | 'status' | 'phoneNumberMobile'>>, at = this.tick()): void {
+  updateCustomer(
+    id: number,
+    changes: Partial<Pick<WorldCustomer, 'firstName' | 'lastName' | 'email' | 'status' | 'phoneNumberMobile'>>,
+    at = this.tick(),
+  ): void {
     const customer = this.mustCustomer(id);
     Object.assign(customer, changes);
     this.send(customer.studioId, id, at, 'CUSTOMER_UPDATED');
@@ -320,7 +361,14 @@ export class World {
     this.mustCustomer(customerId);
     const slot = this.slots.get(slotId);
     if (!slot) throw new Error(`no class slot ${slotId}`);
-    const booking: WorldClassBooking = { bookingId: this.nextId('classBooking'), customerId, classId: slot.classId, classSlotId: slot.id, bookedAt: at, cancelledAt: null };
+    const booking: WorldClassBooking = {
+      bookingId: this.nextId('classBooking'),
+      customerId,
+      classId: slot.classId,
+      classSlotId: slot.id,
+      bookedAt: at,
+      cancelledAt: null,
+    };
     this.classBookings.set(booking.bookingId, booking);
     this.send(this.classes.get(slot.classId)!.studioId, booking.bookingId, at, 'CLASS_BOOKING_CREATED');
     return booking;
@@ -367,7 +415,9 @@ export class World {
     if (open.length === 0) return [];
     for (const checkin of open) checkin.checkOutAt = at;
     const checkoutTime = new Date(at).toISOString();
-    this.send(studioId, studioId, at, 'AUTOMATIC_CUSTOMER_CHECKOUT', { checkouts: open.map((c) => ({ customerId: c.customerId, checkoutTime })) });
+    this.send(studioId, studioId, at, 'AUTOMATIC_CUSTOMER_CHECKOUT', {
+      checkouts: open.map((c) => ({ customerId: c.customerId, checkoutTime })),
+    });
     return open;
   }
 
@@ -377,8 +427,14 @@ export class World {
     if (!cls) throw new Error(`no class ${classId} in this world`);
     const id = Math.max(...this.slots.keys()) + 1;
     const slot: WorldSlot = {
-      id, classId, startAt, endAt: startAt + cls.duration * 60_000, maxParticipants: 16,
-      instructors: [{ firstName: 'Anna', lastName: 'Weber' }], location: { id: 99, name: `${cls.title} room` }, cancelled: false,
+      id,
+      classId,
+      startAt,
+      endAt: startAt + cls.duration * 60_000,
+      maxParticipants: 16,
+      instructors: [{ firstName: 'Anna', lastName: 'Weber' }],
+      location: { id: 99, name: `${cls.title} room` },
+      cancelled: false,
     };
     this.slots.set(id, slot);
     this.send(cls.studioId, id, at, 'CLASS_SLOT_UPDATED', { classId });
@@ -478,8 +534,16 @@ export class World {
   ): WorldIdlePeriod {
     const { contract, customer } = this.mustContract(contractId);
     const idle: WorldIdlePeriod = {
-      id: this.nextId('idlePeriod'), createdAt: at, startDate: period.startDate, endDate: null, unlimited: false, reason: period.reason ?? 'Vacation',
-      temporalUnit: 'DAY', amount: null, usedFreeTermsInDays: null, fee: null,
+      id: this.nextId('idlePeriod'),
+      createdAt: at,
+      startDate: period.startDate,
+      endDate: null,
+      unlimited: false,
+      reason: period.reason ?? 'Vacation',
+      temporalUnit: 'DAY',
+      amount: null,
+      usedFreeTermsInDays: null,
+      fee: null,
     };
     setIdleLength(idle, period.endDate, period.free ?? true);
     contract.idlePeriods.push(idle);
@@ -509,16 +573,31 @@ export class World {
   addAdditionalModule(contractId: number, rateName = 'Towel flat', price = 4.9, at = this.tick()): WorldAdditionalModule {
     const { contract, customer } = this.mustContract(contractId);
     const module: WorldAdditionalModule = {
-      moduleContractId: this.nextId('contract'), createdAt: at, rateName, status: 'ACTIVE', startDate: isoDate(at), endDate: contract.endDate,
-      cancelled: false, cancellationDate: null, price: { amount: price, currency: 'EUR' },
+      moduleContractId: this.nextId('contract'),
+      createdAt: at,
+      rateName,
+      status: 'ACTIVE',
+      startDate: isoDate(at),
+      endDate: contract.endDate,
+      cancelled: false,
+      cancellationDate: null,
+      price: { amount: price, currency: 'EUR' },
     };
     contract.additionalModules.push(module);
-    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_CREATED', { contractId, moduleContractId: module.moduleContractId });
+    this.sendSister(customer.studioId, customer.id, at, 'CONTRACT_ADDITIONAL_MODULE_CREATED', {
+      contractId,
+      moduleContractId: module.moduleContractId,
+    });
     return module;
   }
 
   /** Changes a module's rate or price; sends CONTRACT_ADDITIONAL_MODULE_UPDATED. */
-  updateAdditionalModule(contractId: number, moduleContractId: number, changes: { readonly rateName?: string; readonly price?: number }, at = this.tick()): void {
+  updateAdditionalModule(
+    contractId: number,
+    moduleContractId: number,
+    changes: { readonly rateName?: string; readonly price?: number },
+    at = this.tick(),
+  ): void {
     const { customer, module } = this.mustModule(contractId, moduleContractId);
     if (changes.rateName !== undefined) module.rateName = changes.rateName;
     if (changes.price !== undefined) module.price = { amount: changes.price, currency: module.price.currency };
@@ -544,7 +623,11 @@ export class World {
   }
 
   /** Hires someone at a studio; sends EMPLOYEE_CREATED with that studio's key. */
-  createEmployee(studioId: number, fields: Partial<Pick<WorldEmployee, 'firstName' | 'lastName' | 'businessRole'>> = {}, at = this.tick()): WorldEmployee {
+  createEmployee(
+    studioId: number,
+    fields: Partial<Pick<WorldEmployee, 'firstName' | 'lastName' | 'businessRole'>> = {},
+    at = this.tick(),
+  ): WorldEmployee {
     this.studio(studioId);
     const employee = newEmployee(this.sisterRandom, this.nextId('employee'), studioId, at, fields);
     this.employees.set(employee.id, employee);
@@ -553,7 +636,11 @@ export class World {
   }
 
   /** Changes an employee; sends EMPLOYEE_UPDATED. */
-  updateEmployee(employeeId: number, changes: Partial<Pick<WorldEmployee, 'lastName' | 'businessRole' | 'email' | 'phoneNumber' | 'competences'>>, at = this.tick()): void {
+  updateEmployee(
+    employeeId: number,
+    changes: Partial<Pick<WorldEmployee, 'lastName' | 'businessRole' | 'email' | 'phoneNumber' | 'competences'>>,
+    at = this.tick(),
+  ): void {
     const employee = this.mustEmployee(employeeId);
     Object.assign(employee, changes);
     employee.employeeInitials = initials(employee.firstName, employee.lastName);
@@ -568,7 +655,11 @@ export class World {
   }
 
   /** Replaces the studio's opening hours and/or closures (kept in time order); sends STUDIO_OPENING_HOURS_UPDATED (entityId: the studio). */
-  updateOpeningHours(studioId: number, changes: { readonly openingHours?: readonly WorldOpeningHours[]; readonly closingHours?: readonly WorldClosingHours[] }, at = this.tick()): void {
+  updateOpeningHours(
+    studioId: number,
+    changes: { readonly openingHours?: readonly WorldOpeningHours[]; readonly closingHours?: readonly WorldClosingHours[] },
+    at = this.tick(),
+  ): void {
     const studio = this.studio(studioId);
     if (changes.openingHours) studio.openingHours = changes.openingHours.map((h) => ({ ...h }));
     if (changes.closingHours) studio.closingHours = changes.closingHours.map((h) => ({ ...h })).sort((a, b) => a.from - b.from);
@@ -576,7 +667,12 @@ export class World {
   }
 
   /** Adds a custom customer field to the studio; sends ADDITIONAL_INFORMATION_FIELDS_UPDATED (entityId: the studio). */
-  addAdditionalInformationField(studioId: number, name: string, type: WorldAdditionalInformationField['type'] = 'TEXT', at = this.tick()): WorldAdditionalInformationField {
+  addAdditionalInformationField(
+    studioId: number,
+    name: string,
+    type: WorldAdditionalInformationField['type'] = 'TEXT',
+    at = this.tick(),
+  ): WorldAdditionalInformationField {
     const studio = this.studio(studioId);
     const field: WorldAdditionalInformationField = { id: this.nextId('informationField'), name, type, mandatory: false };
     studio.additionalInformationFields.push(field);
@@ -588,7 +684,11 @@ export class World {
    * Changes the studio's debt-collection settings; sends FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED
    * whose entityId is the studio (the upstream does not say; the settings are the studio's).
    */
-  updateDebtCollectionConfiguration(studioId: number, changes: Partial<Pick<WorldDebtCollectionConfiguration, 'dunningLevels' | 'agencyHandoverAfterDays'>>, at = this.tick()): void {
+  updateDebtCollectionConfiguration(
+    studioId: number,
+    changes: Partial<Pick<WorldDebtCollectionConfiguration, 'dunningLevels' | 'agencyHandoverAfterDays'>>,
+    at = this.tick(),
+  ): void {
     const studio = this.studio(studioId);
     Object.assign(studio.debtCollectionConfiguration, changes);
     studio.debtCollectionConfiguration.revision += 1;
@@ -599,7 +699,13 @@ export class World {
   openDebtCollectionCase(customerId: number, openAmount: number): WorldDebtCollectionCase {
     const customer = this.mustCustomer(customerId, { evenDisabled: true });
     const debtCase: WorldDebtCollectionCase = {
-      collectionCaseId: this.nextId('collectionCase'), agencyDebtCollectionCaseId: null, customerId, studioId: customer.studioId, status: 'OPEN', openAmount, adjustments: [],
+      collectionCaseId: this.nextId('collectionCase'),
+      agencyDebtCollectionCaseId: null,
+      customerId,
+      studioId: customer.studioId,
+      status: 'OPEN',
+      openAmount,
+      adjustments: [],
     };
     this.debtCollectionCases.set(debtCase.collectionCaseId, debtCase);
     return debtCase;
@@ -625,12 +731,22 @@ export class World {
     if (changes.openAmount !== undefined) debtCase.openAmount = changes.openAmount;
     const caseAdjustmentRequestId = this.nextId('caseAdjustment');
     debtCase.adjustments.push({ caseAdjustmentRequestId, at, status: debtCase.status, openAmount: debtCase.openAmount });
-    this.sendSister(debtCase.studioId, caseAdjustmentRequestId, at, 'FINANCE_DEBT_COLLECTION_CASE_UPDATED',
-      debtCase.agencyDebtCollectionCaseId !== null ? { agencyDebtCollectionCaseId: debtCase.agencyDebtCollectionCaseId } : { collectionCaseId });
+    this.sendSister(
+      debtCase.studioId,
+      caseAdjustmentRequestId,
+      at,
+      'FINANCE_DEBT_COLLECTION_CASE_UPDATED',
+      debtCase.agencyDebtCollectionCaseId !== null
+        ? { agencyDebtCollectionCaseId: debtCase.agencyDebtCollectionCaseId }
+        : { collectionCaseId },
+    );
     return caseAdjustmentRequestId;
   }
 
-  private mustModule(contractId: number, moduleContractId: number): { contract: WorldContract; customer: WorldCustomer; module: WorldAdditionalModule } {
+  private mustModule(
+    contractId: number,
+    moduleContractId: number,
+  ): { contract: WorldContract; customer: WorldCustomer; module: WorldAdditionalModule } {
     const { contract, customer } = this.mustContract(contractId);
     const module = contract.additionalModules.find((m) => m.moduleContractId === moduleContractId);
     if (!module) throw new Error(`contract ${contractId} has no module contract ${moduleContractId}`);
@@ -641,7 +757,10 @@ export class World {
    * The webhook stream with a seeded fraction of deliveries lost on the way (as the upstream loses
    * them: never retried). `dropFraction` 0 gives every delivery.
    */
-  webhookStream(options: { readonly dropFraction?: number; readonly seed?: number } = {}): { delivered: WebhookDelivery[]; dropped: WebhookDelivery[] } {
+  webhookStream(options: { readonly dropFraction?: number; readonly seed?: number } = {}): {
+    delivered: WebhookDelivery[];
+    dropped: WebhookDelivery[];
+  } {
     const random = new Random(options.seed ?? this.seed + 7919);
     const delivered: WebhookDelivery[] = [];
     const dropped: WebhookDelivery[] = [];
@@ -652,9 +771,18 @@ export class World {
   // ---- generation ----
 
   private readonly counters = {
-    checkin: 100_000, contract: 5_000, classBooking: 70_000, appointmentBooking: 80_000,
-    employee: 600, accessMedium: 20_000, accessRestriction: 25_000, idlePeriod: 30_000, caseAdjustment: 50_000, collectionCase: 45_000,
-    agencyCase: 9_100_000, informationField: 700,
+    checkin: 100_000,
+    contract: 5_000,
+    classBooking: 70_000,
+    appointmentBooking: 80_000,
+    employee: 600,
+    accessMedium: 20_000,
+    accessRestriction: 25_000,
+    idlePeriod: 30_000,
+    caseAdjustment: 50_000,
+    collectionCase: 45_000,
+    agencyCase: 9_100_000,
+    informationField: 700,
   };
   /** The next id of a kind (ids of one kind never repeat). */
   nextId(kind: keyof World['counters']): number {
@@ -688,7 +816,13 @@ export class World {
   }
 
   /** Sends one sister type; `content` is checked against the type's declared content. */
-  private sendSister<T extends SisterEventType>(studioId: number, entityId: number, at: number, type: T, content: SisterEventContent[T]): void {
+  private sendSister<T extends SisterEventType>(
+    studioId: number,
+    entityId: number,
+    at: number,
+    type: T,
+    content: SisterEventContent[T],
+  ): void {
     this.send(studioId, entityId, at, type, content as Record<string, unknown> | undefined);
   }
 
@@ -715,35 +849,61 @@ export class World {
     for (let n = 1; n <= studioCount; n++) {
       const [city] = CITIES[(n - 1) % CITIES.length]!;
       this.studios.push({
-        id: 10 + n, name: `Stand-in ${city} ${n}`, city, countryCode: 'DE',
-        webhookKey: `whk-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`, apiKey: `oak-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`,
-        capacity: 100 + 25 * n, openingHours: [], closingHours: [], additionalInformationFields: [],
+        id: 10 + n,
+        name: `Stand-in ${city} ${n}`,
+        city,
+        countryCode: 'DE',
+        webhookKey: `whk-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`,
+        apiKey: `oak-standin-${tag}-${n}-${r.uuid().slice(0, 8)}`,
+        capacity: 100 + 25 * n,
+        openingHours: [],
+        closingHours: [],
+        additionalInformationFields: [],
         debtCollectionConfiguration: { revision: 1, dunningLevels: 3, agencyHandoverAfterDays: 60 },
       });
     }
 
-    let classId = 300, slotId = 3000, locationId = 40, deviceId = 900, runId = 40, exportId = 60;
+    let classId = 300,
+      slotId = 3000,
+      locationId = 40,
+      deviceId = 900,
+      runId = 40,
+      exportId = 60;
     for (const studio of this.studios) {
       for (let d = 0; d < 2; d++) {
         deviceId += 1;
         const device: WorldDevice = {
-          id: deviceId, studioId: studio.id, name: `${studio.city} reader ${d + 1}`, active: d === 0,
-          model: r.pick(['GENERIC_VENDING_READER', 'GENERIC_CARD_READER', 'GENERIC_TIME_READER'] as const), createdAt: this.startAt + r.int(1, 12) * HOUR,
+          id: deviceId,
+          studioId: studio.id,
+          name: `${studio.city} reader ${d + 1}`,
+          active: d === 0,
+          model: r.pick(['GENERIC_VENDING_READER', 'GENERIC_CARD_READER', 'GENERIC_TIME_READER'] as const),
+          createdAt: this.startAt + r.int(1, 12) * HOUR,
         };
         this.devices.push(device);
         emit(studio.id, device.id, device.createdAt, 'DEVICE_CREATED');
       }
       runId += 1;
       const run: WorldDebtCollectionRun = {
-        id: runId, studioId: studio.id, createdAt: this.startAt + r.int(2, 10) * DAY, collectionDate: isoDate(this.startAt + 11 * DAY),
-        debtCollectionType: r.pick(['TRUST', 'PURCHASE'] as const), status: r.pick(['INTERNAL_PROCESSING', 'COMPLETED', 'FAILED'] as const), origin: 'MANUAL',
+        id: runId,
+        studioId: studio.id,
+        createdAt: this.startAt + r.int(2, 10) * DAY,
+        collectionDate: isoDate(this.startAt + 11 * DAY),
+        debtCollectionType: r.pick(['TRUST', 'PURCHASE'] as const),
+        status: r.pick(['INTERNAL_PROCESSING', 'COMPLETED', 'FAILED'] as const),
+        origin: 'MANUAL',
       };
       this.debtCollectionRuns.set(run.id, run);
       emit(studio.id, run.id, run.createdAt, 'FINANCE_DEBT_COLLECTION_RUN_CREATED');
       exportId += 1;
       const taxExport: WorldTaxAdvisorExport = {
-        id: exportId, studioId: studio.id, createdAt: this.startAt + r.int(3, 12) * DAY, fromDate: isoDate(this.startAt - 30 * DAY), toDate: isoDate(this.startAt),
-        exportFileFormat: r.pick(['JSON', 'CSV', 'XLSX'] as const), exportFormat: r.pick(['SINGLE', 'AGGREGATED'] as const),
+        id: exportId,
+        studioId: studio.id,
+        createdAt: this.startAt + r.int(3, 12) * DAY,
+        fromDate: isoDate(this.startAt - 30 * DAY),
+        toDate: isoDate(this.startAt),
+        exportFileFormat: r.pick(['JSON', 'CSV', 'XLSX'] as const),
+        exportFormat: r.pick(['SINGLE', 'AGGREGATED'] as const),
       };
       this.taxAdvisorExports.set(taxExport.id, taxExport);
       emit(studio.id, taxExport.id, taxExport.createdAt, 'TAX_ADVISOR_EXPORT_CREATED');
@@ -751,15 +911,29 @@ export class World {
       for (let c = 0; c < 2; c++) {
         classId += 1;
         const [title, category] = r.pick(CLASS_TITLES);
-        const cls: WorldClass = { id: classId, studioId: studio.id, title, type: r.chance(0.8) ? 'STUDIO' : 'STREAM', duration: r.pick([45, 60, 90]), category, bookable: true };
+        const cls: WorldClass = {
+          id: classId,
+          studioId: studio.id,
+          title,
+          type: r.chance(0.8) ? 'STUDIO' : 'STREAM',
+          duration: r.pick([45, 60, 90]),
+          category,
+          bookable: true,
+        };
         this.classes.set(cls.id, cls);
         locationId += 1;
         for (let day = 2; day < (this.endAt - this.startAt) / DAY; day += 3) {
           slotId += 1;
           const startAt = this.startAt + day * DAY + r.int(7, 19) * HOUR;
           const slot: WorldSlot = {
-            id: slotId, classId: cls.id, startAt, endAt: startAt + cls.duration * 60_000, maxParticipants: r.pick([12, 16, 20]),
-            instructors: [{ firstName: r.pick(FIRST_NAMES), lastName: r.pick(LAST_NAMES) }], location: { id: locationId, name: `${title} room` }, cancelled: false,
+            id: slotId,
+            classId: cls.id,
+            startAt,
+            endAt: startAt + cls.duration * 60_000,
+            maxParticipants: r.pick([12, 16, 20]),
+            instructors: [{ firstName: r.pick(FIRST_NAMES), lastName: r.pick(LAST_NAMES) }],
+            location: { id: locationId, name: `${title} room` },
+            cancelled: false,
           };
           this.slots.set(slot.id, slot);
           if (r.chance(0.3)) emit(studio.id, slot.id, startAt - r.int(24, 72) * HOUR, 'CLASS_SLOT_UPDATED', { classId: cls.id });
@@ -777,22 +951,48 @@ export class World {
       const studioSlots = [...this.slots.values()].filter((s) => studioClasses.some((c) => c.id === s.classId) && !s.cancelled);
       for (let n = 0; n < customersPerStudio; n++) {
         customerId += 1;
-        const firstName = r.pick(FIRST_NAMES), lastName = r.pick(LAST_NAMES);
+        const firstName = r.pick(FIRST_NAMES),
+          lastName = r.pick(LAST_NAMES);
         const [city, zipCode] = r.pick(CITIES);
         const createdAt = this.startAt + r.int(0, 4 * 24) * HOUR + r.int(0, 3599) * 1000;
         const customer: WorldCustomer = {
-          id: customerId, status: r.pick(['MEMBER', 'MEMBER', 'MEMBER', 'PROSPECT', 'FORMER_MEMBER'] as const), accessRefusal: r.chance(0.05),
-          customerNumber: `C-${customerId}`, studioId: studio.id, createdAt, firstName, lastName,
-          dateOfBirth: isoDate(Date.UTC(r.int(1950, 2005), r.int(0, 11), r.int(1, 28))), gender: r.pick(['MALE', 'FEMALE', 'UNISEX'] as const),
-          email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(), phoneNumberPrivate: r.chance(0.5) ? `+49 30 ${r.int(1_000_000, 9_999_999)}` : null,
-          phoneNumberMobile: `+49 170 ${r.int(1_000_000, 9_999_999)}`, address: { street: r.pick(['Hauptstraße', 'Gartenweg', 'Lindenallee']), houseNumber: String(r.int(1, 120)), zipCode, city, country: 'DE' },
-          preferredLanguage: r.pick(['de', 'en']), iban: `DE${r.int(10, 99)}${String(r.int(0, 1e9)).padStart(9, '0')}${String(r.int(0, 1e9)).padStart(9, '0')}`, deletedAt: null,
-          accessDisabledAt: null, accessMedia: [], accessRestrictions: [],
+          id: customerId,
+          status: r.pick(['MEMBER', 'MEMBER', 'MEMBER', 'PROSPECT', 'FORMER_MEMBER'] as const),
+          accessRefusal: r.chance(0.05),
+          customerNumber: `C-${customerId}`,
+          studioId: studio.id,
+          createdAt,
+          firstName,
+          lastName,
+          dateOfBirth: isoDate(Date.UTC(r.int(1950, 2005), r.int(0, 11), r.int(1, 28))),
+          gender: r.pick(['MALE', 'FEMALE', 'UNISEX'] as const),
+          email: `${firstName}.${lastName}.${customerId}@example.com`.toLowerCase(),
+          phoneNumberPrivate: r.chance(0.5) ? `+49 30 ${r.int(1_000_000, 9_999_999)}` : null,
+          phoneNumberMobile: `+49 170 ${r.int(1_000_000, 9_999_999)}`,
+          address: {
+            street: r.pick(['Hauptstraße', 'Gartenweg', 'Lindenallee']),
+            houseNumber: String(r.int(1, 120)),
+            zipCode,
+            city,
+            country: 'DE',
+          },
+          preferredLanguage: r.pick(['de', 'en']),
+          iban: `DE${r.int(10, 99)}${String(r.int(0, 1e9)).padStart(9, '0')}${String(r.int(0, 1e9)).padStart(9, '0')}`,
+          deletedAt: null,
+          accessDisabledAt: null,
+          accessMedia: [],
+          accessRestrictions: [],
         };
         this.customers.set(customer.id, customer);
         emit(studio.id, customer.id, createdAt, 'CUSTOMER_CREATED');
         this.communicationPreferences.set(customer.id, [
-          { messageCategory: 'GENERAL', channels: [{ communicationChannel: 'EMAIL', active: true }, { communicationChannel: 'LETTER', active: false }] },
+          {
+            messageCategory: 'GENERAL',
+            channels: [
+              { communicationChannel: 'EMAIL', active: true },
+              { communicationChannel: 'LETTER', active: false },
+            ],
+          },
           { messageCategory: 'NEWSLETTER', channels: [{ communicationChannel: 'EMAIL', active: r.chance(0.5) }] },
         ]);
         if (r.chance(0.2)) emit(studio.id, customer.id, createdAt + r.int(1, 5) * DAY, 'CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED');
@@ -803,11 +1003,21 @@ export class World {
           const cancelled = customer.status === 'FORMER_MEMBER';
           const price = r.pick([19.99, 29.9, 39.5, 49]);
           const contract: WorldContract = {
-            id: this.nextId('contract'), customerId: customer.id, rateName: r.pick(['Basic', 'Premium', 'Flex']), contractStatus: cancelled ? 'INACTIVE' : 'ACTIVE',
-            createdAt: contractCreatedAt, startDate: isoDate(contractCreatedAt), endDate: isoDate(contractCreatedAt + 365 * DAY), cancelled,
-            cancellationDate: cancelled ? isoDate(contractCreatedAt + 2 * DAY) : null, term: { periodValue: r.pick([1, 12]), periodUnit: 'MONTH' },
-            basePrice: { amount: price, currency: 'EUR' }, currentPrice: { amount: r.chance(0.8) ? price : price - 5, currency: 'EUR' },
-            idlePeriods: [], additionalModules: [], checkinStudioIds: [studio.id],
+            id: this.nextId('contract'),
+            customerId: customer.id,
+            rateName: r.pick(['Basic', 'Premium', 'Flex']),
+            contractStatus: cancelled ? 'INACTIVE' : 'ACTIVE',
+            createdAt: contractCreatedAt,
+            startDate: isoDate(contractCreatedAt),
+            endDate: isoDate(contractCreatedAt + 365 * DAY),
+            cancelled,
+            cancellationDate: cancelled ? isoDate(contractCreatedAt + 2 * DAY) : null,
+            term: { periodValue: r.pick([1, 12]), periodUnit: 'MONTH' },
+            basePrice: { amount: price, currency: 'EUR' },
+            currentPrice: { amount: r.chance(0.8) ? price : price - 5, currency: 'EUR' },
+            idlePeriods: [],
+            additionalModules: [],
+            checkinStudioIds: [studio.id],
           };
           this.contracts.push(contract);
           emit(studio.id, customer.id, contract.createdAt, 'CONTRACT_CREATED', { contractId: contract.id });
@@ -821,7 +1031,13 @@ export class World {
           if (at >= this.endAt) break;
           const where = r.chance(0.8) ? studio : r.pick(this.studios);
           const out = at + r.int(20, 150) * 60_000;
-          const checkin: WorldCheckin = { checkinId: this.nextId('checkin'), customerId: customer.id, studioId: where.id, checkInAt: at, checkOutAt: out < this.endAt && r.chance(0.95) ? out : null };
+          const checkin: WorldCheckin = {
+            checkinId: this.nextId('checkin'),
+            customerId: customer.id,
+            studioId: where.id,
+            checkInAt: at,
+            checkOutAt: out < this.endAt && r.chance(0.95) ? out : null,
+          };
           this.checkins.push(checkin);
           emit(where.id, customer.id, at, 'CUSTOMER_CHECKIN');
           if (checkin.checkOutAt !== null) emit(where.id, customer.id, checkin.checkOutAt, 'CUSTOMER_CHECKOUT');
@@ -832,7 +1048,11 @@ export class World {
           if (slot.startAt <= createdAt + HOUR || !r.chance(0.25)) continue;
           const bookedAt = Math.max(createdAt + 30 * 60_000, slot.startAt - r.int(2, 96) * HOUR);
           const booking: WorldClassBooking = {
-            bookingId: this.nextId('classBooking'), customerId: customer.id, classId: slot.classId, classSlotId: slot.id, bookedAt,
+            bookingId: this.nextId('classBooking'),
+            customerId: customer.id,
+            classId: slot.classId,
+            classSlotId: slot.id,
+            bookedAt,
             cancelledAt: r.chance(0.2) ? bookedAt + Math.floor((slot.startAt - bookedAt) * r.next()) : null,
           };
           if (booking.bookedAt >= this.endAt || (booking.cancelledAt ?? 0) >= this.endAt) continue;
@@ -845,8 +1065,14 @@ export class World {
           const startAt = bookedAt + r.int(24, 96) * HOUR;
           if (bookedAt < this.endAt) {
             const booking: WorldAppointmentBooking = {
-              bookingId: this.nextId('appointmentBooking'), customerId: customer.id, studioId: studio.id, title: r.pick(['Personal training', 'Body check', 'Physio']),
-              bookedAt, startAt, endAt: startAt + HOUR, cancelledAt: r.chance(0.25) ? Math.min(this.endAt - 1, bookedAt + r.int(1, 20) * HOUR) : null,
+              bookingId: this.nextId('appointmentBooking'),
+              customerId: customer.id,
+              studioId: studio.id,
+              title: r.pick(['Personal training', 'Body check', 'Physio']),
+              bookedAt,
+              startAt,
+              endAt: startAt + HOUR,
+              cancelledAt: r.chance(0.25) ? Math.min(this.endAt - 1, bookedAt + r.int(1, 20) * HOUR) : null,
             };
             this.appointmentBookings.set(booking.bookingId, booking);
             emit(studio.id, booking.bookingId, bookedAt, 'APPOINTMENT_BOOKING_CREATED');
@@ -883,7 +1109,8 @@ function setIdleLength(idle: WorldIdlePeriod, endDate: string | null, free: bool
 
 function idleContent(contractId: number, idle: WorldIdlePeriod): IdlePeriodContent {
   return {
-    contractId, idlePeriodId: idle.id,
+    contractId,
+    idlePeriodId: idle.id,
     ...(idle.amount !== null ? { idlePeriodAmount: idle.amount } : {}),
     ...(idle.usedFreeTermsInDays !== null ? { usedFreeTermsInDays: idle.usedFreeTermsInDays } : {}),
   };

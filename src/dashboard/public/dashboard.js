@@ -12,27 +12,50 @@ const CUSTOMER_TYPES = /^(CUSTOMER_|CONTRACT_|AGGREGATOR_)/;
 
 /** What an event type says, as the rest of a sentence whose subject is who it is about. */
 const PHRASES = {
-  CUSTOMER_CHECKIN: 'checked in', CUSTOMER_CHECKOUT: 'checked out', AUTOMATIC_CUSTOMER_CHECKOUT: 'checked customers out itself', CUSTOMER_CREATED: 'became a customer',
-  CUSTOMER_UPDATED: 'had their data changed', CUSTOMER_DELETED: 'was deleted',
+  CUSTOMER_CHECKIN: 'checked in',
+  CUSTOMER_CHECKOUT: 'checked out',
+  AUTOMATIC_CUSTOMER_CHECKOUT: 'checked customers out itself',
+  CUSTOMER_CREATED: 'became a customer',
+  CUSTOMER_UPDATED: 'had their data changed',
+  CUSTOMER_DELETED: 'was deleted',
   CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: 'changed communication preferences',
-  CUSTOMER_ACCESS_DISABLED: 'had their access disabled', CUSTOMER_HOME_STUDIO_UPDATED: 'moved home studio',
-  CUSTOMER_CHECKIN_STUDIOS_UPDATED: 'had their check-in studios changed', CUSTOMER_ACCESS_MEDIUM_CREATED: 'got an access card',
-  CUSTOMER_ACCESS_MEDIUM_UPDATED: 'had an access card changed', CUSTOMER_ACCESS_MEDIUM_DELETED: 'had an access card removed',
-  CUSTOMER_ACCESS_RESTRICTION_CREATED: 'had their access restricted', CUSTOMER_ACCESS_RESTRICTION_DELETED: 'had an access restriction lifted',
-  CONTRACT_CREATED: 'signed a contract', CONTRACT_UPDATED: 'had a contract changed',
-  CONTRACT_CANCELLED: 'cancelled a contract', CONTRACT_IDLE_PERIOD_CREATED: 'paused a contract',
-  CONTRACT_IDLE_PERIOD_UPDATED: 'had a contract pause changed', CONTRACT_IDLE_PERIOD_CANCELLED: 'had a contract pause cancelled',
-  CONTRACT_ADDITIONAL_MODULE_CREATED: 'added a contract module', CONTRACT_ADDITIONAL_MODULE_UPDATED: 'had a contract module changed',
-  CONTRACT_ADDITIONAL_MODULE_DELETED: 'had a contract module deleted', CONTRACT_ADDITIONAL_MODULE_CANCELLED: 'cancelled a contract module',
+  CUSTOMER_ACCESS_DISABLED: 'had their access disabled',
+  CUSTOMER_HOME_STUDIO_UPDATED: 'moved home studio',
+  CUSTOMER_CHECKIN_STUDIOS_UPDATED: 'had their check-in studios changed',
+  CUSTOMER_ACCESS_MEDIUM_CREATED: 'got an access card',
+  CUSTOMER_ACCESS_MEDIUM_UPDATED: 'had an access card changed',
+  CUSTOMER_ACCESS_MEDIUM_DELETED: 'had an access card removed',
+  CUSTOMER_ACCESS_RESTRICTION_CREATED: 'had their access restricted',
+  CUSTOMER_ACCESS_RESTRICTION_DELETED: 'had an access restriction lifted',
+  CONTRACT_CREATED: 'signed a contract',
+  CONTRACT_UPDATED: 'had a contract changed',
+  CONTRACT_CANCELLED: 'cancelled a contract',
+  CONTRACT_IDLE_PERIOD_CREATED: 'paused a contract',
+  CONTRACT_IDLE_PERIOD_UPDATED: 'had a contract pause changed',
+  CONTRACT_IDLE_PERIOD_CANCELLED: 'had a contract pause cancelled',
+  CONTRACT_ADDITIONAL_MODULE_CREATED: 'added a contract module',
+  CONTRACT_ADDITIONAL_MODULE_UPDATED: 'had a contract module changed',
+  CONTRACT_ADDITIONAL_MODULE_DELETED: 'had a contract module deleted',
+  CONTRACT_ADDITIONAL_MODULE_CANCELLED: 'cancelled a contract module',
   AGGREGATOR_MEMBER_CREATED: 'joined through an aggregator',
-  CLASS_BOOKING_CREATED: 'booked a class', CLASS_BOOKING_UPDATED: 'class booking changed', CLASS_BOOKING_CANCELLED: 'class booking cancelled',
-  APPOINTMENT_BOOKING_CREATED: 'booked an appointment', APPOINTMENT_BOOKING_UPDATED: 'appointment changed',
+  CLASS_BOOKING_CREATED: 'booked a class',
+  CLASS_BOOKING_UPDATED: 'class booking changed',
+  CLASS_BOOKING_CANCELLED: 'class booking cancelled',
+  APPOINTMENT_BOOKING_CREATED: 'booked an appointment',
+  APPOINTMENT_BOOKING_UPDATED: 'appointment changed',
   APPOINTMENT_BOOKING_CANCELLED: 'appointment cancelled',
-  CLASS_SLOT_UPDATED: 'class changed', CLASS_SLOT_CANCELLED: 'class cancelled', DEVICE_CREATED: 'device registered',
-  FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created', TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
-  STUDIO_OPENING_HOURS_UPDATED: 'opening hours changed', ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'custom customer fields changed',
-  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debt-collection settings changed', FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debt-collection case changed',
-  EMPLOYEE_CREATED: 'employee added', EMPLOYEE_UPDATED: 'employee changed', EMPLOYEE_DELETED: 'employee removed',
+  CLASS_SLOT_UPDATED: 'class changed',
+  CLASS_SLOT_CANCELLED: 'class cancelled',
+  DEVICE_CREATED: 'device registered',
+  FINANCE_DEBT_COLLECTION_RUN_CREATED: 'debt-collection run created',
+  TAX_ADVISOR_EXPORT_CREATED: 'tax-advisor export created',
+  STUDIO_OPENING_HOURS_UPDATED: 'opening hours changed',
+  ADDITIONAL_INFORMATION_FIELDS_UPDATED: 'custom customer fields changed',
+  FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: 'debt-collection settings changed',
+  FINANCE_DEBT_COLLECTION_CASE_UPDATED: 'debt-collection case changed',
+  EMPLOYEE_CREATED: 'employee added',
+  EMPLOYEE_UPDATED: 'employee changed',
+  EMPLOYEE_DELETED: 'employee removed',
 };
 
 const EVENT_FIELDS = 'seq type entityId occurredAt studioId content';
@@ -152,14 +175,26 @@ class StudioView {
       scales: { x: { time: true } },
       axes: [axis({ values: '{HH}:{mm}' }), axis({})],
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
-      series: [{}, { label: 'people', stroke: '#5eead4', fill: 'rgba(94,234,212,.15)', width: 2, points: { show: false }, paths: uPlot.paths.stepped({ align: 1 }) }],
+      series: [
+        {},
+        {
+          label: 'people',
+          stroke: '#5eead4',
+          fill: 'rgba(94,234,212,.15)',
+          width: 2,
+          points: { show: false },
+          paths: uPlot.paths.stepped({ align: 1 }),
+        },
+      ],
     });
     this.visitsChart = chart($('visits-chart'), {
       scales: { x: { time: false } },
       axes: [axis({ values: (_, ticks) => ticks.map((h) => `${h}h`) }), axis({})],
-      series: [{ label: 'hour' },
+      series: [
+        { label: 'hour' },
         { label: 'today', stroke: '#5eead4', fill: 'rgba(94,234,212,.55)', paths: uPlot.paths.bars({ size: [0.6, 40] }) },
-        { label: '4-week average', stroke: '#fbbf24', width: 2, points: { show: true } }],
+        { label: '4-week average', stroke: '#fbbf24', width: 2, points: { show: true } },
+      ],
     });
   }
 
@@ -201,12 +236,15 @@ class StudioView {
       ],
     });
     let ticks = 0;
-    this.timers.set('tick', setInterval(() => {
-      if (today(this.zone).start !== this.day.start) return openStudio(); // a new local day
-      this.later('classes', 0);
-      this.later('contracts', 0);
-      if (++ticks % 5 === 0) this.later('visits', 0);
-    }, 60_000));
+    this.timers.set(
+      'tick',
+      setInterval(() => {
+        if (today(this.zone).start !== this.day.start) return openStudio(); // a new local day
+        this.later('classes', 0);
+        this.later('contracts', 0);
+        if (++ticks % 5 === 0) this.later('visits', 0);
+      }, 60_000),
+    );
   }
 
   stop() {
@@ -233,17 +271,28 @@ class StudioView {
   /** Re-reads one panel after `ms`, at most once per burst of events. */
   later(kind, ms = 400) {
     if (this.timers.has(kind) || this.stopped) return;
-    this.timers.set(kind, setTimeout(() => {
-      this.timers.delete(kind);
-      const load = { occupancy: () => this.loadOccupancy(), visits: () => this.loadVisits(), classes: () => this.loadClasses(), contracts: () => this.loadContracts(), names: () => this.loadNames() }[kind];
-      load().catch((error) => (error instanceof TokenRefused ? this.refused() : console.warn(`dashboard: ${kind}`, error)));
-    }, ms));
+    this.timers.set(
+      kind,
+      setTimeout(() => {
+        this.timers.delete(kind);
+        const load = {
+          occupancy: () => this.loadOccupancy(),
+          visits: () => this.loadVisits(),
+          classes: () => this.loadClasses(),
+          contracts: () => this.loadContracts(),
+          names: () => this.loadNames(),
+        }[kind];
+        load().catch((error) => (error instanceof TokenRefused ? this.refused() : console.warn(`dashboard: ${kind}`, error)));
+      }, ms),
+    );
   }
 
   // ---- live feed ----
 
   async loadFeed() {
-    const data = await this.q(`query ($studio: ID!) { events(direction: DESC, first: 50, filter: { studioIds: [$studio] }) { nodes { ${EVENT_FIELDS} } } }`);
+    const data = await this.q(
+      `query ($studio: ID!) { events(direction: DESC, first: 50, filter: { studioIds: [$studio] }) { nodes { ${EVENT_FIELDS} } } }`,
+    );
     for (const event of data.events.nodes.reverse()) this.onEvent(event, false);
     this.renderFeed();
   }
@@ -308,9 +357,15 @@ class StudioView {
 
   async loadNames() {
     if (personalDataRefused) return; // a partner token without personal data: ids it is
-    const ids = [...new Set(this.events.filter((e) => CUSTOMER_TYPES.test(e.type) && !names.has(e.entityId)).map((e) => e.entityId))].slice(0, 100);
+    const ids = [...new Set(this.events.filter((e) => CUSTOMER_TYPES.test(e.type) && !names.has(e.entityId)).map((e) => e.entityId))].slice(
+      0,
+      100,
+    );
     if (ids.length === 0) return;
-    const data = await this.q('query ($ids: [ID!]) { customers(first: 100, filter: { customerIds: $ids }) { nodes { customerId firstName lastName } } }', { ids });
+    const data = await this.q(
+      'query ($ids: [ID!]) { customers(first: 100, filter: { customerIds: $ids }) { nodes { customerId firstName lastName } } }',
+      { ids },
+    );
     for (const c of data.customers.nodes) {
       const name = [c.firstName, c.lastName].filter(Boolean).join(' ');
       if (name) names.set(c.customerId, name);
@@ -351,10 +406,12 @@ class StudioView {
     const out = [];
     let after = null;
     for (let page = 0; page < 10; page++) {
-      const data = await this.q(`query ($studio: ID!, $after: String, $from: DateTimeISO!, $to: DateTimeISO!) {
+      const data = await this.q(
+        `query ($studio: ID!, $after: String, $from: DateTimeISO!, $to: DateTimeISO!) {
         events(first: 100, after: $after, filter: { studioIds: [$studio], types: ["CUSTOMER_CHECKIN", "CUSTOMER_CHECKOUT", "AUTOMATIC_CUSTOMER_CHECKOUT"], occurredAt: { from: $from, to: $to } }) {
           pageInfo { hasNextPage endCursor } nodes { type occurredAt content } } }`,
-      { after, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() });
+        { after, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() },
+      );
       out.push(...data.events.nodes);
       if (!data.events.pageInfo.hasNextPage) break;
       after = data.events.pageInfo.endCursor;
@@ -375,7 +432,10 @@ class StudioView {
 
   async loadVisits() {
     const ranges = [0, -7, -14, -21, -28].map((days) => dayOffset(this.zone, days));
-    const fields = ranges.map((r, i) => `d${i}: visitStats(groupBy: HOUR, studioIds: [$studio], timeZone: $zone, range: { from: "${new Date(r.start).toISOString()}", to: "${new Date(r.end).toISOString()}" }) { label count }`);
+    const fields = ranges.map(
+      (r, i) =>
+        `d${i}: visitStats(groupBy: HOUR, studioIds: [$studio], timeZone: $zone, range: { from: "${new Date(r.start).toISOString()}", to: "${new Date(r.end).toISOString()}" }) { label count }`,
+    );
     const data = await this.q(`query ($studio: ID!, $zone: String!) { ${fields.join('\n')} }`, { zone: this.zone });
     const perHour = (buckets) => {
       const hours = new Array(24).fill(0);
@@ -407,25 +467,29 @@ class StudioView {
   // ---- classes ----
 
   async loadClasses() {
-    const data = await this.q(`query ($studio: ID!, $from: DateTimeISO!, $to: DateTimeISO!) {
+    const data = await this.q(
+      `query ($studio: ID!, $from: DateTimeISO!, $to: DateTimeISO!) {
       classSlots(first: 100, filter: { studioIds: [$studio], startAt: { from: $from, to: $to } }) {
         nodes { slotId startAt status class { title } locationName bookedParticipants maxParticipants waitingListParticipants } } }`,
-    { from: new Date(this.day.start).toISOString(), to: new Date(this.day.end).toISOString() });
+      { from: new Date(this.day.start).toISOString(), to: new Date(this.day.end).toISOString() },
+    );
     const slots = data.classSlots.nodes.sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt));
-    $('classes').replaceChildren(...slots.map((s) => {
-      const tr = document.createElement('tr');
-      tr.dataset.slot = s.slotId;
-      if (s.status === 'CANCELLED') tr.className = 'cancelled';
-      else if (s.maxParticipants && (s.bookedParticipants ?? 0) >= s.maxParticipants) tr.className = 'full';
-      const cells = [
-        hhmm(Date.parse(s.startAt), this.zone),
-        `${s.class?.title ?? `Class slot ${s.slotId}`}${s.locationName ? ` · ${s.locationName}` : ''}`,
-        `${s.bookedParticipants ?? '?'} / ${s.maxParticipants ?? '?'}`,
-        String(s.waitingListParticipants ?? 0),
-      ];
-      tr.append(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
-      return tr;
-    }));
+    $('classes').replaceChildren(
+      ...slots.map((s) => {
+        const tr = document.createElement('tr');
+        tr.dataset.slot = s.slotId;
+        if (s.status === 'CANCELLED') tr.className = 'cancelled';
+        else if (s.maxParticipants && (s.bookedParticipants ?? 0) >= s.maxParticipants) tr.className = 'full';
+        const cells = [
+          hhmm(Date.parse(s.startAt), this.zone),
+          `${s.class?.title ?? `Class slot ${s.slotId}`}${s.locationName ? ` · ${s.locationName}` : ''}`,
+          `${s.bookedParticipants ?? '?'} / ${s.maxParticipants ?? '?'}`,
+          String(s.waitingListParticipants ?? 0),
+        ];
+        tr.append(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+        return tr;
+      }),
+    );
     $('classes-empty').hidden = slots.length > 0;
   }
 
@@ -435,9 +499,11 @@ class StudioView {
     const week = thisWeek(this.zone);
     const range = { from: new Date(week.start).toISOString(), to: new Date(week.end).toISOString() };
     // A cancellation is a calendar date (from hydration): the server counts it on the local day of that date.
-    const data = await this.q(`query ($studio: ID!, $zone: String!, $range: TimeRangeInput!) {
+    const data = await this.q(
+      `query ($studio: ID!, $zone: String!, $range: TimeRangeInput!) {
       contractStats(range: $range, studioIds: [$studio], timeZone: $zone) { created cancelled } }`,
-    { zone: this.zone, range });
+      { zone: this.zone, range },
+    );
     $('contracts-created').textContent = String(data.contractStats.reduce((sum, b) => sum + b.created, 0));
     $('contracts-cancelled').textContent = String(data.contractStats.reduce((sum, b) => sum + b.cancelled, 0));
   }
@@ -460,7 +526,11 @@ function axis(extra) {
 function chart(container, options) {
   container.replaceChildren();
   const size = () => ({ width: Math.max(200, container.clientWidth), height: container.clientWidth < 500 ? 160 : 220 });
-  const plot = new uPlot({ ...size(), legend: { show: false }, axes: [axis({}), axis({})], ...options }, [[], ...options.series.slice(1).map(() => [])], container);
+  const plot = new uPlot(
+    { ...size(), legend: { show: false }, axes: [axis({}), axis({})], ...options },
+    [[], ...options.series.slice(1).map(() => [])],
+    container,
+  );
   const observer = new ResizeObserver(() => plot.setSize(size()));
   observer.observe(container);
   const destroy = plot.destroy.bind(plot);

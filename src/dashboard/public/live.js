@@ -54,14 +54,17 @@ export function connectLive({ token, subscriptions, onState, onConnected }) {
           onState('live');
           onConnected?.();
           for (const { query: source, variables, next } of subscriptions()) {
-            own.subscribe({ query: source, variables }, {
-              next: (result) => {
-                if (result.errors?.length) console.warn('subscription error', result.errors[0].message);
-                else if (result.data) next(result.data);
+            own.subscribe(
+              { query: source, variables },
+              {
+                next: (result) => {
+                  if (result.errors?.length) console.warn('subscription error', result.errors[0].message);
+                  else if (result.data) next(result.data);
+                },
+                error: () => undefined, // the `closed` handler below decides what follows
+                complete: () => undefined,
               },
-              error: () => undefined, // the `closed` handler below decides what follows
-              complete: () => undefined,
-            });
+            );
           }
         },
         closed: (event) => {

@@ -7,7 +7,14 @@ function formatter(zone) {
   let f = partsCache.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     partsCache.set(zone, f);
   }
@@ -16,7 +23,11 @@ function formatter(zone) {
 
 /** The wall clock in `zone` at `instant` (ms): { y, m, d, h, min, s }. */
 export function wallClock(instant, zone) {
-  const p = Object.fromEntries(formatter(zone).formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
+  const p = Object.fromEntries(
+    formatter(zone)
+      .formatToParts(new Date(instant))
+      .map((x) => [x.type, Number(x.value)]),
+  );
   return { y: p.year, m: p.month, d: p.day, h: p.hour % 24, min: p.minute, s: p.second };
 }
 
@@ -55,7 +66,9 @@ export function thisWeek(zone, now = Date.now()) {
 
 /** "14:05" in `zone`. */
 export function hhmm(instant, zone) {
-  return new Intl.DateTimeFormat(undefined, { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(instant));
+  return new Intl.DateTimeFormat(undefined, { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    new Date(instant),
+  );
 }
 
 /** The zones the browser knows, the given ones first. */

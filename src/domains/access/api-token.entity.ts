@@ -31,7 +31,10 @@ registerEnumType(TokenPermissionEnum, {
   name: 'TokenPermission',
   description: 'What a token may do beyond its role.',
   valuesConfig: {
-    PERSONAL_DATA: { description: 'Read personal fields (names, contact details, address, birth date, ...). App tokens always may; partner tokens only with it.' },
+    PERSONAL_DATA: {
+      description:
+        'Read personal fields (names, contact details, address, birth date, ...). App tokens always may; partner tokens only with it.',
+    },
   },
 });
 
@@ -39,7 +42,10 @@ registerEnumType(TokenPermissionEnum, {
  * A bearer token for the API. Only its SHA-256 digest is stored: the token is shown once when it
  * is created (or rotated) and cannot be read back. `studioIds` null means every studio.
  */
-@ObjectType('ApiToken', { simpleResolvers: true, description: 'An API token (admin only). The secret itself is never shown again after `createApiToken` / `rotateApiToken`.' })
+@ObjectType('ApiToken', {
+  simpleResolvers: true,
+  description: 'An API token (admin only). The secret itself is never shown again after `createApiToken` / `rotateApiToken`.',
+})
 @Entity('api_tokens')
 export class ApiToken {
   @Field(() => ID, { description: 'Our id for the token (stable across rotations).' })

@@ -64,7 +64,12 @@ export class JwtVerifier {
     } catch {
       throw new CredentialRefused('malformed JWT: its header is not base64url-encoded JSON');
     }
-    const options = { issuer: this.config.issuer, audience: this.config.audience, clockTolerance: this.config.clockSkewS, requiredClaims: ['exp'] };
+    const options = {
+      issuer: this.config.issuer,
+      audience: this.config.audience,
+      clockTolerance: this.config.clockSkewS,
+      requiredClaims: ['exp'],
+    };
     let payload: JWTPayload;
     try {
       if (alg === 'HS256' && this.secret) {
@@ -72,9 +77,10 @@ export class JwtVerifier {
       } else if (typeof alg === 'string' && this.asymmetricAlgs.includes(alg) && this.asymmetric) {
         // Two calls so that TypeScript picks the overload for a key set or a single key.
         const verifyOptions = { ...options, algorithms: [...this.asymmetricAlgs] };
-        ({ payload } = typeof this.asymmetric === 'function'
-          ? await jwtVerify(token, this.asymmetric, verifyOptions)
-          : await jwtVerify(token, this.asymmetric, verifyOptions));
+        ({ payload } =
+          typeof this.asymmetric === 'function'
+            ? await jwtVerify(token, this.asymmetric, verifyOptions)
+            : await jwtVerify(token, this.asymmetric, verifyOptions));
       } else {
         const accepted = [...this.asymmetricAlgs, ...(this.secret ? ['HS256'] : [])];
         throw new CredentialRefused(`JWT alg ${JSON.stringify(alg)} is not accepted here (accepted: ${accepted.join(', ')})`);
@@ -89,11 +95,15 @@ export class JwtVerifier {
     const { claims } = this.config;
     const role = claim(payload, claims.role);
     if (role !== JWT_ROLE) {
-      throw new CredentialRefused(`JWT claim ${claims.role} must be "${JWT_ROLE}" (a JWT stands for one member; use an API token for other roles), got ${JSON.stringify(role)}`);
+      throw new CredentialRefused(
+        `JWT claim ${claims.role} must be "${JWT_ROLE}" (a JWT stands for one member; use an API token for other roles), got ${JSON.stringify(role)}`,
+      );
     }
     const studios = claim(payload, claims.studioIds);
     if (!Array.isArray(studios) || studios.length === 0 || studios.length > MAX_STUDIOS) {
-      throw new CredentialRefused(`JWT claim ${claims.studioIds} must be a list of 1 to ${MAX_STUDIOS} studio ids, got ${JSON.stringify(studios)}`);
+      throw new CredentialRefused(
+        `JWT claim ${claims.studioIds} must be a list of 1 to ${MAX_STUDIOS} studio ids, got ${JSON.stringify(studios)}`,
+      );
     }
     const studioIds = [...new Set(studios.map((value) => id(value, claims.studioIds)))].sort((a, b) => a - b);
     const customerId = id(claim(payload, claims.customerId), claims.customerId);
@@ -135,7 +145,8 @@ function refusal(error: unknown): Error {
     return new CredentialRefused(`JWT claim ${error.claim} refused: ${error.message}`);
   }
   if (error instanceof errors.JWKSNoMatchingKey) return new CredentialRefused('JWT kid names no key of the JWKS');
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new KeysUnavailable(`could not read the JWKS: ${error.message}`);
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return new KeysUnavailable(`could not read the JWKS: ${error.message}`);
   if (error instanceof errors.JWSSignatureVerificationFailed) return new CredentialRefused('JWT signature does not verify');
   if (error instanceof errors.JOSEError) return new CredentialRefused(`JWT refused: ${error.message}`);
   // A failed fetch of the JWKS (connection refused, DNS): a TypeError from fetch.

@@ -17,7 +17,8 @@ import { ErrorCode, clientError } from '../../api/errors.js';
 const PERSONAL_DATA_EXTENSION = 'personalData';
 
 /** What the schema's descriptions say of every personal field and input field (schema.graphql is emitted from the schema). */
-export const PERSONAL_DATA_NOTE = 'Needs the personalData permission: a token without it gets PERSONAL_DATA_FORBIDDEN for this field alone (the rest of the answer still comes).';
+export const PERSONAL_DATA_NOTE =
+  'Needs the personalData permission: a token without it gets PERSONAL_DATA_FORBIDDEN for this field alone (the rest of the answer still comes).';
 
 /**
  * Marks a GraphQL field (of an object type, or a field resolver) or an input field as personal data:
@@ -48,7 +49,8 @@ export function requirePersonalData(context: Pick<GraphQLContext, 'viewer'>, wha
   if (!context.viewer.personalData) throw personalDataForbidden(what);
 }
 
-const isMarked = (target: { extensions?: Readonly<Record<string, unknown>> | null | undefined }) => target.extensions?.[PERSONAL_DATA_EXTENSION] === true;
+const isMarked = (target: { extensions?: Readonly<Record<string, unknown>> | null | undefined }) =>
+  target.extensions?.[PERSONAL_DATA_EXTENSION] === true;
 
 /** Where personal input fields sit inside a field's arguments: `["filter", "lastName"]`, at any depth. */
 function personalPaths(args: readonly (GraphQLArgument | GraphQLInputField)[], seen: ReadonlySet<string> = new Set()): string[][] {
@@ -91,7 +93,8 @@ export function guardPersonalData(schema: GraphQLSchema): void {
   const fields: string[] = [];
   const argumentsFound: string[] = [];
   const note = (target: { description?: string | null | undefined }) => {
-    if (!target.description?.includes(PERSONAL_DATA_NOTE)) target.description = target.description ? `${target.description} ${PERSONAL_DATA_NOTE}` : PERSONAL_DATA_NOTE;
+    if (!target.description?.includes(PERSONAL_DATA_NOTE))
+      target.description = target.description ? `${target.description} ${PERSONAL_DATA_NOTE}` : PERSONAL_DATA_NOTE;
   };
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
@@ -100,7 +103,8 @@ export function guardPersonalData(schema: GraphQLSchema): void {
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
       if (isMarked(field)) {
-        if (isNonNullType(field.type)) throw new Error(`${coordinate} is marked as personal data but is non-null: a refused value must be able to be null`);
+        if (isNonNullType(field.type))
+          throw new Error(`${coordinate} is marked as personal data but is non-null: a refused value must be able to be null`);
         fields.push(coordinate);
         note(field);
         const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;

@@ -10,7 +10,10 @@ import type { Viewer } from '../../api/viewer.js';
  */
 export class TokenInputError extends Error {
   override name = 'TokenInputError';
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -49,7 +52,12 @@ export interface TokenFieldNames {
 }
 
 export const CLI_FIELD_NAMES: TokenFieldNames = {
-  role: '--role', studios: '--studios', expiresAt: '--expires', name: '--name', note: '--note', permissions: '--personal-data',
+  role: '--role',
+  studios: '--studios',
+  expiresAt: '--expires',
+  name: '--name',
+  note: '--note',
+  permissions: '--personal-data',
 };
 
 export interface CreateTokenInput {
@@ -97,19 +105,29 @@ export class TokenService {
       if (input.studios.length === 0) throw new TokenInputError(`${names.studios} needs at least one studio id, or "all"`, names.studios);
       studioIds = [...new Set(input.studios)].sort((a, b) => a - b);
       const found = await this.dataSource.getRepository(Studio).count({ where: studioIds.map((id) => ({ id })) });
-      if (found !== studioIds.length) throw new TokenInputError(`${names.studios} names a studio that does not exist (known: see npm run studio -- list)`, names.studios);
+      if (found !== studioIds.length)
+        throw new TokenInputError(`${names.studios} names a studio that does not exist (known: see npm run studio -- list)`, names.studios);
     }
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt !== null && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
-      throw new TokenInputError(`${names.expiresAt} must be in the future, got ${Number.isNaN(expiresAt.getTime()) ? 'an invalid date' : expiresAt.toISOString()}`, names.expiresAt);
+      throw new TokenInputError(
+        `${names.expiresAt} must be in the future, got ${Number.isNaN(expiresAt.getTime()) ? 'an invalid date' : expiresAt.toISOString()}`,
+        names.expiresAt,
+      );
     }
     const name = input.name?.trim() || `${input.role} token`;
-    if (name.length > MAX_NAME) throw new TokenInputError(`${names.name} may have at most ${MAX_NAME} characters, got ${name.length}`, names.name);
+    if (name.length > MAX_NAME)
+      throw new TokenInputError(`${names.name} may have at most ${MAX_NAME} characters, got ${name.length}`, names.name);
     const note = input.note?.trim() || null;
-    if (note !== null && note.length > MAX_NOTE) throw new TokenInputError(`${names.note} may have at most ${MAX_NOTE} characters, got ${note.length}`, names.note);
+    if (note !== null && note.length > MAX_NOTE)
+      throw new TokenInputError(`${names.note} may have at most ${MAX_NOTE} characters, got ${note.length}`, names.note);
     const permissions = [...new Set(input.permissions ?? [])];
     const unknown = permissions.find((p) => !(TOKEN_PERMISSIONS as readonly string[]).includes(p));
-    if (unknown !== undefined) throw new TokenInputError(`${names.permissions}: unknown permission ${JSON.stringify(unknown)} (known: ${TOKEN_PERMISSIONS.join(', ')})`, names.permissions);
+    if (unknown !== undefined)
+      throw new TokenInputError(
+        `${names.permissions}: unknown permission ${JSON.stringify(unknown)} (known: ${TOKEN_PERMISSIONS.join(', ')})`,
+        names.permissions,
+      );
     const token = newSecret();
     const record = await this.dataSource.getRepository(ApiToken).save({
       name,
@@ -148,7 +166,8 @@ export class TokenService {
     const record = await repository.findOne({ where: { id } });
     if (!record) throw new TokenNotFoundError(id);
     if (record.revokedAt !== null) throw new TokenInputError(`token ${id} is revoked: create a new one instead`, 'id');
-    if (tokenInactive(record)) throw new TokenInputError(`token ${id} expired at ${record.expiresAt!.toISOString()}: create a new one instead`, 'id');
+    if (tokenInactive(record))
+      throw new TokenInputError(`token ${id} expired at ${record.expiresAt!.toISOString()}: create a new one instead`, 'id');
     const token = newSecret();
     record.tokenHash = hash(token);
     record.rotatedAt = new Date();
@@ -161,8 +180,13 @@ export class TokenService {
    */
   async validIds(ids: readonly number[]): Promise<Map<number, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.dataSource.getRepository(ApiToken).createQueryBuilder('token').select('token.id', 'id').addSelect('token.tokenHash', 'tokenHash')
-      .where('token.id IN (:...ids)', { ids: [...ids] }).andWhere('token.revokedAt IS NULL')
+    const rows = await this.dataSource
+      .getRepository(ApiToken)
+      .createQueryBuilder('token')
+      .select('token.id', 'id')
+      .addSelect('token.tokenHash', 'tokenHash')
+      .where('token.id IN (:...ids)', { ids: [...ids] })
+      .andWhere('token.revokedAt IS NULL')
       .andWhere('(token.expiresAt IS NULL OR token.expiresAt > :now)', { now: Date.now() })
       .getRawMany<{ id: number | string; tokenHash: string }>();
     return new Map(rows.map((row) => [Number(row.id), row.tokenHash]));
@@ -173,7 +197,8 @@ export class TokenService {
    * @throws TokenExpiredError for a known token past its expiry (refused too, with the reason).
    */
   async authenticate(token: string, adminToken: string | undefined): Promise<Viewer | undefined> {
-    if (adminToken !== undefined && sameSecret(token, adminToken)) return { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null };
+    if (adminToken !== undefined && sameSecret(token, adminToken))
+      return { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null };
     if (!token.startsWith(PREFIX)) return undefined;
     const tokenHash = hash(token);
     let lookup = this.lookups.get(tokenHash);
@@ -186,7 +211,13 @@ export class TokenService {
     const record = await lookup;
     if (!record || record.revokedAt !== null) return undefined;
     if (tokenInactive(record)) throw new TokenExpiredError(record.expiresAt!);
-    return { role: record.role, tokenId: record.id, studioIds: record.studioIds, personalData: tokenHasPersonalData(record), expiresAt: record.expiresAt };
+    return {
+      role: record.role,
+      tokenId: record.id,
+      studioIds: record.studioIds,
+      personalData: tokenHasPersonalData(record),
+      expiresAt: record.expiresAt,
+    };
   }
 }
 

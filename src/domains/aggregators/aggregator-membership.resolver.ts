@@ -15,7 +15,10 @@ export enum AggregatorMembershipOrderField {
   FIRST_EVENT_AT = 'firstEventAt',
   LAST_EVENT_AT = 'lastEventAt',
 }
-registerEnumType(AggregatorMembershipOrderField, { name: 'AggregatorMembershipOrderField', description: 'What to order aggregator memberships by.' });
+registerEnumType(AggregatorMembershipOrderField, {
+  name: 'AggregatorMembershipOrderField',
+  description: 'What to order aggregator memberships by.',
+});
 
 @InputType({ description: 'How to order aggregator memberships.' })
 export class AggregatorMembershipOrder {
@@ -46,20 +49,26 @@ export class AggregatorMembershipFilter {
 
 export const AggregatorMembershipConnection = ConnectionType(AggregatorMembership, 'AggregatorMembership', 'aggregator membership');
 
-
 @Resolver(() => AggregatorMembership)
 export class AggregatorMembershipResolver {
-  @Query(() => AggregatorMembership, { nullable: true, description: 'One aggregator membership by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => AggregatorMembership, {
+    nullable: true,
+    description: 'One aggregator membership by our id; null when it does not exist or this token may not see it.',
+  })
   aggregatorMembership(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<AggregatorMembership | null> {
     if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(AggregatorMembership).createQueryBuilder('membership').where('membership.id = :id', { id: Number(id) });
+    const qb = context.dataSource
+      .getRepository(AggregatorMembership)
+      .createQueryBuilder('membership')
+      .where('membership.id = :id', { id: Number(id) });
     context.scope.where(qb, 'membership.studioId');
     context.scope.whereOwner(qb, 'membership');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => AggregatorMembershipConnection, {
-    description: 'Aggregator memberships this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
+    description:
+      'Aggregator memberships this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
   })
   aggregatorMemberships(
     @Args() page: ConnectionArgs,
@@ -78,7 +87,12 @@ export class AggregatorMembershipResolver {
     const field = orderBy?.field ?? AggregatorMembershipOrderField.ID;
     return paginate(qb, page, {
       column: `membership.${field}`,
-      value: (m) => (field === AggregatorMembershipOrderField.ID ? m.id : field === AggregatorMembershipOrderField.CUSTOMER_ID ? m.customerId : m[field].getTime()),
+      value: (m) =>
+        field === AggregatorMembershipOrderField.ID
+          ? m.id
+          : field === AggregatorMembershipOrderField.CUSTOMER_ID
+            ? m.customerId
+            : m[field].getTime(),
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'membership.id',
       id: (m) => m.id,

@@ -6,14 +6,33 @@ import { DEFAULT_NESTED_SIZE, nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
-const MEMBERSHIPS = new ChildList('aggregatorMembershipsOfCustomer', { entity: AggregatorMembership, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['createdAt', 'DESC'], ['id', 'DESC']] }, ['tenantId', 'customerId']);
+const MEMBERSHIPS = new ChildList(
+  'aggregatorMembershipsOfCustomer',
+  {
+    entity: AggregatorMembership,
+    parentColumns: ['tenantId', 'customerId'],
+    studioColumn: 'studioId',
+    order: [
+      ['createdAt', 'DESC'],
+      ['id', 'DESC'],
+    ],
+  },
+  ['tenantId', 'customerId'],
+);
 /** `Customer.aggregatorMemberships` read inside the customers' statement (see useFieldHints). */
-export const AGGREGATOR_MEMBERSHIP_PREFETCH: PrefetchHint = { type: 'Customer', field: 'aggregatorMemberships', reads: MEMBERSHIPS.parentColumns, prefetch: listPrefetch(MEMBERSHIPS) };
+export const AGGREGATOR_MEMBERSHIP_PREFETCH: PrefetchHint = {
+  type: 'Customer',
+  field: 'aggregatorMemberships',
+  reads: MEMBERSHIPS.parentColumns,
+  prefetch: listPrefetch(MEMBERSHIPS),
+};
 
 /** `Customer.aggregatorMemberships`: kept with the aggregators domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
 export class CustomerAggregatorMembershipsResolver {
-  @FieldResolver(() => [AggregatorMembership], { description: "The customer's aggregator memberships (those this token may see), the newest first." })
+  @FieldResolver(() => [AggregatorMembership], {
+    description: "The customer's aggregator memberships (those this token may see), the newest first.",
+  })
   aggregatorMemberships(
     @Root() customer: Customer,
     @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,

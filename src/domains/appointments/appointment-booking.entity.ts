@@ -21,7 +21,10 @@ import { BookingRecord } from '../bookings/booking-record.js';
 export class AppointmentBooking extends BookingRecord {
   // Hydrated from the Open API (`GET /v1/appointments/booking/{bookingId}`); null until then.
 
-  @Field(() => String, { nullable: true, description: 'What was booked, e.g. "Personal training". From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'What was booked, e.g. "Personal training". From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   title!: string | null;
 
@@ -33,7 +36,10 @@ export class AppointmentBooking extends BookingRecord {
   @TimeColumn({ nullable: true })
   endAt!: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'The appointment\'s own state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The appointment's own state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.",
+  })
   @Column({ type: 'text', nullable: true })
   appointmentStatus!: string | null;
 }

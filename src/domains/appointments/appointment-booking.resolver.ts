@@ -17,7 +17,10 @@ export enum AppointmentBookingOrderField {
   LAST_EVENT_AT = 'lastEventAt',
   STATUS_AT = 'statusAt',
 }
-registerEnumType(AppointmentBookingOrderField, { name: 'AppointmentBookingOrderField', description: 'What to order appointment bookings by.' });
+registerEnumType(AppointmentBookingOrderField, {
+  name: 'AppointmentBookingOrderField',
+  description: 'What to order appointment bookings by.',
+});
 
 @InputType({ description: 'How to order appointment bookings.' })
 export class AppointmentBookingOrder {
@@ -36,7 +39,10 @@ export class AppointmentBookingFilter {
   @Field(() => [ID], { nullable: true, description: 'Upstream appointment booking ids.' })
   bookingIds?: string[] | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Bookings of these upstream customer ids (only bookings already hydrated from the Open API match).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Bookings of these upstream customer ids (only bookings already hydrated from the Open API match).',
+  })
   customerIds?: string[] | null;
 
   @Field(() => BookingStatusEnum, { nullable: true, description: 'Only bookings with this status.' })
@@ -57,16 +63,19 @@ export class AppointmentBookingFilter {
 
 export const AppointmentBookingConnection = ConnectionType(AppointmentBooking, 'AppointmentBooking', 'appointment booking');
 
-
 @Resolver(() => AppointmentBooking)
 export class AppointmentBookingResolver {
-  @Query(() => AppointmentBooking, { nullable: true, description: 'One appointment booking by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => AppointmentBooking, {
+    nullable: true,
+    description: 'One appointment booking by our id; null when it does not exist or this token may not see it.',
+  })
   appointmentBooking(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<AppointmentBooking | null> {
     return bookingById(AppointmentBooking, id, context);
   }
 
   @Query(() => AppointmentBookingConnection, {
-    description: 'Appointment bookings this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
+    description:
+      'Appointment bookings this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
   })
   appointmentBookings(
     @Args() page: ConnectionArgs,
@@ -79,7 +88,8 @@ export class AppointmentBookingResolver {
 
   @FieldResolver(() => Customer, {
     nullable: true,
-    description: 'The customer who booked: filled once the booking is hydrated from the upstream Open API; null until then (and when this token may not see them).',
+    description:
+      'The customer who booked: filled once the booking is hydrated from the upstream Open API; null until then (and when this token may not see them).',
   })
   customer(@Root() booking: AppointmentBooking, @Ctx() context: GraphQLContext): Promise<Customer | null> {
     return booking.customerId === null ? Promise.resolve(null) : customerLoader(context).load([booking.tenantId, booking.customerId]);

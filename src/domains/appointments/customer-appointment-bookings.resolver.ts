@@ -7,10 +7,28 @@ import { nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 
-const APPOINTMENT_BOOKINGS = pagedChildList('appointmentBookingsOfCustomer', { entity: AppointmentBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
-  ['tenantId', 'customerId'], 'appointmentBookings', 'firstEventAt');
+const APPOINTMENT_BOOKINGS = pagedChildList(
+  'appointmentBookingsOfCustomer',
+  {
+    entity: AppointmentBooking,
+    parentColumns: ['tenantId', 'customerId'],
+    studioColumn: 'studioId',
+    order: [
+      ['firstEventAt', 'DESC'],
+      ['id', 'DESC'],
+    ],
+  },
+  ['tenantId', 'customerId'],
+  'appointmentBookings',
+  'firstEventAt',
+);
 /** `Customer.appointmentBookings` read inside the customers' statement (see useFieldHints). */
-export const APPOINTMENT_BOOKING_PREFETCH: PrefetchHint = { type: 'Customer', field: 'appointmentBookings', reads: APPOINTMENT_BOOKINGS.parentColumns, prefetch: listPrefetch(APPOINTMENT_BOOKINGS) };
+export const APPOINTMENT_BOOKING_PREFETCH: PrefetchHint = {
+  type: 'Customer',
+  field: 'appointmentBookings',
+  reads: APPOINTMENT_BOOKINGS.parentColumns,
+  prefetch: listPrefetch(APPOINTMENT_BOOKINGS),
+};
 
 /** `Customer.appointmentBookings`: kept with the appointments domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -23,7 +41,11 @@ export class CustomerAppointmentBookingsResolver {
   appointmentBookings(
     @Root() customer: Customer,
     @Args() { first, after }: NestedPageArgs,
-    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Arg('firstEventAt', () => TimeRangeInput, {
+      nullable: true,
+      description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.',
+    })
+    firstEventAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<AppointmentBooking[]> {

@@ -23,7 +23,10 @@ export type BookingOrderField = 'id' | 'bookingId' | 'firstEventAt' | 'lastEvent
 /** One booking by our id, scoped; null for an id that cannot be ours. */
 export function bookingById<T extends BookingRecord>(entity: EntityTarget<T>, id: string, context: GraphQLContext): Promise<T | null> {
   if (!isOwnId(id)) return Promise.resolve(null);
-  const qb = context.dataSource.getRepository(entity).createQueryBuilder('booking').where('booking.id = :id', { id: Number(id) });
+  const qb = context.dataSource
+    .getRepository(entity)
+    .createQueryBuilder('booking')
+    .where('booking.id = :id', { id: Number(id) });
   context.scope.where(qb, 'booking.studioId');
   context.scope.whereOwner(qb, 'booking');
   return SqlReader.of(context.dataSource).entity(qb);

@@ -38,7 +38,10 @@ export abstract class BookingRecord extends TenantRecord {
   statusAt!: Date;
 
   /** Upstream time of the *_CREATED event, if it arrived. */
-  @Field(() => Date, { nullable: true, description: 'When the booking was made upstream (the *_BOOKING_CREATED event), if that event arrived.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the booking was made upstream (the *_BOOKING_CREATED event), if that event arrived.',
+  })
   @TimeColumn({ nullable: true })
   createdAt!: Date | null;
 
@@ -48,7 +51,10 @@ export abstract class BookingRecord extends TenantRecord {
   updatedAt!: Date | null;
 
   /** Upstream time of the latest *_CANCELLED event. */
-  @Field(() => Date, { nullable: true, description: 'When the booking was cancelled upstream (the latest *_BOOKING_CANCELLED event); null if it never was.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the booking was cancelled upstream (the latest *_BOOKING_CANCELLED event); null if it never was.',
+  })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
 
@@ -58,7 +64,8 @@ export abstract class BookingRecord extends TenantRecord {
    */
   @Field(() => ID, {
     nullable: true,
-    description: "The upstream id of the customer who booked. Filled once the booking is hydrated from the upstream Open API; null until then (booking webhooks do not name the customer).",
+    description:
+      'The upstream id of the customer who booked. Filled once the booking is hydrated from the upstream Open API; null until then (booking webhooks do not name the customer).',
   })
   @IdColumn({ nullable: true })
   customerId!: number | null;
@@ -69,12 +76,16 @@ export abstract class BookingRecord extends TenantRecord {
    */
   @Field(() => String, {
     nullable: true,
-    description: "The operator's own booking status, finer than `status`: BOOKED, BOOKED_WITH_CONFIRMATION_REQUIRED, WAITING_LIST (class bookings only) or CANCELED (new values may appear). From the Open API; null until hydrated.",
+    description:
+      "The operator's own booking status, finer than `status`: BOOKED, BOOKED_WITH_CONFIRMATION_REQUIRED, WAITING_LIST (class bookings only) or CANCELED (new values may appear). From the Open API; null until hydrated.",
   })
   @Column({ type: 'text', nullable: true })
   bookingStatus!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Whether the customer took part: PARTICIPATING, NOT_PARTICIPATING or UNSET. From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Whether the customer took part: PARTICIPATING, NOT_PARTICIPATING or UNSET. From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   participantStatus!: string | null;
 

@@ -24,7 +24,8 @@ export class ClassBooking extends BookingRecord {
   /** The upstream id of the booked slot (`class_slots.slotId`); null until hydrated. */
   @Field(() => ID, {
     nullable: true,
-    description: 'The upstream id of the booked class slot (`ClassSlot.slotId`). Filled once the booking is hydrated from the upstream Open API; null until then.',
+    description:
+      'The upstream id of the booked class slot (`ClassSlot.slotId`). Filled once the booking is hydrated from the upstream Open API; null until then.',
   })
   @IdColumn({ nullable: true })
   classSlotId!: number | null;
@@ -32,12 +33,16 @@ export class ClassBooking extends BookingRecord {
   /** The upstream id of the slot's class; null until hydrated. */
   @Field(() => ID, {
     nullable: true,
-    description: 'The upstream id of the class the booked slot belongs to. Filled once the booking is hydrated from the upstream Open API; null until then.',
+    description:
+      'The upstream id of the class the booked slot belongs to. Filled once the booking is hydrated from the upstream Open API; null until then.',
   })
   @IdColumn({ nullable: true })
   classId!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'The booked slot\'s state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The booked slot's state upstream: PLANNED, CANCELED or COMPLETED. From the Open API; null until hydrated.",
+  })
   @Column({ type: 'text', nullable: true })
   classSlotStatus!: string | null;
 }

@@ -38,13 +38,22 @@ export class ClassBookingFilter {
   @Field(() => [ID], { nullable: true, description: 'Upstream class booking ids.' })
   bookingIds?: string[] | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Bookings of these upstream customer ids (only bookings already hydrated from the Open API match).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Bookings of these upstream customer ids (only bookings already hydrated from the Open API match).',
+  })
   customerIds?: string[] | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Bookings of these upstream class slot ids (only bookings already hydrated from the Open API match).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Bookings of these upstream class slot ids (only bookings already hydrated from the Open API match).',
+  })
   classSlotIds?: string[] | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Bookings of slots of these upstream class ids (only bookings already hydrated from the Open API match).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Bookings of slots of these upstream class ids (only bookings already hydrated from the Open API match).',
+  })
   classIds?: string[] | null;
 
   @Field(() => BookingStatusEnum, { nullable: true, description: 'Only bookings with this status.' })
@@ -65,16 +74,19 @@ export class ClassBookingFilter {
 
 export const ClassBookingConnection = ConnectionType(ClassBooking, 'ClassBooking', 'class booking');
 
-
 @Resolver(() => ClassBooking)
 export class ClassBookingResolver {
-  @Query(() => ClassBooking, { nullable: true, description: 'One class booking by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => ClassBooking, {
+    nullable: true,
+    description: 'One class booking by our id; null when it does not exist or this token may not see it.',
+  })
   classBooking(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ClassBooking | null> {
     return bookingById(ClassBooking, id, context);
   }
 
   @Query(() => ClassBookingConnection, {
-    description: 'Class bookings this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
+    description:
+      'Class bookings this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
   })
   classBookings(
     @Args() page: ConnectionArgs,
@@ -90,7 +102,8 @@ export class ClassBookingResolver {
 
   @FieldResolver(() => Customer, {
     nullable: true,
-    description: 'The customer who booked: filled once the booking is hydrated from the upstream Open API; null until then (and when this token may not see them).',
+    description:
+      'The customer who booked: filled once the booking is hydrated from the upstream Open API; null until then (and when this token may not see them).',
   })
   customer(@Root() booking: ClassBooking, @Ctx() context: GraphQLContext): Promise<Customer | null> {
     return booking.customerId === null ? Promise.resolve(null) : customerLoader(context).load([booking.tenantId, booking.customerId]);
@@ -98,7 +111,8 @@ export class ClassBookingResolver {
 
   @FieldResolver(() => ClassSlot, {
     nullable: true,
-    description: 'The booked class slot: filled once the booking is hydrated from the upstream Open API; null until then (and when no event about the slot reached a studio this token may see).',
+    description:
+      'The booked class slot: filled once the booking is hydrated from the upstream Open API; null until then (and when no event about the slot reached a studio this token may see).',
   })
   classSlot(@Root() booking: ClassBooking, @Ctx() context: GraphQLContext): Promise<ClassSlot | null> {
     return booking.classSlotId === null ? Promise.resolve(null) : classSlotLoader(context).load([booking.tenantId, booking.classSlotId]);

@@ -56,7 +56,10 @@ export class ClassSlot extends TenantRecord {
   updatedAt!: Date | null;
 
   /** Upstream time of the latest CLASS_SLOT_CANCELLED. */
-  @Field(() => Date, { nullable: true, description: 'When the slot was cancelled upstream (the latest CLASS_SLOT_CANCELLED); null if it never was.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the slot was cancelled upstream (the latest CLASS_SLOT_CANCELLED); null if it never was.',
+  })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
 

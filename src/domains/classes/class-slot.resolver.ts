@@ -21,7 +21,10 @@ registerEnumType(ClassSlotOrderField, {
   name: 'ClassSlotOrderField',
   description: 'What to order class slots by.',
   valuesConfig: {
-    START_AT: { description: 'When the slot starts (then id). Lists only slots with a start: `startAt` comes with hydration, and a slot not hydrated yet has none.' },
+    START_AT: {
+      description:
+        'When the slot starts (then id). Lists only slots with a start: `startAt` comes with hydration, and a slot not hydrated yet has none.',
+    },
   },
 });
 
@@ -59,13 +62,15 @@ export class ClassSlotFilter {
 
   @Field(() => TimeRangeInput, {
     nullable: true,
-    description: 'The slot starts within this range (e.g. today\'s classes). `startAt` comes with hydration from the Open API: a slot not hydrated yet matches no range.',
+    description:
+      "The slot starts within this range (e.g. today's classes). `startAt` comes with hydration from the Open API: a slot not hydrated yet matches no range.",
   })
   startAt?: TimeRangeInput | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true: only slots that start from now on (this server\'s clock), as `startAt: {from: <now>}` would; with `orderBy: {field: START_AT}` the upcoming classes, soonest first. false: only slots that started before now.',
+    description:
+      "true: only slots that start from now on (this server's clock), as `startAt: {from: <now>}` would; with `orderBy: {field: START_AT}` the upcoming classes, soonest first. false: only slots that started before now.",
   })
   upcoming?: boolean | null;
 }
@@ -74,19 +79,34 @@ export const ClassSlotConnection = ConnectionType(ClassSlot, 'ClassSlot', 'class
 
 /** `ClassSlot.bookings`: in the order they were made. */
 const SLOT_BOOKINGS = {
-  entity: ClassBooking, parentColumns: ['tenantId', 'classSlotId'], studioColumn: 'studioId', order: [['firstEventAt', 'ASC'], ['id', 'ASC']],
+  entity: ClassBooking,
+  parentColumns: ['tenantId', 'classSlotId'],
+  studioColumn: 'studioId',
+  order: [
+    ['firstEventAt', 'ASC'],
+    ['id', 'ASC'],
+  ],
 } as const;
-
-
 
 /** Visible class slots by (tenantId, upstream slot id), batched per request. */
 export function classSlotLoader(context: GraphQLContext) {
   return context.loaders.get<readonly [number, number], ClassSlot | null>(
     'classSlotByKey',
     async (keys) => {
-      const qb = context.dataSource.getRepository(ClassSlot).createQueryBuilder('slot')
-        .where('(slot.tenantId, slot.slotId) IN (VALUES ' + keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:s${i} AS BIGINT))`).join(', ') + ')',
-          Object.fromEntries(keys.flatMap(([t, s], i) => [[`t${i}`, t], [`s${i}`, s]])));
+      const qb = context.dataSource
+        .getRepository(ClassSlot)
+        .createQueryBuilder('slot')
+        .where(
+          '(slot.tenantId, slot.slotId) IN (VALUES ' +
+            keys.map((_, i) => `(CAST(:t${i} AS INTEGER), CAST(:s${i} AS BIGINT))`).join(', ') +
+            ')',
+          Object.fromEntries(
+            keys.flatMap(([t, s], i) => [
+              [`t${i}`, t],
+              [`s${i}`, s],
+            ]),
+          ),
+        );
       context.scope.where(qb, 'slot.studioId');
       const found = new Map((await SqlReader.of(context.dataSource).entities(qb)).map((s) => [`${s.tenantId}:${s.slotId}`, s]));
       return keys.map(([t, s]) => found.get(`${t}:${s}`) ?? null);
@@ -97,16 +117,23 @@ export function classSlotLoader(context: GraphQLContext) {
 
 @Resolver(() => ClassSlot)
 export class ClassSlotResolver {
-  @Query(() => ClassSlot, { nullable: true, description: 'One class slot by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => ClassSlot, {
+    nullable: true,
+    description: 'One class slot by our id; null when it does not exist or this token may not see it.',
+  })
   classSlot(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ClassSlot | null> {
     if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(ClassSlot).createQueryBuilder('slot').where('slot.id = :id', { id: Number(id) });
+    const qb = context.dataSource
+      .getRepository(ClassSlot)
+      .createQueryBuilder('slot')
+      .where('slot.id = :id', { id: Number(id) });
     context.scope.where(qb, 'slot.studioId');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => ClassSlotConnection, {
-    description: 'Class slots this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
+    description:
+      'Class slots this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
   })
   classSlots(
     @Args() page: ConnectionArgs,
@@ -145,14 +172,24 @@ export class ClassSlotResolver {
   bookings(
     @Root() slot: ClassSlot,
     @Args() { first, after }: NestedPageArgs,
-    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Arg('firstEventAt', () => TimeRangeInput, {
+      nullable: true,
+      description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.',
+    })
+    firstEventAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBooking[]> {
     const size = nestedSize(first, 'bookings');
-    const window = childWindow('bookings', SLOT_BOOKINGS.order, { after, range: { column: 'firstEventAt', argument: 'firstEventAt', value: firstEventAt } });
+    const window = childWindow('bookings', SLOT_BOOKINGS.order, {
+      after,
+      range: { column: 'firstEventAt', argument: 'firstEventAt', value: firstEventAt },
+    });
     return context.loaders
-      .get<readonly [number, number], ClassBooking[]>(`bookingsOfClassSlot:${size}:${window.key}`, (keys) =>
-        loadChildren(context.dataSource, SLOT_BOOKINGS, keys, size, context.scope, null, window), ([t, s]) => `${t}:${s}`)
+      .get<readonly [number, number], ClassBooking[]>(
+        `bookingsOfClassSlot:${size}:${window.key}`,
+        (keys) => loadChildren(context.dataSource, SLOT_BOOKINGS, keys, size, context.scope, null, window),
+        ([t, s]) => `${t}:${s}`,
+      )
       .load([slot.tenantId, slot.slotId]);
   }
 

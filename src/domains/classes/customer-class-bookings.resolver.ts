@@ -7,10 +7,28 @@ import { nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { ClassBooking } from './class-booking.entity.js';
 
-const CLASS_BOOKINGS = pagedChildList('classBookingsOfCustomer', { entity: ClassBooking, parentColumns: ['tenantId', 'customerId'], studioColumn: 'studioId', order: [['firstEventAt', 'DESC'], ['id', 'DESC']] },
-  ['tenantId', 'customerId'], 'classBookings', 'firstEventAt');
+const CLASS_BOOKINGS = pagedChildList(
+  'classBookingsOfCustomer',
+  {
+    entity: ClassBooking,
+    parentColumns: ['tenantId', 'customerId'],
+    studioColumn: 'studioId',
+    order: [
+      ['firstEventAt', 'DESC'],
+      ['id', 'DESC'],
+    ],
+  },
+  ['tenantId', 'customerId'],
+  'classBookings',
+  'firstEventAt',
+);
 /** `Customer.classBookings` read inside the customers' statement (see useFieldHints). */
-export const CLASS_BOOKING_PREFETCH: PrefetchHint = { type: 'Customer', field: 'classBookings', reads: CLASS_BOOKINGS.parentColumns, prefetch: listPrefetch(CLASS_BOOKINGS) };
+export const CLASS_BOOKING_PREFETCH: PrefetchHint = {
+  type: 'Customer',
+  field: 'classBookings',
+  reads: CLASS_BOOKINGS.parentColumns,
+  prefetch: listPrefetch(CLASS_BOOKINGS),
+};
 
 /** `Customer.classBookings`: kept with the classes domain; type-graphql merges it into the Customer type. */
 @Resolver(() => Customer)
@@ -23,7 +41,11 @@ export class CustomerClassBookingsResolver {
   classBookings(
     @Root() customer: Customer,
     @Args() { first, after }: NestedPageArgs,
-    @Arg('firstEventAt', () => TimeRangeInput, { nullable: true, description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.' }) firstEventAt: TimeRangeInput | null,
+    @Arg('firstEventAt', () => TimeRangeInput, {
+      nullable: true,
+      description: 'Only bookings whose earliest event (the booking, as far as the webhooks tell) lies within this range.',
+    })
+    firstEventAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ClassBooking[]> {

@@ -45,29 +45,47 @@ export class ContractAdditionalModule extends TenantRecord {
   @TimeColumn()
   statusAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When the module was added upstream (CONTRACT_ADDITIONAL_MODULE_CREATED), if that event arrived.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the module was added upstream (CONTRACT_ADDITIONAL_MODULE_CREATED), if that event arrived.',
+  })
   @TimeColumn({ nullable: true })
   createdAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the module last changed upstream (the latest CONTRACT_ADDITIONAL_MODULE_UPDATED).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the module last changed upstream (the latest CONTRACT_ADDITIONAL_MODULE_UPDATED).',
+  })
   @TimeColumn({ nullable: true })
   updatedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the module was cancelled upstream (the latest CONTRACT_ADDITIONAL_MODULE_CANCELLED).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the module was cancelled upstream (the latest CONTRACT_ADDITIONAL_MODULE_CANCELLED).',
+  })
   @TimeColumn({ nullable: true })
   cancelledAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the module was deleted upstream (the latest CONTRACT_ADDITIONAL_MODULE_DELETED).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the module was deleted upstream (the latest CONTRACT_ADDITIONAL_MODULE_DELETED).',
+  })
   @TimeColumn({ nullable: true })
   deletedAt!: Date | null;
 
   // Hydrated from the Open API (the module in the main contract's entry of the customer's contract list); null until then.
 
-  @Field(() => String, { nullable: true, description: 'The name of the module\'s rate, e.g. "Sauna". From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name of the module\'s rate, e.g. "Sauna". From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   rateName!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The upstream status of the module contract: ACTIVE or INACTIVE (new values may appear). From the Open API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The upstream status of the module contract: ACTIVE or INACTIVE (new values may appear). From the Open API.',
+  })
   @Column({ type: 'text', nullable: true })
   contractStatus!: string | null;
 
@@ -79,7 +97,10 @@ export class ContractAdditionalModule extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   endDate!: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'True once the module has been cancelled, as the Open API says; null until hydrated.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'True once the module has been cancelled, as the Open API says; null until hydrated.',
+  })
   @Column({ type: 'boolean', nullable: true })
   cancelled!: boolean | null;
 
@@ -87,7 +108,7 @@ export class ContractAdditionalModule extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   cancellationDate!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'The module\'s price per billing period, in `priceCurrency`.' })
+  @Field(() => Float, { nullable: true, description: "The module's price per billing period, in `priceCurrency`." })
   @Column({ type: 'double precision', nullable: true })
   priceAmount!: number | null;
 

@@ -11,7 +11,7 @@ export type IdlePeriodStatus = 'ACTIVE' | 'CANCELLED';
   simpleResolvers: true,
   description:
     'A pause (idle period) of a contract, as the CONTRACT_IDLE_PERIOD_CREATED / _UPDATED / _CANCELLED webhooks have told us. ' +
-    'Its dates and whether it is unlimited come with hydration from the upstream Open API (the customer\'s contract list).',
+    "Its dates and whether it is unlimited come with hydration from the upstream Open API (the customer's contract list).",
 })
 @Entity('contract_idle_periods')
 @Index('contract_idle_periods_key', ['tenantId', 'idlePeriodId'], { unique: true })
@@ -25,12 +25,15 @@ export class ContractIdlePeriod extends TenantRecord {
   @IdColumn()
   contractId!: number;
 
-  @Field(() => ID, { description: 'The upstream id of the customer holding the contract (the `entityId` of the latest idle period event).' })
+  @Field(() => ID, {
+    description: 'The upstream id of the customer holding the contract (the `entityId` of the latest idle period event).',
+  })
   @IdColumn()
   customerId!: number;
 
   @Field(() => String, {
-    description: 'ACTIVE, or CANCELLED when the latest event about the pause is CONTRACT_IDLE_PERIOD_CANCELLED (a cancellation wins a tie).',
+    description:
+      'ACTIVE, or CANCELLED when the latest event about the pause is CONTRACT_IDLE_PERIOD_CANCELLED (a cancellation wins a tie).',
   })
   @Column({ type: 'varchar', length: 16 })
   status!: IdlePeriodStatus;
@@ -40,7 +43,10 @@ export class ContractIdlePeriod extends TenantRecord {
   @TimeColumn()
   statusAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When the pause was created upstream (CONTRACT_IDLE_PERIOD_CREATED), if that event arrived.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the pause was created upstream (CONTRACT_IDLE_PERIOD_CREATED), if that event arrived.',
+  })
   @TimeColumn({ nullable: true })
   createdAt!: Date | null;
 
@@ -54,18 +60,25 @@ export class ContractIdlePeriod extends TenantRecord {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'The length of the pause in the upstream\'s unit (`content.idlePeriodAmount` of the latest event); null when that event had none (an unlimited pause).',
+    description:
+      "The length of the pause in the upstream's unit (`content.idlePeriodAmount` of the latest event); null when that event had none (an unlimited pause).",
   })
   @Column({ type: 'integer', nullable: true })
   idlePeriodAmount!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Free days the pause uses (`content.usedFreeTermsInDays` of the latest event); null when that event had none.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Free days the pause uses (`content.usedFreeTermsInDays` of the latest event); null when that event had none.',
+  })
   @Column({ type: 'integer', nullable: true })
   usedFreeTermsInDays!: number | null;
 
   // Hydrated from the Open API (the pause in the customer's contract list); null until then. A cancelled pause is no longer listed there.
 
-  @Field(() => String, { nullable: true, description: 'First day of the pause (ISO calendar date). From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'First day of the pause (ISO calendar date). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   startDate!: string | null;
 

@@ -6,7 +6,10 @@ import type { IdlePeriodStatus } from './contract-idle-period.entity.js';
 
 export type IdlePeriodEvent = EventOf<'CONTRACT_IDLE_PERIOD_CREATED' | 'CONTRACT_IDLE_PERIOD_UPDATED' | 'CONTRACT_IDLE_PERIOD_CANCELLED'>;
 export type AdditionalModuleEvent = EventOf<
-  'CONTRACT_ADDITIONAL_MODULE_CREATED' | 'CONTRACT_ADDITIONAL_MODULE_UPDATED' | 'CONTRACT_ADDITIONAL_MODULE_DELETED' | 'CONTRACT_ADDITIONAL_MODULE_CANCELLED'
+  | 'CONTRACT_ADDITIONAL_MODULE_CREATED'
+  | 'CONTRACT_ADDITIONAL_MODULE_UPDATED'
+  | 'CONTRACT_ADDITIONAL_MODULE_DELETED'
+  | 'CONTRACT_ADDITIONAL_MODULE_CANCELLED'
 >;
 
 /** `occurredAt` when `event` is of type `type`, else null (a time column only its own event sets). */

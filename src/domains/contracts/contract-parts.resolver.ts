@@ -9,14 +9,31 @@ import { ContractIdlePeriod } from './contract-idle-period.entity.js';
 import { Contract } from './contract.entity.js';
 
 const PARENT = ['tenantId', 'contractId'] as const;
-const ORDER = [['firstEventAt', 'DESC'], ['id', 'DESC']] as const;
+const ORDER = [
+  ['firstEventAt', 'DESC'],
+  ['id', 'DESC'],
+] as const;
 
-const IDLE_PERIODS = pagedChildList('idlePeriodsOfContract', { entity: ContractIdlePeriod, parentColumns: PARENT, studioColumn: 'studioId', order: ORDER },
-  PARENT, 'idlePeriods', 'firstEventAt');
+const IDLE_PERIODS = pagedChildList(
+  'idlePeriodsOfContract',
+  { entity: ContractIdlePeriod, parentColumns: PARENT, studioColumn: 'studioId', order: ORDER },
+  PARENT,
+  'idlePeriods',
+  'firstEventAt',
+);
 
-const ADDITIONAL_MODULES = pagedChildList('additionalModulesOfContract', {
-  entity: ContractAdditionalModule, parentColumns: PARENT, studioColumn: 'studioId', order: ORDER,
-}, PARENT, 'additionalModules', 'firstEventAt');
+const ADDITIONAL_MODULES = pagedChildList(
+  'additionalModulesOfContract',
+  {
+    entity: ContractAdditionalModule,
+    parentColumns: PARENT,
+    studioColumn: 'studioId',
+    order: ORDER,
+  },
+  PARENT,
+  'additionalModules',
+  'firstEventAt',
+);
 
 /** `Contract.idlePeriods` and `Contract.additionalModules` read inside the contracts' statement (see useFieldHints). */
 export const CONTRACT_PARTS_PREFETCH: readonly PrefetchHint[] = [
@@ -33,7 +50,8 @@ const FIRST_EVENT = (what: string) => ({
 @Resolver(() => Contract)
 export class ContractPartsResolver {
   @FieldResolver(() => [ContractIdlePeriod], {
-    description: "The contract's pauses (idle periods) this token may see, cancelled ones included (see `status`), the newest first (by their earliest event).",
+    description:
+      "The contract's pauses (idle periods) this token may see, cancelled ones included (see `status`), the newest first (by their earliest event).",
   })
   idlePeriods(
     @Root() contract: Contract,
@@ -46,7 +64,8 @@ export class ContractPartsResolver {
   }
 
   @FieldResolver(() => [ContractAdditionalModule], {
-    description: "The contract's add-on modules this token may see, cancelled and deleted ones included (see `status`), the newest first (by their earliest event).",
+    description:
+      "The contract's add-on modules this token may see, cancelled and deleted ones included (see `status`), the newest first (by their earliest event).",
   })
   additionalModules(
     @Root() contract: Contract,

@@ -11,7 +11,11 @@ const contractTargets = (event: { entityId: number }) => [
 ];
 
 type IdlePeriodType = 'CONTRACT_IDLE_PERIOD_CREATED' | 'CONTRACT_IDLE_PERIOD_UPDATED' | 'CONTRACT_IDLE_PERIOD_CANCELLED';
-type ModuleType = 'CONTRACT_ADDITIONAL_MODULE_CREATED' | 'CONTRACT_ADDITIONAL_MODULE_UPDATED' | 'CONTRACT_ADDITIONAL_MODULE_DELETED' | 'CONTRACT_ADDITIONAL_MODULE_CANCELLED';
+type ModuleType =
+  | 'CONTRACT_ADDITIONAL_MODULE_CREATED'
+  | 'CONTRACT_ADDITIONAL_MODULE_UPDATED'
+  | 'CONTRACT_ADDITIONAL_MODULE_DELETED'
+  | 'CONTRACT_ADDITIONAL_MODULE_CANCELLED';
 
 /** A change of the contract itself: the customer's activity, and the contract's record. */
 const contractChanged = (event: EventOf<'CONTRACT_CREATED' | 'CONTRACT_UPDATED' | 'CONTRACT_CANCELLED'>, records: BatchProjectors) => {

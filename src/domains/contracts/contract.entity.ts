@@ -53,15 +53,24 @@ export class Contract extends TenantRecord {
 
   // Hydrated from the Open API (`GET /v1/customers/{customerId}/contracts`, matched by id); null until then.
 
-  @Field(() => String, { nullable: true, description: 'The name of the rate (tariff) the contract is on, e.g. "Premium 12 months". From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name of the rate (tariff) the contract is on, e.g. "Premium 12 months". From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   rateName!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'ACTIVE or INACTIVE (new values may appear). From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'ACTIVE or INACTIVE (new values may appear). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   contractStatus!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The calendar date the contract was concluded upstream (ISO `2026-01-31`). From the Open API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The calendar date the contract was concluded upstream (ISO `2026-01-31`). From the Open API.',
+  })
   @Column({ type: 'text', nullable: true })
   signedOn!: string | null;
 
@@ -69,11 +78,17 @@ export class Contract extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   startDate!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Last day of the contract (ISO calendar date); null when open-ended or not hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Last day of the contract (ISO calendar date); null when open-ended or not hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   endDate!: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'True once the contract has been cancelled (it may still run until `endDate`). From the Open API; null until hydrated.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'True once the contract has been cancelled (it may still run until `endDate`). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'boolean', nullable: true })
   cancelled!: boolean | null;
 
@@ -89,7 +104,7 @@ export class Contract extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   termUnit!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'The rate\'s regular price per billing period, in `basePriceCurrency`.' })
+  @Field(() => Float, { nullable: true, description: "The rate's regular price per billing period, in `basePriceCurrency`." })
   @Column({ type: 'double precision', nullable: true })
   basePriceAmount!: number | null;
 
@@ -97,7 +112,10 @@ export class Contract extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   basePriceCurrency!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'What the customer pays per billing period now (after discounts), in `currentPriceCurrency`.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'What the customer pays per billing period now (after discounts), in `currentPriceCurrency`.',
+  })
   @Column({ type: 'double precision', nullable: true })
   currentPriceAmount!: number | null;
 

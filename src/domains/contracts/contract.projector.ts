@@ -18,7 +18,10 @@ const CONTRACTS: RecordSpec<ContractRow> = {
 };
 
 /** The events that name a contract in `content.contractId` without being about the contract itself (its pauses, its modules). */
-type ContractPartEvent = Pick<KnownEvent, 'tenantId' | 'studioId' | 'occurredAt' | 'entityId'> & { readonly type: string; readonly content: { readonly contractId: number } };
+type ContractPartEvent = Pick<KnownEvent, 'tenantId' | 'studioId' | 'occurredAt' | 'entityId'> & {
+  readonly type: string;
+  readonly content: { readonly contractId: number };
+};
 
 function row(event: ContractEvent | ContractPartEvent) {
   return {

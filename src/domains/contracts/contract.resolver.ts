@@ -48,30 +48,40 @@ export class ContractFilter {
 
   @Field(() => [String], {
     nullable: true,
-    description: 'Contracts with one of these statuses (`contractStatus` from the Open API: ACTIVE, INACTIVE; any case). A contract not hydrated yet has none and matches none.',
+    description:
+      'Contracts with one of these statuses (`contractStatus` from the Open API: ACTIVE, INACTIVE; any case). A contract not hydrated yet has none and matches none.',
   })
   contractStatus?: string[] | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'true: only contracts the Open API says are cancelled; false: only those it says are not (not hydrated yet: neither).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only contracts the Open API says are cancelled; false: only those it says are not (not hydrated yet: neither).',
+  })
   cancelled?: boolean | null;
 }
 
 export const ContractConnection = ConnectionType(Contract, 'Contract', 'contract');
 
-
 @Resolver(() => Contract)
 export class ContractResolver {
-  @Query(() => Contract, { nullable: true, description: 'One contract by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => Contract, {
+    nullable: true,
+    description: 'One contract by our id; null when it does not exist or this token may not see it.',
+  })
   contract(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<Contract | null> {
     if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(Contract).createQueryBuilder('contract').where('contract.id = :id', { id: Number(id) });
+    const qb = context.dataSource
+      .getRepository(Contract)
+      .createQueryBuilder('contract')
+      .where('contract.id = :id', { id: Number(id) });
     context.scope.where(qb, 'contract.studioId');
     context.scope.whereOwner(qb, 'contract');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => ContractConnection, {
-    description: 'Contracts this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
+    description:
+      'Contracts this token may see (those whose earliest event came from one of its studios), filtered and ordered, one page at a time.',
   })
   contracts(
     @Args() page: ConnectionArgs,
@@ -88,7 +98,11 @@ export class ContractResolver {
     whereTimeRange(qb, 'contract.createdAt', filter?.createdAt, 'filter.createdAt');
     whereTimeRange(qb, 'contract.updatedAt', filter?.updatedAt, 'filter.updatedAt');
     whereTimeRange(qb, 'contract.lastEventAt', filter?.lastEventAt, 'filter.lastEventAt');
-    whereIn(qb, 'contract.contractStatus', filter?.contractStatus?.map((status) => status.trim().toUpperCase()));
+    whereIn(
+      qb,
+      'contract.contractStatus',
+      filter?.contractStatus?.map((status) => status.trim().toUpperCase()),
+    );
     // A literal: both databases read TRUE / FALSE, and the SQLite driver binds no booleans.
     if (filter?.cancelled != null) qb.andWhere(`contract.cancelled = ${filter.cancelled ? 'TRUE' : 'FALSE'}`);
     const field = orderBy?.field ?? ContractOrderField.ID;
@@ -101,7 +115,10 @@ export class ContractResolver {
     });
   }
 
-  @FieldResolver(() => Customer, { nullable: true, description: 'The customer holding the contract (null if this token may not see them).' })
+  @FieldResolver(() => Customer, {
+    nullable: true,
+    description: 'The customer holding the contract (null if this token may not see them).',
+  })
   customer(@Root() contract: Contract, @Ctx() context: GraphQLContext): Promise<Customer | null> {
     return customerLoader(context).load([contract.tenantId, contract.customerId]);
   }

@@ -7,7 +7,10 @@ export class CommunicationChannelConsent {
   @Field({ description: 'LETTER, EMAIL, TEXT_MESSAGE, PHONE, ... (new values may appear).' })
   channel!: string;
 
-  @Field(() => Boolean, { nullable: true, description: 'True: the customer agreed to be contacted this way for this category; false: refused; null: not recorded.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'True: the customer agreed to be contacted this way for this category; false: refused; null: not recorded.',
+  })
   active!: boolean | null;
 }
 
@@ -16,7 +19,10 @@ export class CommunicationChannelConsent {
  * (`GET /v1/communications/{customerId}/communication-preferences`). Personal data: all rows of a
  * customer are replaced on each hydration and deleted when the customer is gone.
  */
-@ObjectType({ simpleResolvers: true, description: 'What a customer agreed to receive, for one category of messages, and through which channels.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'What a customer agreed to receive, for one category of messages, and through which channels.',
+})
 @Entity('communication_preferences')
 @Index('communication_preferences_customer', ['tenantId', 'customerId', 'position'], { unique: true })
 export class CommunicationPreference {
@@ -34,7 +40,10 @@ export class CommunicationPreference {
   @Column({ type: 'integer' })
   position!: number;
 
-  @Field(() => String, { nullable: true, description: 'CONTRACT, GENERAL, APPOINTMENT, NEWSLETTER or LOYALTY_PROGRAM (new values may appear); null when the operator sent none.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'CONTRACT, GENERAL, APPOINTMENT, NEWSLETTER or LOYALTY_PROGRAM (new values may appear); null when the operator sent none.',
+  })
   @Column({ type: 'text', nullable: true })
   category!: string | null;
 

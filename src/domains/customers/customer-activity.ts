@@ -31,9 +31,15 @@ export type ActivityField = keyof CustomerActivity;
  * (nothing more is read), else the value over the viewer's studios, batched per request (one
  * statement for all the customers of a response).
  */
-export function customerActivity<F extends ActivityField>(customer: Customer, field: F, context: GraphQLContext): CustomerActivity[F] | Promise<CustomerActivity[F]> {
+export function customerActivity<F extends ActivityField>(
+  customer: Customer,
+  field: F,
+  context: GraphQLContext,
+): CustomerActivity[F] | Promise<CustomerActivity[F]> {
   if (context.scope.unrestricted) return customer[field] as CustomerActivity[F];
-  return activityLoader(context).load([customer.tenantId, customer.customerId]).then((activity) => activity[field]);
+  return activityLoader(context)
+    .load([customer.tenantId, customer.customerId])
+    .then((activity) => activity[field]);
 }
 
 function activityLoader(context: GraphQLContext) {
@@ -97,7 +103,10 @@ function fold(links: readonly LinkRow[]): CustomerActivity {
     if (firstAt < firstOfBest || (firstAt === firstOfBest && Number(link.studioId) < Number(first.studioId))) first = link;
     lastEventAt = Math.max(lastEventAt, Number(link.lastEventAt));
     const checkinAt = time(link.lastCheckinAt);
-    if (checkinAt !== null && (checkin === null || checkinAt > checkin.at || (checkinAt === checkin.at && Number(link.studioId) < checkin.studioId))) {
+    if (
+      checkinAt !== null &&
+      (checkin === null || checkinAt > checkin.at || (checkinAt === checkin.at && Number(link.studioId) < checkin.studioId))
+    ) {
       checkin = { at: checkinAt, studioId: Number(link.studioId) };
     }
     const out = time(link.lastCheckoutAt);
@@ -141,33 +150,40 @@ function inlineInt(value: number): string {
 const ACTIVITY_SQL: Readonly<Record<ActivityField, { readonly aggregate: (where: string) => string; readonly time: boolean }>> = {
   firstEventAt: { aggregate: (where) => `SELECT MIN(cs."firstEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
   lastEventAt: { aggregate: (where) => `SELECT MAX(cs."lastEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
-  studioId: { aggregate: (where) => `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} ORDER BY cs."firstEventAt", cs."studioId" LIMIT 1`, time: false },
+  studioId: {
+    aggregate: (where) =>
+      `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} ORDER BY cs."firstEventAt", cs."studioId" LIMIT 1`,
+    time: false,
+  },
   lastCheckinAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckinAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
   lastCheckinStudioId: {
-    aggregate: (where) => `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} AND cs."lastCheckinAt" IS NOT NULL ORDER BY cs."lastCheckinAt" DESC, cs."studioId" LIMIT 1`,
+    aggregate: (where) =>
+      `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} AND cs."lastCheckinAt" IS NOT NULL ORDER BY cs."lastCheckinAt" DESC, cs."studioId" LIMIT 1`,
     time: false,
   },
   lastCheckoutAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckoutAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
 };
 
 /** The activity fields, each read inside the customers' statement, within the viewer's studios (see useFieldHints). */
-export const CUSTOMER_ACTIVITY_PREFETCH: readonly PrefetchHint[] = (Object.entries(ACTIVITY_SQL) as [ActivityField, (typeof ACTIVITY_SQL)[ActivityField]][]).map(([field, { aggregate, time }]) => {
+export const CUSTOMER_ACTIVITY_PREFETCH: readonly PrefetchHint[] = (
+  Object.entries(ACTIVITY_SQL) as [ActivityField, (typeof ACTIVITY_SQL)[ActivityField]][]
+).map(([field, { aggregate, time }]) => {
   const loader = `customerActivity.${field}`;
   return {
     type: 'Customer',
     field,
     reads: [field, 'tenantId', 'customerId'],
     prefetch: {
-    build: () => ({
-      loader,
-      sql: (_reader, parent, scope) => {
-        if (scope.studioIds === null) return `${parent}."${field}"`;
-        const visible = scope.studioIds.length === 0 ? '1 = 0' : `cs."studioId" IN (${scope.studioIds.map(inlineInt).join(', ')})`;
-        return `(${aggregate(`cs."tenantId" = ${parent}."tenantId" AND cs."customerId" = ${parent}."customerId" AND ${visible}`)})`;
-      },
-      value: (raw) => (raw == null ? null : time ? new Date(Number(raw)) : Number(raw)),
-    }),
-    key: () => loader,
+      build: () => ({
+        loader,
+        sql: (_reader, parent, scope) => {
+          if (scope.studioIds === null) return `${parent}."${field}"`;
+          const visible = scope.studioIds.length === 0 ? '1 = 0' : `cs."studioId" IN (${scope.studioIds.map(inlineInt).join(', ')})`;
+          return `(${aggregate(`cs."tenantId" = ${parent}."tenantId" AND cs."customerId" = ${parent}."customerId" AND ${visible}`)})`;
+        },
+        value: (raw) => (raw == null ? null : time ? new Date(Number(raw)) : Number(raw)),
+      }),
+      key: () => loader,
     },
   };
 });

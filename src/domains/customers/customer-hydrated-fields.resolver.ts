@@ -7,10 +7,13 @@ import type { FieldColumns } from '../../api/field-columns.js';
 import { PersonalData } from '../access/personal-data.js';
 
 /** The parent columns of the hydrated fields (see FieldColumns). */
-export const CUSTOMER_HYDRATED_COLUMNS: FieldColumns = { type: 'Customer', fields: {
-  address: ['addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry'],
-  communicationPreferences: ['communicationPreferencesHydratedAt', 'tenantId', 'customerId'],
-} };
+export const CUSTOMER_HYDRATED_COLUMNS: FieldColumns = {
+  type: 'Customer',
+  fields: {
+    address: ['addressStreet', 'addressHouseNumber', 'addressZipCode', 'addressCity', 'addressCountry'],
+    communicationPreferences: ['communicationPreferencesHydratedAt', 'tenantId', 'customerId'],
+  },
+};
 
 @ObjectType({ description: "A customer's postal address, as the operator recorded it. Personal data." })
 export class PostalAddress {
@@ -18,7 +21,8 @@ export class PostalAddress {
   @Field(() => String, { nullable: true }) houseNumber!: string | null;
   @Field(() => String, { nullable: true }) zipCode!: string | null;
   @Field(() => String, { nullable: true }) city!: string | null;
-  @Field(() => String, { nullable: true, description: 'As the operator sends it (usually an ISO 3166 code such as DE).' }) country!: string | null;
+  @Field(() => String, { nullable: true, description: 'As the operator sends it (usually an ISO 3166 code such as DE).' }) country!:
+    string | null;
 }
 
 /** The customer fields hydration adds that are not plain columns. */
@@ -31,8 +35,11 @@ export class CustomerHydratedFieldsResolver {
   })
   address(@Root() customer: Customer): PostalAddress | null {
     const address = {
-      street: customer.addressStreet, houseNumber: customer.addressHouseNumber, zipCode: customer.addressZipCode,
-      city: customer.addressCity, country: customer.addressCountry,
+      street: customer.addressStreet,
+      houseNumber: customer.addressHouseNumber,
+      zipCode: customer.addressZipCode,
+      city: customer.addressCity,
+      country: customer.addressCountry,
     };
     return Object.values(address).every((v) => v === null || v === undefined) ? null : address;
   }
@@ -47,12 +54,18 @@ export class CustomerHydratedFieldsResolver {
   async communicationPreferences(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<CommunicationPreference[] | null> {
     if (customer.communicationPreferencesHydratedAt === null) return null;
     return context.loaders
-      .get<readonly [number, number], CommunicationPreference[]>('communicationPreferencesOfCustomer', async (keys) => {
-        const rows = await SqlReader.of(context.dataSource).find(
-          CommunicationPreference, keys.map(([tenantId, customerId]) => ({ tenantId, customerId })), { position: 'ASC' },
-        );
-        return keys.map(([t, c]) => rows.filter((r) => r.tenantId === t && r.customerId === c));
-      }, ([t, c]) => `${t}:${c}`)
+      .get<readonly [number, number], CommunicationPreference[]>(
+        'communicationPreferencesOfCustomer',
+        async (keys) => {
+          const rows = await SqlReader.of(context.dataSource).find(
+            CommunicationPreference,
+            keys.map(([tenantId, customerId]) => ({ tenantId, customerId })),
+            { position: 'ASC' },
+          );
+          return keys.map(([t, c]) => rows.filter((r) => r.tenantId === t && r.customerId === c));
+        },
+        ([t, c]) => `${t}:${c}`,
+      )
       .load([customer.tenantId, customer.customerId]);
   }
 }

@@ -56,7 +56,8 @@ export const MAX_SEARCH_LENGTH = 100;
 export function searchPrefix(raw: string, argument: string): string {
   const prefix = normaliseSearchText(raw);
   if (prefix === '') throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: expected at least one character that is not a space`);
-  if (prefix.length > MAX_SEARCH_LENGTH) throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: expected at most ${MAX_SEARCH_LENGTH} characters, got ${prefix.length}`);
+  if (prefix.length > MAX_SEARCH_LENGTH)
+    throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: expected at most ${MAX_SEARCH_LENGTH} characters, got ${prefix.length}`);
   return prefix;
 }
 

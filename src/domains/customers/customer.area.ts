@@ -9,7 +9,8 @@ export const CUSTOMER_AREA = {
     CUSTOMER_DELETED: (event, records) => records.customers.deleted(event),
     CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: (event, records) => records.customers.preferencesUpdated(event),
     CUSTOMER_ACCESS_DISABLED: (event, records) => records.customers.accessDisabled(event),
-    CUSTOMER_HOME_STUDIO_UPDATED: (event, records) => records.customers.homeStudioUpdated(event, event.content.sourceStudioId, event.content.targetStudioId),
+    CUSTOMER_HOME_STUDIO_UPDATED: (event, records) =>
+      records.customers.homeStudioUpdated(event, event.content.sourceStudioId, event.content.targetStudioId),
     CUSTOMER_CHECKIN_STUDIOS_UPDATED: (event, records) => records.customers.checkinStudiosUpdated(event, event.content.contractId),
     CUSTOMER_ACCESS_MEDIUM_CREATED: (event, records) => records.customers.accessMediumChanged(event, 'created'),
     CUSTOMER_ACCESS_MEDIUM_UPDATED: (event, records) => records.customers.accessMediumChanged(event, 'updated'),

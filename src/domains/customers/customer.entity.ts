@@ -9,7 +9,11 @@ import { PersonalData } from '../access/personal-data.js';
  * event about it; never removed (CUSTOMER_DELETED leaves a tombstone). Names and other personal
  * data come from the Open API (hydration).
  */
-@ObjectType({ simpleResolvers: true, description: 'A member or prospect of an operator, as far as the webhooks have told us. Deleted customers stay as tombstones (`deleted: true`).' })
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'A member or prospect of an operator, as far as the webhooks have told us. Deleted customers stay as tombstones (`deleted: true`).',
+})
 @Entity('customers')
 @Index('customers_key', ['tenantId', 'customerId'], { unique: true })
 @Index('customers_presence', ['lastCheckinStudioId', 'lastCheckinAt'])
@@ -76,7 +80,10 @@ export class Customer extends TenantRecord {
   accessDisabledAt!: Date | null;
 
   /** Upstream time of the latest CUSTOMER_HOME_STUDIO_UPDATED. */
-  @Field(() => Date, { nullable: true, description: 'When the customer last moved to another home studio (the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the customer last moved to another home studio (the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.',
+  })
   @TimeColumn({ nullable: true })
   homeStudioUpdatedAt!: Date | null;
 
@@ -86,13 +93,18 @@ export class Customer extends TenantRecord {
 
   @Field(() => ID, {
     nullable: true,
-    description: 'The upstream id of the home studio the customer left in their latest move (`sourceStudioId` of the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.',
+    description:
+      'The upstream id of the home studio the customer left in their latest move (`sourceStudioId` of the latest CUSTOMER_HOME_STUDIO_UPDATED); null if no move arrived.',
   })
   @IdColumn({ nullable: true })
   previousHomeStudioUpstreamId!: number | null;
 
   /** Upstream time of the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED. */
-  @Field(() => Date, { nullable: true, description: 'When the studios the customer may check in at last changed (the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED); null if that never arrived.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the studios the customer may check in at last changed (the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED); null if that never arrived.',
+  })
   @TimeColumn({ nullable: true })
   checkinStudiosUpdatedAt!: Date | null;
 
@@ -100,27 +112,47 @@ export class Customer extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   checkinStudiosOrder!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'The upstream id of the contract named by the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED (the contract that grants the studios); null if that never arrived.' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The upstream id of the contract named by the latest CUSTOMER_CHECKIN_STUDIOS_UPDATED (the contract that grants the studios); null if that never arrived.',
+  })
   @IdColumn({ nullable: true })
   checkinStudiosContractId!: number | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the customer was last given an access medium (a card, tag or similar; CUSTOMER_ACCESS_MEDIUM_CREATED); null if never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the customer was last given an access medium (a card, tag or similar; CUSTOMER_ACCESS_MEDIUM_CREATED); null if never.',
+  })
   @TimeColumn({ nullable: true })
   lastAccessMediumCreatedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: "When one of the customer's access media last changed (CUSTOMER_ACCESS_MEDIUM_UPDATED); null if never." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "When one of the customer's access media last changed (CUSTOMER_ACCESS_MEDIUM_UPDATED); null if never.",
+  })
   @TimeColumn({ nullable: true })
   lastAccessMediumUpdatedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: "When one of the customer's access media was last taken away (CUSTOMER_ACCESS_MEDIUM_DELETED); null if never." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "When one of the customer's access media was last taken away (CUSTOMER_ACCESS_MEDIUM_DELETED); null if never.",
+  })
   @TimeColumn({ nullable: true })
   lastAccessMediumDeletedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When an access restriction was last set on the customer (CUSTOMER_ACCESS_RESTRICTION_CREATED); null if never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When an access restriction was last set on the customer (CUSTOMER_ACCESS_RESTRICTION_CREATED); null if never.',
+  })
   @TimeColumn({ nullable: true })
   lastAccessRestrictionCreatedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When an access restriction on the customer was last lifted (CUSTOMER_ACCESS_RESTRICTION_DELETED); null if never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When an access restriction on the customer was last lifted (CUSTOMER_ACCESS_RESTRICTION_DELETED); null if never.',
+  })
   @TimeColumn({ nullable: true })
   lastAccessRestrictionDeletedAt!: Date | null;
 
@@ -131,16 +163,28 @@ export class Customer extends TenantRecord {
   // -------------------------------------------------------------------------------------------
 
   /** MEMBER, PROSPECT, FORMER_MEMBER, ... (open set). */
-  @Field(() => String, { nullable: true, description: "The customer's status in the operator's system: MEMBER, PROSPECT or FORMER_MEMBER (new values may appear). From the Open API; null until hydrated." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The customer's status in the operator's system: MEMBER, PROSPECT or FORMER_MEMBER (new values may appear). From the Open API; null until hydrated.",
+  })
   @Column({ type: 'text', nullable: true })
   status!: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'True when the operator refuses the customer entry to its studios (`accessRefusal`). From the Open API; null until hydrated.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True when the operator refuses the customer entry to its studios (`accessRefusal`). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'boolean', nullable: true })
   accessRefused!: boolean | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: "The customer number the operator shows on cards and invoices. Personal data: null until hydrated, and again once the customer is gone." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The customer number the operator shows on cards and invoices. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   customerNumber!: string | null;
 
@@ -152,43 +196,71 @@ export class Customer extends TenantRecord {
   @IdColumn({ nullable: true })
   homeStudioUpstreamId!: number | null;
 
-  @Field(() => Date, { nullable: true, description: "When the customer was created in the operator's system (`createdDateTime` of the Open API), whether or not CUSTOMER_CREATED arrived." })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "When the customer was created in the operator's system (`createdDateTime` of the Open API), whether or not CUSTOMER_CREATED arrived.",
+  })
   @TimeColumn({ nullable: true })
   registeredAt!: Date | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'First name. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'First name. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   firstName!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Last name. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Last name. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   lastName!: string | null;
 
   /** ISO calendar date. */
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Date of birth as an ISO calendar date (`1990-04-01`). Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Date of birth as an ISO calendar date (`1990-04-01`). Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   dateOfBirth!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'MALE, FEMALE or UNISEX, as the operator recorded it. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   gender!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'E-mail address. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'E-mail address. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   email!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Private (landline) phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Private (landline) phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   phonePrivate!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'Mobile phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Mobile phone number, as entered upstream. Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   phoneMobile!: string | null;
 
@@ -209,7 +281,11 @@ export class Customer extends TenantRecord {
   addressCountry!: string | null;
 
   @PersonalData()
-  @Field(() => String, { nullable: true, description: 'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The language the customer prefers to be addressed in, as a language code with an optional country (`de_DE`, `en`). Personal data: null until hydrated, and again once the customer is gone.',
+  })
   @Column({ type: 'text', nullable: true })
   preferredLanguage!: string | null;
 
@@ -235,13 +311,17 @@ export class Customer extends TenantRecord {
 
   @Field(() => Date, {
     nullable: true,
-    description: 'When this service erased the personal data because the upstream deleted the customer or no longer lets it be read (404/403); null while it holds none erased. The record itself stays, as a tombstone.',
+    description:
+      'When this service erased the personal data because the upstream deleted the customer or no longer lets it be read (404/403); null while it holds none erased. The record itself stays, as a tombstone.',
   })
   @TimeColumn({ nullable: true })
   personalDataErasedAt!: Date | null;
 
   /** When `communicationPreferences` were last read (an empty list is an answer too). */
-  @Field(() => Date, { nullable: true, description: 'When the communication preferences were last read from the upstream Open API; null if never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the communication preferences were last read from the upstream Open API; null if never.',
+  })
   @TimeColumn({ nullable: true })
   communicationPreferencesHydratedAt!: Date | null;
 }

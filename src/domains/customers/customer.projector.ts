@@ -75,17 +75,26 @@ function emptyRow(event: KnownEvent, customerId: number) {
 const CUSTOMER_STUDIOS: RecordSpec<ReturnType<typeof linkRow>> = {
   table: 'customer_studios',
   columns: {
-    tenantId: { kind: 'key' }, customerId: { kind: 'key' }, studioId: { kind: 'key' },
-    firstEventAt: { kind: 'min' }, lastEventAt: { kind: 'max' },
-    lastCheckinAt: { kind: 'max' }, lastCheckoutAt: { kind: 'max' },
+    tenantId: { kind: 'key' },
+    customerId: { kind: 'key' },
+    studioId: { kind: 'key' },
+    firstEventAt: { kind: 'min' },
+    lastEventAt: { kind: 'max' },
+    lastCheckinAt: { kind: 'max' },
+    lastCheckoutAt: { kind: 'max' },
   },
 };
 
 function linkRow(row: CustomerRow) {
   return {
-    tenantId: row.tenantId, customerId: row.customerId, studioId: row.studioId, firstEventAt: row.firstEventAt, lastEventAt: row.lastEventAt,
+    tenantId: row.tenantId,
+    customerId: row.customerId,
+    studioId: row.studioId,
+    firstEventAt: row.firstEventAt,
+    lastEventAt: row.lastEventAt,
     // Per studio: a check-in or check-out row is the event's own studio's (row.studioId).
-    lastCheckinAt: row.lastCheckinAt, lastCheckoutAt: row.lastCheckoutAt,
+    lastCheckinAt: row.lastCheckinAt,
+    lastCheckoutAt: row.lastCheckoutAt,
   };
 }
 
@@ -165,7 +174,8 @@ export class CustomerProjector {
   }
 
   accessMediumChanged(event: KnownEvent, change: 'created' | 'updated' | 'deleted'): void {
-    const column = change === 'created' ? 'lastAccessMediumCreatedAt' : change === 'updated' ? 'lastAccessMediumUpdatedAt' : 'lastAccessMediumDeletedAt';
+    const column =
+      change === 'created' ? 'lastAccessMediumCreatedAt' : change === 'updated' ? 'lastAccessMediumUpdatedAt' : 'lastAccessMediumDeletedAt';
     this.batch.add({ ...emptyRow(event, event.entityId), [column]: event.occurredAt });
   }
 

@@ -51,7 +51,11 @@ function inlineInt(value: number): string {
  * them: `column(name)`), for `now`. The time bound makes `customers_presence` (studio, check-in) a
  * range scan.
  */
-export function presentSql(column: (name: 'lastCheckinAt' | 'lastCheckoutAt') => string, rule: PresenceRule, now: number = Date.now()): string {
+export function presentSql(
+  column: (name: 'lastCheckinAt' | 'lastCheckoutAt') => string,
+  rule: PresenceRule,
+  now: number = Date.now(),
+): string {
   const since = presentSince(rule, now);
   const checkin = column('lastCheckinAt');
   const checkout = column('lastCheckoutAt');

@@ -23,11 +23,17 @@ export class Device extends TenantRecord {
 
   // Hydrated from the Open API (`GET /v1/devices`, matched by id); null until then.
 
-  @Field(() => String, { nullable: true, description: 'The name the operator gave the device, e.g. "Entrance turnstile". From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name the operator gave the device, e.g. "Entrance turnstile". From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   name!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'GENERIC_CARD_READER, GENERIC_VENDING_READER or GENERIC_TIME_READER (new values may appear). From the Open API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'GENERIC_CARD_READER, GENERIC_VENDING_READER or GENERIC_TIME_READER (new values may appear). From the Open API.',
+  })
   @Column({ type: 'text', nullable: true })
   model!: string | null;
 

@@ -21,7 +21,10 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
 export class EventRecord {
   // `integer` because SQLite autoincrements only an INTEGER PRIMARY KEY (64-bit there anyway);
   // the PostgreSQL migration makes it BIGSERIAL.
-  @Field(() => ID, { description: 'Position in the log: strictly increasing in the order events were committed, with gaps. Use it to resume reading where you stopped.' })
+  @Field(() => ID, {
+    description:
+      'Position in the log: strictly increasing in the order events were committed, with gaps. Use it to resume reading where you stopped.',
+  })
   @Column({ type: 'integer', primary: true, generated: 'increment', transformer: int64 })
   seq!: number;
 
@@ -29,7 +32,9 @@ export class EventRecord {
    * The delivery's `uuid` (lower case): the upstream idempotency key, unique per tenant. The same
    * event delivered to two studios of one operator is one event, logged once.
    */
-  @Field({ description: "The delivery's uuid (lower case), the operator's idempotency key: a re-delivery with the same uuid is not logged again." })
+  @Field({
+    description: "The delivery's uuid (lower case), the operator's idempotency key: a re-delivery with the same uuid is not logged again.",
+  })
   @Column({ type: 'varchar', length: 36 })
   uuid!: string;
 
@@ -45,16 +50,24 @@ export class EventRecord {
   @Column({ type: 'integer' })
   tenantId!: number;
 
-  @Field({ description: 'The event type as the operator sent it, e.g. CUSTOMER_CHECKIN (the `eventTypes` query lists those this service applies).' })
+  @Field({
+    description: 'The event type as the operator sent it, e.g. CUSTOMER_CHECKIN (the `eventTypes` query lists those this service applies).',
+  })
   @Column({ type: 'varchar', length: 100 })
   type!: string;
 
   /** False for types this version does not know: stored, but applied to no record. */
-  @Field({ description: 'True when this service knows the type and applied the event to its records; false for a type it does not know (kept, applied to nothing).' })
+  @Field({
+    description:
+      'True when this service knows the type and applied the event to its records; false for a type it does not know (kept, applied to nothing).',
+  })
   @Column({ type: 'boolean' })
   known!: boolean;
 
-  @Field(() => ID, { description: "The upstream id the event is about; what it names depends on `type` (a customer for CUSTOMER_*, CONTRACT_* and AGGREGATOR_*, a booking for *_BOOKING_*, a class slot for CLASS_SLOT_*, ...)." })
+  @Field(() => ID, {
+    description:
+      'The upstream id the event is about; what it names depends on `type` (a customer for CUSTOMER_*, CONTRACT_* and AGGREGATOR_*, a booking for *_BOOKING_*, a class slot for CLASS_SLOT_*, ...).',
+  })
   @IdColumn()
   entityId!: number;
 

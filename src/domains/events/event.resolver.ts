@@ -33,10 +33,16 @@ export const EventConnection = ConnectionType(EventRecord, 'Event', 'event');
 
 @Resolver(() => EventRecord)
 export class EventResolver {
-  @Query(() => EventRecord, { nullable: true, description: 'One event by its `seq`; null when it does not exist or this token may not see its studio.' })
+  @Query(() => EventRecord, {
+    nullable: true,
+    description: 'One event by its `seq`; null when it does not exist or this token may not see its studio.',
+  })
   event(@Arg('seq', () => ID) seq: string, @Ctx() context: GraphQLContext): Promise<EventRecord | null> {
     if (!/^\d{1,16}$/.test(seq)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(EventRecord).createQueryBuilder('event').where('event.seq = :seq', { seq: Number(seq) });
+    const qb = context.dataSource
+      .getRepository(EventRecord)
+      .createQueryBuilder('event')
+      .where('event.seq = :seq', { seq: Number(seq) });
     context.scope.where(qb, 'event.studioId');
     return SqlReader.of(context.dataSource).entity(qb);
   }
@@ -49,7 +55,11 @@ export class EventResolver {
   events(
     @Args() page: ConnectionArgs,
     @Arg('filter', () => EventFilter, { nullable: true }) filter: EventFilter | null,
-    @Arg('direction', () => OrderDirection, { defaultValue: OrderDirection.ASC, description: 'ASC: oldest first (default); DESC: newest first.' }) direction: OrderDirection,
+    @Arg('direction', () => OrderDirection, {
+      defaultValue: OrderDirection.ASC,
+      description: 'ASC: oldest first (default); DESC: newest first.',
+    })
+    direction: OrderDirection,
     @Ctx() context: GraphQLContext,
   ): Promise<Connection<EventRecord>> {
     const qb = context.dataSource.getRepository(EventRecord).createQueryBuilder('event');
@@ -64,7 +74,10 @@ export class EventResolver {
     return paginate(qb, page, { column: 'event.seq', value: (e) => e.seq, direction, idColumn: 'event.seq', id: (e) => e.seq });
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: "The event's `content` object as the operator sent it (e.g. `{\"contractId\": 7}`); null when it had none." })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'The event\'s `content` object as the operator sent it (e.g. `{"contractId": 7}`); null when it had none.',
+  })
   content(@Root() event: EventRecord): Record<string, unknown> | null {
     return parseContent(event.content);
   }

@@ -19,7 +19,7 @@ registerEnumType(CaseIdSourceEnum, {
   simpleResolvers: true,
   description:
     "A debt-collection case: one customer's unpaid amounts being collected, changed through adjustment requests. " +
-    'Made and updated by FINANCE_DEBT_COLLECTION_CASE_UPDATED; named by the agency\'s case id when the event carries one, otherwise by the collection case id. ' +
+    "Made and updated by FINANCE_DEBT_COLLECTION_CASE_UPDATED; named by the agency's case id when the event carries one, otherwise by the collection case id. " +
     'The Open API has no read for cases: this is what the events say.',
 })
 @Entity('debt_collection_cases')
@@ -28,7 +28,7 @@ registerEnumType(CaseIdSourceEnum, {
 export class DebtCollectionCase extends TenantRecord {
   @Field(() => CaseIdSourceEnum, {
     description:
-      '`AGENCY`: `caseId` is the collection agency\'s case id (`content.agencyDebtCollectionCaseId`); `COLLECTION`: the event had none, and `caseId` is `content.collectionCaseId`. The two are separate id spaces.',
+      "`AGENCY`: `caseId` is the collection agency's case id (`content.agencyDebtCollectionCaseId`); `COLLECTION`: the event had none, and `caseId` is `content.collectionCaseId`. The two are separate id spaces.",
   })
   @Column({ type: 'varchar', length: 16 })
   caseIdSource!: CaseIdSource;
@@ -37,15 +37,24 @@ export class DebtCollectionCase extends TenantRecord {
   @IdColumn()
   caseId!: number;
 
-  @Field(() => ID, { nullable: true, description: "The agency's case id, as the latest event (by upstream time) gave it; null when it gave none." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "The agency's case id, as the latest event (by upstream time) gave it; null when it gave none.",
+  })
   @IdColumn({ nullable: true })
   agencyDebtCollectionCaseId!: number | null;
 
-  @Field(() => ID, { nullable: true, description: 'The collection case id, as the latest event (by upstream time) gave it; null when it gave none.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The collection case id, as the latest event (by upstream time) gave it; null when it gave none.',
+  })
   @IdColumn({ nullable: true })
   collectionCaseId!: number | null;
 
-  @Field(() => ID, { description: 'The latest adjustment request of the case (by upstream time): the `entityId` of that FINANCE_DEBT_COLLECTION_CASE_UPDATED.' })
+  @Field(() => ID, {
+    description:
+      'The latest adjustment request of the case (by upstream time): the `entityId` of that FINANCE_DEBT_COLLECTION_CASE_UPDATED.',
+  })
   @IdColumn()
   latestAdjustmentRequestId!: number;
 

@@ -14,7 +14,10 @@ export enum DebtCollectionCaseOrderField {
   FIRST_EVENT_AT = 'firstEventAt',
   LAST_EVENT_AT = 'lastEventAt',
 }
-registerEnumType(DebtCollectionCaseOrderField, { name: 'DebtCollectionCaseOrderField', description: 'What to order debt-collection cases by.' });
+registerEnumType(DebtCollectionCaseOrderField, {
+  name: 'DebtCollectionCaseOrderField',
+  description: 'What to order debt-collection cases by.',
+});
 
 @InputType({ description: 'How to order debt-collection cases.' })
 export class DebtCollectionCaseOrder {
@@ -44,16 +47,23 @@ export const DebtCollectionCaseConnection = ConnectionType(DebtCollectionCase, '
 
 @Resolver(() => DebtCollectionCase)
 export class DebtCollectionCaseResolver {
-  @Query(() => DebtCollectionCase, { nullable: true, description: 'One debt-collection case by our id; null when it does not exist or this token may not see it.' })
+  @Query(() => DebtCollectionCase, {
+    nullable: true,
+    description: 'One debt-collection case by our id; null when it does not exist or this token may not see it.',
+  })
   debtCollectionCase(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<DebtCollectionCase | null> {
     if (!isOwnId(id)) return Promise.resolve(null);
-    const qb = context.dataSource.getRepository(DebtCollectionCase).createQueryBuilder('debtCase').where('debtCase.id = :id', { id: Number(id) });
+    const qb = context.dataSource
+      .getRepository(DebtCollectionCase)
+      .createQueryBuilder('debtCase')
+      .where('debtCase.id = :id', { id: Number(id) });
     context.scope.where(qb, 'debtCase.studioId');
     return SqlReader.of(context.dataSource).entity(qb);
   }
 
   @Query(() => DebtCollectionCaseConnection, {
-    description: 'Debt-collection cases this token may see (those whose earliest event one of its studios delivered), filtered and ordered, one page at a time.',
+    description:
+      'Debt-collection cases this token may see (those whose earliest event one of its studios delivered), filtered and ordered, one page at a time.',
   })
   debtCollectionCases(
     @Args() page: ConnectionArgs,
@@ -70,14 +80,18 @@ export class DebtCollectionCaseResolver {
     const field = orderBy?.field ?? DebtCollectionCaseOrderField.ID;
     return paginate(qb, page, {
       column: `debtCase.${field}`,
-      value: (r) => (field === DebtCollectionCaseOrderField.ID ? r.id : field === DebtCollectionCaseOrderField.CASE_ID ? r.caseId : r[field].getTime()),
+      value: (r) =>
+        field === DebtCollectionCaseOrderField.ID ? r.id : field === DebtCollectionCaseOrderField.CASE_ID ? r.caseId : r[field].getTime(),
       direction: orderBy?.direction ?? OrderDirection.ASC,
       idColumn: 'debtCase.id',
       id: (r) => r.id,
     });
   }
 
-  @FieldResolver(() => Studio, { nullable: true, description: 'The studio that delivered the earliest FINANCE_DEBT_COLLECTION_CASE_UPDATED of the case.' })
+  @FieldResolver(() => Studio, {
+    nullable: true,
+    description: 'The studio that delivered the earliest FINANCE_DEBT_COLLECTION_CASE_UPDATED of the case.',
+  })
   studio(@Root() debtCase: DebtCollectionCase, @Ctx() context: GraphQLContext): Promise<Studio | null> {
     return studioLoader(context).load(debtCase.studioId);
   }

@@ -7,7 +7,7 @@ import { IdColumn, TimeColumn } from '../../db/columns.js';
   simpleResolvers: true,
   description:
     "What is known of a studio's debt-collection settings: when they last changed upstream (FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED). " +
-    'The settings themselves have no read in the Open API, and the upstream does not say what the event\'s entityId identifies: it is kept as it came.',
+    "The settings themselves have no read in the Open API, and the upstream does not say what the event's entityId identifies: it is kept as it came.",
 })
 @Entity('debt_collection_configurations')
 @Index('debt_collection_configurations_key', ['studioId'], { unique: true })

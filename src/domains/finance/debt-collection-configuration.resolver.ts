@@ -16,10 +16,14 @@ export class DebtCollectionConfigurationResolver {
       "When each studio's debt-collection settings last changed upstream (FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED), for the studios this token may see that announced one, by studio id.",
   })
   debtCollectionConfigurations(
-    @Arg('studioIds', () => [ID], { nullable: true, description: 'Only these studios (default: every studio of the token).' }) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], { nullable: true, description: 'Only these studios (default: every studio of the token).' })
+    studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<DebtCollectionConfiguration[]> {
-    const qb = context.dataSource.getRepository(DebtCollectionConfiguration).createQueryBuilder('configuration').orderBy('configuration.studioId', 'ASC');
+    const qb = context.dataSource
+      .getRepository(DebtCollectionConfiguration)
+      .createQueryBuilder('configuration')
+      .orderBy('configuration.studioId', 'ASC');
     context.scope.where(qb, 'configuration.studioId');
     whereIn(qb, 'configuration.studioId', studioIds);
     return SqlReader.of(context.dataSource).entities(qb);

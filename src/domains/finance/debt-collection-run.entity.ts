@@ -23,7 +23,11 @@ export class DebtCollectionRun extends TenantRecord {
 
   // Hydrated from the Open API (`GET /v1/debt-collection/{runId}/details`); null until then.
 
-  @Field(() => String, { nullable: true, description: 'INTERNAL_PROCESSING, WAITING_FOR_CONFIRMATION, COMPLETED or FAILED (new values may appear). From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'INTERNAL_PROCESSING, WAITING_FOR_CONFIRMATION, COMPLETED or FAILED (new values may appear). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   status!: string | null;
 
@@ -31,7 +35,10 @@ export class DebtCollectionRun extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   collectionDate!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'TRUST (the agency collects on the operator\'s behalf) or PURCHASE (the agency buys the debts). From the Open API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "TRUST (the agency collects on the operator's behalf) or PURCHASE (the agency buys the debts). From the Open API.",
+  })
   @Column({ type: 'text', nullable: true })
   collectionType!: string | null;
 

@@ -16,7 +16,10 @@ export type CaseIdSource = (typeof CASE_ID_SOURCES)[number];
  * announced with its collection id only and later with an agency id is therefore two records too;
  * the later one carries the collection id it came with (`collectionCaseId`), which links them.
  */
-export function caseKeyOf(content: { readonly agencyDebtCollectionCaseId: number | null; readonly collectionCaseId: number | null }): { caseIdSource: CaseIdSource; caseId: number } {
+export function caseKeyOf(content: { readonly agencyDebtCollectionCaseId: number | null; readonly collectionCaseId: number | null }): {
+  caseIdSource: CaseIdSource;
+  caseId: number;
+} {
   return content.agencyDebtCollectionCaseId !== null
     ? { caseIdSource: 'AGENCY', caseId: content.agencyDebtCollectionCaseId }
     : { caseIdSource: 'COLLECTION', caseId: content.collectionCaseId ?? Number.NaN };
@@ -25,7 +28,7 @@ export function caseKeyOf(content: { readonly agencyDebtCollectionCaseId: number
 function caseRow(event: CaseEvent) {
   return {
     ...tenantRecordRow(event),
-    ...caseKeyOf(event.content) as { caseIdSource: string; caseId: number },
+    ...(caseKeyOf(event.content) as { caseIdSource: string; caseId: number }),
     agencyDebtCollectionCaseId: event.content.agencyDebtCollectionCaseId,
     collectionCaseId: event.content.collectionCaseId,
     latestAdjustmentRequestId: event.entityId,
@@ -57,7 +60,13 @@ export class DebtCollectionCaseProjector {
 }
 
 function configurationRow(event: ConfigurationEvent) {
-  return { studioId: event.studioId, tenantId: event.tenantId, firstEventAt: event.occurredAt, lastEventAt: event.occurredAt, latestEntityId: event.entityId };
+  return {
+    studioId: event.studioId,
+    tenantId: event.tenantId,
+    firstEventAt: event.occurredAt,
+    lastEventAt: event.occurredAt,
+    latestEntityId: event.entityId,
+  };
 }
 
 const CONFIGURATIONS: RecordSpec<ReturnType<typeof configurationRow>> = {

@@ -24,11 +24,17 @@ export class TaxAdvisorExport extends TenantRecord {
   // Hydrated from the Open API (`GET /v1/taxadvisor/exports/{exportId}`); null until then. The
   // answer's `downloadUrl` expires after 15 minutes and is never stored.
 
-  @Field(() => String, { nullable: true, description: 'First day the export covers (ISO calendar date). From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'First day the export covers (ISO calendar date). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   fromDate!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Last day the export covers (ISO calendar date). From the Open API; null until hydrated.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Last day the export covers (ISO calendar date). From the Open API; null until hydrated.',
+  })
   @Column({ type: 'text', nullable: true })
   toDate!: string | null;
 
@@ -36,7 +42,10 @@ export class TaxAdvisorExport extends TenantRecord {
   @Column({ type: 'text', nullable: true })
   fileFormat!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'SINGLE (one line per booking) or AGGREGATED (totals per account). From the Open API.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'SINGLE (one line per booking) or AGGREGATED (totals per account). From the Open API.',
+  })
   @Column({ type: 'text', nullable: true })
   exportFormat!: string | null;
 

@@ -59,7 +59,9 @@ export async function classReport(dataSource: DataSource, input: ClassReportInpu
   const slotConditions = ['s."startAt" IS NOT NULL', ...studiosSql('s."studioId"', input.studios)];
   if (input.from !== null) slotConditions.push(`s."startAt" >= ${params.add(input.from)}`);
   if (input.to !== null) slotConditions.push(`s."startAt" < ${params.add(input.to)}`);
-  const bookingStudios = studiosSql('b."studioId"', input.studios).map((condition) => ` AND ${condition}`).join('');
+  const bookingStudios = studiosSql('b."studioId"', input.studios)
+    .map((condition) => ` AND ${condition}`)
+    .join('');
   const count = (condition: string) => `COUNT(CASE WHEN ${condition} THEN 1 END)`;
   const limit = params.add(MAX_REPORT_SLOTS + 1);
   const rows = await reader.scan<Record<keyof SlotRow, unknown>>(
@@ -85,7 +87,10 @@ export async function classReport(dataSource: DataSource, input: ClassReportInpu
   const slots = rows.map(slotRow);
   const grouped = group(slots, input);
   if (grouped.length > MAX_REPORT_ROWS) {
-    throw clientError(ErrorCode.BAD_USER_INPUT, `range: more than ${MAX_REPORT_ROWS} rows grouped by ${input.groupBy}; narrow the range or group by a longer period`);
+    throw clientError(
+      ErrorCode.BAD_USER_INPUT,
+      `range: more than ${MAX_REPORT_ROWS} rows grouped by ${input.groupBy}; narrow the range or group by a longer period`,
+    );
   }
   return grouped;
 }
@@ -95,14 +100,35 @@ function slotRow(row: Record<keyof SlotRow, unknown>): SlotRow {
   const number = (value: unknown) => Number(value);
   const nullable = (value: unknown) => (value == null ? null : Number(value));
   return {
-    id: number(row.id), tenantId: number(row.tenantId), slotId: number(row.slotId), classId: number(row.classId), studioId: number(row.studioId),
-    status: String(row.status), startAt: number(row.startAt), endAt: nullable(row.endAt), maxParticipants: nullable(row.maxParticipants),
+    id: number(row.id),
+    tenantId: number(row.tenantId),
+    slotId: number(row.slotId),
+    classId: number(row.classId),
+    studioId: number(row.studioId),
+    status: String(row.status),
+    startAt: number(row.startAt),
+    endAt: nullable(row.endAt),
+    maxParticipants: nullable(row.maxParticipants),
     instructorNames: row.instructorNames == null ? null : String(row.instructorNames),
-    booked: number(row.booked), waitingList: number(row.waitingList), cancellations: number(row.cancellations), attended: number(row.attended), noShows: number(row.noShows),
+    booked: number(row.booked),
+    waitingList: number(row.waitingList),
+    cancellations: number(row.cancellations),
+    attended: number(row.attended),
+    noShows: number(row.noShows),
   };
 }
 
-const empty = (): Counts => ({ slots: 0, cancelledSlots: 0, booked: 0, waitingList: 0, cancellations: 0, attended: 0, noShows: 0, capacity: null, bookedLimited: 0 });
+const empty = (): Counts => ({
+  slots: 0,
+  cancelledSlots: 0,
+  booked: 0,
+  waitingList: 0,
+  cancellations: 0,
+  attended: 0,
+  noShows: 0,
+  capacity: null,
+  bookedLimited: 0,
+});
 
 /** A cancelled slot counts as such and nothing else: its bookings did not take a place. */
 function add(counts: Counts, slot: SlotRow): void {
@@ -154,13 +180,27 @@ function group(slots: readonly SlotRow[], input: ClassReportInput): ClassReportR
   for (const slot of slots) {
     switch (input.groupBy) {
       case ClassReportGrouping.SLOT:
-        into(String(slot.id), () => ({
-          ...none, label: String(slot.slotId), start: new Date(slot.startAt), end: slot.endAt === null ? null : new Date(slot.endAt),
-          slotId: String(slot.slotId), classId: String(slot.classId), studioId: slot.studioId, instructor: instructorsOf(slot).join(', ') || null,
-        }), slot);
+        into(
+          String(slot.id),
+          () => ({
+            ...none,
+            label: String(slot.slotId),
+            start: new Date(slot.startAt),
+            end: slot.endAt === null ? null : new Date(slot.endAt),
+            slotId: String(slot.slotId),
+            classId: String(slot.classId),
+            studioId: slot.studioId,
+            instructor: instructorsOf(slot).join(', ') || null,
+          }),
+          slot,
+        );
         break;
       case ClassReportGrouping.CLASS:
-        into(`${slot.tenantId}:${slot.classId}`, () => ({ ...none, label: String(slot.classId), classId: String(slot.classId), studioId: slot.studioId }), slot);
+        into(
+          `${slot.tenantId}:${slot.classId}`,
+          () => ({ ...none, label: String(slot.classId), classId: String(slot.classId), studioId: slot.studioId }),
+          slot,
+        );
         break;
       case ClassReportGrouping.INSTRUCTOR: {
         const names = instructorsOf(slot);
@@ -183,7 +223,11 @@ function group(slots: readonly SlotRow[], input: ClassReportInput): ClassReportR
     return { ...row, ...shown, fillRate: counts.capacity ? Math.round((bookedLimited / counts.capacity) * 10_000) / 10_000 : null };
   });
   // Slots and periods come in time order already; classes by id, instructors by name (the row without one last).
-  if (input.groupBy === ClassReportGrouping.CLASS) rows.sort((a, b) => Number(a.classId) - Number(b.classId) || (a.studioId ?? 0) - (b.studioId ?? 0));
-  if (input.groupBy === ClassReportGrouping.INSTRUCTOR) rows.sort((a, b) => (a.instructor === null ? 1 : b.instructor === null ? -1 : a.instructor < b.instructor ? -1 : a.instructor > b.instructor ? 1 : 0));
+  if (input.groupBy === ClassReportGrouping.CLASS)
+    rows.sort((a, b) => Number(a.classId) - Number(b.classId) || (a.studioId ?? 0) - (b.studioId ?? 0));
+  if (input.groupBy === ClassReportGrouping.INSTRUCTOR)
+    rows.sort((a, b) =>
+      a.instructor === null ? 1 : b.instructor === null ? -1 : a.instructor < b.instructor ? -1 : a.instructor > b.instructor ? 1 : 0,
+    );
   return rows;
 }

@@ -34,10 +34,14 @@ function activeContractSql(params: SqlParams, scope: MemberScope, walk: Walk): s
   const date = () => params.add(scope.day.date);
   const customer = `c."tenantId" = k."tenantId" AND c."customerId" = k."customerId"`;
   return [
-    `k."startDate" IS NOT NULL`, `k."startDate" <= ${date()}`, `(k."endDate" IS NULL OR k."endDate" >= ${date()})`,
+    `k."startDate" IS NOT NULL`,
+    `k."startDate" <= ${date()}`,
+    `(k."endDate" IS NULL OR k."endDate" >= ${date()})`,
     `(k."cancellationDate" IS NULL OR k."cancellationDate" > ${date()})`,
     `(k."contractStatus" = 'ACTIVE' OR k."cancellationDate" IS NOT NULL OR k."endDate" < ${params.add(scope.today.date)})`,
-    walk === 'page' ? `(SELECT c."deletedAt" FROM "customers" c WHERE ${customer}) IS NULL` : `NOT EXISTS (SELECT 1 FROM "customers" c WHERE ${customer} AND c."deletedAt" IS NOT NULL)`,
+    walk === 'page'
+      ? `(SELECT c."deletedAt" FROM "customers" c WHERE ${customer}) IS NULL`
+      : `NOT EXISTS (SELECT 1 FROM "customers" c WHERE ${customer} AND c."deletedAt" IS NOT NULL)`,
     ...(scope.everyStudio ? [] : studiosSql('k."studioId"', scope.studios)),
   ].join(' AND ');
 }
@@ -61,7 +65,12 @@ export interface AbsentRow {
 }
 
 /** The studios of the check-ins that count, as a condition on `cs` ('' for every studio). */
-const checkinStudios = (scope: MemberScope) => (scope.everyStudio ? '' : studiosSql('cs."studioId"', scope.studios).map((condition) => ` AND ${condition}`).join(''));
+const checkinStudios = (scope: MemberScope) =>
+  scope.everyStudio
+    ? ''
+    : studiosSql('cs."studioId"', scope.studios)
+        .map((condition) => ` AND ${condition}`)
+        .join('');
 
 /** The latest check-in of contract `k`'s customer at the scope's studios, or NULL. */
 const lastCheckinSql = (scope: MemberScope) =>
@@ -82,7 +91,11 @@ function absentSql(params: SqlParams, scope: MemberScope, since: number, walk: W
  * stops when the page is full; each candidate costs index lookups (`customers_key`, `customer_studios_key`).
  */
 export async function absentMembers(
-  dataSource: DataSource, scope: MemberScope, since: number, after: { readonly tenantId: number; readonly customerId: number } | null, limit: number,
+  dataSource: DataSource,
+  scope: MemberScope,
+  since: number,
+  after: { readonly tenantId: number; readonly customerId: number } | null,
+  limit: number,
 ): Promise<AbsentRow[]> {
   const reader = SqlReader.of(dataSource);
   const params = reader.params();
@@ -97,7 +110,11 @@ export async function absentMembers(
       GROUP BY k."tenantId", k."customerId" ORDER BY k."tenantId", k."customerId" LIMIT ${params.add(limit)}`,
     params.values,
   );
-  return rows.map((row) => ({ tenantId: Number(row.tenantId), customerId: Number(row.customerId), lastCheckinAt: row.lastCheckinAt == null ? null : Number(row.lastCheckinAt) }));
+  return rows.map((row) => ({
+    tenantId: Number(row.tenantId),
+    customerId: Number(row.customerId),
+    lastCheckinAt: row.lastCheckinAt == null ? null : Number(row.lastCheckinAt),
+  }));
 }
 
 /** How many members {@link absentMembers} lists in all (`totalCount`). */
@@ -128,7 +145,11 @@ const CANCELLED = `k."cancelled" = TRUE AND k."cancellationDate" IS NOT NULL`;
  * then added up into weeks or months, which local days always fit in. Every period is listed, zeros included.
  */
 export async function contractPeriods(
-  dataSource: DataSource, studios: readonly number[], clock: WallClock, range: { from: number | null; to: number | null }, groupBy: ContractPeriodGrouping,
+  dataSource: DataSource,
+  studios: readonly number[],
+  clock: WallClock,
+  range: { from: number | null; to: number | null },
+  groupBy: ContractPeriodGrouping,
 ): Promise<ContractPeriod[]> {
   const reader = SqlReader.of(dataSource);
   const scoped = studiosSql('k."studioId"', studios);
@@ -154,7 +175,12 @@ export async function contractPeriods(
   try {
     const plan = calendarPlan(clock, 'DAY', from, to, MAX_BUCKETS);
     days = plan.buckets;
-    periods = groupBy === ContractPeriodGrouping.DAY ? days : groupBy === ContractPeriodGrouping.WEEK ? calendarPlan(clock, 'WEEK', from, to, MAX_BUCKETS).buckets : months(clock, days);
+    periods =
+      groupBy === ContractPeriodGrouping.DAY
+        ? days
+        : groupBy === ContractPeriodGrouping.WEEK
+          ? calendarPlan(clock, 'WEEK', from, to, MAX_BUCKETS).buckets
+          : months(clock, days);
     const params = reader.params();
     const keys = plan.keySql('k."createdAt"');
     const dayOf = new Map(days.map((day) => [day.key, day]));
@@ -193,10 +219,20 @@ export async function contractPeriods(
     }
     return periods.map((period) => {
       const counts = byStart.get(period.start)!;
-      return { label: period.label, start: new Date(period.start), end: new Date(period.end), created: counts.created, cancelled: counts.cancelled };
+      return {
+        label: period.label,
+        start: new Date(period.start),
+        end: new Date(period.end),
+        created: counts.created,
+        cancelled: counts.cancelled,
+      };
     });
   } catch (error) {
-    if (error instanceof TimeBucketError) throw clientError(ErrorCode.BAD_USER_INPUT, `range: contract periods are counted by local day, at most ${MAX_BUCKETS} days; narrow the range`);
+    if (error instanceof TimeBucketError)
+      throw clientError(
+        ErrorCode.BAD_USER_INPUT,
+        `range: contract periods are counted by local day, at most ${MAX_BUCKETS} days; narrow the range`,
+      );
     throw error;
   }
 }

@@ -10,7 +10,7 @@ export enum ContractPeriodGrouping {
 }
 registerEnumType(ContractPeriodGrouping, {
   name: 'ContractPeriodGrouping',
-  description: 'The local period (in the report\'s time zone) of one row of `MembersReport.contracts`.',
+  description: "The local period (in the report's time zone) of one row of `MembersReport.contracts`.",
   valuesConfig: {
     DAY: { description: 'A local calendar day.' },
     WEEK: { description: 'An ISO week, Monday to Sunday.' },
@@ -68,7 +68,7 @@ export class ContractPeriod {
   cancelled!: number;
 }
 
-@ObjectType({ description: 'A member with an active contract who has not checked in at the report\'s studios since a given time.' })
+@ObjectType({ description: "A member with an active contract who has not checked in at the report's studios since a given time." })
 export class AbsentMember {
   @Field(() => Int, { description: 'The operator (tenant) of the customer.' })
   tenantId!: number;
@@ -76,7 +76,7 @@ export class AbsentMember {
   @Field(() => ID, { description: 'The upstream customer id.' })
   customerId!: number;
 
-  @Field(() => Date, { nullable: true, description: 'The latest check-in at the report\'s studios (before `since`); null if never.' })
+  @Field(() => Date, { nullable: true, description: "The latest check-in at the report's studios (before `since`); null if never." })
   lastCheckinAt!: Date | null;
 
   /** `customer` is resolved by AbsentMemberResolver (member-report.resolver.ts). */

@@ -46,7 +46,11 @@ export const studiosSql = (column: string, studios: readonly number[]): string[]
  * The clock of a report: `timeZone` when given; otherwise the zone of its studios when they all
  * have the same one (`Studio.timeZone`), else UTC.
  */
-export async function reportClock(context: GraphQLContext, timeZone: string | null | undefined, studios: readonly number[]): Promise<WallClock> {
+export async function reportClock(
+  context: GraphQLContext,
+  timeZone: string | null | undefined,
+  studios: readonly number[],
+): Promise<WallClock> {
   if (timeZone != null) return reportInput(() => new WallClock(timeZone));
   const rows = await SqlReader.of(context.dataSource).all<{ timeZone: string | null }>(
     `SELECT DISTINCT st."timeZone" AS "timeZone" FROM "studios" st WHERE ${studiosSql('st."id"', studios).join(' AND ')}`,
@@ -82,7 +86,10 @@ export function dayBounds(day: LocalDay, clock: WallClock): { readonly from: num
 }
 
 /** A report's time range: either end may be open (null); an inverted one is BAD_USER_INPUT. */
-export function reportRange(range: TimeRangeInput | null | undefined, argument = 'range'): { readonly from: number | null; readonly to: number | null } {
+export function reportRange(
+  range: TimeRangeInput | null | undefined,
+  argument = 'range',
+): { readonly from: number | null; readonly to: number | null } {
   const from = range?.from ? range.from.getTime() : null;
   const to = range?.to ? range.to.getTime() : null;
   if (from !== null && to !== null && from >= to) throw clientError(ErrorCode.BAD_USER_INPUT, `${argument}: from must be before to`);
@@ -96,17 +103,31 @@ export function reportRange(range: TimeRangeInput | null | undefined, argument =
  * month for MONTH), five a day for SLOT (a studio's timetable), {@link DEFAULT_LIST_COST_SIZE} otherwise;
  * never more than {@link MAX_REPORT_ROWS}.
  */
-export function reportComplexity(defaultGrouping: string): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
+export function reportComplexity(
+  defaultGrouping: string,
+): (options: { readonly args: Record<string, unknown>; readonly childComplexity: number }) => number {
   return ({ args, childComplexity }) => {
     const range = args['range'] as { from?: unknown; to?: unknown } | undefined;
     const from = range?.from instanceof Date ? range.from.getTime() : NaN;
     const to = range?.to instanceof Date ? range.to.getTime() : NaN;
-    const span = Number.isFinite(from) && Number.isFinite(to) ? Math.max(to - from, DAY_MS)
-      : Number.isFinite(from) || Number.isFinite(to) ? OPEN_END_COST_MS : 2 * OPEN_END_COST_MS;
+    const span =
+      Number.isFinite(from) && Number.isFinite(to)
+        ? Math.max(to - from, DAY_MS)
+        : Number.isFinite(from) || Number.isFinite(to)
+          ? OPEN_END_COST_MS
+          : 2 * OPEN_END_COST_MS;
     const days = Math.ceil(span / DAY_MS);
     const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
-    const rows = grouping === 'DAY' ? days + 1 : grouping === 'WEEK' ? Math.ceil(days / 7) + 1 : grouping === 'MONTH' ? Math.ceil(days / 28) + 1
-      : grouping === 'SLOT' ? 5 * days : DEFAULT_LIST_COST_SIZE;
+    const rows =
+      grouping === 'DAY'
+        ? days + 1
+        : grouping === 'WEEK'
+          ? Math.ceil(days / 7) + 1
+          : grouping === 'MONTH'
+            ? Math.ceil(days / 28) + 1
+            : grouping === 'SLOT'
+              ? 5 * days
+              : DEFAULT_LIST_COST_SIZE;
     return 1 + QUERY_COSTS.aggregate + QUERY_COSTS.statsDay * days + Math.min(MAX_REPORT_ROWS, rows) * childComplexity;
   };
 }

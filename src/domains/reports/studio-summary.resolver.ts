@@ -23,12 +23,21 @@ const AGGREGATE = { complexity: QUERY_COSTS.aggregate } as const;
 export class StudioSummaryQueryResolver {
   @Query(() => StudioSummary, {
     nullable: true,
-    description: 'One studio at a glance on a local day: customers, active members, who is in now, visits, bookings and classes of the day. Null when there is no such studio.',
+    description:
+      'One studio at a glance on a local day: customers, active members, who is in now, visits, bookings and classes of the day. Null when there is no such studio.',
   })
   async studioSummary(
     @Arg('studioId', () => ID, { description: 'The studio (one you may see).' }) studioId: number,
-    @Arg('timeZone', () => String, { ...REPORT_TIME_ZONE, description: 'IANA time zone of the day, e.g. "Europe/Berlin". Default: the studio\'s (`Studio.timeZone`), else UTC.' }) timeZone: string | null,
-    @Arg('date', () => String, { nullable: true, description: 'The local date ("2026-01-14") of the day fields; default: today in `timeZone`.' }) date: string | null,
+    @Arg('timeZone', () => String, {
+      ...REPORT_TIME_ZONE,
+      description: 'IANA time zone of the day, e.g. "Europe/Berlin". Default: the studio\'s (`Studio.timeZone`), else UTC.',
+    })
+    timeZone: string | null,
+    @Arg('date', () => String, {
+      nullable: true,
+      description: 'The local date ("2026-01-14") of the day fields; default: today in `timeZone`.',
+    })
+    date: string | null,
     @Ctx() context: GraphQLContext,
   ): Promise<StudioSummary | null> {
     const studio = await studioLoader(context).load(studioId);
@@ -36,7 +45,16 @@ export class StudioSummaryQueryResolver {
     const clock = await reportClock(context, timeZone ?? studio.timeZone, [studio.id]);
     const day = localDay(date, clock, 'date');
     const { from, to } = dayBounds(day, clock);
-    return Object.assign(new StudioSummary(), { date: day.date, timeZone: clock.timeZone, studioId: studio.id, day, today: localDay(null, clock, 'date'), clock, from, to });
+    return Object.assign(new StudioSummary(), {
+      date: day.date,
+      timeZone: clock.timeZone,
+      studioId: studio.id,
+      day,
+      today: localDay(null, clock, 'date'),
+      clock,
+      from,
+      to,
+    });
   }
 }
 
@@ -52,16 +70,25 @@ export class StudioSummaryResolver {
 
   @FieldResolver(() => Int, { ...AGGREGATE, description: 'Customers (not deleted) this studio has delivered an event about.' })
   async customers(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
-    return count(context, `SELECT COUNT(*) AS "n" FROM "customer_studios" cs JOIN "customers" c ON c."tenantId" = cs."tenantId" AND c."customerId" = cs."customerId"
-      WHERE cs."studioId" = ${sqlInt(summary.studioId)} AND c."deletedAt" IS NULL`);
+    return count(
+      context,
+      `SELECT COUNT(*) AS "n" FROM "customer_studios" cs JOIN "customers" c ON c."tenantId" = cs."tenantId" AND c."customerId" = cs."customerId"
+      WHERE cs."studioId" = ${sqlInt(summary.studioId)} AND c."deletedAt" IS NULL`,
+    );
   }
 
-  @FieldResolver(() => Int, { ...AGGREGATE, description: 'Customers with an active contract delivered by this studio, on `date` (as `membersReport.activeMembers`).' })
+  @FieldResolver(() => Int, {
+    ...AGGREGATE,
+    description: 'Customers with an active contract delivered by this studio, on `date` (as `membersReport.activeMembers`).',
+  })
   activeMembers(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
     return activeMembers(context.dataSource, { studios: [summary.studioId], day: summary.day, today: summary.today });
   }
 
-  @FieldResolver(() => Int, { ...AGGREGATE, description: 'Customers checked in here now (as `occupancy` counts them); not tied to `date`.' })
+  @FieldResolver(() => Int, {
+    ...AGGREGATE,
+    description: 'Customers checked in here now (as `occupancy` counts them); not tied to `date`.',
+  })
   async inNow(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
     const [row] = await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(summary.studioId)}`], 'scan');
     return row?.checkedIn ?? 0;
@@ -69,15 +96,20 @@ export class StudioSummaryResolver {
 
   @FieldResolver(() => Int, { ...AGGREGATE, description: 'Check-ins this studio delivered on the local day.' })
   visitsToday(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
-    return count(context, `SELECT COUNT(*) AS "n" FROM "visits" v WHERE v."studioId" = ${sqlInt(summary.studioId)} AND v."checkinAt" >= ${sqlInt(summary.from)} AND v."checkinAt" < ${sqlInt(summary.to)}`);
+    return count(
+      context,
+      `SELECT COUNT(*) AS "n" FROM "visits" v WHERE v."studioId" = ${sqlInt(summary.studioId)} AND v."checkinAt" >= ${sqlInt(summary.from)} AND v."checkinAt" < ${sqlInt(summary.to)}`,
+    );
   }
 
   @FieldResolver(() => Int, {
     ...AGGREGATE,
-    description: 'Class and appointment bookings made on the local day (their *_BOOKING_CREATED happened then), delivered by this studio, whatever their status now.',
+    description:
+      'Class and appointment bookings made on the local day (their *_BOOKING_CREATED happened then), delivered by this studio, whatever their status now.',
   })
   bookingsToday(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
-    const made = (table: string) => `SELECT COUNT(*) AS "n" FROM "${table}" b WHERE b."studioId" = ${sqlInt(summary.studioId)} AND b."createdAt" >= ${sqlInt(summary.from)} AND b."createdAt" < ${sqlInt(summary.to)}`;
+    const made = (table: string) =>
+      `SELECT COUNT(*) AS "n" FROM "${table}" b WHERE b."studioId" = ${sqlInt(summary.studioId)} AND b."createdAt" >= ${sqlInt(summary.from)} AND b."createdAt" < ${sqlInt(summary.to)}`;
     return count(context, `SELECT (${made('class_bookings')}) + (${made('appointment_bookings')}) AS "n"`);
   }
 
@@ -86,7 +118,13 @@ export class StudioSummaryResolver {
     description: 'The slots starting on the local day with their fill, as `classReport(groupBy: SLOT)` reports them.',
   })
   classesToday(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<ClassReportRow[]> {
-    return classReport(context.dataSource, { studios: [summary.studioId], from: summary.from, to: summary.to, clock: summary.clock, groupBy: ClassReportGrouping.SLOT });
+    return classReport(context.dataSource, {
+      studios: [summary.studioId],
+      from: summary.from,
+      to: summary.to,
+      clock: summary.clock,
+      groupBy: ClassReportGrouping.SLOT,
+    });
   }
 }
 

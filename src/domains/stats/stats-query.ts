@@ -1,7 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { TimeBucketError, cyclicSql, cyclicValues, dateDimensions, sqlInt, type CalendarPlan, type CyclicUnit, type ZoneOffsets } from './time-buckets.js';
+import {
+  TimeBucketError,
+  cyclicSql,
+  cyclicValues,
+  dateDimensions,
+  sqlInt,
+  type CalendarPlan,
+  type CyclicUnit,
+  type ZoneOffsets,
+} from './time-buckets.js';
 
 /**
  * One dimension rows are grouped by: a calendar period (local hour, day, week or month), a cyclic
@@ -21,8 +30,13 @@ export const MAX_GROUPS = 10_000;
 /** More buckets than {@link MAX_GROUPS}: the caller's to narrow; the message says the limit and the count. */
 export class TooManyBucketsError extends Error {
   override name = 'TooManyBucketsError';
-  constructor(readonly limit: number, readonly measured: number) {
-    super(`groupBy: ${measured} buckets, more than the ${limit} one answer may have; narrow the range or the studios, or group by fewer or longer periods`);
+  constructor(
+    readonly limit: number,
+    readonly measured: number,
+  ) {
+    super(
+      `groupBy: ${measured} buckets, more than the ${limit} one answer may have; narrow the range or the studios, or group by fewer or longer periods`,
+    );
   }
 }
 
@@ -169,7 +183,9 @@ export async function groupedStats<A extends string>(
 ): Promise<StatsRow<A>[]> {
   const names = Object.keys(source.aggregates) as A[];
   const aggregates = names.map((name) => `${source.aggregates[name]} AS ${quoted(name)}`).join(', ');
-  const rowConditions = [`${source.time} >= ${sqlInt(range.from)}`, `${source.time} < ${sqlInt(range.to)}`, ...source.conditions].join(' AND ');
+  const rowConditions = [`${source.time} >= ${sqlInt(range.from)}`, `${source.time} < ${sqlInt(range.to)}`, ...source.conditions].join(
+    ' AND ',
+  );
   const from = `${source.from} WHERE ${rowConditions}`;
   const dimensionKeys = groupings.map((grouping) => keySql(grouping, source));
   const keys = dimensionKeys.flat();
@@ -196,13 +212,16 @@ export async function groupedStats<A extends string>(
   const [rows, studioIds] = await Promise.all([
     source.read === 'all' ? reader.all<Record<string, unknown>>(sql) : reader.scan<Record<string, unknown>>(sql),
     studioGrouping
-      ? reader.all<{ id: number | string }>(`SELECT st."id" AS "id" FROM "studios" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`)
+      ? reader.all<{ id: number | string }>(
+          `SELECT st."id" AS "id" FROM "studios" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`,
+        )
       : Promise.resolve([]),
   ]);
 
   // Each row's key per dimension, as strings.
   const first = dimensionKeys.map((_, d) => dimensionKeys.slice(0, d).reduce((sum, k) => sum + k.length, 0));
-  const rowKey = (row: Record<string, unknown>, d: number) => dimensionKeys[d]!.map((_, j) => String(row[`k${first[d]! + j}`] ?? '')).join(':');
+  const rowKey = (row: Record<string, unknown>, d: number) =>
+    dimensionKeys[d]!.map((_, j) => String(row[`k${first[d]! + j}`] ?? '')).join(':');
   const byKey = new Map(rows.map((row) => [groupings.map((_, d) => rowKey(row, d)).join('|'), row]));
 
   const dimensionGroups: readonly DimensionGroup[][] = groupings.map((grouping, d) => {
@@ -275,7 +294,9 @@ export async function datedStats<A extends string>(
     if (grouping.kind === 'column') throw new Error('a dated source cannot be grouped by a column');
     const unit = grouping.kind === 'calendar' ? grouping.plan.unit : grouping.kind === 'cyclic' ? grouping.unit : undefined;
     if (unit === 'HOUR' || unit === 'HOUR_OF_DAY') {
-      throw new TimeBucketError(`groupBy: ${source.what} is counted by a calendar date, which has no hour; group it by DAY, WEEK, MONTH, DAY_OF_WEEK or STUDIO, or leave it out (grouped by ${unit})`);
+      throw new TimeBucketError(
+        `groupBy: ${source.what} is counted by a calendar date, which has no hour; group it by DAY, WEEK, MONTH, DAY_OF_WEEK or STUDIO, or leave it out (grouped by ${unit})`,
+      );
     }
   }
   const names = Object.keys(source.aggregates) as A[];
@@ -284,20 +305,27 @@ export async function datedStats<A extends string>(
   const reader = SqlReader.of(dataSource);
   const params = reader.params();
   const keys = [source.date, ...(byStudio ? [source.studio!] : [])];
-  const where = [`${source.date} >= ${params.add(dates.first)}`, `${source.date} <= ${params.add(dates.last)}`, ...source.conditions].join(' AND ');
+  const where = [`${source.date} >= ${params.add(dates.first)}`, `${source.date} <= ${params.add(dates.last)}`, ...source.conditions].join(
+    ' AND ',
+  );
   const rows = await reader.scan<Record<string, unknown>>(
     `SELECT ${keys.map((key, i) => `${key} AS "k${i}"`).join(', ')}, ${names.map((name) => `${source.aggregates[name]} AS ${quoted(name)}`).join(', ')}
        FROM ${source.from} WHERE ${where} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
     params.values,
   );
-  const bucketKeys = groupings.map((grouping) => (grouping.kind === 'calendar' ? new Map(grouping.plan.buckets.map((b) => [b.label, b.key])) : undefined));
+  const bucketKeys = groupings.map((grouping) =>
+    grouping.kind === 'calendar' ? new Map(grouping.plan.buckets.map((b) => [b.label, b.key])) : undefined,
+  );
   const result = new Map<string, { [name in A]: number }>();
   for (const row of rows) {
     const date = dateDimensions(String(row['k0']));
     const parts = groupings.map((grouping, d) =>
-      grouping.kind === 'calendar' ? bucketKeys[d]!.get(date[grouping.plan.unit as 'DAY' | 'WEEK' | 'MONTH'])
-      : grouping.kind === 'cyclic' ? String(date.DAY_OF_WEEK)
-      : String(row['k1']));
+      grouping.kind === 'calendar'
+        ? bucketKeys[d]!.get(date[grouping.plan.unit as 'DAY' | 'WEEK' | 'MONTH'])
+        : grouping.kind === 'cyclic'
+          ? String(date.DAY_OF_WEEK)
+          : String(row['k1']),
+    );
     if (parts.some((part) => part === undefined)) continue;
     const key = parts.join('|');
     const sums = result.get(key) ?? (Object.fromEntries(names.map((name) => [name, 0])) as { [name in A]: number });

@@ -10,7 +10,15 @@ import { QUERY_COSTS, statsComplexity } from '../../api/limits.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { ROLLUP_BUCKET_MS, STAY_BINS, STAY_BOUNDS_MS, staySql } from '../visits/visit-rollup.js';
 import {
-  TooManyBucketsError, checkedInByStudio, datedStats, groupedStats, studioIn, type DatedSource, type Grouping, type StatsGroup, type StatsRow,
+  TooManyBucketsError,
+  checkedInByStudio,
+  datedStats,
+  groupedStats,
+  studioIn,
+  type DatedSource,
+  type Grouping,
+  type StatsGroup,
+  type StatsRow,
 } from './stats-query.js';
 import {
   AppointmentBookingStatsBucket,
@@ -28,20 +36,35 @@ import {
   VisitStatsGrouping,
 } from './stats.types.js';
 import {
-  BucketCapError, MAX_BUCKETS, TimeBucketError, WallClock, alignedTo, calendarPlan, dateStart, localDate, sqlInt, zoneOffsets,
-  type CalendarPlan, type CalendarUnit, type CyclicUnit, type ZoneOffsets,
+  BucketCapError,
+  MAX_BUCKETS,
+  TimeBucketError,
+  WallClock,
+  alignedTo,
+  calendarPlan,
+  dateStart,
+  localDate,
+  sqlInt,
+  zoneOffsets,
+  type CalendarPlan,
+  type CalendarUnit,
+  type CyclicUnit,
+  type ZoneOffsets,
 } from './time-buckets.js';
 
 const RANGE = {
   nullable: true,
-  description: 'The half-open time range to count: `from` (inclusive) and `to` (exclusive). Either may be left out (or the whole range): ' +
+  description:
+    'The half-open time range to count: `from` (inclusive) and `to` (exclusive). Either may be left out (or the whole range): ' +
     '`from` then defaults to the first item counted (to its quarter hour), `to` to now (rounded up to the next quarter hour).',
 } as const;
 const TIME_ZONE = {
   defaultValue: 'UTC',
-  description: 'IANA time zone of the calendar buckets, e.g. "Europe/Berlin": days start at local midnight and last 23 or 25 hours when the clocks change.',
+  description:
+    'IANA time zone of the calendar buckets, e.g. "Europe/Berlin": days start at local midnight and last 23 or 25 hours when the clocks change.',
 };
-const GROUP_BY = 'The dimensions of one bucket, in order (the first outermost): one bucket per combination, e.g. `[STUDIO, HOUR]` or the heatmap ' +
+const GROUP_BY =
+  'The dimensions of one bucket, in order (the first outermost): one bucket per combination, e.g. `[STUDIO, HOUR]` or the heatmap ' +
   '`[DAY_OF_WEEK, HOUR_OF_DAY]`; at most one calendar period (HOUR, DAY, WEEK, MONTH); an empty list gives one total. A single value still works. ' +
   'Past 2,000 buckets of a period or 10,000 in all: TOO_MANY_BUCKETS.';
 const STUDIO_IDS = { nullable: true, description: 'Count only these studios.' } as const;
@@ -66,7 +89,11 @@ interface StatsArgs {
  * floored to its quarter hour), a missing `to` now (rounded up to the quarter hour). Undefined when
  * `from` was left out and there is nothing to count.
  */
-async function statsArgs(range: TimeRangeInput | null | undefined, timeZone: string, first: (clock: WallClock) => Promise<number | null>): Promise<StatsArgs | undefined> {
+async function statsArgs(
+  range: TimeRangeInput | null | undefined,
+  timeZone: string,
+  first: (clock: WallClock) => Promise<number | null>,
+): Promise<StatsArgs | undefined> {
   const clock = bucketInput(() => clockOf(timeZone));
   const to = range?.to ? range.to.getTime() : Math.ceil(Date.now() / QUARTER_MS) * QUARTER_MS;
   if (range?.from && range.to && range.from.getTime() >= to) throw clientError(ErrorCode.BAD_USER_INPUT, 'range: from must be before to');
@@ -122,10 +149,14 @@ function clockOf(timeZone: string): WallClock {
 
 /** Whether the current field's selection (fragments followed; `@skip`/`@include` not looked at) names `field`. */
 function selects(info: GraphQLResolveInfo, field: string): boolean {
-  const inSet = (set: SelectionSetNode | undefined): boolean => (set?.selections ?? []).some((selection) =>
-    selection.kind === Kind.FIELD ? selection.name.value === field
-    : selection.kind === Kind.INLINE_FRAGMENT ? inSet(selection.selectionSet)
-    : inSet(info.fragments[selection.name.value]?.selectionSet));
+  const inSet = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((selection) =>
+      selection.kind === Kind.FIELD
+        ? selection.name.value === field
+        : selection.kind === Kind.INLINE_FRAGMENT
+          ? inSet(selection.selectionSet)
+          : inSet(info.fragments[selection.name.value]?.selectionSet),
+    );
   return info.fieldNodes.some((node) => inSet(node.selectionSet));
 }
 
@@ -139,7 +170,8 @@ function bucketInput<T>(compute: () => T): T {
 }
 
 function bucketError(error: unknown): unknown {
-  if (error instanceof BucketCapError || error instanceof TooManyBucketsError) return clientError(ErrorCode.TOO_MANY_BUCKETS, (error as Error).message);
+  if (error instanceof BucketCapError || error instanceof TooManyBucketsError)
+    return clientError(ErrorCode.TOO_MANY_BUCKETS, (error as Error).message);
   if (error instanceof TimeBucketError) return clientError(ErrorCode.BAD_USER_INPUT, error.message);
   return error;
 }
@@ -177,11 +209,18 @@ function isCycle(value: string): value is CyclicUnit {
  * The groupings of a `groupBy` list: the time dimensions here, the others (`STUDIO`, `TYPE`, ...)
  * by `other`. A list with a value twice, or two calendar periods, is refused (BAD_USER_INPUT).
  */
-function groupingsOf<G extends string>(groupBy: G | readonly G[] | null | undefined, fallback: readonly G[], args: StatsArgs, other: (value: Exclude<G, TimeDimension>) => Grouping): Grouping[] {
+function groupingsOf<G extends string>(
+  groupBy: G | readonly G[] | null | undefined,
+  fallback: readonly G[],
+  args: StatsArgs,
+  other: (value: Exclude<G, TimeDimension>) => Grouping,
+): Grouping[] {
   const list: readonly G[] = groupBy == null ? fallback : typeof groupBy === 'string' ? [groupBy as G] : groupBy;
-  if (new Set(list).size !== list.length) throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: ${list.join(', ')} names a dimension twice`);
+  if (new Set(list).size !== list.length)
+    throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: ${list.join(', ')} names a dimension twice`);
   const periods = list.filter(isPeriod);
-  if (periods.length > 1) throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: at most one calendar period (HOUR, DAY, WEEK, MONTH), got ${periods.join(', ')}`);
+  if (periods.length > 1)
+    throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: at most one calendar period (HOUR, DAY, WEEK, MONTH), got ${periods.join(', ')}`);
   return list.map((value): Grouping => {
     if (isPeriod(value as string)) return calendar(args, value as CalendarUnit);
     if (isCycle(value as string)) {
@@ -195,7 +234,10 @@ function groupingsOf<G extends string>(groupBy: G | readonly G[] | null | undefi
 
 function calendar(args: StatsArgs, unit: CalendarUnit): Grouping {
   const key = `${args.clock.timeZone}|${unit}|${args.from}|${args.to}`;
-  return { kind: 'calendar', plan: bucketInput(() => remember(plans, key, () => calendarPlan(args.clock, unit, args.from, args.to, MAX_BUCKETS))) };
+  return {
+    kind: 'calendar',
+    plan: bucketInput(() => remember(plans, key, () => calendarPlan(args.clock, unit, args.from, args.to, MAX_BUCKETS))),
+  };
 }
 
 /** The viewer's scope and the `studioIds` argument, as conditions on a studio column. */
@@ -207,7 +249,9 @@ function studios(context: GraphQLContext, column: string, studioIds: readonly nu
 function customerLinkedTo(alias: string, ids: readonly number[] | null | undefined): string[] {
   if (ids == null) return [];
   if (ids.length === 0) return ['1 = 0'];
-  return [`EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`];
+  return [
+    `EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`,
+  ];
 }
 
 const groupFields = ({ label, start, end, hourOfDay, dayOfWeek }: StatsGroup) => ({ label, start, end, hourOfDay, dayOfWeek });
@@ -219,7 +263,11 @@ const groupFields = ({ label, start, end, hourOfDay, dayOfWeek }: StatsGroup) =>
  */
 function rollupAnswerable(args: StatsArgs, groupings: readonly Grouping[]): boolean {
   if (args.from % QUARTER_MS !== 0 || args.to % QUARTER_MS !== 0) return false;
-  return groupings.every((g) => g.kind === 'studio' || (g.kind === 'calendar' ? alignedTo(g.plan.offsets, QUARTER_MS) : g.kind === 'cyclic' && alignedTo(g.zone, QUARTER_MS)));
+  return groupings.every(
+    (g) =>
+      g.kind === 'studio' ||
+      (g.kind === 'calendar' ? alignedTo(g.plan.offsets, QUARTER_MS) : g.kind === 'cyclic' && alignedTo(g.zone, QUARTER_MS)),
+  );
 }
 
 /** The visit measures of one bucket, by name. */
@@ -237,8 +285,14 @@ const BOOKING_COUNTS = {
  */
 @Resolver()
 export class StatsResolver {
-  @Query(() => Occupancy, { complexity: QUERY_COSTS.aggregate, description: 'How many customers are checked in now, per studio you may see.' })
-  async occupancy(@Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null, @Ctx() context: GraphQLContext): Promise<Occupancy> {
+  @Query(() => Occupancy, {
+    complexity: QUERY_COSTS.aggregate,
+    description: 'How many customers are checked in now, per studio you may see.',
+  })
+  async occupancy(
+    @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Occupancy> {
     const rows = await checkedInByStudio(context.dataSource, studios(context, 'st."id"', studioIds), 'scan');
     const found = await studioLoader(context).loadMany(rows.map((row) => row.studioId));
     const result = rows.map((row, i) => {
@@ -249,10 +303,14 @@ export class StatsResolver {
     return { total: result.reduce((sum, s) => sum + s.checkedIn, 0), studios: result };
   }
 
-  @Query(() => [VisitStatsBucket], { complexity: statsComplexity('DAY'), description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.' })
+  @Query(() => [VisitStatsBucket], {
+    complexity: statsComplexity('DAY'),
+    description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.',
+  })
   async visitStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
-    @Arg('groupBy', () => [VisitStatsGrouping], { defaultValue: [VisitStatsGrouping.DAY], description: GROUP_BY }) groupBy: VisitStatsGrouping[],
+    @Arg('groupBy', () => [VisitStatsGrouping], { defaultValue: [VisitStatsGrouping.DAY], description: GROUP_BY })
+    groupBy: VisitStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
@@ -260,9 +318,14 @@ export class StatsResolver {
   ): Promise<VisitStatsBucket[]> {
     const conditions = studios(context, 'r."studioId"', studioIds);
     // The rollups' first non-empty quarter hour is the first check-in's, floored: a short read.
-    const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, '"visit_rollups" r', 'r."bucket"', [...conditions, 'r."visits" <> 0']));
+    const args = await statsArgs(range, timeZone, () =>
+      firstTime(context.dataSource, '"visit_rollups" r', 'r."bucket"', [...conditions, 'r."visits" <> 0']),
+    );
     if (!args) return [];
-    const groupings = groupingsOf(groupBy, [VisitStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
+    const groupings = groupingsOf(groupBy, [VisitStatsGrouping.DAY], args, () => ({
+      kind: 'studio',
+      studios: studios(context, 'st."id"', studioIds),
+    }));
     const unique = selects(info, 'uniqueCustomers');
     const distribution = selects(info, 'stayDistribution');
     const stays = (sql: (i: number) => string) => (distribution ? Object.fromEntries(STAYS.map((name, i) => [name, sql(i)])) : {});
@@ -272,13 +335,25 @@ export class StatsResolver {
       // At most one rollup row per studio and quarter hour: a known, small read for a few studios.
       const studioCount = studioIds?.length ?? context.scope.studioIds?.length;
       const small = studioCount !== undefined && studioCount * ((args.to - args.from) / QUARTER_MS) <= SMALL_ROLLUP_READ;
-      const rolled = await grouped<VisitMeasure | 'away'>(context.dataSource, {
-        from: '"visit_rollups" r', time: 'r."bucket"', studio: 'r."studioId"', conditions, read: small ? 'all' : 'scan',
-        aggregates: <Record<VisitMeasure | 'away', string>>{
-          count: 'SUM(r."visits")', closedVisits: 'SUM(r."closed")', durationMs: 'SUM(r."durationMs")', away: 'SUM(r."closedAway")',
-          ...stays((i) => `SUM(r."stay${i}")`),
+      const rolled = await grouped<VisitMeasure | 'away'>(
+        context.dataSource,
+        {
+          from: '"visit_rollups" r',
+          time: 'r."bucket"',
+          studio: 'r."studioId"',
+          conditions,
+          read: small ? 'all' : 'scan',
+          aggregates: <Record<VisitMeasure | 'away', string>>{
+            count: 'SUM(r."visits")',
+            closedVisits: 'SUM(r."closed")',
+            durationMs: 'SUM(r."durationMs")',
+            away: 'SUM(r."closedAway")',
+            ...stays((i) => `SUM(r."stay${i}")`),
+          },
         },
-      }, groupings, args);
+        groupings,
+        args,
+      );
       // A token restricted to some studios does not see a check-out delivered by another studio (as on
       // `Visit.checkoutAt`); the rollups do not say which studio that was, so such buckets are counted raw.
       if (context.scope.studioIds === null || rolled.every((row) => row.away === 0)) rows = rolled;
@@ -293,7 +368,12 @@ export class StatsResolver {
       const closed = row.closedVisits;
       const durationMs = row.durationMs;
       buckets.push({
-        label: group.label, start: group.start, end: group.end, hourOfDay: group.hourOfDay, dayOfWeek: group.dayOfWeek, studioId: group.studioId,
+        label: group.label,
+        start: group.start,
+        end: group.end,
+        hourOfDay: group.hourOfDay,
+        dayOfWeek: group.dayOfWeek,
+        studioId: group.studioId,
         count: row.count,
         uniqueCustomers: uniqueByKey.get(group.key) ?? 0,
         closedVisits: closed,
@@ -302,9 +382,13 @@ export class StatsResolver {
         averageDurationSeconds: closed === 0 ? null : Math.round(durationMs / closed) / 1000,
         totalDurationSeconds: durationMs / 1000,
         // Built only when selected (eight objects a bucket).
-        stayDistribution: !distribution ? [] : STAYS.map((name, i) => ({
-          fromMinutes: i === 0 ? 0 : STAY_BOUNDS_MS[i - 1]! / 60_000, toMinutes: i < STAY_BOUNDS_MS.length ? STAY_BOUNDS_MS[i]! / 60_000 : null, count: row[name] ?? 0,
-        })),
+        stayDistribution: !distribution
+          ? []
+          : STAYS.map((name, i) => ({
+              fromMinutes: i === 0 ? 0 : STAY_BOUNDS_MS[i - 1]! / 60_000,
+              toMinutes: i < STAY_BOUNDS_MS.length ? STAY_BOUNDS_MS[i]! / 60_000 : null,
+              count: row[name] ?? 0,
+            })),
       });
     }
     return buckets;
@@ -316,44 +400,74 @@ export class StatsResolver {
    * when none is needed.
    */
   private async rawVisitStats(
-    context: GraphQLContext, conditions: readonly string[], groupings: readonly Grouping[], args: StatsArgs,
+    context: GraphQLContext,
+    conditions: readonly string[],
+    groupings: readonly Grouping[],
+    args: StatsArgs,
     needs: { readonly counts: boolean; readonly unique: boolean; readonly distribution: boolean },
   ): Promise<StatsRow<VisitMeasure>[]> {
     if (!needs.counts && !needs.unique) return [];
     // A check-out another studio delivered (one the token may not see) does not close the visit for
     // this token, as on `Visit.checkoutAt`.
-    const visibleCheckout = context.scope.studioIds === null ? 'r."checkoutAt"'
-      : `CASE WHEN ${studioIn('r."checkoutStudioId"', context.scope.studioIds)[0]} THEN r."checkoutAt" END`;
-    const aggregates: Record<string, string> = needs.counts ? {
-      count: 'COUNT(r."id")', closedVisits: `COUNT(${visibleCheckout})`, durationMs: `SUM(${visibleCheckout} - r."checkinAt")`,
-      ...(needs.distribution ? Object.fromEntries(staySql(`(${visibleCheckout} - r."checkinAt")`).map((sql, i) => [`stay${i}`, sql])) : {}),
-    } : {};
+    const visibleCheckout =
+      context.scope.studioIds === null
+        ? 'r."checkoutAt"'
+        : `CASE WHEN ${studioIn('r."checkoutStudioId"', context.scope.studioIds)[0]} THEN r."checkoutAt" END`;
+    const aggregates: Record<string, string> = needs.counts
+      ? {
+          count: 'COUNT(r."id")',
+          closedVisits: `COUNT(${visibleCheckout})`,
+          durationMs: `SUM(${visibleCheckout} - r."checkinAt")`,
+          ...(needs.distribution
+            ? Object.fromEntries(staySql(`(${visibleCheckout} - r."checkinAt")`).map((sql, i) => [`stay${i}`, sql]))
+            : {}),
+        }
+      : {};
     // Per tenant, a customer is their upstream id: buckets count distinct ids per tenant and add them
     // up (a third faster than a distinct count of "tenant:id" on both databases at 1M events).
     if (needs.unique) aggregates['uniqueCustomers'] = 'COUNT(DISTINCT r."customerId")';
-    return grouped<VisitMeasure>(context.dataSource, {
-      from: '"visits" r', time: 'r."checkinAt"', studio: 'r."studioId"', conditions, partition: 'r."tenantId"',
-      aggregates: aggregates as Record<VisitMeasure, string>,
-    }, groupings, args);
+    return grouped<VisitMeasure>(
+      context.dataSource,
+      {
+        from: '"visits" r',
+        time: 'r."checkinAt"',
+        studio: 'r."studioId"',
+        conditions,
+        partition: 'r."tenantId"',
+        aggregates: aggregates as Record<VisitMeasure, string>,
+      },
+      groupings,
+      args,
+    );
   }
 
   @Query(() => [ClassBookingStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Class bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
+    description:
+      'Class bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async classBookingStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
-    @Arg('groupBy', () => [ClassBookingStatsGrouping], { defaultValue: [ClassBookingStatsGrouping.DAY], description: GROUP_BY }) groupBy: ClassBookingStatsGrouping[],
+    @Arg('groupBy', () => [ClassBookingStatsGrouping], { defaultValue: [ClassBookingStatsGrouping.DAY], description: GROUP_BY })
+    groupBy: ClassBookingStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBookingStatsBucket[]> {
-    const source = { from: '"class_bookings" r', time: 'r."statusAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS };
+    const source = {
+      from: '"class_bookings" r',
+      time: 'r."statusAt"',
+      studio: 'r."studioId"',
+      conditions: studios(context, 'r."studioId"', studioIds),
+      aggregates: BOOKING_COUNTS,
+    };
     const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
     if (!args) return [];
     const groupings = groupingsOf(groupBy, [ClassBookingStatsGrouping.DAY], args, (value): Grouping =>
-      value === ClassBookingStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) }
-      : { kind: 'column', expression: value === ClassBookingStatsGrouping.CLASS ? 'r."classId"' : 'r."classSlotId"', numeric: true });
+      value === ClassBookingStatsGrouping.STUDIO
+        ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) }
+        : { kind: 'column', expression: value === ClassBookingStatsGrouping.CLASS ? 'r."classId"' : 'r."classSlotId"', numeric: true },
+    );
     const rows = await grouped(context.dataSource, source, groupings, args);
     const has = (value: ClassBookingStatsGrouping) => (typeof groupBy === 'string' ? groupBy === value : groupBy.includes(value));
     // Grouped by both CLASS and SLOT, `value` holds the last column's: each is read from its own key.
@@ -376,51 +490,78 @@ export class StatsResolver {
 
   @Query(() => [AppointmentBookingStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Appointment bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
+    description:
+      'Appointment bookings per bucket, by their status now: each booking is counted once, at the time of the event that decided its status.',
   })
   async appointmentBookingStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
-    @Arg('groupBy', () => [AppointmentBookingStatsGrouping], { defaultValue: [AppointmentBookingStatsGrouping.DAY], description: GROUP_BY }) groupBy: AppointmentBookingStatsGrouping[],
+    @Arg('groupBy', () => [AppointmentBookingStatsGrouping], { defaultValue: [AppointmentBookingStatsGrouping.DAY], description: GROUP_BY })
+    groupBy: AppointmentBookingStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<AppointmentBookingStatsBucket[]> {
-    const source = { from: '"appointment_bookings" r', time: 'r."statusAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: BOOKING_COUNTS };
+    const source = {
+      from: '"appointment_bookings" r',
+      time: 'r."statusAt"',
+      studio: 'r."studioId"',
+      conditions: studios(context, 'r."studioId"', studioIds),
+      aggregates: BOOKING_COUNTS,
+    };
     const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
     if (!args) return [];
-    const groupings = groupingsOf(groupBy, [AppointmentBookingStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
+    const groupings = groupingsOf(groupBy, [AppointmentBookingStatsGrouping.DAY], args, () => ({
+      kind: 'studio',
+      studios: studios(context, 'st."id"', studioIds),
+    }));
     const rows = await grouped(context.dataSource, source, groupings, args);
     return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, booked: row.booked, cancelled: row.cancelled }));
   }
 
   @Query(() => [CustomerStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Customers created and deleted per bucket (local day by default). Counts the customers you may see: those a studio of yours has delivered an event about.',
+    description:
+      'Customers created and deleted per bucket (local day by default). Counts the customers you may see: those a studio of yours has delivered an event about.',
   })
   async customerStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
-    @Arg('studioIds', () => [ID], { nullable: true, description: 'Count only customers these studios delivered events about.' }) studioIds: number[] | null,
+    @Arg('studioIds', () => [ID], { nullable: true, description: 'Count only customers these studios delivered events about.' })
+    studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
-    @Arg('groupBy', () => [CustomerStatsGrouping], { defaultValue: [CustomerStatsGrouping.DAY], description: GROUP_BY }) groupBy: CustomerStatsGrouping[],
+    @Arg('groupBy', () => [CustomerStatsGrouping], { defaultValue: [CustomerStatsGrouping.DAY], description: GROUP_BY })
+    groupBy: CustomerStatsGrouping[],
   ): Promise<CustomerStatsBucket[]> {
-    const visible = [...customerLinkedTo('c', context.scope.studioIds), ...customerLinkedTo('c', studioIds)].map((condition) => ` AND ${condition}`).join('');
+    const visible = [...customerLinkedTo('c', context.scope.studioIds), ...customerLinkedTo('c', studioIds)]
+      .map((condition) => ` AND ${condition}`)
+      .join('');
     // One row per change, so a customer created and deleted on the same day counts in both columns.
     const changes = `(SELECT c."createdAt" AS "at", 'created' AS "change" FROM "customers" c WHERE c."createdAt" IS NOT NULL${visible}
       UNION ALL SELECT c."deletedAt" AS "at", 'deleted' AS "change" FROM "customers" c WHERE c."deletedAt" IS NOT NULL${visible}) r`;
     const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, changes, 'r."at"', []));
     if (!args) return [];
     const groupings = groupingsOf(groupBy, [CustomerStatsGrouping.DAY], args, (value) => unreachable(value));
-    const rows = await grouped(context.dataSource, {
-      from: changes, time: 'r."at"', conditions: [],
-      aggregates: { created: `COUNT(CASE WHEN r."change" = 'created' THEN 1 END)`, deleted: `COUNT(CASE WHEN r."change" = 'deleted' THEN 1 END)` },
-    }, groupings, args);
+    const rows = await grouped(
+      context.dataSource,
+      {
+        from: changes,
+        time: 'r."at"',
+        conditions: [],
+        aggregates: {
+          created: `COUNT(CASE WHEN r."change" = 'created' THEN 1 END)`,
+          deleted: `COUNT(CASE WHEN r."change" = 'deleted' THEN 1 END)`,
+        },
+      },
+      groupings,
+      args,
+    );
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created, deleted: row.deleted }));
   }
 
   @Query(() => [ContractStatsBucket], {
     complexity: statsComplexity('DAY'),
-    description: 'Contracts created and cancelled per bucket (local day by default), those whose first event came from a studio you may see: ' +
+    description:
+      'Contracts created and cancelled per bucket (local day by default), those whose first event came from a studio you may see: ' +
       'a creation counts in the bucket of its CONTRACT_CREATED time, a cancellation in the bucket of its date.',
   })
   async contractStats(
@@ -429,12 +570,20 @@ export class StatsResolver {
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-    @Arg('groupBy', () => [ContractStatsGrouping], { defaultValue: [ContractStatsGrouping.DAY], description: GROUP_BY }) groupBy: ContractStatsGrouping[],
+    @Arg('groupBy', () => [ContractStatsGrouping], { defaultValue: [ContractStatsGrouping.DAY], description: GROUP_BY })
+    groupBy: ContractStatsGrouping[],
   ): Promise<ContractStatsBucket[]> {
     const conditions = studios(context, 'r."studioId"', studioIds);
     // A cancellation counts by the hydrated pair (cancelled, cancellationDate), never by CONTRACT_CANCELLED's
     // time (`cancelledAt`); the members report counts by the same rule (member-report.query.ts `CANCELLED`).
-    const cancellations = { from: '"contracts" r', date: 'r."cancellationDate"', studio: 'r."studioId"', conditions: ['r."cancelled" = TRUE', ...conditions], what: 'cancelled', aggregates: { cancelled: 'COUNT(r."id")' } };
+    const cancellations = {
+      from: '"contracts" r',
+      date: 'r."cancellationDate"',
+      studio: 'r."studioId"',
+      conditions: ['r."cancelled" = TRUE', ...conditions],
+      what: 'cancelled',
+      aggregates: { cancelled: 'COUNT(r."id")' },
+    };
     // Left open, the range starts at the first creation or the first cancellation date, whichever is
     // earlier, whatever is selected: the buckets listed do not depend on the selection.
     const args = await statsArgs(range, timeZone, async (clock) => {
@@ -446,31 +595,67 @@ export class StatsResolver {
       return firsts.length === 0 ? null : Math.min(...firsts);
     });
     if (!args) return [];
-    const groupings = groupingsOf(groupBy, [ContractStatsGrouping.DAY], args, () => ({ kind: 'studio', studios: studios(context, 'st."id"', studioIds) }));
+    const groupings = groupingsOf(groupBy, [ContractStatsGrouping.DAY], args, () => ({
+      kind: 'studio',
+      studios: studios(context, 'st."id"', studioIds),
+    }));
     const [rows, cancelled] = await Promise.all([
-      grouped(context.dataSource, { from: '"contracts" r', time: 'r."createdAt"', studio: 'r."studioId"', conditions, aggregates: { created: 'COUNT(r."id")' } }, groupings, args),
+      grouped(
+        context.dataSource,
+        { from: '"contracts" r', time: 'r."createdAt"', studio: 'r."studioId"', conditions, aggregates: { created: 'COUNT(r."id")' } },
+        groupings,
+        args,
+      ),
       // Only when asked for: a second scan of the contracts. Every local day the range touches counts
       // whole: a date has no time of day to cut it at the range's ends.
-      selects(info, 'cancelled') ? dated(context.dataSource, cancellations, groupings, { first: localDate(args.clock, args.from), last: localDate(args.clock, args.to - 1) }) : new Map<string, { cancelled: number }>(),
+      selects(info, 'cancelled')
+        ? dated(context.dataSource, cancellations, groupings, {
+            first: localDate(args.clock, args.from),
+            last: localDate(args.clock, args.to - 1),
+          })
+        : new Map<string, { cancelled: number }>(),
     ]);
-    return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, created: row.created, cancelled: cancelled.get(row.group.key)?.cancelled ?? 0 }));
+    return rows.map((row) => ({
+      ...groupFields(row.group),
+      studioId: row.group.studioId,
+      created: row.created,
+      cancelled: cancelled.get(row.group.key)?.cancelled ?? 0,
+    }));
   }
 
-  @Query(() => [EventStatsBucket], { complexity: statsComplexity('OTHER'), description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.' })
+  @Query(() => [EventStatsBucket], {
+    complexity: statsComplexity('OTHER'),
+    description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.',
+  })
   async eventStats(
     @Arg('range', () => TimeRangeInput, RANGE) range: TimeRangeInput | null,
-    @Arg('groupBy', () => [EventStatsGrouping], { defaultValue: [EventStatsGrouping.TYPE], description: GROUP_BY }) groupBy: EventStatsGrouping[],
+    @Arg('groupBy', () => [EventStatsGrouping], { defaultValue: [EventStatsGrouping.TYPE], description: GROUP_BY })
+    groupBy: EventStatsGrouping[],
     @Arg('timeZone', () => String, TIME_ZONE) timeZone: string,
     @Arg('studioIds', () => [ID], STUDIO_IDS) studioIds: number[] | null,
     @Ctx() context: GraphQLContext,
   ): Promise<EventStatsBucket[]> {
-    const source = { from: '"events" r', time: 'r."occurredAt"', studio: 'r."studioId"', conditions: studios(context, 'r."studioId"', studioIds), aggregates: { count: 'COUNT(r."seq")' } };
+    const source = {
+      from: '"events" r',
+      time: 'r."occurredAt"',
+      studio: 'r."studioId"',
+      conditions: studios(context, 'r."studioId"', studioIds),
+      aggregates: { count: 'COUNT(r."seq")' },
+    };
     const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, source.from, source.time, source.conditions));
     if (!args) return [];
     const groupings = groupingsOf(groupBy, [EventStatsGrouping.TYPE], args, (value): Grouping =>
-      value === EventStatsGrouping.STUDIO ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) } : { kind: 'column', expression: 'r."type"', numeric: false });
+      value === EventStatsGrouping.STUDIO
+        ? { kind: 'studio', studios: studios(context, 'st."id"', studioIds) }
+        : { kind: 'column', expression: 'r."type"', numeric: false },
+    );
     const rows = await grouped(context.dataSource, source, groupings, args);
     const byType = (typeof groupBy === 'string' ? [groupBy] : groupBy).includes(EventStatsGrouping.TYPE);
-    return rows.map((row) => ({ ...groupFields(row.group), type: byType ? row.group.value : null, studioId: row.group.studioId, count: row.count }));
+    return rows.map((row) => ({
+      ...groupFields(row.group),
+      type: byType ? row.group.value : null,
+      studioId: row.group.studioId,
+      count: row.count,
+    }));
   }
 }

@@ -11,14 +11,27 @@ function timeValues(what: string) {
     DAY: { description: `By the local calendar day of ${what} in \`timeZone\` (23 or 25 hours when the clocks change).` },
     WEEK: { description: `By the ISO week (Monday to Sunday) of ${what} in \`timeZone\`.` },
     MONTH: { description: `By the local calendar month of ${what} in \`timeZone\`.` },
-    HOUR_OF_DAY: { description: `By the local hour of the day (0 to 23, \`hourOfDay\`) of ${what}, over the whole range: with DAY_OF_WEEK, the 7 × 24 rush-hour heatmap.` },
+    HOUR_OF_DAY: {
+      description: `By the local hour of the day (0 to 23, \`hourOfDay\`) of ${what}, over the whole range: with DAY_OF_WEEK, the 7 × 24 rush-hour heatmap.`,
+    },
     DAY_OF_WEEK: { description: `By the ISO day of the week (1 = Monday to 7 = Sunday, \`dayOfWeek\`) of ${what}, over the whole range.` },
   };
 }
 
 /** The time dimensions, the same in every statistics query's grouping enum. */
-const TIME_GROUPINGS = { HOUR: 'HOUR', DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH', HOUR_OF_DAY: 'HOUR_OF_DAY', DAY_OF_WEEK: 'DAY_OF_WEEK' } as const;
-const STUDIO_VALUE = { STUDIO: { description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.' } };
+const TIME_GROUPINGS = {
+  HOUR: 'HOUR',
+  DAY: 'DAY',
+  WEEK: 'WEEK',
+  MONTH: 'MONTH',
+  HOUR_OF_DAY: 'HOUR_OF_DAY',
+  DAY_OF_WEEK: 'DAY_OF_WEEK',
+} as const;
+const STUDIO_VALUE = {
+  STUDIO: {
+    description: 'By the studio that delivered the first event about the booking; every studio you may see is listed, with zeros.',
+  },
+};
 
 export const VisitStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
 export type VisitStatsGrouping = (typeof VisitStatsGrouping)[keyof typeof VisitStatsGrouping];
@@ -39,7 +52,9 @@ registerEnumType(ClassBookingStatsGrouping, {
   valuesConfig: {
     ...timeValues('the event that decided the status'),
     ...STUDIO_VALUE,
-    CLASS: { description: 'By class. Bookings whose class is not known yet (not hydrated from the Open API) form one group with `classId: null`.' },
+    CLASS: {
+      description: 'By class. Bookings whose class is not known yet (not hydrated from the Open API) form one group with `classId: null`.',
+    },
     SLOT: { description: 'By class slot. Bookings whose slot is not known yet form one group with `classSlotId: null`.' },
   },
 });
@@ -74,7 +89,8 @@ registerEnumType(CustomerStatsGrouping, {
 
 export const ContractStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
 export type ContractStatsGrouping = (typeof ContractStatsGrouping)[keyof typeof ContractStatsGrouping];
-const NO_HOUR_OF_CANCELLATION = ' `cancelled` cannot be grouped by it: a cancellation has a date, no time of day (BAD_USER_INPUT when selected).';
+const NO_HOUR_OF_CANCELLATION =
+  ' `cancelled` cannot be grouped by it: a cancellation has a date, no time of day (BAD_USER_INPUT when selected).';
 const contractTimes = timeValues('the creation (a cancellation: of its date)');
 registerEnumType(ContractStatsGrouping, {
   name: 'ContractStatsGrouping',
@@ -83,7 +99,9 @@ registerEnumType(ContractStatsGrouping, {
     ...contractTimes,
     HOUR: { description: contractTimes.HOUR.description + NO_HOUR_OF_CANCELLATION },
     HOUR_OF_DAY: { description: contractTimes.HOUR_OF_DAY.description + NO_HOUR_OF_CANCELLATION },
-    STUDIO: { description: 'By the studio that delivered the first event about the contract; every studio you may see is listed, with zeros.' },
+    STUDIO: {
+      description: 'By the studio that delivered the first event about the contract; every studio you may see is listed, with zeros.',
+    },
   },
 });
 
@@ -112,18 +130,23 @@ export abstract class StatsBucket {
   @Field(() => Int, { nullable: true, description: 'Grouped by HOUR_OF_DAY: the local hour of the day, 0 to 23. Null otherwise.' })
   hourOfDay!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Grouped by DAY_OF_WEEK: the ISO day of the week, 1 (Monday) to 7 (Sunday). Null otherwise.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Grouped by DAY_OF_WEEK: the ISO day of the week, 1 (Monday) to 7 (Sunday). Null otherwise.',
+  })
   dayOfWeek!: number | null;
 
   @Field(() => Date, {
     nullable: true,
-    description: 'Calendar buckets: the first instant of the local period (local midnight, the full hour, Monday 00:00, or the first of the month). Null without a calendar period (HOUR, DAY, WEEK, MONTH) in `groupBy`.',
+    description:
+      'Calendar buckets: the first instant of the local period (local midnight, the full hour, Monday 00:00, or the first of the month). Null without a calendar period (HOUR, DAY, WEEK, MONTH) in `groupBy`.',
   })
   start!: Date | null;
 
   @Field(() => Date, {
     nullable: true,
-    description: 'Calendar buckets: the first instant after the local period. A local day lasts 23 or 25 hours when the clocks change. Null without a calendar period in `groupBy`.',
+    description:
+      'Calendar buckets: the first instant after the local period. A local day lasts 23 or 25 hours when the clocks change. Null without a calendar period in `groupBy`.',
   })
   end!: Date | null;
 }
@@ -142,21 +165,32 @@ export class VisitStatsBucket extends StatsBucket {
   @Field(() => Int, { description: 'How many of those visits are closed by a check-out.' })
   closedVisits!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Average time between check-in and check-out of the closed visits, in seconds (to the millisecond); null when none is closed.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Average time between check-in and check-out of the closed visits, in seconds (to the millisecond); null when none is closed.',
+  })
   averageDurationSeconds!: number | null;
 
   @Field(() => Int, { description: 'How many of those visits are still open (no check-out yet): `count - closedVisits`.' })
   openVisits!: number;
 
-  @Field(() => Float, { description: 'Sum of the closed visits\' lengths of stay, in seconds (to the millisecond).' })
+  @Field(() => Float, { description: "Sum of the closed visits' lengths of stay, in seconds (to the millisecond)." })
   totalDurationSeconds!: number;
 
   // A fixed list of 8, computed with the bucket: costed once, not as a list of unknown length.
-  @Field(() => [StayBin], { complexity: 1, description: 'The closed visits by length of stay, in fixed bins (0–15 min, 15–30, 30–45, 45–60, 1–1.5 h, 1.5–2 h, 2–3 h, 3 h and more); every bin listed.' })
+  @Field(() => [StayBin], {
+    complexity: 1,
+    description:
+      'The closed visits by length of stay, in fixed bins (0–15 min, 15–30, 30–45, 45–60, 1–1.5 h, 1.5–2 h, 2–3 h, 3 h and more); every bin listed.',
+  })
   stayDistribution!: StayBin[];
 }
 
-@ObjectType({ ...PLAIN, description: 'Closed visits whose length of stay falls in one bin: from `fromMinutes` (inclusive) to `toMinutes` (exclusive).' })
+@ObjectType({
+  ...PLAIN,
+  description: 'Closed visits whose length of stay falls in one bin: from `fromMinutes` (inclusive) to `toMinutes` (exclusive).',
+})
 export class StayBin {
   @Field(() => Int, { description: 'Lower bound of the bin, minutes (inclusive).' })
   fromMinutes!: number;
@@ -170,13 +204,22 @@ export class StayBin {
 
 @ObjectType({ ...PLAIN, description: 'Class bookings counted in one bucket of `classBookingStats`, by their status now.' })
 export class ClassBookingStatsBucket extends StatsBucket {
-  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.',
+  })
   studioId!: number | null;
 
-  @Field(() => ID, { nullable: true, description: 'Grouped by CLASS: the upstream class id; null for bookings whose class is not known yet, and when grouped otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Grouped by CLASS: the upstream class id; null for bookings whose class is not known yet, and when grouped otherwise.',
+  })
   classId!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Grouped by SLOT: the upstream class-slot id; null for bookings whose slot is not known yet, and when grouped otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Grouped by SLOT: the upstream class-slot id; null for bookings whose slot is not known yet, and when grouped otherwise.',
+  })
   classSlotId!: string | null;
 
   @Field(() => Int, { description: 'Bookings booked now, whose status was set by an event within `range` (a booking or a change).' })
@@ -188,7 +231,10 @@ export class ClassBookingStatsBucket extends StatsBucket {
 
 @ObjectType({ ...PLAIN, description: 'Appointment bookings counted in one bucket of `appointmentBookingStats`, by their status now.' })
 export class AppointmentBookingStatsBucket extends StatsBucket {
-  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Grouped by STUDIO: the studio that delivered the first event about the bookings. Null otherwise.',
+  })
   studioId!: number | null;
 
   @Field(() => Int, { description: 'Bookings booked now, whose status was set by an event within `range` (a booking or a change).' })
@@ -209,7 +255,10 @@ export class CustomerStatsBucket extends StatsBucket {
 
 @ObjectType({ ...PLAIN, description: 'Contracts created and cancelled in one bucket (a local day by default) of `contractStats`.' })
 export class ContractStatsBucket extends StatsBucket {
-  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the first event about the contracts. Null otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Grouped by STUDIO: the studio that delivered the first event about the contracts. Null otherwise.',
+  })
   studioId!: number | null;
 
   @Field(() => Int, { description: 'Contracts created upstream (CONTRACT_CREATED) in the bucket (within `range`).' })
@@ -241,7 +290,9 @@ export class StudioOccupancy {
   @Field(() => Studio, { description: 'The studio.' })
   studio!: Studio;
 
-  @Field(() => Int, { description: 'Customers (not deleted) whose latest check-in was at this studio and is later than their latest check-out.' })
+  @Field(() => Int, {
+    description: 'Customers (not deleted) whose latest check-in was at this studio and is later than their latest check-out.',
+  })
   checkedIn!: number;
 }
 

@@ -93,7 +93,8 @@ export function alignedTo(zone: ZoneOffsets, quantumMs: number): boolean {
 
 /** `CASE WHEN column < change THEN value ... END` over the zone's segments (trusted SQL; integers only). */
 function segmentSql(zone: ZoneOffsets, column: string, values: readonly number[]): string {
-  return zone.changes.length === 0 ? sqlInt(values[0]!)
+  return zone.changes.length === 0
+    ? sqlInt(values[0]!)
     : `CASE ${zone.changes.map((c, i) => `WHEN ${column} < ${sqlInt(c)} THEN ${sqlInt(values[i]!)}`).join(' ')} ELSE ${sqlInt(values[zone.changes.length]!)} END`;
 }
 
@@ -108,9 +109,15 @@ export function cyclicValues(unit: CyclicUnit): readonly number[] {
 /** SQL giving a time column's (epoch ms) local hour of day or ISO weekday under `zone`'s offsets. */
 export function cyclicSql(zone: ZoneOffsets, unit: CyclicUnit, column: string): string {
   // The shift is a whole number of weeks: it keeps the operand positive without moving hours or weekdays.
-  const local = `(${column} + ${segmentSql(zone, column, zone.offsets.map((o) => o + KEY_SHIFT_MS))})`;
+  const local = `(${column} + ${segmentSql(
+    zone,
+    column,
+    zone.offsets.map((o) => o + KEY_SHIFT_MS),
+  )})`;
   // Day 0 of the epoch (1970-01-01) was a Thursday, ISO weekday 4.
-  return unit === 'HOUR_OF_DAY' ? `((${local} % ${sqlInt(DAY_MS)}) / ${sqlInt(HOUR_MS)})` : `(((${local} / ${sqlInt(DAY_MS)}) + 3) % 7 + 1)`;
+  return unit === 'HOUR_OF_DAY'
+    ? `((${local} % ${sqlInt(DAY_MS)}) / ${sqlInt(HOUR_MS)})`
+    : `(((${local} / ${sqlInt(DAY_MS)}) + 3) % 7 + 1)`;
 }
 
 /**
@@ -126,7 +133,14 @@ export class WallClock {
   constructor(timeZone: string) {
     try {
       this.format = new Intl.DateTimeFormat('en-US', {
-        timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
       });
     } catch {
       throw new TimeBucketError(`timeZone: expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${JSON.stringify(timeZone)}`);
@@ -153,9 +167,10 @@ export class WallClock {
     // `format` and a pattern are three times faster than `formatToParts`; the parts are the fallback
     // for what the pattern does not cover (years before 1000, eras).
     const fast = EN_US.exec(this.format.format(instant));
-    const [year, month, day, hour, minute, second] = fast && Number(fast[3]) >= 1000
-      ? [Number(fast[3]), Number(fast[1]), Number(fast[2]), Number(fast[4]), Number(fast[5]), Number(fast[6])]
-      : this.parts(instant);
+    const [year, month, day, hour, minute, second] =
+      fast && Number(fast[3]) >= 1000
+        ? [Number(fast[3]), Number(fast[1]), Number(fast[2]), Number(fast[4]), Number(fast[5]), Number(fast[6])]
+        : this.parts(instant);
     const date = new Date(0);
     // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
     date.setUTCFullYear(year, month - 1, day);
@@ -216,7 +231,8 @@ export class WallClock {
 export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number, to: number, max: number): CalendarPlan {
   // A month is at least 28 days: its nominal size for the early refusal below.
   const size = unit === 'HOUR' ? HOUR_MS : unit === 'DAY' ? DAY_MS : unit === 'WEEK' ? WEEK_MS : 28 * DAY_MS;
-  const tooMany = () => new BucketCapError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
+  const tooMany = () =>
+    new BucketCapError(`range: more than ${max} ${unit.toLowerCase()} buckets; narrow the range or group by a longer period`);
   // Local periods are at least half their nominal length, so this refuses hopeless ranges before walking them.
   if ((to - from) / size > 2 * max + 2) throw tooMany();
 
@@ -245,7 +261,16 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
       const following = unit === 'MONTH' ? nextMonth(wall, 1) : wall + size;
       const stop = clock.instant(following);
       // A day the zone skipped entirely (Pacific/Apia, 2011-12-30) has no instant: no bucket.
-      if (stop > start) starts.push({ start, label: unit === 'DAY' ? new Date(wall).toISOString().slice(0, 10) : unit === 'WEEK' ? isoWeek(wall) : new Date(wall).toISOString().slice(0, 7) });
+      if (stop > start)
+        starts.push({
+          start,
+          label:
+            unit === 'DAY'
+              ? new Date(wall).toISOString().slice(0, 10)
+              : unit === 'WEEK'
+                ? isoWeek(wall)
+                : new Date(wall).toISOString().slice(0, 7),
+        });
       if (starts.length > max) throw tooMany();
       wall = following;
       start = stop;
@@ -263,7 +288,12 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
     const local = Math.floor((start + offsets[segment]! + shift) / size);
     // An hour is also split by an offset change (the repeated hour); a day or week is not.
     // A month is its index among the buckets (months have no fixed length to divide by).
-    return { start, end: starts[i + 1]?.start ?? end, label, key: unit === 'HOUR' ? `${local}:${segment}` : unit === 'MONTH' ? `${i}` : `${local}` };
+    return {
+      start,
+      end: starts[i + 1]?.start ?? end,
+      label,
+      key: unit === 'HOUR' ? `${local}:${segment}` : unit === 'MONTH' ? `${i}` : `${local}`,
+    };
   });
 
   return {
@@ -272,7 +302,14 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
     offsets: zone,
     keySql(column) {
       if (unit === 'MONTH') {
-        return [buckets.length === 1 ? '0' : `CASE ${buckets.slice(1).map((b, i) => `WHEN ${column} < ${sqlInt(b.start)} THEN ${i}`).join(' ')} ELSE ${buckets.length - 1} END`];
+        return [
+          buckets.length === 1
+            ? '0'
+            : `CASE ${buckets
+                .slice(1)
+                .map((b, i) => `WHEN ${column} < ${sqlInt(b.start)} THEN ${i}`)
+                .join(' ')} ELSE ${buckets.length - 1} END`,
+        ];
       }
       const cases = (values: readonly number[]) => segmentSql(zone, column, values);
       // Integer division of a positive BIGINT: floor, on SQLite and PostgreSQL alike.
@@ -289,7 +326,12 @@ export function calendarPlan(clock: WallClock, unit: CalendarUnit, from: number,
  * HOUR_OF_DAY are not among them.
  * @throws Error when `date` is not an ISO calendar date (a bug: dates come from our own columns).
  */
-export function dateDimensions(date: string): { readonly DAY: string; readonly WEEK: string; readonly MONTH: string; readonly DAY_OF_WEEK: number } {
+export function dateDimensions(date: string): {
+  readonly DAY: string;
+  readonly WEEK: string;
+  readonly MONTH: string;
+  readonly DAY_OF_WEEK: number;
+} {
   const wall = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
   if (!Number.isFinite(wall)) throw new Error(`not an ISO calendar date: ${date}`);
   // Day 0 of the epoch (1970-01-01) was a Thursday, ISO weekday 4 (as in cyclicSql).

@@ -21,7 +21,13 @@ export interface ActivationSettings {
  * the operator's terms: a refused key, a wrong URL, an unreachable host, an upstream fault.
  */
 export async function confirmActivation(tenantUrl: string, apiKey: string, settings: ActivationSettings, logger: Logger): Promise<void> {
-  const client = new OpenApiClient({ baseUrl: tenantUrl, apiKey, logger, timeoutMs: settings.timeoutMs, maxAttempts: settings.maxAttempts ?? 2 });
+  const client = new OpenApiClient({
+    baseUrl: tenantUrl,
+    apiKey,
+    logger,
+    timeoutMs: settings.timeoutMs,
+    maxAttempts: settings.maxAttempts ?? 2,
+  });
   try {
     await client.confirmActivation();
   } catch (error) {
@@ -29,9 +35,12 @@ export async function confirmActivation(tenantUrl: string, apiKey: string, setti
     const trace = error.traceId ? ` (upstream traceId ${error.traceId})` : '';
     const reason = (() => {
       if (error.status === 401) return `the upstream refused the Open API key (401)${trace}: check --api-key`;
-      if (error.status === 403) return `the Open API key may not confirm activation (403, missing permission)${trace}: ask the upstream to enable the key`;
-      if (error.status === 404) return `no Open API activation endpoint at ${tenantUrl} (404)${trace}: check --tenant-url (the base URL the upstream e-mailed, ending in /v1)`;
-      if (error.status === 0) return `could not reach the Open API at ${tenantUrl} (${error.errorCode === 'TIMEOUT' ? `no answer within ${settings.timeoutMs} ms` : error.errorCode ?? 'network error'}): check --tenant-url and the network`;
+      if (error.status === 403)
+        return `the Open API key may not confirm activation (403, missing permission)${trace}: ask the upstream to enable the key`;
+      if (error.status === 404)
+        return `no Open API activation endpoint at ${tenantUrl} (404)${trace}: check --tenant-url (the base URL the upstream e-mailed, ending in /v1)`;
+      if (error.status === 0)
+        return `could not reach the Open API at ${tenantUrl} (${error.errorCode === 'TIMEOUT' ? `no answer within ${settings.timeoutMs} ms` : (error.errorCode ?? 'network error')}): check --tenant-url and the network`;
       return `the upstream answered ${error.message}${trace}`;
     })();
     throw new ActivationError(`activation not confirmed: ${reason}; nothing was saved (--skip-activation saves without confirming)`);

@@ -47,10 +47,11 @@ export class StudioChangeProjector {
       const columns = Object.entries(latest) as [Column, number][];
       const set = columns.map(([column]) => `"${column}" = CASE WHEN "${column}" IS NULL OR "${column}" < ? THEN ? ELSE "${column}" END`);
       const params: Param[] = columns.flatMap(([, at]) => [at, at]);
-      tx.runLater(
-        `UPDATE "studios" SET ${set.join(', ')} WHERE "id" = ? AND ("upstreamStudioId" IS NULL OR "upstreamStudioId" = ?)`,
-        [...params, studioId, upstreamStudioId],
-      );
+      tx.runLater(`UPDATE "studios" SET ${set.join(', ')} WHERE "id" = ? AND ("upstreamStudioId" IS NULL OR "upstreamStudioId" = ?)`, [
+        ...params,
+        studioId,
+        upstreamStudioId,
+      ]);
     }
     this.pending.clear();
   }

@@ -3,7 +3,10 @@ import type { FieldColumns } from '../../api/field-columns.js';
 import { Studio } from './studio.entity.js';
 
 /** What the opening-hours fields read of the studio (see FieldColumns). */
-export const STUDIO_HOURS_COLUMNS: FieldColumns = { type: 'Studio', fields: { openingHours: ['openingHoursJson'], closingHours: ['closingHoursJson'] } };
+export const STUDIO_HOURS_COLUMNS: FieldColumns = {
+  type: 'Studio',
+  fields: { openingHours: ['openingHoursJson'], closingHours: ['closingHoursJson'] },
+};
 
 /** One line of `openingHours` in `GET /v1/studios/information`, as stored in `studios.openingHoursJson`. */
 export interface StoredOpeningHours {
@@ -20,7 +23,10 @@ export interface StoredClosingHours {
   readonly to: number | null;
 }
 
-@ObjectType({ description: 'When a studio is open: from `dayOfWeekFrom` to `dayOfWeekTo` (inclusive), each of those days from `timeFrom` to `timeTo`, in the studio\'s local time.' })
+@ObjectType({
+  description:
+    "When a studio is open: from `dayOfWeekFrom` to `dayOfWeekTo` (inclusive), each of those days from `timeFrom` to `timeTo`, in the studio's local time.",
+})
 export class StudioOpeningHours {
   @Field({ description: 'The first day of the range: MONDAY ... SUNDAY (as the upstream spells it).' }) dayOfWeekFrom!: string;
   @Field({ description: 'The last day of the range (inclusive): MONDAY ... SUNDAY.' }) dayOfWeekTo!: string;
@@ -51,7 +57,7 @@ export class StudioHoursResolver {
   @FieldResolver(() => [StudioOpeningHours], {
     nullable: true,
     description:
-      "When the studio is open, per range of weekdays, as the upstream Open API last said (read again after each STUDIO_OPENING_HOURS_UPDATED); null until read (a studio without an Open API key is never read). Public studio information.",
+      'When the studio is open, per range of weekdays, as the upstream Open API last said (read again after each STUDIO_OPENING_HOURS_UPDATED); null until read (a studio without an Open API key is never read). Public studio information.',
   })
   openingHours(@Root() studio: Studio): StudioOpeningHours[] | null {
     return parse<StoredOpeningHours>(studio.openingHoursJson)?.map((h) => ({ ...h })) ?? null;
@@ -62,8 +68,12 @@ export class StudioHoursResolver {
     description: 'Closures outside the usual hours, as the upstream Open API last said; null until read. Public studio information.',
   })
   closingHours(@Root() studio: Studio): StudioClosingHours[] | null {
-    return parse<StoredClosingHours>(studio.closingHoursJson)?.map((h) => ({
-      reason: h.reason ?? null, from: h.from === null || h.from === undefined ? null : new Date(h.from), to: h.to === null || h.to === undefined ? null : new Date(h.to),
-    })) ?? null;
+    return (
+      parse<StoredClosingHours>(studio.closingHoursJson)?.map((h) => ({
+        reason: h.reason ?? null,
+        from: h.from === null || h.from === undefined ? null : new Date(h.from),
+        to: h.to === null || h.to === undefined ? null : new Date(h.to),
+      })) ?? null
+    );
   }
 }

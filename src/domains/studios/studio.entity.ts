@@ -80,7 +80,8 @@ export class Studio {
 
   @Field(() => Date, {
     nullable: true,
-    description: 'When the custom customer fields last changed upstream (the latest ADDITIONAL_INFORMATION_FIELDS_UPDATED); null if never announced.',
+    description:
+      'When the custom customer fields last changed upstream (the latest ADDITIONAL_INFORMATION_FIELDS_UPDATED); null if never announced.',
   })
   @TimeColumn({ nullable: true })
   additionalInformationFieldsUpdatedAt!: Date | null;
@@ -93,7 +94,10 @@ export class Studio {
   @Column({ type: 'text', nullable: true })
   closingHoursJson!: string | null;
 
-  @Field(() => Date, { nullable: true, description: "When the studio's information (opening hours, closures) was last read from the upstream Open API; null if never." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "When the studio's information (opening hours, closures) was last read from the upstream Open API; null if never.",
+  })
   @TimeColumn({ nullable: true })
   hydratedAt!: Date | null;
 }

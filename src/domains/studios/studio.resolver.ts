@@ -6,7 +6,10 @@ import { SqlReader } from '../../db/sql-reader.js';
 /** Loads visible studios by id, batched per request. */
 export function studioLoader(context: GraphQLContext) {
   return context.loaders.get<number, Studio | null>('studioById', async (ids) => {
-    const qb = context.dataSource.getRepository(Studio).createQueryBuilder('studio').where('studio.id IN (:...ids)', { ids: [...ids] });
+    const qb = context.dataSource
+      .getRepository(Studio)
+      .createQueryBuilder('studio')
+      .where('studio.id IN (:...ids)', { ids: [...ids] });
     context.scope.where(qb, 'studio.id');
     const found = new Map((await SqlReader.of(context.dataSource).entities(qb)).map((s) => [s.id, s]));
     return ids.map((id) => found.get(id) ?? null);

@@ -52,7 +52,9 @@ export function normaliseTenantUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new StudioInputError(`--tenant-url must be an absolute URL such as https://acme.open-api.perfectgym.com/v1, got ${JSON.stringify(raw)}`);
+    throw new StudioInputError(
+      `--tenant-url must be an absolute URL such as https://acme.open-api.perfectgym.com/v1, got ${JSON.stringify(raw)}`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new StudioInputError(`--tenant-url must be an http(s) URL, got ${JSON.stringify(raw)}`);
@@ -71,14 +73,22 @@ export class StudioService {
   async check(input: AddStudioInput): Promise<void> {
     const { webhookKeyHash } = this.validate(input);
     const clash = await this.dataSource.getRepository(Studio).findOne({ where: { webhookKeyHash } });
-    if (clash) throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
+    if (clash)
+      throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
   }
 
-  private validate(input: AddStudioInput): { name: string; tenantUrl: string | undefined; webhookKeyHash: string; timeZone: string | null } {
+  private validate(input: AddStudioInput): {
+    name: string;
+    tenantUrl: string | undefined;
+    webhookKeyHash: string;
+    timeZone: string | null;
+  } {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) throw new StudioInputError('--name must be 1 to 200 characters');
     if (input.webhookKey.length < MIN_WEBHOOK_KEY_LENGTH || /\s/.test(input.webhookKey)) {
-      throw new StudioInputError(`--webhook-key must be at least ${MIN_WEBHOOK_KEY_LENGTH} characters with no spaces (paste the key the upstream e-mailed)`);
+      throw new StudioInputError(
+        `--webhook-key must be at least ${MIN_WEBHOOK_KEY_LENGTH} characters with no spaces (paste the key the upstream e-mailed)`,
+      );
     }
     if (input.apiKey !== undefined) validateApiKey(input.apiKey);
     const tenantUrl = input.tenantUrl === undefined ? undefined : normaliseTenantUrl(input.tenantUrl);
@@ -91,15 +101,25 @@ export class StudioService {
 
     return this.dataSource.transaction(async (manager) => {
       const clash = await manager.findOne(Studio, { where: { webhookKeyHash } });
-      if (clash) throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
+      if (clash)
+        throw new StudioInputError(`studio ${clash.id} ("${clash.name}") already uses this webhook key; two studios may not share one`);
 
       const now = new Date();
       let tenant = tenantUrl === undefined ? null : await manager.findOne(Tenant, { where: { baseUrl: tenantUrl } });
-      tenant ??= await manager.save(manager.create(Tenant, { name: tenantUrl ? new URL(tenantUrl).host : name, baseUrl: tenantUrl ?? null, createdAt: now }));
+      tenant ??= await manager.save(
+        manager.create(Tenant, { name: tenantUrl ? new URL(tenantUrl).host : name, baseUrl: tenantUrl ?? null, createdAt: now }),
+      );
 
       return manager.save(
         manager.create(Studio, {
-          name, tenantId: tenant.id, webhookKeyHash, apiKey: input.apiKey ?? null, timeZone, status: 'active', createdAt: now, updatedAt: now,
+          name,
+          tenantId: tenant.id,
+          webhookKeyHash,
+          apiKey: input.apiKey ?? null,
+          timeZone,
+          status: 'active',
+          createdAt: now,
+          updatedAt: now,
         }),
       );
     });

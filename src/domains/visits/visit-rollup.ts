@@ -22,7 +22,12 @@ export const STAY_BINS = STAY_BOUNDS_MS.length + 1;
 
 /** The rollup's measure columns, in the order of {@link Contribution}. */
 export const ROLLUP_MEASURES = [
-  'visits', 'closed', 'durationMs', 'closedAway', 'durationAwayMs', ...Array.from({ length: STAY_BINS }, (_, i) => `stay${i}`),
+  'visits',
+  'closed',
+  'durationMs',
+  'closedAway',
+  'durationAwayMs',
+  ...Array.from({ length: STAY_BINS }, (_, i) => `stay${i}`),
 ] as const;
 
 /** The part of a visit row a rollup reads. */
@@ -101,7 +106,9 @@ export class VisitRollupDelta {
       row = { tenantId: visit.tenantId, studioId: visit.studioId, bucket, values: new Array<number>(ROLLUP_MEASURES.length).fill(0) };
       this.rows.set(key, row);
     }
-    values.forEach((value, i) => { row.values[i]! += sign * value; });
+    values.forEach((value, i) => {
+      row.values[i]! += sign * value;
+    });
   }
 
   /** Queues the additive upsert (see SqlTx.insertLater) and clears the delta. */
@@ -126,8 +133,12 @@ export function rollupsFromVisitsSql(): string {
   // Floor to the quarter hour; SQL's % truncates toward zero, hence the double modulo.
   const bucket = `(v."checkinAt" - ((v."checkinAt" % ${ROLLUP_BUCKET_MS}) + ${ROLLUP_BUCKET_MS}) % ${ROLLUP_BUCKET_MS})`;
   const measures = [
-    'COUNT(v."id")', 'COUNT(v."checkoutAt")', `COALESCE(SUM(${duration}), 0)`,
-    `COUNT(CASE WHEN ${away} THEN 1 END)`, `COALESCE(SUM(CASE WHEN ${away} THEN ${duration} END), 0)`, ...staySql(duration),
+    'COUNT(v."id")',
+    'COUNT(v."checkoutAt")',
+    `COALESCE(SUM(${duration}), 0)`,
+    `COUNT(CASE WHEN ${away} THEN 1 END)`,
+    `COALESCE(SUM(CASE WHEN ${away} THEN ${duration} END), 0)`,
+    ...staySql(duration),
   ];
   return `SELECT v."studioId" AS "studioId", ${bucket} AS "bucket", MIN(v."tenantId") AS "tenantId",
       ${measures.map((sql, i) => `${sql} AS "${ROLLUP_MEASURES[i]}"`).join(', ')}
@@ -138,5 +149,7 @@ export function rollupsFromVisitsSql(): string {
 /** Replaces every rollup by what the visits give; `run` executes one statement (in the caller's transaction). */
 export async function rebuildVisitRollups(run: (sql: string) => Promise<unknown>): Promise<void> {
   await run('DELETE FROM "visit_rollups"');
-  await run(`INSERT INTO "visit_rollups" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')}) ${rollupsFromVisitsSql()}`);
+  await run(
+    `INSERT INTO "visit_rollups" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')}) ${rollupsFromVisitsSql()}`,
+  );
 }

@@ -25,6 +25,7 @@ export const VISIT_AREA = {
     CUSTOMER_CHECKIN: (event) => [hydrationTarget('customer', event.entityId, 'ensure')],
     CUSTOMER_CHECKOUT: (event) => [hydrationTarget('customer', event.entityId, 'ensure')],
     // The check-outs are in the event; each customer is read once if we have never read them.
-    AUTOMATIC_CUSTOMER_CHECKOUT: (event) => event.content.checkouts.map((checkout) => hydrationTarget('customer', checkout.customerId, 'ensure')),
+    AUTOMATIC_CUSTOMER_CHECKOUT: (event) =>
+      event.content.checkouts.map((checkout) => hydrationTarget('customer', checkout.customerId, 'ensure')),
   },
 } as const satisfies AreaModule<'visits'>;

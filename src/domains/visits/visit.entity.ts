@@ -8,7 +8,11 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * order the events arrive in. A check-out with no open check-in before it is kept as a visit with
  * no check-in.
  */
-@ObjectType({ simpleResolvers: true, description: 'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.' })
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.',
+})
 @Entity('visits')
 @Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
 @Index('visits_studio_checkin', ['studioId', 'checkinAt'])
@@ -38,7 +42,11 @@ export class Visit {
   @TimeColumn({ nullable: true })
   checkinAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the customer checked out; null while the visit is open, and when another studio, one this token may not see, delivered the check-out.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the customer checked out; null while the visit is open, and when another studio, one this token may not see, delivered the check-out.',
+  })
   @TimeColumn({ nullable: true })
   checkoutAt!: Date | null;
 

@@ -30,8 +30,17 @@ export interface WindowRow extends Omit<PresenceRow, 'stored'> {
 }
 
 /** How a visit row is written: every column recomputed from the pairing. */
-type VisitRow = [id: number, tenantId: number, customerId: number, studioId: number, checkinAt: number | null,
-  checkoutAt: number | null, checkoutStudioId: number | null, checkoutSeq: number | null, lastEventAt: number];
+type VisitRow = [
+  id: number,
+  tenantId: number,
+  customerId: number,
+  studioId: number,
+  checkinAt: number | null,
+  checkoutAt: number | null,
+  checkoutStudioId: number | null,
+  checkoutSeq: number | null,
+  lastEventAt: number,
+];
 
 const PRESENCE = `"type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')`;
 /** The customer's presence events from the anchor on (correlated with the `affected` row `a`). */
@@ -82,7 +91,8 @@ export interface VisitWindows {
 
 /** The pairing order at one millisecond: check-ins first, then the customer's check-out, then a studio's. */
 const TYPE_ORDER: Readonly<Record<PresenceType, number>> = { CUSTOMER_CHECKIN: 0, CUSTOMER_CHECKOUT: 1, AUTOMATIC_CUSTOMER_CHECKOUT: 2 };
-const byPairingOrder = (a: PresenceRow, b: PresenceRow) => a.occurredAt - b.occurredAt || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || a.seq - b.seq;
+const byPairingOrder = (a: PresenceRow, b: PresenceRow) =>
+  a.occurredAt - b.occurredAt || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || a.seq - b.seq;
 
 /**
  * Visits are pairs of a check-in and the check-out that closed it.
@@ -139,7 +149,10 @@ export class VisitProjector {
    * Queues the window reads for presence events that may be new (SqlTx.allLater: on PostgreSQL they
    * travel with the statements queued before them, e.g. the batch's INSERT, whose rows they see).
    */
-  static readAhead(tx: SqlTx, events: readonly { readonly tenantId: number; readonly customerId: number; readonly occurredAt: number }[]): VisitWindows {
+  static readAhead(
+    tx: SqlTx,
+    events: readonly { readonly tenantId: number; readonly customerId: number; readonly occurredAt: number }[],
+  ): VisitWindows {
     const affected = new Map<string, Affected>();
     for (const event of events) note(affected, event.tenantId, event.customerId, event.occurredAt);
     const all = [...affected.values()];
@@ -161,12 +174,17 @@ export class VisitProjector {
   async write(tx: SqlTx, ahead?: VisitWindows): Promise<void> {
     const automatic = this.automatic.length > 0;
     if (automatic) {
-      await tx.insertMany(`INSERT INTO automatic_checkouts ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`, this.automatic, '');
+      await tx.insertMany(
+        `INSERT INTO automatic_checkouts ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`,
+        this.automatic,
+        '',
+      );
       this.automatic.length = 0;
     }
     const since = [...this.since];
     this.since.clear();
-    const covered = !automatic && ahead !== undefined && since.every(([key, mine]) => (ahead.affected.get(key)?.since ?? Infinity) <= mine.since);
+    const covered =
+      !automatic && ahead !== undefined && since.every(([key, mine]) => (ahead.affected.get(key)?.since ?? Infinity) <= mine.since);
     if (covered) {
       for (const chunk of ahead.chunks) this.writeChunk(tx, chunk.affected, await chunk.rows);
       return;
@@ -197,11 +215,22 @@ export class VisitProjector {
       const customer = Number(row.entityId);
       if (last && (last.tenantId !== Number(row.tenantId) || last.entityId !== customer)) flush();
       window.push({
-        tenantId: Number(row.tenantId), entityId: customer, seq: Number(row.seq), studioId: Number(row.studioId), type: row.type, occurredAt: Number(row.occurredAt),
-        stored: row.vId === null ? undefined : {
-          tenantId: Number(row.vTenantId), studioId: Number(row.vStudioId), checkinAt: nullableNumber(row.vCheckinAt),
-          checkoutAt: nullableNumber(row.vCheckoutAt), checkoutStudioId: nullableNumber(row.vCheckoutStudioId),
-        },
+        tenantId: Number(row.tenantId),
+        entityId: customer,
+        seq: Number(row.seq),
+        studioId: Number(row.studioId),
+        type: row.type,
+        occurredAt: Number(row.occurredAt),
+        stored:
+          row.vId === null
+            ? undefined
+            : {
+                tenantId: Number(row.vTenantId),
+                studioId: Number(row.vStudioId),
+                checkinAt: nullableNumber(row.vCheckinAt),
+                checkoutAt: nullableNumber(row.vCheckoutAt),
+                checkoutStudioId: nullableNumber(row.vCheckoutStudioId),
+              },
       });
     }
     flush();
@@ -291,8 +320,17 @@ function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedChec
     if (event.type === 'CUSTOMER_CHECKIN') {
       const next = window[index + 1];
       const out = next && isCheckout(next) ? next : undefined;
-      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, event.occurredAt,
-        out?.occurredAt ?? null, out?.studioId ?? null, out?.seq ?? null, out?.occurredAt ?? event.occurredAt]);
+      upsert(event, [
+        event.seq,
+        event.tenantId,
+        event.entityId,
+        event.studioId,
+        event.occurredAt,
+        out?.occurredAt ?? null,
+        out?.studioId ?? null,
+        out?.seq ?? null,
+        out?.occurredAt ?? event.occurredAt,
+      ]);
       return;
     }
     // The anchor check-out's partner lies before the window and cannot have changed.
@@ -302,7 +340,17 @@ function pair(all: PresenceRow[], since: number, upserts: VisitRow[], pairedChec
       pairedCheckouts.push(event.seq);
       if (event.stored) rollups.remove(event.stored);
     } else {
-      upsert(event, [event.seq, event.tenantId, event.entityId, event.studioId, null, event.occurredAt, event.studioId, event.seq, event.occurredAt]);
+      upsert(event, [
+        event.seq,
+        event.tenantId,
+        event.entityId,
+        event.studioId,
+        null,
+        event.occurredAt,
+        event.studioId,
+        event.seq,
+        event.occurredAt,
+      ]);
     }
   });
 }

@@ -14,10 +14,17 @@ import type { FieldColumns } from '../../api/field-columns.js';
 
 /** What a visit's check-out fields read: the check-out and the studio that delivered it. */
 const CHECKOUT = ['checkinAt', 'checkoutAt', 'checkoutStudioId'];
-export const VISIT_COLUMNS: FieldColumns = { type: 'Visit', fields: {
-  customer: ['tenantId', 'customerId'], studio: ['studioId'], durationSeconds: CHECKOUT,
-  checkoutAt: CHECKOUT, checkoutStudioId: CHECKOUT, lastEventAt: [...CHECKOUT, 'lastEventAt'],
-} };
+export const VISIT_COLUMNS: FieldColumns = {
+  type: 'Visit',
+  fields: {
+    customer: ['tenantId', 'customerId'],
+    studio: ['studioId'],
+    durationSeconds: CHECKOUT,
+    checkoutAt: CHECKOUT,
+    checkoutStudioId: CHECKOUT,
+    lastEventAt: [...CHECKOUT, 'lastEventAt'],
+  },
+};
 
 /**
  * A visit belongs to the studio of its check-in; a check-out another studio of the operator
@@ -37,9 +44,12 @@ export function scopeVisitCheckouts(schema: GraphQLSchema): void {
   const type = schema.getType('Visit');
   if (!isObjectType(type)) throw new Error('the schema has no Visit type');
   const fields = type.getFields();
-  fields['checkoutAt']!.resolve = (visit: Visit, _args, context: GraphQLContext) => (checkoutVisible(visit, context) ? visit.checkoutAt : null);
-  fields['checkoutStudioId']!.resolve = (visit: Visit, _args, context: GraphQLContext) => (checkoutVisible(visit, context) ? visit.checkoutStudioId : null);
-  fields['lastEventAt']!.resolve = (visit: Visit, _args, context: GraphQLContext) => (checkoutVisible(visit, context) ? visit.lastEventAt : visit.checkinAt ?? visit.lastEventAt);
+  fields['checkoutAt']!.resolve = (visit: Visit, _args, context: GraphQLContext) =>
+    checkoutVisible(visit, context) ? visit.checkoutAt : null;
+  fields['checkoutStudioId']!.resolve = (visit: Visit, _args, context: GraphQLContext) =>
+    checkoutVisible(visit, context) ? visit.checkoutStudioId : null;
+  fields['lastEventAt']!.resolve = (visit: Visit, _args, context: GraphQLContext) =>
+    checkoutVisible(visit, context) ? visit.lastEventAt : (visit.checkinAt ?? visit.lastEventAt);
 }
 
 export enum VisitOrderField {
@@ -50,8 +60,13 @@ registerEnumType(VisitOrderField, {
   name: 'VisitOrderField',
   description: 'What to order visits by.',
   valuesConfig: {
-    CHECKIN_AT: { description: 'Check-in time (then id). Lists only visits with a check-in: a check-out that closed none has no check-in time.' },
-    ID: { description: 'Our id: the event-log sequence of the check-in (of the check-out, for a visit without check-in), i.e. the order they arrived in.' },
+    CHECKIN_AT: {
+      description: 'Check-in time (then id). Lists only visits with a check-in: a check-out that closed none has no check-in time.',
+    },
+    ID: {
+      description:
+        'Our id: the event-log sequence of the check-in (of the check-out, for a visit without check-in), i.e. the order they arrived in.',
+    },
   },
 });
 
@@ -66,18 +81,26 @@ export class VisitOrder {
 
 @InputType({ description: 'Which visits to list. Every condition given must hold.' })
 export class VisitFilter {
-  @Field(() => [ID], { nullable: true, description: 'Visits checked in at these studios (a visit without check-in: whose check-out these studios delivered).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Visits checked in at these studios (a visit without check-in: whose check-out these studios delivered).',
+  })
   studioIds?: number[] | null;
 
   @Field(() => [ID], { nullable: true, description: 'Visits of these upstream customer ids.' })
   customerIds?: string[] | null;
 
-  @Field(() => TimeRangeInput, { nullable: true, description: 'Checked in within this range; either end may be left open (`{from: ...}`: since then). A visit without check-in matches no range.' })
+  @Field(() => TimeRangeInput, {
+    nullable: true,
+    description:
+      'Checked in within this range; either end may be left open (`{from: ...}`: since then). A visit without check-in matches no range.',
+  })
   checkinAt?: TimeRangeInput | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true: only open visits (no check-out, as this token sees it: one delivered by a studio it may not see does not count); false: only closed ones. ' +
+    description:
+      'true: only open visits (no check-out, as this token sees it: one delivered by a studio it may not see does not count); false: only closed ones. ' +
       'An open visit stays open past the maximum stay (OCCUPANCY_MAX_STAY), which ends presence, not the visit.',
   })
   open?: boolean | null;
@@ -141,8 +164,13 @@ export class VisitResolver {
     return studioLoader(context).load(visit.studioId);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Seconds between check-in and check-out; null while open (as this token sees it) or without a check-in.' })
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: 'Seconds between check-in and check-out; null while open (as this token sees it) or without a check-in.',
+  })
   durationSeconds(@Root() visit: Visit, @Ctx() context: GraphQLContext): number | null {
-    return visit.checkinAt && visit.checkoutAt && checkoutVisible(visit, context) ? Math.round((visit.checkoutAt.getTime() - visit.checkinAt.getTime()) / 1000) : null;
+    return visit.checkinAt && visit.checkoutAt && checkoutVisible(visit, context)
+      ? Math.round((visit.checkoutAt.getTime() - visit.checkinAt.getTime()) / 1000)
+      : null;
   }
 }

@@ -81,9 +81,17 @@ function makeFetcher(token) {
         connectionParams: () => ({ authorization: headers.authorization }),
         lazy: true,
         retryAttempts: 0,
-        on: { closed: (event) => { if (event?.code === 4403) say('Token refused by the WebSocket (4403): check it', true); } },
+        on: {
+          closed: (event) => {
+            if (event?.code === 4403) say('Token refused by the WebSocket (4403): check it', true);
+          },
+        },
       });
-      return client.iterate({ query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined });
+      return client.iterate({
+        query: params.query,
+        variables: params.variables ?? undefined,
+        operationName: params.operationName ?? undefined,
+      });
     }
     return fetch(ENDPOINT, {
       method: 'POST',
@@ -121,16 +129,18 @@ async function useToken(token) {
   mounted ??= createRoot(root);
   // A new key per token: GraphiQL mounts afresh and introspects with the new fetcher.
   generation += 1;
-  mounted.render(React.createElement(Ruru, {
-    key: generation,
-    endpoint: ENDPOINT,
-    fetcher,
-    defaultQuery: DEFAULT_QUERY,
-    debugTools: [],
-    isHeadersEditorEnabled: true,
-    shouldPersistHeaders: false,
-    showPersistHeadersSettings: false,
-  }));
+  mounted.render(
+    React.createElement(Ruru, {
+      key: generation,
+      endpoint: ENDPOINT,
+      fetcher,
+      defaultQuery: DEFAULT_QUERY,
+      debugTools: [],
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false,
+      showPersistHeadersSettings: false,
+    }),
+  );
 }
 
 tokenInput.value = readToken();

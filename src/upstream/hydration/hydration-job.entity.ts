@@ -5,7 +5,9 @@ import { HYDRATION_KINDS, type HydrationKind } from '../../domains/hydration-tar
 
 export { HYDRATION_KINDS, type HydrationKind };
 
-export const HydrationKindEnum = Object.fromEntries(HYDRATION_KINDS.map((k) => [k.toUpperCase(), k])) as { readonly [K in HydrationKind as Uppercase<K>]: K };
+export const HydrationKindEnum = Object.fromEntries(HYDRATION_KINDS.map((k) => [k.toUpperCase(), k])) as {
+  readonly [K in HydrationKind as Uppercase<K>]: K;
+};
 registerEnumType(HydrationKindEnum, {
   name: 'HydrationJobKind',
   description: 'What a hydration job reads from the upstream Open API.',
@@ -17,10 +19,13 @@ registerEnumType(HydrationKindEnum, {
     CLASS_SLOT: { description: 'A class slot; upstream key: the slot id.' },
     CLASS: { description: 'A class; upstream key: the class id.' },
     APPOINTMENT_BOOKING: { description: 'An appointment booking; upstream key: the booking id.' },
-    DEVICE: { description: 'A device (from the studio\'s device list); upstream key: the device id.' },
+    DEVICE: { description: "A device (from the studio's device list); upstream key: the device id." },
     DEBT_COLLECTION_RUN: { description: 'A debt-collection run; upstream key: the run id.' },
     TAX_ADVISOR_EXPORT: { description: 'A tax-advisor export; upstream key: the export id.' },
-    STUDIO_INFORMATION: { description: "A studio's information and opening hours (`GET /v1/studios/information`, read with that studio's key); upstream key: the upstream studio id the event named." },
+    STUDIO_INFORMATION: {
+      description:
+        "A studio's information and opening hours (`GET /v1/studios/information`, read with that studio's key); upstream key: the upstream studio id the event named.",
+    },
     EMPLOYEE: { description: 'An employee (`GET /v1/employees/{id}`); upstream key: the employee id.' },
   },
 });
@@ -33,7 +38,9 @@ registerEnumType(HydrationKindEnum, {
 export const HYDRATION_JOB_STATES = ['queued', 'running', 'retrying', 'parked', 'done'] as const;
 export type HydrationJobState = (typeof HYDRATION_JOB_STATES)[number];
 
-export const HydrationJobStateEnum = Object.fromEntries(HYDRATION_JOB_STATES.map((s) => [s.toUpperCase(), s])) as { readonly [S in HydrationJobState as Uppercase<S>]: S };
+export const HydrationJobStateEnum = Object.fromEntries(HYDRATION_JOB_STATES.map((s) => [s.toUpperCase(), s])) as {
+  readonly [S in HydrationJobState as Uppercase<S>]: S;
+};
 registerEnumType(HydrationJobStateEnum, {
   name: 'HydrationJobState',
   description: 'Where a hydration job stands.',
@@ -110,11 +117,17 @@ export class HydrationJob {
   @TimeColumn({ nullable: true })
   leaseUntil!: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the last attempt failed (the upstream status and message); null after a success.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the last attempt failed (the upstream status and message); null after a success.',
+  })
   @Column({ type: 'text', nullable: true })
   lastError!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'What the last successful run noticed, e.g. that the upstream no longer has the record.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'What the last successful run noticed, e.g. that the upstream no longer has the record.',
+  })
   @Column({ type: 'text', nullable: true })
   note!: string | null;
 

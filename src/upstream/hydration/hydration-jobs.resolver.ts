@@ -4,14 +4,20 @@ import { ErrorCode, clientError } from '../../api/errors.js';
 import { whereIn } from '../../api/filters.js';
 import { requireAdmin } from '../../domains/access/admin-only.js';
 import { type Connection, ConnectionArgs, ConnectionType, isOwnId, OrderDirection, paginate } from '../../api/pagination.js';
-import { HydrationJob, HydrationJobStateEnum, HydrationKindEnum, type HydrationJobState, type HydrationKind } from './hydration-job.entity.js';
+import {
+  HydrationJob,
+  HydrationJobStateEnum,
+  HydrationKindEnum,
+  type HydrationJobState,
+  type HydrationKind,
+} from './hydration-job.entity.js';
 
 @InputType({ description: 'Which hydration jobs to list. Every condition given must hold.' })
 export class HydrationJobFilter {
   @Field(() => [HydrationJobStateEnum], { nullable: true, description: 'Only jobs in these states; by default every state but DONE.' })
   states?: HydrationJobState[] | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Only jobs that use these studios\' Open API keys.' })
+  @Field(() => [ID], { nullable: true, description: "Only jobs that use these studios' Open API keys." })
   studioIds?: number[] | null;
 
   @Field(() => [HydrationKindEnum], { nullable: true, description: 'Only jobs of these kinds.' })
@@ -46,7 +52,11 @@ export class HydrationJobsResolver {
     whereIn(qb, 'job.studioId', filter?.studioIds);
     whereIn(qb, 'job.kind', filter?.kinds);
     return paginate(qb, page, {
-      column: 'job.dueAt', value: (job) => job.dueAt.getTime(), direction: OrderDirection.ASC, idColumn: 'job.id', id: (job) => job.id,
+      column: 'job.dueAt',
+      value: (job) => job.dueAt.getTime(),
+      direction: OrderDirection.ASC,
+      idColumn: 'job.id',
+      id: (job) => job.id,
     });
   }
 
@@ -62,13 +72,18 @@ export class HydrationJobsResolver {
     if (!job) throw clientError(ErrorCode.NOT_FOUND, `no hydration job with id ${id}`);
     const now = new Date();
     const retried = { state: 'queued', attempts: 0, dueAt: now, updatedAt: now } as const;
-    const result = await repository.createQueryBuilder().update(HydrationJob)
+    const result = await repository
+      .createQueryBuilder()
+      .update(HydrationJob)
       .set(retried)
       .where('id = :id AND state = :parked', { id: Number(id), parked: 'parked' })
       .execute();
     if (!result.affected) {
       const current = (await repository.findOne({ where: { id: Number(id) } })) ?? job;
-      throw clientError(ErrorCode.CONFLICT, `hydration job ${id} is ${current.state.toUpperCase()}, not PARKED: only parked jobs can be retried`);
+      throw clientError(
+        ErrorCode.CONFLICT,
+        `hydration job ${id} is ${current.state.toUpperCase()}, not PARKED: only parked jobs can be retried`,
+      );
     }
     // The job as this mutation left it: a runner may claim it the next moment (nothing else
     // changes a parked job, and only a parked one was updated).
@@ -76,7 +91,8 @@ export class HydrationJobsResolver {
   }
 
   @Mutation(() => Int, {
-    description: 'Admin only. Queues every PARKED job of the studio again, due now, with attempts reset; returns how many. NOT_FOUND when there is no such studio.',
+    description:
+      'Admin only. Queues every PARKED job of the studio again, due now, with attempts reset; returns how many. NOT_FOUND when there is no such studio.',
   })
   async retryParkedHydrationJobs(@Arg('studioId', () => ID) studioId: number, @Ctx() context: GraphQLContext): Promise<number> {
     requireAdmin(context, 'retryParkedHydrationJobs');
@@ -86,7 +102,10 @@ export class HydrationJobsResolver {
     );
     if (!studio) throw clientError(ErrorCode.NOT_FOUND, `no studio with id ${studioId}`);
     const now = new Date();
-    const result = await context.dataSource.getRepository(HydrationJob).createQueryBuilder().update(HydrationJob)
+    const result = await context.dataSource
+      .getRepository(HydrationJob)
+      .createQueryBuilder()
+      .update(HydrationJob)
       .set({ state: 'queued', attempts: 0, dueAt: now, updatedAt: now })
       .where('studioId = :studioId AND state = :parked', { studioId, parked: 'parked' })
       .execute();

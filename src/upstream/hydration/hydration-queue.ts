@@ -40,18 +40,36 @@ export async function queueTargets(tx: SqlTx, targets: readonly QueuedTarget[], 
   for (const t of targets) {
     const key = `${t.tenantId}|${t.kind}|${t.key}`;
     const seen = merged.get(key);
-    merged.set(key, seen === undefined ? t : {
-      ...t,
-      mode: seen.mode === 'refresh' || t.mode === 'refresh' ? 'refresh' : 'ensure',
-      params: t.params ?? seen.params,
-      firstSeq: Math.min(seen.firstSeq, t.firstSeq),
-      lastSeq: Math.max(seen.lastSeq, t.lastSeq),
-      dueAt: Math.min(seen.dueAt, t.dueAt),
-      studioId: t.lastSeq >= seen.lastSeq ? t.studioId : seen.studioId,
-    });
+    merged.set(
+      key,
+      seen === undefined
+        ? t
+        : {
+            ...t,
+            mode: seen.mode === 'refresh' || t.mode === 'refresh' ? 'refresh' : 'ensure',
+            params: t.params ?? seen.params,
+            firstSeq: Math.min(seen.firstSeq, t.firstSeq),
+            lastSeq: Math.max(seen.lastSeq, t.lastSeq),
+            dueAt: Math.min(seen.dueAt, t.dueAt),
+            studioId: t.lastSeq >= seen.lastSeq ? t.studioId : seen.studioId,
+          },
+    );
   }
   const row = (t: QueuedTarget): Param[] => [
-    t.tenantId, t.studioId, t.kind, t.key, t.params === null ? null : JSON.stringify(t.params), 'queued', 1, 0, t.dueAt, t.firstSeq, t.lastSeq, 0, now, now,
+    t.tenantId,
+    t.studioId,
+    t.kind,
+    t.key,
+    t.params === null ? null : JSON.stringify(t.params),
+    'queued',
+    1,
+    0,
+    t.dueAt,
+    t.firstSeq,
+    t.lastSeq,
+    0,
+    now,
+    now,
   ];
   const all = [...merged.values()];
   await tx.insertMany(INSERT_JOBS, all.filter((t) => t.mode === 'refresh').map(row), REFRESH);
@@ -95,8 +113,13 @@ export async function claimJobs(tx: SqlTx, owner: string, limit: number, now: nu
     [owner, leaseUntil, now, now, now, limit],
   );
   return rows.map((r) => ({
-    id: Number(r.id), tenantId: Number(r.tenantId), studioId: Number(r.studioId), kind: parseKind(r.kind), upstreamKey: r.upstreamKey,
-    params: r.params === null ? null : (JSON.parse(r.params) as JobParams), attempts: Number(r.attempts),
+    id: Number(r.id),
+    tenantId: Number(r.tenantId),
+    studioId: Number(r.studioId),
+    kind: parseKind(r.kind),
+    upstreamKey: r.upstreamKey,
+    params: r.params === null ? null : (JSON.parse(r.params) as JobParams),
+    attempts: Number(r.attempts),
     lastSeq: Number(r.lastSeq),
   }));
 }
@@ -137,7 +160,15 @@ export async function finishJob(tx: SqlTx, jobId: number, owner: string, note: s
 }
 
 /** Marks a failed run: retrying at `retryAt`, or parked once `maxAttempts` attempts failed in a row. */
-export function failJob(tx: SqlTx, jobId: number, owner: string, error: string, maxAttempts: number, retryAt: number, now: number): Promise<number> {
+export function failJob(
+  tx: SqlTx,
+  jobId: number,
+  owner: string,
+  error: string,
+  maxAttempts: number,
+  retryAt: number,
+  now: number,
+): Promise<number> {
   return tx.run(
     `UPDATE hydration_jobs SET "state" = CASE WHEN "attempts" >= ? THEN 'parked' ELSE 'retrying' END, "dueAt" = ?, "leaseOwner" = NULL, ` +
       `"leaseUntil" = NULL, "lastError" = ?, "updatedAt" = ? WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'`,

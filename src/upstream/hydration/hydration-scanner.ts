@@ -65,9 +65,9 @@ export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now:
   );
   if (rows.length === 0) return { events: 0, targets: 0 };
   const open = new Set(
-    (await tx.all<{ id: number }>(
-      `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE ${HAS_OPEN_API_ACCESS}`,
-    )).map((r) => Number(r.id)),
+    (await tx.all<{ id: number }>(`SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE ${HAS_OPEN_API_ACCESS}`)).map(
+      (r) => Number(r.id),
+    ),
   );
   const targets: QueuedTarget[] = [];
   for (const row of rows) {
@@ -75,7 +75,11 @@ export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now:
     const event = toLoggedEvent(row);
     for (const target of hydrationTargets(event)) {
       targets.push({
-        ...target, tenantId: event.tenantId, studioId: event.studioId, firstSeq: event.seq, lastSeq: event.seq,
+        ...target,
+        tenantId: event.tenantId,
+        studioId: event.studioId,
+        firstSeq: event.seq,
+        lastSeq: event.seq,
         dueAt: Math.max(event.receivedAt + delayMs, 0),
       });
     }
@@ -92,8 +96,16 @@ function toLoggedEvent(row: EventRow): LoggedEvent {
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) content = parsed as Record<string, unknown>;
   }
   return {
-    seq: Number(row.seq), uuid: row.uuid, position: Number(row.position), studioId: Number(row.studioId), tenantId: Number(row.tenantId),
-    type: row.type, known: Boolean(Number(row.known)), entityId: Number(row.entityId), content, occurredAt: Number(row.occurredAt),
+    seq: Number(row.seq),
+    uuid: row.uuid,
+    position: Number(row.position),
+    studioId: Number(row.studioId),
+    tenantId: Number(row.tenantId),
+    type: row.type,
+    known: Boolean(Number(row.known)),
+    entityId: Number(row.entityId),
+    content,
+    occurredAt: Number(row.occurredAt),
     receivedAt: Number(row.receivedAt),
   };
 }

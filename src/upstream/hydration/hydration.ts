@@ -140,15 +140,24 @@ export class Hydration {
     this.random = options.random ?? Math.random;
     this.reads = {
       customerGone: async (tenantId, customerId) => {
-        const rows = await options.queue.read<{ gone: unknown }>(`SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+        const rows = await options.queue.read<{ gone: unknown }>(
+          `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+          [tenantId, customerId],
+        );
         return rows[0] !== undefined && Number(rows[0].gone) === 1;
       },
       slotClassId: async (tenantId, slotId) => {
-        const rows = await options.queue.read<{ classId: number | string }>(`SELECT "classId" FROM class_slots WHERE "tenantId" = ? AND "slotId" = ?`, [tenantId, slotId]);
+        const rows = await options.queue.read<{ classId: number | string }>(
+          `SELECT "classId" FROM class_slots WHERE "tenantId" = ? AND "slotId" = ?`,
+          [tenantId, slotId],
+        );
         return rows[0] === undefined ? null : Number(rows[0].classId);
       },
       employeeDeleted: async (tenantId, employeeId) => {
-        const rows = await options.queue.read<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`, [tenantId, employeeId]);
+        const rows = await options.queue.read<{ deletedAt: unknown }>(
+          `SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`,
+          [tenantId, employeeId],
+        );
         return rows[0] !== undefined && rows[0].deletedAt !== null;
       },
     };
@@ -158,13 +167,18 @@ export class Hydration {
   start(): void {
     if (!this.options.config.enabled || this.loop) return;
     const leaseMs = this.options.config.leaseMs;
-    this.renewTimer = setInterval(() => {
-      if (this.active.size === 0) return;
-      const now = this.now();
-      this.options.queue.transaction((tx) => renewLeases(tx, this.instanceId, now + leaseMs, now)).catch((error: unknown) => {
-        this.repeated.warn('renew', { err: error }, 'hydration: renewing leases failed');
-      });
-    }, Math.max(Math.floor(leaseMs / 3), 100));
+    this.renewTimer = setInterval(
+      () => {
+        if (this.active.size === 0) return;
+        const now = this.now();
+        this.options.queue
+          .transaction((tx) => renewLeases(tx, this.instanceId, now + leaseMs, now))
+          .catch((error: unknown) => {
+            this.repeated.warn('renew', { err: error }, 'hydration: renewing leases failed');
+          });
+      },
+      Math.max(Math.floor(leaseMs / 3), 100),
+    );
     this.renewTimer.unref();
     this.progressSince = this.now();
     this.summaryTimer = setInterval(() => this.summarise(), HYDRATION_SUMMARY_MS);
@@ -198,9 +212,11 @@ export class Hydration {
       const ids = [...this.active.keys()];
       this.options.logger.info({ jobs: ids.length }, 'hydration: handing unfinished jobs back to the queue');
       this.progress.handedBack += ids.length;
-      await this.options.queue.transaction((tx) => releaseJobs(tx, ids, this.instanceId, this.now())).catch((error: unknown) => {
-        this.options.logger.warn({ err: error }, 'hydration: could not hand jobs back; they run again when their lease ends');
-      });
+      await this.options.queue
+        .transaction((tx) => releaseJobs(tx, ids, this.instanceId, this.now()))
+        .catch((error: unknown) => {
+          this.options.logger.warn({ err: error }, 'hydration: could not hand jobs back; they run again when their lease ends');
+        });
     }
     this.closed = true;
     while (this.flushing) await this.flushing;
@@ -277,7 +293,9 @@ export class Hydration {
   private async claim(limit: number): Promise<number> {
     const now = this.now();
     if (!(await hasClaimableJobs(this.options.queue, now))) return 0;
-    const jobs = await this.options.queue.transaction((tx) => claimJobs(tx, this.instanceId, limit, now, now + this.options.config.leaseMs));
+    const jobs = await this.options.queue.transaction((tx) =>
+      claimJobs(tx, this.instanceId, limit, now, now + this.options.config.leaseMs),
+    );
     this.progress.claimed += jobs.length;
     for (const job of jobs) {
       const running = this.execute(job).finally(() => {
@@ -294,14 +312,25 @@ export class Hydration {
     try {
       const access = await this.studioAccess(job.studioId);
       if (access === null) {
-        outcome = { type: 'ok', write: async () => ({ changes: [], note: 'the studio has no Open API key (or its operator no base URL): nothing to read', followUps: [] }) };
+        outcome = {
+          type: 'ok',
+          write: async () => ({
+            changes: [],
+            note: 'the studio has no Open API key (or its operator no base URL): nothing to read',
+            followUps: [],
+          }),
+        };
       } else {
         outcome = { type: 'ok', write: await hydrate(job, this.client(access), this.reads) };
       }
     } catch (error) {
       // Our database away is not the job's failure: no attempt is counted; it runs again when its lease ends.
       if (isDatabaseUnavailable(error)) {
-        this.repeated.warn('job-db', { err: error, jobId: job.id }, 'hydration: the database is unavailable; the job runs again when its lease ends');
+        this.repeated.warn(
+          'job-db',
+          { err: error, jobId: job.id },
+          'hydration: the database is unavailable; the job runs again when its lease ends',
+        );
         return;
       }
       outcome = { type: 'failed', error };
@@ -349,11 +378,19 @@ export class Hydration {
           if (batch.length > 1 && !isDatabaseUnavailable(error)) {
             for (const completion of batch) {
               await this.commit([completion]).catch((err: unknown) => {
-                this.repeated.error('record', { err, jobId: completion.job.id }, 'hydration: could not record a finished job; it runs again when its lease ends');
+                this.repeated.error(
+                  'record',
+                  { err, jobId: completion.job.id },
+                  'hydration: could not record a finished job; it runs again when its lease ends',
+                );
               });
             }
           } else {
-            this.repeated.error('record', { err: error, jobId: batch[0]!.job.id, jobs: batch.length }, 'hydration: could not record a finished job; it runs again when its lease ends');
+            this.repeated.error(
+              'record',
+              { err: error, jobId: batch[0]!.job.id, jobs: batch.length },
+              'hydration: could not record a finished job; it runs again when its lease ends',
+            );
           }
         } finally {
           for (const completion of batch) completion.resolve();
@@ -380,7 +417,15 @@ export class Hydration {
         const logged: LoggedEvent[] = [];
         for (const { job, outcome } of batch) {
           if (outcome.type === 'failed') {
-            const changed = await failJob(tx, job.id, this.instanceId, describe(outcome.error), this.options.config.maxAttempts, now + this.backoff(job.attempts), now);
+            const changed = await failJob(
+              tx,
+              job.id,
+              this.instanceId,
+              describe(outcome.error),
+              this.options.config.maxAttempts,
+              now + this.backoff(job.attempts),
+              now,
+            );
             if (changed > 0) failures.push({ job, error: outcome.error });
             continue;
           }
@@ -389,18 +434,49 @@ export class Hydration {
           await finishJob(tx, job.id, this.instanceId, result.note, now);
           finished.push({ jobId: job.id, kind: job.kind, key: job.upstreamKey, changes: result.changes.length });
           if (result.followUps.length > 0) {
-            await queueTargets(tx, result.followUps.map((t) => ({ ...t, tenantId: job.tenantId, studioId: job.studioId, firstSeq: job.lastSeq, lastSeq: job.lastSeq, dueAt: now })), now);
+            await queueTargets(
+              tx,
+              result.followUps.map((t) => ({
+                ...t,
+                tenantId: job.tenantId,
+                studioId: job.studioId,
+                firstSeq: job.lastSeq,
+                lastSeq: job.lastSeq,
+                dueAt: now,
+              })),
+              now,
+            );
           }
           for (const change of result.changes) {
             const content = { record: change.record, jobId: job.id, changed: change.changed, ...(change.erased ? { erased: true } : {}) };
             const uuid = randomUUID();
-            events.push(eventLogParams({
-              uuid, position: 0, studioId: job.studioId, tenantId: job.tenantId, type: RECORD_HYDRATED_EVENT_TYPE, known: true,
-              entityId: change.entityId, contentJson: JSON.stringify(content), occurredAt: now, receivedAt: now, digest: null,
-            }));
+            events.push(
+              eventLogParams({
+                uuid,
+                position: 0,
+                studioId: job.studioId,
+                tenantId: job.tenantId,
+                type: RECORD_HYDRATED_EVENT_TYPE,
+                known: true,
+                entityId: change.entityId,
+                contentJson: JSON.stringify(content),
+                occurredAt: now,
+                receivedAt: now,
+                digest: null,
+              }),
+            );
             logged.push({
-              seq: 0, uuid, position: 0, studioId: job.studioId, tenantId: job.tenantId, type: RECORD_HYDRATED_EVENT_TYPE, known: true,
-              entityId: change.entityId, content, occurredAt: now, receivedAt: now,
+              seq: 0,
+              uuid,
+              position: 0,
+              studioId: job.studioId,
+              tenantId: job.tenantId,
+              type: RECORD_HYDRATED_EVENT_TYPE,
+              known: true,
+              entityId: change.entityId,
+              content,
+              occurredAt: now,
+              receivedAt: now,
             });
           }
         }
@@ -417,7 +493,10 @@ export class Hydration {
         try {
           await this.options.feed.publish(events);
         } catch (error) {
-          this.options.logger.error({ err: error, events: events.length }, 'hydration: announcing hydrated records failed (they are in the log)');
+          this.options.logger.error(
+            { err: error, events: events.length },
+            'hydration: announcing hydrated records failed (they are in the log)',
+          );
         }
       },
     );
@@ -433,7 +512,11 @@ export class Hydration {
     this.options.logger.debug(fields, parked ? 'hydration: job parked' : 'hydration: job failed');
     if (parked) {
       this.progress.parked += 1;
-      this.repeated.warn('job-parked', fields, 'hydration: job parked after failing HYDRATION_MAX_ATTEMPTS times; retry it with retryHydrationJob once the cause is fixed');
+      this.repeated.warn(
+        'job-parked',
+        fields,
+        'hydration: job parked after failing HYDRATION_MAX_ATTEMPTS times; retry it with retryHydrationJob once the cause is fixed',
+      );
     } else {
       this.progress.failed += 1;
       this.repeated.warn('job-failed', fields, 'hydration: job failed; it is retried after its backoff');
@@ -443,7 +526,10 @@ export class Hydration {
   /** True while the job is still this instance's (its lease may have run out and been taken over). */
   private async stillOwned(tx: SqlTx, jobId: number): Promise<boolean> {
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const rows = await tx.all(`SELECT "id" FROM hydration_jobs WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'${lock}`, [jobId, this.instanceId]);
+    const rows = await tx.all(`SELECT "id" FROM hydration_jobs WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'${lock}`, [
+      jobId,
+      this.instanceId,
+    ]);
     return rows.length > 0;
   }
 
@@ -459,7 +545,10 @@ export class Hydration {
 function describe(error: unknown): string {
   if (error instanceof OpenApiError) {
     const extra = [error.errorCode && `code ${error.errorCode}`, error.traceId && `trace ${error.traceId}`].filter(Boolean).join(', ');
-    return `${error.status === 0 ? 'no answer' : `HTTP ${error.status}`} from ${error.endpoint}: ${error.message}${extra ? ` (${extra})` : ''}`.slice(0, 2000);
+    return `${error.status === 0 ? 'no answer' : `HTTP ${error.status}`} from ${error.endpoint}: ${error.message}${extra ? ` (${extra})` : ''}`.slice(
+      0,
+      2000,
+    );
   }
   return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 }

@@ -23,13 +23,17 @@ import { listArgument } from '../../realtime/subscription.args.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
 import { HYDRATED_RECORD_KINDS, type HydratedRecordKind } from './record-writes.js';
 
-export const HydratedRecordKindEnum = Object.fromEntries(HYDRATED_RECORD_KINDS.map((k) => [k, k])) as { readonly [K in HydratedRecordKind]: K };
+export const HydratedRecordKindEnum = Object.fromEntries(HYDRATED_RECORD_KINDS.map((k) => [k, k])) as {
+  readonly [K in HydratedRecordKind]: K;
+};
 registerEnumType(HydratedRecordKindEnum, {
   name: 'HydratedRecordKind',
   description: 'Which kind of record hydration changed (`content.record` of a GYMGRAPH_RECORD_HYDRATED event).',
   valuesConfig: {
     customer: { description: 'A customer: status, names, contact, address, ... (`record` is the Customer).' },
-    communicationPreferences: { description: "A customer's communication preferences (`record` is the Customer; read `communicationPreferences`)." },
+    communicationPreferences: {
+      description: "A customer's communication preferences (`record` is the Customer; read `communicationPreferences`).",
+    },
     contract: { description: 'A contract: rate, status, dates, price.' },
     classBooking: { description: 'A class booking: detailed status, customer, slot, class.' },
     classSlot: { description: 'A class slot: times, capacity, booked and waiting counts, instructors, location.' },
@@ -38,7 +42,10 @@ registerEnumType(HydratedRecordKindEnum, {
     device: { description: 'A device: name, model, active.' },
     debtCollectionRun: { description: 'A debt-collection run: status, date, type.' },
     taxAdvisorExport: { description: 'A tax-advisor export: period and formats.' },
-    studio: { description: "A studio: its upstream id, opening hours and closures (`record` is the Studio; the event's entityId is the upstream studio id)." },
+    studio: {
+      description:
+        "A studio: its upstream id, opening hours and closures (`record` is the Studio; the event's entityId is the upstream studio id).",
+    },
     employee: { description: 'An employee: names, role, contact, competences (or their personal data erased).' },
   },
 });
@@ -46,8 +53,20 @@ registerEnumType(HydratedRecordKindEnum, {
 export const HydratedRecord = createUnionType({
   name: 'HydratedRecord',
   description: 'A record hydration filled; ask for its fields with inline fragments (`... on Customer { firstName }`).',
-  types: () => [Customer, Contract, ClassBooking, ClassSlot, GymClass, AppointmentBooking, Device, DebtCollectionRun, TaxAdvisorExport, Studio,
-    Employee] as const,
+  types: () =>
+    [
+      Customer,
+      Contract,
+      ClassBooking,
+      ClassSlot,
+      GymClass,
+      AppointmentBooking,
+      Device,
+      DebtCollectionRun,
+      TaxAdvisorExport,
+      Studio,
+      Employee,
+    ] as const,
 });
 
 @ObjectType({ description: 'A record that hydration from the upstream Open API just changed, with the record as it stands now.' })
@@ -58,10 +77,15 @@ export class RecordHydration {
   @Field(() => HydratedRecordKindEnum, { description: 'Which kind of record changed.' })
   kind!: HydratedRecordKind;
 
-  @Field(() => [String], { description: 'The fields whose value changed, by their column names (e.g. `firstName`, `addressCity`, `bookingStatus`).' })
+  @Field(() => [String], {
+    description: 'The fields whose value changed, by their column names (e.g. `firstName`, `addressCity`, `bookingStatus`).',
+  })
   changedFields!: string[];
 
-  @Field({ description: "True when the change erased a customer's or an employee's personal data (the upstream deleted them or no longer lets them be read)." })
+  @Field({
+    description:
+      "True when the change erased a customer's or an employee's personal data (the upstream deleted them or no longer lets them be read).",
+  })
   personalDataErased!: boolean;
 
   @Field(() => HydratedRecord, { nullable: true, description: 'The record as it stands now; null when this token may not see it.' })
@@ -78,13 +102,25 @@ export class RecordHydratedArgs {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Resume: first every matching GYMGRAPH_RECORD_HYDRATED stored after this event `seq` (or `events` cursor), then live, with no gap and no duplicate.',
+    description:
+      'Resume: first every matching GYMGRAPH_RECORD_HYDRATED stored after this event `seq` (or `events` cursor), then live, with no gap and no duplicate.',
   })
   after?: string | null;
 }
 
-type Loaded = Customer | Contract | ClassBooking | ClassSlot | GymClass | AppointmentBooking | Device | DebtCollectionRun | TaxAdvisorExport | Studio
-  | Employee | null;
+type Loaded =
+  | Customer
+  | Contract
+  | ClassBooking
+  | ClassSlot
+  | GymClass
+  | AppointmentBooking
+  | Device
+  | DebtCollectionRun
+  | TaxAdvisorExport
+  | Studio
+  | Employee
+  | null;
 
 function kindOf(event: LoggedEvent): HydratedRecordKind | undefined {
   const record = event.content?.['record'];
@@ -151,7 +187,8 @@ export class RecordHydratedSubscriptionResolver {
       const ctx = context as GraphQLContext;
       const { shared } = requireRealtime(ctx).services;
       const wanted = listArgument(kinds, 'kinds');
-      if (wanted?.some((k) => !(HYDRATED_RECORD_KINDS as readonly string[]).includes(k))) throw clientError(ErrorCode.BAD_USER_INPUT, 'kinds: unknown kind');
+      if (wanted?.some((k) => !(HYDRATED_RECORD_KINDS as readonly string[]).includes(k)))
+        throw clientError(ErrorCode.BAD_USER_INPUT, 'kinds: unknown kind');
       return eventSubscription(
         ctx,
         {
@@ -168,13 +205,22 @@ export class RecordHydratedSubscriptionResolver {
           if (ctx.scope.member && !memberSees(record, ctx)) return undefined;
           // The event's studio is within the scope: it delivered an event about a customer (who is then
           // visible to it) or read a class for it; any other record belongs to the studio of its earliest event.
-          const visible = record === null ? null
-            : record instanceof Customer || record instanceof GymClass ? record
-            : record instanceof Studio ? (ctx.scope.allows(record.id) ? record : null)
-            : ctx.scope.allows(record.studioId) ? record : null;
+          const visible =
+            record === null
+              ? null
+              : record instanceof Customer || record instanceof GymClass
+                ? record
+                : record instanceof Studio
+                  ? ctx.scope.allows(record.id)
+                    ? record
+                    : null
+                  : ctx.scope.allows(record.studioId)
+                    ? record
+                    : null;
           const changed = event.content?.['changed'];
           return {
-            event: toEventRecord(event), kind,
+            event: toEventRecord(event),
+            kind,
             changedFields: Array.isArray(changed) ? changed.filter((c): c is string => typeof c === 'string') : [],
             personalDataErased: event.content?.['erased'] === true,
             record: visible,

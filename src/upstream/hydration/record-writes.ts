@@ -2,8 +2,16 @@ import type { Param, SqlTx } from '../../db/sql-writer.js';
 
 /** The records hydration writes, as named in GYMGRAPH_RECORD_HYDRATED's `content.record`. */
 export const HYDRATED_RECORD_KINDS = [
-  'customer', 'communicationPreferences', 'contract', 'classBooking', 'classSlot', 'class', 'appointmentBooking', 'device',
-  'debtCollectionRun', 'taxAdvisorExport',
+  'customer',
+  'communicationPreferences',
+  'contract',
+  'classBooking',
+  'classSlot',
+  'class',
+  'appointmentBooking',
+  'device',
+  'debtCollectionRun',
+  'taxAdvisorExport',
   'studio',
   'employee',
 ] as const;
@@ -46,15 +54,22 @@ export async function updateRecord(
   hydratedAt: number | null,
 ): Promise<string[] | null> {
   const columns = Object.keys(values);
-  const where = Object.keys(key).map((column) => `${quote(column)} = ?`).join(' AND ');
+  const where = Object.keys(key)
+    .map((column) => `${quote(column)} = ?`)
+    .join(' AND ');
   const keyValues = Object.values(key);
-  const [row] = await tx.all<Record<string, unknown>>(`SELECT ${['"id"', ...columns.map(quote)].join(', ')} FROM ${table} WHERE ${where}`, keyValues);
+  const [row] = await tx.all<Record<string, unknown>>(
+    `SELECT ${['"id"', ...columns.map(quote)].join(', ')} FROM ${table} WHERE ${where}`,
+    keyValues,
+  );
   if (!row) return null;
   const changed = columns.filter((column) => !same(row[column], values[column]!));
   const set = [...columns, ...(hydratedAt === null ? [] : ['hydratedAt'])];
   if (set.length > 0 && (changed.length > 0 || hydratedAt !== null)) {
     await tx.run(`UPDATE ${table} SET ${set.map((c) => `${quote(c)} = ?`).join(', ')} WHERE "id" = ?`, [
-      ...columns.map((c) => values[c]!), ...(hydratedAt === null ? [] : [hydratedAt]), Number(row['id']),
+      ...columns.map((c) => values[c]!),
+      ...(hydratedAt === null ? [] : [hydratedAt]),
+      Number(row['id']),
     ]);
   }
   return changed;
