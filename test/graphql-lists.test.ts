@@ -79,6 +79,10 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     await post(a, 1, { type: 'CONTRACT_CREATED', timestamp: at(1), content: { contractId: 901 } });
     await post(a, 1, { type: 'CONTRACT_CREATED', timestamp: at(2), content: { contractId: 902 } });
     await post(b, 1, { type: 'CONTRACT_CREATED', timestamp: at(3), content: { contractId: 903 } });
+    // Aggregator memberships of customer 1: two at A, one at B (posted out of time order).
+    await post(a, 1, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(12), content: { aggregatorId: 'agg-12' } });
+    await post(a, 1, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(11), content: { aggregatorId: 'agg-11' } });
+    await post(b, 1, { type: 'AGGREGATOR_MEMBER_CREATED', timestamp: at(13), content: { aggregatorId: 'agg-13' } });
   });
   afterAll(() => server.stop());
 
@@ -173,6 +177,34 @@ describe.each(databaseKinds())('lists: visits, nested pages (%s)', (kind) => {
     // A token of studio A: the contract at B is not in its list.
     const scoped = await data('{ customers(filter: {customerIds: ["1"]}) { nodes { contracts { contractId } } } }', {}, partnerA);
     expect(scoped.customers.nodes[0].contracts).toEqual([{ contractId: '902' }, { contractId: '901' }]);
+  });
+
+  it('when aggregator memberships are paged with after (an id) and a createdAt range, then like the other nested lists: newest first, after that item, within the range, scoped', async () => {
+    const page = async (args: string, token = ADMIN_TOKEN) =>
+      (await data(`{ customers(filter: {customerIds: ["1"]}) { nodes { aggregatorMemberships${args} { id aggregatorId } } } }`, {}, token))
+        .customers.nodes[0].aggregatorMemberships as { id: string; aggregatorId: string }[];
+    const all = await page('');
+    expect(all.map((m) => m.aggregatorId)).toEqual(['agg-13', 'agg-12', 'agg-11']);
+    expect((await page(`(first: 1, after: "${all[0]!.id}")`)).map((m) => m.aggregatorId)).toEqual(['agg-12']);
+    expect((await page(`(after: "${all[1]!.id}")`)).map((m) => m.aggregatorId)).toEqual(['agg-11']);
+    expect((await page(`(createdAt: {from: "${iso(12)}"})`)).map((m) => m.aggregatorId)).toEqual(['agg-13', 'agg-12']);
+    expect((await page(`(createdAt: {to: "${iso(12)}"})`)).map((m) => m.aggregatorId)).toEqual(['agg-11']);
+    expect((await page(`(createdAt: {from: "${iso(11)}", to: "${iso(13)}"}, first: 1)`)).map((m) => m.aggregatorId)).toEqual(['agg-12']);
+    // Through a loader (under a visit) rather than the customers' statement: the same.
+    const viaVisit = await data(
+      `query ($m: ID) { visits(filter: {customerIds: ["1"]}, first: 1) { nodes { customer { aggregatorMemberships(after: $m) { aggregatorId } } } } }`,
+      { m: all[0]!.id },
+    );
+    expect(viaVisit.visits.nodes[0].customer.aggregatorMemberships).toEqual([{ aggregatorId: 'agg-12' }, { aggregatorId: 'agg-11' }]);
+    // A token of studio A does not see the membership delivered by B.
+    expect((await page('', partnerA)).map((m) => m.aggregatorId)).toEqual(['agg-12', 'agg-11']);
+    const bad = await gql(
+      `{ customers(first: 1) { nodes { aggregatorMemberships(createdAt: {from: "${iso(5)}", to: "${iso(5)}"}) { id } } } }`,
+    );
+    expect(bad.body.errors?.[0]).toMatchObject({
+      message: 'aggregatorMemberships(createdAt): from must be before to',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('when a nested list gets a bad after or range, then BAD_USER_INPUT naming it', async () => {

@@ -1,12 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
-import { ChildList, listPrefetch, type PrefetchHint } from '../../api/children.js';
+import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
+import { NestedPageArgs, listPrefetch, pagedChildList, type PrefetchHint } from '../../api/children.js';
 import type { GraphQLContext } from '../../api/context.js';
-import { DEFAULT_NESTED_SIZE, nestedSize } from '../../api/pagination.js';
+import { TimeRangeInput } from '../../api/filters.js';
+import { nestedSize } from '../../api/pagination.js';
 import { Customer } from '../customers/customer.entity.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
-const MEMBERSHIPS = new ChildList(
+/** `Customer.aggregatorMemberships`: the newest first (by creation upstream, then id), with `after` and a `createdAt` range. */
+const MEMBERSHIPS = pagedChildList(
   'aggregatorMembershipsOfCustomer',
   {
     entity: AggregatorMembership,
@@ -18,6 +20,8 @@ const MEMBERSHIPS = new ChildList(
     ],
   },
   ['tenantId', 'customerId'],
+  'aggregatorMemberships',
+  'createdAt',
 );
 /** `Customer.aggregatorMemberships` read inside the customers' statement (see useFieldHints). */
 export const AGGREGATOR_MEMBERSHIP_PREFETCH: PrefetchHint = {
@@ -35,10 +39,15 @@ export class CustomerAggregatorMembershipsResolver {
   })
   aggregatorMemberships(
     @Root() customer: Customer,
-    @Arg('first', () => Int, { defaultValue: DEFAULT_NESTED_SIZE }) first: number,
+    @Args() { first, after }: NestedPageArgs,
+    @Arg('createdAt', () => TimeRangeInput, {
+      nullable: true,
+      description: 'Only memberships created upstream (AGGREGATOR_MEMBER_CREATED) within this range (either end may be open).',
+    })
+    createdAt: TimeRangeInput | null,
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<AggregatorMembership[]> {
-    return MEMBERSHIPS.load(context, customer, nestedSize(first, 'aggregatorMemberships'), info);
+    return MEMBERSHIPS.load(context, customer, nestedSize(first, 'aggregatorMemberships'), info, { after, createdAt });
   }
 }
