@@ -273,15 +273,15 @@ async function main(): Promise<void> {
         { name: 'reference: one read of every contract', run: () => dataSource.query('SELECT COUNT("startDate") FROM "contracts"') },
         {
           name: 'classReport SLOT, one studio, one week',
-          run: () => classReport(dataSource, { studios: one, from: NOW - 7 * DAY, to: NOW, clock, groupBy: ClassReportGrouping.SLOT }),
+          run: () => classReport(dataSource, { studios: one, from: NOW - 7 * DAY, to: NOW, clock, groupBy: [ClassReportGrouping.SLOT] }),
         },
         {
           name: 'classReport DAY, one studio, a month',
-          run: () => classReport(dataSource, { studios: one, ...month, clock, groupBy: ClassReportGrouping.DAY }),
+          run: () => classReport(dataSource, { studios: one, ...month, clock, groupBy: [ClassReportGrouping.DAY] }),
         },
         {
           name: 'classReport CLASS, every studio, a month',
-          run: () => classReport(dataSource, { studios: every, ...month, clock, groupBy: ClassReportGrouping.CLASS }),
+          run: () => classReport(dataSource, { studios: every, ...month, clock, groupBy: [ClassReportGrouping.CLASS] }),
         },
         { name: 'activeMembers, one studio', run: () => activeMembers(dataSource, scope(one)) },
         { name: 'activeMembers, every studio', run: () => activeMembers(dataSource, { ...scope(every), everyStudio: true }) },
@@ -309,7 +309,7 @@ async function main(): Promise<void> {
         },
         {
           name: 'contracts per month, one studio, a year',
-          run: () => contractPeriods(dataSource, one, clock, { from: NOW - 365 * DAY, to: NOW }, ContractPeriodGrouping.MONTH),
+          run: () => contractPeriods(dataSource, one, clock, { from: NOW - 365 * DAY, to: NOW }, [ContractPeriodGrouping.MONTH]),
         },
       ];
       for (const result of await measure(dataSource, kind, cases, runs)) {

@@ -203,7 +203,7 @@ const counts = (row: any) => ({
   attended: row.attended,
   noShows: row.noShows,
 });
-const CLASS_REPORT = `query($range: TimeRangeInput, $groupBy: ClassReportGrouping, $timeZone: String, $studioIds: [ID!]) {
+const CLASS_REPORT = `query($range: TimeRangeInput, $groupBy: [ClassReportGrouping!], $timeZone: String, $studioIds: [ID!]) {
   classReport(range: $range, groupBy: $groupBy, timeZone: $timeZone, studioIds: $studioIds) { ${REPORT_FIELDS} } }`;
 
 describe.each(databaseKinds())('reports (%s)', (kind) => {
@@ -310,6 +310,79 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
       }
     });
 
+    it('when grouped by a list of dimensions, then one row per combination that has slots, in the order of the list, each row adding up its slots', async () => {
+      const { world, server, ours } = setup;
+      const weekdayHour = (ms: number, zone: string) => {
+        const parts = new Intl.DateTimeFormat('en-US', {
+          timeZone: zone,
+          weekday: 'long',
+          hour: '2-digit',
+          hourCycle: 'h23',
+        }).formatToParts(ms);
+        const weekday = parts.find((p) => p.type === 'weekday')!.value;
+        const hour = Number(parts.find((p) => p.type === 'hour')!.value);
+        return { weekday, day: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].indexOf(weekday) + 1, hour };
+      };
+      const expectGroups = async (
+        variables: Record<string, unknown>,
+        keyOf: (slot: WorldSlot) => { label: string; order: readonly (number | string)[] },
+        extra: (row: any) => Record<string, unknown> = () => ({}),
+      ) => {
+        const { classReport } = await data(server, CLASS_REPORT, variables);
+        const groups = new Map<string, { order: readonly (number | string)[]; rows: SlotCounts[] }>();
+        for (const slot of world.slots.values()) {
+          const { label, order } = keyOf(slot);
+          const group = groups.get(label) ?? { order, rows: [] };
+          group.rows.push(slotCounts(world, slot));
+          groups.set(label, group);
+        }
+        const compare = (a: readonly (number | string)[], b: readonly (number | string)[]) => {
+          for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+          return 0;
+        };
+        const expected = [...groups.entries()]
+          .sort(([, a], [, b]) => compare(a.order, b.order))
+          .map(([label, g]) => ({ label, ...sum(g.rows) }));
+        expect(classReport.map((row: any) => ({ label: row.label, ...counts(row) }))).toEqual(expected);
+        return classReport.map((row: any) => ({ label: row.label, ...extra(row) }));
+      };
+      // [CLASS, WEEK]: per class (by id), then per ISO week of the start in the zone asked for.
+      await expectGroups({ groupBy: ['CLASS', 'WEEK'], timeZone: ZONE_B }, (slot) => {
+        const week = isoWeek(localDate(slot.startAt, ZONE_B));
+        return { label: `${slot.classId} / ${week}`, order: [slot.classId, week] };
+      });
+      // The weekly timetable [DAY_OF_WEEK, HOUR_OF_DAY] in studio A's zone: weekday and hour fields set.
+      const timetable = await expectGroups(
+        { groupBy: ['DAY_OF_WEEK', 'HOUR_OF_DAY'], timeZone: ZONE_A },
+        (slot) => {
+          const { weekday, day, hour } = weekdayHour(slot.startAt, ZONE_A);
+          return { label: `${weekday} / ${String(hour).padStart(2, '0')}:00`, order: [day, hour] };
+        },
+        (row) => ({ start: row.start, slotId: row.slotId }),
+      );
+      expect(timetable.every((row: any) => row.start === null && row.slotId === null)).toBe(true);
+      // [STUDIO, INSTRUCTOR]: our studio ids, then the instructor's name.
+      const studioOf = (slot: WorldSlot) => ours.get(studioOfSlot(world, slot))!;
+      const name = (slot: WorldSlot) => `${slot.instructors[0]!.firstName} ${slot.instructors[0]!.lastName}`;
+      await expectGroups({ groupBy: ['STUDIO', 'INSTRUCTOR'] }, (slot) => ({
+        label: `${studioOf(slot)} / ${name(slot)}`,
+        order: [studioOf(slot), name(slot)],
+      }));
+      // An empty list: one total over every slot.
+      await expectGroups({ groupBy: [] }, () => ({ label: 'total', order: [] }));
+    });
+
+    it('when groupBy names a dimension twice or two periods, then BAD_USER_INPUT naming groupBy', async () => {
+      for (const groupBy of [
+        ['DAY', 'WEEK'],
+        ['CLASS', 'CLASS'],
+      ]) {
+        const { body } = await gql(setup.server, CLASS_REPORT, { groupBy });
+        expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(body.errors?.[0]?.message).toMatch(/^groupBy: /);
+      }
+    });
+
     it("when a token of studio A asks, then it sees only studio A's slots, and naming studio B is FORBIDDEN", async () => {
       const { world, server, tokenA, ours } = setup;
       const { classReport } = await data(server, CLASS_REPORT, { groupBy: 'CLASS' }, tokenA);
@@ -324,7 +397,7 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
   });
 
   describe('membersReport', () => {
-    const MEMBERS = `query($date: String, $timeZone: String, $studioIds: [ID!], $groupBy: ContractPeriodGrouping) {
+    const MEMBERS = `query($date: String, $timeZone: String, $studioIds: [ID!], $groupBy: [ContractPeriodGrouping!]) {
       membersReport(date: $date, timeZone: $timeZone, studioIds: $studioIds) { date timeZone activeMembers
         contracts(groupBy: $groupBy) { label start end created cancelled } } }`;
 
@@ -372,6 +445,57 @@ describe.each(databaseKinds())('reports (%s)', (kind) => {
         for (let i = 1; i < membersReport.contracts.length; i++)
           expect(membersReport.contracts[i].start).toBe(membersReport.contracts[i - 1].end);
       }
+    });
+
+    it('when contracts are grouped by a list of dimensions, then one row per studio and period (zeros included), or per period and weekday; a list without a period is refused', async () => {
+      const { world, server, ours } = setup;
+      const { membersReport } = await data(server, MEMBERS, { timeZone: ZONE_A, groupBy: ['STUDIO', 'MONTH'] });
+      const expected = new Map<string, { created: number; cancelled: number }>();
+      const bump = (key: string, field: 'created' | 'cancelled') => {
+        const entry = expected.get(key) ?? { created: 0, cancelled: 0 };
+        entry[field] += 1;
+        expected.set(key, entry);
+      };
+      for (const k of world.contracts) {
+        const studio = ours.get(world.customers.get(k.customerId)!.studioId)!;
+        bump(`${studio} / ${localDate(k.createdAt, ZONE_A).slice(0, 7)}`, 'created');
+        if (k.cancellationDate) bump(`${studio} / ${k.cancellationDate.slice(0, 7)}`, 'cancelled');
+      }
+      const rows = membersReport.contracts.map((p: any) => [p.label, { created: p.created, cancelled: p.cancelled }]);
+      expect(rows.filter(([, c]: any) => c.created + c.cancelled > 0)).toEqual(
+        [...expected.entries()].sort(([a], [b]) => Number(a.split(' / ')[0]) - Number(b.split(' / ')[0]) || (a < b ? -1 : 1)),
+      );
+      // Every studio has every month, the studio outermost.
+      const months = new Set(membersReport.contracts.map((p: any) => p.label.split(' / ')[1]));
+      expect(membersReport.contracts).toHaveLength(2 * months.size);
+      expect(membersReport.contracts[0].label.startsWith(`${Math.min(...ours.values())} / `)).toBe(true);
+      // [WEEK, DAY_OF_WEEK]: the weekday of the creation (local) or of the cancellation date.
+      const weekdays = await data(
+        server,
+        `{ membersReport(timeZone: "${ZONE_B}") { contracts(groupBy: [WEEK, DAY_OF_WEEK]) { label dayOfWeek studioId created cancelled } } }`,
+      );
+      const byWeekday = new Map<number, number>();
+      const weekdayOf = (date: string) => ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
+      for (const k of world.contracts) {
+        const day = weekdayOf(localDate(k.createdAt, ZONE_B));
+        byWeekday.set(day, (byWeekday.get(day) ?? 0) + 1);
+      }
+      const answered = new Map<number, number>();
+      for (const p of weekdays.membersReport.contracts) {
+        expect(p.studioId).toBeNull();
+        expect(p.label).toMatch(/^\d{4}-W\d{2} \/ [A-Z][a-z]+day$/);
+        answered.set(p.dayOfWeek, (answered.get(p.dayOfWeek) ?? 0) + p.created);
+      }
+      expect([...answered.entries()].filter(([, n]) => n > 0).sort()).toEqual([...byWeekday.entries()].sort());
+      const { body } = await gql(server, MEMBERS, { groupBy: ['STUDIO'] });
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(body.errors?.[0]?.message).toMatch(/^groupBy: a contract period needs one of DAY, WEEK or MONTH/);
+      // Past 2,000 local days (from 2020 to the last contract, in 2026): TOO_MANY_BUCKETS.
+      const long = await gql(
+        server,
+        `{ membersReport { contracts(groupBy: [STUDIO, DAY], range: {from: "2020-01-01T00:00:00Z"}) { created } } }`,
+      );
+      expect(long.body.errors?.[0]?.extensions?.code).toBe('TOO_MANY_BUCKETS');
     });
 
     it('when members absent since a time are paged through, then every page holds the next members, none twice, and together those with no check-in since', async () => {

@@ -2,9 +2,10 @@ import type { DataSource } from 'typeorm';
 import { SqlReader } from '../../db/sql-reader.js';
 import { ErrorCode, clientError } from '../../api/errors.js';
 import { unreachable } from '../../events/event-catalog.js';
-import { calendarPlan, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
+import { MAX_GROUPS, TooManyBucketsError, cyclicLabel } from '../stats/stats-query.js';
+import { calendarPlan, dateDimensions, localDate, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
 import { ClassReportGrouping, type ClassReportRow } from './class-report.types.js';
-import { MAX_REPORT_ROWS, studiosSql } from './report-input.js';
+import { studiosSql } from './report-input.js';
 
 /** The most slots one report reads: beyond, the range must be narrowed (20,000 is a large studio's year). */
 export const MAX_REPORT_SLOTS = 20_000;
@@ -17,7 +18,8 @@ export interface ClassReportInput {
   /** Slots starting before (epoch ms); null: no upper bound. */
   readonly to: number | null;
   readonly clock: WallClock;
-  readonly groupBy: ClassReportGrouping;
+  /** The dimensions of a row, in order (checked by the resolver: none twice, at most one period). */
+  readonly groupBy: readonly ClassReportGrouping[];
 }
 
 /** One slot with its booking counts, as the statement returns it. */
@@ -84,15 +86,7 @@ export async function classReport(dataSource: DataSource, input: ClassReportInpu
   if (rows.length > MAX_REPORT_SLOTS) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `range: more than ${MAX_REPORT_SLOTS} class slots; narrow the range or the studios`);
   }
-  const slots = rows.map(slotRow);
-  const grouped = group(slots, input);
-  if (grouped.length > MAX_REPORT_ROWS) {
-    throw clientError(
-      ErrorCode.BAD_USER_INPUT,
-      `range: more than ${MAX_REPORT_ROWS} rows grouped by ${input.groupBy}; narrow the range or group by a longer period`,
-    );
-  }
-  return grouped;
+  return group(rows.map(slotRow), input);
 }
 
 /** Numbers on both databases (PostgreSQL returns BIGINT and COUNT as strings). */
@@ -154,80 +148,169 @@ const instructorsOf = (slot: SlotRow): string[] => {
   return Array.isArray(parsed) ? parsed.filter((name): name is string => typeof name === 'string') : [];
 };
 
+/** A row's own fields besides the counts, as the dimensions set them. */
+type RowFields = Omit<ClassReportRow, keyof Counts | 'fillRate' | 'label'>;
+
+/** One slot's group of one dimension: its key, label, the row fields it sets, and where it sorts (smaller first, null last). */
+interface Part {
+  readonly key: string;
+  readonly label: string;
+  readonly fields: Partial<RowFields>;
+  readonly order: readonly (number | string | null)[];
+}
+
 interface Group {
-  readonly row: Omit<ClassReportRow, keyof Counts | 'fillRate'>;
+  readonly label: string;
+  readonly fields: RowFields;
+  readonly order: readonly (number | string | null)[];
   readonly counts: Counts;
 }
 
+const NONE: RowFields = {
+  start: null,
+  end: null,
+  slotId: null,
+  classId: null,
+  studioId: null,
+  instructor: null,
+  hourOfDay: null,
+  dayOfWeek: null,
+};
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+function compare(a: readonly (number | string | null)[], b: readonly (number | string | null)[]): number {
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i] ?? null;
+    const y = b[i] ?? null;
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The slots grouped by the combination of `input.groupBy`'s dimensions, each slot by its start: one
+ * row per combination that has slots (a slot with two instructors counts in both of theirs), in the
+ * order of the dimensions, each in its own order (slots by start, classes by id, instructors by name with
+ * the row without one last, periods and hours in time order, studios by id). Periods, hours and weekdays
+ * are the statistics' (calendarPlan's labels and bounds, dateDimensions' weekday, cyclicLabel's names).
+ * @throws TOO_MANY_BUCKETS past the statistics' cap on combinations (stats-query.ts MAX_GROUPS).
+ */
 function group(slots: readonly SlotRow[], input: ClassReportInput): ClassReportRow[] {
-  const groups = new Map<string, Group>();
-  const into = (key: string, row: () => Group['row'], slot: SlotRow) => {
-    let found = groups.get(key);
-    if (!found) groups.set(key, (found = { row: row(), counts: empty() }));
-    add(found.counts, slot);
-  };
-  const none = { start: null, end: null, slotId: null, classId: null, studioId: null, instructor: null };
-  const periods = new Map<number, CalendarBucket>();
-  /** The local day or week of an instant, from calendarPlan (so labels and bounds match the statistics'), kept per local day. */
-  const period = (instant: number, unit: 'DAY' | 'WEEK'): CalendarBucket => {
+  const periods = new Map<string, CalendarBucket>();
+  /** The local day, week or month of an instant, from calendarPlan (so labels and bounds match the statistics'), kept per local day. */
+  const period = (instant: number, unit: 'DAY' | 'WEEK' | 'MONTH'): CalendarBucket => {
     const wall = input.clock.wall(instant);
-    const day = wall - (wall % 86_400_000);
-    let bucket = periods.get(day);
-    if (!bucket) periods.set(day, (bucket = calendarPlan(input.clock, unit, instant, instant + 1, 1).buckets[0]!));
+    const key = `${unit}:${wall - (wall % DAY_MS)}`;
+    let bucket = periods.get(key);
+    if (!bucket) periods.set(key, (bucket = calendarPlan(input.clock, unit, instant, instant + 1, 1).buckets[0]!));
     return bucket;
   };
-
-  for (const slot of slots) {
-    switch (input.groupBy) {
+  const partsOf = (slot: SlotRow, dimension: ClassReportGrouping): Part[] => {
+    switch (dimension) {
       case ClassReportGrouping.SLOT:
-        into(
-          String(slot.id),
-          () => ({
-            ...none,
+        return [
+          {
+            key: String(slot.id),
             label: String(slot.slotId),
-            start: new Date(slot.startAt),
-            end: slot.endAt === null ? null : new Date(slot.endAt),
-            slotId: String(slot.slotId),
-            classId: String(slot.classId),
-            studioId: slot.studioId,
-            instructor: instructorsOf(slot).join(', ') || null,
-          }),
-          slot,
-        );
-        break;
+            order: [slot.startAt, slot.id],
+            fields: {
+              slotId: String(slot.slotId),
+              classId: String(slot.classId),
+              studioId: slot.studioId,
+              instructor: instructorsOf(slot).join(', ') || null,
+            },
+          },
+        ];
       case ClassReportGrouping.CLASS:
-        into(
-          `${slot.tenantId}:${slot.classId}`,
-          () => ({ ...none, label: String(slot.classId), classId: String(slot.classId), studioId: slot.studioId }),
-          slot,
-        );
-        break;
+        return [
+          {
+            key: `${slot.tenantId}:${slot.classId}`,
+            label: String(slot.classId),
+            order: [slot.classId, slot.studioId],
+            fields: { classId: String(slot.classId), studioId: slot.studioId },
+          },
+        ];
       case ClassReportGrouping.INSTRUCTOR: {
-        const names = instructorsOf(slot);
-        if (names.length === 0) into('', () => ({ ...none, label: 'unknown' }), slot);
-        for (const name of new Set(names)) into(`:${name}`, () => ({ ...none, label: name, instructor: name }), slot);
-        break;
+        const names = [...new Set(instructorsOf(slot))];
+        if (names.length === 0) return [{ key: '', label: 'unknown', order: [null], fields: { instructor: null } }];
+        return names.map((name) => ({ key: `:${name}`, label: name, order: [name], fields: { instructor: name } }));
       }
       case ClassReportGrouping.DAY:
-      case ClassReportGrouping.WEEK: {
-        const bucket = period(slot.startAt, input.groupBy);
-        into(bucket.label, () => ({ ...none, label: bucket.label, start: new Date(bucket.start), end: new Date(bucket.end) }), slot);
-        break;
+      case ClassReportGrouping.WEEK:
+      case ClassReportGrouping.MONTH: {
+        const bucket = period(slot.startAt, dimension);
+        return [
+          {
+            key: bucket.label,
+            label: bucket.label,
+            order: [bucket.start],
+            fields: { start: new Date(bucket.start), end: new Date(bucket.end) },
+          },
+        ];
       }
+      case ClassReportGrouping.HOUR_OF_DAY: {
+        const hour = Math.floor((input.clock.wall(slot.startAt) % DAY_MS) / HOUR_MS);
+        return [{ key: String(hour), label: cyclicLabel('HOUR_OF_DAY', hour), order: [hour], fields: { hourOfDay: hour } }];
+      }
+      case ClassReportGrouping.DAY_OF_WEEK: {
+        const day = dateDimensions(localDate(input.clock, slot.startAt)).DAY_OF_WEEK;
+        return [{ key: String(day), label: cyclicLabel('DAY_OF_WEEK', day), order: [day], fields: { dayOfWeek: day } }];
+      }
+      case ClassReportGrouping.STUDIO:
+        return [{ key: String(slot.studioId), label: String(slot.studioId), order: [slot.studioId], fields: { studioId: slot.studioId } }];
       default:
-        unreachable(input.groupBy);
+        return unreachable(dimension);
+    }
+  };
+
+  const groups = new Map<string, Group>();
+  for (const slot of slots) {
+    // Every combination of the slot's parts (more than one only through a second instructor).
+    let combinations: Part[][] = [[]];
+    for (const dimension of input.groupBy) {
+      const parts = partsOf(slot, dimension);
+      combinations = combinations.flatMap((picked) => parts.map((part) => [...picked, part]));
+    }
+    for (const picked of combinations) {
+      const key = picked.map((part) => part.key).join('|');
+      let found = groups.get(key);
+      if (!found) {
+        // The slot's own start and end win over a period's.
+        const slotPart = picked.find((_, d) => input.groupBy[d] === ClassReportGrouping.SLOT);
+        const fields = Object.assign(
+          { ...NONE },
+          ...picked.map((part) => part.fields),
+          slotPart && {
+            start: new Date(slot.startAt),
+            end: slot.endAt === null ? null : new Date(slot.endAt),
+          },
+        ) as RowFields;
+        found = {
+          label: picked.length === 0 ? 'total' : picked.map((part) => part.label).join(' / '),
+          fields,
+          order: picked.flatMap((part) => part.order),
+          counts: empty(),
+        };
+        groups.set(key, found);
+        if (groups.size > MAX_GROUPS)
+          throw clientError(ErrorCode.TOO_MANY_BUCKETS, new TooManyBucketsError(MAX_GROUPS, groups.size).message);
+      }
+      add(found.counts, slot);
     }
   }
-  const rows = [...groups.values()].map(({ row, counts }) => {
-    const { bookedLimited, ...shown } = counts;
-    return { ...row, ...shown, fillRate: counts.capacity ? Math.round((bookedLimited / counts.capacity) * 10_000) / 10_000 : null };
-  });
-  // Slots and periods come in time order already; classes by id, instructors by name (the row without one last).
-  if (input.groupBy === ClassReportGrouping.CLASS)
-    rows.sort((a, b) => Number(a.classId) - Number(b.classId) || (a.studioId ?? 0) - (b.studioId ?? 0));
-  if (input.groupBy === ClassReportGrouping.INSTRUCTOR)
-    rows.sort((a, b) =>
-      a.instructor === null ? 1 : b.instructor === null ? -1 : a.instructor < b.instructor ? -1 : a.instructor > b.instructor ? 1 : 0,
-    );
-  return rows;
+  return [...groups.values()]
+    .sort((a, b) => compare(a.order, b.order))
+    .map(({ label, fields, counts }) => {
+      const { bookedLimited, ...shown } = counts;
+      return {
+        label,
+        ...fields,
+        ...shown,
+        fillRate: counts.capacity ? Math.round((bookedLimited / counts.capacity) * 10_000) / 10_000 : null,
+      };
+    });
 }

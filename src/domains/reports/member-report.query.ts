@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { SqlReader, type SqlParams } from '../../db/sql-reader.js';
 import { ErrorCode, clientError } from '../../api/errors.js';
-import { MAX_BUCKETS, TimeBucketError, calendarPlan, dateStart, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
+import { PERIODS, dated, grouped, groupingsOf } from '../stats/stats-input.js';
+import { dateStart, localDate, type WallClock } from '../stats/time-buckets.js';
 import { ContractPeriodGrouping, type ContractPeriod } from './member-report.types.js';
 import { studiosSql, type LocalDay } from './report-input.js';
 
@@ -136,21 +137,27 @@ export async function countAbsentMembers(dataSource: DataSource, scope: MemberSc
  * instant in the report's time zone could differ near midnight, and a cancellation withdrawn later
  * would still count.
  */
-const CANCELLED = `k."cancelled" = TRUE AND k."cancellationDate" IS NOT NULL`;
+const cancelledSql = (alias: string) => `${alias}."cancelled" = TRUE AND ${alias}."cancellationDate" IS NOT NULL`;
+const CANCELLED = cancelledSql('k');
 
 /**
- * Contracts created (by the CONTRACT_CREATED time) and cancelled (see {@link CANCELLED})
- * per local period within [from, to); an open end is the earliest or latest such contract. Two GROUP BY
- * statements per local day (indexes `contracts_created` and `contracts_cancellation`); the days are
- * then added up into weeks or months, which local days always fit in. Every period is listed, zeros included.
+ * Contracts created (by the CONTRACT_CREATED time) and cancelled (see {@link CANCELLED}) per
+ * combination of the `groupBy` dimensions within [from, to) — the statistics engine's groupings, as
+ * `contractStats` counts them (stats-query.ts `groupedStats` for the creations, `datedStats` for the
+ * cancellation dates); an open end is the earliest or latest such contract. One local period must be
+ * among the dimensions (a row is a period). Every period (and studio) is listed, zeros included.
+ * @throws BAD_USER_INPUT without a period or with a dimension twice; TOO_MANY_BUCKETS past the bucket caps.
  */
 export async function contractPeriods(
   dataSource: DataSource,
   studios: readonly number[],
   clock: WallClock,
   range: { from: number | null; to: number | null },
-  groupBy: ContractPeriodGrouping,
+  groupBy: readonly ContractPeriodGrouping[],
 ): Promise<ContractPeriod[]> {
+  if (!groupBy.some((value) => (PERIODS as readonly string[]).includes(value))) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `groupBy: a contract period needs one of DAY, WEEK or MONTH, got [${groupBy.join(', ')}]`);
+  }
   const reader = SqlReader.of(dataSource);
   const scoped = studiosSql('k."studioId"', studios);
   const where = (conditions: readonly string[]) => (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`);
@@ -170,85 +177,49 @@ export async function contractPeriods(
     to ??= lasts.length === 0 ? null : Math.max(...lasts) + 1;
     if (from === null || to === null || from >= to) return [];
   }
-  let days: readonly CalendarBucket[];
-  let periods: readonly CalendarBucket[];
-  try {
-    const plan = calendarPlan(clock, 'DAY', from, to, MAX_BUCKETS);
-    days = plan.buckets;
-    periods =
-      groupBy === ContractPeriodGrouping.DAY
-        ? days
-        : groupBy === ContractPeriodGrouping.WEEK
-          ? calendarPlan(clock, 'WEEK', from, to, MAX_BUCKETS).buckets
-          : months(clock, days);
-    const params = reader.params();
-    const keys = plan.keySql('k."createdAt"');
-    const dayOf = new Map(days.map((day) => [day.key, day]));
-    const [created, cancelled] = await Promise.all([
-      reader.scan<{ k0: unknown; n: unknown }>(
-        `SELECT ${keys[0]} AS "k0", COUNT(k."id") AS "n" FROM "contracts" k
-          WHERE k."createdAt" >= ${params.add(from)} AND k."createdAt" < ${params.add(to)}${scoped.map((c) => ` AND ${c}`).join('')} GROUP BY 1`,
-        params.values,
-      ),
-      (() => {
-        const dates = reader.params();
-        return reader.scan<{ day: unknown; n: unknown }>(
-          `SELECT k."cancellationDate" AS "day", COUNT(k."id") AS "n" FROM "contracts" k
-            WHERE ${CANCELLED} AND k."cancellationDate" >= ${dates.add(days[0]!.label)} AND k."cancellationDate" <= ${dates.add(days[days.length - 1]!.label)}${scoped.map((c) => ` AND ${c}`).join('')}
-            GROUP BY k."cancellationDate"`,
-          dates.values,
-        );
-      })(),
-    ]);
-    const byStart = new Map(periods.map((period) => [period.start, { period, created: 0, cancelled: 0 }]));
-    // Days and periods are both in time order: each day belongs to the latest period starting at or before it.
-    const dayPeriods = new Map<string, { created: number; cancelled: number }>();
-    let p = 0;
-    for (const day of days) {
-      while (p + 1 < periods.length && periods[p + 1]!.start <= day.start) p += 1;
-      dayPeriods.set(day.label, byStart.get(periods[p]!.start)!);
-    }
-    for (const row of created) {
-      const day = dayOf.get(String(row.k0));
-      if (!day) throw new Error(`contract day buckets missed key ${String(row.k0)}`);
-      dayPeriods.get(day.label)!.created += Number(row.n);
-    }
-    for (const row of cancelled) {
-      const period = dayPeriods.get(String(row.day));
-      if (period) period.cancelled += Number(row.n);
-    }
-    return periods.map((period) => {
-      const counts = byStart.get(period.start)!;
-      return {
-        label: period.label,
-        start: new Date(period.start),
-        end: new Date(period.end),
-        created: counts.created,
-        cancelled: counts.cancelled,
-      };
-    });
-  } catch (error) {
-    if (error instanceof TimeBucketError)
-      throw clientError(
-        ErrorCode.BAD_USER_INPUT,
-        `range: contract periods are counted by local day, at most ${MAX_BUCKETS} days; narrow the range`,
-      );
-    throw error;
-  }
-}
-
-/** The calendar months the local days fall in, in order; labelled "2026-01". */
-function months(clock: WallClock, days: readonly CalendarBucket[]): CalendarBucket[] {
-  const result: CalendarBucket[] = [];
-  for (const day of days) {
-    const label = day.label.slice(0, 7);
-    if (result[result.length - 1]?.label === label) continue;
-    const [year, month] = label.split('-').map(Number) as [number, number];
-    const first = new Date(0);
-    first.setUTCFullYear(year, month - 1, 1);
-    const next = new Date(0);
-    next.setUTCFullYear(year, month, 1);
-    result.push({ label, start: clock.instant(first.getTime()), end: clock.instant(next.getTime()), key: label });
-  }
-  return result;
+  const args = { from, to, clock };
+  const groupings = groupingsOf(groupBy, [ContractPeriodGrouping.MONTH], args, () => ({
+    kind: 'studio',
+    studios: studiosSql('st."id"', studios),
+  }));
+  // The statistics engine's sources read the alias `r`.
+  const inStudios = studiosSql('r."studioId"', studios);
+  const [rows, cancelled] = await Promise.all([
+    grouped(
+      dataSource,
+      {
+        from: '"contracts" r',
+        time: 'r."createdAt"',
+        studio: 'r."studioId"',
+        conditions: inStudios,
+        aggregates: { created: 'COUNT(r."id")' },
+      },
+      groupings,
+      args,
+    ),
+    // Every local day the range touches counts whole: a date has no time of day to cut it at the range's ends.
+    dated(
+      dataSource,
+      {
+        from: '"contracts" r',
+        date: 'r."cancellationDate"',
+        studio: 'r."studioId"',
+        conditions: [cancelledSql('r'), ...inStudios],
+        what: 'cancelled',
+        aggregates: { cancelled: 'COUNT(r."id")' },
+      },
+      groupings,
+      { first: localDate(clock, from), last: localDate(clock, to - 1) },
+    ),
+  ]);
+  return rows.map(({ group, created }) => ({
+    label: group.label,
+    // A period is among the dimensions: every group has its bounds.
+    start: group.start!,
+    end: group.end!,
+    studioId: group.studioId,
+    dayOfWeek: group.dayOfWeek,
+    created,
+    cancelled: cancelled.get(group.key)?.cancelled ?? 0,
+  }));
 }

@@ -71,7 +71,8 @@ export class MembersReportResolver {
   @FieldResolver(() => [ContractPeriod], {
     complexity: reportComplexity(ContractPeriodGrouping.MONTH),
     description:
-      "New and cancelled contracts per local day, week or month of `range` (in the report's time zone), zeros included; at most 2,000 days.",
+      "New and cancelled contracts per local day, week or month of `range` (in the report's time zone), and per studio or day of the week when grouped by them too; " +
+      'zeros included. Counted as `contractStats` counts them.',
   })
   contracts(
     @Root() report: MembersReport,
@@ -80,8 +81,13 @@ export class MembersReportResolver {
       description: 'Either end, or both, may be left open: then from the first or to the last contract.',
     })
     range: TimeRangeInput | null,
-    @Arg('groupBy', () => ContractPeriodGrouping, { defaultValue: ContractPeriodGrouping.MONTH, description: 'The length of one period.' })
-    groupBy: ContractPeriodGrouping,
+    @Arg('groupBy', () => [ContractPeriodGrouping], {
+      defaultValue: [ContractPeriodGrouping.MONTH],
+      description:
+        'The dimensions of one row, in order (the first outermost): one row per combination, e.g. `[STUDIO, MONTH]`; exactly one local period ' +
+        '(DAY, WEEK or MONTH) among them. A single value still works. Past 2,000 periods or 10,000 rows in all: TOO_MANY_BUCKETS.',
+    })
+    groupBy: ContractPeriodGrouping[],
     @Ctx() context: GraphQLContext,
   ): Promise<ContractPeriod[]> {
     return contractPeriods(context.dataSource, report.studios, report.clock, reportRange(range), groupBy);

@@ -7,14 +7,22 @@ export enum ContractPeriodGrouping {
   DAY = 'DAY',
   WEEK = 'WEEK',
   MONTH = 'MONTH',
+  DAY_OF_WEEK = 'DAY_OF_WEEK',
+  STUDIO = 'STUDIO',
 }
 registerEnumType(ContractPeriodGrouping, {
   name: 'ContractPeriodGrouping',
-  description: "The local period (in the report's time zone) of one row of `MembersReport.contracts`.",
+  description:
+    "A dimension of one row of `MembersReport.contracts`: a local period (in the report's time zone), and optionally the day of the week or the studio.",
   valuesConfig: {
     DAY: { description: 'A local calendar day.' },
     WEEK: { description: 'An ISO week, Monday to Sunday.' },
     MONTH: { description: 'A calendar month.' },
+    DAY_OF_WEEK: {
+      description:
+        'By the ISO day of the week (1 = Monday to 7 = Sunday, `dayOfWeek`) of the creation or the cancellation date, within each period.',
+    },
+    STUDIO: { description: "By the studio that delivered the contract's first event; every studio of the report is listed, with zeros." },
   },
 });
 
@@ -46,9 +54,15 @@ export class MembersReport {
   clock!: WallClock;
 }
 
-@ObjectType({ description: 'Contracts started and cancelled in one local period (`MembersReport.contracts`).' })
+@ObjectType({
+  description:
+    'Contracts started and cancelled in one local period (`MembersReport.contracts`), and one studio or day of the week when grouped by them.',
+})
 export class ContractPeriod {
-  @Field({ description: 'The local date ("2026-01-14"), ISO week ("2026-W03") or month ("2026-01").' })
+  @Field({
+    description:
+      'The local date ("2026-01-14"), ISO week ("2026-W03") or month ("2026-01"); grouped by several dimensions, their labels joined by " / " in the order of `groupBy` (the studio id, the weekday\'s name).',
+  })
   label!: string;
 
   @Field({ description: 'The first instant of the local period.' })
@@ -56,6 +70,18 @@ export class ContractPeriod {
 
   @Field({ description: 'The first instant after the local period.' })
   end!: Date;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "Grouped by STUDIO: the studio that delivered the contracts' first event. Null otherwise.",
+  })
+  studioId!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Grouped by DAY_OF_WEEK: the ISO day of the week, 1 (Monday) to 7 (Sunday). Null otherwise.',
+  })
+  dayOfWeek!: number | null;
 
   @Field(() => Int, { description: 'New contracts: CONTRACT_CREATED happened upstream within the period (and the range).' })
   created!: number;

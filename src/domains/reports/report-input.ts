@@ -1,7 +1,7 @@
 import type { GraphQLContext } from '../../api/context.js';
 import { ErrorCode, clientError } from '../../api/errors.js';
 import type { TimeRangeInput } from '../../api/filters.js';
-import { DEFAULT_LIST_COST_SIZE, MAX_STATS_BUCKETS, QUERY_COSTS } from '../../api/limits.js';
+import { DEFAULT_LIST_COST_SIZE, MAX_STATS_BUCKETS, MAX_STATS_GROUPS, QUERY_COSTS } from '../../api/limits.js';
 import { SqlReader } from '../../db/sql-reader.js';
 import { studioIn } from '../stats/stats-query.js';
 import { TimeBucketError, WallClock } from '../stats/time-buckets.js';
@@ -100,8 +100,9 @@ export function reportRange(
  * The `complexity` of a report over a time range, in the statistics' terms (limits.ts, statsComplexity):
  * one aggregate, {@link QUERY_COSTS.statsDay} per day of the range (an open range counts as a month per open end), and
  * its rows times what is selected in one — a row per day or week of the range for DAY and WEEK (per
- * month for MONTH), five a day for SLOT (a studio's timetable), {@link DEFAULT_LIST_COST_SIZE} otherwise;
- * never more than {@link MAX_REPORT_ROWS}.
+ * month for MONTH), five a day for SLOT (a studio's timetable), 24 and 7 for HOUR_OF_DAY and DAY_OF_WEEK,
+ * the number of `studioIds` for STUDIO (when given), {@link DEFAULT_LIST_COST_SIZE} otherwise, each at most
+ * {@link MAX_REPORT_ROWS}; with several dimensions the product, at most the bucket cap ({@link MAX_STATS_GROUPS}).
  */
 export function reportComplexity(
   defaultGrouping: string,
@@ -117,17 +118,30 @@ export function reportComplexity(
           ? OPEN_END_COST_MS
           : 2 * OPEN_END_COST_MS;
     const days = Math.ceil(span / DAY_MS);
-    const grouping = typeof args['groupBy'] === 'string' ? args['groupBy'] : defaultGrouping;
-    const rows =
-      grouping === 'DAY'
-        ? days + 1
-        : grouping === 'WEEK'
-          ? Math.ceil(days / 7) + 1
-          : grouping === 'MONTH'
-            ? Math.ceil(days / 28) + 1
-            : grouping === 'SLOT'
-              ? 5 * days
-              : DEFAULT_LIST_COST_SIZE;
-    return 1 + QUERY_COSTS.aggregate + QUERY_COSTS.statsDay * days + Math.min(MAX_REPORT_ROWS, rows) * childComplexity;
+    const groupBy = args['groupBy'];
+    const groupings: readonly unknown[] = Array.isArray(groupBy) ? groupBy : typeof groupBy === 'string' ? [groupBy] : [defaultGrouping];
+    const studioIds = Array.isArray(args['studioIds']) ? args['studioIds'].length : undefined;
+    // With several dimensions, the product of their rows (each at most MAX_REPORT_ROWS, the product at most the bucket cap).
+    let rows = 1;
+    for (const grouping of groupings) {
+      const dimension =
+        grouping === 'DAY'
+          ? days + 1
+          : grouping === 'WEEK'
+            ? Math.ceil(days / 7) + 1
+            : grouping === 'MONTH'
+              ? Math.ceil(days / 28) + 1
+              : grouping === 'SLOT'
+                ? 5 * days
+                : grouping === 'HOUR_OF_DAY'
+                  ? 24
+                  : grouping === 'DAY_OF_WEEK'
+                    ? 7
+                    : grouping === 'STUDIO' && studioIds !== undefined
+                      ? studioIds
+                      : DEFAULT_LIST_COST_SIZE;
+      rows *= Math.min(MAX_REPORT_ROWS, dimension);
+    }
+    return 1 + QUERY_COSTS.aggregate + QUERY_COSTS.statsDay * days + Math.min(MAX_STATS_GROUPS, rows) * childComplexity;
   };
 }

@@ -123,7 +123,7 @@ export class StudioSummaryResolver {
       from: summary.from,
       to: summary.to,
       clock: summary.clock,
-      groupBy: ClassReportGrouping.SLOT,
+      groupBy: [ClassReportGrouping.SLOT],
     });
   }
 }

@@ -108,6 +108,11 @@ const toNumber = (value: unknown) => (value == null ? 0 : Number(value));
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
+/** The label of a cyclic group: "13:00" for an hour of the day, "Monday" for ISO weekday 1. */
+export function cyclicLabel(unit: CyclicUnit, value: number): string {
+  return unit === 'HOUR_OF_DAY' ? `${String(value).padStart(2, '0')}:00` : WEEKDAYS[value - 1]!;
+}
+
 /** One group of one dimension: its key (as the SQL gives it), what it sets in the {@link StatsGroup}, and the group it is alone. */
 interface DimensionGroup {
   readonly key: string;
@@ -141,8 +146,8 @@ function calendarGroups(plan: CalendarPlan): DimensionGroup[] {
 }
 
 const CYCLIC_GROUPS: Readonly<Record<CyclicUnit, DimensionGroup[]>> = {
-  HOUR_OF_DAY: cyclicValues('HOUR_OF_DAY').map((v) => dimensionGroup(String(v), `${String(v).padStart(2, '0')}:00`, { hourOfDay: v })),
-  DAY_OF_WEEK: cyclicValues('DAY_OF_WEEK').map((v) => dimensionGroup(String(v), WEEKDAYS[v - 1]!, { dayOfWeek: v })),
+  HOUR_OF_DAY: cyclicValues('HOUR_OF_DAY').map((v) => dimensionGroup(String(v), cyclicLabel('HOUR_OF_DAY', v), { hourOfDay: v })),
+  DAY_OF_WEEK: cyclicValues('DAY_OF_WEEK').map((v) => dimensionGroup(String(v), cyclicLabel('DAY_OF_WEEK', v), { dayOfWeek: v })),
 };
 
 /** The SQL expressions of a dimension's key for a row (joined by ':' they give {@link DimensionGroup.key}). */
