@@ -53,6 +53,7 @@ const NOT_PERSONAL: Readonly<Record<Coordinate, string>> = {
   'EventType.name': 'an event type (CUSTOMER_CHECKIN)',
   'CreateApiTokenInput.name': "a token's name (admin only)",
   'ClassReportRow.capacity': 'the places in a class (matched by "city")',
+  'ClassSlotStatsBucket.capacity': 'the places in class slots (matched by "city")',
   'EmployeeCompetence.name': 'what an employee may teach or do ("Yoga")',
 };
 /** What a personal field tends to be called. */

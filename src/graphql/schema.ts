@@ -24,6 +24,7 @@ import { EmployeeResolver } from '../domains/employees/employee.resolver.js';
 import { EventResolver } from '../domains/events/event.resolver.js';
 import { DebtCollectionRunResolver } from '../domains/finance/debt-collection-run.resolver.js';
 import { TaxAdvisorExportResolver } from '../domains/finance/tax-advisor-export.resolver.js';
+import { RecordStatsResolver } from '../domains/stats/record-stats.resolver.js';
 import { StatsResolver } from '../domains/stats/stats.resolver.js';
 import { StudioResolver } from '../domains/studios/studio.resolver.js';
 import { STUDIO_HOURS_COLUMNS, StudioHoursResolver } from '../domains/studios/studio-hours.resolver.js';
@@ -65,6 +66,7 @@ export const RESOLVERS = [
   TaxAdvisorExportResolver,
   EventResolver,
   StatsResolver,
+  RecordStatsResolver,
   EventsSubscriptionResolver,
   ...EVENT_TYPE_SUBSCRIPTION_RESOLVERS,
   // Hydration (src/upstream/hydration/): fields it fills, the admin view of its queue, its subscription.

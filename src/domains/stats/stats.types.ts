@@ -304,3 +304,98 @@ export class Occupancy {
   @Field(() => [StudioOccupancy], { description: 'Every studio you may see (restricted by `studioIds`, if given), by id, zeros included.' })
   studios!: StudioOccupancy[];
 }
+
+export const ClassSlotStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO', CLASS: 'CLASS' } as const;
+export type ClassSlotStatsGrouping = (typeof ClassSlotStatsGrouping)[keyof typeof ClassSlotStatsGrouping];
+registerEnumType(ClassSlotStatsGrouping, {
+  name: 'ClassSlotStatsGrouping',
+  description: 'A dimension `classSlotStats` groups class slots by.',
+  valuesConfig: {
+    ...timeValues("the slot's start"),
+    STUDIO: { description: 'By the studio that delivered the slot events; every studio you may see is listed, with zeros.' },
+    CLASS: { description: 'By class (only classes with slots in the range), `classId`.' },
+  },
+});
+
+export const DeviceStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type DeviceStatsGrouping = (typeof DeviceStatsGrouping)[keyof typeof DeviceStatsGrouping];
+registerEnumType(DeviceStatsGrouping, {
+  name: 'DeviceStatsGrouping',
+  description: 'A dimension `deviceStats` groups devices by.',
+  valuesConfig: {
+    ...timeValues('the registration (DEVICE_CREATED)'),
+    STUDIO: { description: 'By the studio that delivered DEVICE_CREATED; every studio you may see is listed, with zeros.' },
+  },
+});
+
+export const FinanceStatsGrouping = { ...TIME_GROUPINGS, STUDIO: 'STUDIO' } as const;
+export type FinanceStatsGrouping = (typeof FinanceStatsGrouping)[keyof typeof FinanceStatsGrouping];
+registerEnumType(FinanceStatsGrouping, {
+  name: 'FinanceStatsGrouping',
+  description: 'A dimension `financeStats` groups debt-collection runs and tax-advisor exports by.',
+  valuesConfig: {
+    ...timeValues('the creation upstream'),
+    STUDIO: { description: 'By the studio that delivered the creation; every studio you may see is listed, with zeros.' },
+  },
+});
+
+@ObjectType({
+  ...PLAIN,
+  description:
+    'Class slots counted in one bucket of `classSlotStats` (a slot belongs to the bucket of its start; slots not hydrated yet have none).',
+})
+export class ClassSlotStatsBucket extends StatsBucket {
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the slot events. Null otherwise.' })
+  studioId!: number | null;
+
+  @Field(() => ID, { nullable: true, description: 'Grouped by CLASS: the upstream class id. Null otherwise.' })
+  classId!: string | null;
+
+  @Field(() => Int, { description: 'Slots starting in the bucket (within `range`), cancelled ones included.' })
+  slots!: number;
+
+  @Field(() => Int, { description: 'Of those, slots cancelled upstream (status CANCELLED).' })
+  cancelled!: number;
+
+  @Field(() => Int, {
+    description:
+      'Places in the slots that take place (not cancelled): the sum of their `maxParticipants` (a slot without a known limit adds 0).',
+  })
+  capacity!: number;
+
+  @Field(() => Int, {
+    description:
+      "Participants booked in the slots that take place, by the Open API's own count (`ClassSlot.bookedParticipants`, as last hydrated; a slot without one adds 0).",
+  })
+  bookedParticipants!: number;
+
+  @Field(() => Int, { description: "Participants on the slots' waiting lists, by the Open API's own count (`waitingListParticipants`)." })
+  waitingListParticipants!: number;
+}
+
+@ObjectType({ ...PLAIN, description: 'Devices registered in one bucket of `deviceStats` (by their DEVICE_CREATED time).' })
+export class DeviceStatsBucket extends StatsBucket {
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered DEVICE_CREATED. Null otherwise.' })
+  studioId!: number | null;
+
+  @Field(() => Int, { description: 'Devices registered upstream (DEVICE_CREATED) in the bucket (within `range`).' })
+  registered!: number;
+
+  @Field(() => Int, { description: 'Of those, the devices the Open API says are active (`Device.active`, as last hydrated).' })
+  active!: number;
+}
+
+@ObjectType({
+  ...PLAIN,
+  description: 'Debt-collection runs and tax-advisor exports created in one bucket of `financeStats` (by their creation time upstream).',
+})
+export class FinanceStatsBucket extends StatsBucket {
+  @Field(() => ID, { nullable: true, description: 'Grouped by STUDIO: the studio that delivered the creations. Null otherwise.' })
+  studioId!: number | null;
+
+  @Field(() => Int, { description: 'Debt-collection runs created upstream (FINANCE_DEBT_COLLECTION_RUN_CREATED) in the bucket.' })
+  debtCollectionRuns!: number;
+
+  @Field(() => Int, { description: 'Tax-advisor exports created upstream (TAX_ADVISOR_EXPORT_CREATED) in the bucket.' })
+  taxAdvisorExports!: number;
+}
