@@ -58,6 +58,7 @@ const HYDRATIONS: Hydrations = {
   ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
 };
+
 /** The areas' hydrators merged: a hydration kind no area reads fails to compile. */
 const HYDRATORS: HydratorTable = {
   ...AREAS.aggregators.hydrators,
