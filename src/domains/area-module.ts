@@ -2,6 +2,7 @@ import type { AreaEventType, EventOf } from '../events/event-catalog.js';
 import type { Area } from '../events/event-declaration.js';
 import type { BatchProjectors } from './batch-projectors.js';
 import type { HydrationTarget } from './hydration-target.js';
+import type { HookReporting, ReconcileKind } from './reconcile-hook.js';
 
 /**
  * What a business area does with each event type it declares (src/events/). An area's module is
@@ -15,4 +16,6 @@ export interface AreaModule<A extends Area> {
    * for new events only.
    */
   readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
+  /** What the area compares with the Open API in reconciliation, keyed by the kinds its hooks report (none: `{}`). */
+  readonly reconcile: { readonly [K in ReconcileKind]?: HookReporting<K> };
 }

@@ -12,4 +12,5 @@ export const AGGREGATOR_AREA = {
   hydrate: {
     AGGREGATOR_MEMBER_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
   },
+  reconcile: {},
 } as const satisfies AreaModule<'aggregators'>;

@@ -5,4 +5,5 @@ import { hydrationTarget } from '../hydration-target.js';
 export const DEVICE_AREA = {
   project: { DEVICE_CREATED: (event, records) => records.devices.apply(event) },
   hydrate: { DEVICE_CREATED: (event) => [hydrationTarget('device', event.entityId)] },
+  reconcile: {},
 } as const satisfies AreaModule<'devices'>;
