@@ -2,6 +2,7 @@ import type { AreaEventType, EventOf } from '../events/event-catalog.js';
 import type { Area } from '../events/event-declaration.js';
 import type { BatchProjectors } from './batch-projectors.js';
 import type { HydrationTarget } from './hydration-target.js';
+import type { Hydrators } from './hydrator.js';
 import type { HookReporting, ReconcileKind } from './reconcile-hook.js';
 
 /**
@@ -11,6 +12,8 @@ import type { HookReporting, ReconcileKind } from './reconcile-hook.js';
 export interface AreaModule<A extends Area> {
   /** Applies an event to the batch's record writers, inside the ingest transaction. */
   readonly project: { readonly [T in AreaEventType<A>]: (event: EventOf<T>, records: BatchProjectors) => void };
+  /** How the area reads the records it owns from the Open API, per hydration kind (none: `{}`). */
+  readonly hydrators: Hydrators;
   /**
    * What an event asks hydration to read from the Open API (nothing: `[]`). Runs after the commit,
    * for new events only.

@@ -10,7 +10,8 @@ import { CUSTOMER_AREA } from './customers/customer.area.js';
 import { DEVICE_AREA } from './devices/device.area.js';
 import { EMPLOYEE_AREA } from './employees/employee.area.js';
 import { FINANCE_AREA } from './finance/finance.area.js';
-import type { HydrationTarget } from './hydration-target.js';
+import type { HydrationKind, HydrationTarget } from './hydration-target.js';
+import type { Hydrator } from './hydrator.js';
 import { RECONCILE_KINDS, type ReconcileHooks, type ReconcileKind } from './reconcile-hook.js';
 import { VISIT_AREA } from './visits/visit.area.js';
 import { STUDIO_AREA } from './studios/studio.area.js';
@@ -31,6 +32,7 @@ const AREAS = {
 
 type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
 type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => readonly HydrationTarget[] };
+type HydratorTable = { readonly [K in HydrationKind]: Hydrator };
 
 /** The areas' handlers merged, keyed by event type. */
 const PROJECTIONS: Projections = {
@@ -56,6 +58,20 @@ const HYDRATIONS: Hydrations = {
   ...AREAS.visits.hydrate,
   ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
+};
+
+/** The areas' hydrators merged: a hydration kind no area reads fails to compile. */
+const HYDRATORS: HydratorTable = {
+  ...AREAS.aggregators.hydrators,
+  ...AREAS.appointments.hydrators,
+  ...AREAS.classes.hydrators,
+  ...AREAS.contracts.hydrators,
+  ...AREAS.customers.hydrators,
+  ...AREAS.devices.hydrators,
+  ...AREAS.finance.hydrators,
+  ...AREAS.visits.hydrators,
+  ...AREAS.studios.hydrators,
+  ...AREAS.employees.hydrators,
 };
 
 /** The areas' reconciliation hooks merged, keyed by kind: a kind without its hook fails to compile. */
@@ -99,4 +115,9 @@ export function projectEvent(event: KnownEvent, records: BatchProjectors): void 
 /** What one event asks hydration to read, as its area says. */
 export function hydrationTargetsOf(event: KnownEvent): readonly HydrationTarget[] {
   return hydrateTyped(event.type, event);
+}
+
+/** How to read the records of one hydration kind, as the area owning them says. */
+export function hydratorOf(kind: HydrationKind): Hydrator {
+  return HYDRATORS[kind];
 }

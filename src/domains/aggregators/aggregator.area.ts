@@ -9,6 +9,7 @@ export const AGGREGATOR_AREA = {
       records.memberships.apply(event);
     },
   },
+  hydrators: {},
   hydrate: {
     AGGREGATOR_MEMBER_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
   },

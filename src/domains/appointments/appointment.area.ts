@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { APPOINTMENT_HYDRATORS } from './appointment.hydrators.js';
 import { APPOINTMENT_BOOKING_RECONCILE } from './appointment-booking.reconcile.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('appointment_booking', event.entityId)];
@@ -11,6 +12,7 @@ export const APPOINTMENT_AREA = {
     APPOINTMENT_BOOKING_UPDATED: (event, records) => records.appointmentBookings.apply(event, 'updated'),
     APPOINTMENT_BOOKING_CANCELLED: (event, records) => records.appointmentBookings.apply(event, 'cancelled'),
   },
+  hydrators: APPOINTMENT_HYDRATORS,
   hydrate: {
     APPOINTMENT_BOOKING_CREATED: bookingTargets,
     APPOINTMENT_BOOKING_UPDATED: bookingTargets,

@@ -1,6 +1,7 @@
 import type { EventOf } from '../../events/event-catalog.js';
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { CLASS_HYDRATORS } from './class.hydrators.js';
 import { CLASS_BOOKING_RECONCILE } from './class-booking.reconcile.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('class_booking', event.entityId)];
@@ -18,6 +19,7 @@ export const CLASS_AREA = {
     CLASS_SLOT_UPDATED: (event, records) => records.classSlots.apply(event),
     CLASS_SLOT_CANCELLED: (event, records) => records.classSlots.apply(event),
   },
+  hydrators: CLASS_HYDRATORS,
   hydrate: {
     CLASS_BOOKING_CREATED: bookingTargets,
     CLASS_BOOKING_UPDATED: bookingTargets,

@@ -2,6 +2,7 @@ import type { EventOf } from '../../events/event-catalog.js';
 import type { AreaModule } from '../area-module.js';
 import type { BatchProjectors } from '../batch-projectors.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { CONTRACT_HYDRATORS } from './contract.hydrators.js';
 import { CONTRACT_RECONCILE } from './contract.reconcile.js';
 
 const contractTargets = (event: { entityId: number }) => [
@@ -53,6 +54,7 @@ export const CONTRACT_AREA = {
     CONTRACT_ADDITIONAL_MODULE_DELETED: moduleChanged,
     CONTRACT_ADDITIONAL_MODULE_CANCELLED: moduleChanged,
   },
+  hydrators: CONTRACT_HYDRATORS,
   hydrate: {
     CONTRACT_CREATED: contractTargets,
     CONTRACT_UPDATED: contractTargets,

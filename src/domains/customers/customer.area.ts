@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { CUSTOMER_HYDRATORS } from './customer.hydrators.js';
 import { CUSTOMER_RECONCILE, DELETED_CUSTOMER_RECONCILE } from './customer.reconcile.js';
 
 /** The customer record's own events. */
@@ -19,6 +20,7 @@ export const CUSTOMER_AREA = {
     CUSTOMER_ACCESS_RESTRICTION_CREATED: (event, records) => records.customers.accessRestrictionChanged(event, 'created'),
     CUSTOMER_ACCESS_RESTRICTION_DELETED: (event, records) => records.customers.accessRestrictionChanged(event, 'deleted'),
   },
+  hydrators: CUSTOMER_HYDRATORS,
   hydrate: {
     CUSTOMER_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
     CUSTOMER_UPDATED: (event) => [hydrationTarget('customer', event.entityId)],

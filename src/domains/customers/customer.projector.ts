@@ -141,7 +141,7 @@ export class CustomerProjector {
 
   /**
    * CUSTOMER_ACCESS_DISABLED. Only marks the record: the personal data is erased by hydration, as
-   * after CUSTOMER_DELETED (upstream/hydration/hydrators.ts), which never reads the customer again.
+   * after CUSTOMER_DELETED (customer.hydrators.ts), which never reads the customer again.
    */
   accessDisabled(event: KnownEvent): void {
     this.batch.add({ ...emptyRow(event, event.entityId), accessDisabledAt: event.occurredAt });

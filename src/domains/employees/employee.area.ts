@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { EMPLOYEE_HYDRATORS } from './employee.hydrators.js';
 
 /**
  * Staff records: entityId is the employee. Every event asks for a read of the employee; after
@@ -11,6 +12,7 @@ export const EMPLOYEE_AREA = {
     EMPLOYEE_UPDATED: (event, records) => records.employees.updated(event),
     EMPLOYEE_DELETED: (event, records) => records.employees.deleted(event),
   },
+  hydrators: EMPLOYEE_HYDRATORS,
   hydrate: {
     EMPLOYEE_CREATED: (event) => [hydrationTarget('employee', event.entityId)],
     EMPLOYEE_UPDATED: (event) => [hydrationTarget('employee', event.entityId)],

@@ -40,7 +40,7 @@ export class Employee extends TenantRecord {
   // -------------------------------------------------------------------------------------------
   // Hydrated from the Open API (`GET /v1/employees/{id}`); null until the first hydration. The
   // personal ones (names, initials, gender, contact) are nulled again when the upstream answers
-  // 404/403 or EMPLOYEE_DELETED arrived (EMPLOYEE_PERSONAL_COLUMNS in upstream/hydration/hydrators.ts).
+  // 404/403 or EMPLOYEE_DELETED arrived (EMPLOYEE_PERSONAL_COLUMNS in employee.hydrators.ts).
   // -------------------------------------------------------------------------------------------
 
   @PersonalData()

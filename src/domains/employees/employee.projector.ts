@@ -32,7 +32,7 @@ function emptyRow(event: KnownEvent) {
 
 /**
  * Facts about employees gathered from one batch of events. The hydrated fields are hydration's
- * (upstream/hydration/hydrators.ts), which also erases the personal ones of a deleted employee.
+ * (employee.hydrators.ts), which also erases the personal ones of a deleted employee.
  */
 export class EmployeeProjector {
   private readonly batch = new RecordBatch(EMPLOYEES);

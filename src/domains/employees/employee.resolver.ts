@@ -40,7 +40,7 @@ export class EmployeeFilter {
 
 export const EmployeeConnection = ConnectionType(Employee, 'Employee', 'employee');
 
-/** `competencesJson` as written by hydration (upstream/hydration/hydrators.ts): `[{id, name}]`. */
+/** `competencesJson` as written by hydration (employee.hydrators.ts): `[{id, name}]`. */
 function competencesOf(json: string | null): EmployeeCompetence[] | null {
   if (json === null) return null;
   const parsed: unknown = JSON.parse(json);

@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { FINANCE_HYDRATORS } from './finance.hydrators.js';
 
 /**
  * Debt-collection runs and tax-advisor exports (entityId: the run or the export), debt-collection
@@ -13,6 +14,7 @@ export const FINANCE_AREA = {
     FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: (event, records) => records.debtCollectionConfigurations.apply(event),
     FINANCE_DEBT_COLLECTION_CASE_UPDATED: (event, records) => records.debtCollectionCases.apply(event),
   },
+  hydrators: FINANCE_HYDRATORS,
   hydrate: {
     FINANCE_DEBT_COLLECTION_RUN_CREATED: (event) => [hydrationTarget('debt_collection_run', event.entityId)],
     TAX_ADVISOR_EXPORT_CREATED: (event) => [hydrationTarget('tax_advisor_export', event.entityId)],

@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { STUDIO_HYDRATORS } from './studio.hydrators.js';
 
 /**
  * The studio itself: entityId is the upstream studio id; the studio is the one whose webhook key
@@ -13,6 +14,7 @@ export const STUDIO_AREA = {
     STUDIO_OPENING_HOURS_UPDATED: (event, records) => records.studioChanges.apply(event),
     ADDITIONAL_INFORMATION_FIELDS_UPDATED: (event, records) => records.studioChanges.apply(event),
   },
+  hydrators: STUDIO_HYDRATORS,
   hydrate: {
     STUDIO_OPENING_HOURS_UPDATED: (event) => [hydrationTarget('studio_information', event.entityId)],
     ADDITIONAL_INFORMATION_FIELDS_UPDATED: () => [],

@@ -21,6 +21,7 @@ export const VISIT_AREA = {
       records.visits.applyAutomatic(event);
     },
   },
+  hydrators: {},
   hydrate: {
     // A check-in only mentions the customer: read once if never read.
     CUSTOMER_CHECKIN: (event) => [hydrationTarget('customer', event.entityId, 'ensure')],

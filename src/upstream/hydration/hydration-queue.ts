@@ -1,7 +1,7 @@
 import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import { HYDRATION_KINDS, type HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
-import type { ClaimedJob } from './hydrators.js';
+import type { ClaimedJob } from '../../domains/hydrator.js';
 
 /** A target with the tenant, studio and events that asked for it. */
 export interface QueuedTarget extends HydrationTarget {

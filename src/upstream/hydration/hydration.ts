@@ -4,6 +4,9 @@ import type { HydrationConfig } from '../../config.js';
 import { EVENT_LOG_INSERT, eventLogParams } from '../../db/event-log-writer.js';
 import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
+import { hydratorOf } from '../../domains/areas.js';
+import { CUSTOMER_GONE_SQL } from '../../domains/customers/customer.hydrators.js';
+import type { ClaimedJob, HydrationReads, RecordWrite } from '../../domains/hydrator.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../../log.js';
 import type { HydrationMetrics } from '../../metrics/metrics.js';
@@ -12,7 +15,6 @@ import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
 import { hasUnscannedEvents, scanEvents } from './hydration-scanner.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
-import { CUSTOMER_GONE_SQL, hydrate, type ClaimedJob, type HydrationReads, type RecordWrite } from './hydrators.js';
 
 /** What a studio's Open API client is made from. */
 export interface OpenApiAccess {
@@ -321,7 +323,7 @@ export class Hydration {
           }),
         };
       } else {
-        outcome = { type: 'ok', write: await hydrate(job, this.client(access), this.reads) };
+        outcome = { type: 'ok', write: await hydratorOf(job.kind)(job, this.client(access), this.reads) };
       }
     } catch (error) {
       // Our database away is not the job's failure: no attempt is counted; it runs again when its lease ends.

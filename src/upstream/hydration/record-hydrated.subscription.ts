@@ -21,7 +21,7 @@ import { toEventRecord } from '../../realtime/log-reader.js';
 import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
 import { listArgument } from '../../realtime/subscription.args.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
-import { HYDRATED_RECORD_KINDS, type HydratedRecordKind } from './record-writes.js';
+import { HYDRATED_RECORD_KINDS, type HydratedRecordKind } from '../../domains/record-writes.js';
 
 export const HydratedRecordKindEnum = Object.fromEntries(HYDRATED_RECORD_KINDS.map((k) => [k, k])) as {
   readonly [K in HydratedRecordKind]: K;

@@ -1,4 +1,4 @@
-import type { Param, SqlTx } from '../../db/sql-writer.js';
+import type { Param, SqlTx } from '../db/sql-writer.js';
 
 /** The records hydration writes, as named in GYMGRAPH_RECORD_HYDRATED's `content.record`. */
 export const HYDRATED_RECORD_KINDS = [
