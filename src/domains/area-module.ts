@@ -3,6 +3,7 @@ import type { Area } from '../events/event-declaration.js';
 import type { BatchProjectors } from './batch-projectors.js';
 import type { HydrationTarget } from './hydration-target.js';
 import type { Hydrators } from './hydrator.js';
+import type { HookReporting, ReconcileKind } from './reconcile-hook.js';
 
 /**
  * What a business area does with each event type it declares (src/events/). An area's module is
@@ -18,4 +19,6 @@ export interface AreaModule<A extends Area> {
    * for new events only.
    */
   readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
+  /** What the area compares with the Open API in reconciliation, keyed by the kinds its hooks report (none: `{}`). */
+  readonly reconcile: { readonly [K in ReconcileKind]?: HookReporting<K> };
 }

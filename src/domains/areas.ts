@@ -12,6 +12,7 @@ import { EMPLOYEE_AREA } from './employees/employee.area.js';
 import { FINANCE_AREA } from './finance/finance.area.js';
 import type { HydrationKind, HydrationTarget } from './hydration-target.js';
 import type { Hydrator } from './hydrator.js';
+import { RECONCILE_KINDS, type ReconcileHooks, type ReconcileKind } from './reconcile-hook.js';
 import { VISIT_AREA } from './visits/visit.area.js';
 import { STUDIO_AREA } from './studios/studio.area.js';
 
@@ -72,6 +73,31 @@ const HYDRATORS: HydratorTable = {
   ...AREAS.studios.hydrators,
   ...AREAS.employees.hydrators,
 };
+
+/** The areas' reconciliation hooks merged, keyed by kind: a kind without its hook fails to compile. */
+const RECONCILE_TABLE: ReconcileHooks = {
+  ...AREAS.aggregators.reconcile,
+  ...AREAS.appointments.reconcile,
+  ...AREAS.classes.reconcile,
+  ...AREAS.contracts.reconcile,
+  ...AREAS.customers.reconcile,
+  ...AREAS.devices.reconcile,
+  ...AREAS.finance.reconcile,
+  ...AREAS.visits.reconcile,
+  ...AREAS.studios.reconcile,
+  ...AREAS.employees.reconcile,
+};
+
+/**
+ * Every reconciliation hook once, in the order of the first kind it reports (RECONCILE_KINDS): a
+ * hook reporting several kinds (check-ins and check-outs, say) is listed under each of them.
+ */
+export const RECONCILE_HOOKS = [...new Set(RECONCILE_KINDS.map((kind) => RECONCILE_TABLE[kind]))];
+
+/** The event type a repair of `kind` synthesises, as the hook reporting it says. */
+export function synthesisedType<K extends ReconcileKind>(kind: K): KnownEventType {
+  return RECONCILE_TABLE[kind].synthesises[kind];
+}
 
 function projectTyped<T extends KnownEventType>(type: T, event: EventOf<T>, records: BatchProjectors): void {
   PROJECTIONS[type](event, records);

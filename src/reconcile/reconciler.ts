@@ -1,35 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { Param } from '../db/sql-writer.js';
-import type { KnownEventType } from '../events/event-catalog.js';
+import { RECONCILE_HOOKS, synthesisedType } from '../domains/areas.js';
+import { pages } from '../domains/reconcile-pages.js';
+import {
+  RECONCILE_KINDS,
+  ReconcileError,
+  type ReconcileContext,
+  type ReconcileCounts,
+  type ReconcileKind,
+  type Repair,
+} from '../domains/reconcile-hook.js';
 import type { IngestOutcome, Submission } from '../ingest/ingestor.js';
 import { internalDelivery } from '../ingest/delivery.js';
 import type { Logger } from '../log.js';
-import { OpenApiError, type OpenApi, type Slice, type SliceRequest, type UpstreamCustomer } from '../upstream/open-api.js';
+import { OpenApiError, type OpenApi, type UpstreamCustomer } from '../upstream/open-api.js';
 
-/** What reconciliation compares, each counted on its own. */
-export const RECONCILE_KINDS = [
-  'customers',
-  'deletedCustomers',
-  'contracts',
-  'checkins',
-  'checkouts',
-  'classBookings',
-  'classBookingCancellations',
-  'appointmentBookings',
-  'appointmentBookingCancellations',
-] as const;
-export type ReconcileKind = (typeof RECONCILE_KINDS)[number];
-
-export interface ReconcileCounts {
-  /** Things the upstream lists (for cancellations: cancelled bookings; for deletions: local customers the list no longer has). */
-  seen: number;
-  /** Already here (delivered by webhooks, or repaired before). */
-  present: number;
-  /** Missing here, so a synthesised event was submitted (or, in a dry run, would be). */
-  repaired: number;
-  /** Could not be attributed (a check-in at a studio not registered here, say); see the log. */
-  skipped: number;
-}
+// The vocabulary lives with the areas' hooks (src/domains/reconcile-hook.ts); the CLI, the
+// scheduler and the server name it through here.
+export { RECONCILE_KINDS, ReconcileError, type ReconcileKind };
 
 export interface ReconcileReport {
   readonly studioId: number;
@@ -44,11 +32,6 @@ export interface ReconcileReport {
   /** Upstream customers whose records could not be read (e.g. deleted while we paged). */
   readonly customerErrors: number;
   readonly durationMs: number;
-}
-
-/** Why a studio cannot be reconciled: shown to the operator as it is. */
-export class ReconcileError extends Error {
-  override name = 'ReconcileError';
 }
 
 export interface ReconcilerDeps {
@@ -83,41 +66,18 @@ interface StudioRow {
   baseUrl: string | null;
 }
 
-/** What one synthesised event is. */
-interface Repair {
-  readonly kind: ReconcileKind;
-  readonly studioId: number;
-  readonly type: KnownEventType;
-  readonly entityId: number;
-  readonly occurredAt: number;
-  /** The upstream id the uuid is derived from, and the action on it. */
-  readonly upstreamId: number;
-  readonly action: string;
-  readonly content: Record<string, unknown>;
-}
-
-const SLICE = 100;
-
-/** What reconciliation needs of a class or appointment booking. */
-type BookingView = { readonly bookingId: number; readonly bookingStatus: string };
-
 /**
  * Repairs what the webhooks never delivered, for one studio: pages through the studio's customers
- * in the Open API and, per customer, its contracts, its check-ins since `since`, and its class and
- * appointment bookings; compares them with the records and the event log here; and submits a
- * synthesised event for each thing missing, through the same ingest path as webhooks.
+ * in the Open API and, per customer, runs each area's reconciliation hook (the customer, its
+ * contracts, its check-ins since `since`, its class and appointment bookings: see
+ * src/domains/<area>/*.reconcile.ts), then the hooks that run after all customers (customers the
+ * list no longer has); the hooks compare with the records and the event log here, and the run
+ * submits a synthesised event for each thing missing, through the same ingest path as webhooks.
  *
  * Synthesised events carry `content.source = "reconciliation"` and the upstream id, and a uuid
  * derived from (tenant, kind, upstream id, action), so running twice repairs once. Their upstream
- * time is the upstream's own where the Open API gives one (check-in and check-out times, the
- * customer's creation time, the contract's creation day at 00:00 UTC); a booking's creation or
- * cancellation has no time in the Open API, so it gets the time of the run: the booking was in that
- * state when we looked, so no event that happened before can be overtaken by it wrongly.
- *
- * Attribution: a check-in is logged for the registered studio where it happened (matched through
- * each studio's `GET /v1/studios/information`); a check-in at a studio not registered here is
- * skipped, as its webhook could not have arrived either. Bookings are listed per studio key, so
- * they belong to the studio being reconciled.
+ * time is the upstream's own where the Open API gives one, else the time of the run (each hook
+ * says which).
  */
 export class Reconciler {
   private readonly now: () => number;
@@ -141,7 +101,7 @@ export class Reconciler {
     const studiosByUpstreamId = await this.upstreamStudios(studio, api, log);
     let customerErrors = 0;
 
-    const repair = async (repairs: Repair[]) => {
+    const repair = async (repairs: readonly Repair[]) => {
       for (const r of repairs) counts[r.kind].repaired += 1;
       if (dryRun || repairs.length === 0) return;
       await Promise.all(
@@ -151,7 +111,7 @@ export class Reconciler {
             tenantId,
             receivedAt: this.now(),
             delivery: internalDelivery(reconciliationUuid(tenantId, r.kind, r.upstreamId, r.action), r.entityId, [
-              { type: r.type, known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } },
+              { type: synthesisedType(r.kind), known: true, timestamp: r.occurredAt, content: { source: 'reconciliation', ...r.content } },
             ]),
           });
           if (outcome.status === 'studio-disabled') throw new ReconcileError(`studio ${r.studioId} was disabled during reconciliation`);
@@ -166,13 +126,24 @@ export class Reconciler {
       );
     };
 
+    const ctx: ReconcileContext<ReconcileKind> = {
+      studio,
+      api,
+      since: options.since.getTime(),
+      at,
+      studiosByUpstreamId,
+      read: this.deps.read,
+      counts,
+      log,
+    };
     const listed = new Set<number>();
     const work = async (customer: UpstreamCustomer) => {
       listed.add(customer.id);
       try {
-        await repair(
-          await this.customerRepairs(customer, { studio, api, at, since: options.since.getTime(), counts, studiosByUpstreamId, log }),
-        );
+        // The hooks one after the other; the customer's repairs together, or none if it cannot be read.
+        const repairs: Repair[] = [];
+        for (const hook of RECONCILE_HOOKS) if (hook.perCustomer) repairs.push(...(await hook.perCustomer(customer, ctx)));
+        await repair(repairs);
       } catch (error) {
         if (error instanceof OpenApiError && error.gone) {
           customerErrors += 1;
@@ -189,38 +160,8 @@ export class Reconciler {
       for (let i = 0; i < page.length; i += concurrency) await Promise.all(page.slice(i, i + concurrency).map(work));
     }
 
-    // Customers we know from this studio that the upstream no longer lists: deleted (404) or not.
-    // Not those whose access is disabled: they are not read again (the answer would be 403 anyway).
-    const known = await this.deps.read<{ customerId: number | string }>(
-      `SELECT "customerId" FROM customers WHERE "tenantId" = ? AND "studioId" = ? AND "deletedAt" IS NULL AND "accessDisabledAt" IS NULL`,
-      [tenantId, studio.id],
-    );
-    for (const row of known) {
-      const customerId = Number(row.customerId);
-      if (listed.has(customerId)) continue;
-      if (options.signal?.aborted) throw new ReconcileError('reconciliation stopped');
-      const gone = await api.getCustomer(customerId).then(
-        () => false,
-        (error: unknown) => {
-          if (error instanceof OpenApiError && error.status === 404) return true;
-          throw error;
-        },
-      );
-      if (!gone) continue; // Listed by another studio (its home), or access restricted: not ours to judge.
-      counts.deletedCustomers.seen += 1;
-      await repair([
-        {
-          kind: 'deletedCustomers',
-          studioId: studio.id,
-          type: 'CUSTOMER_DELETED',
-          entityId: customerId,
-          occurredAt: at,
-          upstreamId: customerId,
-          action: 'deleted',
-          content: {},
-        },
-      ]);
-    }
+    // Then what needs the whole list (the customers it no longer has).
+    for (const hook of RECONCILE_HOOKS) await hook.afterAll?.({ ...ctx, listed, repair, signal: options.signal });
 
     const report: ReconcileReport = {
       studioId: studio.id,
@@ -273,187 +214,6 @@ export class Reconciler {
       }
     }
     return map;
-  }
-
-  private async customerRepairs(
-    customer: UpstreamCustomer,
-    ctx: {
-      studio: StudioRow;
-      api: OpenApi;
-      at: number;
-      since: number;
-      counts: Record<ReconcileKind, ReconcileCounts>;
-      studiosByUpstreamId: Map<number, number>;
-      log: Logger;
-    },
-  ): Promise<Repair[]> {
-    const { studio, api, at, counts } = ctx;
-    const tenantId = studio.tenantId;
-    const repairs: Repair[] = [];
-    const customerId = customer.id;
-
-    // The customer.
-    counts.customers.seen += 1;
-    const [local] = await this.deps.read<{ createdAt: number | string | null }>(
-      `SELECT "createdAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
-      [tenantId, customerId],
-    );
-    if (local && local.createdAt !== null) counts.customers.present += 1;
-    else {
-      repairs.push({
-        kind: 'customers',
-        studioId: studio.id,
-        type: 'CUSTOMER_CREATED',
-        entityId: customerId,
-        occurredAt: customer.createdDateTime?.getTime() ?? at,
-        upstreamId: customerId,
-        action: 'created',
-        content: {},
-      });
-    }
-
-    // Contracts (a bare array; compared in full).
-    const contracts = await api.listContracts(customerId);
-    if (contracts.length > 0) {
-      const rows = await this.deps.read<{ contractId: number | string; createdAt: number | string | null }>(
-        `SELECT "contractId", "createdAt" FROM contracts WHERE "tenantId" = ? AND "contractId" IN (${contracts.map(() => '?').join(', ')})`,
-        [tenantId, ...contracts.map((c) => c.id)],
-      );
-      const created = new Set(rows.filter((r) => r.createdAt !== null).map((r) => Number(r.contractId)));
-      for (const contract of contracts) {
-        counts.contracts.seen += 1;
-        if (created.has(contract.id)) {
-          counts.contracts.present += 1;
-          continue;
-        }
-        const day = contract.createdDate ?? contract.startDate;
-        repairs.push({
-          kind: 'contracts',
-          studioId: studio.id,
-          type: 'CONTRACT_CREATED',
-          entityId: customerId,
-          occurredAt: day ? Date.parse(`${day}T00:00:00Z`) : at,
-          upstreamId: contract.id,
-          action: 'created',
-          content: { contractId: contract.id },
-        });
-      }
-    }
-
-    // Check-ins and check-outs since `since`, matched by customer, type and exact upstream time. A
-    // studio's automatic check-out of the customer is their check-out too (the Open API shows it so).
-    const presence = await this.deps.read<{ type: string; occurredAt: number | string }>(
-      `SELECT "type", "occurredAt" FROM events WHERE "tenantId" = ? AND "entityId" = ? AND "occurredAt" >= ? AND "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')
-       UNION ALL SELECT 'CUSTOMER_CHECKOUT', "checkoutAt" FROM automatic_checkouts WHERE "tenantId" = ? AND "customerId" = ? AND "checkoutAt" >= ?`,
-      [tenantId, customerId, ctx.since, tenantId, customerId, ctx.since],
-    );
-    const logged = new Set(presence.map((p) => `${p.type}@${Number(p.occurredAt)}`));
-    const range = { from: new Date(ctx.since), to: new Date(at) };
-    for await (const checkins of pages((slice) => api.listCheckins(customerId, range, slice))) {
-      for (const checkin of checkins) {
-        const where = checkin.studioId === null ? studio.id : ctx.studiosByUpstreamId.get(checkin.studioId);
-        const moments = [
-          { kind: 'checkins' as const, type: 'CUSTOMER_CHECKIN' as const, at: checkin.checkInDateTime, action: 'checkin' },
-          { kind: 'checkouts' as const, type: 'CUSTOMER_CHECKOUT' as const, at: checkin.checkOutDateTime, action: 'checkout' },
-        ];
-        for (const moment of moments) {
-          if (moment.at === null || moment.at.getTime() < ctx.since) continue;
-          counts[moment.kind].seen += 1;
-          if (logged.has(`${moment.type}@${moment.at.getTime()}`)) counts[moment.kind].present += 1;
-          else if (where === undefined) {
-            counts[moment.kind].skipped += 1;
-            ctx.log.info(
-              { customerId, checkinId: checkin.checkinId, upstreamStudioId: checkin.studioId },
-              'missed check-in at a studio not registered here; skipped',
-            );
-          } else {
-            repairs.push({
-              kind: moment.kind,
-              studioId: where,
-              type: moment.type,
-              entityId: customerId,
-              occurredAt: moment.at.getTime(),
-              upstreamId: checkin.checkinId,
-              action: moment.action,
-              content: { checkinId: checkin.checkinId },
-            });
-          }
-        }
-      }
-    }
-
-    // Bookings: created if unknown here; cancelled if cancelled upstream but not here.
-    const bookingKinds = [
-      {
-        table: 'class_bookings',
-        list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerClassBookings(customerId, s),
-        created: 'classBookings',
-        cancelled: 'classBookingCancellations',
-        types: ['CLASS_BOOKING_CREATED', 'CLASS_BOOKING_CANCELLED'],
-      },
-      {
-        table: 'appointment_bookings',
-        list: (s: SliceRequest): Promise<Slice<BookingView>> => api.listCustomerAppointmentBookings(customerId, s),
-        created: 'appointmentBookings',
-        cancelled: 'appointmentBookingCancellations',
-        types: ['APPOINTMENT_BOOKING_CREATED', 'APPOINTMENT_BOOKING_CANCELLED'],
-      },
-    ] as const;
-    for (const kind of bookingKinds) {
-      for await (const bookings of pages(kind.list)) {
-        if (bookings.length === 0) continue;
-        const rows = await this.deps.read<{ bookingId: number | string; status: string; createdAt: number | string | null }>(
-          `SELECT "bookingId", "status", "createdAt" FROM ${kind.table} WHERE "tenantId" = ? AND "bookingId" IN (${bookings.map(() => '?').join(', ')})`,
-          [tenantId, ...bookings.map((b) => b.bookingId)],
-        );
-        const here = new Map(rows.map((r) => [Number(r.bookingId), r]));
-        for (const booking of bookings) {
-          const row = here.get(booking.bookingId);
-          counts[kind.created].seen += 1;
-          if (row) counts[kind.created].present += 1;
-          else {
-            repairs.push({
-              kind: kind.created,
-              studioId: studio.id,
-              type: kind.types[0],
-              entityId: booking.bookingId,
-              occurredAt: at,
-              upstreamId: booking.bookingId,
-              action: 'created',
-              content: { bookingId: booking.bookingId },
-            });
-          }
-          if (booking.bookingStatus !== 'CANCELED' && booking.bookingStatus !== 'CANCELLED') continue;
-          counts[kind.cancelled].seen += 1;
-          if (row?.status === 'CANCELLED') counts[kind.cancelled].present += 1;
-          else {
-            repairs.push({
-              kind: kind.cancelled,
-              studioId: studio.id,
-              type: kind.types[1],
-              entityId: booking.bookingId,
-              occurredAt: at,
-              upstreamId: booking.bookingId,
-              action: 'cancelled',
-              content: { bookingId: booking.bookingId },
-            });
-          }
-        }
-      }
-    }
-    return repairs;
-  }
-}
-
-/** Every slice of a sliced list, following `offset` while `hasNext`. */
-async function* pages<T>(list: (slice: SliceRequest) => Promise<Slice<T>>): AsyncGenerator<readonly T[]> {
-  let offset: string | undefined;
-  for (let guard = 0; guard < 1_000_000; guard++) {
-    const slice = await list({ offset, sliceSize: SLICE });
-    yield slice.result;
-    if (!slice.hasNext) return;
-    if (slice.offset === offset) throw new ReconcileError('the Open API gave the same offset twice; stopping to avoid a loop');
-    offset = slice.offset;
   }
 }
 

@@ -13,4 +13,5 @@ export const AGGREGATOR_AREA = {
   hydrate: {
     AGGREGATOR_MEMBER_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
   },
+  reconcile: {},
 } as const satisfies AreaModule<'aggregators'>;

@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { APPOINTMENT_HYDRATORS } from './appointment.hydrators.js';
+import { APPOINTMENT_BOOKING_RECONCILE } from './appointment-booking.reconcile.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('appointment_booking', event.entityId)];
 
@@ -17,4 +18,5 @@ export const APPOINTMENT_AREA = {
     APPOINTMENT_BOOKING_UPDATED: bookingTargets,
     APPOINTMENT_BOOKING_CANCELLED: bookingTargets,
   },
+  reconcile: { appointmentBookings: APPOINTMENT_BOOKING_RECONCILE, appointmentBookingCancellations: APPOINTMENT_BOOKING_RECONCILE },
 } as const satisfies AreaModule<'appointments'>;

@@ -2,6 +2,7 @@ import type { EventOf } from '../../events/event-catalog.js';
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CLASS_HYDRATORS } from './class.hydrators.js';
+import { CLASS_BOOKING_RECONCILE } from './class-booking.reconcile.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('class_booking', event.entityId)];
 const slotTargets = (event: EventOf<'CLASS_SLOT_UPDATED' | 'CLASS_SLOT_CANCELLED'>) => [
@@ -26,4 +27,5 @@ export const CLASS_AREA = {
     CLASS_SLOT_UPDATED: slotTargets,
     CLASS_SLOT_CANCELLED: slotTargets,
   },
+  reconcile: { classBookings: CLASS_BOOKING_RECONCILE, classBookingCancellations: CLASS_BOOKING_RECONCILE },
 } as const satisfies AreaModule<'classes'>;

@@ -3,6 +3,7 @@ import type { AreaModule } from '../area-module.js';
 import type { BatchProjectors } from '../batch-projectors.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CONTRACT_HYDRATORS } from './contract.hydrators.js';
+import { CONTRACT_RECONCILE } from './contract.reconcile.js';
 
 const contractTargets = (event: { entityId: number }) => [
   // No get-by-id upstream: one read of the customer's contract list serves all of them, with the
@@ -66,4 +67,5 @@ export const CONTRACT_AREA = {
     CONTRACT_ADDITIONAL_MODULE_DELETED: contractTargets,
     CONTRACT_ADDITIONAL_MODULE_CANCELLED: contractTargets,
   },
+  reconcile: { contracts: CONTRACT_RECONCILE },
 } as const satisfies AreaModule<'contracts'>;

@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CUSTOMER_HYDRATORS } from './customer.hydrators.js';
+import { CUSTOMER_RECONCILE, DELETED_CUSTOMER_RECONCILE } from './customer.reconcile.js';
 
 /** The customer record's own events. */
 export const CUSTOMER_AREA = {
@@ -43,4 +44,5 @@ export const CUSTOMER_AREA = {
     CUSTOMER_ACCESS_RESTRICTION_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
     CUSTOMER_ACCESS_RESTRICTION_DELETED: (event) => [hydrationTarget('customer', event.entityId)],
   },
+  reconcile: { customers: CUSTOMER_RECONCILE, deletedCustomers: DELETED_CUSTOMER_RECONCILE },
 } as const satisfies AreaModule<'customers'>;

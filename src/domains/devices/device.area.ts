@@ -7,4 +7,5 @@ export const DEVICE_AREA = {
   project: { DEVICE_CREATED: (event, records) => records.devices.apply(event) },
   hydrators: DEVICE_HYDRATORS,
   hydrate: { DEVICE_CREATED: (event) => [hydrationTarget('device', event.entityId)] },
+  reconcile: {},
 } as const satisfies AreaModule<'devices'>;

@@ -18,4 +18,5 @@ export const EMPLOYEE_AREA = {
     EMPLOYEE_UPDATED: (event) => [hydrationTarget('employee', event.entityId)],
     EMPLOYEE_DELETED: (event) => [hydrationTarget('employee', event.entityId)],
   },
+  reconcile: {},
 } as const satisfies AreaModule<'employees'>;

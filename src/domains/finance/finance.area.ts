@@ -22,4 +22,5 @@ export const FINANCE_AREA = {
     FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: () => [],
     FINANCE_DEBT_COLLECTION_CASE_UPDATED: () => [],
   },
+  reconcile: {},
 } as const satisfies AreaModule<'finance'>;

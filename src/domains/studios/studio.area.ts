@@ -19,4 +19,5 @@ export const STUDIO_AREA = {
     STUDIO_OPENING_HOURS_UPDATED: (event) => [hydrationTarget('studio_information', event.entityId)],
     ADDITIONAL_INFORMATION_FIELDS_UPDATED: () => [],
   },
+  reconcile: {},
 } as const satisfies AreaModule<'studios'>;

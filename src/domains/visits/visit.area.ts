@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { VISIT_RECONCILE } from './visit.reconcile.js';
 
 /** Presence: check-ins and check-outs open and close visits, and mark the customer. */
 export const VISIT_AREA = {
@@ -29,4 +30,5 @@ export const VISIT_AREA = {
     AUTOMATIC_CUSTOMER_CHECKOUT: (event) =>
       event.content.checkouts.map((checkout) => hydrationTarget('customer', checkout.customerId, 'ensure')),
   },
+  reconcile: { checkins: VISIT_RECONCILE, checkouts: VISIT_RECONCILE },
 } as const satisfies AreaModule<'visits'>;

@@ -1,0 +1,10 @@
+import { bookingReconcileHook } from '../bookings/booking.reconcile.js';
+
+/** Class bookings and their cancellations (see bookingReconcileHook). */
+export const CLASS_BOOKING_RECONCILE = bookingReconcileHook({
+  table: 'class_bookings',
+  list: (api, customerId, slice) => api.listCustomerClassBookings(customerId, slice),
+  created: 'classBookings',
+  cancelled: 'classBookingCancellations',
+  synthesises: { classBookings: 'CLASS_BOOKING_CREATED', classBookingCancellations: 'CLASS_BOOKING_CANCELLED' },
+});
