@@ -22,12 +22,13 @@ import { caseKeyOf } from '../domains/finance/debt-collection.projectors.js';
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
 import type { Scope } from '../api/scope.js';
+import type { StreamSelector } from '../api/stream-selector.js';
 import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { MAX_AUTOMATIC_CHECKOUTS } from '../events/content.js';
 import { toEventRecord } from './log-reader.js';
-import { eventSubscription, requireRealtime, type StreamSelector } from './realtime.js';
+import { eventSubscription, requireRealtime } from './realtime.js';
 import {
   BookingSubscriptionArgs,
   ClassSlotSubscriptionArgs,
@@ -36,7 +37,7 @@ import {
   RecordSubscriptionArgs,
   idsArgument,
   listArgument,
-} from './subscription.args.js';
+} from '../api/subscription.args.js';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads: the event, with the records it is about as they stand after it (null where this token
