@@ -2,6 +2,7 @@ import type { AreaEventType, EventOf } from '../events/event-catalog.js';
 import type { Area } from '../events/event-declaration.js';
 import type { BatchProjectors } from './batch-projectors.js';
 import type { HydrationTarget } from './hydration-target.js';
+import type { SubscriptionFamily } from './subscription-family.js';
 
 /**
  * What a business area does with each event type it declares (src/events/). An area's module is
@@ -15,4 +16,9 @@ export interface AreaModule<A extends Area> {
    * for new events only.
    */
   readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
+  /**
+   * What the event type's subscription field (named in its declaration) carries: the payload
+   * family that loads, scopes and filters its records for subscribers.
+   */
+  readonly subscribe: { readonly [T in AreaEventType<A>]: SubscriptionFamily };
 }

@@ -13,6 +13,7 @@ import { FINANCE_AREA } from './finance/finance.area.js';
 import type { HydrationTarget } from './hydration-target.js';
 import { VISIT_AREA } from './visits/visit.area.js';
 import { STUDIO_AREA } from './studios/studio.area.js';
+import type { SubscriptionFamily } from './subscription-family.js';
 
 /** Every area's module: an area declared in src/events/ without a module here fails to compile. */
 const AREAS = {
@@ -30,6 +31,7 @@ const AREAS = {
 
 type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
 type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => readonly HydrationTarget[] };
+type Subscriptions = { readonly [T in KnownEventType]: SubscriptionFamily };
 
 /** The areas' handlers merged, keyed by event type. */
 const PROJECTIONS: Projections = {
@@ -56,6 +58,18 @@ const HYDRATIONS: Hydrations = {
   ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
 };
+const SUBSCRIPTIONS: Subscriptions = {
+  ...AREAS.aggregators.subscribe,
+  ...AREAS.appointments.subscribe,
+  ...AREAS.classes.subscribe,
+  ...AREAS.contracts.subscribe,
+  ...AREAS.customers.subscribe,
+  ...AREAS.devices.subscribe,
+  ...AREAS.finance.subscribe,
+  ...AREAS.visits.subscribe,
+  ...AREAS.studios.subscribe,
+  ...AREAS.employees.subscribe,
+};
 
 function projectTyped<T extends KnownEventType>(type: T, event: EventOf<T>, records: BatchProjectors): void {
   PROJECTIONS[type](event, records);
@@ -73,4 +87,9 @@ export function projectEvent(event: KnownEvent, records: BatchProjectors): void 
 /** What one event asks hydration to read, as its area says. */
 export function hydrationTargetsOf(event: KnownEvent): readonly HydrationTarget[] {
   return hydrateTyped(event.type, event);
+}
+
+/** The payload family of an event type's subscription field, as its area says. */
+export function subscriptionFamilyOf(type: KnownEventType): SubscriptionFamily {
+  return SUBSCRIPTIONS[type];
 }

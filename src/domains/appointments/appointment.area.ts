@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { APPOINTMENT_BOOKING_EVENTS } from './appointment.subscriptions.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('appointment_booking', event.entityId)];
 
@@ -14,5 +15,10 @@ export const APPOINTMENT_AREA = {
     APPOINTMENT_BOOKING_CREATED: bookingTargets,
     APPOINTMENT_BOOKING_UPDATED: bookingTargets,
     APPOINTMENT_BOOKING_CANCELLED: bookingTargets,
+  },
+  subscribe: {
+    APPOINTMENT_BOOKING_CREATED: APPOINTMENT_BOOKING_EVENTS,
+    APPOINTMENT_BOOKING_UPDATED: APPOINTMENT_BOOKING_EVENTS,
+    APPOINTMENT_BOOKING_CANCELLED: APPOINTMENT_BOOKING_EVENTS,
   },
 } as const satisfies AreaModule<'appointments'>;

@@ -1,6 +1,7 @@
 import type { EventOf } from '../../events/event-catalog.js';
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { CLASS_BOOKING_EVENTS, CLASS_SLOT_EVENTS } from './class.subscriptions.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('class_booking', event.entityId)];
 const slotTargets = (event: EventOf<'CLASS_SLOT_UPDATED' | 'CLASS_SLOT_CANCELLED'>) => [
@@ -23,5 +24,12 @@ export const CLASS_AREA = {
     CLASS_BOOKING_CANCELLED: bookingTargets,
     CLASS_SLOT_UPDATED: slotTargets,
     CLASS_SLOT_CANCELLED: slotTargets,
+  },
+  subscribe: {
+    CLASS_BOOKING_CREATED: CLASS_BOOKING_EVENTS,
+    CLASS_BOOKING_UPDATED: CLASS_BOOKING_EVENTS,
+    CLASS_BOOKING_CANCELLED: CLASS_BOOKING_EVENTS,
+    CLASS_SLOT_UPDATED: CLASS_SLOT_EVENTS,
+    CLASS_SLOT_CANCELLED: CLASS_SLOT_EVENTS,
   },
 } as const satisfies AreaModule<'classes'>;

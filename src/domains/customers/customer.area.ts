@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { CUSTOMER_EVENTS } from './customer.subscriptions.js';
 
 /** The customer record's own events. */
 export const CUSTOMER_AREA = {
@@ -40,5 +41,19 @@ export const CUSTOMER_AREA = {
     // The answer's `accessRefusal` is whether any restriction is in force: read it again.
     CUSTOMER_ACCESS_RESTRICTION_CREATED: (event) => [hydrationTarget('customer', event.entityId)],
     CUSTOMER_ACCESS_RESTRICTION_DELETED: (event) => [hydrationTarget('customer', event.entityId)],
+  },
+  subscribe: {
+    CUSTOMER_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_DELETED: CUSTOMER_EVENTS,
+    CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_DISABLED: CUSTOMER_EVENTS,
+    CUSTOMER_HOME_STUDIO_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_CHECKIN_STUDIOS_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_DELETED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_RESTRICTION_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_RESTRICTION_DELETED: CUSTOMER_EVENTS,
   },
 } as const satisfies AreaModule<'customers'>;

@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { EMPLOYEE_EVENTS } from './employee.subscriptions.js';
 
 /**
  * Staff records: entityId is the employee. Every event asks for a read of the employee; after
@@ -15,5 +16,10 @@ export const EMPLOYEE_AREA = {
     EMPLOYEE_CREATED: (event) => [hydrationTarget('employee', event.entityId)],
     EMPLOYEE_UPDATED: (event) => [hydrationTarget('employee', event.entityId)],
     EMPLOYEE_DELETED: (event) => [hydrationTarget('employee', event.entityId)],
+  },
+  subscribe: {
+    EMPLOYEE_CREATED: EMPLOYEE_EVENTS,
+    EMPLOYEE_UPDATED: EMPLOYEE_EVENTS,
+    EMPLOYEE_DELETED: EMPLOYEE_EVENTS,
   },
 } as const satisfies AreaModule<'employees'>;

@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { STUDIO_EVENTS } from './studio.subscriptions.js';
 
 /**
  * The studio itself: entityId is the upstream studio id; the studio is the one whose webhook key
@@ -16,5 +17,9 @@ export const STUDIO_AREA = {
   hydrate: {
     STUDIO_OPENING_HOURS_UPDATED: (event) => [hydrationTarget('studio_information', event.entityId)],
     ADDITIONAL_INFORMATION_FIELDS_UPDATED: () => [],
+  },
+  subscribe: {
+    STUDIO_OPENING_HOURS_UPDATED: STUDIO_EVENTS,
+    ADDITIONAL_INFORMATION_FIELDS_UPDATED: STUDIO_EVENTS,
   },
 } as const satisfies AreaModule<'studios'>;

@@ -1,5 +1,6 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
+import { AUTOMATIC_CHECKOUT_EVENTS, VISIT_EVENTS } from './visit.subscriptions.js';
 
 /** Presence: check-ins and check-outs open and close visits, and mark the customer. */
 export const VISIT_AREA = {
@@ -27,5 +28,10 @@ export const VISIT_AREA = {
     // The check-outs are in the event; each customer is read once if we have never read them.
     AUTOMATIC_CUSTOMER_CHECKOUT: (event) =>
       event.content.checkouts.map((checkout) => hydrationTarget('customer', checkout.customerId, 'ensure')),
+  },
+  subscribe: {
+    CUSTOMER_CHECKIN: VISIT_EVENTS,
+    CUSTOMER_CHECKOUT: VISIT_EVENTS,
+    AUTOMATIC_CUSTOMER_CHECKOUT: AUTOMATIC_CHECKOUT_EVENTS,
   },
 } as const satisfies AreaModule<'visits'>;
