@@ -17,8 +17,8 @@ export interface AreaModule<A extends Area> {
    */
   readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
   /**
-   * What the event type's subscription field (named in its declaration) carries: the payload
-   * family that loads, scopes and filters its records for subscribers.
+   * The payload family of the event type's subscription field (named in its declaration): its
+   * arguments, the records it loads, what of them a viewer may see, and whose events a member hears.
    */
   readonly subscribe: { readonly [T in AreaEventType<A>]: SubscriptionFamily };
 }
