@@ -1,6 +1,7 @@
 import type { LoggedEvent } from '../src/events/logged-event.js';
 import { InProcessFeed } from '../src/realtime/in-process-feed.js';
-import type { EventSelector, LogPage } from '../src/realtime/log-reader.js';
+import type { EventSelector } from '../src/api/stream-selector.js';
+import type { LogPage } from '../src/realtime/log-reader.js';
 import { openEventStream } from '../src/realtime/resume-stream.js';
 import { ReplayPacer } from '../src/realtime/replay-pacer.js';
 

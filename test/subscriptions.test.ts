@@ -15,28 +15,28 @@ const at = (minutes: number) => T0 + minutes * 60_000;
 const iso = (minutes: number) => new Date(at(minutes)).toISOString();
 const EVENT = 'seq type entityId studioId known content occurredAt';
 
-/** The records each payload carries, selected with the fields a test can check. */
-const RECORDS: Record<(typeof EVENT_SUBSCRIPTIONS)[KnownEventType]['family'], string> = {
-  visit: 'visit { id checkinAt checkoutAt studioId customerId } customer { customerId checkedIn }',
-  automaticCheckout: 'visits { checkinAt checkoutAt customerId }',
-  customer: 'customer { customerId createdAt updatedAt deletedAt deleted communicationPreferencesUpdatedAt }',
-  contract: 'contract { contractId customerId createdAt updatedAt } customer { customerId }',
-  contractIdlePeriod:
+/** The records each payload type carries, selected with the fields a test can check. */
+const RECORDS: Readonly<Record<string, string>> = {
+  VisitEventPayload: 'visit { id checkinAt checkoutAt studioId customerId } customer { customerId checkedIn }',
+  AutomaticCheckoutEventPayload: 'visits { checkinAt checkoutAt customerId }',
+  CustomerEventPayload: 'customer { customerId createdAt updatedAt deletedAt deleted communicationPreferencesUpdatedAt }',
+  ContractEventPayload: 'contract { contractId customerId createdAt updatedAt } customer { customerId }',
+  ContractIdlePeriodEventPayload:
     'idlePeriod { idlePeriodId contractId customerId status idlePeriodAmount } contract { contractId } customer { customerId }',
-  contractAdditionalModule:
+  ContractAdditionalModuleEventPayload:
     'additionalModule { moduleContractId contractId customerId status } contract { contractId } customer { customerId }',
-  aggregatorMembership: 'aggregatorMembership { aggregatorId customerId } customer { customerId }',
-  classBooking: 'classBooking { bookingId status createdAt updatedAt cancelledAt }',
-  appointmentBooking: 'appointmentBooking { bookingId status createdAt updatedAt cancelledAt }',
-  classSlot: 'classSlot { slotId classId status }',
-  device: 'device { deviceId createdAt }',
-  debtCollectionRun: 'debtCollectionRun { runId createdAt }',
-  taxAdvisorExport: 'taxAdvisorExport { exportId createdAt }',
-  studio: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
-  debtCollectionCase:
+  AggregatorMembershipEventPayload: 'aggregatorMembership { aggregatorId customerId } customer { customerId }',
+  ClassBookingEventPayload: 'classBooking { bookingId status createdAt updatedAt cancelledAt }',
+  AppointmentBookingEventPayload: 'appointmentBooking { bookingId status createdAt updatedAt cancelledAt }',
+  ClassSlotEventPayload: 'classSlot { slotId classId status }',
+  DeviceEventPayload: 'device { deviceId createdAt }',
+  DebtCollectionRunEventPayload: 'debtCollectionRun { runId createdAt }',
+  TaxAdvisorExportEventPayload: 'taxAdvisorExport { exportId createdAt }',
+  StudioEventPayload: 'studio { name openingHoursUpdatedAt additionalInformationFieldsUpdatedAt }',
+  DebtCollectionCaseEventPayload:
     'debtCollectionCase { caseId caseIdSource agencyDebtCollectionCaseId collectionCaseId latestAdjustmentRequestId latestAdjustmentRequestAt }',
-  debtCollectionConfiguration: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
-  employee: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
+  DebtCollectionConfigurationEventPayload: 'debtCollectionConfiguration { latestEntityId lastEventAt }',
+  EmployeeEventPayload: 'employee { employeeId createdAt updatedAt deletedAt deleted }',
 };
 
 /** What to post for each type (entityId, content) and the records expected with it. */
@@ -388,7 +388,9 @@ const CASES: {
 
 const payloadQuery = (type: KnownEventType, args = '') => {
   const { field, family } = EVENT_SUBSCRIPTIONS[type];
-  return `subscription { ${field}${args} { event { ${EVENT} } ${RECORDS[family]} } }`;
+  const records = RECORDS[family.payload.name];
+  if (records === undefined) throw new Error(`RECORDS: no selection for ${family.payload.name}`);
+  return `subscription { ${field}${args} { event { ${EVENT} } ${records} } }`;
 };
 
 describe.each(databaseKinds())('subscriptions (%s)', (kind) => {

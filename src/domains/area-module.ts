@@ -4,6 +4,7 @@ import type { BatchProjectors } from './batch-projectors.js';
 import type { HydrationTarget } from './hydration-target.js';
 import type { Hydrators } from './hydrator.js';
 import type { HookReporting, ReconcileKind } from './reconcile-hook.js';
+import type { SubscriptionFamily } from './subscription-family.js';
 
 /**
  * What a business area does with each event type it declares (src/events/). An area's module is
@@ -21,4 +22,9 @@ export interface AreaModule<A extends Area> {
   readonly hydrate: { readonly [T in AreaEventType<A>]: (event: EventOf<T>) => readonly HydrationTarget[] };
   /** What the area compares with the Open API in reconciliation, keyed by the kinds its hooks report (none: `{}`). */
   readonly reconcile: { readonly [K in ReconcileKind]?: HookReporting<K> };
+  /**
+   * The payload family of the event type's subscription field (named in its declaration): its
+   * arguments, the records it loads, what of them a viewer may see, and whose events a member hears.
+   */
+  readonly subscribe: { readonly [T in AreaEventType<A>]: SubscriptionFamily };
 }

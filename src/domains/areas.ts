@@ -15,6 +15,7 @@ import type { Hydrator } from './hydrator.js';
 import { RECONCILE_KINDS, type ReconcileHooks, type ReconcileKind } from './reconcile-hook.js';
 import { VISIT_AREA } from './visits/visit.area.js';
 import { STUDIO_AREA } from './studios/studio.area.js';
+import type { SubscriptionFamily } from './subscription-family.js';
 
 /** Every area's module: an area declared in src/events/ without a module here fails to compile. */
 const AREAS = {
@@ -33,6 +34,7 @@ const AREAS = {
 type Projections = { readonly [T in KnownEventType]: (event: EventOf<T>, records: BatchProjectors) => void };
 type Hydrations = { readonly [T in KnownEventType]: (event: EventOf<T>) => readonly HydrationTarget[] };
 type HydratorTable = { readonly [K in HydrationKind]: Hydrator };
+type Subscriptions = { readonly [T in KnownEventType]: SubscriptionFamily };
 
 /** The areas' handlers merged, keyed by event type. */
 const PROJECTIONS: Projections = {
@@ -58,6 +60,18 @@ const HYDRATIONS: Hydrations = {
   ...AREAS.visits.hydrate,
   ...AREAS.studios.hydrate,
   ...AREAS.employees.hydrate,
+};
+const SUBSCRIPTIONS: Subscriptions = {
+  ...AREAS.aggregators.subscribe,
+  ...AREAS.appointments.subscribe,
+  ...AREAS.classes.subscribe,
+  ...AREAS.contracts.subscribe,
+  ...AREAS.customers.subscribe,
+  ...AREAS.devices.subscribe,
+  ...AREAS.finance.subscribe,
+  ...AREAS.visits.subscribe,
+  ...AREAS.studios.subscribe,
+  ...AREAS.employees.subscribe,
 };
 
 /** The areas' hydrators merged: a hydration kind no area reads fails to compile. */
@@ -120,4 +134,9 @@ export function hydrationTargetsOf(event: KnownEvent): readonly HydrationTarget[
 /** How to read the records of one hydration kind, as the area owning them says. */
 export function hydratorOf(kind: HydrationKind): Hydrator {
   return HYDRATORS[kind];
+}
+
+/** The payload family of an event type's subscription field, as its area says. */
+export function subscriptionFamilyOf(type: KnownEventType): SubscriptionFamily {
+  return SUBSCRIPTIONS[type];
 }

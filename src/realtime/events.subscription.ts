@@ -12,7 +12,7 @@ import { parseIds } from '../api/filters.js';
 import { toEventRecord } from './log-reader.js';
 import { withExpiries } from './expiries.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
-import { EventsSubscriptionArgs, listArgument } from './subscription.args.js';
+import { EventsSubscriptionArgs, listArgument } from '../api/subscription.args.js';
 
 @ObjectType({ description: "A studio's occupancy right after a check-in, a check-out or the end of a stay changed it." })
 export class OccupancyChange {

@@ -1,7 +1,8 @@
 import type { LoggedEvent } from '../events/logged-event.js';
 import { deliver } from './in-process-feed.js';
 import type { EventFeed, EventListener } from './feed.js';
-import { matches, type EventSelector } from './log-reader.js';
+import type { EventSelector } from '../api/stream-selector.js';
+import { matches } from './log-reader.js';
 import { SelectorIndex } from './selector-index.js';
 
 /**

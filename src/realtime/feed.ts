@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../events/logged-event.js';
-import type { EventSelector } from './log-reader.js';
+import type { EventSelector } from '../api/stream-selector.js';
 
 export type EventListener = (events: readonly LoggedEvent[]) => void;
 

@@ -2,26 +2,8 @@ import type { DataSource } from 'typeorm';
 import { SqlReader } from '../db/sql-reader.js';
 import { EventRecord, parseContent } from '../domains/events/event-record.entity.js';
 import { ErrorCode, clientError } from '../api/errors.js';
+import type { EventSelector } from '../api/stream-selector.js';
 import type { LoggedEvent } from '../events/logged-event.js';
-
-/**
- * Which events a subscription wants. Every condition given must hold; an empty list matches
- * nothing. The same selector filters the live feed (in memory) and the replay (in SQL), so a
- * resumed subscription sees exactly what a live one would have. The fan-out hub also routes by it
- * (selector-index.ts: by entity ids, else types, else studios, else tenants), so a restriction
- * that narrows what a viewer receives (its scope, a member's own customer) belongs here, where it
- * also narrows which subscriptions an event is offered to, not only in a subscription's `map`.
- */
-export interface EventSelector {
-  /** The viewer's studios (null: every studio); never widened by the other conditions. */
-  readonly scope: readonly number[] | null;
-  readonly studioIds?: readonly number[] | null | undefined;
-  readonly tenantIds?: readonly number[] | null | undefined;
-  readonly types?: readonly string[] | null | undefined;
-  readonly entityIds?: readonly number[] | null | undefined;
-  /** Conditions on `content`, checked in memory (after SQL on replay). */
-  readonly content?: ((content: LoggedEvent['content']) => boolean) | undefined;
-}
 
 const within = <T>(list: readonly T[] | null | undefined, value: T) => list == null || list.includes(value);
 

@@ -1,8 +1,9 @@
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError } from '../api/errors.js';
+import type { EventSelector, StreamSelector } from '../api/stream-selector.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventFeed } from './feed.js';
-import { parseEventCursor, type EventLog, type EventSelector } from './log-reader.js';
+import { parseEventCursor, type EventLog } from './log-reader.js';
 import { openEventStream } from './resume-stream.js';
 import { replayPacer } from './replay-pacer.js';
 import type { SharedLoads } from './shared-loads.js';
@@ -59,9 +60,6 @@ export interface RealtimeContext {
    */
   readonly plan?: ((plan: StreamPlan) => void) | undefined;
 }
-
-/** Conditions of a subscription; the viewer's scope is added unless `scope` is given explicitly. */
-export type StreamSelector = Omit<EventSelector, 'scope'> & { readonly scope?: EventSelector['scope'] };
 
 /**
  * The source stream of a subscription field: the events matching `selector` within the viewer's

@@ -1,6 +1,7 @@
 import type { LoggedEvent } from '../events/logged-event.js';
 import type { EventFeed } from './feed.js';
-import { matches, type EventLog, type EventSelector } from './log-reader.js';
+import type { EventSelector } from '../api/stream-selector.js';
+import { matches, type EventLog } from './log-reader.js';
 
 export interface EventStreamOptions<T> {
   readonly feed: Pick<EventFeed, 'subscribe'>;

@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../events/logged-event.js';
-import type { EventSelector } from './log-reader.js';
+import type { EventSelector } from '../api/stream-selector.js';
 
 /** The condition of a selector an item is filed under, by the event field it reads. */
 type Dimension = 'entity' | 'type' | 'studio' | 'tenant';

@@ -2,6 +2,7 @@ import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { APPOINTMENT_HYDRATORS } from './appointment.hydrators.js';
 import { APPOINTMENT_BOOKING_RECONCILE } from './appointment-booking.reconcile.js';
+import { APPOINTMENT_BOOKING_EVENTS } from './appointment.subscriptions.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('appointment_booking', event.entityId)];
 
@@ -19,4 +20,9 @@ export const APPOINTMENT_AREA = {
     APPOINTMENT_BOOKING_CANCELLED: bookingTargets,
   },
   reconcile: { appointmentBookings: APPOINTMENT_BOOKING_RECONCILE, appointmentBookingCancellations: APPOINTMENT_BOOKING_RECONCILE },
+  subscribe: {
+    APPOINTMENT_BOOKING_CREATED: APPOINTMENT_BOOKING_EVENTS,
+    APPOINTMENT_BOOKING_UPDATED: APPOINTMENT_BOOKING_EVENTS,
+    APPOINTMENT_BOOKING_CANCELLED: APPOINTMENT_BOOKING_EVENTS,
+  },
 } as const satisfies AreaModule<'appointments'>;

@@ -3,6 +3,7 @@ import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CLASS_HYDRATORS } from './class.hydrators.js';
 import { CLASS_BOOKING_RECONCILE } from './class-booking.reconcile.js';
+import { CLASS_BOOKING_EVENTS, CLASS_SLOT_EVENTS } from './class.subscriptions.js';
 
 const bookingTargets = (event: { readonly entityId: number }) => [hydrationTarget('class_booking', event.entityId)];
 const slotTargets = (event: EventOf<'CLASS_SLOT_UPDATED' | 'CLASS_SLOT_CANCELLED'>) => [
@@ -28,4 +29,11 @@ export const CLASS_AREA = {
     CLASS_SLOT_CANCELLED: slotTargets,
   },
   reconcile: { classBookings: CLASS_BOOKING_RECONCILE, classBookingCancellations: CLASS_BOOKING_RECONCILE },
+  subscribe: {
+    CLASS_BOOKING_CREATED: CLASS_BOOKING_EVENTS,
+    CLASS_BOOKING_UPDATED: CLASS_BOOKING_EVENTS,
+    CLASS_BOOKING_CANCELLED: CLASS_BOOKING_EVENTS,
+    CLASS_SLOT_UPDATED: CLASS_SLOT_EVENTS,
+    CLASS_SLOT_CANCELLED: CLASS_SLOT_EVENTS,
+  },
 } as const satisfies AreaModule<'classes'>;

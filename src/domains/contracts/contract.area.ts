@@ -4,6 +4,7 @@ import type { BatchProjectors } from '../batch-projectors.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CONTRACT_HYDRATORS } from './contract.hydrators.js';
 import { CONTRACT_RECONCILE } from './contract.reconcile.js';
+import { CONTRACT_ADDITIONAL_MODULE_EVENTS, CONTRACT_EVENTS, CONTRACT_IDLE_PERIOD_EVENTS } from './contract.subscriptions.js';
 
 const contractTargets = (event: { entityId: number }) => [
   // No get-by-id upstream: one read of the customer's contract list serves all of them, with the
@@ -68,4 +69,16 @@ export const CONTRACT_AREA = {
     CONTRACT_ADDITIONAL_MODULE_CANCELLED: contractTargets,
   },
   reconcile: { contracts: CONTRACT_RECONCILE },
+  subscribe: {
+    CONTRACT_CREATED: CONTRACT_EVENTS,
+    CONTRACT_UPDATED: CONTRACT_EVENTS,
+    CONTRACT_CANCELLED: CONTRACT_EVENTS,
+    CONTRACT_IDLE_PERIOD_CREATED: CONTRACT_IDLE_PERIOD_EVENTS,
+    CONTRACT_IDLE_PERIOD_UPDATED: CONTRACT_IDLE_PERIOD_EVENTS,
+    CONTRACT_IDLE_PERIOD_CANCELLED: CONTRACT_IDLE_PERIOD_EVENTS,
+    CONTRACT_ADDITIONAL_MODULE_CREATED: CONTRACT_ADDITIONAL_MODULE_EVENTS,
+    CONTRACT_ADDITIONAL_MODULE_UPDATED: CONTRACT_ADDITIONAL_MODULE_EVENTS,
+    CONTRACT_ADDITIONAL_MODULE_DELETED: CONTRACT_ADDITIONAL_MODULE_EVENTS,
+    CONTRACT_ADDITIONAL_MODULE_CANCELLED: CONTRACT_ADDITIONAL_MODULE_EVENTS,
+  },
 } as const satisfies AreaModule<'contracts'>;

@@ -2,6 +2,7 @@ import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { CUSTOMER_HYDRATORS } from './customer.hydrators.js';
 import { CUSTOMER_RECONCILE, DELETED_CUSTOMER_RECONCILE } from './customer.reconcile.js';
+import { CUSTOMER_EVENTS } from './customer.subscriptions.js';
 
 /** The customer record's own events. */
 export const CUSTOMER_AREA = {
@@ -45,4 +46,18 @@ export const CUSTOMER_AREA = {
     CUSTOMER_ACCESS_RESTRICTION_DELETED: (event) => [hydrationTarget('customer', event.entityId)],
   },
   reconcile: { customers: CUSTOMER_RECONCILE, deletedCustomers: DELETED_CUSTOMER_RECONCILE },
+  subscribe: {
+    CUSTOMER_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_DELETED: CUSTOMER_EVENTS,
+    CUSTOMER_COMMUNICATION_PREFERENCES_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_DISABLED: CUSTOMER_EVENTS,
+    CUSTOMER_HOME_STUDIO_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_CHECKIN_STUDIOS_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_UPDATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_MEDIUM_DELETED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_RESTRICTION_CREATED: CUSTOMER_EVENTS,
+    CUSTOMER_ACCESS_RESTRICTION_DELETED: CUSTOMER_EVENTS,
+  },
 } as const satisfies AreaModule<'customers'>;

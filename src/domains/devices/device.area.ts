@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { DEVICE_HYDRATORS } from './device.hydrators.js';
+import { DEVICE_EVENTS } from './device.subscriptions.js';
 
 /** Devices registered with a studio: entityId is the device. */
 export const DEVICE_AREA = {
@@ -8,4 +9,5 @@ export const DEVICE_AREA = {
   hydrators: DEVICE_HYDRATORS,
   hydrate: { DEVICE_CREATED: (event) => [hydrationTarget('device', event.entityId)] },
   reconcile: {},
+  subscribe: { DEVICE_CREATED: DEVICE_EVENTS },
 } as const satisfies AreaModule<'devices'>;

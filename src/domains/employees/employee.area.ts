@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { EMPLOYEE_HYDRATORS } from './employee.hydrators.js';
+import { EMPLOYEE_EVENTS } from './employee.subscriptions.js';
 
 /**
  * Staff records: entityId is the employee. Every event asks for a read of the employee; after
@@ -19,4 +20,9 @@ export const EMPLOYEE_AREA = {
     EMPLOYEE_DELETED: (event) => [hydrationTarget('employee', event.entityId)],
   },
   reconcile: {},
+  subscribe: {
+    EMPLOYEE_CREATED: EMPLOYEE_EVENTS,
+    EMPLOYEE_UPDATED: EMPLOYEE_EVENTS,
+    EMPLOYEE_DELETED: EMPLOYEE_EVENTS,
+  },
 } as const satisfies AreaModule<'employees'>;

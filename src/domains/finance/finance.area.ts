@@ -1,6 +1,12 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { FINANCE_HYDRATORS } from './finance.hydrators.js';
+import {
+  DEBT_COLLECTION_CASE_EVENTS,
+  DEBT_COLLECTION_CONFIGURATION_EVENTS,
+  DEBT_COLLECTION_RUN_EVENTS,
+  TAX_ADVISOR_EXPORT_EVENTS,
+} from './finance.subscriptions.js';
 
 /**
  * Debt-collection runs and tax-advisor exports (entityId: the run or the export), debt-collection
@@ -23,4 +29,10 @@ export const FINANCE_AREA = {
     FINANCE_DEBT_COLLECTION_CASE_UPDATED: () => [],
   },
   reconcile: {},
+  subscribe: {
+    FINANCE_DEBT_COLLECTION_RUN_CREATED: DEBT_COLLECTION_RUN_EVENTS,
+    TAX_ADVISOR_EXPORT_CREATED: TAX_ADVISOR_EXPORT_EVENTS,
+    FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED: DEBT_COLLECTION_CONFIGURATION_EVENTS,
+    FINANCE_DEBT_COLLECTION_CASE_UPDATED: DEBT_COLLECTION_CASE_EVENTS,
+  },
 } as const satisfies AreaModule<'finance'>;

@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { STUDIO_HYDRATORS } from './studio.hydrators.js';
+import { STUDIO_EVENTS } from './studio.subscriptions.js';
 
 /**
  * The studio itself: entityId is the upstream studio id; the studio is the one whose webhook key
@@ -20,4 +21,8 @@ export const STUDIO_AREA = {
     ADDITIONAL_INFORMATION_FIELDS_UPDATED: () => [],
   },
   reconcile: {},
+  subscribe: {
+    STUDIO_OPENING_HOURS_UPDATED: STUDIO_EVENTS,
+    ADDITIONAL_INFORMATION_FIELDS_UPDATED: STUDIO_EVENTS,
+  },
 } as const satisfies AreaModule<'studios'>;

@@ -1,6 +1,7 @@
 import type { AreaModule } from '../area-module.js';
 import { hydrationTarget } from '../hydration-target.js';
 import { VISIT_RECONCILE } from './visit.reconcile.js';
+import { AUTOMATIC_CHECKOUT_EVENTS, VISIT_EVENTS } from './visit.subscriptions.js';
 
 /** Presence: check-ins and check-outs open and close visits, and mark the customer. */
 export const VISIT_AREA = {
@@ -31,4 +32,9 @@ export const VISIT_AREA = {
       event.content.checkouts.map((checkout) => hydrationTarget('customer', checkout.customerId, 'ensure')),
   },
   reconcile: { checkins: VISIT_RECONCILE, checkouts: VISIT_RECONCILE },
+  subscribe: {
+    CUSTOMER_CHECKIN: VISIT_EVENTS,
+    CUSTOMER_CHECKOUT: VISIT_EVENTS,
+    AUTOMATIC_CUSTOMER_CHECKOUT: AUTOMATIC_CHECKOUT_EVENTS,
+  },
 } as const satisfies AreaModule<'visits'>;

@@ -19,7 +19,7 @@ import { unreachable } from '../../events/event-catalog.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
 import { toEventRecord } from '../../realtime/log-reader.js';
 import { eventSubscription, requireRealtime } from '../../realtime/realtime.js';
-import { listArgument } from '../../realtime/subscription.args.js';
+import { listArgument } from '../../api/subscription.args.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
 import { HYDRATED_RECORD_KINDS, type HydratedRecordKind } from '../../domains/record-writes.js';
 

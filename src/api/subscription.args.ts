@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID } from 'type-graphql';
-import { ErrorCode, clientError } from '../api/errors.js';
-import { parseIds } from '../api/filters.js';
+import { ErrorCode, clientError } from './errors.js';
+import { parseIds } from './filters.js';
 
 /** Most values a list argument of a subscription may hold. */
 export const MAX_FILTER_VALUES = 1000;
