@@ -1,10 +1,16 @@
 /** The longest single wait of a timer; a later moment is reached by waiting again (setTimeout's limit is 2^31 - 1 ms). */
 const MAX_WAIT_MS = 3_600_000;
+/**
+ * When `due` or `tick` fails (a read timed out on a loaded database), how soon it is tried again:
+ * giving up would drop the change for good, since no event will mark it.
+ */
+export const EXPIRY_RETRY_MS = 1000;
 
 /**
  * `stream`, plus what `tick` yields at moments no event marks: `due()` says when the next one is
  * (epoch ms; null: none), asked at the start and after each item. `tick` runs just after that moment;
- * undefined yields nothing. Ending the result ends `stream` and the timer.
+ * undefined yields nothing. A failed `due` or `tick` is tried again EXPIRY_RETRY_MS later. Ending the
+ * result ends `stream` and the timer.
  */
 export function withExpiries<T>(
   stream: AsyncIterableIterator<T>,
@@ -16,6 +22,8 @@ export function withExpiries<T>(
   let finished = false;
   /** Which wait is current: one that lost its race must not start a timer once its `due()` answers. */
   let generation = 0;
+  /** The last `tick` failed: the next wait is a short one, then it runs again. */
+  let retry = false;
   const stop = () => {
     generation += 1;
     if (timer) clearTimeout(timer);
@@ -24,7 +32,7 @@ export function withExpiries<T>(
   /** Resolves 'tick' just after the next due moment (or never, when there is none). */
   const wait = async (): Promise<'tick' | 'again'> => {
     const mine = generation;
-    const at = await due().catch(() => null);
+    const at = retry ? Date.now() + EXPIRY_RETRY_MS : await due().catch(() => Date.now() + EXPIRY_RETRY_MS);
     if (at === null || finished || mine !== generation) return new Promise<never>(() => undefined);
     const delay = Math.max(0, at + 1 - Date.now());
     return new Promise((resolve) => {
@@ -41,7 +49,14 @@ export function withExpiries<T>(
         if (winner === 'again') continue;
         if (winner === 'tick') {
           if (finished) return { value: undefined, done: true };
-          const value = await tick().catch(() => undefined);
+          let value: T | undefined;
+          try {
+            value = await tick();
+            retry = false;
+          } catch {
+            retry = true;
+            continue;
+          }
           if (value !== undefined) return { value, done: false };
           continue;
         }
