@@ -43,6 +43,7 @@ import { ErrorCode } from './api/errors.js';
 import { KNOWN_EVENT_TYPES } from './events/event-catalog.js';
 import { createMetricsHandler } from './metrics/metrics.handler.js';
 import { Metrics, type DatabaseSnapshot } from './metrics/metrics.js';
+import { TABLES } from './db/tables.js';
 
 /** A running service. */
 export interface App {
@@ -411,10 +412,10 @@ function readinessProbe(ping: () => Promise<unknown>, outages: RepeatedLog): () 
 async function readDatabaseSnapshot(db: SqlWriter): Promise<DatabaseSnapshot> {
   const [jobs, last, cursor] = await Promise.all([
     db.read<{ state: string; count: number | string }>(
-      `SELECT "state", COUNT(*) AS "count" FROM hydration_jobs WHERE "state" IN ('queued', 'running', 'retrying', 'parked') GROUP BY "state"`,
+      `SELECT "state", COUNT(*) AS "count" FROM ${TABLES.hydration_jobs} WHERE "state" IN ('queued', 'running', 'retrying', 'parked') GROUP BY "state"`,
     ),
-    db.read<{ seq: number | string | null }>(`SELECT MAX("seq") AS "seq" FROM events`),
-    db.read<{ seq: number | string }>(`SELECT "seq" FROM log_cursors WHERE "name" = ?`, [HYDRATION_CURSOR]),
+    db.read<{ seq: number | string | null }>(`SELECT MAX("seq") AS "seq" FROM ${TABLES.events}`),
+    db.read<{ seq: number | string }>(`SELECT "seq" FROM ${TABLES.log_cursors} WHERE "name" = ?`, [HYDRATION_CURSOR]),
   ]);
   const lastSeq = Number(last[0]?.seq ?? 0);
   return {

@@ -3,6 +3,7 @@ import { openDatabase } from '../ormconfig.js';
 import { createLogger } from '../src/log.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { MIGRATIONS } from '../src/migrations/index.js';
+import { TABLES } from '../src/db/tables.js';
 
 const ALL_MIGRATIONS = MIGRATIONS.map((migration) => migration.name);
 
@@ -33,6 +34,20 @@ async function schemaDrift(dataSource: DataSource): Promise<string[]> {
   return queries.filter((sql) => !EVENTS_SEQ_ONLY.some((pattern) => pattern.test(sql)));
 }
 
+/**
+ * Our tables in the database, sorted by name: not TypeORM's `migrations`, nor SQLite's own (sqlite_sequence;
+ * sqlite_stat1/4 from the PRAGMA optimize at start).
+ */
+async function databaseTables(dataSource: DataSource): Promise<string[]> {
+  const rows = (await dataSource.query(
+    dataSource.options.type === 'postgres'
+      ? `SELECT "table_name" AS "name" FROM information_schema.tables WHERE "table_schema" = current_schema() AND "table_type" = 'BASE TABLE' AND "table_name" <> 'migrations'`
+      : `SELECT "name" FROM sqlite_master WHERE "type" = 'table' AND "name" <> 'migrations' AND substr("name", 1, 7) <> 'sqlite_'`,
+  )) as { name: string }[];
+  // Sorted here: PostgreSQL's collation may ignore the underscores (customers before customer_studios).
+  return rows.map((r) => r.name).sort();
+}
+
 const appliedMigrations = async (dataSource: DataSource) =>
   ((await dataSource.query('SELECT "name" FROM "migrations" ORDER BY "id"')) as { name: string }[]).map((r) => r.name);
 
@@ -57,6 +72,13 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
     const dataSource = await openDb();
     expect(await appliedMigrations(dataSource)).toEqual(ALL_MIGRATIONS);
     expect(await schemaDrift(dataSource)).toEqual([]);
+  });
+
+  it('when the migrations have run, then the database, the entities and TABLES name the same tables', async () => {
+    const dataSource = await openDb();
+    const tables = Object.values(TABLES).sort();
+    expect(await databaseTables(dataSource)).toEqual(tables);
+    expect(dataSource.entityMetadatas.map((entity) => entity.tableName).sort()).toEqual(tables);
   });
 
   if (kind === 'postgres') {
@@ -122,13 +144,7 @@ describe.each(databaseKinds())('database migrations (%s)', (kind) => {
   if (kind === 'sqlite') {
     it('when every migration is reverted and run again, then every table goes and comes back as the entities say', async () => {
       const dataSource = await openDb();
-      // SQLite's own tables (sqlite_sequence; sqlite_stat1/4 from the PRAGMA optimize at start) are not ours.
-      const tables = async () =>
-        (
-          (await dataSource.query(
-            `SELECT "name" FROM sqlite_master WHERE "type" = 'table' AND "name" <> 'migrations' AND substr("name", 1, 7) <> 'sqlite_' ORDER BY "name"`,
-          )) as { name: string }[]
-        ).map((r) => r.name);
+      const tables = () => databaseTables(dataSource);
       const before = await tables();
       expect(before).toEqual(expect.arrayContaining(['events', 'studios', 'tenants', 'customers', 'visits']));
 

@@ -1,5 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { SqlParams } from '../db/sql-reader.js';
+import { TABLES } from '../db/tables.js';
 
 let parameter = 0;
 
@@ -41,8 +42,8 @@ export class Scope {
     // One operator only: an upstream customer id means nothing across operators, so a token naming
     // studios of two of them sees no customer record at all (the subqueries are not correlated: run once).
     return (
-      ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM studios own_s WHERE own_s."id" IN (${studios}))` +
-      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM studios own_t WHERE own_t."id" IN (${studios})) = 1`
+      ` AND ${alias}."customerId" = ${customer} AND ${alias}."tenantId" = (SELECT MIN(own_s."tenantId") FROM ${TABLES.studios} own_s WHERE own_s."id" IN (${studios}))` +
+      ` AND (SELECT COUNT(DISTINCT own_t."tenantId") FROM ${TABLES.studios} own_t WHERE own_t."id" IN (${studios})) = 1`
     );
   }
 
@@ -78,7 +79,7 @@ export class Scope {
     if (this.studioIds.length === 0) return qb.andWhere('1 = 0');
     const name = `scope${++parameter}`;
     return qb.andWhere(
-      `EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (:...${name}))`,
+      `EXISTS (SELECT 1 FROM ${TABLES.customer_studios} cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (:...${name}))`,
       { [name]: this.studioIds },
     );
   }
@@ -94,7 +95,7 @@ export class Scope {
   customerSql(params: SqlParams, alias: string): string {
     if (this.studioIds === null) return '';
     if (this.studioIds.length === 0) return ' AND 1 = 0';
-    return `${this.ownerSql(alias)} AND EXISTS (SELECT 1 FROM customer_studios cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN ${params.list(this.studioIds)})`;
+    return `${this.ownerSql(alias)} AND EXISTS (SELECT 1 FROM ${TABLES.customer_studios} cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN ${params.list(this.studioIds)})`;
   }
 }
 

@@ -3,6 +3,7 @@ import { loadDatabaseConfig, loadDatabaseTimeouts } from '../config.js';
 import { openSqlWriter } from '../db/sql-writer.js';
 import { ROLLUP_MEASURES, rebuildVisitRollups, rollupsFromVisitsSql } from '../domains/visits/visit-rollup.js';
 import { UsageError, runCli } from './run-cli.js';
+import { TABLES } from '../db/tables.js';
 
 const USAGE = `usage: npm run rollups -- <command>
 
@@ -14,7 +15,7 @@ const USAGE = `usage: npm run rollups -- <command>
 The database is DATABASE_URL (default: the SQLite file data/gymgraph.sqlite).`;
 
 /** Rollup rows as "studio:bucket" -> measures, zero rows left out (a rollup emptied by a late check-out stays as zeros). */
-const ROWS_SQL = `SELECT "studioId", "bucket", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')} FROM "visit_rollups"`;
+const ROWS_SQL = `SELECT "studioId", "bucket", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')} FROM "${TABLES.visit_rollups}"`;
 
 void runCli(USAGE, async (_dataSource, out) => {
   const { positionals } = parseArgs({ args: process.argv.slice(2), options: {}, allowPositionals: true });
@@ -30,7 +31,7 @@ void runCli(USAGE, async (_dataSource, out) => {
     if (command === 'rebuild') {
       const rows = await writer.transaction(async (tx) => {
         await rebuildVisitRollups((sql) => tx.run(sql));
-        return (await tx.all<{ n: number | string }>('SELECT COUNT(*) AS "n" FROM "visit_rollups"'))[0]!.n;
+        return (await tx.all<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "${TABLES.visit_rollups}"`))[0]!.n;
       });
       out(`rebuilt ${Number(rows)} visit rollup rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return;

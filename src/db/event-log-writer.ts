@@ -1,4 +1,5 @@
 import type { Param } from './sql-writer.js';
+import { TABLES } from './tables.js';
 
 /** One row of the event log as it is written, by ingest and by hydration alike. */
 export interface EventLogRow {
@@ -19,7 +20,7 @@ export interface EventLogRow {
 }
 
 /** The one INSERT into the event log; pass it to SqlTx.insertMany / insertManyLater with {@link eventLogParams}. */
-export const EVENT_LOG_INSERT = `INSERT INTO events ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt", "digest")`;
+export const EVENT_LOG_INSERT = `INSERT INTO ${TABLES.events} ("uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt", "digest")`;
 
 /** The parameters of {@link EVENT_LOG_INSERT} for one row. */
 export function eventLogParams(row: EventLogRow): Param[] {

@@ -1,4 +1,5 @@
 import type { Param, SqlTx } from './sql-writer.js';
+import type { TableName } from './tables.js';
 
 /**
  * How a column of a projected record combines two observations of it. Every rule is commutative
@@ -23,7 +24,7 @@ export type RecordRow = Record<string, Param>;
 
 /** A table of projected records: its name and one merge rule per column. */
 export interface RecordSpec<R extends RecordRow> {
-  readonly table: string;
+  readonly table: TableName;
   readonly columns: { readonly [K in keyof R]: MergeRule };
 }
 

@@ -1,6 +1,7 @@
 import { BookingProjector } from './bookings/booking.projector.js';
 import { CreatedRecordProjector } from './created-record.projector.js';
 import type { SqlTx } from '../db/sql-writer.js';
+import { TABLES } from '../db/tables.js';
 import { AggregatorMembershipProjector } from './aggregators/aggregator-membership.projector.js';
 import { ClassSlotProjector } from './classes/class-slot.projector.js';
 import { ContractProjector } from './contracts/contract.projector.js';
@@ -21,12 +22,12 @@ export class BatchProjectors {
   readonly visits = new VisitProjector();
   readonly contracts = new ContractProjector();
   readonly classSlots = new ClassSlotProjector();
-  readonly classBookings = new BookingProjector('class_bookings');
-  readonly appointmentBookings = new BookingProjector('appointment_bookings');
+  readonly classBookings = new BookingProjector(TABLES.class_bookings);
+  readonly appointmentBookings = new BookingProjector(TABLES.appointment_bookings);
   readonly memberships = new AggregatorMembershipProjector();
-  readonly devices = new CreatedRecordProjector('devices', 'deviceId');
-  readonly debtRuns = new CreatedRecordProjector('debt_collection_runs', 'runId');
-  readonly taxExports = new CreatedRecordProjector('tax_advisor_exports', 'exportId');
+  readonly devices = new CreatedRecordProjector(TABLES.devices, 'deviceId');
+  readonly debtRuns = new CreatedRecordProjector(TABLES.debt_collection_runs, 'runId');
+  readonly taxExports = new CreatedRecordProjector(TABLES.tax_advisor_exports, 'exportId');
   readonly idlePeriods = new IdlePeriodProjector();
   readonly additionalModules = new AdditionalModuleProjector();
   readonly studioChanges = new StudioChangeProjector();

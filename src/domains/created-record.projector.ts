@@ -1,5 +1,6 @@
 import type { KnownEvent } from '../events/event-catalog.js';
 import { RecordBatch, type RecordSpec } from '../db/record-batch.js';
+import type { TableName } from '../db/tables.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../db/tenant-record.js';
 
 type CreatedRow = ReturnType<typeof tenantRecordRow> & { createdAt: number } & Record<string, number>;
@@ -12,7 +13,7 @@ export class CreatedRecordProjector {
   private readonly batch: RecordBatch<CreatedRow>;
 
   constructor(
-    table: string,
+    table: TableName,
     private readonly idColumn: string,
   ) {
     this.batch = new RecordBatch<CreatedRow>({

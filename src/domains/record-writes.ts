@@ -1,4 +1,5 @@
 import type { Param, SqlTx } from '../db/sql-writer.js';
+import type { TableName } from '../db/tables.js';
 
 /** The records hydration writes, as named in GYMGRAPH_RECORD_HYDRATED's `content.record`. */
 export const HYDRATED_RECORD_KINDS = [
@@ -48,7 +49,7 @@ const quote = (column: string) => `"${column}"`;
  */
 export async function updateRecord(
   tx: SqlTx,
-  table: string,
+  table: TableName,
   key: Readonly<Record<string, number>>,
   values: Readonly<Record<string, Param>>,
   hydratedAt: number | null,

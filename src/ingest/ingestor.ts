@@ -8,6 +8,7 @@ import { deliveryDigest } from './delivery.js';
 import { toKnownEvent, type KnownEvent } from '../events/event-catalog.js';
 import type { LoggedEvent } from '../events/logged-event.js';
 import { project, readAhead, type ProjectionReads } from './projection.js';
+import { TABLES } from '../db/tables.js';
 
 /** A delivery whose key matched an active studio and whose body passed validation. */
 export interface Submission {
@@ -317,7 +318,7 @@ function eventRows(submissions: readonly Submission[]): Param[][] {
 async function takeBack(tx: SqlTx, seqs: readonly number[]): Promise<void> {
   for (let i = 0; i < seqs.length; i += 500) {
     const slice = seqs.slice(i, i + 500);
-    await tx.run(`DELETE FROM events WHERE "seq" IN (${slice.map(() => '?').join(', ')})`, slice);
+    await tx.run(`DELETE FROM ${TABLES.events} WHERE "seq" IN (${slice.map(() => '?').join(', ')})`, slice);
   }
 }
 
@@ -434,7 +435,7 @@ async function readStoredDigests(tx: SqlTx, seen: readonly Placed[]): Promise<Ma
     occurredAt: number;
     content: string | null;
   }>(
-    `SELECT "tenantId", "uuid", "position", "digest", "entityId", "type", "occurredAt", "content" FROM events WHERE ${where.join(' OR ')} ORDER BY "tenantId", "uuid", "position"`,
+    `SELECT "tenantId", "uuid", "position", "digest", "entityId", "type", "occurredAt", "content" FROM ${TABLES.events} WHERE ${where.join(' OR ')} ORDER BY "tenantId", "uuid", "position"`,
     params,
   );
   const grouped = new Map<string, typeof rows>();
@@ -479,5 +480,5 @@ function activeStudiosLater(tx: SqlTx, submissions: readonly Submission[]): Prom
 
 function activeStudiosQuery(submissions: readonly Submission[]): { sql: string; ids: number[] } {
   const ids = [...new Set(submissions.map((s) => s.studioId))];
-  return { sql: `SELECT "id" FROM studios WHERE "status" = 'active' AND "id" IN (${ids.map(() => '?').join(', ')})`, ids };
+  return { sql: `SELECT "id" FROM ${TABLES.studios} WHERE "status" = 'active' AND "id" IN (${ids.map(() => '?').join(', ')})`, ids };
 }

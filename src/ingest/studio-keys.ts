@@ -1,5 +1,6 @@
 import type { SqlWriter } from '../db/sql-writer.js';
 import { hashWebhookKey, sameHash } from '../domains/studios/webhook-key.js';
+import { TABLES } from '../db/tables.js';
 
 export interface KeyedStudio {
   readonly studioId: number;
@@ -28,7 +29,7 @@ export class StudioKeys {
     if (cached && cached.until > now) return cached.studio;
 
     const [row] = await this.writer.read<{ id: number; tenantId: number; status: string; webhookKeyHash: string }>(
-      `SELECT "id", "tenantId", "status", "webhookKeyHash" FROM studios WHERE "webhookKeyHash" = ?`,
+      `SELECT "id", "tenantId", "status", "webhookKeyHash" FROM ${TABLES.studios} WHERE "webhookKeyHash" = ?`,
       [hash],
     );
     if (!row || !sameHash(row.webhookKeyHash, hash)) {

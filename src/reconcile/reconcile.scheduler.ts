@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { ReconcileMetrics } from '../metrics/metrics.js';
 import { RECONCILE_KINDS, type Reconciler } from './reconciler.js';
+import { TABLES } from '../db/tables.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
 const RECONCILE_LOCK_KEY = 0x6779_7263;
@@ -58,7 +59,7 @@ export function startReconcileScheduler(options: ReconcileSchedulerOptions): Rec
       }
       try {
         const studios = await options.read<{ id: number }>(
-          `SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId"
+          `SELECT s."id" FROM ${TABLES.studios} s JOIN ${TABLES.tenants} t ON t."id" = s."tenantId"
            WHERE s."status" = 'active' AND ${HAS_OPEN_API_ACCESS} ORDER BY s."id"`,
         );
         log.info({ studios: studios.length }, 'reconciliation round started');

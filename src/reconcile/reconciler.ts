@@ -14,6 +14,7 @@ import type { IngestOutcome, Submission } from '../ingest/ingestor.js';
 import { internalDelivery } from '../ingest/delivery.js';
 import type { Logger } from '../log.js';
 import { OpenApiError, type OpenApi, type UpstreamCustomer } from '../upstream/open-api.js';
+import { TABLES } from '../db/tables.js';
 
 // The vocabulary lives with the areas' hooks (src/domains/reconcile-hook.ts); the CLI, the
 // scheduler and the server name it through here.
@@ -179,7 +180,7 @@ export class Reconciler {
 
   private async studio(studioId: number): Promise<StudioRow & { baseUrl: string; apiKey: string }> {
     const [row] = await this.deps.read<StudioRow>(
-      `SELECT s."id", s."name", s."status", s."tenantId", s."apiKey", t."baseUrl" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE s."id" = ?`,
+      `SELECT s."id", s."name", s."status", s."tenantId", s."apiKey", t."baseUrl" FROM ${TABLES.studios} s JOIN ${TABLES.tenants} t ON t."id" = s."tenantId" WHERE s."id" = ?`,
       [studioId],
     );
     if (!row) throw new ReconcileError(`no studio with id ${studioId}`);
@@ -197,7 +198,7 @@ export class Reconciler {
     const map = new Map<number, number>();
     map.set((await api.getStudioInformation()).studioId, studio.id);
     const others = await this.deps.read<{ id: number; apiKey: string }>(
-      `SELECT "id", "apiKey" FROM studios WHERE "tenantId" = ? AND "status" = 'active' AND "apiKey" IS NOT NULL AND "id" <> ?`,
+      `SELECT "id", "apiKey" FROM ${TABLES.studios} WHERE "tenantId" = ? AND "status" = 'active' AND "apiKey" IS NOT NULL AND "id" <> ?`,
       [studio.tenantId, studio.id],
     );
     for (const other of others) {

@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TimeColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /** The roles an API token can have (`admin` is ADMIN_TOKEN's alone; `member` comes with a JWT). */
 export const TOKEN_ROLES = ['partner', 'app'] as const;
@@ -46,7 +47,7 @@ registerEnumType(TokenPermissionEnum, {
   simpleResolvers: true,
   description: 'An API token (admin only). The secret itself is never shown again after `createApiToken` / `rotateApiToken`.',
 })
-@Entity('api_tokens')
+@Entity(TABLES.api_tokens)
 export class ApiToken {
   @Field(() => ID, { description: 'Our id for the token (stable across rotations).' })
   @PrimaryGeneratedColumn()

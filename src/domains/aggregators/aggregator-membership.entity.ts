@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A customer's membership through an aggregator (AGGREGATOR_MEMBER_CREATED): the aggregator's member id. */
 @ObjectType({
@@ -10,7 +11,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
     "A customer's access through an aggregator (a third-party fitness pass such as a corporate wellness network): " +
     "links the aggregator's own member id to the operator's customer. Created by AGGREGATOR_MEMBER_CREATED.",
 })
-@Entity('aggregator_memberships')
+@Entity(TABLES.aggregator_memberships)
 @Index('aggregator_memberships_key', ['tenantId', 'customerId', 'aggregatorId'], { unique: true })
 export class AggregatorMembership extends TenantRecord {
   @Field(() => ID, { description: 'The upstream id of the customer (the `entityId` of AGGREGATOR_MEMBER_CREATED).' })

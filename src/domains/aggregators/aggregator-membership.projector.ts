@@ -1,12 +1,13 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 type AggregatorEvent = Extract<KnownEvent, { type: 'AGGREGATOR_MEMBER_CREATED' }>;
 type MembershipRow = ReturnType<typeof row>;
 
 const MEMBERSHIPS: RecordSpec<MembershipRow> = {
-  table: 'aggregator_memberships',
+  table: TABLES.aggregator_memberships,
   columns: { ...TENANT_RECORD_RULES, customerId: { kind: 'key' }, aggregatorId: { kind: 'key' }, createdAt: { kind: 'min' } },
 };
 

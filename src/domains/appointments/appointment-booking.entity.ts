@@ -2,6 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { TimeColumn } from '../../db/columns.js';
 import { BookingRecord } from '../bookings/booking-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A booked appointment (APPOINTMENT_BOOKING_*; entityId is the booking id). The events do not
@@ -13,7 +14,7 @@ import { BookingRecord } from '../bookings/booking-record.js';
     'A booked appointment (a personal session with staff or a resource), as the appointment-booking webhooks (APPOINTMENT_BOOKING_CREATED / _UPDATED / _CANCELLED) have told us. ' +
     'The webhooks carry only the booking id: who booked is filled once the booking is hydrated from the upstream Open API.',
 })
-@Entity('appointment_bookings')
+@Entity(TABLES.appointment_bookings)
 @Index('appointment_bookings_key', ['tenantId', 'bookingId'], { unique: true })
 @Index('appointment_bookings_customer', ['tenantId', 'customerId'])
 // studioSummary.bookingsToday: a studio's bookings by when they were made.

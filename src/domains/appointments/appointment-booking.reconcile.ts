@@ -1,8 +1,9 @@
 import { bookingReconcileHook } from '../bookings/booking.reconcile.js';
+import { TABLES } from '../../db/tables.js';
 
 /** Appointment bookings and their cancellations (see bookingReconcileHook). */
 export const APPOINTMENT_BOOKING_RECONCILE = bookingReconcileHook({
-  table: 'appointment_bookings',
+  table: TABLES.appointment_bookings,
   list: (api, customerId, slice) => api.listCustomerAppointmentBookings(customerId, slice),
   created: 'appointmentBookings',
   cancelled: 'appointmentBookingCancellations',

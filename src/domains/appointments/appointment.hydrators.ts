@@ -1,6 +1,7 @@
 import type { OpenApi } from '../../upstream/open-api.js';
 import { change, done, ms, noRecord, notFound, readOr, type ClaimedJob, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /** An appointment booking. */
 async function hydrateAppointmentBooking(job: ClaimedJob, api: OpenApi): Promise<RecordWrite> {
@@ -15,7 +16,7 @@ async function hydrateAppointmentBooking(job: ClaimedJob, api: OpenApi): Promise
   return async (tx, now) => {
     const changed = await updateRecord(
       tx,
-      'appointment_bookings',
+      TABLES.appointment_bookings,
       { tenantId, bookingId: id },
       {
         customerId: b.customerId,

@@ -1,6 +1,7 @@
 import type { KnownEvent } from '../../events/event-catalog.js';
 import type { BookingStatus } from './booking-record.js';
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
+import type { TABLES } from '../../db/tables.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 
 type BookingRow = ReturnType<typeof row>;
@@ -26,7 +27,7 @@ function row(event: KnownEvent, change: BookingChange) {
 export class BookingProjector {
   private readonly batch: RecordBatch<BookingRow>;
 
-  constructor(table: 'class_bookings' | 'appointment_bookings') {
+  constructor(table: typeof TABLES.class_bookings | typeof TABLES.appointment_bookings) {
     const spec: RecordSpec<BookingRow> = {
       table,
       columns: {

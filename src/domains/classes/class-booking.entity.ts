@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { BookingRecord } from '../bookings/booking-record.js';
 import { IdColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A customer's booking of a class slot (CLASS_BOOKING_*; entityId is the booking id). The events
@@ -14,7 +15,7 @@ import { IdColumn } from '../../db/columns.js';
     'A place booked in one class slot, as the class-booking webhooks (CLASS_BOOKING_CREATED / _UPDATED / _CANCELLED) have told us. ' +
     'The webhooks carry only the booking id: who booked and which slot are filled once the booking is hydrated from the upstream Open API.',
 })
-@Entity('class_bookings')
+@Entity(TABLES.class_bookings)
 @Index('class_bookings_key', ['tenantId', 'bookingId'], { unique: true })
 @Index('class_bookings_customer', ['tenantId', 'customerId'])
 @Index('class_bookings_slot', ['tenantId', 'classSlotId'])

@@ -1,8 +1,9 @@
 import { bookingReconcileHook } from '../bookings/booking.reconcile.js';
+import { TABLES } from '../../db/tables.js';
 
 /** Class bookings and their cancellations (see bookingReconcileHook). */
 export const CLASS_BOOKING_RECONCILE = bookingReconcileHook({
-  table: 'class_bookings',
+  table: TABLES.class_bookings,
   list: (api, customerId, slice) => api.listCustomerClassBookings(customerId, slice),
   created: 'classBookings',
   cancelled: 'classBookingCancellations',

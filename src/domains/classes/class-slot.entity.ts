@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 export const CLASS_SLOT_STATUSES = ['SCHEDULED', 'CANCELLED'] as const;
 export type ClassSlotStatus = (typeof CLASS_SLOT_STATUSES)[number];
@@ -24,7 +25,7 @@ registerEnumType(ClassSlotStatusEnum, {
     'One scheduled occurrence of a class (for example "Yoga, Tuesday 18:00"), as the class-slot webhooks (CLASS_SLOT_UPDATED / _CANCELLED) have told us. ' +
     'Times, instructors and capacity are not in the webhooks; they come with hydration from the upstream Open API.',
 })
-@Entity('class_slots')
+@Entity(TABLES.class_slots)
 @Index('class_slots_key', ['tenantId', 'slotId'], { unique: true })
 @Index('class_slots_class', ['tenantId', 'classId'])
 // classReport and studioSummary: a studio's slots by start time.

@@ -2,12 +2,13 @@ import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
 import type { ClassSlotStatus } from './class-slot.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 type SlotEvent = Extract<KnownEvent, { type: 'CLASS_SLOT_UPDATED' | 'CLASS_SLOT_CANCELLED' }>;
 type SlotRow = ReturnType<typeof row>;
 
 const CLASS_SLOTS: RecordSpec<SlotRow> = {
-  table: 'class_slots',
+  table: TABLES.class_slots,
   columns: {
     ...TENANT_RECORD_RULES,
     slotId: { kind: 'key' },

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A class offered by the operator (what a slot is an occurrence of). No webhook announces classes:
@@ -13,7 +14,7 @@ import { IdColumn, TimeColumn } from '../../db/columns.js';
     'A class the operator offers, such as "Yoga Basics"; its slots are the dated occurrences. ' +
     'Known once read from the upstream Open API for a class-slot event or a class booking that names it.',
 })
-@Entity('classes')
+@Entity(TABLES.classes)
 @Index('classes_key', ['tenantId', 'classId'], { unique: true })
 export class GymClass {
   @Field(() => ID, { description: 'Our id for this record (stable).' })

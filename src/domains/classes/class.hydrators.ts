@@ -12,6 +12,7 @@ import {
   type RecordWrite,
 } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A class booking; its class is read too, if it never was. */
 async function hydrateClassBooking(job: ClaimedJob, api: OpenApi): Promise<RecordWrite> {
@@ -26,7 +27,7 @@ async function hydrateClassBooking(job: ClaimedJob, api: OpenApi): Promise<Recor
   return async (tx, now) => {
     const changed = await updateRecord(
       tx,
-      'class_bookings',
+      TABLES.class_bookings,
       { tenantId, bookingId: id },
       {
         customerId: b.customerId,
@@ -59,7 +60,7 @@ async function hydrateClassSlot(job: ClaimedJob, api: OpenApi, reads: HydrationR
   return async (tx, now) => {
     const changed = await updateRecord(
       tx,
-      'class_slots',
+      TABLES.class_slots,
       { tenantId, slotId: id },
       {
         startAt: ms(s.startDateTime),
@@ -91,11 +92,11 @@ async function hydrateClass(job: ClaimedJob, api: OpenApi): Promise<RecordWrite>
   return async (tx, now) => {
     // Classes exist only through hydration: the first read creates the row.
     tx.runLater(
-      `INSERT INTO classes ("tenantId", "studioId", "classId", "title", "type", "durationMinutes", "category", "bookable", "hydratedAt") ` +
+      `INSERT INTO ${TABLES.classes} ("tenantId", "studioId", "classId", "title", "type", "durationMinutes", "category", "bookable", "hydratedAt") ` +
         `VALUES (?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?) ON CONFLICT ("tenantId", "classId") DO NOTHING`,
       [tenantId, job.studioId, id, now],
     );
-    const changed = await updateRecord(tx, 'classes', { tenantId, classId: id }, values, now);
+    const changed = await updateRecord(tx, TABLES.classes, { tenantId, classId: id }, values, now);
     return done(change('class', id, changed));
   };
 }

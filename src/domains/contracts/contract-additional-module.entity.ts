@@ -2,6 +2,7 @@ import { Field, Float, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** What the latest CONTRACT_ADDITIONAL_MODULE_* event says (a tie: DELETED over CANCELLED over ACTIVE). */
 export type AdditionalModuleStatus = 'ACTIVE' | 'CANCELLED' | 'DELETED';
@@ -17,7 +18,7 @@ export type AdditionalModuleStatus = 'ACTIVE' | 'CANCELLED' | 'DELETED';
     'An add-on module of a contract (a module is a contract of its own, under the main contract), as the CONTRACT_ADDITIONAL_MODULE_* webhooks have told us. ' +
     'A deleted module is kept with status DELETED. Rate, dates and price come with hydration from the upstream Open API.',
 })
-@Entity('contract_additional_modules')
+@Entity(TABLES.contract_additional_modules)
 @Index('contract_additional_modules_key', ['tenantId', 'moduleContractId'], { unique: true })
 @Index('contract_additional_modules_contract', ['tenantId', 'contractId'])
 export class ContractAdditionalModule extends TenantRecord {

@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** ACTIVE until a CONTRACT_IDLE_PERIOD_CANCELLED is the latest event about the pause. */
 export type IdlePeriodStatus = 'ACTIVE' | 'CANCELLED';
@@ -13,7 +14,7 @@ export type IdlePeriodStatus = 'ACTIVE' | 'CANCELLED';
     'A pause (idle period) of a contract, as the CONTRACT_IDLE_PERIOD_CREATED / _UPDATED / _CANCELLED webhooks have told us. ' +
     "Its dates and whether it is unlimited come with hydration from the upstream Open API (the customer's contract list).",
 })
-@Entity('contract_idle_periods')
+@Entity(TABLES.contract_idle_periods)
 @Index('contract_idle_periods_key', ['tenantId', 'idlePeriodId'], { unique: true })
 @Index('contract_idle_periods_contract', ['tenantId', 'contractId'])
 export class ContractIdlePeriod extends TenantRecord {

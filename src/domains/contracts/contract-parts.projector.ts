@@ -3,6 +3,7 @@ import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js'
 import type { EventOf } from '../../events/event-catalog.js';
 import type { AdditionalModuleStatus } from './contract-additional-module.entity.js';
 import type { IdlePeriodStatus } from './contract-idle-period.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 export type IdlePeriodEvent = EventOf<'CONTRACT_IDLE_PERIOD_CREATED' | 'CONTRACT_IDLE_PERIOD_UPDATED' | 'CONTRACT_IDLE_PERIOD_CANCELLED'>;
 export type AdditionalModuleEvent = EventOf<
@@ -41,7 +42,7 @@ function idlePeriodRow(event: IdlePeriodEvent) {
  * keep the amounts of the one stored first.
  */
 const IDLE_PERIODS: RecordSpec<IdlePeriodRow> = {
-  table: 'contract_idle_periods',
+  table: TABLES.contract_idle_periods,
   columns: {
     ...TENANT_RECORD_RULES,
     idlePeriodId: { kind: 'key' },
@@ -95,7 +96,7 @@ function additionalModuleRow(event: AdditionalModuleEvent) {
  * removed row: a CREATED delivered after it (older, or a duplicate) then changes nothing.
  */
 const ADDITIONAL_MODULES: RecordSpec<AdditionalModuleRow> = {
-  table: 'contract_additional_modules',
+  table: TABLES.contract_additional_modules,
   columns: {
     ...TENANT_RECORD_RULES,
     moduleContractId: { kind: 'key' },

@@ -2,6 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A customer's contract (`content.contractId` of CONTRACT_CREATED / CONTRACT_UPDATED). */
 @ObjectType({
@@ -10,7 +11,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
     "A customer's membership contract, as the contract webhooks (CONTRACT_CREATED / CONTRACT_UPDATED / CONTRACT_CANCELLED) have told us. " +
     'Rate, term and price are not in the webhooks; they come with hydration from the upstream Open API.',
 })
-@Entity('contracts')
+@Entity(TABLES.contracts)
 @Index('contracts_key', ['tenantId', 'contractId'], { unique: true })
 @Index('contracts_customer', ['tenantId', 'customerId'])
 // Reports (src/domains/reports/): a studio's members in customer order, contracts by creation and cancellation.

@@ -2,6 +2,7 @@ import type { SqlTx } from '../../db/sql-writer.js';
 import type { OpenApi, UpstreamContract } from '../../upstream/open-api.js';
 import { change, done, notFound, readOr, type ClaimedJob, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord, type RecordChange } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Fills the customer's idle periods and additional modules from the contract list, matched by id
@@ -24,7 +25,7 @@ async function hydrateContractParts(
   };
   const byId = new Map(contracts.map((c) => [c.id, c]));
   const pauses = await tx.all<{ idlePeriodId: number | string; contractId: number | string }>(
-    `SELECT "idlePeriodId", "contractId" FROM contract_idle_periods WHERE "tenantId" = ? AND "customerId" = ?`,
+    `SELECT "idlePeriodId", "contractId" FROM ${TABLES.contract_idle_periods} WHERE "tenantId" = ? AND "customerId" = ?`,
     [tenantId, customerId],
   );
   for (const pause of pauses) {
@@ -33,7 +34,7 @@ async function hydrateContractParts(
     if (!upstream) continue;
     const columns = await updateRecord(
       tx,
-      'contract_idle_periods',
+      TABLES.contract_idle_periods,
       { tenantId, idlePeriodId },
       {
         startDate: upstream.startDate,
@@ -45,7 +46,7 @@ async function hydrateContractParts(
     if (columns && columns.length > 0) note(Number(pause.contractId), 'idlePeriods');
   }
   const modules = await tx.all<{ moduleContractId: number | string; contractId: number | string }>(
-    `SELECT "moduleContractId", "contractId" FROM contract_additional_modules WHERE "tenantId" = ? AND "customerId" = ?`,
+    `SELECT "moduleContractId", "contractId" FROM ${TABLES.contract_additional_modules} WHERE "tenantId" = ? AND "customerId" = ?`,
     [tenantId, customerId],
   );
   for (const module of modules) {
@@ -54,7 +55,7 @@ async function hydrateContractParts(
     if (!upstream) continue;
     const columns = await updateRecord(
       tx,
-      'contract_additional_modules',
+      TABLES.contract_additional_modules,
       { tenantId, moduleContractId },
       {
         rateName: upstream.rateName,
@@ -85,7 +86,7 @@ async function hydrateContracts(job: ClaimedJob, api: OpenApi): Promise<RecordWr
   const contracts = read.value;
   return async (tx, now) => {
     const ours = await tx.all<{ contractId: number | string }>(
-      `SELECT "contractId" FROM contracts WHERE "tenantId" = ? AND "customerId" = ?`,
+      `SELECT "contractId" FROM ${TABLES.contracts} WHERE "tenantId" = ? AND "customerId" = ?`,
       [tenantId, id],
     );
     const changes: RecordChange[] = [];
@@ -99,7 +100,7 @@ async function hydrateContracts(job: ClaimedJob, api: OpenApi): Promise<RecordWr
       }
       const changed = await updateRecord(
         tx,
-        'contracts',
+        TABLES.contracts,
         { tenantId, contractId },
         {
           rateName: upstream.rateName,

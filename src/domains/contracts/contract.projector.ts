@@ -1,12 +1,13 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 export type ContractEvent = Extract<KnownEvent, { type: 'CONTRACT_CREATED' | 'CONTRACT_UPDATED' | 'CONTRACT_CANCELLED' }>;
 type ContractRow = ReturnType<typeof row>;
 
 const CONTRACTS: RecordSpec<ContractRow> = {
-  table: 'contracts',
+  table: TABLES.contracts,
   columns: {
     ...TENANT_RECORD_RULES,
     contractId: { kind: 'key' },

@@ -1,4 +1,5 @@
 import type { Repair, ReconcileHook } from '../reconcile-hook.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Each contract of each customer the upstream lists (a bare array; compared in full), created here
@@ -14,7 +15,7 @@ export const CONTRACT_RECONCILE: ReconcileHook<'contracts'> = {
     const contracts = await api.listContracts(customerId);
     if (contracts.length === 0) return repairs;
     const rows = await read<{ contractId: number | string; createdAt: number | string | null }>(
-      `SELECT "contractId", "createdAt" FROM contracts WHERE "tenantId" = ? AND "contractId" IN (${contracts.map(() => '?').join(', ')})`,
+      `SELECT "contractId", "createdAt" FROM ${TABLES.contracts} WHERE "tenantId" = ? AND "contractId" IN (${contracts.map(() => '?').join(', ')})`,
       [tenantId, ...contracts.map((c) => c.id)],
     );
     const created = new Set(rows.filter((r) => r.createdAt !== null).map((r) => Number(r.contractId)));

@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 @ObjectType({ simpleResolvers: true, description: 'One way of reaching a customer, and whether they agreed to it.' })
 export class CommunicationChannelConsent {
@@ -23,7 +24,7 @@ export class CommunicationChannelConsent {
   simpleResolvers: true,
   description: 'What a customer agreed to receive, for one category of messages, and through which channels.',
 })
-@Entity('communication_preferences')
+@Entity(TABLES.communication_preferences)
 @Index('communication_preferences_customer', ['tenantId', 'customerId', 'position'], { unique: true })
 export class CommunicationPreference {
   @Field(() => ID, { description: 'Our id for this row (replaced each time the preferences are read again).' })

@@ -3,6 +3,7 @@ import type { PrefetchHint } from '../../api/children.js';
 import type { GraphQLContext } from '../../api/context.js';
 import type { Scope } from '../../api/scope.js';
 import type { Customer } from './customer.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A customer's activity as the studios of one scope saw it. A customer belongs to the whole
@@ -71,7 +72,7 @@ async function loadActivity(context: GraphQLContext, keys: readonly (readonly [n
   const rows = await reader.all<LinkRow>(
     `WITH parents ("p0", "p1") AS (VALUES ${values})
      SELECT cs."tenantId", cs."customerId", cs."studioId", cs."firstEventAt", cs."lastEventAt", cs."lastCheckinAt", cs."lastCheckoutAt"
-       FROM parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "customer_studios" cs
+       FROM parents ${reader.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} "${TABLES.customer_studios}" cs
          ON cs."tenantId" = parents."p0" AND cs."customerId" = parents."p1"${context.scope.studioSql(params, 'cs."studioId"')}`,
     params.values,
   );
@@ -131,7 +132,7 @@ export function scopedEventTimeSql(scope: Scope, alias: string, field: 'firstEve
   const ids = scope.studioIds;
   if (ids === null) return `${alias}."${field}"`;
   const visible = ids.length === 0 ? '1 = 0' : `cs."studioId" IN (${ids.map(inlineInt).join(', ')})`;
-  return `(SELECT ${field === 'firstEventAt' ? 'MIN' : 'MAX'}(cs."${field}") FROM "customer_studios" cs
+  return `(SELECT ${field === 'firstEventAt' ? 'MIN' : 'MAX'}(cs."${field}") FROM "${TABLES.customer_studios}" cs
     WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND ${visible})`;
 }
 
@@ -148,20 +149,23 @@ function inlineInt(value: number): string {
  * the same values from {@link customerActivity}.
  */
 const ACTIVITY_SQL: Readonly<Record<ActivityField, { readonly aggregate: (where: string) => string; readonly time: boolean }>> = {
-  firstEventAt: { aggregate: (where) => `SELECT MIN(cs."firstEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
-  lastEventAt: { aggregate: (where) => `SELECT MAX(cs."lastEventAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  firstEventAt: { aggregate: (where) => `SELECT MIN(cs."firstEventAt") FROM "${TABLES.customer_studios}" cs WHERE ${where}`, time: true },
+  lastEventAt: { aggregate: (where) => `SELECT MAX(cs."lastEventAt") FROM "${TABLES.customer_studios}" cs WHERE ${where}`, time: true },
   studioId: {
     aggregate: (where) =>
-      `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} ORDER BY cs."firstEventAt", cs."studioId" LIMIT 1`,
+      `SELECT cs."studioId" FROM "${TABLES.customer_studios}" cs WHERE ${where} ORDER BY cs."firstEventAt", cs."studioId" LIMIT 1`,
     time: false,
   },
-  lastCheckinAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckinAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  lastCheckinAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckinAt") FROM "${TABLES.customer_studios}" cs WHERE ${where}`, time: true },
   lastCheckinStudioId: {
     aggregate: (where) =>
-      `SELECT cs."studioId" FROM "customer_studios" cs WHERE ${where} AND cs."lastCheckinAt" IS NOT NULL ORDER BY cs."lastCheckinAt" DESC, cs."studioId" LIMIT 1`,
+      `SELECT cs."studioId" FROM "${TABLES.customer_studios}" cs WHERE ${where} AND cs."lastCheckinAt" IS NOT NULL ORDER BY cs."lastCheckinAt" DESC, cs."studioId" LIMIT 1`,
     time: false,
   },
-  lastCheckoutAt: { aggregate: (where) => `SELECT MAX(cs."lastCheckoutAt") FROM "customer_studios" cs WHERE ${where}`, time: true },
+  lastCheckoutAt: {
+    aggregate: (where) => `SELECT MAX(cs."lastCheckoutAt") FROM "${TABLES.customer_studios}" cs WHERE ${where}`,
+    time: true,
+  },
 };
 
 /** The activity fields, each read inside the customers' statement, within the viewer's studios (see useFieldHints). */

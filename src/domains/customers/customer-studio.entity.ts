@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Which studios have delivered events about a customer, and when. A customer belongs to a tenant
@@ -7,7 +8,7 @@ import { IdColumn, TimeColumn } from '../../db/columns.js';
  * here, and the customer's activity (first and last event, latest check-in and check-out) as its
  * studios saw it: computed from these rows alone (customer-activity.ts).
  */
-@Entity('customer_studios')
+@Entity(TABLES.customer_studios)
 @Index('customer_studios_key', ['tenantId', 'customerId', 'studioId'], { unique: true })
 @Index('customer_studios_studio', ['studioId', 'customerId'])
 export class CustomerStudio {

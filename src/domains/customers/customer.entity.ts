@@ -3,6 +3,7 @@ import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 import { PersonalData } from '../access/personal-data.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A member or prospect of a tenant. Created by CUSTOMER_CREATED or by the first customer-keyed
@@ -14,7 +15,7 @@ import { PersonalData } from '../access/personal-data.js';
   description:
     'A member or prospect of an operator, as far as the webhooks have told us. Deleted customers stay as tombstones (`deleted: true`).',
 })
-@Entity('customers')
+@Entity(TABLES.customers)
 @Index('customers_key', ['tenantId', 'customerId'], { unique: true })
 @Index('customers_presence', ['lastCheckinStudioId', 'lastCheckinAt'])
 // Prefix search (customer-search.ts). The migration builds them for LIKE 'prefix%': COLLATE NOCASE on

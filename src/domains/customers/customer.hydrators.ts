@@ -3,6 +3,7 @@ import type { OpenApi, UpstreamCustomer } from '../../upstream/open-api.js';
 import { change, done, ms, noRecord, readOr, type ClaimedJob, type HydrationReads, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
 import { SEARCH_COLUMNS, searchColumns } from './customer-search.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Personal data of a customer: erased (set to null) when the upstream deleted the customer or no
@@ -66,19 +67,19 @@ function customerValues(c: UpstreamCustomer): Record<string, Param> {
 export function eraseCustomer(tenantId: number, customerId: number): RecordWrite {
   return async (tx, now) => {
     const [row] = await tx.all<Record<string, unknown>>(
-      `SELECT ${CUSTOMER_PERSONAL_COLUMNS.map((c) => `"${c}"`).join(', ')}, "personalDataErasedAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+      `SELECT ${CUSTOMER_PERSONAL_COLUMNS.map((c) => `"${c}"`).join(', ')}, "personalDataErasedAt" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "customerId" = ?`,
       [tenantId, customerId],
     );
     if (!row) return done([], noRecord('customer'));
     const held = CUSTOMER_PERSONAL_COLUMNS.filter((c) => row[c] !== null && row[c] !== undefined);
-    const preferences = await tx.run(`DELETE FROM communication_preferences WHERE "tenantId" = ? AND "customerId" = ?`, [
+    const preferences = await tx.run(`DELETE FROM ${TABLES.communication_preferences} WHERE "tenantId" = ? AND "customerId" = ?`, [
       tenantId,
       customerId,
     ]);
     const erased = [...held, ...(preferences > 0 ? ['communicationPreferences'] : [])];
     if (erased.length === 0) return done([], 'personal data erased: the customer is deleted or can no longer be read');
     await tx.run(
-      `UPDATE customers SET ${[...CUSTOMER_PERSONAL_COLUMNS, ...SEARCH_COLUMNS].map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`,
+      `UPDATE ${TABLES.customers} SET ${[...CUSTOMER_PERSONAL_COLUMNS, ...SEARCH_COLUMNS].map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`,
       [now, tenantId, customerId],
     );
     return done(change('customer', customerId, erased, true), 'personal data erased: the customer is deleted or can no longer be read');
@@ -93,27 +94,27 @@ function writePreferences(
 ): RecordWrite {
   return async (tx, now) => {
     const [customer] = await tx.all<{ gone: unknown }>(
-      `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+      `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "customerId" = ?`,
       [tenantId, customerId],
     );
     if (!customer) return done([], noRecord('customer'));
     if (Number(customer.gone) === 1) return eraseCustomer(tenantId, customerId)(tx, now);
     const before = await tx.all<{ category: string | null; channelsJson: string }>(
-      `SELECT "category", "channelsJson" FROM communication_preferences WHERE "tenantId" = ? AND "customerId" = ? ORDER BY "position"`,
+      `SELECT "category", "channelsJson" FROM ${TABLES.communication_preferences} WHERE "tenantId" = ? AND "customerId" = ? ORDER BY "position"`,
       [tenantId, customerId],
     );
     const same =
       before.length === preferences.length &&
       before.every((row, i) => row.category === preferences[i]!.category && row.channelsJson === preferences[i]!.channels);
     if (!same) {
-      await tx.run(`DELETE FROM communication_preferences WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
+      await tx.run(`DELETE FROM ${TABLES.communication_preferences} WHERE "tenantId" = ? AND "customerId" = ?`, [tenantId, customerId]);
       tx.insertLater(
-        `INSERT INTO communication_preferences ("tenantId", "customerId", "position", "category", "channelsJson")`,
+        `INSERT INTO ${TABLES.communication_preferences} ("tenantId", "customerId", "position", "category", "channelsJson")`,
         preferences.map((p, position) => [tenantId, customerId, position, p.category, p.channels]),
         '',
       );
     }
-    await tx.run(`UPDATE customers SET "communicationPreferencesHydratedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`, [
+    await tx.run(`UPDATE ${TABLES.customers} SET "communicationPreferencesHydratedAt" = ? WHERE "tenantId" = ? AND "customerId" = ?`, [
       now,
       tenantId,
       customerId,
@@ -136,11 +137,11 @@ async function hydrateCustomer(job: ClaimedJob, api: OpenApi, reads: HydrationRe
   return async (tx, now) => {
     // A CUSTOMER_DELETED or CUSTOMER_ACCESS_DISABLED committed while the read was under way wins.
     const [row] = await tx.all<{ gone: unknown }>(
-      `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+      `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "customerId" = ?`,
       [tenantId, id],
     );
     if (row && Number(row.gone) === 1) return eraseCustomer(tenantId, id)(tx, now);
-    const changed = await updateRecord(tx, 'customers', { tenantId, customerId: id }, values, now);
+    const changed = await updateRecord(tx, TABLES.customers, { tenantId, customerId: id }, values, now);
     if (changed === null) return done([], noRecord('customer'));
     return done(
       change(

@@ -2,11 +2,12 @@ import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import type { SqlTx } from '../../db/sql-writer.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 type CustomerRow = ReturnType<typeof emptyRow>;
 
 const CUSTOMERS: RecordSpec<CustomerRow> = {
-  table: 'customers',
+  table: TABLES.customers,
   columns: {
     ...TENANT_RECORD_RULES,
     customerId: { kind: 'key' },
@@ -73,7 +74,7 @@ function emptyRow(event: KnownEvent, customerId: number) {
 }
 
 const CUSTOMER_STUDIOS: RecordSpec<ReturnType<typeof linkRow>> = {
-  table: 'customer_studios',
+  table: TABLES.customer_studios,
   columns: {
     tenantId: { kind: 'key' },
     customerId: { kind: 'key' },

@@ -1,5 +1,6 @@
 import { OpenApiError } from '../../upstream/open-api.js';
 import { ReconcileError, type ReconcileHook } from '../reconcile-hook.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Each customer the upstream lists, created here unless a record shows its creation. The repair's
@@ -12,7 +13,7 @@ export const CUSTOMER_RECONCILE: ReconcileHook<'customers'> = {
     const customerId = customer.id;
     counts.customers.seen += 1;
     const [local] = await read<{ createdAt: number | string | null }>(
-      `SELECT "createdAt" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+      `SELECT "createdAt" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "customerId" = ?`,
       [tenantId, customerId],
     );
     if (local && local.createdAt !== null) {
@@ -42,7 +43,7 @@ export const DELETED_CUSTOMER_RECONCILE: ReconcileHook<'deletedCustomers'> = {
   synthesises: { deletedCustomers: 'CUSTOMER_DELETED' },
   afterAll: async ({ studio, api, at, counts, read, listed, repair, signal }) => {
     const known = await read<{ customerId: number | string }>(
-      `SELECT "customerId" FROM customers WHERE "tenantId" = ? AND "studioId" = ? AND "deletedAt" IS NULL AND "accessDisabledAt" IS NULL`,
+      `SELECT "customerId" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "studioId" = ? AND "deletedAt" IS NULL AND "accessDisabledAt" IS NULL`,
       [studio.tenantId, studio.id],
     );
     for (const row of known) {

@@ -22,6 +22,7 @@ import { SqlReader } from '../../db/sql-reader.js';
 import { customerActivity, scopedEventTimeSql } from './customer-activity.js';
 import { isPresent, presenceRule, presentSql } from './presence.js';
 import { LIKE_SQL, MAX_SEARCH_LENGTH, SEARCH_COLUMNS, likePrefix, searchPrefix } from './customer-search.js';
+import { TABLES } from '../../db/tables.js';
 
 export enum CustomerOrderField {
   ID = 'id',
@@ -185,7 +186,7 @@ export class CustomerResolver {
     const { shape, extras, onRow } = recordRead(context, info, 'Customer', Customer, '"customer"', CUSTOMER_KEYS);
     const rows = await reader.all<Record<string, unknown>>(
       `SELECT ${[shape.select('"customer"'), ...extras.map((sql, i) => `${sql} AS "x${i}"`)].join(', ')}
-         FROM "customers" "customer" WHERE "customer"."id" = ${params.add(Number(id))}${context.scope.customerSql(params, '"customer"')}`,
+         FROM "${TABLES.customers}" "customer" WHERE "customer"."id" = ${params.add(Number(id))}${context.scope.customerSql(params, '"customer"')}`,
       params.values,
     );
     const row = rows[0];
@@ -209,7 +210,7 @@ export class CustomerResolver {
       if (filter.studioIds.length === 0) qb.andWhere('1 = 0');
       else
         qb.andWhere(
-          `EXISTS (SELECT 1 FROM customer_studios fs WHERE fs."tenantId" = customer."tenantId" AND fs."customerId" = customer."customerId" AND fs."studioId" IN (:...filterStudios))`,
+          `EXISTS (SELECT 1 FROM ${TABLES.customer_studios} fs WHERE fs."tenantId" = customer."tenantId" AND fs."customerId" = customer."customerId" AND fs."studioId" IN (:...filterStudios))`,
           { filterStudios: filter.studioIds },
         );
     }
@@ -422,7 +423,7 @@ export class CustomerResolver {
           const params = reader.params();
           const rows = await reader.all<Record<string, unknown>>(
             `SELECT cs."tenantId" AS "linkTenantId", cs."customerId" AS "linkCustomerId", ${shape.select('s')}
-             FROM customer_studios cs JOIN studios s ON s."id" = cs."studioId"
+             FROM ${TABLES.customer_studios} cs JOIN ${TABLES.studios} s ON s."id" = cs."studioId"
             WHERE (cs."tenantId", cs."customerId") IN (VALUES ${keys.map(([t, c]) => `(${params.int(t)}, ${params.int(c)})`).join(', ')})${context.scope.studioSql(params, 'cs."studioId"')}
             ORDER BY s."id"`,
             params.values,

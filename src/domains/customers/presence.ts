@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_OCCUPANCY_MAX_STAY_MS } from '../../config.js';
 import { SqlReader } from '../../db/sql-reader.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Who is in a studio now. A customer is present at the studio of their latest check-in while no
@@ -80,7 +81,7 @@ export async function checkedInByStudio(
   const reader = SqlReader.of(dataSource);
   const rows = await reader[read]<{ studioId: number | string; checkedIn: number | string }>(
     `SELECT st."id" AS "studioId", COUNT(c."id") AS "checkedIn"
-       FROM "studios" st LEFT JOIN "customers" c
+       FROM "${TABLES.studios}" st LEFT JOIN "${TABLES.customers}" c
          ON c."lastCheckinStudioId" = st."id" AND c."tenantId" = st."tenantId" AND c."deletedAt" IS NULL
         AND ${presentSql((name) => `c."${name}"`, presenceRule(dataSource), now)}
       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
@@ -97,7 +98,7 @@ export async function nextStayExpiry(dataSource: DataSource, studioId: number, n
   const rule = presenceRule(dataSource);
   if (rule.maxStayMs === null) return null;
   const [row] = await SqlReader.of(dataSource).all<{ oldest: number | string | null }>(
-    `SELECT MIN(c."lastCheckinAt") AS "oldest" FROM "customers" c
+    `SELECT MIN(c."lastCheckinAt") AS "oldest" FROM "${TABLES.customers}" c
       WHERE c."lastCheckinStudioId" = ${inlineInt(studioId)} AND c."deletedAt" IS NULL AND ${presentSql((name) => `c."${name}"`, rule, now)}`,
   );
   return row?.oldest == null ? null : Number(row.oldest) + rule.maxStayMs;

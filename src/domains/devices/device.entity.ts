@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A card reader, vending reader or time reader (DEVICE_CREATED). */
 @ObjectType({
@@ -10,7 +11,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
     'A device registered at a studio: a card reader, vending reader or time reader. Created by DEVICE_CREATED; ' +
     'name, model and whether it is active come with hydration from the upstream Open API.',
 })
-@Entity('devices')
+@Entity(TABLES.devices)
 @Index('devices_key', ['tenantId', 'deviceId'], { unique: true })
 export class Device extends TenantRecord {
   @Field(() => ID, { description: 'The upstream device id (unique within the operator): the `entityId` of DEVICE_CREATED.' })

@@ -1,6 +1,7 @@
 import type { OpenApi } from '../../upstream/open-api.js';
 import { change, done, noRecord, notFound, readOr, type ClaimedJob, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A device, found in the studio's device list. */
 async function hydrateDevice(job: ClaimedJob, api: OpenApi): Promise<RecordWrite> {
@@ -17,7 +18,7 @@ async function hydrateDevice(job: ClaimedJob, api: OpenApi): Promise<RecordWrite
   return async (tx, now) => {
     const changed = await updateRecord(
       tx,
-      'devices',
+      TABLES.devices,
       { tenantId, deviceId: id },
       { name: device.name, model: device.model, active: device.active },
       now,

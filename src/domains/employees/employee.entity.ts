@@ -3,6 +3,7 @@ import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 import { PersonalData } from '../access/personal-data.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A staff member of an operator (EMPLOYEE_*). Created by the first event about it; never removed
@@ -16,7 +17,7 @@ import { PersonalData } from '../access/personal-data.js';
     'A staff member of an operator (trainer, studio manager, service staff...), as far as the webhooks (EMPLOYEE_*) and the Open API have told us. ' +
     'Deleted employees stay as tombstones (`deleted: true`) without their personal data.',
 })
-@Entity('employees')
+@Entity(TABLES.employees)
 @Index('employees_key', ['tenantId', 'employeeId'], { unique: true })
 @Index('employees_studio', ['studioId', 'id'])
 export class Employee extends TenantRecord {

@@ -2,6 +2,7 @@ import type { Param } from '../../db/sql-writer.js';
 import type { OpenApi, UpstreamEmployee } from '../../upstream/open-api.js';
 import { change, done, noRecord, readOr, type ClaimedJob, type HydrationReads, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Personal data of an employee: erased when the upstream deleted the employee or no longer lets it
@@ -29,14 +30,14 @@ export function eraseEmployee(tenantId: number, employeeId: number): RecordWrite
   return async (tx, now) => {
     const note = 'personal data erased: the employee is deleted or can no longer be read';
     const [row] = await tx.all<Record<string, unknown>>(
-      `SELECT ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`,
+      `SELECT ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM ${TABLES.employees} WHERE "tenantId" = ? AND "employeeId" = ?`,
       [tenantId, employeeId],
     );
     if (!row) return done([], noRecord('employee'));
     const held = EMPLOYEE_PERSONAL_COLUMNS.filter((c) => row[c] !== null && row[c] !== undefined);
     if (held.length === 0) return done([], note);
     await tx.run(
-      `UPDATE employees SET ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "employeeId" = ?`,
+      `UPDATE ${TABLES.employees} SET ${EMPLOYEE_PERSONAL_COLUMNS.map((c) => `"${c}" = NULL`).join(', ')}, "personalDataErasedAt" = ? WHERE "tenantId" = ? AND "employeeId" = ?`,
       [now, tenantId, employeeId],
     );
     return done(change('employee', employeeId, held, true), note);
@@ -56,12 +57,12 @@ async function hydrateEmployee(job: ClaimedJob, api: OpenApi, reads: HydrationRe
   const values = employeeValues(read.value);
   return async (tx, now) => {
     // An EMPLOYEE_DELETED committed while the read was under way wins.
-    const [row] = await tx.all<{ deletedAt: unknown }>(`SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`, [
-      tenantId,
-      id,
-    ]);
+    const [row] = await tx.all<{ deletedAt: unknown }>(
+      `SELECT "deletedAt" FROM ${TABLES.employees} WHERE "tenantId" = ? AND "employeeId" = ?`,
+      [tenantId, id],
+    );
     if (row && row.deletedAt !== null) return eraseEmployee(tenantId, id)(tx, now);
-    const changed = await updateRecord(tx, 'employees', { tenantId, employeeId: id }, values, now);
+    const changed = await updateRecord(tx, TABLES.employees, { tenantId, employeeId: id }, values, now);
     if (changed === null) return done([], noRecord('employee'));
     return done(
       change(

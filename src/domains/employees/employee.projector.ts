@@ -2,6 +2,7 @@ import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import type { SqlTx } from '../../db/sql-writer.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 type EmployeeRow = ReturnType<typeof emptyRow>;
 
@@ -10,7 +11,7 @@ type EmployeeRow = ReturnType<typeof emptyRow>;
  * the latest EMPLOYEE_DELETED: the same records whatever the order and however often events repeat.
  */
 const EMPLOYEES: RecordSpec<EmployeeRow> = {
-  table: 'employees',
+  table: TABLES.employees,
   columns: {
     ...TENANT_RECORD_RULES,
     employeeId: { kind: 'key' },

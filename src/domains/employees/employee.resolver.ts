@@ -7,6 +7,7 @@ import { type Connection, ConnectionArgs, ConnectionType, OrderDirection, pagina
 import { Studio } from '../studios/studio.entity.js';
 import { studioLoader } from '../studios/studio.resolver.js';
 import { Employee } from './employee.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 @ObjectType({ description: "One of an employee's competences (`employeeCompetences[]` of the Open API): what they may teach or do." })
 export class EmployeeCompetence {
@@ -77,7 +78,9 @@ export class EmployeeResolver {
       .where('employee.employeeId = :employeeId', { employeeId: id });
     context.scope.where(qb, 'employee.studioId');
     if (studioId != null)
-      qb.andWhere('employee.tenantId = (SELECT s."tenantId" FROM studios s WHERE s."id" = :operatorStudio)', { operatorStudio: studioId });
+      qb.andWhere(`employee.tenantId = (SELECT s."tenantId" FROM ${TABLES.studios} s WHERE s."id" = :operatorStudio)`, {
+        operatorStudio: studioId,
+      });
     const found = await SqlReader.of(context.dataSource).entities(qb.orderBy('employee.id').limit(2));
     if (found.length > 1) {
       throw clientError(

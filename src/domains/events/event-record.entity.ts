@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * The event log: every element of every accepted webhook delivery, known type or not, in the order
@@ -13,7 +14,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
     'One element of one webhook delivery, exactly as the operator sent it, in the order this service committed it. ' +
     'The log is append-only: events of types this service does not know are kept too (`known: false`).',
 })
-@Entity('events')
+@Entity(TABLES.events)
 @Index('events_delivery_key', ['tenantId', 'uuid', 'position'], { unique: true })
 @Index('events_entity', ['tenantId', 'entityId', 'occurredAt'])
 @Index('events_studio_seq', ['studioId', 'seq'])

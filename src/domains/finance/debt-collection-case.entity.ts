@@ -3,6 +3,7 @@ import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
 import type { CaseIdSource } from './debt-collection.projectors.js';
+import { TABLES } from '../../db/tables.js';
 
 export const CaseIdSourceEnum = { AGENCY: 'AGENCY', COLLECTION: 'COLLECTION' } as const satisfies { readonly [S in CaseIdSource]: S };
 registerEnumType(CaseIdSourceEnum, {
@@ -22,7 +23,7 @@ registerEnumType(CaseIdSourceEnum, {
     "Made and updated by FINANCE_DEBT_COLLECTION_CASE_UPDATED; named by the agency's case id when the event carries one, otherwise by the collection case id. " +
     'The Open API has no read for cases: this is what the events say.',
 })
-@Entity('debt_collection_cases')
+@Entity(TABLES.debt_collection_cases)
 @Index('debt_collection_cases_key', ['tenantId', 'caseIdSource', 'caseId'], { unique: true })
 @Index('debt_collection_cases_studio', ['studioId', 'lastEventAt'])
 export class DebtCollectionCase extends TenantRecord {

@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A studio's debt-collection settings, as far as FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED tells (one row per studio). */
 @ObjectType({
@@ -9,7 +10,7 @@ import { IdColumn, TimeColumn } from '../../db/columns.js';
     "What is known of a studio's debt-collection settings: when they last changed upstream (FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED). " +
     "The settings themselves have no read in the Open API, and the upstream does not say what the event's entityId identifies: it is kept as it came.",
 })
-@Entity('debt_collection_configurations')
+@Entity(TABLES.debt_collection_configurations)
 @Index('debt_collection_configurations_key', ['studioId'], { unique: true })
 export class DebtCollectionConfiguration {
   @Field(() => ID, { description: 'Our id for this record.' })

@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A debt-collection run (FINANCE_DEBT_COLLECTION_RUN_CREATED). */
 @ObjectType({
@@ -10,7 +11,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
     "A debt-collection run: one batch in which the operator hands customers' unpaid amounts to a collection agency. " +
     'Created by FINANCE_DEBT_COLLECTION_RUN_CREATED; its type, status and collection date come with hydration from the upstream Open API.',
 })
-@Entity('debt_collection_runs')
+@Entity(TABLES.debt_collection_runs)
 @Index('debt_collection_runs_key', ['tenantId', 'runId'], { unique: true })
 export class DebtCollectionRun extends TenantRecord {
   @Field(() => ID, { description: 'The upstream debt-collection run id (unique within the operator): the `entityId` of the event.' })

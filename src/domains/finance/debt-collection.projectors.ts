@@ -1,6 +1,7 @@
 import { RecordBatch, type RecordSpec } from '../../db/record-batch.js';
 import { TENANT_RECORD_RULES, tenantRecordRow } from '../../db/tenant-record.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 type CaseEvent = Extract<KnownEvent, { type: 'FINANCE_DEBT_COLLECTION_CASE_UPDATED' }>;
 type ConfigurationEvent = Extract<KnownEvent, { type: 'FINANCE_DEBT_COLLECTION_CONFIGURATION_UPDATED' }>;
@@ -37,7 +38,7 @@ function caseRow(event: CaseEvent) {
 }
 
 const CASES: RecordSpec<ReturnType<typeof caseRow>> = {
-  table: 'debt_collection_cases',
+  table: TABLES.debt_collection_cases,
   columns: {
     ...TENANT_RECORD_RULES,
     caseIdSource: { kind: 'key' },
@@ -70,7 +71,7 @@ function configurationRow(event: ConfigurationEvent) {
 }
 
 const CONFIGURATIONS: RecordSpec<ReturnType<typeof configurationRow>> = {
-  table: 'debt_collection_configurations',
+  table: TABLES.debt_collection_configurations,
   columns: {
     studioId: { kind: 'key' },
     // A studio never changes operator: every event of a studio carries the same tenant.

@@ -1,6 +1,7 @@
 import type { OpenApi } from '../../upstream/open-api.js';
 import { change, done, noRecord, notFound, readOr, type ClaimedJob, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A debt-collection run. */
 async function hydrateDebtCollectionRun(job: ClaimedJob, api: OpenApi): Promise<RecordWrite> {
@@ -15,7 +16,7 @@ async function hydrateDebtCollectionRun(job: ClaimedJob, api: OpenApi): Promise<
   return async (tx, now) => {
     const changed = await updateRecord(
       tx,
-      'debt_collection_runs',
+      TABLES.debt_collection_runs,
       { tenantId, runId: id },
       {
         status: r.status,
@@ -43,7 +44,7 @@ async function hydrateTaxAdvisorExport(job: ClaimedJob, api: OpenApi): Promise<R
     // The answer's downloadUrl expires within 15 minutes: it is never stored.
     const changed = await updateRecord(
       tx,
-      'tax_advisor_exports',
+      TABLES.tax_advisor_exports,
       { tenantId, exportId: id },
       {
         fromDate: e.fromDate,

@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { TenantRecord } from '../../db/tenant-record.js';
+import { TABLES } from '../../db/tables.js';
 
 /** An export for the tax advisor (TAX_ADVISOR_EXPORT_CREATED). */
 @ObjectType({
@@ -10,7 +11,7 @@ import { TenantRecord } from '../../db/tenant-record.js';
     "An export of the operator's bookkeeping data prepared for its tax advisor. Created by TAX_ADVISOR_EXPORT_CREATED; " +
     "its period and formats come with hydration from the upstream Open API. The file itself is not kept: its download link expires within minutes, so fetch the file from the operator's system when needed.",
 })
-@Entity('tax_advisor_exports')
+@Entity(TABLES.tax_advisor_exports)
 @Index('tax_advisor_exports_key', ['tenantId', 'exportId'], { unique: true })
 export class TaxAdvisorExport extends TenantRecord {
   @Field(() => ID, { description: 'The upstream export id (unique within the operator): the `entityId` of TAX_ADVISOR_EXPORT_CREATED.' })

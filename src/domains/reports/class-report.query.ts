@@ -6,6 +6,7 @@ import { MAX_GROUPS, TooManyBucketsError, cyclicLabel } from '../stats/stats-que
 import { calendarPlan, dateDimensions, localDate, type CalendarBucket, type WallClock } from '../stats/time-buckets.js';
 import { ClassReportGrouping, type ClassReportRow } from './class-report.types.js';
 import { studiosSql } from './report-input.js';
+import { TABLES } from '../../db/tables.js';
 
 /** The most slots one report reads: beyond, the range must be narrowed (20,000 is a large studio's year). */
 export const MAX_REPORT_SLOTS = 20_000;
@@ -75,8 +76,8 @@ export async function classReport(dataSource: DataSource, input: ClassReportInpu
             ${count(`b."status" = 'CANCELLED'`)} AS "cancellations",
             ${count(`${HOLDS_PLACE} AND b."participantStatus" = 'PARTICIPATING'`)} AS "attended",
             ${count(`${HOLDS_PLACE} AND b."participantStatus" = 'NOT_PARTICIPATING'`)} AS "noShows"
-       FROM "class_slots" s
-       LEFT JOIN "class_bookings" b ON b."tenantId" = s."tenantId" AND b."classSlotId" = s."slotId"${bookingStudios}
+       FROM "${TABLES.class_slots}" s
+       LEFT JOIN "${TABLES.class_bookings}" b ON b."tenantId" = s."tenantId" AND b."classSlotId" = s."slotId"${bookingStudios}
       WHERE ${slotConditions.join(' AND ')}
       GROUP BY s."id", s."tenantId", s."slotId", s."classId", s."studioId", s."status", s."startAt", s."endAt", s."maxParticipants", s."instructorNames"
       ORDER BY s."startAt", s."id"

@@ -5,6 +5,7 @@ import { PERIODS, dated, grouped, groupingsOf } from '../stats/stats-input.js';
 import { dateStart, localDate, type WallClock } from '../stats/time-buckets.js';
 import { ContractPeriodGrouping, type ContractPeriod } from './member-report.types.js';
 import { studiosSql, type LocalDay } from './report-input.js';
+import { TABLES } from '../../db/tables.js';
 
 /** Where a member report looks: its studios, its date, and today (both local dates). */
 export interface MemberScope {
@@ -41,8 +42,8 @@ function activeContractSql(params: SqlParams, scope: MemberScope, walk: Walk): s
     `(k."cancellationDate" IS NULL OR k."cancellationDate" > ${date()})`,
     `(k."contractStatus" = 'ACTIVE' OR k."cancellationDate" IS NOT NULL OR k."endDate" < ${params.add(scope.today.date)})`,
     walk === 'page'
-      ? `(SELECT c."deletedAt" FROM "customers" c WHERE ${customer}) IS NULL`
-      : `NOT EXISTS (SELECT 1 FROM "customers" c WHERE ${customer} AND c."deletedAt" IS NOT NULL)`,
+      ? `(SELECT c."deletedAt" FROM "${TABLES.customers}" c WHERE ${customer}) IS NULL`
+      : `NOT EXISTS (SELECT 1 FROM "${TABLES.customers}" c WHERE ${customer} AND c."deletedAt" IS NOT NULL)`,
     ...(scope.everyStudio ? [] : studiosSql('k."studioId"', scope.studios)),
   ].join(' AND ');
 }
@@ -52,7 +53,7 @@ export async function activeMembers(dataSource: DataSource, scope: MemberScope):
   const reader = SqlReader.of(dataSource);
   const params = reader.params();
   const [row] = await reader.scan<{ members: number | string }>(
-    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "contracts" k WHERE ${activeContractSql(params, scope, 'count')} GROUP BY k."tenantId", k."customerId") m`,
+    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "${TABLES.contracts}" k WHERE ${activeContractSql(params, scope, 'count')} GROUP BY k."tenantId", k."customerId") m`,
     params.values,
   );
   return Number(row?.members ?? 0);
@@ -75,14 +76,14 @@ const checkinStudios = (scope: MemberScope) =>
 
 /** The latest check-in of contract `k`'s customer at the scope's studios, or NULL. */
 const lastCheckinSql = (scope: MemberScope) =>
-  `(SELECT MAX(cs."lastCheckinAt") FROM "customer_studios" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)})`;
+  `(SELECT MAX(cs."lastCheckinAt") FROM "${TABLES.customer_studios}" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)})`;
 
 /** The conditions on contracts `k` of members with no check-in at the scope's studios at or after `since` (see {@link Walk}). */
 function absentSql(params: SqlParams, scope: MemberScope, since: number, walk: Walk): string {
   const active = activeContractSql(params, scope, walk);
   return walk === 'page'
     ? `${active} AND COALESCE(${lastCheckinSql(scope)}, -1) < ${params.add(since)}`
-    : `${active} AND NOT EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)} AND cs."lastCheckinAt" >= ${params.add(since)})`;
+    : `${active} AND NOT EXISTS (SELECT 1 FROM "${TABLES.customer_studios}" cs WHERE cs."tenantId" = k."tenantId" AND cs."customerId" = k."customerId"${checkinStudios(scope)} AND cs."lastCheckinAt" >= ${params.add(since)})`;
 }
 
 /**
@@ -107,7 +108,7 @@ export async function absentMembers(
   }
   const rows = await reader.all<{ tenantId: unknown; customerId: unknown; lastCheckinAt: unknown }>(
     `SELECT k."tenantId" AS "tenantId", k."customerId" AS "customerId", ${lastCheckinSql(scope)} AS "lastCheckinAt"
-       FROM "contracts" k WHERE ${conditions.join(' AND ')}
+       FROM "${TABLES.contracts}" k WHERE ${conditions.join(' AND ')}
       GROUP BY k."tenantId", k."customerId" ORDER BY k."tenantId", k."customerId" LIMIT ${params.add(limit)}`,
     params.values,
   );
@@ -123,7 +124,7 @@ export async function countAbsentMembers(dataSource: DataSource, scope: MemberSc
   const reader = SqlReader.of(dataSource);
   const params = reader.params();
   const [row] = await reader.scan<{ members: unknown }>(
-    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "contracts" k WHERE ${absentSql(params, scope, since, 'count')} GROUP BY k."tenantId", k."customerId") m`,
+    `SELECT COUNT(*) AS "members" FROM (SELECT k."tenantId", k."customerId" FROM "${TABLES.contracts}" k WHERE ${absentSql(params, scope, since, 'count')} GROUP BY k."tenantId", k."customerId") m`,
     params.values,
   );
   return Number(row?.members ?? 0);
@@ -164,9 +165,9 @@ export async function contractPeriods(
   let { from, to } = range;
   if (from === null || to === null) {
     const [bounds] = await reader.scan<Record<string, unknown>>(
-      `SELECT (SELECT MIN(k."createdAt") FROM "contracts" k${where(scoped)}) AS "firstCreated", (SELECT MAX(k."createdAt") FROM "contracts" k${where(scoped)}) AS "lastCreated",
-              (SELECT MIN(k."cancellationDate") FROM "contracts" k${where([CANCELLED, ...scoped])}) AS "firstCancelled",
-              (SELECT MAX(k."cancellationDate") FROM "contracts" k${where([CANCELLED, ...scoped])}) AS "lastCancelled"`,
+      `SELECT (SELECT MIN(k."createdAt") FROM "${TABLES.contracts}" k${where(scoped)}) AS "firstCreated", (SELECT MAX(k."createdAt") FROM "${TABLES.contracts}" k${where(scoped)}) AS "lastCreated",
+              (SELECT MIN(k."cancellationDate") FROM "${TABLES.contracts}" k${where([CANCELLED, ...scoped])}) AS "firstCancelled",
+              (SELECT MAX(k."cancellationDate") FROM "${TABLES.contracts}" k${where([CANCELLED, ...scoped])}) AS "lastCancelled"`,
     );
     const dayStart = (date: unknown) => (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? dateStart(clock, date) : null);
     const created = [bounds?.['firstCreated'], bounds?.['lastCreated']].map((v) => (v == null ? null : Number(v)));
@@ -188,7 +189,7 @@ export async function contractPeriods(
     grouped(
       dataSource,
       {
-        from: '"contracts" r',
+        from: `"${TABLES.contracts}" r`,
         time: 'r."createdAt"',
         studio: 'r."studioId"',
         conditions: inStudios,
@@ -201,7 +202,7 @@ export async function contractPeriods(
     dated(
       dataSource,
       {
-        from: '"contracts" r',
+        from: `"${TABLES.contracts}" r`,
         date: 'r."cancellationDate"',
         studio: 'r."studioId"',
         conditions: [cancelledSql('r'), ...inStudios],

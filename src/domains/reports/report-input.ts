@@ -5,6 +5,7 @@ import { DEFAULT_LIST_COST_SIZE, MAX_STATS_BUCKETS, MAX_STATS_GROUPS, QUERY_COST
 import { SqlReader } from '../../db/sql-reader.js';
 import { studioIn } from '../stats/stats-query.js';
 import { TimeBucketError, WallClock } from '../stats/time-buckets.js';
+import { TABLES } from '../../db/tables.js';
 
 const DAY_MS = 86_400_000;
 /**
@@ -35,7 +36,9 @@ export function reportInput<T>(compute: () => T): T {
 export async function reportStudios(context: GraphQLContext, studioIds: readonly number[] | null | undefined): Promise<readonly number[]> {
   if (studioIds != null) return studioIds;
   if (context.scope.studioIds !== null) return context.scope.studioIds;
-  const rows = await SqlReader.of(context.dataSource).all<{ id: unknown }>(`SELECT st."id" AS "id" FROM "studios" st ORDER BY st."id"`);
+  const rows = await SqlReader.of(context.dataSource).all<{ id: unknown }>(
+    `SELECT st."id" AS "id" FROM "${TABLES.studios}" st ORDER BY st."id"`,
+  );
   return rows.map((row) => Number(row.id));
 }
 
@@ -53,7 +56,7 @@ export async function reportClock(
 ): Promise<WallClock> {
   if (timeZone != null) return reportInput(() => new WallClock(timeZone));
   const rows = await SqlReader.of(context.dataSource).all<{ timeZone: string | null }>(
-    `SELECT DISTINCT st."timeZone" AS "timeZone" FROM "studios" st WHERE ${studiosSql('st."id"', studios).join(' AND ')}`,
+    `SELECT DISTINCT st."timeZone" AS "timeZone" FROM "${TABLES.studios}" st WHERE ${studiosSql('st."id"', studios).join(' AND ')}`,
   );
   const zone = rows.length === 1 ? rows[0]!.timeZone : null;
   return new WallClock(zone ?? 'UTC');

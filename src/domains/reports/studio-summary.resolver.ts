@@ -12,6 +12,7 @@ import { ClassReportGrouping, ClassReportRow } from './class-report.types.js';
 import { activeMembers } from './member-report.query.js';
 import { dayBounds, localDay, reportClock } from './report-input.js';
 import { StudioSummary } from './studio-summary.types.js';
+import { TABLES, type TableName } from '../../db/tables.js';
 
 const AGGREGATE = { complexity: QUERY_COSTS.aggregate } as const;
 
@@ -72,7 +73,7 @@ export class StudioSummaryResolver {
   async customers(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
     return count(
       context,
-      `SELECT COUNT(*) AS "n" FROM "customer_studios" cs JOIN "customers" c ON c."tenantId" = cs."tenantId" AND c."customerId" = cs."customerId"
+      `SELECT COUNT(*) AS "n" FROM "${TABLES.customer_studios}" cs JOIN "${TABLES.customers}" c ON c."tenantId" = cs."tenantId" AND c."customerId" = cs."customerId"
       WHERE cs."studioId" = ${sqlInt(summary.studioId)} AND c."deletedAt" IS NULL`,
     );
   }
@@ -98,7 +99,7 @@ export class StudioSummaryResolver {
   visitsToday(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
     return count(
       context,
-      `SELECT COUNT(*) AS "n" FROM "visits" v WHERE v."studioId" = ${sqlInt(summary.studioId)} AND v."checkinAt" >= ${sqlInt(summary.from)} AND v."checkinAt" < ${sqlInt(summary.to)}`,
+      `SELECT COUNT(*) AS "n" FROM "${TABLES.visits}" v WHERE v."studioId" = ${sqlInt(summary.studioId)} AND v."checkinAt" >= ${sqlInt(summary.from)} AND v."checkinAt" < ${sqlInt(summary.to)}`,
     );
   }
 
@@ -108,9 +109,9 @@ export class StudioSummaryResolver {
       'Class and appointment bookings made on the local day (their *_BOOKING_CREATED happened then), delivered by this studio, whatever their status now.',
   })
   bookingsToday(@Root() summary: StudioSummary, @Ctx() context: GraphQLContext): Promise<number> {
-    const made = (table: string) =>
+    const made = (table: TableName) =>
       `SELECT COUNT(*) AS "n" FROM "${table}" b WHERE b."studioId" = ${sqlInt(summary.studioId)} AND b."createdAt" >= ${sqlInt(summary.from)} AND b."createdAt" < ${sqlInt(summary.to)}`;
-    return count(context, `SELECT (${made('class_bookings')}) + (${made('appointment_bookings')}) AS "n"`);
+    return count(context, `SELECT (${made(TABLES.class_bookings)}) + (${made(TABLES.appointment_bookings)}) AS "n"`);
   }
 
   @FieldResolver(() => [ClassReportRow], {

@@ -24,6 +24,7 @@ import {
   FinanceStatsBucket,
   FinanceStatsGrouping,
 } from './stats.types.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Statistics of the records that are neither visits nor bookings: class slots, devices, finance.
@@ -122,8 +123,8 @@ export class RecordStatsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<FinanceStatsBucket[]> {
     // One row per record, its kind beside it (as customerStats counts creations and deletions).
-    const records = `(SELECT d."createdAt" AS "createdAt", d."studioId" AS "studioId", d."id" AS "id", 'run' AS "kind" FROM "debt_collection_runs" d
-      UNION ALL SELECT t."createdAt" AS "createdAt", t."studioId" AS "studioId", t."id" AS "id", 'export' AS "kind" FROM "tax_advisor_exports" t) r`;
+    const records = `(SELECT d."createdAt" AS "createdAt", d."studioId" AS "studioId", d."id" AS "id", 'run' AS "kind" FROM ${TABLES.debt_collection_runs} d
+      UNION ALL SELECT t."createdAt" AS "createdAt", t."studioId" AS "studioId", t."id" AS "id", 'export' AS "kind" FROM ${TABLES.tax_advisor_exports} t) r`;
     const source: StatsSource<'runs' | 'exports'> = {
       from: records,
       time: 'r."createdAt"',

@@ -11,6 +11,7 @@ import {
   type CyclicUnit,
   type ZoneOffsets,
 } from './time-buckets.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * One dimension rows are grouped by: a calendar period (local hour, day, week or month), a cyclic
@@ -218,7 +219,7 @@ export async function groupedStats<A extends string>(
     source.read === 'all' ? reader.all<Record<string, unknown>>(sql) : reader.scan<Record<string, unknown>>(sql),
     studioGrouping
       ? reader.all<{ id: number | string }>(
-          `SELECT st."id" AS "id" FROM "studios" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`,
+          `SELECT st."id" AS "id" FROM "${TABLES.studios}" st${studioGrouping.studios.length === 0 ? '' : ` WHERE ${studioGrouping.studios.join(' AND ')}`} ORDER BY st."id"`,
         )
       : Promise.resolve([]),
   ]);

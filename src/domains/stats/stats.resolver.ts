@@ -40,6 +40,7 @@ import {
   VisitStatsGrouping,
 } from './stats.types.js';
 import { alignedTo, dateStart, localDate, sqlInt } from './time-buckets.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Rollup rows a visit statistic may read without waiting for a scan slot (DATABASE_READ_MAX_SCANS):
@@ -52,7 +53,7 @@ function customerLinkedTo(alias: string, ids: readonly number[] | null | undefin
   if (ids == null) return [];
   if (ids.length === 0) return ['1 = 0'];
   return [
-    `EXISTS (SELECT 1 FROM "customer_studios" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`,
+    `EXISTS (SELECT 1 FROM "${TABLES.customer_studios}" cs WHERE cs."tenantId" = ${alias}."tenantId" AND cs."customerId" = ${alias}."customerId" AND cs."studioId" IN (${ids.map(sqlInt).join(', ')}))`,
   ];
 }
 
@@ -119,7 +120,7 @@ export class StatsResolver {
     const conditions = studios(context, 'r."studioId"', studioIds);
     // The rollups' first non-empty quarter hour is the first check-in's, floored: a short read.
     const args = await statsArgs(range, timeZone, () =>
-      firstTime(context.dataSource, '"visit_rollups" r', 'r."bucket"', [...conditions, 'r."visits" <> 0']),
+      firstTime(context.dataSource, `"${TABLES.visit_rollups}" r`, 'r."bucket"', [...conditions, 'r."visits" <> 0']),
     );
     if (!args) return [];
     const groupings = groupingsOf(groupBy, [VisitStatsGrouping.DAY], args, () => ({
@@ -138,7 +139,7 @@ export class StatsResolver {
       const rolled = await grouped<VisitMeasure | 'away'>(
         context.dataSource,
         {
-          from: '"visit_rollups" r',
+          from: `"${TABLES.visit_rollups}" r`,
           time: 'r."bucket"',
           studio: 'r."studioId"',
           conditions,
@@ -229,7 +230,7 @@ export class StatsResolver {
     return grouped<VisitMeasure>(
       context.dataSource,
       {
-        from: '"visits" r',
+        from: `"${TABLES.visits}" r`,
         time: 'r."checkinAt"',
         studio: 'r."studioId"',
         conditions,
@@ -255,7 +256,7 @@ export class StatsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<ClassBookingStatsBucket[]> {
     const source = {
-      from: '"class_bookings" r',
+      from: `"${TABLES.class_bookings}" r`,
       time: 'r."statusAt"',
       studio: 'r."studioId"',
       conditions: studios(context, 'r."studioId"', studioIds),
@@ -302,7 +303,7 @@ export class StatsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<AppointmentBookingStatsBucket[]> {
     const source = {
-      from: '"appointment_bookings" r',
+      from: `"${TABLES.appointment_bookings}" r`,
       time: 'r."statusAt"',
       studio: 'r."studioId"',
       conditions: studios(context, 'r."studioId"', studioIds),
@@ -336,8 +337,8 @@ export class StatsResolver {
       .map((condition) => ` AND ${condition}`)
       .join('');
     // One row per change, so a customer created and deleted on the same day counts in both columns.
-    const changes = `(SELECT c."createdAt" AS "at", 'created' AS "change" FROM "customers" c WHERE c."createdAt" IS NOT NULL${visible}
-      UNION ALL SELECT c."deletedAt" AS "at", 'deleted' AS "change" FROM "customers" c WHERE c."deletedAt" IS NOT NULL${visible}) r`;
+    const changes = `(SELECT c."createdAt" AS "at", 'created' AS "change" FROM "${TABLES.customers}" c WHERE c."createdAt" IS NOT NULL${visible}
+      UNION ALL SELECT c."deletedAt" AS "at", 'deleted' AS "change" FROM "${TABLES.customers}" c WHERE c."deletedAt" IS NOT NULL${visible}) r`;
     const args = await statsArgs(range, timeZone, () => firstTime(context.dataSource, changes, 'r."at"', []));
     if (!args) return [];
     const groupings = groupingsOf(groupBy, [CustomerStatsGrouping.DAY], args, (value) => unreachable(value));
@@ -377,7 +378,7 @@ export class StatsResolver {
     // A cancellation counts by the hydrated pair (cancelled, cancellationDate), never by CONTRACT_CANCELLED's
     // time (`cancelledAt`); the members report counts by the same rule (member-report.query.ts `CANCELLED`).
     const cancellations = {
-      from: '"contracts" r',
+      from: `"${TABLES.contracts}" r`,
       date: 'r."cancellationDate"',
       studio: 'r."studioId"',
       conditions: ['r."cancelled" = TRUE', ...conditions],
@@ -388,7 +389,7 @@ export class StatsResolver {
     // earlier, whatever is selected: the buckets listed do not depend on the selection.
     const args = await statsArgs(range, timeZone, async (clock) => {
       const [created, cancelled] = await Promise.all([
-        firstTime(context.dataSource, '"contracts" r', 'r."createdAt"', conditions),
+        firstTime(context.dataSource, `"${TABLES.contracts}" r`, 'r."createdAt"', conditions),
         firstDate(context.dataSource, cancellations),
       ]);
       const firsts = [created, cancelled === null ? null : dateStart(clock, cancelled)].filter((time): time is number => time !== null);
@@ -402,7 +403,13 @@ export class StatsResolver {
     const [rows, cancelled] = await Promise.all([
       grouped(
         context.dataSource,
-        { from: '"contracts" r', time: 'r."createdAt"', studio: 'r."studioId"', conditions, aggregates: { created: 'COUNT(r."id")' } },
+        {
+          from: `"${TABLES.contracts}" r`,
+          time: 'r."createdAt"',
+          studio: 'r."studioId"',
+          conditions,
+          aggregates: { created: 'COUNT(r."id")' },
+        },
         groupings,
         args,
       ),
@@ -436,7 +443,7 @@ export class StatsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<EventStatsBucket[]> {
     const source = {
-      from: '"events" r',
+      from: `"${TABLES.events}" r`,
       time: 'r."occurredAt"',
       studio: 'r."studioId"',
       conditions: studios(context, 'r."studioId"', studioIds),

@@ -1,5 +1,6 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
+import { TABLES } from '../../db/tables.js';
 
 export type StudioEvent = Extract<KnownEvent, { type: 'STUDIO_OPENING_HOURS_UPDATED' | 'ADDITIONAL_INFORMATION_FIELDS_UPDATED' }>;
 
@@ -47,11 +48,10 @@ export class StudioChangeProjector {
       const columns = Object.entries(latest) as [Column, number][];
       const set = columns.map(([column]) => `"${column}" = CASE WHEN "${column}" IS NULL OR "${column}" < ? THEN ? ELSE "${column}" END`);
       const params: Param[] = columns.flatMap(([, at]) => [at, at]);
-      tx.runLater(`UPDATE "studios" SET ${set.join(', ')} WHERE "id" = ? AND ("upstreamStudioId" IS NULL OR "upstreamStudioId" = ?)`, [
-        ...params,
-        studioId,
-        upstreamStudioId,
-      ]);
+      tx.runLater(
+        `UPDATE "${TABLES.studios}" SET ${set.join(', ')} WHERE "id" = ? AND ("upstreamStudioId" IS NULL OR "upstreamStudioId" = ?)`,
+        [...params, studioId, upstreamStudioId],
+      );
     }
     this.pending.clear();
   }

@@ -2,13 +2,14 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { Tenant } from './tenant.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 export const STUDIO_STATUSES = ['active', 'disabled'] as const;
 export type StudioStatus = (typeof STUDIO_STATUSES)[number];
 
 /** One gym location whose integration is active; webhooks are matched to it by their `X-API-KEY`. */
 @ObjectType({ simpleResolvers: true, description: 'A gym location whose webhooks this service receives. Its keys are never exposed.' })
-@Entity('studios')
+@Entity(TABLES.studios)
 export class Studio {
   @Field(() => ID, { description: 'Our studio id (what tokens are scoped to).' })
   @PrimaryGeneratedColumn()

@@ -1,6 +1,7 @@
 import type { OpenApi } from '../../upstream/open-api.js';
 import { change, done, ms, noRecord, notFound, readOr, type ClaimedJob, type Hydrators, type RecordWrite } from '../hydrator.js';
 import { updateRecord } from '../record-writes.js';
+import { TABLES } from '../../db/tables.js';
 
 /** The opening and closing hours of the job's studio. */
 async function hydrateStudioInformation(job: ClaimedJob, api: OpenApi): Promise<RecordWrite> {
@@ -30,7 +31,7 @@ async function hydrateStudioInformation(job: ClaimedJob, api: OpenApi): Promise<
       ? null
       : `the studio's Open API key reads upstream studio ${info.studioId}, but the event named studio ${id}: the studio's record took the answer, and events naming ${id} no longer change it`;
   return async (tx, now) => {
-    const changed = await updateRecord(tx, 'studios', { id: job.studioId }, values, now);
+    const changed = await updateRecord(tx, TABLES.studios, { id: job.studioId }, values, now);
     if (changed === null) return done([], noRecord('studio'));
     const fields = changed.map((c) => (c === 'openingHoursJson' ? 'openingHours' : c === 'closingHoursJson' ? 'closingHours' : c));
     return done(change('studio', info.studioId, fields), note);

@@ -1,12 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TimeColumn } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * An operator: one PerfectGym Next installation, known by its Open API base URL. Upstream ids
  * (customers, bookings, ...) are unique within a tenant, so every record is keyed by tenant.
  * A studio registered without a tenant URL gets a tenant of its own.
  */
-@Entity('tenants')
+@Entity(TABLES.tenants)
 export class Tenant {
   @PrimaryGeneratedColumn()
   id!: number;

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * One customer of an AUTOMATIC_CUSTOMER_CHECKOUT (the studio checked them out itself, e.g. at
@@ -7,7 +8,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
  * here, where the visit pairing (visit.projector.ts) reads them beside the customer's own
  * CUSTOMER_CHECKIN / CUSTOMER_CHECKOUT events. Written in the event's transaction; never changed.
  */
-@Entity('automatic_checkouts')
+@Entity(TABLES.automatic_checkouts)
 @Index('automatic_checkouts_customer', ['tenantId', 'customerId', 'checkoutAt'])
 export class AutomaticCheckoutRecord {
   /** The event-log `seq` of the AUTOMATIC_CUSTOMER_CHECKOUT. */

@@ -1,12 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { int64 } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Sums of the visits whose check-in falls in one quarter hour (UTC) at one studio: what a GROUP BY
  * over `visits` gives for that (studio, quarter hour), kept in the ingest transaction (visit-rollup.ts).
  * The studio implies the tenant; `tenantId` is kept for reading by operator.
  */
-@Entity('visit_rollups')
+@Entity(TABLES.visit_rollups)
 export class VisitRollup {
   @PrimaryColumn({ type: 'integer' })
   studioId!: number;

@@ -1,4 +1,5 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * Visit rollups: per studio and quarter hour (UTC) of the check-in, the sums a GROUP BY over the
@@ -119,9 +120,9 @@ export class VisitRollupDelta {
     }
     this.rows.clear();
     tx.insertLater(
-      `INSERT INTO "visit_rollups" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')})`,
+      `INSERT INTO "${TABLES.visit_rollups}" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')})`,
       rows,
-      `ON CONFLICT ("studioId", "bucket") DO UPDATE SET ${ROLLUP_MEASURES.map((m) => `"${m}" = "visit_rollups"."${m}" + excluded."${m}"`).join(', ')}`,
+      `ON CONFLICT ("studioId", "bucket") DO UPDATE SET ${ROLLUP_MEASURES.map((m) => `"${m}" = "${TABLES.visit_rollups}"."${m}" + excluded."${m}"`).join(', ')}`,
     );
   }
 }
@@ -142,14 +143,14 @@ export function rollupsFromVisitsSql(): string {
   ];
   return `SELECT v."studioId" AS "studioId", ${bucket} AS "bucket", MIN(v."tenantId") AS "tenantId",
       ${measures.map((sql, i) => `${sql} AS "${ROLLUP_MEASURES[i]}"`).join(', ')}
-    FROM "visits" v WHERE v."checkinAt" IS NOT NULL
+    FROM "${TABLES.visits}" v WHERE v."checkinAt" IS NOT NULL
     GROUP BY v."studioId", ${bucket}`;
 }
 
 /** Replaces every rollup by what the visits give; `run` executes one statement (in the caller's transaction). */
 export async function rebuildVisitRollups(run: (sql: string) => Promise<unknown>): Promise<void> {
-  await run('DELETE FROM "visit_rollups"');
+  await run(`DELETE FROM "${TABLES.visit_rollups}"`);
   await run(
-    `INSERT INTO "visit_rollups" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')}) ${rollupsFromVisitsSql()}`,
+    `INSERT INTO "${TABLES.visit_rollups}" ("studioId", "bucket", "tenantId", ${ROLLUP_MEASURES.map((m) => `"${m}"`).join(', ')}) ${rollupsFromVisitsSql()}`,
   );
 }

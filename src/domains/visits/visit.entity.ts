@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
+import { TABLES } from '../../db/tables.js';
 
 /**
  * A check-in paired with the check-out that closed it. Pairing is a function of the set of a
@@ -13,7 +14,7 @@ import { IdColumn, TimeColumn, int64 } from '../../db/columns.js';
   description:
     'A stay at a studio: a check-in and the check-out that closed it. A check-out with no open check-in before it is a visit without `checkinAt`.',
 })
-@Entity('visits')
+@Entity(TABLES.visits)
 @Index('visits_customer', ['tenantId', 'customerId', 'checkinAt'])
 @Index('visits_studio_checkin', ['studioId', 'checkinAt'])
 // The `visits` connection in check-in order for a token of several studios (or all): without it,

@@ -1,6 +1,7 @@
 import type { Param, SqlTx } from '../../db/sql-writer.js';
 import type { KnownEvent } from '../../events/event-catalog.js';
 import { VisitRollupDelta, type VisitShape } from './visit-rollup.js';
+import { TABLES } from '../../db/tables.js';
 
 type PresenceEvent = Extract<KnownEvent, { type: 'CUSTOMER_CHECKIN' | 'CUSTOMER_CHECKOUT' }>;
 type AutomaticCheckoutEvent = Extract<KnownEvent, { type: 'AUTOMATIC_CUSTOMER_CHECKOUT' }>;
@@ -45,17 +46,17 @@ type VisitRow = [
 const PRESENCE = `"type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')`;
 /** The customer's presence events from the anchor on (correlated with the `affected` row `a`). */
 const WINDOW_CONDITION = `e."tenantId" = a."tenantId" AND e."entityId" = a."entityId" AND e.${PRESENCE}
-  AND e."occurredAt" >= COALESCE((SELECT MAX(p."occurredAt") FROM events p
+  AND e."occurredAt" >= COALESCE((SELECT MAX(p."occurredAt") FROM ${TABLES.events} p
         WHERE p."tenantId" = a."tenantId" AND p."entityId" = a."entityId" AND p.${PRESENCE} AND p."occurredAt" < a."since"), a."since")`;
 /*
  * Both forms make the planner walk events_entity (tenant, customer, time) once per affected
  * customer. Left to choose, both databases sometimes scanned every check-in and check-out through
  * the type index instead, which costs more with every event logged (bench/README.md).
  */
-const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM events e WHERE ${WINDOW_CONDITION}) e LEFT JOIN visits v ON v."id" = e."seq"`;
+const WINDOW_POSTGRES = `FROM affected a CROSS JOIN LATERAL (SELECT * FROM ${TABLES.events} e WHERE ${WINDOW_CONDITION}) e LEFT JOIN ${TABLES.visits} v ON v."id" = e."seq"`;
 // CROSS JOIN fixes SQLite's join order (affected outside): with a few hundred customers its planner
 // otherwise walked the whole index once instead of seeking it per customer.
-const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_entity ON ${WINDOW_CONDITION} LEFT JOIN visits v ON v."id" = e."seq"`;
+const WINDOW_SQLITE = `FROM affected a CROSS JOIN ${TABLES.events} e INDEXED BY events_entity ON ${WINDOW_CONDITION} LEFT JOIN ${TABLES.visits} v ON v."id" = e."seq"`;
 /**
  * The customer's automatic check-outs from their own anchor on (the latest one before `since`), read
  * in the same statement: one index seek on automatic_checkouts_customer per customer, nothing when
@@ -64,9 +65,9 @@ const WINDOW_SQLITE = `FROM affected a CROSS JOIN events e INDEXED BY events_ent
  */
 const AUTOMATIC_WINDOW = `SELECT x."tenantId", x."customerId" AS "entityId", x."seq", x."studioId", 'AUTOMATIC_CUSTOMER_CHECKOUT' AS "type", x."checkoutAt" AS "occurredAt",
     NULL AS "vId", NULL AS "vTenantId", NULL AS "vStudioId", NULL AS "vCheckinAt", NULL AS "vCheckoutAt", NULL AS "vCheckoutStudioId"
-  FROM affected a CROSS JOIN automatic_checkouts x
+  FROM affected a CROSS JOIN ${TABLES.automatic_checkouts} x
  WHERE x."tenantId" = a."tenantId" AND x."customerId" = a."entityId"
-   AND x."checkoutAt" >= COALESCE((SELECT MAX(q."checkoutAt") FROM automatic_checkouts q
+   AND x."checkoutAt" >= COALESCE((SELECT MAX(q."checkoutAt") FROM ${TABLES.automatic_checkouts} q
          WHERE q."tenantId" = a."tenantId" AND q."customerId" = a."entityId" AND q."checkoutAt" < a."since"), a."since")`;
 
 /** Customers per window query; keeps statements well under parameter limits. */
@@ -175,7 +176,7 @@ export class VisitProjector {
     const automatic = this.automatic.length > 0;
     if (automatic) {
       await tx.insertMany(
-        `INSERT INTO automatic_checkouts ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`,
+        `INSERT INTO ${TABLES.automatic_checkouts} ("seq", "position", "tenantId", "studioId", "customerId", "checkoutAt")`,
         this.automatic,
         '',
       );
@@ -236,14 +237,14 @@ export class VisitProjector {
     flush();
 
     tx.insertLater(
-      `INSERT INTO visits ("id", "tenantId", "customerId", "studioId", "checkinAt", "checkoutAt", "checkoutStudioId", "checkoutSeq", "lastEventAt")`,
+      `INSERT INTO ${TABLES.visits} ("id", "tenantId", "customerId", "studioId", "checkinAt", "checkoutAt", "checkoutStudioId", "checkoutSeq", "lastEventAt")`,
       upserts,
       `ON CONFLICT ("id") DO UPDATE SET "studioId" = excluded."studioId", "checkinAt" = excluded."checkinAt",
         "checkoutAt" = excluded."checkoutAt", "checkoutStudioId" = excluded."checkoutStudioId",
         "checkoutSeq" = excluded."checkoutSeq", "lastEventAt" = excluded."lastEventAt"`,
     );
     if (pairedCheckouts.length > 0) {
-      tx.runLater(`DELETE FROM visits WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
+      tx.runLater(`DELETE FROM ${TABLES.visits} WHERE "id" IN (${pairedCheckouts.map(() => '?').join(', ')})`, pairedCheckouts);
     }
     rollups.write(tx);
   }

@@ -1,5 +1,6 @@
 import { pages } from '../reconcile-pages.js';
 import type { Repair, ReconcileHook } from '../reconcile-hook.js';
+import { TABLES } from '../../db/tables.js';
 
 const SYNTHESISES = { checkins: 'CUSTOMER_CHECKIN', checkouts: 'CUSTOMER_CHECKOUT' } as const;
 
@@ -20,8 +21,8 @@ export const VISIT_RECONCILE: ReconcileHook<'checkins' | 'checkouts'> = {
     const customerId = customer.id;
     const repairs: Repair<'checkins' | 'checkouts'>[] = [];
     const presence = await ctx.read<{ type: string; occurredAt: number | string }>(
-      `SELECT "type", "occurredAt" FROM events WHERE "tenantId" = ? AND "entityId" = ? AND "occurredAt" >= ? AND "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')
-       UNION ALL SELECT 'CUSTOMER_CHECKOUT', "checkoutAt" FROM automatic_checkouts WHERE "tenantId" = ? AND "customerId" = ? AND "checkoutAt" >= ?`,
+      `SELECT "type", "occurredAt" FROM ${TABLES.events} WHERE "tenantId" = ? AND "entityId" = ? AND "occurredAt" >= ? AND "type" IN ('CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT')
+       UNION ALL SELECT 'CUSTOMER_CHECKOUT', "checkoutAt" FROM ${TABLES.automatic_checkouts} WHERE "tenantId" = ? AND "customerId" = ? AND "checkoutAt" >= ?`,
       [tenantId, customerId, ctx.since, tenantId, customerId, ctx.since],
     );
     const logged = new Set(presence.map((p) => `${p.type}@${Number(p.occurredAt)}`));

@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { IdColumn, TimeColumn } from '../../db/columns.js';
 import { HYDRATION_KINDS, type HydrationKind } from '../../domains/hydration-target.js';
+import { TABLES } from '../../db/tables.js';
 
 export { HYDRATION_KINDS, type HydrationKind };
 
@@ -59,7 +60,7 @@ registerEnumType(HydrationJobStateEnum, {
  * them), so a burst costs one read, and an event arriving while the job runs makes it run again.
  */
 @ObjectType({ description: 'A durable job that reads one record from the upstream Open API and fills ours with it. Only admins see jobs.' })
-@Entity('hydration_jobs')
+@Entity(TABLES.hydration_jobs)
 @Index('hydration_jobs_key', ['tenantId', 'kind', 'upstreamKey'], { unique: true })
 @Index('hydration_jobs_due', ['state', 'dueAt'])
 @Index('hydration_jobs_studio', ['studioId', 'state'])

@@ -11,6 +11,7 @@ import {
   type HydrationJobState,
   type HydrationKind,
 } from './hydration-job.entity.js';
+import { TABLES } from '../../db/tables.js';
 
 @InputType({ description: 'Which hydration jobs to list. Every condition given must hold.' })
 export class HydrationJobFilter {
@@ -97,7 +98,9 @@ export class HydrationJobsResolver {
   async retryParkedHydrationJobs(@Arg('studioId', () => ID) studioId: number, @Ctx() context: GraphQLContext): Promise<number> {
     requireAdmin(context, 'retryParkedHydrationJobs');
     const [studio] = await context.dataSource.query(
-      context.dataSource.options.type === 'postgres' ? 'SELECT 1 FROM studios WHERE "id" = $1' : 'SELECT 1 FROM studios WHERE "id" = ?',
+      context.dataSource.options.type === 'postgres'
+        ? `SELECT 1 FROM ${TABLES.studios} WHERE "id" = $1`
+        : `SELECT 1 FROM ${TABLES.studios} WHERE "id" = ?`,
       [studioId],
     );
     if (!studio) throw clientError(ErrorCode.NOT_FOUND, `no studio with id ${studioId}`);

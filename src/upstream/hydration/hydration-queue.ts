@@ -2,6 +2,7 @@ import type { Param, SqlTx, SqlWriter } from '../../db/sql-writer.js';
 import { HYDRATION_KINDS, type HydrationKind } from './hydration-job.entity.js';
 import type { HydrationTarget, JobParams } from './hydration-targets.js';
 import type { ClaimedJob } from '../../domains/hydrator.js';
+import { TABLES } from '../../db/tables.js';
 
 /** A target with the tenant, studio and events that asked for it. */
 export interface QueuedTarget extends HydrationTarget {
@@ -14,7 +15,7 @@ export interface QueuedTarget extends HydrationTarget {
 }
 
 const INSERT_JOBS =
-  `INSERT INTO hydration_jobs ("tenantId", "studioId", "kind", "upstreamKey", "params", "state", "version", "attempts", "dueAt", ` +
+  `INSERT INTO ${TABLES.hydration_jobs} ("tenantId", "studioId", "kind", "upstreamKey", "params", "state", "version", "attempts", "dueAt", ` +
   `"firstSeq", "lastSeq", "runs", "createdAt", "updatedAt")`;
 
 /**
@@ -102,13 +103,13 @@ const CLAIMABLE = `("state" IN ('queued', 'retrying') AND "dueAt" <= ?) OR ("sta
  * idle queue costs no write transaction (on SQLite each one is an fsync in the webhooks' writer).
  */
 export async function hasClaimableJobs(db: Pick<SqlWriter, 'read'>, now: number): Promise<boolean> {
-  return (await db.read(`SELECT 1 AS "due" FROM hydration_jobs WHERE ${CLAIMABLE} LIMIT 1`, [now, now])).length > 0;
+  return (await db.read(`SELECT 1 AS "due" FROM ${TABLES.hydration_jobs} WHERE ${CLAIMABLE} LIMIT 1`, [now, now])).length > 0;
 }
 
 export async function claimJobs(tx: SqlTx, owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedJob[]> {
-  const due = `SELECT "id" FROM hydration_jobs WHERE ${CLAIMABLE} ORDER BY "dueAt" LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+  const due = `SELECT "id" FROM ${TABLES.hydration_jobs} WHERE ${CLAIMABLE} ORDER BY "dueAt" LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
   const rows = await tx.all<ClaimRow>(
-    `UPDATE hydration_jobs SET "state" = 'running', "leaseOwner" = ?, "leaseUntil" = ?, "runVersion" = "version", "attempts" = "attempts" + 1, ` +
+    `UPDATE ${TABLES.hydration_jobs} SET "state" = 'running', "leaseOwner" = ?, "leaseUntil" = ?, "runVersion" = "version", "attempts" = "attempts" + 1, ` +
       `"updatedAt" = ? WHERE "id" IN (${due}) RETURNING "id", "tenantId", "studioId", "kind", "upstreamKey", "params", "attempts", "lastSeq"`,
     [owner, leaseUntil, now, now, now, limit],
   );
@@ -137,9 +138,10 @@ function parseKind(kind: string): HydrationKind {
  */
 export function renewLeases(tx: SqlTx, owner: string, leaseUntil: number, now: number): Promise<number> {
   const mine = `"leaseOwner" = ? AND "state" = 'running' AND "leaseUntil" >= ?`;
-  if (tx.dialect !== 'postgres') return tx.run(`UPDATE hydration_jobs SET "leaseUntil" = ? WHERE ${mine}`, [leaseUntil, owner, now]);
+  if (tx.dialect !== 'postgres')
+    return tx.run(`UPDATE ${TABLES.hydration_jobs} SET "leaseUntil" = ? WHERE ${mine}`, [leaseUntil, owner, now]);
   return tx.run(
-    `UPDATE hydration_jobs SET "leaseUntil" = ? WHERE "id" IN (SELECT "id" FROM hydration_jobs WHERE ${mine} FOR UPDATE SKIP LOCKED)`,
+    `UPDATE ${TABLES.hydration_jobs} SET "leaseUntil" = ? WHERE "id" IN (SELECT "id" FROM ${TABLES.hydration_jobs} WHERE ${mine} FOR UPDATE SKIP LOCKED)`,
     [leaseUntil, owner, now],
   );
 }
@@ -151,7 +153,7 @@ export function renewLeases(tx: SqlTx, owner: string, leaseUntil: number, now: n
  */
 export async function finishJob(tx: SqlTx, jobId: number, owner: string, note: string | null, now: number): Promise<boolean> {
   const changed = await tx.run(
-    `UPDATE hydration_jobs SET "state" = CASE WHEN "version" = "runVersion" THEN 'done' ELSE 'queued' END, "attempts" = 0, "dueAt" = ?, ` +
+    `UPDATE ${TABLES.hydration_jobs} SET "state" = CASE WHEN "version" = "runVersion" THEN 'done' ELSE 'queued' END, "attempts" = 0, "dueAt" = ?, ` +
       `"leaseOwner" = NULL, "leaseUntil" = NULL, "lastError" = NULL, "note" = ?, "runs" = "runs" + 1, "doneAt" = ?, "updatedAt" = ? ` +
       `WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'`,
     [now, note, now, now, jobId, owner],
@@ -170,7 +172,7 @@ export function failJob(
   now: number,
 ): Promise<number> {
   return tx.run(
-    `UPDATE hydration_jobs SET "state" = CASE WHEN "attempts" >= ? THEN 'parked' ELSE 'retrying' END, "dueAt" = ?, "leaseOwner" = NULL, ` +
+    `UPDATE ${TABLES.hydration_jobs} SET "state" = CASE WHEN "attempts" >= ? THEN 'parked' ELSE 'retrying' END, "dueAt" = ?, "leaseOwner" = NULL, ` +
       `"leaseUntil" = NULL, "lastError" = ?, "updatedAt" = ? WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'`,
     [maxAttempts, retryAt, error, now, jobId, owner],
   );
@@ -180,7 +182,7 @@ export function failJob(
 export function releaseJobs(tx: SqlTx, jobIds: readonly number[], owner: string, now: number): Promise<number> {
   if (jobIds.length === 0) return Promise.resolve(0);
   return tx.run(
-    `UPDATE hydration_jobs SET "state" = CASE WHEN "attempts" > 1 THEN 'retrying' ELSE 'queued' END, "attempts" = "attempts" - 1, "dueAt" = ?, ` +
+    `UPDATE ${TABLES.hydration_jobs} SET "state" = CASE WHEN "attempts" > 1 THEN 'retrying' ELSE 'queued' END, "attempts" = "attempts" - 1, "dueAt" = ?, ` +
       `"leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ? WHERE "leaseOwner" = ? AND "state" = 'running' AND "id" IN (${jobIds.map(() => '?').join(', ')})`,
     [now, now, owner, ...jobIds],
   );

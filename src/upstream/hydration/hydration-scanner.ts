@@ -3,6 +3,7 @@ import { HAS_OPEN_API_ACCESS } from '../../domains/studios/open-api-access.js';
 import type { LoggedEvent } from '../../events/logged-event.js';
 import { hydrationTargets } from './hydration-targets.js';
 import { queueTargets, type QueuedTarget } from './hydration-queue.js';
+import { TABLES } from '../../db/tables.js';
 
 /** The scanner's row in `log_cursors`. */
 export const HYDRATION_CURSOR = 'hydration';
@@ -44,7 +45,7 @@ export interface ScanResult {
  */
 export async function hasUnscannedEvents(db: Pick<SqlWriter, 'read'>): Promise<boolean> {
   const rows = await db.read(
-    `SELECT 1 AS "unscanned" FROM events WHERE "seq" > COALESCE((SELECT "seq" FROM log_cursors WHERE "name" = ?), 0) LIMIT 1`,
+    `SELECT 1 AS "unscanned" FROM ${TABLES.events} WHERE "seq" > COALESCE((SELECT "seq" FROM ${TABLES.log_cursors} WHERE "name" = ?), 0) LIMIT 1`,
     [HYDRATION_CURSOR],
   );
   return rows.length > 0;
@@ -52,22 +53,28 @@ export async function hasUnscannedEvents(db: Pick<SqlWriter, 'read'>): Promise<b
 
 export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now: number): Promise<ScanResult> {
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-  const [cursor] = await tx.all<{ seq: number | string }>(`SELECT "seq" FROM log_cursors WHERE "name" = ?${lock}`, [HYDRATION_CURSOR]);
+  const [cursor] = await tx.all<{ seq: number | string }>(`SELECT "seq" FROM ${TABLES.log_cursors} WHERE "name" = ?${lock}`, [
+    HYDRATION_CURSOR,
+  ]);
   if (!cursor) {
     // Only if someone deleted the row: start from the end of the log rather than re-read all of it.
-    await tx.run(`INSERT INTO log_cursors ("name", "seq") SELECT ?, COALESCE(MAX("seq"), 0) FROM events`, [HYDRATION_CURSOR]);
+    await tx.run(`INSERT INTO ${TABLES.log_cursors} ("name", "seq") SELECT ?, COALESCE(MAX("seq"), 0) FROM ${TABLES.events}`, [
+      HYDRATION_CURSOR,
+    ]);
     return { events: 0, targets: 0 };
   }
   const rows = await tx.all<EventRow>(
     `SELECT "seq", "uuid", "position", "studioId", "tenantId", "type", "known", "entityId", "content", "occurredAt", "receivedAt" ` +
-      `FROM events WHERE "seq" > ? ORDER BY "seq" LIMIT ?`,
+      `FROM ${TABLES.events} WHERE "seq" > ? ORDER BY "seq" LIMIT ?`,
     [Number(cursor.seq), limit],
   );
   if (rows.length === 0) return { events: 0, targets: 0 };
   const open = new Set(
-    (await tx.all<{ id: number }>(`SELECT s."id" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE ${HAS_OPEN_API_ACCESS}`)).map(
-      (r) => Number(r.id),
-    ),
+    (
+      await tx.all<{ id: number }>(
+        `SELECT s."id" FROM ${TABLES.studios} s JOIN ${TABLES.tenants} t ON t."id" = s."tenantId" WHERE ${HAS_OPEN_API_ACCESS}`,
+      )
+    ).map((r) => Number(r.id)),
   );
   const targets: QueuedTarget[] = [];
   for (const row of rows) {
@@ -85,7 +92,7 @@ export async function scanEvents(tx: SqlTx, limit: number, delayMs: number, now:
     }
   }
   const queued = targets.length === 0 ? 0 : await queueTargets(tx, targets, now);
-  await tx.run(`UPDATE log_cursors SET "seq" = ? WHERE "name" = ?`, [Number(rows[rows.length - 1]!.seq), HYDRATION_CURSOR]);
+  await tx.run(`UPDATE ${TABLES.log_cursors} SET "seq" = ? WHERE "name" = ?`, [Number(rows[rows.length - 1]!.seq), HYDRATION_CURSOR]);
   return { events: rows.length, targets: queued };
 }
 

@@ -15,6 +15,7 @@ import { OpenApiError, type OpenApi } from '../open-api.js';
 import { claimJobs, failJob, finishJob, hasClaimableJobs, queueTargets, releaseJobs, renewLeases } from './hydration-queue.js';
 import { hasUnscannedEvents, scanEvents } from './hydration-scanner.js';
 import { RECORD_HYDRATED_EVENT_TYPE } from './hydration-targets.js';
+import { TABLES } from '../../db/tables.js';
 
 /** What a studio's Open API client is made from. */
 export interface OpenApiAccess {
@@ -143,21 +144,21 @@ export class Hydration {
     this.reads = {
       customerGone: async (tenantId, customerId) => {
         const rows = await options.queue.read<{ gone: unknown }>(
-          `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM customers WHERE "tenantId" = ? AND "customerId" = ?`,
+          `SELECT ${CUSTOMER_GONE_SQL} AS "gone" FROM ${TABLES.customers} WHERE "tenantId" = ? AND "customerId" = ?`,
           [tenantId, customerId],
         );
         return rows[0] !== undefined && Number(rows[0].gone) === 1;
       },
       slotClassId: async (tenantId, slotId) => {
         const rows = await options.queue.read<{ classId: number | string }>(
-          `SELECT "classId" FROM class_slots WHERE "tenantId" = ? AND "slotId" = ?`,
+          `SELECT "classId" FROM ${TABLES.class_slots} WHERE "tenantId" = ? AND "slotId" = ?`,
           [tenantId, slotId],
         );
         return rows[0] === undefined ? null : Number(rows[0].classId);
       },
       employeeDeleted: async (tenantId, employeeId) => {
         const rows = await options.queue.read<{ deletedAt: unknown }>(
-          `SELECT "deletedAt" FROM employees WHERE "tenantId" = ? AND "employeeId" = ?`,
+          `SELECT "deletedAt" FROM ${TABLES.employees} WHERE "tenantId" = ? AND "employeeId" = ?`,
           [tenantId, employeeId],
         );
         return rows[0] !== undefined && rows[0].deletedAt !== null;
@@ -359,7 +360,7 @@ export class Hydration {
     const cached = this.access.get(studioId);
     if (cached && this.now() - cached.at < ACCESS_TTL_MS) return cached.value;
     const [row] = await this.options.queue.read<{ apiKey: string | null; baseUrl: string | null }>(
-      `SELECT s."apiKey", t."baseUrl" FROM studios s JOIN tenants t ON t."id" = s."tenantId" WHERE s."id" = ?`,
+      `SELECT s."apiKey", t."baseUrl" FROM ${TABLES.studios} s JOIN ${TABLES.tenants} t ON t."id" = s."tenantId" WHERE s."id" = ?`,
       [studioId],
     );
     const value = row && row.apiKey && row.baseUrl ? { studioId, baseUrl: row.baseUrl, apiKey: row.apiKey } : null;
@@ -528,10 +529,10 @@ export class Hydration {
   /** True while the job is still this instance's (its lease may have run out and been taken over). */
   private async stillOwned(tx: SqlTx, jobId: number): Promise<boolean> {
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const rows = await tx.all(`SELECT "id" FROM hydration_jobs WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'${lock}`, [
-      jobId,
-      this.instanceId,
-    ]);
+    const rows = await tx.all(
+      `SELECT "id" FROM ${TABLES.hydration_jobs} WHERE "id" = ? AND "leaseOwner" = ? AND "state" = 'running'${lock}`,
+      [jobId, this.instanceId],
+    );
     return rows.length > 0;
   }
 
