@@ -1,3 +1,5 @@
+// First: type-graphql's decorators (the areas' GraphQL types, reached through ingest) need the polyfill loaded.
+import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadOpenApiConfig } from '../config.js';

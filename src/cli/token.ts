@@ -1,3 +1,5 @@
+// First: type-graphql's decorators (the areas' GraphQL types, reached through ingest) need the polyfill loaded.
+import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config.js';
 import type { ApiToken } from '../domains/access/api-token.entity.js';
