@@ -1,4 +1,5 @@
 import { TokenService } from '../src/domains/access/token.service.js';
+import { BERLIN_DAYS, MON, SAT, SUN, graphqlAs } from './support/stats-fixtures.js';
 import { databaseKinds, type DatabaseKind } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 
@@ -25,14 +26,6 @@ const CONTRACTS: readonly Contract[] = [
   ['B', 'CONTRACT_UPDATED', 9005, '2026-10-26T08:00Z', '2026-09-30'],
 ];
 
-/** Berlin Saturday 24th to Monday 26th, local midnight to local midnight. */
-const BERLIN_DAYS = { from: '2026-10-23T22:00:00.000Z', to: '2026-10-26T23:00:00.000Z' };
-const SAT = { label: '2026-10-24', start: '2026-10-23T22:00:00.000Z', end: '2026-10-24T22:00:00.000Z' };
-const SUN = { label: '2026-10-25', start: '2026-10-24T22:00:00.000Z', end: '2026-10-25T23:00:00.000Z' };
-const MON = { label: '2026-10-26', start: '2026-10-25T23:00:00.000Z', end: '2026-10-26T23:00:00.000Z' };
-
-type Result = { data?: any; errors?: { message: string; extensions: { code: string } }[] };
-
 describe.each(databaseKinds())('contractStats grouped by a list (%s)', (kind: DatabaseKind) => {
   let server: TestServer;
   let A: string;
@@ -40,14 +33,8 @@ describe.each(databaseKinds())('contractStats grouped by a list (%s)', (kind: Da
   let C: string;
   let partnerToken: string;
 
-  const graphql = async (query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN): Promise<Result> => {
-    const response = await fetch(`${server.app.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as Result;
-  };
+  const graphql = (query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN) =>
+    graphqlAs(server.app.url, token, query, variables);
   /** The buckets of a contractStats query that must succeed. */
   const stats = async (args: string, fields: string, variables: Record<string, unknown> = {}, token?: string) => {
     const result = await graphql(`query K($range: TimeRangeInput) { contractStats(range: $range${args}) { ${fields} } }`, variables, token);
