@@ -18,6 +18,9 @@ module.exports = {
     ],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Like every entry point of ours (main, the CLIs), a test file loads the decorators' metadata polyfill
+  // before any module: type-graphql's types are reached through ingest too (the areas' subscription payloads).
+  setupFiles: ['reflect-metadata'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFilesAfterEnv: ['<rootDir>/test/support/no-console.ts'],
   testTimeout: 30000,
