@@ -2,9 +2,13 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** Structured JSON logs on stdout. The logger is created once in main and injected everywhere else. */
-export function createLogger(level: pino.LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { service: 'gymgraph', ...bindings } });
+/**
+ * Structured JSON logs on stdout (`fd` 2: on stderr, for a command whose stdout is its answer). The
+ * logger is created once in main and injected everywhere else.
+ */
+export function createLogger(level: pino.LevelWithSilent, bindings: Record<string, unknown> = {}, fd: 1 | 2 = 1): Logger {
+  const options = { level, base: { service: 'gymgraph', ...bindings } };
+  return fd === 2 ? pino(options, pino.destination(2)) : pino(options);
 }
 
 /** How often one repeated line is written at most, by default. */

@@ -26,7 +26,8 @@ export async function runCli(
   let dataSource: DataSource | undefined;
   try {
     const database = loadDatabaseConfig();
-    dataSource = await openDatabase(database, createLogger('warn'), { timeouts: loadDatabaseTimeouts() });
+    // Its warnings go to stderr: stdout is the command's answer (`--json` reports are parsed from it).
+    dataSource = await openDatabase(database, createLogger('warn', {}, 2), { timeouts: loadDatabaseTimeouts() });
     await command(dataSource, out);
   } catch (error) {
     if (error instanceof UsageError) {
