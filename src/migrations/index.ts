@@ -14,6 +14,7 @@ import { ContractParts1764000000013 } from './1764000000013-contract-parts.js';
 import { Employees1764000000014 } from './1764000000014-employees.js';
 import { StudioChanges1764000000015 } from './1764000000015-studio-changes.js';
 import { DebtCollectionCases1764000000016 } from './1764000000016-debt-collection-cases.js';
+import { VisitCheckoutIndex1764000000017 } from './1764000000017-visit-checkout-index.js';
 
 /** Every migration, oldest first. They run at start-up, on SQLite and PostgreSQL alike. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   Employees1764000000014,
   StudioChanges1764000000015,
   DebtCollectionCases1764000000016,
+  VisitCheckoutIndex1764000000017,
 ];

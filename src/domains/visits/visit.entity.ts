@@ -20,6 +20,8 @@ import { TABLES } from '../../db/tables.js';
 // The `visits` connection in check-in order for a token of several studios (or all): without it,
 // every visit was sorted for a page (220 ms at 1M visits on SQLite); one studio uses the index above.
 @Index('visits_checkin', ['checkinAt'])
+// A check-out's payload is the visit it closed, found by its seq (migration 1764000000017).
+@Index('visits_checkout', ['checkoutSeq'])
 export class Visit {
   /** The event-log `seq` of the check-in (or of the check-out, for a check-out without check-in): stable. */
   @Field(() => ID, { description: 'Our id for the visit (stable).' })

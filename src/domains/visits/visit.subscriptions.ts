@@ -32,17 +32,10 @@ export const VISIT_EVENTS = family({
   select: selectCustomers,
   load: async (event, dataSource) => {
     // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
+    // A seq names one event of the whole log, so no tenant condition: with one, SQLite walked the
+    // tenant's visits through visits_customer instead of the two keys.
     const [visit, customer] = await Promise.all([
-      SqlReader.of(dataSource).entity(
-        dataSource
-          .getRepository(Visit)
-          .createQueryBuilder('visit')
-          .where('visit.tenantId = :tenantId AND (visit.id = :seq OR visit.checkoutSeq = :seq)', {
-            tenantId: event.tenantId,
-            seq: event.seq,
-          })
-          .limit(1),
-      ),
+      SqlReader.of(dataSource).findFirst(Visit, [{ id: event.seq }, { checkoutSeq: event.seq }]),
       loadCustomer(event, dataSource),
     ]);
     return { visit, customer };
@@ -62,7 +55,7 @@ export const AUTOMATIC_CHECKOUT_EVENTS = family({
       dataSource
         .getRepository(Visit)
         .createQueryBuilder('visit')
-        .where('visit.tenantId = :tenantId AND visit.checkoutSeq = :seq', { tenantId: event.tenantId, seq: event.seq })
+        .where('visit.checkoutSeq = :seq', { seq: event.seq }) // a seq is the whole log's: no tenant needed
         .orderBy('visit.id')
         .limit(MAX_AUTOMATIC_CHECKOUTS),
     ),
