@@ -63,6 +63,8 @@ export class SqlReader {
   private readonly shapes = new Map<unknown, RowShape<ObjectLiteral>>();
   /** Names of PostgreSQL prepared statements by text. */
   private readonly names = new Map<string, string>();
+  /** {@link findFirst}'s statements, per entity and the properties of its conditions. */
+  private readonly lookups = new Map<unknown, Map<string, LookupPlan<ObjectLiteral>>>();
 
   /** The read pool's counts: TypeORM's `pg` pool on PostgreSQL; undefined on SQLite. For the metrics. */
   poolStats(): PoolStats | undefined {
@@ -166,10 +168,69 @@ export class SqlReader {
 
   /**
    * The first entity of a table whose properties equal `where` (AND), or null: TypeORM's
-   * `findOne({ where })` for plain equality, read with {@link entity}.
+   * `findOne({ where })` for plain equality. See {@link findFirst}.
    */
   async findOne<T extends ObjectLiteral>(target: EntityTarget<T>, where: Where<T>): Promise<T | null> {
-    return this.entity(this.matching(target, [where]).limit(1));
+    return this.findFirst(target, [where]);
+  }
+
+  /**
+   * The first entity of a table that matches any of `wheres` (each an AND of equalities), or null.
+   *
+   * A **lookup by key** — every alternative names all the columns of one of the table's indexes
+   * (its primary key included) — runs on this thread even where reads have worker threads (SQLite
+   * in the service): it is one descent of that index per alternative, a few microseconds, less
+   * than handing it to a worker costs (a message each way and the wake-up of a thread that runs at
+   * the lowest priority), and it answers without waiting for that thread. The deliveries of
+   * subscriptions are made of such lookups (issue 14: a member's event read its records through a
+   * worker, which cost more CPU than the rest of the delivery and added a thread hop to its
+   * latency). Anything else runs where every read runs. The statement text is built once per
+   * table and set of properties.
+   */
+  async findFirst<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[]): Promise<T | null> {
+    if (wheres.length === 0) return null;
+    const plan = this.lookupPlan(target, wheres);
+    const params: SqlValue[] = [];
+    for (const where of wheres) params.push(...(Object.values(where) as SqlValue[]));
+    let row: Record<string, unknown> | undefined;
+    if (plan.local) {
+      this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
+      row = this.statement(plan.sql).get(...params) as Record<string, unknown> | undefined;
+    } else {
+      [row] = await this.all<Record<string, unknown>>(plan.sql, params);
+    }
+    return row ? plan.shape.map(row) : null;
+  }
+
+  /** How {@link findFirst} reads `wheres` of `target`: its statement, and whether it is a lookup by key run here. */
+  private lookupPlan<T extends ObjectLiteral>(target: EntityTarget<T>, wheres: readonly Where<T>[]): LookupPlan<T> {
+    const key = wheres.map((where) => Object.keys(where).join(',')).join('|');
+    let plans = this.lookups.get(target);
+    if (!plans) this.lookups.set(target, (plans = new Map()));
+    let plan = plans.get(key) as LookupPlan<T> | undefined;
+    if (!plan) {
+      // Written here rather than by a query builder: TypeORM writes numbers into SQLite's SQL as
+      // literals, so its text could not be kept. Placeholders in the order of `wheres` and their properties.
+      const shape = this.shape<T>(target);
+      const placeholders = this.params();
+      const alternatives = wheres.map(
+        (where) =>
+          Object.entries(where)
+            .map(([property, value]) => `"r"."${shape.column(property)}" = ${placeholders.add(value as SqlValue)}`)
+            .join(' AND ') || '1 = 1',
+      );
+      const sql = `SELECT ${shape.select('"r"')} FROM "${shape.table}" "r" WHERE ${alternatives.map((a) => `(${a})`).join(' OR ')} LIMIT 1`;
+      const metadata = this.dataSource.getMetadata(target);
+      const keys = [
+        metadata.primaryColumns.map((column) => column.propertyName),
+        ...metadata.indices.map((index) => index.columns.map((column) => column.propertyName)),
+        ...metadata.uniques.map((unique) => unique.columns.map((column) => column.propertyName)),
+      ].filter((columns) => columns.length > 0);
+      const byKey = wheres.every((where) => keys.some((columns) => columns.every((column) => column in where)));
+      plan = { sql, shape, local: this.dialect === 'sqlite' && byKey };
+      plans.set(key, plan);
+    }
+    return plan;
   }
 
   /**
@@ -301,6 +362,13 @@ export class SqlReader {
     }
     return shape as RowShape<T>;
   }
+}
+
+/** A statement of {@link SqlReader.findFirst}: `local` when it is a lookup by key, run on the calling thread. */
+interface LookupPlan<T extends ObjectLiteral> {
+  readonly sql: string;
+  readonly shape: RowShape<T>;
+  readonly local: boolean;
 }
 
 /** Equality conditions on an entity's properties, for {@link SqlReader.findOne} and {@link SqlReader.find}. */
