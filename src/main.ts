@@ -219,6 +219,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     logger,
     authenticate,
     validTokenIds: (ids) => tokens.validIds(ids),
+    changedTokens: (since) => tokens.changedSince(since),
     dataSource,
     realtime: {
       feed,

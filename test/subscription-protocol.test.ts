@@ -70,6 +70,23 @@ describe('WebSocket /graphql: connection and protocol', () => {
       const still = subscribe(b, '{ studios { id } }');
       await expect(still.take(1)).resolves.toEqual([{ data: { studios: [{ id: String(studioId) }] } }]);
     });
+
+    // Most rechecks only ask what was revoked or rotated lately; every twelfth asks about every open
+    // token, which catches a change that carries no recent time (here: 100 ms rounds, so within ~1.3 s).
+    it('when a token is revoked by hand with a time long past, then the periodic full recheck still closes its sockets', async () => {
+      const tokens = new TokenService(server.app.dataSource);
+      const doomed = await tokens.create({ role: 'partner', studios: [studioId] });
+      const a = connect(server.app.url, doomed.token);
+      await a.connected;
+      // Let a few rounds pass, so that the next ones are the short kind.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      const started = Date.now();
+      await server.app.dataSource.query(
+        `UPDATE "api_tokens" SET "revokedAt" = ${Date.parse('2020-01-01T00:00:00Z')} WHERE "id" = ${doomed.record.id}`,
+      );
+      await expect(a.closed).resolves.toEqual({ code: 4403, reason: 'Forbidden: token revoked' });
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
   });
 
   describe('protocol errors close with graphql-ws codes', () => {

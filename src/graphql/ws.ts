@@ -65,6 +65,12 @@ export interface SubscriptionServerOptions {
    * current secret ({@link tokenDigest}; another after a rotation): one query for every open connection.
    */
   readonly validTokenIds: (ids: readonly number[]) => Promise<ReadonlyMap<number, string>>;
+  /**
+   * The tokens revoked or rotated at or after `since` (ms since the epoch), each with the digest of
+   * its current secret, or null when it is no longer usable. Without it, every recheck asks
+   * {@link validTokenIds} about every open connection's token.
+   */
+  readonly changedTokens?: (since: number) => Promise<ReadonlyMap<number, string | null>>;
   readonly dataSource: DataSource;
   /** `feed` is the event feed: this server listens to it once, through its fan-out hub. */
   readonly realtime: RealtimeServices;
@@ -141,6 +147,11 @@ const PREPARED_MAX_QUERY = 10_000;
  * once (a replay goes on writing); above it, a send resolves once its message has left.
  */
 const SEND_AHEAD_BYTES = 64 * 1024;
+/** Every this many token rechecks, one asks about every token held open (the others: what changed lately). */
+const FULL_RECHECK_EVERY = 12;
+/** How far before the last recheck a revocation or rotation is looked for: the clocks of the processes that write them may differ. */
+const TOKEN_CLOCK_MARGIN_MS = 60_000;
+
 /** Ticks over which one round of keep-alive pings is spread. */
 const KEEP_ALIVE_STEPS = 50;
 
@@ -296,6 +307,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     logger,
     authenticate,
     validTokenIds,
+    changedTokens,
     dataSource,
     realtime,
     development = false,
@@ -737,33 +749,52 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   };
 
   // Revoking (or rotating) a token ends its connections, not only its next request; an expired one
-  // is closed by its timer, or here at the latest.
+  // is closed by its timer, or here at the latest. Most rounds only ask which tokens were revoked or
+  // rotated lately (`changedTokens`), a short answer however many sockets are open; every
+  // FULL_RECHECK_EVERY-th round asks about every token held open (`validTokenIds`), which also
+  // catches what no timestamp tells (a row changed by hand). With 10,000 member sockets the full
+  // question named 10,000 ids every round: most of the CPU the open sockets cost (bench/README.md,
+  // "Member apps").
   let rechecking = false;
+  let round = 0;
+  /** When the last round that completed started (ms since the epoch); 0: none yet. */
+  let checkedFrom = 0;
+  /** Closes the connections whose token, per `current` (its digest now, or null/absent: not usable), is not the one they authenticated with. */
+  const judge = (current: ReadonlyMap<number, string | null>, asked: ReadonlySet<number> | null): void => {
+    for (const connection of connections.values()) {
+      const { socket, viewer } = connection;
+      if (viewer?.tokenId == null) continue;
+      // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
+      if (asked ? !asked.has(viewer.tokenId) : !current.has(viewer.tokenId)) continue;
+      const digest = current.get(viewer.tokenId) ?? undefined;
+      if (digest !== undefined && digest === connection.tokenDigest) continue;
+      const why = digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
+      connection.log.info({ tokenId: viewer.tokenId }, `token ${why}: closing its WebSocket connection`);
+      socket.close(CloseCode.Forbidden, `Forbidden: token ${why}`);
+    }
+  };
   const recheck = setInterval(() => {
     // At the latest here, a credential whose expiry timer has not fired yet (a member's JWT, an API token).
     const now = Date.now();
+    let held = false;
     for (const { socket, viewer } of connections.values()) {
       if (viewer?.expiresAt != null && viewer.expiresAt.getTime() <= now) socket.close(CloseCode.Forbidden, EXPIRED_REASON);
+      if (viewer?.tokenId != null) held = true;
     }
-    if (rechecking) return;
-    const ids = new Set<number>();
-    for (const { viewer } of connections.values()) if (viewer?.tokenId != null) ids.add(viewer.tokenId);
-    if (ids.size === 0) return;
+    if (rechecking || !held) return;
     rechecking = true;
-    validTokenIds([...ids])
-      .then((valid) => {
-        for (const connection of connections.values()) {
-          const { socket, viewer } = connection;
-          // Only the tokens asked about: a socket authenticated while the query ran is not judged by it.
-          if (viewer?.tokenId == null || !ids.has(viewer.tokenId)) continue;
-          const digest = valid.get(viewer.tokenId);
-          if (digest !== undefined && digest === connection.tokenDigest) continue;
-          const why =
-            digest !== undefined ? 'rotated' : viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked';
-          connection.log.info({ tokenId: viewer.tokenId }, `token ${why}: closing its WebSocket connection`);
-          socket.close(CloseCode.Forbidden, `Forbidden: token ${why}`);
-        }
-      })
+    const full = !changedTokens || checkedFrom === 0 || ++round % FULL_RECHECK_EVERY === 0;
+    let check: Promise<void>;
+    if (full) {
+      const ids = new Set<number>();
+      for (const { viewer } of connections.values()) if (viewer?.tokenId != null) ids.add(viewer.tokenId);
+      check = validTokenIds([...ids]).then((valid) => judge(valid, ids));
+    } else {
+      // Timestamps come from the clock of whichever process revoked or rotated: a margin for skew.
+      check = changedTokens(checkedFrom - TOKEN_CLOCK_MARGIN_MS).then((changed) => judge(changed, null));
+    }
+    check
+      .then(() => (checkedFrom = now))
       .catch((error: unknown) =>
         outage.warn('token-recheck', { err: error }, 'could not re-check the tokens of open WebSocket connections'),
       )

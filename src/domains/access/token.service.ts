@@ -193,6 +193,30 @@ export class TokenService {
   }
 
   /**
+   * The tokens revoked or rotated at or after `since` (ms since the epoch), each with the digest of
+   * its current secret, or null when it is no longer usable: what open connections must hear of
+   * between two full checks ({@link validIds}). A scan of the tokens table, which is small; no list of ids.
+   */
+  async changedSince(since: number): Promise<Map<number, string | null>> {
+    const rows = await this.dataSource
+      .getRepository(ApiToken)
+      .createQueryBuilder('token')
+      .select('token.id', 'id')
+      .addSelect('token.tokenHash', 'tokenHash')
+      .addSelect('token.revokedAt', 'revokedAt')
+      .addSelect('token.expiresAt', 'expiresAt')
+      .where('token.revokedAt >= :since OR token.rotatedAt >= :since', { since })
+      .getRawMany<{ id: number | string; tokenHash: string; revokedAt: unknown; expiresAt: number | string | null }>();
+    const now = Date.now();
+    return new Map(
+      rows.map((row) => [
+        Number(row.id),
+        row.revokedAt !== null || (row.expiresAt !== null && Number(row.expiresAt) <= now) ? null : row.tokenHash,
+      ]),
+    );
+  }
+
+  /**
    * The viewer a bearer token stands for, or undefined when it is unknown or revoked.
    * @throws TokenExpiredError for a known token past its expiry (refused too, with the reason).
    */
