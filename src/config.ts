@@ -277,6 +277,13 @@ export interface RealtimeConfig {
    */
   readonly tokenRecheckMs: number;
   /**
+   * `WS_KEEP_ALIVE_MS`: every open WebSocket is pinged once per interval; one that has not answered
+   * is dropped one to two intervals after the ping. Each ping is a write of its own: at 10,000 idle
+   * sockets, 12 s cost ~35 ms of CPU a second (bench/README.md, "Member apps"); 30 s still keeps a
+   * socket open through a balancer's idle timeout of a minute. @default 30000
+   */
+  readonly keepAliveMs: number;
+  /**
    * `WS_CONNECTION_INIT_TIMEOUT_MS`: how long a new WebSocket may wait before sending
    * `connection_init`; later, it is closed with 4408. @default 3000
    */
@@ -457,6 +464,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       maxQueuedEvents: int('SUBSCRIPTION_MAX_QUEUE', 1000, 1, 1_000_000),
       maxBufferedBytes: int('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       tokenRecheckMs: int('WS_TOKEN_RECHECK_MS', 5000, 50, 3_600_000),
+      keepAliveMs: int('WS_KEEP_ALIVE_MS', 30_000, 100, 600_000),
       connectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 50, 600_000),
       maxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 100_000),
       maxSocketsPerToken: int('WS_MAX_SOCKETS_PER_TOKEN', 500, 1, 1_000_000),

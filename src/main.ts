@@ -232,6 +232,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     ...(budget ? { budget } : {}),
     connectionInitTimeoutMs: config.realtime.connectionInitTimeoutMs,
     tokenRecheckMs: config.realtime.tokenRecheckMs,
+    keepAliveMs: config.realtime.keepAliveMs,
     maxSubscriptionsPerSocket: config.realtime.maxSubscriptionsPerSocket,
     maxSocketsPerToken: config.realtime.maxSocketsPerToken,
     metrics,

@@ -86,7 +86,7 @@ export interface SubscriptionServerOptions {
   readonly tokenRecheckMs?: number;
   /** Largest message a client may send; larger ones close the socket with 1009. @default 1048576 (1 MB) */
   readonly maxPayloadBytes?: number;
-  /** Interval of WebSocket pings; a client that has not answered one within the interval is dropped (within two). @default 12000 (ms) */
+  /** Interval of WebSocket pings; a client that has not answered one within the interval is dropped (within two). @default 30000 (ms) */
   readonly keepAliveMs?: number;
   /** Operations one socket may run at once; a `subscribe` over it gets an `error` message (TOO_MANY_SUBSCRIPTIONS). @default 100 */
   readonly maxSubscriptionsPerSocket?: number;
@@ -152,8 +152,12 @@ const FULL_RECHECK_EVERY = 12;
 /** How far before the last recheck a revocation or rotation is looked for: the clocks of the processes that write them may differ. */
 const TOKEN_CLOCK_MARGIN_MS = 60_000;
 
-/** Ticks over which one round of keep-alive pings is spread. */
-const KEEP_ALIVE_STEPS = 50;
+/**
+ * The keep-alive pings of one interval are spread over ticks this far apart: each ping is a write
+ * (a system call) of its own, and 10,000 sockets over 50 ticks of a 12 s interval made a tick of
+ * 200 writes, several ms during which no event was delivered (the delivery p99 of bench/fanout.ts).
+ */
+const KEEP_ALIVE_TICK_MS = 25;
 
 /** What a client sends in `connection_init`: `{ "authorization": "Bearer <token>" }` (or the bare token). */
 interface ConnectionParams {
@@ -316,7 +320,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     connectionInitTimeoutMs = 3000,
     tokenRecheckMs = 5000,
     maxPayloadBytes = 1024 * 1024,
-    keepAliveMs = 12_000,
+    keepAliveMs = 30_000,
     maxSubscriptionsPerSocket = 100,
     maxSocketsPerToken = 500,
     metrics,
@@ -697,9 +701,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   };
 
   // Keep-alive: every socket is pinged once per interval, a share of them on each of
-  // KEEP_ALIVE_STEPS ticks, so that pinging (and reading the pongs of) thousands of sockets never
+  // `steps` ticks (KEEP_ALIVE_TICK_MS apart), so that pinging (and reading the pongs of) thousands of sockets never
   // holds up a fan-out. One that has not answered a ping sent at least an interval ago is dropped
   // (between one and two intervals after that ping). One timer for all, not one per socket.
+  const steps = Math.max(1, Math.round(keepAliveMs / KEEP_ALIVE_TICK_MS));
   let cycle: Connection[] = [];
   let cursor = 0;
   let tick = 0;
@@ -708,8 +713,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       cycle = [...connections.values()];
       cursor = 0;
     }
-    tick = (tick + 1) % KEEP_ALIVE_STEPS;
-    const end = tick === 0 ? cycle.length : Math.min(cycle.length, cursor + Math.ceil(cycle.length / KEEP_ALIVE_STEPS));
+    tick = (tick + 1) % steps;
+    const end = tick === 0 ? cycle.length : Math.min(cycle.length, cursor + Math.ceil(cycle.length / steps));
     const now = Date.now();
     for (; cursor < end; cursor++) {
       const connection = cycle[cursor]!;
@@ -724,7 +729,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       socket.ping();
     }
     if (tick === 0) cycle = [];
-  }, keepAliveMs / KEEP_ALIVE_STEPS);
+  }, keepAliveMs / steps);
   keepAlive.unref();
 
   /**
