@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import pg from 'pg';
 import type { Worker } from 'node:worker_threads';
 import { ReadTimeoutError } from '../src/db/read-timeout.js';
+import { ApiToken } from '../src/domains/access/api-token.entity.js';
+import { Customer } from '../src/domains/customers/customer.entity.js';
 import { ScanGate } from '../src/db/scan-gate.js';
 import { SqlReader } from '../src/db/sql-reader.js';
 import { DatabaseUnavailableError } from '../src/db/unavailable.js';
@@ -93,6 +95,38 @@ describe('SQLite reads on worker threads', () => {
     await server.stop();
     expect(workers.map((worker) => worker.threadId)).toEqual([-1, -1]);
     await expect(reader.all('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+  }, 60_000);
+
+  // A subscription's delivery reads its records by key: one index descent, cheaper than a worker's
+  // round trip, so such lookups run on the main connection (SqlReader.findFirst); the rest waits for a worker.
+  it('when the only worker is busy, then a lookup by key answers at once and a lookup by another column waits for the worker', async () => {
+    server = await startTestServer('sqlite', { ADMIN_TOKEN, DATABASE_READ_TIMEOUT_MS: '0', SQLITE_READ_WORKERS: '1' });
+    const studio = await server.addStudio();
+    await server.post(studio.webhookKey, delivery(4242, { type: 'CUSTOMER_CHECKIN', timestamp: Date.now() }));
+    const reader = SqlReader.of(server.app.dataSource);
+    let busy = true;
+    const slow = reader.all(slowRead('sqlite', 2)).finally(() => (busy = false));
+    const byKey = await reader.findOne(Customer, { tenantId: studio.tenantId, customerId: 4242 });
+    expect(byKey).toMatchObject({ customerId: 4242 });
+    expect(busy).toBe(true);
+    const other = await reader.findOne(Customer, { lastCheckinStudioId: -1, firstName: 'nobody' });
+    expect(other).toBeNull();
+    expect(busy).toBe(false);
+    await slow;
+  }, 60_000);
+
+  it('when a transaction of the writer is open on the main connection, then a lookup by key does not see its uncommitted rows', async () => {
+    server = await startTestServer('sqlite', { ADMIN_TOKEN });
+    const reader = SqlReader.of(server.app.dataSource);
+    const db = (server.app.dataSource.driver as unknown as { databaseConnection: import('better-sqlite3').Database }).databaseConnection;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.prepare(`INSERT INTO "api_tokens" ("name", "role", "tokenHash", "createdAt") VALUES ('uncommitted', 'partner', 'x', 0)`).run();
+      const id = Number((db.prepare('SELECT last_insert_rowid() AS "id"').get() as { id: number }).id);
+      expect(await reader.findOne(ApiToken, { id })).toBeNull();
+    } finally {
+      db.exec('ROLLBACK');
+    }
   }, 60_000);
 
   it('when SQLITE_READ_WORKERS is 0, then reads run in-process as before', async () => {

@@ -193,7 +193,9 @@ export class SqlReader {
     const params: SqlValue[] = [];
     for (const where of wheres) params.push(...(Object.values(where) as SqlValue[]));
     let row: Record<string, unknown> | undefined;
-    if (plan.local) {
+    // Never inside a transaction of the writer's (it shares this connection; one that waits for
+    // I/O half-way would show its uncommitted rows): then the workers, which see only commits.
+    if (plan.local && !(this.pool && this.connection().inTransaction)) {
       this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
       row = this.statement(plan.sql).get(...params) as Record<string, unknown> | undefined;
     } else {
@@ -286,11 +288,15 @@ export class SqlReader {
     return name;
   }
 
+  /** TypeORM's better-sqlite3 connection (SQLite only). */
+  private connection(): Database {
+    return (this.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
+  }
+
   private statement(sql: string): Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
-      const db = (this.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
-      statement = db.prepare(sql);
+      statement = this.connection().prepare(sql);
       if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
       this.statements.set(sql, statement);
     }
