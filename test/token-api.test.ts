@@ -184,6 +184,22 @@ describe.each(databaseKinds())('tokens through the API (%s)', (kind) => {
     expect(rotate.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   };
 
+  // What the WebSocket token recheck asks between its full rounds (src/graphql/ws.ts).
+  it('when tokens are revoked or rotated, then changedSince lists exactly those since the given time, revoked as null and rotated with the new digest', async () => {
+    const tokens = new TokenService(server.app.dataSource);
+    const since = Date.now() - 1;
+    const untouched = await tokens.create({ role: 'partner', studios: [Number(studioA)] });
+    const revoked = await tokens.create({ role: 'partner', studios: [Number(studioA)] });
+    const rotated = await tokens.create({ role: 'partner', studios: [Number(studioA)] });
+    await tokens.revoke(revoked.record.id);
+    const { record } = await tokens.rotate(rotated.record.id);
+    const changed = await tokens.changedSince(since);
+    expect(changed.get(revoked.record.id)).toBeNull();
+    expect(changed.get(rotated.record.id)).toBe(record.tokenHash);
+    expect(changed.has(untouched.record.id)).toBe(false);
+    expect((await tokens.changedSince(Date.now() + 60_000)).size).toBe(0);
+  });
+
   it('when a partner or app token asks for token management, then FORBIDDEN and nothing changes', async () => {
     const partner = await create({ role: 'PARTNER', allStudios: true, permissions: ['PERSONAL_DATA'] });
     const app = await create({ role: 'APP', allStudios: true });

@@ -207,15 +207,14 @@ export class TokenService {
    * between two full checks ({@link validIds}). A scan of the tokens table, which is small; no list of ids.
    */
   async changedSince(since: number): Promise<Map<number, string | null>> {
-    const rows = await this.dataSource
-      .getRepository(ApiToken)
-      .createQueryBuilder('token')
-      .select('token.id', 'id')
-      .addSelect('token.tokenHash', 'tokenHash')
-      .addSelect('token.revokedAt', 'revokedAt')
-      .addSelect('token.expiresAt', 'expiresAt')
-      .where('token.revokedAt >= :since OR token.rotatedAt >= :since', { since })
-      .getRawMany<{ id: number | string; tokenHash: string; revokedAt: unknown; expiresAt: number | string | null }>();
+    const reader = SqlReader.of(this.dataSource);
+    const params = reader.params();
+    const revoked = params.add(since);
+    const rotated = params.add(since);
+    const rows = await reader.all<{ id: number; tokenHash: string; revokedAt: number | null; expiresAt: number | null }>(
+      `SELECT "id", "tokenHash", "revokedAt", "expiresAt" FROM "${TABLES.api_tokens}" WHERE "revokedAt" >= ${revoked} OR "rotatedAt" >= ${rotated}`,
+      params.values,
+    );
     const now = Date.now();
     return new Map(
       rows.map((row) => [
