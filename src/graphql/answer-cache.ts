@@ -80,7 +80,8 @@ export interface AnswerTicket {
  */
 export class AnswerCache {
   private readonly entries: LRUCache<string, CachedAnswer>;
-  private readonly counters = { hits: 0, misses: 0, stored: 0 };
+  /** Answers being read now, by key: the requests asking the same meanwhile wait for them. */
+  private readonly reading = new Map<string, { readonly generation: number; readonly answer: Promise<CachedAnswer | undefined> }>();
 
   constructor(
     /** Advanced by the writes this instance learns of (main.ts), and by mutations (http.ts). */
@@ -97,11 +98,6 @@ export class AnswerCache {
 
   get enabled(): boolean {
     return this.options.maxAgeMs > 0;
-  }
-
-  /** Hits, misses (lookups of a cacheable-looking request that found nothing valid) and answers stored, since start. */
-  get stats(): { readonly hits: number; readonly misses: number; readonly stored: number; readonly entries: number } {
-    return { ...this.counters, entries: this.entries.size };
   }
 
   /**
@@ -131,20 +127,42 @@ export class AnswerCache {
   /** The answer kept for `ticket`, if it was read in the current generation and is younger than the max age. */
   get(ticket: AnswerTicket): CachedAnswer | undefined {
     const answer = this.entries.get(ticket.key);
-    if (answer && answer.generation === this.generation.current) {
-      this.counters.hits++;
-      return answer;
-    }
+    if (answer && answer.generation === this.generation.current) return answer;
     if (answer) this.entries.delete(ticket.key);
-    this.counters.misses++;
     return undefined;
+  }
+
+  /**
+   * The answer another request is reading for the same key, begun in the same generation as
+   * `ticket` (so no write this instance learned of came between them): when an answer expires under
+   * load, the requests in flight for it wait for one read instead of all running it (a spike of
+   * executions every max age otherwise). Resolves to undefined when that read gives nothing to share.
+   */
+  shared(ticket: AnswerTicket): Promise<CachedAnswer | undefined> | undefined {
+    const reading = this.reading.get(ticket.key);
+    return reading && reading.generation === ticket.generation ? reading.answer : undefined;
+  }
+
+  /**
+   * Declares the request of `ticket` the one reading its answer (a cacheable operation, known once
+   * resolved); returns what to call with the answer when done (undefined: none to share), or
+   * undefined when another request already reads it.
+   */
+  lead(ticket: AnswerTicket): ((answer: Omit<CachedAnswer, 'generation'> | undefined) => void) | undefined {
+    if (this.reading.has(ticket.key)) return undefined;
+    let settle!: (answer: CachedAnswer | undefined) => void;
+    const reading = { generation: ticket.generation, answer: new Promise<CachedAnswer | undefined>((resolve) => (settle = resolve)) };
+    this.reading.set(ticket.key, reading);
+    return (answer) => {
+      if (this.reading.get(ticket.key) === reading) this.reading.delete(ticket.key);
+      settle(answer && { ...answer, generation: ticket.generation });
+    };
   }
 
   /** Keeps the answer of `ticket`'s request, unless the data changed since the request arrived; true when kept. */
   set(ticket: AnswerTicket, answer: Omit<CachedAnswer, 'generation'>): boolean {
     if (ticket.generation !== this.generation.current) return false;
     this.entries.set(ticket.key, { ...answer, generation: ticket.generation });
-    this.counters.stored++;
     return true;
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '../api/errors.js';
 import { IdePage } from './ide.js';
 import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from '../api/limits.js';
-import { isCacheableOperation, type AnswerCache, type AnswerTicket } from './answer-cache.js';
+import { isCacheableOperation, type AnswerCache, type AnswerTicket, type CachedAnswer } from './answer-cache.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */
@@ -256,7 +256,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       // token's budget does not depend on what is cached), and nothing else runs.
       const ticket = answers?.ticket(authenticated, body, req.headers.accept);
       if (ticket) {
-        const hit = answers!.get(ticket);
+        const hit = answers!.get(ticket) ?? (await answers!.shared(ticket));
         metrics?.answerCache(hit ? 'hit' : 'miss');
         if (hit) {
           const overBudget = await budget?.charge(authenticated, hit.cost);
@@ -278,20 +278,27 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       }
       const url = req.url ?? '';
       const query = url.indexOf('?');
-      const response = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => {
-          responses.set(log, res);
-          if (ticket) answering.set(log, { ticket, cacheable: false, cost: 0, ok: false });
-          return createContext(log, authenticated, dataSource);
-        },
-      });
-      const pending = answering.get(log);
-      if (pending?.cacheable && pending.ok && response.body.kind === 'complete' && (response.status ?? 200) === 200) {
-        const kept: [string, string][] = [...response.headers];
-        if (!response.headers.has('cache-control')) kept.push(['cache-control', 'no-store']);
-        if (answers!.set(pending.ticket, { body: Buffer.from(response.body.string, 'utf8'), headers: kept, cost: pending.cost }))
-          metrics?.answerCache('stored');
+      let response: Awaited<ReturnType<typeof server.executeHTTPGraphQLRequest>> | undefined;
+      try {
+        response = await server.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
+          context: async () => {
+            responses.set(log, res);
+            if (ticket) answering.set(log, { ticket, cacheable: false, cost: 0, ok: false });
+            return createContext(log, authenticated, dataSource);
+          },
+        });
+      } finally {
+        const pending = answering.get(log);
+        let answer: Omit<CachedAnswer, 'generation'> | undefined;
+        if (response && pending?.cacheable && pending.ok && response.body.kind === 'complete' && (response.status ?? 200) === 200) {
+          const kept: [string, string][] = [...response.headers];
+          if (!response.headers.has('cache-control')) kept.push(['cache-control', 'no-store']);
+          answer = { body: Buffer.from(response.body.string, 'utf8'), headers: kept, cost: pending.cost };
+          if (answers!.set(pending.ticket, answer)) metrics?.answerCache('stored');
+        }
+        // Those that waited for this read get its answer (valid for them: they came in its generation).
+        pending?.settle?.(answer);
       }
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -327,6 +334,8 @@ interface PendingAnswer {
   cost: number;
   /** Answered without errors. */
   ok: boolean;
+  /** Set when this request reads the answer others asking the same meanwhile wait for. */
+  settle?: ((answer: Omit<CachedAnswer, 'generation'> | undefined) => void) | undefined;
 }
 const answering = new WeakMap<Logger, PendingAnswer>();
 
@@ -345,6 +354,7 @@ const answerCachePlugin = (schema: GraphQLSchema, answers: AnswerCache): ApolloS
         for (const definition of document.definitions)
           if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
         pending.cacheable = isCacheableOperation(schema, operation, fragments, request.variables ?? {});
+        if (pending.cacheable) pending.settle = answers.lead(pending.ticket);
       },
       async willSendResponse({ response, operation, contextValue }) {
         if (operation?.operation === 'mutation') answers.generation.advance();
