@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { TokenService } from '../src/domains/access/token.service.js';
-import { databaseKinds } from './support/databases.js';
+import { createTestDatabase, databaseKinds, redisUrl } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -147,6 +148,23 @@ describe.each(databaseKinds())('the answer cache of reports (%s)', (kind) => {
     }
   });
 
+  it('charges a hit what its query cost, so a token over its budget is refused for cached answers too', async () => {
+    const other = await startTestServer(kind, { ADMIN_TOKEN, GRAPHQL_ANSWER_CACHE_MS: '600000', GRAPHQL_COST_PER_MINUTE: '10000' });
+    try {
+      const studio = await other.addStudio({ name: 'Delta' });
+      await checkin(other, studio.webhookKey, '2026-03-10T09:00:00Z');
+      const token = (await new TokenService(other.app.dataSource).create({ role: 'partner', studios: [studio.id], name: 'D' })).token;
+      // The hourly day costs about 1,100 points: ten of them are more than a minute's 10,000.
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await graphql(other, token, HOURLY)).status);
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      expect(statuses).toContain(429);
+      expect((await cacheCounts(other))['hit']).toBeGreaterThanOrEqual(4);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('is off with GRAPHQL_ANSWER_CACHE_MS=0, and bounded by it otherwise', async () => {
     for (const [maxAge, cached] of [
       ['0', false],
@@ -171,4 +189,39 @@ describe.each(databaseKinds())('the answer cache of reports (%s)', (kind) => {
       }
     }
   }, 60_000);
+});
+
+const withRedis = databaseKinds().includes('postgres') && redisUrl() !== '';
+
+(withRedis ? describe : describe.skip)('the answer cache of two instances sharing PostgreSQL and Redis', () => {
+  it('ends an answer on one instance when the other announces a commit', async () => {
+    const db = await createTestDatabase('postgres');
+    const env = {
+      ADMIN_TOKEN,
+      REDIS_URL: redisUrl(),
+      REDIS_CHANNEL: `gymgraph-test:${randomBytes(6).toString('hex')}:events`,
+      GRAPHQL_ANSWER_CACHE_MS: '600000',
+    };
+    const one = await startTestServer('postgres', env, { database: db });
+    const two = await startTestServer('postgres', env, { database: db });
+    try {
+      const studio = await one.addStudio({ name: 'Shared' });
+      await checkin(one, studio.webhookKey, '2026-03-10T09:00:00Z');
+      expect(total(await graphql(one, ADMIN_TOKEN, HOURLY))).toBe(1);
+      expect(total(await graphql(one, ADMIN_TOKEN, HOURLY))).toBe(1); // cached on one
+      await checkin(two, studio.webhookKey, '2026-03-10T10:00:00Z');
+      // One learns of two's commit from its announcement (Redis, or the log backstop): soon, long before the max age.
+      const deadline = Date.now() + 5000;
+      let seen = 1;
+      while (seen === 1 && Date.now() < deadline) {
+        seen = total(await graphql(one, ADMIN_TOKEN, HOURLY));
+        if (seen === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(seen).toBe(2);
+    } finally {
+      await one.stop();
+      await two.stop();
+      await db.drop();
+    }
+  }, 30_000);
 });
