@@ -122,6 +122,18 @@ describe.each(databaseKinds())('the answer cache of reports (%s)', (kind) => {
     }
   });
 
+  it('answers requests in flight for one question with one read, all with the same body', async () => {
+    await checkin(server, keyA, '2026-03-10T22:00:00Z'); // a new generation: nothing cached
+    const before = await cacheCounts(server);
+    const answers = await Promise.all(Array.from({ length: 16 }, () => graphql(server, ADMIN_TOKEN, HOURLY)));
+    const after = await cacheCounts(server);
+    expect(new Set(answers.map((answer) => answer.text)).size).toBe(1);
+    expect(answers[0]!.status).toBe(200);
+    expect(after['hit']! + after['miss']! - before['hit']! - before['miss']!).toBe(16);
+    // Each read that ran stored its answer; the requests that waited for one did not run.
+    expect(after['stored']! - before['stored']!).toBe(after['miss']! - before['miss']!);
+  });
+
   it('never lets two tokens with different studio scopes share an answer', async () => {
     const a1 = await graphql(server, tokenA, HOURLY);
     const b1 = await graphql(server, tokenB, HOURLY);
