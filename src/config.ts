@@ -236,6 +236,16 @@ export interface GraphQLConfig {
    */
   readonly costPerMinute: number;
   /**
+   * The answer cache of report queries over HTTP (src/graphql/answer-cache.ts). `maxAgeMs`
+   * (`GRAPHQL_ANSWER_CACHE_MS`): longest time an answer is served from it, which bounds staleness
+   * after writes this instance cannot learn of (CLIs, another instance's write before its
+   * announcement arrives); writes it does learn of end an answer at once. `0` turns it off.
+   * `maxEntries` (`GRAPHQL_ANSWER_CACHE_ENTRIES`), `maxBytes` (`GRAPHQL_ANSWER_CACHE_BYTES`): its
+   * bounds, least recently used answers going first.
+   * @default 1000 ms, 1000 answers, 64 MiB
+   */
+  readonly answerCache: { readonly maxAgeMs: number; readonly maxEntries: number; readonly maxBytes: number };
+  /**
    * `CORS_ORIGINS`: the origins of pages allowed to call `/graphql` from a browser, comma-separated,
    * each exactly as browsers send `Origin` (`https://app.example.com`, `http://localhost:5173`); the
    * same list admits their WebSockets (other origins: 403). `*`: any origin (warned about at start
@@ -471,6 +481,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
     },
     graphql: {
       costPerMinute: costPerMinute(int('GRAPHQL_COST_PER_MINUTE', DEFAULT_COST_PER_MINUTE, 0, 1_000_000_000), problems),
+      answerCache: {
+        maxAgeMs: int('GRAPHQL_ANSWER_CACHE_MS', 1000, 0, 3_600_000),
+        maxEntries: int('GRAPHQL_ANSWER_CACHE_ENTRIES', 1000, 1, 1_000_000),
+        maxBytes: int('GRAPHQL_ANSWER_CACHE_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+      },
       corsOrigins: corsOrigins(env.CORS_ORIGINS, problems),
     },
     hydration: {

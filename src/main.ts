@@ -14,6 +14,7 @@ import { CredentialRefused, JwtVerifier, looksLikeJwt } from './domains/access/j
 import { TokenService } from './domains/access/token.service.js';
 import type { Viewer } from './api/viewer.js';
 import { LocalCostBudget, RedisCostBudget, ViewerBudget } from './graphql/cost-budget.js';
+import { AnswerCache, DataGeneration } from './graphql/answer-cache.js';
 import { createGraphQLHandler } from './graphql/http.js';
 import { ideAssets } from './graphql/ide.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
@@ -185,6 +186,14 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
           metrics ? () => metrics.graphql.rateLimited() : undefined,
         );
   if (budget) disposers.defer('cost budget', () => budget.close());
+  /**
+   * Moves on with every write this instance learns of: its own ingest commits (before their acks),
+   * hydration commits, mutations, and every batch the event feed announces (other instances' commits,
+   * found through Redis or the log backstop). The answer cache serves an answer only within the
+   * generation its read started in.
+   */
+  const generation = new DataGeneration();
+  const answers = config.graphql.answerCache.maxAgeMs > 0 ? new AnswerCache(generation, config.graphql.answerCache) : undefined;
   const graphql = await createGraphQLHandler(schema, {
     introspection: true,
     development: config.nodeEnv === 'development',
@@ -193,6 +202,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     dataSource,
     ...(budget ? { budget } : {}),
     metrics: metrics?.graphql,
+    answers,
   });
   disposers.defer('graphql', () => graphql.stop());
   const log = new EventLog(dataSource);
@@ -206,6 +216,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
       })
     : new InProcessFeed();
   disposers.defer('event feed', () => feed.close());
+  feed.subscribe(() => generation.advance());
   /** This instance's Open API rate limits: shared by all instances through Redis with `REDIS_URL`. */
   const limiters: RateLimiterRegistry = config.redisUrl
     ? await RedisRateLimiters.open({ url: config.redisUrl, logger })
@@ -248,12 +259,14 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     writer,
     queue: queueWriter,
     feed,
+    onDurable: () => generation.advance(),
     logger,
     metrics: metrics?.hydration,
     openApi,
   });
   disposers.defer('hydration', () => hydration.stop());
   const ingestor = new Ingestor(writer, logger, {
+    onDurable: () => generation.advance(),
     onCommitted: (events) => {
       hydration.requestScan();
       return feed.publish(events);

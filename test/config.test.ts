@@ -43,7 +43,7 @@ describe('loadConfig', () => {
         maxSubscriptionsPerSocket: 100,
         maxSocketsPerToken: 500,
       },
-      graphql: { costPerMinute: 200_000, corsOrigins: [] },
+      graphql: { costPerMinute: 200_000, answerCache: { maxAgeMs: 1000, maxEntries: 1000, maxBytes: 64 * 1024 * 1024 }, corsOrigins: [] },
       hydration: {
         enabled: true,
         concurrency: 8,
@@ -74,6 +74,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ OCCUPANCY_MAX_STAY: '1d' }).presence).toEqual({ maxStayMs: 86_400_000 });
     expect(loadConfig({ OCCUPANCY_MAX_STAY: 'off' }).presence).toEqual({ maxStayMs: null });
     expect(loadConfig({ OCCUPANCY_MAX_STAY: '' }).presence).toEqual({ maxStayMs: 12 * 3_600_000 });
+  });
+
+  it('when GRAPHQL_ANSWER_CACHE_* are set, then the answer cache takes them; 0 turns it off; a negative age is refused', () => {
+    expect(
+      loadConfig({ GRAPHQL_ANSWER_CACHE_MS: '0', GRAPHQL_ANSWER_CACHE_ENTRIES: '50', GRAPHQL_ANSWER_CACHE_BYTES: '2048' }).graphql
+        .answerCache,
+    ).toEqual({ maxAgeMs: 0, maxEntries: 50, maxBytes: 2048 });
+    expect(configError({ GRAPHQL_ANSWER_CACHE_MS: '-1' }).message).toContain('GRAPHQL_ANSWER_CACHE_MS');
   });
 
   it('when the open-file limit is below what HTTP_MAX_CONNECTIONS would default to, then the cap defaults to 80% of it', () => {

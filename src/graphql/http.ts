@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, type FragmentDefinitionNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { BodyTooLargeError, isJsonContentType, readBody } from '../http/body.js';
 import { loggableOperationName, noteRequest } from '../http/request-log.js';
 import { RepeatedLog, type Logger } from '../log.js';
@@ -26,6 +26,7 @@ import {
 } from '../api/errors.js';
 import { IdePage } from './ide.js';
 import { MAX_QUERY_TOKENS, queryLimitsPlugin, type QueryLimits } from '../api/limits.js';
+import { isCacheableOperation, type AnswerCache, type AnswerTicket, type CachedAnswer } from './answer-cache.js';
 
 export interface GraphQLHandlerOptions {
   /** Answer introspection queries (`__schema`, `__type`). @default false */
@@ -54,6 +55,11 @@ export interface GraphQLHandlerOptions {
   readonly budget?: ViewerBudget;
   /** Request durations, errors by code and query costs; absent with `METRICS_ENABLED=false`. */
   readonly metrics?: GraphQLMetrics | undefined;
+  /**
+   * Whole answers of cacheable queries (answer-cache.ts, `GRAPHQL_ANSWER_CACHE_MS`); its data
+   * generation is also advanced by every mutation answered here. Absent: nothing is cached.
+   */
+  readonly answers?: AnswerCache | undefined;
 }
 
 /** `GET` / `POST /graphql`, backed by Apollo Server. */
@@ -83,6 +89,7 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
     limits = {},
     budget,
     metrics,
+    answers,
   } = options;
   const ide = new IdePage();
   // An outage fails every request: one warning per interval, with a count, not one per request.
@@ -120,8 +127,11 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       noteOperation,
       queryLimitsPlugin<GraphQLContext>(limits, async (context, { cost }) => {
         metrics?.measured(cost);
+        const pending = answering.get(context.log);
+        if (pending) pending.cost = cost;
         return budget?.charge(context.viewer, cost);
       }),
+      ...(answers ? [answerCachePlugin(schema, answers)] : []),
       logInternalErrors(outage),
       databaseUnavailable,
     ],
@@ -203,19 +213,21 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
       const authenticated = viewer;
       noteRequest(res, { tokenId: viewerLabel(viewer) });
       // Refused moments ago: answered before the body is read or parsed, until its Retry-After has passed.
-      const refused = budget?.refused(viewer);
-      if (refused) {
+      /** A RATE_LIMITED error of the budget, as the 429 it is. */
+      const sendRefusal = (refused: GraphQLError, headers: Record<string, string>) => {
         const { code, http: _http, ...rest } = refused.extensions;
-        return sendGraphQLError(
+        sendGraphQLError(
           req,
           res,
           429,
           code as ErrorCode,
           refused.message,
-          { 'retry-after': String(rest['retryAfterSeconds']), ...unread },
+          { 'retry-after': String(rest['retryAfterSeconds']), ...headers },
           rest,
         );
-      }
+      };
+      const refused = budget?.refused(viewer);
+      if (refused) return sendRefusal(refused, unread);
 
       let body: unknown;
       if (method === 'POST') {
@@ -240,19 +252,54 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
         }
       }
 
+      // The answer cache, before Apollo: a hit is the stored text, charged the cost its miss was (so a
+      // token's budget does not depend on what is cached), and nothing else runs.
+      const ticket = answers?.ticket(authenticated, body, req.headers.accept);
+      if (ticket) {
+        const hit = answers!.get(ticket) ?? (await answers!.shared(ticket));
+        metrics?.answerCache(hit ? 'hit' : 'miss');
+        if (hit) {
+          const overBudget = await budget?.charge(authenticated, hit.cost);
+          if (overBudget) return sendRefusal(overBudget, {});
+          const operationName = loggableOperationName((body as { operationName?: string }).operationName);
+          noteRequest(res, { operationType: 'query', ...(operationName ? { operationName } : {}) });
+          for (const [name, value] of hit.headers) res.setHeader(name, value);
+          res.setHeader('content-length', hit.body.length);
+          res.statusCode = 200;
+          res.end(hit.body);
+          metrics?.request('query', undefined, performance.now() - started);
+          return;
+        }
+      }
+
       const headers = new HeaderMap();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
       const url = req.url ?? '';
       const query = url.indexOf('?');
-      const response = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-        context: async () => {
-          responses.set(log, res);
-          return createContext(log, authenticated, dataSource);
-        },
-      });
+      let response: Awaited<ReturnType<typeof server.executeHTTPGraphQLRequest>> | undefined;
+      try {
+        response = await server.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
+          context: async () => {
+            responses.set(log, res);
+            if (ticket) answering.set(log, { ticket, cacheable: false, cost: 0, ok: false });
+            return createContext(log, authenticated, dataSource);
+          },
+        });
+      } finally {
+        const pending = answering.get(log);
+        let answer: Omit<CachedAnswer, 'generation'> | undefined;
+        if (response && pending?.cacheable && pending.ok && response.body.kind === 'complete' && (response.status ?? 200) === 200) {
+          const kept: [string, string][] = [...response.headers];
+          if (!response.headers.has('cache-control')) kept.push(['cache-control', 'no-store']);
+          answer = { body: Buffer.from(response.body.string, 'utf8'), headers: kept, cost: pending.cost };
+          if (answers!.set(pending.ticket, answer)) metrics?.answerCache('stored');
+        }
+        // Those that waited for this read get its answer (valid for them: they came in its generation).
+        pending?.settle?.(answer);
+      }
 
       for (const [name, value] of response.headers) res.setHeader(name, value);
       // Answers are per token and change with every webhook: never stored by a cache.
@@ -277,6 +324,48 @@ export async function createGraphQLHandler(schema: GraphQLSchema, options: Graph
  * logger, not the context: Apollo hands plugins a shallow copy of the context, whose fields are ours.
  */
 const responses = new WeakMap<Logger, ServerResponse>();
+
+/** What the answer cache needs to learn about a request Apollo runs (a miss), by the request's logger. */
+interface PendingAnswer {
+  readonly ticket: AnswerTicket;
+  /** A query whose every root field is cacheable with its arguments. */
+  cacheable: boolean;
+  /** Its measured cost (charged again on each hit). */
+  cost: number;
+  /** Answered without errors. */
+  ok: boolean;
+  /** Set when this request reads the answer others asking the same meanwhile wait for. */
+  settle?: ((answer: Omit<CachedAnswer, 'generation'> | undefined) => void) | undefined;
+}
+const answering = new WeakMap<Logger, PendingAnswer>();
+
+/**
+ * Tells the answer cache whether the operation may be cached (answer-cache.ts `isCacheableOperation`)
+ * and whether it succeeded; a mutation moves the data generation on once its writes are done, before
+ * its answer is sent.
+ */
+const answerCachePlugin = (schema: GraphQLSchema, answers: AnswerCache): ApolloServerPlugin<GraphQLContext> => ({
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, document, request, contextValue }) {
+        const pending = answering.get(contextValue.log);
+        if (!pending || !operation) return;
+        const fragments: Record<string, FragmentDefinitionNode> = {};
+        for (const definition of document.definitions)
+          if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+        pending.cacheable = isCacheableOperation(schema, operation, fragments, request.variables ?? {});
+        if (pending.cacheable) pending.settle = answers.lead(pending.ticket);
+      },
+      async willSendResponse({ response, operation, contextValue }) {
+        if (operation?.operation === 'mutation') answers.generation.advance();
+        const pending = answering.get(contextValue.log);
+        if (!pending) return;
+        pending.ok =
+          response.body.kind === 'single' && response.body.singleResult.errors === undefined && (response.http.status ?? 200) === 200;
+      },
+    };
+  },
+});
 
 /** The request line names the operation: its type, and its name as written in the document (never its variables). */
 const noteOperation: ApolloServerPlugin<GraphQLContext> = {

@@ -52,6 +52,12 @@ export interface IngestorOptions {
    * promise settles, so announcements leave in commit order; keep it short. Errors are logged.
    */
   readonly onCommitted?: (events: readonly LoggedEvent[]) => void | Promise<void>;
+  /**
+   * Called synchronously after each batch's COMMIT, before any of its webhooks is acknowledged: a
+   * read started after an acknowledgement then knows the data changed (the answer cache's data
+   * generation, src/graphql/answer-cache.ts).
+   */
+  readonly onDurable?: () => void;
   /** Events stored by type, batch sizes and commit durations; absent with `METRICS_ENABLED=false`. */
   readonly metrics?: WebhookMetrics | undefined;
 }
@@ -172,6 +178,7 @@ export class Ingestor {
               batch.map((p) => p.submission),
             ),
       async (outcomes) => {
+        this.options.onDurable?.();
         metrics?.committed(batch.length, performance.now() - started);
         const committed: LoggedEvent[] = [];
         batch.forEach((pending, index) => {

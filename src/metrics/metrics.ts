@@ -364,6 +364,7 @@ export class GraphQLMetrics {
   private readonly errors: BoundedCounter;
   private readonly cost: Histogram;
   private readonly limited: Counter;
+  private readonly answers: Record<'hit' | 'miss' | 'stored', Counter.Internal>;
 
   constructor(registry: Registry, errorCodes: readonly string[]) {
     const registers = [registry];
@@ -396,6 +397,17 @@ export class GraphQLMetrics {
       help: 'Operations refused with RATE_LIMITED (the per-token cost budget), over HTTP and WebSocket.',
       registers,
     });
+    const answers = new Counter({
+      name: 'gymgraph_graphql_answer_cache_total',
+      help: 'GraphQL over HTTP, requests the answer cache could serve (GRAPHQL_ANSWER_CACHE_MS), by result: hit (answered from the cache), miss (executed), stored (a miss whose answer was kept).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.answers = {
+      hit: answers.labels({ result: 'hit' }),
+      miss: answers.labels({ result: 'miss' }),
+      stored: answers.labels({ result: 'stored' }),
+    };
   }
 
   /**
@@ -427,6 +439,11 @@ export class GraphQLMetrics {
 
   rateLimited(): void {
     this.limited.inc();
+  }
+
+  /** One lookup in the answer cache (`hit`, `miss`), or a miss's answer kept (`stored`). */
+  answerCache(result: 'hit' | 'miss' | 'stored'): void {
+    this.answers[result].inc();
   }
 }
 

@@ -1,4 +1,5 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { AnswerCacheable } from '../../api/answer-cacheable.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import { groupByList } from '../stats/stats-input.js';
@@ -24,6 +25,8 @@ const LOCAL: ReadonlySet<ClassReportGrouping> = new Set([
 
 @Resolver()
 export class ClassReportResolver {
+  // An open range is open (no default to now): the answer depends on the committed rows alone.
+  @AnswerCacheable('always')
   @Query(() => [ClassReportRow], {
     complexity: reportComplexity(ClassReportGrouping.SLOT),
     description:

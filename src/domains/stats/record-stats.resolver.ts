@@ -1,4 +1,5 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { AnswerCacheable } from '../../api/answer-cacheable.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import { statsComplexity } from '../../api/limits.js';
@@ -33,6 +34,7 @@ import { TABLES } from '../../db/tables.js';
  */
 @Resolver()
 export class RecordStatsResolver {
+  @AnswerCacheable('range-ends')
   @Query(() => [ClassSlotStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:
@@ -82,6 +84,7 @@ export class RecordStatsResolver {
     }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [DeviceStatsBucket], {
     complexity: statsComplexity('DAY'),
     description: 'Devices (check-in terminals, access readers and the like) registered per bucket, by their DEVICE_CREATED time.',
@@ -107,6 +110,7 @@ export class RecordStatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, registered: row.registered, active: row.active }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [FinanceStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:

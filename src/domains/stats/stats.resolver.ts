@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import { unreachable } from '../../events/event-catalog.js';
+import { AnswerCacheable } from '../../api/answer-cacheable.js';
 import type { GraphQLContext } from '../../api/context.js';
 import { TimeRangeInput } from '../../api/filters.js';
 import { QUERY_COSTS, statsComplexity } from '../../api/limits.js';
@@ -104,6 +105,7 @@ export class StatsResolver {
     return { total: result.reduce((sum, s) => sum + s.checkedIn, 0), studios: result };
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [VisitStatsBucket], {
     complexity: statsComplexity('DAY'),
     description: 'Visits per bucket: check-ins, distinct customers and average duration, bucketed by check-in time.',
@@ -242,6 +244,7 @@ export class StatsResolver {
     );
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [ClassBookingStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:
@@ -289,6 +292,7 @@ export class StatsResolver {
     }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [AppointmentBookingStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:
@@ -319,6 +323,7 @@ export class StatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), studioId: row.group.studioId, booked: row.booked, cancelled: row.cancelled }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [CustomerStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:
@@ -359,6 +364,7 @@ export class StatsResolver {
     return rows.map((row) => ({ ...groupFields(row.group), created: row.created, deleted: row.deleted }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [ContractStatsBucket], {
     complexity: statsComplexity('DAY'),
     description:
@@ -430,6 +436,7 @@ export class StatsResolver {
     }));
   }
 
+  @AnswerCacheable('range-ends')
   @Query(() => [EventStatsBucket], {
     complexity: statsComplexity('OTHER'),
     description: 'Events of the log per type, studio or local day, by when they happened upstream; unknown types included.',

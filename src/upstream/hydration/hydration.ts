@@ -42,6 +42,8 @@ export interface HydrationOptions {
   readonly queue: SqlWriter;
   /** Where committed events are announced: hydration's own events go out here. */
   readonly feed: EventFeed;
+  /** Called synchronously after each commit that changed records, before it is announced (the answer cache's data generation). */
+  readonly onDurable?: () => void;
   /** Makes a studio's Open API client. Clients are reused per (base URL, key): their rate limits live inside. */
   readonly openApi: (access: OpenApiAccess) => OpenApi;
   readonly logger: Logger;
@@ -493,6 +495,7 @@ export class Hydration {
         for (const job of finished) this.options.logger.debug(job, 'hydration: job finished');
         for (const { job, error } of failures) this.failed(job, error);
         if (events.length === 0) return;
+        this.options.onDurable?.();
         try {
           await this.options.feed.publish(events);
         } catch (error) {
