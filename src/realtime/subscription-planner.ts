@@ -12,6 +12,7 @@ import { type Viewer, viewerScopeKey } from '../api/viewer.js';
 import type { GraphQLContext } from '../api/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
 import type { StreamPlan } from './realtime.js';
+import type { ReplayRenderer } from './replay-renders.js';
 
 /** An operation that passed parsing, validation and the limits. */
 export interface PreparedOperation {
@@ -40,13 +41,16 @@ export interface SubscriptionPlannerOptions {
  * share one when they have the same document, operation name and variables, and their tokens the
  * same role and studios: then they would receive the same bytes. The stream is planned by running
  * the root field's `subscribe` once with `realtime.plan` set (arguments parsed and checked as
- * usual); one resumed with `after`, or one whose planning fails, is left to graphql-ws to serve
- * one by one (which reports the errors exactly as for any operation). A group executes with the
+ * usual); one whose planning fails is left to graphql-ws to serve one by one (which reports the
+ * errors exactly as for any operation). One resumed with `after` gets a {@link PlannedReplay}: its
+ * stream is its own (each replay reads the log from its position), but the rendering of each event
+ * is shared by every resume of the same key (replay-renders.ts). A group executes with the
  * viewer of the subscription that created it; the others share its role and studios, which is all
  * a resolver may look at (the token id is not).
  */
 export class SubscriptionPlanner {
-  private readonly planning = new Map<string, Promise<PlannedGroup | undefined>>();
+  private readonly planning = new Map<string, Promise<Planned | undefined>>();
+  private readonly replays = new Map<string, PlannedReplay>();
 
   constructor(private readonly options: SubscriptionPlannerOptions) {}
 
@@ -62,21 +66,37 @@ export class SubscriptionPlanner {
     );
   }
 
-  /** The group serving `prepared` for `viewer`, planned on first use; undefined: serve it alone. */
-  async group(viewer: Viewer, prepared: PreparedOperation): Promise<FanoutGroup | undefined> {
+  /**
+   * How `prepared` is served for `viewer`: the group of a live subscription (planned on first use),
+   * the replay group of a resumed one (`after`: its events are rendered once for every replay of
+   * the same shape and scope, replay-renders.ts), or undefined: serve it alone.
+   */
+  async group(viewer: Viewer, prepared: PreparedOperation): Promise<FanoutGroup | PlannedReplay | undefined> {
     const key = groupKey(viewer, prepared);
     const existing = this.options.hub.group(key);
     if (existing) return existing;
+    const known = this.replays.get(key);
+    if (known) return known;
     let planning = this.planning.get(key);
     if (!planning) {
       planning = this.plan(viewer, prepared).finally(() => this.planning.delete(key));
       this.planning.set(key, planning);
     }
     const planned = await planning;
-    return planned && this.options.hub.ensureGroup(key, planned);
+    if (!planned) return undefined;
+    if (planned.after === undefined) return this.options.hub.ensureGroup(key, planned);
+    let replay = this.replays.get(key);
+    if (!replay) {
+      replay = { ...planned, key, after: planned.after };
+      // The plan is the same for every resume of this shape and scope (its arguments were checked
+      // with the first): remembered, so a storm of them is planned once. Bounded like the renders.
+      this.replays.set(key, replay);
+      if (this.replays.size > MAX_REPLAY_PLANS) this.replays.delete(this.replays.keys().next().value!);
+    }
+    return replay;
   }
 
-  private async plan(viewer: Viewer, prepared: PreparedOperation): Promise<PlannedGroup | undefined> {
+  private async plan(viewer: Viewer, prepared: PreparedOperation): Promise<Planned | undefined> {
     const { schema } = this.options;
     let captured: StreamPlan | undefined;
     const context = this.options.context(viewer, (plan) => (captured = plan));
@@ -91,13 +111,19 @@ export class SubscriptionPlanner {
     if (!(Symbol.asyncIterator in source)) return undefined; // errors: graphql-ws reports them
     // A field that opened a stream of its own instead of handing its plan: not shareable after all.
     if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
-    if (!captured || captured.after !== undefined) return undefined;
-    const { selector, map } = captured;
+    if (!captured) return undefined;
+    const { selector, map, after } = captured;
     const { formatResult, formatErrors } = this.options;
+    const format = (result: ExecutionResult) => JSON.stringify(formatResult(result, context));
     return {
       selector,
+      after,
       map,
-      render: async (root) => JSON.stringify(formatResult(await execute({ ...args, rootValue: root }), context)),
+      // Synchronous when the selection's resolvers are: a replayed event then costs no extra turn.
+      render: (root) => {
+        const result = execute({ ...args, rootValue: root });
+        return isPromise(result) ? result.then(format) : format(result);
+      },
       fail: (error) => {
         const original = error instanceof Error ? error : new Error(String(error));
         return JSON.stringify(formatErrors([new GraphQLError(original.message, { originalError: original })], context));
@@ -106,7 +132,23 @@ export class SubscriptionPlanner {
   }
 }
 
+/** A resumed subscription's plan: what its replay group renders each event with. */
+export interface PlannedReplay extends PlannedGroup, ReplayRenderer {
+  /** The replay group: document, operation, variables and scope (the key of its shared renders). */
+  readonly key: string;
+  /** The `seq` the replay starts after. */
+  readonly after: number;
+}
+
+/** Resume plans remembered (see {@link SubscriptionPlanner.group}); the first added are forgotten first. */
+const MAX_REPLAY_PLANS = 256;
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 type PlannedGroup = Parameters<FanoutHub['ensureGroup']>[1];
+type Planned = PlannedGroup & { readonly after: number | undefined };
 
 /**
  * A small number per parsed document, standing for its query text in group keys: thousands of
