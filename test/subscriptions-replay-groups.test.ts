@@ -114,6 +114,27 @@ describe.each(databaseKinds())('replay groups: resumes of one shape share each r
     expect(after.shared - before.shared).toBe(2);
   });
 
+  it('when resumes differ only in the `after` variable, then each replays from its own position, and the events they both replay are rendered once', async () => {
+    const from = await lastSeq();
+    for (let i = 0; i < 6; i++) await post(a.webhookKey, 350 + i);
+    const query = 'subscription ($after: String) { events(after: $after) { entityId } }';
+    const before = counters();
+    const early = subscribe(connect(server.app.url, ADMIN_TOKEN), query, { after: String(from) });
+    const late = subscribe(connect(server.app.url, ADMIN_TOKEN), query, { after: String(from + 3) });
+    const entities = (n: number, first: number) => Array.from({ length: n }, (_, i) => ({ entityId: String(first + i) }));
+    expect(await field(early, 6)).toEqual(entities(6, 350));
+    expect(await field(late, 3)).toEqual(entities(3, 353));
+    const after = counters();
+    expect(after.rendered - before.rendered).toBe(6);
+    expect(after.shared - before.shared).toBe(3);
+    // A cursor that does not parse is still refused, as before.
+    const bad = subscribe(connect(server.app.url, ADMIN_TOKEN), query, { after: 'yesterday' });
+    await bad.take(1);
+    expect(bad.results[0]!.errors).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('after:'), extensions: { code: 'BAD_USER_INPUT' } }),
+    ]);
+  });
+
   it('when resumes of one token select different fields, then each gets its own selection', async () => {
     const from = await lastSeq();
     await post(a.webhookKey, 401);

@@ -32,7 +32,7 @@ import { viewerKey, viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
-import { FanoutGroup, FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
+import { FanoutGroup, FanoutHub, FanoutMember, nextFrame, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/event-type-fields.subscription.js';
 import {
   SLOW_CONSUMER_CLOSE_CODE,
@@ -243,6 +243,22 @@ class Connection implements FanoutSocket {
     return new Promise((resolve) => socket.send(data, () => resolve()));
   }
 
+  /**
+   * Whole server frames, written to the TCP socket under ws (as the fan-out hub writes them), with
+   * {@link send}'s read-ahead and corking: a replayed event goes out as its shared payload's bytes
+   * in a frame, without a message string and ws's framing of it for every subscription.
+   */
+  sendFrames(frames: Buffer): Promise<void> {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    this.corkForTick();
+    if (socket.bufferedAmount < SEND_AHEAD_BYTES) {
+      this.tcp.write(frames);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.tcp.write(frames, () => resolve()));
+  }
+
   private corked = false;
 
   private corkForTick(): void {
@@ -254,8 +270,17 @@ class Connection implements FanoutSocket {
 
   /** Ends {@link corkForTick}: what was written meanwhile goes to the kernel in one write. */
   uncork(): void {
+    if (!this.corked) return; // flushed before the end of the tick
     this.corked = false;
     this.tcp.uncork();
+  }
+
+  /**
+   * What was sent this tick goes to the kernel now: a replay's lane calls it when it gives up its
+   * place (replay-pacer.ts), so the write is spent within the replay's slice of the turn.
+   */
+  flush(): void {
+    this.uncork();
   }
 
   close(code?: number, reason?: string): void {
@@ -527,6 +552,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             return socket.bufferedAmount;
           },
           close: (code, reason) => socket.close(code, reason),
+          flush: () => connection.flush(),
         },
       });
     },
@@ -581,19 +607,20 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
    */
   const serveReplay = (connection: Connection, ctx: Ctx, id: string, member: FanoutMember, plan: PlannedReplay): void => {
     const { socket } = connection;
-    const stream = openSubscriptionStream<string>(
+    const stream = openSubscriptionStream<Buffer>(
       services,
       {
         get bufferedAmount() {
           return socket.bufferedAmount;
         },
         close: (code, reason) => socket.close(code, reason),
+        flush: () => connection.flush(),
       },
       plan.selector,
       plan.after,
       (event) => {
         const payload = replayRenders.payload(plan.key, plan, event);
-        return payload instanceof Promise ? payload.then((text) => text ?? undefined) : (payload ?? undefined);
+        return payload instanceof Promise ? payload.then((bytes) => bytes ?? undefined) : (payload ?? undefined);
       },
     );
     const registered = () => (ctx.subscriptions as Record<string, unknown>)[id];
@@ -602,11 +629,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       return;
     }
     (ctx.subscriptions as Record<string, unknown>)[id] = stream;
+    const idHead = Buffer.from(`{"id":${JSON.stringify(id)}`);
     const head = `{"id":${JSON.stringify(id)},"type":`;
     void (async () => {
       try {
         for (let result = await stream.next(); !result.done; result = await stream.next())
-          await connection.send(`${head}"next","payload":${result.value}}`);
+          await connection.sendFrames(nextFrame(idHead, result.value));
       } catch (error) {
         // As graphql-ws answers a source stream that fails: an `error` message, formatted and masked.
         if (registered() !== stream) return;

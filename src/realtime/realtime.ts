@@ -35,6 +35,8 @@ export interface SubscriptionConnection {
   /** Bytes waiting in the socket's send buffer. */
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
+  /** Writes what was sent on it this tick now rather than at the end of the tick (replay-pacer.ts). */
+  flush?(): void;
 }
 
 /**
@@ -110,7 +112,7 @@ export function openSubscriptionStream<T>(
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
     map,
     // A resume's replay takes its share of each turn of the event loop, not the whole of it.
-    pace: replayPacer.lane(),
+    pace: replayPacer.lane(connection.flush && (() => connection.flush!())),
     limitRead: (read) => replayPacer.read(read),
   });
 }

@@ -8,8 +8,9 @@ export interface ReplayRenderer {
   readonly render: (root: unknown) => Promise<string> | string;
 }
 
-/** A payload, or the promise of one while it renders; null: the event is skipped. */
-type Entry = string | null | Promise<string | null>;
+/** A payload (the JSON text, UTF-8), or the promise of one while it renders; null: the event is skipped. */
+export type RenderedPayload = Buffer | null;
+type Entry = RenderedPayload | Promise<RenderedPayload>;
 
 /** Payloads remembered per replay group (one per subscription shape and scope). */
 class GroupRenders {
@@ -49,14 +50,15 @@ export class ReplayRenders {
   constructor(
     /** Payloads remembered for all groups. @default 50000 */
     readonly maxEntries = 50_000,
-    /** Characters of payload text remembered for all groups (about bytes for JSON). @default 32 MiB */
+    /** Bytes of payload remembered for all groups. @default 32 MiB */
     readonly maxBytes = 32 * 1024 * 1024,
     /** Groups remembered (each keeps its renderer, and so a context); the first added are forgotten first. @default 256 */
     readonly maxGroups = 256,
   ) {}
 
   /**
-   * The JSON text of the `next` payload of `event` for the replay group `key` (null: skipped),
+   * The JSON text of the `next` payload of `event` for the replay group `key`, UTF-8 encoded once for
+   * every replay (null: skipped),
    * rendered with `renderer` if no replay of the group has rendered it yet (or it was forgotten).
    * Synchronous when the payload is known or renders without I/O.
    */
@@ -119,8 +121,8 @@ export class ReplayRenders {
   }
 
   /** Counts a payload against the bounds, forgetting the oldest ones beyond them. */
-  private remember(group: GroupRenders, seq: number, text: string | null): void {
-    const bytes = 16 + (text?.length ?? 0);
+  private remember(group: GroupRenders, seq: number, payload: RenderedPayload): void {
+    const bytes = 16 + (payload?.length ?? 0);
     this.order.push({ group, seq, bytes });
     this.bytes += bytes;
     while (this.order.length - this.head > this.maxEntries || (this.bytes > this.maxBytes && this.order.length - this.head > 1)) {
@@ -136,9 +138,13 @@ export class ReplayRenders {
   }
 }
 
-function renderOne(renderer: ReplayRenderer, event: LoggedEvent): string | null | Promise<string | null> {
+function renderOne(renderer: ReplayRenderer, event: LoggedEvent): Entry {
   const root = renderer.map(event);
-  if (root instanceof Promise) return root.then((value) => (value === undefined ? null : renderer.render(value)));
+  if (root instanceof Promise) return root.then((value) => (value === undefined ? null : encode(renderer.render(value))));
   if (root === undefined) return null;
-  return renderer.render(root);
+  return encode(renderer.render(root));
+}
+
+function encode(text: string | Promise<string>): Buffer | Promise<Buffer> {
+  return typeof text === 'string' ? Buffer.from(text) : text.then((resolved) => Buffer.from(resolved));
 }

@@ -3,6 +3,7 @@ import {
   Kind,
   createSourceEventStream,
   execute,
+  visit,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLSchema,
@@ -11,6 +12,7 @@ import {
 import { type Viewer, viewerScopeKey } from '../api/viewer.js';
 import type { GraphQLContext } from '../api/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
+import { parseEventCursor } from './log-reader.js';
 import type { StreamPlan } from './realtime.js';
 import type { ReplayRenderer } from './replay-renders.js';
 
@@ -75,8 +77,18 @@ export class SubscriptionPlanner {
     const key = groupKey(viewer, prepared);
     const existing = this.options.hub.group(key);
     if (existing) return existing;
-    const known = this.replays.get(key);
-    if (known) return known;
+    // Resumes that differ only in the variable given as `after` are one replay group: a storm's
+    // clients resume from their own last events, and an event's payload does not depend on it.
+    const afterVariable = afterOnlyVariable(prepared);
+    const cursor = afterVariable === undefined ? undefined : prepared.variableValues?.[afterVariable];
+    const replayKey = cursor == null ? key : groupKey(viewer, prepared, afterVariable);
+    const known = this.replays.get(replayKey);
+    if (known) {
+      if (cursor == null) return known;
+      const after = typeof cursor === 'string' ? seqOf(cursor) : undefined;
+      // An `after` that does not parse is planned as usual, and its error reported by graphql-ws.
+      if (after !== undefined) return { ...known, after };
+    }
     let planning = this.planning.get(key);
     if (!planning) {
       planning = this.plan(viewer, prepared).finally(() => this.planning.delete(key));
@@ -85,12 +97,11 @@ export class SubscriptionPlanner {
     const planned = await planning;
     if (!planned) return undefined;
     if (planned.after === undefined) return this.options.hub.ensureGroup(key, planned);
-    let replay = this.replays.get(key);
-    if (!replay) {
-      replay = { ...planned, key, after: planned.after };
-      // The plan is the same for every resume of this shape and scope (its arguments were checked
-      // with the first): remembered, so a storm of them is planned once. Bounded like the renders.
-      this.replays.set(key, replay);
+    // The plan is the same for every resume of this shape and scope (its arguments were checked
+    // with the first; only `after` differs): remembered, so a storm of them is planned once.
+    const replay: PlannedReplay = { ...planned, key: replayKey, after: planned.after };
+    if (!this.replays.has(replayKey)) {
+      this.replays.set(replayKey, replay);
       if (this.replays.size > MAX_REPLAY_PLANS) this.replays.delete(this.replays.keys().next().value!);
     }
     return replay;
@@ -160,8 +171,52 @@ type Planned = PlannedGroup & { readonly after: number | undefined };
 const documentIds = new WeakMap<DocumentNode, number>();
 let lastDocumentId = 0;
 
-function groupKey(viewer: Viewer, prepared: PreparedOperation): string {
+/** The key of a group: scope, operation, document and variables (all but `without`). */
+function groupKey(viewer: Viewer, prepared: PreparedOperation, without?: string): string {
   let id = documentIds.get(prepared.document);
   if (id === undefined) documentIds.set(prepared.document, (id = ++lastDocumentId));
-  return [viewerScopeKey(viewer), prepared.operationName ?? '', id, JSON.stringify(prepared.variableValues ?? {})].join('\u0000');
+  let variables = prepared.variableValues ?? {};
+  if (without !== undefined) {
+    variables = { ...variables };
+    delete (variables as Record<string, unknown>)[without];
+  }
+  return [viewerScopeKey(viewer), prepared.operationName ?? '', id, JSON.stringify(variables)].join('\u0000');
+}
+
+const afterVariables = new WeakMap<OperationDefinitionNode, string | null>();
+
+/**
+ * The variable given as the root field's `after` argument, when the document uses it nowhere else
+ * (so the rendered events cannot depend on it); undefined otherwise.
+ */
+function afterOnlyVariable(prepared: PreparedOperation): string | undefined {
+  const { operation, document } = prepared;
+  let known = afterVariables.get(operation);
+  if (known === undefined) {
+    known = null;
+    const [root] = operation.selectionSet.selections;
+    const argument = root?.kind === Kind.FIELD ? root.arguments?.find((a) => a.name.value === 'after') : undefined;
+    if (argument?.value.kind === Kind.VARIABLE) {
+      const name = argument.value.name.value;
+      let uses = 0;
+      visit(document, {
+        Variable(node) {
+          if (node.name.value === name) uses += 1;
+        },
+      });
+      // Its definition and the `after` argument: nothing else.
+      if (uses === 2) known = name;
+    }
+    afterVariables.set(operation, known);
+  }
+  return known ?? undefined;
+}
+
+/** The `seq` of an `after` cursor; undefined when it does not parse. */
+function seqOf(cursor: string): number | undefined {
+  try {
+    return parseEventCursor(cursor);
+  } catch {
+    return undefined;
+  }
 }
