@@ -286,6 +286,30 @@ describe('ReplayPacer', () => {
     await tick();
   });
 
+  it('flushes a lane (puts its writes on the wire) each time it gives up its place, not while it keeps it', async () => {
+    let clock = 0;
+    const pacer = new ReplayPacer(1000, () => clock, 2, 2, 2);
+    const flushed: string[] = [];
+    const a = pacer.lane(() => flushed.push('a'));
+    const b = pacer.lane(() => flushed.push('b'));
+    expect(a.step()).toBeUndefined();
+    clock = 1;
+    expect(a.step()).toBeUndefined(); // within its quantum: its writes may wait for the end of the tick
+    expect(flushed).toEqual([]);
+    clock = 2;
+    const next = a.step(); // its quantum is over
+    expect(next).toBeUndefined(); // nobody waits: a new place at once
+    expect(flushed).toEqual(['a']);
+    expect(b.step()).toBeUndefined();
+    b.idle(); // waits for I/O
+    expect(flushed).toEqual(['a', 'b']);
+    b.idle(); // holds no place: nothing to flush
+    expect(flushed).toEqual(['a', 'b']);
+    a.idle();
+    expect(flushed).toEqual(['a', 'b', 'a']);
+    await tick();
+  });
+
   it('when a step waits for I/O past its turn, then its place is freed on the next turn', async () => {
     const pacer = new ReplayPacer(1000, () => 0, 2, 1, 0);
     const stalled = pacer.lane();

@@ -32,16 +32,18 @@ import { viewerKey, viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
-import { FanoutHub, FanoutMember, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
+import { FanoutGroup, FanoutHub, FanoutMember, nextFrame, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/event-type-fields.subscription.js';
 import {
   SLOW_CONSUMER_CLOSE_CODE,
   SLOW_CONSUMER_REASON,
+  openSubscriptionStream,
   withRealtime,
   type RealtimeServices,
   type SubscriptionConnection,
 } from '../realtime/realtime.js';
-import { SubscriptionPlanner, type PreparedOperation } from '../realtime/subscription-planner.js';
+import { SubscriptionPlanner, type PlannedReplay, type PreparedOperation } from '../realtime/subscription-planner.js';
+import { ReplayRenders } from '../realtime/replay-renders.js';
 import { createContext } from '../api/context.js';
 import {
   ErrorCode,
@@ -108,6 +110,8 @@ export interface SubscriptionServer {
   readonly groups: number;
   /** The fan-out hub's running totals: candidate groups examined and executions (tests, bench). */
   readonly fanoutCounters: Readonly<FanoutCounters>;
+  /** Replayed (and later live) events of resumed subscriptions rendered, and payloads taken from another resume's render (tests, bench). */
+  readonly replayCounters: Readonly<{ rendered: number; shared: number }>;
   /**
    * Subscriptions open right now by root field (one walk over the connections; for the metrics at
    * scrape time). Counted only with `metrics`.
@@ -254,6 +258,22 @@ class Connection implements FanoutSocket {
     return new Promise((resolve) => socket.send(data, () => resolve()));
   }
 
+  /**
+   * Whole server frames, written to the TCP socket under ws (as the fan-out hub writes them), with
+   * {@link send}'s read-ahead and corking: a replayed event goes out as its shared payload's bytes
+   * in a frame, without a message string and ws's framing of it for every subscription.
+   */
+  sendFrames(frames: Buffer): Promise<void> {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    this.corkForTick();
+    if (socket.bufferedAmount < SEND_AHEAD_BYTES) {
+      this.tcp.write(frames);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.tcp.write(frames, () => resolve()));
+  }
+
   private corked = false;
 
   private corkForTick(): void {
@@ -265,8 +285,17 @@ class Connection implements FanoutSocket {
 
   /** Ends {@link corkForTick}: what was written meanwhile goes to the kernel in one write. */
   uncork(): void {
+    if (!this.corked) return; // flushed before the end of the tick
     this.corked = false;
     this.tcp.uncork();
+  }
+
+  /**
+   * What was sent this tick goes to the kernel now: a replay's lane calls it when it gives up its
+   * place (replay-pacer.ts), so the write is spent within the replay's slice of the turn.
+   */
+  flush(): void {
+    this.uncork();
   }
 
   close(code?: number, reason?: string): void {
@@ -301,9 +330,11 @@ function bearerToken(params: ConnectionParams | undefined): string | undefined {
  * Fan-out: graphql-ws handles the protocol, except the `subscribe` messages of shared fields
  * (`events` and the per-type fields, live ones): those join a group of the fan-out hub
  * (fanout-hub.ts), which executes and serialises each event once per group and writes the same
- * bytes to every socket of it. Everything else — queries, `occupancyChanged`, resumes with
- * `after`, and every operation that fails to parse, validate or plan — is handed to graphql-ws,
- * which answers it as it would have anyway.
+ * bytes to every socket of it; resumes of shared fields (`after`) each replay the log on their own
+ * but share the rendering of each event with the resumes of the same shape and scope
+ * (replay-renders.ts). Everything else — queries, `occupancyChanged`, and every operation that
+ * fails to parse, validate or plan — is handed to graphql-ws, which answers it as it would have
+ * anyway.
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
@@ -537,6 +568,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             return socket.bufferedAmount;
           },
           close: (code, reason) => socket.close(code, reason),
+          flush: () => connection.flush(),
         },
       });
     },
@@ -569,12 +601,67 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       }
       if (member.ended) return;
       if (!group) break;
+      if (!(group instanceof FanoutGroup)) return serveReplay(connection, ctx, message.id, member, group);
       if (group.join(member)) return;
     }
-    // Not shared after all (a resume with `after`, or an error to report): graphql-ws serves it.
+    // Not shared after all (an error to report): graphql-ws serves it.
     if ((ctx.subscriptions as Record<string, unknown>)[message.id] === member) delete ctx.subscriptions[message.id];
     member.end();
     return connection.handle!(message);
+  };
+
+  /** The rendered payloads of replayed events, shared by the resumes of one shape and scope. */
+  const replayRenders = new ReplayRenders();
+
+  /**
+   * A resumed subscription (`after`) of a shared field: its own stream (the log from its position,
+   * paced, then live events: realtime.ts), whose events are rendered once per replay group
+   * (replay-renders.ts) instead of executed and serialised by graphql-ws for each subscription.
+   * It answers as graphql-ws would: `next` messages, an `error` when the stream fails, `complete`
+   * if it ends on its own; graphql-ws's `complete` handling and connection cleanup end it (the
+   * stream stands in `ctx.subscriptions[id]`, and its `return()` ends it).
+   */
+  const serveReplay = (connection: Connection, ctx: Ctx, id: string, member: FanoutMember, plan: PlannedReplay): void => {
+    const { socket } = connection;
+    const stream = openSubscriptionStream<Buffer>(
+      services,
+      {
+        get bufferedAmount() {
+          return socket.bufferedAmount;
+        },
+        close: (code, reason) => socket.close(code, reason),
+        flush: () => connection.flush(),
+      },
+      plan.selector,
+      plan.after,
+      (event) => {
+        const payload = replayRenders.payload(plan.key, plan, event);
+        return payload instanceof Promise ? payload.then((bytes) => bytes ?? undefined) : (payload ?? undefined);
+      },
+    );
+    const registered = () => (ctx.subscriptions as Record<string, unknown>)[id];
+    if (registered() !== member) {
+      void stream.return!();
+      return;
+    }
+    (ctx.subscriptions as Record<string, unknown>)[id] = stream;
+    const idHead = Buffer.from(`{"id":${JSON.stringify(id)}`);
+    const head = `{"id":${JSON.stringify(id)},"type":`;
+    void (async () => {
+      try {
+        for (let result = await stream.next(); !result.done; result = await stream.next())
+          await connection.sendFrames(nextFrame(idHead, result.value));
+      } catch (error) {
+        // As graphql-ws answers a source stream that fails: an `error` message, formatted and masked.
+        if (registered() !== stream) return;
+        delete ctx.subscriptions[id];
+        await connection.send(`${head}"error","payload":${plan.fail(error)}}`);
+        return;
+      }
+      if (registered() !== stream) return; // completed by the client, or the socket closed
+      delete ctx.subscriptions[id];
+      await connection.send(`${head}"complete"}`);
+    })();
   };
 
   const receive = async (connection: Connection, data: string): Promise<void> => {
@@ -826,6 +913,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     },
     get fanoutCounters() {
       return hub.counters;
+    },
+    get replayCounters() {
+      return replayRenders.counters;
     },
     subscriptionsByField() {
       const counts = new Map<string, number>();

@@ -95,6 +95,14 @@ export function textFrames(messages: readonly (readonly Buffer[])[]): Buffer {
   return Buffer.concat(pieces);
 }
 
+/**
+ * The frame of one `next` message: `head` is `{"id":<the operation id as JSON>`, `payload` the JSON
+ * text of the payload (shared by every subscription it goes to).
+ */
+export function nextFrame(head: Buffer, payload: Buffer): Buffer {
+  return textFrames([[head, NEXT, payload, CLOSE_BRACE]]);
+}
+
 /** A rendered event: its `seq` and the JSON text of its `next` payload. */
 interface Rendered {
   readonly seq: number;

@@ -35,6 +35,8 @@ export interface SubscriptionConnection {
   /** Bytes waiting in the socket's send buffer. */
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
+  /** Writes what was sent on it this tick now rather than at the end of the tick (replay-pacer.ts). */
+  flush?(): void;
 }
 
 /**
@@ -85,17 +87,32 @@ export function eventSubscription<T>(
     realtime.plan({ selector: resolved, after: from, map: mapFresh });
     return emptyStream();
   }
+  return openSubscriptionStream(services, connection, resolved, from, mapFresh);
+}
+
+/**
+ * The stream of one subscription on `connection`: the log after `after` (when given) then live
+ * events (resume-stream.ts), each turned into what is delivered by `map`. A replay takes its share
+ * of each turn of the event loop (replay-pacer.ts), and its log reads are limited.
+ */
+export function openSubscriptionStream<T>(
+  services: RealtimeServices,
+  connection: SubscriptionConnection,
+  selector: EventSelector,
+  after: number | undefined,
+  map: (event: LoggedEvent) => Promise<T | undefined> | T | undefined,
+): AsyncIterableIterator<T> {
   return openEventStream({
     feed: services.feed,
     log: services.log,
-    selector: resolved,
-    after: from,
+    selector,
+    after,
     maxQueued: services.maxQueued,
     congested: () => connection.bufferedAmount > services.maxBufferedBytes,
     onOverflow: () => connection.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON),
-    map: mapFresh,
+    map,
     // A resume's replay takes its share of each turn of the event loop, not the whole of it.
-    pace: replayPacer.lane(),
+    pace: replayPacer.lane(connection.flush && (() => connection.flush!())),
     limitRead: (read) => replayPacer.read(read),
   });
 }

@@ -3,6 +3,7 @@ import {
   Kind,
   createSourceEventStream,
   execute,
+  visit,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLSchema,
@@ -11,7 +12,9 @@ import {
 import { type Viewer, viewerScopeKey } from '../api/viewer.js';
 import type { GraphQLContext } from '../api/context.js';
 import type { FanoutGroup, FanoutHub } from './fanout-hub.js';
+import { parseEventCursor } from './log-reader.js';
 import type { StreamPlan } from './realtime.js';
+import type { ReplayRenderer } from './replay-renders.js';
 
 /** An operation that passed parsing, validation and the limits. */
 export interface PreparedOperation {
@@ -40,13 +43,16 @@ export interface SubscriptionPlannerOptions {
  * share one when they have the same document, operation name and variables, and their tokens the
  * same role and studios: then they would receive the same bytes. The stream is planned by running
  * the root field's `subscribe` once with `realtime.plan` set (arguments parsed and checked as
- * usual); one resumed with `after`, or one whose planning fails, is left to graphql-ws to serve
- * one by one (which reports the errors exactly as for any operation). A group executes with the
+ * usual); one whose planning fails is left to graphql-ws to serve one by one (which reports the
+ * errors exactly as for any operation). One resumed with `after` gets a {@link PlannedReplay}: its
+ * stream is its own (each replay reads the log from its position), but the rendering of each event
+ * is shared by every resume of the same key (replay-renders.ts). A group executes with the
  * viewer of the subscription that created it; the others share its role and studios, which is all
  * a resolver may look at (the token id is not).
  */
 export class SubscriptionPlanner {
-  private readonly planning = new Map<string, Promise<PlannedGroup | undefined>>();
+  private readonly planning = new Map<string, Promise<Planned | undefined>>();
+  private readonly replays = new Map<string, PlannedReplay>();
 
   constructor(private readonly options: SubscriptionPlannerOptions) {}
 
@@ -62,21 +68,46 @@ export class SubscriptionPlanner {
     );
   }
 
-  /** The group serving `prepared` for `viewer`, planned on first use; undefined: serve it alone. */
-  async group(viewer: Viewer, prepared: PreparedOperation): Promise<FanoutGroup | undefined> {
+  /**
+   * How `prepared` is served for `viewer`: the group of a live subscription (planned on first use),
+   * the replay group of a resumed one (`after`: its events are rendered once for every replay of
+   * the same shape and scope, replay-renders.ts), or undefined: serve it alone.
+   */
+  async group(viewer: Viewer, prepared: PreparedOperation): Promise<FanoutGroup | PlannedReplay | undefined> {
     const key = groupKey(viewer, prepared);
     const existing = this.options.hub.group(key);
     if (existing) return existing;
+    // Resumes that differ only in the variable given as `after` are one replay group: a storm's
+    // clients resume from their own last events, and an event's payload does not depend on it.
+    const afterVariable = afterOnlyVariable(prepared);
+    const cursor = afterVariable === undefined ? undefined : prepared.variableValues?.[afterVariable];
+    const replayKey = cursor == null ? key : groupKey(viewer, prepared, afterVariable);
+    const known = this.replays.get(replayKey);
+    if (known) {
+      if (cursor == null) return known;
+      const after = typeof cursor === 'string' ? seqOf(cursor) : undefined;
+      // An `after` that does not parse is planned as usual, and its error reported by graphql-ws.
+      if (after !== undefined) return { ...known, after };
+    }
     let planning = this.planning.get(key);
     if (!planning) {
       planning = this.plan(viewer, prepared).finally(() => this.planning.delete(key));
       this.planning.set(key, planning);
     }
     const planned = await planning;
-    return planned && this.options.hub.ensureGroup(key, planned);
+    if (!planned) return undefined;
+    if (planned.after === undefined) return this.options.hub.ensureGroup(key, planned);
+    // The plan is the same for every resume of this shape and scope (its arguments were checked
+    // with the first; only `after` differs): remembered, so a storm of them is planned once.
+    const replay: PlannedReplay = { ...planned, key: replayKey, after: planned.after };
+    if (!this.replays.has(replayKey)) {
+      this.replays.set(replayKey, replay);
+      if (this.replays.size > MAX_REPLAY_PLANS) this.replays.delete(this.replays.keys().next().value!);
+    }
+    return replay;
   }
 
-  private async plan(viewer: Viewer, prepared: PreparedOperation): Promise<PlannedGroup | undefined> {
+  private async plan(viewer: Viewer, prepared: PreparedOperation): Promise<Planned | undefined> {
     const { schema } = this.options;
     let captured: StreamPlan | undefined;
     const context = this.options.context(viewer, (plan) => (captured = plan));
@@ -91,13 +122,19 @@ export class SubscriptionPlanner {
     if (!(Symbol.asyncIterator in source)) return undefined; // errors: graphql-ws reports them
     // A field that opened a stream of its own instead of handing its plan: not shareable after all.
     if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
-    if (!captured || captured.after !== undefined) return undefined;
-    const { selector, map } = captured;
+    if (!captured) return undefined;
+    const { selector, map, after } = captured;
     const { formatResult, formatErrors } = this.options;
+    const format = (result: ExecutionResult) => JSON.stringify(formatResult(result, context));
     return {
       selector,
+      after,
       map,
-      render: async (root) => JSON.stringify(formatResult(await execute({ ...args, rootValue: root }), context)),
+      // Synchronous when the selection's resolvers are: a replayed event then costs no extra turn.
+      render: (root) => {
+        const result = execute({ ...args, rootValue: root });
+        return isPromise(result) ? result.then(format) : format(result);
+      },
       fail: (error) => {
         const original = error instanceof Error ? error : new Error(String(error));
         return JSON.stringify(formatErrors([new GraphQLError(original.message, { originalError: original })], context));
@@ -106,7 +143,23 @@ export class SubscriptionPlanner {
   }
 }
 
+/** A resumed subscription's plan: what its replay group renders each event with. */
+export interface PlannedReplay extends PlannedGroup, ReplayRenderer {
+  /** The replay group: document, operation, variables and scope (the key of its shared renders). */
+  readonly key: string;
+  /** The `seq` the replay starts after. */
+  readonly after: number;
+}
+
+/** Resume plans remembered (see {@link SubscriptionPlanner.group}); the first added are forgotten first. */
+const MAX_REPLAY_PLANS = 256;
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 type PlannedGroup = Parameters<FanoutHub['ensureGroup']>[1];
+type Planned = PlannedGroup & { readonly after: number | undefined };
 
 /**
  * A small number per parsed document, standing for its query text in group keys: thousands of
@@ -118,8 +171,52 @@ type PlannedGroup = Parameters<FanoutHub['ensureGroup']>[1];
 const documentIds = new WeakMap<DocumentNode, number>();
 let lastDocumentId = 0;
 
-function groupKey(viewer: Viewer, prepared: PreparedOperation): string {
+/** The key of a group: scope, operation, document and variables (all but `without`). */
+function groupKey(viewer: Viewer, prepared: PreparedOperation, without?: string): string {
   let id = documentIds.get(prepared.document);
   if (id === undefined) documentIds.set(prepared.document, (id = ++lastDocumentId));
-  return [viewerScopeKey(viewer), prepared.operationName ?? '', id, JSON.stringify(prepared.variableValues ?? {})].join('\u0000');
+  let variables = prepared.variableValues ?? {};
+  if (without !== undefined) {
+    variables = { ...variables };
+    delete (variables as Record<string, unknown>)[without];
+  }
+  return [viewerScopeKey(viewer), prepared.operationName ?? '', id, JSON.stringify(variables)].join('\u0000');
+}
+
+const afterVariables = new WeakMap<OperationDefinitionNode, string | null>();
+
+/**
+ * The variable given as the root field's `after` argument, when the document uses it nowhere else
+ * (so the rendered events cannot depend on it); undefined otherwise.
+ */
+function afterOnlyVariable(prepared: PreparedOperation): string | undefined {
+  const { operation, document } = prepared;
+  let known = afterVariables.get(operation);
+  if (known === undefined) {
+    known = null;
+    const [root] = operation.selectionSet.selections;
+    const argument = root?.kind === Kind.FIELD ? root.arguments?.find((a) => a.name.value === 'after') : undefined;
+    if (argument?.value.kind === Kind.VARIABLE) {
+      const name = argument.value.name.value;
+      let uses = 0;
+      visit(document, {
+        Variable(node) {
+          if (node.name.value === name) uses += 1;
+        },
+      });
+      // Its definition and the `after` argument: nothing else.
+      if (uses === 2) known = name;
+    }
+    afterVariables.set(operation, known);
+  }
+  return known ?? undefined;
+}
+
+/** The `seq` of an `after` cursor; undefined when it does not parse. */
+function seqOf(cursor: string): number | undefined {
+  try {
+    return parseEventCursor(cursor);
+  } catch {
+    return undefined;
+  }
 }
