@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { LoggedEvent } from '../events/logged-event.js';
 
 /** How one replay group turns an event into the JSON text of its `next` payload (undefined: skipped). */
@@ -12,14 +13,18 @@ export interface ReplayRenderer {
 export type RenderedPayload = Buffer | null;
 type Entry = RenderedPayload | Promise<RenderedPayload>;
 
-/** Payloads remembered per replay group (one per subscription shape and scope). */
+/** One replay group (one subscription shape and scope): its renderer and the renders under way. */
 class GroupRenders {
-  readonly payloads = new Map<number, Entry>();
+  /** Renders under way, by seq; once done, their payload moves to the shared store. */
+  readonly pending = new Map<number, Promise<RenderedPayload>>();
   /** The render under way when it waits for I/O: the next one waits for it (they share one context's loaders). */
   busy: Promise<unknown> | undefined;
 
   constructor(readonly renderer: ReplayRenderer) {}
 }
+
+/** Stands for a skipped event in the store (`lru-cache` keeps no null). */
+const SKIPPED = Buffer.alloc(0);
 
 /**
  * The rendered `next` payloads of replayed events, shared by the replays of one *replay group*:
@@ -32,18 +37,17 @@ class GroupRenders {
  * the same whatever the replay started from), and the live events after the replay are shared the
  * same way.
  *
- * Bounded: at most `maxEntries` payloads and about `maxBytes` of text for all groups, the oldest
- * forgotten first. Replays of one group advance side by side (replay-pacer.ts hands out turns in
- * order), so what one rendered is usually taken by the others long before it is forgotten; one that
- * falls behind further than the window renders again (never a wrong payload, only more work). A
- * failed render is forgotten at once: the next replay tries again (and fails its own stream).
+ * Bounded (`lru-cache`): at most `maxEntries` payloads and about `maxBytes` of text for all groups,
+ * the least recently used forgotten first. Replays of one group advance side by side
+ * (replay-pacer.ts hands out turns in order), so what one rendered is usually taken by the others
+ * long before it is forgotten; one that falls behind further than that renders again (never a
+ * wrong payload, only more work). A failed render is forgotten at once: the next replay tries
+ * again (and fails its own stream).
  */
 export class ReplayRenders {
   private readonly groups = new Map<string, GroupRenders>();
-  /** Every remembered payload in the order rendered: its group, its seq and its size. */
-  private readonly order: { group: GroupRenders; seq: number; bytes: number }[] = [];
-  private head = 0;
-  private bytes = 0;
+  /** Rendered payloads of every group, by group key and seq. */
+  private readonly payloads: LRUCache<string, Buffer>;
   /** Renders run, and payloads taken from another replay's render (tests, bench). */
   readonly counters = { rendered: 0, shared: 0 };
 
@@ -54,7 +58,9 @@ export class ReplayRenders {
     readonly maxBytes = 32 * 1024 * 1024,
     /** Groups remembered (each keeps its renderer, and so a context); the first added are forgotten first. @default 256 */
     readonly maxGroups = 256,
-  ) {}
+  ) {
+    this.payloads = new LRUCache<string, Buffer>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: (payload) => 16 + payload.length });
+  }
 
   /**
    * The JSON text of the `next` payload of `event` for the replay group `key`, UTF-8 encoded once for
@@ -64,10 +70,11 @@ export class ReplayRenders {
    */
   payload(key: string, renderer: ReplayRenderer, event: LoggedEvent): Entry {
     const group = this.group(key, renderer);
-    const known = group.payloads.get(event.seq);
+    const stored = `${key}\u0001${event.seq}`;
+    const known = this.payloads.get(stored) ?? group.pending.get(event.seq);
     if (known !== undefined) {
       this.counters.shared += 1;
-      return known;
+      return known === SKIPPED ? null : known;
     }
     this.counters.rendered += 1;
     let entry: Entry;
@@ -83,27 +90,22 @@ export class ReplayRenders {
         return Promise.reject(error);
       }
     }
-    group.payloads.set(event.seq, entry);
-    if (entry instanceof Promise) {
-      const pending = entry;
-      group.busy = pending;
-      pending.then(
-        (text) => {
-          if (group.busy === pending) group.busy = undefined;
-          if (group.payloads.get(event.seq) === pending) {
-            group.payloads.set(event.seq, text);
-            this.remember(group, event.seq, text);
-          }
-        },
-        () => {
-          if (group.busy === pending) group.busy = undefined;
-          if (group.payloads.get(event.seq) === pending) group.payloads.delete(event.seq);
-        },
-      );
-    } else {
-      this.remember(group, event.seq, entry);
+    if (!(entry instanceof Promise)) {
+      this.payloads.set(stored, entry ?? SKIPPED);
+      return entry;
     }
-    return entry;
+    const pending = entry;
+    group.busy = pending;
+    group.pending.set(event.seq, pending);
+    const settled = () => {
+      if (group.busy === pending) group.busy = undefined;
+      if (group.pending.get(event.seq) === pending) group.pending.delete(event.seq);
+    };
+    pending.then((text) => {
+      settled();
+      if (this.groups.get(key) === group) this.payloads.set(stored, text ?? SKIPPED);
+    }, settled);
+    return pending;
   }
 
   private group(key: string, renderer: ReplayRenderer): GroupRenders {
@@ -111,30 +113,9 @@ export class ReplayRenders {
     if (!group) {
       group = new GroupRenders(renderer);
       this.groups.set(key, group);
-      if (this.groups.size > this.maxGroups) {
-        const oldest = this.groups.keys().next().value!;
-        this.groups.get(oldest)!.payloads.clear();
-        this.groups.delete(oldest);
-      }
+      if (this.groups.size > this.maxGroups) this.groups.delete(this.groups.keys().next().value!);
     }
     return group;
-  }
-
-  /** Counts a payload against the bounds, forgetting the oldest ones beyond them. */
-  private remember(group: GroupRenders, seq: number, payload: RenderedPayload): void {
-    const bytes = 16 + (payload?.length ?? 0);
-    this.order.push({ group, seq, bytes });
-    this.bytes += bytes;
-    while (this.order.length - this.head > this.maxEntries || (this.bytes > this.maxBytes && this.order.length - this.head > 1)) {
-      const oldest = this.order[this.head++]!;
-      this.bytes -= oldest.bytes;
-      const entry = oldest.group.payloads.get(oldest.seq);
-      if (!(entry instanceof Promise)) oldest.group.payloads.delete(oldest.seq);
-    }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head);
-      this.head = 0;
-    }
   }
 }
 
