@@ -217,10 +217,11 @@ export class TokenService {
     );
     const now = Date.now();
     return new Map(
-      rows.map((row) => [
-        Number(row.id),
-        row.revokedAt !== null || (row.expiresAt !== null && Number(row.expiresAt) <= now) ? null : row.tokenHash,
-      ]),
+      rows.map((row) => {
+        const at = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
+        const record = { revokedAt: at(row.revokedAt), expiresAt: at(row.expiresAt) };
+        return [Number(row.id), tokenInactive(record, now) ? null : row.tokenHash];
+      }),
     );
   }
 
