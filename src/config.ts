@@ -309,6 +309,14 @@ export interface RealtimeConfig {
    * closed at `connection_init` with 4013 (try again later, or at another instance). @default 500
    */
   readonly maxSocketsPerToken: number;
+  /**
+   * `WS_REPLAY_EVENTS_PER_SECOND`: events (and log page reads) all replays of this instance
+   * (subscriptions resumed with `after`) may deliver a second, together; 0 for no limit. Bounds
+   * what a reconnect storm costs the machine (socket writes, the database's page reads), on top of
+   * the pacer's share of each turn of the event loop (src/realtime/replay-pacer.ts); a storm then
+   * takes longer to catch up. @default 50000
+   */
+  readonly replayEventsPerSecond: number;
 }
 
 /**
@@ -478,6 +486,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, host: HostLimit
       connectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 50, 600_000),
       maxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 100_000),
       maxSocketsPerToken: int('WS_MAX_SOCKETS_PER_TOKEN', 500, 1, 1_000_000),
+      replayEventsPerSecond: int('WS_REPLAY_EVENTS_PER_SECOND', 50_000, 0, 1_000_000_000),
     },
     graphql: {
       costPerMinute: costPerMinute(int('GRAPHQL_COST_PER_MINUTE', DEFAULT_COST_PER_MINUTE, 0, 1_000_000_000), problems),

@@ -32,6 +32,7 @@ import { InProcessFeed } from './realtime/in-process-feed.js';
 import type { EventFeed } from './realtime/feed.js';
 import { EventLog } from './realtime/log-reader.js';
 import { openRedisEventFeed } from './realtime/redis-feed.js';
+import { replayPacer } from './realtime/replay-pacer.js';
 import { SharedLoads } from './realtime/shared-loads.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
 import { RECONCILE_KINDS, Reconciler } from './reconcile/reconciler.js';
@@ -225,6 +226,8 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
   const openApi = (studio: Parameters<typeof openApiClientFor>[0]) =>
     openApiClientFor(studio, config.openApi, logger, { limiters, metrics: metrics?.upstream });
 
+  // One pacer per process (one event loop): the last service started in it sets its rate.
+  replayPacer.limit(config.realtime.replayEventsPerSecond || Infinity);
   const subscriptions = createSubscriptionServer({
     schema,
     logger,

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         connectionInitTimeoutMs: 3000,
         maxSubscriptionsPerSocket: 100,
         maxSocketsPerToken: 500,
+        replayEventsPerSecond: 50_000,
       },
       graphql: { costPerMinute: 200_000, answerCache: { maxAgeMs: 1000, maxEntries: 1000, maxBytes: 64 * 1024 * 1024 }, corsOrigins: [] },
       hydration: {
@@ -136,6 +137,7 @@ describe('loadConfig', () => {
       WS_CONNECTION_INIT_TIMEOUT_MS: '10000',
       WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '20',
       WS_MAX_SOCKETS_PER_TOKEN: '5',
+      WS_REPLAY_EVENTS_PER_SECOND: '0',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
       HTTP_REQUEST_TIMEOUT_MS: '20000',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
@@ -183,6 +185,7 @@ describe('loadConfig', () => {
         connectionInitTimeoutMs: 10_000,
         maxSubscriptionsPerSocket: 20,
         maxSocketsPerToken: 5,
+        replayEventsPerSecond: 0,
       },
       http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 5000, maxConnections: 2000 },
       hydration: {

@@ -340,6 +340,29 @@ describe('ReplayPacer', () => {
     await tick();
   });
 
+  it('with stepsPerSecond, lets all replays together take that many steps a second (a burst of 20 ms of them), then waits for the bucket on a timer, not on every turn', async () => {
+    let clock = 0;
+    const pacer = new ReplayPacer(1000, () => clock, 2, 100, 0, 1000);
+    const granted: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const wait = pacer.lane().step();
+      if (!wait) granted.push(i);
+      else void wait.then(() => granted.push(i));
+    }
+    expect(granted).toHaveLength(20); // 20 ms of 1,000 a second
+    await tick();
+    expect(granted).toHaveLength(20); // a new turn adds nothing: the bucket is empty
+    clock = 5; // 5 ms later it holds 5 steps
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(granted).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    clock = 1000; // a second later it is full again: the rest go, in the order they asked
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(granted).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // limit() changes the rate at once, and Infinity lifts it.
+    pacer.limit(Infinity);
+    for (let i = 0; i < 50; i++) expect(pacer.lane().step()).toBeUndefined();
+  });
+
   it('runs at most maxReads replay reads at once, the others in the order they asked, and a failed read frees its place', async () => {
     const pacer = new ReplayPacer(4, () => 0, 2);
     let running = 0;

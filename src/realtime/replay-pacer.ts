@@ -31,6 +31,14 @@
  * same moment, where the wait counts against the read timeout (SQLite's worker queue) or the pool's
  * connection timeout (PostgreSQL), and ordinary queries would wait behind them. Waiting here costs
  * nothing but time, and the replays still go on in the order they asked.
+ *
+ * Time alone does not bound what a replay costs the machine: most of a cheap event's cost is spent
+ * outside this thread (the kernel's socket writes, the database's page reads, and the clients'
+ * parsing when they share the machine), so a 4 ms slice of shared, pre-rendered events can still
+ * push 270,000 events a second. With `stepsPerSecond` the steps of all replays also draw from one
+ * bucket of that many steps a second (a burst of {@link BURST_MS} of them): a reconnect storm then
+ * costs the instance a bounded amount of work a second, whatever its size, and takes longer to
+ * catch up instead (bench/README.md, "Resilience benchmark").
  */
 export class ReplayPacer {
   /** When this turn's slice began (the first step granted since the last renewal). */
@@ -44,6 +52,10 @@ export class ReplayPacer {
   private reading = 0;
   /** Replay reads waiting for one of the running ones to finish, in order. */
   private readonly readers: (() => void)[] = [];
+  /** Steps the bucket holds now, and when it was last filled (see {@link limit}). */
+  private tokens: number;
+  private filledAt: number | undefined;
+  private stepsPerSecond: number;
 
   constructor(
     /** Milliseconds of replay work per turn of the event loop. @default 4 */
@@ -60,7 +72,24 @@ export class ReplayPacer {
      * system call each. @default 1
      */
     readonly quantumMs = 1,
-  ) {}
+    /** Steps of all replays per second (Infinity: no limit). @default Infinity */
+    stepsPerSecond = Infinity,
+  ) {
+    this.stepsPerSecond = stepsPerSecond;
+    this.tokens = this.capacity;
+  }
+
+  /** Sets the steps per second of all replays (Infinity: no limit); the bucket starts full. */
+  limit(stepsPerSecond: number): void {
+    this.stepsPerSecond = stepsPerSecond;
+    this.tokens = this.capacity;
+    this.filledAt = undefined;
+  }
+
+  /** What the bucket holds at most: {@link BURST_MS} of steps, and at least one. */
+  private get capacity(): number {
+    return Math.max(1, (this.stepsPerSecond * BURST_MS) / 1000);
+  }
 
   /**
    * A lane for one replay. `flush` is called whenever the lane gives up its place (its quantum or
@@ -97,12 +126,16 @@ export class ReplayPacer {
     const since = this.running.get(lane);
     if (since !== undefined) {
       // Its previous step is over: it goes on within its quantum, else lets the next one in.
-      if (!this.spent() && this.now() - since < this.quantumMs) return undefined;
+      if (!this.spent() && this.now() - since < this.quantumMs) {
+        this.tokens -= 1;
+        return undefined;
+      }
       this.running.delete(lane);
       lane.flush?.();
     }
     if (this.waiting.length === 0 && this.running.size < this.maxSteps && !this.spent()) {
       this.running.set(lane, this.now());
+      this.tokens -= 1;
       return undefined;
     }
     const granted = new Promise<void>((resolve) => this.waiting.push(lane, resolve));
@@ -122,22 +155,41 @@ export class ReplayPacer {
     while (this.waiting.length > 0 && this.running.size < this.maxSteps && !this.spent()) {
       const [lane, resolve] = this.waiting.shift()!;
       this.running.set(lane, this.now());
+      this.tokens -= 1;
       resolve();
     }
   }
 
-  /** Whether this turn's slice is spent (starting it if it has not begun). */
+  /** Whether this turn's slice is spent (starting it if it has not begun), or the bucket empty. */
   private spent(): boolean {
     const now = this.now();
     this.sliceStartedAt ??= now;
-    return now - this.sliceStartedAt >= this.sliceMs;
+    return now - this.sliceStartedAt >= this.sliceMs || this.empty(now);
   }
 
-  /** Renews the slice on the next turn (while nothing asks, an idle pacer schedules nothing). */
+  /** Fills the bucket for the time since it was last filled; whether it holds less than a step. */
+  private empty(now: number): boolean {
+    if (this.stepsPerSecond === Infinity) return false;
+    if (this.filledAt !== undefined)
+      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.filledAt) * this.stepsPerSecond) / 1000);
+    this.filledAt = now;
+    return this.tokens < 1;
+  }
+
+  /**
+   * Renews the slice on the next turn (while nothing asks, an idle pacer schedules nothing); with
+   * an empty bucket, once it holds a quarter of its steps again (a timer: the turns between are
+   * the rest of the process's).
+   */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.renew());
+    if (this.empty(this.now())) {
+      const refill = ((Math.max(1, this.capacity / 4) - this.tokens) * 1000) / this.stepsPerSecond;
+      setTimeout(() => this.renew(), Math.max(1, refill));
+    } else {
+      setImmediate(() => this.renew());
+    }
   }
 
   private renew(): void {
@@ -232,6 +284,9 @@ class LaneQueue {
     }
   }
 }
+
+/** The bucket of {@link ReplayPacer}'s steps per second holds this many milliseconds' worth. */
+const BURST_MS = 20;
 
 /** The pacer of this process's replays: there is one event loop, and so one budget per turn. */
 export const replayPacer = new ReplayPacer();
