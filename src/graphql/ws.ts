@@ -55,6 +55,7 @@ import {
 } from '../api/errors.js';
 import { MAX_QUERY_TOKENS, enforceLimits, type QueryLimits } from '../api/limits.js';
 import type { ViewerBudget } from './cost-budget.js';
+import { TurnAdmission } from './turn-admission.js';
 
 export interface SubscriptionServerOptions {
   readonly schema: GraphQLSchema;
@@ -123,6 +124,9 @@ export interface SubscriptionServer {
    */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** An 'error' listener for a raw socket whose handshake waits for its turn (the socket is then destroyed anyway). */
+function ignoreSocketError(): void {}
 
 /** 1001 Going Away (RFC 6455): the server is shutting down; reconnect elsewhere and resume with `after`. */
 export const GOING_AWAY = 1001;
@@ -363,6 +367,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const socketsPerToken = new Map<string, number>();
   /** An unavailable database fails every operation: one warning per interval, with a count. */
   const outage = new RepeatedLog(log);
+  /** Handshakes and socket messages, a few per turn of the event loop (turn-admission.ts). */
+  const admission = new TurnAdmission(8, 2, (error) => log.error({ err: error }, 'setting up a WebSocket connection failed'));
   // No compression (it costs CPU and ~64 KB of zlib state per socket) and no client set of ws's own.
   const wss = new WebSocketServer({
     noServer: true,
@@ -727,9 +733,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   function onSocketMessage(this: WebSocket, data: RawData): void {
     const connection = connections.get(this);
     if (!connection?.handle) return;
-    receive(connection, String(data)).catch((error: unknown) => {
-      connection.log.error({ err: error }, 'handling a WebSocket message failed');
-      connection.socket.close(CloseCode.InternalServerError, development ? String(error).slice(0, 120) : 'Internal server error');
+    // Paced with the handshakes (turn-admission.ts), in the order the messages came.
+    admission.run(() => {
+      if (!connection.handle || connection.socket.readyState !== connection.socket.OPEN) return;
+      receive(connection, String(data)).catch((error: unknown) => {
+        connection.log.error({ err: error }, 'handling a WebSocket message failed');
+        connection.socket.close(CloseCode.InternalServerError, development ? String(error).slice(0, 120) : 'Internal server error');
+      });
     });
   }
   function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
@@ -900,11 +910,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
   return {
     handleUpgrade(req, socket, head) {
-      if (closing) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => open(ws, socket));
+      // A client that goes away while its handshake waits for its turn must not end the process.
+      socket.on('error', ignoreSocketError);
+      admission.run(() => {
+        if (socket.destroyed) return;
+        if (closing) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        socket.off('error', ignoreSocketError); // ws listens from here on
+        wss.handleUpgrade(req, socket, head, (ws) => open(ws, socket));
+      });
     },
     get connections() {
       return connections.size;

@@ -1,0 +1,95 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Lets connection set-up work — WebSocket handshakes, and the messages sockets send
+ * (`connection_init` and its token check, `subscribe` and its planning) — take only a share of
+ * each turn of the event loop; the rest waits for later turns, in the order it came.
+ *
+ * Why: Node reads every socket that is ready in one pass of the event loop. A reconnect storm's
+ * thousand clients send their upgrade requests, then their `connection_init`s, within a second,
+ * so one pass handled hundreds of handshakes back to back: turns of 40–190 ms during which no
+ * webhook was answered (bench/README.md, "Resilience benchmark": the storm's webhook p99 came from
+ * that burst, not from the replays that followed it). Taken a few at a time, the storm's
+ * connections take longer to be acknowledged, and the webhooks that arrive meanwhile are answered
+ * between them.
+ *
+ * A turn ends at the check phase (`setImmediate`): what is still queued then runs on the next
+ * turns, at most `maxPerTurn` tasks and `budgetMs` of their synchronous work per turn. The count
+ * also bounds what a task does after its synchronous part (an awaited token lookup, a plan), which
+ * the clock here cannot see.
+ */
+export class TurnAdmission {
+  private queue: (() => void)[] = [];
+  private head = 0;
+  /** When this turn's first task ran, and how many ran in it. */
+  private startedAt: number | undefined;
+  private taken = 0;
+  private scheduled = false;
+
+  constructor(
+    /** Tasks run per turn at most. @default 8 */
+    readonly maxPerTurn = 8,
+    /** Milliseconds of their synchronous work per turn. @default 2 */
+    readonly budgetMs = 2,
+    /** A task that threw (tasks should handle their own errors: this only keeps the queue going). */
+    private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Tasks waiting for a later turn. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Runs `task` now if this turn still has room and nothing waits before it, else on a later turn, in order. */
+  run(task: () => void): void {
+    if (this.queued === 0 && this.room()) {
+      this.take(task);
+      return;
+    }
+    this.queue.push(task);
+    this.schedule();
+  }
+
+  /** Whether this turn may run another task (starting the turn's count if it has not begun). */
+  private room(): boolean {
+    const now = this.now();
+    if (this.startedAt === undefined) {
+      this.startedAt = now;
+      this.schedule();
+    }
+    return this.taken < this.maxPerTurn && now - this.startedAt < this.budgetMs;
+  }
+
+  private take(task: () => void): void {
+    this.taken += 1;
+    try {
+      task();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  /** Ends the turn at its check phase, then runs what waits while the new turn has room. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startedAt = undefined;
+      this.taken = 0;
+      while (this.queued > 0 && this.room()) {
+        const task = this.queue[this.head]!;
+        this.head += 1;
+        this.take(task);
+      }
+      if (this.queued === 0) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+    });
+  }
+}
