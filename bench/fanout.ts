@@ -976,6 +976,16 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
           ? ''
           : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`),
     );
+    const slowest = ids
+      .map((id, i) => ({ i, booking: i % 2 === 1, at: members!.deliveries.get(id)?.at, timing: timings[i]! }))
+      .filter((d) => d.at !== undefined)
+      .sort((a, b) => b.at! - b.timing.ackAt - (a.at! - a.timing.ackAt))
+      .slice(0, 5);
+    console.log(
+      `  slowest from the ack: ${slowest
+        .map((d) => `#${d.i} ${d.booking ? 'booking' : 'check-in'} ${fmtMs(d.at! - d.timing.ackAt)} ms (${fmtMs(d.at! - d.timing.sentAt)} from send, at ${((d.timing.sentAt - streamStart) / 1000).toFixed(2)} s)`)
+        .join('; ')}`,
+    );
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
     await stopServer(child, label, profileDir);
