@@ -983,7 +983,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       .slice(0, 5);
     console.log(
       `  slowest from the ack: ${slowest
-        .map((d) => `#${d.i} ${d.booking ? 'booking' : 'check-in'} ${fmtMs(d.at! - d.timing.ackAt)} ms (${fmtMs(d.at! - d.timing.sentAt)} from send, at ${((d.timing.sentAt - streamStart) / 1000).toFixed(2)} s)`)
+        .map(
+          (d) =>
+            `#${d.i} ${d.booking ? 'booking' : 'check-in'} ${fmtMs(d.at! - d.timing.ackAt)} ms (${fmtMs(d.at! - d.timing.sentAt)} from send, at ${((d.timing.sentAt - streamStart) / 1000).toFixed(2)} s)`,
+        )
         .join('; ')}`,
     );
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
