@@ -45,4 +45,20 @@ describe('TurnAdmission', () => {
     await tick();
     expect(ran).toEqual(['a', 'b', 'c']);
   });
+
+  it('runs the tasks run with first (messages of open sockets) before the others (new handshakes), each kind in order', async () => {
+    const admission = new TurnAdmission(2, 1000, undefined, () => 0);
+    const ran: string[] = [];
+    admission.run(() => ran.push('h1'));
+    admission.run(() => ran.push('h2'));
+    admission.run(() => ran.push('h3')); // the turn is full: waits
+    admission.run(() => ran.push('m1'), true);
+    admission.run(() => ran.push('h4'));
+    admission.run(() => ran.push('m2'), true);
+    expect(ran).toEqual(['h1', 'h2']);
+    await tick();
+    expect(ran).toEqual(['h1', 'h2', 'm1', 'm2']);
+    await tick();
+    expect(ran).toEqual(['h1', 'h2', 'm1', 'm2', 'h3', 'h4']);
+  });
 });

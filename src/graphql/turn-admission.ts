@@ -16,11 +16,13 @@ import { performance } from 'node:perf_hooks';
  * A turn ends at the check phase (`setImmediate`): what is still queued then runs on the next
  * turns, at most `maxPerTurn` tasks and `budgetMs` of their synchronous work per turn. The count
  * also bounds what a task does after its synchronous part (an awaited token lookup, a plan), which
- * the clock here cannot see.
+ * the clock here cannot see. Tasks run with `first` (the messages of open sockets) go before the
+ * others (new handshakes): a socket that is open has its `connection_init` timer running, a
+ * handshake that waits has none.
  */
 export class TurnAdmission {
-  private queue: (() => void)[] = [];
-  private head = 0;
+  private readonly first = new TaskQueue();
+  private readonly rest = new TaskQueue();
   /** When this turn's first task ran, and how many ran in it. */
   private startedAt: number | undefined;
   private taken = 0;
@@ -38,16 +40,20 @@ export class TurnAdmission {
 
   /** Tasks waiting for a later turn. */
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.first.length + this.rest.length;
   }
 
-  /** Runs `task` now if this turn still has room and nothing waits before it, else on a later turn, in order. */
-  run(task: () => void): void {
-    if (this.queued === 0 && this.room()) {
+  /**
+   * Runs `task` now if this turn still has room and nothing waits before it, else on a later turn:
+   * in the order they came, those run with `first` before the others.
+   */
+  run(task: () => void, first = false): void {
+    const queue = first ? this.first : this.rest;
+    if (queue.length === 0 && (first || this.first.length === 0) && this.room()) {
       this.take(task);
       return;
     }
-    this.queue.push(task);
+    queue.push(task);
     this.schedule();
   }
 
@@ -78,18 +84,35 @@ export class TurnAdmission {
       this.scheduled = false;
       this.startedAt = undefined;
       this.taken = 0;
-      while (this.queued > 0 && this.room()) {
-        const task = this.queue[this.head]!;
-        this.head += 1;
-        this.take(task);
-      }
-      if (this.queued === 0) {
-        this.queue = [];
-        this.head = 0;
-      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
+      while (this.queued > 0 && this.room()) this.take((this.first.shift() ?? this.rest.shift())!);
     });
+  }
+}
+
+/** First in, first out, without Array#shift's copying. */
+class TaskQueue {
+  private tasks: (() => void)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.tasks.length - this.head;
+  }
+
+  push(task: () => void): void {
+    this.tasks.push(task);
+  }
+
+  shift(): (() => void) | undefined {
+    if (this.head === this.tasks.length) return undefined;
+    const task = this.tasks[this.head]!;
+    this.head += 1;
+    if (this.head === this.tasks.length) {
+      this.tasks = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tasks.length) {
+      this.tasks = this.tasks.slice(this.head);
+      this.head = 0;
+    }
+    return task;
   }
 }

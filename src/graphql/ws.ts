@@ -733,14 +733,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   function onSocketMessage(this: WebSocket, data: RawData): void {
     const connection = connections.get(this);
     if (!connection?.handle) return;
-    // Paced with the handshakes (turn-admission.ts), in the order the messages came.
+    // Paced with the handshakes (turn-admission.ts), in the order the messages came, before them.
     admission.run(() => {
       if (!connection.handle || connection.socket.readyState !== connection.socket.OPEN) return;
       receive(connection, String(data)).catch((error: unknown) => {
         connection.log.error({ err: error }, 'handling a WebSocket message failed');
         connection.socket.close(CloseCode.InternalServerError, development ? String(error).slice(0, 120) : 'Internal server error');
       });
-    });
+    }, true);
   }
   function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
