@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { initializeDatabase } from './src/db/database.js';
+import { initializeDatabase, type OpenOptions } from './src/db/database.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from './src/config.js';
 import type { Logger } from './src/log.js';
 import { ENTITIES } from './src/entities.js';
@@ -69,6 +69,11 @@ export function createDataSource(database: DatabaseConfig, options: DataSourceOp
  * migrations applied (src/db/database.ts). The entities and migrations are the domain's, so the
  * DataSource is assembled here, above the layers, and handed down.
  */
-export function openDatabase(database: DatabaseConfig, logger: Logger, options: DataSourceOptions = {}): Promise<DataSource> {
-  return initializeDatabase(database, logger, createDataSource(database, options));
+export function openDatabase(
+  database: DatabaseConfig,
+  logger: Logger,
+  options: DataSourceOptions = {},
+  open: OpenOptions = {},
+): Promise<DataSource> {
+  return initializeDatabase(database, logger, createDataSource(database, options), open);
 }

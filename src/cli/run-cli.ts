@@ -27,7 +27,9 @@ export async function runCli(
   try {
     const database = loadDatabaseConfig();
     // Its warnings go to stderr: stdout is the command's answer (`--json` reports are parsed from it).
-    dataSource = await openDatabase(database, createLogger('warn', {}, 2), { timeouts: loadDatabaseTimeouts() });
+    // No planner statistics refresh: the service keeps them, and a command run while it writes
+    // would only find the file busy (and say so on stderr).
+    dataSource = await openDatabase(database, createLogger('warn', {}, 2), { timeouts: loadDatabaseTimeouts() }, { optimize: false });
     await command(dataSource, out);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -16,7 +16,12 @@ const MIGRATION_LOCK_KEY = 0x6779_6d6d;
  * read statement timeout (`options.readTimeoutMs`), which a migration of a large table, or the wait
  * for another instance's migrations, may exceed.
  */
-export async function initializeDatabase(database: DatabaseConfig, logger: Logger, dataSource: DataSource): Promise<DataSource> {
+export async function initializeDatabase(
+  database: DatabaseConfig,
+  logger: Logger,
+  dataSource: DataSource,
+  options: OpenOptions = {},
+): Promise<DataSource> {
   if (database.kind === 'sqlite') {
     const dir = path.dirname(database.file);
     if (dir !== '.') fs.mkdirSync(dir, { recursive: true });
@@ -43,8 +48,18 @@ export async function initializeDatabase(database: DatabaseConfig, logger: Logge
     await dataSource.destroy();
     throw error;
   }
-  if (database.kind === 'sqlite') tuneSqliteReads(dataSource, logger);
+  if (database.kind === 'sqlite') tuneSqliteReads(dataSource, logger, options.optimize ?? true);
   return dataSource;
+}
+
+/** How {@link initializeDatabase} prepares the connection beyond migrating. */
+export interface OpenOptions {
+  /**
+   * SQLite: refresh the planner's statistics (`PRAGMA optimize`) at start and hourly. For a
+   * long-lived process (the service); a one-off command (the CLIs) reads the statistics the service
+   * keeps, and its start-up run would only find the file busy while the service writes. @default true
+   */
+  readonly optimize?: boolean;
 }
 
 /** Rows ANALYZE samples per index; bounds `PRAGMA optimize` to a fraction of a second on large files. */
@@ -65,10 +80,11 @@ const SQLITE_OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
  *   for the ingest writer's lock (`busy_timeout = 0` meanwhile): if the file is busy it tries again
  *   next time, instead of blocking the event loop.
  */
-function tuneSqliteReads(dataSource: DataSource, logger: Logger): void {
+function tuneSqliteReads(dataSource: DataSource, logger: Logger, refreshStatistics: boolean): void {
   const db = (dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
   db.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
   db.pragma(`analysis_limit = ${SQLITE_ANALYSIS_LIMIT}`);
+  if (!refreshStatistics) return;
   const optimize = (flags: string) => {
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     db.pragma('busy_timeout = 0');
