@@ -276,30 +276,6 @@ describe('FanoutHub', () => {
     expect(members[2]!.socket.sent[1]).toBe('{"id":"2","type":"next","payload":{"data":{"seq":3}}}');
   });
 
-  it('hands an announcement out once the promise reactions before it have run (the acknowledgements its ingest resolved are written first), within the same turn of the event loop', async () => {
-    const { bus, join } = setup();
-    const member = join('1');
-    const order: string[] = [];
-    const write = member.socket.write.bind(member.socket);
-    member.socket.write = (frames: Buffer) => {
-      order.push('frame');
-      write(frames);
-    };
-    setImmediate(() => order.push('next turn'));
-    let resolveDelivery!: () => void;
-    const delivered = new Promise<void>((resolve) => (resolveDelivery = resolve));
-    // The webhook handler awaits its delivery through a few reactions (webhook.handler.ts: a race with
-    // the deadline, a finally), then writes its answer.
-    void Promise.race([delivered, new Promise(() => undefined)])
-      .finally(() => undefined)
-      .then(() => order.push('ack'));
-    // The ingestor resolves the batch's deliveries, then announces the events.
-    resolveDelivery();
-    void bus.publish([event(1)]);
-    await until(() => order.length === 3, 1000, 'the answer, the frame and the next turn');
-    expect(order).toEqual(['ack', 'frame', 'next turn']);
-  });
-
   it('when events are rendered while a walk is under way, then the members not yet walked get them in the same write, the others in the next walk', async () => {
     const { bus, join, rendered } = setup({ sliceSize: 1 });
     const [a, b, c] = ['1', '1', '2'].map(join);

@@ -310,13 +310,9 @@ export class FanoutGroup {
 /**
  * The one listener of this instance on the event feed. Subscriptions with the same shape share a
  * {@link FanoutGroup}; streams that cannot be shared (resumed with `after`, `occupancyChanged`)
- * listen here one by one. Announcements are handled once the code that announced them and every
- * promise reaction it set off have run (`process.nextTick`, queued from inside them: Node runs it
- * when the microtask queue is empty), never inside `publish`: the ingestor resolves its
- * deliveries before it announces them, so a webhook's answer, written by that chain of reactions,
- * goes out before its fan-out starts — and the fan-out follows in the same turn of the event loop,
- * not after the I/O of another one (which cost member deliveries 0.2–0.8 ms after their
- * acknowledgement, bench/README.md "Member apps"). In the order they were announced.
+ * listen here one by one. Announcements are handled on a later turn of the event loop
+ * (setImmediate), never inside `publish`, so a webhook's answer is written before its fan-out
+ * starts, and in the order they were announced.
  *
  * Groups, and streams that say what they select, are filed in a {@link SelectorIndex}: an event
  * is offered to the groups and streams that may want it, not to all of them, so what an event
@@ -412,7 +408,7 @@ export class FanoutHub {
     this.inboxAt.push(this.options.onFannedOut ? performance.now() : 0);
     if (this.scheduled) return;
     this.scheduled = true;
-    process.nextTick(() => this.drain());
+    setImmediate(() => this.drain());
   }
 
   /**
