@@ -363,6 +363,23 @@ describe('ReplayPacer', () => {
     for (let i = 0; i < 50; i++) expect(pacer.lane().step()).toBeUndefined();
   });
 
+  it('limit() lets lanes waiting for an empty bucket go on the next turn, not when the old rate would have refilled it; 0 means no limit', async () => {
+    const clock = 0;
+    const pacer = new ReplayPacer(1000, () => clock, 2, 100, 0, 1); // one step a second
+    expect(pacer.lane().step()).toBeUndefined();
+    let granted = false;
+    void pacer
+      .lane()
+      .step()!
+      .then(() => (granted = true));
+    await tick();
+    expect(granted).toBe(false); // the bucket refills in a second
+    pacer.limit(0);
+    await tick();
+    expect(granted).toBe(true);
+    for (let i = 0; i < 50; i++) expect(pacer.lane().step()).toBeUndefined();
+  });
+
   it('runs at most maxReads replay reads at once, the others in the order they asked, and a failed read frees its place', async () => {
     const pacer = new ReplayPacer(4, () => 0, 2);
     let running = 0;

@@ -69,6 +69,17 @@ describe('WebSocket limits', () => {
       expect(errorFor(raw, 'e')).toBeUndefined();
     });
 
+    it('when a socket sends hundreds of messages at once, then its reading pauses and resumes and every message is handled once, in order, while another client connects', async () => {
+      const raw = await init();
+      for (let i = 0; i < 600; i++) raw.send({ type: 'subscribe', id: `f${i}`, payload: { query: LIVE } });
+      const other = await init(); // acknowledged meanwhile
+      await until(() => raw.messages.filter((m) => m.type === 'error').length === 597, 10_000, '597 errors');
+      expect(raw.messages.filter((m) => m.type === 'error').map((m) => m.id)).toEqual(Array.from({ length: 597 }, (_, i) => `f${i + 3}`));
+      expect((await server.post(key, delivery(6, { type: 'DEVICE_CREATED', timestamp: T0 }))).status).toBe(200);
+      expect(raw.socket.readyState).toBe(WebSocket.OPEN);
+      expect(other.socket.readyState).toBe(WebSocket.OPEN);
+    });
+
     it('when many subscribes arrive at once, then exactly the allowed number run', async () => {
       const raw = await init();
       for (let i = 0; i < 50; i++) raw.send({ type: 'subscribe', id: `s${i}`, payload: { query: LIVE } });

@@ -14,11 +14,13 @@ import { performance } from 'node:perf_hooks';
  * between them.
  *
  * A turn ends at the check phase (`setImmediate`): what is still queued then runs on the next
- * turns, at most `maxPerTurn` tasks and `budgetMs` of their synchronous work per turn. The count
- * also bounds what a task does after its synchronous part (an awaited token lookup, a plan), which
- * the clock here cannot see. Tasks run with `first` (the messages of open sockets) go before the
- * others (new handshakes): a socket that is open has its `connection_init` timer running, a
- * handshake that waits has none.
+ * turns, at most `maxPerTurn` tasks per turn, and none once `budgetMs` have passed since the turn's
+ * first task began (a wall-clock bound: it counts whatever else the turn did meanwhile, which is
+ * the point). The count also bounds what a task does after its synchronous part (an awaited token
+ * lookup, a plan), which the clock here cannot see. A task that finds nothing to do (its socket has
+ * gone) returns false and is not counted. Tasks run with `first` (the messages of open sockets) go
+ * before the others (new handshakes): a socket that is open has its `connection_init` timer
+ * running. The caller bounds what one socket may have queued (ws.ts pauses its reading).
  */
 export class TurnAdmission {
   private readonly first = new TaskQueue();
@@ -31,7 +33,7 @@ export class TurnAdmission {
   constructor(
     /** Tasks run per turn at most. @default 8 */
     readonly maxPerTurn = 8,
-    /** Milliseconds of their synchronous work per turn. @default 2 */
+    /** Milliseconds from a turn's first task after which it takes no more. @default 2 */
     readonly budgetMs = 2,
     /** A task that threw (tasks should handle their own errors: this only keeps the queue going). */
     private readonly onError: (error: unknown) => void = () => undefined,
@@ -47,7 +49,7 @@ export class TurnAdmission {
    * Runs `task` now if this turn still has room and nothing waits before it, else on a later turn:
    * in the order they came, those run with `first` before the others.
    */
-  run(task: () => void, first = false): void {
+  run(task: Task, first = false): void {
     const queue = first ? this.first : this.rest;
     if (queue.length === 0 && (first || this.first.length === 0) && this.room()) {
       this.take(task);
@@ -67,11 +69,11 @@ export class TurnAdmission {
     return this.taken < this.maxPerTurn && now - this.startedAt < this.budgetMs;
   }
 
-  private take(task: () => void): void {
-    this.taken += 1;
+  private take(task: Task): void {
     try {
-      task();
+      if (task() !== false) this.taken += 1;
     } catch (error) {
+      this.taken += 1;
       this.onError(error);
     }
   }
@@ -89,20 +91,23 @@ export class TurnAdmission {
   }
 }
 
+/** Work for {@link TurnAdmission}: false when it found nothing to do (then it is not counted). */
+export type Task = () => boolean | void;
+
 /** First in, first out, without Array#shift's copying. */
 class TaskQueue {
-  private tasks: (() => void)[] = [];
+  private tasks: Task[] = [];
   private head = 0;
 
   get length(): number {
     return this.tasks.length - this.head;
   }
 
-  push(task: () => void): void {
+  push(task: Task): void {
     this.tasks.push(task);
   }
 
-  shift(): (() => void) | undefined {
+  shift(): Task | undefined {
     if (this.head === this.tasks.length) return undefined;
     const task = this.tasks[this.head]!;
     this.head += 1;

@@ -125,6 +125,9 @@ export interface SubscriptionServer {
   close(timeoutMs: number): Promise<void>;
 }
 
+/** Messages one socket may have waiting for their turn before its reading pauses (ws.ts's admission). */
+const MAX_QUEUED_MESSAGES = 32;
+
 /** An 'error' listener for a raw socket whose handshake waits for its turn (the socket is then destroyed anyway). */
 function ignoreSocketError(): void {}
 
@@ -210,6 +213,8 @@ class Connection implements FanoutSocket {
   readonly openedAt = Date.now();
   /** `subscribe` messages admitted (subscriptions, and queries over the socket), for the close line. */
   served = 0;
+  /** Messages received and waiting for their turn (turn-admission.ts); reading pauses at {@link MAX_QUEUED_MESSAGES}. */
+  queuedMessages = 0;
   private logger: Logger | undefined;
 
   constructor(
@@ -734,12 +739,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     const connection = connections.get(this);
     if (!connection?.handle) return;
     // Paced with the handshakes (turn-admission.ts), in the order the messages came, before them.
+    // A socket with MAX_QUEUED_MESSAGES waiting is read no further until half of them have run, so
+    // a client flooding small frames holds its own socket back, not the queue everyone shares.
+    if (++connection.queuedMessages === MAX_QUEUED_MESSAGES) this.pause();
     admission.run(() => {
-      if (!connection.handle || connection.socket.readyState !== connection.socket.OPEN) return;
+      if (--connection.queuedMessages === MAX_QUEUED_MESSAGES / 2 && connection.socket.isPaused) connection.socket.resume();
+      if (!connection.handle || connection.socket.readyState !== connection.socket.OPEN) return false;
       receive(connection, String(data)).catch((error: unknown) => {
         connection.log.error({ err: error }, 'handling a WebSocket message failed');
         connection.socket.close(CloseCode.InternalServerError, development ? String(error).slice(0, 120) : 'Internal server error');
       });
+      return true;
     }, true);
   }
   function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
@@ -910,16 +920,20 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
   return {
     handleUpgrade(req, socket, head) {
-      // A client that goes away while its handshake waits for its turn must not end the process.
+      // A client that goes away while its handshake waits for its turn must not end the process;
+      // one that waits longer than a socket may wait for its connection_init is dropped.
       socket.on('error', ignoreSocketError);
+      const expire = setTimeout(() => socket.destroy(), connectionInitTimeoutMs);
       admission.run(() => {
-        if (socket.destroyed) return;
+        clearTimeout(expire);
+        if (socket.destroyed) return false;
         if (closing) {
           socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-          return;
+          return true;
         }
         socket.off('error', ignoreSocketError); // ws listens from here on
         wss.handleUpgrade(req, socket, head, (ws) => open(ws, socket));
+        return true;
       });
     },
     get connections() {

@@ -56,6 +56,8 @@ export class ReplayPacer {
   private tokens: number;
   private filledAt: number | undefined;
   private stepsPerSecond: number;
+  /** The timer that renews the slice once the bucket has refilled, while it runs. */
+  private refill: NodeJS.Timeout | undefined;
 
   constructor(
     /** Milliseconds of replay work per turn of the event loop. @default 4 */
@@ -72,18 +74,27 @@ export class ReplayPacer {
      * system call each. @default 1
      */
     readonly quantumMs = 1,
-    /** Steps of all replays per second (Infinity: no limit). @default Infinity */
+    /** Steps of all replays per second (Infinity, or 0 or less: no limit). @default Infinity */
     stepsPerSecond = Infinity,
   ) {
-    this.stepsPerSecond = stepsPerSecond;
+    this.stepsPerSecond = stepsPerSecond > 0 ? stepsPerSecond : Infinity;
     this.tokens = this.capacity;
   }
 
-  /** Sets the steps per second of all replays (Infinity: no limit); the bucket starts full. */
+  /**
+   * Sets the steps per second of all replays (Infinity, or 0 or less: no limit); the bucket starts
+   * full, and lanes waiting for it are let go on the next turn rather than at the old rate.
+   */
   limit(stepsPerSecond: number): void {
-    this.stepsPerSecond = stepsPerSecond;
+    this.stepsPerSecond = stepsPerSecond > 0 ? stepsPerSecond : Infinity;
     this.tokens = this.capacity;
     this.filledAt = undefined;
+    if (this.refill) {
+      clearTimeout(this.refill);
+      this.refill = undefined;
+      this.scheduled = false;
+      this.schedule();
+    }
   }
 
   /** What the bucket holds at most: {@link BURST_MS} of steps, and at least one. */
@@ -185,8 +196,14 @@ export class ReplayPacer {
     if (this.scheduled) return;
     this.scheduled = true;
     if (this.empty(this.now())) {
-      const refill = ((Math.max(1, this.capacity / 4) - this.tokens) * 1000) / this.stepsPerSecond;
-      setTimeout(() => this.renew(), Math.max(1, refill));
+      const wait = ((Math.max(1, this.capacity / 4) - this.tokens) * 1000) / this.stepsPerSecond;
+      this.refill = setTimeout(
+        () => {
+          this.refill = undefined;
+          this.renew();
+        },
+        Math.max(1, wait),
+      );
     } else {
       setImmediate(() => this.renew());
     }
