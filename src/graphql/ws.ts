@@ -923,7 +923,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // A client that goes away while its handshake waits for its turn must not end the process;
       // one that waits longer than a socket may wait for its connection_init is dropped.
       socket.on('error', ignoreSocketError);
-      const expire = setTimeout(() => socket.destroy(), connectionInitTimeoutMs);
+      const expire = setTimeout(() => socket.destroy(), connectionInitTimeoutMs).unref();
       admission.run(() => {
         clearTimeout(expire);
         if (socket.destroyed) return false;
