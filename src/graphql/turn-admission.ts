@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { Fifo } from '../fifo.js';
 
 /**
  * Lets connection set-up work — WebSocket handshakes, and the messages sockets send
@@ -23,8 +24,8 @@ import { performance } from 'node:perf_hooks';
  * running. The caller bounds what one socket may have queued (ws.ts pauses its reading).
  */
 export class TurnAdmission {
-  private readonly first = new TaskQueue();
-  private readonly rest = new TaskQueue();
+  private readonly first = new Fifo<Task>();
+  private readonly rest = new Fifo<Task>();
   /** When this turn's first task ran, and how many ran in it. */
   private startedAt: number | undefined;
   private taken = 0;
@@ -93,31 +94,3 @@ export class TurnAdmission {
 
 /** Work for {@link TurnAdmission}: false when it found nothing to do (then it is not counted). */
 export type Task = () => boolean | void;
-
-/** First in, first out, without Array#shift's copying. */
-class TaskQueue {
-  private tasks: Task[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.tasks.length - this.head;
-  }
-
-  push(task: Task): void {
-    this.tasks.push(task);
-  }
-
-  shift(): Task | undefined {
-    if (this.head === this.tasks.length) return undefined;
-    const task = this.tasks[this.head]!;
-    this.head += 1;
-    if (this.head === this.tasks.length) {
-      this.tasks = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.tasks.length) {
-      this.tasks = this.tasks.slice(this.head);
-      this.head = 0;
-    }
-    return task;
-  }
-}

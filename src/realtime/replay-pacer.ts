@@ -1,3 +1,5 @@
+import { Fifo } from '../fifo.js';
+
 /**
  * Shares each turn of the event loop between replays (subscriptions resumed with `after`) and
  * everything else. A replay's events are read from the log and delivered with hardly any wait for
@@ -46,7 +48,7 @@ export class ReplayPacer {
   /** Lanes whose step is running — granted this turn, and not asked again (or idle) since — and when their place was granted. */
   private readonly running = new Map<ReplayLane, number>();
   /** Lanes waiting for a place, in the order they asked. */
-  private readonly waiting = new LaneQueue();
+  private readonly waiting = new Fifo<{ readonly lane: ReplayLane; readonly resolve: () => void }>();
   private scheduled = false;
   /** Replay reads running now. */
   private reading = 0;
@@ -149,7 +151,7 @@ export class ReplayPacer {
       this.tokens -= 1;
       return undefined;
     }
-    const granted = new Promise<void>((resolve) => this.waiting.push(lane, resolve));
+    const granted = new Promise<void>((resolve) => this.waiting.push({ lane, resolve }));
     this.dispatch();
     return granted;
   }
@@ -157,14 +159,14 @@ export class ReplayPacer {
   /** See {@link ReplayLane.idle}. */
   idle(lane: ReplayLane): void {
     if (this.running.delete(lane)) lane.flush?.();
-    this.waiting.remove(lane)?.();
+    this.waiting.remove((waiting) => waiting.lane === lane)?.resolve();
     this.dispatch();
   }
 
   /** Hands free places to the waiting lanes, in order, while the slice lasts. */
   private dispatch(): void {
     while (this.waiting.length > 0 && this.running.size < this.maxSteps && !this.spent()) {
-      const [lane, resolve] = this.waiting.shift()!;
+      const { lane, resolve } = this.waiting.shift()!;
       this.running.set(lane, this.now());
       this.tokens -= 1;
       resolve();
@@ -243,62 +245,6 @@ export class ReplayLane {
   /** No step of this lane runs until it asks again: frees its place, or its place in line. */
   idle(): void {
     this.pacer.idle(this);
-  }
-}
-
-/** Lanes in line, each with the resolver of its wait; first in, first out, and removable. */
-class LaneQueue {
-  private lanes: (ReplayLane | undefined)[] = [];
-  private resolvers: (() => void)[] = [];
-  private head = 0;
-  private count = 0;
-
-  get length(): number {
-    return this.count;
-  }
-
-  push(lane: ReplayLane, resolve: () => void): void {
-    this.lanes.push(lane);
-    this.resolvers.push(resolve);
-    this.count += 1;
-  }
-
-  shift(): [ReplayLane, () => void] | undefined {
-    while (this.head < this.lanes.length) {
-      const index = this.head++;
-      const lane = this.lanes[index];
-      if (lane === undefined) continue; // removed
-      this.count -= 1;
-      const entry: [ReplayLane, () => void] = [lane, this.resolvers[index]!];
-      this.compact();
-      return entry;
-    }
-    return undefined;
-  }
-
-  /** Takes `lane` out of the line; returns its resolver (undefined when it was not waiting). */
-  remove(lane: ReplayLane): (() => void) | undefined {
-    if (this.count === 0) return undefined;
-    const index = this.lanes.indexOf(lane, this.head);
-    if (index < 0) return undefined;
-    const resolve = this.resolvers[index];
-    this.lanes[index] = undefined;
-    this.count -= 1;
-    this.compact();
-    return resolve;
-  }
-
-  /** Drops the consumed front once it is most of the arrays. */
-  private compact(): void {
-    if (this.count === 0) {
-      this.lanes = [];
-      this.resolvers = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.lanes.length) {
-      this.lanes = this.lanes.slice(this.head);
-      this.resolvers = this.resolvers.slice(this.head);
-      this.head = 0;
-    }
   }
 }
 
