@@ -148,6 +148,8 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     onConnectionError: lost('ingest'),
   });
   disposers.defer('ingest writer', () => writer.close());
+  // SQLite: deliveries' lookups by key on the connection that just committed (see readLookupsOn).
+  if (writer.idleConnection) reader.readLookupsOn(() => writer.idleConnection!());
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
   const queueWriter =
     config.database.kind === 'postgres'

@@ -66,6 +66,14 @@ export interface SqlWriter {
   ping(): Promise<void>;
   /** The connection pool's counts (PostgreSQL); undefined on SQLite (one connection). For the metrics. */
   poolStats?(): PoolStats | undefined;
+  /**
+   * SQLite: the writer's connection while no transaction of it is open (undefined during one, and
+   * once closed). Its page cache holds the pages the last commit wrote, where every other connection
+   * discards its whole cache once another connection has committed; SqlReader runs its lookups by
+   * key there (SqlReader.readLookupsOn). Only synchronous reads may use it: a transaction may begin
+   * on the next turn.
+   */
+  idleConnection?(): Database.Database | undefined;
   close(): Promise<void>;
 }
 
@@ -247,6 +255,10 @@ class SqliteWriter implements SqlWriter, SqlTx {
 
   poolStats(): PoolStats | undefined {
     return undefined;
+  }
+
+  idleConnection(): Database.Database | undefined {
+    return this.db.open && !this.db.inTransaction ? this.db : undefined;
   }
 
   async ping(): Promise<void> {
