@@ -148,7 +148,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     onConnectionError: lost('ingest'),
   });
   disposers.defer('ingest writer', () => writer.close());
-  // SQLite: deliveries' lookups by key on the connection that just committed (see readLookupsOn).
+  // SQLite: lookups by key (a delivery's records among them) on the connection that just committed (see readLookupsOn).
   if (writer.idleConnection) reader.readLookupsOn(() => writer.idleConnection!());
   /** Hydration's queue bookkeeping: its own pool on PostgreSQL, so it never queues behind webhooks. */
   const queueWriter =

@@ -118,6 +118,9 @@ describe('SQLite reads on worker threads', () => {
   it('when a transaction of the writer is open on the main connection, then a lookup by key does not see its uncommitted rows', async () => {
     server = await startTestServer('sqlite', { ADMIN_TOKEN });
     const reader = SqlReader.of(server.app.dataSource);
+    // As when the ingest writer is in a transaction of its own (lookups by key then run on TypeORM's
+    // connection, sql-reader-lookups.test.ts): this checks that connection's own guard.
+    reader.readLookupsOn(() => undefined);
     const db = (server.app.dataSource.driver as unknown as { databaseConnection: import('better-sqlite3').Database }).databaseConnection;
     db.exec('BEGIN IMMEDIATE');
     try {

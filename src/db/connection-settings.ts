@@ -8,5 +8,8 @@
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
 
+/** Memory-mapped reads, up to this many bytes of the file (address space, not memory: the OS page cache backs it). */
+export const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
+
 /** TCP keepalive on PostgreSQL connections: a peer that vanished is noticed on idle connections too. */
 export const PG_KEEPALIVE_DELAY_MS = 10_000;

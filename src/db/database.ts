@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { MigrationExecutor, type DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { SQLITE_MMAP_BYTES } from './sql-reader.js';
+import { SQLITE_MMAP_BYTES } from './connection-settings.js';
 
 /** Any constant; the same for every instance sharing a PostgreSQL database. */
 const MIGRATION_LOCK_KEY = 0x6779_6d6d;

@@ -15,8 +15,7 @@ export type SqlValue = string | number | null;
 /** Prepared statements kept per SQLite connection; statements with long VALUES lists vary, so the cache is bounded. */
 const STATEMENT_CACHE_SIZE = 500;
 
-/** Memory-mapped reads, up to this many bytes of the file (address space, not memory: the OS page cache backs it). */
-export const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
+import { SQLITE_MMAP_BYTES } from './connection-settings.js';
 
 /** How the reads of a running service are served (see {@link SqlReader.open}). */
 export interface ReadOptions {
@@ -198,8 +197,9 @@ export class SqlReader {
       this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
       row = this.statementOn(latest, plan.sql).get(...params) as Record<string, unknown> | undefined;
     } else if (plan.local && !(this.pool && this.connection().inTransaction)) {
-      // Never inside a transaction of the writer's (it shares this connection; one that waits for
-      // I/O half-way would show its uncommitted rows): then the workers, which see only commits.
+      // Never inside a transaction open on TypeORM's connection (`dataSource.transaction`, a
+      // migration: one that waits for I/O half-way would show its uncommitted rows): then the
+      // workers, which see only commits.
       this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
       row = this.statement(plan.sql).get(...params) as Record<string, unknown> | undefined;
     } else {
@@ -298,8 +298,9 @@ export class SqlReader {
   }
 
   /**
-   * Runs {@link findFirst}'s lookups by key on the connection `connection` returns while it returns
-   * one: the ingest writer's between its transactions (SqlWriter.idleConnection). SQLite discards a
+   * Runs {@link findFirst}'s lookups by key (every one: deliveries', GraphQL's, hydration's) on the
+   * connection `connection` returns while it returns one: the ingest writer's between its
+   * transactions (SqlWriter.idleConnection; it maps the file as TypeORM's does). SQLite discards a
    * connection's whole page cache when another connection has committed, so on TypeORM's connection
    * every delivery's lookup, which comes right after a commit, re-read each page of its index and
    * table from the file; the writer's connection still holds the pages it just wrote. Measured in

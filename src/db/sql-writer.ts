@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { PG_KEEPALIVE_DELAY_MS, SQLITE_PRAGMAS } from './connection-settings.js';
+import { PG_KEEPALIVE_DELAY_MS, SQLITE_MMAP_BYTES, SQLITE_PRAGMAS } from './connection-settings.js';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseConfig, type DatabaseTimeouts } from '../config.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 import type { PoolStats } from '../metrics/metrics.js';
@@ -151,6 +151,9 @@ class SqliteWriter implements SqlWriter, SqlTx {
     this.db = new Database(file);
     for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
     this.db.pragma(`busy_timeout = ${SQLITE_WRITER_BUSY_MS}`);
+    // SqlReader's lookups by key run here between transactions (idleConnection): rows the last
+    // commit did not touch are read through the map, as on TypeORM's connection.
+    this.db.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
   }
 
   /**
