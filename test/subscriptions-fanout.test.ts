@@ -125,6 +125,31 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
     expect(nexts(raw, 'byVariable')).toEqual([{ events: { type: 'CUSTOMER_UPDATED', entityId: '33' } }]);
   });
 
+  // A document's second group on runs its selection compiled (graphql-jit, subscription-planner.ts),
+  // except where a fragment spread has a condition: graphql-js decides those per execution.
+  it('when several groups run one document, compiled or not, then each gets what graphql-js executes, conditional fragments included', async () => {
+    const raw = await init();
+    const plain = 'subscription P($c: [ID!]) { customerUpdated(customerIds: $c) { event { type entityId } customer { customerId } } }';
+    const conditional =
+      'subscription C($c: [ID!], $x: Boolean!) { customerUpdated(customerIds: $c) { event { type } ...F @include(if: $x) ...F } } ' +
+      'fragment F on CustomerEventPayload { event { entityId } }';
+    for (const k of [41, 42, 43]) {
+      raw.send({ type: 'subscribe', id: `plain${k}`, payload: { query: plain, variables: { c: [String(k)] } } });
+      raw.send({ type: 'subscribe', id: `conditional${k}`, payload: { query: conditional, variables: { c: [String(k)], x: k === 43 } } });
+    }
+    await serving(6, 6);
+    for (const k of [41, 42, 43]) await post(a.webhookKey, k);
+    await until(() => [41, 42, 43].every((k) => nexts(raw, `conditional${k}`).length === 1), 5000, 'an event per group');
+    for (const k of [41, 42, 43]) {
+      const id = String(k);
+      expect(nexts(raw, `plain${k}`)).toEqual([
+        { customerUpdated: { event: { type: 'CUSTOMER_UPDATED', entityId: id }, customer: { customerId: id } } },
+      ]);
+      // The unconditional spread includes F whatever $x says.
+      expect(nexts(raw, `conditional${k}`)).toEqual([{ customerUpdated: { event: { type: 'CUSTOMER_UPDATED', entityId: id } } }]);
+    }
+  });
+
   it('when one subscription of a group completes, then the others keep receiving, and the group ends with its last member', async () => {
     const raw = await init();
     raw.send({ type: 'subscribe', id: 'stays', payload: { query: LIVE } });

@@ -1,4 +1,5 @@
 import {
+  BREAK,
   GraphQLError,
   Kind,
   createSourceEventStream,
@@ -154,34 +155,68 @@ type CompiledOperation = (
   variables: Readonly<Record<string, unknown>> | null,
 ) => ExecutionResult | Promise<ExecutionResult>;
 
-/** Per schema and document, per operation name: the compiled operation, or null where graphql-jit declined it. */
-const compiledOperations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, CompiledOperation | null>>>();
+/** Per schema and document: how many groups it planned, and per operation name its compiled form (null: not compiled). */
+const compiledOperations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, CompiledDocument>>();
+interface CompiledDocument {
+  plans: number;
+  readonly operations: Map<string, CompiledOperation | null>;
+}
 
 /**
  * The selection of a shared subscription compiled into a JavaScript function by graphql-jit, once
  * per schema, document and operation name: every group of the same document (a member app's: one
  * per member, each with its own variables) runs the same function, which V8 optimises once. A
  * group executes its selection for every event it takes, and graphql-js's `execute` builds the
- * execution context, collects the fields and coerces the variables anew each time; the compiled
- * function does that work once. Measured in the running server, a check-in's selection
+ * execution context and collects the fields anew each time; the compiled function has them written
+ * in (the variables are still coerced per call). Measured in the running server with a profiler
+ * attached, a check-in's selection
  * (`{ event { seq type entityId occurredAt } customer { customerId checkedIn } }`): 37 µs with
  * `execute`, 12 µs compiled (30,000 runs each; bench/README.md, "Member apps"). The resolvers and
- * the schema's guards (studio scope, personal data, member access) are the schema's own, called as
- * graphql-js calls them. Undefined when graphql-jit declines the document: then `execute`.
+ * the schema's guards (studio scope, personal data, member access) are the schema's own.
+ *
+ * Where graphql-jit differs from graphql-js, and why it does not matter here: its errors carry no
+ * `extensions` object until one is given and a scalar's failing `serialize` loses its
+ * `originalError` (ws.ts formats both as it formats graphql-js's: by code, else masked), and its
+ * `info.path` has no `typename` (no resolver of ours reads it).
+ *
+ * Undefined — `execute` then — for a document's first group (a document parsed for one
+ * subscription only, e.g. a query too long for ws.ts's cache, is never compiled: compiling costs
+ * more than executing a few events), for a document with `@skip` or `@include` anywhere (graphql-jit
+ * decides fragment spreads with conditions at compile time and marks the shared AST, where
+ * graphql-js decides them per execution), and where graphql-jit declines the document.
  */
 function compiledOperation(schema: GraphQLSchema, prepared: PreparedOperation): CompiledOperation | undefined {
   let documents = compiledOperations.get(schema);
   if (!documents) compiledOperations.set(schema, (documents = new WeakMap()));
-  let operations = documents.get(prepared.document);
-  if (!operations) documents.set(prepared.document, (operations = new Map()));
+  let known = documents.get(prepared.document);
+  if (!known) documents.set(prepared.document, (known = { plans: 0, operations: new Map() }));
+  known.plans += 1;
+  if (known.plans < 2) return undefined;
   const name = prepared.operationName ?? '';
-  let compiled = operations.get(name);
+  let compiled = known.operations.get(name);
   if (compiled === undefined) {
-    const result = compileQuery(schema, prepared.document, prepared.operationName ?? undefined);
-    compiled = isCompiledQuery(result) ? (result.query as CompiledOperation) : null;
-    operations.set(name, compiled);
+    const result = hasConditions(prepared.document)
+      ? undefined
+      : compileQuery(schema, prepared.document, prepared.operationName ?? undefined);
+    compiled = result && isCompiledQuery(result) ? (result.query as CompiledOperation) : null;
+    known.operations.set(name, compiled);
   }
   return compiled ?? undefined;
+}
+
+/** Whether a document uses `@skip` or `@include` anywhere (operations and fragments). */
+function hasConditions(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** A resumed subscription's plan: what its replay group renders each event with. */
