@@ -34,6 +34,7 @@ import { EventLog } from './realtime/log-reader.js';
 import { openRedisEventFeed } from './realtime/redis-feed.js';
 import { replayPacer } from './realtime/replay-pacer.js';
 import { SharedLoads } from './realtime/shared-loads.js';
+import { recordPreload } from './realtime/record-preload.js';
 import { startReconcileScheduler, type ReconcileScheduler } from './reconcile/reconcile.scheduler.js';
 import { RECONCILE_KINDS, Reconciler } from './reconcile/reconciler.js';
 import { openApiClientFor } from './upstream/open-api.client.js';
@@ -230,6 +231,8 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
 
   // One pacer per process (one event loop): the last service started in it sets its rate.
   replayPacer.limit(config.realtime.replayEventsPerSecond || Infinity);
+  /** Records per event and occupancy counts, loaded once per event for every subscriber. */
+  const shared = new SharedLoads();
   const subscriptions = createSubscriptionServer({
     schema,
     logger,
@@ -240,7 +243,7 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
     realtime: {
       feed,
       log,
-      shared: new SharedLoads(),
+      shared,
       maxQueued: config.realtime.maxQueuedEvents,
       maxBufferedBytes: config.realtime.maxBufferedBytes,
     },
@@ -277,6 +280,10 @@ async function open(config: Config, logger: Logger, disposers: DisposerStack): P
       return feed.publish(events);
     },
     metrics: metrics?.webhooks,
+    // PostgreSQL: the records of events this instance's subscriptions deliver travel with the COMMIT.
+    ...(config.database.kind === 'postgres'
+      ? { withinCommit: recordPreload({ dataSource, shared, wanted: (event) => subscriptions.wantsRecords(event) }) }
+      : {}),
   });
   // RECONCILE_EVERY: repairs what webhooks missed, through the same ingestor (so subscribers see it).
   const reconciliation =

@@ -59,11 +59,13 @@ const pgTypes = {
 export class SqlReader {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly statements = new Map<string, Statement>();
-  private readonly shapes = new Map<unknown, RowShape<ObjectLiteral>>();
+  private readonly shapes: Map<unknown, RowShape<ObjectLiteral>>;
   /** Names of PostgreSQL prepared statements by text. */
   private readonly names = new Map<string, string>();
   /** {@link findFirst}'s statements, per entity and the properties of its conditions. */
-  private readonly lookups = new Map<unknown, Map<string, LookupPlan<ObjectLiteral>>>();
+  private readonly lookups: Map<unknown, Map<string, LookupPlan<ObjectLiteral>>>;
+  /** The same for the readers of {@link within} (their statements are written with `?`). */
+  private readonly queuedLookups = new Map<unknown, Map<string, LookupPlan<ObjectLiteral>>>();
 
   /** The read pool's counts: TypeORM's `pg` pool on PostgreSQL; undefined on SQLite. For the metrics. */
   poolStats(): PoolStats | undefined {
@@ -85,8 +87,50 @@ export class SqlReader {
     private readonly timeoutMs: number,
     /** Scans at once, in the service; elsewhere (tools, tests on a bare DataSource) scans are not queued. */
     private readonly scans: ScanGate | undefined = undefined,
+    /** {@link within}: the transaction its statements are queued in, while it takes them, and what it was asked. */
+    private readonly queued: QueuedLookups | undefined = undefined,
+    /** {@link within}: the reader whose row shapes and statements it shares. */
+    parent: SqlReader | undefined = undefined,
   ) {
     this.dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+    this.shapes = parent?.shapes ?? new Map();
+    this.lookups = parent?.queuedLookups ?? new Map();
+  }
+
+  /**
+   * A view of `dataSource` whose reader ({@link of} it) queues its statements in `tx`, a PostgreSQL
+   * write transaction (SqlTx.allLater): they run after the transaction's own statements and are
+   * answered by the message that carries its COMMIT, so they cost no round trip of their own and
+   * see what the transaction wrote. Used to load the records of events that have subscribers
+   * while their batch commits (src/realtime/record-preload.ts); anything that reads through the
+   * view's DataSource other than with its SqlReader would read outside the transaction, so only
+   * hand it to code that reads through SqlReader.
+   *
+   * Only lookups by {@link findFirst} / {@link findOne} of integer columns by integers are queued:
+   * a statement failing inside the transaction's message would abort the batch, and those cannot
+   * fail; every other read of the view fails at once (its records are then read after the commit,
+   * as usual). `close()` once the statements are queued, before the transaction goes on: a read
+   * asked for later (after an earlier read's answer) fails instead of landing in a message already
+   * sent or in another transaction.
+   */
+  static within(dataSource: DataSource, tx: QueuedReads): { readonly dataSource: DataSource; close(): void } {
+    if (dataSource.options.type !== 'postgres') throw new Error('SqlReader.within: PostgreSQL only');
+    const parent = SqlReader.of(dataSource);
+    const queued = { tx, open: true, asked: new Map<string, Promise<Record<string, unknown>[]>>() };
+    // Only a key for {@link of}: anything else read through it would read outside the transaction
+    // (the rows as they were before it, with no error), so every other use of it throws.
+    const view = new Proxy(Object.create(null) as DataSource, {
+      get: (_target, property) => {
+        throw new Error(`SqlReader.within: the view reads through SqlReader only (it was asked for ${String(property)})`);
+      },
+    });
+    SqlReader.readers.set(view, new SqlReader(dataSource, undefined, parent.timeoutMs, undefined, queued, parent));
+    return {
+      dataSource: view,
+      close: () => {
+        queued.open = false;
+      },
+    };
   }
 
   private static readonly readers = new WeakMap<DataSource, SqlReader>();
@@ -138,11 +182,13 @@ export class SqlReader {
 
   /** A fresh parameter list for one statement. */
   params(): SqlParams {
-    return new SqlParams(this.dialect);
+    // A transaction's queue takes `?` (it writes the values in as literals, sql-writer.ts).
+    return new SqlParams(this.queued ? 'sqlite' : this.dialect);
   }
 
   /** The rows of one SELECT. BIGINT columns come back as numbers on both databases. */
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    if (this.queued) throw new Error('SqlReader.within: only lookups by key (findFirst, findOne) are queued in a transaction');
     this.dataSource.logger.logQuery(sql, params as unknown[]);
     if (this.dialect === 'sqlite') return this.pool ? this.pool.all<T>(sql, params) : (this.statement(sql).all(...params) as T[]);
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
@@ -154,6 +200,31 @@ export class SqlReader {
       if (isStatementTimeout(error)) throw new ReadTimeoutError(this.timeoutMs);
       throw error;
     }
+  }
+
+  /**
+   * {@link findFirst} of a {@link within} reader: queued in the transaction, only when it cannot
+   * fail there. A statement that fails inside the transaction's message would abort the whole batch,
+   * so only integer columns compared with safe integers are queued (no type error is possible);
+   * anything else is refused here, and its records are read after the commit as usual.
+   */
+  private queuedLookup<T extends ObjectLiteral>(
+    queued: QueuedLookups,
+    plan: LookupPlan<T>,
+    params: readonly SqlValue[],
+  ): Promise<Record<string, unknown>[]> {
+    if (!queued.open) return Promise.reject(new Error('SqlReader.within: the transaction has gone on; this read came too late'));
+    if (!plan.integerKeys || !params.every((value) => typeof value === 'number' && Number.isSafeInteger(value)))
+      return Promise.reject(new Error('SqlReader.within: only lookups of integer columns by integers are queued in a transaction'));
+    // The same record asked for twice in one batch (a customer's check-in and its visit's customer): one statement.
+    const key = `${plan.sql}\u0000${params.join(',')}`;
+    let rows = queued.asked.get(key);
+    if (!rows) {
+      this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
+      rows = queued.tx.allLater<Record<string, unknown>>(plan.sql, params);
+      queued.asked.set(key, rows);
+    }
+    return rows;
   }
 
   /**
@@ -193,7 +264,9 @@ export class SqlReader {
     for (const where of wheres) params.push(...(Object.values(where) as SqlValue[]));
     let row: Record<string, unknown> | undefined;
     const latest = plan.local ? this.lookupConnection?.() : undefined;
-    if (latest) {
+    if (this.queued) {
+      [row] = await this.queuedLookup(this.queued, plan, params);
+    } else if (latest) {
       this.dataSource.logger.logQuery(plan.sql, params as unknown[]);
       row = this.statementOn(latest, plan.sql).get(...params) as Record<string, unknown> | undefined;
     } else if (plan.local && !(this.pool && this.connection().inTransaction)) {
@@ -233,7 +306,10 @@ export class SqlReader {
         ...metadata.uniques.map((unique) => unique.columns.map((column) => column.propertyName)),
       ].filter((columns) => columns.length > 0);
       const byKey = wheres.every((where) => keys.some((columns) => columns.every((column) => column in where)));
-      plan = { sql, shape, local: this.dialect === 'sqlite' && byKey };
+      const integerKeys = wheres.every((where) =>
+        Object.keys(where).every((property) => INTEGER_COLUMN_TYPES.has(metadata.findColumnWithPropertyName(property)?.type as never)),
+      );
+      plan = { sql, shape, local: this.dialect === 'sqlite' && byKey && !this.queued, integerKeys };
       plans.set(key, plan);
     }
     return plan;
@@ -403,12 +479,29 @@ export class SqlReader {
   }
 }
 
+/** What {@link SqlReader.within} needs of a write transaction (SqlTx). */
+export interface QueuedReads {
+  allLater<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+/** A {@link SqlReader.within} reader's transaction: open while it takes statements; the lookups asked, by statement and values. */
+interface QueuedLookups {
+  readonly tx: QueuedReads;
+  open: boolean;
+  readonly asked: Map<string, Promise<Record<string, unknown>[]>>;
+}
+
 /** A statement of {@link SqlReader.findFirst}: `local` when it is a lookup by key, run on the calling thread. */
 interface LookupPlan<T extends ObjectLiteral> {
   readonly sql: string;
   readonly shape: RowShape<T>;
   readonly local: boolean;
+  /** Every condition is on an integer column (a {@link SqlReader.within} reader queues only those). */
+  readonly integerKeys: boolean;
 }
+
+/** Column types TypeORM reports for our integer columns (`Number`: a `number` property without an explicit type). */
+const INTEGER_COLUMN_TYPES = new Set<unknown>(['integer', 'int', 'int4', 'int8', 'bigint', 'smallint', Number]);
 
 /** Equality conditions on an entity's properties, for {@link SqlReader.findOne} and {@link SqlReader.find}. */
 export type Where<T> = { readonly [property in keyof T & string]?: SqlValue };

@@ -32,6 +32,7 @@ import { viewerKey, viewerLabel, type Viewer } from '../api/viewer.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { RepeatedLog, type Logger } from '../log.js';
 import type { GraphQLMetrics, RealtimeMetrics } from '../metrics/metrics.js';
+import type { LoggedEvent } from '../events/logged-event.js';
 import { FanoutGroup, FanoutHub, FanoutMember, nextFrame, type FanoutCounters, type FanoutSocket } from '../realtime/fanout-hub.js';
 import { EVENT_SUBSCRIPTIONS } from '../realtime/event-type-fields.subscription.js';
 import {
@@ -111,6 +112,8 @@ export interface SubscriptionServer {
   readonly groups: number;
   /** The fan-out hub's running totals: candidate groups examined and executions (tests, bench). */
   readonly fanoutCounters: Readonly<FanoutCounters>;
+  /** Whether a shared subscription here will load `event`'s records (FanoutHub.wantsRecords). */
+  wantsRecords(event: LoggedEvent): boolean;
   /** Replayed (and later live) events of resumed subscriptions rendered, and payloads taken from another resume's render (tests, bench). */
   readonly replayCounters: Readonly<{ rendered: number; shared: number }>;
   /**
@@ -948,6 +951,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     get fanoutCounters() {
       return hub.counters;
     },
+    wantsRecords: (event) => hub.wantsRecords(event),
     get replayCounters() {
       return replayRenders.counters;
     },

@@ -58,6 +58,13 @@ export interface IngestorOptions {
    * generation, src/graphql/answer-cache.ts).
    */
   readonly onDurable?: () => void;
+  /**
+   * Called inside each batch's transaction once its events are stored, with those events: reads it
+   * queues there (`tx.allLater`) go to the database with the COMMIT. Returns what to run once the
+   * batch has committed, before `onCommitted` announces it (src/realtime/record-preload.ts), or
+   * nothing. Not called for a batch that fails; what it returns is then dropped.
+   */
+  readonly withinCommit?: (tx: SqlTx, events: readonly LoggedEvent[]) => (() => Promise<void>) | undefined;
   /** Events stored by type, batch sizes and commit durations; absent with `METRICS_ENABLED=false`. */
   readonly metrics?: WebhookMetrics | undefined;
 }
@@ -166,17 +173,24 @@ export class Ingestor {
   private async commit(batch: Pending[], isolated: boolean): Promise<void> {
     const { metrics } = this.options;
     const started = metrics ? performance.now() : 0;
+    const { withinCommit } = this.options;
+    let committedWork: (() => Promise<void>) | undefined;
     await this.writer.transaction(
-      (tx) =>
-        isolated
-          ? storeIsolated(
-              tx,
-              batch.map((p) => p.submission),
-            )
-          : store(
-              tx,
-              batch.map((p) => p.submission),
-            ),
+      async (tx) => {
+        const submissions = batch.map((p) => p.submission);
+        const outcomes = isolated ? await storeIsolated(tx, submissions) : await store(tx, submissions);
+        committedWork = undefined;
+        if (withinCommit) {
+          const stored = outcomes.flatMap((outcome) => (outcome.status === 'stored' ? outcome.events : []));
+          // An extra: whatever goes wrong in it must not fail the batch.
+          try {
+            if (stored.length > 0) committedWork = withinCommit(tx, stored);
+          } catch (error) {
+            this.logger.warn({ err: error }, 'work inside a commit failed; the batch goes on without it');
+          }
+        }
+        return outcomes;
+      },
       async (outcomes) => {
         this.options.onDurable?.();
         metrics?.committed(batch.length, performance.now() - started);
@@ -192,6 +206,13 @@ export class Ingestor {
           pending.resolve(outcome);
         });
         if (metrics) for (const event of committed) metrics.event(event.type, event.known);
+        if (committedWork) {
+          try {
+            await committedWork();
+          } catch (error) {
+            this.logger.warn({ err: error }, 'work after a commit failed; the events are announced without it');
+          }
+        }
         if (committed.length === 0 || !this.options.onCommitted) return;
         committed.sort((a, b) => a.seq - b.seq);
         try {

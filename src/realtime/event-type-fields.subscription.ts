@@ -12,8 +12,9 @@ import { eventSubscription, requireRealtime } from './realtime.js';
 // One subscription field per upstream event type: its name and words from the type's declaration
 // (src/events/), its payload family (what it loads, who may see it) from the area owning the type
 // (`subscribe` in src/domains/<area>/<area>.area.ts). Records are loaded once per event for every
-// subscriber of this instance, when the event is first delivered: they include this event's
-// change, and possibly later ones.
+// subscriber of this instance, when the event is first delivered (on PostgreSQL, inside the
+// transaction that commits it, when a shared subscription here will deliver it: record-preload.ts):
+// they include this event's change, and possibly later ones.
 
 /** The subscription field of one upstream event type: its declaration (src/events/), with its area's payload family. */
 export interface EventSubscriptionSpec extends SubscriptionDeclaration {
@@ -25,6 +26,9 @@ export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec =
   ...declarationOf(type).subscription,
   family: subscriptionFamilyOf(type),
 }));
+
+/** The key of an event's records in RealtimeServices.shared (record-preload.ts puts them there too). */
+export const recordsKey = (seq: number) => `records:${seq}`;
 
 /** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
 function ownCustomerIds(named: readonly number[] | null, member: number): readonly number[] {
@@ -55,11 +59,17 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         // A member listens to their own customer id only; naming another one is FORBIDDEN, never an empty stream.
         if (member !== null && spec.member === 'entity') selector.entityIds = ownCustomerIds(selector.entityIds ?? null, member);
         const owner = member !== null && typeof spec.member === 'function' ? spec.member : undefined;
-        return eventSubscription(ctx, selector, cursor, async (event) => {
-          const records = await shared.get(`records:${event.seq}`, () => spec.load(event, ctx.dataSource));
-          if (owner && Number(owner(records) ?? NaN) !== member) return undefined;
-          return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
-        });
+        return eventSubscription(
+          ctx,
+          selector,
+          cursor,
+          async (event) => {
+            const records = await shared.get(recordsKey(event.seq), () => spec.load(event, ctx.dataSource));
+            if (owner && Number(owner(records) ?? NaN) !== member) return undefined;
+            return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
+          },
+          { loadsRecords: true },
+        );
       },
     })
     // The arguments are read and checked once, by `subscribe`; this runs per event (per group), and

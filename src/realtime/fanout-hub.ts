@@ -29,6 +29,8 @@ export interface FanoutGroupSpec {
   readonly render: (root: unknown) => Promise<string> | string;
   /** The `payload` of the `error` message that ends the group when `map` or `render` threw, as JSON text. */
   readonly fail: (error: unknown) => string;
+  /** `map` loads the event's records (StreamPlan.loadsRecords; see {@link FanoutHub.wantsRecords}). */
+  readonly loadsRecords?: boolean;
 }
 
 export interface FanoutHubOptions {
@@ -370,6 +372,19 @@ export class FanoutHub {
 
   get groupCount(): number {
     return this.groups.size;
+  }
+
+  /**
+   * Whether a group here will load `event`'s records: one whose `map` does (the per-type
+   * subscription fields) takes the event (record-preload.ts). A look at the index only: the event
+   * is not offered, and nothing is counted.
+   */
+  wantsRecords(event: LoggedEvent): boolean {
+    let found = false;
+    this.index.candidates(event, (group) => {
+      if (!found && group.spec.loadsRecords === true && matches(group.spec.selector, event)) found = true;
+    });
+    return found;
   }
 
   group(key: string): FanoutGroup | undefined {

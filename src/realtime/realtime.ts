@@ -50,6 +50,8 @@ export interface StreamPlan {
   readonly after: number | undefined;
   /** The event as the field's root value; undefined skips it. Clears the context's loaders first. */
   readonly map: (event: LoggedEvent) => unknown;
+  /** `map` loads the event's records (RealtimeServices.shared): the per-type fields (record-preload.ts). */
+  readonly loadsRecords: boolean;
 }
 
 /** What a WebSocket operation's context carries for subscriptions ({@link withRealtime}). */
@@ -74,6 +76,8 @@ export function eventSubscription<T>(
   selector: StreamSelector,
   after: string | null | undefined,
   map: (event: LoggedEvent) => Promise<T | undefined> | T | undefined,
+  /** `loadsRecords`: `map` loads the event's records into RealtimeServices.shared (see StreamPlan). */
+  options: { readonly loadsRecords?: boolean } = {},
 ): AsyncIterableIterator<T> {
   const realtime = requireRealtime(context);
   const { services, connection } = realtime;
@@ -84,7 +88,7 @@ export function eventSubscription<T>(
     return map(event);
   };
   if (realtime.plan) {
-    realtime.plan({ selector: resolved, after: from, map: mapFresh });
+    realtime.plan({ selector: resolved, after: from, map: mapFresh, loadsRecords: options.loadsRecords === true });
     return emptyStream();
   }
   return openSubscriptionStream(services, connection, resolved, from, mapFresh);

@@ -11,6 +11,13 @@ export class SharedLoads {
     private readonly capacity = 2000,
   ) {}
 
+  /** Remembers `value` under `key`, loaded elsewhere (record-preload.ts), unless something is there already. */
+  put(key: string, value: unknown): void {
+    if (this.entries.has(key)) return;
+    this.entries.set(key, Promise.resolve(value));
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const known = this.entries.get(key);
     if (known) return known as Promise<T>;

@@ -125,7 +125,7 @@ export class SubscriptionPlanner {
     // A field that opened a stream of its own instead of handing its plan: not shareable after all.
     if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
     if (!captured) return undefined;
-    const { selector, map, after } = captured;
+    const { selector, map, after, loadsRecords } = captured;
     const { formatResult, formatErrors } = this.options;
     const format = (result: ExecutionResult) => JSON.stringify(formatResult(result, context));
     // The closures below hold what a group keeps: not `prepared` (held, it would keep its cost entry
@@ -135,6 +135,7 @@ export class SubscriptionPlanner {
       selector,
       after,
       map,
+      loadsRecords,
       // Synchronous when the selection's resolvers are: a replayed event then costs no extra turn.
       render: (root) => {
         const result = run ? run(root, context, args.variableValues) : execute({ ...args, rootValue: root });
