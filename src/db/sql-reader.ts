@@ -4,6 +4,7 @@ import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { Logger } from '../log.js';
 import { epochMs, int64 } from './columns.js';
+import { SQLITE_MMAP_BYTES } from './connection-settings.js';
 import { ReadTimeoutError, isStatementTimeout } from './read-timeout.js';
 import { ScanGate } from './scan-gate.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
@@ -14,8 +15,6 @@ export type SqlValue = string | number | null;
 
 /** Prepared statements kept per SQLite connection; statements with long VALUES lists vary, so the cache is bounded. */
 const STATEMENT_CACHE_SIZE = 500;
-
-import { SQLITE_MMAP_BYTES } from './connection-settings.js';
 
 /** How the reads of a running service are served (see {@link SqlReader.open}). */
 export interface ReadOptions {
@@ -58,7 +57,6 @@ const pgTypes = {
  */
 export class SqlReader {
   readonly dialect: 'sqlite' | 'postgres';
-  private readonly statements = new Map<string, Statement>();
   private readonly shapes: Map<unknown, RowShape<ObjectLiteral>>;
   /** Names of PostgreSQL prepared statements by text. */
   private readonly names = new Map<string, string>();
@@ -388,11 +386,12 @@ export class SqlReader {
   }
 
   private lookupConnection: (() => Database | undefined) | undefined;
-  private readonly lookupStatements = new WeakMap<Database, Map<string, Statement>>();
+  /** Prepared statements per SQLite connection (TypeORM's, and the writer's for lookups). */
+  private readonly statements = new WeakMap<Database, Map<string, Statement>>();
 
   private statementOn(connection: Database, sql: string): Statement {
-    let statements = this.lookupStatements.get(connection);
-    if (!statements) this.lookupStatements.set(connection, (statements = new Map()));
+    let statements = this.statements.get(connection);
+    if (!statements) this.statements.set(connection, (statements = new Map()));
     let statement = statements.get(sql);
     if (!statement) {
       statement = connection.prepare(sql);
@@ -403,13 +402,7 @@ export class SqlReader {
   }
 
   private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.connection().prepare(sql);
-      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statementOn(this.connection(), sql);
   }
 
   /**
