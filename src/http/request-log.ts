@@ -85,20 +85,22 @@ export class RequestLog {
   /** `log` is the request's logger (bound to its request id). */
   finished(log: Logger, res: ServerResponse, request: FinishedRequest): void {
     const { refused, ...note } = notes.get(res) ?? {};
-    const fields = { requestId: log.bindings()['requestId'], ...request, ...note };
+    // Built only for a summed line: pino's bindings() parses the logger's serialised bindings, and
+    // this runs for every request, between a webhook's answer and its events' fan-out.
+    const fields = () => ({ requestId: log.bindings()['requestId'], ...request, ...note });
     if (refused) {
       const { err, ...why } = refused;
-      log.debug({ ...fields, ...why }, 'request');
+      log.debug({ ...fields(), ...why }, 'request');
       const key = `webhook:${why.error}${why.error === 'unauthorized' ? `:${why.reason ?? ''}` : ''}`;
-      this.repeated.warn(key, { ...fields, ...why, ...(err === undefined ? {} : { err }) }, 'webhook refused');
+      this.repeated.warn(key, { ...fields(), ...why, ...(err === undefined ? {} : { err }) }, 'webhook refused');
       return;
     }
     if (PROBE_ROUTES.has(request.route) && request.status < 400) {
       log.debug(request, 'request');
     } else if (FLOOD_STATUSES.has(request.status)) {
       log.debug(request, 'request');
-      this.repeated.info(`${request.route}:${request.status}`, fields, 'request');
-    } else {
+      this.repeated.info(`${request.route}:${request.status}`, fields(), 'request');
+    } else if (log.isLevelEnabled('info')) {
       log.info({ ...request, ...note }, 'request');
     }
   }
