@@ -14,6 +14,11 @@ import type { EventRecord } from './events/event-record.entity.js';
  * its event types carries (`subscribe` in its `<area>.area.ts`).
  */
 export interface SubscriptionFamily<A extends RecordSubscriptionArgs = RecordSubscriptionArgs, R extends object = object> {
+  /**
+   * An `@ObjectType({ simpleResolvers: true })` of plain `@Field`s, each named as its property: the
+   * fields are read straight off the payload, without a type-graphql resolver around each (a member
+   * event's render runs them for every group it reaches).
+   */
   readonly payload: ClassType<{ event: EventRecord } & R>;
   readonly args: ClassType<A>;
   /** Conditions from the arguments besides `studioIds` and `after`, checked. */

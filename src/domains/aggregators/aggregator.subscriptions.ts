@@ -7,7 +7,7 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, family, ownedBy, recordAfter } from '../subscription-family.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
-@ObjectType({ description: 'A customer joined through an aggregator, with the membership and the customer.' })
+@ObjectType({ simpleResolvers: true, description: 'A customer joined through an aggregator, with the membership and the customer.' })
 export class AggregatorMembershipEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => AggregatorMembership, recordAfter('The aggregator membership')) aggregatorMembership!: AggregatorMembership | null;

@@ -4,7 +4,7 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, byEntity, family, ownedBy, recordAfter } from '../subscription-family.js';
 import { AppointmentBooking } from './appointment-booking.entity.js';
 
-@ObjectType({ description: 'An appointment booking made, changed or cancelled, with the booking.' })
+@ObjectType({ simpleResolvers: true, description: 'An appointment booking made, changed or cancelled, with the booking.' })
 export class AppointmentBookingEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => AppointmentBooking, recordAfter('The appointment booking')) appointmentBooking!: AppointmentBooking | null;

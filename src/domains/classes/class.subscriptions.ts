@@ -5,13 +5,13 @@ import { EVENT_FIELD, byEntity, family, inIds, ownedBy, recordAfter } from '../s
 import { ClassBooking } from './class-booking.entity.js';
 import { ClassSlot } from './class-slot.entity.js';
 
-@ObjectType({ description: 'A class booking made, changed or cancelled, with the booking.' })
+@ObjectType({ simpleResolvers: true, description: 'A class booking made, changed or cancelled, with the booking.' })
 export class ClassBookingEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => ClassBooking, recordAfter('The class booking')) classBooking!: ClassBooking | null;
 }
 
-@ObjectType({ description: 'A class slot changed or cancelled, with the slot.' })
+@ObjectType({ simpleResolvers: true, description: 'A class slot changed or cancelled, with the slot.' })
 export class ClassSlotEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => ClassSlot, recordAfter('The class slot')) classSlot!: ClassSlot | null;

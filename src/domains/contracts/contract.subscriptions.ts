@@ -10,7 +10,7 @@ import { ContractAdditionalModule } from './contract-additional-module.entity.js
 import { ContractIdlePeriod } from './contract-idle-period.entity.js';
 import { Contract } from './contract.entity.js';
 
-@ObjectType({ description: 'A contract created or changed, with the contract and the customer holding it.' })
+@ObjectType({ simpleResolvers: true, description: 'A contract created or changed, with the contract and the customer holding it.' })
 export class ContractEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Contract, recordAfter('The contract')) contract!: Contract | null;
@@ -18,6 +18,7 @@ export class ContractEventPayload {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A contract's pause (idle period) created, changed or cancelled, with the idle period, the contract and the customer holding it.",
 })
@@ -29,6 +30,7 @@ export class ContractIdlePeriodEventPayload {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A contract's additional module created, changed, cancelled or deleted, with the module, the main contract and the customer holding it.",
 })

@@ -11,7 +11,7 @@ import { Customer } from './customer.entity.js';
 /** The payload field of the customer an event is about (entityId), shared by the families of customer events. */
 export const CUSTOMER_FIELD = { nullable: true, description: 'The customer, as the record stands after the event.' };
 
-@ObjectType({ description: 'A change to a customer, with the customer.' })
+@ObjectType({ simpleResolvers: true, description: 'A change to a customer, with the customer.' })
 export class CustomerEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Customer, CUSTOMER_FIELD) customer!: Customer | null;

@@ -4,7 +4,7 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, byEntity, family, ownedBy, recordAfter } from '../subscription-family.js';
 import { Device } from './device.entity.js';
 
-@ObjectType({ description: 'A device registered, with the device.' })
+@ObjectType({ simpleResolvers: true, description: 'A device registered, with the device.' })
 export class DeviceEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Device, recordAfter('The device')) device!: Device | null;

@@ -4,7 +4,7 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, byEntity, family, ownedBy, recordAfter } from '../subscription-family.js';
 import { Employee } from './employee.entity.js';
 
-@ObjectType({ description: 'An employee created, changed or deleted, with the employee.' })
+@ObjectType({ simpleResolvers: true, description: 'An employee created, changed or deleted, with the employee.' })
 export class EmployeeEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Employee, recordAfter('The employee')) employee!: Employee | null;

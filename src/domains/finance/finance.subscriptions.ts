@@ -9,25 +9,25 @@ import { DebtCollectionRun } from './debt-collection-run.entity.js';
 import { caseKeyOf } from './debt-collection.projectors.js';
 import { TaxAdvisorExport } from './tax-advisor-export.entity.js';
 
-@ObjectType({ description: 'A debt-collection run created, with the run.' })
+@ObjectType({ simpleResolvers: true, description: 'A debt-collection run created, with the run.' })
 export class DebtCollectionRunEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => DebtCollectionRun, recordAfter('The debt-collection run')) debtCollectionRun!: DebtCollectionRun | null;
 }
 
-@ObjectType({ description: 'A tax-advisor export created, with the export.' })
+@ObjectType({ simpleResolvers: true, description: 'A tax-advisor export created, with the export.' })
 export class TaxAdvisorExportEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => TaxAdvisorExport, recordAfter('The tax-advisor export')) taxAdvisorExport!: TaxAdvisorExport | null;
 }
 
-@ObjectType({ description: 'A debt-collection case changed, with the case.' })
+@ObjectType({ simpleResolvers: true, description: 'A debt-collection case changed, with the case.' })
 export class DebtCollectionCaseEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => DebtCollectionCase, recordAfter('The debt-collection case')) debtCollectionCase!: DebtCollectionCase | null;
 }
 
-@ObjectType({ description: "A studio's debt-collection settings changed, with what is known of them." })
+@ObjectType({ simpleResolvers: true, description: "A studio's debt-collection settings changed, with what is known of them." })
 export class DebtCollectionConfigurationEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => DebtCollectionConfiguration, {

@@ -5,7 +5,10 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, family } from '../subscription-family.js';
 import { Studio } from './studio.entity.js';
 
-@ObjectType({ description: "A change to a studio's own settings (opening hours, custom customer fields), with the studio." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "A change to a studio's own settings (opening hours, custom customer fields), with the studio.",
+})
 export class StudioEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Studio, {

@@ -8,14 +8,17 @@ import { EventRecord } from '../events/event-record.entity.js';
 import { EVENT_FIELD, family, ownedBy, recordAfter } from '../subscription-family.js';
 import { Visit } from './visit.entity.js';
 
-@ObjectType({ description: 'A check-in or check-out, with the visit it opened or closed and the customer.' })
+@ObjectType({ simpleResolvers: true, description: 'A check-in or check-out, with the visit it opened or closed and the customer.' })
 export class VisitEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => Visit, recordAfter('The visit the event opened or closed')) visit!: Visit | null;
   @Field(() => Customer, CUSTOMER_FIELD) customer!: Customer | null;
 }
 
-@ObjectType({ description: 'A studio checked customers out itself (AUTOMATIC_CUSTOMER_CHECKOUT), with the visits it closed.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A studio checked customers out itself (AUTOMATIC_CUSTOMER_CHECKOUT), with the visits it closed.',
+})
 export class AutomaticCheckoutEventPayload {
   @Field(() => EventRecord, EVENT_FIELD) event!: EventRecord;
   @Field(() => [Visit], {
