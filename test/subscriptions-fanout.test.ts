@@ -1,6 +1,11 @@
 import type { Writable } from 'node:stream';
+import type { GraphQLResolveInfo } from 'graphql';
 import WebSocket from 'ws';
+import { createContext } from '../src/api/context.js';
 import { TokenService } from '../src/domains/access/token.service.js';
+import { buildGraphQLSchema } from '../src/graphql/schema.js';
+import { createLogger } from '../src/log.js';
+import { SHARED_FIELDS } from '../src/graphql/ws.js';
 import type { LoggedEvent } from '../src/events/logged-event.js';
 import { InProcessFeed } from '../src/realtime/in-process-feed.js';
 import { FanoutHub, FanoutMember, textFrames, type FanoutSocket } from '../src/realtime/fanout-hub.js';
@@ -147,6 +152,27 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
       ]);
       // The unconditional spread includes F whatever $x says.
       expect(nexts(raw, `conditional${k}`)).toEqual([{ customerUpdated: { event: { type: 'CUSTOMER_UPDATED', entityId: id } } }]);
+    }
+  });
+
+  // A planned group's context skips the shared root fields' guards and resolvers (subscription-planner.ts,
+  // resolveToSourceWhenPlanned): sound only while each of them, run in full, gives its root back.
+  it('every shared root field, through its guards and resolver, resolves an event to the event itself', async () => {
+    const schema = await buildGraphQLSchema();
+    const fields = schema.getSubscriptionType()!.getFields();
+    const viewer = { role: 'partner', tokenId: 1, studioIds: [a.id], personalData: false, expiresAt: null } as const;
+    const context = createContext(createLogger('silent'), viewer, server.app.dataSource);
+    expect(SHARED_FIELDS.size).toBeGreaterThan(40);
+    for (const name of SHARED_FIELDS) {
+      const root = { event: { seq: 1 } };
+      const resolve = fields[name]?.resolve;
+      expect([name, typeof resolve]).toEqual([name, 'function']);
+      for (const args of [{}, { studioIds: [String(a.id)] }]) {
+        // type-graphql hands the method its root as an instance of the payload class: the same fields, the same values.
+        const resolved = (await resolve!(root, args, context, {} as GraphQLResolveInfo)) as typeof root;
+        expect([name, resolved]).toEqual([name, root]);
+        expect(resolved.event).toBe(root.event);
+      }
     }
   });
 

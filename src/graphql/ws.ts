@@ -150,7 +150,7 @@ export const TOO_MANY_SOCKETS_CLOSE_CODE = 4013;
  * Root subscription fields served by shared groups: their streams are stateless. `occupancyChanged`
  * keeps a count per subscription and is served one by one.
  */
-const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(EVENT_SUBSCRIPTIONS).map((spec) => spec.field)]);
+export const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(EVENT_SUBSCRIPTIONS).map((spec) => spec.field)]);
 
 /** Parsed documents remembered (by query), and checked operations (by query, operation name and variables). */
 const PREPARED_CAPACITY = 1000;

@@ -3,10 +3,12 @@ import {
   GraphQLError,
   Kind,
   createSourceEventStream,
+  defaultFieldResolver,
   execute,
   visit,
   type DocumentNode,
   type ExecutionResult,
+  type GraphQLFieldResolver,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -56,7 +58,9 @@ export class SubscriptionPlanner {
   private readonly planning = new Map<string, Promise<Planned | undefined>>();
   private readonly replays = new Map<string, PlannedReplay>();
 
-  constructor(private readonly options: SubscriptionPlannerOptions) {}
+  constructor(private readonly options: SubscriptionPlannerOptions) {
+    resolveToSourceWhenPlanned(options.schema, options.sharedFields);
+  }
 
   /** A subscription of one plain root field (no fragment, no directive) that is shared. */
   shareable(operation: OperationDefinitionNode): boolean {
@@ -126,6 +130,7 @@ export class SubscriptionPlanner {
     if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
     if (!captured) return undefined;
     const { selector, map, after, loadsRecords } = captured;
+    plannedContexts.add(context);
     const { formatResult, formatErrors } = this.options;
     const format = (result: ExecutionResult) => JSON.stringify(formatResult(result, context));
     // The closures below hold what a group keeps: not `prepared` (held, it would keep its cost entry
@@ -146,6 +151,37 @@ export class SubscriptionPlanner {
         return JSON.stringify(formatErrors([new GraphQLError(original.message, { originalError: original })], context));
       },
     };
+  }
+}
+
+/** The contexts of planned groups: their `subscribe` passed (see {@link resolveToSourceWhenPlanned}). */
+const plannedContexts = new WeakSet<object>();
+/** Schemas whose shared root fields {@link resolveToSourceWhenPlanned} has wrapped. */
+const sourceResolving = new WeakSet<GraphQLSchema>();
+
+/**
+ * Makes each of `fields` (root subscription fields) resolve an event to the event itself for the
+ * context of a planned group, without the resolvers in between. Their resolvers return their root
+ * (`payload(@Root() payload) { return payload; }`, events.subscription.ts and
+ * event-type-fields.subscription.ts: type-graphql hands it over as an instance of the payload class,
+ * with the same fields and values; test/subscriptions-fanout.test.ts checks every one) once the
+ * schema's guards (studio scope, member access) have checked the arguments against the viewer:
+ * the checks `subscribe` made with the same arguments and the same context when the group was
+ * planned, so they cannot decide otherwise. Skipped, they cost nothing per event; run, with
+ * type-graphql's handler (its arguments made into a class instance, its middlewares), they were a
+ * third of a member event's render (bench/README.md, "Member apps"). Every other context (a
+ * subscription served alone, a query) goes through the resolvers as before. Once per schema.
+ */
+function resolveToSourceWhenPlanned(schema: GraphQLSchema, fields: ReadonlySet<string>): void {
+  if (sourceResolving.has(schema)) return;
+  sourceResolving.add(schema);
+  const rootFields = schema.getSubscriptionType()?.getFields() ?? {};
+  for (const name of fields) {
+    const field = rootFields[name];
+    if (!field) continue;
+    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, context, info) =>
+      plannedContexts.has(context as object) ? source : resolve(source, args, context, info);
   }
 }
 
