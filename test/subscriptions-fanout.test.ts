@@ -2,9 +2,11 @@ import type { Writable } from 'node:stream';
 import type { GraphQLResolveInfo } from 'graphql';
 import WebSocket from 'ws';
 import { createContext } from '../src/api/context.js';
+import type { Viewer } from '../src/api/viewer.js';
 import { TokenService } from '../src/domains/access/token.service.js';
 import { buildGraphQLSchema } from '../src/graphql/schema.js';
 import { createLogger } from '../src/log.js';
+import { MEMBER_ACCESS } from '../src/graphql/member-access.js';
 import { SHARED_FIELDS } from '../src/graphql/ws.js';
 import type { LoggedEvent } from '../src/events/logged-event.js';
 import { InProcessFeed } from '../src/realtime/in-process-feed.js';
@@ -156,22 +158,41 @@ describe('fan-out: subscriptions of one shape share one execution', () => {
   });
 
   // A planned group's context skips the shared root fields' guards and resolvers (subscription-planner.ts,
-  // resolveToSourceWhenPlanned): sound only while each of them, run in full, gives its root back.
-  it('every shared root field, through its guards and resolver, resolves an event to the event itself', async () => {
+  // resolveToSourceWhenPlanned): sound only while each of them, run in full, gives its root back or
+  // refuses as `subscribe` does (a member on a field closed to members).
+  it('every shared root field, through its guards and resolver, resolves an event to the event itself, for every role', async () => {
     const schema = await buildGraphQLSchema();
     const fields = schema.getSubscriptionType()!.getFields();
-    const viewer = { role: 'partner', tokenId: 1, studioIds: [a.id], personalData: false, expiresAt: null } as const;
-    const context = createContext(createLogger('silent'), viewer, server.app.dataSource);
+    const viewers: Viewer[] = [
+      { role: 'admin', tokenId: null, studioIds: null, personalData: true, expiresAt: null },
+      { role: 'app', tokenId: 1, studioIds: [a.id], personalData: true, expiresAt: null },
+      { role: 'partner', tokenId: 2, studioIds: [a.id], personalData: false, expiresAt: null },
+      { role: 'member', tokenId: null, studioIds: [a.id], personalData: false, customerId: 7, expiresAt: null },
+    ];
     expect(SHARED_FIELDS.size).toBeGreaterThan(40);
-    for (const name of SHARED_FIELDS) {
-      const root = { event: { seq: 1 } };
-      const resolve = fields[name]?.resolve;
-      expect([name, typeof resolve]).toEqual([name, 'function']);
-      for (const args of [{}, { studioIds: [String(a.id)] }]) {
-        // type-graphql hands the method its root as an instance of the payload class: the same fields, the same values.
-        const resolved = (await resolve!(root, args, context, {} as GraphQLResolveInfo)) as typeof root;
-        expect([name, resolved]).toEqual([name, root]);
-        expect(resolved.event).toBe(root.event);
+    for (const viewer of viewers) {
+      const context = createContext(createLogger('silent'), viewer, server.app.dataSource);
+      for (const name of SHARED_FIELDS) {
+        const resolve = fields[name]?.resolve;
+        expect([name, typeof resolve]).toEqual([name, 'function']);
+        for (const args of [{}, { studioIds: [String(a.id)] }]) {
+          const root = { event: { seq: 1, entityId: 7 }, customer: { customerId: 7 } };
+          let resolved: typeof root;
+          try {
+            resolved = (await resolve!(root, args, context, {} as GraphQLResolveInfo)) as typeof root;
+          } catch (error) {
+            expect([viewer.role, name, (error as Error).message]).toEqual([
+              'member',
+              name,
+              expect.stringContaining('not available to members'),
+            ]);
+            expect(MEMBER_ACCESS[`Subscription.${name}`]).toBe('forbidden');
+            continue;
+          }
+          // The same fields and values (`events` gets an EventRecord copy of its root from type-graphql).
+          expect([viewer.role, name, resolved]).toEqual([viewer.role, name, root]);
+          expect(resolved.event).toBe(root.event);
+        }
       }
     }
   });

@@ -112,7 +112,8 @@ export function enforceStudioScope(schema: GraphQLSchema): void {
         field.subscribe = (source, args, context, info) => subscribe(source, guard(args, context), context, info);
       }
       // For a subscription field, each event is resolved with the arguments again: read as numbers
-      // there too (a group's context has the scope of every subscriber in it).
+      // there too (a group's context has the scope of every subscriber in it). A planned group's
+      // events skip this: subscribe checked the same arguments (subscription-planner.ts).
       const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => resolve(source, guard(args, context), context, info);
     }

@@ -90,9 +90,10 @@ export class RequestLog {
     const fields = () => ({ requestId: log.bindings()['requestId'], ...request, ...note });
     if (refused) {
       const { err, ...why } = refused;
-      log.debug({ ...fields(), ...why }, 'request');
+      const line = { ...fields(), ...why };
+      log.debug(line, 'request');
       const key = `webhook:${why.error}${why.error === 'unauthorized' ? `:${why.reason ?? ''}` : ''}`;
-      this.repeated.warn(key, { ...fields(), ...why, ...(err === undefined ? {} : { err }) }, 'webhook refused');
+      this.repeated.warn(key, { ...line, ...(err === undefined ? {} : { err }) }, 'webhook refused');
       return;
     }
     if (PROBE_ROUTES.has(request.route) && request.status < 400) {

@@ -32,7 +32,11 @@ export interface PreparedOperation {
 export interface SubscriptionPlannerOptions {
   readonly schema: GraphQLSchema;
   readonly hub: FanoutHub;
-  /** Root subscription fields whose streams are stateless (their map gives the same answer to every subscriber of a scope). */
+  /**
+   * Root subscription fields whose streams are stateless (their map gives the same answer to every
+   * subscriber of a scope), and whose resolvers give each event back as it is: a planned group's
+   * events skip them (see {@link resolveToSourceWhenPlanned}).
+   */
   readonly sharedFields: ReadonlySet<string>;
   /** The context a group executes with: the viewer's, with `realtime.plan` set to `plan`. */
   readonly context: (viewer: Viewer, plan: (plan: StreamPlan) => void) => GraphQLContext;
@@ -161,15 +165,16 @@ const sourceResolving = new WeakSet<GraphQLSchema>();
 
 /**
  * Makes each of `fields` (root subscription fields) resolve an event to the event itself for the
- * context of a planned group, without the resolvers in between. Their resolvers return their root
- * (`payload(@Root() payload) { return payload; }`, events.subscription.ts and
- * event-type-fields.subscription.ts: type-graphql hands it over as an instance of the payload class,
- * with the same fields and values; test/subscriptions-fanout.test.ts checks every one) once the
- * schema's guards (studio scope, member access) have checked the arguments against the viewer:
- * the checks `subscribe` made with the same arguments and the same context when the group was
- * planned, so they cannot decide otherwise. Skipped, they cost nothing per event; run, with
- * type-graphql's handler (its arguments made into a class instance, its middlewares), they were a
- * third of a member event's render (bench/README.md, "Member apps"). Every other context (a
+ * context of a planned group, without the resolvers in between. Their resolvers give their root
+ * back (`payload(@Root() payload) { return payload; }`, event-type-fields.subscription.ts; for
+ * `events`, events.subscription.ts, type-graphql hands over an `EventRecord` copy with the same
+ * fields) once the schema's guards (studio scope, member access, personal data) have checked the
+ * arguments and the viewer: the checks `subscribe` made, with the same arguments and the same
+ * context, when the group was planned, so they cannot decide otherwise (a group renders its own
+ * document with its own variables only). test/subscriptions-fanout.test.ts runs every one of them
+ * for every role. Skipped, they cost nothing per event; run (type-graphql's handler makes the
+ * arguments into a class instance each time), they were a third of a member event's render in a
+ * profile of the running server (bench/README.md, "Member apps"). Every other context (a
  * subscription served alone, a query) goes through the resolvers as before. Once per schema.
  */
 function resolveToSourceWhenPlanned(schema: GraphQLSchema, fields: ReadonlySet<string>): void {
@@ -209,7 +214,8 @@ interface CompiledDocument {
  * attached, a check-in's selection
  * (`{ event { seq type entityId occurredAt } customer { customerId checkedIn } }`): 37 µs with
  * `execute`, 12 µs compiled (30,000 runs each; bench/README.md, "Member apps"). The resolvers and
- * the schema's guards (studio scope, personal data, member access) are the schema's own.
+ * the schema's guards (studio scope, personal data, member access) are the schema's own, but for
+ * the root field's (see {@link resolveToSourceWhenPlanned}).
  *
  * Where graphql-jit differs from graphql-js, and why it does not matter here: its errors carry no
  * `extensions` object until one is given and a scalar's failing `serialize` loses its
