@@ -6,6 +6,8 @@
  *
  *   GET /stats        -> {"cpuMicros", "heapUsed", "rss", "subscriptions", "groups", "fanout"}
  *   GET /stats?gc=1   -> the same after two full garbage collections (needs node --expose-gc)
+ *   GET /timings      -> with BENCH_DELIVERY_TIMINGS=1, where member deliveries spent their time in
+ *                        the server since the last GET /timings?reset=1 (bench/delivery-timings.ts)
  *   GET /profile/start, then GET /profile/stop?file=<path>
  *                     -> a CPU profile of this process between the two, written to <path>
  *                        (.cpuprofile): the measured stream alone, not the connecting
@@ -20,10 +22,13 @@ import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { start } from '../src/main.js';
+import { installDeliveryTimings } from './delivery-timings.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(): Promise<void> {
+  // Before the service starts: the hub's groups are wrapped as they are created.
+  const timings = process.env.BENCH_DELIVERY_TIMINGS === '1' ? installDeliveryTimings() : undefined;
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const app = await start(config, logger);
@@ -50,6 +55,11 @@ async function main(): Promise<void> {
         },
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
+      return;
+    }
+    if (url.pathname === '/timings') {
+      if (url.searchParams.get('reset') === '1') timings?.reset();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(timings?.summary() ?? null));
       return;
     }
     if (url.pathname !== '/stats') {

@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
+import type { Span } from './delivery-timings.js';
 import {
   DEFAULT_PG_ADMIN,
   MAIN_JS,
@@ -74,6 +75,8 @@ interface Options {
   readonly members: number | undefined;
   /** `--members`: webhooks per CPU measurement with nobody subscribed and with nobody matching. */
   readonly idleEvents: number;
+  /** `--members`: print where our server spent each delivery's time (bench/delivery-timings.ts). */
+  readonly timings: boolean;
 }
 
 interface Row {
@@ -123,6 +126,8 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          (--subscribers, --also and --scrape do not apply)
   --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
                          nobody matching (default 100)
+  --timings              --members: also print where our server spent each delivery's time, from
+                         the webhook's answer to the frame's write (bench/delivery-timings.ts)
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
@@ -141,6 +146,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       scrape: { type: 'string', default: '0' },
       members: { type: 'string' },
       'idle-events': { type: 'string', default: '100' },
+      timings: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -172,6 +178,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     members,
     idleEvents: Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
+    timings: values.timings ?? false,
   };
 }
 
@@ -831,6 +838,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
             HYDRATION_ENABLED: 'false',
             HTTP_MAX_CONNECTIONS: String(n + 1024),
             WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
+            ...(options.timings ? { BENCH_DELIVERY_TIMINGS: '1' } : {}),
           })
         : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     await waitReady(child, port, label);
@@ -923,6 +931,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
     if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
+    const timed = server === 'ours' && options.timings;
+    if (timed) await getJson(statsPort, '/timings?reset=1');
     const cpuBefore = await cpuMs();
     const streamStart = performance.now();
     const ids: number[] = [];
@@ -989,6 +999,15 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
         )
         .join('; ')}`,
     );
+    if (timed) {
+      const spans = await getJson<Span[]>(statsPort, '/timings');
+      const ms3 = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(3));
+      console.log('  in the server, per delivery (ms, p50 / p90 / p99 / max):');
+      for (const span of spans)
+        console.log(
+          `    ${span.name}: ${ms3(span.p50)} / ${ms3(span.p90)} / ${ms3(span.p99)} / ${ms3(span.max)} (${span.count} deliveries)`,
+        );
+    }
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
     await stopServer(child, label, profileDir);

@@ -1,0 +1,140 @@
+/**
+ * Where a member event's delivery spends its time inside the server, for bench/fanout.ts
+ * `--members --timings` (bench/fanout-server.ts installs it before the service starts, and serves
+ * the summary at GET /timings on its stats port).
+ *
+ * It wraps, in this process only, the steps of src/realtime/fanout-hub.ts (an announcement's
+ * arrival, its hand-out, a group's loading of the records and render, the first frame's write) and
+ * the webhook's answer (`res.end` of `/webhooks`), and times each delivery that loaded records (a
+ * member event that matched a group). One webhook at a time is assumed (the bench sends 20 a
+ * second): the answer taken is the latest one written before the hand-out. The hub's private
+ * methods are reached by name; a rename there makes `install` throw, not measure nothing.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { LoggedEvent } from '../src/events/logged-event.js';
+import { FanoutHub, type FanoutGroupSpec } from '../src/realtime/fanout-hub.js';
+import { percentile } from './load.js';
+
+/** The times (performance.now() ms) of one delivery's steps. */
+interface Steps {
+  announced: number;
+  answered?: number;
+  handedOut?: number;
+  loading?: number;
+  loaded?: number;
+  rendering?: number;
+  rendered?: number;
+  framed?: number;
+}
+
+/** p50 / p90 / p99 / max ms of one span, over the deliveries that had both ends. */
+export interface Span {
+  readonly name: string;
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+const SPANS: readonly (readonly [string, keyof Steps, keyof Steps])[] = [
+  ['answer written -> hand-out', 'answered', 'handedOut'],
+  ['announced -> hand-out', 'announced', 'handedOut'],
+  ['hand-out -> loading the records', 'handedOut', 'loading'],
+  ['loading the records', 'loading', 'loaded'],
+  ['executing and serialising', 'rendering', 'rendered'],
+  ['serialised -> frame written', 'rendered', 'framed'],
+  ['answer written -> frame written', 'answered', 'framed'],
+];
+
+type HubInternals = {
+  receive(events: readonly LoggedEvent[]): void;
+  drain(): void;
+  due(...args: unknown[]): Buffer | undefined;
+  ensureGroup(key: string, spec: FanoutGroupSpec): unknown;
+};
+
+/** Wraps the hub's steps and the webhook's answer; returns the summary and a reset. */
+export function installDeliveryTimings(): { summary(): Span[]; reset(): void } {
+  const hub = FanoutHub.prototype as unknown as HubInternals;
+  for (const name of ['receive', 'drain', 'due', 'ensureGroup'] as const) {
+    if (typeof hub[name] !== 'function') throw new Error(`delivery timings: FanoutHub has no method ${name} any more`);
+  }
+  let answered = 0;
+  let current: Steps | undefined;
+  let done: Steps[] = [];
+  const wrapped = new WeakSet<FanoutGroupSpec>();
+
+  const end = http.ServerResponse.prototype.end as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;
+  http.ServerResponse.prototype.end = function (this: http.ServerResponse, ...args: unknown[]) {
+    const result = end.apply(this, args);
+    if (this.req?.url?.startsWith('/webhooks')) answered = performance.now();
+    return result;
+  } as typeof http.ServerResponse.prototype.end;
+
+  const { receive, drain, due, ensureGroup } = hub;
+  hub.receive = function (this: HubInternals, events) {
+    current = { announced: performance.now() };
+    return receive.call(this, events);
+  };
+  hub.drain = function (this: HubInternals) {
+    if (current) {
+      current.handedOut = performance.now();
+      current.answered = answered;
+    }
+    return drain.call(this);
+  };
+  hub.due = function (this: HubInternals, ...args) {
+    if (current?.loaded !== undefined && current.framed === undefined) {
+      current.framed = performance.now();
+      done.push(current);
+    }
+    return due.apply(this, args);
+  };
+  hub.ensureGroup = function (this: HubInternals, key, spec) {
+    if (!wrapped.has(spec)) {
+      wrapped.add(spec);
+      const { map, render } = spec;
+      const timed = spec as { map: FanoutGroupSpec['map']; render: FanoutGroupSpec['render'] };
+      timed.map = async (event) => {
+        const steps = current;
+        if (steps) steps.loading = performance.now();
+        const root = await map(event);
+        if (steps) steps.loaded = performance.now();
+        return root;
+      };
+      timed.render = async (root) => {
+        const steps = current;
+        if (steps) steps.rendering = performance.now();
+        const payload = await render(root);
+        if (steps) steps.rendered = performance.now();
+        return payload;
+      };
+    }
+    return ensureGroup.call(this, key, spec);
+  };
+
+  return {
+    reset: () => {
+      done = [];
+    },
+    summary: () =>
+      SPANS.map(([name, from, to]) => {
+        const values = done.flatMap((steps) => {
+          const a = steps[from];
+          const b = steps[to];
+          return a !== undefined && b !== undefined && a > 0 ? [b - a] : [];
+        });
+        const sorted = Float64Array.from(values).sort();
+        return {
+          name,
+          count: sorted.length,
+          p50: percentile(sorted, 0.5),
+          p90: percentile(sorted, 0.9),
+          p99: percentile(sorted, 0.99),
+          max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+        };
+      }),
+  };
+}
