@@ -96,24 +96,23 @@ export function installDeliveryTimings(): { summary(): Span[]; reset(): void } {
     if (!wrapped.has(spec)) {
       wrapped.add(spec);
       const { map, render } = spec;
-      const timed = spec as { map: FanoutGroupSpec['map']; render: FanoutGroupSpec['render'] };
-      timed.map = async (event) => {
-        const steps = current;
-        if (steps) steps.loading = performance.now();
-        const root = await map(event);
-        if (steps) steps.loaded = performance.now();
-        return root;
-      };
-      timed.render = async (root) => {
-        const steps = current;
-        if (steps) steps.rendering = performance.now();
-        const payload = await render(root);
-        if (steps) steps.rendered = performance.now();
-        return payload;
-      };
+      const writable = spec as { map: FanoutGroupSpec['map']; render: FanoutGroupSpec['render'] };
+      writable.map = timed(map, 'loading', 'loaded');
+      writable.render = timed(render, 'rendering', 'rendered');
     }
     return ensureGroup.call(this, key, spec);
   };
+
+  /** `step` wrapped: the current delivery's `from` and `to` are set around it. */
+  function timed<A, R>(step: (arg: A) => R, from: keyof Steps, to: keyof Steps): (arg: A) => Promise<Awaited<R>> {
+    return async (arg): Promise<Awaited<R>> => {
+      const steps = current;
+      if (steps) steps[from] = performance.now();
+      const result = await step(arg);
+      if (steps) steps[to] = performance.now();
+      return result;
+    };
+  }
 
   return {
     reset: () => {
