@@ -147,8 +147,10 @@ export const GOING_AWAY = 1001;
 export const TOO_MANY_SOCKETS_CLOSE_CODE = 4013;
 
 /**
- * Root subscription fields served by shared groups: their streams are stateless. `occupancyChanged`
- * keeps a count per subscription and is served one by one.
+ * Root subscription fields served by shared groups: their streams are stateless, and their resolvers
+ * give each event back as it is (a planned group's events skip them: subscription-planner.ts;
+ * test/subscriptions-fanout.test.ts runs every one). `occupancyChanged` keeps a count per
+ * subscription and is served one by one.
  */
 export const SHARED_FIELDS: ReadonlySet<string> = new Set(['events', ...Object.values(EVENT_SUBSCRIPTIONS).map((spec) => spec.field)]);
 
