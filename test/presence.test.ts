@@ -1,4 +1,5 @@
 import { TokenService } from '../src/domains/access/token.service.js';
+import { nextStayExpiry } from '../src/domains/customers/presence.js';
 import { databaseKinds } from './support/databases.js';
 import { delivery, startTestServer, type TestServer } from './support/server.js';
 import { connect, disposeClients, subscribe, until } from './support/ws.js';
@@ -106,8 +107,18 @@ describe.each(databaseKinds())('presence: the maximum stay (%s)', (kind) => {
     await until(() => server.app.subscriptions.subscriptions >= 1, 5000, 'the subscription');
     // Subscribed first, so that only the delivery of this check-in has to beat its expiry: in for
     // 35 s of the minute allowed, it counts for about 25 s more, then drops out without an event.
-    await post(server, studio, checkin(1, Date.now() - 35_000));
-    const received = await changes.take(2, 50_000);
+    const checkedInAt = Date.now() - 35_000;
+    await post(server, studio, checkin(1, checkedInAt));
+    // Should it time out, say what the server would count and wait for at that moment.
+    const received = await changes.take(2, 50_000).catch(async (error: unknown) => {
+      const expiry = await nextStayExpiry(server.app.dataSource, studio.id).catch((why: unknown) => `failed: ${String(why)}`);
+      const occupancy = await data(server, PRESENCE, { studio: studio.id, customers: ['1', '2'] }).catch((why: unknown) => String(why));
+      throw new Error(
+        `${(error as Error).message}; customer 1's stay ran out ${Date.now() - checkedInAt - 60_000} ms ago; ` +
+          `next stay expiry now: ${typeof expiry === 'number' ? `in ${expiry - Date.now()} ms` : String(expiry)}; ` +
+          `presence now: ${JSON.stringify(occupancy)}; subscriptions open on the server: ${server.app.subscriptions.subscriptions}`,
+      );
+    });
     expect(received).toEqual([
       { data: { occupancyChanged: { checkedIn: 2, event: { type: 'CUSTOMER_CHECKIN' } } } },
       { data: { occupancyChanged: { checkedIn: 1, event: null } } },
