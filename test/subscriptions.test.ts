@@ -506,6 +506,54 @@ describe.each(databaseKinds())('subscriptions (%s)', (kind) => {
         spy.mockRestore();
       }
     });
+
+    it('are read only as far as a subscription selects them: none for bare events, one record for one', async () => {
+      const statements = async (body: ReturnType<typeof delivery>, read: () => Promise<void>) => {
+        const spy = jest.spyOn(server.app.dataSource.logger, 'logQuery');
+        try {
+          await post(a.webhookKey, body);
+          await read();
+          const sql = spy.mock.calls.map(([text]) => String(text));
+          return {
+            visits: sql.filter((text) => /FROM "visits"/.test(text)).length,
+            customers: sql.filter((text) => /FROM "customers"/.test(text)).length,
+          };
+        } finally {
+          spy.mockRestore();
+        }
+      };
+      const clients = [admin, connect(server.app.url, ADMIN_TOKEN)];
+      const bare = subscribe(clients[0]!, 'subscription { customerCheckedIn { event { seq type } } }');
+      const customers = subscribe(clients[1]!, 'subscription { customerCheckedIn { event { seq } customer { customerId checkedIn } } }');
+      await listening(2);
+      const first = await statements(delivery(231, { type: 'CUSTOMER_CHECKIN', timestamp: at(1) }), async () => {
+        const seq = String(await lastSeq());
+        expect((await bare.take(1))[0]).toEqual({ data: { customerCheckedIn: { event: { seq, type: 'CUSTOMER_CHECKIN' } } } });
+        expect((await customers.take(1))[0]).toEqual({
+          data: { customerCheckedIn: { event: { seq }, customer: { customerId: '231', checkedIn: true } } },
+        });
+      });
+      // Nobody selected the visit: SQLite, which reads after the commit, does not read it. PostgreSQL
+      // reads every record of an event a subscription here loads inside the commit (record-preload.ts).
+      expect(first).toEqual({ visits: kind === 'sqlite' ? 0 : 1, customers: 1 });
+
+      // A fragment names the payload's fields as a plain selection does; each subset is read for itself.
+      const visitsClient = connect(server.app.url, ADMIN_TOKEN);
+      const visits = subscribe(
+        visitsClient,
+        'subscription { customerCheckedIn { ...V } } fragment V on VisitEventPayload { event { seq } visit { customerId checkoutAt } }',
+      );
+      await listening(3);
+      const second = await statements(delivery(232, { type: 'CUSTOMER_CHECKIN', timestamp: at(2) }), async () => {
+        const seq = String(await lastSeq());
+        expect((await visits.take(1))[0]).toEqual({
+          data: { customerCheckedIn: { event: { seq }, visit: { customerId: '232', checkoutAt: null } } },
+        });
+        expect((await customers.take(2))[1]).toMatchObject({ data: { customerCheckedIn: { customer: { customerId: '232' } } } });
+        await bare.take(2);
+      });
+      expect(second).toEqual({ visits: 1, customers: 1 });
+    });
   });
 
   describe('events', () => {

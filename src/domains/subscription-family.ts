@@ -23,8 +23,13 @@ export interface SubscriptionFamily<A extends RecordSubscriptionArgs = RecordSub
   readonly args: ClassType<A>;
   /** Conditions from the arguments besides `studioIds` and `after`, checked. */
   readonly select: (args: A) => Omit<StreamSelector, 'scope' | 'types' | 'studioIds'>;
-  /** The records the event is about, as they stand now, whoever asks. */
-  readonly load: (event: LoggedEvent, dataSource: DataSource) => Promise<R>;
+  /**
+   * The records the event is about, as they stand now, whoever asks. `wants` names the payload
+   * fields a subscription selected (absent: every one); a family of several records reads only
+   * those and leaves the others null, one of a single record may ignore it (the subscription field
+   * loads nothing at all when no record is selected).
+   */
+  readonly load: (event: LoggedEvent, dataSource: DataSource, wants?: RecordWants) => Promise<R>;
   /** What of `records` a viewer with `scope` may see (the event itself is within the scope). */
   readonly visible: (records: R, scope: Scope, event: LoggedEvent) => R;
   /**
@@ -35,6 +40,13 @@ export interface SubscriptionFamily<A extends RecordSubscriptionArgs = RecordSub
    */
   readonly member: 'entity' | 'public' | 'forbidden' | ((records: R) => number | null | undefined);
 }
+
+/** Whether a subscription selected the payload field `record` (SubscriptionFamily.load). */
+export type RecordWants = (record: string) => boolean;
+
+/** The record `read` returns when `wants` names it (or names nothing: every record), else null without a read. */
+export const ifWanted = <T>(wants: RecordWants | undefined, record: string, read: () => Promise<T | null>): Promise<T | null> =>
+  wants === undefined || wants(record) ? read() : Promise.resolve(null);
 
 /**
  * A family, checked against its own arguments and records, then held as the plain

@@ -1,6 +1,8 @@
+import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
 import { Args, Resolver, Root, Subscription, type ClassType } from 'type-graphql';
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
+import { selectedColumns } from '../api/field-columns.js';
 import { RecordSubscriptionArgs, listArgument } from '../api/subscription.args.js';
 import { subscriptionFamilyOf } from '../domains/areas.js';
 import type { SubscriptionFamily } from '../domains/subscription-family.js';
@@ -30,6 +32,22 @@ export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec =
 /** The key of an event's records in RealtimeServices.shared (record-preload.ts puts them there too). */
 export const recordsKey = (seq: number) => `records:${seq}`;
 
+/**
+ * The records a subscription's selection names: `all` (or a selection this walk cannot read, e.g. a
+ * fragment on an abstract type), else the payload fields besides `event`, sorted (possibly none).
+ * Loading only those spares a member app that shows a check-in's customer the visit's lookup, and a
+ * feed of bare events every lookup. Per field node, so per cached document (field-columns.ts).
+ */
+function selectedRecords(info: GraphQLResolveInfo): readonly string[] | 'all' {
+  const payload = getNamedType(info.returnType);
+  if (!isObjectType(payload)) return 'all';
+  const selected = selectedColumns({ schema: info.schema, fragments: info.fragments }, payload.name, info.fieldNodes, () => true);
+  if (selected === null) return 'all';
+  const records = Object.keys(payload.getFields()).filter((name) => name !== 'event');
+  const wanted = selected.filter((name) => name !== 'event');
+  return wanted.length === records.length ? 'all' : wanted;
+}
+
 /** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
 function ownCustomerIds(named: readonly number[] | null, member: number): readonly number[] {
   const other = named?.find((id) => id !== member);
@@ -49,7 +67,7 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
       description:
         `${happened} (${type}): the event, with ${records} as ${records.includes(' and ') ? 'they stand' : 'it stands'} after it. ` +
         'Events of the studios this token may see, in commit order, each once; a record it may not see is null. With `after`, first every matching event stored since then.',
-      subscribe: ({ args, context }) => {
+      subscribe: ({ args, context, info }) => {
         const { studioIds, after: cursor } = args as RecordSubscriptionArgs;
         const ctx = context as GraphQLContext;
         const { shared } = requireRealtime(ctx).services;
@@ -59,12 +77,25 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         // A member listens to their own customer id only; naming another one is FORBIDDEN, never an empty stream.
         if (member !== null && spec.member === 'entity') selector.entityIds = ownCustomerIds(selector.entityIds ?? null, member);
         const owner = member !== null && typeof spec.member === 'function' ? spec.member : undefined;
+        // Whose record it is (`owner`) is read off the records: then every one is loaded.
+        const wanted = owner ? 'all' : selectedRecords(info);
+        if (wanted !== 'all' && wanted.length === 0) {
+          return eventSubscription(ctx, selector, cursor, (event) => ({ event: toEventRecord(event) }));
+        }
+        // A subset is shared under its own key; every record, under the key record-preload.ts fills.
+        const wants = wanted === 'all' ? undefined : new Set(wanted);
+        const subsetKey = wanted === 'all' ? '' : `:${wanted.join(',')}`;
         return eventSubscription(
           ctx,
           selector,
           cursor,
           async (event) => {
-            const records = await shared.get(recordsKey(event.seq), () => spec.load(event, ctx.dataSource));
+            const whole = recordsKey(event.seq);
+            const records =
+              wants === undefined
+                ? await shared.get(whole, () => spec.load(event, ctx.dataSource))
+                : await (shared.peek<object>(whole) ??
+                    shared.get(whole + subsetKey, () => spec.load(event, ctx.dataSource, (record) => wants.has(record))));
             if (owner && Number(owner(records) ?? NaN) !== member) return undefined;
             return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
           },

@@ -18,6 +18,11 @@ export class SharedLoads {
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /** What is known or loading under `key`, without starting a load. */
+  peek<T>(key: string): Promise<T> | undefined {
+    return this.entries.get(key) as Promise<T> | undefined;
+  }
+
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const known = this.entries.get(key);
     if (known) return known as Promise<T>;

@@ -4,7 +4,7 @@ import { SqlReader } from '../../db/sql-reader.js';
 import { Customer } from '../customers/customer.entity.js';
 import { CUSTOMER_FIELD, customerOf, loadCustomer, selectCustomers } from '../customers/customer.subscriptions.js';
 import { EventRecord } from '../events/event-record.entity.js';
-import { EVENT_FIELD, family, ownedBy, recordAfter } from '../subscription-family.js';
+import { EVENT_FIELD, family, ifWanted, ownedBy, recordAfter } from '../subscription-family.js';
 import { AggregatorMembership } from './aggregator-membership.entity.js';
 
 @ObjectType({ simpleResolvers: true, description: 'A customer joined through an aggregator, with the membership and the customer.' })
@@ -19,14 +19,16 @@ export const AGGREGATOR_MEMBERSHIP_EVENTS = family({
   payload: AggregatorMembershipEventPayload,
   args: CustomerSubscriptionArgs,
   select: selectCustomers,
-  load: async (event, dataSource) => {
+  load: async (event, dataSource, wants) => {
     const [aggregatorMembership, customer] = await Promise.all([
-      SqlReader.of(dataSource).findOne(AggregatorMembership, {
-        tenantId: event.tenantId,
-        customerId: event.entityId,
-        aggregatorId: String(event.content?.['aggregatorId']),
-      }),
-      loadCustomer(event, dataSource),
+      ifWanted(wants, 'aggregatorMembership', () =>
+        SqlReader.of(dataSource).findOne(AggregatorMembership, {
+          tenantId: event.tenantId,
+          customerId: event.entityId,
+          aggregatorId: String(event.content?.['aggregatorId']),
+        }),
+      ),
+      ifWanted(wants, 'customer', () => loadCustomer(event, dataSource)),
     ]);
     return { aggregatorMembership, customer };
   },

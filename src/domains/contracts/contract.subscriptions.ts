@@ -5,7 +5,7 @@ import type { LoggedEvent } from '../../events/logged-event.js';
 import { Customer } from '../customers/customer.entity.js';
 import { CUSTOMER_FIELD, customerOf, loadCustomer, selectCustomers } from '../customers/customer.subscriptions.js';
 import { EventRecord } from '../events/event-record.entity.js';
-import { EVENT_FIELD, contentId, family, inIds, ownedBy, recordAfter } from '../subscription-family.js';
+import { EVENT_FIELD, contentId, family, ifWanted, inIds, ownedBy, recordAfter } from '../subscription-family.js';
 import { ContractAdditionalModule } from './contract-additional-module.entity.js';
 import { ContractIdlePeriod } from './contract-idle-period.entity.js';
 import { Contract } from './contract.entity.js';
@@ -56,8 +56,11 @@ export const CONTRACT_EVENTS = family({
   payload: ContractEventPayload,
   args: ContractSubscriptionArgs,
   select: selectContracts,
-  load: async (event, dataSource) => {
-    const [contract, customer] = await Promise.all([loadContract(SqlReader.of(dataSource), event), loadCustomer(event, dataSource)]);
+  load: async (event, dataSource, wants) => {
+    const [contract, customer] = await Promise.all([
+      ifWanted(wants, 'contract', () => loadContract(SqlReader.of(dataSource), event)),
+      ifWanted(wants, 'customer', () => loadCustomer(event, dataSource)),
+    ]);
     return { contract, customer };
   },
   visible: ({ contract, customer }, scope, event) => ({
@@ -72,12 +75,14 @@ export const CONTRACT_IDLE_PERIOD_EVENTS = family({
   payload: ContractIdlePeriodEventPayload,
   args: ContractSubscriptionArgs,
   select: selectContracts,
-  load: async (event, dataSource) => {
+  load: async (event, dataSource, wants) => {
     const reader = SqlReader.of(dataSource);
     const [idlePeriod, contract, customer] = await Promise.all([
-      reader.findOne(ContractIdlePeriod, { tenantId: event.tenantId, idlePeriodId: contentId(event, 'idlePeriodId') }),
-      loadContract(reader, event),
-      loadCustomer(event, dataSource),
+      ifWanted(wants, 'idlePeriod', () =>
+        reader.findOne(ContractIdlePeriod, { tenantId: event.tenantId, idlePeriodId: contentId(event, 'idlePeriodId') }),
+      ),
+      ifWanted(wants, 'contract', () => loadContract(reader, event)),
+      ifWanted(wants, 'customer', () => loadCustomer(event, dataSource)),
     ]);
     return { idlePeriod, contract, customer };
   },
@@ -94,12 +99,14 @@ export const CONTRACT_ADDITIONAL_MODULE_EVENTS = family({
   payload: ContractAdditionalModuleEventPayload,
   args: ContractSubscriptionArgs,
   select: selectContracts,
-  load: async (event, dataSource) => {
+  load: async (event, dataSource, wants) => {
     const reader = SqlReader.of(dataSource);
     const [additionalModule, contract, customer] = await Promise.all([
-      reader.findOne(ContractAdditionalModule, { tenantId: event.tenantId, moduleContractId: contentId(event, 'moduleContractId') }),
-      loadContract(reader, event),
-      loadCustomer(event, dataSource),
+      ifWanted(wants, 'additionalModule', () =>
+        reader.findOne(ContractAdditionalModule, { tenantId: event.tenantId, moduleContractId: contentId(event, 'moduleContractId') }),
+      ),
+      ifWanted(wants, 'contract', () => loadContract(reader, event)),
+      ifWanted(wants, 'customer', () => loadCustomer(event, dataSource)),
     ]);
     return { additionalModule, contract, customer };
   },

@@ -5,7 +5,7 @@ import { MAX_AUTOMATIC_CHECKOUTS } from '../../events/content.js';
 import { Customer } from '../customers/customer.entity.js';
 import { CUSTOMER_FIELD, customerOf, loadCustomer, selectCustomers } from '../customers/customer.subscriptions.js';
 import { EventRecord } from '../events/event-record.entity.js';
-import { EVENT_FIELD, family, ownedBy, recordAfter } from '../subscription-family.js';
+import { EVENT_FIELD, family, ifWanted, ownedBy, recordAfter } from '../subscription-family.js';
 import { Visit } from './visit.entity.js';
 
 @ObjectType({ simpleResolvers: true, description: 'A check-in or check-out, with the visit it opened or closed and the customer.' })
@@ -33,13 +33,13 @@ export const VISIT_EVENTS = family({
   payload: VisitEventPayload,
   args: CustomerSubscriptionArgs,
   select: selectCustomers,
-  load: async (event, dataSource) => {
+  load: async (event, dataSource, wants) => {
     // A visit's id is its check-in's seq; a check-out is found by the seq it closed the visit with.
     // A seq names one event of the whole log, so no tenant condition: with one, SQLite walked the
     // tenant's visits through visits_customer instead of the two keys.
     const [visit, customer] = await Promise.all([
-      SqlReader.of(dataSource).findFirst(Visit, [{ id: event.seq }, { checkoutSeq: event.seq }]),
-      loadCustomer(event, dataSource),
+      ifWanted(wants, 'visit', () => SqlReader.of(dataSource).findFirst(Visit, [{ id: event.seq }, { checkoutSeq: event.seq }])),
+      ifWanted(wants, 'customer', () => loadCustomer(event, dataSource)),
     ]);
     return { visit, customer };
   },
