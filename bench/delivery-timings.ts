@@ -11,7 +11,7 @@
  * methods are reached by name; a rename there makes `install` throw, not measure nothing.
  */
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
 import type { LoggedEvent } from '../src/events/logged-event.js';
 import { FanoutHub, type FanoutGroupSpec } from '../src/realtime/fanout-hub.js';
 import { percentile } from './load.js';
@@ -38,6 +38,39 @@ export interface Span {
   readonly max: number;
 }
 
+/** One of the slowest deliveries: each step's ms, and the collections that overlapped it. */
+export interface SlowDelivery {
+  /** From the answer's write to the frame's write, ms. */
+  readonly ms: number;
+  /** [step, ms] in order, adding up to `ms`: from the answer to the hand-out, to loading, loading, to render, render, to the frame. */
+  readonly steps: readonly (readonly [string, number])[];
+  /** Garbage collections that ran between the answer and the frame: kind, and ms of it within that time. */
+  readonly gc: readonly (readonly [string, number])[];
+}
+
+/** What GET /timings answers. */
+export interface TimingsSummary {
+  readonly spans: readonly Span[];
+  /** The deliveries that took longest from the answer to the frame, slowest first. */
+  readonly slowest: readonly SlowDelivery[];
+}
+
+const STEPS: readonly (readonly [string, keyof Steps, keyof Steps])[] = [
+  ['to hand-out', 'answered', 'handedOut'],
+  ['to loading', 'handedOut', 'loading'],
+  ['loading', 'loading', 'loaded'],
+  ['to render', 'loaded', 'rendering'],
+  ['render', 'rendering', 'rendered'],
+  ['to frame', 'rendered', 'framed'],
+];
+
+const GC_KINDS: Readonly<Record<number, string>> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+
 const SPANS: readonly (readonly [string, keyof Steps, keyof Steps])[] = [
   ['answer written -> hand-out', 'answered', 'handedOut'],
   ['announced -> hand-out', 'announced', 'handedOut'],
@@ -56,7 +89,7 @@ type HubInternals = {
 };
 
 /** Wraps the hub's steps and the webhook's answer; returns the summary and a reset. */
-export function installDeliveryTimings(): { summary(): Span[]; reset(): void } {
+export function installDeliveryTimings(): { summary(slowest?: number): TimingsSummary; reset(): void } {
   const hub = FanoutHub.prototype as unknown as HubInternals;
   for (const name of ['receive', 'drain', 'due', 'ensureGroup'] as const) {
     if (typeof hub[name] !== 'function') throw new Error(`delivery timings: FanoutHub has no method ${name} any more`);
@@ -65,6 +98,14 @@ export function installDeliveryTimings(): { summary(): Span[]; reset(): void } {
   let current: Steps | undefined;
   let done: Steps[] = [];
   const wrapped = new WeakSet<FanoutGroupSpec>();
+  /** The collections since the last reset (performance.now() ms). */
+  let pauses: { start: number; end: number; kind: string }[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      const kind = GC_KINDS[entry.detail?.kind ?? 0] ?? 'other';
+      pauses.push({ start: entry.startTime, end: entry.startTime + entry.duration, kind });
+    }
+  }).observe({ entryTypes: ['gc'] });
 
   const end = http.ServerResponse.prototype.end as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;
   http.ServerResponse.prototype.end = function (this: http.ServerResponse, ...args: unknown[]) {
@@ -117,23 +158,45 @@ export function installDeliveryTimings(): { summary(): Span[]; reset(): void } {
   return {
     reset: () => {
       done = [];
+      pauses = [];
     },
-    summary: () =>
-      SPANS.map(([name, from, to]) => {
-        const values = done.flatMap((steps) => {
-          const a = steps[from];
-          const b = steps[to];
-          return a !== undefined && b !== undefined && a > 0 ? [b - a] : [];
-        });
-        const sorted = Float64Array.from(values).sort();
-        return {
-          name,
-          count: sorted.length,
-          p50: percentile(sorted, 0.5),
-          p90: percentile(sorted, 0.9),
-          p99: percentile(sorted, 0.99),
-          max: sorted.length ? sorted[sorted.length - 1]! : NaN,
-        };
-      }),
+    summary: (slowest = 10) => ({
+      spans: spans(),
+      slowest: done
+        .filter((steps) => steps.answered !== undefined && steps.answered > 0 && steps.framed !== undefined)
+        .map((steps) => ({ steps, ms: steps.framed! - steps.answered! }))
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, slowest)
+        .map(({ steps, ms }) => ({
+          ms,
+          steps: STEPS.flatMap(([name, from, to]) => {
+            const a = steps[from];
+            const b = steps[to];
+            return a !== undefined && b !== undefined ? [[name, b - a] as const] : [];
+          }),
+          gc: pauses
+            .filter((pause) => pause.end > steps.answered! && pause.start < steps.framed!)
+            .map((pause) => [pause.kind, Math.min(pause.end, steps.framed!) - Math.max(pause.start, steps.answered!)] as const),
+        })),
+    }),
   };
+
+  function spans(): Span[] {
+    return SPANS.map(([name, from, to]) => {
+      const values = done.flatMap((steps) => {
+        const a = steps[from];
+        const b = steps[to];
+        return a !== undefined && b !== undefined && a > 0 ? [b - a] : [];
+      });
+      const sorted = Float64Array.from(values).sort();
+      return {
+        name,
+        count: sorted.length,
+        p50: percentile(sorted, 0.5),
+        p90: percentile(sorted, 0.9),
+        p99: percentile(sorted, 0.99),
+        max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+      };
+    });
+  }
 }

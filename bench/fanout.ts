@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
-import type { Span } from './delivery-timings.js';
+import type { TimingsSummary } from './delivery-timings.js';
 import {
   DEFAULT_PG_ADMIN,
   MAIN_JS,
@@ -48,6 +48,7 @@ import {
   waitReady,
   type DbKind,
   type FreshDatabase,
+  machineTimes,
   numberOption,
   parseCommandLine,
   UsageError,
@@ -677,6 +678,8 @@ interface MemberRow {
   /** Groups the hub examined / executed per webhook of the member stream (ours). */
   readonly examined: number | undefined;
   readonly executions: number | undefined;
+  /** Percent of the machine's CPU time stolen by the hypervisor during the measured stream (harness.ts machineTimes). */
+  readonly steal: number | undefined;
 }
 
 interface ServerStats {
@@ -934,6 +937,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const timed = server === 'ours' && options.timings;
     if (timed) await getJson(statsPort, '/timings?reset=1');
     const cpuBefore = await cpuMs();
+    const machineBefore = machineTimes();
     const streamStart = performance.now();
     const ids: number[] = [];
     const timings = await paced(options.events, options.rate, (i) => {
@@ -944,6 +948,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     });
     const complete = await Promise.all(ids.map((id) => members!.delivered(id, DRAIN_TIMEOUT_MS)));
     const wall = (performance.now() - streamStart) / 1000;
+    const machineAfter = machineTimes();
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
     const fanoutAfter = full?.fanout && (await stats()).fanout;
     if (profileDir) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
@@ -977,6 +982,10 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       rssKb,
       examined: fanoutBefore && fanoutAfter ? (fanoutAfter.examined - fanoutBefore.examined) / options.events : undefined,
       executions: fanoutBefore && fanoutAfter ? (fanoutAfter.executions - fanoutBefore.executions) / options.events : undefined,
+      steal:
+        machineBefore && machineAfter && machineAfter.total > machineBefore.total
+          ? (100 * (machineAfter.steal - machineBefore.steal)) / (machineAfter.total - machineBefore.total)
+          : undefined,
     };
     console.log(
       `  ${options.events} events at ${options.rate}/s, one member each: ack -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
@@ -984,7 +993,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
         `(${fmtMs(cpuStream - (upkeep * wall) / options.events)} ms net of upkeep)` +
         (row.examined === undefined
           ? ''
-          : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`),
+          : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`) +
+        (row.steal === undefined ? '' : `; the host stole ${row.steal.toFixed(1)}% of the machine's CPU time meanwhile`),
     );
     const slowest = ids
       .map((id, i) => ({ i, booking: i % 2 === 1, at: members!.deliveries.get(id)?.at, timing: timings[i]! }))
@@ -1000,12 +1010,18 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
         .join('; ')}`,
     );
     if (timed) {
-      const spans = await getJson<Span[]>(statsPort, '/timings');
+      const { spans, slowest } = await getJson<TimingsSummary>(statsPort, '/timings');
       const ms3 = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(3));
       console.log('  in the server, per delivery (ms, p50 / p90 / p99 / max):');
       for (const span of spans)
         console.log(
           `    ${span.name}: ${ms3(span.p50)} / ${ms3(span.p90)} / ${ms3(span.p99)} / ${ms3(span.max)} (${span.count} deliveries)`,
+        );
+      console.log(`  in the server, the ${slowest.length} slowest from the answer to the frame (ms):`);
+      for (const { ms, steps, gc } of slowest)
+        console.log(
+          `    ${ms3(ms)}: ${steps.map(([name, step]) => `${name} ${ms3(step)}`).join(', ')}` +
+            (gc.length ? `; during it ${gc.map(([kind, pause]) => `${kind} ${ms3(pause)}`).join(', ')}` : ''),
         );
     }
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
@@ -1020,13 +1036,13 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
 function memberTable(rows: readonly MemberRow[], options: Options): string {
   const ms = (x: number | undefined) => (x === undefined ? '-' : fmtMs(x));
   return [
-    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription | host steal % (stream) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
         `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
         `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
-        `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} |`,
+        `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} | ${r.steal === undefined ? '-' : r.steal.toFixed(1)} |`,
     ),
   ].join('\n');
 }

@@ -359,6 +359,24 @@ export function sampleResources(child: ChildProcess): ResourceSample | undefined
   }
 }
 
+/**
+ * The machine's CPU time since boot, all cores, and the part of it the hypervisor gave to other
+ * guests ("steal", /proc/stat), in clock ticks; undefined where unavailable. On a virtual machine a
+ * stolen stretch stalls whatever runs then for milliseconds: the more steal during a measurement,
+ * the more its tail shows the host's neighbours rather than the code measured.
+ */
+export function machineTimes(): { readonly total: number; readonly steal: number } | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice (guest time is counted in user)
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    const steal = cpu[7];
+    return Number.isFinite(total) && steal !== undefined && Number.isFinite(steal) ? { total, steal } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size of a process in bytes (/proc/<pid>/status VmRSS). */
 export function rss(pid: number | undefined): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -55,7 +55,8 @@ onPostgres('PostgreSQL: records read inside the transaction that commits their e
 
   it("when a wanted event's batch commits, then its records, as the transaction left them, are shared before the announcement", async () => {
     const shared = new SharedLoads();
-    const preload = recordPreload({ dataSource, shared, wanted: (event) => event.entityId !== 9002 });
+    // Subscriptions here select the customer of 9001's check-ins, and nothing of 9002's.
+    const preload = recordPreload({ dataSource, shared, wanted: (event) => (event.entityId === 9002 ? undefined : new Set(['customer'])) });
     let after: (() => Promise<void>) | undefined;
     await writer.transaction(
       async (tx) => {
@@ -68,10 +69,12 @@ onPostgres('PostgreSQL: records read inside the transaction that commits their e
         await after!();
       },
     );
-    const loaded = await shared.get<{ customer: Customer | null }>('records:101', () => Promise.reject(new Error('not preloaded')));
-    expect(loaded.customer).toMatchObject({ tenantId: TENANT, customerId: 9001 });
-    expect(loaded.customer!.lastEventAt).toEqual(new Date(1_700_000_000_123));
-    await expect(shared.get('records:102', () => Promise.reject(new Error('not preloaded')))).rejects.toThrow('not preloaded');
+    const customer = await shared.get<Customer | null>('records:101:customer', () => Promise.reject(new Error('not preloaded')));
+    expect(customer).toMatchObject({ tenantId: TENANT, customerId: 9001 });
+    expect(customer!.lastEventAt).toEqual(new Date(1_700_000_000_123));
+    // Only what is selected: not the visit.
+    expect(shared.peek('records:101:visit')).toBeUndefined();
+    expect(shared.peek('records:102:customer')).toBeUndefined();
   });
 
   it('when a lookup cannot be queued (a text value, or asked after the queue closed), then it is refused, and the batch commits all the same', async () => {
@@ -99,7 +102,11 @@ onPostgres('PostgreSQL: records read inside the transaction that commits their e
 
   it('when a family reads other than by an integer key (a query builder: automatic check-outs), then its records are read after the commit, and the batch commits', async () => {
     const shared = new SharedLoads();
-    const preload = recordPreload({ dataSource, shared, wanted: () => true });
+    const preload = recordPreload({
+      dataSource,
+      shared,
+      wanted: (event) => new Set(event.type === 'AUTOMATIC_CUSTOMER_CHECKOUT' ? ['visits'] : ['visit', 'customer']),
+    });
     let after: (() => Promise<void>) | undefined;
     await writer.transaction(
       async (tx) => {
@@ -110,15 +117,15 @@ onPostgres('PostgreSQL: records read inside the transaction that commits their e
         await after!();
       },
     );
-    await expect(shared.get('records:105', () => Promise.reject(new Error('not preloaded')))).rejects.toThrow('not preloaded');
-    expect(await shared.get<{ customer: Customer | null }>('records:106', () => Promise.reject(new Error('not preloaded')))).toMatchObject({
-      customer: { customerId: 9005 },
-    });
+    expect(shared.peek('records:105:visits')).toBeUndefined();
+    expect(await shared.peek('records:106:customer')).toMatchObject({ customerId: 9005 });
+    // No visit was inserted: read, and null.
+    expect(await shared.peek('records:106:visit')).toBeNull();
   });
 
   it('when the transaction fails, then nothing is shared', async () => {
     const shared = new SharedLoads();
-    const preload = recordPreload({ dataSource, shared, wanted: () => true });
+    const preload = recordPreload({ dataSource, shared, wanted: () => new Set(['visit', 'customer']) });
     let after: (() => Promise<void>) | undefined;
     await expect(
       writer.transaction(
@@ -132,7 +139,7 @@ onPostgres('PostgreSQL: records read inside the transaction that commits their e
         },
       ),
     ).rejects.toThrow();
-    await expect(shared.get('records:104', () => Promise.reject(new Error('not preloaded')))).rejects.toThrow('not preloaded');
+    expect(shared.peek('records:104:customer')).toBeUndefined();
   });
 });
 
@@ -170,8 +177,9 @@ onPostgres('PostgreSQL: a per-customer subscription, its records read in the com
     expect(other.results).toEqual([]);
     // Read in the check-in's own transaction, and shared before the delivery looked for them.
     expect(within).toHaveBeenCalledTimes(1);
-    expect(put.mock.calls.map(([key, records]) => [key, (records as { customer?: { customerId: number } }).customer?.customerId])).toEqual([
-      [expect.stringMatching(/^records:\d+$/), 5150],
+    expect(put.mock.calls.map(([key, record]) => [key, (record as { customerId: number } | null)?.customerId])).toEqual([
+      [expect.stringMatching(/^records:\d+:customer$/), 5150],
+      [expect.stringMatching(/^records:\d+:visit$/), 5150],
     ]);
     within.mockRestore();
     put.mockRestore();

@@ -24,13 +24,18 @@ export interface SubscriptionFamily<A extends RecordSubscriptionArgs = RecordSub
   /** Conditions from the arguments besides `studioIds` and `after`, checked. */
   readonly select: (args: A) => Omit<StreamSelector, 'scope' | 'types' | 'studioIds'>;
   /**
-   * The records the event is about, as they stand now, whoever asks. `wants` names the payload
-   * fields a subscription selected (absent: every one); a family of several records reads only
-   * those and leaves the others null, one of a single record may ignore it (the subscription field
-   * loads nothing at all when no record is selected).
+   * The records the event is about, as they stand now, whoever asks. `wants` says which records
+   * (payload fields) to read (absent: every one). A family of several records must read only those
+   * ({@link ifWanted}) and leave the others null: each record is shared under its own key, and a
+   * record missing there is read by a load told to read it alone. One of a single record may
+   * ignore it (the subscription field loads nothing when no record is selected).
    */
   readonly load: (event: LoggedEvent, dataSource: DataSource, wants?: RecordWants) => Promise<R>;
-  /** What of `records` a viewer with `scope` may see (the event itself is within the scope). */
+  /**
+   * What of `records` a viewer with `scope` may see (the event itself is within the scope). The
+   * records a subscription did not select are missing: whether a record is visible may depend on
+   * that record and the event only, never on another record.
+   */
   readonly visible: (records: R, scope: Scope, event: LoggedEvent) => R;
   /**
    * Whose events a member receives: `entity`, the event's `entityId` is a customer id (only theirs

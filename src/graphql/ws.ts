@@ -112,8 +112,8 @@ export interface SubscriptionServer {
   readonly groups: number;
   /** The fan-out hub's running totals: candidate groups examined and executions (tests, bench). */
   readonly fanoutCounters: Readonly<FanoutCounters>;
-  /** Whether a shared subscription here will load `event`'s records (FanoutHub.wantsRecords). */
-  wantsRecords(event: LoggedEvent): boolean;
+  /** The records of `event` the shared subscriptions here will load, or undefined (FanoutHub.wantsRecords). */
+  wantsRecords(event: LoggedEvent): ReadonlySet<string> | undefined;
   /** Replayed (and later live) events of resumed subscriptions rendered, and payloads taken from another resume's render (tests, bench). */
   readonly replayCounters: Readonly<{ rendered: number; shared: number }>;
   /**

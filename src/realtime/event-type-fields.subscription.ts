@@ -5,18 +5,19 @@ import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
 import { selectedColumns } from '../api/field-columns.js';
 import { RecordSubscriptionArgs, listArgument } from '../api/subscription.args.js';
 import { subscriptionFamilyOf } from '../domains/areas.js';
-import type { SubscriptionFamily } from '../domains/subscription-family.js';
+import type { RecordWants, SubscriptionFamily } from '../domains/subscription-family.js';
 import { KNOWN_EVENT_TYPES, declarationOf, mapEventTypes, type KnownEventType } from '../events/event-catalog.js';
 import type { SubscriptionDeclaration } from '../events/event-declaration.js';
 import { toEventRecord } from './log-reader.js';
 import { eventSubscription, requireRealtime } from './realtime.js';
+import type { SharedLoads } from './shared-loads.js';
 
 // One subscription field per upstream event type: its name and words from the type's declaration
 // (src/events/), its payload family (what it loads, who may see it) from the area owning the type
-// (`subscribe` in src/domains/<area>/<area>.area.ts). Records are loaded once per event for every
-// subscriber of this instance, when the event is first delivered (on PostgreSQL, inside the
-// transaction that commits it, when a shared subscription here will deliver it: record-preload.ts):
-// they include this event's change, and possibly later ones.
+// (`subscribe` in src/domains/<area>/<area>.area.ts). A subscription loads the records its selection
+// names, each record once per event for every subscriber of this instance, when the event is first
+// delivered (on PostgreSQL, inside the transaction that commits it, those a shared subscription here
+// will deliver: record-preload.ts): they include this event's change, and possibly later ones.
 
 /** The subscription field of one upstream event type: its declaration (src/events/), with its area's payload family. */
 export interface EventSubscriptionSpec extends SubscriptionDeclaration {
@@ -29,23 +30,50 @@ export const EVENT_SUBSCRIPTIONS = mapEventTypes((type): EventSubscriptionSpec =
   family: subscriptionFamilyOf(type),
 }));
 
-/** The key of an event's records in RealtimeServices.shared (record-preload.ts puts them there too). */
-export const recordsKey = (seq: number) => `records:${seq}`;
+/**
+ * The key of one record of an event (a payload field: `visit`, `customer`…) in
+ * RealtimeServices.shared. Each record has its own, so subscriptions selecting different records of
+ * one event share what they have in common (record-preload.ts puts them there too).
+ */
+export const recordKey = (seq: number, record: string) => `records:${seq}:${record}`;
 
 /**
- * The records a subscription's selection names: `all` (or a selection this walk cannot read, e.g. a
- * fragment on an abstract type), else the payload fields besides `event`, sorted (possibly none).
- * Loading only those spares a member app that shows a check-in's customer the visit's lookup, and a
- * feed of bare events every lookup. Per field node, so per cached document (field-columns.ts).
+ * The records (payload fields besides `event`) a subscription's selection names, possibly none;
+ * every one when the walk cannot tell (a fragment on an abstract type). Loading only those spares a
+ * member app that shows a check-in's customer the visit's lookup, and a feed of bare events every
+ * lookup. Per field node, so per cached document (field-columns.ts).
  */
-function selectedRecords(info: GraphQLResolveInfo): readonly string[] | 'all' {
+function selectedRecords(info: GraphQLResolveInfo): { readonly all: readonly string[]; readonly selected: readonly string[] } {
   const payload = getNamedType(info.returnType);
-  if (!isObjectType(payload)) return 'all';
-  const selected = selectedColumns({ schema: info.schema, fragments: info.fragments }, payload.name, info.fieldNodes, () => true);
-  if (selected === null) return 'all';
-  const records = Object.keys(payload.getFields()).filter((name) => name !== 'event');
-  const wanted = selected.filter((name) => name !== 'event');
-  return wanted.length === records.length ? 'all' : wanted;
+  if (!isObjectType(payload)) throw new Error(`${info.fieldName}: its payload is not an object type`);
+  const all = Object.keys(payload.getFields()).filter((name) => name !== 'event');
+  const named = selectedColumns({ schema: info.schema, fragments: info.fragments }, payload.name, info.fieldNodes, () => true);
+  return { all, selected: named === null ? all : named.filter((name) => name !== 'event') };
+}
+
+/**
+ * The records `names` of the event `seq`, each shared under {@link recordKey}: those nobody has read
+ * or is reading yet are read together, in one `load` told which to read.
+ */
+async function sharedRecords(
+  shared: SharedLoads,
+  seq: number,
+  names: readonly string[],
+  load: (wants: RecordWants) => Promise<object>,
+): Promise<Record<string, unknown>> {
+  const missing = new Set(names.filter((name) => shared.peek(recordKey(seq, name)) === undefined));
+  let loading: Promise<Readonly<Record<string, unknown>>> | undefined;
+  const values = await Promise.all(
+    names.map((name) =>
+      shared.get(recordKey(seq, name), async () => {
+        loading ??= load((record) => missing.has(record)) as Promise<Readonly<Record<string, unknown>>>;
+        return (await loading)[name] ?? null;
+      }),
+    ),
+  );
+  const records: Record<string, unknown> = {};
+  names.forEach((name, i) => (records[name] = values[i]));
+  return records;
 }
 
 /** A member's `customerIds`: their own id only (FORBIDDEN naming another); their own when omitted. */
@@ -78,28 +106,20 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
         if (member !== null && spec.member === 'entity') selector.entityIds = ownCustomerIds(selector.entityIds ?? null, member);
         const owner = member !== null && typeof spec.member === 'function' ? spec.member : undefined;
         // Whose record it is (`owner`) is read off the records: then every one is loaded.
-        const wanted = owner ? 'all' : selectedRecords(info);
-        if (wanted !== 'all' && wanted.length === 0) {
-          return eventSubscription(ctx, selector, cursor, (event) => ({ event: toEventRecord(event) }));
-        }
-        // A subset is shared under its own key; every record, under the key record-preload.ts fills.
-        const wants = wanted === 'all' ? undefined : new Set(wanted);
-        const subsetKey = wanted === 'all' ? '' : `:${wanted.join(',')}`;
+        const { all, selected } = selectedRecords(info);
+        const records = owner ? all : selected;
+        if (records.length === 0) return eventSubscription(ctx, selector, cursor, (event) => ({ event: toEventRecord(event) }));
         return eventSubscription(
           ctx,
           selector,
           cursor,
           async (event) => {
-            const whole = recordsKey(event.seq);
-            const records =
-              wants === undefined
-                ? await shared.get(whole, () => spec.load(event, ctx.dataSource))
-                : await (shared.peek<object>(whole) ??
-                    shared.get(whole + subsetKey, () => spec.load(event, ctx.dataSource, (record) => wants.has(record))));
-            if (owner && Number(owner(records) ?? NaN) !== member) return undefined;
-            return { event: toEventRecord(event), ...spec.visible(records, ctx.scope, event) };
+            const loaded = await sharedRecords(shared, event.seq, records, (wants) => spec.load(event, ctx.dataSource, wants));
+            if (owner && Number(owner(loaded) ?? NaN) !== member) return undefined;
+            // `visible` is given null for the records not selected (SubscriptionFamily.visible).
+            return { event: toEventRecord(event), ...spec.visible(loaded, ctx.scope, event) };
           },
-          { loadsRecords: true },
+          { records },
         );
       },
     })

@@ -29,8 +29,8 @@ export interface FanoutGroupSpec {
   readonly render: (root: unknown) => Promise<string> | string;
   /** The `payload` of the `error` message that ends the group when `map` or `render` threw, as JSON text. */
   readonly fail: (error: unknown) => string;
-  /** `map` loads the event's records (StreamPlan.loadsRecords; see {@link FanoutHub.wantsRecords}). */
-  readonly loadsRecords?: boolean;
+  /** The records `map` loads (payload field names; StreamPlan.records; see {@link FanoutHub.wantsRecords}). */
+  readonly records?: readonly string[];
 }
 
 export interface FanoutHubOptions {
@@ -375,16 +375,19 @@ export class FanoutHub {
   }
 
   /**
-   * Whether a group here will load `event`'s records: one whose `map` does (the per-type
-   * subscription fields) takes the event (record-preload.ts). A look at the index only: the event
+   * The records of `event` the groups here that take it will load (the per-type subscription
+   * fields' `map`: record-preload.ts), or undefined for none. A look at the index only: the event
    * is not offered, and nothing is counted.
    */
-  wantsRecords(event: LoggedEvent): boolean {
-    let found = false;
+  wantsRecords(event: LoggedEvent): ReadonlySet<string> | undefined {
+    let wanted: Set<string> | undefined;
     this.index.candidates(event, (group) => {
-      if (!found && group.spec.loadsRecords === true && matches(group.spec.selector, event)) found = true;
+      const { records } = group.spec;
+      if (!records?.length || !matches(group.spec.selector, event)) return;
+      wanted ??= new Set();
+      for (const record of records) wanted.add(record);
     });
-    return found;
+    return wanted;
   }
 
   group(key: string): FanoutGroup | undefined {

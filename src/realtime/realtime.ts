@@ -50,8 +50,8 @@ export interface StreamPlan {
   readonly after: number | undefined;
   /** The event as the field's root value; undefined skips it. Clears the context's loaders first. */
   readonly map: (event: LoggedEvent) => unknown;
-  /** `map` loads the event's records (RealtimeServices.shared): the per-type fields (record-preload.ts). */
-  readonly loadsRecords: boolean;
+  /** The records `map` loads (RealtimeServices.shared): the per-type fields' selected ones (record-preload.ts); empty: none. */
+  readonly records: readonly string[];
 }
 
 /** What a WebSocket operation's context carries for subscriptions ({@link withRealtime}). */
@@ -76,8 +76,8 @@ export function eventSubscription<T>(
   selector: StreamSelector,
   after: string | null | undefined,
   map: (event: LoggedEvent) => Promise<T | undefined> | T | undefined,
-  /** `loadsRecords`: `map` loads the event's records into RealtimeServices.shared (see StreamPlan). */
-  options: { readonly loadsRecords?: boolean } = {},
+  /** `records`: the event's records `map` loads into RealtimeServices.shared (see StreamPlan). */
+  options: { readonly records?: readonly string[] } = {},
 ): AsyncIterableIterator<T> {
   const realtime = requireRealtime(context);
   const { services, connection } = realtime;
@@ -88,7 +88,7 @@ export function eventSubscription<T>(
     return map(event);
   };
   if (realtime.plan) {
-    realtime.plan({ selector: resolved, after: from, map: mapFresh, loadsRecords: options.loadsRecords === true });
+    realtime.plan({ selector: resolved, after: from, map: mapFresh, records: options.records ?? [] });
     return emptyStream();
   }
   return openSubscriptionStream(services, connection, resolved, from, mapFresh);

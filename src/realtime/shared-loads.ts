@@ -18,7 +18,7 @@ export class SharedLoads {
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** What is known or loading under `key`, without starting a load. */
+  /** What is known or loading under `key` (a load that will fail, too), without starting a load. */
   peek<T>(key: string): Promise<T> | undefined {
     return this.entries.get(key) as Promise<T> | undefined;
   }

@@ -133,7 +133,7 @@ export class SubscriptionPlanner {
     // A field that opened a stream of its own instead of handing its plan: not shareable after all.
     if (!captured) await (source as Partial<AsyncIterator<unknown>>).return?.();
     if (!captured) return undefined;
-    const { selector, map, after, loadsRecords } = captured;
+    const { selector, map, after, records } = captured;
     plannedContexts.add(context);
     const { formatResult, formatErrors } = this.options;
     const format = (result: ExecutionResult) => JSON.stringify(formatResult(result, context));
@@ -144,7 +144,7 @@ export class SubscriptionPlanner {
       selector,
       after,
       map,
-      loadsRecords,
+      records,
       // Synchronous when the selection's resolvers are: a replayed event then costs no extra turn.
       render: (root) => {
         const result = run ? run(root, context, args.variableValues) : execute({ ...args, rootValue: root });
