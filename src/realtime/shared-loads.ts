@@ -7,8 +7,8 @@ export class SharedLoads {
   private readonly entries = new Map<string, Promise<unknown>>();
 
   constructor(
-    /** Keys remembered. @default 2000 */
-    private readonly capacity = 2000,
+    /** Keys remembered: a key holds one record of an event (or a count), so about 1,500 events' worth. @default 4000 */
+    private readonly capacity = 4000,
   ) {}
 
   /** Remembers `value` under `key`, loaded elsewhere (record-preload.ts), unless something is there already. */
