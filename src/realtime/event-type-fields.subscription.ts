@@ -1,4 +1,4 @@
-import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { getNamedType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import { Args, Resolver, Root, Subscription, type ClassType } from 'type-graphql';
 import type { GraphQLContext } from '../api/context.js';
 import { ErrorCode, clientError, memberForbidden } from '../api/errors.js';
@@ -43,13 +43,25 @@ export const recordKey = (seq: number, record: string) => `records:${seq}:${reco
  * member app that shows a check-in's customer the visit's lookup, and a feed of bare events every
  * lookup. Per field node, so per cached document (field-columns.ts).
  */
-function selectedRecords(info: GraphQLResolveInfo): { readonly all: readonly string[]; readonly selected: readonly string[] } {
+function selectedRecords(info: GraphQLResolveInfo): RecordSelection {
+  // Kept per field node: every group of a member app's query holds the same arrays, not its own.
+  const single = info.fieldNodes.length === 1 ? info.fieldNodes[0]! : undefined;
+  const known = single && selections.get(single);
+  if (known) return known;
   const payload = getNamedType(info.returnType);
   if (!isObjectType(payload)) throw new Error(`${info.fieldName}: its payload is not an object type`);
   const all = Object.keys(payload.getFields()).filter((name) => name !== 'event');
   const named = selectedColumns({ schema: info.schema, fragments: info.fragments }, payload.name, info.fieldNodes, () => true);
-  return { all, selected: named === null ? all : named.filter((name) => name !== 'event') };
+  const selection = { all, selected: named === null ? all : named.filter((name) => name !== 'event') };
+  if (single) selections.set(single, selection);
+  return selection;
 }
+
+interface RecordSelection {
+  readonly all: readonly string[];
+  readonly selected: readonly string[];
+}
+const selections = new WeakMap<FieldNode, RecordSelection>();
 
 /**
  * The records `names` of the event `seq`, each shared under {@link recordKey}: those nobody has read
