@@ -128,7 +128,7 @@ function eventSubscriptionResolver(type: KnownEventType): ClassType {
           async (event) => {
             const loaded = await sharedRecords(shared, event.seq, records, (wants) => spec.load(event, ctx.dataSource, wants));
             if (owner && Number(owner(loaded) ?? NaN) !== member) return undefined;
-            // `visible` is given null for the records not selected (SubscriptionFamily.visible).
+            // `visible` is not given the records not selected (SubscriptionFamily.visible).
             return { event: toEventRecord(event), ...spec.visible(loaded, ctx.scope, event) };
           },
           { records },

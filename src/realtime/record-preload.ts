@@ -20,12 +20,12 @@ const subscriptionOf = (type: string): EventSubscriptionSpec | undefined =>
 
 /**
  * PostgreSQL: the records of a batch's events that the subscriptions of this instance will deliver
- * (those their selections name, FanoutHub.wantsRecords), read inside the batch's transaction (Ingestor's `withinCommit`). Their lookups are queued after
- * the batch's writes and travel in the message that carries COMMIT, so the delivery no longer
- * waits for a round trip to the database after the commit: the records are in `shared` before the
- * events are announced. Without it, each member event cost one or two lookups of 0.6–0.8 ms after
- * the commit (bench/README.md, "Member apps"); the transaction pays the lookups' time on the
- * server instead, not a round trip.
+ * (those their selections name, FanoutHub.wantsRecords), read inside the batch's transaction
+ * (Ingestor's `withinCommit`). Their lookups are queued after the batch's writes and travel in the
+ * message that carries COMMIT, so the delivery no longer waits for a round trip to the database
+ * after the commit: the records are in `shared` before the events are announced. Without it, each
+ * member event cost one or two lookups of 0.6–0.8 ms after the commit (bench/README.md, "Member
+ * apps"); the transaction pays the lookups' time on the server instead, not a round trip.
  *
  * Only what cannot fail inside the transaction is queued (SqlReader.within: lookups of integer
  * keys); a family whose load reads anything else, or reads in two steps, fails here and is read
