@@ -14,10 +14,13 @@ import http from 'node:http';
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
 import type { LoggedEvent } from '../src/events/logged-event.js';
 import { FanoutHub, type FanoutGroupSpec } from '../src/realtime/fanout-hub.js';
+import { monotonicMs } from './harness.js';
 import { percentile } from './load.js';
 
 /** The times (performance.now() ms) of one delivery's steps. */
 interface Steps {
+  /** The announced event's entityId: the bench's client knows its deliveries by it. */
+  entityId: number | undefined;
   announced: number;
   answered?: number;
   handedOut?: number;
@@ -53,6 +56,11 @@ export interface TimingsSummary {
   readonly spans: readonly Span[];
   /** The deliveries that took longest from the answer to the frame, slowest first. */
   readonly slowest: readonly SlowDelivery[];
+  /**
+   * Every timed delivery: its entityId, the answer's and the frame's writes on the machine's
+   * monotonic clock (ms, harness.ts monotonicMs), which the client's clock shares.
+   */
+  readonly deliveries: readonly (readonly [entityId: number, answered: number, framed: number])[];
 }
 
 const STEPS: readonly (readonly [string, keyof Steps, keyof Steps])[] = [
@@ -116,7 +124,7 @@ export function installDeliveryTimings(): { summary(slowest?: number): TimingsSu
 
   const { receive, drain, due, ensureGroup } = hub;
   hub.receive = function (this: HubInternals, events) {
-    current = { announced: performance.now() };
+    current = { announced: performance.now(), entityId: events[0]?.entityId };
     return receive.call(this, events);
   };
   hub.drain = function (this: HubInternals) {
@@ -155,6 +163,7 @@ export function installDeliveryTimings(): { summary(slowest?: number): TimingsSu
     };
   }
 
+  const monotonic = monotonicMs();
   return {
     reset: () => {
       done = [];
@@ -162,6 +171,9 @@ export function installDeliveryTimings(): { summary(slowest?: number): TimingsSu
     },
     summary: (slowest = 10) => ({
       spans: spans(),
+      deliveries: done.flatMap(({ entityId, answered, framed }) =>
+        entityId !== undefined && answered && framed !== undefined ? [[entityId, monotonic(answered), monotonic(framed)] as const] : [],
+      ),
       slowest: done
         .filter((steps) => steps.answered !== undefined && steps.answered > 0 && steps.framed !== undefined)
         .map((steps) => ({ steps, ms: steps.framed! - steps.answered! }))

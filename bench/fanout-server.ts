@@ -12,6 +12,7 @@
  *                     -> a CPU profile of this process between the two, written to <path>
  *                        (.cpuprofile): the measured stream alone, not the connecting
  *
+ * Each answer to `POST /webhooks` carries the moment it was written (harness.ts ANSWERED_AT_HEADER).
  * `cpuMicros` is process.cpuUsage() user + system of this process, `fanout` the hub's counters
  * (groups examined and executions, src/realtime/fanout-hub.ts). Env: everything main.ts reads,
  * plus STATS_PORT. Stops on SIGTERM / SIGINT like main.ts.
@@ -22,11 +23,28 @@ import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { start } from '../src/main.js';
+import { performance } from 'node:perf_hooks';
 import { installDeliveryTimings } from './delivery-timings.js';
+import { ANSWERED_AT_HEADER, monotonicMs } from './harness.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/**
+ * Stamps each `/webhooks` answer with the moment it is written, on the machine's monotonic clock
+ * (ANSWERED_AT_HEADER): the bench measures a delivery from it, as it does for the bare server.
+ * The service writes its answers with `writeHead` then `end` at once (src/http/respond.ts).
+ */
+function stampAnswers(): void {
+  const writeHead = http.ServerResponse.prototype.writeHead as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;
+  http.ServerResponse.prototype.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+    if (this.req?.url?.startsWith('/webhooks')) this.setHeader(ANSWERED_AT_HEADER, String(monotonic(performance.now())));
+    return writeHead.apply(this, args);
+  } as typeof http.ServerResponse.prototype.writeHead;
+}
+const monotonic = monotonicMs();
+
 async function main(): Promise<void> {
+  stampAnswers();
   // Before the service starts: the hub's groups are wrapped as they are created.
   const timings = process.env.BENCH_DELIVERY_TIMINGS === '1' ? installDeliveryTimings() : undefined;
   const config = loadConfig();

@@ -9,22 +9,25 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--db ...] [--only ...] [--batch N]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--db ...] [--only ...] [--batch N] [--apart]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
- * to a bare `ws` server routing by a Map; server CPU per webhook and heap per subscription.
+ * to a bare `ws` server routing by a Map; server CPU per webhook and heap per subscription. The two
+ * streams run at the same time, interleaved, each server measured by a process of its own
+ * (runMembersTogether), unless `--apart`.
  *
  * `--scrape N` also times N scrapes of `GET /metrics` on our server while the subscribers are open
  * (after the measured stream): what Prometheus costs the instance it watches.
  */
-import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
@@ -49,6 +52,8 @@ import {
   type DbKind,
   type FreshDatabase,
   machineTimes,
+  monotonicMs,
+  ANSWERED_AT_HEADER,
   numberOption,
   parseCommandLine,
   UsageError,
@@ -78,6 +83,8 @@ interface Options {
   readonly idleEvents: number;
   /** `--members`: print where our server spent each delivery's time (bench/delivery-timings.ts). */
   readonly timings: boolean;
+  /** `--members --apart`: the two servers one after the other, instead of their streams interleaved. */
+  readonly apart: boolean;
 }
 
 interface Row {
@@ -129,6 +136,10 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          nobody matching (default 100)
   --timings              --members: also print where our server spent each delivery's time, from
                          the webhook's answer to the frame's write (bench/delivery-timings.ts)
+  --apart                --members: measure the servers one after the other; by default each has
+                         a client process of its own and their streams run at the same time,
+                         interleaved (ours, then bare ws half a period later), so both meet the
+                         same noise of the machine
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
@@ -148,6 +159,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       members: { type: 'string' },
       'idle-events': { type: 'string', default: '100' },
       timings: { type: 'boolean', default: false },
+      apart: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -180,6 +192,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     members,
     idleEvents: Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
     timings: values.timings ?? false,
+    apart: values.apart ?? false,
   };
 }
 
@@ -218,7 +231,7 @@ function post(
   urlPath: string,
   body: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; at: number; body: string }> {
+): Promise<{ status: number; at: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -232,7 +245,14 @@ function post(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now(), body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            at: performance.now(),
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
+        );
       },
     );
     req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
@@ -661,8 +681,12 @@ interface MemberRow {
   readonly events: number;
   readonly incomplete: number;
   readonly misrouted: number;
+  /** From the server's writing of the webhook's answer to the member's reading of the event (the aim's measure). */
   readonly p50: number;
   readonly p99: number;
+  /** From the client's reading of the answer: also counts the time the client takes to wake up for the frame. */
+  readonly ackP50: number;
+  readonly ackP99: number;
   readonly sentP50: number;
   readonly sentP99: number;
   /** Server CPU ms per webhook: with nobody subscribed, with members but matching none, in the member stream. */
@@ -815,7 +839,26 @@ async function paced(count: number, rate: number, send: (i: number) => Promise<n
   return Promise.all(pending);
 }
 
-async function runMembers(server: ServerKind, n: number, options: Options): Promise<MemberRow> {
+/**
+ * A lane of the interleaved run (runMembersTogether): this process measures one server, and the
+ * parent says when. Each call tells the parent where the lane is and resolves once it may go on.
+ */
+interface Lane {
+  /** Before anything: the set-up (and its CPU and memory figures) runs while the other lane waits. */
+  turn(): Promise<void>;
+  /** Set up and warm: resolves with the Date.now() at which to send the stream's first webhook. */
+  ready(): Promise<number>;
+  /** Every event of the stream delivered and counted: resolves once the other lane's are too. */
+  streamed(): Promise<void>;
+}
+
+/** This process as a lane: {@link Lane}, and its row handed to the parent at the end (none: it failed). */
+interface LaneOfParent extends Lane {
+  finish(row: MemberRow | undefined): Promise<void>;
+}
+
+async function runMembers(server: ServerKind, n: number, options: Options, lane?: Lane): Promise<MemberRow> {
+  await lane?.turn();
   const label = server === 'ours' ? `ours ${options.db}` : 'bare ws (Map)';
   console.log(`\n== ${label}, ${fmtRate(n)} members, ${fmtRate(2 * n)} subscriptions`);
   const db = server === 'ours' ? await freshDatabase(options.db, options.pgAdminUrl, 'gymgraph_bench') : undefined;
@@ -848,6 +891,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const stats = () => getJson<ServerStats>(statsPort, '/stats');
     const cpuMs = async () => (server === 'ours' ? (await stats()).cpuMicros / 1000 : (sampleResources(child!)?.childCpu ?? NaN) * 1000);
 
+    /** When the server wrote each event's answer, by entityId: monotonic ms (ANSWERED_AT_HEADER). */
+    const answeredAt = new Map<number, number>();
     /** Sends one event; resolves at its 200. `member` undefined: about a customer nobody watches. */
     const send = async (member: number | undefined, booking: boolean): Promise<number> => {
       const entityId = member === undefined ? nextStranger++ : booking ? bookingOf(member) : customerOf(member);
@@ -859,6 +904,9 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
             })
           : await post(port, '/route', JSON.stringify({ key: `${booking ? 'b' : 'c'}:${entityId}`, entityId: String(entityId) }));
       if (answer.status !== 200) throw new Error(`${label}: event ${entityId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+      const stamped = Number(answer.headers[ANSWERED_AT_HEADER]);
+      if (!Number.isFinite(stamped)) throw new Error(`${label}: the answer to event ${entityId} has no ${ANSWERED_AT_HEADER} header`);
+      answeredAt.set(entityId, stamped);
       return answer.at;
     };
     /** Server CPU ms per webhook over `count` webhooks about nobody, at the stream's rate. */
@@ -931,11 +979,21 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
         );
     }
 
+    // Interleaved with the other lane: both set up, then both streams at once, from the same moment.
+    if (lane) await sleep(Math.max(0, (await lane.ready()) - Date.now()));
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
     if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
     const timed = server === 'ours' && options.timings;
     if (timed) await getJson(statsPort, '/timings?reset=1');
+    // --timings: this client's own collections too (its 10,000 sockets make a scavenge cost ms).
+    const clientPauses: { start: number; end: number }[] = [];
+    const clientGc = timed
+      ? new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) clientPauses.push({ start: entry.startTime, end: entry.startTime + entry.duration });
+        })
+      : undefined;
+    clientGc?.observe({ entryTypes: ['gc'] });
     const cpuBefore = await cpuMs();
     const machineBefore = machineTimes();
     const streamStart = performance.now();
@@ -951,16 +1009,21 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
     const machineAfter = machineTimes();
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
     const fanoutAfter = full?.fanout && (await stats()).fanout;
+    await lane?.streamed();
     if (profileDir) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
-    const latencies: number[] = [];
+    const monotonic = monotonicMs();
+    const fromAnswer: number[] = [];
+    const fromAck: number[] = [];
     const fromSend: number[] = [];
     for (const [i, id] of ids.entries()) {
       const delivery = members.deliveries.get(id);
       if (!complete[i] || !delivery) continue;
-      latencies.push(delivery.at - timings[i]!.ackAt);
+      fromAnswer.push(monotonic(delivery.at) - answeredAt.get(id)!);
+      fromAck.push(delivery.at - timings[i]!.ackAt);
       fromSend.push(delivery.at - timings[i]!.sentAt);
     }
-    const sorted = Float64Array.from(latencies).sort();
+    const sorted = Float64Array.from(fromAnswer).sort();
+    const sortedFromAck = Float64Array.from(fromAck).sort();
     const sortedFromSend = Float64Array.from(fromSend).sort();
     const row: MemberRow = {
       server,
@@ -971,6 +1034,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
       misrouted: members.misrouted,
       p50: percentile(sorted, 0.5),
       p99: percentile(sorted, 0.99),
+      ackP50: percentile(sortedFromAck, 0.5),
+      ackP99: percentile(sortedFromAck, 0.99),
       sentP50: percentile(sortedFromSend, 0.5),
       sentP99: percentile(sortedFromSend, 0.99),
       cpuIdle,
@@ -988,7 +1053,8 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
           : undefined,
     };
     console.log(
-      `  ${options.events} events at ${options.rate}/s, one member each: ack -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
+      `  ${options.events} events at ${options.rate}/s, one member each: answer written -> member p50 ${fmtMs(row.p50)} ms, p99 ${fmtMs(row.p99)} ms; ` +
+        `ack read -> member p50 ${fmtMs(row.ackP50)} ms, p99 ${fmtMs(row.ackP99)} ms; from send p50 ${fmtMs(row.sentP50)} ms, p99 ${fmtMs(row.sentP99)} ms; ` +
         `${row.incomplete} not delivered within ${DRAIN_TIMEOUT_MS / 1000} s; ${row.misrouted} delivered to another member; server CPU ${fmtMs(cpuStream)} ms per webhook ` +
         `(${fmtMs(cpuStream - (upkeep * wall) / options.events)} ms net of upkeep)` +
         (row.examined === undefined
@@ -1010,7 +1076,7 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
         .join('; ')}`,
     );
     if (timed) {
-      const { spans, slowest } = await getJson<TimingsSummary>(statsPort, '/timings');
+      const { spans, slowest, deliveries } = await getJson<TimingsSummary>(statsPort, '/timings');
       const ms3 = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(3));
       console.log('  in the server, per delivery (ms, p50 / p90 / p99 / max):');
       for (const span of spans)
@@ -1023,6 +1089,38 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
           `    ${ms3(ms)}: ${steps.map(([name, step]) => `${name} ${ms3(step)}`).join(', ')}` +
             (gc.length ? `; during it ${gc.map(([kind, pause]) => `${kind} ${ms3(pause)}`).join(', ')}` : ''),
         );
+      // Both sides of each delivery on the machine's monotonic clock: whether the time from the ack
+      // to the member went to the server's window (answer to frame) or to the client's reading.
+      const written = new Map(deliveries.map(([entityId, answered, framed]) => [entityId, { answered, framed }]));
+      const sides = ids.flatMap((id, i) => {
+        const server = written.get(id);
+        const at = members!.deliveries.get(id)?.at;
+        if (!server || at === undefined) return [];
+        const ackRead = monotonic(timings[i]!.ackAt) - server.answered;
+        const ackAt = timings[i]!.ackAt;
+        const gc = clientPauses
+          .filter((p) => p.end > ackAt && p.start < at)
+          .reduce((sum, p) => sum + Math.min(p.end, at) - Math.max(p.start, ackAt), 0);
+        return [{ i, total: at - ackAt, ackRead, window: server.framed - server.answered, frameRead: monotonic(at) - server.framed, gc }];
+      });
+      const spread = (values: number[]) => {
+        const sorted = Float64Array.from(values).sort();
+        return [0.5, 0.9, 0.99].map((q) => ms3(percentile(sorted, q))).join(' / ') + ` / ${ms3(sorted[sorted.length - 1] ?? NaN)}`;
+      };
+      console.log(`  both sides of ${sides.length} deliveries, on the machine's monotonic clock (ms, p50 / p90 / p99 / max):`);
+      console.log(`    answer written -> ack read by the client: ${spread(sides.map((d) => d.ackRead))}`);
+      console.log(`    answer written -> frame written (the server's window): ${spread(sides.map((d) => d.window))}`);
+      console.log(`    frame written -> read by the member's socket: ${spread(sides.map((d) => d.frameRead))}`);
+      clientGc?.disconnect();
+      console.log(
+        `  the client collected garbage ${clientPauses.length} times in the stream (${ms3(clientPauses.reduce((sum, p) => sum + p.end - p.start, 0))} ms)`,
+      );
+      console.log('  the 10 slowest from the ack, their parts (ms after the answer was written: ack read, frame written, frame read):');
+      for (const d of [...sides].sort((a, b) => b.total - a.total).slice(0, 10))
+        console.log(
+          `    #${d.i} ${ms3(d.total)}: ack read ${ms3(d.ackRead)}, frame written ${ms3(d.window)}, read ${ms3(d.window + d.frameRead)}` +
+            (d.gc > 0 ? `; the client collected garbage ${ms3(d.gc)} ms of it` : ''),
+        );
     }
     if (members.unexpected) console.log(`  ${members.unexpected} unexpected messages, the first: ${members.firstUnexpected}`);
     if (members.closeCodes.size) console.log(`  sockets closed: ${[...members.closeCodes].map(([code, k]) => `${code}x${k}`).join(', ')}`);
@@ -1033,15 +1131,114 @@ async function runMembers(server: ServerKind, n: number, options: Options): Prom
   }
 }
 
+/** Environment variable that makes a bench process a lane of runMembersTogether (it has an IPC channel). */
+const LANE_ENV = 'GYMGRAPH_BENCH_LANE';
+
+type LaneMessage =
+  | { readonly kind: 'ready' | 'streamed' }
+  | { readonly kind: 'row'; readonly row: MemberRow }
+  | { readonly kind: 'turn' | 'continue' }
+  | { readonly kind: 'stream'; readonly at: number };
+
+/** This process as a lane: `process.send` to the parent, its answers awaited by kind. */
+function laneOfParent(): LaneOfParent {
+  const waiting = new Map<string, (message: LaneMessage) => void>();
+  process.on('message', (message: LaneMessage) => waiting.get(message.kind)?.(message));
+  // The parent gone (Ctrl-C, a crash): stop the server and drop the database as on SIGTERM.
+  let finished = false;
+  process.on('disconnect', () => finished || process.kill(process.pid, 'SIGTERM'));
+  const ask = <T>(tell: LaneMessage['kind'] | undefined, answer: LaneMessage['kind'], value: (m: LaneMessage) => T) =>
+    new Promise<T>((resolve) => {
+      waiting.set(answer, (message) => resolve(value(message)));
+      if (tell) process.send!({ kind: tell });
+    });
+  return {
+    turn: () => ask(undefined, 'turn', () => undefined),
+    ready: () => ask('ready', 'stream', (m) => (m as { at: number }).at),
+    streamed: () => ask('streamed', 'continue', () => undefined),
+    finish: (row) =>
+      new Promise<void>((resolve, reject) => {
+        finished = true;
+        // The channel keeps the process alive: closed either way, the parent sees the exit.
+        if (!row) return resolve(process.disconnect());
+        process.send!({ kind: 'row', row } satisfies LaneMessage, (error: Error | null) => {
+          if (error) reject(error);
+          else resolve(process.disconnect());
+        });
+      }),
+  };
+}
+
+/**
+ * Both servers in one run, their streams at the same time: each measured by a process of its own
+ * (this script again, `--only`, as a lane), since 10,000 members of each would need more sockets
+ * than one process may open here. The set-ups take turns (ours first), so the CPU and memory
+ * figures are each server's alone; then both streams start together, bare ws half a period after
+ * ours, so their webhooks alternate and the machine's stalls fall on both alike. Ours's CPU per
+ * webhook of the stream is then measured with the bare server's stream running beside it.
+ */
+async function runMembersTogether(options: Options): Promise<MemberRow[]> {
+  const lanes = (['ours', 'baseline'] as const).map((server) => {
+    const child = fork(__filename, [...process.argv.slice(2), '--only', server], {
+      env: { ...process.env, [LANE_ENV]: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const tag = server === 'ours' ? '[ours]' : '[bare]';
+    for (const stream of [child.stdout!, child.stderr!])
+      readline.createInterface({ input: stream }).on('line', (line) => console.log(`${tag} ${line}`));
+    const inbox: LaneMessage[] = [];
+    const wakers: (() => void)[] = [];
+    child.on('message', (message: LaneMessage) => {
+      inbox.push(message);
+      wakers.splice(0).forEach((wake) => wake());
+    });
+    const exit = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(String(signal ?? code))));
+    const exited = exit.then((how): never => {
+      throw new Error(`the ${server} lane exited (${how}) before it was done`);
+    });
+    exited.catch(() => undefined);
+    /** The next message of `kind` (others are kept), or the lane's early exit. */
+    const next = (kind: LaneMessage['kind']): Promise<LaneMessage> =>
+      Promise.race([
+        exited,
+        new Promise<LaneMessage>((resolve) => {
+          const look = () => {
+            const at = inbox.findIndex((m) => m.kind === kind);
+            if (at < 0) return void wakers.push(look);
+            resolve(inbox.splice(at, 1)[0]!);
+          };
+          look();
+        }),
+      ]);
+    return { server, child, exit, next, send: (message: LaneMessage) => child.send(message) };
+  });
+  try {
+    for (const lane of lanes) {
+      lane.send({ kind: 'turn' });
+      await lane.next('ready');
+    }
+    const at = Date.now() + 500;
+    lanes.forEach((lane, i) => lane.send({ kind: 'stream', at: at + (i * 500) / options.rate }));
+    await Promise.all(lanes.map((lane) => lane.next('streamed')));
+    for (const lane of lanes) lane.send({ kind: 'continue' });
+    const rows = await Promise.all(lanes.map(async (lane) => (await lane.next('row')) as { row: MemberRow }));
+    return rows.map(({ row }) => row);
+  } finally {
+    // A lane has released its server and database before its row; on an error, SIGTERM makes it.
+    await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
+    for (const { child } of lanes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
 function memberTable(rows: readonly MemberRow[], options: Options): string {
   const ms = (x: number | undefined) => (x === undefined ? '-' : fmtMs(x));
   return [
-    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription | host steal % (stream) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server | members | subscriptions | events | p50 ms | p99 ms | p50 / p99 ms from the ack read | p50 / p99 ms from send | CPU ms per webhook: none subscribed / matching nobody / member stream | CPU ms/s without webhooks: empty / members connected | heap KB per subscription | RSS KB per subscription | host steal % (stream) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
         `| ${r.server === 'ours' ? `ours (${options.db})` : 'bare ws, Map'} | ${fmtRate(r.members)} | ${fmtRate(r.subscriptions)} | ${r.events}${r.incomplete ? ` (${r.incomplete} incomplete)` : ''}${r.misrouted ? ` (${r.misrouted} misrouted)` : ''} | ` +
-        `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
+        `${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(r.ackP50)} / ${fmtMs(r.ackP99)} | ${fmtMs(r.sentP50)} / ${fmtMs(r.sentP99)} | ${ms(r.cpuIdle)} / ${ms(r.cpuNobody)} / ${fmtMs(r.cpuStream)} | ${fmtMs(r.upkeepEmpty)} / ${fmtMs(r.upkeep)} | ` +
         `${r.heapKb === undefined ? '-' : r.heapKb.toFixed(2)} | ${r.rssKb.toFixed(2)} | ${r.steal === undefined ? '-' : r.steal.toFixed(1)} |`,
     ),
   ].join('\n');
@@ -1052,8 +1249,11 @@ function memberVerdicts(rows: readonly MemberRow[]): string[] {
     rows,
     (r) => r.members,
     'members',
-    (ours) => {
-      const parts: string[] = [];
+    (ours, bare) => {
+      // The p99 above is from the answer written; from the ack read (the measure before the tenth session), for the record.
+      const parts: string[] = bare
+        ? [`from the ack read: p99 ${fmtMs(ours.ackP99)} vs ${fmtMs(bare.ackP99)} ms (${(ours.ackP99 / bare.ackP99).toFixed(2)}x)`]
+        : [];
       if (ours.cpuIdle !== undefined) {
         const aim = ours.cpuIdle * AIM_CPU_FACTOR;
         parts.push(
@@ -1148,16 +1348,30 @@ async function main(): Promise<void> {
     const problem = await probePostgres(options.pgAdminUrl);
     if (problem) throw new Error(`PostgreSQL not reachable at ${redact(options.pgAdminUrl)} (${problem}): set BENCH_PG_URL`);
   }
+  if (options.members !== undefined && process.env[LANE_ENV] && process.send) {
+    const lane = laneOfParent();
+    let row: MemberRow | undefined;
+    try {
+      row = await runMembers(options.servers[0]!, options.members, options, lane);
+    } finally {
+      agent.destroy();
+      await lane.finish(row);
+    }
+    return;
+  }
   const cpus = os.cpus();
   console.log(
     `gymgraph fan-out bench: ${new Date().toISOString()}, node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}`.trim(),
   );
   if (options.members !== undefined) {
+    const together = options.servers.length > 1 && !options.apart;
     console.log(
-      `${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}`,
+      `${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}` +
+        (together ? '; both streams at once, interleaved, each server with a client process of its own' : ''),
     );
     const memberRows: MemberRow[] = [];
-    for (const server of options.servers) memberRows.push(await runMembers(server, options.members, options));
+    if (together) memberRows.push(...(await runMembersTogether(options)));
+    else for (const server of options.servers) memberRows.push(await runMembers(server, options.members, options));
     agent.destroy();
     console.log(`\n## Results\n\n${memberTable(memberRows, options)}\n`);
     const lines = memberVerdicts(memberRows);

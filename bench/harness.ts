@@ -377,6 +377,23 @@ export function machineTimes(): { readonly total: number; readonly steal: number
   }
 }
 
+/**
+ * The response header in which a bench's server writes when it answered a webhook, in ms of the
+ * machine's monotonic clock ({@link monotonicMs}): bench/fanout-server.ts for ours,
+ * bench/ws-baseline-server.ts for the bare server (which spells it out rather than import this).
+ */
+export const ANSWERED_AT_HEADER = 'x-bench-answered-at';
+
+/**
+ * performance.now() ms of this process as ms of the machine's monotonic clock (CLOCK_MONOTONIC,
+ * process.hrtime), the same in every process: a bench's client and its server can then say which
+ * of them a delivery's time went to (bench/fanout.ts --members --timings).
+ */
+export function monotonicMs(): (now: number) => number {
+  const offset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  return (now) => now + offset;
+}
+
 /** Resident set size of a process in bytes (/proc/<pid>/status VmRSS). */
 export function rss(pid: number | undefined): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

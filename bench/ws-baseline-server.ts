@@ -7,8 +7,9 @@
  *   POST /broadcast  {"entityId": "<id>"}  ->  200, then one ~300-byte `next` message, built once,
  *                                             sent to every open socket.
  *   POST /route  {"key": "<name>:<value>", "entityId": "<id>"}
- *                ->  200, then the same message, with each subscription's id, sent only to the
- *                    subscriptions filed under that key (bench/fanout.ts --members).
+ *                ->  200 (with the moment it was written, x-bench-answered-at), then the same
+ *                    message, with each subscription's id, sent only to the subscriptions filed
+ *                    under that key (bench/fanout.ts --members).
  *   GET /stats   ->  {"sockets": n, "routes": subscriptions filed}
  *
  * Routing is a Map: a `subscribe` message is filed under `<name>:<value>` for every value of every
@@ -102,7 +103,9 @@ const server = http.createServer((req, res) => {
         return;
       }
       const route = routes.get(String(body.key));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"sockets":${route?.size ?? 0}}`);
+      // When it answered, on the machine's monotonic clock (bench/harness.ts ANSWERED_AT_HEADER).
+      const answeredAt = String(Number(process.hrtime.bigint()) / 1e6);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-bench-answered-at': answeredAt }).end(`{"sockets":${route?.size ?? 0}}`);
       for (const [socket, id] of route ?? []) socket.send(message(String(body.entityId ?? '0'), id));
     });
     return;
