@@ -32,7 +32,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 /**
  * Stamps each `/webhooks` answer with the moment it is written, on the machine's monotonic clock
  * (ANSWERED_AT_HEADER): the bench measures a delivery from it, as it does for the bare server.
- * The service writes its answers with `writeHead` then `end` at once (src/http/respond.ts).
+ * The service writes its answers with `writeHead` then `end` at once (src/http/respond.ts);
+ * `--timings` (delivery-timings.ts) takes the answer's moment when `end` returns, microseconds later.
  */
 function stampAnswers(): void {
   const writeHead = http.ServerResponse.prototype.writeHead as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;

@@ -979,8 +979,9 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
         );
     }
 
-    // Interleaved with the other lane: both set up, then both streams at once, from the same moment.
-    if (lane) await sleep(Math.max(0, (await lane.ready()) - Date.now()));
+    // Interleaved with the other lane: both set up, then both streams at once, from the moment the
+    // parent names (waited for below, after this lane's own calls to the stats port).
+    const startAt = lane && (await lane.ready());
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
     if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
@@ -996,6 +997,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     clientGc?.observe({ entryTypes: ['gc'] });
     const cpuBefore = await cpuMs();
     const machineBefore = machineTimes();
+    if (startAt !== undefined) await sleep(Math.max(0, startAt - Date.now()));
     const streamStart = performance.now();
     const ids: number[] = [];
     const timings = await paced(options.events, options.rate, (i) => {
@@ -1182,36 +1184,42 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
     const child = fork(__filename, [...process.argv.slice(2), '--only', server], {
       env: { ...process.env, [LANE_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // A row may hold NaN (a figure not measured): JSON would make it null.
+      serialization: 'advanced',
     });
     const tag = server === 'ours' ? '[ours]' : '[bare]';
     for (const stream of [child.stdout!, child.stderr!])
       readline.createInterface({ input: stream }).on('line', (line) => console.log(`${tag} ${line}`));
     const inbox: LaneMessage[] = [];
     const wakers: (() => void)[] = [];
+    const wake = () => wakers.splice(0).forEach((look) => look());
     child.on('message', (message: LaneMessage) => {
       inbox.push(message);
-      wakers.splice(0).forEach((wake) => wake());
+      wake();
     });
-    const exit = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(String(signal ?? code))));
-    const exited = exit.then((how): never => {
-      throw new Error(`the ${server} lane exited (${how}) before it was done`);
-    });
-    exited.catch(() => undefined);
-    /** The next message of `kind` (others are kept), or the lane's early exit. */
+    /** How the lane ended, once it has (its last messages are in the inbox by then or never). */
+    let gone: string | undefined;
+    const exit = new Promise<void>((resolve) =>
+      child.on('exit', (code, signal) => {
+        gone = String(signal ?? code);
+        resolve();
+        wake();
+      }),
+    );
+    /** The next message of `kind` (others are kept), or an error once the lane has exited without it. */
     const next = (kind: LaneMessage['kind']): Promise<LaneMessage> =>
-      Promise.race([
-        exited,
-        new Promise<LaneMessage>((resolve) => {
-          const look = () => {
-            const at = inbox.findIndex((m) => m.kind === kind);
-            if (at < 0) return void wakers.push(look);
-            resolve(inbox.splice(at, 1)[0]!);
-          };
-          look();
-        }),
-      ]);
+      new Promise<LaneMessage>((resolve, reject) => {
+        const look = () => {
+          const at = inbox.findIndex((m) => m.kind === kind);
+          if (at >= 0) resolve(inbox.splice(at, 1)[0]!);
+          else if (gone !== undefined) reject(new Error(`the ${server} lane exited (${gone}) before it was done`));
+          else wakers.push(look);
+        };
+        look();
+      });
     return { server, child, exit, next, send: (message: LaneMessage) => child.send(message) };
   });
+  let done = false;
   try {
     for (const lane of lanes) {
       lane.send({ kind: 'turn' });
@@ -1222,11 +1230,14 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
     await Promise.all(lanes.map((lane) => lane.next('streamed')));
     for (const lane of lanes) lane.send({ kind: 'continue' });
     const rows = await Promise.all(lanes.map(async (lane) => (await lane.next('row')) as { row: MemberRow }));
+    done = true;
     return rows.map(({ row }) => row);
   } finally {
-    // A lane has released its server and database before its row; on an error, SIGTERM makes it.
-    await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
+    // A lane releases its server and database before its row. On an error the other lane waits for
+    // a message that will not come: SIGTERM makes it release them and exit.
+    if (done) await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
     for (const { child } of lanes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
   }
 }
 
