@@ -212,6 +212,23 @@ async function collect(url: string, token: string, query: string, expected: numb
   return { data: sub.results.map((r) => r.data?.['v'] ?? null), errors };
 }
 
+/** Subscription fields replayed at once (each by both universes). */
+const REPLAYS_AT_ONCE = 6;
+
+/** `work` of every item, at most `atOnce` at a time; the results in the order of `items`. */
+async function inTurns<T, R>(items: readonly T[], atOnce: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
+  return results;
+}
+
 /** How many of A's events (and the studio's public ones) a subscription field delivers: those of its event type. */
 function expectedReplay(field: string): number {
   const types = Object.entries(EVENT_SUBSCRIPTIONS)
@@ -261,14 +278,14 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
       ]);
       queries.set(probe.coordinate, { probe, full: fullOutcomes, ref: refOutcomes });
     }
-    for (const probe of rootProbes(schema, 'Subscription', values)) {
-      if (
-        !schema
-          .getSubscriptionType()!
-          .getFields()
-          [probe.field]!.args.some((arg) => arg.name === 'after')
-      )
-        continue;
+    const replayable = rootProbes(schema, 'Subscription', values).filter((probe) =>
+      schema
+        .getSubscriptionType()!
+        .getFields()
+        [probe.field]!.args.some((arg) => arg.name === 'after'),
+    );
+    // Each replay is mostly waiting (for its messages, then for none more): a few fields at a time.
+    const replays = await inTurns(replayable, REPLAYS_AT_ONCE, async (probe) => {
       const run = (universe: Universe) =>
         Promise.all(
           probe.variants.map((v) =>
@@ -282,8 +299,9 @@ describe.each(databaseKinds())('a member walks every root field, relation and su
         );
       // The two universes are separate servers: replayed side by side.
       const [fullRun, refRun] = await Promise.all([run(full), run(reference)]);
-      subscriptions.set(probe.coordinate, { probe, full: fullRun, ref: refRun });
-    }
+      return { probe, full: fullRun, ref: refRun };
+    });
+    for (const replay of replays) subscriptions.set(replay.probe.coordinate, replay);
   }, 600_000);
   afterAll(async () => {
     await disposeClients();
