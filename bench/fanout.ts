@@ -1235,9 +1235,12 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
   } finally {
     // A lane releases its server and database before its row. On an error the other lane waits for
     // a message that will not come: SIGTERM makes it release them and exit.
-    if (done) await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
+    // (The 15 s bound must not keep this process alive once the lanes are gone: an unref'd timer.)
+    const exited = () =>
+      Promise.all(lanes.map(({ exit }) => Promise.race([exit, new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref())])));
+    if (done) await exited();
     for (const { child } of lanes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.all(lanes.map(({ exit }) => Promise.race([exit, sleep(15_000)])));
+    await exited();
   }
 }
 
