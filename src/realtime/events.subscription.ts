@@ -99,8 +99,13 @@ export class EventsSubscriptionResolver {
           return change(checkedIn, event);
         },
       );
-      // Known before the first event, so that a change made elsewhere is noticed from the start.
-      last = await query().catch(() => undefined);
+      // Known before the first event, so that a change made elsewhere is noticed from the start. The
+      // stream listens already: an event that committed meanwhile may have set `last` (the count
+      // its subscriber will be shown), and this read may have started before that commit. It must
+      // not overwrite it: a stale count here once made the expiry's lower count look unchanged,
+      // and the subscriber never got it (test/presence.test.ts, "the maximum stay").
+      const initial = await query().catch(() => undefined);
+      last ??= initial;
       // A stay running out changes the count without an event: counted again when the oldest one does.
       return withExpiries(
         stream,
