@@ -72,7 +72,13 @@ export class EventsSubscriptionResolver {
       const studio = await SqlReader.of(context.dataSource).findOne(Studio, { id: studioId });
       if (!studio) throw clientError(ErrorCode.BAD_USER_INPUT, `studioId: no studio with id ${studioId}`);
       const { shared } = requireRealtime(context).services;
-      const query = async () => (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`]))[0]?.checkedIn ?? 0;
+      /** The moment this subscriber's latest count was taken for (the next expiry is looked for after it). */
+      let countedAt = Date.now();
+      const query = async () => {
+        const now = Date.now();
+        countedAt = now;
+        return (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`], 'all', now))[0]?.checkedIn ?? 0;
+      };
       /** Counted once per event for every subscriber of this instance. */
       const count = (seq: number) => shared.get(`occupancy:${studioId}:${seq}`, query);
       let last: number | undefined;
@@ -99,17 +105,16 @@ export class EventsSubscriptionResolver {
           return change(checkedIn, event);
         },
       );
-      // Known before the first event, so that a change made elsewhere is noticed from the start. The
-      // stream listens already: an event that committed meanwhile may have set `last` (the count
-      // its subscriber will be shown), and this read may have started before that commit. It must
-      // not overwrite it: a stale count here once made the expiry's lower count look unchanged,
-      // and the subscriber never got it (test/presence.test.ts, "the maximum stay").
-      const initial = await query().catch(() => undefined);
-      last ??= initial;
+      // Known before the first event, so that a change made elsewhere is noticed from the start.
+      last = await query().catch(() => undefined);
       // A stay running out changes the count without an event: counted again when the oldest one does.
+      // The next one is looked for among the stays counted at the latest count, not now: a stay that
+      // ran out between that count and this look (a timer that fired a little early by the wall
+      // clock, a slow count) is then due at once and counted, where looking from now skipped it, and
+      // its lower count was never sent (test/presence.test.ts, "the maximum stay").
       return withExpiries(
         stream,
-        () => nextStayExpiry(context.dataSource, studioId),
+        () => nextStayExpiry(context.dataSource, studioId, countedAt),
         async () => {
           context.loaders.clear();
           const checkedIn = await query();
