@@ -131,21 +131,21 @@ describe.each(databaseKinds())('presence: the maximum stay (%s)', (kind) => {
     const server = await start('1m');
     const studio = await server.addStudio();
     const now = Date.now();
-    // In for 55 s and 54.7 s of the minute allowed: they drop out about 5 s from now, 300 ms apart.
-    // Customer 3 stays in.
-    await post(server, studio, checkin(1, now - 55_000));
-    await post(server, studio, checkin(2, now - 54_700));
+    // In for 50 s and 49.7 s of the minute allowed: they drop out about 10 s from now (time enough
+    // to subscribe first on a slow machine), 300 ms apart. Customer 3 stays in.
+    await post(server, studio, checkin(1, now - 50_000));
+    await post(server, studio, checkin(2, now - 49_700));
     await post(server, studio, checkin(3, now - 5_000));
-    // Every count after the first answers 600 ms after it was read: the count for the first stay
-    // to run out is taken before the second one does and answers after it, as a slow count (or a
-    // timer firing a little early) makes it. Looking for the next one from the moment of the answer
-    // skipped the second stay, and its count was never sent.
+    // Every count after the subscription's first answers 600 ms after it was read: the count for
+    // the first stay to run out is taken before the second one runs out and answers after it, as a
+    // slow count (or a timer firing a little early) makes it. Looking for the next one from the
+    // moment of the answer skipped the second stay, and its count was never sent.
     const reader = SqlReader.of(server.app.dataSource) as unknown as { all: (sql: string, params?: unknown[]) => Promise<unknown[]> };
     const all = reader.all.bind(reader);
-    let counts = 0;
+    let countsRead = 0;
     reader.all = async (sql, params) => {
       const rows = await all(sql, params);
-      if (sql.includes('AS "checkedIn"') && ++counts > 1) await new Promise((resolve) => setTimeout(resolve, 600));
+      if (sql.includes('AS "checkedIn"') && ++countsRead > 1) await new Promise((resolve) => setTimeout(resolve, 600));
       return rows;
     };
     try {
@@ -158,7 +158,10 @@ describe.each(databaseKinds())('presence: the maximum stay (%s)', (kind) => {
           studio: studio.id,
         },
       );
-      // Both lower counts, or the last alone when both stays had run out by the first count.
+      await until(() => server.app.subscriptions.subscriptions >= 1 && countsRead >= 1, 5000, 'the subscription and its first count');
+      expect(changes.results).toEqual([]);
+      // Both lower counts; or the last alone, when the first count after the subscription's came
+      // after both stays had run out (its timer more than 300 ms late: then nothing is tested).
       const counts = () => changes.results.map((r) => (r.data as { occupancyChanged: { checkedIn: number } }).occupancyChanged.checkedIn);
       await until(() => counts().includes(1), 20_000, 'the count after both stays ran out (1)');
       expect([[2, 1], [1]]).toContainEqual(counts());

@@ -35,6 +35,12 @@ export class OccupancyChange {
 
 const PRESENCE_TYPES = ['CUSTOMER_CHECKIN', 'CUSTOMER_CHECKOUT', 'AUTOMATIC_CUSTOMER_CHECKOUT'];
 
+/** A studio's count of the customers present, and the moment (epoch ms) it was counted for. */
+interface Counted {
+  readonly checkedIn: number;
+  readonly at: number;
+}
+
 @Resolver()
 export class EventsSubscriptionResolver {
   @Subscription(() => EventRecord, {
@@ -72,18 +78,25 @@ export class EventsSubscriptionResolver {
       const studio = await SqlReader.of(context.dataSource).findOne(Studio, { id: studioId });
       if (!studio) throw clientError(ErrorCode.BAD_USER_INPUT, `studioId: no studio with id ${studioId}`);
       const { shared } = requireRealtime(context).services;
-      /** The moment this subscriber's latest count was taken for (the next expiry is looked for after it). */
-      let countedAt = Date.now();
-      const query = async () => {
-        const now = Date.now();
-        countedAt = now;
-        return (await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`], 'all', now))[0]?.checkedIn ?? 0;
+      /** The studio's count now, with the moment it was counted for. */
+      const query = async (): Promise<Counted> => {
+        const at = Date.now();
+        const [row] = await checkedInByStudio(context.dataSource, [`st."id" = ${sqlInt(studioId)}`], 'all', at);
+        return { checkedIn: row?.checkedIn ?? 0, at };
       };
       /** Counted once per event for every subscriber of this instance. */
       const count = (seq: number) => shared.get(`occupancy:${studioId}:${seq}`, query);
+      /** The count the subscriber holds (sent, or known at the start), and the moment it was counted for. */
       let last: number | undefined;
+      let lastAt = Date.now();
+      /** `counted` is what the subscriber holds now: the same count as `last`, or one to send. */
+      const holds = (counted: Counted) => {
+        lastAt = counted.at;
+        const same = counted.checkedIn === last;
+        last = counted.checkedIn;
+        return same;
+      };
       const change = async (checkedIn: number, event: LoggedEvent | null): Promise<OccupancyChange | undefined> => {
-        last = checkedIn;
         const visible = await studioLoader(context).load(studioId);
         if (!visible) return undefined;
         // A member sees only their own check-in or check-out (an automatic check-out lists other customers).
@@ -100,25 +113,27 @@ export class EventsSubscriptionResolver {
         { scope: null, tenantIds: [studio.tenantId], types: PRESENCE_TYPES },
         null,
         async (event) => {
-          const checkedIn = await count(event.seq);
-          if (event.studioId !== studioId && checkedIn === last) return undefined;
-          return change(checkedIn, event);
+          const counted = await count(event.seq);
+          if (holds(counted) && event.studioId !== studioId) return undefined;
+          return change(counted.checkedIn, event);
         },
       );
       // Known before the first event, so that a change made elsewhere is noticed from the start.
-      last = await query().catch(() => undefined);
+      const initial = await query().catch(() => undefined);
+      if (initial) holds(initial);
       // A stay running out changes the count without an event: counted again when the oldest one does.
-      // The next one is looked for among the stays counted at the latest count, not now: a stay that
-      // ran out between that count and this look (a timer that fired a little early by the wall
-      // clock, a slow count) is then due at once and counted, where looking from now skipped it, and
-      // its lower count was never sent (test/presence.test.ts, "the maximum stay").
+      // The next one is looked for among the stays counted in the count the subscriber holds, from
+      // the moment of that count, not from now: a stay that ran out in between (a timer that fired a
+      // little early by the wall clock, a slow count, an event's count taken earlier by another
+      // subscriber) is then due at once and counted. Looking from now skipped it, and its lower
+      // count was never sent (test/presence.test.ts, "the maximum stay").
       return withExpiries(
         stream,
-        () => nextStayExpiry(context.dataSource, studioId, countedAt),
+        () => nextStayExpiry(context.dataSource, studioId, lastAt),
         async () => {
           context.loaders.clear();
-          const checkedIn = await query();
-          return checkedIn === last ? undefined : change(checkedIn, null);
+          const counted = await query();
+          return holds(counted) ? undefined : change(counted.checkedIn, null);
         },
       );
     },
