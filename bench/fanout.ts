@@ -9,7 +9,7 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--db ...] [--only ...] [--batch N] [--apart]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
@@ -85,6 +85,11 @@ interface Options {
   readonly timings: boolean;
   /** `--members --apart`: the two servers one after the other, instead of their streams interleaved. */
   readonly apart: boolean;
+  /**
+   * `--members`: webhooks sent at {@link WARMUP_RATE} before each measurement, not measured: about
+   * nobody before the CPU figure with nobody subscribed, about members before the measured stream.
+   */
+  readonly warmup: number;
 }
 
 interface Row {
@@ -115,6 +120,15 @@ const QUERY = 'subscription { events { seq type entityId occurredAt } }';
 const DRAIN_TIMEOUT_MS = 30_000;
 /** From the issue: bare ws reaches the last of 10,000 sockets in ~145 ms p99; the aim is p99 within 2x, <= 20 KB per idle subscription. */
 const AIM_P99_FACTOR = 2;
+/**
+ * `--members`: warm-up webhooks, and their rate (per second). V8 optimises a function once it has
+ * run enough, whatever the rate: at 20 webhooks/s, our server's webhook and delivery paths were
+ * still being optimised through a 1000-event stream (`node --trace-opt`: 155 TurboFan compilations
+ * in it, ~3.3 ms each on a helper thread), and a member's client woken on the CPU such a compilation
+ * held waited for it (bench/README.md, "Warmed up").
+ */
+const DEFAULT_WARMUP = 2000;
+const WARMUP_RATE = 100;
 const AIM_KB = 20;
 
 const USAGE = `usage: node dist/bench/fanout.js [options]
@@ -134,6 +148,10 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          (--subscribers, --also and --scrape do not apply)
   --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
                          nobody matching (default 100)
+  --warmup N             --members: webhooks sent at ${WARMUP_RATE}/s and not measured, about nobody
+                         before the CPU figure with nobody subscribed, about members (each touched
+                         once) before the measured stream, so that both meet code V8 has optimised
+                         (default 2000, or what --members leaves after --events and 3)
   --timings              --members: also print where our server spent each delivery's time, from
                          the webhook's answer to the frame's write (bench/delivery-timings.ts)
   --apart                --members: measure the servers one after the other; by default each has
@@ -158,6 +176,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       scrape: { type: 'string', default: '0' },
       members: { type: 'string' },
       'idle-events': { type: 'string', default: '100' },
+      warmup: { type: 'string' },
       timings: { type: 'boolean', default: false },
       apart: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -174,6 +193,12 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   // Each member is touched at most once per run, so that a `next` names the webhook it answers.
   if (members !== undefined && events + 3 > members)
     throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
+  // The member warm-up touches members the measured stream does not.
+  const warmupRoom = members === undefined ? 0 : members - events - 3;
+  const warmup =
+    values.warmup === undefined ? Math.min(DEFAULT_WARMUP, warmupRoom) : Math.floor(numberOption('warmup', values.warmup, 0, 1_000_000));
+  if (members !== undefined && warmup > warmupRoom)
+    throw new UsageError(`--warmup must be at most --members - --events - 3 (${warmupRoom}), got ${warmup}`);
   const also = (values.also ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -193,6 +218,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     idleEvents: Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
     timings: values.timings ?? false,
     apart: values.apart ?? false,
+    warmup,
   };
 }
 
@@ -926,6 +952,10 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
 
     // Warm the code paths, then the empty server's CPU per webhook and heap.
     for (let i = 0; i < 5; i++) await send(undefined, i % 2 === 1);
+    if (options.warmup > 0) {
+      await paced(options.warmup, WARMUP_RATE, (i) => send(undefined, i % 2 === 1));
+      console.log(`  warm-up: ${fmtRate(options.warmup)} webhooks about nobody at ${WARMUP_RATE}/s`);
+    }
     await sleep(1_000);
     const cpuIdle = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
     const empty = server === 'ours' ? await getJson<ServerStats>(statsPort, '/stats?gc=1') : undefined;
@@ -977,6 +1007,21 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
         throw new Error(
           `${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`,
         );
+    }
+    if (options.warmup > 0) {
+      const warmed: number[] = [];
+      const warmStart = performance.now();
+      await paced(options.warmup, WARMUP_RATE, (i) => {
+        const member = nextMember();
+        warmed.push(i % 2 === 1 ? bookingOf(member) : customerOf(member));
+        return send(member, i % 2 === 1);
+      });
+      const late = (await Promise.all(warmed.map((id) => members!.delivered(id, DRAIN_TIMEOUT_MS)))).filter((ok) => !ok).length;
+      if (late > 0) throw new Error(`${label}: ${late} of ${warmed.length} warm-up events not delivered within ${DRAIN_TIMEOUT_MS / 1000} s`);
+      console.log(
+        `  warm-up: ${fmtRate(options.warmup)} member events at ${WARMUP_RATE}/s, all delivered, in ${((performance.now() - warmStart) / 1000).toFixed(1)} s`,
+      );
+      await waitIdle(child);
     }
 
     // Interleaved with the other lane: both set up, then both streams at once, from the moment the
