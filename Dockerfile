@@ -50,4 +50,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 # Exec form, no shell or npm in between: node is PID 1 and gets SIGTERM itself, then drains
 # (src/main.ts stop()); it starts no child processes, so it needs no init to reap them.
 # Node's options as package.json's `serve` (the young generation: README, "Running in production").
-CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "--min-semi-space-size=16", "dist/src/main.js"]

@@ -91,7 +91,7 @@ describe('the Docker image, built and run without Docker', () => {
     expect(image.user).toBeDefined();
     expect(['root', '0']).not.toContain(image.user!.split(':')[0]);
     expect(image.exposed).toContain('4000');
-    expect(image.cmd).toEqual(['node', '--max-semi-space-size=64', 'dist/src/main.js']);
+    expect(image.cmd).toEqual(['node', '--max-semi-space-size=64', '--min-semi-space-size=16', 'dist/src/main.js']);
     expect(image.volumes).toEqual([path.posix.join(image.workdir, 'data')]);
     expect(image.owned).toContainEqual({ path: path.posix.join(image.workdir, 'data'), user: image.user });
     expect(image.healthcheck?.cmd[0]).toBe('node');
