@@ -129,6 +129,8 @@ const AIM_P99_FACTOR = 2;
  */
 const DEFAULT_WARMUP = 2000;
 const WARMUP_RATE = 100;
+/** Interleaved lanes: after their member warm-ups' last send, the time the lanes are given to see every warm-up event delivered and their server idle before the streams start. */
+const WARMUP_SETTLE_MS = 10_000;
 const AIM_KB = 20;
 
 const USAGE = `usage: node dist/bench/fanout.js [options]
@@ -193,6 +195,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   // Each member is touched at most once per run, so that a `next` names the webhook it answers.
   if (members !== undefined && events + 3 > members)
     throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
+  if (members === undefined && values.warmup !== undefined) throw new UsageError('--warmup applies to --members only');
   // The member warm-up touches members the measured stream does not.
   const warmupRoom = members === undefined ? 0 : members - events - 3;
   const warmup =
@@ -860,7 +863,9 @@ async function paced(count: number, rate: number, send: (i: number) => Promise<n
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 0) await sleep(wait);
     const sentAt = performance.now();
-    pending.push(send(i).then((ackAt) => ({ sentAt, ackAt })));
+    const sent = send(i).then((ackAt) => ({ sentAt, ackAt }));
+    sent.catch(() => undefined); // rejects Promise.all below; until then it must not count as unhandled
+    pending.push(sent);
   }
   return Promise.all(pending);
 }
@@ -955,6 +960,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     if (options.warmup > 0) {
       await paced(options.warmup, WARMUP_RATE, (i) => send(undefined, i % 2 === 1));
       console.log(`  warm-up: ${fmtRate(options.warmup)} webhooks about nobody at ${WARMUP_RATE}/s`);
+      await waitIdle(child);
     }
     await sleep(1_000);
     const cpuIdle = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
@@ -1008,7 +1014,8 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
           `${label}: warm-up event about member ${member} not delivered within 30 s${members.firstUnexpected ? `; got ${members.firstUnexpected}` : ''}`,
         );
     }
-    if (options.warmup > 0) {
+    const warmUp = async () => {
+      if (options.warmup === 0) return;
       const warmed: number[] = [];
       const warmStart = performance.now();
       await paced(options.warmup, WARMUP_RATE, (i) => {
@@ -1017,16 +1024,28 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
         return send(member, i % 2 === 1);
       });
       const late = (await Promise.all(warmed.map((id) => members!.delivered(id, DRAIN_TIMEOUT_MS)))).filter((ok) => !ok).length;
-      if (late > 0) throw new Error(`${label}: ${late} of ${warmed.length} warm-up events not delivered within ${DRAIN_TIMEOUT_MS / 1000} s`);
+      if (late > 0)
+        throw new Error(
+          `${label}: ${late} of ${warmed.length} warm-up events not delivered within ${DRAIN_TIMEOUT_MS / 1000} s` +
+            (members!.firstUnexpected ? `; got ${members!.firstUnexpected}` : ''),
+        );
       console.log(
         `  warm-up: ${fmtRate(options.warmup)} member events at ${WARMUP_RATE}/s, all delivered, in ${((performance.now() - warmStart) / 1000).toFixed(1)} s`,
       );
-      await waitIdle(child);
-    }
+      await waitIdle(child!);
+    };
 
     // Interleaved with the other lane: both set up, then both streams at once, from the moment the
-    // parent names (waited for below, after this lane's own calls to the stats port).
+    // parent names (waited for below, after this lane's own calls to the stats port). The member
+    // warm-up runs just before the stream, in both lanes at once, not in this lane's turn: a server
+    // left idle through the other lane's set-up (a minute and more) had part of its optimised code
+    // and its young generation given back by V8 before its stream.
+    if (!lane) await warmUp();
     const startAt = lane && (await lane.ready());
+    if (lane) {
+      await warmUp();
+      if (Date.now() > startAt!) console.log(`  the warm-up ended ${Date.now() - startAt!} ms after the streams' agreed start`);
+    }
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
     if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
@@ -1270,7 +1289,8 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
       lane.send({ kind: 'turn' });
       await lane.next('ready');
     }
-    const at = Date.now() + 500;
+    // Both lanes warm up (runMembers' warmUp) before this moment.
+    const at = Date.now() + 500 + (options.warmup * 1000) / WARMUP_RATE + WARMUP_SETTLE_MS;
     lanes.forEach((lane, i) => lane.send({ kind: 'stream', at: at + (i * 500) / options.rate }));
     await Promise.all(lanes.map((lane) => lane.next('streamed')));
     for (const lane of lanes) lane.send({ kind: 'continue' });

@@ -19,12 +19,12 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
 /**
  * Node's options for the service, as package.json's `start` and `serve` scripts run it (keep them
- * the same): a young generation of 16–64 MB semi-spaces. With 10,000 open sockets a scavenge took
- * 3–8 ms and came every ~3.5 s under 20 webhooks/s; one that fell between a webhook's commit and its
- * delivery was the delivery p99 (bench/README.md, "Member apps"). The floor keeps V8's memory
- * reducer from shrinking them to 1 MB at a quiet moment, after which a scavenge came every 0.5 s
- * (bench/README.md, "Warmed up"). Every server a bench starts from dist/ (ours and the baselines
- * alike) runs with them.
+ * the same): a young generation of 16–64 MB semi-spaces. With V8's default (at most 16 MB) and
+ * 10,000 open sockets, a scavenge took 3–8 ms and came every ~3.5 s under 20 webhooks/s; one that
+ * fell between a webhook's commit and its delivery was the delivery p99 (bench/README.md, "Member
+ * apps"). The floor keeps V8 from shrinking them to 1 MB after a quiet spell, after which a
+ * scavenge came every 0.5 s (bench/README.md, "Warmed up"). Every server a bench starts from dist/
+ * (ours and the baselines alike) runs with them.
  */
 export const SERVICE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=16'];
 export const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
