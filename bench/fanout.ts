@@ -1037,15 +1037,13 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
 
     // Interleaved with the other lane: both set up, then both streams at once, from the moment the
     // parent names (waited for below, after this lane's own calls to the stats port). The member
-    // warm-up runs just before the stream, in both lanes at once, not in this lane's turn: a server
-    // left idle through the other lane's set-up (a minute and more) had part of its optimised code
-    // and its young generation given back by V8 before its stream.
-    if (!lane) await warmUp();
+    // warm-up runs just before the stream, in both lanes at once, not in this lane's turn, so that
+    // no server sits idle for a minute and more (the other lane's set-up) between its warm-up and
+    // its stream (bench/README.md, "Warmed up": it did not change the results measurably).
     const startAt = lane && (await lane.ready());
-    if (lane) {
-      await warmUp();
-      if (Date.now() > startAt!) console.log(`  the warm-up ended ${Date.now() - startAt!} ms after the streams' agreed start`);
-    }
+    await warmUp();
+    if (startAt !== undefined && Date.now() > startAt)
+      console.log(`  the warm-up ended ${Date.now() - startAt} ms after the streams' agreed start`);
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
     if (profileDir) await getJson(statsPort, '/profile/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
