@@ -1,7 +1,8 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`): top functions by self time, and self time
  * grouped by where the code lives (our dist/src files, each node_modules package, node internals,
- * GC). Usage: node dist/bench/cpu-profile-summary.js <file.cpuprofile> [--top N]
+ * GC); and a sampling heap profile (`.heapprofile`, bench/fanout.ts `--alloc-prof`): the bytes
+ * allocated, by site and by area. Usage: node dist/bench/cpu-profile-summary.js <file | dir> [--top N]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -107,23 +108,93 @@ export function formatProfileSummary(summary: ProfileSummary): string {
   return lines.join('\n');
 }
 
+/** A V8 sampling heap profile (HeapProfiler.stopSampling, `.heapprofile`): a tree of allocation sites. */
+interface AllocationNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly selfSize: number;
+  readonly children: readonly AllocationNode[];
+}
+
+export interface AllocationSummary {
+  /** Bytes the samples stand for (an estimate: one sample per `samplingInterval` bytes on average). */
+  readonly bytes: number;
+  readonly sites: readonly { readonly name: string; readonly where: string; readonly bytes: number; readonly share: number }[];
+  readonly areas: readonly { readonly area: string; readonly bytes: number; readonly share: number }[];
+}
+
+/** The top allocation sites (by bytes allocated in the function itself) and areas of a `.heapprofile`. */
+export function summariseAllocations(file: string, top = 20): AllocationSummary {
+  const { head } = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: AllocationNode };
+  const sites = new Map<string, { name: string; where: string; bytes: number }>();
+  const areas = new Map<string, number>();
+  let bytes = 0;
+  const visit = (node: AllocationNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (node.selfSize > 0) {
+      const name = functionName || '(anonymous)';
+      const where = url ? `${area(url, name)}:${lineNumber + 1}` : area(url, name);
+      const entry = sites.get(`${name}@${where}`) ?? { name, where, bytes: 0 };
+      entry.bytes += node.selfSize;
+      sites.set(`${name}@${where}`, entry);
+      const a = area(url, name);
+      areas.set(a, (areas.get(a) ?? 0) + node.selfSize);
+      bytes += node.selfSize;
+    }
+    node.children.forEach(visit);
+  };
+  visit(head);
+  const share = (b: number) => (bytes > 0 ? b / bytes : 0);
+  return {
+    bytes,
+    sites: [...sites.values()]
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, top)
+      .map((site) => ({ ...site, share: share(site.bytes) })),
+    areas: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, b]) => ({ area: name, bytes: b, share: share(b) })),
+  };
+}
+
+/** `per`: what the total is divided by for the "per …" figure (e.g. the webhooks of the stream). */
+export function formatAllocations(summary: AllocationSummary, per?: { readonly count: number; readonly what: string }): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const mb = (b: number) => (b / 2 ** 20).toFixed(2);
+  return [
+    `allocated ${mb(summary.bytes)} MB` + (per ? `, ${(summary.bytes / 1024 / per.count).toFixed(1)} KB per ${per.what}` : ''),
+    '',
+    '| MB | share | allocated in | where |',
+    '|---:|---:|---|---|',
+    ...summary.sites.map((s) => `| ${mb(s.bytes)} | ${pct(s.share)} | ${s.name} | ${s.where} |`),
+    '',
+    '| MB | share | area |',
+    '|---:|---:|---|',
+    ...summary.areas.map((a) => `| ${mb(a.bytes)} | ${pct(a.share)} | ${a.area} |`),
+  ].join('\n');
+}
+
 if (require.main === module) {
   const { values, positionals: files } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
   const top = values.top === undefined ? 25 : Number(values.top);
   if (files.length === 0) {
-    console.error('usage: node dist/bench/cpu-profile-summary.js <file.cpuprofile | dir> [--top N]');
+    console.error('usage: node dist/bench/cpu-profile-summary.js <file.cpuprofile | file.heapprofile | dir> [--top N]');
     process.exit(2);
   }
   for (const target of files) {
     const list = fs.statSync(target).isDirectory()
       ? fs
           .readdirSync(target)
-          .filter((f) => f.endsWith('.cpuprofile'))
+          .filter((f) => f.endsWith('.cpuprofile') || f.endsWith('.heapprofile'))
           .map((f) => path.join(target, f))
       : [target];
     for (const file of list) {
       console.log(`## ${file}\n`);
-      console.log(formatProfileSummary(summariseProfile(file, top)));
+      console.log(
+        file.endsWith('.heapprofile')
+          ? formatAllocations(summariseAllocations(file, top))
+          : formatProfileSummary(summariseProfile(file, top)),
+      );
       console.log('');
     }
   }

@@ -11,6 +11,9 @@
  *   GET /profile/start, then GET /profile/stop?file=<path>
  *                     -> a CPU profile of this process between the two, written to <path>
  *                        (.cpuprofile): the measured stream alone, not the connecting
+ *   GET /alloc/start, then GET /alloc/stop?file=<path>
+ *                     -> a sampling heap profile of every allocation between the two, collected
+ *                        or not, written to <path> (.heapprofile)
  *
  * Each answer to `POST /webhooks` carries the moment it was written (harness.ts ANSWERED_AT_HEADER).
  * `cpuMicros` is process.cpuUsage() user + system of this process, `fanout` the hub's counters
@@ -28,6 +31,8 @@ import { installDeliveryTimings } from './delivery-timings.js';
 import { ANSWERED_AT_HEADER, monotonicMs } from './harness.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
+/** /alloc/start: one sample per this many bytes allocated, on average (V8's default is 32 KB). */
+const ALLOC_SAMPLING_BYTES = 4096;
 
 /**
  * Stamps each `/webhooks` answer with the moment it is written, on the machine's monotonic clock
@@ -53,8 +58,8 @@ async function main(): Promise<void> {
   const app = await start(config, logger);
   const session = new Session();
   session.connect();
-  const inspect = (method: string) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  const inspect = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
   const stats = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/profile/start') {
@@ -70,6 +75,28 @@ async function main(): Promise<void> {
       inspect('Profiler.stop').then(
         (result) => {
           fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
+          res.writeHead(200).end('{}');
+        },
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+      return;
+    }
+    if (url.pathname === '/alloc/start') {
+      // Every allocation, also of what the next scavenge collects: what the stream costs the collector.
+      inspect('HeapProfiler.startSampling', {
+        samplingInterval: ALLOC_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      }).then(
+        () => res.writeHead(200).end('{}'),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+      return;
+    }
+    if (url.pathname === '/alloc/stop') {
+      inspect('HeapProfiler.stopSampling').then(
+        (result) => {
+          fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.heapprofile', JSON.stringify((result as { profile: unknown }).profile));
           res.writeHead(200).end('{}');
         },
         (error: unknown) => res.writeHead(500).end(String(error)),

@@ -9,7 +9,7 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
@@ -30,7 +30,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.js';
+import { formatAllocations, formatProfileSummary, summariseAllocations, summariseProfile } from './cpu-profile-summary.js';
 import type { TimingsSummary } from './delivery-timings.js';
 import {
   DEFAULT_PG_ADMIN,
@@ -74,6 +74,8 @@ interface Options {
   readonly rate: number;
   readonly batch: number;
   readonly cpuProf: boolean;
+  /** `--members --alloc-prof`: a sampling heap profile of our server over the measured stream. */
+  readonly allocProf: boolean;
   readonly pgAdminUrl: string;
   /** Scrapes of /metrics timed with the subscribers open (0: none). */
   readonly scrapes: number;
@@ -131,6 +133,8 @@ const DEFAULT_WARMUP = 2000;
 const WARMUP_RATE = 100;
 /** Interleaved lanes: after their member warm-ups' last send, the time the lanes are given to see every warm-up event delivered and their server idle before the streams start. */
 const WARMUP_SETTLE_MS = 10_000;
+/** With the lanes: how long before the agreed start the stream's CPU figure is first read (a stats request). */
+const START_MARGIN_MS = 200;
 const AIM_KB = 20;
 
 const USAGE = `usage: node dist/bench/fanout.js [options]
@@ -149,7 +153,10 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          own check-ins and class booking; each webhook touches one member
                          (--subscribers, --also and --scrape do not apply)
   --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
-                         nobody matching (default 100)
+                         nobody matching (default: as many as --events, so that each figure spans
+                         as many webhooks, and garbage collections, as the stream's)
+  --alloc-prof           --members: a sampling heap profile of our server over the measured stream
+                         (every allocation, collected or not): bytes per webhook and where
   --warmup N             --members: webhooks sent at ${WARMUP_RATE}/s and not measured, about nobody
                          before the CPU figure with nobody subscribed, about members (each touched
                          once) before the measured stream, so that both meet code V8 has optimised
@@ -177,7 +184,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       'cpu-prof': { type: 'boolean', default: false },
       scrape: { type: 'string', default: '0' },
       members: { type: 'string' },
-      'idle-events': { type: 'string', default: '100' },
+      'idle-events': { type: 'string' },
+      'alloc-prof': { type: 'boolean', default: false },
       warmup: { type: 'string' },
       timings: { type: 'boolean', default: false },
       apart: { type: 'boolean', default: false },
@@ -196,6 +204,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   if (members !== undefined && events + 3 > members)
     throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
   if (members === undefined && values.warmup !== undefined) throw new UsageError('--warmup applies to --members only');
+  if (members === undefined && values['alloc-prof']) throw new UsageError('--alloc-prof applies to --members only');
   // The member warm-up touches members the measured stream does not.
   const warmupRoom = members === undefined ? 0 : members - events - 3;
   const warmup =
@@ -218,7 +227,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     scrapes: Math.floor(numberOption('scrape', values.scrape, 0, 100_000)),
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     members,
-    idleEvents: Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
+    idleEvents: values['idle-events'] === undefined ? events : Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
+    allocProf: values['alloc-prof'] ?? false,
     timings: values.timings ?? false,
     apart: values.apart ?? false,
     warmup,
@@ -901,7 +911,8 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     const tokens = db ? await createMemberTokens(db.url, n) : undefined;
     const port = await freePort();
     const statsPort = server === 'ours' ? await freePort() : 0;
-    if (server === 'ours' && options.cpuProf) profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
+    if (server === 'ours' && (options.cpuProf || options.allocProf))
+      profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
     child =
       server === 'ours'
         ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
@@ -1044,8 +1055,13 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     await warmUp();
     if (startAt !== undefined && Date.now() > startAt)
       console.log(`  the warm-up ended ${Date.now() - startAt} ms after the streams' agreed start`);
+    // With the lanes, wait until just before the agreed start: the stream's CPU, steal, profile and
+    // timings are of the stream, not of the wait before it (up to WARMUP_SETTLE_MS of upkeep and of
+    // the warm-up's deferred work, which apart, without the wait, falls in the stream instead).
+    if (startAt !== undefined) await sleep(Math.max(0, startAt - Date.now() - START_MARGIN_MS));
     // --cpu-prof: the measured stream alone (the profiler's own cost inflates the CPU figures of this run).
-    if (profileDir) await getJson(statsPort, '/profile/start');
+    if (profileDir && options.cpuProf) await getJson(statsPort, '/profile/start');
+    if (profileDir && options.allocProf) await getJson(statsPort, '/alloc/start');
     const fanoutBefore = full?.fanout && (await stats()).fanout;
     const timed = server === 'ours' && options.timings;
     if (timed) await getJson(statsPort, '/timings?reset=1');
@@ -1074,7 +1090,14 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
     const fanoutAfter = full?.fanout && (await stats()).fanout;
     await lane?.streamed();
-    if (profileDir) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
+    if (profileDir && options.cpuProf)
+      await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
+    if (profileDir && options.allocProf) {
+      const file = path.join(profileDir, 'stream.heapprofile');
+      await getJson(statsPort, `/alloc/stop?file=${encodeURIComponent(file)}`);
+      console.log(`\n  allocations of ${label} over the stream: ${file}\n`);
+      console.log(formatAllocations(summariseAllocations(file, 20), { count: options.events, what: 'webhook' }));
+    }
     const monotonic = monotonicMs();
     const fromAnswer: number[] = [];
     const fromAck: number[] = [];
