@@ -55,23 +55,31 @@ function rankSql(prefer: readonly string[], value: string): string {
  * against the stored row.
  */
 export class RecordBatch<R extends RecordRow> {
-  private readonly rows = new Map<string, R>();
+  /** Made on the first row: most of a batch's sixteen or so record batches get none (batch-projectors.ts). */
+  private rows: Map<string, R> | undefined;
   private readonly columnNames: readonly (keyof R & string)[];
   private readonly keyNames: readonly (keyof R & string)[];
 
   constructor(private readonly spec: RecordSpec<R>) {
-    this.columnNames = Object.keys(spec.columns) as (keyof R & string)[];
-    this.keyNames = this.columnNames.filter((name) => spec.columns[name].kind === 'key');
+    let shape = shapes.get(spec);
+    if (!shape) {
+      const columnNames = Object.keys(spec.columns);
+      shape = { columnNames, keyNames: columnNames.filter((name) => spec.columns[name]!.kind === 'key') };
+      shapes.set(spec, shape);
+    }
+    this.columnNames = shape.columnNames as (keyof R & string)[];
+    this.keyNames = shape.keyNames as (keyof R & string)[];
   }
 
   get size(): number {
-    return this.rows.size;
+    return this.rows?.size ?? 0;
   }
 
   add(row: R): void {
     const key = this.keyNames.map((name) => String(row[name])).join('\u0000');
-    const existing = this.rows.get(key);
-    this.rows.set(key, existing ? this.merge(existing, row) : row);
+    const rows = (this.rows ??= new Map());
+    const existing = rows.get(key);
+    rows.set(key, existing ? this.merge(existing, row) : row);
   }
 
   private merge(current: R, incoming: R): R {
@@ -127,13 +135,31 @@ export class RecordBatch<R extends RecordRow> {
 
   /** Writes every collected row (one upsert statement, or one per row on SQLite) and clears the batch. */
   write(tx: SqlTx): void {
-    if (this.rows.size === 0) return;
+    if (!this.rows?.size) return;
     const names = this.columnNames;
-    const head = `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
-    const updates = names.map((name) => this.assignment(name, this.spec.columns[name])).filter((sql): sql is string => sql !== undefined);
-    const tail = `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
+    const shape = shapes.get(this.spec)!;
+    shape.head ??= `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
+    shape.tail ??= `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${names
+      .map((name) => this.assignment(name, this.spec.columns[name]))
+      .filter((sql): sql is string => sql !== undefined)
+      .join(', ')}`;
     const values = [...this.rows.values()].map((row) => names.map((name) => row[name] as Param));
     this.rows.clear();
-    tx.insertLater(head, values, tail);
+    tx.insertLater(shape.head, values, shape.tail);
   }
 }
+
+/** What every batch of one spec shares: its column names and, once written, its upsert's text around VALUES. */
+interface Shape {
+  readonly columnNames: readonly string[];
+  readonly keyNames: readonly string[];
+  head?: string;
+  tail?: string;
+}
+
+/**
+ * Per spec, built on first use. A RecordBatch lives for one ingest batch; rebuilding this (the
+ * upsert's ON CONFLICT clause is a CASE per column: several KB for the customers table) on every
+ * write was the largest single allocation of a webhook's ingest (bench/README.md, "Allocation").
+ */
+const shapes = new WeakMap<RecordSpec<RecordRow>, Shape>();

@@ -5,6 +5,9 @@ import { TENANT_RECORD_RULES, tenantRecordRow } from '../db/tenant-record.js';
 
 type CreatedRow = ReturnType<typeof tenantRecordRow> & { createdAt: number } & Record<string, number>;
 
+/** One spec per table and id column, for the life of the process: a projector lives for one batch. */
+const specs = new Map<string, RecordSpec<CreatedRow>>();
+
 /**
  * Records that one *_CREATED event brings into being, keyed by the event's entityId:
  * devices, debt-collection runs, tax-advisor exports.
@@ -16,10 +19,15 @@ export class CreatedRecordProjector {
     table: TableName,
     private readonly idColumn: string,
   ) {
-    this.batch = new RecordBatch<CreatedRow>({
-      table,
-      columns: { ...TENANT_RECORD_RULES, [idColumn]: { kind: 'key' }, createdAt: { kind: 'min' } },
-    } as RecordSpec<CreatedRow>);
+    let spec = specs.get(`${table}.${idColumn}`);
+    if (!spec) {
+      spec = {
+        table,
+        columns: { ...TENANT_RECORD_RULES, [idColumn]: { kind: 'key' }, createdAt: { kind: 'min' } },
+      } as RecordSpec<CreatedRow>;
+      specs.set(`${table}.${idColumn}`, spec);
+    }
+    this.batch = new RecordBatch<CreatedRow>(spec);
   }
 
   apply(event: KnownEvent): void {

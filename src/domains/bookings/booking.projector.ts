@@ -20,15 +20,14 @@ function row(event: KnownEvent, change: BookingChange) {
   };
 }
 
-/**
- * Class and appointment bookings: entityId is the booking id; the latest event decides the status
- * and a cancellation wins a tie.
- */
-export class BookingProjector {
-  private readonly batch: RecordBatch<BookingRow>;
+type BookingTable = typeof TABLES.class_bookings | typeof TABLES.appointment_bookings;
 
-  constructor(table: typeof TABLES.class_bookings | typeof TABLES.appointment_bookings) {
-    const spec: RecordSpec<BookingRow> = {
+/** One spec per table, for the life of the process: a projector lives for one batch (record-batch.ts keeps per-spec work). */
+const specs = new Map<BookingTable, RecordSpec<BookingRow>>();
+function bookingSpec(table: BookingTable): RecordSpec<BookingRow> {
+  let spec = specs.get(table);
+  if (!spec) {
+    spec = {
       table,
       columns: {
         ...TENANT_RECORD_RULES,
@@ -40,7 +39,20 @@ export class BookingProjector {
         cancelledAt: { kind: 'max' },
       },
     };
-    this.batch = new RecordBatch(spec);
+    specs.set(table, spec);
+  }
+  return spec;
+}
+
+/**
+ * Class and appointment bookings: entityId is the booking id; the latest event decides the status
+ * and a cancellation wins a tie.
+ */
+export class BookingProjector {
+  private readonly batch: RecordBatch<BookingRow>;
+
+  constructor(table: BookingTable) {
+    this.batch = new RecordBatch(bookingSpec(table));
   }
 
   apply(event: KnownEvent, change: BookingChange): void {
