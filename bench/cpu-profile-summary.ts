@@ -160,17 +160,17 @@ export function summariseAllocations(file: string, top = 20): AllocationSummary 
 /** `per`: what the total is divided by for the "per …" figure (e.g. the webhooks of the stream). */
 export function formatAllocations(summary: AllocationSummary, per?: { readonly count: number; readonly what: string }): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const mb = (b: number) => (b / 2 ** 20).toFixed(2);
+  const mib = (b: number) => (b / 2 ** 20).toFixed(2);
   return [
-    `allocated ${mb(summary.bytes)} MB` + (per ? `, ${(summary.bytes / 1024 / per.count).toFixed(1)} KB per ${per.what}` : ''),
+    `allocated ${mib(summary.bytes)} MiB` + (per ? `, ${(summary.bytes / 1024 / per.count).toFixed(1)} KiB per ${per.what}` : ''),
     '',
-    '| MB | share | allocated in | where |',
+    '| MiB | share | allocated in | where |',
     '|---:|---:|---|---|',
-    ...summary.sites.map((s) => `| ${mb(s.bytes)} | ${pct(s.share)} | ${s.name} | ${s.where} |`),
+    ...summary.sites.map((s) => `| ${mib(s.bytes)} | ${pct(s.share)} | ${s.name} | ${s.where} |`),
     '',
-    '| MB | share | area |',
+    '| MiB | share | area |',
     '|---:|---:|---|',
-    ...summary.areas.map((a) => `| ${mb(a.bytes)} | ${pct(a.share)} | ${a.area} |`),
+    ...summary.areas.map((a) => `| ${mib(a.bytes)} | ${pct(a.share)} | ${a.area} |`),
   ].join('\n');
 }
 

@@ -156,7 +156,8 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          nobody matching (default: as many as --events, so that each figure spans
                          as many webhooks, and garbage collections, as the stream's)
   --alloc-prof           --members: a sampling heap profile of our server over the measured stream
-                         (every allocation, collected or not): bytes per webhook and where
+                         (every allocation, collected or not): bytes per webhook and where; the
+                         sampling costs CPU, so this run's CPU and latency figures are inflated
   --warmup N             --members: webhooks sent at ${WARMUP_RATE}/s and not measured, about nobody
                          before the CPU figure with nobody subscribed, about members (each touched
                          once) before the measured stream, so that both meet code V8 has optimised
@@ -1075,6 +1076,8 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     clientGc?.observe({ entryTypes: ['gc'] });
     const cpuBefore = await cpuMs();
     const machineBefore = machineTimes();
+    if (startAt !== undefined && Date.now() > startAt)
+      console.log(`  the stream's set-up ended ${Date.now() - startAt} ms after the streams' agreed start (margin ${START_MARGIN_MS} ms)`);
     if (startAt !== undefined) await sleep(Math.max(0, startAt - Date.now()));
     const streamStart = performance.now();
     const ids: number[] = [];
@@ -1088,15 +1091,17 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     const wall = (performance.now() - streamStart) / 1000;
     const machineAfter = machineTimes();
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
+    // --alloc-prof: from the stream's start to its last delivery; stopped first, so that neither
+    // the CPU profile's serialisation nor the wait for the other lane is counted in it.
+    const allocFile = profileDir && options.allocProf ? path.join(profileDir, 'stream.heapprofile') : undefined;
+    if (allocFile) await getJson(statsPort, `/alloc/stop?file=${encodeURIComponent(allocFile)}`);
     const fanoutAfter = full?.fanout && (await stats()).fanout;
     await lane?.streamed();
     if (profileDir && options.cpuProf)
       await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(path.join(profileDir, 'stream.cpuprofile'))}`);
-    if (profileDir && options.allocProf) {
-      const file = path.join(profileDir, 'stream.heapprofile');
-      await getJson(statsPort, `/alloc/stop?file=${encodeURIComponent(file)}`);
-      console.log(`\n  allocations of ${label} over the stream: ${file}\n`);
-      console.log(formatAllocations(summariseAllocations(file, 20), { count: options.events, what: 'webhook' }));
+    if (allocFile) {
+      console.log(`\n  allocations of ${label} over the stream: ${allocFile}\n`);
+      console.log(formatAllocations(summariseAllocations(allocFile, 20), { count: options.events, what: 'webhook' }));
     }
     const monotonic = monotonicMs();
     const fromAnswer: number[] = [];

@@ -55,10 +55,11 @@ function rankSql(prefer: readonly string[], value: string): string {
  * against the stored row.
  */
 export class RecordBatch<R extends RecordRow> {
-  /** Made on the first row: most of a batch's sixteen or so record batches get none (batch-projectors.ts). */
+  /** Made on the first row: most of a batch's record batches get none (one per record table, batch-projectors.ts). */
   private rows: Map<string, R> | undefined;
   private readonly columnNames: readonly (keyof R & string)[];
   private readonly keyNames: readonly (keyof R & string)[];
+  private readonly shape: Shape;
 
   constructor(private readonly spec: RecordSpec<R>) {
     let shape = shapes.get(spec);
@@ -67,6 +68,7 @@ export class RecordBatch<R extends RecordRow> {
       shape = { columnNames, keyNames: columnNames.filter((name) => spec.columns[name]!.kind === 'key') };
       shapes.set(spec, shape);
     }
+    this.shape = shape;
     this.columnNames = shape.columnNames as (keyof R & string)[];
     this.keyNames = shape.keyNames as (keyof R & string)[];
   }
@@ -137,7 +139,7 @@ export class RecordBatch<R extends RecordRow> {
   write(tx: SqlTx): void {
     if (!this.rows?.size) return;
     const names = this.columnNames;
-    const shape = shapes.get(this.spec)!;
+    const { shape } = this;
     shape.head ??= `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
     shape.tail ??= `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${names
       .map((name) => this.assignment(name, this.spec.columns[name]))
