@@ -62,47 +62,31 @@ async function main(): Promise<void> {
     new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
   const stats = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/profile/start') {
-      inspect('Profiler.enable')
-        .then(() => inspect('Profiler.start'))
-        .then(
-          () => res.writeHead(200).end('{}'),
-          (error: unknown) => res.writeHead(500).end(String(error)),
-        );
-      return;
-    }
-    if (url.pathname === '/profile/stop') {
-      inspect('Profiler.stop').then(
-        (result) => {
-          fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.cpuprofile', JSON.stringify((result as { profile: unknown }).profile));
-          res.writeHead(200).end('{}');
-        },
-        (error: unknown) => res.writeHead(500).end(String(error)),
-      );
-      return;
-    }
-    if (url.pathname === '/alloc/start') {
-      // Every allocation, also of what the next scavenge collects: what the stream costs the collector.
-      inspect('HeapProfiler.startSampling', {
-        samplingInterval: ALLOC_SAMPLING_BYTES,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      }).then(
+    /** Answers `{}` once `work` is done, or 500 with its error. */
+    const answer = (work: Promise<unknown>) =>
+      void work.then(
         () => res.writeHead(200).end('{}'),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
-      return;
-    }
-    if (url.pathname === '/alloc/stop') {
-      inspect('HeapProfiler.stopSampling').then(
-        (result) => {
-          fs.writeFileSync(url.searchParams.get('file') ?? 'fanout.heapprofile', JSON.stringify((result as { profile: unknown }).profile));
-          res.writeHead(200).end('{}');
-        },
-        (error: unknown) => res.writeHead(500).end(String(error)),
+    /** Stops a profiler with `method` and writes the profile it answers to `?file=` (else `fallback`). */
+    const stopInto = (method: string, fallback: string) =>
+      answer(
+        inspect(method).then((result) =>
+          fs.writeFileSync(url.searchParams.get('file') ?? fallback, JSON.stringify((result as { profile: unknown }).profile)),
+        ),
       );
-      return;
-    }
+    if (url.pathname === '/profile/start') return answer(inspect('Profiler.enable').then(() => inspect('Profiler.start')));
+    if (url.pathname === '/profile/stop') return stopInto('Profiler.stop', 'fanout.cpuprofile');
+    // Every allocation, also of what the next scavenge collects: what the stream costs the collector.
+    if (url.pathname === '/alloc/start')
+      return answer(
+        inspect('HeapProfiler.startSampling', {
+          samplingInterval: ALLOC_SAMPLING_BYTES,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        }),
+      );
+    if (url.pathname === '/alloc/stop') return stopInto('HeapProfiler.stopSampling', 'fanout.heapprofile');
     if (url.pathname === '/timings') {
       if (url.searchParams.get('reset') === '1') timings?.reset();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(timings?.summary() ?? null));
