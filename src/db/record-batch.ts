@@ -57,20 +57,16 @@ function rankSql(prefer: readonly string[], value: string): string {
 export class RecordBatch<R extends RecordRow> {
   /** Made on the first row: most of a batch's record batches get none (one per record table, batch-projectors.ts). */
   private rows: Map<string, R> | undefined;
-  private readonly columnNames: readonly (keyof R & string)[];
-  private readonly keyNames: readonly (keyof R & string)[];
-  private readonly shape: Shape;
+  private readonly shape: Shape<R>;
 
   constructor(private readonly spec: RecordSpec<R>) {
-    let shape = shapes.get(spec);
+    let shape = shapes.get(spec) as Shape<R> | undefined;
     if (!shape) {
-      const columnNames = Object.keys(spec.columns);
-      shape = { columnNames, keyNames: columnNames.filter((name) => spec.columns[name]!.kind === 'key') };
-      shapes.set(spec, shape);
+      const columnNames = Object.keys(spec.columns) as (keyof R & string)[];
+      shape = { columnNames, keyNames: columnNames.filter((name) => spec.columns[name].kind === 'key') };
+      shapes.set(spec, shape as unknown as Shape<RecordRow>);
     }
     this.shape = shape;
-    this.columnNames = shape.columnNames as (keyof R & string)[];
-    this.keyNames = shape.keyNames as (keyof R & string)[];
   }
 
   get size(): number {
@@ -78,7 +74,7 @@ export class RecordBatch<R extends RecordRow> {
   }
 
   add(row: R): void {
-    const key = this.keyNames.map((name) => String(row[name])).join('\u0000');
+    const key = this.shape.keyNames.map((name) => String(row[name])).join('\u0000');
     const rows = (this.rows ??= new Map());
     const existing = rows.get(key);
     rows.set(key, existing ? this.merge(existing, row) : row);
@@ -86,7 +82,7 @@ export class RecordBatch<R extends RecordRow> {
 
   private merge(current: R, incoming: R): R {
     const merged = { ...current };
-    for (const name of this.columnNames) {
+    for (const name of this.shape.columnNames) {
       const rule: MergeRule = this.spec.columns[name];
       const a = current[name] as Param;
       const b = incoming[name] as Param;
@@ -138,10 +134,10 @@ export class RecordBatch<R extends RecordRow> {
   /** Writes every collected row (one upsert statement, or one per row on SQLite) and clears the batch. */
   write(tx: SqlTx): void {
     if (!this.rows?.size) return;
-    const names = this.columnNames;
     const { shape } = this;
+    const names = shape.columnNames;
     shape.head ??= `INSERT INTO ${quote(this.spec.table)} (${names.map(quote).join(', ')})`;
-    shape.tail ??= `ON CONFLICT (${this.keyNames.map(quote).join(', ')}) DO UPDATE SET ${names
+    shape.tail ??= `ON CONFLICT (${shape.keyNames.map(quote).join(', ')}) DO UPDATE SET ${names
       .map((name) => this.assignment(name, this.spec.columns[name]))
       .filter((sql): sql is string => sql !== undefined)
       .join(', ')}`;
@@ -152,9 +148,9 @@ export class RecordBatch<R extends RecordRow> {
 }
 
 /** What every batch of one spec shares: its column names and, once written, its upsert's text around VALUES. */
-interface Shape {
-  readonly columnNames: readonly string[];
-  readonly keyNames: readonly string[];
+interface Shape<R extends RecordRow> {
+  readonly columnNames: readonly (keyof R & string)[];
+  readonly keyNames: readonly (keyof R & string)[];
   head?: string;
   tail?: string;
 }
@@ -164,4 +160,4 @@ interface Shape {
  * upsert's ON CONFLICT clause is a CASE per column: several KB for the customers table) on every
  * write was the largest single allocation of a webhook's ingest (bench/README.md, "Allocation").
  */
-const shapes = new WeakMap<RecordSpec<RecordRow>, Shape>();
+const shapes = new WeakMap<RecordSpec<RecordRow>, Shape<RecordRow>>();
