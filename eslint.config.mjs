@@ -79,4 +79,40 @@ export default [
       'import-x/no-restricted-paths': ['error', { zones: layerZones }],
     },
   },
+  {
+    // V8's parser allocates a function literal assigned straight to a property (`obj.f = () => ...`,
+    // and a class field's arrow, which TypeScript compiles to `this.f = () => ...` here) in the old
+    // generation, expecting a long-lived method. Until the next full collection such a closure, dead
+    // or not, keeps everything its scope reaches alive through every young-generation collection.
+    // Made once per webhook or per delivery, that was most of what those collections copied
+    // (bench/README.md, "What survived the young collections"). On these paths, name it first:
+    // `const f = () => ...; obj.f = f;` is allocated young.
+    files: [
+      'src/db/**/*.ts',
+      'src/ingest/**/*.ts',
+      'src/realtime/**/*.ts',
+      'src/domains/batch-projectors.ts',
+      'src/domains/areas.ts',
+      'src/domains/**/*.area.ts',
+      'src/domains/**/*.projector.ts',
+      'src/domains/**/*.projectors.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "AssignmentExpression[left.type='MemberExpression'] > ArrowFunctionExpression.right",
+          "AssignmentExpression[left.type='MemberExpression'] > FunctionExpression.right",
+          'PropertyDefinition > ArrowFunctionExpression.value',
+          'PropertyDefinition > FunctionExpression.value',
+          'ClassProperty > ArrowFunctionExpression.value',
+          'ClassProperty > FunctionExpression.value',
+        ].map((selector) => ({
+          selector,
+          message:
+            'a function literal assigned straight to a property is allocated in the old generation and keeps its scope alive past young collections: assign it to a const first (eslint.config.mjs)',
+        })),
+      ],
+    },
+  },
 ];

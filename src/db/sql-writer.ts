@@ -285,8 +285,37 @@ const INT8_OID = 20;
 
 /** Client-side bound on a statement beyond `statement_timeout`, for a server or network that stopped answering. */
 const CLIENT_TIMEOUT_MARGIN_MS = 1000;
+
 /** A transaction left open by a client that vanished ends on the server after this long (releasing its locks). */
 const IDLE_IN_TRANSACTION_MS = 10_000;
+
+/**
+ * Sends one query on `client`: settles with its result, or rejects with DatabaseUnavailableError
+ * once `timeoutMs` has passed without an answer (the transaction then discards the connection).
+ *
+ * The writer's every statement goes through here rather than through pg's promise API or its
+ * `query_timeout`, because both store their callback as `query.callback = (err, res) => ...`. V8's
+ * parser allocates a function literal assigned straight to a property in the old generation
+ * (expecting a long-lived method), and until the next full collection such a closure, dead or not,
+ * keeps its scope alive through every young-generation collection: the query, its SQL text, its
+ * rows. That was most of what survived those collections on a busy server, each one copying
+ * megabytes of it (bench/README.md, "What survived the young collections"). Here the callback is
+ * a local, allocated young and collected young.
+ */
+function answerWithin(client: pg.ClientBase, text: string, values: readonly Param[], timeoutMs: number): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    const late = setTimeout(
+      () => reject(new DatabaseUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms (query read timeout)`)),
+      timeoutMs,
+    );
+    const answered = (error: Error | null | undefined, result: pg.QueryResult) => {
+      clearTimeout(late);
+      if (error) reject(error);
+      else resolve(result);
+    };
+    client.query(text, values as Param[], answered);
+  });
+}
 
 interface PostgresWriterOptions {
   readonly orderedAnnouncements: boolean;
@@ -311,11 +340,14 @@ class PostgresWriter implements SqlWriter {
   private readonly ingestLock: boolean;
 
   private readonly serial = new Serial();
+  /** Each statement's bound on the client side (see {@link answerWithin}), in ms. */
+  private readonly answerMs: number;
 
   constructor(url: string, options: PostgresWriterOptions) {
     this.orderedAnnouncements = options.orderedAnnouncements;
     this.ingestLock = options.ingestLock;
     const { connectMs, statementMs, lockMs } = options.timeouts;
+    this.answerMs = statementMs + CLIENT_TIMEOUT_MARGIN_MS;
     this.pool = new pg.Pool({
       connectionString: url,
       max: 3,
@@ -325,7 +357,8 @@ class PostgresWriter implements SqlWriter {
       keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
       statement_timeout: statementMs,
       lock_timeout: lockMs,
-      query_timeout: statementMs + CLIENT_TIMEOUT_MARGIN_MS,
+      // No query_timeout: answerWithin bounds each statement (pg's would keep every query in memory
+      // until the next full collection).
       idle_in_transaction_session_timeout: Math.max(IDLE_IN_TRANSACTION_MS, statementMs + CLIENT_TIMEOUT_MARGIN_MS),
       // Our BIGINTs are epoch ms and upstream ids, all within the safe integer range
       // (validated at the webhook boundary), so they are read as numbers.
@@ -360,7 +393,7 @@ class PostgresWriter implements SqlWriter {
 
   private async transactionNow<T>(work: (tx: SqlTx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     const client = await this.pool.connect();
-    const tx = new PostgresTx(client, (text) => this.sql(text));
+    const tx = new PostgresTx(client, (text) => this.sql(text), this.answerMs);
     // One ingest transaction at a time across every instance: sequence numbers are then handed out
     // in commit order, so a reader resuming "after seq N" can never skip an event that commits
     // later with a smaller number. With ordered announcements it is a session lock, held past COMMIT
@@ -386,7 +419,7 @@ class PostgresWriter implements SqlWriter {
       afterCommitError = { error };
     }
     try {
-      if (locked) await client.query(`SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`);
+      if (locked) await answerWithin(client, `SELECT pg_advisory_unlock(${INGEST_LOCK_KEY})`, [], this.answerMs);
       client.release();
     } catch (error) {
       // The data is committed; dropping the connection releases the lock on the server.
@@ -397,7 +430,21 @@ class PostgresWriter implements SqlWriter {
   }
 
   async read<T>(text: string, params: readonly Param[] = []): Promise<T[]> {
-    return (await this.pool.query(this.sql(text), params as Param[])).rows as T[];
+    return (await this.pooled(this.sql(text), params)).rows as T[];
+  }
+
+  /** One statement on a connection of the pool, like pg's `pool.query` (a connection that fails is discarded). */
+  private async pooled(text: string, params: readonly Param[]): Promise<pg.QueryResult> {
+    const client = await this.pool.connect();
+    let result: pg.QueryResult;
+    try {
+      result = await answerWithin(client, text, params, this.answerMs);
+    } catch (error) {
+      discard(client, error);
+      throw error;
+    }
+    client.release();
+    return result;
   }
 
   poolStats(): PoolStats {
@@ -405,7 +452,7 @@ class PostgresWriter implements SqlWriter {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.pooled('SELECT 1', []);
   }
 
   async close(): Promise<void> {
@@ -440,6 +487,8 @@ class PostgresTx implements SqlTx {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly numbered: (text: string) => string,
+    /** Each statement's bound on the client side, in ms (see {@link answerWithin}). */
+    private readonly answerMs: number,
   ) {}
 
   /**
@@ -453,7 +502,7 @@ class PostgresTx implements SqlTx {
     this.pending = [];
     let results: pg.QueryResult[];
     try {
-      const answer = (await this.client.query(batch.map((queued) => queued.sql).join(';\n'))) as unknown as
+      const answer = (await answerWithin(this.client, batch.map((queued) => queued.sql).join(';\n'), [], this.answerMs)) as unknown as
         pg.QueryResult | pg.QueryResult[];
       results = Array.isArray(answer) ? answer : [answer];
       if (results.length !== batch.length) throw new Error(`expected ${batch.length} results from one message, got ${results.length}`);
@@ -475,7 +524,7 @@ class PostgresTx implements SqlTx {
    * (its values as literals) and its result is the message's last; otherwise it is parameterised.
    */
   private async query(text: string, params: readonly Param[]): Promise<pg.QueryResult> {
-    if (this.pending.length === 0) return this.client.query(this.numbered(text), params as Param[]);
+    if (this.pending.length === 0) return answerWithin(this.client, this.numbered(text), params, this.answerMs);
     this.runLater(text, params);
     return (await this.send())!;
   }
@@ -529,7 +578,7 @@ class PostgresTx implements SqlTx {
       const slice = rows.slice(start, start + chunk);
       let n = 0;
       const values = slice.map(() => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`).join(', ');
-      const result = await this.client.query(`${head} VALUES ${values} ${tail}`, slice.flat() as Param[]);
+      const result = await answerWithin(this.client, `${head} VALUES ${values} ${tail}`, slice.flat(), this.answerMs);
       out.push(...(result.rows as R[]));
     }
     return out;

@@ -1,9 +1,9 @@
 import type { KnownEvent } from '../events/event-catalog.js';
 import { RecordBatch, type RecordSpec } from '../db/record-batch.js';
 import type { TableName } from '../db/tables.js';
-import { TENANT_RECORD_RULES, tenantRecordRow } from '../db/tenant-record.js';
+import { TENANT_RECORD_RULES, tenantRecordRow, type TenantRecordColumns } from '../db/tenant-record.js';
 
-type CreatedRow = ReturnType<typeof tenantRecordRow> & { createdAt: number } & Record<string, number>;
+type CreatedRow = TenantRecordColumns & { createdAt: number } & Record<string, number>;
 
 /** One spec per table and id column, for the life of the process: a projector lives for one batch. */
 const specs = new Map<string, RecordSpec<CreatedRow>>();
@@ -31,8 +31,13 @@ export class CreatedRecordProjector {
   }
 
   apply(event: KnownEvent): void {
-    this.batch.add({ ...tenantRecordRow(event), [this.idColumn]: event.entityId, createdAt: event.occurredAt } as CreatedRow);
+    this.batch.add(tenantRecordRow(event, { [this.idColumn]: event.entityId, createdAt: event.occurredAt }) as CreatedRow);
   }
 
-  write = (...args: Parameters<RecordBatch<CreatedRow>['write']>) => this.batch.write(...args);
+  // A method, not an arrow in a class field: compiled as `this.write = (...) => ...` in the
+  // constructor, V8 would allocate that closure in the old generation for every projector, keeping
+  // the batch's rows past young collections (see answerWithin in src/db/sql-writer.ts).
+  write(...args: Parameters<RecordBatch<CreatedRow>['write']>): ReturnType<RecordBatch<CreatedRow>['write']> {
+    return this.batch.write(...args);
+  }
 }

@@ -12,7 +12,7 @@ const MEMBERSHIPS: RecordSpec<MembershipRow> = {
 };
 
 function row(event: AggregatorEvent) {
-  return { ...tenantRecordRow(event), customerId: event.entityId, aggregatorId: event.content.aggregatorId, createdAt: event.occurredAt };
+  return tenantRecordRow(event, { customerId: event.entityId, aggregatorId: event.content.aggregatorId, createdAt: event.occurredAt });
 }
 
 /** AGGREGATOR_MEMBER_CREATED links the aggregator's member id to the customer (entityId). */

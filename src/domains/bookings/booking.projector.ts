@@ -9,15 +9,14 @@ export type BookingChange = 'created' | 'updated' | 'cancelled';
 
 function row(event: KnownEvent, change: BookingChange) {
   const at = (when: BookingChange) => (change === when ? event.occurredAt : null);
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     bookingId: event.entityId,
     status: (change === 'cancelled' ? 'CANCELLED' : 'BOOKED') as BookingStatus,
     statusAt: event.occurredAt,
     createdAt: at('created'),
     updatedAt: at('updated'),
     cancelledAt: at('cancelled'),
-  };
+  });
 }
 
 type BookingTable = typeof TABLES.class_bookings | typeof TABLES.appointment_bookings;
@@ -59,5 +58,10 @@ export class BookingProjector {
     this.batch.add(row(event, change));
   }
 
-  write = (...args: Parameters<RecordBatch<BookingRow>['write']>) => this.batch.write(...args);
+  // A method, not an arrow in a class field: compiled as `this.write = (...) => ...` in the
+  // constructor, V8 would allocate that closure in the old generation for every projector, keeping
+  // the batch's rows past young collections (see answerWithin in src/db/sql-writer.ts).
+  write(...args: Parameters<RecordBatch<BookingRow>['write']>): ReturnType<RecordBatch<BookingRow>['write']> {
+    return this.batch.write(...args);
+  }
 }

@@ -22,15 +22,14 @@ const CLASS_SLOTS: RecordSpec<SlotRow> = {
 
 function row(event: SlotEvent) {
   const cancelled = event.type === 'CLASS_SLOT_CANCELLED';
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     slotId: event.entityId,
     classId: event.content.classId,
     status: (cancelled ? 'CANCELLED' : 'SCHEDULED') as ClassSlotStatus,
     statusAt: event.occurredAt,
     updatedAt: cancelled ? null : event.occurredAt,
     cancelledAt: cancelled ? event.occurredAt : null,
-  };
+  });
 }
 
 /** CLASS_SLOT_UPDATED / _CANCELLED: cancelled stays cancelled unless a later event says otherwise. */

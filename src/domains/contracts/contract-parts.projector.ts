@@ -19,8 +19,7 @@ const when = (event: { type: string; occurredAt: number }, type: string): number
 type IdlePeriodRow = ReturnType<typeof idlePeriodRow>;
 
 function idlePeriodRow(event: IdlePeriodEvent) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     idlePeriodId: event.content.idlePeriodId,
     contractId: event.content.contractId,
     customerId: event.entityId,
@@ -31,7 +30,7 @@ function idlePeriodRow(event: IdlePeriodEvent) {
     cancelledAt: when(event, 'CONTRACT_IDLE_PERIOD_CANCELLED'),
     idlePeriodAmount: event.content.idlePeriodAmount,
     usedFreeTermsInDays: event.content.usedFreeTermsInDays,
-  };
+  });
 }
 
 /**
@@ -76,8 +75,7 @@ const MODULE_STATUS: { readonly [T in AdditionalModuleEvent['type']]: Additional
 };
 
 function additionalModuleRow(event: AdditionalModuleEvent) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     moduleContractId: event.content.moduleContractId,
     contractId: event.content.contractId,
     customerId: event.entityId,
@@ -87,7 +85,7 @@ function additionalModuleRow(event: AdditionalModuleEvent) {
     updatedAt: when(event, 'CONTRACT_ADDITIONAL_MODULE_UPDATED'),
     cancelledAt: when(event, 'CONTRACT_ADDITIONAL_MODULE_CANCELLED'),
     deletedAt: when(event, 'CONTRACT_ADDITIONAL_MODULE_DELETED'),
-  };
+  });
 }
 
 /**

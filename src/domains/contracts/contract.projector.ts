@@ -25,14 +25,13 @@ type ContractPartEvent = Pick<KnownEvent, 'tenantId' | 'studioId' | 'occurredAt'
 };
 
 function row(event: ContractEvent | ContractPartEvent) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     contractId: event.content.contractId,
     customerId: event.entityId,
     createdAt: event.type === 'CONTRACT_CREATED' ? event.occurredAt : (null as number | null),
     updatedAt: event.type === 'CONTRACT_UPDATED' ? event.occurredAt : (null as number | null),
     cancelledAt: event.type === 'CONTRACT_CANCELLED' ? event.occurredAt : (null as number | null),
-  };
+  });
 }
 
 /** CONTRACT_CREATED / _UPDATED / _CANCELLED: entityId is the customer, content.contractId the contract. */

@@ -47,8 +47,7 @@ export function eventOrder(occurredAt: number, ...ids: readonly number[]): strin
 }
 
 function emptyRow(event: KnownEvent, customerId: number) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     customerId,
     createdAt: null as number | null,
     updatedAt: null as number | null,
@@ -70,7 +69,7 @@ function emptyRow(event: KnownEvent, customerId: number) {
     lastAccessMediumDeletedAt: null as number | null,
     lastAccessRestrictionCreatedAt: null as number | null,
     lastAccessRestrictionDeletedAt: null as number | null,
-  };
+  });
 }
 
 const CUSTOMER_STUDIOS: RecordSpec<ReturnType<typeof linkRow>> = {

@@ -22,13 +22,12 @@ const EMPLOYEES: RecordSpec<EmployeeRow> = {
 };
 
 function emptyRow(event: KnownEvent) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     employeeId: event.entityId,
     createdAt: null as number | null,
     updatedAt: null as number | null,
     deletedAt: null as number | null,
-  };
+  });
 }
 
 /**

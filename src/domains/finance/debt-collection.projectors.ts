@@ -27,14 +27,13 @@ export function caseKeyOf(content: { readonly agencyDebtCollectionCaseId: number
 }
 
 function caseRow(event: CaseEvent) {
-  return {
-    ...tenantRecordRow(event),
+  return tenantRecordRow(event, {
     ...(caseKeyOf(event.content) as { caseIdSource: string; caseId: number }),
     agencyDebtCollectionCaseId: event.content.agencyDebtCollectionCaseId,
     collectionCaseId: event.content.collectionCaseId,
     latestAdjustmentRequestId: event.entityId,
     latestAdjustmentRequestAt: event.occurredAt,
-  };
+  });
 }
 
 const CASES: RecordSpec<ReturnType<typeof caseRow>> = {
