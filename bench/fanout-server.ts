@@ -4,7 +4,7 @@
  * endpoint on a second loopback port so the bench can read what only the server's own process
  * knows:
  *
- *   GET /stats        -> {"cpuMicros", "heapUsed", "rss", "subscriptions", "groups", "fanout"}
+ *   GET /stats        -> {"cpuMicros", "heapUsed", "rss", "subscriptions", "groups", "fanout", "collections"}
  *   GET /stats?gc=1   -> the same after two full garbage collections (needs node --expose-gc)
  *   GET /timings      -> with BENCH_DELIVERY_TIMINGS=1, where member deliveries spent their time in
  *                        the server since the last GET /timings?reset=1 (bench/delivery-timings.ts)
@@ -17,7 +17,9 @@
  *
  * Each answer to `POST /webhooks` carries the moment it was written (harness.ts ANSWERED_AT_HEADER).
  * `cpuMicros` is process.cpuUsage() user + system of this process, `fanout` the hub's counters
- * (groups examined and executions, src/realtime/fanout-hub.ts). Env: everything main.ts reads,
+ * (groups examined and executions, src/realtime/fanout-hub.ts), `collections` every garbage
+ * collection of this process since it started, in order: [young (true) or full (false), pause ms]
+ * (a pause on the main thread, as perf_hooks reports it). Env: everything main.ts reads,
  * plus STATS_PORT. Stops on SIGTERM / SIGINT like main.ts.
  */
 import fs from 'node:fs';
@@ -26,7 +28,7 @@ import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { start } from '../src/main.js';
-import { performance } from 'node:perf_hooks';
+import { constants as perfConstants, performance, PerformanceObserver, type NodeGCPerformanceDetail } from 'node:perf_hooks';
 import { installDeliveryTimings } from './delivery-timings.js';
 import { ANSWERED_AT_HEADER, monotonicMs } from './harness.js';
 
@@ -49,8 +51,20 @@ function stampAnswers(): void {
 }
 const monotonic = monotonicMs();
 
+/** Every collection of this process, in order: whether a young-generation one, and its pause in ms. */
+const collections: [boolean, number][] = [];
+function logCollections(): void {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { kind } = (entry as unknown as { detail: NodeGCPerformanceDetail }).detail;
+      collections.push([kind === perfConstants.NODE_PERFORMANCE_GC_MINOR, Number(entry.duration.toFixed(3))]);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+
 async function main(): Promise<void> {
   stampAnswers();
+  logCollections();
   // Before the service starts: the hub's groups are wrapped as they are created.
   const timings = process.env.BENCH_DELIVERY_TIMINGS === '1' ? installDeliveryTimings() : undefined;
   const config = loadConfig();
@@ -112,6 +126,7 @@ async function main(): Promise<void> {
       subscriptions: app.subscriptions.subscriptions,
       groups: app.subscriptions.groups,
       fanout: app.subscriptions.fanoutCounters,
+      collections,
     };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });

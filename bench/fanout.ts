@@ -753,6 +753,18 @@ interface ServerStats {
   readonly subscriptions: number;
   readonly groups: number;
   readonly fanout: { readonly examined: number; readonly executions: number };
+  /** Every collection of the server since it started: [young, pause ms] (fanout-server.ts). */
+  readonly collections: readonly (readonly [boolean, number])[];
+}
+
+/** "young 4 (92.1 ms in all, longest 31.2), other 1 (12.0 ms in all, longest 12.0)": main-thread pauses; other: full and incremental marking steps. */
+function describeCollections(collections: readonly (readonly [boolean, number])[]): string {
+  const describe = (young: boolean) => {
+    const pauses = collections.filter(([kind]) => kind === young).map(([, ms]) => ms);
+    if (pauses.length === 0) return `${young ? 'young' : 'other'} 0`;
+    return `${young ? 'young' : 'other'} ${pauses.length} (${fmtMs(pauses.reduce((a, b) => a + b, 0))} ms in all, longest ${fmtMs(Math.max(...pauses))})`;
+  };
+  return `${describe(true)}, ${describe(false)}`;
 }
 
 function getJson<T>(port: number, urlPath: string): Promise<T> {
@@ -1075,6 +1087,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
       : undefined;
     clientGc?.observe({ entryTypes: ['gc'] });
     const cpuBefore = await cpuMs();
+    const collectionsBefore = server === 'ours' ? (await stats()).collections.length : 0;
     const machineBefore = machineTimes();
     if (startAt !== undefined && Date.now() > startAt)
       console.log(`  the stream's set-up ended ${Date.now() - startAt} ms after the streams' agreed start (margin ${START_MARGIN_MS} ms)`);
@@ -1091,6 +1104,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     const wall = (performance.now() - streamStart) / 1000;
     const machineAfter = machineTimes();
     const cpuStream = ((await cpuMs()) - cpuBefore) / options.events;
+    const streamCollections = server === 'ours' ? (await stats()).collections.slice(collectionsBefore) : undefined;
     // --alloc-prof: from the stream's start to its last delivery; stopped first, so that neither
     // the CPU profile's serialisation nor the wait for the other lane is counted in it.
     const allocFile = profileDir && options.allocProf ? path.join(profileDir, 'stream.heapprofile') : undefined;
@@ -1154,6 +1168,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
           : `; groups examined ${row.examined.toFixed(2)}, executed ${row.executions!.toFixed(2)} per webhook`) +
         (row.steal === undefined ? '' : `; the host stole ${row.steal.toFixed(1)}% of the machine's CPU time meanwhile`),
     );
+    if (streamCollections) console.log(`  our server's garbage collections over the stream: ${describeCollections(streamCollections)}`);
     const slowest = ids
       .map((id, i) => ({ i, booking: i % 2 === 1, at: members!.deliveries.get(id)?.at, timing: timings[i]! }))
       .filter((d) => d.at !== undefined)
