@@ -100,13 +100,12 @@ export default [
     rules: {
       'no-restricted-syntax': [
         'error',
+        // Also through the TypeScript wrappers that compile away (`as`, `satisfies`, `!`, `<T>`).
         ...[
-          "AssignmentExpression[left.type='MemberExpression'] > ArrowFunctionExpression.right",
-          "AssignmentExpression[left.type='MemberExpression'] > FunctionExpression.right",
-          'PropertyDefinition > ArrowFunctionExpression.value',
-          'PropertyDefinition > FunctionExpression.value',
-          'ClassProperty > ArrowFunctionExpression.value',
-          'ClassProperty > FunctionExpression.value',
+          "AssignmentExpression[left.type='MemberExpression'] > :matches(ArrowFunctionExpression, FunctionExpression).right",
+          "AssignmentExpression[left.type='MemberExpression'] > :matches(TSAsExpression, TSSatisfiesExpression, TSNonNullExpression, TSTypeAssertion).right > :matches(ArrowFunctionExpression, FunctionExpression).expression",
+          'PropertyDefinition > :matches(ArrowFunctionExpression, FunctionExpression).value',
+          'PropertyDefinition > :matches(TSAsExpression, TSSatisfiesExpression, TSNonNullExpression, TSTypeAssertion).value > :matches(ArrowFunctionExpression, FunctionExpression).expression',
         ].map((selector) => ({
           selector,
           message:

@@ -301,6 +301,11 @@ const IDLE_IN_TRANSACTION_MS = 10_000;
  * rows. That was most of what survived those collections on a busy server, each one copying
  * megabytes of it (bench/README.md, "What survived the young collections"). Here the callback is
  * a local, allocated young and collected young.
+ *
+ * After a timeout the query may still sit in pg's queue or wait for its answer: every caller
+ * discards the connection on a DatabaseUnavailableError (see {@link discard}), and must. A late
+ * answer settles nothing. Unlike pg's promise API, an error's stack ends in pg's socket handling,
+ * not in our code; the statement is in the log line that reports it.
  */
 function answerWithin(client: pg.ClientBase, text: string, values: readonly Param[], timeoutMs: number): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
@@ -313,7 +318,12 @@ function answerWithin(client: pg.ClientBase, text: string, values: readonly Para
       if (error) reject(error);
       else resolve(result);
     };
-    client.query(text, values as Param[], answered);
+    try {
+      client.query(text, values as Param[], answered);
+    } catch (error) {
+      clearTimeout(late);
+      reject(error);
+    }
   });
 }
 
@@ -359,7 +369,7 @@ class PostgresWriter implements SqlWriter {
       lock_timeout: lockMs,
       // No query_timeout: answerWithin bounds each statement (pg's would keep every query in memory
       // until the next full collection).
-      idle_in_transaction_session_timeout: Math.max(IDLE_IN_TRANSACTION_MS, statementMs + CLIENT_TIMEOUT_MARGIN_MS),
+      idle_in_transaction_session_timeout: Math.max(IDLE_IN_TRANSACTION_MS, this.answerMs),
       // Our BIGINTs are epoch ms and upstream ids, all within the safe integer range
       // (validated at the webhook boundary), so they are read as numbers.
       types: {

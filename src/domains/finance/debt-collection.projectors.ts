@@ -27,13 +27,16 @@ export function caseKeyOf(content: { readonly agencyDebtCollectionCaseId: number
 }
 
 function caseRow(event: CaseEvent) {
-  return tenantRecordRow(event, {
-    ...(caseKeyOf(event.content) as { caseIdSource: string; caseId: number }),
-    agencyDebtCollectionCaseId: event.content.agencyDebtCollectionCaseId,
-    collectionCaseId: event.content.collectionCaseId,
-    latestAdjustmentRequestId: event.entityId,
-    latestAdjustmentRequestAt: event.occurredAt,
-  });
+  // Object.assign, not a spread followed by more properties: see tenantRecordRow.
+  return tenantRecordRow(
+    event,
+    Object.assign(caseKeyOf(event.content) as { caseIdSource: string; caseId: number }, {
+      agencyDebtCollectionCaseId: event.content.agencyDebtCollectionCaseId,
+      collectionCaseId: event.content.collectionCaseId,
+      latestAdjustmentRequestId: event.entityId,
+      latestAdjustmentRequestAt: event.occurredAt,
+    }),
+  );
 }
 
 const CASES: RecordSpec<ReturnType<typeof caseRow>> = {
