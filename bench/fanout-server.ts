@@ -11,6 +11,14 @@
  *   GET /profile/start, then GET /profile/stop?file=<path>
  *                     -> a CPU profile of this process between the two, written to <path>
  *                        (.cpuprofile): the measured stream alone, not the connecting
+ *   GET /survivors?ms=N -> after N ms (needs node --expose-gc): {"youngBytes", "survivedBytes",
+ *                        "freedAfterBytes", "ownYoung"}: a full collection first (nothing dead is
+ *                        left in the old generation), then, after N ms of whatever the process
+ *                        does, how much the young generation held, how much of it a young
+ *                        collection alone kept, how much a full collection right after freed in the
+ *                        whole heap (what the young one kept while dead, and what was allocated
+ *                        old in the window and died), and how many young collections of the
+ *                        process's own fell in the window (bench/survivors.ts)
  *   GET /alloc/start, then GET /alloc/stop?file=<path>
  *                     -> a sampling heap profile of every allocation between the two, collected
  *                        or not, written to <path> (.heapprofile)
@@ -24,6 +32,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import v8 from 'node:v8';
 import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -32,7 +41,7 @@ import { constants as perfConstants, performance, PerformanceObserver, type Node
 import { installDeliveryTimings } from './delivery-timings.js';
 import { ANSWERED_AT_HEADER, monotonicMs } from './harness.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
 /** /alloc/start: one sample per this many bytes allocated, on average (V8's default is 32 KB). */
 const ALLOC_SAMPLING_BYTES = 4096;
 
@@ -50,6 +59,15 @@ function stampAnswers(): void {
   } as typeof http.ServerResponse.prototype.writeHead;
 }
 const monotonic = monotonicMs();
+
+/** Bytes in use in the young generation (its semi-space and its large objects). */
+const youngUsed = () =>
+  v8
+    .getHeapSpaceStatistics()
+    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+    .reduce((sum, space) => sum + space.space_used_size, 0);
+/** A /survivors window is open (its forced collections would spoil another's). */
+let measuringSurvivors = false;
 
 /** Every collection of this process, in order: whether a young-generation one, and its pause in ms. */
 const collections: [boolean, number][] = [];
@@ -101,6 +119,29 @@ async function main(): Promise<void> {
         }),
       );
     if (url.pathname === '/alloc/stop') return stopInto('HeapProfiler.stopSampling', 'fanout.heapprofile');
+    if (url.pathname === '/survivors') {
+      if (!gc) return void res.writeHead(500).end('run with node --expose-gc');
+      const ms = Number(url.searchParams.get('ms') ?? 6000);
+      if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) return void res.writeHead(400).end('ms must be an integer from 1 to 60000');
+      if (measuringSurvivors) return void res.writeHead(409).end('a /survivors window is open already');
+      measuringSurvivors = true;
+      gc();
+      const collectionsAtStart = collections.length;
+      setTimeout(() => {
+        // The server's own young collections in the window (the figure then starts from the last).
+        const ownYoung = collections.slice(collectionsAtStart).filter(([young]) => young).length;
+        const youngBytes = youngUsed();
+        const before = v8.getHeapStatistics().used_heap_size;
+        gc({ type: 'minor' });
+        const afterYoung = v8.getHeapStatistics().used_heap_size;
+        gc();
+        const afterFull = v8.getHeapStatistics().used_heap_size;
+        measuringSurvivors = false;
+        const body = { youngBytes, survivedBytes: youngBytes - (before - afterYoung), freedAfterBytes: afterYoung - afterFull, ownYoung };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }, ms);
+      return;
+    }
     if (url.pathname === '/timings') {
       if (url.searchParams.get('reset') === '1') timings?.reset();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(timings?.summary() ?? null));

@@ -20,7 +20,7 @@
  * `--scrape N` also times N scrapes of `GET /metrics` on our server while the subscribers are open
  * (after the measured stream): what Prometheus costs the instance it watches.
  */
-import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -40,6 +40,7 @@ import {
   fmtRate,
   freePort,
   freshDatabase,
+  getJson as getJsonFrom,
   installCleanup,
   probePostgres,
   redact,
@@ -56,6 +57,10 @@ import {
   ANSWERED_AT_HEADER,
   numberOption,
   parseCommandLine,
+  post,
+  postAgent,
+  registerStudio,
+  STUDIO_CLI_JS,
   UsageError,
 } from './harness.js';
 import { createDataSource } from '../ormconfig.js';
@@ -113,9 +118,9 @@ interface Row {
     { readonly p50: number; readonly p99: number; readonly max: number; readonly bytes: number; readonly count: number } | undefined;
 }
 
-const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
 const BASELINE_JS = path.join(__dirname, 'ws-baseline-server.js');
-const TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
+/** For the GETs (stats, scrapes); the POSTs go through harness.ts's post. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
 const QUERY = 'subscription { events { seq type entityId occurredAt } }';
 /** After the last webhook's 200, how long the last deliveries may take before the run gives up on them. */
@@ -246,59 +251,6 @@ function openFileLimit(): number {
   const limits = fs.readFileSync('/proc/self/limits', 'utf8');
   const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
   return soft === 'unlimited' ? Infinity : Number(soft);
-}
-
-function registerStudio(databaseUrl: string): Promise<string> {
-  const key = `bench-webhook-key-${randomBytes(12).toString('hex')}`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [STUDIO_CLI_JS, 'add', '--name', 'Bench fan-out', '--webhook-key', key, '--tenant-url', TENANT_URL],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
-      (error, _stdout, stderr) => {
-        if (error) reject(new Error(`studio add failed: ${stderr || error.message}`));
-        else resolve(key);
-      },
-    );
-  });
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-/** POSTs a JSON body; resolves with the status and the time the answer was read in full. */
-function post(
-  port: number,
-  urlPath: string,
-  body: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; at: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: urlPath,
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            at: performance.now(),
-            body: Buffer.concat(chunks).toString('utf8'),
-            headers: res.headers,
-          }),
-        );
-      },
-    );
-    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** Times `count` scrapes of GET /metrics, one after another (as Prometheus does, one at a time). */
@@ -767,21 +719,8 @@ function describeCollections(collections: readonly (readonly [boolean, number])[
   return `${describe(true)}, ${describe(false)}`;
 }
 
-function getJson<T>(port: number, urlPath: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) reject(new Error(`GET ${urlPath} answered ${res.statusCode}: ${text.slice(0, 200)}`));
-        else resolve(JSON.parse(text) as T);
-      });
-    });
-    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
-    req.on('error', reject);
-  });
-}
+/** A JSON GET through this bench's keep-alive agent. */
+const getJson = <T>(port: number, urlPath: string) => getJsonFrom<T>(port, urlPath, agent);
 
 /** One `app` token per member, written straight into the database (the service only reads them). */
 async function createMemberTokens(databaseUrl: string, n: number): Promise<string[]> {
@@ -1475,6 +1414,7 @@ async function main(): Promise<void> {
       row = await runMembers(options.servers[0]!, options.members, options, lane);
     } finally {
       agent.destroy();
+      postAgent.destroy();
       await lane.finish(row);
     }
     return;
@@ -1493,6 +1433,7 @@ async function main(): Promise<void> {
     if (together) memberRows.push(...(await runMembersTogether(options)));
     else for (const server of options.servers) memberRows.push(await runMembers(server, options.members, options));
     agent.destroy();
+    postAgent.destroy();
     console.log(`\n## Results\n\n${memberTable(memberRows, options)}\n`);
     const lines = memberVerdicts(memberRows);
     if (lines.length > 0) console.log(`${lines.join('\n')}\n`);
@@ -1505,6 +1446,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const n of options.counts) for (const server of options.servers) rows.push(await runOne(server, n, options));
   agent.destroy();
+  postAgent.destroy();
   console.log(`\n## Results\n\n${table(rows, options)}\n`);
   const scraped = rows.filter((r) => r.scrape);
   if (scraped.length > 0) {

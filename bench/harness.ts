@@ -1,8 +1,8 @@
 /**
  * What the benchmarks share: child processes that are always killed, fresh bench databases that
  * are always dropped (on success, on error and on Ctrl-C), free ports on 127.0.0.1, and the
- * number formats of their tables, option parsing. Used by bench/ingest.ts, bench/query.ts, bench/fanout.ts and
- * bench/resilience.ts.
+ * number formats of their tables, option parsing, a studio registered and requests to a server.
+ * Used by bench/ingest.ts, bench/query.ts, bench/fanout.ts, bench/resilience.ts and bench/survivors.ts.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,9 @@ export const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
  */
 export const SERVICE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=16'];
 export const DEFAULT_PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
+/** The Open API address every bench studio is registered with (never called: hydration is off in the benches). */
+export const TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -431,3 +434,78 @@ export const fmtErrors = (r: { readonly errors: number; readonly errorKinds: Rea
     : `${r.errors} (${Object.entries(r.errorKinds)
         .map(([kind, n]) => `${kind}×${n}`)
         .join(', ')})`;
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** Registers one studio with a fresh webhook key (studio CLI) in the service's database; resolves with the key. */
+export function registerStudio(databaseUrl: string): Promise<string> {
+  const key = `bench-webhook-key-${randomBytes(12).toString('hex')}`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [STUDIO_CLI_JS, 'add', '--name', 'Bench fan-out', '--webhook-key', key, '--tenant-url', TENANT_URL],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`studio add failed: ${stderr || error.message}`));
+        else resolve(key);
+      },
+    );
+  });
+}
+
+/** The agent of {@link post}: keep-alive, as a webhook sender is; destroy it for the process to end. */
+export const postAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+/** POSTs a JSON body to 127.0.0.1:`port`; resolves with the status and the time the answer was read in full. */
+export function post(
+  port: number,
+  urlPath: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; at: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        agent: postAgent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            at: performance.now(),
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
+        );
+      },
+    );
+    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** GETs JSON from 127.0.0.1:`port`; rejects on any status but 200, or after 60 s without an answer. */
+export function getJson<T>(port: number, urlPath: string, agent?: http.Agent): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`GET ${urlPath} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+        else resolve(JSON.parse(text) as T);
+      });
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
+    req.on('error', reject);
+  });
+}
