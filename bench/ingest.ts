@@ -48,6 +48,8 @@ import {
   parseCommandLine,
   webhookLoadOptions,
   type WebhookLoadOptions,
+  STUDIO_CLI_JS,
+  TENANT_URL,
   UsageError,
 } from './harness.js';
 import { fixedRate, fullSpeed, type PhaseResult, type Target } from './load.js';
@@ -77,9 +79,7 @@ interface Row {
   readonly poison: number;
 }
 
-const STUDIO_CLI_JS = path.join(ROOT, 'dist', 'src', 'cli', 'studio.js');
 const BASELINE_JS = path.join(__dirname, 'baseline-server.js');
-const TENANT_URL = 'https://bench.open-api.perfectgym.com/v1';
 /** Full-speed targets from the issue, events/s. */
 const TARGETS: Record<DbKind, number> = { sqlite: 6_500, postgres: 4_000 };
 const FIXED_P99_TARGET_MS = 50;
