@@ -88,6 +88,7 @@ interface Options {
   readonly members: number | undefined;
   /** `--members`: webhooks per CPU measurement with nobody subscribed and with nobody matching. */
   readonly idleEvents: number;
+  readonly upkeepSeconds: number;
   /** `--members`: print where our server spent each delivery's time (bench/delivery-timings.ts). */
   readonly timings: boolean;
   /** `--members --apart`: the two servers one after the other, instead of their streams interleaved. */
@@ -160,6 +161,9 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --idle-events N        --members: webhooks per CPU measurement with nobody subscribed and with
                          nobody matching (default: as many as --events, so that each figure spans
                          as many webhooks, and garbage collections, as the stream's)
+  --upkeep-seconds N     --members: seconds without webhooks over which the CPU of the open
+                         sockets' upkeep is measured, empty and with the members connected
+                         (default 5; with --cpu-prof, the second is profiled too)
   --alloc-prof           --members: a sampling heap profile of our server over the measured stream
                          (every allocation, collected or not): bytes per webhook and where; the
                          sampling costs CPU, so this run's CPU and latency figures are inflated
@@ -191,6 +195,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       scrape: { type: 'string', default: '0' },
       members: { type: 'string' },
       'idle-events': { type: 'string' },
+      'upkeep-seconds': { type: 'string' },
       'alloc-prof': { type: 'boolean', default: false },
       warmup: { type: 'string' },
       timings: { type: 'boolean', default: false },
@@ -234,6 +239,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     members,
     idleEvents: values['idle-events'] === undefined ? events : Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
+    upkeepSeconds: numberOption('upkeep-seconds', values['upkeep-seconds'] ?? String(UPKEEP_SECONDS), 1, 600),
     allocProf: values['alloc-prof'] ?? false,
     timings: values.timings ?? false,
     apart: values.apart ?? false,
@@ -663,7 +669,7 @@ let nextStranger = 9_000_000;
 /** From the issue: CPU per webhook within 2x the no-subscriber figure; at most 8 KB per subscription. */
 const AIM_CPU_FACTOR = 2;
 const AIM_MEMBER_KB = 8;
-/** Seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
+/** Default seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
 const UPKEEP_SECONDS = 5;
 
 interface MemberRow {
@@ -911,11 +917,14 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
       return ((await cpuMs()) - before) / count;
     };
 
-    /** Server CPU ms per second over UPKEEP_SECONDS without webhooks. */
-    const upkeepNow = async () => {
+    /** Server CPU ms per second over --upkeep-seconds without webhooks; `profile`: a CPU profile of it (--cpu-prof). */
+    const upkeepNow = async (profile?: string) => {
+      if (profile) await getJson(statsPort, '/profile/start');
       const from = await cpuMs();
-      await sleep(UPKEEP_SECONDS * 1000);
-      return ((await cpuMs()) - from) / UPKEEP_SECONDS;
+      await sleep(options.upkeepSeconds * 1000);
+      const upkeep = ((await cpuMs()) - from) / options.upkeepSeconds;
+      if (profile) await getJson(statsPort, `/profile/stop?file=${encodeURIComponent(profile)}`);
+      return upkeep;
     };
 
     // Warm the code paths, then the empty server's CPU per webhook and heap.
@@ -959,7 +968,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     );
 
     // Upkeep of the open sockets with no webhooks: keep-alive pings, token re-checks.
-    const upkeep = await upkeepNow();
+    const upkeep = await upkeepNow(profileDir && options.cpuProf ? path.join(profileDir, 'upkeep.cpuprofile') : undefined);
     const cpuNobody = server === 'ours' ? await cpuPerStranger(options.idleEvents) : undefined;
     console.log(`  CPU without webhooks: ${fmtMs(upkeepEmpty)} ms per second empty, ${fmtMs(upkeep)} with the members connected`);
     if (cpuNobody !== undefined) console.log(`  webhooks matching nobody: ${fmtMs(cpuNobody)} ms of server CPU each`);
