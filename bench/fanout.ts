@@ -36,6 +36,7 @@ import {
   DEFAULT_PG_ADMIN,
   MAIN_JS,
   ROOT,
+  SERVICE_NODE_OPTIONS,
   fmtMs,
   fmtRate,
   freePort,
@@ -133,9 +134,11 @@ const AIM_P99_FACTOR = 2;
  * run enough, whatever the rate: at 20 webhooks/s, our server's webhook and delivery paths were
  * still being optimised through a 1000-event stream (`node --trace-opt`: 155 TurboFan compilations
  * in it, ~3.3 ms each on a helper thread), and a member's client woken on the CPU such a compilation
- * held waited for it (bench/README.md, "Warmed up").
+ * held waited for it (bench/README.md, "Warmed up"). After 2,000 warm-up webhooks of each kind, 46
+ * compilations still fell in the stream (among them pg's row parser, our frame writer and
+ * serialiser); after 6,000, 9 (bench/README.md, fourteenth session).
  */
-const DEFAULT_WARMUP = 2000;
+const DEFAULT_WARMUP = 6000;
 const WARMUP_RATE = 100;
 /** Interleaved lanes: after their member warm-ups' last send, the time the lanes are given to see every warm-up event delivered and their server idle before the streams start. */
 const WARMUP_SETTLE_MS = 10_000;
@@ -170,7 +173,7 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --warmup N             --members: webhooks sent at ${WARMUP_RATE}/s and not measured, about nobody
                          before the CPU figure with nobody subscribed, about members (each touched
                          once) before the measured stream, so that both meet code V8 has optimised
-                         (default 2000, or what --members leaves after --events and 3)
+                         (default 6000, or what --members leaves after --events and 3)
   --timings              --members: also print where our server spent each delivery's time, from
                          the webhook's answer to the frame's write (bench/delivery-timings.ts)
   --apart                --members: measure the servers one after the other; by default each has
@@ -1235,6 +1238,12 @@ function laneOfParent(): LaneOfParent {
 async function runMembersTogether(options: Options): Promise<MemberRow[]> {
   const lanes = (['ours', 'baseline'] as const).map((server) => {
     const child = fork(__filename, [...process.argv.slice(2), '--only', server], {
+      // The lanes' processes are the members' devices: each holds 10,000 client sockets, answers the
+      // pings and reads the frames. With V8's default young generation (1 MB semi-spaces to start),
+      // ours's scavenged 60 times in a 50 s stream, each a pause of its own and a burst on both
+      // vCPUs (parallel scavenging) that a delivery of either lane could fall on. They get the
+      // young generation the servers run with (SERVICE_NODE_OPTIONS), both alike.
+      execArgv: [...process.execArgv, ...SERVICE_NODE_OPTIONS],
       env: { ...process.env, [LANE_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // A row may hold NaN (a figure not measured): JSON would make it null.
