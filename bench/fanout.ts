@@ -89,6 +89,7 @@ interface Options {
   readonly members: number | undefined;
   /** `--members`: webhooks per CPU measurement with nobody subscribed and with nobody matching. */
   readonly idleEvents: number;
+  /** `--members`: seconds over which the CPU without webhooks is read, empty and with the members connected. */
   readonly upkeepSeconds: number;
   /** `--members`: print where our server spent each delivery's time (bench/delivery-timings.ts). */
   readonly timings: boolean;
@@ -156,7 +157,8 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --only ours|baseline   one server only (default both)
   --batch N              sockets opened at a time (default 500)
   --cpu-prof             run our server under node --cpu-prof and summarise the profile
-                         (--members: a profile of the measured stream alone)
+                         (--members: a profile of the measured stream alone, and one of the
+                         members' idle upkeep window; the profiler's cost inflates both figures)
   --scrape N             also time N scrapes of GET /metrics with the subscribers open (default 0)
   --members N            member apps instead: N members, each with its own token, subscribed to its
                          own check-ins and class booking; each webhook touches one member
@@ -179,7 +181,8 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
   --apart                --members: measure the servers one after the other; by default each has
                          a client process of its own and their streams run at the same time,
                          interleaved (ours, then bare ws half a period later), so both meet the
-                         same noise of the machine
+                         same noise of the machine; the lanes run with the servers' young
+                         generation, --apart in this process with the flags it was started with
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
