@@ -10,7 +10,8 @@
  *                        the server since the last GET /timings?reset=1 (bench/delivery-timings.ts)
  *   GET /profile/start, then GET /profile/stop?file=<path>
  *                     -> a CPU profile of this process between the two, written to <path>
- *                        (.cpuprofile): the measured stream alone, not the connecting
+ *                        (.cpuprofile): a window the bench chooses (the measured stream, the
+ *                        idle upkeep window), not the connecting
  *   GET /survivors?ms=N -> after N ms (needs node --expose-gc): {"youngBytes", "survivedBytes",
  *                        "freedAfterBytes", "ownYoung"}: a full collection first (nothing dead is
  *                        left in the old generation), then, after N ms of whatever the process

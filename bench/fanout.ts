@@ -9,7 +9,7 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--upkeep-seconds N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
