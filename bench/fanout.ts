@@ -140,6 +140,8 @@ const AIM_P99_FACTOR = 2;
  * serialiser); after 6,000, 9 (bench/README.md, fourteenth session).
  */
 const DEFAULT_WARMUP = 6000;
+/** Default seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
+const UPKEEP_SECONDS = 5;
 const WARMUP_RATE = 100;
 /** Interleaved lanes: after their member warm-ups' last send, the time the lanes are given to see every warm-up event delivered and their server idle before the streams start. */
 const WARMUP_SETTLE_MS = 10_000;
@@ -168,7 +170,7 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          as many webhooks, and garbage collections, as the stream's)
   --upkeep-seconds N     --members: seconds without webhooks over which the CPU of the open
                          sockets' upkeep is measured, empty and with the members connected
-                         (default 5; with --cpu-prof, the second is profiled too)
+                         (default ${UPKEEP_SECONDS}; with --cpu-prof, the second is profiled too)
   --alloc-prof           --members: a sampling heap profile of our server over the measured stream
                          (every allocation, collected or not): bytes per webhook and where; the
                          sampling costs CPU, so this run's CPU and latency figures are inflated
@@ -245,7 +247,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     members,
     idleEvents: values['idle-events'] === undefined ? events : Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
-    upkeepSeconds: numberOption('upkeep-seconds', values['upkeep-seconds'] ?? String(UPKEEP_SECONDS), 1, 600),
+    upkeepSeconds: values['upkeep-seconds'] === undefined ? UPKEEP_SECONDS : numberOption('upkeep-seconds', values['upkeep-seconds'], 1, 600),
     allocProf: values['alloc-prof'] ?? false,
     timings: values.timings ?? false,
     apart: values.apart ?? false,
@@ -675,8 +677,6 @@ let nextStranger = 9_000_000;
 /** From the issue: CPU per webhook within 2x the no-subscriber figure; at most 8 KB per subscription. */
 const AIM_CPU_FACTOR = 2;
 const AIM_MEMBER_KB = 8;
-/** Default seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
-const UPKEEP_SECONDS = 5;
 
 interface MemberRow {
   readonly server: ServerKind;
