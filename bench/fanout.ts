@@ -247,7 +247,8 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     pgAdminUrl: process.env.BENCH_PG_URL || DEFAULT_PG_ADMIN,
     members,
     idleEvents: values['idle-events'] === undefined ? events : Math.floor(numberOption('idle-events', values['idle-events'], 1, 100_000)),
-    upkeepSeconds: values['upkeep-seconds'] === undefined ? UPKEEP_SECONDS : numberOption('upkeep-seconds', values['upkeep-seconds'], 1, 600),
+    upkeepSeconds:
+      values['upkeep-seconds'] === undefined ? UPKEEP_SECONDS : numberOption('upkeep-seconds', values['upkeep-seconds'], 1, 600),
     allocProf: values['alloc-prof'] ?? false,
     timings: values.timings ?? false,
     apart: values.apart ?? false,
