@@ -488,7 +488,14 @@ export function post(
       },
     );
     req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed (its keep-alive timeout) just as this request took it
+      // from the pool: the request never reached the server, so it is sent again on a new socket,
+      // as Node's documentation advises (http.ClientRequest's reusedSocket). It failed a bench run
+      // once, in the bare server's lane, after 16 sockets had idled through a 15 s upkeep window.
+      if (req.reusedSocket && error.code === 'ECONNRESET') post(port, urlPath, body, headers).then(resolve, reject);
+      else reject(error);
+    });
     req.end(body);
   });
 }
