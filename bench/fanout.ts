@@ -1137,6 +1137,20 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
         )
         .join('; ')}`,
     );
+    // The measured tail, placed on the machine's monotonic clock (CLOCK_MONOTONIC ms), so that a
+    // scheduler trace of the same run (`perf sched record -k CLOCK_MONOTONIC`) can be read at
+    // those moments: what ran between the answer's writing and the client's reading of it.
+    const tail = ids
+      .map((id, i) => ({ i, answered: answeredAt.get(id)!, ack: monotonic(timings[i]!.ackAt), at: members!.deliveries.get(id)?.at }))
+      .filter((d) => d.at !== undefined)
+      .map((d) => ({ ...d, member: monotonic(d.at!) }))
+      .sort((a, b) => b.member - b.answered - (a.member - a.answered))
+      .slice(0, 12);
+    console.log(
+      `  slowest from the answer (monotonic ms: answer written, ack read, member read): ${tail
+        .map((d) => `#${d.i} ${fmtMs(d.member - d.answered)} ms (${d.answered.toFixed(3)}, ${d.ack.toFixed(3)}, ${d.member.toFixed(3)})`)
+        .join('; ')}`,
+    );
     if (timed) {
       const { spans, slowest, deliveries } = await getJson<TimingsSummary>(statsPort, '/timings');
       const ms3 = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(3));
