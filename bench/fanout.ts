@@ -894,6 +894,8 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
             ...(options.timings ? { BENCH_DELIVERY_TIMINGS: '1' } : {}),
           })
         : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
+    // For bench/sched-tail.ts, which reads a scheduler trace of the run by process.
+    console.log(`  processes: client ${process.pid}, server ${child.pid}`);
     await waitReady(child, port, label);
     const stats = () => getJson<ServerStats>(statsPort, '/stats');
     const cpuMs = async () => (server === 'ours' ? (await stats()).cpuMicros / 1000 : (sampleResources(child!)?.childCpu ?? NaN) * 1000);
@@ -1207,6 +1209,17 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
   }
 }
 
+/**
+ * V8's options for the lanes' processes, on top of the servers' (SERVICE_NODE_OPTIONS): their
+ * garbage is collected on their main thread alone. With V8's helper threads, a collection in a
+ * lane's client took both vCPUs for 5–20 ms, and whatever either server was doing then waited: in
+ * scheduler traces of five runs at once (bench/sched-tail.ts; bench/README.md, "Who held the
+ * CPUs"), a client's collection (either lane's) held a vCPU in 0–6 of our 12 slowest deliveries
+ * and in 1–3 of the bare server's. The clients stand for the members' phones, not for anything on
+ * the server's machine; a client still waits for its own collections.
+ */
+const LANE_NODE_OPTIONS: readonly string[] = ['--single-threaded-gc'];
+
 /** Environment variable that makes a bench process a lane of runMembersTogether (it has an IPC channel). */
 const LANE_ENV = 'GYMGRAPH_BENCH_LANE';
 
@@ -1260,8 +1273,9 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
       // pings and reads the frames. With V8's default young generation (1 MB semi-spaces to start),
       // ours's scavenged 60 times in a 50 s stream, each a pause of its own and a burst on both
       // vCPUs (parallel scavenging) that a delivery of either lane could fall on. They get the
-      // young generation the servers run with (SERVICE_NODE_OPTIONS), both alike.
-      execArgv: [...process.execArgv, ...SERVICE_NODE_OPTIONS],
+      // young generation the servers run with (SERVICE_NODE_OPTIONS), both alike, and collect
+      // their garbage on their own thread only (LANE_NODE_OPTIONS).
+      execArgv: [...process.execArgv, ...SERVICE_NODE_OPTIONS, ...LANE_NODE_OPTIONS],
       env: { ...process.env, [LANE_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // A row may hold NaN (a figure not measured): JSON would make it null.
