@@ -16,7 +16,7 @@
  *
  * It also lists the passes of the kernel's DAMON thread (`kdamond`), when the trace has any: on the
  * machine these benches were measured on, it ran every ~0.5 s for ~8 ms on one of the two vCPUs
- * (bench/README.md, "Who held the CPU").
+ * (bench/README.md, "Who held the CPUs").
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
