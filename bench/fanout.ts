@@ -1140,8 +1140,9 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
         .join('; ')}`,
     );
     // The measured tail, placed on the machine's monotonic clock (CLOCK_MONOTONIC ms), so that a
-    // scheduler trace of the same run (`perf sched record -k CLOCK_MONOTONIC`) can be read at
-    // those moments: what ran between the answer's writing and the client's reading of it.
+    // scheduler trace of the same run (`perf record -e sched:sched_switch -a -k CLOCK_MONOTONIC`,
+    // read by bench/sched-tail.ts) can be read at those moments: what ran between the answer's
+    // writing and the client's reading of it.
     const tail = ids
       .map((id, i) => ({ i, answered: answeredAt.get(id)!, ack: monotonic(timings[i]!.ackAt), at: members!.deliveries.get(id)?.at }))
       .filter((d) => d.at !== undefined)
@@ -1274,7 +1275,7 @@ async function runMembersTogether(options: Options): Promise<MemberRow[]> {
       // ours's scavenged 60 times in a 50 s stream, each a pause of its own and a burst on both
       // vCPUs (parallel scavenging) that a delivery of either lane could fall on. They get the
       // young generation the servers run with (SERVICE_NODE_OPTIONS), both alike, and collect
-      // their garbage on their own thread only (LANE_NODE_OPTIONS).
+      // their garbage on their main thread alone (LANE_NODE_OPTIONS).
       execArgv: [...process.execArgv, ...SERVICE_NODE_OPTIONS, ...LANE_NODE_OPTIONS],
       env: { ...process.env, [LANE_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

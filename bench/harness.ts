@@ -457,12 +457,16 @@ export function registerStudio(databaseUrl: string): Promise<string> {
 /** The agent of {@link post}: keep-alive, as a webhook sender is; destroy it for the process to end. */
 export const postAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-/** POSTs a JSON body to 127.0.0.1:`port`; resolves with the status and the time the answer was read in full. */
+/**
+ * POSTs a JSON body to 127.0.0.1:`port`; resolves with the status and the time the answer was read
+ * in full. `agent`: {@link postAgent}'s kept-alive sockets, or false for a socket of its own.
+ */
 export function post(
   port: number,
   urlPath: string,
   body: string,
   headers: Record<string, string> = {},
+  agent: http.Agent | false = postAgent,
 ): Promise<{ status: number; at: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -471,7 +475,7 @@ export function post(
         port,
         path: urlPath,
         method: 'POST',
-        agent: postAgent,
+        agent,
         headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
@@ -490,10 +494,13 @@ export function post(
     req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
     req.on('error', (error: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed (its keep-alive timeout) just as this request took it
-      // from the pool: the request never reached the server, so it is sent again on a new socket,
-      // as Node's documentation advises (http.ClientRequest's reusedSocket). It failed a bench run
-      // once, in the bare server's lane, after 16 sockets had idled through a 15 s upkeep window.
-      if (req.reusedSocket && error.code === 'ECONNRESET') post(port, urlPath, body, headers).then(resolve, reject);
+      // from the pool: sent once more, on a socket of its own (no agent, so not another stale one
+      // from the pool), as Node's documentation advises (http.ClientRequest's reusedSocket). It
+      // failed a bench run once, in the bare server's lane, after its pooled sockets had idled
+      // through a 15 s upkeep window. Should the server have read the request before the reset,
+      // the retry repeats it: a webhook's uuid makes that a duplicate our server answers alike.
+      if (req.reusedSocket && error.code === 'ECONNRESET' && agent !== false)
+        post(port, urlPath, body, headers, false).then(resolve, reject);
       else reject(error);
     });
     req.end(body);

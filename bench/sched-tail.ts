@@ -6,19 +6,28 @@
  * (the lane's process, which also reads the answer), the other lane's processes, PostgreSQL, the
  * kernel's threads, other programs on the machine, or nobody (idle).
  *
- * Usage (as root; the trace must cover the stream, ~50 s at the defaults, and use the monotonic clock):
+ * Only a run at once (the default: each lane's lines tagged `[ours]` / `[bare]`); with `--apart`
+ * the two servers' lines cannot be told apart and it stops. Usage, as root (perf), the stream
+ * traced on the monotonic clock the bench stamps with (~50 s at the defaults):
  *
+ *   npx tsc -p .
  *   node dist/bench/fanout.js --members 10000 --events 1000 --db postgres --batch 50 > run.log &
  *   # once both lanes log "member events at 100/s, all delivered":
  *   perf record -e sched:sched_switch -a -k CLOCK_MONOTONIC -o sched.data -- sleep 70
  *   perf script -i sched.data -F comm,pid,tid,cpu,time,event,trace > sched.txt
  *   node dist/bench/sched-tail.js --trace sched.txt --log run.log
  *
+ * The figures are CPU-ms, summed over the CPUs and a process's threads: in a 4 ms window on two
+ * vCPUs, 8 ms in all. A switch whose outgoing thread is not the one the trace last put on that CPU
+ * (a switch perf did not record) leaves a stretch of unknown owner: it is counted as "untraced".
+ *
  * It also lists the passes of the kernel's DAMON thread (`kdamond`), when the trace has any: on the
- * machine these benches were measured on, it ran every ~0.5 s for ~8 ms on one of the two vCPUs
- * (bench/README.md, "Who held the CPUs").
+ * machine these benches were measured on, it ran every ~0.5 s (DAMON sampling every 500 ms there)
+ * for ~8 ms on one of the two vCPUs (bench/README.md, "Who held the CPUs"). `--kdamond-gap-ms`
+ * (100) groups its stretches into passes; with a shorter sampling interval, give a shorter gap.
  */
 import fs from 'node:fs';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
 /** One stretch of a thread on a CPU (ms, monotonic). */
@@ -41,13 +50,20 @@ const USAGE = "usage: node dist/bench/sched-tail.js --trace <perf script output>
 const SWITCH =
   /^\s*(.+?)\s+(\d+)\/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:\s+prev_comm=(.*?) prev_pid=(\d+) .*==> next_comm=(.*?) next_pid=(\d+)/;
 const ANY_EVENT = /^\s*.+?\s+(\d+)\/(\d+)\s+\[\d+\]\s+[\d.]+:/;
+/** The thread id of a stretch whose owner the trace does not say. */
+const UNTRACED = -1;
 
-/** The stretches of every thread on every CPU, and which process each thread belongs to. */
-function readTrace(file: string): { stretches: Stretch[]; pidOf: Map<number, number> } {
+/**
+ * The stretches of every thread on every CPU, and which process each thread belongs to, read line
+ * by line (a trace of a minute can pass what one string may hold). `untraced`: switches whose
+ * outgoing thread was not the one on that CPU; their stretch is kept with an unknown owner.
+ */
+async function readTrace(file: string): Promise<{ stretches: Stretch[]; pidOf: Map<number, number>; untraced: number }> {
   const pidOf = new Map<number, number>();
   const running = new Map<number, { tid: number; comm: string; from: number }>();
   const stretches: Stretch[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+  let untraced = 0;
+  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) {
     const any = ANY_EVENT.exec(line);
     if (any) pidOf.set(Number(any[2]), Number(any[1]));
     const m = SWITCH.exec(line);
@@ -57,9 +73,13 @@ function readTrace(file: string): { stretches: Stretch[]; pidOf: Map<number, num
     const on = running.get(cpu);
     // The first switch seen on a CPU has no start: the stretch before it is not counted.
     if (on && on.tid === Number(m[7])) stretches.push({ cpu, tid: on.tid, comm: on.comm, from: on.from, to: at });
+    else if (on) {
+      untraced += 1;
+      stretches.push({ cpu, tid: UNTRACED, comm: `untraced (after ${on.comm})`, from: on.from, to: at });
+    }
     running.set(cpu, { tid: Number(m[9]), comm: m[8]!, from: at });
   }
-  return { stretches, pidOf };
+  return { stretches, pidOf, untraced };
 }
 
 /** The lanes' processes and slowest deliveries, from the bench's output (`[ours]`/`[bare]` prefixes at once). */
@@ -69,6 +89,8 @@ function readLanes(file: string): Lane[] {
     const label = /^\[([^\]]+)\]/.exec(line)?.[1] ?? '';
     const lane = lanes.get(label) ?? {};
     const processes = /processes: client (\d+), server (\d+)/.exec(line);
+    if (processes && lane.server)
+      throw new Error(`${file}: two servers' lines untagged (a run with --apart or --only twice?): only a run at once can be read`);
     if (processes) Object.assign(lane, { client: Number(processes[1]), server: Number(processes[2]) });
     if (line.includes('slowest from the answer'))
       lane.slowest = [...line.matchAll(/#(\d+) ([\d.]+) ms \(([\d.]+), ([\d.]+), ([\d.]+)\)/g)].map((m) => ({
@@ -87,6 +109,7 @@ function readLanes(file: string): Lane[] {
 /** Whom a thread's time is put down to, seen from `lane`. */
 function owner(stretch: Stretch, pid: number, lane: Lane, others: readonly Lane[]): string {
   if (stretch.tid === 0) return 'idle';
+  if (stretch.tid === UNTRACED) return stretch.comm;
   const thread = (who: string) => (stretch.tid === pid ? `${who} (main thread)` : `${who} (other threads)`);
   if (pid === lane.server) return thread('its server');
   if (pid === lane.client) return thread('its client');
@@ -96,7 +119,8 @@ function owner(stretch: Stretch, pid: number, lane: Lane, others: readonly Lane[
   }
   if (stretch.comm.startsWith('postgres')) return 'postgres';
   if (stretch.comm.startsWith('kdamond')) return 'kdamond (kernel)';
-  if (/^(kworker|ksoftirqd|rcu_|migration|kswapd)/.test(stretch.comm)) return 'other kernel threads';
+  if (/^(kworker|ksoftirqd|rcu_|migration|kswapd|kcompactd|khugepaged|kthreadd|jbd2|cpuhp|watchdog|irq\/)/.test(stretch.comm))
+    return 'other kernel threads';
   return `other: ${stretch.comm}`;
 }
 
@@ -116,27 +140,32 @@ function kdamondPasses(stretches: readonly Stretch[], gapMs: number): { from: nu
 const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] ?? NaN;
 const fmt = (ms: number) => (ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { trace: { type: 'string' }, log: { type: 'string' }, 'kdamond-gap-ms': { type: 'string', default: '100' } },
   });
-  if (!values.trace || !values.log) {
+  const gapMs = Number(values['kdamond-gap-ms']);
+  if (!values.trace || !values.log || !(gapMs > 0)) {
     console.error(USAGE);
     process.exit(2);
   }
-  const { stretches, pidOf } = readTrace(values.trace);
+  const { stretches, pidOf, untraced } = await readTrace(values.trace);
   const lanes = readLanes(values.log);
   if (stretches.length === 0)
-    throw new Error(`${values.trace}: no sched:sched_switch events (perf script -F comm,pid,tid,cpu,time,event,trace)`);
+    throw new Error(
+      `${values.trace}: no sched:sched_switch events read (perf script -F comm,pid,tid,cpu,time,event,trace; the raw "prev_comm=... ==> next_comm=..." form)`,
+    );
   if (lanes.length === 0)
-    throw new Error(`${values.log}: no "processes:" and "slowest from the answer" lines (a bench/fanout.ts --members run)`);
+    throw new Error(`${values.log}: no "processes:" and "slowest from the answer" lines (a bench/fanout.ts --members run at once)`);
   // (Not Math.min(...): a long trace has more stretches than a call may take arguments.)
   const start = stretches.reduce((min, s) => Math.min(min, s.from), Infinity);
   const end = stretches.reduce((max, s) => Math.max(max, s.to), -Infinity);
+  const cpus = new Set(stretches.map((s) => s.cpu)).size;
   console.log(
-    `trace: ${stretches.length} stretches on ${new Set(stretches.map((s) => s.cpu)).size} CPUs, ${((end - start) / 1000).toFixed(1)} s`,
+    `trace: ${stretches.length} stretches on ${cpus} CPUs, ${((end - start) / 1000).toFixed(1)} s (monotonic ${start.toFixed(0)}–${end.toFixed(0)} ms)` +
+      (untraced ? `; ${untraced} switches left a stretch of unknown owner ("untraced")` : ''),
   );
-  const passes = kdamondPasses(stretches, Number(values['kdamond-gap-ms']));
+  const passes = kdamondPasses(stretches, gapMs);
   if (passes.length > 1)
     console.log(
       `kdamond: ${passes.length} passes, every ${fmt(median(passes.slice(1).map((p, i) => p.from - passes[i]!.from)))} ms (median), ` +
@@ -148,14 +177,22 @@ function main(): void {
     const covered = lane.slowest.filter((d) => d.answered >= start && d.read <= end);
     console.log(
       `\n${lane.label} (client ${lane.client}, server ${lane.server}): ${covered.length} of its ${lane.slowest.length} slowest deliveries in the trace; ` +
-        "from the answer written to the member's read, who held each CPU (ms):",
+        `from the answer written to the member's read, CPU-ms by who held the CPUs (summed over the ${cpus} CPUs and each process's threads):`,
     );
+    if (covered.length === 0) {
+      const [first, last] = [lane.slowest[0], lane.slowest[lane.slowest.length - 1]];
+      console.log(
+        `  none: the deliveries fall at monotonic ${first?.answered.toFixed(0)}…${last?.answered.toFixed(0)} ms; was the trace recorded over the stream, with -k CLOCK_MONOTONIC?`,
+      );
+      continue;
+    }
     const total = new Map<string, number>();
-    /** In how many of the deliveries each held a CPU for 1 ms or more. */
+    /** In how many of the deliveries each held CPUs for 1 ms or more in all. */
     const often = new Map<string, number>();
     let duringPass = 0;
     for (const d of covered) {
       const held = new Map<string, number>();
+      let seen = 0;
       for (const s of stretches) {
         const from = Math.max(s.from, d.answered);
         const to = Math.min(s.to, d.read);
@@ -163,20 +200,25 @@ function main(): void {
         const who = owner(s, pidOf.get(s.tid) ?? s.tid, lane, others);
         held.set(who, (held.get(who) ?? 0) + to - from);
         total.set(who, (total.get(who) ?? 0) + to - from);
+        seen += to - from;
       }
       for (const [who, ms] of held) if (ms >= 1) often.set(who, (often.get(who) ?? 0) + 1);
       const pass = passes.some((p) => p.from < d.read && p.to > d.answered);
       if (pass) duringPass += 1;
+      // What no stretch covers (a CPU's first switch after the window opened, say).
+      const missing = cpus * (d.read - d.answered) - seen;
       const parts = [...held].sort((a, b) => b[1] - a[1]).map(([who, ms]) => `${who} ${fmt(ms)}`);
-      console.log(`  #${d.index} ${fmt(d.ms)} ms: ${parts.join(', ')}${pass ? '; kdamond ran in it' : ''}`);
+      console.log(
+        `  #${d.index} ${fmt(d.ms)} ms: ${parts.join(', ')}${missing > 0.1 ? `; not in the trace ${fmt(missing)}` : ''}${pass ? '; kdamond ran in it' : ''}`,
+      );
     }
     const sum = [...total.values()].reduce((a, b) => a + b, 0);
     const byShare = [...total].sort((a, b) => b[1] - a[1]);
     console.log(
-      `  share of the CPU time in these windows: ${byShare.map(([who, ms]) => `${who} ${((100 * ms) / sum).toFixed(0)}%`).join(', ')}`,
+      `  share of the CPU-ms in these windows: ${byShare.map(([who, ms]) => `${who} ${((100 * ms) / sum).toFixed(0)}%`).join(', ')}`,
     );
     console.log(
-      `  held a CPU for 1 ms or more in (of ${covered.length}): ${[...often]
+      `  held CPUs for 1 ms or more in all, in (of ${covered.length}): ${[...often]
         .sort((a, b) => b[1] - a[1])
         .map(([who, k]) => `${who} ${k}`)
         .join(', ')}; kdamond ran in ${duringPass}`,
@@ -184,4 +226,7 @@ function main(): void {
   }
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
