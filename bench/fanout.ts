@@ -1213,7 +1213,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
 /**
  * V8's options for the lanes' processes, on top of the servers' (SERVICE_NODE_OPTIONS): their
  * garbage is collected on their main thread alone. With V8's helper threads, a collection in a
- * lane's client took both vCPUs for 5–20 ms, and whatever either server was doing then waited: in
+ * lane's client took both vCPUs for 5–45 ms, and whatever either server was doing then waited: in
  * scheduler traces of five runs at once (bench/sched-tail.ts; bench/README.md, "Who held the
  * CPUs"), a client's collection (either lane's) held a vCPU in 0–6 of our 12 slowest deliveries
  * and in 1–3 of the bare server's. The clients stand for the members' phones, not for anything on
