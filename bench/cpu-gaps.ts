@@ -16,8 +16,8 @@
  * Without perf: `node dist/bench/cpu-gaps.js --seconds 60 --summary` prints the gaps alone.
  */
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { traceEvents } from './perf-script.js';
 
 interface Spin {
   readonly pid: number;
@@ -47,11 +47,8 @@ function spin(seconds: number, gapMs: number): Spin {
 /** The moments this process's (single) thread was switched in or out, ms on the monotonic clock. */
 async function switchesOf(file: string, pid: number): Promise<number[]> {
   const at: number[] = [];
-  const line = /\]\s+([\d.]+):\s+sched:sched_switch:\s+prev_comm=.*? prev_pid=(\d+) .*==> next_comm=.*? next_pid=(\d+)/;
-  for await (const text of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) {
-    const m = line.exec(text);
-    if (m && (Number(m[2]) === pid || Number(m[3]) === pid)) at.push(Number(m[1]) * 1000);
-  }
+  for await (const { switched } of traceEvents(file))
+    if (switched && (switched.prevTid === pid || switched.nextTid === pid)) at.push(switched.at);
   return at;
 }
 

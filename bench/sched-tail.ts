@@ -27,8 +27,8 @@
  * (100) groups its stretches into passes; with a shorter sampling interval, give a shorter gap.
  */
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { traceEvents } from './perf-script.js';
 
 /** One stretch of a thread on a CPU (ms, monotonic). */
 interface Stretch {
@@ -47,9 +47,6 @@ interface Lane {
 }
 
 const USAGE = "usage: node dist/bench/sched-tail.js --trace <perf script output> --log <the bench run's output> [--kdamond-gap-ms N]";
-const SWITCH =
-  /^\s*(.+?)\s+(\d+)\/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:\s+prev_comm=(.*?) prev_pid=(\d+) .*==> next_comm=(.*?) next_pid=(\d+)/;
-const ANY_EVENT = /^\s*.+?\s+(\d+)\/(\d+)\s+\[\d+\]\s+[\d.]+:/;
 /** The thread id of a stretch whose owner the trace does not say. */
 const UNTRACED = -1;
 
@@ -63,21 +60,18 @@ async function readTrace(file: string): Promise<{ stretches: Stretch[]; pidOf: M
   const running = new Map<number, { tid: number; comm: string; from: number }>();
   const stretches: Stretch[] = [];
   let untraced = 0;
-  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) {
-    const any = ANY_EVENT.exec(line);
-    if (any) pidOf.set(Number(any[2]), Number(any[1]));
-    const m = SWITCH.exec(line);
-    if (!m) continue;
-    const cpu = Number(m[4]);
-    const at = Number(m[5]) * 1000;
+  for await (const { pid, tid, switched } of traceEvents(file)) {
+    pidOf.set(tid, pid);
+    if (!switched) continue;
+    const { cpu, at } = switched;
     const on = running.get(cpu);
     // The first switch seen on a CPU has no start: the stretch before it is not counted.
-    if (on && on.tid === Number(m[7])) stretches.push({ cpu, tid: on.tid, comm: on.comm, from: on.from, to: at });
+    if (on && on.tid === switched.prevTid) stretches.push({ cpu, tid: on.tid, comm: on.comm, from: on.from, to: at });
     else if (on) {
       untraced += 1;
       stretches.push({ cpu, tid: UNTRACED, comm: `untraced (after ${on.comm})`, from: on.from, to: at });
     }
-    running.set(cpu, { tid: Number(m[9]), comm: m[8]!, from: at });
+    running.set(cpu, { tid: switched.nextTid, comm: switched.nextComm, from: at });
   }
   return { stretches, pidOf, untraced };
 }
