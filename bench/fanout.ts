@@ -9,7 +9,7 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--upkeep-seconds N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--upkeep-seconds N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof] [--server-v8=FLAGS]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
@@ -100,6 +100,8 @@ interface Options {
    * nobody before the CPU figure with nobody subscribed, about members before the measured stream.
    */
   readonly warmup: number;
+  /** `--members --server-v8`: V8 flags for both servers, on top of SERVICE_NODE_OPTIONS (for A/B runs of a flag). */
+  readonly serverV8: readonly string[];
 }
 
 interface Row {
@@ -185,6 +187,9 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          interleaved (ours, then bare ws half a period later), so both meet the
                          same noise of the machine; the lanes run with the servers' young
                          generation, --apart in this process with the flags it was started with
+  --server-v8=FLAGS      --members: V8 flags for both servers alike, after the service's own
+                         (e.g. --server-v8=--no-parallel-scavenge; several: quoted, space apart),
+                         to compare a flag without a scratch build
 
 PostgreSQL: BENCH_PG_URL (default ${DEFAULT_PG_ADMIN}).`;
 
@@ -208,6 +213,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       warmup: { type: 'string' },
       timings: { type: 'boolean', default: false },
       apart: { type: 'boolean', default: false },
+      'server-v8': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -224,6 +230,11 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     throw new UsageError(`--events must be at most --members - 3 (${members - 3}), got ${events}`);
   if (members === undefined && values.warmup !== undefined) throw new UsageError('--warmup applies to --members only');
   if (members === undefined && values['alloc-prof']) throw new UsageError('--alloc-prof applies to --members only');
+  const serverV8 = (values['server-v8'] ?? '').split(/\s+/).filter(Boolean);
+  if (members === undefined && serverV8.length > 0) throw new UsageError('--server-v8 applies to --members only');
+  const notFlag = serverV8.find((flag) => !/^--[a-z0-9-]+(=[^\s]*)?$/.test(flag));
+  if (notFlag !== undefined)
+    throw new UsageError(`--server-v8 takes V8 flags such as --no-parallel-scavenge, got ${JSON.stringify(notFlag)}`);
   // The member warm-up touches members the measured stream does not.
   const warmupRoom = members === undefined ? 0 : members - events - 3;
   const warmup =
@@ -253,6 +264,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     timings: values.timings ?? false,
     apart: values.apart ?? false,
     warmup,
+    serverV8,
   };
 }
 
@@ -867,6 +879,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
   await lane?.turn();
   const label = server === 'ours' ? `ours ${options.db}` : 'bare ws (Map)';
   console.log(`\n== ${label}, ${fmtRate(n)} members, ${fmtRate(2 * n)} subscriptions`);
+  if (options.serverV8.length > 0) console.log(`  server's extra V8 flags (--server-v8): ${options.serverV8.join(' ')}`);
   const db = server === 'ours' ? await freshDatabase(options.db, options.pgAdminUrl, 'gymgraph_bench') : undefined;
   let child: ChildProcess | undefined;
   let members: MemberClients | undefined;
@@ -880,7 +893,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
       profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gymgraph-bench-prof-members-'));
     child =
       server === 'ours'
-        ? startChild(label, ['--expose-gc'], FANOUT_SERVER_JS, {
+        ? startChild(label, ['--expose-gc', ...options.serverV8], FANOUT_SERVER_JS, {
             DATABASE_URL: db!.url,
             PORT: String(port),
             HOST: '127.0.0.1',
@@ -893,7 +906,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
             WS_CONNECTION_INIT_TIMEOUT_MS: '30000',
             ...(options.timings ? { BENCH_DELIVERY_TIMINGS: '1' } : {}),
           })
-        : startChild(label, [], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
+        : startChild(label, [...options.serverV8], BASELINE_JS, { PORT: String(port), HOST: '127.0.0.1' });
     // For bench/sched-tail.ts, which reads a scheduler trace of the run by process.
     console.log(`  processes: client ${process.pid}, server ${child.pid}`);
     await waitReady(child, port, label);
