@@ -86,7 +86,7 @@ function readLanes(file: string): Lane[] {
     if (processes && lane.server)
       throw new Error(`${file}: two servers' lines untagged (a run with --apart or --only twice?): only a run at once can be read`);
     if (processes) Object.assign(lane, { client: Number(processes[1]), server: Number(processes[2]) });
-    if (line.includes('slowest from the answer'))
+    if (line.includes('slowest from the answer (monotonic ms'))
       lane.slowest = [...line.matchAll(/#(\d+) ([\d.]+) ms \(([\d.]+), ([\d.]+), ([\d.]+)\)/g)].map((m) => ({
         index: Number(m[1]),
         ms: Number(m[2]),
