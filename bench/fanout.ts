@@ -9,7 +9,7 @@
  *
  *   node dist/bench/fanout.js [--subscribers N] [--also N[,N]] [--events N] [--rate N]
  *     [--db sqlite|postgres] [--only ours|baseline] [--batch N] [--cpu-prof] [--scrape N]
- *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--upkeep-seconds N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof] [--server-v8=FLAGS]
+ *   node dist/bench/fanout.js --members N [--events N] [--rate N] [--idle-events N] [--upkeep-seconds N] [--warmup N] [--db ...] [--only ...] [--batch N] [--apart] [--timings] [--cpu-prof] [--alloc-prof] [--jitter F] [--server-v8=FLAGS]
  *
  * `--members N`: member apps instead of a broadcast: N members, each with its own token and one
  * socket subscribed to its own check-ins and class booking; each webhook touches one member. Next
@@ -68,6 +68,7 @@ import { createDataSource } from '../ormconfig.js';
 import { loadDatabaseConfig } from '../src/config.js';
 import { ApiToken } from '../src/domains/access/api-token.entity.js';
 import { Studio } from '../src/domains/studios/studio.entity.js';
+import { mulberry32 } from './deliveries.js';
 import { percentile } from './load.js';
 
 type ServerKind = 'ours' | 'baseline';
@@ -102,6 +103,8 @@ interface Options {
   readonly warmup: number;
   /** `--members --server-v8`: V8 flags for both servers, on top of SERVICE_NODE_OPTIONS (for A/B runs of a flag). */
   readonly serverV8: readonly string[];
+  /** `--members --jitter`: each gap of the measured streams is the period times 1 ± this (0: a metronome). */
+  readonly jitter: number;
 }
 
 interface Row {
@@ -145,6 +148,18 @@ const DEFAULT_WARMUP = 6000;
 /** Default seconds without webhooks over which the upkeep of the open sockets (pings, token checks) is measured. */
 const UPKEEP_SECONDS = 5;
 const WARMUP_RATE = 100;
+/**
+ * `--members`: the measured streams' webhooks come a period apart ± this share of it, not on a
+ * metronome. A period of 50 ms divides the periods of timers on either side: our server's
+ * keep-alive tick (25 ms) and event-loop monitor (10 ms), Redis's cron (100 ms), the VM agent's
+ * 1 s wake-up. On a metronome each webhook meets them at the same moment of its delivery, for a
+ * whole run: always or never, depending on where the stream started. Webhooks do not arrive on a
+ * metronome; with the jitter the timers fall on a delivery as often as their share of the time.
+ * The warm-ups keep an even pace.
+ */
+const DEFAULT_JITTER = 0.2;
+/** Seeds the jitter: both lanes send on the same schedule, half a period apart. */
+const JITTER_SEED = 20;
 /** Interleaved lanes: after their member warm-ups' last send, the time the lanes are given to see every warm-up event delivered and their server idle before the streams start. */
 const WARMUP_SETTLE_MS = 10_000;
 /** With the lanes: how long before the agreed start the stream's CPU figure is first read (a stats request). */
@@ -187,6 +202,10 @@ const USAGE = `usage: node dist/bench/fanout.js [options]
                          interleaved (ours, then bare ws half a period later), so both meet the
                          same noise of the machine; the lanes run with the servers' young
                          generation, --apart in this process with the flags it was started with
+  --jitter F             --members: each gap of the measured streams is the period times 1 ± F, the
+                         same schedule in both lanes (default ${DEFAULT_JITTER}; 0: a metronome, as before
+                         the sixteenth session), so that timers of the server and the machine whose
+                         periods divide or are divided by the stream's do not hit it in lockstep
   --server-v8=FLAGS      --members: V8 flags for both servers alike, after the service's own
                          (e.g. --server-v8=--no-parallel-scavenge; several: quoted, space apart),
                          to compare a flag without a scratch build
@@ -214,6 +233,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       timings: { type: 'boolean', default: false },
       apart: { type: 'boolean', default: false },
       'server-v8': { type: 'string', default: '' },
+      jitter: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -231,6 +251,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   if (members === undefined && values.warmup !== undefined) throw new UsageError('--warmup applies to --members only');
   if (members === undefined && values['alloc-prof']) throw new UsageError('--alloc-prof applies to --members only');
   const serverV8 = (values['server-v8'] ?? '').split(/\s+/).filter(Boolean);
+  if (members === undefined && values.jitter !== undefined) throw new UsageError('--jitter applies to --members only');
   if (members === undefined && serverV8.length > 0) throw new UsageError('--server-v8 applies to --members only');
   const notFlag = serverV8.find((flag) => !/^--[a-z0-9-]+(=[^\s]*)?$/.test(flag));
   if (notFlag !== undefined)
@@ -265,6 +286,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     apart: values.apart ?? false,
     warmup,
     serverV8,
+    jitter: values.jitter === undefined ? DEFAULT_JITTER : numberOption('jitter', values.jitter, 0, 0.9),
   };
 }
 
@@ -842,12 +864,26 @@ class MemberClients {
   }
 }
 
-/** Open loop: `count` calls of `send`, call i due at start + i / rate; resolves with each one's send time and ack time. */
-async function paced(count: number, rate: number, send: (i: number) => Promise<number>): Promise<{ sentAt: number; ackAt: number }[]> {
+/**
+ * Open loop: `count` calls of `send` at `rate` a second; resolves with each one's send time and ack
+ * time. With `jitter` 0 call i is due at start + i / rate. Otherwise each gap is the period times
+ * 1 ± `jitter` (uniform), from a generator seeded alike in every process, so that two lanes started
+ * half a period apart keep that offset and the same rate on average ({@link JITTER_SEED}).
+ */
+async function paced(
+  count: number,
+  rate: number,
+  send: (i: number) => Promise<number>,
+  jitter = 0,
+): Promise<{ sentAt: number; ackAt: number }[]> {
   const start = performance.now();
+  const period = 1000 / rate;
+  const random = mulberry32(JITTER_SEED);
   const pending: Promise<{ sentAt: number; ackAt: number }>[] = [];
+  let due = start;
   for (let i = 0; i < count; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
+    if (i > 0) due += jitter === 0 ? period : period * (1 + jitter * (2 * random() - 1));
+    const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     const sentAt = performance.now();
     const sent = send(i).then((ackAt) => ({ sentAt, ackAt }));
@@ -934,7 +970,7 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     /** Server CPU ms per webhook over `count` webhooks about nobody, at the stream's rate. */
     const cpuPerStranger = async (count: number) => {
       const before = await cpuMs();
-      await paced(count, options.rate, (i) => send(undefined, i % 2 === 1));
+      await paced(count, options.rate, (i) => send(undefined, i % 2 === 1), options.jitter);
       await sleep(200);
       return ((await cpuMs()) - before) / count;
     };
@@ -1064,12 +1100,17 @@ async function runMembers(server: ServerKind, n: number, options: Options, lane?
     if (startAt !== undefined) await sleep(Math.max(0, startAt - Date.now()));
     const streamStart = performance.now();
     const ids: number[] = [];
-    const timings = await paced(options.events, options.rate, (i) => {
-      const member = nextMember();
-      const booking = i % 2 === 1;
-      ids.push(booking ? bookingOf(member) : customerOf(member));
-      return send(member, booking);
-    });
+    const timings = await paced(
+      options.events,
+      options.rate,
+      (i) => {
+        const member = nextMember();
+        const booking = i % 2 === 1;
+        ids.push(booking ? bookingOf(member) : customerOf(member));
+        return send(member, booking);
+      },
+      options.jitter,
+    );
     const complete = await Promise.all(ids.map((id) => members!.delivered(id, DRAIN_TIMEOUT_MS)));
     const wall = (performance.now() - streamStart) / 1000;
     const machineAfter = machineTimes();
@@ -1490,7 +1531,7 @@ async function main(): Promise<void> {
   if (options.members !== undefined) {
     const together = options.servers.length > 1 && !options.apart;
     console.log(
-      `${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each; our server on ${options.db}; open-file limit ${limit}` +
+      `${fmtRate(options.members)} members, 2 subscriptions each; ${options.events} events at ${options.rate}/s, one member each (gaps ±${Math.round(options.jitter * 100)}%); our server on ${options.db}; open-file limit ${limit}` +
         (together ? '; both streams at once, interleaved, each server with a client process of its own' : ''),
     );
     const memberRows: MemberRow[] = [];
