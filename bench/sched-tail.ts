@@ -20,6 +20,11 @@
  * The figures are CPU-ms, summed over the CPUs and a process's threads: in a 4 ms window on two
  * vCPUs, 8 ms in all. A switch whose outgoing thread is not the one the trace last put on that CPU
  * (a switch perf did not record) leaves a stretch of unknown owner: it is counted as "untraced".
+ * On the machines these benches ran on, the VM agent's threads (`/process_api`, named
+ * `tokio-rt-worker`, at nice -10) are never recorded as the thread switched out: in one 70 s trace,
+ * none of 244 switches to them had a matching switch away (bench/README.md, sixteenth session). So
+ * "untraced (after tokio-rt-worker)" runs from the agent's switch-in to the next switch the trace
+ * has on that CPU: at most what the agent held, which may include idle time after it.
  *
  * It also lists the passes of the kernel's DAMON thread (`kdamond`), when the trace has any: on the
  * machine these benches were measured on, it ran every ~0.5 s (DAMON sampling every 500 ms there)
