@@ -13,7 +13,7 @@
  *   npx tsc -p .
  *   node dist/bench/fanout.js --members 10000 --events 1000 --db postgres --batch 50 > run.log &
  *   # once both lanes log "member events at 100/s, all delivered":
- *   perf record -e sched:sched_switch -a -k CLOCK_MONOTONIC -o sched.data -- sleep 70
+ *   perf record -e sched:sched_switch -e sched:sched_wakeup -a -k CLOCK_MONOTONIC -o sched.data -- sleep 70
  *   perf script -i sched.data -F comm,pid,tid,cpu,time,event,trace > sched.txt
  *   node dist/bench/sched-tail.js --trace sched.txt --log run.log
  *
@@ -55,19 +55,50 @@ const USAGE = "usage: node dist/bench/sched-tail.js --trace <perf script output>
 /** The thread id of a stretch whose owner the trace does not say. */
 const UNTRACED = -1;
 
+/** A wake-up of a watched thread, and how long it took to run. */
+interface Wait {
+  readonly tid: number;
+  readonly ms: number;
+  /** The thread the trace last put on the CPU it was woken onto (0: idle). */
+  readonly holder: { readonly tid: number; readonly comm: string };
+  /** Another CPU was idle at the wake-up. */
+  readonly idleElsewhere: boolean;
+}
+
 /**
  * The stretches of every thread on every CPU, and which process each thread belongs to, read line
  * by line (a trace of a minute can pass what one string may hold). `untraced`: switches whose
  * outgoing thread was not the one on that CPU; their stretch is kept with an unknown owner.
+ * `waits`: with `sched:sched_wakeup` in the trace, each wake-up of a thread of `watch` (the
+ * lanes' clients' main threads) until the thread is seen running (switched in, or recording an
+ * event: its switch-in may be one the trace misses).
  */
-async function readTrace(file: string): Promise<{ stretches: Stretch[]; pidOf: Map<number, number>; untraced: number }> {
+async function readTrace(
+  file: string,
+  watch: ReadonlySet<number>,
+): Promise<{ stretches: Stretch[]; pidOf: Map<number, number>; untraced: number; waits: Wait[] }> {
   const pidOf = new Map<number, number>();
   const running = new Map<number, { tid: number; comm: string; from: number }>();
   const stretches: Stretch[] = [];
   let untraced = 0;
-  for await (const { pid, tid, switched } of traceEvents(file)) {
+  const waits: Wait[] = [];
+  const woken = new Map<number, { at: number; holder: { tid: number; comm: string }; idleElsewhere: boolean }>();
+  const ran = (tid: number, at: number) => {
+    const wake = woken.get(tid);
+    if (!wake) return;
+    woken.delete(tid);
+    waits.push({ tid, ms: at - wake.at, holder: wake.holder, idleElsewhere: wake.idleElsewhere });
+  };
+  for await (const { pid, tid, at: eventAt, switched, woken: wakeup } of traceEvents(file)) {
     pidOf.set(tid, pid);
+    ran(tid, eventAt);
+    if (wakeup && watch.has(wakeup.tid) && !woken.has(wakeup.tid)) {
+      const on = running.get(wakeup.target);
+      const idleElsewhere = [...running].some(([cpu, thread]) => cpu !== wakeup.target && thread.tid === 0);
+      woken.set(wakeup.tid, { at: wakeup.at, holder: on ? { tid: on.tid, comm: on.comm } : { tid: -1, comm: '?' }, idleElsewhere });
+    }
     if (!switched) continue;
+    ran(switched.nextTid, switched.at);
     const { cpu, at } = switched;
     const on = running.get(cpu);
     // The first switch seen on a CPU has no start: the stretch before it is not counted.
@@ -78,7 +109,7 @@ async function readTrace(file: string): Promise<{ stretches: Stretch[]; pidOf: M
     }
     running.set(cpu, { tid: switched.nextTid, comm: switched.nextComm, from: at });
   }
-  return { stretches, pidOf, untraced };
+  return { stretches, pidOf, untraced, waits };
 }
 
 /** The lanes' processes and slowest deliveries, from the bench's output (`[ours]`/`[bare]` prefixes at once). */
@@ -148,8 +179,8 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(2);
   }
-  const { stretches, pidOf, untraced } = await readTrace(values.trace);
   const lanes = readLanes(values.log);
+  const { stretches, pidOf, untraced, waits } = await readTrace(values.trace, new Set(lanes.map((lane) => lane.client)));
   if (stretches.length === 0)
     throw new Error(
       `${values.trace}: no sched:sched_switch events read (perf script -F comm,pid,tid,cpu,time,event,trace; the raw "prev_comm=... ==> next_comm=..." form)`,
@@ -221,6 +252,53 @@ async function main(): Promise<void> {
         .sort((a, b) => b[1] - a[1])
         .map(([who, k]) => `${who} ${k}`)
         .join(', ')}; kdamond ran in ${duringPass}`,
+    );
+  }
+  printWaits(lanes, waits, pidOf);
+}
+
+/**
+ * Over the whole trace, how long each lane's client's main thread took to run once woken (a
+ * frame, an answer or a ping on one of its sockets), and, for the waits of 1 ms or more, what held
+ * the CPU it was woken onto and whether another CPU was idle meanwhile.
+ */
+function printWaits(lanes: readonly Lane[], waits: readonly Wait[], pidOf: ReadonlyMap<number, number>): void {
+  if (waits.length === 0) {
+    console.log('\nno wake-ups of the clients in the trace (record -e sched:sched_wakeup too for their waits)');
+    return;
+  }
+  console.log("\nthe clients' main threads over the whole trace, from each wake-up to running (ms):");
+  for (const lane of lanes) {
+    const mine = waits.filter((w) => w.tid === lane.client);
+    const sorted = mine.map((w) => w.ms).sort((a, b) => a - b);
+    const at = (q: number) => fmt(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+    const long = mine.filter((w) => w.ms >= 1);
+    const by = new Map<string, { idle: number; busy: number }>();
+    for (const w of long) {
+      const pseudo: Stretch = { cpu: -1, tid: w.holder.tid, comm: w.holder.comm, from: 0, to: 0 };
+      const who =
+        w.holder.tid < 0
+          ? 'unknown'
+          : owner(
+              pseudo,
+              pidOf.get(w.holder.tid) ?? w.holder.tid,
+              lane,
+              lanes.filter((o) => o !== lane),
+            );
+      const count = by.get(who) ?? { idle: 0, busy: 0 };
+      if (w.idleElsewhere) count.idle += 1;
+      else count.busy += 1;
+      by.set(who, count);
+    }
+    console.log(
+      `  ${lane.label}'s client: ${mine.length} wake-ups, p50 ${at(0.5)}, p99 ${at(0.99)}, max ${at(1)}; ` +
+        `${long.length} waited 1 ms or more (${mine.filter((w) => w.ms >= 2).length} 2 ms or more)` +
+        (long.length === 0
+          ? ''
+          : `, woken onto a CPU held by: ${[...by]
+              .sort((a, b) => b[1].idle + b[1].busy - (a[1].idle + a[1].busy))
+              .map(([who, { idle, busy }]) => `${who} ${idle + busy} (another CPU idle in ${idle})`)
+              .join(', ')}`),
     );
   }
 }
