@@ -55,14 +55,18 @@ const USAGE = "usage: node dist/bench/sched-tail.js --trace <perf script output>
 /** The thread id of a stretch whose owner the trace does not say. */
 const UNTRACED = -1;
 
-/** A wake-up of a watched thread, and how long it took to run. */
+/** A wake-up of a watched thread until it ran (ms, monotonic). */
 interface Wait {
   readonly tid: number;
-  readonly ms: number;
-  /** The thread the trace last put on the CPU it was woken onto (0: idle). */
-  readonly holder: { readonly tid: number; readonly comm: string };
-  /** Another CPU was idle at the wake-up. */
-  readonly idleElsewhere: boolean;
+  readonly from: number;
+  readonly to: number;
+  /** The CPU it was woken onto. */
+  readonly cpu: number;
+  /**
+   * False when the trace has no switch to it: the wait ends at its next event, after it has run
+   * a little (after the VM agent's threads, whose switches away are never traced): an upper bound.
+   */
+  readonly switchedIn: boolean;
 }
 
 /**
@@ -82,23 +86,20 @@ async function readTrace(
   const stretches: Stretch[] = [];
   let untraced = 0;
   const waits: Wait[] = [];
-  const woken = new Map<number, { at: number; holder: { tid: number; comm: string }; idleElsewhere: boolean }>();
-  const ran = (tid: number, at: number) => {
+  const woken = new Map<number, { at: number; cpu: number }>();
+  const ran = (tid: number, at: number, switchedIn: boolean) => {
     const wake = woken.get(tid);
     if (!wake) return;
     woken.delete(tid);
-    waits.push({ tid, ms: at - wake.at, holder: wake.holder, idleElsewhere: wake.idleElsewhere });
+    waits.push({ tid, from: wake.at, to: at, cpu: wake.cpu, switchedIn });
   };
   for await (const { pid, tid, at: eventAt, switched, woken: wakeup } of traceEvents(file)) {
     pidOf.set(tid, pid);
-    ran(tid, eventAt);
-    if (wakeup && watch.has(wakeup.tid) && !woken.has(wakeup.tid)) {
-      const on = running.get(wakeup.target);
-      const idleElsewhere = [...running].some(([cpu, thread]) => cpu !== wakeup.target && thread.tid === 0);
-      woken.set(wakeup.tid, { at: wakeup.at, holder: on ? { tid: on.tid, comm: on.comm } : { tid: -1, comm: '?' }, idleElsewhere });
-    }
+    if (switched) ran(switched.nextTid, switched.at, true);
+    ran(tid, eventAt, false);
+    if (wakeup && watch.has(wakeup.tid) && !woken.has(wakeup.tid) && running.get(wakeup.target)?.tid !== wakeup.tid)
+      woken.set(wakeup.tid, { at: wakeup.at, cpu: wakeup.target });
     if (!switched) continue;
-    ran(switched.nextTid, switched.at);
     const { cpu, at } = switched;
     const on = running.get(cpu);
     // The first switch seen on a CPU has no start: the stretch before it is not counted.
@@ -254,51 +255,63 @@ async function main(): Promise<void> {
         .join(', ')}; kdamond ran in ${duringPass}`,
     );
   }
-  printWaits(lanes, waits, pidOf);
+  printWaits(lanes, waits, stretches, pidOf);
 }
 
 /**
  * Over the whole trace, how long each lane's client's main thread took to run once woken (a
- * frame, an answer or a ping on one of its sockets), and, for the waits of 1 ms or more, what held
- * the CPU it was woken onto and whether another CPU was idle meanwhile.
+ * frame, an answer or a ping on one of its sockets), and, for the waits of 1 ms or more, who ran
+ * on the CPU it was woken onto during the wait (the most CPU-ms of it) and whether another CPU
+ * was idle for most of the wait.
  */
-function printWaits(lanes: readonly Lane[], waits: readonly Wait[], pidOf: ReadonlyMap<number, number>): void {
+function printWaits(
+  lanes: readonly Lane[],
+  waits: readonly Wait[],
+  stretches: readonly Stretch[],
+  pidOf: ReadonlyMap<number, number>,
+): void {
   if (waits.length === 0) {
     console.log('\nno wake-ups of the clients in the trace (record -e sched:sched_wakeup too for their waits)');
     return;
   }
   console.log("\nthe clients' main threads over the whole trace, from each wake-up to running (ms):");
   for (const lane of lanes) {
+    const others = lanes.filter((o) => o !== lane);
     const mine = waits.filter((w) => w.tid === lane.client);
-    const sorted = mine.map((w) => w.ms).sort((a, b) => a - b);
+    const sorted = mine.map((w) => w.to - w.from).sort((a, b) => a - b);
     const at = (q: number) => fmt(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
-    const long = mine.filter((w) => w.ms >= 1);
-    const by = new Map<string, { idle: number; busy: number }>();
+    const long = mine.filter((w) => w.to - w.from >= 1);
+    const by = new Map<string, { idle: number; all: number }>();
     for (const w of long) {
-      const pseudo: Stretch = { cpu: -1, tid: w.holder.tid, comm: w.holder.comm, from: 0, to: 0 };
-      const who =
-        w.holder.tid < 0
-          ? 'unknown'
-          : owner(
-              pseudo,
-              pidOf.get(w.holder.tid) ?? w.holder.tid,
-              lane,
-              lanes.filter((o) => o !== lane),
-            );
-      const count = by.get(who) ?? { idle: 0, busy: 0 };
-      if (w.idleElsewhere) count.idle += 1;
-      else count.busy += 1;
+      const held = new Map<string, number>();
+      let idleElsewhere = 0;
+      for (const st of stretches) {
+        const overlap = Math.min(st.to, w.to) - Math.max(st.from, w.from);
+        if (overlap <= 0) continue;
+        if (st.cpu === w.cpu) {
+          const who = owner(st, pidOf.get(st.tid) ?? st.tid, lane, others);
+          held.set(who, (held.get(who) ?? 0) + overlap);
+        } else if (st.tid === 0) idleElsewhere += overlap;
+      }
+      const who = [...held].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'not in the trace';
+      const count = by.get(who) ?? { idle: 0, all: 0 };
+      count.all += 1;
+      if (idleElsewhere >= (w.to - w.from) / 2) count.idle += 1;
       by.set(who, count);
     }
+    const bounds = mine.filter((w) => !w.switchedIn).length;
     console.log(
       `  ${lane.label}'s client: ${mine.length} wake-ups, p50 ${at(0.5)}, p99 ${at(0.99)}, max ${at(1)}; ` +
-        `${long.length} waited 1 ms or more (${mine.filter((w) => w.ms >= 2).length} 2 ms or more)` +
+        `${long.length} waited 1 ms or more (${sorted.filter((ms) => ms >= 2).length} 2 ms or more)` +
         (long.length === 0
           ? ''
-          : `, woken onto a CPU held by: ${[...by]
-              .sort((a, b) => b[1].idle + b[1].busy - (a[1].idle + a[1].busy))
-              .map(([who, { idle, busy }]) => `${who} ${idle + busy} (another CPU idle in ${idle})`)
-              .join(', ')}`),
+          : `; who ran on the CPU it was woken onto, most of the wait: ${[...by]
+              .sort((a, b) => b[1].all - a[1].all)
+              .map(([who, { idle, all }]) => `${who} ${all} (another CPU idle most of it in ${idle})`)
+              .join(', ')}`) +
+        (bounds > 0
+          ? `; ${bounds} of the wake-ups had no traced switch-in: their wait runs to the client's next event (an upper bound)`
+          : ''),
     );
   }
 }
