@@ -152,9 +152,9 @@ const WARMUP_RATE = 100;
  * `--members`: the measured streams' webhooks come a period apart ± this share of it, not on a
  * metronome. A period of 50 ms divides the periods of timers on either side: our server's
  * keep-alive tick (25 ms) and event-loop monitor (10 ms), Redis's cron (100 ms), the VM agent's
- * 1 s wake-up. On a metronome each webhook meets them at the same moment of its delivery, for a
- * whole run: always or never, depending on where the stream started. Webhooks do not arrive on a
- * metronome; with the jitter the timers fall on a delivery as often as their share of the time.
+ * 1 s wake-up. On a metronome each webhook meets them at nearly the same moment of its delivery
+ * for much of a run: often or never, depending on where the stream started. Webhooks do not arrive
+ * on a metronome; with the jitter the timers fall on a delivery as often as their share of the time.
  * The warm-ups keep an even pace.
  */
 const DEFAULT_JITTER = 0.2;
