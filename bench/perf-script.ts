@@ -16,11 +16,9 @@ export interface Switch {
   readonly nextTid: number;
 }
 
-/** A `sched:sched_wakeup`: at `at` (ms), thread `tid` was made runnable on CPU `target`. */
+/** A `sched:sched_wakeup` (at its event's `at`): thread `tid` was made runnable on CPU `target`. */
 export interface Wakeup {
-  readonly at: number;
   readonly tid: number;
-  readonly comm: string;
   readonly target: number;
 }
 
@@ -55,7 +53,7 @@ export async function* traceEvents(file: string): AsyncGenerator<TraceEvent> {
         ...event,
         switched: { cpu: event.cpu, at: event.at, prevComm: s[1]!, prevTid: Number(s[2]), nextComm: s[3]!, nextTid: Number(s[4]) },
       };
-    else if (w) yield { ...event, woken: { at: event.at, tid: Number(w[2]), comm: w[1]!, target: Number(w[3]) } };
+    else if (w) yield { ...event, woken: { tid: Number(w[2]), target: Number(w[3]) } };
     else yield event;
   }
 }

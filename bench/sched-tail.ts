@@ -98,7 +98,7 @@ async function readTrace(
     if (switched) ran(switched.nextTid, switched.at, true);
     ran(tid, eventAt, false);
     if (wakeup && watch.has(wakeup.tid) && !woken.has(wakeup.tid) && running.get(wakeup.target)?.tid !== wakeup.tid)
-      woken.set(wakeup.tid, { at: wakeup.at, cpu: wakeup.target });
+      woken.set(wakeup.tid, { at: eventAt, cpu: wakeup.target });
     if (!switched) continue;
     const { cpu, at } = switched;
     const on = running.get(cpu);
